@@ -1,0 +1,425 @@
+"""Checking: names, fact paths and types of an expression, before any facts exist."""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from . import expr_ast as A
+from . import types as T
+from .functions import FUNCTIONS
+from .parse import ExprError
+
+
+@dataclass(frozen=True)
+class Symbol:
+    """What a name stands for in the scope an expression is checked in."""
+
+    kind: str  # root as_of version parameter definition output vocabulary local
+    type: T.Type
+    nullable: bool
+    healthcare: bool = False
+
+
+class Scope(Protocol):
+    def lookup(self, name: str) -> Symbol | None: ...
+
+    def names(self) -> Iterable[str]: ...
+
+
+@dataclass
+class SimpleScope:
+    """A scope from a plain mapping; used for single expressions and tests."""
+
+    symbols: dict[str, Symbol] = field(default_factory=dict)
+
+    def lookup(self, name: str) -> Symbol | None:
+        return self.symbols.get(name)
+
+    def names(self) -> Iterable[str]:
+        return self.symbols.keys()
+
+
+@dataclass(frozen=True)
+class NodeInfo:
+    type: T.Type
+    nullable: bool
+    path: str | None = None  # the fact path this node reads, when it reads one
+
+
+@dataclass
+class Checked:
+    """The result of checking one expression: its type and what it depends on."""
+
+    node: A.Node
+    type: T.Type
+    nullable: bool
+    healthcare: bool
+    names: set[str]  # pack names used (parameters, definitions, outputs, vocabulary)
+    fact_paths: set[str]
+    roots: set[str]
+    info: dict[int, NodeInfo]
+    errors: list[ExprError]
+
+
+def suggest(name: str, candidates: Iterable[str]) -> str | None:
+    """A "did you mean" hint for a misspelt name."""
+    matches = difflib.get_close_matches(name, list(candidates), n=1, cutoff=0.6)
+    return f"did you mean `{matches[0]}`?" if matches else None
+
+
+_ORDERED = ("int", "decimal", "date", "duration", "months", "string", "any", "null")
+
+
+class _Checker:
+    def __init__(self, scope: Scope):
+        self.scope = scope
+        self.locals: list[tuple[str, T.Type, str | None]] = []  # name, type, path
+        self.errors: list[ExprError] = []
+        self.info: dict[int, NodeInfo] = {}
+        self.names: set[str] = set()
+        self.paths: set[str] = set()
+        self.roots: set[str] = set()
+        self.healthcare = False
+
+    def error(self, node: A.Node, code: str, message: str, hint: str | None = None) -> None:
+        loc = node.loc
+        self.errors.append(
+            ExprError(code, message, loc.line, loc.col, hint, loc.end_line, loc.end_col)
+        )
+
+    def visit(self, node: A.Node) -> NodeInfo:
+        method = getattr(self, "_" + type(node).__name__)
+        info: NodeInfo = method(node)
+        if info.type.healthcare:
+            self.healthcare = True
+        self.info[id(node)] = info
+        return info
+
+    # -- leaves ----------------------------------------------------------------------------
+
+    def _Lit(self, node: A.Lit) -> NodeInfo:
+        if node.kind == "null":
+            return NodeInfo(T.NULL, True)
+        return NodeInfo(T.type_of_value(node.value), False)
+
+    def _ListLit(self, node: A.ListLit) -> NodeInfo:
+        elem: T.Type = T.NULL
+        nullable_items = False
+        for item in node.items:
+            info = self.visit(item)
+            nullable_items = nullable_items or info.nullable
+            joined = T.join(elem, info.type)
+            if joined is None:
+                self.error(item, "E-TYPE",
+                           f"a list cannot mix a {elem.describe()} and a {info.type.describe()}")
+                joined = T.ANY
+            elem = joined
+        return NodeInfo(T.list_of(elem), False)
+
+    def _RecordLit(self, node: A.RecordLit) -> NodeInfo:
+        fields = []
+        hc = False
+        for name, value in node.fields:
+            info = self.visit(value)
+            hc = hc or info.type.healthcare
+            fields.append((name, info.type, info.nullable))
+        return NodeInfo(T.record_of(fields).marked(hc), False)
+
+    def _Name(self, node: A.Name) -> NodeInfo:
+        for name, typ, path in reversed(self.locals):
+            if name == node.name:
+                return NodeInfo(typ, True, path)
+        sym = self.scope.lookup(node.name)
+        if sym is None:
+            candidates = [*self.scope.names(), *(n for n, _, _ in self.locals)]
+            hint = suggest(node.name, candidates)
+            if node.name in FUNCTIONS:
+                hint = f"`{node.name}` is a function: call it, e.g. `{FUNCTIONS[node.name].example}`"
+            self.error(node, "E-NAME", f"unknown name `{node.name}`", hint)
+            return NodeInfo(T.ANY, False)
+        if sym.kind == "root":
+            self.roots.add(node.name)
+            return NodeInfo(sym.type, sym.nullable, node.name)
+        if sym.kind not in ("as_of", "version"):
+            self.names.add(node.name)
+        if sym.healthcare:
+            self.healthcare = True
+        return NodeInfo(sym.type.marked(sym.healthcare), sym.nullable)
+
+    def _Attr(self, node: A.Attr) -> NodeInfo:
+        obj = self.visit(node.obj)
+        if obj.type.kind == "any":
+            return NodeInfo(T.ANY.marked(obj.type.healthcare), True)
+        if obj.type.kind != "record":
+            self.error(node, "E-PATH",
+                       f"a {obj.type.describe()} has no field `{node.name}`")
+            return NodeInfo(T.ANY, True)
+        if obj.type.fields is None:
+            return NodeInfo(T.ANY.marked(obj.type.healthcare), True)
+        found = obj.type.field(node.name)
+        path = f"{obj.path}.{node.name}" if obj.path else None
+        if found is None:
+            where = f"`{obj.path}`" if obj.path else "this record"
+            self.error(node, "E-PATH", f"{where} has no field `{node.name}`",
+                       suggest(node.name, obj.type.field_names()))
+            return NodeInfo(T.ANY, True, path)
+        ftype, nullable = found
+        if path:
+            self.paths.add(path)
+        return NodeInfo(ftype.marked(obj.type.healthcare), nullable or obj.nullable, path)
+
+    # -- operators -------------------------------------------------------------------------
+
+    def _Unary(self, node: A.Unary) -> NodeInfo:
+        inner = self.visit(node.operand)
+        if node.op == "not":
+            if not T.is_bool(inner.type) and inner.type.kind != "null":
+                self.error(node.operand, "E-TYPE-COND",
+                           f"`not` needs a boolean, got a {inner.type.describe()}")
+            return NodeInfo(T.BOOL.marked(inner.type.healthcare), inner.nullable)
+        if not (T.is_numeric(inner.type) or inner.type.kind in ("duration", "months", "null")):
+            self.error(node, "E-TYPE", f"cannot negate a {inner.type.describe()}")
+            return NodeInfo(T.ANY, inner.nullable)
+        return NodeInfo(inner.type, inner.nullable)
+
+    def _Logic(self, node: A.Logic) -> NodeInfo:
+        left = self.visit(node.left)
+        right = self.visit(node.right)
+        for side, info in ((node.left, left), (node.right, right)):
+            if not T.is_bool(info.type) and info.type.kind != "null":
+                self.error(side, "E-TYPE-COND",
+                           f"`{node.op}` needs booleans on both sides, got a {info.type.describe()}",
+                           "compare it with something, e.g. `x == \"value\"`")
+        hc = left.type.healthcare or right.type.healthcare
+        return NodeInfo(T.BOOL.marked(hc), left.nullable or right.nullable)
+
+    def _If(self, node: A.If) -> NodeInfo:
+        cond = self.visit(node.cond)
+        if not T.is_bool(cond.type) and cond.type.kind != "null":
+            self.error(node.cond, "E-TYPE-COND",
+                       f"`if` needs a boolean condition, got a {cond.type.describe()}")
+        then = self.visit(node.then)
+        other = self.visit(node.other)
+        joined = T.join(then.type, other.type)
+        if joined is None:
+            self.error(node, "E-TYPE",
+                       f"`then` gives a {then.type.describe()} but `else` gives a "
+                       f"{other.type.describe()}")
+            joined = T.ANY
+        return NodeInfo(joined.marked(cond.type.healthcare),
+                        cond.nullable or then.nullable or other.nullable)
+
+    def _Binary(self, node: A.Binary) -> NodeInfo:
+        left = self.visit(node.left)
+        right = self.visit(node.right)
+        nullable = left.nullable or right.nullable
+        hc = left.type.healthcare or right.type.healthcare
+        op = node.op
+        if op in ("==", "!=", "<", "<=", ">", ">="):
+            self._compare(node, left.type, right.type)
+            return NodeInfo(T.BOOL.marked(hc), nullable)
+        if op in ("in", "not in"):
+            self._membership(node, left.type, right.type)
+            return NodeInfo(T.BOOL.marked(hc), nullable or _list_items_nullable(node.right, self))
+        result = self._arith(node, op, left.type, right.type)
+        return NodeInfo(result.marked(hc), nullable)
+
+    def _compare(self, node: A.Binary, a: T.Type, b: T.Type) -> None:
+        if {a.kind, b.kind} == {"duration", "months"}:
+            self.error(node, "E-TYPE-DURATION",
+                       "cannot compare an exact duration (days, weeks) with a calendar one "
+                       "(months, years)",
+                       "compare dates instead, e.g. `as_of >= last + 1 month`")
+            return
+        if not T.compatible(a, b):
+            hint = None
+            if "date" in (a.kind, b.kind) and "string" in (a.kind, b.kind):
+                hint = "write dates without quotes, e.g. `2022-11-01`"
+            self.error(node, "E-TYPE", f"cannot compare a {a.describe()} with a {b.describe()}",
+                       hint)
+            return
+        if node.op not in ("==", "!="):
+            for t in (a, b):
+                if t.kind not in _ORDERED:
+                    self.error(node, "E-TYPE", f"`{node.op}` cannot order a {t.describe()}")
+                    return
+        self._enum_literal(node.right, a)
+        self._enum_literal(node.left, b)
+
+    def _enum_literal(self, lit: A.Node, against: T.Type) -> None:
+        if against.values is None or not isinstance(lit, A.Lit) or lit.kind == "null":
+            return
+        if lit.value not in against.values:
+            shown = ", ".join(f"`{v}`" for v in sorted(against.values, key=str))
+            self.error(lit, "E-ENUM",
+                       f"`{lit.value}` is not a value of `{against.name or 'this enumeration'}`",
+                       f"use one of {shown}; " + (suggest(str(lit.value),
+                                                          [str(v) for v in against.values]) or "")
+                       )
+
+    def _membership(self, node: A.Binary, a: T.Type, b: T.Type) -> None:
+        if b.kind not in ("list", "any", "null"):
+            hint = "use `contains(text, part)` for text" if b.kind == "string" else None
+            self.error(node.right, "E-TYPE", f"`{node.op}` needs a list on its right, got a "
+                                             f"{b.describe()}", hint)
+            return
+        elem = b.elem or T.ANY
+        if not T.compatible(a, elem):
+            self.error(node, "E-TYPE",
+                       f"cannot look for a {a.describe()} in a list of {elem.describe()}")
+            return
+        if isinstance(node.right, A.ListLit):
+            for item in node.right.items:
+                self._enum_literal(item, a)
+        if isinstance(node.left, A.Lit):
+            self._enum_literal(node.left, elem)
+
+    def _arith(self, node: A.Binary, op: str, a: T.Type, b: T.Type) -> T.Type:
+        ka, kb = a.kind, b.kind
+        if "any" in (ka, kb) or "null" in (ka, kb):
+            if op == "-" and ka == kb == "date":
+                return T.DURATION
+            other = b if ka in ("any", "null") else a
+            if op == "-" and other.kind == "date" and ka == "date":
+                return T.DURATION
+            return T.ANY if other.kind in ("any", "null") else (
+                T.DATE if other.kind == "date" and op in "+-" else other
+            )
+        numeric = T.is_numeric(a) and T.is_numeric(b)
+        if op == "+":
+            if numeric:
+                return T.DECIMAL if "decimal" in (ka, kb) else T.INT
+            if ka == "date" and kb in ("duration", "months") or kb == "date" and ka in (
+                "duration", "months"
+            ):
+                return T.DATE
+            if ka == kb and ka in ("duration", "months", "string"):
+                return a
+            if ka == kb == "list":
+                return T.join(a, b) or T.ANY
+            if ka == kb == "date":
+                self.error(node, "E-TYPE", "cannot add two dates",
+                           "subtract them for the days between, or add a duration")
+                return T.ANY
+        elif op == "-":
+            if numeric:
+                return T.DECIMAL if "decimal" in (ka, kb) else T.INT
+            if ka == kb == "date":
+                return T.DURATION
+            if ka == "date" and kb in ("duration", "months"):
+                return T.DATE
+            if ka == kb and ka in ("duration", "months"):
+                return a
+        elif op == "*":
+            if numeric:
+                return T.DECIMAL if "decimal" in (ka, kb) else T.INT
+            if ka == "int" and kb in ("duration", "months"):
+                return b
+            if kb == "int" and ka in ("duration", "months"):
+                return a
+        elif op == "/":
+            if numeric:
+                return T.DECIMAL
+            if ka == "duration" and kb == "int":
+                return T.DURATION
+        if "bool" in (ka, kb):
+            self.error(node, "E-TYPE", f"cannot use a boolean in arithmetic (`{op}`)")
+        elif {ka, kb} == {"duration", "months"}:
+            self.error(node, "E-TYPE-DURATION",
+                       "cannot mix an exact duration (days, weeks) with a calendar one "
+                       "(months, years)", "apply them to a date one after the other")
+        else:
+            self.error(node, "E-TYPE", f"cannot apply `{op}` to a {a.describe()} and a "
+                                       f"{b.describe()}")
+        return T.ANY
+
+    # -- binding forms and calls -----------------------------------------------------------
+
+    def _Comprehension(self, node: A.Comprehension) -> NodeInfo:
+        it = self.visit(node.iterable)
+        if it.type.kind not in ("list", "any", "null"):
+            self.error(node.iterable, "E-TYPE",
+                       f"`{node.kind}` needs a list after `in`, got a {it.type.describe()}")
+        elem = (it.type.elem or T.ANY).marked(it.type.healthcare)
+        elem_path = f"{it.path}[]" if it.path else None
+        self.locals.append((node.var, elem, elem_path))
+        try:
+            body = self.visit(node.body)
+        finally:
+            self.locals.pop()
+        hc = it.type.healthcare or body.type.healthcare
+        nullable = it.nullable or body.nullable
+        if node.kind in ("any", "all", "count", "filter"):
+            if not T.is_bool(body.type) and body.type.kind != "null":
+                self.error(node.body, "E-TYPE-COND",
+                           f"`{node.kind}` needs a boolean condition after `:`, got a "
+                           f"{body.type.describe()}")
+            result = {"count": T.INT, "filter": T.list_of(elem)}.get(node.kind, T.BOOL)
+            return NodeInfo(result.marked(hc), nullable)
+        if node.kind == "map":
+            return NodeInfo(T.list_of(body.type).marked(hc), it.nullable)
+        if not (T.is_numeric(body.type) or body.type.kind in ("duration", "months", "null")):
+            self.error(node.body, "E-TYPE", f"cannot add up a {body.type.describe()}")
+        return NodeInfo(body.type.marked(hc), nullable)
+
+    def _Call(self, node: A.Call) -> NodeInfo:
+        fn = FUNCTIONS.get(node.func)
+        infos = [self.visit(a) for a in node.args]
+        if fn is None:
+            self.error(node, "E-FUNC", f"unknown function `{node.func}`",
+                       suggest(node.func, FUNCTIONS))
+            return NodeInfo(T.ANY, True)
+        n = len(node.args)
+        if n < fn.min_args or (fn.max_args is not None and n > fn.max_args):
+            want = (str(fn.min_args) if fn.max_args == fn.min_args
+                    else f"{fn.min_args} or more" if fn.max_args is None
+                    else f"{fn.min_args} to {fn.max_args}")
+            self.error(node, "E-ARGS", f"`{node.func}` takes {want} argument(s), got {n}",
+                       f"e.g. `{fn.example}`")
+            return NodeInfo(T.ANY, True)
+        result = fn.check([i.type for i in infos])
+        if isinstance(result, str):
+            self.error(node, "E-ARGS", f"`{node.func}` {result}", f"e.g. `{fn.example}`")
+            return NodeInfo(T.ANY, True)
+        if fn.null_aware:
+            if node.func == "known":
+                nullable = False
+            elif node.func == "coalesce":
+                nullable = all(i.nullable for i in infos)
+            else:
+                nullable = infos[0].nullable
+        else:
+            nullable = fn.may_be_unknown or any(i.nullable for i in infos)
+        return NodeInfo(result, nullable)
+
+
+def _list_items_nullable(node: A.Node, checker: _Checker) -> bool:
+    if isinstance(node, A.ListLit):
+        return any(checker.info[id(i)].nullable for i in node.items)
+    return True
+
+
+def check(node: A.Node, scope: Scope, expect: str | None = None) -> Checked:
+    """Check one expression in a scope. `expect="bool"` requires a condition."""
+    checker = _Checker(scope)
+    info = checker.visit(node)
+    if expect == "bool" and not T.is_bool(info.type) and info.type.kind != "null":
+        checker.error(node, "E-TYPE-COND",
+                      f"a condition must be true or false, got a {info.type.describe()}",
+                      "compare it with something, e.g. `x == \"value\"`")
+    elif expect == "date" and info.type.kind not in ("date", "any", "null"):
+        checker.error(node, "E-TYPE", f"expected a date, got a {info.type.describe()}")
+    return Checked(
+        node=node,
+        type=info.type,
+        nullable=info.nullable,
+        healthcare=checker.healthcare or info.type.healthcare,
+        names=checker.names,
+        fact_paths=checker.paths,
+        roots=checker.roots,
+        info=checker.info,
+        errors=checker.errors,
+    )

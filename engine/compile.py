@@ -1,0 +1,394 @@
+"""Compiling: a checked expression to Python source, compiled once into a function."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from . import expr_ast as A
+from . import runtime as R
+from .check import Checked, NodeInfo
+from .functions import FUNCTIONS
+from .problems import EvaluationError
+
+Evaluator = Callable[[dict[str, Any], Callable[[str], Any]], Any]
+
+_EMPTY: dict[str, Any] = {}
+
+_GLOBALS: dict[str, Any] = {
+    "__builtins__": {},
+    "_U": R.Unknown,
+    "_E": _EMPTY,
+    "_merge": R.merge,
+    "_and_u": R.and_unknown,
+    "_or_u": R.or_unknown,
+    "_and_n": R.merge,
+    "_or_n": R.merge,
+    "_in_list": R.in_list,
+    "_div": R.divide,
+    "_k_any": R.k_any,
+    "_k_all": R.k_all,
+    "_k_count": R.k_count,
+    "_k_filter": R.k_filter,
+    "_k_map": R.k_map,
+    "_k_sum": R.k_sum,
+    **{f"_f_{name}": fn.impl for name, fn in FUNCTIONS.items()},
+}
+
+
+@dataclass(frozen=True)
+class CompiledExpr:
+    """An expression ready to run: `fn(facts, name_value)`; `source` is what was compiled."""
+
+    source: str
+    fn: Evaluator
+    checked: Checked
+
+
+class _Gen:
+    def __init__(self, checked: Checked, origin: str, special: dict[str, str]):
+        self.checked = checked
+        self.origin = origin
+        self.special = special  # names read from the facts mapping itself (as_of, version)
+        self.consts: list[Any] = []
+        self.hoist: dict[str, str] = {}
+        self.temp = 0
+        self.locals: list[str] = []
+        self.subst: dict[int, str] = {}
+        self.native = False
+
+    def info(self, node: A.Node) -> NodeInfo:
+        return self.checked.info[id(node)]
+
+    def const(self, value: Any) -> str:
+        for i, c in enumerate(self.consts):
+            if c is value or (type(c) is type(value) and c == value):
+                return f"_k{i}"
+        self.consts.append(value)
+        return f"_k{len(self.consts) - 1}"
+
+    def tmp(self) -> str:
+        self.temp += 1
+        return f"_t{self.temp}"
+
+    def gen(self, node: A.Node) -> str:
+        sub = self.subst.get(id(node))
+        if sub is not None:
+            return sub
+        if self._strict_op(node):
+            if self.native:
+                return self._native(node)
+            return self._strict(node)
+        saved, self.native = self.native, False
+        try:
+            return str(getattr(self, "_" + type(node).__name__)(node))
+        finally:
+            self.native = saved
+
+    # -- strict regions --------------------------------------------------------------------
+    # Arithmetic, comparison, negation and most functions are strict: unknown in, unknown
+    # out. A tree of them is guarded once at its top, on the nullable values at its frontier,
+    # and computed with plain Python operators inside.
+
+    def _strict_op(self, node: A.Node) -> bool:
+        if isinstance(node, A.Binary):
+            return node.op not in ("in", "not in") or _constant_list(node.right)
+        if isinstance(node, A.Unary):
+            return True
+        if isinstance(node, A.Call):
+            fn = FUNCTIONS.get(node.func)
+            return fn is not None and not fn.null_aware and not fn.may_be_unknown
+        return False
+
+    def _frontier(self, node: A.Node, out: list[A.Node]) -> None:
+        for child in A.children(node):
+            if self._strict_op(child):
+                self._frontier(child, out)
+            else:
+                out.append(child)
+
+    def _strict(self, node: A.Node) -> str:
+        leaves: list[A.Node] = []
+        self._frontier(node, leaves)
+        nullable = [leaf for leaf in leaves if self.info(leaf).nullable]
+        tests: list[str] = []
+        fallbacks: list[str] = []
+        singles: list[str] = []
+        for leaf in nullable:
+            t = self.tmp()
+            chain = self._fact_chain(leaf) if isinstance(leaf, A.Attr) else None
+            if chain is not None:
+                unknown = self.const(R.unknown(self.info(leaf).path or "?"))
+                tests.append(f"({t} := {chain}) is not None")
+                fallbacks.append(f"({t} if {t} is not None else {unknown})")
+                singles.append(unknown)
+            else:
+                tests.append(f"({t} := {self.gen(leaf)}).__class__ is not _U")
+                fallbacks.append(t)
+                singles.append(t)
+            self.subst[id(leaf)] = t
+        saved, self.native = self.native, True
+        try:
+            body = self._native(node)
+        finally:
+            self.native = saved
+            for leaf in nullable:
+                del self.subst[id(leaf)]
+        if not tests:
+            return body
+        if len(tests) == 1:
+            return f"({body} if {tests[0]} else {singles[0]})"
+        cond = " & ".join(f"({t})" for t in tests)
+        return f"({body} if {cond} else _merge({', '.join(fallbacks)}))"
+
+    def _native(self, node: A.Node) -> str:
+        """A strict operation on values known not to be unknown."""
+        if isinstance(node, A.Unary):
+            op = "not " if node.op == "not" else "-"
+            return f"({op}{self.gen(node.operand)})"
+        if isinstance(node, A.Call):
+            fn = FUNCTIONS[node.func]
+            args = [self.gen(a) for a in node.args]
+            if fn.needs_as_of:
+                self.hoist["_s_as_of"] = "F['as_of']"
+                args.insert(0, "_s_as_of")
+            return f"_f_{node.func}({', '.join(args)})"
+        assert isinstance(node, A.Binary)
+        left = self.gen(node.left)
+        if node.op in ("in", "not in"):
+            items = frozenset(i.value for i in node.right.items)  # type: ignore[attr-defined]
+            return f"({left} {node.op} {self.const(items)})"
+        right = self.gen(node.right)
+        if node.op == "/":
+            raiser = self.const(_div0_raiser(self.origin, node.loc))
+            return f"_div({left}, {right}, {raiser})"
+        return f"({left} {node.op} {right})"
+
+    # -- leaves ----------------------------------------------------------------------------
+
+    def _Lit(self, node: A.Lit) -> str:
+        v = node.value
+        if v is None:
+            return self.const(R.NULL)
+        if isinstance(v, bool | int | str) and not isinstance(v, Decimal):
+            return repr(v)
+        return self.const(v)
+
+    def _ListLit(self, node: A.ListLit) -> str:
+        return "[" + ", ".join(self.gen(i) for i in node.items) + "]"
+
+    def _RecordLit(self, node: A.RecordLit) -> str:
+        return "{" + ", ".join(f"{k!r}: {self.gen(v)}" for k, v in node.fields) + "}"
+
+    def _Name(self, node: A.Name) -> str:
+        if node.name in self.locals:
+            return f"_v_{node.name}"
+        if node.name in self.special:
+            var = f"_s_{node.name}"
+            self.hoist[var] = f"F[{node.name!r}]"
+            return var
+        if node.name in self.checked.roots:
+            var = f"_r_{node.name}"
+            self.hoist[var] = f"(F.get({node.name!r}) or _E)"
+            return var
+        return f"N({node.name!r})"
+
+    def _fact_chain(self, node: A.Node) -> str | None:
+        """Code reading a static path into the facts (None when absent), or None if not one."""
+        if isinstance(node, A.Name):
+            if node.name in self.checked.roots and node.name not in self.locals:
+                return self._Name(node)
+            return None
+        if isinstance(node, A.Attr):
+            inner = self._fact_chain(node.obj)
+            if inner is None:
+                return None
+            if not isinstance(node.obj, A.Name):
+                inner = f"({inner} or _E)"
+            return f"{inner}.get({node.name!r})"
+        return None
+
+    def _Attr(self, node: A.Attr) -> str:
+        info = self.info(node)
+        unknown = self.const(R.unknown(info.path or f"?.{node.name}"))
+        t = self.tmp()
+        chain = self._fact_chain(node)
+        if chain is None:
+            chain = f"{self.gen(node.obj)}.get({node.name!r})"
+        return f"({t} if ({t} := {chain}) is not None else {unknown})"
+
+    # -- operators -------------------------------------------------------------------------
+
+    def _guarded(self, parts: list[tuple[A.Node, str]], body: Callable[[list[str]], str]) -> str:
+        """`body` over the values of `parts`, or the merged unknown when one is unknown.
+
+        A static fact path is tested for None directly, saving the unknown's construction.
+        """
+        names: list[str] = []
+        tests: list[str] = []
+        fallbacks: list[str] = []
+        singles: list[str] = []
+        for node, code in parts:
+            if not self.info(node).nullable:
+                names.append(code)
+                continue
+            t = self.tmp()
+            names.append(t)
+            chain = self._fact_chain(node) if isinstance(node, A.Attr) else None
+            if chain is not None:
+                unknown = self.const(R.unknown(self.info(node).path or "?"))
+                tests.append(f"(({t} := {chain}) is not None)")
+                fallbacks.append(f"({t} if {t} is not None else {unknown})")
+                singles.append(unknown)
+            else:
+                tests.append(f"(({t} := {code}).__class__ is not _U)")
+                fallbacks.append(t)
+                singles.append(t)
+        if not tests:
+            return body(names)
+        if len(tests) == 1:
+            return f"({body(names)} if {tests[0]} else {singles[0]})"
+        return f"({body(names)} if {' & '.join(tests)} else _merge({', '.join(fallbacks)}))"
+
+    def _Unary(self, node: A.Unary) -> str:
+        inner = self.gen(node.operand)
+        op = "not " if node.op == "not" else "-"
+        return self._guarded([(node.operand, inner)], lambda v: f"({op}{v[0]})")
+
+    def _Binary(self, node: A.Binary) -> str:
+        left = self.gen(node.left)
+        right = self.gen(node.right)
+        op = node.op
+        parts = [(node.left, left), (node.right, right)]
+        if op in ("in", "not in"):
+            if _constant_list(node.right):
+                right = self.const(frozenset(i.value for i in node.right.items))  # type: ignore
+                parts = [(node.left, left), (node.right, right)]
+                neg = "not " if op == "not in" else ""
+                return self._guarded(parts, lambda v: f"({v[0]} {neg}in {v[1]})")
+            if isinstance(node.right, A.ListLit) and not any(
+                self.info(i).nullable for i in node.right.items
+            ):
+                return self._guarded(parts, lambda v: f"({v[0]} {op} {v[1]})")
+            if op == "in":
+                return self._guarded(parts, lambda v: f"_in_list({v[0]}, {v[1]})")
+            t = self.tmp()
+            return self._guarded(
+                parts,
+                lambda v: f"(not {t} if ({t} := _in_list({v[0]}, {v[1]})).__class__ is not _U "
+                f"else {t})",
+            )
+        if op == "/":
+            raiser = self.const(_div0_raiser(self.origin, node.loc))
+            return self._guarded(parts, lambda v: f"_div({v[0]}, {v[1]}, {raiser})")
+        return self._guarded(parts, lambda v: f"({v[0]} {op} {v[1]})")
+
+    def _Logic(self, node: A.Logic) -> str:
+        # a chain `a or b or c` is compiled flat: short-circuit on the deciding value,
+        # and only when none decides, tell false from unknown
+        operands = _flatten(node, node.op)
+        decide, other = ("True", "False") if node.op == "or" else ("False", "True")
+        if not any(self.info(o).nullable for o in operands):
+            return "(" + f" {node.op} ".join(self.gen(o) for o in operands) + ")"
+        temps = [self.tmp() for _ in operands]
+        codes: list[str] = []
+        merged: list[str] = []
+        for t, o in zip(temps, operands, strict=True):
+            chain = self._fact_chain(o) if isinstance(o, A.Attr) else None
+            if chain is not None:  # a fact read raw: None is neither true nor false
+                codes.append(chain)
+                unknown = self.const(R.unknown(self.info(o).path or "?"))
+                merged.append(f"({t} if {t} is not None else {unknown})")
+            else:
+                codes.append(self.gen(o))
+                merged.append(t)
+        first = " or ".join(f"({t} := {c}) is {decide}" for t, c in zip(temps, codes, strict=True))
+        all_other = " and ".join(f"{t} is {other}" for t in temps)
+        combine = "_or_n" if node.op == "or" else "_and_n"
+        return (f"({decide} if {first} else "
+                f"({other} if {all_other} else {combine}({', '.join(merged)})))")
+
+    def _If(self, node: A.If) -> str:
+        cond = self.gen(node.cond)
+        then = self.gen(node.then)
+        other = self.gen(node.other)
+        if not self.info(node.cond).nullable:
+            return f"({then} if {cond} else {other})"
+        t = self.tmp()
+        return f"({then} if ({t} := {cond}) is True else ({other} if {t} is False else {t}))"
+
+    def _Comprehension(self, node: A.Comprehension) -> str:
+        it = self.gen(node.iterable)
+        self.locals.append(node.var)
+        try:
+            body = self.gen(node.body)
+        finally:
+            self.locals.pop()
+        return f"_k_{node.kind}({it}, lambda _v_{node.var}: {body})"
+
+    def _Call(self, node: A.Call) -> str:
+        fn = FUNCTIONS[node.func]
+        args = [self.gen(a) for a in node.args]
+        prefix = []
+        if fn.needs_as_of:
+            var = "_s_as_of"
+            self.hoist[var] = "F['as_of']"
+            prefix.append(var)
+        if fn.null_aware:
+            return f"_f_{node.func}({', '.join(prefix + args)})"
+        parts = list(zip(node.args, args, strict=True))
+        return self._guarded(parts, lambda v: f"_f_{node.func}({', '.join(prefix + v)})")
+
+
+def _flatten(node: A.Node, op: str) -> list[A.Node]:
+    """The operands of a chain of the same logical operator, left to right."""
+    if isinstance(node, A.Logic) and node.op == op:
+        return _flatten(node.left, op) + _flatten(node.right, op)
+    return [node]
+
+
+def _constant_list(node: A.Node) -> bool:
+    return isinstance(node, A.ListLit) and all(
+        isinstance(i, A.Lit) and i.kind in ("string", "int", "bool", "date") for i in node.items
+    ) and len(node.items) > 0
+
+
+def _div0_raiser(origin: str, loc: A.Loc) -> Callable[[], Any]:
+    def raise_div0() -> Any:
+        raise EvaluationError(
+            "E-EVAL-DIV0", f"division by zero in {origin} at {loc.line}:{loc.col}"
+        )
+
+    return raise_div0
+
+
+def compile_checked(
+    checked: Checked, origin: str = "<expression>", special: tuple[str, ...] = ("as_of", "version")
+) -> CompiledExpr:
+    """Generate Python source for a checked expression and compile it once."""
+    gen = _Gen(checked, origin, {s: s for s in special})
+    body = gen.gen(checked.node)
+    lines = ["def _make(_K):"]
+    if gen.consts:
+        names = ", ".join(f"_k{i}" for i in range(len(gen.consts)))
+        lines.append(f"    ({names},) = _K")
+    lines.append("    def _expr(F, N):")
+    for var, code in sorted(gen.hoist.items()):
+        lines.append(f"        {var} = {code}")
+    lines.append(f"        return {body}")
+    lines.append("    return _expr")
+    source = "\n".join(lines) + "\n"
+    namespace: dict[str, Any] = {}
+    exec(compile(source, f"<{origin}>", "exec"), dict(_GLOBALS), namespace)  # noqa: S102
+    fn = namespace["_make"](tuple(gen.consts))
+    return CompiledExpr(source=source, fn=fn, checked=checked)
+
+
+def describe_const(value: Any) -> str:
+    """A readable rendering of a compiled constant, for golden files."""
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    return repr(value)

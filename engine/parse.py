@@ -1,0 +1,354 @@
+"""Parsing: expression text to syntax tree, with positions and friendly syntax errors."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from decimal import Decimal
+from functools import lru_cache
+from importlib import resources
+from typing import Any
+
+from lark import Lark, Token, Transformer, Tree, v_args
+from lark.exceptions import (
+    UnexpectedCharacters,
+    UnexpectedEOF,
+    UnexpectedInput,
+    UnexpectedToken,
+    VisitError,
+)
+
+from . import expr_ast as A
+from .runtime import Months
+
+MAX_LENGTH = 4000
+MAX_DEPTH = 48
+
+
+class ExprError(Exception):
+    """A problem inside one expression, positioned relative to the expression's own text."""
+
+    def __init__(
+        self,
+        code: str,
+        message: str,
+        line: int = 1,
+        col: int = 1,
+        hint: str | None = None,
+        end_line: int | None = None,
+        end_col: int | None = None,
+        severity: str = "error",
+    ):
+        super().__init__(message)
+        self.code = code
+        self.message = message
+        self.line = line
+        self.col = col
+        self.hint = hint
+        self.end_line = end_line
+        self.end_col = end_col
+        self.severity = severity
+
+    def __repr__(self) -> str:
+        return f"ExprError({self.code}, {self.line}:{self.col}, {self.message!r})"
+
+
+@lru_cache(maxsize=1)
+def _parser() -> Lark:
+    text = resources.files("engine").joinpath("grammar.lark").read_text(encoding="utf-8")
+    return Lark(text, parser="lalr", propagate_positions=True, maybe_placeholders=True)
+
+
+_FRIENDLY = {
+    "RPAR": "`)`",
+    "LPAR": "`(`",
+    "RSQB": "`]`",
+    "LSQB": "`[`",
+    "LBRACE": "`{`",
+    "RBRACE": "`}`",
+    "COMMA": "`,`",
+    "COLON": "`:`",
+    "DOT": "`.`",
+    "NAME": "a name",
+    "INT": "a number",
+    "DECIMAL": "a number",
+    "STRING": "a string",
+    "DATE": "a date",
+    "DURATION": "a duration",
+    "COMP_OP": "a comparison",
+    "ADD_OP": "`+` or `-`",
+    "MUL_OP": "`*` or `/`",
+    "MINUS": "`-`",
+    "$END": "the end of the expression",
+    "ANY": "`any`",
+    "ALL": "`all`",
+    "COUNT": "`count`",
+}
+
+
+def _describe_expected(expected: set[str]) -> str:
+    names: list[str] = []
+    for term in sorted(expected):
+        word = _FRIENDLY.get(term)
+        if word is None:
+            m = re.fullmatch(r"(IF|THEN|ELSE|AND|OR|NOT|IN|TRUE|FALSE|NULL)", term)
+            word = f"`{term.lower()}`" if m else None
+        if word and word not in names:
+            names.append(word)
+    if not names:
+        return ""
+    if len(names) > 6:
+        names = names[:6] + ["..."]
+    return "expected " + ", ".join(names)
+
+
+def _token_text(tok: Token) -> str:
+    if tok.type == "$END":
+        return "end of expression"
+    return f"`{tok.value}`"
+
+
+def parse(text: str) -> A.Node:
+    """Parse one expression; raises ExprError with the line and column of the first problem."""
+    if len(text) > MAX_LENGTH:
+        raise ExprError(
+            "E-LIMIT-SIZE",
+            f"expression is {len(text)} characters long; the limit is {MAX_LENGTH}",
+            hint="split it into named definitions",
+        )
+    if not text.strip():
+        raise ExprError("E-SYNTAX", "empty expression", hint="write an expression, e.g. `true`")
+    _check_nesting(text)
+    try:
+        tree = _parser().parse(text)
+    except UnexpectedCharacters as e:
+        ch = text[e.pos_in_stream] if e.pos_in_stream < len(text) else ""
+        hint = None
+        if ch in "=!" or ch == "&" or ch == "|":
+            hint = "use `==`, `!=`, `and`, `or`"
+        elif ch == '"' or ch == "'":
+            hint = "close the string with the same quote on the same line"
+        raise ExprError(
+            "E-SYNTAX", f"unexpected character `{ch}`", e.line, e.column, hint=hint
+        ) from None
+    except UnexpectedToken as e:
+        tok = e.token
+        line = tok.line if tok.line is not None else _end_line(text)
+        col = tok.column if tok.column is not None else _end_col(text)
+        if tok.type == "$END":
+            line, col = _end_line(text), _end_col(text)
+        hint = _describe_expected(set(e.expected)) or None
+        raise ExprError("E-SYNTAX", f"unexpected {_token_text(tok)}", line, col, hint=hint) from None
+    except UnexpectedEOF as e:
+        hint = _describe_expected(set(e.expected)) or None
+        raise ExprError(
+            "E-SYNTAX", "unexpected end of expression", _end_line(text), _end_col(text), hint=hint
+        ) from None
+    except UnexpectedInput as e:  # pragma: no cover - other lark input errors
+        raise ExprError("E-SYNTAX", str(e).splitlines()[0], e.line, e.column) from None
+    try:
+        node = _ToAst().transform(tree)
+    except VisitError as e:
+        if isinstance(e.orig_exc, ExprError):
+            raise e.orig_exc from None
+        raise
+    except RecursionError:
+        raise ExprError(
+            "E-LIMIT-DEPTH", f"expression is nested more than {MAX_DEPTH} levels deep"
+        ) from None
+    if A.depth(node) > MAX_DEPTH:
+        raise ExprError(
+            "E-LIMIT-DEPTH",
+            f"expression is nested more than {MAX_DEPTH} levels deep",
+            hint="split it into named definitions",
+        )
+    return node
+
+
+def _check_nesting(text: str) -> None:
+    level = 0
+    line, col = 1, 0
+    for ch in text:
+        col += 1
+        if ch == "\n":
+            line, col = line + 1, 0
+        elif ch in "([{":
+            level += 1
+            if level > MAX_DEPTH:
+                raise ExprError(
+                    "E-LIMIT-DEPTH",
+                    f"brackets are nested more than {MAX_DEPTH} levels deep",
+                    line,
+                    col,
+                )
+        elif ch in ")]}":
+            level -= 1
+
+
+def _end_line(text: str) -> int:
+    return text.count("\n") + 1
+
+
+def _end_col(text: str) -> int:
+    return len(text) - (text.rfind("\n") + 1) + 1
+
+
+_UNITS = {
+    "minute": ("minutes", 1),
+    "day": ("days", 1),
+    "week": ("days", 7),
+    "month": ("months", 1),
+    "year": ("months", 12),
+}
+
+
+def duration_value(count: int, unit: str) -> Any:
+    """The runtime value of `count unit`: a timedelta (exact) or Months (calendar)."""
+    base = unit[:-1] if unit.endswith("s") else unit
+    kind, factor = _UNITS[base]
+    if kind == "minutes":
+        return dt.timedelta(minutes=count)
+    if kind == "days":
+        return dt.timedelta(days=count * factor)
+    return Months(count * factor)
+
+
+def _loc_of(meta: Any) -> A.Loc:
+    return A.Loc(meta.line, meta.column, meta.end_line, meta.end_column)
+
+
+def _tok_loc(tok: Token) -> A.Loc:
+    return A.Loc(
+        tok.line or 1, tok.column or 1, tok.end_line or tok.line or 1, tok.end_column or 1
+    )
+
+
+def _unescape(raw: str) -> str:
+    body = raw[1:-1]
+    return re.sub(r"\\(.)", lambda m: {"n": "\n", "t": "\t"}.get(m.group(1), m.group(1)), body)
+
+
+@v_args(meta=True)
+class _ToAst(Transformer):
+    """Lark tree to syntax tree; one method per grammar alias."""
+
+    def if_(self, meta: Any, c: list[Any]) -> A.Node:
+        return A.If(_loc_of(meta), c[0], c[1], c[2])
+
+    def quant(self, meta: Any, c: list[Any]) -> A.Node:
+        var, iterable = _binder(c[1], str(c[0]))
+        return A.Comprehension(_loc_of(meta), str(c[0]), var, iterable, c[2])
+
+    def comp_fn(self, meta: Any, c: list[Any]) -> str:
+        return str(c[0])
+
+    def comprehension(self, meta: Any, c: list[Any]) -> A.Node:
+        var, iterable = _binder(c[1], str(c[0]))
+        return A.Comprehension(_loc_of(meta), str(c[0]), var, iterable, c[2])
+
+    def or_(self, meta: Any, c: list[Any]) -> A.Node:
+        return A.Logic(_loc_of(meta), "or", c[0], c[1])
+
+    def and_(self, meta: Any, c: list[Any]) -> A.Node:
+        return A.Logic(_loc_of(meta), "and", c[0], c[1])
+
+    def not_(self, meta: Any, c: list[Any]) -> A.Node:
+        return A.Unary(_loc_of(meta), "not", c[0])
+
+    def neg(self, meta: Any, c: list[Any]) -> A.Node:
+        return A.Unary(_loc_of(meta), "-", c[0])
+
+    def compare(self, meta: Any, c: list[Any]) -> A.Node:
+        return A.Binary(_loc_of(meta), str(c[1]), c[0], c[2])
+
+    def arith(self, meta: Any, c: list[Any]) -> A.Node:
+        return A.Binary(_loc_of(meta), str(c[1]), c[0], c[2])
+
+    def in_(self, meta: Any, c: list[Any]) -> A.Node:
+        return A.Binary(_loc_of(meta), "in", c[0], c[1])
+
+    def not_in(self, meta: Any, c: list[Any]) -> A.Node:
+        return A.Binary(_loc_of(meta), "not in", c[0], c[1])
+
+    def attr(self, meta: Any, c: list[Any]) -> A.Node:
+        return A.Attr(_loc_of(meta), c[0], str(c[1]))
+
+    def name(self, meta: Any, c: list[Any]) -> A.Node:
+        return A.Name(_loc_of(meta), str(c[0]))
+
+    def call(self, meta: Any, c: list[Any]) -> A.Node:
+        return A.Call(_loc_of(meta), str(c[0]), tuple(a for a in c[1:] if a is not None))
+
+    def call_kw(self, meta: Any, c: list[Any]) -> A.Node:
+        return A.Call(_loc_of(meta), str(c[0]), tuple(a for a in c[1:] if a is not None))
+
+    def list(self, meta: Any, c: list[Any]) -> A.Node:
+        return A.ListLit(_loc_of(meta), tuple(a for a in c if a is not None))
+
+    def record(self, meta: Any, c: list[Any]) -> A.Node:
+        fields = tuple(f for f in c if f is not None)
+        seen: set[str] = set()
+        for name, value in fields:
+            if name in seen:
+                raise ExprError(
+                    "E-SYNTAX", f"field `{name}` appears twice in a record", value.loc.line,
+                    value.loc.col,
+                )
+            seen.add(name)
+        return A.RecordLit(_loc_of(meta), fields)
+
+    def field(self, meta: Any, c: list[Any]) -> tuple[str, A.Node]:
+        return (str(c[0]), c[1])
+
+    def date(self, meta: Any, c: list[Any]) -> A.Node:
+        tok = c[0]
+        try:
+            value = dt.date.fromisoformat(str(tok))
+        except ValueError:
+            raise ExprError(
+                "E-SYNTAX", f"`{tok}` is not a real date", tok.line, tok.column,
+                hint="dates are YYYY-MM-DD",
+            ) from None
+        return A.Lit(_loc_of(meta), value, "date")
+
+    def duration(self, meta: Any, c: list[Any]) -> A.Node:
+        count, unit = str(c[0]).split()
+        return A.Lit(_loc_of(meta), duration_value(int(count), unit), "duration")
+
+    def decimal(self, meta: Any, c: list[Any]) -> A.Node:
+        return A.Lit(_loc_of(meta), Decimal(str(c[0])), "decimal")
+
+    def int(self, meta: Any, c: list[Any]) -> A.Node:
+        return A.Lit(_loc_of(meta), int(str(c[0])), "int")
+
+    def string(self, meta: Any, c: list[Any]) -> A.Node:
+        return A.Lit(_loc_of(meta), _unescape(str(c[0])), "string")
+
+    def true(self, meta: Any, c: list[Any]) -> A.Node:
+        return A.Lit(_loc_of(meta), True, "bool")
+
+    def false(self, meta: Any, c: list[Any]) -> A.Node:
+        return A.Lit(_loc_of(meta), False, "bool")
+
+    def null(self, meta: Any, c: list[Any]) -> A.Node:
+        return A.Lit(_loc_of(meta), None, "null")
+
+
+def _binder(node: Any, keyword: str) -> tuple[str, A.Node]:
+    """`x in LIST` before the colon of a quantifier or comprehension."""
+    if isinstance(node, A.Binary) and node.op == "in" and isinstance(node.left, A.Name):
+        return node.left.name, node.right
+    loc = node.loc if isinstance(node, A.Node) else A.Loc(1, 1, 1, 1)
+    raise ExprError(
+        "E-SYNTAX",
+        f"`{keyword}` needs `NAME in LIST` before its `:`",
+        loc.line,
+        loc.col,
+        hint=f"e.g. `{keyword}(s in sessions: s.minutes >= 45)`"
+        if keyword not in ("any", "all")
+        else f"e.g. `{keyword} c in conditions: c == \"cancer\"`",
+    )
+
+
+def is_tree(x: Any) -> bool:
+    return isinstance(x, Tree)

@@ -1,0 +1,261 @@
+"""Runtime values of evaluation: the unknown value, calendar durations and the helpers compiled code calls."""
+
+from __future__ import annotations
+
+import calendar
+import datetime as dt
+from collections.abc import Callable, Iterable
+from decimal import Decimal
+from typing import Any
+
+
+class Unknown:
+    """The third truth value: a fact that is absent or null, remembering which facts it came from.
+
+    Combining unknowns only links them; the set of fact paths is worked out when asked for,
+    so that evaluations that never report it do not pay for it.
+    """
+
+    __slots__ = ("_paths", "_parts")
+
+    def __init__(self, paths: frozenset[str] = frozenset(), parts: tuple[Unknown, ...] = ()):
+        self._paths: frozenset[str] | None = paths if not parts else None
+        self._parts = parts
+
+    @property
+    def paths(self) -> frozenset[str]:
+        if self._paths is None:
+            acc: set[str] = set()
+            stack = list(self._parts)
+            while stack:
+                u = stack.pop()
+                if u._paths is not None:
+                    acc.update(u._paths)
+                else:
+                    stack.extend(u._parts)
+            self._paths = frozenset(acc)
+            self._parts = ()
+        return self._paths
+
+    def get(self, key: str, default: Any = None) -> Unknown:
+        """Field access on an unknown record is unknown, for the same reasons."""
+        return self
+
+    def __repr__(self) -> str:
+        return f"unknown({', '.join(sorted(self.paths))})"
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Unknown) and other.paths == self.paths
+
+    def __hash__(self) -> int:
+        return hash(self.paths)
+
+    def __bool__(self) -> bool:
+        raise TypeError("an unknown value has no truth value; compiled code must test for it")
+
+
+NULL = Unknown(frozenset())
+
+
+def unknown(path: str) -> Unknown:
+    return Unknown(frozenset((path,)))
+
+
+def is_unknown(value: Any) -> bool:
+    return value.__class__ is Unknown
+
+
+def merge(*values: Any) -> Unknown:
+    """The unknown that results from an operation on these values (at least one unknown)."""
+    parts = []
+    for v in values:
+        if v.__class__ is Unknown:
+            parts.append(v)
+        elif v.__class__ is list or v.__class__ is tuple:
+            parts.extend(item for item in v if item.__class__ is Unknown)
+    if len(parts) == 1:
+        return parts[0]
+    return Unknown(parts=tuple(parts))
+
+
+def and_unknown(left: Unknown, right: Any) -> Any:
+    """Kleene `and` when the left side is unknown."""
+    if right is False:
+        return False
+    return merge(left, right)
+
+
+def or_unknown(left: Unknown, right: Any) -> Any:
+    """Kleene `or` when the left side is unknown."""
+    if right is True:
+        return True
+    return merge(left, right)
+
+
+class Months:
+    """A calendar duration: whole months, added to dates with the day clamped to the month's end."""
+
+    __slots__ = ("n",)
+
+    def __init__(self, n: int):
+        self.n = n
+
+    def __repr__(self) -> str:
+        return f"Months({self.n})"
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Months) and other.n == self.n
+
+    def __hash__(self) -> int:
+        return hash(("months", self.n))
+
+    def __lt__(self, other: Months) -> bool:
+        return self.n < other.n
+
+    def __le__(self, other: Months) -> bool:
+        return self.n <= other.n
+
+    def __gt__(self, other: Months) -> bool:
+        return self.n > other.n
+
+    def __ge__(self, other: Months) -> bool:
+        return self.n >= other.n
+
+    def __add__(self, other: Any) -> Any:
+        if isinstance(other, Months):
+            return Months(self.n + other.n)
+        if isinstance(other, dt.date):
+            return add_months(other, self.n)
+        return NotImplemented
+
+    __radd__ = __add__
+
+    def __sub__(self, other: Any) -> Any:
+        if isinstance(other, Months):
+            return Months(self.n - other.n)
+        return NotImplemented
+
+    def __rsub__(self, other: Any) -> Any:
+        if isinstance(other, dt.date):
+            return add_months(other, -self.n)
+        return NotImplemented
+
+    def __mul__(self, other: Any) -> Any:
+        if isinstance(other, int) and not isinstance(other, bool):
+            return Months(self.n * other)
+        return NotImplemented
+
+    __rmul__ = __mul__
+
+    def __neg__(self) -> Months:
+        return Months(-self.n)
+
+
+def add_months(d: dt.date, n: int) -> dt.date:
+    """Calendar arithmetic: 31 January + 1 month is the last day of February."""
+    total = d.year * 12 + (d.month - 1) + n
+    year, month = divmod(total, 12)
+    month += 1
+    last = calendar.monthrange(year, month)[1]
+    return dt.date(year, month, min(d.day, last))
+
+
+def divide(a: Any, b: Any, raise_div0: Callable[[], Any]) -> Any:
+    """`a / b`: exact (integers give a decimal); zero divisors report where they happened."""
+    if b == 0:
+        return raise_div0()
+    if isinstance(a, dt.timedelta):
+        return a / b
+    if isinstance(a, int) and isinstance(b, int):
+        return Decimal(a) / Decimal(b)
+    return Decimal(a) / Decimal(b)
+
+
+def k_any(items: Any, pred: Callable[[Any], Any]) -> Any:
+    if items.__class__ is Unknown:
+        return items
+    pending = None
+    for item in items:
+        r = pred(item)
+        if r is True:
+            return True
+        if r.__class__ is Unknown:
+            pending = r if pending is None else merge(pending, r)
+    return False if pending is None else pending
+
+
+def k_all(items: Any, pred: Callable[[Any], Any]) -> Any:
+    if items.__class__ is Unknown:
+        return items
+    pending = None
+    for item in items:
+        r = pred(item)
+        if r is False:
+            return False
+        if r.__class__ is Unknown:
+            pending = r if pending is None else merge(pending, r)
+    return True if pending is None else pending
+
+
+def k_count(items: Any, pred: Callable[[Any], Any]) -> Any:
+    if items.__class__ is Unknown:
+        return items
+    n = 0
+    pending = None
+    for item in items:
+        r = pred(item)
+        if r is True:
+            n += 1
+        elif r.__class__ is Unknown:
+            pending = r if pending is None else merge(pending, r)
+    return n if pending is None else pending
+
+
+def k_filter(items: Any, pred: Callable[[Any], Any]) -> Any:
+    if items.__class__ is Unknown:
+        return items
+    out = []
+    pending = None
+    for item in items:
+        r = pred(item)
+        if r is True:
+            out.append(item)
+        elif r.__class__ is Unknown:
+            pending = r if pending is None else merge(pending, r)
+    return out if pending is None else pending
+
+
+def k_map(items: Any, fn: Callable[[Any], Any]) -> Any:
+    if items.__class__ is Unknown:
+        return items
+    return [fn(item) for item in items]
+
+
+def k_sum(items: Any, fn: Callable[[Any], Any]) -> Any:
+    if items.__class__ is Unknown:
+        return items
+    values = [fn(item) for item in items]
+    for v in values:
+        if v.__class__ is Unknown:
+            return merge(*values)
+    return sum_values(values)
+
+
+def sum_values(values: Iterable[Any]) -> Any:
+    values = list(values)
+    if not values:
+        return 0
+    total = values[0]
+    for v in values[1:]:
+        total = total + v
+    return total
+
+
+def in_list(item: Any, items: Any) -> Any:
+    """List membership; an unknown element can make the answer unknown."""
+    if item in items:
+        return True
+    for v in items:
+        if v.__class__ is Unknown:
+            return merge(*items)
+    return False
