@@ -119,3 +119,23 @@ def depth(node: Node) -> int:
         best = max(best, d)
         stack.extend((c, d + 1) for c in children(current))
     return best
+
+
+def free_names(node: Node) -> list[str]:
+    """Names an expression reads that no quantifier inside it binds, in first-use order."""
+    found: list[str] = []
+
+    def walk(n: Node, bound: frozenset[str]) -> None:
+        if isinstance(n, Name):
+            if n.name not in bound and n.name not in found:
+                found.append(n.name)
+            return
+        if isinstance(n, Comprehension):
+            walk(n.iterable, bound)
+            walk(n.body, bound | {n.var})
+            return
+        for c in children(n):
+            walk(c, bound)
+
+    walk(node, frozenset())
+    return found

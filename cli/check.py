@@ -1,0 +1,92 @@
+"""`regime check`: validate schemas, type-check expressions, lint and check graphs of packs."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+import engine
+from engine.pack_tests import read_cases, run_case, test_files
+
+from .common import EXIT_OK, EXIT_PROBLEMS, dump_json, fail, show_problems
+from .formats import problems_junit, problems_sarif
+
+
+@click.command("check")
+@click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
+@click.option("--sources", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Directory of source documents: check cited headings and report coverage.")
+@click.option("--format", "fmt", type=click.Choice(["text", "json", "junit", "sarif"]),
+              default="text", show_default=True)
+@click.option("--no-tests", is_flag=True, help="Do not run the packs' worked examples.")
+def command(paths: tuple[Path, ...], sources: Path | None, fmt: str, no_tests: bool) -> None:
+    """Check packs: YAML, schema, expressions, tables, task graphs, worked examples.
+
+    \b
+    Exit codes: 0 no errors (warnings allowed), 1 errors found, 2 bad usage.
+    Examples:
+      regime check policies/
+      regime check policies/pmp.yaml --format sarif > check.sarif
+      regime check policies/ --sources ../shared/sources
+    """
+    targets = list(paths) or [Path("policies")]
+    for t in targets:
+        if not t.exists():
+            fail(f"no such file or directory `{t}`")
+    packs, problems = engine.check_paths(targets)
+    if sources is not None:
+        from engine.sources import check_sources
+
+        found, coverage = check_sources(packs, sources)
+        problems = sorted(problems + found)
+    else:
+        coverage = {}
+    failed_cases = 0
+    if not no_tests:
+        cases, case_problems = read_cases(test_files(targets), packs)
+        problems = sorted(problems + case_problems)
+        for case in cases:
+            if case.pack not in packs:
+                continue
+            result = run_case(case, packs)
+            if not result.passed:
+                failed_cases += 1
+                problems.append(engine.Problem(case.file, case.line or 1, 1, "error", "E-TEST",
+                                               f"worked example `{case.name}` fails: "
+                                               + "; ".join(result.failures)))
+    errors = [p for p in problems if p.is_error]
+    releasable = [
+        {"pack": pid, "output": name, "shown_as": out.withheld_reason}
+        for pid, pack in sorted(packs.items()) for name, out in pack.outputs.items()
+        if out.releasable
+    ] + [
+        {"pack": pid, "rule": rule.id, "shown_as": "obligation without its reasons"}
+        for pid, pack in sorted(packs.items()) for rule in pack.rules
+        if rule.obligation and rule.obligation.releasable
+    ]
+    if fmt == "json":
+        click.echo(dump_json({
+            "packs": sorted(packs),
+            "problems": [p.to_dict() for p in problems],
+            "errors": len(errors),
+            "warnings": len(problems) - len(errors),
+            "releasable": releasable,
+            "source_coverage": coverage,
+        }))
+    elif fmt == "junit":
+        click.echo(problems_junit(problems, sorted(packs)))
+    elif fmt == "sarif":
+        click.echo(problems_sarif(problems))
+    else:
+        show_problems(problems)
+        for rel in releasable:
+            what = f"output `{rel['output']}`" if "output" in rel else f"rule `{rel['rule']}`"
+            click.echo(f"releasable to custodial staff: {rel['pack']} {what} "
+                       f"(shown as: {rel['shown_as']})")
+        for pid, cov in sorted(coverage.items()):
+            click.echo(f"source coverage {pid}: {cov['cited']}/{cov['sections']} sections cited"
+                       + (f"; not cited: {', '.join(cov['uncited'])}" if cov["uncited"] else ""))
+        click.echo(f"{len(packs)} pack(s) checked: {len(errors)} error(s), "
+                   f"{len(problems) - len(errors)} warning(s)")
+    raise SystemExit(EXIT_PROBLEMS if errors else EXIT_OK)

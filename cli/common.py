@@ -1,0 +1,101 @@
+"""Shared pieces of the command line: finding packs, reading facts, reporting errors."""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+import json
+import os
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, NoReturn, TypeVar
+
+import click
+
+import engine
+from engine.problems import EvaluationError, FactsError, PackError, Problem
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE = 0, 1, 2
+
+
+def packs_option(fn: F) -> F:
+    return click.option(
+        "--packs", "packs_dir", type=click.Path(file_okay=False, path_type=Path), default=None,
+        help="Directory of packs (default: $REGIME_PACKS, else ./policies).",
+    )(fn)
+
+
+def resolve_packs_dir(given: Path | None) -> Path:
+    if given is not None:
+        return given
+    env = os.environ.get("REGIME_PACKS")
+    return Path(env) if env else Path("policies")
+
+
+def fail(message: str, hint: str | None = None, code: int = EXIT_USAGE) -> NoReturn:
+    click.echo(f"error: {message}", err=True)
+    if hint:
+        click.echo(f"  hint: {hint}", err=True)
+    sys.exit(code)
+
+
+def show_problems(problems: list[Problem], limit: int | None = None) -> None:
+    for p in problems[:limit]:
+        click.echo(p.format(), err=False)
+
+
+def load_packs(directory: Path) -> engine.Packs:
+    if not directory.exists():
+        fail(f"no packs directory `{directory}`",
+             "run from the project folder, or pass --packs DIR or set REGIME_PACKS")
+    try:
+        return engine.load(directory)
+    except PackError as e:
+        show_problems(e.problems)
+        fail(f"the packs in `{directory}` have errors; run `regime check {directory}`",
+             code=EXIT_PROBLEMS)
+
+
+def read_facts(path: Path) -> dict[str, Any]:
+    from engine.facts import read_facts_file
+
+    try:
+        return read_facts_file(path)
+    except FactsError as e:
+        show_problems(e.problems)
+        fail(f"cannot read facts from `{path}`")
+
+
+def parse_date(value: str | None) -> dt.date | None:
+    if value is None:
+        return None
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        fail(f"`{value}` is not a date", "write dates as YYYY-MM-DD, e.g. 2020-07-01")
+
+
+def user_errors(fn: F) -> F:
+    """Turn the engine's errors about user input into messages and exit codes, never tracebacks."""
+
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return fn(*args, **kwargs)
+        except FactsError as e:
+            show_problems(e.problems)
+            fail("the facts do not match the facts schema; nothing was evaluated",
+                 "fix the fields named above (see schemas/facts/)")
+        except EvaluationError as e:
+            fail(str(e))
+        except KeyError as e:
+            fail(str(e.args[0]) if e.args else "not found")
+
+    return wrapper  # type: ignore[return-value]
+
+
+def dump_json(data: Any) -> str:
+    return json.dumps(data, indent=2, ensure_ascii=False, sort_keys=False)

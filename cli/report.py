@@ -1,0 +1,107 @@
+"""Readable renderings of a decision: text for a terminal, Markdown for a page."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from engine.decision import Decision
+
+
+def _v(value: Any) -> str:
+    if value is None:
+        return "undetermined"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, str):
+        return value
+    return json.dumps(value, ensure_ascii=False)
+
+
+def _due(o: dict[str, Any]) -> str:
+    bits = []
+    if o["due"]:
+        bits.append(f"due {o['due']}")
+    if o["frequency"]:
+        f = o["frequency"]
+        bits.append(f"{f.get('count')} per {f.get('per')}" if isinstance(f, dict) else str(f))
+    return f" ({', '.join(bits)})" if bits else ""
+
+
+def _cite(o: dict[str, Any]) -> str:
+    parts = []
+    for c in o.get("citations", []):
+        parts.append(", ".join(str(v) for k, v in c.items() if k in ("section", "paragraph",
+                                                                      "table", "row")))
+    return "; ".join(parts)
+
+
+def _record(o: dict[str, Any]) -> str:
+    out = []
+    for r in o["record"]:
+        out.append(" / ".join(str(r[k]) for k in ("system", "what", "type", "subtype")
+                              if r.get(k)))
+    return "; ".join(out)
+
+
+def render_text(decision: Decision) -> str:
+    d = decision.to_dict()
+    lines = [f"{d['pack']} {d['version']} · policy version {d['policy_version']} · "
+             f"as of {d['as_of']} · {d['audience']} · {d['status'].upper()}"]
+    if d["outputs"]:
+        lines.append("")
+        width = max(len(k) for k in d["outputs"])
+        for k, v in d["outputs"].items():
+            lines.append(f"  {k.ljust(width)}  {_v(v)}")
+    if d["obligations"]:
+        lines.append("")
+        lines.append("What must happen:")
+        for o in d["obligations"]:
+            lines.append(f"  - {o['modality'].upper().replace('_', ' ')}: {o['text']}{_due(o)}")
+            if o["who"]:
+                lines.append(f"      who: {o['who']}")
+            if o["record"]:
+                lines.append(f"      record: {_record(o)}")
+            reason = " (reasons withheld)" if o["reasons_withheld"] else ""
+            lines.append(f"      [{o['rule']}] {_cite(o)}{reason}")
+    if d["interpretations"]:
+        lines.append("")
+        lines.append("Interpretations relied upon:")
+        for i in d["interpretations"]:
+            lines.append(f"  - {i['id']}: {i['choice']}")
+    if d["missing_facts"]:
+        lines.append("")
+        lines.append("Needs: " + ", ".join(d["missing_facts"]))
+    if d["withheld"]:
+        lines.append("Withheld from this audience: " + ", ".join(d["withheld"]))
+    return "\n".join(lines)
+
+
+def render_markdown(decision: Decision) -> str:
+    d = decision.to_dict()
+    lines = [f"## {d['pack']} {d['version']}: {d['status']}", "",
+             f"Policy version {d['policy_version']}, as of {d['as_of']}, "
+             f"for a {d['audience']} audience.", ""]
+    if d["outputs"]:
+        lines += ["| output | value |", "| --- | --- |"]
+        for k, v in d["outputs"].items():
+            cell = _v(v).replace("|", "\\|")
+            lines.append(f"| `{k}` | {cell} |")
+        lines.append("")
+    if d["obligations"]:
+        lines += ["### What must happen", ""]
+        for o in d["obligations"]:
+            reason = " *(reasons withheld)*" if o["reasons_withheld"] else ""
+            lines.append(f"- **{o['modality'].replace('_', ' ')}**: {o['text']}{_due(o)} "
+                         f"(`{o['rule']}`; {_cite(o)}){reason}")
+        lines.append("")
+    if d["interpretations"]:
+        lines += ["### Interpretations relied upon", ""]
+        for i in d["interpretations"]:
+            lines.append(f"- **{i['id']}**: {i['question']} *Choice:* {i['choice']}")
+        lines.append("")
+    if d["missing_facts"]:
+        lines.append("**Needs:** " + ", ".join(f"`{m}`" for m in d["missing_facts"]))
+    if d["withheld"]:
+        lines.append("**Withheld from this audience:** " + ", ".join(d["withheld"]))
+    return "\n".join(lines).rstrip() + "\n"

@@ -1,0 +1,63 @@
+"""`regime test`: run the worked examples beside the packs and report what they cover."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+import engine
+from engine.pack_tests import coverage, read_cases, run_case, test_files
+
+from .common import EXIT_OK, EXIT_PROBLEMS, fail, show_problems
+from .formats import cases_junit
+
+
+@click.command("test")
+@click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
+@click.option("--format", "fmt", type=click.Choice(["text", "junit"]), default="text",
+              show_default=True)
+@click.option("--coverage", "show_coverage", is_flag=True,
+              help="Report which rules, table rows and outputs the examples exercise.")
+@click.option("-k", "select", default=None, help="Only cases whose name contains this text.")
+def command(paths: tuple[Path, ...], fmt: str, show_coverage: bool, select: str | None) -> None:
+    """Run worked examples (policies/tests/*.yaml and packs' inline tests).
+
+    \b
+    Exit codes: 0 all passed, 1 a case failed or a pack has errors, 2 bad usage.
+    Examples:
+      regime test policies/
+      regime test policies/ --coverage
+      regime test policies/ --format junit > examples.xml
+    """
+    targets = list(paths) or [Path("policies")]
+    for t in targets:
+        if not t.exists():
+            fail(f"no such file or directory `{t}`")
+    pack_dirs = [t for t in targets if t.is_dir()] or [t.parent.parent for t in targets]
+    packs, problems = engine.check_paths(pack_dirs)
+    errors = [p for p in problems if p.is_error]
+    cases, case_problems = read_cases(test_files(targets), packs)
+    if select:
+        cases = [c for c in cases if select in c.name]
+    results = [run_case(c, packs) for c in cases]
+    failed = [r for r in results if not r.passed]
+    if fmt == "junit":
+        click.echo(cases_junit(results))
+    else:
+        show_problems(errors + case_problems)
+        for r in failed:
+            click.echo(f"FAIL {r.case.file}:{r.case.line}: {r.case.pack}: {r.case.name}")
+            for f in r.failures:
+                click.echo(f"     {f}")
+        if show_coverage:
+            for pid, cov in sorted(coverage(results, packs).items()):
+                click.echo(f"coverage {pid}: rules {cov['rules'][0]}/{cov['rules'][1]}, "
+                           f"table rows {cov['rows'][0]}/{cov['rows'][1]}, "
+                           f"outputs {cov['outputs'][0]}/{cov['outputs'][1]}")
+                for key in ("rules_not_covered", "rows_not_covered", "outputs_not_covered"):
+                    if cov[key]:
+                        click.echo(f"  {key.replace('_', ' ')}: {', '.join(cov[key])}")
+        click.echo(f"{len(results) - len(failed)} passed, {len(failed)} failed")
+    bad = failed or errors or case_problems
+    raise SystemExit(EXIT_PROBLEMS if bad else EXIT_OK)

@@ -1,0 +1,210 @@
+"""Decisions: what an evaluation concluded, filtered for its audience, as plain data."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from . import model as M
+from .evaluate import Evaluation, Step
+from .facts import is_healthcare_path
+from .runtime import Months, Unknown
+
+AUDIENCES = ("custodial", "healthcare")
+
+
+def plain(value: Any) -> Any:
+    """An evaluation value as JSON-ready data: dates ISO, decimals as text, durations ISO 8601."""
+    if value.__class__ is Unknown or value is None:
+        return None
+    if isinstance(value, bool | int | str):
+        return value
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, dt.timedelta):
+        return iso_duration(value)
+    if isinstance(value, Months):
+        return f"P{value.n}M" if value.n % 12 else f"P{value.n // 12}Y"
+    if isinstance(value, dict):
+        return {str(k): plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple | frozenset | set):
+        return [plain(v) for v in value]
+    return str(value)
+
+
+def iso_duration(d: dt.timedelta) -> str:
+    minutes = int(d.total_seconds() // 60)
+    days, minutes = divmod(minutes, 1440)
+    if minutes == 0:
+        return f"P{days}D"
+    return f"P{days}DT{minutes}M" if days else f"PT{minutes}M"
+
+
+@dataclass(frozen=True)
+class DecidedObligation:
+    rule: str
+    title: str
+    modality: str
+    text: str
+    who: str | None
+    due: Any
+    frequency: Any
+    record: tuple[dict[str, Any], ...]
+    cites: tuple[M.Citation, ...]
+    interpretations: tuple[str, ...]
+    reasons_withheld: bool = False
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "rule": self.rule,
+            "title": self.title,
+            "modality": self.modality,
+            "text": self.text,
+            "who": self.who,
+            "due": plain(self.due),
+            "frequency": plain(self.frequency),
+            "record": [dict(r) for r in self.record],
+            "citations": [c.to_dict() for c in self.cites],
+            "interpretations": list(self.interpretations),
+            "reasons_withheld": self.reasons_withheld,
+        }
+
+
+@dataclass(frozen=True)
+class Decision:
+    """The result of evaluating one pack against one set of facts, for one audience."""
+
+    pack: str
+    version: str
+    policy_version: str
+    content_hash: str
+    as_of: dt.date
+    audience: str
+    status: str  # decided | undetermined
+    outputs: dict[str, Any]  # plain data; an undetermined output is None
+    obligations: tuple[DecidedObligation, ...]
+    interpretations: tuple[M.Interpretation, ...]
+    missing_facts: tuple[str, ...]
+    undetermined: tuple[str, ...]  # outputs and rules that depend on unknown facts
+    withheld: tuple[str, ...]  # outputs not shown to this audience
+    steps: tuple[Step, ...] = field(repr=False)
+    model: M.Pack | None = field(default=None, repr=False, compare=False)
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready; matches schemas/decision.schema.json."""
+        return {
+            "pack": self.pack,
+            "version": self.version,
+            "policy_version": self.policy_version,
+            "content_hash": self.content_hash,
+            "as_of": self.as_of.isoformat(),
+            "audience": self.audience,
+            "status": self.status,
+            "outputs": {k: plain(v) for k, v in self.outputs.items()},
+            "obligations": [o.to_dict() for o in self.obligations],
+            "interpretations": [
+                {"id": i.id, "kind": i.kind, "question": i.question, "choice": i.choice,
+                 "why": i.why, "citations": [c.to_dict() for c in i.cites]}
+                for i in self.interpretations
+            ],
+            "missing_facts": list(self.missing_facts),
+            "undetermined": list(self.undetermined),
+            "withheld": list(self.withheld),
+        }
+
+    def explain(self, target: str | None = None) -> str:
+        """The reasons, step by step, each with its citation (see engine.explain)."""
+        from .explain import render_text
+
+        return render_text(self, target)
+
+
+def build_decision(ev: Evaluation, audience: str, facts_schema: str = "facts") -> Decision:
+    """Gather an evaluation's results, keeping from a custodial audience what it may not see."""
+    pack = ev.pack
+    custodial = audience != "healthcare"
+    outputs: dict[str, Any] = {}
+    withheld: list[str] = []
+    undetermined: list[str] = []
+    missing: set[str] = set()
+    interp_ids: list[str] = list(ev.version.interpretations)
+
+    def hidden(healthcare: bool, releasable: bool = False) -> bool:
+        return custodial and healthcare and not releasable
+
+    for name, out in pack.outputs.items():
+        value = ev.memo.get(name)
+        if hidden(out.healthcare, out.releasable):
+            withheld.append(name)
+            continue
+        if value.__class__ is Unknown:
+            undetermined.append(name)
+            missing |= value.paths
+            outputs[name] = None
+        else:
+            outputs[name] = value
+    obligations: list[DecidedObligation] = []
+    for rule in pack.rules:
+        when = ev.rule_results.get(rule.id, False)
+        releasable = bool(rule.obligation and rule.obligation.releasable)
+        if hidden(rule.healthcare, releasable):
+            continue
+        if when.__class__ is Unknown:
+            if rule.obligation is not None:
+                undetermined.append(rule.id)
+                missing |= when.paths
+            continue
+        if when is not True or rule.obligation is None:
+            continue
+        ob = rule.obligation
+        due = ob.due.compiled.fn(ev.F, ev.value) if ob.due else None
+        freq = ob.frequency.compiled.fn(ev.F, ev.value) if ob.frequency else None
+        if due.__class__ is Unknown:
+            missing |= due.paths
+        if freq.__class__ is Unknown:
+            missing |= freq.paths
+        withheld_reasons = custodial and rule.healthcare
+        obligations.append(DecidedObligation(
+            rule=rule.id, title=rule.title, modality=ob.modality, text=ob.text, who=ob.who,
+            due=due, frequency=freq, record=ob.records, cites=rule.cites,
+            interpretations=() if withheld_reasons else rule.interpretations,
+            reasons_withheld=withheld_reasons,
+        ))
+    for step in ev.steps:
+        if custodial and step.healthcare:
+            continue
+        interp_ids.extend(step.interpretations)
+    if custodial:
+        shown: set[str] = set()
+        for path in missing:
+            if is_healthcare_path(path, facts_schema):
+                shown.add(_healthcare_root(path, facts_schema))
+            else:
+                shown.add(path)
+        missing = shown
+    seen: list[str] = []
+    for iid in interp_ids:
+        if iid not in seen and iid in pack.interpretations:
+            seen.append(iid)
+    status = "undetermined" if undetermined else "decided"
+    return Decision(
+        pack=pack.id, version=pack.version, policy_version=ev.version.id,
+        content_hash=pack.content_hash, as_of=ev.as_of, audience=audience, status=status,
+        outputs=outputs, obligations=tuple(obligations),
+        interpretations=tuple(pack.interpretations[i] for i in seen),
+        missing_facts=tuple(sorted(missing)), undetermined=tuple(undetermined),
+        withheld=tuple(withheld), steps=tuple(ev.steps), model=pack,
+    )
+
+
+def _healthcare_root(path: str, facts_schema: str) -> str:
+    from .facts import healthcare_roots
+
+    for root in healthcare_roots(facts_schema):
+        if path == root or path.startswith(root + ".") or path.startswith(root + "["):
+            return root
+    return path

@@ -1,0 +1,232 @@
+"""Evaluating: a compiled pack against prepared facts at a date, recording each step taken."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+
+from . import model as M
+from .problems import EvaluationError
+from .runtime import NULL, Unknown, merge
+
+
+@dataclass(frozen=True)
+class Step:
+    """One thing worked out during an evaluation, in the order it was finished."""
+
+    kind: str  # parameter definition table rule output
+    name: str
+    value: Any
+    text: str | None  # the expression, when there is one
+    cites: tuple[M.Citation, ...]
+    interpretations: tuple[str, ...]
+    healthcare: bool
+    releasable: bool = False
+    withheld_reason: str | None = None
+    detail: str | None = None
+
+
+class Evaluation:
+    """The state of one evaluation: facts, memoised names and the steps taken."""
+
+    def __init__(self, pack: M.Pack, facts: dict[str, Any], as_of: dt.date):
+        version = pack.version_at(as_of)
+        if version is None:
+            spans = ", ".join(
+                f"`{v.id}` {v.effective_from}..{v.effective_to or 'open'}" for v in pack.versions
+            )
+            raise EvaluationError(
+                "E-EVAL-VERSION",
+                f"pack `{pack.id}` has no version in force on {as_of.isoformat()} "
+                f"(versions: {spans})",
+            )
+        self.pack = pack
+        self.version = version
+        self.as_of = as_of
+        self.F: dict[str, Any] = {**facts, "as_of": as_of, "version": version.id}
+        self.memo: dict[str, Any] = {}
+        self.steps: list[Step] = []
+        self.rule_results: dict[str, Any] = {}
+
+    # -- names -----------------------------------------------------------------------------
+
+    def value(self, name: str) -> Any:
+        """The value of a pack name (the `N` compiled expressions call); memoised."""
+        try:
+            return self.memo[name]
+        except KeyError:
+            pass
+        pack = self.pack
+        if name in pack.parameters:
+            result = self._parameter(pack.parameters[name])
+        elif name in pack.vocabulary:
+            result = [v.id for v in pack.vocabulary[name].values]
+        elif name in pack.definitions:
+            d = pack.definitions[name]
+            result = d.expr.compiled.fn(self.F, self.value)
+            self.steps.append(Step("definition", name, result, d.expr.text, d.cites,
+                                   d.interpretations, d.expr.healthcare))
+        elif name in pack.outputs:
+            result = self._output(pack.outputs[name])
+        else:  # pragma: no cover - the checker rejects unknown names
+            raise EvaluationError("E-EVAL-NAME", f"unknown name `{name}`")
+        self.memo[name] = result
+        return result
+
+    def _parameter(self, param: M.Parameter) -> Any:
+        pv = param.at(self.as_of)
+        if pv is None:
+            raise EvaluationError(
+                "E-EVAL-PARAM",
+                f"parameter `{param.name}` has no value in force on {self.as_of.isoformat()}",
+            )
+        self.steps.append(Step("parameter", param.name, pv.value, pv.text, pv.cites, (), False))
+        return pv.value
+
+    # -- rules, tables, outputs --------------------------------------------------------------
+
+    def in_force(self, rule: M.Rule) -> bool:
+        return not rule.versions or self.version.id in rule.versions
+
+    def rule_when(self, rule: M.Rule) -> Any:
+        try:
+            return self.rule_results[rule.id]
+        except KeyError:
+            pass
+        if not self.in_force(rule):
+            result: Any = False
+            detail = f"not in force in version {self.version.id}"
+        else:
+            result = True if rule.when is None else rule.when.compiled.fn(self.F, self.value)
+            detail = None
+        self.rule_results[rule.id] = result
+        self.steps.append(Step("rule", rule.id, result, rule.when.text if rule.when else None,
+                               rule.cites, rule.interpretations, rule.healthcare,
+                               detail=detail or rule.title))
+        return result
+
+    def table(self, table: M.Table) -> Any:
+        """The rows of a table that match, in order, or unknown."""
+        key = "table:" + table.id
+        if key in self.memo:
+            return self.memo[key]
+        inputs = {name: e.compiled.fn(self.F, self.value) for name, e in table.inputs}
+        matched: list[M.TableRow] = []
+        pending: list[Any] = []
+        for row in table.rows:
+            verdict: Any = True
+            for name, allowed in row.cells:
+                if allowed is None:
+                    continue
+                v = inputs.get(name)
+                if v.__class__ is Unknown:
+                    verdict = v if verdict is True else merge(verdict, v)
+                elif v not in allowed:
+                    verdict = False
+                    break
+            if verdict is True:
+                if table.hit == "first" and not pending:
+                    matched.append(row)
+                    break
+                matched.append(row)
+            elif verdict is not False:
+                pending.append(verdict)
+                if table.hit == "first":
+                    break
+        result: Any
+        if pending and not (table.hit == "first" and matched):
+            result = merge(*pending)
+        elif table.hit == "unique" and len(matched) > 1:
+            raise EvaluationError(
+                "E-EVAL-TABLE",
+                f"rows {', '.join(r.id for r in matched)} of unique table `{table.id}` all match",
+            )
+        else:
+            result = matched
+        self.memo[key] = result
+        rows = result if isinstance(result, list) else []
+        self.steps.append(Step(
+            "table", table.id, [r.id for r in rows] if isinstance(result, list) else result,
+            None, tuple(c for r in rows for c in r.cites) or table.cites,
+            tuple(i for r in rows for i in r.interpretations), table.healthcare,
+            detail=", ".join(f"{k} = {_show(v)}" for k, v in inputs.items()),
+        ))
+        return result
+
+    def _output(self, out: M.Output) -> Any:
+        text = None
+        interps = list(out.interpretations)
+        cites = list(out.cites)
+        if out.mode == "value":
+            assert out.expr is not None
+            result = out.expr.compiled.fn(self.F, self.value)
+            text = out.expr.text
+        elif out.mode == "rules":
+            result = self._from_rules(out)
+        else:
+            result = self._from_table(out)
+        if out.mode != "value" and isinstance(result, list) and not result and out.default:
+            result = out.default.compiled.fn(self.F, self.value)
+        elif result is None:
+            result = out.default.compiled.fn(self.F, self.value) if out.default else NULL
+        self.steps.append(Step("output", out.name, result, text, tuple(cites), tuple(interps),
+                               out.healthcare, out.releasable, out.withheld_reason))
+        return result
+
+    def _from_rules(self, out: M.Output) -> Any:
+        values: list[Any] = []
+        pending: list[Any] = []
+        for rule in self.pack.rules:
+            expr = next((e for o, e in rule.sets if o == out.name), None)
+            if expr is None:
+                continue
+            when = self.rule_when(rule)
+            if when is True:
+                if out.combine == "first" and not pending:
+                    return expr.compiled.fn(self.F, self.value)
+                values.append(expr.compiled.fn(self.F, self.value))
+                if out.combine == "any":
+                    return True
+            elif when is not False:
+                pending.append(when)
+                if out.combine == "first":
+                    return merge(*pending)
+        if pending:
+            return merge(*pending)
+        if out.combine == "any":
+            return False
+        if out.combine == "first":
+            return None
+        return values
+
+    def _from_table(self, out: M.Output) -> Any:
+        table = self.pack.tables[str(out.table)]
+        rows = self.table(table)
+        if rows.__class__ is Unknown:
+            return rows
+        values = []
+        for row in rows:
+            for col, expr in row.then:
+                if col == out.name:
+                    values.append(expr.compiled.fn(self.F, self.value))
+        if table.hit == "collect":
+            return values
+        return values[0] if values else None
+
+    # -- the whole pack ----------------------------------------------------------------------
+
+    def run(self) -> None:
+        """Work out every output and every rule in force."""
+        for name in self.pack.outputs:
+            self.value(name)
+        for rule in self.pack.rules:
+            self.rule_when(rule)
+
+
+def _show(value: Any) -> str:
+    if value.__class__ is Unknown:
+        return "unknown"
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    return repr(value) if isinstance(value, str) else str(value)

@@ -1,0 +1,136 @@
+"""Explaining: a decision's steps as readable reasons, each with its citation, for its audience."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from .decision import plain
+from .evaluate import Step
+from .runtime import Unknown
+
+if TYPE_CHECKING:
+    from .decision import Decision
+
+
+def visible_steps(decision: Decision, target: str | None = None) -> list[Step]:
+    """The steps this decision's audience may see, limited to those `target` rests on."""
+    custodial = decision.audience != "healthcare"
+    steps = list(decision.steps)
+    if target is not None:
+        steps = [s for s in steps if s.name in _support(decision, target)]
+    out = []
+    for s in steps:
+        if custodial and s.healthcare and not s.releasable:
+            if s.kind == "rule" and any(o.rule == s.name for o in decision.obligations):
+                out.append(s)  # a releasable obligation: shown, reasons withheld
+            continue
+        out.append(s)
+    return out
+
+
+def _support(decision: Decision, target: str) -> set[str]:
+    """Names of the steps `target` depends on, itself included."""
+    pack = decision.model
+    if pack is None:
+        return {target}
+    return support(pack, target)
+
+
+def support(pack: Any, target: str) -> set[str]:
+    """An output, definition, table or rule of a pack and everything it reads, by name."""
+    keys = [k for k in pack.dependencies if k.partition(":")[2] == target]
+    seen: set[str] = set()
+    stack = list(keys)
+    while stack:
+        key = stack.pop()
+        if key in seen:
+            continue
+        seen.add(key)
+        stack.extend(pack.dependencies.get(key, ()))
+    names = {k.partition(":")[2] for k in seen}
+    for key in seen:
+        kind, _, name = key.partition(":")
+        for expr in _expressions(pack, kind, name):
+            names |= {n for n in expr.checked.names if n in pack.parameters}
+    return names
+
+
+def _expressions(pack: Any, kind: str, name: str) -> list[Any]:
+    if kind == "def" and name in pack.definitions:
+        return [pack.definitions[name].expr]
+    if kind == "out" and name in pack.outputs:
+        o = pack.outputs[name]
+        return [e for e in (o.expr, o.default) if e is not None]
+    if kind == "table" and name in pack.tables:
+        t = pack.tables[name]
+        return [e for _, e in t.inputs] + [e for r in t.rows for _, e in r.then]
+    if kind == "rule":
+        r = pack.rule(name)
+        if r is None:
+            return []
+        out = [e for _, e in r.sets]
+        if r.when is not None:
+            out.append(r.when)
+        if r.obligation:
+            out += [e for e in (r.obligation.due, r.obligation.frequency) if e is not None]
+        return out
+    return []
+
+
+def _value(v: Any) -> str:
+    if v.__class__ is Unknown:
+        needs = ", ".join(sorted(v.paths))
+        return f"unknown (needs {needs})" if needs else "unknown"
+    p = plain(v)
+    if isinstance(p, str):
+        return f'"{p}"'
+    if isinstance(p, bool):
+        return "true" if p else "false"
+    if p is None:
+        return "null"
+    return str(p).replace("'", '"').replace("True", "true").replace("False", "false")
+
+
+def step_lines(decision: Decision, step: Step) -> list[str]:
+    """A step as lines of text: the conclusion, the expression, the citation."""
+    custodial = decision.audience != "healthcare"
+    withheld = custodial and step.healthcare
+    if step.kind == "rule":
+        verdict = ("applies" if step.value is True else
+                   "does not apply" if step.value is False else _value(step.value))
+        if withheld:
+            verdict = f"applies ({step.withheld_reason or 'reasons withheld'})"
+        head = f"rule {step.name}: {verdict}"
+        if step.detail:
+            head += f" — {step.detail}"
+    elif withheld:
+        head = f"{step.kind} `{step.name}` = {_value(step.value)} " \
+               f"({step.withheld_reason or 'reasons withheld'})"
+    else:
+        head = f"{step.kind} `{step.name}` = {_value(step.value)}"
+        if step.kind == "table" and step.detail:
+            head += f" (rows matched for {step.detail})"
+    lines = [head]
+    if step.text and not withheld and step.kind != "parameter":
+        lines.append(f"    because {' '.join(step.text.split())}")
+    if step.cites and not withheld:
+        lines.append("    see " + "; ".join(c.text() for c in step.cites))
+    if step.interpretations and not withheld:
+        lines.append("    relies on " + ", ".join(step.interpretations))
+    return lines
+
+
+def render_text(decision: Decision, target: str | None = None) -> str:
+    """The whole explanation as numbered text."""
+    out = [f"{decision.pack} {decision.version} (policy version {decision.policy_version}) "
+           f"as of {decision.as_of.isoformat()}, for a {decision.audience} audience: "
+           f"{decision.status}"]
+    for n, step in enumerate(visible_steps(decision, target), 1):
+        lines = step_lines(decision, step)
+        out.append(f"{n:>3}. {lines[0]}")
+        out.extend("     " + line for line in lines[1:])
+    if decision.missing_facts:
+        out.append("needs: " + ", ".join(decision.missing_facts))
+    if decision.withheld:
+        out.append("withheld from this audience: " + ", ".join(decision.withheld))
+    return "\n".join(out)

@@ -1,0 +1,170 @@
+"""Loading: finding pack files, taking each through every stage, and the collection services use."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from . import model as M
+from .build import Builder
+from .decision import AUDIENCES, Decision, build_decision
+from .evaluate import Evaluation
+from .facts import prepare
+from .problems import EvaluationError, FactsError, PackError, Problem
+from .read_yaml import read_yaml
+from .validate_schema import validate_pack
+
+FACT_ROOTS = ("prisoner", "establishment", "action_plan", "as_of")
+
+# The stages every pack file goes through, in order; each may add problems, and a pack with
+# errors after any stage goes no further.
+STAGES = (
+    "read YAML (positions, duplicate keys, tags, aliases)",
+    "validate against schemas/pack.schema.json",
+    "parse expressions (engine/grammar.lark)",
+    "order names and find cycles",
+    "check names, fact paths and types",
+    "check decision tables, references and tasks",
+    "compile expressions to Python",
+)
+
+
+def pack_files(paths: Iterable[Path | str]) -> list[Path]:
+    """The pack files under the given files and directories (worked examples excluded)."""
+    found: list[Path] = []
+    for p in map(Path, paths):
+        if p.is_dir():
+            for f in sorted(p.rglob("*.yaml")) + sorted(p.rglob("*.yml")):
+                if "tests" in f.relative_to(p).parts[:-1] or f.name.startswith("."):
+                    continue
+                if is_pack_file(f):
+                    found.append(f)
+        else:
+            found.append(p)
+    return found
+
+
+def is_pack_file(path: Path) -> bool:
+    """A pack declares the pack schema on its first line, or has a top-level `id`; a facts
+    document (e.g. an action plan beside its pack) has fact roots instead."""
+    try:
+        head = path.read_text(encoding="utf-8", errors="replace")[:4000]
+    except OSError:
+        return True
+    first = head.splitlines()[0] if head else ""
+    if "pack.schema.json" in first:
+        return True
+    tops = {line.split(":", 1)[0] for line in head.splitlines()
+            if line and not line[0].isspace() and not line.startswith("#") and ":" in line}
+    if tops & set(FACT_ROOTS) and "id" not in tops:
+        return False
+    return "id" in tops or "versions" in tops
+
+
+def load_file(path: Path, display: str | None = None) -> tuple[M.Pack | None, list[Problem]]:
+    """One pack file through every stage: the pack (None on errors) and all problems found."""
+    name = display or str(path)
+    try:
+        content = path.read_bytes()
+        text = content.decode("utf-8")
+    except OSError as e:
+        return None, [Problem(name, 1, 1, "error", "E-IO", f"cannot read the file: {e.strerror}")]
+    except UnicodeDecodeError:
+        return None, [Problem(name, 1, 1, "error", "E-IO", "the file is not UTF-8 text")]
+    try:
+        doc = read_yaml(text, name)
+    except PackError as e:
+        return None, list(e.problems)
+    if not isinstance(doc.data, dict):
+        return None, [Problem(name, 1, 1, "error", "E-SCHEMA",
+                              "a pack must be a mapping with `id`, `title`, `versions`...")]
+    problems = validate_pack(doc)
+    if any(p.is_error for p in problems):
+        return None, sorted(problems)
+    builder = Builder(doc, content)
+    pack = builder.build()
+    return pack, sorted(problems + builder.problems)
+
+
+def check_paths(paths: Iterable[Path | str]) -> tuple[dict[str, M.Pack], list[Problem]]:
+    """Load every pack under `paths` without raising: the packs that loaded and every problem."""
+    packs: dict[str, M.Pack] = {}
+    problems: list[Problem] = []
+    for f in pack_files(paths):
+        pack, found = load_file(f)
+        problems.extend(found)
+        if pack is None:
+            continue
+        if pack.id in packs:
+            problems.append(Problem(str(f), 1, 1, "error", "E-DUP-PACK",
+                                    f"pack `{pack.id}` is also defined in {packs[pack.id].file}"))
+            continue
+        packs[pack.id] = pack
+    return packs, sorted(problems)
+
+
+def load(*paths: Path | str) -> Packs:
+    """Load, validate and compile the packs under `paths`; raises PackError with every problem."""
+    packs, problems = check_paths(paths or ("policies",))
+    if any(p.is_error for p in problems):
+        raise PackError(problems)
+    return Packs(packs, tuple(p for p in problems if not p.is_error))
+
+
+@dataclass(frozen=True)
+class Packs(Mapping[str, M.Pack]):
+    """Loaded packs by id. Immutable and safe to share between threads."""
+
+    packs: Mapping[str, M.Pack]
+    warnings: tuple[Problem, ...] = ()
+
+    def __getitem__(self, pack_id: str) -> M.Pack:
+        try:
+            return self.packs[pack_id]
+        except KeyError:
+            from .check import suggest
+
+            hint = suggest(pack_id, self.packs) or f"packs: {', '.join(sorted(self.packs))}"
+            raise KeyError(f"no pack `{pack_id}`; {hint}") from None
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.packs)
+
+    def __len__(self) -> int:
+        return len(self.packs)
+
+    def evaluate(self, pack_id: str, facts: Mapping[str, Any], as_of: dt.date | None = None,
+                 audience: str = "custodial", facts_name: str = "<facts>") -> Decision:
+        """Evaluate one facts document; raises FactsError on bad facts, EvaluationError when the
+        pack cannot be evaluated at that date."""
+        return evaluate(self[pack_id], facts, as_of, audience, facts_name)
+
+    def evaluate_many(self, pack_id: str, facts_iter: Iterable[Mapping[str, Any]],
+                      as_of: dt.date | None = None, audience: str = "custodial"
+                      ) -> Iterator[Decision]:
+        """The same results as `evaluate` for each facts document, in order."""
+        pack = self[pack_id]
+        for n, facts in enumerate(facts_iter, 1):
+            yield evaluate(pack, facts, as_of, audience, f"<facts #{n}>")
+
+
+def evaluate(pack: M.Pack, facts: Mapping[str, Any], as_of: dt.date | None = None,
+             audience: str = "custodial", facts_name: str = "<facts>") -> Decision:
+    """Evaluate a pack against one facts document at `as_of` for an audience."""
+    if audience not in AUDIENCES:
+        raise EvaluationError("E-EVAL-AUDIENCE",
+                              f"audience must be one of {', '.join(AUDIENCES)}, not `{audience}`")
+    prepared = prepare(facts, facts_name, str(pack.data.get("facts") or "facts"))
+    day = as_of or prepared.get("as_of") or dt.date.today()
+    if isinstance(day, str):
+        day = dt.date.fromisoformat(day)
+    ev = Evaluation(pack, prepared, day)
+    ev.run()
+    return build_decision(ev, audience, str(pack.data.get("facts") or "facts"))
+
+
+__all__ = ["FactsError", "PackError", "EvaluationError", "Packs", "load", "check_paths",
+           "evaluate", "pack_files", "STAGES"]

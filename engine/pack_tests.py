@@ -1,0 +1,185 @@
+"""Worked examples: reading test files, running their cases against packs, and rule coverage."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from . import model as M
+from .decision import Decision, plain
+from .facts import read_facts_file
+from .load import evaluate
+from .problems import EvaluationError, FactsError, PackError, Problem
+from .read_yaml import read_yaml_file
+from .validate_schema import validate_document
+
+
+@dataclass(frozen=True)
+class Case:
+    file: str
+    line: int
+    pack: str
+    name: str
+    data: Mapping[str, Any]
+    base: Path
+
+
+@dataclass
+class CaseResult:
+    case: Case
+    failures: list[str] = field(default_factory=list)
+    decision: Decision | None = None
+
+    @property
+    def passed(self) -> bool:
+        return not self.failures
+
+
+def test_files(paths: Iterable[Path | str]) -> list[Path]:
+    """Worked-example files: `tests/*.yaml` under each directory, or the files named."""
+    found: list[Path] = []
+    for p in map(Path, paths):
+        if p.is_dir():
+            for f in sorted(p.rglob("*.yaml")):
+                if "tests" in f.relative_to(p).parts[:-1]:
+                    found.append(f)
+        elif p.suffix in (".yaml", ".yml") and "tests" in p.parts:
+            found.append(p)
+    return found
+
+
+def read_cases(files: Iterable[Path], packs: Mapping[str, M.Pack]) -> tuple[list[Case],
+                                                                             list[Problem]]:
+    """The cases of test files and of packs' inline `tests`, with problems reading them."""
+    cases: list[Case] = []
+    problems: list[Problem] = []
+    for f in files:
+        try:
+            doc = read_yaml_file(f)
+        except PackError as e:
+            problems.extend(e.problems)
+            continue
+        found = validate_document(doc.data, "tests", str(f), doc)
+        if found:
+            problems.extend(found)
+            continue
+        pack_id = str(doc.data.get("pack"))
+        for i, case in enumerate(doc.data.get("cases") or []):
+            cases.append(Case(str(f), doc.span(("cases", i)).line, pack_id,
+                              str(case.get("name", f"case {i + 1}")), case, f.parent))
+    for pack in packs.values():
+        for i, case in enumerate(pack.tests):
+            cases.append(Case(pack.file, 0, pack.id, str(case.get("name", f"case {i + 1}")),
+                              case, Path(pack.file).parent))
+    return cases, problems
+
+
+def _merge(base: Any, over: Any) -> Any:
+    if isinstance(base, Mapping) and isinstance(over, Mapping):
+        out = dict(base)
+        for k, v in over.items():
+            out[k] = _merge(base.get(k), v) if k in base else v
+        return out
+    return over
+
+
+def case_facts(case: Case) -> dict[str, Any]:
+    facts: dict[str, Any] = {}
+    if case.data.get("facts_file"):
+        facts = read_facts_file(case.base / str(case.data["facts_file"]))
+    return _merge(facts, case.data.get("facts") or {})
+
+
+def run_case(case: Case, packs: Mapping[str, M.Pack]) -> CaseResult:
+    result = CaseResult(case)
+    pack = packs.get(case.pack)
+    if pack is None:
+        result.failures.append(f"no pack `{case.pack}`")
+        return result
+    expect = case.data.get("expect") or {}
+    as_of = case.data.get("as_of")
+    if isinstance(as_of, str):
+        as_of = dt.date.fromisoformat(as_of)
+    try:
+        decision = evaluate(pack, case_facts(case), as_of, str(case.data.get("audience",
+                                                                         "custodial")),
+                            f"{case.file} ({case.name})")
+    except (EvaluationError, FactsError) as e:
+        code = getattr(e, "code", None) or "E-FACTS"
+        if expect.get("error") == code:
+            return result
+        result.failures.append(f"evaluation failed: {e}")
+        return result
+    result.decision = decision
+    if "error" in expect:
+        result.failures.append(f"expected error {expect['error']}, but it evaluated")
+    got = decision.to_dict()
+    if "status" in expect and got["status"] != expect["status"]:
+        result.failures.append(f"status: expected {expect['status']}, got {got['status']}"
+                               + (f" (needs {', '.join(got['missing_facts'])})"
+                                  if got["missing_facts"] else ""))
+    for name, want in (expect.get("outputs") or {}).items():
+        if name not in got["outputs"]:
+            where = "withheld from this audience" if name in got["withheld"] else "no such output"
+            if want is None and name in got["withheld"]:
+                continue
+            result.failures.append(f"output `{name}`: {where}")
+            continue
+        if plain(want) != got["outputs"][name]:
+            result.failures.append(
+                f"output `{name}`: expected {plain(want)!r}, got {got['outputs'][name]!r}")
+    applied = [o["rule"] for o in got["obligations"]]
+    for rule in expect.get("obligations") or []:
+        if rule not in applied:
+            result.failures.append(f"obligation `{rule}` expected, not among {applied}")
+    for rule in expect.get("not_obligations") or []:
+        if rule in applied:
+            result.failures.append(f"obligation `{rule}` not expected, but it applies")
+    if "missing_facts" in expect and sorted(expect["missing_facts"]) != got["missing_facts"]:
+        result.failures.append(f"missing facts: expected {sorted(expect['missing_facts'])}, "
+                               f"got {got['missing_facts']}")
+    relied = [i["id"] for i in got["interpretations"]]
+    for iid in expect.get("interpretations") or []:
+        if iid not in relied:
+            result.failures.append(f"interpretation `{iid}` expected, not among {relied}")
+    for name in expect.get("withheld") or []:
+        if name not in got["withheld"]:
+            result.failures.append(f"`{name}` expected to be withheld, but it is shown")
+    return result
+
+
+def coverage(results: Iterable[CaseResult], packs: Mapping[str, M.Pack]
+             ) -> dict[str, dict[str, Any]]:
+    """Per pack: which rules applied, which table rows matched and which outputs were checked
+    in at least one passing case, against all there are."""
+    seen: dict[str, dict[str, set[str]]] = {
+        pid: {"rules": set(), "rows": set(), "outputs": set()} for pid in packs
+    }
+    for r in results:
+        if r.decision is None or r.case.pack not in seen:
+            continue
+        s = seen[r.case.pack]
+        for step in r.decision.steps:
+            if step.kind == "rule" and step.value is True:
+                s["rules"].add(step.name)
+            elif step.kind == "table" and isinstance(step.value, list):
+                s["rows"].update(f"{step.name}/{row}" for row in step.value)
+        s["outputs"].update((r.case.data.get("expect") or {}).get("outputs") or {})
+    report: dict[str, dict[str, Any]] = {}
+    for pid, pack in packs.items():
+        all_rules = [r.id for r in pack.rules]
+        all_rows = [f"{t.id}/{row.id}" for t in pack.tables.values() for row in t.rows]
+        all_outputs = list(pack.outputs)
+        s = seen[pid]
+        report[pid] = {
+            "rules": (len(s["rules"] & set(all_rules)), len(all_rules)),
+            "rows": (len(s["rows"] & set(all_rows)), len(all_rows)),
+            "outputs": (len(s["outputs"] & set(all_outputs)), len(all_outputs)),
+            "rules_not_covered": [r for r in all_rules if r not in s["rules"]],
+            "rows_not_covered": [r for r in all_rows if r not in s["rows"]],
+            "outputs_not_covered": [o for o in all_outputs if o not in s["outputs"]],
+        }
+    return report
