@@ -1,0 +1,61 @@
+"""Pytest collection of the packs' worked examples: each case in policies/tests/*.yaml is a test."""
+
+from __future__ import annotations
+
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+ROOT = Path(__file__).parent
+POLICIES = ROOT / "policies"
+
+
+@cache
+def _packs() -> Any:
+    import engine
+
+    return engine.load(POLICIES)
+
+
+def pytest_collect_file(parent: pytest.Collector, file_path: Path) -> pytest.Collector | None:
+    if file_path.suffix == ".yaml" and file_path.parent == POLICIES / "tests":
+        return WorkedExamples.from_parent(parent, path=file_path)
+    return None
+
+
+class WorkedExamples(pytest.File):
+    def collect(self) -> Any:
+        from engine.pack_tests import read_cases
+
+        cases, problems = read_cases([self.path], {})
+        if problems:
+            raise pytest.UsageError("\n".join(p.format() for p in problems))
+        for case in cases:
+            yield WorkedExample.from_parent(self, name=case.name, case=case)
+
+
+class WorkedExample(pytest.Item):
+    def __init__(self, *, case: Any, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.case = case
+
+    def runtest(self) -> None:
+        from engine.pack_tests import run_case
+
+        result = run_case(self.case, _packs())
+        if not result.passed:
+            raise WorkedExampleFailed(result.failures)
+
+    def repr_failure(self, excinfo: Any, style: Any = None) -> str:
+        if isinstance(excinfo.value, WorkedExampleFailed):
+            return f"{self.case.file}:{self.case.line}: " + "\n".join(excinfo.value.args[0])
+        return str(super().repr_failure(excinfo))
+
+    def reportinfo(self) -> tuple[Path, int, str]:
+        return self.path, self.case.line, f"{self.case.pack}: {self.case.name}"
+
+
+class WorkedExampleFailed(Exception):
+    pass
