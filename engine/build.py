@@ -673,8 +673,8 @@ class Builder:
                          f"output `{name}` is marked releasable but reads no healthcare-only "
                          "fact", "remove `releasable`", severity="warning")
         # a releasable output is declassified: what reads it is not healthcare-only
-        scope.symbols[name] = Symbol("output", t, nullable or mode != "value",
-                                     hc and not releasable)
+        scope.symbols[name] = Symbol("output", t.unmarked() if releasable else t,
+                                     nullable or mode != "value", hc and not releasable)
         return M.Output(
             name=name, description=_str(raw.get("description")), mode=mode, expr=expr,
             combine=_str(raw.get("from_rules")), table=_str(raw.get("from_table")),

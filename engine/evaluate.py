@@ -217,7 +217,13 @@ class Evaluation:
     # -- the whole pack ----------------------------------------------------------------------
 
     def run(self) -> None:
-        """Work out every output and every rule in force."""
+        """Work out every name, output and rule, so that which steps exist never depends on
+        the facts (a custodial explanation must not vary with healthcare-only data)."""
+        for name in self.pack.parameters:
+            if self.pack.parameters[name].at(self.as_of) is not None:
+                self.value(name)
+        for name in self.pack.definitions:
+            self.value(name)
         for name in self.pack.outputs:
             self.value(name)
         for rule in self.pack.rules:

@@ -18,6 +18,10 @@ def visible_steps(decision: Decision, target: str | None = None) -> list[Step]:
     steps = list(decision.steps)
     if target is not None:
         steps = [s for s in steps if s.name in _support(decision, target)]
+    if custodial and decision.model is not None:
+        # evaluation order can follow healthcare-only data: show the pack's own order instead
+        rank = _declaration_rank(decision.model)
+        steps.sort(key=lambda s: rank.get((s.kind, s.name), len(rank)))
     out = []
     for s in steps:
         if custodial and s.healthcare and not s.releasable:
@@ -26,6 +30,15 @@ def visible_steps(decision: Decision, target: str | None = None) -> list[Step]:
             continue
         out.append(s)
     return out
+
+
+def _declaration_rank(pack: Any) -> dict[tuple[str, str], int]:
+    order: list[tuple[str, str]] = [("parameter", n) for n in pack.parameters]
+    order += [("definition", n) for n in pack.definitions]
+    order += [("table", n) for n in pack.tables]
+    order += [("rule", r.id) for r in pack.rules]
+    order += [("output", n) for n in pack.outputs]
+    return {key: i for i, key in enumerate(order)}
 
 
 def _support(decision: Decision, target: str) -> set[str]:

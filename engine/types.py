@@ -34,6 +34,13 @@ class Type:
     def field_names(self) -> list[str]:
         return [f for f, _, _ in self.fields or ()]
 
+    def unmarked(self) -> Type:
+        """This type without the healthcare-only mark (for a declared release)."""
+        elem = self.elem.unmarked() if self.elem is not None else None
+        fields = tuple((n, t.unmarked(), nl) for n, t, nl in self.fields) if self.fields else \
+            self.fields
+        return Type(self.kind, elem, fields, self.values, self.name, False)
+
     def marked(self, healthcare: bool) -> Type:
         """This type, marked healthcare-only when `healthcare` is set."""
         if not healthcare or self.healthcare:
