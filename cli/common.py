@@ -47,16 +47,39 @@ def show_problems(problems: list[Problem], limit: int | None = None) -> None:
         click.echo(p.format(), err=False)
 
 
-def load_packs(directory: Path) -> engine.Packs:
+def load_packs(directory: Path, wanted: str | None = None) -> engine.Packs:
+    """The packs under `directory`. With `wanted`, a broken unrelated pack does not stop the
+    command; the wanted pack must load without errors."""
     if not directory.exists():
         fail(f"no packs directory `{directory}`",
              "run from the project folder, or pass --packs DIR or set REGIME_PACKS")
+    if wanted is None:
+        try:
+            return engine.load(directory)
+        except PackError as e:
+            show_problems(e.problems)
+            fail(f"the packs in `{directory}` have errors; run `regime check {directory}`",
+                 code=EXIT_PROBLEMS)
+    packs, problems = engine.check_paths([directory])
+    if wanted not in packs:
+        mine = [p for p in problems if p.is_error and _mentions(p, wanted)]
+        if mine:
+            show_problems(mine)
+            fail(f"pack `{wanted}` has errors; run `regime check {directory}`",
+                 code=EXIT_PROBLEMS)
+        from engine.check import suggest
+
+        fail(f"no pack `{wanted}` in `{directory}`",
+             suggest(wanted, packs) or f"packs: {', '.join(sorted(packs)) or 'none'}")
+    return engine.Packs(packs)
+
+
+def _mentions(problem: Problem, pack_id: str) -> bool:
     try:
-        return engine.load(directory)
-    except PackError as e:
-        show_problems(e.problems)
-        fail(f"the packs in `{directory}` have errors; run `regime check {directory}`",
-             code=EXIT_PROBLEMS)
+        head = Path(problem.file).read_text(encoding="utf-8")[:3000]
+    except OSError:
+        return False
+    return f"id: {pack_id}" in head
 
 
 def read_facts(path: Path) -> dict[str, Any]:

@@ -41,7 +41,7 @@ def command(pack: str, facts_path: Path, as_of: str | None, audience: str, fmt: 
       regime eval keywork_edm --facts examples/prisoners/a1234bc.yaml --as-of 2020-07-01
       regime eval pmp --facts examples/pmp/p1.yaml --audience healthcare --format json
     """
-    packs = load_packs(resolve_packs_dir(packs_dir))
+    packs = load_packs(resolve_packs_dir(packs_dir), pack)
     if not facts_path.exists():
         fail(f"no facts file `{facts_path}`")
     facts = read_facts(facts_path)

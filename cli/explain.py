@@ -36,7 +36,7 @@ def command(pack: str, target: str, facts_path: Path, as_of: str | None, audienc
       regime explain keywork_edm session_frequency --facts examples/prisoners/a1234bc.yaml
       regime explain pmp eligible --facts examples/pmp/p1.yaml --audience custodial
     """
-    packs = load_packs(resolve_packs_dir(packs_dir))
+    packs = load_packs(resolve_packs_dir(packs_dir), pack)
     model = packs[pack]
     known = set(model.outputs) | set(model.definitions) | {r.id for r in model.rules} | set(
         model.tables)

@@ -27,7 +27,7 @@ def command(pack: str, stage: int | None, fmt: str, packs_dir: Path | None) -> N
       regime plan omu_edm --stage 3 --format mermaid
       regime plan omu_edm --format dot | dot -Tsvg > plan.svg
     """
-    model = load_packs(resolve_packs_dir(packs_dir))[pack]
+    model = load_packs(resolve_packs_dir(packs_dir), pack)[pack]
     if model.task_graph is None:
         fail(f"pack `{pack}` has no tasks")
     stages = sorted({s for t in model.tasks.values() for s in t.get("stages") or ()})

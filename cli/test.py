@@ -34,7 +34,8 @@ def command(paths: tuple[Path, ...], fmt: str, show_coverage: bool, select: str 
     for t in targets:
         if not t.exists():
             fail(f"no such file or directory `{t}`")
-    pack_dirs = [t for t in targets if t.is_dir()] or [t.parent.parent for t in targets]
+    pack_dirs = list(dict.fromkeys(
+        [t for t in targets if t.is_dir()] or [t.parent.parent for t in targets]))
     packs, problems = engine.check_paths(pack_dirs)
     errors = [p for p in problems if p.is_error]
     cases, case_problems = read_cases(test_files(targets), packs)

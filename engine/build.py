@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import re
 from collections.abc import Callable, Iterable
 from decimal import Decimal
 from typing import Any
@@ -81,6 +82,7 @@ class Builder:
         self.roots = root_types(str(self.data.get("facts") or "facts"))
         self.parsed: dict[str, list[_Parsed]] = {}
         self.exprs: dict[int, M.Expression] = {}
+        self.in_cycles: set[str] = set()
 
     # -- reporting ---------------------------------------------------------------------------
 
@@ -169,6 +171,8 @@ class Builder:
             scope.symbols[name] = Symbol(
                 "vocabulary", T.list_of(T.enum_of(base, ids, name)), False
             )
+        for name in self.in_cycles:  # already reported: read as `any` to avoid knock-on errors
+            scope.symbols[name] = Symbol("definition", T.ANY, True)
         healthcare: set[str] = set()
         definitions, outputs, tables, rules = self.check_items(order, scope, healthcare)
         self.check_references(interpretations, versions, definitions, outputs, tables, rules)
@@ -394,6 +398,7 @@ class Builder:
                          f"these read each other in a cycle: {shown}",
                          "one of them must be computed without the others", key=True)
             graph.remove_edges_from(list(sub.edges()))
+            self.in_cycles |= {_item_name(k) for k in component}
         order = list(nx.lexicographical_topological_sort(graph, key=keys.index))
         return order, deps
 
@@ -779,10 +784,10 @@ class Builder:
 
         for code, message, tid in task_graph.task_problems(raw):
             path: Path_ = ("tasks", tid)
-            for j, dep in enumerate(raw.get(tid, {}).get("after") or []):
-                target = dep.get("task") if isinstance(dep, dict) else dep
-                if str(target) in message:
-                    path = ("tasks", tid, "after", j)
+            named = re.findall(r"comes after `([^`]+)`", message)
+            index = task_graph.after_index(raw, tid, named[-1]) if named else None
+            if index is not None:
+                path = ("tasks", tid, "after", index)
             self.problem(path, code, message)
         if any(p.is_error for p in self.problems if p.code.startswith("E-TASK")):
             return None

@@ -163,8 +163,12 @@ class _Checker:
         path = f"{obj.path}.{node.name}" if obj.path else None
         if found is None:
             where = f"`{obj.path}`" if obj.path else "this record"
-            self.error(node, "E-PATH", f"{where} has no field `{node.name}`",
-                       suggest(node.name, obj.type.field_names()))
+            loc = node.loc
+            self.errors.append(ExprError(
+                "E-PATH", f"{where} has no field `{node.name}`", loc.end_line,
+                max(loc.end_col - len(node.name), 1),
+                suggest(node.name, obj.type.field_names()), loc.end_line, loc.end_col,
+            ))
             return NodeInfo(T.ANY, True, path)
         ftype, nullable = found
         if path:
@@ -254,11 +258,10 @@ class _Checker:
             return
         if lit.value not in against.values:
             shown = ", ".join(f"`{v}`" for v in sorted(against.values, key=str))
+            close = suggest(str(lit.value), [str(v) for v in against.values])
             self.error(lit, "E-ENUM",
                        f"`{lit.value}` is not a value of `{against.name or 'this enumeration'}`",
-                       f"use one of {shown}; " + (suggest(str(lit.value),
-                                                          [str(v) for v in against.values]) or "")
-                       )
+                       f"use one of {shown}" + (f"; {close}" if close else ""))
 
     def _membership(self, node: A.Binary, a: T.Type, b: T.Type) -> None:
         if b.kind not in ("list", "any", "null"):
@@ -280,14 +283,9 @@ class _Checker:
     def _arith(self, node: A.Binary, op: str, a: T.Type, b: T.Type) -> T.Type:
         ka, kb = a.kind, b.kind
         if "any" in (ka, kb) or "null" in (ka, kb):
-            if op == "-" and ka == kb == "date":
-                return T.DURATION
-            other = b if ka in ("any", "null") else a
-            if op == "-" and other.kind == "date" and ka == "date":
-                return T.DURATION
-            return T.ANY if other.kind in ("any", "null") else (
-                T.DATE if other.kind == "date" and op in "+-" else other
-            )
+            if "bool" in (ka, kb):
+                self.error(node, "E-TYPE", f"cannot use a boolean in arithmetic (`{op}`)")
+            return T.ANY
         numeric = T.is_numeric(a) and T.is_numeric(b)
         if op == "+":
             if numeric:

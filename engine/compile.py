@@ -273,6 +273,12 @@ class _Gen:
                 self.info(i).nullable for i in node.right.items
             ):
                 return self._guarded(parts, lambda v: f"({v[0]} {op} {v[1]})")
+            if isinstance(node.right, A.ListLit):  # with unknown items: `_in_list` merges all
+                found = f"_in_list({left}, {right})"
+                if op == "in":
+                    return found
+                t = self.tmp()
+                return f"(not {t} if ({t} := {found}).__class__ is not _U else {t})"
             if op == "in":
                 return self._guarded(parts, lambda v: f"_in_list({v[0]}, {v[1]})")
             t = self.tmp()
@@ -391,4 +397,8 @@ def describe_const(value: Any) -> str:
     """A readable rendering of a compiled constant, for golden files."""
     if isinstance(value, dt.date):
         return value.isoformat()
+    if isinstance(value, frozenset | set):
+        return "{" + ", ".join(sorted(describe_const(v) for v in value)) + "}"
+    if callable(value):
+        return f"<{value.__name__}>"
     return repr(value)

@@ -123,6 +123,21 @@ class Decision:
         return render_text(self, target)
 
 
+def unknown_paths(value: Any) -> frozenset[str]:
+    """The fact paths an output still needs: from an unknown value, or from unknowns inside a
+    list or record. A bare `null` (an unknown with no facts behind it) is a decided "no value"."""
+    if value.__class__ is Unknown:
+        return value.paths
+    if isinstance(value, dict):
+        value = list(value.values())
+    if isinstance(value, list | tuple):
+        found: frozenset[str] = frozenset()
+        for v in value:
+            found |= unknown_paths(v)
+        return found
+    return frozenset()
+
+
 def build_decision(ev: Evaluation, audience: str, facts_schema: str = "facts") -> Decision:
     """Gather an evaluation's results, keeping from a custodial audience what it may not see."""
     pack = ev.pack
@@ -141,12 +156,11 @@ def build_decision(ev: Evaluation, audience: str, facts_schema: str = "facts") -
         if hidden(out.healthcare, out.releasable):
             withheld.append(name)
             continue
-        if value.__class__ is Unknown:
+        needs = unknown_paths(value)
+        if needs:
             undetermined.append(name)
-            missing |= value.paths
-            outputs[name] = None
-        else:
-            outputs[name] = value
+            missing |= needs
+        outputs[name] = None if value.__class__ is Unknown else value
     obligations: list[DecidedObligation] = []
     for rule in pack.rules:
         when = ev.rule_results.get(rule.id, False)
@@ -154,7 +168,7 @@ def build_decision(ev: Evaluation, audience: str, facts_schema: str = "facts") -
         if hidden(rule.healthcare, releasable):
             continue
         if when.__class__ is Unknown:
-            if rule.obligation is not None:
+            if rule.obligation is not None and when.paths:
                 undetermined.append(rule.id)
                 missing |= when.paths
             continue

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import TYPE_CHECKING, Any
 
 from .decision import plain
@@ -94,14 +95,7 @@ def _value(v: Any) -> str:
     if v.__class__ is Unknown:
         needs = ", ".join(sorted(v.paths))
         return f"unknown (needs {needs})" if needs else "unknown"
-    p = plain(v)
-    if isinstance(p, str):
-        return f'"{p}"'
-    if isinstance(p, bool):
-        return "true" if p else "false"
-    if p is None:
-        return "null"
-    return str(p).replace("'", '"').replace("True", "true").replace("False", "false")
+    return json.dumps(plain(v), ensure_ascii=False)
 
 
 def step_lines(decision: Decision, step: Step) -> list[str]:

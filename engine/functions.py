@@ -111,11 +111,43 @@ def _sort(items: Sequence[Any]) -> Any:
     return sorted(items)
 
 
-def _index_of(x: Any, items: Sequence[Any]) -> int:
+def _flatten(items: Sequence[Any]) -> Any:
+    out: list[Any] = []
+    for x in items:
+        if x.__class__ is Unknown:
+            return merge(*items)
+        if isinstance(x, list):
+            out.extend(x)
+        else:
+            out.append(x)
+    return out
+
+
+def _text(x: Any) -> str:
+    import datetime as _dt
+
+    if isinstance(x, bool):
+        return "true" if x else "false"
+    if isinstance(x, _dt.date):
+        return x.isoformat()
+    return str(x)
+
+
+def _index_of(x: Any, items: Sequence[Any]) -> Any:
     for i, v in enumerate(items, 1):
+        if v.__class__ is Unknown:  # it could be this one
+            return merge(*items)
         if v == x:
             return i
     return 0
+
+
+def _contains_any(s: str, parts: Sequence[Any]) -> Any:
+    low = s.lower()
+    if any(p.__class__ is not Unknown and p.lower() in low for p in parts):
+        return True
+    u = _strict_list(parts)
+    return False if u is None else u
 
 
 def _parse_date(text: str) -> Any:
@@ -244,6 +276,21 @@ def _check_coalesce(args: list[T.Type]) -> T.Type | str:
     return result
 
 
+def _check_flatten(args: list[T.Type]) -> T.Type | str:
+    if args[0].kind not in ("list", "any", "null"):
+        return f"expects a list of lists, got a {args[0].describe()}"
+    inner = args[0].elem or T.ANY
+    if inner.kind == "list":
+        return _ret(T.list_of(inner.elem or T.ANY), args)
+    return args[0]
+
+
+def _check_text(args: list[T.Type]) -> T.Type | str:
+    if args[0].kind in ("list", "record"):
+        return f"cannot turn a {args[0].describe()} into text"
+    return _ret(T.STRING, args)
+
+
 def _check_index_of(args: list[T.Type]) -> T.Type | str:
     if args[1].kind not in ("list", "any", "null"):
         return f"expects a list second, got a {args[1].describe()}"
@@ -301,7 +348,8 @@ FUNCTIONS: dict[str, Function] = {
         _fn("latest", 1, None, _check_extreme(("date",)), _extreme(max),
             "latest date of the arguments, or of one list",
             "latest([2022-01-02, 2022-01-01]) == 2022-01-02", may_be_unknown=True),
-        _fn("sum", 1, 1, _check_sum, _sum, "sum of a list", "sum([1, 2, 3]) == 6"),
+        _fn("sum", 1, 1, _check_sum, _sum, "sum of a list", "sum([1, 2, 3]) == 6",
+            may_be_unknown=True),
         _fn("known", 1, 1, _check_known, _known,
             "true when the value is not unknown (never unknown itself)", "known(null) == false",
             null_aware=True),
@@ -313,10 +361,14 @@ FUNCTIONS: dict[str, Function] = {
         _fn("unique", 1, 1, _check_list, _unique,
             "the list without repeats, first kept", "unique([1, 1, 2]) == [1, 2]"),
         _fn("sort", 1, 1, _check_list, _sort, "the list in ascending order",
-            "sort([2, 1]) == [1, 2]"),
+            "sort([2, 1]) == [1, 2]", may_be_unknown=True),
+        _fn("flatten", 1, 1, _check_flatten, _flatten,
+            "a list of lists as one list, in order", "flatten([[1, 2], [3]]) == [1, 2, 3]"),
+        _fn("text", 1, 1, _check_text, _text,
+            "a number, date or boolean as text", 'text(19) == "19"'),
         _fn("index_of", 2, 2, _check_index_of, _index_of,
             "position of a value in a list from 1, or 0 when absent",
-            'index_of("b", ["a", "b"]) == 2'),
+            'index_of("b", ["a", "b"]) == 2', may_be_unknown=True),
         _fn("date", 1, 1, _need("string", "date"), _parse_date,
             "a date from text `YYYY-MM-DD`, or `YYYY-MM` (the first day); unknown if neither",
             'date("2019-03") == 2019-03-01', may_be_unknown=True),
@@ -340,10 +392,10 @@ FUNCTIONS: dict[str, Function] = {
             lambda s, part: part.lower() in s.lower(),
             "the second text occurs in the first, ignoring case",
             'contains("Policy reasons", "policy")'),
-        _fn("contains_any", 2, 2, _check_contains_any,
-            lambda s, parts: any(p.lower() in s.lower() for p in parts),
+        _fn("contains_any", 2, 2, _check_contains_any, _contains_any,
             "any of a list of texts occurs in the first, ignoring case",
-            'contains_any("an operational matter", ["policy", "operational"])'),
+            'contains_any("an operational matter", ["policy", "operational"])',
+            may_be_unknown=True),
         _fn("starts_with", 2, 2, _need("string", "bool"),
             lambda s, p: s.startswith(p), "the text begins with the prefix",
             'starts_with("6.17", "6.")'),

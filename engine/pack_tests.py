@@ -40,13 +40,15 @@ class CaseResult:
 
 def test_files(paths: Iterable[Path | str]) -> list[Path]:
     """Worked-example files: `tests/*.yaml` under each directory, or the files named."""
+    from .load import is_pack_file
+
     found: list[Path] = []
     for p in map(Path, paths):
         if p.is_dir():
             for f in sorted(p.rglob("*.yaml")):
-                if "tests" in f.relative_to(p).parts[:-1]:
+                if "tests" in f.relative_to(p).parts[:-1] and not is_pack_file(f):
                     found.append(f)
-        elif p.suffix in (".yaml", ".yml") and "tests" in p.parts:
+        elif p.suffix in (".yaml", ".yml") and p.parent.name == "tests" and not is_pack_file(p):
             found.append(p)
     return found
 

@@ -19,6 +19,7 @@ from lark.exceptions import (
 )
 
 from . import expr_ast as A
+from .functions import FUNCTIONS
 from .runtime import Months
 
 MAX_LENGTH = 4000
@@ -280,7 +281,13 @@ class _ToAst(Transformer):
         return A.Call(_loc_of(meta), str(c[0]), tuple(a for a in c[1:] if a is not None))
 
     def call_kw(self, meta: Any, c: list[Any]) -> A.Node:
-        return A.Call(_loc_of(meta), str(c[0]), tuple(a for a in c[1:] if a is not None))
+        name = str(c[0])
+        if name not in FUNCTIONS:  # a comprehension keyword that is not also a function
+            raise ExprError(
+                "E-SYNTAX", f"`{name}` needs `NAME in LIST: ...` inside its brackets",
+                meta.line, meta.column, hint=f"e.g. `{name}(s in sessions: s.minutes >= 45)`",
+            )
+        return A.Call(_loc_of(meta), name, tuple(a for a in c[1:] if a is not None))
 
     def list(self, meta: Any, c: list[Any]) -> A.Node:
         return A.ListLit(_loc_of(meta), tuple(a for a in c if a is not None))

@@ -253,6 +253,8 @@ def sum_values(values: Iterable[Any]) -> Any:
 
 def in_list(item: Any, items: Any) -> Any:
     """List membership; an unknown element can make the answer unknown."""
+    if item.__class__ is Unknown:
+        return merge(item, items)
     if item in items:
         return True
     for v in items:

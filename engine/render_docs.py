@@ -1,0 +1,889 @@
+"""Documentation rendering: turns loaded packs into a static site, the same pages as HTML and Markdown.
+
+Each pack becomes one page built from a small list of blocks (headings, paragraphs, tables,
+lists, code, a graph); the HTML and Markdown writers render the same blocks, so the two
+forms never drift apart. The HTML needs no JavaScript: task graphs are inline SVG
+(engine/render_svg.py), the table of contents is a list of links, and a print style sheet
+makes the pages printable.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from decimal import Decimal
+from html import escape
+from pathlib import Path
+from typing import Any
+
+from . import model as M
+from .render_plan import render_mermaid
+from .render_svg import render_svg
+from .task_graph import WEIGHTING, natural_key
+
+SITE_TITLE = "Policy packs"
+MODALITY = {"must": "Must", "must_not": "Must not", "should": "Should",
+            "should_not": "Should not", "may": "May"}
+
+# -- the page model ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Span:
+    """A run of inline text: `text`, `code`, `strong`, `link` (with `href`) or `br`."""
+
+    kind: str
+    text: str = ""
+    href: str | None = None
+
+
+Inline = tuple[Span, ...]
+
+
+def text(value: str) -> Inline:
+    return (Span("text", value),)
+
+
+def code(value: str) -> Inline:
+    return (Span("code", value),)
+
+
+def strong(value: str) -> Inline:
+    return (Span("strong", value),)
+
+
+def link(label: str, href: str, as_code: bool = False) -> Inline:
+    return (Span("link-code" if as_code else "link", label, href),)
+
+
+def join(parts: Iterable[Inline], sep: Inline = text(", ")) -> Inline:
+    out: list[Span] = []
+    for n, part in enumerate(parts):
+        if n:
+            out.extend(sep)
+        out.extend(part)
+    return tuple(out)
+
+
+BR: Inline = (Span("br"),)
+DASH: Inline = text("—")
+
+
+@dataclass(frozen=True)
+class Heading:
+    level: int
+    title: Inline
+    anchor: str
+
+
+@dataclass(frozen=True)
+class Para:
+    body: Inline
+    css: str | None = None
+
+
+@dataclass(frozen=True)
+class Table:
+    head: tuple[str, ...]
+    rows: tuple[tuple[Inline, ...], ...]
+    row_ids: tuple[str | None, ...] = ()
+
+
+@dataclass(frozen=True)
+class Bullets:
+    items: tuple[Inline, ...]
+
+
+@dataclass(frozen=True)
+class Facts:
+    """Label and value pairs (a definition list)."""
+
+    items: tuple[tuple[str, Inline], ...]
+
+
+@dataclass(frozen=True)
+class Code:
+    body: str
+    lang: str = ""
+
+
+@dataclass(frozen=True)
+class Graph:
+    svg: str
+    mermaid: str
+    image: str  # file name of the SVG written beside the Markdown page
+    caption: str
+
+
+Block = Heading | Para | Table | Bullets | Facts | Code | Graph
+
+
+@dataclass
+class Page:
+    name: str  # file stem: `<name>.html` and `<name>.md`
+    title: str
+    blocks: list[Block] = field(default_factory=list)
+    footer: str = ""
+
+    def add(self, *blocks: Block) -> None:
+        self.blocks.extend(blocks)
+
+
+@dataclass(frozen=True)
+class Example:
+    """A worked example, as the docs show it."""
+
+    name: str
+    file: str
+    line: int
+    as_of: str | None
+
+
+# -- small helpers -----------------------------------------------------------------------------
+
+
+def anchor(kind: str, ident: Any) -> str:
+    """A stable HTML id: `rule-kw-01` for rule `KW-01`."""
+    slug = re.sub(r"[^a-z0-9]+", "-", str(ident).lower()).strip("-")
+    return f"{kind}-{slug or 'x'}"
+
+
+def plain(value: Any) -> str:
+    """A vocabulary or parameter value as readers see it."""
+    if value is None:
+        return "—"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, dt.date | Decimal | int):
+        return str(value)
+    if isinstance(value, list | tuple):
+        return "; ".join(plain(v) for v in value)
+    if isinstance(value, Mapping):
+        return "; ".join(f"{k}: {plain(v)}" for k, v in value.items())
+    return " ".join(str(value).split())
+
+
+def cite_of(raw: Any) -> tuple[M.Citation, ...]:
+    """Citations from a pack's raw `cite` value (tasks keep theirs as plain data)."""
+    items = raw if isinstance(raw, list) else [raw] if raw else []
+    keys = ("section", "paragraph", "table", "row", "document", "note")
+    return tuple(M.Citation(**{k: str(i[k]) for k in keys if i.get(k) is not None})
+                 for i in items if isinstance(i, Mapping))
+
+
+def cites(found: Sequence[M.Citation]) -> Inline:
+    return join((text(c.text()) for c in found), BR) if found else DASH
+
+
+def interp_links(ids: Iterable[str]) -> Inline:
+    ids = list(ids)
+    return join(link(i, "#" + anchor("interp", i)) for i in ids) if ids else DASH
+
+
+def in_force(start: dt.date | None, end: dt.date | None) -> str:
+    if start and end:
+        return f"{start} to {end}"
+    if start:
+        return f"from {start}"
+    return f"until {end}" if end else "always"
+
+
+def short_path(path: str) -> str:
+    """A file as the docs name it: the last two parts, so no machine path appears."""
+    parts = Path(path).parts
+    return "/".join(parts[-2:]) if len(parts) > 1 else path
+
+
+# -- the pack page -----------------------------------------------------------------------------
+
+
+class PackPage:
+    """Builds the page of one pack."""
+
+    def __init__(self, pack: M.Pack, examples: Mapping[str, Sequence[Example]],
+                 cases: Sequence[tuple[Example, Sequence[str]]]):
+        self.pack = pack
+        self.examples = examples  # rule id -> examples in which it applies
+        self.cases = cases  # every example of the pack, with the rules that apply
+        self.page = Page(pack.id, pack.title)
+        self.names = {
+            **{n: "#" + anchor("vocab", n) for n in pack.vocabulary},
+            **{n: "#" + anchor("param", n) for n in pack.parameters},
+            **{n: "#" + anchor("def", n) for n in pack.definitions},
+            **{n: "#" + anchor("out", n) for n in pack.outputs},
+            **{n: "#" + anchor("table", n) for n in pack.tables},
+        }
+
+    def build(self) -> Page:
+        p = self.pack
+        self.page.add(Heading(1, text(p.title), "top"))
+        if p.summary:
+            self.page.add(Para(text(" ".join(p.summary.split()))))
+        self.page.add(Facts((
+            ("Pack id", code(p.id)),
+            ("Encoding version", text(p.version)),
+            ("Status", text(p.status)),
+            ("Pack file", code(short_path(p.file))),
+            ("Content hash", code(p.content_hash[:16])),
+        )))
+        self.source()
+        self.versions()
+        if p.vocabulary:
+            self.vocabulary()
+        if p.parameters:
+            self.parameters()
+        if p.definitions:
+            self.definitions()
+        if p.outputs:
+            self.outputs()
+        if p.rules:
+            self.rules()
+        if p.tables:
+            self.tables()
+        if p.tasks:
+            self.tasks()
+        if p.interpretations:
+            self.interpretations()
+        self.worked_examples()
+        self.page.footer = (f"Generated by regime docs from {short_path(p.file)}, "
+                            f"encoding version {p.version}, content hash {p.content_hash[:16]}.")
+        return self.page
+
+    def uses(self, exprs: Iterable[M.Expression | None], skip: str = "") -> Inline:
+        names: list[str] = []
+        for e in exprs:
+            if e is None:
+                continue
+            for name in sorted(getattr(e.checked, "names", ()) or ()):
+                if name in self.names and name != skip and name not in names:
+                    names.append(name)
+        return join(link(n, self.names[n], as_code=True) for n in names) if names else DASH
+
+    def source(self) -> None:
+        s = self.pack.source
+        url: Inline = link(s.url, s.url) if s.url else DASH
+        self.page.add(Heading(2, text("Source document"), "source"), Facts((
+            ("Title", text(s.title)),
+            ("Publisher", text(s.publisher or "—")),
+            ("Published", text(str(s.published) if s.published else "not stated")),
+            ("Text file", code(s.file) if s.file else DASH),
+            ("Address", url),
+        )))
+
+    def versions(self) -> None:
+        rows = []
+        for v in self.pack.versions:
+            changes = join((text(c) for c in v.changes), BR) if v.changes else DASH
+            rows.append((strong(v.id), text(v.title), text(in_force(v.effective_from,
+                                                                     v.effective_to)),
+                         changes, interp_links(v.interpretations), cites(v.cites)))
+        self.page.add(Heading(2, text("Versions"), "versions"),
+                      Para(text("A decision uses the version in force on its `as of` date.")),
+                      Table(("Version", "Title", "In force", "Changes", "Interpretations",
+                             "Source"), tuple(rows)))
+
+    def vocabulary(self) -> None:
+        self.page.add(Heading(2, text("Vocabulary"), "vocabulary"))
+        for name, vocab in self.pack.vocabulary.items():
+            self.page.add(Heading(3, code(name), anchor("vocab", name)))
+            if vocab.description:
+                self.page.add(Para(text(" ".join(vocab.description.split()))))
+            extra: list[str] = []
+            for value in vocab.values:
+                extra.extend(k for k in value.extra if k not in extra)
+            rows = []
+            for value in vocab.values:
+                row: list[Inline] = [code(str(value.id)), text(value.name or "—"),
+                                     text(plain(value.description))]
+                for key in extra:
+                    got = value.extra.get(key)
+                    if key == "interpretations":
+                        row.append(interp_links(got or ()))
+                    elif isinstance(got, list):
+                        row.append(join((text(plain(g)) for g in got), BR) if got else DASH)
+                    else:
+                        row.append(text(plain(got)))
+                row.append(cites(value.cites))
+                rows.append(tuple(row))
+            head = ("Value", "Name", "Description",
+                    *(k.replace("_", " ").capitalize() for k in extra), "Source")
+            self.page.add(Table(head, tuple(rows)))
+
+    def parameters(self) -> None:
+        rows, ids = [], []
+        for name, param in self.pack.parameters.items():
+            for n, value in enumerate(param.values):
+                first = n == 0
+                rows.append((code(name) if first else text(""),
+                             text(plain(param.description)) if first else text(""),
+                             text(in_force(value.start, value.end)), code(value.text),
+                             cites(value.cites)))
+                ids.append(anchor("param", name) if first else None)
+        self.page.add(Heading(2, text("Parameters"), "parameters"),
+                      Para(text("Values with the dates they are in force (inclusive).")),
+                      Table(("Parameter", "Description", "In force", "Value", "Source"),
+                            tuple(rows), tuple(ids)))
+
+    def definitions(self) -> None:
+        rows, ids = [], []
+        for name, d in self.pack.definitions.items():
+            rows.append((code(name), code(d.expr.text),
+                         text(plain(d.description)) if d.description else DASH,
+                         self.uses([d.expr], name), interp_links(d.interpretations),
+                         cites(d.cites)))
+            ids.append(anchor("def", name))
+        self.page.add(Heading(2, text("Definitions"), "definitions"),
+                      Para(text("Named values worked out from the facts, each at most once "
+                                "per decision.")),
+                      Table(("Name", "Expression", "Description", "Uses", "Interpretations",
+                             "Source"), tuple(rows), tuple(ids)))
+
+    def outputs(self) -> None:
+        setters: dict[str, list[str]] = {}
+        for rule in self.pack.rules:
+            for name, _ in rule.sets:
+                setters.setdefault(name, []).append(rule.id)
+        rows, ids = [], []
+        for name, out in self.pack.outputs.items():
+            how: Inline
+            if out.mode == "value" and out.expr is not None:
+                how = code(out.expr.text)
+            elif out.mode == "table" and out.table:
+                how = join((text("column of table "),
+                            link(out.table, "#" + anchor("table", out.table), as_code=True)), ())
+            else:
+                rules = setters.get(name, [])
+                how = join((text(f"from rules ({out.combine}): "),
+                            join(link(r, "#" + anchor("rule", r)) for r in rules)
+                            if rules else text("none")), ())
+            if out.default is not None:
+                how = join((how, text("; default "), code(out.default.text)), ())
+            audience = (text(f"releasable: shown as “{out.withheld_reason}”") if out.releasable
+                        else text("healthcare only") if out.healthcare else text("all"))
+            rows.append((code(name), how, text(plain(out.description))
+                         if out.description else DASH, audience,
+                         interp_links(out.interpretations), cites(out.cites)))
+            ids.append(anchor("out", name))
+        self.page.add(Heading(2, text("Outputs"), "outputs"),
+                      Table(("Output", "Worked out as", "Description", "Audience",
+                             "Interpretations", "Source"), tuple(rows), tuple(ids)))
+
+    def rules(self) -> None:
+        self.page.add(Heading(2, text("Rules"), "rules"),
+                      Para(text("Each rule in plain English, the expression that decides when "
+                                "it applies, where it comes from, and the worked examples in "
+                                "which it applies.")))
+        for rule in self.pack.rules:
+            self.page.add(Heading(3, join((code(rule.id), text(" " + rule.title)), ()),
+                              anchor("rule", rule.id)))
+            ob = rule.obligation
+            if ob is not None:
+                self.page.add(Para(join((strong(MODALITY.get(ob.modality, ob.modality) + ":"),
+                                         text(" " + " ".join(ob.text.split()))), ()),
+                                   "obligation"))
+            items: list[tuple[str, Inline]] = []
+            when = rule.when.text if rule.when is not None else "true"
+            items.append(("Applies when", text("always") if when.strip() == "true"
+                          else code(" ".join(when.split()))))
+            exprs: list[M.Expression | None] = [rule.when, *(e for _, e in rule.sets)]
+            if ob is not None:
+                exprs += [ob.due, ob.frequency]
+                if ob.who:
+                    items.append(("Who", text(ob.who)))
+                if ob.due is not None:
+                    items.append(("Due", code(ob.due.text)))
+                if ob.frequency is not None:
+                    items.append(("Frequency", code(ob.frequency.text)))
+                if ob.records:
+                    items.append(("Record", join((text(plain(r)) for r in ob.records), BR)))
+                if ob.releasable:
+                    items.append(("Audience", text("the obligation (not its reasons) reaches "
+                                                   "every audience")))
+            if rule.sets:
+                items.append(("Sets", join(join((link(n, self.names.get(n, "#outputs"),
+                                                       as_code=True), text(" ← "),
+                                                  code(e.text)), ())
+                                           for n, e in rule.sets)))
+            items.append(("Uses", self.uses(exprs)))
+            if rule.versions:
+                items.append(("Versions", text(", ".join(rule.versions))))
+            items.append(("Source", cites(rule.cites)))
+            if rule.interpretations:
+                items.append(("Interpretations", interp_links(rule.interpretations)))
+            found = self.examples.get(rule.id, ())
+            items.append(("Worked examples", join(
+                (join((text(e.name), text(f" ({e.file}:{e.line}"
+                                          + (f", as of {e.as_of})" if e.as_of else ")"))), ())
+                 for e in found), BR) if found else text("none applies this rule")))
+            self.page.add(Facts(tuple(items)))
+
+    def tables(self) -> None:
+        self.page.add(Heading(2, text("Decision tables"), "tables"))
+        for tid, table in self.pack.tables.items():
+            self.page.add(Heading(3, join((code(tid), text(" " + (table.title or ""))), ()),
+                                  anchor("table", tid)))
+            self.page.add(Facts((
+                ("Hit policy", text(table.hit)),
+                ("Inputs", join(join((code(n), text(" = "), code(e.text)), ())
+                                for n, e in table.inputs)),
+                ("Source", cites(table.cites)),
+            )))
+            inputs = [n for n, _ in table.inputs]
+            columns = table.columns()
+            rows = []
+            for row in table.rows:
+                cells = dict(row.cells)
+                then = dict(row.then)
+                line: list[Inline] = [code(row.id)]
+                for n in inputs:
+                    allowed = cells.get(n)
+                    line.append(text("any") if allowed is None else
+                                text(" or ".join(sorted(plain(a) for a in allowed))))
+                for c in columns:
+                    line.append(code(then[c].text) if c in then else DASH)
+                line += [interp_links(row.interpretations), cites(row.cites)]
+                rows.append(tuple(line))
+            head = ("Row", *(f"{n} (input)" for n in inputs), *columns, "Interpretations",
+                    "Source")
+            self.page.add(Table(head, tuple(rows)))
+
+    def tasks(self) -> None:
+        graph = self.pack.task_graph
+        self.page.add(Heading(2, text("Tasks"), "tasks"))
+        if graph is not None and graph.number_of_nodes():
+            svg = render_svg(graph, label=lambda n, a: str(a.get("title", "")),
+                             link=lambda n: "#" + anchor("task", n), dashed=(WEIGHTING,),
+                             title=f"Task graph of {self.pack.id}")
+            self.page.add(
+                Heading(3, text("Task graph"), "task-graph"),
+                Para(text("Each arrow points from a task to one that comes after it. Solid "
+                          "arrows are stated dependencies; dashed arrows follow from weighting "
+                          "(a weighting 3 task is a precursor to the lower-weighted tasks of "
+                          "its area). Columns are the longest chain of tasks before each.")),
+                Graph(svg, render_mermaid(graph), f"{self.pack.id}-tasks.svg",
+                      f"Task graph of {self.pack.id}"))
+        rows, ids = [], []
+        for tid in sorted(self.pack.tasks, key=natural_key):
+            t = self.pack.tasks[tid]
+            after = []
+            for entry in t.get("after") or []:
+                dep = entry.get("task") if isinstance(entry, Mapping) else entry
+                label = link(str(dep), "#" + anchor("task", dep))
+                if isinstance(entry, Mapping) and entry.get("interpretation"):
+                    label = join((label, text(" ("), interp_links([entry["interpretation"]]),
+                                  text(")")), ())
+                after.append(label)
+            desc = join((strong(str(t.get("title", ""))), BR,
+                         text(plain(t.get("baseline")))), ())
+            rows.append((strong(tid), text(plain(t.get("area"))), desc,
+                         text(plain(t.get("weighting"))), text(plain(t.get("autonomy"))),
+                         text("mandatory" if t.get("mandatory", True) else "desirable"),
+                         text(plain(t.get("stages"))), text(plain(t.get("sources"))),
+                         join(after) if after else DASH,
+                         interp_links(t.get("interpretations") or ()),
+                         cites(cite_of(t.get("cite")))))
+            ids.append(anchor("task", tid))
+        self.page.add(Heading(3, text("Task list"), "task-list"),
+                      Table(("Task", "Area", "What", "Weighting", "Autonomy", "Kind", "Stages",
+                             "Sources of information", "After", "Interpretations", "Source"),
+                            tuple(rows), tuple(ids)))
+
+    def reliers(self) -> dict[str, list[Inline]]:
+        """Per interpretation, the parts of the pack that name it, rules first."""
+        p = self.pack
+        found: dict[str, list[Inline]] = {i: [] for i in p.interpretations}
+
+        def add(ids: Iterable[str], label: Inline) -> None:
+            for i in ids:
+                if i in found and label not in found[i]:
+                    found[i].append(label)
+
+        direct: dict[str, tuple[str, ...]] = {}
+        for name, d in p.definitions.items():
+            direct[f"def:{name}"] = d.interpretations
+        for name, o in p.outputs.items():
+            direct[f"out:{name}"] = o.interpretations
+        for tid, t in p.tables.items():
+            direct[f"table:{tid}"] = tuple(i for r in t.rows for i in r.interpretations)
+        for rule in p.rules:
+            add(rule.interpretations, join((text("rule "), link(rule.id, "#" + anchor(
+                "rule", rule.id))), ()))
+        for rule in p.rules:
+            for key in sorted(_closure(p.dependencies, f"rule:{rule.id}")):
+                kind, _, name = key.partition(":")
+                through = join((text("rule "), link(rule.id, "#" + anchor("rule", rule.id)),
+                                text(" (through "), code(name), text(")")), ())
+                add(direct.get(key, ()), through)
+        for v in p.versions:
+            add(v.interpretations, text(f"version {v.id}"))
+        for name, vocab in p.vocabulary.items():
+            for value in vocab.values:
+                add(value.extra.get("interpretations") or (),
+                    join((text("vocabulary "), link(name, "#" + anchor("vocab", name), True),
+                          text(f" value {value.id}")), ()))
+        for name, d in p.definitions.items():
+            add(d.interpretations, join((text("definition "),
+                                         link(name, "#" + anchor("def", name), True)), ()))
+        for name, o in p.outputs.items():
+            add(o.interpretations, join((text("output "),
+                                         link(name, "#" + anchor("out", name), True)), ()))
+        for tid, t in p.tables.items():
+            for r in t.rows:
+                add(r.interpretations, join((text("table "), link(
+                    tid, "#" + anchor("table", tid), True), text(f" row {r.id}")), ()))
+        for tid in sorted(p.tasks, key=natural_key):
+            task = p.tasks[tid]
+            add(task.get("interpretations") or (),
+                join((text("task "), link(tid, "#" + anchor("task", tid))), ()))
+            for entry in task.get("after") or []:
+                if isinstance(entry, Mapping) and entry.get("interpretation"):
+                    add([entry["interpretation"]], join((text("dependency "), link(
+                        tid, "#" + anchor("task", tid)), text(f" after {entry.get('task')}")),
+                                                        ()))
+        return found
+
+    def interpretations(self) -> None:
+        reliers = self.reliers()
+        self.page.add(Heading(2, text("Interpretations"), "interpretations"),
+                      Para(text("Where the source is ambiguous, incomplete or contradicts "
+                                "itself, the reading this pack takes, and what relies on it.")))
+        for iid, i in self.pack.interpretations.items():
+            self.page.add(Heading(3, join((code(iid), text(f" ({i.kind})")), ()),
+                                  anchor("interp", iid)),
+                          Facts((
+                              ("Question", text(" ".join(i.question.split()))),
+                              ("Choice", text(" ".join(i.choice.split()))),
+                              ("Why", text(" ".join(i.why.split()))),
+                              ("Source", cites(i.cites)),
+                              ("Relied on by", join(reliers[iid], BR) if reliers[iid]
+                               else text("nothing names it")),
+                          )))
+
+    def worked_examples(self) -> None:
+        self.page.add(Heading(2, text("Worked examples"), "examples"))
+        if not self.cases:
+            self.page.add(Para(text("This pack has no worked examples.")))
+            return
+        rows = []
+        for example, applied in self.cases:
+            rows.append((text(example.name), text(example.as_of or "—"),
+                         join(link(r, "#" + anchor("rule", r)) for r in applied)
+                         if applied else DASH, code(f"{example.file}:{example.line}")))
+        self.page.add(Para(text(f"{len(rows)} worked example(s); `regime test` runs them.")),
+                      Table(("Example", "As of", "Rules that apply", "File"), tuple(rows)))
+
+
+def _closure(deps: Mapping[str, Iterable[str]], start: str) -> set[str]:
+    seen: set[str] = set()
+    todo = list(deps.get(start, ()))
+    while todo:
+        key = todo.pop()
+        if key not in seen:
+            seen.add(key)
+            todo.extend(deps.get(key, ()))
+    return seen
+
+
+def index_page(packs: Mapping[str, M.Pack], examples: Mapping[str, int]) -> Page:
+    """The site's front page: one row per pack."""
+    page = Page("index", SITE_TITLE)
+    page.add(Heading(1, text(SITE_TITLE), "top"),
+             Para(text("Every rule pack with its source document, vocabulary, parameters, rules "
+                       "and their worked examples, interpretations and task graph.")),
+             Heading(2, text("Packs"), "packs"))
+    rows = []
+    for pid in sorted(packs):
+        p = packs[pid]
+        rows.append((link(pid, f"{pid}.html", as_code=True), link(p.title, f"{pid}.html"),
+                     text(p.status), text(p.version), text(p.source.title),
+                     text(str(len(p.rules))), text(str(len(p.parameters))),
+                     text(str(len(p.tasks))), text(str(len(p.interpretations))),
+                     text(str(examples.get(pid, 0)))))
+    page.add(Table(("Pack", "Title", "Status", "Version", "Source document", "Rules",
+                    "Parameters", "Tasks", "Interpretations", "Worked examples"), tuple(rows)))
+    page.footer = f"Generated by regime docs: {len(rows)} pack(s)."
+    return page
+
+
+def pack_page(pack: M.Pack, results: Iterable[Any] = ()) -> Page:
+    """The page of one pack; `results` are worked-example results (engine.pack_tests) whose
+    decisions show which rules each example applies."""
+    examples: dict[str, list[Example]] = {}
+    cases: list[tuple[Example, list[str]]] = []
+    for r in results:
+        if r.case.pack != pack.id:
+            continue
+        as_of = r.case.data.get("as_of")
+        ex = Example(r.case.name, Path(r.case.file).name, r.case.line,
+                     str(as_of) if as_of is not None else None)
+        applied = [] if r.decision is None else [
+            s.name for s in r.decision.steps if s.kind == "rule" and s.value is True]
+        applied = sorted(set(applied), key=[x.id for x in pack.rules].index
+                         if all(pack.rule(a) for a in applied) else None)
+        cases.append((ex, applied))
+        for rule_id in applied:
+            examples.setdefault(rule_id, []).append(ex)
+    return PackPage(pack, examples, cases).build()
+
+
+# -- writers -----------------------------------------------------------------------------------
+
+
+def _href(href: str, ext: str) -> str:
+    if "://" in href or href.startswith(("#", "mailto:")):
+        return href
+    page, sep, frag = href.partition("#")
+    if page.endswith(".html"):
+        page = page[: -len(".html")]
+    return f"{page}{ext}{sep}{frag}"
+
+
+def inline_html(parts: Inline) -> str:
+    out = []
+    for s in parts:
+        if s.kind == "text":
+            out.append(escape(s.text, quote=False))
+        elif s.kind == "code":
+            out.append(f"<code>{escape(s.text, quote=False)}</code>")
+        elif s.kind == "strong":
+            out.append(f"<strong>{escape(s.text, quote=False)}</strong>")
+        elif s.kind == "br":
+            out.append("<br>")
+        else:
+            label = escape(s.text, quote=False)
+            if s.kind == "link-code":
+                label = f"<code>{label}</code>"
+            out.append(f'<a href="{escape(_href(s.href or "", ".html"))}">{label}</a>')
+    return "".join(out)
+
+
+_MD_SPECIAL = re.compile(r"([\\`*_\[\]<>|#])")
+
+
+def inline_md(parts: Inline, in_table: bool = False) -> str:
+    out = []
+    for s in parts:
+        if s.kind == "text":
+            out.append(_MD_SPECIAL.sub(r"\\\1", " ".join(s.text.split("\n"))))
+        elif s.kind in ("code", "link-code"):
+            body = " ".join(s.text.split())
+            if in_table:
+                body = body.replace("|", "\\|")
+            fence = "``" if "`" in body else "`"
+            pad = " " if body.startswith("`") or body.endswith("`") else ""
+            item = f"{fence}{pad}{body}{pad}{fence}"
+            out.append(f"[{item}]({_href(s.href or '', '.md')})" if s.kind == "link-code"
+                       else item)
+        elif s.kind == "strong":
+            out.append(f"**{_MD_SPECIAL.sub(r'\\\1', s.text)}**")
+        elif s.kind == "br":
+            out.append("<br>" if in_table else "  \n")
+        else:
+            label = _MD_SPECIAL.sub(r"\\\1", s.text)
+            out.append(f"[{label}]({_href(s.href or '', '.md')})")
+    return "".join(out)
+
+
+def _plain_title(parts: Inline) -> str:
+    return "".join(s.text if s.kind != "br" else " " for s in parts)
+
+
+def _toc(page: Page) -> list[tuple[Heading, list[Heading]]]:
+    toc: list[tuple[Heading, list[Heading]]] = []
+    for b in page.blocks:
+        if isinstance(b, Heading) and b.level == 2:
+            toc.append((b, []))
+        elif isinstance(b, Heading) and b.level == 3 and toc:
+            toc[-1][1].append(b)
+    return toc
+
+
+CSS = """
+:root { --ink: #1b1b1b; --muted: #5a5a5a; --line: #c9ccd1; --accent: #1d4f91; --tint: #f3f5f8; }
+* { box-sizing: border-box; }
+body { margin: 0; color: var(--ink); font: 16px/1.5 system-ui, "Segoe UI", Arial, sans-serif; }
+a { color: var(--accent); }
+a:focus { outline: 3px solid #fd0; }
+header.site { background: var(--accent); color: #fff; padding: .6rem 1.2rem; }
+header.site a { color: #fff; margin-right: 1rem; }
+header.site .home { font-weight: bold; }
+.layout { display: grid; grid-template-columns: 17rem minmax(0, 1fr); gap: 2rem;
+  padding: 1rem 1.2rem; max-width: 100rem; }
+nav.toc { position: sticky; top: 0; align-self: start; max-height: 100vh; overflow-y: auto;
+  font-size: .88rem; border-right: 1px solid var(--line); padding-right: 1rem; }
+nav.toc ul { padding-left: 1rem; margin: .2rem 0; }
+nav.toc h2 { font-size: 1rem; margin-top: 0; }
+main { min-width: 0; }
+h1 { font-size: 1.9rem; margin-top: .3rem; }
+h2 { border-bottom: 2px solid var(--accent); padding-bottom: .2rem; margin-top: 2.2rem; }
+h3 { margin-top: 1.6rem; }
+code { font: .9em/1.4 ui-monospace, Consolas, monospace; background: var(--tint);
+  padding: 0 .2em; border-radius: 3px; overflow-wrap: anywhere; }
+pre { background: var(--tint); padding: .6rem; overflow-x: auto; }
+table { border-collapse: collapse; margin: .6rem 0 1.2rem; font-size: .9rem; width: 100%; }
+th, td { border: 1px solid var(--line); padding: .3rem .45rem; text-align: left;
+  vertical-align: top; }
+th { background: var(--tint); }
+dl.facts { display: grid; grid-template-columns: max-content 1fr; gap: .2rem 1rem;
+  margin: .4rem 0 1rem; }
+dl.facts dt { font-weight: bold; color: var(--muted); }
+dl.facts dd { margin: 0; }
+p.obligation { border-left: 4px solid var(--accent); padding-left: .6rem; }
+figure { margin: .6rem 0 1.2rem; overflow-x: auto; }
+figure svg { max-width: 100%; height: auto; }
+figcaption { color: var(--muted); font-size: .85rem; }
+footer { color: var(--muted); font-size: .8rem; padding: 1rem 1.2rem;
+  border-top: 1px solid var(--line); }
+@media (max-width: 60rem) {
+  .layout { display: block; }
+  nav.toc { position: static; max-height: none; border-right: 0; }
+}
+@media print {
+  body { font-size: 10pt; }
+  header.site { display: none; }
+  .layout { display: block; padding: 0; }
+  nav.toc { position: static; max-height: none; overflow: visible; border: 0;
+    columns: 2; break-after: page; }
+  a { color: inherit; text-decoration: none; }
+  h2, h3 { break-after: avoid; }
+  tr, dl.facts, figure, p.obligation { break-inside: avoid; }
+  table { font-size: 8.5pt; }
+  code { background: none; }
+  figure svg { width: 100%; }
+}
+"""
+
+
+def to_html(page: Page, packs: Sequence[tuple[str, str]] = ()) -> str:
+    """A whole HTML document for a page; `packs` (id, title) make the site's top bar."""
+    nav = "".join(f'<a href="{escape(pid)}.html">{escape(pid)}</a>' for pid, _ in packs)
+    body: list[str] = []
+    for b in page.blocks:
+        if isinstance(b, Heading):
+            body.append(f'<h{b.level} id="{escape(b.anchor)}">{inline_html(b.title)}'
+                        f"</h{b.level}>")
+        elif isinstance(b, Para):
+            cls = f' class="{b.css}"' if b.css else ""
+            body.append(f"<p{cls}>{inline_html(b.body)}</p>")
+        elif isinstance(b, Facts):
+            items = "".join(f"<dt>{escape(k)}</dt><dd>{inline_html(v)}</dd>" for k, v in b.items)
+            body.append(f'<dl class="facts">{items}</dl>')
+        elif isinstance(b, Bullets):
+            body.append("<ul>" + "".join(f"<li>{inline_html(i)}</li>" for i in b.items)
+                        + "</ul>")
+        elif isinstance(b, Code):
+            body.append(f"<pre><code>{escape(b.body)}</code></pre>")
+        elif isinstance(b, Graph):
+            body.append(f"<figure>{b.svg}<figcaption>{escape(b.caption)}</figcaption></figure>")
+        elif isinstance(b, Table):
+            head = "".join(f'<th scope="col">{escape(h)}</th>' for h in b.head)
+            rows = []
+            for n, row in enumerate(b.rows):
+                rid = b.row_ids[n] if n < len(b.row_ids) else None
+                attr = f' id="{escape(rid)}"' if rid else ""
+                rows.append(f"<tr{attr}>" + "".join(f"<td>{inline_html(c)}</td>" for c in row)
+                            + "</tr>")
+            body.append(f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(rows)}"
+                        "</tbody></table>")
+    toc = []
+    for h2, subs in _toc(page):
+        inner = ("<ul>" + "".join(f'<li><a href="#{escape(h.anchor)}">'
+                                  f"{escape(_plain_title(h.title))}</a></li>" for h in subs)
+                 + "</ul>") if subs else ""
+        toc.append(f'<li><a href="#{escape(h2.anchor)}">{escape(_plain_title(h2.title))}</a>'
+                   f"{inner}</li>")
+    title = page.title if page.name == "index" else f"{page.title} · {SITE_TITLE}"
+    return "\n".join([
+        "<!doctype html>",
+        '<html lang="en">',
+        "<head>",
+        '<meta charset="utf-8">',
+        '<meta name="viewport" content="width=device-width, initial-scale=1">',
+        f"<title>{escape(title)}</title>",
+        f"<style>{CSS}</style>",
+        "</head>",
+        "<body>",
+        f'<header class="site"><a class="home" href="index.html">{SITE_TITLE}</a>{nav}</header>',
+        '<div class="layout">',
+        f'<nav class="toc" aria-label="Contents"><h2>Contents</h2><ul>{"".join(toc)}</ul></nav>',
+        "<main>",
+        *body,
+        "</main>",
+        "</div>",
+        f"<footer>{escape(page.footer)}</footer>",
+        "</body>",
+        "</html>",
+        "",
+    ])
+
+
+def to_markdown(page: Page) -> str:
+    """The same page as GitHub-flavoured Markdown (with HTML anchors for the links)."""
+    out: list[str] = []
+    toc_done = False
+    for b in page.blocks:
+        if isinstance(b, Heading):
+            if b.level == 2 and not toc_done:
+                toc_done = True
+                out.append("## Contents\n")
+                for h2, subs in _toc(page):
+                    out.append(f"- [{_MD_SPECIAL.sub(r'\\\1', _plain_title(h2.title))}]"
+                               f"(#{h2.anchor})")
+                    out.extend(f"  - [{_MD_SPECIAL.sub(r'\\\1', _plain_title(h.title))}]"
+                               f"(#{h.anchor})" for h in subs)
+                out.append("")
+            out.append(f'<a id="{b.anchor}"></a>\n')
+            out.append(f"{'#' * b.level} {inline_md(b.title)}\n")
+        elif isinstance(b, Para):
+            out.append(inline_md(b.body) + "\n")
+        elif isinstance(b, Facts):
+            out.extend(f"- **{k}**: {inline_md(v, in_table=True)}" for k, v in b.items)
+            out.append("")
+        elif isinstance(b, Bullets):
+            out.extend(f"- {inline_md(i)}" for i in b.items)
+            out.append("")
+        elif isinstance(b, Code):
+            out.append(f"```{b.lang}\n{b.body.rstrip()}\n```\n")
+        elif isinstance(b, Graph):
+            out.append(f"![{b.caption}]({b.image})\n")
+            out.append(f"```mermaid\n{b.mermaid.rstrip()}\n```\n")
+        elif isinstance(b, Table):
+            out.append("| " + " | ".join(h.replace("|", "\\|") for h in b.head) + " |")
+            out.append("|" + "---|" * len(b.head))
+            for n, row in enumerate(b.rows):
+                rid = b.row_ids[n] if n < len(b.row_ids) else None
+                cells = [inline_md(c, in_table=True) or " " for c in row]
+                if rid:
+                    cells[0] = f'<a id="{rid}"></a>{cells[0]}'
+                out.append("| " + " | ".join(cells) + " |")
+            out.append("")
+    if page.footer:
+        out.append(f"---\n\n{_MD_SPECIAL.sub(r'\\\1', page.footer)}")
+    return "\n".join(out).rstrip() + "\n"
+
+
+def write_site(packs: Mapping[str, M.Pack], results: Sequence[Any], out: Path) -> list[Path]:
+    """Write `index` and a page per pack, as `.html` and `.md`, plus each task graph as SVG
+    for the Markdown pages; returns the files written."""
+    out.mkdir(parents=True, exist_ok=True)
+    counts: dict[str, int] = {}
+    for r in results:
+        counts[r.case.pack] = counts.get(r.case.pack, 0) + 1
+    nav = [(pid, packs[pid].title) for pid in sorted(packs)]
+    pages = [index_page(packs, counts)] + [pack_page(packs[pid], results) for pid in sorted(packs)]
+    written: list[Path] = []
+    for page in pages:
+        for name, body in ((f"{page.name}.html", to_html(page, nav)),
+                           (f"{page.name}.md", to_markdown(page))):
+            path = out / name
+            path.write_text(body, encoding="utf-8")
+            written.append(path)
+        for b in page.blocks:
+            if isinstance(b, Graph):
+                path = out / b.image
+                path.write_text('<?xml version="1.0" encoding="UTF-8"?>\n' + b.svg + "\n",
+                                encoding="utf-8")
+                written.append(path)
+    return written

@@ -1,0 +1,245 @@
+"""Source coverage: checks cited section headings against the source texts and lists uncited ones.
+
+The sources are plain-text extractions of office documents, so "what is a section heading"
+is a heuristic. It is deterministic and works line by line:
+
+1. Every line is cleaned before it is compared: extraction markers (`[bookmark: ...]`) are
+   removed, Unicode is NFKC-normalised, every dash becomes `-` (spaces around it dropped),
+   curly quotes become straight ones, runs of whitespace become one space, letters are
+   case-folded, and trailing `:;,.` are dropped. A leading list number (`1.`, `2.3`, `a)`)
+   may be left out of a citation.
+2. When a document carries its own table of contents (lines marked `[bookmark: _Toc...]`),
+   those lines are its headings.
+3. Otherwise a line is a heading when it is short (3 to 89 characters), is not a table cell
+   (the extraction starts those with a tab), not a bullet, not a sentence (does not end with
+   a full stop), not a lead-in list (a line ending with `:` has at most eight words), and is
+   followed by body text: the next non-blank line is long (90 characters or more) or a bullet,
+   or is itself a heading by this rule.
+4. Every line a pack cites is a heading too, whatever its shape.
+
+A citation is correct when its section equals a whole line of the document it names (its
+`document`, else the pack's `source.file`) after cleaning. Coverage counts the headings of
+each pack's own source document and which of them the pack cites.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+import unicodedata
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from . import model as M
+from .problems import PackError, Problem
+from .read_yaml import Document, read_yaml_file
+
+HEADING_MAX = 90
+LEAD_IN_WORDS = 8
+BULLETS = ("·", "•", "▪", "◦", "\uf0b7", "- ", "* ", "o ")
+
+_MARKER = re.compile(r"\[bookmark:[^\]]*\]")
+_TOC = re.compile(r"\[bookmark:\s*_Toc")
+_DASHES = re.compile(r"\s*[-\u2010\u2011\u2012\u2013\u2014\u2015\u2212]\s*")
+_NUMBER = re.compile(r"^(?:\d+(?:\.\d+)*[.)]?|[a-z][.)])\s+")
+_QUOTES = str.maketrans({"\u2018": "'", "\u2019": "'", "\u201a": "'", "\u201b": "'",
+                         "\u2032": "'", "\u201c": '"', "\u201d": '"', "\u201e": '"',
+                         "\u201f": '"', "\u2033": '"'})
+
+
+def normalise(text: str) -> str:
+    """The form headings and citations are compared in (see the module docstring)."""
+    text = unicodedata.normalize("NFKC", _MARKER.sub("", text)).translate(_QUOTES)
+    text = _DASHES.sub("-", " ".join(text.split()))
+    return text.casefold().rstrip(":;,. ").strip()
+
+
+def _clean(line: str) -> str:
+    return " ".join(_MARKER.sub("", line).split())
+
+
+def _is_bullet(clean: str) -> bool:
+    return clean.startswith(BULLETS)
+
+
+@dataclass
+class SourceText:
+    """One source document: its lines in compared form and the headings found in it."""
+
+    name: str
+    lines: dict[str, str] = field(default_factory=dict)  # compared form -> the line as written
+    headings: list[str] = field(default_factory=list)  # compared forms, in document order
+
+    def find(self, section: str) -> str | None:
+        """The compared form of the line a cited section names, or None."""
+        key = normalise(section)
+        if key in self.lines:
+            return key
+        bare = _NUMBER.sub("", key)
+        return bare if bare in self.lines else None
+
+    def suggestion(self, section: str) -> str | None:
+        """The heading (or else short line) closest to a section that is not found."""
+        key = normalise(section)
+        for pool in (self.headings, [k for k in self.lines if len(k) < HEADING_MAX]):
+            for k in pool:
+                if key and (key in k or k in key) and len(k) < HEADING_MAX:
+                    return self.lines[k]
+            close = difflib.get_close_matches(key, pool, n=1, cutoff=0.6)
+            if close:
+                return self.lines[close[0]]
+        return None
+
+
+def read_source(path: Path) -> SourceText:
+    """Read a source text and find its headings."""
+    raw = path.read_text(encoding="utf-8", errors="replace").splitlines()
+    source = SourceText(path.name)
+    for line in raw:
+        clean = _clean(line)
+        if not clean:
+            continue
+        for key in {normalise(clean), _NUMBER.sub("", normalise(clean))}:
+            if key:
+                source.lines.setdefault(key, clean)
+    toc = [line for line in raw if _TOC.search(line) and len(_clean(line)) < HEADING_MAX]
+    if toc:
+        found = [_NUMBER.sub("", normalise(line)) for line in toc]
+    else:
+        found = [normalise(raw[i]) for i in _heading_lines(raw)]
+    for key in found:
+        if key and key not in source.headings:
+            source.headings.append(key)
+    return source
+
+
+def _heading_lines(raw: list[str]) -> list[int]:
+    """Indexes of the lines that look like headings (rule 3 of the module docstring)."""
+    shapes = [_shape(line) for line in raw]
+    following = [_next_nonblank(raw, i) for i in range(len(raw))]
+
+    def direct(i: int) -> bool:
+        nxt = following[i]
+        return shapes[i] == "short" and nxt is not None and shapes[nxt] in ("body", "bullet")
+
+    out = []
+    for i in range(len(raw)):
+        nxt = following[i]
+        if direct(i) or (shapes[i] == "short" and nxt is not None and direct(nxt)):
+            out.append(i)
+    return out
+
+
+def _next_nonblank(raw: list[str], i: int) -> int | None:
+    for j in range(i + 1, len(raw)):
+        if _clean(raw[j]):
+            return j
+    return None
+
+
+def _shape(line: str) -> str:
+    """`blank`, `cell`, `bullet`, `body`, `short` (a possible heading) or `other`."""
+    clean = _clean(line)
+    if not clean:
+        return "blank"
+    if line.startswith("\t"):
+        return "cell"
+    if _is_bullet(clean):
+        return "bullet"
+    if len(clean) >= HEADING_MAX:
+        return "body"
+    if (len(clean) < 3 or clean.endswith(".") or not any(c.isalpha() for c in clean)
+            or "://" in clean or (clean.endswith(":") and len(clean.split()) > LEAD_IN_WORDS)):
+        return "other"
+    return "short"
+
+
+@dataclass(frozen=True)
+class _Cite:
+    section: str
+    document: str | None
+    line: int
+    col: int
+
+
+def _cites(doc: Document) -> Iterator[_Cite]:
+    """Every citation in a pack document with a section, at the section's position."""
+
+    def walk(node: Any, path: tuple[Any, ...]) -> Iterator[_Cite]:
+        if isinstance(node, Mapping):
+            for key, value in node.items():
+                if key == "cite":
+                    items = value if isinstance(value, list) else [value]
+                    for n, item in enumerate(items):
+                        where = (*path, key, n) if isinstance(value, list) else (*path, key)
+                        if isinstance(item, Mapping) and isinstance(item.get("section"), str):
+                            span = doc.span((*where, "section"))
+                            document = item.get("document")
+                            yield _Cite(item["section"], str(document) if document else None,
+                                        span.line, span.col)
+                else:
+                    yield from walk(value, (*path, key))
+        elif isinstance(node, list):
+            for n, value in enumerate(node):
+                yield from walk(value, (*path, n))
+
+    yield from walk(doc.data, ())
+
+
+def check_sources(packs: Mapping[str, M.Pack], sources_dir: Path
+                  ) -> tuple[list[Problem], dict[str, dict[str, Any]]]:
+    """Check every cited section heading of the packs whose source file is in `sources_dir`.
+
+    Returns the problems (`E-CITE-SECTION` for a heading not in its document, `W-CITE-DOCUMENT`
+    for a cited document that is not there) and, per pack id, its source coverage: `sections`
+    (headings in its source), `cited` (how many of them it cites) and `uncited` (the others,
+    as written in the source).
+    """
+    read = cache(lambda name: read_source(sources_dir / name))
+    problems: list[Problem] = []
+    coverage: dict[str, dict[str, Any]] = {}
+    for pid in sorted(packs):
+        pack = packs[pid]
+        own = pack.source.file
+        if not own or not (sources_dir / own).is_file():
+            continue
+        try:
+            doc = read_yaml_file(Path(pack.file))
+        except PackError:
+            continue
+        cited: set[str] = set()
+        for cite in _cites(doc):
+            name = cite.document or own
+            if not (sources_dir / name).is_file():
+                problems.append(Problem(
+                    pack.file, cite.line, cite.col, "warning", "W-CITE-DOCUMENT",
+                    f"cited document `{name}` is not in the sources directory; "
+                    f"section `{cite.section}` was not checked",
+                    "name a file of the sources directory in `document`"))
+                continue
+            source = read(name)
+            key = source.find(cite.section)
+            if key is None:
+                near = source.suggestion(cite.section)
+                hint = (f"did you mean `{near}`?" if near else
+                        f"cite a heading exactly as it appears in `{name}`")
+                problems.append(Problem(
+                    pack.file, cite.line, cite.col, "error", "E-CITE-SECTION",
+                    f"section `{cite.section}` is not a heading of `{name}`", hint))
+            elif name == own:
+                cited.add(key)
+        source = read(own)
+        headings = list(source.headings)
+        for key in source.lines:
+            if key in cited and key not in headings:
+                headings.append(key)
+        coverage[pid] = {
+            "source": own,
+            "sections": len(headings),
+            "cited": sum(1 for h in headings if h in cited),
+            "uncited": [source.lines[h] for h in headings if h not in cited],
+        }
+    return sorted(problems), coverage

@@ -1,0 +1,45 @@
+"""The bad-pack corpus: one small pack per kind of mistake, each with exactly one error at the
+line and column its first line expects (`# expect: CODE LINE:COL`)."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+import engine
+
+CORPUS = Path(__file__).resolve().parents[1] / "corpus" / "packs"
+FILES = sorted(CORPUS.glob("*.yaml"))
+
+
+@pytest.mark.parametrize("path", FILES, ids=[f.stem for f in FILES])
+def test_one_error_in_the_right_place(path: Path) -> None:
+    m = re.match(r"# expect: (\S+) (\d+):(\d+)", path.read_text(encoding="utf-8"))
+    assert m, f"{path.name} lacks its `# expect:` line"
+    code, line, col = m.group(1), int(m.group(2)), int(m.group(3))
+    packs, problems = engine.check_paths([path])
+    errors = [p for p in problems if p.is_error]
+    assert not packs
+    assert [(p.code, p.line, p.col) for p in errors] == [(code, line, col)], [
+        p.format() for p in errors
+    ]
+    problem = errors[0]
+    assert problem.file == str(path)
+    assert problem.message[0].islower() or problem.message[0] in "`"
+    assert "\n" not in problem.message
+
+
+def test_every_kind_of_mistake_is_in_the_corpus() -> None:
+    codes = {re.match(r"# expect: (\S+)", f.read_text()).group(1) for f in FILES}  # type: ignore
+    for code in ("E-PATH", "E-TYPE", "E-CYCLE", "E-TABLE-OVERLAP", "E-NAME", "E-SYNTAX",
+                 "E-DUP-ID", "E-TASK-CYCLE", "E-ENUM", "E-TYPE-DURATION", "E-REF"):
+        assert code in codes
+
+
+def test_load_raises_with_every_problem() -> None:
+    with pytest.raises(engine.PackError) as info:
+        engine.load(CORPUS / "cycle.yaml")
+    assert info.value.problems[0].code == "E-CYCLE"
+    assert "`a` -> `c` -> `b` -> `a`" in info.value.problems[0].message
