@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import click
 
-from . import check, demo, eval as eval_cmd, explain, plan, test
+from . import check, demo, docs, explain, plan, test
+from . import eval as eval_cmd
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
@@ -29,6 +30,7 @@ cli.add_command(eval_cmd.command)
 cli.add_command(explain.command)
 cli.add_command(plan.command)
 cli.add_command(demo.command)
+cli.add_command(docs.command)
 
 
 def main() -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from decimal import Decimal
 from typing import Any
 
@@ -437,9 +437,9 @@ class Builder:
         tables: dict[str, M.Table] = {}
         rules: dict[str, M.Rule] = {}
         rule_index = {str(r.get("id")): i for i, r in enumerate(d.get("rules") or [])}
-        parsed_of: Callable[[str], dict[tuple[Any, ...], _Parsed]] = lambda key: {
-            p.path: p for p in self.parsed.get(key, [])
-        }
+        def parsed_of(key: str) -> dict[tuple[Any, ...], _Parsed]:
+            return {p.path: p for p in self.parsed.get(key, [])}
+
         for key in order:
             kind, _, name = key.partition(":")
             ps = parsed_of(key)

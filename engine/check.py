@@ -137,7 +137,8 @@ class _Checker:
             candidates = [*self.scope.names(), *(n for n, _, _ in self.locals)]
             hint = suggest(node.name, candidates)
             if node.name in FUNCTIONS:
-                hint = f"`{node.name}` is a function: call it, e.g. `{FUNCTIONS[node.name].example}`"
+                example = FUNCTIONS[node.name].example
+                hint = f"`{node.name}` is a function: call it, e.g. `{example}`"
             self.error(node, "E-NAME", f"unknown name `{node.name}`", hint)
             return NodeInfo(T.ANY, False)
         if sym.kind == "root":
@@ -195,7 +196,8 @@ class _Checker:
         for side, info in ((node.left, left), (node.right, right)):
             if not T.is_bool(info.type) and info.type.kind != "null":
                 self.error(side, "E-TYPE-COND",
-                           f"`{node.op}` needs booleans on both sides, got a {info.type.describe()}",
+                           f"`{node.op}` needs booleans on both sides, got a "
+                           f"{info.type.describe()}",
                            "compare it with something, e.g. `x == \"value\"`")
         hc = left.type.healthcare or right.type.healthcare
         return NodeInfo(T.BOOL.marked(hc), left.nullable or right.nullable)

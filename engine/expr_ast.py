@@ -1,4 +1,4 @@
-"""Syntax tree of the expression language: the nodes the parser builds and every later stage reads."""
+"""Syntax tree of the expression language: the nodes the parser builds and later stages read."""
 
 from __future__ import annotations
 

@@ -139,13 +139,15 @@ def prepare(data: Mapping[str, Any], file: str = "<facts>", name: str = "facts")
 
 def read_facts_file(path: Path) -> dict[str, Any]:
     """A facts document from a JSON or YAML file (not yet validated); raises FactsError."""
-    from .read_yaml import read_yaml
     from .problems import PackError
+    from .read_yaml import read_yaml
 
     try:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as e:
-        raise FactsError([Problem(str(path), 1, 1, "error", "E-IO", f"cannot read facts: {e}")])
+        raise FactsError(
+            [Problem(str(path), 1, 1, "error", "E-IO", f"cannot read facts: {e}")]
+        ) from None
     if path.suffix == ".json":
         try:
             data = json.loads(text)

@@ -1,4 +1,4 @@
-"""The pack model: immutable, compiled rule packs as the loader builds them and evaluation reads them."""
+"""The pack model: immutable, compiled packs as the loader builds them and evaluation reads."""
 
 from __future__ import annotations
 
@@ -92,7 +92,8 @@ class Version:
     cites: tuple[Citation, ...]
 
     def covers(self, day: dt.date) -> bool:
-        return self.effective_from <= day and (self.effective_to is None or day <= self.effective_to)
+        ends = self.effective_to
+        return self.effective_from <= day and (ends is None or day <= ends)
 
 
 @dataclass(frozen=True)

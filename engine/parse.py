@@ -123,7 +123,8 @@ def parse(text: str) -> A.Node:
     try:
         tree = _parser().parse(text)
     except UnexpectedCharacters as e:
-        ch = text[e.pos_in_stream] if e.pos_in_stream < len(text) else ""
+        pos = e.pos_in_stream or 0
+        ch = text[pos] if pos < len(text) else ""
         hint = None
         if ch in "=!" or ch == "&" or ch == "|":
             hint = "use `==`, `!=`, `and`, `or`"
@@ -139,7 +140,8 @@ def parse(text: str) -> A.Node:
         if tok.type == "$END":
             line, col = _end_line(text), _end_col(text)
         hint = _describe_expected(set(e.expected)) or None
-        raise ExprError("E-SYNTAX", f"unexpected {_token_text(tok)}", line, col, hint=hint) from None
+        message = f"unexpected {_token_text(tok)}"
+        raise ExprError("E-SYNTAX", message, line, col, hint=hint) from None
     except UnexpectedEOF as e:
         hint = _describe_expected(set(e.expected)) or None
         raise ExprError(
@@ -289,10 +291,10 @@ class _ToAst(Transformer):
             )
         return A.Call(_loc_of(meta), name, tuple(a for a in c[1:] if a is not None))
 
-    def list(self, meta: Any, c: list[Any]) -> A.Node:
+    def list_lit(self, meta: Any, c: list[Any]) -> A.Node:
         return A.ListLit(_loc_of(meta), tuple(a for a in c if a is not None))
 
-    def record(self, meta: Any, c: list[Any]) -> A.Node:
+    def record_lit(self, meta: Any, c: list[Any]) -> A.Node:
         fields = tuple(f for f in c if f is not None)
         seen: set[str] = set()
         for name, value in fields:
@@ -307,7 +309,7 @@ class _ToAst(Transformer):
     def field(self, meta: Any, c: list[Any]) -> tuple[str, A.Node]:
         return (str(c[0]), c[1])
 
-    def date(self, meta: Any, c: list[Any]) -> A.Node:
+    def date_lit(self, meta: Any, c: list[Any]) -> A.Node:
         tok = c[0]
         try:
             value = dt.date.fromisoformat(str(tok))
@@ -318,26 +320,26 @@ class _ToAst(Transformer):
             ) from None
         return A.Lit(_loc_of(meta), value, "date")
 
-    def duration(self, meta: Any, c: list[Any]) -> A.Node:
+    def duration_lit(self, meta: Any, c: list[Any]) -> A.Node:
         count, unit = str(c[0]).split()
         return A.Lit(_loc_of(meta), duration_value(int(count), unit), "duration")
 
-    def decimal(self, meta: Any, c: list[Any]) -> A.Node:
+    def decimal_lit(self, meta: Any, c: list[Any]) -> A.Node:
         return A.Lit(_loc_of(meta), Decimal(str(c[0])), "decimal")
 
-    def int(self, meta: Any, c: list[Any]) -> A.Node:
+    def int_lit(self, meta: Any, c: list[Any]) -> A.Node:
         return A.Lit(_loc_of(meta), int(str(c[0])), "int")
 
-    def string(self, meta: Any, c: list[Any]) -> A.Node:
+    def string_lit(self, meta: Any, c: list[Any]) -> A.Node:
         return A.Lit(_loc_of(meta), _unescape(str(c[0])), "string")
 
-    def true(self, meta: Any, c: list[Any]) -> A.Node:
+    def true_lit(self, meta: Any, c: list[Any]) -> A.Node:
         return A.Lit(_loc_of(meta), True, "bool")
 
-    def false(self, meta: Any, c: list[Any]) -> A.Node:
+    def false_lit(self, meta: Any, c: list[Any]) -> A.Node:
         return A.Lit(_loc_of(meta), False, "bool")
 
-    def null(self, meta: Any, c: list[Any]) -> A.Node:
+    def null_lit(self, meta: Any, c: list[Any]) -> A.Node:
         return A.Lit(_loc_of(meta), None, "null")
 
 

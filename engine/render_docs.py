@@ -280,7 +280,8 @@ class PackPage:
                                                                      v.effective_to)),
                          changes, interp_links(v.interpretations), cites(v.cites)))
         self.page.add(Heading(2, text("Versions"), "versions"),
-                      Para(text("A decision uses the version in force on its `as of` date.")),
+                      Para(join((text("A decision uses the version in force on its "),
+                                 code("as_of"), text(" date.")), ())),
                       Table(("Version", "Title", "In force", "Changes", "Interpretations",
                              "Source"), tuple(rows)))
 
@@ -571,7 +572,8 @@ class PackPage:
             rows.append((text(example.name), text(example.as_of or "—"),
                          join(link(r, "#" + anchor("rule", r)) for r in applied)
                          if applied else DASH, code(f"{example.file}:{example.line}")))
-        self.page.add(Para(text(f"{len(rows)} worked example(s); `regime test` runs them.")),
+        self.page.add(Para(join((text(f"{len(rows)} worked example(s); "), code("regime test"),
+                                 text(" runs them.")), ())),
                       Table(("Example", "As of", "Rules that apply", "File"), tuple(rows)))
 
 
@@ -612,6 +614,7 @@ def pack_page(pack: M.Pack, results: Iterable[Any] = ()) -> Page:
     decisions show which rules each example applies."""
     examples: dict[str, list[Example]] = {}
     cases: list[tuple[Example, list[str]]] = []
+    order = {rule.id: n for n, rule in enumerate(pack.rules)}
     for r in results:
         if r.case.pack != pack.id:
             continue
@@ -620,8 +623,7 @@ def pack_page(pack: M.Pack, results: Iterable[Any] = ()) -> Page:
                      str(as_of) if as_of is not None else None)
         applied = [] if r.decision is None else [
             s.name for s in r.decision.steps if s.kind == "rule" and s.value is True]
-        applied = sorted(set(applied), key=[x.id for x in pack.rules].index
-                         if all(pack.rule(a) for a in applied) else None)
+        applied = sorted(set(applied), key=lambda rid: order.get(rid, len(order)))
         cases.append((ex, applied))
         for rule_id in applied:
             examples.setdefault(rule_id, []).append(ex)
@@ -662,11 +664,16 @@ def inline_html(parts: Inline) -> str:
 _MD_SPECIAL = re.compile(r"([\\`*_\[\]<>|#])")
 
 
+def md_text(value: str) -> str:
+    """Plain text with the characters Markdown would read as markup escaped."""
+    return _MD_SPECIAL.sub(r"\\\1", value)
+
+
 def inline_md(parts: Inline, in_table: bool = False) -> str:
     out = []
     for s in parts:
         if s.kind == "text":
-            out.append(_MD_SPECIAL.sub(r"\\\1", " ".join(s.text.split("\n"))))
+            out.append(md_text(" ".join(s.text.split("\n"))))
         elif s.kind in ("code", "link-code"):
             body = " ".join(s.text.split())
             if in_table:
@@ -677,11 +684,11 @@ def inline_md(parts: Inline, in_table: bool = False) -> str:
             out.append(f"[{item}]({_href(s.href or '', '.md')})" if s.kind == "link-code"
                        else item)
         elif s.kind == "strong":
-            out.append(f"**{_MD_SPECIAL.sub(r'\\\1', s.text)}**")
+            out.append(f"**{md_text(s.text)}**")
         elif s.kind == "br":
             out.append("<br>" if in_table else "  \n")
         else:
-            label = _MD_SPECIAL.sub(r"\\\1", s.text)
+            label = md_text(s.text)
             out.append(f"[{label}]({_href(s.href or '', '.md')})")
     return "".join(out)
 
@@ -829,10 +836,9 @@ def to_markdown(page: Page) -> str:
                 toc_done = True
                 out.append("## Contents\n")
                 for h2, subs in _toc(page):
-                    out.append(f"- [{_MD_SPECIAL.sub(r'\\\1', _plain_title(h2.title))}]"
-                               f"(#{h2.anchor})")
-                    out.extend(f"  - [{_MD_SPECIAL.sub(r'\\\1', _plain_title(h.title))}]"
-                               f"(#{h.anchor})" for h in subs)
+                    out.append(f"- [{md_text(_plain_title(h2.title))}](#{h2.anchor})")
+                    out.extend(f"  - [{md_text(_plain_title(h.title))}](#{h.anchor})"
+                               for h in subs)
                 out.append("")
             out.append(f'<a id="{b.anchor}"></a>\n')
             out.append(f"{'#' * b.level} {inline_md(b.title)}\n")
@@ -860,7 +866,7 @@ def to_markdown(page: Page) -> str:
                 out.append("| " + " | ".join(cells) + " |")
             out.append("")
     if page.footer:
-        out.append(f"---\n\n{_MD_SPECIAL.sub(r'\\\1', page.footer)}")
+        out.append(f"---\n\n{md_text(page.footer)}")
     return "\n".join(out).rstrip() + "\n"
 
 

@@ -1,4 +1,4 @@
-"""Runtime values of evaluation: the unknown value, calendar durations and the helpers compiled code calls."""
+"""Runtime values: the unknown value, calendar durations and helpers that compiled code calls."""
 
 from __future__ import annotations
 

@@ -1,0 +1,53 @@
+"""`regime docs`: render packs as a static HTML site and the same pages as Markdown."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+import engine
+from engine.pack_tests import read_cases, run_case, test_files
+from engine.render_docs import write_site
+
+from .common import EXIT_OK, EXIT_PROBLEMS, fail, show_problems
+
+
+@click.command("docs")
+@click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
+@click.option("--out", "out", type=click.Path(file_okay=False, path_type=Path), required=True,
+              help="Directory to write the site into (created when missing).")
+def command(paths: tuple[Path, ...], out: Path) -> None:
+    """Render packs for review: an index page and a page per pack, as HTML and Markdown.
+
+    Each page shows the source document and versions, the vocabulary, parameters with their
+    dated values, every rule in plain English with its expression, citation and the worked
+    examples that apply it, the interpretations and what relies on them, and the task graph
+    drawn as SVG. The HTML needs no JavaScript and prints cleanly.
+
+    \b
+    Exit codes: 0 written, 1 a pack has errors (the others are still written), 2 bad usage.
+    Examples:
+      regime docs policies/ --out site/
+      regime docs policies/omu_edm.yaml --out site/
+    """
+    targets = list(paths) or [Path("policies")]
+    for t in targets:
+        if not t.exists():
+            fail(f"no such file or directory `{t}`")
+    if out.exists() and not out.is_dir():
+        fail(f"`{out}` is not a directory")
+    packs, problems = engine.check_paths(targets)
+    errors = [p for p in problems if p.is_error]
+    show_problems(errors)
+    example_dirs = sorted({t if t.is_dir() else t.parent for t in targets})
+    cases, _ = read_cases(test_files(example_dirs), packs)
+    results = [run_case(c, packs) for c in cases if c.pack in packs]
+    written = write_site(packs, results, out)
+    pages = sum(1 for f in written if f.suffix == ".html")
+    click.echo(f"wrote {pages} HTML page(s) and {pages} Markdown page(s) for {len(packs)} "
+               f"pack(s) to {out}/ (start at {out / 'index.html'})")
+    if errors:
+        click.echo(f"{len(errors)} error(s): packs with errors are not in the site; "
+                   f"run `regime check`", err=True)
+    raise SystemExit(EXIT_PROBLEMS if errors else EXIT_OK)
