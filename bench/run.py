@@ -18,12 +18,12 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from engine import types as T  # noqa: E402
 from engine.check import SimpleScope, Symbol, check  # noqa: E402
 from engine.compile import compile_checked  # noqa: E402
 from engine.facts import root_types  # noqa: E402
 from engine.parse import parse  # noqa: E402
 from engine.runtime import Unknown  # noqa: E402
-from engine import types as T  # noqa: E402
 
 RECORDS = 88_000
 BATCH = 50

@@ -8,9 +8,9 @@ from typing import Any
 from engine.decision import Decision
 
 
-def _v(value: Any) -> str:
+def _v(value: Any, undetermined: bool = False) -> str:
     if value is None:
-        return "undetermined"
+        return "undetermined" if undetermined else "none"
     if isinstance(value, bool):
         return "yes" if value else "no"
     if isinstance(value, str):
@@ -52,7 +52,7 @@ def render_text(decision: Decision) -> str:
         lines.append("")
         width = max(len(k) for k in d["outputs"])
         for k, v in d["outputs"].items():
-            lines.append(f"  {k.ljust(width)}  {_v(v)}")
+            lines.append(f"  {k.ljust(width)}  {_v(v, k in d['undetermined'])}")
     if d["obligations"]:
         lines.append("")
         lines.append("What must happen:")
@@ -85,7 +85,7 @@ def render_markdown(decision: Decision) -> str:
     if d["outputs"]:
         lines += ["| output | value |", "| --- | --- |"]
         for k, v in d["outputs"].items():
-            cell = _v(v).replace("|", "\\|")
+            cell = _v(v, k in d["undetermined"]).replace("|", "\\|")
             lines.append(f"| `{k}` | {cell} |")
         lines.append("")
     if d["obligations"]:

@@ -123,6 +123,49 @@ class Decision:
         return render_text(self, target)
 
 
+def _relied_upon(ev: Evaluation, custodial: bool, applied: set[str]) -> list[str]:
+    """Interpretations the decision rests on: those of its outputs, of the rules that decide
+    an output or apply, of the table rows that matched, and of the definitions these read."""
+    pack = ev.pack
+    keys: list[str] = []
+    for name, out in pack.outputs.items():
+        if not (custodial and out.healthcare and not out.releasable):
+            keys.append(f"out:{name}")
+    for rule in pack.rules:
+        if custodial and rule.healthcare:
+            continue
+        if rule.id in applied or (rule.sets and ev.in_force(rule)):
+            keys.append(f"rule:{rule.id}")
+    seen: set[str] = set()
+    stack = list(keys)
+    while stack:
+        key = stack.pop()
+        if key in seen:
+            continue
+        seen.add(key)
+        for dep in pack.dependencies.get(key, ()):
+            if dep.startswith(("def:", "table:")):
+                stack.append(dep)
+    ids: list[str] = []
+    for key in keys + sorted(seen - set(keys)):
+        kind, _, name = key.partition(":")
+        if kind == "out":
+            ids.extend(pack.outputs[name].interpretations)
+        elif kind == "rule" and (rule := pack.rule(name)) is not None:
+            ids.extend(rule.interpretations)
+        elif kind == "def" and name in pack.definitions:
+            d = pack.definitions[name]
+            if not (custodial and d.expr.healthcare):
+                ids.extend(d.interpretations)
+        elif kind == "table" and name in pack.tables:
+            table = pack.tables[name]
+            rows = ev.memo.get("table:" + name)
+            if isinstance(rows, list) and not (custodial and table.healthcare):
+                for row in rows:
+                    ids.extend(row.interpretations)
+    return ids
+
+
 def unknown_paths(value: Any) -> frozenset[str]:
     """The fact paths an output still needs: from an unknown value, or from unknowns inside a
     list or record. A bare `null` (an unknown with no facts behind it) is a decided "no value"."""
@@ -188,10 +231,7 @@ def build_decision(ev: Evaluation, audience: str, facts_schema: str = "facts") -
             interpretations=() if withheld_reasons else rule.interpretations,
             reasons_withheld=withheld_reasons,
         ))
-    for step in ev.steps:
-        if custodial and step.healthcare:
-            continue
-        interp_ids.extend(step.interpretations)
+    interp_ids.extend(_relied_upon(ev, custodial, {o.rule for o in obligations}))
     if custodial:
         shown: set[str] = set()
         for path in missing:

@@ -1,4 +1,4 @@
-"""Documentation rendering: turns loaded packs into a static site, the same pages as HTML and Markdown.
+"""Documentation rendering: turns loaded packs into a static site, as HTML and as Markdown.
 
 Each pack becomes one page built from a small list of blocks (headings, paragraphs, tables,
 lists, code, a graph); the HTML and Markdown writers render the same blocks, so the two
@@ -24,6 +24,7 @@ from .render_svg import render_svg
 from .task_graph import WEIGHTING, natural_key
 
 SITE_TITLE = "Policy packs"
+EXAMPLES_SHOWN = 8  # worked examples listed under a rule; the rest are in the examples table
 MODALITY = {"must": "Must", "must_not": "Must not", "should": "Should",
             "should_not": "Should not", "may": "May"}
 
@@ -58,7 +59,10 @@ def link(label: str, href: str, as_code: bool = False) -> Inline:
     return (Span("link-code" if as_code else "link", label, href),)
 
 
-def join(parts: Iterable[Inline], sep: Inline = text(", ")) -> Inline:
+COMMA: Inline = (Span("text", ", "),)
+
+
+def join(parts: Iterable[Inline], sep: Inline = COMMA) -> Inline:
     out: list[Span] = []
     for n, part in enumerate(parts):
         if n:
@@ -89,6 +93,7 @@ class Table:
     head: tuple[str, ...]
     rows: tuple[tuple[Inline, ...], ...]
     row_ids: tuple[str | None, ...] = ()
+    main: int | None = None  # the column of running text, given room to breathe
 
 
 @dataclass(frozen=True)
@@ -159,7 +164,8 @@ def plain(value: Any) -> str:
     if isinstance(value, dt.date | Decimal | int):
         return str(value)
     if isinstance(value, list | tuple):
-        return "; ".join(plain(v) for v in value)
+        items = [plain(v) for v in value]
+        return ("; " if any("," in i or " " in i for i in items) else ", ").join(items)
     if isinstance(value, Mapping):
         return "; ".join(f"{k}: {plain(v)}" for k, v in value.items())
     return " ".join(str(value).split())
@@ -168,8 +174,12 @@ def plain(value: Any) -> str:
 def cite_of(raw: Any) -> tuple[M.Citation, ...]:
     """Citations from a pack's raw `cite` value (tasks keep theirs as plain data)."""
     items = raw if isinstance(raw, list) else [raw] if raw else []
-    keys = ("section", "paragraph", "table", "row", "document", "note")
-    return tuple(M.Citation(**{k: str(i[k]) for k in keys if i.get(k) is not None})
+    def get(item: Mapping[str, Any], key: str) -> str | None:
+        return None if item.get(key) is None else str(item[key])
+
+    return tuple(M.Citation(section=get(i, "section"), paragraph=get(i, "paragraph"),
+                            table=get(i, "table"), row=get(i, "row"),
+                            document=get(i, "document"), note=get(i, "note"))
                  for i in items if isinstance(i, Mapping))
 
 
@@ -413,12 +423,20 @@ class PackPage:
             items.append(("Source", cites(rule.cites)))
             if rule.interpretations:
                 items.append(("Interpretations", interp_links(rule.interpretations)))
-            found = self.examples.get(rule.id, ())
-            items.append(("Worked examples", join(
-                (join((text(e.name), text(f" ({e.file}:{e.line}"
-                                          + (f", as of {e.as_of})" if e.as_of else ")"))), ())
-                 for e in found), BR) if found else text("none applies this rule")))
+            items.append(("Worked examples", self.covering(rule.id)))
             self.page.add(Facts(tuple(items)))
+
+    def covering(self, rule_id: str) -> Inline:
+        found = self.examples.get(rule_id, ())
+        if not found:
+            return text("none applies this rule")
+        shown = [join((text(e.name), text(f" ({e.file}:{e.line}"
+                                          + (f", as of {e.as_of})" if e.as_of else ")"))), ())
+                 for e in found[:EXAMPLES_SHOWN]]
+        if len(found) > EXAMPLES_SHOWN:
+            shown.append(join((text(f"and {len(found) - EXAMPLES_SHOWN} more (see "),
+                               link("Worked examples", "#examples"), text(")")), ()))
+        return join(shown, BR)
 
     def tables(self) -> None:
         self.page.add(Heading(2, text("Decision tables"), "tables"))
@@ -476,20 +494,24 @@ class PackPage:
                     label = join((label, text(" ("), interp_links([entry["interpretation"]]),
                                   text(")")), ())
                 after.append(label)
-            desc = join((strong(str(t.get("title", ""))), BR,
-                         text(plain(t.get("baseline")))), ())
+            desc = join((strong(str(t.get("title", ""))), BR, text(plain(t.get("baseline")))),
+                        ())
+            if t.get("sources"):
+                desc = join((desc, BR, text("Sources of information: " + plain(t["sources"]))),
+                            ())
+            if t.get("interpretations"):
+                desc = join((desc, BR, text("Interpretations: "),
+                             interp_links(t["interpretations"])), ())
             rows.append((strong(tid), text(plain(t.get("area"))), desc,
                          text(plain(t.get("weighting"))), text(plain(t.get("autonomy"))),
                          text("mandatory" if t.get("mandatory", True) else "desirable"),
-                         text(plain(t.get("stages"))), text(plain(t.get("sources"))),
-                         join(after) if after else DASH,
-                         interp_links(t.get("interpretations") or ()),
+                         text(plain(t.get("stages"))), join(after) if after else DASH,
                          cites(cite_of(t.get("cite")))))
             ids.append(anchor("task", tid))
         self.page.add(Heading(3, text("Task list"), "task-list"),
                       Table(("Task", "Area", "What", "Weighting", "Autonomy", "Kind", "Stages",
-                             "Sources of information", "After", "Interpretations", "Source"),
-                            tuple(rows), tuple(ids)))
+                             "After", "Source"),
+                            tuple(rows), tuple(ids), main=2))
 
     def reliers(self) -> dict[str, list[Inline]]:
         """Per interpretation, the parts of the pack that name it, rules first."""
@@ -739,7 +761,8 @@ dl.facts dt { font-weight: bold; color: var(--muted); }
 dl.facts dd { margin: 0; }
 p.obligation { border-left: 4px solid var(--accent); padding-left: .6rem; }
 figure { margin: .6rem 0 1.2rem; overflow-x: auto; }
-figure svg { max-width: 100%; height: auto; }
+div.wide { overflow-x: auto; }
+td.main { min-width: 22rem; }
 figcaption { color: var(--muted); font-size: .85rem; }
 footer { color: var(--muted); font-size: .8rem; padding: 1rem 1.2rem;
   border-top: 1px solid var(--line); }
@@ -758,7 +781,8 @@ footer { color: var(--muted); font-size: .8rem; padding: 1rem 1.2rem;
   tr, dl.facts, figure, p.obligation { break-inside: avoid; }
   table { font-size: 8.5pt; }
   code { background: none; }
-  figure svg { width: 100%; }
+  div.wide, figure { overflow: visible; }
+  figure svg { width: 100%; height: auto; }
 }
 """
 
@@ -790,10 +814,13 @@ def to_html(page: Page, packs: Sequence[tuple[str, str]] = ()) -> str:
             for n, row in enumerate(b.rows):
                 rid = b.row_ids[n] if n < len(b.row_ids) else None
                 attr = f' id="{escape(rid)}"' if rid else ""
-                rows.append(f"<tr{attr}>" + "".join(f"<td>{inline_html(c)}</td>" for c in row)
-                            + "</tr>")
-            body.append(f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(rows)}"
-                        "</tbody></table>")
+                cells = []
+                for i, c in enumerate(row):
+                    cls = ' class="main"' if i == b.main else ""
+                    cells.append(f"<td{cls}>{inline_html(c)}</td>")
+                rows.append(f"<tr{attr}>{''.join(cells)}</tr>")
+            body.append(f'<div class="wide"><table><thead><tr>{head}</tr></thead><tbody>'
+                        f"{''.join(rows)}</tbody></table></div>")
     toc = []
     for h2, subs in _toc(page):
         inner = ("<ul>" + "".join(f'<li><a href="#{escape(h.anchor)}">'

@@ -1,0 +1,187 @@
+"""End to end: the `regime` command run as a user runs it, with golden output."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import jsonschema
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+REGIME = Path(sys.executable).parent / "regime"
+SNAPSHOTS = Path(__file__).parent / "snapshots"
+AS_OF = "2020-07-01"
+
+
+def regime(*args: str, cwd: Path = ROOT, env: dict[str, str] | None = None
+           ) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([str(REGIME), *args], cwd=cwd, capture_output=True, text=True,
+                          env={**os.environ, **(env or {})}, timeout=120)
+
+
+def no_traceback(result: subprocess.CompletedProcess[str]) -> None:
+    assert "Traceback" not in result.stdout + result.stderr
+
+
+def examples() -> list[Path]:
+    return sorted((ROOT / "examples" / "prisoners").glob("*.yaml"))
+
+
+def test_help_shows_examples() -> None:
+    result = regime("--help")
+    assert result.returncode == 0
+    assert "regime check policies/" in result.stdout
+    for command in ("check", "test", "eval", "explain", "plan"):
+        sub = regime(command, "--help")
+        assert sub.returncode == 0 and "Examples:" in sub.stdout, command
+
+
+def test_check_passes_on_the_policies() -> None:
+    result = regime("check", "policies/")
+    no_traceback(result)
+    assert result.returncode == 0, result.stdout
+    assert "0 error(s)" in result.stdout
+    assert "releasable to custodial staff: pmp output `eligible`" in result.stdout
+
+
+def test_check_reports_a_bad_pack_with_position_and_exit_1() -> None:
+    result = regime("check", "tests/corpus/packs/unknown_fact_path.yaml")
+    no_traceback(result)
+    assert result.returncode == 1
+    assert "tests/corpus/packs/unknown_fact_path.yaml:12:21: error: `prisoner` has no field " \
+           "`relese_date`" in result.stdout
+    assert "did you mean `release_date`?" in result.stdout
+
+
+def test_check_json_is_machine_readable() -> None:
+    result = regime("check", "tests/corpus/packs/cycle.yaml", "--format", "json")
+    data = json.loads(result.stdout)
+    assert result.returncode == 1
+    assert data["errors"] == 1 and data["problems"][0]["code"] == "E-CYCLE"
+
+
+def test_worked_examples_pass() -> None:
+    result = regime("test", "policies/")
+    no_traceback(result)
+    assert result.returncode == 0, result.stdout[-3000:]
+    assert result.stdout.strip().splitlines()[-1].endswith(" 0 failed")
+
+
+@pytest.mark.parametrize("path", examples(), ids=[p.stem for p in examples()])
+def test_eval_json_is_golden_and_valid(path: Path, snapshot: object) -> None:
+    result = regime("eval", "keywork_edm", "--facts", str(path.relative_to(ROOT)), "--as-of",
+                    AS_OF, "--format", "json")
+    no_traceback(result)
+    assert result.returncode == 0, result.stderr
+    data = json.loads(result.stdout)
+    schema = json.loads((ROOT / "schemas" / "decision.schema.json").read_text())
+    jsonschema.Draft202012Validator(
+        schema, format_checker=jsonschema.FormatChecker()).validate(data)
+    snapshot.snapshot_dir = SNAPSHOTS  # type: ignore[attr-defined]
+    snapshot.assert_match(result.stdout, f"eval_keywork_{path.stem}.json")  # type: ignore
+
+
+@pytest.mark.parametrize("target", ["session_frequency", "compliance", "priority_groups"])
+def test_explain_is_golden(target: str, snapshot: object) -> None:
+    path = examples()[1].relative_to(ROOT)
+    result = regime("explain", "keywork_edm", target, "--facts", str(path), "--as-of", AS_OF)
+    no_traceback(result)
+    assert result.returncode == 0, result.stderr
+    assert "see " in result.stdout  # every step carries its citation
+    snapshot.snapshot_dir = SNAPSHOTS  # type: ignore[attr-defined]
+    snapshot.assert_match(result.stdout, f"explain_keywork_{target}.txt")  # type: ignore
+
+
+def test_pmp_custodial_and_healthcare_side_by_side(snapshot: object) -> None:
+    facts = sorted((ROOT / "examples" / "pmp").glob("*.yaml"))[0].relative_to(ROOT)
+    outs = {}
+    for audience in ("healthcare", "custodial"):
+        result = regime("eval", "pmp", "--facts", str(facts), "--audience", audience,
+                        "--format", "json")
+        no_traceback(result)
+        assert result.returncode == 0, result.stderr
+        outs[audience] = json.loads(result.stdout)
+    custodial, healthcare = outs["custodial"], outs["healthcare"]
+    assert "eligible" in custodial["outputs"]
+    assert custodial["outputs"]["eligible"] == healthcare["outputs"]["eligible"]
+    assert "eligibility_basis" in healthcare["outputs"]
+    assert "eligibility_basis" not in custodial["outputs"]
+    assert "eligibility_basis" in custodial["withheld"]
+    clinical = json.dumps(healthcare["outputs"]["eligibility_basis"])
+    text = json.dumps(custodial)
+    for condition in json.loads((ROOT / facts).read_text() if facts.suffix == ".json" else
+                                json.dumps(_yaml(ROOT / facts)))["prisoner"]["clinical"].get(
+                                    "conditions", []):
+        assert condition not in text, condition
+    assert clinical not in text or clinical in ("[]", "null")
+    side = [f"{'healthcare':<60}| custodial"]
+    left = json.dumps(healthcare["outputs"], indent=1).splitlines()
+    right = json.dumps(custodial["outputs"], indent=1).splitlines()
+    for i in range(max(len(left), len(right))):
+        a = left[i] if i < len(left) else ""
+        b = right[i] if i < len(right) else ""
+        side.append(f"{a[:59]:<60}| {b}")
+    snapshot.snapshot_dir = SNAPSHOTS  # type: ignore[attr-defined]
+    snapshot.assert_match("\n".join(side) + "\n", "eval_pmp_side_by_side.txt")  # type: ignore
+
+
+def _yaml(path: Path) -> object:
+    import yaml
+
+    return yaml.safe_load(path.read_text())
+
+
+def test_bad_facts_are_rejected_with_their_path_and_exit_2(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.json"
+    bad.write_text(json.dumps({"prisoner": {"acct": "opened", "release_date": "2020-13-01"}}))
+    result = regime("eval", "keywork_edm", "--facts", str(bad), "--as-of", AS_OF)
+    no_traceback(result)
+    assert result.returncode == 2
+    assert "$.prisoner.acct" in result.stdout + result.stderr
+    assert "nothing was evaluated" in result.stderr
+
+
+def test_a_date_no_version_covers_is_a_clear_error() -> None:
+    result = regime("eval", "keywork_edm", "--facts", str(examples()[0].relative_to(ROOT)),
+                    "--as-of", "1999-01-01")
+    no_traceback(result)
+    assert result.returncode == 2
+    assert "E-EVAL-VERSION" in result.stderr and "no version in force on 1999-01-01" in \
+        result.stderr
+
+
+def test_unknown_pack_and_bad_date_are_usage_errors() -> None:
+    result = regime("eval", "keywork", "--facts", str(examples()[0].relative_to(ROOT)))
+    no_traceback(result)
+    assert result.returncode == 2 and "did you mean `keywork_edm`?" in result.stderr
+    result = regime("eval", "keywork_edm", "--facts", str(examples()[0].relative_to(ROOT)),
+                    "--as-of", "01/07/2020")
+    assert result.returncode == 2 and "YYYY-MM-DD" in result.stderr
+    result = regime("eval", "keywork_edm", "--facts", "no/such/file.yaml")
+    assert result.returncode == 2
+    no_traceback(result)
+
+
+def test_packs_dir_comes_from_the_environment(tmp_path: Path) -> None:
+    facts = ROOT / "examples" / "prisoners" / examples()[0].name
+    result = regime("eval", "keywork_edm", "--facts", str(facts), "--as-of", AS_OF,
+                    cwd=tmp_path, env={"REGIME_PACKS": str(ROOT / "policies")})
+    assert result.returncode == 0, result.stderr
+
+
+def test_plan_prints_mermaid_and_json() -> None:
+    result = regime("plan", "omu_edm", "--stage", "3", "--format", "mermaid")
+    assert result.returncode == 0 and result.stdout.startswith("flowchart")
+    rows = json.loads(regime("plan", "omu_edm", "--stage", "3", "--format", "json").stdout)
+    assert all({"id", "area", "weighting", "autonomy", "waits_for"} <= set(r) for r in rows)
+
+
+def test_demo_runs(tmp_path: Path) -> None:
+    result = regime("demo", "examples/")
+    no_traceback(result)
+    assert result.returncode == 0
+    assert "keywork_edm" in result.stdout and "pmp" in result.stdout

@@ -1,0 +1,109 @@
+"""Checks the OMU pack's tasks against the EDM's mandatory task table, typed from the source."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from engine.task_graph import build_task_graph, plan
+
+PACK = Path(__file__).resolve().parents[2] / "policies" / "omu_edm.yaml"
+
+# Typed by hand from the table "Exceptional Delivery Regime model: Offender
+# Management in the closed male estate - tasks to be completed under stage 3"
+# (source 003_cb2c8140e1f61681.txt): id -> (weighting, autonomy).
+TABLE: dict[str, tuple[int, str]] = {
+    "1.1": (3, "limited"),
+    "1.2": (3, "limited"),
+    "1.3": (3, "limited"),
+    "2.1": (3, "limited"),
+    "2.2": (3, "limited"),
+    "2.3": (3, "limited"),
+    "2.4": (3, "partial"),
+    "2.5": (2, "partial"),
+    "2.6": (3, "limited"),
+    "2.7": (2, "partial"),
+    "2.8": (2, "partial"),
+    "2.9": (2, "partial"),
+    "3.1": (3, "limited"),
+    "3.2": (3, "limited"),
+    "3.3": (3, "limited"),
+    "3.4": (3, "limited"),
+    "3.5": (2, "partial"),
+    "3.6": (3, "limited"),
+    "3.7": (2, "partial"),
+    "4.1": (3, "limited"),
+    "5.1": (3, "limited"),
+    "5.2": (3, "limited"),
+}
+
+AREAS = {
+    "1": "Start of sentence",
+    "2": "Throughout the sentence",
+    "3": "Resettlement",
+    "4": "Tasks that support case management delivery",
+    "5": "Exceptional OMU tasks",
+}
+
+
+@pytest.fixture(scope="module")
+def tasks() -> dict[str, dict[str, Any]]:
+    pack = yaml.safe_load(PACK.read_text(encoding="utf-8"))
+    result: dict[str, dict[str, Any]] = pack["tasks"]
+    return result
+
+
+def test_every_table_task_is_encoded_and_no_other(tasks: dict[str, dict[str, Any]]) -> None:
+    assert sorted(tasks) == sorted(TABLE)
+
+
+@pytest.mark.parametrize("task_id", sorted(TABLE))
+def test_weighting_and_autonomy_match_the_table(
+    tasks: dict[str, dict[str, Any]], task_id: str
+) -> None:
+    weighting, autonomy = TABLE[task_id]
+    assert tasks[task_id]["weighting"] == weighting
+    assert tasks[task_id]["autonomy"] == autonomy
+    assert tasks[task_id]["mandatory"] is True
+    assert tasks[task_id]["area"] == AREAS[task_id.split(".")[0]]
+
+
+@pytest.mark.parametrize("task_id", sorted(TABLE))
+def test_every_task_runs_from_stage_3_onwards(
+    tasks: dict[str, dict[str, Any]], task_id: str
+) -> None:
+    assert {3, 2, 1} <= set(tasks[task_id]["stages"])
+
+
+@pytest.mark.parametrize("stage", [4, 3, 2, 1])
+def test_precursors_come_before_the_weighting_2_tasks_of_their_area(
+    tasks: dict[str, dict[str, Any]], stage: int
+) -> None:
+    order = plan(build_task_graph(tasks, weighting_precedence=True), stage)
+    position = {task_id: i for i, task_id in enumerate(order)}
+    checked = 0
+    for first in order:
+        for then in order:
+            same_area = tasks[first]["area"] == tasks[then]["area"]
+            if same_area and TABLE[first][0] == 3 and TABLE[then][0] == 2:
+                assert position[first] < position[then], (stage, first, then)
+                checked += 1
+    assert checked > 0
+
+
+def test_stage_3_plan_holds_every_task(tasks: dict[str, dict[str, Any]]) -> None:
+    assert sorted(plan(build_task_graph(tasks), 3)) == sorted(TABLE)
+
+
+def test_transfer_to_open_waits_for_the_new_oasys_and_victim_contact(
+    tasks: dict[str, dict[str, Any]],
+) -> None:
+    graph = build_task_graph(tasks)
+    assert graph.edges["2.4", "2.6"]["kind"] == "after"
+    assert graph.edges["2.3", "2.6"]["kind"] == "after"
+    order = plan(graph, 3)
+    assert order.index("2.4") < order.index("2.6")
+    assert order.index("2.3") < order.index("2.6")
