@@ -3,15 +3,49 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 from pathlib import Path
+from typing import Any
 
 import click
 
+from engine.decision import Decision
 from engine.facts import read_facts_file
 from engine.problems import EvaluationError, FactsError
 
 from .common import load_packs, packs_option, resolve_packs_dir
-from .report import render_text
+
+
+def _short(value: object, width: int = 90) -> str:
+    text = json.dumps(value, ensure_ascii=False) if not isinstance(value, str) else value
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
+def summary(decision: Decision) -> str:
+    """A short report for one person: what is decided, what must happen, what is missing."""
+    d = decision.to_dict()
+    lines = [f"  {d['pack']} (policy version {d['policy_version']}, as of {d['as_of']}): "
+             f"{d['status']}"]
+    width = max((len(k) for k in d["outputs"]), default=0)
+    for name, value in d["outputs"].items():
+        shown = "undetermined" if name in d["undetermined"] else (
+            "none" if value is None else _short(value))
+        lines.append(f"    {name.ljust(width)}  {shown}")
+    musts = [o for o in d["obligations"] if o["modality"] in ("must", "must_not")]
+    others = len(d["obligations"]) - len(musts)
+    if musts:
+        lines.append("    must:")
+        for o in musts:
+            due = f" (due {o['due']})" if o["due"] else ""
+            lines.append(f"      - {_short(o['text'], 100)}{due} [{o['rule']}]")
+    if others:
+        lines.append(f"    and {others} more should/may obligation(s): "
+                     f"regime eval {d['pack']} --facts FILE")
+    if d["missing_facts"]:
+        lines.append(f"    needs: {', '.join(d['missing_facts'])}")
+    if d["withheld"]:
+        lines.append(f"    withheld from custodial staff: {', '.join(d['withheld'])}")
+    return "\n".join(lines)
 
 
 @click.command("demo")
@@ -21,7 +55,8 @@ from .report import render_text
               "as_of, else today).")
 @packs_option
 def command(examples: Path, as_of: str | None, packs_dir: Path | None) -> None:
-    """Evaluate every facts file under EXAMPLES against the packs whose facts it holds."""
+    """Evaluate every facts file under EXAMPLES against each pack that reads its facts, for a
+    custodial audience, and print a short report per file."""
     packs = load_packs(resolve_packs_dir(packs_dir))
     day = dt.date.fromisoformat(as_of) if as_of else None
     files = sorted(examples.rglob("*.yaml")) + sorted(examples.rglob("*.json"))
@@ -32,23 +67,34 @@ def command(examples: Path, as_of: str | None, packs_dir: Path | None) -> None:
             click.echo(f"{path}: skipped ({e})")
             continue
         roots = set(facts) - {"as_of"}
+        who = (facts.get("prisoner") or {}).get("prison_number") or \
+            (facts.get("establishment") or {}).get("name") or path.stem
+        click.echo("=" * 78)
+        click.echo(f"{who}  ({path})")
+        shown = 0
         for pid, pack in sorted(packs.items()):
-            if not pack.outputs:
+            if not (_roots_read(pack) & roots):
                 continue
-            uses = {root for o in pack.outputs.values() for e in (o.expr, o.default) if e
-                    for root in e.checked.roots}
-            uses |= {root for r in pack.rules if r.when for root in r.when.checked.roots}
-            uses |= {root for d in pack.definitions.values() for root in d.expr.checked.roots}
-            if not (uses & roots):
-                continue
-            if "prisoner" in uses and "prisoner" not in roots and "establishment" in roots:
-                pass
-            click.echo("=" * 78)
-            click.echo(f"{path}")
+            if "prisoner" in _roots_read(pack) and "prisoner" not in roots:
+                continue  # a pack about people needs a person
             try:
                 decision = packs.evaluate(pid, facts, as_of=day, facts_name=str(path))
-            except (EvaluationError, FactsError) as e:
-                click.echo(f"  not evaluated: {e}")
+            except EvaluationError as e:
+                click.echo(f"  {pid}: not evaluated: {e}")
                 continue
-            click.echo(render_text(decision))
+            except FactsError as e:
+                click.echo(f"  {pid}: bad facts: {e}")
+                continue
+            click.echo(summary(decision))
+            shown += 1
+        if not shown:
+            click.echo("  (every pack here decides about a person: add a prisoner to evaluate)")
     click.echo("=" * 78)
+
+
+def _roots_read(pack: Any) -> set[str]:
+    exprs = [e for o in pack.outputs.values() for e in (o.expr, o.default) if e]
+    exprs += [r.when for r in pack.rules if r.when]
+    exprs += [d.expr for d in pack.definitions.values()]
+    exprs += [e for t in pack.tables.values() for _, e in t.inputs]
+    return {root for e in exprs for root in e.checked.roots}

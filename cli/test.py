@@ -7,6 +7,7 @@ from pathlib import Path
 import click
 
 import engine
+from engine.load import is_pack_file
 from engine.pack_tests import coverage, read_cases, run_case, test_files
 
 from .common import EXIT_OK, EXIT_PROBLEMS, fail, show_problems
@@ -34,11 +35,12 @@ def command(paths: tuple[Path, ...], fmt: str, show_coverage: bool, select: str 
     for t in targets:
         if not t.exists():
             fail(f"no such file or directory `{t}`")
-    pack_dirs = list(dict.fromkeys(
-        [t for t in targets if t.is_dir()] or [t.parent.parent for t in targets]))
-    packs, problems = engine.check_paths(pack_dirs)
+    pack_targets, example_targets, only = _targets(targets)
+    packs, problems = engine.check_paths(pack_targets)
     errors = [p for p in problems if p.is_error]
-    cases, case_problems = read_cases(test_files(targets), packs)
+    cases, case_problems = read_cases(test_files(example_targets), packs)
+    if only:
+        cases = [c for c in cases if c.pack in packs]
     if select:
         cases = [c for c in cases if select in c.name]
     results = [run_case(c, packs) for c in cases]
@@ -52,7 +54,10 @@ def command(paths: tuple[Path, ...], fmt: str, show_coverage: bool, select: str 
             for f in r.failures:
                 click.echo(f"     {f}")
         if show_coverage:
+            run = {r.case.pack for r in results}
             for pid, cov in sorted(coverage(results, packs).items()):
+                if pid not in run:
+                    continue
                 click.echo(f"coverage {pid}: rules {cov['rules'][0]}/{cov['rules'][1]}, "
                            f"table rows {cov['rows'][0]}/{cov['rows'][1]}, "
                            f"outputs {cov['outputs'][0]}/{cov['outputs'][1]}")
@@ -62,3 +67,27 @@ def command(paths: tuple[Path, ...], fmt: str, show_coverage: bool, select: str 
         click.echo(f"{len(results) - len(failed)} passed, {len(failed)} failed")
     bad = failed or errors or case_problems
     raise SystemExit(EXIT_PROBLEMS if bad else EXIT_OK)
+
+
+def _targets(targets: list[Path]) -> tuple[list[Path], list[Path], bool]:
+    """Where to load packs from and where to find worked examples, for the paths given.
+
+    A directory gives both; a worked-example file (in a `tests` folder) runs against the
+    packs of the folder above that; a pack file runs the worked examples beside it (in the
+    `tests` folder next to it) that name it. The flag is true when only pack files were
+    given, so that the examples of other packs in that folder are left out."""
+    packs: list[Path] = []
+    examples: list[Path] = []
+    pack_files = 0
+    for t in targets:
+        if t.is_dir():
+            packs.append(t)
+            examples.append(t)
+        elif not is_pack_file(t):
+            packs.append(t.parent.parent)
+            examples.append(t)
+        else:
+            packs.append(t)
+            examples.append(t.parent)
+            pack_files += 1
+    return list(dict.fromkeys(packs)), list(dict.fromkeys(examples)), pack_files == len(targets)

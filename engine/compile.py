@@ -155,7 +155,7 @@ class _Gen:
             if fn.needs_as_of:
                 self.hoist["_s_as_of"] = "F['as_of']"
                 args.insert(0, "_s_as_of")
-            return f"_f_{node.func}({', '.join(args)})"
+            return f"_f_{node.func}({', '.join(args + self._zero(node, fn.needs_zero))})"
         assert isinstance(node, A.Binary)
         left = self.gen(node.left)
         if node.op in ("in", "not in"):
@@ -326,6 +326,13 @@ class _Gen:
         t = self.tmp()
         return f"({then} if ({t} := {cond}) is True else ({other} if {t} is False else {t}))"
 
+    def _zero(self, node: A.Node, wanted: bool = True) -> list[str]:
+        """The zero of a sum of durations as a last argument (a sum of numbers starts at 0)."""
+        kind = self.info(node).type.kind
+        if not wanted or kind not in ("duration", "months"):
+            return []
+        return [self.const(dt.timedelta(0) if kind == "duration" else R.Months(0))]
+
     def _Comprehension(self, node: A.Comprehension) -> str:
         it = self.gen(node.iterable)
         self.locals.append(node.var)
@@ -333,7 +340,8 @@ class _Gen:
             body = self.gen(node.body)
         finally:
             self.locals.pop()
-        return f"_k_{node.kind}({it}, lambda _v_{node.var}: {body})"
+        zero = "".join(", " + z for z in self._zero(node, node.kind == "sum"))
+        return f"_k_{node.kind}({it}, lambda _v_{node.var}: {body}{zero})"
 
     def _Call(self, node: A.Call) -> str:
         fn = FUNCTIONS[node.func]
@@ -343,10 +351,11 @@ class _Gen:
             var = "_s_as_of"
             self.hoist[var] = "F['as_of']"
             prefix.append(var)
+        suffix = self._zero(node, fn.needs_zero)
         if fn.null_aware:
-            return f"_f_{node.func}({', '.join(prefix + args)})"
+            return f"_f_{node.func}({', '.join(prefix + args + suffix)})"
         parts = list(zip(node.args, args, strict=True))
-        return self._guarded(parts, lambda v: f"_f_{node.func}({', '.join(prefix + v)})")
+        return self._guarded(parts, lambda v: f"_f_{node.func}({', '.join(prefix + v + suffix)})")
 
 
 def _flatten(node: A.Node, op: str) -> list[A.Node]:

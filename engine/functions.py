@@ -25,6 +25,7 @@ class Function:
     needs_as_of: bool = False  # called with as_of first
     null_aware: bool = False  # receives unknown arguments itself
     may_be_unknown: bool = False  # may return unknown from known arguments
+    needs_zero: bool = False  # called with the zero of its result type last (when not 0)
 
 
 def _strict_list(values: Sequence[Any]) -> Unknown | None:
@@ -91,10 +92,10 @@ def _compact(items: Any) -> Any:
     return [x for x in items if x.__class__ is not Unknown]
 
 
-def _sum(items: Any) -> Any:
+def _sum(items: Any, zero: Any = 0) -> Any:
     if (u := _strict_list(items)) is not None:
         return u
-    return sum_values(items)
+    return sum_values(items, zero)
 
 
 def _unique(items: Sequence[Any]) -> Any:
@@ -286,7 +287,7 @@ def _check_flatten(args: list[T.Type]) -> T.Type | str:
 
 
 def _check_text(args: list[T.Type]) -> T.Type | str:
-    if args[0].kind in ("list", "record"):
+    if args[0].kind in ("list", "record", "duration", "months"):
         return f"cannot turn a {args[0].describe()} into text"
     return _ret(T.STRING, args)
 
@@ -350,7 +351,7 @@ FUNCTIONS: dict[str, Function] = {
             "latest date of the arguments, or of one list",
             "latest([2022-01-02, 2022-01-01]) == 2022-01-02", may_be_unknown=True),
         _fn("sum", 1, 1, _check_sum, _sum, "sum of a list", "sum([1, 2, 3]) == 6",
-            may_be_unknown=True),
+            may_be_unknown=True, needs_zero=True),
         _fn("known", 1, 1, _check_known, _known,
             "true when the value is not unknown (never unknown itself)", "known(null) == false",
             null_aware=True),
@@ -364,7 +365,8 @@ FUNCTIONS: dict[str, Function] = {
         _fn("sort", 1, 1, _check_list, _sort, "the list in ascending order",
             "sort([2, 1]) == [1, 2]", may_be_unknown=True),
         _fn("flatten", 1, 1, _check_flatten, _flatten,
-            "a list of lists as one list, in order", "flatten([[1, 2], [3]]) == [1, 2, 3]"),
+            "a list of lists as one list, in order", "flatten([[1, 2], [3]]) == [1, 2, 3]",
+            may_be_unknown=True),
         _fn("text", 1, 1, _check_text, _text,
             "a number, date or boolean as text", 'text(19) == "19"'),
         _fn("index_of", 2, 2, _check_index_of, _index_of,

@@ -140,6 +140,8 @@ def parse(text: str) -> A.Node:
         if tok.type == "$END":
             line, col = _end_line(text), _end_col(text)
         hint = _describe_expected(set(e.expected)) or None
+        if tok.type in ("COMP_OP", "IN") and "AND" in e.expected:  # after a whole comparison
+            hint = "comparisons do not chain: join them with `and`, e.g. `1 < x and x < 3`"
         message = f"unexpected {_token_text(tok)}"
         raise ExprError("E-SYNTAX", message, line, col, hint=hint) from None
     except UnexpectedEOF as e:

@@ -231,20 +231,21 @@ def k_map(items: Any, fn: Callable[[Any], Any]) -> Any:
     return [fn(item) for item in items]
 
 
-def k_sum(items: Any, fn: Callable[[Any], Any]) -> Any:
+def k_sum(items: Any, fn: Callable[[Any], Any], zero: Any = 0) -> Any:
     if items.__class__ is Unknown:
         return items
     values = [fn(item) for item in items]
     for v in values:
         if v.__class__ is Unknown:
             return merge(*values)
-    return sum_values(values)
+    return sum_values(values, zero)
 
 
-def sum_values(values: Iterable[Any]) -> Any:
+def sum_values(values: Iterable[Any], zero: Any = 0) -> Any:
+    """The sum; `zero` (of the values' type: 0, no days, no months) when there are none."""
     values = list(values)
     if not values:
-        return 0
+        return zero
     total = values[0]
     for v in values[1:]:
         total = total + v
