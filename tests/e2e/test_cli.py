@@ -185,3 +185,22 @@ def test_demo_runs(tmp_path: Path) -> None:
     no_traceback(result)
     assert result.returncode == 0
     assert "keywork_edm" in result.stdout and "pmp" in result.stdout
+
+
+def test_plan_json_is_golden(snapshot: object) -> None:
+    result = regime("plan", "omu_edm", "--stage", "3", "--format", "json")
+    assert result.returncode == 0, result.stderr
+    snapshot.snapshot_dir = SNAPSHOTS  # type: ignore[attr-defined]
+    snapshot.assert_match(result.stdout, "plan_omu_edm_stage3.json")  # type: ignore
+
+
+@pytest.mark.parametrize("plan", ["social_care_2018", "hmp_send_2019"])
+def test_action_plan_json_is_golden(plan: str, snapshot: object) -> None:
+    result = regime("eval", "action_plan", "--facts", f"policies/action_plans/{plan}.yaml",
+                    "--as-of", "2019-06-01", "--format", "json")
+    no_traceback(result)
+    assert result.returncode == 0, result.stderr
+    data = json.loads(result.stdout)
+    assert data["status"] == "decided"
+    snapshot.snapshot_dir = SNAPSHOTS  # type: ignore[attr-defined]
+    snapshot.assert_match(result.stdout, f"eval_action_plan_{plan}.json")  # type: ignore

@@ -1,0 +1,110 @@
+"""The library API services embed: load once, evaluate many times, from many threads."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import jsonschema
+import pytest
+import yaml
+
+import engine
+
+ROOT = Path(__file__).resolve().parents[2]
+AS_OF = dt.date(2020, 7, 1)
+
+
+@pytest.fixture(scope="module")
+def packs() -> engine.Packs:
+    return engine.load(ROOT / "policies")
+
+
+def facts_files() -> list[Path]:
+    return sorted((ROOT / "examples" / "prisoners").glob("*.yaml"))
+
+
+def read(path: Path) -> dict:
+    return yaml.safe_load(path.read_text())
+
+
+def test_load_gives_the_four_packs(packs: engine.Packs) -> None:
+    assert set(packs) == {"keywork_edm", "pmp", "omu_edm", "action_plan"}
+    for pack in packs.values():
+        assert pack.content_hash.startswith("sha256:")
+
+
+def test_decisions_are_valid_and_reproducible(packs: engine.Packs) -> None:
+    schema = json.loads((ROOT / "schemas" / "decision.schema.json").read_text())
+    validator = jsonschema.Draft202012Validator(schema,
+                                                format_checker=jsonschema.FormatChecker())
+    for path in facts_files():
+        decision = packs.evaluate("keywork_edm", read(path), as_of=AS_OF)
+        validator.validate(decision.to_dict())
+        again = packs.evaluate("keywork_edm", read(path), as_of=AS_OF)
+        assert again.to_dict() == decision.to_dict()
+        assert decision.pack == "keywork_edm" and decision.as_of == AS_OF
+        assert decision.audience == "custodial"
+
+
+def test_evaluate_many_matches_evaluate(packs: engine.Packs) -> None:
+    docs = [read(p) for p in facts_files()] * 3
+    many = [d.to_dict() for d in packs.evaluate_many("keywork_edm", docs, as_of=AS_OF)]
+    one = [packs.evaluate("keywork_edm", d, as_of=AS_OF).to_dict() for d in docs]
+    assert many == one
+
+
+def test_packs_are_safe_to_share_between_threads(packs: engine.Packs) -> None:
+    docs = [read(p) for p in facts_files()] * 20
+    expected = [packs.evaluate("keywork_edm", d, as_of=AS_OF).to_dict() for d in docs]
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        got = list(pool.map(lambda d: packs.evaluate("keywork_edm", d, as_of=AS_OF).to_dict(),
+                            docs))
+    assert got == expected
+
+
+def test_loaded_packs_are_immutable(packs: engine.Packs) -> None:
+    pack = packs["keywork_edm"]
+    with pytest.raises(AttributeError):
+        pack.version = "9"  # type: ignore[misc]
+
+
+def test_bad_facts_are_rejected_before_evaluation(packs: engine.Packs) -> None:
+    with pytest.raises(engine.FactsError) as info:
+        packs.evaluate("keywork_edm", {"prisoner": {"acct": "opened"}}, as_of=AS_OF)
+    assert "$.prisoner.acct" in info.value.problems[0].message
+
+
+def test_a_date_outside_every_version_is_an_error(packs: engine.Packs) -> None:
+    with pytest.raises(engine.EvaluationError) as info:
+        packs.evaluate("pmp", {}, as_of=dt.date(2021, 1, 1))
+    assert info.value.code == "E-EVAL-VERSION"
+
+
+def test_unknown_facts_make_a_decision_undetermined(packs: engine.Packs) -> None:
+    facts = {"establishment": {"regime_level": 4, "keywork_model": "weekly"},
+             "prisoner": {"prison_number": "A1234BC", "rosh": "LOW",
+                          "tact": False, "pathfinder_recommended": False, "cev": False,
+                          "governor_priority": False, "keywork": {"sessions": []}}}
+    decision = packs.evaluate("keywork_edm", facts, as_of=AS_OF)
+    assert decision.status == "undetermined"
+    assert decision.missing_facts == ("prisoner.acct",)
+    assert decision.outputs["is_priority"] is None
+
+
+def test_explanations_cite_their_sources(packs: engine.Packs) -> None:
+    decision = packs.evaluate("keywork_edm", read(facts_files()[0]), as_of=AS_OF)
+    text = decision.explain("priority_groups")
+    assert "rule KW-PG-01" in text and "see " in text
+
+
+def test_plan_orders_tasks(packs: engine.Packs) -> None:
+    plan = packs["omu_edm"].plan(stage=3)
+    ids = [t["id"] for t in plan]
+    position = {t: i for i, t in enumerate(ids)}
+    for task in plan:
+        for before in task["waits_for"]:
+            if before in position:
+                assert position[before] < position[task["id"]]
