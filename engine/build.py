@@ -73,7 +73,8 @@ def _literal_text(value: Any) -> str:
 class Builder:
     """One pack document through the stages after schema validation."""
 
-    def __init__(self, doc: Document, content: bytes):
+    def __init__(self, doc: Document, content: bytes,
+                 imported: dict[str, M.Vocabulary] | None = None):
         self.doc = doc
         self.data: dict[str, Any] = doc.data
         self.file = doc.file
@@ -83,6 +84,7 @@ class Builder:
         self.parsed: dict[str, list[_Parsed]] = {}
         self.exprs: dict[int, M.Expression] = {}
         self.in_cycles: set[str] = set()
+        self.imported = imported or {}
 
     # -- reporting ---------------------------------------------------------------------------
 
@@ -252,7 +254,7 @@ class Builder:
         return out
 
     def vocabulary(self) -> dict[str, M.Vocabulary]:
-        out: dict[str, M.Vocabulary] = {}
+        out: dict[str, M.Vocabulary] = dict(self.imported)
         for name, item in (self.data.get("vocabulary") or {}).items():
             values = []
             seen: set[Any] = set()
@@ -268,6 +270,9 @@ class Builder:
                     id=vid, name=_str(v.get("name")), description=_str(v.get("description")),
                     extra=extra, cites=self.cites(("vocabulary", name, "values", j, "cite")),
                 ))
+            if name in self.imported:
+                self.problem(("vocabulary", name), "E-DUP-NAME",
+                             f"vocabulary `{name}` is also imported", key=True)
             out[str(name)] = M.Vocabulary(str(name), _str(item.get("description")),
                                           tuple(values))
         return out

@@ -151,8 +151,8 @@ def _relied_upon(ev: Evaluation, custodial: bool, applied: set[str]) -> list[str
         kind, _, name = key.partition(":")
         if kind == "out":
             ids.extend(pack.outputs[name].interpretations)
-        elif kind == "rule" and (rule := pack.rule(name)) is not None:
-            ids.extend(rule.interpretations)
+        elif kind == "rule" and (found := pack.rule(name)) is not None:
+            ids.extend(found.interpretations)
         elif kind == "def" and name in pack.definitions:
             d = pack.definitions[name]
             if not (custodial and d.expr.healthcare):

@@ -14,7 +14,7 @@ from .decision import AUDIENCES, Decision, build_decision
 from .evaluate import Evaluation
 from .facts import prepare
 from .problems import EvaluationError, FactsError, PackError, Problem
-from .read_yaml import read_yaml
+from .read_yaml import Document, read_yaml
 from .validate_schema import validate_pack
 
 FACT_ROOTS = ("prisoner", "establishment", "action_plan", "as_of")
@@ -64,45 +64,102 @@ def is_pack_file(path: Path) -> bool:
     return "id" in tops or "versions" in tops
 
 
-def load_file(path: Path, display: str | None = None) -> tuple[M.Pack | None, list[Problem]]:
-    """One pack file through every stage: the pack (None on errors) and all problems found."""
+def read_pack(path: Path, display: str | None = None
+              ) -> tuple[Document | None, bytes, list[Problem]]:
+    """The first stages: read the YAML with positions and validate it against the schema."""
     name = display or str(path)
     try:
         content = path.read_bytes()
         text = content.decode("utf-8")
     except OSError as e:
-        return None, [Problem(name, 1, 1, "error", "E-IO", f"cannot read the file: {e.strerror}")]
+        return None, b"", [Problem(name, 1, 1, "error", "E-IO",
+                                   f"cannot read the file: {e.strerror}")]
     except UnicodeDecodeError:
-        return None, [Problem(name, 1, 1, "error", "E-IO", "the file is not UTF-8 text")]
+        return None, b"", [Problem(name, 1, 1, "error", "E-IO", "the file is not UTF-8 text")]
     try:
         doc = read_yaml(text, name)
     except PackError as e:
-        return None, list(e.problems)
+        return None, content, list(e.problems)
     if not isinstance(doc.data, dict):
-        return None, [Problem(name, 1, 1, "error", "E-SCHEMA",
-                              "a pack must be a mapping with `id`, `title`, `versions`...")]
+        return None, content, [Problem(name, 1, 1, "error", "E-SCHEMA",
+                                       "a pack must be a mapping with `id`, `title`, "
+                                       "`versions`...")]
     problems = validate_pack(doc)
     if any(p.is_error for p in problems):
-        return None, sorted(problems)
-    builder = Builder(doc, content)
+        return None, content, sorted(problems)
+    return doc, content, problems
+
+
+def load_file(path: Path, display: str | None = None,
+              imported: Mapping[str, M.Pack] | None = None
+              ) -> tuple[M.Pack | None, list[Problem]]:
+    """One pack file through every stage: the pack (None on errors) and all problems found."""
+    doc, content, problems = read_pack(path, display)
+    if doc is None:
+        return None, problems
+    builder = Builder(doc, content, _imported_vocabulary(doc, imported or {}, problems))
     pack = builder.build()
     return pack, sorted(problems + builder.problems)
 
 
+def _imported_vocabulary(doc: Document, imported: Mapping[str, M.Pack],
+                         problems: list[Problem]) -> dict[str, M.Vocabulary]:
+    vocab: dict[str, M.Vocabulary] = {}
+    for i, pid in enumerate(doc.data.get("imports") or []):
+        pack = imported.get(str(pid))
+        if pack is None:
+            span = doc.span(("imports", i))
+            from .check import suggest
+
+            problems.append(Problem(doc.file, span.line, span.col, "error", "E-IMPORT",
+                                    f"no pack `{pid}` to import",
+                                    suggest(str(pid), imported)
+                                    or "imported packs must load without errors"))
+            continue
+        vocab.update(pack.vocabulary)
+    return vocab
+
+
 def check_paths(paths: Iterable[Path | str]) -> tuple[dict[str, M.Pack], list[Problem]]:
-    """Load every pack under `paths` without raising: the packs that loaded and every problem."""
+    """Load every pack under `paths` without raising: the packs that loaded and every problem.
+
+    Packs are built after the packs they import (whose vocabulary they may use)."""
+    import networkx as nx
+
     packs: dict[str, M.Pack] = {}
     problems: list[Problem] = []
+    docs: dict[str, tuple[Path, Document, bytes]] = {}
     for f in pack_files(paths):
-        pack, found = load_file(f)
+        doc, content, found = read_pack(f)
         problems.extend(found)
-        if pack is None:
+        if doc is None:
             continue
-        if pack.id in packs:
+        pid = str(doc.data.get("id"))
+        if pid in docs:
             problems.append(Problem(str(f), 1, 1, "error", "E-DUP-PACK",
-                                    f"pack `{pack.id}` is also defined in {packs[pack.id].file}"))
+                                    f"pack `{pid}` is also defined in {docs[pid][0]}"))
             continue
-        packs[pack.id] = pack
+        docs[pid] = (f, doc, content)
+    graph = nx.DiGraph()
+    graph.add_nodes_from(docs)
+    for pid, (_, doc, _) in docs.items():
+        for dep in doc.data.get("imports") or []:
+            if str(dep) in docs:
+                graph.add_edge(str(dep), pid)
+    for cycle in nx.simple_cycles(graph):
+        f, doc, _ = docs[cycle[0]]
+        span = doc.span(("imports",))
+        shown = " -> ".join(f"`{p}`" for p in [*cycle, cycle[0]])
+        problems.append(Problem(str(f), span.line, span.col, "error", "E-IMPORT-CYCLE",
+                                f"packs import each other in a cycle: {shown}"))
+        graph.remove_nodes_from(cycle)
+    for pid in nx.lexicographical_topological_sort(graph):
+        f, doc, content = docs[pid]
+        builder = Builder(doc, content, _imported_vocabulary(doc, packs, problems))
+        pack = builder.build()
+        problems.extend(builder.problems)
+        if pack is not None:
+            packs[pid] = pack
     return packs, sorted(problems)
 
 

@@ -108,3 +108,17 @@ def test_plan_orders_tasks(packs: engine.Packs) -> None:
         for before in task["waits_for"]:
             if before in position:
                 assert position[before] < position[task["id"]]
+
+
+def test_a_pack_may_use_the_vocabulary_of_a_pack_it_imports() -> None:
+    packs = engine.load(ROOT / "tests" / "data" / "imports")
+    decision = packs.evaluate("user", {"establishment": {"regime_level": 4}},
+                              as_of=dt.date(2021, 1, 1))
+    assert decision.outputs == {"levels": [4, 3, 2, 1], "locked_down": True}
+
+
+def test_importing_a_missing_pack_is_an_error(tmp_path: Path) -> None:
+    text = (ROOT / "tests" / "data" / "imports" / "user.yaml").read_text()
+    (tmp_path / "user.yaml").write_text(text.replace("[common]", "[comon]"))
+    _, problems = engine.check_paths([tmp_path])
+    assert [(p.code, p.line) for p in problems if p.is_error][0] == ("E-IMPORT", 7)
