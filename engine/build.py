@@ -209,7 +209,7 @@ class Builder:
             task_graph=graph,
             healthcare_names=frozenset(healthcare),
             dependencies={k: frozenset(v) for k, v in deps.items()},
-            tests=tuple(data.get("tests") or ()),
+            tests=tuple((data.get("tests") or {}).get("cases") or ()),
             data=data,
         )
 

@@ -118,23 +118,23 @@ def snapshot(pack: M.Pack, version: str | None = None) -> dict[str, dict[str, An
         for v in pack.versions:
             snap["versions"][v.id] = version_data(v)
     for name, vocab in pack.vocabulary.items():
-        values = {}
-        for v in vocab.values:
-            extra = dict(v.extra)
+        items: dict[str, Any] = {}
+        for item in vocab.values:
+            extra = dict(item.extra)
             if chosen is not None and "versions" in extra:
                 if chosen.id not in [str(x) for x in extra.pop("versions") or [chosen.id]]:
                     continue
-            values[str(v.id)] = _drop_empty({"name": v.name, "description": v.description,
-                                             **extra})
+            items[str(item.id)] = _drop_empty({"name": item.name,
+                                               "description": item.description, **extra})
         snap["vocabulary"][name] = _drop_empty({"description": vocab.description,
-                                                "values": values})
+                                                "values": items})
     for name, param in pack.parameters.items():
-        values = param.values
+        dated: tuple[M.ParameterValue, ...] = param.values
         if chosen is not None:
             found = param.at(chosen.effective_from)
-            values = (found,) if found else ()
+            dated = (found,) if found else ()
         snap["parameters"][name] = {
-            "values": [{"from": v.start, "to": v.end, "value": v.text} for v in values],
+            "values": [{"from": p.start, "to": p.end, "value": p.text} for p in dated],
         }
     for name, d in pack.definitions.items():
         snap["definitions"][name] = _drop_empty({"expr": _expr(d.expr),

@@ -641,7 +641,7 @@ def pack_page(pack: M.Pack, results: Iterable[Any] = ()) -> Page:
         if r.case.pack != pack.id:
             continue
         as_of = r.case.data.get("as_of")
-        ex = Example(r.case.name, Path(r.case.file).name, r.case.line,
+        ex = Example(r.case.name, short_path(r.case.file), r.case.line,
                      str(as_of) if as_of is not None else None)
         applied = [] if r.decision is None else [
             s.name for s in r.decision.steps if s.kind == "rule" and s.value is True]
@@ -761,6 +761,7 @@ dl.facts dt { font-weight: bold; color: var(--muted); }
 dl.facts dd { margin: 0; }
 p.obligation { border-left: 4px solid var(--accent); padding-left: .6rem; }
 figure { margin: .6rem 0 1.2rem; overflow-x: auto; }
+figure svg { max-width: 100%; min-width: 48rem; height: auto; }
 div.wide { overflow-x: auto; }
 td.main { min-width: 22rem; }
 figcaption { color: var(--muted); font-size: .85rem; }
@@ -782,7 +783,7 @@ footer { color: var(--muted); font-size: .8rem; padding: 1rem 1.2rem;
   table { font-size: 8.5pt; }
   code { background: none; }
   div.wide, figure { overflow: visible; }
-  figure svg { width: 100%; height: auto; }
+  figure svg { width: 100%; min-width: 0; height: auto; }
 }
 """
 

@@ -19,10 +19,10 @@ import networkx as nx
 
 from .task_graph import natural_key
 
-BOX_W, BOX_H = 190, 46
-GAP_X, GAP_Y = 60, 14
+BOX_W, BOX_H = 164, 44
+GAP_X, GAP_Y = 46, 12
 MARGIN = 12
-LABEL_CHARS = 30
+LABEL_CHARS = 27
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,160 @@
+"""Tests for the semantic diff: two small packs, versions inside one pack, and `regime diff`."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+import engine
+from cli.main import cli
+from engine.diff import Change, PackDiff, diff_packs, render_text, snapshot
+
+ROOT = Path(__file__).resolve().parents[2]
+DATA = ROOT / "tests" / "data"
+OLD, NEW = DATA / "diff" / "old.yaml", DATA / "diff" / "new.yaml"
+SMALL = DATA / "docs" / "docs_small.yaml"
+PMP = ROOT / "policies" / "pmp.yaml"
+
+
+def load(path: Path) -> engine.model.Pack:
+    packs, problems = engine.check_paths([path])
+    assert not [p for p in problems if p.is_error], [p.format() for p in problems]
+    return next(iter(packs.values()))
+
+
+def find(d: PackDiff, section: str, item: str) -> Change:
+    for c in d.changes:
+        if c.section == section and c.id == item:
+            return c
+    raise AssertionError(f"no change to {section} {item}: {[(c.section, c.id) for c in d.changes]}")
+
+
+@pytest.fixture(scope="module")
+def two_packs() -> PackDiff:
+    return diff_packs(load(OLD), load(NEW), old_label="old.yaml", new_label="new.yaml")
+
+
+def test_rules_added_removed_and_changed_with_expressions(two_packs: PackDiff) -> None:
+    added = find(two_packs, "rules", "R-03")
+    assert added.kind == "added" and added.after["when"] == "needs_review"
+    removed = find(two_packs, "rules", "R-02")
+    assert removed.kind == "removed" and removed.before["when"] == "level == 4"
+    changed = find(two_packs, "rules", "R-01")
+    assert changed.kind == "changed"
+    assert changed.fields["when"] == ("at_risk", "at_risk and establishment.regime_level >= 3")
+    assert changed.fields["interpretations"] == (None, ["I-01"])
+
+
+def test_parameter_values_with_their_dates(two_packs: PackDiff) -> None:
+    before, after = find(two_packs, "parameters", "session_gap").fields["values"]
+    assert [(str(v["from"]), v["to"], v["value"]) for v in before] == [
+        ("2020-06-01", None, "14 days")]
+    assert [(str(v["from"]), str(v["to"]), v["value"]) for v in after] == [
+        ("2020-06-01", "2020-12-31", "14 days"), ("2021-01-01", "None", "7 days")]
+
+
+def test_tasks_dependencies_interpretations_outputs_and_versions(two_packs: PackDiff) -> None:
+    task = find(two_packs, "tasks", "1.2")
+    assert task.fields == {"weighting": (3, 2), "autonomy": ("limited", "partial")}
+    dep = find(two_packs, "dependencies", "1.1 -> 1.2")
+    assert dep.kind == "added" and dep.after == {"kind": "after"}
+    interp = find(two_packs, "interpretations", "I-01")
+    assert set(interp.fields) == {"choice", "why"}
+    assert find(two_packs, "outputs", "level").kind == "removed"
+    assert find(two_packs, "outputs", "needs_review").kind == "added"
+    assert find(two_packs, "outputs", "at_risk").kind == "changed"
+    assert find(two_packs, "versions", "2").kind == "added"
+    ended = find(two_packs, "versions", "1").fields
+    assert ended == {"effective to": (None, dt.date(2020, 12, 31))}
+    assert two_packs.summary() == {"added": 4, "removed": 2, "changed": 7}
+
+
+def test_text_rendering(two_packs: PackDiff) -> None:
+    text = render_text(two_packs)
+    assert text.startswith("--- old.yaml\n+++ new.yaml\n")
+    assert "  - R-02  Level 4 stops group work" in text
+    assert "      when: at_risk -> at_risk and establishment.regime_level >= 3" in text
+    assert "        + from: 2021-01-01, to: (none), value: 7 days" in text
+    assert text.endswith("4 added, 2 removed, 7 changed\n")
+
+
+def test_same_pack_has_no_differences() -> None:
+    d = diff_packs(load(OLD), load(OLD))
+    assert d.changes == ()
+    assert "no differences" in render_text(d)
+
+
+def test_versions_inside_one_pack() -> None:
+    pack = load(SMALL)
+    d = diff_packs(pack, pack, "1", "2", "small@1", "small@2")
+    # SM-03 is in force only in version 1
+    assert find(d, "rules", "SM-03").kind == "removed"
+    values = find(d, "parameters", "session_gap").fields["values"]
+    assert [v["value"] for v in values[0]] == ["14 days"]
+    assert [v["value"] for v in values[1]] == ["7 days"]
+    meta = find(d, "version", "version").fields
+    assert meta["id"] == ("1", "2")
+    assert meta["title"] == ("First issue", "Second issue")
+    assert meta["interpretations"] == (None, ["I-SM-01"])
+
+
+def test_unknown_version_is_a_key_error() -> None:
+    with pytest.raises(KeyError, match="no version `9`; versions: 1, 2"):
+        snapshot(load(SMALL), "9")
+
+
+@pytest.mark.skipif(not PMP.exists(), reason="policies/pmp.yaml is not there")
+def test_pmp_version_1_against_version_2() -> None:
+    packs, problems = engine.check_paths([PMP])
+    if "pmp" not in packs:
+        pytest.skip("policies/pmp.yaml does not load at the moment")
+    pack = packs["pmp"]
+    d = diff_packs(pack, pack, "1", "2")
+    in_force = {v: {r.id for r in pack.rules if not r.versions or v in r.versions}
+                for v in ("1", "2")}
+    added = {c.id for c in d.changes if c.section == "rules" and c.kind == "added"}
+    removed = {c.id for c in d.changes if c.section == "rules" and c.kind == "removed"}
+    assert added == in_force["2"] - in_force["1"]
+    assert removed == in_force["1"] - in_force["2"]
+    assert find(d, "version", "version").fields["id"] == ("1", "2")
+
+
+def run(*args: str) -> tuple[int, str]:
+    result = CliRunner().invoke(cli, ["diff", *args])
+    return result.exit_code, result.output
+
+
+def test_cli_text_and_json() -> None:
+    code, out = run(str(OLD), str(NEW))
+    assert code == 0
+    assert "rules:" in out and "4 added, 2 removed, 7 changed" in out
+    code, out = run(str(OLD), str(NEW), "--format", "json")
+    assert code == 0
+    data = json.loads(out)
+    assert data["summary"] == {"added": 4, "removed": 2, "changed": 7}
+    r01 = next(c for c in data["changes"] if c["id"] == "R-01")
+    assert r01["fields"]["when"] == {"before": "at_risk",
+                                     "after": "at_risk and establishment.regime_level >= 3"}
+
+
+def test_cli_versions_and_no_differences_exit_zero() -> None:
+    code, out = run(f"{SMALL}@1", f"{SMALL}@2")
+    assert code == 0 and "- SM-03" in out
+    code, out = run(str(OLD), str(OLD))
+    assert code == 0 and "no differences" in out
+
+
+@pytest.mark.parametrize("args, message", [
+    (["nope.yaml", str(NEW)], "no such file `nope.yaml`"),
+    ([f"{SMALL}@9", f"{SMALL}@2"], "has no version `9`"),
+    ([str(DATA / "diff"), str(NEW)], "is a directory"),
+    ([str(ROOT / "tests" / "corpus" / "packs" / "cycle.yaml"), str(NEW)], "does not load"),
+])
+def test_cli_bad_input_exits_2(args: list[str], message: str) -> None:
+    code, out = run(*args)
+    assert code == 2
+    assert message in out

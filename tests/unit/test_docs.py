@@ -1,0 +1,184 @@
+"""Tests for the rendered docs: every pack's page, links that resolve, the Markdown golden file."""
+
+from __future__ import annotations
+
+import re
+from html.parser import HTMLParser
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import CliRunner
+
+import engine
+from cli.main import cli
+from engine.pack_tests import read_cases, run_case
+from engine.pack_tests import test_files as example_files
+from engine.render_docs import pack_page, to_html, to_markdown, write_site
+from engine.render_svg import layers
+
+ROOT = Path(__file__).resolve().parents[2]
+POLICIES = ROOT / "policies"
+SMALL_DIR = ROOT / "tests" / "data" / "docs"
+SNAPSHOTS = Path(__file__).parent / "snapshots"
+
+
+class Links(HTMLParser):
+    """The ids and link targets of an HTML page, and whether it has a script."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.ids: set[str] = set()
+        self.hrefs: list[str] = []
+        self.scripts = 0
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        found = dict(attrs)
+        if found.get("id"):
+            self.ids.add(str(found["id"]))
+        if tag == "a" and found.get("href"):
+            self.hrefs.append(str(found["href"]))
+        if tag == "script":
+            self.scripts += 1
+
+
+def parse(path: Path) -> Links:
+    links = Links()
+    links.feed(path.read_text(encoding="utf-8"))
+    return links
+
+
+def build(paths: list[Path], out: Path) -> dict[str, Any]:
+    packs, _ = engine.check_paths(paths)
+    cases, _ = read_cases(example_files(paths), packs)
+    results = [run_case(c, packs) for c in cases if c.pack in packs]
+    write_site(packs, results, out)
+    return packs
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, Any]]:
+    out = tmp_path_factory.mktemp("site")
+    packs = build([POLICIES, SMALL_DIR], out)
+    if not packs:
+        pytest.skip("no pack loads at the moment")
+    return out, packs
+
+
+def test_every_pack_has_a_page_in_both_forms(site: tuple[Path, dict[str, Any]]) -> None:
+    out, packs = site
+    assert "docs_small" in packs
+    for pid, pack in packs.items():
+        html = (out / f"{pid}.html").read_text(encoding="utf-8")
+        md = (out / f"{pid}.md").read_text(encoding="utf-8")
+        assert f"<title>{pack.title}" in html.replace("&#x27;", "'")
+        assert f"\n# {pack.title}\n" in md.replace("\\", "")
+        for rule in pack.rules:
+            assert f'id="rule-{rule.id.lower()}"' in html
+    index = parse(out / "index.html")
+    assert {f"{pid}.html" for pid in packs} <= set(index.hrefs)
+
+
+def test_internal_links_resolve(site: tuple[Path, dict[str, Any]]) -> None:
+    out, _ = site
+    pages = {p.name: parse(p) for p in out.glob("*.html")}
+    broken = []
+    for name, page in pages.items():
+        for href in page.hrefs:
+            if "://" in href:
+                continue
+            target, _, fragment = href.partition("#")
+            target = target or name
+            if target not in pages:
+                broken.append(f"{name}: {href} (no file)")
+            elif fragment and fragment not in pages[target].ids:
+                broken.append(f"{name}: {href} (no id)")
+    assert broken == []
+
+
+def test_markdown_links_resolve(site: tuple[Path, dict[str, Any]]) -> None:
+    out, _ = site
+    pages = {p.name: p.read_text(encoding="utf-8") for p in out.glob("*.md")}
+    ids = {n: set(re.findall(r'<a id="([^"]+)"></a>', t)) for n, t in pages.items()}
+    broken = []
+    for name, text in pages.items():
+        for href in re.findall(r"\]\(([^)\s]+)\)", text):
+            if "://" in href:
+                continue
+            target, _, fragment = href.partition("#")
+            target = target or name
+            if target.endswith(".svg"):
+                if not (out / target).exists():
+                    broken.append(f"{name}: {href}")
+            elif target not in pages or (fragment and fragment not in ids[target]):
+                broken.append(f"{name}: {href}")
+    assert broken == []
+
+
+def test_pages_need_no_javascript_and_print(site: tuple[Path, dict[str, Any]]) -> None:
+    out, _ = site
+    for page in out.glob("*.html"):
+        text = page.read_text(encoding="utf-8")
+        assert parse(page).scripts == 0
+        assert "@media print" in text
+        assert 'nav class="toc"' in text
+
+
+def test_task_graph_is_inline_svg(site: tuple[Path, dict[str, Any]]) -> None:
+    out, packs = site
+    for pid, pack in packs.items():
+        html = (out / f"{pid}.html").read_text(encoding="utf-8")
+        if pack.task_graph is None or not pack.tasks:
+            assert "<svg" not in html
+            continue
+        svg = html[html.index("<svg"): html.index("</svg>")]
+        assert svg.count("<rect") == len(pack.tasks)
+        assert svg.count("marker-end=") == pack.task_graph.number_of_edges()
+        assert (out / f"{pid}-tasks.svg").exists()
+
+
+def test_layers_follow_longest_paths() -> None:
+    import networkx as nx
+
+    g = nx.DiGraph([("1", "2"), ("2", "3"), ("1", "3"), ("4", "3")])
+    assert layers(g) == [["1", "4"], ["2"], ["3"]]
+
+
+def test_rule_lists_the_worked_examples_that_apply_it(site: tuple[Path, dict[str, Any]]) -> None:
+    out, _ = site
+    md = (out / "docs_small.md").read_text(encoding="utf-8")
+    sm02 = md[md.index('<a id="rule-sm-02">'): md.index('<a id="rule-sm-03">')]
+    assert ("open ACCT at level 4 is a priority (tests/docs\\_small.yaml:4, as of 2021-02-01)"
+            in sm02)
+    sm03 = md[md.index('<a id="rule-sm-03">'):]
+    assert "none applies this rule" in sm03
+
+
+def test_markdown_golden(snapshot: Any) -> None:
+    packs, _ = engine.check_paths([SMALL_DIR])
+    cases, _ = read_cases(example_files([SMALL_DIR]), packs)
+    page = pack_page(packs["docs_small"], [run_case(c, packs) for c in cases])
+    snapshot.snapshot_dir = SNAPSHOTS
+    md = to_markdown(page)
+    # the content hash changes with every edit of the pack file: keep it out of the golden file
+    md = re.sub(r"sha256:[0-9a-f]+", "sha256:…", md)
+    snapshot.assert_match(md, "docs_small.md")
+    assert "<svg" in to_html(page)
+
+
+def test_docs_command(tmp_path: Path) -> None:
+    result = CliRunner().invoke(cli, ["docs", str(SMALL_DIR), "--out", str(tmp_path / "site")])
+    assert result.exit_code == 0, result.output
+    assert "wrote 2 HTML page(s) and 2 Markdown page(s) for 1 pack(s)" in result.output
+    assert sorted(p.name for p in (tmp_path / "site").iterdir()) == [
+        "docs_small-tasks.svg", "docs_small.html", "docs_small.md", "index.html", "index.md"]
+
+
+def test_docs_command_bad_input(tmp_path: Path) -> None:
+    result = CliRunner().invoke(cli, ["docs", str(tmp_path / "nope"), "--out", str(tmp_path)])
+    assert result.exit_code == 2
+    assert "no such file or directory" in result.output
+    broken = ROOT / "tests" / "corpus" / "packs" / "cycle.yaml"
+    result = CliRunner().invoke(cli, ["docs", str(broken), "--out", str(tmp_path / "s")])
+    assert result.exit_code == 1
+    assert "[E-CYCLE]" in result.output
