@@ -525,7 +525,7 @@ class Builder:
                     vt = T.type_of_value(v)
                     if want is not None and not T.compatible(want, vt):
                         self.problem(path, "E-TYPE",
-                                     f"`{v}` is a {vt.describe()} but input `{iname}` is a "
+                                     f"`{v}` is {T.article(vt)} but input `{iname}` is a "
                                      f"{want.describe()}")
                         ok = False
                     elif want is not None and want.values is not None and v not in want.values:
@@ -652,8 +652,8 @@ class Builder:
             joined = T.join(t, default_type)
             if joined is None:
                 self.problem(("outputs", name, "default"), "E-TYPE",
-                             f"the default of output `{name}` is a {default_type.describe()} but "
-                             f"its rules give a {t.describe()}")
+                             f"the default of output `{name}` is {T.article(default_type)} but "
+                             f"its rules give {T.article(t)}")
                 return None
             t = joined
         else:

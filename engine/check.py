@@ -114,7 +114,7 @@ class _Checker:
             joined = T.join(elem, info.type)
             if joined is None:
                 self.error(item, "E-TYPE",
-                           f"a list cannot mix a {elem.describe()} and a {info.type.describe()}")
+                           f"a list cannot mix {T.article(elem)} and {T.article(info.type)}")
                 joined = T.ANY
             elem = joined
         return NodeInfo(T.list_of(elem), False)
@@ -156,7 +156,7 @@ class _Checker:
             return NodeInfo(T.ANY.marked(obj.type.healthcare), True)
         if obj.type.kind != "record":
             self.error(node, "E-PATH",
-                       f"a {obj.type.describe()} has no field `{node.name}`")
+                       f"{T.article(obj.type)} has no field `{node.name}`")
             return NodeInfo(T.ANY, True)
         if obj.type.fields is None:
             return NodeInfo(T.ANY.marked(obj.type.healthcare), True)
@@ -183,10 +183,10 @@ class _Checker:
         if node.op == "not":
             if not T.is_bool(inner.type) and inner.type.kind != "null":
                 self.error(node.operand, "E-TYPE-COND",
-                           f"`not` needs a boolean, got a {inner.type.describe()}")
+                           f"`not` needs a boolean, got {T.article(inner.type)}")
             return NodeInfo(T.BOOL.marked(inner.type.healthcare), inner.nullable)
         if not (T.is_numeric(inner.type) or inner.type.kind in ("duration", "months", "null")):
-            self.error(node, "E-TYPE", f"cannot negate a {inner.type.describe()}")
+            self.error(node, "E-TYPE", f"cannot negate {T.article(inner.type)}")
             return NodeInfo(T.ANY, inner.nullable)
         return NodeInfo(inner.type, inner.nullable)
 
@@ -206,13 +206,13 @@ class _Checker:
         cond = self.visit(node.cond)
         if not T.is_bool(cond.type) and cond.type.kind != "null":
             self.error(node.cond, "E-TYPE-COND",
-                       f"`if` needs a boolean condition, got a {cond.type.describe()}")
+                       f"`if` needs a boolean condition, got {T.article(cond.type)}")
         then = self.visit(node.then)
         other = self.visit(node.other)
         joined = T.join(then.type, other.type)
         if joined is None:
             self.error(node, "E-TYPE",
-                       f"`then` gives a {then.type.describe()} but `else` gives a "
+                       f"`then` gives {T.article(then.type)} but `else` gives a "
                        f"{other.type.describe()}")
             joined = T.ANY
         return NodeInfo(joined.marked(cond.type.healthcare),
@@ -244,13 +244,13 @@ class _Checker:
             hint = None
             if "date" in (a.kind, b.kind) and "string" in (a.kind, b.kind):
                 hint = "write dates without quotes, e.g. `2022-11-01`"
-            self.error(node, "E-TYPE", f"cannot compare a {a.describe()} with a {b.describe()}",
+            self.error(node, "E-TYPE", f"cannot compare {T.article(a)} with {T.article(b)}",
                        hint)
             return
         if node.op not in ("==", "!="):
             for t in (a, b):
                 if t.kind not in _ORDERED:
-                    self.error(node, "E-TYPE", f"`{node.op}` cannot order a {t.describe()}")
+                    self.error(node, "E-TYPE", f"`{node.op}` cannot order {T.article(t)}")
                     return
         self._enum_literal(node.right, a)
         self._enum_literal(node.left, b)
@@ -274,7 +274,7 @@ class _Checker:
         elem = b.elem or T.ANY
         if not T.compatible(a, elem):
             self.error(node, "E-TYPE",
-                       f"cannot look for a {a.describe()} in a list of {elem.describe()}")
+                       f"cannot look for {T.article(a)} in a list of {elem.describe()}")
             return
         if isinstance(node.right, A.ListLit):
             for item in node.right.items:
@@ -332,7 +332,7 @@ class _Checker:
                        "cannot mix an exact duration (days, weeks) with a calendar one "
                        "(months, years)", "apply them to a date one after the other")
         else:
-            self.error(node, "E-TYPE", f"cannot apply `{op}` to a {a.describe()} and a "
+            self.error(node, "E-TYPE", f"cannot apply `{op}` to {T.article(a)} and a "
                                        f"{b.describe()}")
         return T.ANY
 
@@ -342,7 +342,7 @@ class _Checker:
         it = self.visit(node.iterable)
         if it.type.kind not in ("list", "any", "null"):
             self.error(node.iterable, "E-TYPE",
-                       f"`{node.kind}` needs a list after `in`, got a {it.type.describe()}")
+                       f"`{node.kind}` needs a list after `in`, got {T.article(it.type)}")
         elem = (it.type.elem or T.ANY).marked(it.type.healthcare)
         elem_path = f"{it.path}[]" if it.path else None
         self.locals.append((node.var, elem, elem_path))
@@ -362,7 +362,7 @@ class _Checker:
         if node.kind == "map":
             return NodeInfo(T.list_of(body.type).marked(hc), it.nullable)
         if not (T.is_numeric(body.type) or body.type.kind in ("duration", "months", "null")):
-            self.error(node.body, "E-TYPE", f"cannot add up a {body.type.describe()}")
+            self.error(node.body, "E-TYPE", f"cannot add up {T.article(body.type)}")
         return NodeInfo(body.type.marked(hc), nullable)
 
     def _Call(self, node: A.Call) -> NodeInfo:
@@ -408,10 +408,10 @@ def check(node: A.Node, scope: Scope, expect: str | None = None) -> Checked:
     info = checker.visit(node)
     if expect == "bool" and not T.is_bool(info.type) and info.type.kind != "null":
         checker.error(node, "E-TYPE-COND",
-                      f"a condition must be true or false, got a {info.type.describe()}",
+                      f"a condition must be true or false, got {T.article(info.type)}",
                       "compare it with something, e.g. `x == \"value\"`")
     elif expect == "date" and info.type.kind not in ("date", "any", "null"):
-        checker.error(node, "E-TYPE", f"expected a date, got a {info.type.describe()}")
+        checker.error(node, "E-TYPE", f"expected a date, got {T.article(info.type)}")
     return Checked(
         node=node,
         type=info.type,

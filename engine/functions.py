@@ -194,7 +194,7 @@ def _need(kind: str, what: str) -> Callable[[list[T.Type]], T.Type | str]:
     def check(args: list[T.Type]) -> T.Type | str:
         for a in args:
             if a.kind not in (kind, "any", "null"):
-                return f"expects a {T.Type(kind).describe()}, got a {a.describe()}"
+                return f"expects a {T.Type(kind).describe()}, got {T.article(a)}"
         return _ret(T.Type(what) if what != "same" else args[0], args)
 
     return check
@@ -203,7 +203,7 @@ def _need(kind: str, what: str) -> Callable[[list[T.Type]], T.Type | str]:
 def _check_age_on(args: list[T.Type]) -> T.Type | str:
     for a in args:
         if a.kind not in ("date", "any", "null"):
-            return f"expects dates, got a {a.describe()}"
+            return f"expects dates, got {T.article(a)}"
     return _ret(T.INT, args)
 
 
@@ -212,7 +212,7 @@ def _check_duration(args: list[T.Type]) -> T.Type | str:
     if a.kind == "months":
         return "needs an exact duration (days, weeks, minutes); months have no fixed length"
     if a.kind not in ("duration", "any", "null"):
-        return f"expects a duration, got a {a.describe()}"
+        return f"expects a duration, got {T.article(a)}"
     return _ret(T.INT, args)
 
 
@@ -232,10 +232,10 @@ def _check_extreme(kinds: tuple[str, ...]) -> Callable[[list[T.Type]], T.Type | 
         result: T.Type = T.NULL
         for e in elems:
             if e.kind not in (*kinds, "any", "null"):
-                return f"cannot order a {e.describe()}"
+                return f"cannot order {T.article(e)}"
             joined = T.join(result, e)
             if joined is None:
-                return f"mixes a {result.describe()} and a {e.describe()}"
+                return f"mixes {T.article(result)} and {T.article(e)}"
             result = joined
         return _ret(result, args)
 
@@ -244,19 +244,19 @@ def _check_extreme(kinds: tuple[str, ...]) -> Callable[[list[T.Type]], T.Type | 
 
 def _check_len(args: list[T.Type]) -> T.Type | str:
     if args[0].kind not in ("list", "string", "any", "null"):
-        return f"expects a list or a string, got a {args[0].describe()}"
+        return f"expects a list or a string, got {T.article(args[0])}"
     return _ret(T.INT, args)
 
 
 def _check_list(args: list[T.Type]) -> T.Type | str:
     if args[0].kind not in ("list", "any", "null"):
-        return f"expects a list, got a {args[0].describe()}"
+        return f"expects a list, got {T.article(args[0])}"
     return args[0]
 
 
 def _check_sum(args: list[T.Type]) -> T.Type | str:
     if args[0].kind not in ("list", "any", "null"):
-        return f"expects a list, got a {args[0].describe()}"
+        return f"expects a list, got {T.article(args[0])}"
     elem = args[0].elem or T.ANY
     if not (T.is_numeric(elem) or elem.kind in ("duration", "months", "null")):
         return f"cannot add up a list of {elem.describe()}"
@@ -272,14 +272,14 @@ def _check_coalesce(args: list[T.Type]) -> T.Type | str:
     for a in args:
         joined = T.join(result, a)
         if joined is None:
-            return f"mixes a {result.describe()} and a {a.describe()}"
+            return f"mixes {T.article(result)} and {T.article(a)}"
         result = joined
     return result
 
 
 def _check_flatten(args: list[T.Type]) -> T.Type | str:
     if args[0].kind not in ("list", "any", "null"):
-        return f"expects a list of lists, got a {args[0].describe()}"
+        return f"expects a list of lists, got {T.article(args[0])}"
     inner = args[0].elem or T.ANY
     if inner.kind == "list":
         return _ret(T.list_of(inner.elem or T.ANY), args)
@@ -288,33 +288,33 @@ def _check_flatten(args: list[T.Type]) -> T.Type | str:
 
 def _check_text(args: list[T.Type]) -> T.Type | str:
     if args[0].kind in ("list", "record", "duration", "months"):
-        return f"cannot turn a {args[0].describe()} into text"
+        return f"cannot turn {T.article(args[0])} into text"
     return _ret(T.STRING, args)
 
 
 def _check_index_of(args: list[T.Type]) -> T.Type | str:
     if args[1].kind not in ("list", "any", "null"):
-        return f"expects a list second, got a {args[1].describe()}"
+        return f"expects a list second, got {T.article(args[1])}"
     return _ret(T.INT, args)
 
 
 def _check_contains_any(args: list[T.Type]) -> T.Type | str:
     if args[0].kind not in ("string", "any", "null"):
-        return f"expects a string first, got a {args[0].describe()}"
+        return f"expects a string first, got {T.article(args[0])}"
     if args[1].kind not in ("list", "any", "null"):
-        return f"expects a list of strings second, got a {args[1].describe()}"
+        return f"expects a list of strings second, got {T.article(args[1])}"
     return _ret(T.BOOL, args)
 
 
 def _check_number(args: list[T.Type]) -> T.Type | str:
     if not T.is_numeric(args[0]) and args[0].kind != "null":
-        return f"expects a number, got a {args[0].describe()}"
+        return f"expects a number, got {T.article(args[0])}"
     return _ret(args[0], args)
 
 
 def _check_round(args: list[T.Type]) -> T.Type | str:
     if not T.is_numeric(args[0]):
-        return f"expects a number, got a {args[0].describe()}"
+        return f"expects a number, got {T.article(args[0])}"
     if args[1].kind not in ("int", "any"):
         return "expects a whole number of places"
     return _ret(T.DECIMAL, args)

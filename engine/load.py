@@ -219,7 +219,13 @@ def evaluate(pack: M.Pack, facts: Mapping[str, Any], as_of: dt.date | None = Non
     if isinstance(day, str):
         day = dt.date.fromisoformat(day)
     ev = Evaluation(pack, prepared, day)
-    ev.run()
+    try:
+        ev.run()
+    except (OverflowError, ValueError, ArithmeticError) as e:
+        # a date pushed past year 9999, or a decimal past its precision
+        raise EvaluationError(
+            "E-EVAL-RANGE", f"a value in pack `{pack.id}` went out of range: {e}"
+        ) from None
     return build_decision(ev, audience, str(pack.data.get("facts") or "facts"))
 
 

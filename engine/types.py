@@ -72,6 +72,12 @@ DURATION = Type("duration")
 MONTHS = Type("months")
 
 
+def article(t: Type) -> str:
+    """`a date`, `an integer`: the type's description with its article."""
+    text = t.describe()
+    return ("an " if text[:1] in "aeiou" else "a ") + text
+
+
 def list_of(elem: Type) -> Type:
     return Type("list", elem=elem, healthcare=elem.healthcare)
 

@@ -122,3 +122,14 @@ def test_importing_a_missing_pack_is_an_error(tmp_path: Path) -> None:
     (tmp_path / "user.yaml").write_text(text.replace("[common]", "[comon]"))
     _, problems = engine.check_paths([tmp_path])
     assert [(p.code, p.line) for p in problems if p.is_error][0] == ("E-IMPORT", 7)
+
+
+def test_a_date_out_of_range_is_an_evaluation_error(tmp_path: Path) -> None:
+    (tmp_path / "p.yaml").write_text(
+        "id: far\ntitle: t\nversion: 0.1.0\nstatus: draft\nsource: {title: t}\n"
+        "versions:\n  - {id: \"1\", effective_from: 2020-01-01, effective_to: null}\n"
+        "outputs:\n  far: {value: as_of + 9000 years}\n")
+    packs = engine.load(tmp_path)
+    with pytest.raises(engine.EvaluationError) as info:
+        packs.evaluate("far", {}, as_of=dt.date(2021, 1, 1))
+    assert info.value.code == "E-EVAL-RANGE"
