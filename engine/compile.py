@@ -114,22 +114,9 @@ class _Gen:
         leaves: list[A.Node] = []
         self._frontier(node, leaves)
         nullable = [leaf for leaf in leaves if self.info(leaf).nullable]
-        tests: list[str] = []
-        fallbacks: list[str] = []
-        singles: list[str] = []
-        for leaf in nullable:
-            t = self.tmp()
-            chain = self._fact_chain(leaf) if isinstance(leaf, A.Attr) else None
-            if chain is not None:
-                unknown = self.const(R.unknown(self.info(leaf).path or "?"))
-                tests.append(f"({t} := {chain}) is not None")
-                fallbacks.append(f"({t} if {t} is not None else {unknown})")
-                singles.append(unknown)
-            else:
-                tests.append(f"({t} := {self.gen(leaf)}).__class__ is not _U")
-                fallbacks.append(t)
-                singles.append(t)
-            self.subst[id(leaf)] = t
+        names, wrap = self._guard(nullable)
+        for leaf, name in zip(nullable, names, strict=True):
+            self.subst[id(leaf)] = name
         saved, self.native = self.native, True
         try:
             body = self._native(node)
@@ -137,12 +124,42 @@ class _Gen:
             self.native = saved
             for leaf in nullable:
                 del self.subst[id(leaf)]
-        if not tests:
-            return body
-        if len(tests) == 1:
-            return f"({body} if {tests[0]} else {singles[0]})"
-        cond = " & ".join(f"({t})" for t in tests)
-        return f"({body} if {cond} else _merge({', '.join(fallbacks)}))"
+        return wrap(body)
+
+    def _guard(self, nodes: list[A.Node]) -> tuple[list[str], Callable[[str], str]]:
+        """Names for the values of `nodes`, and a wrapper that computes a body over them only
+        when none is unknown (else gives the merged unknown). A static fact path is tested for
+        None directly, which saves building an unknown on the common path."""
+        names: list[str] = []
+        tests: list[str] = []
+        fallbacks: list[str] = []
+        singles: list[str] = []
+        for node in nodes:
+            if not self.info(node).nullable:
+                names.append(self.gen(node))
+                continue
+            t = self.tmp()
+            names.append(t)
+            chain = self._fact_chain(node) if isinstance(node, A.Attr) else None
+            if chain is not None:
+                unknown = self.const(R.unknown(self.info(node).path or "?"))
+                tests.append(f"({t} := {chain}) is not None")
+                fallbacks.append(f"({t} if {t} is not None else {unknown})")
+                singles.append(unknown)
+            else:
+                tests.append(f"({t} := {self.gen(node)}).__class__ is not _U")
+                fallbacks.append(t)
+                singles.append(t)
+
+        def wrap(body: str) -> str:
+            if not tests:
+                return body
+            if len(tests) == 1:
+                return f"({body} if {tests[0]} else {singles[0]})"
+            cond = " & ".join(f"({t})" for t in tests)
+            return f"({body} if {cond} else _merge({', '.join(fallbacks)}))"
+
+        return names, wrap
 
     def _native(self, node: A.Node) -> str:
         """A strict operation on values known not to be unknown."""
@@ -222,75 +239,23 @@ class _Gen:
 
     # -- operators -------------------------------------------------------------------------
 
-    def _guarded(self, parts: list[tuple[A.Node, str]], body: Callable[[list[str]], str]) -> str:
-        """`body` over the values of `parts`, or the merged unknown when one is unknown.
-
-        A static fact path is tested for None directly, saving the unknown's construction.
-        """
-        names: list[str] = []
-        tests: list[str] = []
-        fallbacks: list[str] = []
-        singles: list[str] = []
-        for node, code in parts:
-            if not self.info(node).nullable:
-                names.append(code)
-                continue
-            t = self.tmp()
-            names.append(t)
-            chain = self._fact_chain(node) if isinstance(node, A.Attr) else None
-            if chain is not None:
-                unknown = self.const(R.unknown(self.info(node).path or "?"))
-                tests.append(f"(({t} := {chain}) is not None)")
-                fallbacks.append(f"({t} if {t} is not None else {unknown})")
-                singles.append(unknown)
-            else:
-                tests.append(f"(({t} := {code}).__class__ is not _U)")
-                fallbacks.append(t)
-                singles.append(t)
-        if not tests:
-            return body(names)
-        if len(tests) == 1:
-            return f"({body(names)} if {tests[0]} else {singles[0]})"
-        return f"({body(names)} if {' & '.join(tests)} else _merge({', '.join(fallbacks)}))"
-
-    def _Unary(self, node: A.Unary) -> str:
-        inner = self.gen(node.operand)
-        op = "not " if node.op == "not" else "-"
-        return self._guarded([(node.operand, inner)], lambda v: f"({op}{v[0]})")
-
     def _Binary(self, node: A.Binary) -> str:
-        left = self.gen(node.left)
-        right = self.gen(node.right)
+        # only membership in a list that is not all constants reaches here: the rest is strict
         op = node.op
-        parts = [(node.left, left), (node.right, right)]
-        if op in ("in", "not in"):
-            if _constant_list(node.right):
-                right = self.const(frozenset(i.value for i in node.right.items))  # type: ignore
-                parts = [(node.left, left), (node.right, right)]
-                neg = "not " if op == "not in" else ""
-                return self._guarded(parts, lambda v: f"({v[0]} {neg}in {v[1]})")
-            if isinstance(node.right, A.ListLit) and not any(
-                self.info(i).nullable for i in node.right.items
-            ):
-                return self._guarded(parts, lambda v: f"({v[0]} {op} {v[1]})")
-            if isinstance(node.right, A.ListLit):  # with unknown items: `_in_list` merges all
-                found = f"_in_list({left}, {right})"
-                if op == "in":
-                    return found
-                t = self.tmp()
-                return f"(not {t} if ({t} := {found}).__class__ is not _U else {t})"
-            if op == "in":
-                return self._guarded(parts, lambda v: f"_in_list({v[0]}, {v[1]})")
-            t = self.tmp()
-            return self._guarded(
-                parts,
-                lambda v: f"(not {t} if ({t} := _in_list({v[0]}, {v[1]})).__class__ is not _U "
-                f"else {t})",
-            )
-        if op == "/":
-            raiser = self.const(_div0_raiser(self.origin, node.loc))
-            return self._guarded(parts, lambda v: f"_div({v[0]}, {v[1]}, {raiser})")
-        return self._guarded(parts, lambda v: f"({v[0]} {op} {v[1]})")
+        if isinstance(node.right, A.ListLit) and not any(
+            self.info(i).nullable for i in node.right.items
+        ):
+            (left, right), wrap = self._guard([node.left, node.right])
+            return wrap(f"({left} {op} {right})")
+        if isinstance(node.right, A.ListLit):  # with unknown items: `_in_list` merges all
+            found = f"_in_list({self.gen(node.left)}, {self.gen(node.right)})"
+        else:
+            (left, right), wrap = self._guard([node.left, node.right])
+            found = wrap(f"_in_list({left}, {right})")
+        if op == "in":
+            return found
+        t = self.tmp()
+        return f"(not {t} if ({t} := {found}).__class__ is not _U else {t})"
 
     def _Logic(self, node: A.Logic) -> str:
         # a chain `a or b or c` is compiled flat: short-circuit on the deciding value,
@@ -345,7 +310,6 @@ class _Gen:
 
     def _Call(self, node: A.Call) -> str:
         fn = FUNCTIONS[node.func]
-        args = [self.gen(a) for a in node.args]
         prefix = []
         if fn.needs_as_of:
             var = "_s_as_of"
@@ -353,9 +317,10 @@ class _Gen:
             prefix.append(var)
         suffix = self._zero(node, fn.needs_zero)
         if fn.null_aware:
+            args = [self.gen(a) for a in node.args]
             return f"_f_{node.func}({', '.join(prefix + args + suffix)})"
-        parts = list(zip(node.args, args, strict=True))
-        return self._guarded(parts, lambda v: f"_f_{node.func}({', '.join(prefix + v + suffix)})")
+        names, wrap = self._guard(list(node.args))
+        return wrap(f"_f_{node.func}({', '.join(prefix + names + suffix)})")
 
 
 def _flatten(node: A.Node, op: str) -> list[A.Node]:

@@ -163,5 +163,6 @@ def read_facts_file(path: Path) -> dict[str, Any]:
     if not isinstance(data, dict):
         raise FactsError([Problem(str(path), 1, 1, "error", "E-FACTS",
                                   "a facts document must be a mapping of roots",
-                                  hint="start with `prisoner:` or `establishment:`")])
+                                  hint="start with one of its roots: " + ", ".join(
+                                      f"`{r}:`" for r in facts_schema().get("properties", {})))])
     return data

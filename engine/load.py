@@ -17,8 +17,6 @@ from .problems import EvaluationError, FactsError, PackError, Problem
 from .read_yaml import Document, read_yaml
 from .validate_schema import validate_pack
 
-FACT_ROOTS = ("prisoner", "establishment", "action_plan", "as_of")
-
 # The stages every pack file goes through, in order; each may add problems, and a pack with
 # errors after any stage goes no further.
 STAGES = (
@@ -59,7 +57,10 @@ def is_pack_file(path: Path) -> bool:
         return True
     tops = {line.split(":", 1)[0] for line in head.splitlines()
             if line and not line[0].isspace() and not line.startswith("#") and ":" in line}
-    if tops & set(FACT_ROOTS) and "id" not in tops:
+    from .facts import facts_schema
+
+    roots = set(facts_schema().get("properties", {}))
+    if tops & roots and "id" not in tops:
         return False
     return "id" in tops or "versions" in tops
 
