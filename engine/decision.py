@@ -136,16 +136,7 @@ def _relied_upon(ev: Evaluation, custodial: bool, applied: set[str]) -> list[str
             continue
         if rule.id in applied or (rule.sets and ev.in_force(rule)):
             keys.append(f"rule:{rule.id}")
-    seen: set[str] = set()
-    stack = list(keys)
-    while stack:
-        key = stack.pop()
-        if key in seen:
-            continue
-        seen.add(key)
-        for dep in pack.dependencies.get(key, ()):
-            if dep.startswith(("def:", "table:")):
-                stack.append(dep)
+    seen = pack.closure(keys, ("def", "table"))
     ids: list[str] = []
     for key in keys + sorted(seen - set(keys)):
         kind, _, name = key.partition(":")

@@ -52,15 +52,7 @@ def _support(decision: Decision, target: str) -> set[str]:
 
 def support(pack: Any, target: str) -> set[str]:
     """An output, definition, table or rule of a pack and everything it reads, by name."""
-    keys = [k for k in pack.dependencies if k.partition(":")[2] == target]
-    seen: set[str] = set()
-    stack = list(keys)
-    while stack:
-        key = stack.pop()
-        if key in seen:
-            continue
-        seen.add(key)
-        stack.extend(pack.dependencies.get(key, ()))
+    seen = pack.closure([k for k in pack.dependencies if k.partition(":")[2] == target])
     names = {k.partition(":")[2] for k in seen}
     for key in seen:
         kind, _, name = key.partition(":")

@@ -255,6 +255,21 @@ class Pack:
                 return v
         return None
 
+    def closure(self, keys: list[str], kinds: tuple[str, ...] | None = None) -> set[str]:
+        """These item keys (`def:x`, `out:x`, `rule:x`, `table:x`) and every item they read,
+        transitively; only following items of `kinds` when given."""
+        seen: set[str] = set()
+        stack = list(keys)
+        while stack:
+            key = stack.pop()
+            if key in seen:
+                continue
+            seen.add(key)
+            for dep in self.dependencies.get(key, ()):
+                if kinds is None or dep.partition(":")[0] in kinds:
+                    stack.append(dep)
+        return seen
+
     def rule(self, rule_id: str) -> Rule | None:
         for r in self.rules:
             if r.id == rule_id:
