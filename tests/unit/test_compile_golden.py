@@ -11,42 +11,17 @@ from typing import Any
 import pytest
 
 from engine import types as T
-from engine.check import SimpleScope, Symbol, check
+from engine.check import check
 from engine.compile import CompiledExpr, compile_checked, describe_const
 from engine.parse import parse
 from engine.runtime import Months, Unknown
 
+from .language_scope import AS_OF, scope
+
 SNAPSHOTS = Path(__file__).resolve().parent / "snapshots" / "compile_golden"
 
-SCHEMA: dict[str, Any] = {
-    "type": "object",
-    "properties": {
-        "a": {"type": "boolean"},
-        "b": {"type": "boolean"},
-        "n": {"type": "integer"},
-        "m": {"type": "integer"},
-        "x": {"type": "number"},
-        "d": {"type": "string", "format": "date"},
-        "level": {"type": "string", "enum": ["LOW", "MEDIUM", "HIGH"]},
-        "sessions": {
-            "type": "array",
-            "items": {
-                "type": "object",
-                "properties": {
-                    "date": {"type": "string", "format": "date"},
-                    "minutes": {"type": "integer"},
-                },
-            },
-        },
-    },
-}
-SCOPE = SimpleScope({
-    "as_of": Symbol("as_of", T.DATE, False),
-    "p": Symbol("root", T.from_json_schema(SCHEMA, lambda ref: {}), True),
-    "review_interval": Symbol("parameter", T.MONTHS, False),
-})
+SCOPE = scope(review_interval=T.MONTHS)
 NAMES: dict[str, Any] = {"review_interval": Months(3)}
-AS_OF = dt.date(2022, 6, 15)
 SESSIONS = [{"date": dt.date(2022, 6, 1), "minutes": 45}, {"date": dt.date(2022, 6, 13)}]
 
 CASES: list[tuple[str, str, dict[str, Any], Any]] = [

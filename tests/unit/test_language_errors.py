@@ -6,48 +6,20 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import Any
 
 import pytest
 
-from engine import types as T
-from engine.check import SimpleScope, Symbol, check
+from engine.check import check
 from engine.parse import MAX_DEPTH, MAX_LENGTH, ExprError, parse
+
+from .language_scope import scope
 
 ROOT = Path(__file__).resolve().parents[2]
 CORPUS = ROOT / "tests" / "corpus" / "expressions"
 HEADER = re.compile(r"#\s*(?P<key>[a-z]+):\s*(?P<value>.*)")
 EXPECT = re.compile(r"(?P<code>[A-Z0-9-]+)\s+(?P<line>\d+):(?P<col>\d+)")
 
-SCHEMA: dict[str, Any] = {
-    "type": "object",
-    "properties": {
-        "a": {"type": "boolean"},
-        "b": {"type": "boolean"},
-        "n": {"type": "integer"},
-        "x": {"type": "number"},
-        "d": {"type": "string", "format": "date"},
-        "e": {"type": "string", "format": "date"},
-        "s": {"type": "string"},
-        "level": {"type": "string", "enum": ["LOW", "MEDIUM", "HIGH"]},
-        "score": {"type": "integer", "minimum": 0, "maximum": 10},
-        "xs": {"type": "array", "items": {"type": "integer"}},
-        "sessions": {
-            "type": "array",
-            "items": {
-                "type": "object",
-                "properties": {
-                    "date": {"type": "string", "format": "date"},
-                    "minutes": {"type": "integer"},
-                },
-            },
-        },
-    },
-}
-SCOPE = SimpleScope({
-    "as_of": Symbol("as_of", T.DATE, False),
-    "p": Symbol("root", T.from_json_schema(SCHEMA, lambda ref: {}), True),
-})
+SCOPE = scope()
 
 
 def problems(text: str, expect: str | None = None) -> list[ExprError]:

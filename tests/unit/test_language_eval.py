@@ -13,47 +13,17 @@ import pytest
 
 from engine import expr_ast as A
 from engine import types as T
-from engine.check import SimpleScope, Symbol, check
+from engine.check import check
 from engine.compile import compile_checked
 from engine.functions import FUNCTIONS
 from engine.parse import parse
 from engine.problems import EvaluationError
 from engine.runtime import Months, Unknown
 
-SCHEMA: dict[str, Any] = {
-    "type": "object",
-    "properties": {
-        "a": {"type": "boolean"},
-        "b": {"type": "boolean"},
-        "n": {"type": "integer"},
-        "m": {"type": "integer"},
-        "x": {"type": "number"},
-        "d": {"type": "string", "format": "date"},
-        "e": {"type": "string", "format": "date"},
-        "s": {"type": "string"},
-        "level": {"type": "string", "enum": ["LOW", "MEDIUM", "HIGH"]},
-        "xs": {"type": "array", "items": {"type": "integer"}},
-        "sessions": {
-            "type": "array",
-            "items": {
-                "type": "object",
-                "properties": {
-                    "date": {"type": "string", "format": "date"},
-                    "minutes": {"type": "integer"},
-                    "kind": {"type": "string", "enum": ["session", "note"]},
-                },
-            },
-        },
-        "r": {"type": "object", "properties": {"k": {"type": "integer"}}},
-    },
-}
-SCOPE = SimpleScope({
-    "as_of": Symbol("as_of", T.DATE, False),
-    "p": Symbol("root", T.from_json_schema(SCHEMA, lambda ref: {}), True),
-    "limit": Symbol("parameter", T.INT, False),
-})
+from .language_scope import AS_OF, scope
+
+SCOPE = scope(limit=T.INT)
 NAMES = {"limit": 3}
-AS_OF = dt.date(2022, 6, 15)
 D = dt.date
 DAYS = dt.timedelta
 
