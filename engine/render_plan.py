@@ -25,11 +25,12 @@ def _attrs(graph: nx.DiGraph, task_id: str) -> dict[str, Any]:
     return dict(graph.nodes[task_id])
 
 
-def _short(title: str) -> str:
-    title = " ".join(title.split())
-    if len(title) <= SHORT_TITLE:
-        return title
-    cut = title[: SHORT_TITLE - 1]
+def shorten(text: str, limit: int = SHORT_TITLE) -> str:
+    """Text cut at a word boundary to at most `limit` characters, with an ellipsis."""
+    text = " ".join(text.split())
+    if len(text) <= limit:
+        return text
+    cut = text[: limit - 1]
     if " " in cut:
         cut = cut.rsplit(" ", 1)[0]
     return cut.rstrip(" ,;:") + "…"
@@ -94,7 +95,7 @@ def render_mermaid(graph: nx.DiGraph, stage: int | None = None) -> str:
     """A Mermaid `flowchart TD`; weighting edges are dashed."""
     lines = ["flowchart TD"]
     for task_id in plan(graph, stage):
-        label = f"{task_id} {_short(str(_attrs(graph, task_id).get('title', '')))}"
+        label = f"{task_id} {shorten(str(_attrs(graph, task_id).get('title', '')))}"
         label = label.replace('"', "#quot;")
         lines.append(f'    {_mermaid_id(task_id)}["{label}"]')
     for first, then, kind in _stage_edges(graph, stage):
@@ -112,7 +113,7 @@ def render_dot(graph: nx.DiGraph, stage: int | None = None) -> str:
     name = "plan" if stage is None else f"plan_stage_{stage}"
     lines = [f"digraph {name} {{", "    rankdir=TB;", "    node [shape=box];"]
     for task_id in plan(graph, stage):
-        title = _short(str(_attrs(graph, task_id).get("title", "")))
+        title = shorten(str(_attrs(graph, task_id).get("title", "")))
         label = _dot_quote(f"{task_id} {title}")
         lines.append(f"    {_dot_quote(task_id)} [label={label}];")
     for first, then, kind in _stage_edges(graph, stage):

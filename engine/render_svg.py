@@ -17,6 +17,7 @@ from typing import Any
 
 import networkx as nx
 
+from .render_plan import shorten
 from .task_graph import natural_key
 
 BOX_W, BOX_H = 164, 44
@@ -75,13 +76,7 @@ def layout(graph: nx.DiGraph) -> tuple[dict[str, Placed], int, int]:
 
 
 def _short(text: str, limit: int = LABEL_CHARS) -> str:
-    text = " ".join(text.split())
-    if len(text) <= limit:
-        return text
-    cut = text[: limit - 1]
-    if " " in cut:
-        cut = cut.rsplit(" ", 1)[0]
-    return cut.rstrip(" ,;:") + "…"
+    return shorten(text, limit)
 
 
 def render_svg(graph: nx.DiGraph, label: Callable[[str, dict[str, Any]], str] | None = None,
