@@ -77,16 +77,44 @@ def render_text(decision: Decision) -> str:
     return "\n".join(lines)
 
 
+def _records(value: Any) -> bool:
+    """A non-empty list of records, or a record: shown as a table of its own."""
+    if isinstance(value, dict):
+        return bool(value)
+    return isinstance(value, list) and bool(value) and all(isinstance(v, dict) for v in value)
+
+
+def _cell(value: Any, undetermined: bool = False) -> str:
+    if isinstance(value, list) and all(isinstance(v, dict) for v in value) and value:
+        text = "; ".join(", ".join(f"{k}: {_v(x)}" for k, x in v.items()) for v in value)
+    elif isinstance(value, dict):
+        text = ", ".join(f"{k}: {_v(x)}" for k, x in value.items())
+    else:
+        text = _v(value, undetermined)
+    return text.replace("|", "\\|").replace("\n", " ")
+
+
 def render_markdown(decision: Decision) -> str:
     d = decision.to_dict()
     lines = [f"## {d['pack']} {d['version']}: {d['status']}", "",
              f"Policy version {d['policy_version']}, as of {d['as_of']}, "
              f"for a {d['audience']} audience.", ""]
-    if d["outputs"]:
+    tabular = {k: v for k, v in d["outputs"].items() if _records(v)}
+    if len(tabular) < len(d["outputs"]):
         lines += ["| output | value |", "| --- | --- |"]
         for k, v in d["outputs"].items():
-            cell = _v(v, k in d["undetermined"]).replace("|", "\\|")
+            if k in tabular:
+                continue
+            cell = _cell(v, k in d["undetermined"])
             lines.append(f"| `{k}` | {cell} |")
+        lines.append("")
+    for k, v in tabular.items():
+        rows = v if isinstance(v, list) else [v]
+        columns = list(dict.fromkeys(c for r in rows for c in r))
+        lines += [f"### `{k}`", "", "| " + " | ".join(columns) + " |",
+                  "|" + " --- |" * len(columns)]
+        for r in rows:
+            lines.append("| " + " | ".join(_cell(r.get(c)) for c in columns) + " |")
         lines.append("")
     if d["obligations"]:
         lines += ["### What must happen", ""]
