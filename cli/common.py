@@ -122,3 +122,26 @@ def user_errors(fn: F) -> F:
 
 def dump_json(data: Any) -> str:
     return json.dumps(data, indent=2, ensure_ascii=False, sort_keys=False)
+
+
+def evaluation_options(fn: F) -> F:
+    """--facts, --as-of, --audience and --packs: what every evaluating command takes."""
+    fn = click.option("--audience", type=click.Choice(["custodial", "healthcare"]),
+                      default="custodial", show_default=True,
+                      help="Who the decision is for.")(fn)
+    fn = click.option("--as-of", "as_of", default=None,
+                      help="Evaluation date YYYY-MM-DD (default: the facts' as_of, else "
+                      "today).")(fn)
+    fn = click.option("--facts", "facts_path", required=True,
+                      type=click.Path(dir_okay=False, path_type=Path),
+                      help="Facts file (YAML or JSON).")(fn)
+    return packs_option(fn)
+
+
+def decide(packs: engine.Packs, pack: str, facts_path: Path, as_of: str | None,
+           audience: str) -> engine.Decision:
+    """Read a facts file and evaluate it: the shared core of `eval` and `explain`."""
+    if not facts_path.exists():
+        fail(f"no facts file `{facts_path}`")
+    return packs.evaluate(pack, read_facts(facts_path), as_of=parse_date(as_of),
+                          audience=audience, facts_name=str(facts_path))

@@ -6,26 +6,13 @@ from pathlib import Path
 
 import click
 
-from .common import (
-    fail,
-    load_packs,
-    packs_option,
-    parse_date,
-    read_facts,
-    resolve_packs_dir,
-    user_errors,
-)
+from .common import decide, evaluation_options, fail, load_packs, resolve_packs_dir, user_errors
 
 
 @click.command("explain")
 @click.argument("pack")
 @click.argument("target")
-@click.option("--facts", "facts_path", required=True,
-              type=click.Path(dir_okay=False, path_type=Path), help="Facts file (YAML or JSON).")
-@click.option("--as-of", "as_of", default=None, help="Evaluation date YYYY-MM-DD.")
-@click.option("--audience", type=click.Choice(["custodial", "healthcare"]), default="custodial",
-              show_default=True)
-@packs_option
+@evaluation_options
 @user_errors
 def command(pack: str, target: str, facts_path: Path, as_of: str | None, audience: str,
             packs_dir: Path | None) -> None:
@@ -33,8 +20,9 @@ def command(pack: str, target: str, facts_path: Path, as_of: str | None, audienc
 
     \b
     Examples:
-      regime explain keywork_edm session_frequency --facts examples/prisoners/a1234bc.yaml
-      regime explain pmp eligible --facts examples/pmp/p1.yaml --audience custodial
+      regime explain keywork_edm session_frequency \\
+          --facts examples/prisoners/b3152kw_high_rosh_release.yaml
+      regime explain pmp eligible --facts examples/pmp/a1101pm_immunosuppressed_plan.yaml
     """
     packs = load_packs(resolve_packs_dir(packs_dir), pack)
     model = packs[pack]
@@ -45,8 +33,4 @@ def command(pack: str, target: str, facts_path: Path, as_of: str | None, audienc
 
         fail(f"pack `{pack}` has no output, definition, table or rule `{target}`",
              suggest(target, known) or "see `regime docs` for the pack's names")
-    if not facts_path.exists():
-        fail(f"no facts file `{facts_path}`")
-    decision = packs.evaluate(pack, read_facts(facts_path), as_of=parse_date(as_of),
-                              audience=audience, facts_name=str(facts_path))
-    click.echo(decision.explain(target))
+    click.echo(decide(packs, pack, facts_path, as_of, audience).explain(target))

@@ -18,8 +18,8 @@ def cli() -> None:
     Examples:
       regime check policies/
       regime test policies/
-      regime eval keywork_edm --facts examples/prisoners/a1234bc.yaml --as-of 2020-07-01
-      regime explain keywork_edm is_priority --facts examples/prisoners/a1234bc.yaml
+      regime eval keywork_edm --facts examples/prisoners/a2041kw_open_acct.yaml --as-of 2020-07-01
+      regime explain keywork_edm is_priority --facts examples/prisoners/a2041kw_open_acct.yaml
       regime plan omu_edm --stage 3 --format mermaid
     """
 

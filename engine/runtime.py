@@ -171,49 +171,30 @@ def divide(a: Any, b: Any, raise_div0: Callable[[], Any]) -> Any:
     return Decimal(a) / Decimal(b)
 
 
-def k_any(items: Any, pred: Callable[[Any], Any]) -> Any:
+def _decide(items: Any, pred: Callable[[Any], Any], decisive: bool) -> Any:
+    """Kleene `or` (decisive True) or `and` (decisive False) of `pred` over the items."""
     if items.__class__ is Unknown:
         return items
     pending = None
     for item in items:
         r = pred(item)
-        if r is True:
-            return True
+        if r is decisive:
+            return decisive
         if r.__class__ is Unknown:
             pending = r if pending is None else merge(pending, r)
-    return False if pending is None else pending
+    return (not decisive) if pending is None else pending
+
+
+def k_any(items: Any, pred: Callable[[Any], Any]) -> Any:
+    return _decide(items, pred, True)
 
 
 def k_all(items: Any, pred: Callable[[Any], Any]) -> Any:
-    if items.__class__ is Unknown:
-        return items
-    pending = None
-    for item in items:
-        r = pred(item)
-        if r is False:
-            return False
-        if r.__class__ is Unknown:
-            pending = r if pending is None else merge(pending, r)
-    return True if pending is None else pending
+    return _decide(items, pred, False)
 
 
-def k_count(items: Any, pred: Callable[[Any], Any]) -> Any:
-    if items.__class__ is Unknown:
-        return items
-    n = 0
-    pending = None
-    for item in items:
-        r = pred(item)
-        if r is True:
-            n += 1
-        elif r.__class__ is Unknown:
-            pending = r if pending is None else merge(pending, r)
-    return n if pending is None else pending
-
-
-def k_filter(items: Any, pred: Callable[[Any], Any]) -> Any:
-    if items.__class__ is Unknown:
-        return items
+def _select(items: list[Any], pred: Callable[[Any], Any]) -> tuple[list[Any], Unknown | None]:
+    """The items `pred` holds for, and the unknown from those it may or may not hold for."""
     out = []
     pending = None
     for item in items:
@@ -222,7 +203,21 @@ def k_filter(items: Any, pred: Callable[[Any], Any]) -> Any:
             out.append(item)
         elif r.__class__ is Unknown:
             pending = r if pending is None else merge(pending, r)
-    return out if pending is None else pending
+    return out, pending
+
+
+def k_count(items: Any, pred: Callable[[Any], Any]) -> Any:
+    if items.__class__ is Unknown:
+        return items
+    selected, pending = _select(items, pred)
+    return len(selected) if pending is None else pending
+
+
+def k_filter(items: Any, pred: Callable[[Any], Any]) -> Any:
+    if items.__class__ is Unknown:
+        return items
+    selected, pending = _select(items, pred)
+    return selected if pending is None else pending
 
 
 def k_map(items: Any, fn: Callable[[Any], Any]) -> Any:

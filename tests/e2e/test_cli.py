@@ -204,3 +204,23 @@ def test_action_plan_json_is_golden(plan: str, snapshot: object) -> None:
     assert data["status"] == "decided"
     snapshot.snapshot_dir = SNAPSHOTS  # type: ignore[attr-defined]
     snapshot.assert_match(result.stdout, f"eval_action_plan_{plan}.json")  # type: ignore
+
+
+def _help_examples() -> list[str]:
+    found: list[str] = []
+    for command in ("", "check", "test", "eval", "explain", "plan", "diff"):
+        text = regime(*([command] if command else []), "--help").stdout.replace("\\\n", " ")
+        for line in text.splitlines():
+            line = " ".join(line.split())
+            # skip pipes, redirections and the illustrative `old/` copy of a pack
+            if line.startswith("regime ") and not any(c in line for c in "|>") \
+                    and " old/" not in line:
+                found.append(line)
+    return sorted(set(found))
+
+
+@pytest.mark.parametrize("example", _help_examples())
+def test_every_example_in_the_help_works(example: str) -> None:
+    result = regime(*example.split()[1:])
+    no_traceback(result)
+    assert result.returncode == 0, f"{example}\n{result.stdout[-800:]}{result.stderr[-800:]}"
