@@ -4,7 +4,6 @@ and every way a file can be rejected (the corpus under tests/corpus/yaml)."""
 from __future__ import annotations
 
 import datetime
-import re
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -17,8 +16,9 @@ from hypothesis import strategies as st
 from engine.problems import PackError, Problem
 from engine.read_yaml import ALIAS_LIMIT, Document, read_yaml, read_yaml_file
 
+from .corpus_expect import assert_as_expected
+
 CORPUS = Path(__file__).resolve().parent.parent / "corpus" / "yaml"
-EXPECT = re.compile(r"#\s*expect:\s*(?P<code>[A-Z0-9-]+)\s+(?P<line>\d+):(?P<col>\d+)")
 
 
 def problems_of(text: str) -> list[Problem]:
@@ -215,20 +215,10 @@ def _corpus() -> list[Path]:
 
 @pytest.mark.parametrize("path", _corpus(), ids=lambda p: p.stem)
 def test_corpus(path: Path) -> None:
-    lines = path.read_text(encoding="utf-8", errors="replace").splitlines()
-    expect = EXPECT.match(lines[0])
-    assert expect, f"{path.name}: first line must be `# expect: CODE LINE:COL`"
     with pytest.raises(PackError) as caught:
         read_yaml_file(path)
     problem = caught.value.problems[0]
-    assert (problem.code, problem.line, problem.col) == (
-        expect["code"],
-        int(expect["line"]),
-        int(expect["col"]),
-    ), problem.format()
-    if len(lines) > 1 and lines[1].startswith("# message: "):
-        assert problem.message == lines[1][len("# message: ") :]
-    assert problem.file == str(path)
+    assert_as_expected(problem, path)
     assert problem.hint
     assert problem.message[:1].islower() or problem.message[:1] in "`"
     assert "\n" not in problem.message

@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import json
-import re
 from pathlib import Path
 from typing import Any
 
@@ -16,8 +15,9 @@ from engine.read_yaml import read_yaml, read_yaml_file
 from engine.resources import load_schema, registry, schema_dir, schema_path
 from engine.validate_schema import to_json, validate_document, validate_pack
 
+from .corpus_expect import assert_as_expected
+
 CORPUS = Path(__file__).resolve().parent.parent / "corpus" / "schema"
-EXPECT = re.compile(r"#\s*expect:\s*(?P<code>[A-Z0-9-]+)\s+(?P<line>\d+):(?P<col>\d+)")
 
 HEADER = """\
 id: demo
@@ -230,23 +230,13 @@ def _corpus() -> list[Path]:
 
 @pytest.mark.parametrize("path", _corpus(), ids=lambda p: p.stem)
 def test_corpus(path: Path) -> None:
-    lines = path.read_text(encoding="utf-8").splitlines()
-    expect = EXPECT.match(lines[0])
-    assert expect, f"{path.name}: first line must be `# expect: CODE LINE:COL`"
     try:
         problems = validate_pack(read_yaml_file(path))
     except PackError as error:
         problems = error.problems
     assert problems, f"{path.name}: no problem found"
     problem = problems[0]
-    assert (problem.code, problem.line, problem.col) == (
-        expect["code"],
-        int(expect["line"]),
-        int(expect["col"]),
-    ), problem.format()
-    if len(lines) > 1 and lines[1].startswith("# message: "):
-        assert problem.message == lines[1][len("# message: ") :]
-    assert problem.file == str(path)
+    assert_as_expected(problem, path)
     assert "\n" not in problem.message
     assert "Additional properties" not in problem.message
     assert "is not valid under" not in problem.message
