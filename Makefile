@@ -18,7 +18,8 @@ demo: $(STAMP)
 	$(BIN)/regime demo examples/
 
 lint: $(STAMP)
-	$(BIN)/ruff check engine cli tests bench
+	$(BIN)/ruff check engine cli tests bench conftest.py
+	$(BIN)/ruff format --check engine cli tests bench conftest.py
 
 typecheck: $(STAMP)
 	$(BIN)/mypy

@@ -27,7 +27,7 @@ def pytest_collect_file(parent: pytest.Collector, file_path: Path) -> pytest.Col
 
 class WorkedExamples(pytest.File):
     def collect(self) -> Any:
-        from engine.pack_tests import read_cases
+        from engine.tools.worked_examples import read_cases
 
         cases, problems = read_cases([self.path], {})
         if problems:
@@ -42,7 +42,7 @@ class WorkedExample(pytest.Item):
         self.case = case
 
     def runtest(self) -> None:
-        from engine.pack_tests import run_case
+        from engine.tools.worked_examples import run_case
 
         result = run_case(self.case, _packs())
         if not result.passed:

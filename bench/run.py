@@ -19,11 +19,11 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from engine import types as T  # noqa: E402
-from engine.check import SimpleScope, Symbol, check  # noqa: E402
-from engine.compile import compile_checked  # noqa: E402
-from engine.facts import root_types  # noqa: E402
-from engine.parse import parse  # noqa: E402
-from engine.runtime import Unknown  # noqa: E402
+from engine.language.check import SimpleScope, Symbol, check  # noqa: E402
+from engine.language.codegen import compile_checked  # noqa: E402
+from engine.language.parse import parse  # noqa: E402
+from engine.language.runtime import Unknown  # noqa: E402
+from engine.packs.facts_schema import root_types  # noqa: E402
 
 RECORDS = 88_000
 BATCH = 50
@@ -100,21 +100,24 @@ def records(n: int, seed: int = 7) -> list[dict[str, Any]]:
     out = []
     for _ in range(n):
         release = None if rnd.random() < 0.3 else as_of + dt.timedelta(days=rnd.randint(-5, 900))
-        out.append({
-            "as_of": as_of,
-            "prisoner": {
-                "acct": maybe(rnd.choices(["none", "open", "post_closure"], [90, 6, 4])[0]),
-                "rosh": maybe(rnd.choices(["LOW", "MEDIUM", "HIGH", "VERY_HIGH"],
-                                          [40, 35, 20, 5])[0], 0.1),
-                "release_date": release,
-                "irmm_keywork_from": None if rnd.random() < 0.97 else as_of,
-                "pathfinder_keywork_from": None if rnd.random() < 0.99 else as_of,
-                "tact": maybe(rnd.random() < 0.01),
-                "pathfinder_recommended": maybe(rnd.random() < 0.01),
-                "cev": maybe(rnd.random() < 0.04),
-                "governor_priority": maybe(rnd.random() < 0.01),
-            },
-        })
+        out.append(
+            {
+                "as_of": as_of,
+                "prisoner": {
+                    "acct": maybe(rnd.choices(["none", "open", "post_closure"], [90, 6, 4])[0]),
+                    "rosh": maybe(
+                        rnd.choices(["LOW", "MEDIUM", "HIGH", "VERY_HIGH"], [40, 35, 20, 5])[0], 0.1
+                    ),
+                    "release_date": release,
+                    "irmm_keywork_from": None if rnd.random() < 0.97 else as_of,
+                    "pathfinder_keywork_from": None if rnd.random() < 0.99 else as_of,
+                    "tact": maybe(rnd.random() < 0.01),
+                    "pathfinder_recommended": maybe(rnd.random() < 0.01),
+                    "cev": maybe(rnd.random() < 0.04),
+                    "governor_priority": maybe(rnd.random() < 0.01),
+                },
+            }
+        )
     return out
 
 
@@ -123,7 +126,7 @@ def measure(fn: Callable[[dict[str, Any]], Any], data: list[dict[str, Any]]) -> 
     per: list[float] = []
     clock = time.perf_counter
     for start in range(0, len(data), BATCH):
-        batch = data[start:start + BATCH]
+        batch = data[start : start + BATCH]
         t0 = clock()
         for facts in batch:
             fn(facts)
@@ -133,7 +136,7 @@ def measure(fn: Callable[[dict[str, Any]], Any], data: list[dict[str, Any]]) -> 
 
 def clauses(node: Any) -> int:
     """Conditions joined by `and` / `or`."""
-    from engine.expr_ast import Logic
+    from engine.language.syntax import Logic
 
     if isinstance(node, Logic):
         return clauses(node.left) + clauses(node.right)
@@ -142,10 +145,12 @@ def clauses(node: Any) -> int:
 
 def main() -> None:
     roots = root_types()
-    scope = SimpleScope({
-        **{name: Symbol("root", t, True) for name, t in roots.items()},
-        "as_of": Symbol("as_of", T.DATE, False),
-    })
+    scope = SimpleScope(
+        {
+            **{name: Symbol("root", t, True) for name, t in roots.items()},
+            "as_of": Symbol("as_of", T.DATE, False),
+        }
+    )
     t0 = time.perf_counter()
     checked = check(parse(EXPRESSION), scope, "bool")
     assert not checked.errors, checked.errors
@@ -182,14 +187,22 @@ def main() -> None:
     lm, lp, lt = stats(lang)
     hm, hp, ht = stats(hand)
     unknown = sum(isinstance(fn(f, None), Unknown) for f in data)
-    print(f"expression: key work priority rule, {clauses(checked.node)} clauses over "
-          f"{len(checked.fact_paths)} fact paths")
-    print(f"records: {RECORDS:,} generated ({unknown:,} evaluate to unknown); "
-          f"batches of {BATCH}, {ROUNDS} rounds; python {sys.version.split()[0]}")
-    print(f"answers identical to the hand-written function: "
-          f"{'yes' if mismatches == 0 else f'NO ({mismatches} differ)'}")
-    print(f"compile (parse + check + codegen + compile): first {compile_ms:.2f} ms, "
-          f"warm {compile_warm_ms:.2f} ms")
+    print(
+        f"expression: key work priority rule, {clauses(checked.node)} clauses over "
+        f"{len(checked.fact_paths)} fact paths"
+    )
+    print(
+        f"records: {RECORDS:,} generated ({unknown:,} evaluate to unknown); "
+        f"batches of {BATCH}, {ROUNDS} rounds; python {sys.version.split()[0]}"
+    )
+    print(
+        f"answers identical to the hand-written function: "
+        f"{'yes' if mismatches == 0 else f'NO ({mismatches} differ)'}"
+    )
+    print(
+        f"compile (parse + check + codegen + compile): first {compile_ms:.2f} ms, "
+        f"warm {compile_warm_ms:.2f} ms"
+    )
     print(f"{'':14}{'median':>10}{'p99':>10}{'throughput':>16}")
     print(f"{'language':14}{lm * 1e6:>8.3f}us{lp * 1e6:>8.3f}us{lt:>12,.0f}/s")
     print(f"{'hand-written':14}{hm * 1e6:>8.3f}us{hp * 1e6:>8.3f}us{ht:>12,.0f}/s")

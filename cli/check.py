@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 
 import engine
-from engine.pack_tests import read_cases, run_case, test_files
+from engine.tools.worked_examples import read_cases, run_case, test_files
 
 from .common import EXIT_OK, EXIT_PROBLEMS, dump_json, fail, show_problems
 from .formats import problems_junit, problems_sarif
@@ -15,10 +15,19 @@ from .formats import problems_junit, problems_sarif
 
 @click.command("check")
 @click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
-@click.option("--sources", type=click.Path(file_okay=False, path_type=Path), default=None,
-              help="Directory of source documents: check cited headings and report coverage.")
-@click.option("--format", "fmt", type=click.Choice(["text", "json", "junit", "sarif"]),
-              default="text", show_default=True)
+@click.option(
+    "--sources",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Directory of source documents: check cited headings and report coverage.",
+)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "json", "junit", "sarif"]),
+    default="text",
+    show_default=True,
+)
 @click.option("--no-tests", is_flag=True, help="Do not run the packs' worked examples.")
 def command(paths: tuple[Path, ...], sources: Path | None, fmt: str, no_tests: bool) -> None:
     """Check packs: YAML, schema, expressions, tables, task graphs, worked examples.
@@ -36,7 +45,7 @@ def command(paths: tuple[Path, ...], sources: Path | None, fmt: str, no_tests: b
             fail(f"no such file or directory `{t}`")
     packs, problems = engine.check_paths(targets)
     if sources is not None:
-        from engine.sources import check_sources
+        from engine.tools.source_coverage import check_sources
 
         found, coverage = check_sources(packs, sources)
         problems = sorted(problems + found)
@@ -52,28 +61,41 @@ def command(paths: tuple[Path, ...], sources: Path | None, fmt: str, no_tests: b
             result = run_case(case, packs)
             if not result.passed:
                 failed_cases += 1
-                problems.append(engine.Problem(case.file, case.line or 1, 1, "error", "E-TEST",
-                                               f"worked example `{case.name}` fails: "
-                                               + "; ".join(result.failures)))
+                problems.append(
+                    engine.Problem(
+                        case.file,
+                        case.line or 1,
+                        1,
+                        "error",
+                        "E-TEST",
+                        f"worked example `{case.name}` fails: " + "; ".join(result.failures),
+                    )
+                )
     errors = [p for p in problems if p.is_error]
     releasable = [
         {"pack": pid, "output": name, "shown_as": out.withheld_reason}
-        for pid, pack in sorted(packs.items()) for name, out in pack.outputs.items()
+        for pid, pack in sorted(packs.items())
+        for name, out in pack.outputs.items()
         if out.releasable
     ] + [
         {"pack": pid, "rule": rule.id, "shown_as": "obligation without its reasons"}
-        for pid, pack in sorted(packs.items()) for rule in pack.rules
+        for pid, pack in sorted(packs.items())
+        for rule in pack.rules
         if rule.obligation and rule.obligation.releasable
     ]
     if fmt == "json":
-        click.echo(dump_json({
-            "packs": sorted(packs),
-            "problems": [p.to_dict() for p in problems],
-            "errors": len(errors),
-            "warnings": len(problems) - len(errors),
-            "releasable": releasable,
-            "source_coverage": coverage,
-        }))
+        click.echo(
+            dump_json(
+                {
+                    "packs": sorted(packs),
+                    "problems": [p.to_dict() for p in problems],
+                    "errors": len(errors),
+                    "warnings": len(problems) - len(errors),
+                    "releasable": releasable,
+                    "source_coverage": coverage,
+                }
+            )
+        )
     elif fmt == "junit":
         click.echo(problems_junit(problems, sorted(packs)))
     elif fmt == "sarif":
@@ -82,11 +104,16 @@ def command(paths: tuple[Path, ...], sources: Path | None, fmt: str, no_tests: b
         show_problems(problems)
         for rel in releasable:
             what = f"output `{rel['output']}`" if "output" in rel else f"rule `{rel['rule']}`"
-            click.echo(f"releasable to custodial staff: {rel['pack']} {what} "
-                       f"(shown as: {rel['shown_as']})")
+            click.echo(
+                f"releasable to custodial staff: {rel['pack']} {what} (shown as: {rel['shown_as']})"
+            )
         for pid, cov in sorted(coverage.items()):
-            click.echo(f"source coverage {pid}: {cov['cited']}/{cov['sections']} sections cited"
-                       + (f"; not cited: {', '.join(cov['uncited'])}" if cov["uncited"] else ""))
-        click.echo(f"{len(packs)} pack(s) checked: {len(errors)} error(s), "
-                   f"{len(problems) - len(errors)} warning(s)")
+            click.echo(
+                f"source coverage {pid}: {cov['cited']}/{cov['sections']} sections cited"
+                + (f"; not cited: {', '.join(cov['uncited'])}" if cov["uncited"] else "")
+            )
+        click.echo(
+            f"{len(packs)} pack(s) checked: {len(errors)} error(s), "
+            f"{len(problems) - len(errors)} warning(s)"
+        )
     raise SystemExit(EXIT_PROBLEMS if errors else EXIT_OK)

@@ -23,7 +23,10 @@ EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE = 0, 1, 2
 
 def packs_option(fn: F) -> F:
     return click.option(
-        "--packs", "packs_dir", type=click.Path(file_okay=False, path_type=Path), default=None,
+        "--packs",
+        "packs_dir",
+        type=click.Path(file_okay=False, path_type=Path),
+        default=None,
         help="Directory of packs (default: $REGIME_PACKS, else ./policies).",
     )(fn)
 
@@ -51,26 +54,31 @@ def load_packs(directory: Path, wanted: str | None = None) -> engine.Packs:
     """The packs under `directory`. With `wanted`, a broken unrelated pack does not stop the
     command; the wanted pack must load without errors."""
     if not directory.exists():
-        fail(f"no packs directory `{directory}`",
-             "run from the project folder, or pass --packs DIR or set REGIME_PACKS")
+        fail(
+            f"no packs directory `{directory}`",
+            "run from the project folder, or pass --packs DIR or set REGIME_PACKS",
+        )
     if wanted is None:
         try:
             return engine.load(directory)
         except PackError as e:
             show_problems(e.problems)
-            fail(f"the packs in `{directory}` have errors; run `regime check {directory}`",
-                 code=EXIT_PROBLEMS)
+            fail(
+                f"the packs in `{directory}` have errors; run `regime check {directory}`",
+                code=EXIT_PROBLEMS,
+            )
     packs, problems = engine.check_paths([directory])
     if wanted not in packs:
         mine = [p for p in problems if p.is_error and _mentions(p, wanted)]
         if mine:
             show_problems(mine)
-            fail(f"pack `{wanted}` has errors; run `regime check {directory}`",
-                 code=EXIT_PROBLEMS)
-        from engine.check import suggest
+            fail(f"pack `{wanted}` has errors; run `regime check {directory}`", code=EXIT_PROBLEMS)
+        from engine.language.check import suggest
 
-        fail(f"no pack `{wanted}` in `{directory}`",
-             suggest(wanted, packs) or f"packs: {', '.join(sorted(packs)) or 'none'}")
+        fail(
+            f"no pack `{wanted}` in `{directory}`",
+            suggest(wanted, packs) or f"packs: {', '.join(sorted(packs)) or 'none'}",
+        )
     return engine.Packs(packs)
 
 
@@ -83,7 +91,7 @@ def _mentions(problem: Problem, pack_id: str) -> bool:
 
 
 def read_facts(path: Path) -> dict[str, Any]:
-    from engine.facts import read_facts_file
+    from engine.packs.facts_schema import read_facts_file
 
     try:
         return read_facts_file(path)
@@ -110,8 +118,10 @@ def user_errors(fn: F) -> F:
             return fn(*args, **kwargs)
         except FactsError as e:
             show_problems(e.problems)
-            fail("the facts do not match the facts schema; nothing was evaluated",
-                 "fix the fields named above (see schemas/facts/)")
+            fail(
+                "the facts do not match the facts schema; nothing was evaluated",
+                "fix the fields named above (see schemas/facts/)",
+            )
         except EvaluationError as e:
             fail(str(e))
         except KeyError as e:
@@ -126,22 +136,39 @@ def dump_json(data: Any) -> str:
 
 def evaluation_options(fn: F) -> F:
     """--facts, --as-of, --audience and --packs: what every evaluating command takes."""
-    fn = click.option("--audience", type=click.Choice(["custodial", "healthcare"]),
-                      default="custodial", show_default=True,
-                      help="Who the decision is for.")(fn)
-    fn = click.option("--as-of", "as_of", default=None,
-                      help="Evaluation date YYYY-MM-DD (default: the facts' as_of, else "
-                      "today).")(fn)
-    fn = click.option("--facts", "facts_path", required=True,
-                      type=click.Path(dir_okay=False, path_type=Path),
-                      help="Facts file (YAML or JSON).")(fn)
+    fn = click.option(
+        "--audience",
+        type=click.Choice(["custodial", "healthcare"]),
+        default="custodial",
+        show_default=True,
+        help="Who the decision is for.",
+    )(fn)
+    fn = click.option(
+        "--as-of",
+        "as_of",
+        default=None,
+        help="Evaluation date YYYY-MM-DD (default: the facts' as_of, else today).",
+    )(fn)
+    fn = click.option(
+        "--facts",
+        "facts_path",
+        required=True,
+        type=click.Path(dir_okay=False, path_type=Path),
+        help="Facts file (YAML or JSON).",
+    )(fn)
     return packs_option(fn)
 
 
-def decide(packs: engine.Packs, pack: str, facts_path: Path, as_of: str | None,
-           audience: str) -> engine.Decision:
+def decide(
+    packs: engine.Packs, pack: str, facts_path: Path, as_of: str | None, audience: str
+) -> engine.Decision:
     """Read a facts file and evaluate it: the shared core of `eval` and `explain`."""
     if not facts_path.exists():
         fail(f"no facts file `{facts_path}`")
-    return packs.evaluate(pack, read_facts(facts_path), as_of=parse_date(as_of),
-                          audience=audience, facts_name=str(facts_path))
+    return packs.evaluate(
+        pack,
+        read_facts(facts_path),
+        as_of=parse_date(as_of),
+        audience=audience,
+        facts_name=str(facts_path),
+    )

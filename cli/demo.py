@@ -9,8 +9,8 @@ from typing import Any
 
 import click
 
-from engine.decision import Decision
-from engine.facts import read_facts_file
+from engine.evaluation.decision import Decision
+from engine.packs.facts_schema import read_facts_file
 from engine.problems import EvaluationError, FactsError
 
 from .common import load_packs, packs_option, resolve_packs_dir
@@ -24,12 +24,16 @@ def _short(value: object, width: int = 90) -> str:
 def summary(decision: Decision) -> str:
     """A short report for one person: what is decided, what must happen, what is missing."""
     d = decision.to_dict()
-    lines = [f"  {d['pack']} (policy version {d['policy_version']}, as of {d['as_of']}): "
-             f"{d['status']}"]
+    lines = [
+        f"  {d['pack']} (policy version {d['policy_version']}, as of {d['as_of']}): {d['status']}"
+    ]
     width = max((len(k) for k in d["outputs"]), default=0)
     for name, value in d["outputs"].items():
-        shown = "undetermined" if name in d["undetermined"] else (
-            "none" if value is None else _short(value))
+        shown = (
+            "undetermined"
+            if name in d["undetermined"]
+            else ("none" if value is None else _short(value))
+        )
         lines.append(f"    {name.ljust(width)}  {shown}")
     musts = [o for o in d["obligations"] if o["modality"] in ("must", "must_not")]
     others = len(d["obligations"]) - len(musts)
@@ -39,8 +43,9 @@ def summary(decision: Decision) -> str:
             due = f" (due {o['due']})" if o["due"] else ""
             lines.append(f"      - {_short(o['text'], 100)}{due} [{o['rule']}]")
     if others:
-        lines.append(f"    and {others} more should/may obligation(s): "
-                     f"regime eval {d['pack']} --facts FILE")
+        lines.append(
+            f"    and {others} more should/may obligation(s): regime eval {d['pack']} --facts FILE"
+        )
     if d["missing_facts"]:
         lines.append(f"    needs: {', '.join(d['missing_facts'])}")
     if d["withheld"]:
@@ -49,10 +54,15 @@ def summary(decision: Decision) -> str:
 
 
 @click.command("demo")
-@click.argument("examples", type=click.Path(file_okay=False, path_type=Path),
-                default=Path("examples"))
-@click.option("--as-of", "as_of", default=None, help="Evaluation date (default: each file's "
-              "as_of, else today).")
+@click.argument(
+    "examples", type=click.Path(file_okay=False, path_type=Path), default=Path("examples")
+)
+@click.option(
+    "--as-of",
+    "as_of",
+    default=None,
+    help="Evaluation date (default: each file's as_of, else today).",
+)
 @packs_option
 def command(examples: Path, as_of: str | None, packs_dir: Path | None) -> None:
     """Evaluate every facts file under EXAMPLES against each pack that reads its facts, for a
@@ -67,8 +77,11 @@ def command(examples: Path, as_of: str | None, packs_dir: Path | None) -> None:
             click.echo(f"{path}: skipped ({e})")
             continue
         roots = set(facts) - {"as_of"}
-        who = (facts.get("prisoner") or {}).get("prison_number") or \
-            (facts.get("establishment") or {}).get("name") or path.stem
+        who = (
+            (facts.get("prisoner") or {}).get("prison_number")
+            or (facts.get("establishment") or {}).get("name")
+            or path.stem
+        )
         click.echo("=" * 78)
         click.echo(f"{who}  ({path})")
         shown = 0

@@ -7,8 +7,8 @@ from pathlib import Path
 import click
 
 import engine
-from engine.diff import diff_packs, render_text
-from engine.model import Pack
+from engine.packs.model import Pack
+from engine.tools.pack_diff import diff_packs, render_text
 
 from .common import EXIT_OK, EXIT_USAGE, dump_json, fail, show_problems
 
@@ -37,8 +37,9 @@ def load_one(path: Path) -> Pack:
 @click.command("diff")
 @click.argument("old")
 @click.argument("new")
-@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text",
-              show_default=True)
+@click.option(
+    "--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True
+)
 def command(old: str, new: str, fmt: str) -> None:
     """Compare two packs, or two versions of one pack, by meaning rather than by line.
 

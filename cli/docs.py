@@ -7,16 +7,21 @@ from pathlib import Path
 import click
 
 import engine
-from engine.pack_tests import read_cases, run_case, test_files
-from engine.render_docs import write_site
+from engine.tools.docs_site import write_site
+from engine.tools.worked_examples import read_cases, run_case, test_files
 
 from .common import EXIT_OK, EXIT_PROBLEMS, fail, show_problems
 
 
 @click.command("docs")
 @click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
-@click.option("--out", "out", type=click.Path(file_okay=False, path_type=Path), required=True,
-              help="Directory to write the site into (created when missing).")
+@click.option(
+    "--out",
+    "out",
+    type=click.Path(file_okay=False, path_type=Path),
+    required=True,
+    help="Directory to write the site into (created when missing).",
+)
 def command(paths: tuple[Path, ...], out: Path) -> None:
     """Render packs for review: an index page and a page per pack, as HTML and Markdown.
 
@@ -45,9 +50,13 @@ def command(paths: tuple[Path, ...], out: Path) -> None:
     results = [run_case(c, packs) for c in cases if c.pack in packs]
     written = write_site(packs, results, out)
     pages = sum(1 for f in written if f.suffix == ".html")
-    click.echo(f"wrote {pages} HTML page(s) and {pages} Markdown page(s) for {len(packs)} "
-               f"pack(s) to {out}/ (start at {out / 'index.html'})")
+    click.echo(
+        f"wrote {pages} HTML page(s) and {pages} Markdown page(s) for {len(packs)} "
+        f"pack(s) to {out}/ (start at {out / 'index.html'})"
+    )
     if errors:
-        click.echo(f"{len(errors)} error(s): packs with errors are not in the site; "
-                   f"run `regime check`", err=True)
+        click.echo(
+            f"{len(errors)} error(s): packs with errors are not in the site; run `regime check`",
+            err=True,
+        )
     raise SystemExit(EXIT_PROBLEMS if errors else EXIT_OK)

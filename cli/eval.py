@@ -19,12 +19,18 @@ from .report import render_markdown, render_text
 
 @click.command("eval")
 @click.argument("pack")
-@click.option("--format", "fmt", type=click.Choice(["text", "json", "markdown"]), default="text",
-              show_default=True)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "json", "markdown"]),
+    default="text",
+    show_default=True,
+)
 @evaluation_options
 @user_errors
-def command(pack: str, facts_path: Path, as_of: str | None, audience: str, fmt: str,
-            packs_dir: Path | None) -> None:
+def command(
+    pack: str, facts_path: Path, as_of: str | None, audience: str, fmt: str, packs_dir: Path | None
+) -> None:
     """Evaluate FACTS against PACK: outputs, obligations, interpretations, missing facts.
 
     \b

@@ -14,8 +14,14 @@ from .common import decide, evaluation_options, fail, load_packs, resolve_packs_
 @click.argument("target")
 @evaluation_options
 @user_errors
-def command(pack: str, target: str, facts_path: Path, as_of: str | None, audience: str,
-            packs_dir: Path | None) -> None:
+def command(
+    pack: str,
+    target: str,
+    facts_path: Path,
+    as_of: str | None,
+    audience: str,
+    packs_dir: Path | None,
+) -> None:
     """Explain how PACK reached TARGET (an output, definition or rule id) for FACTS.
 
     \b
@@ -26,11 +32,17 @@ def command(pack: str, target: str, facts_path: Path, as_of: str | None, audienc
     """
     packs = load_packs(resolve_packs_dir(packs_dir), pack)
     model = packs[pack]
-    known = set(model.outputs) | set(model.definitions) | {r.id for r in model.rules} | set(
-        model.tables)
+    known = (
+        set(model.outputs)
+        | set(model.definitions)
+        | {r.id for r in model.rules}
+        | set(model.tables)
+    )
     if target not in known:
-        from engine.check import suggest
+        from engine.language.check import suggest
 
-        fail(f"pack `{pack}` has no output, definition, table or rule `{target}`",
-             suggest(target, known) or "see `regime docs` for the pack's names")
+        fail(
+            f"pack `{pack}` has no output, definition, table or rule `{target}`",
+            suggest(target, known) or "see `regime docs` for the pack's names",
+        )
     click.echo(decide(packs, pack, facts_path, as_of, audience).explain(target))

@@ -24,8 +24,7 @@ def problems_junit(problems: list[Problem], packs: Iterable[str]) -> str:
         errors = [p for p in by_file[file] if p.is_error]
         if errors:
             failures += 1
-            node = ET.SubElement(case, "failure", message=errors[0].message,
-                                 type=errors[0].code)
+            node = ET.SubElement(case, "failure", message=errors[0].message, type=errors[0].code)
             node.text = "\n".join(p.format() for p in errors)
         warnings = [p for p in by_file[file] if not p.is_error]
         if warnings:
@@ -44,8 +43,14 @@ def cases_junit(results: list[Any]) -> str:
     suite = ET.Element("testsuite", name="regime test")
     failures = 0
     for r in results:
-        case = ET.SubElement(suite, "testcase", classname=f"{r.case.pack}.{r.case.file}",
-                             name=r.case.name, file=r.case.file, line=str(r.case.line))
+        case = ET.SubElement(
+            suite,
+            "testcase",
+            classname=f"{r.case.pack}.{r.case.file}",
+            name=r.case.name,
+            file=r.case.file,
+            line=str(r.case.line),
+        )
         if not r.passed:
             failures += 1
             node = ET.SubElement(case, "failure", message=r.failures[0])
@@ -61,37 +66,52 @@ def problems_sarif(problems: list[Problem]) -> str:
     rules: dict[str, dict[str, Any]] = {}
     results = []
     for p in problems:
-        rules.setdefault(p.code, {
-            "id": p.code,
-            "shortDescription": {"text": p.code},
-            "helpUri": "https://regime.example/docs/errors#" + p.code.lower(),
-        })
+        rules.setdefault(
+            p.code,
+            {
+                "id": p.code,
+                "shortDescription": {"text": p.code},
+                "helpUri": "https://regime.example/docs/errors#" + p.code.lower(),
+            },
+        )
         region: dict[str, int] = {"startLine": p.line, "startColumn": p.col}
-        if p.end_line is not None and p.end_col is not None and (
-            (p.end_line, p.end_col) > (p.line, p.col)
+        if (
+            p.end_line is not None
+            and p.end_col is not None
+            and ((p.end_line, p.end_col) > (p.line, p.col))
         ):
             region["endLine"] = p.end_line
             region["endColumn"] = p.end_col
         message = p.message + (f" (hint: {p.hint})" if p.hint else "")
-        results.append({
-            "ruleId": p.code,
-            "level": "error" if p.is_error else "warning",
-            "message": {"text": message},
-            "locations": [{"physicalLocation": {
-                "artifactLocation": {"uri": p.file.replace("\\", "/")},
-                "region": region,
-            }}],
-        })
+        results.append(
+            {
+                "ruleId": p.code,
+                "level": "error" if p.is_error else "warning",
+                "message": {"text": message},
+                "locations": [
+                    {
+                        "physicalLocation": {
+                            "artifactLocation": {"uri": p.file.replace("\\", "/")},
+                            "region": region,
+                        }
+                    }
+                ],
+            }
+        )
     doc = {
         "$schema": SARIF_SCHEMA,
         "version": "2.1.0",
-        "runs": [{
-            "tool": {"driver": {
-                "name": "regime",
-                "informationUri": "https://regime.example/",
-                "rules": [rules[k] for k in sorted(rules)],
-            }},
-            "results": results,
-        }],
+        "runs": [
+            {
+                "tool": {
+                    "driver": {
+                        "name": "regime",
+                        "informationUri": "https://regime.example/",
+                        "rules": [rules[k] for k in sorted(rules)],
+                    }
+                },
+                "results": results,
+            }
+        ],
     }
     return json.dumps(doc, indent=2)

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from engine.render_plan import render
+from engine.tools.render_plan import render
 
 from .common import fail, load_packs, packs_option, resolve_packs_dir, user_errors
 
@@ -14,8 +14,13 @@ from .common import fail, load_packs, packs_option, resolve_packs_dir, user_erro
 @click.command("plan")
 @click.argument("pack")
 @click.option("--stage", type=int, default=None, help="Only the tasks of this stage.")
-@click.option("--format", "fmt", type=click.Choice(["text", "json", "mermaid", "dot"]),
-              default="text", show_default=True)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "json", "mermaid", "dot"]),
+    default="text",
+    show_default=True,
+)
 @packs_option
 @user_errors
 def command(pack: str, stage: int | None, fmt: str, packs_dir: Path | None) -> None:
@@ -32,6 +37,7 @@ def command(pack: str, stage: int | None, fmt: str, packs_dir: Path | None) -> N
         fail(f"pack `{pack}` has no tasks")
     stages = sorted({s for t in model.tasks.values() for s in t.get("stages") or ()})
     if stage is not None and stages and stage not in stages:
-        fail(f"pack `{pack}` has no tasks at stage {stage}",
-             f"stages: {', '.join(map(str, stages))}")
+        fail(
+            f"pack `{pack}` has no tasks at stage {stage}", f"stages: {', '.join(map(str, stages))}"
+        )
     click.echo(render(model.task_graph, stage, fmt).rstrip("\n"))

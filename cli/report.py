@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from engine.decision import Decision
+from engine.evaluation.decision import Decision
 
 
 def _v(value: Any, undetermined: bool = False) -> str:
@@ -31,23 +31,25 @@ def _due(o: dict[str, Any]) -> str:
 def _cite(o: dict[str, Any]) -> str:
     parts = []
     for c in o.get("citations", []):
-        parts.append(", ".join(str(v) for k, v in c.items() if k in ("section", "paragraph",
-                                                                      "table", "row")))
+        parts.append(
+            ", ".join(str(v) for k, v in c.items() if k in ("section", "paragraph", "table", "row"))
+        )
     return "; ".join(parts)
 
 
 def _record(o: dict[str, Any]) -> str:
     out = []
     for r in o["record"]:
-        out.append(" / ".join(str(r[k]) for k in ("system", "what", "type", "subtype")
-                              if r.get(k)))
+        out.append(" / ".join(str(r[k]) for k in ("system", "what", "type", "subtype") if r.get(k)))
     return "; ".join(out)
 
 
 def render_text(decision: Decision) -> str:
     d = decision.to_dict()
-    lines = [f"{d['pack']} {d['version']} · policy version {d['policy_version']} · "
-             f"as of {d['as_of']} · {d['audience']} · {d['status'].upper()}"]
+    lines = [
+        f"{d['pack']} {d['version']} · policy version {d['policy_version']} · "
+        f"as of {d['as_of']} · {d['audience']} · {d['status'].upper()}"
+    ]
     if d["outputs"]:
         lines.append("")
         width = max(len(k) for k in d["outputs"])
@@ -96,9 +98,13 @@ def _cell(value: Any, undetermined: bool = False) -> str:
 
 def render_markdown(decision: Decision) -> str:
     d = decision.to_dict()
-    lines = [f"## {d['pack']} {d['version']}: {d['status']}", "",
-             f"Policy version {d['policy_version']}, as of {d['as_of']}, "
-             f"for a {d['audience']} audience.", ""]
+    lines = [
+        f"## {d['pack']} {d['version']}: {d['status']}",
+        "",
+        f"Policy version {d['policy_version']}, as of {d['as_of']}, "
+        f"for a {d['audience']} audience.",
+        "",
+    ]
     tabular = {k: v for k, v in d["outputs"].items() if _records(v)}
     if len(tabular) < len(d["outputs"]):
         lines += ["| output | value |", "| --- | --- |"]
@@ -111,8 +117,12 @@ def render_markdown(decision: Decision) -> str:
     for k, v in tabular.items():
         rows = v if isinstance(v, list) else [v]
         columns = list(dict.fromkeys(c for r in rows for c in r))
-        lines += [f"### `{k}`", "", "| " + " | ".join(columns) + " |",
-                  "|" + " --- |" * len(columns)]
+        lines += [
+            f"### `{k}`",
+            "",
+            "| " + " | ".join(columns) + " |",
+            "|" + " --- |" * len(columns),
+        ]
         for r in rows:
             lines.append("| " + " | ".join(_cell(r.get(c)) for c in columns) + " |")
         lines.append("")
@@ -120,8 +130,10 @@ def render_markdown(decision: Decision) -> str:
         lines += ["### What must happen", ""]
         for o in d["obligations"]:
             reason = " *(reasons withheld)*" if o["reasons_withheld"] else ""
-            lines.append(f"- **{o['modality'].replace('_', ' ')}**: {o['text']}{_due(o)} "
-                         f"(`{o['rule']}`; {_cite(o)}){reason}")
+            lines.append(
+                f"- **{o['modality'].replace('_', ' ')}**: {o['text']}{_due(o)} "
+                f"(`{o['rule']}`; {_cite(o)}){reason}"
+            )
         lines.append("")
     if d["interpretations"]:
         lines += ["### Interpretations relied upon", ""]

@@ -7,8 +7,8 @@ from pathlib import Path
 import click
 
 import engine
-from engine.load import is_pack_file
-from engine.pack_tests import coverage, read_cases, run_case, test_files
+from engine.api import is_pack_file
+from engine.tools.worked_examples import coverage, read_cases, run_case, test_files
 
 from .common import EXIT_OK, EXIT_PROBLEMS, fail, show_problems
 from .formats import cases_junit
@@ -16,10 +16,15 @@ from .formats import cases_junit
 
 @click.command("test")
 @click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
-@click.option("--format", "fmt", type=click.Choice(["text", "junit"]), default="text",
-              show_default=True)
-@click.option("--coverage", "show_coverage", is_flag=True,
-              help="Report which rules, table rows and outputs the examples exercise.")
+@click.option(
+    "--format", "fmt", type=click.Choice(["text", "junit"]), default="text", show_default=True
+)
+@click.option(
+    "--coverage",
+    "show_coverage",
+    is_flag=True,
+    help="Report which rules, table rows and outputs the examples exercise.",
+)
 @click.option("-k", "select", default=None, help="Only cases whose name contains this text.")
 def command(paths: tuple[Path, ...], fmt: str, show_coverage: bool, select: str | None) -> None:
     """Run worked examples (policies/tests/*.yaml and packs' inline tests).
@@ -58,9 +63,11 @@ def command(paths: tuple[Path, ...], fmt: str, show_coverage: bool, select: str 
             for pid, cov in sorted(coverage(results, packs).items()):
                 if pid not in run:
                     continue
-                click.echo(f"coverage {pid}: rules {cov['rules'][0]}/{cov['rules'][1]}, "
-                           f"table rows {cov['rows'][0]}/{cov['rows'][1]}, "
-                           f"outputs {cov['outputs'][0]}/{cov['outputs'][1]}")
+                click.echo(
+                    f"coverage {pid}: rules {cov['rules'][0]}/{cov['rules'][1]}, "
+                    f"table rows {cov['rows'][0]}/{cov['rows'][1]}, "
+                    f"outputs {cov['outputs'][0]}/{cov['outputs'][1]}"
+                )
                 for key in ("rules_not_covered", "rows_not_covered", "outputs_not_covered"):
                     if cov[key]:
                         click.echo(f"  {key.replace('_', ' ')}: {', '.join(cov[key])}")

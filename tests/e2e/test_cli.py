@@ -17,10 +17,17 @@ SNAPSHOTS = Path(__file__).parent / "snapshots"
 AS_OF = "2020-07-01"
 
 
-def regime(*args: str, cwd: Path = ROOT, env: dict[str, str] | None = None
-           ) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([str(REGIME), *args], cwd=cwd, capture_output=True, text=True,
-                          env={**os.environ, **(env or {})}, timeout=120)
+def regime(
+    *args: str, cwd: Path = ROOT, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [str(REGIME), *args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        env={**os.environ, **(env or {})},
+        timeout=120,
+    )
 
 
 def no_traceback(result: subprocess.CompletedProcess[str]) -> None:
@@ -52,8 +59,10 @@ def test_check_reports_a_bad_pack_with_position_and_exit_1() -> None:
     result = regime("check", "tests/corpus/packs/unknown_fact_path.yaml")
     no_traceback(result)
     assert result.returncode == 1
-    assert "tests/corpus/packs/unknown_fact_path.yaml:12:21: error: `prisoner` has no field " \
-           "`relese_date`" in result.stdout
+    assert (
+        "tests/corpus/packs/unknown_fact_path.yaml:12:21: error: `prisoner` has no field "
+        "`relese_date`" in result.stdout
+    )
     assert "did you mean `release_date`?" in result.stdout
 
 
@@ -73,14 +82,23 @@ def test_worked_examples_pass() -> None:
 
 @pytest.mark.parametrize("path", examples(), ids=[p.stem for p in examples()])
 def test_eval_json_is_golden_and_valid(path: Path, snapshot: object) -> None:
-    result = regime("eval", "keywork_edm", "--facts", str(path.relative_to(ROOT)), "--as-of",
-                    AS_OF, "--format", "json")
+    result = regime(
+        "eval",
+        "keywork_edm",
+        "--facts",
+        str(path.relative_to(ROOT)),
+        "--as-of",
+        AS_OF,
+        "--format",
+        "json",
+    )
     no_traceback(result)
     assert result.returncode == 0, result.stderr
     data = json.loads(result.stdout)
     schema = json.loads((ROOT / "schemas" / "decision.schema.json").read_text())
-    jsonschema.Draft202012Validator(
-        schema, format_checker=jsonschema.FormatChecker()).validate(data)
+    jsonschema.Draft202012Validator(schema, format_checker=jsonschema.FormatChecker()).validate(
+        data
+    )
     snapshot.snapshot_dir = SNAPSHOTS  # type: ignore[attr-defined]
     snapshot.assert_match(result.stdout, f"eval_keywork_{path.stem}.json")  # type: ignore
 
@@ -100,8 +118,9 @@ def test_pmp_custodial_and_healthcare_side_by_side(snapshot: object) -> None:
     facts = sorted((ROOT / "examples" / "pmp").glob("*.yaml"))[0].relative_to(ROOT)
     outs = {}
     for audience in ("healthcare", "custodial"):
-        result = regime("eval", "pmp", "--facts", str(facts), "--audience", audience,
-                        "--format", "json")
+        result = regime(
+            "eval", "pmp", "--facts", str(facts), "--audience", audience, "--format", "json"
+        )
         no_traceback(result)
         assert result.returncode == 0, result.stderr
         outs[audience] = json.loads(result.stdout)
@@ -146,20 +165,33 @@ def test_bad_facts_are_rejected_with_their_path_and_exit_2(tmp_path: Path) -> No
 
 
 def test_a_date_no_version_covers_is_a_clear_error() -> None:
-    result = regime("eval", "keywork_edm", "--facts", str(examples()[0].relative_to(ROOT)),
-                    "--as-of", "1999-01-01")
+    result = regime(
+        "eval",
+        "keywork_edm",
+        "--facts",
+        str(examples()[0].relative_to(ROOT)),
+        "--as-of",
+        "1999-01-01",
+    )
     no_traceback(result)
     assert result.returncode == 2
-    assert "E-EVAL-VERSION" in result.stderr and "no version in force on 1999-01-01" in \
-        result.stderr
+    assert (
+        "E-EVAL-VERSION" in result.stderr and "no version in force on 1999-01-01" in result.stderr
+    )
 
 
 def test_unknown_pack_and_bad_date_are_usage_errors() -> None:
     result = regime("eval", "keywork", "--facts", str(examples()[0].relative_to(ROOT)))
     no_traceback(result)
     assert result.returncode == 2 and "did you mean `keywork_edm`?" in result.stderr
-    result = regime("eval", "keywork_edm", "--facts", str(examples()[0].relative_to(ROOT)),
-                    "--as-of", "01/07/2020")
+    result = regime(
+        "eval",
+        "keywork_edm",
+        "--facts",
+        str(examples()[0].relative_to(ROOT)),
+        "--as-of",
+        "01/07/2020",
+    )
     assert result.returncode == 2 and "YYYY-MM-DD" in result.stderr
     result = regime("eval", "keywork_edm", "--facts", "no/such/file.yaml")
     assert result.returncode == 2
@@ -168,8 +200,16 @@ def test_unknown_pack_and_bad_date_are_usage_errors() -> None:
 
 def test_packs_dir_comes_from_the_environment(tmp_path: Path) -> None:
     facts = ROOT / "examples" / "prisoners" / examples()[0].name
-    result = regime("eval", "keywork_edm", "--facts", str(facts), "--as-of", AS_OF,
-                    cwd=tmp_path, env={"REGIME_PACKS": str(ROOT / "policies")})
+    result = regime(
+        "eval",
+        "keywork_edm",
+        "--facts",
+        str(facts),
+        "--as-of",
+        AS_OF,
+        cwd=tmp_path,
+        env={"REGIME_PACKS": str(ROOT / "policies")},
+    )
     assert result.returncode == 0, result.stderr
 
 
@@ -196,8 +236,16 @@ def test_plan_json_is_golden(snapshot: object) -> None:
 
 @pytest.mark.parametrize("plan", ["social_care_2018", "hmp_send_2019"])
 def test_action_plan_json_is_golden(plan: str, snapshot: object) -> None:
-    result = regime("eval", "action_plan", "--facts", f"policies/action_plans/{plan}.yaml",
-                    "--as-of", "2019-06-01", "--format", "json")
+    result = regime(
+        "eval",
+        "action_plan",
+        "--facts",
+        f"policies/action_plans/{plan}.yaml",
+        "--as-of",
+        "2019-06-01",
+        "--format",
+        "json",
+    )
     no_traceback(result)
     assert result.returncode == 0, result.stderr
     data = json.loads(result.stdout)
@@ -213,8 +261,11 @@ def _help_examples() -> list[str]:
         for line in text.splitlines():
             line = " ".join(line.split())
             # skip pipes, redirections and the illustrative `old/` copy of a pack
-            if line.startswith("regime ") and not any(c in line for c in "|>") \
-                    and " old/" not in line:
+            if (
+                line.startswith("regime ")
+                and not any(c in line for c in "|>")
+                and " old/" not in line
+            ):
                 found.append(line)
     return sorted(set(found))
 

@@ -21,16 +21,24 @@ from typing import Any
 import pytest
 
 import engine
-from engine.pack_tests import read_cases, run_case
-from engine.pack_tests import test_files as example_files
-from engine.render_docs import write_site
+from engine.tools.docs_site import write_site
+from engine.tools.worked_examples import read_cases, run_case
+from engine.tools.worked_examples import test_files as example_files
 
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = Path("/usr/bin/chromium")
 DRIVER = Path("/usr/bin/chromedriver")
 SCREENSHOT = ROOT / "docs" / "screenshots" / "omu_edm.png"
-FLAGS = ("--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-         "--disable-background-networking", "--disable-component-update", "--disable-sync")
+FLAGS = (
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+)
 
 # every link on the page, resolved against the page, with the ids the page has
 LINKS_JS = """
@@ -78,8 +86,10 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, str]]
 @pytest.fixture(scope="module")
 def browser(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
     if not CHROMIUM.exists():
-        pytest.skip(f"{CHROMIUM} not found: run scripts/ensure-browser (as root) or "
-                    "`apt-get install chromium chromium-driver` to run the browser test")
+        pytest.skip(
+            f"{CHROMIUM} not found: run scripts/ensure-browser (as root) or "
+            "`apt-get install chromium chromium-driver` to run the browser test"
+        )
     webdriver = pytest.importorskip("selenium.webdriver")
     from selenium.webdriver.chrome.service import Service
 
@@ -132,8 +142,7 @@ def test_every_page_loads_and_every_link_resolves(site: tuple[Path, str], browse
     assert {f"{base}{p}" for p in pages} <= set(checked) | {f"{base}index.html"}
 
 
-def test_screenshot_of_the_omu_page(site: tuple[Path, str], browser: Any,
-                                    tmp_path: Path) -> None:
+def test_screenshot_of_the_omu_page(site: tuple[Path, str], browser: Any, tmp_path: Path) -> None:
     out, base = site
     browser.set_window_size(1400, 1000)
     browser.get(base + "omu_edm.html")

@@ -23,7 +23,7 @@ from hypothesis import strategies as st
 
 import engine
 from cli.report import render_markdown, render_text
-from engine.facts import facts_schema
+from engine.packs.facts_schema import facts_schema
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -42,42 +42,57 @@ def _conditions() -> list[str]:
 
 NINETIES = st.dates(dt.date(1990, 1, 1), dt.date(1999, 12, 31))
 
-clinical = st.fixed_dictionaries({
-    "conditions": st.lists(st.sampled_from(_conditions()), max_size=4, unique=True),
-    "clinician_recommends_pmp": st.booleans(),
-    "severely_immunosuppressed_at_primary_doses": st.booleans(),
-    "vaccine_doses": st.lists(
-        st.fixed_dictionaries({"date": NINETIES, "dose": st.integers(1, 5)}), max_size=4),
-})
+clinical = st.fixed_dictionaries(
+    {
+        "conditions": st.lists(st.sampled_from(_conditions()), max_size=4, unique=True),
+        "clinician_recommends_pmp": st.booleans(),
+        "severely_immunosuppressed_at_primary_doses": st.booleans(),
+        "vaccine_doses": st.lists(
+            st.fixed_dictionaries({"date": NINETIES, "dose": st.integers(1, 5)}), max_size=4
+        ),
+    }
+)
 
-prisoner = st.fixed_dictionaries({
-    "prison_number": st.just("A1234BC"),
-    "date_of_birth": st.one_of(st.dates(dt.date(1950, 1, 1), dt.date(1985, 12, 31)),
-                               st.dates(dt.date(2005, 1, 1), dt.date(2012, 12, 31))),
-    "acct": st.sampled_from(["open", "post_closure", "none"]),
-    "pmp": st.fixed_dictionaries({
-        "status": st.sampled_from(["none", "in_place", "declined"]),
-        "last_reviewed_on": st.one_of(st.none(), st.dates(dt.date(2022, 1, 1),
-                                                           dt.date(2023, 6, 1))),
-        "clinician_advice": st.sampled_from(["letter", "verbal", "pending", "none"]),
-        "interim_arrangements": st.booleans(),
-        "manager_agreed": st.booleans(),
-        "single_cell_advised": st.booleans(),
-        "unable_to_work_since": st.one_of(st.none(), st.dates(dt.date(2022, 1, 1),
-                                                               dt.date(2023, 6, 1))),
-    }),
-    "clinical": clinical,
-})
+prisoner = st.fixed_dictionaries(
+    {
+        "prison_number": st.just("A1234BC"),
+        "date_of_birth": st.one_of(
+            st.dates(dt.date(1950, 1, 1), dt.date(1985, 12, 31)),
+            st.dates(dt.date(2005, 1, 1), dt.date(2012, 12, 31)),
+        ),
+        "acct": st.sampled_from(["open", "post_closure", "none"]),
+        "pmp": st.fixed_dictionaries(
+            {
+                "status": st.sampled_from(["none", "in_place", "declined"]),
+                "last_reviewed_on": st.one_of(
+                    st.none(), st.dates(dt.date(2022, 1, 1), dt.date(2023, 6, 1))
+                ),
+                "clinician_advice": st.sampled_from(["letter", "verbal", "pending", "none"]),
+                "interim_arrangements": st.booleans(),
+                "manager_agreed": st.booleans(),
+                "single_cell_advised": st.booleans(),
+                "unable_to_work_since": st.one_of(
+                    st.none(), st.dates(dt.date(2022, 1, 1), dt.date(2023, 6, 1))
+                ),
+            }
+        ),
+        "clinical": clinical,
+    }
+)
 
-establishment = st.fixed_dictionaries({
-    "code": st.just("SDI"),
-    "regime_level": st.integers(1, 4),
-    "outbreak_declared_on": st.one_of(st.none(), st.dates(dt.date(2022, 1, 1),
-                                                           dt.date(2023, 6, 1))),
-    "community_prevalence_high": st.booleans(),
-    "guidance_changed_on": st.one_of(st.none(), st.dates(dt.date(2022, 1, 1),
-                                                          dt.date(2023, 6, 1))),
-})
+establishment = st.fixed_dictionaries(
+    {
+        "code": st.just("SDI"),
+        "regime_level": st.integers(1, 4),
+        "outbreak_declared_on": st.one_of(
+            st.none(), st.dates(dt.date(2022, 1, 1), dt.date(2023, 6, 1))
+        ),
+        "community_prevalence_high": st.booleans(),
+        "guidance_changed_on": st.one_of(
+            st.none(), st.dates(dt.date(2022, 1, 1), dt.date(2023, 6, 1))
+        ),
+    }
+)
 
 
 def _as_of(pack: Any, draw_days: int) -> dt.date:
@@ -104,10 +119,12 @@ def released(pack_id: str, facts: dict[str, Any], as_of: dt.date) -> Any:
     """What the pack declares releasable, as the healthcare audience sees it."""
     pack = packs()[pack_id]
     decision = engine.evaluate(pack, facts, as_of, "healthcare")
-    outputs = {n: decision.to_dict()["outputs"][n] for n, o in pack.outputs.items()
-               if o.releasable}
-    rules = sorted(o.rule for o in decision.obligations
-                   if (r := pack.rule(o.rule)) and r.obligation and r.obligation.releasable)
+    outputs = {n: decision.to_dict()["outputs"][n] for n, o in pack.outputs.items() if o.releasable}
+    rules = sorted(
+        o.rule
+        for o in decision.obligations
+        if (r := pack.rule(o.rule)) and r.obligation and r.obligation.releasable
+    )
     return outputs, rules, decision.status, decision.missing_facts
 
 
@@ -117,10 +134,13 @@ def _pack_ids() -> list[str]:
 
 @pytest.mark.parametrize("pack_id", _pack_ids())
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(p=prisoner, e=establishment, other=clinical, days=st.integers(0, 10_000),
-       data=st.data())
+@given(p=prisoner, e=establishment, other=clinical, days=st.integers(0, 10_000), data=st.data())
 def test_custodial_output_does_not_depend_on_healthcare_facts(
-    pack_id: str, p: dict[str, Any], e: dict[str, Any], other: dict[str, Any], days: int,
+    pack_id: str,
+    p: dict[str, Any],
+    e: dict[str, Any],
+    other: dict[str, Any],
+    days: int,
     data: Any,
 ) -> None:
     pack = packs()[pack_id]
@@ -150,11 +170,17 @@ def test_custodial_output_does_not_depend_on_healthcare_facts(
 
 
 def test_the_probe_pack_withholds_its_basis() -> None:
-    facts = {"prisoner": {"prison_number": "A1234BC", "date_of_birth": dt.date(1980, 1, 1),
-                          "clinical": {"conditions": ["blood_cancer"],
-                                       "vaccine_doses": [{"date": dt.date(1999, 3, 4),
-                                                          "dose": 1}]},
-                          "pmp": {"single_cell_advised": True}}}
+    facts = {
+        "prisoner": {
+            "prison_number": "A1234BC",
+            "date_of_birth": dt.date(1980, 1, 1),
+            "clinical": {
+                "conditions": ["blood_cancer"],
+                "vaccine_doses": [{"date": dt.date(1999, 3, 4), "dose": 1}],
+            },
+            "pmp": {"single_cell_advised": True},
+        }
+    }
     pack = packs()["ntk_probe"]
     custodial = engine.evaluate(pack, facts, dt.date(2022, 1, 1), "custodial")
     healthcare = engine.evaluate(pack, facts, dt.date(2022, 1, 1), "healthcare")

@@ -5,8 +5,8 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from engine import types as T
-from engine.check import SimpleScope, Symbol
+from engine.language import static_types as T
+from engine.language.check import SimpleScope, Symbol
 
 SCHEMA: dict[str, Any] = {
     "type": "object",
@@ -44,8 +44,10 @@ AS_OF = dt.date(2022, 6, 15)
 
 def scope(**parameters: T.Type) -> SimpleScope:
     """`as_of`, the root `p` of SCHEMA, and the parameters given with their types."""
-    return SimpleScope({
-        "as_of": Symbol("as_of", T.DATE, False),
-        "p": Symbol("root", T.from_json_schema(SCHEMA, lambda ref: {}), True),
-        **{name: Symbol("parameter", t, False) for name, t in parameters.items()},
-    })
+    return SimpleScope(
+        {
+            "as_of": Symbol("as_of", T.DATE, False),
+            "p": Symbol("root", T.from_json_schema(SCHEMA, lambda ref: {}), True),
+            **{name: Symbol("parameter", t, False) for name, t in parameters.items()},
+        }
+    )

@@ -38,8 +38,7 @@ def test_load_gives_the_four_packs(packs: engine.Packs) -> None:
 
 def test_decisions_are_valid_and_reproducible(packs: engine.Packs) -> None:
     schema = json.loads((ROOT / "schemas" / "decision.schema.json").read_text())
-    validator = jsonschema.Draft202012Validator(schema,
-                                                format_checker=jsonschema.FormatChecker())
+    validator = jsonschema.Draft202012Validator(schema, format_checker=jsonschema.FormatChecker())
     for path in facts_files():
         decision = packs.evaluate("keywork_edm", read(path), as_of=AS_OF)
         validator.validate(decision.to_dict())
@@ -60,8 +59,9 @@ def test_packs_are_safe_to_share_between_threads(packs: engine.Packs) -> None:
     docs = [read(p) for p in facts_files()] * 20
     expected = [packs.evaluate("keywork_edm", d, as_of=AS_OF).to_dict() for d in docs]
     with ThreadPoolExecutor(max_workers=8) as pool:
-        got = list(pool.map(lambda d: packs.evaluate("keywork_edm", d, as_of=AS_OF).to_dict(),
-                            docs))
+        got = list(
+            pool.map(lambda d: packs.evaluate("keywork_edm", d, as_of=AS_OF).to_dict(), docs)
+        )
     assert got == expected
 
 
@@ -84,10 +84,18 @@ def test_a_date_outside_every_version_is_an_error(packs: engine.Packs) -> None:
 
 
 def test_unknown_facts_make_a_decision_undetermined(packs: engine.Packs) -> None:
-    facts = {"establishment": {"regime_level": 4, "keywork_model": "weekly"},
-             "prisoner": {"prison_number": "A1234BC", "rosh": "LOW",
-                          "tact": False, "pathfinder_recommended": False, "cev": False,
-                          "governor_priority": False, "keywork": {"sessions": []}}}
+    facts = {
+        "establishment": {"regime_level": 4, "keywork_model": "weekly"},
+        "prisoner": {
+            "prison_number": "A1234BC",
+            "rosh": "LOW",
+            "tact": False,
+            "pathfinder_recommended": False,
+            "cev": False,
+            "governor_priority": False,
+            "keywork": {"sessions": []},
+        },
+    }
     decision = packs.evaluate("keywork_edm", facts, as_of=AS_OF)
     assert decision.status == "undetermined"
     assert decision.missing_facts == ("prisoner.acct",)
@@ -112,8 +120,9 @@ def test_plan_orders_tasks(packs: engine.Packs) -> None:
 
 def test_a_pack_may_use_the_vocabulary_of_a_pack_it_imports() -> None:
     packs = engine.load(ROOT / "tests" / "data" / "imports")
-    decision = packs.evaluate("user", {"establishment": {"regime_level": 4}},
-                              as_of=dt.date(2021, 1, 1))
+    decision = packs.evaluate(
+        "user", {"establishment": {"regime_level": 4}}, as_of=dt.date(2021, 1, 1)
+    )
     assert decision.outputs == {"levels": [4, 3, 2, 1], "locked_down": True}
 
 
@@ -127,8 +136,9 @@ def test_importing_a_missing_pack_is_an_error(tmp_path: Path) -> None:
 def test_a_date_out_of_range_is_an_evaluation_error(tmp_path: Path) -> None:
     (tmp_path / "p.yaml").write_text(
         "id: far\ntitle: t\nversion: 0.1.0\nstatus: draft\nsource: {title: t}\n"
-        "versions:\n  - {id: \"1\", effective_from: 2020-01-01, effective_to: null}\n"
-        "outputs:\n  far: {value: as_of + 9000 years}\n")
+        'versions:\n  - {id: "1", effective_from: 2020-01-01, effective_to: null}\n'
+        "outputs:\n  far: {value: as_of + 9000 years}\n"
+    )
     packs = engine.load(tmp_path)
     with pytest.raises(engine.EvaluationError) as info:
         packs.evaluate("far", {}, as_of=dt.date(2021, 1, 1))

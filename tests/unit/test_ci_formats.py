@@ -17,7 +17,7 @@ import yaml
 from click.testing import CliRunner
 
 from cli.main import cli
-from engine.load import pack_files
+from engine.api import pack_files
 
 ROOT = Path(__file__).resolve().parents[2]
 SARIF_SCHEMA = ROOT / "tests" / "data" / "sarif-2.1.0.json"
@@ -110,13 +110,17 @@ def test_junit_of_test(tmp_path: Path) -> None:
 
     wrong = tmp_path / "tests" / "wrong.yaml"
     wrong.parent.mkdir()
-    wrong.write_text("pack: docs_small\ncases:\n  - name: wrong on purpose\n"
-                     "    as_of: 2021-02-01\n    facts:\n"
-                     "      establishment: {regime_level: 4}\n"
-                     "      prisoner: {prison_number: A1234BC, acct: none}\n"
-                     "    expect:\n      outputs: {is_priority: true}\n", encoding="utf-8")
+    wrong.write_text(
+        "pack: docs_small\ncases:\n  - name: wrong on purpose\n"
+        "    as_of: 2021-02-01\n    facts:\n"
+        "      establishment: {regime_level: 4}\n"
+        "      prisoner: {prison_number: A1234BC, acct: none}\n"
+        "    expect:\n      outputs: {is_priority: true}\n",
+        encoding="utf-8",
+    )
     (tmp_path / "docs_small.yaml").write_text(
-        (SMALL_DIR / "docs_small.yaml").read_text(encoding="utf-8"), encoding="utf-8")
+        (SMALL_DIR / "docs_small.yaml").read_text(encoding="utf-8"), encoding="utf-8"
+    )
     code, out = run("test", str(tmp_path), "--format", "junit")
     assert code == 1
     suite = ET.fromstring(out)
@@ -143,8 +147,9 @@ def modeline(path: Path) -> Path:
     return (path.parent / found.group(1)).resolve()
 
 
-@pytest.mark.parametrize("path", pack_files([ROOT / "policies"]),
-                         ids=lambda p: str(p.relative_to(ROOT)))
+@pytest.mark.parametrize(
+    "path", pack_files([ROOT / "policies"]), ids=lambda p: str(p.relative_to(ROOT))
+)
 def test_pack_modeline_resolves_to_the_pack_schema(path: Path) -> None:
     assert modeline(path) == (ROOT / "schemas" / "pack.schema.json").resolve()
 
@@ -152,4 +157,5 @@ def test_pack_modeline_resolves_to_the_pack_schema(path: Path) -> None:
 def test_modelines_of_test_data_resolve() -> None:
     assert modeline(SMALL_DIR / "docs_small.yaml") == ROOT / "schemas" / "pack.schema.json"
     assert modeline(SMALL_DIR / "tests" / "docs_small.yaml") == (
-        ROOT / "schemas" / "tests.schema.json")
+        ROOT / "schemas" / "tests.schema.json"
+    )

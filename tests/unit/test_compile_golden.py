@@ -10,11 +10,11 @@ from typing import Any
 
 import pytest
 
-from engine import types as T
-from engine.check import check
-from engine.compile import CompiledExpr, compile_checked, describe_const
-from engine.parse import parse
-from engine.runtime import Months, Unknown
+from engine.language import static_types as T
+from engine.language.check import check
+from engine.language.codegen import CompiledExpr, compile_checked, describe_const
+from engine.language.parse import parse
+from engine.language.runtime import Months, Unknown
 
 from .language_scope import AS_OF, scope
 
@@ -32,14 +32,21 @@ CASES: list[tuple[str, str, dict[str, Any], Any]] = [
     # membership in a list of literals: a frozenset constant
     ("constant_membership", 'p.level in ["LOW", "HIGH"]', {"level": "HIGH"}, True),
     # a comprehension whose body reads a field of each element and as_of
-    ("count_recent", "count(s in p.sessions: s.date > as_of - 7 days) >= 1",
-     {"sessions": SESSIONS}, True),
+    (
+        "count_recent",
+        "count(s in p.sessions: s.date > as_of - 7 days) >= 1",
+        {"sessions": SESSIONS},
+        True,
+    ),
     # choice on a possibly-unknown condition, with an exact decimal
     ("choice_decimal", "if p.a then 2.50 else 1", {"a": True}, Decimal("2.50")),
     # division: the divide-by-zero raiser knows where it is; a parameter read by name
-    ("division_and_calendar",
-     "p.x / p.n > 1 or as_of >= coalesce(p.d, as_of) + review_interval",
-     {"x": Decimal("1"), "n": 4, "d": dt.date(2022, 3, 15)}, True),
+    (
+        "division_and_calendar",
+        "p.x / p.n > 1 or as_of >= coalesce(p.d, as_of) + review_interval",
+        {"x": Decimal("1"), "n": 4, "d": dt.date(2022, 3, 15)},
+        True,
+    ),
 ]
 
 
@@ -64,8 +71,9 @@ def golden(name: str, text: str, facts: dict[str, Any], value: Any) -> str:
 
 
 @pytest.mark.parametrize(("name", "text", "facts", "want"), CASES, ids=[c[0] for c in CASES])
-def test_compiled_source(snapshot: Any, name: str, text: str, facts: dict[str, Any],
-                         want: Any) -> None:
+def test_compiled_source(
+    snapshot: Any, name: str, text: str, facts: dict[str, Any], want: Any
+) -> None:
     expr = compiled(text)
     got = expr.fn({"as_of": AS_OF, "p": facts}, NAMES.__getitem__)
     assert type(got) is type(want) and got == want and repr(got) == repr(want)

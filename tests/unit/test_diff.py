@@ -11,7 +11,7 @@ from click.testing import CliRunner
 
 import engine
 from cli.main import cli
-from engine.diff import Change, PackDiff, diff_packs, render_text, snapshot
+from engine.tools.pack_diff import Change, PackDiff, diff_packs, render_text, snapshot
 
 ROOT = Path(__file__).resolve().parents[2]
 DATA = ROOT / "tests" / "data"
@@ -52,9 +52,12 @@ def test_rules_added_removed_and_changed_with_expressions(two_packs: PackDiff) -
 def test_parameter_values_with_their_dates(two_packs: PackDiff) -> None:
     before, after = find(two_packs, "parameters", "session_gap").fields["values"]
     assert [(str(v["from"]), v["to"], v["value"]) for v in before] == [
-        ("2020-06-01", None, "14 days")]
+        ("2020-06-01", None, "14 days")
+    ]
     assert [(str(v["from"]), str(v["to"]), v["value"]) for v in after] == [
-        ("2020-06-01", "2020-12-31", "14 days"), ("2021-01-01", "None", "7 days")]
+        ("2020-06-01", "2020-12-31", "14 days"),
+        ("2021-01-01", "None", "7 days"),
+    ]
 
 
 def test_tasks_dependencies_interpretations_outputs_and_versions(two_packs: PackDiff) -> None:
@@ -114,8 +117,9 @@ def test_pmp_version_1_against_version_2() -> None:
         pytest.skip("policies/pmp.yaml does not load at the moment")
     pack = packs["pmp"]
     d = diff_packs(pack, pack, "1", "2")
-    in_force = {v: {r.id for r in pack.rules if not r.versions or v in r.versions}
-                for v in ("1", "2")}
+    in_force = {
+        v: {r.id for r in pack.rules if not r.versions or v in r.versions} for v in ("1", "2")
+    }
     added = {c.id for c in d.changes if c.section == "rules" and c.kind == "added"}
     removed = {c.id for c in d.changes if c.section == "rules" and c.kind == "removed"}
     assert added == in_force["2"] - in_force["1"]
@@ -137,8 +141,10 @@ def test_cli_text_and_json() -> None:
     data = json.loads(out)
     assert data["summary"] == {"added": 4, "removed": 2, "changed": 7}
     r01 = next(c for c in data["changes"] if c["id"] == "R-01")
-    assert r01["fields"]["when"] == {"before": "at_risk",
-                                     "after": "at_risk and establishment.regime_level >= 3"}
+    assert r01["fields"]["when"] == {
+        "before": "at_risk",
+        "after": "at_risk and establishment.regime_level >= 3",
+    }
 
 
 def test_cli_versions_and_no_differences_exit_zero() -> None:
@@ -148,12 +154,15 @@ def test_cli_versions_and_no_differences_exit_zero() -> None:
     assert code == 0 and "no differences" in out
 
 
-@pytest.mark.parametrize("args, message", [
-    (["nope.yaml", str(NEW)], "no such file `nope.yaml`"),
-    ([f"{SMALL}@9", f"{SMALL}@2"], "has no version `9`"),
-    ([str(DATA / "diff"), str(NEW)], "is a directory"),
-    ([str(ROOT / "tests" / "corpus" / "packs" / "cycle.yaml"), str(NEW)], "does not load"),
-])
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["nope.yaml", str(NEW)], "no such file `nope.yaml`"),
+        ([f"{SMALL}@9", f"{SMALL}@2"], "has no version `9`"),
+        ([str(DATA / "diff"), str(NEW)], "is a directory"),
+        ([str(ROOT / "tests" / "corpus" / "packs" / "cycle.yaml"), str(NEW)], "does not load"),
+    ],
+)
 def test_cli_bad_input_exits_2(args: list[str], message: str) -> None:
     code, out = run(*args)
     assert code == 2

@@ -12,10 +12,10 @@ from click.testing import CliRunner
 
 import engine
 from cli.main import cli
-from engine.pack_tests import read_cases, run_case
-from engine.pack_tests import test_files as example_files
-from engine.render_docs import pack_page, to_html, to_markdown, write_site
-from engine.render_svg import layers
+from engine.tools.docs_site import pack_page, to_html, to_markdown, write_site
+from engine.tools.render_svg import layers
+from engine.tools.worked_examples import read_cases, run_case
+from engine.tools.worked_examples import test_files as example_files
 
 ROOT = Path(__file__).resolve().parents[2]
 POLICIES = ROOT / "policies"
@@ -131,7 +131,7 @@ def test_task_graph_is_inline_svg(site: tuple[Path, dict[str, Any]]) -> None:
         if pack.task_graph is None or not pack.tasks:
             assert "<svg" not in html
             continue
-        svg = html[html.index("<svg"): html.index("</svg>")]
+        svg = html[html.index("<svg") : html.index("</svg>")]
         assert svg.count("<rect") == len(pack.tasks)
         assert svg.count("marker-end=") == pack.task_graph.number_of_edges()
         assert (out / f"{pid}-tasks.svg").exists()
@@ -147,10 +147,11 @@ def test_layers_follow_longest_paths() -> None:
 def test_rule_lists_the_worked_examples_that_apply_it(site: tuple[Path, dict[str, Any]]) -> None:
     out, _ = site
     md = (out / "docs_small.md").read_text(encoding="utf-8")
-    sm02 = md[md.index('<a id="rule-sm-02">'): md.index('<a id="rule-sm-03">')]
-    assert ("open ACCT at level 4 is a priority (tests/docs\\_small.yaml:4, as of 2021-02-01)"
-            in sm02)
-    sm03 = md[md.index('<a id="rule-sm-03">'):]
+    sm02 = md[md.index('<a id="rule-sm-02">') : md.index('<a id="rule-sm-03">')]
+    assert (
+        "open ACCT at level 4 is a priority (tests/docs\\_small.yaml:4, as of 2021-02-01)" in sm02
+    )
+    sm03 = md[md.index('<a id="rule-sm-03">') :]
     assert "none applies this rule" in sm03
 
 
@@ -171,7 +172,12 @@ def test_docs_command(tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     assert "wrote 2 HTML page(s) and 2 Markdown page(s) for 1 pack(s)" in result.output
     assert sorted(p.name for p in (tmp_path / "site").iterdir()) == [
-        "docs_small-tasks.svg", "docs_small.html", "docs_small.md", "index.html", "index.md"]
+        "docs_small-tasks.svg",
+        "docs_small.html",
+        "docs_small.md",
+        "index.html",
+        "index.md",
+    ]
 
 
 def test_docs_command_bad_input(tmp_path: Path) -> None:

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from engine.check import check
-from engine.parse import MAX_DEPTH, MAX_LENGTH, ExprError, parse
+from engine.language.check import check
+from engine.language.parse import MAX_DEPTH, MAX_LENGTH, ExprError, parse
 
 from .language_scope import scope
 
@@ -63,7 +63,9 @@ def test_corpus(path: Path) -> None:
     assert len(found) == 1, found
     error = found[0]
     assert (error.code, error.line, error.col) == (
-        expect["code"], int(expect["line"]), int(expect["col"])
+        expect["code"],
+        int(expect["line"]),
+        int(expect["col"]),
     ), f"{path.name}: {error!r}"
     assert_well_formed(error)
     if "hint" in headers:
@@ -87,9 +89,16 @@ def test_corpus_covers_every_documented_code() -> None:
 @pytest.mark.parametrize(
     "stem",
     [
-        "syntax_bad_character", "syntax_unbalanced_open_paren", "syntax_missing_operand",
-        "syntax_chained_comparison", "syntax_bad_date", "syntax_bad_binder", "type_date_vs_string",
-        "type_date_plus_date", "type_bool_in_arithmetic", "type_list_mixing",
+        "syntax_bad_character",
+        "syntax_unbalanced_open_paren",
+        "syntax_missing_operand",
+        "syntax_chained_comparison",
+        "syntax_bad_date",
+        "syntax_bad_binder",
+        "type_date_vs_string",
+        "type_date_plus_date",
+        "type_bool_in_arithmetic",
+        "type_list_mixing",
     ],
 )
 def test_corpus_has_the_required_cases(stem: str) -> None:
@@ -112,7 +121,9 @@ def test_corpus_limits_are_at_the_limits() -> None:
 def test_several_problems_are_all_reported_with_positions() -> None:
     found = problems('p.levle == "LOW" and agee(p.d) > 1 and p.n + true > 0')
     assert [(e.code, e.line, e.col) for e in found] == [
-        ("E-PATH", 1, 3), ("E-FUNC", 1, 22), ("E-TYPE", 1, 40)
+        ("E-PATH", 1, 3),
+        ("E-FUNC", 1, 22),
+        ("E-TYPE", 1, 40),
     ]
     for e in found:
         assert_well_formed(e)
@@ -158,7 +169,7 @@ def test_a_condition_must_be_boolean() -> None:
         ("earliest(1, 2)", "E-ARGS"),
         ("round(p.x, 1.5)", "E-ARGS"),
         ("age()", "E-ARGS"),
-        ("coalesce(1, \"a\")", "E-ARGS"),
+        ('coalesce(1, "a")', "E-ARGS"),
         ("{k: 1}.j", "E-PATH"),
         ("p.n.k", "E-PATH"),
         ("p.score in [1, 20]", "E-ENUM"),
@@ -187,7 +198,7 @@ def test_well_typed_expressions_have_no_problems() -> None:
         'p.level in ["LOW", "HIGH"] and p.score >= 3',
         "count(s in p.sessions: s.date > as_of - 7 days) >= 1",
         "if p.a then 2 else 4",
-        "{count: 1, per: \"week\"}.count == 1",
+        '{count: 1, per: "week"}.count == 1',
         "sum(s in p.sessions: s.minutes * 1 minute) >= 1 day",
     ]:
         assert problems(text) == [], text

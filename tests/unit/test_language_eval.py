@@ -11,14 +11,14 @@ from typing import Any
 
 import pytest
 
-from engine import expr_ast as A
-from engine import types as T
-from engine.check import check
-from engine.compile import compile_checked
-from engine.functions import FUNCTIONS
-from engine.parse import parse
+from engine.language import static_types as T
+from engine.language import syntax as A
+from engine.language.check import check
+from engine.language.codegen import compile_checked
+from engine.language.functions import FUNCTIONS
+from engine.language.parse import parse
+from engine.language.runtime import Months, Unknown
 from engine.problems import EvaluationError
-from engine.runtime import Months, Unknown
 
 from .language_scope import AS_OF, scope
 
@@ -104,7 +104,7 @@ KNOWN: list[tuple[str, dict[str, Any], Any]] = [
     ("3 months < 1 year", {}, True),
     ('p.level == "HIGH"', {"level": "HIGH"}, True),
     ("[1, 2] == [1, 2]", {}, True),
-    ('{a: 1} == {a: 1}', {}, True),
+    ("{a: 1} == {a: 1}", {}, True),
     # logic
     ("not p.a", {"a": True}, False),
     ("p.a and p.b", {"a": True, "b": False}, False),
@@ -308,8 +308,32 @@ def _parts(text: str) -> tuple[set[str], set[str]]:
     return funcs, ops
 
 
-OPERATORS = {"+", "-", "*", "/", "==", "!=", "<", "<=", ">", ">=", "in", "not in", "not",
-             "and", "or", "if", ".", "{}", "any", "all", "count", "filter", "map", "sum"}
+OPERATORS = {
+    "+",
+    "-",
+    "*",
+    "/",
+    "==",
+    "!=",
+    "<",
+    "<=",
+    ">",
+    ">=",
+    "in",
+    "not in",
+    "not",
+    "and",
+    "or",
+    "if",
+    ".",
+    "{}",
+    "any",
+    "all",
+    "count",
+    "filter",
+    "map",
+    "sum",
+}
 
 
 @pytest.mark.parametrize("table", ["KNOWN", "UNKNOWN"])
@@ -498,12 +522,17 @@ def test_kleene_truth_tables(text: str, model: Any, a: bool | None, b: bool | No
         ("p.n + p.m > p.r.k", {}, U("p.n", "p.m", "p.r.k")),
         ("p.a and (p.n > 1 or p.m > 1)", {"n": 0}, U("p.a", "p.m")),
         ("coalesce(p.n, p.m) + p.x", {"m": 1}, U("p.x")),
-        ("any s in p.sessions: s.minutes > 30",
-         {"sessions": [{"minutes": 10}, {}]}, U("p.sessions[].minutes")),
-        ("any s in p.sessions: s.minutes > 30",
-         {"sessions": [{"minutes": 40}, {}]}, True),
-        ("count(s in p.sessions: s.kind == \"session\")",
-         {"sessions": [{"kind": "session"}, {}]}, U("p.sessions[].kind")),
+        (
+            "any s in p.sessions: s.minutes > 30",
+            {"sessions": [{"minutes": 10}, {}]},
+            U("p.sessions[].minutes"),
+        ),
+        ("any s in p.sessions: s.minutes > 30", {"sessions": [{"minutes": 40}, {}]}, True),
+        (
+            'count(s in p.sessions: s.kind == "session")',
+            {"sessions": [{"kind": "session"}, {}]},
+            U("p.sessions[].kind"),
+        ),
         ("if known(p.n) then p.n else p.m", {}, U("p.m")),
     ],
 )
@@ -554,7 +583,9 @@ def test_records() -> None:
     record = run("{k: p.n, j: 1}")
     assert same(record["k"], U("p.n")) and record["j"] == 1
     assert run("map(s in p.sessions: s.minutes)", sessions=[{"minutes": 1}, {}]) == [
-        1, U("p.sessions[].minutes")]
+        1,
+        U("p.sessions[].minutes"),
+    ]
 
 
 @pytest.mark.parametrize(

@@ -12,18 +12,17 @@ from typing import Any
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from engine import expr_ast as A
-from engine.check import check
-from engine.compile import compile_checked
-from engine.functions import FUNCTIONS
-from engine.parse import ExprError, parse
+from engine.language import syntax as A
+from engine.language.check import check
+from engine.language.codegen import compile_checked
+from engine.language.functions import FUNCTIONS
+from engine.language.parse import ExprError, parse
+from engine.language.runtime import Unknown
 from engine.problems import EvaluationError
-from engine.runtime import Unknown
 
 from .language_scope import AS_OF, scope
 
-SETTINGS = settings(max_examples=200, deadline=None,
-                    suppress_health_check=[HealthCheck.too_slow])
+SETTINGS = settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 SCOPE = scope()
 
@@ -45,9 +44,10 @@ def run(text: str, facts: dict[str, Any], as_of: dt.date = AS_OF) -> Any:
 # `p.d + p.n * 1 day` with n in the millions) raises OverflowError, which is not yet an
 # evaluation error with a code of its own.
 dates = st.dates(min_value=dt.date(1800, 1, 1), max_value=dt.date(2200, 12, 31))
-ints = st.integers(min_value=-10**4, max_value=10**4)
-decimals = st.decimals(min_value=-10**6, max_value=10**6, places=2, allow_nan=False,
-                       allow_infinity=False)
+ints = st.integers(min_value=-(10**4), max_value=10**4)
+decimals = st.decimals(
+    min_value=-(10**6), max_value=10**6, places=2, allow_nan=False, allow_infinity=False
+)
 truths = st.sampled_from([True, False, None])
 
 
@@ -55,30 +55,47 @@ def maybe(values: st.SearchStrategy[Any]) -> st.SearchStrategy[Any]:
     return st.one_of(st.none(), values)
 
 
-sessions = st.fixed_dictionaries({}, optional={
-    "date": maybe(dates),
-    "minutes": maybe(st.integers(0, 600)),
-    "kind": maybe(st.sampled_from(["session", "note"])),
-})
-facts = st.fixed_dictionaries({}, optional={
-    "a": maybe(st.booleans()),
-    "b": maybe(st.booleans()),
-    "c": maybe(st.booleans()),
-    "n": maybe(ints),
-    "m": maybe(ints),
-    "x": maybe(decimals),
-    "y": maybe(decimals),
-    "d": maybe(dates),
-    "e": maybe(dates),
-    "s": maybe(st.text(max_size=12)),
-    "level": maybe(st.sampled_from(["LOW", "MEDIUM", "HIGH"])),
-    "xs": maybe(st.lists(ints, max_size=5)),
-    "sessions": maybe(st.lists(sessions, max_size=4)),
-    "r": maybe(st.fixed_dictionaries({}, optional={"k": maybe(ints)})),
-})
+sessions = st.fixed_dictionaries(
+    {},
+    optional={
+        "date": maybe(dates),
+        "minutes": maybe(st.integers(0, 600)),
+        "kind": maybe(st.sampled_from(["session", "note"])),
+    },
+)
+facts = st.fixed_dictionaries(
+    {},
+    optional={
+        "a": maybe(st.booleans()),
+        "b": maybe(st.booleans()),
+        "c": maybe(st.booleans()),
+        "n": maybe(ints),
+        "m": maybe(ints),
+        "x": maybe(decimals),
+        "y": maybe(decimals),
+        "d": maybe(dates),
+        "e": maybe(dates),
+        "s": maybe(st.text(max_size=12)),
+        "level": maybe(st.sampled_from(["LOW", "MEDIUM", "HIGH"])),
+        "xs": maybe(st.lists(ints, max_size=5)),
+        "sessions": maybe(st.lists(sessions, max_size=4)),
+        "r": maybe(st.fixed_dictionaries({}, optional={"k": maybe(ints)})),
+    },
+)
 
-ATOMS = ["p.a", "p.b", "p.c", "p.n > 0", "p.m == p.n", "true", "false", "null",
-         "any v in p.xs: v > 0", "known(p.n)", "p.level == \"LOW\""]
+ATOMS = [
+    "p.a",
+    "p.b",
+    "p.c",
+    "p.n > 0",
+    "p.m == p.n",
+    "true",
+    "false",
+    "null",
+    "any v in p.xs: v > 0",
+    "known(p.n)",
+    'p.level == "LOW"',
+]
 
 
 def formulas() -> st.SearchStrategy[str]:
@@ -208,8 +225,10 @@ def test_age_is_whole_years(born: dt.date, on: dt.date) -> None:
 
 # -- comparisons ------------------------------------------------------------------------------
 
-COMPARE = "[p.{0} < p.{1}, p.{0} == p.{1}, p.{0} > p.{1}, p.{0} <= p.{1}, p.{0} >= p.{1}, " \
-          "p.{0} != p.{1}, p.{1} > p.{0}]"
+COMPARE = (
+    "[p.{0} < p.{1}, p.{0} == p.{1}, p.{0} > p.{1}, p.{0} <= p.{1}, p.{0} >= p.{1}, "
+    "p.{0} != p.{1}, p.{1} > p.{0}]"
+)
 
 
 def _check_comparisons(result: list[bool], left: Any, right: Any) -> None:
@@ -260,16 +279,75 @@ def test_string_literals_round_trip(text: str) -> None:
 
 # -- totality ---------------------------------------------------------------------------------
 
-TOKENS = ["p", ".", "a", "n", "xs", "sessions", "as_of", "(", ")", "[", "]", "{", "}", ",", ":",
-          "+", "-", "*", "/", "==", "<", ">=", "!=", "in", "not", "and", "or", "if", "then",
-          "else", "any", "all", "count", "filter", "map", "sum", "1", "0", "2.50", '"LOW"', "'a'",
-          "2022-01-31", "2022-02-30", "1 month", "7 days", "true", "false", "null", "age", "min",
-          "coalesce", "\n", " ", "é", "\\", '"', "#", "=", "&", "\t", "9" * 30]
+TOKENS = [
+    "p",
+    ".",
+    "a",
+    "n",
+    "xs",
+    "sessions",
+    "as_of",
+    "(",
+    ")",
+    "[",
+    "]",
+    "{",
+    "}",
+    ",",
+    ":",
+    "+",
+    "-",
+    "*",
+    "/",
+    "==",
+    "<",
+    ">=",
+    "!=",
+    "in",
+    "not",
+    "and",
+    "or",
+    "if",
+    "then",
+    "else",
+    "any",
+    "all",
+    "count",
+    "filter",
+    "map",
+    "sum",
+    "1",
+    "0",
+    "2.50",
+    '"LOW"',
+    "'a'",
+    "2022-01-31",
+    "2022-02-30",
+    "1 month",
+    "7 days",
+    "true",
+    "false",
+    "null",
+    "age",
+    "min",
+    "coalesce",
+    "\n",
+    " ",
+    "é",
+    "\\",
+    '"',
+    "#",
+    "=",
+    "&",
+    "\t",
+    "9" * 30,
+]
 
 
 @settings(max_examples=200, deadline=None)
-@given(st.one_of(st.text(max_size=60), st.lists(st.sampled_from(TOKENS), max_size=25).map(
-    " ".join)))
+@given(
+    st.one_of(st.text(max_size=60), st.lists(st.sampled_from(TOKENS), max_size=25).map(" ".join))
+)
 def test_parse_is_total(text: str) -> None:
     try:
         node = parse(text)
@@ -290,12 +368,12 @@ EXPRESSIONS = [
     "p.d - p.e <= 4 weeks",
     "p.d + 1 month >= p.e - 2 years",
     "p.d + p.n * 1 day == p.e",
-    "p.level in [\"LOW\", \"HIGH\"] and p.n not in p.xs",
+    'p.level in ["LOW", "HIGH"] and p.n not in p.xs',
     "p.n in [p.m, 2]",
-    "any s in p.sessions: s.date > as_of - 7 days and s.kind == \"session\"",
+    'any s in p.sessions: s.date > as_of - 7 days and s.kind == "session"',
     "all s in p.sessions: s.minutes >= 45",
     "count(s in p.sessions: s.minutes > p.n) >= 1",
-    "filter(s in p.sessions: s.kind == \"note\")",
+    'filter(s in p.sessions: s.kind == "note")',
     "map(s in p.sessions: s.date)",
     "sum(s in p.sessions: s.minutes * 1 minute) >= 1 day",
     "sum(x in p.xs: 10 / x)",
@@ -316,7 +394,7 @@ EXPRESSIONS = [
     "week_start(p.e) <= p.e",
     "year(p.d) * 10000 + month(p.d) * 100 + day(p.d)",
     "lower(p.s) == upper(p.s)",
-    "contains(p.s, \"a\") or contains_any(p.s, [\"b\", p.s]) or starts_with(p.s, \"c\")",
+    'contains(p.s, "a") or contains_any(p.s, ["b", p.s]) or starts_with(p.s, "c")',
     "abs(p.x) + round(p.x, 1)",
 ]
 

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 import yaml
 
-from engine.task_graph import build_task_graph, plan
+from engine.packs.task_graph import build_task_graph, plan
 
 PACK = Path(__file__).resolve().parents[2] / "policies" / "omu_edm.yaml"
 

@@ -33,8 +33,19 @@ def test_one_error_in_the_right_place(path: Path) -> None:
 
 def test_every_kind_of_mistake_is_in_the_corpus() -> None:
     codes = {re.match(r"# expect: (\S+)", f.read_text()).group(1) for f in FILES}  # type: ignore
-    for code in ("E-PATH", "E-TYPE", "E-CYCLE", "E-TABLE-OVERLAP", "E-NAME", "E-SYNTAX",
-                 "E-DUP-ID", "E-TASK-CYCLE", "E-ENUM", "E-TYPE-DURATION", "E-REF"):
+    for code in (
+        "E-PATH",
+        "E-TYPE",
+        "E-CYCLE",
+        "E-TABLE-OVERLAP",
+        "E-NAME",
+        "E-SYNTAX",
+        "E-DUP-ID",
+        "E-TASK-CYCLE",
+        "E-ENUM",
+        "E-TYPE-DURATION",
+        "E-REF",
+    ):
         assert code in codes
 
 

@@ -13,8 +13,8 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from engine.packs.read_yaml import ALIAS_LIMIT, Document, read_yaml, read_yaml_file
 from engine.problems import PackError, Problem
-from engine.read_yaml import ALIAS_LIMIT, Document, read_yaml, read_yaml_file
 
 from .corpus_expect import assert_as_expected
 

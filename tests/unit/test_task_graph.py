@@ -11,8 +11,7 @@ from typing import Any
 import pytest
 import yaml
 
-from engine.render_plan import plan_rows, render, render_dot, render_mermaid, render_text
-from engine.task_graph import (
+from engine.packs.task_graph import (
     after_index,
     build_task_graph,
     critical_path,
@@ -21,6 +20,7 @@ from engine.task_graph import (
     task_problems,
     waits_for,
 )
+from engine.tools.render_plan import plan_rows, render, render_dot, render_mermaid, render_text
 
 CORPUS = Path(__file__).resolve().parents[1] / "corpus" / "packs"
 
@@ -308,7 +308,7 @@ def test_cycle_corpus_file_points_at_the_closing_after_entry() -> None:
 
 
 def test_loader_reports_the_cycle_where_the_corpus_file_expects() -> None:
-    from engine.load import load_file
+    from engine.api import load_file
 
     path = CORPUS / "task_cycle.yaml"
     match = re.match(r"# expect: (\S+) (\d+):(\d+)", path.read_text(encoding="utf-8"))

@@ -5,12 +5,12 @@ from __future__ import annotations
 import json
 from typing import TYPE_CHECKING, Any
 
-from .decision import plain
-from .evaluate import Step
-from .runtime import Unknown
+from engine.evaluation.decision import plain
+from engine.evaluation.evaluate import Step
+from engine.language.runtime import Unknown
 
 if TYPE_CHECKING:
-    from .decision import Decision
+    from engine.evaluation.decision import Decision
 
 
 def visible_steps(decision: Decision, target: str | None = None) -> list[Step]:
@@ -95,16 +95,23 @@ def step_lines(decision: Decision, step: Step) -> list[str]:
     custodial = decision.audience != "healthcare"
     withheld = custodial and step.healthcare
     if step.kind == "rule":
-        verdict = ("applies" if step.value is True else
-                   "does not apply" if step.value is False else _value(step.value))
+        verdict = (
+            "applies"
+            if step.value is True
+            else "does not apply"
+            if step.value is False
+            else _value(step.value)
+        )
         if withheld:
             verdict = f"applies ({step.withheld_reason or 'reasons withheld'})"
         head = f"rule {step.name}: {verdict}"
         if step.detail:
             head += f" — {step.detail}"
     elif withheld:
-        head = f"{step.kind} `{step.name}` = {_value(step.value)} " \
-               f"({step.withheld_reason or 'reasons withheld'})"
+        head = (
+            f"{step.kind} `{step.name}` = {_value(step.value)} "
+            f"({step.withheld_reason or 'reasons withheld'})"
+        )
     else:
         head = f"{step.kind} `{step.name}` = {_value(step.value)}"
         if step.kind == "table" and step.detail:
@@ -121,9 +128,11 @@ def step_lines(decision: Decision, step: Step) -> list[str]:
 
 def render_text(decision: Decision, target: str | None = None) -> str:
     """The whole explanation as numbered text."""
-    out = [f"{decision.pack} {decision.version} (policy version {decision.policy_version}) "
-           f"as of {decision.as_of.isoformat()}, for a {decision.audience} audience: "
-           f"{decision.status}"]
+    out = [
+        f"{decision.pack} {decision.version} (policy version {decision.policy_version}) "
+        f"as of {decision.as_of.isoformat()}, for a {decision.audience} audience: "
+        f"{decision.status}"
+    ]
     for n, step in enumerate(visible_steps(decision, target), 1):
         lines = step_lines(decision, step)
         out.append(f"{n:>3}. {lines[0]}")

@@ -6,9 +6,9 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
-from . import model as M
-from .problems import EvaluationError
-from .runtime import NULL, Unknown, merge
+from engine.language.runtime import NULL, Unknown, merge
+from engine.packs import model as M
+from engine.problems import EvaluationError
 
 
 @dataclass(frozen=True)
@@ -65,8 +65,17 @@ class Evaluation:
         elif name in pack.definitions:
             d = pack.definitions[name]
             result = d.expr.compiled.fn(self.F, self.value)
-            self.steps.append(Step("definition", name, result, d.expr.text, d.cites,
-                                   d.interpretations, d.expr.healthcare))
+            self.steps.append(
+                Step(
+                    "definition",
+                    name,
+                    result,
+                    d.expr.text,
+                    d.cites,
+                    d.interpretations,
+                    d.expr.healthcare,
+                )
+            )
         elif name in pack.outputs:
             result = self._output(pack.outputs[name])
         else:  # pragma: no cover - the checker rejects unknown names
@@ -101,9 +110,18 @@ class Evaluation:
             result = True if rule.when is None else rule.when.compiled.fn(self.F, self.value)
             detail = None
         self.rule_results[rule.id] = result
-        self.steps.append(Step("rule", rule.id, result, rule.when.text if rule.when else None,
-                               rule.cites, rule.interpretations, rule.healthcare,
-                               detail=detail or rule.title))
+        self.steps.append(
+            Step(
+                "rule",
+                rule.id,
+                result,
+                rule.when.text if rule.when else None,
+                rule.cites,
+                rule.interpretations,
+                rule.healthcare,
+                detail=detail or rule.title,
+            )
+        )
         return result
 
     def table(self, table: M.Table) -> Any:
@@ -146,12 +164,18 @@ class Evaluation:
             result = matched
         self.memo[key] = result
         rows = result if isinstance(result, list) else []
-        self.steps.append(Step(
-            "table", table.id, [r.id for r in rows] if isinstance(result, list) else result,
-            None, tuple(c for r in rows for c in r.cites) or table.cites,
-            tuple(i for r in rows for i in r.interpretations), table.healthcare,
-            detail=", ".join(f"{k} = {_show(v)}" for k, v in inputs.items()),
-        ))
+        self.steps.append(
+            Step(
+                "table",
+                table.id,
+                [r.id for r in rows] if isinstance(result, list) else result,
+                None,
+                tuple(c for r in rows for c in r.cites) or table.cites,
+                tuple(i for r in rows for i in r.interpretations),
+                table.healthcare,
+                detail=", ".join(f"{k} = {_show(v)}" for k, v in inputs.items()),
+            )
+        )
         return result
 
     def _output(self, out: M.Output) -> Any:
@@ -170,8 +194,19 @@ class Evaluation:
             result = out.default.compiled.fn(self.F, self.value)
         elif result is None:
             result = out.default.compiled.fn(self.F, self.value) if out.default else NULL
-        self.steps.append(Step("output", out.name, result, text, tuple(cites), tuple(interps),
-                               out.healthcare, out.releasable, out.withheld_reason))
+        self.steps.append(
+            Step(
+                "output",
+                out.name,
+                result,
+                text,
+                tuple(cites),
+                tuple(interps),
+                out.healthcare,
+                out.releasable,
+                out.withheld_reason,
+            )
+        )
         return result
 
     def _from_rules(self, out: M.Output) -> Any:

@@ -7,10 +7,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from . import expr_ast as A
-from . import types as T
-from .functions import FUNCTIONS
-from .parse import ExprError
+from engine.language import static_types as T
+from engine.language import syntax as A
+from engine.language.functions import FUNCTIONS
+from engine.language.parse import ExprError
 
 
 @dataclass(frozen=True)
@@ -113,8 +113,11 @@ class _Checker:
             nullable_items = nullable_items or info.nullable
             joined = T.join(elem, info.type)
             if joined is None:
-                self.error(item, "E-TYPE",
-                           f"a list cannot mix {T.article(elem)} and {T.article(info.type)}")
+                self.error(
+                    item,
+                    "E-TYPE",
+                    f"a list cannot mix {T.article(elem)} and {T.article(info.type)}",
+                )
                 joined = T.ANY
             elem = joined
         return NodeInfo(T.list_of(elem), False)
@@ -155,8 +158,7 @@ class _Checker:
         if obj.type.kind == "any":
             return NodeInfo(T.ANY.marked(obj.type.healthcare), True)
         if obj.type.kind != "record":
-            self.error(node, "E-PATH",
-                       f"{T.article(obj.type)} has no field `{node.name}`")
+            self.error(node, "E-PATH", f"{T.article(obj.type)} has no field `{node.name}`")
             return NodeInfo(T.ANY, True)
         if obj.type.fields is None:
             return NodeInfo(T.ANY.marked(obj.type.healthcare), True)
@@ -165,11 +167,17 @@ class _Checker:
         if found is None:
             where = f"`{obj.path}`" if obj.path else "this record"
             loc = node.loc
-            self.errors.append(ExprError(
-                "E-PATH", f"{where} has no field `{node.name}`", loc.end_line,
-                max(loc.end_col - len(node.name), 1),
-                suggest(node.name, obj.type.field_names()), loc.end_line, loc.end_col,
-            ))
+            self.errors.append(
+                ExprError(
+                    "E-PATH",
+                    f"{where} has no field `{node.name}`",
+                    loc.end_line,
+                    max(loc.end_col - len(node.name), 1),
+                    suggest(node.name, obj.type.field_names()),
+                    loc.end_line,
+                    loc.end_col,
+                )
+            )
             return NodeInfo(T.ANY, True, path)
         ftype, nullable = found
         if path:
@@ -182,8 +190,11 @@ class _Checker:
         inner = self.visit(node.operand)
         if node.op == "not":
             if not T.is_bool(inner.type) and inner.type.kind != "null":
-                self.error(node.operand, "E-TYPE-COND",
-                           f"`not` needs a boolean, got {T.article(inner.type)}")
+                self.error(
+                    node.operand,
+                    "E-TYPE-COND",
+                    f"`not` needs a boolean, got {T.article(inner.type)}",
+                )
             return NodeInfo(T.BOOL.marked(inner.type.healthcare), inner.nullable)
         if not (T.is_numeric(inner.type) or inner.type.kind in ("duration", "months", "null")):
             self.error(node, "E-TYPE", f"cannot negate {T.article(inner.type)}")
@@ -195,28 +206,36 @@ class _Checker:
         right = self.visit(node.right)
         for side, info in ((node.left, left), (node.right, right)):
             if not T.is_bool(info.type) and info.type.kind != "null":
-                self.error(side, "E-TYPE-COND",
-                           f"`{node.op}` needs booleans on both sides, got a "
-                           f"{info.type.describe()}",
-                           "compare it with something, e.g. `x == \"value\"`")
+                self.error(
+                    side,
+                    "E-TYPE-COND",
+                    f"`{node.op}` needs booleans on both sides, got a {info.type.describe()}",
+                    'compare it with something, e.g. `x == "value"`',
+                )
         hc = left.type.healthcare or right.type.healthcare
         return NodeInfo(T.BOOL.marked(hc), left.nullable or right.nullable)
 
     def _If(self, node: A.If) -> NodeInfo:
         cond = self.visit(node.cond)
         if not T.is_bool(cond.type) and cond.type.kind != "null":
-            self.error(node.cond, "E-TYPE-COND",
-                       f"`if` needs a boolean condition, got {T.article(cond.type)}")
+            self.error(
+                node.cond,
+                "E-TYPE-COND",
+                f"`if` needs a boolean condition, got {T.article(cond.type)}",
+            )
         then = self.visit(node.then)
         other = self.visit(node.other)
         joined = T.join(then.type, other.type)
         if joined is None:
-            self.error(node, "E-TYPE",
-                       f"`then` gives {T.article(then.type)} but `else` gives a "
-                       f"{other.type.describe()}")
+            self.error(
+                node,
+                "E-TYPE",
+                f"`then` gives {T.article(then.type)} but `else` gives a {other.type.describe()}",
+            )
             joined = T.ANY
-        return NodeInfo(joined.marked(cond.type.healthcare),
-                        cond.nullable or then.nullable or other.nullable)
+        return NodeInfo(
+            joined.marked(cond.type.healthcare), cond.nullable or then.nullable or other.nullable
+        )
 
     def _Binary(self, node: A.Binary) -> NodeInfo:
         left = self.visit(node.left)
@@ -235,17 +254,19 @@ class _Checker:
 
     def _compare(self, node: A.Binary, a: T.Type, b: T.Type) -> None:
         if {a.kind, b.kind} == {"duration", "months"}:
-            self.error(node, "E-TYPE-DURATION",
-                       "cannot compare an exact duration (days, weeks) with a calendar one "
-                       "(months, years)",
-                       "compare dates instead, e.g. `as_of >= last + 1 month`")
+            self.error(
+                node,
+                "E-TYPE-DURATION",
+                "cannot compare an exact duration (days, weeks) with a calendar one "
+                "(months, years)",
+                "compare dates instead, e.g. `as_of >= last + 1 month`",
+            )
             return
         if not T.compatible(a, b):
             hint = None
             if "date" in (a.kind, b.kind) and "string" in (a.kind, b.kind):
                 hint = "write dates without quotes, e.g. `2022-11-01`"
-            self.error(node, "E-TYPE", f"cannot compare {T.article(a)} with {T.article(b)}",
-                       hint)
+            self.error(node, "E-TYPE", f"cannot compare {T.article(a)} with {T.article(b)}", hint)
             return
         if node.op not in ("==", "!="):
             for t in (a, b):
@@ -261,20 +282,28 @@ class _Checker:
         if lit.value not in against.values:
             shown = ", ".join(f"`{v}`" for v in sorted(against.values, key=str))
             close = suggest(str(lit.value), [str(v) for v in against.values])
-            self.error(lit, "E-ENUM",
-                       f"`{lit.value}` is not a value of `{against.name or 'this enumeration'}`",
-                       f"use one of {shown}" + (f"; {close}" if close else ""))
+            self.error(
+                lit,
+                "E-ENUM",
+                f"`{lit.value}` is not a value of `{against.name or 'this enumeration'}`",
+                f"use one of {shown}" + (f"; {close}" if close else ""),
+            )
 
     def _membership(self, node: A.Binary, a: T.Type, b: T.Type) -> None:
         if b.kind not in ("list", "any", "null"):
             hint = "use `contains(text, part)` for text" if b.kind == "string" else None
-            self.error(node.right, "E-TYPE", f"`{node.op}` needs a list on its right, got a "
-                                             f"{b.describe()}", hint)
+            self.error(
+                node.right,
+                "E-TYPE",
+                f"`{node.op}` needs a list on its right, got a {b.describe()}",
+                hint,
+            )
             return
         elem = b.elem or T.ANY
         if not T.compatible(a, elem):
-            self.error(node, "E-TYPE",
-                       f"cannot look for {T.article(a)} in a list of {elem.describe()}")
+            self.error(
+                node, "E-TYPE", f"cannot look for {T.article(a)} in a list of {elem.describe()}"
+            )
             return
         if isinstance(node.right, A.ListLit):
             for item in node.right.items:
@@ -292,8 +321,11 @@ class _Checker:
         if op == "+":
             if numeric:
                 return T.DECIMAL if "decimal" in (ka, kb) else T.INT
-            if ka == "date" and kb in ("duration", "months") or kb == "date" and ka in (
-                "duration", "months"
+            if (
+                ka == "date"
+                and kb in ("duration", "months")
+                or kb == "date"
+                and ka in ("duration", "months")
             ):
                 return T.DATE
             if ka == kb and ka in ("duration", "months", "string"):
@@ -301,8 +333,12 @@ class _Checker:
             if ka == kb == "list":
                 return T.join(a, b) or T.ANY
             if ka == kb == "date":
-                self.error(node, "E-TYPE", "cannot add two dates",
-                           "subtract them for the days between, or add a duration")
+                self.error(
+                    node,
+                    "E-TYPE",
+                    "cannot add two dates",
+                    "subtract them for the days between, or add a duration",
+                )
                 return T.ANY
         elif op == "-":
             if numeric:
@@ -328,12 +364,16 @@ class _Checker:
         if "bool" in (ka, kb):
             self.error(node, "E-TYPE", f"cannot use a boolean in arithmetic (`{op}`)")
         elif {ka, kb} == {"duration", "months"}:
-            self.error(node, "E-TYPE-DURATION",
-                       "cannot mix an exact duration (days, weeks) with a calendar one "
-                       "(months, years)", "apply them to a date one after the other")
+            self.error(
+                node,
+                "E-TYPE-DURATION",
+                "cannot mix an exact duration (days, weeks) with a calendar one (months, years)",
+                "apply them to a date one after the other",
+            )
         else:
-            self.error(node, "E-TYPE", f"cannot apply `{op}` to {T.article(a)} and a "
-                                       f"{b.describe()}")
+            self.error(
+                node, "E-TYPE", f"cannot apply `{op}` to {T.article(a)} and a {b.describe()}"
+            )
         return T.ANY
 
     # -- binding forms and calls -----------------------------------------------------------
@@ -341,8 +381,11 @@ class _Checker:
     def _Comprehension(self, node: A.Comprehension) -> NodeInfo:
         it = self.visit(node.iterable)
         if it.type.kind not in ("list", "any", "null"):
-            self.error(node.iterable, "E-TYPE",
-                       f"`{node.kind}` needs a list after `in`, got {T.article(it.type)}")
+            self.error(
+                node.iterable,
+                "E-TYPE",
+                f"`{node.kind}` needs a list after `in`, got {T.article(it.type)}",
+            )
         elem = (it.type.elem or T.ANY).marked(it.type.healthcare)
         elem_path = f"{it.path}[]" if it.path else None
         self.locals.append((node.var, elem, elem_path))
@@ -354,9 +397,12 @@ class _Checker:
         nullable = it.nullable or body.nullable
         if node.kind in ("any", "all", "count", "filter"):
             if not T.is_bool(body.type) and body.type.kind != "null":
-                self.error(node.body, "E-TYPE-COND",
-                           f"`{node.kind}` needs a boolean condition after `:`, got a "
-                           f"{body.type.describe()}")
+                self.error(
+                    node.body,
+                    "E-TYPE-COND",
+                    f"`{node.kind}` needs a boolean condition after `:`, got a "
+                    f"{body.type.describe()}",
+                )
             result = {"count": T.INT, "filter": T.list_of(elem)}.get(node.kind, T.BOOL)
             return NodeInfo(result.marked(hc), nullable)
         if node.kind == "map":
@@ -369,16 +415,25 @@ class _Checker:
         fn = FUNCTIONS.get(node.func)
         infos = [self.visit(a) for a in node.args]
         if fn is None:
-            self.error(node, "E-FUNC", f"unknown function `{node.func}`",
-                       suggest(node.func, FUNCTIONS))
+            self.error(
+                node, "E-FUNC", f"unknown function `{node.func}`", suggest(node.func, FUNCTIONS)
+            )
             return NodeInfo(T.ANY, True)
         n = len(node.args)
         if n < fn.min_args or (fn.max_args is not None and n > fn.max_args):
-            want = (str(fn.min_args) if fn.max_args == fn.min_args
-                    else f"{fn.min_args} or more" if fn.max_args is None
-                    else f"{fn.min_args} to {fn.max_args}")
-            self.error(node, "E-ARGS", f"`{node.func}` takes {want} argument(s), got {n}",
-                       f"e.g. `{fn.example}`")
+            want = (
+                str(fn.min_args)
+                if fn.max_args == fn.min_args
+                else f"{fn.min_args} or more"
+                if fn.max_args is None
+                else f"{fn.min_args} to {fn.max_args}"
+            )
+            self.error(
+                node,
+                "E-ARGS",
+                f"`{node.func}` takes {want} argument(s), got {n}",
+                f"e.g. `{fn.example}`",
+            )
             return NodeInfo(T.ANY, True)
         result = fn.check([i.type for i in infos])
         if isinstance(result, str):
@@ -407,9 +462,12 @@ def check(node: A.Node, scope: Scope, expect: str | None = None) -> Checked:
     checker = _Checker(scope)
     info = checker.visit(node)
     if expect == "bool" and not T.is_bool(info.type) and info.type.kind != "null":
-        checker.error(node, "E-TYPE-COND",
-                      f"a condition must be true or false, got {T.article(info.type)}",
-                      "compare it with something, e.g. `x == \"value\"`")
+        checker.error(
+            node,
+            "E-TYPE-COND",
+            f"a condition must be true or false, got {T.article(info.type)}",
+            'compare it with something, e.g. `x == "value"`',
+        )
     elif expect == "date" and info.type.kind not in ("date", "any", "null"):
         checker.error(node, "E-TYPE", f"expected a date, got {T.article(info.type)}")
     return Checked(

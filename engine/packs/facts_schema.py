@@ -11,9 +11,9 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from . import types as T
-from .problems import FactsError, Problem
-from .resources import load_schema
+from engine.language import static_types as T
+from engine.packs.resources import load_schema
+from engine.problems import FactsError, Problem
 
 
 def _inline(node: Any, doc: Mapping[str, Any], seen: tuple[str, ...] = ()) -> Any:
@@ -76,8 +76,10 @@ def healthcare_roots(name: str = "facts") -> tuple[str, ...]:
 
 
 def is_healthcare_path(path: str, name: str = "facts") -> bool:
-    return any(path == r or path.startswith(r + ".") or path.startswith(r + "[")
-               for r in healthcare_roots(name))
+    return any(
+        path == r or path.startswith(r + ".") or path.startswith(r + "[")
+        for r in healthcare_roots(name)
+    )
 
 
 def jsonable(value: Any) -> Any:
@@ -93,7 +95,7 @@ def jsonable(value: Any) -> Any:
 
 def validate_facts(data: Any, file: str = "<facts>", name: str = "facts") -> list[Problem]:
     """Every way `data` departs from the facts schema, each with its JSON path."""
-    from .validate_schema import validate_document
+    from engine.packs.validate_schema import validate_document
 
     return validate_document(jsonable(data), name, file)
 
@@ -139,8 +141,8 @@ def prepare(data: Mapping[str, Any], file: str = "<facts>", name: str = "facts")
 
 def read_facts_file(path: Path) -> dict[str, Any]:
     """A facts document from a JSON or YAML file (not yet validated); raises FactsError."""
-    from .problems import PackError
-    from .read_yaml import read_yaml
+    from engine.packs.read_yaml import read_yaml
+    from engine.problems import PackError
 
     try:
         text = path.read_text(encoding="utf-8")
@@ -161,8 +163,18 @@ def read_facts_file(path: Path) -> dict[str, Any]:
         except PackError as e:
             raise FactsError(e.problems) from None
     if not isinstance(data, dict):
-        raise FactsError([Problem(str(path), 1, 1, "error", "E-FACTS",
-                                  "a facts document must be a mapping of roots",
-                                  hint="start with one of its roots: " + ", ".join(
-                                      f"`{r}:`" for r in facts_schema().get("properties", {})))])
+        raise FactsError(
+            [
+                Problem(
+                    str(path),
+                    1,
+                    1,
+                    "error",
+                    "E-FACTS",
+                    "a facts document must be a mapping of roots",
+                    hint="start with one of its roots: "
+                    + ", ".join(f"`{r}:`" for r in facts_schema().get("properties", {})),
+                )
+            ]
+        )
     return data

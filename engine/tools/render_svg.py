@@ -17,8 +17,8 @@ from typing import Any
 
 import networkx as nx
 
-from .render_plan import shorten
-from .task_graph import natural_key
+from engine.packs.task_graph import natural_key
+from engine.tools.render_plan import shorten
 
 BOX_W, BOX_H = 164, 44
 GAP_X, GAP_Y = 46, 12
@@ -49,6 +49,7 @@ def layers(graph: nx.DiGraph) -> list[list[str]]:
     position: dict[str, int] = {}
     for n, column in enumerate(columns):
         if n:
+
             def centre(node: str) -> tuple[float, tuple[tuple[int, int, str], ...]]:
                 rows = [position[p] for p in graph.predecessors(node)]
                 return (sum(rows) / len(rows) if rows else 0.0, natural_key(str(node)))
@@ -70,8 +71,9 @@ def layout(graph: nx.DiGraph) -> tuple[dict[str, Placed], int, int]:
         used = len(column) * BOX_H + max(len(column) - 1, 0) * GAP_Y
         top = MARGIN + (height - 2 * MARGIN - used) // 2
         for row, node in enumerate(column):
-            placed[node] = Placed(node, layer, row, MARGIN + layer * (BOX_W + GAP_X),
-                                  top + row * (BOX_H + GAP_Y))
+            placed[node] = Placed(
+                node, layer, row, MARGIN + layer * (BOX_W + GAP_X), top + row * (BOX_H + GAP_Y)
+            )
     return placed, width, height
 
 
@@ -79,9 +81,13 @@ def _short(text: str, limit: int = LABEL_CHARS) -> str:
     return shorten(text, limit)
 
 
-def render_svg(graph: nx.DiGraph, label: Callable[[str, dict[str, Any]], str] | None = None,
-               link: Callable[[str], str | None] | None = None,
-               dashed: Collection[str] = (), title: str = "graph") -> str:
+def render_svg(
+    graph: nx.DiGraph,
+    label: Callable[[str, dict[str, Any]], str] | None = None,
+    link: Callable[[str], str | None] | None = None,
+    dashed: Collection[str] = (),
+    title: str = "graph",
+) -> str:
     """An inline `<svg>` of the graph: a box per node (its id, and `label(id, attrs)` below),
     an arrow per edge; edges whose `kind` attribute is in `dashed` are dashed. With `link`,
     each box links to the address it returns."""
@@ -96,17 +102,20 @@ def render_svg(graph: nx.DiGraph, label: Callable[[str, dict[str, Any]], str] | 
         'fill="#555"/></marker></defs>',
         '<g class="edges" fill="none" stroke="#555" stroke-width="1.3">',
     ]
-    edges = sorted(graph.edges(data=True), key=lambda e: (natural_key(str(e[0])),
-                                                          natural_key(str(e[1]))))
+    edges = sorted(
+        graph.edges(data=True), key=lambda e: (natural_key(str(e[0])), natural_key(str(e[1])))
+    )
     for first, then, attrs in edges:
         a, b = placed[first], placed[then]
         x1, y1 = a.x + BOX_W, a.y + BOX_H // 2
         x2, y2 = b.x, b.y + BOX_H // 2
         bend = max((x2 - x1) // 2, 20)
         style = ' stroke-dasharray="5 4"' if attrs.get("kind") in dashed else ""
-        out.append(f'<path d="M{x1},{y1} C{x1 + bend},{y1} {x2 - bend},{y2} {x2},{y2}"'
-                   f'{style} marker-end="url(#arrow)"><title>{escape(str(first))} before '
-                   f'{escape(str(then))}</title></path>')
+        out.append(
+            f'<path d="M{x1},{y1} C{x1 + bend},{y1} {x2 - bend},{y2} {x2},{y2}"'
+            f'{style} marker-end="url(#arrow)"><title>{escape(str(first))} before '
+            f"{escape(str(then))}</title></path>"
+        )
     out.append("</g>")
     out.append('<g class="nodes" font-family="sans-serif" font-size="11">')
     for node in sorted(placed, key=lambda n: natural_key(str(n))):

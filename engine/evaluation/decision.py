@@ -7,10 +7,10 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from . import model as M
-from .evaluate import Evaluation, Step
-from .facts import is_healthcare_path
-from .runtime import Months, Unknown
+from engine.evaluation.evaluate import Evaluation, Step
+from engine.language.runtime import Months, Unknown
+from engine.packs import model as M
+from engine.packs.facts_schema import is_healthcare_path
 
 AUDIENCES = ("custodial", "healthcare")
 
@@ -107,8 +107,14 @@ class Decision:
             "outputs": {k: plain(v) for k, v in self.outputs.items()},
             "obligations": [o.to_dict() for o in self.obligations],
             "interpretations": [
-                {"id": i.id, "kind": i.kind, "question": i.question, "choice": i.choice,
-                 "why": i.why, "citations": [c.to_dict() for c in i.cites]}
+                {
+                    "id": i.id,
+                    "kind": i.kind,
+                    "question": i.question,
+                    "choice": i.choice,
+                    "why": i.why,
+                    "citations": [c.to_dict() for c in i.cites],
+                }
                 for i in self.interpretations
             ],
             "missing_facts": list(self.missing_facts),
@@ -118,7 +124,7 @@ class Decision:
 
     def explain(self, target: str | None = None) -> str:
         """The reasons, step by step, each with its citation (see engine.explain)."""
-        from .explain import render_text
+        from engine.evaluation.explain import render_text
 
         return render_text(self, target)
 
@@ -216,12 +222,21 @@ def build_decision(ev: Evaluation, audience: str, facts_schema: str = "facts") -
         if freq.__class__ is Unknown:
             missing |= freq.paths
         withheld_reasons = custodial and rule.healthcare
-        obligations.append(DecidedObligation(
-            rule=rule.id, title=rule.title, modality=ob.modality, text=ob.text, who=ob.who,
-            due=due, frequency=freq, record=ob.records, cites=rule.cites,
-            interpretations=() if withheld_reasons else rule.interpretations,
-            reasons_withheld=withheld_reasons,
-        ))
+        obligations.append(
+            DecidedObligation(
+                rule=rule.id,
+                title=rule.title,
+                modality=ob.modality,
+                text=ob.text,
+                who=ob.who,
+                due=due,
+                frequency=freq,
+                record=ob.records,
+                cites=rule.cites,
+                interpretations=() if withheld_reasons else rule.interpretations,
+                reasons_withheld=withheld_reasons,
+            )
+        )
     interp_ids.extend(_relied_upon(ev, custodial, {o.rule for o in obligations}))
     if custodial:
         shown: set[str] = set()
@@ -237,17 +252,26 @@ def build_decision(ev: Evaluation, audience: str, facts_schema: str = "facts") -
             seen.append(iid)
     status = "undetermined" if undetermined else "decided"
     return Decision(
-        pack=pack.id, version=pack.version, policy_version=ev.version.id,
-        content_hash=pack.content_hash, as_of=ev.as_of, audience=audience, status=status,
-        outputs=outputs, obligations=tuple(obligations),
+        pack=pack.id,
+        version=pack.version,
+        policy_version=ev.version.id,
+        content_hash=pack.content_hash,
+        as_of=ev.as_of,
+        audience=audience,
+        status=status,
+        outputs=outputs,
+        obligations=tuple(obligations),
         interpretations=tuple(pack.interpretations[i] for i in seen),
-        missing_facts=tuple(sorted(missing)), undetermined=tuple(undetermined),
-        withheld=tuple(withheld), steps=tuple(ev.steps), model=pack,
+        missing_facts=tuple(sorted(missing)),
+        undetermined=tuple(undetermined),
+        withheld=tuple(withheld),
+        steps=tuple(ev.steps),
+        model=pack,
     )
 
 
 def _healthcare_root(path: str, facts_schema: str) -> str:
-    from .facts import healthcare_roots
+    from engine.packs.facts_schema import healthcare_roots
 
     for root in healthcare_roots(facts_schema):
         if path == root or path.startswith(root + ".") or path.startswith(root + "["):

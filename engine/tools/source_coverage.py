@@ -33,9 +33,9 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from . import model as M
-from .problems import PackError, Problem
-from .read_yaml import Document, read_yaml_file
+from engine.packs import model as M
+from engine.packs.read_yaml import Document, read_yaml_file
+from engine.problems import PackError, Problem
 
 HEADING_MAX = 90
 LEAD_IN_WORDS = 8
@@ -45,9 +45,20 @@ _MARKER = re.compile(r"\[bookmark:[^\]]*\]")
 _TOC = re.compile(r"\[bookmark:\s*_Toc")
 _DASHES = re.compile(r"\s*[-\u2010\u2011\u2012\u2013\u2014\u2015\u2212]\s*")
 _NUMBER = re.compile(r"^(?:\d+(?:\.\d+)*[.)]?|[a-z][.)])\s+")
-_QUOTES = str.maketrans({"\u2018": "'", "\u2019": "'", "\u201a": "'", "\u201b": "'",
-                         "\u2032": "'", "\u201c": '"', "\u201d": '"', "\u201e": '"',
-                         "\u201f": '"', "\u2033": '"'})
+_QUOTES = str.maketrans(
+    {
+        "\u2018": "'",
+        "\u2019": "'",
+        "\u201a": "'",
+        "\u201b": "'",
+        "\u2032": "'",
+        "\u201c": '"',
+        "\u201d": '"',
+        "\u201e": '"',
+        "\u201f": '"',
+        "\u2033": '"',
+    }
+)
 
 
 def normalise(text: str) -> str:
@@ -151,8 +162,13 @@ def _shape(line: str) -> str:
         return "bullet"
     if len(clean) >= HEADING_MAX:
         return "body"
-    if (len(clean) < 3 or clean.endswith(".") or not any(c.isalpha() for c in clean)
-            or "://" in clean or (clean.endswith(":") and len(clean.split()) > LEAD_IN_WORDS)):
+    if (
+        len(clean) < 3
+        or clean.endswith(".")
+        or not any(c.isalpha() for c in clean)
+        or "://" in clean
+        or (clean.endswith(":") and len(clean.split()) > LEAD_IN_WORDS)
+    ):
         return "other"
     return "short"
 
@@ -178,8 +194,12 @@ def _cites(doc: Document) -> Iterator[_Cite]:
                         if isinstance(item, Mapping) and isinstance(item.get("section"), str):
                             span = doc.span((*where, "section"))
                             document = item.get("document")
-                            yield _Cite(item["section"], str(document) if document else None,
-                                        span.line, span.col)
+                            yield _Cite(
+                                item["section"],
+                                str(document) if document else None,
+                                span.line,
+                                span.col,
+                            )
                 else:
                     yield from walk(value, (*path, key))
         elif isinstance(node, list):
@@ -189,8 +209,9 @@ def _cites(doc: Document) -> Iterator[_Cite]:
     yield from walk(doc.data, ())
 
 
-def check_sources(packs: Mapping[str, M.Pack], sources_dir: Path
-                  ) -> tuple[list[Problem], dict[str, dict[str, Any]]]:
+def check_sources(
+    packs: Mapping[str, M.Pack], sources_dir: Path
+) -> tuple[list[Problem], dict[str, dict[str, Any]]]:
     """Check every cited section heading of the packs whose source file is in `sources_dir`.
 
     Returns the problems (`E-CITE-SECTION` for a heading not in its document, `W-CITE-DOCUMENT`
@@ -214,21 +235,39 @@ def check_sources(packs: Mapping[str, M.Pack], sources_dir: Path
         for cite in _cites(doc):
             name = cite.document or own
             if not (sources_dir / name).is_file():
-                problems.append(Problem(
-                    pack.file, cite.line, cite.col, "warning", "W-CITE-DOCUMENT",
-                    f"cited document `{name}` is not in the sources directory; "
-                    f"section `{cite.section}` was not checked",
-                    "name a file of the sources directory in `document`"))
+                problems.append(
+                    Problem(
+                        pack.file,
+                        cite.line,
+                        cite.col,
+                        "warning",
+                        "W-CITE-DOCUMENT",
+                        f"cited document `{name}` is not in the sources directory; "
+                        f"section `{cite.section}` was not checked",
+                        "name a file of the sources directory in `document`",
+                    )
+                )
                 continue
             source = read(name)
             key = source.find(cite.section)
             if key is None:
                 near = source.suggestion(cite.section)
-                hint = (f"did you mean `{near}`?" if near else
-                        f"cite a heading exactly as it appears in `{name}`")
-                problems.append(Problem(
-                    pack.file, cite.line, cite.col, "error", "E-CITE-SECTION",
-                    f"section `{cite.section}` is not a heading of `{name}`", hint))
+                hint = (
+                    f"did you mean `{near}`?"
+                    if near
+                    else f"cite a heading exactly as it appears in `{name}`"
+                )
+                problems.append(
+                    Problem(
+                        pack.file,
+                        cite.line,
+                        cite.col,
+                        "error",
+                        "E-CITE-SECTION",
+                        f"section `{cite.section}` is not a heading of `{name}`",
+                        hint,
+                    )
+                )
             elif name == own:
                 cited.add(key)
         source = read(own)

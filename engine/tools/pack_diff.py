@@ -16,11 +16,23 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from . import model as M
-from .task_graph import natural_key
+from engine.packs import model as M
+from engine.packs.task_graph import natural_key
 
-SECTIONS = ("pack", "version", "versions", "vocabulary", "parameters", "definitions",
-            "outputs", "rules", "tables", "tasks", "dependencies", "interpretations")
+SECTIONS = (
+    "pack",
+    "version",
+    "versions",
+    "vocabulary",
+    "parameters",
+    "definitions",
+    "outputs",
+    "rules",
+    "tables",
+    "tasks",
+    "dependencies",
+    "interpretations",
+)
 
 
 @dataclass(frozen=True)
@@ -44,8 +56,10 @@ class Change:
         elif self.kind == "removed":
             out["before"] = jsonable(self.before)
         else:
-            out["fields"] = {k: {"before": jsonable(a), "after": jsonable(b)}
-                             for k, (a, b) in self.fields.items()}
+            out["fields"] = {
+                k: {"before": jsonable(a), "after": jsonable(b)}
+                for k, (a, b) in self.fields.items()
+            }
         return out
 
 
@@ -62,8 +76,12 @@ class PackDiff:
         return counts
 
     def to_dict(self) -> dict[str, Any]:
-        return {"old": self.old, "new": self.new, "summary": self.summary(),
-                "changes": [c.to_dict() for c in self.changes]}
+        return {
+            "old": self.old,
+            "new": self.new,
+            "summary": self.summary(),
+            "changes": [c.to_dict() for c in self.changes],
+        }
 
 
 def jsonable(value: Any) -> Any:
@@ -101,16 +119,27 @@ def snapshot(pack: M.Pack, version: str | None = None) -> dict[str, dict[str, An
             ids = ", ".join(v.id for v in pack.versions)
             raise KeyError(f"pack `{pack.id}` has no version `{version}`; versions: {ids}")
     snap: dict[str, dict[str, Any]] = {s: {} for s in SECTIONS}
-    snap["pack"][pack.id] = _drop_empty({
-        "title": pack.title, "encoding version": pack.version, "status": pack.status,
-        "source": pack.source.title, "source file": pack.source.file,
-        "published": pack.source.published,
-    })
+    snap["pack"][pack.id] = _drop_empty(
+        {
+            "title": pack.title,
+            "encoding version": pack.version,
+            "status": pack.status,
+            "source": pack.source.title,
+            "source file": pack.source.file,
+            "published": pack.source.published,
+        }
+    )
 
     def version_data(v: M.Version) -> dict[str, Any]:
-        return _drop_empty({"title": v.title, "effective from": v.effective_from,
-                            "effective to": v.effective_to, "changes": list(v.changes),
-                            "interpretations": list(v.interpretations)})
+        return _drop_empty(
+            {
+                "title": v.title,
+                "effective from": v.effective_from,
+                "effective to": v.effective_to,
+                "changes": list(v.changes),
+                "interpretations": list(v.interpretations),
+            }
+        )
 
     if chosen is not None:
         snap["version"]["version"] = {"id": chosen.id, **version_data(chosen)}
@@ -124,10 +153,10 @@ def snapshot(pack: M.Pack, version: str | None = None) -> dict[str, dict[str, An
             if chosen is not None and "versions" in extra:
                 if chosen.id not in [str(x) for x in extra.pop("versions") or [chosen.id]]:
                     continue
-            items[str(item.id)] = _drop_empty({"name": item.name,
-                                               "description": item.description, **extra})
-        snap["vocabulary"][name] = _drop_empty({"description": vocab.description,
-                                                "values": items})
+            items[str(item.id)] = _drop_empty(
+                {"name": item.name, "description": item.description, **extra}
+            )
+        snap["vocabulary"][name] = _drop_empty({"description": vocab.description, "values": items})
     for name, param in pack.parameters.items():
         dated: tuple[M.ParameterValue, ...] = param.values
         if chosen is not None:
@@ -137,66 +166,105 @@ def snapshot(pack: M.Pack, version: str | None = None) -> dict[str, dict[str, An
             "values": [{"from": p.start, "to": p.end, "value": p.text} for p in dated],
         }
     for name, d in pack.definitions.items():
-        snap["definitions"][name] = _drop_empty({"expr": _expr(d.expr),
-                                                 "interpretations": list(d.interpretations)})
+        snap["definitions"][name] = _drop_empty(
+            {"expr": _expr(d.expr), "interpretations": list(d.interpretations)}
+        )
     for name, out in pack.outputs.items():
-        how = (_expr(out.expr) if out.mode == "value" else
-               f"from table {out.table}" if out.mode == "table" else f"from rules ({out.combine})")
-        snap["outputs"][name] = _drop_empty({"value": how, "default": _expr(out.default),
-                                             "releasable": out.releasable or None,
-                                             "interpretations": list(out.interpretations)})
+        how = (
+            _expr(out.expr)
+            if out.mode == "value"
+            else f"from table {out.table}"
+            if out.mode == "table"
+            else f"from rules ({out.combine})"
+        )
+        snap["outputs"][name] = _drop_empty(
+            {
+                "value": how,
+                "default": _expr(out.default),
+                "releasable": out.releasable or None,
+                "interpretations": list(out.interpretations),
+            }
+        )
     for rule in pack.rules:
         if chosen is not None and rule.versions and chosen.id not in rule.versions:
             continue
         ob = rule.obligation
-        snap["rules"][rule.id] = _drop_empty({
-            "title": rule.title,
-            "when": _expr(rule.when) or "true",
-            "versions": list(rule.versions) if chosen is None else None,
-            "sets": {n: _expr(e) for n, e in rule.sets},
-            "modality": ob.modality if ob else None,
-            "text": " ".join(ob.text.split()) if ob else None,
-            "who": ob.who if ob else None,
-            "due": _expr(ob.due) if ob else None,
-            "frequency": _expr(ob.frequency) if ob else None,
-            "record": [dict(r) for r in ob.records] if ob else None,
-            "cite": _cites(rule.cites),
-            "interpretations": list(rule.interpretations),
-        })
+        snap["rules"][rule.id] = _drop_empty(
+            {
+                "title": rule.title,
+                "when": _expr(rule.when) or "true",
+                "versions": list(rule.versions) if chosen is None else None,
+                "sets": {n: _expr(e) for n, e in rule.sets},
+                "modality": ob.modality if ob else None,
+                "text": " ".join(ob.text.split()) if ob else None,
+                "who": ob.who if ob else None,
+                "due": _expr(ob.due) if ob else None,
+                "frequency": _expr(ob.frequency) if ob else None,
+                "record": [dict(r) for r in ob.records] if ob else None,
+                "cite": _cites(rule.cites),
+                "interpretations": list(rule.interpretations),
+            }
+        )
     for tid, table in pack.tables.items():
-        snap["tables"][tid] = _drop_empty({
-            "hit": table.hit,
-            "inputs": {n: _expr(e) for n, e in table.inputs},
-            "rows": {r.id: {"when": {n: None if v is None else sorted(map(str, v))
-                                     for n, v in r.cells},
-                            "then": {n: _expr(e) for n, e in r.then}} for r in table.rows},
-        })
+        snap["tables"][tid] = _drop_empty(
+            {
+                "hit": table.hit,
+                "inputs": {n: _expr(e) for n, e in table.inputs},
+                "rows": {
+                    r.id: {
+                        "when": {n: None if v is None else sorted(map(str, v)) for n, v in r.cells},
+                        "then": {n: _expr(e) for n, e in r.then},
+                    }
+                    for r in table.rows
+                },
+            }
+        )
     for tid, task in pack.tasks.items():
-        snap["tasks"][str(tid)] = _drop_empty({k: task.get(k) for k in (
-            "area", "title", "baseline", "weighting", "autonomy", "mandatory", "stages",
-            "sources", "interpretations")})
+        snap["tasks"][str(tid)] = _drop_empty(
+            {
+                k: task.get(k)
+                for k in (
+                    "area",
+                    "title",
+                    "baseline",
+                    "weighting",
+                    "autonomy",
+                    "mandatory",
+                    "stages",
+                    "sources",
+                    "interpretations",
+                )
+            }
+        )
     graph = pack.task_graph
     if graph is not None:
         for a, b, attrs in graph.edges(data=True):
-            snap["dependencies"][f"{a} -> {b}"] = _drop_empty({
-                "kind": attrs.get("kind"), "interpretation": attrs.get("interpretation")})
+            snap["dependencies"][f"{a} -> {b}"] = _drop_empty(
+                {"kind": attrs.get("kind"), "interpretation": attrs.get("interpretation")}
+            )
     for iid, i in pack.interpretations.items():
-        snap["interpretations"][iid] = {"kind": i.kind, "question": " ".join(i.question.split()),
-                                        "choice": " ".join(i.choice.split()),
-                                        "why": " ".join(i.why.split())}
+        snap["interpretations"][iid] = {
+            "kind": i.kind,
+            "question": " ".join(i.question.split()),
+            "choice": " ".join(i.choice.split()),
+            "why": " ".join(i.why.split()),
+        }
     return snap
 
 
-def _order(section: str, ids: set[str], first: dict[str, Any], second: dict[str, Any]
-           ) -> list[str]:
+def _order(section: str, ids: set[str], first: dict[str, Any], second: dict[str, Any]) -> list[str]:
     listed = list(first) + [i for i in second if i not in first]
     if section in ("tasks", "dependencies"):
         return sorted(ids, key=natural_key)
     return [i for i in listed if i in ids]
 
 
-def diff_snapshots(old: Mapping[str, dict[str, Any]], new: Mapping[str, dict[str, Any]],
-                   old_label: str = "old", new_label: str = "new") -> PackDiff:
+def diff_snapshots(
+    old: Mapping[str, dict[str, Any]],
+    new: Mapping[str, dict[str, Any]],
+    old_label: str = "old",
+    new_label: str = "new",
+) -> PackDiff:
     """Everything added, removed or changed from `old` to `new`, section by section."""
     changes: list[Change] = []
     for section in SECTIONS:
@@ -210,19 +278,27 @@ def diff_snapshots(old: Mapping[str, dict[str, Any]], new: Mapping[str, dict[str
             elif after is None:
                 changes.append(Change(section, "removed", item, title, before=before))
             elif before != after:
-                fields = {k: (before.get(k), after.get(k))
-                          for k in list(before) + [k for k in after if k not in before]
-                          if before.get(k) != after.get(k)}
+                fields = {
+                    k: (before.get(k), after.get(k))
+                    for k in list(before) + [k for k in after if k not in before]
+                    if before.get(k) != after.get(k)
+                }
                 changes.append(Change(section, "changed", item, title, fields=fields))
     return PackDiff(old_label, new_label, tuple(changes))
 
 
-def diff_packs(old: M.Pack, new: M.Pack, old_version: str | None = None,
-               new_version: str | None = None, old_label: str = "old",
-               new_label: str = "new") -> PackDiff:
+def diff_packs(
+    old: M.Pack,
+    new: M.Pack,
+    old_version: str | None = None,
+    new_version: str | None = None,
+    old_label: str = "old",
+    new_label: str = "new",
+) -> PackDiff:
     """Compare two packs, or versions of them (see `snapshot`)."""
-    return diff_snapshots(snapshot(old, old_version), snapshot(new, new_version),
-                          old_label, new_label)
+    return diff_snapshots(
+        snapshot(old, old_version), snapshot(new, new_version), old_label, new_label
+    )
 
 
 def _show(value: Any) -> str:
@@ -264,8 +340,9 @@ def render_text(d: PackDiff) -> str:
                         elif key not in before:
                             lines.append(f"        + {key}: {_show(after[key])}")
                         elif before[key] != after[key]:
-                            lines.append(f"        ~ {key}: {_show(before[key])} -> "
-                                         f"{_show(after[key])}")
+                            lines.append(
+                                f"        ~ {key}: {_show(before[key])} -> {_show(after[key])}"
+                            )
                 elif len(b) + len(a) < 70:
                     lines.append(f"      {name}: {b} -> {a}")
                 else:

@@ -8,14 +8,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from . import model as M
-from .build import Builder
-from .decision import AUDIENCES, Decision, build_decision
-from .evaluate import Evaluation
-from .facts import prepare
-from .problems import EvaluationError, FactsError, PackError, Problem
-from .read_yaml import Document, read_yaml
-from .validate_schema import validate_pack
+from engine.evaluation.decision import AUDIENCES, Decision, build_decision
+from engine.evaluation.evaluate import Evaluation
+from engine.packs import model as M
+from engine.packs.build import Builder
+from engine.packs.facts_schema import prepare
+from engine.packs.read_yaml import Document, read_yaml
+from engine.packs.validate_schema import validate_pack
+from engine.problems import EvaluationError, FactsError, PackError, Problem
 
 # The stages every pack file goes through, in order; each may add problems, and a pack with
 # errors after any stage goes no further.
@@ -55,9 +55,12 @@ def is_pack_file(path: Path) -> bool:
     first = head.splitlines()[0] if head else ""
     if "pack.schema.json" in first:
         return True
-    tops = {line.split(":", 1)[0] for line in head.splitlines()
-            if line and not line[0].isspace() and not line.startswith("#") and ":" in line}
-    from .facts import facts_schema
+    tops = {
+        line.split(":", 1)[0]
+        for line in head.splitlines()
+        if line and not line[0].isspace() and not line.startswith("#") and ":" in line
+    }
+    from engine.packs.facts_schema import facts_schema
 
     roots = set(facts_schema().get("properties", {}))
     if tops & roots and "id" not in tops:
@@ -65,16 +68,20 @@ def is_pack_file(path: Path) -> bool:
     return "id" in tops or "versions" in tops
 
 
-def read_pack(path: Path, display: str | None = None
-              ) -> tuple[Document | None, bytes, list[Problem]]:
+def read_pack(
+    path: Path, display: str | None = None
+) -> tuple[Document | None, bytes, list[Problem]]:
     """The first stages: read the YAML with positions and validate it against the schema."""
     name = display or str(path)
     try:
         content = path.read_bytes()
         text = content.decode("utf-8")
     except OSError as e:
-        return None, b"", [Problem(name, 1, 1, "error", "E-IO",
-                                   f"cannot read the file: {e.strerror}")]
+        return (
+            None,
+            b"",
+            [Problem(name, 1, 1, "error", "E-IO", f"cannot read the file: {e.strerror}")],
+        )
     except UnicodeDecodeError:
         return None, b"", [Problem(name, 1, 1, "error", "E-IO", "the file is not UTF-8 text")]
     try:
@@ -82,18 +89,29 @@ def read_pack(path: Path, display: str | None = None
     except PackError as e:
         return None, content, list(e.problems)
     if not isinstance(doc.data, dict):
-        return None, content, [Problem(name, 1, 1, "error", "E-SCHEMA",
-                                       "a pack must be a mapping with `id`, `title`, "
-                                       "`versions`...")]
+        return (
+            None,
+            content,
+            [
+                Problem(
+                    name,
+                    1,
+                    1,
+                    "error",
+                    "E-SCHEMA",
+                    "a pack must be a mapping with `id`, `title`, `versions`...",
+                )
+            ],
+        )
     problems = validate_pack(doc)
     if any(p.is_error for p in problems):
         return None, content, sorted(problems)
     return doc, content, problems
 
 
-def load_file(path: Path, display: str | None = None,
-              imported: Mapping[str, M.Pack] | None = None
-              ) -> tuple[M.Pack | None, list[Problem]]:
+def load_file(
+    path: Path, display: str | None = None, imported: Mapping[str, M.Pack] | None = None
+) -> tuple[M.Pack | None, list[Problem]]:
     """One pack file through every stage: the pack (None on errors) and all problems found."""
     doc, content, problems = read_pack(path, display)
     if doc is None:
@@ -103,19 +121,27 @@ def load_file(path: Path, display: str | None = None,
     return pack, sorted(problems + builder.problems)
 
 
-def _imported_vocabulary(doc: Document, imported: Mapping[str, M.Pack],
-                         problems: list[Problem]) -> dict[str, M.Vocabulary]:
+def _imported_vocabulary(
+    doc: Document, imported: Mapping[str, M.Pack], problems: list[Problem]
+) -> dict[str, M.Vocabulary]:
     vocab: dict[str, M.Vocabulary] = {}
     for i, pid in enumerate(doc.data.get("imports") or []):
         pack = imported.get(str(pid))
         if pack is None:
             span = doc.span(("imports", i))
-            from .check import suggest
+            from engine.language.check import suggest
 
-            problems.append(Problem(doc.file, span.line, span.col, "error", "E-IMPORT",
-                                    f"no pack `{pid}` to import",
-                                    suggest(str(pid), imported)
-                                    or "imported packs must load without errors"))
+            problems.append(
+                Problem(
+                    doc.file,
+                    span.line,
+                    span.col,
+                    "error",
+                    "E-IMPORT",
+                    f"no pack `{pid}` to import",
+                    suggest(str(pid), imported) or "imported packs must load without errors",
+                )
+            )
             continue
         vocab.update(pack.vocabulary)
     return vocab
@@ -137,8 +163,16 @@ def check_paths(paths: Iterable[Path | str]) -> tuple[dict[str, M.Pack], list[Pr
             continue
         pid = str(doc.data.get("id"))
         if pid in docs:
-            problems.append(Problem(str(f), 1, 1, "error", "E-DUP-PACK",
-                                    f"pack `{pid}` is also defined in {docs[pid][0]}"))
+            problems.append(
+                Problem(
+                    str(f),
+                    1,
+                    1,
+                    "error",
+                    "E-DUP-PACK",
+                    f"pack `{pid}` is also defined in {docs[pid][0]}",
+                )
+            )
             continue
         docs[pid] = (f, doc, content)
     graph = nx.DiGraph()
@@ -151,8 +185,16 @@ def check_paths(paths: Iterable[Path | str]) -> tuple[dict[str, M.Pack], list[Pr
         f, doc, _ = docs[cycle[0]]
         span = doc.span(("imports",))
         shown = " -> ".join(f"`{p}`" for p in [*cycle, cycle[0]])
-        problems.append(Problem(str(f), span.line, span.col, "error", "E-IMPORT-CYCLE",
-                                f"packs import each other in a cycle: {shown}"))
+        problems.append(
+            Problem(
+                str(f),
+                span.line,
+                span.col,
+                "error",
+                "E-IMPORT-CYCLE",
+                f"packs import each other in a cycle: {shown}",
+            )
+        )
         graph.remove_nodes_from(cycle)
     for pid in nx.lexicographical_topological_sort(graph):
         f, doc, content = docs[pid]
@@ -183,7 +225,7 @@ class Packs(Mapping[str, M.Pack]):
         try:
             return self.packs[pack_id]
         except KeyError:
-            from .check import suggest
+            from engine.language.check import suggest
 
             hint = suggest(pack_id, self.packs) or f"packs: {', '.join(sorted(self.packs))}"
             raise KeyError(f"no pack `{pack_id}`; {hint}") from None
@@ -194,27 +236,43 @@ class Packs(Mapping[str, M.Pack]):
     def __len__(self) -> int:
         return len(self.packs)
 
-    def evaluate(self, pack_id: str, facts: Mapping[str, Any], as_of: dt.date | None = None,
-                 audience: str = "custodial", facts_name: str = "<facts>") -> Decision:
+    def evaluate(
+        self,
+        pack_id: str,
+        facts: Mapping[str, Any],
+        as_of: dt.date | None = None,
+        audience: str = "custodial",
+        facts_name: str = "<facts>",
+    ) -> Decision:
         """Evaluate one facts document; raises FactsError on bad facts, EvaluationError when the
         pack cannot be evaluated at that date."""
         return evaluate(self[pack_id], facts, as_of, audience, facts_name)
 
-    def evaluate_many(self, pack_id: str, facts_iter: Iterable[Mapping[str, Any]],
-                      as_of: dt.date | None = None, audience: str = "custodial"
-                      ) -> Iterator[Decision]:
+    def evaluate_many(
+        self,
+        pack_id: str,
+        facts_iter: Iterable[Mapping[str, Any]],
+        as_of: dt.date | None = None,
+        audience: str = "custodial",
+    ) -> Iterator[Decision]:
         """The same results as `evaluate` for each facts document, in order."""
         pack = self[pack_id]
         for n, facts in enumerate(facts_iter, 1):
             yield evaluate(pack, facts, as_of, audience, f"<facts #{n}>")
 
 
-def evaluate(pack: M.Pack, facts: Mapping[str, Any], as_of: dt.date | None = None,
-             audience: str = "custodial", facts_name: str = "<facts>") -> Decision:
+def evaluate(
+    pack: M.Pack,
+    facts: Mapping[str, Any],
+    as_of: dt.date | None = None,
+    audience: str = "custodial",
+    facts_name: str = "<facts>",
+) -> Decision:
     """Evaluate a pack against one facts document at `as_of` for an audience."""
     if audience not in AUDIENCES:
-        raise EvaluationError("E-EVAL-AUDIENCE",
-                              f"audience must be one of {', '.join(AUDIENCES)}, not `{audience}`")
+        raise EvaluationError(
+            "E-EVAL-AUDIENCE", f"audience must be one of {', '.join(AUDIENCES)}, not `{audience}`"
+        )
     prepared = prepare(facts, facts_name, str(pack.data.get("facts") or "facts"))
     day = as_of or prepared.get("as_of") or dt.date.today()
     if isinstance(day, str):
@@ -230,5 +288,14 @@ def evaluate(pack: M.Pack, facts: Mapping[str, Any], as_of: dt.date | None = Non
     return build_decision(ev, audience, str(pack.data.get("facts") or "facts"))
 
 
-__all__ = ["FactsError", "PackError", "EvaluationError", "Packs", "load", "check_paths",
-           "evaluate", "pack_files", "STAGES"]
+__all__ = [
+    "FactsError",
+    "PackError",
+    "EvaluationError",
+    "Packs",
+    "load",
+    "check_paths",
+    "evaluate",
+    "pack_files",
+    "STAGES",
+]

@@ -10,7 +10,7 @@ from typing import Any
 
 from referencing import Registry, Resource
 
-_CHECKOUT = Path(__file__).resolve().parent.parent / "schemas"
+_CHECKOUT = Path(__file__).resolve().parents[2] / "schemas"
 
 
 @cache

@@ -18,9 +18,9 @@ from lark.exceptions import (
     VisitError,
 )
 
-from . import expr_ast as A
-from .functions import FUNCTIONS
-from .runtime import Months
+from engine.language import syntax as A
+from engine.language.functions import FUNCTIONS
+from engine.language.runtime import Months
 
 MAX_LENGTH = 4000
 MAX_DEPTH = 48
@@ -56,7 +56,7 @@ class ExprError(Exception):
 
 @lru_cache(maxsize=1)
 def _parser() -> Lark:
-    text = resources.files("engine").joinpath("grammar.lark").read_text(encoding="utf-8")
+    text = resources.files("engine.language").joinpath("grammar.lark").read_text(encoding="utf-8")
     return Lark(text, parser="lalr", propagate_positions=True, maybe_placeholders=True)
 
 
@@ -223,9 +223,7 @@ def _loc_of(meta: Any) -> A.Loc:
 
 
 def _tok_loc(tok: Token) -> A.Loc:
-    return A.Loc(
-        tok.line or 1, tok.column or 1, tok.end_line or tok.line or 1, tok.end_column or 1
-    )
+    return A.Loc(tok.line or 1, tok.column or 1, tok.end_line or tok.line or 1, tok.end_column or 1)
 
 
 def _unescape(raw: str) -> str:
@@ -288,8 +286,11 @@ class _ToAst(Transformer):
         name = str(c[0])
         if name not in FUNCTIONS:  # a comprehension keyword that is not also a function
             raise ExprError(
-                "E-SYNTAX", f"`{name}` needs `NAME in LIST: ...` inside its brackets",
-                meta.line, meta.column, hint=f"e.g. `{name}(s in sessions: s.minutes >= 45)`",
+                "E-SYNTAX",
+                f"`{name}` needs `NAME in LIST: ...` inside its brackets",
+                meta.line,
+                meta.column,
+                hint=f"e.g. `{name}(s in sessions: s.minutes >= 45)`",
             )
         return A.Call(_loc_of(meta), name, tuple(a for a in c[1:] if a is not None))
 
@@ -302,7 +303,9 @@ class _ToAst(Transformer):
         for name, value in fields:
             if name in seen:
                 raise ExprError(
-                    "E-SYNTAX", f"field `{name}` appears twice in a record", value.loc.line,
+                    "E-SYNTAX",
+                    f"field `{name}` appears twice in a record",
+                    value.loc.line,
                     value.loc.col,
                 )
             seen.add(name)
@@ -317,7 +320,10 @@ class _ToAst(Transformer):
             value = dt.date.fromisoformat(str(tok))
         except ValueError:
             raise ExprError(
-                "E-SYNTAX", f"`{tok}` is not a real date", tok.line, tok.column,
+                "E-SYNTAX",
+                f"`{tok}` is not a real date",
+                tok.line,
+                tok.column,
                 hint="dates are YYYY-MM-DD",
             ) from None
         return A.Lit(_loc_of(meta), value, "date")
@@ -357,7 +363,7 @@ def _binder(node: Any, keyword: str) -> tuple[str, A.Node]:
         loc.col,
         hint=f"e.g. `{keyword}(s in sessions: s.minutes >= 45)`"
         if keyword not in ("any", "all")
-        else f"e.g. `{keyword} c in conditions: c == \"cancer\"`",
+        else f'e.g. `{keyword} c in conditions: c == "cancer"`',
     )
 
 

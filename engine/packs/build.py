@@ -11,15 +11,15 @@ from typing import Any
 
 import networkx as nx
 
-from . import expr_ast as A
-from . import model as M
-from . import types as T
-from .check import Symbol, check, suggest
-from .compile import compile_checked
-from .facts import root_types
-from .parse import ExprError, parse
-from .problems import Problem
-from .read_yaml import Document
+from engine.language import static_types as T
+from engine.language import syntax as A
+from engine.language.check import Symbol, check, suggest
+from engine.language.codegen import compile_checked
+from engine.language.parse import ExprError, parse
+from engine.packs import model as M
+from engine.packs.facts_schema import root_types
+from engine.packs.read_yaml import Document
+from engine.problems import Problem
 
 Path_ = tuple[Any, ...]
 
@@ -73,8 +73,9 @@ def _literal_text(value: Any) -> str:
 class Builder:
     """One pack document through the stages after schema validation."""
 
-    def __init__(self, doc: Document, content: bytes,
-                 imported: dict[str, M.Vocabulary] | None = None):
+    def __init__(
+        self, doc: Document, content: bytes, imported: dict[str, M.Vocabulary] | None = None
+    ):
         self.doc = doc
         self.data: dict[str, Any] = doc.data
         self.file = doc.file
@@ -88,11 +89,29 @@ class Builder:
 
     # -- reporting ---------------------------------------------------------------------------
 
-    def problem(self, path: Path_, code: str, message: str, hint: str | None = None,
-                severity: str = "error", key: bool = False) -> None:
+    def problem(
+        self,
+        path: Path_,
+        code: str,
+        message: str,
+        hint: str | None = None,
+        severity: str = "error",
+        key: bool = False,
+    ) -> None:
         span = self.doc.key_span(path) if key else self.doc.span(path)
-        self.problems.append(Problem(self.file, span.line, span.col, severity, code, message,
-                                     hint, span.end_line, span.end_col))
+        self.problems.append(
+            Problem(
+                self.file,
+                span.line,
+                span.col,
+                severity,
+                code,
+                message,
+                hint,
+                span.end_line,
+                span.end_col,
+            )
+        )
 
     def expr_problem(self, parsed: _Parsed, err: ExprError) -> None:
         if isinstance(self.doc.data, dict) and isinstance(_get(self.doc.data, parsed.path), str):
@@ -103,10 +122,19 @@ class Builder:
         else:
             span = self.doc.span(parsed.path)
             line, col, end = span.line, span.col, None
-        self.problems.append(Problem(
-            self.file, line, col, err.severity, err.code, f"{err.message} (in {parsed.where})",
-            err.hint, end[0] if end else None, (end[1] + 1) if end else None,
-        ))
+        self.problems.append(
+            Problem(
+                self.file,
+                line,
+                col,
+                err.severity,
+                err.code,
+                f"{err.message} (in {parsed.where})",
+                err.hint,
+                end[0] if end else None,
+                (end[1] + 1) if end else None,
+            )
+        )
 
     # -- small readers ---------------------------------------------------------------------
 
@@ -121,12 +149,18 @@ class Builder:
             if not isinstance(item, dict):
                 continue
             span = self.doc.span(p)
-            out.append(M.Citation(
-                section=_str(item.get("section")), paragraph=_str(item.get("paragraph")),
-                table=_str(item.get("table")), row=_str(item.get("row")),
-                document=_str(item.get("document")), note=_str(item.get("note")),
-                line=span.line, col=span.col,
-            ))
+            out.append(
+                M.Citation(
+                    section=_str(item.get("section")),
+                    paragraph=_str(item.get("paragraph")),
+                    table=_str(item.get("table")),
+                    row=_str(item.get("row")),
+                    document=_str(item.get("document")),
+                    note=_str(item.get("note")),
+                    line=span.line,
+                    col=span.col,
+                )
+            )
         return tuple(out)
 
     def parse_at(self, key: str, path: Path_, where: str, value: Any = None) -> _Parsed:
@@ -170,9 +204,7 @@ class Builder:
         for name, vocab in vocabulary.items():
             ids = [v.id for v in vocab.values]
             base = "int" if ids and all(isinstance(i, int) for i in ids) else "string"
-            scope.symbols[name] = Symbol(
-                "vocabulary", T.list_of(T.enum_of(base, ids, name)), False
-            )
+            scope.symbols[name] = Symbol("vocabulary", T.list_of(T.enum_of(base, ids, name)), False)
         for name in self.in_cycles:  # already reported: read as `any` to avoid knock-on errors
             scope.symbols[name] = Symbol("definition", T.ANY, True)
         healthcare: set[str] = set()
@@ -191,8 +223,10 @@ class Builder:
             status=str(data.get("status", "")),
             summary=_str(data.get("summary")),
             source=M.Source(
-                title=str(src.get("title", "")), publisher=_str(src.get("publisher")),
-                file=_str(src.get("file")), published=src.get("published"),
+                title=str(src.get("title", "")),
+                publisher=_str(src.get("publisher")),
+                file=_str(src.get("file")),
+                published=src.get("published"),
                 url=_str(src.get("url")),
             ),
             file=self.file,
@@ -218,12 +252,18 @@ class Builder:
         for i, item in enumerate(self.data.get("interpretations") or []):
             iid = str(item.get("id"))
             if iid in out:
-                self.problem(("interpretations", i, "id"), "E-DUP-ID",
-                             f"interpretation `{iid}` is defined twice")
+                self.problem(
+                    ("interpretations", i, "id"),
+                    "E-DUP-ID",
+                    f"interpretation `{iid}` is defined twice",
+                )
             out[iid] = M.Interpretation(
-                id=iid, kind=str(item.get("kind", "ambiguity")),
-                question=str(item.get("question", "")), choice=str(item.get("choice", "")),
-                why=str(item.get("why", "")), cites=self.cites(("interpretations", i, "cite")),
+                id=iid,
+                kind=str(item.get("kind", "ambiguity")),
+                question=str(item.get("question", "")),
+                choice=str(item.get("choice", "")),
+                why=str(item.get("why", "")),
+                cites=self.cites(("interpretations", i, "cite")),
             )
         return out
 
@@ -231,25 +271,34 @@ class Builder:
         out: list[M.Version] = []
         for i, item in enumerate(self.data.get("versions") or []):
             v = M.Version(
-                id=str(item.get("id")), title=str(item.get("title", item.get("id"))),
-                effective_from=item.get("effective_from"), effective_to=item.get("effective_to"),
+                id=str(item.get("id")),
+                title=str(item.get("title", item.get("id"))),
+                effective_from=item.get("effective_from"),
+                effective_to=item.get("effective_to"),
                 changes=tuple(str(c) for c in item.get("changes") or ()),
                 interpretations=tuple(item.get("interpretations") or ()),
                 cites=self.cites(("versions", i, "cite")),
             )
             if v.effective_to is not None and v.effective_to < v.effective_from:
-                self.problem(("versions", i, "effective_to"), "E-VERSION-DATES",
-                             f"version `{v.id}` ends before it begins")
+                self.problem(
+                    ("versions", i, "effective_to"),
+                    "E-VERSION-DATES",
+                    f"version `{v.id}` ends before it begins",
+                )
             for other in out:
                 if other.id == v.id:
-                    self.problem(("versions", i, "id"), "E-DUP-ID",
-                                 f"version `{v.id}` is defined twice")
-                elif _overlap(other.effective_from, other.effective_to, v.effective_from,
-                              v.effective_to):
-                    self.problem(("versions", i, "effective_from"), "E-VERSION-OVERLAP",
-                                 f"versions `{other.id}` and `{v.id}` are both in force on "
-                                 "some dates",
-                                 "end the earlier version the day before the later one begins")
+                    self.problem(
+                        ("versions", i, "id"), "E-DUP-ID", f"version `{v.id}` is defined twice"
+                    )
+                elif _overlap(
+                    other.effective_from, other.effective_to, v.effective_from, v.effective_to
+                ):
+                    self.problem(
+                        ("versions", i, "effective_from"),
+                        "E-VERSION-OVERLAP",
+                        f"versions `{other.id}` and `{v.id}` are both in force on some dates",
+                        "end the earlier version the day before the later one begins",
+                    )
             out.append(v)
         return out
 
@@ -261,20 +310,32 @@ class Builder:
             for j, v in enumerate(item.get("values") or []):
                 vid = v.get("id")
                 if vid in seen:
-                    self.problem(("vocabulary", name, "values", j, "id"), "E-DUP-ID",
-                                 f"`{vid}` appears twice in vocabulary `{name}`")
+                    self.problem(
+                        ("vocabulary", name, "values", j, "id"),
+                        "E-DUP-ID",
+                        f"`{vid}` appears twice in vocabulary `{name}`",
+                    )
                 seen.add(vid)
-                extra = {k: x for k, x in v.items()
-                         if k not in ("id", "name", "description", "cite")}
-                values.append(M.VocabValue(
-                    id=vid, name=_str(v.get("name")), description=_str(v.get("description")),
-                    extra=extra, cites=self.cites(("vocabulary", name, "values", j, "cite")),
-                ))
+                extra = {
+                    k: x for k, x in v.items() if k not in ("id", "name", "description", "cite")
+                }
+                values.append(
+                    M.VocabValue(
+                        id=vid,
+                        name=_str(v.get("name")),
+                        description=_str(v.get("description")),
+                        extra=extra,
+                        cites=self.cites(("vocabulary", name, "values", j, "cite")),
+                    )
+                )
             if name in self.imported:
-                self.problem(("vocabulary", name), "E-DUP-NAME",
-                             f"vocabulary `{name}` is also imported", key=True)
-            out[str(name)] = M.Vocabulary(str(name), _str(item.get("description")),
-                                          tuple(values))
+                self.problem(
+                    ("vocabulary", name),
+                    "E-DUP-NAME",
+                    f"vocabulary `{name}` is also imported",
+                    key=True,
+                )
+            out[str(name)] = M.Vocabulary(str(name), _str(item.get("description")), tuple(values))
         return out
 
     def parameters(self) -> dict[str, M.Parameter]:
@@ -296,21 +357,29 @@ class Builder:
                                 self.expr_problem(parsed, err)
                             continue
                         value = compile_checked(checked, f"parameter {name}").fn(
-                            {"as_of": None, "version": None}, _no_names)
+                            {"as_of": None, "version": None}, _no_names
+                        )
                     except ExprError as err:
                         self.expr_problem(parsed, err)
                         continue
                 start, end = v.get("from"), v.get("to")
                 for other in values:
                     if _overlap(other.start, other.end, start, end):
-                        self.problem(("parameters", name, "values", j), "E-PARAM-OVERLAP",
-                                     f"two values of parameter `{name}` are in force on the "
-                                     "same dates",
-                                     "end the earlier value the day before the next begins")
-                values.append(M.ParameterValue(
-                    start=start, end=end, value=value, text=_literal_text(raw),
-                    cites=self.cites(("parameters", name, "values", j, "cite")),
-                ))
+                        self.problem(
+                            ("parameters", name, "values", j),
+                            "E-PARAM-OVERLAP",
+                            f"two values of parameter `{name}` are in force on the same dates",
+                            "end the earlier value the day before the next begins",
+                        )
+                values.append(
+                    M.ParameterValue(
+                        start=start,
+                        end=end,
+                        value=value,
+                        text=_literal_text(raw),
+                        cites=self.cites(("parameters", name, "values", j, "cite")),
+                    )
+                )
             out[str(name)] = M.Parameter(str(name), _str(item.get("description")), tuple(values))
         return out
 
@@ -318,24 +387,30 @@ class Builder:
         d = self.data
         for name, item in (d.get("definitions") or {}).items():
             if isinstance(item, dict):
-                self.parse_at(f"def:{name}", ("definitions", name, "expr"),
-                              f"definition `{name}`")
+                self.parse_at(f"def:{name}", ("definitions", name, "expr"), f"definition `{name}`")
             else:
                 self.parse_at(f"def:{name}", ("definitions", name), f"definition `{name}`")
         for name, item in (d.get("outputs") or {}).items():
             if "value" in item:
                 self.parse_at(f"out:{name}", ("outputs", name, "value"), f"output `{name}`")
             if "default" in item:
-                self.parse_at(f"out:{name}", ("outputs", name, "default"),
-                              f"output `{name}` default")
+                self.parse_at(
+                    f"out:{name}", ("outputs", name, "default"), f"output `{name}` default"
+                )
         for tid, table in (d.get("tables") or {}).items():
             for iname in table.get("inputs") or {}:
-                self.parse_at(f"table:{tid}", ("tables", tid, "inputs", iname),
-                              f"table `{tid}` input `{iname}`")
+                self.parse_at(
+                    f"table:{tid}",
+                    ("tables", tid, "inputs", iname),
+                    f"table `{tid}` input `{iname}`",
+                )
             for j, row in enumerate(table.get("rows") or []):
                 for col in row.get("then") or {}:
-                    self.parse_at(f"table:{tid}", ("tables", tid, "rows", j, "then", col),
-                                  f"table `{tid}` row {row.get('id', j + 1)} `{col}`")
+                    self.parse_at(
+                        f"table:{tid}",
+                        ("tables", tid, "rows", j, "then", col),
+                        f"table `{tid}` row {row.get('id', j + 1)} `{col}`",
+                    )
         for i, rule in enumerate(d.get("rules") or []):
             rid = rule.get("id")
             key = f"rule:{rid}"
@@ -346,21 +421,30 @@ class Builder:
             ob = rule.get("obligation") or {}
             for field in ("due", "frequency"):
                 if field in ob:
-                    self.parse_at(key, ("rules", i, "obligation", field),
-                                  f"rule `{rid}` {field}")
+                    self.parse_at(key, ("rules", i, "obligation", field), f"rule `{rid}` {field}")
 
-    def order_items(self, parameters: dict[str, Any], vocabulary: dict[str, Any]
-                    ) -> tuple[list[str], dict[str, set[str]]]:
+    def order_items(
+        self, parameters: dict[str, Any], vocabulary: dict[str, Any]
+    ) -> tuple[list[str], dict[str, set[str]]]:
         """Items in an order where each comes after what it reads; cycles are problems."""
         d = self.data
         names: dict[str, str] = {}  # name -> item key
         for kind, section in (("def", "definitions"), ("out", "outputs")):
             for name in d.get(section) or {}:
-                if name in names or name in parameters or name in vocabulary or \
-                        name in self.roots or name in ("as_of", "version"):
-                    self.problem((section, name), "E-DUP-NAME",
-                                 f"`{name}` is defined more than once (as a parameter, "
-                                 "vocabulary, definition, output or fact root)", key=True)
+                if (
+                    name in names
+                    or name in parameters
+                    or name in vocabulary
+                    or name in self.roots
+                    or name in ("as_of", "version")
+                ):
+                    self.problem(
+                        (section, name),
+                        "E-DUP-NAME",
+                        f"`{name}` is defined more than once (as a parameter, "
+                        "vocabulary, definition, output or fact root)",
+                        key=True,
+                    )
                 names[name] = f"{kind}:{name}"
         deps: dict[str, set[str]] = {}
         keys = [f"def:{n}" for n in d.get("definitions") or {}]
@@ -399,9 +483,13 @@ class Builder:
             i = cycle.index(start)
             cycle = cycle[i:] + cycle[:i]
             shown = " -> ".join(f"`{_item_name(k)}`" for k in [*cycle, cycle[0]])
-            self.problem(self._item_path(start), "E-CYCLE",
-                         f"these read each other in a cycle: {shown}",
-                         "one of them must be computed without the others", key=True)
+            self.problem(
+                self._item_path(start),
+                "E-CYCLE",
+                f"these read each other in a cycle: {shown}",
+                "one of them must be computed without the others",
+                key=True,
+            )
             graph.remove_edges_from(list(sub.edges()))
             self.in_cycles |= {_item_name(k) for k in component}
         order = list(nx.lexicographical_topological_sort(graph, key=keys.index))
@@ -420,8 +508,9 @@ class Builder:
                 return ("rules", i, "id")
         return ()
 
-    def expression(self, parsed: _Parsed, scope: PackScope, expect: str | None = None
-                   ) -> M.Expression | None:
+    def expression(
+        self, parsed: _Parsed, scope: PackScope, expect: str | None = None
+    ) -> M.Expression | None:
         if parsed.node is None:
             return None
         checked = check(parsed.node, scope, expect)
@@ -433,15 +522,16 @@ class Builder:
         compiled = compile_checked(checked, f"{self.file}: {parsed.where}")
         return M.Expression(parsed.text, parsed.where, span.line, span.col, compiled)
 
-    def check_items(self, order: list[str], scope: PackScope, healthcare: set[str]
-                    ) -> tuple[dict[str, M.Definition], dict[str, M.Output],
-                               dict[str, M.Table], list[M.Rule]]:
+    def check_items(
+        self, order: list[str], scope: PackScope, healthcare: set[str]
+    ) -> tuple[dict[str, M.Definition], dict[str, M.Output], dict[str, M.Table], list[M.Rule]]:
         d = self.data
         definitions: dict[str, M.Definition] = {}
         outputs: dict[str, M.Output] = {}
         tables: dict[str, M.Table] = {}
         rules: dict[str, M.Rule] = {}
         rule_index = {str(r.get("id")): i for i, r in enumerate(d.get("rules") or [])}
+
         def parsed_of(key: str) -> dict[tuple[Any, ...], _Parsed]:
             return {p.path: p for p in self.parsed.get(key, [])}
 
@@ -459,10 +549,12 @@ class Builder:
                 hc = expr.healthcare
                 if hc:
                     healthcare.add(name)
-                scope.symbols[name] = Symbol("definition", expr.checked.type, expr.checked.nullable,
-                                             hc)
+                scope.symbols[name] = Symbol(
+                    "definition", expr.checked.type, expr.checked.nullable, hc
+                )
                 definitions[name] = M.Definition(
-                    name=name, expr=expr,
+                    name=name,
+                    expr=expr,
                     description=_str(item.get("description")) if long else None,
                     cites=self.cites(("definitions", name, "cite")) if long else (),
                     interpretations=tuple(item.get("interpretations") or ()) if long else (),
@@ -485,14 +577,14 @@ class Builder:
                 if output.healthcare:
                     healthcare.add(name)
         # keep the pack's own order for rules and outputs
-        ordered_rules = [rules[str(r.get("id"))] for r in d.get("rules") or []
-                         if str(r.get("id")) in rules]
+        ordered_rules = [
+            rules[str(r.get("id"))] for r in d.get("rules") or [] if str(r.get("id")) in rules
+        ]
         ordered_outputs = {n: outputs[n] for n in d.get("outputs") or {} if n in outputs}
         ordered_defs = {n: definitions[n] for n in d.get("definitions") or {} if n in definitions}
         return ordered_defs, ordered_outputs, tables, ordered_rules
 
-    def build_table(self, tid: str, ps: dict[Path_, _Parsed], scope: PackScope
-                    ) -> M.Table | None:
+    def build_table(self, tid: str, ps: dict[Path_, _Parsed], scope: PackScope) -> M.Table | None:
         raw = self.data["tables"][tid]
         inputs: list[tuple[str, M.Expression]] = []
         ok = True
@@ -512,8 +604,13 @@ class Builder:
             for iname, cell in (row.get("when") or {}).items():
                 path = ("tables", tid, "rows", j, "when", iname)
                 if iname not in input_types and iname not in dict(raw.get("inputs") or {}):
-                    self.problem(path, "E-REF", f"table `{tid}` has no input `{iname}`",
-                                 suggest(iname, raw.get("inputs") or {}), key=True)
+                    self.problem(
+                        path,
+                        "E-REF",
+                        f"table `{tid}` has no input `{iname}`",
+                        suggest(iname, raw.get("inputs") or {}),
+                        key=True,
+                    )
                     ok = False
                     continue
                 if cell is None or cell == "-":
@@ -524,15 +621,20 @@ class Builder:
                 for v in values:
                     vt = T.type_of_value(v)
                     if want is not None and not T.compatible(want, vt):
-                        self.problem(path, "E-TYPE",
-                                     f"`{v}` is {T.article(vt)} but input `{iname}` is a "
-                                     f"{want.describe()}")
+                        self.problem(
+                            path,
+                            "E-TYPE",
+                            f"`{v}` is {T.article(vt)} but input `{iname}` is a {want.describe()}",
+                        )
                         ok = False
                     elif want is not None and want.values is not None and v not in want.values:
-                        self.problem(path, "E-ENUM",
-                                     f"`{v}` is not a value of input `{iname}`",
-                                     "use one of " + ", ".join(
-                                         f"`{x}`" for x in sorted(want.values, key=str)))
+                        self.problem(
+                            path,
+                            "E-ENUM",
+                            f"`{v}` is not a value of input `{iname}`",
+                            "use one of "
+                            + ", ".join(f"`{x}`" for x in sorted(want.values, key=str)),
+                        )
                         ok = False
                 cells.append((iname, frozenset(values)))
             then: list[tuple[str, M.Expression]] = []
@@ -543,17 +645,27 @@ class Builder:
                     continue
                 hc = hc or expr.healthcare
                 then.append((col, expr))
-            rows.append(M.TableRow(
-                id=str(row.get("id", j + 1)), cells=tuple(cells), then=tuple(then),
-                cites=self.cites(("tables", tid, "rows", j, "cite")),
-                interpretations=tuple(row.get("interpretations") or ()),
-                line=self.doc.span(("tables", tid, "rows", j)).line,
-            ))
+            rows.append(
+                M.TableRow(
+                    id=str(row.get("id", j + 1)),
+                    cells=tuple(cells),
+                    then=tuple(then),
+                    cites=self.cites(("tables", tid, "rows", j, "cite")),
+                    interpretations=tuple(row.get("interpretations") or ()),
+                    line=self.doc.span(("tables", tid, "rows", j)).line,
+                )
+            )
         if not ok:
             return None
-        return M.Table(id=tid, title=_str(raw.get("title")), hit=str(raw.get("hit", "unique")),
-                       inputs=tuple(inputs), rows=tuple(rows),
-                       cites=self.cites(("tables", tid, "cite")), healthcare=hc)
+        return M.Table(
+            id=tid,
+            title=_str(raw.get("title")),
+            hit=str(raw.get("hit", "unique")),
+            inputs=tuple(inputs),
+            rows=tuple(rows),
+            cites=self.cites(("tables", tid, "cite")),
+            healthcare=hc,
+        )
 
     def build_rule(self, i: int, ps: dict[Path_, _Parsed], scope: PackScope) -> M.Rule | None:
         raw = self.data["rules"][i]
@@ -584,27 +696,45 @@ class Builder:
                 ok = ok and freq is not None
             hc = hc or bool(due and due.healthcare) or bool(freq and freq.healthcare)
             obligation = M.Obligation(
-                modality=str(ob.get("modality", "must")), text=str(ob.get("text", "")),
-                who=_str(ob.get("who")), due=due, frequency=freq,
+                modality=str(ob.get("modality", "must")),
+                text=str(ob.get("text", "")),
+                who=_str(ob.get("who")),
+                due=due,
+                frequency=freq,
                 records=tuple(dict(r) for r in ob.get("record") or ()),
                 releasable=bool(ob.get("releasable", False)),
             )
             if obligation.releasable and not hc:
-                self.problem(("rules", i, "obligation", "releasable"), "W-RELEASABLE",
-                             f"rule `{rid}` is marked releasable but reads no healthcare-only "
-                             "fact", "remove `releasable`", severity="warning")
+                self.problem(
+                    ("rules", i, "obligation", "releasable"),
+                    "W-RELEASABLE",
+                    f"rule `{rid}` is marked releasable but reads no healthcare-only fact",
+                    "remove `releasable`",
+                    severity="warning",
+                )
         if not ok:
             return None
         return M.Rule(
-            id=rid, title=str(raw.get("title", "")), when=when,
-            versions=tuple(str(v) for v in raw.get("versions") or ()), sets=tuple(sets),
-            obligation=obligation, cites=self.cites(("rules", i, "cite")),
+            id=rid,
+            title=str(raw.get("title", "")),
+            when=when,
+            versions=tuple(str(v) for v in raw.get("versions") or ()),
+            sets=tuple(sets),
+            obligation=obligation,
+            cites=self.cites(("rules", i, "cite")),
             interpretations=tuple(raw.get("interpretations") or ()),
-            line=self.doc.span(("rules", i)).line, healthcare=hc,
+            line=self.doc.span(("rules", i)).line,
+            healthcare=hc,
         )
 
-    def build_output(self, name: str, ps: dict[Path_, _Parsed], scope: PackScope,
-                     tables: dict[str, M.Table], rules: dict[str, M.Rule]) -> M.Output | None:
+    def build_output(
+        self,
+        name: str,
+        ps: dict[Path_, _Parsed],
+        scope: PackScope,
+        tables: dict[str, M.Table],
+        rules: dict[str, M.Rule],
+    ) -> M.Output | None:
         raw = self.data["outputs"][name]
         expr = default = None
         hc = False
@@ -626,12 +756,16 @@ class Builder:
             default_type, t = t, T.NULL
             combine = str(raw["from_rules"])
             setters = [r for r in rules.values() if any(o == name for o, _ in r.sets)]
-            if not setters and not any(name in (r.get("sets") or {})
-                                       for r in self.data.get("rules") or []):
-                self.problem(("outputs", name, "from_rules"), "W-NO-RULES",
-                             f"no rule sets output `{name}`",
-                             f"add `sets: {{{name}: ...}}` to the rules that decide it",
-                             severity="warning")
+            if not setters and not any(
+                name in (r.get("sets") or {}) for r in self.data.get("rules") or []
+            ):
+                self.problem(
+                    ("outputs", name, "from_rules"),
+                    "W-NO-RULES",
+                    f"no rule sets output `{name}`",
+                    f"add `sets: {{{name}: ...}}` to the rules that decide it",
+                    severity="warning",
+                )
             for r in setters:
                 hc = hc or r.healthcare
                 nullable = nullable or bool(r.when and r.when.checked.nullable)
@@ -639,10 +773,13 @@ class Builder:
                     if o == name:
                         joined = T.join(t, e.checked.type)
                         if joined is None:
-                            self.problem(("outputs", name), "E-TYPE",
-                                         f"rules set output `{name}` to values of different "
-                                         f"types ({t.describe()}, {e.checked.type.describe()})",
-                                         key=True)
+                            self.problem(
+                                ("outputs", name),
+                                "E-TYPE",
+                                f"rules set output `{name}` to values of different "
+                                f"types ({t.describe()}, {e.checked.type.describe()})",
+                                key=True,
+                            )
                             return None
                         t = joined
             if combine == "collect":
@@ -651,9 +788,12 @@ class Builder:
                 t = T.BOOL
             joined = T.join(t, default_type)
             if joined is None:
-                self.problem(("outputs", name, "default"), "E-TYPE",
-                             f"the default of output `{name}` is {T.article(default_type)} but "
-                             f"its rules give {T.article(t)}")
+                self.problem(
+                    ("outputs", name, "default"),
+                    "E-TYPE",
+                    f"the default of output `{name}` is {T.article(default_type)} but "
+                    f"its rules give {T.article(t)}",
+                )
                 return None
             t = joined
         else:
@@ -661,13 +801,20 @@ class Builder:
             table = tables.get(tid)
             if table is None:
                 if tid not in (self.data.get("tables") or {}):
-                    self.problem(("outputs", name, "from_table"), "E-REF",
-                                 f"no table `{tid}`", suggest(tid, self.data.get("tables") or {}))
+                    self.problem(
+                        ("outputs", name, "from_table"),
+                        "E-REF",
+                        f"no table `{tid}`",
+                        suggest(tid, self.data.get("tables") or {}),
+                    )
                 return None
             if name not in table.columns():
-                self.problem(("outputs", name, "from_table"), "E-REF",
-                             f"table `{tid}` has no column `{name}`",
-                             suggest(name, table.columns()))
+                self.problem(
+                    ("outputs", name, "from_table"),
+                    "E-REF",
+                    f"table `{tid}` has no column `{name}`",
+                    suggest(name, table.columns()),
+                )
                 return None
             hc = hc or table.healthcare
             nullable = True
@@ -679,25 +826,44 @@ class Builder:
                 t = T.list_of(t)
         releasable = bool(raw.get("releasable", False))
         if releasable and not hc:
-            self.problem(("outputs", name, "releasable"), "W-RELEASABLE",
-                         f"output `{name}` is marked releasable but reads no healthcare-only "
-                         "fact", "remove `releasable`", severity="warning")
+            self.problem(
+                ("outputs", name, "releasable"),
+                "W-RELEASABLE",
+                f"output `{name}` is marked releasable but reads no healthcare-only fact",
+                "remove `releasable`",
+                severity="warning",
+            )
         # a releasable output is declassified: what reads it is not healthcare-only
-        scope.symbols[name] = Symbol("output", t.unmarked() if releasable else t,
-                                     nullable or mode != "value", hc and not releasable)
+        scope.symbols[name] = Symbol(
+            "output",
+            t.unmarked() if releasable else t,
+            nullable or mode != "value",
+            hc and not releasable,
+        )
         return M.Output(
-            name=name, description=_str(raw.get("description")), mode=mode, expr=expr,
-            combine=_str(raw.get("from_rules")), table=_str(raw.get("from_table")),
-            default=default, releasable=releasable,
+            name=name,
+            description=_str(raw.get("description")),
+            mode=mode,
+            expr=expr,
+            combine=_str(raw.get("from_rules")),
+            table=_str(raw.get("from_table")),
+            default=default,
+            releasable=releasable,
             withheld_reason=str(raw.get("withheld_reason") or "reasons withheld"),
             cites=self.cites(("outputs", name, "cite")),
-            interpretations=tuple(raw.get("interpretations") or ()), healthcare=hc,
+            interpretations=tuple(raw.get("interpretations") or ()),
+            healthcare=hc,
         )
 
-    def check_references(self, interpretations: dict[str, M.Interpretation],
-                         versions: list[M.Version], definitions: dict[str, M.Definition],
-                         outputs: dict[str, M.Output], tables: dict[str, M.Table],
-                         rules: list[M.Rule]) -> None:
+    def check_references(
+        self,
+        interpretations: dict[str, M.Interpretation],
+        versions: list[M.Version],
+        definitions: dict[str, M.Definition],
+        outputs: dict[str, M.Output],
+        tables: dict[str, M.Table],
+        rules: list[M.Rule],
+    ) -> None:
         d = self.data
         used: set[str] = set()
 
@@ -705,8 +871,12 @@ class Builder:
             for j, iid in enumerate(ids):
                 used.add(iid)
                 if iid not in interpretations:
-                    self.problem((*path, j), "E-REF", f"no interpretation `{iid}`",
-                                 suggest(iid, interpretations))
+                    self.problem(
+                        (*path, j),
+                        "E-REF",
+                        f"no interpretation `{iid}`",
+                        suggest(iid, interpretations),
+                    )
 
         for i, v in enumerate(d.get("versions") or []):
             refs(("versions", i, "interpretations"), v.get("interpretations") or ())
@@ -717,8 +887,9 @@ class Builder:
             refs(("outputs", name, "interpretations"), item.get("interpretations") or ())
         for tid, table in (d.get("tables") or {}).items():
             for j, row in enumerate(table.get("rows") or []):
-                refs(("tables", tid, "rows", j, "interpretations"),
-                     row.get("interpretations") or ())
+                refs(
+                    ("tables", tid, "rows", j, "interpretations"), row.get("interpretations") or ()
+                )
         for tid, task in (d.get("tasks") or {}).items():
             refs(("tasks", tid, "interpretations"), task.get("interpretations") or ())
             for j, dep in enumerate(task.get("after") or []):
@@ -730,31 +901,49 @@ class Builder:
         for i, rule in enumerate(d.get("rules") or []):
             rid = str(rule.get("id"))
             if rid in seen_rules:
-                self.problem(("rules", i, "id"), "E-DUP-ID", f"rule `{rid}` is defined twice",
-                             f"rule ids are stable and unique; the first is at rule "
-                             f"{seen_rules[rid] + 1}")
+                self.problem(
+                    ("rules", i, "id"),
+                    "E-DUP-ID",
+                    f"rule `{rid}` is defined twice",
+                    f"rule ids are stable and unique; the first is at rule {seen_rules[rid] + 1}",
+                )
             seen_rules[rid] = i
             refs(("rules", i, "interpretations"), rule.get("interpretations") or ())
             for j, vid in enumerate(rule.get("versions") or ()):
                 if str(vid) not in version_ids:
-                    self.problem(("rules", i, "versions", j), "E-REF", f"no version `{vid}`",
-                                 suggest(str(vid), version_ids))
+                    self.problem(
+                        ("rules", i, "versions", j),
+                        "E-REF",
+                        f"no version `{vid}`",
+                        suggest(str(vid), version_ids),
+                    )
             for out in rule.get("sets") or {}:
                 target = (d.get("outputs") or {}).get(out)
                 if target is None:
-                    self.problem(("rules", i, "sets", out), "E-REF", f"no output `{out}`",
-                                 suggest(out, d.get("outputs") or {}), key=True)
+                    self.problem(
+                        ("rules", i, "sets", out),
+                        "E-REF",
+                        f"no output `{out}`",
+                        suggest(out, d.get("outputs") or {}),
+                        key=True,
+                    )
                 elif "from_rules" not in target:
-                    self.problem(("rules", i, "sets", out), "E-REF",
-                                 f"output `{out}` is not computed `from_rules`",
-                                 f"give output `{out}` `from_rules: collect` (or first, any)",
-                                 key=True)
+                    self.problem(
+                        ("rules", i, "sets", out),
+                        "E-REF",
+                        f"output `{out}` is not computed `from_rules`",
+                        f"give output `{out}` `from_rules: collect` (or first, any)",
+                        key=True,
+                    )
         for i, item in enumerate(d.get("interpretations") or []):
             if str(item.get("id")) not in used:
-                self.problem(("interpretations", i, "id"), "W-UNUSED",
-                             f"interpretation `{item.get('id')}` is relied on by nothing",
-                             "name it in `interpretations:` of the rules that rely on it",
-                             severity="warning")
+                self.problem(
+                    ("interpretations", i, "id"),
+                    "W-UNUSED",
+                    f"interpretation `{item.get('id')}` is relied on by nothing",
+                    "name it in `interpretations:` of the rules that rely on it",
+                    severity="warning",
+                )
 
     def check_tables(self, tables: dict[str, M.Table]) -> None:
         for tid, table in tables.items():
@@ -764,28 +953,34 @@ class Builder:
                 for k in range(j):
                     other = table.rows[k]
                     if _rows_overlap(other, row, [n for n, _ in table.inputs]):
-                        self.problem(("tables", tid, "rows", j), "E-TABLE-OVERLAP",
-                                     f"rows `{other.id}` and `{row.id}` of unique table `{tid}` "
-                                     "can both match",
-                                     "narrow one row's cells, or use `hit: first`")
+                        self.problem(
+                            ("tables", tid, "rows", j),
+                            "E-TABLE-OVERLAP",
+                            f"rows `{other.id}` and `{row.id}` of unique table `{tid}` "
+                            "can both match",
+                            "narrow one row's cells, or use `hit: first`",
+                        )
 
-    def lint_unused(self, definitions: dict[str, M.Definition], deps: dict[str, set[str]]
-                    ) -> None:
+    def lint_unused(self, definitions: dict[str, M.Definition], deps: dict[str, set[str]]) -> None:
         read: set[str] = set()
         for reads in deps.values():
             read |= reads
         for name in definitions:
             if f"def:{name}" not in read:
-                self.problem(("definitions", name), "W-UNUSED",
-                             f"definition `{name}` is used by nothing",
-                             "use it in a rule or output, or remove it", severity="warning",
-                             key=True)
+                self.problem(
+                    ("definitions", name),
+                    "W-UNUSED",
+                    f"definition `{name}` is used by nothing",
+                    "use it in a rule or output, or remove it",
+                    severity="warning",
+                    key=True,
+                )
 
     def tasks(self) -> Any:
         raw = self.data.get("tasks")
         if not raw:
             return None
-        from . import task_graph
+        from engine.packs import task_graph
 
         for code, message, tid in task_graph.task_problems(raw):
             path: Path_ = ("tasks", tid)

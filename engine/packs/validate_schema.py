@@ -12,9 +12,9 @@ from typing import Any
 from jsonschema import Draft202012Validator, FormatChecker
 from jsonschema.exceptions import ValidationError, best_match
 
+from engine.packs.read_yaml import Document, Span, json_key
+from engine.packs.resources import load_schema, registry, schema_path
 from engine.problems import Problem
-from engine.read_yaml import Document, Span, json_key
-from engine.resources import load_schema, registry, schema_path
 
 _TYPE_NAMES = {
     "string": "text",

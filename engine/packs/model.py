@@ -6,8 +6,8 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any
 
-from .check import Checked
-from .compile import CompiledExpr
+from engine.language.check import Checked
+from engine.language.codegen import CompiledExpr
 
 
 @dataclass(frozen=True)
@@ -278,7 +278,7 @@ class Pack:
 
     def plan(self, stage: int | None = None) -> list[dict[str, Any]]:
         """The tasks of a stage in dependency order (see engine.task_graph)."""
-        from . import task_graph
+        from engine.packs import task_graph
 
         if self.task_graph is None:
             return []

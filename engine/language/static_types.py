@@ -37,8 +37,9 @@ class Type:
     def unmarked(self) -> Type:
         """This type without the healthcare-only mark (for a declared release)."""
         elem = self.elem.unmarked() if self.elem is not None else None
-        fields = tuple((n, t.unmarked(), nl) for n, t, nl in self.fields) if self.fields else \
-            self.fields
+        fields = (
+            tuple((n, t.unmarked(), nl) for n, t, nl in self.fields) if self.fields else self.fields
+        )
         return Type(self.kind, elem, fields, self.values, self.name, False)
 
     def marked(self, healthcare: bool) -> Type:
@@ -141,7 +142,7 @@ def type_of_value(value: Any) -> Type:
     import datetime as dt
     from decimal import Decimal
 
-    from .runtime import Months
+    from engine.language.runtime import Months
 
     if value is None:
         return NULL
@@ -210,8 +211,9 @@ def from_json_schema(
     if kind == "integer":
         lo, hi = node.get("minimum"), node.get("maximum")
         if isinstance(lo, int) and isinstance(hi, int) and hi - lo <= 20:
-            return Type("int", values=frozenset(range(lo, hi + 1)), name=name or None,
-                        healthcare=healthcare)
+            return Type(
+                "int", values=frozenset(range(lo, hi + 1)), name=name or None, healthcare=healthcare
+            )
         return Type("int", healthcare=healthcare)
     if kind == "number":
         return Type("decimal", healthcare=healthcare)

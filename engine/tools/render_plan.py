@@ -7,7 +7,7 @@ from typing import Any
 
 import networkx as nx
 
-from engine.task_graph import (
+from engine.packs.task_graph import (
     WEIGHTING,
     critical_path,
     natural_key,

@@ -8,13 +8,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from . import model as M
-from .decision import Decision, plain
-from .facts import read_facts_file
-from .load import evaluate
-from .problems import EvaluationError, FactsError, PackError, Problem
-from .read_yaml import read_yaml_file
-from .validate_schema import validate_document
+from engine.api import evaluate
+from engine.evaluation.decision import Decision, plain
+from engine.packs import model as M
+from engine.packs.facts_schema import read_facts_file
+from engine.packs.read_yaml import read_yaml_file
+from engine.packs.validate_schema import validate_document
+from engine.problems import EvaluationError, FactsError, PackError, Problem
 
 
 @dataclass(frozen=True)
@@ -40,7 +40,7 @@ class CaseResult:
 
 def test_files(paths: Iterable[Path | str]) -> list[Path]:
     """Worked-example files: `tests/*.yaml` under each directory, or the files named."""
-    from .load import is_pack_file
+    from engine.api import is_pack_file
 
     found: list[Path] = []
     for p in map(Path, paths):
@@ -53,8 +53,9 @@ def test_files(paths: Iterable[Path | str]) -> list[Path]:
     return found
 
 
-def read_cases(files: Iterable[Path], packs: Mapping[str, M.Pack]) -> tuple[list[Case],
-                                                                             list[Problem]]:
+def read_cases(
+    files: Iterable[Path], packs: Mapping[str, M.Pack]
+) -> tuple[list[Case], list[Problem]]:
     """The cases of test files and of packs' inline `tests`, with problems reading them."""
     cases: list[Case] = []
     problems: list[Problem] = []
@@ -70,12 +71,28 @@ def read_cases(files: Iterable[Path], packs: Mapping[str, M.Pack]) -> tuple[list
             continue
         pack_id = str(doc.data.get("pack"))
         for i, case in enumerate(doc.data.get("cases") or []):
-            cases.append(Case(str(f), doc.span(("cases", i)).line, pack_id,
-                              str(case.get("name", f"case {i + 1}")), case, f.parent))
+            cases.append(
+                Case(
+                    str(f),
+                    doc.span(("cases", i)).line,
+                    pack_id,
+                    str(case.get("name", f"case {i + 1}")),
+                    case,
+                    f.parent,
+                )
+            )
     for pack in packs.values():
         for i, case in enumerate(pack.tests):
-            cases.append(Case(pack.file, 0, pack.id, str(case.get("name", f"case {i + 1}")),
-                              case, Path(pack.file).parent))
+            cases.append(
+                Case(
+                    pack.file,
+                    0,
+                    pack.id,
+                    str(case.get("name", f"case {i + 1}")),
+                    case,
+                    Path(pack.file).parent,
+                )
+            )
     return cases, problems
 
 
@@ -106,9 +123,13 @@ def run_case(case: Case, packs: Mapping[str, M.Pack]) -> CaseResult:
     if isinstance(as_of, str):
         as_of = dt.date.fromisoformat(as_of)
     try:
-        decision = evaluate(pack, case_facts(case), as_of, str(case.data.get("audience",
-                                                                         "custodial")),
-                            f"{case.file} ({case.name})")
+        decision = evaluate(
+            pack,
+            case_facts(case),
+            as_of,
+            str(case.data.get("audience", "custodial")),
+            f"{case.file} ({case.name})",
+        )
     except (EvaluationError, FactsError) as e:
         code = getattr(e, "code", None) or "E-FACTS"
         if expect.get("error") == code:
@@ -120,9 +141,10 @@ def run_case(case: Case, packs: Mapping[str, M.Pack]) -> CaseResult:
         result.failures.append(f"expected error {expect['error']}, but it evaluated")
     got = decision.to_dict()
     if "status" in expect and got["status"] != expect["status"]:
-        result.failures.append(f"status: expected {expect['status']}, got {got['status']}"
-                               + (f" (needs {', '.join(got['missing_facts'])})"
-                                  if got["missing_facts"] else ""))
+        result.failures.append(
+            f"status: expected {expect['status']}, got {got['status']}"
+            + (f" (needs {', '.join(got['missing_facts'])})" if got["missing_facts"] else "")
+        )
     for name, want in (expect.get("outputs") or {}).items():
         if name not in got["outputs"]:
             where = "withheld from this audience" if name in got["withheld"] else "no such output"
@@ -132,7 +154,8 @@ def run_case(case: Case, packs: Mapping[str, M.Pack]) -> CaseResult:
             continue
         if plain(want) != got["outputs"][name]:
             result.failures.append(
-                f"output `{name}`: expected {plain(want)!r}, got {got['outputs'][name]!r}")
+                f"output `{name}`: expected {plain(want)!r}, got {got['outputs'][name]!r}"
+            )
     applied = [o["rule"] for o in got["obligations"]]
     for rule in expect.get("obligations") or []:
         if rule not in applied:
@@ -141,8 +164,9 @@ def run_case(case: Case, packs: Mapping[str, M.Pack]) -> CaseResult:
         if rule in applied:
             result.failures.append(f"obligation `{rule}` not expected, but it applies")
     if "missing_facts" in expect and sorted(expect["missing_facts"]) != got["missing_facts"]:
-        result.failures.append(f"missing facts: expected {sorted(expect['missing_facts'])}, "
-                               f"got {got['missing_facts']}")
+        result.failures.append(
+            f"missing facts: expected {sorted(expect['missing_facts'])}, got {got['missing_facts']}"
+        )
     relied = [i["id"] for i in got["interpretations"]]
     for iid in expect.get("interpretations") or []:
         if iid not in relied:
@@ -153,8 +177,9 @@ def run_case(case: Case, packs: Mapping[str, M.Pack]) -> CaseResult:
     return result
 
 
-def coverage(results: Iterable[CaseResult], packs: Mapping[str, M.Pack]
-             ) -> dict[str, dict[str, Any]]:
+def coverage(
+    results: Iterable[CaseResult], packs: Mapping[str, M.Pack]
+) -> dict[str, dict[str, Any]]:
     """Per pack: which rules applied, which table rows matched and which outputs were checked
     in at least one passing case, against all there are."""
     seen: dict[str, dict[str, set[str]]] = {

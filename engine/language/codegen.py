@@ -8,11 +8,11 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from . import expr_ast as A
-from . import runtime as R
-from .check import Checked, NodeInfo
-from .functions import FUNCTIONS
-from .problems import EvaluationError
+from engine.language import runtime as R
+from engine.language import syntax as A
+from engine.language.check import Checked, NodeInfo
+from engine.language.functions import FUNCTIONS
+from engine.problems import EvaluationError
 
 Evaluator = Callable[[dict[str, Any], Callable[[str], Any]], Any]
 
@@ -279,8 +279,10 @@ class _Gen:
         first = " or ".join(f"({t} := {c}) is {decide}" for t, c in zip(temps, codes, strict=True))
         all_other = " and ".join(f"{t} is {other}" for t in temps)
         combine = "_or_n" if node.op == "or" else "_and_n"
-        return (f"({decide} if {first} else "
-                f"({other} if {all_other} else {combine}({', '.join(merged)})))")
+        return (
+            f"({decide} if {first} else "
+            f"({other} if {all_other} else {combine}({', '.join(merged)})))"
+        )
 
     def _If(self, node: A.If) -> str:
         cond = self.gen(node.cond)
@@ -331,9 +333,13 @@ def _flatten(node: A.Node, op: str) -> list[A.Node]:
 
 
 def _constant_list(node: A.Node) -> bool:
-    return isinstance(node, A.ListLit) and all(
-        isinstance(i, A.Lit) and i.kind in ("string", "int", "bool", "date") for i in node.items
-    ) and len(node.items) > 0
+    return (
+        isinstance(node, A.ListLit)
+        and all(
+            isinstance(i, A.Lit) and i.kind in ("string", "int", "bool", "date") for i in node.items
+        )
+        and len(node.items) > 0
+    )
 
 
 def _div0_raiser(origin: str, loc: A.Loc) -> Callable[[], Any]:

@@ -1,0 +1,2 @@
+"""Evaluation: running a loaded pack against prepared facts, the decision for an audience,
+and its explanation."""
