@@ -169,7 +169,7 @@ class _Run:
                 return _convert(value, reading, path)
         if not any_present:
             return _absent(paths[0])
-        return _Nothing(f"{', '.join(f'`{p}`' for p in paths)} are all empty")
+        return _Nothing(f"none of {', '.join(f'`{p}`' for p in paths)} holds a value")
 
     def _none_when(self, rule: Mapping[str, Any], nothing: _Nothing) -> _Outcome:
         other = _get_fact(self.facts, str(rule["fact"]))
@@ -223,7 +223,7 @@ class _Run:
         hits = [c for c in codes if c in table]
         if reading.get("exclusive") and len(hits) > 1:
             both = " and ".join(f"`{c}`" for c in hits)
-            return _Stop("contradiction", f"{both} are all active in `{origin}` on {self.as_of}")
+            return _Stop("contradiction", f"{both} are active at once in `{origin}` on {self.as_of}")
         if hits:
             return _Value(table[hits[0]])
         until = reading.get("codes_in_use_until")
