@@ -148,6 +148,14 @@ def _handler(stub: Stub) -> type[BaseHTTPRequestHandler]:
                 else:
                     self._send(status, {"status": status, "userMessage": "stub fault"}, headers)
                 return
+            if url.path == "/text":  # for the client's not-JSON error
+                data = b"<html>sign in</html>"
+                self.send_response(200)
+                self.send_header("Content-Type", "text/html")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+                return
             query = parse_qs(url.query)
             match = re.fullmatch(r"/prisoner-search/prison/(?P<id>[^/]+)", url.path)
             if method == "GET" and match:

@@ -5,6 +5,7 @@ entries; `{subject}` and `{establishment}` in them are replaced."""
 from __future__ import annotations
 
 import os
+from decimal import Decimal
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
@@ -46,8 +47,19 @@ def settings_from(
     token_env = config.get("token_env") or mapping.data.get("token_env")
     if token is None and token_env:
         token = env.get(str(token_env))
-    numbers = {k: config[k] for k in ("timeout", "retries", "backoff", "backoff_max") if k in config}
-    return ClientSettings(base_urls=base_urls, token=token, **numbers)
+    numbers: dict[str, Any] = {}
+    for key in ("timeout", "retries", "backoff", "backoff_max"):
+        if key in config:
+            value = config[key]
+            if isinstance(value, bool) or not isinstance(value, int | float | Decimal) or value < 0:
+                raise RemoteError(
+                    "E-HTTP-CONFIG",
+                    f"`{key}` in `{config_file}` must be a number of "
+                    + ("attempts" if key == "retries" else "seconds"),
+                    "e.g. timeout: 10, retries: 3, backoff: 0.5",
+                )
+            numbers[key] = int(value) if key == "retries" else float(value)
+    return ClientSettings(base_urls=base_urls, token=str(token) if token else None, **numbers)
 
 
 def _fill(value: Any, names: Mapping[str, str], in_path: bool = False) -> Any:

@@ -49,7 +49,7 @@ class JsonClient:
     ):
         try:
             import httpx
-        except ImportError:  # pragma: no cover - the extra is installed by `make test`
+        except ImportError:
             raise RemoteError(
                 "E-HTTP-SETUP",
                 "the HTTP client is not installed",
