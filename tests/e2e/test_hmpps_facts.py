@@ -151,3 +151,13 @@ def test_the_command_runs_as_a_user_runs_it(stub: Stub, tmp_path: Path) -> None:
 def test_the_docs_mapping_table_matches_the_mapping() -> None:
     code, text = run("facts", "mapping-table", "--check", str(ROOT / "docs" / "hmpps.md"))
     assert code == 0, text
+
+
+def test_a_stale_mapping_table_is_caught_and_updated(tmp_path: Path) -> None:
+    page = tmp_path / "page.md"
+    text = (ROOT / "docs" / "hmpps.md").read_text(encoding="utf-8")
+    page.write_text(text.replace("HA → open", "HA → closed"), encoding="utf-8")
+    code, out = run("facts", "mapping-table", "--check", str(page))
+    assert code == 1 and "differs" in out
+    code, out = run("facts", "mapping-table", "--update", str(page))
+    assert code == 0 and page.read_text(encoding="utf-8") == text
