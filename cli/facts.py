@@ -191,7 +191,10 @@ def _population(
     gaps_path = gaps_path or out.with_suffix(".gaps.jsonl")
     notes: list[str] = []
     count = contradictions = 0
-    with out.open("w", encoding="utf-8") as facts_file, gaps_path.open("w", encoding="utf-8") as gap_file:
+    with (
+        out.open("w", encoding="utf-8") as facts_file,
+        gaps_path.open("w", encoding="utf-8") as gap_file,
+    ):
         for subject, facts, gaps in hmpps.fetch_population(prison, day, settings, notes=notes):
             if local is not None:
                 facts, gaps = fill_from(facts, gaps, local)

@@ -113,7 +113,9 @@ def _handler(stub: Stub) -> type[BaseHTTPRequestHandler]:
         def log_message(self, *_: Any) -> None:
             pass
 
-        def _send(self, status: int, body: Any = None, headers: dict[str, str] | None = None) -> None:
+        def _send(
+            self, status: int, body: Any = None, headers: dict[str, str] | None = None
+        ) -> None:
             data = b"" if body is None else json.dumps(body).encode()
             self.send_response(status)
             self.send_header("Content-Type", "application/json")
@@ -127,8 +129,13 @@ def _handler(stub: Stub) -> type[BaseHTTPRequestHandler]:
             # uk.gov.justice.hmpps.kotlin.common.ErrorResponse
             self._send(
                 status,
-                {"status": status, "errorCode": None, "userMessage": message,
-                 "developerMessage": message, "moreInfo": None},
+                {
+                    "status": status,
+                    "errorCode": None,
+                    "userMessage": message,
+                    "developerMessage": message,
+                    "moreInfo": None,
+                },
             )
 
         def _serve(self, method: str) -> None:
@@ -161,7 +168,8 @@ def _handler(stub: Stub) -> type[BaseHTTPRequestHandler]:
             if method == "GET" and match:
                 prison = match["id"].upper()
                 everyone = [
-                    fixture("prisoner", p.stem) for p in sorted((FIXTURES / "prisoner").glob("*.json"))
+                    fixture("prisoner", p.stem)
+                    for p in sorted((FIXTURES / "prisoner").glob("*.json"))
                 ]
                 here = [p for p in everyone if p.get("prisonId") == prison]
                 page = int(query.get("page", ["0"])[0])

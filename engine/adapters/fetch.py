@@ -5,8 +5,8 @@ entries; `{subject}` and `{establishment}` in them are replaced."""
 from __future__ import annotations
 
 import os
-from decimal import Decimal
 from collections.abc import Iterator, Mapping
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -75,8 +75,14 @@ def _fill(value: Any, names: Mapping[str, str], in_path: bool = False) -> Any:
     return value
 
 
-def _call(client: JsonClient, service: str, request: Mapping[str, Any], names: Mapping[str, str],
-          absent_on: frozenset[int], extra_query: Mapping[str, Any] | None = None) -> Any:
+def _call(
+    client: JsonClient,
+    service: str,
+    request: Mapping[str, Any],
+    names: Mapping[str, str],
+    absent_on: frozenset[int],
+    extra_query: Mapping[str, Any] | None = None,
+) -> Any:
     return client.request(
         service,
         str(request["method"]),
@@ -152,7 +158,9 @@ class Fetcher:
             if required:
                 absent_on = frozenset()
             try:
-                found[name] = _call(self.client, source["service"], source["request"], names, absent_on)
+                found[name] = _call(
+                    self.client, source["service"], source["request"], names, absent_on
+                )
             except RemoteError as e:
                 if required and e.status == 404:
                     raise RemoteError(
@@ -196,5 +204,9 @@ class Fetcher:
                     yield str(subject), self.records(str(subject), {spec["record_as"]: item})
             total = _dig(answer, paging["total_pages"])
             page += 1
-            if not items or not isinstance(total, int) or page - int(paging.get("first_page", 0)) >= total:
+            if (
+                not items
+                or not isinstance(total, int)
+                or page - int(paging.get("first_page", 0)) >= total
+            ):
                 return

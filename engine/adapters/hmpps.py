@@ -1,8 +1,8 @@
 """Facts from HMPPS records, through the `hmpps` mapping (`adapters/hmpps.yaml`).
 
-    facts, gaps = to_facts(records, as_of)          # records as the services returned them
-    for subject, facts, gaps in fetch_population("MDI", as_of, settings):
-        ...
+facts, gaps = to_facts(records, as_of)          # records as the services returned them
+for subject, facts, gaps in fetch_population("MDI", as_of, settings):
+    ...
 """
 
 from __future__ import annotations
@@ -35,7 +35,9 @@ def to_facts(records: Mapping[str, Any], as_of: dt.date) -> tuple[dict[str, Any]
     return _interpret(mapping(), records, as_of)
 
 
-def settings(config_file: Path | None = None, env: Mapping[str, str] | None = None) -> ClientSettings:
+def settings(
+    config_file: Path | None = None, env: Mapping[str, str] | None = None
+) -> ClientSettings:
     """Client settings from a config file and the environment variables the mapping names."""
     return settings_from(mapping(), config_file, env)
 

@@ -15,9 +15,7 @@ RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
 class RemoteError(Exception):
     """A request that could not give a usable answer; `code` is stable, `hint` says what to do."""
 
-    def __init__(
-        self, code: str, message: str, hint: str | None = None, status: int | None = None
-    ):
+    def __init__(self, code: str, message: str, hint: str | None = None, status: int | None = None):
         self.code = code
         self.message = message
         self.hint = hint

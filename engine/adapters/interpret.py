@@ -223,7 +223,9 @@ class _Run:
         hits = [c for c in codes if c in table]
         if reading.get("exclusive") and len(hits) > 1:
             both = " and ".join(f"`{c}`" for c in hits)
-            return _Stop("contradiction", f"{both} are active at once in `{origin}` on {self.as_of}")
+            return _Stop(
+                "contradiction", f"{both} are active at once in `{origin}` on {self.as_of}"
+            )
         if hits:
             return _Value(table[hits[0]])
         until = reading.get("codes_in_use_until")
@@ -247,9 +249,7 @@ class _Run:
         return True
 
     def _cases(self, reading: Mapping[str, Any]) -> _Outcome:
-        paths = list(
-            dict.fromkeys(str(p) for case in reading["cases"] for p in case["when"])
-        )
+        paths = list(dict.fromkeys(str(p) for case in reading["cases"] for p in case["when"]))
         for rule in reading.get("contradictions", []):
             if self._holds(rule["when"]):
                 return _Stop("contradiction", str(rule["message"]))
@@ -311,7 +311,9 @@ class _Run:
             if problems:
                 _del_fact(self.facts, path)
                 reason = problems[0].message
-                self.gaps.append(Gap(path, "invalid", f"the records' value {_show(value)}: {reason}"))
+                self.gaps.append(
+                    Gap(path, "invalid", f"the records' value {_show(value)}: {reason}")
+                )
 
 
 # -- helpers ---------------------------------------------------------------------------------
@@ -393,7 +395,9 @@ def _convert(value: Any, spec: Mapping[str, Any], path: str) -> _Outcome:
         key = _table_key(value)
         if key not in table:
             known = ", ".join(table)
-            return _Stop("unmapped", f"`{path}` holds {_show(value)}, which maps to no fact value ({known})")
+            return _Stop(
+                "unmapped", f"`{path}` holds {_show(value)}, which maps to no fact value ({known})"
+            )
         value = table[key]
     return _Value(value)
 

@@ -33,11 +33,11 @@ class RecordMapping:
 
     @property
     def sources(self) -> Mapping[str, Any]:
-        return self.data["sources"]  # type: ignore[no-any-return]
+        return self.data["sources"]
 
     @property
     def services(self) -> Mapping[str, Any]:
-        return self.data["services"]  # type: ignore[no-any-return]
+        return self.data["services"]
 
     @property
     def facts(self) -> list[Mapping[str, Any]]:
@@ -45,7 +45,7 @@ class RecordMapping:
 
     @property
     def code_sets(self) -> Mapping[str, Any]:
-        return self.data.get("code_sets", {})  # type: ignore[no-any-return]
+        return self.data.get("code_sets", {})
 
     @property
     def not_supplied(self) -> list[Mapping[str, Any]]:
@@ -129,7 +129,9 @@ def _check_names(doc: Document) -> Iterator[Problem]:
     def source_of(record_path: str, path: tuple[Any, ...]) -> Iterator[Problem]:
         name = record_path.split(".", 1)[0]
         if name not in sources:
-            yield problem(path, f"`{name}` is not a source", f"sources: {', '.join(sorted(sources))}")
+            yield problem(
+                path, f"`{name}` is not a source", f"sources: {', '.join(sorted(sources))}"
+            )
 
     for name, source in data["sources"].items():
         if source["service"] not in services:

@@ -74,7 +74,8 @@ def describe(reading: Mapping[str, Any]) -> str:
         if "where" in reading:
             text += f" where {_when(reading['where'])}"
         fields = [
-            f"{key} ← `{spec['field']}`" + (f" ({_table(spec['table'])})" if "table" in spec else "")
+            f"{key} ← `{spec['field']}`"
+            + (f" ({_table(spec['table'])})" if "table" in spec else "")
             for key, spec in reading["element"].items()
         ]
         text += ": " + ", ".join(fields)
@@ -103,7 +104,9 @@ def markdown(mapping: RecordMapping) -> str:
         req = source["request"]
         query = "&".join(f"{k}={v}" for k, v in req.get("query", {}).items())
         target = f"{req['method']} {req['path']}" + (f"?{query}" if query else "")
-        lines.append(f"| `{name}` | `{_cell(target)}` ({source['service']}) | {_cite(source['model'])} |")
+        lines.append(
+            f"| `{name}` | `{_cell(target)}` ({source['service']}) | {_cite(source['model'])} |"
+        )
     population = data.get("population")
     if population:
         req = population["request"]
@@ -118,7 +121,9 @@ def markdown(mapping: RecordMapping) -> str:
         for reading in code_set["from"]:
             rule = f"`{reading['list']}` `{reading['code']}`"
             if "active_from" in reading:
-                rule += f", active while `{reading['active_from']}` ≤ as_of < `{reading['active_to']}`"
+                rule += (
+                    f", active while `{reading['active_from']}` ≤ as_of < `{reading['active_to']}`"
+                )
             if "active_when" in reading:
                 rule += ", active when " + _when(reading["active_when"])
             lines.append(f"| `{name}` | {_cell(rule)} | {_cite(reading['cite'])} |")

@@ -152,8 +152,11 @@ def test_an_unconfigured_service_is_skipped_with_a_note(stub: Stub) -> None:
 
 
 def test_settings_come_from_a_config_file_then_the_environment(stub: Stub, tmp_path: Path) -> None:
-    env = {"HMPPS_PRISONER_SEARCH_URL": "http://search", "HMPPS_ALERTS_URL": "http://alerts",
-           "HMPPS_TOKEN": "from-env"}
+    env = {
+        "HMPPS_PRISONER_SEARCH_URL": "http://search",
+        "HMPPS_ALERTS_URL": "http://alerts",
+        "HMPPS_TOKEN": "from-env",
+    }
     from_env = hmpps.settings(None, env)
     assert from_env.base_urls == {"prisoner_search": "http://search", "alerts": "http://alerts"}
     assert from_env.token == "from-env"
@@ -168,8 +171,12 @@ def test_settings_come_from_a_config_file_then_the_environment(stub: Stub, tmp_p
     assert caught.value.code == "E-HTTP-CONFIG" and "base_url" in caught.value.message
 
 
-def test_without_the_http_extra_the_error_says_what_to_install(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_without_the_http_extra_the_error_says_what_to_install(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     monkeypatch.setitem(sys.modules, "httpx", None)
     with pytest.raises(RemoteError) as caught:
         JsonClient(ClientSettings(base_urls={}))
-    assert caught.value.code == "E-HTTP-SETUP" and "regime-policy[hmpps]" in (caught.value.hint or "")
+    assert caught.value.code == "E-HTTP-SETUP" and "regime-policy[hmpps]" in (
+        caught.value.hint or ""
+    )

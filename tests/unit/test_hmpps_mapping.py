@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from engine.adapters import hmpps
@@ -23,7 +23,9 @@ AS_OF = dt.date(2020, 7, 1)
 SUBJECTS = ["A1234BC", "B2345CD", "C3456DE", "D4567EF", "E5678FG"]
 
 
-def facts_of(subject: str, as_of: dt.date = AS_OF, **changes: Any) -> tuple[dict[str, Any], list[Gap]]:
+def facts_of(
+    subject: str, as_of: dt.date = AS_OF, **changes: Any
+) -> tuple[dict[str, Any], list[Gap]]:
     records = fixture_records(subject)
     records.update(changes)
     return hmpps.to_facts(records, as_of)
@@ -201,21 +203,25 @@ def test_a_value_the_facts_schema_rejects_is_dropped_and_reported() -> None:
     assert found is not None and found.kind == "invalid"
 
 
+@pytest.mark.parametrize("subject", ["A1234BC", "C3456DE"])
+def test_facts_and_gaps_golden(subject: str, snapshot: Any) -> None:
+    facts, gaps = facts_of(subject)
+    text = json.dumps({"facts": facts, "gaps": [g.to_dict() for g in gaps]}, indent=2) + "\n"
+    snapshot.snapshot_dir = Path(__file__).parent / "snapshots"
+    snapshot.assert_match(text, f"hmpps_{subject}.json")
+
+
 def test_every_fact_of_the_contract_is_mapped_or_declared_not_supplied() -> None:
     mapping = hmpps.mapping()
     mapped = {e["fact"] for e in mapping.facts}
     declared = {p for g in mapping.not_supplied for p in g["facts"]}
     covered = mapped | {p.removesuffix(".*") for p in declared}
     leaves = {
-        p
-        for p in fact_leaves()
-        if p.split(".")[0] in ("prisoner", "establishment") and "." in p
+        p for p in fact_leaves() if p.split(".")[0] in ("prisoner", "establishment") and "." in p
     }
     parents = {p.rsplit(".", 1)[0] for p in leaves}
     uncovered = {
-        p
-        for p in leaves - parents
-        if not any(p == c or p.startswith(c + ".") for c in covered)
+        p for p in leaves - parents if not any(p == c or p.startswith(c + ".") for c in covered)
     }
     assert uncovered == set()
 
@@ -242,6 +248,7 @@ def test_local_facts_fill_only_what_the_records_left_absent() -> None:
     assert gap(kept, "establishment.outbreak_declared_on") is not None
 
 
+@settings(max_examples=60)
 @given(
     start=st.dates(dt.date(2019, 1, 1), dt.date(2021, 12, 31)),
     length=st.one_of(st.none(), st.integers(1, 400)),
@@ -268,7 +275,9 @@ def test_a_bad_mapping_is_refused_with_its_position(tmp_path: Path) -> None:
     with pytest.raises(PackError) as caught:
         load_mapping(str(bad))
     problem = caught.value.problems[0]
-    assert problem.code == "E-MAPPING-NAME" and "`actve_alerts` is not a code set" in problem.message
+    assert (
+        problem.code == "E-MAPPING-NAME" and "`actve_alerts` is not a code set" in problem.message
+    )
     assert problem.line > 1
     wrong = tmp_path / "wrong.yaml"
     wrong.write_text(text.replace("fact: prisoner.tact\n", "fact: prisoner.tactics\n", 1))
