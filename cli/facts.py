@@ -42,7 +42,9 @@ def _local(path: Path | None) -> dict[str, Any] | None:
         return None
     if not path.exists():
         fail(f"no local facts file `{path}`")
-    return read_facts(path)
+    local = read_facts(path)
+    _check_facts(local, str(path))
+    return local
 
 
 def _write_facts(path: Path, facts: dict[str, Any]) -> None:
@@ -191,19 +193,27 @@ def _population(
     gaps_path = gaps_path or out.with_suffix(".gaps.jsonl")
     notes: list[str] = []
     count = contradictions = 0
-    with (
-        out.open("w", encoding="utf-8") as facts_file,
-        gaps_path.open("w", encoding="utf-8") as gap_file,
-    ):
-        for subject, facts, gaps in hmpps.fetch_population(prison, day, settings, notes=notes):
-            if local is not None:
-                facts, gaps = fill_from(facts, gaps, local)
-            facts_file.write(json.dumps(facts, ensure_ascii=False) + "\n")
-            gap_file.write(
-                json.dumps({"subject": subject, "gaps": [g.to_dict() for g in gaps]}) + "\n"
-            )
-            count += 1
-            contradictions += any(g.kind == "contradiction" for g in gaps)
+    parts = [out.with_name(out.name + ".part"), gaps_path.with_name(gaps_path.name + ".part")]
+    try:  # written beside, then renamed: a failure part way leaves nothing behind
+        with (
+            parts[0].open("w", encoding="utf-8") as facts_file,
+            parts[1].open("w", encoding="utf-8") as gap_file,
+        ):
+            for subject, facts, gaps in hmpps.fetch_population(prison, day, settings, notes=notes):
+                if local is not None:
+                    facts, gaps = fill_from(facts, gaps, local)
+                facts_file.write(json.dumps(facts, ensure_ascii=False) + "\n")
+                gap_file.write(
+                    json.dumps({"subject": subject, "gaps": [g.to_dict() for g in gaps]}) + "\n"
+                )
+                count += 1
+                contradictions += any(g.kind == "contradiction" for g in gaps)
+    except BaseException:
+        for part in parts:
+            part.unlink(missing_ok=True)
+        raise
+    parts[0].replace(out)
+    parts[1].replace(gaps_path)
     for note in notes:
         click.echo(f"warning: {note}", err=True)
     click.echo(

@@ -29,7 +29,17 @@ def settings_from(
     env = os.environ if env is None else env
     config: dict[str, Any] = {}
     if config_file is not None:
-        data = read_yaml_file(config_file).data
+        try:
+            data = read_yaml_file(config_file).data
+        except PackError as e:
+            first = e.problems[0] if e.problems else None
+            raise RemoteError(
+                "E-HTTP-CONFIG",
+                f"{first.file}:{first.line}:{first.col}: {first.message}"
+                if first
+                else f"cannot read `{config_file}`",
+                "give a YAML file with base_urls, token_env (or token), timeout, retries, backoff",
+            ) from None
         if not isinstance(data, Mapping) or set(data) - _SETTINGS_KEYS:
             unknown = sorted(set(data) - _SETTINGS_KEYS) if isinstance(data, Mapping) else []
             raise RemoteError(
@@ -110,6 +120,16 @@ class Fetcher:
         self._per_establishment: dict[tuple[str, str], Any] = {}
         self._unconfigured: set[str] = set()
 
+    def _require(self, service: str) -> None:
+        """A clear error naming the variable to set when a needed service has no base URL."""
+        if not self.client.settings.base_urls.get(service):
+            env = self.mapping.services[service]["base_url_env"]
+            raise RemoteError(
+                "E-HTTP-CONFIG",
+                f"no base URL for the `{service}` service",
+                f"set {env}, or base_urls.{service} in the --config file",
+            )
+
     def _configured(self, source: str) -> bool:
         service = self.mapping.sources[source]["service"]
         if self.client.settings.base_urls.get(service):
@@ -156,6 +176,7 @@ class Fetcher:
                 found[name] = self._per_establishment[key]
                 continue
             if required:
+                self._require(source["service"])
                 absent_on = frozenset()
             try:
                 found[name] = _call(
@@ -184,7 +205,12 @@ class Fetcher:
         """(subject, records) for everyone the population request lists, page by page."""
         spec = self.mapping.data.get("population")
         if spec is None:
-            raise PackError([])
+            raise RemoteError(
+                "E-HTTP-CONFIG",
+                f"the mapping `{self.mapping.id}` has no population request",
+                "add a `population` entry to the mapping",
+            )
+        self._require(spec["service"])
         paging = spec["paging"]
         page = int(paging.get("first_page", 0))
         names = {"establishment": establishment}

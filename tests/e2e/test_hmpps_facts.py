@@ -139,6 +139,7 @@ def test_json_output_holds_facts_and_gaps(stub: Stub, tmp_path: Path) -> None:
         (["--prisoner", "Z9999ZZ"], "test-token", "[E-HTTP-NOT-FOUND]"),
         (["--prisoner", "A1234BC", "--prison", "MDI"], "test-token", "exactly one of"),
         (["--prison", "MDI"], "test-token", "--prison needs --out"),
+        (["--prisoner", "A1234BC", "--local-facts", "README.md"], "test-token", "facts"),
     ],
 )
 def test_refusals_and_bad_usage_exit_2_without_a_traceback(
@@ -201,3 +202,17 @@ def test_a_stale_mapping_table_is_caught_and_updated(tmp_path: Path) -> None:
     assert code == 1 and "differs" in out
     code, out = run("facts", "mapping-table", "--update", str(page))
     assert code == 0 and page.read_text(encoding="utf-8") == text
+
+
+def test_a_failure_part_way_through_an_establishment_writes_nothing(
+    stub: Stub, tmp_path: Path
+) -> None:
+    stub.fail("/prisoners/C3456DE/alerts", 500, 500, 500)  # the second page's first person
+    out = tmp_path / "population.jsonl"
+    result = CliRunner().invoke(
+        cli,
+        ["facts", "from-hmpps", "--prison", "MDI", "--out", str(out),
+         "--config", str(stub.config(tmp_path))],
+    )  # fmt: skip
+    assert result.exit_code == 2 and "[E-HTTP-UNAVAILABLE]" in result.output
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["hmpps-client.yaml"]

@@ -149,6 +149,7 @@ def test_an_unconfigured_service_is_skipped_with_a_note(stub: Stub) -> None:
     with pytest.raises(RemoteError) as caught:
         hmpps.fetch_facts("A1234BC", AS_OF, ClientSettings(base_urls={}))
     assert caught.value.code == "E-HTTP-CONFIG"
+    assert "HMPPS_PRISONER_SEARCH_URL" in (caught.value.hint or "")
 
 
 def test_settings_come_from_a_config_file_then_the_environment(stub: Stub, tmp_path: Path) -> None:
@@ -169,6 +170,9 @@ def test_settings_come_from_a_config_file_then_the_environment(stub: Stub, tmp_p
     with pytest.raises(RemoteError) as caught:
         hmpps.settings(bad, env)
     assert caught.value.code == "E-HTTP-CONFIG" and "base_url" in caught.value.message
+    with pytest.raises(RemoteError) as caught:
+        hmpps.settings(tmp_path / "absent.yaml", env)
+    assert caught.value.code == "E-HTTP-CONFIG" and "absent.yaml" in caught.value.message
 
 
 def test_without_the_http_extra_the_error_says_what_to_install(
