@@ -194,7 +194,7 @@ def _need(kind: str, what: str) -> Callable[[list[T.Type]], T.Type | str]:
     def check(args: list[T.Type]) -> T.Type | str:
         for a in args:
             if a.kind not in (kind, "any", "null"):
-                return f"expects a {T.Type(kind).describe()}, got {T.article(a)}"
+                return f"expects {T.article(T.Type(kind))}, got {T.article(a)}"
         return _ret(T.Type(what) if what != "same" else args[0], args)
 
     return check

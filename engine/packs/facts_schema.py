@@ -13,7 +13,7 @@ from typing import Any
 
 from engine.language import static_types as T
 from engine.packs.resources import load_schema
-from engine.problems import FactsError, Problem
+from engine.problems import FactsError, Problem, file_problem, problem
 
 
 def _inline(node: Any, doc: Mapping[str, Any], seen: tuple[str, ...] = ()) -> Any:
@@ -147,15 +147,13 @@ def read_facts_file(path: Path) -> dict[str, Any]:
     try:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as e:
-        raise FactsError(
-            [Problem(str(path), 1, 1, "error", "E-IO", f"cannot read facts: {e}")]
-        ) from None
+        raise FactsError([file_problem("E-IO", str(path), f"cannot read facts: {e}")]) from None
     if path.suffix == ".json":
         try:
             data = json.loads(text)
         except json.JSONDecodeError as e:
             raise FactsError(
-                [Problem(str(path), e.lineno, e.colno, "error", "E-JSON", f"not JSON: {e.msg}")]
+                [problem("E-JSON", str(path), e.lineno, e.colno, f"not JSON: {e.msg}")]
             ) from None
     else:
         try:
@@ -165,12 +163,9 @@ def read_facts_file(path: Path) -> dict[str, Any]:
     if not isinstance(data, dict):
         raise FactsError(
             [
-                Problem(
-                    str(path),
-                    1,
-                    1,
-                    "error",
+                file_problem(
                     "E-FACTS",
+                    str(path),
                     "a facts document must be a mapping of roots",
                     hint="start with one of its roots: "
                     + ", ".join(f"`{r}:`" for r in facts_schema().get("properties", {})),

@@ -14,7 +14,7 @@ from engine.packs import model as M
 from engine.packs.facts_schema import read_facts_file
 from engine.packs.read_yaml import read_yaml_file
 from engine.packs.validate_schema import validate_document
-from engine.problems import EvaluationError, FactsError, PackError, Problem
+from engine.problems import EvaluationError, FactsError, PackError, Problem, problem
 
 
 @dataclass(frozen=True)
@@ -175,6 +175,22 @@ def run_case(case: Case, packs: Mapping[str, M.Pack]) -> CaseResult:
         if name not in got["withheld"]:
             result.failures.append(f"`{name}` expected to be withheld, but it is shown")
     return result
+
+
+def check_cases(
+    paths: Iterable[Path | str], packs: Mapping[str, M.Pack]
+) -> list[Problem]:
+    """`regime check`'s view of worked examples: problems reading them, and an `E-TEST` for each
+    case of a loaded pack that fails."""
+    cases, problems = read_cases(test_files(paths), packs)
+    for case in cases:
+        if case.pack not in packs:
+            continue
+        result = run_case(case, packs)
+        if not result.passed:
+            message = f"worked example `{case.name}` fails: " + "; ".join(result.failures)
+            problems.append(problem("E-TEST", case.file, case.line or 1, 1, message))
+    return sorted(problems)
 
 
 def coverage(
