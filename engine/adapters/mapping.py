@@ -13,7 +13,8 @@ from typing import Any
 from engine.packs.facts_schema import facts_schema
 from engine.packs.read_yaml import Document, read_yaml_file
 from engine.packs.validate_schema import validate_document
-from engine.problems import PackError, Problem
+from engine.problems import PackError, Problem, did_you_mean, file_problem
+from engine.problems import problem as make_problem
 
 _CHECKOUT = Path(__file__).resolve().parents[2] / "adapters"
 
@@ -66,12 +67,9 @@ def mapping_path(name: str) -> Path:
         known = sorted(p.stem for p in mapping_dir().glob("*.yaml"))
         raise PackError(
             [
-                Problem(
-                    str(path),
-                    1,
-                    1,
-                    "error",
+                file_problem(
                     "E-IO",
+                    str(path),
                     f"no mapping named `{name}`",
                     f"mappings: {', '.join(known) or 'none'}",
                 )
@@ -124,7 +122,7 @@ def _check_names(doc: Document) -> Iterator[Problem]:
 
     def problem(path: tuple[Any, ...], message: str, hint: str) -> Problem:
         span = doc.span(path) if doc.has(path) else doc.span(())
-        return Problem(doc.file, span.line, span.col, "error", "E-MAPPING-NAME", message, hint)
+        return make_problem("E-MAPPING-NAME", doc.file, span.line, span.col, message, hint)
 
     def source_of(record_path: str, path: tuple[Any, ...]) -> Iterator[Problem]:
         name = record_path.split(".", 1)[0]
@@ -138,7 +136,8 @@ def _check_names(doc: Document) -> Iterator[Problem]:
             yield problem(
                 ("sources", name, "service"),
                 f"`{source['service']}` is not a service",
-                f"services: {', '.join(sorted(services))}",
+                did_you_mean(source["service"], services)
+                or f"services: {', '.join(sorted(services))}",
             )
     population = data.get("population")
     if population is not None and population["record_as"] not in sources:
@@ -153,7 +152,7 @@ def _check_names(doc: Document) -> Iterator[Problem]:
             yield problem(
                 ("facts", i, "fact"),
                 f"`{entry['fact']}` is not a fact of the facts schema",
-                "see schemas/facts/",
+                did_you_mean(entry["fact"], facts) or "see schemas/facts/",
             )
         for j, reading in enumerate(entry["from"]):
             here = ("facts", i, "from", j)
@@ -172,7 +171,8 @@ def _check_names(doc: Document) -> Iterator[Problem]:
                 yield problem(
                     (*here, "codes"),
                     f"`{reading['codes']}` is not a code set",
-                    f"code sets: {', '.join(sorted(code_sets)) or 'none'}",
+                    did_you_mean(reading["codes"], code_sets)
+                    or f"code sets: {', '.join(sorted(code_sets)) or 'none'}",
                 )
     for i, group in enumerate(data.get("not_supplied", [])):
         for j, path in enumerate(group["facts"]):

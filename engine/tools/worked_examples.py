@@ -177,9 +177,7 @@ def run_case(case: Case, packs: Mapping[str, M.Pack]) -> CaseResult:
     return result
 
 
-def check_cases(
-    paths: Iterable[Path | str], packs: Mapping[str, M.Pack]
-) -> list[Problem]:
+def check_cases(paths: Iterable[Path | str], packs: Mapping[str, M.Pack]) -> list[Problem]:
     """`regime check`'s view of worked examples: problems reading them, and an `E-TEST` for each
     case of a loaded pack that fails."""
     cases, problems = read_cases(test_files(paths), packs)
