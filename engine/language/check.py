@@ -365,9 +365,7 @@ class _Checker:
                 "apply them to a date one after the other",
             )
         else:
-            self.error(
-                node, "E-TYPE", f"cannot apply `{op}` to {T.article(a)} and {T.article(b)}"
-            )
+            self.error(node, "E-TYPE", f"cannot apply `{op}` to {T.article(a)} and {T.article(b)}")
         return T.ANY
 
     # -- binding forms and calls -----------------------------------------------------------
