@@ -7,6 +7,7 @@ from pathlib import Path
 import click
 
 import engine
+from engine.tools.source_coverage import check_sources
 from engine.tools.worked_examples import check_cases
 
 from .common import EXIT_OK, EXIT_PROBLEMS, dump_json, fail, show_problems
@@ -45,8 +46,6 @@ def command(paths: tuple[Path, ...], sources: Path | None, fmt: str, no_tests: b
             fail(f"no such file or directory `{t}`")
     packs, problems = engine.check_paths(targets)
     if sources is not None:
-        from engine.tools.source_coverage import check_sources
-
         found, coverage = check_sources(packs, sources)
         problems = sorted(problems + found)
     else:

@@ -14,6 +14,7 @@ from typing import Any, NoReturn, TypeVar
 import click
 
 import engine
+from engine.packs.facts_schema import read_facts_file
 from engine.problems import EvaluationError, FactsError, PackError, Problem, did_you_mean
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -90,8 +91,6 @@ def _mentions(problem: Problem, pack_id: str) -> bool:
 
 
 def read_facts(path: Path) -> dict[str, Any]:
-    from engine.packs.facts_schema import read_facts_file
-
     try:
         return read_facts_file(path)
     except FactsError as e:

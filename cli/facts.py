@@ -10,6 +10,15 @@ from pathlib import Path
 from typing import Any
 
 import click
+import yaml
+
+from engine.adapters import hmpps
+from engine.adapters.http_client import ClientSettings, RemoteError
+from engine.adapters.interpret import fill_from
+from engine.adapters.mapping import load_mapping
+from engine.adapters.render_table import between_markers, markdown
+from engine.packs.facts_schema import validate_facts
+from engine.problems import PackError
 
 from .common import EXIT_PROBLEMS, dump_json, fail, parse_date, read_facts, show_problems
 
@@ -49,8 +58,6 @@ def _local(path: Path | None) -> dict[str, Any] | None:
 
 def _write_facts(path: Path, facts: dict[str, Any]) -> None:
     if path.suffix in (".yaml", ".yml"):
-        import yaml
-
         text = yaml.safe_dump(facts, sort_keys=False, allow_unicode=True)
     else:
         text = json.dumps(facts, indent=2, ensure_ascii=False) + "\n"
@@ -58,8 +65,6 @@ def _write_facts(path: Path, facts: dict[str, Any]) -> None:
 
 
 def _check_facts(facts: dict[str, Any], name: str) -> None:
-    from engine.packs.facts_schema import validate_facts
-
     problems = validate_facts(facts, name)
     if problems:
         show_problems(problems)
@@ -124,10 +129,6 @@ def from_hmpps(
       regime eval keywork_edm --facts a1234bc.json
       regime facts from-hmpps --prison MDI --as-of 2020-07-01 --out population.jsonl
     """
-    from engine.adapters import hmpps
-    from engine.adapters.http_client import RemoteError
-    from engine.problems import PackError
-
     if (subject is None) == (prison is None):
         fail("give exactly one of --prisoner ID and --prison CODE")
     if prison is not None and out is None:
@@ -137,10 +138,10 @@ def from_hmpps(
     try:
         settings = hmpps.settings(_config(config))
         if subject is not None:
-            _one(hmpps, subject, day, settings, local, out, fmt)
+            _one(subject, day, settings, local, out, fmt)
         else:
             assert prison is not None and out is not None
-            _population(hmpps, prison, day, settings, local, out, gaps_path)
+            _population(prison, day, settings, local, out, gaps_path)
     except RemoteError as e:
         fail(f"{e.message} [{e.code}]", e.hint)
     except PackError as e:
@@ -149,16 +150,13 @@ def from_hmpps(
 
 
 def _one(
-    hmpps: Any,
     subject: str,
     day: dt.date,
-    settings: Any,
+    settings: ClientSettings,
     local: dict[str, Any] | None,
     out: Path | None,
     fmt: str,
 ) -> None:
-    from engine.adapters.interpret import fill_from
-
     facts, gaps, notes = hmpps.fetch_facts(subject, day, settings)
     if local is not None:
         facts, gaps = fill_from(facts, gaps, local)
@@ -180,16 +178,13 @@ def _one(
 
 
 def _population(
-    hmpps: Any,
     prison: str,
     day: dt.date,
-    settings: Any,
+    settings: ClientSettings,
     local: dict[str, Any] | None,
     out: Path,
     gaps_path: Path | None,
 ) -> None:
-    from engine.adapters.interpret import fill_from
-
     gaps_path = gaps_path or out.with_suffix(".gaps.jsonl")
     notes: list[str] = []
     count = contradictions = 0
@@ -241,10 +236,6 @@ def _population(
 def mapping_table(name: str, check: Path | None, update: Path | None) -> None:
     """Print a mapping as Markdown tables (fact path, source field or code, where it comes
     from), or keep a page's copy between its markers in step with the YAML."""
-    from engine.adapters.mapping import load_mapping
-    from engine.adapters.render_table import between_markers, markdown
-    from engine.problems import PackError
-
     try:
         table = markdown(load_mapping(name))
     except PackError as e:

@@ -8,11 +8,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import networkx as nx
+
 from engine.evaluation.decision import AUDIENCES, Decision, build_decision
 from engine.evaluation.evaluate import Evaluation
 from engine.packs import model as M
 from engine.packs.build import Builder
-from engine.packs.facts_schema import prepare
+from engine.packs.facts_schema import facts_schema, prepare
 from engine.packs.read_yaml import Document, read_text_file, read_yaml
 from engine.packs.validate_schema import validate_pack
 from engine.problems import (
@@ -68,8 +70,6 @@ def is_pack_file(path: Path) -> bool:
         for line in head.splitlines()
         if line and not line[0].isspace() and not line.startswith("#") and ":" in line
     }
-    from engine.packs.facts_schema import facts_schema
-
     roots = set(facts_schema().get("properties", {}))
     if tops & roots and "id" not in tops:
         return False
@@ -134,8 +134,6 @@ def check_paths(paths: Iterable[Path | str]) -> tuple[dict[str, M.Pack], list[Pr
     """Load every pack under `paths` without raising: the packs that loaded and every problem.
 
     Packs are built after the packs they import (whose vocabulary they may use)."""
-    import networkx as nx
-
     packs: dict[str, M.Pack] = {}
     problems: list[Problem] = []
     docs: dict[str, tuple[Path, Document, bytes]] = {}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import calendar
 import datetime as dt
 import re
 from collections.abc import Callable, Sequence
@@ -125,11 +126,9 @@ def _flatten(items: Sequence[Any]) -> Any:
 
 
 def _text(x: Any) -> str:
-    import datetime as _dt
-
     if isinstance(x, bool):
         return "true" if x else "false"
-    if isinstance(x, _dt.date):
+    if isinstance(x, dt.date):
         return x.isoformat()
     return str(x)
 
@@ -166,8 +165,6 @@ def _month_start(d: dt.date) -> dt.date:
 
 
 def _month_end(d: dt.date) -> dt.date:
-    import calendar
-
     return d.replace(day=calendar.monthrange(d.year, d.month)[1])
 
 

@@ -17,6 +17,7 @@ from engine.language.check import Symbol, check
 from engine.language.codegen import compile_checked
 from engine.language.parse import ExprError, parse
 from engine.packs import model as M
+from engine.packs import task_graph
 from engine.packs.facts_schema import root_types
 from engine.packs.read_yaml import Document
 from engine.problems import Code, Problem, did_you_mean, problem
@@ -949,7 +950,6 @@ class Builder:
         raw = self.data.get("tasks")
         if not raw:
             return None
-        from engine.packs import task_graph
 
         for code, message, tid in task_graph.task_problems(raw):
             path: Path_ = ("tasks", tid)

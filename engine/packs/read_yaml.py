@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import bisect
-import datetime
 import re
 from collections.abc import Hashable, Iterator
 from dataclasses import dataclass, field
@@ -15,6 +14,7 @@ import yaml
 from yaml.events import AliasEvent, MappingStartEvent, SequenceStartEvent
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
+from engine.language.convert import json_key
 from engine.problems import Code, PackError, Problem, file_problem, problem
 
 ALIAS_LIMIT = 100
@@ -190,19 +190,6 @@ class _Loader(yaml.SafeLoader):
             size += sum(self._size(k) + self._size(v) for k, v in node.value)
         self.sizes[id(node)] = size
         return size
-
-
-def json_key(key: Any) -> str:
-    """The text of a mapping key as a JSON object key (`true`, `null`, `2020-01-01`, `1.50`)."""
-    if isinstance(key, str):
-        return key
-    if isinstance(key, bool):
-        return "true" if key else "false"
-    if key is None:
-        return "null"
-    if isinstance(key, datetime.date):
-        return key.isoformat()
-    return str(key)
 
 
 def _show_tag(tag: str) -> str:

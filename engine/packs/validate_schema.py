@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime
 import re
 from collections.abc import Iterable
 from functools import cache
@@ -11,7 +10,8 @@ from typing import Any
 from jsonschema import Draft202012Validator, FormatChecker
 from jsonschema.exceptions import ValidationError, best_match
 
-from engine.packs.read_yaml import Document, Span, json_key
+from engine.language.convert import to_json
+from engine.packs.read_yaml import Document, Span
 from engine.packs.resources import load_schema, registry, schema_path
 from engine.problems import Code, Problem, did_you_mean, file_problem, problem
 
@@ -57,21 +57,10 @@ def validate_document(
     facts = schema_path(schema_name).parent.name == "facts"
     mapper = _Mapper(file, doc, "E-FACTS" if facts else "E-SCHEMA", facts)
     problems: dict[tuple[int, int, str], Problem] = {}
-    for error in _validator(schema_name).iter_errors(to_json(data)):
+    for error in _validator(schema_name).iter_errors(to_json(data, exact_numbers=True)):
         for found in mapper.map(error):
             problems.setdefault((found.line, found.col, found.message), found)
     return sorted(problems.values())
-
-
-def to_json(data: Any) -> Any:
-    """Plain YAML data in the form JSON Schema checks: string keys, dates as ISO text."""
-    if isinstance(data, dict):
-        return {json_key(key): to_json(value) for key, value in data.items()}
-    if isinstance(data, (list, tuple)):
-        return [to_json(item) for item in data]
-    if isinstance(data, (datetime.date, datetime.datetime)):
-        return data.isoformat()
-    return data
 
 
 @cache
