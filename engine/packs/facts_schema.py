@@ -13,6 +13,7 @@ from typing import Any
 
 from engine.language import static_types as T
 from engine.language.convert import to_json
+from engine.packs.facts_validator import Check, Unsupported, compile_schema
 from engine.packs.read_yaml import read_yaml
 from engine.packs.resources import load_schema
 from engine.packs.validate_schema import validate_document
@@ -112,8 +113,68 @@ def convert(value: Any, t: T.Type) -> Any:
     return value
 
 
+@cache
+def _compiled(name: str) -> Check | None:
+    """The facts schema compiled once into a check (None: it uses a keyword the check lacks)."""
+    try:
+        return compile_schema(facts_schema(name))
+    except Unsupported:
+        return None
+
+
+def _convert_given(value: Any, t: T.Type) -> Any:
+    """`convert(to_json(value, exact_numbers=True), t)` for a value the compiled check passed,
+    without building the JSON form first."""
+    if value is None:
+        return None
+    kind = t.kind
+    if kind == "date":
+        if isinstance(value, str):
+            return dt.date.fromisoformat(value)
+        if value.__class__ is dt.date:
+            return value
+    elif kind == "decimal":
+        if isinstance(value, float | int) and not isinstance(value, bool):
+            return Decimal(str(value))
+    elif kind == "record" and value.__class__ is dict:
+        out = {}
+        for key, v in value.items():
+            found = t.field(key)
+            out[key] = _convert_given(v, found[0]) if found else to_json(v, exact_numbers=True)
+        return out
+    elif kind == "list" and value.__class__ is list and t.elem is not None:
+        elem = t.elem
+        return [_convert_given(v, elem) for v in value]
+    if value.__class__ is str or value.__class__ is bool or value.__class__ is int:
+        return value
+    return to_json(value, exact_numbers=True)
+
+
+def _prepare_fast(data: Any, name: str) -> dict[str, Any] | None:
+    """The prepared facts when the compiled check is sure they are valid, else None."""
+    check = _compiled(name)
+    if check is None or data.__class__ is not dict or not check(data):
+        return None
+    types = root_types(name)
+    out: dict[str, Any] = {}
+    for key, value in data.items():
+        if key == "as_of":
+            out[key] = dt.date.fromisoformat(value) if isinstance(value, str) else value
+        elif key in types:
+            out[key] = _convert_given(value, types[key])
+        else:
+            out[key] = to_json(value, exact_numbers=True)
+    return out
+
+
 def prepare(data: Mapping[str, Any], file: str = "<facts>", name: str = "facts") -> dict[str, Any]:
-    """Validate a facts document and convert it for evaluation; raises FactsError."""
+    """Validate a facts document and convert it for evaluation; raises FactsError.
+
+    The compiled check confirms a valid document quickly; only a document it cannot pass
+    takes the full validator, which finds and words every problem."""
+    fast = _prepare_fast(data, name)
+    if fast is not None:
+        return fast
     problems = validate_facts(data, file, name)
     if problems:
         raise FactsError(problems)

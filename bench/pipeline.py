@@ -1,0 +1,109 @@
+"""Benchmark of the whole per-document path and of start-up: figures for `make bench`.
+
+- decision-keywork-python: one full key work decision through `evaluate`, no explanation
+  (p50 over batches of the example prisoners, each document a fresh copy)
+- evaluate-many-keywork: decisions a second through `Packs.evaluate_many`
+- decision-N-rules: one decision on a generated pack of N rules (grows linearly with N)
+- startup-check / startup-load: fresh processes, warm cache
+"""
+
+from __future__ import annotations
+
+import copy
+import datetime as dt
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from generated_pack import pack_text  # noqa: E402
+
+from engine.api import check_paths, evaluate, load  # noqa: E402
+from engine.packs.facts_schema import read_facts_file  # noqa: E402
+
+BATCH = 20
+DOCS = 10_000
+AS_OF = dt.date(2020, 7, 1)
+
+
+def _examples() -> list[dict[str, Any]]:
+    return [read_facts_file(p) for p in sorted((ROOT / "examples" / "prisoners").glob("*.yaml"))]
+
+
+def decision_figures() -> None:
+    """Per-decision latency and evaluate_many throughput on the key work pack."""
+    packs = load(ROOT / "policies")
+    pack = packs["keywork_edm"]
+    examples = _examples()
+    docs = [copy.deepcopy(examples[i % len(examples)]) for i in range(DOCS)]
+    for facts in docs[: len(examples)]:
+        evaluate(pack, facts, AS_OF)  # warm
+    per: list[float] = []
+    clock = time.perf_counter
+    for start in range(0, len(docs), BATCH):
+        batch = docs[start : start + BATCH]
+        t0 = clock()
+        for facts in batch:
+            evaluate(pack, facts, AS_OF)
+        per.append((clock() - t0) / len(batch))
+    print(f"decision-keywork-python: {statistics.median(per) * 1e6:.1f} µs p50")
+    t0 = clock()
+    count = sum(1 for _ in packs.evaluate_many("keywork_edm", docs, AS_OF))
+    print(f"evaluate-many-keywork: {count / (clock() - t0):,.0f} decisions/s")
+
+
+def rules_figures(sizes: tuple[int, ...]) -> None:
+    """Load and one decision on generated packs of each size."""
+    facts = {"prisoner": {"rosh": "HIGH", "release_date": "2020-07-10", "cev": False}}
+    with tempfile.TemporaryDirectory() as tmp:
+        for n in sizes:
+            folder = Path(tmp) / str(n)
+            folder.mkdir()
+            (folder / "generated.yaml").write_text(pack_text(n), encoding="utf-8")
+            t0 = time.perf_counter()
+            packs, problems = check_paths([folder])
+            load_s = time.perf_counter() - t0
+            assert not [p for p in problems if p.is_error], problems[:3]
+            pack = packs[f"generated_{n}"]
+            t0 = time.perf_counter()
+            decision = evaluate(pack, facts, AS_OF)
+            ms = (time.perf_counter() - t0) * 1e3
+            assert len(decision.obligations) == n // 4, len(decision.obligations)
+            print(f"decision-{n}-rules: {ms:.1f} ms (load {load_s:.2f} s)")
+
+
+def _wall_ms(argv: list[str], runs: int = 3) -> float:
+    """Median wall time of a fresh process, after one run that warms the cache."""
+    env = {**os.environ, "PYTHONDONTWRITEBYTECODE": "0"}
+    subprocess.run(argv, cwd=ROOT, env=env, capture_output=True, check=False)
+    times = []
+    for _ in range(runs):
+        t0 = time.perf_counter()
+        subprocess.run(argv, cwd=ROOT, env=env, capture_output=True, check=False)
+        times.append((time.perf_counter() - t0) * 1e3)
+    return statistics.median(times)
+
+
+def startup_figures() -> None:
+    regime = str(Path(sys.executable).parent / "regime")
+    print(f"startup-check: {_wall_ms([regime, 'check', 'policies/']):.0f} ms")
+    code = "import engine.api as a; a.load('policies')"
+    print(f"startup-load: {_wall_ms([sys.executable, '-c', code]):.0f} ms")
+
+
+def main(sizes: tuple[int, ...] = (1_000, 10_000)) -> None:
+    decision_figures()
+    startup_figures()
+    rules_figures(sizes)
+
+
+if __name__ == "__main__":
+    main(tuple(int(a) for a in sys.argv[1:]) or (1_000, 10_000))

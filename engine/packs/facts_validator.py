@@ -1,0 +1,229 @@
+"""A facts schema compiled once into nested checks, so a valid document is confirmed without
+the generic JSON Schema walk; anything it is unsure of is left to that walk.
+
+The check works on facts as given (dates as `datetime.date`, numbers as int, float or Decimal)
+and must never pass a document the full validator would reject: on a keyword, a value type or a
+key it does not know it answers "not sure", and the caller validates the slow way, which also
+words the problems.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Callable, Mapping
+from decimal import Decimal
+from typing import Any
+
+Check = Callable[[Any], bool]
+
+# keywords that only describe: they never make a value invalid
+_ANNOTATIONS = frozenset(
+    {"$schema", "$id", "$comment", "title", "description", "examples", "default", "x-audience"}
+)
+_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$", re.ASCII)
+_PLAIN = (str, bool, int, float, Decimal, type(None), dict, list, dt.date)
+
+
+class Unsupported(Exception):
+    """The schema uses a keyword the compiled check does not implement."""
+
+
+def compile_schema(schema: Mapping[str, Any]) -> Check:
+    """A check of one schema node (with `$ref`s already inlined): True only when the value is
+    surely valid. Raises Unsupported for a keyword it cannot decide."""
+    checks: list[Check] = []
+    unknown = set(schema) - _ANNOTATIONS - _KEYWORDS
+    if unknown:
+        raise Unsupported(", ".join(sorted(unknown)))
+    if "type" in schema:
+        checks.append(_type(schema["type"]))
+    if schema.get("format") == "date":
+        checks.append(_date)
+    elif "format" in schema:
+        raise Unsupported(f"format {schema['format']}")
+    if "enum" in schema:
+        checks.append(_one_of(list(schema["enum"])))
+    if "const" in schema:
+        checks.append(_one_of([schema["const"]]))
+    if "minimum" in schema or "maximum" in schema:
+        checks.append(_bounds(schema.get("minimum"), schema.get("maximum")))
+    if "minLength" in schema:
+        least = int(schema["minLength"])
+        checks.append(lambda v: not isinstance(v, str | dt.date) or len(_text(v)) >= least)
+    if "pattern" in schema:
+        found = re.compile(schema["pattern"]).search
+        checks.append(lambda v: not isinstance(v, str | dt.date) or found(_text(v)) is not None)
+    if {"properties", "additionalProperties", "required"} & set(schema):
+        checks.append(_object(schema))
+    if "items" in schema:
+        each = compile_schema(schema["items"])
+        checks.append(lambda v: not isinstance(v, list) or all(each(x) for x in v))
+    if "allOf" in schema:
+        checks.extend(compile_schema(s) for s in schema["allOf"])
+    if "if" in schema:
+        checks.append(_conditional(schema))
+    if len(checks) == 1:
+        return checks[0]
+    return lambda v: all(c(v) for c in checks)
+
+
+_KEYWORDS = frozenset(
+    {
+        "type",
+        "format",
+        "enum",
+        "const",
+        "minimum",
+        "maximum",
+        "minLength",
+        "pattern",
+        "properties",
+        "additionalProperties",
+        "required",
+        "items",
+        "allOf",
+        "if",
+        "then",
+        "else",
+    }
+)
+
+
+def _is(kind: str, v: Any) -> bool:
+    if kind == "null":
+        return v is None
+    if kind == "boolean":
+        return v is True or v is False
+    if kind == "string":
+        return isinstance(v, str) or v.__class__ is dt.date
+    if kind == "integer":
+        return isinstance(v, int) and not isinstance(v, bool)
+    if kind == "number":
+        return isinstance(v, int | float | Decimal) and not isinstance(v, bool)
+    if kind == "object":
+        return isinstance(v, dict)
+    if kind == "array":
+        return isinstance(v, list)
+    raise Unsupported(f"type {kind}")
+
+
+def _type(kinds: Any) -> Check:
+    names = (kinds,) if isinstance(kinds, str) else tuple(kinds)
+    for kind in names:
+        _is(kind, None)  # raises Unsupported for an unknown type name
+    if len(names) == 1:
+        kind = names[0]
+        return lambda v: _is(kind, v)
+    return lambda v: any(_is(k, v) for k in names)
+
+
+def _text(v: Any) -> str:
+    """A string, or a date as the ISO text the full validator sees."""
+    return v.isoformat() if isinstance(v, dt.date) else str(v)
+
+
+def _date(v: Any) -> bool:
+    if isinstance(v, str):
+        if not _DATE.fullmatch(v):
+            return False
+        try:
+            dt.date.fromisoformat(v)
+        except ValueError:
+            return False
+    return True
+
+
+def _key(v: Any) -> tuple[type, Any]:
+    """A value as JSON compares it: true is not 1, a date is its ISO text."""
+    if v.__class__ is dt.date:
+        return (str, v.isoformat())
+    if isinstance(v, bool) or v is None or isinstance(v, str):
+        return (type(v), v)
+    if isinstance(v, int | float | Decimal):
+        return (Decimal, v)
+    raise TypeError
+
+
+def _one_of(values: list[Any]) -> Check:
+    try:
+        allowed = {_key(v) for v in values}
+    except TypeError:
+        raise Unsupported("enum of structures") from None
+
+    def check(v: Any) -> bool:
+        try:
+            return _key(v) in allowed
+        except TypeError:
+            return False
+
+    return check
+
+
+def _bounds(lo: Any, hi: Any) -> Check:
+    def check(v: Any) -> bool:
+        if isinstance(v, bool) or not isinstance(v, int | float | Decimal):
+            return True
+        return (lo is None or v >= lo) and (hi is None or v <= hi)
+
+    return check
+
+
+def _object(schema: Mapping[str, Any]) -> Check:
+    props = {k: compile_schema(s) for k, s in (schema.get("properties") or {}).items()}
+    required = tuple(schema.get("required") or ())
+    extra_schema = schema.get("additionalProperties", True)
+    if extra_schema is True:
+        extra: Check | None = None
+        closed = False
+    elif extra_schema is False:
+        extra, closed = None, True
+    else:
+        extra, closed = compile_schema(extra_schema), False
+
+    def check(v: Any) -> bool:
+        if not isinstance(v, dict):
+            return True
+        for key in required:
+            if key not in v:
+                return False
+        for key, value in v.items():
+            if value.__class__ not in _PLAIN and not isinstance(value, _PLAIN):
+                return False
+            sub = props.get(key)
+            if sub is not None:
+                if not sub(value):
+                    return False
+            elif key.__class__ is not str or closed:
+                return False
+            elif extra is not None and not extra(value):
+                return False
+        return True
+
+    return check
+
+
+def _conditional(schema: Mapping[str, Any]) -> Check:
+    test = compile_schema(schema["if"])
+    then = compile_schema(schema["then"]) if "then" in schema else None
+    other = compile_schema(schema["else"]) if "else" in schema else None
+
+    def check(v: Any) -> bool:
+        # `if` must be decided exactly, so a value it is unsure of is left to the full walk
+        if _uncertain(v):
+            return False
+        branch = then if test(v) else other
+        return branch is None or branch(v)
+
+    return check
+
+
+def _uncertain(v: Any) -> bool:
+    """Whether a value holds something whose JSON form the check cannot be sure of."""
+    if isinstance(v, dict):
+        return any(k.__class__ is not str or _uncertain(x) for k, x in v.items())
+    if isinstance(v, list):
+        return any(_uncertain(x) for x in v)
+    if isinstance(v, float | Decimal):
+        return True  # 3.0 is an integer to the full validator, not to this check
+    return not (v.__class__ in _PLAIN or v is None)

@@ -1,0 +1,112 @@
+"""The compiled facts check agrees with the full JSON Schema validator: it never passes a
+document the validator rejects, and its prepared facts equal the slow path's."""
+
+from __future__ import annotations
+
+import copy
+import datetime as dt
+from pathlib import Path
+from typing import Any
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from engine.language.convert import to_json
+from engine.packs.facts_schema import (
+    _prepare_fast,
+    convert,
+    read_facts_file,
+    root_types,
+    validate_facts,
+)
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _slow(data: dict[str, Any]) -> dict[str, Any] | None:
+    """The full validator's answer: the prepared facts, or None when the document is invalid."""
+    if validate_facts(data):
+        return None
+    types = root_types()
+    out: dict[str, Any] = {}
+    for key, value in to_json(data, exact_numbers=True).items():
+        if key == "as_of":
+            out[key] = dt.date.fromisoformat(value) if isinstance(value, str) else value
+        else:
+            out[key] = convert(value, types[key]) if key in types else value
+    return out
+
+
+def _documents() -> list[dict[str, Any]]:
+    files = sorted((ROOT / "examples").rglob("*.yaml"))
+    docs = []
+    for f in files:
+        data = read_facts_file(f)
+        if set(data) <= {"as_of", "prisoner", "establishment", "action_plan"}:
+            docs.append(data)
+    return docs
+
+
+DOCS = _documents()
+
+
+def test_examples_take_the_fast_path_with_the_same_facts() -> None:
+    assert len(DOCS) >= 6
+    for doc in DOCS:
+        fast = _prepare_fast(doc, "facts")
+        assert fast is not None
+        assert fast == _slow(doc)
+
+
+def test_an_invalid_document_never_passes() -> None:
+    doc = copy.deepcopy(DOCS[0])
+    doc["establishment"]["regime_level"] = 9
+    assert _slow(doc) is None
+    assert _prepare_fast(doc, "facts") is None
+
+
+_VALUES = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(-3, 400),
+    st.sampled_from(["", "open", "HIGH", "weekly", "2020-02-30", "2020-07-01", "x" * 5]),
+    st.dates(dt.date(2019, 1, 1), dt.date(2022, 1, 1)),
+    st.decimals(min_value=-2, max_value=500, places=1, allow_nan=False),
+    st.floats(-2, 5, allow_nan=False),
+    st.just([]),
+    st.just({}),
+    st.just(("a",)),
+    st.just([{"date": "2020-01-01", "kind": "session", "minutes": 30}]),
+)
+
+
+def _paths(value: Any, prefix: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+    found = [prefix] if prefix else []
+    if isinstance(value, dict):
+        for k, v in value.items():
+            found += _paths(v, (*prefix, k))
+    elif isinstance(value, list):
+        for i, v in enumerate(value):
+            found += _paths(v, (*prefix, i))
+    return found
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.integers(0, 10_000), st.lists(st.tuples(st.integers(0, 10_000), _VALUES), max_size=3))
+def test_mutated_documents_agree_with_the_full_validator(
+    pick: int, changes: list[tuple[int, Any]]
+) -> None:
+    doc = copy.deepcopy(DOCS[pick % len(DOCS)])
+    for where, value in changes:
+        paths = _paths(doc)
+        path = paths[where % len(paths)]
+        target = doc
+        for part in path[:-1]:
+            target = target[part]
+        if where % 7 == 0 and isinstance(target, dict):
+            target[f"extra_{where}"] = copy.deepcopy(value)  # a key the schema may not allow
+        else:
+            target[path[-1]] = copy.deepcopy(value)
+    fast = _prepare_fast(doc, "facts")
+    if fast is not None:
+        assert fast == _slow(doc)
