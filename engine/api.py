@@ -244,7 +244,7 @@ def evaluate(
     day = as_of or prepared.get("as_of") or dt.date.today()
     if isinstance(day, str):
         day = dt.date.fromisoformat(day)
-    ev = Evaluation(pack, prepared, day)
+    ev = Evaluation(pack, prepared, day, record=False)  # steps are replayed when explained
     try:
         ev.run()
     except (OverflowError, ValueError, ArithmeticError) as e:

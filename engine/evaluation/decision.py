@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, overload
 
 from engine.evaluation.evaluate import Evaluation, Step
 from engine.evaluation.explain import render_text
@@ -46,6 +47,46 @@ class DecidedObligation:
         }
 
 
+class LazySteps(Sequence[Step]):
+    """An evaluation's steps, worked out only when first read (by an explanation): a decision
+    wanted for its result alone does no work for them. Equal to the tuple of the steps."""
+
+    def __init__(self, compute: Callable[[], Sequence[Step]]):
+        self._compute: Callable[[], Sequence[Step]] | None = compute
+        self._steps: tuple[Step, ...] | None = None
+
+    def _all(self) -> tuple[Step, ...]:
+        if self._steps is None:
+            assert self._compute is not None
+            self._steps = tuple(self._compute())
+            self._compute = None
+        return self._steps
+
+    @overload
+    def __getitem__(self, index: int) -> Step: ...
+    @overload
+    def __getitem__(self, index: slice) -> Sequence[Step]: ...
+    def __getitem__(self, index: int | slice) -> Step | Sequence[Step]:
+        return self._all()[index]
+
+    def __len__(self) -> int:
+        return len(self._all())
+
+    def __iter__(self) -> Iterator[Step]:
+        return iter(self._all())
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, LazySteps | tuple):
+            return self._all() == tuple(other)
+        return NotImplemented
+
+    def __hash__(self) -> int:
+        return hash(self._all())
+
+    def __repr__(self) -> str:
+        return repr(self._all())
+
+
 @dataclass(frozen=True)
 class Decision:
     """The result of evaluating one pack against one set of facts, for one audience."""
@@ -63,7 +104,7 @@ class Decision:
     missing_facts: tuple[str, ...]
     undetermined: tuple[str, ...]  # outputs and rules that depend on unknown facts
     withheld: tuple[str, ...]  # outputs not shown to this audience
-    steps: tuple[Step, ...] = field(repr=False)
+    steps: Sequence[Step] = field(repr=False)  # a tuple, or LazySteps
     model: M.Pack | None = field(default=None, repr=False, compare=False)
 
     def to_dict(self) -> dict[str, Any]:
@@ -112,9 +153,15 @@ def _relied_upon(ev: Evaluation, custodial: bool, applied: set[str]) -> list[str
             continue
         if rule.id in applied or (rule.sets and ev.in_force(rule)):
             keys.append(f"rule:{rule.id}")
-    seen = pack.closure(keys, ("def", "table"))
+    cache = pack.derived.setdefault("relied_upon", {})
+    ordered = cache.get(tuple(keys))
+    if ordered is None:
+        if len(cache) > 4096:  # each set of applying rules is a key: keep the memory bounded
+            cache.clear()
+        seen = pack.closure(keys, ("def", "table"))
+        ordered = cache[tuple(keys)] = keys + sorted(seen - set(keys))
     ids: list[str] = []
-    for key in keys + sorted(seen - set(keys)):
+    for key in ordered:
         kind, _, name = key.partition(":")
         if kind == "out":
             ids.extend(pack.outputs[name].interpretations)
@@ -216,10 +263,7 @@ def build_decision(ev: Evaluation, audience: str, facts_schema: str = "facts") -
             else:
                 shown.add(path)
         missing = shown
-    seen: list[str] = []
-    for iid in interp_ids:
-        if iid not in seen and iid in pack.interpretations:
-            seen.append(iid)
+    seen = list(dict.fromkeys(i for i in interp_ids if i in pack.interpretations))
     status = "undetermined" if undetermined else "decided"
     return Decision(
         pack=pack.id,
@@ -235,9 +279,17 @@ def build_decision(ev: Evaluation, audience: str, facts_schema: str = "facts") -
         missing_facts=tuple(sorted(missing)),
         undetermined=tuple(undetermined),
         withheld=tuple(withheld),
-        steps=tuple(ev.steps),
+        steps=tuple(ev.steps) if ev.record else LazySteps(lambda: _replay(ev)),
         model=pack,
     )
+
+
+def _replay(ev: Evaluation) -> list[Step]:
+    """The steps of an evaluation that did not keep them: the same evaluation again, recording
+    (it is deterministic, so the steps are those the first run would have kept)."""
+    again = Evaluation(ev.pack, ev.F, ev.as_of, record=True)
+    again.run()
+    return again.steps
 
 
 def _healthcare_root(path: str, facts_schema: str) -> str:

@@ -30,7 +30,7 @@ class Step:
 class Evaluation:
     """The state of one evaluation: facts, memoised names and the steps taken."""
 
-    def __init__(self, pack: M.Pack, facts: dict[str, Any], as_of: dt.date):
+    def __init__(self, pack: M.Pack, facts: dict[str, Any], as_of: dt.date, record: bool = True):
         version = pack.version_at(as_of)
         if version is None:
             spans = ", ".join(
@@ -46,6 +46,7 @@ class Evaluation:
         self.as_of = as_of
         self.F: dict[str, Any] = {**facts, "as_of": as_of, "version": version.id}
         self.memo: dict[str, Any] = {}
+        self.record = record  # whether to keep the steps (an explanation needs them; a result not)
         self.steps: list[Step] = []
         self.rule_results: dict[str, Any] = {}
 
@@ -65,17 +66,18 @@ class Evaluation:
         elif name in pack.definitions:
             d = pack.definitions[name]
             result = d.expr.compiled.fn(self.F, self.value)
-            self.steps.append(
-                Step(
-                    "definition",
-                    name,
-                    result,
-                    d.expr.text,
-                    d.cites,
-                    d.interpretations,
-                    d.expr.healthcare,
+            if self.record:
+                self.steps.append(
+                    Step(
+                        "definition",
+                        name,
+                        result,
+                        d.expr.text,
+                        d.cites,
+                        d.interpretations,
+                        d.expr.healthcare,
+                    )
                 )
-            )
         elif name in pack.outputs:
             result = self._output(pack.outputs[name])
         else:  # the checker rejects unknown names at load time: this is a bug, not bad input
@@ -90,7 +92,8 @@ class Evaluation:
                 "E-EVAL-PARAM",
                 f"parameter `{param.name}` has no value in force on {self.as_of.isoformat()}",
             )
-        self.steps.append(Step("parameter", param.name, pv.value, pv.text, pv.cites, (), False))
+        if self.record:
+            self.steps.append(Step("parameter", param.name, pv.value, pv.text, pv.cites, (), False))
         return pv.value
 
     # -- rules, tables, outputs --------------------------------------------------------------
@@ -110,6 +113,8 @@ class Evaluation:
             result = True if rule.when is None else rule.when.compiled.fn(self.F, self.value)
             detail = None
         self.rule_results[rule.id] = result
+        if not self.record:
+            return result
         self.steps.append(
             Step(
                 "rule",
@@ -162,6 +167,8 @@ class Evaluation:
         else:
             result = matched
         self.memo[key] = result
+        if not self.record:
+            return result
         rows = result if isinstance(result, list) else []
         self.steps.append(
             Step(
@@ -193,6 +200,8 @@ class Evaluation:
             result = out.default.compiled.fn(self.F, self.value)
         elif result is None:
             result = out.default.compiled.fn(self.F, self.value) if out.default else NULL
+        if not self.record:
+            return result
         self.steps.append(
             Step(
                 "output",
@@ -211,10 +220,7 @@ class Evaluation:
     def _from_rules(self, out: M.Output) -> Any:
         values: list[Any] = []
         pending: list[Any] = []
-        for rule in self.pack.rules:
-            expr = next((e for o, e in rule.sets if o == out.name), None)
-            if expr is None:
-                continue
+        for rule, expr in self.pack.rules_setting.get(out.name, ()):
             when = self.rule_when(rule)
             if when is True:
                 if out.combine == "first" and not pending:

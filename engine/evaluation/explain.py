@@ -22,9 +22,10 @@ def visible_steps(decision: Decision, target: str | None = None) -> list[Step]:
         rank = _declaration_rank(decision.model)
         steps.sort(key=lambda s: rank.get((s.kind, s.name), len(rank)))
     out = []
+    obliged = {o.rule for o in decision.obligations}
     for s in steps:
         if custodial and s.healthcare and not s.releasable:
-            if s.kind == "rule" and any(o.rule == s.name for o in decision.obligations):
+            if s.kind == "rule" and s.name in obliged:
                 out.append(s)  # a releasable obligation: shown, reasons withheld
             continue
         out.append(s)

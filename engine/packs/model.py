@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 from engine.language.check import Checked
@@ -272,10 +273,36 @@ class Pack:
         return seen
 
     def rule(self, rule_id: str) -> Rule | None:
+        return self.rules_by_id.get(rule_id)
+
+    # Indexes worked out once from the immutable pack (cached_property writes the instance
+    # dict directly, so they sit beside the frozen fields); they keep lookups by name from
+    # scanning every rule, which made decisions quadratic in the size of a pack.
+
+    @cached_property
+    def rules_by_id(self) -> dict[str, Rule]:
+        """Each rule by id (the first, should a broken pack repeat one)."""
+        found: dict[str, Rule] = {}
         for r in self.rules:
-            if r.id == rule_id:
-                return r
-        return None
+            found.setdefault(r.id, r)
+        return found
+
+    @cached_property
+    def rules_setting(self) -> dict[str, tuple[tuple[Rule, Expression], ...]]:
+        """For each output, the rules that set it with the expression each sets, in order."""
+        found: dict[str, list[tuple[Rule, Expression]]] = {}
+        for r in self.rules:
+            done: set[str] = set()
+            for name, expr in r.sets:
+                if name not in done:  # a rule's first expression for an output is the one used
+                    done.add(name)
+                    found.setdefault(name, []).append((r, expr))
+        return {name: tuple(pairs) for name, pairs in found.items()}
+
+    @cached_property
+    def derived(self) -> dict[Any, Any]:
+        """Values worked out from this pack alone, kept for reuse by whoever computes them."""
+        return {}
 
     def plan(self, stage: int | None = None) -> list[dict[str, Any]]:
         """The tasks of a stage in dependency order (see engine.packs.task_graph)."""
