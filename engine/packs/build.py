@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import heapq
 import re
 from collections.abc import Iterable
 from decimal import Decimal
 from typing import Any
-
-import networkx as nx
 
 from engine.language import static_types as T
 from engine.language import syntax as A
@@ -441,6 +440,21 @@ class Builder:
             for out in rule.get("sets") or {}:
                 if f"out:{out}" in deps:
                     deps[f"out:{out}"].add(f"rule:{rule.get('id')}")
+        rank: dict[str, int] = {}
+        for i, key in enumerate(keys):
+            rank.setdefault(key, i)
+        order = _ordered(rank, deps)
+        if order is None:
+            order = self._order_with_cycles(keys, deps, rank)
+        return order, deps
+
+    def _order_with_cycles(
+        self, keys: list[str], deps: dict[str, set[str]], rank: dict[str, int]
+    ) -> list[str]:
+        """Report every cycle among the items, then order what is left (networkx is imported
+        here, not at the top: only a pack with a cycle needs it, and it slows start-up)."""
+        import networkx as nx
+
         graph = nx.DiGraph()
         graph.add_nodes_from(keys)
         for key, reads in deps.items():
@@ -454,7 +468,7 @@ class Builder:
                     continue
             sub = graph.subgraph(component)
             cycle = [u for u, _ in nx.find_cycle(sub)]
-            start = min(cycle, key=lambda k: keys.index(k))
+            start = min(cycle, key=rank.__getitem__)
             i = cycle.index(start)
             cycle = cycle[i:] + cycle[:i]
             shown = " -> ".join(f"`{_item_name(k)}`" for k in [*cycle, cycle[0]])
@@ -467,8 +481,7 @@ class Builder:
             )
             graph.remove_edges_from(list(sub.edges()))
             self.in_cycles |= {_item_name(k) for k in component}
-        order = list(nx.lexicographical_topological_sort(graph, key=keys.index))
-        return order, deps
+        return list(nx.lexicographical_topological_sort(graph, key=rank.__getitem__))
 
     def _item_path(self, key: str) -> Path_:
         kind, _, name = key.partition(":")
@@ -1002,3 +1015,26 @@ def _get(data: Any, path: Path_) -> Any:
         else:
             return None
     return data
+
+
+def _ordered(rank: dict[str, int], deps: dict[str, set[str]]) -> list[str] | None:
+    """Items in dependency order, the earliest declared first among those ready (the order
+    networkx's lexicographical topological sort gives); None when some items form a cycle."""
+    readers: dict[str, list[str]] = {key: [] for key in rank}
+    waiting: dict[str, int] = {}
+    for key, reads in deps.items():
+        inside = [r for r in reads if r in deps]
+        waiting[key] = len(inside)
+        for r in inside:
+            readers[r].append(key)
+    ready = [(rank[k], k) for k in rank if waiting.get(k, 0) == 0]
+    heapq.heapify(ready)
+    order: list[str] = []
+    while ready:
+        _, key = heapq.heappop(ready)
+        order.append(key)
+        for reader in readers[key]:
+            waiting[reader] -= 1
+            if waiting[reader] == 0:
+                heapq.heappush(ready, (rank[reader], reader))
+    return order if len(order) == len(rank) else None

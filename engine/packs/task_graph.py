@@ -21,11 +21,12 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping
-from typing import Any
-
-import networkx as nx
+from typing import TYPE_CHECKING, Any
 
 from engine.problems import Code, did_you_mean
+
+if TYPE_CHECKING:
+    import networkx as nx
 
 AFTER = "after"
 WEIGHTING = "weighting"
@@ -72,6 +73,8 @@ def _weighting(attrs: Mapping[str, Any]) -> int | None:
 
 def _explicit_graph(tasks: Mapping[str, Mapping[str, Any]]) -> nx.DiGraph:
     """Nodes for every task and an edge for every `after:` entry naming a known task."""
+    import networkx as nx  # local: only task graphs need it, and it slows start-up
+
     graph = nx.DiGraph()
     for task_id in _sorted_ids(str(t) for t in tasks):
         graph.add_node(task_id, **{"id": task_id, **dict(tasks[task_id])})
@@ -99,6 +102,8 @@ def build_task_graph(
     them). Node and edge insertion follow natural id order, so every function
     below gives the same answer for the same tasks however the mapping is ordered.
     """
+    import networkx as nx  # local: only task graphs need it, and it slows start-up
+
     graph = _explicit_graph(tasks)
     skipped: list[tuple[str, str]] = []
     graph.graph["weighting_precedence"] = weighting_precedence
@@ -140,6 +145,8 @@ def task_problems(tasks: Mapping[str, Mapping[str, Any]]) -> list[tuple[Code, st
       task before it (`c`) closes the cycle (see `after_index`). Each cycle is
       reported once; independent cycles are each reported.
     """
+    import networkx as nx  # local: only task graphs need it, and it slows start-up
+
     problems: list[tuple[Code, str, str]] = []
     known = _sorted_ids(str(t) for t in tasks)
     for task_id in known:
@@ -207,6 +214,8 @@ def plan(graph: nx.DiGraph, stage: int | None = None) -> list[str]:
     Dependencies on tasks outside the stage do not order the plan; `waits_for`
     reports them. Raises `networkx.NetworkXUnfeasible` when the graph has a cycle.
     """
+    import networkx as nx  # local: only task graphs need it, and it slows start-up
+
     sub = stage_graph(graph, stage)
     return [str(t) for t in nx.lexicographical_topological_sort(sub, key=_order_key(sub))]
 
@@ -217,6 +226,8 @@ def critical_path(graph: nx.DiGraph, stage: int | None = None) -> list[str]:
     Every edge counts 1. Among chains of equal length the one ending earliest in
     the plan wins, and along it each task's earliest-planned predecessor.
     """
+    import networkx as nx  # local: only task graphs need it, and it slows start-up
+
     sub = stage_graph(graph, stage)
     if sub.number_of_nodes() == 0:
         return []
