@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from engine import disk_cache
 from engine.evaluation.decision import AUDIENCES, Decision, build_decision
 from engine.evaluation.evaluate import Evaluation
 from engine.packs import model as M
@@ -82,16 +83,31 @@ def read_pack(
     content = b""
     try:
         content, text = read_text_file(path, name)
-        doc = read_yaml(text, name)
     except PackError as e:
         return None, content, list(e.problems)
+    # what follows depends only on the content and the name shown: kept on disk between runs
+    entry = disk_cache.key("read", name, content)
+    cached = disk_cache.load("read", entry)
+    if isinstance(cached, tuple) and len(cached) == 2:
+        return cached[0], content, list(cached[1])
+    doc, problems = _read_and_validate(text, name)
+    disk_cache.store("read", entry, (doc, problems))
+    return doc, content, problems
+
+
+def _read_and_validate(text: str, name: str) -> tuple[Document | None, list[Problem]]:
+    """The YAML read with positions and validated against the pack schema."""
+    try:
+        doc = read_yaml(text, name)
+    except PackError as e:
+        return None, list(e.problems)
     if not isinstance(doc.data, dict):
         message = "a pack must be a mapping with `id`, `title`, `versions`..."
-        return None, content, [file_problem("E-SCHEMA", name, message)]
+        return None, [file_problem("E-SCHEMA", name, message)]
     problems = validate_pack(doc)
     if any(p.is_error for p in problems):
-        return None, content, sorted(problems)
-    return doc, content, problems
+        return None, sorted(problems)
+    return doc, problems
 
 
 def load_file(
@@ -102,9 +118,29 @@ def load_file(
     if doc is None:
         return None, problems
     vocabulary, missing = _imported_vocabulary(doc, imported or {})
-    builder = Builder(doc, content, vocabulary)
-    pack = builder.build()
+    builder = _build(doc, content, vocabulary)
+    pack = builder.pack
     return None if missing else pack, sorted(problems + missing + builder.problems)
+
+
+@dataclass
+class _Built:
+    pack: M.Pack | None
+    problems: list[Problem]
+
+
+def _build(doc: Document, content: bytes, vocabulary: dict[str, M.Vocabulary]) -> _Built:
+    """The later stages, with the pack's expressions' syntax trees kept on disk between runs
+    (parsing is most of building; the trees depend only on the pack's content)."""
+    builder = Builder(doc, content, vocabulary)
+    entry = disk_cache.key("trees", doc.file, content)
+    trees = disk_cache.load("trees", entry)
+    if isinstance(trees, dict):
+        builder.trees = trees
+    pack = builder.build()
+    if builder.parsed_new:
+        disk_cache.store("trees", entry, builder.trees)
+    return _Built(pack, builder.problems)
 
 
 def _imported_vocabulary(
@@ -156,8 +192,8 @@ def check_paths(paths: Iterable[Path | str]) -> tuple[dict[str, M.Pack], list[Pr
     for pid in order:
         f, doc, content = docs[pid]
         vocabulary, missing = _imported_vocabulary(doc, packs)
-        builder = Builder(doc, content, vocabulary)
-        pack = builder.build()
+        builder = _build(doc, content, vocabulary)
+        pack = builder.pack
         problems.extend(missing + builder.problems)
         if pack is not None and not missing:
             packs[pid] = pack

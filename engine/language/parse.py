@@ -18,6 +18,7 @@ from lark.exceptions import (
     VisitError,
 )
 
+from engine import disk_cache
 from engine.language import syntax as A
 from engine.language.functions import FUNCTIONS
 from engine.language.runtime import Months
@@ -56,7 +57,16 @@ class ExprError(Exception):
 @lru_cache(maxsize=1)
 def _parser() -> Lark:
     text = resources.files("engine.language").joinpath("grammar.lark").read_text(encoding="utf-8")
-    return Lark(text, parser="lalr", propagate_positions=True, maybe_placeholders=True)
+    # the built parser tables are kept on disk (lark checks the grammar's hash on loading):
+    # building them is most of the first parse
+    stored = disk_cache.file_in("lark", f"grammar-{disk_cache.engine_fingerprint()}.pickle")
+    return Lark(
+        text,
+        parser="lalr",
+        propagate_positions=True,
+        maybe_placeholders=True,
+        cache=str(stored) if stored is not None else False,
+    )
 
 
 _FRIENDLY = {

@@ -86,6 +86,8 @@ class Builder:
         self.exprs: dict[int, M.Expression] = {}
         self.in_cycles: set[str] = set()
         self.imported = imported or {}
+        self.trees: dict[str, A.Node] = {}  # expression text -> syntax tree (see `parse`)
+        self.parsed_new = False  # whether `trees` gained a tree this run
 
     # -- reporting ---------------------------------------------------------------------------
 
@@ -137,6 +139,14 @@ class Builder:
             )
         return tuple(out)
 
+    def parse(self, text: str) -> A.Node:
+        """An expression's syntax tree: from `trees` (kept from an earlier run) or parsed."""
+        node = self.trees.get(text)
+        if node is None:
+            node = self.trees[text] = parse(text)
+            self.parsed_new = True
+        return node
+
     def parse_at(self, key: str, path: Path_, where: str, value: Any = None) -> _Parsed:
         raw = _get(self.data, path) if value is None else value
         text = _as_text(raw)
@@ -144,13 +154,13 @@ class Builder:
             text = _literal_text(raw)
             node: A.Node | None = None
             try:
-                node = parse(text)
+                node = self.parse(text)
             except ExprError:
                 node = None
             parsed = _Parsed(text, path, where, node)
         else:
             try:
-                node = parse(text)
+                node = self.parse(text)
             except ExprError as err:
                 parsed = _Parsed(text, path, where, None)
                 self.expr_problem(parsed, err)

@@ -1,0 +1,119 @@
+"""A cache on disk for start-up: what reading a pack works out from its content, kept under
+`$REGIME_CACHE_DIR` (or `$XDG_CACHE_HOME/regime`, `~/.cache/regime`; `off` disables it).
+
+Each entry is keyed by a hash of its input's content, the engine's own files and the Python
+version, so a changed pack or engine never reads a stale entry; each carries a digest of its
+bytes, so a corrupt or truncated entry is ignored (and rewritten). Entries are pickles: the
+cache directory must be writable by its user alone, like any per-user cache.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import pickle
+import sys
+import tempfile
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+ENV = "REGIME_CACHE_DIR"
+_MAGIC = b"regime-cache 1\n"
+_ENGINE = Path(__file__).resolve().parent
+
+
+def directory() -> Path | None:
+    """Where entries go, or None when caching is off."""
+    value = os.environ.get(ENV)
+    if value is not None:
+        return None if value.strip().lower() in ("", "off", "0", "no") else Path(value)
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "regime"
+
+
+@cache
+def engine_fingerprint() -> str:
+    """The Python version and every engine source, grammar and schema file (by name, size and
+    modification time): any change to the engine starts a fresh set of entries."""
+    digest = hashlib.sha256(sys.version.encode())
+    roots = [_ENGINE, _ENGINE.parent / "schemas"]
+    for root in roots:
+        if not root.is_dir():
+            continue
+        for path in sorted(root.rglob("*")):
+            if path.suffix in (".py", ".lark", ".json") and "__pycache__" not in path.parts:
+                stat = path.stat()
+                digest.update(
+                    f"{path.relative_to(root)}:{stat.st_size}:{stat.st_mtime_ns}".encode()
+                )
+    return digest.hexdigest()[:20]
+
+
+def key(kind: str, *parts: bytes | str) -> str:
+    """The key of an entry of `kind` worked out from `parts` by this engine."""
+    digest = hashlib.sha256(f"{kind}\0{engine_fingerprint()}".encode())
+    for part in parts:
+        data = part.encode() if isinstance(part, str) else part
+        digest.update(len(data).to_bytes(8, "big"))
+        digest.update(data)
+    return digest.hexdigest()
+
+
+def _path(kind: str, entry: str) -> Path | None:
+    base = directory()
+    return None if base is None else base / kind / f"{entry}.pickle"
+
+
+def load(kind: str, entry: str) -> Any | None:
+    """The value stored under `entry`, or None when there is none or it is unreadable."""
+    path = _path(kind, entry)
+    if path is None:
+        return None
+    try:
+        raw = path.read_bytes()
+    except OSError:
+        return None
+    head = len(_MAGIC) + 32
+    if not raw.startswith(_MAGIC) or len(raw) < head:
+        return None
+    payload = raw[head:]
+    if hashlib.sha256(payload).digest() != raw[len(_MAGIC) : head]:
+        return None
+    try:
+        return pickle.loads(payload)  # noqa: S301 - our own entries, digest checked
+    except Exception:  # noqa: BLE001 - an entry from an incompatible build: ignore it
+        return None
+
+
+def store(kind: str, entry: str, value: Any) -> None:
+    """Keep `value` under `entry`, atomically; a value that cannot be kept is skipped."""
+    path = _path(kind, entry)
+    if path is None:
+        return
+    try:
+        payload = pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
+        try:
+            with os.fdopen(fd, "wb") as out:
+                out.write(_MAGIC + hashlib.sha256(payload).digest() + payload)
+            os.replace(tmp, path)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+    except (OSError, pickle.PicklingError, TypeError, AttributeError, RecursionError):
+        return
+
+
+def file_in(kind: str, name: str) -> Path | None:
+    """A path in the cache for a file another library writes itself (None when off)."""
+    base = directory()
+    if base is None:
+        return None
+    folder = base / kind
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError:
+        return None
+    return folder / name
