@@ -13,7 +13,7 @@ from typing import Any
 
 from engine.language import static_types as T
 from engine.language.convert import to_json
-from engine.packs.facts_validator import Check, Unsupported, compile_schema
+from engine.packs.facts_validator import Check, Unsupported, generate_check
 from engine.packs.read_yaml import read_yaml
 from engine.packs.resources import load_schema
 from engine.packs.validate_schema import validate_document
@@ -117,9 +117,13 @@ def convert(value: Any, t: T.Type) -> Any:
 def _compiled(name: str) -> Check | None:
     """The facts schema compiled once into a check (None: it uses a keyword the check lacks)."""
     try:
-        return compile_schema(facts_schema(name))
+        return generate_check(facts_schema(name), name)
     except Unsupported:
         return None
+
+
+_FIELDS: dict[int, tuple[T.Type, dict[str, T.Type]]] = {}
+"""Each record type's fields by name (the type is kept, so its id stays its own)."""
 
 
 def _convert_given(value: Any, t: T.Type) -> Any:
@@ -137,10 +141,16 @@ def _convert_given(value: Any, t: T.Type) -> Any:
         if isinstance(value, float | int) and not isinstance(value, bool):
             return Decimal(str(value))
     elif kind == "record" and value.__class__ is dict:
+        fields = _FIELDS.get(id(t))
+        if fields is None:
+            by_name: dict[str, T.Type] = {}
+            for fname, ftype, _ in t.fields or ():
+                by_name.setdefault(fname, ftype)  # the first, as `Type.field` finds it
+            fields = _FIELDS[id(t)] = (t, by_name)
         out = {}
         for key, v in value.items():
-            found = t.field(key)
-            out[key] = _convert_given(v, found[0]) if found else to_json(v, exact_numbers=True)
+            ft = fields[1].get(key)
+            out[key] = _convert_given(v, ft) if ft is not None else to_json(v, exact_numbers=True)
         return out
     elif kind == "list" and value.__class__ is list and t.elem is not None:
         elem = t.elem

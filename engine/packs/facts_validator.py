@@ -227,3 +227,138 @@ def _uncertain(v: Any) -> bool:
     if isinstance(v, float | Decimal):
         return True  # 3.0 is an integer to the full validator, not to this check
     return not (v.__class__ in _PLAIN or v is None)
+
+
+# Generated code -----------------------------------------------------------------------------
+# The same checks written out as one Python function, compiled once per schema: the nested
+# closures above cost a call per keyword and value; straight-line code costs a few bytecodes.
+
+
+class _Source:
+    """The lines of a generated check and the constants it refers to."""
+
+    def __init__(self) -> None:
+        self.lines: list[str] = []
+        self.consts: dict[str, Any] = {}
+        self.count = 0
+
+    def const(self, value: Any) -> str:
+        name = f"_c{len(self.consts)}"
+        self.consts[name] = value
+        return name
+
+    def var(self) -> str:
+        self.count += 1
+        return f"v{self.count}"
+
+    def emit(self, indent: int, line: str) -> None:
+        self.lines.append("    " * indent + line)
+
+
+_TYPE_TESTS = {
+    "null": "{v} is None",
+    "boolean": "({v} is True or {v} is False)",
+    "string": "(isinstance({v}, str) or {v}.__class__ is _date)",
+    "integer": "(isinstance({v}, int) and {v}.__class__ is not bool)",
+    "number": "(isinstance({v}, _NUM) and {v}.__class__ is not bool)",
+    "object": "isinstance({v}, dict)",
+    "array": "{v}.__class__ is list",
+}
+
+
+def _gen(schema: Mapping[str, Any], v: str, src: _Source, ind: int) -> None:
+    """Lines that `return False` unless the value in variable `v` surely meets `schema`."""
+    unknown = set(schema) - _ANNOTATIONS - _KEYWORDS
+    if unknown:
+        raise Unsupported(", ".join(sorted(unknown)))
+    if "type" in schema:
+        kinds = [schema["type"]] if isinstance(schema["type"], str) else list(schema["type"])
+        if any(k not in _TYPE_TESTS for k in kinds):
+            raise Unsupported(f"type {kinds}")
+        test = " or ".join(_TYPE_TESTS[k].format(v=v) for k in kinds)
+        src.emit(ind, f"if not ({test}): return False")
+    else:
+        src.emit(ind, f"if _uncertain({v}): return False")
+    fmt = schema.get("format")
+    if fmt == "date":
+        src.emit(ind, f"if isinstance({v}, str) and not _is_date({v}): return False")
+    elif fmt is not None:
+        raise Unsupported(f"format {fmt}")
+    for word in ("enum", "const"):
+        if word in schema:
+            values = list(schema[word]) if word == "enum" else [schema[word]]
+            check = src.const(_one_of(values))
+            src.emit(ind, f"if not {check}({v}): return False")
+    if "minimum" in schema or "maximum" in schema:
+        check = src.const(_bounds(schema.get("minimum"), schema.get("maximum")))
+        src.emit(ind, f"if not {check}({v}): return False")
+    if "minLength" in schema:
+        least = int(schema["minLength"])
+        src.emit(
+            ind, f"if isinstance({v}, (str, _date)) and len(_text({v})) < {least}: return False"
+        )
+    if "pattern" in schema:
+        found = src.const(re.compile(schema["pattern"]).search)
+        src.emit(
+            ind, f"if isinstance({v}, (str, _date)) and {found}(_text({v})) is None: return False"
+        )
+    if {"properties", "additionalProperties", "required"} & set(schema):
+        _gen_object(schema, v, src, ind)
+    if "items" in schema:
+        item = src.var()
+        src.emit(ind, f"if {v}.__class__ is list:")
+        src.emit(ind + 1, f"for {item} in {v}:")
+        _gen(schema["items"], item, src, ind + 2)
+    for sub in schema.get("allOf") or ():
+        _gen(sub, v, src, ind)
+    if "if" in schema:
+        check = src.const(_conditional(schema))
+        src.emit(ind, f"if not {check}({v}): return False")
+
+
+def _gen_object(schema: Mapping[str, Any], v: str, src: _Source, ind: int) -> None:
+    props = schema.get("properties") or {}
+    extra = schema.get("additionalProperties", True)
+    src.emit(ind, f"if isinstance({v}, dict):")
+    ind += 1
+    for key in schema.get("required") or ():
+        src.emit(ind, f"if {key!r} not in {v}: return False")
+    if extra is False:
+        src.emit(ind, f"if not {src.const(frozenset(props))}.issuperset({v}): return False")
+    else:
+        known = src.const(frozenset(props))
+        k, x = src.var(), src.var()
+        src.emit(ind, f"for {k}, {x} in {v}.items():")
+        src.emit(ind + 1, f"if {k}.__class__ is not str: return False")
+        if extra is not True:
+            src.emit(ind + 1, f"if {k} not in {known}:")
+            _gen(extra, x, src, ind + 2)
+    for key, sub in props.items():
+        x = src.var()
+        src.emit(ind, f"{x} = {v}.get({key!r}, _MISSING)")
+        src.emit(ind, f"if {x} is not _MISSING:")
+        _gen(sub, x, src, ind + 1)
+
+
+def generate_check(schema: Mapping[str, Any], name: str = "facts") -> Check:
+    """The check of `schema` as generated Python (raises Unsupported like `compile_schema`)."""
+    src = _Source()
+    src.emit(0, "def _check(v0):")
+    _gen(schema, "v0", src, 1)
+    src.emit(1, "return True")
+    namespace: dict[str, Any] = {
+        "_date": dt.date,
+        "_NUM": (int, float, Decimal),
+        "_MISSING": object(),
+        "_uncertain": _uncertain,
+        "_text": _text,
+        "_is_date": _date,
+        **src.consts,
+    }
+    code = "\n".join(src.lines) + "\n"
+    try:
+        exec(compile(code, f"<facts check: {name}>", "exec"), namespace)  # noqa: S102
+    except (SyntaxError, RecursionError, MemoryError):  # nested beyond what Python compiles
+        raise Unsupported("nesting") from None
+    check: Check = namespace["_check"]
+    return check
