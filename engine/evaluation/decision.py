@@ -154,30 +154,42 @@ def _relied_upon(ev: Evaluation, custodial: bool, applied: set[str]) -> list[str
         if rule.id in applied or (rule.sets and ev.in_force(rule)):
             keys.append(f"rule:{rule.id}")
     cache = pack.derived.setdefault("relied_upon", {})
-    ordered = cache.get(tuple(keys))
-    if ordered is None:
+    plan = cache.get((custodial, *keys))
+    if plan is None:
         if len(cache) > 4096:  # each set of applying rules is a key: keep the memory bounded
             cache.clear()
-        seen = pack.closure(keys, ("def", "table"))
-        ordered = cache[tuple(keys)] = keys + sorted(seen - set(keys))
+        plan = cache[(custodial, *keys)] = _relied_upon_plan(pack, custodial, keys)
     ids: list[str] = []
-    for key in ordered:
+    for part in plan:
+        if part.__class__ is str:  # a table: its matched rows' interpretations
+            rows = ev.memo.get("table:" + part)
+            if isinstance(rows, list):
+                for row in rows:
+                    ids.extend(row.interpretations)
+        else:
+            ids.extend(part)
+    return ids
+
+
+def _relied_upon_plan(pack: M.Pack, custodial: bool, keys: list[str]) -> list[Any]:
+    """What `_relied_upon` gathers for these keys, worked out once: the interpretation ids
+    that do not depend on the facts, and the names of tables whose matched rows do."""
+    seen = pack.closure(keys, ("def", "table"))
+    plan: list[Any] = []
+    for key in keys + sorted(seen - set(keys)):
         kind, _, name = key.partition(":")
         if kind == "out":
-            ids.extend(pack.outputs[name].interpretations)
+            plan.append(pack.outputs[name].interpretations)
         elif kind == "rule" and (found := pack.rule(name)) is not None:
-            ids.extend(found.interpretations)
+            plan.append(found.interpretations)
         elif kind == "def" and name in pack.definitions:
             d = pack.definitions[name]
             if not (custodial and d.expr.healthcare):
-                ids.extend(d.interpretations)
+                plan.append(d.interpretations)
         elif kind == "table" and name in pack.tables:
-            table = pack.tables[name]
-            rows = ev.memo.get("table:" + name)
-            if isinstance(rows, list) and not (custodial and table.healthcare):
-                for row in rows:
-                    ids.extend(row.interpretations)
-    return ids
+            if not (custodial and pack.tables[name].healthcare):
+                plan.append(name)
+    return [p for p in plan if p]
 
 
 def unknown_paths(value: Any) -> frozenset[str]:
