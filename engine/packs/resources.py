@@ -6,9 +6,10 @@ import json
 from functools import cache
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from referencing import Registry, Resource
+if TYPE_CHECKING:
+    from referencing import Registry
 
 _CHECKOUT = Path(__file__).resolve().parents[2] / "schemas"
 
@@ -48,6 +49,8 @@ def load_schema(name: str) -> dict[str, Any]:
 @cache
 def registry() -> Registry[Any]:
     """Every shipped schema by its `$id`, so relative `$ref`s resolve offline."""
+    from referencing import Registry, Resource  # local: only the full validator needs it
+
     found: Registry[Any] = Registry()
     for path in sorted(schema_dir().rglob("*.json")):
         contents = json.loads(path.read_text(encoding="utf-8"))

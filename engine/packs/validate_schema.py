@@ -5,15 +5,16 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from functools import cache
-from typing import Any
-
-from jsonschema import Draft202012Validator, FormatChecker
-from jsonschema.exceptions import ValidationError, best_match
+from typing import TYPE_CHECKING, Any
 
 from engine.language.convert import to_json
 from engine.packs.read_yaml import Document, Span
 from engine.packs.resources import load_schema, registry, schema_path
 from engine.problems import Code, Problem, did_you_mean, file_problem, problem
+
+if TYPE_CHECKING:
+    from jsonschema import Draft202012Validator
+    from jsonschema.exceptions import ValidationError
 
 _TYPE_NAMES = {
     "string": "text",
@@ -65,6 +66,10 @@ def validate_document(
 
 @cache
 def _validator(schema_name: str) -> Draft202012Validator:
+    # imported here, not at the top: a warm start reads validated packs from the disk cache
+    # and valid facts pass the compiled check, so most commands never need jsonschema
+    from jsonschema import Draft202012Validator, FormatChecker
+
     return Draft202012Validator(
         load_schema(schema_name), registry=registry(), format_checker=FormatChecker()
     )
@@ -261,6 +266,8 @@ class _Mapper:
                     if wrong_type(sub):
                         types += _types(sub.schema)
             return [self.type_problem(error.instance, types, path, error.schema)]
+        from jsonschema.exceptions import best_match  # see `_validator`
+
         best = best_match(error.context or [])
         return self.map(best) if best is not None else [self.value_problem(error, path)]
 

@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import json
-from typing import Any
-
-import networkx as nx
+from typing import TYPE_CHECKING, Any
 
 from engine.packs.task_graph import (
     WEIGHTING,
@@ -16,6 +14,9 @@ from engine.packs.task_graph import (
     stage_graph,
     waits_for,
 )
+
+if TYPE_CHECKING:
+    import networkx as nx
 
 FORMATS = ("text", "json", "mermaid", "dot")
 SHORT_TITLE = 40

@@ -13,12 +13,13 @@ from __future__ import annotations
 from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from html import escape
-from typing import Any
-
-import networkx as nx
+from typing import TYPE_CHECKING, Any
 
 from engine.packs.task_graph import natural_key
 from engine.tools.render_plan import shorten
+
+if TYPE_CHECKING:
+    import networkx as nx
 
 BOX_W, BOX_H = 164, 44
 GAP_X, GAP_Y = 46, 12
@@ -39,6 +40,8 @@ class Placed:
 
 def layers(graph: nx.DiGraph) -> list[list[str]]:
     """The nodes in columns by longest-path depth, each column ordered as the module says."""
+    import networkx as nx  # local: only drawing a task graph needs it, and it slows start-up
+
     depth: dict[str, int] = {}
     for node in nx.lexicographical_topological_sort(graph, key=lambda n: natural_key(str(n))):
         preds = list(graph.predecessors(node))
