@@ -213,3 +213,8 @@ def main() -> None:
 
 if __name__ == "__main__":
     main()
+    # the whole per-document path and start-up (see bench/pipeline.py)
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    import pipeline
+
+    pipeline.main()

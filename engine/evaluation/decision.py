@@ -144,15 +144,22 @@ def _relied_upon(ev: Evaluation, custodial: bool, applied: set[str]) -> list[str
     """Interpretations the decision rests on: those of its outputs, of the rules that decide
     an output or apply, of the table rows that matched, and of the definitions these read."""
     pack = ev.pack
-    keys: list[str] = []
-    for name, out in pack.outputs.items():
-        if not (custodial and out.healthcare and not out.releasable):
-            keys.append(f"out:{name}")
-    for rule in pack.rules:
-        if custodial and rule.healthcare:
-            continue
-        if rule.id in applied or (rule.sets and ev.in_force(rule)):
-            keys.append(f"rule:{rule.id}")
+    static = pack.derived.get(("relied_upon_keys", custodial, ev.version.id))
+    if static is None:
+        # the keys that do not depend on the facts: outputs shown, rules that set an output
+        shown = [
+            f"out:{name}"
+            for name, out in pack.outputs.items()
+            if not (custodial and out.healthcare and not out.releasable)
+        ]
+        rules = [
+            (rule.id, f"rule:{rule.id}", bool(rule.sets and ev.in_force(rule)))
+            for rule in pack.rules
+            if not (custodial and rule.healthcare)
+        ]
+        static = pack.derived[("relied_upon_keys", custodial, ev.version.id)] = (shown, rules)
+    keys: list[str] = list(static[0])
+    keys += [key for rid, key, sets in static[1] if sets or rid in applied]
     cache = pack.derived.setdefault("relied_upon", {})
     plan = cache.get((custodial, *keys))
     if plan is None:
