@@ -145,7 +145,8 @@ def check_paths(paths: Iterable[Path | str]) -> tuple[dict[str, M.Pack], list[Pr
         pid = str(doc.data.get("id"))
         if pid in docs:
             message = f"pack `{pid}` is also defined in {docs[pid][0]}"
-            problems.append(file_problem("E-DUP-PACK", str(f), message))
+            span = doc.span(("id",))
+            problems.append(problem("E-DUP-PACK", str(f), span.line, span.col, message))
             continue
         docs[pid] = (f, doc, content)
     graph = nx.DiGraph()

@@ -4,18 +4,20 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 from engine.language.runtime import NULL, Unknown, merge
 from engine.packs import model as M
 from engine.problems import EvaluationError
+
+StepKind = Literal["parameter", "definition", "table", "rule", "output"]
 
 
 @dataclass(frozen=True)
 class Step:
     """One thing worked out during an evaluation, in the order it was finished."""
 
-    kind: str  # parameter definition table rule output
+    kind: StepKind
     name: str
     value: Any
     text: str | None  # the expression, when there is one

@@ -7,7 +7,7 @@ import hashlib
 import re
 from collections.abc import Iterable
 from decimal import Decimal
-from typing import Any
+from typing import Any, get_args
 
 import networkx as nx
 
@@ -234,7 +234,7 @@ class Builder:
                 )
             out[iid] = M.Interpretation(
                 id=iid,
-                kind=str(item.get("kind", "ambiguity")),
+                kind=_choice(item.get("kind", "ambiguity"), M.InterpretationKind),
                 question=str(item.get("question", "")),
                 choice=str(item.get("choice", "")),
                 why=str(item.get("why", "")),
@@ -635,7 +635,7 @@ class Builder:
         return M.Table(
             id=tid,
             title=_str(raw.get("title")),
-            hit=str(raw.get("hit", "unique")),
+            hit=_choice(raw.get("hit", "unique"), M.HitPolicy),
             inputs=tuple(inputs),
             rows=tuple(rows),
             cites=self.cites(("tables", tid, "cite")),
@@ -671,7 +671,7 @@ class Builder:
                 ok = ok and freq is not None
             hc = hc or bool(due and due.healthcare) or bool(freq and freq.healthcare)
             obligation = M.Obligation(
-                modality=str(ob.get("modality", "must")),
+                modality=_choice(ob.get("modality", "must"), M.Modality),
                 text=str(ob.get("text", "")),
                 who=_str(ob.get("who")),
                 due=due,
@@ -714,7 +714,9 @@ class Builder:
         hc = False
         t: T.Type = T.NULL
         nullable = False
-        mode = "value" if "value" in raw else "rules" if "from_rules" in raw else "table"
+        mode: M.OutputMode = (
+            "value" if "value" in raw else "rules" if "from_rules" in raw else "table"
+        )
         if ("outputs", name, "default") in ps:
             default = self.expression(ps[("outputs", name, "default")], scope)
             if default is None:
@@ -817,7 +819,7 @@ class Builder:
             description=_str(raw.get("description")),
             mode=mode,
             expr=expr,
-            combine=_str(raw.get("from_rules")),
+            combine=_choice(raw["from_rules"], M.Combine) if mode == "rules" else None,
             table=_str(raw.get("from_table")),
             default=default,
             releasable=releasable,
@@ -987,6 +989,13 @@ def _no_names(name: str) -> Any:
 
 def _item_name(key: str) -> str:
     return key.partition(":")[2]
+
+
+def _choice(value: Any, options: Any) -> Any:
+    """An enumerated value the schema has already checked, as its `Literal` type."""
+    text = str(value)
+    assert text in get_args(options), f"{text!r} is not one of {get_args(options)}"
+    return text
 
 
 def _str(value: Any) -> str | None:

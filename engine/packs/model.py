@@ -4,11 +4,18 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 from engine.language.check import Checked
 from engine.language.codegen import CompiledExpr
 from engine.packs import task_graph
+
+# The enumerated fields, so that mypy catches a misspelt value (the pack schema lists them too).
+OutputMode = Literal["value", "rules", "table"]
+Combine = Literal["collect", "first", "any"]
+HitPolicy = Literal["unique", "first", "collect"]
+Modality = Literal["must", "must_not", "should", "should_not", "may"]
+InterpretationKind = Literal["ambiguity", "contradiction", "gap", "date"]
 
 
 @dataclass(frozen=True)
@@ -75,7 +82,7 @@ class Expression:
 @dataclass(frozen=True)
 class Interpretation:
     id: str
-    kind: str
+    kind: InterpretationKind
     question: str
     choice: str
     why: str
@@ -148,9 +155,9 @@ class Definition:
 class Output:
     name: str
     description: str | None
-    mode: str  # value | rules | table
+    mode: OutputMode
     expr: Expression | None
-    combine: str | None  # collect | first | any (mode rules)
+    combine: Combine | None  # (mode rules)
     table: str | None
     default: Expression | None
     releasable: bool
@@ -162,7 +169,7 @@ class Output:
 
 @dataclass(frozen=True)
 class Obligation:
-    modality: str
+    modality: Modality
     text: str
     who: str | None
     due: Expression | None
@@ -199,7 +206,7 @@ class TableRow:
 class Table:
     id: str
     title: str | None
-    hit: str  # unique | first | collect
+    hit: HitPolicy
     inputs: tuple[tuple[str, Expression], ...]
     rows: tuple[TableRow, ...]
     cites: tuple[Citation, ...]
