@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
+import threading
+from collections import OrderedDict
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -71,14 +73,45 @@ def load_file(
     return loading.pack, loading.problems
 
 
+# Loaded packs by the files they came from (names and bytes): loading the same files again in
+# one process (a service, a test suite) reuses the immutable packs instead of recompiling them.
+_LOADED: OrderedDict[tuple[tuple[str, bytes | None], ...], tuple[dict[str, M.Pack], list[Problem]]]
+_LOADED = OrderedDict()
+_LOADED_MAX = 8
+_LOADED_LOCK = threading.Lock()
+
+
+def _file_bytes(path: Path) -> bytes | None:
+    try:
+        return path.read_bytes()
+    except OSError:
+        return None
+
+
 def check_paths(paths: Iterable[Path | str]) -> tuple[dict[str, M.Pack], list[Problem]]:
     """Load every pack under `paths` without raising: the packs that loaded and every problem.
 
     Packs are built after the packs they import (whose vocabulary they may use)."""
+    files = pack_files(paths)
+    key = tuple((str(f), _file_bytes(f)) for f in files)
+    with _LOADED_LOCK:
+        if key in _LOADED:
+            _LOADED.move_to_end(key)
+            packs, problems = _LOADED[key]
+            return dict(packs), list(problems)
+    packs, problems = _check_files(files)
+    with _LOADED_LOCK:
+        _LOADED[key] = (dict(packs), list(problems))
+        while len(_LOADED) > _LOADED_MAX:
+            _LOADED.popitem(last=False)
+    return packs, problems
+
+
+def _check_files(files: list[Path]) -> tuple[dict[str, M.Pack], list[Problem]]:
     packs: dict[str, M.Pack] = {}
     problems: list[Problem] = []
     docs: dict[str, build.Loading] = {}
-    for f in pack_files(paths):
+    for f in files:
         # the first stages, alone: the ids and imports say in which order to build the packs
         loading = build.run_stages(build.Loading(f, str(f)), until="schema")
         if loading.failed or loading.doc is None:

@@ -28,6 +28,7 @@ import hashlib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any
 
 from engine.language import static_types as T
@@ -199,17 +200,17 @@ def _model(s: Loading) -> None:
         file=b.file,
         content_hash="sha256:" + hashlib.sha256(b.content).hexdigest(),
         versions=tuple(b.versions),
-        vocabulary=b.vocabulary,
-        parameters=b.parameters,
-        definitions=b.definitions,
-        outputs=b.outputs,
+        vocabulary=MappingProxyType(dict(b.vocabulary)),
+        parameters=MappingProxyType(dict(b.parameters)),
+        definitions=MappingProxyType(dict(b.definitions)),
+        outputs=MappingProxyType(dict(b.outputs)),
         rules=tuple(b.rules),
-        tables=b.tables,
-        interpretations=b.interpretations,
+        tables=MappingProxyType(dict(b.tables)),
+        interpretations=MappingProxyType(dict(b.interpretations)),
         tasks=dict(data.get("tasks") or {}),
         task_graph=b.task_graph,
         healthcare_names=frozenset(b.healthcare),
-        dependencies={k: frozenset(v) for k, v in b.deps.items()},
+        dependencies=MappingProxyType({k: frozenset(v) for k, v in b.deps.items()}),
         tests=tuple((data.get("tests") or {}).get("cases") or ()),
         data=data,
     )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -232,7 +233,8 @@ class Source:
 
 @dataclass(frozen=True)
 class Pack:
-    """A loaded, checked and compiled pack. Immutable: safe to share between threads."""
+    """A loaded, checked and compiled pack. Immutable (its mappings are read-only views): safe
+    to share between threads."""
 
     id: str
     title: str
@@ -243,17 +245,17 @@ class Pack:
     file: str
     content_hash: str
     versions: tuple[Version, ...]
-    vocabulary: dict[str, Vocabulary]
-    parameters: dict[str, Parameter]
-    definitions: dict[str, Definition]
-    outputs: dict[str, Output]
+    vocabulary: Mapping[str, Vocabulary]
+    parameters: Mapping[str, Parameter]
+    definitions: Mapping[str, Definition]
+    outputs: Mapping[str, Output]
     rules: tuple[Rule, ...]
-    tables: dict[str, Table]
-    interpretations: dict[str, Interpretation]
+    tables: Mapping[str, Table]
+    interpretations: Mapping[str, Interpretation]
     tasks: dict[str, dict[str, Any]]
     task_graph: Any  # networkx.DiGraph, or None when the pack has no tasks
     healthcare_names: frozenset[str]  # names whose values derive from healthcare-only facts
-    dependencies: dict[str, frozenset[str]]  # item key -> item keys it reads
+    dependencies: Mapping[str, frozenset[str]]  # item key -> item keys it reads
     tests: tuple[dict[str, Any], ...] = ()
     data: dict[str, Any] = field(default_factory=dict, repr=False)  # the pack as read
 
