@@ -220,7 +220,7 @@ def evaluate(
         raise EvaluationError(
             "E-EVAL-AUDIENCE", f"audience must be one of {', '.join(AUDIENCES)}, not `{audience}`"
         )
-    prepared = prepare(facts, facts_name, str(pack.data.get("facts") or "facts"))
+    prepared = prepare(facts, facts_name, pack.facts)
     day = as_of or prepared.get("as_of") or dt.date.today()
     if isinstance(day, str):
         day = dt.date.fromisoformat(day)
@@ -232,7 +232,7 @@ def evaluate(
         raise EvaluationError(
             "E-EVAL-RANGE", f"a value in pack `{pack.id}` went out of range: {e}"
         ) from None
-    return build_decision(ev, audience, str(pack.data.get("facts") or "facts"))
+    return build_decision(ev, audience, pack.facts)
 
 
 __all__ = [

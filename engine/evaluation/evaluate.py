@@ -47,7 +47,7 @@ class Evaluation:
         self.version = version
         self.as_of = as_of
         self.F: dict[str, Any] = {**facts, "as_of": as_of, "version": version.id}
-        self.memo: dict[str, Any] = {}
+        self.memo: dict[str | M.ItemKey, Any] = {}  # by name; tables by their item key
         self.steps: list[Step] = []
         self.rule_results: dict[str, Any] = {}
 
@@ -128,7 +128,7 @@ class Evaluation:
 
     def table(self, table: M.Table) -> Any:
         """The rows of a table that match, in order, or unknown."""
-        key = "table:" + table.id
+        key = M.ItemKey("table", table.id)
         if key in self.memo:
             return self.memo[key]
         inputs = {name: e.compiled.fn(self.F, self.value) for name, e in table.inputs}

@@ -25,7 +25,7 @@ ones succeeded (a cycle would make `check` report knock-on errors, a bad schema 
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
@@ -35,7 +35,7 @@ from engine.language import static_types as T
 from engine.language.check import Symbol
 from engine.packs import declarations, item_order, references, task_graph
 from engine.packs import model as M
-from engine.packs.build_context import PackBuild, PackScope, Path_, opt_str
+from engine.packs.build_context import PackBuild, PackScope, Path_, choice, opt_str
 from engine.packs.check_items import check_items
 from engine.packs.read_yaml import Document, read_text_file, read_yaml
 from engine.packs.validate_schema import validate_pack
@@ -180,6 +180,66 @@ def _tasks(s: Loading) -> None:
         b.task_graph = task_graph.build_task_graph(raw, weighting_precedence=weighting)
 
 
+def all_citations(doc: Document) -> Iterator[M.Citation]:
+    """Every citation in a pack document that names a section, placed at its section, so that
+    source coverage can check them without reading the pack file again."""
+
+    def walk(node: Any, path: Path_) -> Iterator[M.Citation]:
+        if isinstance(node, Mapping):
+            for key, value in node.items():
+                if key != "cite":
+                    yield from walk(value, (*path, key))
+                    continue
+                items = value if isinstance(value, list) else [value]
+                for n, item in enumerate(items):
+                    where = (*path, key, n) if isinstance(value, list) else (*path, key)
+                    if isinstance(item, Mapping) and isinstance(item.get("section"), str):
+                        span = doc.span((*where, "section"))
+                        document = item.get("document")
+                        yield M.Citation(
+                            section=item["section"],
+                            document=str(document) if document else None,
+                            line=span.line,
+                            col=span.col,
+                        )
+        elif isinstance(node, list):
+            for n, value in enumerate(node):
+                yield from walk(value, (*path, n))
+
+    yield from walk(doc.data, ())
+
+
+def _task_models(b: PackBuild) -> dict[str, M.Task]:
+    """The tasks as the model keeps them: typed, each dependency with its citations."""
+    out: dict[str, M.Task] = {}
+    for tid, raw in (b.data.get("tasks") or {}).items():
+        at: Path_ = ("tasks", tid)
+        after = tuple(
+            M.Dependency(
+                task=str(entry.get("task")),
+                cites=b.cites((*at, "after", j, "cite")),
+                interpretation=opt_str(entry.get("interpretation")),
+            )
+            for j, entry in enumerate(raw.get("after") or ())
+        )
+        autonomy = raw.get("autonomy")
+        out[str(tid)] = M.Task(
+            id=str(tid),
+            area=str(raw.get("area", "")),
+            title=str(raw.get("title", "")),
+            baseline=opt_str(raw.get("baseline")),
+            weighting=int(raw.get("weighting", 0)),
+            autonomy=choice(autonomy, M.Autonomy) if autonomy is not None else None,
+            mandatory=raw.get("mandatory"),
+            stages=tuple(int(s) for s in raw.get("stages") or ()),
+            sources=tuple(str(s) for s in raw.get("sources") or ()),
+            after=after,
+            cites=b.cites((*at, "cite")),
+            interpretations=tuple(str(i) for i in raw.get("interpretations") or ()),
+        )
+    return out
+
+
 def _model(s: Loading) -> None:
     b = s.builder()
     data = b.data
@@ -207,12 +267,13 @@ def _model(s: Loading) -> None:
         rules=tuple(b.rules),
         tables=MappingProxyType(dict(b.tables)),
         interpretations=MappingProxyType(dict(b.interpretations)),
-        tasks=dict(data.get("tasks") or {}),
+        tasks=MappingProxyType(_task_models(b)),
         task_graph=b.task_graph,
         healthcare_names=frozenset(b.healthcare),
         dependencies=MappingProxyType({k: frozenset(v) for k, v in b.deps.items()}),
         tests=tuple((data.get("tests") or {}).get("cases") or ()),
-        data=data,
+        facts=str(data.get("facts") or "facts"),
+        citations=tuple(all_citations(b.doc)),
     )
 
 

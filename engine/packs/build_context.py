@@ -88,7 +88,7 @@ class PackBuild:
         self.content = content
         self.problems: list[Problem] = [] if problems is None else problems
         self.roots = root_types(str(self.data.get("facts") or "facts"))
-        self.parsed: dict[str, list[Parsed]] = {}
+        self.parsed: dict[M.ItemKey, list[Parsed]] = {}
         self.exprs: dict[int, M.Expression] = {}
         self.in_cycles: set[str] = set()
         self.imported = imported or {}
@@ -97,8 +97,8 @@ class PackBuild:
         self.versions: list[M.Version] = []
         self.vocabulary: dict[str, M.Vocabulary] = {}
         self.parameters: dict[str, M.Parameter] = {}
-        self.order: list[str] = []  # item keys, each after the items it reads
-        self.deps: dict[str, set[str]] = {}  # item key -> the item keys it reads
+        self.order: list[M.ItemKey] = []  # each item after the items it reads
+        self.deps: dict[M.ItemKey, set[M.ItemKey]] = {}  # each item -> the items it reads
         self.scope = PackScope(self.roots, [])
         self.healthcare: set[str] = set()  # names whose value derives from healthcare-only facts
         self.definitions: dict[str, M.Definition] = {}
@@ -155,7 +155,7 @@ class PackBuild:
             )
         return tuple(out)
 
-    def parse_at(self, key: str, path: Path_, where: str, value: Any = None) -> Parsed:
+    def parse_at(self, key: M.ItemKey, path: Path_, where: str, value: Any = None) -> Parsed:
         raw = value_at(self.data, path) if value is None else value
         text = as_text(raw)
         if text is None:
@@ -202,10 +202,6 @@ def overlap(a0: Any, a1: Any, b0: Any, b1: Any) -> bool:
 
 def no_names(name: str) -> Any:
     raise KeyError(name)
-
-
-def item_name(key: str) -> str:
-    return key.partition(":")[2]
 
 
 def choice(value: Any, options: Any) -> Any:

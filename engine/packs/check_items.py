@@ -26,7 +26,7 @@ from engine.problems import did_you_mean
 
 
 def check_items(
-    b: PackBuild, order: list[str], scope: PackScope, healthcare: set[str]
+    b: PackBuild, order: list[M.ItemKey], scope: PackScope, healthcare: set[str]
 ) -> tuple[dict[str, M.Definition], dict[str, M.Output], dict[str, M.Table], list[M.Rule]]:
     d = b.data
     definitions: dict[str, M.Definition] = {}
@@ -35,11 +35,11 @@ def check_items(
     rules: dict[str, M.Rule] = {}
     rule_index = {str(r.get("id")): i for i, r in enumerate(d.get("rules") or [])}
 
-    def parsed_of(key: str) -> dict[tuple[Any, ...], Parsed]:
+    def parsed_of(key: M.ItemKey) -> dict[tuple[Any, ...], Parsed]:
         return {p.path: p for p in b.parsed.get(key, [])}
 
     for key in order:
-        kind, _, name = key.partition(":")
+        kind, name = key
         ps = parsed_of(key)
         if kind == "def":
             item = d["definitions"][name]

@@ -14,10 +14,10 @@ from typing import Any
 import networkx as nx
 
 from engine.language import syntax as A
+from engine.packs import model as M
 from engine.packs.build_context import (
     PackBuild,
     Path_,
-    item_name,
 )
 
 
@@ -25,31 +25,37 @@ def parse_expressions(b: PackBuild) -> None:
     d = b.data
     for name, item in (d.get("definitions") or {}).items():
         if isinstance(item, dict):
-            b.parse_at(f"def:{name}", ("definitions", name, "expr"), f"definition `{name}`")
+            b.parse_at(
+                M.ItemKey("def", str(name)), ("definitions", name, "expr"), f"definition `{name}`"
+            )
         else:
-            b.parse_at(f"def:{name}", ("definitions", name), f"definition `{name}`")
+            b.parse_at(M.ItemKey("def", str(name)), ("definitions", name), f"definition `{name}`")
     for name, item in (d.get("outputs") or {}).items():
         if "value" in item:
-            b.parse_at(f"out:{name}", ("outputs", name, "value"), f"output `{name}`")
+            b.parse_at(M.ItemKey("out", str(name)), ("outputs", name, "value"), f"output `{name}`")
         if "default" in item:
-            b.parse_at(f"out:{name}", ("outputs", name, "default"), f"output `{name}` default")
+            b.parse_at(
+                M.ItemKey("out", str(name)),
+                ("outputs", name, "default"),
+                f"output `{name}` default",
+            )
     for tid, table in (d.get("tables") or {}).items():
         for iname in table.get("inputs") or {}:
             b.parse_at(
-                f"table:{tid}",
+                M.ItemKey("table", str(tid)),
                 ("tables", tid, "inputs", iname),
                 f"table `{tid}` input `{iname}`",
             )
         for j, row in enumerate(table.get("rows") or []):
             for col in row.get("then") or {}:
                 b.parse_at(
-                    f"table:{tid}",
+                    M.ItemKey("table", str(tid)),
                     ("tables", tid, "rows", j, "then", col),
                     f"table `{tid}` row {row.get('id', j + 1)} `{col}`",
                 )
     for i, rule in enumerate(d.get("rules") or []):
         rid = rule.get("id")
-        key = f"rule:{rid}"
+        key = M.ItemKey("rule", str(rid))
         if "when" in rule:
             b.parse_at(key, ("rules", i, "when"), f"rule `{rid}` when")
         for out in rule.get("sets") or {}:
@@ -62,11 +68,12 @@ def parse_expressions(b: PackBuild) -> None:
 
 def order_items(
     b: PackBuild, parameters: dict[str, Any], vocabulary: dict[str, Any]
-) -> tuple[list[str], dict[str, set[str]]]:
+) -> tuple[list[M.ItemKey], dict[M.ItemKey, set[M.ItemKey]]]:
     """Items in an order where each comes after what it reads; cycles are problems."""
     d = b.data
-    names: dict[str, str] = {}  # name -> item key
-    for kind, section in (("def", "definitions"), ("out", "outputs")):
+    names: dict[str, M.ItemKey] = {}  # name -> the item defining it
+    sections: tuple[tuple[M.ItemKind, str], ...] = (("def", "definitions"), ("out", "outputs"))
+    for kind, section in sections:
         for name in d.get(section) or {}:
             if (
                 name in names
@@ -82,12 +89,12 @@ def order_items(
                     "vocabulary, definition, output or fact root)",
                     key=True,
                 )
-            names[name] = f"{kind}:{name}"
-    deps: dict[str, set[str]] = {}
-    keys = [f"def:{n}" for n in d.get("definitions") or {}]
-    keys += [f"table:{t}" for t in d.get("tables") or {}]
-    keys += [f"rule:{r.get('id')}" for r in d.get("rules") or []]
-    keys += [f"out:{n}" for n in d.get("outputs") or {}]
+            names[name] = M.ItemKey(kind, name)
+    deps: dict[M.ItemKey, set[M.ItemKey]] = {}
+    keys = [M.ItemKey("def", str(n)) for n in d.get("definitions") or {}]
+    keys += [M.ItemKey("table", str(t)) for t in d.get("tables") or {}]
+    keys += [M.ItemKey("rule", str(r.get("id"))) for r in d.get("rules") or []]
+    keys += [M.ItemKey("out", str(n)) for n in d.get("outputs") or {}]
     for key in keys:
         deps[key] = set()
         for parsed in b.parsed.get(key, []):
@@ -98,11 +105,11 @@ def order_items(
                     deps[key].add(names[n])
     for name, item in (d.get("outputs") or {}).items():
         if item.get("from_table"):
-            deps[f"out:{name}"].add(f"table:{item['from_table']}")
+            deps[M.ItemKey("out", str(name))].add(M.ItemKey("table", str(item["from_table"])))
     for rule in d.get("rules") or []:
         for out in rule.get("sets") or {}:
-            if f"out:{out}" in deps:
-                deps[f"out:{out}"].add(f"rule:{rule.get('id')}")
+            if M.ItemKey("out", str(out)) in deps:
+                deps[M.ItemKey("out", str(out))].add(M.ItemKey("rule", str(rule.get("id"))))
     graph = nx.DiGraph()
     graph.add_nodes_from(keys)
     for key, reads in deps.items():
@@ -119,7 +126,7 @@ def order_items(
         start = min(cycle, key=lambda k: keys.index(k))
         i = cycle.index(start)
         cycle = cycle[i:] + cycle[:i]
-        shown = " -> ".join(f"`{item_name(k)}`" for k in [*cycle, cycle[0]])
+        shown = " -> ".join(f"`{k.name}`" for k in [*cycle, cycle[0]])
         b.problem(
             item_path(b, start),
             "E-CYCLE",
@@ -128,13 +135,14 @@ def order_items(
             key=True,
         )
         graph.remove_edges_from(list(sub.edges()))
-        b.in_cycles |= {item_name(k) for k in component}
+        b.in_cycles |= {k.name for k in component}
     order = list(nx.lexicographical_topological_sort(graph, key=keys.index))
     return order, deps
 
 
-def item_path(b: PackBuild, key: str) -> Path_:
-    kind, _, name = key.partition(":")
+def item_path(b: PackBuild, key: M.ItemKey) -> Path_:
+    """Where an item is declared in the pack file."""
+    kind, name = key
     if kind == "def":
         return ("definitions", name)
     if kind == "out":

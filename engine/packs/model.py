@@ -4,12 +4,25 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping
-from dataclasses import dataclass, field
-from typing import Any, Literal
+from dataclasses import dataclass
+from typing import Any, Literal, NamedTuple
 
 from engine.language.check import Checked
 from engine.language.codegen import CompiledExpr
 from engine.packs import task_graph
+
+ItemKind = Literal["def", "out", "table", "rule"]
+
+
+class ItemKey(NamedTuple):
+    """An item of a pack that can read other items: a definition, output, table or rule."""
+
+    kind: ItemKind
+    name: str
+
+    def __str__(self) -> str:
+        return f"{self.kind}:{self.name}"
+
 
 # The enumerated fields, so that mypy catches a misspelt value (the pack schema lists them too).
 OutputMode = Literal["value", "rules", "table"]
@@ -231,6 +244,37 @@ class Source:
     url: str | None
 
 
+Autonomy = Literal["total", "partial", "limited"]
+
+
+@dataclass(frozen=True)
+class Dependency:
+    """A task's `after:` entry: the task it comes after, where the source says so, and the
+    interpretation it rests on (if any)."""
+
+    task: str
+    cites: tuple[Citation, ...] = ()
+    interpretation: str | None = None
+
+
+@dataclass(frozen=True)
+class Task:
+    """A task of a task-based document, with its explicit dependencies and citations."""
+
+    id: str
+    area: str
+    title: str
+    baseline: str | None
+    weighting: int
+    autonomy: Autonomy | None
+    mandatory: bool | None  # None: the pack does not say (read as mandatory)
+    stages: tuple[int, ...]
+    sources: tuple[str, ...]
+    after: tuple[Dependency, ...]
+    cites: tuple[Citation, ...]
+    interpretations: tuple[str, ...]
+
+
 @dataclass(frozen=True)
 class Pack:
     """A loaded, checked and compiled pack. Immutable (its mappings are read-only views): safe
@@ -252,12 +296,13 @@ class Pack:
     rules: tuple[Rule, ...]
     tables: Mapping[str, Table]
     interpretations: Mapping[str, Interpretation]
-    tasks: dict[str, dict[str, Any]]
+    tasks: Mapping[str, Task]
     task_graph: Any  # networkx.DiGraph, or None when the pack has no tasks
     healthcare_names: frozenset[str]  # names whose values derive from healthcare-only facts
-    dependencies: Mapping[str, frozenset[str]]  # item key -> item keys it reads
+    dependencies: Mapping[ItemKey, frozenset[ItemKey]]  # each item -> the items it reads
     tests: tuple[dict[str, Any], ...] = ()
-    data: dict[str, Any] = field(default_factory=dict, repr=False)  # the pack as read
+    facts: str = "facts"  # the facts schema its facts documents follow
+    citations: tuple[Citation, ...] = ()  # every citation naming a section, where it stands
 
     def version_at(self, day: dt.date) -> Version | None:
         for v in self.versions:
@@ -265,10 +310,12 @@ class Pack:
                 return v
         return None
 
-    def closure(self, keys: list[str], kinds: tuple[str, ...] | None = None) -> set[str]:
-        """These item keys (`def:x`, `out:x`, `rule:x`, `table:x`) and every item they read,
-        transitively; only following items of `kinds` when given."""
-        seen: set[str] = set()
+    def closure(
+        self, keys: list[ItemKey], kinds: tuple[ItemKind, ...] | None = None
+    ) -> set[ItemKey]:
+        """These items and every item they read, transitively; only following items of
+        `kinds` when given."""
+        seen: set[ItemKey] = set()
         stack = list(keys)
         while stack:
             key = stack.pop()
@@ -276,7 +323,7 @@ class Pack:
                 continue
             seen.add(key)
             for dep in self.dependencies.get(key, ()):
-                if kinds is None or dep.partition(":")[0] in kinds:
+                if kinds is None or dep.kind in kinds:
                     stack.append(dep)
         return seen
 

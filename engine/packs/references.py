@@ -123,13 +123,15 @@ def check_tables(b: PackBuild, tables: dict[str, M.Table]) -> None:
 
 
 def lint_unused(
-    b: PackBuild, definitions: dict[str, M.Definition], deps: dict[str, set[str]]
+    b: PackBuild,
+    definitions: dict[str, M.Definition],
+    deps: dict[M.ItemKey, set[M.ItemKey]],
 ) -> None:
-    read: set[str] = set()
+    read: set[M.ItemKey] = set()
     for reads in deps.values():
         read |= reads
     for name in definitions:
-        if f"def:{name}" not in read:
+        if M.ItemKey("def", str(name)) not in read:
             b.problem(
                 ("definitions", name),
                 "W-UNUSED",
