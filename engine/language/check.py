@@ -12,7 +12,7 @@ operators. Four things ride along with the type, each for a reason:
   is marked, and the mark survives every operation, comprehension and function call, because
   need-to-know must hold through any chain of derivations. The pack builder reads it to decide
   which names a custodial audience may not see.
-- `path`: which fact a node reads (`prisoner.keywork.sessions[].date`), so that an undetermined
+- `path`: which fact a node reads (`person.visits[].date`), so that an undetermined
   decision can list exactly the facts it needs.
 - `names`, `fact_paths`, `roots`: what the expression depends on, for the pack's dependency
   order and for explanations.
