@@ -148,17 +148,17 @@ def _relied_upon(ev: Evaluation, custodial: bool, applied: set[str]) -> list[str
     if static is None:
         # the keys that do not depend on the facts: outputs shown, rules that set an output
         shown = [
-            f"out:{name}"
+            M.ItemKey("out", str(name))
             for name, out in pack.outputs.items()
             if not (custodial and out.healthcare and not out.releasable)
         ]
         rules = [
-            (rule.id, f"rule:{rule.id}", bool(rule.sets and ev.in_force(rule)))
+            (rule.id, M.ItemKey("rule", str(rule.id)), bool(rule.sets and ev.in_force(rule)))
             for rule in pack.rules
             if not (custodial and rule.healthcare)
         ]
         static = pack.derived[("relied_upon_keys", custodial, ev.version.id)] = (shown, rules)
-    keys: list[str] = list(static[0])
+    keys: list[M.ItemKey] = list(static[0])
     keys += [key for rid, key, sets in static[1] if sets or rid in applied]
     cache = pack.derived.setdefault("relied_upon", {})
     plan = cache.get((custodial, *keys))
@@ -169,7 +169,7 @@ def _relied_upon(ev: Evaluation, custodial: bool, applied: set[str]) -> list[str
     ids: list[str] = []
     for part in plan:
         if part.__class__ is str:  # a table: its matched rows' interpretations
-            rows = ev.memo.get("table:" + part)
+            rows = ev.memo.get(M.ItemKey("table", part))
             if isinstance(rows, list):
                 for row in rows:
                     ids.extend(row.interpretations)
@@ -178,13 +178,13 @@ def _relied_upon(ev: Evaluation, custodial: bool, applied: set[str]) -> list[str
     return ids
 
 
-def _relied_upon_plan(pack: M.Pack, custodial: bool, keys: list[str]) -> list[Any]:
+def _relied_upon_plan(pack: M.Pack, custodial: bool, keys: list[M.ItemKey]) -> list[Any]:
     """What `_relied_upon` gathers for these keys, worked out once: the interpretation ids
     that do not depend on the facts, and the names of tables whose matched rows do."""
     seen = pack.closure(keys, ("def", "table"))
     plan: list[Any] = []
     for key in keys + sorted(seen - set(keys)):
-        kind, _, name = key.partition(":")
+        kind, name = key
         if kind == "out":
             plan.append(pack.outputs[name].interpretations)
         elif kind == "rule" and (found := pack.rule(name)) is not None:

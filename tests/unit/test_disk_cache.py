@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from engine import api, disk_cache
+from engine.packs import build, build_context
 
 PACK = """\
 # yaml-language-server: $schema=../schemas/pack.schema.json
@@ -34,6 +35,8 @@ def cache_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 
 def _level(folder: Path) -> object:
+    with api._LOADED_LOCK:  # packs loaded before in this process are reused: start afresh
+        api._LOADED.clear()
     packs = api.load(folder)
     return packs.evaluate("cached", FACTS, dt.date(2020, 7, 1)).outputs["level"]
 
@@ -47,10 +50,12 @@ def test_a_second_load_reads_the_cache(
 ) -> None:
     (tmp_path / "p.yaml").write_text(PACK, encoding="utf-8")
     assert _level(tmp_path) == 3
-    assert {p.parent.name for p in _entries(cache_dir)} == {"read", "trees"}
+    assert {p.parent.name for p in _entries(cache_dir)} == {"yaml", "schema", "trees"}
     calls: list[str] = []
-    real = api._read_and_validate
-    monkeypatch.setattr(api, "_read_and_validate", lambda *a: calls.append("read") or real(*a))
+    for name in ("read_yaml", "validate_pack"):
+        real = getattr(build, name)
+        monkeypatch.setattr(build, name, lambda *a, _r=real, _n=name: calls.append(_n) or _r(*a))
+    monkeypatch.setattr(build_context, "parse", lambda *a: calls.append("parse"))
     assert _level(tmp_path) == 3
     assert calls == []
 
