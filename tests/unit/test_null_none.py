@@ -195,7 +195,9 @@ def pmp() -> Any:
     return engine.load(ROOT / "policies")["pmp"]
 
 
-def _facts(outbreak: Any, prevalence: bool, status: str, reviewed: dt.date | None) -> dict[str, Any]:
+def _facts(
+    outbreak: Any, prevalence: bool, status: str, reviewed: dt.date | None
+) -> dict[str, Any]:
     establishment: dict[str, Any] = {
         "code": "WWI",
         "community_prevalence_high": prevalence,
