@@ -17,7 +17,8 @@ from typing import Any
 
 Check = Callable[[Any], bool]
 
-# keywords that only describe: they never make a value invalid
+# keywords that only describe: they never make a value invalid (as do `x-...` extensions,
+# which a JSON Schema validator ignores)
 _ANNOTATIONS = frozenset(
     {"$schema", "$id", "$comment", "title", "description", "examples", "default", "x-audience"}
 )
@@ -33,7 +34,7 @@ def compile_schema(schema: Mapping[str, Any]) -> Check:
     """A check of one schema node (with `$ref`s already inlined): True only when the value is
     surely valid. Raises Unsupported for a keyword it cannot decide."""
     checks: list[Check] = []
-    unknown = set(schema) - _ANNOTATIONS - _KEYWORDS
+    unknown = {k for k in schema if not k.startswith("x-")} - _ANNOTATIONS - _KEYWORDS
     if unknown:
         raise Unsupported(", ".join(sorted(unknown)))
     if "type" in schema:
@@ -268,7 +269,7 @@ _TYPE_TESTS = {
 
 def _gen(schema: Mapping[str, Any], v: str, src: _Source, ind: int) -> None:
     """Lines that `return False` unless the value in variable `v` surely meets `schema`."""
-    unknown = set(schema) - _ANNOTATIONS - _KEYWORDS
+    unknown = {k for k in schema if not k.startswith("x-")} - _ANNOTATIONS - _KEYWORDS
     if unknown:
         raise Unsupported(", ".join(sorted(unknown)))
     if "type" in schema:
