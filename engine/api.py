@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
@@ -14,7 +15,7 @@ from engine.packs import model as M
 from engine.packs.build import Builder
 from engine.packs.facts_schema import prepare
 from engine.packs.read_yaml import Document, read_yaml
-from engine.packs.validate_schema import validate_pack
+from engine.packs.validate_schema import validate_document, validate_pack
 from engine.problems import EvaluationError, FactsError, PackError, Problem
 
 # The stages every pack file goes through, in order; each may add problems, and a pack with
@@ -69,7 +70,7 @@ def is_pack_file(path: Path) -> bool:
 
 
 def read_pack(
-    path: Path, display: str | None = None
+    path: Path, display: str | None = None, schema: str = "pack"
 ) -> tuple[Document | None, bytes, list[Problem]]:
     """The first stages: read the YAML with positions and validate it against the schema."""
     name = display or str(path)
@@ -103,7 +104,9 @@ def read_pack(
                 )
             ],
         )
-    problems = validate_pack(doc)
+    problems = (
+        validate_pack(doc) if schema == "pack" else validate_document(doc.data, schema, name, doc)
+    )
     if any(p.is_error for p in problems):
         return None, content, sorted(problems)
     return doc, content, problems
@@ -145,6 +148,92 @@ def _imported_vocabulary(
             continue
         vocab.update(pack.vocabulary)
     return vocab
+
+
+def is_overlay_file(path: Path) -> bool:
+    """A local plan declares the overlay schema on its first line, or has a top-level
+    `extends`."""
+    try:
+        head = path.read_text(encoding="utf-8", errors="replace")[:4000]
+    except OSError:
+        return False
+    lines = head.splitlines()
+    if lines and "overlay.schema.json" in lines[0]:
+        return True
+    return any(line.startswith("extends:") for line in lines)
+
+
+def overlay_files(paths: Iterable[Path | str]) -> list[Path]:
+    """The local plans under the given files and directories (worked examples excluded)."""
+    found: list[Path] = []
+    for p in map(Path, paths):
+        if p.is_dir():
+            for f in sorted(p.rglob("*.yaml")):
+                if "tests" in f.relative_to(p).parts[:-1] or f.name.startswith("."):
+                    continue
+                if is_overlay_file(f):
+                    found.append(f)
+        elif is_overlay_file(p):
+            found.append(p)
+    return found
+
+
+def _national_file(plan: Path, pack_id: str) -> Path | None:
+    """`<pack_id>.yaml` in the plan's directory or the nearest directory above it."""
+    for folder in plan.resolve().parents:
+        candidate = folder / f"{pack_id}.yaml"
+        if candidate.is_file() and candidate.resolve() != plan.resolve():
+            return candidate
+    return None
+
+
+def load_overlay(
+    path: Path, packs: Mapping[str, M.Pack], display: str | None = None
+) -> tuple[M.Pack | None, list[Problem]]:
+    """A local plan through every stage: its national pack with the plan merged in (None on
+    errors) and every problem found. The national pack is taken from `packs`, else from
+    `<pack>.yaml` in the nearest directory above the plan."""
+    from engine.packs.overlay import OverlayBuilder
+
+    name = display or str(path)
+    doc, content, problems = read_pack(path, display, "overlay")
+    if doc is None:
+        return None, problems
+    pid = str((doc.data.get("extends") or {}).get("pack"))
+    national = packs.get(pid)
+    national_path = Path(national.file) if national is not None else _national_file(path, pid)
+    if national is None and national_path is not None:
+        national, found = load_file(national_path)
+        if national is None:
+            problems.extend(p for p in found if p.is_error)
+    if national is None or national_path is None:
+        span = doc.span(("extends", "pack"))
+        problems.append(
+            Problem(
+                name,
+                span.line,
+                span.col,
+                "error",
+                "E-LOCAL-EXTENDS",
+                f"no national pack `{pid}` that loads without errors",
+                "a plan extends a pack found beside it or in a directory above it",
+            )
+        )
+        return None, sorted(problems)
+    ndoc, ncontent, _ = read_pack(national_path, national.file)
+    if ndoc is None:
+        return None, sorted(problems)
+    builder = OverlayBuilder(doc, content, national, ndoc, ncontent)
+    merged = builder.build()
+    return merged, sorted(problems + builder.problems)
+
+
+def resolve_plan(plan: Path | str, pack_id: str, packs_dir: Path | str = "policies") -> Path:
+    """A plan file, or an establishment code resolved to `<packs_dir>/local/<code>/<pack>.yaml`."""
+    given = Path(plan)
+    if given.is_file():
+        return given
+    return Path(packs_dir) / "local" / str(plan).lower() / f"{pack_id}.yaml"
 
 
 def check_paths(paths: Iterable[Path | str]) -> tuple[dict[str, M.Pack], list[Problem]]:
@@ -203,6 +292,9 @@ def check_paths(paths: Iterable[Path | str]) -> tuple[dict[str, M.Pack], list[Pr
         problems.extend(builder.problems)
         if pack is not None:
             packs[pid] = pack
+    for f in overlay_files(paths):
+        _, found = load_overlay(f, packs)
+        problems.extend(found)
     return packs, sorted(problems)
 
 
@@ -248,6 +340,32 @@ class Packs(Mapping[str, M.Pack]):
         pack cannot be evaluated at that date."""
         return evaluate(self[pack_id], facts, as_of, audience, facts_name)
 
+    def with_plan(
+        self, pack_id: str, plan: Path | str, packs_dir: Path | str = "policies"
+    ) -> M.Pack:
+        """Pack `pack_id` under an establishment's local plan: a plan file, or an establishment
+        code resolved to `<packs_dir>/local/<code>/<pack>.yaml`. Raises PackError with every
+        problem when the plan does not load or stays outside the national bounds."""
+        self[pack_id]
+        path = resolve_plan(plan, pack_id, packs_dir)
+        merged, problems = load_overlay(path, self.packs)
+        if merged is None:
+            raise PackError(problems)
+        if merged.id != pack_id:
+            raise PackError(
+                [
+                    Problem(
+                        str(path),
+                        1,
+                        1,
+                        "error",
+                        "E-LOCAL-EXTENDS",
+                        f"the plan extends pack `{merged.id}`, not `{pack_id}`",
+                    )
+                ]
+            )
+        return merged
+
     def evaluate_many(
         self,
         pack_id: str,
@@ -273,10 +391,19 @@ def evaluate(
         raise EvaluationError(
             "E-EVAL-AUDIENCE", f"audience must be one of {', '.join(AUDIENCES)}, not `{audience}`"
         )
+    plan = pack.local_plan
+    if plan is not None:
+        facts = _with_plan_facts(facts, plan)
     prepared = prepare(facts, facts_name, str(pack.data.get("facts") or "facts"))
     day = as_of or prepared.get("as_of") or dt.date.today()
     if isinstance(day, str):
         day = dt.date.fromisoformat(day)
+    if plan is not None and not plan.covers(day):
+        raise EvaluationError(
+            "E-EVAL-PLAN",
+            f"the local plan `{plan.file}` is not in force on {day.isoformat()} "
+            f"({plan.effective_from}..{plan.effective_to or 'open'})",
+        )
     ev = Evaluation(pack, prepared, day)
     try:
         ev.run()
@@ -288,6 +415,43 @@ def evaluate(
     return build_decision(ev, audience, str(pack.data.get("facts") or "facts"))
 
 
+def _with_plan_facts(facts: Mapping[str, Any], plan: M.LocalPlan) -> dict[str, Any]:
+    """The facts with what the plan's choices supply filled in; a fact that says otherwise,
+    or facts for another establishment, are an error."""
+    out: dict[str, Any] = copy.deepcopy(dict(facts))
+    est = out.get("establishment")
+    if not isinstance(est, dict):
+        est = out["establishment"] = {}
+    code = est.get("code")
+    if code is None:
+        est["code"] = plan.establishment_code
+        est.setdefault("name", plan.establishment_name)
+    elif str(code) != plan.establishment_code:
+        raise EvaluationError(
+            "E-EVAL-PLAN",
+            f"the facts are for establishment `{code}` but the local plan `{plan.file}` is "
+            f"for `{plan.establishment_code}`",
+        )
+    for path, value in plan.facts():
+        *parents, leaf = path.split(".")
+        node = out
+        for part in parents:
+            child = node.get(part)
+            if not isinstance(child, dict):
+                child = {}
+                node[part] = child
+            node = child
+        if node.get(leaf) is None:
+            node[leaf] = value
+        elif node[leaf] != value:
+            raise EvaluationError(
+                "E-EVAL-PLAN",
+                f"the facts give `{path}` as `{node[leaf]}` but the local plan "
+                f"`{plan.file}` chose `{value}`",
+            )
+    return out
+
+
 __all__ = [
     "FactsError",
     "PackError",
@@ -295,6 +459,9 @@ __all__ = [
     "Packs",
     "load",
     "check_paths",
+    "load_overlay",
+    "overlay_files",
+    "resolve_plan",
     "evaluate",
     "pack_files",
     "STAGES",

@@ -18,6 +18,7 @@ from engine.language.codegen import compile_checked
 from engine.language.parse import ExprError, parse
 from engine.packs import model as M
 from engine.packs.facts_schema import root_types
+from engine.packs.local_declarations import check_declarations, declared_interpretations
 from engine.packs.read_yaml import Document
 from engine.problems import Problem
 
@@ -101,7 +102,7 @@ class Builder:
         span = self.doc.key_span(path) if key else self.doc.span(path)
         self.problems.append(
             Problem(
-                self.file,
+                span.file,
                 span.line,
                 span.col,
                 severity,
@@ -124,7 +125,7 @@ class Builder:
             line, col, end = span.line, span.col, None
         self.problems.append(
             Problem(
-                self.file,
+                self.doc.span(parsed.path).file,
                 line,
                 col,
                 err.severity,
@@ -211,6 +212,8 @@ class Builder:
         definitions, outputs, tables, rules = self.check_items(order, scope, healthcare)
         self.check_references(interpretations, versions, definitions, outputs, tables, rules)
         self.check_tables(tables)
+        for f in check_declarations(data):
+            self.problem(f.path, f.code, f.message, f.hint, f.severity, f.key)
         self.lint_unused(definitions, deps)
         graph = self.tasks()
         if any(p.is_error for p in self.problems):
@@ -896,6 +899,8 @@ class Builder:
                 if isinstance(dep, dict) and dep.get("interpretation"):
                     refs(("tasks", tid, "after", j, "interpretation"), [dep["interpretation"]])
                     used.add(str(dep["interpretation"]))
+        for path, ids in declared_interpretations(d):
+            refs(path, ids)
         version_ids = [v.id for v in versions]
         seen_rules: dict[str, int] = {}
         for i, rule in enumerate(d.get("rules") or []):
