@@ -41,7 +41,7 @@ def pack_files(paths: Iterable[Path | str]) -> list[Path]:
                     continue
                 if is_pack_file(f):
                     found.append(f)
-        else:
+        elif not is_overlay_file(p):
             found.append(p)
     return found
 
@@ -179,11 +179,12 @@ def overlay_files(paths: Iterable[Path | str]) -> list[Path]:
 
 
 def _national_file(plan: Path, pack_id: str) -> Path | None:
-    """`<pack_id>.yaml` in the plan's directory or the nearest directory above it."""
+    """`<pack_id>.yaml` in the plan's directory or the nearest directory above it (or in a
+    `policies/` folder there)."""
     for folder in plan.resolve().parents:
-        candidate = folder / f"{pack_id}.yaml"
-        if candidate.is_file() and candidate.resolve() != plan.resolve():
-            return candidate
+        for candidate in (folder / f"{pack_id}.yaml", folder / "policies" / f"{pack_id}.yaml"):
+            if candidate.is_file() and candidate.resolve() != plan.resolve():
+                return candidate
     return None
 
 
