@@ -67,9 +67,8 @@ def render_text(decision: Decision) -> str:
             reason = " (reasons withheld)" if o["reasons_withheld"] else ""
             lines.append(f"      [{o['rule']}] {_cite(o)}{reason}")
             for e in o.get("local", ()):
-                lines.append(
-                    f"      local plan {e['file']}:{e['line']} ({e['entry']}, {e['autonomy']}): {e['summary']}"
-                )
+                where = f"{e['file']}:{e['line']} ({e['entry']}, {e['autonomy']})"
+                lines.append(f"      local plan {where}: {e['summary']}")
     if "local_plan" in d:
         lines += [""] + _local_plan_lines(d["local_plan"])
     if d["interpretations"]:

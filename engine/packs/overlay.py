@@ -200,9 +200,9 @@ class OverlayBuilder:
         ext = self.data.get("extends") or {}
         vid = str(ext.get("version"))
         versions = {v.id: v for v in self.national.versions}
-        start = self.data.get("effective_from")
-        end = self.data.get("effective_to")
-        if end is not None and start is not None and end < start:
+        start: dt.date = self.data["effective_from"]
+        end: dt.date | None = self.data.get("effective_to")
+        if end is not None and end < start:
             self.problem(("effective_to",), "E-VERSION-DATES", "the plan ends before it begins")
             return False
         version = versions.get(vid)
@@ -218,9 +218,8 @@ class OverlayBuilder:
                 f"versions: {spans}",
             )
             return False
-        ends_after = version.effective_to is not None and (
-            end is None or end > version.effective_to
-        )
+        last = version.effective_to
+        ends_after = last is not None and (end is None or end > last)
         if start < version.effective_from or ends_after:
             self.problem(
                 ("extends", "version"),
