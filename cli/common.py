@@ -68,7 +68,7 @@ def load_packs(directory: Path, wanted: str | None = None) -> engine.Packs:
                 f"the packs in `{directory}` have errors; run `regime check {directory}`",
                 code=EXIT_PROBLEMS,
             )
-    packs, problems = engine.check_paths([directory])
+    packs, problems = engine.check_paths([directory], overlays=False)
     if wanted not in packs:
         mine = [p for p in problems if p.is_error and _mentions(p, wanted)]
         if mine:

@@ -46,7 +46,7 @@ def command(paths: tuple[Path, ...], out: Path) -> None:
             fail(f"no such file or directory `{t}`")
     if out.exists() and not out.is_dir():
         fail(f"`{out}` is not a directory")
-    packs, problems = engine.check_paths(targets)
+    packs, problems = engine.check_paths(targets, overlays=False)
     errors = [p for p in problems if p.is_error]
     show_problems(errors)
     example_dirs = sorted({t if t.is_dir() else t.parent for t in targets})
@@ -59,7 +59,9 @@ def command(paths: tuple[Path, ...], out: Path) -> None:
             errors += [p for p in found if p.is_error]
             show_problems([p for p in found if p.is_error])
             continue
-        extra.append(local_plan_page(packs[merged.id], merged))
+        national = packs.get(merged.id)
+        if national is not None:
+            extra.append(local_plan_page(national, merged))
     written = write_site(packs, results, out, extra)
     pages = sum(1 for f in written if f.suffix == ".html")
     click.echo(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import datetime as dt
+import hashlib
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -221,12 +222,30 @@ def load_overlay(
             )
         )
         return None, sorted(problems)
-    ndoc, ncontent, _ = read_pack(national_path, national.file)
+    ndoc, ncontent = _national_document(national_path, national.file)
     if ndoc is None:
         return None, sorted(problems)
     builder = OverlayBuilder(doc, content, national, ndoc, ncontent)
     merged = builder.build()
     return merged, sorted(problems + builder.problems)
+
+
+_NATIONAL_DOCS: dict[tuple[str, str], tuple[Document | None, bytes]] = {}
+
+
+def _national_document(path: Path, display: str) -> tuple[Document | None, bytes]:
+    """The national pack's document with positions, read once per file content (documents
+    are immutable, so sharing them is safe)."""
+    try:
+        content = path.read_bytes()
+    except OSError:
+        return None, b""
+    key = (display, hashlib.sha256(content).hexdigest())
+    if key not in _NATIONAL_DOCS:
+        doc, content, _ = read_pack(path, display)
+        _NATIONAL_DOCS.clear()  # keep only the latest few: one per national pack in use
+        _NATIONAL_DOCS[key] = (doc, content)
+    return _NATIONAL_DOCS[key]
 
 
 def resolve_plan(plan: Path | str, pack_id: str, packs_dir: Path | str = "policies") -> Path:
@@ -237,11 +256,16 @@ def resolve_plan(plan: Path | str, pack_id: str, packs_dir: Path | str = "polici
     return Path(packs_dir) / "local" / str(plan).lower() / f"{pack_id}.yaml"
 
 
-def check_paths(paths: Iterable[Path | str]) -> tuple[dict[str, M.Pack], list[Problem]]:
-    """Load every pack under `paths` without raising: the packs that loaded and every problem.
+def check_paths(
+    paths: Iterable[Path | str], overlays: bool = True
+) -> tuple[dict[str, M.Pack], list[Problem]]:
+    """Load every pack under `paths` without raising: the packs that loaded and every problem,
+    including those of the local plans under `paths` unless `overlays` is false.
 
     Packs are built after the packs they import (whose vocabulary they may use)."""
     import networkx as nx
+
+    paths = list(paths)
 
     packs: dict[str, M.Pack] = {}
     problems: list[Problem] = []
@@ -293,7 +317,7 @@ def check_paths(paths: Iterable[Path | str]) -> tuple[dict[str, M.Pack], list[Pr
         problems.extend(builder.problems)
         if pack is not None:
             packs[pid] = pack
-    for f in overlay_files(paths):
+    for f in overlay_files(paths) if overlays else ():
         _, found = load_overlay(f, packs)
         problems.extend(found)
     return packs, sorted(problems)
@@ -301,7 +325,7 @@ def check_paths(paths: Iterable[Path | str]) -> tuple[dict[str, M.Pack], list[Pr
 
 def load(*paths: Path | str) -> Packs:
     """Load, validate and compile the packs under `paths`; raises PackError with every problem."""
-    packs, problems = check_paths(paths or ("policies",))
+    packs, problems = check_paths(paths or ("policies",), overlays=False)
     if any(p.is_error for p in problems):
         raise PackError(problems)
     return Packs(packs, tuple(p for p in problems if not p.is_error))

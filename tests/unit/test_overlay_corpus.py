@@ -3,23 +3,17 @@ with exactly one problem of its kind at the line and column its first line expec
 
 from __future__ import annotations
 
-from functools import cache
 from pathlib import Path
 
 import pytest
 
-import engine
 from engine.api import load_overlay
 from tests.unit.corpus_expect import EXPECT, assert_as_expected
+from tests.unit.national_packs import national
 
 ROOT = Path(__file__).resolve().parents[2]
 CORPUS = ROOT / "tests" / "corpus" / "overlays"
 FILES = sorted(CORPUS.glob("*.yaml"))
-
-
-@cache
-def national() -> engine.Packs:
-    return engine.load(ROOT / "policies" / "keywork_edm.yaml", ROOT / "policies" / "omu_edm.yaml")
 
 
 @pytest.mark.parametrize("path", FILES, ids=[f.stem for f in FILES])
