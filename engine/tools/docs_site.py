@@ -940,8 +940,8 @@ def pack_page(pack: M.Pack, results: Iterable[Any] = ()) -> Page:
     cases: list[tuple[Example, list[str]]] = []
     order = {rule.id: n for n, rule in enumerate(pack.rules)}
     for r in results:
-        if r.case.pack != pack.id:
-            continue
+        if r.case.pack != pack.id or r.case.data.get("plan"):
+            continue  # examples run through a local plan belong to the plan's page
         as_of = r.case.data.get("as_of")
         ex = Example(
             r.case.name,
