@@ -6,6 +6,8 @@ from pathlib import Path
 
 import click
 
+from engine.problems import did_you_mean
+
 from .common import decide, evaluation_options, fail, load_packs, resolve_packs_dir, user_errors
 
 
@@ -40,11 +42,9 @@ def command(
         | set(model.tables)
     )
     if target not in known:
-        from engine.language.check import suggest
-
         fail(
             f"pack `{pack}` has no output, definition, table or rule `{target}`",
-            suggest(target, known) or "see `regime docs` for the pack's names",
+            did_you_mean(target, known) or "see `regime docs` for the pack's names",
         )
     decision = decide(packs, pack, facts_path, as_of, audience, establishment_plan, packs_dir)
     click.echo(decision.explain(target))

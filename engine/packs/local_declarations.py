@@ -6,7 +6,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from engine.language.check import suggest
+from engine.problems import Code, did_you_mean
 
 Path_ = tuple[Any, ...]
 
@@ -22,10 +22,9 @@ class Finding:
     """A problem in a `local:` block, at a path of the pack document."""
 
     path: Path_
-    code: str
+    code: Code
     message: str
     hint: str | None = None
-    severity: str = "error"
     key: bool = False
 
 
@@ -55,7 +54,7 @@ def check_declarations(data: Mapping[str, Any]) -> list[Finding]:
 
     def ref(path: Path_, name: str, known: Any, what: str) -> None:
         if name not in known:
-            found.append(Finding(path, "E-REF", f"no {what} `{name}`", suggest(name, known)))
+            found.append(Finding(path, "E-REF", f"no {what} `{name}`", did_you_mean(name, known)))
 
     for pid, part in parts.items():
         for j, body in enumerate(part.get("signoff") or ()):
@@ -79,7 +78,7 @@ def check_declarations(data: Mapping[str, Any]) -> list[Finding]:
                     ("local", "tasks", tid),
                     "E-REF",
                     f"no task `{tid}`",
-                    suggest(tid, tasks),
+                    did_you_mean(tid, tasks),
                     key=True,
                 )
             )
@@ -104,7 +103,6 @@ def check_declarations(data: Mapping[str, Any]) -> list[Finding]:
                     "W-LOCAL-OPTIONS",
                     f"task `{tid}` has partial autonomy but `local.tasks` declares no options",
                     f'declare the options under `local: tasks: "{tid}": options:`',
-                    "warning",
                 )
             )
     for cid, item in (local.get("choices") or {}).items():

@@ -20,13 +20,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from engine.language import syntax as A
-from engine.language.check import suggest
 from engine.language.parse import ExprError, parse
 from engine.packs import model as M
 from engine.packs.build import Builder
 from engine.packs.local_declarations import AUTONOMY_MEANING
 from engine.packs.read_yaml import Document, Span
-from engine.problems import Problem
+from engine.problems import Code, Problem, did_you_mean, problem
 
 Path_ = tuple[Any, ...]
 
@@ -168,26 +167,15 @@ class OverlayBuilder:
     def problem(
         self,
         path: Path_,
-        code: str,
+        code: Code,
         message: str,
         hint: str | None = None,
-        severity: str = "error",
         key: bool = False,
     ) -> None:
+        """A problem at the value (or, with `key`, the key) at `path` in the plan."""
         span = self.doc.key_span(path) if key else self.doc.span(path)
-        self.problems.append(
-            Problem(
-                self.doc.file,
-                span.line,
-                span.col,
-                severity,
-                code,
-                message,
-                hint,
-                span.end_line,
-                span.end_col,
-            )
-        )
+        end = (span.end_line, span.end_col) if span.end_line and span.end_col else None
+        self.problems.append(problem(code, self.doc.file, span.line, span.col, message, hint, end))
 
     def entry(self, path: Path_, **kw: Any) -> None:
         span = self.doc.key_span(path)
@@ -250,7 +238,7 @@ class OverlayBuilder:
             base: Path_ = ("tasks", tid)
             task = tasks.get(tid)
             if task is None:
-                self.problem(base, "E-REF", f"no task `{tid}`", suggest(tid, tasks), key=True)
+                self.problem(base, "E-REF", f"no task `{tid}`", did_you_mean(tid, tasks), key=True)
                 continue
             autonomy = str(task.get("autonomy", "limited"))
             decl = declared.get(tid) or {}
@@ -308,7 +296,7 @@ class OverlayBuilder:
                             (*base, "parameters", name),
                             "E-REF",
                             f"task `{tid}` declares no local parameter `{name}`",
-                            suggest(name, params) or "the national pack declares none",
+                            did_you_mean(name, params) or "the national pack declares none",
                             key=True,
                         )
                     ok = False
@@ -341,7 +329,7 @@ class OverlayBuilder:
                     base,
                     "E-REF",
                     f"pack `{self.national.id}` declares no local choice `{cid}`",
-                    suggest(cid, declared) or "the national pack declares none",
+                    did_you_mean(cid, declared) or "the national pack declares none",
                     key=True,
                 )
                 continue
@@ -403,7 +391,7 @@ class OverlayBuilder:
             base: Path_ = ("parameters", name)
             if name not in national:
                 self.problem(
-                    base, "E-REF", f"no parameter `{name}`", suggest(name, national), key=True
+                    base, "E-REF", f"no parameter `{name}`", did_you_mean(name, national), key=True
                 )
                 continue
             if name not in declared:
@@ -535,7 +523,7 @@ class OverlayBuilder:
                         (*base, "group"),
                         "E-REF",
                         f"pack `{self.national.id}` declares no local group `{group}`",
-                        suggest(str(group), groups) or "the national pack declares none",
+                        did_you_mean(str(group), groups) or "the national pack declares none",
                     )
                     continue
                 need = decl.get("agreement")
@@ -586,7 +574,10 @@ class OverlayBuilder:
             part, body = str(s.get("part")), str(s.get("body"))
             if part not in parts:
                 self.problem(
-                    ("signoff", j, "part"), "E-REF", f"no plan part `{part}`", suggest(part, parts)
+                    ("signoff", j, "part"),
+                    "E-REF",
+                    f"no plan part `{part}`",
+                    did_you_mean(part, parts),
                 )
                 continue
             if body not in bodies:
@@ -594,7 +585,7 @@ class OverlayBuilder:
                     ("signoff", j, "body"),
                     "E-REF",
                     f"no signing body `{body}`",
-                    suggest(body, bodies),
+                    did_you_mean(body, bodies),
                 )
                 continue
             out.append(
@@ -628,7 +619,6 @@ class OverlayBuilder:
                         f"part `{p}` of the plan is in force from {start} without sign-off by "
                         f"the {name} (required by {cite})",
                         f"record it under `signoff:` as `{{part: {p}, body: {body}, date: ...}}`",
-                        severity="warning",
                         key=True,
                     )
                 elif all(s.on > start for s in signed):
@@ -643,7 +633,6 @@ class OverlayBuilder:
                         f"part `{p}` came into force on {start}, before the {name} signed it "
                         f"off on {signed[0].on} (required by {cite})",
                         "start the plan on or after its sign-off",
-                        severity="warning",
                     )
         return tuple(out)
 

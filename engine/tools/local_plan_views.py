@@ -135,7 +135,7 @@ def local_plan_page(national: M.Pack, merged: M.Pack) -> D.Page:
     )
     if plan.signoffs:
         page.add(
-            D.Table(
+            D.DocTable(
                 ("Part", "Body", "Date", "By"),
                 tuple(
                     (D.code(s.part), D.text(s.body_name), D.text(str(s.on)), D.text(s.by or ""))
@@ -147,7 +147,7 @@ def local_plan_page(national: M.Pack, merged: M.Pack) -> D.Page:
         page.add(D.Para(D.text("No sign-off recorded.")))
     page.add(D.Heading(2, D.text("Local variations"), "variations"))
     page.add(
-        D.Table(
+        D.DocTable(
             ("Entry", "Autonomy", "National", "Local", "Allowed by"),
             tuple(
                 (

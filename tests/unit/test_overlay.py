@@ -86,16 +86,17 @@ def test_decisions_cite_the_plan_entry_beside_the_national_paragraph() -> None:
         ("rrmp", "pgd"),
         ("rrmp", "prison_gold"),
     }
-    weekly = next(o for o in got["obligations"] if o["rule"] == "KW-L1-03")
-    assert weekly["citations"][0]["section"] == "Level 1 (Prepare) – High Level Descriptor"
-    assert [e["entry"] for e in weekly["local"]] == ["rule:LEI-KW-01"]
-    assert weekly["local"][0]["file"].endswith("policies/local/lei/keywork_edm.yaml")
+    check = next(o for o in got["obligations"] if o["rule"] == "KW-WB-01")
+    assert check["citations"][0]["section"] == "Wellbeing check for priority prisoners"
+    assert [e["entry"] for e in check["local"]] == ["rule:LEI-KW-01"]
+    assert check["local"][0]["file"].endswith("policies/local/lei/keywork_edm.yaml")
     assert "rule:LEI-KW-01" in [e["entry"] for e in plan["entries"]]
 
 
 def test_the_same_prisoner_differs_by_plan_only_where_the_plans_differ() -> None:
     lei, sdi = decide("LEI"), decide("SDI")
-    assert lei["outputs"]["session_frequency"] == {"count": 1, "per": "week"}
+    assert lei["outputs"]["session_frequency"] == {"count": 3, "per": "month"}
+    assert lei["outputs"]["is_priority"] and not sdi["outputs"]["is_priority"]
     assert sdi["outputs"]["session_frequency"] == {"count": 2, "per": "month"}
     assert "local_plan" not in decide(None, {"establishment": {"keywork_model": "weekly"}})
     same = {k for k in lei["outputs"] if lei["outputs"][k] == sdi["outputs"][k]}

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+import engine
 from engine.api import load_overlay
 from tests.unit.corpus_expect import EXPECT, assert_as_expected
 from tests.unit.national_packs import national
@@ -57,3 +58,21 @@ def test_messages_name_the_autonomy_level_and_the_passage_that_sets_it() -> None
     (problem,) = problems
     assert "partial autonomy" in problem.message and "row 2.5" in problem.message
     assert problem.hint is not None and "duty_pom" in problem.hint
+
+
+def test_a_partial_task_without_declared_options_is_a_warning() -> None:
+    path = ROOT / "tests" / "corpus" / "local_declarations" / "partial_task_without_options.yaml"
+    packs, problems = engine.check_paths([path])
+    assert packs and len(problems) == 1 and not problems[0].is_error
+    assert_as_expected(problems[0], path)
+
+
+def test_facts_that_contradict_the_plan_are_not_evaluated() -> None:
+    from engine.tools.worked_examples import read_cases, run_case
+
+    path = ROOT / "tests" / "corpus" / "plan_evaluation" / "facts_for_another_establishment.yaml"
+    cases, problems = read_cases([path], {})
+    assert not problems
+    (result,) = [run_case(case, national().packs) for case in cases]
+    assert result.decision is None
+    assert len(result.failures) == 1 and result.failures[0].endswith("[E-EVAL-PLAN]")
