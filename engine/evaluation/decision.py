@@ -111,19 +111,19 @@ def _relied_upon(ev: Evaluation, custodial: bool, applied: set[str]) -> list[str
     """Interpretations the decision rests on: those of its outputs, of the rules that decide
     an output or apply, of the table rows that matched, and of the definitions these read."""
     pack = ev.pack
-    keys: list[str] = []
+    keys: list[M.ItemKey] = []
     for name, out in pack.outputs.items():
         if not (custodial and out.healthcare and not out.releasable):
-            keys.append(f"out:{name}")
+            keys.append(M.ItemKey("out", str(name)))
     for rule in pack.rules:
         if custodial and rule.healthcare:
             continue
         if rule.id in applied or (rule.sets and ev.in_force(rule)):
-            keys.append(f"rule:{rule.id}")
+            keys.append(M.ItemKey("rule", str(rule.id)))
     seen = pack.closure(keys, ("def", "table"))
     ids: list[str] = []
     for key in keys + sorted(seen - set(keys)):
-        kind, _, name = key.partition(":")
+        kind, name = key
         if kind == "out":
             ids.extend(pack.outputs[name].interpretations)
         elif kind == "rule" and (found := pack.rule(name)) is not None:
@@ -134,7 +134,7 @@ def _relied_upon(ev: Evaluation, custodial: bool, applied: set[str]) -> list[str
                 ids.extend(d.interpretations)
         elif kind == "table" and name in pack.tables:
             table = pack.tables[name]
-            rows = ev.memo.get("table:" + name)
+            rows = ev.memo.get(M.ItemKey("table", name))
             if isinstance(rows, list) and not (custodial and table.healthcare):
                 for row in rows:
                     ids.extend(row.interpretations)
@@ -264,14 +264,14 @@ def _local_entries(ev: Evaluation, rule_id: str) -> list[M.LocalEntry]:
     plan = ev.pack.local_plan
     if plan is None:
         return []
-    reads: set[str] | None = None
+    reads: set[M.ItemKey] | None = None
     out = []
     for e in plan.entries:
         if rule_id in e.rules:
             out.append(e)
         elif e.defines and all(ev.rule_results.get(r) is True for r in e.rules):
             if reads is None:
-                reads = ev.pack.closure([f"rule:{rule_id}"])
+                reads = ev.pack.closure([M.ItemKey("rule", rule_id)])
             if reads.intersection(e.defines):
                 out.append(e)
     return out

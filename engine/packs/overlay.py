@@ -17,12 +17,14 @@ import datetime as dt
 import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from engine.language import syntax as A
 from engine.language.parse import ExprError, parse
 from engine.packs import model as M
-from engine.packs.build import Builder
+from engine.packs.build import Loading, run_stages
+from engine.packs.build_context import PackBuild
 from engine.packs.local_declarations import AUTONOMY_MEANING
 from engine.packs.read_yaml import Document, Span
 from engine.problems import Code, Problem, did_you_mean, problem
@@ -547,7 +549,9 @@ class OverlayBuilder:
                 )
                 continue
             decl = groups.get(group) if group is not None else add or {}
-            defines = (f"def:local_rule_{len(keep) + 1}",) if group is not None else ()
+            defines = (
+                (M.ItemKey("def", f"local_rule_{len(keep) + 1}"),) if group is not None else ()
+            )
             summary = str(rule.get("title"))
             if agreement := rule.get("agreement"):
                 summary += f" (agreed by {agreement.get('body')} on {agreement.get('date')})"
@@ -705,11 +709,16 @@ class OverlayBuilder:
         )
         own = set(self.ndata.get("vocabulary") or {})
         imported = {k: v for k, v in self.national.vocabulary.items() if k not in own}
-        builder = Builder(doc, self.national_content + b"\n" + self.content, imported)
-        pack = builder.build()
-        for p in builder.problems:
+        # the merged document through the same stages as any pack, from `declarations` on
+        # (read, yaml and schema were done on each file; imports are the national pack's)
+        loading = Loading(Path(nd.file), nd.file, doc=doc)
+        loading.content = self.national_content + b"\n" + self.content
+        loading.build = PackBuild(doc, loading.content, imported, loading.problems)
+        run_stages(loading, start="declarations")
+        for p in loading.problems:
             if p.is_error or p.file == self.doc.file:
                 self.problems.append(p)
+        pack = loading.pack
         if pack is None:
             return None
         self.check_bounds(pack)
