@@ -7,6 +7,7 @@ from pathlib import Path
 import click
 
 import engine
+import engine.api
 from engine.tools.source_coverage import check_sources
 from engine.tools.worked_examples import check_cases
 
@@ -39,6 +40,7 @@ def command(paths: tuple[Path, ...], sources: Path | None, fmt: str, no_tests: b
       regime check policies/
       regime check policies/pmp.yaml --format sarif > check.sarif
       regime check policies/ --sources ../shared/sources
+      regime check policies/local/
     """
     targets = list(paths) or [Path("policies")]
     for t in targets:
@@ -97,8 +99,11 @@ def command(paths: tuple[Path, ...], sources: Path | None, fmt: str, no_tests: b
                 f"source coverage {pid}: {cov['cited']}/{cov['sections']} sections cited"
                 + (f"; not cited: {', '.join(cov['uncited'])}" if cov["uncited"] else "")
             )
+        plans = engine.api.overlay_files(targets)
         click.echo(
-            f"{len(packs)} pack(s) checked: {len(errors)} error(s), "
+            f"{len(packs)} pack(s)"
+            + (f" and {len(plans)} local plan(s)" if plans else "")
+            + f" checked: {len(errors)} error(s), "
             f"{len(problems) - len(errors)} warning(s)"
         )
     raise SystemExit(EXIT_PROBLEMS if errors else EXIT_OK)

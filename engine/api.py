@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
+import hashlib
 import threading
 from collections import OrderedDict
 from collections.abc import Iterable, Iterator, Mapping
@@ -17,12 +19,15 @@ from engine.evaluation.evaluate import Evaluation
 from engine.packs import build
 from engine.packs import model as M
 from engine.packs.facts_schema import facts_schema, prepare
+from engine.packs.read_yaml import Document, read_text_file, read_yaml
+from engine.packs.validate_schema import validate_document
 from engine.problems import (
     EvaluationError,
     FactsError,
     PackError,
     Problem,
     did_you_mean,
+    file_problem,
     problem,
 )
 
@@ -39,7 +44,7 @@ def pack_files(paths: Iterable[Path | str]) -> list[Path]:
                     continue
                 if is_pack_file(f):
                     found.append(f)
-        else:
+        elif not is_overlay_file(p):
             found.append(p)
     return found
 
@@ -88,18 +93,31 @@ def _file_bytes(path: Path) -> bytes | None:
         return None
 
 
-def check_paths(paths: Iterable[Path | str]) -> tuple[dict[str, M.Pack], list[Problem]]:
-    """Load every pack under `paths` without raising: the packs that loaded and every problem.
+def check_paths(
+    paths: Iterable[Path | str], overlays: bool = True
+) -> tuple[dict[str, M.Pack], list[Problem]]:
+    """Load every pack under `paths` without raising: the packs that loaded and every problem,
+    including those of the local plans under `paths` unless `overlays` is false.
 
     Packs are built after the packs they import (whose vocabulary they may use)."""
+    paths = list(paths)
     files = pack_files(paths)
-    key = tuple((str(f), _file_bytes(f)) for f in files)
+    plans = overlay_files(paths) if overlays else []
+    key = (
+        tuple((str(f), _file_bytes(f)) for f in files)
+        + (("--plans--", None),)
+        + tuple((str(f), _file_bytes(f)) for f in plans)
+    )
     with _LOADED_LOCK:
         if key in _LOADED:
             _LOADED.move_to_end(key)
             packs, problems = _LOADED[key]
             return dict(packs), list(problems)
     packs, problems = _check_files(files)
+    for f in plans:
+        _, found = load_overlay(f, packs)
+        problems.extend(found)
+    problems.sort()
     with _LOADED_LOCK:
         _LOADED[key] = (dict(packs), list(problems))
         while len(_LOADED) > _LOADED_MAX:
@@ -155,9 +173,130 @@ def _check_files(files: list[Path]) -> tuple[dict[str, M.Pack], list[Problem]]:
     return packs, sorted(problems)
 
 
+def is_overlay_file(path: Path) -> bool:
+    """A local plan declares the overlay schema on its first line, or has a top-level
+    `extends`."""
+    try:
+        head = path.read_text(encoding="utf-8", errors="replace")[:4000]
+    except OSError:
+        return False
+    lines = head.splitlines()
+    if lines and "overlay.schema.json" in lines[0]:
+        return True
+    return any(line.startswith("extends:") for line in lines)
+
+
+def overlay_files(paths: Iterable[Path | str]) -> list[Path]:
+    """The local plans under the given files and directories (worked examples excluded)."""
+    found: list[Path] = []
+    for p in map(Path, paths):
+        if p.is_dir():
+            for f in sorted(p.rglob("*.yaml")):
+                if "tests" in f.relative_to(p).parts[:-1] or f.name.startswith("."):
+                    continue
+                if is_overlay_file(f):
+                    found.append(f)
+        elif is_overlay_file(p):
+            found.append(p)
+    return found
+
+
+def _read_plan(path: Path, name: str) -> tuple[Document | None, bytes, list[Problem]]:
+    """A local plan read with positions and validated against the overlay schema."""
+    try:
+        content, text = read_text_file(path, name)
+        doc = read_yaml(text, name)
+    except PackError as e:
+        return None, b"", list(e.problems)
+    if not isinstance(doc.data, dict):
+        message = "a local plan must be a mapping with `extends`, `establishment`..."
+        return None, content, [file_problem("E-SCHEMA", name, message)]
+    problems = validate_document(doc.data, "overlay", name, doc)
+    if any(p.is_error for p in problems):
+        return None, content, sorted(problems)
+    return doc, content, problems
+
+
+def _national_file(plan: Path, pack_id: str) -> Path | None:
+    """`<pack_id>.yaml` in the plan's directory or the nearest directory above it (or in a
+    `policies/` folder there)."""
+    for folder in plan.resolve().parents:
+        for candidate in (folder / f"{pack_id}.yaml", folder / "policies" / f"{pack_id}.yaml"):
+            if candidate.is_file() and candidate.resolve() != plan.resolve():
+                return candidate
+    return None
+
+
+def load_overlay(
+    path: Path, packs: Mapping[str, M.Pack], display: str | None = None
+) -> tuple[M.Pack | None, list[Problem]]:
+    """A local plan through every stage: its national pack with the plan merged in (None on
+    errors) and every problem found. The national pack is taken from `packs`, else from
+    `<pack>.yaml` in the nearest directory above the plan."""
+    from engine.packs.overlay import OverlayBuilder
+
+    name = display or str(path)
+    doc, content, problems = _read_plan(path, name)
+    if doc is None:
+        return None, problems
+    pid = str((doc.data.get("extends") or {}).get("pack"))
+    national = packs.get(pid)
+    national_path = Path(national.file) if national is not None else _national_file(path, pid)
+    if national is None and national_path is not None:
+        national, found = load_file(national_path)
+        if national is None:
+            problems.extend(p for p in found if p.is_error)
+    if national is None or national_path is None:
+        span = doc.span(("extends", "pack"))
+        problems.append(
+            problem(
+                "E-LOCAL-EXTENDS",
+                name,
+                span.line,
+                span.col,
+                f"no national pack `{pid}` that loads without errors",
+                "a plan extends a pack found beside it or in a directory above it",
+            )
+        )
+        return None, sorted(problems)
+    ndoc, ncontent = _national_document(national_path, national.file)
+    if ndoc is None:
+        return None, sorted(problems)
+    builder = OverlayBuilder(doc, content, national, ndoc, ncontent)
+    merged = builder.build()
+    return merged, sorted(problems + builder.problems)
+
+
+_NATIONAL_DOCS: dict[tuple[str, str], tuple[Document | None, bytes]] = {}
+
+
+def _national_document(path: Path, display: str) -> tuple[Document | None, bytes]:
+    """The national pack's document with positions (through the `schema` stage), read once per
+    file content (documents are immutable, so sharing them is safe)."""
+    try:
+        content = path.read_bytes()
+    except OSError:
+        return None, b""
+    key = (display, hashlib.sha256(content).hexdigest())
+    if key not in _NATIONAL_DOCS:
+        loading = build.run_stages(build.Loading(path, display), until="schema")
+        doc = None if loading.failed else loading.doc
+        _NATIONAL_DOCS.clear()  # keep only the latest: one national pack in use at a time
+        _NATIONAL_DOCS[key] = (doc, loading.content)
+    return _NATIONAL_DOCS[key]
+
+
+def resolve_plan(plan: Path | str, pack_id: str, packs_dir: Path | str = "policies") -> Path:
+    """A plan file, or an establishment code resolved to `<packs_dir>/local/<code>/<pack>.yaml`."""
+    given = Path(plan)
+    if given.is_file():
+        return given
+    return Path(packs_dir) / "local" / str(plan).lower() / f"{pack_id}.yaml"
+
+
 def load(*paths: Path | str) -> Packs:
     """Load, validate and compile the packs under `paths`; raises PackError with every problem."""
-    packs, problems = check_paths(paths or ("policies",))
+    packs, problems = check_paths(paths or ("policies",), overlays=False)
     if any(p.is_error for p in problems):
         raise PackError(problems)
     return Packs(packs, tuple(p for p in problems if not p.is_error))
@@ -195,6 +334,29 @@ class Packs(Mapping[str, M.Pack]):
         pack cannot be evaluated at that date."""
         return evaluate(self[pack_id], facts, as_of, audience, facts_name)
 
+    def with_plan(
+        self, pack_id: str, plan: Path | str, packs_dir: Path | str = "policies"
+    ) -> M.Pack:
+        """Pack `pack_id` under an establishment's local plan: a plan file, or an establishment
+        code resolved to `<packs_dir>/local/<code>/<pack>.yaml`. Raises PackError with every
+        problem when the plan does not load or stays outside the national bounds."""
+        self[pack_id]
+        path = resolve_plan(plan, pack_id, packs_dir)
+        merged, problems = load_overlay(path, self.packs)
+        if merged is None:
+            raise PackError(problems)
+        if merged.id != pack_id:
+            raise PackError(
+                [
+                    file_problem(
+                        "E-LOCAL-EXTENDS",
+                        str(path),
+                        f"the plan extends pack `{merged.id}`, not `{pack_id}`",
+                    )
+                ]
+            )
+        return merged
+
     def evaluate_many(
         self,
         pack_id: str,
@@ -220,10 +382,19 @@ def evaluate(
         raise EvaluationError(
             "E-EVAL-AUDIENCE", f"audience must be one of {', '.join(AUDIENCES)}, not `{audience}`"
         )
+    plan = pack.local_plan
+    if plan is not None:
+        facts = _with_plan_facts(facts, plan)
     prepared = prepare(facts, facts_name, pack.facts)
     day = as_of or prepared.get("as_of") or dt.date.today()
     if isinstance(day, str):
         day = dt.date.fromisoformat(day)
+    if plan is not None and not plan.covers(day):
+        raise EvaluationError(
+            "E-EVAL-PLAN",
+            f"the local plan `{plan.file}` is not in force on {day.isoformat()} "
+            f"({plan.effective_from}..{plan.effective_to or 'open'})",
+        )
     ev = Evaluation(pack, prepared, day)
     try:
         ev.run()
@@ -235,6 +406,43 @@ def evaluate(
     return build_decision(ev, audience, pack.facts)
 
 
+def _with_plan_facts(facts: Mapping[str, Any], plan: M.LocalPlan) -> dict[str, Any]:
+    """The facts with what the plan's choices supply filled in; a fact that says otherwise,
+    or facts for another establishment, are an error."""
+    out: dict[str, Any] = copy.deepcopy(dict(facts))
+    est = out.get("establishment")
+    if not isinstance(est, dict):
+        est = out["establishment"] = {}
+    code = est.get("code")
+    if code is None:
+        est["code"] = plan.establishment_code
+        est.setdefault("name", plan.establishment_name)
+    elif str(code) != plan.establishment_code:
+        raise EvaluationError(
+            "E-EVAL-PLAN",
+            f"the facts are for establishment `{code}` but the local plan `{plan.file}` is "
+            f"for `{plan.establishment_code}`",
+        )
+    for path, value in plan.facts():
+        *parents, leaf = path.split(".")
+        node = out
+        for part in parents:
+            child = node.get(part)
+            if not isinstance(child, dict):
+                child = {}
+                node[part] = child
+            node = child
+        if node.get(leaf) is None:
+            node[leaf] = value
+        elif node[leaf] != value:
+            raise EvaluationError(
+                "E-EVAL-PLAN",
+                f"the facts give `{path}` as `{node[leaf]}` but the local plan "
+                f"`{plan.file}` chose `{value}`",
+            )
+    return out
+
+
 __all__ = [
     "FactsError",
     "PackError",
@@ -242,6 +450,9 @@ __all__ = [
     "Packs",
     "load",
     "check_paths",
+    "load_overlay",
+    "overlay_files",
+    "resolve_plan",
     "evaluate",
     "pack_files",
     "STAGES",

@@ -59,6 +59,7 @@ Code = Literal[
     "E-EVAL-PARAM",
     "E-EVAL-DIV0",
     "E-EVAL-RANGE",
+    "E-EVAL-PLAN",
     "E-TEST",
     "E-CITE-SECTION",
     "W-CITE-DOCUMENT",
@@ -71,6 +72,17 @@ Code = Literal[
     "E-HTTP-UNAVAILABLE",
     "E-HTTP-STATUS",
     "E-HTTP-JSON",
+    "E-LOCAL-DECLARE",
+    "W-LOCAL-OPTIONS",
+    "E-LOCAL-EXTENDS",
+    "E-LOCAL-VERSION",
+    "E-LOCAL-LIMITED",
+    "E-LOCAL-OPTION",
+    "E-LOCAL-BOUND",
+    "E-LOCAL-WIDEN",
+    "E-LOCAL-REMOVE",
+    "E-LOCAL-AGREEMENT",
+    "W-LOCAL-SIGNOFF",
 ]
 
 
@@ -168,6 +180,11 @@ CATALOGUE: Mapping[Code, CodeEntry] = MappingProxyType(
                     "E-EVAL-RANGE",
                     "a date past the years 1 to 9999, or a decimal past its precision",
                 ),
+                (
+                    "E-EVAL-PLAN",
+                    "facts for another establishment, facts that contradict a local plan's "
+                    "choice, or a date the plan is not in force",
+                ),
             ),
             *_entries(
                 "tools",
@@ -198,6 +215,60 @@ CATALOGUE: Mapping[Code, CodeEntry] = MappingProxyType(
                 ),
                 ("E-HTTP-STATUS", "a service refused a request with another status (e.g. 400)"),
                 ("E-HTTP-JSON", "a service answered something other than JSON"),
+            ),
+            *_entries(
+                "declaring local choice",
+                (
+                    "E-LOCAL-DECLARE",
+                    "a pack's `local:` block gives delivery options to an item without "
+                    "partial autonomy, or a partial choice no options",
+                ),
+                (
+                    "W-LOCAL-OPTIONS",
+                    "a partial-autonomy task whose delivery options `local:` does not declare",
+                ),
+            ),
+            *_entries(
+                "checking local plans",
+                (
+                    "E-LOCAL-EXTENDS",
+                    "a local plan extends a pack that is not there, or not the pack asked for",
+                ),
+                (
+                    "E-LOCAL-VERSION",
+                    "a local plan targets a national version that does not exist or is not "
+                    "in force for all its dates",
+                ),
+                (
+                    "E-LOCAL-LIMITED",
+                    "a local plan changes an item with limited autonomy, or one the national "
+                    "pack does not open to local choice",
+                ),
+                (
+                    "E-LOCAL-OPTION",
+                    "a local plan picks an option the national pack does not list, or designs "
+                    "its own product where autonomy is only partial",
+                ),
+                (
+                    "E-LOCAL-BOUND",
+                    "a local value of a national parameter is below the national minimum",
+                ),
+                (
+                    "E-LOCAL-WIDEN",
+                    "a narrowed condition is not the national condition `and` something more",
+                ),
+                (
+                    "E-LOCAL-REMOVE",
+                    "a local plan removes, replaces or narrows away a national obligation",
+                ),
+                (
+                    "E-LOCAL-AGREEMENT",
+                    "a local rule adds to a national group without the agreement it requires",
+                ),
+                (
+                    "W-LOCAL-SIGNOFF",
+                    "a part of an active local plan in force without its required sign-off",
+                ),
             ),
         ]
     }

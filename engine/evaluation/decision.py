@@ -29,9 +29,10 @@ class DecidedObligation:
     cites: tuple[M.Citation, ...]
     interpretations: tuple[str, ...]
     reasons_withheld: bool = False
+    local: tuple[dict[str, Any], ...] = ()  # the local plan entries the obligation rests on
 
     def to_dict(self) -> dict[str, Any]:
-        return {
+        out = {
             "rule": self.rule,
             "title": self.title,
             "modality": self.modality,
@@ -44,6 +45,9 @@ class DecidedObligation:
             "interpretations": list(self.interpretations),
             "reasons_withheld": self.reasons_withheld,
         }
+        if self.local:
+            out["local"] = [dict(e) for e in self.local]
+        return out
 
 
 @dataclass(frozen=True)
@@ -65,10 +69,11 @@ class Decision:
     withheld: tuple[str, ...]  # outputs not shown to this audience
     steps: tuple[Step, ...] = field(repr=False)
     model: M.Pack | None = field(default=None, repr=False, compare=False)
+    local_plan: dict[str, Any] | None = None  # the local plan, its sign-offs and entries relied on
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready; matches schemas/decision.schema.json."""
-        return {
+        out = {
             "pack": self.pack,
             "version": self.version,
             "policy_version": self.policy_version,
@@ -93,6 +98,9 @@ class Decision:
             "undetermined": list(self.undetermined),
             "withheld": list(self.withheld),
         }
+        if self.local_plan is not None:
+            out["local_plan"] = self.local_plan
+        return out
 
     def explain(self, target: str | None = None) -> str:
         """The reasons, step by step, each with its citation (see engine.evaluation.explain)."""
@@ -192,6 +200,7 @@ def build_decision(ev: Evaluation, audience: str, facts_schema: str = "facts") -
         if freq.__class__ is Unknown:
             missing |= freq.paths
         withheld_reasons = custodial and rule.healthcare
+        local = [] if withheld_reasons else _local_entries(ev, rule.id)
         obligations.append(
             DecidedObligation(
                 rule=rule.id,
@@ -205,6 +214,9 @@ def build_decision(ev: Evaluation, audience: str, facts_schema: str = "facts") -
                 cites=rule.cites,
                 interpretations=() if withheld_reasons else rule.interpretations,
                 reasons_withheld=withheld_reasons,
+                local=tuple(e.to_dict(pack.local_plan.file) for e in local)
+                if pack.local_plan is not None
+                else (),
             )
         )
     interp_ids.extend(_relied_upon(ev, custodial, {o.rule for o in obligations}))
@@ -221,6 +233,11 @@ def build_decision(ev: Evaluation, audience: str, facts_schema: str = "facts") -
         if iid not in seen and iid in pack.interpretations:
             seen.append(iid)
     status = "undetermined" if undetermined else "decided"
+    local_plan = None
+    if pack.local_plan is not None:
+        local_plan = pack.local_plan.to_dict(
+            _relied_entries(ev, custodial, [o.rule for o in obligations])
+        )
     return Decision(
         pack=pack.id,
         version=pack.version,
@@ -237,7 +254,48 @@ def build_decision(ev: Evaluation, audience: str, facts_schema: str = "facts") -
         withheld=tuple(withheld),
         steps=tuple(ev.steps),
         model=pack,
+        local_plan=local_plan,
     )
+
+
+def _local_entries(ev: Evaluation, rule_id: str) -> list[M.LocalEntry]:
+    """The local plan's entries a rule's decision rests on: those declared to bear on it,
+    and local rules that fired and define something the rule reads."""
+    plan = ev.pack.local_plan
+    if plan is None:
+        return []
+    reads: set[M.ItemKey] | None = None
+    out = []
+    for e in plan.entries:
+        if rule_id in e.rules:
+            out.append(e)
+        elif e.defines and all(ev.rule_results.get(r) is True for r in e.rules):
+            if reads is None:
+                reads = ev.pack.closure([M.ItemKey("rule", rule_id)])
+            if reads.intersection(e.defines):
+                out.append(e)
+    return out
+
+
+def _relied_entries(ev: Evaluation, custodial: bool, applied: list[str]) -> list[M.LocalEntry]:
+    """Entries a decision relied on: those its obligations rest on, the facts and parameter
+    values the plan supplies, and local rules that fired (unless this audience may not see
+    them)."""
+    plan = ev.pack.local_plan
+    assert plan is not None
+    out: list[M.LocalEntry] = []
+    for e in plan.entries:
+        fired = [
+            r
+            for r in e.rules
+            if ev.rule_results.get(r) is True
+            and not (custodial and (found := ev.pack.rule(r)) is not None and found.healthcare)
+        ]
+        if e.fact is not None or e.kind == "parameter" or any(r in applied for r in e.rules):
+            out.append(e)
+        elif e.kind == "rule" and fired:
+            out.append(e)
+    return out
 
 
 def _healthcare_root(path: str, facts_schema: str) -> str:

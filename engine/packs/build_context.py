@@ -113,7 +113,8 @@ class PackBuild:
         """A problem at the value (or, with `key`, the key) at `path` in the pack file."""
         span = self.doc.key_span(path) if key else self.doc.span(path)
         end = (span.end_line, span.end_col) if span.end_line and span.end_col else None
-        self.problems.append(problem(code, self.file, span.line, span.col, message, hint, end))
+        # span.file: a merged document places a local plan's parts in the plan's own file
+        self.problems.append(problem(code, span.file, span.line, span.col, message, hint, end))
 
     def expr_problem(self, parsed: Parsed, err: ExprError) -> None:
         if isinstance(self.doc.data, dict) and isinstance(
@@ -128,7 +129,8 @@ class PackBuild:
             line, col, end = span.line, span.col, None
         message = f"{err.message} (in {parsed.where})"
         to = (end[0], end[1] + 1) if end else None
-        self.problems.append(problem(err.code, self.file, line, col, message, err.hint, to))
+        file = self.doc.span(parsed.path).file
+        self.problems.append(problem(err.code, file, line, col, message, err.hint, to))
 
     def cites(self, path: Path_) -> tuple[M.Citation, ...]:
         raw = value_at(self.data, path)
