@@ -273,19 +273,20 @@ def evaluate(
         raise EvaluationError(
             "E-EVAL-AUDIENCE", f"audience must be one of {', '.join(AUDIENCES)}, not `{audience}`"
         )
-    prepared = prepare(facts, facts_name, str(pack.data.get("facts") or "facts"))
+    custodial = audience != "healthcare"
+    prepared = prepare(facts, facts_name, str(pack.data.get("facts") or "facts"), custodial)
     day = as_of or prepared.get("as_of") or dt.date.today()
     if isinstance(day, str):
         day = dt.date.fromisoformat(day)
-    ev = Evaluation(pack, prepared, day)
+    ev = Evaluation(pack, prepared, day, custodial)
     try:
         ev.run()
+        return build_decision(ev, audience, str(pack.data.get("facts") or "facts"))
     except (OverflowError, ValueError, ArithmeticError) as e:
         # a date pushed past year 9999, or a decimal past its precision
         raise EvaluationError(
             "E-EVAL-RANGE", f"a value in pack `{pack.id}` went out of range: {e}"
         ) from None
-    return build_decision(ev, audience, str(pack.data.get("facts") or "facts"))
 
 
 __all__ = [

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from engine.evaluation.evaluate import Evaluation, Step
+from engine.evaluation.evaluate import WITHHELD, Evaluation, Step
 from engine.language.runtime import Months, Unknown
 from engine.packs import model as M
 from engine.packs.facts_schema import is_healthcare_path
@@ -239,13 +239,10 @@ def build_decision(ev: Evaluation, audience: str, facts_schema: str = "facts") -
         )
     interp_ids.extend(_relied_upon(ev, custodial, {o.rule for o in obligations}))
     if custodial:
-        shown: set[str] = set()
-        for path in missing:
-            if is_healthcare_path(path, facts_schema):
-                shown.add(_healthcare_root(path, facts_schema))
-            else:
-                shown.add(path)
-        missing = shown
+        # released values already carry only the fixed marker; any other healthcare-only path
+        # (there should be none) is shown as that marker too, never by its name
+        marker = next(iter(WITHHELD.paths))
+        missing = {marker if is_healthcare_path(p, facts_schema) else p for p in missing}
     seen: list[str] = []
     for iid in interp_ids:
         if iid not in seen and iid in pack.interpretations:
@@ -265,15 +262,33 @@ def build_decision(ev: Evaluation, audience: str, facts_schema: str = "facts") -
         missing_facts=tuple(sorted(missing)),
         undetermined=tuple(undetermined),
         withheld=tuple(withheld),
-        steps=tuple(ev.steps),
+        steps=tuple(custodial_steps(ev, obligations) if custodial else ev.steps),
         model=pack,
     )
 
 
-def _healthcare_root(path: str, facts_schema: str) -> str:
-    from engine.packs.facts_schema import healthcare_roots
+def custodial_steps(ev: Evaluation, obligations: list[DecidedObligation]) -> list[Step]:
+    """The steps a custodial audience may hold, in the pack's own order (evaluation order can
+    follow healthcare-only data): healthcare-only steps dropped, except released outputs and the
+    rules of released obligations, which keep only their value."""
+    rank = declaration_rank(ev.pack)
+    applied = {o.rule for o in obligations}
+    kept: list[Step] = []
+    for s in ev.steps:
+        if s.healthcare:
+            if not (s.releasable or (s.kind == "rule" and s.name in applied)):
+                continue
+            s = Step(s.kind, s.name, s.value, None, (), (), True, s.releasable, s.withheld_reason)
+        kept.append(s)
+    kept.sort(key=lambda s: rank.get((s.kind, s.name), len(rank)))
+    return kept
 
-    for root in healthcare_roots(facts_schema):
-        if path == root or path.startswith(root + ".") or path.startswith(root + "["):
-            return root
-    return path
+
+def declaration_rank(pack: M.Pack) -> dict[tuple[str, str], int]:
+    """Each step's place in the order the pack declares its items."""
+    order: list[tuple[str, str]] = [("parameter", n) for n in pack.parameters]
+    order += [("definition", n) for n in pack.definitions]
+    order += [("table", n) for n in pack.tables]
+    order += [("rule", r.id) for r in pack.rules]
+    order += [("output", n) for n in pack.outputs]
+    return {key: i for i, key in enumerate(order)}

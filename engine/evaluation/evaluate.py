@@ -6,9 +6,24 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
-from engine.language.runtime import NULL, Unknown, merge
+from engine.language.runtime import NULL, WITHHELD, Unknown, merge
 from engine.packs import model as M
 from engine.problems import EvaluationError
+
+# Errors an evaluation can meet in a value (a date past 9999, a decimal past its precision...)
+VALUE_ERRORS = (EvaluationError, OverflowError, ValueError, ArithmeticError)
+
+
+def withheld(value: Any) -> Any:
+    """A released value as a custodial audience sees it: every unknown in it (at any depth)
+    becomes the fixed marker, so the value says nothing about how it was reached."""
+    if value.__class__ is Unknown:
+        return WITHHELD
+    if isinstance(value, list):
+        return [withheld(v) for v in value]
+    if isinstance(value, dict):
+        return {k: withheld(v) for k, v in value.items()}
+    return value
 
 
 @dataclass(frozen=True)
@@ -30,7 +45,9 @@ class Step:
 class Evaluation:
     """The state of one evaluation: facts, memoised names and the steps taken."""
 
-    def __init__(self, pack: M.Pack, facts: dict[str, Any], as_of: dt.date):
+    def __init__(
+        self, pack: M.Pack, facts: dict[str, Any], as_of: dt.date, custodial: bool = False
+    ):
         version = pack.version_at(as_of)
         if version is None:
             spans = ", ".join(
@@ -42,6 +59,7 @@ class Evaluation:
                 f"(versions: {spans})",
             )
         self.pack = pack
+        self.custodial = custodial  # healthcare-only parts must never fail or leak
         self.version = version
         self.as_of = as_of
         self.F: dict[str, Any] = {**facts, "as_of": as_of, "version": version.id}
@@ -64,7 +82,7 @@ class Evaluation:
             result = [v.id for v in pack.vocabulary[name].values]
         elif name in pack.definitions:
             d = pack.definitions[name]
-            result = d.expr.compiled.fn(self.F, self.value)
+            result = self._guarded(d.expr.healthcare, d.expr.compiled.fn)
             self.steps.append(
                 Step(
                     "definition",
@@ -82,6 +100,16 @@ class Evaluation:
             raise EvaluationError("E-EVAL-NAME", f"unknown name `{name}`")
         self.memo[name] = result
         return result
+
+    def _guarded(self, healthcare: bool, fn: Any) -> Any:
+        """`fn(F, N)`; for a custodial audience, a healthcare-only value that cannot be worked
+        out is withheld rather than an error (which would tell whether it could be)."""
+        if not (self.custodial and healthcare):
+            return fn(self.F, self.value)
+        try:
+            return fn(self.F, self.value)
+        except VALUE_ERRORS:
+            return WITHHELD
 
     def _parameter(self, param: M.Parameter) -> Any:
         pv = param.at(self.as_of)
@@ -107,7 +135,11 @@ class Evaluation:
             result: Any = False
             detail = f"not in force in version {self.version.id}"
         else:
-            result = True if rule.when is None else rule.when.compiled.fn(self.F, self.value)
+            result = (
+                True if rule.when is None else self._guarded(rule.healthcare, rule.when.compiled.fn)
+            )
+            if self.custodial and rule.healthcare:
+                result = withheld(result)
             detail = None
         self.rule_results[rule.id] = result
         self.steps.append(
@@ -129,7 +161,7 @@ class Evaluation:
         key = "table:" + table.id
         if key in self.memo:
             return self.memo[key]
-        inputs = {name: e.compiled.fn(self.F, self.value) for name, e in table.inputs}
+        inputs = {name: self._guarded(e.healthcare, e.compiled.fn) for name, e in table.inputs}
         matched: list[M.TableRow] = []
         pending: list[Any] = []
         for row in table.rows:
@@ -155,6 +187,8 @@ class Evaluation:
         result: Any
         if pending and not (table.hit == "first" and matched):
             result = merge(*pending)
+        elif table.hit == "unique" and len(matched) > 1 and self.custodial and table.healthcare:
+            result = WITHHELD
         elif table.hit == "unique" and len(matched) > 1:
             raise EvaluationError(
                 "E-EVAL-TABLE",
@@ -184,16 +218,10 @@ class Evaluation:
         cites = list(out.cites)
         if out.mode == "value":
             assert out.expr is not None
-            result = out.expr.compiled.fn(self.F, self.value)
             text = out.expr.text
-        elif out.mode == "rules":
-            result = self._from_rules(out)
-        else:
-            result = self._from_table(out)
-        if out.mode != "value" and isinstance(result, list) and not result and out.default:
-            result = out.default.compiled.fn(self.F, self.value)
-        elif result is None:
-            result = out.default.compiled.fn(self.F, self.value) if out.default else NULL
+        result = self._guarded(out.healthcare, lambda F, N: self._output_value(out))
+        if self.custodial and out.releasable:
+            result = withheld(result)
         self.steps.append(
             Step(
                 "output",
@@ -207,6 +235,20 @@ class Evaluation:
                 out.withheld_reason,
             )
         )
+        return result
+
+    def _output_value(self, out: M.Output) -> Any:
+        if out.mode == "value":
+            assert out.expr is not None
+            result = out.expr.compiled.fn(self.F, self.value)
+        elif out.mode == "rules":
+            result = self._from_rules(out)
+        else:
+            result = self._from_table(out)
+        if out.mode != "value" and isinstance(result, list) and not result and out.default:
+            result = out.default.compiled.fn(self.F, self.value)
+        elif result is None:
+            result = out.default.compiled.fn(self.F, self.value) if out.default else NULL
         return result
 
     def _from_rules(self, out: M.Output) -> Any:

@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 from typing import TYPE_CHECKING, Any
 
-from engine.evaluation.decision import plain
-from engine.evaluation.evaluate import Step
+from engine.evaluation.decision import declaration_rank, plain
+from engine.evaluation.evaluate import WITHHELD, Step
 from engine.language.runtime import Unknown
 
 if TYPE_CHECKING:
@@ -21,7 +21,7 @@ def visible_steps(decision: Decision, target: str | None = None) -> list[Step]:
         steps = [s for s in steps if s.name in _support(decision, target)]
     if custodial and decision.model is not None:
         # evaluation order can follow healthcare-only data: show the pack's own order instead
-        rank = _declaration_rank(decision.model)
+        rank = declaration_rank(decision.model)
         steps.sort(key=lambda s: rank.get((s.kind, s.name), len(rank)))
     out = []
     for s in steps:
@@ -31,15 +31,6 @@ def visible_steps(decision: Decision, target: str | None = None) -> list[Step]:
             continue
         out.append(s)
     return out
-
-
-def _declaration_rank(pack: Any) -> dict[tuple[str, str], int]:
-    order: list[tuple[str, str]] = [("parameter", n) for n in pack.parameters]
-    order += [("definition", n) for n in pack.definitions]
-    order += [("table", n) for n in pack.tables]
-    order += [("rule", r.id) for r in pack.rules]
-    order += [("output", n) for n in pack.outputs]
-    return {key: i for i, key in enumerate(order)}
 
 
 def _support(decision: Decision, target: str) -> set[str]:
@@ -84,6 +75,8 @@ def _expressions(pack: Any, kind: str, name: str) -> list[Any]:
 
 
 def _value(v: Any) -> str:
+    if v is WITHHELD:
+        return "undetermined"
     if v.__class__ is Unknown:
         needs = ", ".join(sorted(v.paths))
         return f"unknown (needs {needs})" if needs else "unknown"

@@ -56,6 +56,10 @@ class Unknown:
 
 NULL = Unknown(frozenset())
 
+# What a custodial audience is told a value needs when healthcare-only facts decide it: one
+# fixed marker, so that neither which facts are missing nor why can depend on those facts.
+WITHHELD = Unknown(frozenset(("(healthcare-only facts withheld)",)))
+
 
 def unknown(path: str) -> Unknown:
     return Unknown(frozenset((path,)))

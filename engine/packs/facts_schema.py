@@ -122,11 +122,54 @@ def convert(value: Any, t: T.Type) -> Any:
     return value
 
 
-def prepare(data: Mapping[str, Any], file: str = "<facts>", name: str = "facts") -> dict[str, Any]:
-    """Validate a facts document and convert it for evaluation; raises FactsError."""
-    problems = validate_facts(data, file, name)
+def _split(data: Any, parts: list[str]) -> tuple[Any, bool]:
+    """`data` without what lies at a healthcare root (`a.b`, `a[].b`), and whether anything did."""
+    if not parts:
+        return None, data is not None
+    head, rest = parts[0], parts[1:]
+    many = head.endswith("[]")
+    key = head[:-2] if many else head
+    if not isinstance(data, Mapping) or key not in data:
+        return data, False
+    inner = data[key]
+    if many:
+        if not isinstance(inner, list):
+            return data, False
+        split = [_split(item, rest) if rest else (item, False) for item in inner]
+        return {**data, key: [s[0] for s in split]}, any(s[1] for s in split)
+    if not rest:
+        return {k: v for k, v in data.items() if k != key}, inner is not None
+    stripped, found = _split(inner, rest)
+    return {**data, key: stripped}, found
+
+
+def prepare(
+    data: Mapping[str, Any], file: str = "<facts>", name: str = "facts", custodial: bool = False
+) -> dict[str, Any]:
+    """Validate a facts document and convert it for evaluation; raises FactsError.
+
+    For a custodial audience, nothing about the healthcare-only parts may show: problems there
+    are not reported (the healthcare audience gets them in full), and an invalid healthcare
+    record is left out of the evaluation as a whole: what is released from it is undetermined."""
+    if not custodial:
+        problems = validate_facts(data, file, name)
+        if problems:
+            raise FactsError(problems)
+        return _convert_document(data, name)
+    visible: Any = jsonable(data)
+    present = False
+    for root in healthcare_roots(name):
+        visible, found = _split(visible, root.split("."))
+        present = present or found
+    problems = validate_facts(visible, file, name)
     if problems:
         raise FactsError(problems)
+    if not present or not validate_facts(data, file, name):
+        return _convert_document(data, name)
+    return _convert_document(visible, name)  # as if there were no healthcare record at all
+
+
+def _convert_document(data: Mapping[str, Any], name: str) -> dict[str, Any]:
     types = root_types(name)
     out: dict[str, Any] = {}
     for key, value in jsonable(data).items():
