@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
@@ -12,7 +13,7 @@ from engine.evaluation.decision import AUDIENCES, Decision, build_decision
 from engine.evaluation.evaluate import Evaluation
 from engine.packs import model as M
 from engine.packs.build import Builder
-from engine.packs.facts_schema import prepare
+from engine.packs.facts_schema import prepare, read_input
 from engine.packs.read_yaml import Document, read_yaml
 from engine.packs.validate_schema import validate_pack
 from engine.problems import EvaluationError, FactsError, PackError, Problem
@@ -49,7 +50,10 @@ def is_pack_file(path: Path) -> bool:
     """A pack declares the pack schema on its first line, or has a top-level `id`; a facts
     document (e.g. an action plan beside its pack) has fact roots instead."""
     try:
-        head = path.read_text(encoding="utf-8", errors="replace")[:4000]
+        if not path.is_file():
+            return True  # reading it is refused later, with a clear problem
+        with path.open("rb") as f:
+            head = f.read(4000).decode("utf-8", errors="replace")
     except OSError:
         return True
     first = head.splitlines()[0] if head else ""
@@ -74,14 +78,10 @@ def read_pack(
     """The first stages: read the YAML with positions and validate it against the schema."""
     name = display or str(path)
     try:
-        content = path.read_bytes()
+        content = read_input(path, "pack")
         text = content.decode("utf-8")
-    except OSError as e:
-        return (
-            None,
-            b"",
-            [Problem(name, 1, 1, "error", "E-IO", f"cannot read the file: {e.strerror}")],
-        )
+    except FactsError as e:
+        return None, b"", [dataclasses.replace(p, file=name) for p in e.problems]
     except UnicodeDecodeError:
         return None, b"", [Problem(name, 1, 1, "error", "E-IO", "the file is not UTF-8 text")]
     try:

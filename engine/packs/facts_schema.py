@@ -93,10 +93,63 @@ def jsonable(value: Any) -> Any:
     return value
 
 
+# Limits on a facts document, checked before the schema (which would otherwise recurse or
+# compare values that are not numbers): nesting, text and list lengths, number sizes.
+MAX_DEPTH = 64
+MAX_STRING = 100_000
+MAX_LIST = 100_000
+MAX_DIGITS = 30
+
+
+class HugeNumber(str):
+    """An integer in a JSON document with more digits than any fact may have (kept as text)."""
+
+
+def _limits(value: Any, path: str, file: str, depth: int, out: list[Problem]) -> None:
+    """Problems with values no schema check should see: too deep, too long, not a number."""
+    if len(out) >= 20:
+        return
+
+    def problem(code: str, message: str, hint: str) -> None:
+        out.append(Problem(file, 1, 1, "error", code, f"`{path}`: {message}", hint))
+
+    if depth > MAX_DEPTH:
+        problem("E-FACTS-DEPTH", f"nested more than {MAX_DEPTH} levels deep", "flatten the facts")
+    elif isinstance(value, HugeNumber) or (
+        isinstance(value, int) and not isinstance(value, bool) and abs(value) >= 10**MAX_DIGITS
+    ):
+        problem(
+            "E-FACTS-NUMBER",
+            f"a number of {len(str(value).lstrip('-'))} digits; at most {MAX_DIGITS - 1}",
+            "no fact is that large: check the value",
+        )
+    elif isinstance(value, float) and (value != value or value in (float("inf"), float("-inf"))):
+        problem("E-FACTS-NUMBER", "not a number (NaN or infinity)", "write a number, or null")
+    elif isinstance(value, str) and len(value) > MAX_STRING:
+        problem(
+            "E-FACTS-LIMIT", f"text of {len(value)} characters; at most {MAX_STRING}", "shorten it"
+        )
+    elif isinstance(value, list | tuple):
+        if len(value) > MAX_LIST:
+            problem(
+                "E-FACTS-LIMIT", f"a list of {len(value)} items; at most {MAX_LIST}", "split it"
+            )
+            return
+        for i, v in enumerate(value):
+            _limits(v, f"{path}[{i}]", file, depth + 1, out)
+    elif isinstance(value, Mapping):
+        for k, v in value.items():
+            _limits(v, f"{path}.{k}", file, depth + 1, out)
+
+
 def validate_facts(data: Any, file: str = "<facts>", name: str = "facts") -> list[Problem]:
     """Every way `data` departs from the facts schema, each with its JSON path."""
     from engine.packs.validate_schema import validate_document
 
+    found: list[Problem] = []
+    _limits(data, "$", file, 0, found)
+    if found:
+        return found
     return validate_document(jsonable(data), name, file)
 
 
@@ -182,24 +235,153 @@ def _convert_document(data: Mapping[str, Any], name: str) -> dict[str, Any]:
     return out
 
 
+# The largest facts file read, in bytes (REGIME_MAX_INPUT_BYTES overrides it)
+MAX_FILE_BYTES = 10_000_000
+
+
+def max_input_bytes() -> int:
+    """The size limit on pack and facts files: REGIME_MAX_INPUT_BYTES, else 10 MB."""
+    import os
+
+    try:
+        return int(os.environ.get("REGIME_MAX_INPUT_BYTES", MAX_FILE_BYTES))
+    except ValueError:
+        return MAX_FILE_BYTES
+
+
+def read_input(path: Path, what: str) -> bytes:
+    """A regular file's bytes, at most the size limit; raises OSError-like Problems as
+    FactsError. Devices and pipes are refused (they may never end)."""
+    import os
+    import stat
+
+    limit = max_input_bytes()
+
+    def fail(code: str, message: str, hint: str | None = None) -> FactsError:
+        return FactsError([Problem(str(path), 1, 1, "error", code, message, hint)])
+
+    try:
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+    except OSError as e:
+        raise fail("E-IO", f"cannot read {what}: {e.strerror}") from None
+    try:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
+            raise fail(
+                "E-IO",
+                f"`{path}` is not a regular file",
+                "give a file: devices, pipes and directories are not read",
+            )
+        if info.st_size > limit:
+            raise fail(
+                "E-INPUT-SIZE",
+                f"{what} file is {info.st_size} bytes; the limit is {limit}",
+                "split it, or raise REGIME_MAX_INPUT_BYTES",
+            )
+        with os.fdopen(os.dup(fd), "rb") as f:
+            content = f.read(limit + 1)
+    except OSError as e:
+        raise fail("E-IO", f"cannot read {what}: {e.strerror}") from None
+    finally:
+        os.close(fd)
+    if len(content) > limit:
+        raise fail("E-INPUT-SIZE", f"{what} file is over the limit of {limit} bytes")
+    return content
+
+
+def _json_depth(text: str) -> int:
+    """The deepest nesting of arrays and objects in JSON text (strings skipped)."""
+    depth = deepest = 0
+    in_string = escaped = False
+    for ch in text:
+        if in_string:
+            if escaped:
+                escaped = False
+            elif ch == "\\":
+                escaped = True
+            elif ch == '"':
+                in_string = False
+        elif ch == '"':
+            in_string = True
+        elif ch in "[{":
+            depth += 1
+            deepest = max(deepest, depth)
+        elif ch in "]}":
+            depth -= 1
+    return deepest
+
+
+def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in out:
+            raise _DuplicateKey(key)
+        out[key] = value
+    return out
+
+
+class _DuplicateKey(ValueError):
+    def __init__(self, key: str):
+        super().__init__(key)
+        self.key = key
+
+
+def _int(text: str) -> Any:
+    return int(text) if len(text.lstrip("-")) < MAX_DIGITS else HugeNumber(text)
+
+
+def parse_json(text: str, file: str) -> Any:
+    """JSON text as data: duplicate keys, too deep nesting and bad text are FactsErrors."""
+    if _json_depth(text) > MAX_DEPTH:
+        raise FactsError(
+            [
+                Problem(
+                    file,
+                    1,
+                    1,
+                    "error",
+                    "E-FACTS-DEPTH",
+                    f"the document is nested more than {MAX_DEPTH} levels deep",
+                    "flatten the facts",
+                )
+            ]
+        )
+    try:
+        return json.loads(text, object_pairs_hook=_no_duplicates, parse_int=_int)
+    except _DuplicateKey as e:
+        raise FactsError(
+            [
+                Problem(
+                    file,
+                    1,
+                    1,
+                    "error",
+                    "E-JSON-DUPKEY",
+                    f"key `{e.key}` appears twice in one object",
+                    "keep one of them: which one is meant cannot be guessed",
+                )
+            ]
+        ) from None
+    except json.JSONDecodeError as e:
+        raise FactsError(
+            [Problem(file, e.lineno, e.colno, "error", "E-JSON", f"not JSON: {e.msg}")]
+        ) from None
+
+
 def read_facts_file(path: Path) -> dict[str, Any]:
     """A facts document from a JSON or YAML file (not yet validated); raises FactsError."""
     from engine.packs.read_yaml import read_yaml
     from engine.problems import PackError
 
+    content = read_input(path, "facts")
     try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as e:
+        text = content.decode("utf-8")
+    except UnicodeDecodeError:
         raise FactsError(
-            [Problem(str(path), 1, 1, "error", "E-IO", f"cannot read facts: {e}")]
+            [Problem(str(path), 1, 1, "error", "E-IO", "the facts file is not UTF-8 text")]
         ) from None
     if path.suffix == ".json":
-        try:
-            data = json.loads(text)
-        except json.JSONDecodeError as e:
-            raise FactsError(
-                [Problem(str(path), e.lineno, e.colno, "error", "E-JSON", f"not JSON: {e.msg}")]
-            ) from None
+        data = parse_json(text, str(path))
     else:
         try:
             data = read_yaml(text, str(path)).data

@@ -1,0 +1,72 @@
+"""The long fuzz run behind `make fuzz`: rounds of every fuzz target and the need-to-know
+property, each round with a new seed and many examples, until FUZZ_SECONDS have passed.
+Prints `name: figure` lines (examples run per target, crashes, hangs, leaks); the report of
+each failing round is kept under FUZZ_OUT for its inputs to join the corpus."""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import os
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def main() -> int:
+    seconds = float(os.environ.get("FUZZ_SECONDS", "1800"))
+    out = Path(os.environ.get("FUZZ_OUT", ROOT / ".fuzz-findings"))
+    out.mkdir(exist_ok=True)
+    os.environ.setdefault("FUZZ_EXAMPLES", "400")
+    os.environ.setdefault("NTK_EXAMPLES", "150")
+    os.environ.setdefault("NTK_CLI_EXAMPLES", "10")
+    sys.path.insert(0, str(ROOT))
+    from tests.fuzz.harness import TALLY
+
+    start = time.monotonic()
+    rounds = failed_rounds = crashes = leaks = 0
+    while time.monotonic() - start < seconds:
+        rounds += 1
+        seed = int(time.time() * 1000) % 2**32
+        buf = io.StringIO()
+        args = [
+            str(ROOT / "tests" / "fuzz"),
+            str(ROOT / "tests" / "property" / "test_need_to_know.py"),
+            "-q",
+            "-p",
+            "no:cacheprovider",
+            "-W",
+            "ignore",
+            f"--hypothesis-seed={seed}",
+        ]
+        with contextlib.redirect_stdout(buf), contextlib.redirect_stderr(buf):
+            code = pytest.main(args)
+        text = buf.getvalue()
+        if code != 0:
+            failed_rounds += 1
+            (out / f"round-{rounds}-seed-{seed}.txt").write_text(text, encoding="utf-8")
+            for line in text.splitlines():
+                if line.startswith("FAILED"):
+                    if "need_to_know" in line:
+                        leaks += 1
+                    else:
+                        crashes += 1
+        elapsed = time.monotonic() - start
+        print(f"round {rounds} (seed {seed}): exit {code}, {elapsed:.0f} s", flush=True)
+    print(f"fuzz-seconds: {time.monotonic() - start:.0f}")
+    print(f"fuzz-rounds: {rounds}")
+    for key in sorted(k for k in TALLY if k.endswith("examples") or "compared" in k):
+        print(f"{key}: {TALLY[key]}")
+    print(f"crashes: {crashes}")
+    print(f"hangs: {sum(v for k, v in TALLY.items() if k.endswith('hangs'))}")
+    print(f"leaks: {leaks}")
+    print(f"failed-rounds: {failed_rounds}")
+    return 1 if failed_rounds else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
