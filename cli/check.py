@@ -7,6 +7,7 @@ from pathlib import Path
 import click
 
 import engine
+from engine.api import pack_files
 from engine.tools.worked_examples import read_cases, run_case, test_files
 
 from .common import EXIT_OK, EXIT_PROBLEMS, dump_json, fail, show_problems
@@ -43,6 +44,12 @@ def command(paths: tuple[Path, ...], sources: Path | None, fmt: str, no_tests: b
     for t in targets:
         if not t.exists():
             fail(f"no such file or directory `{t}`")
+    if not pack_files(targets):
+        fail(
+            f"no packs in {', '.join(f'`{t}`' for t in targets)}",
+            "a pack is a YAML file whose first line names schemas/pack.schema.json",
+            code=EXIT_PROBLEMS,
+        )
     packs, problems = engine.check_paths(targets)
     if sources is not None:
         from engine.tools.source_coverage import check_sources

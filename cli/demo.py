@@ -2,18 +2,18 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 from pathlib import Path
 from typing import Any
 
 import click
 
+from engine.api import is_pack_file
 from engine.evaluation.decision import Decision
 from engine.packs.facts_schema import read_facts_file
 from engine.problems import EvaluationError, FactsError
 
-from .common import load_packs, packs_option, resolve_packs_dir
+from .common import load_packs, packs_option, parse_date, resolve_packs_dir
 
 
 def _short(value: object, width: int = 90) -> str:
@@ -68,15 +68,20 @@ def command(examples: Path, as_of: str | None, packs_dir: Path | None) -> None:
     """Evaluate every facts file under EXAMPLES against each pack that reads its facts, for a
     custodial audience, and print a short report per file."""
     packs = load_packs(resolve_packs_dir(packs_dir))
-    day = dt.date.fromisoformat(as_of) if as_of else None
+    day = parse_date(as_of)
     files = sorted(examples.rglob("*.yaml")) + sorted(examples.rglob("*.json"))
+    read_anywhere = {root for pack in packs.values() for root in _roots_read(pack)}
     for path in files:
+        if path.name.endswith(".schema.json") or (path.suffix == ".yaml" and is_pack_file(path)):
+            continue  # a pack brought with its own facts schema, not facts
         try:
             facts = read_facts_file(path)
         except FactsError as e:
             click.echo(f"{path}: skipped ({e})")
             continue
         roots = set(facts) - {"as_of"}
+        if not roots & read_anywhere:
+            continue  # facts for packs kept elsewhere (e.g. a pack with its own schema)
         who = (
             (facts.get("prisoner") or {}).get("prison_number")
             or (facts.get("establishment") or {}).get("name")

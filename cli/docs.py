@@ -48,7 +48,10 @@ def command(paths: tuple[Path, ...], out: Path) -> None:
     example_dirs = sorted({t if t.is_dir() else t.parent for t in targets})
     cases, _ = read_cases(test_files(example_dirs), packs)
     results = [run_case(c, packs) for c in cases if c.pack in packs]
-    written = write_site(packs, results, out)
+    try:
+        written = write_site(packs, results, out)
+    except OSError as e:
+        fail(f"cannot write the site to `{out}`: {e.strerror or e}", "choose a folder you can create")
     pages = sum(1 for f in written if f.suffix == ".html")
     click.echo(
         f"wrote {pages} HTML page(s) and {pages} Markdown page(s) for {len(packs)} "

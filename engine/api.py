@@ -181,7 +181,7 @@ def check_paths(paths: Iterable[Path | str]) -> tuple[dict[str, M.Pack], list[Pr
         for dep in doc.data.get("imports") or []:
             if str(dep) in docs:
                 graph.add_edge(str(dep), pid)
-    for cycle in nx.simple_cycles(graph):
+    for cycle in list(nx.simple_cycles(graph)):  # a pack importing itself is a cycle too
         f, doc, _ = docs[cycle[0]]
         span = doc.span(("imports",))
         shown = " -> ".join(f"`{p}`" for p in [*cycle, cycle[0]])
@@ -195,7 +195,7 @@ def check_paths(paths: Iterable[Path | str]) -> tuple[dict[str, M.Pack], list[Pr
                 f"packs import each other in a cycle: {shown}",
             )
         )
-        graph.remove_nodes_from(cycle)
+        graph.remove_nodes_from([p for p in cycle if p in graph])
     for pid in nx.lexicographical_topological_sort(graph):
         f, doc, content = docs[pid]
         builder = Builder(doc, content, _imported_vocabulary(doc, packs, problems))
@@ -206,12 +206,39 @@ def check_paths(paths: Iterable[Path | str]) -> tuple[dict[str, M.Pack], list[Pr
     return packs, sorted(problems)
 
 
-def load(*paths: Path | str) -> Packs:
-    """Load, validate and compile the packs under `paths`; raises PackError with every problem."""
-    packs, problems = check_paths(paths or ("policies",))
-    if any(p.is_error for p in problems):
+def load(*paths: Path | str, partial: bool = False) -> Packs:
+    """Load, validate and compile the packs under `paths`; raises PackError with every problem.
+
+    With `partial=True`, packs with errors are left out instead (asking for one raises
+    PackError with its problems) and the others are usable; `Packs.problems` lists them all.
+    Either way, finding no pack at all is a PackError (E-NO-PACKS)."""
+    for p in paths:
+        if not isinstance(p, str | Path):
+            raise TypeError(f"engine.load takes paths of folders or files, not {type(p).__name__}")
+    targets = paths or ("policies",)
+    if not pack_files(targets):
+        shown = ", ".join(f"`{t}`" for t in targets)
+        raise PackError(
+            [
+                Problem(
+                    str(targets[0]),
+                    1,
+                    1,
+                    "error",
+                    "E-NO-PACKS",
+                    f"no packs in {shown}",
+                    "a pack is a YAML file whose first line names schemas/pack.schema.json",
+                )
+            ]
+        )
+    packs, problems = check_paths(targets)
+    if any(p.is_error for p in problems) and not partial:
         raise PackError(problems)
-    return Packs(packs, tuple(p for p in problems if not p.is_error))
+    return Packs(
+        packs,
+        tuple(p for p in problems if not p.is_error),
+        tuple(problems),
+    )
 
 
 @dataclass(frozen=True)
@@ -220,13 +247,19 @@ class Packs(Mapping[str, M.Pack]):
 
     packs: Mapping[str, M.Pack]
     warnings: tuple[Problem, ...] = ()
+    problems: tuple[Problem, ...] = ()  # every problem found when loading, errors included
 
     def __getitem__(self, pack_id: str) -> M.Pack:
+        if not isinstance(pack_id, str):
+            raise KeyError(f"a pack id is text, not {type(pack_id).__name__}")
         try:
             return self.packs[pack_id]
         except KeyError:
             from engine.language.check import suggest
 
+            mine = [p for p in self.problems if p.is_error and _names_pack(p.file, pack_id)]
+            if mine:
+                raise PackError(mine) from None
             hint = suggest(pack_id, self.packs) or f"packs: {', '.join(sorted(self.packs))}"
             raise KeyError(f"no pack `{pack_id}`; {hint}") from None
 
@@ -246,6 +279,7 @@ class Packs(Mapping[str, M.Pack]):
     ) -> Decision:
         """Evaluate one facts document; raises FactsError on bad facts, EvaluationError when the
         pack cannot be evaluated at that date."""
+        _check_pack_id(pack_id)
         return evaluate(self[pack_id], facts, as_of, audience, facts_name)
 
     def evaluate_many(
@@ -256,9 +290,48 @@ class Packs(Mapping[str, M.Pack]):
         audience: str = "custodial",
     ) -> Iterator[Decision]:
         """The same results as `evaluate` for each facts document, in order."""
+        _check_pack_id(pack_id)
         pack = self[pack_id]
         for n, facts in enumerate(facts_iter, 1):
             yield evaluate(pack, facts, as_of, audience, f"<facts #{n}>")
+
+
+def _check_pack_id(pack_id: Any) -> None:
+    if not isinstance(pack_id, str):
+        raise EvaluationError("E-ARG", f"a pack id is text, not {type(pack_id).__name__}")
+
+
+def as_date(value: Any, what: str = "as_of") -> dt.date | None:
+    """The one reading of an evaluation date everywhere (library, facts and command line): a
+    `date` or `YYYY-MM-DD` text; None stays None. Anything else is an EvaluationError."""
+    if value is None:
+        return None
+    if isinstance(value, dt.datetime) or not isinstance(value, dt.date | str):
+        raise EvaluationError(
+            "E-ARG",
+            f"{what} must be a date or YYYY-MM-DD text, not {type(value).__name__} `{value!r}`",
+        )
+    if isinstance(value, dt.date):
+        return value
+    text = value.strip()
+    if len(text) == 10 and text[4] == "-" and text[7] == "-":
+        try:
+            return dt.date.fromisoformat(text)
+        except ValueError:
+            pass
+    raise EvaluationError(
+        "E-DATE", f"{what} `{value}` is not a date; write it as YYYY-MM-DD, e.g. 2020-07-01"
+    )
+
+
+def _names_pack(file: str, pack_id: str) -> bool:
+    """Whether the pack file `file` declares the id `pack_id` (for a broken pack's problems)."""
+    try:
+        with open(file, "rb") as f:
+            head = f.read(3000).decode("utf-8", errors="replace")
+    except OSError:
+        return False
+    return any(line.strip() == f"id: {pack_id}" for line in head.splitlines())
 
 
 def evaluate(
@@ -269,19 +342,21 @@ def evaluate(
     facts_name: str = "<facts>",
 ) -> Decision:
     """Evaluate a pack against one facts document at `as_of` for an audience."""
-    if audience not in AUDIENCES:
+    if not isinstance(facts, Mapping):
+        raise EvaluationError(
+            "E-ARG", f"facts are a mapping of roots (a dict), not {type(facts).__name__}"
+        )
+    if not isinstance(audience, str) or audience not in AUDIENCES:
         raise EvaluationError(
             "E-EVAL-AUDIENCE", f"audience must be one of {', '.join(AUDIENCES)}, not `{audience}`"
         )
     custodial = audience != "healthcare"
-    prepared = prepare(facts, facts_name, str(pack.data.get("facts") or "facts"), custodial)
-    day = as_of or prepared.get("as_of") or dt.date.today()
-    if isinstance(day, str):
-        day = dt.date.fromisoformat(day)
+    prepared = prepare(facts, facts_name, pack.facts_schema, custodial)
+    day = as_date(as_of) or as_date(prepared.get("as_of"), "the facts' as_of") or dt.date.today()
     ev = Evaluation(pack, prepared, day, custodial)
     try:
         ev.run()
-        return build_decision(ev, audience, str(pack.data.get("facts") or "facts"))
+        return build_decision(ev, audience, pack.facts_schema)
     except (OverflowError, ValueError, ArithmeticError) as e:
         # a date pushed past year 9999, or a decimal past its precision
         raise EvaluationError(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -126,6 +127,16 @@ class Decision:
         """The reasons, step by step, each with its citation (see engine.explain)."""
         from engine.evaluation.explain import render_text
 
+        if target is not None and self.model is not None:
+            pack = self.model
+            known = {*pack.outputs, *pack.definitions, *pack.tables, *(r.id for r in pack.rules)}
+            if not isinstance(target, str) or target not in known:
+                from engine.problems import EvaluationError
+
+                raise EvaluationError(
+                    "E-EXPLAIN-TARGET",
+                    f"pack `{pack.id}` has no output, definition, table or rule `{target}`",
+                )
         return render_text(self, target)
 
 
@@ -161,6 +172,16 @@ def _relied_upon(ev: Evaluation, custodial: bool, applied: set[str]) -> list[str
                 for row in rows:
                     ids.extend(row.interpretations)
     return ids
+
+
+def owned(value: Any) -> Any:
+    """A copy of the lists and records in a value (the rest is immutable), so that nothing a
+    caller does to a decision reaches the pack's constants or another decision."""
+    if value.__class__ is list or value.__class__ is tuple:
+        return [owned(v) for v in value]
+    if value.__class__ is dict:
+        return {k: owned(v) for k, v in value.items()}
+    return value
 
 
 def unknown_paths(value: Any) -> frozenset[str]:
@@ -200,7 +221,7 @@ def build_decision(ev: Evaluation, audience: str, facts_schema: str = "facts") -
         if needs:
             undetermined.append(name)
             missing |= needs
-        outputs[name] = None if value.__class__ is Unknown else value
+        outputs[name] = None if value.__class__ is Unknown else owned(value)
     obligations: list[DecidedObligation] = []
     for rule in pack.rules:
         when = ev.rule_results.get(rule.id, False)
@@ -229,9 +250,9 @@ def build_decision(ev: Evaluation, audience: str, facts_schema: str = "facts") -
                 modality=ob.modality,
                 text=ob.text,
                 who=ob.who,
-                due=due,
-                frequency=freq,
-                record=ob.records,
+                due=owned(due),
+                frequency=owned(freq),
+                record=tuple(owned(r) for r in ob.records),
                 cites=rule.cites,
                 interpretations=() if withheld_reasons else rule.interpretations,
                 reasons_withheld=withheld_reasons,
@@ -262,7 +283,10 @@ def build_decision(ev: Evaluation, audience: str, facts_schema: str = "facts") -
         missing_facts=tuple(sorted(missing)),
         undetermined=tuple(undetermined),
         withheld=tuple(withheld),
-        steps=tuple(custodial_steps(ev, obligations) if custodial else ev.steps),
+        steps=tuple(
+            dataclasses.replace(s, value=owned(s.value)) if isinstance(s.value, list | dict) else s
+            for s in (custodial_steps(ev, obligations) if custodial else ev.steps)
+        ),
         model=pack,
     )
 

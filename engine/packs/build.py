@@ -17,7 +17,7 @@ from engine.language.check import Symbol, check, suggest
 from engine.language.codegen import compile_checked
 from engine.language.parse import ExprError, parse
 from engine.packs import model as M
-from engine.packs.facts_schema import root_types
+from engine.packs.facts_schema import resolve_facts_schema, root_types
 from engine.packs.read_yaml import Document
 from engine.problems import Problem
 
@@ -81,7 +81,19 @@ class Builder:
         self.file = doc.file
         self.content = content
         self.problems: list[Problem] = []
-        self.roots = root_types(str(self.data.get("facts") or "facts"))
+        self.facts_schema = "facts"
+        try:
+            self.facts_schema = resolve_facts_schema(self.data.get("facts"), self.file)
+            self.roots = root_types(self.facts_schema)
+        except (OSError, ValueError, KeyError, TypeError) as e:
+            self.roots = {}
+            self.problem(
+                ("facts",),
+                "E-FACTS-SCHEMA",
+                f"cannot use facts schema `{self.data.get('facts')}`: {e}",
+                "name a schema in schemas/facts/, in a `schemas` folder beside the pack, "
+                "or give a path to a .json file relative to the pack",
+            )
         self.parsed: dict[str, list[_Parsed]] = {}
         self.exprs: dict[int, M.Expression] = {}
         self.in_cycles: set[str] = set()
@@ -189,6 +201,8 @@ class Builder:
 
     def build(self) -> M.Pack | None:
         data = self.data
+        if any(p.code == "E-FACTS-SCHEMA" for p in self.problems):
+            return None  # nothing can be checked without the facts it reads
         interpretations = self.interpretations()
         versions = self.versions()
         vocabulary = self.vocabulary()
@@ -245,6 +259,7 @@ class Builder:
             dependencies={k: frozenset(v) for k, v in deps.items()},
             tests=tuple((data.get("tests") or {}).get("cases") or ()),
             data=data,
+            facts_schema=self.facts_schema,
         )
 
     def interpretations(self) -> dict[str, M.Interpretation]:

@@ -36,6 +36,30 @@ def _inline(node: Any, doc: Mapping[str, Any], seen: tuple[str, ...] = ()) -> An
     return {k: _inline(v, doc, seen) for k, v in node.items()}
 
 
+def resolve_facts_schema(value: Any, pack_file: str) -> str:
+    """The facts schema a pack names, as a shipped schema's name or an absolute path: a path
+    ending `.json` is relative to the pack; a bare name is looked for first in a `schemas`
+    folder beside the pack (`schemas/<name>.schema.json`, `schemas/facts/...`), then among the
+    engine's own. Raises FileNotFoundError when there is none."""
+    if value is None:
+        return "facts"
+    name = str(value)
+    here = Path(pack_file).resolve().parent
+    if name.endswith(".json"):
+        path = (here / name).resolve()
+        if not path.is_file():
+            raise FileNotFoundError(f"no file `{name}` beside the pack")
+        return str(path)
+    for folder in (here / "schemas", here / "schemas" / "facts"):
+        candidate = folder / f"{name}.schema.json"
+        if candidate.is_file():
+            return str(candidate.resolve())
+    from engine.packs.resources import schema_path
+
+    schema_path(name)  # raises FileNotFoundError when the engine has no such schema either
+    return name
+
+
 @cache
 def facts_schema(name: str = "facts") -> dict[str, Any]:
     """The facts schema `name` with its references inlined."""
@@ -235,16 +259,17 @@ def _convert_document(data: Mapping[str, Any], name: str) -> dict[str, Any]:
     return out
 
 
-# The largest facts file read, in bytes (REGIME_MAX_INPUT_BYTES overrides it)
+# The largest pack or facts file read, in bytes (REGIME_MAX_PACK_BYTES and
+# REGIME_MAX_FACTS_BYTES override it)
 MAX_FILE_BYTES = 10_000_000
 
 
-def max_input_bytes() -> int:
-    """The size limit on pack and facts files: REGIME_MAX_INPUT_BYTES, else 10 MB."""
+def max_input_bytes(what: str) -> int:
+    """The size limit on `pack` or `facts` files: REGIME_MAX_<WHAT>_BYTES, else 10 MB."""
     import os
 
     try:
-        return int(os.environ.get("REGIME_MAX_INPUT_BYTES", MAX_FILE_BYTES))
+        return int(os.environ.get(f"REGIME_MAX_{what.upper()}_BYTES", MAX_FILE_BYTES))
     except ValueError:
         return MAX_FILE_BYTES
 
@@ -255,7 +280,7 @@ def read_input(path: Path, what: str) -> bytes:
     import os
     import stat
 
-    limit = max_input_bytes()
+    limit = max_input_bytes(what)
 
     def fail(code: str, message: str, hint: str | None = None) -> FactsError:
         return FactsError([Problem(str(path), 1, 1, "error", code, message, hint)])
@@ -276,7 +301,7 @@ def read_input(path: Path, what: str) -> bytes:
             raise fail(
                 "E-INPUT-SIZE",
                 f"{what} file is {info.st_size} bytes; the limit is {limit}",
-                "split it, or raise REGIME_MAX_INPUT_BYTES",
+                f"split it, or raise REGIME_MAX_{what.upper()}_BYTES",
             )
         with os.fdopen(os.dup(fd), "rb") as f:
             content = f.read(limit + 1)

@@ -248,6 +248,7 @@ class Pack:
     dependencies: dict[str, frozenset[str]]  # item key -> item keys it reads
     tests: tuple[dict[str, Any], ...] = ()
     data: dict[str, Any] = field(default_factory=dict, repr=False)  # the pack as read
+    facts_schema: str = "facts"  # a shipped facts schema's name, or the path of the pack's own
 
     def version_at(self, day: dt.date) -> Version | None:
         for v in self.versions:
@@ -279,7 +280,12 @@ class Pack:
     def plan(self, stage: int | None = None) -> list[dict[str, Any]]:
         """The tasks of a stage in dependency order (see engine.task_graph)."""
         from engine.packs import task_graph
+        from engine.problems import EvaluationError
 
+        if stage is not None and (not isinstance(stage, int) or isinstance(stage, bool)):
+            raise EvaluationError(
+                "E-ARG", f"the stage is a whole number, not {type(stage).__name__} `{stage!r}`"
+            )
         if self.task_graph is None:
             return []
         order = task_graph.plan(self.task_graph, stage)

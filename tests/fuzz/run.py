@@ -21,9 +21,10 @@ def main() -> int:
     seconds = float(os.environ.get("FUZZ_SECONDS", "1800"))
     out = Path(os.environ.get("FUZZ_OUT", ROOT / ".fuzz-findings"))
     out.mkdir(exist_ok=True)
-    os.environ.setdefault("FUZZ_EXAMPLES", "400")
-    os.environ.setdefault("NTK_EXAMPLES", "150")
-    os.environ.setdefault("NTK_CLI_EXAMPLES", "10")
+    # short rounds, so that a run at the lowest priority on a busy machine still reports
+    os.environ.setdefault("FUZZ_EXAMPLES", "60")
+    os.environ.setdefault("NTK_EXAMPLES", "25")
+    os.environ.setdefault("NTK_CLI_EXAMPLES", "2")
     sys.path.insert(0, str(ROOT))
     from tests.fuzz.harness import TALLY
 
@@ -56,7 +57,8 @@ def main() -> int:
                     else:
                         crashes += 1
         elapsed = time.monotonic() - start
-        print(f"round {rounds} (seed {seed}): exit {code}, {elapsed:.0f} s", flush=True)
+        so_far = ", ".join(f"{k} {v}" for k, v in sorted(TALLY.items()))
+        print(f"round {rounds} (seed {seed}): exit {code}, {elapsed:.0f} s; {so_far}", flush=True)
     print(f"fuzz-seconds: {time.monotonic() - start:.0f}")
     print(f"fuzz-rounds: {rounds}")
     for key in sorted(k for k in TALLY if k.endswith("examples") or "compared" in k):
