@@ -51,7 +51,10 @@ def command(paths: tuple[Path, ...], out: Path) -> None:
     try:
         written = write_site(packs, results, out)
     except OSError as e:
-        fail(f"cannot write the site to `{out}`: {e.strerror or e}", "choose a folder you can create")
+        fail(
+            f"cannot write the site to `{out}`: {e.strerror or e}",
+            "choose a folder you can create",
+        )
     pages = sum(1 for f in written if f.suffix == ".html")
     click.echo(
         f"wrote {pages} HTML page(s) and {pages} Markdown page(s) for {len(packs)} "

@@ -53,7 +53,7 @@ def main() -> None:
     except UnicodeEncodeError as e:
         encoding = sys.stdout.encoding or "this"
         _say(
-            f"error: the terminal's encoding ({encoding}) cannot show `{e.object[e.start:e.end]}`"
+            f"error: the terminal's encoding ({encoding}) cannot show `{e.object[e.start : e.end]}`"
             "\n  hint: use a UTF-8 terminal, or set PYTHONIOENCODING=utf-8"
         )
         sys.exit(2)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import decimal
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -11,6 +12,7 @@ from typing import Any
 
 from engine.evaluation.decision import AUDIENCES, Decision, build_decision
 from engine.evaluation.evaluate import Evaluation
+from engine.language.runtime import EXACT
 from engine.packs import model as M
 from engine.packs.build import Builder
 from engine.packs.facts_schema import prepare, read_input
@@ -355,10 +357,17 @@ def evaluate(
     day = as_date(as_of) or as_date(prepared.get("as_of"), "the facts' as_of") or dt.date.today()
     ev = Evaluation(pack, prepared, day, custodial)
     try:
-        ev.run()
-        return build_decision(ev, audience, pack.facts_schema)
+        with decimal.localcontext(EXACT):
+            ev.run()
+            return build_decision(ev, audience, pack.facts_schema)
+    except decimal.Inexact:
+        raise EvaluationError(
+            "E-EVAL-RANGE",
+            f"a decimal in pack `{pack.id}` has no exact value (such as 1 / 3) or needs more "
+            "than 200 digits; decimals are never rounded silently: use round(x, places)",
+        ) from None
     except (OverflowError, ValueError, ArithmeticError) as e:
-        # a date pushed past year 9999, or a decimal past its precision
+        # a date pushed past year 9999, or a decimal past its range
         raise EvaluationError(
             "E-EVAL-RANGE", f"a value in pack `{pack.id}` went out of range: {e}"
         ) from None

@@ -14,6 +14,30 @@ from engine.problems import EvaluationError
 VALUE_ERRORS = (EvaluationError, OverflowError, ValueError, ArithmeticError)
 
 
+# Runtime budgets: each definition and output is checked as it is worked out, so a chain of
+# names that doubles a value (squaring, list + list, text + text) stops at the first name past
+# a budget instead of exhausting time or memory.
+MAX_INT_BITS = 4096
+MAX_LIST = 100_000
+MAX_TEXT = 1_000_000
+
+
+def within_budget(kind: str, name: str, value: Any) -> Any:
+    """`value`, or an EvaluationError (E-EVAL-LIMIT-...) when it is past a runtime budget."""
+    cls = value.__class__
+    if cls is int and value.bit_length() > MAX_INT_BITS:
+        code, what = "E-EVAL-LIMIT-INT", f"an integer of {value.bit_length()} bits"
+        limit = f"{MAX_INT_BITS} bits"
+    elif (cls is list or cls is tuple) and len(value) > MAX_LIST:
+        code, what, limit = "E-EVAL-LIMIT-LIST", f"a list of {len(value)} items", f"{MAX_LIST}"
+    elif cls is str and len(value) > MAX_TEXT:
+        code, what = "E-EVAL-LIMIT-STRING", f"a text of {len(value)} characters"
+        limit = f"{MAX_TEXT}"
+    else:
+        return value
+    raise EvaluationError(code, f"{kind} `{name}` is {what}, over the budget of {limit}")
+
+
 def withheld(value: Any) -> Any:
     """A released value as a custodial audience sees it: every unknown in it (at any depth)
     becomes the fixed marker, so the value says nothing about how it was reached."""
@@ -82,7 +106,10 @@ class Evaluation:
             result = [v.id for v in pack.vocabulary[name].values]
         elif name in pack.definitions:
             d = pack.definitions[name]
-            result = self._guarded(d.expr.healthcare, d.expr.compiled.fn)
+            result = self._guarded(
+                d.expr.healthcare,
+                lambda F, N: within_budget("definition", name, d.expr.compiled.fn(F, N)),
+            )
             self.steps.append(
                 Step(
                     "definition",
@@ -219,7 +246,10 @@ class Evaluation:
         if out.mode == "value":
             assert out.expr is not None
             text = out.expr.text
-        result = self._guarded(out.healthcare, lambda F, N: self._output_value(out))
+        result = self._guarded(
+            out.healthcare,
+            lambda F, N: within_budget("output", out.name, self._output_value(out)),
+        )
         if self.custodial and out.releasable:
             result = withheld(result)
         self.steps.append(

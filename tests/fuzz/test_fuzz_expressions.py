@@ -167,6 +167,8 @@ def run_text(text: str, f: dict[str, Any]) -> str:
     except EvaluationError as e:
         assert e.code.startswith("E-EVAL")
         return e.code
+    except (OverflowError, ValueError, ArithmeticError):
+        return "E-EVAL-RANGE"  # as engine.evaluate reports a date or decimal out of range
     return "ok"
 
 

@@ -265,3 +265,50 @@ def test_json_and_content_hash_are_the_same_across_processes_and_hash_seeds() ->
     assert runs[0].returncode == 0, runs[0].stderr
     assert runs[0].stdout == runs[1].stdout
     assert json.loads(runs[0].stdout)["content_hash"].startswith("sha256:")
+
+
+def _doubling_pack(folder: Path, start: str, step: str) -> Path:
+    lines = [
+        "# yaml-language-server: $schema=../../schemas/pack.schema.json",
+        "id: doubling",
+        "title: Names that double a value forty times",
+        "version: 0.1.0",
+        "status: draft",
+        "source: {title: Test}",
+        "versions:",
+        '  - {id: "1", effective_from: 2020-01-01, effective_to: null}',
+        "definitions:",
+        f"  v0: '{start}'",
+    ]
+    lines += [f"  v{i}: {step.format(p=f'v{i - 1}')}" for i in range(1, 41)]
+    lines += ["outputs:", "  last: {value: v40}"]
+    (folder / "doubling.yaml").write_text("\n".join(lines) + "\n")
+    return folder
+
+
+@pytest.mark.parametrize(
+    ("start", "step", "code"),
+    [
+        ("3", "{p} * {p}", "E-EVAL-LIMIT-INT"),
+        ("[1, 2]", "{p} + {p}", "E-EVAL-LIMIT-LIST"),
+        ('"ab"', "{p} + {p}", "E-EVAL-LIMIT-STRING"),
+    ],
+)
+def test_values_that_double_stop_at_a_budget(
+    tmp_path: Path, start: str, step: str, code: str
+) -> None:
+    packs = engine.load(_doubling_pack(tmp_path, start, step))
+    with pytest.raises(EvaluationError) as info:
+        packs.evaluate("doubling", {}, DAY)
+    assert info.value.code == code
+
+
+def test_decimals_are_exact_or_an_error(tmp_path: Path) -> None:
+    from engine.language.runtime import divide
+
+    assert str(divide(10, 4, lambda: None)) == "2.5"
+    for start, step in (("1", "{p} / 3"), ("99999999999.99", "{p} * {p}")):
+        packs = engine.load(_doubling_pack(tmp_path, start, step))
+        with pytest.raises(EvaluationError) as info:
+            packs.evaluate("doubling", {}, DAY)
+        assert info.value.code == "E-EVAL-RANGE"
