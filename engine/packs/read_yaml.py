@@ -12,8 +12,11 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+from yaml.composer import Composer
+from yaml.constructor import SafeConstructor
 from yaml.events import AliasEvent, MappingStartEvent, SequenceStartEvent
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
+from yaml.resolver import Resolver
 
 from engine.problems import PackError, Problem
 
@@ -126,18 +129,17 @@ class _Stop(Exception):
         self.code, self.mark, self.message, self.hint = code, mark, message, hint
 
 
-class _Loader(yaml.SafeLoader):
+class _Bounded(Composer):
     """The safe loader's composer, bounding aliases; the data is built by `_Builder`."""
 
-    def __init__(self, stream: str):
-        super().__init__(stream)
+    def _bounds(self) -> None:
         self.alias_count = 0
         self.alias_nodes = 0
         self.open_anchors: set[str] = set()
         self.sizes: dict[int, int] = {}
 
     def compose_node(self, parent: Node | None, index: Any) -> Node | None:
-        event = self.peek_event()
+        event = self.peek_event()  # type: ignore[attr-defined]
         if isinstance(event, AliasEvent):
             self._check_alias(event)
             return super().compose_node(parent, index)
@@ -190,6 +192,51 @@ class _Loader(yaml.SafeLoader):
             size += sum(self._size(k) + self._size(v) for k, v in node.value)
         self.sizes[id(node)] = size
         return size
+
+
+class _Loader(_Bounded, yaml.SafeLoader):
+    """The pure-Python safe loader: every error message and position comes from it."""
+
+    def __init__(self, stream: str):
+        yaml.SafeLoader.__init__(self, stream)
+        self._bounds()
+
+
+# libyaml's parser, when PyYAML was built with it (else the pure loader does everything)
+_CParser: Any = getattr(getattr(yaml, "cyaml", None), "CParser", None)
+
+
+if _CParser is not None:
+
+    class _FastLoader(_Bounded, _CParser, SafeConstructor, Resolver):
+        """libyaml's scanner and parser under the same composer and bounds: used for ASCII
+        documents (whose positions it reports as the pure loader does) that read cleanly."""
+
+        def __init__(self, stream: str):
+            _CParser.__init__(self, stream)
+            Composer.__init__(self)
+            SafeConstructor.__init__(self)
+            Resolver.__init__(self)
+            self._bounds()
+
+
+def _compose(text: str) -> Node | None:
+    """The document's node tree: fast when libyaml is there and the text is ASCII; any problem
+    is found again by the pure loader, so that messages and positions are always its own."""
+    if _CParser is not None and text.isascii():
+        try:
+            fast = _FastLoader(text)
+            try:
+                return fast.get_single_node()
+            finally:
+                fast.dispose()
+        except Exception:  # noqa: BLE001 - re-read below for the canonical problem
+            pass
+    loader = _Loader(text)
+    try:
+        return loader.get_single_node()
+    finally:
+        loader.dispose()
 
 
 def json_key(key: Any) -> str:
@@ -469,11 +516,7 @@ def read_yaml(text: str, file: str) -> Document:
         text = text[1:]
     starts = _line_starts(text)
     try:
-        loader = _Loader(text)
-        try:
-            root = loader.get_single_node()
-        finally:
-            loader.dispose()
+        root = _compose(text)
     except _Stop as stop:
         line, col = stop.mark.line + 1, stop.mark.column + 1
         raise PackError(
