@@ -5,44 +5,17 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 from dataclasses import dataclass, field
-from decimal import Decimal
 from typing import Any
 
 from engine.evaluation.evaluate import WITHHELD, Evaluation, Step
-from engine.language.runtime import Months, Unknown
+from engine.evaluation.explain import _declaration_rank, render_text
+from engine.language.convert import to_json
+from engine.language.runtime import Unknown
 from engine.packs import model as M
 from engine.packs.facts_schema import is_healthcare_path
+from engine.problems import EvaluationError
 
 AUDIENCES = ("custodial", "healthcare")
-
-
-def plain(value: Any) -> Any:
-    """An evaluation value as JSON-ready data: dates ISO, decimals as text, durations ISO 8601."""
-    if value.__class__ is Unknown or value is None:
-        return None
-    if isinstance(value, bool | int | str):
-        return value
-    if isinstance(value, Decimal):
-        return str(value)
-    if isinstance(value, dt.date):
-        return value.isoformat()
-    if isinstance(value, dt.timedelta):
-        return iso_duration(value)
-    if isinstance(value, Months):
-        return f"P{value.n}M" if value.n % 12 else f"P{value.n // 12}Y"
-    if isinstance(value, dict):
-        return {str(k): plain(v) for k, v in value.items()}
-    if isinstance(value, list | tuple | frozenset | set):
-        return [plain(v) for v in value]
-    return str(value)
-
-
-def iso_duration(d: dt.timedelta) -> str:
-    minutes = int(d.total_seconds() // 60)
-    days, minutes = divmod(minutes, 1440)
-    if minutes == 0:
-        return f"P{days}D"
-    return f"P{days}DT{minutes}M" if days else f"PT{minutes}M"
 
 
 @dataclass(frozen=True)
@@ -66,8 +39,8 @@ class DecidedObligation:
             "modality": self.modality,
             "text": self.text,
             "who": self.who,
-            "due": plain(self.due),
-            "frequency": plain(self.frequency),
+            "due": to_json(self.due),
+            "frequency": to_json(self.frequency),
             "record": [dict(r) for r in self.record],
             "citations": [c.to_dict() for c in self.cites],
             "interpretations": list(self.interpretations),
@@ -105,7 +78,7 @@ class Decision:
             "as_of": self.as_of.isoformat(),
             "audience": self.audience,
             "status": self.status,
-            "outputs": {k: plain(v) for k, v in self.outputs.items()},
+            "outputs": {k: to_json(v) for k, v in self.outputs.items()},
             "obligations": [o.to_dict() for o in self.obligations],
             "interpretations": [
                 {
@@ -124,15 +97,11 @@ class Decision:
         }
 
     def explain(self, target: str | None = None) -> str:
-        """The reasons, step by step, each with its citation (see engine.explain)."""
-        from engine.evaluation.explain import render_text
-
+        """The reasons, step by step, each with its citation (see engine.evaluation.explain)."""
         if target is not None and self.model is not None:
             pack = self.model
             known = {*pack.outputs, *pack.definitions, *pack.tables, *(r.id for r in pack.rules)}
             if not isinstance(target, str) or target not in known:
-                from engine.problems import EvaluationError
-
                 raise EvaluationError(
                     "E-EXPLAIN-TARGET",
                     f"pack `{pack.id}` has no output, definition, table or rule `{target}`",
@@ -295,7 +264,7 @@ def custodial_steps(ev: Evaluation, obligations: list[DecidedObligation]) -> lis
     """The steps a custodial audience may hold, in the pack's own order (evaluation order can
     follow healthcare-only data): healthcare-only steps dropped, except released outputs and the
     rules of released obligations, which keep only their value."""
-    rank = declaration_rank(ev.pack)
+    rank = _declaration_rank(ev.pack)
     applied = {o.rule for o in obligations}
     kept: list[Step] = []
     for s in ev.steps:
@@ -306,13 +275,3 @@ def custodial_steps(ev: Evaluation, obligations: list[DecidedObligation]) -> lis
         kept.append(s)
     kept.sort(key=lambda s: rank.get((s.kind, s.name), len(rank)))
     return kept
-
-
-def declaration_rank(pack: M.Pack) -> dict[tuple[str, str], int]:
-    """Each step's place in the order the pack declares its items."""
-    order: list[tuple[str, str]] = [("parameter", n) for n in pack.parameters]
-    order += [("definition", n) for n in pack.definitions]
-    order += [("table", n) for n in pack.tables]
-    order += [("rule", r.id) for r in pack.rules]
-    order += [("output", n) for n in pack.outputs]
-    return {key: i for i, key in enumerate(order)}

@@ -8,7 +8,7 @@ from typing import Any
 
 from engine.language.runtime import NULL, WITHHELD, Unknown, merge
 from engine.packs import model as M
-from engine.problems import EvaluationError
+from engine.problems import Code, EvaluationError
 
 # Errors an evaluation can meet in a value (a date past 9999, a decimal past its precision...)
 VALUE_ERRORS = (EvaluationError, OverflowError, ValueError, ArithmeticError)
@@ -25,6 +25,7 @@ MAX_TEXT = 1_000_000
 def within_budget(kind: str, name: str, value: Any) -> Any:
     """`value`, or an EvaluationError (E-EVAL-LIMIT-...) when it is past a runtime budget."""
     cls = value.__class__
+    code: Code
     if cls is int and value.bit_length() > MAX_INT_BITS:
         code, what = "E-EVAL-LIMIT-INT", f"an integer of {value.bit_length()} bits"
         limit = f"{MAX_INT_BITS} bits"
@@ -123,8 +124,8 @@ class Evaluation:
             )
         elif name in pack.outputs:
             result = self._output(pack.outputs[name])
-        else:  # pragma: no cover - the checker rejects unknown names
-            raise EvaluationError("E-EVAL-NAME", f"unknown name `{name}`")
+        else:  # the checker rejects unknown names at load time: this is a bug, not bad input
+            raise KeyError(f"unknown name `{name}` passed the checker")
         self.memo[name] = result
         return result
 
@@ -217,10 +218,9 @@ class Evaluation:
         elif table.hit == "unique" and len(matched) > 1 and self.custodial and table.healthcare:
             result = WITHHELD
         elif table.hit == "unique" and len(matched) > 1:
-            raise EvaluationError(
-                "E-EVAL-TABLE",
-                f"rows {', '.join(r.id for r in matched)} of unique table `{table.id}` all match",
-            )
+            # the load-time overlap check (E-TABLE-OVERLAP) is complete for literal cells, so
+            # this is a bug in the engine, not a mistake in the pack
+            raise AssertionError(f"rows of unique table `{table.id}` overlap despite the check")
         else:
             result = matched
         self.memo[key] = result

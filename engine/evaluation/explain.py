@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import json
 from typing import TYPE_CHECKING, Any
 
-from engine.evaluation.decision import declaration_rank, plain
-from engine.evaluation.evaluate import WITHHELD, Step
-from engine.language.runtime import Unknown
+from engine.evaluation.evaluate import Step
+from engine.language.convert import to_text
 
 if TYPE_CHECKING:
     from engine.evaluation.decision import Decision
@@ -21,7 +19,7 @@ def visible_steps(decision: Decision, target: str | None = None) -> list[Step]:
         steps = [s for s in steps if s.name in _support(decision, target)]
     if custodial and decision.model is not None:
         # evaluation order can follow healthcare-only data: show the pack's own order instead
-        rank = declaration_rank(decision.model)
+        rank = _declaration_rank(decision.model)
         steps.sort(key=lambda s: rank.get((s.kind, s.name), len(rank)))
     out = []
     for s in steps:
@@ -31,6 +29,15 @@ def visible_steps(decision: Decision, target: str | None = None) -> list[Step]:
             continue
         out.append(s)
     return out
+
+
+def _declaration_rank(pack: Any) -> dict[tuple[str, str], int]:
+    order: list[tuple[str, str]] = [("parameter", n) for n in pack.parameters]
+    order += [("definition", n) for n in pack.definitions]
+    order += [("table", n) for n in pack.tables]
+    order += [("rule", r.id) for r in pack.rules]
+    order += [("output", n) for n in pack.outputs]
+    return {key: i for i, key in enumerate(order)}
 
 
 def _support(decision: Decision, target: str) -> set[str]:
@@ -74,15 +81,6 @@ def _expressions(pack: Any, kind: str, name: str) -> list[Any]:
     return []
 
 
-def _value(v: Any) -> str:
-    if v is WITHHELD:
-        return "undetermined"
-    if v.__class__ is Unknown:
-        needs = ", ".join(sorted(v.paths))
-        return f"unknown (needs {needs})" if needs else "unknown"
-    return json.dumps(plain(v), ensure_ascii=False)
-
-
 def step_lines(decision: Decision, step: Step) -> list[str]:
     """A step as lines of text: the conclusion, the expression, the citation."""
     custodial = decision.audience != "healthcare"
@@ -93,7 +91,7 @@ def step_lines(decision: Decision, step: Step) -> list[str]:
             if step.value is True
             else "does not apply"
             if step.value is False
-            else _value(step.value)
+            else to_text(step.value)
         )
         if withheld:
             verdict = f"applies ({step.withheld_reason or 'reasons withheld'})"
@@ -102,11 +100,11 @@ def step_lines(decision: Decision, step: Step) -> list[str]:
             head += f" — {step.detail}"
     elif withheld:
         head = (
-            f"{step.kind} `{step.name}` = {_value(step.value)} "
+            f"{step.kind} `{step.name}` = {to_text(step.value)} "
             f"({step.withheld_reason or 'reasons withheld'})"
         )
     else:
-        head = f"{step.kind} `{step.name}` = {_value(step.value)}"
+        head = f"{step.kind} `{step.name}` = {to_text(step.value)}"
         if step.kind == "table" and step.detail:
             head += f" (rows matched for {step.detail})"
     lines = [head]

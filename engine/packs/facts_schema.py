@@ -12,8 +12,11 @@ from pathlib import Path
 from typing import Any
 
 from engine.language import static_types as T
+from engine.language.convert import to_json
+from engine.packs.read_yaml import read_text_file, read_yaml
 from engine.packs.resources import load_schema
-from engine.problems import FactsError, Problem
+from engine.packs.validate_schema import validate_document
+from engine.problems import Code, FactsError, PackError, Problem, file_problem
 
 
 def _inline(node: Any, doc: Mapping[str, Any], seen: tuple[str, ...] = ()) -> Any:
@@ -106,17 +109,6 @@ def is_healthcare_path(path: str, name: str = "facts") -> bool:
     )
 
 
-def jsonable(value: Any) -> Any:
-    """Dates to ISO text, so that data read from YAML validates like JSON."""
-    if isinstance(value, dt.date):
-        return value.isoformat()
-    if isinstance(value, Mapping):
-        return {str(k): jsonable(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [jsonable(v) for v in value]
-    return value
-
-
 # Limits on a facts document, checked before the schema (which would otherwise recurse or
 # compare values that are not numbers): nesting, text and list lengths, number sizes.
 MAX_DEPTH = 64
@@ -134,8 +126,8 @@ def _limits(value: Any, path: str, file: str, depth: int, out: list[Problem]) ->
     if len(out) >= 20:
         return
 
-    def problem(code: str, message: str, hint: str) -> None:
-        out.append(Problem(file, 1, 1, "error", code, f"`{path}`: {message}", hint))
+    def problem(code: Code, message: str, hint: str) -> None:
+        out.append(file_problem(code, file, f"`{path}`: {message}", hint))
 
     if depth > MAX_DEPTH:
         problem("E-FACTS-DEPTH", f"nested more than {MAX_DEPTH} levels deep", "flatten the facts")
@@ -168,13 +160,11 @@ def _limits(value: Any, path: str, file: str, depth: int, out: list[Problem]) ->
 
 def validate_facts(data: Any, file: str = "<facts>", name: str = "facts") -> list[Problem]:
     """Every way `data` departs from the facts schema, each with its JSON path."""
-    from engine.packs.validate_schema import validate_document
-
     found: list[Problem] = []
     _limits(data, "$", file, 0, found)
     if found:
         return found
-    return validate_document(jsonable(data), name, file)
+    return validate_document(to_json(data, exact_numbers=True), name, file)
 
 
 def convert(value: Any, t: T.Type) -> Any:
@@ -233,7 +223,7 @@ def prepare(
         if problems:
             raise FactsError(problems)
         return _convert_document(data, name)
-    visible: Any = jsonable(data)
+    visible: Any = to_json(data)
     present = False
     for root in healthcare_roots(name):
         visible, found = _split(visible, root.split("."))
@@ -249,7 +239,7 @@ def prepare(
 def _convert_document(data: Mapping[str, Any], name: str) -> dict[str, Any]:
     types = root_types(name)
     out: dict[str, Any] = {}
-    for key, value in jsonable(data).items():
+    for key, value in to_json(data, exact_numbers=True).items():
         if key == "as_of":
             out[key] = dt.date.fromisoformat(value) if isinstance(value, str) else value
         elif key in types:
@@ -257,61 +247,6 @@ def _convert_document(data: Mapping[str, Any], name: str) -> dict[str, Any]:
         else:
             out[key] = value
     return out
-
-
-# The largest pack or facts file read, in bytes (REGIME_MAX_PACK_BYTES and
-# REGIME_MAX_FACTS_BYTES override it)
-MAX_FILE_BYTES = 10_000_000
-
-
-def max_input_bytes(what: str) -> int:
-    """The size limit on `pack` or `facts` files: REGIME_MAX_<WHAT>_BYTES, else 10 MB."""
-    import os
-
-    try:
-        return int(os.environ.get(f"REGIME_MAX_{what.upper()}_BYTES", MAX_FILE_BYTES))
-    except ValueError:
-        return MAX_FILE_BYTES
-
-
-def read_input(path: Path, what: str) -> bytes:
-    """A regular file's bytes, at most the size limit; raises OSError-like Problems as
-    FactsError. Devices and pipes are refused (they may never end)."""
-    import os
-    import stat
-
-    limit = max_input_bytes(what)
-
-    def fail(code: str, message: str, hint: str | None = None) -> FactsError:
-        return FactsError([Problem(str(path), 1, 1, "error", code, message, hint)])
-
-    try:
-        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
-    except OSError as e:
-        raise fail("E-IO", f"cannot read {what}: {e.strerror}") from None
-    try:
-        info = os.fstat(fd)
-        if not stat.S_ISREG(info.st_mode):
-            raise fail(
-                "E-IO",
-                f"`{path}` is not a regular file",
-                "give a file: devices, pipes and directories are not read",
-            )
-        if info.st_size > limit:
-            raise fail(
-                "E-INPUT-SIZE",
-                f"{what} file is {info.st_size} bytes; the limit is {limit}",
-                f"split it, or raise REGIME_MAX_{what.upper()}_BYTES",
-            )
-        with os.fdopen(os.dup(fd), "rb") as f:
-            content = f.read(limit + 1)
-    except OSError as e:
-        raise fail("E-IO", f"cannot read {what}: {e.strerror}") from None
-    finally:
-        os.close(fd)
-    if len(content) > limit:
-        raise fail("E-INPUT-SIZE", f"{what} file is over the limit of {limit} bytes")
-    return content
 
 
 def _json_depth(text: str) -> int:
@@ -395,16 +330,10 @@ def parse_json(text: str, file: str) -> Any:
 
 def read_facts_file(path: Path) -> dict[str, Any]:
     """A facts document from a JSON or YAML file (not yet validated); raises FactsError."""
-    from engine.packs.read_yaml import read_yaml
-    from engine.problems import PackError
-
-    content = read_input(path, "facts")
     try:
-        text = content.decode("utf-8")
-    except UnicodeDecodeError:
-        raise FactsError(
-            [Problem(str(path), 1, 1, "error", "E-IO", "the facts file is not UTF-8 text")]
-        ) from None
+        content, text = read_text_file(path, str(path), "facts")
+    except PackError as e:
+        raise FactsError(e.problems) from None
     if path.suffix == ".json":
         data = parse_json(text, str(path))
     else:
@@ -415,12 +344,9 @@ def read_facts_file(path: Path) -> dict[str, Any]:
     if not isinstance(data, dict):
         raise FactsError(
             [
-                Problem(
-                    str(path),
-                    1,
-                    1,
-                    "error",
+                file_problem(
                     "E-FACTS",
+                    str(path),
                     "a facts document must be a mapping of roots",
                     hint="start with one of its roots: "
                     + ", ".join(f"`{r}:`" for r in facts_schema().get("properties", {})),

@@ -8,6 +8,7 @@ from typing import Any
 
 from engine.language.check import Checked
 from engine.language.codegen import CompiledExpr
+from engine.packs import task_graph
 
 
 @dataclass(frozen=True)
@@ -278,8 +279,7 @@ class Pack:
         return None
 
     def plan(self, stage: int | None = None) -> list[dict[str, Any]]:
-        """The tasks of a stage in dependency order (see engine.task_graph)."""
-        from engine.packs import task_graph
+        """The tasks of a stage in dependency order (see engine.packs.task_graph)."""
         from engine.problems import EvaluationError
 
         if stage is not None and (not isinstance(stage, int) or isinstance(stage, bool)):

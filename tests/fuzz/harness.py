@@ -15,7 +15,8 @@ from hypothesis import HealthCheck, Phase, settings
 # `make test` runs a short round; `make fuzz` sets FUZZ_EXAMPLES high and repeats rounds
 EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "60"))
 SLOW_SECONDS = float(os.environ.get("FUZZ_SLOW_SECONDS", "5"))
-CORPUS = Path(__file__).resolve().parent / "corpus"
+# crashes found by fuzzing stay here, each with the error it must give
+CORPUS = Path(__file__).resolve().parents[1] / "corpus" / "fuzz"
 
 SETTINGS = settings(
     max_examples=EXAMPLES,

@@ -312,3 +312,33 @@ def test_decimals_are_exact_or_an_error(tmp_path: Path) -> None:
         with pytest.raises(EvaluationError) as info:
             packs.evaluate("doubling", {}, DAY)
         assert info.value.code == "E-EVAL-RANGE"
+
+
+LIBRARY = sorted((ROOT / "tests" / "corpus" / "library").iterdir())
+
+
+@pytest.mark.parametrize("path", LIBRARY, ids=[p.stem for p in LIBRARY])
+def test_library_corpus(path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """tests/corpus/library: library calls with a bad argument, each a YAML description of the
+    call (`call`, `pack` and its arguments) under its `# expect: CODE` line, or a folder."""
+    if path.is_dir():
+        expect = (path / "EXPECT").read_text().split()[2]
+        with pytest.raises(PackError) as info:
+            engine.load(path)
+        assert info.value.problems[0].code == expect
+        return
+    expect = path.read_text().split()[2]
+    call = read_yaml_file(path).data
+    with pytest.raises((EvaluationError, FactsError)) as caught:
+        if call["call"] == "read_facts":
+            monkeypatch.setenv("REGIME_MAX_FACTS_BYTES", str(call["limit"]))
+            read_facts_file(ROOT / call["file"])
+        elif call["call"] == "plan":
+            policies()[call["pack"]].plan(stage=call["stage"])
+        else:
+            facts = facts_of("a2041kw_open_acct.yaml")
+            decision = policies().evaluate(call["pack"], facts, call.get("as_of", DAY))
+            decision.explain(call["target"])
+    error = caught.value
+    code = error.code if isinstance(error, EvaluationError) else error.problems[0].code
+    assert code == expect
