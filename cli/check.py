@@ -51,6 +51,10 @@ def command(paths: tuple[Path, ...], sources: Path | None, fmt: str, no_tests: b
             "a pack is a YAML file whose first line names schemas/pack.schema.json",
             code=EXIT_PROBLEMS,
         )
+    if sources is not None and not sources.is_dir():
+        fail(f"no sources directory `{sources}`", "pass the folder of source documents")
+    if sources is not None and not any(f.is_file() for f in sources.iterdir()):
+        fail(f"the sources directory `{sources}` is empty", "pass the folder of source documents")
     packs, problems = engine.check_paths(targets)
     if sources is not None:
         found, coverage = check_sources(packs, sources)

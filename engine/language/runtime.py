@@ -15,6 +15,8 @@ from decimal import (
 )
 from typing import Any
 
+from engine.problems import EvaluationError
+
 
 class Unknown:
     """The third truth value: a fact that is absent or null, remembering which facts it came from.
@@ -187,7 +189,13 @@ def divide(a: Any, b: Any, raise_div0: Callable[[], Any]) -> Any:
         return raise_div0()
     if isinstance(a, dt.timedelta):
         return a / b
-    return EXACT.divide(Decimal(a), Decimal(b))
+    try:
+        return EXACT.divide(Decimal(a), Decimal(b))
+    except Inexact:
+        raise EvaluationError(
+            "E-EVAL-RANGE",
+            f"`{a} / {b}` has no exact decimal value; decimals are never rounded silently",
+        ) from None
 
 
 def _decide(items: Any, pred: Callable[[Any], Any], decisive: bool) -> Any:

@@ -131,7 +131,7 @@ def test_a_pack_may_bring_its_own_facts_schema(tmp_path: Path) -> None:
     shutil.copytree(example, tmp_path / "p")
     pack = tmp_path / "p" / "visits.yaml"
     pack.write_text(pack.read_text().replace("facts: schemas/visits.schema.json", "facts: visits"))
-    assert engine.load(tmp_path / "p")["visits"].facts_schema.endswith("visits.schema.json")
+    assert engine.load(tmp_path / "p")["visits"].facts.endswith("visits.schema.json")
 
 
 def test_loading_or_checking_a_folder_without_packs_fails(tmp_path: Path) -> None:
