@@ -8,6 +8,7 @@ import click
 
 import engine
 import engine.api
+from engine.api import pack_files
 from engine.tools.source_coverage import check_sources
 from engine.tools.worked_examples import check_cases
 
@@ -46,6 +47,12 @@ def command(paths: tuple[Path, ...], sources: Path | None, fmt: str, no_tests: b
     for t in targets:
         if not t.exists():
             fail(f"no such file or directory `{t}`")
+    if not pack_files(targets):
+        fail(
+            f"no packs in {', '.join(f'`{t}`' for t in targets)}",
+            "a pack is a YAML file whose first line names schemas/pack.schema.json",
+            code=EXIT_PROBLEMS,
+        )
     if sources is not None and not sources.is_dir():
         fail(f"no sources directory `{sources}`", "pass the folder of source documents")
     if sources is not None and not any(f.is_file() for f in sources.iterdir()):

@@ -137,11 +137,12 @@ def read_facts(path: Path) -> dict[str, Any]:
 
 
 def parse_date(value: str | None) -> dt.date | None:
-    if value is None:
-        return None
+    """Every command's `--as-of`, read by the engine's one date parser."""
+    from engine.api import as_date
+
     try:
-        return dt.date.fromisoformat(value)
-    except ValueError:
+        return as_date(value, "--as-of")
+    except EvaluationError:
         fail(f"`{value}` is not a date", "write dates as YYYY-MM-DD, e.g. 2020-07-01")
 
 

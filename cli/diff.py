@@ -20,7 +20,9 @@ def split_target(arg: str) -> tuple[Path, str | None]:
     if Path(arg).exists() or "@" not in arg:
         return Path(arg), None
     path, _, version = arg.rpartition("@")
-    return Path(path), version or None
+    if not version.strip():
+        fail(f"`{arg}` names no version after `@`", f"e.g. {path}@1, or {path} for the whole pack")
+    return Path(path), version
 
 
 def load_one(path: Path) -> Pack:

@@ -62,7 +62,13 @@ def command(paths: tuple[Path, ...], out: Path) -> None:
         national = packs.get(merged.id)
         if national is not None:
             extra.append(local_plan_page(national, merged))
-    written = write_site(packs, results, out, extra)
+    try:
+        written = write_site(packs, results, out, extra)
+    except OSError as e:
+        fail(
+            f"cannot write the site to `{out}`: {e.strerror or e}",
+            "choose a folder you can create",
+        )
     pages = sum(1 for f in written if f.suffix == ".html")
     click.echo(
         f"wrote {pages} HTML page(s) and {pages} Markdown page(s) for {len(packs)} "

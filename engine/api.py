@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import datetime as dt
+import decimal
 import hashlib
 import threading
 from collections import OrderedDict
@@ -16,6 +17,7 @@ import networkx as nx
 
 from engine.evaluation.decision import AUDIENCES, Decision, build_decision
 from engine.evaluation.evaluate import Evaluation
+from engine.language.runtime import EXACT
 from engine.packs import build
 from engine.packs import model as M
 from engine.packs.facts_schema import facts_schema, prepare
@@ -53,7 +55,10 @@ def is_pack_file(path: Path) -> bool:
     """A pack declares the pack schema on its first line, or has a top-level `id`; a facts
     document (e.g. an action plan beside its pack) has fact roots instead."""
     try:
-        head = path.read_text(encoding="utf-8", errors="replace")[:4000]
+        if not path.is_file():
+            return True  # reading it is refused later, with a clear problem
+        with path.open("rb") as f:
+            head = f.read(4000).decode("utf-8", errors="replace")
     except OSError:
         return True
     first = head.splitlines()[0] if head else ""
@@ -294,12 +299,39 @@ def resolve_plan(plan: Path | str, pack_id: str, packs_dir: Path | str = "polici
     return Path(packs_dir) / "local" / str(plan).lower() / f"{pack_id}.yaml"
 
 
-def load(*paths: Path | str) -> Packs:
-    """Load, validate and compile the packs under `paths`; raises PackError with every problem."""
-    packs, problems = check_paths(paths or ("policies",), overlays=False)
-    if any(p.is_error for p in problems):
+def load(*paths: Path | str, partial: bool = False) -> Packs:
+    """Load, validate and compile the packs under `paths`; raises PackError with every problem.
+
+    With `partial=True`, packs with errors are left out instead (asking for one raises
+    PackError with its problems) and the others are usable; `Packs.problems` lists them all.
+    Either way, finding no pack at all is a PackError (E-NO-PACKS)."""
+    for p in paths:
+        if not isinstance(p, str | Path):
+            raise TypeError(f"engine.load takes paths of folders or files, not {type(p).__name__}")
+    targets = paths or ("policies",)
+    if not pack_files(targets):
+        shown = ", ".join(f"`{t}`" for t in targets)
+        raise PackError(
+            [
+                Problem(
+                    str(targets[0]),
+                    1,
+                    1,
+                    "error",
+                    "E-NO-PACKS",
+                    f"no packs in {shown}",
+                    "a pack is a YAML file whose first line names schemas/pack.schema.json",
+                )
+            ]
+        )
+    packs, problems = check_paths(targets, overlays=False)
+    if any(p.is_error for p in problems) and not partial:
         raise PackError(problems)
-    return Packs(packs, tuple(p for p in problems if not p.is_error))
+    return Packs(
+        packs,
+        tuple(p for p in problems if not p.is_error),
+        tuple(problems),
+    )
 
 
 @dataclass(frozen=True)
@@ -308,11 +340,17 @@ class Packs(Mapping[str, M.Pack]):
 
     packs: Mapping[str, M.Pack]
     warnings: tuple[Problem, ...] = ()
+    problems: tuple[Problem, ...] = ()  # every problem found when loading, errors included
 
     def __getitem__(self, pack_id: str) -> M.Pack:
+        if not isinstance(pack_id, str):
+            raise KeyError(f"a pack id is text, not {type(pack_id).__name__}")
         try:
             return self.packs[pack_id]
         except KeyError:
+            mine = [p for p in self.problems if p.is_error and _names_pack(p.file, pack_id)]
+            if mine:
+                raise PackError(mine) from None
             hint = did_you_mean(pack_id, self.packs) or f"packs: {', '.join(sorted(self.packs))}"
             raise KeyError(f"no pack `{pack_id}`; {hint}") from None
 
@@ -332,6 +370,7 @@ class Packs(Mapping[str, M.Pack]):
     ) -> Decision:
         """Evaluate one facts document; raises FactsError on bad facts, EvaluationError when the
         pack cannot be evaluated at that date."""
+        _check_pack_id(pack_id)
         return evaluate(self[pack_id], facts, as_of, audience, facts_name)
 
     def with_plan(
@@ -365,9 +404,48 @@ class Packs(Mapping[str, M.Pack]):
         audience: str = "custodial",
     ) -> Iterator[Decision]:
         """The same results as `evaluate` for each facts document, in order."""
+        _check_pack_id(pack_id)
         pack = self[pack_id]
         for n, facts in enumerate(facts_iter, 1):
             yield evaluate(pack, facts, as_of, audience, f"<facts #{n}>")
+
+
+def _check_pack_id(pack_id: Any) -> None:
+    if not isinstance(pack_id, str):
+        raise EvaluationError("E-ARG", f"a pack id is text, not {type(pack_id).__name__}")
+
+
+def as_date(value: Any, what: str = "as_of") -> dt.date | None:
+    """The one reading of an evaluation date everywhere (library, facts and command line): a
+    `date` or `YYYY-MM-DD` text; None stays None. Anything else is an EvaluationError."""
+    if value is None:
+        return None
+    if isinstance(value, dt.datetime) or not isinstance(value, dt.date | str):
+        raise EvaluationError(
+            "E-ARG",
+            f"{what} must be a date or YYYY-MM-DD text, not {type(value).__name__} `{value!r}`",
+        )
+    if isinstance(value, dt.date):
+        return value
+    text = value.strip()
+    if len(text) == 10 and text[4] == "-" and text[7] == "-":
+        try:
+            return dt.date.fromisoformat(text)
+        except ValueError:
+            pass
+    raise EvaluationError(
+        "E-DATE", f"{what} `{value}` is not a date; write it as YYYY-MM-DD, e.g. 2020-07-01"
+    )
+
+
+def _names_pack(file: str, pack_id: str) -> bool:
+    """Whether the pack file `file` declares the id `pack_id` (for a broken pack's problems)."""
+    try:
+        with open(file, "rb") as f:
+            head = f.read(3000).decode("utf-8", errors="replace")
+    except OSError:
+        return False
+    return any(line.strip() == f"id: {pack_id}" for line in head.splitlines())
 
 
 def evaluate(
@@ -378,32 +456,42 @@ def evaluate(
     facts_name: str = "<facts>",
 ) -> Decision:
     """Evaluate a pack against one facts document at `as_of` for an audience."""
-    if audience not in AUDIENCES:
+    if not isinstance(facts, Mapping):
+        raise EvaluationError(
+            "E-ARG", f"facts are a mapping of roots (a dict), not {type(facts).__name__}"
+        )
+    if not isinstance(audience, str) or audience not in AUDIENCES:
         raise EvaluationError(
             "E-EVAL-AUDIENCE", f"audience must be one of {', '.join(AUDIENCES)}, not `{audience}`"
         )
     plan = pack.local_plan
     if plan is not None:
         facts = _with_plan_facts(facts, plan)
-    prepared = prepare(facts, facts_name, pack.facts)
-    day = as_of or prepared.get("as_of") or dt.date.today()
-    if isinstance(day, str):
-        day = dt.date.fromisoformat(day)
+    custodial = audience != "healthcare"
+    prepared = prepare(facts, facts_name, pack.facts, custodial)
+    day = as_date(as_of) or as_date(prepared.get("as_of"), "the facts' as_of") or dt.date.today()
     if plan is not None and not plan.covers(day):
         raise EvaluationError(
             "E-EVAL-PLAN",
             f"the local plan `{plan.file}` is not in force on {day.isoformat()} "
             f"({plan.effective_from}..{plan.effective_to or 'open'})",
         )
-    ev = Evaluation(pack, prepared, day)
+    ev = Evaluation(pack, prepared, day, custodial)
     try:
-        ev.run()
+        with decimal.localcontext(EXACT):
+            ev.run()
+            return build_decision(ev, audience, pack.facts)
+    except decimal.Inexact:
+        raise EvaluationError(
+            "E-EVAL-RANGE",
+            f"a decimal in pack `{pack.id}` has no exact value (such as 1 / 3) or needs more "
+            "than 200 digits; decimals are never rounded silently: use round(x, places)",
+        ) from None
     except (OverflowError, ValueError, ArithmeticError) as e:
-        # a date pushed past year 9999, or a decimal past its precision
+        # a date pushed past year 9999, or a decimal past its range
         raise EvaluationError(
             "E-EVAL-RANGE", f"a value in pack `{pack.id}` went out of range: {e}"
         ) from None
-    return build_decision(ev, audience, pack.facts)
 
 
 def _with_plan_facts(facts: Mapping[str, Any], plan: M.LocalPlan) -> dict[str, Any]:

@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any
 
-from engine.evaluation.evaluate import Evaluation, Step
-from engine.evaluation.explain import render_text
+from engine.evaluation.evaluate import WITHHELD, Evaluation, Step
+from engine.evaluation.explain import _declaration_rank, render_text
 from engine.language.convert import to_json
 from engine.language.runtime import Unknown
 from engine.packs import model as M
-from engine.packs.facts_schema import healthcare_roots, is_healthcare_path
+from engine.packs.facts_schema import is_healthcare_path
+from engine.problems import EvaluationError
 
 AUDIENCES = ("custodial", "healthcare")
 
@@ -104,6 +106,14 @@ class Decision:
 
     def explain(self, target: str | None = None) -> str:
         """The reasons, step by step, each with its citation (see engine.evaluation.explain)."""
+        if target is not None and self.model is not None:
+            pack = self.model
+            known = {*pack.outputs, *pack.definitions, *pack.tables, *(r.id for r in pack.rules)}
+            if not isinstance(target, str) or target not in known:
+                raise EvaluationError(
+                    "E-EXPLAIN-TARGET",
+                    f"pack `{pack.id}` has no output, definition, table or rule `{target}`",
+                )
         return render_text(self, target)
 
 
@@ -139,6 +149,16 @@ def _relied_upon(ev: Evaluation, custodial: bool, applied: set[str]) -> list[str
                 for row in rows:
                     ids.extend(row.interpretations)
     return ids
+
+
+def owned(value: Any) -> Any:
+    """A copy of the lists and records in a value (the rest is immutable), so that nothing a
+    caller does to a decision reaches the pack's constants or another decision."""
+    if value.__class__ is list or value.__class__ is tuple:
+        return [owned(v) for v in value]
+    if value.__class__ is dict:
+        return {k: owned(v) for k, v in value.items()}
+    return value
 
 
 def unknown_paths(value: Any) -> frozenset[str]:
@@ -178,7 +198,7 @@ def build_decision(ev: Evaluation, audience: str, facts_schema: str = "facts") -
         if needs:
             undetermined.append(name)
             missing |= needs
-        outputs[name] = None if value.__class__ is Unknown else value
+        outputs[name] = None if value.__class__ is Unknown else owned(value)
     obligations: list[DecidedObligation] = []
     for rule in pack.rules:
         when = ev.rule_results.get(rule.id, False)
@@ -208,9 +228,9 @@ def build_decision(ev: Evaluation, audience: str, facts_schema: str = "facts") -
                 modality=ob.modality,
                 text=ob.text,
                 who=ob.who,
-                due=due,
-                frequency=freq,
-                record=ob.records,
+                due=owned(due),
+                frequency=owned(freq),
+                record=tuple(owned(r) for r in ob.records),
                 cites=rule.cites,
                 interpretations=() if withheld_reasons else rule.interpretations,
                 reasons_withheld=withheld_reasons,
@@ -221,13 +241,10 @@ def build_decision(ev: Evaluation, audience: str, facts_schema: str = "facts") -
         )
     interp_ids.extend(_relied_upon(ev, custodial, {o.rule for o in obligations}))
     if custodial:
-        shown: set[str] = set()
-        for path in missing:
-            if is_healthcare_path(path, facts_schema):
-                shown.add(_healthcare_root(path, facts_schema))
-            else:
-                shown.add(path)
-        missing = shown
+        # released values already carry only the fixed marker; any other healthcare-only path
+        # (there should be none) is shown as that marker too, never by its name
+        marker = next(iter(WITHHELD.paths))
+        missing = {marker if is_healthcare_path(p, facts_schema) else p for p in missing}
     seen: list[str] = []
     for iid in interp_ids:
         if iid not in seen and iid in pack.interpretations:
@@ -252,7 +269,10 @@ def build_decision(ev: Evaluation, audience: str, facts_schema: str = "facts") -
         missing_facts=tuple(sorted(missing)),
         undetermined=tuple(undetermined),
         withheld=tuple(withheld),
-        steps=tuple(ev.steps),
+        steps=tuple(
+            dataclasses.replace(s, value=owned(s.value)) if isinstance(s.value, list | dict) else s
+            for s in (custodial_steps(ev, obligations) if custodial else ev.steps)
+        ),
         model=pack,
         local_plan=local_plan,
     )
@@ -298,8 +318,18 @@ def _relied_entries(ev: Evaluation, custodial: bool, applied: list[str]) -> list
     return out
 
 
-def _healthcare_root(path: str, facts_schema: str) -> str:
-    for root in healthcare_roots(facts_schema):
-        if path == root or path.startswith(root + ".") or path.startswith(root + "["):
-            return root
-    return path
+def custodial_steps(ev: Evaluation, obligations: list[DecidedObligation]) -> list[Step]:
+    """The steps a custodial audience may hold, in the pack's own order (evaluation order can
+    follow healthcare-only data): healthcare-only steps dropped, except released outputs and the
+    rules of released obligations, which keep only their value."""
+    rank = _declaration_rank(ev.pack)
+    applied = {o.rule for o in obligations}
+    kept: list[Step] = []
+    for s in ev.steps:
+        if s.healthcare:
+            if not (s.releasable or (s.kind == "rule" and s.name in applied)):
+                continue
+            s = Step(s.kind, s.name, s.value, None, (), (), True, s.releasable, s.withheld_reason)
+        kept.append(s)
+    kept.sort(key=lambda s: rank.get((s.kind, s.name), len(rank)))
+    return kept

@@ -273,7 +273,7 @@ def _model(s: Loading) -> None:
         healthcare_names=frozenset(b.healthcare),
         dependencies=MappingProxyType({k: frozenset(v) for k, v in b.deps.items()}),
         tests=tuple((data.get("tests") or {}).get("cases") or ()),
-        facts=str(data.get("facts") or "facts"),
+        facts=b.facts_schema,
         citations=tuple(all_citations(b.doc)),
     )
 

@@ -19,7 +19,7 @@ from engine.language.check import Symbol, check
 from engine.language.codegen import compile_checked
 from engine.language.parse import ExprError, parse
 from engine.packs import model as M
-from engine.packs.facts_schema import root_types
+from engine.packs.facts_schema import resolve_facts_schema, root_types
 from engine.packs.read_yaml import Document
 from engine.problems import Code, Problem, problem
 
@@ -87,7 +87,19 @@ class PackBuild:
         self.file = doc.file
         self.content = content
         self.problems: list[Problem] = [] if problems is None else problems
-        self.roots = root_types(str(self.data.get("facts") or "facts"))
+        self.facts_schema = "facts"
+        self.roots: dict[str, Any] = {}
+        try:
+            self.facts_schema = resolve_facts_schema(self.data.get("facts"), self.file)
+            self.roots = root_types(self.facts_schema)
+        except (OSError, ValueError, KeyError, TypeError) as e:
+            self.problem(
+                ("facts",),
+                "E-FACTS-SCHEMA",
+                f"cannot use facts schema `{self.data.get('facts')}`: {e}",
+                "name a schema in schemas/facts/, in a `schemas` folder beside the pack, "
+                "or give a path to a .json file relative to the pack",
+            )
         self.parsed: dict[M.ItemKey, list[Parsed]] = {}
         self.exprs: dict[int, M.Expression] = {}
         self.in_cycles: set[str] = set()

@@ -336,6 +336,12 @@ class Pack:
 
     def plan(self, stage: int | None = None) -> list[dict[str, Any]]:
         """The tasks of a stage in dependency order (see engine.packs.task_graph)."""
+        from engine.problems import EvaluationError
+
+        if stage is not None and (not isinstance(stage, int) or isinstance(stage, bool)):
+            raise EvaluationError(
+                "E-ARG", f"the stage is a whole number, not {type(stage).__name__} `{stage!r}`"
+            )
         if self.task_graph is None:
             return []
         order = task_graph.plan(self.task_graph, stage)
