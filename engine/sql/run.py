@@ -175,3 +175,26 @@ def run_duckdb(compiled: CompiledPack, table: Any, threads: int | None = None) -
         return [dict(zip(names, r, strict=True)) for r in cur.fetchall()]
     finally:
         con.close()
+
+
+def python_view(pack: Any, doc: Mapping[str, Any], as_of: dt.date, outputs: Iterable[str],
+                audience: str = "custodial") -> dict[str, Any] | None:
+    """The interpreter's decision on a prepared (converted) document; None when no version of
+    the pack is in force on `as_of` (the query gives that row no policy version)."""
+    from engine.evaluation.decision import build_decision
+    from engine.evaluation.evaluate import Evaluation
+
+    if pack.version_at(as_of) is None:
+        return None
+    ev = Evaluation(pack, dict(doc), as_of)
+    ev.run()
+    facts = str(pack.data.get("facts") or "facts")
+    return decision_view(build_decision(ev, audience, facts), outputs)
+
+
+def converted(doc: Mapping[str, Any], schema: str = "facts") -> dict[str, Any]:
+    """A facts document converted for evaluation (dates as dates) without validating it."""
+    from engine.packs.facts_schema import convert
+
+    types = root_types(schema)
+    return {k: convert(v, types[k]) if k in types else v for k, v in doc.items()}

@@ -12,7 +12,7 @@ import calendar
 import datetime as dt
 import random
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
 from engine.language.runtime import add_months
@@ -26,8 +26,14 @@ AS_OF_DAYS = (
     dt.date(2021, 1, 31),
     dt.date(2021, 2, 28),
     dt.date(2021, 3, 1),
+    dt.date(2022, 5, 3),
     dt.date(2022, 5, 31),
+    dt.date(2022, 10, 31),
+    dt.date(2022, 11, 1),
+    dt.date(2022, 12, 31),
+    dt.date(2023, 1, 31),
     dt.date(2023, 6, 15),
+    dt.date(2024, 2, 29),
 )
 DAY_OFFSETS = (0, 1, -1, 6, -6, 7, -7, 13, 14, 27, -27, 28, -28, 29, -29, 30, 31, -31, 60, -60)
 MONTH_OFFSETS = (1, -1, 2, -2, 3, -3, 6, 12)
@@ -41,9 +47,10 @@ class Population:
         self.rng = random.Random(seed)
         self.schema = facts_schema(schema)
         self.absent = absent
+        self._made: dict[int, Callable[[dt.date], Any]] = {}
 
     def as_of(self) -> dt.date:
-        if self.rng.random() < 0.5:
+        if self.rng.random() < 0.25:
             return AS_OF_DAYS[0]
         return self.rng.choice(AS_OF_DAYS)
 
@@ -63,39 +70,88 @@ class Population:
         return as_of + dt.timedelta(days=self.rng.randint(-9000, 900))
 
     def value(self, node: Mapping[str, Any], as_of: dt.date) -> Any:
+        """A value for one schema node (compiled once per node, then reused)."""
+        return self._maker(node)(as_of)
+
+    def _maker(self, node: Mapping[str, Any]) -> Callable[[dt.date], Any]:
+        key = id(node)
+        made = self._made.get(key)
+        if made is None:
+            made = self._make(node)
+            self._made[key] = made
+        return made
+
+    def _make(self, node: Mapping[str, Any]) -> Callable[[dt.date], Any]:
+        rng = self.rng
+        rand = rng.random
         kinds = node.get("type", "string")
         kinds = list(kinds) if isinstance(kinds, list) else [kinds]
-        if "null" in kinds and self.rng.random() < 0.12:
-            return None
         kind = next((k for k in kinds if k != "null"), "string")
+        inner: Callable[[dt.date], Any]
         if "enum" in node:
             values = [v for v in node["enum"] if v is not None]
-            return self.rng.choice(values)
-        if kind == "object":
-            out: dict[str, Any] = {}
-            for key, sub in node.get("properties", {}).items():
-                if self.rng.random() < self.absent:
-                    continue
-                out[key] = self.value(sub, as_of)
-            return out
-        if kind == "array":
-            n = self.rng.choice(LIST_LENGTHS)
-            return [self.value(node.get("items", {}), as_of) for _ in range(n)]
-        if kind == "boolean":
-            return self.rng.random() < 0.5
-        if kind == "integer":
+
+            def inner(as_of: dt.date) -> Any:
+                return values[int(rand() * len(values))]
+
+        elif kind == "object":
+            props = [(k, self._maker(sub)) for k, sub in node.get("properties", {}).items()]
+            absent = self.absent
+
+            def inner(as_of: dt.date) -> Any:
+                return {k: make(as_of) for k, make in props if rand() >= absent}
+
+        elif kind == "array":
+            item = self._maker(node.get("items", {}))
+
+            def inner(as_of: dt.date) -> Any:
+                n = LIST_LENGTHS[int(rand() * len(LIST_LENGTHS))]
+                return [item(as_of) for _ in range(n)]
+
+        elif kind == "boolean":
+
+            def inner(as_of: dt.date) -> Any:
+                return rand() < 0.5
+
+        elif kind == "integer":
             lo, hi = node.get("minimum"), node.get("maximum")
             if isinstance(lo, int) and isinstance(hi, int):
-                return self.rng.randint(lo, hi)
-            base = lo if isinstance(lo, int) else 0
-            return base + self.rng.choice((0, 1, 2, 15, 29, 30, 44, 45, 46, 60, 90))
-        if kind == "number":
-            return self.rng.choice((0, 1, 2.5, 10))
-        if node.get("format") == "date":
-            return self.date_near(as_of).isoformat()
-        if "pattern" in node:
-            return _from_pattern(str(node["pattern"]), self.rng)
-        return self.rng.choice(("A", "B", "wing 1", ""))
+                choices = list(range(lo, hi + 1))
+            else:
+                base = lo if isinstance(lo, int) else 0
+                choices = [base + d for d in (0, 1, 2, 15, 29, 30, 44, 45, 46, 60, 90)]
+
+            def inner(as_of: dt.date) -> Any:
+                return choices[int(rand() * len(choices))]
+
+        elif kind == "number":
+
+            def inner(as_of: dt.date) -> Any:
+                return rng.choice((0, 1, 2.5, 10))
+
+        elif node.get("format") == "date":
+
+            def inner(as_of: dt.date) -> Any:
+                return self.date_near(as_of).isoformat()
+
+        elif "pattern" in node:
+            pattern = str(node["pattern"])
+
+            def inner(as_of: dt.date) -> Any:
+                return _from_pattern(pattern, rng)
+
+        else:
+
+            def inner(as_of: dt.date) -> Any:
+                return rng.choice(("A", "B", "wing 1", ""))
+
+        if "null" not in kinds:
+            return inner
+
+        def nullable(as_of: dt.date) -> Any:
+            return None if rand() < 0.12 else inner(as_of)
+
+        return nullable
 
     def document(self, roots: tuple[str, ...] | None = None) -> tuple[dt.date, dict[str, Any]]:
         """One facts document (without `as_of`) and the day it is evaluated on."""
