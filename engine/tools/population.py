@@ -11,8 +11,10 @@ from __future__ import annotations
 import calendar
 import datetime as dt
 import random
+import json
 import re
 from collections.abc import Callable, Iterator, Mapping
+from pathlib import Path
 from typing import Any
 
 from engine.language.runtime import add_months
@@ -185,3 +187,19 @@ def _from_pattern(pattern: str, rng: random.Random) -> str:
             chars += [chr(c) for c in range(ord(a), ord(b) + 1)]
         out += [rng.choice(chars) for _ in range(int(count or 1))]
     return "".join(out)
+
+
+def write_population(path: Path, n: int, seed: int = 0, roots: tuple[str, ...] | None = None) -> int:
+    """Write `n` generated facts documents to a .parquet (typed columns) or .jsonl file."""
+    docs = Population(seed).documents(n, roots)
+    if path.suffix == ".parquet":
+        import pyarrow.parquet as pq
+
+        from engine.sql.run import converted, facts_table
+
+        pq.write_table(facts_table((i, a, converted(d)) for i, a, d in docs), path)
+    else:
+        with path.open("w", encoding="utf-8") as f:
+            for _, as_of, doc in docs:
+                f.write(json.dumps({**doc, "as_of": as_of.isoformat()}) + "\n")
+    return n
