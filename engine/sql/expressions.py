@@ -88,7 +88,8 @@ def not_null(e: exp.Expression) -> exp.Expression:
 
 
 def is_true(e: exp.Expression) -> exp.Expression:
-    return exp.Is(this=exp.Paren(this=e.copy()), expression=exp.true())
+    """True only when `e` is true (not when it is false or NULL)."""
+    return exp.Coalesce(this=e.copy(), expressions=[exp.false()])
 
 
 def case(whens: list[tuple[exp.Expression, exp.Expression]], other: exp.Expression) -> exp.Expression:
@@ -171,7 +172,7 @@ def list_map(items: exp.Expression, var: str, body: exp.Expression) -> exp.Expre
 
 
 def date_add_days(d: exp.Expression, days: exp.Expression) -> exp.Expression:
-    return exp.DateAdd(this=d, expression=days, unit=exp.var("DAY"))
+    return exp.DateAdd(this=d, expression=exp.cast(days, "INT"), unit=exp.var("DAY"))
 
 
 def floor_div(a: exp.Expression, n: int) -> exp.Expression:
