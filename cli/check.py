@@ -44,6 +44,9 @@ def command(paths: tuple[Path, ...], sources: Path | None, fmt: str, no_tests: b
         if not t.exists():
             fail(f"no such file or directory `{t}`")
     packs, problems = engine.check_paths(targets)
+    from engine.sql.check import sql_problems
+
+    problems = sorted(problems + sql_problems(packs))
     if sources is not None:
         from engine.tools.source_coverage import check_sources
 

@@ -218,7 +218,16 @@ def run_batch(
     if engine not in ENGINES:
         raise BatchError(f"unknown engine `{engine}` (engines: {', '.join(ENGINES)})")
     file_format(out)
-    compiled = compile_pack(pack, audience, "spark" if engine == "spark" else "duckdb", "facts", outputs)
+    if engine == "python":  # the interpreter needs no SQL form: every pack can be decided
+        compiled = _interpreted(pack, audience, outputs)
+    else:
+        dialect = "spark" if engine == "spark" else "duckdb"
+        compiled = compile_pack(pack, audience, dialect, "facts")
+        if outputs is not None:  # fewer columns; status and missing facts stay the decision's
+            unknown = [n for n in outputs if n not in pack.outputs]
+            if unknown:
+                raise ValueError(f"pack `{pack.id}` has no output {', '.join(unknown)}")
+            compiled.outputs = {n: t for n, t in compiled.outputs.items() if n in outputs}
     types = root_types()
     roots = list(types)
     con = duckdb.connect()
@@ -299,6 +308,23 @@ def run_batch(
     )
 
 
+def _interpreted(pack: M.Pack, audience: str, outputs: list[str] | None) -> CompiledPack:
+    """The outputs a decision shows this audience, for the interpreter (no query)."""
+    custodial = audience != "healthcare"
+    if outputs is not None:
+        unknown = [n for n in outputs if n not in pack.outputs]
+        if unknown:
+            raise ValueError(f"pack `{pack.id}` has no output {', '.join(unknown)}")
+    shown = {
+        n: T.ANY
+        for n, o in pack.outputs.items()
+        if not (custodial and o.healthcare and not o.releasable)
+        and (outputs is None or n in outputs)
+    }
+    withheld = tuple(n for n in pack.outputs if n not in shown)
+    return CompiledPack(pack, audience, "python", exp.select("1"), shown, withheld)
+
+
 def _show(value: Any, t: T.Type, engine: str) -> str:
     if engine == "python" and isinstance(value, str):
         return value
@@ -365,5 +391,3 @@ def _jsonable(value: Any) -> Any:
         return [_jsonable(v) for v in value]
     return value
 
-
-_ = exp

@@ -145,7 +145,8 @@ class PackCompiler:
         try:
             return ExprCompiler(e.checked, scope).compile()
         except Unsupported as u:
-            raise Unsupported(f"{where}: {u.construct}", u.why) from None
+            line, col = (u.line, u.col) if u.line else (e.line, e.col)
+            raise Unsupported(f"{where}: {u.construct}", u.why, line, col) from None
 
     # -- items -----------------------------------------------------------------------------
 

@@ -10,10 +10,12 @@ from engine.language import static_types as T
 class Unsupported(Exception):
     """A construct that has no SQL form (yet): `regime check` reports it as a warning."""
 
-    def __init__(self, construct: str, why: str):
+    def __init__(self, construct: str, why: str, line: int = 0, col: int = 0):
         super().__init__(f"{construct}: {why}")
         self.construct = construct
         self.why = why
+        self.line = line  # where the expression stands in the pack file, when known
+        self.col = col
 
 
 # Decimals are held at a fixed scale that keeps the places a pack's literals are written with.
