@@ -94,6 +94,12 @@ def command(
         fail(f"pack `{pack}` has no SQL form: {e} [W-SQL-UNSUPPORTED]", code=EXIT_PROBLEMS)
     except (BatchError, ValueError) as e:
         fail(str(e))
+    except Exception as e:  # an engine failing on the data: a message, not a traceback
+        import duckdb
+
+        if not isinstance(e, duckdb.Error) and type(e).__module__.split(".")[0] != "pyspark":
+            raise
+        fail(f"the {engine} engine failed: {str(e).splitlines()[0]}", code=EXIT_PROBLEMS)
     click.echo(f"{result.rows} decisions in {result.seconds:.2f} s ({engine}) -> {result.out}")
     click.echo(f"rejected: {result.rejected} -> {result.rejects}")
     click.echo(f"undetermined: {result.undetermined}")

@@ -269,7 +269,8 @@ def run_batch(
                 out_dir = Path(tmp) / "results"
                 spark(compiled, facts_pq, out_dir)
                 con.execute(
-                    f"CREATE TABLE results AS SELECT * FROM read_parquet({_sql_str(str(out_dir))}/*.parquet)"
+                    "CREATE TABLE results AS SELECT * FROM "
+                    f"read_parquet({_sql_str(str(out_dir / '*.parquet'))})"
                 )
         else:
             con.execute(f"CREATE TABLE results AS {compiled.sql(pretty=False)}")

@@ -127,13 +127,12 @@ def row_view(row: Mapping[str, Any], compiled: CompiledPack) -> dict[str, Any]:
 
 def decision_view(decision: Decision, outputs: Iterable[str] | None = None) -> dict[str, Any]:
     """The same fields of a decision made by the Python interpreter."""
-    d = decision.to_dict()
-    shown = list(outputs) if outputs is not None else list(d["outputs"])
+    shown = list(outputs) if outputs is not None else list(decision.outputs)
     return {
-        "policy_version": d["policy_version"],
-        "content_hash": d["content_hash"],
-        "status": d["status"],
-        "outputs": {n: d["outputs"][n] for n in shown if n in d["outputs"]},
+        "policy_version": decision.policy_version,
+        "content_hash": decision.content_hash,
+        "status": decision.status,
+        "outputs": {n: plain(decision.outputs[n]) for n in shown if n in decision.outputs},
         "obligations": [
             {
                 "rule": o.rule,
@@ -143,9 +142,9 @@ def decision_view(decision: Decision, outputs: Iterable[str] | None = None) -> d
             }
             for o in decision.obligations
         ],
-        "missing_facts": d["missing_facts"],
-        "undetermined": d["undetermined"],
-        "withheld": d["withheld"],
+        "missing_facts": list(decision.missing_facts),
+        "undetermined": list(decision.undetermined),
+        "withheld": list(decision.withheld),
     }
 
 
