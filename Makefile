@@ -30,6 +30,7 @@ test: $(STAMP) lint typecheck
 
 bench: $(STAMP)
 	$(BIN)/python bench/run.py
+	$(BIN)/python bench/population.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info
