@@ -93,7 +93,8 @@ def main() -> None:
         ).fetchone()[0]
         t_gen = best(con, generated, 5)
         t_hand = best(con, HANDWRITTEN, 5)
-        print(f"is_priority answers identical to the hand-written query: {'yes' if not differ else f'NO ({differ})'}")
+        same = "yes" if not differ else f"NO ({differ})"
+        print(f"is_priority answers identical to the hand-written query: {same}")
         print(f"population-vs-handwritten-sql: {t_gen / t_hand:.2f}x")
 
         con.execute("RESET threads")
@@ -124,8 +125,8 @@ def main() -> None:
             ).fetchone()
             facts = converted({"prisoner": doc[0], "establishment": doc[1]})
             got = {
-                (g, f, l, n)
-                for g, f, l, n in con.execute(
+                (g, first, last, n)
+                for g, first, last, n in con.execute(
                     f"SELECT grp, first_day, last_day, days FROM spans WHERE record = {rid}"
                 ).fetchall()
             }

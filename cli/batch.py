@@ -31,18 +31,39 @@ def parse_range(text: str) -> tuple[dt.date, dt.date]:
 
 @click.command("batch")
 @click.argument("pack")
-@click.option("--facts", "facts", required=True, type=click.Path(dir_okay=False, path_type=Path),
-              help="Population: .parquet, .csv or .jsonl, one facts document per row.")
-@click.option("--establishment", type=click.Path(dir_okay=False, path_type=Path), default=None,
-              help="Establishment facts (YAML or JSON) used for every row.")
+@click.option(
+    "--facts",
+    "facts",
+    required=True,
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Population: .parquet, .csv or .jsonl, one facts document per row.",
+)
+@click.option(
+    "--establishment",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Establishment facts (YAML or JSON) used for every row.",
+)
 @click.option("--as-of", "as_of", required=True, help="A date, or START..END for every day.")
-@click.option("--out", required=True, type=click.Path(dir_okay=False, path_type=Path),
-              help="Results: .parquet, .csv or .jsonl (rejects go beside it).")
-@click.option("--engine", type=click.Choice(["duckdb", "spark", "python"]), default="duckdb",
-              show_default=True)
+@click.option(
+    "--out",
+    required=True,
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Results: .parquet, .csv or .jsonl (rejects go beside it).",
+)
+@click.option(
+    "--engine",
+    type=click.Choice(["duckdb", "spark", "python"]),
+    default="duckdb",
+    show_default=True,
+)
 @click.option("--outputs", default=None, help="Only these outputs, comma-separated.")
-@click.option("--audience", type=click.Choice(["custodial", "healthcare"]), default="custodial",
-              show_default=True)
+@click.option(
+    "--audience",
+    type=click.Choice(["custodial", "healthcare"]),
+    default="custodial",
+    show_default=True,
+)
 @click.option("--threads", type=int, default=None, help="DuckDB threads (default: all cores).")
 @packs_option
 @user_errors
@@ -87,8 +108,19 @@ def command(
         spark = run_spark
     try:
         result = run_batch(
-            packs[pack], facts, out, start, end, engine, establishment, wanted, KEY, audience,
-            threads, progress=sys.stderr.isatty(), spark=spark,
+            packs[pack],
+            facts,
+            out,
+            start,
+            end,
+            engine,
+            establishment,
+            wanted,
+            KEY,
+            audience,
+            threads,
+            progress=sys.stderr.isatty(),
+            spark=spark,
         )
     except Unsupported as e:
         fail(f"pack `{pack}` has no SQL form: {e} [W-SQL-UNSUPPORTED]", code=EXIT_PROBLEMS)

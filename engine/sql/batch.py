@@ -126,15 +126,19 @@ def _reader(con: Any, path: Path, roots: list[str], types: dict[str, T.Type]) ->
         first = ["CASE WHEN doc IS NULL THEN 'not a JSON document' END"]
         base = "lines"
     else:
-        header = {r[0] for r in con.execute(f"DESCRIBE SELECT * FROM read_csv({src}, all_varchar=true, header=true)").fetchall()}
+        header = {
+            r[0]
+            for r in con.execute(
+                f"DESCRIBE SELECT * FROM read_csv({src}, all_varchar=true, header=true)"
+            ).fetchall()
+        }
         con.execute(
             "CREATE VIEW lines AS SELECT row_number() OVER () AS record, * FROM "
             f"read_csv({src}, all_varchar=true, header=true)"
         )
         json_of = {r: f"TRY_CAST({r} AS JSON)" if r in header else "NULL::JSON" for r in roots}
         first = [
-            f"CASE WHEN {r} IS NOT NULL AND TRY_CAST({r} AS JSON) IS NULL "
-            f"THEN '{r}: not JSON' END"
+            f"CASE WHEN {r} IS NOT NULL AND TRY_CAST({r} AS JSON) IS NULL THEN '{r}: not JSON' END"
             for r in roots
             if r in header
         ]
@@ -145,9 +149,7 @@ def _reader(con: Any, path: Path, roots: list[str], types: dict[str, T.Type]) ->
         checks += _json_type_checks(schema["properties"][r], r, [])
     j_cols = ", ".join(f"{json_of[r]} AS j_{r}" for r in roots)
     con.execute(f"CREATE VIEW jsoned AS SELECT *, {j_cols} FROM {base}")
-    typed_cols = ", ".join(
-        f"TRY_CAST(j_{r} AS {duckdb_type_text(types[r])}) AS {r}" for r in roots
-    )
+    typed_cols = ", ".join(f"TRY_CAST(j_{r} AS {duckdb_type_text(types[r])}) AS {r}" for r in roots)
     reasons = f"list_filter([{', '.join(checks)}], lambda x: x IS NOT NULL)"
     con.execute(
         f"CREATE VIEW typed AS SELECT record, {typed_cols}, {reasons} AS read_reasons FROM jsoned"
@@ -190,6 +192,11 @@ def _copy(con: Any, select: str, out: Path) -> None:
         if os.path.exists(tmp):
             os.unlink(tmp)
         raise
+
+
+def _count(con: Any, sql: str) -> int:
+    found = con.execute(sql).fetchone()
+    return int(found[0]) if found else 0
 
 
 def rejects_path(out: Path) -> Path:
@@ -241,7 +248,9 @@ def run_batch(
             raise BatchError(f"cannot read `{facts}`: {str(e).splitlines()[0]}") from None
         est = "establishment"
         if establishment is not None and "establishment" in types:
-            est = f"{_establishment_override(establishment, types['establishment'])} AS establishment"
+            est = (
+                f"{_establishment_override(establishment, types['establishment'])} AS establishment"
+            )
         key_sql = "NULL"
         if key:
             root, *rest = key.split(".")
@@ -265,7 +274,9 @@ def run_batch(
             assert spark is not None, "the spark engine needs a runner"
             with tempfile.TemporaryDirectory(prefix="regime-spark-") as tmp:
                 facts_pq = Path(tmp) / "facts.parquet"
-                con.execute(f"COPY (SELECT * FROM facts) TO {_sql_str(str(facts_pq))} (FORMAT parquet)")
+                con.execute(
+                    f"COPY (SELECT * FROM facts) TO {_sql_str(str(facts_pq))} (FORMAT parquet)"
+                )
                 out_dir = Path(tmp) / "results"
                 spark(compiled, facts_pq, out_dir)
                 con.execute(
@@ -290,16 +301,15 @@ def run_batch(
         rej = rejects_path(out)
         _copy(con, rejects_sql, rej)
         _copy(con, select, out)
-        n_rows = con.execute("SELECT count(*) FROM results WHERE policy_version IS NOT NULL").fetchone()[0]
-        n_rej = con.execute(f"SELECT count(*) FROM ({rejects_sql})").fetchone()[0]
-        undetermined = con.execute(
-            "SELECT count(*) FROM results WHERE status = 'undetermined'"
-        ).fetchone()[0]
+        n_rows = _count(con, "SELECT count(*) FROM results WHERE policy_version IS NOT NULL")
+        n_rej = _count(con, f"SELECT count(*) FROM ({rejects_sql})")
+        undetermined = _count(con, "SELECT count(*) FROM results WHERE status = 'undetermined'")
         summary: dict[str, list[tuple[str, int]]] = {}
         for name, t in compiled.outputs.items():
             rows = con.execute(
-                f'SELECT "{name}" AS v, count(*) AS n FROM results WHERE policy_version IS NOT NULL '
-                "GROUP BY 1 ORDER BY n DESC, CAST(v AS VARCHAR) LIMIT 8"
+                f'SELECT "{name}" AS v, count(*) AS n FROM results '
+                "WHERE policy_version IS NOT NULL GROUP BY 1 "
+                "ORDER BY n DESC, CAST(v AS VARCHAR) LIMIT 8"
             ).fetchall()
             summary[name] = [(_show(v, t, engine), n) for v, n in rows]
     finally:
@@ -350,8 +360,13 @@ def _python_results(
         for values in batch:
             rec = dict(zip(names, values, strict=True))
             doc = {r: _jsonable(rec[r]) for r in roots if rec[r] is not None}
-            base = {"record": rec["record"], "as_of": rec["as_of"], "pack": pack.id,
-                    "version": pack.version, "content_hash": pack.content_hash}
+            base = {
+                "record": rec["record"],
+                "as_of": rec["as_of"],
+                "pack": pack.id,
+                "version": pack.version,
+                "content_hash": pack.content_hash,
+            }
             try:
                 d = api.evaluate(pack, doc, rec["as_of"], audience)
             except (EvaluationError, FactsError):
@@ -361,9 +376,12 @@ def _python_results(
             for n in compiled.outputs:
                 row[n] = json.dumps(plain(d.outputs.get(n)))
             row["obligations"] = [
-                {"rule": o.rule, "modality": o.modality,
-                 "due": None if o.due is None else json.dumps(plain(o.due)),
-                 "frequency": None if o.frequency is None else json.dumps(plain(o.frequency))}
+                {
+                    "rule": o.rule,
+                    "modality": o.modality,
+                    "due": None if o.due is None else json.dumps(plain(o.due)),
+                    "frequency": None if o.frequency is None else json.dumps(plain(o.frequency)),
+                }
                 for o in d.obligations
             ]
             row["missing_facts"] = list(d.missing_facts)
@@ -371,12 +389,21 @@ def _python_results(
             rows.append(row)
     ob = pa.list_(pa.struct([(k, pa.string()) for k in ("rule", "modality", "due", "frequency")]))
     schema = pa.schema(
-        [("record", pa.int64()), ("as_of", pa.date32()), ("pack", pa.string()),
-         ("version", pa.string()), ("content_hash", pa.string()),
-         ("policy_version", pa.string()), ("status", pa.string())]
+        [
+            ("record", pa.int64()),
+            ("as_of", pa.date32()),
+            ("pack", pa.string()),
+            ("version", pa.string()),
+            ("content_hash", pa.string()),
+            ("policy_version", pa.string()),
+            ("status", pa.string()),
+        ]
         + [(n, pa.string()) for n in compiled.outputs]
-        + [("obligations", ob), ("missing_facts", pa.list_(pa.string())),
-           ("undetermined", pa.list_(pa.string()))]
+        + [
+            ("obligations", ob),
+            ("missing_facts", pa.list_(pa.string())),
+            ("undetermined", pa.list_(pa.string())),
+        ]
     )
     table = pa.Table.from_pylist(rows, schema=schema)
     con.register("python_results", table)
@@ -391,4 +418,3 @@ def _jsonable(value: Any) -> Any:
     if isinstance(value, list):
         return [_jsonable(v) for v in value]
     return value
-

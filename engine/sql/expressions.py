@@ -92,7 +92,9 @@ def is_true(e: exp.Expression) -> exp.Expression:
     return exp.Coalesce(this=e.copy(), expressions=[exp.false()])
 
 
-def case(whens: list[tuple[exp.Expression, exp.Expression]], other: exp.Expression) -> exp.Expression:
+def case(
+    whens: list[tuple[exp.Expression, exp.Expression]], other: exp.Expression
+) -> exp.Expression:
     c = exp.Case()
     for cond, val in whens:
         c = c.when(cond.copy(), val.copy())
@@ -357,7 +359,9 @@ class ExprCompiler:
             raise Unsupported(f"`{op}`", f"between {left.t.describe()} and {right.t.describe()}")
         if op == "*":
             if {lk, rk} <= {"int", "duration", "months"} and "int" in (lk, rk):
-                return self._strict(t, exp.Paren(this=exp.Mul(this=lv, expression=rv)), [left, right])
+                return self._strict(
+                    t, exp.Paren(this=exp.Mul(this=lv, expression=rv)), [left, right]
+                )
             raise Unsupported("`*`", f"between {left.t.describe()} and {right.t.describe()}")
         raise Unsupported(f"`{op}`", "division is exact in the language and has no SQL form yet")
 
@@ -531,15 +535,15 @@ class ExprCompiler:
             return SV(not_null(args[0].v), ZERO.copy(), t)
         if f == "coalesce":
             vals = [a.v if not isinstance(a.v, exp.Null) else typed_null(t) for a in args]
-            v = exp.Coalesce(this=vals[0].copy(), expressions=[x.copy() for x in vals[1:]])
+            first = exp.Coalesce(this=vals[0].copy(), expressions=[x.copy() for x in vals[1:]])
             m = bor(*(a.m for a in args))
             if not is_zero(m):
-                m = case([(is_null(v), m)], ZERO.copy())
-            return SV(v, m, t, bits)
+                m = case([(is_null(first), m)], ZERO.copy())
+            return SV(first, m, t, bits)
         if f == "compact":
             var = self._var()
-            v = list_filter(args[0].v, var, not_null(exp.column(var)))
-            return SV(v, case([(is_null(args[0].v), args[0].m)], ZERO.copy()), t, bits)
+            kept = list_filter(args[0].v, var, not_null(exp.column(var)))
+            return SV(kept, case([(is_null(args[0].v), args[0].m)], ZERO.copy()), t, bits)
         as_of = self.scope.as_of.copy()
         a0 = args[0].v if args else None
         v: exp.Expression
@@ -547,15 +551,15 @@ class ExprCompiler:
             if args[0].t.kind == "string":
                 v = exp.Length(this=a0)
             else:
-                v = list_size(a0)  # type: ignore[arg-type]
+                v = list_size(a0)
         elif f == "minutes":
-            v = a0  # type: ignore[assignment]
+            v = a0
         elif f == "days":
-            v = floor_div(a0, 1440)  # type: ignore[arg-type]
+            v = floor_div(a0, 1440)
         elif f in ("age", "age_on"):
             born = a0
             on = as_of if f == "age" else args[1].v
-            v = _years_between(born, on)  # type: ignore[arg-type]
+            v = _years_between(born, on)
         elif f == "month_end":
             v = exp.LastDay(this=a0)
         elif f == "month_start":

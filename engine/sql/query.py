@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from typing import Any
 
 from sqlglot import exp
 
@@ -211,8 +210,15 @@ class PackCompiler:
             return SV(case(whens, ZERO.copy()), case(mwhens, ZERO.copy()), T.INT, bits)
         pending: exp.Expression = exp.false()
         for v, _ in verdicts:
-            pending = exp.Or(this=pending, expression=is_null(v)) if pending != exp.false() else is_null(v)
-        chosen = case([(pending, exp.Null())] + [(v, num(i)) for i, (v, _) in enumerate(verdicts, 1)], ZERO.copy())
+            pending = (
+                exp.Or(this=pending, expression=is_null(v))
+                if pending != exp.false()
+                else is_null(v)
+            )
+        chosen = case(
+            [(pending, exp.Null())] + [(v, num(i)) for i, (v, _) in enumerate(verdicts, 1)],
+            ZERO.copy(),
+        )
         mask = bor(*(case([(is_null(v), m)], ZERO.copy()) for v, m in verdicts if not is_zero(m)))
         return SV(chosen, mask, T.INT, bits)
 
@@ -242,7 +248,11 @@ class PackCompiler:
             v: exp.Expression = exp.false()
             ms = []
             for w, _ in setters:
-                v = exp.Or(this=v, expression=exp.Paren(this=w.v.copy())) if v != exp.false() else exp.Paren(this=w.v.copy())
+                v = (
+                    exp.Or(this=v, expression=exp.Paren(this=w.v.copy()))
+                    if v != exp.false()
+                    else exp.Paren(this=w.v.copy())
+                )
                 ms.append(case([(is_null(w.v), w.m)], ZERO.copy()))
             m = case([(is_null(v), bor(*ms))], ZERO.copy()) if ms else ZERO.copy()
             return SV(exp.Paren(this=v), m, T.BOOL, bits)
@@ -255,7 +265,12 @@ class PackCompiler:
             none_v = default.v if default else typed_null(t)
             none_m = default.m if default else ZERO.copy()
             tt = t if default is None else _join([t, default.t])
-            return SV(case(whens, none_v), case(mwhens, none_m), tt, bits | (default.bits if default else frozenset()))
+            return SV(
+                case(whens, none_v),
+                case(mwhens, none_m),
+                tt,
+                bits | (default.bits if default else frozenset()),
+            )
         # collect: the values of the rules that apply, in order, unless one is pending
         lt = T.list_of(t)
         if not setters:
@@ -437,7 +452,10 @@ class PackCompiler:
         for v in self.pack.versions:
             cond: exp.Expression = exp.GTE(this=as_of.copy(), expression=const(v.effective_from))
             if v.effective_to is not None:
-                cond = exp.And(this=cond, expression=exp.LTE(this=as_of.copy(), expression=const(v.effective_to)))
+                cond = exp.And(
+                    this=cond,
+                    expression=exp.LTE(this=as_of.copy(), expression=const(v.effective_to)),
+                )
             whens.append((cond, exp.Literal.string(v.id)))
         return case(whens, exp.cast(exp.Null(), "VARCHAR"))
 
@@ -464,7 +482,17 @@ class PackCompiler:
             sv = self.svs["out:" + n]
             cols.append(exp.alias_(sv.v.copy(), n, quoted=True))
             if not is_zero(sv.m):
-                und_names.append(case([(exp.NEQ(this=sv.m.copy(), expression=ZERO.copy()), exp.Literal.string(n))], exp.cast(exp.Null(), "VARCHAR")))
+                und_names.append(
+                    case(
+                        [
+                            (
+                                exp.NEQ(this=sv.m.copy(), expression=ZERO.copy()),
+                                exp.Literal.string(n),
+                            )
+                        ],
+                        exp.cast(exp.Null(), "VARCHAR"),
+                    )
+                )
                 und_masks.append(sv.m)
         rule_masks: list[exp.Expression] = []
         if self.only is None:
@@ -475,7 +503,17 @@ class PackCompiler:
                 if is_zero(w.m):
                     continue
                 m = case([(is_null(w.v), w.m)], ZERO.copy())
-                und_names.append(case([(exp.NEQ(this=m.copy(), expression=ZERO.copy()), exp.Literal.string(r.id))], exp.cast(exp.Null(), "VARCHAR")))
+                und_names.append(
+                    case(
+                        [
+                            (
+                                exp.NEQ(this=m.copy(), expression=ZERO.copy()),
+                                exp.Literal.string(r.id),
+                            )
+                        ],
+                        exp.cast(exp.Null(), "VARCHAR"),
+                    )
+                )
                 rule_masks.append(m)
         ob_items: list[exp.Expression] = []
         for r, due, freq in obligations:
@@ -498,7 +536,15 @@ class PackCompiler:
         all_mask = bor(und_mask, *miss_masks)
         cols.append(
             exp.alias_(
-                case([(exp.NEQ(this=und_mask, expression=ZERO.copy()), exp.Literal.string("undetermined"))], exp.Literal.string("decided")),
+                case(
+                    [
+                        (
+                            exp.NEQ(this=und_mask, expression=ZERO.copy()),
+                            exp.Literal.string("undetermined"),
+                        )
+                    ],
+                    exp.Literal.string("decided"),
+                ),
                 "status",
             )
         )
@@ -535,7 +581,9 @@ class PackCompiler:
                 [
                     (
                         exp.NEQ(
-                            this=exp.Paren(this=exp.BitwiseAnd(this=mask.copy(), expression=num(b))),
+                            this=exp.Paren(
+                                this=exp.BitwiseAnd(this=mask.copy(), expression=num(b))
+                            ),
                             expression=ZERO.copy(),
                         ),
                         exp.Literal.string(name),
@@ -561,13 +609,17 @@ def json_text(v: exp.Expression, t: T.Type) -> exp.Expression:
         return exp.cast(v.copy(), "VARCHAR")
     if k in ("date", "string"):
         q = exp.Literal.string('"')
-        return exp.DPipe(this=exp.DPipe(this=q, expression=exp.cast(v.copy(), "VARCHAR")), expression=q.copy())
+        return exp.DPipe(
+            this=exp.DPipe(this=q, expression=exp.cast(v.copy(), "VARCHAR")), expression=q.copy()
+        )
     if k == "record" and t.fields:
         parts: list[exp.Expression] = [exp.Literal.string("{")]
         for i, (name, ft, _) in enumerate(t.fields):
             parts.append(exp.Literal.string(("" if i == 0 else ", ") + f'"{name}": '))
             fv = _field(v, name)
-            parts.append(exp.Coalesce(this=json_text(fv, ft), expressions=[exp.Literal.string("null")]))
+            parts.append(
+                exp.Coalesce(this=json_text(fv, ft), expressions=[exp.Literal.string("null")])
+            )
         parts.append(exp.Literal.string("}"))
         out = parts[0]
         for p in parts[1:]:

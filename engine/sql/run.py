@@ -176,8 +176,13 @@ def run_duckdb(compiled: CompiledPack, table: Any, threads: int | None = None) -
         con.close()
 
 
-def python_view(pack: Any, doc: Mapping[str, Any], as_of: dt.date, outputs: Iterable[str],
-                audience: str = "custodial") -> dict[str, Any] | None:
+def python_view(
+    pack: Any,
+    doc: Mapping[str, Any],
+    as_of: dt.date,
+    outputs: Iterable[str],
+    audience: str = "custodial",
+) -> dict[str, Any] | None:
     """The interpreter's decision on a prepared (converted) document; None when no version of
     the pack is in force on `as_of` (the query gives that row no policy version)."""
     from engine.evaluation.decision import build_decision

@@ -31,16 +31,28 @@ def _checks(
     if "enum" in node:
         allowed = [v for v in node["enum"] if v is not None]
         lits = [exp.Literal.string(v) if isinstance(v, str) else num(int(v)) for v in allowed]
-        cond = exp.And(this=present.copy(), expression=exp.Not(this=exp.In(this=value.copy(), expressions=lits)))
+        cond = exp.And(
+            this=present.copy(),
+            expression=exp.Not(this=exp.In(this=value.copy(), expressions=lits)),
+        )
         out.append((cond, f"{path}: not one of {', '.join(map(str, allowed))}"))
     for key, op, word in (("minimum", exp.LT, "below"), ("maximum", exp.GT, "above")):
         bound = node.get(key)
         if isinstance(bound, int) and "enum" not in node:
-            cond = exp.And(this=present.copy(), expression=op(this=value.copy(), expression=num(bound)))
+            cond = exp.And(
+                this=present.copy(), expression=op(this=value.copy(), expression=num(bound))
+            )
             out.append((cond, f"{path}: {word} {key} {bound}"))
     if "pattern" in node:
-        match = exp.RegexpLike(this=value.copy(), expression=exp.Literal.string(str(node["pattern"])))
-        out.append((exp.And(this=present.copy(), expression=exp.Not(this=match)), f"{path}: does not match {node['pattern']}"))
+        match = exp.RegexpLike(
+            this=value.copy(), expression=exp.Literal.string(str(node["pattern"]))
+        )
+        out.append(
+            (
+                exp.And(this=present.copy(), expression=exp.Not(this=match)),
+                f"{path}: does not match {node['pattern']}",
+            )
+        )
     if "object" in kinds:
         needed = set(node.get("required", []))
         for key, sub in node.get("properties", {}).items():
@@ -50,7 +62,9 @@ def _checks(
     if "array" in kinds and isinstance(node.get("items"), Mapping):
         var = f"v{depth}"
         for cond, reason in _checks(node["items"], exp.column(var), f"{path}[]", depth + 1, None):
-            out.append((exp.And(this=present.copy(), expression=list_exists(value, var, cond)), reason))
+            out.append(
+                (exp.And(this=present.copy(), expression=list_exists(value, var, cond)), reason)
+            )
     return out
 
 
@@ -64,5 +78,7 @@ def reasons_expr(schema: str = "facts", roots: list[str] | None = None) -> exp.E
         checks += _checks(sub, exp.column(root), root, 0)
     items = [case([(c, exp.Literal.string(r))], exp.cast(exp.Null(), "VARCHAR")) for c, r in checks]
     if not items:
-        return exp.cast(exp.Array(expressions=[]), exp.DataType.build("VARCHAR[]", dialect="duckdb"))
+        return exp.cast(
+            exp.Array(expressions=[]), exp.DataType.build("VARCHAR[]", dialect="duckdb")
+        )
     return list_filter(exp.Array(expressions=items), "x0", not_null(exp.column("x0")))

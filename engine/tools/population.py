@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import calendar
 import datetime as dt
-import random
 import json
+import random
 import re
 from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
@@ -189,7 +189,9 @@ def _from_pattern(pattern: str, rng: random.Random) -> str:
     return "".join(out)
 
 
-def write_population(path: Path, n: int, seed: int = 0, roots: tuple[str, ...] | None = None) -> int:
+def write_population(
+    path: Path, n: int, seed: int = 0, roots: tuple[str, ...] | None = None
+) -> int:
     """Write `n` generated facts documents to a .parquet (typed columns) or .jsonl file."""
     docs = Population(seed).documents(n, roots)
     if path.suffix == ".parquet":

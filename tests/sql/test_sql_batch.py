@@ -27,8 +27,16 @@ def run(*args: str) -> tuple[int, str]:
 
 def test_batch_parquet_one_day(population: Path, tmp_path: Path) -> None:
     out = tmp_path / "today.parquet"
-    code, text = run("batch", "keywork_edm", "--facts", str(population), "--as-of", "2020-07-20",
-                     "--out", str(out))
+    code, text = run(
+        "batch",
+        "keywork_edm",
+        "--facts",
+        str(population),
+        "--as-of",
+        "2020-07-20",
+        "--out",
+        str(out),
+    )
     assert code == 0, text
     assert "300 decisions" in text and "rejected: 0" in text
     assert "is_priority: true" in text and "undetermined:" in text
@@ -36,16 +44,35 @@ def test_batch_parquet_one_day(population: Path, tmp_path: Path) -> None:
     assert len(rows) == 300
     cols = duckdb.sql(f"DESCRIBE SELECT * FROM read_parquet('{out}')").fetchall()
     names = [c[0] for c in cols]
-    for wanted in ("record", "key", "as_of", "status", "is_priority", "obligations",
-                   "missing_facts", "version", "content_hash"):
+    for wanted in (
+        "record",
+        "key",
+        "as_of",
+        "status",
+        "is_priority",
+        "obligations",
+        "missing_facts",
+        "version",
+        "content_hash",
+    ):
         assert wanted in names
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]  # no temp file left
 
 
 def test_batch_range_gives_a_row_per_day(population: Path, tmp_path: Path) -> None:
     out = tmp_path / "week.csv"
-    code, text = run("batch", "omu_edm", "--facts", str(population), "--as-of",
-                     "2020-07-01..2020-07-07", "--out", str(out), "--outputs", "oasys_priority")
+    code, text = run(
+        "batch",
+        "omu_edm",
+        "--facts",
+        str(population),
+        "--as-of",
+        "2020-07-01..2020-07-07",
+        "--out",
+        str(out),
+        "--outputs",
+        "oasys_priority",
+    )
     assert code == 0, text
     assert "2100 decisions" in text
     header = out.read_text().splitlines()[0]
@@ -54,8 +81,10 @@ def test_batch_range_gives_a_row_per_day(population: Path, tmp_path: Path) -> No
 
 def test_batch_rejects_bad_records_and_goes_on(tmp_path: Path) -> None:
     facts = tmp_path / "facts.jsonl"
-    good = {"prisoner": {"acct": "open", "prison_number": "A1234BC"},
-            "establishment": {"regime_level": 4}}
+    good = {
+        "prisoner": {"acct": "open", "prison_number": "A1234BC"},
+        "establishment": {"regime_level": 4},
+    }
     lines = [
         json.dumps(good),
         "{not json",
@@ -66,8 +95,9 @@ def test_batch_rejects_bad_records_and_goes_on(tmp_path: Path) -> None:
     ]
     facts.write_text("\n".join(lines) + "\n")
     out = tmp_path / "out.jsonl"
-    code, text = run("batch", "keywork_edm", "--facts", str(facts), "--as-of", "2020-07-20",
-                     "--out", str(out))
+    code, text = run(
+        "batch", "keywork_edm", "--facts", str(facts), "--as-of", "2020-07-20", "--out", str(out)
+    )
     assert code == 0, text
     assert "1 decisions" in text and "rejected: 5" in text
     rejects = [json.loads(x) for x in (tmp_path / "out.rejects.jsonl").read_text().splitlines()]
@@ -86,8 +116,18 @@ def test_batch_establishment_file_applies_to_every_row(population: Path, tmp_pat
     est = tmp_path / "establishment.yaml"
     est.write_text("establishment:\n  regime_level: 1\n  keywork_model: weekly\n")
     out = tmp_path / "o.jsonl"
-    code, text = run("batch", "keywork_edm", "--facts", str(population), "--establishment",
-                     str(est), "--as-of", "2020-07-20", "--out", str(out))
+    code, text = run(
+        "batch",
+        "keywork_edm",
+        "--facts",
+        str(population),
+        "--establishment",
+        str(est),
+        "--as-of",
+        "2020-07-20",
+        "--out",
+        str(out),
+    )
     assert code == 0, text
     levels = {json.loads(x)["level_descriptor"][:7] for x in out.read_text().splitlines()}
     assert levels == {"Level 1"}
@@ -96,8 +136,16 @@ def test_batch_establishment_file_applies_to_every_row(population: Path, tmp_pat
 def test_batch_failure_leaves_existing_output_alone(tmp_path: Path) -> None:
     out = tmp_path / "keep.jsonl"
     out.write_text("previous\n")
-    code, text = run("batch", "keywork_edm", "--facts", str(tmp_path / "missing.parquet"),
-                     "--as-of", "2020-07-20", "--out", str(out))
+    code, text = run(
+        "batch",
+        "keywork_edm",
+        "--facts",
+        str(tmp_path / "missing.parquet"),
+        "--as-of",
+        "2020-07-20",
+        "--out",
+        str(out),
+    )
     assert code == 2 and "no facts file" in text
     assert out.read_text() == "previous\n"
 
@@ -111,8 +159,15 @@ def test_batch_failure_leaves_existing_output_alone(tmp_path: Path) -> None:
     ],
 )
 def test_batch_bad_usage(population: Path, tmp_path: Path, args: list[str], message: str) -> None:
-    code, text = run("batch", "keywork_edm", "--facts", str(population), "--out",
-                     str(tmp_path / "x.parquet"), *args)
+    code, text = run(
+        "batch",
+        "keywork_edm",
+        "--facts",
+        str(population),
+        "--out",
+        str(tmp_path / "x.parquet"),
+        *args,
+    )
     assert code == 2 and message in text and "Traceback" not in text
 
 
@@ -120,8 +175,18 @@ def test_batch_python_engine_agrees_with_duckdb(population: Path, tmp_path: Path
     rows = {}
     for eng in ("duckdb", "python"):
         out = tmp_path / f"{eng}.jsonl"
-        code, text = run("batch", "pmp", "--facts", str(population), "--as-of", "2022-11-01",
-                         "--out", str(out), "--engine", eng)
+        code, text = run(
+            "batch",
+            "pmp",
+            "--facts",
+            str(population),
+            "--as-of",
+            "2022-11-01",
+            "--out",
+            str(out),
+            "--engine",
+            eng,
+        )
         assert code == 0, text
         rows[eng] = [json.loads(x) for x in out.read_text().splitlines()]
     for a, b in zip(rows["duckdb"], rows["python"], strict=True):

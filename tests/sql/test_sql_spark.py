@@ -30,7 +30,9 @@ def small(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Any]:
 
 
 @pytest.mark.parametrize("pack_id", PACKS)
-def test_spark_rows_equal_duckdb_rows(spark_session: Any, small: tuple[Path, Any], pack_id: str) -> None:
+def test_spark_rows_equal_duckdb_rows(
+    spark_session: Any, small: tuple[Path, Any], pack_id: str
+) -> None:
     path, table = small
     pack = engine.load("policies/")[pack_id]
     duck = compile_pack(pack)
@@ -39,7 +41,9 @@ def test_spark_rows_equal_duckdb_rows(spark_session: Any, small: tuple[Path, Any
     got = {r["record"]: row_view(r, sprk) for r in spark.rows(sprk, path)}
     assert set(got) == set(expected)
     failures = [
-        f"record {rid} field {d}" for rid in sorted(got) for d in differences(expected[rid], got[rid])
+        f"record {rid} field {d}"
+        for rid in sorted(got)
+        for d in differences(expected[rid], got[rid])
     ]
     assert not failures, "\n".join(failures[:10])
 
@@ -53,8 +57,18 @@ def test_batch_engine_spark_agrees_with_duckdb(spark_session: Any, tmp_path: Pat
         out = tmp_path / f"{eng}.jsonl"
         result = runner.invoke(
             cli,
-            ["batch", "keywork_edm", "--facts", str(facts), "--as-of", "2020-07-20..2020-07-21",
-             "--out", str(out), "--engine", eng],
+            [
+                "batch",
+                "keywork_edm",
+                "--facts",
+                str(facts),
+                "--as-of",
+                "2020-07-20..2020-07-21",
+                "--out",
+                str(out),
+                "--engine",
+                eng,
+            ],
         )
         assert result.exit_code == 0, result.output
         assert "300 decisions" in result.output
