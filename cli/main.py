@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import click
 
-from . import batch, check, demo, diff, docs, explain, plan, sql, test
-from . import eval as eval_cmd
+from . import batch, check, demo, diff, docs, evaluate, explain, facts, plan, sql, test
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
@@ -26,7 +25,7 @@ def cli() -> None:
 
 cli.add_command(check.command)
 cli.add_command(test.command)
-cli.add_command(eval_cmd.command)
+cli.add_command(evaluate.command)
 cli.add_command(explain.command)
 cli.add_command(plan.command)
 cli.add_command(demo.command)
@@ -34,6 +33,7 @@ cli.add_command(docs.command)
 cli.add_command(diff.command)
 cli.add_command(batch.command)
 cli.add_command(sql.command)
+cli.add_command(facts.command)
 
 
 def main() -> None:

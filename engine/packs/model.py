@@ -9,6 +9,7 @@ from typing import Any
 
 from engine.language.check import Checked
 from engine.language.codegen import CompiledExpr
+from engine.packs import task_graph
 
 
 @dataclass(frozen=True)
@@ -280,9 +281,7 @@ class Pack:
         return self._rules_by_id.get(rule_id)
 
     def plan(self, stage: int | None = None) -> list[dict[str, Any]]:
-        """The tasks of a stage in dependency order (see engine.task_graph)."""
-        from engine.packs import task_graph
-
+        """The tasks of a stage in dependency order (see engine.packs.task_graph)."""
         if self.task_graph is None:
             return []
         order = task_graph.plan(self.task_graph, stage)

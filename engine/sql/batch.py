@@ -351,7 +351,7 @@ def _python_results(
     import pyarrow as pa
 
     from engine import api
-    from engine.evaluation.decision import plain
+    from engine.language.convert import to_json as plain
 
     cur = con.execute("SELECT * FROM facts ORDER BY record, as_of")
     names = [d[0] for d in cur.description]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from engine.packs import model as M
-from engine.problems import Problem
+from engine.problems import Problem, problem
 from engine.sql.query import compile_pack
 from engine.sql.types import Unsupported
 
@@ -18,12 +18,11 @@ def sql_problems(packs: dict[str, M.Pack]) -> list[Problem]:
             compile_pack(pack)
         except Unsupported as u:
             found.append(
-                Problem(
+                problem(
+                    CODE,
                     pack.file,
                     u.line or 1,
                     u.col or 1,
-                    "warning",
-                    CODE,
                     f"pack `{pid}` cannot be compiled to SQL: {u.construct}: {u.why}",
                     hint="`regime batch --engine python` still decides it, one document at a time",
                 )

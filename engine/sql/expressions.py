@@ -174,7 +174,8 @@ def list_map(items: exp.Expression, var: str, body: exp.Expression) -> exp.Expre
 
 
 def date_add_days(d: exp.Expression, days: exp.Expression) -> exp.Expression:
-    return exp.DateAdd(this=d, expression=exp.cast(days, "INT"), unit=exp.var("DAY"))
+    added = exp.DateAdd(this=d, expression=exp.cast(days, "INT"), unit=exp.var("DAY"))
+    return exp.cast(added, "DATE")  # DuckDB's date + interval is a timestamp
 
 
 def floor_div(a: exp.Expression, n: int) -> exp.Expression:
@@ -221,7 +222,12 @@ class ExprCompiler:
 
     def gen(self, node: A.Node) -> SV:
         method = getattr(self, "_" + type(node).__name__)
-        result: SV = method(node)
+        try:
+            result: SV = method(node)
+        except Unsupported as u:
+            if not u.line:  # the innermost construct: where it stands in the expression
+                u.line, u.col = node.loc.line, node.loc.col
+            raise
         return result
 
     # -- leaves ----------------------------------------------------------------------------
@@ -544,6 +550,18 @@ class ExprCompiler:
             var = self._var()
             kept = list_filter(args[0].v, var, not_null(exp.column(var)))
             return SV(kept, case([(is_null(args[0].v), args[0].m)], ZERO.copy()), t, bits)
+        if f == "unique":  # the first of each value, in order (DuckDB counts from 1, Spark 0)
+            items = args[0].v
+            x, i = self._var(), self._var()
+            pos: exp.Expression = exp.column(i)
+            if self.scope.dialect == "spark":
+                pos = exp.Add(this=pos, expression=num(1))
+            first = exp.EQ(
+                this=exp.ArrayPosition(this=items.copy(), expression=exp.column(x)), expression=pos
+            )
+            lam2 = exp.Lambda(this=first, expressions=[exp.to_identifier(x), exp.to_identifier(i)])
+            kept = exp.ArrayFilter(this=items.copy(), expression=lam2)
+            return SV(kept, args[0].m, t, bits)
         as_of = self.scope.as_of.copy()
         a0 = args[0].v if args else None
         v: exp.Expression

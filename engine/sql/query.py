@@ -144,7 +144,11 @@ class PackCompiler:
         try:
             return ExprCompiler(e.checked, scope).compile()
         except Unsupported as u:
-            line, col = (u.line, u.col) if u.line else (e.line, e.col)
+            if u.line:  # a position inside the expression, placed in the pack file
+                line = e.line + u.line - 1
+                col = e.col + u.col - 1 if u.line == 1 else u.col
+            else:
+                line, col = e.line, e.col
             raise Unsupported(f"{where}: {u.construct}", u.why, line, col) from None
 
     # -- items -----------------------------------------------------------------------------

@@ -207,3 +207,15 @@ def test_sql_and_check_name_a_pack_without_sql_form() -> None:
     assert code == 1 and "W-SQL-UNSUPPORTED" in text
     code, text = run("check", "policies/", "--no-tests")
     assert "[W-SQL-UNSUPPORTED]" in text and "action_plan" in text
+
+
+def test_sql_corpus_pack_is_reported_where_its_construct_stands() -> None:
+    import engine
+    from engine.sql.check import sql_problems
+    from tests.unit.corpus_expect import assert_as_expected
+
+    path = Path(__file__).resolve().parents[1] / "corpus" / "sql" / "division.yaml"
+    packs = engine.load(path)
+    (found,) = sql_problems({pid: packs[pid] for pid in packs})
+    assert found.severity == "warning"
+    assert_as_expected(found, path)
