@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from engine.packs import model as M
-from engine.problems import Problem, problem
+from engine.problems import Code, Problem, problem
 from engine.sql.query import compile_pack
 from engine.sql.types import Unsupported
 
-CODE = "W-SQL-UNSUPPORTED"
+CODE: Code = "W-SQL-UNSUPPORTED"
 
 
 def sql_problems(packs: dict[str, M.Pack]) -> list[Problem]:

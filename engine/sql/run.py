@@ -9,9 +9,9 @@ from decimal import Decimal
 from typing import Any
 
 from engine.evaluation.decision import Decision
+from engine.language import static_types as T
 from engine.language.convert import iso_duration
 from engine.language.convert import to_json as plain
-from engine.language import static_types as T
 from engine.packs.facts_schema import root_types
 from engine.sql.query import CompiledPack
 
