@@ -10,10 +10,10 @@ import duckdb
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from engine.evaluation.decision import plain
 from engine.language import static_types as T
 from engine.language.check import SimpleScope, Symbol, check
 from engine.language.codegen import compile_checked
+from engine.language.convert import to_json as plain
 from engine.language.parse import parse
 from engine.language.runtime import Unknown
 from engine.packs.facts_schema import root_types
