@@ -20,6 +20,7 @@ from engine.language import static_types as T
 from engine.packs import model as M
 from engine.packs.facts_schema import facts_schema, prepare, root_types
 from engine.problems import EvaluationError, FactsError
+from engine.sql.expressions import NONE_DATE, NONE_TEXT
 from engine.sql.query import CompiledPack, compile_pack
 from engine.sql.run import sql_plain
 from engine.sql.types import duckdb_type_text
@@ -411,6 +412,9 @@ def _python_results(
 
 
 def _jsonable(value: Any) -> Any:
+    """Facts read back from the table: a known-none sentinel is a null again, NULL absent."""
+    if value == NONE_DATE or value == NONE_TEXT:
+        return None
     if isinstance(value, dt.date):
         return value.isoformat()
     if isinstance(value, dict):

@@ -25,6 +25,15 @@ from engine.sql.types import Unsupported, sql_type
 
 MAX_PATHS = 62
 
+# A fact whose null the schema reads as a known none (`x-null: none`) differs from an absent
+# one; the facts table keeps a known none as a sentinel value and an absent fact as NULL.
+NONE_DATE = dt.date(1, 1, 1)
+NONE_TEXT = "\u0000none"
+NONE_SENTINELS: dict[str, Callable[[], exp.Expression]] = {
+    "date": lambda: exp.cast(exp.Literal.string(NONE_DATE.isoformat()), "DATE"),
+    "string": lambda: exp.Literal.string(NONE_TEXT),
+}
+
 
 @dataclass(frozen=True)
 class SV:
@@ -283,6 +292,16 @@ class ExprCompiler:
         info = self.checked.info[id(node)]
         obj = self.gen(node.obj)
         v = field_of(obj.v, node.name)
+        if obj.facts and getattr(t, "null_none", False):
+            # a known none is stored as a sentinel (see NONE_DATE), an absent field as NULL
+            if t.kind not in NONE_SENTINELS:
+                raise Unsupported(f"fact `{info.path}`", f"a known none of type {t.kind}")
+            raw = v
+            b = self.bit(info.path or f"?.{node.name}")
+            value = case(
+                [(exp.EQ(this=raw.copy(), expression=NONE_SENTINELS[t.kind]()), typed_null(t))], raw
+            )
+            return SV(value, case([(is_null(raw), num(b))], ZERO.copy()), t, frozenset({b}))
         if obj.facts:
             b = self.bit(info.path or f"?.{node.name}")
             inner: exp.Expression = num(b)
@@ -546,6 +565,13 @@ class ExprCompiler:
             if not is_zero(m):
                 m = case([(is_null(first), m)], ZERO.copy())
             return SV(first, m, t, bits)
+        if f == "is_none":
+            x = args[0]
+            none = exp.And(
+                this=is_null(x.v), expression=exp.EQ(this=x.m.copy(), expression=ZERO.copy())
+            )
+            answer = case([(none, exp.true()), (is_null(x.v), exp.Null())], exp.false())
+            return SV(answer, case([(is_null(x.v), x.m)], ZERO.copy()), t, bits)
         if f == "compact":
             var = self._var()
             kept = list_filter(args[0].v, var, not_null(exp.column(var)))

@@ -13,6 +13,7 @@ from engine.language import static_types as T
 from engine.language.convert import iso_duration
 from engine.language.convert import to_json as plain
 from engine.packs.facts_schema import root_types
+from engine.sql.expressions import NONE_DATE, NONE_TEXT
 from engine.sql.query import CompiledPack
 
 # -- facts as Arrow -----------------------------------------------------------------------
@@ -53,7 +54,13 @@ def _shape(value: Any, t: T.Type) -> Any:
     if t.kind == "date" and isinstance(value, str):
         return dt.date.fromisoformat(value)
     if t.kind == "record" and isinstance(value, Mapping):
-        return {n: _shape(value.get(n), ft) for n, ft, _ in t.fields or ()}
+        out = {}
+        for n, ft, _ in t.fields or ():
+            if value.get(n) is None and n in value and getattr(ft, "null_none", False):
+                out[n] = NONE_DATE if ft.kind == "date" else NONE_TEXT  # a known none
+            else:
+                out[n] = _shape(value.get(n), ft)
+        return out
     if t.kind == "list" and isinstance(value, list) and t.elem is not None:
         return [_shape(v, t.elem) for v in value]
     if t.kind == "decimal" and isinstance(value, Decimal):
@@ -194,7 +201,7 @@ def python_view(
         return None
     ev = Evaluation(pack, dict(doc), as_of)
     ev.run()
-    facts = str(pack.data.get("facts") or "facts")
+    facts = pack.facts
     return decision_view(build_decision(ev, audience, facts), outputs)
 
 
