@@ -578,14 +578,14 @@ class ExprCompiler:
             return SV(kept, case([(is_null(args[0].v), args[0].m)], ZERO.copy()), t, bits)
         if f == "unique":  # the first of each value, in order (DuckDB counts from 1, Spark 0)
             items = args[0].v
-            x, i = self._var(), self._var()
+            xv, i = self._var(), self._var()
             pos: exp.Expression = exp.column(i)
             if self.scope.dialect == "spark":
                 pos = exp.Add(this=pos, expression=num(1))
             first = exp.EQ(
-                this=exp.ArrayPosition(this=items.copy(), expression=exp.column(x)), expression=pos
+                this=exp.ArrayPosition(this=items.copy(), expression=exp.column(xv)), expression=pos
             )
-            lam2 = exp.Lambda(this=first, expressions=[exp.to_identifier(x), exp.to_identifier(i)])
+            lam2 = exp.Lambda(this=first, expressions=[exp.to_identifier(xv), exp.to_identifier(i)])
             kept = exp.ArrayFilter(this=items.copy(), expression=lam2)
             return SV(kept, args[0].m, t, bits)
         as_of = self.scope.as_of.copy()
