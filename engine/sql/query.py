@@ -18,8 +18,9 @@ from sqlglot import exp
 from engine.evaluation.decision import AUDIENCES
 from engine.language import static_types as T
 from engine.language import syntax as A
+from engine.language.runtime import WITHHELD
 from engine.packs import model as M
-from engine.packs.facts_schema import healthcare_roots, is_healthcare_path
+from engine.packs.facts_schema import is_healthcare_path
 from engine.sql.expressions import (
     SV,
     ZERO,
@@ -41,6 +42,8 @@ from engine.sql.expressions import (
     typed_null,
 )
 from engine.sql.types import Unsupported, sql_type
+
+WITHHELD_MARKER = next(iter(WITHHELD.paths))  # what a custodial audience sees of a clinical gap
 
 DECISION_COLUMNS = (
     "record",
@@ -565,20 +568,13 @@ class PackCompiler:
         return list_filter(exp.Array(expressions=items), "x0", not_null(exp.column("x0")))
 
     def _missing(self, mask: exp.Expression) -> exp.Expression:
-        """The names of the missing facts, sorted; healthcare-only paths shown as their root."""
+        """The names of the missing facts, sorted; healthcare-only paths as one fixed marker."""
         custodial = self.audience != "healthcare"
         groups: dict[str, int] = {}
         for i, path in enumerate(self.bits.paths):
             shown = path
             if custodial and is_healthcare_path(path, self.facts_schema):
-                shown = next(
-                    (
-                        r
-                        for r in healthcare_roots(self.facts_schema)
-                        if path == r or path.startswith(r + ".") or path.startswith(r + "[")
-                    ),
-                    path,
-                )
+                shown = WITHHELD_MARKER  # never the healthcare-only field's name
             groups[shown] = groups.get(shown, 0) | (1 << i)
         items = [
             case(
