@@ -18,8 +18,8 @@ demo: $(STAMP)
 	$(BIN)/regime demo examples/
 
 lint: $(STAMP)
-	$(BIN)/ruff check engine cli tests bench conftest.py
-	$(BIN)/ruff format --check engine cli tests bench conftest.py
+	$(BIN)/ruff check engine cli service tests bench conftest.py
+	$(BIN)/ruff format --check engine cli service tests bench conftest.py
 
 typecheck: $(STAMP)
 	$(BIN)/mypy
