@@ -21,7 +21,7 @@ import orjson
 from fastapi import FastAPI, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.openapi.docs import get_swagger_ui_html
-from fastapi.responses import HTMLResponse, Response, StreamingResponse
+from fastapi.responses import HTMLResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 import engine
@@ -56,6 +56,24 @@ DECISION_REQUEST = {
         "audience": {"enum": ["custodial", "healthcare"], "default": "custodial"},
     },
 }
+
+
+class NdjsonStream(Response):
+    """A streamed NDJSON response that, unlike StreamingResponse, does not read `receive` while
+    streaming, so the generator itself can go on reading the request body line by line."""
+
+    media_type = "application/x-ndjson"
+
+    def __init__(self, lines: AsyncIterator[bytes]):
+        super().__init__(status_code=200, media_type=self.media_type)
+        self.raw_headers = [(b"content-type", b"application/x-ndjson")]
+        self.lines = lines
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        await send({"type": "http.response.start", "status": 200, "headers": self.raw_headers})
+        async for chunk in self.lines:
+            await send({"type": "http.response.body", "body": chunk, "more_body": True})
+        await send({"type": "http.response.body", "body": b"", "more_body": False})
 
 
 def _json(data: Any, status: int = 200) -> Response:
@@ -416,7 +434,7 @@ def create_app(settings: Settings) -> FastAPI:
             async for out in flush(0):
                 yield out
 
-        return StreamingResponse(lines(), media_type="application/x-ndjson")
+        return NdjsonStream(lines())
 
     # --- packs ----------------------------------------------------------------------------------
 

@@ -1,4 +1,5 @@
-"""Errors as HMPPS services answer them: {status, errorCode, userMessage, developerMessage, moreInfo}."""
+"""Errors as HMPPS services answer them:
+{status, errorCode, userMessage, developerMessage, moreInfo}."""
 
 from __future__ import annotations
 

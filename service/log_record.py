@@ -1,4 +1,5 @@
-"""One decision log record, with a hash over every field so a half-written or altered record shows."""
+"""One decision log record, sealed by a hash over every field: a half-written or altered record
+shows."""
 
 from __future__ import annotations
 

@@ -109,8 +109,8 @@ class SqliteStore:
         c.execute("BEGIN IMMEDIATE")
         try:
             c.execute(
-                "CREATE TABLE IF NOT EXISTS schema_migrations"
-                " (version INTEGER PRIMARY KEY, description TEXT NOT NULL, applied_at TEXT NOT NULL)"
+                "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY,"
+                " description TEXT NOT NULL, applied_at TEXT NOT NULL)"
             )
             done = {r[0] for r in c.execute("SELECT version FROM schema_migrations")}
             for version, description, statements, _ in MIGRATIONS:
@@ -132,7 +132,8 @@ class SqliteStore:
         c.execute("BEGIN IMMEDIATE")
         try:
             c.executemany(
-                f"INSERT INTO decisions ({_INSERT_COLUMNS}) VALUES ({', '.join('?' * len(COLUMNS))})",
+                f"INSERT INTO decisions ({_INSERT_COLUMNS})"
+                f" VALUES ({', '.join('?' * len(COLUMNS))})",
                 [tuple(getattr(r, k) for k in COLUMNS) for r in records],
             )
             c.execute("COMMIT")
@@ -220,8 +221,8 @@ class PostgresStore:
         with c.transaction():
             c.execute("SELECT pg_advisory_xact_lock(7351)")
             c.execute(
-                "CREATE TABLE IF NOT EXISTS schema_migrations"
-                " (version INTEGER PRIMARY KEY, description TEXT NOT NULL, applied_at TEXT NOT NULL)"
+                "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY,"
+                " description TEXT NOT NULL, applied_at TEXT NOT NULL)"
             )
             done = {r[0] for r in c.execute("SELECT version FROM schema_migrations").fetchall()}
             for version, description, _, statements in MIGRATIONS:
