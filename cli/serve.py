@@ -110,5 +110,6 @@ def command(
             public_key_file=jwt_public_key,
             jwks_file=jwks,
             roles=roles,
-        )
+        ),
+        packs if workers == 1 else None,
     )

@@ -141,7 +141,7 @@ def evaluation_error(e: Exception) -> ApiError:
 class Service:
     """The state a running worker shares between requests."""
 
-    def __init__(self, settings: Settings):
+    def __init__(self, settings: Settings, loaded: engine.Packs | None = None):
         self.settings = settings
         self.auth = Authenticator(
             settings.auth_enabled, settings.roles, settings.public_key_file, settings.jwks_file
@@ -149,7 +149,7 @@ class Service:
         self.store: LogStore = open_store(settings.database_url)
         self.store.migrate()
         self.writer = LogWriter(self.store)
-        self.registry = PackRegistry(settings.packs_dir, self.store)
+        self.registry = PackRegistry(settings.packs_dir, self.store, loaded)
         self.started_at = now()
 
     def close(self) -> None:
@@ -202,13 +202,14 @@ class Service:
         return body, durable
 
 
-def create_app(settings: Settings) -> FastAPI:
-    """The application for one worker process."""
+def create_app(settings: Settings, loaded: engine.Packs | None = None) -> FastAPI:
+    """The application for one worker process (`loaded`: packs already loaded from the
+    directory, so a single-process server does not load them twice)."""
     state: dict[str, Service] = {}
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        svc = await asyncio.to_thread(Service, settings)
+        svc = await asyncio.to_thread(Service, settings, loaded)
         state["svc"] = svc
         loop = asyncio.get_running_loop()
         try:

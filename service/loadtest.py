@@ -206,3 +206,154 @@ async def run_load(
 
 def median(values: list[float]) -> float:
     return statistics.median(values) if values else float("nan")
+
+
+class ServerProcess:
+    """`regime serve` as its own process group on a free loopback port: started, waited for,
+    stopped with SIGTERM, or killed with SIGKILL (the whole group, workers included)."""
+
+    def __init__(
+        self,
+        packs: str,
+        database_url: str,
+        public_key: str,
+        workers: int = 1,
+        port: int | None = None,
+        regime: str | None = None,
+    ):
+        import shutil
+        import socket
+        import sys
+        from pathlib import Path
+
+        if port is None:
+            with socket.socket() as s:
+                s.bind(("127.0.0.1", 0))
+                port = int(s.getsockname()[1])
+        self.port = port
+        self.url = f"http://127.0.0.1:{port}"
+        exe = regime or shutil.which("regime", path=str(Path(sys.executable).parent)) or "regime"
+        self.argv = [
+            exe,
+            "serve",
+            "--packs",
+            packs,
+            "--database-url",
+            database_url,
+            "--port",
+            str(port),
+            "--workers",
+            str(workers),
+            "--jwt-public-key",
+            public_key,
+        ]
+        self.proc: Any = None
+
+    def start(self, timeout: float = 90.0) -> None:
+        import subprocess
+
+        self.proc = subprocess.Popen(
+            self.argv,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            start_new_session=True,
+        )
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"regime serve exited: {self.proc.stderr.read().decode()}")
+            try:
+                if httpx.get(self.url + "/health/readiness", timeout=2).status_code == 200:
+                    return
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.2)
+        self.kill()
+        raise RuntimeError("regime serve did not become ready")
+
+    def signal(self, sig: int) -> None:
+        import os
+
+        os.kill(self.proc.pid, sig)
+
+    def kill(self) -> None:
+        """SIGKILL the server's whole process group, as a crash would."""
+        import os
+        import signal
+
+        if self.proc is not None and self.proc.poll() is None:
+            os.killpg(self.proc.pid, signal.SIGKILL)
+            self.proc.wait(timeout=30)
+            self.proc.stderr.close()
+
+    def stop(self) -> None:
+        import os
+        import signal
+        import subprocess
+
+        if self.proc is None or self.proc.poll() is not None:
+            return
+        os.killpg(self.proc.pid, signal.SIGTERM)
+        try:
+            self.proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            self.kill()
+        self.proc.stderr.close()
+
+
+@dataclass
+class KillResult:
+    load: LoadResult
+    in_log: int
+    missing: list[str]
+    not_intact: int
+    rows_before: int
+    rows_after: int
+    serves_again: bool
+
+    def summary(self) -> str:
+        return (
+            f"SIGKILL after {self.load.seconds:.1f} s of load: {len(self.load.acknowledged)} "
+            f"acknowledged, {self.in_log} of them in the log after restart, "
+            f"{len(self.missing)} missing, {self.not_intact} rows not intact, "
+            f"{self.rows_after - self.rows_before} rows added "
+            f"(unacknowledged in-flight commits may add a few), "
+            f"serves again: {'yes' if self.serves_again else 'NO'}"
+        )
+
+
+async def kill_during_load(
+    server: ServerProcess, token: str, kill_after: float, clients: int = 32
+) -> LoadResult:
+    """Load the server and SIGKILL it `kill_after` seconds in; the load up to the kill."""
+    load = asyncio.create_task(
+        run_load(server.url, token, kill_after + 30, clients, stop_on_connection_error=True)
+    )
+    await asyncio.sleep(kill_after)
+    server.kill()
+    return await load
+
+
+def check_after_kill(
+    server: ServerProcess, store: Any, token: str, result: LoadResult, rows_before: int
+) -> KillResult:
+    """Restart the server on the same log: every acknowledged decision is there and intact."""
+    server.start()
+    records = {r.decision_id: r for r in store.records()}
+    missing = [d for d in result.acknowledged if d not in records]
+    not_intact = sum(1 for r in records.values() if not r.intact())
+    resp = httpx.post(
+        f"{server.url}/v1/packs/keywork_edm/decisions",
+        json={"facts": BASE_FACTS},
+        headers={"authorization": f"Bearer {token}"},
+        timeout=30,
+    )
+    return KillResult(
+        result,
+        len(result.acknowledged) - len(missing),
+        missing,
+        not_intact,
+        rows_before,
+        len(records),
+        resp.status_code == 200,
+    )

@@ -32,19 +32,21 @@ class ReloadResult:
 class PackRegistry:
     """The packs currently served (`current`, replaced atomically) and every version by hash."""
 
-    def __init__(self, directory: Path, store: LogStore | None = None):
+    def __init__(
+        self, directory: Path, store: LogStore | None = None, loaded: engine.Packs | None = None
+    ):
         self.directory = directory
         self.store = store
         self._by_hash: dict[str, Any] = {}
         self._reload_lock = threading.Lock()
-        self.current: engine.Packs = self._load()
+        self.current: engine.Packs = self._load(loaded)
         self.loaded_at = _now()
         self.reloads = 0
         self.refused = 0
 
-    def _load(self) -> engine.Packs:
+    def _load(self, loaded: engine.Packs | None = None) -> engine.Packs:
         """Load every pack under the directory (raises engine.PackError) and remember them."""
-        packs = engine.load(self.directory)
+        packs = loaded if loaded is not None else engine.load(self.directory)
         for pack in packs.values():
             self._remember(pack)
         return packs

@@ -20,11 +20,11 @@ from service.settings import Settings
 log = logging.getLogger("regime.service")
 
 
-def _config(settings: Settings) -> uvicorn.Config:
+def _config(settings: Settings, loaded: Any = None) -> uvicorn.Config:
     from service.app import create_app
 
     return uvicorn.Config(
-        create_app(settings),
+        create_app(settings, loaded),
         host=settings.host,
         port=settings.port,
         log_level="warning",
@@ -50,11 +50,11 @@ def _worker(settings: Settings, sock: socket.socket) -> None:
     uvicorn.Server(_config(settings)).run(sockets=[sock])
 
 
-def serve(settings: Settings) -> None:
-    """Serve until SIGINT or SIGTERM."""
+def serve(settings: Settings, loaded: Any = None) -> None:
+    """Serve until SIGINT or SIGTERM (`loaded`: the packs, when already loaded here)."""
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     if settings.workers <= 1:
-        uvicorn.Server(_config(settings)).run()
+        uvicorn.Server(_config(settings, loaded)).run()
         return
     config = uvicorn.Config("service.app:create_app", host=settings.host, port=settings.port)
     sock = config.bind_socket()

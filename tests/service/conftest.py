@@ -112,11 +112,11 @@ def settings_for(
     )
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def server(
     tmp_path_factory: pytest.TempPathFactory, keys: dict[str, Path]
 ) -> Iterator[ThreadServer]:
-    """One server per test module, with its own SQLite decision log."""
+    """One server for the test session, with its own SQLite decision log."""
     db = tmp_path_factory.mktemp("log") / "decisions.db"
     with ThreadServer(settings_for(f"sqlite:///{db}", keys)) as srv:
         yield srv

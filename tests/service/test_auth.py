@@ -63,7 +63,9 @@ def call(url: str, method: str, path: str, body: Any, headers: dict[str, str]) -
 
 @pytest.mark.parametrize("case", CASES)
 @pytest.mark.parametrize(
-    "endpoint", ENDPOINTS, ids=[f"{m} {p} {b and 'audience' in str(b)}" for m, p, b, *_ in ENDPOINTS]
+    "endpoint",
+    ENDPOINTS,
+    ids=[f"{m} {p} {b and 'audience' in str(b)}" for m, p, b, *_ in ENDPOINTS],
 )
 def test_every_endpoint_checks_the_token(
     server: ThreadServer,
@@ -136,9 +138,7 @@ def test_a_jwks_file_verifies_tokens_too(
     assert (ok.status_code, other.status_code) == (200, 401)
 
 
-def test_insecure_no_auth_is_announced_in_info(
-    tmp_path: Path, keys: dict[str, Path]
-) -> None:
+def test_insecure_no_auth_is_announced_in_info(tmp_path: Path, keys: dict[str, Path]) -> None:
     from dataclasses import replace
 
     settings = replace(settings_for(f"sqlite:///{tmp_path / 'x.db'}", keys), auth_enabled=False)
