@@ -3,6 +3,7 @@ server on 127.0.0.1 in a thread, and a throwaway PostgreSQL server."""
 
 from __future__ import annotations
 
+import functools
 import json
 import socket
 import threading
@@ -16,6 +17,7 @@ import pytest
 import uvicorn
 import yaml
 
+import engine
 from service.app import create_app
 from service.auth import Roles, ensure_dev_keys, mint_token
 from service.settings import Settings
@@ -27,6 +29,12 @@ ROLES = Roles()
 CUSTODIAL = [ROLES.custodial]
 HEALTHCARE = [ROLES.healthcare]
 ADMIN = [ROLES.admin]
+
+
+@functools.cache
+def loaded_packs() -> engine.Packs:
+    """The project's packs, loaded once for every in-process server."""
+    return engine.load(POLICIES)
 
 
 def free_port() -> int:
@@ -71,9 +79,10 @@ class ThreadServer:
 
     def __init__(self, settings: Settings):
         self.settings = settings
+        preloaded = loaded_packs() if settings.packs_dir == POLICIES else None
         self.server = uvicorn.Server(
             uvicorn.Config(
-                create_app(settings),
+                create_app(settings, preloaded),
                 host="127.0.0.1",
                 port=settings.port,
                 log_level="error",

@@ -15,9 +15,9 @@ from service.log_store import open_store
 from tests.service.conftest import (
     CUSTODIAL,
     HEALTHCARE,
-    POLICIES,
     ThreadServer,
     example_facts,
+    loaded_packs,
 )
 
 KEYWORK = "examples/prisoners/b3152kw_high_rosh_release.yaml"
@@ -31,7 +31,7 @@ def auth(token: str) -> dict[str, str]:
 
 @pytest.fixture(scope="module")
 def packs() -> engine.Packs:
-    return engine.load(POLICIES)
+    return loaded_packs()
 
 
 def decide(

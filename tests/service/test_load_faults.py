@@ -54,7 +54,7 @@ def test_short_load_has_no_errors_and_one_row_per_decision(
     server, _, url = served
     store = open_store(url)
     before = store.count()
-    result = asyncio.run(run_load(server.url, token(CUSTODIAL), seconds=3, clients=32))
+    result = asyncio.run(run_load(server.url, token(CUSTODIAL), seconds=2, clients=32))
     assert result.acknowledged and not result.errors and not result.connection_errors
     assert store.count() - before == len(result.acknowledged)
     assert result.percentile(99) >= result.percentile(50) > 0
@@ -75,7 +75,7 @@ def test_reload_under_load_fails_no_request_and_a_broken_pack_is_refused(
     original = pack_file.read_text(encoding="utf-8")
 
     async def load_with_reload() -> object:
-        load = asyncio.create_task(run_load(server.url, tok, seconds=3, clients=32))
+        load = asyncio.create_task(run_load(server.url, tok, seconds=2.5, clients=32))
         await asyncio.sleep(1)
         pack_file.write_text(original + "\n# edited\n", encoding="utf-8")
         server.signal(signal.SIGHUP)
@@ -110,8 +110,6 @@ def test_reload_under_load_fails_no_request_and_a_broken_pack_is_refused(
     )
     assert ok.status_code == 200 and ok.json()["content_hash"] == new_hash
     pack_file.write_text(original, encoding="utf-8")
-    again = httpx.post(f"{server.url}/admin/reload-packs", headers=admin, timeout=120)
-    assert again.json()["reloaded"]
 
 
 def test_sigkill_mid_load_loses_no_acknowledged_decision(
@@ -121,7 +119,7 @@ def test_sigkill_mid_load_loses_no_acknowledged_decision(
     tok = token(CUSTODIAL)
     store = open_store(url)
     before = store.count()
-    result = asyncio.run(kill_during_load(server, tok, kill_after=2.0))
+    result = asyncio.run(kill_during_load(server, tok, kill_after=1.5))
     assert result.acknowledged
     outcome = check_after_kill(server, store, tok, result, before)
     assert outcome.missing == [] and outcome.not_intact == 0 and outcome.serves_again
