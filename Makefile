@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test bench lint typecheck clean
+.PHONY: demo test bench load lint typecheck clean
 
 $(BIN)/python:
 	$(PY) -m venv $(VENV)
@@ -25,11 +25,15 @@ typecheck: $(STAMP)
 	$(BIN)/mypy
 
 test: $(STAMP) lint typecheck
-	@bash scripts/ensure-browser; $(BIN)/python -m pytest; rc=$$?; \
+	@bash scripts/ensure-browser; bash scripts/ensure-postgres; $(BIN)/python -m pytest; rc=$$?; \
 	if [ $$rc -eq 5 ]; then echo "pytest collected no tests: failing"; exit 1; fi; exit $$rc
 
 bench: $(STAMP)
 	$(BIN)/python bench/run.py
+
+# The decision service for 60 s at 32 clients, then killed with SIGKILL mid-load and restarted.
+load: $(STAMP)
+	$(BIN)/python bench/service_bench.py --load 60
 
 clean:
 	rm -rf $(VENV) build *.egg-info

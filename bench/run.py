@@ -213,3 +213,6 @@ def main() -> None:
 
 if __name__ == "__main__":
     main()
+    import service_bench  # the decision service over HTTP: the `service-keywork:` line
+
+    service_bench.main([])

@@ -40,10 +40,14 @@ class LogRecord:
     record_hash: str = ""
 
     def computed_hash(self) -> str:
-        """The hash of every field but `record_hash` itself."""
-        fields = asdict(self)
-        fields.pop("record_hash")
-        return sha256(canonical(fields))
+        """The hash of every field but `record_hash` itself (length-prefixed, so no two
+        different records join to the same bytes)."""
+        h = hashlib.sha256()
+        for name in COLUMNS[:-1]:
+            value = getattr(self, name)
+            data = b"\x00" if value is None else b"\x01" + str(value).encode()
+            h.update(len(data).to_bytes(8, "big") + data)
+        return "sha256:" + h.hexdigest()
 
     def sealed(self) -> LogRecord:
         """This record with its `record_hash` set."""
@@ -75,3 +79,4 @@ class LogRecord:
 
 
 COLUMNS = tuple(LogRecord.__dataclass_fields__)
+assert COLUMNS[-1] == "record_hash"
