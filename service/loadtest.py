@@ -87,8 +87,9 @@ class LoadResult:
         return (
             f"{len(self.acknowledged)} decisions in {self.seconds:.1f} s: "
             f"{self.throughput:.0f}/s, p50 {self.percentile(50):.1f} ms, "
-            f"p99 {self.percentile(99):.1f} ms, errors {sum(self.errors.values())} "
-            f"{dict(self.errors) or ''}, connection errors {self.connection_errors}"
+            f"p99 {self.percentile(99):.1f} ms, HTTP errors "
+            f"{sum(v for k, v in self.errors.items() if not k.startswith('connection'))}, "
+            f"connection errors {self.connection_errors} {dict(self.errors) or ''}"
         )
 
 
@@ -184,8 +185,10 @@ async def run_load(
                     else:
                         resp = await client.post(url, content=body)
                         status, content = resp.status_code, resp.content
-                except httpx.HTTPError:
+                except httpx.HTTPError as e:
                     result.connection_errors += 1
+                    kind = f"connection:{type(e).__name__}"
+                    result.errors[kind] = result.errors.get(kind, 0) + 1
                     if stop_on_connection_error:
                         return
                     await asyncio.sleep(0.05)
