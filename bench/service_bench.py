@@ -68,6 +68,7 @@ def load(seconds: float, workers: int, client: str, kill_after: float) -> None:
         server, url, token = _server(Path(d), workers)
         server.start()
         store = open_store(url)
+        failed = True
         try:
             before = store.count()
             r = asyncio.run(run_load(server.url, token, seconds, 32, client_kind=client))
@@ -93,6 +94,8 @@ def load(seconds: float, workers: int, client: str, kill_after: float) -> None:
         finally:
             server.stop()
             store.close()
+            if failed:
+                print("server output:\n" + server.output()[-3000:])
     if failed:
         raise SystemExit(1)
 

@@ -10,6 +10,7 @@ import random
 import statistics
 import time
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -227,7 +228,6 @@ class ServerProcess:
         import shutil
         import socket
         import sys
-        from pathlib import Path
 
         if port is None:
             with socket.socket() as s:
@@ -251,20 +251,21 @@ class ServerProcess:
             public_key,
         ]
         self.proc: Any = None
+        import tempfile
+
+        self.log = Path(tempfile.mkstemp(prefix="regime-serve-", suffix=".log")[1])
 
     def start(self, timeout: float = 90.0) -> None:
         import subprocess
 
-        self.proc = subprocess.Popen(
-            self.argv,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.PIPE,
-            start_new_session=True,
-        )
+        with self.log.open("ab") as log:
+            self.proc = subprocess.Popen(
+                self.argv, stdout=subprocess.DEVNULL, stderr=log, start_new_session=True
+            )
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
-                raise RuntimeError(f"regime serve exited: {self.proc.stderr.read().decode()}")
+                raise RuntimeError(f"regime serve exited: {self.output()}")
             try:
                 if httpx.get(self.url + "/health/readiness", timeout=2).status_code == 200:
                     return
@@ -273,6 +274,10 @@ class ServerProcess:
             time.sleep(0.2)
         self.kill()
         raise RuntimeError("regime serve did not become ready")
+
+    def output(self) -> str:
+        """What the server has written to stderr so far."""
+        return self.log.read_text(encoding="utf-8", errors="replace")
 
     def signal(self, sig: int) -> None:
         import os
@@ -287,7 +292,6 @@ class ServerProcess:
         if self.proc is not None and self.proc.poll() is None:
             os.killpg(self.proc.pid, signal.SIGKILL)
             self.proc.wait(timeout=30)
-            self.proc.stderr.close()
 
     def stop(self) -> None:
         import os
@@ -301,7 +305,6 @@ class ServerProcess:
             self.proc.wait(timeout=30)
         except subprocess.TimeoutExpired:
             self.kill()
-        self.proc.stderr.close()
 
 
 @dataclass

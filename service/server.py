@@ -32,6 +32,7 @@ def _config(settings: Settings, loaded: Any = None) -> uvicorn.Config:
         loop="auto",
         http="auto",
         timeout_graceful_shutdown=10,
+        timeout_keep_alive=65,  # longer than a client pool keeps idle connections
     )
 
 
