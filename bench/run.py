@@ -18,7 +18,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from engine import types as T  # noqa: E402
+from engine.language import static_types as T  # noqa: E402
 from engine.language.check import SimpleScope, Symbol, check  # noqa: E402
 from engine.language.codegen import compile_checked  # noqa: E402
 from engine.language.parse import parse  # noqa: E402
