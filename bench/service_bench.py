@@ -46,7 +46,9 @@ def bench(seconds: float, workers: int, client: str) -> None:
             asyncio.run(run_load(server.url, token, 2, 32, client_kind=client))  # warm-up
             store = open_store(url)
             before = store.count()
+            cpu = server.cpu_seconds()
             r = asyncio.run(run_load(server.url, token, seconds, 32, client_kind=client))
+            cpu = server.cpu_seconds() - cpu
             rows = store.count() - before
             store.close()
         finally:
@@ -56,6 +58,11 @@ def bench(seconds: float, workers: int, client: str) -> None:
         f"{r.summary()}; log rows {rows} == acknowledged {len(r.acknowledged)}: "
         f"{'yes' if rows == len(r.acknowledged) else 'NO'}; load average "
         f"{' '.join(f'{x:.2f}' for x in os.getloadavg())}"
+    )
+    per = 1000 * cpu / max(1, len(r.acknowledged))
+    print(
+        f"service CPU: {cpu:.1f} s for {len(r.acknowledged)} decisions = {per:.2f} ms a decision "
+        f"(so at most {2000 / per:.0f}/s if the server had both cores to itself)"
     )
     print(f"service-keywork: {r.throughput:.0f} p99 {r.percentile(99):.1f}")
     if r.errors or r.connection_errors or rows != len(r.acknowledged):

@@ -275,6 +275,22 @@ class ServerProcess:
         self.kill()
         raise RuntimeError("regime serve did not become ready")
 
+    def cpu_seconds(self) -> float:
+        """CPU time (user + system) used so far by the server's whole process group (Linux)."""
+        import os
+
+        total, tick = 0, os.sysconf("SC_CLK_TCK")
+        for entry in Path("/proc").iterdir():
+            if not entry.name.isdigit():
+                continue
+            try:
+                fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            if int(fields[2]) == self.proc.pid:  # process group id
+                total += int(fields[11]) + int(fields[12])
+        return total / tick
+
     def output(self) -> str:
         """What the server has written to stderr so far."""
         return self.log.read_text(encoding="utf-8", errors="replace")
