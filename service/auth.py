@@ -211,7 +211,7 @@ def ensure_dev_keys(directory: Path) -> tuple[Path, Path, Path]:
 
 
 def mint_token(
-    private_key_pem: bytes,
+    private_key_pem: Any,
     roles: list[str],
     user_name: str | None = "dev.user",
     client_id: str = "regime-dev-client",
@@ -219,7 +219,8 @@ def mint_token(
     kid: str | None = DEV_KID,
     now: float | None = None,
 ) -> str:
-    """A token shaped like HMPPS Auth's (authorities, client_id, user_name), signed RS256."""
+    """A token shaped like HMPPS Auth's (authorities, client_id, user_name), signed RS256 with a
+    PEM private key (bytes) or a loaded one."""
     issued = int(now if now is not None else time.time())
     claims: dict[str, Any] = {
         "sub": user_name or client_id,

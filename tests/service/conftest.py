@@ -60,6 +60,12 @@ def keys(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
 @pytest.fixture(scope="session")
 def token(keys: dict[str, Path]) -> Callable[..., str]:
     """A token factory: token(roles, minutes=5, user="a.user", other_key=False)."""
+    from cryptography.hazmat.primitives.serialization import load_pem_private_key
+
+    loaded = {
+        name: load_pem_private_key(keys[name].read_bytes(), None)
+        for name in ("private", "other_private")
+    }
 
     def make(
         roles: list[str],
@@ -68,8 +74,8 @@ def token(keys: dict[str, Path]) -> Callable[..., str]:
         client: str = "test-client",
         other_key: bool = False,
     ) -> str:
-        key = keys["other_private"] if other_key else keys["private"]
-        return mint_token(key.read_bytes(), roles, user, client, minutes)
+        key = loaded["other_private" if other_key else "private"]
+        return mint_token(key, roles, user, client, minutes)
 
     return make
 
@@ -131,9 +137,10 @@ def server(
         yield srv
 
 
-@pytest.fixture
+@pytest.fixture(scope="session")
 def client(server: ThreadServer) -> Iterator[httpx.Client]:
-    with httpx.Client(base_url=server.url, timeout=30) as c:
+    """One HTTP client for the session (making one per request costs more than the request)."""
+    with httpx.Client(base_url=server.url, timeout=60) as c:
         yield c
 
 

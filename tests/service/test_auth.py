@@ -23,9 +23,9 @@ FACTS = example_facts("examples/prisoners/b3152kw_high_rosh_release.yaml")
 
 
 @pytest.fixture(scope="module")
-def decision_id(server: ThreadServer, token: Callable[..., str]) -> str:
-    r = httpx.post(
-        f"{server.url}/v1/packs/keywork_edm/decisions",
+def decision_id(client: httpx.Client, token: Callable[..., str]) -> str:
+    r = client.post(
+        "/v1/packs/keywork_edm/decisions",
         json={"facts": FACTS},
         headers={"authorization": f"Bearer {token(CUSTODIAL)}"},
     )
@@ -52,13 +52,15 @@ ENDPOINTS: list[tuple[str, str, Any, list[str], list[str]]] = [
 CASES = ["no token", "expired", "other key", "wrong role", "right role"]
 
 
-def call(url: str, method: str, path: str, body: Any, headers: dict[str, str]) -> httpx.Response:
+def call(
+    client: httpx.Client, method: str, path: str, body: Any, headers: dict[str, str]
+) -> httpx.Response:
     kwargs: dict[str, Any] = {"headers": headers}
     if isinstance(body, bytes):
         kwargs["content"] = body
     elif body is not None:
         kwargs["json"] = body
-    return httpx.request(method, url + path, timeout=60, **kwargs)
+    return client.request(method, path, **kwargs)
 
 
 @pytest.mark.parametrize("case", CASES)
@@ -68,7 +70,7 @@ def call(url: str, method: str, path: str, body: Any, headers: dict[str, str]) -
     ids=[f"{m} {p} {b and 'audience' in str(b)}" for m, p, b, *_ in ENDPOINTS],
 )
 def test_every_endpoint_checks_the_token(
-    server: ThreadServer,
+    client: httpx.Client,
     token: Callable[..., str],
     decision_id: str,
     case: str,
@@ -77,14 +79,14 @@ def test_every_endpoint_checks_the_token(
     method, path, body, good, bad = endpoint
     path = path.replace("{id}", decision_id)
     tok = {
-        "no token": None,
-        "expired": token(good, minutes=-1),
-        "other key": token(good, other_key=True),
-        "wrong role": token(bad),
-        "right role": token(good),
-    }[case]
+        "no token": lambda: None,
+        "expired": lambda: token(good, minutes=-1),
+        "other key": lambda: token(good, other_key=True),
+        "wrong role": lambda: token(bad),
+        "right role": lambda: token(good),
+    }[case]()
     headers = {"authorization": f"Bearer {tok}"} if tok else {}
-    r = call(server.url, method, path, body, headers)
+    r = call(client, method, path, body, headers)
     expected = {"no token": 401, "expired": 401, "other key": 401, "wrong role": 403}
     if case == "right role":
         assert r.status_code == 200, r.text
