@@ -53,6 +53,7 @@ def bench(seconds: float, workers: int, client: str) -> None:
             store.close()
         finally:
             server.stop()
+            server.remove_log()
     print(
         f"service: {workers} worker(s), SQLite log, 32 clients ({client}), {seconds:.0f} s: "
         f"{r.summary()}; log rows {rows} == acknowledged {len(r.acknowledged)}: "
@@ -103,6 +104,7 @@ def load(seconds: float, workers: int, client: str, kill_after: float) -> None:
             store.close()
             if failed:
                 print("server output:\n" + server.output()[-3000:])
+            server.remove_log()
     if failed:
         raise SystemExit(1)
 

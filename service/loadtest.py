@@ -295,6 +295,10 @@ class ServerProcess:
         """What the server has written to stderr so far."""
         return self.log.read_text(encoding="utf-8", errors="replace")
 
+    def remove_log(self) -> None:
+        """Delete the server's output file (after a run that needs it no more)."""
+        self.log.unlink(missing_ok=True)
+
     def signal(self, sig: int) -> None:
         import os
 

@@ -37,6 +37,7 @@ def served(
         yield server, packs, url
     finally:
         server.stop()
+        server.remove_log()
 
 
 def health_refused(server: ServerProcess) -> int:
