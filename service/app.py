@@ -178,7 +178,7 @@ class Service:
         except (engine.FactsError, engine.EvaluationError) as e:
             raise evaluation_error(e) from e
         result = decision.to_dict()
-        logged, masked = mask(req.facts, req.audience, str(pack.data.get("facts") or "facts"))
+        logged, masked = mask(req.facts, req.audience, pack.facts)
         record = LogRecord(
             decision_id=str(uuid.uuid4()),
             recorded_at=now(),
