@@ -7,7 +7,7 @@ import datetime as dt
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import ROUND_HALF_UP, Context, Decimal
 from typing import Any
 
 from engine.language import static_types as T
@@ -76,6 +76,13 @@ def _minutes(d: dt.timedelta) -> int:
 
 def _known(x: Any) -> bool:
     return x.__class__ is not Unknown
+
+
+def _is_none(x: Any) -> Any:
+    """A known none is true, a value false, and an unknown stays unknown with its facts."""
+    if x.__class__ is Unknown:
+        return True if not x.paths else x
+    return False
 
 
 def _coalesce(*args: Any) -> Any:
@@ -173,7 +180,9 @@ def _week_start(d: dt.date) -> dt.date:
 
 
 def _round(x: Any, places: int) -> Decimal:
-    return Decimal(x).quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
+    return Decimal(x).quantize(
+        Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP, context=Context(prec=200)
+    )
 
 
 # -- type rules -------------------------------------------------------------------------------
@@ -423,6 +432,17 @@ FUNCTIONS: dict[str, Function] = {
             _known,
             "true when the value is not unknown (never unknown itself)",
             "known(null) == false",
+            null_aware=True,
+        ),
+        _fn(
+            "is_none",
+            1,
+            1,
+            _check_known,
+            _is_none,
+            "true for a known none (a null the facts schema marks `x-null: none`, or `null`), "
+            "false for a value, unknown while the fact is absent",
+            "is_none(null) == true",
             null_aware=True,
         ),
         _fn(
