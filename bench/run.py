@@ -227,3 +227,6 @@ def check_large_pack() -> None:
 
 if __name__ == "__main__":
     main()
+    import service_bench  # the decision service over HTTP: the `service-keywork:` line
+
+    service_bench.main([])

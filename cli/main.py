@@ -4,7 +4,21 @@ from __future__ import annotations
 
 import click
 
-from . import batch, check, demo, diff, docs, evaluate, explain, facts, plan, sql, test
+from . import (
+    batch,
+    check,
+    demo,
+    dev_token,
+    diff,
+    docs,
+    evaluate,
+    explain,
+    facts,
+    plan,
+    serve,
+    sql,
+    test,
+)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
@@ -34,6 +48,8 @@ cli.add_command(diff.command)
 cli.add_command(batch.command)
 cli.add_command(sql.command)
 cli.add_command(facts.command)
+cli.add_command(serve.command)
+cli.add_command(dev_token.command)
 
 
 def main() -> None:
