@@ -425,7 +425,32 @@ class PackCompiler:
         used = _column_names(sv)
         reads = [k for k in self.svs if col_name(*k.split(":", 1)) in used]
         self.level[key] = 1 + max((self.level[k] for k in reads), default=0)
-        self.store(key, sv)
+        self.store(key, self._withheld(kind, name, sv))
+
+    def _withheld(self, kind: str, name: str, sv: SV) -> SV:
+        """As the interpreter does for a custodial audience: a healthcare-only rule's unknown,
+        and a released output's, needs only the fixed marker, never the facts behind it."""
+        if self.audience == "healthcare" or is_zero(sv.m):
+            return sv
+        if kind == "rule":
+            hidden = self.rule_by_id[name].healthcare
+        elif kind == "out":
+            hidden = self.pack.outputs[name].releasable
+        else:
+            hidden = False
+        if not hidden:
+            return sv
+        bit = self.bits.bit(WITHHELD_MARKER)
+        m = case([(exp.NEQ(this=sv.m.copy(), expression=ZERO.copy()), num(bit))], ZERO.copy())
+        return SV(sv.v, m, sv.t, frozenset({bit}), sv.facts)
+
+    def _released_mask(self, name: str, m: exp.Expression) -> exp.Expression:
+        """As the interpreter shows a released output to a custodial audience: undetermined
+        needs only the fixed marker, never the facts behind it."""
+        if self.audience == "healthcare" or not self.pack.outputs[name].releasable:
+            return m
+        bit = self.bits.bit(WITHHELD_MARKER)
+        return case([(exp.NEQ(this=m.copy(), expression=ZERO.copy()), num(bit))], ZERO.copy())
 
     def _roots(self) -> list[str]:
         from engine.packs.facts_schema import root_types
@@ -500,7 +525,7 @@ class PackCompiler:
                         exp.cast(exp.Null(), "VARCHAR"),
                     )
                 )
-                und_masks.append(sv.m)
+                und_masks.append(self._released_mask(n, sv.m))
         rule_masks: list[exp.Expression] = []
         if self.only is None:
             for r in rules:

@@ -199,7 +199,7 @@ def python_view(
 
     if pack.version_at(as_of) is None:
         return None
-    ev = Evaluation(pack, dict(doc), as_of)
+    ev = Evaluation(pack, dict(doc), as_of, audience != "healthcare")
     ev.run()
     facts = pack.facts
     return decision_view(build_decision(ev, audience, facts), outputs)
