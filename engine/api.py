@@ -267,8 +267,10 @@ def evaluate(
     as_of: dt.date | None = None,
     audience: str = "custodial",
     facts_name: str = "<facts>",
+    version: str | None = None,
 ) -> Decision:
-    """Evaluate a pack against one facts document at `as_of` for an audience."""
+    """Evaluate a pack against one facts document at `as_of` for an audience; `version` takes
+    one of the pack's policy versions as in force whatever the date (to compare versions)."""
     if audience not in AUDIENCES:
         raise EvaluationError(
             "E-EVAL-AUDIENCE", f"audience must be one of {', '.join(AUDIENCES)}, not `{audience}`"
@@ -277,7 +279,7 @@ def evaluate(
     day = as_of or prepared.get("as_of") or dt.date.today()
     if isinstance(day, str):
         day = dt.date.fromisoformat(day)
-    ev = Evaluation(pack, prepared, day)
+    ev = Evaluation(pack, prepared, day, version)
     try:
         ev.run()
     except (OverflowError, ValueError, ArithmeticError) as e:
