@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from . import check, demo, diff, docs, explain, plan, test
+from . import check, demo, diff, docs, explain, plan, test, timeline
 from . import eval as eval_cmd
 
 
@@ -32,6 +32,7 @@ cli.add_command(plan.command)
 cli.add_command(demo.command)
 cli.add_command(docs.command)
 cli.add_command(diff.command)
+cli.add_command(timeline.command)
 
 
 def main() -> None:

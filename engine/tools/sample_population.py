@@ -46,7 +46,9 @@ class _Generator:
         self.null_rate = null_rate
 
     def date(self) -> str:
-        return (self.centre + dt.timedelta(days=self.rng.randint(-self.spread, self.spread))).isoformat()
+        return (
+            self.centre + dt.timedelta(days=self.rng.randint(-self.spread, self.spread))
+        ).isoformat()
 
     def value(self, schema: dict[str, Any], name: str) -> Any:
         types = schema.get("type", "object")

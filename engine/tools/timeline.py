@@ -488,9 +488,14 @@ def _because(pack: M.Pack, days: Days, day: dt.date, audience: str) -> tuple[str
         if custodial and d.expr.healthcare:
             continue
         a, b = old.memo.get(name), new.memo.get(name)
-        if isinstance(b, bool) or isinstance(a, bool):
-            if _key(a) != _key(b):
-                found.append((f"def:{name}" in model.root_items, f"definition {name}"))
+        root = f"def:{name}" in model.root_items
+        if (root or isinstance(a, bool) or isinstance(b, bool)) and _key(a) != _key(b):
+            found.append((root, f"definition {name}"))
+    for name, out in pack.outputs.items():
+        if f"out:{name}" not in model.root_items or (custodial and out.healthcare):
+            continue
+        if _key(old.memo.get(name)) != _key(new.memo.get(name)):
+            found.append((True, f"output {name}"))
     for rule in pack.rules:
         if custodial and rule.healthcare:
             continue
@@ -544,3 +549,25 @@ def timeline(
         initial=seen[start],
         points=tuple(points),
     )
+
+
+def daily_changes(
+    pack: M.Pack,
+    facts: Mapping[str, Any],
+    start: dt.date,
+    end: dt.date,
+    audience: str = "custodial",
+    version: str | None = None,
+) -> list[tuple[dt.date, tuple[FieldChange, ...]]]:
+    """The reference the change points are checked against: evaluate every day of the range
+    and keep the days on which what the audience sees differs from the day before."""
+    days = Days(pack, facts, version)
+    found = []
+    prev = observable(days.decision(start, audience))
+    for i in range(1, (end - start).days + 1):
+        day = start + ONE * i
+        now = observable(days.decision(day, audience))
+        if now != prev:
+            found.append((day, _diff(prev, now)))
+        prev = now
+    return found

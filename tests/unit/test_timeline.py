@@ -1,0 +1,177 @@
+"""Change points: exact against day-by-day evaluation, the date analysis, and the command."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+import engine
+from cli.main import cli
+from engine.language import date_dependence as D
+from engine.language.parse import parse
+from engine.tools.timeline import daily_changes, date_model, timeline
+from tests.timeline_check import RANGES, check_pack
+
+ROOT = Path(__file__).resolve().parents[2]
+SNAPSHOTS = Path(__file__).parent / "snapshots"
+PACKS = engine.load(ROOT / "policies")
+
+
+@pytest.mark.parametrize("pack_id", sorted(RANGES))
+def test_change_points_agree_with_every_day(pack_id: str) -> None:
+    tally = check_pack(PACKS[pack_id], count=3)
+    print(
+        f"{pack_id}: documents {tally.documents}, days {tally.days}, change points "
+        f"{tally.change_points}, days evaluated {tally.evaluated}, disagreements "
+        f"{len(tally.disagreements)}"
+    )
+    assert tally.disagreements == []
+    assert tally.evaluated < tally.days  # the point: not every day was evaluated
+
+
+def test_every_pack_is_analysed_without_daily_fallback() -> None:
+    for pack_id in RANGES:
+        assert date_model(PACKS[pack_id]).opaque == [], pack_id
+
+
+def shape(text: str, names: dict[str, str] | None = None) -> D.Analysis:
+    return D.analyse(parse(text), lambda n: (names or {}).get(n, D.FIXED))
+
+
+def test_comparisons_of_the_date_are_sites() -> None:
+    a = shape("x.release - as_of <= 4 weeks")
+    assert a.shape == D.STEP
+    assert [s.kind for s in a.sites] == ["compare"]
+    assert shape("as_of - 1 month + 1 day").shape == D.MONOTONE
+    assert shape("x.a == 3").shape == D.FIXED and shape("x.a == 3").sites == []
+
+
+def test_sites_inside_quantifiers_carry_their_bindings() -> None:
+    a = shape("count(s in x.sessions: s.date >= start and s.date <= as_of)", {"start": "monotone"})
+    assert [s.kind for s in a.sites] == ["compare", "compare"]
+    assert all(s.bindings[0].var == "s" for s in a.sites)
+
+
+def test_ages_and_step_functions_are_sites() -> None:
+    assert [s.kind for s in shape("age(x.born) >= 12").sites] == ["age"]
+    assert [s.func for s in shape("week_start(as_of) == x.d").sites] == ["week_start"]
+
+
+def test_what_the_analysis_cannot_bound_is_opaque() -> None:
+    a = shape("[as_of] == x.list")
+    assert a.shape == D.OPAQUE and a.opaque
+
+
+def test_calendar_months_clamp_as_evaluation_does() -> None:
+    # a monthly period ending on the evaluation date starts the day after `as_of - 1 month`:
+    # a session on 31 January leaves it when as_of - 1 month reaches 31 January, and with
+    # clamping that is 29 February 2020 + 1 day = 1 March (not 3 March)
+    pack = PACKS["keywork_edm"]
+    facts = {
+        "establishment": {"regime_level": 3, "keywork_model": "weekly"},
+        "prisoner": {
+            "acct": "none",
+            "rosh": "LOW",
+            "cev": False,
+            "tact": False,
+            "pathfinder_recommended": False,
+            "governor_priority": False,
+            "release_date": None,
+            "keywork": {"sessions": [{"date": "2021-01-31", "kind": "session", "minutes": 45}]},
+        },
+    }
+    start, end = dt.date(2021, 1, 1), dt.date(2021, 4, 30)
+    tl = timeline(pack, facts, start, end)
+    assert [p.on for p in tl.points] == [d for d, _ in daily_changes(pack, facts, start, end)]
+    assert dt.date(2021, 3, 1) in [p.on for p in tl.points]
+
+
+def run(*args: str) -> str:
+    result = CliRunner().invoke(cli, list(args), catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    return result.output
+
+
+B3152 = "examples/prisoners/b3152kw_high_rosh_release.yaml"
+
+
+@pytest.mark.parametrize("fmt", ["text", "json", "markdown"])
+def test_timeline_command_is_golden(
+    fmt: str, snapshot: object, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(ROOT)
+    out = run(
+        "timeline",
+        "keywork_edm",
+        "--facts",
+        B3152,
+        "--from",
+        "2020-06-01",
+        "--to",
+        "2020-12-31",
+        "--format",
+        fmt,
+    )
+    snapshot.snapshot_dir = SNAPSHOTS  # type: ignore[attr-defined]
+    ext = {"text": "txt", "json": "json", "markdown": "md"}[fmt]
+    snapshot.assert_match(out, f"timeline_keywork_b3152kw.{ext}")  # type: ignore[attr-defined]
+
+
+def test_pmp_timeline_is_golden(snapshot: object, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(ROOT)
+    out = run(
+        "timeline",
+        "pmp",
+        "--facts",
+        "examples/pmp/a1101pm_immunosuppressed_plan.yaml",
+        "--from",
+        "2022-10-01",
+        "--to",
+        "2023-03-31",
+    )
+    snapshot.snapshot_dir = SNAPSHOTS  # type: ignore[attr-defined]
+    snapshot.assert_match(out, "timeline_pmp_a1101pm.txt")  # type: ignore[attr-defined]
+
+
+def test_custodial_timeline_never_names_healthcare_conditions(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.chdir(ROOT)
+    out = run(
+        "timeline",
+        "pmp",
+        "--facts",
+        "examples/pmp/a1101pm_immunosuppressed_plan.yaml",
+        "--from",
+        "2022-10-01",
+        "--to",
+        "2023-03-31",
+        "--format",
+        "json",
+    )
+    data = json.loads(out)
+    text = json.dumps(data)
+    for name in ("immunosuppress", "eligibility_basis", "vaccination", "treatment_eligible"):
+        assert name not in text
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--from", "2020-07-01", "--to", "2020-06-01"], "is before"),
+        (["--from", "2020-13-01", "--to", "2020-12-31"], "is not a date"),
+        (["--from", "2019-01-01", "--to", "2020-12-31"], "no version in force"),
+    ],
+)
+def test_timeline_bad_input_is_a_clear_error(
+    args: list[str], message: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(ROOT)
+    result = CliRunner().invoke(cli, ["timeline", "keywork_edm", "--facts", B3152, *args])
+    assert result.exit_code == 2
+    assert message in result.output
+    assert "Traceback" not in result.output
