@@ -73,3 +73,11 @@ class EvaluationError(Exception):
         self.code = code
         self.problem = problem
         super().__init__(f"{message} [{code}]")
+
+
+class PopulationError(Exception):
+    """Raised when a population file cannot be read (`E-POPULATION`); nothing is evaluated."""
+
+    def __init__(self, problems: list[Problem]):
+        self.problems = sorted(problems)
+        super().__init__("; ".join(p.format() for p in self.problems[:3]))

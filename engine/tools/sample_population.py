@@ -53,8 +53,8 @@ class _Generator:
     def value(self, schema: dict[str, Any], name: str) -> Any:
         types = schema.get("type", "object")
         types = [types] if isinstance(types, str) else list(types)
-        nullable = "null" in types
-        if nullable and self.rng.random() < self.null_rate:
+        nullable = "null" in types and "pattern" not in schema  # a patterned field names
+        if nullable and self.rng.random() < self.null_rate:  # its subject: always set
             return None
         kinds = [t for t in types if t != "null"]
         kind = kinds[0] if kinds else "null"

@@ -458,6 +458,17 @@ class Timeline:
             "change_points": [p.to_dict() for p in self.points],
         }
 
+    def states(self) -> list[tuple[dt.date, dict[str, Any]]]:
+        """What the audience sees from the start and from each change point on (a field
+        that is absent, such as an obligation that does not apply, reads as None)."""
+        state = dict(self.initial)
+        found = [(self.start, dict(state))]
+        for p in self.points:
+            for c in p.changes:
+                state[c.field] = c.after
+            found.append((p.on, dict(state)))
+        return found
+
     def value_on(self, name: str, day: dt.date) -> Any:
         """A field's value on a day of the range, read from the change points."""
         value = self.initial.get(name)
@@ -514,11 +525,13 @@ def timeline(
     end: dt.date,
     audience: str = "custodial",
     version: str | None = None,
+    days: Days | None = None,
 ) -> Timeline:
-    """Every day from `start` to `end` on which the decision for `facts` changes."""
+    """Every day from `start` to `end` on which the decision for `facts` changes (`days`: the
+    evaluations made so far of these facts, to share them with the caller)."""
     if end < start:
         raise EvaluationError("E-EVAL-RANGE", f"the range ends ({end}) before it starts ({start})")
-    days = Days(pack, facts, version)
+    days = days or Days(pack, facts, version)
     cands, method = candidate_days(pack, days, start, end)
     model = date_model(pack)
     seen = {d: observable(days.decision(d, audience)) for d in cands}
