@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from . import check, demo, diff, docs, explain, plan, test, timeline
+from . import check, demo, diff, docs, explain, impact, plan, test, timeline, upcoming
 from . import eval as eval_cmd
 
 
@@ -33,6 +33,8 @@ cli.add_command(demo.command)
 cli.add_command(docs.command)
 cli.add_command(diff.command)
 cli.add_command(timeline.command)
+cli.add_command(upcoming.command)
+cli.add_command(impact.command)
 
 
 def main() -> None:

@@ -10,8 +10,17 @@ import click
 
 from engine.tools.timeline import Timeline, timeline
 
-from .common import dump_json, fail, load_packs, packs_option, parse_date, read_facts
-from .common import resolve_packs_dir, user_errors
+from .common import (
+    dump_json,
+    fail,
+    load_packs,
+    packs_option,
+    parse_date,
+    read_facts,
+    resolve_packs_dir,
+    user_errors,
+)
+from .population import subject_of
 
 
 def show(value: Any, field: str = "", width: int = 0) -> str:
@@ -74,18 +83,9 @@ def render_markdown(tl: Timeline, subject: str) -> str:
         for i, c in enumerate(p.changes):
             because = ", ".join(p.because) if i == 0 else ""
             day = str(p.on) if i == 0 else ""
-            lines.append(
-                f"| {day} | `{c.field}` | {_cell(c.before, c.field)} | {_cell(c.after, c.field)} | {because} |"
-            )
+            before, after = _cell(c.before, c.field), _cell(c.after, c.field)
+            lines.append(f"| {day} | `{c.field}` | {before} | {after} | {because} |")
     return "\n".join(lines) + "\n"
-
-
-def subject_of(facts: dict[str, Any], id_field: str) -> str:
-    """The value at a dotted path of the facts (the document's subject), or `?`."""
-    value: Any = facts
-    for part in id_field.split("."):
-        value = value.get(part) if isinstance(value, dict) else None
-    return str(value) if value is not None else "?"
 
 
 @click.command("timeline")

@@ -49,9 +49,9 @@ class Site:
 
     kind `compare`: `moving` is monotone, `other` fixed or step; the flips are the days where
     `moving >= other` or `moving > other` changes. kind `compare2`: both sides are monotone
-    (the caller checks whether one is still between flips, else looks day by day). kind `age`: `moving` is the birth date and
-    the value is the whole years to the evaluation date. kind `step`: `func` applied to the
-    monotone `moving`."""
+    (the caller checks whether one is still between flips, else looks day by day). kind
+    `age`: `moving` is the birth date and the value is the whole years to the evaluation
+    date. kind `step`: `func` applied to the monotone `moving`."""
 
     kind: str  # compare | compare2 | age | step
     moving: A.Node

@@ -59,9 +59,11 @@ class Impact:
     kind_counts: Counter[tuple[str, str, str]] = field(default_factory=Counter)
     rules: Counter[str] = field(default_factory=Counter)
     tracked: str | None = None
-    daily: dict[str, dict[str, list[int]]] = field(default_factory=dict)  # side -> value -> n
-    change_dates: dict[str, Counter[dt.date]] = field(default_factory=dict)  # side -> counts
-    totals: dict[str, dict[str, Counter[str]]] = field(default_factory=dict)  # side->out->val
+    # by side ("before", "after"): documents per value of the tracked output each day, change
+    # points per day, and documents per value of each output on the first day
+    daily: dict[str, dict[str, list[int]]] = field(default_factory=dict)
+    change_dates: dict[str, Counter[dt.date]] = field(default_factory=dict)
+    totals: dict[str, dict[str, Counter[str]]] = field(default_factory=dict)
 
     @property
     def single_day(self) -> bool:
@@ -199,7 +201,7 @@ def impact(
     if tracked is None:
         tracked = pick_tracked([t.initial for _, _, _, t, _ in runs[:50]])
     report.tracked = tracked
-    for side in (report.old, report.new):
+    for side in ("before", "after"):
         report.daily[side] = defaultdict(lambda: [0] * n_days)
         report.change_dates[side] = Counter()
         report.totals[side] = defaultdict(Counter)
@@ -208,7 +210,7 @@ def impact(
         who = subject(facts)
         changed = False
         seen_kinds: set[tuple[str, str, str]] = set()
-        for side, tl in ((report.old, ta), (report.new, tb)):
+        for side, tl in (("before", ta), ("after", tb)):
             for p in tl.points:
                 report.change_dates[side][p.on] += 1
             for name, value in tl.initial.items():
@@ -216,7 +218,7 @@ def impact(
                     report.totals[side][name.removeprefix("outputs.")][show(value)] += 1
         for day, length, sa, sb in _segments(ta.states(), tb.states(), end):
             offset = (day - start).days
-            for side, state in ((report.old, sa), (report.new, sb)):
+            for side, state in (("before", sa), ("after", sb)):
                 for value in _track_values(state, tracked):
                     counts = report.daily[side][value]
                     for k in range(offset, offset + length):

@@ -18,9 +18,9 @@ from typing import Any, Protocol
 
 from engine.evaluation.decision import Decision, build_decision
 from engine.evaluation.evaluate import Evaluation
-from engine.packs.facts_schema import prepare
 from engine.packs import model as M
-from engine.problems import Problem, PopulationError
+from engine.packs.facts_schema import prepare
+from engine.problems import PopulationError, Problem
 
 
 def _set_path(doc: dict[str, Any], path: str, value: Any) -> None:
@@ -101,7 +101,12 @@ def _read_jsonl(path: Path) -> list[dict[str, Any]]:
 
 def _problem(file: str, line: int, message: str, col: int = 1) -> Problem:
     return Problem(
-        file, line, 1 if col < 1 else col, "error", "E-POPULATION", message,
+        file,
+        line,
+        1 if col < 1 else col,
+        "error",
+        "E-POPULATION",
+        message,
         "one facts document per line (JSON Lines) or per row (CSV with dotted column names)",
     )
 

@@ -23,7 +23,7 @@ _STEP = re.compile(r"\.([A-Za-z_]+)|\[(\d+)\]")
 
 def _from_pattern(pattern: str, rng: random.Random) -> str:
     """A string matching a simple pattern of character classes (`^[A-Z][0-9]{4}[A-Z]{2}$`)."""
-    out = []
+    out: list[str] = []
     for chars, count in _CLASS.findall(pattern):
         pool: list[str] = []
         i = 0
@@ -50,11 +50,13 @@ class _Generator:
             self.centre + dt.timedelta(days=self.rng.randint(-self.spread, self.spread))
         ).isoformat()
 
-    def value(self, schema: dict[str, Any], name: str) -> Any:
+    def value(self, schema: dict[str, Any], name: str, root: bool = False) -> Any:
+        """A value for `schema`; never null for a root or for a patterned field (which names
+        its subject)."""
         types = schema.get("type", "object")
         types = [types] if isinstance(types, str) else list(types)
-        nullable = "null" in types and "pattern" not in schema  # a patterned field names
-        if nullable and self.rng.random() < self.null_rate:  # its subject: always set
+        nullable = "null" in types and "pattern" not in schema and not root
+        if nullable and self.rng.random() < self.null_rate:
             return None
         kinds = [t for t in types if t != "null"]
         kind = kinds[0] if kinds else "null"
@@ -102,7 +104,7 @@ def generate(
     gen = _Generator(rng, centre, spread_days, null_rate)
     docs = []
     for _ in range(count):
-        doc = {root: gen.value(props[root], root) for root in wanted}
+        doc = {root: gen.value(props[root], root, root=True) for root in wanted}
         for record in doc.values():
             _birth_dates(record, rng, birth_years)
         if _repair(doc):

@@ -274,52 +274,57 @@ def _site_flips(cs: _CompiledSite, days: Days, lo: dt.date, hi: dt.date) -> set[
     """The days in (lo, hi] on which this site can flip, given that between lo and hi every
     fixed and step value it reads is constant."""
     found: set[dt.date] = set()
-    site = cs.site
     for args in _bindings(cs, days.partial(lo)):
-        if site.kind == "age":
-            born = _run(cs.moving, days.partial(lo), args)
-            if not isinstance(born, dt.date):
-                continue
-            age_on = FUNCTIONS["age_on"].impl
-            found |= _all_changes(lambda a, b=born: age_on(b, a), lo, hi)
-            continue
+        found |= _flips_for(cs, days, lo, hi, args)
+    return found
 
-        def g(a: dt.date, args: tuple[Any, ...] = args) -> Any:
-            return _key(_run(cs.moving, days.partial(a), args))
 
-        if site.kind == "step":
-            if site.func == "day":
-                found |= {lo + ONE * i for i in range(1, (hi - lo).days + 1)}
-                continue
-            step = FUNCTIONS["month_start" if site.func == "month" else str(site.func)].impl
+def _flips_for(
+    cs: _CompiledSite, days: Days, lo: dt.date, hi: dt.date, args: tuple[Any, ...]
+) -> set[dt.date]:
+    """`_site_flips` for one binding of the quantifier variables around the site."""
+    site = cs.site
+    if site.kind == "age":
+        born = _run(cs.moving, days.partial(lo), args)
+        if not isinstance(born, dt.date):
+            return set()
+        age_on = FUNCTIONS["age_on"].impl
+        return _all_changes(lambda a: age_on(born, a), lo, hi)
 
-            def stepped(a: dt.date, g: Callable[[dt.date], Any] = g) -> Any:
-                v = g(a)
-                return step(v) if isinstance(v, dt.date) else v
+    def g(a: dt.date) -> Any:
+        return _key(_run(cs.moving, days.partial(a), args))
 
-            found |= _all_changes(stepped, lo, hi)
-            continue
-        assert cs.other is not None
-        if site.kind == "compare2":
-            found |= _two_moving(cs, days, lo, hi, args)
-            continue
-        target = _key(_run(cs.other, days.partial(lo), args))
-        if target == "<unknown>":  # unknown on every day between flips: so is the comparison
-            continue
-        for strict in (False, True):
+    if site.kind == "step":
+        if site.func == "day":
+            return {lo + ONE * i for i in range(1, (hi - lo).days + 1)}
+        step = FUNCTIONS["month_start" if site.func == "month" else str(site.func)].impl
 
-            def holds(a: dt.date, strict: bool = strict, g: Callable[[dt.date], Any] = g) -> Any:
-                v = g(a)
-                if v == "<unknown>":
-                    return v
-                try:
-                    return v > target if strict else v >= target
-                except TypeError:
-                    return "<incomparable>"
+        def stepped(a: dt.date) -> Any:
+            v = g(a)
+            return step(v) if isinstance(v, dt.date) else v
 
-            flip = _first_change(holds, lo, hi)
-            if flip is not None:
-                found.add(flip)
+        return _all_changes(stepped, lo, hi)
+    assert cs.other is not None
+    if site.kind == "compare2":
+        return _two_moving(cs, days, lo, hi, args)
+    target = _key(_run(cs.other, days.partial(lo), args))
+    if target == "<unknown>":  # unknown on every day between flips: so is the comparison
+        return set()
+
+    def holds(a: dt.date, strict: bool) -> Any:
+        v = g(a)
+        if v == "<unknown>":
+            return v
+        try:
+            return v > target if strict else v >= target
+        except TypeError:
+            return "<incomparable>"
+
+    found = set()
+    for strict in (False, True):
+        flip = _first_change(lambda a, strict=strict: holds(a, strict), lo, hi)  # type: ignore[misc]
+        if flip is not None:
+            found.add(flip)
     return found
 
 
