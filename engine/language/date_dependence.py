@@ -7,7 +7,7 @@ Every expression node gets a *shape*:
 - `step`: piecewise constant in the date; it changes only on a day when one of the sites
   found inside it flips (a comparison of the date with something fixed, a birthday...);
 - `monotone`: a date, duration or number that moves monotonically with the date between
-  those days (`as_of`, `as_of - 6 days`, `prisoner.release_date - as_of`, `as_of - 1 month`);
+  those days (`as_of`, `as_of - 6 days`, `person.leaves_on - as_of`, `as_of - 1 month`);
 - `moving`: moves with the date but cannot be compared monotonically (a list of such values);
 - `opaque`: reads the date in a way this analysis does not bound (the caller must fall back
   to evaluating every day).

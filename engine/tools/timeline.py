@@ -1,7 +1,7 @@
 """Change points: the days on which a decision changes as the date moves and the facts stay.
 
 The candidate days come from the pack's expressions, not from trying every day: each place
-where the evaluation date meets a fact (`as_of >= prisoner.release_date - 4 weeks`, a count
+where the evaluation date meets a fact (`as_of >= person.leaves_on - 4 weeks`, a count
 of sessions in a rolling period, an age) flips on one day that a binary search over the
 runtime's own arithmetic finds exactly (calendar months clamped as evaluation clamps them).
 Version and parameter boundaries are candidates too. Between two candidates every condition
