@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test bench lint typecheck clean
+.PHONY: demo test bench timeline-check lint typecheck clean
 
 $(BIN)/python:
 	$(PY) -m venv $(VENV)
@@ -30,6 +30,10 @@ test: $(STAMP) lint typecheck
 
 bench: $(STAMP)
 	$(BIN)/python bench/run.py
+
+# change points against every day's decision, on more generated documents than `make test`
+timeline-check: $(STAMP)
+	$(BIN)/python bench/timeline_exact.py 40
 
 clean:
 	rm -rf $(VENV) build *.egg-info

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
 import click
 
-from engine.tools.timeline import Timeline, timeline
+from engine.tools.timeline import Timeline, show_field, timeline
 
 from .common import (
     dump_json,
@@ -24,25 +23,7 @@ from .population import subject_of
 
 
 def show(value: Any, field: str = "", width: int = 0) -> str:
-    """A field value in one line: JSON, `none` for no value, an obligation as its modality
-    with its due date and frequency; cut to `width` characters when given."""
-    if field.startswith("obligations."):
-        if value is None:
-            return "(does not apply)"
-        text = value["modality"]
-        if value.get("due") is not None:
-            text += f", due {value['due']}"
-        if value.get("frequency") is not None:
-            text += f", every {show(value['frequency'])}"
-    elif value is None:
-        text = "none"
-    elif isinstance(value, str):
-        text = value
-    else:
-        text = json.dumps(value, ensure_ascii=False, separators=(", ", ": "))
-    if width and len(text) > width:
-        text = text[: width - 1].rstrip() + "…"
-    return text
+    return show_field(value, field, width)
 
 
 def render_text(tl: Timeline, subject: str) -> str:

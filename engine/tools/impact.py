@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from engine.packs import model as M
-from engine.tools.timeline import ONE, Days, Timeline, observable, timeline
+from engine.tools.timeline import ONE, Days, Timeline, observable, show_field, timeline
 
 EXAMPLES = 3
 
@@ -154,8 +154,10 @@ def _track_values(state: dict[str, Any], tracked: str | None) -> list[str]:
     if tracked is None:
         return []
     value = state.get(f"outputs.{tracked}")
+    if value is None:
+        return ["(undetermined)"]
     if isinstance(value, list):
-        return [show(v) for v in value]
+        return [show(v) for v in value] or ["(empty)"]
     return [show(value)]
 
 
@@ -230,7 +232,7 @@ def impact(
             changed = True
             report.changed_decisions += length
             for f in fields:
-                kind = (f, show(sa.get(f)), show(sb.get(f)))
+                kind = (f, show_field(sa.get(f), f), show_field(sb.get(f), f))
                 if f.startswith("outputs.") or f == "status":
                     name = f.removeprefix("outputs.")
                     report.crosstabs.setdefault(name, Counter())[kind[1:]] += length

@@ -139,3 +139,30 @@ def _birth_dates(record: Any, rng: random.Random, years: tuple[int, int]) -> Non
         if key.endswith("birth") and isinstance(value, str):
             day = dt.date(rng.randint(*years), 1, 1) + dt.timedelta(days=rng.randint(0, 365))
             record[key] = day.isoformat()
+
+
+def main(argv: list[str] | None = None) -> int:
+    """`python -m engine.tools.sample_population`: write a population as JSON Lines."""
+    import argparse
+    from pathlib import Path
+
+    from engine.tools.population_source import write_jsonl
+
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--count", type=int, default=100)
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--centre", type=dt.date.fromisoformat, default=dt.date(2020, 9, 1))
+    parser.add_argument("--spread-days", type=int, default=400)
+    parser.add_argument("--roots", default="", help="comma-separated fact roots")
+    parser.add_argument("--null-rate", type=float, default=0.1)
+    parser.add_argument("--out", type=Path, required=True)
+    args = parser.parse_args(argv)
+    roots = tuple(r for r in args.roots.split(",") if r)
+    docs = generate(args.count, args.seed, args.centre, args.spread_days, roots, args.null_rate)
+    write_jsonl(docs, args.out)
+    print(f"wrote {len(docs)} documents to {args.out}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

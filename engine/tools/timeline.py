@@ -412,6 +412,30 @@ def observable(decision: Decision) -> dict[str, Any]:
     return seen
 
 
+def show_field(value: Any, field: str = "", width: int = 0) -> str:
+    """A field's value in one line: JSON, `none` for no value, an obligation as its modality
+    with its due date and frequency; cut to `width` characters when given."""
+    import json
+
+    if field.startswith("obligations."):
+        if value is None:
+            return "(does not apply)"
+        text = str(value["modality"])
+        if value.get("due") is not None:
+            text += f", due {value['due']}"
+        if value.get("frequency") is not None:
+            text += f", every {show_field(value['frequency'])}"
+    elif value is None:
+        text = "none"
+    elif isinstance(value, str):
+        text = value
+    else:
+        text = json.dumps(value, ensure_ascii=False, separators=(", ", ": "))
+    if width and len(text) > width:
+        text = text[: width - 1].rstrip() + "…"
+    return text
+
+
 @dataclass(frozen=True)
 class FieldChange:
     field: str

@@ -73,8 +73,10 @@ def test_range_counts_agree_with_whole_runs_on_sampled_days(keywork_people: list
         counts: Counter[str] = Counter()
         for d in python_decisions(kw, keywork_people, day, "custodial", None):
             groups = d.outputs["priority_groups"]
-            for g in groups if isinstance(groups, list) else [None]:
-                counts["none" if g is None else g] += 1
+            if groups is None:
+                counts["(undetermined)"] += 1
+            for g in groups or (["(empty)"] if groups == [] else []):
+                counts[g] += 1
         i = (day - start).days
         daily = {v: n[i] for v, n in report.daily["after"].items() if n[i]}
         assert daily == dict(counts), day
@@ -238,3 +240,20 @@ def test_upcoming_lists_who_changes_and_when(
 
 def kw_decide(pack: object, facts: dict, day: dt.date) -> object:
     return next(python_decisions(pack, [facts], day, "custodial", None))  # type: ignore[arg-type]
+
+
+def test_docs_scenario_agrees_with_two_runs() -> None:
+    """docs/timeline.md, scenario 1: the figures it quotes, from the impact report and from
+    two separate whole evaluations of the committed example population."""
+    people = read_population(ROOT / "examples" / "population" / "pmp_2022.jsonl")
+    pmp = PACKS["pmp"]
+    old, new = Side(pmp, "1", "version 1"), Side(pmp, "2", "version 2")
+    day = dt.date(2022, 11, 1)
+    report = impact(old, new, people, day, day, "custodial", number)
+    runs = check_against_two_runs(old, new, people, day, "custodial", python_decisions)
+    assert (report.decisions, report.changed_decisions) == runs
+    docs = (ROOT / "docs" / "timeline.md").read_text(encoding="utf-8")
+    assert f"decisions compared: {runs[0]}; changed: {runs[1]}" in docs
+    leaving = report.kinds[("outputs.eligible", "true", "false")]
+    line = f"outputs.eligible: true -> false: {len(leaving)}; e.g. {', '.join(leaving)}"
+    assert line in docs
