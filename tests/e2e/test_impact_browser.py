@@ -68,7 +68,7 @@ def browser(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
 def test_impact_report_draws_every_chart_offline(browser: Any, tmp_path: Path) -> None:
     packs = engine.load(ROOT / "policies")
     kw = packs["keywork_edm"]
-    people = read_population(ROOT / "examples" / "population" / "keywork_2020.jsonl")[:40]
+    people = read_population(ROOT / "examples" / "population" / "keywork_2020.jsonl")[:25]
     side = Side(kw, "1", "version 1")
     report = impact(
         side,
