@@ -7,7 +7,8 @@ from pathlib import Path
 import click
 
 import engine
-from engine.tools.worked_examples import read_cases, run_case, test_files
+from engine.tools.source_coverage import check_sources
+from engine.tools.worked_examples import check_cases
 
 from .common import EXIT_OK, EXIT_PROBLEMS, dump_json, fail, show_problems
 from .formats import problems_junit, problems_sarif
@@ -45,32 +46,12 @@ def command(paths: tuple[Path, ...], sources: Path | None, fmt: str, no_tests: b
             fail(f"no such file or directory `{t}`")
     packs, problems = engine.check_paths(targets)
     if sources is not None:
-        from engine.tools.source_coverage import check_sources
-
         found, coverage = check_sources(packs, sources)
         problems = sorted(problems + found)
     else:
         coverage = {}
-    failed_cases = 0
     if not no_tests:
-        cases, case_problems = read_cases(test_files(targets), packs)
-        problems = sorted(problems + case_problems)
-        for case in cases:
-            if case.pack not in packs:
-                continue
-            result = run_case(case, packs)
-            if not result.passed:
-                failed_cases += 1
-                problems.append(
-                    engine.Problem(
-                        case.file,
-                        case.line or 1,
-                        1,
-                        "error",
-                        "E-TEST",
-                        f"worked example `{case.name}` fails: " + "; ".join(result.failures),
-                    )
-                )
+        problems = sorted(problems + check_cases(targets, packs))
     errors = [p for p in problems if p.is_error]
     releasable = [
         {"pack": pid, "output": name, "shown_as": out.withheld_reason}

@@ -14,7 +14,8 @@ from typing import Any, NoReturn, TypeVar
 import click
 
 import engine
-from engine.problems import EvaluationError, FactsError, PackError, Problem
+from engine.packs.facts_schema import read_facts_file
+from engine.problems import EvaluationError, FactsError, PackError, Problem, did_you_mean
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -73,11 +74,10 @@ def load_packs(directory: Path, wanted: str | None = None) -> engine.Packs:
         if mine:
             show_problems(mine)
             fail(f"pack `{wanted}` has errors; run `regime check {directory}`", code=EXIT_PROBLEMS)
-        from engine.language.check import suggest
 
         fail(
             f"no pack `{wanted}` in `{directory}`",
-            suggest(wanted, packs) or f"packs: {', '.join(sorted(packs)) or 'none'}",
+            did_you_mean(wanted, packs) or f"packs: {', '.join(sorted(packs)) or 'none'}",
         )
     return engine.Packs(packs)
 
@@ -91,8 +91,6 @@ def _mentions(problem: Problem, pack_id: str) -> bool:
 
 
 def read_facts(path: Path) -> dict[str, Any]:
-    from engine.packs.facts_schema import read_facts_file
-
     try:
         return read_facts_file(path)
     except FactsError as e:

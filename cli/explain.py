@@ -6,6 +6,8 @@ from pathlib import Path
 
 import click
 
+from engine.problems import did_you_mean
+
 from .common import decide, evaluation_options, fail, load_packs, resolve_packs_dir, user_errors
 
 
@@ -39,10 +41,8 @@ def command(
         | set(model.tables)
     )
     if target not in known:
-        from engine.language.check import suggest
-
         fail(
             f"pack `{pack}` has no output, definition, table or rule `{target}`",
-            suggest(target, known) or "see `regime docs` for the pack's names",
+            did_you_mean(target, known) or "see `regime docs` for the pack's names",
         )
     click.echo(decide(packs, pack, facts_path, as_of, audience).explain(target))

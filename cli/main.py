@@ -4,8 +4,19 @@ from __future__ import annotations
 
 import click
 
-from . import check, demo, diff, docs, explain, impact, plan, test, timeline, upcoming
-from . import eval as eval_cmd
+from . import (
+    check,
+    demo,
+    diff,
+    docs,
+    evaluate,
+    explain,
+    impact,
+    plan,
+    test,
+    timeline,
+    upcoming,
+)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
@@ -26,7 +37,7 @@ def cli() -> None:
 
 cli.add_command(check.command)
 cli.add_command(test.command)
-cli.add_command(eval_cmd.command)
+cli.add_command(evaluate.command)
 cli.add_command(explain.command)
 cli.add_command(plan.command)
 cli.add_command(demo.command)

@@ -8,14 +8,24 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import networkx as nx
+
 from engine.evaluation.decision import AUDIENCES, Decision, build_decision
 from engine.evaluation.evaluate import Evaluation
 from engine.packs import model as M
 from engine.packs.build import Builder
-from engine.packs.facts_schema import prepare
-from engine.packs.read_yaml import Document, read_yaml
+from engine.packs.facts_schema import facts_schema, prepare
+from engine.packs.read_yaml import Document, read_text_file, read_yaml
 from engine.packs.validate_schema import validate_pack
-from engine.problems import EvaluationError, FactsError, PackError, Problem
+from engine.problems import (
+    EvaluationError,
+    FactsError,
+    PackError,
+    Problem,
+    did_you_mean,
+    file_problem,
+    problem,
+)
 
 # The stages every pack file goes through, in order; each may add problems, and a pack with
 # errors after any stage goes no further.
@@ -60,8 +70,6 @@ def is_pack_file(path: Path) -> bool:
         for line in head.splitlines()
         if line and not line[0].isspace() and not line.startswith("#") and ":" in line
     }
-    from engine.packs.facts_schema import facts_schema
-
     roots = set(facts_schema().get("properties", {}))
     if tops & roots and "id" not in tops:
         return False
@@ -73,36 +81,15 @@ def read_pack(
 ) -> tuple[Document | None, bytes, list[Problem]]:
     """The first stages: read the YAML with positions and validate it against the schema."""
     name = display or str(path)
+    content = b""
     try:
-        content = path.read_bytes()
-        text = content.decode("utf-8")
-    except OSError as e:
-        return (
-            None,
-            b"",
-            [Problem(name, 1, 1, "error", "E-IO", f"cannot read the file: {e.strerror}")],
-        )
-    except UnicodeDecodeError:
-        return None, b"", [Problem(name, 1, 1, "error", "E-IO", "the file is not UTF-8 text")]
-    try:
+        content, text = read_text_file(path, name)
         doc = read_yaml(text, name)
     except PackError as e:
         return None, content, list(e.problems)
     if not isinstance(doc.data, dict):
-        return (
-            None,
-            content,
-            [
-                Problem(
-                    name,
-                    1,
-                    1,
-                    "error",
-                    "E-SCHEMA",
-                    "a pack must be a mapping with `id`, `title`, `versions`...",
-                )
-            ],
-        )
+        message = "a pack must be a mapping with `id`, `title`, `versions`..."
+        return None, content, [file_problem("E-SCHEMA", name, message)]
     problems = validate_pack(doc)
     if any(p.is_error for p in problems):
         return None, content, sorted(problems)
@@ -116,43 +103,37 @@ def load_file(
     doc, content, problems = read_pack(path, display)
     if doc is None:
         return None, problems
-    builder = Builder(doc, content, _imported_vocabulary(doc, imported or {}, problems))
+    vocabulary, missing = _imported_vocabulary(doc, imported or {})
+    builder = Builder(doc, content, vocabulary)
     pack = builder.build()
-    return pack, sorted(problems + builder.problems)
+    return None if missing else pack, sorted(problems + missing + builder.problems)
 
 
 def _imported_vocabulary(
-    doc: Document, imported: Mapping[str, M.Pack], problems: list[Problem]
-) -> dict[str, M.Vocabulary]:
+    doc: Document, imported: Mapping[str, M.Pack]
+) -> tuple[dict[str, M.Vocabulary], list[Problem]]:
+    """The vocabulary of the packs a pack imports, and an `E-IMPORT` for each one missing."""
     vocab: dict[str, M.Vocabulary] = {}
+    problems: list[Problem] = []
     for i, pid in enumerate(doc.data.get("imports") or []):
         pack = imported.get(str(pid))
         if pack is None:
             span = doc.span(("imports", i))
-            from engine.language.check import suggest
-
+            hint = did_you_mean(str(pid), imported) or "imported packs must load without errors"
             problems.append(
-                Problem(
-                    doc.file,
-                    span.line,
-                    span.col,
-                    "error",
-                    "E-IMPORT",
-                    f"no pack `{pid}` to import",
-                    suggest(str(pid), imported) or "imported packs must load without errors",
+                problem(
+                    "E-IMPORT", doc.file, span.line, span.col, f"no pack `{pid}` to import", hint
                 )
             )
             continue
         vocab.update(pack.vocabulary)
-    return vocab
+    return vocab, problems
 
 
 def check_paths(paths: Iterable[Path | str]) -> tuple[dict[str, M.Pack], list[Problem]]:
     """Load every pack under `paths` without raising: the packs that loaded and every problem.
 
     Packs are built after the packs they import (whose vocabulary they may use)."""
-    import networkx as nx
-
     packs: dict[str, M.Pack] = {}
     problems: list[Problem] = []
     docs: dict[str, tuple[Path, Document, bytes]] = {}
@@ -163,16 +144,8 @@ def check_paths(paths: Iterable[Path | str]) -> tuple[dict[str, M.Pack], list[Pr
             continue
         pid = str(doc.data.get("id"))
         if pid in docs:
-            problems.append(
-                Problem(
-                    str(f),
-                    1,
-                    1,
-                    "error",
-                    "E-DUP-PACK",
-                    f"pack `{pid}` is also defined in {docs[pid][0]}",
-                )
-            )
+            message = f"pack `{pid}` is also defined in {docs[pid][0]}"
+            problems.append(file_problem("E-DUP-PACK", str(f), message))
             continue
         docs[pid] = (f, doc, content)
     graph = nx.DiGraph()
@@ -181,27 +154,23 @@ def check_paths(paths: Iterable[Path | str]) -> tuple[dict[str, M.Pack], list[Pr
         for dep in doc.data.get("imports") or []:
             if str(dep) in docs:
                 graph.add_edge(str(dep), pid)
-    for cycle in nx.simple_cycles(graph):
+    for found in sorted(nx.simple_cycles(graph), key=min):
+        # start at the least pack id, so the report does not depend on set order
+        start = found.index(min(found))
+        cycle = found[start:] + found[:start]
         f, doc, _ = docs[cycle[0]]
         span = doc.span(("imports",))
         shown = " -> ".join(f"`{p}`" for p in [*cycle, cycle[0]])
-        problems.append(
-            Problem(
-                str(f),
-                span.line,
-                span.col,
-                "error",
-                "E-IMPORT-CYCLE",
-                f"packs import each other in a cycle: {shown}",
-            )
-        )
+        message = f"packs import each other in a cycle: {shown}"
+        problems.append(problem("E-IMPORT-CYCLE", str(f), span.line, span.col, message))
         graph.remove_nodes_from(cycle)
     for pid in nx.lexicographical_topological_sort(graph):
         f, doc, content = docs[pid]
-        builder = Builder(doc, content, _imported_vocabulary(doc, packs, problems))
+        vocabulary, missing = _imported_vocabulary(doc, packs)
+        builder = Builder(doc, content, vocabulary)
         pack = builder.build()
-        problems.extend(builder.problems)
-        if pack is not None:
+        problems.extend(missing + builder.problems)
+        if pack is not None and not missing:
             packs[pid] = pack
     return packs, sorted(problems)
 
@@ -225,9 +194,7 @@ class Packs(Mapping[str, M.Pack]):
         try:
             return self.packs[pack_id]
         except KeyError:
-            from engine.language.check import suggest
-
-            hint = suggest(pack_id, self.packs) or f"packs: {', '.join(sorted(self.packs))}"
+            hint = did_you_mean(pack_id, self.packs) or f"packs: {', '.join(sorted(self.packs))}"
             raise KeyError(f"no pack `{pack_id}`; {hint}") from None
 
     def __iter__(self) -> Iterator[str]:

@@ -1,8 +1,184 @@
-"""Problems: the one error type of every stage, with a stable code and a position."""
+"""Problems: the one error type of every stage, its catalogue of stable codes, and the
+"did you mean" suggestion every stage uses. The bottom layer: it imports nothing of the engine.
+
+Every code a problem can carry is listed once, in `CATALOGUE`, with its one-line meaning;
+`docs/errors.md` is generated from it (with a bad input that produces each code, taken from
+the corpus under tests/corpus/), and a test fails when a code lacks either.
+"""
 
 from __future__ import annotations
 
+import difflib
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from types import MappingProxyType
+from typing import Literal
+
+Severity = Literal["error", "warning"]
+
+# Every code, so that mypy rejects a misspelt one where a problem is made.
+Code = Literal[
+    "E-IO",
+    "E-ENCODING",
+    "E-YAML",
+    "E-YAML-DUPKEY",
+    "E-YAML-TAG",
+    "E-YAML-ALIAS",
+    "E-SCHEMA",
+    "E-SYNTAX",
+    "E-LIMIT-SIZE",
+    "E-LIMIT-DEPTH",
+    "E-NAME",
+    "E-PATH",
+    "E-FUNC",
+    "E-ARGS",
+    "E-TYPE",
+    "E-TYPE-DURATION",
+    "E-TYPE-COND",
+    "E-ENUM",
+    "E-DUP-ID",
+    "E-DUP-NAME",
+    "E-CYCLE",
+    "E-REF",
+    "E-TABLE-OVERLAP",
+    "E-VERSION-DATES",
+    "E-VERSION-OVERLAP",
+    "E-PARAM-OVERLAP",
+    "E-TASK-REF",
+    "E-TASK-CYCLE",
+    "W-UNUSED",
+    "W-NO-RULES",
+    "W-RELEASABLE",
+    "E-DUP-PACK",
+    "E-IMPORT",
+    "E-IMPORT-CYCLE",
+    "E-FACTS",
+    "E-JSON",
+    "E-EVAL-AUDIENCE",
+    "E-EVAL-VERSION",
+    "E-EVAL-PARAM",
+    "E-EVAL-DIV0",
+    "E-EVAL-RANGE",
+    "E-POPULATION",
+    "E-TEST",
+    "E-CITE-SECTION",
+    "W-CITE-DOCUMENT",
+]
+
+
+@dataclass(frozen=True)
+class CodeEntry:
+    """One code of the catalogue: the stage that reports it and what it means."""
+
+    code: Code
+    stage: str
+    meaning: str
+
+    @property
+    def severity(self) -> Severity:
+        return "warning" if self.code.startswith("W-") else "error"
+
+
+def _entries(stage: str, *pairs: tuple[Code, str]) -> list[CodeEntry]:
+    return [CodeEntry(code, stage, meaning) for code, meaning in pairs]
+
+
+CATALOGUE: Mapping[Code, CodeEntry] = MappingProxyType(
+    {
+        entry.code: entry
+        for entry in [
+            *_entries(
+                "reading YAML",
+                ("E-IO", "a file cannot be read (it does not exist, or is a directory)"),
+                ("E-ENCODING", "a file is not UTF-8 text"),
+                ("E-YAML", "the text is not well-formed YAML, or is more than one document"),
+                ("E-YAML-DUPKEY", "a mapping gives the same key twice"),
+                ("E-YAML-TAG", "a YAML tag asks for something other than plain data"),
+                ("E-YAML-ALIAS", "an alias is undefined, recursive, or used too many times"),
+            ),
+            *_entries(
+                "schema validation",
+                ("E-SCHEMA", "a pack or worked example does not have the shape its schema sets"),
+            ),
+            *_entries(
+                "parsing expressions",
+                ("E-SYNTAX", "the text is not an expression of the language"),
+                ("E-LIMIT-SIZE", "an expression is longer than the language allows"),
+                ("E-LIMIT-DEPTH", "an expression is nested more deeply than the language allows"),
+            ),
+            *_entries(
+                "checking expressions",
+                ("E-NAME", "a name that is not a fact root, parameter, definition or output"),
+                ("E-PATH", "a field that a fact or record does not have"),
+                ("E-FUNC", "a function that is not one of the built-in functions"),
+                ("E-ARGS", "a function given the wrong number or kind of arguments"),
+                ("E-TYPE", "operand types that do not fit the operator"),
+                ("E-TYPE-DURATION", "exact and calendar durations compared or combined"),
+                ("E-TYPE-COND", "a condition that is not a boolean"),
+                ("E-ENUM", "a literal that is not a value of the enumeration it is compared to"),
+            ),
+            *_entries(
+                "building a pack",
+                ("E-DUP-ID", "an id given twice (rule, version, interpretation, vocabulary value)"),
+                ("E-DUP-NAME", "a name defined twice, or a vocabulary both defined and imported"),
+                (
+                    "E-CYCLE",
+                    "definitions, outputs, tables or rules that read each other in a cycle",
+                ),
+                ("E-REF", "a reference to an interpretation, version, output or table not there"),
+                ("E-TABLE-OVERLAP", "two rows of a `unique` decision table can both match"),
+                ("E-VERSION-DATES", "a version that ends before it begins"),
+                ("E-VERSION-OVERLAP", "two versions of a pack in force on the same date"),
+                ("E-PARAM-OVERLAP", "two values of a parameter in force on the same date"),
+                ("E-TASK-REF", "a task comes `after:` a task that does not exist"),
+                ("E-TASK-CYCLE", "tasks that come after each other in a cycle"),
+                ("W-UNUSED", "a definition or interpretation that nothing uses"),
+                ("W-NO-RULES", "an output computed `from_rules` that no rule sets"),
+                (
+                    "W-RELEASABLE",
+                    "a `releasable` output or rule that reads no healthcare-only fact",
+                ),
+            ),
+            *_entries(
+                "loading packs together",
+                ("E-DUP-PACK", "two files define a pack with the same id"),
+                ("E-IMPORT", "a pack imports a pack that is not there or did not load"),
+                ("E-IMPORT-CYCLE", "packs that import each other in a cycle"),
+            ),
+            *_entries(
+                "preparing facts",
+                ("E-FACTS", "a facts document that does not match its facts schema"),
+                ("E-JSON", "a `.json` facts file that is not JSON"),
+            ),
+            *_entries(
+                "evaluation",
+                ("E-EVAL-AUDIENCE", "an audience other than `custodial` or `healthcare`"),
+                ("E-EVAL-VERSION", "no version of the pack is in force on the evaluation date"),
+                ("E-EVAL-PARAM", "a parameter has no value in force on the evaluation date"),
+                ("E-EVAL-DIV0", "a division by zero"),
+                (
+                    "E-EVAL-RANGE",
+                    "a date past the years 1 to 9999, or a decimal past its precision",
+                ),
+            ),
+            *_entries(
+                "reading populations",
+                ("E-POPULATION", "a population file that cannot be read as facts documents"),
+            ),
+            *_entries(
+                "tools",
+                ("E-TEST", "a worked example gives other results than it expects"),
+                ("E-CITE-SECTION", "a cited section is not a heading of its source document"),
+                ("W-CITE-DOCUMENT", "a cited document is not in the sources directory"),
+            ),
+        ]
+    }
+)
+
+
+def severity_of(code: Code) -> Severity:
+    """`W-` codes are warnings, all others errors."""
+    return CATALOGUE[code].severity
 
 
 @dataclass(frozen=True, order=True)
@@ -10,14 +186,14 @@ class Problem:
     """One thing wrong (or worth a warning) at a place in a file.
 
     Lines and columns are 1-based. `message` is one lowercase line with user
-    input in backticks; `hint` says how to fix it.
+    input in backticks; `hint` says how to fix it. Made with `problem` or `file_problem`.
     """
 
     file: str
     line: int
     col: int
-    severity: str = field(compare=False)  # "error" | "warning"
-    code: str = field(compare=False)
+    severity: Severity = field(compare=False)
+    code: Code = field(compare=False)
     message: str = field(compare=False)
     hint: str | None = field(default=None, compare=False)
     end_line: int | None = field(default=None, compare=False)
@@ -28,7 +204,7 @@ class Problem:
         return self.severity == "error"
 
     def format(self) -> str:
-        """`path:line:col: error: message [code]`, with the hint after ` (` when present."""
+        """`path:line:col: error: message [code]`, with the hint on the next line."""
         text = f"{self.file}:{self.line}:{self.col}: {self.severity}: {self.message} [{self.code}]"
         if self.hint:
             text += f"\n  hint: {self.hint}"
@@ -46,6 +222,37 @@ class Problem:
             "message": self.message,
             "hint": self.hint,
         }
+
+
+def problem(
+    code: Code,
+    file: str,
+    line: int,
+    col: int,
+    message: str,
+    hint: str | None = None,
+    end: tuple[int, int] | None = None,
+) -> Problem:
+    """A problem at a position; its severity comes from the code."""
+    end_line, end_col = end if end else (None, None)
+    return Problem(file, line, col, severity_of(code), code, message, hint, end_line, end_col)
+
+
+def file_problem(code: Code, file: str, message: str, hint: str | None = None) -> Problem:
+    """A problem with a whole file, shown at its first line and column."""
+    return problem(code, file, 1, 1, message, hint)
+
+
+def closest(word: str, candidates: Iterable[str], cutoff: float = 0.6) -> str | None:
+    """The candidate nearest to a misspelt word, if one is near enough."""
+    matches = difflib.get_close_matches(word, list(candidates), n=1, cutoff=cutoff)
+    return matches[0] if matches else None
+
+
+def did_you_mean(word: str, candidates: Iterable[str], cutoff: float = 0.6) -> str | None:
+    """The one "did you mean" hint of every stage: "did you mean `x`?", or None."""
+    near = closest(word, candidates, cutoff)
+    return f"did you mean `{near}`?" if near is not None else None
 
 
 class PackError(Exception):
@@ -69,7 +276,7 @@ class FactsError(Exception):
 class EvaluationError(Exception):
     """Raised when an evaluation cannot proceed (no version in force, division by zero...)."""
 
-    def __init__(self, code: str, message: str, problem: Problem | None = None):
+    def __init__(self, code: Code, message: str, problem: Problem | None = None):
         self.code = code
         self.problem = problem
         super().__init__(f"{message} [{code}]")

@@ -4,44 +4,16 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
-from decimal import Decimal
 from typing import Any
 
 from engine.evaluation.evaluate import Evaluation, Step
-from engine.language.runtime import Months, Unknown
+from engine.evaluation.explain import render_text
+from engine.language.convert import to_json
+from engine.language.runtime import Unknown
 from engine.packs import model as M
-from engine.packs.facts_schema import is_healthcare_path
+from engine.packs.facts_schema import healthcare_roots, is_healthcare_path
 
 AUDIENCES = ("custodial", "healthcare")
-
-
-def plain(value: Any) -> Any:
-    """An evaluation value as JSON-ready data: dates ISO, decimals as text, durations ISO 8601."""
-    if value.__class__ is Unknown or value is None:
-        return None
-    if isinstance(value, bool | int | str):
-        return value
-    if isinstance(value, Decimal):
-        return str(value)
-    if isinstance(value, dt.date):
-        return value.isoformat()
-    if isinstance(value, dt.timedelta):
-        return iso_duration(value)
-    if isinstance(value, Months):
-        return f"P{value.n}M" if value.n % 12 else f"P{value.n // 12}Y"
-    if isinstance(value, dict):
-        return {str(k): plain(v) for k, v in value.items()}
-    if isinstance(value, list | tuple | frozenset | set):
-        return [plain(v) for v in value]
-    return str(value)
-
-
-def iso_duration(d: dt.timedelta) -> str:
-    minutes = int(d.total_seconds() // 60)
-    days, minutes = divmod(minutes, 1440)
-    if minutes == 0:
-        return f"P{days}D"
-    return f"P{days}DT{minutes}M" if days else f"PT{minutes}M"
 
 
 @dataclass(frozen=True)
@@ -65,8 +37,8 @@ class DecidedObligation:
             "modality": self.modality,
             "text": self.text,
             "who": self.who,
-            "due": plain(self.due),
-            "frequency": plain(self.frequency),
+            "due": to_json(self.due),
+            "frequency": to_json(self.frequency),
             "record": [dict(r) for r in self.record],
             "citations": [c.to_dict() for c in self.cites],
             "interpretations": list(self.interpretations),
@@ -104,7 +76,7 @@ class Decision:
             "as_of": self.as_of.isoformat(),
             "audience": self.audience,
             "status": self.status,
-            "outputs": {k: plain(v) for k, v in self.outputs.items()},
+            "outputs": {k: to_json(v) for k, v in self.outputs.items()},
             "obligations": [o.to_dict() for o in self.obligations],
             "interpretations": [
                 {
@@ -123,9 +95,7 @@ class Decision:
         }
 
     def explain(self, target: str | None = None) -> str:
-        """The reasons, step by step, each with its citation (see engine.explain)."""
-        from engine.evaluation.explain import render_text
-
+        """The reasons, step by step, each with its citation (see engine.evaluation.explain)."""
         return render_text(self, target)
 
 
@@ -271,8 +241,6 @@ def build_decision(ev: Evaluation, audience: str, facts_schema: str = "facts") -
 
 
 def _healthcare_root(path: str, facts_schema: str) -> str:
-    from engine.packs.facts_schema import healthcare_roots
-
     for root in healthcare_roots(facts_schema):
         if path == root or path.startswith(root + ".") or path.startswith(root + "["):
             return root

@@ -80,8 +80,8 @@ class Evaluation:
             )
         elif name in pack.outputs:
             result = self._output(pack.outputs[name])
-        else:  # pragma: no cover - the checker rejects unknown names
-            raise EvaluationError("E-EVAL-NAME", f"unknown name `{name}`")
+        else:  # the checker rejects unknown names at load time: this is a bug, not bad input
+            raise KeyError(f"unknown name `{name}` passed the checker")
         self.memo[name] = result
         return result
 
@@ -158,10 +158,9 @@ class Evaluation:
         if pending and not (table.hit == "first" and matched):
             result = merge(*pending)
         elif table.hit == "unique" and len(matched) > 1:
-            raise EvaluationError(
-                "E-EVAL-TABLE",
-                f"rows {', '.join(r.id for r in matched)} of unique table `{table.id}` all match",
-            )
+            # the load-time overlap check (E-TABLE-OVERLAP) is complete for literal cells, so
+            # this is a bug in the engine, not a mistake in the pack
+            raise AssertionError(f"rows of unique table `{table.id}` overlap despite the check")
         else:
             result = matched
         self.memo[key] = result

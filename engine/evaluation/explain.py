@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import json
 from typing import TYPE_CHECKING, Any
 
-from engine.evaluation.decision import plain
 from engine.evaluation.evaluate import Step
-from engine.language.runtime import Unknown
+from engine.language.convert import to_text
 
 if TYPE_CHECKING:
     from engine.evaluation.decision import Decision
@@ -83,13 +81,6 @@ def _expressions(pack: Any, kind: str, name: str) -> list[Any]:
     return []
 
 
-def _value(v: Any) -> str:
-    if v.__class__ is Unknown:
-        needs = ", ".join(sorted(v.paths))
-        return f"unknown (needs {needs})" if needs else "unknown"
-    return json.dumps(plain(v), ensure_ascii=False)
-
-
 def step_lines(decision: Decision, step: Step) -> list[str]:
     """A step as lines of text: the conclusion, the expression, the citation."""
     custodial = decision.audience != "healthcare"
@@ -100,7 +91,7 @@ def step_lines(decision: Decision, step: Step) -> list[str]:
             if step.value is True
             else "does not apply"
             if step.value is False
-            else _value(step.value)
+            else to_text(step.value)
         )
         if withheld:
             verdict = f"applies ({step.withheld_reason or 'reasons withheld'})"
@@ -109,11 +100,11 @@ def step_lines(decision: Decision, step: Step) -> list[str]:
             head += f" — {step.detail}"
     elif withheld:
         head = (
-            f"{step.kind} `{step.name}` = {_value(step.value)} "
+            f"{step.kind} `{step.name}` = {to_text(step.value)} "
             f"({step.withheld_reason or 'reasons withheld'})"
         )
     else:
-        head = f"{step.kind} `{step.name}` = {_value(step.value)}"
+        head = f"{step.kind} `{step.name}` = {to_text(step.value)}"
         if step.kind == "table" and step.detail:
             head += f" (rows matched for {step.detail})"
     lines = [head]

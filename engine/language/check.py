@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Protocol
@@ -11,6 +10,7 @@ from engine.language import static_types as T
 from engine.language import syntax as A
 from engine.language.functions import FUNCTIONS
 from engine.language.parse import ExprError
+from engine.problems import Code, did_you_mean
 
 
 @dataclass(frozen=True)
@@ -64,12 +64,6 @@ class Checked:
     errors: list[ExprError]
 
 
-def suggest(name: str, candidates: Iterable[str]) -> str | None:
-    """A "did you mean" hint for a misspelt name."""
-    matches = difflib.get_close_matches(name, list(candidates), n=1, cutoff=0.6)
-    return f"did you mean `{matches[0]}`?" if matches else None
-
-
 _ORDERED = ("int", "decimal", "date", "duration", "months", "string", "any", "null")
 
 
@@ -84,7 +78,7 @@ class _Checker:
         self.roots: set[str] = set()
         self.healthcare = False
 
-    def error(self, node: A.Node, code: str, message: str, hint: str | None = None) -> None:
+    def error(self, node: A.Node, code: Code, message: str, hint: str | None = None) -> None:
         loc = node.loc
         self.errors.append(
             ExprError(code, message, loc.line, loc.col, hint, loc.end_line, loc.end_col)
@@ -138,7 +132,7 @@ class _Checker:
         sym = self.scope.lookup(node.name)
         if sym is None:
             candidates = [*self.scope.names(), *(n for n, _, _ in self.locals)]
-            hint = suggest(node.name, candidates)
+            hint = did_you_mean(node.name, candidates)
             if node.name in FUNCTIONS:
                 example = FUNCTIONS[node.name].example
                 hint = f"`{node.name}` is a function: call it, e.g. `{example}`"
@@ -173,7 +167,7 @@ class _Checker:
                     f"{where} has no field `{node.name}`",
                     loc.end_line,
                     max(loc.end_col - len(node.name), 1),
-                    suggest(node.name, obj.type.field_names()),
+                    did_you_mean(node.name, obj.type.field_names()),
                     loc.end_line,
                     loc.end_col,
                 )
@@ -209,7 +203,7 @@ class _Checker:
                 self.error(
                     side,
                     "E-TYPE-COND",
-                    f"`{node.op}` needs booleans on both sides, got a {info.type.describe()}",
+                    f"`{node.op}` needs booleans on both sides, got {T.article(info.type)}",
                     'compare it with something, e.g. `x == "value"`',
                 )
         hc = left.type.healthcare or right.type.healthcare
@@ -230,7 +224,7 @@ class _Checker:
             self.error(
                 node,
                 "E-TYPE",
-                f"`then` gives {T.article(then.type)} but `else` gives a {other.type.describe()}",
+                f"`then` gives {T.article(then.type)} but `else` gives {T.article(other.type)}",
             )
             joined = T.ANY
         return NodeInfo(
@@ -281,7 +275,7 @@ class _Checker:
             return
         if lit.value not in against.values:
             shown = ", ".join(f"`{v}`" for v in sorted(against.values, key=str))
-            close = suggest(str(lit.value), [str(v) for v in against.values])
+            close = did_you_mean(str(lit.value), [str(v) for v in against.values])
             self.error(
                 lit,
                 "E-ENUM",
@@ -295,7 +289,7 @@ class _Checker:
             self.error(
                 node.right,
                 "E-TYPE",
-                f"`{node.op}` needs a list on its right, got a {b.describe()}",
+                f"`{node.op}` needs a list on its right, got {T.article(b)}",
                 hint,
             )
             return
@@ -371,9 +365,7 @@ class _Checker:
                 "apply them to a date one after the other",
             )
         else:
-            self.error(
-                node, "E-TYPE", f"cannot apply `{op}` to {T.article(a)} and a {b.describe()}"
-            )
+            self.error(node, "E-TYPE", f"cannot apply `{op}` to {T.article(a)} and {T.article(b)}")
         return T.ANY
 
     # -- binding forms and calls -----------------------------------------------------------
@@ -416,7 +408,10 @@ class _Checker:
         infos = [self.visit(a) for a in node.args]
         if fn is None:
             self.error(
-                node, "E-FUNC", f"unknown function `{node.func}`", suggest(node.func, FUNCTIONS)
+                node,
+                "E-FUNC",
+                f"unknown function `{node.func}`",
+                did_you_mean(node.func, FUNCTIONS),
             )
             return NodeInfo(T.ANY, True)
         n = len(node.args)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import calendar
 import datetime as dt
 import re
 from collections.abc import Callable, Sequence
@@ -125,11 +126,9 @@ def _flatten(items: Sequence[Any]) -> Any:
 
 
 def _text(x: Any) -> str:
-    import datetime as _dt
-
     if isinstance(x, bool):
         return "true" if x else "false"
-    if isinstance(x, _dt.date):
+    if isinstance(x, dt.date):
         return x.isoformat()
     return str(x)
 
@@ -166,8 +165,6 @@ def _month_start(d: dt.date) -> dt.date:
 
 
 def _month_end(d: dt.date) -> dt.date:
-    import calendar
-
     return d.replace(day=calendar.monthrange(d.year, d.month)[1])
 
 
@@ -194,7 +191,7 @@ def _need(kind: str, what: str) -> Callable[[list[T.Type]], T.Type | str]:
     def check(args: list[T.Type]) -> T.Type | str:
         for a in args:
             if a.kind not in (kind, "any", "null"):
-                return f"expects a {T.Type(kind).describe()}, got {T.article(a)}"
+                return f"expects {T.article(T.Type(kind))}, got {T.article(a)}"
         return _ret(T.Type(what) if what != "same" else args[0], args)
 
     return check

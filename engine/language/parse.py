@@ -21,6 +21,7 @@ from lark.exceptions import (
 from engine.language import syntax as A
 from engine.language.functions import FUNCTIONS
 from engine.language.runtime import Months
+from engine.problems import Code
 
 MAX_LENGTH = 4000
 MAX_DEPTH = 48
@@ -31,14 +32,13 @@ class ExprError(Exception):
 
     def __init__(
         self,
-        code: str,
+        code: Code,
         message: str,
         line: int = 1,
         col: int = 1,
         hint: str | None = None,
         end_line: int | None = None,
         end_col: int | None = None,
-        severity: str = "error",
     ):
         super().__init__(message)
         self.code = code
@@ -48,7 +48,6 @@ class ExprError(Exception):
         self.hint = hint
         self.end_line = end_line
         self.end_col = end_col
-        self.severity = severity
 
     def __repr__(self) -> str:
         return f"ExprError({self.code}, {self.line}:{self.col}, {self.message!r})"

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import Any
+
+from engine.language.runtime import Months
 
 
 @dataclass(frozen=True)
@@ -139,11 +143,6 @@ def join(a: Type, b: Type) -> Type | None:
 
 def type_of_value(value: Any) -> Type:
     """The type of a literal value (parameters, vocabulary ids, table cells)."""
-    import datetime as dt
-    from decimal import Decimal
-
-    from engine.language.runtime import Months
-
     if value is None:
         return NULL
     if isinstance(value, bool):

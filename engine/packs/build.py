@@ -13,13 +13,14 @@ import networkx as nx
 
 from engine.language import static_types as T
 from engine.language import syntax as A
-from engine.language.check import Symbol, check, suggest
+from engine.language.check import Symbol, check
 from engine.language.codegen import compile_checked
 from engine.language.parse import ExprError, parse
 from engine.packs import model as M
+from engine.packs import task_graph
 from engine.packs.facts_schema import root_types
 from engine.packs.read_yaml import Document
-from engine.problems import Problem
+from engine.problems import Code, Problem, did_you_mean, problem
 
 Path_ = tuple[Any, ...]
 
@@ -90,28 +91,12 @@ class Builder:
     # -- reporting ---------------------------------------------------------------------------
 
     def problem(
-        self,
-        path: Path_,
-        code: str,
-        message: str,
-        hint: str | None = None,
-        severity: str = "error",
-        key: bool = False,
+        self, path: Path_, code: Code, message: str, hint: str | None = None, key: bool = False
     ) -> None:
+        """A problem at the value (or, with `key`, the key) at `path` in the pack file."""
         span = self.doc.key_span(path) if key else self.doc.span(path)
-        self.problems.append(
-            Problem(
-                self.file,
-                span.line,
-                span.col,
-                severity,
-                code,
-                message,
-                hint,
-                span.end_line,
-                span.end_col,
-            )
-        )
+        end = (span.end_line, span.end_col) if span.end_line and span.end_col else None
+        self.problems.append(problem(code, self.file, span.line, span.col, message, hint, end))
 
     def expr_problem(self, parsed: _Parsed, err: ExprError) -> None:
         if isinstance(self.doc.data, dict) and isinstance(_get(self.doc.data, parsed.path), str):
@@ -122,19 +107,9 @@ class Builder:
         else:
             span = self.doc.span(parsed.path)
             line, col, end = span.line, span.col, None
-        self.problems.append(
-            Problem(
-                self.file,
-                line,
-                col,
-                err.severity,
-                err.code,
-                f"{err.message} (in {parsed.where})",
-                err.hint,
-                end[0] if end else None,
-                (end[1] + 1) if end else None,
-            )
-        )
+        message = f"{err.message} (in {parsed.where})"
+        to = (end[0], end[1] + 1) if end else None
+        self.problems.append(problem(err.code, self.file, line, col, message, err.hint, to))
 
     # -- small readers ---------------------------------------------------------------------
 
@@ -608,7 +583,7 @@ class Builder:
                         path,
                         "E-REF",
                         f"table `{tid}` has no input `{iname}`",
-                        suggest(iname, raw.get("inputs") or {}),
+                        did_you_mean(iname, raw.get("inputs") or {}),
                         key=True,
                     )
                     ok = False
@@ -624,7 +599,7 @@ class Builder:
                         self.problem(
                             path,
                             "E-TYPE",
-                            f"`{v}` is {T.article(vt)} but input `{iname}` is a {want.describe()}",
+                            f"`{v}` is {T.article(vt)} but input `{iname}` is {T.article(want)}",
                         )
                         ok = False
                     elif want is not None and want.values is not None and v not in want.values:
@@ -710,7 +685,6 @@ class Builder:
                     "W-RELEASABLE",
                     f"rule `{rid}` is marked releasable but reads no healthcare-only fact",
                     "remove `releasable`",
-                    severity="warning",
                 )
         if not ok:
             return None
@@ -764,7 +738,6 @@ class Builder:
                     "W-NO-RULES",
                     f"no rule sets output `{name}`",
                     f"add `sets: {{{name}: ...}}` to the rules that decide it",
-                    severity="warning",
                 )
             for r in setters:
                 hc = hc or r.healthcare
@@ -805,7 +778,7 @@ class Builder:
                         ("outputs", name, "from_table"),
                         "E-REF",
                         f"no table `{tid}`",
-                        suggest(tid, self.data.get("tables") or {}),
+                        did_you_mean(tid, self.data.get("tables") or {}),
                     )
                 return None
             if name not in table.columns():
@@ -813,7 +786,7 @@ class Builder:
                     ("outputs", name, "from_table"),
                     "E-REF",
                     f"table `{tid}` has no column `{name}`",
-                    suggest(name, table.columns()),
+                    did_you_mean(name, table.columns()),
                 )
                 return None
             hc = hc or table.healthcare
@@ -831,7 +804,6 @@ class Builder:
                 "W-RELEASABLE",
                 f"output `{name}` is marked releasable but reads no healthcare-only fact",
                 "remove `releasable`",
-                severity="warning",
             )
         # a releasable output is declassified: what reads it is not healthcare-only
         scope.symbols[name] = Symbol(
@@ -875,7 +847,7 @@ class Builder:
                         (*path, j),
                         "E-REF",
                         f"no interpretation `{iid}`",
-                        suggest(iid, interpretations),
+                        did_you_mean(iid, interpretations),
                     )
 
         for i, v in enumerate(d.get("versions") or []):
@@ -915,7 +887,7 @@ class Builder:
                         ("rules", i, "versions", j),
                         "E-REF",
                         f"no version `{vid}`",
-                        suggest(str(vid), version_ids),
+                        did_you_mean(str(vid), version_ids),
                     )
             for out in rule.get("sets") or {}:
                 target = (d.get("outputs") or {}).get(out)
@@ -924,7 +896,7 @@ class Builder:
                         ("rules", i, "sets", out),
                         "E-REF",
                         f"no output `{out}`",
-                        suggest(out, d.get("outputs") or {}),
+                        did_you_mean(out, d.get("outputs") or {}),
                         key=True,
                     )
                 elif "from_rules" not in target:
@@ -942,7 +914,6 @@ class Builder:
                     "W-UNUSED",
                     f"interpretation `{item.get('id')}` is relied on by nothing",
                     "name it in `interpretations:` of the rules that rely on it",
-                    severity="warning",
                 )
 
     def check_tables(self, tables: dict[str, M.Table]) -> None:
@@ -972,7 +943,6 @@ class Builder:
                     "W-UNUSED",
                     f"definition `{name}` is used by nothing",
                     "use it in a rule or output, or remove it",
-                    severity="warning",
                     key=True,
                 )
 
@@ -980,7 +950,6 @@ class Builder:
         raw = self.data.get("tasks")
         if not raw:
             return None
-        from engine.packs import task_graph
 
         for code, message, tid in task_graph.task_problems(raw):
             path: Path_ = ("tasks", tid)
@@ -989,7 +958,7 @@ class Builder:
             if index is not None:
                 path = ("tasks", tid, "after", index)
             self.problem(path, code, message)
-        if any(p.is_error for p in self.problems if p.code.startswith("E-TASK")):
+        if any(p.code in ("E-TASK-REF", "E-TASK-CYCLE") for p in self.problems):
             return None
         weighting = (self.data.get("graph") or {}).get("weighting_precedence", True)
         return task_graph.build_task_graph(raw, weighting_precedence=weighting)

@@ -12,8 +12,11 @@ from pathlib import Path
 from typing import Any
 
 from engine.language import static_types as T
+from engine.language.convert import to_json
+from engine.packs.read_yaml import read_yaml
 from engine.packs.resources import load_schema
-from engine.problems import FactsError, Problem
+from engine.packs.validate_schema import validate_document
+from engine.problems import FactsError, PackError, Problem, file_problem, problem
 
 
 def _inline(node: Any, doc: Mapping[str, Any], seen: tuple[str, ...] = ()) -> Any:
@@ -82,22 +85,9 @@ def is_healthcare_path(path: str, name: str = "facts") -> bool:
     )
 
 
-def jsonable(value: Any) -> Any:
-    """Dates to ISO text, so that data read from YAML validates like JSON."""
-    if isinstance(value, dt.date):
-        return value.isoformat()
-    if isinstance(value, Mapping):
-        return {str(k): jsonable(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [jsonable(v) for v in value]
-    return value
-
-
 def validate_facts(data: Any, file: str = "<facts>", name: str = "facts") -> list[Problem]:
     """Every way `data` departs from the facts schema, each with its JSON path."""
-    from engine.packs.validate_schema import validate_document
-
-    return validate_document(jsonable(data), name, file)
+    return validate_document(to_json(data, exact_numbers=True), name, file)
 
 
 def convert(value: Any, t: T.Type) -> Any:
@@ -129,7 +119,7 @@ def prepare(data: Mapping[str, Any], file: str = "<facts>", name: str = "facts")
         raise FactsError(problems)
     types = root_types(name)
     out: dict[str, Any] = {}
-    for key, value in jsonable(data).items():
+    for key, value in to_json(data, exact_numbers=True).items():
         if key == "as_of":
             out[key] = dt.date.fromisoformat(value) if isinstance(value, str) else value
         elif key in types:
@@ -141,21 +131,16 @@ def prepare(data: Mapping[str, Any], file: str = "<facts>", name: str = "facts")
 
 def read_facts_file(path: Path) -> dict[str, Any]:
     """A facts document from a JSON or YAML file (not yet validated); raises FactsError."""
-    from engine.packs.read_yaml import read_yaml
-    from engine.problems import PackError
-
     try:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as e:
-        raise FactsError(
-            [Problem(str(path), 1, 1, "error", "E-IO", f"cannot read facts: {e}")]
-        ) from None
+        raise FactsError([file_problem("E-IO", str(path), f"cannot read facts: {e}")]) from None
     if path.suffix == ".json":
         try:
             data = json.loads(text)
         except json.JSONDecodeError as e:
             raise FactsError(
-                [Problem(str(path), e.lineno, e.colno, "error", "E-JSON", f"not JSON: {e.msg}")]
+                [problem("E-JSON", str(path), e.lineno, e.colno, f"not JSON: {e.msg}")]
             ) from None
     else:
         try:
@@ -165,12 +150,9 @@ def read_facts_file(path: Path) -> dict[str, Any]:
     if not isinstance(data, dict):
         raise FactsError(
             [
-                Problem(
-                    str(path),
-                    1,
-                    1,
-                    "error",
+                file_problem(
                     "E-FACTS",
+                    str(path),
                     "a facts document must be a mapping of roots",
                     hint="start with one of its roots: "
                     + ", ".join(f"`{r}:`" for r in facts_schema().get("properties", {})),

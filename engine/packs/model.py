@@ -8,6 +8,7 @@ from typing import Any
 
 from engine.language.check import Checked
 from engine.language.codegen import CompiledExpr
+from engine.packs import task_graph
 
 
 @dataclass(frozen=True)
@@ -277,9 +278,7 @@ class Pack:
         return None
 
     def plan(self, stage: int | None = None) -> list[dict[str, Any]]:
-        """The tasks of a stage in dependency order (see engine.task_graph)."""
-        from engine.packs import task_graph
-
+        """The tasks of a stage in dependency order (see engine.packs.task_graph)."""
         if self.task_graph is None:
             return []
         order = task_graph.plan(self.task_graph, stage)

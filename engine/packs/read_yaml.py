@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import bisect
-import datetime
 import re
 from collections.abc import Hashable, Iterator
 from dataclasses import dataclass, field
@@ -15,7 +14,8 @@ import yaml
 from yaml.events import AliasEvent, MappingStartEvent, SequenceStartEvent
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
-from engine.problems import PackError, Problem
+from engine.language.convert import json_key
+from engine.problems import Code, PackError, Problem, file_problem, problem
 
 ALIAS_LIMIT = 100
 """Most aliases (`*name`) one document may use."""
@@ -121,7 +121,7 @@ class Document:
 class _Stop(Exception):
     """An error found while composing, with the position it belongs to."""
 
-    def __init__(self, code: str, mark: Any, message: str, hint: str):
+    def __init__(self, code: Code, mark: Any, message: str, hint: str):
         super().__init__(message)
         self.code, self.mark, self.message, self.hint = code, mark, message, hint
 
@@ -192,19 +192,6 @@ class _Loader(yaml.SafeLoader):
         return size
 
 
-def json_key(key: Any) -> str:
-    """The text of a mapping key as a JSON object key (`true`, `null`, `2020-01-01`, `1.50`)."""
-    if isinstance(key, str):
-        return key
-    if isinstance(key, bool):
-        return "true" if key else "false"
-    if key is None:
-        return "null"
-    if isinstance(key, datetime.date):
-        return key.isoformat()
-    return str(key)
-
-
 def _show_tag(tag: str) -> str:
     return "!!" + tag[len(_STD) :] if tag.startswith(_STD) else tag
 
@@ -220,19 +207,17 @@ class _Builder:
         self.active: set[int] = set()
         self.constructor = yaml.constructor.SafeConstructor()
 
-    def problem(self, code: str, node: Node, message: str, hint: str) -> None:
+    def problem(self, code: Code, node: Node, message: str, hint: str) -> None:
         start, end = node.start_mark, node.end_mark or node.start_mark
         self.problems.append(
-            Problem(
+            problem(
+                code,
                 self.file,
                 start.line + 1,
                 start.column + 1,
-                "error",
-                code,
                 message,
                 hint,
-                end.line + 1,
-                end.column + 1,
+                (end.line + 1, end.column + 1),
             )
         )
 
@@ -426,10 +411,10 @@ _HINTS = [
 
 
 def _syntax_problem(error: yaml.MarkedYAMLError, file: str) -> Problem:
-    problem = error.problem or error.context or "invalid YAML"
+    what = error.problem or error.context or "invalid YAML"
     mark = error.problem_mark or error.context_mark
     line, col = (mark.line + 1, mark.column + 1) if mark is not None else (1, 1)
-    message = _readable(problem)
+    message = _readable(what)
     if error.context and error.problem:
         if error.problem.startswith("but "):
             message = f"{_readable(error.context)}, {message}"
@@ -444,14 +429,14 @@ def _syntax_problem(error: yaml.MarkedYAMLError, file: str) -> Problem:
     )
     hint = "check the YAML syntax at this position"
     for needle, text in _HINTS:
-        if needle in f"{error.context} {problem}":
+        if needle in f"{error.context} {what}":
             hint = text
             break
     if error.context_mark is not None and error.problem_mark is not None:
         if error.context_mark.line != error.problem_mark.line:
             hint += f" (it started on line {error.context_mark.line + 1})"
-    code = "E-YAML-ALIAS" if "undefined alias" in problem else "E-YAML"
-    return Problem(file, line, col, "error", code, message, hint)
+    code: Code = "E-YAML-ALIAS" if "undefined alias" in what else "E-YAML"
+    return problem(code, file, line, col, message, hint)
 
 
 def _line_starts(text: str) -> list[int]:
@@ -476,9 +461,7 @@ def read_yaml(text: str, file: str) -> Document:
             loader.dispose()
     except _Stop as stop:
         line, col = stop.mark.line + 1, stop.mark.column + 1
-        raise PackError(
-            [Problem(file, line, col, "error", stop.code, stop.message, stop.hint)]
-        ) from None
+        raise PackError([problem(stop.code, file, line, col, stop.message, stop.hint)]) from None
     except yaml.reader.ReaderError as error:
         line = bisect.bisect_right(starts, error.position)
         col = error.position - starts[line - 1] + 1
@@ -486,12 +469,12 @@ def read_yaml(text: str, file: str) -> Document:
         code_point = char if isinstance(char, int) else ord(char[0]) if char else 0
         message = f"special character `#x{code_point:04x}` is not allowed in YAML"
         hint = "remove the character, or write it as an escape in a double-quoted string"
-        raise PackError([Problem(file, line, col, "error", "E-YAML", message, hint)]) from None
+        raise PackError([problem("E-YAML", file, line, col, message, hint)]) from None
     except yaml.MarkedYAMLError as error:
         raise PackError([_syntax_problem(error, file)]) from None
     except yaml.YAMLError as error:
         raise PackError(
-            [Problem(file, 1, 1, "error", "E-YAML", _readable(str(error)), "check the YAML syntax")]
+            [file_problem("E-YAML", file, _readable(str(error)), "check the YAML syntax")]
         ) from None
     except RecursionError:
         raise PackError([_too_deep(file)]) from None
@@ -506,57 +489,54 @@ def read_yaml(text: str, file: str) -> Document:
 
 
 def _too_deep(file: str) -> Problem:
-    return Problem(
-        file,
-        1,
-        1,
-        "error",
+    return file_problem(
         "E-YAML",
+        file,
         "the document is nested too deeply",
         "flatten the structure: a few levels of nesting are enough",
     )
 
 
-def read_yaml_file(path: Path) -> Document:
-    """Read a YAML file; an unreadable or non-UTF-8 file is a `PackError` too."""
-    file = str(path)
+def read_text_file(path: Path, file: str | None = None) -> tuple[bytes, str]:
+    """A file's bytes and its UTF-8 text; an unreadable or non-UTF-8 file is a `PackError`."""
+    file = str(path) if file is None else file
     try:
         raw = Path(path).read_bytes()
     except OSError as error:
         reason = (error.strerror or type(error).__name__).lower()
         raise PackError(
             [
-                Problem(
-                    file,
-                    1,
-                    1,
-                    "error",
+                file_problem(
                     "E-IO",
+                    file,
                     f"cannot read `{file}`: {reason}",
                     "check that the file exists and can be read",
                 )
             ]
         ) from None
     try:
-        text = raw.decode("utf-8-sig")
+        return raw, raw.decode("utf-8-sig")
     except UnicodeDecodeError as error:
         line_start = raw.rfind(b"\n", 0, error.start) + 1
         line = raw.count(b"\n", 0, error.start) + 1
         col = len(raw[line_start : error.start].decode("utf-8", errors="replace")) + 1
         raise PackError(
             [
-                Problem(
+                problem(
+                    "E-ENCODING",
                     file,
                     line,
                     col,
-                    "error",
-                    "E-ENCODING",
                     f"`{file}` is not UTF-8 text (byte `0x{raw[error.start]:02x}`)",
                     "save the file with UTF-8 encoding",
                 )
             ]
         ) from None
-    return read_yaml(text, file)
+
+
+def read_yaml_file(path: Path) -> Document:
+    """Read a YAML file; an unreadable or non-UTF-8 file is a `PackError` too."""
+    return read_yaml(read_text_file(path)[1], str(path))
 
 
 # Positions inside scalars ---------------------------------------------------------------

@@ -19,12 +19,13 @@ The result is therefore acyclic whenever the explicit edges are.
 
 from __future__ import annotations
 
-import difflib
 import re
 from collections.abc import Iterable, Mapping
 from typing import Any
 
 import networkx as nx
+
+from engine.problems import Code, did_you_mean
 
 AFTER = "after"
 WEIGHTING = "weighting"
@@ -128,7 +129,7 @@ def build_task_graph(
     return graph
 
 
-def task_problems(tasks: Mapping[str, Mapping[str, Any]]) -> list[tuple[str, str, str]]:
+def task_problems(tasks: Mapping[str, Mapping[str, Any]]) -> list[tuple[Code, str, str]]:
     """Problems in the tasks' `after:` entries, as `(code, message, task id)`.
 
     - `E-TASK-REF`: an `after:` entry names a task that does not exist (with a
@@ -139,7 +140,7 @@ def task_problems(tasks: Mapping[str, Mapping[str, Any]]) -> list[tuple[str, str
       task before it (`c`) closes the cycle (see `after_index`). Each cycle is
       reported once; independent cycles are each reported.
     """
-    problems: list[tuple[str, str, str]] = []
+    problems: list[tuple[Code, str, str]] = []
     known = _sorted_ids(str(t) for t in tasks)
     for task_id in known:
         for entry in _after_entries(tasks[task_id]):
@@ -147,9 +148,9 @@ def task_problems(tasks: Mapping[str, Mapping[str, Any]]) -> list[tuple[str, str
             if before in tasks:
                 continue
             message = f"task `{task_id}` comes after `{before}`, which is not a task"
-            close = difflib.get_close_matches(before, known, n=1)
+            close = did_you_mean(before, known)
             if close:
-                message += f"; did you mean `{close[0]}`?"
+                message += f"; {close}"
             problems.append(("E-TASK-REF", message, task_id))
     graph = _explicit_graph(tasks)
     while True:

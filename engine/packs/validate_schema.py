@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import datetime
-import difflib
 import re
 from collections.abc import Iterable
 from functools import cache
@@ -12,9 +10,10 @@ from typing import Any
 from jsonschema import Draft202012Validator, FormatChecker
 from jsonschema.exceptions import ValidationError, best_match
 
-from engine.packs.read_yaml import Document, Span, json_key
+from engine.language.convert import to_json
+from engine.packs.read_yaml import Document, Span
 from engine.packs.resources import load_schema, registry, schema_path
-from engine.problems import Problem
+from engine.problems import Code, Problem, did_you_mean, file_problem, problem
 
 _TYPE_NAMES = {
     "string": "text",
@@ -58,21 +57,10 @@ def validate_document(
     facts = schema_path(schema_name).parent.name == "facts"
     mapper = _Mapper(file, doc, "E-FACTS" if facts else "E-SCHEMA", facts)
     problems: dict[tuple[int, int, str], Problem] = {}
-    for error in _validator(schema_name).iter_errors(to_json(data)):
-        for problem in mapper.map(error):
-            problems.setdefault((problem.line, problem.col, problem.message), problem)
+    for error in _validator(schema_name).iter_errors(to_json(data, exact_numbers=True)):
+        for found in mapper.map(error):
+            problems.setdefault((found.line, found.col, found.message), found)
     return sorted(problems.values())
-
-
-def to_json(data: Any) -> Any:
-    """Plain YAML data in the form JSON Schema checks: string keys, dates as ISO text."""
-    if isinstance(data, dict):
-        return {json_key(key): to_json(value) for key, value in data.items()}
-    if isinstance(data, (list, tuple)):
-        return [to_json(item) for item in data]
-    if isinstance(data, (datetime.date, datetime.datetime)):
-        return data.isoformat()
-    return data
 
 
 @cache
@@ -139,7 +127,7 @@ def _article(noun: str) -> str:
 class _Mapper:
     """Turns jsonschema errors into problems a policy author can act on."""
 
-    def __init__(self, file: str, doc: Document | None, code: str, facts: bool):
+    def __init__(self, file: str, doc: Document | None, code: Code, facts: bool):
         self.file, self.doc, self.code, self.facts = file, doc, code, facts
 
     # positions and wording ------------------------------------------------------------
@@ -156,20 +144,11 @@ class _Mapper:
         if self.facts:
             message = f"`{_json_path(path)}`: {message}"
         if self.doc is None:
-            return Problem(self.file, 1, 1, "error", self.code, message, hint)
+            return file_problem(self.code, self.file, message, hint)
         where = path if at is None else at
         span: Span = self.doc.key_span(where) if on_key else self.doc.span(where)
-        return Problem(
-            self.file,
-            span.line,
-            span.col,
-            "error",
-            self.code,
-            message,
-            hint,
-            span.end_line,
-            span.end_col,
-        )
+        end = (span.end_line, span.end_col) if span.end_line and span.end_col else None
+        return problem(self.code, self.file, span.line, span.col, message, hint, end)
 
     def subject(self, path: tuple[Any, ...]) -> str:
         """How a pack message names the value at `path`."""
@@ -235,11 +214,11 @@ class _Mapper:
         for key in instance:
             if key in allowed or any(re.search(p, key) for p in patterns):
                 continue
-            close = difflib.get_close_matches(key, allowed, n=1, cutoff=0.6)
+            close = did_you_mean(key, allowed)
             if instance[key] is None and (" " in key or not close):
                 hint = "inside `{...}` a comma starts a new field: quote a value that has a comma"
             elif close:
-                hint = f"did you mean `{close[0]}`?"
+                hint = close
             elif allowed:
                 hint = "the fields allowed here are " + ", ".join(f"`{a}`" for a in allowed)
             else:
@@ -356,10 +335,11 @@ class _Mapper:
             return self.range_problem(instance, schema, path)
         if validator == "enum":
             options = _listing(value)
-            close = difflib.get_close_matches(
-                str(instance), [str(v) for v in value if v is not None], n=1, cutoff=0.5
+            options_text = [str(v) for v in value if v is not None]
+            advice = (
+                did_you_mean(str(instance), options_text, cutoff=0.5)
+                or "use one of the values listed"
             )
-            advice = f"did you mean `{close[0]}`?" if close else "use one of the values listed"
             if self.facts:
                 return self.problem(path, f"{got} is not one of {options}", advice)
             return self.problem(path, f"{subject} must be one of {options} (got {got})", advice)

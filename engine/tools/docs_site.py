@@ -37,7 +37,7 @@ MODALITY = {
 
 
 @dataclass(frozen=True)
-class Span:
+class TextRun:
     """A run of inline text: `text`, `code`, `strong`, `link` (with `href`) or `br`."""
 
     kind: str
@@ -45,30 +45,30 @@ class Span:
     href: str | None = None
 
 
-Inline = tuple[Span, ...]
+Inline = tuple[TextRun, ...]
 
 
 def text(value: str) -> Inline:
-    return (Span("text", value),)
+    return (TextRun("text", value),)
 
 
 def code(value: str) -> Inline:
-    return (Span("code", value),)
+    return (TextRun("code", value),)
 
 
 def strong(value: str) -> Inline:
-    return (Span("strong", value),)
+    return (TextRun("strong", value),)
 
 
 def link(label: str, href: str, as_code: bool = False) -> Inline:
-    return (Span("link-code" if as_code else "link", label, href),)
+    return (TextRun("link-code" if as_code else "link", label, href),)
 
 
-COMMA: Inline = (Span("text", ", "),)
+COMMA: Inline = (TextRun("text", ", "),)
 
 
 def join(parts: Iterable[Inline], sep: Inline = COMMA) -> Inline:
-    out: list[Span] = []
+    out: list[TextRun] = []
     for n, part in enumerate(parts):
         if n:
             out.extend(sep)
@@ -76,7 +76,7 @@ def join(parts: Iterable[Inline], sep: Inline = COMMA) -> Inline:
     return tuple(out)
 
 
-BR: Inline = (Span("br"),)
+BR: Inline = (TextRun("br"),)
 DASH: Inline = text("—")
 
 
@@ -94,7 +94,7 @@ class Para:
 
 
 @dataclass(frozen=True)
-class Table:
+class DocTable:
     head: tuple[str, ...]
     rows: tuple[tuple[Inline, ...], ...]
     row_ids: tuple[str | None, ...] = ()
@@ -127,7 +127,7 @@ class Graph:
     caption: str
 
 
-Block = Heading | Para | Table | Bullets | Facts | Code | Graph
+Block = Heading | Para | DocTable | Bullets | Facts | Code | Graph
 
 
 @dataclass
@@ -337,7 +337,7 @@ class PackPage:
                     (),
                 )
             ),
-            Table(
+            DocTable(
                 ("Version", "Title", "In force", "Changes", "Interpretations", "Source"),
                 tuple(rows),
             ),
@@ -376,7 +376,7 @@ class PackPage:
                 *(k.replace("_", " ").capitalize() for k in extra),
                 "Source",
             )
-            self.page.add(Table(head, tuple(rows)))
+            self.page.add(DocTable(head, tuple(rows)))
 
     def parameters(self) -> None:
         rows, ids = [], []
@@ -396,7 +396,7 @@ class PackPage:
         self.page.add(
             Heading(2, text("Parameters"), "parameters"),
             Para(text("Values with the dates they are in force (inclusive).")),
-            Table(
+            DocTable(
                 ("Parameter", "Description", "In force", "Value", "Source"), tuple(rows), tuple(ids)
             ),
         )
@@ -418,7 +418,7 @@ class PackPage:
         self.page.add(
             Heading(2, text("Definitions"), "definitions"),
             Para(text("Named values worked out from the facts, each at most once per decision.")),
-            Table(
+            DocTable(
                 ("Name", "Expression", "Description", "Uses", "Interpretations", "Source"),
                 tuple(rows),
                 tuple(ids),
@@ -476,7 +476,7 @@ class PackPage:
             ids.append(anchor("out", name))
         self.page.add(
             Heading(2, text("Outputs"), "outputs"),
-            Table(
+            DocTable(
                 ("Output", "Worked out as", "Description", "Audience", "Interpretations", "Source"),
                 tuple(rows),
                 tuple(ids),
@@ -635,7 +635,7 @@ class PackPage:
                 line += [interp_links(row.interpretations), cites(row.cites)]
                 rows.append(tuple(line))
             head = ("Row", *(f"{n} (input)" for n in inputs), *columns, "Interpretations", "Source")
-            self.page.add(Table(head, tuple(rows)))
+            self.page.add(DocTable(head, tuple(rows)))
 
     def tasks(self) -> None:
         graph = self.pack.task_graph
@@ -700,7 +700,7 @@ class PackPage:
             ids.append(anchor("task", tid))
         self.page.add(
             Heading(3, text("Task list"), "task-list"),
-            Table(
+            DocTable(
                 (
                     "Task",
                     "Area",
@@ -867,7 +867,7 @@ class PackPage:
                     (),
                 )
             ),
-            Table(("Example", "As of", "Rules that apply", "File"), tuple(rows)),
+            DocTable(("Example", "As of", "Rules that apply", "File"), tuple(rows)),
         )
 
 
@@ -913,7 +913,7 @@ def index_page(packs: Mapping[str, M.Pack], examples: Mapping[str, int]) -> Page
             )
         )
     page.add(
-        Table(
+        DocTable(
             (
                 "Pack",
                 "Title",
@@ -1115,7 +1115,7 @@ def to_html(page: Page, packs: Sequence[tuple[str, str]] = ()) -> str:
             body.append(f"<pre><code>{escape(b.body)}</code></pre>")
         elif isinstance(b, Graph):
             body.append(f"<figure>{b.svg}<figcaption>{escape(b.caption)}</figcaption></figure>")
-        elif isinstance(b, Table):
+        elif isinstance(b, DocTable):
             head = "".join(f'<th scope="col">{escape(h)}</th>' for h in b.head)
             rows = []
             for n, row in enumerate(b.rows):
@@ -1204,7 +1204,7 @@ def to_markdown(page: Page) -> str:
         elif isinstance(b, Graph):
             out.append(f"![{b.caption}]({b.image})\n")
             out.append(f"```mermaid\n{b.mermaid.rstrip()}\n```\n")
-        elif isinstance(b, Table):
+        elif isinstance(b, DocTable):
             out.append("| " + " | ".join(h.replace("|", "\\|") for h in b.head) + " |")
             out.append("|" + "---|" * len(b.head))
             for n, row in enumerate(b.rows):

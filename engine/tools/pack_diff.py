@@ -10,12 +10,11 @@ section: items added, removed, and changed (with each changed field before and a
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from decimal import Decimal
 from typing import Any
 
+from engine.language.convert import to_json
 from engine.packs import model as M
 from engine.packs.task_graph import natural_key
 
@@ -52,13 +51,12 @@ class Change:
         if self.title:
             out["title"] = self.title
         if self.kind == "added":
-            out["after"] = jsonable(self.after)
+            out["after"] = to_json(self.after)
         elif self.kind == "removed":
-            out["before"] = jsonable(self.before)
+            out["before"] = to_json(self.before)
         else:
             out["fields"] = {
-                k: {"before": jsonable(a), "after": jsonable(b)}
-                for k, (a, b) in self.fields.items()
+                k: {"before": to_json(a), "after": to_json(b)} for k, (a, b) in self.fields.items()
             }
         return out
 
@@ -82,18 +80,6 @@ class PackDiff:
             "summary": self.summary(),
             "changes": [c.to_dict() for c in self.changes],
         }
-
-
-def jsonable(value: Any) -> Any:
-    if isinstance(value, dt.date):
-        return value.isoformat()
-    if isinstance(value, Decimal):
-        return str(value)
-    if isinstance(value, Mapping):
-        return {str(k): jsonable(v) for k, v in value.items()}
-    if isinstance(value, list | tuple | set | frozenset):
-        return [jsonable(v) for v in value]
-    return value
 
 
 def _expr(e: M.Expression | None) -> str | None:
@@ -302,7 +288,7 @@ def diff_packs(
 
 
 def _show(value: Any) -> str:
-    value = jsonable(value)
+    value = to_json(value)
     if value is None:
         return "(none)"
     if isinstance(value, list):

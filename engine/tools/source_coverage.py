@@ -24,7 +24,6 @@ each pack's own source document and which of them the pack cites.
 
 from __future__ import annotations
 
-import difflib
 import re
 import unicodedata
 from collections.abc import Iterator, Mapping
@@ -35,7 +34,7 @@ from typing import Any
 
 from engine.packs import model as M
 from engine.packs.read_yaml import Document, read_yaml_file
-from engine.problems import PackError, Problem
+from engine.problems import PackError, Problem, closest, problem
 
 HEADING_MAX = 90
 LEAD_IN_WORDS = 8
@@ -99,9 +98,9 @@ class SourceText:
             for k in pool:
                 if key and (key in k or k in key) and len(k) < HEADING_MAX:
                     return self.lines[k]
-            close = difflib.get_close_matches(key, pool, n=1, cutoff=0.6)
-            if close:
-                return self.lines[close[0]]
+            close = closest(key, pool)
+            if close is not None:
+                return self.lines[close]
         return None
 
 
@@ -236,12 +235,11 @@ def check_sources(
             name = cite.document or own
             if not (sources_dir / name).is_file():
                 problems.append(
-                    Problem(
+                    problem(
+                        "W-CITE-DOCUMENT",
                         pack.file,
                         cite.line,
                         cite.col,
-                        "warning",
-                        "W-CITE-DOCUMENT",
                         f"cited document `{name}` is not in the sources directory; "
                         f"section `{cite.section}` was not checked",
                         "name a file of the sources directory in `document`",
@@ -258,12 +256,11 @@ def check_sources(
                     else f"cite a heading exactly as it appears in `{name}`"
                 )
                 problems.append(
-                    Problem(
+                    problem(
+                        "E-CITE-SECTION",
                         pack.file,
                         cite.line,
                         cite.col,
-                        "error",
-                        "E-CITE-SECTION",
                         f"section `{cite.section}` is not a heading of `{name}`",
                         hint,
                     )

@@ -17,10 +17,11 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from engine.evaluation.decision import Decision, build_decision, plain
+from engine.evaluation.decision import Decision, build_decision
 from engine.evaluation.evaluate import Evaluation
 from engine.language import date_dependence as D
 from engine.language.codegen import compile_part
+from engine.language.convert import to_json
 from engine.language.functions import FUNCTIONS
 from engine.language.runtime import Unknown
 from engine.packs import model as M
@@ -402,12 +403,12 @@ def observable(decision: Decision) -> dict[str, Any]:
         "missing_facts": list(decision.missing_facts),
     }
     for name, value in decision.outputs.items():
-        seen[f"outputs.{name}"] = plain(value)
+        seen[f"outputs.{name}"] = to_json(value)
     for ob in decision.obligations:
         seen[f"obligations.{ob.rule}"] = {
             "modality": ob.modality,
-            "due": plain(ob.due),
-            "frequency": plain(ob.frequency),
+            "due": to_json(ob.due),
+            "frequency": to_json(ob.frequency),
         }
     return seen
 

@@ -8,13 +8,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from engine.api import evaluate
-from engine.evaluation.decision import Decision, plain
+from engine.api import evaluate, is_pack_file
+from engine.evaluation.decision import Decision
+from engine.language.convert import to_json
 from engine.packs import model as M
 from engine.packs.facts_schema import read_facts_file
 from engine.packs.read_yaml import read_yaml_file
 from engine.packs.validate_schema import validate_document
-from engine.problems import EvaluationError, FactsError, PackError, Problem
+from engine.problems import EvaluationError, FactsError, PackError, Problem, problem
 
 
 @dataclass(frozen=True)
@@ -40,8 +41,6 @@ class CaseResult:
 
 def test_files(paths: Iterable[Path | str]) -> list[Path]:
     """Worked-example files: `tests/*.yaml` under each directory, or the files named."""
-    from engine.api import is_pack_file
-
     found: list[Path] = []
     for p in map(Path, paths):
         if p.is_dir():
@@ -152,9 +151,9 @@ def run_case(case: Case, packs: Mapping[str, M.Pack]) -> CaseResult:
                 continue
             result.failures.append(f"output `{name}`: {where}")
             continue
-        if plain(want) != got["outputs"][name]:
+        if to_json(want) != got["outputs"][name]:
             result.failures.append(
-                f"output `{name}`: expected {plain(want)!r}, got {got['outputs'][name]!r}"
+                f"output `{name}`: expected {to_json(want)!r}, got {got['outputs'][name]!r}"
             )
     applied = [o["rule"] for o in got["obligations"]]
     for rule in expect.get("obligations") or []:
@@ -175,6 +174,20 @@ def run_case(case: Case, packs: Mapping[str, M.Pack]) -> CaseResult:
         if name not in got["withheld"]:
             result.failures.append(f"`{name}` expected to be withheld, but it is shown")
     return result
+
+
+def check_cases(paths: Iterable[Path | str], packs: Mapping[str, M.Pack]) -> list[Problem]:
+    """`regime check`'s view of worked examples: problems reading them, and an `E-TEST` for each
+    case of a loaded pack that fails."""
+    cases, problems = read_cases(test_files(paths), packs)
+    for case in cases:
+        if case.pack not in packs:
+            continue
+        result = run_case(case, packs)
+        if not result.passed:
+            message = f"worked example `{case.name}` fails: " + "; ".join(result.failures)
+            problems.append(problem("E-TEST", case.file, case.line or 1, 1, message))
+    return sorted(problems)
 
 
 def coverage(

@@ -13,10 +13,12 @@ from click.testing import CliRunner
 
 import engine
 from cli.main import cli
+from engine.problems import PopulationError
 from engine.tools.impact import Side, check_against_two_runs, impact
 from engine.tools.population_source import python_decisions, read_population, write_jsonl
 from engine.tools.sample_population import generate
 from engine.tools.timeline import observable
+from tests.unit.corpus_expect import assert_as_expected
 
 ROOT = Path(__file__).resolve().parents[2]
 PACKS = engine.load(ROOT / "policies")
@@ -257,3 +259,15 @@ def test_docs_scenario_agrees_with_two_runs() -> None:
     leaving = report.kinds[("outputs.eligible", "true", "false")]
     line = f"outputs.eligible: true -> false: {len(leaving)}; e.g. {', '.join(leaving)}"
     assert line in docs
+
+
+POPULATION_CORPUS = sorted(
+    p for p in (ROOT / "tests" / "corpus" / "population").iterdir() if p.suffix != ".expect"
+)
+
+
+@pytest.mark.parametrize("path", POPULATION_CORPUS, ids=[p.name for p in POPULATION_CORPUS])
+def test_population_corpus(path: Path) -> None:
+    with pytest.raises(PopulationError) as caught:
+        read_population(path)
+    assert_as_expected(caught.value.problems[0], path)

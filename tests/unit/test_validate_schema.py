@@ -10,9 +10,10 @@ from typing import Any
 import pytest
 from jsonschema import Draft202012Validator
 
+from engine.language.convert import to_json
 from engine.packs.read_yaml import read_yaml, read_yaml_file
 from engine.packs.resources import load_schema, registry, schema_dir, schema_path
-from engine.packs.validate_schema import to_json, validate_document, validate_pack
+from engine.packs.validate_schema import validate_document, validate_pack
 from engine.problems import PackError, Problem
 
 from .corpus_expect import assert_as_expected
