@@ -212,6 +212,7 @@ def impact(
         who = subject(facts)
         changed = False
         seen_kinds: set[tuple[str, str, str]] = set()
+        responsible: set[str] = set()
         for side, tl in (("before", ta), ("after", tb)):
             for p in tl.points:
                 report.change_dates[side][p.on] += 1
@@ -242,8 +243,8 @@ def impact(
                     examples = report.kinds.setdefault(kind, [])
                     if len(examples) < EXAMPLES:
                         examples.append(who)
-            for rule in _responsible(old, new, da, db, day, audience):
-                report.rules[rule] += 1
+            responsible |= _responsible(old, new, da, db, day, audience)
+        report.rules.update(responsible)  # documents, each counted once per rule
         report.changed_documents += changed
     report.daily = {side: dict(v) for side, v in report.daily.items()}
     return report
