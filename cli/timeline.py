@@ -27,10 +27,15 @@ def show(value: Any, field: str = "", width: int = 0) -> str:
 
 
 def render_text(tl: Timeline, subject: str) -> str:
+    work = (
+        f"; {tl.candidates} candidate day(s) from the pack's date conditions ({tl.method}), "
+        f"{tl.evaluated} day(s) evaluated"
+        if tl.shows_work
+        else f" (found from the pack's date conditions: {tl.method})"
+    )
     lines = [
         f"{tl.pack}: {subject}, {tl.start} to {tl.end} ({tl.audience})",
-        f"{len(tl.points)} change point(s); {tl.candidates} candidate day(s) from the pack's "
-        f"date conditions ({tl.method}), {tl.evaluated} day(s) evaluated",
+        f"{len(tl.points)} change point(s){work}",
         "",
         f"on {tl.start}:",
     ]
@@ -55,7 +60,7 @@ def render_markdown(tl: Timeline, subject: str) -> str:
         f"# `{tl.pack}` timeline: {subject}",
         "",
         f"From {tl.start} to {tl.end}, for a {tl.audience} audience: {len(tl.points)} change "
-        f"point(s), found among {tl.candidates} candidate day(s) ({tl.method}).",
+        f"point(s), found from the pack's date conditions ({tl.method}).",
         "",
         "| date | field | before | after | because |",
         "| --- | --- | --- | --- | --- |",

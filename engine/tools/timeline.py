@@ -475,15 +475,21 @@ class Timeline:
     initial: dict[str, Any]
     points: tuple[ChangePoint, ...]
 
+    @property
+    def shows_work(self) -> bool:
+        """Whether the counts of days tried may be shown: the candidates come from every
+        condition, healthcare-only ones too, so only a healthcare audience sees them."""
+        return self.audience == "healthcare"
+
     def to_dict(self) -> dict[str, Any]:
+        work = {"candidate_days": self.candidates, "days_evaluated": self.evaluated}
         return {
             "pack": self.pack,
             "from": self.start.isoformat(),
             "to": self.end.isoformat(),
             "audience": self.audience,
             "method": self.method,
-            "candidate_days": self.candidates,
-            "days_evaluated": self.evaluated,
+            **(work if self.shows_work else {}),
             "initial": self.initial,
             "change_points": [p.to_dict() for p in self.points],
         }

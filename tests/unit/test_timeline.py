@@ -140,6 +140,27 @@ def test_pmp_timeline_is_golden(snapshot: object) -> None:
     snapshot.assert_match(pmp_timeline("custodial"), "timeline_pmp_a1101pm.txt")  # type: ignore[attr-defined]
 
 
+def test_custodial_timeline_is_the_same_whatever_the_clinical_record() -> None:
+    """Two records that differ only in healthcare-only facts, with the same releasable
+    eligibility, give a custodial audience byte-identical timelines."""
+    pack, start, end = PACKS["pmp"], dt.date(2022, 10, 1), dt.date(2023, 6, 30)
+    facts = facts_of(A1101)
+    other = json.loads(json.dumps(facts, default=str))
+    other["prisoner"]["clinical"] = {
+        "conditions": ["blood_cancer", "ckd_stage_4_or_5"],
+        "clinician_recommends_pmp": True,
+        "severely_immunosuppressed_at_primary_doses": False,
+        "vaccine_doses": [{"date": "2023-02-01", "dose": 1}, {"date": "2023-04-20", "dose": 4}],
+    }
+    texts = [
+        render_text(timeline(pack, f, start, end, audience), "A1101PM")
+        for audience in ("custodial", "healthcare")
+        for f in (facts, other)
+    ]
+    assert texts[0] == texts[1]
+    assert texts[2] != texts[3]  # the healthcare audience does see the difference
+
+
 def test_custodial_timeline_never_names_healthcare_conditions() -> None:
     custodial, healthcare = pmp_timeline("custodial"), pmp_timeline("healthcare")
     for name in ("immunosuppress", "eligibility_basis", "vaccination", "treatment_eligible"):
