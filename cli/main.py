@@ -11,6 +11,7 @@ from . import (
     docs,
     evaluate,
     explain,
+    facts,
     impact,
     plan,
     test,
@@ -43,6 +44,7 @@ cli.add_command(plan.command)
 cli.add_command(demo.command)
 cli.add_command(docs.command)
 cli.add_command(diff.command)
+cli.add_command(facts.command)
 cli.add_command(timeline.command)
 cli.add_command(upcoming.command)
 cli.add_command(impact.command)

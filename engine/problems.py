@@ -63,6 +63,15 @@ Code = Literal[
     "E-TEST",
     "E-CITE-SECTION",
     "W-CITE-DOCUMENT",
+    "E-MAPPING-NAME",
+    "E-HTTP-CONFIG",
+    "E-HTTP-SETUP",
+    "E-HTTP-UNAUTHORISED",
+    "E-HTTP-FORBIDDEN",
+    "E-HTTP-NOT-FOUND",
+    "E-HTTP-UNAVAILABLE",
+    "E-HTTP-STATUS",
+    "E-HTTP-JSON",
 ]
 
 
@@ -170,6 +179,30 @@ CATALOGUE: Mapping[Code, CodeEntry] = MappingProxyType(
                 ("E-TEST", "a worked example gives other results than it expects"),
                 ("E-CITE-SECTION", "a cited section is not a heading of its source document"),
                 ("W-CITE-DOCUMENT", "a cited document is not in the sources directory"),
+            ),
+            *_entries(
+                "reading record mappings",
+                (
+                    "E-MAPPING-NAME",
+                    "a record mapping names a service, source, code set or fact that is not there",
+                ),
+            ),
+            *_entries(
+                "fetching records",
+                (
+                    "E-HTTP-CONFIG",
+                    "no base URL for a service that is needed, or a bad client configuration",
+                ),
+                ("E-HTTP-SETUP", "the HTTP client (the `hmpps` extra, httpx) is not installed"),
+                ("E-HTTP-UNAUTHORISED", "a service refused the bearer token (401)"),
+                ("E-HTTP-FORBIDDEN", "the bearer token lacks the role an endpoint requires (403)"),
+                ("E-HTTP-NOT-FOUND", "the one required record does not exist (404)"),
+                (
+                    "E-HTTP-UNAVAILABLE",
+                    "a service still failing (5xx, 429, timeout, no connection) after the retries",
+                ),
+                ("E-HTTP-STATUS", "a service refused a request with another status (e.g. 400)"),
+                ("E-HTTP-JSON", "a service answered something other than JSON"),
             ),
         ]
     }

@@ -5,10 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import networkx as nx
 import pytest
 import yaml
 
-from engine.packs.task_graph import build_task_graph, plan
+from engine.packs.task_graph import build_task_graph, outside_stage, plan, waits_for
 
 PACK = Path(__file__).resolve().parents[2] / "policies" / "omu_edm.yaml"
 
@@ -107,3 +108,31 @@ def test_transfer_to_open_waits_for_the_new_oasys_and_victim_contact(
     order = plan(graph, 3)
     assert order.index("2.4") < order.index("2.6")
     assert order.index("2.3") < order.index("2.6")
+
+
+def test_every_dependency_names_the_interpretation_that_grounds_it(
+    tasks: dict[str, dict[str, Any]],
+) -> None:
+    for task_id, task in tasks.items():
+        for entry in task.get("after", []):
+            assert entry.get("interpretation"), (task_id, entry["task"])
+
+
+@pytest.mark.parametrize("stage", [4, 3, 2, 1])
+def test_no_task_waits_for_a_task_not_delivered_at_its_stage(
+    tasks: dict[str, dict[str, Any]], stage: int
+) -> None:
+    graph = build_task_graph(tasks, weighting_precedence=True)
+    for task_id, task in tasks.items():
+        if stage in task["stages"]:
+            assert outside_stage(graph, task_id, stage) == [], (stage, task_id)
+
+
+@pytest.mark.parametrize("task_id", ["3.2", "3.6"])
+def test_handover_and_parole_wait_for_neither_opd_screening_nor_recategorisation(
+    tasks: dict[str, dict[str, Any]], task_id: str
+) -> None:
+    graph = build_task_graph(tasks, weighting_precedence=True)
+    direct = waits_for(graph, task_id, include_weighting=True)
+    everything_before = nx.ancestors(graph, task_id)
+    assert not {"2.7", "2.6", "1.1"} & everything_before, (direct, everything_before)

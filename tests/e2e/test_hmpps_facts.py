@@ -1,0 +1,218 @@
+"""End to end: HMPPS records served on 127.0.0.1, `regime facts from-hmpps`, then
+`regime eval keywork_edm` on the facts it wrote; and the docs' copy of the mapping table."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from cli.main import cli
+from tests.hmpps_stub import FIXTURES, Stub, running_stub
+
+ROOT = Path(__file__).resolve().parents[2]
+LOCAL = FIXTURES / "local"
+
+
+@pytest.fixture(scope="module")
+def stub() -> Iterator[Stub]:
+    with running_stub() as running:
+        yield running
+
+
+def run(*args: str) -> tuple[int, str]:
+    result = CliRunner().invoke(cli, list(args), catch_exceptions=False)
+    return result.exit_code, result.output
+
+
+def test_a_fixture_person_goes_from_records_to_a_key_work_decision(
+    stub: Stub, tmp_path: Path
+) -> None:
+    out = tmp_path / "a1234bc.json"
+    code, text = run(
+        "facts",
+        "from-hmpps",
+        "--prisoner",
+        "A1234BC",
+        "--as-of",
+        "2020-07-01",
+        "--config",
+        str(stub.config(tmp_path)),
+        "--local-facts",
+        str(LOCAL / "a1234bc_local.yaml"),
+        "--out",
+        str(out),
+    )
+    assert code == 0, text
+    assert "establishment.regime_level" not in text  # supplied locally, so no longer a gap
+    assert "prisoner.omu.approaching_parole: not_supplied" in text
+    facts = json.loads(out.read_text())
+    assert facts["prisoner"]["release_date"] == "2020-07-20"
+    code, text = run(
+        "eval",
+        "keywork_edm",
+        "--facts",
+        str(out),
+        "--packs",
+        str(ROOT / "policies"),
+        "--format",
+        "json",
+    )
+    assert code == 0, text
+    decision = json.loads(text)
+    assert decision["status"] == "decided"
+    assert decision["outputs"]["priority_groups"] == ["high_rosh_pre_release"]
+    assert decision["outputs"]["compliance"]["status"] == "met"
+
+
+def test_without_local_facts_the_gaps_name_what_is_missing(stub: Stub, tmp_path: Path) -> None:
+    out = tmp_path / "b.json"
+    code, text = run(
+        "facts", "from-hmpps", "--prisoner", "B2345CD", "--as-of", "2020-07-01",
+        "--config", str(stub.config(tmp_path)), "--out", str(out),
+    )  # fmt: skip
+    assert code == 0 and "prisoner.release_date: missing" in text
+    assert "establishment.regime_level: not_supplied" in text
+    assert "release_date" not in json.loads(out.read_text())["prisoner"]
+
+
+def test_an_establishment_is_written_one_document_per_line(stub: Stub, tmp_path: Path) -> None:
+    out = tmp_path / "population.jsonl"
+    code, text = run(
+        "facts",
+        "from-hmpps",
+        "--prison",
+        "MDI",
+        "--as-of",
+        "2020-07-01",
+        "--config",
+        str(stub.config(tmp_path)),
+        "--local-facts",
+        str(LOCAL / "mdi_establishment.yaml"),
+        "--out",
+        str(out),
+    )
+    assert code == 0, text
+    assert "wrote 5 facts documents" in text and "(1 with contradictions)" in text
+    lines = [json.loads(line) for line in out.read_text().splitlines()]
+    assert [d["prisoner"]["prison_number"] for d in lines][:2] == ["A1234BC", "B2345CD"]
+    assert all(d["establishment"]["regime_level"] == 3 for d in lines)
+    gaps = [
+        json.loads(line) for line in (tmp_path / "population.gaps.jsonl").read_text().splitlines()
+    ]
+    assert gaps[2]["subject"] == "C3456DE"
+    assert {"fact": "prisoner.acct", "kind": "contradiction"}.items() <= next(
+        g for g in gaps[2]["gaps"] if g["fact"] == "prisoner.acct"
+    ).items()
+
+
+def test_json_output_holds_facts_and_gaps(stub: Stub, tmp_path: Path) -> None:
+    code, text = run(
+        "facts",
+        "from-hmpps",
+        "--prisoner",
+        "C3456DE",
+        "--as-of",
+        "2020-07-01",
+        "--config",
+        str(stub.config(tmp_path)),
+        "--format",
+        "json",
+    )
+    data = json.loads(text)
+    assert code == 0 and data["facts"]["prisoner"]["tact"] is True
+    assert {"fact": "prisoner.acct", "kind": "contradiction"}.items() <= next(
+        g for g in data["gaps"] if g["fact"] == "prisoner.acct"
+    ).items()
+
+
+@pytest.mark.parametrize(
+    ("args", "token", "expected"),
+    [
+        (["--prisoner", "A1234BC"], "wrong", "refused the token (401)"),
+        (["--prisoner", "Z9999ZZ"], "test-token", "[E-HTTP-NOT-FOUND]"),
+        (["--prisoner", "A1234BC", "--prison", "MDI"], "test-token", "exactly one of"),
+        (["--prison", "MDI"], "test-token", "--prison needs --out"),
+        (["--prisoner", "A1234BC", "--local-facts", "README.md"], "test-token", "facts"),
+    ],
+)
+def test_refusals_and_bad_usage_exit_2_without_a_traceback(
+    stub: Stub, tmp_path: Path, args: list[str], token: str, expected: str
+) -> None:
+    result = CliRunner().invoke(
+        cli, ["facts", "from-hmpps", *args, "--config", str(stub.config(tmp_path, token))]
+    )
+    assert result.exit_code == 2, result.output
+    assert expected in result.output and "Traceback" not in result.output
+
+
+def test_a_failing_service_exits_2_after_its_retries(stub: Stub, tmp_path: Path) -> None:
+    stub.fail("/prisoner/A1234BC", 500, 500, 500)
+    result = CliRunner().invoke(
+        cli,
+        ["facts", "from-hmpps", "--prisoner", "A1234BC", "--config", str(stub.config(tmp_path))],
+    )
+    assert result.exit_code == 2
+    assert "answered 500" in result.output and "[E-HTTP-UNAVAILABLE]" in result.output
+
+
+def test_the_command_runs_as_a_user_runs_it(stub: Stub, tmp_path: Path) -> None:
+    regime = Path(sys.executable).parent / "regime"
+    result = subprocess.run(
+        [str(regime), "facts", "from-hmpps", "--prisoner", "E5678FG", "--as-of", "2020-07-01"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={
+            **os.environ,
+            "REGIME_HMPPS_CONFIG": "",
+            **{
+                f"HMPPS_{n}_URL": stub.url
+                for n in (
+                    "PRISONER_SEARCH",
+                    "ALERTS",
+                    "KEYWORKER",
+                    "CASE_NOTES",
+                    "MANAGE_POM_CASES",
+                )
+            },
+            "HMPPS_TOKEN": "test-token",
+        },
+    )
+    assert result.returncode == 0, result.stderr
+    assert '"release_date": "2020-08-01"' in result.stdout
+
+
+def test_the_docs_mapping_table_matches_the_mapping() -> None:
+    code, text = run("facts", "mapping-table", "--check", str(ROOT / "docs" / "hmpps.md"))
+    assert code == 0, text
+
+
+def test_a_stale_mapping_table_is_caught_and_updated(tmp_path: Path) -> None:
+    page = tmp_path / "page.md"
+    text = (ROOT / "docs" / "hmpps.md").read_text(encoding="utf-8")
+    page.write_text(text.replace("HA → open", "HA → closed"), encoding="utf-8")
+    code, out = run("facts", "mapping-table", "--check", str(page))
+    assert code == 1 and "differs" in out
+    code, out = run("facts", "mapping-table", "--update", str(page))
+    assert code == 0 and page.read_text(encoding="utf-8") == text
+
+
+def test_a_failure_part_way_through_an_establishment_writes_nothing(
+    stub: Stub, tmp_path: Path
+) -> None:
+    stub.fail("/prisoners/C3456DE/alerts", 500, 500, 500)  # the second page's first person
+    out = tmp_path / "population.jsonl"
+    result = CliRunner().invoke(
+        cli,
+        ["facts", "from-hmpps", "--prison", "MDI", "--out", str(out),
+         "--config", str(stub.config(tmp_path))],
+    )  # fmt: skip
+    assert result.exit_code == 2 and "[E-HTTP-UNAVAILABLE]" in result.output
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["hmpps-client.yaml"]
