@@ -17,6 +17,7 @@ from engine.adapters.http_client import ClientSettings, RemoteError
 from engine.adapters.interpret import fill_from
 from engine.adapters.mapping import load_mapping
 from engine.adapters.render_table import between_markers, markdown
+from engine.language.convert import to_json
 from engine.packs.facts_schema import validate_facts
 from engine.problems import PackError
 
@@ -53,7 +54,8 @@ def _local(path: Path | None) -> dict[str, Any] | None:
         fail(f"no local facts file `{path}`")
     local = read_facts(path)
     _check_facts(local, str(path))
-    return local
+    converted: dict[str, Any] = to_json(local)  # YAML dates become ISO text, as records give them
+    return converted
 
 
 def _write_facts(path: Path, facts: dict[str, Any]) -> None:

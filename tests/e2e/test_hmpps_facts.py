@@ -66,7 +66,7 @@ def test_a_fixture_person_goes_from_records_to_a_key_work_decision(
     )
     assert code == 0, text
     decision = json.loads(text)
-    assert decision["status"] == "decided"
+    assert decision["status"] == "decided", (decision["missing_facts"], decision["undetermined"])
     assert decision["outputs"]["priority_groups"] == ["high_rosh_pre_release"]
     assert decision["outputs"]["compliance"]["status"] == "met"
 
