@@ -44,6 +44,10 @@ def command(paths: tuple[Path, ...], sources: Path | None, fmt: str, no_tests: b
     for t in targets:
         if not t.exists():
             fail(f"no such file or directory `{t}`")
+    if sources is not None and not sources.is_dir():
+        fail(f"no sources directory `{sources}`", "pass the folder of source documents")
+    if sources is not None and not any(f.is_file() for f in sources.iterdir()):
+        fail(f"the sources directory `{sources}` is empty", "pass the folder of source documents")
     packs, problems = engine.check_paths(targets)
     if sources is not None:
         found, coverage = check_sources(packs, sources)

@@ -47,8 +47,45 @@ def fail(message: str, hint: str | None = None, code: int = EXIT_USAGE) -> NoRet
 
 
 def show_problems(problems: list[Problem], limit: int | None = None) -> None:
+    """Each problem's line, then the offending source line with a caret under the column."""
     for p in problems[:limit]:
-        click.echo(p.format(), err=False)
+        head, _, hint = p.format().partition("\n")
+        click.echo(head)
+        for line in caret_lines(p):
+            click.echo(line)
+        if hint:
+            click.echo(hint)
+
+
+def caret_lines(p: Problem) -> list[str]:
+    """The source line a problem points at and a caret under its column (underlining the
+    problem's span when it ends on the same line); nothing when the line cannot be read."""
+    if p.whole_file:
+        return []
+    source = _source_lines(p.file)
+    if not 1 <= p.line <= len(source):
+        return []
+    text = source[p.line - 1]
+    if p.col > len(text) + 1:
+        return []
+    width = 1
+    if p.end_line == p.line and p.end_col is not None and p.end_col > p.col:
+        width = min(p.end_col, len(text) + 1) - p.col
+    gutter = str(p.line)
+    # keep tabs, so the caret lines up however the terminal shows them
+    lead = "".join(c if c == "\t" else " " for c in text[: p.col - 1])
+    return [
+        f" {gutter} | {text}",
+        f" {' ' * len(gutter)} | {lead}{'^' * max(width, 1)}",
+    ]
+
+
+@functools.lru_cache(maxsize=64)
+def _source_lines(file: str) -> tuple[str, ...]:
+    try:
+        return tuple(Path(file).read_text(encoding="utf-8").splitlines())
+    except (OSError, UnicodeDecodeError):
+        return ()
 
 
 def load_packs(directory: Path, wanted: str | None = None) -> engine.Packs:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 from pathlib import Path
 from typing import Any
@@ -13,7 +12,7 @@ from engine.evaluation.decision import Decision
 from engine.packs.facts_schema import read_facts_file
 from engine.problems import EvaluationError, FactsError
 
-from .common import load_packs, packs_option, resolve_packs_dir
+from .common import load_packs, packs_option, parse_date, resolve_packs_dir
 
 
 def _short(value: object, width: int = 90) -> str:
@@ -68,7 +67,7 @@ def command(examples: Path, as_of: str | None, packs_dir: Path | None) -> None:
     """Evaluate every facts file under EXAMPLES against each pack that reads its facts, for a
     custodial audience, and print a short report per file."""
     packs = load_packs(resolve_packs_dir(packs_dir))
-    day = dt.date.fromisoformat(as_of) if as_of else None
+    day = parse_date(as_of)
     files = sorted(examples.rglob("*.yaml")) + sorted(examples.rglob("*.json"))
     for path in files:
         try:

@@ -35,7 +35,7 @@ def command(pack: str, stage: int | None, fmt: str, packs_dir: Path | None) -> N
     model = load_packs(resolve_packs_dir(packs_dir), pack)[pack]
     if model.task_graph is None:
         fail(f"pack `{pack}` has no tasks")
-    stages = sorted({s for t in model.tasks.values() for s in t.get("stages") or ()})
+    stages = sorted({s for t in model.tasks.values() for s in t.stages})
     if stage is not None and stages and stage not in stages:
         fail(
             f"pack `{pack}` has no tasks at stage {stage}", f"stages: {', '.join(map(str, stages))}"

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
+import threading
+from collections import OrderedDict
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -12,32 +14,19 @@ import networkx as nx
 
 from engine.evaluation.decision import AUDIENCES, Decision, build_decision
 from engine.evaluation.evaluate import Evaluation
+from engine.packs import build
 from engine.packs import model as M
-from engine.packs.build import Builder
 from engine.packs.facts_schema import facts_schema, prepare
-from engine.packs.read_yaml import Document, read_text_file, read_yaml
-from engine.packs.validate_schema import validate_pack
 from engine.problems import (
     EvaluationError,
     FactsError,
     PackError,
     Problem,
     did_you_mean,
-    file_problem,
     problem,
 )
 
-# The stages every pack file goes through, in order; each may add problems, and a pack with
-# errors after any stage goes no further.
-STAGES = (
-    "read YAML (positions, duplicate keys, tags, aliases)",
-    "validate against schemas/pack.schema.json",
-    "parse expressions (engine/grammar.lark)",
-    "order names and find cycles",
-    "check names, fact paths and types",
-    "check decision tables, references and tasks",
-    "compile expressions to Python",
-)
+STAGES = build.STAGES  # the pack pipeline, in order (see engine.packs.build)
 
 
 def pack_files(paths: Iterable[Path | str]) -> list[Path]:
@@ -76,102 +65,93 @@ def is_pack_file(path: Path) -> bool:
     return "id" in tops or "versions" in tops
 
 
-def read_pack(
-    path: Path, display: str | None = None
-) -> tuple[Document | None, bytes, list[Problem]]:
-    """The first stages: read the YAML with positions and validate it against the schema."""
-    name = display or str(path)
-    content = b""
-    try:
-        content, text = read_text_file(path, name)
-        doc = read_yaml(text, name)
-    except PackError as e:
-        return None, content, list(e.problems)
-    if not isinstance(doc.data, dict):
-        message = "a pack must be a mapping with `id`, `title`, `versions`..."
-        return None, content, [file_problem("E-SCHEMA", name, message)]
-    problems = validate_pack(doc)
-    if any(p.is_error for p in problems):
-        return None, content, sorted(problems)
-    return doc, content, problems
-
-
 def load_file(
     path: Path, display: str | None = None, imported: Mapping[str, M.Pack] | None = None
 ) -> tuple[M.Pack | None, list[Problem]]:
     """One pack file through every stage: the pack (None on errors) and all problems found."""
-    doc, content, problems = read_pack(path, display)
-    if doc is None:
-        return None, problems
-    vocabulary, missing = _imported_vocabulary(doc, imported or {})
-    builder = Builder(doc, content, vocabulary)
-    pack = builder.build()
-    return None if missing else pack, sorted(problems + missing + builder.problems)
+    loading = build.load_pack_file(path, display, imported)
+    return loading.pack, loading.problems
 
 
-def _imported_vocabulary(
-    doc: Document, imported: Mapping[str, M.Pack]
-) -> tuple[dict[str, M.Vocabulary], list[Problem]]:
-    """The vocabulary of the packs a pack imports, and an `E-IMPORT` for each one missing."""
-    vocab: dict[str, M.Vocabulary] = {}
-    problems: list[Problem] = []
-    for i, pid in enumerate(doc.data.get("imports") or []):
-        pack = imported.get(str(pid))
-        if pack is None:
-            span = doc.span(("imports", i))
-            hint = did_you_mean(str(pid), imported) or "imported packs must load without errors"
-            problems.append(
-                problem(
-                    "E-IMPORT", doc.file, span.line, span.col, f"no pack `{pid}` to import", hint
-                )
-            )
-            continue
-        vocab.update(pack.vocabulary)
-    return vocab, problems
+# Loaded packs by the files they came from (names and bytes): loading the same files again in
+# one process (a service, a test suite) reuses the immutable packs instead of recompiling them.
+_LOADED: OrderedDict[tuple[tuple[str, bytes | None], ...], tuple[dict[str, M.Pack], list[Problem]]]
+_LOADED = OrderedDict()
+_LOADED_MAX = 8
+_LOADED_LOCK = threading.Lock()
+
+
+def _file_bytes(path: Path) -> bytes | None:
+    try:
+        return path.read_bytes()
+    except OSError:
+        return None
 
 
 def check_paths(paths: Iterable[Path | str]) -> tuple[dict[str, M.Pack], list[Problem]]:
     """Load every pack under `paths` without raising: the packs that loaded and every problem.
 
     Packs are built after the packs they import (whose vocabulary they may use)."""
+    files = pack_files(paths)
+    key = tuple((str(f), _file_bytes(f)) for f in files)
+    with _LOADED_LOCK:
+        if key in _LOADED:
+            _LOADED.move_to_end(key)
+            packs, problems = _LOADED[key]
+            return dict(packs), list(problems)
+    packs, problems = _check_files(files)
+    with _LOADED_LOCK:
+        _LOADED[key] = (dict(packs), list(problems))
+        while len(_LOADED) > _LOADED_MAX:
+            _LOADED.popitem(last=False)
+    return packs, problems
+
+
+def _check_files(files: list[Path]) -> tuple[dict[str, M.Pack], list[Problem]]:
     packs: dict[str, M.Pack] = {}
     problems: list[Problem] = []
-    docs: dict[str, tuple[Path, Document, bytes]] = {}
-    for f in pack_files(paths):
-        doc, content, found = read_pack(f)
-        problems.extend(found)
-        if doc is None:
+    docs: dict[str, build.Loading] = {}
+    for f in files:
+        # the first stages, alone: the ids and imports say in which order to build the packs
+        loading = build.run_stages(build.Loading(f, str(f)), until="schema")
+        if loading.failed or loading.doc is None:
+            problems.extend(loading.problems)
             continue
-        pid = str(doc.data.get("id"))
+        pid = str(loading.pack_id)
         if pid in docs:
-            message = f"pack `{pid}` is also defined in {docs[pid][0]}"
-            problems.append(file_problem("E-DUP-PACK", str(f), message))
+            message = f"pack `{pid}` is also defined in {docs[pid].path}"
+            span = loading.doc.span(("id",))
+            problems.append(problem("E-DUP-PACK", str(f), span.line, span.col, message))
+            problems.extend(loading.problems)
             continue
-        docs[pid] = (f, doc, content)
+        docs[pid] = loading
     graph = nx.DiGraph()
     graph.add_nodes_from(docs)
-    for pid, (_, doc, _) in docs.items():
-        for dep in doc.data.get("imports") or []:
+    for pid, loading in docs.items():
+        assert loading.doc is not None
+        for dep in loading.doc.data.get("imports") or []:
             if str(dep) in docs:
                 graph.add_edge(str(dep), pid)
     for found in sorted(nx.simple_cycles(graph), key=min):
         # start at the least pack id, so the report does not depend on set order
         start = found.index(min(found))
         cycle = found[start:] + found[:start]
-        f, doc, _ = docs[cycle[0]]
-        span = doc.span(("imports",))
+        first = docs[cycle[0]]
+        assert first.doc is not None
+        span = first.doc.span(("imports",))
         shown = " -> ".join(f"`{p}`" for p in [*cycle, cycle[0]])
         message = f"packs import each other in a cycle: {shown}"
-        problems.append(problem("E-IMPORT-CYCLE", str(f), span.line, span.col, message))
+        problems.append(problem("E-IMPORT-CYCLE", first.file, span.line, span.col, message))
         graph.remove_nodes_from(cycle)
+        for pid in cycle:
+            problems.extend(docs[pid].problems)
     for pid in nx.lexicographical_topological_sort(graph):
-        f, doc, content = docs[pid]
-        vocabulary, missing = _imported_vocabulary(doc, packs)
-        builder = Builder(doc, content, vocabulary)
-        pack = builder.build()
-        problems.extend(missing + builder.problems)
-        if pack is not None and not missing:
-            packs[pid] = pack
+        loading = docs[pid]
+        loading.imported = packs
+        build.run_stages(loading, start="imports")
+        problems.extend(loading.problems)
+        if loading.pack is not None:
+            packs[pid] = loading.pack
     return packs, sorted(problems)
 
 
@@ -242,7 +222,7 @@ def evaluate(
         raise EvaluationError(
             "E-EVAL-AUDIENCE", f"audience must be one of {', '.join(AUDIENCES)}, not `{audience}`"
         )
-    prepared = prepare(facts, facts_name, str(pack.data.get("facts") or "facts"))
+    prepared = prepare(facts, facts_name, pack.facts)
     day = as_of or prepared.get("as_of") or dt.date.today()
     if isinstance(day, str):
         day = dt.date.fromisoformat(day)
@@ -254,7 +234,7 @@ def evaluate(
         raise EvaluationError(
             "E-EVAL-RANGE", f"a value in pack `{pack.id}` went out of range: {e}"
         ) from None
-    return build_decision(ev, audience, str(pack.data.get("facts") or "facts"))
+    return build_decision(ev, audience, pack.facts)
 
 
 __all__ = [

@@ -231,6 +231,7 @@ class Problem:
     hint: str | None = field(default=None, compare=False)
     end_line: int | None = field(default=None, compare=False)
     end_col: int | None = field(default=None, compare=False)
+    whole_file: bool = field(default=False, compare=False)  # about the file, not a place in it
 
     @property
     def is_error(self) -> bool:
@@ -273,7 +274,7 @@ def problem(
 
 def file_problem(code: Code, file: str, message: str, hint: str | None = None) -> Problem:
     """A problem with a whole file, shown at its first line and column."""
-    return problem(code, file, 1, 1, message, hint)
+    return Problem(file, 1, 1, severity_of(code), code, message, hint, whole_file=True)
 
 
 def closest(word: str, candidates: Iterable[str], cutoff: float = 0.6) -> str | None:

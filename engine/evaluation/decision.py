@@ -103,19 +103,19 @@ def _relied_upon(ev: Evaluation, custodial: bool, applied: set[str]) -> list[str
     """Interpretations the decision rests on: those of its outputs, of the rules that decide
     an output or apply, of the table rows that matched, and of the definitions these read."""
     pack = ev.pack
-    keys: list[str] = []
+    keys: list[M.ItemKey] = []
     for name, out in pack.outputs.items():
         if not (custodial and out.healthcare and not out.releasable):
-            keys.append(f"out:{name}")
+            keys.append(M.ItemKey("out", str(name)))
     for rule in pack.rules:
         if custodial and rule.healthcare:
             continue
         if rule.id in applied or (rule.sets and ev.in_force(rule)):
-            keys.append(f"rule:{rule.id}")
+            keys.append(M.ItemKey("rule", str(rule.id)))
     seen = pack.closure(keys, ("def", "table"))
     ids: list[str] = []
     for key in keys + sorted(seen - set(keys)):
-        kind, _, name = key.partition(":")
+        kind, name = key
         if kind == "out":
             ids.extend(pack.outputs[name].interpretations)
         elif kind == "rule" and (found := pack.rule(name)) is not None:
@@ -126,7 +126,7 @@ def _relied_upon(ev: Evaluation, custodial: bool, applied: set[str]) -> list[str
                 ids.extend(d.interpretations)
         elif kind == "table" and name in pack.tables:
             table = pack.tables[name]
-            rows = ev.memo.get("table:" + name)
+            rows = ev.memo.get(M.ItemKey("table", name))
             if isinstance(rows, list) and not (custodial and table.healthcare):
                 for row in rows:
                     ids.extend(row.interpretations)

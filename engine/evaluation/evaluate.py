@@ -4,18 +4,20 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 from engine.language.runtime import NULL, Unknown, merge
 from engine.packs import model as M
 from engine.problems import EvaluationError
+
+StepKind = Literal["parameter", "definition", "table", "rule", "output"]
 
 
 @dataclass(frozen=True)
 class Step:
     """One thing worked out during an evaluation, in the order it was finished."""
 
-    kind: str  # parameter definition table rule output
+    kind: StepKind
     name: str
     value: Any
     text: str | None  # the expression, when there is one
@@ -47,7 +49,7 @@ class Evaluation:
         self.version = version
         self.as_of = as_of
         self.F: dict[str, Any] = {**facts, "as_of": as_of, "version": version.id}
-        self.memo: dict[str, Any] = {}
+        self.memo: dict[str | M.ItemKey, Any] = {}  # by name; tables by their item key
         self.steps: list[Step] = []
         self.rule_results: dict[str, Any] = {}
 
@@ -128,7 +130,7 @@ class Evaluation:
 
     def table(self, table: M.Table) -> Any:
         """The rows of a table that match, in order, or unknown."""
-        key = "table:" + table.id
+        key = M.ItemKey("table", table.id)
         if key in self.memo:
             return self.memo[key]
         inputs = {name: e.compiled.fn(self.F, self.value) for name, e in table.inputs}

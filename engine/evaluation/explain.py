@@ -50,10 +50,10 @@ def _support(decision: Decision, target: str) -> set[str]:
 
 def support(pack: Any, target: str) -> set[str]:
     """An output, definition, table or rule of a pack and everything it reads, by name."""
-    seen = pack.closure([k for k in pack.dependencies if k.partition(":")[2] == target])
-    names = {k.partition(":")[2] for k in seen}
+    seen = pack.closure([k for k in pack.dependencies if k.name == target])
+    names = {k.name for k in seen}
     for key in seen:
-        kind, _, name = key.partition(":")
+        kind, name = key
         for expr in _expressions(pack, kind, name):
             names |= {n for n in expr.checked.names if n in pack.parameters}
     return names

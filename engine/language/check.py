@@ -1,4 +1,27 @@
-"""Checking: names, fact paths and types of an expression, before any facts exist."""
+"""Checking: names, fact paths and types of an expression, before any facts exist.
+
+The checker walks the syntax tree once, bottom up, giving every node a `NodeInfo` (its static
+type, whether it may be null, and the fact path it reads). The code generator reads these, so
+it never has to guess a type at run time: checking is what lets compiled code be plain Python
+operators. Four things ride along with the type, each for a reason:
+
+- `nullable`: a fact that may be absent or null makes everything that reads it possibly
+  *unknown*. The generator wraps only nullable operations in the three-valued helpers; a
+  comparison of two literals costs nothing extra.
+- `healthcare`: a type read from a healthcare-only fact (see `x-audience` in the facts schema)
+  is marked, and the mark survives every operation, comprehension and function call, because
+  need-to-know must hold through any chain of derivations. The pack builder reads it to decide
+  which names a custodial audience may not see.
+- `path`: which fact a node reads (`person.visits[].date`), so that an undetermined
+  decision can list exactly the facts it needs.
+- `names`, `fact_paths`, `roots`: what the expression depends on, for the pack's dependency
+  order and for explanations.
+
+Errors do not stop the walk: a node in error is given type `any`, which is compatible with
+everything, so one mistake is reported once rather than again at every node above it. "Did
+you mean" suggestions come from the names visible at that point (the scope plus the
+comprehension variables in force), so a misspelt local is matched against locals too.
+"""
 
 from __future__ import annotations
 
@@ -70,6 +93,8 @@ _ORDERED = ("int", "decimal", "date", "duration", "months", "string", "any", "nu
 class _Checker:
     def __init__(self, scope: Scope):
         self.scope = scope
+        # comprehension variables in force, innermost last: a local shadows a pack name of
+        # the same spelling, and goes out of scope when its comprehension ends
         self.locals: list[tuple[str, T.Type, str | None]] = []  # name, type, path
         self.errors: list[ExprError] = []
         self.info: dict[int, NodeInfo] = {}
@@ -137,7 +162,7 @@ class _Checker:
                 example = FUNCTIONS[node.name].example
                 hint = f"`{node.name}` is a function: call it, e.g. `{example}`"
             self.error(node, "E-NAME", f"unknown name `{node.name}`", hint)
-            return NodeInfo(T.ANY, False)
+            return NodeInfo(T.ANY, False)  # `any`: no knock-on errors above this node
         if sym.kind == "root":
             self.roots.add(node.name)
             return NodeInfo(sym.type, sym.nullable, node.name)
@@ -247,6 +272,8 @@ class _Checker:
         return NodeInfo(result.marked(hc), nullable)
 
     def _compare(self, node: A.Binary, a: T.Type, b: T.Type) -> None:
+        # 30 days and 1 month are not comparable: a month is 28 to 31 days depending on the
+        # date it is added to, so the language refuses rather than pick a convention
         if {a.kind, b.kind} == {"duration", "months"}:
             self.error(
                 node,
@@ -271,6 +298,8 @@ class _Checker:
         self._enum_literal(node.left, b)
 
     def _enum_literal(self, lit: A.Node, against: T.Type) -> None:
+        """A literal compared with an enumerated value must be one of its values: a misspelt
+        `"HIHG"` would otherwise be a comparison that is silently always false."""
         if against.values is None or not isinstance(lit, A.Lit) or lit.kind == "null":
             return
         if lit.value not in against.values:
@@ -378,6 +407,8 @@ class _Checker:
                 "E-TYPE",
                 f"`{node.kind}` needs a list after `in`, got {T.article(it.type)}",
             )
+        # the variable stands for one element: healthcare-only if the list is, and reading the
+        # list's element path, so a missing field of an element names `list[].field`
         elem = (it.type.elem or T.ANY).marked(it.type.healthcare)
         elem_path = f"{it.path}[]" if it.path else None
         self.locals.append((node.var, elem, elem_path))
@@ -392,8 +423,8 @@ class _Checker:
                 self.error(
                     node.body,
                     "E-TYPE-COND",
-                    f"`{node.kind}` needs a boolean condition after `:`, got a "
-                    f"{body.type.describe()}",
+                    f"`{node.kind}` needs a boolean condition after `:`, got "
+                    f"{T.article(body.type)}",
                 )
             result = {"count": T.INT, "filter": T.list_of(elem)}.get(node.kind, T.BOOL)
             return NodeInfo(result.marked(hc), nullable)

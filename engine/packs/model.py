@@ -3,12 +3,33 @@
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, field
-from typing import Any
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any, Literal, NamedTuple
 
 from engine.language.check import Checked
 from engine.language.codegen import CompiledExpr
 from engine.packs import task_graph
+
+ItemKind = Literal["def", "out", "table", "rule"]
+
+
+class ItemKey(NamedTuple):
+    """An item of a pack that can read other items: a definition, output, table or rule."""
+
+    kind: ItemKind
+    name: str
+
+    def __str__(self) -> str:
+        return f"{self.kind}:{self.name}"
+
+
+# The enumerated fields, so that mypy catches a misspelt value (the pack schema lists them too).
+OutputMode = Literal["value", "rules", "table"]
+Combine = Literal["collect", "first", "any"]
+HitPolicy = Literal["unique", "first", "collect"]
+Modality = Literal["must", "must_not", "should", "should_not", "may"]
+InterpretationKind = Literal["ambiguity", "contradiction", "gap", "date"]
 
 
 @dataclass(frozen=True)
@@ -75,7 +96,7 @@ class Expression:
 @dataclass(frozen=True)
 class Interpretation:
     id: str
-    kind: str
+    kind: InterpretationKind
     question: str
     choice: str
     why: str
@@ -148,9 +169,9 @@ class Definition:
 class Output:
     name: str
     description: str | None
-    mode: str  # value | rules | table
+    mode: OutputMode
     expr: Expression | None
-    combine: str | None  # collect | first | any (mode rules)
+    combine: Combine | None  # (mode rules)
     table: str | None
     default: Expression | None
     releasable: bool
@@ -162,7 +183,7 @@ class Output:
 
 @dataclass(frozen=True)
 class Obligation:
-    modality: str
+    modality: Modality
     text: str
     who: str | None
     due: Expression | None
@@ -199,7 +220,7 @@ class TableRow:
 class Table:
     id: str
     title: str | None
-    hit: str  # unique | first | collect
+    hit: HitPolicy
     inputs: tuple[tuple[str, Expression], ...]
     rows: tuple[TableRow, ...]
     cites: tuple[Citation, ...]
@@ -223,9 +244,41 @@ class Source:
     url: str | None
 
 
+Autonomy = Literal["total", "partial", "limited"]
+
+
+@dataclass(frozen=True)
+class Dependency:
+    """A task's `after:` entry: the task it comes after, where the source says so, and the
+    interpretation it rests on (if any)."""
+
+    task: str
+    cites: tuple[Citation, ...] = ()
+    interpretation: str | None = None
+
+
+@dataclass(frozen=True)
+class Task:
+    """A task of a task-based document, with its explicit dependencies and citations."""
+
+    id: str
+    area: str
+    title: str
+    baseline: str | None
+    weighting: int
+    autonomy: Autonomy | None
+    mandatory: bool | None  # None: the pack does not say (read as mandatory)
+    stages: tuple[int, ...]
+    sources: tuple[str, ...]
+    after: tuple[Dependency, ...]
+    cites: tuple[Citation, ...]
+    interpretations: tuple[str, ...]
+
+
 @dataclass(frozen=True)
 class Pack:
-    """A loaded, checked and compiled pack. Immutable: safe to share between threads."""
+    """A loaded, checked and compiled pack. Immutable (its mappings are read-only views): safe
+    to share between threads."""
 
     id: str
     title: str
@@ -236,19 +289,20 @@ class Pack:
     file: str
     content_hash: str
     versions: tuple[Version, ...]
-    vocabulary: dict[str, Vocabulary]
-    parameters: dict[str, Parameter]
-    definitions: dict[str, Definition]
-    outputs: dict[str, Output]
+    vocabulary: Mapping[str, Vocabulary]
+    parameters: Mapping[str, Parameter]
+    definitions: Mapping[str, Definition]
+    outputs: Mapping[str, Output]
     rules: tuple[Rule, ...]
-    tables: dict[str, Table]
-    interpretations: dict[str, Interpretation]
-    tasks: dict[str, dict[str, Any]]
+    tables: Mapping[str, Table]
+    interpretations: Mapping[str, Interpretation]
+    tasks: Mapping[str, Task]
     task_graph: Any  # networkx.DiGraph, or None when the pack has no tasks
     healthcare_names: frozenset[str]  # names whose values derive from healthcare-only facts
-    dependencies: dict[str, frozenset[str]]  # item key -> item keys it reads
+    dependencies: Mapping[ItemKey, frozenset[ItemKey]]  # each item -> the items it reads
     tests: tuple[dict[str, Any], ...] = ()
-    data: dict[str, Any] = field(default_factory=dict, repr=False)  # the pack as read
+    facts: str = "facts"  # the facts schema its facts documents follow
+    citations: tuple[Citation, ...] = ()  # every citation naming a section, where it stands
 
     def version_at(self, day: dt.date) -> Version | None:
         for v in self.versions:
@@ -256,10 +310,12 @@ class Pack:
                 return v
         return None
 
-    def closure(self, keys: list[str], kinds: tuple[str, ...] | None = None) -> set[str]:
-        """These item keys (`def:x`, `out:x`, `rule:x`, `table:x`) and every item they read,
-        transitively; only following items of `kinds` when given."""
-        seen: set[str] = set()
+    def closure(
+        self, keys: list[ItemKey], kinds: tuple[ItemKind, ...] | None = None
+    ) -> set[ItemKey]:
+        """These items and every item they read, transitively; only following items of
+        `kinds` when given."""
+        seen: set[ItemKey] = set()
         stack = list(keys)
         while stack:
             key = stack.pop()
@@ -267,7 +323,7 @@ class Pack:
                 continue
             seen.add(key)
             for dep in self.dependencies.get(key, ()):
-                if kinds is None or dep.partition(":")[0] in kinds:
+                if kinds is None or dep.kind in kinds:
                     stack.append(dep)
         return seen
 

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping
-from typing import Any
+from typing import Any, NamedTuple
 
 import networkx as nx
 
@@ -129,8 +129,18 @@ def build_task_graph(
     return graph
 
 
-def task_problems(tasks: Mapping[str, Mapping[str, Any]]) -> list[tuple[Code, str, str]]:
-    """Problems in the tasks' `after:` entries, as `(code, message, task id)`.
+class TaskProblem(NamedTuple):
+    """A problem with a task: its code and message, the task, and the index of the `after:`
+    entry it is about (None when it is about the task as a whole)."""
+
+    code: Code
+    message: str
+    task: str
+    after: int | None
+
+
+def task_problems(tasks: Mapping[str, Mapping[str, Any]]) -> list[TaskProblem]:
+    """Problems in the tasks' `after:` entries, each placed at the entry it is about.
 
     - `E-TASK-REF`: an `after:` entry names a task that does not exist (with a
       suggestion when one is close);
@@ -140,10 +150,10 @@ def task_problems(tasks: Mapping[str, Mapping[str, Any]]) -> list[tuple[Code, st
       task before it (`c`) closes the cycle (see `after_index`). Each cycle is
       reported once; independent cycles are each reported.
     """
-    problems: list[tuple[Code, str, str]] = []
+    problems: list[TaskProblem] = []
     known = _sorted_ids(str(t) for t in tasks)
     for task_id in known:
-        for entry in _after_entries(tasks[task_id]):
+        for index, entry in enumerate(_after_entries(tasks[task_id])):
             before = str(entry.get("task"))
             if before in tasks:
                 continue
@@ -151,7 +161,7 @@ def task_problems(tasks: Mapping[str, Mapping[str, Any]]) -> list[tuple[Code, st
             close = did_you_mean(before, known)
             if close:
                 message += f"; {close}"
-            problems.append(("E-TASK-REF", message, task_id))
+            problems.append(TaskProblem("E-TASK-REF", message, task_id, index))
     graph = _explicit_graph(tasks)
     while True:
         try:
@@ -164,7 +174,8 @@ def task_problems(tasks: Mapping[str, Mapping[str, Any]]) -> list[tuple[Code, st
             f"tasks depend on each other in a cycle: `{' -> '.join(path)}`"
             f" (`{closing_task}` comes after `{closing_before}`)"
         )
-        problems.append(("E-TASK-CYCLE", message, closing_task))
+        where = after_index(tasks, closing_task, closing_before)
+        problems.append(TaskProblem("E-TASK-CYCLE", message, closing_task, where))
         graph.remove_edge(closing_before, closing_task)
     return problems
 

@@ -176,27 +176,6 @@ def plain(value: Any) -> str:
     return " ".join(str(value).split())
 
 
-def cite_of(raw: Any) -> tuple[M.Citation, ...]:
-    """Citations from a pack's raw `cite` value (tasks keep theirs as plain data)."""
-    items = raw if isinstance(raw, list) else [raw] if raw else []
-
-    def get(item: Mapping[str, Any], key: str) -> str | None:
-        return None if item.get(key) is None else str(item[key])
-
-    return tuple(
-        M.Citation(
-            section=get(i, "section"),
-            paragraph=get(i, "paragraph"),
-            table=get(i, "table"),
-            row=get(i, "row"),
-            document=get(i, "document"),
-            note=get(i, "note"),
-        )
-        for i in items
-        if isinstance(i, Mapping)
-    )
-
-
 def cites(found: Sequence[M.Citation]) -> Inline:
     return join((text(c.text()) for c in found), BR) if found else DASH
 
@@ -669,32 +648,31 @@ class PackPage:
         for tid in sorted(self.pack.tasks, key=natural_key):
             t = self.pack.tasks[tid]
             after = []
-            for entry in t.get("after") or []:
-                dep = entry.get("task") if isinstance(entry, Mapping) else entry
-                label = link(str(dep), "#" + anchor("task", dep))
-                if isinstance(entry, Mapping) and entry.get("interpretation"):
+            for dep in t.after:
+                label = link(dep.task, "#" + anchor("task", dep.task))
+                if dep.interpretation:
                     label = join(
-                        (label, text(" ("), interp_links([entry["interpretation"]]), text(")")), ()
+                        (label, text(" ("), interp_links([dep.interpretation]), text(")")), ()
                     )
                 after.append(label)
-            desc = join((strong(str(t.get("title", ""))), BR, text(plain(t.get("baseline")))), ())
-            if t.get("sources"):
-                desc = join((desc, BR, text("Sources of information: " + plain(t["sources"]))), ())
-            if t.get("interpretations"):
+            desc = join((strong(t.title), BR, text(plain(t.baseline))), ())
+            if t.sources:
+                desc = join((desc, BR, text("Sources of information: " + plain(t.sources))), ())
+            if t.interpretations:
                 desc = join(
-                    (desc, BR, text("Interpretations: "), interp_links(t["interpretations"])), ()
+                    (desc, BR, text("Interpretations: "), interp_links(t.interpretations)), ()
                 )
             rows.append(
                 (
                     strong(tid),
-                    text(plain(t.get("area"))),
+                    text(plain(t.area)),
                     desc,
-                    text(plain(t.get("weighting"))),
-                    text(plain(t.get("autonomy"))),
-                    text("mandatory" if t.get("mandatory", True) else "desirable"),
-                    text(plain(t.get("stages"))),
+                    text(plain(t.weighting)),
+                    text(plain(t.autonomy)),
+                    text("desirable" if t.mandatory is False else "mandatory"),
+                    text(plain(list(t.stages) or None)),
                     join(after) if after else DASH,
-                    cites(cite_of(t.get("cite"))),
+                    cites(t.cites),
                 )
             )
             ids.append(anchor("task", tid))
@@ -728,21 +706,23 @@ class PackPage:
                 if i in found and label not in found[i]:
                     found[i].append(label)
 
-        direct: dict[str, tuple[str, ...]] = {}
+        direct: dict[M.ItemKey, tuple[str, ...]] = {}
         for name, d in p.definitions.items():
-            direct[f"def:{name}"] = d.interpretations
+            direct[M.ItemKey("def", str(name))] = d.interpretations
         for name, o in p.outputs.items():
-            direct[f"out:{name}"] = o.interpretations
+            direct[M.ItemKey("out", str(name))] = o.interpretations
         for tid, t in p.tables.items():
-            direct[f"table:{tid}"] = tuple(i for r in t.rows for i in r.interpretations)
+            direct[M.ItemKey("table", str(tid))] = tuple(
+                i for r in t.rows for i in r.interpretations
+            )
         for rule in p.rules:
             add(
                 rule.interpretations,
                 join((text("rule "), link(rule.id, "#" + anchor("rule", rule.id))), ()),
             )
         for rule in p.rules:
-            for key in sorted(_closure(p.dependencies, f"rule:{rule.id}")):
-                kind, _, name = key.partition(":")
+            for key in sorted(_closure(p.dependencies, M.ItemKey("rule", str(rule.id)))):
+                kind, name = key
                 through = join(
                     (
                         text("rule "),
@@ -795,18 +775,18 @@ class PackPage:
         for tid in sorted(p.tasks, key=natural_key):
             task = p.tasks[tid]
             add(
-                task.get("interpretations") or (),
+                task.interpretations,
                 join((text("task "), link(tid, "#" + anchor("task", tid))), ()),
             )
-            for entry in task.get("after") or []:
-                if isinstance(entry, Mapping) and entry.get("interpretation"):
+            for dep in task.after:
+                if dep.interpretation:
                     add(
-                        [entry["interpretation"]],
+                        [dep.interpretation],
                         join(
                             (
                                 text("dependency "),
                                 link(tid, "#" + anchor("task", tid)),
-                                text(f" after {entry.get('task')}"),
+                                text(f" after {dep.task}"),
                             ),
                             (),
                         ),
@@ -871,8 +851,8 @@ class PackPage:
         )
 
 
-def _closure(deps: Mapping[str, Iterable[str]], start: str) -> set[str]:
-    seen: set[str] = set()
+def _closure(deps: Mapping[M.ItemKey, Iterable[M.ItemKey]], start: M.ItemKey) -> set[M.ItemKey]:
+    seen: set[M.ItemKey] = set()
     todo = list(deps.get(start, ()))
     while todo:
         key = todo.pop()

@@ -208,7 +208,7 @@ def snapshot(pack: M.Pack, version: str | None = None) -> dict[str, dict[str, An
     for tid, task in pack.tasks.items():
         snap["tasks"][str(tid)] = _drop_empty(
             {
-                k: task.get(k)
+                k: getattr(task, k)
                 for k in (
                     "area",
                     "title",

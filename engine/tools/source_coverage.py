@@ -26,15 +26,14 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 from typing import Any
 
 from engine.packs import model as M
-from engine.packs.read_yaml import Document, read_yaml_file
-from engine.problems import PackError, Problem, closest, problem
+from engine.problems import Problem, closest, problem
 
 HEADING_MAX = 90
 LEAD_IN_WORDS = 8
@@ -172,42 +171,6 @@ def _shape(line: str) -> str:
     return "short"
 
 
-@dataclass(frozen=True)
-class _Cite:
-    section: str
-    document: str | None
-    line: int
-    col: int
-
-
-def _cites(doc: Document) -> Iterator[_Cite]:
-    """Every citation in a pack document with a section, at the section's position."""
-
-    def walk(node: Any, path: tuple[Any, ...]) -> Iterator[_Cite]:
-        if isinstance(node, Mapping):
-            for key, value in node.items():
-                if key == "cite":
-                    items = value if isinstance(value, list) else [value]
-                    for n, item in enumerate(items):
-                        where = (*path, key, n) if isinstance(value, list) else (*path, key)
-                        if isinstance(item, Mapping) and isinstance(item.get("section"), str):
-                            span = doc.span((*where, "section"))
-                            document = item.get("document")
-                            yield _Cite(
-                                item["section"],
-                                str(document) if document else None,
-                                span.line,
-                                span.col,
-                            )
-                else:
-                    yield from walk(value, (*path, key))
-        elif isinstance(node, list):
-            for n, value in enumerate(node):
-                yield from walk(value, (*path, n))
-
-    yield from walk(doc.data, ())
-
-
 def check_sources(
     packs: Mapping[str, M.Pack], sources_dir: Path
 ) -> tuple[list[Problem], dict[str, dict[str, Any]]]:
@@ -226,12 +189,10 @@ def check_sources(
         own = pack.source.file
         if not own or not (sources_dir / own).is_file():
             continue
-        try:
-            doc = read_yaml_file(Path(pack.file))
-        except PackError:
-            continue
         cited: set[str] = set()
-        for cite in _cites(doc):
+        for cite in pack.citations:
+            if cite.section is None:
+                continue
             name = cite.document or own
             if not (sources_dir / name).is_file():
                 problems.append(

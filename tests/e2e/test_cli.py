@@ -1,36 +1,51 @@
-"""End to end: the `regime` command run as a user runs it, with golden output."""
+"""End to end: the `regime` command as a user runs it, with golden output. The commands run
+in-process through click's test runner (the real subprocess is in test_smoke.py)."""
 
 from __future__ import annotations
 
 import json
 import os
-import subprocess
-import sys
+import traceback
+from dataclasses import dataclass
 from pathlib import Path
 
 import jsonschema
 import pytest
+import yaml
+from click.testing import CliRunner
+
+from cli.main import cli
 
 ROOT = Path(__file__).resolve().parents[2]
-REGIME = Path(sys.executable).parent / "regime"
 SNAPSHOTS = Path(__file__).parent / "snapshots"
 AS_OF = "2020-07-01"
 
 
-def regime(
-    *args: str, cwd: Path = ROOT, env: dict[str, str] | None = None
-) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [str(REGIME), *args],
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        env={**os.environ, **(env or {})},
-        timeout=120,
-    )
+@dataclass(frozen=True)
+class Result:
+    """What a run of `regime` printed and its exit code."""
+
+    returncode: int
+    stdout: str
+    stderr: str
 
 
-def no_traceback(result: subprocess.CompletedProcess[str]) -> None:
+def regime(*args: str, cwd: Path = ROOT, env: dict[str, str] | None = None) -> Result:
+    """Run `regime ARGS` in `cwd`; an unexpected exception shows as a traceback on stderr."""
+    before = Path.cwd()
+    os.chdir(cwd)
+    try:
+        result = CliRunner().invoke(cli, list(args), prog_name="regime", env=env)
+    finally:
+        os.chdir(before)
+    stderr = result.stderr
+    if result.exception is not None and not isinstance(result.exception, SystemExit):
+        assert result.exc_info is not None
+        stderr += "".join(traceback.format_exception(*result.exc_info))
+    return Result(result.exit_code, result.stdout, stderr)
+
+
+def no_traceback(result: Result) -> None:
     assert "Traceback" not in result.stdout + result.stderr
 
 
@@ -149,8 +164,6 @@ def test_pmp_custodial_and_healthcare_side_by_side(snapshot: object) -> None:
 
 
 def _yaml(path: Path) -> object:
-    import yaml
-
     return yaml.safe_load(path.read_text())
 
 
@@ -275,3 +288,33 @@ def test_every_example_in_the_help_works(example: str) -> None:
     result = regime(*example.split()[1:])
     no_traceback(result)
     assert result.returncode == 0, f"{example}\n{result.stdout[-800:]}{result.stderr[-800:]}"
+
+
+def test_problems_show_the_source_line_with_a_caret() -> None:
+    result = regime("check", "tests/corpus/packs/unknown_fact_path.yaml")
+    assert result.returncode == 1
+    assert result.stdout.splitlines()[:4] == [
+        "tests/corpus/packs/unknown_fact_path.yaml:12:21: error: `prisoner` has no field "
+        "`relese_date` (in output `near_release`) [E-PATH]",
+        " 12 |     value: prisoner.relese_date - as_of <= 28 days",
+        "    |                     ^^^^^^^^^^^",
+        "  hint: did you mean `release_date`?",
+    ]
+
+
+def test_demo_with_an_impossible_date_is_a_usage_error() -> None:
+    result = regime("demo", "examples/", "--as-of", "2020-13-01")
+    no_traceback(result)
+    assert result.returncode == 2
+    assert "`2020-13-01` is not a date" in result.stderr
+
+
+@pytest.mark.parametrize("folder", ["missing", "empty"])
+def test_check_sources_needs_a_folder_with_documents(folder: str, tmp_path: Path) -> None:
+    sources = tmp_path / folder
+    if folder == "empty":
+        sources.mkdir()
+    result = regime("check", "policies/", "--no-tests", "--sources", str(sources))
+    no_traceback(result)
+    assert result.returncode == 2
+    assert "sources directory" in result.stderr

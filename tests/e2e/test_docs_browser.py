@@ -67,9 +67,8 @@ class QuietServer(http.server.ThreadingHTTPServer):
 @pytest.fixture(scope="module")
 def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, str]]:
     out = tmp_path_factory.mktemp("site")
-    packs, _ = engine.check_paths([ROOT / "policies"])
-    if "omu_edm" not in packs:
-        pytest.skip("policies/omu_edm.yaml does not load at the moment")
+    packs, problems = engine.check_paths([ROOT / "policies"])
+    assert "omu_edm" in packs, [p.format() for p in problems if p.is_error]
     cases, _ = read_cases(example_files([ROOT / "policies"]), packs)
     write_site(packs, [run_case(c, packs) for c in cases if c.pack in packs], out)
     handler = functools.partial(QuietHandler, directory=str(out))

@@ -110,11 +110,9 @@ def test_unknown_version_is_a_key_error() -> None:
         snapshot(load(SMALL), "9")
 
 
-@pytest.mark.skipif(not PMP.exists(), reason="policies/pmp.yaml is not there")
 def test_pmp_version_1_against_version_2() -> None:
     packs, problems = engine.check_paths([PMP])
-    if "pmp" not in packs:
-        pytest.skip("policies/pmp.yaml does not load at the moment")
+    assert "pmp" in packs, [p.format() for p in problems if p.is_error]
     pack = packs["pmp"]
     d = diff_packs(pack, pack, "1", "2")
     in_force = {

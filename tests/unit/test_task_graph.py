@@ -63,6 +63,7 @@ def test_unknown_after_is_reported_with_a_suggestion() -> None:
             "E-TASK-REF",
             "task `2.6` comes after `2.44`, which is not a task; did you mean `2.4`?",
             "2.6",
+            0,
         )
     ]
     # the graph is still built, without the dangling edge
@@ -78,8 +79,8 @@ def test_unknown_after_without_a_close_match_has_no_suggestion() -> None:
 def test_cycle_is_named_in_order_and_blamed_on_its_closing_entry() -> None:
     tasks = {"b": task(after=["a"]), "c": task(after=["b"]), "a": task(after=["c"])}
     (problem,) = task_problems(tasks)
-    code, message, task_id = problem
-    assert code == "E-TASK-CYCLE"
+    code, message, task_id, index = problem
+    assert code == "E-TASK-CYCLE" and index == 0
     assert "`a -> b -> c -> a`" in message
     assert task_id == "a"
     assert after_index(tasks, "a", "c") == 0
@@ -297,7 +298,7 @@ def test_cycle_corpus_file_points_at_the_closing_after_entry() -> None:
     before = re.search(r"`(\S+)` comes after `(\S+)`\)$", problem[1])
     assert before is not None and before.group(1) == task_id
     index = after_index(tasks, task_id, before.group(2))
-    assert index is not None
+    assert index is not None and index == problem.after
     # find that entry's position in the YAML
     root = yaml.compose(text)
     tasks_node = next(v for k, v in root.value if k.value == "tasks")

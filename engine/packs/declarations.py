@@ -1,0 +1,163 @@
+"""Building, stage `declarations`: interpretations, versions, vocabulary and parameters, the
+parts of a pack that hold no expression the checker must type (parameter values are constant
+expressions, computed once here).
+
+They come first because everything after reads them: expressions name parameters and
+vocabularies, rules name versions, everything names interpretations. Problems here are about
+dates and duplicates (E-DUP-ID, E-VERSION-DATES, E-VERSION-OVERLAP, E-PARAM-OVERLAP, E-DUP-NAME
+for a vocabulary also imported)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from engine.language.check import check
+from engine.language.codegen import compile_checked
+from engine.language.parse import ExprError, parse
+from engine.packs import model as M
+from engine.packs.build_context import (
+    PackBuild,
+    PackScope,
+    Parsed,
+    choice,
+    literal_text,
+    no_names,
+    opt_str,
+    overlap,
+)
+
+
+def interpretations(b: PackBuild) -> dict[str, M.Interpretation]:
+    out: dict[str, M.Interpretation] = {}
+    for i, item in enumerate(b.data.get("interpretations") or []):
+        iid = str(item.get("id"))
+        if iid in out:
+            b.problem(
+                ("interpretations", i, "id"),
+                "E-DUP-ID",
+                f"interpretation `{iid}` is defined twice",
+            )
+        out[iid] = M.Interpretation(
+            id=iid,
+            kind=choice(item.get("kind", "ambiguity"), M.InterpretationKind),
+            question=str(item.get("question", "")),
+            choice=str(item.get("choice", "")),
+            why=str(item.get("why", "")),
+            cites=b.cites(("interpretations", i, "cite")),
+        )
+    return out
+
+
+def versions(b: PackBuild) -> list[M.Version]:
+    out: list[M.Version] = []
+    for i, item in enumerate(b.data.get("versions") or []):
+        v = M.Version(
+            id=str(item.get("id")),
+            title=str(item.get("title", item.get("id"))),
+            effective_from=item.get("effective_from"),
+            effective_to=item.get("effective_to"),
+            changes=tuple(str(c) for c in item.get("changes") or ()),
+            interpretations=tuple(item.get("interpretations") or ()),
+            cites=b.cites(("versions", i, "cite")),
+        )
+        if v.effective_to is not None and v.effective_to < v.effective_from:
+            b.problem(
+                ("versions", i, "effective_to"),
+                "E-VERSION-DATES",
+                f"version `{v.id}` ends before it begins",
+            )
+        for other in out:
+            if other.id == v.id:
+                b.problem(("versions", i, "id"), "E-DUP-ID", f"version `{v.id}` is defined twice")
+            elif overlap(
+                other.effective_from, other.effective_to, v.effective_from, v.effective_to
+            ):
+                b.problem(
+                    ("versions", i, "effective_from"),
+                    "E-VERSION-OVERLAP",
+                    f"versions `{other.id}` and `{v.id}` are both in force on some dates",
+                    "end the earlier version the day before the later one begins",
+                )
+        out.append(v)
+    return out
+
+
+def vocabulary(b: PackBuild) -> dict[str, M.Vocabulary]:
+    out: dict[str, M.Vocabulary] = dict(b.imported)
+    for name, item in (b.data.get("vocabulary") or {}).items():
+        values = []
+        seen: set[Any] = set()
+        for j, v in enumerate(item.get("values") or []):
+            vid = v.get("id")
+            if vid in seen:
+                b.problem(
+                    ("vocabulary", name, "values", j, "id"),
+                    "E-DUP-ID",
+                    f"`{vid}` appears twice in vocabulary `{name}`",
+                )
+            seen.add(vid)
+            extra = {k: x for k, x in v.items() if k not in ("id", "name", "description", "cite")}
+            values.append(
+                M.VocabValue(
+                    id=vid,
+                    name=opt_str(v.get("name")),
+                    description=opt_str(v.get("description")),
+                    extra=extra,
+                    cites=b.cites(("vocabulary", name, "values", j, "cite")),
+                )
+            )
+        if name in b.imported:
+            b.problem(
+                ("vocabulary", name),
+                "E-DUP-NAME",
+                f"vocabulary `{name}` is also imported",
+                key=True,
+            )
+        out[str(name)] = M.Vocabulary(str(name), opt_str(item.get("description")), tuple(values))
+    return out
+
+
+def parameters(b: PackBuild) -> dict[str, M.Parameter]:
+    out: dict[str, M.Parameter] = {}
+    empty = PackScope({}, [])
+    for name, item in (b.data.get("parameters") or {}).items():
+        values: list[M.ParameterValue] = []
+        for j, v in enumerate(item.get("values") or []):
+            path = ("parameters", name, "values", j, "value")
+            raw = v.get("value")
+            value: Any = raw
+            if isinstance(raw, str):
+                parsed = Parsed(raw, path, f"parameter `{name}`", None)
+                try:
+                    node = parse(raw)
+                    checked = check(node, empty)
+                    if checked.errors:
+                        for err in checked.errors:
+                            b.expr_problem(parsed, err)
+                        continue
+                    value = compile_checked(checked, f"parameter {name}").fn(
+                        {"as_of": None, "version": None}, no_names
+                    )
+                except ExprError as err:
+                    b.expr_problem(parsed, err)
+                    continue
+            start, end = v.get("from"), v.get("to")
+            for other in values:
+                if overlap(other.start, other.end, start, end):
+                    b.problem(
+                        ("parameters", name, "values", j),
+                        "E-PARAM-OVERLAP",
+                        f"two values of parameter `{name}` are in force on the same dates",
+                        "end the earlier value the day before the next begins",
+                    )
+            values.append(
+                M.ParameterValue(
+                    start=start,
+                    end=end,
+                    value=value,
+                    text=literal_text(raw),
+                    cites=b.cites(("parameters", name, "values", j, "cite")),
+                )
+            )
+        out[str(name)] = M.Parameter(str(name), opt_str(item.get("description")), tuple(values))
+    return out

@@ -1,0 +1,150 @@
+"""Building, stage `references`: the checks across items, once every item is built: that named
+interpretations, versions, outputs and tables exist (E-REF), that no two rows of a `unique`
+decision table can both match (E-TABLE-OVERLAP), and which definitions and interpretations
+nothing uses (W-UNUSED).
+
+Table overlap is decided on the rows' literal cells: two rows overlap unless some input has
+disjoint values in both, so the check is exact and evaluation never meets two matching rows."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from engine.packs import model as M
+from engine.packs.build_context import (
+    PackBuild,
+    Path_,
+)
+from engine.problems import did_you_mean
+
+
+def check_references(
+    b: PackBuild,
+    interpretations: dict[str, M.Interpretation],
+    versions: list[M.Version],
+    definitions: dict[str, M.Definition],
+    outputs: dict[str, M.Output],
+    tables: dict[str, M.Table],
+    rules: list[M.Rule],
+) -> None:
+    d = b.data
+    used: set[str] = set()
+
+    def refs(path: Path_, ids: Iterable[str]) -> None:
+        for j, iid in enumerate(ids):
+            used.add(iid)
+            if iid not in interpretations:
+                b.problem(
+                    (*path, j),
+                    "E-REF",
+                    f"no interpretation `{iid}`",
+                    did_you_mean(iid, interpretations),
+                )
+
+    for i, v in enumerate(d.get("versions") or []):
+        refs(("versions", i, "interpretations"), v.get("interpretations") or ())
+    for name, item in (d.get("definitions") or {}).items():
+        if isinstance(item, dict):
+            refs(("definitions", name, "interpretations"), item.get("interpretations") or ())
+    for name, item in (d.get("outputs") or {}).items():
+        refs(("outputs", name, "interpretations"), item.get("interpretations") or ())
+    for tid, table in (d.get("tables") or {}).items():
+        for j, row in enumerate(table.get("rows") or []):
+            refs(("tables", tid, "rows", j, "interpretations"), row.get("interpretations") or ())
+    for tid, task in (d.get("tasks") or {}).items():
+        refs(("tasks", tid, "interpretations"), task.get("interpretations") or ())
+        for j, dep in enumerate(task.get("after") or []):
+            if isinstance(dep, dict) and dep.get("interpretation"):
+                refs(("tasks", tid, "after", j, "interpretation"), [dep["interpretation"]])
+                used.add(str(dep["interpretation"]))
+    version_ids = [v.id for v in versions]
+    seen_rules: dict[str, int] = {}
+    for i, rule in enumerate(d.get("rules") or []):
+        rid = str(rule.get("id"))
+        if rid in seen_rules:
+            b.problem(
+                ("rules", i, "id"),
+                "E-DUP-ID",
+                f"rule `{rid}` is defined twice",
+                f"rule ids are stable and unique; the first is at rule {seen_rules[rid] + 1}",
+            )
+        seen_rules[rid] = i
+        refs(("rules", i, "interpretations"), rule.get("interpretations") or ())
+        for j, vid in enumerate(rule.get("versions") or ()):
+            if str(vid) not in version_ids:
+                b.problem(
+                    ("rules", i, "versions", j),
+                    "E-REF",
+                    f"no version `{vid}`",
+                    did_you_mean(str(vid), version_ids),
+                )
+        for out in rule.get("sets") or {}:
+            target = (d.get("outputs") or {}).get(out)
+            if target is None:
+                b.problem(
+                    ("rules", i, "sets", out),
+                    "E-REF",
+                    f"no output `{out}`",
+                    did_you_mean(out, d.get("outputs") or {}),
+                    key=True,
+                )
+            elif "from_rules" not in target:
+                b.problem(
+                    ("rules", i, "sets", out),
+                    "E-REF",
+                    f"output `{out}` is not computed `from_rules`",
+                    f"give output `{out}` `from_rules: collect` (or first, any)",
+                    key=True,
+                )
+    for i, item in enumerate(d.get("interpretations") or []):
+        if str(item.get("id")) not in used:
+            b.problem(
+                ("interpretations", i, "id"),
+                "W-UNUSED",
+                f"interpretation `{item.get('id')}` is relied on by nothing",
+                "name it in `interpretations:` of the rules that rely on it",
+            )
+
+
+def check_tables(b: PackBuild, tables: dict[str, M.Table]) -> None:
+    for tid, table in tables.items():
+        if table.hit != "unique":
+            continue
+        for j, row in enumerate(table.rows):
+            for k in range(j):
+                other = table.rows[k]
+                if _rows_overlap(other, row, [n for n, _ in table.inputs]):
+                    b.problem(
+                        ("tables", tid, "rows", j),
+                        "E-TABLE-OVERLAP",
+                        f"rows `{other.id}` and `{row.id}` of unique table `{tid}` can both match",
+                        "narrow one row's cells, or use `hit: first`",
+                    )
+
+
+def lint_unused(
+    b: PackBuild,
+    definitions: dict[str, M.Definition],
+    deps: dict[M.ItemKey, set[M.ItemKey]],
+) -> None:
+    read: set[M.ItemKey] = set()
+    for reads in deps.values():
+        read |= reads
+    for name in definitions:
+        if M.ItemKey("def", str(name)) not in read:
+            b.problem(
+                ("definitions", name),
+                "W-UNUSED",
+                f"definition `{name}` is used by nothing",
+                "use it in a rule or output, or remove it",
+                key=True,
+            )
+
+
+def _rows_overlap(a: M.TableRow, b: M.TableRow, inputs: list[str]) -> bool:
+    ca, cb = dict(a.cells), dict(b.cells)
+    for name in inputs:
+        x, y = ca.get(name), cb.get(name)
+        if x is not None and y is not None and not (x & y):
+            return False
+    return True
