@@ -139,7 +139,7 @@ def python_decisions(
     version: str | None = None,
 ) -> Iterator[Decision]:
     """The per-document path: each document evaluated on its own."""
-    schema = str(pack.data.get("facts") or "facts")
+    schema = pack.facts
     for n, facts in enumerate(population, 1):
         ev = Evaluation(pack, prepare(facts, f"<population #{n}>", schema), day, version)
         ev.run()

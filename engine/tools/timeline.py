@@ -181,7 +181,7 @@ class Days:
 
     def __init__(self, pack: M.Pack, facts: Mapping[str, Any], version: str | None = None):
         self.pack = pack
-        self.facts = prepare(facts, "<facts>", str(pack.data.get("facts") or "facts"))
+        self.facts = prepare(facts, "<facts>", pack.facts)
         self.version = version
         self._partial: dict[dt.date, Evaluation] = {}
         self._full: dict[tuple[dt.date, str], Decision] = {}
@@ -205,7 +205,7 @@ class Days:
                 raise EvaluationError(
                     "E-EVAL-RANGE", f"a value in pack `{self.pack.id}` went out of range: {e}"
                 ) from None
-            schema = str(self.pack.data.get("facts") or "facts")
+            schema = self.pack.facts
             found = self._full[key] = build_decision(ev, audience, schema)
             self._conditions[day] = ev
         return found
