@@ -140,9 +140,9 @@ class _Gen:
                 continue
             t = self.tmp()
             names.append(t)
-            chain = self._fact_chain(node) if isinstance(node, A.Attr) else None
-            if chain is not None:
-                unknown = self.const(R.unknown(self.info(node).path or "?"))
+            read = self._fact_read(node) if isinstance(node, A.Attr) else None
+            if read is not None:
+                chain, unknown = read
                 tests.append(f"({t} := {chain}) is not None")
                 fallbacks.append(f"({t} if {t} is not None else {unknown})")
                 singles.append(unknown)
@@ -228,14 +228,40 @@ class _Gen:
             return f"{inner}.get({node.name!r})"
         return None
 
-    def _Attr(self, node: A.Attr) -> str:
+    def _fact_read(self, node: A.Attr) -> tuple[str, str] | None:
+        """For a static fact path: code reading it (None when absent or null) and code for
+        the value that None stands for, or None if `node` is not a static fact path."""
+        inner = self._fact_chain(node.obj)
+        if inner is None:
+            return None
+        if not isinstance(node.obj, A.Name):
+            inner = f"({inner} or _E)"
+        return self._read_field(node, inner)
+
+    def _read_field(self, node: A.Attr, record: str) -> tuple[str, str]:
+        """Reading field `node.name` of the record `record` computes: an absent key is unknown
+        with the fact's path; a null is the same, unless the facts schema marks the field's
+        null as a known none, when it is the decided no-value (the record is named once, and
+        the key tested only when the value is None)."""
         info = self.info(node)
         unknown = self.const(R.unknown(info.path or f"?.{node.name}"))
+        if not info.type.null_none:
+            return f"{record}.get({node.name!r})", unknown
+        none = self.const(R.NULL)
+        if record.isidentifier():
+            p, read = record, record
+        else:
+            p = self.tmp()
+            read = f"({p} := {record})"
+        return f"{read}.get({node.name!r})", f"({none} if {node.name!r} in {p} else {unknown})"
+
+    def _Attr(self, node: A.Attr) -> str:
+        read = self._fact_read(node)
+        if read is None:
+            read = self._read_field(node, self.gen(node.obj))
+        chain, absent = read
         t = self.tmp()
-        chain = self._fact_chain(node)
-        if chain is None:
-            chain = f"{self.gen(node.obj)}.get({node.name!r})"
-        return f"({t} if ({t} := {chain}) is not None else {unknown})"
+        return f"({t} if ({t} := {chain}) is not None else {absent})"
 
     # -- operators -------------------------------------------------------------------------
 
@@ -268,10 +294,10 @@ class _Gen:
         codes: list[str] = []
         merged: list[str] = []
         for t, o in zip(temps, operands, strict=True):
-            chain = self._fact_chain(o) if isinstance(o, A.Attr) else None
-            if chain is not None:  # a fact read raw: None is neither true nor false
+            read = self._fact_read(o) if isinstance(o, A.Attr) else None
+            if read is not None:  # a fact read raw: None is neither true nor false
+                chain, unknown = read
                 codes.append(chain)
-                unknown = self.const(R.unknown(self.info(o).path or "?"))
                 merged.append(f"({t} if {t} is not None else {unknown})")
             else:
                 codes.append(self.gen(o))

@@ -78,6 +78,13 @@ def _known(x: Any) -> bool:
     return x.__class__ is not Unknown
 
 
+def _is_none(x: Any) -> Any:
+    """A known none is true, a value false, and an unknown stays unknown with its facts."""
+    if x.__class__ is Unknown:
+        return True if not x.paths else x
+    return False
+
+
 def _coalesce(*args: Any) -> Any:
     pending = []
     for a in args:
@@ -423,6 +430,17 @@ FUNCTIONS: dict[str, Function] = {
             _known,
             "true when the value is not unknown (never unknown itself)",
             "known(null) == false",
+            null_aware=True,
+        ),
+        _fn(
+            "is_none",
+            1,
+            1,
+            _check_known,
+            _is_none,
+            "true for a known none (a null the facts schema marks `x-null: none`, or `null`), "
+            "false for a value, unknown while the fact is absent",
+            "is_none(null) == true",
             null_aware=True,
         ),
         _fn(

@@ -10,7 +10,8 @@ from typing import Any
 
 
 class Unknown:
-    """The third truth value: a fact that is absent or null, remembering which facts it came from.
+    """The third truth value: a fact that is absent (or null, unless its schema says a null is a
+    known none), remembering which facts it came from. With no facts it is the decided no-value.
 
     Combining unknowns only links them; the set of fact paths is worked out when asked for,
     so that evaluations that never report it do not pay for it.
@@ -54,7 +55,7 @@ class Unknown:
         raise TypeError("an unknown value has no truth value; compiled code must test for it")
 
 
-NULL = Unknown(frozenset())
+NULL = Unknown(frozenset())  # the decided no-value: `null`, and a null the schema marks none
 
 
 def unknown(path: str) -> Unknown:

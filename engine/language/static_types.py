@@ -21,6 +21,7 @@ class Type:
     values: frozenset[Any] | None = field(default=None, compare=False)
     name: str | None = field(default=None, compare=False)
     healthcare: bool = field(default=False, compare=False)
+    null_none: bool = field(default=False, compare=False)  # a fact whose null is a known none
 
     def describe(self) -> str:
         if self.kind == "list":
@@ -44,13 +45,13 @@ class Type:
         fields = (
             tuple((n, t.unmarked(), nl) for n, t, nl in self.fields) if self.fields else self.fields
         )
-        return Type(self.kind, elem, fields, self.values, self.name, False)
+        return Type(self.kind, elem, fields, self.values, self.name, False, self.null_none)
 
     def marked(self, healthcare: bool) -> Type:
         """This type, marked healthcare-only when `healthcare` is set."""
         if not healthcare or self.healthcare:
             return self
-        return Type(self.kind, self.elem, self.fields, self.values, self.name, True)
+        return Type(self.kind, self.elem, self.fields, self.values, self.name, True, self.null_none)
 
 
 _NAMES = {
@@ -175,8 +176,19 @@ def from_json_schema(
     """The static type of the values a JSON Schema node admits.
 
     `resolve(ref)` returns the schema a `$ref` points at. `x-audience: healthcare`
-    marks the node and everything under it as healthcare-only.
+    marks the node and everything under it as healthcare-only. `x-null: none` marks a
+    nullable field whose explicit null is a known none (absent stays unknown).
     """
+    t = _from_json_schema(node, resolve, name, healthcare)
+    if node.get("x-null") == "none":
+        return Type(t.kind, t.elem, t.fields, t.values, t.name, t.healthcare, True)
+    return t
+
+
+def _from_json_schema(
+    node: Mapping[str, Any], resolve: Any, name: str = "", healthcare: bool = False
+) -> Type:
+    """The static type of a JSON Schema node, before its `x-null` reading."""
     if "$ref" in node:
         target = resolve(node["$ref"])
         merged = {**target, **{k: v for k, v in node.items() if k != "$ref"}}

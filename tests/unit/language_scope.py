@@ -20,6 +20,7 @@ SCHEMA: dict[str, Any] = {
         "y": {"type": "number"},
         "d": {"type": "string", "format": "date"},
         "e": {"type": "string", "format": "date"},
+        "z": {"type": ["string", "null"], "format": "date", "x-null": "none"},
         "s": {"type": "string"},
         "level": {"type": "string", "enum": ["LOW", "MEDIUM", "HIGH"]},
         "score": {"type": "integer", "minimum": 0, "maximum": 10},

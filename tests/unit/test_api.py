@@ -93,7 +93,9 @@ def test_unknown_facts_make_a_decision_undetermined(packs: engine.Packs) -> None
             "pathfinder_recommended": False,
             "cev": False,
             "governor_priority": False,
-            "keywork": {"sessions": []},
+            "irmm_keywork_from": None,
+            "pathfinder_keywork_from": None,
+            "keywork": {"key_worker": "Officer A", "sessions": []},
         },
     }
     decision = packs.evaluate("keywork_edm", facts, as_of=AS_OF)

@@ -38,6 +38,8 @@ CASES: list[tuple[str, str, dict[str, Any], Any]] = [
         {"sessions": SESSIONS},
         True,
     ),
+    # a fact whose null is a known none: read once; the key tested only when the value is None
+    ("none_field", "not is_none(p.z) and p.z <= as_of", {"z": None}, False),
     # choice on a possibly-unknown condition, with an exact decimal
     ("choice_decimal", "if p.a then 2.50 else 1", {"a": True}, Decimal("2.50")),
     # division: the divide-by-zero raiser knows where it is; a parameter read by name

@@ -384,6 +384,7 @@ EXPRESSIONS = [
     "min(p.n, p.m) + max(p.xs) + sum(p.xs) + max(p.xs + [p.n])",
     "earliest(p.d, p.e, as_of) <= latest(map(s in p.sessions: s.date))",
     "known(p.n) or coalesce(p.n, p.m, 0) > 1",
+    "is_none(p.n) or is_none(p.m)",
     "compact([p.n, p.m])",
     "unique(sort(p.xs + [p.n]))",
     "flatten([p.xs, [p.m]])",
