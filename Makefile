@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test bench timeline-check lint typecheck clean
+.PHONY: demo test bench fuzz timeline-check lint typecheck clean
 
 $(BIN)/python:
 	$(PY) -m venv $(VENV)
@@ -28,6 +28,10 @@ typecheck: $(STAMP)
 test: $(STAMP) lint typecheck
 	@bash scripts/ensure-browser; $(BIN)/python -m pytest; rc=$$?; \
 	if [ $$rc -eq 5 ]; then echo "pytest collected no tests: failing"; exit 1; fi; exit $$rc
+
+# the long fuzz run (FUZZ_SECONDS, default 30 minutes), at the lowest priority
+fuzz: $(STAMP)
+	nice -n 19 $(BIN)/python tests/fuzz/run.py
 
 bench: $(STAMP)
 	$(BIN)/python bench/run.py

@@ -51,4 +51,42 @@ cli.add_command(impact.command)
 
 
 def main() -> None:
-    cli(prog_name="regime")
+    """The `regime` command: output that cannot be written is a clear error, not a traceback."""
+    import errno
+    import sys
+
+    try:
+        code = cli(prog_name="regime", standalone_mode=False)
+        sys.stdout.flush()
+        if isinstance(code, int):
+            sys.exit(code)
+    except click.exceptions.Abort:
+        _say("error: aborted")
+        sys.exit(1)
+    except click.ClickException as e:
+        e.show()
+        sys.exit(e.exit_code)
+    except UnicodeEncodeError as e:
+        encoding = sys.stdout.encoding or "this"
+        _say(
+            f"error: the terminal's encoding ({encoding}) cannot show `{e.object[e.start : e.end]}`"
+            "\n  hint: use a UTF-8 terminal, or set PYTHONIOENCODING=utf-8"
+        )
+        sys.exit(2)
+    except OSError as e:
+        if e.errno == errno.EPIPE:
+            sys.exit(0)  # the reader went away (e.g. `| head`): nothing to report
+        where = "the output" if e.errno == errno.ENOSPC else getattr(e, "filename", None) or "it"
+        _say(f"error: cannot write {where}: {e.strerror or e}")
+        sys.exit(2)
+
+
+def _say(text: str) -> None:
+    """A last message on stderr, even when stdout is what failed."""
+    import sys
+
+    try:
+        sys.stderr.write(text.encode("ascii", "backslashreplace").decode("ascii") + "\n")
+        sys.stderr.flush()
+    except OSError:
+        pass

@@ -6,9 +6,50 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from engine.language.runtime import NULL, Unknown, merge
+from engine.language.runtime import NULL, WITHHELD, Unknown, merge
 from engine.packs import model as M
-from engine.problems import EvaluationError
+from engine.problems import Code, EvaluationError
+
+# Errors an evaluation can meet in a value (a date past 9999, a decimal past its precision...)
+VALUE_ERRORS = (EvaluationError, OverflowError, ValueError, ArithmeticError)
+
+
+# Runtime budgets: each definition and output is checked as it is worked out, so a chain of
+# names that doubles a value (squaring, list + list, text + text) stops at the first name past
+# a budget instead of exhausting time or memory.
+MAX_INT_BITS = 4096
+MAX_LIST = 100_000
+MAX_TEXT = 1_000_000
+
+
+def within_budget(kind: str, name: str, value: Any) -> Any:
+    """`value`, or an EvaluationError (E-EVAL-LIMIT-...) when it is past a runtime budget."""
+    cls = value.__class__
+    code: Code
+    if cls is int and value.bit_length() > MAX_INT_BITS:
+        code, what = "E-EVAL-LIMIT-INT", f"an integer of {value.bit_length()} bits"
+        limit = f"{MAX_INT_BITS} bits"
+    elif (cls is list or cls is tuple) and len(value) > MAX_LIST:
+        code, what, limit = "E-EVAL-LIMIT-LIST", f"a list of {len(value)} items", f"{MAX_LIST}"
+    elif cls is str and len(value) > MAX_TEXT:
+        code, what = "E-EVAL-LIMIT-STRING", f"a text of {len(value)} characters"
+        limit = f"{MAX_TEXT}"
+    else:
+        return value
+    raise EvaluationError(code, f"{kind} `{name}` is {what}, over the budget of {limit}")
+
+
+def withheld(value: Any) -> Any:
+    """A released value as a custodial audience sees it: every unknown in it (at any depth)
+    becomes the fixed marker, so the value says nothing about how it was reached."""
+    if value.__class__ is Unknown:
+        return WITHHELD
+    if isinstance(value, list):
+        return [withheld(v) for v in value]
+    if isinstance(value, dict):
+        return {k: withheld(v) for k, v in value.items()}
+    return value
+
 
 StepKind = Literal["parameter", "definition", "table", "rule", "output"]
 
@@ -33,7 +74,12 @@ class Evaluation:
     """The state of one evaluation: facts, memoised names and the steps taken."""
 
     def __init__(
-        self, pack: M.Pack, facts: dict[str, Any], as_of: dt.date, version_id: str | None = None
+        self,
+        pack: M.Pack,
+        facts: dict[str, Any],
+        as_of: dt.date,
+        custodial: bool = False,
+        version_id: str | None = None,
     ):
         version = pack.version_at(as_of) if version_id is None else _version(pack, version_id)
         if version is None:
@@ -46,6 +92,7 @@ class Evaluation:
                 f"(versions: {spans})",
             )
         self.pack = pack
+        self.custodial = custodial  # healthcare-only parts must never fail or leak
         self.version = version
         self.as_of = as_of
         self.F: dict[str, Any] = {**facts, "as_of": as_of, "version": version.id}
@@ -68,7 +115,10 @@ class Evaluation:
             result = [v.id for v in pack.vocabulary[name].values]
         elif name in pack.definitions:
             d = pack.definitions[name]
-            result = d.expr.compiled.fn(self.F, self.value)
+            result = self._guarded(
+                d.expr.healthcare,
+                lambda F, N: within_budget("definition", name, d.expr.compiled.fn(F, N)),
+            )
             self.steps.append(
                 Step(
                     "definition",
@@ -86,6 +136,16 @@ class Evaluation:
             raise KeyError(f"unknown name `{name}` passed the checker")
         self.memo[name] = result
         return result
+
+    def _guarded(self, healthcare: bool, fn: Any) -> Any:
+        """`fn(F, N)`; for a custodial audience, a healthcare-only value that cannot be worked
+        out is withheld rather than an error (which would tell whether it could be)."""
+        if not (self.custodial and healthcare):
+            return fn(self.F, self.value)
+        try:
+            return fn(self.F, self.value)
+        except VALUE_ERRORS:
+            return WITHHELD
 
     def _parameter(self, param: M.Parameter) -> Any:
         pv = param.at(self.as_of)
@@ -111,7 +171,11 @@ class Evaluation:
             result: Any = False
             detail = f"not in force in version {self.version.id}"
         else:
-            result = True if rule.when is None else rule.when.compiled.fn(self.F, self.value)
+            result = (
+                True if rule.when is None else self._guarded(rule.healthcare, rule.when.compiled.fn)
+            )
+            if self.custodial and rule.healthcare:
+                result = withheld(result)
             detail = None
         self.rule_results[rule.id] = result
         self.steps.append(
@@ -133,7 +197,7 @@ class Evaluation:
         key = M.ItemKey("table", table.id)
         if key in self.memo:
             return self.memo[key]
-        inputs = {name: e.compiled.fn(self.F, self.value) for name, e in table.inputs}
+        inputs = {name: self._guarded(e.healthcare, e.compiled.fn) for name, e in table.inputs}
         matched: list[M.TableRow] = []
         pending: list[Any] = []
         for row in table.rows:
@@ -159,6 +223,8 @@ class Evaluation:
         result: Any
         if pending and not (table.hit == "first" and matched):
             result = merge(*pending)
+        elif table.hit == "unique" and len(matched) > 1 and self.custodial and table.healthcare:
+            result = WITHHELD
         elif table.hit == "unique" and len(matched) > 1:
             # the load-time overlap check (E-TABLE-OVERLAP) is complete for literal cells, so
             # this is a bug in the engine, not a mistake in the pack
@@ -187,16 +253,13 @@ class Evaluation:
         cites = list(out.cites)
         if out.mode == "value":
             assert out.expr is not None
-            result = out.expr.compiled.fn(self.F, self.value)
             text = out.expr.text
-        elif out.mode == "rules":
-            result = self._from_rules(out)
-        else:
-            result = self._from_table(out)
-        if out.mode != "value" and isinstance(result, list) and not result and out.default:
-            result = out.default.compiled.fn(self.F, self.value)
-        elif result is None:
-            result = out.default.compiled.fn(self.F, self.value) if out.default else NULL
+        result = self._guarded(
+            out.healthcare,
+            lambda F, N: within_budget("output", out.name, self._output_value(out)),
+        )
+        if self.custodial and out.releasable:
+            result = withheld(result)
         self.steps.append(
             Step(
                 "output",
@@ -210,6 +273,20 @@ class Evaluation:
                 out.withheld_reason,
             )
         )
+        return result
+
+    def _output_value(self, out: M.Output) -> Any:
+        if out.mode == "value":
+            assert out.expr is not None
+            result = out.expr.compiled.fn(self.F, self.value)
+        elif out.mode == "rules":
+            result = self._from_rules(out)
+        else:
+            result = self._from_table(out)
+        if out.mode != "value" and isinstance(result, list) and not result and out.default:
+            result = out.default.compiled.fn(self.F, self.value)
+        elif result is None:
+            result = out.default.compiled.fn(self.F, self.value) if out.default else NULL
         return result
 
     def _from_rules(self, out: M.Output) -> Any:

@@ -196,7 +196,8 @@ def impact(
     n_days = (end - start).days + 1
     runs: list[tuple[dict[str, Any], Days, Days, Timeline, Timeline]] = []
     for facts in population:
-        da, db = Days(old.pack, facts, old.version), Days(new.pack, facts, new.version)
+        da = Days(old.pack, facts, old.version, audience)
+        db = Days(new.pack, facts, new.version, audience)
         ta = timeline(old.pack, facts, start, end, audience, old.version, da)
         tb = timeline(new.pack, facts, start, end, audience, new.version, db)
         runs.append((facts, da, db, ta, tb))

@@ -141,6 +141,8 @@ def python_decisions(
     """The per-document path: each document evaluated on its own."""
     schema = pack.facts
     for n, facts in enumerate(population, 1):
-        ev = Evaluation(pack, prepare(facts, f"<population #{n}>", schema), day, version)
+        custodial = audience != "healthcare"
+        prepared = prepare(facts, f"<population #{n}>", schema, custodial)
+        ev = Evaluation(pack, prepared, day, custodial, version)
         ev.run()
         yield build_decision(ev, audience, schema)

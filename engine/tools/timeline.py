@@ -179,9 +179,17 @@ def _compile_site(expr: M.Expression, site: D.Site, where: str) -> _CompiledSite
 class Days:
     """Evaluations of one facts document, made lazily and at most once per day."""
 
-    def __init__(self, pack: M.Pack, facts: Mapping[str, Any], version: str | None = None):
+    def __init__(
+        self,
+        pack: M.Pack,
+        facts: Mapping[str, Any],
+        version: str | None = None,
+        audience: str = "custodial",
+    ):
         self.pack = pack
-        self.facts = prepare(facts, "<facts>", pack.facts)
+        self.audience = audience
+        self.custodial = audience != "healthcare"
+        self.facts = prepare(facts, "<facts>", pack.facts, self.custodial)
         self.version = version
         self._partial: dict[dt.date, Evaluation] = {}
         self._full: dict[tuple[dt.date, str], Decision] = {}
@@ -191,14 +199,16 @@ class Days:
         """An evaluation whose names are worked out only as asked for (to probe one site)."""
         ev = self._partial.get(day)
         if ev is None:
-            ev = self._partial[day] = Evaluation(self.pack, self.facts, day, self.version)
+            ev = self._partial[day] = Evaluation(
+                self.pack, self.facts, day, self.custodial, self.version
+            )
         return ev
 
     def decision(self, day: dt.date, audience: str) -> Decision:
         key = (day, audience)
         found = self._full.get(key)
         if found is None:
-            ev = Evaluation(self.pack, self.facts, day, self.version)
+            ev = Evaluation(self.pack, self.facts, day, self.custodial, self.version)
             try:
                 ev.run()
             except (OverflowError, ValueError, ArithmeticError) as e:
@@ -206,14 +216,14 @@ class Days:
                     "E-EVAL-RANGE", f"a value in pack `{self.pack.id}` went out of range: {e}"
                 ) from None
             schema = self.pack.facts
-            found = self._full[key] = build_decision(ev, audience, schema)
+            found = self._full[key] = build_decision(ev, self.audience, schema)
             self._conditions[day] = ev
         return found
 
     def conditions(self, day: dt.date) -> Evaluation:
         """The full evaluation behind the decision on `day` (made by `decision`)."""
         if day not in self._conditions:
-            self.decision(day, "healthcare")
+            self.decision(day, self.audience)
         return self._conditions[day]
 
 
@@ -567,7 +577,7 @@ def timeline(
     evaluations made so far of these facts, to share them with the caller)."""
     if end < start:
         raise EvaluationError("E-EVAL-RANGE", f"the range ends ({end}) before it starts ({start})")
-    days = days or Days(pack, facts, version)
+    days = days or Days(pack, facts, version, audience)
     cands, method = candidate_days(pack, days, start, end)
     model = date_model(pack)
     seen = {d: observable(days.decision(d, audience)) for d in cands}
@@ -610,7 +620,7 @@ def daily_changes(
 ) -> list[tuple[dt.date, tuple[FieldChange, ...]]]:
     """The reference the change points are checked against: evaluate every day of the range
     and keep the days on which what the audience sees differs from the day before."""
-    days = Days(pack, facts, version)
+    days = Days(pack, facts, version, audience)
     found = []
     prev = observable(days.decision(start, audience))
     for i in range(1, (end - start).days + 1):
