@@ -26,7 +26,7 @@ typecheck: $(STAMP)
 	$(BIN)/mypy
 
 test: $(STAMP) lint typecheck
-	@bash scripts/ensure-browser; $(BIN)/python -m pytest; rc=$$?; \
+	@bash scripts/ensure-browser; bash scripts/ensure-java; $(BIN)/python -m pytest; rc=$$?; \
 	if [ $$rc -eq 5 ]; then echo "pytest collected no tests: failing"; exit 1; fi; exit $$rc
 
 # the long fuzz run (FUZZ_SECONDS, default 30 minutes), at the lowest priority
@@ -35,6 +35,7 @@ fuzz: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python bench/run.py
+	$(BIN)/python bench/population.py
 
 # change points against every day's decision, on more generated documents than `make test`
 timeline-check: $(STAMP)

@@ -47,10 +47,11 @@ def command(paths: tuple[Path, ...], sources: Path | None, fmt: str, no_tests: b
     for t in targets:
         if not t.exists():
             fail(f"no such file or directory `{t}`")
-    if not pack_files(targets):
+    if not pack_files(targets) and not engine.api.overlay_files(targets):
         fail(
-            f"no packs in {', '.join(f'`{t}`' for t in targets)}",
-            "a pack is a YAML file whose first line names schemas/pack.schema.json",
+            f"no packs or local plans in {', '.join(f'`{t}`' for t in targets)}",
+            "a pack is a YAML file whose first line names schemas/pack.schema.json; a local "
+            "plan's names schemas/overlay.schema.json",
             code=EXIT_PROBLEMS,
         )
     if sources is not None and not sources.is_dir():
@@ -58,6 +59,9 @@ def command(paths: tuple[Path, ...], sources: Path | None, fmt: str, no_tests: b
     if sources is not None and not any(f.is_file() for f in sources.iterdir()):
         fail(f"the sources directory `{sources}` is empty", "pass the folder of source documents")
     packs, problems = engine.check_paths(targets)
+    from engine.sql.check import sql_problems
+
+    problems = sorted(problems + sql_problems(packs))
     if sources is not None:
         found, coverage = check_sources(packs, sources)
         problems = sorted(problems + found)

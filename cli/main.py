@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 
 from . import (
+    batch,
     check,
     demo,
     diff,
@@ -14,6 +15,7 @@ from . import (
     facts,
     impact,
     plan,
+    sql,
     test,
     timeline,
     upcoming,
@@ -44,6 +46,8 @@ cli.add_command(plan.command)
 cli.add_command(demo.command)
 cli.add_command(docs.command)
 cli.add_command(diff.command)
+cli.add_command(batch.command)
+cli.add_command(sql.command)
 cli.add_command(facts.command)
 cli.add_command(timeline.command)
 cli.add_command(upcoming.command)

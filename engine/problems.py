@@ -99,6 +99,7 @@ Code = Literal[
     "E-LOCAL-REMOVE",
     "E-LOCAL-AGREEMENT",
     "W-LOCAL-SIGNOFF",
+    "W-SQL-UNSUPPORTED",
 ]
 
 
@@ -309,6 +310,13 @@ CATALOGUE: Mapping[Code, CodeEntry] = MappingProxyType(
                 (
                     "W-LOCAL-SIGNOFF",
                     "a part of an active local plan in force without its required sign-off",
+                ),
+            ),
+            *_entries(
+                "compiling to SQL",
+                (
+                    "W-SQL-UNSUPPORTED",
+                    "a pack uses a construct that has no SQL form (the interpreter decides it)",
                 ),
             ),
         ]

@@ -139,7 +139,7 @@ def test_loading_or_checking_a_folder_without_packs_fails(tmp_path: Path) -> Non
         engine.load(tmp_path)
     assert info.value.problems[0].code == "E-NO-PACKS"
     result = CliRunner().invoke(cli, ["check", str(tmp_path)])
-    assert result.exit_code == 1 and "no packs in" in result.output
+    assert result.exit_code == 1 and "no packs or local plans in" in result.output
 
 
 @pytest.mark.parametrize(
