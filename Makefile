@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test bench load fuzz lint typecheck clean
+.PHONY: demo test bench load fuzz timeline-check lint typecheck clean
 
 $(BIN)/python:
 	$(PY) -m venv $(VENV)
@@ -40,6 +40,10 @@ bench: $(STAMP)
 # The decision service for 60 s at 32 clients, then killed with SIGKILL mid-load and restarted.
 load: $(STAMP)
 	$(BIN)/python bench/service_bench.py --load 60
+
+# change points against every day's decision, on more generated documents than `make test`
+timeline-check: $(STAMP)
+	$(BIN)/python bench/timeline_exact.py 40
 
 clean:
 	rm -rf $(VENV) build *.egg-info

@@ -14,10 +14,13 @@ from . import (
     evaluate,
     explain,
     facts,
+    impact,
     plan,
     serve,
     sql,
     test,
+    timeline,
+    upcoming,
 )
 
 
@@ -50,6 +53,9 @@ cli.add_command(sql.command)
 cli.add_command(facts.command)
 cli.add_command(serve.command)
 cli.add_command(dev_token.command)
+cli.add_command(timeline.command)
+cli.add_command(upcoming.command)
+cli.add_command(impact.command)
 
 
 def main() -> None:

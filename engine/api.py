@@ -454,8 +454,10 @@ def evaluate(
     as_of: dt.date | None = None,
     audience: str = "custodial",
     facts_name: str = "<facts>",
+    version: str | None = None,
 ) -> Decision:
-    """Evaluate a pack against one facts document at `as_of` for an audience."""
+    """Evaluate a pack against one facts document at `as_of` for an audience; `version` takes
+    one of the pack's policy versions as in force whatever the date (to compare versions)."""
     if not isinstance(facts, Mapping):
         raise EvaluationError(
             "E-ARG", f"facts are a mapping of roots (a dict), not {type(facts).__name__}"
@@ -476,7 +478,7 @@ def evaluate(
             f"the local plan `{plan.file}` is not in force on {day.isoformat()} "
             f"({plan.effective_from}..{plan.effective_to or 'open'})",
         )
-    ev = Evaluation(pack, prepared, day, custodial)
+    ev = Evaluation(pack, prepared, day, custodial, version)
     try:
         with decimal.localcontext(EXACT):
             ev.run()

@@ -75,6 +75,7 @@ Code = Literal[
     "E-ARG",
     "E-DATE",
     "E-EXPLAIN-TARGET",
+    "E-POPULATION",
     "E-TEST",
     "E-CITE-SECTION",
     "W-CITE-DOCUMENT",
@@ -222,6 +223,10 @@ CATALOGUE: Mapping[Code, CodeEntry] = MappingProxyType(
                 ("E-ARG", "a library call given an argument of the wrong kind"),
                 ("E-DATE", "an evaluation date that is not written YYYY-MM-DD"),
                 ("E-EXPLAIN-TARGET", "an explanation asked of a name the pack does not have"),
+            ),
+            *_entries(
+                "reading populations",
+                ("E-POPULATION", "a population file that cannot be read as facts documents"),
             ),
             *_entries(
                 "tools",
@@ -424,3 +429,11 @@ class EvaluationError(Exception):
         self.code = code
         self.problem = problem
         super().__init__(f"{message} [{code}]")
+
+
+class PopulationError(Exception):
+    """Raised when a population file cannot be read (`E-POPULATION`); nothing is evaluated."""
+
+    def __init__(self, problems: list[Problem]):
+        self.problems = sorted(problems)
+        super().__init__("; ".join(p.format() for p in self.problems[:3]))

@@ -74,9 +74,14 @@ class Evaluation:
     """The state of one evaluation: facts, memoised names and the steps taken."""
 
     def __init__(
-        self, pack: M.Pack, facts: dict[str, Any], as_of: dt.date, custodial: bool = False
+        self,
+        pack: M.Pack,
+        facts: dict[str, Any],
+        as_of: dt.date,
+        custodial: bool = False,
+        version_id: str | None = None,
     ):
-        version = pack.version_at(as_of)
+        version = pack.version_at(as_of) if version_id is None else _version(pack, version_id)
         if version is None:
             spans = ", ".join(
                 f"`{v.id}` {v.effective_from}..{v.effective_to or 'open'}" for v in pack.versions
@@ -338,6 +343,18 @@ class Evaluation:
             self.value(name)
         for rule in self.pack.rules:
             self.rule_when(rule)
+
+
+def _version(pack: M.Pack, version_id: str) -> M.Version:
+    """One of the pack's policy versions by id, to evaluate as if it were in force."""
+    for v in pack.versions:
+        if v.id == version_id:
+            return v
+    raise EvaluationError(
+        "E-EVAL-VERSION",
+        f"pack `{pack.id}` has no version `{version_id}` "
+        f"(versions: {', '.join(v.id for v in pack.versions)})",
+    )
 
 
 def _show(value: Any) -> str:
