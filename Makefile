@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test bench lint typecheck clean
+.PHONY: demo test bench load fuzz timeline-check lint typecheck clean
 
 $(BIN)/python:
 	$(PY) -m venv $(VENV)
@@ -18,19 +18,32 @@ demo: $(STAMP)
 	$(BIN)/regime demo examples/
 
 lint: $(STAMP)
-	$(BIN)/ruff check engine cli tests bench conftest.py
-	$(BIN)/ruff format --check engine cli tests bench conftest.py
+	$(BIN)/ruff check engine cli service tests bench conftest.py
+	$(BIN)/ruff format --check engine cli service tests bench conftest.py
 	$(BIN)/lint-imports
 
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
 test: $(STAMP) lint typecheck
-	@bash scripts/ensure-browser; $(BIN)/python -m pytest; rc=$$?; \
+	@bash scripts/ensure-browser; bash scripts/ensure-java; bash scripts/ensure-postgres; $(BIN)/python -m pytest; rc=$$?; \
 	if [ $$rc -eq 5 ]; then echo "pytest collected no tests: failing"; exit 1; fi; exit $$rc
+
+# the long fuzz run (FUZZ_SECONDS, default 30 minutes), at the lowest priority
+fuzz: $(STAMP)
+	nice -n 19 $(BIN)/python tests/fuzz/run.py
 
 bench: $(STAMP)
 	$(BIN)/python bench/run.py
+	$(BIN)/python bench/population.py
+
+# The decision service for 60 s at 32 clients, then killed with SIGKILL mid-load and restarted.
+load: $(STAMP)
+	$(BIN)/python bench/service_bench.py --load 60
+
+# change points against every day's decision, on more generated documents than `make test`
+timeline-check: $(STAMP)
+	$(BIN)/python bench/timeline_exact.py 40
 
 clean:
 	rm -rf $(VENV) build *.egg-info

@@ -20,7 +20,10 @@ def _packs() -> Any:
 
 
 def pytest_collect_file(parent: pytest.Collector, file_path: Path) -> pytest.Collector | None:
-    if file_path.suffix == ".yaml" and file_path.parent == POLICIES / "tests":
+    if file_path.suffix == ".yaml" and file_path.parent in (
+        POLICIES / "tests",
+        POLICIES / "local" / "tests",
+    ):
         return WorkedExamples.from_parent(parent, path=file_path)
     return None
 

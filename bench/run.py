@@ -207,8 +207,22 @@ def main() -> None:
     print(f"{'language':14}{lm * 1e6:>8.3f}us{lp * 1e6:>8.3f}us{lt:>12,.0f}/s")
     print(f"{'hand-written':14}{hm * 1e6:>8.3f}us{hp * 1e6:>8.3f}us{ht:>12,.0f}/s")
     print(f"language-vs-python: {lm / hm:.2f}x")
+    check_large_pack()
     if mismatches:
         raise SystemExit(1)
+
+
+def check_large_pack() -> None:
+    """Checking a generated pack of many rules (BENCH_CHECK_RULES, default 20,000): CPU
+    seconds, which stay steady on a shared machine."""
+    import os
+    import tempfile
+
+    from large_pack import time_check
+
+    rules = int(os.environ.get("BENCH_CHECK_RULES", "20000"))
+    with tempfile.TemporaryDirectory() as folder:
+        print(f"check-{rules}-rules: {time_check(rules, Path(folder)):.2f}")
 
 
 if __name__ == "__main__":
@@ -218,3 +232,6 @@ if __name__ == "__main__":
     import pipeline
 
     pipeline.main()
+    import service_bench  # the decision service over HTTP: the `service-keywork:` line
+
+    service_bench.main([])

@@ -7,6 +7,8 @@ from pathlib import Path
 import click
 
 import engine
+import engine.api
+from engine.api import pack_files
 from engine.tools.source_coverage import check_sources
 from engine.tools.worked_examples import check_cases
 
@@ -39,16 +41,27 @@ def command(paths: tuple[Path, ...], sources: Path | None, fmt: str, no_tests: b
       regime check policies/
       regime check policies/pmp.yaml --format sarif > check.sarif
       regime check policies/ --sources ../shared/sources
+      regime check policies/local/
     """
     targets = list(paths) or [Path("policies")]
     for t in targets:
         if not t.exists():
             fail(f"no such file or directory `{t}`")
+    if not pack_files(targets) and not engine.api.overlay_files(targets):
+        fail(
+            f"no packs or local plans in {', '.join(f'`{t}`' for t in targets)}",
+            "a pack is a YAML file whose first line names schemas/pack.schema.json; a local "
+            "plan's names schemas/overlay.schema.json",
+            code=EXIT_PROBLEMS,
+        )
     if sources is not None and not sources.is_dir():
         fail(f"no sources directory `{sources}`", "pass the folder of source documents")
     if sources is not None and not any(f.is_file() for f in sources.iterdir()):
         fail(f"the sources directory `{sources}` is empty", "pass the folder of source documents")
     packs, problems = engine.check_paths(targets)
+    from engine.sql.check import sql_problems
+
+    problems = sorted(problems + sql_problems(packs))
     if sources is not None:
         found, coverage = check_sources(packs, sources)
         problems = sorted(problems + found)
@@ -97,8 +110,11 @@ def command(paths: tuple[Path, ...], sources: Path | None, fmt: str, no_tests: b
                 f"source coverage {pid}: {cov['cited']}/{cov['sections']} sections cited"
                 + (f"; not cited: {', '.join(cov['uncited'])}" if cov["uncited"] else "")
             )
+        plans = engine.api.overlay_files(targets)
         click.echo(
-            f"{len(packs)} pack(s) checked: {len(errors)} error(s), "
+            f"{len(packs)} pack(s)"
+            + (f" and {len(plans)} local plan(s)" if plans else "")
+            + f" checked: {len(errors)} error(s), "
             f"{len(problems) - len(errors)} warning(s)"
         )
     raise SystemExit(EXIT_PROBLEMS if errors else EXIT_OK)

@@ -14,6 +14,7 @@ from typing import Any, NoReturn, TypeVar
 import click
 
 import engine
+import engine.api
 from engine.packs.facts_schema import read_facts_file
 from engine.problems import EvaluationError, FactsError, PackError, Problem, did_you_mean
 
@@ -105,7 +106,7 @@ def load_packs(directory: Path, wanted: str | None = None) -> engine.Packs:
                 f"the packs in `{directory}` have errors; run `regime check {directory}`",
                 code=EXIT_PROBLEMS,
             )
-    packs, problems = engine.check_paths([directory])
+    packs, problems = engine.check_paths([directory], overlays=False)
     if wanted not in packs:
         mine = [p for p in problems if p.is_error and _mentions(p, wanted)]
         if mine:
@@ -136,11 +137,12 @@ def read_facts(path: Path) -> dict[str, Any]:
 
 
 def parse_date(value: str | None) -> dt.date | None:
-    if value is None:
-        return None
+    """Every command's `--as-of`, read by the engine's one date parser."""
+    from engine.api import as_date
+
     try:
-        return dt.date.fromisoformat(value)
-    except ValueError:
+        return as_date(value, "--as-of")
+    except EvaluationError:
         fail(f"`{value}` is not a date", "write dates as YYYY-MM-DD, e.g. 2020-07-01")
 
 
@@ -185,6 +187,13 @@ def evaluation_options(fn: F) -> F:
         help="Evaluation date YYYY-MM-DD (default: the facts' as_of, else today).",
     )(fn)
     fn = click.option(
+        "--establishment-plan",
+        "establishment_plan",
+        default=None,
+        help="Evaluate under an establishment's local plan: a plan file, or an establishment "
+        "code (e.g. LEI) found as <packs>/local/<code>/<pack>.yaml.",
+    )(fn)
+    fn = click.option(
         "--facts",
         "facts_path",
         required=True,
@@ -194,12 +203,41 @@ def evaluation_options(fn: F) -> F:
     return packs_option(fn)
 
 
+def with_plan(
+    packs: engine.Packs, pack: str, plan: str | None, packs_dir: Path | None
+) -> engine.Packs:
+    """The packs with `pack` under the establishment plan, when one is given."""
+    if plan is None:
+        return packs
+    directory = resolve_packs_dir(packs_dir)
+    path = engine.api.resolve_plan(plan, pack, directory)
+    if not path.exists():
+        fail(
+            f"no local plan `{plan}` for pack `{pack}`",
+            f"give a plan file, or an establishment code with a plan at {path}",
+        )
+    try:
+        merged = packs.with_plan(pack, path, directory)
+    except PackError as e:
+        show_problems(e.problems)
+        fail(f"the local plan `{path}` has errors; run `regime check {path}`", code=EXIT_PROBLEMS)
+    return engine.Packs({**packs.packs, pack: merged}, packs.warnings)
+
+
 def decide(
-    packs: engine.Packs, pack: str, facts_path: Path, as_of: str | None, audience: str
+    packs: engine.Packs,
+    pack: str,
+    facts_path: Path,
+    as_of: str | None,
+    audience: str,
+    plan: str | None = None,
+    packs_dir: Path | None = None,
 ) -> engine.Decision:
-    """Read a facts file and evaluate it: the shared core of `eval` and `explain`."""
+    """Read a facts file and evaluate it (under a local plan when one is given): the shared
+    core of `eval` and `explain`."""
     if not facts_path.exists():
         fail(f"no facts file `{facts_path}`")
+    packs = with_plan(packs, pack, plan, packs_dir)
     return packs.evaluate(
         pack,
         read_facts(facts_path),

@@ -8,6 +8,7 @@ from typing import Any
 
 import click
 
+from engine.api import is_pack_file
 from engine.evaluation.decision import Decision
 from engine.packs.facts_schema import read_facts_file
 from engine.problems import EvaluationError, FactsError
@@ -69,13 +70,18 @@ def command(examples: Path, as_of: str | None, packs_dir: Path | None) -> None:
     packs = load_packs(resolve_packs_dir(packs_dir))
     day = parse_date(as_of)
     files = sorted(examples.rglob("*.yaml")) + sorted(examples.rglob("*.json"))
+    read_anywhere = {root for pack in packs.values() for root in _roots_read(pack)}
     for path in files:
+        if path.name.endswith(".schema.json") or (path.suffix == ".yaml" and is_pack_file(path)):
+            continue  # a pack brought with its own facts schema, not facts
         try:
             facts = read_facts_file(path)
         except FactsError as e:
             click.echo(f"{path}: skipped ({e})")
             continue
         roots = set(facts) - {"as_of"}
+        if not roots & read_anywhere:
+            continue  # facts for packs kept elsewhere (e.g. a pack with its own schema)
         who = (
             (facts.get("prisoner") or {}).get("prison_number")
             or (facts.get("establishment") or {}).get("name")

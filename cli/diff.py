@@ -7,7 +7,9 @@ from pathlib import Path
 import click
 
 import engine
+import engine.api
 from engine.packs.model import Pack
+from engine.tools.local_plan_views import render_variations
 from engine.tools.pack_diff import diff_packs, render_text
 
 from .common import EXIT_OK, EXIT_USAGE, dump_json, fail, show_problems
@@ -18,7 +20,9 @@ def split_target(arg: str) -> tuple[Path, str | None]:
     if Path(arg).exists() or "@" not in arg:
         return Path(arg), None
     path, _, version = arg.rpartition("@")
-    return Path(path), version or None
+    if not version.strip():
+        fail(f"`{arg}` names no version after `@`", f"e.g. {path}@1, or {path} for the whole pack")
+    return Path(path), version
 
 
 def load_one(path: Path) -> Pack:
@@ -43,6 +47,9 @@ def load_one(path: Path) -> Pack:
 def command(old: str, new: str, fmt: str) -> None:
     """Compare two packs, or two versions of one pack, by meaning rather than by line.
 
+    With a national pack as OLD and a local plan of it as NEW, lists every local variation
+    with its autonomy level and the national passage that allows it.
+
     OLD and NEW are pack files, each optionally followed by `@VERSION` to take one version:
     the rules in force in it, each parameter's value on its first day and its metadata.
     Reports rules, parameters, definitions, outputs, tables, vocabulary, tasks and their
@@ -53,8 +60,21 @@ def command(old: str, new: str, fmt: str) -> None:
     Examples:
       regime diff policies/pmp.yaml@1 policies/pmp.yaml@2
       regime diff old/keywork_edm.yaml policies/keywork_edm.yaml --format json
+      regime diff policies/omu_edm.yaml policies/local/lei/omu_edm.yaml
     """
     (old_path, old_version), (new_path, new_version) = split_target(old), split_target(new)
+    if engine.api.is_overlay_file(new_path):
+        national = load_one(old_path)
+        merged, problems = engine.api.load_overlay(new_path, {national.id: national})
+        if merged is None or merged.id != national.id:
+            show_problems([p for p in problems if p.is_error])
+            fail(
+                f"`{new_path}` is not a valid local plan of `{national.id}`; "
+                f"run `regime check {new_path}`",
+                code=EXIT_USAGE,
+            )
+        click.echo(render_variations(national, merged, fmt), nl=False)
+        raise SystemExit(EXIT_OK)
     old_pack = load_one(old_path)
     new_pack = old_pack if new_path.resolve() == old_path.resolve() else load_one(new_path)
     try:

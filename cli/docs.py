@@ -7,7 +7,9 @@ from pathlib import Path
 import click
 
 import engine
+import engine.api
 from engine.tools.docs_site import write_site
+from engine.tools.local_plan_views import local_plan_page
 from engine.tools.worked_examples import read_cases, run_case, test_files
 
 from .common import EXIT_OK, EXIT_PROBLEMS, fail, show_problems
@@ -25,10 +27,12 @@ from .common import EXIT_OK, EXIT_PROBLEMS, fail, show_problems
 def command(paths: tuple[Path, ...], out: Path) -> None:
     """Render packs for review: an index page and a page per pack, as HTML and Markdown.
 
-    Each page shows the source document and versions, the vocabulary, parameters with their
-    dated values, every rule in plain English with its expression, citation and the worked
-    examples that apply it, the interpretations and what relies on them, and the task graph
-    drawn as SVG. The HTML needs no JavaScript and prints cleanly.
+    Local plans found under PATHS get a page each, listing every variation with its
+    autonomy level and sign-off. Each pack page shows the source document and versions, the
+    vocabulary, parameters with their dated values, every rule in plain English with its
+    expression, citation and the worked examples that apply it, the interpretations and what
+    relies on them, and the task graph drawn as SVG. The HTML needs no JavaScript and prints
+    cleanly.
 
     \b
     Exit codes: 0 written, 1 a pack has errors (the others are still written), 2 bad usage.
@@ -42,17 +46,35 @@ def command(paths: tuple[Path, ...], out: Path) -> None:
             fail(f"no such file or directory `{t}`")
     if out.exists() and not out.is_dir():
         fail(f"`{out}` is not a directory")
-    packs, problems = engine.check_paths(targets)
+    packs, problems = engine.check_paths(targets, overlays=False)
     errors = [p for p in problems if p.is_error]
     show_problems(errors)
     example_dirs = sorted({t if t.is_dir() else t.parent for t in targets})
     cases, _ = read_cases(test_files(example_dirs), packs)
     results = [run_case(c, packs) for c in cases if c.pack in packs]
-    written = write_site(packs, results, out)
+    extra = []
+    for plan_file in engine.api.overlay_files(targets):
+        merged, found = engine.api.load_overlay(plan_file, packs)
+        if merged is None:
+            errors += [p for p in found if p.is_error]
+            show_problems([p for p in found if p.is_error])
+            continue
+        national = packs.get(merged.id)
+        if national is not None:
+            extra.append(local_plan_page(national, merged))
+    try:
+        written = write_site(packs, results, out, extra)
+    except OSError as e:
+        fail(
+            f"cannot write the site to `{out}`: {e.strerror or e}",
+            "choose a folder you can create",
+        )
     pages = sum(1 for f in written if f.suffix == ".html")
     click.echo(
         f"wrote {pages} HTML page(s) and {pages} Markdown page(s) for {len(packs)} "
-        f"pack(s) to {out}/ (start at {out / 'index.html'})"
+        f"pack(s)"
+        + (f" and {len(extra)} local plan(s)" if extra else "")
+        + f" to {out}/ (start at {out / 'index.html'})"
     )
     if errors:
         click.echo(

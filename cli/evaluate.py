@@ -29,7 +29,13 @@ from .report import render_markdown, render_text
 @evaluation_options
 @user_errors
 def command(
-    pack: str, facts_path: Path, as_of: str | None, audience: str, fmt: str, packs_dir: Path | None
+    pack: str,
+    facts_path: Path,
+    as_of: str | None,
+    audience: str,
+    fmt: str,
+    packs_dir: Path | None,
+    establishment_plan: str | None,
 ) -> None:
     """Evaluate FACTS against PACK: outputs, obligations, interpretations, missing facts.
 
@@ -39,9 +45,11 @@ def command(
       regime eval keywork_edm --facts examples/prisoners/a2041kw_open_acct.yaml
       regime eval pmp --facts examples/pmp/a1101pm_immunosuppressed_plan.yaml \\
           --audience healthcare --format json
+      regime eval keywork_edm --facts examples/local/g8607kw_post_closure.yaml \
+          --establishment-plan LEI
     """
     packs = load_packs(resolve_packs_dir(packs_dir), pack)
-    decision = decide(packs, pack, facts_path, as_of, audience)
+    decision = decide(packs, pack, facts_path, as_of, audience, establishment_plan, packs_dir)
     if fmt == "json":
         click.echo(dump_json(decision.to_dict()))
     elif fmt == "markdown":

@@ -23,6 +23,7 @@ def command(
     as_of: str | None,
     audience: str,
     packs_dir: Path | None,
+    establishment_plan: str | None,
 ) -> None:
     """Explain how PACK reached TARGET (an output, definition or rule id) for FACTS.
 
@@ -45,4 +46,5 @@ def command(
             f"pack `{pack}` has no output, definition, table or rule `{target}`",
             did_you_mean(target, known) or "see `regime docs` for the pack's names",
         )
-    click.echo(decide(packs, pack, facts_path, as_of, audience).explain(target))
+    decision = decide(packs, pack, facts_path, as_of, audience, establishment_plan, packs_dir)
+    click.echo(decision.explain(target))

@@ -6,9 +6,10 @@ from pathlib import Path
 
 import click
 
+from engine.tools.local_plan_views import render_local_plan
 from engine.tools.render_plan import render
 
-from .common import fail, load_packs, packs_option, resolve_packs_dir, user_errors
+from .common import fail, load_packs, packs_option, resolve_packs_dir, user_errors, with_plan
 
 
 @click.command("plan")
@@ -21,9 +22,18 @@ from .common import fail, load_packs, packs_option, resolve_packs_dir, user_erro
     default="text",
     show_default=True,
 )
+@click.option(
+    "--establishment-plan",
+    "establishment_plan",
+    default=None,
+    help="Show a local plan's choices beside the national tasks: a plan file or an "
+    "establishment code (text and json formats).",
+)
 @packs_option
 @user_errors
-def command(pack: str, stage: int | None, fmt: str, packs_dir: Path | None) -> None:
+def command(
+    pack: str, stage: int | None, fmt: str, packs_dir: Path | None, establishment_plan: str | None
+) -> None:
     """Print PACK's tasks in an order that respects every dependency.
 
     \b
@@ -31,8 +41,12 @@ def command(pack: str, stage: int | None, fmt: str, packs_dir: Path | None) -> N
       regime plan omu_edm --stage 3
       regime plan omu_edm --stage 3 --format mermaid
       regime plan omu_edm --format dot | dot -Tsvg > plan.svg
+      regime plan omu_edm --stage 3 --establishment-plan LEI
     """
-    model = load_packs(resolve_packs_dir(packs_dir), pack)[pack]
+    packs = with_plan(
+        load_packs(resolve_packs_dir(packs_dir), pack), pack, establishment_plan, packs_dir
+    )
+    model = packs[pack]
     if model.task_graph is None:
         fail(f"pack `{pack}` has no tasks")
     stages = sorted({s for t in model.tasks.values() for s in t.stages})
@@ -40,4 +54,7 @@ def command(pack: str, stage: int | None, fmt: str, packs_dir: Path | None) -> N
         fail(
             f"pack `{pack}` has no tasks at stage {stage}", f"stages: {', '.join(map(str, stages))}"
         )
+    if model.local_plan is not None and fmt in ("text", "json"):
+        click.echo(render_local_plan(model, stage, fmt).rstrip("\n"))
+        return
     click.echo(render(model.task_graph, stage, fmt).rstrip("\n"))

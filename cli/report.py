@@ -66,6 +66,11 @@ def render_text(decision: Decision) -> str:
                 lines.append(f"      record: {_record(o)}")
             reason = " (reasons withheld)" if o["reasons_withheld"] else ""
             lines.append(f"      [{o['rule']}] {_cite(o)}{reason}")
+            for e in o.get("local", ()):
+                where = f"{e['file']}:{e['line']} ({e['entry']}, {e['autonomy']})"
+                lines.append(f"      local plan {where}: {e['summary']}")
+    if "local_plan" in d:
+        lines += [""] + _local_plan_lines(d["local_plan"])
     if d["interpretations"]:
         lines.append("")
         lines.append("Interpretations relied upon:")
@@ -77,6 +82,31 @@ def render_text(decision: Decision) -> str:
     if d["withheld"]:
         lines.append("Withheld from this audience: " + ", ".join(d["withheld"]))
     return "\n".join(lines)
+
+
+def _local_plan_lines(plan: dict[str, Any]) -> list[str]:
+    """The local plan a decision was made under: which, its sign-offs and entries relied on."""
+    est = plan["establishment"]
+    ext = plan["extends"]
+    lines = [
+        f"Local plan: {plan['title']} ({est['code']}), version {plan['version']}, "
+        f"under {ext['pack']} version {ext['version']} ({plan['file']})"
+    ]
+    for s in plan["signoffs"]:
+        lines.append(f"  signed off: {s['part']} by the {s['body_name']} on {s['on']}")
+    for e in plan["entries"]:
+        cites = "; ".join(
+            ", ".join(
+                str(v) for k, v in c.items() if k in ("document", "section", "row", "paragraph")
+            )
+            for c in e["national_citations"]
+        )
+        lines.append(
+            f"  relied on {e['file']}:{e['line']} {e['entry']} ({e['autonomy']}): {e['summary']}"
+        )
+        if cites:
+            lines.append(f"      allowed by: {cites}")
+    return lines
 
 
 def _records(value: Any) -> bool:
@@ -135,6 +165,10 @@ def render_markdown(decision: Decision) -> str:
                 f"(`{o['rule']}`; {_cite(o)}){reason}"
             )
         lines.append("")
+    if "local_plan" in d:
+        lines += (
+            ["### Local plan", ""] + [f"    {x}" for x in _local_plan_lines(d["local_plan"])] + [""]
+        )
     if d["interpretations"]:
         lines += ["### Interpretations relied upon", ""]
         for i in d["interpretations"]:

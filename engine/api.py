@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
+import decimal
+import hashlib
 import threading
 from collections import OrderedDict
 from collections.abc import Iterable, Iterator, Mapping
@@ -12,15 +15,19 @@ from typing import Any
 
 from engine.evaluation.decision import AUDIENCES, Decision, build_decision
 from engine.evaluation.evaluate import Evaluation
+from engine.language.runtime import EXACT
 from engine.packs import build
 from engine.packs import model as M
 from engine.packs.facts_schema import facts_schema, prepare
+from engine.packs.read_yaml import Document, read_text_file, read_yaml
+from engine.packs.validate_schema import validate_document
 from engine.problems import (
     EvaluationError,
     FactsError,
     PackError,
     Problem,
     did_you_mean,
+    file_problem,
     problem,
 )
 
@@ -37,7 +44,7 @@ def pack_files(paths: Iterable[Path | str]) -> list[Path]:
                     continue
                 if is_pack_file(f):
                     found.append(f)
-        else:
+        elif not is_overlay_file(p):
             found.append(p)
     return found
 
@@ -46,7 +53,10 @@ def is_pack_file(path: Path) -> bool:
     """A pack declares the pack schema on its first line, or has a top-level `id`; a facts
     document (e.g. an action plan beside its pack) has fact roots instead."""
     try:
-        head = path.read_text(encoding="utf-8", errors="replace")[:4000]
+        if not path.is_file():
+            return True  # reading it is refused later, with a clear problem
+        with path.open("rb") as f:
+            head = f.read(4000).decode("utf-8", errors="replace")
     except OSError:
         return True
     first = head.splitlines()[0] if head else ""
@@ -86,18 +96,31 @@ def _file_bytes(path: Path) -> bytes | None:
         return None
 
 
-def check_paths(paths: Iterable[Path | str]) -> tuple[dict[str, M.Pack], list[Problem]]:
-    """Load every pack under `paths` without raising: the packs that loaded and every problem.
+def check_paths(
+    paths: Iterable[Path | str], overlays: bool = True
+) -> tuple[dict[str, M.Pack], list[Problem]]:
+    """Load every pack under `paths` without raising: the packs that loaded and every problem,
+    including those of the local plans under `paths` unless `overlays` is false.
 
     Packs are built after the packs they import (whose vocabulary they may use)."""
+    paths = list(paths)
     files = pack_files(paths)
-    key = tuple((str(f), _file_bytes(f)) for f in files)
+    plans = overlay_files(paths) if overlays else []
+    key = (
+        tuple((str(f), _file_bytes(f)) for f in files)
+        + (("--plans--", None),)
+        + tuple((str(f), _file_bytes(f)) for f in plans)
+    )
     with _LOADED_LOCK:
         if key in _LOADED:
             _LOADED.move_to_end(key)
             packs, problems = _LOADED[key]
             return dict(packs), list(problems)
     packs, problems = _check_files(files)
+    for f in plans:
+        _, found = load_overlay(f, packs)
+        problems.extend(found)
+    problems.sort()
     with _LOADED_LOCK:
         _LOADED[key] = (dict(packs), list(problems))
         while len(_LOADED) > _LOADED_MAX:
@@ -168,12 +191,160 @@ def _import_order(
     return [str(p) for p in nx.lexicographical_topological_sort(graph)]
 
 
-def load(*paths: Path | str) -> Packs:
-    """Load, validate and compile the packs under `paths`; raises PackError with every problem."""
-    packs, problems = check_paths(paths or ("policies",))
+def is_overlay_file(path: Path) -> bool:
+    """A local plan declares the overlay schema on its first line, or has a top-level
+    `extends`."""
+    try:
+        head = path.read_text(encoding="utf-8", errors="replace")[:4000]
+    except OSError:
+        return False
+    lines = head.splitlines()
+    if lines and "overlay.schema.json" in lines[0]:
+        return True
+    return any(line.startswith("extends:") for line in lines)
+
+
+def overlay_files(paths: Iterable[Path | str]) -> list[Path]:
+    """The local plans under the given files and directories (worked examples excluded)."""
+    found: list[Path] = []
+    for p in map(Path, paths):
+        if p.is_dir():
+            for f in sorted(p.rglob("*.yaml")):
+                if "tests" in f.relative_to(p).parts[:-1] or f.name.startswith("."):
+                    continue
+                if is_overlay_file(f):
+                    found.append(f)
+        elif is_overlay_file(p):
+            found.append(p)
+    return found
+
+
+def _read_plan(path: Path, name: str) -> tuple[Document | None, bytes, list[Problem]]:
+    """A local plan read with positions and validated against the overlay schema."""
+    try:
+        content, text = read_text_file(path, name)
+        doc = read_yaml(text, name)
+    except PackError as e:
+        return None, b"", list(e.problems)
+    if not isinstance(doc.data, dict):
+        message = "a local plan must be a mapping with `extends`, `establishment`..."
+        return None, content, [file_problem("E-SCHEMA", name, message)]
+    problems = validate_document(doc.data, "overlay", name, doc)
     if any(p.is_error for p in problems):
+        return None, content, sorted(problems)
+    return doc, content, problems
+
+
+def _national_file(plan: Path, pack_id: str) -> Path | None:
+    """`<pack_id>.yaml` in the plan's directory or the nearest directory above it (or in a
+    `policies/` folder there)."""
+    for folder in plan.resolve().parents:
+        for candidate in (folder / f"{pack_id}.yaml", folder / "policies" / f"{pack_id}.yaml"):
+            if candidate.is_file() and candidate.resolve() != plan.resolve():
+                return candidate
+    return None
+
+
+def load_overlay(
+    path: Path, packs: Mapping[str, M.Pack], display: str | None = None
+) -> tuple[M.Pack | None, list[Problem]]:
+    """A local plan through every stage: its national pack with the plan merged in (None on
+    errors) and every problem found. The national pack is taken from `packs`, else from
+    `<pack>.yaml` in the nearest directory above the plan."""
+    from engine.packs.overlay import OverlayBuilder
+
+    name = display or str(path)
+    doc, content, problems = _read_plan(path, name)
+    if doc is None:
+        return None, problems
+    pid = str((doc.data.get("extends") or {}).get("pack"))
+    national = packs.get(pid)
+    national_path = Path(national.file) if national is not None else _national_file(path, pid)
+    if national is None and national_path is not None:
+        national, found = load_file(national_path)
+        if national is None:
+            problems.extend(p for p in found if p.is_error)
+    if national is None or national_path is None:
+        span = doc.span(("extends", "pack"))
+        problems.append(
+            problem(
+                "E-LOCAL-EXTENDS",
+                name,
+                span.line,
+                span.col,
+                f"no national pack `{pid}` that loads without errors",
+                "a plan extends a pack found beside it or in a directory above it",
+            )
+        )
+        return None, sorted(problems)
+    ndoc, ncontent = _national_document(national_path, national.file)
+    if ndoc is None:
+        return None, sorted(problems)
+    builder = OverlayBuilder(doc, content, national, ndoc, ncontent)
+    merged = builder.build()
+    return merged, sorted(problems + builder.problems)
+
+
+_NATIONAL_DOCS: dict[tuple[str, str], tuple[Document | None, bytes]] = {}
+
+
+def _national_document(path: Path, display: str) -> tuple[Document | None, bytes]:
+    """The national pack's document with positions (through the `schema` stage), read once per
+    file content (documents are immutable, so sharing them is safe)."""
+    try:
+        content = path.read_bytes()
+    except OSError:
+        return None, b""
+    key = (display, hashlib.sha256(content).hexdigest())
+    if key not in _NATIONAL_DOCS:
+        loading = build.run_stages(build.Loading(path, display), until="schema")
+        doc = None if loading.failed else loading.doc
+        _NATIONAL_DOCS.clear()  # keep only the latest: one national pack in use at a time
+        _NATIONAL_DOCS[key] = (doc, loading.content)
+    return _NATIONAL_DOCS[key]
+
+
+def resolve_plan(plan: Path | str, pack_id: str, packs_dir: Path | str = "policies") -> Path:
+    """A plan file, or an establishment code resolved to `<packs_dir>/local/<code>/<pack>.yaml`."""
+    given = Path(plan)
+    if given.is_file():
+        return given
+    return Path(packs_dir) / "local" / str(plan).lower() / f"{pack_id}.yaml"
+
+
+def load(*paths: Path | str, partial: bool = False) -> Packs:
+    """Load, validate and compile the packs under `paths`; raises PackError with every problem.
+
+    With `partial=True`, packs with errors are left out instead (asking for one raises
+    PackError with its problems) and the others are usable; `Packs.problems` lists them all.
+    Either way, finding no pack at all is a PackError (E-NO-PACKS)."""
+    for p in paths:
+        if not isinstance(p, str | Path):
+            raise TypeError(f"engine.load takes paths of folders or files, not {type(p).__name__}")
+    targets = paths or ("policies",)
+    if not pack_files(targets):
+        shown = ", ".join(f"`{t}`" for t in targets)
+        raise PackError(
+            [
+                Problem(
+                    str(targets[0]),
+                    1,
+                    1,
+                    "error",
+                    "E-NO-PACKS",
+                    f"no packs in {shown}",
+                    "a pack is a YAML file whose first line names schemas/pack.schema.json",
+                )
+            ]
+        )
+    packs, problems = check_paths(targets, overlays=False)
+    if any(p.is_error for p in problems) and not partial:
         raise PackError(problems)
-    return Packs(packs, tuple(p for p in problems if not p.is_error))
+    return Packs(
+        packs,
+        tuple(p for p in problems if not p.is_error),
+        tuple(problems),
+    )
 
 
 @dataclass(frozen=True)
@@ -182,11 +353,17 @@ class Packs(Mapping[str, M.Pack]):
 
     packs: Mapping[str, M.Pack]
     warnings: tuple[Problem, ...] = ()
+    problems: tuple[Problem, ...] = ()  # every problem found when loading, errors included
 
     def __getitem__(self, pack_id: str) -> M.Pack:
+        if not isinstance(pack_id, str):
+            raise KeyError(f"a pack id is text, not {type(pack_id).__name__}")
         try:
             return self.packs[pack_id]
         except KeyError:
+            mine = [p for p in self.problems if p.is_error and _names_pack(p.file, pack_id)]
+            if mine:
+                raise PackError(mine) from None
             hint = did_you_mean(pack_id, self.packs) or f"packs: {', '.join(sorted(self.packs))}"
             raise KeyError(f"no pack `{pack_id}`; {hint}") from None
 
@@ -206,7 +383,31 @@ class Packs(Mapping[str, M.Pack]):
     ) -> Decision:
         """Evaluate one facts document; raises FactsError on bad facts, EvaluationError when the
         pack cannot be evaluated at that date."""
+        _check_pack_id(pack_id)
         return evaluate(self[pack_id], facts, as_of, audience, facts_name)
+
+    def with_plan(
+        self, pack_id: str, plan: Path | str, packs_dir: Path | str = "policies"
+    ) -> M.Pack:
+        """Pack `pack_id` under an establishment's local plan: a plan file, or an establishment
+        code resolved to `<packs_dir>/local/<code>/<pack>.yaml`. Raises PackError with every
+        problem when the plan does not load or stays outside the national bounds."""
+        self[pack_id]
+        path = resolve_plan(plan, pack_id, packs_dir)
+        merged, problems = load_overlay(path, self.packs)
+        if merged is None:
+            raise PackError(problems)
+        if merged.id != pack_id:
+            raise PackError(
+                [
+                    file_problem(
+                        "E-LOCAL-EXTENDS",
+                        str(path),
+                        f"the plan extends pack `{merged.id}`, not `{pack_id}`",
+                    )
+                ]
+            )
+        return merged
 
     def evaluate_many(
         self,
@@ -216,9 +417,48 @@ class Packs(Mapping[str, M.Pack]):
         audience: str = "custodial",
     ) -> Iterator[Decision]:
         """The same results as `evaluate` for each facts document, in order."""
+        _check_pack_id(pack_id)
         pack = self[pack_id]
         for n, facts in enumerate(facts_iter, 1):
             yield evaluate(pack, facts, as_of, audience, f"<facts #{n}>")
+
+
+def _check_pack_id(pack_id: Any) -> None:
+    if not isinstance(pack_id, str):
+        raise EvaluationError("E-ARG", f"a pack id is text, not {type(pack_id).__name__}")
+
+
+def as_date(value: Any, what: str = "as_of") -> dt.date | None:
+    """The one reading of an evaluation date everywhere (library, facts and command line): a
+    `date` or `YYYY-MM-DD` text; None stays None. Anything else is an EvaluationError."""
+    if value is None:
+        return None
+    if isinstance(value, dt.datetime) or not isinstance(value, dt.date | str):
+        raise EvaluationError(
+            "E-ARG",
+            f"{what} must be a date or YYYY-MM-DD text, not {type(value).__name__} `{value!r}`",
+        )
+    if isinstance(value, dt.date):
+        return value
+    text = value.strip()
+    if len(text) == 10 and text[4] == "-" and text[7] == "-":
+        try:
+            return dt.date.fromisoformat(text)
+        except ValueError:
+            pass
+    raise EvaluationError(
+        "E-DATE", f"{what} `{value}` is not a date; write it as YYYY-MM-DD, e.g. 2020-07-01"
+    )
+
+
+def _names_pack(file: str, pack_id: str) -> bool:
+    """Whether the pack file `file` declares the id `pack_id` (for a broken pack's problems)."""
+    try:
+        with open(file, "rb") as f:
+            head = f.read(3000).decode("utf-8", errors="replace")
+    except OSError:
+        return False
+    return any(line.strip() == f"id: {pack_id}" for line in head.splitlines())
 
 
 def evaluate(
@@ -227,25 +467,84 @@ def evaluate(
     as_of: dt.date | None = None,
     audience: str = "custodial",
     facts_name: str = "<facts>",
+    version: str | None = None,
 ) -> Decision:
-    """Evaluate a pack against one facts document at `as_of` for an audience."""
-    if audience not in AUDIENCES:
+    """Evaluate a pack against one facts document at `as_of` for an audience; `version` takes
+    one of the pack's policy versions as in force whatever the date (to compare versions)."""
+    if not isinstance(facts, Mapping):
+        raise EvaluationError(
+            "E-ARG", f"facts are a mapping of roots (a dict), not {type(facts).__name__}"
+        )
+    if not isinstance(audience, str) or audience not in AUDIENCES:
         raise EvaluationError(
             "E-EVAL-AUDIENCE", f"audience must be one of {', '.join(AUDIENCES)}, not `{audience}`"
         )
-    prepared = prepare(facts, facts_name, pack.facts)
-    day = as_of or prepared.get("as_of") or dt.date.today()
-    if isinstance(day, str):
-        day = dt.date.fromisoformat(day)
-    ev = Evaluation(pack, prepared, day, record=False)  # steps are replayed when explained
+    plan = pack.local_plan
+    if plan is not None:
+        facts = _with_plan_facts(facts, plan)
+    custodial = audience != "healthcare"
+    prepared = prepare(facts, facts_name, pack.facts, custodial)
+    day = as_date(as_of) or as_date(prepared.get("as_of"), "the facts' as_of") or dt.date.today()
+    if plan is not None and not plan.covers(day):
+        raise EvaluationError(
+            "E-EVAL-PLAN",
+            f"the local plan `{plan.file}` is not in force on {day.isoformat()} "
+            f"({plan.effective_from}..{plan.effective_to or 'open'})",
+        )
+    # steps are replayed (same audience, same preparation) when first read
+    ev = Evaluation(pack, prepared, day, custodial, version, record=False)
     try:
-        ev.run()
+        with decimal.localcontext(EXACT):
+            ev.run()
+            return build_decision(ev, audience, pack.facts)
+    except decimal.Inexact:
+        raise EvaluationError(
+            "E-EVAL-RANGE",
+            f"a decimal in pack `{pack.id}` has no exact value (such as 1 / 3) or needs more "
+            "than 200 digits; decimals are never rounded silently: use round(x, places)",
+        ) from None
     except (OverflowError, ValueError, ArithmeticError) as e:
-        # a date pushed past year 9999, or a decimal past its precision
+        # a date pushed past year 9999, or a decimal past its range
         raise EvaluationError(
             "E-EVAL-RANGE", f"a value in pack `{pack.id}` went out of range: {e}"
         ) from None
-    return build_decision(ev, audience, pack.facts)
+
+
+def _with_plan_facts(facts: Mapping[str, Any], plan: M.LocalPlan) -> dict[str, Any]:
+    """The facts with what the plan's choices supply filled in; a fact that says otherwise,
+    or facts for another establishment, are an error."""
+    out: dict[str, Any] = copy.deepcopy(dict(facts))
+    est = out.get("establishment")
+    if not isinstance(est, dict):
+        est = out["establishment"] = {}
+    code = est.get("code")
+    if code is None:
+        est["code"] = plan.establishment_code
+        est.setdefault("name", plan.establishment_name)
+    elif str(code) != plan.establishment_code:
+        raise EvaluationError(
+            "E-EVAL-PLAN",
+            f"the facts are for establishment `{code}` but the local plan `{plan.file}` is "
+            f"for `{plan.establishment_code}`",
+        )
+    for path, value in plan.facts():
+        *parents, leaf = path.split(".")
+        node = out
+        for part in parents:
+            child = node.get(part)
+            if not isinstance(child, dict):
+                child = {}
+                node[part] = child
+            node = child
+        if node.get(leaf) is None:
+            node[leaf] = value
+        elif node[leaf] != value:
+            raise EvaluationError(
+                "E-EVAL-PLAN",
+                f"the facts give `{path}` as `{node[leaf]}` but the local plan "
+                f"`{plan.file}` chose `{value}`",
+            )
+    return out
 
 
 __all__ = [
@@ -255,6 +554,9 @@ __all__ = [
     "Packs",
     "load",
     "check_paths",
+    "load_overlay",
+    "overlay_files",
+    "resolve_plan",
     "evaluate",
     "pack_files",
     "STAGES",

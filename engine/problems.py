@@ -24,10 +24,12 @@ Code = Literal[
     "E-YAML-DUPKEY",
     "E-YAML-TAG",
     "E-YAML-ALIAS",
+    "E-INPUT-SIZE",
     "E-SCHEMA",
     "E-SYNTAX",
     "E-LIMIT-SIZE",
     "E-LIMIT-DEPTH",
+    "E-RANGE",
     "E-NAME",
     "E-PATH",
     "E-FUNC",
@@ -49,16 +51,31 @@ Code = Literal[
     "W-UNUSED",
     "W-NO-RULES",
     "W-RELEASABLE",
+    "E-RELEASE-DETAIL",
+    "E-FACTS-SCHEMA",
     "E-DUP-PACK",
     "E-IMPORT",
     "E-IMPORT-CYCLE",
+    "E-NO-PACKS",
     "E-FACTS",
     "E-JSON",
+    "E-JSON-DUPKEY",
+    "E-FACTS-DEPTH",
+    "E-FACTS-NUMBER",
+    "E-FACTS-LIMIT",
     "E-EVAL-AUDIENCE",
     "E-EVAL-VERSION",
     "E-EVAL-PARAM",
     "E-EVAL-DIV0",
     "E-EVAL-RANGE",
+    "E-EVAL-PLAN",
+    "E-EVAL-LIMIT-INT",
+    "E-EVAL-LIMIT-LIST",
+    "E-EVAL-LIMIT-STRING",
+    "E-ARG",
+    "E-DATE",
+    "E-EXPLAIN-TARGET",
+    "E-POPULATION",
     "E-TEST",
     "E-CITE-SECTION",
     "W-CITE-DOCUMENT",
@@ -71,6 +88,18 @@ Code = Literal[
     "E-HTTP-UNAVAILABLE",
     "E-HTTP-STATUS",
     "E-HTTP-JSON",
+    "E-LOCAL-DECLARE",
+    "W-LOCAL-OPTIONS",
+    "E-LOCAL-EXTENDS",
+    "E-LOCAL-VERSION",
+    "E-LOCAL-LIMITED",
+    "E-LOCAL-OPTION",
+    "E-LOCAL-BOUND",
+    "E-LOCAL-WIDEN",
+    "E-LOCAL-REMOVE",
+    "E-LOCAL-AGREEMENT",
+    "W-LOCAL-SIGNOFF",
+    "W-SQL-UNSUPPORTED",
 ]
 
 
@@ -103,6 +132,7 @@ CATALOGUE: Mapping[Code, CodeEntry] = MappingProxyType(
                 ("E-YAML-DUPKEY", "a mapping gives the same key twice"),
                 ("E-YAML-TAG", "a YAML tag asks for something other than plain data"),
                 ("E-YAML-ALIAS", "an alias is undefined, recursive, or used too many times"),
+                ("E-INPUT-SIZE", "a pack or facts file larger than the size limit"),
             ),
             *_entries(
                 "schema validation",
@@ -113,6 +143,7 @@ CATALOGUE: Mapping[Code, CodeEntry] = MappingProxyType(
                 ("E-SYNTAX", "the text is not an expression of the language"),
                 ("E-LIMIT-SIZE", "an expression is longer than the language allows"),
                 ("E-LIMIT-DEPTH", "an expression is nested more deeply than the language allows"),
+                ("E-RANGE", "a duration literal longer than the calendar holds (10,000 years)"),
             ),
             *_entries(
                 "checking expressions",
@@ -146,17 +177,27 @@ CATALOGUE: Mapping[Code, CodeEntry] = MappingProxyType(
                     "W-RELEASABLE",
                     "a `releasable` output or rule that reads no healthcare-only fact",
                 ),
+                (
+                    "E-RELEASE-DETAIL",
+                    "a releasable obligation whose due or frequency reads healthcare-only facts",
+                ),
+                ("E-FACTS-SCHEMA", "a pack names a facts schema that cannot be found or read"),
             ),
             *_entries(
                 "loading packs together",
                 ("E-DUP-PACK", "two files define a pack with the same id"),
                 ("E-IMPORT", "a pack imports a pack that is not there or did not load"),
                 ("E-IMPORT-CYCLE", "packs that import each other in a cycle"),
+                ("E-NO-PACKS", "a folder or list of files holds no pack"),
             ),
             *_entries(
                 "preparing facts",
                 ("E-FACTS", "a facts document that does not match its facts schema"),
                 ("E-JSON", "a `.json` facts file that is not JSON"),
+                ("E-JSON-DUPKEY", "a JSON object gives the same key twice"),
+                ("E-FACTS-DEPTH", "a facts document nested more than 64 levels deep"),
+                ("E-FACTS-NUMBER", "NaN, infinity, or an integer of 30 digits or more in facts"),
+                ("E-FACTS-LIMIT", "a text or list in facts longer than 100,000"),
             ),
             *_entries(
                 "evaluation",
@@ -168,6 +209,24 @@ CATALOGUE: Mapping[Code, CodeEntry] = MappingProxyType(
                     "E-EVAL-RANGE",
                     "a date past the years 1 to 9999, or a decimal past its precision",
                 ),
+                (
+                    "E-EVAL-PLAN",
+                    "facts for another establishment, facts that contradict a local plan's "
+                    "choice, or a date the plan is not in force",
+                ),
+                ("E-EVAL-LIMIT-INT", "a definition or output is an integer over 4,096 bits"),
+                ("E-EVAL-LIMIT-LIST", "a definition or output is a list over 100,000 items"),
+                (
+                    "E-EVAL-LIMIT-STRING",
+                    "a definition or output is a text over 1,000,000 characters",
+                ),
+                ("E-ARG", "a library call given an argument of the wrong kind"),
+                ("E-DATE", "an evaluation date that is not written YYYY-MM-DD"),
+                ("E-EXPLAIN-TARGET", "an explanation asked of a name the pack does not have"),
+            ),
+            *_entries(
+                "reading populations",
+                ("E-POPULATION", "a population file that cannot be read as facts documents"),
             ),
             *_entries(
                 "tools",
@@ -198,6 +257,67 @@ CATALOGUE: Mapping[Code, CodeEntry] = MappingProxyType(
                 ),
                 ("E-HTTP-STATUS", "a service refused a request with another status (e.g. 400)"),
                 ("E-HTTP-JSON", "a service answered something other than JSON"),
+            ),
+            *_entries(
+                "declaring local choice",
+                (
+                    "E-LOCAL-DECLARE",
+                    "a pack's `local:` block gives delivery options to an item without "
+                    "partial autonomy, or a partial choice no options",
+                ),
+                (
+                    "W-LOCAL-OPTIONS",
+                    "a partial-autonomy task whose delivery options `local:` does not declare",
+                ),
+            ),
+            *_entries(
+                "checking local plans",
+                (
+                    "E-LOCAL-EXTENDS",
+                    "a local plan extends a pack that is not there, or not the pack asked for",
+                ),
+                (
+                    "E-LOCAL-VERSION",
+                    "a local plan targets a national version that does not exist or is not "
+                    "in force for all its dates",
+                ),
+                (
+                    "E-LOCAL-LIMITED",
+                    "a local plan changes an item with limited autonomy, or one the national "
+                    "pack does not open to local choice",
+                ),
+                (
+                    "E-LOCAL-OPTION",
+                    "a local plan picks an option the national pack does not list, or designs "
+                    "its own product where autonomy is only partial",
+                ),
+                (
+                    "E-LOCAL-BOUND",
+                    "a local value of a national parameter is below the national minimum",
+                ),
+                (
+                    "E-LOCAL-WIDEN",
+                    "a narrowed condition is not the national condition `and` something more",
+                ),
+                (
+                    "E-LOCAL-REMOVE",
+                    "a local plan removes, replaces or narrows away a national obligation",
+                ),
+                (
+                    "E-LOCAL-AGREEMENT",
+                    "a local rule adds to a national group without the agreement it requires",
+                ),
+                (
+                    "W-LOCAL-SIGNOFF",
+                    "a part of an active local plan in force without its required sign-off",
+                ),
+            ),
+            *_entries(
+                "compiling to SQL",
+                (
+                    "W-SQL-UNSUPPORTED",
+                    "a pack uses a construct that has no SQL form (the interpreter decides it)",
+                ),
             ),
         ]
     }
@@ -309,3 +429,11 @@ class EvaluationError(Exception):
         self.code = code
         self.problem = problem
         super().__init__(f"{message} [{code}]")
+
+
+class PopulationError(Exception):
+    """Raised when a population file cannot be read (`E-POPULATION`); nothing is evaluated."""
+
+    def __init__(self, problems: list[Problem]):
+        self.problems = sorted(problems)
+        super().__init__("; ".join(p.format() for p in self.problems[:3]))

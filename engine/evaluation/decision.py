@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
+import decimal
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any, overload
 
-from engine.evaluation.evaluate import Evaluation, Step
-from engine.evaluation.explain import render_text
+from engine.evaluation.evaluate import WITHHELD, Evaluation, Step
+from engine.evaluation.explain import _declaration_rank, render_text
 from engine.language.convert import to_json
-from engine.language.runtime import Unknown
+from engine.language.runtime import EXACT, Unknown
 from engine.packs import model as M
-from engine.packs.facts_schema import healthcare_roots, is_healthcare_path
+from engine.packs.facts_schema import is_healthcare_path
+from engine.problems import EvaluationError
 
 AUDIENCES = ("custodial", "healthcare")
 
@@ -30,9 +33,10 @@ class DecidedObligation:
     cites: tuple[M.Citation, ...]
     interpretations: tuple[str, ...]
     reasons_withheld: bool = False
+    local: tuple[dict[str, Any], ...] = ()  # the local plan entries the obligation rests on
 
     def to_dict(self) -> dict[str, Any]:
-        return {
+        out = {
             "rule": self.rule,
             "title": self.title,
             "modality": self.modality,
@@ -45,6 +49,9 @@ class DecidedObligation:
             "interpretations": list(self.interpretations),
             "reasons_withheld": self.reasons_withheld,
         }
+        if self.local:
+            out["local"] = [dict(e) for e in self.local]
+        return out
 
 
 class LazySteps(Sequence[Step]):
@@ -106,10 +113,11 @@ class Decision:
     withheld: tuple[str, ...]  # outputs not shown to this audience
     steps: Sequence[Step] = field(repr=False)  # a tuple, or LazySteps
     model: M.Pack | None = field(default=None, repr=False, compare=False)
+    local_plan: dict[str, Any] | None = None  # the local plan, its sign-offs and entries relied on
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready; matches schemas/decision.schema.json."""
-        return {
+        out = {
             "pack": self.pack,
             "version": self.version,
             "policy_version": self.policy_version,
@@ -134,9 +142,20 @@ class Decision:
             "undetermined": list(self.undetermined),
             "withheld": list(self.withheld),
         }
+        if self.local_plan is not None:
+            out["local_plan"] = self.local_plan
+        return out
 
     def explain(self, target: str | None = None) -> str:
         """The reasons, step by step, each with its citation (see engine.evaluation.explain)."""
+        if target is not None and self.model is not None:
+            pack = self.model
+            known = {*pack.outputs, *pack.definitions, *pack.tables, *(r.id for r in pack.rules)}
+            if not isinstance(target, str) or target not in known:
+                raise EvaluationError(
+                    "E-EXPLAIN-TARGET",
+                    f"pack `{pack.id}` has no output, definition, table or rule `{target}`",
+                )
         return render_text(self, target)
 
 
@@ -199,6 +218,16 @@ def _relied_upon_plan(pack: M.Pack, custodial: bool, keys: list[M.ItemKey]) -> l
     return [p for p in plan if p]
 
 
+def owned(value: Any) -> Any:
+    """A copy of the lists and records in a value (the rest is immutable), so that nothing a
+    caller does to a decision reaches the pack's constants or another decision."""
+    if value.__class__ is list or value.__class__ is tuple:
+        return [owned(v) for v in value]
+    if value.__class__ is dict:
+        return {k: owned(v) for k, v in value.items()}
+    return value
+
+
 def unknown_paths(value: Any) -> frozenset[str]:
     """The fact paths an output still needs: from an unknown value, or from unknowns inside a
     list or record. A bare `null` (an unknown with no facts behind it) is a decided "no value"."""
@@ -236,7 +265,7 @@ def build_decision(ev: Evaluation, audience: str, facts_schema: str = "facts") -
         if needs:
             undetermined.append(name)
             missing |= needs
-        outputs[name] = None if value.__class__ is Unknown else value
+        outputs[name] = None if value.__class__ is Unknown else owned(value)
     obligations: list[DecidedObligation] = []
     for rule in pack.rules:
         when = ev.rule_results.get(rule.id, False)
@@ -258,6 +287,7 @@ def build_decision(ev: Evaluation, audience: str, facts_schema: str = "facts") -
         if freq.__class__ is Unknown:
             missing |= freq.paths
         withheld_reasons = custodial and rule.healthcare
+        local = [] if withheld_reasons else _local_entries(ev, rule.id)
         obligations.append(
             DecidedObligation(
                 rule=rule.id,
@@ -265,25 +295,30 @@ def build_decision(ev: Evaluation, audience: str, facts_schema: str = "facts") -
                 modality=ob.modality,
                 text=ob.text,
                 who=ob.who,
-                due=due,
-                frequency=freq,
-                record=ob.records,
+                due=owned(due),
+                frequency=owned(freq),
+                record=tuple(owned(r) for r in ob.records),
                 cites=rule.cites,
                 interpretations=() if withheld_reasons else rule.interpretations,
                 reasons_withheld=withheld_reasons,
+                local=tuple(e.to_dict(pack.local_plan.file) for e in local)
+                if pack.local_plan is not None
+                else (),
             )
         )
     interp_ids.extend(_relied_upon(ev, custodial, {o.rule for o in obligations}))
     if custodial:
-        shown: set[str] = set()
-        for path in missing:
-            if is_healthcare_path(path, facts_schema):
-                shown.add(_healthcare_root(path, facts_schema))
-            else:
-                shown.add(path)
-        missing = shown
+        # released values already carry only the fixed marker; any other healthcare-only path
+        # (there should be none) is shown as that marker too, never by its name
+        marker = next(iter(WITHHELD.paths))
+        missing = {marker if is_healthcare_path(p, facts_schema) else p for p in missing}
     seen = list(dict.fromkeys(i for i in interp_ids if i in pack.interpretations))
     status = "undetermined" if undetermined else "decided"
+    local_plan = None
+    if pack.local_plan is not None:
+        local_plan = pack.local_plan.to_dict(
+            _relied_entries(ev, custodial, [o.rule for o in obligations])
+        )
     return Decision(
         pack=pack.id,
         version=pack.version,
@@ -298,21 +333,87 @@ def build_decision(ev: Evaluation, audience: str, facts_schema: str = "facts") -
         missing_facts=tuple(sorted(missing)),
         undetermined=tuple(undetermined),
         withheld=tuple(withheld),
-        steps=tuple(ev.steps) if ev.record else LazySteps(lambda: _replay(ev)),
+        steps=_handed_steps(ev, obligations, custodial)
+        if ev.record
+        else LazySteps(lambda: _handed_steps(_replay(ev), obligations, custodial)),
         model=pack,
+        local_plan=local_plan,
     )
 
 
-def _replay(ev: Evaluation) -> list[Step]:
-    """The steps of an evaluation that did not keep them: the same evaluation again, recording
-    (it is deterministic, so the steps are those the first run would have kept)."""
-    again = Evaluation(ev.pack, ev.F, ev.as_of, record=True)
-    again.run()
-    return again.steps
+def _handed_steps(
+    ev: Evaluation, obligations: list[DecidedObligation], custodial: bool
+) -> tuple[Step, ...]:
+    """The steps a decision hands out: for a custodial audience only those it may hold, in the
+    pack's order; every list and record in them a copy of its own."""
+    return tuple(
+        dataclasses.replace(s, value=owned(s.value)) if isinstance(s.value, list | dict) else s
+        for s in (custodial_steps(ev, obligations) if custodial else ev.steps)
+    )
 
 
-def _healthcare_root(path: str, facts_schema: str) -> str:
-    for root in healthcare_roots(facts_schema):
-        if path == root or path.startswith(root + ".") or path.startswith(root + "["):
-            return root
-    return path
+def _replay(ev: Evaluation) -> Evaluation:
+    """An evaluation that did not keep its steps, run again recording them, for the same
+    audience and under the same exact decimal context (it is deterministic, so the steps are
+    those the first run would have kept)."""
+    again = Evaluation(ev.pack, ev.F, ev.as_of, ev.custodial, ev.version_id, record=True)
+    with decimal.localcontext(EXACT):
+        again.run()
+    return again
+
+
+def _local_entries(ev: Evaluation, rule_id: str) -> list[M.LocalEntry]:
+    """The local plan's entries a rule's decision rests on: those declared to bear on it,
+    and local rules that fired and define something the rule reads."""
+    plan = ev.pack.local_plan
+    if plan is None:
+        return []
+    reads: set[M.ItemKey] | None = None
+    out = []
+    for e in plan.entries:
+        if rule_id in e.rules:
+            out.append(e)
+        elif e.defines and all(ev.rule_results.get(r) is True for r in e.rules):
+            if reads is None:
+                reads = ev.pack.closure([M.ItemKey("rule", rule_id)])
+            if reads.intersection(e.defines):
+                out.append(e)
+    return out
+
+
+def _relied_entries(ev: Evaluation, custodial: bool, applied: list[str]) -> list[M.LocalEntry]:
+    """Entries a decision relied on: those its obligations rest on, the facts and parameter
+    values the plan supplies, and local rules that fired (unless this audience may not see
+    them)."""
+    plan = ev.pack.local_plan
+    assert plan is not None
+    out: list[M.LocalEntry] = []
+    for e in plan.entries:
+        fired = [
+            r
+            for r in e.rules
+            if ev.rule_results.get(r) is True
+            and not (custodial and (found := ev.pack.rule(r)) is not None and found.healthcare)
+        ]
+        if e.fact is not None or e.kind == "parameter" or any(r in applied for r in e.rules):
+            out.append(e)
+        elif e.kind == "rule" and fired:
+            out.append(e)
+    return out
+
+
+def custodial_steps(ev: Evaluation, obligations: list[DecidedObligation]) -> list[Step]:
+    """The steps a custodial audience may hold, in the pack's own order (evaluation order can
+    follow healthcare-only data): healthcare-only steps dropped, except released outputs and the
+    rules of released obligations, which keep only their value."""
+    rank = _declaration_rank(ev.pack)
+    applied = {o.rule for o in obligations}
+    kept: list[Step] = []
+    for s in ev.steps:
+        if s.healthcare:
+            if not (s.releasable or (s.kind == "rule" and s.name in applied)):
+                continue
+            s = Step(s.kind, s.name, s.value, None, (), (), True, s.releasable, s.withheld_reason)
+        kept.append(s)
+    kept.sort(key=lambda s: rank.get((s.kind, s.name), len(rank)))
+    return kept

@@ -6,9 +6,50 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from engine.language.runtime import NULL, Unknown, merge
+from engine.language.runtime import NULL, WITHHELD, Unknown, merge
 from engine.packs import model as M
-from engine.problems import EvaluationError
+from engine.problems import Code, EvaluationError
+
+# Errors an evaluation can meet in a value (a date past 9999, a decimal past its precision...)
+VALUE_ERRORS = (EvaluationError, OverflowError, ValueError, ArithmeticError)
+
+
+# Runtime budgets: each definition and output is checked as it is worked out, so a chain of
+# names that doubles a value (squaring, list + list, text + text) stops at the first name past
+# a budget instead of exhausting time or memory.
+MAX_INT_BITS = 4096
+MAX_LIST = 100_000
+MAX_TEXT = 1_000_000
+
+
+def within_budget(kind: str, name: str, value: Any) -> Any:
+    """`value`, or an EvaluationError (E-EVAL-LIMIT-...) when it is past a runtime budget."""
+    cls = value.__class__
+    code: Code
+    if cls is int and value.bit_length() > MAX_INT_BITS:
+        code, what = "E-EVAL-LIMIT-INT", f"an integer of {value.bit_length()} bits"
+        limit = f"{MAX_INT_BITS} bits"
+    elif (cls is list or cls is tuple) and len(value) > MAX_LIST:
+        code, what, limit = "E-EVAL-LIMIT-LIST", f"a list of {len(value)} items", f"{MAX_LIST}"
+    elif cls is str and len(value) > MAX_TEXT:
+        code, what = "E-EVAL-LIMIT-STRING", f"a text of {len(value)} characters"
+        limit = f"{MAX_TEXT}"
+    else:
+        return value
+    raise EvaluationError(code, f"{kind} `{name}` is {what}, over the budget of {limit}")
+
+
+def withheld(value: Any) -> Any:
+    """A released value as a custodial audience sees it: every unknown in it (at any depth)
+    becomes the fixed marker, so the value says nothing about how it was reached."""
+    if value.__class__ is Unknown:
+        return WITHHELD
+    if isinstance(value, list):
+        return [withheld(v) for v in value]
+    if isinstance(value, dict):
+        return {k: withheld(v) for k, v in value.items()}
+    return value
+
 
 StepKind = Literal["parameter", "definition", "table", "rule", "output"]
 
@@ -32,8 +73,16 @@ class Step:
 class Evaluation:
     """The state of one evaluation: facts, memoised names and the steps taken."""
 
-    def __init__(self, pack: M.Pack, facts: dict[str, Any], as_of: dt.date, record: bool = True):
-        version = pack.version_at(as_of)
+    def __init__(
+        self,
+        pack: M.Pack,
+        facts: dict[str, Any],
+        as_of: dt.date,
+        custodial: bool = False,
+        version_id: str | None = None,
+        record: bool = True,
+    ):
+        version = pack.version_at(as_of) if version_id is None else _version(pack, version_id)
         if version is None:
             spans = ", ".join(
                 f"`{v.id}` {v.effective_from}..{v.effective_to or 'open'}" for v in pack.versions
@@ -44,11 +93,13 @@ class Evaluation:
                 f"(versions: {spans})",
             )
         self.pack = pack
+        self.custodial = custodial  # healthcare-only parts must never fail or leak
+        self.record = record  # whether to keep the steps (an explanation needs them; a result not)
         self.version = version
+        self.version_id = version_id  # kept so that a replay takes the same version
         self.as_of = as_of
         self.F: dict[str, Any] = {**facts, "as_of": as_of, "version": version.id}
         self.memo: dict[str | M.ItemKey, Any] = {}  # by name; tables by their item key
-        self.record = record  # whether to keep the steps (an explanation needs them; a result not)
         self.steps: list[Step] = []
         self.rule_results: dict[str, Any] = {}
 
@@ -67,7 +118,10 @@ class Evaluation:
             result = [v.id for v in pack.vocabulary[name].values]
         elif name in pack.definitions:
             d = pack.definitions[name]
-            result = d.expr.compiled.fn(self.F, self.value)
+            result = self._guarded(
+                d.expr.healthcare,
+                lambda F, N: within_budget("definition", name, d.expr.compiled.fn(F, N)),
+            )
             if self.record:
                 self.steps.append(
                     Step(
@@ -86,6 +140,16 @@ class Evaluation:
             raise KeyError(f"unknown name `{name}` passed the checker")
         self.memo[name] = result
         return result
+
+    def _guarded(self, healthcare: bool, fn: Any) -> Any:
+        """`fn(F, N)`; for a custodial audience, a healthcare-only value that cannot be worked
+        out is withheld rather than an error (which would tell whether it could be)."""
+        if not (self.custodial and healthcare):
+            return fn(self.F, self.value)
+        try:
+            return fn(self.F, self.value)
+        except VALUE_ERRORS:
+            return WITHHELD
 
     def _parameter(self, param: M.Parameter) -> Any:
         pv = param.at(self.as_of)
@@ -112,7 +176,11 @@ class Evaluation:
             result: Any = False
             detail = f"not in force in version {self.version.id}"
         else:
-            result = True if rule.when is None else rule.when.compiled.fn(self.F, self.value)
+            result = (
+                True if rule.when is None else self._guarded(rule.healthcare, rule.when.compiled.fn)
+            )
+            if self.custodial and rule.healthcare:
+                result = withheld(result)
             detail = None
         self.rule_results[rule.id] = result
         if not self.record:
@@ -136,7 +204,7 @@ class Evaluation:
         key = M.ItemKey("table", table.id)
         if key in self.memo:
             return self.memo[key]
-        inputs = {name: e.compiled.fn(self.F, self.value) for name, e in table.inputs}
+        inputs = {name: self._guarded(e.healthcare, e.compiled.fn) for name, e in table.inputs}
         matched: list[M.TableRow] = []
         pending: list[Any] = []
         for row in table.rows:
@@ -162,6 +230,8 @@ class Evaluation:
         result: Any
         if pending and not (table.hit == "first" and matched):
             result = merge(*pending)
+        elif table.hit == "unique" and len(matched) > 1 and self.custodial and table.healthcare:
+            result = WITHHELD
         elif table.hit == "unique" and len(matched) > 1:
             # the load-time overlap check (E-TABLE-OVERLAP) is complete for literal cells, so
             # this is a bug in the engine, not a mistake in the pack
@@ -192,16 +262,13 @@ class Evaluation:
         cites = list(out.cites)
         if out.mode == "value":
             assert out.expr is not None
-            result = out.expr.compiled.fn(self.F, self.value)
             text = out.expr.text
-        elif out.mode == "rules":
-            result = self._from_rules(out)
-        else:
-            result = self._from_table(out)
-        if out.mode != "value" and isinstance(result, list) and not result and out.default:
-            result = out.default.compiled.fn(self.F, self.value)
-        elif result is None:
-            result = out.default.compiled.fn(self.F, self.value) if out.default else NULL
+        result = self._guarded(
+            out.healthcare,
+            lambda F, N: within_budget("output", out.name, self._output_value(out)),
+        )
+        if self.custodial and out.releasable:
+            result = withheld(result)
         if not self.record:
             return result
         self.steps.append(
@@ -217,6 +284,20 @@ class Evaluation:
                 out.withheld_reason,
             )
         )
+        return result
+
+    def _output_value(self, out: M.Output) -> Any:
+        if out.mode == "value":
+            assert out.expr is not None
+            result = out.expr.compiled.fn(self.F, self.value)
+        elif out.mode == "rules":
+            result = self._from_rules(out)
+        else:
+            result = self._from_table(out)
+        if out.mode != "value" and isinstance(result, list) and not result and out.default:
+            result = out.default.compiled.fn(self.F, self.value)
+        elif result is None:
+            result = out.default.compiled.fn(self.F, self.value) if out.default else NULL
         return result
 
     def _from_rules(self, out: M.Output) -> Any:
@@ -270,6 +351,18 @@ class Evaluation:
             self.value(name)
         for rule in self.pack.rules:
             self.rule_when(rule)
+
+
+def _version(pack: M.Pack, version_id: str) -> M.Version:
+    """One of the pack's policy versions by id, to evaluate as if it were in force."""
+    for v in pack.versions:
+        if v.id == version_id:
+            return v
+    raise EvaluationError(
+        "E-EVAL-VERSION",
+        f"pack `{pack.id}` has no version `{version_id}` "
+        f"(versions: {', '.join(v.id for v in pack.versions)})",
+    )
 
 
 def _show(value: Any) -> str:

@@ -399,6 +399,34 @@ def compile_checked(
     return CompiledExpr(source=source, fn=fn, checked=checked)
 
 
+def compile_part(
+    checked: Checked,
+    node: A.Node,
+    local_names: tuple[str, ...] = (),
+    origin: str = "<part>",
+    special: tuple[str, ...] = ("as_of", "version"),
+) -> Callable[..., Any]:
+    """Compile one sub-expression of a checked expression as `fn(facts, name_value, *locals)`,
+    the quantifier variables it stands inside given as arguments (for date analysis)."""
+    gen = _Gen(checked, origin, {s: s for s in special})
+    gen.locals = list(local_names)
+    body = gen.gen(node)
+    params = "".join(f", _v_{name}" for name in local_names)
+    lines = ["def _make(_K):"]
+    if gen.consts:
+        names = ", ".join(f"_k{i}" for i in range(len(gen.consts)))
+        lines.append(f"    ({names},) = _K")
+    lines.append(f"    def _expr(F, N{params}):")
+    for var, code in sorted(gen.hoist.items()):
+        lines.append(f"        {var} = {code}")
+    lines.append(f"        return {body}")
+    lines.append("    return _expr")
+    namespace: dict[str, Any] = {}
+    exec(compile("\n".join(lines) + "\n", f"<{origin}>", "exec"), dict(_GLOBALS), namespace)  # noqa: S102
+    fn: Callable[..., Any] = namespace["_make"](tuple(gen.consts))
+    return fn
+
+
 def describe_const(value: Any) -> str:
     """A readable rendering of a compiled constant, for golden files."""
     if isinstance(value, dt.date):

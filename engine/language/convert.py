@@ -9,7 +9,7 @@ from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any
 
-from engine.language.runtime import Months, Unknown
+from engine.language.runtime import WITHHELD, Months, Unknown
 
 
 def json_key(key: Any) -> str:
@@ -58,7 +58,10 @@ def to_json(value: Any, exact_numbers: bool = False) -> Any:
 
 
 def to_text(value: Any) -> str:
-    """A value as an explanation shows it: its JSON text, or `unknown (needs ...)`."""
+    """A value as an explanation shows it: its JSON text, or `unknown (needs ...)`, or
+    `undetermined` for a value withheld from a custodial audience (see runtime.WITHHELD)."""
+    if value is WITHHELD:
+        return "undetermined"
     if value.__class__ is Unknown:
         needs = ", ".join(sorted(value.paths))
         return f"unknown (needs {needs})" if needs else "unknown"

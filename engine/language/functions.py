@@ -7,7 +7,7 @@ import datetime as dt
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import ROUND_HALF_UP, Context, Decimal
 from typing import Any
 
 from engine.language import static_types as T
@@ -180,7 +180,9 @@ def _week_start(d: dt.date) -> dt.date:
 
 
 def _round(x: Any, places: int) -> Decimal:
-    return Decimal(x).quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
+    return Decimal(x).quantize(
+        Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP, context=Context(prec=200)
+    )
 
 
 # -- type rules -------------------------------------------------------------------------------

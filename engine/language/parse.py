@@ -216,6 +216,10 @@ _UNITS = {
 }
 
 
+# the longest duration a literal may write, per kind: 10,000 years
+_LONGEST = {"minutes": 10_000 * 366 * 24 * 60, "days": 10_000 * 366, "months": 10_000 * 12}
+
+
 def duration_value(count: int, unit: str) -> Any:
     """The runtime value of `count unit`: a timedelta (exact) or Months (calendar)."""
     base = unit[:-1] if unit.endswith("s") else unit
@@ -339,6 +343,16 @@ class _ToAst(Transformer):
 
     def duration_lit(self, meta: Any, c: list[Any]) -> A.Node:
         count, unit = str(c[0]).split()
+        base = unit[:-1] if unit.endswith("s") else unit
+        kind, factor = _UNITS[base]
+        if int(count) * factor > _LONGEST[kind]:
+            raise ExprError(
+                "E-RANGE",
+                f"`{c[0]}` is longer than the calendar holds (at most 10,000 years)",
+                meta.line,
+                meta.column,
+                hint="a duration literal must fit between the years 1 and 9999",
+            )
         return A.Lit(_loc_of(meta), duration_value(int(count), unit), "duration")
 
     def decimal_lit(self, meta: Any, c: list[Any]) -> A.Node:

@@ -5,8 +5,17 @@ from __future__ import annotations
 import calendar
 import datetime as dt
 from collections.abc import Callable, Iterable
-from decimal import Decimal
+from decimal import (
+    Context,
+    Decimal,
+    DivisionByZero,
+    Inexact,
+    InvalidOperation,
+    Overflow,
+)
 from typing import Any
+
+from engine.problems import EvaluationError
 
 
 class Unknown:
@@ -56,6 +65,20 @@ class Unknown:
 
 
 NULL = Unknown(frozenset())  # the decided no-value: `null`, and a null the schema marks none
+
+# Decimal arithmetic is exact or an error, never rounded silently: a result that would need
+# more than 200 significant digits, or that has no exact decimal form (1 / 3), raises
+# decimal.Inexact (an ArithmeticError, reported as E-EVAL-RANGE). `round` rounds on purpose.
+EXACT = Context(
+    prec=200,
+    Emax=999_999,
+    Emin=-999_999,
+    traps=[InvalidOperation, DivisionByZero, Overflow, Inexact],
+)
+
+# What a custodial audience is told a value needs when healthcare-only facts decide it: one
+# fixed marker, so that neither which facts are missing nor why can depend on those facts.
+WITHHELD = Unknown(frozenset(("(healthcare-only facts withheld)",)))
 
 
 def unknown(path: str) -> Unknown:
@@ -167,9 +190,13 @@ def divide(a: Any, b: Any, raise_div0: Callable[[], Any]) -> Any:
         return raise_div0()
     if isinstance(a, dt.timedelta):
         return a / b
-    if isinstance(a, int) and isinstance(b, int):
-        return Decimal(a) / Decimal(b)
-    return Decimal(a) / Decimal(b)
+    try:
+        return EXACT.divide(Decimal(a), Decimal(b))
+    except Inexact:
+        raise EvaluationError(
+            "E-EVAL-RANGE",
+            f"`{a} / {b}` has no exact decimal value; decimals are never rounded silently",
+        ) from None
 
 
 def _decide(items: Any, pred: Callable[[Any], Any], decisive: bool) -> Any:

@@ -147,6 +147,7 @@ def _declarations(s: Loading) -> None:
     b.versions = declarations.versions(b)
     b.vocabulary = declarations.vocabulary(b)
     b.parameters = declarations.parameters(b)
+    declarations.local_declarations(b)
 
 
 def _parse(s: Loading) -> None:
@@ -298,7 +299,7 @@ def _model(s: Loading) -> None:
         healthcare_names=frozenset(b.healthcare),
         dependencies=MappingProxyType({k: frozenset(v) for k, v in b.deps.items()}),
         tests=tuple((data.get("tests") or {}).get("cases") or ()),
-        facts=str(data.get("facts") or "facts"),
+        facts=b.facts_schema,
         citations=tuple(all_citations(b.doc)),
     )
 
@@ -308,7 +309,11 @@ STAGES: tuple[Stage, ...] = (
     Stage("yaml", "read YAML with positions (duplicate keys, tags, aliases)", _yaml),
     Stage("schema", "validate against schemas/pack.schema.json", _schema),
     Stage("imports", "take the vocabulary of imported packs", _imports),
-    Stage("declarations", "interpretations, versions, vocabulary and parameters", _declarations),
+    Stage(
+        "declarations",
+        "interpretations, versions, vocabulary, parameters and what is open to local plans",
+        _declarations,
+    ),
     Stage("parse", "parse expressions (engine/language/grammar.lark)", _parse),
     Stage("order", "order items after what they read; find cycles", _order),
     Stage("check", "check names, fact paths and types; compile each item", _check),

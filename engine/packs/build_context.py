@@ -19,7 +19,7 @@ from engine.language.check import Symbol, check
 from engine.language.codegen import compile_checked
 from engine.language.parse import ExprError, parse
 from engine.packs import model as M
-from engine.packs.facts_schema import root_types
+from engine.packs.facts_schema import resolve_facts_schema, root_types
 from engine.packs.read_yaml import Document
 from engine.problems import Code, Problem, problem
 
@@ -87,7 +87,19 @@ class PackBuild:
         self.file = doc.file
         self.content = content
         self.problems: list[Problem] = [] if problems is None else problems
-        self.roots = root_types(str(self.data.get("facts") or "facts"))
+        self.facts_schema = "facts"
+        self.roots: dict[str, Any] = {}
+        try:
+            self.facts_schema = resolve_facts_schema(self.data.get("facts"), self.file)
+            self.roots = root_types(self.facts_schema)
+        except (OSError, ValueError, KeyError, TypeError) as e:
+            self.problem(
+                ("facts",),
+                "E-FACTS-SCHEMA",
+                f"cannot use facts schema `{self.data.get('facts')}`: {e}",
+                "name a schema in schemas/facts/, in a `schemas` folder beside the pack, "
+                "or give a path to a .json file relative to the pack",
+            )
         self.parsed: dict[M.ItemKey, list[Parsed]] = {}
         self.trees: dict[str, A.Node] = {}  # expression text -> syntax tree (see `parse`)
         self.parsed_new = False  # whether `trees` gained a tree in this run
@@ -115,7 +127,8 @@ class PackBuild:
         """A problem at the value (or, with `key`, the key) at `path` in the pack file."""
         span = self.doc.key_span(path) if key else self.doc.span(path)
         end = (span.end_line, span.end_col) if span.end_line and span.end_col else None
-        self.problems.append(problem(code, self.file, span.line, span.col, message, hint, end))
+        # span.file: a merged document places a local plan's parts in the plan's own file
+        self.problems.append(problem(code, span.file, span.line, span.col, message, hint, end))
 
     def expr_problem(self, parsed: Parsed, err: ExprError) -> None:
         if isinstance(self.doc.data, dict) and isinstance(
@@ -130,7 +143,8 @@ class PackBuild:
             line, col, end = span.line, span.col, None
         message = f"{err.message} (in {parsed.where})"
         to = (end[0], end[1] + 1) if end else None
-        self.problems.append(problem(err.code, self.file, line, col, message, err.hint, to))
+        file = self.doc.span(parsed.path).file
+        self.problems.append(problem(err.code, file, line, col, message, err.hint, to))
 
     def cites(self, path: Path_) -> tuple[M.Citation, ...]:
         raw = value_at(self.data, path)

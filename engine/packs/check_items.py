@@ -208,6 +208,20 @@ def build_rule(b: PackBuild, i: int, ps: dict[Path_, Parsed], scope: PackScope) 
             records=tuple(dict(r) for r in ob.get("record") or ()),
             releasable=bool(ob.get("releasable", False)),
         )
+        leaky = [
+            part
+            for part, e in (("due", due), ("frequency", freq))
+            if e is not None and e.healthcare
+        ]
+        if obligation.releasable and leaky:
+            b.problem(
+                ("rules", i, "obligation", leaky[0]),
+                "E-RELEASE-DETAIL",
+                f"rule `{rid}` releases its obligation, but its {leaky[0]} is worked out "
+                "from healthcare-only facts, which would reach custodial staff",
+                "work it out in an output marked `releasable` and use that output here",
+            )
+            ok = False
         if obligation.releasable and not hc:
             b.problem(
                 ("rules", i, "obligation", "releasable"),
@@ -255,7 +269,8 @@ def build_output(
         expr = b.expression(ps[("outputs", name, "value")], scope)
         if expr is None:
             return None
-        t, nullable, hc = expr.checked.type, expr.checked.nullable, expr.healthcare
+        t, nullable = expr.checked.type, expr.checked.nullable
+        hc = hc or expr.healthcare
     elif mode == "rules":
         default_type, t = t, T.NULL
         combine = str(raw["from_rules"])

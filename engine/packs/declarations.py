@@ -5,7 +5,9 @@ expressions, computed once here).
 They come first because everything after reads them: expressions name parameters and
 vocabularies, rules name versions, everything names interpretations. Problems here are about
 dates and duplicates (E-DUP-ID, E-VERSION-DATES, E-VERSION-OVERLAP, E-PARAM-OVERLAP, E-DUP-NAME
-for a vocabulary also imported)."""
+for a vocabulary also imported). The `local:` block, what the pack opens to local plans, is
+checked here too: it names parts, bodies, tasks, rules and parameters, but holds no expression
+(E-REF, E-LOCAL-DECLARE, W-LOCAL-OPTIONS)."""
 
 from __future__ import annotations
 
@@ -25,6 +27,7 @@ from engine.packs.build_context import (
     opt_str,
     overlap,
 )
+from engine.packs.local_declarations import check_declarations
 
 
 def interpretations(b: PackBuild) -> dict[str, M.Interpretation]:
@@ -161,3 +164,10 @@ def parameters(b: PackBuild) -> dict[str, M.Parameter]:
             )
         out[str(name)] = M.Parameter(str(name), opt_str(item.get("description")), tuple(values))
     return out
+
+
+def local_declarations(b: PackBuild) -> None:
+    """What the `local:` block opens to local plans names things the pack has, and partial
+    autonomy comes with options (see engine.packs.local_declarations)."""
+    for f in check_declarations(b.data):
+        b.problem(f.path, f.code, f.message, f.hint, f.key)

@@ -14,10 +14,10 @@ from typing import Any
 from engine.language import static_types as T
 from engine.language.convert import to_json
 from engine.packs.facts_validator import Check, Unsupported, generate_check
-from engine.packs.read_yaml import read_yaml
+from engine.packs.read_yaml import read_text_file, read_yaml
 from engine.packs.resources import load_schema
 from engine.packs.validate_schema import validate_document
-from engine.problems import FactsError, PackError, Problem, file_problem, problem
+from engine.problems import Code, FactsError, PackError, Problem, file_problem
 
 
 def _inline(node: Any, doc: Mapping[str, Any], seen: tuple[str, ...] = ()) -> Any:
@@ -38,6 +38,30 @@ def _inline(node: Any, doc: Mapping[str, Any], seen: tuple[str, ...] = ()) -> An
         rest = {k: v for k, v in node.items() if k != "$ref"}
         return _inline({**target, **rest}, target_doc, (*seen, ref))
     return {k: _inline(v, doc, seen) for k, v in node.items()}
+
+
+def resolve_facts_schema(value: Any, pack_file: str) -> str:
+    """The facts schema a pack names, as a shipped schema's name or an absolute path: a path
+    ending `.json` is relative to the pack; a bare name is looked for first in a `schemas`
+    folder beside the pack (`schemas/<name>.schema.json`, `schemas/facts/...`), then among the
+    engine's own. Raises FileNotFoundError when there is none."""
+    if value is None:
+        return "facts"
+    name = str(value)
+    here = Path(pack_file).resolve().parent
+    if name.endswith(".json"):
+        path = (here / name).resolve()
+        if not path.is_file():
+            raise FileNotFoundError(f"no file `{name}` beside the pack")
+        return str(path)
+    for folder in (here / "schemas", here / "schemas" / "facts"):
+        candidate = folder / f"{name}.schema.json"
+        if candidate.is_file():
+            return str(candidate.resolve())
+    from engine.packs.resources import schema_path
+
+    schema_path(name)  # raises FileNotFoundError when the engine has no such schema either
+    return name
 
 
 @cache
@@ -86,8 +110,61 @@ def is_healthcare_path(path: str, name: str = "facts") -> bool:
     )
 
 
+# Limits on a facts document, checked before the schema (which would otherwise recurse or
+# compare values that are not numbers): nesting, text and list lengths, number sizes.
+MAX_DEPTH = 64
+MAX_STRING = 100_000
+MAX_LIST = 100_000
+MAX_DIGITS = 30
+
+
+class HugeNumber(str):
+    """An integer in a JSON document with more digits than any fact may have (kept as text)."""
+
+
+def _limits(value: Any, path: str, file: str, depth: int, out: list[Problem]) -> None:
+    """Problems with values no schema check should see: too deep, too long, not a number."""
+    if len(out) >= 20:
+        return
+
+    def problem(code: Code, message: str, hint: str) -> None:
+        out.append(file_problem(code, file, f"`{path}`: {message}", hint))
+
+    if depth > MAX_DEPTH:
+        problem("E-FACTS-DEPTH", f"nested more than {MAX_DEPTH} levels deep", "flatten the facts")
+    elif isinstance(value, HugeNumber) or (
+        isinstance(value, int) and not isinstance(value, bool) and abs(value) >= 10**MAX_DIGITS
+    ):
+        problem(
+            "E-FACTS-NUMBER",
+            f"a number of {len(str(value).lstrip('-'))} digits; at most {MAX_DIGITS - 1}",
+            "no fact is that large: check the value",
+        )
+    elif isinstance(value, float) and (value != value or value in (float("inf"), float("-inf"))):
+        problem("E-FACTS-NUMBER", "not a number (NaN or infinity)", "write a number, or null")
+    elif isinstance(value, str) and len(value) > MAX_STRING:
+        problem(
+            "E-FACTS-LIMIT", f"text of {len(value)} characters; at most {MAX_STRING}", "shorten it"
+        )
+    elif isinstance(value, list | tuple):
+        if len(value) > MAX_LIST:
+            problem(
+                "E-FACTS-LIMIT", f"a list of {len(value)} items; at most {MAX_LIST}", "split it"
+            )
+            return
+        for i, v in enumerate(value):
+            _limits(v, f"{path}[{i}]", file, depth + 1, out)
+    elif isinstance(value, Mapping):
+        for k, v in value.items():
+            _limits(v, f"{path}.{k}", file, depth + 1, out)
+
+
 def validate_facts(data: Any, file: str = "<facts>", name: str = "facts") -> list[Problem]:
     """Every way `data` departs from the facts schema, each with its JSON path."""
+    found: list[Problem] = []
+    _limits(data, "$", file, 0, found)
+    if found:
+        return found
     return validate_document(to_json(data, exact_numbers=True), name, file)
 
 
@@ -160,11 +237,24 @@ def _convert_given(value: Any, t: T.Type) -> Any:
     return to_json(value, exact_numbers=True)
 
 
-def _prepare_fast(data: Any, name: str) -> dict[str, Any] | None:
-    """The prepared facts when the compiled check is sure they are valid, else None."""
+def _prepare_fast(data: Any, name: str, custodial: bool = False) -> dict[str, Any] | None:
+    """The prepared facts when the compiled check is sure the document is valid (and, for a
+    custodial audience, so is what custodial staff may see), else None: the full path decides."""
     check = _compiled(name)
     if check is None or data.__class__ is not dict or not check(data):
         return None
+    limits: list[Problem] = []
+    _limits(data, "$", "<facts>", 0, limits)
+    if limits:
+        return None
+    if custodial:
+        visible: Any = to_json(data)
+        present = False
+        for root in healthcare_roots(name):
+            visible, found = _split(visible, root.split("."))
+            present = present or found
+        if present and not check(visible):
+            return None  # the full path words the problems custodial staff may see
     types = root_types(name)
     out: dict[str, Any] = {}
     for key, value in data.items():
@@ -177,17 +267,59 @@ def _prepare_fast(data: Any, name: str) -> dict[str, Any] | None:
     return out
 
 
-def prepare(data: Mapping[str, Any], file: str = "<facts>", name: str = "facts") -> dict[str, Any]:
+def _split(data: Any, parts: list[str]) -> tuple[Any, bool]:
+    """`data` without what lies at a healthcare root (`a.b`, `a[].b`), and whether anything did."""
+    if not parts:
+        return None, data is not None
+    head, rest = parts[0], parts[1:]
+    many = head.endswith("[]")
+    key = head[:-2] if many else head
+    if not isinstance(data, Mapping) or key not in data:
+        return data, False
+    inner = data[key]
+    if many:
+        if not isinstance(inner, list):
+            return data, False
+        split = [_split(item, rest) if rest else (item, False) for item in inner]
+        return {**data, key: [s[0] for s in split]}, any(s[1] for s in split)
+    if not rest:
+        return {k: v for k, v in data.items() if k != key}, inner is not None
+    stripped, found = _split(inner, rest)
+    return {**data, key: stripped}, found
+
+
+def prepare(
+    data: Mapping[str, Any], file: str = "<facts>", name: str = "facts", custodial: bool = False
+) -> dict[str, Any]:
     """Validate a facts document and convert it for evaluation; raises FactsError.
 
+    For a custodial audience, nothing about the healthcare-only parts may show: problems there
+    are not reported (the healthcare audience gets them in full), and an invalid healthcare
+    record is left out of the evaluation as a whole: what is released from it is undetermined.
     The compiled check confirms a valid document quickly; only a document it cannot pass
     takes the full validator, which finds and words every problem."""
-    fast = _prepare_fast(data, name)
+    fast = _prepare_fast(data, name, custodial)
     if fast is not None:
         return fast
-    problems = validate_facts(data, file, name)
+    if not custodial:
+        problems = validate_facts(data, file, name)
+        if problems:
+            raise FactsError(problems)
+        return _convert_document(data, name)
+    visible: Any = to_json(data)
+    present = False
+    for root in healthcare_roots(name):
+        visible, found = _split(visible, root.split("."))
+        present = present or found
+    problems = validate_facts(visible, file, name)
     if problems:
         raise FactsError(problems)
+    if not present or not validate_facts(data, file, name):
+        return _convert_document(data, name)
+    return _convert_document(visible, name)  # as if there were no healthcare record at all
+
+
+def _convert_document(data: Mapping[str, Any], name: str) -> dict[str, Any]:
     types = root_types(name)
     out: dict[str, Any] = {}
     for key, value in to_json(data, exact_numbers=True).items():
@@ -200,19 +332,93 @@ def prepare(data: Mapping[str, Any], file: str = "<facts>", name: str = "facts")
     return out
 
 
+def _json_depth(text: str) -> int:
+    """The deepest nesting of arrays and objects in JSON text (strings skipped)."""
+    depth = deepest = 0
+    in_string = escaped = False
+    for ch in text:
+        if in_string:
+            if escaped:
+                escaped = False
+            elif ch == "\\":
+                escaped = True
+            elif ch == '"':
+                in_string = False
+        elif ch == '"':
+            in_string = True
+        elif ch in "[{":
+            depth += 1
+            deepest = max(deepest, depth)
+        elif ch in "]}":
+            depth -= 1
+    return deepest
+
+
+def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in out:
+            raise _DuplicateKey(key)
+        out[key] = value
+    return out
+
+
+class _DuplicateKey(ValueError):
+    def __init__(self, key: str):
+        super().__init__(key)
+        self.key = key
+
+
+def _int(text: str) -> Any:
+    return int(text) if len(text.lstrip("-")) < MAX_DIGITS else HugeNumber(text)
+
+
+def parse_json(text: str, file: str) -> Any:
+    """JSON text as data: duplicate keys, too deep nesting and bad text are FactsErrors."""
+    if _json_depth(text) > MAX_DEPTH:
+        raise FactsError(
+            [
+                Problem(
+                    file,
+                    1,
+                    1,
+                    "error",
+                    "E-FACTS-DEPTH",
+                    f"the document is nested more than {MAX_DEPTH} levels deep",
+                    "flatten the facts",
+                )
+            ]
+        )
+    try:
+        return json.loads(text, object_pairs_hook=_no_duplicates, parse_int=_int)
+    except _DuplicateKey as e:
+        raise FactsError(
+            [
+                Problem(
+                    file,
+                    1,
+                    1,
+                    "error",
+                    "E-JSON-DUPKEY",
+                    f"key `{e.key}` appears twice in one object",
+                    "keep one of them: which one is meant cannot be guessed",
+                )
+            ]
+        ) from None
+    except json.JSONDecodeError as e:
+        raise FactsError(
+            [Problem(file, e.lineno, e.colno, "error", "E-JSON", f"not JSON: {e.msg}")]
+        ) from None
+
+
 def read_facts_file(path: Path) -> dict[str, Any]:
     """A facts document from a JSON or YAML file (not yet validated); raises FactsError."""
     try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as e:
-        raise FactsError([file_problem("E-IO", str(path), f"cannot read facts: {e}")]) from None
+        content, text = read_text_file(path, str(path), "facts")
+    except PackError as e:
+        raise FactsError(e.problems) from None
     if path.suffix == ".json":
-        try:
-            data = json.loads(text)
-        except json.JSONDecodeError as e:
-            raise FactsError(
-                [problem("E-JSON", str(path), e.lineno, e.colno, f"not JSON: {e.msg}")]
-            ) from None
+        data = parse_json(text, str(path))
     else:
         try:
             data = read_yaml(text, str(path)).data

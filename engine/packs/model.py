@@ -304,6 +304,7 @@ class Pack:
     tests: tuple[dict[str, Any], ...] = ()
     facts: str = "facts"  # the facts schema its facts documents follow
     citations: tuple[Citation, ...] = ()  # every citation naming a section, where it stands
+    local_plan: LocalPlan | None = None  # set when the pack is a national pack under a local plan
 
     def version_at(self, day: dt.date) -> Version | None:
         for v in self.versions:
@@ -328,20 +329,17 @@ class Pack:
                     stack.append(dep)
         return seen
 
+    @cached_property
+    def _rules_by_id(self) -> dict[str, Rule]:
+        return {r.id: r for r in self.rules}
+
     def rule(self, rule_id: str) -> Rule | None:
-        return self.rules_by_id.get(rule_id)
+        """The rule with this id, found through an index (a scan made decisions quadratic)."""
+        return self._rules_by_id.get(rule_id)
 
     # Indexes worked out once from the immutable pack (cached_property writes the instance
     # dict directly, so they sit beside the frozen fields); they keep lookups by name from
     # scanning every rule, which made decisions quadratic in the size of a pack.
-
-    @cached_property
-    def rules_by_id(self) -> dict[str, Rule]:
-        """Each rule by id (the first, should a broken pack repeat one)."""
-        found: dict[str, Rule] = {}
-        for r in self.rules:
-            found.setdefault(r.id, r)
-        return found
 
     @cached_property
     def rules_setting(self) -> dict[str, tuple[tuple[Rule, Expression], ...]]:
@@ -362,6 +360,12 @@ class Pack:
 
     def plan(self, stage: int | None = None) -> list[dict[str, Any]]:
         """The tasks of a stage in dependency order (see engine.packs.task_graph)."""
+        from engine.problems import EvaluationError
+
+        if stage is not None and (not isinstance(stage, int) or isinstance(stage, bool)):
+            raise EvaluationError(
+                "E-ARG", f"the stage is a whole number, not {type(stage).__name__} `{stage!r}`"
+            )
         if self.task_graph is None:
             return []
         order = task_graph.plan(self.task_graph, stage)
@@ -373,3 +377,100 @@ class Pack:
             }
             for t in order
         ]
+
+
+@dataclass(frozen=True)
+class LocalEntry:
+    """One variation a local plan makes, where it stands in the plan and what allows it."""
+
+    kind: str  # task | choice | parameter | rule | narrow
+    target: str  # the national item varied (task id, choice, parameter, rule id)
+    autonomy: str  # total | partial | limited | local rule | narrowed
+    summary: str  # what the plan says, in plain words
+    line: int
+    col: int
+    rules: tuple[str, ...] = ()  # national (or local) rules whose decisions rest on it
+    parts: tuple[str, ...] = ()  # the plan parts it belongs to (for sign-off)
+    cites: tuple[Citation, ...] = ()  # the national passages that allow it
+    fact: tuple[str, Any] | None = None  # a fact the choice supplies: (path, value)
+    note: str | None = None
+    defines: tuple[ItemKey, ...] = ()  # items the entry adds to the merged pack
+
+    def to_dict(self, file: str) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "entry": f"{self.kind}:{self.target}",
+            "autonomy": self.autonomy,
+            "summary": self.summary,
+            "file": file,
+            "line": self.line,
+            "national_citations": [c.to_dict() for c in self.cites],
+        }
+        if self.note:
+            out["note"] = self.note
+        return out
+
+
+@dataclass(frozen=True)
+class SignOff:
+    part: str
+    body: str
+    body_name: str
+    on: dt.date
+    by: str | None = None
+    reference: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "part": self.part,
+            "body": self.body,
+            "body_name": self.body_name,
+            "on": self.on.isoformat(),
+        }
+        if self.by:
+            out["by"] = self.by
+        if self.reference:
+            out["reference"] = self.reference
+        return out
+
+
+@dataclass(frozen=True)
+class LocalPlan:
+    """An establishment's local plan as applied to its national pack."""
+
+    file: str
+    establishment_code: str
+    establishment_name: str
+    title: str
+    version: str
+    status: str
+    content_hash: str
+    extends_pack: str
+    extends_version: str
+    effective_from: dt.date
+    effective_to: dt.date | None
+    signoffs: tuple[SignOff, ...]
+    entries: tuple[LocalEntry, ...]
+
+    def covers(self, day: dt.date) -> bool:
+        ends = self.effective_to
+        return self.effective_from <= day and (ends is None or day <= ends)
+
+    def facts(self) -> list[tuple[str, Any]]:
+        """The facts the plan's choices supply: (dotted path, value)."""
+        return [e.fact for e in self.entries if e.fact is not None]
+
+    def to_dict(self, entries: list[LocalEntry] | None = None) -> dict[str, Any]:
+        shown = self.entries if entries is None else entries
+        parts = {p for e in shown for p in e.parts}
+        return {
+            "establishment": {"code": self.establishment_code, "name": self.establishment_name},
+            "file": self.file,
+            "title": self.title,
+            "version": self.version,
+            "content_hash": self.content_hash,
+            "extends": {"pack": self.extends_pack, "version": self.extends_version},
+            "effective_from": self.effective_from.isoformat(),
+            "effective_to": self.effective_to.isoformat() if self.effective_to else None,
+            "signoffs": [s.to_dict() for s in self.signoffs if s.part in parts],
+            "entries": [e.to_dict(self.file) for e in shown],
+        }

@@ -11,8 +11,11 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+from yaml.composer import Composer
+from yaml.constructor import SafeConstructor
 from yaml.events import AliasEvent, MappingStartEvent, SequenceStartEvent
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
+from yaml.resolver import Resolver
 
 from engine.language.convert import json_key
 from engine.problems import Code, PackError, Problem, file_problem, problem
@@ -126,18 +129,17 @@ class _Stop(Exception):
         self.code, self.mark, self.message, self.hint = code, mark, message, hint
 
 
-class _Loader(yaml.SafeLoader):
+class _Bounded(Composer):
     """The safe loader's composer, bounding aliases; the data is built by `_Builder`."""
 
-    def __init__(self, stream: str):
-        super().__init__(stream)
+    def _bounds(self) -> None:
         self.alias_count = 0
         self.alias_nodes = 0
         self.open_anchors: set[str] = set()
         self.sizes: dict[int, int] = {}
 
     def compose_node(self, parent: Node | None, index: Any) -> Node | None:
-        event = self.peek_event()
+        event = self.peek_event()  # type: ignore[attr-defined]
         if isinstance(event, AliasEvent):
             self._check_alias(event)
             return super().compose_node(parent, index)
@@ -190,6 +192,51 @@ class _Loader(yaml.SafeLoader):
             size += sum(self._size(k) + self._size(v) for k, v in node.value)
         self.sizes[id(node)] = size
         return size
+
+
+class _Loader(_Bounded, yaml.SafeLoader):
+    """The pure-Python safe loader: every error message and position comes from it."""
+
+    def __init__(self, stream: str):
+        yaml.SafeLoader.__init__(self, stream)
+        self._bounds()
+
+
+# libyaml's parser, when PyYAML was built with it (else the pure loader does everything)
+_CParser: Any = getattr(getattr(yaml, "cyaml", None), "CParser", None)
+
+
+if _CParser is not None:
+
+    class _FastLoader(_Bounded, _CParser, SafeConstructor, Resolver):
+        """libyaml's scanner and parser under the same composer and bounds: used for ASCII
+        documents (whose positions it reports as the pure loader does) that read cleanly."""
+
+        def __init__(self, stream: str):
+            _CParser.__init__(self, stream)
+            Composer.__init__(self)
+            SafeConstructor.__init__(self)
+            Resolver.__init__(self)
+            self._bounds()
+
+
+def _compose(text: str) -> Node | None:
+    """The document's node tree: fast when libyaml is there and the text is ASCII; any problem
+    is found again by the pure loader, so that messages and positions are always its own."""
+    if _CParser is not None and text.isascii():
+        try:
+            fast = _FastLoader(text)
+            try:
+                return fast.get_single_node()
+            finally:
+                fast.dispose()
+        except Exception:  # noqa: BLE001 - re-read below for the canonical problem
+            pass
+    loader = _Loader(text)
+    try:
+        return loader.get_single_node()
+    finally:
+        loader.dispose()
 
 
 def _show_tag(tag: str) -> str:
@@ -457,11 +504,7 @@ def read_yaml(text: str, file: str) -> Document:
     if root is not None:
         return _document(root, text, file, starts)
     try:
-        loader = _Loader(text)
-        try:
-            root = loader.get_single_node()
-        finally:
-            loader.dispose()
+        root = _compose(text)
     except _Stop as stop:
         line, col = stop.mark.line + 1, stop.mark.column + 1
         raise PackError([problem(stop.code, file, line, col, stop.message, stop.hint)]) from None
@@ -580,23 +623,69 @@ def _too_deep(file: str) -> Problem:
     )
 
 
-def read_text_file(path: Path, file: str | None = None) -> tuple[bytes, str]:
-    """A file's bytes and its UTF-8 text; an unreadable or non-UTF-8 file is a `PackError`."""
-    file = str(path) if file is None else file
+# The largest pack or facts file read, in bytes (REGIME_MAX_PACK_BYTES and
+# REGIME_MAX_FACTS_BYTES override it)
+MAX_FILE_BYTES = 10_000_000
+
+
+def max_input_bytes(what: str) -> int:
+    """The size limit on `pack` or `facts` files: REGIME_MAX_<WHAT>_BYTES, else 10 MB."""
+    import os
+
     try:
-        raw = Path(path).read_bytes()
+        return int(os.environ.get(f"REGIME_MAX_{what.upper()}_BYTES", MAX_FILE_BYTES))
+    except ValueError:
+        return MAX_FILE_BYTES
+
+
+def read_capped(path: Path, file: str, what: str) -> bytes:
+    """A regular file's bytes, at most the size limit; raises PackError. Devices and pipes
+    are refused (they may never end), as is anything over the limit."""
+    import os
+    import stat
+
+    limit = max_input_bytes(what)
+
+    def fail(code: Code, message: str, hint: str) -> PackError:
+        return PackError([file_problem(code, file, message, hint)])
+
+    try:
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
     except OSError as error:
         reason = (error.strerror or type(error).__name__).lower()
-        raise PackError(
-            [
-                file_problem(
-                    "E-IO",
-                    file,
-                    f"cannot read `{file}`: {reason}",
-                    "check that the file exists and can be read",
-                )
-            ]
+        raise fail(
+            "E-IO", f"cannot read `{file}`: {reason}", "check that the file exists and can be read"
         ) from None
+    try:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
+            raise fail(
+                "E-IO",
+                f"`{file}` is not a regular file",
+                "give a file: devices, pipes and directories are not read",
+            )
+        hint = f"split it, or raise REGIME_MAX_{what.upper()}_BYTES"
+        if info.st_size > limit:
+            raise fail(
+                "E-INPUT-SIZE", f"{what} file is {info.st_size} bytes; the limit is {limit}", hint
+            )
+        with os.fdopen(os.dup(fd), "rb") as f:
+            raw = f.read(limit + 1)
+    except OSError as error:
+        reason = (error.strerror or type(error).__name__).lower()
+        raise fail("E-IO", f"cannot read `{file}`: {reason}", "check the file") from None
+    finally:
+        os.close(fd)
+    if len(raw) > limit:
+        raise fail("E-INPUT-SIZE", f"{what} file is over the limit of {limit} bytes", hint)
+    return raw
+
+
+def read_text_file(path: Path, file: str | None = None, what: str = "pack") -> tuple[bytes, str]:
+    """A file's bytes and its UTF-8 text; an unreadable, oversized, non-regular or non-UTF-8
+    file is a `PackError`."""
+    file = str(path) if file is None else file
+    raw = read_capped(path, file, what)
     try:
         return raw, raw.decode("utf-8-sig")
     except UnicodeDecodeError as error:

@@ -15,6 +15,7 @@ from engine.packs.build_context import (
     PackBuild,
     Path_,
 )
+from engine.packs.local_declarations import declared_interpretations
 from engine.problems import did_you_mean
 
 
@@ -57,6 +58,8 @@ def check_references(
             if isinstance(dep, dict) and dep.get("interpretation"):
                 refs(("tasks", tid, "after", j, "interpretation"), [dep["interpretation"]])
                 used.add(str(dep["interpretation"]))
+    for path, ids in declared_interpretations(d):
+        refs(path, ids)
     version_ids = [v.id for v in versions]
     seen_rules: dict[str, int] = {}
     for i, rule in enumerate(d.get("rules") or []):

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 from engine.language.convert import to_json
 from engine.packs.read_yaml import Document, Span
-from engine.packs.resources import load_schema, registry, schema_path
+from engine.packs.resources import load_schema, registry
 from engine.problems import Code, Problem, did_you_mean, file_problem, problem
 
 if TYPE_CHECKING:
@@ -55,7 +55,7 @@ def validate_document(
     Positions come from `doc` when given; otherwise every problem is at 1:1 and its message
     starts with the JSON path. Problems against facts schemas have code `E-FACTS`.
     """
-    facts = schema_path(schema_name).parent.name == "facts"
+    facts = schema_name not in ("pack", "tests") and not schema_name.startswith(("pack.", "tests."))
     mapper = _Mapper(file, doc, "E-FACTS" if facts else "E-SCHEMA", facts)
     problems: dict[tuple[int, int, str], Problem] = {}
     for error in _validator(schema_name).iter_errors(to_json(data, exact_numbers=True)):

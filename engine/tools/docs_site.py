@@ -920,8 +920,8 @@ def pack_page(pack: M.Pack, results: Iterable[Any] = ()) -> Page:
     cases: list[tuple[Example, list[str]]] = []
     order = {rule.id: n for n, rule in enumerate(pack.rules)}
     for r in results:
-        if r.case.pack != pack.id:
-            continue
+        if r.case.pack != pack.id or r.case.data.get("plan"):
+            continue  # examples run through a local plan belong to the plan's page
         as_of = r.case.data.get("as_of")
         ex = Example(
             r.case.name,
@@ -1199,15 +1199,24 @@ def to_markdown(page: Page) -> str:
     return "\n".join(out).rstrip() + "\n"
 
 
-def write_site(packs: Mapping[str, M.Pack], results: Sequence[Any], out: Path) -> list[Path]:
+def write_site(
+    packs: Mapping[str, M.Pack], results: Sequence[Any], out: Path, extra: Sequence[Page] = ()
+) -> list[Path]:
     """Write `index` and a page per pack, as `.html` and `.md`, plus each task graph as SVG
-    for the Markdown pages; returns the files written."""
+    for the Markdown pages, and any `extra` pages (listed on the index); returns the files
+    written."""
     out.mkdir(parents=True, exist_ok=True)
     counts: dict[str, int] = {}
     for r in results:
         counts[r.case.pack] = counts.get(r.case.pack, 0) + 1
     nav = [(pid, packs[pid].title) for pid in sorted(packs)]
     pages = [index_page(packs, counts)] + [pack_page(packs[pid], results) for pid in sorted(packs)]
+    if extra:
+        pages[0].add(
+            Heading(2, text("Local plans"), "local-plans"),
+            Bullets(tuple(link(p.title, f"{p.name}.html") for p in extra)),
+        )
+        pages += list(extra)
     written: list[Path] = []
     for page in pages:
         for name, body in (

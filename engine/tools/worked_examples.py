@@ -111,11 +111,36 @@ def case_facts(case: Case) -> dict[str, Any]:
     return _merge(facts, case.data.get("facts") or {})
 
 
-def run_case(case: Case, packs: Mapping[str, M.Pack]) -> CaseResult:
-    result = CaseResult(case)
+_PLANS: dict[tuple[str, str], M.Pack] = {}
+
+
+def case_pack(case: Case, packs: Mapping[str, M.Pack]) -> tuple[M.Pack | None, list[str]]:
+    """The pack a case runs against: the national pack, or it under the case's local plan."""
     pack = packs.get(case.pack)
     if pack is None:
-        result.failures.append(f"no pack `{case.pack}`")
+        return None, [f"no pack `{case.pack}`"]
+    if not case.data.get("plan"):
+        return pack, []
+    from engine.api import load_overlay
+
+    path = (case.base / str(case.data["plan"])).resolve()
+    key = (str(path), pack.content_hash)
+    if key not in _PLANS:
+        merged, problems = load_overlay(path, packs)
+        if merged is None or merged.id != case.pack:
+            shown = "; ".join(p.format() for p in problems if p.is_error)
+            return None, [
+                f"local plan `{case.data['plan']}` does not load for `{case.pack}`: {shown}"
+            ]
+        _PLANS[key] = merged
+    return _PLANS[key], []
+
+
+def run_case(case: Case, packs: Mapping[str, M.Pack]) -> CaseResult:
+    result = CaseResult(case)
+    pack, failures = case_pack(case, packs)
+    if pack is None:
+        result.failures.extend(failures)
         return result
     expect = case.data.get("expect") or {}
     as_of = case.data.get("as_of")

@@ -58,6 +58,7 @@ def test_the_whole_pipeline_gives_the_pack_load_gives() -> None:
     [
         ("duplicate_key", "yaml"),
         ("version_overlap", "declarations"),
+        ("local_options_on_limited_task", "declarations"),
         ("cycle", "order"),
         ("type_error", "check"),
         ("overlapping_rows", "references"),
@@ -85,3 +86,19 @@ def test_a_run_can_resume_where_it_stopped() -> None:
 def test_an_unknown_stage_is_named() -> None:
     with pytest.raises(ValueError, match="no stage `compile`; stages: read, yaml"):
         load_pack_file(PACK, until="compile")
+
+
+def test_a_local_plan_is_built_through_the_same_stages() -> None:
+    """The merged pack of a local plan comes out of `run_stages`, from `declarations` on, and
+    a problem in the plan's own rules is reported in the plan's file."""
+    packs, problems = engine.check_paths([ROOT / "policies"], overlays=False)
+    assert not [p for p in problems if p.is_error]
+    plan = ROOT / "policies" / "local" / "lei" / "keywork_edm.yaml"
+    merged, found = engine.api.load_overlay(plan, packs)
+    assert merged is not None, [p.format() for p in found]
+    assert merged.local_plan is not None and merged.local_plan.file == str(plan)
+    assert len(merged.rules) > len(packs["keywork_edm"].rules)
+    bad = ROOT / "tests" / "corpus" / "overlays" / "local_rule_type_error.yaml"
+    merged, found = engine.api.load_overlay(bad, packs)
+    assert merged is None
+    assert [(p.code, p.file) for p in found if p.is_error] == [("E-TYPE", str(bad))]

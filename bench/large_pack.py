@@ -1,0 +1,80 @@
+"""A generated pack of many rules, for measuring how checking scales (`check-N-rules`)."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+CONDITIONS = [
+    'prisoner.acct == "open"',
+    'prisoner.rosh in ["HIGH", "VERY_HIGH"] and prisoner.release_date - as_of <= 4 weeks',
+    "establishment.regime_level >= 2 and not prisoner.tact",
+    "count(s in prisoner.keywork.sessions: s.date > as_of - 7 days) >= 1",
+    "age(prisoner.date_of_birth) >= 18 and flagged",
+]
+
+
+def pack_text(rules: int) -> str:
+    """A valid pack with `rules` rules, outputs set by some of them and a few definitions."""
+    lines = [
+        "# yaml-language-server: $schema=../schemas/pack.schema.json",
+        "id: large",
+        "title: A generated pack for measuring the checker",
+        "version: 0.1.0",
+        "status: draft",
+        "source: {title: Generated}",
+        "versions:",
+        '  - {id: "1", effective_from: 2020-01-01, effective_to: null}',
+        "definitions:",
+        '  flagged: prisoner.acct == "open" or prisoner.cev',
+        "outputs:",
+        "  groups:",
+        "    from_rules: collect",
+        "    default: '[]'",
+        "  busy:",
+        "    value: len(groups) > 3",
+        "rules:",
+    ]
+    for i in range(rules):
+        lines += [
+            f"  - id: R-{i:05d}",
+            f"    title: Generated rule {i}",
+            f"    when: '{CONDITIONS[i % len(CONDITIONS)]}'",
+            "    cite: {section: Generated}",
+        ]
+        if i % 10 == 0:
+            lines.append(f"    sets: {{groups: '\"g{i % 50}\"'}}")
+        else:
+            lines += [
+                "    obligation:",
+                "      modality: must",
+                f"      text: Do generated thing {i}.",
+                f"      due: as_of + {i % 28 + 1} days",
+            ]
+    return "\n".join(lines) + "\n"
+
+
+def time_check(rules: int, folder: Path, clock: str = "process") -> float:
+    """Seconds to check a generated pack of `rules` rules (no errors expected): CPU seconds of
+    this process by default (steady on a shared machine), or wall-clock with clock="wall"."""
+    from engine.api import check_paths
+
+    timer = time.process_time if clock == "process" else time.perf_counter
+    path = folder / f"large_{rules}.yaml"
+    path.write_text(pack_text(rules), encoding="utf-8")
+    start = timer()
+    packs, problems = check_paths([path])
+    took = timer() - start
+    errors = [p for p in problems if p.is_error]
+    assert "large" in packs and not errors, [p.format() for p in errors[:3]]
+    return took
+
+
+if __name__ == "__main__":
+    import sys
+    import tempfile
+
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+    with tempfile.TemporaryDirectory() as d:
+        for n in [int(a) for a in sys.argv[1:]] or [1000, 2000]:
+            print(f"check-{n}-rules: {time_check(n, Path(d)):.2f}", flush=True)

@@ -1,0 +1,775 @@
+"""Overlays: a local plan checked against its national pack's bounds, merged in and built.
+
+A local plan extends a national pack at a policy version. It may vary only what the national
+pack's `local:` block declares (see engine.packs.local_declarations): options of partial
+tasks and choices, products of total ones, declared local parameters, national parameters
+open to local values, members of declared groups, narrower conditions of declared rules, and
+rules of its own. Checking happens in two steps: the bounds, on the plan as written; then the
+merged pack is built like any other, with problems in the plan's parts reported at the plan's
+own lines and columns.
+"""
+
+from __future__ import annotations
+
+import copy
+import dataclasses
+import datetime as dt
+import hashlib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from engine.language import syntax as A
+from engine.language.parse import ExprError, parse
+from engine.packs import model as M
+from engine.packs.build import Loading, run_stages
+from engine.packs.build_context import PackBuild
+from engine.packs.local_declarations import AUTONOMY_MEANING
+from engine.packs.read_yaml import Document, Span
+from engine.problems import Code, Problem, did_you_mean, problem
+
+Path_ = tuple[Any, ...]
+
+OBLIGING = ("must", "must_not", "should", "should_not")
+
+
+@dataclass(frozen=True)
+class MergedDocument(Document):
+    """The national document with a plan merged in: positions of the plan's parts come from
+    the plan's own document, everything else from the national one."""
+
+    overlay: Document | None = None
+    mapping: tuple[tuple[Path_, Path_], ...] = field(default=(), repr=False, compare=False)
+
+    def _mapped(self, path: Path_) -> Path_ | None:
+        path = tuple(path)
+        for merged, own in self.mapping:
+            if path[: len(merged)] == merged:
+                return own + path[len(merged) :]
+        return None
+
+    def span(self, path: Path_ = ()) -> Span:
+        own = self._mapped(path)
+        if own is not None and self.overlay is not None:
+            return self.overlay.span(own)
+        return super().span(path)
+
+    def key_span(self, path: Path_) -> Span:
+        own = self._mapped(path)
+        if own is not None and self.overlay is not None:
+            return self.overlay.key_span(own)
+        return super().key_span(path)
+
+    def locate(self, path: Path_, line: int, col: int) -> tuple[int, int]:
+        own = self._mapped(path)
+        if own is not None and self.overlay is not None:
+            return self.overlay.locate(own, line, col)
+        return super().locate(path, line, col)
+
+
+def _cite_text(raw: Any) -> str:
+    items = raw if isinstance(raw, list) else [raw] if raw else []
+    texts = []
+    for c in items:
+        if isinstance(c, dict):
+            texts.append(
+                M.Citation(
+                    section=_s(c.get("section")),
+                    paragraph=_s(c.get("paragraph")),
+                    table=_s(c.get("table")),
+                    row=_s(c.get("row")),
+                    document=_s(c.get("document")),
+                ).text()
+            )
+    return "; ".join(texts) or "the national pack"
+
+
+def _citations(raw: Any) -> tuple[M.Citation, ...]:
+    items = raw if isinstance(raw, list) else [raw] if raw else []
+    return tuple(
+        M.Citation(
+            section=_s(c.get("section")),
+            paragraph=_s(c.get("paragraph")),
+            table=_s(c.get("table")),
+            row=_s(c.get("row")),
+            document=_s(c.get("document")),
+            note=_s(c.get("note")),
+        )
+        for c in items
+        if isinstance(c, dict)
+    )
+
+
+def _s(value: Any) -> str | None:
+    return None if value is None else str(value)
+
+
+def _shape(node: Any) -> Any:
+    """A syntax tree with positions left out, for structural comparison."""
+    if isinstance(node, A.Node):
+        return (
+            type(node).__name__,
+            *(_shape(getattr(node, f.name)) for f in dataclasses.fields(node) if f.name != "loc"),
+        )
+    if isinstance(node, tuple | list):
+        return tuple(_shape(x) for x in node)
+    return node
+
+
+def _conjuncts(node: A.Node) -> list[A.Node]:
+    if isinstance(node, A.Logic) and node.op == "and":
+        return _conjuncts(node.left) + _conjuncts(node.right)
+    if isinstance(node, A.Lit) and node.value is True:
+        return []
+    return [node]
+
+
+def narrows(national: str | None, local: str) -> bool | None:
+    """Whether `local` is `national and something` (conjuncts in any order); None when either
+    does not parse (the build reports the syntax error)."""
+    try:
+        nat = _conjuncts(parse(national)) if national and national.strip() != "true" else []
+        loc = _conjuncts(parse(local))
+    except ExprError:
+        return None
+    remaining = [_shape(n) for n in loc]
+    for n in nat:
+        shape = _shape(n)
+        if shape not in remaining:
+            return False
+        remaining.remove(shape)
+    return bool(remaining)
+
+
+class OverlayBuilder:
+    """One local plan against its national pack: the bounds, then the merged build."""
+
+    def __init__(
+        self,
+        doc: Document,
+        content: bytes,
+        national: M.Pack,
+        national_doc: Document,
+        national_content: bytes,
+    ):
+        self.doc = doc
+        self.data: dict[str, Any] = doc.data
+        self.content = content
+        self.national = national
+        self.national_doc = national_doc
+        self.national_content = national_content
+        self.ndata: Mapping[str, Any] = national_doc.data
+        self.local: Mapping[str, Any] = self.ndata.get("local") or {}
+        self.problems: list[Problem] = []
+        self.entries: list[M.LocalEntry] = []
+
+    # -- reporting -------------------------------------------------------------------------
+
+    def problem(
+        self,
+        path: Path_,
+        code: Code,
+        message: str,
+        hint: str | None = None,
+        key: bool = False,
+    ) -> None:
+        """A problem at the value (or, with `key`, the key) at `path` in the plan."""
+        span = self.doc.key_span(path) if key else self.doc.span(path)
+        end = (span.end_line, span.end_col) if span.end_line and span.end_col else None
+        self.problems.append(problem(code, self.doc.file, span.line, span.col, message, hint, end))
+
+    def entry(self, path: Path_, **kw: Any) -> None:
+        span = self.doc.key_span(path)
+        parts = tuple(self.local.get("parts_always") or ()) + tuple(kw.pop("parts", ()) or ())
+        self.entries.append(M.LocalEntry(line=span.line, col=span.col, parts=parts, **kw))
+
+    # -- the bounds ------------------------------------------------------------------------
+
+    def check_version(self) -> bool:
+        ext = self.data.get("extends") or {}
+        vid = str(ext.get("version"))
+        versions = {v.id: v for v in self.national.versions}
+        start: dt.date = self.data["effective_from"]
+        end: dt.date | None = self.data.get("effective_to")
+        if end is not None and end < start:
+            self.problem(("effective_to",), "E-VERSION-DATES", "the plan ends before it begins")
+            return False
+        version = versions.get(vid)
+        spans = ", ".join(
+            f"`{v.id}` {v.effective_from}..{v.effective_to or 'open'}"
+            for v in self.national.versions
+        )
+        if version is None:
+            self.problem(
+                ("extends", "version"),
+                "E-LOCAL-VERSION",
+                f"pack `{self.national.id}` has no version `{vid}`",
+                f"versions: {spans}",
+            )
+            return False
+        last = version.effective_to
+        ends_after = last is not None and (end is None or end > last)
+        if start < version.effective_from or ends_after:
+            self.problem(
+                ("extends", "version"),
+                "E-LOCAL-VERSION",
+                f"version `{vid}` of pack `{self.national.id}` is not in force for the whole "
+                f"plan ({start}..{end or 'open'}; the version runs "
+                f"{version.effective_from}..{version.effective_to or 'open'})",
+                f"make the plan under the version in force on its dates ({spans})",
+            )
+            return False
+        return True
+
+    def _limited(self, path: Path_, what: str, cite: Any, key: bool = True) -> None:
+        self.problem(
+            path,
+            "E-LOCAL-LIMITED",
+            f"{what} has limited autonomy: {AUTONOMY_MEANING['limited']} "
+            f"(set by {_cite_text(cite)})",
+            "leave it out of the local plan; only what the national `local:` block declares "
+            "may vary",
+            key=key,
+        )
+
+    def check_tasks(self) -> None:
+        tasks = self.ndata.get("tasks") or {}
+        declared = self.local.get("tasks") or {}
+        for tid, item in (self.data.get("tasks") or {}).items():
+            base: Path_ = ("tasks", tid)
+            task = tasks.get(tid)
+            if task is None:
+                self.problem(base, "E-REF", f"no task `{tid}`", did_you_mean(tid, tasks), key=True)
+                continue
+            autonomy = str(task.get("autonomy", "limited"))
+            decl = declared.get(tid) or {}
+            cite = task.get("cite")
+            what = f"task `{tid}` ({task.get('title')})"
+            ok = True
+            if "options" in item:
+                if autonomy == "limited":
+                    self._limited((*base, "options"), what, cite)
+                    ok = False
+                elif autonomy == "total":
+                    self.problem(
+                        (*base, "options"),
+                        "E-LOCAL-OPTION",
+                        f"{what} has total autonomy: {AUTONOMY_MEANING['total']}; "
+                        "it has no options to choose",
+                        "describe the local product under `product:`",
+                        key=True,
+                    )
+                    ok = False
+                else:
+                    known = [str(o.get("id")) for o in decl.get("options") or ()]
+                    for j, opt in enumerate(item["options"]):
+                        if str(opt) not in known:
+                            self.problem(
+                                (*base, "options", j),
+                                "E-LOCAL-OPTION",
+                                f"`{opt}` is not a declared delivery option of {what}, which "
+                                f"has partial autonomy: {AUTONOMY_MEANING['partial']} "
+                                f"(set by {_cite_text(cite)})",
+                                f"options: {', '.join(known)}" if known else None,
+                            )
+                            ok = False
+            if "product" in item and autonomy != "total":
+                if autonomy == "limited":
+                    self._limited((*base, "product"), what, cite)
+                else:
+                    self.problem(
+                        (*base, "product"),
+                        "E-LOCAL-OPTION",
+                        f"{what} has partial autonomy: {AUTONOMY_MEANING['partial']}; "
+                        f"a product of the plan's own design needs total autonomy "
+                        f"(set by {_cite_text(cite)})",
+                        "choose among the declared options under `options:`",
+                        key=True,
+                    )
+                ok = False
+            params = decl.get("parameters") or {}
+            for name in item.get("parameters") or {}:
+                if name not in params:
+                    if autonomy == "limited":
+                        self._limited((*base, "parameters", name), what, cite)
+                    else:
+                        self.problem(
+                            (*base, "parameters", name),
+                            "E-REF",
+                            f"task `{tid}` declares no local parameter `{name}`",
+                            did_you_mean(name, params) or "the national pack declares none",
+                            key=True,
+                        )
+                    ok = False
+            if not ok:
+                continue
+            titles = {str(o.get("id")): str(o.get("title")) for o in decl.get("options") or ()}
+            bits = [titles.get(str(o), str(o)) for o in item.get("options") or ()]
+            if item.get("product"):
+                bits.append(str(item["product"]))
+            bits += [f"{k}: {v}" for k, v in (item.get("parameters") or {}).items()]
+            self.entry(
+                base,
+                kind="task",
+                target=str(tid),
+                autonomy=autonomy,
+                summary="; ".join(bits) or "(no variation)",
+                rules=tuple(decl.get("rules") or ()),
+                parts=tuple(decl.get("parts") or ()),
+                cites=_citations(decl.get("cite") or cite),
+                note=_s(item.get("note")),
+            )
+
+    def check_choices(self) -> None:
+        declared = self.local.get("choices") or {}
+        for cid, item in (self.data.get("choices") or {}).items():
+            base: Path_ = ("choices", cid)
+            decl = declared.get(cid)
+            if decl is None:
+                self.problem(
+                    base,
+                    "E-REF",
+                    f"pack `{self.national.id}` declares no local choice `{cid}`",
+                    did_you_mean(cid, declared) or "the national pack declares none",
+                    key=True,
+                )
+                continue
+            autonomy = str(decl.get("autonomy"))
+            what = f"choice `{cid}` ({decl.get('title')})"
+            if autonomy == "partial":
+                known = {str(o.get("id")): str(o.get("title")) for o in decl.get("options") or ()}
+                option = item.get("option")
+                if option is None or "product" in item:
+                    self.problem(
+                        (*base, "product") if "product" in item else base,
+                        "E-LOCAL-OPTION",
+                        f"{what} has partial autonomy: {AUTONOMY_MEANING['partial']} "
+                        f"(set by {_cite_text(decl.get('cite'))})",
+                        f"write `option:` with one of: {', '.join(known)}",
+                        key=True,
+                    )
+                    continue
+                if str(option) not in known:
+                    self.problem(
+                        (*base, "option"),
+                        "E-LOCAL-OPTION",
+                        f"`{option}` is not a declared option of {what}, which has partial "
+                        f"autonomy: {AUTONOMY_MEANING['partial']} "
+                        f"(set by {_cite_text(decl.get('cite'))})",
+                        f"options: {', '.join(known)}",
+                    )
+                    continue
+                summary = known[str(option)]
+                fact = (str(decl["fact"]), str(option)) if decl.get("fact") else None
+            else:
+                if "option" in item or not item.get("product"):
+                    self.problem(
+                        (*base, "option") if "option" in item else base,
+                        "E-LOCAL-OPTION",
+                        f"{what} has total autonomy: {AUTONOMY_MEANING['total']}",
+                        "describe the local product under `product:`",
+                        key=True,
+                    )
+                    continue
+                summary, fact = str(item["product"]), None
+            self.entry(
+                base,
+                kind="choice",
+                target=str(cid),
+                autonomy=autonomy,
+                summary=summary,
+                rules=tuple(decl.get("rules") or ()),
+                parts=tuple(decl.get("parts") or ()),
+                cites=_citations(decl.get("cite")),
+                fact=fact,
+                note=_s(item.get("note")),
+            )
+
+    def check_parameters(self) -> None:
+        declared = self.local.get("parameters") or {}
+        national = self.ndata.get("parameters") or {}
+        for name, item in (self.data.get("parameters") or {}).items():
+            base: Path_ = ("parameters", name)
+            if name not in national:
+                self.problem(
+                    base, "E-REF", f"no parameter `{name}`", did_you_mean(name, national), key=True
+                )
+                continue
+            if name not in declared:
+                first = (national[name].get("values") or [{}])[0]
+                self._limited(
+                    base, f"parameter `{name}`", first.get("cite") or national[name].get("cite")
+                )
+                continue
+            decl = declared[name]
+            self.entry(
+                base,
+                kind="parameter",
+                target=str(name),
+                autonomy="partial" if decl.get("at_least") else "total",
+                summary=f"{name} = {item.get('value')}",
+                parts=tuple(decl.get("parts") or ()),
+                cites=_citations(decl.get("cite")),
+                note=_s(item.get("note")),
+            )
+
+    def check_removals(self) -> None:
+        for j, rid in enumerate(self.data.get("remove") or ()):
+            rule = self._national_rule(str(rid))
+            if rule is None:
+                self.problem(("remove", j), "E-REF", f"no national rule `{rid}`")
+                continue
+            self.problem(
+                ("remove", j),
+                "E-LOCAL-REMOVE",
+                f"a local plan cannot remove national rule `{rid}` ({self._what(rule)}, "
+                f"set by {_cite_text(rule.get('cite'))})",
+                "a local plan may add rules and narrow declared conditions, never drop them",
+            )
+
+    def _national_rule(self, rid: str) -> dict[str, Any] | None:
+        for r in self.ndata.get("rules") or ():
+            if str(r.get("id")) == rid:
+                return dict(r)
+        return None
+
+    @staticmethod
+    def _what(rule: Mapping[str, Any]) -> str:
+        ob = rule.get("obligation") or {}
+        if ob:
+            return f"a `{ob.get('modality', 'must')}` obligation"
+        if rule.get("sets"):
+            return "it decides " + ", ".join(f"`{k}`" for k in rule["sets"])
+        return "a national rule"
+
+    def check_narrowing(self) -> None:
+        declared = self.local.get("conditions") or {}
+        for rid, item in (self.data.get("narrow") or {}).items():
+            base: Path_ = ("narrow", rid)
+            rule = self._national_rule(str(rid))
+            if rule is None:
+                self.problem(base, "E-REF", f"no national rule `{rid}`", key=True)
+                continue
+            modality = (rule.get("obligation") or {}).get("modality")
+            if rid not in declared:
+                if modality in OBLIGING:
+                    self.problem(
+                        base,
+                        "E-LOCAL-REMOVE",
+                        f"narrowing rule `{rid}` would remove its `{modality}` obligation "
+                        f"where the national condition holds (set by "
+                        f"{_cite_text(rule.get('cite'))})",
+                        "national obligations apply wherever their condition holds",
+                        key=True,
+                    )
+                else:
+                    self._limited(base, f"the condition of rule `{rid}`", rule.get("cite"))
+                continue
+            national_when = rule.get("when")
+            result = narrows(
+                None if national_when is None else str(national_when), str(item.get("when"))
+            )
+            if result is False:
+                self.problem(
+                    (*base, "when"),
+                    "E-LOCAL-WIDEN",
+                    f"the local condition of rule `{rid}` is not the national one "
+                    f"(`{national_when}`) `and` something more, so it may widen it "
+                    f"(set by {_cite_text(declared[rid].get('cite') or rule.get('cite'))})",
+                    f"write `{national_when} and ...`",
+                )
+                continue
+            self.entry(
+                base,
+                kind="narrow",
+                target=str(rid),
+                autonomy="narrowed",
+                summary=f"applies only when {item.get('when')}",
+                rules=(str(rid),),
+                parts=tuple(declared[rid].get("parts") or ()),
+                cites=_citations(declared[rid].get("cite") or rule.get("cite")),
+                note=_s(item.get("note")),
+            )
+
+    def check_rules(self) -> list[int]:
+        """The local rules, checked; returns the indices of those to merge."""
+        rules = self.data.get("rules") or []
+        add = self.local.get("add_rules")
+        groups = self.local.get("groups") or {}
+        bodies = self.local.get("bodies") or {}
+        national_ids = {str(r.get("id")) for r in self.ndata.get("rules") or ()}
+        seen: set[str] = set()
+        keep: list[int] = []
+        for i, rule in enumerate(rules):
+            rid = str(rule.get("id"))
+            base: Path_ = ("rules", i)
+            if rid in national_ids:
+                self.problem(
+                    (*base, "id"),
+                    "E-LOCAL-REMOVE",
+                    f"local rule `{rid}` has the id of a national rule: a local plan adds rules, "
+                    "it cannot replace (and so remove) national ones",
+                    "give the local rule an id of its own, e.g. with the establishment's code",
+                )
+                continue
+            if rid in seen:
+                self.problem((*base, "id"), "E-DUP-ID", f"rule `{rid}` is defined twice")
+                continue
+            seen.add(rid)
+            group = rule.get("group")
+            if group is not None:
+                decl = groups.get(group)
+                if decl is None:
+                    self.problem(
+                        (*base, "group"),
+                        "E-REF",
+                        f"pack `{self.national.id}` declares no local group `{group}`",
+                        did_you_mean(str(group), groups) or "the national pack declares none",
+                    )
+                    continue
+                need = decl.get("agreement")
+                agreement = rule.get("agreement") or {}
+                if need is not None and str(agreement.get("body")) != str(need):
+                    name = (bodies.get(need) or {}).get("name", need)
+                    self.problem(
+                        (*base, "agreement", "body") if agreement else (*base, "id"),
+                        "E-LOCAL-AGREEMENT",
+                        f"local rule `{rid}` adds to group `{group}`, which needs the "
+                        f"agreement of the {name} (set by {_cite_text(decl.get('cite'))})",
+                        f"record it: `agreement: {{body: {need}, date: YYYY-MM-DD}}`",
+                    )
+                    continue
+            elif add is None:
+                self.problem(
+                    (*base, "id"),
+                    "E-LOCAL-LIMITED",
+                    f"pack `{self.national.id}` does not let local plans add rules of their own",
+                    "declare `local: add_rules:` in the national pack if its source allows it",
+                )
+                continue
+            decl = groups.get(group) if group is not None else add or {}
+            defines = (
+                (M.ItemKey("def", f"local_rule_{len(keep) + 1}"),) if group is not None else ()
+            )
+            summary = str(rule.get("title"))
+            if agreement := rule.get("agreement"):
+                summary += f" (agreed by {agreement.get('body')} on {agreement.get('date')})"
+            self.entry(
+                base,
+                kind="rule",
+                target=rid,
+                autonomy="local rule",
+                summary=summary,
+                rules=(rid,),
+                parts=tuple((decl or {}).get("parts") or ()),
+                cites=_citations(rule.get("cite") or (decl or {}).get("cite")),
+                note=_s(rule.get("note")),
+                defines=defines,
+            )
+            keep.append(i)
+        return keep
+
+    def check_signoff(self) -> tuple[M.SignOff, ...]:
+        parts = self.local.get("parts") or {}
+        bodies = self.local.get("bodies") or {}
+        out: list[M.SignOff] = []
+        for j, s in enumerate(self.data.get("signoff") or ()):
+            part, body = str(s.get("part")), str(s.get("body"))
+            if part not in parts:
+                self.problem(
+                    ("signoff", j, "part"),
+                    "E-REF",
+                    f"no plan part `{part}`",
+                    did_you_mean(part, parts),
+                )
+                continue
+            if body not in bodies:
+                self.problem(
+                    ("signoff", j, "body"),
+                    "E-REF",
+                    f"no signing body `{body}`",
+                    did_you_mean(body, bodies),
+                )
+                continue
+            out.append(
+                M.SignOff(
+                    part,
+                    body,
+                    str(bodies[body].get("name")),
+                    s.get("date"),
+                    _s(s.get("by")),
+                    _s(s.get("reference")),
+                )
+            )
+        if self.data.get("status") != "active":
+            return tuple(out)
+        start: dt.date = self.data["effective_from"]
+        used: list[str] = []
+        for e in self.entries:
+            for p in e.parts:
+                if p not in used:
+                    used.append(p)
+        where: Path_ = ("signoff",) if self.doc.has(("signoff",)) else ("effective_from",)
+        for p in used:
+            for body in (parts.get(p) or {}).get("signoff") or ():
+                signed = [s for s in out if s.part == p and s.body == body]
+                name = (bodies.get(body) or {}).get("name", body)
+                cite = _cite_text((parts.get(p) or {}).get("cite"))
+                if not signed:
+                    self.problem(
+                        where,
+                        "W-LOCAL-SIGNOFF",
+                        f"part `{p}` of the plan is in force from {start} without sign-off by "
+                        f"the {name} (required by {cite})",
+                        f"record it under `signoff:` as `{{part: {p}, body: {body}, date: ...}}`",
+                        key=True,
+                    )
+                elif all(s.on > start for s in signed):
+                    j = next(
+                        k
+                        for k, s in enumerate(self.data.get("signoff") or ())
+                        if str(s.get("part")) == p and str(s.get("body")) == body
+                    )
+                    self.problem(
+                        ("signoff", j, "date"),
+                        "W-LOCAL-SIGNOFF",
+                        f"part `{p}` came into force on {start}, before the {name} signed it "
+                        f"off on {signed[0].on} (required by {cite})",
+                        "start the plan on or after its sign-off",
+                    )
+        return tuple(out)
+
+    # -- merging ---------------------------------------------------------------------------
+
+    def merge(self, keep: list[int]) -> tuple[dict[str, Any], list[tuple[Path_, Path_]]]:
+        merged = copy.deepcopy(dict(self.ndata))
+        merged.pop("tests", None)
+        mapping: list[tuple[Path_, Path_]] = []
+        rules: list[dict[str, Any]] = merged.setdefault("rules", [])
+        index = {str(r.get("id")): k for k, r in enumerate(rules)}
+        for rid, item in (self.data.get("narrow") or {}).items():
+            k = index[str(rid)]
+            rules[k]["when"] = item["when"]
+            mapping.append((("rules", k, "when"), ("narrow", rid, "when")))
+        for name, item in (self.data.get("parameters") or {}).items():
+            param = merged["parameters"][name]
+            cite = (param.get("values") or [{}])[0].get("cite")
+            param["values"] = [{"from": None, "to": None, "value": item["value"], "cite": cite}]
+            mapping.append((("parameters", name, "values", 0), ("parameters", name)))
+        definitions = merged.setdefault("definitions", {})
+        extra: dict[str, list[str]] = {}
+        for n, i in enumerate(keep):
+            raw = self.data["rules"][i]
+            rule = {
+                k: v for k, v in raw.items() if k in ("id", "title", "when", "obligation", "cite")
+            }
+            k = len(rules)
+            if raw.get("group") is not None:
+                name = f"local_rule_{n + 1}"
+                definitions[name] = raw.get("when", True)
+                mapping.append((("definitions", name), ("rules", i, "when")))
+                extra.setdefault(str(raw["group"]), []).append(name)
+                rule["when"] = name
+            rules.append(rule)
+            mapping.append((("rules", k), ("rules", i)))
+        for group, names in extra.items():
+            current = definitions[group]
+            text = current.get("expr") if isinstance(current, dict) else current
+            expr = f"({_literal(text)}) or " + " or ".join(names)
+            if isinstance(current, dict):
+                current["expr"] = expr
+            else:
+                definitions[group] = expr
+        return merged, mapping
+
+    def build(self) -> M.Pack | None:
+        if not self.check_version():
+            return None
+        self.check_tasks()
+        self.check_choices()
+        self.check_parameters()
+        self.check_removals()
+        self.check_narrowing()
+        keep = self.check_rules()
+        signoffs = self.check_signoff()
+        if any(p.is_error for p in self.problems):
+            return None
+        merged, mapping = self.merge(keep)
+        nd = self.national_doc
+        doc = MergedDocument(
+            data=merged,
+            file=nd.file,
+            text=nd.text,
+            _nodes=nd._nodes,
+            _json_nodes=nd._json_nodes,
+            _line_starts=nd._line_starts,
+            overlay=self.doc,
+            mapping=tuple(mapping),
+        )
+        own = set(self.ndata.get("vocabulary") or {})
+        imported = {k: v for k, v in self.national.vocabulary.items() if k not in own}
+        # the merged document through the same stages as any pack, from `declarations` on
+        # (read, yaml and schema were done on each file; imports are the national pack's)
+        loading = Loading(Path(nd.file), nd.file, doc=doc)
+        loading.content = self.national_content + b"\n" + self.content
+        loading.build = PackBuild(doc, loading.content, imported, loading.problems)
+        run_stages(loading, start="declarations")
+        for p in loading.problems:
+            if p.is_error or p.file == self.doc.file:
+                self.problems.append(p)
+        pack = loading.pack
+        if pack is None:
+            return None
+        self.check_bounds(pack)
+        if any(p.is_error for p in self.problems):
+            return None
+        est = self.data.get("establishment") or {}
+        ext = self.data.get("extends") or {}
+        plan = M.LocalPlan(
+            file=self.doc.file,
+            establishment_code=str(est.get("code")),
+            establishment_name=str(est.get("name")),
+            title=str(self.data.get("title")),
+            version=str(self.data.get("version")),
+            status=str(self.data.get("status")),
+            content_hash="sha256:" + hashlib.sha256(self.content).hexdigest(),
+            extends_pack=str(ext.get("pack")),
+            extends_version=str(ext.get("version")),
+            effective_from=self.data["effective_from"],
+            effective_to=self.data.get("effective_to"),
+            signoffs=signoffs,
+            entries=tuple(self.entries),
+        )
+        return dataclasses.replace(pack, local_plan=plan)
+
+    def check_bounds(self, pack: M.Pack) -> None:
+        """Local parameter values against their national bounds (`at_least`)."""
+        declared = self.local.get("parameters") or {}
+        start = self.data["effective_from"]
+        for name in self.data.get("parameters") or {}:
+            if not (declared.get(name) or {}).get("at_least"):
+                continue
+            national = self.national.parameters[name].at(start)
+            local = pack.parameters[name].values[0]
+            if national is None:
+                continue
+            try:
+                below = local.value < national.value
+            except TypeError:
+                below = True
+            if below:
+                self.problem(
+                    ("parameters", name, "value"),
+                    "E-LOCAL-BOUND",
+                    f"`{local.text}` is below the national `{national.text}`: parameter "
+                    f"`{name}` may only be raised locally (set by "
+                    f"{_cite_text((declared.get(name) or {}).get('cite'))})",
+                    f"use `{national.text}` or more, in the same unit",
+                )
+
+
+def _literal(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)

@@ -1,0 +1,424 @@
+"""A population through a pack in one run: facts files in, one decision row per record and day
+out, rejects with their reasons beside, and a summary. DuckDB reads, validates and writes;
+the decisions are made by DuckDB, by Spark, or by the Python interpreter."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import tempfile
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from sqlglot import exp
+
+from engine.language import static_types as T
+from engine.packs import model as M
+from engine.packs.facts_schema import facts_schema, prepare, root_types
+from engine.problems import EvaluationError, FactsError
+from engine.sql.expressions import NONE_DATE, NONE_TEXT
+from engine.sql.query import CompiledPack, compile_pack
+from engine.sql.run import sql_plain
+from engine.sql.types import duckdb_type_text
+from engine.sql.validate import reasons_expr
+
+FORMATS = {".parquet": "parquet", ".csv": "csv", ".jsonl": "jsonl", ".ndjson": "jsonl"}
+ENGINES = ("duckdb", "spark", "python")
+
+
+class BatchError(Exception):
+    """Bad input to a batch run: a file that cannot be read, a date range the wrong way round."""
+
+
+@dataclass
+class BatchResult:
+    out: Path
+    rejects: Path
+    rows: int
+    rejected: int
+    seconds: float
+    summary: dict[str, list[tuple[str, int]]] = field(default_factory=dict)
+    undetermined: int = 0
+
+
+def file_format(path: Path) -> str:
+    fmt = FORMATS.get(path.suffix.lower())
+    if fmt is None:
+        raise BatchError(f"`{path}`: use a .parquet, .csv or .jsonl file")
+    return fmt
+
+
+def _sql_str(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+def _json_kind(node: Mapping[str, Any]) -> tuple[list[str], str]:
+    kinds = node.get("type", "any")
+    kinds = list(kinds) if isinstance(kinds, list) else [kinds]
+    kind = next((k for k in kinds if k != "null"), "any")
+    return kinds, kind
+
+
+_JSON_TYPES = {
+    "string": ("VARCHAR",),
+    "integer": ("BIGINT", "UBIGINT"),
+    "number": ("BIGINT", "UBIGINT", "DOUBLE"),
+    "boolean": ("BOOLEAN",),
+    "object": ("OBJECT",),
+    "array": ("ARRAY",),
+}
+
+
+def _json_type_checks(node: Mapping[str, Any], root: str, path: list[str]) -> list[str]:
+    """DuckDB conditions (with reasons) that a JSON value is not of the schema's type."""
+    out = []
+    _, kind = _json_kind(node)
+    pointer = "$" + "".join(f'."{p}"' for p in path)
+    if kind in _JSON_TYPES:
+        allowed = ", ".join(_sql_str(t) for t in _JSON_TYPES[kind])
+        name = ".".join([root, *path])
+        what = "a date" if node.get("format") == "date" else f"of type {kind}"
+        cond = (
+            f"coalesce(json_type(j_{root}, {_sql_str(pointer)}) NOT IN ('NULL', {allowed}), false)"
+        )
+        out.append(f"CASE WHEN {cond} THEN {_sql_str(name + ': not ' + what)} END")
+        if node.get("format") == "date":
+            text = f"json_extract_string(j_{root}, {_sql_str(pointer)})"
+            bad = f"({text} IS NOT NULL AND TRY_CAST({text} AS DATE) IS NULL)"
+            out.append(f"CASE WHEN {bad} THEN {_sql_str(name + ': not a date')} END")
+    if kind == "object":
+        for key, sub in node.get("properties", {}).items():
+            out += _json_type_checks(sub, root, [*path, key])
+    return out
+
+
+def _reader(con: Any, path: Path, roots: list[str], types: dict[str, T.Type]) -> str:
+    """A view `typed` of the facts file: record, key columns and typed roots, plus reasons
+    found while reading (JSON that is not JSON, values of the wrong type)."""
+    fmt = file_format(path)
+    if not path.exists():
+        raise BatchError(f"no facts file `{path}`")
+    src = _sql_str(str(path))
+    if fmt == "parquet":
+        cols = {r[0] for r in con.execute(f"DESCRIBE SELECT * FROM read_parquet({src})").fetchall()}
+        parts = [
+            f"TRY_CAST({r} AS {duckdb_type_text(types[r])}) AS {r}"
+            if r in cols
+            else f"CAST(NULL AS {duckdb_type_text(types[r])}) AS {r}"
+            for r in roots
+        ]
+        con.execute(
+            f"CREATE VIEW typed AS SELECT row_number() OVER () AS record, {', '.join(parts)}, "
+            f"CAST([] AS VARCHAR[]) AS read_reasons FROM read_parquet({src})"
+        )
+        return "typed"
+    if fmt == "jsonl":
+        con.execute(
+            "CREATE VIEW lines AS SELECT row_number() OVER () AS record, line, "
+            "TRY_CAST(line AS JSON) AS doc FROM read_csv("
+            f"{src}, columns={{'line': 'VARCHAR'}}, delim=chr(1), quote='', escape='', "
+            "header=false, auto_detect=false) WHERE trim(line) <> ''"
+        )
+        json_of = {r: f"doc->'{r}'" for r in roots}
+        first = ["CASE WHEN doc IS NULL THEN 'not a JSON document' END"]
+        base = "lines"
+    else:
+        header = {
+            r[0]
+            for r in con.execute(
+                f"DESCRIBE SELECT * FROM read_csv({src}, all_varchar=true, header=true)"
+            ).fetchall()
+        }
+        con.execute(
+            "CREATE VIEW lines AS SELECT row_number() OVER () AS record, * FROM "
+            f"read_csv({src}, all_varchar=true, header=true)"
+        )
+        json_of = {r: f"TRY_CAST({r} AS JSON)" if r in header else "NULL::JSON" for r in roots}
+        first = [
+            f"CASE WHEN {r} IS NOT NULL AND TRY_CAST({r} AS JSON) IS NULL THEN '{r}: not JSON' END"
+            for r in roots
+            if r in header
+        ]
+        base = "lines"
+    schema = facts_schema()
+    checks = list(first)
+    for r in roots:
+        checks += _json_type_checks(schema["properties"][r], r, [])
+    j_cols = ", ".join(f"{json_of[r]} AS j_{r}" for r in roots)
+    con.execute(f"CREATE VIEW jsoned AS SELECT *, {j_cols} FROM {base}")
+    typed_cols = ", ".join(f"TRY_CAST(j_{r} AS {duckdb_type_text(types[r])}) AS {r}" for r in roots)
+    reasons = f"list_filter([{', '.join(checks)}], lambda x: x IS NOT NULL)"
+    con.execute(
+        f"CREATE VIEW typed AS SELECT record, {typed_cols}, {reasons} AS read_reasons FROM jsoned"
+    )
+    return "typed"
+
+
+def _establishment_override(path: Path, t: T.Type) -> str:
+    """An establishment facts file (YAML or JSON, with or without the root key) as SQL."""
+    from engine.packs.facts_schema import read_facts_file
+
+    data = read_facts_file(path)
+    if "establishment" in data:
+        data = data["establishment"]
+    prepare({"establishment": data}, str(path))  # raises FactsError with every problem
+    text = json.dumps(data, default=str)
+    return f"TRY_CAST({_sql_str(text)}::JSON AS {duckdb_type_text(t)})"
+
+
+def _days(start: dt.date, end: dt.date) -> str:
+    if end < start:
+        raise BatchError(f"the range {start}..{end} ends before it starts")
+    return (
+        f"SELECT CAST(range AS DATE) AS as_of FROM range(DATE '{start}', "
+        f"DATE '{end}' + INTERVAL 1 DAY, INTERVAL 1 DAY)"
+    )
+
+
+def _copy(con: Any, select: str, out: Path) -> None:
+    """Write a query's rows to `out` atomically: a temporary file beside it, then a rename."""
+    fmt = file_format(out)
+    opts = {"parquet": "FORMAT parquet", "csv": "FORMAT csv, HEADER true", "jsonl": "FORMAT json"}
+    out.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{out.name}.", suffix=out.suffix, dir=out.parent)
+    os.close(fd)
+    try:
+        con.execute(f"COPY ({select}) TO {_sql_str(tmp)} ({opts[fmt]})")
+        os.replace(tmp, out)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+
+
+def _count(con: Any, sql: str) -> int:
+    found = con.execute(sql).fetchone()
+    return int(found[0]) if found else 0
+
+
+def rejects_path(out: Path) -> Path:
+    return out.with_name(out.stem + ".rejects" + (".jsonl" if out.suffix != ".csv" else ".csv"))
+
+
+def run_batch(
+    pack: M.Pack,
+    facts: Path,
+    out: Path,
+    start: dt.date,
+    end: dt.date,
+    engine: str = "duckdb",
+    establishment: Path | None = None,
+    outputs: list[str] | None = None,
+    key: str | None = None,
+    audience: str = "custodial",
+    threads: int | None = None,
+    progress: bool = False,
+    spark: Callable[[CompiledPack, Path, Path], None] | None = None,
+) -> BatchResult:
+    """Decide every record of `facts` on every day from `start` to `end`; see module doc."""
+    import duckdb
+
+    began = time.perf_counter()
+    if engine not in ENGINES:
+        raise BatchError(f"unknown engine `{engine}` (engines: {', '.join(ENGINES)})")
+    file_format(out)
+    if engine == "python":  # the interpreter needs no SQL form: every pack can be decided
+        compiled = _interpreted(pack, audience, outputs)
+    else:
+        dialect = "spark" if engine == "spark" else "duckdb"
+        compiled = compile_pack(pack, audience, dialect, "facts")
+        if outputs is not None:  # fewer columns; status and missing facts stay the decision's
+            unknown = [n for n in outputs if n not in pack.outputs]
+            if unknown:
+                raise ValueError(f"pack `{pack.id}` has no output {', '.join(unknown)}")
+            compiled.outputs = {n: t for n, t in compiled.outputs.items() if n in outputs}
+    types = root_types()
+    roots = list(types)
+    con = duckdb.connect()
+    try:
+        if threads:
+            con.execute(f"SET threads = {int(threads)}")
+        con.execute(f"SET enable_progress_bar = {'true' if progress else 'false'}")
+        try:
+            _reader(con, facts, roots, types)
+        except duckdb.Error as e:
+            raise BatchError(f"cannot read `{facts}`: {str(e).splitlines()[0]}") from None
+        est = "establishment"
+        if establishment is not None and "establishment" in types:
+            est = (
+                f"{_establishment_override(establishment, types['establishment'])} AS establishment"
+            )
+        key_sql = "NULL"
+        if key:
+            root, *rest = key.split(".")
+            if root in types:
+                key_sql = root + "".join(f'."{p}"' for p in rest)
+        others = [r for r in roots if r != "establishment"]
+        cols = ", ".join([*others, est] if "establishment" in roots else others)
+        con.execute(
+            f"CREATE TABLE checked AS SELECT record, CAST({key_sql} AS VARCHAR) AS key, {cols}, "
+            f"list_concat(read_reasons, {reasons_expr().sql('duckdb')}) AS reasons "
+            "FROM typed"
+        )
+        con.execute(
+            "CREATE VIEW facts AS SELECT c.record, d.as_of, "
+            + ", ".join(f"c.{r}" for r in roots)
+            + f" FROM checked c CROSS JOIN ({_days(start, end)}) d WHERE len(c.reasons) = 0"
+        )
+        if engine == "python":
+            _python_results(con, pack, compiled, roots, audience)
+        elif engine == "spark":
+            assert spark is not None, "the spark engine needs a runner"
+            with tempfile.TemporaryDirectory(prefix="regime-spark-") as tmp:
+                facts_pq = Path(tmp) / "facts.parquet"
+                con.execute(
+                    f"COPY (SELECT * FROM facts) TO {_sql_str(str(facts_pq))} (FORMAT parquet)"
+                )
+                out_dir = Path(tmp) / "results"
+                spark(compiled, facts_pq, out_dir)
+                con.execute(
+                    "CREATE TABLE results AS SELECT * FROM "
+                    f"read_parquet({_sql_str(str(out_dir / '*.parquet'))})"
+                )
+        else:
+            con.execute(f"CREATE TABLE results AS {compiled.sql(pretty=False)}")
+        shown = ", ".join(f'r."{n}"' for n in compiled.outputs)
+        fixed = "r.pack, r.version, r.policy_version, r.content_hash, r.status"
+        select = (
+            f"SELECT r.record, c.key, r.as_of, {fixed}{', ' + shown if shown else ''}, "
+            "r.obligations, r.missing_facts, r.undetermined FROM results r JOIN checked c "
+            "USING (record) WHERE r.policy_version IS NOT NULL ORDER BY r.record, r.as_of"
+        )
+        rejects_sql = (
+            "SELECT record, key, NULL::DATE AS as_of, reasons FROM checked WHERE len(reasons) > 0 "
+            "UNION ALL SELECT r.record, c.key, r.as_of, ['no version of the pack is in force on ' "
+            "|| CAST(r.as_of AS VARCHAR)] FROM results r JOIN checked c USING (record) "
+            "WHERE r.policy_version IS NULL ORDER BY record, as_of"
+        )
+        rej = rejects_path(out)
+        _copy(con, rejects_sql, rej)
+        _copy(con, select, out)
+        n_rows = _count(con, "SELECT count(*) FROM results WHERE policy_version IS NOT NULL")
+        n_rej = _count(con, f"SELECT count(*) FROM ({rejects_sql})")
+        undetermined = _count(con, "SELECT count(*) FROM results WHERE status = 'undetermined'")
+        summary: dict[str, list[tuple[str, int]]] = {}
+        for name, t in compiled.outputs.items():
+            rows = con.execute(
+                f'SELECT "{name}" AS v, count(*) AS n FROM results '
+                "WHERE policy_version IS NOT NULL GROUP BY 1 "
+                "ORDER BY n DESC, CAST(v AS VARCHAR) LIMIT 8"
+            ).fetchall()
+            summary[name] = [(_show(v, t, engine), n) for v, n in rows]
+    finally:
+        con.close()
+    return BatchResult(
+        out, rej, int(n_rows), int(n_rej), time.perf_counter() - began, summary, int(undetermined)
+    )
+
+
+def _interpreted(pack: M.Pack, audience: str, outputs: list[str] | None) -> CompiledPack:
+    """The outputs a decision shows this audience, for the interpreter (no query)."""
+    custodial = audience != "healthcare"
+    if outputs is not None:
+        unknown = [n for n in outputs if n not in pack.outputs]
+        if unknown:
+            raise ValueError(f"pack `{pack.id}` has no output {', '.join(unknown)}")
+    shown = {
+        n: T.ANY
+        for n, o in pack.outputs.items()
+        if not (custodial and o.healthcare and not o.releasable)
+        and (outputs is None or n in outputs)
+    }
+    withheld = tuple(n for n in pack.outputs if n not in shown)
+    return CompiledPack(pack, audience, "python", exp.select("1"), shown, withheld)
+
+
+def _show(value: Any, t: T.Type, engine: str) -> str:
+    if engine == "python" and isinstance(value, str):
+        return value
+    plain = sql_plain(value, t)
+    text = "undetermined/none" if plain is None else json.dumps(plain, default=str)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def _python_results(
+    con: Any, pack: M.Pack, compiled: CompiledPack, roots: list[str], audience: str
+) -> None:
+    """The interpreter's decisions over the same facts, as a `results` table of plain values."""
+    import pyarrow as pa
+
+    from engine import api
+    from engine.language.convert import to_json as plain
+
+    cur = con.execute("SELECT * FROM facts ORDER BY record, as_of")
+    names = [d[0] for d in cur.description]
+    rows: list[dict[str, Any]] = []
+    while batch := cur.fetchmany(10_000):
+        for values in batch:
+            rec = dict(zip(names, values, strict=True))
+            doc = {r: _jsonable(rec[r]) for r in roots if rec[r] is not None}
+            base = {
+                "record": rec["record"],
+                "as_of": rec["as_of"],
+                "pack": pack.id,
+                "version": pack.version,
+                "content_hash": pack.content_hash,
+            }
+            try:
+                d = api.evaluate(pack, doc, rec["as_of"], audience)
+            except (EvaluationError, FactsError):
+                rows.append({**base, "policy_version": None, "status": "error"})
+                continue
+            row = {**base, "policy_version": d.policy_version, "status": d.status}
+            for n in compiled.outputs:
+                row[n] = json.dumps(plain(d.outputs.get(n)))
+            row["obligations"] = [
+                {
+                    "rule": o.rule,
+                    "modality": o.modality,
+                    "due": None if o.due is None else json.dumps(plain(o.due)),
+                    "frequency": None if o.frequency is None else json.dumps(plain(o.frequency)),
+                }
+                for o in d.obligations
+            ]
+            row["missing_facts"] = list(d.missing_facts)
+            row["undetermined"] = list(d.undetermined)
+            rows.append(row)
+    ob = pa.list_(pa.struct([(k, pa.string()) for k in ("rule", "modality", "due", "frequency")]))
+    schema = pa.schema(
+        [
+            ("record", pa.int64()),
+            ("as_of", pa.date32()),
+            ("pack", pa.string()),
+            ("version", pa.string()),
+            ("content_hash", pa.string()),
+            ("policy_version", pa.string()),
+            ("status", pa.string()),
+        ]
+        + [(n, pa.string()) for n in compiled.outputs]
+        + [
+            ("obligations", ob),
+            ("missing_facts", pa.list_(pa.string())),
+            ("undetermined", pa.list_(pa.string())),
+        ]
+    )
+    table = pa.Table.from_pylist(rows, schema=schema)
+    con.register("python_results", table)
+    con.execute("CREATE TABLE results AS SELECT * FROM python_results")
+
+
+def _jsonable(value: Any) -> Any:
+    """Facts read back from the table: a known-none sentinel is a null again, NULL absent."""
+    if value == NONE_DATE or value == NONE_TEXT:
+        return None
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, dict):
+        return {k: _jsonable(v) for k, v in value.items() if v is not None}
+    if isinstance(value, list):
+        return [_jsonable(v) for v in value]
+    return value

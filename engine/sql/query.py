@@ -1,0 +1,709 @@
+"""A whole pack as one SQL query over a table of facts, one decision per row.
+
+The query is a chain of common table expressions. The first selects the facts and works out
+the version in force on each row's `as_of`; each later one adds the columns of the pack items
+(definitions, rule conditions, tables, outputs) whose inputs the earlier ones computed, a value
+and a mask each (see `engine.sql.expressions`). The last gathers a decision: the outputs the
+audience may see, the status, the obligations that apply, the undetermined items and the
+missing facts.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from sqlglot import exp
+
+from engine.evaluation.decision import AUDIENCES
+from engine.language import static_types as T
+from engine.language import syntax as A
+from engine.language.runtime import WITHHELD
+from engine.packs import model as M
+from engine.packs.facts_schema import is_healthcare_path
+from engine.sql.expressions import (
+    SV,
+    ZERO,
+    ExprCompiler,
+    PathBits,
+    Scope,
+    bor,
+    case,
+    const,
+    is_null,
+    is_true,
+    is_zero,
+    list_filter,
+    list_map,
+    list_size,
+    not_null,
+    num,
+    struct,
+    typed_null,
+)
+from engine.sql.types import Unsupported, sql_type
+
+WITHHELD_MARKER = next(iter(WITHHELD.paths))  # what a custodial audience sees of a clinical gap
+
+DECISION_COLUMNS = (
+    "record",
+    "as_of",
+    "pack",
+    "version",
+    "policy_version",
+    "content_hash",
+    "status",
+    "undetermined",
+    "missing_facts",
+    "obligations",
+)
+
+
+@dataclass
+class CompiledPack:
+    """The query for a pack and what a reader needs to turn its rows back into decisions."""
+
+    pack: M.Pack
+    audience: str
+    dialect: str
+    query: exp.Expression
+    outputs: dict[str, T.Type]  # the visible outputs, in pack order, with their types
+    withheld: tuple[str, ...]
+    paths: list[str] = field(default_factory=list)
+
+    def sql(self, pretty: bool = True) -> str:
+        return self.query.sql(dialect=self.dialect, pretty=pretty)
+
+
+def col_name(kind: str, name: str) -> str:
+    return f"{kind}__{re.sub(r'[^A-Za-z0-9_]', '_', name)}"
+
+
+class PackCompiler:
+    """Builds the query for one pack; raises `Unsupported` naming the item and construct."""
+
+    def __init__(
+        self,
+        pack: M.Pack,
+        audience: str = "custodial",
+        dialect: str = "duckdb",
+        facts_table: str = "facts",
+        outputs: list[str] | None = None,
+        facts_schema: str = "facts",
+    ):
+        if audience not in AUDIENCES:
+            raise ValueError(f"unknown audience {audience}")
+        self.pack = pack
+        self.audience = audience
+        self.dialect = dialect
+        self.facts_table = facts_table
+        self.only = outputs
+        self.facts_schema = facts_schema
+        self.bits = PathBits()
+        self.svs: dict[str, SV] = {}  # item key -> value of its column
+        self.level: dict[str, int] = {}
+        self.rule_by_id = {r.id: r for r in pack.rules}
+        self.columns: dict[str, list[tuple[str, exp.Expression]]] = {}  # key -> columns
+        self.types: dict[str, T.Type] = {}
+
+    # -- names -----------------------------------------------------------------------------
+
+    def name_sv(self, name: str) -> SV:
+        pack = self.pack
+        if name in pack.parameters:
+            return self.parameter(pack.parameters[name])
+        if name in pack.vocabulary:
+            ids = [v.id for v in pack.vocabulary[name].values]
+            kind = "int" if all(isinstance(i, int) for i in ids) else "string"
+            t = T.list_of(T.Type(kind))
+            return SV(const(ids, t), ZERO.copy(), t)
+        key = ("def:" if name in pack.definitions else "out:") + name
+        self._place(key)
+        return self.svs[key]
+
+    def parameter(self, param: M.Parameter) -> SV:
+        values = param.values
+        if not values:
+            raise Unsupported(f"parameter `{param.name}`", "no values")
+        t = T.type_of_value(values[0].value)
+        if len(values) == 1 and values[0].start is None and values[0].end is None:
+            return SV(const(values[0].value, t), ZERO.copy(), t)
+        whens = []
+        as_of = exp.column("as_of")
+        for pv in values:
+            conds: list[exp.Expression] = []
+            if pv.start is not None:
+                conds.append(exp.GTE(this=as_of.copy(), expression=const(pv.start)))
+            if pv.end is not None:
+                conds.append(exp.LTE(this=as_of.copy(), expression=const(pv.end)))
+            cond: exp.Expression = exp.true()
+            for c in conds:
+                cond = c if cond == exp.true() else exp.And(this=cond, expression=c)
+            whens.append((cond, const(pv.value, t)))
+        return SV(case(whens, typed_null(t)), ZERO.copy(), t)
+
+    def expr(self, e: M.Expression, where: str) -> SV:
+        scope = Scope(name=self.name_sv, bits=self.bits, dialect=self.dialect)
+        try:
+            return ExprCompiler(e.checked, scope).compile()
+        except Unsupported as u:
+            if u.line:  # a position inside the expression, placed in the pack file
+                line = e.line + u.line - 1
+                col = e.col + u.col - 1 if u.line == 1 else u.col
+            else:
+                line, col = e.line, e.col
+            raise Unsupported(f"{where}: {u.construct}", u.why, line, col) from None
+
+    # -- items -----------------------------------------------------------------------------
+
+    def store(self, key: str, sv: SV) -> None:
+        c = col_name(*key.split(":", 1))
+        self.columns[key] = [(c, sv.v), (c + "__m", sv.m)]
+        self.types[key] = sv.t
+        m = exp.column(c + "__m") if not is_zero(sv.m) else ZERO.copy()
+        self.svs[key] = SV(exp.column(c), m, sv.t, sv.bits)
+
+    def _def(self, name: str) -> SV:
+        d = self.pack.definitions[name]
+        return self.expr(d.expr, f"definition `{name}`")
+
+    def _rule(self, rid: str) -> SV:
+        rule = self.rule_by_id[rid]
+        when = (
+            SV(exp.true(), ZERO.copy(), T.BOOL)
+            if rule.when is None
+            else self.expr(rule.when, f"rule {rid} when")
+        )
+        if rule.versions:
+            in_force = exp.In(
+                this=exp.column("policy_version"),
+                expressions=[exp.Literal.string(v) for v in rule.versions],
+            )
+            return SV(
+                case([(in_force, when.v)], exp.false()),
+                case([(in_force, when.m)], ZERO.copy()) if not is_zero(when.m) else ZERO.copy(),
+                T.BOOL,
+                when.bits,
+            )
+        return when
+
+    def _table(self, tid: str) -> SV:
+        table = self.pack.tables[tid]
+        if table.hit == "collect":
+            raise Unsupported(f"table `{tid}`", "collect tables have no SQL form yet")
+        inputs = {n: self.expr(e, f"table {tid} input {n}") for n, e in table.inputs}
+        verdicts: list[tuple[exp.Expression, exp.Expression]] = []
+        for row in table.rows:
+            tests: list[exp.Expression] = []
+            masks: list[exp.Expression] = []
+            for name, allowed in row.cells:
+                if allowed is None:
+                    continue
+                iv = inputs[name]
+                vals = sorted(allowed, key=repr)
+                tests.append(exp.In(this=iv.v.copy(), expressions=[const(a) for a in vals]))
+                masks.append(iv.m)
+            v: exp.Expression = exp.true()
+            for t in tests:
+                v = t if v == exp.true() else exp.And(this=v, expression=t)
+            verdicts.append((exp.Paren(this=v), bor(*masks)))
+        bits = frozenset().union(*(i.bits for i in inputs.values())) if inputs else frozenset()
+        if table.hit == "first":
+            whens: list[tuple[exp.Expression, exp.Expression]] = []
+            mwhens: list[tuple[exp.Expression, exp.Expression]] = []
+            for i, (v, m) in enumerate(verdicts, 1):
+                whens += [(is_null(v), exp.Null()), (v, num(i))]
+                mwhens += [(is_null(v), m), (v, ZERO.copy())]
+            return SV(case(whens, ZERO.copy()), case(mwhens, ZERO.copy()), T.INT, bits)
+        pending: exp.Expression = exp.false()
+        for v, _ in verdicts:
+            pending = (
+                exp.Or(this=pending, expression=is_null(v))
+                if pending != exp.false()
+                else is_null(v)
+            )
+        chosen = case(
+            [(pending, exp.Null())] + [(v, num(i)) for i, (v, _) in enumerate(verdicts, 1)],
+            ZERO.copy(),
+        )
+        mask = bor(*(case([(is_null(v), m)], ZERO.copy()) for v, m in verdicts if not is_zero(m)))
+        return SV(chosen, mask, T.INT, bits)
+
+    def _out(self, name: str) -> SV:
+        out = self.pack.outputs[name]
+        where = f"output `{name}`"
+        default = self.expr(out.default, where + " default") if out.default else None
+        if out.mode == "value":
+            assert out.expr is not None
+            return self.expr(out.expr, where)
+        if out.mode == "rules":
+            return self._from_rules(out, default)
+        return self._from_table(out, default)
+
+    def _from_rules(self, out: M.Output, default: SV | None) -> SV:
+        setters = []
+        for rule in self.pack.rules:
+            e = next((e for o, e in rule.sets if o == out.name), None)
+            if e is not None:
+                self._place("rule:" + rule.id)
+                when = self.svs["rule:" + rule.id]
+                setters.append((when, self.expr(e, f"rule {rule.id} sets {out.name}")))
+        types = [s.t for _, s in setters]
+        t = _join(types) if types else T.NULL
+        bits = frozenset().union(*(w.bits | s.bits for w, s in setters)) if setters else frozenset()
+        if out.combine == "any":
+            v: exp.Expression = exp.false()
+            ms = []
+            for w, _ in setters:
+                v = (
+                    exp.Or(this=v, expression=exp.Paren(this=w.v.copy()))
+                    if v != exp.false()
+                    else exp.Paren(this=w.v.copy())
+                )
+                ms.append(case([(is_null(w.v), w.m)], ZERO.copy()))
+            m = case([(is_null(v), bor(*ms))], ZERO.copy()) if ms else ZERO.copy()
+            return SV(exp.Paren(this=v), m, T.BOOL, bits)
+        if out.combine == "first":
+            whens: list[tuple[exp.Expression, exp.Expression]] = []
+            mwhens: list[tuple[exp.Expression, exp.Expression]] = []
+            for w, s in setters:
+                whens += [(is_null(w.v), typed_null(t)), (w.v, s.v)]
+                mwhens += [(is_null(w.v), w.m), (w.v, s.m)]
+            none_v = default.v if default else typed_null(t)
+            none_m = default.m if default else ZERO.copy()
+            tt = t if default is None else _join([t, default.t])
+            return SV(
+                case(whens, none_v),
+                case(mwhens, none_m),
+                tt,
+                bits | (default.bits if default else frozenset()),
+            )
+        # collect: the values of the rules that apply, in order, unless one is pending
+        lt = T.list_of(t)
+        if not setters:
+            return default if default is not None else SV(const([], lt), ZERO.copy(), lt)
+        any_pending: exp.Expression = is_null(setters[0][0].v)
+        for w, _ in setters[1:]:
+            any_pending = exp.Or(this=any_pending, expression=is_null(w.v))
+        # each rule's value with whether it applies; those that apply, in rule order
+        flagged = exp.Array(
+            expressions=[
+                struct([("applies", is_true(w.v)), ("value", _typed(s.v, t))]) for w, s in setters
+            ]
+        )
+        x = exp.column("x0")
+        kept = list_filter(flagged, "x0", exp.Dot(this=x, expression=exp.to_identifier("applies")))
+        chosen: exp.Expression = list_map(
+            kept, "x0", exp.Dot(this=x.copy(), expression=exp.to_identifier("value"))
+        )
+        if default is not None:
+            empty = exp.EQ(this=list_size(chosen), expression=ZERO.copy())
+            dv = default.v
+            if isinstance(dv, exp.Array) and not dv.expressions:
+                dv = exp.cast(dv, sql_type(lt))
+            chosen = case([(empty, dv)], chosen)
+        v = case([(exp.Paren(this=any_pending), typed_null(lt))], chosen)
+        pend_m = bor(
+            *(case([(is_null(w.v), w.m)], ZERO.copy()) for w, _ in setters if not is_zero(w.m))
+        )
+        elem_m = bor(
+            *(case([(is_true(w.v), s.m)], ZERO.copy()) for w, s in setters if not is_zero(s.m))
+        )
+        m = case([(exp.Paren(this=any_pending), pend_m)], elem_m)
+        return SV(v, m, lt, bits)
+
+    def _from_table(self, out: M.Output, default: SV | None) -> SV:
+        tid = str(out.table)
+        table = self.pack.tables[tid]
+        self._place("table:" + tid)
+        row = self.svs["table:" + tid]
+        whens: list[tuple[exp.Expression, exp.Expression]] = []
+        mwhens: list[tuple[exp.Expression, exp.Expression]] = []
+        types = []
+        vals = []
+        for i, r in enumerate(table.rows, 1):
+            for c, e in r.then:
+                if c == out.name:
+                    sv = self.expr(e, f"table {tid} row {r.id} {c}")
+                    vals.append((i, sv))
+                    types.append(sv.t)
+        t = _join(types + ([default.t] if default else [])) if types else T.NULL
+        for i, sv in vals:
+            v = sv.v if not isinstance(sv.v, exp.Null) else typed_null(t)
+            if sv.t != t and t.kind == "record":
+                v = exp.cast(v, sql_type(t))
+            whens.append((exp.EQ(this=row.v.copy(), expression=num(i)), v))
+            mwhens.append((exp.EQ(this=row.v.copy(), expression=num(i)), sv.m))
+        none_v = default.v if default else typed_null(t)
+        none_m = default.m if default else ZERO.copy()
+        v = case([(is_null(row.v), typed_null(t))] + whens, none_v)
+        m = case([(is_null(row.v), row.m)] + mwhens, none_m)
+        bits = row.bits | frozenset().union(*(sv.bits for _, sv in vals)) if vals else row.bits
+        return SV(v, m, t, bits | (default.bits if default else frozenset()))
+
+    # -- the query ---------------------------------------------------------------------------
+
+    def compile(self) -> CompiledPack:
+        pack = self.pack
+        self.rule_by_id = {r.id: r for r in pack.rules}
+        custodial = self.audience != "healthcare"
+        visible = [
+            n
+            for n, o in pack.outputs.items()
+            if not (custodial and o.healthcare and not o.releasable)
+        ]
+        withheld = tuple(n for n in pack.outputs if n not in visible)
+        if self.only is not None:
+            unknown = [n for n in self.only if n not in pack.outputs]
+            if unknown:
+                raise ValueError(f"pack `{pack.id}` has no output {', '.join(unknown)}")
+            shown = [n for n in visible if n in self.only]
+        else:
+            shown = visible
+        clash = [n for n in shown if n in DECISION_COLUMNS or "__" in n]
+        if clash:
+            raise Unsupported(f"output `{clash[0]}`", "its name is a decision column")
+        for n in shown:
+            self._place("out:" + n)
+        rules = [
+            r
+            for r in pack.rules
+            if not (custodial and r.healthcare and not (r.obligation and r.obligation.releasable))
+        ]
+        if self.only is None:
+            for r in rules:
+                self._place("rule:" + r.id)
+        obligations = []
+        if self.only is None:
+            for r in rules:
+                if r.obligation is None:
+                    continue
+                ob = r.obligation
+                due = self._side(ob.due, f"rule {r.id} due") if ob.due else None
+                freq = self._side(ob.frequency, f"rule {r.id} frequency") if ob.frequency else None
+                obligations.append((r, due, freq))
+        # -- assemble the chain of CTEs --
+        top = max(self.level.values(), default=0)
+        base = exp.select(
+            exp.column("record"),
+            exp.column("as_of"),
+            *[exp.column(root) for root in self._roots()],
+            exp.alias_(self._version_expr(), "policy_version"),
+        ).from_(self.facts_table)
+        query = exp.select("*").from_("level_0")
+        ctes: list[tuple[str, exp.Expression]] = [("level_0", base)]
+        for lvl in range(1, top + 1):
+            cols = [
+                exp.alias_(v, c, quoted=True)
+                for key in self.columns
+                if self.level[key] == lvl
+                for c, v in self.columns[key]
+            ]
+            ctes.append((f"level_{lvl}", exp.select("*", *cols).from_(f"level_{lvl - 1}")))
+        final = self._final(shown, rules, obligations, f"level_{top}")
+        query = final
+        for name, q in ctes:
+            query = query.with_(name, as_=q)
+        out_types = {n: self.types["out:" + n] for n in shown}
+        return CompiledPack(
+            pack, self.audience, self.dialect, query, out_types, withheld, list(self.bits.paths)
+        )
+
+    def _side(self, e: M.Expression, where: str) -> SV:
+        """An expression evaluated in the final select (obligation due dates, frequencies)."""
+        return self.expr(e, where)
+
+    def _place(self, key: str) -> None:
+        """Compile an item once, one level above every item whose columns its SQL reads."""
+        if key in self.svs:
+            return
+        if key in self.level:
+            raise Unsupported(key, "a cycle between items")
+        self.level[key] = -1
+        kind, _, name = key.partition(":")
+        sv = getattr(self, "_" + kind)(name)
+        used = _column_names(sv)
+        reads = [k for k in self.svs if col_name(*k.split(":", 1)) in used]
+        self.level[key] = 1 + max((self.level[k] for k in reads), default=0)
+        self.store(key, self._withheld(kind, name, sv))
+
+    def _withheld(self, kind: str, name: str, sv: SV) -> SV:
+        """As the interpreter does for a custodial audience: a healthcare-only rule's unknown,
+        and a released output's, needs only the fixed marker, never the facts behind it."""
+        if self.audience == "healthcare" or is_zero(sv.m):
+            return sv
+        if kind == "rule":
+            hidden = self.rule_by_id[name].healthcare
+        elif kind == "out":
+            hidden = self.pack.outputs[name].releasable
+        else:
+            hidden = False
+        if not hidden:
+            return sv
+        bit = self.bits.bit(WITHHELD_MARKER)
+        m = case([(exp.NEQ(this=sv.m.copy(), expression=ZERO.copy()), num(bit))], ZERO.copy())
+        return SV(sv.v, m, sv.t, frozenset({bit}), sv.facts)
+
+    def _released_mask(self, name: str, m: exp.Expression) -> exp.Expression:
+        """As the interpreter shows a released output to a custodial audience: undetermined
+        needs only the fixed marker, never the facts behind it."""
+        if self.audience == "healthcare" or not self.pack.outputs[name].releasable:
+            return m
+        bit = self.bits.bit(WITHHELD_MARKER)
+        return case([(exp.NEQ(this=m.copy(), expression=ZERO.copy()), num(bit))], ZERO.copy())
+
+    def _roots(self) -> list[str]:
+        from engine.packs.facts_schema import root_types
+
+        used: set[str] = set()
+        for d in self.pack.definitions.values():
+            used |= d.expr.checked.roots
+        for o in self.pack.outputs.values():
+            for e in (o.expr, o.default):
+                if e is not None:
+                    used |= e.checked.roots
+        for r in self.pack.rules:
+            for e in [r.when, *(x for _, x in r.sets)]:
+                if e is not None:
+                    used |= e.checked.roots
+            if r.obligation:
+                for e in (r.obligation.due, r.obligation.frequency):
+                    if e is not None:
+                        used |= e.checked.roots
+        for t in self.pack.tables.values():
+            for _, e in t.inputs:
+                used |= e.checked.roots
+            for row in t.rows:
+                for _, e in row.then:
+                    used |= e.checked.roots
+        return [r for r in root_types(self.facts_schema) if r in used]
+
+    def _version_expr(self) -> exp.Expression:
+        whens = []
+        as_of = exp.column("as_of")
+        for v in self.pack.versions:
+            cond: exp.Expression = exp.GTE(this=as_of.copy(), expression=const(v.effective_from))
+            if v.effective_to is not None:
+                cond = exp.And(
+                    this=cond,
+                    expression=exp.LTE(this=as_of.copy(), expression=const(v.effective_to)),
+                )
+            whens.append((cond, exp.Literal.string(v.id)))
+        return case(whens, exp.cast(exp.Null(), "VARCHAR"))
+
+    def _final(
+        self,
+        shown: list[str],
+        rules: list[M.Rule],
+        obligations: list[tuple[M.Rule, SV | None, SV | None]],
+        source: str,
+    ) -> exp.Select:
+        pack = self.pack
+        cols: list[exp.Expression] = [
+            exp.column("record"),
+            exp.column("as_of"),
+            exp.alias_(exp.Literal.string(pack.id), "pack"),
+            exp.alias_(exp.Literal.string(pack.version), "version"),
+            exp.column("policy_version"),
+            exp.alias_(exp.Literal.string(pack.content_hash), "content_hash"),
+        ]
+        und_names: list[exp.Expression] = []
+        und_masks: list[exp.Expression] = []
+        miss_masks: list[exp.Expression] = []
+        for n in shown:
+            sv = self.svs["out:" + n]
+            cols.append(exp.alias_(sv.v.copy(), n, quoted=True))
+            if not is_zero(sv.m):
+                und_names.append(
+                    case(
+                        [
+                            (
+                                exp.NEQ(this=sv.m.copy(), expression=ZERO.copy()),
+                                exp.Literal.string(n),
+                            )
+                        ],
+                        exp.cast(exp.Null(), "VARCHAR"),
+                    )
+                )
+                und_masks.append(self._released_mask(n, sv.m))
+        rule_masks: list[exp.Expression] = []
+        if self.only is None:
+            for r in rules:
+                if r.obligation is None:
+                    continue
+                w = self.svs["rule:" + r.id]
+                if is_zero(w.m):
+                    continue
+                m = case([(is_null(w.v), w.m)], ZERO.copy())
+                und_names.append(
+                    case(
+                        [
+                            (
+                                exp.NEQ(this=m.copy(), expression=ZERO.copy()),
+                                exp.Literal.string(r.id),
+                            )
+                        ],
+                        exp.cast(exp.Null(), "VARCHAR"),
+                    )
+                )
+                rule_masks.append(m)
+        ob_items: list[exp.Expression] = []
+        for r, due, freq in obligations:
+            w = self.svs["rule:" + r.id]
+            assert r.obligation is not None
+            fields = [
+                ("rule", exp.Literal.string(r.id)),
+                ("modality", exp.Literal.string(r.obligation.modality)),
+                ("due", self._text(due)),
+                ("frequency", self._text(freq)),
+            ]
+            ob_items.append(case([(is_true(w.v), struct(fields))], exp.Null()))
+            extra = []
+            for side in (due, freq):
+                if side is not None and not is_zero(side.m):
+                    extra.append(case([(is_null(side.v), side.m)], ZERO.copy()))
+            if extra:
+                miss_masks.append(case([(is_true(w.v), bor(*extra))], ZERO.copy()))
+        und_mask = bor(*und_masks, *rule_masks)
+        all_mask = bor(und_mask, *miss_masks)
+        cols.append(
+            exp.alias_(
+                case(
+                    [
+                        (
+                            exp.NEQ(this=und_mask, expression=ZERO.copy()),
+                            exp.Literal.string("undetermined"),
+                        )
+                    ],
+                    exp.Literal.string("decided"),
+                ),
+                "status",
+            )
+        )
+        cols.append(exp.alias_(self._nonnull_list(und_names, "VARCHAR"), "undetermined"))
+        cols.append(exp.alias_(self._missing(all_mask), "missing_facts"))
+        ob_type = "ARRAY<STRUCT<rule VARCHAR, modality VARCHAR, due VARCHAR, frequency VARCHAR>>"
+        cols.append(exp.alias_(self._nonnull_list(ob_items, ob_type), "obligations"))
+        return exp.select(*cols).from_(source)
+
+    def _nonnull_list(self, items: list[exp.Expression], elem: str) -> exp.Expression:
+        if not items:
+            t = elem if elem.startswith("ARRAY") else f"ARRAY<{elem}>"
+            return exp.cast(exp.Array(expressions=[]), exp.DataType.build(t, dialect="spark"))
+        return list_filter(exp.Array(expressions=items), "x0", not_null(exp.column("x0")))
+
+    def _missing(self, mask: exp.Expression) -> exp.Expression:
+        """The names of the missing facts, sorted; healthcare-only paths as one fixed marker."""
+        custodial = self.audience != "healthcare"
+        groups: dict[str, int] = {}
+        for i, path in enumerate(self.bits.paths):
+            shown = path
+            if custodial and is_healthcare_path(path, self.facts_schema):
+                shown = WITHHELD_MARKER  # never the healthcare-only field's name
+            groups[shown] = groups.get(shown, 0) | (1 << i)
+        items = [
+            case(
+                [
+                    (
+                        exp.NEQ(
+                            this=exp.Paren(
+                                this=exp.BitwiseAnd(this=mask.copy(), expression=num(b))
+                            ),
+                            expression=ZERO.copy(),
+                        ),
+                        exp.Literal.string(name),
+                    )
+                ],
+                exp.cast(exp.Null(), "VARCHAR"),
+            )
+            for name, b in sorted(groups.items())
+        ]
+        return self._nonnull_list(items, "VARCHAR")
+
+    def _text(self, sv: SV | None) -> exp.Expression:
+        """A due date or frequency as JSON text (a record's fields in order)."""
+        if sv is None:
+            return exp.cast(exp.Null(), "VARCHAR")
+        return json_text(sv.v, sv.t)
+
+
+def json_text(v: exp.Expression, t: T.Type) -> exp.Expression:
+    """The plain JSON text of a value of type `t`, built from SQL string functions."""
+    k = t.kind
+    if k in ("int", "bool"):
+        return exp.cast(v.copy(), "VARCHAR")
+    if k in ("date", "string"):
+        q = exp.Literal.string('"')
+        return exp.DPipe(
+            this=exp.DPipe(this=q, expression=exp.cast(v.copy(), "VARCHAR")), expression=q.copy()
+        )
+    if k == "record" and t.fields:
+        parts: list[exp.Expression] = [exp.Literal.string("{")]
+        for i, (name, ft, _) in enumerate(t.fields):
+            parts.append(exp.Literal.string(("" if i == 0 else ", ") + f'"{name}": '))
+            fv = _field(v, name)
+            parts.append(
+                exp.Coalesce(this=json_text(fv, ft), expressions=[exp.Literal.string("null")])
+            )
+        parts.append(exp.Literal.string("}"))
+        out = parts[0]
+        for p in parts[1:]:
+            out = exp.DPipe(this=out, expression=p)
+        return case([(is_null(v), exp.cast(exp.Null(), "VARCHAR"))], out)
+    raise Unsupported("obligation value", f"{t.describe()} as text")
+
+
+def _typed(v: exp.Expression, t: T.Type) -> exp.Expression:
+    """A value cast to the SQL type of `t` when it is a bare NULL (so list items agree)."""
+    return typed_null(t) if isinstance(v, exp.Null) else v
+
+
+def _field(v: exp.Expression, name: str) -> exp.Expression:
+    return exp.Dot(this=v.copy(), expression=exp.to_identifier(name, quoted=True))
+
+
+def _join(types: list[T.Type]) -> T.Type:
+    t = types[0]
+    for o in types[1:]:
+        j = T.join(t, o)
+        if j is None:
+            raise Unsupported("output", "values of different types")
+        t = j
+    return t
+
+
+def _may_be_null_value(e: exp.Case) -> bool:
+    ifs = e.args.get("ifs") or []
+    return any(not isinstance(i.args.get("true"), exp.Literal) for i in ifs)
+
+
+def _column_names(sv: SV) -> set[str]:
+    names = set()
+    for e in (sv.v, sv.m):
+        for c in e.find_all(exp.Column):
+            names.add(c.name)
+    return names
+
+
+def compile_pack(
+    pack: M.Pack,
+    audience: str = "custodial",
+    dialect: str = "duckdb",
+    facts_table: str = "facts",
+    outputs: list[str] | None = None,
+) -> CompiledPack:
+    """The pack as one query over `facts_table` (columns record, as_of and the fact roots)."""
+    return PackCompiler(pack, audience, dialect, facts_table, outputs).compile()
+
+
+def unsupported(pack: M.Pack) -> list[Unsupported]:
+    """Why a pack cannot be compiled to SQL (empty when it can), for `regime check`."""
+    try:
+        compile_pack(pack)
+    except Unsupported as u:
+        return [u]
+    return []
+
+
+__all__ = ["CompiledPack", "compile_pack", "unsupported", "Unsupported", "SV", "const"]
+_ = (A, typed_null)

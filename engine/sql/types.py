@@ -1,0 +1,58 @@
+"""SQL column types for the language's static types and for facts read from their JSON Schema."""
+
+from __future__ import annotations
+
+from sqlglot import exp
+
+from engine.language import static_types as T
+
+
+class Unsupported(Exception):
+    """A construct that has no SQL form (yet): `regime check` reports it as a warning."""
+
+    def __init__(self, construct: str, why: str, line: int = 0, col: int = 0):
+        super().__init__(f"{construct}: {why}")
+        self.construct = construct
+        self.why = why
+        self.line = line  # where the expression stands in the pack file, when known
+        self.col = col
+
+
+# Decimals are held at a fixed scale that keeps the places a pack's literals are written with.
+DECIMAL_PRECISION = 18
+DECIMAL_SCALE = 2
+
+
+def sql_type(t: T.Type) -> exp.DataType:
+    """The SQL type holding values of static type `t` (durations as minutes, months as months)."""
+    kind = t.kind
+    if kind == "bool":
+        return exp.DataType.build("BOOLEAN")
+    if kind in ("int", "duration", "months"):
+        return exp.DataType.build("BIGINT")
+    if kind == "decimal":
+        return exp.DataType.build(f"DECIMAL({DECIMAL_PRECISION}, {DECIMAL_SCALE})")
+    if kind == "string":
+        return exp.DataType.build("VARCHAR")
+    if kind == "date":
+        return exp.DataType.build("DATE")
+    if kind == "list":
+        if t.elem is None or t.elem.kind in ("any", "null"):
+            raise Unsupported("list", "a list whose element type is not known statically")
+        return exp.DataType(
+            this=exp.DataType.Type.ARRAY, expressions=[sql_type(t.elem)], nested=True
+        )
+    if kind == "record":
+        if not t.fields:
+            raise Unsupported("record", "a record without fields")
+        cols = [
+            exp.ColumnDef(this=exp.to_identifier(name, quoted=True), kind=sql_type(ft))
+            for name, ft, _ in t.fields
+        ]
+        return exp.DataType(this=exp.DataType.Type.STRUCT, expressions=cols, nested=True)
+    raise Unsupported(kind, f"values of type `{t.describe()}` have no SQL column type")
+
+
+def duckdb_type_text(t: T.Type) -> str:
+    """The DuckDB spelling of `sql_type(t)`, for reading facts files with declared columns."""
+    return sql_type(t).sql("duckdb")

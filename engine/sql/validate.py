@@ -1,0 +1,84 @@
+"""Facts validation column-wise in SQL: each rule of the facts JSON Schema as a condition that
+rejects a row, with the reason, for a whole table at once."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from sqlglot import exp
+
+from engine.packs.facts_schema import facts_schema
+from engine.sql.expressions import case, field_of, list_exists, list_filter, not_null, num
+
+
+def _checks(
+    node: Mapping[str, Any],
+    value: exp.Expression,
+    path: str,
+    depth: int,
+    parent: exp.Expression | None = None,
+    required: bool = False,
+) -> list[tuple[exp.Expression, str]]:
+    """(condition that is true when the value breaks the schema, reason) for a node and below."""
+    out: list[tuple[exp.Expression, str]] = []
+    kinds = node.get("type", "any")
+    kinds = list(kinds) if isinstance(kinds, list) else [kinds]
+    present = not_null(value)
+    if required and parent is not None and "null" not in kinds and kinds != ["any"]:
+        missing = exp.And(this=not_null(parent), expression=exp.Not(this=present.copy()))
+        out.append((missing, f"{path}: required"))
+    if "enum" in node:
+        allowed = [v for v in node["enum"] if v is not None]
+        lits = [exp.Literal.string(v) if isinstance(v, str) else num(int(v)) for v in allowed]
+        cond = exp.And(
+            this=present.copy(),
+            expression=exp.Not(this=exp.In(this=value.copy(), expressions=lits)),
+        )
+        out.append((cond, f"{path}: not one of {', '.join(map(str, allowed))}"))
+    for key, op, word in (("minimum", exp.LT, "below"), ("maximum", exp.GT, "above")):
+        bound = node.get(key)
+        if isinstance(bound, int) and "enum" not in node:
+            cond = exp.And(
+                this=present.copy(), expression=op(this=value.copy(), expression=num(bound))
+            )
+            out.append((cond, f"{path}: {word} {key} {bound}"))
+    if "pattern" in node:
+        match = exp.RegexpLike(
+            this=value.copy(), expression=exp.Literal.string(str(node["pattern"]))
+        )
+        out.append(
+            (
+                exp.And(this=present.copy(), expression=exp.Not(this=match)),
+                f"{path}: does not match {node['pattern']}",
+            )
+        )
+    if "object" in kinds:
+        needed = set(node.get("required", []))
+        for key, sub in node.get("properties", {}).items():
+            out += _checks(
+                sub, field_of(value, key), f"{path}.{key}", depth + 1, value, key in needed
+            )
+    if "array" in kinds and isinstance(node.get("items"), Mapping):
+        var = f"v{depth}"
+        for cond, reason in _checks(node["items"], exp.column(var), f"{path}[]", depth + 1, None):
+            out.append(
+                (exp.And(this=present.copy(), expression=list_exists(value, var, cond)), reason)
+            )
+    return out
+
+
+def reasons_expr(schema: str = "facts", roots: list[str] | None = None) -> exp.Expression:
+    """A list of the reasons a row of facts is rejected (empty when it is valid)."""
+    doc = facts_schema(schema)
+    checks: list[tuple[exp.Expression, str]] = []
+    for root, sub in doc.get("properties", {}).items():
+        if root == "as_of" or (roots is not None and root not in roots):
+            continue
+        checks += _checks(sub, exp.column(root), root, 0)
+    items = [case([(c, exp.Literal.string(r))], exp.cast(exp.Null(), "VARCHAR")) for c, r in checks]
+    if not items:
+        return exp.cast(
+            exp.Array(expressions=[]), exp.DataType.build("VARCHAR[]", dialect="duckdb")
+        )
+    return list_filter(exp.Array(expressions=items), "x0", not_null(exp.column("x0")))

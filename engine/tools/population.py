@@ -1,0 +1,207 @@
+"""A seeded population of facts documents, read from the facts JSON Schema, that visits the edges.
+
+Every field is sometimes absent, sometimes null and otherwise a value; dates fall on the
+boundary days of windows around `as_of` (0, 1, 6, 7, 27-31 days, 1-2 calendar months either
+side), on month ends and leap days; enumerations and integer ranges take every value; lists
+are empty, short or long. The same seed gives the same population.
+"""
+
+from __future__ import annotations
+
+import calendar
+import datetime as dt
+import json
+import random
+import re
+from collections.abc import Callable, Iterator, Mapping
+from pathlib import Path
+from typing import Any
+
+from engine.language.runtime import add_months
+from engine.packs.facts_schema import facts_schema
+
+AS_OF_DAYS = (
+    dt.date(2020, 7, 20),
+    dt.date(2020, 2, 29),
+    dt.date(2020, 3, 31),
+    dt.date(2020, 12, 31),
+    dt.date(2021, 1, 31),
+    dt.date(2021, 2, 28),
+    dt.date(2021, 3, 1),
+    dt.date(2022, 5, 3),
+    dt.date(2022, 5, 31),
+    dt.date(2022, 10, 31),
+    dt.date(2022, 11, 1),
+    dt.date(2022, 12, 31),
+    dt.date(2023, 1, 31),
+    dt.date(2023, 6, 15),
+    dt.date(2024, 2, 29),
+)
+DAY_OFFSETS = (0, 1, -1, 6, -6, 7, -7, 13, 14, 27, -27, 28, -28, 29, -29, 30, 31, -31, 60, -60)
+MONTH_OFFSETS = (1, -1, 2, -2, 3, -3, 6, 12)
+LIST_LENGTHS = (0, 0, 1, 1, 2, 3, 5, 12)
+
+
+class Population:
+    """Facts documents for one schema, drawn from a seeded random source."""
+
+    def __init__(self, seed: int = 0, schema: str = "facts", absent: float = 0.06):
+        self.rng = random.Random(seed)
+        self.schema = facts_schema(schema)
+        self.absent = absent
+        self._made: dict[int, Callable[[dt.date], Any]] = {}
+
+    def as_of(self) -> dt.date:
+        if self.rng.random() < 0.25:
+            return AS_OF_DAYS[0]
+        return self.rng.choice(AS_OF_DAYS)
+
+    def date_near(self, as_of: dt.date) -> dt.date:
+        r = self.rng.random()
+        if r < 0.45:
+            return as_of + dt.timedelta(days=self.rng.choice(DAY_OFFSETS))
+        if r < 0.8:
+            d = add_months(as_of, self.rng.choice(MONTH_OFFSETS))
+            return d + dt.timedelta(days=self.rng.choice((0, 0, 1, -1)))
+        if r < 0.9:  # a month end or a leap day
+            year = as_of.year + self.rng.choice((-1, 0, 0, 1))
+            month = self.rng.randint(1, 12)
+            if self.rng.random() < 0.3:
+                return dt.date(2020 if year % 4 else year, 2, 29)
+            return dt.date(year, month, calendar.monthrange(year, month)[1])
+        return as_of + dt.timedelta(days=self.rng.randint(-9000, 900))
+
+    def value(self, node: Mapping[str, Any], as_of: dt.date) -> Any:
+        """A value for one schema node (compiled once per node, then reused)."""
+        return self._maker(node)(as_of)
+
+    def _maker(self, node: Mapping[str, Any]) -> Callable[[dt.date], Any]:
+        key = id(node)
+        made = self._made.get(key)
+        if made is None:
+            made = self._make(node)
+            self._made[key] = made
+        return made
+
+    def _make(self, node: Mapping[str, Any]) -> Callable[[dt.date], Any]:
+        rng = self.rng
+        rand = rng.random
+        kinds = node.get("type", "string")
+        kinds = list(kinds) if isinstance(kinds, list) else [kinds]
+        kind = next((k for k in kinds if k != "null"), "string")
+        inner: Callable[[dt.date], Any]
+        if "enum" in node:
+            values = [v for v in node["enum"] if v is not None]
+
+            def inner(as_of: dt.date) -> Any:
+                return values[int(rand() * len(values))]
+
+        elif kind == "object":
+            props = [(k, self._maker(sub)) for k, sub in node.get("properties", {}).items()]
+            absent = self.absent
+
+            def inner(as_of: dt.date) -> Any:
+                return {k: make(as_of) for k, make in props if rand() >= absent}
+
+        elif kind == "array":
+            item = self._maker(node.get("items", {}))
+
+            def inner(as_of: dt.date) -> Any:
+                n = LIST_LENGTHS[int(rand() * len(LIST_LENGTHS))]
+                return [item(as_of) for _ in range(n)]
+
+        elif kind == "boolean":
+
+            def inner(as_of: dt.date) -> Any:
+                return rand() < 0.5
+
+        elif kind == "integer":
+            lo, hi = node.get("minimum"), node.get("maximum")
+            if isinstance(lo, int) and isinstance(hi, int):
+                choices = list(range(lo, hi + 1))
+            else:
+                base = lo if isinstance(lo, int) else 0
+                choices = [base + d for d in (0, 1, 2, 15, 29, 30, 44, 45, 46, 60, 90)]
+
+            def inner(as_of: dt.date) -> Any:
+                return choices[int(rand() * len(choices))]
+
+        elif kind == "number":
+
+            def inner(as_of: dt.date) -> Any:
+                return rng.choice((0, 1, 2.5, 10))
+
+        elif node.get("format") == "date":
+
+            def inner(as_of: dt.date) -> Any:
+                return self.date_near(as_of).isoformat()
+
+        elif "pattern" in node:
+            pattern = str(node["pattern"])
+
+            def inner(as_of: dt.date) -> Any:
+                return _from_pattern(pattern, rng)
+
+        else:
+
+            def inner(as_of: dt.date) -> Any:
+                return rng.choice(("A", "B", "wing 1", ""))
+
+        if "null" not in kinds:
+            return inner
+
+        def nullable(as_of: dt.date) -> Any:
+            return None if rand() < 0.12 else inner(as_of)
+
+        return nullable
+
+    def document(self, roots: tuple[str, ...] | None = None) -> tuple[dt.date, dict[str, Any]]:
+        """One facts document (without `as_of`) and the day it is evaluated on."""
+        as_of = self.as_of()
+        doc: dict[str, Any] = {}
+        for key, sub in self.schema.get("properties", {}).items():
+            if key == "as_of" or (roots is not None and key not in roots):
+                continue
+            if self.rng.random() < self.absent / 2:
+                continue
+            if self.rng.random() < 0.02:
+                doc[key] = None
+                continue
+            doc[key] = self.value(sub, as_of)
+        return as_of, doc
+
+    def documents(
+        self, n: int, roots: tuple[str, ...] | None = None
+    ) -> Iterator[tuple[int, dt.date, dict[str, Any]]]:
+        for i in range(n):
+            as_of, doc = self.document(roots)
+            yield i, as_of, doc
+
+
+def _from_pattern(pattern: str, rng: random.Random) -> str:
+    """A string matching a simple pattern of character classes with counts."""
+    out = []
+    for cls, count in re.findall(r"\[([^\]]+)\](?:\{(\d+)\})?", pattern):
+        chars = []
+        for a, b in re.findall(r"(.)-(.)", cls):
+            chars += [chr(c) for c in range(ord(a), ord(b) + 1)]
+        out += [rng.choice(chars) for _ in range(int(count or 1))]
+    return "".join(out)
+
+
+def write_population(
+    path: Path, n: int, seed: int = 0, roots: tuple[str, ...] | None = None
+) -> int:
+    """Write `n` generated facts documents to a .parquet (typed columns) or .jsonl file."""
+    docs = Population(seed).documents(n, roots)
+    if path.suffix == ".parquet":
+        import pyarrow.parquet as pq
+
+        from engine.sql.run import converted, facts_table
+
+        pq.write_table(facts_table((i, a, converted(d)) for i, a, d in docs), path)
+    else:
+        with path.open("w", encoding="utf-8") as f:
+            for _, as_of, doc in docs:
+                f.write(json.dumps({**doc, "as_of": as_of.isoformat()}) + "\n")
+    return n

@@ -1,0 +1,148 @@
+"""Populations: reading a file of facts documents, and evaluating a pack over all of them.
+
+A population file holds one facts document per record: JSON Lines (one document a line),
+CSV (one column per dotted fact path, JSON text for lists, records, booleans and nulls) or
+Parquet (the same columns; read with DuckDB when it is installed). `decisions` is the one
+place a population is evaluated, so that another engine (SQL) can stand in for the
+per-document path behind the same signature.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import json
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+from typing import Any, Protocol
+
+from engine.evaluation.decision import Decision, build_decision
+from engine.evaluation.evaluate import Evaluation
+from engine.packs import model as M
+from engine.packs.facts_schema import prepare
+from engine.problems import PopulationError, Problem
+
+
+def _set_path(doc: dict[str, Any], path: str, value: Any) -> None:
+    parts = path.split(".")
+    target = doc
+    for part in parts[:-1]:
+        target = target.setdefault(part, {})
+    target[parts[-1]] = value
+
+
+def _cell(text: str) -> Any:
+    """A CSV cell: JSON when it reads as JSON (lists, records, numbers, true/false/null),
+    else the text itself; an empty cell is absent."""
+    if text == "":
+        return None
+    if text[0] in "[{" or text in ("true", "false", "null"):
+        try:
+            return json.loads(text)
+        except json.JSONDecodeError:
+            return text
+    return text
+
+
+def _from_columns(row: Mapping[str, Any]) -> dict[str, Any]:
+    doc: dict[str, Any] = {}
+    for key, value in row.items():
+        if value is None or value == "":
+            continue
+        _set_path(doc, key, _cell(value) if isinstance(value, str) else value)
+    return doc
+
+
+def read_population(path: Path) -> list[dict[str, Any]]:
+    """Every facts document in a population file; raises PopulationError naming the line."""
+    name = str(path)
+    if not path.exists():
+        raise PopulationError([_problem(name, 1, f"no population file `{path}`")])
+    suffix = path.suffix.lower()
+    if suffix in (".jsonl", ".ndjson"):
+        return _read_jsonl(path)
+    if suffix == ".csv":
+        with path.open(newline="", encoding="utf-8") as f:
+            return [_from_columns(row) for row in csv.DictReader(f)]
+    if suffix == ".parquet":
+        try:
+            import duckdb  # type: ignore[import-not-found, unused-ignore]
+        except ImportError:
+            raise PopulationError(
+                [_problem(name, 1, "reading Parquet needs DuckDB (pip install duckdb)")]
+            ) from None
+        rel = duckdb.read_parquet(str(path))
+        columns = rel.columns
+        return [_from_columns(dict(zip(columns, row, strict=True))) for row in rel.fetchall()]
+    raise PopulationError(
+        [_problem(name, 1, f"`{path.name}`: a population is a .jsonl, .csv or .parquet file")]
+    )
+
+
+def _read_jsonl(path: Path) -> list[dict[str, Any]]:
+    docs = []
+    problems = []
+    for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+        if not line.strip():
+            continue
+        try:
+            doc = json.loads(line)
+        except json.JSONDecodeError as e:
+            problems.append(_problem(str(path), n, f"not JSON: {e.msg}", e.colno))
+            continue
+        if not isinstance(doc, dict):
+            problems.append(_problem(str(path), n, "each line must be one facts document"))
+            continue
+        docs.append(doc)
+    if problems:
+        raise PopulationError(problems)
+    return docs
+
+
+def _problem(file: str, line: int, message: str, col: int = 1) -> Problem:
+    return Problem(
+        file,
+        line,
+        1 if col < 1 else col,
+        "error",
+        "E-POPULATION",
+        message,
+        "one facts document per line (JSON Lines) or per row (CSV with dotted column names)",
+    )
+
+
+def write_jsonl(docs: list[dict[str, Any]], path: Path) -> None:
+    """A population as JSON Lines (the format `read_population` reads back)."""
+    with path.open("w", encoding="utf-8") as f:
+        for doc in docs:
+            f.write(json.dumps(doc, default=str, sort_keys=True) + "\n")
+
+
+class DecisionSource(Protocol):
+    """Evaluates a pack over a population on one day, a decision per document, in order."""
+
+    def __call__(
+        self,
+        pack: M.Pack,
+        population: list[dict[str, Any]],
+        day: dt.date,
+        audience: str,
+        version: str | None,
+    ) -> Iterator[Decision]: ...
+
+
+def python_decisions(
+    pack: M.Pack,
+    population: list[dict[str, Any]],
+    day: dt.date,
+    audience: str = "custodial",
+    version: str | None = None,
+) -> Iterator[Decision]:
+    """The per-document path: each document evaluated on its own."""
+    schema = pack.facts
+    for n, facts in enumerate(population, 1):
+        custodial = audience != "healthcare"
+        prepared = prepare(facts, f"<population #{n}>", schema, custodial)
+        ev = Evaluation(pack, prepared, day, custodial, version)
+        ev.run()
+        yield build_decision(ev, audience, schema)

@@ -1,0 +1,714 @@
+"""The HTTP API (FastAPI on uvicorn): decisions, batches, packs, the decision log, replay, and the
+health, info and OpenAPI endpoints an HMPPS service has."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import logging
+import os
+import signal
+import uuid
+from collections import deque
+from collections.abc import AsyncIterator, Awaitable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from importlib.metadata import PackageNotFoundError
+from importlib.metadata import version as dist_version
+from typing import Any
+
+import orjson
+from fastapi import FastAPI, Query, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.openapi.docs import get_swagger_ui_html
+from fastapi.responses import HTMLResponse, Response
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+import engine
+from service.auth import Authenticator, Caller
+from service.errors import ApiError, error_body
+from service.log_record import LogRecord, canonical, sha256
+from service.log_store import LogStore, now, open_store
+from service.log_writer import LogWriter
+from service.masking import mask
+from service.openapi import customise
+from service.registry import PackRegistry
+from service.settings import Settings
+
+log = logging.getLogger("regime.service")
+AUDIENCES = ("custodial", "healthcare")
+INSECURE_WARNING = (
+    "authentication is OFF (--insecure-no-auth): every caller may ask for any audience, "
+    "including healthcare-only decisions"
+)
+
+DECISION_REQUEST = {
+    "type": "object",
+    "required": ["facts"],
+    "additionalProperties": False,
+    "properties": {
+        "facts": {"type": "object", "description": "One facts document (schemas/facts/)."},
+        "as_of": {
+            "type": ["string", "null"],
+            "format": "date",
+            "description": "Evaluation date; default the facts' as_of, else today.",
+        },
+        "audience": {"enum": ["custodial", "healthcare"], "default": "custodial"},
+    },
+}
+
+
+class NdjsonStream(Response):
+    """A streamed NDJSON response that, unlike StreamingResponse, does not read `receive` while
+    streaming, so the generator itself can go on reading the request body line by line."""
+
+    media_type = "application/x-ndjson"
+
+    def __init__(self, lines: AsyncIterator[bytes]):
+        super().__init__(status_code=200, media_type=self.media_type)
+        self.raw_headers = [(b"content-type", b"application/x-ndjson")]
+        self.lines = lines
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        await send({"type": "http.response.start", "status": 200, "headers": self.raw_headers})
+        async for chunk in self.lines:
+            await send({"type": "http.response.body", "body": chunk, "more_body": True})
+        await send({"type": "http.response.body", "body": b"", "more_body": False})
+
+
+def _json(data: Any, status: int = 200) -> Response:
+    return Response(orjson.dumps(data), status_code=status, media_type="application/json")
+
+
+def package_version() -> str:
+    try:
+        return dist_version("regime-policy")
+    except PackageNotFoundError:
+        return "0+unknown"
+
+
+@dataclass
+class Parsed:
+    facts: dict[str, Any]
+    as_of: dt.date | None
+    audience: str
+
+
+def parse_request(data: Any) -> Parsed:
+    """A decision request body: {facts, as_of?, audience?}; 400 for anything else."""
+    if not isinstance(data, dict):
+        raise _bad("the body must be a JSON object with `facts`")
+    extra = set(data) - {"facts", "as_of", "audience"}
+    if extra:
+        raise _bad(f"unknown field(s): {', '.join(sorted(map(str, extra)))}")
+    facts = data.get("facts")
+    if not isinstance(facts, dict):
+        raise _bad("`facts` must be a JSON object (one facts document)")
+    audience = data.get("audience", "custodial")
+    if audience not in AUDIENCES:
+        raise _bad(f"`audience` must be custodial or healthcare, not `{audience}`")
+    as_of = data.get("as_of")
+    day = None
+    if as_of is not None:
+        try:
+            day = dt.date.fromisoformat(as_of) if isinstance(as_of, str) else None
+        except ValueError:
+            day = None
+        if day is None or not isinstance(as_of, str) or len(as_of) != 10:
+            raise _bad(f"`as_of` must be a date YYYY-MM-DD, not `{as_of}`")
+    return Parsed(facts, day, audience)
+
+
+def _bad(message: str) -> ApiError:
+    return ApiError(400, "E-HTTP-BAD-REQUEST", message)
+
+
+def evaluation_error(e: Exception) -> ApiError:
+    """The engine's facts and evaluation errors as 422s with its codes and positions."""
+    if isinstance(e, engine.FactsError):
+        first = e.problems[0] if e.problems else None
+        return ApiError(
+            422,
+            first.code if first else "E-FACTS",
+            "The facts do not match the facts schema; nothing was evaluated",
+            "; ".join(p.format() for p in e.problems[:5]),
+            [p.to_dict() for p in e.problems],
+        )
+    assert isinstance(e, engine.EvaluationError)
+    return ApiError(422, e.code, str(e))
+
+
+class Service:
+    """The state a running worker shares between requests."""
+
+    def __init__(self, settings: Settings, loaded: engine.Packs | None = None):
+        self.settings = settings
+        self.auth = Authenticator(
+            settings.auth_enabled, settings.roles, settings.public_key_file, settings.jwks_file
+        )
+        self.store: LogStore = open_store(settings.database_url)
+        self.store.migrate()
+        self.writer = LogWriter(self.store)
+        self.registry = PackRegistry(settings.packs_dir, self.store, loaded)
+        self.started_at = now()
+
+    def close(self) -> None:
+        self.writer.close()
+        self.store.close()
+
+    def caller(self, request: Request) -> Caller:
+        return self.auth.caller(request.headers.get("authorization"))
+
+    def pack(self, packs: engine.Packs, pack_id: str) -> Any:
+        if pack_id not in packs:
+            raise ApiError(
+                404,
+                "E-HTTP-NOT-FOUND",
+                f"No pack `{pack_id}`",
+                f"packs loaded: {', '.join(sorted(packs))}",
+            )
+        return packs[pack_id]
+
+    def decide(
+        self, caller: Caller, pack: Any, req: Parsed, explain: bool
+    ) -> tuple[dict[str, Any], Awaitable[None]]:
+        """Evaluate and queue the log record: the response body and the wait for durability."""
+        try:
+            decision = engine.evaluate(pack, req.facts, req.as_of, req.audience, "request")
+        except (engine.FactsError, engine.EvaluationError) as e:
+            raise evaluation_error(e) from e
+        result = decision.to_dict()
+        logged, masked = mask(req.facts, req.audience, pack.facts)
+        record = LogRecord(
+            decision_id=str(uuid.uuid4()),
+            recorded_at=now(),
+            client_id=caller.client_id,
+            user_name=caller.user_name,
+            pack=decision.pack,
+            version=decision.version,
+            policy_version=decision.policy_version,
+            content_hash=decision.content_hash,
+            as_of=decision.as_of.isoformat(),
+            audience=decision.audience,
+            input_hash=sha256(canonical(req.facts)),
+            input=canonical(logged).decode(),
+            masked_paths=canonical(masked).decode(),
+            result=canonical(result).decode(),
+        ).sealed()
+        durable = asyncio.wrap_future(self.writer.submit(record))
+        body = {**result, "decisionId": record.decision_id}
+        if explain:
+            body["explanation"] = decision.explain()
+        return body, durable
+
+
+def create_app(settings: Settings, loaded: engine.Packs | None = None) -> FastAPI:
+    """The application for one worker process (`loaded`: packs already loaded from the
+    directory, so a single-process server does not load them twice)."""
+    state: dict[str, Service] = {}
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        svc = await asyncio.to_thread(Service, settings, loaded)
+        state["svc"] = svc
+        loop = asyncio.get_running_loop()
+        try:
+            loop.add_signal_handler(signal.SIGHUP, lambda: loop.create_task(_reload(svc)))
+        except (NotImplementedError, RuntimeError, ValueError):
+            pass
+        if not settings.auth_enabled:
+            log.warning("regime serve: %s", INSECURE_WARNING)
+        try:
+            yield
+        finally:
+            svc.close()
+
+    app = FastAPI(
+        title="regime decision service",
+        version=package_version(),
+        description="Policy decisions from regime rule packs, each one logged and replayable.",
+        openapi_url="/v3/api-docs",
+        docs_url=None,
+        redoc_url=None,
+        lifespan=lifespan,
+    )
+
+    def svc() -> Service:
+        return state["svc"]
+
+    @app.exception_handler(ApiError)
+    async def api_error(_: Request, e: ApiError) -> Response:
+        headers = {"WWW-Authenticate": "Bearer"} if e.status == 401 else None
+        resp = _json(e.body(), e.status)
+        if headers:
+            resp.headers.update(headers)
+        return resp
+
+    @app.exception_handler(RequestValidationError)
+    async def validation_error(_: Request, e: RequestValidationError) -> Response:
+        where = "; ".join(
+            f"{'.'.join(map(str, err.get('loc', ())))}: {err.get('msg')}" for err in e.errors()
+        )
+        return _json(error_body(400, "E-HTTP-BAD-REQUEST", "Bad request parameters", where), 400)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(_: Request, e: StarletteHTTPException) -> Response:
+        code = {404: "E-HTTP-NOT-FOUND", 405: "E-HTTP-METHOD"}.get(
+            e.status_code, "E-HTTP-BAD-REQUEST"
+        )
+        return _json(error_body(e.status_code, code, str(e.detail)), e.status_code)
+
+    @app.exception_handler(Exception)
+    async def internal_error(_: Request, e: Exception) -> Response:
+        log.exception("unexpected error")
+        return _json(
+            error_body(500, "E-HTTP-INTERNAL", "Unexpected server error", type(e).__name__), 500
+        )
+
+    async def read_body(request: Request) -> Any:
+        limit = settings.max_body_bytes
+        declared = request.headers.get("content-length")
+        if declared and declared.isdigit() and int(declared) > limit:
+            raise ApiError(413, "E-HTTP-TOO-LARGE", f"The body is over {limit} bytes")
+        chunks, size = [], 0
+        async for chunk in request.stream():
+            size += len(chunk)
+            if size > limit:
+                raise ApiError(413, "E-HTTP-TOO-LARGE", f"The body is over {limit} bytes")
+            chunks.append(chunk)
+        try:
+            return orjson.loads(b"".join(chunks))
+        except orjson.JSONDecodeError as e:
+            raise _bad(f"the body is not JSON: {e}") from e
+
+    async def durable_or_503(wait: Awaitable[None]) -> None:
+        try:
+            await wait
+        except Exception as e:
+            raise ApiError(
+                503,
+                "E-HTTP-UNAVAILABLE",
+                "The decision could not be logged, so it is not given",
+                f"decision log: {type(e).__name__}: {e}",
+            ) from e
+
+    # --- decisions ------------------------------------------------------------------------------
+
+    @app.post(
+        "/v1/packs/{pack}/decisions",
+        tags=["decisions"],
+        summary="Evaluate one facts document; the decision, logged, with its id",
+        openapi_extra={
+            "requestBody": {
+                "required": True,
+                "content": {"application/json": {"schema": DECISION_REQUEST}},
+            }
+        },
+        responses={
+            200: {
+                "description": "decision.to_dict() with decisionId (and explanation)",
+                "content": {
+                    "application/json": {
+                        "schema": {"$ref": "#/components/schemas/DecisionResponse"}
+                    }
+                },
+            }
+        },
+        response_class=Response,
+    )
+    async def decide(
+        pack: str,
+        request: Request,
+        explain: bool = Query(False, description="Add the explanation, step by step."),
+    ) -> Response:
+        s = svc()
+        caller = s.caller(request)
+        s.auth.require_audience(caller, "custodial")
+        req = parse_request(await read_body(request))
+        s.auth.require_audience(caller, req.audience)
+        body, durable = s.decide(caller, s.pack(s.registry.current, pack), req, explain)
+        await durable_or_503(durable)
+        return _json(body)
+
+    @app.post(
+        "/v1/packs/{pack}/decisions/batch",
+        tags=["decisions"],
+        summary="NDJSON in (one decision request a line), NDJSON out, streamed in order",
+        openapi_extra={
+            "requestBody": {
+                "required": True,
+                "content": {"application/x-ndjson": {"schema": {"type": "string"}}},
+            }
+        },
+        responses={
+            200: {
+                "description": "One line per input line: a decision with decisionId and line, "
+                "or {line, error}",
+                "content": {"application/x-ndjson": {"schema": {"type": "string"}}},
+            }
+        },
+        response_class=Response,
+    )
+    async def decide_batch(pack: str, request: Request) -> Response:
+        s = svc()
+        caller = s.caller(request)
+        s.auth.require_audience(caller, "custodial")
+        model = s.pack(s.registry.current, pack)
+        limit, window = settings.max_body_bytes, settings.batch_window
+
+        def error_line(n: int, e: ApiError) -> bytes:
+            return orjson.dumps({"line": n, "error": e.body()}) + b"\n"
+
+        def one(n: int, raw: bytes) -> tuple[dict[str, Any] | None, Any]:
+            try:
+                try:
+                    data = orjson.loads(raw)
+                except orjson.JSONDecodeError as e:
+                    raise _bad(f"line {n} is not JSON: {e}") from e
+                req = parse_request(data)
+                s.auth.require_audience(caller, req.audience)
+                body, durable = s.decide(caller, model, req, False)
+                return {"line": n, **body}, durable
+            except ApiError as e:
+                return None, error_line(n, e)
+
+        async def lines() -> AsyncIterator[bytes]:
+            pending: deque[tuple[dict[str, Any] | None, Any]] = deque()
+            buf, n, skipping = b"", 0, False
+
+            async def flush(keep: int) -> AsyncIterator[bytes]:
+                while len(pending) > keep:
+                    body, item = pending.popleft()
+                    if body is None:
+                        yield item
+                        continue
+                    try:
+                        await item
+                    except Exception as e:
+                        yield error_line(
+                            body["line"],
+                            ApiError(
+                                503,
+                                "E-HTTP-UNAVAILABLE",
+                                "The decision could not be logged",
+                                str(e),
+                            ),
+                        )
+                        continue
+                    yield orjson.dumps(body) + b"\n"
+
+            def take(raw: bytes) -> None:
+                nonlocal n
+                n += 1
+                if raw.strip():
+                    pending.append(one(n, raw))
+
+            async for chunk in request.stream():
+                buf += chunk
+                while True:
+                    cut = buf.find(b"\n")
+                    if cut < 0:
+                        break
+                    line, buf = buf[:cut], buf[cut + 1 :]
+                    if skipping:
+                        skipping = False
+                        continue
+                    take(line)
+                    async for out in flush(window):
+                        yield out
+                if len(buf) > limit:
+                    n += 1
+                    pending.append(
+                        (
+                            None,
+                            error_line(
+                                n,
+                                ApiError(
+                                    413, "E-HTTP-TOO-LARGE", f"line {n} is over {limit} bytes"
+                                ),
+                            ),
+                        )
+                    )
+                    buf, skipping = b"", True
+            if buf.strip() and not skipping:
+                take(buf)
+            async for out in flush(0):
+                yield out
+
+        return NdjsonStream(lines())
+
+    # --- packs ----------------------------------------------------------------------------------
+
+    @app.get("/v1/packs", tags=["packs"], summary="The packs loaded, with content hashes")
+    async def list_packs(request: Request) -> dict[str, Any]:
+        s = svc()
+        s.auth.require_reader(s.caller(request))
+        return {"packs": [pack_summary(p) for _, p in sorted(s.registry.current.items())]}
+
+    @app.get("/v1/packs/{pack}", tags=["packs"], summary="One pack: versions, outputs, rules...")
+    async def get_pack(pack: str, request: Request) -> dict[str, Any]:
+        s = svc()
+        s.auth.require_reader(s.caller(request))
+        return pack_detail(s.pack(s.registry.current, pack))
+
+    # --- the log --------------------------------------------------------------------------------
+
+    def logged(s: Service, caller: Caller, decision_id: str) -> LogRecord:
+        s.auth.require_audience(caller, "custodial")
+        record = s.store.get(decision_id)
+        if record is None:
+            raise ApiError(404, "E-HTTP-NOT-FOUND", f"No decision `{decision_id}` in the log")
+        s.auth.require_audience(caller, record.audience)
+        return record
+
+    @app.get(
+        "/v1/decisions/{decision_id}",
+        tags=["decision log"],
+        summary="A logged decision: who asked, on which pack version, the (masked) input, result",
+    )
+    def get_decision(decision_id: str, request: Request) -> dict[str, Any]:
+        s = svc()
+        return logged(s, s.caller(request), decision_id).to_api()
+
+    @app.post(
+        "/v1/decisions/{decision_id}/replay",
+        tags=["decision log"],
+        summary="Re-evaluate the logged input on the logged pack version; identical or not",
+        openapi_extra={
+            "requestBody": {
+                "required": False,
+                "content": {
+                    "application/json": {
+                        "schema": {
+                            "type": "object",
+                            "additionalProperties": False,
+                            "properties": {
+                                "facts": {
+                                    "type": "object",
+                                    "description": "The original facts (checked against the "
+                                    "logged input hash) to replay with fields the log masked.",
+                                }
+                            },
+                        }
+                    }
+                },
+            }
+        },
+    )
+    async def replay(decision_id: str, request: Request) -> dict[str, Any]:
+        s = svc()
+        caller = s.caller(request)
+        record = await asyncio.to_thread(logged, s, caller, decision_id)
+        raw = await request.body()
+        supplied = None
+        if raw.strip():
+            try:
+                data = orjson.loads(raw)
+            except orjson.JSONDecodeError as e:
+                raise _bad(f"the body is not JSON: {e}") from e
+            if not isinstance(data, dict) or set(data) - {"facts"}:
+                raise _bad("the body may only have `facts`")
+            supplied = data.get("facts")
+            if supplied is not None:
+                if not isinstance(supplied, dict):
+                    raise _bad("`facts` must be a JSON object")
+                if sha256(canonical(supplied)) != record.input_hash:
+                    raise ApiError(
+                        409,
+                        "E-HTTP-INPUT-MISMATCH",
+                        "These facts are not the ones the decision was made on",
+                        f"their hash differs from the logged input hash {record.input_hash}",
+                    )
+        pack = await asyncio.to_thread(s.registry.by_hash, record.content_hash)
+        if pack is None:
+            raise ApiError(
+                410,
+                "E-HTTP-PACK-GONE",
+                f"Pack version {record.content_hash} can no longer be loaded",
+                "it is neither loaded nor stored in the log's pack sources",
+            )
+        facts = supplied if supplied is not None else orjson.loads(record.input)
+        masked = orjson.loads(record.masked_paths) if supplied is None else []
+        try:
+            again = engine.evaluate(
+                pack, facts, dt.date.fromisoformat(record.as_of), record.audience, "logged input"
+            ).to_dict()
+        except (engine.FactsError, engine.EvaluationError) as e:
+            raise evaluation_error(e) from e
+        original = orjson.loads(record.result)
+        differences = sorted(
+            k for k in original.keys() | again.keys() if original.get(k) != again.get(k)
+        )
+        return {
+            "decisionId": record.decision_id,
+            "identical": not differences,
+            "differences": differences,
+            "contentHash": record.content_hash,
+            "inputComplete": not masked,
+            "maskedPaths": masked,
+            "replayedAt": now(),
+            "decision": again,
+        }
+
+    # --- administration -------------------------------------------------------------------------
+
+    @app.post(
+        "/admin/reload-packs", tags=["admin"], summary="Reload packs; a failing set is refused"
+    )
+    async def reload_packs(request: Request) -> Response:
+        s = svc()
+        s.auth.require_admin(s.caller(request))
+        result = await _reload(s)
+        supervisor = os.environ.get("REGIME_SUPERVISOR_PID")
+        if result.ok and supervisor and supervisor.isdigit():
+            os.kill(int(supervisor), signal.SIGHUP)  # the other workers reload too
+        body = {
+            "reloaded": result.ok,
+            "packs": result.packs,
+            "changed": result.changed,
+            "problems": result.problems,
+        }
+        if not result.ok:
+            err = error_body(
+                422,
+                "E-HTTP-RELOAD-FAILED",
+                "The packs on disk have errors; the loaded packs keep serving",
+                "; ".join(result.problems[:5]),
+            )
+            return _json({**err, **body}, 422)
+        return _json(body)
+
+    # --- HMPPS conventions ----------------------------------------------------------------------
+
+    def health_body() -> tuple[dict[str, Any], int]:
+        s = state.get("svc")
+        db_up = bool(s and s.store.ping())
+        packs_up = bool(s and len(s.registry.current) > 0)
+        up = db_up and packs_up
+        body = {
+            "status": "UP" if up else "DOWN",
+            "components": {
+                "packs": {
+                    "status": "UP" if packs_up else "DOWN",
+                    "details": {
+                        "loaded": len(s.registry.current) if s else 0,
+                        "loadedAt": s.registry.loaded_at if s else None,
+                        "reloadsRefused": s.registry.refused if s else 0,
+                    },
+                },
+                "decisionLog": {
+                    "status": "UP" if db_up else "DOWN",
+                    "details": {
+                        "backend": s.store.backend if s else None,
+                        **(s.writer.stats() if s else {}),
+                    },
+                },
+            },
+        }
+        return body, 200 if up else 503
+
+    @app.get("/health", tags=["health"], summary="Overall health with components")
+    def health() -> Response:
+        body, status = health_body()
+        return _json(body, status)
+
+    @app.get("/health/ping", tags=["health"], summary="Up")
+    async def ping() -> dict[str, str]:
+        return {"status": "UP"}
+
+    @app.get("/health/liveness", tags=["health"], summary="The process is alive")
+    async def liveness() -> dict[str, str]:
+        return {"status": "UP"}
+
+    @app.get("/health/readiness", tags=["health"], summary="Packs loaded and the log reachable")
+    def readiness() -> Response:
+        body, status = health_body()
+        return _json({"status": body["status"]}, status)
+
+    @app.get("/info", tags=["health"], summary="Name, version, packs and their hashes, auth mode")
+    async def info() -> dict[str, Any]:
+        s = svc()
+        return {
+            "build": {"name": "regime", "version": package_version()},
+            "startedAt": s.started_at,
+            "packs": [
+                {"id": pid, "version": p.version, "contentHash": p.content_hash}
+                for pid, p in sorted(s.registry.current.items())
+            ],
+            "auth": {
+                "enabled": settings.auth_enabled,
+                **({} if settings.auth_enabled else {"warning": INSECURE_WARNING}),
+                "roles": {
+                    "custodial": settings.roles.custodial,
+                    "healthcare": settings.roles.healthcare,
+                    "admin": settings.roles.admin,
+                },
+            },
+            "decisionLog": {"backend": s.store.backend},
+        }
+
+    @app.get("/swagger-ui.html", include_in_schema=False)
+    async def swagger_ui() -> HTMLResponse:
+        return get_swagger_ui_html(openapi_url="/v3/api-docs", title="regime decision service")
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            from fastapi.openapi.utils import get_openapi
+
+            doc = get_openapi(
+                title=app.title,
+                version=app.version,
+                description=app.description,
+                routes=app.routes,
+            )
+            app.openapi_schema = customise(doc, settings.auth_enabled)
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
+    return app
+
+
+async def _reload(s: Service) -> Any:
+    return await asyncio.to_thread(s.registry.reload)
+
+
+def pack_summary(p: Any) -> dict[str, Any]:
+    return {
+        "id": p.id,
+        "title": p.title,
+        "version": p.version,
+        "status": p.status,
+        "contentHash": p.content_hash,
+    }
+
+
+def pack_detail(p: Any) -> dict[str, Any]:
+    """What a caller needs to know about a pack: versions, outputs, rules, interpretations."""
+    return {
+        **pack_summary(p),
+        "summary": p.summary,
+        "source": {"title": p.source.title, "publisher": p.source.publisher, "url": p.source.url},
+        "versions": [
+            {
+                "id": v.id,
+                "title": v.title,
+                "effectiveFrom": v.effective_from.isoformat(),
+                "effectiveTo": v.effective_to.isoformat() if v.effective_to else None,
+            }
+            for v in p.versions
+        ],
+        "outputs": [
+            {
+                "name": o.name,
+                "description": o.description,
+                "releasable": o.releasable,
+                "healthcareOnly": o.healthcare and not o.releasable,
+            }
+            for o in p.outputs.values()
+        ],
+        "rules": [{"id": r.id, "title": r.title} for r in p.rules],
+        "interpretations": [
+            {"id": i.id, "kind": i.kind, "question": i.question, "choice": i.choice}
+            for i in p.interpretations.values()
+        ],
+    }

@@ -1,0 +1,82 @@
+"""One decision log record, sealed by a hash over every field: a half-written or altered record
+shows."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import asdict, dataclass
+from typing import Any
+
+import orjson
+
+
+def canonical(value: Any) -> bytes:
+    """Canonical JSON bytes (sorted keys, no spaces): what hashes are taken over."""
+    return orjson.dumps(value, option=orjson.OPT_SORT_KEYS)
+
+
+def sha256(data: bytes) -> str:
+    return "sha256:" + hashlib.sha256(data).hexdigest()
+
+
+@dataclass(frozen=True)
+class LogRecord:
+    """What the log keeps about one decision. `input` is masked for a custodial audience."""
+
+    decision_id: str
+    recorded_at: str
+    client_id: str | None
+    user_name: str | None
+    pack: str
+    version: str
+    policy_version: str
+    content_hash: str
+    as_of: str
+    audience: str
+    input_hash: str
+    input: str  # canonical JSON of the (masked) facts
+    masked_paths: str  # canonical JSON list
+    result: str  # canonical JSON of decision.to_dict()
+    record_hash: str = ""
+
+    def computed_hash(self) -> str:
+        """The hash of every field but `record_hash` itself (length-prefixed, so no two
+        different records join to the same bytes)."""
+        h = hashlib.sha256()
+        for name in COLUMNS[:-1]:
+            value = getattr(self, name)
+            data = b"\x00" if value is None else b"\x01" + str(value).encode()
+            h.update(len(data).to_bytes(8, "big") + data)
+        return "sha256:" + h.hexdigest()
+
+    def sealed(self) -> LogRecord:
+        """This record with its `record_hash` set."""
+        return LogRecord(**{**asdict(self), "record_hash": self.computed_hash()})
+
+    def intact(self) -> bool:
+        """True when the stored hash matches the fields: nothing half-written or changed."""
+        return self.record_hash == self.computed_hash()
+
+    def to_api(self) -> dict[str, Any]:
+        """The record as the API shows it."""
+        return {
+            "decisionId": self.decision_id,
+            "recordedAt": self.recorded_at,
+            "caller": {"clientId": self.client_id, "userName": self.user_name},
+            "pack": self.pack,
+            "version": self.version,
+            "policyVersion": self.policy_version,
+            "contentHash": self.content_hash,
+            "asOf": self.as_of,
+            "audience": self.audience,
+            "inputHash": self.input_hash,
+            "input": orjson.loads(self.input),
+            "maskedPaths": orjson.loads(self.masked_paths),
+            "decision": orjson.loads(self.result),
+            "recordHash": self.record_hash,
+            "intact": self.intact(),
+        }
+
+
+COLUMNS = tuple(LogRecord.__dataclass_fields__)
+assert COLUMNS[-1] == "record_hash"

@@ -1,0 +1,99 @@
+"""Running the service: one uvicorn server in this process, or several worker processes sharing
+one listening socket under a small supervisor that passes SIGHUP (reload) on to every worker."""
+
+from __future__ import annotations
+
+import ctypes
+import logging
+import multiprocessing
+import os
+import signal
+import socket
+import sys
+import time
+from typing import Any
+
+import uvicorn
+
+from service.settings import Settings
+
+log = logging.getLogger("regime.service")
+
+
+def _config(settings: Settings, loaded: Any = None) -> uvicorn.Config:
+    from service.app import create_app
+
+    return uvicorn.Config(
+        create_app(settings, loaded),
+        host=settings.host,
+        port=settings.port,
+        log_level="warning",
+        access_log=False,
+        loop="auto",
+        http="auto",
+        timeout_graceful_shutdown=10,
+        timeout_keep_alive=65,  # longer than a client pool keeps idle connections
+    )
+
+
+def _die_with_parent() -> None:
+    """Linux: this worker gets SIGKILL when the supervisor dies, so none is left behind."""
+    try:
+        libc = ctypes.CDLL("libc.so.6", use_errno=True)
+        libc.prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass
+
+
+def _worker(settings: Settings, sock: socket.socket) -> None:
+    _die_with_parent()
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    uvicorn.Server(_config(settings)).run(sockets=[sock])
+
+
+def serve(settings: Settings, loaded: Any = None) -> None:
+    """Serve until SIGINT or SIGTERM (`loaded`: the packs, when already loaded here)."""
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    if settings.workers <= 1:
+        uvicorn.Server(_config(settings, loaded)).run()
+        return
+    config = uvicorn.Config("service.app:create_app", host=settings.host, port=settings.port)
+    sock = config.bind_socket()
+    os.environ["REGIME_SUPERVISOR_PID"] = str(os.getpid())
+    ctx = multiprocessing.get_context("spawn")
+    procs: list[Any] = []
+    stopping = False
+
+    def start() -> Any:
+        p = ctx.Process(target=_worker, args=(settings, sock), daemon=False)
+        p.start()
+        return p
+
+    def on_hup(*_: Any) -> None:
+        for p in procs:
+            if p.is_alive() and p.pid:
+                os.kill(p.pid, signal.SIGHUP)
+
+    def on_stop(*_: Any) -> None:
+        nonlocal stopping
+        stopping = True
+
+    signal.signal(signal.SIGHUP, on_hup)
+    signal.signal(signal.SIGTERM, on_stop)
+    signal.signal(signal.SIGINT, on_stop)
+    procs.extend(start() for _ in range(settings.workers))
+    while not stopping:
+        time.sleep(0.2)
+        for i, p in enumerate(procs):
+            if not p.is_alive() and not stopping:
+                print(
+                    f"regime serve: worker {p.pid} exited ({p.exitcode}); restarting",
+                    file=sys.stderr,
+                )
+                procs[i] = start()
+    for p in procs:
+        if p.is_alive() and p.pid:
+            os.kill(p.pid, signal.SIGTERM)
+    for p in procs:
+        p.join(timeout=15)
+    sock.close()

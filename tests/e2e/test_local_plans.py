@@ -1,0 +1,109 @@
+"""The `regime` command with local plans, run in-process: check, eval, plan, diff and docs."""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import jsonschema
+import pytest
+from click.testing import CliRunner, Result
+
+from cli.main import cli
+
+ROOT = Path(__file__).resolve().parents[2]
+PRISONER = "examples/local/g8607kw_post_closure.yaml"
+
+
+@pytest.fixture(autouse=True)
+def in_root() -> Iterator[None]:
+    here = Path.cwd()
+    os.chdir(ROOT)
+    try:
+        yield
+    finally:
+        os.chdir(here)
+
+
+def run(*args: str) -> Result:
+    result = CliRunner().invoke(cli, list(args), catch_exceptions=False)
+    assert "Traceback" not in result.output
+    return result
+
+
+def test_check_passes_the_example_plans_and_places_an_error_in_a_bad_one() -> None:
+    bad = "tests/corpus/overlays/limited_task_option.yaml"
+    result = run("check", "policies/local/", bad, "--no-tests")
+    assert result.exit_code == 1
+    errors = [line for line in result.output.splitlines() if ": error: " in line]
+    assert len(errors) == 1 and errors[0].startswith(f"{bad}:11:5: error: ")
+    assert "limited autonomy" in errors[0] and errors[0].endswith("[E-LOCAL-LIMITED]")
+    assert result.output.strip().endswith(
+        "0 pack(s) and 5 local plan(s) checked: 1 error(s), 0 warning(s)"
+    )
+
+
+def test_eval_through_a_plan_by_code_is_valid_json_naming_the_plan() -> None:
+    result = run(
+        "eval",
+        "keywork_edm",
+        "--facts",
+        PRISONER,
+        "--establishment-plan",
+        "LEI",
+        "--format",
+        "json",
+    )
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.output)
+    schema = json.loads((ROOT / "schemas" / "decision.schema.json").read_text())
+    jsonschema.Draft202012Validator(schema, format_checker=jsonschema.FormatChecker()).validate(
+        data
+    )
+    assert data["local_plan"]["establishment"]["code"] == "LEI"
+    assert data["outputs"]["priority_groups"] == ["governor_added"]
+
+
+def test_eval_text_through_a_plan_file_shows_the_plan_and_its_entries() -> None:
+    plan = "policies/local/sdi/keywork_edm.yaml"
+    result = run("eval", "keywork_edm", "--facts", PRISONER, "--establishment-plan", plan)
+    assert result.exit_code == 0
+    assert f"local plan {plan}:26 (choice:keywork_model, partial)" in result.output
+    assert "signed off: rrmp by the Prison Gold command on 2020-07-09" in result.output
+
+
+def test_eval_with_an_unknown_establishment_is_bad_usage() -> None:
+    result = run("eval", "keywork_edm", "--facts", PRISONER, "--establishment-plan", "XYZ")
+    assert result.exit_code == 2
+    assert "no local plan `XYZ` for pack `keywork_edm`" in result.output
+
+
+def test_plan_shows_local_choices_beside_the_tasks() -> None:
+    result = run("plan", "omu_edm", "--stage", "3", "--establishment-plan", "SDI")
+    assert result.exit_code == 0
+    lines = result.output.splitlines()
+    at = next(i for i, line in enumerate(lines) if " 2.5 " in line)
+    assert "partial autonomy" in lines[at]
+    assert lines[at + 1].strip().startswith("local (policies/local/sdi/omu_edm.yaml:")
+    assert "in-cell telephone" in lines[at + 1]
+
+
+def test_diff_lists_every_variation_with_its_autonomy() -> None:
+    result = run("diff", "policies/omu_edm.yaml", "policies/local/lei/omu_edm.yaml")
+    assert result.exit_code == 0
+    assert "7 local variation(s) of omu_edm:" in result.output
+    for entry in ("task:2.4 [partial]", "task:2.6 [limited]", "choice:resourcing_plan [total]"):
+        assert entry in result.output
+
+
+def test_docs_render_a_page_per_local_plan(tmp_path: Path) -> None:
+    result = run(
+        "docs", "policies/omu_edm.yaml", "policies/local/lei/omu_edm.yaml", "--out", str(tmp_path)
+    )
+    assert result.exit_code == 0, result.output
+    page = (tmp_path / "local-lei-omu_edm.md").read_text(encoding="utf-8")
+    assert "| `task:2.5` | partial |" in page
+    assert "Probation Gold command" in page
+    assert "local-lei-omu_edm.html" in (tmp_path / "index.html").read_text(encoding="utf-8")

@@ -1,0 +1,221 @@
+"""`regime batch` and `regime sql` end to end through the command, in process."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import duckdb
+import pytest
+from click.testing import CliRunner
+
+from cli.main import cli
+from engine.tools.population import write_population
+
+
+@pytest.fixture(scope="module")
+def population(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("batch") / "population.parquet"
+    write_population(path, 300, seed=11, roots=("prisoner", "establishment"))
+    return path
+
+
+def run(*args: str) -> tuple[int, str]:
+    result = CliRunner().invoke(cli, list(args))
+    return result.exit_code, result.output
+
+
+def test_batch_parquet_one_day(population: Path, tmp_path: Path) -> None:
+    out = tmp_path / "today.parquet"
+    code, text = run(
+        "batch",
+        "keywork_edm",
+        "--facts",
+        str(population),
+        "--as-of",
+        "2020-07-20",
+        "--out",
+        str(out),
+    )
+    assert code == 0, text
+    assert "300 decisions" in text and "rejected: 0" in text
+    assert "is_priority: true" in text and "undetermined:" in text
+    rows = duckdb.sql(f"SELECT * FROM read_parquet('{out}')").fetchall()
+    assert len(rows) == 300
+    cols = duckdb.sql(f"DESCRIBE SELECT * FROM read_parquet('{out}')").fetchall()
+    names = [c[0] for c in cols]
+    for wanted in (
+        "record",
+        "key",
+        "as_of",
+        "status",
+        "is_priority",
+        "obligations",
+        "missing_facts",
+        "version",
+        "content_hash",
+    ):
+        assert wanted in names
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]  # no temp file left
+
+
+def test_batch_range_gives_a_row_per_day(population: Path, tmp_path: Path) -> None:
+    out = tmp_path / "week.csv"
+    code, text = run(
+        "batch",
+        "omu_edm",
+        "--facts",
+        str(population),
+        "--as-of",
+        "2020-07-01..2020-07-07",
+        "--out",
+        str(out),
+        "--outputs",
+        "oasys_priority",
+    )
+    assert code == 0, text
+    assert "2100 decisions" in text
+    header = out.read_text().splitlines()[0]
+    assert "oasys_priority" in header and "stage_name" not in header
+
+
+def test_batch_rejects_bad_records_and_goes_on(tmp_path: Path) -> None:
+    facts = tmp_path / "facts.jsonl"
+    good = {
+        "prisoner": {"acct": "open", "prison_number": "A1234BC"},
+        "establishment": {"regime_level": 4},
+    }
+    lines = [
+        json.dumps(good),
+        "{not json",
+        json.dumps({"prisoner": {"acct": "sometimes"}}),
+        json.dumps({"prisoner": {"release_date": "2020-02-30"}}),
+        json.dumps({"prisoner": {"prison_number": "12"}, "establishment": {"regime_level": 9}}),
+        json.dumps({"prisoner": {"cev": "yes"}}),
+    ]
+    facts.write_text("\n".join(lines) + "\n")
+    out = tmp_path / "out.jsonl"
+    code, text = run(
+        "batch", "keywork_edm", "--facts", str(facts), "--as-of", "2020-07-20", "--out", str(out)
+    )
+    assert code == 0, text
+    assert "1 decisions" in text and "rejected: 5" in text
+    rejects = [json.loads(x) for x in (tmp_path / "out.rejects.jsonl").read_text().splitlines()]
+    reasons = {r["record"]: " ".join(r["reasons"]) for r in rejects}
+    assert reasons[2] == "not a JSON document"
+    assert "prisoner.acct: not one of" in reasons[3]
+    assert "prisoner.release_date: not a date" in reasons[4]
+    assert "prisoner.prison_number: does not match" in reasons[5]
+    assert "establishment.regime_level: above maximum 4" in reasons[5]
+    assert "prisoner.cev: not of type boolean" in reasons[6]
+    decided = json.loads(out.read_text())
+    assert decided["is_priority"] is True and decided["key"] == "A1234BC"
+
+
+def test_batch_establishment_file_applies_to_every_row(population: Path, tmp_path: Path) -> None:
+    est = tmp_path / "establishment.yaml"
+    est.write_text("establishment:\n  regime_level: 1\n  keywork_model: weekly\n")
+    out = tmp_path / "o.jsonl"
+    code, text = run(
+        "batch",
+        "keywork_edm",
+        "--facts",
+        str(population),
+        "--establishment",
+        str(est),
+        "--as-of",
+        "2020-07-20",
+        "--out",
+        str(out),
+    )
+    assert code == 0, text
+    levels = {json.loads(x)["level_descriptor"][:7] for x in out.read_text().splitlines()}
+    assert levels == {"Level 1"}
+
+
+def test_batch_failure_leaves_existing_output_alone(tmp_path: Path) -> None:
+    out = tmp_path / "keep.jsonl"
+    out.write_text("previous\n")
+    code, text = run(
+        "batch",
+        "keywork_edm",
+        "--facts",
+        str(tmp_path / "missing.parquet"),
+        "--as-of",
+        "2020-07-20",
+        "--out",
+        str(out),
+    )
+    assert code == 2 and "no facts file" in text
+    assert out.read_text() == "previous\n"
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["--as-of", "2020-07-20..2020-07-01"], "ends before it starts"),
+        (["--as-of", "July"], "is not a date"),
+        (["--as-of", "2020-07-20", "--outputs", "nope"], "has no output nope"),
+    ],
+)
+def test_batch_bad_usage(population: Path, tmp_path: Path, args: list[str], message: str) -> None:
+    code, text = run(
+        "batch",
+        "keywork_edm",
+        "--facts",
+        str(population),
+        "--out",
+        str(tmp_path / "x.parquet"),
+        *args,
+    )
+    assert code == 2 and message in text and "Traceback" not in text
+
+
+def test_batch_python_engine_agrees_with_duckdb(population: Path, tmp_path: Path) -> None:
+    rows = {}
+    for eng in ("duckdb", "python"):
+        out = tmp_path / f"{eng}.jsonl"
+        code, text = run(
+            "batch",
+            "pmp",
+            "--facts",
+            str(population),
+            "--as-of",
+            "2022-11-01",
+            "--out",
+            str(out),
+            "--engine",
+            eng,
+        )
+        assert code == 0, text
+        rows[eng] = [json.loads(x) for x in out.read_text().splitlines()]
+    for a, b in zip(rows["duckdb"], rows["python"], strict=True):
+        for k in ("record", "status", "missing_facts", "undetermined", "policy_version"):
+            assert a[k] == b[k], (a["record"], k)
+        assert a["eligible"] == json.loads(b["eligible"]), a["record"]
+
+
+def test_sql_prints_a_query_for_each_dialect() -> None:
+    code, text = run("sql", "keywork_edm")
+    assert code == 0 and text.startswith("WITH level_0 AS") and "LIST_FILTER" in text
+    code, text = run("sql", "keywork_edm", "--dialect", "spark")
+    assert code == 0 and "FILTER(" in text and "`" in text
+
+
+def test_sql_and_check_name_a_pack_without_sql_form() -> None:
+    code, text = run("sql", "action_plan")
+    assert code == 1 and "W-SQL-UNSUPPORTED" in text
+    code, text = run("check", "policies/", "--no-tests")
+    assert "[W-SQL-UNSUPPORTED]" in text and "action_plan" in text
+
+
+def test_sql_corpus_pack_is_reported_where_its_construct_stands() -> None:
+    import engine
+    from engine.sql.check import sql_problems
+    from tests.unit.corpus_expect import assert_as_expected
+
+    path = Path(__file__).resolve().parents[1] / "corpus" / "sql" / "division.yaml"
+    packs = engine.load(path)
+    (found,) = sql_problems({pid: packs[pid] for pid in packs})
+    assert found.severity == "warning"
+    assert_as_expected(found, path)

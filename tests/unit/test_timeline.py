@@ -1,0 +1,186 @@
+"""Change points: exact against day-by-day evaluation, the date analysis, and the command."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+import engine
+from cli.main import cli
+from cli.timeline import render_markdown, render_text
+from engine.language import date_dependence as D
+from engine.language.parse import parse
+from engine.tools.timeline import daily_changes, date_model, timeline
+from tests.timeline_check import RANGES, check_pack
+
+ROOT = Path(__file__).resolve().parents[2]
+SNAPSHOTS = Path(__file__).parent / "snapshots"
+PACKS = engine.load(ROOT / "policies")
+
+
+@pytest.mark.parametrize("pack_id", sorted(RANGES))
+def test_change_points_agree_with_every_day(pack_id: str) -> None:
+    tally = check_pack(PACKS[pack_id], count=2)
+    print(
+        f"{pack_id}: documents {tally.documents}, days {tally.days}, change points "
+        f"{tally.change_points}, days evaluated {tally.evaluated}, disagreements "
+        f"{len(tally.disagreements)}"
+    )
+    assert tally.disagreements == []
+    assert tally.evaluated < tally.days  # the point: not every day was evaluated
+
+
+def test_every_pack_is_analysed_without_daily_fallback() -> None:
+    for pack_id in RANGES:
+        assert date_model(PACKS[pack_id]).opaque == [], pack_id
+
+
+def shape(text: str, names: dict[str, str] | None = None) -> D.Analysis:
+    return D.analyse(parse(text), lambda n: (names or {}).get(n, D.FIXED))
+
+
+def test_comparisons_of_the_date_are_sites() -> None:
+    a = shape("x.release - as_of <= 4 weeks")
+    assert a.shape == D.STEP
+    assert [s.kind for s in a.sites] == ["compare"]
+    assert shape("as_of - 1 month + 1 day").shape == D.MONOTONE
+    assert shape("x.a == 3").shape == D.FIXED and shape("x.a == 3").sites == []
+
+
+def test_sites_inside_quantifiers_carry_their_bindings() -> None:
+    a = shape("count(s in x.sessions: s.date >= start and s.date <= as_of)", {"start": "monotone"})
+    assert [s.kind for s in a.sites] == ["compare", "compare"]
+    assert all(s.bindings[0].var == "s" for s in a.sites)
+
+
+def test_ages_and_step_functions_are_sites() -> None:
+    assert [s.kind for s in shape("age(x.born) >= 12").sites] == ["age"]
+    assert [s.func for s in shape("week_start(as_of) == x.d").sites] == ["week_start"]
+
+
+def test_what_the_analysis_cannot_bound_is_opaque() -> None:
+    a = shape("[as_of] == x.list")
+    assert a.shape == D.OPAQUE and a.opaque
+
+
+def test_calendar_months_clamp_as_evaluation_does() -> None:
+    # a monthly period ending on the evaluation date starts the day after `as_of - 1 month`:
+    # a session on 31 January leaves it when as_of - 1 month reaches 31 January, and with
+    # clamping that is 29 February 2020 + 1 day = 1 March (not 3 March)
+    pack = PACKS["keywork_edm"]
+    facts = {
+        "establishment": {"regime_level": 3, "keywork_model": "weekly"},
+        "prisoner": {
+            "acct": "none",
+            "rosh": "LOW",
+            "cev": False,
+            "tact": False,
+            "pathfinder_recommended": False,
+            "governor_priority": False,
+            "release_date": None,
+            "keywork": {"sessions": [{"date": "2021-01-31", "kind": "session", "minutes": 45}]},
+        },
+    }
+    start, end = dt.date(2021, 1, 1), dt.date(2021, 4, 30)
+    tl = timeline(pack, facts, start, end)
+    assert [p.on for p in tl.points] == [d for d, _ in daily_changes(pack, facts, start, end)]
+    assert dt.date(2021, 3, 1) in [p.on for p in tl.points]
+
+
+def run(*args: str) -> str:
+    result = CliRunner().invoke(cli, list(args), catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    return result.output
+
+
+B3152 = "examples/prisoners/b3152kw_high_rosh_release.yaml"
+A1101 = "examples/pmp/a1101pm_immunosuppressed_plan.yaml"
+
+
+def test_timeline_command_is_golden(snapshot: object, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(ROOT)
+    out = run(
+        "timeline", "keywork_edm", "--facts", B3152, "--from", "2020-06-01", "--to", "2020-12-31"
+    )
+    snapshot.snapshot_dir = SNAPSHOTS  # type: ignore[attr-defined]
+    snapshot.assert_match(out, "timeline_keywork_b3152kw.txt")  # type: ignore[attr-defined]
+
+
+def facts_of(path: str) -> dict:
+    import yaml
+
+    return yaml.safe_load((ROOT / path).read_text(encoding="utf-8"))
+
+
+@pytest.mark.parametrize("fmt", ["json", "markdown"])
+def test_timeline_formats_are_golden(fmt: str, snapshot: object) -> None:
+    tl = timeline(PACKS["keywork_edm"], facts_of(B3152), dt.date(2020, 6, 1), dt.date(2020, 12, 31))
+    if fmt == "json":
+        out = json.dumps({"subject": "B3152KW", **tl.to_dict()}, indent=2, ensure_ascii=False)
+    else:
+        out = render_markdown(tl, "B3152KW")
+    snapshot.snapshot_dir = SNAPSHOTS  # type: ignore[attr-defined]
+    ext = {"json": "json", "markdown": "md"}[fmt]
+    snapshot.assert_match(out + "\n" if fmt == "json" else out, f"timeline_keywork_b3152kw.{ext}")  # type: ignore[attr-defined]
+
+
+def pmp_timeline(audience: str) -> str:
+    tl = timeline(
+        PACKS["pmp"], facts_of(A1101), dt.date(2022, 10, 1), dt.date(2023, 3, 31), audience
+    )
+    return render_text(tl, "A1101PM")
+
+
+def test_pmp_timeline_is_golden(snapshot: object) -> None:
+    snapshot.snapshot_dir = SNAPSHOTS  # type: ignore[attr-defined]
+    snapshot.assert_match(pmp_timeline("custodial"), "timeline_pmp_a1101pm.txt")  # type: ignore[attr-defined]
+
+
+def test_custodial_timeline_is_the_same_whatever_the_clinical_record() -> None:
+    """Two records that differ only in healthcare-only facts, with the same releasable
+    eligibility, give a custodial audience byte-identical timelines."""
+    pack, start, end = PACKS["pmp"], dt.date(2022, 10, 1), dt.date(2023, 6, 30)
+    facts = facts_of(A1101)
+    other = json.loads(json.dumps(facts, default=str))
+    other["prisoner"]["clinical"] = {
+        "conditions": ["blood_cancer", "ckd_stage_4_or_5"],
+        "clinician_recommends_pmp": True,
+        "severely_immunosuppressed_at_primary_doses": False,
+        "vaccine_doses": [{"date": "2023-02-01", "dose": 1}, {"date": "2023-04-20", "dose": 4}],
+    }
+    texts = [
+        render_text(timeline(pack, f, start, end, audience), "A1101PM")
+        for audience in ("custodial", "healthcare")
+        for f in (facts, other)
+    ]
+    assert texts[0] == texts[1]
+    assert texts[2] != texts[3]  # the healthcare audience does see the difference
+
+
+def test_custodial_timeline_never_names_healthcare_conditions() -> None:
+    custodial, healthcare = pmp_timeline("custodial"), pmp_timeline("healthcare")
+    for name in ("immunosuppress", "eligibility_basis", "vaccination", "treatment_eligible"):
+        assert name not in custodial
+    assert "eligibility_basis" in healthcare  # the healthcare audience sees what was withheld
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--from", "2020-07-01", "--to", "2020-06-01"], "is before"),
+        (["--from", "2020-13-01", "--to", "2020-12-31"], "is not a date"),
+        (["--from", "2019-01-01", "--to", "2020-12-31"], "no version in force"),
+    ],
+)
+def test_timeline_bad_input_is_a_clear_error(
+    args: list[str], message: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(ROOT)
+    result = CliRunner().invoke(cli, ["timeline", "keywork_edm", "--facts", B3152, *args])
+    assert result.exit_code == 2
+    assert message in result.output
+    assert "Traceback" not in result.output
