@@ -206,6 +206,8 @@ class Scope:
     dialect: str = "duckdb"
     as_of: exp.Expression = field(default_factory=lambda: exp.column("as_of"))
     version: exp.Expression = field(default_factory=lambda: exp.column("policy_version"))
+    # computes a row-level expression once, as a column of its own, and returns that column
+    hoist: Callable[[exp.Expression], exp.Expression] | None = None
 
 
 class ExprCompiler:
@@ -484,14 +486,18 @@ class ExprCompiler:
             else:
                 self.locals[node.var] = saved
         L = items.v
-        unknown_body = is_null(body.v)
-        pending = self._pending_mask(L, var, body)
-        any_unknown = list_exists(L, var, unknown_body)
+        # the body once per element (value, with its mask when it may have one); every
+        # quantity below reads that list and no column of the row (see `_per_element`)
+        each, val, msk = self._per_element(L, var, body)
+        y = self._var()
+        yv = val(exp.column(y))
+        any_unknown = list_exists(each, y, is_null(yv))
+        pending = self._pending_mask(each, body, val, msk)
         kind = node.kind
         if kind in ("any", "all"):
             decisive = exp.true() if kind == "any" else exp.false()
-            hit = body.v.copy() if kind == "any" else exp.Not(this=exp.Paren(this=body.v.copy()))
-            decided = list_exists(L, var, hit)
+            hit = yv.copy() if kind == "any" else exp.Not(this=exp.Paren(this=yv.copy()))
+            decided = list_exists(each, y, hit)
             v = case(
                 [(is_null(L), exp.Null()), (decided, decisive), (any_unknown, exp.Null())],
                 exp.false() if kind == "any" else exp.true(),
@@ -499,24 +505,97 @@ class ExprCompiler:
             m = case([(is_null(L), items.m), (decided, ZERO.copy())], pending)
             return SV(v, m, t, items.bits | body.bits)
         if kind in ("count", "filter"):
-            chosen = list_filter(L, var, is_true(body.v))
-            value = list_size(chosen) if kind == "count" else chosen
+            if kind == "count":
+                value = list_size(list_filter(each, y, is_true(yv)))
+            else:
+                value = list_filter(L, var, is_true(body.v))
             v = case([(is_null(L), exp.Null()), (any_unknown, exp.Null())], value)
             inner = ZERO.copy() if kind == "count" else items.m
             m = case([(is_null(L), items.m), (any_unknown, pending)], inner)
             return SV(v, m, t, items.bits | body.bits)
         if kind == "map":
-            v = list_map(L, var, body.v)
+            v = each if is_zero(body.m) else list_map(each, y, yv)
             m = case([(is_null(L), items.m)], pending)
             return SV(v, m, t, items.bits | body.bits)
         if kind == "sum":
             if t.kind not in ("int", "duration", "months"):
                 raise Unsupported("sum", f"a sum of {t.describe()} values")
-            total = self._list_sum(list_map(L, var, body.v))
+            total = self._list_sum(each if is_zero(body.m) else list_map(each, y, yv))
             v = case([(is_null(L), exp.Null()), (any_unknown, exp.Null())], total)
             m = case([(is_null(L), items.m), (any_unknown, pending)], ZERO.copy())
             return SV(v, m, t, items.bits | body.bits)
         raise Unsupported(kind, "no SQL form")
+
+    def _per_element(
+        self, L: exp.Expression, var: str, body: SV
+    ) -> tuple[
+        exp.Expression,
+        Callable[[exp.Expression], exp.Expression],
+        Callable[[exp.Expression], exp.Expression],
+    ]:
+        """The body evaluated once for each element: a list of values, or of (v, m) structs
+        when the body may be unknown. Outside any other quantifier the list is hoisted into
+        a column of its own, so the lambda that reads the row's columns runs once per row
+        (DuckDB's lambdas that capture outer columns are slow) and the counts, unknowns and
+        masks are taken from it by lambdas that read nothing but the element."""
+        bv = body.v if not isinstance(body.v, exp.Null) else typed_null(body.t)
+        if is_zero(body.m):
+            each = list_map(L, var, bv)
+
+            def val(e: exp.Expression) -> exp.Expression:
+                return e
+
+            def msk(e: exp.Expression) -> exp.Expression:
+                return ZERO.copy()
+
+        else:
+            each = list_map(L, var, struct([("v", bv), ("m", body.m)]))
+
+            def val(e: exp.Expression) -> exp.Expression:
+                return field_of(e, "v")
+
+            def msk(e: exp.Expression) -> exp.Expression:
+                return field_of(e, "m")
+
+        if self.scope.hoist is not None and not self.locals:
+            each = self.scope.hoist(each)
+        return each, val, msk
+
+    def _pending_mask(
+        self,
+        each: exp.Expression,
+        body: SV,
+        val: Callable[[exp.Expression], exp.Expression],
+        msk: Callable[[exp.Expression], exp.Expression],
+    ) -> exp.Expression:
+        """The paths of the elements whose body is unknown: the OR of their masks (limited
+        to the bits the body may hold)."""
+        if is_zero(body.m):
+            return ZERO.copy()
+        allowed = 0
+        for b in body.bits:
+            allowed |= b
+        y = self._var()
+        ye = exp.column(y)
+        own = exp.Paren(this=exp.BitwiseAnd(this=msk(ye), expression=num(allowed)))
+        per = list_map(each, y, case([(is_null(val(ye.copy())), own)], ZERO.copy()))
+        return self._list_bit_or(per)
+
+    def _list_bit_or(self, items: exp.Expression) -> exp.Expression:
+        """The bitwise OR of a list of BIGINT masks (0 for an empty list)."""
+        if self.scope.dialect == "spark":
+            a, b = self._var(), self._var()
+            merge = exp.Lambda(
+                this=exp.BitwiseOr(this=exp.column(a), expression=exp.column(b)),
+                expressions=[exp.to_identifier(a), exp.to_identifier(b)],
+            )
+            return exp.Anonymous(
+                this="AGGREGATE", expressions=[items, exp.cast(ZERO.copy(), "BIGINT"), merge]
+            )
+        agg = exp.Anonymous(
+            this="LIST_AGGREGATE", expressions=[items, exp.Literal.string("bit_or")]
+        )
+        return exp.Coalesce(this=agg, expressions=[ZERO.copy()])
 
     def _list_sum(self, items: exp.Expression) -> exp.Expression:
         if self.scope.dialect == "spark":
@@ -532,22 +611,6 @@ class ExprCompiler:
             this=exp.cast(exp.Anonymous(this="LIST_SUM", expressions=[items]), "BIGINT"),
             expressions=[ZERO.copy()],
         )
-
-    def _pending_mask(self, L: exp.Expression, var: str, body: SV) -> exp.Expression:
-        """The paths of the elements whose body is unknown: one test per bit it may hold."""
-        if is_zero(body.m):
-            return ZERO.copy()
-        parts = []
-        for b in sorted(body.bits):
-            test = exp.And(
-                this=is_null(body.v),
-                expression=exp.NEQ(
-                    this=exp.Paren(this=exp.BitwiseAnd(this=body.m.copy(), expression=num(b))),
-                    expression=ZERO.copy(),
-                ),
-            )
-            parts.append(case([(list_exists(L, var, test), num(b))], ZERO.copy()))
-        return bor(*parts)
 
     # -- functions -------------------------------------------------------------------------
 

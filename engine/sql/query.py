@@ -105,6 +105,7 @@ class PackCompiler:
         self.rule_by_id = {r.id: r for r in pack.rules}
         self.columns: dict[str, list[tuple[str, exp.Expression]]] = {}  # key -> columns
         self.types: dict[str, T.Type] = {}
+        self.probes: list[tuple[str, exp.Expression]] = []  # extra result columns
 
     # -- names -----------------------------------------------------------------------------
 
@@ -143,7 +144,7 @@ class PackCompiler:
         return SV(case(whens, typed_null(t)), ZERO.copy(), t)
 
     def expr(self, e: M.Expression, where: str) -> SV:
-        scope = Scope(name=self.name_sv, bits=self.bits, dialect=self.dialect)
+        scope = Scope(name=self.name_sv, bits=self.bits, dialect=self.dialect, hoist=self.hoist)
         try:
             return ExprCompiler(e.checked, scope).compile()
         except Unsupported as u:
@@ -153,6 +154,26 @@ class PackCompiler:
             else:
                 line, col = e.line, e.col
             raise Unsupported(f"{where}: {u.construct}", u.why, line, col) from None
+
+    def hoist(self, e: exp.Expression) -> exp.Expression:
+        """A row-level expression as a column of its own, one level above what it reads, so
+        that every use reads it and the row computes it once."""
+        key = f"aux:{len(self.columns) + 1}"
+        c = col_name(*key.split(":", 1))
+        used = {col.name for col in e.find_all(exp.Column)}
+        reads = [k for k in self.svs if col_name(*k.split(":", 1)) in used]
+        self.level[key] = 1 + max((self.level[k] for k in reads), default=0)
+        self.columns[key] = [(c, e)]
+        self.svs[key] = SV(exp.column(c), ZERO.copy(), T.ANY)
+        return exp.column(c)
+
+    def probe(self, name: str, e: M.Expression, node: A.Node) -> T.Type:
+        """A part of an expression (outside any quantifier) as an extra column of the result,
+        e.g. a date a decision turns on; the items it reads are placed as usual."""
+        scope = Scope(name=self.name_sv, bits=self.bits, dialect=self.dialect, hoist=self.hoist)
+        sv = ExprCompiler(e.checked, scope).gen(node)
+        self.probes.append((name, sv.v))
+        return sv.t
 
     # -- items -----------------------------------------------------------------------------
 
@@ -400,7 +421,8 @@ class PackCompiler:
                 for c, v in self.columns[key]
             ]
             ctes.append((f"level_{lvl}", exp.select("*", *cols).from_(f"level_{lvl - 1}")))
-        final = self._final(shown, rules, obligations, f"level_{top}")
+        masks, final = self._final(shown, rules, obligations, f"level_{top}", f"level_{top + 1}")
+        ctes.append((f"level_{top + 1}", masks))
         query = final
         for name, q in ctes:
             query = query.with_(name, as_=q)
@@ -497,8 +519,19 @@ class PackCompiler:
         rules: list[M.Rule],
         obligations: list[tuple[M.Rule, SV | None, SV | None]],
         source: str,
-    ) -> exp.Select:
+        masked: str,
+    ) -> tuple[exp.Select, exp.Select]:
+        """The decision: a last CTE (`masked`, over `source`) computes the rule and decision
+        masks once, and the final select reads them from there."""
         pack = self.pack
+        mask_cols: list[exp.Expression] = []
+
+        def once(name: str, e: exp.Expression) -> exp.Expression:
+            if is_zero(e) or isinstance(e, exp.Column):
+                return e
+            mask_cols.append(exp.alias_(e, name, quoted=True))
+            return exp.column(name, quoted=True)
+
         cols: list[exp.Expression] = [
             exp.column("record"),
             exp.column("as_of"),
@@ -534,7 +567,7 @@ class PackCompiler:
                 w = self.svs["rule:" + r.id]
                 if is_zero(w.m):
                     continue
-                m = case([(is_null(w.v), w.m)], ZERO.copy())
+                m = once(f"__pending_{len(rule_masks)}", case([(is_null(w.v), w.m)], ZERO.copy()))
                 und_names.append(
                     case(
                         [
@@ -564,8 +597,8 @@ class PackCompiler:
                     extra.append(case([(is_null(side.v), side.m)], ZERO.copy()))
             if extra:
                 miss_masks.append(case([(is_true(w.v), bor(*extra))], ZERO.copy()))
-        und_mask = bor(*und_masks, *rule_masks)
-        all_mask = bor(und_mask, *miss_masks)
+        und_mask = once("__undetermined", bor(*und_masks, *rule_masks))
+        all_mask = once("__missing", bor(und_mask, *miss_masks))
         cols.append(
             exp.alias_(
                 case(
@@ -584,7 +617,8 @@ class PackCompiler:
         cols.append(exp.alias_(self._missing(all_mask), "missing_facts"))
         ob_type = "ARRAY<STRUCT<rule VARCHAR, modality VARCHAR, due VARCHAR, frequency VARCHAR>>"
         cols.append(exp.alias_(self._nonnull_list(ob_items, ob_type), "obligations"))
-        return exp.select(*cols).from_(source)
+        cols += [exp.alias_(v.copy(), n, quoted=True) for n, v in self.probes]
+        return exp.select("*", *mask_cols).from_(source), exp.select(*cols).from_(masked)
 
     def _nonnull_list(self, items: list[exp.Expression], elem: str) -> exp.Expression:
         if not items:
@@ -629,6 +663,13 @@ class PackCompiler:
 
 def json_text(v: exp.Expression, t: T.Type) -> exp.Expression:
     """The plain JSON text of a value of type `t`, built from SQL string functions."""
+    if isinstance(v, exp.Case) and _constant_branches(v):
+        # a value chosen among constants (a parameter by date): the text of each constant,
+        # which the engine folds once, rather than the text built for every row
+        return case(
+            [(i.this, json_text(i.args["true"], t)) for i in v.args.get("ifs") or []],
+            json_text(v.args.get("default") or exp.Null(), t),
+        )
     k = t.kind
     if k in ("int", "bool"):
         return exp.cast(v.copy(), "VARCHAR")
@@ -651,6 +692,12 @@ def json_text(v: exp.Expression, t: T.Type) -> exp.Expression:
             out = exp.DPipe(this=out, expression=p)
         return case([(is_null(v), exp.cast(exp.Null(), "VARCHAR"))], out)
     raise Unsupported("obligation value", f"{t.describe()} as text")
+
+
+def _constant_branches(v: exp.Case) -> bool:
+    """Whether every value a CASE may give is a constant (reads no column)."""
+    values = [i.args["true"] for i in v.args.get("ifs") or []] + [v.args.get("default")]
+    return all(x is None or not any(True for _ in x.find_all(exp.Column)) for x in values)
 
 
 def _typed(v: exp.Expression, t: T.Type) -> exp.Expression:
