@@ -515,6 +515,8 @@ class ExprCompiler:
             return SV(v, m, t, items.bits | body.bits)
         if kind == "map":
             v = each if is_zero(body.m) else list_map(each, y, yv)
+            if self.scope.hoist is not None and not self.locals and not isinstance(v, exp.Column):
+                v = self.scope.hoist(v)  # the mapped list once, however often it is read
             m = case([(is_null(L), items.m)], pending)
             return SV(v, m, t, items.bits | body.bits)
         if kind == "sum":

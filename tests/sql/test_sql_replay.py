@@ -88,3 +88,25 @@ def test_a_comparison_with_a_fact_date_is_a_probe() -> None:
     p = plan(packs()["keywork_edm"], "priority_groups")
     assert p.every_day is None and len(p.probes) == 4
     assert dt.date(2020, 6, 1) in p.boundaries
+
+
+@pytest.mark.parametrize("output", ["priority_groups", "session_frequency"])
+def test_change_points_across_the_start_of_a_version(output: str) -> None:
+    p = plan(packs()["keywork_edm"], output)
+    start, end = dt.date(2020, 5, 20), dt.date(2020, 8, 31)  # the pack is in force from 1 June
+    con = duckdb.connect()
+    try:
+        con.register("facts_arrow", population())
+        con.execute("CREATE TABLE facts_mem AS SELECT * FROM facts_arrow")
+        replay(con, p, "facts_mem", ROOTS, start, end, "fast")
+        replay(con, p, "facts_mem", ROOTS, start, end, "slow", every_day=True)
+        firsts = {r[0] for r in con.execute("SELECT DISTINCT first_day FROM fast").fetchall()}
+        assert dt.date(2020, 6, 1) in firsts  # the version boundary is a change point
+        differ = con.execute(
+            f"SELECT count(*) FROM ({by_day(con, 'fast', output)}) a "
+            f"FULL JOIN ({by_day(con, 'slow', output)}) b USING (record, day) "
+            "WHERE a.v IS DISTINCT FROM b.v OR a.day IS NULL OR b.day IS NULL"
+        ).fetchone()
+        assert differ == (0,)
+    finally:
+        con.close()
