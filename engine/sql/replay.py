@@ -1,7 +1,7 @@
 """A date range replayed on the days an output can change, not on every day.
 
 An output that reads the evaluation date only through comparisons of `as_of` with a date
-worked out from the facts (`as_of >= prisoner.release_date - 4 weeks`), through parameters
+worked out from the facts (`as_of >= person.leaves_on - 4 weeks`), through parameters
 and through the pack's versions is constant between the days those comparisons flip: a
 comparison with a date `d` flips on `d` or on the day after, and parameters and versions
 change on their boundaries. `engine.language.date_dependence` finds the comparisons; each
