@@ -144,7 +144,12 @@ class Service:
     def __init__(self, settings: Settings, loaded: engine.Packs | None = None):
         self.settings = settings
         self.auth = Authenticator(
-            settings.auth_enabled, settings.roles, settings.public_key_file, settings.jwks_file
+            settings.auth_enabled,
+            settings.roles,
+            settings.public_key_file,
+            settings.jwks_file,
+            settings.jwt_issuer,
+            settings.jwt_audience,
         )
         self.store: LogStore = open_store(settings.database_url)
         self.store.migrate()
@@ -638,6 +643,8 @@ def create_app(settings: Settings, loaded: engine.Packs | None = None) -> FastAP
             "auth": {
                 "enabled": settings.auth_enabled,
                 **({} if settings.auth_enabled else {"warning": INSECURE_WARNING}),
+                "issuer": settings.jwt_issuer,
+                "audience": settings.jwt_audience,
                 "roles": {
                     "custodial": settings.roles.custodial,
                     "healthcare": settings.roles.healthcare,
