@@ -159,11 +159,10 @@ class SqlStore:
             )
             cur.execute("SELECT version FROM schema_migrations")
             done = {r[0] for r in cur.fetchall()}
-            for migration in MIGRATIONS:
-                version, description = migration[0], migration[1]
+            for version, description, *statements in MIGRATIONS:
                 if version in done:
                     continue
-                for statement in migration[self.dialect_index]:
+                for statement in statements[self.dialect_index - 2]:
                     cur.execute(statement)
                 cur.execute(
                     self._sql("INSERT INTO schema_migrations VALUES (?, ?, ?)"),

@@ -147,9 +147,22 @@ def test_batch_streams_one_line_per_line_and_a_bad_line_does_not_stop_it(
     assert out[2]["error"]["status"] == 422
     assert out[3]["error"]["status"] == 403
     expected = packs.evaluate("keywork_edm", facts, as_of=dt.date(2020, 8, 1)).to_dict()
-    assert {k: v for k, v in out[4].items() if k not in ("line", "decisionId")} == expected
+    skip = ("line", "batchId", "decisionId")
+    assert {k: v for k, v in out[4].items() if k not in skip} == expected
     got = client.get(f"/v1/decisions/{out[0]['decisionId']}", headers=auth(token(CUSTODIAL)))
     assert got.status_code == 200
+    # the batch's logged lines are found by the batch id it answered with, line by line
+    batch_id = r.headers["x-batch-id"]
+    assert out[0]["batchId"] == out[4]["batchId"] == batch_id
+    assert got.json()["batch"] == {"batchId": batch_id, "line": 1}
+    batch = client.get(f"/v1/batches/{batch_id}", headers=auth(token(CUSTODIAL))).json()
+    assert [(d["line"], d["decisionId"]) for d in batch["decisions"]] == [
+        (1, out[0]["decisionId"]),
+        (6, out[4]["decisionId"]),
+    ]
+    assert all(d["intact"] for d in batch["decisions"])
+    assert client.get("/v1/batches/nope", headers=auth(token(CUSTODIAL))).status_code == 404
+    assert client.get(f"/v1/batches/{batch_id}").status_code == 401
 
 
 def test_packs_are_listed_with_their_content_hashes(
