@@ -31,10 +31,10 @@ from service.loadtest import (  # noqa: E402
 from service.log_store import open_store  # noqa: E402
 
 
-def _server(tmp: Path, workers: int) -> tuple[ServerProcess, str, str]:
+def _server(tmp: Path, workers: int, url: str | None = None) -> tuple[ServerProcess, str, str]:
     private, public, _ = ensure_dev_keys(tmp / "keys")
     token = mint_token(private.read_bytes(), ["ROLE_REGIME_DECISIONS"], "bench", "bench", 60)
-    url = f"sqlite:///{tmp / 'decisions.db'}"
+    url = url or f"sqlite:///{tmp / 'decisions.db'}"
     return ServerProcess(str(ROOT / "policies"), url, str(public), workers=workers), url, token
 
 
@@ -196,10 +196,43 @@ def bench(seconds: float, workers: int, client: str) -> None:
         raise SystemExit(1)
 
 
-def load(seconds: float, workers: int, client: str, kill_after: float) -> None:
-    """The full load run, then the SIGKILL run on the same log."""
+def load(seconds: float, workers: int, client: str, kill_after: float, backends: str) -> None:
+    """The full load run, then the SIGKILL run on the same log: on SQLite, on a throwaway
+    PostgreSQL server, or both."""
+    failed = []
+    for backend in ("sqlite", "postgresql"):
+        if backends not in (backend, "both"):
+            continue
+        if backend == "sqlite":
+            ok = load_one(seconds, workers, client, kill_after, None)
+        else:
+            from tests.service.postgres import Postgres, pg_bin
+
+            if pg_bin() is None:
+                print(
+                    "load on postgresql: SKIPPED, PostgreSQL is not installed "
+                    "(bash scripts/ensure-postgres installs it)"
+                )
+                continue
+            pg = Postgres()
+            try:
+                pg.start()
+                ok = load_one(seconds, workers, client, kill_after, pg.new_database("load"))
+            finally:
+                pg.stop()
+        if not ok:
+            failed.append(backend)
+    if failed:
+        raise SystemExit(f"load: FAILED on {', '.join(failed)}")
+
+
+def load_one(
+    seconds: float, workers: int, client: str, kill_after: float, database_url: str | None
+) -> bool:
+    """One backend's load and kill runs; whether every check held."""
     with tempfile.TemporaryDirectory(prefix="regime-load-") as d:
-        server, url, token = _server(Path(d), workers)
+        server, url, token = _server(Path(d), workers, database_url)
+        backend = "postgresql" if url.startswith("postgres") else "sqlite"
         server.start()
         store = open_store(url)
         failed = True
@@ -207,15 +240,15 @@ def load(seconds: float, workers: int, client: str, kill_after: float) -> None:
             before = store.count()
             r = asyncio.run(run_load(server.url, token, seconds, 32, client_kind=client))
             rows = store.count() - before
-            print(f"load ({client}, {workers} worker(s), 32 clients): {r.summary()}")
+            print(f"load on {backend} ({client}, {workers} worker(s), 32 clients): {r.summary()}")
             print(
                 f"log rows added {rows}, acknowledged {len(r.acknowledged)}: "
                 f"{'equal' if rows == len(r.acknowledged) else 'DIFFERENT'}"
             )
             before = store.count()
-            killed = asyncio.run(kill_during_load(server, token, kill_after))
+            killed = asyncio.run(kill_during_load(server, token, kill_after, client_kind=client))
             outcome = check_after_kill(server, store, token, killed, before)
-            print(outcome.summary())
+            print(f"kill on {backend}: {outcome.summary()}")
             print(f"load average {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
             failed = (
                 r.errors
@@ -231,8 +264,7 @@ def load(seconds: float, workers: int, client: str, kill_after: float) -> None:
             if failed:
                 print("server output:\n" + server.output()[-3000:])
             server.remove_log()
-    if failed:
-        raise SystemExit(1)
+    return not failed
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -242,9 +274,10 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--client", choices=["wrk", "raw", "httpx"], default=None)
     ap.add_argument("--kill-after", type=float, default=10.0)
+    ap.add_argument("--database", choices=["sqlite", "postgresql", "both"], default="both")
     args = ap.parse_args(argv)
     if args.load:
-        load(args.load, args.workers, args.client or "httpx", args.kill_after)
+        load(args.load, args.workers, args.client or "raw", args.kill_after, args.database)
     else:
         bench(args.seconds, args.workers, args.client or "wrk")
 
