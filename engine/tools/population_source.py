@@ -73,10 +73,29 @@ def read_population(path: Path) -> list[dict[str, Any]]:
             ) from None
         rel = duckdb.read_parquet(str(path))
         columns = rel.columns
-        return [_from_columns(dict(zip(columns, row, strict=True))) for row in rel.fetchall()]
+        return [
+            _from_columns({c: _from_parquet(v) for c, v in zip(columns, row, strict=True)})
+            for row in rel.fetchall()
+        ]
     raise PopulationError(
         [_problem(name, 1, f"`{path.name}`: a population is a .jsonl, .csv or .parquet file")]
     )
+
+
+def _from_parquet(value: Any) -> Any:
+    """A Parquet cell as facts data: dates as ISO text, a struct's NULL field left out (not
+    known), and the facts table's known-none sentinels (see engine.sql) as null again."""
+    from engine.sql.expressions import NONE_DATE, NONE_TEXT
+
+    if isinstance(value, dt.date):
+        return None if value == NONE_DATE else value.isoformat()
+    if isinstance(value, str) and value == NONE_TEXT:
+        return None
+    if isinstance(value, Mapping):
+        return {k: _from_parquet(v) for k, v in value.items() if v is not None}
+    if isinstance(value, list):
+        return [_from_parquet(v) for v in value]
+    return value
 
 
 def _read_jsonl(path: Path) -> list[dict[str, Any]]:
@@ -109,6 +128,14 @@ def _problem(file: str, line: int, message: str, col: int = 1) -> Problem:
         message,
         "one facts document per line (JSON Lines) or per row (CSV with dotted column names)",
     )
+
+
+def subject_of(facts: Mapping[str, Any], id_field: str) -> str:
+    """The value at a dotted path of the facts (the document's subject), or `?`."""
+    value: Any = facts
+    for part in id_field.split("."):
+        value = value.get(part) if isinstance(value, Mapping) else None
+    return str(value) if value is not None else "?"
 
 
 def write_jsonl(docs: list[dict[str, Any]], path: Path) -> None:
