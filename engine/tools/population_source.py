@@ -71,11 +71,17 @@ def read_population(path: Path) -> list[dict[str, Any]]:
             raise PopulationError(
                 [_problem(name, 1, "reading Parquet needs DuckDB (pip install duckdb)")]
             ) from None
-        rel = duckdb.read_parquet(str(path))
-        columns = rel.columns
+        try:
+            rel = duckdb.read_parquet(str(path))
+            columns, rows = rel.columns, rel.fetchall()
+        except duckdb.Error as e:
+            message = str(e).splitlines()[0]
+            raise PopulationError([_problem(name, 1, f"not Parquet: {message}")]) from None
         return [
-            _from_columns({c: _from_parquet(v) for c, v in zip(columns, row, strict=True)})
-            for row in rel.fetchall()
+            _from_columns(
+                {c: _from_parquet(v) for c, v in zip(columns, row, strict=True) if c != "record"}
+            )
+            for row in rows
         ]
     raise PopulationError(
         [_problem(name, 1, f"`{path.name}`: a population is a .jsonl, .csv or .parquet file")]
@@ -83,7 +89,8 @@ def read_population(path: Path) -> list[dict[str, Any]]:
 
 
 def _from_parquet(value: Any) -> Any:
-    """A Parquet cell as facts data: dates as ISO text, a struct's NULL field left out (not
+    """A Parquet cell as facts data (a facts table's `record` column, its row id, is not a
+    fact): dates as ISO text, a struct's NULL field left out (not
     known), and the facts table's known-none sentinels (see engine.sql) as null again."""
     from engine.sql.expressions import NONE_DATE, NONE_TEXT
 
