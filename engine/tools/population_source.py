@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import decimal
 import json
 from collections.abc import Iterator, Mapping
 from pathlib import Path
@@ -18,6 +19,7 @@ from typing import Any, Protocol
 
 from engine.evaluation.decision import Decision, build_decision
 from engine.evaluation.evaluate import Evaluation
+from engine.language.runtime import EXACT
 from engine.packs import model as M
 from engine.packs.facts_schema import prepare
 from engine.problems import PopulationError, Problem
@@ -178,5 +180,7 @@ def python_decisions(
         custodial = audience != "healthcare"
         prepared = prepare(facts, f"<population #{n}>", schema, custodial)
         ev = Evaluation(pack, prepared, day, custodial, version)
-        ev.run()
-        yield build_decision(ev, audience, schema)
+        with decimal.localcontext(EXACT):  # as engine.api.evaluate: decimals exact
+            ev.run()
+            decision = build_decision(ev, audience, schema)
+        yield decision
