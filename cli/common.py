@@ -171,6 +171,28 @@ def dump_json(data: Any) -> str:
     return json.dumps(data, indent=2, ensure_ascii=False, sort_keys=False)
 
 
+def format_option(*choices: str) -> Callable[[F], F]:
+    """--format: how the command writes its answer (the first choice is the default)."""
+    return click.option(
+        "--format",
+        "fmt",
+        type=click.Choice(list(choices)),
+        default=choices[0],
+        show_default=True,
+        help="How to write the answer.",
+    )
+
+
+def id_field_option(fn: F) -> F:
+    """--id-field: where in a facts document its subject's identifier is."""
+    return click.option(
+        "--id-field",
+        default="prisoner.prison_number",
+        show_default=True,
+        help="Dotted path of the facts that names each document's subject.",
+    )(fn)
+
+
 def audience_option(fn: F) -> F:
     """--audience: who a decision (or a report made of decisions) is for."""
     return click.option(

@@ -14,7 +14,7 @@ from engine.tools.impact import Side, impact
 from engine.tools.impact_report import render_html, render_text
 from engine.tools.impact_sql import impact_sql
 
-from .common import dump_json, fail, load_packs, resolve_packs_dir, user_errors
+from .common import dump_json, fail, format_option, load_packs, resolve_packs_dir, user_errors
 from .diff import load_one
 from .population import (
     decide_with,
@@ -85,13 +85,7 @@ def resolve_side(arg: str) -> Side:
 @click.option("--from-version", default=None, help="The pack's own policy version before.")
 @click.option("--to-version", default=None, help="The pack's own policy version after.")
 @click.option("--track", default=None, help="Output to count day by day (default: chosen).")
-@click.option(
-    "--format",
-    "fmt",
-    type=click.Choice(["text", "json", "html"]),
-    default="text",
-    show_default=True,
-)
+@format_option("text", "json", "html")
 @click.option(
     "--out", type=click.Path(dir_okay=False, path_type=Path), default=None, help="Write here."
 )

@@ -13,7 +13,15 @@ import click
 from engine.problems import PopulationError
 from engine.tools.population_source import read_population, subject_of
 
-from .common import EXIT_PROBLEMS, audience_option, fail, packs_option, parse_date, show_problems
+from .common import (
+    EXIT_PROBLEMS,
+    audience_option,
+    fail,
+    id_field_option,
+    packs_option,
+    parse_date,
+    show_problems,
+)
 
 __all__ = [
     "ENGINES",
@@ -44,12 +52,7 @@ def population_options(population_flag: str) -> Callable[[F], F]:
             "establishments), python (the interpreter: each document's change points); "
             "auto: duckdb where the pack compiles to SQL, else python.",
         )(fn)
-        fn = click.option(
-            "--id-field",
-            default="prisoner.prison_number",
-            show_default=True,
-            help="Dotted path of the facts that names each document's subject.",
-        )(fn)
+        fn = id_field_option(fn)
         fn = audience_option(fn)
         return click.option(
             population_flag,

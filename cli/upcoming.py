@@ -9,7 +9,7 @@ import click
 
 from engine.tools.upcoming import Upcoming, upcoming_python, upcoming_sql
 
-from .common import dump_json, load_packs, parse_date, resolve_packs_dir, user_errors
+from .common import dump_json, format_option, load_packs, parse_date, resolve_packs_dir, user_errors
 from .population import decide_with, load_population, population_options, subject_of
 from .timeline import show
 
@@ -36,9 +36,7 @@ def render_text(report: Upcoming, fallback: str | None) -> str:
 @population_options("--facts")
 @click.option("--days", type=click.IntRange(1, 3660), default=14, show_default=True)
 @click.option("--as-of", "as_of", default=None, help="First day YYYY-MM-DD (default: today).")
-@click.option(
-    "--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True
-)
+@format_option("text", "json")
 @user_errors
 def command(
     pack: str,
