@@ -62,7 +62,8 @@ def command(
     Examples:
       regime upcoming keywork_edm --facts examples/population/keywork_2020.jsonl \\
           --as-of 2020-07-01 --days 14
-      regime upcoming keywork_edm --facts population.parquet --engine duckdb --format json
+      regime upcoming keywork_edm --facts examples/population/keywork_2020.jsonl \\
+          --as-of 2020-07-01 --days 30 --engine python --format json
     """
     start = parse_date(as_of) or dt.date.today()
     end = start + dt.timedelta(days=days)

@@ -105,6 +105,9 @@ def test_impact_of_versions_agrees_between_sql_and_interpreter(
     assert report["documents"] == 30 and report["decisions_compared"] == 30 * 21
     assert report["decisions_changed"] > 0 and report["rules"] and report["changes"]
     assert sum(report["change_dates"]["before"].values()) > 0  # the days moved things
+    # need to know: no healthcare-only output of the pack reaches the custodial report
+    hidden = [n for n, o in PACKS["pmp"].outputs.items() if o.healthcare and not o.releasable]
+    assert hidden and not any(f'"{n}"' in sql or f"outputs.{n}" in sql for n in hidden)
 
 
 def test_upcoming_agrees_between_sql_and_interpreter(
