@@ -38,7 +38,9 @@ def impact_sql(
 ) -> Impact:
     """`impact.impact` with the decisions made by DuckDB over the same documents."""
     with tempfile.TemporaryDirectory(prefix="regime-impact-") as tmp:
-        facts = write_facts(documents, Path(tmp) / "facts.parquet", start)
+        custodial = audience != "healthcare"
+        path = Path(tmp) / "facts.parquet"
+        facts = write_facts(documents, path, start, custodial, old.pack.facts)
         before = sql_states(
             pin_version(old.pack, old.version), facts, start, end, audience, id_field
         )

@@ -25,6 +25,7 @@ from typing import Any
 
 from engine.language import static_types as T
 from engine.packs import model as M
+from engine.packs.facts_schema import prepare
 from engine.sql.batch import run_batch
 from engine.sql.query import DECISION_COLUMNS
 from engine.sql.run import sql_plain
@@ -129,13 +130,25 @@ def _state(row: Mapping[str, Any], types: Mapping[str, T.Type], outputs: list[st
     return seen
 
 
-def write_facts(documents: list[dict[str, Any]], path: Path, day: dt.date) -> Path:
-    """The documents as a Parquet facts table, in order (record n is documents[n - 1])."""
+def write_facts(
+    documents: list[dict[str, Any]],
+    path: Path,
+    day: dt.date,
+    custodial: bool = False,
+    schema: str = "facts",
+) -> Path:
+    """The documents as a Parquet facts table, in order (record n is documents[n - 1]), each
+    validated and prepared as the interpreter prepares it for the audience (raises FactsError
+    naming the document, as the interpreter's path does)."""
     import pyarrow.parquet as pq
 
-    from engine.sql.run import converted, facts_table
+    from engine.sql.run import facts_table
 
-    pq.write_table(facts_table((n, day, converted(d)) for n, d in enumerate(documents, 1)), path)
+    prepared = (
+        (n, day, prepare(d, f"<population #{n}>", schema, custodial))
+        for n, d in enumerate(documents, 1)
+    )
+    pq.write_table(facts_table(prepared, schema), path)
     return path
 
 
@@ -153,7 +166,8 @@ def population_states(
     if facts_file is not None:
         return sql_states(pack, facts_file, start, end, audience, id_field)
     with tempfile.TemporaryDirectory(prefix="regime-facts-") as tmp:
-        path = write_facts(documents, Path(tmp) / "facts.parquet", start)
+        custodial = audience != "healthcare"
+        path = write_facts(documents, Path(tmp) / "facts.parquet", start, custodial, pack.facts)
         return sql_states(pack, path, start, end, audience, id_field)
 
 
