@@ -185,3 +185,23 @@ def test_unreadable_parquet_is_a_population_error(tmp_path: Path) -> None:
         read_population(bad)
     problem = caught.value.problems[0]
     assert problem.code == "E-POPULATION" and "not Parquet" in problem.message
+
+
+@pytest.mark.parametrize("engine_name", ["duckdb", "python"])
+def test_a_document_against_the_schema_is_the_same_error_on_either_engine(
+    engine_name: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(ROOT)
+    pop = tmp_path / "people.jsonl"
+    pop.write_text(
+        '{"prisoner": {"prison_number": "A1111AA", "release_date": "2020-07-20"}}\n'
+        '{"prisoner": {"prison_number": "B2222BB", "release_date": "not a date"}}\n',
+        encoding="utf-8",
+    )
+    code, out = invoke(
+        "upcoming", "keywork_edm", "--facts", str(pop), "--as-of", "2020-07-01",
+        "--engine", engine_name,
+    )  # fmt: skip
+    assert code == 2
+    assert "`$.prisoner.release_date`: `not a date` is not a date [E-FACTS]" in out
+    assert "nothing was evaluated" in out
