@@ -23,9 +23,11 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+from engine.evaluation.evaluate import Evaluation
 from engine.language import static_types as T
 from engine.packs import model as M
 from engine.packs.facts_schema import prepare
+from engine.problems import EvaluationError
 from engine.sql.batch import run_batch
 from engine.sql.query import DECISION_COLUMNS
 from engine.sql.run import sql_plain
@@ -171,6 +173,16 @@ def population_states(
         return sql_states(pack, path, start, end, audience, id_field)
 
 
+def versions_cover(pack: M.Pack, start: dt.date, end: dt.date) -> None:
+    """Raise the interpreter's own error (E-EVAL-VERSION) when some day of the range has no
+    version of the pack in force, rather than leaving those days out of the SQL rows."""
+    for i in range((end - start).days + 1):
+        day = start + dt.timedelta(days=i)
+        if pack.version_at(day) is None:
+            Evaluation(pack, {}, day, True)  # raises, naming the versions and their dates
+            raise EvaluationError("E-EVAL-VERSION", f"no version of `{pack.id}` on {day}")
+
+
 def sql_states(
     pack: M.Pack,
     population: Path,
@@ -186,6 +198,7 @@ def sql_states(
     import duckdb
 
     began = time.perf_counter()
+    versions_cover(pack, start, end)
     with tempfile.TemporaryDirectory(prefix="regime-states-") as tmp:
         out = Path(tmp) / "decisions.parquet"
         batch = run_batch(
@@ -212,7 +225,7 @@ def sql_states(
             changed = [dict(zip(names, r, strict=True)) for r in cur.fetchall()]
             rejects = (
                 con.execute(
-                    "SELECT reasons FROM read_json_auto(?) LIMIT ?",
+                    "SELECT DISTINCT reasons FROM read_json_auto(?) ORDER BY 1 LIMIT ?",
                     [str(batch.rejects), SHOWN_REASONS],
                 ).fetchall()
                 if batch.rejected
