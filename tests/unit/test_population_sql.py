@@ -205,3 +205,18 @@ def test_a_document_against_the_schema_is_the_same_error_on_either_engine(
     assert code == 2
     assert "`$.prisoner.release_date`: `not a date` is not a date [E-FACTS]" in out
     assert "nothing was evaluated" in out
+
+
+@pytest.mark.parametrize("engine_name", ["duckdb", "python"])
+def test_a_day_without_a_version_is_the_same_error_on_either_engine(
+    engine_name: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(ROOT)
+    pop = tmp_path / "people.jsonl"
+    write_jsonl(generate(2, seed=1, centre=dt.date(2022, 6, 1), roots=PRISONER), pop)
+    code, out = invoke(
+        "impact", "pmp", "policies/pmp.yaml", "policies/pmp.yaml", "--population", str(pop),
+        "--as-of", "2022-04-30..2022-05-10", "--engine", engine_name,
+    )  # fmt: skip
+    assert code == 2
+    assert "pack `pmp` has no version in force on 2022-04-30" in out and "[E-EVAL-VERSION]" in out
