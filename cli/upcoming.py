@@ -14,13 +14,13 @@ from .population import decide_with, load_population, population_options, subjec
 from .timeline import show
 
 
-def render_text(report: Upcoming, fallback: str | None) -> str:
+def render_text(report: Upcoming) -> str:
     lines = [
         f"{report.pack}: {report.people} of {report.documents} document(s) change between "
         f"{report.start} and {report.end} ({report.audience}; engine {report.engine})"
     ]
-    if fallback:
-        lines.append(f"  (python: {fallback})")
+    if report.engine_note:
+        lines.append(f"  (python: {report.engine_note})")
     if report.rejected:
         lines.append(f"rejected (not decided): {report.rejected}")
         lines += [f"  {r}" for r in report.reasons]
@@ -76,7 +76,8 @@ def command(
             model, population, start, end, audience, lambda f: subject_of(f, id_field)
         ),
     )
+    report.engine_note = fallback
     if fmt == "json":
         click.echo(dump_json(report.to_dict()))
     else:
-        click.echo(render_text(report, fallback), nl=False)
+        click.echo(render_text(report), nl=False)

@@ -34,7 +34,7 @@ class Upcoming:
     changes: list[dict[str, Any]] = field(default_factory=list)
     rejected: int = 0
     reasons: list[str] = field(default_factory=list)
-    fallback: str | None = None  # why the interpreter was used when SQL was asked for
+    engine_note: str | None = None  # why the interpreter decided when SQL could not
 
     @property
     def people(self) -> int:
@@ -47,6 +47,7 @@ class Upcoming:
             "to": self.end.isoformat(),
             "audience": self.audience,
             "engine": self.engine,
+            **({"engine_note": self.engine_note} if self.engine_note else {}),
             "documents": self.documents,
             "rejected": self.rejected,
             "changes": self.changes,
