@@ -1,8 +1,8 @@
 """The SQL path against the interpreter for populations: what each record's decision is from
-every day on (all fields: status, version, outputs, obligations, missing facts), the upcoming
-changes, and impact reports, on generated populations bigger than the test suite's. Prints
-`name: figure` lines (seconds are wall-clock: read them with the machine's load) and exits 1
-on any disagreement.
+every day on (all fields: status, version, outputs, obligations, missing facts; for key work
+also as the healthcare audience sees them), and whole impact reports, on generated
+populations bigger than the test suite's. Prints `name: figure` lines (seconds are wall
+clock: read them with the machine's load) and exits 1 on any disagreement.
 
     .venv/bin/python bench/sql_agreement.py [PEOPLE]
 """
@@ -35,12 +35,19 @@ def _seen(states: list[tuple[dt.date, dict[str, Any]]]) -> list[tuple[dt.date, d
     return [(d, {k: v for k, v in s.items() if v is not None}) for d, s in states]
 
 
-def states_case(name: str, pack: Any, people: list[dict], start: dt.date, end: dt.date) -> int:
+def states_case(
+    name: str,
+    pack: Any,
+    people: list[dict],
+    start: dt.date,
+    end: dt.date,
+    audience: str = "custodial",
+) -> int:
     began = time.perf_counter()
-    run = population_states(pack, people, start, end, "custodial", ID)
+    run = population_states(pack, people, start, end, audience, ID)
     sql_s = time.perf_counter() - began
     began = time.perf_counter()
-    python = [timeline(pack, d, start, end).states() for d in people]
+    python = [timeline(pack, d, start, end, audience).states() for d in people]
     py_s = time.perf_counter() - began
     by_record = {r.record: r for r in run.records}
     bad = 0
@@ -99,6 +106,14 @@ def main() -> int:
     )
     bad += states_case("omu_edm_states", omu, kw_people, dt.date(2020, 7, 1), dt.date(2020, 9, 29))
     bad += states_case("pmp_states", pmp, pmp_people, dt.date(2022, 10, 1), dt.date(2022, 12, 29))
+    bad += states_case(
+        "keywork_edm_healthcare_states",
+        kw,
+        kw_people,
+        dt.date(2020, 7, 1),
+        dt.date(2020, 9, 29),
+        "healthcare",
+    )
     bad += impact_case(
         "pmp_v1_v2",
         Side(pmp, "1", "version 1"),
