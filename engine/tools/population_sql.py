@@ -161,12 +161,8 @@ def population_states(
     end: dt.date,
     audience: str = "custodial",
     id_field: str | None = None,
-    facts_file: Path | None = None,
 ) -> SqlStates:
-    """`sql_states` over documents already read: written to `facts_file` (made once and
-    shared by the caller's runs) or to a temporary one."""
-    if facts_file is not None:
-        return sql_states(pack, facts_file, start, end, audience, id_field)
+    """`sql_states` over documents already read, written to a temporary facts table."""
     with tempfile.TemporaryDirectory(prefix="regime-facts-") as tmp:
         custodial = audience != "healthcare"
         path = write_facts(documents, Path(tmp) / "facts.parquet", start, custodial, pack.facts)
