@@ -32,11 +32,12 @@ def impact_sql(
     documents: list[dict[str, Any]],
     start: dt.date,
     end: dt.date,
-    audience: str = "custodial",
-    id_field: str = "prisoner.prison_number",
+    audience: str,
+    id_field: str,
     tracked: str | None = None,
 ) -> Impact:
-    """`impact.impact` with the decisions made by DuckDB over the same documents."""
+    """`impact.impact` with the decisions made by DuckDB over the same documents (each named
+    by the value at the dotted path `id_field`)."""
     with tempfile.TemporaryDirectory(prefix="regime-impact-") as tmp:
         custodial = audience != "healthcare"
         path = Path(tmp) / "facts.parquet"
