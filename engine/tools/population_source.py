@@ -79,7 +79,7 @@ def read_population(path: Path) -> list[dict[str, Any]]:
         except duckdb.Error as e:
             message = str(e).splitlines()[0]
             raise PopulationError([_problem(name, 1, f"not Parquet: {message}")]) from None
-        return [
+        return [  # a facts table's `record` column is its row id, not a fact
             _from_columns(
                 {c: _from_parquet(v) for c, v in zip(columns, row, strict=True) if c != "record"}
             )
@@ -91,8 +91,7 @@ def read_population(path: Path) -> list[dict[str, Any]]:
 
 
 def _from_parquet(value: Any) -> Any:
-    """A Parquet cell as facts data (a facts table's `record` column, its row id, is not a
-    fact): dates as ISO text, a struct's NULL field left out (not
+    """A Parquet cell as facts data: dates as ISO text, a struct's NULL field left out (not
     known), and the facts table's known-none sentinels (see engine.sql) as null again."""
     from engine.sql.expressions import NONE_DATE, NONE_TEXT
 
