@@ -85,7 +85,7 @@ def decide_with(
             "use --engine python",
             code=EXIT_PROBLEMS,
         )
-    except (BatchError, ValueError) as e:
+    except BatchError as e:
         fail(str(e))
     except Exception as e:  # the engine failing on the data: a message, not a traceback
         import duckdb
