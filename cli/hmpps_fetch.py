@@ -4,23 +4,30 @@ facts options, reading them with clear errors, and fetching an establishment int
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
+import io
 import json
 import os
+import shutil
+import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
 from engine.adapters import hmpps
 from engine.adapters.http_client import ClientSettings, RemoteError
 from engine.adapters.local_facts import LocalFacts
-from engine.packs.facts_schema import validate_facts
+from engine.packs.facts_schema import prepare, validate_facts
 from engine.problems import PackError
 
 from .common import EXIT_PROBLEMS, fail, path_option, show_problems
+
+if TYPE_CHECKING:
+    from engine.sql.batch import BatchResult
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -103,6 +110,7 @@ class Fetched:
 
     documents: int = 0
     contradictions: int = 0
+    subjects: list[str] = field(default_factory=list)
     failures: list[tuple[str, RemoteError]] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     overrides: list[str] = field(default_factory=list)
@@ -135,12 +143,13 @@ def fetch_establishment(
             )
             for subject, facts, gaps in people:
                 facts, gaps, notes = merge_local(local, subject, facts, gaps)
-                got.overrides += notes
+                got.overrides += [n for n in notes if n not in got.overrides]
                 facts_file.write(json.dumps(facts, ensure_ascii=False) + "\n")
                 gap_file.write(
                     json.dumps({"subject": subject, "gaps": [g.to_dict() for g in gaps]}) + "\n"
                 )
                 got.documents += 1
+                got.subjects.append(subject)
                 got.contradictions += any(g.kind == "contradiction" for g in gaps)
     except BaseException:
         for part in parts:
@@ -157,3 +166,130 @@ def show_notes(warnings: list[str], overrides: list[str]) -> None:
         click.echo(f"warning: {text}", err=True)
     for text in overrides:
         click.echo(f"note: {text}", err=True)
+
+
+@dataclass
+class HmppsPopulation:
+    """An establishment fetched for `regime batch --from-hmpps`: a temporary facts file the
+    batch reads, removed when the command ends; `finish` moves the gaps beside the output and
+    adds the people who could not be fetched to the rejects."""
+
+    facts: Path
+    got: Fetched
+    out: Path
+    day: dt.date
+    unfit: list[tuple[str, list[str]]] = field(default_factory=list)
+
+    @classmethod
+    def start(
+        cls,
+        from_hmpps: bool,
+        given: Path | None,
+        prison: str | None,
+        start: dt.date,
+        end: dt.date,
+        config: Path | None,
+        local_path: Path | None,
+        out: Path,
+    ) -> HmppsPopulation:
+        """Check the options, then fetch (errors end the command with a message)."""
+        if not from_hmpps:
+            fail("give --facts FILE, or --from-hmpps --prison CODE")
+        if given is not None:
+            fail("give --facts FILE or --from-hmpps, not both")
+        if prison is None:
+            fail("--from-hmpps needs --prison CODE", "e.g. --prison MDI")
+        if end != start:
+            fail("--from-hmpps takes one date, not a range: the records describe that day")
+        tmp = Path(tempfile.mkdtemp(prefix="regime-hmpps-"))
+        click.get_current_context().call_on_close(lambda: shutil.rmtree(tmp, ignore_errors=True))
+        lines = tmp / "population.jsonl"
+        got = _fetch_for_batch(prison, start, config, local_path, lines, tmp / "gaps.jsonl")
+        facts = tmp / "population.parquet"
+        unfit = _typed_population(lines, got.subjects, start, facts)
+        show_notes(got.warnings, got.overrides)
+        click.echo(
+            f"fetched {got.documents} of {got.documents + len(got.failures)} people in "
+            f"{prison} ({got.contradictions} with contradictions)"
+        )
+        return cls(facts, got, out, start, unfit)
+
+    def finish(self, result: BatchResult) -> None:
+        """After a successful batch run: the gaps beside the output, the fetch rejects added."""
+        shutil.move(self.facts.with_name("gaps.jsonl"), gaps_path(self.out))
+        rows = [
+            (subject, [f"records could not be fetched: {e.message} [{e.code}]"])
+            for subject, e in self.got.failures
+        ]
+        add_rejects(result.rejects, self.day, rows + self.unfit)
+        click.echo(f"gaps: {gaps_path(self.out)}")
+        if self.got.failures:
+            click.echo(f"not fetched: {len(self.got.failures)} (added to {result.rejects})")
+            for subject, e in self.got.failures:
+                click.echo(f"  {subject}: {e.message} [{e.code}]")
+
+
+def _typed_population(
+    lines: Path, subjects: list[str], day: dt.date, out: Path
+) -> list[tuple[str, list[str]]]:
+    """The fetched facts as a typed Parquet population (the batch's own facts table shape, in
+    which a null that means a known none stays apart from an absent fact); documents the facts
+    schema refuses are left out and returned with the reasons."""
+    import pyarrow.parquet as pq
+
+    from engine.problems import FactsError
+    from engine.sql.run import facts_table
+
+    kept: list[tuple[int, dt.date, dict[str, Any]]] = []
+    unfit: list[tuple[str, list[str]]] = []
+    with lines.open(encoding="utf-8") as docs:
+        for subject, line in zip(subjects, docs, strict=True):
+            try:
+                kept.append((len(kept) + 1, day, prepare(json.loads(line), subject)))
+            except FactsError as e:
+                unfit.append((subject, [p.message for p in e.problems]))
+    pq.write_table(facts_table(kept), out)
+    return unfit
+
+
+@fetch_errors
+def _fetch_for_batch(
+    prison: str,
+    day: dt.date,
+    config: Path | None,
+    local_path: Path | None,
+    facts: Path,
+    gaps: Path,
+) -> Fetched:
+    local = read_local(local_path)
+    settings = client_settings(config)
+    return fetch_establishment(prison, day, settings, local, facts, gaps, keep_going=True)
+
+
+def gaps_path(out: Path) -> Path:
+    """Where a batch run from HMPPS records writes each person's gaps."""
+    return out.with_name(out.stem + ".gaps.jsonl")
+
+
+def add_rejects(rejects: Path, day: dt.date, rows: list[tuple[str, list[str]]]) -> None:
+    """Add people the batch never saw (not fetched, or facts the schema refuses) to a batch
+    run's rejects file (in its format: JSON Lines, or CSV) with the reasons; the file is
+    replaced whole."""
+    if not rows:
+        return
+    text = rejects.read_text(encoding="utf-8") if rejects.exists() else ""
+    if rejects.suffix == ".csv":
+        buffer = io.StringIO()
+        writer = csv.writer(buffer, lineterminator="\n")
+        if not text:
+            writer.writerow(["record", "key", "as_of", "reasons"])
+        for subject, reasons in rows:
+            writer.writerow(["", subject, day.isoformat(), "[" + ", ".join(reasons) + "]"])
+        text += buffer.getvalue()
+    else:
+        for subject, reasons in rows:
+            row = {"record": None, "key": subject, "as_of": day.isoformat(), "reasons": reasons}
+            text += json.dumps(row, ensure_ascii=False) + "\n"
+    part = rejects.with_name(rejects.name + ".part")
+    part.write_text(text, encoding="utf-8")
+    part.replace(rejects)

@@ -89,8 +89,9 @@ class LocalFacts:
             for path, value in _leaves(layer):
                 before = _get(merged, path)
                 if before is not _ABSENT and before != value and _get(facts, path) is not _ABSENT:
+                    who = f"{subject}: " if where == "people override" else ""
                     notes.append(
-                        f"{subject}: {'.'.join(path)}: the records say {_show(before)}; "
+                        f"{who}{'.'.join(path)}: the records say {_show(before)}; "
                         f"the local facts file's {where} gives {_show(value)}"
                     )
                 _set(merged, path, value)
