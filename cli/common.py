@@ -41,6 +41,16 @@ def path_option(*decls: str, directory: bool = False, **kwargs: Any) -> Callable
     return click.option(*decls, type=click.Path(path_type=Path, **kind), **kwargs)
 
 
+def existing_targets(paths: tuple[Path, ...]) -> list[Path]:
+    """The files and folders a command was given (default: ./policies), each of which must
+    exist: the check every command that reads packs starts with."""
+    targets = list(paths) or [Path("policies")]
+    for t in targets:
+        if not t.exists():
+            fail(f"no such file or directory `{t}`")
+    return targets
+
+
 def resolve_packs_dir(given: Path | None) -> Path:
     if given is not None:
         return given

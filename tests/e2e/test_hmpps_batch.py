@@ -5,26 +5,18 @@ person, on both the DuckDB and the Python engines."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import pytest
 from click.testing import CliRunner
 
 from cli.main import cli
-from tests.hmpps_stub import Stub, running_stub
+from tests.hmpps_stub import Stub, stub_fixture  # noqa: F401 (the `stub` fixture)
 
 ROOT = Path(__file__).resolve().parents[2]
 LOCAL = ROOT / "examples" / "hmpps" / "mdi_local_facts.yaml"
 DAY = "2020-07-01"
 PACKS = str(ROOT / "policies")
-
-
-@pytest.fixture(scope="module")
-def stub() -> Iterator[Stub]:
-    with running_stub() as running:
-        yield running
 
 
 def run(*args: str) -> tuple[int, str]:
@@ -82,7 +74,9 @@ def test_an_establishment_is_fetched_and_decided_as_each_person_would_be(
         requests = [p for _, p in stub.requests]
         pages = [p for p in requests if p.startswith("/prisoner-search/prison/MDI")]
         assert len(pages) == 4  # three pages of two, the first asked twice (a 500, retried)
-        rejects = [json.loads(x) for x in (tmp_path / f"{engine}.rejects.jsonl").read_text().splitlines()]  # noqa: E501
+        rejects = [
+            json.loads(x) for x in (tmp_path / f"{engine}.rejects.jsonl").read_text().splitlines()
+        ]
         by_key = {r["key"]: r["reasons"][0] for r in rejects}
         assert set(by_key) == {"C3456DE", "D4567EF"}
         assert "answered 500" in by_key["C3456DE"] and "[E-HTTP-UNAVAILABLE]" in by_key["C3456DE"]
@@ -138,7 +132,10 @@ def test_a_local_facts_file_of_another_prison_is_refused_before_any_fetch(
          "--out", str(tmp_path / "o.jsonl"), "--packs", PACKS],
     )  # fmt: skip
     assert result.exit_code == 2, result.output
-    assert f"{other}:1:21: error:" in result.output and "[E-FACTS-LOCAL-ESTABLISHMENT]" in result.output
+    assert (
+        f"{other}:1:21: error:" in result.output
+        and "[E-FACTS-LOCAL-ESTABLISHMENT]" in result.output
+    )
     assert stub.requests == [] and not (tmp_path / "o.jsonl").exists()
 
 

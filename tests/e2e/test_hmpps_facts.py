@@ -7,23 +7,16 @@ import json
 import os
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
 
 from cli.main import cli
-from tests.hmpps_stub import FIXTURES, Stub, running_stub
+from tests.hmpps_stub import FIXTURES, Stub, stub_fixture  # noqa: F401 (the `stub` fixture)
 
 ROOT = Path(__file__).resolve().parents[2]
 LOCAL = FIXTURES / "local"
-
-
-@pytest.fixture(scope="module")
-def stub() -> Iterator[Stub]:
-    with running_stub() as running:
-        yield running
 
 
 def run(*args: str) -> tuple[int, str]:

@@ -85,9 +85,7 @@ def test_gaps_go_only_for_what_the_file_states(tmp_path: Path) -> None:
     file = local(tmp_path, "facts:\n  establishment: {regime_level: 2}\n")
     facts, gaps = records_of("A1234BC")
     applied = file.apply("A1234BC", facts, gaps)
-    assert {g.fact for g in gaps} - {g.fact for g in applied.gaps} == {
-        "establishment.regime_level"
-    }
+    assert {g.fact for g in gaps} - {g.fact for g in applied.gaps} == {"establishment.regime_level"}
 
 
 def test_a_file_wide_fact_never_settles_a_contradiction(tmp_path: Path) -> None:
@@ -146,9 +144,7 @@ fact_values = st.one_of(st.none(), st.booleans(), st.integers(1, 4))
 )
 def test_fills_never_change_a_fact_the_records_supply(fill: dict[str, Any], subject: str) -> None:
     facts, gaps = records_of(subject)
-    file = LocalFacts(
-        read_local_facts(EXAMPLE).doc, None, {"establishment": fill}, {}, {}
-    )
+    file = LocalFacts(read_local_facts(EXAMPLE).doc, None, {"establishment": fill}, {}, {})
     applied = file.apply(subject, facts, gaps)
     for key, value in facts["establishment"].items():
         assert applied.facts["establishment"][key] == value
