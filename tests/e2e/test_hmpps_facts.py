@@ -209,3 +209,22 @@ def test_a_failure_part_way_through_an_establishment_writes_nothing(
     )  # fmt: skip
     assert result.exit_code == 2 and "[E-HTTP-UNAVAILABLE]" in result.output
     assert sorted(p.name for p in tmp_path.iterdir()) == ["hmpps-client.yaml"]
+
+
+def test_a_bad_local_facts_file_is_refused_at_its_position_before_any_fetch(
+    stub: Stub, tmp_path: Path
+) -> None:
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(
+        "facts:\n  establishment:\n    regime_level: 9\noverride: {prisoner: {cv: true}}\n"
+    )
+    stub.requests.clear()
+    result = CliRunner().invoke(
+        cli,
+        ["facts", "from-hmpps", "--prisoner", "A1234BC", "--config", str(stub.config(tmp_path)),
+         "--local-facts", str(bad)],
+    )  # fmt: skip
+    assert result.exit_code == 2 and "Traceback" not in result.output
+    assert f"{bad}:3:19: error:" in result.output and "from 1 to 4" in result.output
+    assert f"{bad}:4:23: error:" in result.output and "did you mean `cev`?" in result.output
+    assert stub.requests == []
