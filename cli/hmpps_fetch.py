@@ -284,7 +284,8 @@ def add_rejects(rejects: Path, day: dt.date, rows: list[tuple[str, list[str]]]) 
         if not text:
             writer.writerow(["record", "key", "as_of", "reasons"])
         for subject, reasons in rows:
-            writer.writerow(["", subject, day.isoformat(), "[" + ", ".join(reasons) + "]"])
+            shown = ", ".join("'" + r.replace("'", "\\'") + "'" for r in reasons)
+            writer.writerow(["", subject, day.isoformat(), f"[{shown}]"])  # as DuckDB writes lists
         text += buffer.getvalue()
     else:
         for subject, reasons in rows:

@@ -4,6 +4,7 @@ person, on both the DuckDB and the Python engines."""
 
 from __future__ import annotations
 
+import csv
 import json
 from pathlib import Path
 from typing import Any
@@ -153,3 +154,21 @@ def test_a_service_down_for_the_listing_stops_the_run_and_writes_nothing(
     )  # fmt: skip
     assert result.exit_code == 2 and "[E-HTTP-UNAVAILABLE]" in result.output
     assert sorted(p.name for p in tmp_path.iterdir()) == ["hmpps-client.yaml"]
+
+
+def test_csv_output_gets_the_fetch_rejects_in_its_own_format(stub: Stub, tmp_path: Path) -> None:
+    stub.faults.clear()
+    stub.fail("/prisoners/C3456DE/alerts", 500, 500, 500)
+    out = tmp_path / "mdi.csv"
+    code, text = run(
+        "batch", "keywork_edm", "--from-hmpps", "--prison", "MDI", "--as-of", DAY,
+        "--config", str(stub.config(tmp_path)), "--out", str(out), "--packs", PACKS,
+        "--engine", "python",
+    )  # fmt: skip
+    assert code == 0, text
+    with (tmp_path / "mdi.rejects.csv").open(newline="") as f:
+        rejects = list(csv.DictReader(f))
+    assert [(r["key"], r["as_of"]) for r in rejects] == [("C3456DE", DAY)]
+    assert rejects[0]["reasons"].startswith("['records could not be fetched: GET ")
+    with out.open(newline="") as f:
+        assert [r["key"] for r in csv.DictReader(f)] == ["A1234BC", "B2345CD", "D4567EF", "E5678FG"]
