@@ -155,6 +155,12 @@ def fetch_establishment(
         for part in parts:
             part.unlink(missing_ok=True)
         raise
+    if local is not None:
+        for who in local.unmatched(got.subjects + [s for s, _ in got.failures]):
+            got.warnings.append(
+                f"the local facts file `{local.file}` names {who}, who is not in {prison}: "
+                "those facts were used for nobody"
+            )
     parts[0].replace(facts_out)
     parts[1].replace(gaps_out)
     return got

@@ -72,6 +72,12 @@ class LocalFacts:
                 ]
             )
 
+    def unmatched(self, seen: Iterable[str]) -> list[str]:
+        """The people the file names who were not among `seen` (a misspelt identifier, or
+        someone who has left): their facts were used for nobody."""
+        found = set(seen)
+        return [who for who in self.people if who not in found]
+
     def apply(self, subject: str, facts: Mapping[str, Any], gaps: Iterable[Gap]) -> Applied:
         """The records' facts with the file's layers merged in, the gaps the file leaves, and
         a note for every record value an override replaced."""

@@ -228,3 +228,17 @@ def test_a_bad_local_facts_file_is_refused_at_its_position_before_any_fetch(
     assert f"{bad}:3:19: error:" in result.output and "from 1 to 4" in result.output
     assert f"{bad}:4:23: error:" in result.output and "did you mean `cev`?" in result.output
     assert stub.requests == []
+
+
+def test_people_the_establishment_does_not_hold_are_named(stub: Stub, tmp_path: Path) -> None:
+    local = tmp_path / "local.yaml"
+    local.write_text("people:\n  A1234BC: {facts: {prisoner: {cev: true}}}\n  Z9999ZZ: {}\n")
+    code, text = run(
+        "facts", "from-hmpps", "--prison", "MDI", "--as-of", "2020-07-01",
+        "--config", str(stub.config(tmp_path)), "--local-facts", str(local),
+        "--out", str(tmp_path / "p.jsonl"),
+    )  # fmt: skip
+    assert code == 0, text
+    assert "names Z9999ZZ, who is not in MDI" in text and "names A1234BC" not in text
+    first = json.loads((tmp_path / "p.jsonl").read_text().splitlines()[0])
+    assert first["prisoner"]["cev"] is True

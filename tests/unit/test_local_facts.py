@@ -150,3 +150,15 @@ def test_fills_never_change_a_fact_the_records_supply(fill: dict[str, Any], subj
         assert applied.facts["establishment"][key] == value
     for key, value in fill.items():
         assert applied.facts["establishment"][key] == facts["establishment"].get(key, value)
+
+
+def test_a_json_file_is_read_with_positions_and_unmatched_people_are_named(tmp_path: Path) -> None:
+    path = tmp_path / "local.json"
+    path.write_text('{"facts": {"establishment": {"regime_level": 3}},\n "people": {"Z1": {}}}\n')
+    file = read_local_facts(path)
+    assert file.unmatched(["A1234BC"]) == ["Z1"] and file.unmatched(["Z1"]) == []
+    path.write_text('{"facts": {"establishment":\n  {"regime_level": "three"}}}\n')
+    with pytest.raises(PackError) as caught:
+        read_local_facts(path)
+    found = caught.value.problems[0]
+    assert (found.code, found.line, found.col) == ("E-FACTS-LOCAL", 2, 20)
