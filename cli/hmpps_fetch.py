@@ -212,7 +212,7 @@ class HmppsPopulation:
         lines = tmp / "population.jsonl"
         got = _fetch_for_batch(prison, start, config, local_path, lines, tmp / "gaps.jsonl")
         facts = tmp / "population.parquet"
-        unfit = _typed_population(lines, got.subjects, start, facts)
+        unfit = typed_population(lines, got.subjects, start, facts)
         show_notes(got.warnings, got.overrides)
         click.echo(
             f"fetched {got.documents} of {got.documents + len(got.failures)} people in "
@@ -235,7 +235,7 @@ class HmppsPopulation:
                 click.echo(f"  {subject}: {e.message} [{e.code}]")
 
 
-def _typed_population(
+def typed_population(
     lines: Path, subjects: list[str], day: dt.date, out: Path
 ) -> list[tuple[str, list[str]]]:
     """The fetched facts as a typed Parquet population (the batch's own facts table shape, in

@@ -172,3 +172,30 @@ def test_csv_output_gets_the_fetch_rejects_in_its_own_format(stub: Stub, tmp_pat
     assert rejects[0]["reasons"].startswith("['records could not be fetched: GET ")
     with out.open(newline="") as f:
         assert [r["key"] for r in csv.DictReader(f)] == ["A1234BC", "B2345CD", "D4567EF", "E5678FG"]
+
+
+def test_a_parquet_population_written_by_facts_decides_as_from_hmpps_does(
+    stub: Stub, tmp_path: Path
+) -> None:
+    stub.faults.clear()
+    config = str(stub.config(tmp_path))
+    population = tmp_path / "mdi.parquet"
+    code, text = run(
+        "facts", "from-hmpps", "--prison", "MDI", "--as-of", DAY, "--config", config,
+        "--local-facts", str(LOCAL), "--out", str(population),
+    )  # fmt: skip
+    assert code == 0 and "wrote 5 facts documents" in text, text
+    assert (tmp_path / "mdi.gaps.jsonl").exists()
+    decided = {}
+    for name, source in (("file", ["--facts", str(population)]),
+                         ("live", ["--from-hmpps", "--prison", "MDI", "--config", config,
+                                   "--local-facts", str(LOCAL)])):  # fmt: skip
+        out = tmp_path / f"{name}.jsonl"
+        code, text = run(
+            "batch", "keywork_edm", *source, "--as-of", DAY, "--out", str(out),
+            "--packs", PACKS, "--engine", "python",
+        )  # fmt: skip
+        assert code == 0, text
+        decided[name] = [json.loads(x) for x in out.read_text().splitlines()]
+    assert decided["file"] == decided["live"]
+    assert decided["file"][0]["status"] == "decided"  # a known none (null) is not a missing fact
