@@ -1,11 +1,13 @@
 """What `regime facts from-hmpps` and `regime batch --from-hmpps` share: the client and local
-facts options, reading them with clear errors, and fetching an establishment into a facts file
-(one document per line) with its gaps beside it and the people who could not be fetched."""
+facts options, reading them with clear errors, fetching an establishment into a facts file (one
+document per line, or a typed Parquet population) with its gaps beside it, and the people who
+could not be fetched added to a batch run's rejects."""
 
 from __future__ import annotations
 
 import csv
 import datetime as dt
+import functools
 import io
 import json
 import os
@@ -87,8 +89,6 @@ def merge_local(
 def fetch_errors(fn: F) -> F:
     """A refused or failing service, a bad configuration or a bad mapping: a message, exit 2
     (exit 1 for mapping errors), never a traceback."""
-    import functools
-
     @functools.wraps(fn)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
@@ -233,6 +233,8 @@ class HmppsPopulation:
             click.echo(f"not fetched: {len(self.got.failures)} (added to {result.rejects})")
             for subject, e in self.got.failures:
                 click.echo(f"  {subject}: {e.message} [{e.code}]")
+        if self.unfit:
+            click.echo(f"facts refused by the facts schema: {len(self.unfit)} (in the rejects)")
 
 
 def typed_population(

@@ -199,3 +199,20 @@ def test_a_parquet_population_written_by_facts_decides_as_from_hmpps_does(
         decided[name] = [json.loads(x) for x in out.read_text().splitlines()]
     assert decided["file"] == decided["live"]
     assert decided["file"][0]["status"] == "decided"  # a known none (null) is not a missing fact
+
+
+def test_facts_the_schema_refuses_are_kept_out_of_the_typed_population(tmp_path: Path) -> None:
+    import datetime as dt
+
+    import pyarrow.parquet as pq
+
+    from cli.hmpps_fetch import typed_population
+
+    lines = tmp_path / "p.jsonl"
+    good = {"prisoner": {"prison_number": "A1234BC"}, "establishment": {"regime_level": 3}}
+    bad = {"prisoner": {"prison_number": "B2345CD"}, "establishment": {"regime_level": 9}}
+    lines.write_text(json.dumps(good) + "\n" + json.dumps(bad) + "\n")
+    out = tmp_path / "p.parquet"
+    unfit = typed_population(lines, ["A1234BC", "B2345CD"], dt.date(2020, 7, 1), out)
+    assert [s for s, _ in unfit] == ["B2345CD"] and "regime_level" in unfit[0][1][0]
+    assert pq.read_table(out).num_rows == 1
