@@ -13,11 +13,13 @@ from __future__ import annotations
 import copy
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
+from functools import cache
 from pathlib import Path
 from typing import Any
 
 from engine.adapters.interpret import Gap
 from engine.language.convert import to_json
+from engine.packs.facts_schema import facts_schema
 from engine.packs.read_yaml import Document, read_yaml_file
 from engine.packs.validate_schema import validate_document
 from engine.problems import PackError, Problem, problem
@@ -93,15 +95,15 @@ class LocalFacts:
             ("people override", person.get("override", {})),
         ):
             for path, value in _leaves(layer):
-                before = _get(merged, path)
-                if before is not _ABSENT and before != value and _get(facts, path) is not _ABSENT:
+                recorded = _get(facts, path)
+                if recorded is not _ABSENT and recorded != value:
                     who = f"{subject}: " if where == "people override" else ""
                     notes.append(
-                        f"{who}{'.'.join(path)}: the records say {_show(before)}; "
+                        f"{who}{'.'.join(path)}: the records say {_show(recorded)}; "
                         f"the local facts file's {where} gives {_show(value)}"
                     )
                 _set(merged, path, value)
-        kept = [g for g in gaps if g.kind == "partial" or _get(merged, _split(g.fact)) is _ABSENT]
+        kept = [g for g in gaps if g.kind == "partial" or not _states(merged, _split(g.fact))]
         return Applied(merged, kept, notes)
 
 
@@ -146,6 +148,26 @@ def _get(facts: Any, path: tuple[str, ...]) -> Any:
             return _ABSENT
         node = node[part]
     return node
+
+
+def _states(facts: Any, path: tuple[str, ...]) -> bool:
+    """Whether the facts state this fact: present, and not a null that leaves it unknown (a
+    null states something only where the facts schema makes it a known none)."""
+    value = _get(facts, path)
+    if value is _ABSENT:
+        return False
+    return value is not None or _null_is_none(path)
+
+
+@cache
+def _null_is_none(path: tuple[str, ...]) -> bool:
+    node: Any = facts_schema()
+    for part in path:
+        props = node.get("properties") if isinstance(node, Mapping) else None
+        if not isinstance(props, Mapping) or part not in props:
+            return False
+        node = props[part]
+    return isinstance(node, Mapping) and node.get("x-null") == "none"
 
 
 def _set(facts: dict[str, Any], path: tuple[str, ...], value: Any) -> None:

@@ -44,7 +44,9 @@ class Symbol:
     type: T.Type
     nullable: bool
     healthcare: bool = False
-    path: str | None = None  # the fact path a definition stands for, when it is one (or a filter of one)
+    path: str | None = (
+        None  # the fact path a definition stands for, when it is one (or a filter of one)
+    )
 
 
 class Scope(Protocol):

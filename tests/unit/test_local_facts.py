@@ -162,3 +162,14 @@ def test_a_json_file_is_read_with_positions_and_unmatched_people_are_named(tmp_p
         read_local_facts(path)
     found = caught.value.problems[0]
     assert (found.code, found.line, found.col) == ("E-FACTS-LOCAL", 2, 20)
+
+
+def test_a_null_takes_a_gap_away_only_where_it_means_a_known_none(tmp_path: Path) -> None:
+    file = local(
+        tmp_path,
+        "facts:\n  establishment: {regime_level: null, outbreak_declared_on: null}\n",
+    )
+    applied = file.apply("A1234BC", *records_of("A1234BC"))
+    left = {g.fact for g in applied.gaps}
+    assert "establishment.regime_level" in left  # null: still not known
+    assert "establishment.outbreak_declared_on" not in left  # null: none declared
