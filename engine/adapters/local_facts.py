@@ -128,9 +128,14 @@ def read_local_facts(path: Path) -> LocalFacts:
 
 
 def _local(found: Problem) -> Problem:
-    """A schema problem of a local facts file, under the file's own code."""
+    """A schema problem of a local facts file, under the file's own code; a facts root at the
+    top (a plain facts document) is told where it goes."""
     from dataclasses import replace
 
+    for root in facts_schema().get("properties", {}):
+        if found.message == f"`$`: unknown field `{root}`":
+            hint = f"put `{root}:` under `facts:` (for everyone) or `people: <ID>: facts:`"
+            return replace(found, code="E-FACTS-LOCAL", hint=hint)
     return replace(found, code="E-FACTS-LOCAL")
 
 

@@ -122,6 +122,7 @@ def test_a_file_for_another_establishment_is_refused_at_its_code(tmp_path: Path)
         ("people:\n  A-12: {}\n", 2, 3, "A-12"),
         ("override:\n  prisoner:\n    cev: maybe\n", 3, 10, "cev"),
         ("establishment_code: ''\n", 1, 21, "establishment_code"),
+        ("establishment_code: MDI\nprisoner: {cev: true}\n", 2, 1, "under `facts:`"),
     ],
 )
 def test_errors_point_at_the_offending_key_or_value(
