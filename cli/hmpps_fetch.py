@@ -89,6 +89,7 @@ def merge_local(
 def fetch_errors(fn: F) -> F:
     """A refused or failing service, a bad configuration or a bad mapping: a message, exit 2
     (exit 1 for mapping errors), never a traceback."""
+
     @functools.wraps(fn)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
