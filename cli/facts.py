@@ -42,6 +42,8 @@ def command() -> None:
     Examples:
       regime facts from-hmpps --prisoner A1234BC --as-of 2020-07-01
       regime facts from-hmpps --prison MDI --as-of 2020-07-01 --out population.jsonl
+      regime facts from-hmpps --prison MDI --as-of 2020-07-01 \\
+          --local-facts examples/hmpps/mdi_local_facts.yaml --out population.parquet
       regime facts mapping-table --check docs/hmpps.md
     """
 
