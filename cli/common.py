@@ -33,6 +33,24 @@ def packs_option(fn: F) -> F:
     )(fn)
 
 
+def path_option(*decls: str, directory: bool = False, **kwargs: Any) -> Callable[[F], F]:
+    """An option naming a file (or, with `directory`, a folder) as a Path, default None: the
+    declaration every command that reads or writes files repeats."""
+    kwargs.setdefault("default", None)
+    kind = {"file_okay": False} if directory else {"dir_okay": False}
+    return click.option(*decls, type=click.Path(path_type=Path, **kind), **kwargs)
+
+
+def existing_targets(paths: tuple[Path, ...]) -> list[Path]:
+    """The files and folders a command was given (default: ./policies), each of which must
+    exist: the check every command that reads packs starts with."""
+    targets = list(paths) or [Path("policies")]
+    for t in targets:
+        if not t.exists():
+            fail(f"no such file or directory `{t}`")
+    return targets
+
+
 def resolve_packs_dir(given: Path | None) -> Path:
     if given is not None:
         return given
