@@ -42,9 +42,11 @@ bench: $(STAMP)
 load: $(STAMP)
 	@bash scripts/ensure-postgres; $(BIN)/python bench/service_bench.py --load 60
 
-# change points against every day's decision, on more generated documents than `make test`
+# change points against every day's decision, on more generated documents than `make test`;
+# then the SQL path against the interpreter for populations (states, upcoming, impact)
 timeline-check: $(STAMP)
 	$(BIN)/python bench/timeline_exact.py 40
+	$(BIN)/python bench/sql_agreement.py 300
 
 clean:
 	rm -rf $(VENV) build *.egg-info
