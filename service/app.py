@@ -243,10 +243,15 @@ def splice(before: list[bytes], obj: bytes, after: list[bytes]) -> bytes:
 
 
 _ids: list[str] = []
+_ids_pid = [0]
 
 
 def new_decision_id() -> str:
-    """A random (version 4) UUID, from random bytes drawn 256 ids at a time."""
+    """A random (version 4) UUID, from random bytes drawn 256 ids at a time (drawn afresh in a
+    forked process, so no two processes hand out the same ids)."""
+    if _ids_pid[0] != os.getpid():
+        _ids.clear()
+        _ids_pid[0] = os.getpid()
     if not _ids:
         pool = os.urandom(16 * 256)
         _ids.extend(
