@@ -44,6 +44,8 @@ class SV:
     t: T.Type
     bits: frozenset[int] = frozenset()
     facts: bool = False  # read straight from the facts: a null field is an unknown fact path
+    chain: bool = False  # a static path from a facts root (an absent parent is not its unknown)
+    parts: dict[str, SV] | None = None  # a record built in this expression: each field's value
 
 
 class PathBits:
@@ -273,7 +275,8 @@ class ExprCompiler:
                 v = typed_null(ft[k])
             vals.append((k, v))
         bits = frozenset().union(*(f.bits for _, f in fields)) if fields else frozenset()
-        return SV(struct(vals), bor(*(f.m for _, f in fields)), t, bits)
+        parts = dict(fields)
+        return SV(struct(vals), bor(*(f.m for _, f in fields)), t, bits, parts=parts)
 
     def _Name(self, node: A.Name) -> SV:
         t = self.info_type(node)
@@ -284,39 +287,45 @@ class ExprCompiler:
         if node.name == "version":
             return SV(self.scope.version.copy(), ZERO.copy(), t)
         if node.name in self.checked.roots:
-            return SV(exp.column(node.name), ZERO.copy(), t, facts=True)
+            return SV(exp.column(node.name), ZERO.copy(), t, facts=True, chain=True)
         return self.scope.name(node.name)
 
     def _Attr(self, node: A.Attr) -> SV:
         t = self.info_type(node)
         info = self.checked.info[id(node)]
         obj = self.gen(node.obj)
-        v = field_of(obj.v, node.name)
-        if obj.facts and getattr(t, "null_none", False):
+        if obj.parts is not None and node.name in obj.parts:
+            return obj.parts[node.name]  # a field of a record built here: its own value and mask
+        raw = field_of(obj.v, node.name)
+        value = raw
+        if getattr(t, "null_none", False):
             # a known none is stored as a sentinel (see NONE_DATE), an absent field as NULL
             if t.kind not in NONE_SENTINELS:
                 raise Unsupported(f"fact `{info.path}`", f"a known none of type {t.kind}")
-            raw = v
-            b = self.bit(info.path or f"?.{node.name}")
-            value = case(
-                [(exp.EQ(this=raw.copy(), expression=NONE_SENTINELS[t.kind]()), typed_null(t))], raw
-            )
-            return SV(value, case([(is_null(raw), num(b))], ZERO.copy()), t, frozenset({b}))
+            sentinel = exp.EQ(this=raw.copy(), expression=NONE_SENTINELS[t.kind]())
+            value = case([(sentinel, typed_null(t))], raw)
         if obj.facts:
+            if not self.nullable(node) and not getattr(t, "null_none", False):
+                return SV(raw, ZERO.copy(), t, facts=True, chain=obj.chain)
             b = self.bit(info.path or f"?.{node.name}")
-            inner: exp.Expression = num(b)
-            bits = frozenset({b})
+            if obj.chain or is_zero(obj.m):
+                # a static fact read names its own path, absent parents or not
+                m = case([(is_null(raw), num(b))], ZERO.copy())
+                bits = frozenset({b})
+            else:  # facts reached through a definition: an unknown parent keeps its paths
+                m = case([(is_null(obj.v), obj.m), (is_null(raw), num(b))], ZERO.copy())
+                bits = obj.bits | {b}
+            return SV(value, m, t, bits, facts=True, chain=obj.chain)
+        if not self.nullable(node) and t.kind not in ("list", "record"):
+            return SV(value, ZERO.copy(), t)
+        # a computed record keeps one mask for all its fields: a field's unknowns are among them
+        if is_zero(obj.m):
+            return SV(value, ZERO.copy(), t)
+        if t.kind in ("list", "record"):
+            m = obj.m.copy()
         else:
-            inner = obj.m
-            bits = obj.bits
-        if not self.nullable(node):
-            return SV(v, ZERO.copy(), t, facts=obj.facts)
-        if t.kind in ("list", "record") and not obj.facts:
-            raise Unsupported("field access", "a list or record field of a computed record")
-        m = case([(is_null(obj.v), obj.m), (is_null(v), inner)], ZERO.copy())
-        if is_zero(obj.m) or obj.facts:  # a fact read names its own path, absent parents or not
-            m = case([(is_null(v), inner)], ZERO.copy())
-        return SV(v, m, t, bits, facts=obj.facts)
+            m = case([(is_null(value), obj.m)], ZERO.copy())
+        return SV(value, m, t, obj.bits)
 
     # -- operators -------------------------------------------------------------------------
 

@@ -161,7 +161,7 @@ class PackCompiler:
         self.columns[key] = [(c, sv.v), (c + "__m", sv.m)]
         self.types[key] = sv.t
         m = exp.column(c + "__m") if not is_zero(sv.m) else ZERO.copy()
-        self.svs[key] = SV(exp.column(c), m, sv.t, sv.bits)
+        self.svs[key] = SV(exp.column(c), m, sv.t, sv.bits, facts=sv.facts)
 
     def _def(self, name: str) -> SV:
         d = self.pack.definitions[name]
