@@ -12,18 +12,49 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from decimal import Decimal
-from typing import Any
 
 from sqlglot import exp
 
-from engine.language import runtime as R
 from engine.language import static_types as T
 from engine.language import syntax as A
 from engine.language.check import Checked
-from engine.sql.types import Unsupported, sql_type
+from engine.sql import functions as SF
+from engine.sql.builders import (
+    ZERO,
+    bor,
+    case,
+    const,
+    date_add_days,
+    field_of,
+    floor_div,
+    is_null,
+    is_true,
+    is_zero,
+    lam,
+    list_exists,
+    list_filter,
+    list_map,
+    list_size,
+    not_null,
+    num,
+    struct,
+    typed_null,
+)
+from engine.sql.types import DECIMAL_SCALE, Unsupported
 
 MAX_PATHS = 62
+
+# functions unknown from an unknown element of their list argument (given by position)
+LIST_STRICT = {
+    "sort": 0,
+    "flatten": 0,
+    "min": 0,
+    "max": 0,
+    "earliest": 0,
+    "latest": 0,
+    "index_of": 1,
+    "contains_any": 1,
+}
 
 # A fact whose null the schema reads as a known none (`x-null: none`) differs from an absent
 # one; the facts table keeps a known none as a sentinel value and an absent fact as NULL.
@@ -62,138 +93,6 @@ class PathBits:
                 )
             self.paths.append(path)
         return 1 << self.paths.index(path)
-
-
-# -- small builders -----------------------------------------------------------------------
-
-
-def num(n: int) -> exp.Expression:
-    lit = exp.Literal.number(abs(n))
-    return exp.Neg(this=lit) if n < 0 else lit
-
-
-ZERO = exp.Literal.number(0)
-
-
-def is_zero(e: exp.Expression) -> bool:
-    return isinstance(e, exp.Literal) and e.is_number and e.this == "0"
-
-
-def bor(*masks: exp.Expression) -> exp.Expression:
-    """Bitwise OR of masks, dropping the zeros."""
-    parts = [m for m in masks if not is_zero(m)]
-    if not parts:
-        return ZERO.copy()
-    out = parts[0].copy()
-    for m in parts[1:]:
-        out = exp.Paren(this=exp.BitwiseOr(this=out, expression=m.copy()))
-    return out
-
-
-def is_null(e: exp.Expression) -> exp.Expression:
-    return exp.Is(this=e.copy(), expression=exp.Null())
-
-
-def not_null(e: exp.Expression) -> exp.Expression:
-    return exp.Not(this=is_null(e))
-
-
-def is_true(e: exp.Expression) -> exp.Expression:
-    """True only when `e` is true (not when it is false or NULL)."""
-    return exp.Coalesce(this=e.copy(), expressions=[exp.false()])
-
-
-def case(
-    whens: list[tuple[exp.Expression, exp.Expression]], other: exp.Expression
-) -> exp.Expression:
-    c = exp.Case()
-    for cond, val in whens:
-        c = c.when(cond.copy(), val.copy())
-    return c.else_(other.copy())
-
-
-def typed_null(t: T.Type) -> exp.Expression:
-    if t.kind in ("null", "any"):
-        return exp.Null()
-    try:
-        return exp.cast(exp.Null(), sql_type(t))
-    except Unsupported:
-        return exp.Null()
-
-
-def const(value: Any, t: T.Type | None = None) -> exp.Expression:
-    """A Python evaluation value as an SQL literal."""
-    if value is None or value.__class__ is R.Unknown:
-        return typed_null(t) if t is not None else exp.Null()
-    if isinstance(value, bool):
-        return exp.true() if value else exp.false()
-    if isinstance(value, int):
-        return num(value)
-    if isinstance(value, Decimal):
-        return exp.cast(exp.Literal.string(str(value)), sql_type(T.DECIMAL))
-    if isinstance(value, str):
-        return exp.Literal.string(value)
-    if isinstance(value, dt.date):
-        return exp.cast(exp.Literal.string(value.isoformat()), "DATE")
-    if isinstance(value, dt.timedelta):
-        return num(int(value.total_seconds() // 60))
-    if isinstance(value, R.Months):
-        return num(value.n)
-    if isinstance(value, dict):
-        ft = {n: ty for n, ty, _ in (t.fields or ())} if t is not None else {}
-        return struct([(k, const(v, ft.get(k))) for k, v in value.items()])
-    if isinstance(value, list | tuple):
-        elem = t.elem if t is not None and t.kind == "list" else None
-        if not value:
-            if t is None:
-                raise Unsupported("list", "an empty list of unknown type")
-            return exp.cast(exp.Array(expressions=[]), sql_type(t))
-        return exp.Array(expressions=[const(v, elem) for v in value])
-    raise Unsupported("constant", f"no SQL literal for {type(value).__name__}")
-
-
-def struct(fields: list[tuple[str, exp.Expression]]) -> exp.Expression:
-    return exp.Struct(
-        expressions=[
-            exp.PropertyEQ(this=exp.to_identifier(k, quoted=True), expression=v) for k, v in fields
-        ]
-    )
-
-
-def field_of(obj: exp.Expression, name: str) -> exp.Expression:
-    return exp.Dot(this=obj.copy(), expression=exp.to_identifier(name, quoted=True))
-
-
-def lam(var: str, body: exp.Expression) -> exp.Lambda:
-    return exp.Lambda(this=body, expressions=[exp.to_identifier(var)])
-
-
-def list_filter(items: exp.Expression, var: str, pred: exp.Expression) -> exp.Expression:
-    return exp.ArrayFilter(this=items.copy(), expression=lam(var, pred))
-
-
-def list_size(items: exp.Expression) -> exp.Expression:
-    return exp.ArraySize(this=items.copy())
-
-
-def list_exists(items: exp.Expression, var: str, pred: exp.Expression) -> exp.Expression:
-    return exp.GT(this=list_size(list_filter(items, var, pred)), expression=ZERO.copy())
-
-
-def list_map(items: exp.Expression, var: str, body: exp.Expression) -> exp.Expression:
-    return exp.Transform(this=items.copy(), expression=lam(var, body))
-
-
-def date_add_days(d: exp.Expression, days: exp.Expression) -> exp.Expression:
-    added = exp.DateAdd(this=d, expression=exp.cast(days, "INT"), unit=exp.var("DAY"))
-    return exp.cast(added, "DATE")  # DuckDB's date + interval is a timestamp
-
-
-def floor_div(a: exp.Expression, n: int) -> exp.Expression:
-    """Integer division rounding down, as Python's `//` does for negative numbers too."""
-    return exp.cast(
-        exp.Floor(this=exp.Div(this=exp.cast(a, "DOUBLE"), expression=num(n))), "BIGINT"
-    )
 
 
 # -- the compiler -------------------------------------------------------------------------
@@ -343,8 +242,6 @@ class ExprCompiler:
         t = self.info_type(node)
         if node.op == "not":
             return SV(exp.Not(this=exp.Paren(this=x.v)), x.m, t, x.bits)
-        if t.kind == "decimal":
-            raise Unsupported("negation", "decimal arithmetic")
         return SV(exp.Neg(this=exp.Paren(this=x.v)), x.m, t, x.bits)
 
     def _Binary(self, node: A.Binary) -> SV:
@@ -364,7 +261,7 @@ class ExprCompiler:
                 ">": exp.GT,
                 ">=": exp.GTE,
             }[op]
-            if "decimal" in (lk, rk) or "any" in (lk, rk):
+            if "any" in (lk, rk):
                 raise Unsupported(f"comparison `{op}`", f"between {lk} and {rk}")
             return self._strict(t, cls(this=lv, expression=rv), [left, right])
         if op in ("+", "-"):
@@ -384,6 +281,12 @@ class ExprCompiler:
             if lk == rk and lk in ("int", "duration", "months"):
                 cls2 = exp.Add if op == "+" else exp.Sub
                 return self._strict(t, exp.Paren(this=cls2(this=lv, expression=rv)), [left, right])
+            if {lk, rk} <= {"int", "decimal"} and "decimal" in (lk, rk):
+                cls3 = exp.Add if op == "+" else exp.Sub
+                total = cls3(this=SF.as_decimal(lv), expression=SF.as_decimal(rv))
+                return self._strict(
+                    t, SF.exact_decimal(self.dialect, total, self._where(node)), [left, right]
+                )
             if lk == rk == "string" and op == "+":
                 return self._strict(t, exp.DPipe(this=lv, expression=rv), [left, right])
             if lk == rk == "list" and op == "+":
@@ -396,8 +299,30 @@ class ExprCompiler:
                 return self._strict(
                     t, exp.Paren(this=exp.Mul(this=lv, expression=rv)), [left, right]
                 )
+            if {lk, rk} <= {"int", "decimal"}:
+                product = exp.Mul(this=SF.as_decimal(lv), expression=SF.as_decimal(rv))
+                return self._strict(
+                    t, SF.exact_decimal(self.dialect, product, self._where(node)), [left, right]
+                )
             raise Unsupported("`*`", f"between {left.t.describe()} and {right.t.describe()}")
-        raise Unsupported(f"`{op}`", "division is exact in the language and has no SQL form yet")
+        if op == "/" and {lk, rk} <= {"int", "decimal"}:
+            quotient = SF.divide(self.dialect, lv, rv, self._where(node))
+            return self._strict(t, quotient, [left, right])
+        if op == "/":
+            raise Unsupported(
+                "`/`",
+                f"{left.t.describe()} by {right.t.describe()}: SQL keeps durations in whole "
+                "minutes, the interpreter keeps the fraction",
+            )
+        raise Unsupported(f"`{op}`", "no SQL form")
+
+    @property
+    def dialect(self) -> str:
+        return self.scope.dialect
+
+    def _where(self, node: A.Node) -> str:
+        """Where a node stands in its expression, for a run-time error message."""
+        return f"{node.loc.line}:{node.loc.col}"
 
     def _add_months(self, d: exp.Expression, n: exp.Expression) -> exp.Expression:
         """Calendar months, clamped at the month's end (both engines clamp)."""
@@ -625,8 +550,6 @@ class ExprCompiler:
         elif f in ("lower", "upper"):
             v = (exp.Lower if f == "lower" else exp.Upper)(this=a0)
         elif f in ("earliest", "latest", "min", "max") and len(args) >= 2:
-            if any(a.t.kind == "decimal" for a in args):
-                raise Unsupported(f, "decimal arguments")
             cls = exp.Least if f in ("earliest", "min") else exp.Greatest
             picked = cls(this=args[0].v.copy(), expressions=[a.v.copy() for a in args[1:]])
             any_null = _any_null([a.v for a in args])
@@ -642,9 +565,48 @@ class ExprCompiler:
             )
         elif f == "date":
             return self._parse_date(args[0], t)
+        elif f in ("earliest", "latest", "min", "max"):  # of one list
+            least = f in ("earliest", "min")
+            v = SF.extreme(self.dialect, a0, self._var(), t, least)
+        elif f == "sort":
+            v = SF.sort_list(self.dialect, a0, self._var(), t)
+        elif f == "flatten":
+            v = SF.flatten_list(self.dialect, a0, self._var(), args[0].t.elem, t)
+        elif f == "contains_any":
+            v = SF.contains_any(a0, args[1].v, self._var())
+        elif f == "index_of":
+            v = SF.index_of(self.dialect, a0, args[1].v, self._var())
+        elif f == "text":
+            v = SF.text_of(a0, args[0].t)
+        elif f == "abs":
+            v = exp.Abs(this=a0)
+        elif f == "round":
+            places = node.args[1]
+            if not (isinstance(places, A.Lit) and isinstance(places.value, int)):
+                raise Unsupported("round()", "the number of places must be written as a number")
+            if not 0 <= places.value <= DECIMAL_SCALE:
+                raise Unsupported("round()", f"to other than 0 to {DECIMAL_SCALE} places")
+            v = SF.round_to(a0, places.value)
         else:
             raise Unsupported(f"{f}()", "this function has no SQL form yet")
+        if f in LIST_STRICT:
+            return self._guarded(node, t, v, args, args[LIST_STRICT[f]].m)
         return self._strict(t, v, args)
+
+    def _guarded(
+        self, node: A.Call, t: T.Type, v: exp.Expression, args: list[SV], inner: exp.Expression
+    ) -> SV:
+        """As the interpreter guards a call: unknown with the paths of its nullable arguments
+        (a list's unknown elements included) when one is unknown; otherwise unknown only from
+        the unknown elements of its list argument (`inner`)."""
+        bits = frozenset().union(*(a.bits for a in args))
+        guarded = [a for a, n in zip(args, node.args, strict=True) if self.nullable(n)]
+        if guarded:
+            missing = _any_null([a.v for a in guarded])
+            m = case([(missing, bor(*(a.m for a in guarded))), (is_null(v), inner)], ZERO.copy())
+        else:
+            m = case([(is_null(v), inner)], ZERO.copy()) if not is_zero(inner) else ZERO.copy()
+        return SV(v, m, t, bits)
 
     def _parse_date(self, text: SV, t: T.Type) -> SV:
         """`date(text)`: YYYY-MM-DD or YYYY-MM (first day); a decided "none" otherwise."""
@@ -687,3 +649,35 @@ def _flatten(node: A.Node, op: str) -> list[A.Node]:
     if isinstance(node, A.Logic) and node.op == op:
         return _flatten(node.left, op) + _flatten(node.right, op)
     return [node]
+
+
+# the builders are part of this module's interface (the query and the facts checks use them)
+__all__ = [
+    "MAX_PATHS",
+    "NONE_DATE",
+    "NONE_SENTINELS",
+    "NONE_TEXT",
+    "SV",
+    "ExprCompiler",
+    "PathBits",
+    "Scope",
+    "ZERO",
+    "bor",
+    "case",
+    "const",
+    "date_add_days",
+    "field_of",
+    "floor_div",
+    "is_null",
+    "is_true",
+    "is_zero",
+    "lam",
+    "list_exists",
+    "list_filter",
+    "list_map",
+    "list_size",
+    "not_null",
+    "num",
+    "struct",
+    "typed_null",
+]

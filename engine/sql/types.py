@@ -18,9 +18,10 @@ class Unsupported(Exception):
         self.col = col
 
 
-# Decimals are held at a fixed scale that keeps the places a pack's literals are written with.
-DECIMAL_PRECISION = 18
-DECIMAL_SCALE = 2
+# Decimals are held at a fixed scale; a result that needs more places stops the query with
+# E-EVAL-RANGE (the interpreter's decimals are exact and never rounded silently).
+DECIMAL_PRECISION = 38
+DECIMAL_SCALE = 10
 
 
 def sql_type(t: T.Type) -> exp.DataType:
