@@ -54,8 +54,8 @@ def case(
 ) -> exp.Expression:
     c = exp.Case()
     for cond, val in whens:
-        c = c.when(cond.copy(), val.copy())
-    return c.else_(other.copy())
+        c = c.when(cond.copy(), val.copy(), copy=False)
+    return c.else_(other.copy(), copy=False)
 
 
 def typed_null(t: T.Type) -> exp.Expression:
@@ -123,7 +123,8 @@ def list_size(items: exp.Expression) -> exp.Expression:
 
 
 def list_exists(items: exp.Expression, var: str, pred: exp.Expression) -> exp.Expression:
-    return exp.GT(this=list_size(list_filter(items, var, pred)), expression=ZERO.copy())
+    chosen = list_filter(items, var, pred)
+    return exp.GT(this=exp.ArraySize(this=chosen), expression=ZERO.copy())
 
 
 def list_map(items: exp.Expression, var: str, body: exp.Expression) -> exp.Expression:

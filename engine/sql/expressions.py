@@ -201,8 +201,7 @@ class ExprCompiler:
             # a known none is stored as a sentinel (see NONE_DATE), an absent field as NULL
             if t.kind not in NONE_SENTINELS:
                 raise Unsupported(f"fact `{info.path}`", f"a known none of type {t.kind}")
-            sentinel = exp.EQ(this=raw.copy(), expression=NONE_SENTINELS[t.kind]())
-            value = case([(sentinel, typed_null(t))], raw)
+            value = exp.Nullif(this=raw.copy(), expression=NONE_SENTINELS[t.kind]())
         if obj.facts:
             if not self.nullable(node) and not getattr(t, "null_none", False):
                 return SV(raw, ZERO.copy(), t, facts=True, chain=obj.chain)
@@ -249,6 +248,8 @@ class ExprCompiler:
         op = node.op
         if op in ("in", "not in"):
             return self._membership(node, t)
+        if op == "+" and t.kind == "list":
+            return self._concat(node, t)
         left, right = self.gen(node.left), self.gen(node.right)
         lk, rk = left.t.kind, right.t.kind
         lv, rv = left.v, right.v
@@ -289,10 +290,6 @@ class ExprCompiler:
                 )
             if lk == rk == "string" and op == "+":
                 return self._strict(t, exp.DPipe(this=lv, expression=rv), [left, right])
-            if lk == rk == "list" and op == "+":
-                both = exp.And(this=not_null(lv), expression=not_null(rv))
-                cat = exp.ArrayConcat(this=lv.copy(), expressions=[rv.copy()])
-                return self._strict(t, case([(both, cat)], typed_null(t)), [left, right])
             raise Unsupported(f"`{op}`", f"between {left.t.describe()} and {right.t.describe()}")
         if op == "*":
             if {lk, rk} <= {"int", "duration", "months"} and "int" in (lk, rk):
@@ -323,6 +320,16 @@ class ExprCompiler:
     def _where(self, node: A.Node) -> str:
         """Where a node stands in its expression, for a run-time error message."""
         return f"{node.loc.line}:{node.loc.col}"
+
+    def _concat(self, node: A.Binary, t: T.Type) -> SV:
+        """`a + b + c` of lists as one concatenation, each operand written once in the value
+        (a nested form would repeat the left side at every step)."""
+        parts = [self.gen(n) for n in _operands(node, self.checked)]
+        missing = _any_null([p.v for p in parts])
+        cat: exp.Expression = parts[0].v.copy()
+        for p in parts[1:]:
+            cat = exp.ArrayConcat(this=cat, expressions=[p.v.copy()])
+        return self._strict(t, case([(missing, typed_null(t))], cat), parts)
 
     def _add_months(self, d: exp.Expression, n: exp.Expression) -> exp.Expression:
         """Calendar months, clamped at the month's end (both engines clamp)."""
@@ -468,20 +475,21 @@ class ExprCompiler:
         )
 
     def _pending_mask(self, L: exp.Expression, var: str, body: SV) -> exp.Expression:
-        """The paths of the elements whose body is unknown: one test per bit it may hold."""
+        """The paths of the elements whose body is unknown: the OR of their masks."""
         if is_zero(body.m):
             return ZERO.copy()
-        parts = []
-        for b in sorted(body.bits):
-            test = exp.And(
-                this=is_null(body.v),
-                expression=exp.NEQ(
-                    this=exp.Paren(this=exp.BitwiseAnd(this=body.m.copy(), expression=num(b))),
-                    expression=ZERO.copy(),
-                ),
+        each = list_map(L, var, case([(is_null(body.v), body.m)], ZERO.copy()))
+        if self.dialect == "spark":
+            a, b = self._var(), self._var()
+            merge = exp.Lambda(
+                this=exp.BitwiseOr(this=exp.column(a), expression=exp.column(b)),
+                expressions=[exp.to_identifier(a), exp.to_identifier(b)],
             )
-            parts.append(case([(list_exists(L, var, test), num(b))], ZERO.copy()))
-        return bor(*parts)
+            return exp.Anonymous(
+                this="AGGREGATE", expressions=[each, exp.cast(ZERO.copy(), "BIGINT"), merge]
+            )
+        folded = exp.Anonymous(this="LIST_BIT_OR", expressions=[each])
+        return exp.Coalesce(this=exp.cast(folded, "BIGINT"), expressions=[ZERO.copy()])
 
     # -- functions -------------------------------------------------------------------------
 
@@ -611,16 +619,14 @@ class ExprCompiler:
     def _parse_date(self, text: SV, t: T.Type) -> SV:
         """`date(text)`: YYYY-MM-DD or YYYY-MM (first day); a decided "none" otherwise."""
         s = exp.Trim(this=text.v.copy())
-        month = exp.RegexpLike(this=s.copy(), expression=exp.Literal.string(r"^[0-9]{4}-[0-9]{2}$"))
-        day = exp.RegexpLike(
-            this=s.copy(), expression=exp.Literal.string(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")
+        shape = exp.RegexpLike(
+            this=s.copy(), expression=exp.Literal.string(r"^[0-9]{4}-[0-9]{2}(-[0-9]{2})?$")
         )
-        as_date = exp.TryCast(this=s.copy(), to=exp.DataType.build("DATE"))
-        first = exp.TryCast(
-            this=exp.DPipe(this=s.copy(), expression=exp.Literal.string("-01")),
-            to=exp.DataType.build("DATE"),
+        # a month `YYYY-MM` padded to its first day; a full date is already ten characters
+        padded = exp.Pad(
+            this=s, expression=num(10), fill_pattern=exp.Literal.string("-01"), is_left=False
         )
-        v = case([(month, first), (day, as_date)], typed_null(t))
+        v = case([(shape, exp.TryCast(this=padded, to=exp.DataType.build("DATE")))], typed_null(t))
         return SV(v, text.m, t, text.bits)
 
 
@@ -643,6 +649,13 @@ def _years_between(born: exp.Expression, on: exp.Expression) -> exp.Expression:
     years = exp.Sub(this=exp.Year(this=on.copy()), expression=exp.Year(this=born.copy()))
     before = case([(exp.LT(this=md(on), expression=md(born)), num(1))], ZERO.copy())
     return exp.cast(exp.Paren(this=exp.Sub(this=years, expression=before)), "BIGINT")
+
+
+def _operands(node: A.Node, checked: Checked) -> list[A.Node]:
+    """The operands of a chain of list concatenations, in order."""
+    if isinstance(node, A.Binary) and node.op == "+" and checked.info[id(node)].type.kind == "list":
+        return _operands(node.left, checked) + _operands(node.right, checked)
+    return [node]
 
 
 def _flatten(node: A.Node, op: str) -> list[A.Node]:

@@ -61,7 +61,7 @@ INTS = [
     "year(prisoner.release_date) - year(as_of)",
     "days(as_of - coalesce(prisoner.irmm_keywork_from, as_of))",
     'index_of("HA", prisoner.alerts)',
-    "index_of(prisoner.acct, [\"open\", prisoner.rosh, \"post_closure\"])",
+    'index_of(prisoner.acct, ["open", prisoner.rosh, "post_closure"])',
     'len(flatten([prisoner.alerts, ["X"], sort(prisoner.alerts)]))',
     "len(sort(prisoner.alerts))",
     "abs(days(as_of - prisoner.release_date))",
