@@ -79,20 +79,37 @@ class SV:
     parts: dict[str, SV] | None = None  # a record built in this expression: each field's value
 
 
-class PathBits:
-    """The fact paths a pack's decisions may name as missing, one bit each."""
+class TooManyPaths(Unsupported):
+    """A pack reads more fact paths than one mask word holds."""
 
-    def __init__(self) -> None:
+    CONSTRUCT = "fact paths"
+
+    def __init__(self, path: str):
+        super().__init__(
+            self.CONSTRUCT,
+            f"`{path}` is fact path {MAX_PATHS + 1}; missing facts are told apart in one "
+            f"64-bit mask, so a pack compiled to SQL may read at most {MAX_PATHS}",
+        )
+        self.path = path
+
+
+class PathBits:
+    """The fact paths a pack's decisions may name as missing, one bit each (at most `limit`;
+    None only to count them, the SQL of a wider mask is not valid)."""
+
+    def __init__(self, limit: int | None = MAX_PATHS) -> None:
         self.paths: list[str] = []
+        self.index: dict[str, int] = {}
+        self.limit = limit
 
     def bit(self, path: str) -> int:
-        if path not in self.paths:
-            if len(self.paths) >= MAX_PATHS:
-                raise Unsupported(
-                    "fact paths", f"more than {MAX_PATHS} distinct fact paths in one pack"
-                )
+        i = self.index.get(path)
+        if i is None:
+            if self.limit is not None and len(self.paths) >= self.limit:
+                raise TooManyPaths(path)
+            i = self.index[path] = len(self.paths)
             self.paths.append(path)
-        return 1 << self.paths.index(path)
+        return 1 << i
 
 
 # -- the compiler -------------------------------------------------------------------------
@@ -673,6 +690,7 @@ __all__ = [
     "SV",
     "ExprCompiler",
     "PathBits",
+    "TooManyPaths",
     "Scope",
     "ZERO",
     "bor",
