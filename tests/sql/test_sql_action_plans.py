@@ -15,7 +15,7 @@ import engine
 from engine.packs.facts_schema import prepare
 from engine.sql.query import compile_pack
 from engine.sql.run import converted, differences, facts_table, python_view, row_view, run_duckdb
-from engine.tools.plan_population import PlanPopulation, month_end
+from tests.sql.plan_population import PlanPopulation, month_end
 from engine.tools.population import Population
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -27,7 +27,7 @@ from engine.packs.facts_schema import root_types
 from engine.sql.batch import run_batch
 from engine.sql.query import compile_pack
 from engine.sql.run import converted, differences, facts_table, python_view, row_view
-from engine.tools.plan_population import PlanPopulation
+from tests.sql.plan_population import PlanPopulation
 from engine.tools.population import Population
 
 ROOT = Path(__file__).resolve().parents[2]
