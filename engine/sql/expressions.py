@@ -431,7 +431,10 @@ class ExprCompiler:
             raise Unsupported(node.kind, "a quantifier over something that is not a typed list")
         var = self._var()
         x = exp.column(var)
-        elem = SV(x, ZERO.copy(), items.t.elem, frozenset(), facts=items.facts)
+        if items.facts:  # a fact list: an element's fields name their own paths
+            elem = SV(x, ZERO.copy(), items.t.elem, frozenset(), facts=True)
+        else:  # a computed list: an unknown inside an element is among the list's unknowns
+            elem = SV(x, items.m.copy(), items.t.elem, items.bits)
         saved = self.locals.get(node.var)
         self.locals[node.var] = elem
         try:
@@ -462,9 +465,12 @@ class ExprCompiler:
             v = case([(is_null(L), exp.Null()), (any_unknown, exp.Null())], value)
             inner = ZERO.copy() if kind == "count" else items.m
             m = case([(is_null(L), items.m), (any_unknown, pending)], inner)
-            return SV(v, m, t, items.bits | body.bits)
+            kept_facts = items.facts and kind == "filter"  # the elements are still facts
+            return SV(v, m, t, items.bits | body.bits, facts=kept_facts)
         if kind == "map":
             v = list_map(L, var, body.v)
+            if body.t.kind in ("list", "record"):  # a known element may hold unknowns too
+                pending = self._pending_mask(L, var, body, every=True)
             m = case([(is_null(L), items.m)], pending)
             return SV(v, m, t, items.bits | body.bits)
         if kind == "sum":
@@ -491,11 +497,15 @@ class ExprCompiler:
             expressions=[ZERO.copy()],
         )
 
-    def _pending_mask(self, L: exp.Expression, var: str, body: SV) -> exp.Expression:
-        """The paths of the elements whose body is unknown: the OR of their masks."""
+    def _pending_mask(
+        self, L: exp.Expression, var: str, body: SV, every: bool = False
+    ) -> exp.Expression:
+        """The paths of the elements whose body is unknown (with `every`, of every element's
+        body, for a list or record that holds unknowns inside): the OR of their masks."""
         if is_zero(body.m):
             return ZERO.copy()
-        each = list_map(L, var, case([(is_null(body.v), body.m)], ZERO.copy()))
+        one = body.m.copy() if every else case([(is_null(body.v), body.m)], ZERO.copy())
+        each = list_map(L, var, one)
         if self.dialect == "spark":
             a, b = self._var(), self._var()
             merge = exp.Lambda(

@@ -15,8 +15,8 @@ import engine
 from engine.packs.facts_schema import prepare
 from engine.sql.query import compile_pack
 from engine.sql.run import converted, differences, facts_table, python_view, row_view, run_duckdb
-from tests.sql.plan_population import PlanPopulation, month_end
 from engine.tools.population import Population
+from tests.sql.plan_population import PlanPopulation, month_end
 
 ROOT = Path(__file__).resolve().parents[2]
 PLANS = sorted((ROOT / "policies" / "action_plans").glob("*_20*.yaml"))

@@ -27,8 +27,8 @@ from engine.packs.facts_schema import root_types
 from engine.sql.batch import run_batch
 from engine.sql.query import compile_pack
 from engine.sql.run import converted, differences, facts_table, python_view, row_view
-from tests.sql.plan_population import PlanPopulation
 from engine.tools.population import Population
+from tests.sql.plan_population import PlanPopulation
 
 ROOT = Path(__file__).resolve().parents[2]
 CASES = {  # pack, day, documents
