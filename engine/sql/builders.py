@@ -59,7 +59,8 @@ def case(
 
 
 def typed_null(t: T.Type) -> exp.Expression:
-    if t.kind in ("null", "any"):
+    # a decimal NULL stays untyped, so that it takes the scale of the values beside it
+    if t.kind in ("null", "any", "decimal"):
         return exp.Null()
     try:
         return exp.cast(exp.Null(), sql_type(t))
@@ -75,8 +76,8 @@ def const(value: Any, t: T.Type | None = None) -> exp.Expression:
         return exp.true() if value else exp.false()
     if isinstance(value, int):
         return num(value)
-    if isinstance(value, Decimal):
-        return exp.cast(exp.Literal.string(str(value)), sql_type(T.DECIMAL))
+    if isinstance(value, Decimal):  # at its own scale, as the interpreter writes it (3.25)
+        return exp.cast(exp.Literal.string(str(value)), decimal_type(value))
     if isinstance(value, str):
         return exp.Literal.string(value)
     if isinstance(value, dt.date):
@@ -96,6 +97,12 @@ def const(value: Any, t: T.Type | None = None) -> exp.Expression:
             return exp.cast(exp.Array(expressions=[]), sql_type(t))
         return exp.Array(expressions=[const(v, elem) for v in value])
     raise Unsupported("constant", f"no SQL literal for {type(value).__name__}")
+
+
+def decimal_type(value: Decimal) -> exp.DataType:
+    exponent = value.as_tuple().exponent
+    scale = min(max(0, -exponent), 38) if isinstance(exponent, int) else 0
+    return exp.DataType.build(f"DECIMAL(38, {scale})")
 
 
 def struct(fields: list[tuple[str, exp.Expression]]) -> exp.Expression:

@@ -46,6 +46,7 @@ MAX_PATHS = 62
 
 # functions unknown from an unknown element of their list argument (given by position)
 LIST_STRICT = {
+    "sum": 0,
     "sort": 0,
     "flatten": 0,
     "min": 0,
@@ -301,10 +302,8 @@ class ExprCompiler:
                 return self._strict(t, exp.Paren(this=cls2(this=lv, expression=rv)), [left, right])
             if {lk, rk} <= {"int", "decimal"} and "decimal" in (lk, rk):
                 cls3 = exp.Add if op == "+" else exp.Sub
-                total = cls3(this=SF.as_decimal(lv), expression=SF.as_decimal(rv))
-                return self._strict(
-                    t, SF.exact_decimal(self.dialect, total, self._where(node)), [left, right]
-                )
+                total = cls3(this=SF.as_decimal(lv, left.t), expression=SF.as_decimal(rv, right.t))
+                return self._strict(t, exp.Paren(this=total), [left, right])
             if lk == rk == "string" and op == "+":
                 return self._strict(t, exp.DPipe(this=lv, expression=rv), [left, right])
             raise Unsupported(f"`{op}`", f"between {left.t.describe()} and {right.t.describe()}")
@@ -314,10 +313,10 @@ class ExprCompiler:
                     t, exp.Paren(this=exp.Mul(this=lv, expression=rv)), [left, right]
                 )
             if {lk, rk} <= {"int", "decimal"}:
-                product = exp.Mul(this=SF.as_decimal(lv), expression=SF.as_decimal(rv))
-                return self._strict(
-                    t, SF.exact_decimal(self.dialect, product, self._where(node)), [left, right]
+                product = exp.Mul(
+                    this=SF.as_decimal(lv, left.t), expression=SF.as_decimal(rv, right.t)
                 )
+                return self._strict(t, exp.Paren(this=product), [left, right])
             raise Unsupported("`*`", f"between {left.t.describe()} and {right.t.describe()}")
         if op == "/" and {lk, rk} <= {"int", "decimal"}:
             quotient = SF.divide(self.dialect, lv, rv, self._where(node))
@@ -603,6 +602,10 @@ class ExprCompiler:
         elif f in ("earliest", "latest", "min", "max"):  # of one list
             least = f in ("earliest", "min")
             v = SF.extreme(self.dialect, a0, self._var(), t, least)
+        elif f == "sum":
+            if t.kind not in ("int", "duration", "months"):
+                raise Unsupported("sum()", f"a sum of {t.describe()} values")
+            v = SF.whole_list(a0, self._var(), t, self._list_sum(a0))
         elif f == "sort":
             v = SF.sort_list(self.dialect, a0, self._var(), t)
         elif f == "flatten":
@@ -621,7 +624,7 @@ class ExprCompiler:
                 raise Unsupported("round()", "the number of places must be written as a number")
             if not 0 <= places.value <= DECIMAL_SCALE:
                 raise Unsupported("round()", f"to other than 0 to {DECIMAL_SCALE} places")
-            v = SF.round_to(a0, places.value)
+            v = SF.round_to(a0, args[0].t, places.value)
         else:
             raise Unsupported(f"{f}()", "this function has no SQL form yet")
         if f in LIST_STRICT:

@@ -147,8 +147,13 @@ def text_of(value: exp.Expression, t: T.Type) -> exp.Expression:
 # -- decimals ---------------------------------------------------------------------------------
 
 
-def as_decimal(value: exp.Expression) -> exp.Expression:
-    return exp.cast(value.copy(), sql_type(T.DECIMAL))
+def as_decimal(value: exp.Expression, t: T.Type) -> exp.Expression:
+    """A number for decimal arithmetic: a whole number as a decimal of scale 0, a decimal as
+    it is (SQL decimal types then carry the scale the interpreter's exponents would: the
+    larger for a sum, the total for a product)."""
+    if t.kind == "decimal":
+        return value.copy()
+    return exp.cast(value.copy(), exp.DataType.build("DECIMAL(38, 0)"))
 
 
 def raise_error(dialect: str, message: str) -> exp.Expression:
@@ -156,23 +161,12 @@ def raise_error(dialect: str, message: str) -> exp.Expression:
     return dialect_fn(dialect, "ERROR", "RAISE_ERROR", exp.Literal.string(message))
 
 
-def exact_decimal(dialect: str, result: exp.Expression, where: str) -> exp.Expression:
-    """A decimal result at the fixed scale, or an E-EVAL-RANGE error when it needs more places
-    (the interpreter never rounds a decimal silently)."""
-    fixed = as_decimal(result)
-    lost = exp.NEQ(this=fixed.copy(), expression=result.copy())
-    message = (
-        f"E-EVAL-RANGE: a decimal at {where} has no exact value in {DECIMAL_SCALE} places; "
-        "decimals are never rounded silently"
-    )
-    return case([(lost, raise_error(dialect, message))], fixed)
-
-
 def divide(dialect: str, a: exp.Expression, b: exp.Expression, where: str) -> exp.Expression:
     """`a / b`, exact: E-EVAL-DIV0 for a zero divisor, E-EVAL-RANGE when the quotient has no
     exact decimal value (checked by multiplying back, so a rounded quotient never passes)."""
-    da, db = as_decimal(a), as_decimal(b)
-    quotient = as_decimal(exp.Div(this=da.copy(), expression=db.copy()))
+    fixed = sql_type(T.DECIMAL)  # a quotient at the fixed scale, checked by multiplying back
+    da, db = exp.cast(a.copy(), fixed), exp.cast(b.copy(), fixed)
+    quotient = exp.cast(exp.Div(this=da.copy(), expression=db.copy()), fixed)
     back = exp.Mul(this=quotient.copy(), expression=db.copy())
     zero = exp.EQ(this=b.copy(), expression=ZERO.copy())
     inexact = exp.NEQ(this=back, expression=da.copy())
@@ -194,7 +188,7 @@ def divide(dialect: str, a: exp.Expression, b: exp.Expression, where: str) -> ex
     )
 
 
-def round_to(value: exp.Expression, places: int) -> exp.Expression:
+def round_to(value: exp.Expression, t: T.Type, places: int) -> exp.Expression:
     """Round half away from zero (the interpreter's ROUND_HALF_UP) to `places` places."""
-    rounded = exp.Round(this=as_decimal(value), decimals=num(places))
-    return as_decimal(rounded)
+    rounded = exp.Round(this=as_decimal(value, t), decimals=num(places))
+    return exp.cast(rounded, exp.DataType.build(f"DECIMAL(38, {places})"))
