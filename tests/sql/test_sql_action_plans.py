@@ -21,7 +21,7 @@ from tests.sql.plan_population import PlanPopulation, month_end
 ROOT = Path(__file__).resolve().parents[2]
 PLANS = sorted((ROOT / "policies" / "action_plans").glob("*_20*.yaml"))
 PLAN_DAYS = ("2019-01-18", "2019-03-31", "2019-04-01", "2019-06-01", "2019-12-31", "2020-06-30")
-RECORDS = 1_200
+RECORDS = 1_000
 
 
 @cache
