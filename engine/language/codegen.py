@@ -29,6 +29,7 @@ _GLOBALS: dict[str, Any] = {
     "_or_n": R.merge,
     "_in_list": R.in_list,
     "_div": R.divide,
+    "_cat": R.concat,
     "_k_any": R.k_any,
     "_k_all": R.k_all,
     "_k_count": R.k_count,
@@ -182,6 +183,8 @@ class _Gen:
         if node.op == "/":
             raiser = self.const(_div0_raiser(self.origin, node.loc))
             return f"_div({left}, {right}, {raiser})"
+        if node.op == "+" and self.info(node).type.kind in ("list", "string"):
+            return f"_cat({left}, {right})"  # counted against the step budget (R.concat)
         return f"({left} {node.op} {right})"
 
     # -- leaves ----------------------------------------------------------------------------

@@ -34,7 +34,7 @@ from typing import Any
 from engine import disk_cache
 from engine.language import static_types as T
 from engine.language.check import Symbol
-from engine.packs import declarations, item_order, references, task_graph
+from engine.packs import declarations, item_order, pack_cost, references, task_graph
 from engine.packs import model as M
 from engine.packs.build_context import PackBuild, PackScope, Path_, choice, opt_str
 from engine.packs.check_items import check_items
@@ -192,6 +192,15 @@ def _references(s: Loading) -> None:
     references.lint_unused(b, b.definitions, b.deps)
 
 
+def _cost(s: Loading) -> None:
+    """Each expression's estimated evaluation cost, against the limit (engine.language.cost)."""
+    b = s.builder()
+    costs = pack_cost.expression_costs(
+        b.definitions, b.outputs, b.tables, b.rules, b.parameters, b.vocabulary, b.facts_schema
+    )
+    b.problems.extend(pack_cost.cost_problems(b.file, costs))
+
+
 def _tasks(s: Loading) -> None:
     """The task graph; each problem placed at the `after:` entry it is about."""
     b = s.builder()
@@ -318,6 +327,7 @@ STAGES: tuple[Stage, ...] = (
     Stage("order", "order items after what they read; find cycles", _order),
     Stage("check", "check names, fact paths and types; compile each item", _check),
     Stage("references", "check references, decision tables and unused names", _references),
+    Stage("cost", "estimate each expression's evaluation cost; reject those too costly", _cost),
     Stage("tasks", "build the task graph; find unknown tasks and cycles", _tasks),
     Stage("model", "assemble the immutable pack", _model),
 )

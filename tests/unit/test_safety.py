@@ -267,7 +267,7 @@ def test_json_and_content_hash_are_the_same_across_processes_and_hash_seeds() ->
     assert json.loads(runs[0].stdout)["content_hash"].startswith("sha256:")
 
 
-def _doubling_pack(folder: Path, start: str, step: str) -> Path:
+def _doubling_pack(folder: Path, start: str, step: str, count: int = 40) -> Path:
     lines = [
         "# yaml-language-server: $schema=../../schemas/pack.schema.json",
         "id: doubling",
@@ -280,24 +280,32 @@ def _doubling_pack(folder: Path, start: str, step: str) -> Path:
         "definitions:",
         f"  v0: '{start}'",
     ]
-    lines += [f"  v{i}: {step.format(p=f'v{i - 1}')}" for i in range(1, 41)]
-    lines += ["outputs:", "  last: {value: v40}"]
+    lines += [f"  v{i}: {step.format(p=f'v{i - 1}')}" for i in range(1, count + 1)]
+    lines += ["outputs:", f"  last: {{value: v{count}}}"]
     (folder / "doubling.yaml").write_text("\n".join(lines) + "\n")
     return folder
 
 
 @pytest.mark.parametrize(
-    ("start", "step", "code"),
+    ("start", "step", "count", "code", "estimate"),
     [
-        ("3", "{p} * {p}", "E-EVAL-LIMIT-INT"),
-        ("[1, 2]", "{p} + {p}", "E-EVAL-LIMIT-LIST"),
-        ('"ab"', "{p} + {p}", "E-EVAL-LIMIT-STRING"),
+        ("3", "{p} * {p}", 12, "E-EVAL-LIMIT-INT", "6.6e+20"),
+        ("[1, 2]", "{p} + {p}", 16, "E-EVAL-LIMIT-LIST", "2.2e+12"),
+        ('"ab"', "{p} + {p}", 19, "E-EVAL-LIMIT-STRING", "2.2e+12"),
     ],
 )
 def test_values_that_double_stop_at_a_budget(
-    tmp_path: Path, start: str, step: str, code: str
+    tmp_path: Path, start: str, step: str, count: int, code: str, estimate: str
 ) -> None:
-    packs = engine.load(_doubling_pack(tmp_path, start, step))
+    # doubled forty times, the static cost estimate rejects the pack when it is checked,
+    # showing how large the last name would make the work
+    with pytest.raises(PackError) as rejected:
+        engine.load(_doubling_pack(tmp_path, start, step))
+    (problem,) = [p for p in rejected.value.problems if p.is_error]
+    assert problem.code == "E-COST-LIMIT"
+    assert f"up to {estimate} (definition `v40`)" in problem.message
+    # fewer times, it passes the estimate and meets a runtime budget instead
+    packs = engine.load(_doubling_pack(tmp_path, start, step, count))
     with pytest.raises(EvaluationError) as info:
         packs.evaluate("doubling", {}, DAY)
     assert info.value.code == code
