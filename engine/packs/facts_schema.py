@@ -332,11 +332,12 @@ def _convert_document(data: Mapping[str, Any], name: str) -> dict[str, Any]:
     return out
 
 
-def _json_depth(text: str) -> int:
-    """The deepest nesting of arrays and objects in JSON text (strings skipped)."""
-    depth = deepest = 0
+def _too_deep(text: str) -> int | None:
+    """Where JSON text first opens an array or object more than MAX_DEPTH deep (its offset),
+    or None; strings are skipped."""
+    depth = 0
     in_string = escaped = False
-    for ch in text:
+    for i, ch in enumerate(text):
         if in_string:
             if escaped:
                 escaped = False
@@ -348,10 +349,55 @@ def _json_depth(text: str) -> int:
             in_string = True
         elif ch in "[{":
             depth += 1
-            deepest = max(deepest, depth)
+            if depth > MAX_DEPTH:
+                return i
         elif ch in "]}":
             depth -= 1
-    return deepest
+    return None
+
+
+def _line_col(text: str, offset: int) -> tuple[int, int]:
+    """The 1-based line and column of an offset into text."""
+    line = text.count("\n", 0, offset) + 1
+    return line, offset - (text.rfind("\n", 0, offset) + 1) + 1
+
+
+def _repeated_key(text: str, key: str) -> int:
+    """The offset of the first key of an object that repeats one before it in the same object
+    (the one `key` names), in JSON text already known to be well-formed but for that; 0 if
+    it cannot be found. Only the failing document is scanned, so valid ones pay nothing."""
+    objects: list[set[str] | None] = []  # the keys seen in each open object; None: an array
+    want_key = False
+    i, n = 0, len(text)
+    while i < n:
+        ch = text[i]
+        if ch == '"':
+            try:
+                value, end = json.decoder.scanstring(text, i + 1)
+            except ValueError:
+                return 0
+            keys = objects[-1] if objects else None
+            if want_key and keys is not None:
+                if value in keys and value == key:
+                    return i
+                keys.add(value)
+                want_key = False
+            i = end
+            continue
+        if ch == "{":
+            objects.append(set())
+            want_key = True
+        elif ch == "[":
+            objects.append(None)
+        elif ch in "]}":
+            if objects:
+                objects.pop()
+        elif ch == ",":
+            want_key = bool(objects) and objects[-1] is not None
+        elif ch == ":":
+            want_key = False
+        i += 1
+    return 0
 
 
 def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
@@ -375,13 +421,15 @@ def _int(text: str) -> Any:
 
 def parse_json(text: str, file: str) -> Any:
     """JSON text as data: duplicate keys, too deep nesting and bad text are FactsErrors."""
-    if _json_depth(text) > MAX_DEPTH:
+    deep = _too_deep(text)
+    if deep is not None:
+        line, col = _line_col(text, deep)
         raise FactsError(
             [
                 Problem(
                     file,
-                    1,
-                    1,
+                    line,
+                    col,
                     "error",
                     "E-FACTS-DEPTH",
                     f"the document is nested more than {MAX_DEPTH} levels deep",
@@ -392,12 +440,13 @@ def parse_json(text: str, file: str) -> Any:
     try:
         return json.loads(text, object_pairs_hook=_no_duplicates, parse_int=_int)
     except _DuplicateKey as e:
+        line, col = _line_col(text, _repeated_key(text, e.key))
         raise FactsError(
             [
                 Problem(
                     file,
-                    1,
-                    1,
+                    line,
+                    col,
                     "error",
                     "E-JSON-DUPKEY",
                     f"key `{e.key}` appears twice in one object",

@@ -190,21 +190,35 @@ def test_facts_files_are_limited_and_must_be_regular(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize(
-    ("text", "code"),
+    ("text", "code", "at"),
     [
         (
             '{"prisoner": {"release_date": "2020-01-01", "release_date": "2021-01-01"}}',
             "E-JSON-DUPKEY",
+            (1, 45),
         ),
-        ("[" * 900 + "]" * 900, "E-FACTS-DEPTH"),
+        ("[" * 900 + "]" * 900, "E-FACTS-DEPTH", (1, 65)),
+        # the repeat, not the first: in a nested object, after a value that is itself a key's
+        # text, and a key written with an escape
+        (
+            '{"prisoner": {\n  "acct": "acct",\n  "alerts": [{"a": 1}, {"a": 2}],\n'
+            '  "rosh": null, "\\u0061cct": "none"}}',
+            "E-JSON-DUPKEY",
+            (4, 17),
+        ),
+        ('{"a": [{"k": 1}, {"k": 2, "k": 3}]}', "E-JSON-DUPKEY", (1, 27)),
+        ("{\n" * 3 + '"x": ' + "[" * 70 + "]" * 70 + "}" * 3, "E-FACTS-DEPTH", (4, 67)),
     ],
 )
-def test_bad_json_facts_are_clear_errors(tmp_path: Path, text: str, code: str) -> None:
+def test_bad_json_facts_are_clear_errors(
+    tmp_path: Path, text: str, code: str, at: tuple[int, int]
+) -> None:
     f = tmp_path / "facts.json"
     f.write_text(text)
     with pytest.raises(FactsError) as info:
         read_facts_file(f)
-    assert info.value.problems[0].code == code
+    (problem,) = info.value.problems
+    assert (problem.code, problem.line, problem.col) == (code, *at)
 
 
 @pytest.mark.parametrize(
