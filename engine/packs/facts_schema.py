@@ -362,6 +362,9 @@ def _line_col(text: str, offset: int) -> tuple[int, int]:
     return line, offset - (text.rfind("\n", 0, offset) + 1) + 1
 
 
+_DECODER = json.JSONDecoder()
+
+
 def _repeated_key(text: str, key: str) -> int:
     """The offset of the first key of an object that repeats one before it in the same object
     (the one `key` names), in JSON text already known to be well-formed but for that; 0 if
@@ -373,7 +376,7 @@ def _repeated_key(text: str, key: str) -> int:
         ch = text[i]
         if ch == '"':
             try:
-                value, end = json.decoder.scanstring(text, i + 1)
+                value, end = _DECODER.raw_decode(text, i)
             except ValueError:
                 return 0
             keys = objects[-1] if objects else None
