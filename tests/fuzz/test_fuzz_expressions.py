@@ -14,8 +14,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from engine.language.check import check
-from engine.language.cost import estimate
 from engine.language.codegen import compile_checked
+from engine.language.cost import estimate
 from engine.language.functions import FUNCTIONS
 from engine.language.parse import ExprError, parse
 from engine.problems import EvaluationError
