@@ -52,6 +52,12 @@ def compile_schema(schema: Mapping[str, Any]) -> Check:
     if "minLength" in schema:
         least = int(schema["minLength"])
         checks.append(lambda v: not isinstance(v, str | dt.date) or len(_text(v)) >= least)
+    if "maxLength" in schema:
+        most = int(schema["maxLength"])
+        checks.append(lambda v: not isinstance(v, str | dt.date) or len(_text(v)) <= most)
+    if "maxItems" in schema:
+        items = int(schema["maxItems"])
+        checks.append(lambda v: not isinstance(v, list) or len(v) <= items)
     if "pattern" in schema:
         found = re.compile(schema["pattern"]).search
         checks.append(lambda v: not isinstance(v, str | dt.date) or found(_text(v)) is not None)
@@ -78,6 +84,8 @@ _KEYWORDS = frozenset(
         "minimum",
         "maximum",
         "minLength",
+        "maxLength",
+        "maxItems",
         "pattern",
         "properties",
         "additionalProperties",
@@ -297,6 +305,15 @@ def _gen(schema: Mapping[str, Any], v: str, src: _Source, ind: int) -> None:
         least = int(schema["minLength"])
         src.emit(
             ind, f"if isinstance({v}, (str, _date)) and len(_text({v})) < {least}: return False"
+        )
+    if "maxLength" in schema:
+        most = int(schema["maxLength"])
+        src.emit(
+            ind, f"if isinstance({v}, (str, _date)) and len(_text({v})) > {most}: return False"
+        )
+    if "maxItems" in schema:
+        src.emit(
+            ind, f"if {v}.__class__ is list and len({v}) > {int(schema['maxItems'])}: return False"
         )
     if "pattern" in schema:
         found = src.const(re.compile(schema["pattern"]).search)

@@ -21,8 +21,9 @@ from engine.language import runtime as R
 from engine.language.check import check
 from engine.language.codegen import compile_checked
 from engine.language.parse import parse
+from engine.packs.facts_schema import _compiled, _prepare_fast, prepare, validate_facts
 from engine.packs.pack_cost import cost_problems, pack_costs
-from engine.problems import EvaluationError
+from engine.problems import EvaluationError, FactsError
 
 from .language_scope import AS_OF, SCHEMA, scope
 
@@ -187,3 +188,22 @@ def test_unique_is_linear_for_values_that_hash_and_keeps_first_occurrences() -> 
         "unique(map(s in p.sessions: {m: s.minutes}))",
         sessions=[{"minutes": 5}, {"minutes": 5}, {"minutes": 7}],
     ) == [{"m": 5}, {"m": 7}]
+
+
+@pytest.mark.parametrize(
+    ("alerts", "ok"),
+    [(["HA"] * 1000, True), (["HA"] * 1001, False), (["X" * 32], True), (["X" * 33], False)],
+)
+def test_the_bounds_the_estimate_rests_on_are_enforced_when_facts_are_read(
+    alerts: list[str], ok: bool
+) -> None:
+    """`maxItems` and `maxLength` hold on the compiled facts check and the full validator
+    alike, so no document can be larger than the estimate assumed."""
+    document = {"prisoner": {"alerts": alerts}}
+    assert _compiled("facts") is not None  # the bounds keep the compiled check in use
+    assert (_prepare_fast(document, "facts") is not None) == ok
+    assert (validate_facts(document) == []) == ok
+    if not ok:
+        with pytest.raises(FactsError) as info:
+            prepare(document)
+        assert info.value.problems[0].code == "E-FACTS"
