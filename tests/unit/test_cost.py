@@ -7,6 +7,7 @@ that no estimate of the pack saw (the facts are only known at run time)."""
 
 from __future__ import annotations
 
+import json
 import threading
 from pathlib import Path
 from typing import Any
@@ -207,3 +208,21 @@ def test_the_bounds_the_estimate_rests_on_are_enforced_when_facts_are_read(
         with pytest.raises(FactsError) as info:
             prepare(document)
         assert info.value.problems[0].code == "E-FACTS"
+
+
+def test_check_shows_each_packs_estimated_costs() -> None:
+    from click.testing import CliRunner
+
+    from cli.main import cli
+
+    result = CliRunner().invoke(
+        cli, ["check", str(ROOT / "policies"), "--costs", "--no-tests", "--format", "json"]
+    )
+    assert result.exit_code == 0, result.output
+    costs = json.loads(result.stdout)["costs"]
+    assert sorted(costs) == ["action_plan", "keywork_edm", "omu_edm", "pmp"]
+    for pid, summary in costs.items():
+        assert 0 < summary["max"] <= summary["total"] < C.COST_WARN, pid
+        assert summary["max_at"] and summary["expressions"] > 10
+    text = CliRunner().invoke(cli, ["check", str(ROOT / "policies"), "--costs", "--no-tests"])
+    assert "estimated cost keywork_edm: at most " in text.stdout
