@@ -321,9 +321,13 @@ def _function(name: str, sizes: list[Size], types: list[T.Type], result: str) ->
         return n * _words(size.n), size
     if name == "len":
         return 1, Size(_log2(first.n) + 1)
-    if name in ("compact", "coalesce"):
-        n, elem = _listed(sizes, types)
-        return n, first if name == "compact" else elem
+    if name == "compact":
+        return first.n, first
+    if name == "coalesce":  # the first argument that is known, whatever its kind
+        out = first
+        for s in sizes[1:]:
+            out = join(out, s)
+        return len(sizes), out
     if name == "unique":
         elem = first.elem or ONE
         elem_kind = (types[0].elem or T.ANY).kind if types else "any"
@@ -361,7 +365,7 @@ def _function(name: str, sizes: list[Size], types: list[T.Type], result: str) ->
     if name == "round":
         return _words(DECIMAL_DIGITS), Size(DECIMAL_DIGITS)
     if result == "int":
-        return 1, Size(32)  # age, days, minutes, year, month, day: small whole numbers
+        return 1, Size(64)  # age, days, minutes, year, month, day: small whole numbers
     return 1, ONE
 
 

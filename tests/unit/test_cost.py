@@ -88,19 +88,22 @@ def test_the_messages_show_costs_in_powers_of_ten() -> None:
             "unique(p.xs + map(x in p.xs: x + 1))",
             "sort(flatten([p.xs, p.xs, [1, 2]]))",
             "text(sum(x in p.xs: x * x))",
+            "coalesce(p.xs, [1]) + compact(p.xs)",
+            "map(x in p.xs: text(x) + p.s)",
         ]
     ),
 )
 def test_the_estimate_bounds_the_value_actually_built(xs: list[int], text: str) -> None:
     """Whatever the facts (within the declared bound), the value is no larger than estimated:
     items of a list, characters of a text, bits of an integer."""
-    value = run(text, xs=xs)
+    value = run(text, xs=xs, s="abc")
     bound = estimate(text, bound=12).size
     if isinstance(value, list):
         assert len(value) <= bound.n
         for item in value:
-            if isinstance(item, int):
-                assert bound.elem is not None and item.bit_length() <= bound.elem.n
+            if isinstance(item, int | str):
+                assert bound.elem is not None
+                assert (item.bit_length() if isinstance(item, int) else len(item)) <= bound.elem.n
     elif isinstance(value, str):
         assert len(value) <= bound.n
     elif isinstance(value, int):
