@@ -194,11 +194,7 @@ def _references(s: Loading) -> None:
 
 def _cost(s: Loading) -> None:
     """Each expression's estimated evaluation cost, against the limit (engine.language.cost)."""
-    b = s.builder()
-    costs = pack_cost.expression_costs(
-        b.definitions, b.outputs, b.tables, b.rules, b.parameters, b.vocabulary, b.facts_schema
-    )
-    b.problems.extend(pack_cost.cost_problems(b.file, costs))
+    pack_cost.check_costs(s.builder())
 
 
 def _tasks(s: Loading) -> None:

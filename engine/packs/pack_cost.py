@@ -6,12 +6,13 @@ warning (W-COST-HIGH); both show the estimate, so a pack author sees how far ove
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from engine.language import cost as C
 from engine.packs import model as M
+from engine.packs.build_context import PackBuild
 from engine.packs.facts_schema import facts_schema, root_types
 from engine.problems import Problem, problem
 
@@ -186,7 +187,30 @@ def pack_costs(pack: M.Pack) -> list[ExprCost]:
     )
 
 
-def cost_problems(file: str, costs: list[ExprCost]) -> list[Problem]:
+def check_costs(b: PackBuild) -> None:
+    """The `cost` stage: each expression of the pack being built estimated, and a problem for
+    each that is too costly, placed where the expression stands (a local plan's expression in
+    the plan's own file)."""
+    costs = expression_costs(
+        b.definitions, b.outputs, b.tables, b.rules, b.parameters, b.vocabulary, b.facts_schema
+    )
+    paths = {p.where: p.path for parsed in b.parsed.values() for p in parsed}
+
+    def place(c: ExprCost) -> tuple[str, int, int]:
+        path = paths.get(c.where)
+        if path is None:
+            return b.file, c.line, c.col
+        span = b.doc.span(path)
+        return span.file, span.line, span.col
+
+    b.problems.extend(cost_problems(b.file, costs, place))
+
+
+def cost_problems(
+    file: str,
+    costs: list[ExprCost],
+    place: Callable[[ExprCost], tuple[str, int, int]] | None = None,
+) -> list[Problem]:
     """One problem for each expression that is costly on its own account (not merely by
     reading a costly name): E-COST-LIMIT when it, or anything that reads it, is over the
     limit; else W-COST-HIGH when it is over the softer threshold. The message shows its
@@ -208,12 +232,13 @@ def cost_problems(file: str, costs: list[ExprCost]) -> list[Problem]:
                 f", and {len(later)} expression(s) reading it up to {C.describe(worst.cost)} "
                 f"({worst.where})"
             )
+        where, line, col = place(c) if place is not None else (file, c.line, c.col)
         if max(c.cost, worst.cost if worst else 0) > C.COST_LIMIT:
             message += f"; the limit is {C.describe(C.COST_LIMIT)}"
-            out.append(problem("E-COST-LIMIT", file, c.line, c.col, message, hint))
+            out.append(problem("E-COST-LIMIT", where, line, col, message, hint))
         else:
             message += f" (warning above {C.describe(C.COST_WARN)})"
-            out.append(problem("W-COST-HIGH", file, c.line, c.col, message, hint))
+            out.append(problem("W-COST-HIGH", where, line, col, message, hint))
     return out
 
 
