@@ -110,6 +110,32 @@ def test_the_estimate_bounds_the_value_actually_built(xs: list[int], text: str) 
         assert value.bit_length() <= bound.n
 
 
+STEPPING = [
+    "count(x in p.xs: x in p.xs)",
+    "flatten(map(x in p.xs: flatten(map(y in p.xs: p.xs))))",
+    "unique(map(x in p.xs: {k: x}))",
+    "sum(x in p.xs: count(y in sort(p.xs): index_of(y, p.xs) > 0))",
+    "map(x in p.xs: p.s + text(x))",
+    "any x in p.xs: all y in filter(z in p.xs: z > x): min(p.xs) <= y",
+    "contains_any(p.s, map(x in p.xs: text(x))) or len(compact(p.xs)) > 2",
+]
+
+
+@settings(max_examples=60, deadline=None)
+@given(xs=st.lists(st.integers(-5, 5), max_size=12), text=st.sampled_from(STEPPING))
+def test_the_estimate_bounds_the_steps_the_budget_counts(xs: list[int], text: str) -> None:
+    """The static cost is never below the steps the runtime budget counts for the same
+    expression (counted here as one budget over the whole expression)."""
+    steps = R._STEPS
+    steps.depth, steps.left = 1, R.MAX_STEPS
+    try:
+        run(text, xs=xs, s="abc")
+        used = R.MAX_STEPS - steps.left
+    finally:
+        steps.depth, steps.left = 0, R.MAX_STEPS
+    assert used <= estimate(text, bound=12).cost
+
+
 def test_squaring_forty_times_is_an_astronomical_cost_reported_once() -> None:
     path = ROOT / "tests" / "corpus" / "packs" / "cost_squaring_chain.yaml"
     packs, problems = engine.check_paths([path])
