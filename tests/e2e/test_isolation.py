@@ -107,6 +107,9 @@ def test_good_packs_answer_as_from_a_clean_folder(site: Path, args: tuple[str, .
     clean = regime(*args, "--packs", "policies", cwd=ROOT)
     assert polluted.returncode == clean.returncode == 0, polluted.stdout + polluted.stderr
     assert polluted.stdout == clean.stdout
+    # and the broken packs are mentioned, on stderr only
+    assert "note: 3 other pack file(s) under `policies` have errors" in polluted.stderr
+    assert "note:" not in clean.stderr
 
 
 @pytest.mark.parametrize("pid", sorted(BROKEN))
