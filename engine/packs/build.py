@@ -59,6 +59,7 @@ class Loading:
     build: PackBuild | None = None
     pack: M.Pack | None = None
     done: list[str] = field(default_factory=list)  # the names of the stages run
+    trees_read: bool = False  # whether the disk cache was asked for the syntax trees
 
     @property
     def failed(self) -> bool:
@@ -141,6 +142,17 @@ def _imports(s: Loading) -> None:
             continue
         vocabulary.update(pack.vocabulary)
     s.build = PackBuild(s.doc, s.content, vocabulary, s.problems)
+    _read_trees(s)  # before the parameters, declared next, are parsed
+
+
+def _read_trees(s: Loading) -> None:
+    """The syntax trees an earlier run kept for this content, once per loading."""
+    if s.trees_read:
+        return
+    s.trees_read = True
+    trees = disk_cache.load("trees", disk_cache.key("trees", s.file, s.content))
+    if isinstance(trees, dict):
+        s.builder().trees.update(trees)
 
 
 def _declarations(s: Loading) -> None:
@@ -154,13 +166,10 @@ def _declarations(s: Loading) -> None:
 
 def _parse(s: Loading) -> None:
     b = s.builder()
-    entry = disk_cache.key("trees", s.file, s.content)
-    trees = disk_cache.load("trees", entry)
-    if isinstance(trees, dict):
-        b.trees = trees
+    _read_trees(s)
     item_order.parse_expressions(b)
     if b.parsed_new:
-        disk_cache.store("trees", entry, b.trees)
+        disk_cache.store("trees", disk_cache.key("trees", s.file, s.content), b.trees)
 
 
 def _order(s: Loading) -> None:

@@ -132,7 +132,7 @@ def parameters(b: PackBuild) -> dict[str, M.Parameter]:
             if isinstance(raw, str):
                 parsed = Parsed(raw, path, f"parameter `{name}`", None)
                 try:
-                    node = parse(raw)
+                    node = b.parse(raw)  # kept with the pack's other syntax trees
                     checked = check(node, empty)
                     if checked.errors:
                         for err in checked.errors:

@@ -21,7 +21,7 @@ from engine.language import runtime as R
 from engine.language import static_types as T
 from engine.language import syntax as A
 from engine.language.check import Checked
-from engine.sql.types import Unsupported, sql_type
+from engine.sql.types import Unsupported, cast, sql_type
 
 MAX_PATHS = 62
 
@@ -30,7 +30,7 @@ MAX_PATHS = 62
 NONE_DATE = dt.date(1, 1, 1)
 NONE_TEXT = "\u0000none"
 NONE_SENTINELS: dict[str, Callable[[], exp.Expression]] = {
-    "date": lambda: exp.cast(exp.Literal.string(NONE_DATE.isoformat()), "DATE"),
+    "date": lambda: cast(exp.Literal.string(NONE_DATE.isoformat()), "DATE"),
     "string": lambda: exp.Literal.string(NONE_TEXT),
 }
 
@@ -105,16 +105,16 @@ def case(
     whens: list[tuple[exp.Expression, exp.Expression]], other: exp.Expression
 ) -> exp.Expression:
     c = exp.Case()
-    for cond, val in whens:
-        c = c.when(cond.copy(), val.copy())
-    return c.else_(other.copy())
+    for cond, val in whens:  # each part copied once here, the growing CASE never again
+        c = c.when(cond.copy(), val.copy(), copy=False)
+    return c.else_(other.copy(), copy=False)
 
 
 def typed_null(t: T.Type) -> exp.Expression:
     if t.kind in ("null", "any"):
         return exp.Null()
     try:
-        return exp.cast(exp.Null(), sql_type(t))
+        return cast(exp.Null(), sql_type(t))
     except Unsupported:
         return exp.Null()
 
@@ -128,11 +128,11 @@ def const(value: Any, t: T.Type | None = None) -> exp.Expression:
     if isinstance(value, int):
         return num(value)
     if isinstance(value, Decimal):
-        return exp.cast(exp.Literal.string(str(value)), sql_type(T.DECIMAL))
+        return cast(exp.Literal.string(str(value)), sql_type(T.DECIMAL))
     if isinstance(value, str):
         return exp.Literal.string(value)
     if isinstance(value, dt.date):
-        return exp.cast(exp.Literal.string(value.isoformat()), "DATE")
+        return cast(exp.Literal.string(value.isoformat()), "DATE")
     if isinstance(value, dt.timedelta):
         return num(int(value.total_seconds() // 60))
     if isinstance(value, R.Months):
@@ -145,7 +145,7 @@ def const(value: Any, t: T.Type | None = None) -> exp.Expression:
         if not value:
             if t is None:
                 raise Unsupported("list", "an empty list of unknown type")
-            return exp.cast(exp.Array(expressions=[]), sql_type(t))
+            return cast(exp.Array(expressions=[]), sql_type(t))
         return exp.Array(expressions=[const(v, elem) for v in value])
     raise Unsupported("constant", f"no SQL literal for {type(value).__name__}")
 
@@ -183,15 +183,13 @@ def list_map(items: exp.Expression, var: str, body: exp.Expression) -> exp.Expre
 
 
 def date_add_days(d: exp.Expression, days: exp.Expression) -> exp.Expression:
-    added = exp.DateAdd(this=d, expression=exp.cast(days, "INT"), unit=exp.var("DAY"))
-    return exp.cast(added, "DATE")  # DuckDB's date + interval is a timestamp
+    added = exp.DateAdd(this=d, expression=cast(days, "INT"), unit=exp.var("DAY"))
+    return cast(added, "DATE")  # DuckDB's date + interval is a timestamp
 
 
 def floor_div(a: exp.Expression, n: int) -> exp.Expression:
     """Integer division rounding down, as Python's `//` does for negative numbers too."""
-    return exp.cast(
-        exp.Floor(this=exp.Div(this=exp.cast(a, "DOUBLE"), expression=num(n))), "BIGINT"
-    )
+    return cast(exp.Floor(this=exp.Div(this=cast(a, "DOUBLE"), expression=num(n))), "BIGINT")
 
 
 # -- the compiler -------------------------------------------------------------------------
@@ -395,7 +393,7 @@ class ExprCompiler:
         if self.scope.dialect == "spark":
             return exp.Anonymous(this="ADD_MONTHS", expressions=[d.copy(), n.copy()])
         interval = exp.Interval(this=exp.Paren(this=n.copy()), unit=exp.var("MONTH"))
-        return exp.cast(exp.Add(this=d.copy(), expression=interval), "DATE")
+        return cast(exp.Add(this=d.copy(), expression=interval), "DATE")
 
     def _membership(self, node: A.Binary, t: T.Type) -> SV:
         left = self.gen(node.left)
@@ -526,10 +524,10 @@ class ExprCompiler:
                 expressions=[exp.to_identifier(a), exp.to_identifier(b)],
             )
             return exp.Anonymous(
-                this="AGGREGATE", expressions=[items, exp.cast(ZERO.copy(), "BIGINT"), merge]
+                this="AGGREGATE", expressions=[items, cast(ZERO.copy(), "BIGINT"), merge]
             )
         return exp.Coalesce(
-            this=exp.cast(exp.Anonymous(this="LIST_SUM", expressions=[items]), "BIGINT"),
+            this=cast(exp.Anonymous(this="LIST_SUM", expressions=[items]), "BIGINT"),
             expressions=[ZERO.copy()],
         )
 
@@ -607,12 +605,12 @@ class ExprCompiler:
         elif f == "month_end":
             v = exp.LastDay(this=a0)
         elif f == "month_start":
-            v = exp.cast(exp.DateTrunc(this=a0, unit=exp.var("MONTH")), "DATE")
+            v = cast(exp.DateTrunc(this=a0, unit=exp.var("MONTH")), "DATE")
         elif f == "week_start":
-            v = exp.cast(exp.DateTrunc(this=a0, unit=exp.var("WEEK")), "DATE")
+            v = cast(exp.DateTrunc(this=a0, unit=exp.var("WEEK")), "DATE")
         elif f in ("year", "month", "day"):
             cls = {"year": exp.Year, "month": exp.Month, "day": exp.Day}[f]
-            v = exp.cast(cls(this=a0), "BIGINT")
+            v = cast(cls(this=a0), "BIGINT")
         elif f in ("lower", "upper"):
             v = (exp.Lower if f == "lower" else exp.Upper)(this=a0)
         elif f in ("earliest", "latest", "min", "max") and len(args) >= 2:
@@ -671,7 +669,7 @@ def _years_between(born: exp.Expression, on: exp.Expression) -> exp.Expression:
 
     years = exp.Sub(this=exp.Year(this=on.copy()), expression=exp.Year(this=born.copy()))
     before = case([(exp.LT(this=md(on), expression=md(born)), num(1))], ZERO.copy())
-    return exp.cast(exp.Paren(this=exp.Sub(this=years, expression=before)), "BIGINT")
+    return cast(exp.Paren(this=exp.Sub(this=years, expression=before)), "BIGINT")
 
 
 def _flatten(node: A.Node, op: str) -> list[A.Node]:
