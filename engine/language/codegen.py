@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
+import marshal
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from decimal import Decimal
 from types import CodeType
@@ -380,6 +382,8 @@ def _div0_raiser(origin: str, loc: A.Loc) -> Callable[[], Any]:
 
 _CODES: dict[str, CodeType] = {}
 _CODES_KEPT = 4096
+_STORED: dict[str, bytes] = {}  # marshalled code by source, offered by `reusing`
+_USED: list[dict[str, CodeType]] = []  # the sources used inside `reusing`, innermost last
 
 
 def _code(source: str, filename: str) -> CodeType:
@@ -389,11 +393,33 @@ def _code(source: str, filename: str) -> CodeType:
     of checking a large pack). Each copy carries its own file name, for tracebacks."""
     code = _CODES.get(source)
     if code is None:
-        code = compile(source, filename, "exec")
+        raw = _STORED.pop(source, None)
+        code = marshal.loads(raw) if raw is not None else compile(source, filename, "exec")
         if len(_CODES) >= _CODES_KEPT:
             _CODES.pop(next(iter(_CODES)))
         _CODES[source] = code
+    if _USED:
+        _USED[-1][source] = code
     return code if code.co_filename == filename else _renamed(code, filename)
+
+
+@contextmanager
+def reusing(stored: Mapping[str, bytes]) -> Iterator[dict[str, bytes]]:
+    """Compile inside this block reusing `stored` (marshalled code by generated source, as a
+    disk cache keeps it); the dict given is filled, on leaving, with every code the block
+    used, marshalled, when that is more than `stored` held (else it stays empty)."""
+    _STORED.update(stored)
+    used: dict[str, CodeType] = {}
+    _USED.append(used)
+    out: dict[str, bytes] = {}
+    try:
+        yield out
+    finally:
+        _USED.pop()
+        for source in stored:
+            _STORED.pop(source, None)
+    if not used.keys() <= stored.keys():
+        out.update({src: marshal.dumps(code) for src, code in used.items()})
 
 
 def _renamed(code: CodeType, filename: str) -> CodeType:

@@ -34,6 +34,7 @@ from types import MappingProxyType
 from typing import Any
 
 from engine import disk_cache
+from engine.language import codegen
 from engine.language import static_types as T
 from engine.language.check import Symbol
 from engine.packs import declarations, item_order, references, task_graph
@@ -191,7 +192,15 @@ def _check(s: Loading) -> None:
         base = "int" if ids and all(isinstance(i, int) for i in ids) else "string"
         scope.symbols[name] = Symbol("vocabulary", T.list_of(T.enum_of(base, ids, name)), False)
     b.scope = scope
-    b.definitions, b.outputs, b.tables, b.rules = check_items(b, b.order, scope, b.healthcare)
+    # the compiled code of an earlier run's expressions, keyed by their generated source
+    entry = disk_cache.key("code", s.file, s.content)
+    stored = disk_cache.load("code", entry)
+    if not isinstance(stored, dict) or not all(isinstance(v, bytes) for v in stored.values()):
+        stored = {}
+    with codegen.reusing(stored) as made:
+        b.definitions, b.outputs, b.tables, b.rules = check_items(b, b.order, scope, b.healthcare)
+    if made and not s.failed:
+        disk_cache.store("code", entry, made)
 
 
 def _references(s: Loading) -> None:

@@ -15,7 +15,7 @@ from typing import Any
 
 from engine.language.check import check
 from engine.language.codegen import compile_checked
-from engine.language.parse import ExprError, parse
+from engine.language.parse import ExprError
 from engine.packs import model as M
 from engine.packs.build_context import (
     PackBuild,
