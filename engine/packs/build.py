@@ -24,6 +24,8 @@ ones succeeded (a cycle would make `check` report knock-on errors, a bad schema 
 
 from __future__ import annotations
 
+import copy
+import functools
 import gc
 import hashlib
 from collections.abc import Callable, Iterator, Mapping
@@ -224,7 +226,9 @@ def _tasks(s: Loading) -> None:
         b.problem(path, p.code, p.message)
     if not found:
         weighting = (b.data.get("graph") or {}).get("weighting_precedence", True)
-        b.task_graph = task_graph.build_task_graph(raw, weighting_precedence=weighting)
+        b.task_graph_maker = functools.partial(
+            task_graph.build_task_graph, copy.deepcopy(raw), weighting_precedence=weighting
+        )
 
 
 def all_citations(doc: Document) -> Iterator[M.Citation]:
@@ -315,7 +319,7 @@ def _model(s: Loading) -> None:
         tables=MappingProxyType(dict(b.tables)),
         interpretations=MappingProxyType(dict(b.interpretations)),
         tasks=MappingProxyType(_task_models(b)),
-        task_graph=b.task_graph,
+        task_graph_maker=b.task_graph_maker,
         healthcare_names=frozenset(b.healthcare),
         dependencies=MappingProxyType({k: frozenset(v) for k, v in b.deps.items()}),
         tests=tuple((data.get("tests") or {}).get("cases") or ()),
