@@ -11,13 +11,15 @@ finds and words every problem, so messages and positions stay the validator's ow
 from __future__ import annotations
 
 import datetime as dt
+import json
 import numbers
 import re
 from collections.abc import Callable, Mapping
 from functools import cache
 from typing import Any
+from urllib.parse import urljoin
 
-from engine.packs.resources import load_schema
+from engine.packs.resources import load_schema, schema_dir
 
 Check = Callable[[Any], bool]
 
@@ -36,9 +38,32 @@ class _Unsure(Exception):
 def _compiled(schema_name: str) -> Check | None:
     root = load_schema(schema_name)
     try:
-        return _Compiler(root).compile(root, top=True)
+        return _compiler(root).compile(root, top=True)
     except _Unsure:
         return None
+
+
+_COMPILERS: dict[str, _Compiler] = {}  # one per schema document, by its `$id`
+
+
+def _compiler(root: Mapping[str, Any]) -> _Compiler:
+    uri = root.get("$id")
+    if not isinstance(uri, str):
+        return _Compiler(root)
+    if uri not in _COMPILERS:
+        _COMPILERS[uri] = _Compiler(root)
+    return _COMPILERS[uri]
+
+
+@cache
+def _shipped() -> dict[str, Mapping[str, Any]]:
+    """Every shipped schema by its `$id`, for `$ref`s from one schema into another."""
+    found: dict[str, Mapping[str, Any]] = {}
+    for path in sorted(schema_dir().rglob("*.json")):
+        contents = json.loads(path.read_text(encoding="utf-8"))
+        if isinstance(contents, dict) and isinstance(contents.get("$id"), str):
+            found[contents["$id"]] = contents
+    return found
 
 
 def surely_valid(data: Any, schema_name: str) -> bool:
@@ -97,15 +122,24 @@ class _Compiler:
         return lambda v: all(c(v) for c in every)
 
     def ref(self, target: Any, schema: Mapping[str, Any]) -> Check:
-        if not isinstance(target, str) or not target.startswith("#"):
+        if not isinstance(target, str) or "#" not in target:
             raise _Unsure
-        node: Any = self.root
-        for part in target[1:].split("/")[1:]:
+        base, _, pointer = target.partition("#")
+        owner = self
+        if base:  # another shipped schema, by a URI relative to this one's `$id`
+            other = _shipped().get(urljoin(str(self.root.get("$id", "")), base))
+            if other is None:
+                raise _Unsure
+            owner = _compiler(other)
+        if pointer and not pointer.startswith("/"):
+            raise _Unsure  # an anchor name, not a JSON pointer
+        node: Any = owner.root
+        for part in pointer.split("/")[1:]:
             part = part.replace("~1", "/").replace("~0", "~")
             if not isinstance(node, Mapping) or part not in node:
                 raise _Unsure
             node = node[part]
-        return self.compile(node)
+        return owner.compile(node)
 
 
 def _always(v: Any) -> bool:

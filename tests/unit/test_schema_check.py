@@ -8,6 +8,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from jsonschema import Draft202012Validator, FormatChecker
@@ -27,41 +28,50 @@ PACKS = sorted(
 
 
 @cache
-def _validator() -> Draft202012Validator:
+def _validator(schema: str = "pack") -> Draft202012Validator:
     return Draft202012Validator(
-        load_schema("pack"), registry=registry(), format_checker=FormatChecker()
+        load_schema(schema), registry=registry(), format_checker=FormatChecker()
     )
 
 
-def _full_says_valid(instance: Any) -> bool:
-    return not any(True for _ in _validator().iter_errors(instance))
+def _full_says_valid(instance: Any, schema: str = "pack") -> bool:
+    return not any(True for _ in _validator(schema).iter_errors(instance))
 
 
-def _pack_documents() -> list[tuple[str, Any]]:
+def _documents(kind: str) -> list[tuple[str, Any]]:
+    """The YAML files of `policies/` and the test corpus read as `kind` (pack, tests, overlay)."""
     found = []
     for path in PACKS:
         first = path.read_text(encoding="utf-8", errors="replace").split("\n", 1)[0]
-        if "schema.json" in first and "pack.schema.json" not in first:
-            continue  # a local plan, tests or facts file
+        named = next((k for k in ("tests", "overlay") if f"{k}.schema.json" in first), None)
+        if (named or "pack") != kind or (
+            "schema.json" in first and named is None and kind != "pack"
+        ):
+            continue
+        if kind == "pack" and "schema.json" in first and "pack.schema.json" not in first:
+            continue  # a facts or other file
         try:
             doc = read_yaml_file(path)
         except (PackError, OSError):
             continue
-        if not isinstance(doc.data, dict) or "id" not in doc.data:
+        if kind == "pack" and (not isinstance(doc.data, dict) or "id" not in doc.data):
             continue
         found.append((str(path.relative_to(ROOT)), to_json(doc.data, exact_numbers=True)))
     return found
 
 
-def test_every_shipped_and_corpus_pack_gets_the_validators_answer() -> None:
-    documents = _pack_documents()
-    assert len(documents) > 20
+@pytest.mark.parametrize(("kind", "least"), [("pack", 20), ("tests", 10), ("overlay", 3)])
+def test_every_shipped_and_corpus_file_gets_the_validators_answer(kind: str, least: int) -> None:
+    documents = _documents(kind)
+    assert len(documents) > least
     valid = 0
     for name, instance in documents:
-        full = _full_says_valid(instance)
-        assert surely_valid(instance, "pack") == full, name
+        full = _full_says_valid(instance, kind)
+        assert surely_valid(instance, kind) == full, name
         valid += full
-    assert 0 < valid < len(documents)  # both answers were exercised
+    assert valid > 0
+    if kind == "pack":
+        assert valid < len(documents)  # both answers were exercised
 
 
 _VALUES = st.one_of(
@@ -103,27 +113,24 @@ def _mutated(instance: Any, path: tuple[Any, ...], action: str, value: Any) -> A
     return doc
 
 
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=200, deadline=None)
 @given(
+    kind=st.sampled_from(["pack", "pack", "tests", "overlay"]),
     pick=st.integers(min_value=0),
     where=st.integers(min_value=0),
     action=st.sampled_from(["replace", "delete", "add"]),
     value=_VALUES,
 )
-def test_a_damaged_pack_is_never_called_valid(
-    pick: int, where: int, action: str, value: Any
+def test_a_damaged_document_is_never_called_valid(
+    kind: str, pick: int, where: int, action: str, value: Any
 ) -> None:
-    documents = [d for d in _pack_documents_cached() if _full_says_valid(d[1])]
+    documents = [d for d in _valid_documents(kind)]
     name, instance = documents[pick % len(documents)]
     paths = _paths(instance)
     damaged = _mutated(instance, paths[where % len(paths)], action, value)
-    assert surely_valid(damaged, "pack") == _full_says_valid(damaged), name
+    assert surely_valid(damaged, kind) == _full_says_valid(damaged, kind), name
 
 
 @cache
-def _cached() -> tuple[tuple[str, Any], ...]:
-    return tuple(_pack_documents())
-
-
-def _pack_documents_cached() -> tuple[tuple[str, Any], ...]:
-    return _cached()
+def _valid_documents(kind: str) -> tuple[tuple[str, Any], ...]:
+    return tuple(d for d in _documents(kind) if _full_says_valid(d[1], kind))
