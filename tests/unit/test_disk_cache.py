@@ -114,3 +114,21 @@ def test_caching_can_be_turned_off(tmp_path: Path, monkeypatch: pytest.MonkeyPat
     (tmp_path / "p.yaml").write_text(PACK, encoding="utf-8")
     assert _level(tmp_path) == 3
     assert disk_cache.directory() is None
+
+
+def test_the_sql_check_of_an_unchanged_pack_is_read_back(
+    tmp_path: Path, cache_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from engine.sql import check as sql_check
+
+    pack = tmp_path / "p.yaml"
+    pack.write_text(PACK, encoding="utf-8")
+    compiled: list[str] = []
+    real = sql_check.compile_pack
+    monkeypatch.setattr(sql_check, "compile_pack", lambda p: compiled.append(p.id) or real(p))
+    first = sql_check.sql_problems(api.check_paths([pack])[0])
+    second = sql_check.sql_problems(api.check_paths([pack])[0])
+    assert compiled == ["cached"] and first == second
+    pack.write_text(PACK.replace("+ 1}", "+ 2}"), encoding="utf-8")
+    sql_check.sql_problems(api.check_paths([pack])[0])
+    assert compiled == ["cached", "cached"]
