@@ -58,13 +58,17 @@ def time_sql_check(rules: int, folder: Path) -> float:
     """CPU seconds of the SQL part of `regime check` (compiling the pack to SQL) on a generated
     pack of `rules` rules, without the disk cache."""
     from engine.api import check_paths
-    from engine.sql.check import _pack_problems
+    from engine.sql.query import compile_pack
+    from engine.sql.types import Unsupported
 
     path = folder / f"large_{rules}.yaml"
     path.write_text(pack_text(rules), encoding="utf-8")
     packs, _ = check_paths([path])
     start = time.process_time()
-    _pack_problems("large", packs["large"])
+    try:
+        compile_pack(packs["large"])
+    except Unsupported:
+        pass  # a warning for `regime check`: the time to find it is what is measured
     return time.process_time() - start
 
 
