@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import marshal
+import threading
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -383,7 +384,7 @@ def _div0_raiser(origin: str, loc: A.Loc) -> Callable[[], Any]:
 _CODES: dict[str, CodeType] = {}
 _CODES_KEPT = 4096
 _STORED: dict[str, bytes] = {}  # marshalled code by source, offered by `reusing`
-_USED: list[dict[str, CodeType]] = []  # the sources used inside `reusing`, innermost last
+_THREAD = threading.local()  # .used: the sources used inside `reusing`, innermost last
 
 
 def _code(source: str, filename: str) -> CodeType:
@@ -396,10 +397,14 @@ def _code(source: str, filename: str) -> CodeType:
         raw = _STORED.pop(source, None)
         code = marshal.loads(raw) if raw is not None else compile(source, filename, "exec")
         if len(_CODES) >= _CODES_KEPT:
-            _CODES.pop(next(iter(_CODES)))
+            try:
+                _CODES.pop(next(iter(_CODES)), None)  # the oldest
+            except (RuntimeError, StopIteration):  # another thread changed it meanwhile
+                pass
         _CODES[source] = code
-    if _USED:
-        _USED[-1][source] = code
+    used = getattr(_THREAD, "used", None)
+    if used:
+        used[-1][source] = code
     return code if code.co_filename == filename else _renamed(code, filename)
 
 
@@ -410,12 +415,13 @@ def reusing(stored: Mapping[str, bytes]) -> Iterator[dict[str, bytes]]:
     used, marshalled, when that is more than `stored` held (else it stays empty)."""
     _STORED.update(stored)
     used: dict[str, CodeType] = {}
-    _USED.append(used)
+    stack: list[dict[str, CodeType]] = _THREAD.__dict__.setdefault("used", [])
+    stack.append(used)
     out: dict[str, bytes] = {}
     try:
         yield out
     finally:
-        _USED.pop()
+        stack.pop()
         for source in stored:
             _STORED.pop(source, None)
     if not used.keys() <= stored.keys():

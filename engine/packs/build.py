@@ -43,7 +43,7 @@ from engine.packs import declarations, item_order, references, task_graph
 from engine.packs import model as M
 from engine.packs.build_context import PackBuild, PackScope, Path_, choice, opt_str
 from engine.packs.check_items import check_items
-from engine.packs.read_yaml import Document, read_text_file, read_yaml
+from engine.packs.read_yaml import CACHE_LIMIT, Document, read_text_file, read_yaml
 from engine.packs.validate_schema import validate_pack
 from engine.problems import PackError, Problem, did_you_mean, file_problem, problem
 
@@ -112,7 +112,8 @@ def _yaml(s: Loading) -> None:
     except PackError as e:
         s.problems.extend(e.problems)
         return
-    disk_cache.store("yaml", entry, s.doc)
+    if len(s.content) <= CACHE_LIMIT:
+        disk_cache.store("yaml", entry, s.doc)
 
 
 def _schema(s: Loading) -> None:

@@ -707,6 +707,11 @@ def read_text_file(path: Path, file: str | None = None, what: str = "pack") -> t
         ) from None
 
 
+CACHE_LIMIT = 1_000_000
+"""Largest file (bytes) whose document the disk cache keeps: a larger one's node tree takes
+longer to store than it would take to read again (4.8 MB, 20,000 rules: 3.7 s against 2.4 s)."""
+
+
 def read_yaml_file(path: Path) -> Document:
     """Read a YAML file; an unreadable or non-UTF-8 file is a `PackError` too."""
     content, text = read_text_file(path)
@@ -715,7 +720,8 @@ def read_yaml_file(path: Path) -> Document:
     if isinstance(cached, Document):
         return cached
     doc = read_yaml(text, str(path))
-    disk_cache.store("yaml", entry, doc)
+    if len(content) <= CACHE_LIMIT:
+        disk_cache.store("yaml", entry, doc)
     return doc
 
 
