@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from engine.evaluation.decision import AUDIENCES, Decision, build_decision
-from engine.evaluation.evaluate import Evaluation
+from engine.evaluation.program import program
 from engine.language.runtime import EXACT
 from engine.packs import build
 from engine.packs import model as M
@@ -492,11 +492,10 @@ def evaluate(
             f"({plan.effective_from}..{plan.effective_to or 'open'})",
         )
     # steps are replayed (same audience, same preparation) when first read
-    ev = Evaluation(pack, prepared, day, custodial, version, record=False)
+    run = program(pack, day, custodial, version).run
     try:
         with decimal.localcontext(EXACT):
-            ev.run()
-            return build_decision(ev, audience, pack.facts)
+            return build_decision(run(prepared, day, version), audience, pack.facts)
     except decimal.Inexact:
         raise EvaluationError(
             "E-EVAL-RANGE",
