@@ -240,6 +240,20 @@ def owned(value: Any) -> Any:
     return value
 
 
+def owned_needing(value: Any, needs: set[str]) -> Any:
+    """`owned(value)`, adding `unknown_paths(value)` to `needs`, in one walk."""
+    cls = value.__class__
+    if cls is list or cls is tuple:
+        return [owned_needing(v, needs) for v in value]
+    if cls is dict:
+        return {k: owned_needing(v, needs) for k, v in value.items()}
+    if cls is Unknown:
+        needs.update(value.paths)
+    elif isinstance(value, dict | list | tuple):  # a subclass: searched, not copied
+        needs.update(unknown_paths(value))
+    return value
+
+
 def unknown_paths(value: Any) -> frozenset[str]:
     """The fact paths an output still needs: from an unknown value, or from unknowns inside a
     list or record. A bare `null` (an unknown with no facts behind it) is a decided "no value"."""
@@ -344,11 +358,12 @@ def build_decision(ev: Evaluation, audience: str, facts_schema: str = "facts") -
         if cls in plain:
             outputs[name] = value
             continue
-        needs = unknown_paths(value)
+        needs: set[str] = set()
+        copied = owned_needing(value, needs)
         if needs:
             undetermined.append(name)
             missing |= needs
-        outputs[name] = None if cls is Unknown else owned(value)
+        outputs[name] = None if cls is Unknown else copied
     obligations: list[DecidedObligation] = []
     results = ev.rule_results
     local_plan_of = pack.local_plan

@@ -71,3 +71,18 @@ def test_program_decides_as_the_evaluator(pack_id: str, audience: str) -> None:
 
 def n_of(pack_id: str) -> int:
     return sum(map(ord, pack_id))
+
+
+@pytest.mark.parametrize("audience", ["custodial", "healthcare"])
+def test_evaluate_many_decides_as_evaluate(audience: str) -> None:
+    pack = PACKS["keywork_edm"]
+    docs = [(day, facts) for _, day, facts in Population(seed=3).documents(DOCS, ROOTS)]
+    given = dt.date(2020, 7, 20)
+    many = PACKS.evaluate_many("keywork_edm", [facts for _, facts in docs], given, audience)
+    for (_, facts), got in zip(docs, many, strict=True):
+        assert got.to_dict() == evaluate(pack, facts, given, audience).to_dict()
+    # without a date, each document's own as_of: a program per day
+    dated = [{**facts, "as_of": day} for day, facts in docs if day >= dt.date(2020, 6, 1)]
+    many = PACKS.evaluate_many("keywork_edm", dated, audience=audience)
+    for facts, got in zip(dated, many, strict=True):
+        assert got.to_dict() == interpreted(pack, facts, facts["as_of"], audience).to_dict()
