@@ -69,11 +69,12 @@ class Program:
         self.version = version
         self.custodial = custodial
         work: dict[Any, Work] = {}
+        self._made: dict[tuple[str, str], Work] = {}  # the work of each definition and output
         # later kinds win a name, as `Evaluation.value` tries parameters first
         for name, out in pack.outputs.items():
-            work[name] = self._output(out)
+            work[name] = self._made["out", name] = self._output(out)
         for name, d in pack.definitions.items():
-            work[name] = self._definition(name, d)
+            work[name] = self._made["def", name] = self._definition(name, d)
         for name, vocab in pack.vocabulary.items():
             work[name] = _vocabulary(name, [v.id for v in vocab.values])
         for name in pack.parameters:
@@ -82,9 +83,8 @@ class Program:
             work[M.ItemKey("table", table.id)] = self._table(table)
         self.work = work
         self.rule_work: dict[str, Work] = {r.id: self._rule(r) for r in pack.rules}
-        self.order = [(n, work[n]) for n in (*pack.definitions, *pack.outputs)]
-        self.rule_order = [(r.id, self.rule_work[r.id]) for r in pack.rules]
         self._parameters: dict[dt.date, dict[Any, Any]] = {}
+        self._all = self._straight()
 
     # -- building the work -----------------------------------------------------------------
 
@@ -195,6 +195,82 @@ class Program:
 
         return work
 
+    def _straight(self) -> Callable[[Names, Rules, dict[str, Any], Callable[[Any], Any]], None]:
+        """`Evaluation.run`'s loop as one generated function: definitions, outputs and rules
+        in the pack's order, each worked out in line unless an earlier one has read it (a
+        name read before its turn is worked out then, by its work, as the evaluator does)."""
+        pack = self.pack
+        consts: dict[str, Any] = {
+            "_wb": within_budget,
+            "_VE": VALUE_ERRORS,
+            "_WH": WITHHELD,
+            "_withheld": withheld,
+            "_wd": with_default,
+        }
+
+        def const(value: Any) -> str:
+            name = f"_c{len(consts)}"
+            consts[name] = value
+            return name
+
+        lines = ["def _all(m, rr, F, N):"]
+
+        def emit(key: str, table: str, value: str, guard: bool, hide: bool) -> None:
+            lines.append(f"    if {key} not in {table}:")
+            if guard:
+                lines.extend(
+                    [
+                        "        try:",
+                        f"            _v = {value}",
+                        "        except _VE:",
+                        "            _v = _WH",
+                    ]
+                )
+            else:
+                lines.append(f"        _v = {value}")
+            if hide:
+                lines.append("        _v = _withheld(_v)")
+            lines.append(f"        {table}[{key}] = _v")
+
+        custodial = self.custodial
+        for name in (*pack.definitions, *pack.outputs):
+            key = repr(name)
+            work = self.work[name]
+            d = pack.definitions.get(name)
+            out = pack.outputs.get(name)
+            if d is not None and work is self._made.get(("def", name)):
+                fn = const(d.expr.compiled.fn)
+                value = f"_wb('definition', {key}, {fn}(F, N))"
+                emit(key, "m", value, custodial and d.expr.healthcare, False)
+            elif (
+                out is not None
+                and out.expr is not None
+                and out.mode == "value"
+                and (work is self._made.get(("out", name)))
+            ):
+                fn, o = const(out.expr.compiled.fn), const(out)
+                value = f"_wb('output', {key}, _wd({o}, {fn}(F, N), F, N))"
+                emit(key, "m", value, custodial and out.healthcare, custodial and out.releasable)
+            else:
+                lines += [f"    if {key} not in m:", f"        {const(work)}(m)"]
+        for rule in pack.rules:
+            key = repr(rule.id)
+            if rule.versions and self.version.id not in rule.versions:
+                lines += [f"    if {key} not in rr:", f"        rr[{key}] = False"]
+            elif rule.when is None:
+                lines += [f"    if {key} not in rr:", f"        rr[{key}] = True"]
+            else:
+                value = f"{const(rule.when.compiled.fn)}(F, N)"
+                hide = custodial and rule.healthcare
+                emit(key, "rr", value, hide, hide)
+        lines.append("    return None")
+        namespace: dict[str, Any] = dict(consts)
+        code = compile("\n".join(lines) + "\n", f"<program: {pack.id}>", "exec")
+        exec(code, namespace)  # noqa: S102  (generated from the checked pack, not from input)
+        made: Callable[[Names, Rules, dict[str, Any], Callable[[Any], Any]], None]
+        made = namespace["_all"]
+        return made
+
     # -- running ---------------------------------------------------------------------------
 
     def parameters(self, day: dt.date) -> dict[Any, Any]:
@@ -222,12 +298,7 @@ class Program:
         rules = m.rules = Rules()
         rules.names = m
         rules.work = self.rule_work
-        for name, work in self.order:
-            if name not in m:
-                work(m)
-        for rid, work in self.rule_order:
-            if rid not in rules:
-                work(m)
+        self._all(m, rules, F, m.N)
         return Evaluation.finished(
             self.pack, F, as_of, self.custodial, self.version, version_id, m, rules
         )

@@ -14,6 +14,7 @@ import pytest
 from engine.api import evaluate, load
 from engine.evaluation.decision import build_decision
 from engine.evaluation.evaluate import Evaluation
+from engine.evaluation.program import program
 from engine.language.runtime import EXACT
 from engine.packs.facts_schema import prepare
 from engine.problems import EvaluationError, FactsError
@@ -33,6 +34,22 @@ def interpreted(pack: Any, facts: dict[str, Any], day: dt.date, audience: str) -
     with decimal.localcontext(EXACT):
         ev.run()
         return build_decision(ev, audience, pack.facts)
+
+
+def states(pack: Any, facts: dict[str, Any], day: dt.date, audience: str) -> bool:
+    """Whether the program leaves the evaluator's state: every name, table and rule result
+    (unknowns equal by the facts they need, withheld ones the fixed marker)."""
+    custodial = audience != "healthcare"
+    prepared = prepare(facts, "<facts>", pack.facts, custodial)
+    ev = Evaluation(pack, prepared, day, custodial, record=False)
+    with decimal.localcontext(EXACT):
+        ev.run()
+        fast = program(pack, day, custodial, None).run(prepared, day)
+    assert dict(fast.memo) == ev.memo
+    assert dict(fast.rule_results) == ev.rule_results
+    assert list(fast.rule_results) == list(ev.rule_results)  # worked out in the same order
+    assert list(fast.memo) == list(ev.memo)
+    return True
 
 
 def outcome(make: Any, *args: Any) -> Any:
@@ -66,6 +83,7 @@ def test_program_decides_as_the_evaluator(pack_id: str, audience: str) -> None:
         assert tuple(got.steps) == tuple(want.steps), f"document {n}"
         if n % 10 == 0:
             assert got.explain() == want.explain(), f"document {n}"
+        assert states(pack, facts, day, audience), f"document {n}"
     assert decided > DOCS // 3  # most generated documents are decided, not errors
 
 
