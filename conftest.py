@@ -7,6 +7,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import HealthCheck, settings
+
+# The machines that run the suite are shared and often busy: a property test is judged on what
+# it finds, never on wall time (hangs are caught by the fuzz harness's CPU-time limits).
+settings.register_profile(
+    "shared-machine", deadline=None, suppress_health_check=[HealthCheck.too_slow]
+)
+settings.load_profile("shared-machine")
 
 ROOT = Path(__file__).parent
 POLICIES = ROOT / "policies"

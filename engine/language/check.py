@@ -44,6 +44,7 @@ class Symbol:
     type: T.Type
     nullable: bool
     healthcare: bool = False
+    path: str | None = None  # the fact path a definition stands for, when it is one (or a filter of one)
 
 
 class Scope(Protocol):
@@ -85,6 +86,7 @@ class Checked:
     roots: set[str]
     info: dict[int, NodeInfo]
     errors: list[ExprError]
+    path: str | None = None  # the fact path the whole expression reads, when it reads one
 
 
 _ORDERED = ("int", "decimal", "date", "duration", "months", "string", "any", "null")
@@ -170,7 +172,9 @@ class _Checker:
             self.names.add(node.name)
         if sym.healthcare:
             self.healthcare = True
-        return NodeInfo(sym.type.marked(sym.healthcare), sym.nullable)
+        # a definition that names a fact path keeps it, so a missing field of one of its
+        # elements is named `list[].field`, as when the path is written out
+        return NodeInfo(sym.type.marked(sym.healthcare), sym.nullable, sym.path)
 
     def _Attr(self, node: A.Attr) -> NodeInfo:
         obj = self.visit(node.obj)
@@ -427,7 +431,8 @@ class _Checker:
                     f"{T.article(body.type)}",
                 )
             result = {"count": T.INT, "filter": T.list_of(elem)}.get(node.kind, T.BOOL)
-            return NodeInfo(result.marked(hc), nullable)
+            # a filter's elements are the list's own, so they keep its path
+            return NodeInfo(result.marked(hc), nullable, it.path if node.kind == "filter" else None)
         if node.kind == "map":
             return NodeInfo(T.list_of(body.type).marked(hc), it.nullable)
         if not (T.is_numeric(body.type) or body.type.kind in ("duration", "months", "null")):
@@ -506,4 +511,5 @@ def check(node: A.Node, scope: Scope, expect: str | None = None) -> Checked:
         roots=checker.roots,
         info=checker.info,
         errors=checker.errors,
+        path=info.path,
     )

@@ -157,18 +157,7 @@ class PackBuild:
             if not isinstance(item, dict):
                 continue
             span = self.doc.span(p)
-            out.append(
-                M.Citation(
-                    section=opt_str(item.get("section")),
-                    paragraph=opt_str(item.get("paragraph")),
-                    table=opt_str(item.get("table")),
-                    row=opt_str(item.get("row")),
-                    document=opt_str(item.get("document")),
-                    note=opt_str(item.get("note")),
-                    line=span.line,
-                    col=span.col,
-                )
-            )
+            out.append(M.Citation.from_raw(item, span.line, span.col))
         return tuple(out)
 
     def parse(self, text: str) -> A.Node:

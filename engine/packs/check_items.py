@@ -52,7 +52,9 @@ def check_items(
             hc = expr.healthcare
             if hc:
                 healthcare.add(name)
-            scope.symbols[name] = Symbol("definition", expr.checked.type, expr.checked.nullable, hc)
+            scope.symbols[name] = Symbol(
+                "definition", expr.checked.type, expr.checked.nullable, hc, expr.checked.path
+            )
             definitions[name] = M.Definition(
                 name=name,
                 expr=expr,

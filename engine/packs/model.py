@@ -44,6 +44,25 @@ class Citation:
     line: int = 0  # where the citation stands in the pack file
     col: int = 0
 
+    @classmethod
+    def from_raw(cls, raw: Mapping[str, Any], line: int = 0, col: int = 0) -> Citation:
+        """A citation as a pack file writes it (a mapping of texts), at `line`:`col`."""
+
+        def text(key: str) -> str | None:
+            value = raw.get(key)
+            return None if value is None else str(value)
+
+        return cls(
+            text("section"),
+            text("paragraph"),
+            text("table"),
+            text("row"),
+            text("document"),
+            text("note"),
+            line,
+            col,
+        )
+
     def text(self) -> str:
         parts = []
         if self.document:
@@ -379,6 +398,12 @@ class Pack:
         ]
 
 
+def _with_given(out: dict[str, Any], **optional: str | None) -> dict[str, Any]:
+    """`out` with each optional text that is given: an unset one is left out, not null."""
+    out.update((key, value) for key, value in optional.items() if value)
+    return out
+
+
 @dataclass(frozen=True)
 class LocalEntry:
     """One variation a local plan makes, where it stands in the plan and what allows it."""
@@ -405,9 +430,7 @@ class LocalEntry:
             "line": self.line,
             "national_citations": [c.to_dict() for c in self.cites],
         }
-        if self.note:
-            out["note"] = self.note
-        return out
+        return _with_given(out, note=self.note)
 
 
 @dataclass(frozen=True)
@@ -426,11 +449,7 @@ class SignOff:
             "body_name": self.body_name,
             "on": self.on.isoformat(),
         }
-        if self.by:
-            out["by"] = self.by
-        if self.reference:
-            out["reference"] = self.reference
-        return out
+        return _with_given(out, by=self.by, reference=self.reference)
 
 
 @dataclass(frozen=True)

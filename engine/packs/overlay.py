@@ -69,36 +69,13 @@ class MergedDocument(Document):
 
 
 def _cite_text(raw: Any) -> str:
-    items = raw if isinstance(raw, list) else [raw] if raw else []
-    texts = []
-    for c in items:
-        if isinstance(c, dict):
-            texts.append(
-                M.Citation(
-                    section=_s(c.get("section")),
-                    paragraph=_s(c.get("paragraph")),
-                    table=_s(c.get("table")),
-                    row=_s(c.get("row")),
-                    document=_s(c.get("document")),
-                ).text()
-            )
+    texts = [dataclasses.replace(c, note=None).text() for c in _citations(raw)]
     return "; ".join(texts) or "the national pack"
 
 
 def _citations(raw: Any) -> tuple[M.Citation, ...]:
     items = raw if isinstance(raw, list) else [raw] if raw else []
-    return tuple(
-        M.Citation(
-            section=_s(c.get("section")),
-            paragraph=_s(c.get("paragraph")),
-            table=_s(c.get("table")),
-            row=_s(c.get("row")),
-            document=_s(c.get("document")),
-            note=_s(c.get("note")),
-        )
-        for c in items
-        if isinstance(c, dict)
-    )
+    return tuple(M.Citation.from_raw(c) for c in items if isinstance(c, dict))
 
 
 def _s(value: Any) -> str | None:

@@ -1,0 +1,19 @@
+"""The README's Layout section names every module of the engine, so the pipeline can be read
+from it: a module added without a line there fails here."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_every_engine_module_has_a_line_in_the_layout() -> None:
+    readme = ROOT.joinpath("README.md").read_text(encoding="utf-8")
+    layout = readme.split("## Layout", 1)[1].split("\n## ", 1)[0]
+    missing = [
+        str(p.relative_to(ROOT))
+        for p in sorted((ROOT / "engine").rglob("*.py"))
+        if p.name != "__init__.py" and p.name not in layout
+    ]
+    assert not missing, f"README.md's Layout section has no line for {missing}"
