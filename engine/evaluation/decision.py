@@ -329,6 +329,15 @@ def _fixed(rule: M.Rule, ob: M.Obligation, custodial: bool) -> dict[str, Any]:
     }
 
 
+def _made(cls: Any, **fields: Any) -> Any:
+    """An instance of a frozen dataclass with every field given, made without its
+    field-by-field `__init__` (a guarded attribute write per field): the same object."""
+    assert fields.keys() == cls.__dataclass_fields__.keys()
+    made = object.__new__(cls)
+    made.__dict__.update(fields)
+    return made
+
+
 def _obligation(fixed: dict[str, Any], due: Any, freq: Any, record: tuple[Any, ...]) -> Any:
     """A DecidedObligation made from its fixed fields without the frozen dataclass's
     field-by-field `__init__` (a guarded attribute write per field, many times a decision):
@@ -367,27 +376,32 @@ def build_decision(ev: Evaluation, audience: str, facts_schema: str = "facts") -
     obligations: list[DecidedObligation] = []
     results = ev.rule_results
     local_plan_of = pack.local_plan
+    F, N = ev.F, ev.value
     for rule, ob, withheld_reasons, fixed in shape.obliging:
-        when = results.get(rule.id, False)
+        rid = rule.id
+        when = results.get(rid, False)
         if when is not True:
             if when.__class__ is Unknown and when.paths:
-                undetermined.append(rule.id)
+                undetermined.append(rid)
                 missing |= when.paths
             continue
-        due = ob.due.compiled.fn(ev.F, ev.value) if ob.due else None
-        freq = ob.frequency.compiled.fn(ev.F, ev.value) if ob.frequency else None
-        if due.__class__ is Unknown:
+        due: Any = ob.due.compiled.fn(F, N) if ob.due else None
+        freq: Any = ob.frequency.compiled.fn(F, N) if ob.frequency else None
+        cls = due.__class__
+        if cls is Unknown:
             missing |= due.paths
-        if freq.__class__ is Unknown:
+        elif cls not in plain:
+            due = owned(due)
+        cls = freq.__class__
+        if cls is Unknown:
             missing |= freq.paths
+        elif cls not in plain:
+            freq = owned(freq)
         made = _obligation(
-            fixed,
-            due if due.__class__ in plain else owned(due),
-            freq if freq.__class__ in plain else owned(freq),
-            tuple(owned(r) for r in ob.records) if ob.records else (),
+            fixed, due, freq, tuple([owned(r) for r in ob.records]) if ob.records else ()
         )
         if local_plan_of is not None and not withheld_reasons:
-            local = _local_entries(ev, rule.id)
+            local = _local_entries(ev, rid)
             made.__dict__["local"] = tuple(e.to_dict(local_plan_of.file) for e in local)
         obligations.append(made)
     ids = tuple(ev.version.interpretations) + tuple(
@@ -416,7 +430,8 @@ def build_decision(ev: Evaluation, audience: str, facts_schema: str = "facts") -
         local_plan = local_plan_of.to_dict(
             _relied_entries(ev, custodial, [o.rule for o in obligations])
         )
-    return Decision(
+    return _made(
+        Decision,
         pack=pack.id,
         version=pack.version,
         policy_version=ev.version.id,
