@@ -21,7 +21,7 @@ from engine.evaluation.evaluate import (
     withheld,
     within_budget,
 )
-from engine.language.runtime import Unknown
+from engine.language.runtime import Unknown, merge
 from engine.packs import model as M
 from engine.problems import EvaluationError
 
@@ -201,6 +201,7 @@ class Program:
         name read before its turn is worked out then, by its work, as the evaluator does)."""
         pack = self.pack
         consts: dict[str, Any] = {
+            "_merge": merge,
             "_wb": within_budget,
             "_VE": VALUE_ERRORS,
             "_WH": WITHHELD,
@@ -215,19 +216,17 @@ class Program:
 
         lines = ["def _all(m, rr, F, N):"]
 
-        def emit(key: str, table: str, value: str, guard: bool, hide: bool) -> None:
+        def emit(
+            key: str, table: str, value: str, guard: bool, hide: bool, pre: tuple[str, ...] = ()
+        ) -> None:
             lines.append(f"    if {key} not in {table}:")
+            body = [*pre, f"_v = {value}"]
             if guard:
-                lines.extend(
-                    [
-                        "        try:",
-                        f"            _v = {value}",
-                        "        except _VE:",
-                        "            _v = _WH",
-                    ]
-                )
+                lines.append("        try:")
+                lines.extend("            " + line for line in body)
+                lines.extend(["        except _VE:", "            _v = _WH"])
             else:
-                lines.append(f"        _v = {value}")
+                lines.extend("        " + line for line in body)
             if hide:
                 lines.append("        _v = _withheld(_v)")
             lines.append(f"        {table}[{key}] = _v")
@@ -251,6 +250,13 @@ class Program:
                 fn, o = const(out.expr.compiled.fn), const(out)
                 value = f"_wb('output', {key}, _wd({o}, {fn}(F, N), F, N))"
                 emit(key, "m", value, custodial and out.healthcare, custodial and out.releasable)
+            elif (
+                out is not None and out.mode == "rules" and (work is self._made.get(("out", name)))
+            ):
+                pre = _from_rules_lines(out, pack.rules_setting.get(name, ()), const)
+                value = f"_wb('output', {key}, _wd({const(out)}, _r, F, N))"
+                guard, hide = custodial and out.healthcare, custodial and out.releasable
+                emit(key, "m", value, guard, hide, pre)
             else:
                 lines += [f"    if {key} not in m:", f"        {const(work)}(m)"]
         for rule in pack.rules:
@@ -302,6 +308,43 @@ class Program:
         return Evaluation.finished(
             self.pack, F, as_of, self.custodial, self.version, version_id, m, rules
         )
+
+
+def _from_rules_lines(
+    out: M.Output,
+    setting: tuple[tuple[M.Rule, M.Expression], ...],
+    const: Callable[[Any], str],
+) -> tuple[str, ...]:
+    """Lines setting `_r` to what `from_rules` returns for this output, written out rule by
+    rule (each rule's result read through `rr`, which works it out when not yet known)."""
+    combine = out.combine
+    lines = ["while True:"]
+    if combine != "first":
+        lines.append("    _pend = []")
+    if combine not in ("first", "any"):
+        lines.append("    _vals = []")
+    for rule, expr in setting:
+        fn = const(expr.compiled.fn)
+        lines.append(f"    _w = rr[{rule.id!r}]")
+        if combine == "first":
+            # a pending rule ends the search, so none is pending when one applies
+            lines += ["    if _w is True:", f"        _r = {fn}(F, N)", "        break"]
+            lines += ["    if _w is not False:", "        _r = _merge(_w)", "        break"]
+        elif combine == "any":
+            lines += ["    if _w is True:", f"        {fn}(F, N)", "        _r = True"]
+            lines += ["        break"]
+            lines += ["    if _w is not False:", "        _pend.append(_w)"]
+        else:
+            lines += ["    if _w is True:", f"        _vals.append({fn}(F, N))"]
+            lines += ["    elif _w is not False:", "        _pend.append(_w)"]
+    if combine == "first":
+        lines.append("    _r = None")
+    elif combine == "any":
+        lines.append("    _r = _merge(*_pend) if _pend else False")
+    else:
+        lines.append("    _r = _merge(*_pend) if _pend else _vals")
+    lines.append("    break")
+    return tuple(lines)
 
 
 def _expression(fn: Callable[[dict[str, Any], Callable[[str], Any]], Any]) -> Work:

@@ -22,6 +22,9 @@ from engine.tools.population import Population
 
 ROOT = Path(__file__).resolve().parents[2]
 PACKS = load(ROOT / "policies")
+# packs built to try every way of passing healthcare-only facts on (released outputs, errors
+# in healthcare-only items), and to combine rules every way (`any`, `first`, `collect`)
+PROBES = {**load(ROOT / "tests" / "data" / "ntk"), **load(ROOT / "tests" / "data" / "program")}
 DOCS = 120
 ROOTS = ("prisoner", "establishment")
 
@@ -64,9 +67,9 @@ def outcome(make: Any, *args: Any) -> Any:
 
 
 @pytest.mark.parametrize("audience", ["custodial", "healthcare"])
-@pytest.mark.parametrize("pack_id", sorted(PACKS))
+@pytest.mark.parametrize("pack_id", sorted(PACKS) + sorted(PROBES))
 def test_program_decides_as_the_evaluator(pack_id: str, audience: str) -> None:
-    pack = PACKS[pack_id]
+    pack = PACKS[pack_id] if pack_id in PACKS else PROBES[pack_id]
     decided = 0
     population = Population(seed=13 + n_of(pack_id), schema=pack.facts)
     # mostly documents of the two roots every pack reads (valid, so decided), then documents
