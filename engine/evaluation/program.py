@@ -26,6 +26,7 @@ from engine.packs import model as M
 from engine.problems import EvaluationError
 
 Work = Callable[["Names"], Any]
+_PART = 100  # items worked out by one generated function
 
 
 class Names(dict[Any, Any]):
@@ -251,7 +252,10 @@ class Program:
                 value = f"_wb('output', {key}, _wd({o}, {fn}(F, N), F, N))"
                 emit(key, "m", value, custodial and out.healthcare, custodial and out.releasable)
             elif (
-                out is not None and out.mode == "rules" and (work is self._made.get(("out", name)))
+                out is not None
+                and out.mode == "rules"
+                and len(pack.rules_setting.get(name, ())) <= _PART  # (a long one: by its work)
+                and work is self._made.get(("out", name))
             ):
                 pre = _from_rules_lines(out, pack.rules_setting.get(name, ()), const)
                 value = f"_wb('output', {key}, _wd({const(out)}, _r, F, N))"
@@ -269,9 +273,24 @@ class Program:
                 value = f"{const(rule.when.compiled.fn)}(F, N)"
                 hide = custodial and rule.healthcare
                 emit(key, "rr", value, hide, hide)
-        lines.append("    return None")
+        # one function per hundred items, called in turn: compiling one function costs more
+        # than linear time in its length, which would tell on a pack of thousands of rules
+        blocks: list[list[str]] = []
+        for line in lines[1:]:
+            if line.startswith("    if "):
+                blocks.append([])
+            blocks[-1].append(line)
+        parts = [blocks[i : i + _PART] for i in range(0, len(blocks), _PART)]
+        source: list[str] = []
+        for i, part in enumerate(parts):
+            source.append(f"def _part{i}(m, rr, F, N):")
+            source.extend(line for block in part for line in block)
+            source.append("    return None")
+        source.append("def _all(m, rr, F, N):")
+        source.extend(f"    _part{i}(m, rr, F, N)" for i in range(len(parts)))
+        source.append("    return None")
         namespace: dict[str, Any] = dict(consts)
-        code = compile("\n".join(lines) + "\n", f"<program: {pack.id}>", "exec")
+        code = compile("\n".join(source) + "\n", f"<program: {pack.id}>", "exec")
         exec(code, namespace)  # noqa: S102  (generated from the checked pack, not from input)
         made: Callable[[Names, Rules, dict[str, Any], Callable[[Any], Any]], None]
         made = namespace["_all"]
