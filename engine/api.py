@@ -489,7 +489,7 @@ def evaluate_many(
 
 
 def _check_facts(facts: Any) -> None:
-    if not isinstance(facts, Mapping):
+    if facts.__class__ is not dict and not isinstance(facts, Mapping):
         raise EvaluationError(
             "E-ARG", f"facts are a mapping of roots (a dict), not {type(facts).__name__}"
         )
