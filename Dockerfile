@@ -9,6 +9,7 @@ WORKDIR /app
 COPY pyproject.toml README.md ./
 COPY engine engine
 COPY schemas schemas
+COPY adapters adapters
 COPY cli cli
 COPY service service
 COPY policies policies

@@ -37,13 +37,16 @@ bench: $(STAMP)
 	$(BIN)/python bench/run.py
 	$(BIN)/python bench/population.py
 
-# The decision service for 60 s at 32 clients, then killed with SIGKILL mid-load and restarted.
+# The decision service for 60 s at 32 clients, then killed with SIGKILL mid-load and restarted,
+# with its log on SQLite and then on a throwaway PostgreSQL server.
 load: $(STAMP)
-	$(BIN)/python bench/service_bench.py --load 60
+	@bash scripts/ensure-postgres; $(BIN)/python bench/service_bench.py --load 60
 
-# change points against every day's decision, on more generated documents than `make test`
+# change points against every day's decision, on more generated documents than `make test`;
+# then the SQL path against the interpreter for populations (states, upcoming, impact)
 timeline-check: $(STAMP)
 	$(BIN)/python bench/timeline_exact.py 40
+	$(BIN)/python bench/sql_agreement.py 300
 
 clean:
 	rm -rf $(VENV) build *.egg-info

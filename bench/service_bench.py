@@ -15,6 +15,7 @@ import asyncio
 import os
 import sys
 import tempfile
+import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -30,50 +31,208 @@ from service.loadtest import (  # noqa: E402
 from service.log_store import open_store  # noqa: E402
 
 
-def _server(tmp: Path, workers: int) -> tuple[ServerProcess, str, str]:
+def _server(tmp: Path, workers: int, url: str | None = None) -> tuple[ServerProcess, str, str]:
     private, public, _ = ensure_dev_keys(tmp / "keys")
     token = mint_token(private.read_bytes(), ["ROLE_REGIME_DECISIONS"], "bench", "bench", 60)
-    url = f"sqlite:///{tmp / 'decisions.db'}"
+    url = url or f"sqlite:///{tmp / 'decisions.db'}"
     return ServerProcess(str(ROOT / "policies"), url, str(public), workers=workers), url, token
 
 
+def engine_ms(n: int = 400) -> float:
+    """The engine's own time per decision (evaluate + to_dict) on the same varied facts, in this
+    process: the share of a decision's server CPU the service cannot cut."""
+    import random
+    import time
+
+    import engine
+    from service.loadtest import varied_facts
+
+    pack = engine.load(ROOT / "policies")["keywork_edm"]
+    rng = random.Random(11)
+    docs = [varied_facts(rng, i) for i in range(n)]
+    for d in docs[:50]:
+        engine.evaluate(pack, d, None, "custodial", "request").to_dict()
+    started = time.process_time()
+    for d in docs:
+        engine.evaluate(pack, d, None, "custodial", "request").to_dict()
+    return 1000 * (time.process_time() - started) / n
+
+
+def wrk_script(tmp: Path, token: str, count: int = 500) -> Path:
+    """A wrk Lua script posting `count` varied key work documents in turn, counting the 200s and
+    reporting p50/p99 (wrk measures latency in microseconds)."""
+    import random
+
+    import orjson
+
+    from service.loadtest import varied_facts
+
+    rng = random.Random(7)
+    bodies = ",\n".join(
+        "[==[" + orjson.dumps({"facts": varied_facts(rng, i)}).decode() + "]==]"
+        for i in range(count)
+    )
+    script = tmp / "decisions.lua"
+    script.write_text(
+        f"""local bodies = {{{bodies}}}
+local threads = {{}}
+local i = 0
+ok = 0
+wrk.method = "POST"
+wrk.headers["Content-Type"] = "application/json"
+wrk.headers["Authorization"] = "Bearer {token}"
+function setup(thread) table.insert(threads, thread) end
+function request()
+  i = i + 1
+  return wrk.format(nil, "/v1/packs/keywork_edm/decisions", nil, bodies[(i % #bodies) + 1])
+end
+function response(status, headers, body) if status == 200 then ok = ok + 1 end end
+function done(summary, latency, requests)
+  local acknowledged = 0
+  for _, t in ipairs(threads) do acknowledged = acknowledged + t:get("ok") end
+  io.write(string.format("wrk: acknowledged %d p50 %.1f p99 %.1f errors %d\\n",
+    acknowledged, latency:percentile(50) / 1000, latency:percentile(99) / 1000,
+    summary.errors.connect + summary.errors.read + summary.errors.write
+      + summary.errors.status + summary.errors.timeout))
+end
+""",
+        encoding="utf-8",
+    )
+    return script
+
+
+def run_wrk(url: str, script: Path, seconds: float, clients: int) -> tuple[int, float, float, int]:
+    """wrk (2 threads, `clients` connections): acknowledged, p50 ms, p99 ms, errors."""
+    import re
+    import subprocess
+
+    out = subprocess.run(
+        [
+            "wrk",
+            "-t2",
+            f"-c{clients}",
+            f"-d{seconds:.0f}s",
+            "--timeout",
+            "30s",
+            "-s",
+            str(script),
+            url,
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=seconds + 60,
+    ).stdout
+    m = re.search(r"wrk: acknowledged (\d+) p50 ([\d.]+) p99 ([\d.]+) errors (\d+)", out)
+    if m is None:
+        raise SystemExit(f"wrk printed no summary:\n{out}")
+    return int(m[1]), float(m[2]), float(m[3]), int(m[4])
+
+
 def bench(seconds: float, workers: int, client: str) -> None:
-    """The `service-keywork:` line: decisions/s and p99 over a timed run after a warm-up."""
+    """The `service-keywork:` line: decisions/s and p99 over a timed run after a warm-up, with
+    where the CPU went: the server's processes, the load generator, the engine's share."""
+    import resource
+    import shutil
+
+    if client == "wrk" and shutil.which("wrk") is None:
+        print("service: wrk is not installed (apt-get install wrk); using the asyncio client")
+        client = "raw"
+    engine_cost = engine_ms()
     with tempfile.TemporaryDirectory(prefix="regime-bench-") as d:
         server, url, token = _server(Path(d), workers)
         server.start()
         try:
-            asyncio.run(run_load(server.url, token, 2, 32, client_kind=client))  # warm-up
+            script = wrk_script(Path(d), token) if client == "wrk" else None
+            asyncio.run(run_load(server.url, token, 2, 32, client_kind="raw"))  # warm-up
             store = open_store(url)
             before = store.count()
             cpu = server.cpu_seconds()
-            r = asyncio.run(run_load(server.url, token, seconds, 32, client_kind=client))
+            mine = resource.getrusage(resource.RUSAGE_SELF)
+            kids = resource.getrusage(resource.RUSAGE_CHILDREN)
+            wall = time.monotonic()
+            if script is not None:
+                acked, p50, p99, errors = run_wrk(server.url, script, seconds, 32)
+            else:
+                r = asyncio.run(run_load(server.url, token, seconds, 32, client_kind=client))
+                acked, p50, p99 = len(r.acknowledged), r.percentile(50), r.percentile(99)
+                errors = sum(r.errors.values())
+            wall = time.monotonic() - wall
             cpu = server.cpu_seconds() - cpu
+            after_self = resource.getrusage(resource.RUSAGE_SELF)
+            after_kids = resource.getrusage(resource.RUSAGE_CHILDREN)
+            load_cpu = (
+                after_self.ru_utime + after_self.ru_stime - mine.ru_utime - mine.ru_stime
+                if script is None
+                else after_kids.ru_utime + after_kids.ru_stime - kids.ru_utime - kids.ru_stime
+            )
             rows = store.count() - before
             store.close()
         finally:
             server.stop()
             server.remove_log()
+    rate = acked / wall
+    # wrk abandons the requests in flight when its time is up; the server still logs them
+    in_flight = rows - acked
+    consistent = (rows == acked) if script is None else 0 <= in_flight <= 32
     print(
         f"service: {workers} worker(s), SQLite log, 32 clients ({client}), {seconds:.0f} s: "
-        f"{r.summary()}; log rows {rows} == acknowledged {len(r.acknowledged)}: "
-        f"{'yes' if rows == len(r.acknowledged) else 'NO'}; load average "
+        f"{acked} decisions, {rate:.0f}/s, p50 {p50:.1f} ms, p99 {p99:.1f} ms, errors {errors}; "
+        f"log rows {rows} vs acknowledged {acked} "
+        f"({'equal' if rows == acked else f'{in_flight} in flight at the stop'}): "
+        f"{'ok' if consistent else 'WRONG'}; load average "
         f"{' '.join(f'{x:.2f}' for x in os.getloadavg())}"
     )
-    per = 1000 * cpu / max(1, len(r.acknowledged))
+    per = 1000 * cpu / max(1, acked)
+    total = cpu + load_cpu
     print(
-        f"service CPU: {cpu:.1f} s for {len(r.acknowledged)} decisions = {per:.2f} ms a decision "
-        f"(so at most {2000 / per:.0f}/s if the server had both cores to itself)"
+        f"service CPU: server {cpu:.1f} s = {per:.2f} ms a decision (engine evaluate + to_dict "
+        f"{engine_cost:.2f} ms = {100 * engine_cost / per:.0f}%); load generator {load_cpu:.1f} s "
+        f"= {100 * load_cpu / total:.0f}% of the CPU both used; server alone on 2 cores: at most "
+        f"{2000 / per:.0f}/s"
     )
-    print(f"service-keywork: {r.throughput:.0f} p99 {r.percentile(99):.1f}")
-    if r.errors or r.connection_errors or rows != len(r.acknowledged):
+    print(f"service-keywork: {rate:.0f} p99 {p99:.1f}")
+    if errors or not consistent:
         raise SystemExit(1)
 
 
-def load(seconds: float, workers: int, client: str, kill_after: float) -> None:
-    """The full load run, then the SIGKILL run on the same log."""
+def load(seconds: float, workers: int, client: str, kill_after: float, backends: str) -> None:
+    """The full load run, then the SIGKILL run on the same log: on SQLite, on a throwaway
+    PostgreSQL server, or both."""
+    failed = []
+    for backend in ("sqlite", "postgresql"):
+        if backends not in (backend, "both"):
+            continue
+        if backend == "sqlite":
+            ok = load_one(seconds, workers, client, kill_after, None)
+        else:
+            from tests.service.postgres import Postgres, pg_bin
+
+            if pg_bin() is None:
+                print(
+                    "load on postgresql: SKIPPED, PostgreSQL is not installed "
+                    "(bash scripts/ensure-postgres installs it)"
+                )
+                continue
+            pg = Postgres()
+            try:
+                pg.start()
+                ok = load_one(seconds, workers, client, kill_after, pg.new_database("load"))
+            finally:
+                pg.stop()
+        if not ok:
+            failed.append(backend)
+    if failed:
+        raise SystemExit(f"load: FAILED on {', '.join(failed)}")
+
+
+def load_one(
+    seconds: float, workers: int, client: str, kill_after: float, database_url: str | None
+) -> bool:
+    """One backend's load and kill runs; whether every check held."""
     with tempfile.TemporaryDirectory(prefix="regime-load-") as d:
-        server, url, token = _server(Path(d), workers)
+        server, url, token = _server(Path(d), workers, database_url)
+        backend = "postgresql" if url.startswith("postgres") else "sqlite"
         server.start()
         store = open_store(url)
         failed = True
@@ -81,15 +240,15 @@ def load(seconds: float, workers: int, client: str, kill_after: float) -> None:
             before = store.count()
             r = asyncio.run(run_load(server.url, token, seconds, 32, client_kind=client))
             rows = store.count() - before
-            print(f"load ({client}, {workers} worker(s), 32 clients): {r.summary()}")
+            print(f"load on {backend} ({client}, {workers} worker(s), 32 clients): {r.summary()}")
             print(
                 f"log rows added {rows}, acknowledged {len(r.acknowledged)}: "
                 f"{'equal' if rows == len(r.acknowledged) else 'DIFFERENT'}"
             )
             before = store.count()
-            killed = asyncio.run(kill_during_load(server, token, kill_after))
+            killed = asyncio.run(kill_during_load(server, token, kill_after, client_kind=client))
             outcome = check_after_kill(server, store, token, killed, before)
-            print(outcome.summary())
+            print(f"kill on {backend}: {outcome.summary()}")
             print(f"load average {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
             failed = (
                 r.errors
@@ -105,8 +264,7 @@ def load(seconds: float, workers: int, client: str, kill_after: float) -> None:
             if failed:
                 print("server output:\n" + server.output()[-3000:])
             server.remove_log()
-    if failed:
-        raise SystemExit(1)
+    return not failed
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -114,13 +272,14 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--load", type=float, metavar="SECONDS", help="the load and kill run")
     ap.add_argument("--seconds", type=float, default=20.0, help="bench duration")
     ap.add_argument("--workers", type=int, default=2)
-    ap.add_argument("--client", choices=["raw", "httpx"], default=None)
+    ap.add_argument("--client", choices=["wrk", "raw", "httpx"], default=None)
     ap.add_argument("--kill-after", type=float, default=10.0)
+    ap.add_argument("--database", choices=["sqlite", "postgresql", "both"], default="both")
     args = ap.parse_args(argv)
     if args.load:
-        load(args.load, args.workers, args.client or "httpx", args.kill_after)
+        load(args.load, args.workers, args.client or "raw", args.kill_after, args.database)
     else:
-        bench(args.seconds, args.workers, args.client or "raw")
+        bench(args.seconds, args.workers, args.client or "wrk")
 
 
 if __name__ == "__main__":

@@ -14,9 +14,11 @@ from .common import (
     load_packs,
     packs_option,
     parse_date,
+    path_option,
     resolve_packs_dir,
     user_errors,
 )
+from .hmpps_fetch import HmppsPopulation, hmpps_options
 
 KEY = "prisoner.prison_number"
 
@@ -31,19 +33,19 @@ def parse_range(text: str) -> tuple[dt.date, dt.date]:
 
 @click.command("batch")
 @click.argument("pack")
-@click.option(
-    "--facts",
-    "facts",
-    required=True,
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="Population: .parquet, .csv or .jsonl, one facts document per row.",
+@path_option(
+    "--facts", "facts", help="Population: .parquet, .csv or .jsonl, one facts document per row."
 )
+@path_option("--establishment", help="Establishment facts (YAML or JSON) used for every row.")
 @click.option(
-    "--establishment",
-    type=click.Path(dir_okay=False, path_type=Path),
-    default=None,
-    help="Establishment facts (YAML or JSON) used for every row.",
+    "--from-hmpps",
+    "from_hmpps",
+    is_flag=True,
+    help="Fetch the population of --prison from the HMPPS services instead of --facts "
+    "(one date; gaps go to OUT.gaps.jsonl, people who cannot be fetched to the rejects).",
 )
+@click.option("--prison", metavar="CODE", help="With --from-hmpps: the establishment (e.g. MDI).")
+@hmpps_options
 @click.option("--as-of", "as_of", required=True, help="A date, or START..END for every day.")
 @click.option(
     "--out",
@@ -69,8 +71,12 @@ def parse_range(text: str) -> tuple[dt.date, dt.date]:
 @user_errors
 def command(
     pack: str,
-    facts: Path,
+    facts: Path | None,
     establishment: Path | None,
+    from_hmpps: bool,
+    prison: str | None,
+    config: Path | None,
+    local_path: Path | None,
     as_of: str,
     out: Path,
     engine: str,
@@ -92,6 +98,8 @@ def command(
       regime batch keywork_edm --facts population.parquet --as-of 2020-07-20 --out today.parquet
       regime batch keywork_edm --facts population.jsonl --as-of 2020-07-01..2020-07-31 \\
           --out july.parquet
+      regime batch keywork_edm --from-hmpps --prison MDI --as-of 2020-07-01 \\
+          --local-facts mdi_local_facts.yaml --out mdi.jsonl
     """
     from engine.sql.batch import BatchError, run_batch
     from engine.sql.types import Unsupported
@@ -106,6 +114,14 @@ def command(
         from engine.sql.spark import run_spark
 
         spark = run_spark
+    fetched = None
+    if from_hmpps or facts is None:
+        fetched = HmppsPopulation.start(
+            from_hmpps, facts, prison, start, end, config, local_path, out
+        )
+        facts = fetched.facts
+    elif prison or config or local_path:
+        fail("--prison, --config and --local-facts go with --from-hmpps")
     try:
         result = run_batch(
             packs[pack],
@@ -132,6 +148,8 @@ def command(
         if not isinstance(e, duckdb.Error) and type(e).__module__.split(".")[0] != "pyspark":
             raise
         fail(f"the {engine} engine failed: {str(e).splitlines()[0]}", code=EXIT_PROBLEMS)
+    if fetched is not None:
+        fetched.finish(result)
     click.echo(f"{result.rows} decisions in {result.seconds:.2f} s ({engine}) -> {result.out}")
     click.echo(f"rejected: {result.rejected} -> {result.rejects}")
     click.echo(f"undetermined: {result.undetermined}")

@@ -12,7 +12,7 @@ from engine.api import pack_files
 from engine.tools.source_coverage import check_sources
 from engine.tools.worked_examples import check_cases
 
-from .common import EXIT_OK, EXIT_PROBLEMS, dump_json, fail, show_problems
+from .common import EXIT_OK, EXIT_PROBLEMS, dump_json, existing_targets, fail, show_problems
 from .formats import problems_junit, problems_sarif
 
 
@@ -43,10 +43,7 @@ def command(paths: tuple[Path, ...], sources: Path | None, fmt: str, no_tests: b
       regime check policies/ --sources ../shared/sources
       regime check policies/local/
     """
-    targets = list(paths) or [Path("policies")]
-    for t in targets:
-        if not t.exists():
-            fail(f"no such file or directory `{t}`")
+    targets = existing_targets(paths)
     if not pack_files(targets) and not engine.api.overlay_files(targets):
         fail(
             f"no packs or local plans in {', '.join(f'`{t}`' for t in targets)}",

@@ -33,6 +33,24 @@ def packs_option(fn: F) -> F:
     )(fn)
 
 
+def path_option(*decls: str, directory: bool = False, **kwargs: Any) -> Callable[[F], F]:
+    """An option naming a file (or, with `directory`, a folder) as a Path, default None: the
+    declaration every command that reads or writes files repeats."""
+    kwargs.setdefault("default", None)
+    kind = {"file_okay": False} if directory else {"dir_okay": False}
+    return click.option(*decls, type=click.Path(path_type=Path, **kind), **kwargs)
+
+
+def existing_targets(paths: tuple[Path, ...]) -> list[Path]:
+    """The files and folders a command was given (default: ./policies), each of which must
+    exist: the check every command that reads packs starts with."""
+    targets = list(paths) or [Path("policies")]
+    for t in targets:
+        if not t.exists():
+            fail(f"no such file or directory `{t}`")
+    return targets
+
+
 def resolve_packs_dir(given: Path | None) -> Path:
     if given is not None:
         return given
@@ -171,15 +189,53 @@ def dump_json(data: Any) -> str:
     return json.dumps(data, indent=2, ensure_ascii=False, sort_keys=False)
 
 
-def evaluation_options(fn: F) -> F:
-    """--facts, --as-of, --audience and --packs: what every evaluating command takes."""
-    fn = click.option(
+def format_option(*choices: str) -> Callable[[F], F]:
+    """--format: how the command writes its answer (the first choice is the default)."""
+    return click.option(
+        "--format",
+        "fmt",
+        type=click.Choice(list(choices)),
+        default=choices[0],
+        show_default=True,
+        help="How to write the answer.",
+    )
+
+
+def id_field_option(fn: F) -> F:
+    """--id-field: where in a facts document its subject's identifier is."""
+    return click.option(
+        "--id-field",
+        default="prisoner.prison_number",
+        show_default=True,
+        help="Dotted path of the facts that names each document's subject.",
+    )(fn)
+
+
+def audience_option(fn: F) -> F:
+    """--audience: who a decision (or a report made of decisions) is for."""
+    return click.option(
         "--audience",
         type=click.Choice(["custodial", "healthcare"]),
         default="custodial",
         show_default=True,
         help="Who the decision is for.",
     )(fn)
+
+
+def facts_option(fn: F) -> F:
+    """--facts: one facts file."""
+    return click.option(
+        "--facts",
+        "facts_path",
+        required=True,
+        type=click.Path(dir_okay=False, path_type=Path),
+        help="Facts file (YAML or JSON).",
+    )(fn)
+
+
+def evaluation_options(fn: F) -> F:
+    """--facts, --as-of, --audience and --packs: what every evaluating command takes."""
+    fn = audience_option(fn)
     fn = click.option(
         "--as-of",
         "as_of",
@@ -193,13 +249,7 @@ def evaluation_options(fn: F) -> F:
         help="Evaluate under an establishment's local plan: a plan file, or an establishment "
         "code (e.g. LEI) found as <packs>/local/<code>/<pack>.yaml.",
     )(fn)
-    fn = click.option(
-        "--facts",
-        "facts_path",
-        required=True,
-        type=click.Path(dir_okay=False, path_type=Path),
-        help="Facts file (YAML or JSON).",
-    )(fn)
+    fn = facts_option(fn)
     return packs_option(fn)
 
 

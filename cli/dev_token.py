@@ -27,8 +27,16 @@ import click
 @click.option("--user", "user_name", default="dev.user", show_default=True)
 @click.option("--client", "client_id", default="regime-dev-client", show_default=True)
 @click.option("--minutes", default=60.0, show_default=True, type=click.FloatRange(min=0))
+@click.option("--issuer", default="regime-dev", show_default=True, help="The token's `iss`.")
+@click.option("--audience", default=None, help="The token's `aud` (none unless given).")
 def command(
-    keys_dir: Path, roles: tuple[str, ...], user_name: str, client_id: str, minutes: float
+    keys_dir: Path,
+    roles: tuple[str, ...],
+    user_name: str,
+    client_id: str,
+    minutes: float,
+    issuer: str,
+    audience: str | None,
 ) -> None:
     """Print a token shaped like HMPPS Auth's; start the service with the printed public key.
 
@@ -43,4 +51,14 @@ def command(
     click.echo(
         f"# verify with: regime serve --jwt-public-key {public}  (or --jwks {jwks})", err=True
     )
-    click.echo(mint_token(private.read_bytes(), list(roles), user_name, client_id, minutes))
+    click.echo(
+        mint_token(
+            private.read_bytes(),
+            list(roles),
+            user_name,
+            client_id,
+            minutes,
+            issuer=issuer,
+            audience=audience,
+        )
+    )

@@ -12,7 +12,7 @@ from engine.tools.docs_site import write_site
 from engine.tools.local_plan_views import local_plan_page
 from engine.tools.worked_examples import read_cases, run_case, test_files
 
-from .common import EXIT_OK, EXIT_PROBLEMS, fail, show_problems
+from .common import EXIT_OK, EXIT_PROBLEMS, existing_targets, fail, show_problems
 
 
 @click.command("docs")
@@ -40,10 +40,7 @@ def command(paths: tuple[Path, ...], out: Path) -> None:
       regime docs policies/ --out site/
       regime docs policies/omu_edm.yaml --out site/
     """
-    targets = list(paths) or [Path("policies")]
-    for t in targets:
-        if not t.exists():
-            fail(f"no such file or directory `{t}`")
+    targets = existing_targets(paths)
     if out.exists() and not out.is_dir():
         fail(f"`{out}` is not a directory")
     packs, problems = engine.check_paths(targets, overlays=False)

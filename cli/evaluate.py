@@ -10,6 +10,7 @@ from .common import (
     decide,
     dump_json,
     evaluation_options,
+    format_option,
     load_packs,
     resolve_packs_dir,
     user_errors,
@@ -19,13 +20,7 @@ from .report import render_markdown, render_text
 
 @click.command("eval")
 @click.argument("pack")
-@click.option(
-    "--format",
-    "fmt",
-    type=click.Choice(["text", "json", "markdown"]),
-    default="text",
-    show_default=True,
-)
+@format_option("text", "json", "markdown")
 @evaluation_options
 @user_errors
 def command(

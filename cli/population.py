@@ -1,15 +1,98 @@
-"""Shared by the population commands: reading the population and naming each document."""
+"""Shared by the population commands: reading the population, naming each document, the
+options they all take, and choosing the engine that decides."""
 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
+
+import click
 
 from engine.problems import PopulationError
-from engine.tools.population_source import read_population
+from engine.tools.population_source import read_population, subject_of
 
-from .common import fail, parse_date, show_problems
+from .common import (
+    EXIT_PROBLEMS,
+    audience_option,
+    fail,
+    id_field_option,
+    packs_option,
+    parse_date,
+    show_problems,
+)
+
+__all__ = [
+    "ENGINES",
+    "decide_with",
+    "load_population",
+    "parse_range",
+    "population_options",
+    "subject_of",
+]
+
+F = TypeVar("F", bound=Callable[..., Any])
+R = TypeVar("R")
+ENGINES = ("auto", "duckdb", "python")
+
+
+def population_options(population_flag: str) -> Callable[[F], F]:
+    """The options every population command takes: the population file (`--facts` or
+    `--population`), --audience, --id-field, --engine and --packs."""
+
+    def apply(fn: F) -> F:
+        fn = packs_option(fn)
+        fn = click.option(
+            "--engine",
+            type=click.Choice(ENGINES),
+            default="auto",
+            show_default=True,
+            help="Who decides: duckdb (the SQL path: every day of the range, for whole "
+            "establishments), python (the interpreter: each document's change points); "
+            "auto: duckdb where the pack compiles to SQL, else python.",
+        )(fn)
+        fn = id_field_option(fn)
+        fn = audience_option(fn)
+        return click.option(
+            population_flag,
+            "population_path",
+            required=True,
+            type=click.Path(dir_okay=False, path_type=Path),
+            help="Population: .jsonl, .csv or .parquet, one facts document per record.",
+        )(fn)
+
+    return apply
+
+
+def decide_with(
+    engine: str, sql: Callable[[], R], python: Callable[[], R]
+) -> tuple[R, str, str | None]:
+    """Run `sql` (DuckDB) or `python` (the interpreter) as --engine says: the result, the
+    engine that made it and, when auto fell back to the interpreter, why."""
+    from engine.sql.batch import BatchError
+    from engine.sql.types import Unsupported
+
+    if engine == "python":
+        return python(), "python", None
+    try:
+        return sql(), "duckdb", None
+    except Unsupported as e:
+        if engine == "auto":
+            return python(), "python", f"the pack has no SQL form: {e}"
+        fail(
+            f"the pack has no SQL form: {e} [W-SQL-UNSUPPORTED]",
+            "use --engine python",
+            code=EXIT_PROBLEMS,
+        )
+    except BatchError as e:
+        fail(str(e))
+    except Exception as e:  # the engine failing on the data: a message, not a traceback
+        import duckdb
+
+        if not isinstance(e, duckdb.Error):
+            raise
+        fail(f"the duckdb engine failed: {str(e).splitlines()[0]}", code=EXIT_PROBLEMS)
 
 
 def load_population(path: Path) -> list[dict[str, Any]]:
@@ -18,14 +101,6 @@ def load_population(path: Path) -> list[dict[str, Any]]:
     except PopulationError as e:
         show_problems(e.problems)
         fail(f"cannot read the population `{path}`; nothing was evaluated")
-
-
-def subject_of(facts: dict[str, Any], id_field: str) -> str:
-    """The value at a dotted path of the facts (the document's subject), or `?`."""
-    value: Any = facts
-    for part in id_field.split("."):
-        value = value.get(part) if isinstance(value, dict) else None
-    return str(value) if value is not None else "?"
 
 
 def parse_range(text: str) -> tuple[dt.date, dt.date]:

@@ -32,6 +32,16 @@ from .common import fail, packs_option, resolve_packs_dir
     type=click.Path(dir_okay=False, path_type=Path),
     help="JWKS file (HMPPS Auth's /.well-known/jwks.json, saved) that verifies bearer tokens.",
 )
+@click.option(
+    "--jwt-issuer",
+    envvar="REGIME_JWT_ISSUER",
+    help="Accept only tokens whose `iss` is this (HMPPS Auth's issuer URL).",
+)
+@click.option(
+    "--jwt-audience",
+    envvar="REGIME_JWT_AUDIENCE",
+    help="Accept only tokens whose `aud` names this.",
+)
 @click.option("--custodial-role", default="ROLE_REGIME_DECISIONS", show_default=True)
 @click.option("--healthcare-role", default="ROLE_REGIME_HEALTHCARE_DECISIONS", show_default=True)
 @click.option("--admin-role", default="ROLE_REGIME_ADMIN", show_default=True)
@@ -48,6 +58,8 @@ def command(
     workers: int,
     jwt_public_key: Path | None,
     jwks: Path | None,
+    jwt_issuer: str | None,
+    jwt_audience: str | None,
     custodial_role: str,
     healthcare_role: str,
     admin_role: str,
@@ -73,7 +85,7 @@ def command(
         fail(f"no packs directory `{directory}`", "pass --packs DIR")
     roles = Roles(custodial_role, healthcare_role, admin_role)
     try:
-        Authenticator(not insecure_no_auth, roles, jwt_public_key, jwks)
+        Authenticator(not insecure_no_auth, roles, jwt_public_key, jwks, jwt_issuer, jwt_audience)
         open_store(database_url)
     except (KeyConfigError, BadDatabaseUrl) as e:
         fail(str(e))
@@ -109,6 +121,8 @@ def command(
             auth_enabled=not insecure_no_auth,
             public_key_file=jwt_public_key,
             jwks_file=jwks,
+            jwt_issuer=jwt_issuer,
+            jwt_audience=jwt_audience,
             roles=roles,
         ),
         packs if workers == 1 else None,

@@ -10,7 +10,7 @@ import engine
 from engine.api import is_pack_file
 from engine.tools.worked_examples import coverage, read_cases, run_case, test_files
 
-from .common import EXIT_OK, EXIT_PROBLEMS, fail, show_problems
+from .common import EXIT_OK, EXIT_PROBLEMS, existing_targets, show_problems
 from .formats import cases_junit
 
 
@@ -36,10 +36,7 @@ def command(paths: tuple[Path, ...], fmt: str, show_coverage: bool, select: str 
       regime test policies/ --coverage
       regime test policies/ --format junit > examples.xml
     """
-    targets = list(paths) or [Path("policies")]
-    for t in targets:
-        if not t.exists():
-            fail(f"no such file or directory `{t}`")
+    targets = existing_targets(paths)
     pack_targets, example_targets, only = _targets(targets)
     packs, problems = engine.check_paths(pack_targets)
     errors = [p for p in problems if p.is_error]

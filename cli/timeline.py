@@ -10,8 +10,12 @@ import click
 from engine.tools.timeline import Timeline, show_field, timeline
 
 from .common import (
+    audience_option,
     dump_json,
+    facts_option,
     fail,
+    format_option,
+    id_field_option,
     load_packs,
     packs_option,
     parse_date,
@@ -76,34 +80,12 @@ def render_markdown(tl: Timeline, subject: str) -> str:
 
 @click.command("timeline")
 @click.argument("pack")
-@click.option(
-    "--facts",
-    "facts_path",
-    required=True,
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="Facts file (YAML or JSON).",
-)
+@facts_option
 @click.option("--from", "start", required=True, help="First day YYYY-MM-DD.")
 @click.option("--to", "end", required=True, help="Last day YYYY-MM-DD.")
-@click.option(
-    "--audience",
-    type=click.Choice(["custodial", "healthcare"]),
-    default="custodial",
-    show_default=True,
-)
-@click.option(
-    "--id-field",
-    default="prisoner.prison_number",
-    show_default=True,
-    help="Dotted path of the facts that names their subject.",
-)
-@click.option(
-    "--format",
-    "fmt",
-    type=click.Choice(["text", "json", "markdown"]),
-    default="text",
-    show_default=True,
-)
+@audience_option
+@id_field_option
+@format_option("text", "json", "markdown")
 @packs_option
 @user_errors
 def command(

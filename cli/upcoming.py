@@ -4,86 +4,80 @@ from __future__ import annotations
 
 import datetime as dt
 from pathlib import Path
-from typing import Any
 
 import click
 
-from engine.tools.timeline import timeline
+from engine.tools.upcoming import Upcoming, upcoming_python, upcoming_sql
 
-from .common import dump_json, load_packs, packs_option, parse_date, resolve_packs_dir, user_errors
-from .population import load_population, subject_of
+from .common import dump_json, format_option, load_packs, parse_date, resolve_packs_dir, user_errors
+from .population import decide_with, load_population, population_options, subject_of
 from .timeline import show
+
+
+def render_text(report: Upcoming) -> str:
+    lines = [
+        f"{report.pack}: {report.people} of {report.documents} document(s) change between "
+        f"{report.start} and {report.end} ({report.audience}; engine {report.engine})"
+    ]
+    if report.engine_note:
+        lines.append(f"  (python: {report.engine_note})")
+    if report.rejected:
+        lines.append(f"rejected (not decided): {report.rejected}")
+        lines += [f"  {r}" for r in report.reasons]
+    for f in report.changes:
+        for i, c in enumerate(f["changes"]):
+            lead = f"{f['on']}  {f['subject']:<8}" if i == 0 else " " * 20
+            lines.append(f"{lead}  {c['field']}: {show(c['before'])} -> {show(c['after'])}")
+    return "\n".join(lines) + "\n"
 
 
 @click.command("upcoming")
 @click.argument("pack")
-@click.option(
-    "--facts",
-    "population_path",
-    required=True,
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="Population: .jsonl, .csv or .parquet, one facts document per record.",
-)
+@population_options("--facts")
 @click.option("--days", type=click.IntRange(1, 3660), default=14, show_default=True)
 @click.option("--as-of", "as_of", default=None, help="First day YYYY-MM-DD (default: today).")
-@click.option(
-    "--audience",
-    type=click.Choice(["custodial", "healthcare"]),
-    default="custodial",
-    show_default=True,
-)
-@click.option("--id-field", default="prisoner.prison_number", show_default=True)
-@click.option(
-    "--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True
-)
-@packs_option
+@format_option("text", "json")
 @user_errors
 def command(
     pack: str,
     population_path: Path,
-    days: int,
-    as_of: str | None,
     audience: str,
     id_field: str,
-    fmt: str,
+    engine: str,
     packs_dir: Path | None,
+    days: int,
+    as_of: str | None,
+    fmt: str,
 ) -> None:
     """The documents of a population whose outputs change in the next --days days (after
     --as-of, up to and including the last day), with the date and the change.
 
+    With the duckdb engine (the default where the pack compiles to SQL) every document is
+    decided on every day of the window in DuckDB, for whole establishments; with python the
+    interpreter finds each document's change points. The two give the same list.
+
     \b
-    Exit codes: 0 done, 1 the packs have errors, 2 bad usage or an unreadable population.
+    Exit codes: 0 done, 1 the packs have errors (or no SQL form with --engine duckdb),
+    2 bad usage or an unreadable population.
     Examples:
       regime upcoming keywork_edm --facts examples/population/keywork_2020.jsonl \\
           --as-of 2020-07-01 --days 14
+      regime upcoming keywork_edm --facts examples/population/keywork_2020.jsonl \\
+          --as-of 2020-07-01 --days 30 --engine python --format json
     """
     start = parse_date(as_of) or dt.date.today()
     end = start + dt.timedelta(days=days)
-    population = load_population(population_path)
-    packs = load_packs(resolve_packs_dir(packs_dir), pack)
-    found: list[dict[str, Any]] = []
-    for facts in population:
-        tl = timeline(packs[pack], facts, start, end, audience)
-        for p in tl.points:
-            changes = [c for c in p.changes if c.field.startswith("outputs.")]
-            if changes:
-                found.append(
-                    {
-                        "subject": subject_of(facts, id_field),
-                        "on": p.on.isoformat(),
-                        "changes": [c.to_dict() | {"field": c.field[8:]} for c in changes],
-                    }
-                )
-    found.sort(key=lambda f: (f["on"], f["subject"]))
-    if fmt == "json":
-        click.echo(dump_json({"from": start.isoformat(), "to": end.isoformat(), "changes": found}))
-        return
-    people = len({f["subject"] for f in found})
-    click.echo(
-        f"{pack}: {people} of {len(population)} document(s) change between {start} and {end} "
-        f"({audience})"
+    population = load_population(population_path)  # a bad line stops everything, either engine
+    model = load_packs(resolve_packs_dir(packs_dir), pack)[pack]
+    report, _, fallback = decide_with(
+        engine,
+        lambda: upcoming_sql(model, population, start, end, audience, id_field),
+        lambda: upcoming_python(
+            model, population, start, end, audience, lambda f: subject_of(f, id_field)
+        ),
     )
-    for f in found:
-        for i, c in enumerate(f["changes"]):
-            lead = f"{f['on']}  {f['subject']:<8}" if i == 0 else " " * 20
-            click.echo(f"{lead}  {c['field']}: {show(c['before'])} -> {show(c['after'])}")
+    report.engine_note = fallback
+    if fmt == "json":
+        click.echo(dump_json(report.to_dict()))
+    else:
+        click.echo(render_text(report), nl=False)

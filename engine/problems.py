@@ -88,6 +88,8 @@ Code = Literal[
     "E-HTTP-UNAVAILABLE",
     "E-HTTP-STATUS",
     "E-HTTP-JSON",
+    "E-FACTS-LOCAL",
+    "E-FACTS-LOCAL-ESTABLISHMENT",
     "E-LOCAL-DECLARE",
     "W-LOCAL-OPTIONS",
     "E-LOCAL-EXTENDS",
@@ -257,6 +259,18 @@ CATALOGUE: Mapping[Code, CodeEntry] = MappingProxyType(
                 ),
                 ("E-HTTP-STATUS", "a service refused a request with another status (e.g. 400)"),
                 ("E-HTTP-JSON", "a service answered something other than JSON"),
+            ),
+            *_entries(
+                "reading local facts",
+                (
+                    "E-FACTS-LOCAL",
+                    "a local facts file (`--local-facts`) does not have the shape "
+                    "schemas/local-facts.schema.json sets, or states a fact its schema refuses",
+                ),
+                (
+                    "E-FACTS-LOCAL-ESTABLISHMENT",
+                    "a local facts file names another establishment than the records are of",
+                ),
             ),
             *_entries(
                 "declaring local choice",

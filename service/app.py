@@ -26,6 +26,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 import engine
 from service.auth import Authenticator, Caller
+from service.decision_route import DecisionRoute
 from service.errors import ApiError, error_body
 from service.log_record import LogRecord, canonical, sha256
 from service.log_store import LogStore, now, open_store
@@ -64,9 +65,11 @@ class NdjsonStream(Response):
 
     media_type = "application/x-ndjson"
 
-    def __init__(self, lines: AsyncIterator[bytes]):
+    def __init__(self, lines: AsyncIterator[bytes], headers: dict[str, str]):
         super().__init__(status_code=200, media_type=self.media_type)
-        self.raw_headers = [(b"content-type", b"application/x-ndjson")]
+        self.raw_headers = [(b"content-type", b"application/x-ndjson")] + [
+            (k.lower().encode(), v.encode()) for k, v in headers.items()
+        ]
         self.lines = lines
 
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
@@ -144,7 +147,12 @@ class Service:
     def __init__(self, settings: Settings, loaded: engine.Packs | None = None):
         self.settings = settings
         self.auth = Authenticator(
-            settings.auth_enabled, settings.roles, settings.public_key_file, settings.jwks_file
+            settings.auth_enabled,
+            settings.roles,
+            settings.public_key_file,
+            settings.jwks_file,
+            settings.jwt_issuer,
+            settings.jwt_audience,
         )
         self.store: LogStore = open_store(settings.database_url)
         self.store.migrate()
@@ -170,17 +178,27 @@ class Service:
         return packs[pack_id]
 
     def decide(
-        self, caller: Caller, pack: Any, req: Parsed, explain: bool
-    ) -> tuple[dict[str, Any], Awaitable[None]]:
-        """Evaluate and queue the log record: the response body and the wait for durability."""
+        self,
+        caller: Caller,
+        pack: Any,
+        req: Parsed,
+        explain: bool,
+        batch: tuple[str, int] | None = None,
+    ) -> Decided:
+        """Evaluate and queue the log record: the answer's JSON and the wait for durability.
+        The result is serialised once: the log keeps those bytes and the answer splices its
+        `decisionId` (and batch line, explanation) around them."""
         try:
             decision = engine.evaluate(pack, req.facts, req.as_of, req.audience, "request")
         except (engine.FactsError, engine.EvaluationError) as e:
             raise evaluation_error(e) from e
-        result = decision.to_dict()
+        result = orjson.dumps(decision.to_dict())
+        facts = canonical(req.facts)
         logged, masked = mask(req.facts, req.audience, pack.facts)
+        logged_json = canonical(logged) if masked else facts
+        decision_id = new_decision_id()
         record = LogRecord(
-            decision_id=str(uuid.uuid4()),
+            decision_id=decision_id,
             recorded_at=now(),
             client_id=caller.client_id,
             user_name=caller.user_name,
@@ -190,16 +208,56 @@ class Service:
             content_hash=decision.content_hash,
             as_of=decision.as_of.isoformat(),
             audience=decision.audience,
-            input_hash=sha256(canonical(req.facts)),
-            input=canonical(logged).decode(),
+            input_hash=sha256(facts),
+            input=logged_json.decode(),
             masked_paths=canonical(masked).decode(),
-            result=canonical(result).decode(),
-        ).sealed()
-        durable = asyncio.wrap_future(self.writer.submit(record))
-        body = {**result, "decisionId": record.decision_id}
+            result=result.decode(),
+            batch_id=batch[0] if batch else None,
+            batch_line=batch[1] if batch else None,
+        ).sealed({"input": logged_json, "result": result})
+        durable = self.writer.submit(record)
+        before: list[bytes] = []
+        after = [b'"decisionId":"' + decision_id.encode() + b'"']
+        if batch:
+            before = [
+                b'"line":' + str(batch[1]).encode(),
+                b'"batchId":"' + batch[0].encode() + b'"',
+            ]
         if explain:
-            body["explanation"] = decision.explain()
-        return body, durable
+            after.append(b'"explanation":' + orjson.dumps(decision.explain()))
+        return Decided(splice(before, result, after), durable)
+
+
+@dataclass
+class Decided:
+    """One decision's answer (JSON bytes) and the wait until its log record is durable."""
+
+    body: bytes
+    durable: Awaitable[None]
+
+
+def splice(before: list[bytes], obj: bytes, after: list[bytes]) -> bytes:
+    """JSON object `obj` with members added before and after its own (`"key":value` bytes)."""
+    inner = obj[1:-1].strip()
+    return b"{" + b",".join([*before, *([inner] if inner else []), *after]) + b"}"
+
+
+_ids: list[str] = []
+_ids_pid = [0]
+
+
+def new_decision_id() -> str:
+    """A random (version 4) UUID, from random bytes drawn 256 ids at a time (drawn afresh in a
+    forked process, so no two processes hand out the same ids)."""
+    if _ids_pid[0] != os.getpid():
+        _ids.clear()
+        _ids_pid[0] = os.getpid()
+    if not _ids:
+        pool = os.urandom(16 * 256)
+        _ids.extend(
+            str(uuid.UUID(bytes=pool[i : i + 16], version=4)) for i in range(0, len(pool), 16)
+        )
+    return _ids.pop()
 
 
 def create_app(settings: Settings, loaded: engine.Packs | None = None) -> FastAPI:
@@ -265,21 +323,40 @@ def create_app(settings: Settings, loaded: engine.Packs | None = None) -> FastAP
             error_body(500, "E-HTTP-INTERNAL", "Unexpected server error", type(e).__name__), 500
         )
 
-    async def read_body(request: Request) -> Any:
+    async def read_json(chunks: AsyncIterator[bytes], declared: str | None) -> Any:
+        """A request body read within the size limit and parsed; 413 or 400 otherwise."""
         limit = settings.max_body_bytes
-        declared = request.headers.get("content-length")
         if declared and declared.isdigit() and int(declared) > limit:
             raise ApiError(413, "E-HTTP-TOO-LARGE", f"The body is over {limit} bytes")
-        chunks, size = [], 0
-        async for chunk in request.stream():
+        parts, size = [], 0
+        async for chunk in chunks:
             size += len(chunk)
             if size > limit:
                 raise ApiError(413, "E-HTTP-TOO-LARGE", f"The body is over {limit} bytes")
-            chunks.append(chunk)
+            parts.append(chunk)
         try:
-            return orjson.loads(b"".join(chunks))
+            return orjson.loads(b"".join(parts))
         except orjson.JSONDecodeError as e:
             raise _bad(f"the body is not JSON: {e}") from e
+
+    async def answer_decision(
+        pack: str,
+        authorization: str | None,
+        chunks: AsyncIterator[bytes],
+        declared: str | None,
+        explain: bool,
+    ) -> bytes:
+        """POST /v1/packs/{pack}/decisions: the answer's JSON once its record is durable."""
+        s = svc()
+        caller = s.auth.caller(authorization)
+        s.auth.require_audience(caller, "custodial")
+        req = parse_request(await read_json(chunks, declared))
+        s.auth.require_audience(caller, req.audience)
+        decided = s.decide(caller, s.pack(s.registry.current, pack), req, explain)
+        await durable_or_503(decided.durable)
+        return decided.body
+
+    app.add_middleware(DecisionRoute, answer=answer_decision)
 
     async def durable_or_503(wait: Awaitable[None]) -> None:
         try:
@@ -321,14 +398,14 @@ def create_app(settings: Settings, loaded: engine.Packs | None = None) -> FastAP
         request: Request,
         explain: bool = Query(False, description="Add the explanation, step by step."),
     ) -> Response:
-        s = svc()
-        caller = s.caller(request)
-        s.auth.require_audience(caller, "custodial")
-        req = parse_request(await read_body(request))
-        s.auth.require_audience(caller, req.audience)
-        body, durable = s.decide(caller, s.pack(s.registry.current, pack), req, explain)
-        await durable_or_503(durable)
-        return _json(body)
+        body = await answer_decision(
+            pack,
+            request.headers.get("authorization"),
+            request.stream(),
+            request.headers.get("content-length"),
+            explain,
+        )
+        return Response(body, media_type="application/json")
 
     @app.post(
         "/v1/packs/{pack}/decisions/batch",
@@ -355,11 +432,12 @@ def create_app(settings: Settings, loaded: engine.Packs | None = None) -> FastAP
         s.auth.require_audience(caller, "custodial")
         model = s.pack(s.registry.current, pack)
         limit, window = settings.max_body_bytes, settings.batch_window
+        batch_id = new_decision_id()  # every logged line carries it (and its line number)
 
         def error_line(n: int, e: ApiError) -> bytes:
             return orjson.dumps({"line": n, "error": e.body()}) + b"\n"
 
-        def one(n: int, raw: bytes) -> tuple[dict[str, Any] | None, Any]:
+        def one(n: int, raw: bytes) -> tuple[int, Decided | bytes]:
             try:
                 try:
                     data = orjson.loads(raw)
@@ -367,26 +445,25 @@ def create_app(settings: Settings, loaded: engine.Packs | None = None) -> FastAP
                     raise _bad(f"line {n} is not JSON: {e}") from e
                 req = parse_request(data)
                 s.auth.require_audience(caller, req.audience)
-                body, durable = s.decide(caller, model, req, False)
-                return {"line": n, **body}, durable
+                return n, s.decide(caller, model, req, False, (batch_id, n))
             except ApiError as e:
-                return None, error_line(n, e)
+                return n, error_line(n, e)
 
         async def lines() -> AsyncIterator[bytes]:
-            pending: deque[tuple[dict[str, Any] | None, Any]] = deque()
+            pending: deque[tuple[int, Decided | bytes]] = deque()
             buf, n, skipping = b"", 0, False
 
             async def flush(keep: int) -> AsyncIterator[bytes]:
                 while len(pending) > keep:
-                    body, item = pending.popleft()
-                    if body is None:
+                    line_number, item = pending.popleft()
+                    if isinstance(item, bytes):
                         yield item
                         continue
                     try:
-                        await item
+                        await item.durable
                     except Exception as e:
                         yield error_line(
-                            body["line"],
+                            line_number,
                             ApiError(
                                 503,
                                 "E-HTTP-UNAVAILABLE",
@@ -395,7 +472,7 @@ def create_app(settings: Settings, loaded: engine.Packs | None = None) -> FastAP
                             ),
                         )
                         continue
-                    yield orjson.dumps(body) + b"\n"
+                    yield item.body + b"\n"
 
             def take(raw: bytes) -> None:
                 nonlocal n
@@ -420,7 +497,7 @@ def create_app(settings: Settings, loaded: engine.Packs | None = None) -> FastAP
                     n += 1
                     pending.append(
                         (
-                            None,
+                            n,
                             error_line(
                                 n,
                                 ApiError(
@@ -435,7 +512,7 @@ def create_app(settings: Settings, loaded: engine.Packs | None = None) -> FastAP
             async for out in flush(0):
                 yield out
 
-        return NdjsonStream(lines())
+        return NdjsonStream(lines(), {"X-Batch-Id": batch_id})
 
     # --- packs ----------------------------------------------------------------------------------
 
@@ -469,6 +546,33 @@ def create_app(settings: Settings, loaded: engine.Packs | None = None) -> FastAP
     def get_decision(decision_id: str, request: Request) -> dict[str, Any]:
         s = svc()
         return logged(s, s.caller(request), decision_id).to_api()
+
+    @app.get(
+        "/v1/batches/{batch_id}",
+        tags=["decision log"],
+        summary="The logged decisions of one batch request, by line (the X-Batch-Id it answered)",
+    )
+    def get_batch(batch_id: str, request: Request) -> dict[str, Any]:
+        s = svc()
+        caller = s.caller(request)
+        s.auth.require_audience(caller, "custodial")
+        records = s.store.batch(batch_id)
+        if not records:
+            raise ApiError(404, "E-HTTP-NOT-FOUND", f"No batch `{batch_id}` in the log")
+        return {
+            "batchId": batch_id,
+            "decisions": [
+                {
+                    "line": r.batch_line,
+                    "decisionId": r.decision_id,
+                    "recordedAt": r.recorded_at,
+                    "audience": r.audience,
+                    "contentHash": r.content_hash,
+                    "intact": r.intact(),
+                }
+                for r in records
+            ],
+        }
 
     @app.post(
         "/v1/decisions/{decision_id}/replay",
@@ -638,6 +742,8 @@ def create_app(settings: Settings, loaded: engine.Packs | None = None) -> FastAP
             "auth": {
                 "enabled": settings.auth_enabled,
                 **({} if settings.auth_enabled else {"warning": INSECURE_WARNING}),
+                "issuer": settings.jwt_issuer,
+                "audience": settings.jwt_audience,
                 "roles": {
                     "custodial": settings.roles.custodial,
                     "healthcare": settings.roles.healthcare,

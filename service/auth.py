@@ -54,9 +54,13 @@ class Authenticator:
         roles: Roles,
         public_key_file: Path | None = None,
         jwks_file: Path | None = None,
+        issuer: str | None = None,
+        audience: str | None = None,
     ):
         self.enabled = enabled
         self.roles = roles
+        self.issuer = issuer or None  # when set, a token's `iss` must equal it
+        self.audience = audience or None  # when set, a token's `aud` must name it
         self._keys: dict[str | None, Any] = {}
         self._cache: dict[str, tuple[float, Caller]] = {}
         if not enabled:
@@ -114,11 +118,16 @@ class Authenticator:
                 )
             if key is None:
                 raise jwt.InvalidTokenError(f"no key with id `{header.get('kid')}`")
+            required = (
+                ["exp"] + (["iss"] if self.issuer else []) + (["aud"] if self.audience else [])
+            )
             claims: Mapping[str, Any] = jwt.decode(
                 token,
                 key,
                 algorithms=ALGORITHMS,
-                options={"require": ["exp"], "verify_aud": False},
+                issuer=self.issuer,
+                audience=self.audience,
+                options={"require": required, "verify_aud": self.audience is not None},
             )
             return claims
         except jwt.ExpiredSignatureError as e:
@@ -218,6 +227,8 @@ def mint_token(
     minutes: float = 60,
     kid: str | None = DEV_KID,
     now: float | None = None,
+    issuer: str = "regime-dev",
+    audience: str | list[str] | None = None,
 ) -> str:
     """A token shaped like HMPPS Auth's (authorities, client_id, user_name), signed RS256 with a
     PEM private key (bytes) or a loaded one."""
@@ -228,10 +239,12 @@ def mint_token(
         "authorities": roles,
         "iat": issued,
         "exp": issued + int(minutes * 60),
-        "iss": "regime-dev",
+        "iss": issuer,
         "grant_type": "client_credentials" if user_name is None else "authorization_code",
     }
     if user_name is not None:
         claims["user_name"] = user_name
+    if audience is not None:
+        claims["aud"] = audience
     headers = {"kid": kid} if kid else None
     return jwt.encode(claims, private_key_pem, algorithm="RS256", headers=headers)

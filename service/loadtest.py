@@ -349,11 +349,22 @@ class KillResult:
 
 
 async def kill_during_load(
-    server: ServerProcess, token: str, kill_after: float, clients: int = 32
+    server: ServerProcess,
+    token: str,
+    kill_after: float,
+    clients: int = 32,
+    client_kind: str = "httpx",
 ) -> LoadResult:
     """Load the server and SIGKILL it `kill_after` seconds in; the load up to the kill."""
     load = asyncio.create_task(
-        run_load(server.url, token, kill_after + 30, clients, stop_on_connection_error=True)
+        run_load(
+            server.url,
+            token,
+            kill_after + 30,
+            clients,
+            stop_on_connection_error=True,
+            client_kind=client_kind,
+        )
     )
     await asyncio.sleep(kill_after)
     server.kill()

@@ -4,7 +4,8 @@ shows."""
 from __future__ import annotations
 
 import hashlib
-from dataclasses import asdict, dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
 from typing import Any
 
 import orjson
@@ -36,22 +37,31 @@ class LogRecord:
     input_hash: str
     input: str  # canonical JSON of the (masked) facts
     masked_paths: str  # canonical JSON list
-    result: str  # canonical JSON of decision.to_dict()
+    result: str  # JSON of decision.to_dict(), the bytes the caller was sent (less decisionId)
     record_hash: str = ""
+    batch_id: str | None = None  # the batch request it was a line of, if any
+    batch_line: int | None = None  # its line number in that batch (from 1)
 
-    def computed_hash(self) -> str:
+    def computed_hash(self, encoded: Mapping[str, bytes] | None = None) -> str:
         """The hash of every field but `record_hash` itself (length-prefixed, so no two
-        different records join to the same bytes)."""
+        different records join to the same bytes). The batch fields join only when set, so
+        records logged before they existed still check. `encoded`: fields' UTF-8 bytes already
+        at hand (the result as serialised), so they are not encoded again."""
         h = hashlib.sha256()
-        for name in COLUMNS[:-1]:
+        names = SEALED if self.batch_id is None and self.batch_line is None else SEALED + BATCH
+        for name in names:
             value = getattr(self, name)
-            data = b"\x00" if value is None else b"\x01" + str(value).encode()
-            h.update(len(data).to_bytes(8, "big") + data)
+            if value is None:
+                h.update(b"\x00\x00\x00\x00\x00\x00\x00\x01\x00")
+                continue
+            data = encoded[name] if encoded and name in encoded else str(value).encode()
+            h.update((len(data) + 1).to_bytes(8, "big") + b"\x01")
+            h.update(data)
         return "sha256:" + h.hexdigest()
 
-    def sealed(self) -> LogRecord:
-        """This record with its `record_hash` set."""
-        return LogRecord(**{**asdict(self), "record_hash": self.computed_hash()})
+    def sealed(self, encoded: Mapping[str, bytes] | None = None) -> LogRecord:
+        """This record with its `record_hash` set (`encoded` as for `computed_hash`)."""
+        return replace(self, record_hash=self.computed_hash(encoded))
 
     def intact(self) -> bool:
         """True when the stored hash matches the fields: nothing half-written or changed."""
@@ -73,10 +83,15 @@ class LogRecord:
             "input": orjson.loads(self.input),
             "maskedPaths": orjson.loads(self.masked_paths),
             "decision": orjson.loads(self.result),
+            "batch": None
+            if self.batch_id is None
+            else {"batchId": self.batch_id, "line": self.batch_line},
             "recordHash": self.record_hash,
             "intact": self.intact(),
         }
 
 
 COLUMNS = tuple(LogRecord.__dataclass_fields__)
-assert COLUMNS[-1] == "record_hash"
+BATCH = ("batch_id", "batch_line")
+SEALED = COLUMNS[: COLUMNS.index("record_hash")]
+assert COLUMNS == (*SEALED, "record_hash", *BATCH)

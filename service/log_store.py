@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import sqlite3
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from typing import Any, Protocol
 from urllib.parse import urlparse
@@ -53,9 +53,23 @@ MIGRATIONS: tuple[tuple[int, str, tuple[str, ...], tuple[str, ...]], ...] = (
                 file_name TEXT NOT NULL, source BYTEA NOT NULL, first_loaded TEXT NOT NULL)""",
         ),
     ),
+    (
+        2,
+        "decisions remember the batch (and line) they came in",
+        (
+            "ALTER TABLE decisions ADD COLUMN batch_id TEXT",
+            "ALTER TABLE decisions ADD COLUMN batch_line INTEGER",
+            "CREATE INDEX decisions_by_batch ON decisions (batch_id, batch_line)",
+        ),
+        (
+            "ALTER TABLE decisions ADD COLUMN batch_id TEXT",
+            "ALTER TABLE decisions ADD COLUMN batch_line INTEGER",
+            "CREATE INDEX decisions_by_batch ON decisions (batch_id, batch_line)",
+        ),
+    ),
 )
 
-_INSERT_COLUMNS = ", ".join(COLUMNS)
+_COLUMNS = ", ".join(COLUMNS)
 
 
 class LogStore(Protocol):
@@ -66,6 +80,7 @@ class LogStore(Protocol):
     def migrate(self) -> int: ...
     def append(self, records: Sequence[LogRecord]) -> None: ...
     def get(self, decision_id: str) -> LogRecord | None: ...
+    def batch(self, batch_id: str) -> list[LogRecord]: ...
     def count(self) -> int: ...
     def records(self) -> list[LogRecord]: ...
     def put_pack_source(
@@ -80,211 +95,127 @@ def now() -> str:
     return datetime.now(UTC).isoformat(timespec="microseconds").replace("+00:00", "Z")
 
 
-class SqliteStore:
-    """The log in one SQLite file, WAL mode, synchronous=FULL; one connection per thread."""
+class SqlStore:
+    """The log over a DB-API connection, one per thread. Subclasses give only the dialect (the
+    parameter marker, how a write transaction begins and is locked, which migration statements,
+    how a duplicate pack source is ignored) and how to connect."""
 
-    backend = "sqlite"
+    backend = ""
+    marker = "?"
+    begin_write = "BEGIN"
+    migration_lock: str | None = None
+    ignore_duplicate = "INSERT INTO pack_sources VALUES ({values}) ON CONFLICT DO NOTHING"
+    dialect_index = 2  # which statements of MIGRATIONS: 2 SQLite, 3 PostgreSQL
 
-    def __init__(self, path: str):
-        self.path = path
-        self._local = threading.local()
-        self._all: list[sqlite3.Connection] = []
-        self._lock = threading.Lock()
-
-    def _conn(self) -> sqlite3.Connection:
-        conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
-        if conn is None:
-            conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
-            conn.execute("PRAGMA busy_timeout=30000")
-            conn.execute("PRAGMA journal_mode=WAL")
-            conn.execute("PRAGMA synchronous=FULL")
-            self._local.conn = conn
-            with self._lock:
-                self._all.append(conn)
-        return conn
-
-    def migrate(self) -> int:
-        """Apply the migrations not yet applied, in one exclusive transaction; the version."""
-        c = self._conn()
-        c.execute("BEGIN IMMEDIATE")
-        try:
-            c.execute(
-                "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY,"
-                " description TEXT NOT NULL, applied_at TEXT NOT NULL)"
-            )
-            done = {r[0] for r in c.execute("SELECT version FROM schema_migrations")}
-            for version, description, statements, _ in MIGRATIONS:
-                if version in done:
-                    continue
-                for s in statements:
-                    c.execute(s)
-                c.execute(
-                    "INSERT INTO schema_migrations VALUES (?, ?, ?)", (version, description, now())
-                )
-            c.execute("COMMIT")
-        except BaseException:
-            c.execute("ROLLBACK")
-            raise
-        return max(v for v, *_ in MIGRATIONS)
-
-    def append(self, records: Sequence[LogRecord]) -> None:
-        c = self._conn()
-        c.execute("BEGIN IMMEDIATE")
-        try:
-            c.executemany(
-                f"INSERT INTO decisions ({_INSERT_COLUMNS})"
-                f" VALUES ({', '.join('?' * len(COLUMNS))})",
-                [tuple(getattr(r, k) for k in COLUMNS) for r in records],
-            )
-            c.execute("COMMIT")
-        except BaseException:
-            c.execute("ROLLBACK")
-            raise
-
-    def get(self, decision_id: str) -> LogRecord | None:
-        row = (
-            self._conn()
-            .execute(
-                f"SELECT {_INSERT_COLUMNS} FROM decisions WHERE decision_id = ?", (decision_id,)
-            )
-            .fetchone()
-        )
-        return LogRecord(*row) if row else None
-
-    def count(self) -> int:
-        return int(self._conn().execute("SELECT count(*) FROM decisions").fetchone()[0])
-
-    def records(self) -> list[LogRecord]:
-        rows = self._conn().execute(f"SELECT {_INSERT_COLUMNS} FROM decisions ORDER BY seq")
-        return [LogRecord(*r) for r in rows]
-
-    def put_pack_source(
-        self, content_hash: str, pack: str, version: str, name: str, src: bytes
-    ) -> None:
-        self._conn().execute(
-            "INSERT OR IGNORE INTO pack_sources VALUES (?, ?, ?, ?, ?, ?)",
-            (content_hash, pack, version, name, src, now()),
-        )
-
-    def pack_source(self, content_hash: str) -> tuple[str, bytes] | None:
-        row = (
-            self._conn()
-            .execute(
-                "SELECT file_name, source FROM pack_sources WHERE content_hash = ?", (content_hash,)
-            )
-            .fetchone()
-        )
-        return (str(row[0]), bytes(row[1])) if row else None
-
-    def ping(self) -> bool:
-        try:
-            self._conn().execute("SELECT 1").fetchone()
-            return True
-        except sqlite3.Error:
-            return False
-
-    def close(self) -> None:
-        with self._lock:
-            for c in self._all:
-                try:
-                    c.close()
-                except sqlite3.Error:
-                    pass
-            self._all.clear()
-        self._local = threading.local()
-
-
-class PostgresStore:
-    """The log in PostgreSQL (psycopg 3): one connection per thread, committed per append."""
-
-    backend = "postgresql"
-
-    def __init__(self, url: str):
-        self.url = url
+    def __init__(self, target: str):
+        self.target = target
         self._local = threading.local()
         self._all: list[Any] = []
         self._lock = threading.Lock()
 
-    def _conn(self) -> Any:
-        import psycopg
+    def connect(self) -> Any:
+        """A new autocommit connection (transactions are begun explicitly)."""
+        raise NotImplementedError
 
+    def _conn(self) -> Any:
         conn = getattr(self._local, "conn", None)
-        if conn is None or conn.closed:
-            conn = psycopg.connect(self.url, autocommit=True)
+        if conn is None or getattr(conn, "closed", False):
+            conn = self.connect()
             self._local.conn = conn
             with self._lock:
                 self._all.append(conn)
         return conn
 
-    def migrate(self) -> int:
+    def _sql(self, text: str) -> str:
+        return text.replace("?", self.marker)
+
+    def _write(self, work: Callable[[Any], None]) -> None:
+        """Run `work(cursor)` in one write transaction: all of it committed, or none."""
         c = self._conn()
-        with c.transaction():
-            c.execute("SELECT pg_advisory_xact_lock(7351)")
-            c.execute(
+        cur = c.cursor()
+        try:
+            cur.execute(self.begin_write)
+            try:
+                work(cur)
+                cur.execute("COMMIT")
+            except BaseException:
+                cur.execute("ROLLBACK")
+                raise
+        finally:
+            cur.close()
+
+    def _one(self, sql: str, args: tuple[Any, ...] = ()) -> Any:
+        return self._conn().execute(self._sql(sql), args).fetchone()
+
+    def migrate(self) -> int:
+        """Apply the migrations not yet applied, in one locked transaction; the version."""
+
+        def apply(cur: Any) -> None:
+            if self.migration_lock:
+                cur.execute(self.migration_lock)
+            cur.execute(
                 "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY,"
                 " description TEXT NOT NULL, applied_at TEXT NOT NULL)"
             )
-            done = {r[0] for r in c.execute("SELECT version FROM schema_migrations").fetchall()}
-            for version, description, _, statements in MIGRATIONS:
+            cur.execute("SELECT version FROM schema_migrations")
+            done = {r[0] for r in cur.fetchall()}
+            for version, description, *statements in MIGRATIONS:
                 if version in done:
                     continue
-                for s in statements:
-                    c.execute(s)
-                c.execute(
-                    "INSERT INTO schema_migrations VALUES (%s, %s, %s)",
+                for statement in statements[self.dialect_index - 2]:
+                    cur.execute(statement)
+                cur.execute(
+                    self._sql("INSERT INTO schema_migrations VALUES (?, ?, ?)"),
                     (version, description, now()),
                 )
+
+        self._write(apply)
         return max(v for v, *_ in MIGRATIONS)
 
     def append(self, records: Sequence[LogRecord]) -> None:
-        c = self._conn()
-        with c.transaction(), c.cursor() as cur:
-            cur.executemany(
-                f"INSERT INTO decisions ({_INSERT_COLUMNS})"
-                f" VALUES ({', '.join(['%s'] * len(COLUMNS))})",
-                [tuple(getattr(r, k) for k in COLUMNS) for r in records],
-            )
+        """Insert the records in one transaction; returns once it has committed."""
+        sql = self._sql(
+            f"INSERT INTO decisions ({_COLUMNS}) VALUES ({', '.join('?' * len(COLUMNS))})"
+        )
+        rows = [tuple(getattr(r, k) for k in COLUMNS) for r in records]
+        self._write(lambda cur: cur.executemany(sql, rows))
 
     def get(self, decision_id: str) -> LogRecord | None:
-        row = (
-            self._conn()
-            .execute(
-                f"SELECT {_INSERT_COLUMNS} FROM decisions WHERE decision_id = %s", (decision_id,)
-            )
-            .fetchone()
-        )
+        row = self._one(f"SELECT {_COLUMNS} FROM decisions WHERE decision_id = ?", (decision_id,))
         return LogRecord(*row) if row else None
 
+    def batch(self, batch_id: str) -> list[LogRecord]:
+        """The logged lines of one batch, in line order."""
+        rows = self._conn().execute(
+            self._sql(f"SELECT {_COLUMNS} FROM decisions WHERE batch_id = ? ORDER BY batch_line"),
+            (batch_id,),
+        )
+        return [LogRecord(*r) for r in rows.fetchall()]
+
     def count(self) -> int:
-        return int(self._conn().execute("SELECT count(*) FROM decisions").fetchone()[0])
+        return int(self._one("SELECT count(*) FROM decisions")[0])
 
     def records(self) -> list[LogRecord]:
-        rows = self._conn().execute(f"SELECT {_INSERT_COLUMNS} FROM decisions ORDER BY seq")
+        rows = self._conn().execute(f"SELECT {_COLUMNS} FROM decisions ORDER BY seq")
         return [LogRecord(*r) for r in rows.fetchall()]
 
     def put_pack_source(
         self, content_hash: str, pack: str, version: str, name: str, src: bytes
     ) -> None:
         self._conn().execute(
-            "INSERT INTO pack_sources VALUES (%s, %s, %s, %s, %s, %s)"
-            " ON CONFLICT (content_hash) DO NOTHING",
+            self.ignore_duplicate.format(values=", ".join([self.marker] * 6)),
             (content_hash, pack, version, name, src, now()),
         )
 
     def pack_source(self, content_hash: str) -> tuple[str, bytes] | None:
-        row = (
-            self._conn()
-            .execute(
-                "SELECT file_name, source FROM pack_sources WHERE content_hash = %s",
-                (content_hash,),
-            )
-            .fetchone()
+        row = self._one(
+            "SELECT file_name, source FROM pack_sources WHERE content_hash = ?", (content_hash,)
         )
         return (str(row[0]), bytes(row[1])) if row else None
 
     def ping(self) -> bool:
         try:
-            self._conn().execute("SELECT 1").fetchone()
+            self._one("SELECT 1")
             return True
         except Exception:
             return False
@@ -298,6 +229,37 @@ class PostgresStore:
                     pass
             self._all.clear()
         self._local = threading.local()
+
+
+class SqliteStore(SqlStore):
+    """The log in one SQLite file, WAL mode, synchronous=FULL."""
+
+    backend = "sqlite"
+    begin_write = "BEGIN IMMEDIATE"  # takes the write lock: migrations run once
+    ignore_duplicate = "INSERT OR IGNORE INTO pack_sources VALUES ({values})"
+    dialect_index = 2
+
+    def connect(self) -> sqlite3.Connection:
+        conn = sqlite3.connect(self.target, isolation_level=None, check_same_thread=False)
+        conn.execute("PRAGMA page_size=16384")  # a new file only: records are ~30 KB
+        conn.execute("PRAGMA busy_timeout=30000")
+        conn.execute("PRAGMA journal_mode=WAL")
+        conn.execute("PRAGMA synchronous=FULL")
+        return conn
+
+
+class PostgresStore(SqlStore):
+    """The log in PostgreSQL (psycopg 3), synchronous commit."""
+
+    backend = "postgresql"
+    marker = "%s"
+    migration_lock = "SELECT pg_advisory_xact_lock(7351)"
+    dialect_index = 3
+
+    def connect(self) -> Any:
+        import psycopg
+
+        return psycopg.connect(self.target, autocommit=True)
 
 
 class BadDatabaseUrl(ValueError):

@@ -1,15 +1,17 @@
 """One writer thread per process: records queue up and are committed together (group commit).
 
 A caller's future resolves only after the transaction holding its record has committed, so a
-decision is acknowledged only once durable, while one commit (one fsync) serves many requests."""
+decision is acknowledged only once durable, while one commit (one fsync) serves many requests.
+The futures of one group are resolved with one wake-up of their event loop, not one each."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import queue
 import threading
 import time
-from concurrent.futures import Future
+from collections import defaultdict
 
 from service.log_record import LogRecord
 from service.log_store import LogStore
@@ -32,9 +34,10 @@ class LogWriter:
         self._thread = threading.Thread(target=self._run, name="decision-log-writer", daemon=True)
         self._thread.start()
 
-    def submit(self, record: LogRecord) -> Future[None]:
-        """Queue a record; the future resolves when it is committed (or fails with the error)."""
-        fut: Future[None] = Future()
+    def submit(self, record: LogRecord) -> asyncio.Future[None]:
+        """Queue a record (from a running event loop); the future resolves when it is
+        committed, or fails with the error."""
+        fut: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         self._queue.put((record, fut))
         return fut
 
@@ -54,8 +57,9 @@ class LogWriter:
                     stop = True
                     break
                 group.append(item)
-            pairs: list[tuple[LogRecord, Future[None]]] = group  # type: ignore[assignment]
+            pairs: list[tuple[LogRecord, asyncio.Future[None]]] = group  # type: ignore[assignment]
             started = time.perf_counter()
+            error: BaseException | None = None
             try:
                 self.store.append([r for r, _ in pairs])
                 self.commits += 1
@@ -63,11 +67,15 @@ class LogWriter:
                 self.commit_seconds += time.perf_counter() - started
             except Exception as e:  # the callers answer 503; nothing was acknowledged
                 log.exception("decision log append failed")
-                for _, f in pairs:
-                    f.set_exception(e)
-            else:
-                for _, f in pairs:
-                    f.set_result(None)
+                error = e
+            by_loop: dict[asyncio.AbstractEventLoop, list[asyncio.Future[None]]] = defaultdict(list)
+            for _, f in pairs:
+                by_loop[f.get_loop()].append(f)
+            for loop, futures in by_loop.items():
+                try:
+                    loop.call_soon_threadsafe(_resolve, futures, error)
+                except RuntimeError:  # that loop has closed: nobody is waiting any more
+                    pass
             if stop:
                 return
 
@@ -86,3 +94,14 @@ class LogWriter:
         """Commit what is queued, then stop the thread."""
         self._queue.put(_STOP)
         self._thread.join(timeout=30)
+
+
+def _resolve(futures: list[asyncio.Future[None]], error: BaseException | None) -> None:
+    """On the futures' own loop: every waiting caller learns the group's outcome."""
+    for f in futures:
+        if f.done():
+            continue
+        if error is None:
+            f.set_result(None)
+        else:
+            f.set_exception(error)

@@ -18,6 +18,8 @@ class Settings:
     auth_enabled: bool = True
     public_key_file: Path | None = None
     jwks_file: Path | None = None
+    jwt_issuer: str | None = None  # tokens must carry this `iss` (HMPPS Auth's issuer URL)
+    jwt_audience: str | None = None  # tokens must carry this `aud`
     roles: Roles = field(default_factory=Roles)
     max_body_bytes: int = 1_048_576  # one decision request, or one batch line
     batch_window: int = 64  # batch lines in flight (evaluated, awaiting the log) at once

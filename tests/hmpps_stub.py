@@ -15,6 +15,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlparse
 
+import pytest
+
 FIXTURES = Path(__file__).parent / "fixtures" / "hmpps"
 TOKEN = "test-token"
 SERVICES = (
@@ -218,3 +220,10 @@ def running_stub() -> Iterator[Stub]:
         server.shutdown()
         server.server_close()
         thread.join(timeout=5)
+
+
+@pytest.fixture(scope="module", name="stub")
+def stub_fixture() -> Iterator[Stub]:
+    """The stub, shared by a test module: import this to get the `stub` fixture."""
+    with running_stub() as running:
+        yield running

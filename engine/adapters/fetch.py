@@ -5,7 +5,7 @@ entries; `{subject}` and `{establishment}` in them are replaced."""
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -15,6 +15,9 @@ from engine.adapters.http_client import ClientSettings, JsonClient, RemoteError
 from engine.adapters.mapping import RecordMapping
 from engine.packs.read_yaml import read_yaml_file
 from engine.problems import PackError
+
+STOPPING = frozenset({"E-HTTP-UNAUTHORISED", "E-HTTP-CONFIG", "E-HTTP-SETUP"})
+"""Failures that stop a population run: they are not about one person."""
 
 _SETTINGS_KEYS = {"base_urls", "token", "token_env", "timeout", "retries", "backoff", "backoff_max"}
 
@@ -201,8 +204,12 @@ class Fetcher:
         value = _dig(found.get(source), rest)
         return str(value) if value else None
 
-    def population(self, establishment: str) -> Iterator[tuple[str, dict[str, Any]]]:
-        """(subject, records) for everyone the population request lists, page by page."""
+    def population(
+        self, establishment: str, failed: Callable[[str, RemoteError], None] | None = None
+    ) -> Iterator[tuple[str, dict[str, Any]]]:
+        """(subject, records) for everyone the population request lists, page by page. With
+        `failed`, a person whose records cannot be fetched is handed to it and the run goes on
+        (a refused token or a missing configuration still stops it: everyone would fail)."""
         spec = self.mapping.data.get("population")
         if spec is None:
             raise RemoteError(
@@ -226,8 +233,16 @@ class Fetcher:
             items = _dig(answer, paging["items"]) or []
             for item in items:
                 subject = _dig(item, spec["subject_field"])
-                if subject:
-                    yield str(subject), self.records(str(subject), {spec["record_as"]: item})
+                if not subject:
+                    continue
+                try:
+                    found = self.records(str(subject), {spec["record_as"]: item})
+                except RemoteError as e:
+                    if failed is None or e.code in STOPPING:
+                        raise
+                    failed(str(subject), e)
+                    continue
+                yield str(subject), found
             total = _dig(answer, paging["total_pages"])
             page += 1
             if (

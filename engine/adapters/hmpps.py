@@ -13,14 +13,26 @@ from pathlib import Path
 from typing import Any
 
 from engine.adapters.fetch import Fetcher, settings_from
-from engine.adapters.http_client import ClientSettings, JsonClient
+from engine.adapters.http_client import ClientSettings, JsonClient, RemoteError
 from engine.adapters.interpret import Gap
 from engine.adapters.interpret import to_facts as _interpret
+from engine.adapters.local_facts import Applied, LocalFacts, read_local_facts
 from engine.adapters.mapping import RecordMapping, load_mapping
 
 MAPPING = "hmpps"
 
-__all__ = ["Gap", "fetch_facts", "fetch_population", "mapping", "settings", "to_facts"]
+__all__ = [
+    "Applied",
+    "Gap",
+    "LocalFacts",
+    "fetch_facts",
+    "fetch_population",
+    "mapping",
+    "read_local_facts",
+    "settings",
+    "to_facts",
+    "with_local_facts",
+]
 
 
 def mapping() -> RecordMapping:
@@ -59,14 +71,33 @@ def fetch_population(
     client_settings: ClientSettings,
     transport: Any = None,
     notes: list[str] | None = None,
+    failures: list[tuple[str, RemoteError]] | None = None,
 ) -> Iterator[tuple[str, dict[str, Any], list[Gap]]]:
     """(subject, facts, gaps) for everyone in an establishment, fetched page by page and
     mapped one at a time (nothing is held for the whole population). Notes about skipped
-    sources are appended to `notes` when given."""
+    sources are appended to `notes` when given. With `failures`, a person whose records
+    cannot be fetched (after the retries) is appended to it as (subject, error) and left out,
+    and the run goes on; without it, the first such failure is raised."""
     with JsonClient(client_settings, transport=transport) as client:
         fetcher = Fetcher(mapping(), client)
-        for subject, records in fetcher.population(establishment):
+        failed = None if failures is None else lambda s, e: failures.append((s, e))
+        for subject, records in fetcher.population(establishment, failed):
             facts, gaps = to_facts(records, as_of)
             yield subject, facts, gaps
         if notes is not None:
             notes.extend(fetcher.notes)
+
+
+def with_local_facts(
+    local: LocalFacts, subject: str, facts: Mapping[str, Any], gaps: list[Gap]
+) -> Applied:
+    """One person's facts with an establishment's local facts file merged in, by the layers of
+    the mapping's `local_facts.precedence`; raises PackError when the file speaks for another
+    establishment than the records'."""
+    where = mapping().local_facts.get("establishment_fact")
+    if where:
+        node: Any = facts
+        for part in str(where).split("."):
+            node = node.get(part) if isinstance(node, Mapping) else None
+        local.check_establishment(node)
+    return local.apply(subject, facts, gaps)

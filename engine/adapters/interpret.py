@@ -5,7 +5,7 @@ mapping; a fact no reading supplies is left absent (unknown) and named in the ga
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -446,23 +446,3 @@ def _del_fact(facts: dict[str, Any], path: str) -> None:
         if not isinstance(node, dict):
             return
     node.pop(parts[-1], None)
-
-
-def fill_from(
-    facts: dict[str, Any], gaps: Iterable[Gap], local: Mapping[str, Any]
-) -> tuple[dict[str, Any], list[Gap]]:
-    """Facts from a locally supplied document fill the facts the records left absent; the
-    records win where both hold a fact. Gaps for facts now supplied are dropped."""
-    merged = _merge(facts, local)
-    kept = [g for g in gaps if g.kind == "partial" or _get_fact(merged, g.fact) is _ABSENT]
-    return merged, kept
-
-
-def _merge(ours: Mapping[str, Any], theirs: Mapping[str, Any]) -> dict[str, Any]:
-    out = dict(ours)
-    for key, value in theirs.items():
-        if key not in out:
-            out[key] = value
-        elif isinstance(out[key], Mapping) and isinstance(value, Mapping):
-            out[key] = _merge(out[key], value)
-    return out

@@ -49,6 +49,10 @@ class RecordMapping:
         return self.data.get("code_sets", {})
 
     @property
+    def local_facts(self) -> Mapping[str, Any]:
+        return self.data.get("local_facts", {})
+
+    @property
     def not_supplied(self) -> list[Mapping[str, Any]]:
         return list(self.data.get("not_supplied", []))
 
@@ -174,6 +178,13 @@ def _check_names(doc: Document) -> Iterator[Problem]:
                     did_you_mean(reading["codes"], code_sets)
                     or f"code sets: {', '.join(sorted(code_sets)) or 'none'}",
                 )
+    local = data.get("local_facts", {})
+    if "establishment_fact" in local and local["establishment_fact"] not in facts:
+        yield problem(
+            ("local_facts", "establishment_fact"),
+            f"`{local['establishment_fact']}` is not a fact of the facts schema",
+            did_you_mean(local["establishment_fact"], facts) or "see schemas/facts/",
+        )
     for i, group in enumerate(data.get("not_supplied", [])):
         for j, path in enumerate(group["facts"]):
             if path.removesuffix(".*") not in facts:

@@ -138,6 +138,14 @@ def markdown(mapping: RecordMapping) -> str:
     for group in mapping.not_supplied:
         for path in group["facts"]:
             lines.append(f"| `{path}` | {_cell(group['reason'])} |")
+    precedence = mapping.local_facts.get("precedence", [])
+    if precedence:
+        lines += ["", "**Local facts** (`--local-facts`): the layers, highest first", ""]
+        lines += ["| layer | rule | because |", "| --- | --- | --- |"]
+        for layer in precedence:
+            lines.append(
+                f"| `{layer['layer']}` | {_cell(layer['rule'])} | {_cell(layer['because'])} |"
+            )
     return "\n".join(lines) + "\n"
 
 

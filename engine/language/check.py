@@ -44,7 +44,7 @@ class Symbol:
     type: T.Type
     nullable: bool
     healthcare: bool = False
-    path: str | None = None  # the fact path a definition stands for, when it is one (or a filter of one)
+    path: str | None = None  # the fact path a definition names (or filters), when it does
 
 
 class Scope(Protocol):

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from engine.packs import model as M
-from engine.tools.timeline import ONE, Days, Timeline, observable, show_field, timeline
+from engine.tools.timeline import ONE, Days, observable, show_field, timeline
 
 EXAMPLES = 3
 
@@ -64,6 +64,10 @@ class Impact:
     daily: dict[str, dict[str, list[int]]] = field(default_factory=dict)
     change_dates: dict[str, Counter[dt.date]] = field(default_factory=dict)
     totals: dict[str, dict[str, Counter[str]]] = field(default_factory=dict)
+    engine: str = "python"  # what made the decisions: python (the interpreter) or duckdb
+    engine_note: str | None = None  # why the interpreter decided when SQL could not
+    rejected: int = 0  # records (or record-days) the SQL path could not decide
+    reasons: list[str] = field(default_factory=list)  # the first reasons why
 
     @property
     def single_day(self) -> bool:
@@ -77,7 +81,10 @@ class Impact:
             "from": self.start.isoformat(),
             "to": self.end.isoformat(),
             "audience": self.audience,
+            "engine": self.engine,
+            **({"engine_note": self.engine_note} if self.engine_note else {}),
             "documents": self.documents,
+            "rejected": self.rejected,
             "decisions_compared": self.decisions,
             "decisions_changed": self.changed_decisions,
             "documents_changed": self.changed_documents,
@@ -181,6 +188,18 @@ def pick_tracked(states: list[dict[str, Any]]) -> str | None:
     return None
 
 
+@dataclass(frozen=True)
+class Compared:
+    """One document under both sides: what the audience sees from the first day and from
+    each day it changes on (`Timeline.states()`), and the rules whose condition differs
+    between the sides on a day (asked only for days on which the two sides differ)."""
+
+    subject: str
+    before: list[tuple[dt.date, dict[str, Any]]]
+    after: list[tuple[dt.date, dict[str, Any]]]
+    responsible: Callable[[dt.date], set[str]]
+
+
 def impact(
     old: Side,
     new: Side,
@@ -191,36 +210,46 @@ def impact(
     subject: Callable[[dict[str, Any]], str] = lambda facts: "?",
     tracked: str | None = None,
 ) -> Impact:
-    """Compare what the audience sees under `old` and `new` for every document, every day."""
-    report = Impact(old.pack.id, old.label, new.label, start, end, audience)
-    n_days = (end - start).days + 1
-    runs: list[tuple[dict[str, Any], Days, Days, Timeline, Timeline]] = []
+    """Compare what the audience sees under `old` and `new` for every document, every day
+    (the interpreter: each document's change points under each side)."""
+    compared = []
     for facts in population:
         da = Days(old.pack, facts, old.version, audience)
         db = Days(new.pack, facts, new.version, audience)
         ta = timeline(old.pack, facts, start, end, audience, old.version, da)
         tb = timeline(new.pack, facts, start, end, audience, new.version, db)
-        runs.append((facts, da, db, ta, tb))
+
+        def responsible(day: dt.date, da: Days = da, db: Days = db) -> set[str]:
+            return _responsible(old, new, da, db, day, audience)
+
+        compared.append(Compared(subject(facts), ta.states(), tb.states(), responsible))
+    report = Impact(old.pack.id, old.label, new.label, start, end, audience)
+    return summarise(report, compared, tracked)
+
+
+def summarise(report: Impact, compared: list[Compared], tracked: str | None = None) -> Impact:
+    """Fill `report` from the documents compared, whichever engine made their states."""
+    start, end = report.start, report.end
+    n_days = (end - start).days + 1
     if tracked is None:
-        tracked = pick_tracked([t.initial for _, _, _, t, _ in runs[:50]])
+        tracked = pick_tracked([c.before[0][1] for c in compared[:50]])
     report.tracked = tracked
     for side in ("before", "after"):
         report.daily[side] = defaultdict(lambda: [0] * n_days)
         report.change_dates[side] = Counter()
         report.totals[side] = defaultdict(Counter)
-    for facts, da, db, ta, tb in runs:
+    for doc in compared:
         report.documents += 1
-        who = subject(facts)
         changed = False
         seen_kinds: set[tuple[str, str, str]] = set()
         responsible: set[str] = set()
-        for side, tl in (("before", ta), ("after", tb)):
-            for p in tl.points:
-                report.change_dates[side][p.on] += 1
-            for name, value in tl.initial.items():
+        for side, states in (("before", doc.before), ("after", doc.after)):
+            for on, _ in states[1:]:
+                report.change_dates[side][on] += 1
+            for name, value in states[0][1].items():
                 if name.startswith("outputs."):
                     report.totals[side][name.removeprefix("outputs.")][show(value)] += 1
-        for day, length, sa, sb in _segments(ta.states(), tb.states(), end):
+        for day, length, sa, sb in _segments(doc.before, doc.after, end):
             offset = (day - start).days
             for side, state in (("before", sa), ("after", sb)):
                 for value in _track_values(state, tracked):
@@ -243,8 +272,8 @@ def impact(
                     report.kind_counts[kind] += 1
                     examples = report.kinds.setdefault(kind, [])
                     if len(examples) < EXAMPLES:
-                        examples.append(who)
-            responsible |= _responsible(old, new, da, db, day, audience)
+                        examples.append(doc.subject)
+            responsible |= doc.responsible(day)
         report.rules.update(responsible)  # documents, each counted once per rule
         report.changed_documents += changed
     report.daily = {side: dict(v) for side, v in report.daily.items()}

@@ -29,9 +29,13 @@ def render_text(report: Impact, kinds_limit: int = 40) -> str:
     unit = _unit(report)
     lines = [
         f"{report.pack}: {report.old} -> {report.new}, {_period(report)} ({report.audience})",
+        f"engine: {report.engine}" + (f" ({report.engine_note})" if report.engine_note else ""),
         f"documents: {report.documents}; changed: {report.changed_documents}",
         f"{unit} compared: {report.decisions}; changed: {report.changed_decisions}",
     ]
+    if report.rejected:
+        lines.append(f"rejected (not decided): {report.rejected}")
+        lines += [f"  {r}" for r in report.reasons]
     for name, table in report.crosstabs.items():
         lines += ["", f"output {name} ({unit}):"]
         width = max((len(b) for b, _ in table), default=6)
@@ -229,12 +233,16 @@ def render_html(report: Impact) -> str:
         "<!doctype html><html lang='en'><head><meta charset='utf-8'>",
         f"<title>{html.escape(title)}</title><style>{_STYLE}</style></head><body>",
         f"<h1>{html.escape(title)}</h1>",
-        f"<p>{html.escape(_period(report))}, for a {html.escape(report.audience)} audience.</p>",
+        f"<p>{html.escape(_period(report))}, for a {html.escape(report.audience)} audience; "
+        f"decisions made by the {html.escape(report.engine)} engine.</p>",
         '<table class="summary">',
         f"<tr><td>documents</td><td class='n'>{report.documents}</td></tr>",
         f"<tr><td>documents changed</td><td class='n'>{report.changed_documents}</td></tr>",
         f"<tr><td>{unit} compared</td><td class='n'>{report.decisions}</td></tr>",
         f"<tr><td>{unit} changed</td><td class='n'>{report.changed_decisions}</td></tr>",
+        f"<tr><td>rejected (not decided)</td><td class='n'>{report.rejected}</td></tr>"
+        if report.rejected
+        else "",
         "</table>",
         "<h2>Charts</h2>",
         _figure(

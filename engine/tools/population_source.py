@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import decimal
 import json
 from collections.abc import Iterator, Mapping
 from pathlib import Path
@@ -18,6 +19,7 @@ from typing import Any, Protocol
 
 from engine.evaluation.decision import Decision, build_decision
 from engine.evaluation.evaluate import Evaluation
+from engine.language.runtime import EXACT
 from engine.packs import model as M
 from engine.packs.facts_schema import prepare
 from engine.problems import PopulationError, Problem
@@ -71,12 +73,37 @@ def read_population(path: Path) -> list[dict[str, Any]]:
             raise PopulationError(
                 [_problem(name, 1, "reading Parquet needs DuckDB (pip install duckdb)")]
             ) from None
-        rel = duckdb.read_parquet(str(path))
-        columns = rel.columns
-        return [_from_columns(dict(zip(columns, row, strict=True))) for row in rel.fetchall()]
+        try:
+            rel = duckdb.read_parquet(str(path))
+            columns, rows = rel.columns, rel.fetchall()
+        except duckdb.Error as e:
+            message = str(e).splitlines()[0]
+            raise PopulationError([_problem(name, 1, f"not Parquet: {message}")]) from None
+        return [  # a facts table's `record` column is its row id, not a fact
+            _from_columns(
+                {c: _from_parquet(v) for c, v in zip(columns, row, strict=True) if c != "record"}
+            )
+            for row in rows
+        ]
     raise PopulationError(
         [_problem(name, 1, f"`{path.name}`: a population is a .jsonl, .csv or .parquet file")]
     )
+
+
+def _from_parquet(value: Any) -> Any:
+    """A Parquet cell as facts data: dates as ISO text, a struct's NULL field left out (not
+    known), and the facts table's known-none sentinels (see engine.sql) as null again."""
+    from engine.sql.expressions import NONE_DATE, NONE_TEXT
+
+    if isinstance(value, dt.date):
+        return None if value == NONE_DATE else value.isoformat()
+    if isinstance(value, str) and value == NONE_TEXT:
+        return None
+    if isinstance(value, Mapping):
+        return {k: _from_parquet(v) for k, v in value.items() if v is not None}
+    if isinstance(value, list):
+        return [_from_parquet(v) for v in value]
+    return value
 
 
 def _read_jsonl(path: Path) -> list[dict[str, Any]]:
@@ -109,6 +136,14 @@ def _problem(file: str, line: int, message: str, col: int = 1) -> Problem:
         message,
         "one facts document per line (JSON Lines) or per row (CSV with dotted column names)",
     )
+
+
+def subject_of(facts: Mapping[str, Any], id_field: str) -> str:
+    """The value at a dotted path of the facts (the document's subject), or `?`."""
+    value: Any = facts
+    for part in id_field.split("."):
+        value = value.get(part) if isinstance(value, Mapping) else None
+    return str(value) if value is not None else "?"
 
 
 def write_jsonl(docs: list[dict[str, Any]], path: Path) -> None:
@@ -144,5 +179,7 @@ def python_decisions(
         custodial = audience != "healthcare"
         prepared = prepare(facts, f"<population #{n}>", schema, custodial)
         ev = Evaluation(pack, prepared, day, custodial, version)
-        ev.run()
-        yield build_decision(ev, audience, schema)
+        with decimal.localcontext(EXACT):  # as engine.api.evaluate: decimals exact
+            ev.run()
+            decision = build_decision(ev, audience, schema)
+        yield decision

@@ -12,6 +12,7 @@ where what the audience sees differs from the day before.
 from __future__ import annotations
 
 import datetime as dt
+import decimal
 import itertools
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
@@ -23,7 +24,7 @@ from engine.language import date_dependence as D
 from engine.language.codegen import compile_part
 from engine.language.convert import to_json
 from engine.language.functions import FUNCTIONS
-from engine.language.runtime import Unknown
+from engine.language.runtime import EXACT, Unknown
 from engine.packs import model as M
 from engine.packs.facts_schema import prepare
 from engine.problems import EvaluationError
@@ -205,18 +206,28 @@ class Days:
         return ev
 
     def decision(self, day: dt.date, audience: str) -> Decision:
+        """The decision on `day`, made as `engine.api.evaluate` makes it: in the runtime's
+        exact decimal context, so no decimal is rounded that evaluation would not round."""
         key = (day, audience)
         found = self._full.get(key)
         if found is None:
             ev = Evaluation(self.pack, self.facts, day, self.custodial, self.version)
             try:
-                ev.run()
+                with decimal.localcontext(EXACT):
+                    ev.run()
+                    found = build_decision(ev, self.audience, self.pack.facts)
+            except decimal.Inexact:
+                raise EvaluationError(
+                    "E-EVAL-RANGE",
+                    f"a decimal in pack `{self.pack.id}` has no exact value (such as 1 / 3) or "
+                    "needs more than 200 digits; decimals are never rounded silently: use "
+                    "round(x, places)",
+                ) from None
             except (OverflowError, ValueError, ArithmeticError) as e:
                 raise EvaluationError(
                     "E-EVAL-RANGE", f"a value in pack `{self.pack.id}` went out of range: {e}"
                 ) from None
-            schema = self.pack.facts
-            found = self._full[key] = build_decision(ev, self.audience, schema)
+            self._full[key] = found
             self._conditions[day] = ev
         return found
 
@@ -228,8 +239,11 @@ class Days:
 
 
 def _run(fn: Callable[..., Any], ev: Evaluation, args: tuple[Any, ...]) -> Any:
+    """A compiled part of a site on one day, in the runtime's exact decimal context (a value
+    with no exact form is unknown here; the decision on that day reports it)."""
     try:
-        return fn(ev.F, ev.value, *args)
+        with decimal.localcontext(EXACT):
+            return fn(ev.F, ev.value, *args)
     except (OverflowError, ValueError, ArithmeticError, TypeError):
         return None
 

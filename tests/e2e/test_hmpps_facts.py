@@ -7,23 +7,16 @@ import json
 import os
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
 
 from cli.main import cli
-from tests.hmpps_stub import FIXTURES, Stub, running_stub
+from tests.hmpps_stub import FIXTURES, Stub, stub_fixture  # noqa: F401 (the `stub` fixture)
 
 ROOT = Path(__file__).resolve().parents[2]
 LOCAL = FIXTURES / "local"
-
-
-@pytest.fixture(scope="module")
-def stub() -> Iterator[Stub]:
-    with running_stub() as running:
-        yield running
 
 
 def run(*args: str) -> tuple[int, str]:
@@ -216,3 +209,36 @@ def test_a_failure_part_way_through_an_establishment_writes_nothing(
     )  # fmt: skip
     assert result.exit_code == 2 and "[E-HTTP-UNAVAILABLE]" in result.output
     assert sorted(p.name for p in tmp_path.iterdir()) == ["hmpps-client.yaml"]
+
+
+def test_a_bad_local_facts_file_is_refused_at_its_position_before_any_fetch(
+    stub: Stub, tmp_path: Path
+) -> None:
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(
+        "facts:\n  establishment:\n    regime_level: 9\noverride: {prisoner: {cv: true}}\n"
+    )
+    stub.requests.clear()
+    result = CliRunner().invoke(
+        cli,
+        ["facts", "from-hmpps", "--prisoner", "A1234BC", "--config", str(stub.config(tmp_path)),
+         "--local-facts", str(bad)],
+    )  # fmt: skip
+    assert result.exit_code == 2 and "Traceback" not in result.output
+    assert f"{bad}:3:19: error:" in result.output and "from 1 to 4" in result.output
+    assert f"{bad}:4:23: error:" in result.output and "did you mean `cev`?" in result.output
+    assert stub.requests == []
+
+
+def test_people_the_establishment_does_not_hold_are_named(stub: Stub, tmp_path: Path) -> None:
+    local = tmp_path / "local.yaml"
+    local.write_text("people:\n  A1234BC: {facts: {prisoner: {cev: true}}}\n  Z9999ZZ: {}\n")
+    code, text = run(
+        "facts", "from-hmpps", "--prison", "MDI", "--as-of", "2020-07-01",
+        "--config", str(stub.config(tmp_path)), "--local-facts", str(local),
+        "--out", str(tmp_path / "p.jsonl"),
+    )  # fmt: skip
+    assert code == 0, text
+    assert "names Z9999ZZ, who is not in MDI" in text and "names A1234BC" not in text
+    first = json.loads((tmp_path / "p.jsonl").read_text().splitlines()[0])
+    assert first["prisoner"]["cev"] is True

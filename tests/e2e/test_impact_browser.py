@@ -6,11 +6,8 @@ from __future__ import annotations
 import datetime as dt
 import os
 import shutil
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
-
-import pytest
 
 import engine
 from engine.tools.impact import Side, impact
@@ -18,18 +15,8 @@ from engine.tools.impact_report import render_html
 from engine.tools.population_source import read_population
 
 ROOT = Path(__file__).resolve().parents[2]
-CHROMIUM = Path("/usr/bin/chromium")
-DRIVER = Path("/usr/bin/chromedriver")
 SCREENSHOT = ROOT / "docs" / "screenshots" / "impact_keywork.png"
-FLAGS = (
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-)
+WINDOW = "1100,1900"  # the browser fixture's window (tests/e2e/conftest.py)
 
 CHARTS_JS = """
 return Array.from(document.querySelectorAll('figure.chart')).map(f => {
@@ -39,30 +26,6 @@ return Array.from(document.querySelectorAll('figure.chart')).map(f => {
           marks: svg ? svg.querySelectorAll('path').length : 0};
 });
 """
-
-
-@pytest.fixture(scope="module")
-def browser(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
-    if not CHROMIUM.exists():
-        pytest.skip(
-            f"{CHROMIUM} not found: run scripts/ensure-browser (as root) or "
-            "`apt-get install chromium chromium-driver` to run the browser test"
-        )
-    webdriver = pytest.importorskip("selenium.webdriver")
-    from selenium.webdriver.chrome.service import Service
-
-    options = webdriver.ChromeOptions()
-    options.binary_location = str(CHROMIUM)
-    for flag in FLAGS:
-        options.add_argument(flag)
-    options.add_argument(f"--user-data-dir={tmp_path_factory.mktemp('chromium-profile')}")
-    options.add_argument("--window-size=1100,1900")
-    driver = webdriver.Chrome(service=Service(str(DRIVER)), options=options)
-    driver.set_page_load_timeout(20)
-    try:
-        yield driver
-    finally:
-        driver.quit()
 
 
 def test_impact_report_draws_every_chart_offline(browser: Any, tmp_path: Path) -> None:

@@ -59,7 +59,8 @@ def keys(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
 
 @pytest.fixture(scope="session")
 def token(keys: dict[str, Path]) -> Callable[..., str]:
-    """A token factory: token(roles, minutes=5, user="a.user", other_key=False)."""
+    """A token factory: token(roles, minutes=5, user="a.user", other_key=False, issuer=...,
+    audience=...)."""
     from cryptography.hazmat.primitives.serialization import load_pem_private_key
 
     loaded = {
@@ -73,9 +74,10 @@ def token(keys: dict[str, Path]) -> Callable[..., str]:
         user: str | None = "a.user",
         client: str = "test-client",
         other_key: bool = False,
+        **claims: Any,
     ) -> str:
         key = loaded["other_private" if other_key else "private"]
-        return mint_token(key, roles, user, client, minutes)
+        return mint_token(key, roles, user, client, minutes, **claims)
 
     return make
 

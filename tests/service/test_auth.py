@@ -154,3 +154,74 @@ def test_insecure_no_auth_is_announced_in_info(tmp_path: Path, keys: dict[str, P
         assert r.status_code == 200
         logged = httpx.get(f"{srv.url}/v1/decisions/{r.json()['decisionId']}").json()
         assert logged["caller"]["userName"].startswith("anonymous")
+
+
+ISSUER, AUDIENCE = "https://sign-in.hmpps.example/auth/issuer", "regime-decisions"
+
+
+@pytest.fixture(scope="module")
+def strict_server(
+    tmp_path_factory: pytest.TempPathFactory, keys: dict[str, Path]
+) -> Iterator[ThreadServer]:
+    """A server that also requires the configured issuer and audience."""
+    db = tmp_path_factory.mktemp("strict") / "d.db"
+    settings = settings_for(f"sqlite:///{db}", keys, jwt_issuer=ISSUER, jwt_audience=AUDIENCE)
+    with ThreadServer(settings) as srv:
+        yield srv
+
+
+@pytest.mark.parametrize(
+    ("claims", "minutes", "other_key", "roles", "status", "why"),
+    [
+        ({"issuer": ISSUER, "audience": AUDIENCE}, 5, False, CUSTODIAL, 200, ""),
+        ({"issuer": ISSUER, "audience": [AUDIENCE, "other"]}, 5, False, CUSTODIAL, 200, ""),
+        (
+            {"issuer": "https://elsewhere.example", "audience": AUDIENCE},
+            5,
+            False,
+            CUSTODIAL,
+            401,
+            "iss",
+        ),
+        ({"issuer": ISSUER, "audience": "another-api"}, 5, False, CUSTODIAL, 401, "aud"),
+        ({"issuer": ISSUER}, 5, False, CUSTODIAL, 401, "aud"),
+        ({"issuer": ISSUER, "audience": AUDIENCE}, -1, False, CUSTODIAL, 401, "expired"),
+        ({"issuer": ISSUER, "audience": AUDIENCE}, 5, True, CUSTODIAL, 401, "signature"),
+        ({"issuer": ISSUER, "audience": AUDIENCE}, 5, False, ADMIN, 403, "role"),
+    ],
+    ids=[
+        "right",
+        "right among several audiences",
+        "wrong issuer",
+        "wrong audience",
+        "no audience",
+        "expired",
+        "other key",
+        "wrong role",
+    ],
+)
+def test_a_configured_issuer_and_audience_are_required(
+    strict_server: ThreadServer,
+    token: Callable[..., str],
+    claims: dict[str, Any],
+    minutes: float,
+    other_key: bool,
+    roles: list[str],
+    status: int,
+    why: str,
+) -> None:
+    tok = token(roles, minutes=minutes, other_key=other_key, **claims)
+    r = httpx.post(
+        f"{strict_server.url}/v1/packs/keywork_edm/decisions",
+        json={"facts": FACTS},
+        headers={"authorization": f"Bearer {tok}"},
+        timeout=30,
+    )
+    assert r.status_code == status, r.text
+    if status != 200:
+        assert why in (r.json()["developerMessage"] + r.json()["userMessage"]).lower(), r.text
+
+
+def test_info_says_which_issuer_and_audience_are_required(strict_server: ThreadServer) -> None:
+    auth = httpx.get(f"{strict_server.url}/info").json()["auth"]
+    assert (auth["issuer"], auth["audience"]) == (ISSUER, AUDIENCE)

@@ -30,6 +30,20 @@ def test_every_copied_path_exists() -> None:
             assert (ROOT / part).exists(), part
 
 
+def test_every_package_directory_the_install_needs_is_copied() -> None:
+    """`pip install .` in the image fails on a package directory pyproject names but the build
+    never copied (it once lacked `adapters`)."""
+    import tomllib
+
+    setuptools = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["tool"][
+        "setuptools"
+    ]
+    mapped = setuptools.get("package-dir", {})
+    needed = {mapped.get(p, p.replace(".", "/")).split("/")[0] for p in setuptools["packages"]}
+    copied = {m.split("/")[0] for m in re.findall(r"^COPY (\S+) \S+$", DOCKERFILE, re.M)}
+    assert needed <= copied, needed - copied
+
+
 def test_the_command_is_one_regime_serve_accepts() -> None:
     argv = instruction("CMD")
     assert argv[:2] == ["regime", "serve"]

@@ -51,8 +51,8 @@ def record(n: int = 0, audience: str = "custodial") -> LogRecord:
 
 
 def test_migrations_are_recorded_and_idempotent(store: LogStore) -> None:
-    assert store.migrate() == 1
-    assert store.migrate() == 1
+    assert store.migrate() == 2
+    assert store.migrate() == 2
     assert store.count() == 0
 
 
@@ -65,6 +65,24 @@ def test_append_and_read_back_every_field(store: LogStore) -> None:
     got = store.get(records[3].decision_id)
     assert got == records[3] and got.intact()
     assert store.get("no-such-id") is None
+
+
+def test_a_batch_is_looked_up_by_its_id_in_line_order(store: LogStore) -> None:
+    from dataclasses import replace
+
+    lines = [replace(record(n), batch_id="batch-1", batch_line=n + 1).sealed() for n in range(3)]
+    store.append([lines[2], record(9), lines[0], lines[1]])
+    assert store.batch("batch-1") == lines
+    assert all(r.intact() for r in store.batch("batch-1"))
+    assert store.batch("batch-2") == []
+    moved = replace(lines[0], batch_line=7)
+    assert not moved.intact()  # the batch line is sealed too
+
+
+def test_a_record_sealed_without_batch_fields_keeps_its_hash() -> None:
+    r = record()
+    assert r.batch_id is None and r.intact()
+    assert not LogRecord(**{**r.__dict__, "batch_id": "added-later"}).intact()
 
 
 def test_the_log_refuses_updates_and_deletes(store: LogStore) -> None:

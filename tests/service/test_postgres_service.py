@@ -41,3 +41,39 @@ def test_decisions_are_logged_in_postgresql_and_replay(
     assert row.decision_id == made["decisionId"] and row.intact()
     assert store.pack_source(row.content_hash) is not None
     store.close()
+
+
+def test_load_and_sigkill_with_the_log_in_postgresql(
+    postgres: Postgres, keys: dict[str, Path], token: Callable[..., str], tmp_path: Path
+) -> None:
+    """The real `regime serve` on PostgreSQL: a short load with one row per acknowledged
+    decision, then SIGKILL mid-load and restart with every acknowledged decision logged, intact.
+    (`make load` runs the same for longer.)"""
+    import asyncio
+    import shutil
+
+    from service.loadtest import ServerProcess, check_after_kill, kill_during_load, run_load
+    from tests.service.conftest import POLICIES
+
+    packs = tmp_path / "policies"
+    packs.mkdir()
+    shutil.copy(POLICIES / "keywork_edm.yaml", packs)
+    url = postgres.new_database("load")
+    server = ServerProcess(str(packs), url, str(keys["public"]))
+    tok = token(CUSTODIAL)
+    server.start()
+    store = open_store(url)
+    try:
+        result = asyncio.run(run_load(server.url, tok, seconds=2, clients=32))
+        assert result.acknowledged and not result.errors and not result.connection_errors
+        assert store.count() == len(result.acknowledged)
+        before = store.count()
+        killed = asyncio.run(kill_during_load(server, tok, kill_after=1.5))
+        assert killed.acknowledged
+        outcome = check_after_kill(server, store, tok, killed, before)
+        assert outcome.missing == [] and outcome.not_intact == 0 and outcome.serves_again
+        assert 0 <= outcome.rows_after - outcome.rows_before - len(killed.acknowledged) <= 512
+    finally:
+        server.stop()
+        store.close()
+        server.remove_log()

@@ -73,6 +73,29 @@ def test_an_establishment_is_read_page_by_page(stub: Stub) -> None:
     assert found[2][1]["prisoner"]["sentence_type"] == "indeterminate"
 
 
+def test_a_person_who_cannot_be_fetched_is_collected_and_the_run_goes_on(stub: Stub) -> None:
+    stub.fail("/prisoners/B2345CD/alerts", 500, 500, 500)
+    stub.fail("/search/case-notes/D4567EF", 403)
+    failures: list[tuple[str, RemoteError]] = []
+    found = hmpps.fetch_population("MDI", AS_OF, settings(stub), failures=failures)
+    assert [subject for subject, _, _ in found] == ["A1234BC", "C3456DE", "E5678FG"]
+    assert [(s, e.code) for s, e in failures] == [
+        ("B2345CD", "E-HTTP-UNAVAILABLE"),
+        ("D4567EF", "E-HTTP-FORBIDDEN"),
+    ]
+    stub.fail("/prisoners/B2345CD/alerts", 500, 500, 500)
+    with pytest.raises(RemoteError):  # without `failures`, the first one stops the run
+        list(hmpps.fetch_population("MDI", AS_OF, settings(stub)))
+
+
+def test_a_refused_token_stops_a_population_run_even_when_collecting(stub: Stub) -> None:
+    failures: list[tuple[str, RemoteError]] = []
+    stub.fail("/prisoners/A1234BC/alerts", 401)
+    with pytest.raises(RemoteError) as caught:
+        list(hmpps.fetch_population("MDI", AS_OF, settings(stub), failures=failures))
+    assert caught.value.code == "E-HTTP-UNAUTHORISED" and failures == []
+
+
 def test_an_empty_establishment_gives_nobody(stub: Stub) -> None:
     assert list(hmpps.fetch_population("LEI", AS_OF, settings(stub))) == []
 

@@ -13,7 +13,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from engine.adapters import hmpps
-from engine.adapters.interpret import Gap, fill_from
+from engine.adapters.interpret import Gap
 from engine.adapters.mapping import fact_leaves, load_mapping
 from engine.packs.facts_schema import validate_facts
 from engine.problems import PackError
@@ -236,16 +236,6 @@ def test_every_gap_names_a_fact_no_reading_supplied() -> None:
                 node = node.get(part, {}) if isinstance(node, dict) else {}
             if g.kind != "partial":
                 assert not (isinstance(node, dict) and parts[-1] in node), (subject, g)
-
-
-def test_local_facts_fill_only_what_the_records_left_absent() -> None:
-    facts, gaps = facts_of("A1234BC")
-    local = {"establishment": {"regime_level": 3, "code": "XXX"}, "prisoner": {"cev": False}}
-    merged, kept = fill_from(facts, gaps, local)
-    assert merged["establishment"]["regime_level"] == 3
-    assert merged["establishment"]["code"] == "MDI"  # the records win
-    assert gap(kept, "establishment.regime_level") is None and gap(kept, "prisoner.cev") is None
-    assert gap(kept, "establishment.outbreak_declared_on") is not None
 
 
 @settings(max_examples=60)

@@ -184,3 +184,47 @@ def test_timeline_bad_input_is_a_clear_error(
     assert result.exit_code == 2
     assert message in result.output
     assert "Traceback" not in result.output
+
+
+DECIMAL_OUTPUTS = """
+  past_the_precision:
+    value: len(this_month) + 0.0000000000000000000000000001
+  share_of_entitlement:
+    value: len(this_month) / person.entitlement_per_month
+"""
+
+
+def decimal_pack(tmp_path: Path) -> engine.Packs:
+    """The custom-pack example with two decimal outputs that move with the visits of the
+    month: one needing 29 significant digits, one a fraction with no exact decimal form."""
+    source = ROOT / "examples" / "custom_pack"
+    (tmp_path / "schemas").mkdir()
+    schema = source / "schemas" / "visits.schema.json"
+    (tmp_path / "schemas" / schema.name).write_text(schema.read_text(encoding="utf-8"))
+    text = (source / "visits.yaml").read_text(encoding="utf-8")
+    text = text.replace("rules:\n", DECIMAL_OUTPUTS.lstrip("\n") + "rules:\n", 1)
+    (tmp_path / "visits.yaml").write_text(text, encoding="utf-8")
+    return engine.load(tmp_path)
+
+
+def test_timeline_decimals_are_exact_as_in_evaluation(tmp_path: Path) -> None:
+    """Change points are decided in the runtime's exact decimal context: a sum needing more
+    digits than Python's default context is not rounded, and a fraction with no exact form is
+    the error evaluation gives, never a silently rounded value."""
+    pack = decimal_pack(tmp_path)["visits"]
+    facts = {"person": {"entitlement_per_month": 2, "visits": [{"date": "2024-03-04"}]}}
+    start, end = dt.date(2024, 2, 25), dt.date(2024, 3, 10)
+    tl = timeline(pack, facts, start, end)
+    assert [p.on for p in tl.points] == [dt.date(2024, 3, 1), dt.date(2024, 3, 4)]
+    for day in (start, *(p.on for p in tl.points)):
+        evaluated = engine.evaluate(pack, facts, day).outputs["past_the_precision"]
+        assert tl.value_on("outputs.past_the_precision", day) == str(evaluated)
+    assert tl.value_on("outputs.past_the_precision", end) == "1.0000000000000000000000000001"
+    assert tl.value_on("outputs.share_of_entitlement", end) == "0.5"
+    facts["person"]["entitlement_per_month"] = 3  # 1 / 3 from 4 March
+    with pytest.raises(engine.EvaluationError) as caught:
+        engine.evaluate(pack, facts, end)
+    assert caught.value.code == "E-EVAL-RANGE"
+    with pytest.raises(engine.EvaluationError) as caught:
+        timeline(pack, facts, start, end)
+    assert caught.value.code == "E-EVAL-RANGE" and "no exact decimal value" in str(caught.value)
