@@ -202,6 +202,8 @@ class Program:
         name read before its turn is worked out then, by its work, as the evaluator does)."""
         pack = self.pack
         consts: dict[str, Any] = {
+            "_U": Unknown,
+            "_tv": table_values,
             "_merge": merge,
             "_wb": within_budget,
             "_VE": VALUE_ERRORS,
@@ -258,6 +260,17 @@ class Program:
                 and work is self._made.get(("out", name))
             ):
                 pre = _from_rules_lines(out, pack.rules_setting.get(name, ()), const)
+                value = f"_wb('output', {key}, _wd({const(out)}, _r, F, N))"
+                guard, hide = custodial and out.healthcare, custodial and out.releasable
+                emit(key, "m", value, guard, hide, pre)
+            elif out is not None and out.mode == "table" and work is self._made.get(("out", name)):
+                table = pack.tables[str(out.table)]
+                tkey = const(M.ItemKey("table", table.id))
+                pre = (
+                    f"_rows = m[{tkey}]",
+                    f"_r = _rows if _rows.__class__ is _U else _tv({key}, {table.hit!r}, "
+                    "_rows, F, N)",
+                )
                 value = f"_wb('output', {key}, _wd({const(out)}, _r, F, N))"
                 guard, hide = custodial and out.healthcare, custodial and out.releasable
                 emit(key, "m", value, guard, hide, pre)
