@@ -150,12 +150,60 @@ def _reader(con: Any, path: Path, roots: list[str], types: dict[str, T.Type]) ->
         checks += _json_type_checks(schema["properties"][r], r, [])
     j_cols = ", ".join(f"{json_of[r]} AS j_{r}" for r in roots)
     con.execute(f"CREATE VIEW jsoned AS SELECT *, {j_cols} FROM {base}")
-    typed_cols = ", ".join(f"TRY_CAST(j_{r} AS {duckdb_type_text(types[r])}) AS {r}" for r in roots)
+    typed_cols = ", ".join(f"{typed_json(f'j_{r}', types[r])} AS {r}" for r in roots)
     reasons = f"list_filter([{', '.join(checks)}], lambda x: x IS NOT NULL)"
     con.execute(
         f"CREATE VIEW typed AS SELECT record, {typed_cols}, {reasons} AS read_reasons FROM jsoned"
     )
     return "typed"
+
+
+def _has_known_none(t: T.Type) -> bool:
+    """Whether a value of type `t` holds a field whose null the schema reads as a known none."""
+    if getattr(t, "null_none", False):
+        return True
+    if t.kind == "record":
+        return any(_has_known_none(ft) for _, ft, _ in t.fields or ())
+    if t.kind == "list" and t.elem is not None:
+        return _has_known_none(t.elem)
+    return False
+
+
+# the sentinels of engine.sql.expressions in DuckDB's spelling (a NUL is written with chr)
+KNOWN_NONE_SQL = {
+    "date": f"DATE '{NONE_DATE.isoformat()}'",
+    "string": f"(chr({ord(NONE_TEXT[0])}) || {_sql_str(NONE_TEXT[1:])})",
+}
+
+
+def typed_json(j: str, t: T.Type, depth: int = 0) -> str:
+    """DuckDB SQL for the typed value of the JSON `j`: an explicit null of a field the schema
+    marks `x-null: none` becomes the known-none sentinel, an absent key stays NULL (unknown),
+    as the facts table keeps them (see engine.sql.expressions.NONE_DATE)."""
+    type_text = duckdb_type_text(t)
+    if t.kind in ("record", "list") and not _has_known_none(t):
+        return f"TRY_CAST({j} AS {type_text})"
+    if t.kind == "record":
+        parts = []
+        for name, ft, _ in t.fields or ():
+            sub = f"json_extract({j}, {_sql_str('$.' + json.dumps(name))})"
+            value = typed_json(sub, ft, depth + 1)
+            if getattr(ft, "null_none", False) and ft.kind in KNOWN_NONE_SQL:
+                value = (
+                    f"CASE WHEN json_type({sub}) = 'NULL' THEN {KNOWN_NONE_SQL[ft.kind]} "
+                    f"ELSE {value} END"
+                )
+            parts.append(f'"{name}" := {value}')
+        packed = f"CAST(struct_pack({', '.join(parts)}) AS {type_text})"
+        return f"CASE WHEN coalesce(json_type({j}), 'NULL') = 'OBJECT' THEN {packed} END"
+    if t.kind == "list" and t.elem is not None:
+        e = f"e{depth}"
+        each = typed_json(e, t.elem, depth + 1)
+        items = f"list_transform(CAST({j} AS JSON[]), lambda {e}: {each})"
+        return f"CASE WHEN coalesce(json_type({j}), 'NULL') = 'ARRAY' THEN {items} END"
+    if t.kind == "string":
+        return f"json_extract_string({j}, '$')"
+    return f"TRY_CAST(json_extract_string({j}, '$') AS {type_text})"
 
 
 def _establishment_override(path: Path, t: T.Type) -> str:

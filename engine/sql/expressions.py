@@ -12,18 +12,50 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from decimal import Decimal
-from typing import Any
 
 from sqlglot import exp
 
-from engine.language import runtime as R
 from engine.language import static_types as T
 from engine.language import syntax as A
 from engine.language.check import Checked
-from engine.sql.types import Unsupported, sql_type
+from engine.sql import functions as SF
+from engine.sql.builders import (
+    ZERO,
+    bor,
+    case,
+    const,
+    date_add_days,
+    field_of,
+    floor_div,
+    is_null,
+    is_true,
+    is_zero,
+    lam,
+    list_exists,
+    list_filter,
+    list_map,
+    list_size,
+    not_null,
+    num,
+    struct,
+    typed_null,
+)
+from engine.sql.types import DECIMAL_SCALE, Unsupported
 
 MAX_PATHS = 62
+
+# functions unknown from an unknown element of their list argument (given by position)
+LIST_STRICT = {
+    "sum": 0,
+    "sort": 0,
+    "flatten": 0,
+    "min": 0,
+    "max": 0,
+    "earliest": 0,
+    "latest": 0,
+    "index_of": 1,
+    "contains_any": 1,
+}
 
 # A fact whose null the schema reads as a known none (`x-null: none`) differs from an absent
 # one; the facts table keeps a known none as a sentinel value and an absent fact as NULL.
@@ -44,154 +76,41 @@ class SV:
     t: T.Type
     bits: frozenset[int] = frozenset()
     facts: bool = False  # read straight from the facts: a null field is an unknown fact path
+    chain: bool = False  # a static path from a facts root (an absent parent is not its unknown)
+    parts: dict[str, SV] | None = None  # a record built in this expression: each field's value
+
+
+class TooManyPaths(Unsupported):
+    """A pack reads more fact paths than one mask word holds."""
+
+    CONSTRUCT = "fact paths"
+
+    def __init__(self, path: str):
+        super().__init__(
+            self.CONSTRUCT,
+            f"`{path}` is fact path {MAX_PATHS + 1}; missing facts are told apart in one "
+            f"64-bit mask, so a pack compiled to SQL may read at most {MAX_PATHS}",
+        )
+        self.path = path
 
 
 class PathBits:
-    """The fact paths a pack's decisions may name as missing, one bit each."""
+    """The fact paths a pack's decisions may name as missing, one bit each (at most `limit`;
+    None only to count them, the SQL of a wider mask is not valid)."""
 
-    def __init__(self) -> None:
+    def __init__(self, limit: int | None = MAX_PATHS) -> None:
         self.paths: list[str] = []
+        self.index: dict[str, int] = {}
+        self.limit = limit
 
     def bit(self, path: str) -> int:
-        if path not in self.paths:
-            if len(self.paths) >= MAX_PATHS:
-                raise Unsupported(
-                    "fact paths", f"more than {MAX_PATHS} distinct fact paths in one pack"
-                )
+        i = self.index.get(path)
+        if i is None:
+            if self.limit is not None and len(self.paths) >= self.limit:
+                raise TooManyPaths(path)
+            i = self.index[path] = len(self.paths)
             self.paths.append(path)
-        return 1 << self.paths.index(path)
-
-
-# -- small builders -----------------------------------------------------------------------
-
-
-def num(n: int) -> exp.Expression:
-    lit = exp.Literal.number(abs(n))
-    return exp.Neg(this=lit) if n < 0 else lit
-
-
-ZERO = exp.Literal.number(0)
-
-
-def is_zero(e: exp.Expression) -> bool:
-    return isinstance(e, exp.Literal) and e.is_number and e.this == "0"
-
-
-def bor(*masks: exp.Expression) -> exp.Expression:
-    """Bitwise OR of masks, dropping the zeros."""
-    parts = [m for m in masks if not is_zero(m)]
-    if not parts:
-        return ZERO.copy()
-    out = parts[0].copy()
-    for m in parts[1:]:
-        out = exp.Paren(this=exp.BitwiseOr(this=out, expression=m.copy()))
-    return out
-
-
-def is_null(e: exp.Expression) -> exp.Expression:
-    return exp.Is(this=e.copy(), expression=exp.Null())
-
-
-def not_null(e: exp.Expression) -> exp.Expression:
-    return exp.Not(this=is_null(e))
-
-
-def is_true(e: exp.Expression) -> exp.Expression:
-    """True only when `e` is true (not when it is false or NULL)."""
-    return exp.Coalesce(this=e.copy(), expressions=[exp.false()])
-
-
-def case(
-    whens: list[tuple[exp.Expression, exp.Expression]], other: exp.Expression
-) -> exp.Expression:
-    c = exp.Case()
-    for cond, val in whens:
-        c = c.when(cond.copy(), val.copy())
-    return c.else_(other.copy())
-
-
-def typed_null(t: T.Type) -> exp.Expression:
-    if t.kind in ("null", "any"):
-        return exp.Null()
-    try:
-        return exp.cast(exp.Null(), sql_type(t))
-    except Unsupported:
-        return exp.Null()
-
-
-def const(value: Any, t: T.Type | None = None) -> exp.Expression:
-    """A Python evaluation value as an SQL literal."""
-    if value is None or value.__class__ is R.Unknown:
-        return typed_null(t) if t is not None else exp.Null()
-    if isinstance(value, bool):
-        return exp.true() if value else exp.false()
-    if isinstance(value, int):
-        return num(value)
-    if isinstance(value, Decimal):
-        return exp.cast(exp.Literal.string(str(value)), sql_type(T.DECIMAL))
-    if isinstance(value, str):
-        return exp.Literal.string(value)
-    if isinstance(value, dt.date):
-        return exp.cast(exp.Literal.string(value.isoformat()), "DATE")
-    if isinstance(value, dt.timedelta):
-        return num(int(value.total_seconds() // 60))
-    if isinstance(value, R.Months):
-        return num(value.n)
-    if isinstance(value, dict):
-        ft = {n: ty for n, ty, _ in (t.fields or ())} if t is not None else {}
-        return struct([(k, const(v, ft.get(k))) for k, v in value.items()])
-    if isinstance(value, list | tuple):
-        elem = t.elem if t is not None and t.kind == "list" else None
-        if not value:
-            if t is None:
-                raise Unsupported("list", "an empty list of unknown type")
-            return exp.cast(exp.Array(expressions=[]), sql_type(t))
-        return exp.Array(expressions=[const(v, elem) for v in value])
-    raise Unsupported("constant", f"no SQL literal for {type(value).__name__}")
-
-
-def struct(fields: list[tuple[str, exp.Expression]]) -> exp.Expression:
-    return exp.Struct(
-        expressions=[
-            exp.PropertyEQ(this=exp.to_identifier(k, quoted=True), expression=v) for k, v in fields
-        ]
-    )
-
-
-def field_of(obj: exp.Expression, name: str) -> exp.Expression:
-    return exp.Dot(this=obj.copy(), expression=exp.to_identifier(name, quoted=True))
-
-
-def lam(var: str, body: exp.Expression) -> exp.Lambda:
-    return exp.Lambda(this=body, expressions=[exp.to_identifier(var)])
-
-
-def list_filter(items: exp.Expression, var: str, pred: exp.Expression) -> exp.Expression:
-    return exp.ArrayFilter(this=items.copy(), expression=lam(var, pred))
-
-
-def list_size(items: exp.Expression) -> exp.Expression:
-    return exp.ArraySize(this=items.copy())
-
-
-def list_exists(items: exp.Expression, var: str, pred: exp.Expression) -> exp.Expression:
-    return exp.GT(this=list_size(list_filter(items, var, pred)), expression=ZERO.copy())
-
-
-def list_map(items: exp.Expression, var: str, body: exp.Expression) -> exp.Expression:
-    return exp.Transform(this=items.copy(), expression=lam(var, body))
-
-
-def date_add_days(d: exp.Expression, days: exp.Expression) -> exp.Expression:
-    added = exp.DateAdd(this=d, expression=exp.cast(days, "INT"), unit=exp.var("DAY"))
-    return exp.cast(added, "DATE")  # DuckDB's date + interval is a timestamp
-
-
-def floor_div(a: exp.Expression, n: int) -> exp.Expression:
-    """Integer division rounding down, as Python's `//` does for negative numbers too."""
-    return exp.cast(
-        exp.Floor(this=exp.Div(this=exp.cast(a, "DOUBLE"), expression=num(n))), "BIGINT"
-    )
+        return 1 << i
 
 
 # -- the compiler -------------------------------------------------------------------------
@@ -273,7 +192,8 @@ class ExprCompiler:
                 v = typed_null(ft[k])
             vals.append((k, v))
         bits = frozenset().union(*(f.bits for _, f in fields)) if fields else frozenset()
-        return SV(struct(vals), bor(*(f.m for _, f in fields)), t, bits)
+        parts = dict(fields)
+        return SV(struct(vals), bor(*(f.m for _, f in fields)), t, bits, parts=parts)
 
     def _Name(self, node: A.Name) -> SV:
         t = self.info_type(node)
@@ -284,39 +204,44 @@ class ExprCompiler:
         if node.name == "version":
             return SV(self.scope.version.copy(), ZERO.copy(), t)
         if node.name in self.checked.roots:
-            return SV(exp.column(node.name), ZERO.copy(), t, facts=True)
+            return SV(exp.column(node.name), ZERO.copy(), t, facts=True, chain=True)
         return self.scope.name(node.name)
 
     def _Attr(self, node: A.Attr) -> SV:
         t = self.info_type(node)
         info = self.checked.info[id(node)]
         obj = self.gen(node.obj)
-        v = field_of(obj.v, node.name)
-        if obj.facts and getattr(t, "null_none", False):
+        if obj.parts is not None and node.name in obj.parts:
+            return obj.parts[node.name]  # a field of a record built here: its own value and mask
+        raw = field_of(obj.v, node.name)
+        value = raw
+        if getattr(t, "null_none", False):
             # a known none is stored as a sentinel (see NONE_DATE), an absent field as NULL
             if t.kind not in NONE_SENTINELS:
                 raise Unsupported(f"fact `{info.path}`", f"a known none of type {t.kind}")
-            raw = v
-            b = self.bit(info.path or f"?.{node.name}")
-            value = case(
-                [(exp.EQ(this=raw.copy(), expression=NONE_SENTINELS[t.kind]()), typed_null(t))], raw
-            )
-            return SV(value, case([(is_null(raw), num(b))], ZERO.copy()), t, frozenset({b}))
+            value = exp.Nullif(this=raw.copy(), expression=NONE_SENTINELS[t.kind]())
         if obj.facts:
+            if not self.nullable(node) and not getattr(t, "null_none", False):
+                return SV(raw, ZERO.copy(), t, facts=True, chain=obj.chain)
             b = self.bit(info.path or f"?.{node.name}")
-            inner: exp.Expression = num(b)
-            bits = frozenset({b})
+            if obj.chain or is_zero(obj.m):
+                # a static fact read names its own path, absent parents or not
+                m = case([(is_null(raw), num(b))], ZERO.copy())
+                bits = frozenset({b})
+            else:  # facts reached through a definition: an unknown parent keeps its paths
+                m = case([(is_null(obj.v), obj.m), (is_null(raw), num(b))], ZERO.copy())
+                bits = obj.bits | {b}
+            return SV(value, m, t, bits, facts=True, chain=obj.chain)
+        if not self.nullable(node) and t.kind not in ("list", "record"):
+            return SV(value, ZERO.copy(), t)
+        # a computed record keeps one mask for all its fields: a field's unknowns are among them
+        if is_zero(obj.m):
+            return SV(value, ZERO.copy(), t)
+        if t.kind in ("list", "record"):
+            m = obj.m.copy()
         else:
-            inner = obj.m
-            bits = obj.bits
-        if not self.nullable(node):
-            return SV(v, ZERO.copy(), t, facts=obj.facts)
-        if t.kind in ("list", "record") and not obj.facts:
-            raise Unsupported("field access", "a list or record field of a computed record")
-        m = case([(is_null(obj.v), obj.m), (is_null(v), inner)], ZERO.copy())
-        if is_zero(obj.m) or obj.facts:  # a fact read names its own path, absent parents or not
-            m = case([(is_null(v), inner)], ZERO.copy())
-        return SV(v, m, t, bits, facts=obj.facts)
+            m = case([(is_null(value), obj.m)], ZERO.copy())
+        return SV(value, m, t, obj.bits)
 
     # -- operators -------------------------------------------------------------------------
 
@@ -334,8 +259,6 @@ class ExprCompiler:
         t = self.info_type(node)
         if node.op == "not":
             return SV(exp.Not(this=exp.Paren(this=x.v)), x.m, t, x.bits)
-        if t.kind == "decimal":
-            raise Unsupported("negation", "decimal arithmetic")
         return SV(exp.Neg(this=exp.Paren(this=x.v)), x.m, t, x.bits)
 
     def _Binary(self, node: A.Binary) -> SV:
@@ -343,6 +266,8 @@ class ExprCompiler:
         op = node.op
         if op in ("in", "not in"):
             return self._membership(node, t)
+        if op == "+" and t.kind == "list":
+            return self._concat(node, t)
         left, right = self.gen(node.left), self.gen(node.right)
         lk, rk = left.t.kind, right.t.kind
         lv, rv = left.v, right.v
@@ -355,7 +280,7 @@ class ExprCompiler:
                 ">": exp.GT,
                 ">=": exp.GTE,
             }[op]
-            if "decimal" in (lk, rk) or "any" in (lk, rk):
+            if "any" in (lk, rk):
                 raise Unsupported(f"comparison `{op}`", f"between {lk} and {rk}")
             return self._strict(t, cls(this=lv, expression=rv), [left, right])
         if op in ("+", "-"):
@@ -375,20 +300,52 @@ class ExprCompiler:
             if lk == rk and lk in ("int", "duration", "months"):
                 cls2 = exp.Add if op == "+" else exp.Sub
                 return self._strict(t, exp.Paren(this=cls2(this=lv, expression=rv)), [left, right])
+            if {lk, rk} <= {"int", "decimal"} and "decimal" in (lk, rk):
+                cls3 = exp.Add if op == "+" else exp.Sub
+                total = cls3(this=SF.as_decimal(lv, left.t), expression=SF.as_decimal(rv, right.t))
+                return self._strict(t, exp.Paren(this=total), [left, right])
             if lk == rk == "string" and op == "+":
                 return self._strict(t, exp.DPipe(this=lv, expression=rv), [left, right])
-            if lk == rk == "list" and op == "+":
-                both = exp.And(this=not_null(lv), expression=not_null(rv))
-                cat = exp.ArrayConcat(this=lv.copy(), expressions=[rv.copy()])
-                return self._strict(t, case([(both, cat)], typed_null(t)), [left, right])
             raise Unsupported(f"`{op}`", f"between {left.t.describe()} and {right.t.describe()}")
         if op == "*":
             if {lk, rk} <= {"int", "duration", "months"} and "int" in (lk, rk):
                 return self._strict(
                     t, exp.Paren(this=exp.Mul(this=lv, expression=rv)), [left, right]
                 )
+            if {lk, rk} <= {"int", "decimal"}:
+                product = exp.Mul(
+                    this=SF.as_decimal(lv, left.t), expression=SF.as_decimal(rv, right.t)
+                )
+                return self._strict(t, exp.Paren(this=product), [left, right])
             raise Unsupported("`*`", f"between {left.t.describe()} and {right.t.describe()}")
-        raise Unsupported(f"`{op}`", "division is exact in the language and has no SQL form yet")
+        if op == "/" and {lk, rk} <= {"int", "decimal"}:
+            quotient = SF.divide(self.dialect, lv, rv, self._where(node))
+            return self._strict(t, quotient, [left, right])
+        if op == "/":
+            raise Unsupported(
+                "`/`",
+                f"{left.t.describe()} by {right.t.describe()}: SQL keeps durations in whole "
+                "minutes, the interpreter keeps the fraction",
+            )
+        raise Unsupported(f"`{op}`", "no SQL form")
+
+    @property
+    def dialect(self) -> str:
+        return self.scope.dialect
+
+    def _where(self, node: A.Node) -> str:
+        """Where a node stands in its expression, for a run-time error message."""
+        return f"{node.loc.line}:{node.loc.col}"
+
+    def _concat(self, node: A.Binary, t: T.Type) -> SV:
+        """`a + b + c` of lists as one concatenation, each operand written once in the value
+        (a nested form would repeat the left side at every step)."""
+        parts = [self.gen(n) for n in _operands(node, self.checked)]
+        missing = _any_null([p.v for p in parts])
+        cat: exp.Expression = parts[0].v.copy()
+        for p in parts[1:]:
+            cat = exp.ArrayConcat(this=cat, expressions=[p.v.copy()])
+        return self._strict(t, case([(missing, typed_null(t))], cat), parts)
 
     def _add_months(self, d: exp.Expression, n: exp.Expression) -> exp.Expression:
         """Calendar months, clamped at the month's end (both engines clamp)."""
@@ -473,7 +430,10 @@ class ExprCompiler:
             raise Unsupported(node.kind, "a quantifier over something that is not a typed list")
         var = self._var()
         x = exp.column(var)
-        elem = SV(x, ZERO.copy(), items.t.elem, frozenset(), facts=items.facts)
+        if items.facts:  # a fact list: an element's fields name their own paths
+            elem = SV(x, ZERO.copy(), items.t.elem, frozenset(), facts=True)
+        else:  # a computed list: an unknown inside an element is among the list's unknowns
+            elem = SV(x, items.m.copy(), items.t.elem, items.bits)
         saved = self.locals.get(node.var)
         self.locals[node.var] = elem
         try:
@@ -504,9 +464,12 @@ class ExprCompiler:
             v = case([(is_null(L), exp.Null()), (any_unknown, exp.Null())], value)
             inner = ZERO.copy() if kind == "count" else items.m
             m = case([(is_null(L), items.m), (any_unknown, pending)], inner)
-            return SV(v, m, t, items.bits | body.bits)
+            kept_facts = items.facts and kind == "filter"  # the elements are still facts
+            return SV(v, m, t, items.bits | body.bits, facts=kept_facts)
         if kind == "map":
             v = list_map(L, var, body.v)
+            if body.t.kind in ("list", "record"):  # a known element may hold unknowns too
+                pending = self._pending_mask(L, var, body, every=True)
             m = case([(is_null(L), items.m)], pending)
             return SV(v, m, t, items.bits | body.bits)
         if kind == "sum":
@@ -533,21 +496,26 @@ class ExprCompiler:
             expressions=[ZERO.copy()],
         )
 
-    def _pending_mask(self, L: exp.Expression, var: str, body: SV) -> exp.Expression:
-        """The paths of the elements whose body is unknown: one test per bit it may hold."""
+    def _pending_mask(
+        self, L: exp.Expression, var: str, body: SV, every: bool = False
+    ) -> exp.Expression:
+        """The paths of the elements whose body is unknown (with `every`, of every element's
+        body, for a list or record that holds unknowns inside): the OR of their masks."""
         if is_zero(body.m):
             return ZERO.copy()
-        parts = []
-        for b in sorted(body.bits):
-            test = exp.And(
-                this=is_null(body.v),
-                expression=exp.NEQ(
-                    this=exp.Paren(this=exp.BitwiseAnd(this=body.m.copy(), expression=num(b))),
-                    expression=ZERO.copy(),
-                ),
+        one = body.m.copy() if every else case([(is_null(body.v), body.m)], ZERO.copy())
+        each = list_map(L, var, one)
+        if self.dialect == "spark":
+            a, b = self._var(), self._var()
+            merge = exp.Lambda(
+                this=exp.BitwiseOr(this=exp.column(a), expression=exp.column(b)),
+                expressions=[exp.to_identifier(a), exp.to_identifier(b)],
             )
-            parts.append(case([(list_exists(L, var, test), num(b))], ZERO.copy()))
-        return bor(*parts)
+            return exp.Anonymous(
+                this="AGGREGATE", expressions=[each, exp.cast(ZERO.copy(), "BIGINT"), merge]
+            )
+        folded = exp.Anonymous(this="LIST_BIT_OR", expressions=[each])
+        return exp.Coalesce(this=exp.cast(folded, "BIGINT"), expressions=[ZERO.copy()])
 
     # -- functions -------------------------------------------------------------------------
 
@@ -616,8 +584,6 @@ class ExprCompiler:
         elif f in ("lower", "upper"):
             v = (exp.Lower if f == "lower" else exp.Upper)(this=a0)
         elif f in ("earliest", "latest", "min", "max") and len(args) >= 2:
-            if any(a.t.kind == "decimal" for a in args):
-                raise Unsupported(f, "decimal arguments")
             cls = exp.Least if f in ("earliest", "min") else exp.Greatest
             picked = cls(this=args[0].v.copy(), expressions=[a.v.copy() for a in args[1:]])
             any_null = _any_null([a.v for a in args])
@@ -633,23 +599,64 @@ class ExprCompiler:
             )
         elif f == "date":
             return self._parse_date(args[0], t)
+        elif f in ("earliest", "latest", "min", "max"):  # of one list
+            least = f in ("earliest", "min")
+            v = SF.extreme(self.dialect, a0, self._var(), t, least)
+        elif f == "sum":
+            if t.kind not in ("int", "duration", "months"):
+                raise Unsupported("sum()", f"a sum of {t.describe()} values")
+            v = SF.whole_list(a0, self._var(), t, self._list_sum(a0))
+        elif f == "sort":
+            v = SF.sort_list(self.dialect, a0, self._var(), t)
+        elif f == "flatten":
+            v = SF.flatten_list(self.dialect, a0, self._var(), args[0].t.elem, t)
+        elif f == "contains_any":
+            v = SF.contains_any(a0, args[1].v, self._var())
+        elif f == "index_of":
+            v = SF.index_of(self.dialect, a0, args[1].v, self._var())
+        elif f == "text":
+            v = SF.text_of(a0, args[0].t)
+        elif f == "abs":
+            v = exp.Abs(this=a0)
+        elif f == "round":
+            places = node.args[1]
+            if not (isinstance(places, A.Lit) and isinstance(places.value, int)):
+                raise Unsupported("round()", "the number of places must be written as a number")
+            if not 0 <= places.value <= DECIMAL_SCALE:
+                raise Unsupported("round()", f"to other than 0 to {DECIMAL_SCALE} places")
+            v = SF.round_to(a0, args[0].t, places.value)
         else:
             raise Unsupported(f"{f}()", "this function has no SQL form yet")
+        if f in LIST_STRICT:
+            return self._guarded(node, t, v, args, args[LIST_STRICT[f]].m)
         return self._strict(t, v, args)
+
+    def _guarded(
+        self, node: A.Call, t: T.Type, v: exp.Expression, args: list[SV], inner: exp.Expression
+    ) -> SV:
+        """As the interpreter guards a call: unknown with the paths of its nullable arguments
+        (a list's unknown elements included) when one is unknown; otherwise unknown only from
+        the unknown elements of its list argument (`inner`)."""
+        bits = frozenset().union(*(a.bits for a in args))
+        guarded = [a for a, n in zip(args, node.args, strict=True) if self.nullable(n)]
+        if guarded:
+            missing = _any_null([a.v for a in guarded])
+            m = case([(missing, bor(*(a.m for a in guarded))), (is_null(v), inner)], ZERO.copy())
+        else:
+            m = case([(is_null(v), inner)], ZERO.copy()) if not is_zero(inner) else ZERO.copy()
+        return SV(v, m, t, bits)
 
     def _parse_date(self, text: SV, t: T.Type) -> SV:
         """`date(text)`: YYYY-MM-DD or YYYY-MM (first day); a decided "none" otherwise."""
         s = exp.Trim(this=text.v.copy())
-        month = exp.RegexpLike(this=s.copy(), expression=exp.Literal.string(r"^[0-9]{4}-[0-9]{2}$"))
-        day = exp.RegexpLike(
-            this=s.copy(), expression=exp.Literal.string(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")
+        shape = exp.RegexpLike(
+            this=s.copy(), expression=exp.Literal.string(r"^[0-9]{4}-[0-9]{2}(-[0-9]{2})?$")
         )
-        as_date = exp.TryCast(this=s.copy(), to=exp.DataType.build("DATE"))
-        first = exp.TryCast(
-            this=exp.DPipe(this=s.copy(), expression=exp.Literal.string("-01")),
-            to=exp.DataType.build("DATE"),
+        # a month `YYYY-MM` padded to its first day; a full date is already ten characters
+        padded = exp.Pad(
+            this=s, expression=num(10), fill_pattern=exp.Literal.string("-01"), is_left=False
         )
-        v = case([(month, first), (day, as_date)], typed_null(t))
+        v = case([(shape, exp.TryCast(this=padded, to=exp.DataType.build("DATE")))], typed_null(t))
         return SV(v, text.m, t, text.bits)
 
 
@@ -674,7 +681,47 @@ def _years_between(born: exp.Expression, on: exp.Expression) -> exp.Expression:
     return exp.cast(exp.Paren(this=exp.Sub(this=years, expression=before)), "BIGINT")
 
 
+def _operands(node: A.Node, checked: Checked) -> list[A.Node]:
+    """The operands of a chain of list concatenations, in order."""
+    if isinstance(node, A.Binary) and node.op == "+" and checked.info[id(node)].type.kind == "list":
+        return _operands(node.left, checked) + _operands(node.right, checked)
+    return [node]
+
+
 def _flatten(node: A.Node, op: str) -> list[A.Node]:
     if isinstance(node, A.Logic) and node.op == op:
         return _flatten(node.left, op) + _flatten(node.right, op)
     return [node]
+
+
+# the builders are part of this module's interface (the query and the facts checks use them)
+__all__ = [
+    "MAX_PATHS",
+    "NONE_DATE",
+    "NONE_SENTINELS",
+    "NONE_TEXT",
+    "SV",
+    "ExprCompiler",
+    "PathBits",
+    "TooManyPaths",
+    "Scope",
+    "ZERO",
+    "bor",
+    "case",
+    "const",
+    "date_add_days",
+    "field_of",
+    "floor_div",
+    "is_null",
+    "is_true",
+    "is_zero",
+    "lam",
+    "list_exists",
+    "list_filter",
+    "list_map",
+    "list_size",
+    "not_null",
+    "num",
+    "struct",
+    "typed_null",
+]

@@ -161,7 +161,7 @@ class PackCompiler:
         self.columns[key] = [(c, sv.v), (c + "__m", sv.m)]
         self.types[key] = sv.t
         m = exp.column(c + "__m") if not is_zero(sv.m) else ZERO.copy()
-        self.svs[key] = SV(exp.column(c), m, sv.t, sv.bits)
+        self.svs[key] = SV(exp.column(c), m, sv.t, sv.bits, facts=sv.facts)
 
     def _def(self, name: str) -> SV:
         d = self.pack.definitions[name]
@@ -189,8 +189,6 @@ class PackCompiler:
 
     def _table(self, tid: str) -> SV:
         table = self.pack.tables[tid]
-        if table.hit == "collect":
-            raise Unsupported(f"table `{tid}`", "collect tables have no SQL form yet")
         inputs = {n: self.expr(e, f"table {tid} input {n}") for n, e in table.inputs}
         verdicts: list[tuple[exp.Expression, exp.Expression]] = []
         for row in table.rows:
@@ -208,6 +206,8 @@ class PackCompiler:
                 v = t if v == exp.true() else exp.And(this=v, expression=t)
             verdicts.append((exp.Paren(this=v), bor(*masks)))
         bits = frozenset().union(*(i.bits for i in inputs.values())) if inputs else frozenset()
+        if table.hit == "collect":
+            return _collect_rows(verdicts, bits)
         if table.hit == "first":
             whens: list[tuple[exp.Expression, exp.Expression]] = []
             mwhens: list[tuple[exp.Expression, exp.Expression]] = []
@@ -327,6 +327,8 @@ class PackCompiler:
                     sv = self.expr(e, f"table {tid} row {r.id} {c}")
                     vals.append((i, sv))
                     types.append(sv.t)
+        if table.hit == "collect":
+            return _collect_values(row, vals, _join(types) if types else T.NULL, default)
         t = _join(types + ([default.t] if default else [])) if types else T.NULL
         for i, sv in vals:
             v = sv.v if not isinstance(sv.v, exp.Null) else typed_null(t)
@@ -651,6 +653,75 @@ def json_text(v: exp.Expression, t: T.Type) -> exp.Expression:
             out = exp.DPipe(this=out, expression=p)
         return case([(is_null(v), exp.cast(exp.Null(), "VARCHAR"))], out)
     raise Unsupported("obligation value", f"{t.describe()} as text")
+
+
+def _collect_rows(
+    verdicts: list[tuple[exp.Expression, exp.Expression]], bits: frozenset[int]
+) -> SV:
+    """A `collect` table: the numbers of every row that matches, in order; unknown while a
+    row cannot be decided (with the masks of the rows pending, as the interpreter merges)."""
+    rows_t = T.list_of(T.INT)
+    if not verdicts:
+        return SV(const([], rows_t), ZERO.copy(), rows_t, bits)
+    pending: exp.Expression = is_null(verdicts[0][0])
+    for v, _ in verdicts[1:]:
+        pending = exp.Or(this=pending, expression=is_null(v))
+    numbers = exp.Array(
+        expressions=[
+            case([(is_true(v), num(i))], exp.cast(exp.Null(), "BIGINT"))
+            for i, (v, _) in enumerate(verdicts, 1)
+        ]
+    )
+    matched = list_filter(numbers, "x0", not_null(exp.column("x0")))
+    value = case([(exp.Paren(this=pending), typed_null(rows_t))], matched)
+    mask = bor(*(case([(is_null(v), m)], ZERO.copy()) for v, m in verdicts if not is_zero(m)))
+    return SV(value, mask, rows_t, bits)
+
+
+def _collect_values(row: SV, vals: list[tuple[int, SV]], t: T.Type, default: SV | None) -> SV:
+    """A `from_table` output of a `collect` table: the values of the rows that match, in row
+    order (the default when none does), unknown while the table is."""
+    lt = T.list_of(t)
+    if not vals:
+        chosen: exp.Expression = const([], lt) if t.kind not in ("null", "any") else exp.Array()
+        elem_m: exp.Expression = ZERO.copy()
+    else:
+        flagged = exp.Array(
+            expressions=[
+                struct(
+                    [
+                        (
+                            "applies",
+                            exp.ArrayContains(this=row.v.copy(), expression=num(i)),
+                        ),
+                        ("value", _typed(sv.v, t)),
+                    ]
+                )
+                for i, sv in vals
+            ]
+        )
+        x = exp.column("x0")
+        kept = list_filter(flagged, "x0", exp.Dot(this=x, expression=exp.to_identifier("applies")))
+        chosen = list_map(kept, "x0", exp.Dot(this=x.copy(), expression=exp.to_identifier("value")))
+        elem_m = bor(
+            *(
+                case([(exp.ArrayContains(this=row.v.copy(), expression=num(i)), sv.m)], ZERO.copy())
+                for i, sv in vals
+                if not is_zero(sv.m)
+            )
+        )
+    bits = row.bits | frozenset().union(*(sv.bits for _, sv in vals))
+    if default is not None:
+        empty = exp.EQ(this=list_size(chosen), expression=ZERO.copy())
+        dv = default.v
+        if isinstance(dv, exp.Array) and not dv.expressions:
+            dv = exp.cast(dv, sql_type(lt))
+        chosen = case([(empty, dv)], chosen)
+        elem_m = case([(empty, default.m)], elem_m) if not is_zero(default.m) else elem_m
+        bits |= default.bits
+    value = case([(is_null(row.v), typed_null(lt))], chosen)
+    mask = case([(is_null(row.v), row.m)], elem_m)
+    return SV(value, mask, lt, bits)
 
 
 def _typed(v: exp.Expression, t: T.Type) -> exp.Expression:

@@ -18,9 +18,11 @@ class Unsupported(Exception):
         self.col = col
 
 
-# Decimals are held at a fixed scale that keeps the places a pack's literals are written with.
-DECIMAL_PRECISION = 18
-DECIMAL_SCALE = 2
+# A decimal column (facts, typed NULLs) and a quotient are held at this scale; a quotient that
+# needs more places stops the query with E-EVAL-RANGE (the interpreter's decimals are exact and
+# never rounded silently). Literals, sums and products carry their own scale (see builders).
+DECIMAL_PRECISION = 38
+DECIMAL_SCALE = 10
 
 
 def sql_type(t: T.Type) -> exp.DataType:

@@ -9,7 +9,15 @@ from typing import Any
 from sqlglot import exp
 
 from engine.packs.facts_schema import facts_schema
-from engine.sql.expressions import case, field_of, list_exists, list_filter, not_null, num
+from engine.sql.expressions import (
+    NONE_SENTINELS,
+    case,
+    field_of,
+    list_exists,
+    list_filter,
+    not_null,
+    num,
+)
 
 
 def _checks(
@@ -24,6 +32,10 @@ def _checks(
     out: list[tuple[exp.Expression, str]] = []
     kinds = node.get("type", "any")
     kinds = list(kinds) if isinstance(kinds, list) else [kinds]
+    if node.get("x-null") == "none" and "string" in kinds:
+        # a known none is its sentinel in the table: null for these checks, as in the JSON
+        sentinel = NONE_SENTINELS["date" if node.get("format") == "date" else "string"]()
+        value = exp.Nullif(this=value.copy(), expression=sentinel)
     present = not_null(value)
     if required and parent is not None and "null" not in kinds and kinds != ["any"]:
         missing = exp.And(this=not_null(parent), expression=exp.Not(this=present.copy()))

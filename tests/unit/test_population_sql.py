@@ -144,7 +144,17 @@ def test_a_pack_without_sql_form_is_decided_by_the_interpreter(
     monkeypatch.chdir(ROOT)
     pop = tmp_path / "people.jsonl"
     write_jsonl(generate(3, seed=3, centre=dt.date(2022, 6, 1)), pop)
-    args = ["upcoming", "action_plan", "--facts", str(pop), "--as-of", "2022-06-01"]
+    corpus = ROOT / "tests" / "corpus" / "sql"  # a pack that divides a duration
+    args = [
+        "upcoming",
+        "corpus",
+        "--packs",
+        str(corpus),
+        "--facts",
+        str(pop),
+        "--as-of",
+        "2022-06-01",
+    ]
     code, out = invoke(*args)
     assert code == 0, out
     assert "engine python" in out.splitlines()[0]

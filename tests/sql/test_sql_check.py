@@ -1,0 +1,73 @@
+"""`regime check` says precisely when a pack reads more fact paths than the SQL mask holds."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import engine
+from engine.language import static_types as T
+from engine.packs.facts_schema import root_types
+from engine.sql.check import sql_problems
+from engine.sql.expressions import MAX_PATHS
+from engine.sql.query import compile_pack
+
+
+def fact_reads() -> list[str]:
+    """One condition per fact path of the schema (list fields through `any`), clinical aside."""
+    found: list[str] = []
+
+    def walk(t: T.Type, path: str) -> None:
+        if path.endswith(".clinical"):
+            return
+        if t.kind == "record":
+            for name, ft, _ in t.fields or ():
+                walk(ft, f"{path}.{name}")
+        elif t.kind == "list" and t.elem is not None and t.elem.kind == "record":
+            for name, ft, _ in t.elem.fields or ():
+                if ft.kind not in ("record", "list"):
+                    found.append(f"any x in {path}: known(x.{name})")
+        elif t.kind != "list":
+            found.append(f"known({path})")
+
+    for root, t in root_types().items():
+        walk(t, root)
+    return found
+
+
+def write_pack(folder: Path, conditions: list[str]) -> Path:
+    rules = "".join(
+        f"  - id: R-{i}\n    title: Reads a fact\n    when: '{c}'\n"
+        for i, c in enumerate(conditions, 1)
+    )
+    folder.mkdir()
+    path = folder / "wide.yaml"
+    path.write_text(
+        "id: wide\ntitle: A pack reading many facts\nversion: 0.1.0\nstatus: draft\n"
+        "source: {title: Generated}\n"
+        'versions:\n  - {id: "1", effective_from: 2020-01-01, effective_to: null}\n'
+        f"rules:\n{rules}",
+        encoding="utf-8",
+    )
+    return path
+
+
+def test_a_pack_over_the_mask_is_reported_with_its_count(tmp_path: Path) -> None:
+    reads = fact_reads()
+    assert len(reads) > MAX_PATHS
+    path = write_pack(tmp_path / "wide", reads)
+    packs = engine.load(path.parent)
+    (found,) = sql_problems({"wide": packs["wide"]})
+    assert found.code == "W-SQL-UNSUPPORTED" and found.severity == "warning"
+    assert f"is fact path {MAX_PATHS + 1}" in found.message
+    count = int(found.message.split("it reads ")[1].split()[0])
+    assert count > MAX_PATHS
+    # the rule named is the one whose condition reads the path over the limit
+    rule = found.message.split("rule ")[1].split()[0]
+    assert path.read_text().splitlines()[found.line - 1].strip().startswith("when:")
+    assert f"id: {rule}" in path.read_text()
+
+
+def test_a_pack_within_the_mask_compiles(tmp_path: Path) -> None:
+    path = write_pack(tmp_path / "narrow", fact_reads()[:40])
+    compiled = compile_pack(engine.load(path.parent)["wide"])
+    assert MAX_PATHS >= len(compiled.paths) >= 40
