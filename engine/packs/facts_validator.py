@@ -297,7 +297,13 @@ def _gen(schema: Mapping[str, Any], v: str, src: _Source, ind: int) -> None:
         if word in schema:
             values = list(schema[word]) if word == "enum" else [schema[word]]
             check = src.const(_one_of(values))
-            src.emit(ind, f"if not {check}({v}): return False")
+            texts = frozenset(x for x in values if x.__class__ is str)
+            if texts:  # a text is looked up in line; anything else by the general check
+                known = src.const(texts)
+                test = f"({v}.__class__ is str and {v} in {known})"
+                src.emit(ind, f"if not {test} and not {check}({v}): return False")
+            else:
+                src.emit(ind, f"if not {check}({v}): return False")
     if "minimum" in schema or "maximum" in schema:
         check = src.const(_bounds(schema.get("minimum"), schema.get("maximum")))
         src.emit(ind, f"if not {check}({v}): return False")
