@@ -29,9 +29,11 @@ test: $(STAMP) lint typecheck
 	@bash scripts/ensure-browser; bash scripts/ensure-java; bash scripts/ensure-postgres; $(BIN)/python -m pytest; rc=$$?; \
 	if [ $$rc -eq 5 ]; then echo "pytest collected no tests: failing"; exit 1; fi; exit $$rc
 
-# the long fuzz run (FUZZ_SECONDS, default 30 minutes), at the lowest priority
+# the long fuzz run (FUZZ_SECONDS, default 30 minutes), at the lowest priority, then each
+# coverage-guided atheris target for ATHERIS_SECONDS (default 5 minutes)
 fuzz: $(STAMP)
-	nice -n 19 $(BIN)/python tests/fuzz/run.py
+	nice -n 19 $(BIN)/python tests/fuzz/run.py; rc=$$?; \
+	nice -n 19 $(BIN)/python tests/fuzz/atheris_run.py || rc=1; exit $$rc
 
 bench: $(STAMP)
 	$(BIN)/python bench/run.py

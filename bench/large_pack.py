@@ -54,6 +54,24 @@ def pack_text(rules: int) -> str:
     return "\n".join(lines) + "\n"
 
 
+def time_sql_check(rules: int, folder: Path) -> float:
+    """CPU seconds of the SQL part of `regime check` (compiling the pack to SQL) on a generated
+    pack of `rules` rules, without the disk cache."""
+    from engine.api import check_paths
+    from engine.sql.query import compile_pack
+    from engine.sql.types import Unsupported
+
+    path = folder / f"large_{rules}.yaml"
+    path.write_text(pack_text(rules), encoding="utf-8")
+    packs, _ = check_paths([path])
+    start = time.process_time()
+    try:
+        compile_pack(packs["large"])
+    except Unsupported:
+        pass  # a warning for `regime check`: the time to find it is what is measured
+    return time.process_time() - start
+
+
 def time_check(rules: int, folder: Path, clock: str = "process") -> float:
     """Seconds to check a generated pack of `rules` rules (no errors expected): CPU seconds of
     this process by default (steady on a shared machine), or wall-clock with clock="wall"."""
@@ -75,6 +93,9 @@ if __name__ == "__main__":
     import tempfile
 
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+    sql = "--sql" in sys.argv  # also the SQL part of `regime check`
     with tempfile.TemporaryDirectory() as d:
-        for n in [int(a) for a in sys.argv[1:]] or [1000, 2000]:
+        for n in [int(a) for a in sys.argv[1:] if a != "--sql"] or [1000, 2000]:
             print(f"check-{n}-rules: {time_check(n, Path(d)):.2f}", flush=True)
+            if sql:
+                print(f"sql-check-{n}-rules: {time_sql_check(n, Path(d)):.2f}", flush=True)

@@ -9,6 +9,8 @@ import click
 import engine
 import engine.api
 from engine.api import pack_files
+from engine.language.cost import COST_LIMIT, describe
+from engine.packs import pack_cost
 from engine.tools.source_coverage import check_sources
 from engine.tools.worked_examples import check_cases
 
@@ -32,7 +34,14 @@ from .formats import problems_junit, problems_sarif
     show_default=True,
 )
 @click.option("--no-tests", is_flag=True, help="Do not run the packs' worked examples.")
-def command(paths: tuple[Path, ...], sources: Path | None, fmt: str, no_tests: bool) -> None:
+@click.option(
+    "--costs",
+    is_flag=True,
+    help="Show each pack's largest and total estimated evaluation cost (steps).",
+)
+def command(
+    paths: tuple[Path, ...], sources: Path | None, fmt: str, no_tests: bool, costs: bool
+) -> None:
     """Check packs: YAML, schema, expressions, tables, task graphs, worked examples.
 
     \b
@@ -42,6 +51,7 @@ def command(paths: tuple[Path, ...], sources: Path | None, fmt: str, no_tests: b
       regime check policies/pmp.yaml --format sarif > check.sarif
       regime check policies/ --sources ../shared/sources
       regime check policies/local/
+      regime check policies/ --costs
     """
     targets = existing_targets(paths)
     if not pack_files(targets) and not engine.api.overlay_files(targets):
@@ -78,19 +88,23 @@ def command(paths: tuple[Path, ...], sources: Path | None, fmt: str, no_tests: b
         for rule in pack.rules
         if rule.obligation and rule.obligation.releasable
     ]
+    estimates = (
+        {pid: pack_cost.summary(pack_cost.pack_costs(pack)) for pid, pack in sorted(packs.items())}
+        if costs
+        else {}
+    )
     if fmt == "json":
-        click.echo(
-            dump_json(
-                {
-                    "packs": sorted(packs),
-                    "problems": [p.to_dict() for p in problems],
-                    "errors": len(errors),
-                    "warnings": len(problems) - len(errors),
-                    "releasable": releasable,
-                    "source_coverage": coverage,
-                }
-            )
-        )
+        report = {
+            "packs": sorted(packs),
+            "problems": [p.to_dict() for p in problems],
+            "errors": len(errors),
+            "warnings": len(problems) - len(errors),
+            "releasable": releasable,
+            "source_coverage": coverage,
+        }
+        if costs:
+            report["costs"] = estimates
+        click.echo(dump_json(report))
     elif fmt == "junit":
         click.echo(problems_junit(problems, sorted(packs)))
     elif fmt == "sarif":
@@ -101,6 +115,12 @@ def command(paths: tuple[Path, ...], sources: Path | None, fmt: str, no_tests: b
             what = f"output `{rel['output']}`" if "output" in rel else f"rule `{rel['rule']}`"
             click.echo(
                 f"releasable to custodial staff: {rel['pack']} {what} (shown as: {rel['shown_as']})"
+            )
+        for pid, est in estimates.items():
+            click.echo(
+                f"estimated cost {pid}: at most {describe(est['max'])} steps in one expression "
+                f"({est['max_at']}), {describe(est['total'])} over its {est['expressions']} "
+                f"expressions (limit {describe(COST_LIMIT)} an expression)"
             )
         for pid, cov in sorted(coverage.items()):
             click.echo(

@@ -135,6 +135,13 @@ def load_packs(directory: Path, wanted: str | None = None) -> engine.Packs:
             f"no pack `{wanted}` in `{directory}`",
             did_you_mean(wanted, packs) or f"packs: {', '.join(sorted(packs)) or 'none'}",
         )
+    broken = sorted({p.file for p in problems if p.is_error})
+    if broken:  # said on stderr, so that what the command prints stays as it would be
+        click.echo(
+            f"note: {len(broken)} other pack file(s) under `{directory}` have errors and were "
+            f"left out; run `regime check {directory}`",
+            err=True,
+        )
     return engine.Packs(packs)
 
 

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from engine.evaluation.decision import AUDIENCES, Decision, build_decision
-from engine.evaluation.evaluate import Evaluation
+from engine.evaluation.program import Program, program
 from engine.language.runtime import EXACT
 from engine.packs import build
 from engine.packs import model as M
@@ -418,9 +418,7 @@ class Packs(Mapping[str, M.Pack]):
     ) -> Iterator[Decision]:
         """The same results as `evaluate` for each facts document, in order."""
         _check_pack_id(pack_id)
-        pack = self[pack_id]
-        for n, facts in enumerate(facts_iter, 1):
-            yield evaluate(pack, facts, as_of, audience, f"<facts #{n}>")
+        yield from evaluate_many(self[pack_id], facts_iter, as_of, audience)
 
 
 def _check_pack_id(pack_id: Any) -> None:
@@ -461,42 +459,71 @@ def _names_pack(file: str, pack_id: str) -> bool:
     return any(line.strip() == f"id: {pack_id}" for line in head.splitlines())
 
 
-def evaluate(
+def evaluate_many(
     pack: M.Pack,
-    facts: Mapping[str, Any],
+    facts_iter: Iterable[Mapping[str, Any]],
     as_of: dt.date | None = None,
     audience: str = "custodial",
-    facts_name: str = "<facts>",
-    version: str | None = None,
-) -> Decision:
-    """Evaluate a pack against one facts document at `as_of` for an audience; `version` takes
-    one of the pack's policy versions as in force whatever the date (to compare versions)."""
-    if not isinstance(facts, Mapping):
+) -> Iterator[Decision]:
+    """`evaluate` for each facts document in turn, with what does not change from one
+    document to the next (the pack's program for each day) found once. Each document is
+    checked in `evaluate`'s order, so the first problem reported is the same."""
+    custodial = audience != "healthcare"
+    plan = pack.local_plan
+    programs: dict[dt.date, Program] = {}
+    for n, facts in enumerate(facts_iter, 1):
+        _check_facts(facts)
+        _check_audience(audience)
+        if plan is not None:
+            facts = _with_plan_facts(facts, plan)
+        prepared = prepare(facts, f"<facts #{n}>", pack.facts, custodial)
+        day = as_date(as_of) or _facts_day(prepared)
+        if plan is not None:
+            _check_plan_covers(plan, day)
+        found = programs.get(day)
+        if found is None:
+            if len(programs) > 1024:
+                programs.clear()
+            found = programs[day] = program(pack, day, custodial, None)
+        yield _decide(found, prepared, day, audience, None)
+
+
+def _check_facts(facts: Any) -> None:
+    if facts.__class__ is not dict and not isinstance(facts, Mapping):
         raise EvaluationError(
             "E-ARG", f"facts are a mapping of roots (a dict), not {type(facts).__name__}"
         )
+
+
+def _check_audience(audience: Any) -> None:
     if not isinstance(audience, str) or audience not in AUDIENCES:
         raise EvaluationError(
             "E-EVAL-AUDIENCE", f"audience must be one of {', '.join(AUDIENCES)}, not `{audience}`"
         )
-    plan = pack.local_plan
-    if plan is not None:
-        facts = _with_plan_facts(facts, plan)
-    custodial = audience != "healthcare"
-    prepared = prepare(facts, facts_name, pack.facts, custodial)
-    day = as_date(as_of) or as_date(prepared.get("as_of"), "the facts' as_of") or dt.date.today()
-    if plan is not None and not plan.covers(day):
+
+
+def _facts_day(prepared: Mapping[str, Any]) -> dt.date:
+    """The day the facts give (`as_of`), else today."""
+    return as_date(prepared.get("as_of"), "the facts' as_of") or dt.date.today()
+
+
+def _check_plan_covers(plan: M.LocalPlan, day: dt.date) -> None:
+    if not plan.covers(day):
         raise EvaluationError(
             "E-EVAL-PLAN",
             f"the local plan `{plan.file}` is not in force on {day.isoformat()} "
             f"({plan.effective_from}..{plan.effective_to or 'open'})",
         )
-    # steps are replayed (same audience, same preparation) when first read
-    ev = Evaluation(pack, prepared, day, custodial, version, record=False)
+
+
+def _decide(
+    found: Program, prepared: dict[str, Any], day: dt.date, audience: str, version: str | None
+) -> Decision:
+    """The decision of a pack's program on prepared facts, its errors worded as the engine's."""
+    pack = found.pack
     try:
         with decimal.localcontext(EXACT):
-            ev.run()
-            return build_decision(ev, audience, pack.facts)
+            return build_decision(found.run(prepared, day, version), audience, pack.facts)
     except decimal.Inexact:
         raise EvaluationError(
             "E-EVAL-RANGE",
@@ -508,6 +535,30 @@ def evaluate(
         raise EvaluationError(
             "E-EVAL-RANGE", f"a value in pack `{pack.id}` went out of range: {e}"
         ) from None
+
+
+def evaluate(
+    pack: M.Pack,
+    facts: Mapping[str, Any],
+    as_of: dt.date | None = None,
+    audience: str = "custodial",
+    facts_name: str = "<facts>",
+    version: str | None = None,
+) -> Decision:
+    """Evaluate a pack against one facts document at `as_of` for an audience; `version` takes
+    one of the pack's policy versions as in force whatever the date (to compare versions)."""
+    _check_facts(facts)
+    _check_audience(audience)
+    plan = pack.local_plan
+    if plan is not None:
+        facts = _with_plan_facts(facts, plan)
+    custodial = audience != "healthcare"
+    prepared = prepare(facts, facts_name, pack.facts, custodial)
+    day = as_date(as_of) or _facts_day(prepared)
+    if plan is not None:
+        _check_plan_covers(plan, day)
+    # steps are replayed (same audience, same preparation) when first read
+    return _decide(program(pack, day, custodial, version), prepared, day, audience, version)
 
 
 def _with_plan_facts(facts: Mapping[str, Any], plan: M.LocalPlan) -> dict[str, Any]:
@@ -558,6 +609,7 @@ __all__ = [
     "overlay_files",
     "resolve_plan",
     "evaluate",
+    "evaluate_many",
     "pack_files",
     "STAGES",
 ]

@@ -53,6 +53,8 @@ Code = Literal[
     "W-RELEASABLE",
     "E-RELEASE-DETAIL",
     "E-FACTS-SCHEMA",
+    "E-COST-LIMIT",
+    "W-COST-HIGH",
     "E-DUP-PACK",
     "E-IMPORT",
     "E-IMPORT-CYCLE",
@@ -72,6 +74,7 @@ Code = Literal[
     "E-EVAL-LIMIT-INT",
     "E-EVAL-LIMIT-LIST",
     "E-EVAL-LIMIT-STRING",
+    "E-EVAL-LIMIT-STEPS",
     "E-ARG",
     "E-DATE",
     "E-EXPLAIN-TARGET",
@@ -184,6 +187,14 @@ CATALOGUE: Mapping[Code, CodeEntry] = MappingProxyType(
                     "a releasable obligation whose due or frequency reads healthcare-only facts",
                 ),
                 ("E-FACTS-SCHEMA", "a pack names a facts schema that cannot be found or read"),
+                (
+                    "E-COST-LIMIT",
+                    "an expression whose estimated evaluation cost is over 1,000,000,000 steps",
+                ),
+                (
+                    "W-COST-HIGH",
+                    "an expression whose estimated evaluation cost is over 100,000,000 steps",
+                ),
             ),
             *_entries(
                 "loading packs together",
@@ -221,6 +232,11 @@ CATALOGUE: Mapping[Code, CodeEntry] = MappingProxyType(
                 (
                     "E-EVAL-LIMIT-STRING",
                     "a definition or output is a text over 1,000,000 characters",
+                ),
+                (
+                    "E-EVAL-LIMIT-STEPS",
+                    "one expression's quantifiers and list functions visit over 10,000,000 "
+                    "elements, or build a list or text past its budget",
                 ),
                 ("E-ARG", "a library call given an argument of the wrong kind"),
                 ("E-DATE", "an evaluation date that is not written YYYY-MM-DD"),

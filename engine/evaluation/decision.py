@@ -163,6 +163,27 @@ def _relied_upon(ev: Evaluation, custodial: bool, applied: set[str]) -> list[str
     """Interpretations the decision rests on: those of its outputs, of the rules that decide
     an output or apply, of the table rows that matched, and of the definitions these read."""
     pack = ev.pack
+    by_applied = pack.derived.setdefault(("relied_upon_plans", custodial, ev.version.id), {})
+    plan = by_applied.get(frozenset(applied))
+    if plan is None:
+        if len(by_applied) > 4096:  # each set of applying rules is a key: keep memory bounded
+            by_applied.clear()
+        plan = by_applied[frozenset(applied)] = _relied_upon_keys_plan(ev, custodial, applied)
+    ids: list[str] = []
+    for part in plan:
+        if part.__class__ is str:  # a table: its matched rows' interpretations
+            rows = ev.memo.get(M.ItemKey("table", part))
+            if isinstance(rows, list):
+                for row in rows:
+                    ids.extend(row.interpretations)
+        else:
+            ids.extend(part)
+    return ids
+
+
+def _relied_upon_keys_plan(ev: Evaluation, custodial: bool, applied: set[str]) -> list[Any]:
+    """The plan `_relied_upon` follows for one set of applying rules (see below)."""
+    pack = ev.pack
     static = pack.derived.get(("relied_upon_keys", custodial, ev.version.id))
     if static is None:
         # the keys that do not depend on the facts: outputs shown, rules that set an output
@@ -185,16 +206,7 @@ def _relied_upon(ev: Evaluation, custodial: bool, applied: set[str]) -> list[str
         if len(cache) > 4096:  # each set of applying rules is a key: keep the memory bounded
             cache.clear()
         plan = cache[(custodial, *keys)] = _relied_upon_plan(pack, custodial, keys)
-    ids: list[str] = []
-    for part in plan:
-        if part.__class__ is str:  # a table: its matched rows' interpretations
-            rows = ev.memo.get(M.ItemKey("table", part))
-            if isinstance(rows, list):
-                for row in rows:
-                    ids.extend(row.interpretations)
-        else:
-            ids.extend(part)
-    return ids
+    return plan
 
 
 def _relied_upon_plan(pack: M.Pack, custodial: bool, keys: list[M.ItemKey]) -> list[Any]:
@@ -228,6 +240,20 @@ def owned(value: Any) -> Any:
     return value
 
 
+def owned_needing(value: Any, needs: set[str]) -> Any:
+    """`owned(value)`, adding `unknown_paths(value)` to `needs`, in one walk."""
+    cls = value.__class__
+    if cls is list or cls is tuple:
+        return [owned_needing(v, needs) for v in value]
+    if cls is dict:
+        return {k: owned_needing(v, needs) for k, v in value.items()}
+    if cls is Unknown:
+        needs.update(value.paths)
+    elif isinstance(value, dict | list | tuple):  # a subclass: searched, not copied
+        needs.update(unknown_paths(value))
+    return value
+
+
 def unknown_paths(value: Any) -> frozenset[str]:
     """The fact paths an output still needs: from an unknown value, or from unknowns inside a
     list or record. A bare `null` (an unknown with no facts behind it) is a decided "no value"."""
@@ -243,83 +269,169 @@ def unknown_paths(value: Any) -> frozenset[str]:
     return frozenset()
 
 
-def build_decision(ev: Evaluation, audience: str, facts_schema: str = "facts") -> Decision:
-    """Gather an evaluation's results, keeping from a custodial audience what it may not see."""
+# Values with nothing inside to copy or to search for unknowns (an exact class test: a
+# subclass of list or dict takes the general path).
+_PLAIN = frozenset({bool, int, str, float, type(None), dt.date, dt.timedelta, decimal.Decimal})
+
+
+@dataclass(frozen=True)
+class _Shape:
+    """What building a decision needs that depends only on the pack, its policy version, the
+    audience and the facts schema: worked out once, not per decision."""
+
+    shown: tuple[str, ...]  # outputs this audience sees, in order
+    withheld: tuple[str, ...]  # outputs it does not
+    # rules with an obligation this audience may see: (rule, obligation, reasons withheld,
+    # the fields of its DecidedObligation that do not depend on the facts)
+    obliging: tuple[tuple[M.Rule, M.Obligation, bool, dict[str, Any]], ...]
+    healthcare_path: dict[str, bool]  # fact paths seen so far: healthcare-only or not
+    interpretations: dict[tuple[str, ...], tuple[M.Interpretation, ...]]  # by relied-upon ids
+
+
+def _shape(ev: Evaluation, custodial: bool, facts_schema: str) -> _Shape:
     pack = ev.pack
-    custodial = audience != "healthcare"
-    outputs: dict[str, Any] = {}
-    withheld: list[str] = []
-    undetermined: list[str] = []
-    missing: set[str] = set()
-    interp_ids: list[str] = list(ev.version.interpretations)
+    key = ("decision_shape", ev.version.id, custodial, facts_schema)
+    found: _Shape | None = pack.derived.get(key)
+    if found is not None:
+        return found
 
     def hidden(healthcare: bool, releasable: bool = False) -> bool:
         return custodial and healthcare and not releasable
 
-    for name, out in pack.outputs.items():
-        value = ev.memo.get(name)
-        if hidden(out.healthcare, out.releasable):
-            withheld.append(name)
+    obliging = tuple(
+        (rule, ob, custodial and rule.healthcare, _fixed(rule, ob, custodial))
+        for rule in pack.rules
+        if (ob := rule.obligation) is not None and not hidden(rule.healthcare, ob.releasable)
+    )
+    found = pack.derived[key] = _Shape(
+        shown=tuple(n for n, o in pack.outputs.items() if not hidden(o.healthcare, o.releasable)),
+        withheld=tuple(n for n, o in pack.outputs.items() if hidden(o.healthcare, o.releasable)),
+        obliging=obliging,
+        healthcare_path={},
+        interpretations={},
+    )
+    return found
+
+
+def _fixed(rule: M.Rule, ob: M.Obligation, custodial: bool) -> dict[str, Any]:
+    """The fields of a rule's DecidedObligation that never depend on the facts."""
+    withheld_reasons = custodial and rule.healthcare
+    return {
+        "rule": rule.id,
+        "title": rule.title,
+        "modality": ob.modality,
+        "text": ob.text,
+        "who": ob.who,
+        "cites": rule.cites,
+        "interpretations": () if withheld_reasons else rule.interpretations,
+        "reasons_withheld": withheld_reasons,
+        "local": (),
+    }
+
+
+def _made(cls: Any, **fields: Any) -> Any:
+    """An instance of a frozen dataclass with every field given, made without its
+    field-by-field `__init__` (a guarded attribute write per field): the same object."""
+    assert fields.keys() == cls.__dataclass_fields__.keys()
+    made = object.__new__(cls)
+    made.__dict__.update(fields)
+    return made
+
+
+def _obligation(fixed: dict[str, Any], due: Any, freq: Any, record: tuple[Any, ...]) -> Any:
+    """A DecidedObligation made from its fixed fields without the frozen dataclass's
+    field-by-field `__init__` (a guarded attribute write per field, many times a decision):
+    the same fields, so the same object."""
+    made = DecidedObligation.__new__(DecidedObligation)
+    fields = made.__dict__
+    fields.update(fixed)
+    fields["due"] = due
+    fields["frequency"] = freq
+    fields["record"] = record
+    return made
+
+
+def build_decision(ev: Evaluation, audience: str, facts_schema: str = "facts") -> Decision:
+    """Gather an evaluation's results, keeping from a custodial audience what it may not see."""
+    pack = ev.pack
+    custodial = audience != "healthcare"
+    shape = _shape(ev, custodial, facts_schema)
+    outputs: dict[str, Any] = {}
+    undetermined: list[str] = []
+    missing: set[str] = set()
+    memo = ev.memo
+    plain = _PLAIN
+    for name in shape.shown:
+        value = memo.get(name)
+        cls = value.__class__
+        if cls in plain:
+            outputs[name] = value
             continue
-        needs = unknown_paths(value)
+        needs: set[str] = set()
+        copied = owned_needing(value, needs)
         if needs:
             undetermined.append(name)
             missing |= needs
-        outputs[name] = None if value.__class__ is Unknown else owned(value)
+        outputs[name] = None if cls is Unknown else copied
     obligations: list[DecidedObligation] = []
-    for rule in pack.rules:
-        when = ev.rule_results.get(rule.id, False)
-        releasable = bool(rule.obligation and rule.obligation.releasable)
-        if hidden(rule.healthcare, releasable):
-            continue
-        if when.__class__ is Unknown:
-            if rule.obligation is not None and when.paths:
-                undetermined.append(rule.id)
+    results = ev.rule_results
+    local_plan_of = pack.local_plan
+    F, N = ev.F, ev.value
+    for rule, ob, withheld_reasons, fixed in shape.obliging:
+        rid = rule.id
+        when = results.get(rid, False)
+        if when is not True:
+            if when.__class__ is Unknown and when.paths:
+                undetermined.append(rid)
                 missing |= when.paths
             continue
-        if when is not True or rule.obligation is None:
-            continue
-        ob = rule.obligation
-        due = ob.due.compiled.fn(ev.F, ev.value) if ob.due else None
-        freq = ob.frequency.compiled.fn(ev.F, ev.value) if ob.frequency else None
-        if due.__class__ is Unknown:
+        due: Any = ob.due.compiled.fn(F, N) if ob.due else None
+        freq: Any = ob.frequency.compiled.fn(F, N) if ob.frequency else None
+        cls = due.__class__
+        if cls is Unknown:
             missing |= due.paths
-        if freq.__class__ is Unknown:
+        elif cls not in plain:
+            due = owned(due)
+        cls = freq.__class__
+        if cls is Unknown:
             missing |= freq.paths
-        withheld_reasons = custodial and rule.healthcare
-        local = [] if withheld_reasons else _local_entries(ev, rule.id)
-        obligations.append(
-            DecidedObligation(
-                rule=rule.id,
-                title=rule.title,
-                modality=ob.modality,
-                text=ob.text,
-                who=ob.who,
-                due=owned(due),
-                frequency=owned(freq),
-                record=tuple(owned(r) for r in ob.records),
-                cites=rule.cites,
-                interpretations=() if withheld_reasons else rule.interpretations,
-                reasons_withheld=withheld_reasons,
-                local=tuple(e.to_dict(pack.local_plan.file) for e in local)
-                if pack.local_plan is not None
-                else (),
-            )
+        elif cls not in plain:
+            freq = owned(freq)
+        made = _obligation(
+            fixed, due, freq, tuple([owned(r) for r in ob.records]) if ob.records else ()
         )
-    interp_ids.extend(_relied_upon(ev, custodial, {o.rule for o in obligations}))
-    if custodial:
+        if local_plan_of is not None and not withheld_reasons:
+            local = _local_entries(ev, rid)
+            made.__dict__["local"] = tuple(e.to_dict(local_plan_of.file) for e in local)
+        obligations.append(made)
+    ids = tuple(ev.version.interpretations) + tuple(
+        _relied_upon(ev, custodial, {o.rule for o in obligations})
+    )
+    interpretations = shape.interpretations.get(ids)
+    if interpretations is None:
+        if len(shape.interpretations) > 4096:  # one entry per combination: keep memory bounded
+            shape.interpretations.clear()
+        seen = dict.fromkeys(i for i in ids if i in pack.interpretations)
+        interpretations = shape.interpretations[ids] = tuple(pack.interpretations[i] for i in seen)
+    if custodial and missing:
         # released values already carry only the fixed marker; any other healthcare-only path
         # (there should be none) is shown as that marker too, never by its name
         marker = next(iter(WITHHELD.paths))
-        missing = {marker if is_healthcare_path(p, facts_schema) else p for p in missing}
-    seen = list(dict.fromkeys(i for i in interp_ids if i in pack.interpretations))
+        known = shape.healthcare_path
+        for p in missing:
+            if p not in known:
+                if len(known) > 4096:
+                    known.clear()
+                known[p] = is_healthcare_path(p, facts_schema)
+        missing = {marker if known[p] else p for p in missing}
     status = "undetermined" if undetermined else "decided"
     local_plan = None
-    if pack.local_plan is not None:
-        local_plan = pack.local_plan.to_dict(
+    if local_plan_of is not None:
+        local_plan = local_plan_of.to_dict(
             _relied_entries(ev, custodial, [o.rule for o in obligations])
         )
-    return Decision(
+    return _made(
+        Decision,
         pack=pack.id,
         version=pack.version,
         policy_version=ev.version.id,
@@ -329,10 +441,10 @@ def build_decision(ev: Evaluation, audience: str, facts_schema: str = "facts") -
         status=status,
         outputs=outputs,
         obligations=tuple(obligations),
-        interpretations=tuple(pack.interpretations[i] for i in seen),
+        interpretations=interpretations,
         missing_facts=tuple(sorted(missing)),
         undetermined=tuple(undetermined),
-        withheld=tuple(withheld),
+        withheld=shape.withheld,
         steps=_handed_steps(ev, obligations, custodial)
         if ev.record
         else LazySteps(lambda: _handed_steps(_replay(ev), obligations, custodial)),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -82,16 +83,7 @@ class Evaluation:
         version_id: str | None = None,
         record: bool = True,
     ):
-        version = pack.version_at(as_of) if version_id is None else _version(pack, version_id)
-        if version is None:
-            spans = ", ".join(
-                f"`{v.id}` {v.effective_from}..{v.effective_to or 'open'}" for v in pack.versions
-            )
-            raise EvaluationError(
-                "E-EVAL-VERSION",
-                f"pack `{pack.id}` has no version in force on {as_of.isoformat()} "
-                f"(versions: {spans})",
-            )
+        version = select_version(pack, as_of, version_id)
         self.pack = pack
         self.custodial = custodial  # healthcare-only parts must never fail or leak
         self.record = record  # whether to keep the steps (an explanation needs them; a result not)
@@ -102,6 +94,26 @@ class Evaluation:
         self.memo: dict[str | M.ItemKey, Any] = {}  # by name; tables by their item key
         self.steps: list[Step] = []
         self.rule_results: dict[str, Any] = {}
+
+    @classmethod
+    def finished(
+        cls,
+        pack: M.Pack,
+        F: dict[str, Any],
+        as_of: dt.date,
+        custodial: bool,
+        version: M.Version,
+        version_id: str | None,
+        memo: dict[Any, Any],
+        rule_results: dict[str, Any],
+    ) -> Evaluation:
+        """An evaluation already run elsewhere (by a pack's compiled program), with the state
+        this one's `run` leaves: names and tables memoised, every rule's result, no steps."""
+        ev = cls.__new__(cls)
+        ev.pack, ev.custodial, ev.record = pack, custodial, False
+        ev.version, ev.version_id, ev.as_of = version, version_id, as_of
+        ev.F, ev.memo, ev.steps, ev.rule_results = F, memo, [], rule_results
+        return ev
 
     # -- names -----------------------------------------------------------------------------
 
@@ -205,39 +217,7 @@ class Evaluation:
         if key in self.memo:
             return self.memo[key]
         inputs = {name: self._guarded(e.healthcare, e.compiled.fn) for name, e in table.inputs}
-        matched: list[M.TableRow] = []
-        pending: list[Any] = []
-        for row in table.rows:
-            verdict: Any = True
-            for name, allowed in row.cells:
-                if allowed is None:
-                    continue
-                v = inputs.get(name)
-                if v.__class__ is Unknown:
-                    verdict = v if verdict is True else merge(verdict, v)
-                elif v not in allowed:
-                    verdict = False
-                    break
-            if verdict is True:
-                if table.hit == "first" and not pending:
-                    matched.append(row)
-                    break
-                matched.append(row)
-            elif verdict is not False:
-                pending.append(verdict)
-                if table.hit == "first":
-                    break
-        result: Any
-        if pending and not (table.hit == "first" and matched):
-            result = merge(*pending)
-        elif table.hit == "unique" and len(matched) > 1 and self.custodial and table.healthcare:
-            result = WITHHELD
-        elif table.hit == "unique" and len(matched) > 1:
-            # the load-time overlap check (E-TABLE-OVERLAP) is complete for literal cells, so
-            # this is a bug in the engine, not a mistake in the pack
-            raise AssertionError(f"rows of unique table `{table.id}` overlap despite the check")
-        else:
-            result = matched
+        result = match_rows(table, inputs, self.custodial)
         self.memo[key] = result
         if not self.record:
             return result
@@ -294,48 +274,19 @@ class Evaluation:
             result = self._from_rules(out)
         else:
             result = self._from_table(out)
-        if out.mode != "value" and isinstance(result, list) and not result and out.default:
-            result = out.default.compiled.fn(self.F, self.value)
-        elif result is None:
-            result = out.default.compiled.fn(self.F, self.value) if out.default else NULL
-        return result
+        return with_default(out, result, self.F, self.value)
 
     def _from_rules(self, out: M.Output) -> Any:
-        values: list[Any] = []
-        pending: list[Any] = []
-        for rule, expr in self.pack.rules_setting.get(out.name, ()):
-            when = self.rule_when(rule)
-            if when is True:
-                if out.combine == "first" and not pending:
-                    return expr.compiled.fn(self.F, self.value)
-                values.append(expr.compiled.fn(self.F, self.value))
-                if out.combine == "any":
-                    return True
-            elif when is not False:
-                pending.append(when)
-                if out.combine == "first":
-                    return merge(*pending)
-        if pending:
-            return merge(*pending)
-        if out.combine == "any":
-            return False
-        if out.combine == "first":
-            return None
-        return values
+        return from_rules(
+            out, self.pack.rules_setting.get(out.name, ()), self.rule_when, self.F, self.value
+        )
 
     def _from_table(self, out: M.Output) -> Any:
         table = self.pack.tables[str(out.table)]
         rows = self.table(table)
         if rows.__class__ is Unknown:
             return rows
-        values = []
-        for row in rows:
-            for col, expr in row.then:
-                if col == out.name:
-                    values.append(expr.compiled.fn(self.F, self.value))
-        if table.hit == "collect":
-            return values
-        return values[0] if values else None
+        return table_values(out.name, table.hit, rows, self.F, self.value)
 
     # -- the whole pack ----------------------------------------------------------------------
 
@@ -351,6 +302,114 @@ class Evaluation:
             self.value(name)
         for rule in self.pack.rules:
             self.rule_when(rule)
+
+
+# -- the parts both evaluators share (this one, and the compiled program in program.py) ------
+
+
+def match_rows(table: M.Table, inputs: dict[str, Any], custodial: bool) -> Any:
+    """The rows of a table that match these input values, in order, or unknown."""
+    matched: list[M.TableRow] = []
+    pending: list[Any] = []
+    for row in table.rows:
+        verdict: Any = True
+        for name, allowed in row.cells:
+            if allowed is None:
+                continue
+            v = inputs.get(name)
+            if v.__class__ is Unknown:
+                verdict = v if verdict is True else merge(verdict, v)
+            elif v not in allowed:
+                verdict = False
+                break
+        if verdict is True:
+            if table.hit == "first" and not pending:
+                matched.append(row)
+                break
+            matched.append(row)
+        elif verdict is not False:
+            pending.append(verdict)
+            if table.hit == "first":
+                break
+    if pending and not (table.hit == "first" and matched):
+        return merge(*pending)
+    if table.hit == "unique" and len(matched) > 1 and custodial and table.healthcare:
+        return WITHHELD
+    if table.hit == "unique" and len(matched) > 1:
+        # the load-time overlap check (E-TABLE-OVERLAP) is complete for literal cells, so
+        # this is a bug in the engine, not a mistake in the pack
+        raise AssertionError(f"rows of unique table `{table.id}` overlap despite the check")
+    return matched
+
+
+def from_rules(
+    out: M.Output,
+    setting: tuple[tuple[M.Rule, M.Expression], ...],
+    when_of: Callable[[M.Rule], Any],
+    F: dict[str, Any],
+    N: Callable[[str], Any],
+) -> Any:
+    """An output set by rules: their values combined as the output says (None: no rule set
+    it, and it has no `combine: collect`), or unknown when a rule that may apply is unknown."""
+    values: list[Any] = []
+    pending: list[Any] = []
+    combine = out.combine
+    for rule, expr in setting:
+        when = when_of(rule)
+        if when is True:
+            if combine == "first" and not pending:
+                return expr.compiled.fn(F, N)
+            values.append(expr.compiled.fn(F, N))
+            if combine == "any":
+                return True
+        elif when is not False:
+            pending.append(when)
+            if combine == "first":
+                return merge(*pending)
+    if pending:
+        return merge(*pending)
+    if combine == "any":
+        return False
+    if combine == "first":
+        return None
+    return values
+
+
+def table_values(name: str, hit: str, rows: Any, F: dict[str, Any], N: Callable[[str], Any]) -> Any:
+    """An output read from a table's matched rows (unknown rows stay unknown)."""
+    if rows.__class__ is Unknown:
+        return rows
+    values = []
+    for row in rows:
+        for col, expr in row.then:
+            if col == name:
+                values.append(expr.compiled.fn(F, N))
+    if hit == "collect":
+        return values
+    return values[0] if values else None
+
+
+def with_default(out: M.Output, result: Any, F: dict[str, Any], N: Callable[[str], Any]) -> Any:
+    """An output's value with its default in place of an empty or missing result."""
+    if out.mode != "value" and isinstance(result, list) and not result and out.default:
+        return out.default.compiled.fn(F, N)
+    if result is None:
+        return out.default.compiled.fn(F, N) if out.default else NULL
+    return result
+
+
+def select_version(pack: M.Pack, as_of: dt.date, version_id: str | None = None) -> M.Version:
+    """The policy version to evaluate: the one in force on `as_of`, or the one named."""
+    version = pack.version_at(as_of) if version_id is None else _version(pack, version_id)
+    if version is None:
+        spans = ", ".join(
+            f"`{v.id}` {v.effective_from}..{v.effective_to or 'open'}" for v in pack.versions
+        )
+        raise EvaluationError(
+            "E-EVAL-VERSION",
+            f"pack `{pack.id}` has no version in force on {as_of.isoformat()} (versions: {spans})",
+        )
+    return version
 
 
 def _version(pack: M.Pack, version_id: str) -> M.Version:

@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
+import marshal
+import threading
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from decimal import Decimal
+from types import CodeType
 from typing import Any
 
 from engine.language import runtime as R
@@ -29,6 +33,7 @@ _GLOBALS: dict[str, Any] = {
     "_or_n": R.merge,
     "_in_list": R.in_list,
     "_div": R.divide,
+    "_cat": R.concat,
     "_k_any": R.k_any,
     "_k_all": R.k_all,
     "_k_count": R.k_count,
@@ -182,6 +187,8 @@ class _Gen:
         if node.op == "/":
             raiser = self.const(_div0_raiser(self.origin, node.loc))
             return f"_div({left}, {right}, {raiser})"
+        if node.op == "+" and self.info(node).type.kind in ("list", "string"):
+            return f"_cat({left}, {right})"  # counted against the step budget (R.concat)
         return f"({left} {node.op} {right})"
 
     # -- leaves ----------------------------------------------------------------------------
@@ -377,6 +384,59 @@ def _div0_raiser(origin: str, loc: A.Loc) -> Callable[[], Any]:
     return raise_div0
 
 
+_CODES: dict[str, CodeType] = {}
+_CODES_KEPT = 4096
+_STORED: dict[str, bytes] = {}  # marshalled code by source, offered by `reusing`
+_THREAD = threading.local()  # .used: the sources used inside `reusing`, innermost last
+
+
+def _code(source: str, filename: str) -> CodeType:
+    """Python's code for a generated source, compiled once per distinct source: constants are
+    passed in (`_K`), so expressions that differ only in their literal dates, durations or
+    decimals, or are written again in another rule, share one compilation (the costliest step
+    of checking a large pack). Each copy carries its own file name, for tracebacks."""
+    code = _CODES.get(source)
+    if code is None:
+        raw = _STORED.pop(source, None)
+        code = marshal.loads(raw) if raw is not None else compile(source, filename, "exec")
+        if len(_CODES) >= _CODES_KEPT:
+            try:
+                _CODES.pop(next(iter(_CODES)), None)  # the oldest
+            except (RuntimeError, StopIteration):  # another thread changed it meanwhile
+                pass
+        _CODES[source] = code
+    used = getattr(_THREAD, "used", None)
+    if used:
+        used[-1][source] = code
+    return code if code.co_filename == filename else _renamed(code, filename)
+
+
+@contextmanager
+def reusing(stored: Mapping[str, bytes]) -> Iterator[dict[str, bytes]]:
+    """Compile inside this block reusing `stored` (marshalled code by generated source, as a
+    disk cache keeps it); the dict given is filled, on leaving, with every code the block
+    used, marshalled, when that is more than `stored` held (else it stays empty)."""
+    _STORED.update(stored)
+    used: dict[str, CodeType] = {}
+    stack: list[dict[str, CodeType]] = _THREAD.__dict__.setdefault("used", [])
+    stack.append(used)
+    out: dict[str, bytes] = {}
+    try:
+        yield out
+    finally:
+        stack.pop()
+        for source in stored:
+            _STORED.pop(source, None)
+    if not used.keys() <= stored.keys():
+        out.update({src: marshal.dumps(code) for src, code in used.items()})
+
+
+def _renamed(code: CodeType, filename: str) -> CodeType:
+    """`code` and every function compiled inside it, under another file name."""
+    consts = tuple(_renamed(c, filename) if isinstance(c, CodeType) else c for c in code.co_consts)
+    return code.replace(co_filename=filename, co_consts=consts)
+
+
 def compile_checked(
     checked: Checked, origin: str = "<expression>", special: tuple[str, ...] = ("as_of", "version")
 ) -> CompiledExpr:
@@ -394,7 +454,7 @@ def compile_checked(
     lines.append("    return _expr")
     source = "\n".join(lines) + "\n"
     namespace: dict[str, Any] = {}
-    exec(compile(source, f"<{origin}>", "exec"), dict(_GLOBALS), namespace)  # noqa: S102
+    exec(_code(source, f"<{origin}>"), dict(_GLOBALS), namespace)  # noqa: S102
     fn = namespace["_make"](tuple(gen.consts))
     return CompiledExpr(source=source, fn=fn, checked=checked)
 
@@ -422,7 +482,7 @@ def compile_part(
     lines.append(f"        return {body}")
     lines.append("    return _expr")
     namespace: dict[str, Any] = {}
-    exec(compile("\n".join(lines) + "\n", f"<{origin}>", "exec"), dict(_GLOBALS), namespace)  # noqa: S102
+    exec(_code("\n".join(lines) + "\n", f"<{origin}>"), dict(_GLOBALS), namespace)  # noqa: S102
     fn: Callable[..., Any] = namespace["_make"](tuple(gen.consts))
     return fn
 

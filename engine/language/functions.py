@@ -11,7 +11,7 @@ from decimal import ROUND_HALF_UP, Context, Decimal
 from typing import Any
 
 from engine.language import static_types as T
-from engine.language.runtime import NULL, Unknown, merge, sum_values
+from engine.language.runtime import NULL, Unknown, charge, merge, sum_values
 
 
 @dataclass(frozen=True)
@@ -39,6 +39,7 @@ def _strict_list(values: Sequence[Any]) -> Unknown | None:
 def _items(args: tuple[Any, ...]) -> Sequence[Any]:
     """Functions such as `min` take several arguments or one list."""
     if len(args) == 1 and isinstance(args[0], list | tuple):
+        charge(len(args[0]))
         return args[0]
     return args
 
@@ -97,30 +98,45 @@ def _coalesce(*args: Any) -> Any:
 def _compact(items: Any) -> Any:
     if items.__class__ is Unknown:
         return items
+    charge(len(items))
     return [x for x in items if x.__class__ is not Unknown]
 
 
 def _sum(items: Any, zero: Any = 0) -> Any:
     if (u := _strict_list(items)) is not None:
         return u
+    charge(len(items))
     return sum_values(items, zero)
 
 
 def _unique(items: Sequence[Any]) -> Any:
+    """First occurrences kept; values that can be hashed are found in a set, the rest (records,
+    lists) by comparing with each value kept, which is counted against the step budget."""
+    charge(len(items))
     out: list[Any] = []
+    seen: set[Any] = set()
     for x in items:
-        if x not in out:
-            out.append(x)
+        try:
+            if x in seen:
+                continue
+            seen.add(x)
+        except TypeError:
+            charge(len(out))
+            if x in out:
+                continue
+        out.append(x)
     return out
 
 
 def _sort(items: Sequence[Any]) -> Any:
     if (u := _strict_list(items)) is not None:
         return u
+    charge(len(items))
     return sorted(items)
 
 
 def _flatten(items: Sequence[Any]) -> Any:
+    charge(len(items) + sum(len(x) for x in items if isinstance(x, list)))
     out: list[Any] = []
     for x in items:
         if x.__class__ is Unknown:
@@ -141,6 +157,7 @@ def _text(x: Any) -> str:
 
 
 def _index_of(x: Any, items: Sequence[Any]) -> Any:
+    charge(len(items))
     for i, v in enumerate(items, 1):
         if v.__class__ is Unknown:  # it could be this one
             return merge(*items)
@@ -150,6 +167,7 @@ def _index_of(x: Any, items: Sequence[Any]) -> Any:
 
 
 def _contains_any(s: str, parts: Sequence[Any]) -> Any:
+    charge(len(parts))
     low = s.lower()
     if any(p.__class__ is not Unknown and p.lower() in low for p in parts):
         return True

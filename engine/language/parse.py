@@ -7,22 +7,19 @@ import re
 from decimal import Decimal
 from functools import lru_cache
 from importlib import resources
-from typing import Any
-
-from lark import Lark, Token, Transformer, Tree, v_args
-from lark.exceptions import (
-    UnexpectedCharacters,
-    UnexpectedEOF,
-    UnexpectedInput,
-    UnexpectedToken,
-    VisitError,
-)
+from typing import TYPE_CHECKING, Any
 
 from engine import disk_cache
 from engine.language import syntax as A
 from engine.language.functions import FUNCTIONS
 from engine.language.runtime import Months
 from engine.problems import Code
+
+if TYPE_CHECKING:
+    from lark import Lark, Token
+
+# lark is imported where it is first needed: a start from the disk cache reads syntax trees
+# already built, and most commands never parse an expression
 
 MAX_LENGTH = 4000
 MAX_DEPTH = 48
@@ -56,6 +53,8 @@ class ExprError(Exception):
 
 @lru_cache(maxsize=1)
 def _parser() -> Lark:
+    from lark import Lark
+
     text = resources.files("engine.language").joinpath("grammar.lark").read_text(encoding="utf-8")
     # the built parser tables are kept on disk (lark checks the grammar's hash on loading):
     # building them is most of the first parse
@@ -129,6 +128,14 @@ def parse(text: str) -> A.Node:
     if not text.strip():
         raise ExprError("E-SYNTAX", "empty expression", hint="write an expression, e.g. `true`")
     _check_nesting(text)
+    from lark.exceptions import (
+        UnexpectedCharacters,
+        UnexpectedEOF,
+        UnexpectedInput,
+        UnexpectedToken,
+        VisitError,
+    )
+
     try:
         tree = _parser().parse(text)
     except UnexpectedCharacters as e:
@@ -161,7 +168,7 @@ def parse(text: str) -> A.Node:
     except UnexpectedInput as e:  # pragma: no cover - other lark input errors
         raise ExprError("E-SYNTAX", str(e).splitlines()[0], e.line, e.column) from None
     try:
-        node = _ToAst().transform(tree)
+        node = _to_ast().transform(tree)
     except VisitError as e:
         if isinstance(e.orig_exc, ExprError):
             raise e.orig_exc from None
@@ -244,8 +251,17 @@ def _unescape(raw: str) -> str:
     return re.sub(r"\\(.)", lambda m: {"n": "\n", "t": "\t"}.get(m.group(1), m.group(1)), body)
 
 
-@v_args(meta=True)
-class _ToAst(Transformer):
+@lru_cache(maxsize=1)
+def _to_ast() -> Any:
+    """The transformer from lark's tree to the syntax tree (made on first use, with lark)."""
+    from lark import Transformer, v_args
+
+    methods = {k: v for k, v in vars(_ToAstMethods).items() if not k.startswith("__")}
+    transformer = v_args(meta=True)(type("_ToAst", (Transformer,), methods))
+    return transformer()
+
+
+class _ToAstMethods:
     """Lark tree to syntax tree; one method per grammar alias."""
 
     def if_(self, meta: Any, c: list[Any]) -> A.Node:
@@ -391,4 +407,6 @@ def _binder(node: Any, keyword: str) -> tuple[str, A.Node]:
 
 
 def is_tree(x: Any) -> bool:
+    from lark import Tree
+
     return isinstance(x, Tree)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import calendar
 import datetime as dt
+import threading
 from collections.abc import Callable, Iterable
 from decimal import (
     Context,
@@ -199,17 +200,74 @@ def divide(a: Any, b: Any, raise_div0: Callable[[], Any]) -> Any:
         ) from None
 
 
+# The step budget: the elements that one quantifier or list function visits, with everything
+# nested inside it (the quantifiers of its condition, the definitions they work out), are
+# counted, so that a blow-up inside one expression (`map` nested over long lists, `flatten` of
+# their product, a text or list doubled by `+`) stops with E-EVAL-LIMIT-STEPS instead of taking
+# minutes or gigabytes. Each thread counts on its own; the count starts afresh at each
+# outermost call, so no evaluation can exhaust the budget of another.
+MAX_STEPS = 10_000_000
+
+
+class _Steps(threading.local):
+    depth = 0  # quantifiers in progress on this thread
+    left = MAX_STEPS  # steps the outermost of them may still take
+
+
+_STEPS = _Steps()
+
+
+def _over_budget(n: int) -> EvaluationError:
+    return EvaluationError(
+        "E-EVAL-LIMIT-STEPS",
+        f"one expression's quantifiers and list functions would visit {n:,} or more elements, "
+        f"over the step budget of {MAX_STEPS:,}",
+    )
+
+
+def charge(n: int) -> None:
+    """Count `n` steps of work that calls no expression back (a list function, `+`)."""
+    s = _STEPS
+    if s.depth == 0:
+        if n > MAX_STEPS:
+            raise _over_budget(n)
+        return
+    s.left -= n
+    if s.left < 0:
+        raise _over_budget(MAX_STEPS - s.left)
+
+
+def _enter(n: int) -> _Steps:
+    """Count a quantifier's `n` elements and mark it in progress (the caller leaves)."""
+    s = _STEPS
+    s.left = (MAX_STEPS if s.depth == 0 else s.left) - n
+    if s.left < 0:
+        raise _over_budget(MAX_STEPS - s.left)
+    s.depth += 1
+    return s
+
+
+def concat(a: Any, b: Any) -> Any:
+    """`a + b` for texts and lists: counted against the step budget before it is built."""
+    charge(len(a) + len(b))
+    return a + b
+
+
 def _decide(items: Any, pred: Callable[[Any], Any], decisive: bool) -> Any:
     """Kleene `or` (decisive True) or `and` (decisive False) of `pred` over the items."""
     if items.__class__ is Unknown:
         return items
     pending = None
-    for item in items:
-        r = pred(item)
-        if r is decisive:
-            return decisive
-        if r.__class__ is Unknown:
-            pending = r if pending is None else merge(pending, r)
+    s = _enter(len(items))
+    try:
+        for item in items:
+            r = pred(item)
+            if r is decisive:
+                return decisive
+            if r.__class__ is Unknown:
+                pending = r if pending is None else merge(pending, r)
+    finally:
+        s.depth -= 1
     return (not decisive) if pending is None else pending
 
 
@@ -225,12 +283,16 @@ def _select(items: list[Any], pred: Callable[[Any], Any]) -> tuple[list[Any], Un
     """The items `pred` holds for, and the unknown from those it may or may not hold for."""
     out = []
     pending = None
-    for item in items:
-        r = pred(item)
-        if r is True:
-            out.append(item)
-        elif r.__class__ is Unknown:
-            pending = r if pending is None else merge(pending, r)
+    s = _enter(len(items))
+    try:
+        for item in items:
+            r = pred(item)
+            if r is True:
+                out.append(item)
+            elif r.__class__ is Unknown:
+                pending = r if pending is None else merge(pending, r)
+    finally:
+        s.depth -= 1
     return out, pending
 
 
@@ -251,13 +313,21 @@ def k_filter(items: Any, pred: Callable[[Any], Any]) -> Any:
 def k_map(items: Any, fn: Callable[[Any], Any]) -> Any:
     if items.__class__ is Unknown:
         return items
-    return [fn(item) for item in items]
+    s = _enter(len(items))
+    try:
+        return [fn(item) for item in items]
+    finally:
+        s.depth -= 1
 
 
 def k_sum(items: Any, fn: Callable[[Any], Any], zero: Any = 0) -> Any:
     if items.__class__ is Unknown:
         return items
-    values = [fn(item) for item in items]
+    s = _enter(len(items))
+    try:
+        values = [fn(item) for item in items]
+    finally:
+        s.depth -= 1
     for v in values:
         if v.__class__ is Unknown:
             return merge(*values)
@@ -279,6 +349,7 @@ def in_list(item: Any, items: Any) -> Any:
     """List membership; an unknown element can make the answer unknown."""
     if item.__class__ is Unknown:
         return merge(item, items)
+    charge(len(items))
     if item in items:
         return True
     for v in items:

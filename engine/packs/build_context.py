@@ -9,7 +9,7 @@ their own results on it for the next."""
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from decimal import Decimal
 from typing import Any, get_args
 
@@ -119,7 +119,7 @@ class PackBuild:
         self.outputs: dict[str, M.Output] = {}
         self.tables: dict[str, M.Table] = {}
         self.rules: list[M.Rule] = []
-        self.task_graph: Any = None
+        self.task_graph_maker: Callable[[], Any] | None = None  # see M.Pack.task_graph
 
     def problem(
         self, path: Path_, code: Code, message: str, hint: str | None = None, key: bool = False

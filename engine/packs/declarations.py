@@ -15,7 +15,7 @@ from typing import Any
 
 from engine.language.check import check
 from engine.language.codegen import compile_checked
-from engine.language.parse import ExprError, parse
+from engine.language.parse import ExprError
 from engine.packs import model as M
 from engine.packs.build_context import (
     PackBuild,
@@ -132,7 +132,7 @@ def parameters(b: PackBuild) -> dict[str, M.Parameter]:
             if isinstance(raw, str):
                 parsed = Parsed(raw, path, f"parameter `{name}`", None)
                 try:
-                    node = parse(raw)
+                    node = b.parse(raw)  # kept with the pack's other syntax trees
                     checked = check(node, empty)
                     if checked.errors:
                         for err in checked.errors:

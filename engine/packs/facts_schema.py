@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from decimal import Decimal
 from functools import cache
 from pathlib import Path
@@ -159,6 +159,42 @@ def _limits(value: Any, path: str, file: str, depth: int, out: list[Problem]) ->
             _limits(v, f"{path}.{k}", file, depth + 1, out)
 
 
+_OVER = 1  # a value past the limits (`_limits` words it)
+_DECIMAL = 2  # a Decimal somewhere (its JSON form for a custodial check is text, see below)
+_HUGE = 10**MAX_DIGITS
+
+
+def _scan(value: Any, depth: int = 0) -> int:
+    """What `_limits` would find, quickly (no paths are built): `_OVER` when it might find a
+    problem, with `_DECIMAL` when the value holds a Decimal."""
+    if depth > MAX_DEPTH:
+        return _OVER
+    cls = value.__class__
+    if cls is str:
+        return _OVER if len(value) > MAX_STRING else 0
+    if cls is bool or value is None or cls is dt.date:
+        return 0
+    if cls is int:
+        return 0 if -_HUGE < value < _HUGE else _OVER
+    if cls is dict:
+        found = 0
+        for v in value.values():
+            found |= _scan(v, depth + 1)
+        return found
+    if cls is list:
+        if len(value) > MAX_LIST:
+            return _OVER
+        found = 0
+        for v in value:
+            found |= _scan(v, depth + 1)
+        return found
+    if cls is float:
+        return 0 if value == value and value not in (float("inf"), float("-inf")) else _OVER
+    if cls is Decimal:
+        return _DECIMAL
+    return _OVER  # anything else: `_limits` decides, on the full path
+
+
 def validate_facts(data: Any, file: str = "<facts>", name: str = "facts") -> list[Problem]:
     """Every way `data` departs from the facts schema, each with its JSON path."""
     found: list[Problem] = []
@@ -237,18 +273,85 @@ def _convert_given(value: Any, t: T.Type) -> Any:
     return to_json(value, exact_numbers=True)
 
 
+Convert = Callable[[Any], Any]
+_PLAIN_FIELD: Convert = lambda v: v  # noqa: E731  (a marker: a field of a plain kind)
+_CONVERTERS: dict[int, tuple[T.Type, Convert]] = {}
+
+
+def _converter(t: T.Type) -> Convert:
+    """`_convert_given(value, t)` specialised for one type, made once: a record's fields of a
+    plain kind (text, truth value, whole number...) are converted inline, not by a call."""
+    made = _CONVERTERS.get(id(t))
+    if made is not None:
+        return made[1]
+    kind = t.kind
+    fn: Convert
+    if kind == "record":
+        by_name: dict[str, Convert] = {}
+        for fname, ftype, _ in t.fields or ():
+            if fname not in by_name:  # the first, as `Type.field` finds it
+                plain = ftype.kind not in ("date", "decimal", "record", "list")
+                by_name[fname] = _PLAIN_FIELD if plain else _converter(ftype)
+
+        def fn(value: Any) -> Any:
+            if value.__class__ is not dict:
+                return _convert_given(value, t)
+            out = {}
+            for key, v in value.items():
+                c = by_name.get(key)
+                if c is _PLAIN_FIELD:
+                    cls = v.__class__
+                    if cls is str or cls is bool or cls is int or v is None:
+                        out[key] = v
+                    else:
+                        out[key] = to_json(v, exact_numbers=True)
+                elif c is None:
+                    out[key] = to_json(v, exact_numbers=True)
+                else:
+                    out[key] = c(v)
+            return out
+
+    elif kind == "list" and t.elem is not None:
+        each = _converter(t.elem)
+
+        def fn(value: Any) -> Any:
+            if value.__class__ is not list:
+                return _convert_given(value, t)
+            return [each(v) for v in value]
+
+    elif kind == "date":
+
+        def fn(value: Any) -> Any:
+            cls = value.__class__
+            if cls is dt.date or value is None:
+                return value
+            if cls is str:
+                return dt.date.fromisoformat(value)
+            return _convert_given(value, t)
+
+    else:
+
+        def fn(value: Any) -> Any:
+            return _convert_given(value, t)
+
+    _CONVERTERS[id(t)] = (t, fn)
+    return fn
+
+
 def _prepare_fast(data: Any, name: str, custodial: bool = False) -> dict[str, Any] | None:
     """The prepared facts when the compiled check is sure the document is valid (and, for a
     custodial audience, so is what custodial staff may see), else None: the full path decides."""
     check = _compiled(name)
     if check is None or data.__class__ is not dict or not check(data):
         return None
-    limits: list[Problem] = []
-    _limits(data, "$", "<facts>", 0, limits)
-    if limits:
+    scan = _scan(data)
+    if scan & _OVER:
         return None
     if custodial:
-        visible: Any = to_json(data)
+        # a custodial audience's facts must be valid without the healthcare-only parts too;
+        # that check sees the JSON form (as the full path does), which differs from the facts
+        # as given only in a Decimal (JSON text there)
+        visible: Any = to_json(data) if scan & _DECIMAL else data
         present = False
         for root in healthcare_roots(name):
             visible, found = _split(visible, root.split("."))
@@ -261,7 +364,7 @@ def _prepare_fast(data: Any, name: str, custodial: bool = False) -> dict[str, An
         if key == "as_of":
             out[key] = dt.date.fromisoformat(value) if isinstance(value, str) else value
         elif key in types:
-            out[key] = _convert_given(value, types[key])
+            out[key] = _converter(types[key])(value)
         else:
             out[key] = to_json(value, exact_numbers=True)
     return out
@@ -332,11 +435,12 @@ def _convert_document(data: Mapping[str, Any], name: str) -> dict[str, Any]:
     return out
 
 
-def _json_depth(text: str) -> int:
-    """The deepest nesting of arrays and objects in JSON text (strings skipped)."""
-    depth = deepest = 0
+def _too_deep(text: str) -> int | None:
+    """Where JSON text first opens an array or object more than MAX_DEPTH deep (its offset),
+    or None; strings are skipped."""
+    depth = 0
     in_string = escaped = False
-    for ch in text:
+    for i, ch in enumerate(text):
         if in_string:
             if escaped:
                 escaped = False
@@ -348,10 +452,58 @@ def _json_depth(text: str) -> int:
             in_string = True
         elif ch in "[{":
             depth += 1
-            deepest = max(deepest, depth)
+            if depth > MAX_DEPTH:
+                return i
         elif ch in "]}":
             depth -= 1
-    return deepest
+    return None
+
+
+def _line_col(text: str, offset: int) -> tuple[int, int]:
+    """The 1-based line and column of an offset into text."""
+    line = text.count("\n", 0, offset) + 1
+    return line, offset - (text.rfind("\n", 0, offset) + 1) + 1
+
+
+_DECODER = json.JSONDecoder()
+
+
+def _repeated_key(text: str, key: str) -> int:
+    """The offset of the first key of an object that repeats one before it in the same object
+    (the one `key` names), in JSON text already known to be well-formed but for that; 0 if
+    it cannot be found. Only the failing document is scanned, so valid ones pay nothing."""
+    objects: list[set[str] | None] = []  # the keys seen in each open object; None: an array
+    want_key = False
+    i, n = 0, len(text)
+    while i < n:
+        ch = text[i]
+        if ch == '"':
+            try:
+                value, end = _DECODER.raw_decode(text, i)
+            except ValueError:
+                return 0
+            keys = objects[-1] if objects else None
+            if want_key and keys is not None:
+                if value in keys and value == key:
+                    return i
+                keys.add(value)
+                want_key = False
+            i = end
+            continue
+        if ch == "{":
+            objects.append(set())
+            want_key = True
+        elif ch == "[":
+            objects.append(None)
+        elif ch in "]}":
+            if objects:
+                objects.pop()
+        elif ch == ",":
+            want_key = bool(objects) and objects[-1] is not None
+        elif ch == ":":
+            want_key = False
+        i += 1
+    return 0
 
 
 def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
@@ -375,13 +527,15 @@ def _int(text: str) -> Any:
 
 def parse_json(text: str, file: str) -> Any:
     """JSON text as data: duplicate keys, too deep nesting and bad text are FactsErrors."""
-    if _json_depth(text) > MAX_DEPTH:
+    deep = _too_deep(text)
+    if deep is not None:
+        line, col = _line_col(text, deep)
         raise FactsError(
             [
                 Problem(
                     file,
-                    1,
-                    1,
+                    line,
+                    col,
                     "error",
                     "E-FACTS-DEPTH",
                     f"the document is nested more than {MAX_DEPTH} levels deep",
@@ -392,12 +546,13 @@ def parse_json(text: str, file: str) -> Any:
     try:
         return json.loads(text, object_pairs_hook=_no_duplicates, parse_int=_int)
     except _DuplicateKey as e:
+        line, col = _line_col(text, _repeated_key(text, e.key))
         raise FactsError(
             [
                 Problem(
                     file,
-                    1,
-                    1,
+                    line,
+                    col,
                     "error",
                     "E-JSON-DUPKEY",
                     f"key `{e.key}` appears twice in one object",

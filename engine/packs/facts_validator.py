@@ -52,6 +52,12 @@ def compile_schema(schema: Mapping[str, Any]) -> Check:
     if "minLength" in schema:
         least = int(schema["minLength"])
         checks.append(lambda v: not isinstance(v, str | dt.date) or len(_text(v)) >= least)
+    if "maxLength" in schema:
+        most = int(schema["maxLength"])
+        checks.append(lambda v: not isinstance(v, str | dt.date) or len(_text(v)) <= most)
+    if "maxItems" in schema:
+        items = int(schema["maxItems"])
+        checks.append(lambda v: not isinstance(v, list) or len(v) <= items)
     if "pattern" in schema:
         found = re.compile(schema["pattern"]).search
         checks.append(lambda v: not isinstance(v, str | dt.date) or found(_text(v)) is not None)
@@ -78,6 +84,8 @@ _KEYWORDS = frozenset(
         "minimum",
         "maximum",
         "minLength",
+        "maxLength",
+        "maxItems",
         "pattern",
         "properties",
         "additionalProperties",
@@ -289,7 +297,13 @@ def _gen(schema: Mapping[str, Any], v: str, src: _Source, ind: int) -> None:
         if word in schema:
             values = list(schema[word]) if word == "enum" else [schema[word]]
             check = src.const(_one_of(values))
-            src.emit(ind, f"if not {check}({v}): return False")
+            texts = frozenset(x for x in values if x.__class__ is str)
+            if texts:  # a text is looked up in line; anything else by the general check
+                known = src.const(texts)
+                test = f"({v}.__class__ is str and {v} in {known})"
+                src.emit(ind, f"if not {test} and not {check}({v}): return False")
+            else:
+                src.emit(ind, f"if not {check}({v}): return False")
     if "minimum" in schema or "maximum" in schema:
         check = src.const(_bounds(schema.get("minimum"), schema.get("maximum")))
         src.emit(ind, f"if not {check}({v}): return False")
@@ -297,6 +311,15 @@ def _gen(schema: Mapping[str, Any], v: str, src: _Source, ind: int) -> None:
         least = int(schema["minLength"])
         src.emit(
             ind, f"if isinstance({v}, (str, _date)) and len(_text({v})) < {least}: return False"
+        )
+    if "maxLength" in schema:
+        most = int(schema["maxLength"])
+        src.emit(
+            ind, f"if isinstance({v}, (str, _date)) and len(_text({v})) > {most}: return False"
+        )
+    if "maxItems" in schema:
+        src.emit(
+            ind, f"if {v}.__class__ is list and len({v}) > {int(schema['maxItems'])}: return False"
         )
     if "pattern" in schema:
         found = src.const(re.compile(schema["pattern"]).search)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from functools import cached_property
 from typing import Any, Literal, NamedTuple
@@ -317,7 +317,7 @@ class Pack:
     tables: Mapping[str, Table]
     interpretations: Mapping[str, Interpretation]
     tasks: Mapping[str, Task]
-    task_graph: Any  # networkx.DiGraph, or None when the pack has no tasks
+    task_graph_maker: Callable[[], Any] | None  # builds `task_graph`; None when no tasks
     healthcare_names: frozenset[str]  # names whose values derive from healthcare-only facts
     dependencies: Mapping[ItemKey, frozenset[ItemKey]]  # each item -> the items it reads
     tests: tuple[dict[str, Any], ...] = ()
@@ -347,6 +347,12 @@ class Pack:
                 if kinds is None or dep.kind in kinds:
                     stack.append(dep)
         return seen
+
+    @cached_property
+    def task_graph(self) -> Any:
+        """The task graph (a networkx.DiGraph), or None when the pack has no tasks: built on
+        first use, as networkx is slow to import and most commands never need it."""
+        return None if self.task_graph_maker is None else self.task_graph_maker()
 
     @cached_property
     def _rules_by_id(self) -> dict[str, Rule]:

@@ -17,6 +17,7 @@ from yaml.events import AliasEvent, MappingStartEvent, SequenceStartEvent
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 from yaml.resolver import Resolver
 
+from engine import disk_cache
 from engine.language.convert import json_key
 from engine.problems import Code, PackError, Problem, file_problem, problem
 
@@ -706,9 +707,22 @@ def read_text_file(path: Path, file: str | None = None, what: str = "pack") -> t
         ) from None
 
 
+CACHE_LIMIT = 1_000_000
+"""Largest file (bytes) whose document the disk cache keeps: a larger one's node tree takes
+longer to store than it would take to read again (4.8 MB, 20,000 rules: 3.7 s against 2.4 s)."""
+
+
 def read_yaml_file(path: Path) -> Document:
     """Read a YAML file; an unreadable or non-UTF-8 file is a `PackError` too."""
-    return read_yaml(read_text_file(path)[1], str(path))
+    content, text = read_text_file(path)
+    entry = disk_cache.key("yaml", str(path), content)  # as the pack pipeline keeps packs
+    cached = disk_cache.load("yaml", entry)
+    if isinstance(cached, Document):
+        return cached
+    doc = read_yaml(text, str(path))
+    if len(content) <= CACHE_LIMIT:
+        disk_cache.store("yaml", entry, doc)
+    return doc
 
 
 # Positions inside scalars ---------------------------------------------------------------

@@ -71,6 +71,28 @@ def _weighting(attrs: Mapping[str, Any]) -> int | None:
     return value
 
 
+def _acyclic(tasks: Mapping[str, Mapping[str, Any]]) -> bool:
+    """Whether the `after:` entries naming known tasks form no cycle (Kahn's algorithm)."""
+    waiting: dict[str, int] = {str(t): 0 for t in tasks}
+    nexts: dict[str, list[str]] = {t: [] for t in waiting}
+    for task_id in tasks:
+        for entry in _after_entries(tasks[task_id]):
+            before = str(entry.get("task"))
+            if before in tasks:
+                nexts[before].append(str(task_id))
+                waiting[str(task_id)] += 1
+    ready = [t for t, n in waiting.items() if n == 0]
+    done = 0
+    while ready:
+        task = ready.pop()
+        done += 1
+        for after in nexts[task]:
+            waiting[after] -= 1
+            if waiting[after] == 0:
+                ready.append(after)
+    return done == len(waiting)
+
+
 def _explicit_graph(tasks: Mapping[str, Mapping[str, Any]]) -> nx.DiGraph:
     """Nodes for every task and an edge for every `after:` entry naming a known task."""
     import networkx as nx  # local: only task graphs need it, and it slows start-up
@@ -155,8 +177,6 @@ def task_problems(tasks: Mapping[str, Mapping[str, Any]]) -> list[TaskProblem]:
       task before it (`c`) closes the cycle (see `after_index`). Each cycle is
       reported once; independent cycles are each reported.
     """
-    import networkx as nx  # local: only task graphs need it, and it slows start-up
-
     problems: list[TaskProblem] = []
     known = _sorted_ids(str(t) for t in tasks)
     for task_id in known:
@@ -169,6 +189,10 @@ def task_problems(tasks: Mapping[str, Mapping[str, Any]]) -> list[TaskProblem]:
             if close:
                 message += f"; {close}"
             problems.append(TaskProblem("E-TASK-REF", message, task_id, index))
+    if _acyclic(tasks):  # the usual case, told without networkx (slow to import)
+        return problems
+    import networkx as nx
+
     graph = _explicit_graph(tasks)
     while True:
         try:

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 from engine.language.convert import to_json
 from engine.packs.read_yaml import Document, Span
 from engine.packs.resources import load_schema, registry
+from engine.packs.schema_check import surely_valid
 from engine.problems import Code, Problem, did_you_mean, file_problem, problem
 
 if TYPE_CHECKING:
@@ -56,9 +57,12 @@ def validate_document(
     starts with the JSON path. Problems against facts schemas have code `E-FACTS`.
     """
     facts = schema_name not in ("pack", "tests") and not schema_name.startswith(("pack.", "tests."))
+    instance = to_json(data, exact_numbers=True)
+    if surely_valid(instance, schema_name):  # the common case, without the generic walk
+        return []
     mapper = _Mapper(file, doc, "E-FACTS" if facts else "E-SCHEMA", facts)
     problems: dict[tuple[int, int, str], Problem] = {}
-    for error in _validator(schema_name).iter_errors(to_json(data, exact_numbers=True)):
+    for error in _validator(schema_name).iter_errors(instance):
         for found in mapper.map(error):
             problems.setdefault((found.line, found.col, found.message), found)
     return sorted(problems.values())

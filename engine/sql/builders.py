@@ -10,7 +10,7 @@ from sqlglot import exp
 
 from engine.language import runtime as R
 from engine.language import static_types as T
-from engine.sql.types import Unsupported, sql_type
+from engine.sql.types import Unsupported, cast, sql_type
 
 
 def num(n: int) -> exp.Expression:
@@ -63,7 +63,7 @@ def typed_null(t: T.Type) -> exp.Expression:
     if t.kind in ("null", "any", "decimal"):
         return exp.Null()
     try:
-        return exp.cast(exp.Null(), sql_type(t))
+        return cast(exp.Null(), sql_type(t))
     except Unsupported:
         return exp.Null()
 
@@ -77,11 +77,11 @@ def const(value: Any, t: T.Type | None = None) -> exp.Expression:
     if isinstance(value, int):
         return num(value)
     if isinstance(value, Decimal):  # at its own scale, as the interpreter writes it (3.25)
-        return exp.cast(exp.Literal.string(str(value)), decimal_type(value))
+        return cast(exp.Literal.string(str(value)), decimal_type(value))
     if isinstance(value, str):
         return exp.Literal.string(value)
     if isinstance(value, dt.date):
-        return exp.cast(exp.Literal.string(value.isoformat()), "DATE")
+        return cast(exp.Literal.string(value.isoformat()), "DATE")
     if isinstance(value, dt.timedelta):
         return num(int(value.total_seconds() // 60))
     if isinstance(value, R.Months):
@@ -94,7 +94,7 @@ def const(value: Any, t: T.Type | None = None) -> exp.Expression:
         if not value:
             if t is None:
                 raise Unsupported("list", "an empty list of unknown type")
-            return exp.cast(exp.Array(expressions=[]), sql_type(t))
+            return cast(exp.Array(expressions=[]), sql_type(t))
         return exp.Array(expressions=[const(v, elem) for v in value])
     raise Unsupported("constant", f"no SQL literal for {type(value).__name__}")
 
@@ -139,12 +139,10 @@ def list_map(items: exp.Expression, var: str, body: exp.Expression) -> exp.Expre
 
 
 def date_add_days(d: exp.Expression, days: exp.Expression) -> exp.Expression:
-    added = exp.DateAdd(this=d, expression=exp.cast(days, "INT"), unit=exp.var("DAY"))
-    return exp.cast(added, "DATE")  # DuckDB's date + interval is a timestamp
+    added = exp.DateAdd(this=d, expression=cast(days, "INT"), unit=exp.var("DAY"))
+    return cast(added, "DATE")  # DuckDB's date + interval is a timestamp
 
 
 def floor_div(a: exp.Expression, n: int) -> exp.Expression:
     """Integer division rounding down, as Python's `//` does for negative numbers too."""
-    return exp.cast(
-        exp.Floor(this=exp.Div(this=exp.cast(a, "DOUBLE"), expression=num(n))), "BIGINT"
-    )
+    return cast(exp.Floor(this=exp.Div(this=cast(a, "DOUBLE"), expression=num(n))), "BIGINT")

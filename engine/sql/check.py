@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import json
+
+from engine import disk_cache
 from engine.packs import model as M
+from engine.packs.facts_schema import facts_schema
 from engine.problems import Code, Problem, problem
 from engine.sql.expressions import MAX_PATHS, PathBits, TooManyPaths
 from engine.sql.query import PackCompiler, compile_pack
@@ -12,25 +16,47 @@ CODE: Code = "W-SQL-UNSUPPORTED"
 
 
 def sql_problems(packs: dict[str, M.Pack]) -> list[Problem]:
-    """A warning for every pack that cannot be compiled to SQL, naming the construct."""
+    """A warning for every pack that cannot be compiled to SQL, naming the construct. The answer
+    for a pack is kept in the disk cache, keyed by its content and that of every pack beside it
+    (the packs it imports among them), as compiling a large pack takes a while."""
     found: list[Problem] = []
+    beside = sorted(p.content_hash for p in packs.values())
     for pid, pack in sorted(packs.items()):
-        try:
-            compile_pack(pack)
-        except Unsupported as u:
-            if u.construct.endswith(TooManyPaths.CONSTRUCT):
-                u.why = f"it reads {count_paths(pack)} fact paths; {u.why}"
-            found.append(
-                problem(
-                    CODE,
-                    pack.file,
-                    u.line or 1,
-                    u.col or 1,
-                    f"pack `{pid}` cannot be compiled to SQL: {u.construct}: {u.why}",
-                    hint="`regime batch --engine python` still decides it, one document at a time",
-                )
-            )
+        entry = disk_cache.key(
+            "sql-check", pid, pack.file, pack.content_hash, *beside, *_schema(pack)
+        )
+        cached = disk_cache.load("sql-check", entry)
+        if isinstance(cached, list) and all(isinstance(p, Problem) for p in cached):
+            found.extend(cached)
+            continue
+        mine = _pack_problems(pid, pack)
+        disk_cache.store("sql-check", entry, mine)
+        found.extend(mine)
     return found
+
+
+def _pack_problems(pid: str, pack: M.Pack) -> list[Problem]:
+    try:
+        compile_pack(pack)
+    except Unsupported as u:
+        if u.construct.endswith(TooManyPaths.CONSTRUCT):
+            u.why = f"it reads {count_paths(pack)} fact paths; {u.why}"
+        return [
+            problem(
+                CODE,
+                pack.file,
+                u.line or 1,
+                u.col or 1,
+                f"pack `{pid}` cannot be compiled to SQL: {u.construct}: {u.why}",
+                hint="`regime batch --engine python` still decides it, one document at a time",
+            )
+        ]
+    return []
+
+
+def _schema(pack: M.Pack) -> tuple[str, str]:
+    """The facts schema a pack reads, as text: a pack may bring its own, so the key covers it."""
+    return pack.facts, json.dumps(facts_schema(pack.facts), sort_keys=True, default=str)
 
 
 def count_paths(pack: M.Pack) -> int | str:

@@ -40,7 +40,7 @@ from engine.sql.builders import (
     struct,
     typed_null,
 )
-from engine.sql.types import DECIMAL_SCALE, Unsupported
+from engine.sql.types import DECIMAL_SCALE, Unsupported, cast
 
 MAX_PATHS = 62
 
@@ -62,7 +62,7 @@ LIST_STRICT = {
 NONE_DATE = dt.date(1, 1, 1)
 NONE_TEXT = "\u0000none"
 NONE_SENTINELS: dict[str, Callable[[], exp.Expression]] = {
-    "date": lambda: exp.cast(exp.Literal.string(NONE_DATE.isoformat()), "DATE"),
+    "date": lambda: cast(exp.Literal.string(NONE_DATE.isoformat()), "DATE"),
     "string": lambda: exp.Literal.string(NONE_TEXT),
 }
 
@@ -354,7 +354,7 @@ class ExprCompiler:
         if self.scope.dialect == "spark":
             return exp.Anonymous(this="ADD_MONTHS", expressions=[d.copy(), n.copy()])
         interval = exp.Interval(this=exp.Paren(this=n.copy()), unit=exp.var("MONTH"))
-        return exp.cast(exp.Add(this=d.copy(), expression=interval), "DATE")
+        return cast(exp.Add(this=d.copy(), expression=interval), "DATE")
 
     def _membership(self, node: A.Binary, t: T.Type) -> SV:
         left = self.gen(node.left)
@@ -568,10 +568,10 @@ class ExprCompiler:
                 expressions=[exp.to_identifier(a), exp.to_identifier(b)],
             )
             return exp.Anonymous(
-                this="AGGREGATE", expressions=[items, exp.cast(ZERO.copy(), "BIGINT"), merge]
+                this="AGGREGATE", expressions=[items, cast(ZERO.copy(), "BIGINT"), merge]
             )
         return exp.Coalesce(
-            this=exp.cast(exp.Anonymous(this="LIST_SUM", expressions=[items]), "BIGINT"),
+            this=cast(exp.Anonymous(this="LIST_SUM", expressions=[items]), "BIGINT"),
             expressions=[ZERO.copy()],
         )
 
@@ -633,12 +633,12 @@ class ExprCompiler:
         elif f == "month_end":
             v = exp.LastDay(this=a0)
         elif f == "month_start":
-            v = exp.cast(exp.DateTrunc(this=a0, unit=exp.var("MONTH")), "DATE")
+            v = cast(exp.DateTrunc(this=a0, unit=exp.var("MONTH")), "DATE")
         elif f == "week_start":
-            v = exp.cast(exp.DateTrunc(this=a0, unit=exp.var("WEEK")), "DATE")
+            v = cast(exp.DateTrunc(this=a0, unit=exp.var("WEEK")), "DATE")
         elif f in ("year", "month", "day"):
             cls = {"year": exp.Year, "month": exp.Month, "day": exp.Day}[f]
-            v = exp.cast(cls(this=a0), "BIGINT")
+            v = cast(cls(this=a0), "BIGINT")
         elif f in ("lower", "upper"):
             v = (exp.Lower if f == "lower" else exp.Upper)(this=a0)
         elif f in ("earliest", "latest", "min", "max") and len(args) >= 2:
@@ -736,7 +736,7 @@ def _years_between(born: exp.Expression, on: exp.Expression) -> exp.Expression:
 
     years = exp.Sub(this=exp.Year(this=on.copy()), expression=exp.Year(this=born.copy()))
     before = case([(exp.LT(this=md(on), expression=md(born)), num(1))], ZERO.copy())
-    return exp.cast(exp.Paren(this=exp.Sub(this=years, expression=before)), "BIGINT")
+    return cast(exp.Paren(this=exp.Sub(this=years, expression=before)), "BIGINT")
 
 
 def _operands(node: A.Node, checked: Checked) -> list[A.Node]:

@@ -24,7 +24,7 @@ from engine.sql.builders import (
     num,
     typed_null,
 )
-from engine.sql.types import DECIMAL_SCALE, Unsupported, sql_type
+from engine.sql.types import DECIMAL_SCALE, Unsupported, cast, sql_type
 
 
 def dialect_fn(dialect: str, duckdb: str, spark: str, *args: exp.Expression) -> exp.Expression:
@@ -97,7 +97,7 @@ def first_position(
     """The position (from 1) of the first element `pred` holds for, 0 when there is none."""
     flags = list_map(items, var, exp.Coalesce(this=pred, expressions=[exp.false()]))
     pos = dialect_fn(dialect, "LIST_POSITION", "ARRAY_POSITION", flags, exp.true())
-    return exp.Coalesce(this=exp.cast(pos, "BIGINT"), expressions=[ZERO.copy()])
+    return exp.Coalesce(this=cast(pos, "BIGINT"), expressions=[ZERO.copy()])
 
 
 def index_of(
@@ -119,9 +119,9 @@ def index_of(
     )
     return case(
         [
-            (is_null(value), exp.cast(exp.Null(), "BIGINT")),
-            (is_null(items), exp.cast(exp.Null(), "BIGINT")),
-            (unknown_first, exp.cast(exp.Null(), "BIGINT")),
+            (is_null(value), cast(exp.Null(), "BIGINT")),
+            (is_null(items), cast(exp.Null(), "BIGINT")),
+            (unknown_first, cast(exp.Null(), "BIGINT")),
         ],
         at,
     )
@@ -132,9 +132,9 @@ def text_of(value: exp.Expression, t: T.Type) -> exp.Expression:
     if t.kind == "string":
         return value
     if t.kind in ("int", "bool", "date"):
-        return exp.cast(value.copy(), "VARCHAR")
+        return cast(value.copy(), "VARCHAR")
     if t.kind in ("null", "any"):
-        return exp.cast(exp.Null(), "VARCHAR")
+        return cast(exp.Null(), "VARCHAR")
     if t.kind == "decimal":
         raise Unsupported(
             "text()",
@@ -153,7 +153,7 @@ def as_decimal(value: exp.Expression, t: T.Type) -> exp.Expression:
     larger for a sum, the total for a product)."""
     if t.kind == "decimal":
         return value.copy()
-    return exp.cast(value.copy(), exp.DataType.build("DECIMAL(38, 0)"))
+    return cast(value.copy(), exp.DataType.build("DECIMAL(38, 0)"))
 
 
 def raise_error(dialect: str, message: str) -> exp.Expression:
@@ -165,8 +165,8 @@ def divide(dialect: str, a: exp.Expression, b: exp.Expression, where: str) -> ex
     """`a / b`, exact: E-EVAL-DIV0 for a zero divisor, E-EVAL-RANGE when the quotient has no
     exact decimal value (checked by multiplying back, so a rounded quotient never passes)."""
     fixed = sql_type(T.DECIMAL)  # a quotient at the fixed scale, checked by multiplying back
-    da, db = exp.cast(a.copy(), fixed), exp.cast(b.copy(), fixed)
-    quotient = exp.cast(exp.Div(this=da.copy(), expression=db.copy()), fixed)
+    da, db = cast(a.copy(), fixed), cast(b.copy(), fixed)
+    quotient = cast(exp.Div(this=da.copy(), expression=db.copy()), fixed)
     back = exp.Mul(this=quotient.copy(), expression=db.copy())
     zero = exp.EQ(this=b.copy(), expression=ZERO.copy())
     inexact = exp.NEQ(this=back, expression=da.copy())
@@ -191,4 +191,4 @@ def divide(dialect: str, a: exp.Expression, b: exp.Expression, where: str) -> ex
 def round_to(value: exp.Expression, t: T.Type, places: int) -> exp.Expression:
     """Round half away from zero (the interpreter's ROUND_HALF_UP) to `places` places."""
     rounded = exp.Round(this=as_decimal(value, t), decimals=num(places))
-    return exp.cast(rounded, exp.DataType.build(f"DECIMAL(38, {places})"))
+    return cast(rounded, exp.DataType.build(f"DECIMAL(38, {places})"))

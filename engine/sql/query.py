@@ -10,6 +10,7 @@ missing facts.
 
 from __future__ import annotations
 
+import itertools
 import re
 from dataclasses import dataclass, field
 
@@ -33,6 +34,7 @@ from engine.sql.expressions import (
     is_null,
     is_true,
     is_zero,
+    lam,
     list_filter,
     list_map,
     list_size,
@@ -41,7 +43,7 @@ from engine.sql.expressions import (
     struct,
     typed_null,
 )
-from engine.sql.types import Unsupported, sql_type
+from engine.sql.types import Unsupported, cast, sql_type
 
 WITHHELD_MARKER = next(iter(WITHHELD.paths))  # what a custodial audience sees of a clinical gap
 
@@ -101,6 +103,8 @@ class PackCompiler:
         self.facts_schema = facts_schema
         self.bits = PathBits()
         self.svs: dict[str, SV] = {}  # item key -> value of its column
+        self.by_column: dict[str, list[str]] = {}  # column name -> the keys in svs named so
+        self.indexed = 0  # how many keys of svs are in by_column
         self.level: dict[str, int] = {}
         self.rule_by_id = {r.id: r for r in pack.rules}
         self.columns: dict[str, list[tuple[str, exp.Expression]]] = {}  # key -> columns
@@ -161,7 +165,7 @@ class PackCompiler:
         key = f"aux:{len(self.columns) + 1}"
         c = col_name(*key.split(":", 1))
         used = {col.name for col in e.find_all(exp.Column)}
-        reads = [k for k in self.svs if col_name(*k.split(":", 1)) in used]
+        reads = self._reads(used)
         self.level[key] = 1 + max((self.level[k] for k in reads), default=0)
         self.columns[key] = [(c, e)]
         self.svs[key] = SV(exp.column(c), ZERO.copy(), T.ANY)
@@ -321,7 +325,7 @@ class PackCompiler:
             empty = exp.EQ(this=list_size(chosen), expression=ZERO.copy())
             dv = default.v
             if isinstance(dv, exp.Array) and not dv.expressions:
-                dv = exp.cast(dv, sql_type(lt))
+                dv = cast(dv, sql_type(lt))
             chosen = case([(empty, dv)], chosen)
         v = case([(exp.Paren(this=any_pending), typed_null(lt))], chosen)
         pend_m = bor(
@@ -354,7 +358,7 @@ class PackCompiler:
         for i, sv in vals:
             v = sv.v if not isinstance(sv.v, exp.Null) else typed_null(t)
             if sv.t != t and t.kind == "record":
-                v = exp.cast(v, sql_type(t))
+                v = cast(v, sql_type(t))
             whens.append((exp.EQ(this=row.v.copy(), expression=num(i)), v))
             mwhens.append((exp.EQ(this=row.v.copy(), expression=num(i)), sv.m))
         none_v = default.v if default else typed_null(t)
@@ -417,17 +421,19 @@ class PackCompiler:
         ctes: list[tuple[str, exp.Expression]] = [("level_0", base)]
         for lvl in range(1, top + 1):
             cols = [
-                exp.alias_(v, c, quoted=True)
+                exp.alias_(v, c, quoted=True, copy=False)  # each column's value is used once
                 for key in self.columns
                 if self.level[key] == lvl
                 for c, v in self.columns[key]
             ]
-            ctes.append((f"level_{lvl}", exp.select("*", *cols).from_(f"level_{lvl - 1}")))
+            ctes.append(
+                (f"level_{lvl}", exp.select("*", *cols).from_(f"level_{lvl - 1}", copy=False))
+            )
         masks, final = self._final(shown, rules, obligations, f"level_{top}", f"level_{top + 1}")
         ctes.append((f"level_{top + 1}", masks))
         query = final
-        for name, q in ctes:
-            query = query.with_(name, as_=q)
+        for name, q in ctes:  # each part is new: no copies of the growing query
+            query = query.with_(name, as_=q, copy=False)
         out_types = {n: self.types["out:" + n] for n in shown}
         return CompiledPack(
             pack, self.audience, self.dialect, query, out_types, withheld, list(self.bits.paths)
@@ -446,10 +452,16 @@ class PackCompiler:
         self.level[key] = -1
         kind, _, name = key.partition(":")
         sv = getattr(self, "_" + kind)(name)
-        used = _column_names(sv)
-        reads = [k for k in self.svs if col_name(*k.split(":", 1)) in used]
+        reads = self._reads(_column_names(sv))
         self.level[key] = 1 + max((self.level[k] for k in reads), default=0)
         self.store(key, self._withheld(kind, name, sv))
+
+    def _reads(self, used: set[str]) -> list[str]:
+        """The items (and hoisted columns) whose columns are among `used`."""
+        for k in itertools.islice(self.svs, self.indexed, None):  # the items new since last time
+            self.by_column.setdefault(col_name(*k.split(":", 1)), []).append(k)
+        self.indexed = len(self.svs)
+        return [k for c in used for k in self.by_column.get(c, ())]
 
     def _withheld(self, kind: str, name: str, sv: SV) -> SV:
         """As the interpreter does for a custodial audience: a healthcare-only rule's unknown,
@@ -513,7 +525,7 @@ class PackCompiler:
                     expression=exp.LTE(this=as_of.copy(), expression=const(v.effective_to)),
                 )
             whens.append((cond, exp.Literal.string(v.id)))
-        return case(whens, exp.cast(exp.Null(), "VARCHAR"))
+        return case(whens, cast(exp.Null(), "VARCHAR"))
 
     def _final(
         self,
@@ -547,7 +559,7 @@ class PackCompiler:
         miss_masks: list[exp.Expression] = []
         for n in shown:
             sv = self.svs["out:" + n]
-            cols.append(exp.alias_(sv.v.copy(), n, quoted=True))
+            cols.append(exp.alias_(sv.v.copy(), n, quoted=True, copy=False))
             if not is_zero(sv.m):
                 und_names.append(
                     case(
@@ -557,7 +569,7 @@ class PackCompiler:
                                 exp.Literal.string(n),
                             )
                         ],
-                        exp.cast(exp.Null(), "VARCHAR"),
+                        cast(exp.Null(), "VARCHAR"),
                     )
                 )
                 und_masks.append(self._released_mask(n, sv.m))
@@ -578,7 +590,7 @@ class PackCompiler:
                                 exp.Literal.string(r.id),
                             )
                         ],
-                        exp.cast(exp.Null(), "VARCHAR"),
+                        cast(exp.Null(), "VARCHAR"),
                     )
                 )
                 rule_masks.append(m)
@@ -620,13 +632,17 @@ class PackCompiler:
         ob_type = "ARRAY<STRUCT<rule VARCHAR, modality VARCHAR, due VARCHAR, frequency VARCHAR>>"
         cols.append(exp.alias_(self._nonnull_list(ob_items, ob_type), "obligations"))
         cols += [exp.alias_(v.copy(), n, quoted=True) for n, v in self.probes]
-        return exp.select("*", *mask_cols).from_(source), exp.select(*cols).from_(masked)
+        masked_select = exp.select("*", *mask_cols).from_(source, copy=False)
+        return masked_select, exp.select(*cols).from_(masked, copy=False)
 
     def _nonnull_list(self, items: list[exp.Expression], elem: str) -> exp.Expression:
         if not items:
             t = elem if elem.startswith("ARRAY") else f"ARRAY<{elem}>"
-            return exp.cast(exp.Array(expressions=[]), exp.DataType.build(t, dialect="spark"))
-        return list_filter(exp.Array(expressions=items), "x0", not_null(exp.column("x0")))
+            return cast(exp.Array(expressions=[]), exp.DataType.build(t, dialect="spark"))
+        # the array is new: no need to copy it, as `list_filter` would
+        return exp.ArrayFilter(
+            this=exp.Array(expressions=items), expression=lam("x0", not_null(exp.column("x0")))
+        )
 
     def _missing(self, mask: exp.Expression) -> exp.Expression:
         """The names of the missing facts, sorted; healthcare-only paths as one fixed marker."""
@@ -642,15 +658,15 @@ class PackCompiler:
                 [
                     (
                         exp.NEQ(
-                            this=exp.Paren(
-                                this=exp.BitwiseAnd(this=mask.copy(), expression=num(b))
+                            this=exp.Paren(  # `case` copies it, mask and all
+                                this=exp.BitwiseAnd(this=mask, expression=num(b))
                             ),
                             expression=ZERO.copy(),
                         ),
                         exp.Literal.string(name),
                     )
                 ],
-                exp.cast(exp.Null(), "VARCHAR"),
+                cast(exp.Null(), "VARCHAR"),
             )
             for name, b in sorted(groups.items())
         ]
@@ -659,7 +675,7 @@ class PackCompiler:
     def _text(self, sv: SV | None) -> exp.Expression:
         """A due date or frequency as JSON text (a record's fields in order)."""
         if sv is None:
-            return exp.cast(exp.Null(), "VARCHAR")
+            return cast(exp.Null(), "VARCHAR")
         return json_text(sv.v, sv.t)
 
 
@@ -674,11 +690,11 @@ def json_text(v: exp.Expression, t: T.Type) -> exp.Expression:
         )
     k = t.kind
     if k in ("int", "bool"):
-        return exp.cast(v.copy(), "VARCHAR")
+        return cast(v.copy(), "VARCHAR")
     if k in ("date", "string"):
         q = exp.Literal.string('"')
         return exp.DPipe(
-            this=exp.DPipe(this=q, expression=exp.cast(v.copy(), "VARCHAR")), expression=q.copy()
+            this=exp.DPipe(this=q, expression=cast(v.copy(), "VARCHAR")), expression=q.copy()
         )
     if k == "record" and t.fields:
         parts: list[exp.Expression] = [exp.Literal.string("{")]
@@ -692,7 +708,7 @@ def json_text(v: exp.Expression, t: T.Type) -> exp.Expression:
         out = parts[0]
         for p in parts[1:]:
             out = exp.DPipe(this=out, expression=p)
-        return case([(is_null(v), exp.cast(exp.Null(), "VARCHAR"))], out)
+        return case([(is_null(v), cast(exp.Null(), "VARCHAR"))], out)
     raise Unsupported("obligation value", f"{t.describe()} as text")
 
 
@@ -715,7 +731,7 @@ def _collect_rows(
         pending = exp.Or(this=pending, expression=is_null(v))
     numbers = exp.Array(
         expressions=[
-            case([(is_true(v), num(i))], exp.cast(exp.Null(), "BIGINT"))
+            case([(is_true(v), num(i))], cast(exp.Null(), "BIGINT"))
             for i, (v, _) in enumerate(verdicts, 1)
         ]
     )
@@ -762,7 +778,7 @@ def _collect_values(row: SV, vals: list[tuple[int, SV]], t: T.Type, default: SV 
         empty = exp.EQ(this=list_size(chosen), expression=ZERO.copy())
         dv = default.v
         if isinstance(dv, exp.Array) and not dv.expressions:
-            dv = exp.cast(dv, sql_type(lt))
+            dv = cast(dv, sql_type(lt))
         chosen = case([(empty, dv)], chosen)
         elem_m = case([(empty, default.m)], elem_m) if not is_zero(default.m) else elem_m
         bits |= default.bits

@@ -81,7 +81,8 @@ def _boundaries(pack: M.Pack) -> set[dt.date]:
 def plan(pack: M.Pack, output: str, audience: str = "custodial") -> Plan:
     """The replay plan for one output of a pack (DuckDB), over a facts table `replay_facts`."""
     first = PackCompiler(pack, audience, facts_table="replay_facts", outputs=[output])
-    first.compile()
+    if output not in first.compile().outputs:
+        raise ValueError(f"output `{output}` is withheld from the {audience} audience")
     keys = [k for k in first.columns if not k.startswith("aux:")]
     shapes: dict[str, str] = {}
 
@@ -101,10 +102,6 @@ def plan(pack: M.Pack, output: str, audience: str = "custodial") -> Plan:
             return item_shape(f"out:{name}")
         return D.FIXED
 
-    compiler = PackCompiler(pack, audience, facts_table="replay_facts", outputs=[output])
-    result = Plan(compiler.compile(), output, boundaries=_boundaries(pack))
-    if output not in result.compiled.outputs:
-        raise ValueError(f"output `{output}` is withheld from the {audience} audience")
     why: str | None = None
     probes: list[tuple[M.Expression, A.Node]] = []
     for key in keys:
@@ -125,17 +122,19 @@ def plan(pack: M.Pack, output: str, audience: str = "custodial") -> Plan:
                 else:
                     assert site.other is not None
                     probes.append((e, site.other))
-    if why is not None:
-        result.every_day = why
-        return result
-    for i, (e, node) in enumerate(probes):
-        name = f"probe__{i}"
-        if compiler.probe(name, e, node).kind != "date":
-            result.every_day = f"{name}: the date is compared with something not a date"
-            return result
-        result.probes.append(name)
-    result.compiled = compiler.compile()
-    return result
+    compiler = PackCompiler(pack, audience, facts_table="replay_facts", outputs=[output])
+    names: list[str] = []
+    if why is None:
+        for i, (e, node) in enumerate(probes):
+            name = f"probe__{i}"
+            if compiler.probe(name, e, node).kind != "date":
+                why = f"{name}: the date is compared with something not a date"
+                break
+            names.append(name)
+    if why is not None:  # every day: the query without probes
+        compiler = PackCompiler(pack, audience, facts_table="replay_facts", outputs=[output])
+        names = []
+    return Plan(compiler.compile(), output, names, _boundaries(pack), why)
 
 
 def replay(

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from functools import cache
+
 from sqlglot import exp
 
 from engine.language import static_types as T
@@ -18,6 +20,21 @@ class Unsupported(Exception):
         self.col = col
 
 
+@cache
+def _parsed_type(text: str) -> exp.DataType:
+    return exp.DataType.build(text)
+
+
+def data_type(text: str) -> exp.DataType:
+    """The SQL type spelt `text`, parsed once (parsing a type is most of building a cast)."""
+    return _parsed_type(text).copy()
+
+
+def cast(e: exp.Expression, to: str | exp.DataType) -> exp.Cast:
+    """`CAST(e AS to)`, as sqlglot's `exp.cast` builds it, with the type parsed once."""
+    return exp.cast(e, _parsed_type(to) if isinstance(to, str) else to)
+
+
 # A decimal column (facts, typed NULLs) and a quotient are held at this scale; a quotient that
 # needs more places stops the query with E-EVAL-RANGE (the interpreter's decimals are exact and
 # never rounded silently). Literals, sums and products carry their own scale (see builders).
@@ -29,15 +46,15 @@ def sql_type(t: T.Type) -> exp.DataType:
     """The SQL type holding values of static type `t` (durations as minutes, months as months)."""
     kind = t.kind
     if kind == "bool":
-        return exp.DataType.build("BOOLEAN")
+        return data_type("BOOLEAN")
     if kind in ("int", "duration", "months"):
-        return exp.DataType.build("BIGINT")
+        return data_type("BIGINT")
     if kind == "decimal":
-        return exp.DataType.build(f"DECIMAL({DECIMAL_PRECISION}, {DECIMAL_SCALE})")
+        return data_type(f"DECIMAL({DECIMAL_PRECISION}, {DECIMAL_SCALE})")
     if kind == "string":
-        return exp.DataType.build("VARCHAR")
+        return data_type("VARCHAR")
     if kind == "date":
-        return exp.DataType.build("DATE")
+        return data_type("DATE")
     if kind == "list":
         if t.elem is None or t.elem.kind in ("any", "null"):
             raise Unsupported("list", "a list whose element type is not known statically")

@@ -18,6 +18,7 @@ from engine.sql.expressions import (
     not_null,
     num,
 )
+from engine.sql.types import cast
 
 
 def _checks(
@@ -88,9 +89,7 @@ def reasons_expr(schema: str = "facts", roots: list[str] | None = None) -> exp.E
         if root == "as_of" or (roots is not None and root not in roots):
             continue
         checks += _checks(sub, exp.column(root), root, 0)
-    items = [case([(c, exp.Literal.string(r))], exp.cast(exp.Null(), "VARCHAR")) for c, r in checks]
+    items = [case([(c, exp.Literal.string(r))], cast(exp.Null(), "VARCHAR")) for c, r in checks]
     if not items:
-        return exp.cast(
-            exp.Array(expressions=[]), exp.DataType.build("VARCHAR[]", dialect="duckdb")
-        )
+        return cast(exp.Array(expressions=[]), exp.DataType.build("VARCHAR[]", dialect="duckdb"))
     return list_filter(exp.Array(expressions=items), "x0", not_null(exp.column("x0")))

@@ -50,6 +50,8 @@ def main() -> int:
             str(ROOT / "tests" / "fuzz"),
             str(ROOT / "tests" / "property" / "test_need_to_know.py"),
             "-q",
+            "-k",
+            "not atheris",  # the coverage-guided targets run on their own (atheris_run.py)
             "-p",
             "no:cacheprovider",
             "-W",

@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 
 from engine.language.check import check
 from engine.language.codegen import compile_checked
+from engine.language.cost import estimate
 from engine.language.functions import FUNCTIONS
 from engine.language.parse import ExprError, parse
 from engine.problems import EvaluationError
@@ -161,6 +162,7 @@ def run_text(text: str, f: dict[str, Any]) -> str:
     checked = check(node, SCOPE)
     if checked.errors:
         return checked.errors[0].code
+    assert estimate(checked, lambda name: None).cost >= 1  # the static cost is total too
     fn = compile_checked(checked).fn
     try:
         fn({"as_of": AS_OF, "version": "1", "p": f}, lambda name: None)

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from engine import api, disk_cache
+from engine.language import codegen
 from engine.packs import build, build_context
 
 PACK = """\
@@ -50,14 +51,28 @@ def test_a_second_load_reads_the_cache(
 ) -> None:
     (tmp_path / "p.yaml").write_text(PACK, encoding="utf-8")
     assert _level(tmp_path) == 3
-    assert {p.parent.name for p in _entries(cache_dir)} == {"yaml", "schema", "trees"}
+    assert {p.parent.name for p in _entries(cache_dir)} == {"yaml", "schema", "trees", "code"}
     calls: list[str] = []
     for name in ("read_yaml", "validate_pack"):
         real = getattr(build, name)
         monkeypatch.setattr(build, name, lambda *a, _r=real, _n=name: calls.append(_n) or _r(*a))
     monkeypatch.setattr(build_context, "parse", lambda *a: calls.append("parse"))
+    # nothing compiled in this process either: the code comes from the disk cache
+    monkeypatch.setattr(codegen, "_CODES", {})
+    monkeypatch.setattr(codegen, "compile", lambda *a: calls.append("compile"), raising=False)
     assert _level(tmp_path) == 3
     assert calls == []
+
+
+def test_a_changed_expression_is_compiled_afresh(
+    tmp_path: Path, cache_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    pack = tmp_path / "p.yaml"
+    pack.write_text(PACK, encoding="utf-8")
+    assert _level(tmp_path) == 3
+    monkeypatch.setattr(codegen, "_CODES", {})
+    pack.write_text(PACK.replace("+ 1}", "* 5}"), encoding="utf-8")
+    assert _level(tmp_path) == 10
 
 
 def test_a_changed_pack_is_never_served_stale(tmp_path: Path, cache_dir: Path) -> None:
@@ -99,3 +114,21 @@ def test_caching_can_be_turned_off(tmp_path: Path, monkeypatch: pytest.MonkeyPat
     (tmp_path / "p.yaml").write_text(PACK, encoding="utf-8")
     assert _level(tmp_path) == 3
     assert disk_cache.directory() is None
+
+
+def test_the_sql_check_of_an_unchanged_pack_is_read_back(
+    tmp_path: Path, cache_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from engine.sql import check as sql_check
+
+    pack = tmp_path / "p.yaml"
+    pack.write_text(PACK, encoding="utf-8")
+    compiled: list[str] = []
+    real = sql_check.compile_pack
+    monkeypatch.setattr(sql_check, "compile_pack", lambda p: compiled.append(p.id) or real(p))
+    first = sql_check.sql_problems(api.check_paths([pack])[0])
+    second = sql_check.sql_problems(api.check_paths([pack])[0])
+    assert compiled == ["cached"] and first == second
+    pack.write_text(PACK.replace("+ 1}", "+ 2}"), encoding="utf-8")
+    sql_check.sql_problems(api.check_paths([pack])[0])
+    assert compiled == ["cached", "cached"]

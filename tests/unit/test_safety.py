@@ -190,21 +190,35 @@ def test_facts_files_are_limited_and_must_be_regular(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize(
-    ("text", "code"),
+    ("text", "code", "at"),
     [
         (
             '{"prisoner": {"release_date": "2020-01-01", "release_date": "2021-01-01"}}',
             "E-JSON-DUPKEY",
+            (1, 45),
         ),
-        ("[" * 900 + "]" * 900, "E-FACTS-DEPTH"),
+        ("[" * 900 + "]" * 900, "E-FACTS-DEPTH", (1, 65)),
+        # the repeat, not the first: in a nested object, after a value that is itself a key's
+        # text, and a key written with an escape
+        (
+            '{"prisoner": {\n  "acct": "acct",\n  "alerts": [{"a": 1}, {"a": 2}],\n'
+            '  "rosh": null, "\\u0061cct": "none"}}',
+            "E-JSON-DUPKEY",
+            (4, 17),
+        ),
+        ('{"a": [{"k": 1}, {"k": 2, "k": 3}]}', "E-JSON-DUPKEY", (1, 27)),
+        ("{\n" * 3 + '"x": ' + "[" * 70 + "]" * 70 + "}" * 3, "E-FACTS-DEPTH", (4, 67)),
     ],
 )
-def test_bad_json_facts_are_clear_errors(tmp_path: Path, text: str, code: str) -> None:
+def test_bad_json_facts_are_clear_errors(
+    tmp_path: Path, text: str, code: str, at: tuple[int, int]
+) -> None:
     f = tmp_path / "facts.json"
     f.write_text(text)
     with pytest.raises(FactsError) as info:
         read_facts_file(f)
-    assert info.value.problems[0].code == code
+    (problem,) = info.value.problems
+    assert (problem.code, problem.line, problem.col) == (code, *at)
 
 
 @pytest.mark.parametrize(
@@ -267,7 +281,7 @@ def test_json_and_content_hash_are_the_same_across_processes_and_hash_seeds() ->
     assert json.loads(runs[0].stdout)["content_hash"].startswith("sha256:")
 
 
-def _doubling_pack(folder: Path, start: str, step: str) -> Path:
+def _doubling_pack(folder: Path, start: str, step: str, count: int = 40) -> Path:
     lines = [
         "# yaml-language-server: $schema=../../schemas/pack.schema.json",
         "id: doubling",
@@ -280,24 +294,32 @@ def _doubling_pack(folder: Path, start: str, step: str) -> Path:
         "definitions:",
         f"  v0: '{start}'",
     ]
-    lines += [f"  v{i}: {step.format(p=f'v{i - 1}')}" for i in range(1, 41)]
-    lines += ["outputs:", "  last: {value: v40}"]
+    lines += [f"  v{i}: {step.format(p=f'v{i - 1}')}" for i in range(1, count + 1)]
+    lines += ["outputs:", f"  last: {{value: v{count}}}"]
     (folder / "doubling.yaml").write_text("\n".join(lines) + "\n")
     return folder
 
 
 @pytest.mark.parametrize(
-    ("start", "step", "code"),
+    ("start", "step", "count", "code", "estimate"),
     [
-        ("3", "{p} * {p}", "E-EVAL-LIMIT-INT"),
-        ("[1, 2]", "{p} + {p}", "E-EVAL-LIMIT-LIST"),
-        ('"ab"', "{p} + {p}", "E-EVAL-LIMIT-STRING"),
+        ("3", "{p} * {p}", 12, "E-EVAL-LIMIT-INT", "6.6e+20"),
+        ("[1, 2]", "{p} + {p}", 16, "E-EVAL-LIMIT-LIST", "2.2e+12"),
+        ('"ab"', "{p} + {p}", 19, "E-EVAL-LIMIT-STRING", "2.2e+12"),
     ],
 )
 def test_values_that_double_stop_at_a_budget(
-    tmp_path: Path, start: str, step: str, code: str
+    tmp_path: Path, start: str, step: str, count: int, code: str, estimate: str
 ) -> None:
-    packs = engine.load(_doubling_pack(tmp_path, start, step))
+    # doubled forty times, the static cost estimate rejects the pack when it is checked,
+    # showing how large the last name would make the work
+    with pytest.raises(PackError) as rejected:
+        engine.load(_doubling_pack(tmp_path, start, step))
+    (problem,) = [p for p in rejected.value.problems if p.is_error]
+    assert problem.code == "E-COST-LIMIT"
+    assert f"up to {estimate} (definition `v40`)" in problem.message
+    # fewer times, it passes the estimate and meets a runtime budget instead
+    packs = engine.load(_doubling_pack(tmp_path, start, step, count))
     with pytest.raises(EvaluationError) as info:
         packs.evaluate("doubling", {}, DAY)
     assert info.value.code == code

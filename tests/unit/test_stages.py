@@ -26,6 +26,7 @@ def test_the_stages_in_order() -> None:
         "order",
         "check",
         "references",
+        "cost",
         "tasks",
         "model",
     ]

@@ -1,0 +1,419 @@
+"""A pack compiled once per policy version and audience into a program: one function per name,
+table and rule, run in the order `Evaluation.run` takes, without its per-name dispatch and
+step bookkeeping. It leaves the state `Evaluation.run` leaves, so a decision is built (and its
+steps replayed) from it in the same way, and every result and error is the same."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from typing import Any
+
+from engine.evaluation.evaluate import (
+    VALUE_ERRORS,
+    WITHHELD,
+    Evaluation,
+    from_rules,
+    match_rows,
+    select_version,
+    table_values,
+    with_default,
+    withheld,
+    within_budget,
+)
+from engine.language.runtime import Unknown, merge
+from engine.packs import model as M
+from engine.problems import EvaluationError
+
+Work = Callable[["Names"], Any]
+_PART = 100  # items worked out by one generated function
+
+
+class Names(dict[Any, Any]):
+    """One evaluation's values by name (tables by item key): a name not yet worked out is
+    worked out when first read, as `Evaluation.value` does, and kept."""
+
+    __slots__ = ("F", "N", "rules", "work")
+
+    F: dict[str, Any]
+    N: Callable[[Any], Any]
+    rules: Rules
+    work: dict[Any, Work]
+
+    def __missing__(self, name: Any) -> Any:
+        work = self.work.get(name)
+        if work is None:  # the checker rejects unknown names at load time: an engine bug
+            raise KeyError(f"unknown name `{name}` passed the checker")
+        return work(self)
+
+
+class Rules(dict[str, Any]):
+    """One evaluation's rule results by rule id, each worked out when first read."""
+
+    __slots__ = ("names", "work")
+
+    names: Names
+    work: dict[str, Work]
+
+    def __missing__(self, rule_id: str) -> Any:
+        return self.work[rule_id](self.names)
+
+    def of(self, rule: M.Rule) -> Any:
+        return self[rule.id]
+
+
+class Program:
+    """The work for every item of one pack, for one policy version and audience."""
+
+    def __init__(self, pack: M.Pack, version: M.Version, custodial: bool):
+        self.pack = pack
+        self.version = version
+        self.custodial = custodial
+        work: dict[Any, Work] = {}
+        self._made: dict[tuple[str, str], Work] = {}  # the work of each definition and output
+        # later kinds win a name, as `Evaluation.value` tries parameters first
+        for name, out in pack.outputs.items():
+            work[name] = self._made["out", name] = self._output(out)
+        for name, d in pack.definitions.items():
+            work[name] = self._made["def", name] = self._definition(name, d)
+        for name, vocab in pack.vocabulary.items():
+            work[name] = _vocabulary(name, [v.id for v in vocab.values])
+        for name in pack.parameters:
+            work[name] = _parameter_missing(pack.parameters[name])
+        for table in pack.tables.values():
+            work[M.ItemKey("table", table.id)] = self._table(table)
+        self.work = work
+        self.rule_work: dict[str, Work] = {r.id: self._rule(r) for r in pack.rules}
+        self._parameters: dict[dt.date, dict[Any, Any]] = {}
+        self._all = self._straight()
+
+    # -- building the work -----------------------------------------------------------------
+
+    def _guard(self, healthcare: bool, compute: Callable[[Names], Any]) -> Callable[[Names], Any]:
+        """`compute`, or for a custodial audience and healthcare-only work, `compute` with a
+        value that cannot be worked out withheld rather than an error (as `_guarded`)."""
+        if not (self.custodial and healthcare):
+            return compute
+
+        def guarded(m: Names) -> Any:
+            try:
+                return compute(m)
+            except VALUE_ERRORS:
+                return WITHHELD
+
+        return guarded
+
+    def _definition(self, name: str, d: M.Definition) -> Work:
+        fn = d.expr.compiled.fn
+
+        def compute(m: Names) -> Any:
+            return within_budget("definition", name, fn(m.F, m.N))
+
+        value = self._guard(d.expr.healthcare, compute)
+
+        def work(m: Names) -> Any:
+            result = m[name] = value(m)
+            return result
+
+        return work
+
+    def _output(self, out: M.Output) -> Work:
+        name = out.name
+        if out.mode == "value":
+            assert out.expr is not None
+            fn = out.expr.compiled.fn
+
+            def raw(m: Names) -> Any:
+                return fn(m.F, m.N)
+
+        elif out.mode == "rules":
+            setting = self.pack.rules_setting.get(name, ())
+
+            def raw(m: Names) -> Any:
+                return from_rules(out, setting, m.rules.of, m.F, m.N)
+
+        else:
+            table = self.pack.tables[str(out.table)]
+            key = M.ItemKey("table", table.id)
+            hit = table.hit
+
+            def raw(m: Names) -> Any:
+                rows = m[key]
+                if rows.__class__ is Unknown:
+                    return rows
+                return table_values(name, hit, rows, m.F, m.N)
+
+        def compute(m: Names) -> Any:
+            return within_budget("output", name, with_default(out, raw(m), m.F, m.N))
+
+        value = self._guard(out.healthcare, compute)
+        release = self.custodial and out.releasable
+
+        def work(m: Names) -> Any:
+            result = value(m)
+            if release:
+                result = withheld(result)
+            m[name] = result
+            return result
+
+        return work
+
+    def _table(self, table: M.Table) -> Work:
+        key = M.ItemKey("table", table.id)
+        inputs = [
+            (name, self._guard(e.healthcare, _expression(e.compiled.fn)))
+            for name, e in table.inputs
+        ]
+        custodial = self.custodial
+
+        def work(m: Names) -> Any:
+            result = m[key] = match_rows(table, {n: f(m) for n, f in inputs}, custodial)
+            return result
+
+        return work
+
+    def _rule(self, rule: M.Rule) -> Work:
+        rid = rule.id
+        if rule.versions and self.version.id not in rule.versions:
+
+            def off(m: Names) -> Any:
+                m.rules[rid] = False
+                return False
+
+            return off
+        if rule.when is None:
+            value: Callable[[Names], Any] = _true
+        else:
+            value = self._guard(rule.healthcare, _expression(rule.when.compiled.fn))
+        hide = self.custodial and rule.healthcare
+
+        def work(m: Names) -> Any:
+            result = value(m)
+            if hide:
+                result = withheld(result)
+            m.rules[rid] = result
+            return result
+
+        return work
+
+    def _straight(self) -> Callable[[Names, Rules, dict[str, Any], Callable[[Any], Any]], None]:
+        """`Evaluation.run`'s loop as one generated function: definitions, outputs and rules
+        in the pack's order, each worked out in line unless an earlier one has read it (a
+        name read before its turn is worked out then, by its work, as the evaluator does)."""
+        pack = self.pack
+        consts: dict[str, Any] = {
+            "_U": Unknown,
+            "_tv": table_values,
+            "_merge": merge,
+            "_wb": within_budget,
+            "_VE": VALUE_ERRORS,
+            "_WH": WITHHELD,
+            "_withheld": withheld,
+            "_wd": with_default,
+        }
+
+        def const(value: Any) -> str:
+            name = f"_c{len(consts)}"
+            consts[name] = value
+            return name
+
+        lines = ["def _all(m, rr, F, N):"]
+
+        def emit(
+            key: str, table: str, value: str, guard: bool, hide: bool, pre: tuple[str, ...] = ()
+        ) -> None:
+            lines.append(f"    if {key} not in {table}:")
+            body = [*pre, f"_v = {value}"]
+            if guard:
+                lines.append("        try:")
+                lines.extend("            " + line for line in body)
+                lines.extend(["        except _VE:", "            _v = _WH"])
+            else:
+                lines.extend("        " + line for line in body)
+            if hide:
+                lines.append("        _v = _withheld(_v)")
+            lines.append(f"        {table}[{key}] = _v")
+
+        custodial = self.custodial
+        for name in (*pack.definitions, *pack.outputs):
+            key = repr(name)
+            work = self.work[name]
+            d = pack.definitions.get(name)
+            out = pack.outputs.get(name)
+            if d is not None and work is self._made.get(("def", name)):
+                fn = const(d.expr.compiled.fn)
+                value = f"_wb('definition', {key}, {fn}(F, N))"
+                emit(key, "m", value, custodial and d.expr.healthcare, False)
+            elif (
+                out is not None
+                and out.expr is not None
+                and out.mode == "value"
+                and (work is self._made.get(("out", name)))
+            ):
+                fn, o = const(out.expr.compiled.fn), const(out)
+                value = f"_wb('output', {key}, _wd({o}, {fn}(F, N), F, N))"
+                emit(key, "m", value, custodial and out.healthcare, custodial and out.releasable)
+            elif (
+                out is not None
+                and out.mode == "rules"
+                and len(pack.rules_setting.get(name, ())) <= _PART  # (a long one: by its work)
+                and work is self._made.get(("out", name))
+            ):
+                pre = _from_rules_lines(out, pack.rules_setting.get(name, ()), const)
+                value = f"_wb('output', {key}, _wd({const(out)}, _r, F, N))"
+                guard, hide = custodial and out.healthcare, custodial and out.releasable
+                emit(key, "m", value, guard, hide, pre)
+            elif out is not None and out.mode == "table" and work is self._made.get(("out", name)):
+                table = pack.tables[str(out.table)]
+                tkey = const(M.ItemKey("table", table.id))
+                pre = (
+                    f"_rows = m[{tkey}]",
+                    f"_r = _rows if _rows.__class__ is _U else _tv({key}, {table.hit!r}, "
+                    "_rows, F, N)",
+                )
+                value = f"_wb('output', {key}, _wd({const(out)}, _r, F, N))"
+                guard, hide = custodial and out.healthcare, custodial and out.releasable
+                emit(key, "m", value, guard, hide, pre)
+            else:
+                lines += [f"    if {key} not in m:", f"        {const(work)}(m)"]
+        for rule in pack.rules:
+            key = repr(rule.id)
+            if rule.versions and self.version.id not in rule.versions:
+                lines += [f"    if {key} not in rr:", f"        rr[{key}] = False"]
+            elif rule.when is None:
+                lines += [f"    if {key} not in rr:", f"        rr[{key}] = True"]
+            else:
+                value = f"{const(rule.when.compiled.fn)}(F, N)"
+                hide = custodial and rule.healthcare
+                emit(key, "rr", value, hide, hide)
+        # one function per hundred items, called in turn: compiling one function costs more
+        # than linear time in its length, which would tell on a pack of thousands of rules
+        blocks: list[list[str]] = []
+        for line in lines[1:]:
+            if line.startswith("    if "):
+                blocks.append([])
+            blocks[-1].append(line)
+        parts = [blocks[i : i + _PART] for i in range(0, len(blocks), _PART)]
+        source: list[str] = []
+        for i, part in enumerate(parts):
+            source.append(f"def _part{i}(m, rr, F, N):")
+            source.extend(line for block in part for line in block)
+            source.append("    return None")
+        source.append("def _all(m, rr, F, N):")
+        source.extend(f"    _part{i}(m, rr, F, N)" for i in range(len(parts)))
+        source.append("    return None")
+        namespace: dict[str, Any] = dict(consts)
+        code = compile("\n".join(source) + "\n", f"<program: {pack.id}>", "exec")
+        exec(code, namespace)  # noqa: S102  (generated from the checked pack, not from input)
+        made: Callable[[Names, Rules, dict[str, Any], Callable[[Any], Any]], None]
+        made = namespace["_all"]
+        return made
+
+    # -- running ---------------------------------------------------------------------------
+
+    def parameters(self, day: dt.date) -> dict[Any, Any]:
+        """The parameter values in force on `day`, by name (worked out once per day)."""
+        found = self._parameters.get(day)
+        if found is None:
+            if len(self._parameters) > 4096:
+                self._parameters.clear()
+            found = {}
+            for name, param in self.pack.parameters.items():
+                pv = param.at(day)
+                if pv is not None:
+                    found[name] = pv.value
+            self._parameters[day] = found
+        return found
+
+    def run(
+        self, facts: dict[str, Any], as_of: dt.date, version_id: str | None = None
+    ) -> Evaluation:
+        """Every name, output and rule worked out, as `Evaluation(...).run()` leaves them."""
+        m = Names(self.parameters(as_of))
+        F = m.F = {**facts, "as_of": as_of, "version": self.version.id}
+        m.N = m.__getitem__
+        m.work = self.work
+        rules = m.rules = Rules()
+        rules.names = m
+        rules.work = self.rule_work
+        self._all(m, rules, F, m.N)
+        return Evaluation.finished(
+            self.pack, F, as_of, self.custodial, self.version, version_id, m, rules
+        )
+
+
+def _from_rules_lines(
+    out: M.Output,
+    setting: tuple[tuple[M.Rule, M.Expression], ...],
+    const: Callable[[Any], str],
+) -> tuple[str, ...]:
+    """Lines setting `_r` to what `from_rules` returns for this output, written out rule by
+    rule (each rule's result read through `rr`, which works it out when not yet known)."""
+    combine = out.combine
+    lines = ["while True:"]
+    if combine != "first":
+        lines.append("    _pend = []")
+    if combine not in ("first", "any"):
+        lines.append("    _vals = []")
+    for rule, expr in setting:
+        fn = const(expr.compiled.fn)
+        lines.append(f"    _w = rr[{rule.id!r}]")
+        if combine == "first":
+            # a pending rule ends the search, so none is pending when one applies
+            lines += ["    if _w is True:", f"        _r = {fn}(F, N)", "        break"]
+            lines += ["    if _w is not False:", "        _r = _merge(_w)", "        break"]
+        elif combine == "any":
+            lines += ["    if _w is True:", f"        {fn}(F, N)", "        _r = True"]
+            lines += ["        break"]
+            lines += ["    if _w is not False:", "        _pend.append(_w)"]
+        else:
+            lines += ["    if _w is True:", f"        _vals.append({fn}(F, N))"]
+            lines += ["    elif _w is not False:", "        _pend.append(_w)"]
+    if combine == "first":
+        lines.append("    _r = None")
+    elif combine == "any":
+        lines.append("    _r = _merge(*_pend) if _pend else False")
+    else:
+        lines.append("    _r = _merge(*_pend) if _pend else _vals")
+    lines.append("    break")
+    return tuple(lines)
+
+
+def _expression(fn: Callable[[dict[str, Any], Callable[[str], Any]], Any]) -> Work:
+    def compute(m: Names) -> Any:
+        return fn(m.F, m.N)
+
+    return compute
+
+
+def _true(m: Names) -> Any:
+    return True
+
+
+def _vocabulary(name: str, ids: list[Any]) -> Work:
+    def work(m: Names) -> Any:
+        result = m[name] = list(ids)
+        return result
+
+    return work
+
+
+def _parameter_missing(param: M.Parameter) -> Work:
+    def work(m: Names) -> Any:
+        raise EvaluationError(
+            "E-EVAL-PARAM",
+            f"parameter `{param.name}` has no value in force on {m.F['as_of'].isoformat()}",
+        )
+
+    return work
+
+
+def program(pack: M.Pack, as_of: dt.date, custodial: bool, version_id: str | None) -> Program:
+    """The pack's program for the version in force on `as_of` (or the one named) and the
+    audience, compiled on first use and kept with the pack."""
+    version = select_version(pack, as_of, version_id)
+    key = ("program", version.id, custodial)
+    found = pack.derived.get(key)
+    if found is None:
+        found = pack.derived[key] = Program(pack, version, custodial)
+    return found
