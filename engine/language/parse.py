@@ -158,6 +158,13 @@ def parse(text: str) -> A.Node:
         hint = _describe_expected(set(e.expected)) or None
         if tok.type in ("COMP_OP", "IN") and "AND" in e.expected:  # after a whole comparison
             hint = "comparisons do not chain: join them with `and`, e.g. `1 < x and x < 3`"
+        before = text[: tok.start_pos].split() if tok.start_pos is not None else []
+        if len(before) >= 2 and before[-1] in ("any", "all") and before[-2] in ("and", "or", "not"):
+            joined = "and not" if before[-2] == "not" else before[-2]
+            hint = (
+                f"after `{before[-2]}`, put the quantifier in parentheses, "
+                f"e.g. `a {joined} ({before[-1]} x in xs: x > 0)`"
+            )
         message = f"unexpected {_token_text(tok)}"
         raise ExprError("E-SYNTAX", message, line, col, hint=hint) from None
     except UnexpectedEOF as e:

@@ -54,7 +54,7 @@ BOOLS = [
     "-(0.25 * len(prisoner.alerts)) < -0.5",
     'text(prisoner.cev) == "true"',
     "{d: prisoner.release_date, t: prisoner.tact}.d <= as_of",
-    "any d in map(s in prisoner.keywork.sessions: s.date): d <= as_of",
+    "(any d in map(s in prisoner.keywork.sessions: s.date): d <= as_of)",
     "count(d in filter(s in prisoner.keywork.sessions: s.minutes > 30): d.date >= as_of) > 0",
 ]
 INTS = [
