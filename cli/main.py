@@ -2,29 +2,58 @@
 
 from __future__ import annotations
 
+import importlib
+
 import click
 
-from . import (
-    batch,
-    check,
-    demo,
-    dev_token,
-    diff,
-    docs,
-    evaluate,
-    explain,
-    facts,
-    impact,
-    plan,
-    serve,
-    sql,
-    test,
-    timeline,
-    upcoming,
+# Each subcommand's module is imported only when that subcommand runs (or help lists them all):
+# a command then pays only for the libraries it uses.
+SUBCOMMANDS = {
+    "check": "check",
+    "test": "test",
+    "eval": "evaluate",
+    "explain": "explain",
+    "plan": "plan",
+    "demo": "demo",
+    "docs": "docs",
+    "diff": "diff",
+    "batch": "batch",
+    "sql": "sql",
+    "facts": "facts",
+    "serve": "serve",
+    "dev-token": "dev_token",
+    "timeline": "timeline",
+    "upcoming": "upcoming",
+    "impact": "impact",
+}
+
+
+class _LazyGroup(click.Group):
+    """A group whose subcommands are imported on first use."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*super().list_commands(ctx), *SUBCOMMANDS})
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name in SUBCOMMANDS and cmd_name not in self.commands:
+            module = importlib.import_module(f"cli.{SUBCOMMANDS[cmd_name]}")
+            self.add_command(module.command, cmd_name)
+        return super().get_command(ctx, cmd_name)
+
+    def resolve_command(
+        self, ctx: click.Context, args: list[str]
+    ) -> tuple[str | None, click.Command | None, list[str]]:
+        name = args[0] if args else ""
+        if name and not name.startswith("-") and self.get_command(ctx, name) is None:
+            # suggest among every subcommand, not only those imported so far
+            raise click.exceptions.NoSuchCommand(name, possibilities=list(SUBCOMMANDS), ctx=ctx)
+        return super().resolve_command(ctx, args)
+
+
+@click.group(
+    cls=_LazyGroup,
+    context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
 )
-
-
-@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
 @click.version_option(package_name="regime-policy", prog_name="regime")
 def cli() -> None:
     """Policy as code for prison and probation policy: check packs, run their worked
@@ -38,24 +67,6 @@ def cli() -> None:
       regime explain keywork_edm is_priority --facts examples/prisoners/a2041kw_open_acct.yaml
       regime plan omu_edm --stage 3 --format mermaid
     """
-
-
-cli.add_command(check.command)
-cli.add_command(test.command)
-cli.add_command(evaluate.command)
-cli.add_command(explain.command)
-cli.add_command(plan.command)
-cli.add_command(demo.command)
-cli.add_command(docs.command)
-cli.add_command(diff.command)
-cli.add_command(batch.command)
-cli.add_command(sql.command)
-cli.add_command(facts.command)
-cli.add_command(serve.command)
-cli.add_command(dev_token.command)
-cli.add_command(timeline.command)
-cli.add_command(upcoming.command)
-cli.add_command(impact.command)
 
 
 def main() -> None:
