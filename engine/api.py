@@ -280,9 +280,24 @@ def load_overlay(
     ndoc, ncontent = _national_document(national_path, national.file)
     if ndoc is None:
         return None, sorted(problems)
-    builder = OverlayBuilder(doc, content, national, ndoc, ncontent)
-    merged = builder.build()
-    return merged, sorted(problems + builder.problems)
+    # `regime check` merges each plan for its own problems and again for the worked examples
+    # that run under it: the merged pack is immutable, so the second asks the first
+    key = (name, hashlib.sha256(content).hexdigest(), national.content_hash)
+    with _LOADED_LOCK:
+        cached = _OVERLAYS.get(key)
+    if cached is None:
+        builder = OverlayBuilder(doc, content, national, ndoc, ncontent)
+        cached = (builder.build(), tuple(builder.problems))
+        with _LOADED_LOCK:
+            _OVERLAYS[key] = cached
+            while len(_OVERLAYS) > _LOADED_MAX:
+                _OVERLAYS.popitem(last=False)
+    merged, built = cached
+    return merged, sorted(problems + list(built))
+
+
+_OVERLAYS: OrderedDict[tuple[str, str, str], tuple[M.Pack | None, tuple[Problem, ...]]]
+_OVERLAYS = OrderedDict()
 
 
 _NATIONAL_DOCS: dict[tuple[str, str], tuple[Document | None, bytes]] = {}

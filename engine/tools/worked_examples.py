@@ -114,6 +114,14 @@ def case_facts(case: Case) -> dict[str, Any]:
 _PLANS: dict[tuple[str, str], M.Pack] = {}
 
 
+def _shown(path: Path) -> str:
+    """`path` relative to the working directory when it lies below it, else as it is."""
+    try:
+        return str(path.relative_to(Path.cwd()))
+    except ValueError:
+        return str(path)
+
+
 def case_pack(case: Case, packs: Mapping[str, M.Pack]) -> tuple[M.Pack | None, list[str]]:
     """The pack a case runs against: the national pack, or it under the case's local plan."""
     pack = packs.get(case.pack)
@@ -126,7 +134,8 @@ def case_pack(case: Case, packs: Mapping[str, M.Pack]) -> tuple[M.Pack | None, l
     path = (case.base / str(case.data["plan"])).resolve()
     key = (str(path), pack.content_hash)
     if key not in _PLANS:
-        merged, problems = load_overlay(path, packs)
+        # named as `regime check` names the plan, so the plan it merged is the one reused
+        merged, problems = load_overlay(path, packs, _shown(path))
         if merged is None or merged.id != case.pack:
             shown = "; ".join(p.format() for p in problems if p.is_error)
             return None, [
