@@ -529,41 +529,35 @@ def parse_json(text: str, file: str) -> Any:
     """JSON text as data: duplicate keys, too deep nesting and bad text are FactsErrors."""
     deep = _too_deep(text)
     if deep is not None:
-        line, col = _line_col(text, deep)
-        raise FactsError(
-            [
-                Problem(
-                    file,
-                    line,
-                    col,
-                    "error",
-                    "E-FACTS-DEPTH",
-                    f"the document is nested more than {MAX_DEPTH} levels deep",
-                    "flatten the facts",
-                )
-            ]
+        raise _error_at(
+            file,
+            text,
+            deep,
+            "E-FACTS-DEPTH",
+            f"the document is nested more than {MAX_DEPTH} levels deep",
+            "flatten the facts",
         )
     try:
         return json.loads(text, object_pairs_hook=_no_duplicates, parse_int=_int)
     except _DuplicateKey as e:
-        line, col = _line_col(text, _repeated_key(text, e.key))
-        raise FactsError(
-            [
-                Problem(
-                    file,
-                    line,
-                    col,
-                    "error",
-                    "E-JSON-DUPKEY",
-                    f"key `{e.key}` appears twice in one object",
-                    "keep one of them: which one is meant cannot be guessed",
-                )
-            ]
+        raise _error_at(
+            file,
+            text,
+            _repeated_key(text, e.key),
+            "E-JSON-DUPKEY",
+            f"key `{e.key}` appears twice in one object",
+            "keep one of them: which one is meant cannot be guessed",
         ) from None
     except json.JSONDecodeError as e:
         raise FactsError(
             [Problem(file, e.lineno, e.colno, "error", "E-JSON", f"not JSON: {e.msg}")]
         ) from None
+
+
+def _error_at(file: str, text: str, offset: int, code: Code, message: str, hint: str) -> FactsError:
+    """A FactsError for the place `offset` characters into `text`."""
+    line, col = _line_col(text, offset)
+    return FactsError([Problem(file, line, col, "error", code, message, hint)])
 
 
 def read_facts_file(path: Path) -> dict[str, Any]:
