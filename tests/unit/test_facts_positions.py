@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 from engine.packs.facts_positions import json_path_steps, positioned
 from engine.packs.validate_schema import _json_path
-from engine.problems import file_problem
+from engine.problems import Problem, file_problem
 
 KEYS = st.one_of(st.text(min_size=1, max_size=8), st.integers(min_value=0, max_value=999))
 
@@ -20,7 +20,7 @@ def test_every_path_a_problem_names_reads_back_as_its_steps(steps: list[object])
     assert json_path_steps(f"`{_json_path(steps)}`: something is wrong") == tuple(steps)
 
 
-def _problem(file: Path, path: str) -> object:
+def _problem(file: Path, path: str) -> Problem:
     return file_problem("E-FACTS", str(file), f"`{path}`: wrong")
 
 
