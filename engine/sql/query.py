@@ -92,6 +92,7 @@ class PackCompiler:
         facts_table: str = "facts",
         outputs: list[str] | None = None,
         facts_schema: str = "facts",
+        values_only: bool = False,
     ):
         if audience not in AUDIENCES:
             raise ValueError(f"unknown audience {audience}")
@@ -100,6 +101,7 @@ class PackCompiler:
         self.dialect = dialect
         self.facts_table = facts_table
         self.only = outputs
+        self.values_only = values_only  # the outputs' values, without the rest of a decision
         self.facts_schema = facts_schema
         self.bits = PathBits()
         self.svs: dict[str, SV] = {}  # item key -> value of its column
@@ -397,11 +399,11 @@ class PackCompiler:
             for r in pack.rules
             if not (custodial and r.healthcare and not (r.obligation and r.obligation.releasable))
         ]
-        if self.only is None:
+        if self.only is None and not self.values_only:
             for r in rules:
                 self._place("rule:" + r.id)
         obligations = []
-        if self.only is None:
+        if self.only is None and not self.values_only:
             for r in rules:
                 if r.obligation is None:
                     continue
@@ -429,8 +431,11 @@ class PackCompiler:
             ctes.append(
                 (f"level_{lvl}", exp.select("*", *cols).from_(f"level_{lvl - 1}", copy=False))
             )
-        tail, final = self._final(shown, rules, obligations, f"level_{top}", f"level_{top + 1}")
-        ctes += tail
+        if self.values_only:
+            final = self._values(shown, f"level_{top}")
+        else:
+            tail, final = self._final(shown, rules, obligations, f"level_{top}", f"level_{top + 1}")
+            ctes += tail
         query = final
         for name, q in ctes:  # each part is new: no copies of the growing query
             # the flat decision is read by the final select and by each lookup table: DuckDB
@@ -441,6 +446,22 @@ class PackCompiler:
         return CompiledPack(
             pack, self.audience, self.dialect, query, out_types, withheld, list(self.bits.paths)
         )
+
+    def _values(self, shown: list[str], source: str) -> exp.Select:
+        """The outputs' values alone (and the probes), for a reader that needs nothing else of
+        the decision: no mask is computed, no list built, no lookup joined."""
+        pack = self.pack
+        cols: list[exp.Expression] = [
+            exp.column("record"),
+            exp.column("as_of"),
+            exp.alias_(exp.Literal.string(pack.id), "pack"),
+            exp.alias_(exp.Literal.string(pack.version), "version"),
+            exp.column("policy_version"),
+            exp.alias_(exp.Literal.string(pack.content_hash), "content_hash"),
+        ]
+        cols += [exp.alias_(self.svs["out:" + n].v.copy(), n, quoted=True) for n in shown]
+        cols += [exp.alias_(v.copy(), n, quoted=True) for n, v in self.probes]
+        return exp.select(*cols).from_(source, copy=False)
 
     def _side(self, e: M.Expression, where: str) -> SV:
         """An expression evaluated in the final select (obligation due dates, frequencies)."""
@@ -927,9 +948,13 @@ def compile_pack(
     dialect: str = "duckdb",
     facts_table: str = "facts",
     outputs: list[str] | None = None,
+    values_only: bool = False,
 ) -> CompiledPack:
-    """The pack as one query over `facts_table` (columns record, as_of and the fact roots)."""
-    return PackCompiler(pack, audience, dialect, facts_table, outputs).compile()
+    """The pack as one query over `facts_table` (columns record, as_of and the fact roots);
+    with `values_only`, the outputs' values without status, undetermined items, missing facts
+    or obligations."""
+    compiler = PackCompiler(pack, audience, dialect, facts_table, outputs, values_only=values_only)
+    return compiler.compile()
 
 
 def unsupported(pack: M.Pack) -> list[Unsupported]:

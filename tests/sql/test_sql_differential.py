@@ -76,3 +76,25 @@ def test_sql_decisions_equal_python_decisions(pack_id: str) -> None:
             failures.append(f"record {i} (as_of {as_of}) field {diff}")
     assert not failures, f"{len(failures)} differences, first: " + "\n".join(failures[:10])
     assert compared > RECORDS // 4
+
+
+@pytest.mark.parametrize("pack_id", PACKS)
+def test_values_only_query_gives_the_same_outputs(pack_id: str) -> None:
+    """The outputs-only query (used by the replay and the benchmark) decides every output as
+    the whole decision's query does, and carries nothing of the decision beside them."""
+    pack = packs()[pack_id]
+    _, table = population()
+    whole = compile_pack(pack)
+    alone = compile_pack(pack, values_only=True)
+    assert alone.outputs == whole.outputs
+    full = {r["record"]: r for r in run_duckdb(whole, table)}
+    rows = run_duckdb(alone, table)
+    assert len(rows) == len(full)
+    assert not {"status", "undetermined", "missing_facts", "obligations"} & set(rows[0])
+    differ = [
+        f"record {r['record']} output {n}"
+        for r in rows
+        for n in whole.outputs
+        if r[n] != full[r["record"]][n]
+    ]
+    assert not differ, f"{len(differ)} differences, first: {differ[:5]}"
