@@ -8,9 +8,6 @@ from engine import disk_cache
 from engine.packs import model as M
 from engine.packs.facts_schema import facts_schema
 from engine.problems import Code, Problem, problem
-from engine.sql.expressions import MAX_PATHS, PathBits, TooManyPaths
-from engine.sql.query import PackCompiler, compile_pack
-from engine.sql.types import Unsupported
 
 CODE: Code = "W-SQL-UNSUPPORTED"
 
@@ -36,6 +33,11 @@ def sql_problems(packs: dict[str, M.Pack]) -> list[Problem]:
 
 
 def _pack_problems(pid: str, pack: M.Pack) -> list[Problem]:
+    # the compiler (and sqlglot under it) is imported only when a verdict is not cached
+    from engine.sql.expressions import TooManyPaths
+    from engine.sql.query import compile_pack
+    from engine.sql.types import Unsupported
+
     try:
         compile_pack(pack)
     except Unsupported as u:
@@ -61,6 +63,10 @@ def _schema(pack: M.Pack) -> tuple[str, str]:
 
 def count_paths(pack: M.Pack) -> int | str:
     """How many fact paths the pack's SQL form would name (for the message past the limit)."""
+    from engine.sql.expressions import MAX_PATHS, PathBits
+    from engine.sql.query import PackCompiler
+    from engine.sql.types import Unsupported
+
     compiler = PackCompiler(pack)
     compiler.bits = PathBits(limit=None)
     try:
