@@ -14,6 +14,7 @@ import os
 import pickle
 import sys
 import tempfile
+from collections.abc import Callable
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -86,13 +87,17 @@ def load(kind: str, entry: str) -> Any | None:
         return None
 
 
-def store(kind: str, entry: str, value: Any) -> None:
-    """Keep `value` under `entry`, atomically; a value that cannot be kept is skipped."""
+def store(kind: str, entry: str, value: Any, dumps: Callable[[Any], bytes] | None = None) -> None:
+    """Keep `value` under `entry`, atomically; a value that cannot be kept is skipped. `dumps`
+    pickles what plain pickling cannot (see engine.packs.pack_cache)."""
     path = _path(kind, entry)
     if path is None:
         return
     try:
-        payload = pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
+        if dumps is None:
+            payload = pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
+        else:
+            payload = dumps(value)
         path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
         try:

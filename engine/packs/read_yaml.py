@@ -57,14 +57,34 @@ class Span:
 
 @dataclass(frozen=True)
 class Document:
-    """A YAML document: plain data plus the position of every value and key in it."""
+    """A YAML document: plain data plus the position of every value and key in it.
+
+    The positions are the bulk of a document and are needed only to place what a stage says
+    about it: a document kept in the disk cache keeps its data and text alone, and reads the
+    text again for its positions the first time one is asked for (see `_index`)."""
 
     data: Any
     file: str
     text: str = field(repr=False, compare=False)
-    _nodes: dict[YamlPath, tuple[Node | None, Node]] = field(repr=False, compare=False)
-    _json_nodes: dict[YamlPath, tuple[Node | None, Node]] = field(repr=False, compare=False)
-    _line_starts: list[int] = field(repr=False, compare=False)
+    _nodes: dict[YamlPath, tuple[Node | None, Node]] | None = field(repr=False, compare=False)
+    _json_nodes: dict[YamlPath, tuple[Node | None, Node]] | None = field(repr=False, compare=False)
+    _line_starts: list[int] | None = field(repr=False, compare=False)
+
+    def __getstate__(self) -> dict[str, Any]:
+        """Data and text only: positions are read again from the text when asked for."""
+        return {**self.__dict__, "_nodes": None, "_json_nodes": None, "_line_starts": None}
+
+    def _index(
+        self,
+    ) -> tuple[dict[YamlPath, tuple[Node | None, Node]], dict[YamlPath, tuple[Node | None, Node]]]:
+        """The nodes by path (and by JSON path), read again from the text if not yet known."""
+        if self._nodes is None or self._json_nodes is None or self._line_starts is None:
+            again = read_yaml(self.text, self.file)
+            object.__setattr__(self, "_nodes", again._nodes)
+            object.__setattr__(self, "_json_nodes", again._json_nodes)
+            object.__setattr__(self, "_line_starts", again._line_starts)
+        assert self._nodes is not None and self._json_nodes is not None
+        return self._nodes, self._json_nodes
 
     def span(self, path: YamlPath = ()) -> Span:
         """The span of the value at `path`, or of its nearest ancestor that exists."""
@@ -83,7 +103,8 @@ class Document:
 
     def has(self, path: YamlPath) -> bool:
         """Whether the document holds a value at exactly `path`."""
-        return tuple(path) in self._nodes or tuple(path) in self._json_nodes
+        nodes, json_nodes = self._index()
+        return tuple(path) in nodes or tuple(path) in json_nodes
 
     def locate(self, path: YamlPath, line: int, col: int) -> tuple[int, int]:
         """Map a 1-based (line, col) inside the scalar at `path` to its (line, col) in the file."""
@@ -103,10 +124,11 @@ class Document:
         return self._line_col(positions[min(offset, len(positions) - 1)])
 
     def _entry(self, path: YamlPath) -> tuple[Node | None, Node] | None:
+        nodes, json_nodes = self._index()
         path = tuple(path)
         for length in range(len(path), -1, -1):
             prefix = path[:length]
-            found = self._nodes.get(prefix) or self._json_nodes.get(prefix)
+            found = nodes.get(prefix) or json_nodes.get(prefix)
             if found is not None:
                 return found
         return None
@@ -118,8 +140,11 @@ class Document:
         return Span(self.file, start.line + 1, start.column + 1, end.line + 1, end.column + 1)
 
     def _line_col(self, index: int) -> tuple[int, int]:
-        line = bisect.bisect_right(self._line_starts, index)
-        return (line, index - self._line_starts[line - 1] + 1)
+        self._index()
+        starts = self._line_starts
+        assert starts is not None
+        line = bisect.bisect_right(starts, index)
+        return (line, index - starts[line - 1] + 1)
 
 
 class _Stop(Exception):

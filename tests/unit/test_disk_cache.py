@@ -11,7 +11,7 @@ import pytest
 
 from engine import api, disk_cache
 from engine.language import codegen
-from engine.packs import build, build_context
+from engine.packs import build, build_context, facts_schema, resources
 
 PACK = """\
 # yaml-language-server: $schema=../schemas/pack.schema.json
@@ -51,7 +51,8 @@ def test_a_second_load_reads_the_cache(
 ) -> None:
     (tmp_path / "p.yaml").write_text(PACK, encoding="utf-8")
     assert _level(tmp_path) == 3
-    assert {p.parent.name for p in _entries(cache_dir)} == {"yaml", "schema", "trees", "code"}
+    kinds = {"yaml", "schema", "trees", "code", "pack"}
+    assert {p.parent.name for p in _entries(cache_dir)} == kinds
     calls: list[str] = []
     for name in ("read_yaml", "validate_pack"):
         real = getattr(build, name)
@@ -132,3 +133,162 @@ def test_the_sql_check_of_an_unchanged_pack_is_read_back(
     pack.write_text(PACK.replace("+ 1}", "+ 2}"), encoding="utf-8")
     sql_check.sql_problems(api.check_paths([pack])[0])
     assert compiled == ["cached", "cached"]
+
+
+def _watch_stages(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The names of the stages from `imports` on that run from now (a cached pack runs none)."""
+    ran: list[str] = []
+    stages = []
+    for stage in build.STAGES:
+        if stage.name in ("read", "yaml", "schema"):
+            stages.append(stage)
+            continue
+        run = stage.run
+        stages.append(
+            build.Stage(
+                stage.name, stage.does, lambda s, _r=run, _n=stage.name: ran.append(_n) or _r(s)
+            )
+        )
+    monkeypatch.setattr(build, "STAGES", tuple(stages))
+    return ran
+
+
+def test_the_whole_pack_is_read_back_without_running_its_stages(
+    tmp_path: Path, cache_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "p.yaml").write_text(PACK, encoding="utf-8")
+    assert _level(tmp_path) == 3
+    ran = _watch_stages(monkeypatch)
+    assert _level(tmp_path) == 3
+    assert ran == []
+    for entry in _entries(cache_dir):
+        if entry.parent.name == "pack":
+            entry.unlink()
+    assert _level(tmp_path) == 3  # without it, the stages run again (from the other entries)
+    assert ran == list(build.STAGE_NAMES[build.STAGE_NAMES.index("imports") :])
+
+
+POLICIES = Path(__file__).resolve().parents[2] / "policies"
+
+
+def test_packs_read_back_decide_as_packs_built_afresh(
+    cache_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Every shipped pack from the cache: the same problems, and the same decision (explanation
+    steps included) on every example prisoner, as the packs built with the cache off."""
+    from engine.packs.facts_schema import read_facts_file
+
+    examples = [
+        read_facts_file(p)
+        for p in sorted((POLICIES.parent / "examples" / "prisoners").glob("*.yaml"))
+    ]
+
+    def decisions() -> tuple[list[object], dict[str, object]]:
+        with api._LOADED_LOCK:
+            api._LOADED.clear()
+        packs, problems = api.check_paths([POLICIES], overlays=False)
+        made: dict[str, object] = {}
+        for pid, pack in sorted(packs.items()):
+            day = max(v.effective_from for v in pack.versions)
+            for i, facts in enumerate(examples if pack.facts == "facts" else []):
+                decision = api.evaluate(pack, facts, day, audience="healthcare")
+                made[f"{pid}/{i}"] = decision.to_dict()
+                made[f"{pid}/{i}/steps"] = [repr(s) for s in decision.steps]
+        return [p.format() for p in problems], made
+
+    monkeypatch.setenv(disk_cache.ENV, "off")
+    fresh = decisions()
+    monkeypatch.setenv(disk_cache.ENV, str(cache_dir))
+    assert decisions() == fresh  # built, and kept
+    assert len(list((cache_dir / "pack").glob("*.pickle"))) == 4
+    ran = _watch_stages(monkeypatch)
+    assert decisions() == fresh  # read back
+    assert ran == []
+
+
+IMPORTED = """\
+# yaml-language-server: $schema=../schemas/pack.schema.json
+id: base
+title: Base pack
+version: 0.1.0
+status: draft
+source: {title: Test}
+versions:
+  - {id: "1", effective_from: 2020-01-01, effective_to: null}
+vocabulary:
+  bands:
+    values:
+      - {id: low, label: Low}
+      - {id: high, label: High}
+"""
+
+IMPORTER = PACK.replace("id: cached", "id: user\nimports: [base]").replace(
+    "level: {value: establishment.regime_level + 1}", "level: {value: 'count(b in bands: true)'}"
+)
+
+
+def test_a_changed_imported_pack_rebuilds_the_packs_importing_it(
+    tmp_path: Path, cache_dir: Path
+) -> None:
+    (tmp_path / "base.yaml").write_text(IMPORTED, encoding="utf-8")
+    (tmp_path / "user.yaml").write_text(IMPORTER, encoding="utf-8")
+
+    def bands() -> object:
+        with api._LOADED_LOCK:
+            api._LOADED.clear()
+        packs = api.load(tmp_path)
+        return packs.evaluate("user", FACTS, dt.date(2020, 7, 1)).outputs["level"]
+
+    assert bands() == 2
+    assert bands() == 2
+    more = IMPORTED + "      - {id: top, label: Top}\n"
+    (tmp_path / "base.yaml").write_text(more, encoding="utf-8")
+    assert bands() == 3
+
+
+def test_a_changed_facts_schema_beside_the_pack_rebuilds_it(
+    tmp_path: Path, cache_dir: Path
+) -> None:
+    """A pack reading its own facts schema: the schema's content is part of the key."""
+    schema = tmp_path / "mine.schema.json"
+
+    def write_schema(kind: str) -> None:
+        schema.write_text(
+            '{"type": "object", "properties": {"establishment": {"type": "object", '
+            f'"properties": {{"regime_level": {{"type": "{kind}"}}}}}}}}}}',
+            encoding="utf-8",
+        )
+
+    write_schema("integer")
+    (tmp_path / "p.yaml").write_text(
+        PACK.replace("source:", "facts: mine.schema.json\nsource:"), encoding="utf-8"
+    )
+    with api._LOADED_LOCK:
+        api._LOADED.clear()
+    assert not api.check_paths([tmp_path])[1]
+    write_schema("string")  # `+ 1` on a string no longer type-checks
+    with api._LOADED_LOCK:
+        api._LOADED.clear()
+    # as a new process would: this one keeps the schemas it has read
+    for held in (resources.load_schema, facts_schema.facts_schema, facts_schema.root_types):
+        held.cache_clear()
+    problems = api.check_paths([tmp_path])[1]
+    assert any(p.is_error for p in problems), problems
+
+
+def test_a_document_read_back_places_values_as_when_first_read(
+    tmp_path: Path, cache_dir: Path
+) -> None:
+    """A cached document keeps data and text only; its positions, read again when first
+    asked for, are those of the document first read."""
+    from engine.packs.read_yaml import read_yaml_file
+
+    path = POLICIES / "keywork_edm.yaml"
+    first = read_yaml_file(path)
+    again = read_yaml_file(path)
+    assert again is not first and again.data == first.data
+    assert again._nodes is None  # not read until asked for
+    for where in (("id",), ("outputs",), ("rules", 3, "when"), ("rules", 0, "cite", 0)):
+        assert again.span(where) == first.span(where)
+        assert again.key_span(where) == first.key_span(where)
+    assert again.locate(("rules", 3, "when"), 1, 4) == first.locate(("rules", 3, "when"), 1, 4)
