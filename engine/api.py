@@ -16,7 +16,7 @@ from typing import Any
 from engine.evaluation.decision import AUDIENCES, Decision, build_decision
 from engine.evaluation.program import Program, program
 from engine.language.runtime import EXACT
-from engine.packs import build
+from engine.packs import build, pack_cache
 from engine.packs import model as M
 from engine.packs.facts_schema import facts_schema, prepare
 from engine.packs.read_yaml import Document, read_text_file, read_yaml
@@ -285,9 +285,14 @@ def load_overlay(
     key = (name, hashlib.sha256(content).hexdigest(), national.content_hash)
     with _LOADED_LOCK:
         cached = _OVERLAYS.get(key)
-    if cached is None:
-        builder = OverlayBuilder(doc, content, national, ndoc, ncontent)
-        cached = (builder.build(), tuple(builder.problems))
+    if cached is None:  # then from the disk cache, else merged afresh
+        kept = pack_cache.plan_entry(name, content, national, ncontent, ndoc.data, packs)
+        cached = pack_cache.load_plan(kept) if kept is not None else None
+        if cached is None:
+            builder = OverlayBuilder(doc, content, national, ndoc, ncontent)
+            cached = (builder.build(), tuple(builder.problems))
+            if kept is not None:
+                pack_cache.store_plan(kept, cached)
         with _LOADED_LOCK:
             _OVERLAYS[key] = cached
             while len(_OVERLAYS) > _LOADED_MAX:

@@ -156,3 +156,45 @@ def load(key: str) -> tuple[M.Pack, list[Problem]] | None:
 def store(key: str, pack: M.Pack, problems: list[Problem]) -> None:
     """Keep a freshly built pack and its problems under `key` (skipped if it cannot be)."""
     disk_cache.store(KIND, key, (pack, list(problems)), dumps=dumps)
+
+
+PLAN_KIND = "plan"
+
+
+def plan_entry(
+    file: str,
+    content: bytes,
+    national: M.Pack,
+    national_content: bytes,
+    national_data: Any,
+    packs: Mapping[str, M.Pack],
+) -> str | None:
+    """The key of a local plan (`content`, shown as `file`) merged into its national pack: the
+    plan, the national pack's file and content, its facts schema and every pack beside it."""
+    if not isinstance(national_data, Mapping) or national.local_plan is not None:
+        return None
+    facts = _facts_signature(national_data, national.file)
+    if facts is None:
+        return None
+    beside = [f"{pid}\0{p.file}\0{p.content_hash}" for pid, p in sorted(packs.items())]
+    national_parts = (national.file, national.content_hash, national_content, facts)
+    return disk_cache.key(PLAN_KIND, file, content, *national_parts, *beside)
+
+
+def load_plan(key: str) -> tuple[M.Pack | None, tuple[Problem, ...]] | None:
+    """The merged pack (None when the plan has errors) and the problems kept under `key`."""
+    found = disk_cache.load(PLAN_KIND, key)
+    if (
+        isinstance(found, tuple)
+        and len(found) == 2
+        and (found[0] is None or isinstance(found[0], M.Pack))
+        and isinstance(found[1], tuple)
+        and all(isinstance(p, Problem) for p in found[1])
+    ):
+        return found[0], found[1]
+    return None
+
+
+def store_plan(key: str, merged: tuple[M.Pack | None, tuple[Problem, ...]]) -> None:
+    """Keep a plan's merged pack and problems under `key` (skipped if they cannot be)."""
+    disk_cache.store(PLAN_KIND, key, merged, dumps=dumps)

@@ -512,12 +512,12 @@ def _syntax_problem(error: yaml.MarkedYAMLError, file: str) -> Problem:
     return problem(code, file, line, col, message, hint)
 
 
+_BREAK = re.compile(f"[{_BREAKS}]")
+
+
 def _line_starts(text: str) -> list[int]:
-    starts = [0]
-    for index, ch in enumerate(text):
-        if ch in _BREAKS:
-            starts.append(index + 1)
-    return starts
+    """Where each line starts (after each of YAML's line breaks), found by one regex scan."""
+    return [0, *(m.end() for m in _BREAK.finditer(text))]
 
 
 def read_yaml(text: str, file: str) -> Document:
