@@ -11,6 +11,7 @@ is simply not cached.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import io
 import marshal
@@ -79,8 +80,28 @@ def _runtime(name: str) -> Any:
 _SINGLETONS = {id(R.NULL): "NULL", id(R.WITHHELD): "WITHHELD"}  # compared by identity
 
 
+_FIELDS: dict[type, tuple[str, ...] | None] = {}
+
+
+def _slotted_fields(cls: type) -> tuple[str, ...] | None:
+    """The fields of a dataclass with slots that its constructor takes, all of them, in order
+    (None for any other class): pickle makes such an object again by calling the class, far
+    faster than the dataclass's own `__setstate__`, which looks its fields up each time."""
+    if cls not in _FIELDS:
+        names: tuple[str, ...] | None = None
+        if dataclasses.is_dataclass(cls) and "__slots__" in vars(cls):
+            found = dataclasses.fields(cls)
+            if all(f.init for f in found) and not hasattr(cls, "__post_init__"):
+                names = tuple(f.name for f in found)
+        _FIELDS[cls] = names
+    return _FIELDS[cls]
+
+
 class _Pickler(pickle.Pickler):
     def reducer_override(self, obj: Any) -> Any:
+        names = _slotted_fields(type(obj))
+        if names is not None:
+            return type(obj), tuple(getattr(obj, name) for name in names)
         singleton = _SINGLETONS.get(id(obj))
         if singleton is not None:
             return _runtime, (singleton,)

@@ -212,7 +212,7 @@ def run_case(case: Case, packs: Mapping[str, M.Pack]) -> CaseResult:
     result.decision = decision
     if "error" in expect:
         result.failures.append(f"expected error {expect['error']}, but it evaluated")
-    got = decision.to_dict()
+    got = _compared(decision)
     if "status" in expect and got["status"] != expect["status"]:
         result.failures.append(
             f"status: expected {expect['status']}, got {got['status']}"
@@ -248,6 +248,19 @@ def run_case(case: Case, packs: Mapping[str, M.Pack]) -> CaseResult:
         if name not in got["withheld"]:
             result.failures.append(f"`{name}` expected to be withheld, but it is shown")
     return result
+
+
+def _compared(decision: Decision) -> dict[str, Any]:
+    """The parts of `decision.to_dict()` a case's expectations are compared with, built alone:
+    the rest of it (citations of every obligation and interpretation) is not read."""
+    return {
+        "status": decision.status,
+        "outputs": {k: to_json(v) for k, v in decision.outputs.items()},
+        "obligations": [{"rule": o.rule} for o in decision.obligations],
+        "interpretations": [{"id": i.id} for i in decision.interpretations],
+        "missing_facts": list(decision.missing_facts),
+        "withheld": list(decision.withheld),
+    }
 
 
 def check_cases(paths: Iterable[Path | str], packs: Mapping[str, M.Pack]) -> list[Problem]:
