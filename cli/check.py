@@ -15,7 +15,6 @@ from engine.tools.source_coverage import check_sources
 from engine.tools.worked_examples import check_cases
 
 from .common import EXIT_OK, EXIT_PROBLEMS, dump_json, existing_targets, fail, show_problems
-from .formats import problems_junit, problems_sarif
 
 
 @click.command("check")
@@ -106,8 +105,12 @@ def command(
             report["costs"] = estimates
         click.echo(dump_json(report))
     elif fmt == "junit":
+        from .formats import problems_junit
+
         click.echo(problems_junit(problems, sorted(packs)))
     elif fmt == "sarif":
+        from .formats import problems_sarif
+
         click.echo(problems_sarif(problems))
     else:
         show_problems(problems)

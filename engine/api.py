@@ -251,8 +251,6 @@ def load_overlay(
     """A local plan through every stage: its national pack with the plan merged in (None on
     errors) and every problem found. The national pack is taken from `packs`, else from
     `<pack>.yaml` in the nearest directory above the plan."""
-    from engine.packs.overlay import OverlayBuilder
-
     name = display or str(path)
     doc, content, problems = _read_plan(path, name)
     if doc is None:
@@ -289,6 +287,8 @@ def load_overlay(
         kept = pack_cache.plan_entry(name, content, national, ncontent, ndoc.data, packs)
         cached = pack_cache.load_plan(kept) if kept is not None else None
         if cached is None:
+            from engine.packs.overlay import OverlayBuilder
+
             builder = OverlayBuilder(doc, content, national, ndoc, ncontent)
             cached = (builder.build(), tuple(builder.problems))
             if kept is not None:

@@ -13,7 +13,6 @@ import hashlib
 import os
 import pickle
 import sys
-import tempfile
 from collections.abc import Callable
 from functools import cache
 from pathlib import Path
@@ -99,6 +98,8 @@ def store(kind: str, entry: str, value: Any, dumps: Callable[[Any], bytes] | Non
         else:
             payload = dumps(value)
         path.parent.mkdir(parents=True, exist_ok=True)
+        import tempfile  # only when storing: a warm start never does
+
         fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
         try:
             with os.fdopen(fd, "wb") as out:
