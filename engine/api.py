@@ -19,7 +19,7 @@ from engine.language.runtime import EXACT
 from engine.packs import build, pack_cache
 from engine.packs import model as M
 from engine.packs.facts_schema import facts_schema, prepare
-from engine.packs.read_yaml import Document, read_text_file, read_yaml
+from engine.packs.read_yaml import Document, read_text_file, read_yaml_kept
 from engine.packs.validate_schema import validate_document
 from engine.problems import (
     EvaluationError,
@@ -223,7 +223,7 @@ def _read_plan(path: Path, name: str) -> tuple[Document | None, bytes, list[Prob
     """A local plan read with positions and validated against the overlay schema."""
     try:
         content, text = read_text_file(path, name)
-        doc = read_yaml(text, name)
+        doc = read_yaml_kept(content, text, name)
     except PackError as e:
         return None, b"", list(e.problems)
     if not isinstance(doc.data, dict):
