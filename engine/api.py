@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from engine import disk_cache
 from engine.evaluation.decision import AUDIENCES, Decision, build_decision
 from engine.evaluation.program import Program, program
 from engine.language.runtime import EXACT
@@ -229,10 +230,22 @@ def _read_plan(path: Path, name: str) -> tuple[Document | None, bytes, list[Prob
     if not isinstance(doc.data, dict):
         message = "a local plan must be a mapping with `extends`, `establishment`..."
         return None, content, [file_problem("E-SCHEMA", name, message)]
-    problems = validate_document(doc.data, "overlay", name, doc)
+    problems = _plan_schema_problems(doc, content, name)
     if any(p.is_error for p in problems):
         return None, content, sorted(problems)
     return doc, content, problems
+
+
+def _plan_schema_problems(doc: Document, content: bytes, name: str) -> list[Problem]:
+    """The plan validated against the overlay schema; the verdict is kept in the disk cache by
+    the plan's content and name (as a pack's `schema` stage keeps its own)."""
+    entry = disk_cache.key("plan-schema", name, content)
+    kept = disk_cache.load("plan-schema", entry)
+    if isinstance(kept, list) and all(isinstance(p, Problem) for p in kept):
+        return kept
+    problems = validate_document(doc.data, "overlay", name, doc)
+    disk_cache.store("plan-schema", entry, problems)
+    return problems
 
 
 def _national_file(plan: Path, pack_id: str) -> Path | None:
