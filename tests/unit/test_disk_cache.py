@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -292,3 +293,80 @@ def test_a_document_read_back_places_values_as_when_first_read(
         assert again.span(where) == first.span(where)
         assert again.key_span(where) == first.key_span(where)
     assert again.locate(("rules", 3, "when"), 1, 4) == first.locate(("rules", 3, "when"), 1, 4)
+
+
+def _plan_tree(tmp_path: Path) -> tuple[Path, Path]:
+    """The key work pack and the Leeds plan beside it, as a checkout lays them out."""
+    national = tmp_path / "keywork_edm.yaml"
+    national.write_bytes((POLICIES / "keywork_edm.yaml").read_bytes())
+    plan = tmp_path / "local" / "lei" / "keywork_edm.yaml"
+    plan.parent.mkdir(parents=True)
+    plan.write_bytes((POLICIES / "local" / "lei" / "keywork_edm.yaml").read_bytes())
+    return national, plan
+
+
+def _merged(tmp_path: Path, plan: Path) -> tuple[Any, list[str]]:
+    with api._LOADED_LOCK:  # as a new process would: nothing merged or loaded yet
+        api._LOADED.clear()
+        api._OVERLAYS.clear()
+    packs, _ = api.check_paths([tmp_path], overlays=False)
+    merged, problems = api.load_overlay(plan, packs)
+    return merged, [p.format() for p in problems]
+
+
+def test_a_merged_local_plan_is_read_back_and_never_stale(
+    tmp_path: Path, cache_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from engine.packs import overlay
+
+    national, plan = _plan_tree(tmp_path)
+    merged, problems = _merged(tmp_path, plan)
+    assert merged is not None and not problems
+    built: list[str] = []
+    real = overlay.OverlayBuilder.build
+    monkeypatch.setattr(
+        overlay.OverlayBuilder, "build", lambda self: built.append("merge") or real(self)
+    )
+    again, problems = _merged(tmp_path, plan)
+    assert built == [] and not problems  # read back
+    assert again is not None and again is not merged
+    assert again.local_plan == merged.local_plan and again.content_hash == merged.content_hash
+    assert [r.id for r in again.rules] == [r.id for r in merged.rules]
+    # a changed plan is merged afresh
+    plan.write_text(plan.read_text().replace("local key work plan", "key work plan"))
+    changed, _ = _merged(tmp_path, plan)
+    assert built == ["merge"]
+    assert changed is not None and changed.local_plan.title.endswith(
+        "Leeds key work plan (regime recovery)"
+    )
+    # and so is the plan over a changed national pack
+    national.write_text(national.read_text().replace("title: ", "title: Revised ", 1))
+    revised, _ = _merged(tmp_path, plan)
+    assert built == ["merge", "merge"]
+    assert revised is not None and revised.title.startswith("Revised ")
+
+
+def test_a_local_plan_made_invalid_is_reported_not_read_back(
+    tmp_path: Path, cache_dir: Path
+) -> None:
+    _, plan = _plan_tree(tmp_path)
+    merged, problems = _merged(tmp_path, plan)
+    assert merged is not None and not problems
+    plan.write_text(plan.read_text().replace("status: active", "status: [active]"))
+    merged, problems = _merged(tmp_path, plan)
+    assert merged is None and any("`$.status`" in p for p in problems), problems
+
+
+def test_a_changed_facts_file_of_a_worked_example_is_read_afresh(
+    tmp_path: Path, cache_dir: Path
+) -> None:
+    from engine.tools import worked_examples as W
+
+    facts = tmp_path / "facts.yaml"
+    facts.write_text("establishment: {regime_level: 2}\n")
+    case = W.Case("t.yaml", 1, "cached", "c", {"facts_file": "facts.yaml"}, tmp_path)
+    assert W.case_facts(case) == {"establishment": {"regime_level": 2}}
+    assert W.case_facts(case) == {"establishment": {"regime_level": 2}}  # read back
+    assert list((cache_dir / "facts-file").glob("*.pickle"))
+    facts.write_text("establishment: {regime_level: 3}\n")
+    assert W.case_facts(case) == {"establishment": {"regime_level": 3}}
