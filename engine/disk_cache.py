@@ -108,7 +108,7 @@ def store(kind: str, entry: str, value: Any, dumps: Callable[[Any], bytes] | Non
         except BaseException:
             Path(tmp).unlink(missing_ok=True)
             raise
-    except (OSError, pickle.PicklingError, TypeError, AttributeError, RecursionError):
+    except (OSError, pickle.PicklingError, TypeError, ValueError, AttributeError, RecursionError):
         return
 
 

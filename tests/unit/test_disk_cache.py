@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import pickle
 from pathlib import Path
 from typing import Any
 
@@ -370,3 +371,37 @@ def test_a_changed_facts_file_of_a_worked_example_is_read_afresh(
     assert list((cache_dir / "facts-file").glob("*.pickle"))
     facts.write_text("establishment: {regime_level: 3}\n")
     assert W.case_facts(case) == {"establishment": {"regime_level": 3}}
+
+
+def test_a_pack_that_cannot_be_pickled_is_built_every_time(
+    tmp_path: Path, cache_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from engine.packs import pack_cache
+
+    def refuse(value: object) -> bytes:
+        raise TypeError("not this one")
+
+    monkeypatch.setattr(pack_cache, "dumps", refuse)
+    (tmp_path / "p.yaml").write_text(PACK, encoding="utf-8")
+    assert _level(tmp_path) == 3
+    assert _level(tmp_path) == 3
+    assert not list(cache_dir.glob("pack/*.pickle"))
+
+
+def test_facts_about_a_node_outside_its_expression_are_not_pickled() -> None:
+    """A checked expression is pickled with each node beside its facts; facts about a node
+    that is not in its tree could not be placed again, so it refuses."""
+    from engine.language import syntax as A
+    from engine.language.check import Checked, NodeInfo
+    from engine.language.static_types import INT
+    from engine.packs import pack_cache
+
+    node = A.Lit(A.Loc(1, 1, 1, 2), 1, "int")
+    stray = A.Lit(A.Loc(1, 1, 1, 2), 2, "int")
+    info = {id(node): NodeInfo(INT, False)}
+    checked = Checked(node, INT, False, False, set(), set(), set(), info, [])
+    again = pickle.loads(pack_cache.dumps(checked))
+    assert again.node == node and again.info == {id(again.node): NodeInfo(INT, False)}
+    checked.info[id(stray)] = NodeInfo(INT, False)
+    with pytest.raises(TypeError):
+        pack_cache.dumps(checked)
