@@ -37,16 +37,17 @@ def engine_fingerprint() -> str:
     """The Python version and every engine source, grammar and schema file (by name, size and
     modification time): any change to the engine starts a fresh set of entries."""
     digest = hashlib.sha256(sys.version.encode())
-    roots = [_ENGINE, _ENGINE.parent / "schemas"]
-    for root in roots:
-        if not root.is_dir():
-            continue
-        for path in sorted(root.rglob("*")):
-            if path.suffix in (".py", ".lark", ".json") and "__pycache__" not in path.parts:
-                stat = path.stat()
-                digest.update(
-                    f"{path.relative_to(root)}:{stat.st_size}:{stat.st_mtime_ns}".encode()
-                )
+    for root in (_ENGINE, _ENGINE.parent / "schemas"):
+        found: list[str] = []
+        for folder, subfolders, files in os.walk(root):
+            subfolders[:] = [d for d in subfolders if d != "__pycache__"]  # bytecode: skipped
+            for name in files:
+                if name.endswith((".py", ".lark", ".json")):
+                    stat = os.stat(os.path.join(folder, name))
+                    shown = os.path.relpath(os.path.join(folder, name), root)
+                    found.append(f"{shown}:{stat.st_size}:{stat.st_mtime_ns}")
+        for line in sorted(found):
+            digest.update(line.encode())
     return digest.hexdigest()[:20]
 
 

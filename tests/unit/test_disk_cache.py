@@ -405,3 +405,21 @@ def test_facts_about_a_node_outside_its_expression_are_not_pickled() -> None:
     checked.info[id(stray)] = NodeInfo(INT, False)
     with pytest.raises(TypeError):
         pack_cache.dumps(checked)
+
+
+def test_the_engine_fingerprint_follows_its_sources_not_its_bytecode(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    engine_dir = tmp_path / "engine"
+    (engine_dir / "language" / "__pycache__").mkdir(parents=True)
+    source = engine_dir / "language" / "grammar.lark"
+    source.write_text("start: NAME\n")
+    (engine_dir / "a.py").write_text("x = 1\n")
+    monkeypatch.setattr(disk_cache, "_ENGINE", engine_dir)
+    fingerprint = disk_cache.engine_fingerprint.__wrapped__
+    first = fingerprint()
+    (engine_dir / "language" / "__pycache__" / "a.cpython-311.pyc").write_bytes(b"\0")
+    (engine_dir / "notes.txt").write_text("not a source")
+    assert fingerprint() == first
+    source.write_text("start: NAME NAME\n")
+    assert fingerprint() != first
