@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import click
 
 import engine
 import engine.api
+from engine import disk_cache
 from engine.api import pack_files
 from engine.language.cost import COST_LIMIT, describe
+from engine.packs import model as M
 from engine.packs import pack_cost
 from engine.tools.source_coverage import check_sources
 from engine.tools.worked_examples import check_cases
@@ -87,11 +90,7 @@ def command(
         for rule in pack.rules
         if rule.obligation and rule.obligation.releasable
     ]
-    estimates = (
-        {pid: pack_cost.summary(pack_cost.pack_costs(pack)) for pid, pack in sorted(packs.items())}
-        if costs
-        else {}
-    )
+    estimates = _cost_summaries(packs) if costs else {}
     if fmt == "json":
         report = {
             "packs": sorted(packs),
@@ -138,3 +137,18 @@ def command(
             f"{len(problems) - len(errors)} warning(s)"
         )
     raise SystemExit(EXIT_PROBLEMS if errors else EXIT_OK)
+
+
+def _cost_summaries(packs: dict[str, M.Pack]) -> dict[str, dict[str, Any]]:
+    """Each pack's largest and total estimated cost, kept in the disk cache: they follow from
+    the pack's content and the packs beside it (those it imports among them) alone."""
+    beside = sorted(f"{p.file}\0{p.content_hash}" for p in packs.values())
+    found: dict[str, dict[str, Any]] = {}
+    for pid, pack in sorted(packs.items()):
+        entry = disk_cache.key("costs", pid, pack.file, pack.content_hash, *beside)
+        kept = disk_cache.load("costs", entry)
+        if not isinstance(kept, dict):
+            kept = pack_cost.summary(pack_cost.pack_costs(pack))
+            disk_cache.store("costs", entry, kept)
+        found[pid] = kept
+    return found

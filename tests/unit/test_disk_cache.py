@@ -423,3 +423,19 @@ def test_the_engine_fingerprint_follows_its_sources_not_its_bytecode(
     assert fingerprint() == first
     source.write_text("start: NAME NAME\n")
     assert fingerprint() != first
+
+
+def test_the_cost_summaries_of_regime_check_follow_the_pack(
+    tmp_path: Path, cache_dir: Path
+) -> None:
+    from cli.check import _cost_summaries
+
+    pack = tmp_path / "p.yaml"
+    pack.write_text(PACK, encoding="utf-8")
+    first = _cost_summaries(api.check_paths([pack])[0])
+    assert _cost_summaries(api.check_paths([pack])[0]) == first
+    assert len(list((cache_dir / "costs").glob("*.pickle"))) == 1
+    more = PACK + "  double: {value: establishment.regime_level * 2}\n"
+    pack.write_text(more, encoding="utf-8")
+    second = _cost_summaries(api.check_paths([pack])[0])
+    assert second["cached"]["expressions"] == first["cached"]["expressions"] + 1
