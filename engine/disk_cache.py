@@ -10,12 +10,14 @@ cache directory must be writable by its user alone, like any per-user cache.
 from __future__ import annotations
 
 import hashlib
+import marshal
 import os
 import pickle
 import sys
 from collections.abc import Callable
 from functools import cache
 from pathlib import Path
+from types import CodeType
 from typing import Any
 
 ENV = "REGIME_CACHE_DIR"
@@ -111,6 +113,23 @@ def store(kind: str, entry: str, value: Any, dumps: Callable[[Any], bytes] | Non
             raise
     except (OSError, pickle.PicklingError, TypeError, ValueError, AttributeError, RecursionError):
         return
+
+
+def compiled(source: str, filename: str) -> CodeType:
+    """`compile(source, filename, "exec")`, its code kept under the source and file name: the
+    generated programs of an unchanged pack are not compiled again at every start."""
+    entry = key("compiled", filename, source)
+    raw = load("compiled", entry)
+    if isinstance(raw, bytes):
+        try:
+            code = marshal.loads(raw)  # noqa: S302 - our own entries, digest checked
+        except (EOFError, ValueError, TypeError):
+            code = None
+        if isinstance(code, CodeType) and code.co_filename == filename:
+            return code
+    code = compile(source, filename, "exec")
+    store("compiled", entry, marshal.dumps(code))
+    return code
 
 
 def file_in(kind: str, name: str) -> Path | None:

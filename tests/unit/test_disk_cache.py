@@ -53,7 +53,7 @@ def test_a_second_load_reads_the_cache(
 ) -> None:
     (tmp_path / "p.yaml").write_text(PACK, encoding="utf-8")
     assert _level(tmp_path) == 3
-    kinds = {"yaml", "schema", "trees", "code", "pack"}
+    kinds = {"yaml", "schema", "trees", "code", "pack", "compiled"}
     assert {p.parent.name for p in _entries(cache_dir)} == kinds
     calls: list[str] = []
     for name in ("read_yaml", "validate_pack"):
@@ -439,3 +439,23 @@ def test_the_cost_summaries_of_regime_check_follow_the_pack(
     pack.write_text(more, encoding="utf-8")
     second = _cost_summaries(api.check_paths([pack])[0])
     assert second["cached"]["expressions"] == first["cached"]["expressions"] + 1
+
+
+def test_compiled_code_is_read_back_by_its_source(
+    cache_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    source = "def f(x):\n    return x * 6\n"
+    first = disk_cache.compiled(source, "<program: p>")
+    monkeypatch.setattr(
+        disk_cache, "compile", lambda *a: pytest.fail("compiled again"), raising=False
+    )
+    again = disk_cache.compiled(source, "<program: p>")
+    assert again == first and again.co_filename == "<program: p>"
+    space: dict[str, Any] = {}
+    exec(again, space)  # noqa: S102
+    assert space["f"](7) == 42
+    monkeypatch.undo()
+    other = disk_cache.compiled(source.replace("6", "7"), "<program: p>")
+    space = {}
+    exec(other, space)  # noqa: S102
+    assert space["f"](6) == 42
