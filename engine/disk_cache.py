@@ -128,7 +128,10 @@ def compiled(source: str, filename: str) -> CodeType:
         if isinstance(code, CodeType) and code.co_filename == filename:
             return code
     code = compile(source, filename, "exec")
-    store("compiled", entry, marshal.dumps(code))
+    try:
+        store("compiled", entry, marshal.dumps(code))
+    except (ValueError, RecursionError):  # too deep to marshal: compiled each time instead
+        pass
     return code
 
 
