@@ -5,7 +5,7 @@ A built pack holds what plain pickling cannot keep: read-only mapping views, the
 code generator made (closures over their constants) and checked expressions whose node facts
 are keyed by the identity of each syntax node. `dumps` keeps each as the means to make it again
 (the view's dict; the function's code, name and constants; each node beside its facts), and
-`loads` makes them anew. Anything else that cannot be pickled makes `dumps` fail, and the pack
+unpickling makes them anew. Anything else that cannot be pickled makes `dumps` fail, and the pack
 is simply not cached.
 """
 
@@ -44,16 +44,19 @@ def _globals() -> dict[str, Any]:
 
 
 def _code(raw: bytes) -> CodeType:
+    """Code from its marshalled bytes (code objects do not pickle)."""
     code: CodeType = marshal.loads(raw)  # noqa: S302 - our own entries, digest checked
     return code
 
 
 def _function(code: CodeType, name: str, defaults: Any, cells: tuple[Any, ...]) -> FunctionType:
+    """A generated function made again: its code, closed over its constants."""
     closure = tuple(CellType(value) for value in cells) or None
     return FunctionType(code, _globals(), name, defaults, closure)
 
 
 def _checked(fields: dict[str, Any], facts: list[tuple[A.Node, NodeInfo]]) -> Checked:
+    """A checked expression made again, its node facts keyed by the new nodes' identities."""
     return Checked(**fields, info={id(node): info for node, info in facts})
 
 
@@ -70,10 +73,12 @@ def _nodes(root: A.Node) -> dict[int, A.Node]:
 
 
 def _view(mapping: dict[Any, Any]) -> MappingProxyType[Any, Any]:
+    """A read-only view made again over its dict."""
     return MappingProxyType(mapping)
 
 
 def _runtime(name: str) -> Any:
+    """A runtime value compared by identity (`null`, withheld), as the one the runtime has."""
     return getattr(R, name)
 
 
@@ -98,6 +103,8 @@ def _slotted_fields(cls: type) -> tuple[str, ...] | None:
 
 
 class _Pickler(pickle.Pickler):
+    """Pickles a built pack: each part plain pickling cannot keep, as the means to remake it."""
+
     def reducer_override(self, obj: Any) -> Any:
         names = _slotted_fields(type(obj))
         if names is not None:
