@@ -551,7 +551,7 @@ class ExprCompiler:
                     )
                 ),
             )
-        first = SF.dialect_fn(self.dialect, "LIST_EXTRACT", "ELEMENT_AT", each, at)
+        first = SF.dialect_fn(self.dialect, "LIST_EXTRACT", "ELEMENT_AT", each, cast(at, "INT"))
         own = case([(not_null(L), error_if(happens, field_of(first, "e")))], exp.Null())
         return first_error(items.e, own)
 
