@@ -15,6 +15,7 @@ from dataclasses import dataclass, field, replace
 
 from sqlglot import exp
 
+from engine.evaluation.evaluate import MAX_LIST, MAX_TEXT
 from engine.language import static_types as T
 from engine.language import syntax as A
 from engine.language.check import Checked
@@ -27,6 +28,7 @@ from engine.sql.builders import (
     const,
     date_add_days,
     error_if,
+    error_text,
     field_of,
     first_error,
     floor_div,
@@ -886,6 +888,44 @@ def may_err(node: A.Node) -> bool:
     return False
 
 
+def grows(checked: Checked) -> bool:
+    """Whether an expression can build a list or text longer than any it reads (`+` of lists
+    or texts, `flatten`): only such a value can pass the interpreter's budgets, as facts are
+    held within them."""
+    stack = [checked.node]
+    while stack:
+        n = stack.pop()
+        if isinstance(n, A.Binary) and n.op == "+":
+            if checked.info[id(n)].type.kind in ("list", "string"):
+                return True
+        if isinstance(n, A.Call) and n.func == "flatten":
+            return True
+        stack.extend(A.children(n))
+    return False
+
+
+def within_budget(kind: str, name: str, sv: SV) -> SV:
+    """A definition's or output's value checked against the interpreter's budgets, as the
+    interpreter checks it once worked out: E-EVAL-LIMIT-LIST for a list over `MAX_LIST` items,
+    E-EVAL-LIMIT-STRING for a text over `MAX_TEXT` characters, in the interpreter's words."""
+    if sv.t.kind == "list":
+        n, limit, code, unit = list_size(sv.v), MAX_LIST, "E-EVAL-LIMIT-LIST", "a list of"
+        what = " items"
+    elif sv.t.kind == "string":
+        n, limit, code, unit = exp.Length(this=sv.v.copy()), MAX_TEXT, "E-EVAL-LIMIT-STRING", ""
+        unit, what = "a text of", " characters"
+    else:
+        return sv
+    message = exp.DPipe(
+        this=exp.DPipe(
+            this=exp.Literal.string(f"{kind} `{name}` is {unit} "), expression=cast(n, "VARCHAR")
+        ),
+        expression=exp.Literal.string(f"{what}, over the budget of {limit}"),
+    )
+    over = error_if(exp.GT(this=n.copy(), expression=num(limit)), error_text(message, code))
+    return replace(sv, e=first_error(sv.e, over))
+
+
 def _any_of(conds: list[exp.Expression]) -> exp.Expression | None:
     if not conds:
         return None
@@ -949,6 +989,8 @@ def _flatten(node: A.Node, op: str) -> list[A.Node]:
 # the builders are part of this module's interface (the query and the facts checks use them)
 __all__ = [
     "MAX_PATHS",
+    "grows",
+    "within_budget",
     "Err",
     "no_error",
     "may_err",

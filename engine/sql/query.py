@@ -35,6 +35,7 @@ from engine.sql.expressions import (
     const,
     error_if,
     first_error,
+    grows,
     is_null,
     is_true,
     is_zero,
@@ -51,6 +52,7 @@ from engine.sql.expressions import (
     table_error,
     typed_null,
     with_error,
+    within_budget,
 )
 from engine.sql.types import Unsupported, cast, sql_type
 
@@ -428,7 +430,7 @@ class PackCompiler:
         if self.only is None:
             for r in rules:
                 self._place("rule:" + r.id)
-        if any(may_err(e.checked.node) for e in _expressions(pack)):
+        if any(may_err(e.checked.node) or grows(e.checked) for e in _expressions(pack)):
             # the interpreter works out every definition, output and rule, and the first error
             # among them stops the decision: each is placed, so that the query sees it too
             for n, d in pack.definitions.items():
@@ -491,6 +493,8 @@ class PackCompiler:
         self.level[key] = -1
         kind, _, name = key.partition(":")
         sv = getattr(self, "_" + kind)(name)
+        if kind in ("def", "out") and any(grows(e.checked) for e in self._exprs(kind, name)):
+            sv = within_budget("definition" if kind == "def" else "output", name, sv)
         sv = self._guard_error(self._healthcare(kind, name), sv)
         reads = self._reads(_column_names(sv))
         self.level[key] = 1 + max((self.level[k] for k in reads), default=0)
@@ -502,6 +506,18 @@ class PackCompiler:
             self.by_column.setdefault(col_name(*k.split(":", 1)), []).append(k)
         self.indexed = len(self.svs)
         return [k for c in used for k in self.by_column.get(c, ())]
+
+    def _exprs(self, kind: str, name: str) -> list[M.Expression]:
+        """The expressions that give a definition's or an output's value."""
+        if kind == "def":
+            return [self.pack.definitions[name].expr]
+        out = self.pack.outputs[name]
+        found = [e for e in (out.expr, out.default) if e is not None]
+        found += [e for r in self.pack.rules for o, e in r.sets if o == name]
+        if out.table is not None:
+            table = self.pack.tables[str(out.table)]
+            found += [e for row in table.rows for c, e in row.then if c == name]
+        return found
 
     def _healthcare(self, kind: str, name: str) -> bool:
         if kind == "def":

@@ -136,3 +136,28 @@ def test_spark_rows_with_errors_equal_duckdb_rows(spark_session: Any, tmp_path: 
         for d in differences(expected[rid] or {}, got[rid] or {})
     ]
     assert not failures, "\n".join(failures[:10])
+
+
+@pytest.mark.parametrize("engine_name", ["duckdb", "python"])
+def test_a_list_over_the_budget_is_that_records_error(tmp_path: Path, engine_name: str) -> None:
+    """Each alert paired with every alert, over 100,000 items (400 alerts), is E-EVAL-LIMIT-LIST
+    for that record alone, in the interpreter's words, whichever engine decides."""
+    facts = tmp_path / "population.jsonl"
+    sizes = [3, 400, 0]
+    docs = [{"prisoner": {"alerts": ["HA"] * n}, "establishment": {}} for n in sizes]
+    facts.write_text("".join(json.dumps(d) + "\n" for d in docs))
+    out = tmp_path / "out.jsonl"
+    args = ["batch", "budgets", "--packs", str(PACKS), "--facts", str(facts)]
+    args += ["--as-of", "2020-07-20", "--out", str(out), "--engine", engine_name]
+    result = CliRunner().invoke(cli, args)
+    assert result.exit_code == 0, result.output
+    rows = [json.loads(line) for line in out.read_text().splitlines()]
+    assert [r["status"] for r in rows] == ["decided", "error", "decided"]
+    assert rows[1]["error"] == (
+        "definition `twice` is a list of 160000 items, over the budget of 100000 "
+        "[E-EVAL-LIMIT-LIST]"
+    )
+    twice = [r["alerts_twice"] for r in rows]
+    if engine_name == "python":
+        twice = [None if t is None else json.loads(t) for t in twice]
+    assert twice == [9, None, 0]
