@@ -161,3 +161,25 @@ def test_a_list_over_the_budget_is_that_records_error(tmp_path: Path, engine_nam
     if engine_name == "python":
         twice = [None if t is None else json.loads(t) for t in twice]
     assert twice == [9, None, 0]
+
+
+def test_facts_over_a_schema_bound_are_rejected_not_decided(tmp_path: Path) -> None:
+    """The column-wise facts checks hold lists and texts to the schema's bounds (and the limits
+    of every facts document), as the interpreter's validation does: such a record is a reject
+    with its reason, never decided by the query alone."""
+    facts = tmp_path / "population.jsonl"
+    docs = [
+        {"prisoner": {"alerts": ["HA"] * 3}},
+        {"prisoner": {"alerts": ["HA"] * 1_001}},
+        {"prisoner": {"prison_number": "A" * 100_001}},
+    ]
+    facts.write_text("".join(json.dumps(d) + "\n" for d in docs))
+    out = tmp_path / "out.jsonl"
+    args = ["batch", "budgets", "--packs", str(PACKS), "--facts", str(facts)]
+    result = CliRunner().invoke(cli, [*args, "--as-of", "2020-07-20", "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    assert "1 decisions" in result.output and "rejected: 2" in result.output
+    rejects = (tmp_path / "out.rejects.jsonl").read_text().splitlines()
+    reasons = {json.loads(r)["record"]: json.loads(r)["reasons"] for r in rejects}
+    assert "prisoner.alerts: more than 1000 items" in reasons[2]
+    assert "prisoner.prison_number: more than 100000 characters" in reasons[3]
