@@ -10,8 +10,9 @@ runtime's `unknown_paths` and `merge` see them. Bits are numbered per pack (`Pat
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
+from typing import Any
 
 from sqlglot import exp
 
@@ -19,6 +20,7 @@ from engine.evaluation.evaluate import MAX_LIST, MAX_TEXT
 from engine.language import static_types as T
 from engine.language import syntax as A
 from engine.language.check import Checked
+from engine.language.functions import FUNCTIONS
 from engine.sql import functions as SF
 from engine.sql.builders import (
     ZERO,
@@ -145,6 +147,8 @@ class ExprCompiler:
         self.scope = scope
         self.locals: dict[str, SV] = {}
         self.n_lambda = 0
+        self.in_region = False  # inside a tree of strict operations (see `_guarded_error`)
+        self.made: dict[int, SV] = {}  # each node's compiled value, by node
 
     def info_type(self, node: A.Node) -> T.Type:
         return self.checked.info[id(node)].type
@@ -160,13 +164,45 @@ class ExprCompiler:
 
     def gen(self, node: A.Node) -> SV:
         method = getattr(self, "_" + type(node).__name__)
+        strict = _strict_op(node)
+        top = not (strict and self.in_region)  # a guarded region starts here (or none)
+        saved, self.in_region = self.in_region, strict
         try:
             result: SV = method(node)
         except Unsupported as u:
             if not u.line:  # the innermost construct: where it stands in the expression
                 u.line, u.col = node.loc.line, node.loc.col
             raise
+        finally:
+            self.in_region = saved
+        if top and result.e is not None:
+            result = self._guarded_error(node, result)
+        self.made[id(node)] = result
         return result
+
+    def _guarded_error(self, node: A.Node, sv: SV) -> SV:
+        """The error of a guarded region, in the interpreter's order: a tree of strict
+        operations (or a guarded call) works out its nullable leaves first, then, only when
+        none is unknown, the rest (its other leaves and its own operations) in order."""
+        leaves = _region_leaves(node, self.checked)
+        if leaves is None:
+            return sv
+        first = [self.made[id(leaf)] for leaf in leaves if self.nullable(leaf)]
+        if not first:
+            return sv
+        known: exp.Expression | None = None
+        for leaf in first:
+            if is_zero(leaf.m):  # NULL here is a decided none, which the body still reads
+                continue
+            test = exp.Paren(
+                this=exp.Or(
+                    this=not_null(leaf.v),
+                    expression=exp.EQ(this=leaf.m.copy(), expression=ZERO.copy()),
+                )
+            )
+            known = test if known is None else exp.And(this=known, expression=test)
+        body = sv.e if known is None else error_if(exp.Paren(this=known), sv.e)
+        return replace(sv, e=first_error(*(leaf.e for leaf in first), body))
 
     # -- leaves ----------------------------------------------------------------------------
 
@@ -888,6 +924,31 @@ def may_err(node: A.Node) -> bool:
     return False
 
 
+def covers(values: Sequence[Any], versions: Sequence[Any]) -> bool:
+    """Whether a parameter's dated values (`start`, `end`) cover every day of the pack's
+    versions (`effective_from`, `effective_to`): if not, reading it may stop a decision."""
+    spans = [(v.start or dt.date.min, v.end or dt.date.max) for v in values]
+    for version in versions:
+        day, last = version.effective_from, version.effective_to or dt.date.max
+        while True:  # from the version's first day, through each value in force in turn
+            end = next((e for s, e in spans if s <= day <= e), None)
+            if end is None:
+                return False
+            if end >= last:
+                break
+            day = end + dt.timedelta(days=1)
+    return True
+
+
+def param_missing(name: str, as_of: exp.Expression) -> exp.Expression:
+    """The interpreter's error for a parameter read on a day none of its values is in force."""
+    message = exp.DPipe(
+        this=exp.Literal.string(f"parameter `{name}` has no value in force on "),
+        expression=cast(as_of.copy(), "VARCHAR"),
+    )
+    return error_text(message, "E-EVAL-PARAM")
+
+
 def grows(checked: Checked) -> bool:
     """Whether an expression can build a list or text longer than any it reads (`+` of lists
     or texts, `flatten`): only such a value can pass the interpreter's budgets, as facts are
@@ -933,6 +994,57 @@ def _any_of(conds: list[exp.Expression]) -> exp.Expression | None:
     for c in conds[1:]:
         out = exp.Or(this=out, expression=c)
     return exp.Paren(this=out)
+
+
+def _strict_op(node: A.Node) -> bool:
+    """A strict operation, as the interpreter's code generator groups them into one guarded
+    region: arithmetic, comparison, negation, constant membership and most functions."""
+    if isinstance(node, A.Binary):
+        return node.op not in ("in", "not in") or _constant_list(node.right)
+    if isinstance(node, A.Unary):
+        return True
+    if isinstance(node, A.Call):
+        fn = FUNCTIONS.get(node.func)
+        return fn is not None and not fn.null_aware and not fn.may_be_unknown
+    return False
+
+
+def _constant_list(node: A.Node) -> bool:
+    return (
+        isinstance(node, A.ListLit)
+        and len(node.items) > 0
+        and all(
+            isinstance(i, A.Lit) and i.kind in ("string", "int", "bool", "date") for i in node.items
+        )
+    )
+
+
+def _region_leaves(node: A.Node, checked: Checked) -> list[A.Node] | None:
+    """The values a guarded node tests before working out the rest: the frontier of a tree of
+    strict operations, or the arguments of a function that may be unknown, or both sides of a
+    membership; None for a node the interpreter does not guard so."""
+    if _strict_op(node):
+        out: list[A.Node] = []
+
+        def frontier(n: A.Node) -> None:
+            for child in A.children(n):
+                if _strict_op(child):
+                    frontier(child)
+                else:
+                    out.append(child)
+
+        frontier(node)
+        return out
+    if isinstance(node, A.Binary) and node.op in ("in", "not in"):
+        right = node.right
+        if isinstance(right, A.ListLit) and any(checked.info[id(i)].nullable for i in right.items):
+            return None  # every item is worked out, as the left side is
+        return [node.left, right]
+    if isinstance(node, A.Call):
+        fn = FUNCTIONS.get(node.func)
+        if fn is not None and not fn.null_aware:
+            return list(node.args)
+    return None
 
 
 def _short_circuit_error(operands: list[SV], op: str) -> Err:
@@ -989,6 +1101,8 @@ def _flatten(node: A.Node, op: str) -> list[A.Node]:
 # the builders are part of this module's interface (the query and the facts checks use them)
 __all__ = [
     "MAX_PATHS",
+    "covers",
+    "param_missing",
     "grows",
     "within_budget",
     "Err",

@@ -33,6 +33,7 @@ from engine.sql.expressions import (
     bor,
     case,
     const,
+    covers,
     error_if,
     first_error,
     grows,
@@ -47,6 +48,7 @@ from engine.sql.expressions import (
     no_error,
     not_null,
     num,
+    param_missing,
     rules_error,
     struct,
     table_error,
@@ -157,7 +159,13 @@ class PackCompiler:
             for c in conds:
                 cond = c if cond == exp.true() else exp.And(this=cond, expression=c)
             whens.append((cond, const(pv.value, t)))
-        return SV(case(whens, typed_null(t)), ZERO.copy(), t)
+        gap = None  # a day a version covers and no value does: the interpreter's E-EVAL-PARAM
+        if not covers(values, self.pack.versions):
+            gap = case(
+                [(c, no_error()) for c, _ in whens],
+                param_missing(param.name, exp.column("as_of")),
+            )
+        return SV(case(whens, typed_null(t)), ZERO.copy(), t, e=gap)
 
     def scope(self, e: M.Expression) -> Scope:
         origin = f"{self.pack.file}: {e.where}"  # as a run-time error of the interpreter says

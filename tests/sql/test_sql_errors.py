@@ -183,3 +183,28 @@ def test_facts_over_a_schema_bound_are_rejected_not_decided(tmp_path: Path) -> N
     reasons = {json.loads(r)["record"]: json.loads(r)["reasons"] for r in rejects}
     assert "prisoner.alerts: more than 1000 items" in reasons[2]
     assert "prisoner.prison_number: more than 100000 characters" in reasons[3]
+
+
+def test_a_parameter_with_no_value_in_force_is_that_records_error() -> None:
+    """Reading a parameter on a day none of its values is in force stops the interpreter's
+    decision (E-EVAL-PARAM); the query gives that row the same error, and only when the
+    parameter is read (`or` may decide first)."""
+    dated = engine.load(PACKS)["dated"]
+    docs, table = population()
+    compiled = compile_pack(dated)
+    rows = {r["record"]: r for r in run_duckdb(compiled, table)}
+    statuses: Counter[str] = Counter()
+    failures = []
+    for i, as_of, doc in docs:
+        expected = python_view(dated, doc, as_of, compiled.outputs)
+        assert expected is not None
+        statuses[expected["status"]] += 1
+        failures += [
+            f"record {i} ({as_of}) {d}" for d in differences(expected, row_view(rows[i], compiled))
+        ]
+    assert not failures, "\n".join(failures[:10])
+    assert statuses["error"] and statuses["decided"]
+    errors = {r["error"] for r in rows.values() if r["error"]}
+    assert all(
+        e.startswith("parameter `minimum_alerts` has no value in force on 2021-") for e in errors
+    )

@@ -106,6 +106,7 @@ ERRORS = [  # the interpreter stops a decision here; the query errs on that row,
     ("1 / (len(prisoner.alerts) - len(prisoner.alerts))", "E-EVAL-DIV0"),
     ("(if prisoner.cev then 1 / 0 else 2) > 1", "E-EVAL-DIV0"),
     ("prisoner.cev or 1 / 0 > 1", "E-EVAL-DIV0"),
+    ("len(prisoner.alerts) + 1 / 0 > 1", "E-EVAL-DIV0"),
     (
         "(all s in prisoner.keywork.sessions: (s.minutes - 45) / (s.minutes - 45) > 0)",
         "E-EVAL-DIV0",
@@ -157,7 +158,14 @@ def quotients(depth: int) -> st.SearchStrategy[str]:
     the interpreter may or may not work them out (a branch, a short-circuit, a quantifier)."""
     divisor = st.sampled_from([d for d in DIVISORS if "s." not in d])
     numerator = st.sampled_from(["1", "len(prisoner.alerts)", "establishment.regime_level"])
-    atom = st.builds(lambda a, b: f"({a} / {b} >= 1)", numerator, divisor)
+    atom = st.one_of(
+        st.builds(lambda a, b: f"({a} / {b} >= 1)", numerator, divisor),
+        # a known divisor beside an operand that may be unknown: the interpreter tests the
+        # unknown one first and divides only when it is known
+        st.builds(lambda a, b: f"({a} + 1 / {b} >= 1)", numerator, divisor),
+        st.builds(lambda a, b: f"(max({a}, 2 / {b}) >= 1)", numerator, divisor),
+        st.builds(lambda a, b: f'(text({a}) + text(3 / {b} > 1) == "x")', numerator, divisor),
+    )
     if depth == 0:
         return atom
     sub = quotients(depth - 1)
