@@ -3,7 +3,7 @@ the query: the row of that record holds the interpreter's error, the others are 
 
 `tests/fixtures/sql_errors/ratios.yaml` divides in a definition no output reads, in a
 definition read behind a condition, in an output, in a quantifier, in a rule's value, in a
-rule's condition and in a table row; on the generated population each of them is the first
+rule's condition, in a table row and in an obligation's due date; on the generated population each of them is the first
 error of some records, and other records are decided or undetermined.
 """
 
@@ -72,6 +72,7 @@ def test_sql_errors_and_decisions_equal_pythons(audience: str) -> None:
         "definition `per_alert`",
         "rule `R-3` sets `groups`",
         "table `bands` row high `band`",
+        "rule `R-4` due",
     ):
         assert seen[where], (where, seen)
     assert any("has no exact decimal value" in k and "[E-EVAL-RANGE]" in k for k in seen)
