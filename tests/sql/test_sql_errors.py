@@ -3,8 +3,9 @@ the query: the row of that record holds the interpreter's error, the others are 
 
 `tests/fixtures/sql_errors/ratios.yaml` divides in a definition no output reads, in a
 definition read behind a condition, in an output, in a quantifier, in a rule's value, in a
-rule's condition, in a table row and in an obligation's due date; on the generated population each of them is the first
-error of some records, and other records are decided or undetermined.
+rule's condition, in a table row and in an obligation's due date; on the generated
+population each of them is the first error of some records, and other records are decided
+or undetermined.
 """
 
 from __future__ import annotations
