@@ -210,3 +210,12 @@ def test_a_parameter_with_no_value_in_force_is_that_records_error() -> None:
     assert all(
         e.startswith("parameter `minimum_alerts` has no value in force on 2021-") for e in errors
     )
+
+
+@pytest.mark.parametrize("dialect", ["duckdb", "spark"])
+def test_regime_sql_prints_the_error_columns(dialect: str) -> None:
+    result = CliRunner().invoke(cli, ["sql", "ratios", "--packs", str(PACKS), "--dialect", dialect])
+    assert result.exit_code == 0, result.output
+    text = result.output
+    assert "def__per_alert__e" in text and "[E-EVAL-DIV0]" in text and "[E-EVAL-RANGE]" in text
+    assert "raise_error" not in text.lower() and "error(" not in text.lower()
