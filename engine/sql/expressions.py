@@ -570,27 +570,18 @@ class ExprCompiler:
         if body.e is None:
             return items.e
         y = self._var()
-        at = SF.first_position(self.dialect, each, y, has_error(field_of(exp.column(y), "e")))
-        happens: exp.Expression = exp.GT(this=at.copy(), expression=ZERO.copy())
-        if stops_on is not None:
-            z = self._var()
-            hit = field_of(exp.column(z), "v")
+        ye = exp.column(y)
+        stop = has_error(field_of(ye, "e"))
+        if stops_on is not None:  # an element that decides (and does not err) ends the search
+            hit = field_of(ye.copy(), "v")
             if stops_on == "all":
                 hit = exp.Not(this=exp.Paren(this=hit))
-            # an element that errs decides nothing (its value column means nothing)
-            hit = exp.And(this=hit, expression=is_null(field_of(exp.column(z), "e")))
-            decided = SF.first_position(self.dialect, each, z, hit)
-            happens = exp.And(
-                this=happens,
-                expression=exp.Paren(
-                    this=exp.Or(
-                        this=exp.EQ(this=decided.copy(), expression=ZERO.copy()),
-                        expression=exp.LT(this=at.copy(), expression=decided),
-                    )
-                ),
-            )
-        first = SF.dialect_fn(self.dialect, "LIST_EXTRACT", "ELEMENT_AT", each, cast(at, "INT"))
-        own = case([(not_null(L), error_if(happens, field_of(first, "e")))], exp.Null())
+            stop = exp.Or(this=stop, expression=is_true(hit))
+        # the first element that errs or decides, read once from the list: its error, if any
+        first = SF.dialect_fn(
+            self.dialect, "LIST_EXTRACT", "TRY_ELEMENT_AT", list_filter(each, y, stop), num(1)
+        )
+        own = case([(not_null(L), field_of(first, "e"))], exp.Null())
         return first_error(items.e, own)
 
     def _per_element(

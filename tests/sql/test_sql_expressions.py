@@ -306,7 +306,7 @@ def test_a_run_time_error_is_the_rows_and_the_interpreters(text: str, code: str)
     agree(text)
 
 
-@settings(max_examples=80, deadline=None)
+@settings(max_examples=40, deadline=None)
 @given(quotients(2))
 def test_generated_divisions_err_on_the_same_records(text: str) -> None:
     agree(text)
