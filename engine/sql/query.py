@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import itertools
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from sqlglot import exp
@@ -25,12 +26,17 @@ from engine.packs.facts_schema import is_healthcare_path
 from engine.sql.expressions import (
     SV,
     ZERO,
+    Err,
     ExprCompiler,
     PathBits,
     Scope,
     bor,
     case,
     const,
+    covers,
+    error_if,
+    first_error,
+    grows,
     is_null,
     is_true,
     is_zero,
@@ -38,10 +44,17 @@ from engine.sql.expressions import (
     list_filter,
     list_map,
     list_size,
+    may_err,
+    no_error,
     not_null,
     num,
+    param_missing,
+    rules_error,
     struct,
+    table_error,
     typed_null,
+    with_error,
+    within_budget,
 )
 from engine.sql.types import Unsupported, cast, sql_type
 
@@ -58,6 +71,7 @@ DECISION_COLUMNS = (
     "undetermined",
     "missing_facts",
     "obligations",
+    "error",
 )
 
 
@@ -147,10 +161,20 @@ class PackCompiler:
             for c in conds:
                 cond = c if cond == exp.true() else exp.And(this=cond, expression=c)
             whens.append((cond, const(pv.value, t)))
-        return SV(case(whens, typed_null(t)), ZERO.copy(), t)
+        gap = None  # a day a version covers and no value does: the interpreter's E-EVAL-PARAM
+        if not covers(values, self.pack.versions):
+            gap = case(
+                [(c, no_error()) for c, _ in whens],
+                param_missing(param.name, exp.column("as_of")),
+            )
+        return SV(case(whens, typed_null(t)), ZERO.copy(), t, e=gap)
+
+    def scope(self, e: M.Expression) -> Scope:
+        origin = f"{self.pack.file}: {e.where}"  # as a run-time error of the interpreter says
+        return Scope(self.name_sv, self.bits, self.dialect, hoist=self.hoist, origin=origin)
 
     def expr(self, e: M.Expression, where: str) -> SV:
-        scope = Scope(name=self.name_sv, bits=self.bits, dialect=self.dialect, hoist=self.hoist)
+        scope = self.scope(e)
         try:
             return ExprCompiler(e.checked, scope).compile()
         except Unsupported as u:
@@ -176,8 +200,7 @@ class PackCompiler:
     def probe(self, name: str, e: M.Expression, node: A.Node) -> T.Type:
         """A part of an expression (outside any quantifier) as an extra column of the result,
         e.g. a date a decision turns on; the items it reads are placed as usual."""
-        scope = Scope(name=self.name_sv, bits=self.bits, dialect=self.dialect, hoist=self.hoist)
-        sv = ExprCompiler(e.checked, scope).gen(node)
+        sv = ExprCompiler(e.checked, self.scope(e)).gen(node)
         self.probes.append((name, sv.v))
         return sv.t
 
@@ -186,9 +209,12 @@ class PackCompiler:
     def store(self, key: str, sv: SV) -> None:
         c = col_name(*key.split(":", 1))
         self.columns[key] = [(c, sv.v), (c + "__m", sv.m)]
+        if sv.e is not None:  # the item may stop the decision: its error beside it
+            self.columns[key].append((c + "__e", sv.e))
         self.types[key] = sv.t
         m = exp.column(c + "__m") if not is_zero(sv.m) else ZERO.copy()
-        self.svs[key] = SV(exp.column(c), m, sv.t, sv.bits, facts=sv.facts)
+        e = exp.column(c + "__e") if sv.e is not None else None
+        self.svs[key] = SV(exp.column(c), m, sv.t, sv.bits, facts=sv.facts, e=e)
 
     def _def(self, name: str) -> SV:
         d = self.pack.definitions[name]
@@ -211,12 +237,20 @@ class PackCompiler:
                 case([(in_force, when.m)], ZERO.copy()) if not is_zero(when.m) else ZERO.copy(),
                 T.BOOL,
                 when.bits,
+                e=None if when.e is None else error_if(in_force, when.e),
             )
         return when
 
     def _table(self, tid: str) -> SV:
         table = self.pack.tables[tid]
-        inputs = {n: self.expr(e, f"table {tid} input {n}") for n, e in table.inputs}
+        inputs = {
+            n: self._guard_error(e.healthcare, self.expr(e, f"table {tid} input {n}"))
+            for n, e in table.inputs
+        }
+        # every input is worked out before a row is matched: the first error is the table's
+        return with_error(self._rows(table, inputs), first_error(*(i.e for i in inputs.values())))
+
+    def _rows(self, table: M.Table, inputs: dict[str, SV]) -> SV:
         verdicts: list[tuple[exp.Expression, exp.Expression]] = []
         for row in table.rows:
             tests: list[exp.Expression] = []
@@ -289,7 +323,8 @@ class PackCompiler:
                 )
                 ms.append(case([(is_null(w.v), w.m)], ZERO.copy()))
             m = case([(is_null(v), bor(*ms))], ZERO.copy()) if ms else ZERO.copy()
-            return SV(exp.Paren(this=v), m, T.BOOL, bits)
+            err = rules_error(setters, "any", default)
+            return SV(exp.Paren(this=v), m, T.BOOL, bits, e=err)
         if out.combine == "first":
             whens: list[tuple[exp.Expression, exp.Expression]] = []
             mwhens: list[tuple[exp.Expression, exp.Expression]] = []
@@ -304,6 +339,7 @@ class PackCompiler:
                 case(mwhens, none_m),
                 tt,
                 bits | (default.bits if default else frozenset()),
+                e=rules_error(setters, "first", default),
             )
         # collect: the values of the rules that apply, in order, unless one is pending
         lt = T.list_of(t)
@@ -337,7 +373,7 @@ class PackCompiler:
             *(case([(is_true(w.v), s.m)], ZERO.copy()) for w, s in setters if not is_zero(s.m))
         )
         m = case([(exp.Paren(this=any_pending), pend_m)], elem_m)
-        return SV(v, m, lt, bits)
+        return SV(v, m, lt, bits, e=rules_error(setters, "collect", default))
 
     def _from_table(self, out: M.Output, default: SV | None) -> SV:
         tid = str(out.table)
@@ -354,8 +390,10 @@ class PackCompiler:
                     sv = self.expr(e, f"table {tid} row {r.id} {c}")
                     vals.append((i, sv))
                     types.append(sv.t)
+        err = table_error(row, vals, table.hit == "collect", default)
         if table.hit == "collect":
-            return _collect_values(row, vals, _join(types) if types else T.NULL, default)
+            t = _join(types) if types else T.NULL
+            return with_error(_collect_values(row, vals, t, default), err)
         t = _join(types + ([default.t] if default else [])) if types else T.NULL
         for i, sv in vals:
             v = sv.v if not isinstance(sv.v, exp.Null) else typed_null(t)
@@ -368,7 +406,7 @@ class PackCompiler:
         v = case([(is_null(row.v), typed_null(t))] + whens, none_v)
         m = case([(is_null(row.v), row.m)] + mwhens, none_m)
         bits = row.bits | frozenset().union(*(sv.bits for _, sv in vals)) if vals else row.bits
-        return SV(v, m, t, bits | (default.bits if default else frozenset()))
+        return SV(v, m, t, bits | (default.bits if default else frozenset()), e=err)
 
     # -- the query ---------------------------------------------------------------------------
 
@@ -399,11 +437,22 @@ class PackCompiler:
             for r in pack.rules
             if not (custodial and r.healthcare and not (r.obligation and r.obligation.releasable))
         ]
-        if self.only is None and not self.values_only:
+        if self.only is None:
+            for r in rules:
+                self._place("rule:" + r.id)
+        if any(may_err(e.checked.node) or grows(e.checked) for e in _expressions(pack)):
+            # the interpreter works out every definition, output and rule, and the first error
+            # among them stops the decision: each is placed, so that the query sees it too
+            for n, d in pack.definitions.items():
+                if not (custodial and d.expr.healthcare):
+                    self._place("def:" + n)
+            for n, o in pack.outputs.items():
+                if not (custodial and o.healthcare):
+                    self._place("out:" + n)
             for r in rules:
                 self._place("rule:" + r.id)
         obligations = []
-        if self.only is None and not self.values_only:
+        if self.only is None:
             for r in rules:
                 if r.obligation is None:
                     continue
@@ -432,7 +481,7 @@ class PackCompiler:
                 (f"level_{lvl}", exp.select("*", *cols).from_(f"level_{lvl - 1}", copy=False))
             )
         if self.values_only:
-            final = self._values(shown, f"level_{top}")
+            final = self._values(shown, obligations, f"level_{top}")
         else:
             tail, final = self._final(shown, rules, obligations, f"level_{top}", f"level_{top + 1}")
             ctes += tail
@@ -447,10 +496,17 @@ class PackCompiler:
             pack, self.audience, self.dialect, query, out_types, withheld, list(self.bits.paths)
         )
 
-    def _values(self, shown: list[str], source: str) -> exp.Select:
+    def _values(
+        self,
+        shown: list[str],
+        obligations: list[tuple[M.Rule, SV | None, SV | None]],
+        source: str,
+    ) -> exp.Select:
         """The outputs' values alone (and the probes), for a reader that needs nothing else of
-        the decision: no mask is computed, no list built, no lookup joined."""
+        the decision: no mask is computed, no list built, no lookup joined. A decision that
+        stops with a run-time error has no outputs, as in the whole query."""
         pack = self.pack
+        error = self._decision_error(obligations)
         cols: list[exp.Expression] = [
             exp.column("record"),
             exp.column("as_of"),
@@ -459,7 +515,9 @@ class PackCompiler:
             exp.column("policy_version"),
             exp.alias_(exp.Literal.string(pack.content_hash), "content_hash"),
         ]
-        cols += [exp.alias_(self.svs["out:" + n].v.copy(), n, quoted=True) for n in shown]
+        for n in shown:
+            v = decided_only(error, self.svs["out:" + n].v.copy())
+            cols.append(exp.alias_(v, n, quoted=True))
         cols += [exp.alias_(v.copy(), n, quoted=True) for n, v in self.probes]
         return exp.select(*cols).from_(source, copy=False)
 
@@ -476,6 +534,9 @@ class PackCompiler:
         self.level[key] = -1
         kind, _, name = key.partition(":")
         sv = getattr(self, "_" + kind)(name)
+        if kind in ("def", "out") and any(grows(e.checked) for e in self._exprs(kind, name)):
+            sv = within_budget("definition" if kind == "def" else "output", name, sv)
+        sv = self._guard_error(self._healthcare(kind, name), sv)
         reads = self._reads(_column_names(sv))
         self.level[key] = 1 + max((self.level[k] for k in reads), default=0)
         self.store(key, self._withheld(kind, name, sv))
@@ -486,6 +547,39 @@ class PackCompiler:
             self.by_column.setdefault(col_name(*k.split(":", 1)), []).append(k)
         self.indexed = len(self.svs)
         return [k for c in used for k in self.by_column.get(c, ())]
+
+    def _exprs(self, kind: str, name: str) -> list[M.Expression]:
+        """The expressions that give a definition's or an output's value."""
+        if kind == "def":
+            return [self.pack.definitions[name].expr]
+        out = self.pack.outputs[name]
+        found = [e for e in (out.expr, out.default) if e is not None]
+        found += [e for r in self.pack.rules for o, e in r.sets if o == name]
+        if out.table is not None:
+            table = self.pack.tables[str(out.table)]
+            found += [e for row in table.rows for c, e in row.then if c == name]
+        return found
+
+    def _healthcare(self, kind: str, name: str) -> bool:
+        if kind == "def":
+            return self.pack.definitions[name].expr.healthcare
+        if kind == "out":
+            return self.pack.outputs[name].healthcare
+        if kind == "rule":
+            return self.rule_by_id[name].healthcare
+        return False
+
+    def _guard_error(self, healthcare: bool, sv: SV) -> SV:
+        """As the interpreter guards healthcare-only work for a custodial audience: a value
+        that cannot be worked out is withheld (unknown, with the fixed marker), not an error
+        (which would tell whether it could be)."""
+        if sv.e is None or not healthcare or self.audience == "healthcare":
+            return sv
+        erred = not_null(sv.e)
+        bit = self.bits.bit(WITHHELD_MARKER)
+        v = case([(erred, typed_null(sv.t))], sv.v)
+        m = case([(erred, num(bit))], sv.m)
+        return SV(v, m, sv.t, sv.bits | {bit}, facts=sv.facts)
 
     def _withheld(self, kind: str, name: str, sv: SV) -> SV:
         """As the interpreter does for a custodial audience: a healthcare-only rule's unknown,
@@ -502,7 +596,7 @@ class PackCompiler:
             return sv
         bit = self.bits.bit(WITHHELD_MARKER)
         m = case([(exp.NEQ(this=sv.m.copy(), expression=ZERO.copy()), num(bit))], ZERO.copy())
-        return SV(sv.v, m, sv.t, frozenset({bit}), sv.facts)
+        return SV(sv.v, m, sv.t, frozenset({bit}), sv.facts, e=sv.e)
 
     def _released_mask(self, name: str, m: exp.Expression) -> exp.Expression:
         """As the interpreter shows a released output to a custodial audience: undetermined
@@ -578,13 +672,19 @@ class PackCompiler:
             mask_cols.append(exp.alias_(e, name, quoted=True))
             return exp.column(name, quoted=True)
 
+        # the run-time error that stops the decision, if the pack can meet one
+        found = self._decision_error(obligations)
+        error = once("__error", found) if found is not None else None
         flat: list[exp.Expression] = [
             exp.column("record"),
             exp.column("as_of"),
             exp.column("policy_version"),
         ]
-        for n in shown:
-            flat.append(exp.alias_(self.svs["out:" + n].v.copy(), n, quoted=True, copy=False))
+        if error is not None:
+            flat.append(exp.alias_(error, "__error", quoted=True))
+        for n in shown:  # a decision that stopped has no outputs
+            v = decided_only(error, self.svs["out:" + n].v.copy())
+            flat.append(exp.alias_(v, n, quoted=True, copy=False))
         flat += [exp.alias_(v.copy(), n, quoted=True) for n, v in self.probes]
         # the items that may be undetermined, in the decision's order, each with its mask
         und: list[tuple[str, exp.Expression]] = []
@@ -697,6 +797,7 @@ class PackCompiler:
             lookup("obligation_lists", keys, self._nonnull_list(ob_items, ob_type), "obligations")
 
         pk = exp.Literal.string
+        stopped = exp.column("__error", table="d", quoted=True) if error is not None else None
         cols: list[exp.Expression] = [
             exp.column("record", table="d"),
             exp.column("as_of", table="d"),
@@ -705,7 +806,7 @@ class PackCompiler:
             exp.column("policy_version", table="d"),
             exp.alias_(pk(pack.content_hash), "content_hash"),
             *(exp.column(n, table="d", quoted=True) for n in shown),
-            exp.alias_(status, "status"),
+            exp.alias_(decided_only(stopped, status, "error"), "status"),
         ]
         for column, name, elem in (
             ("undetermined", "undetermined_names", "VARCHAR"),
@@ -713,9 +814,11 @@ class PackCompiler:
             ("obligations", "obligation_lists", ob_type),
         ):
             if any(j == name for j, _ in joins):
-                cols.append(exp.column(column, table=name))
+                value: exp.Expression = exp.column(column, table=name)
             else:
-                cols.append(exp.alias_(self._nonnull_list([], elem), column))
+                value = self._nonnull_list([], elem)
+            cols.append(exp.alias_(decided_only(stopped, value), column))
+        cols.append(exp.alias_(stopped if stopped is not None else no_error(), "error"))
         cols += [exp.column(n, table="d", quoted=True) for n, _ in self.probes]
         final = exp.select(*cols).from_(exp.to_table("decided").as_("d"), copy=False)
         for name, keys in joins:
@@ -729,6 +832,24 @@ class PackCompiler:
                 on = eq if on is None else exp.And(this=on, expression=eq)
             final = final.join(exp.to_table(name), on=on, copy=False)
         return ctes, final
+
+    def _decision_error(self, obligations: list[tuple[M.Rule, SV | None, SV | None]]) -> Err:
+        """The error that stops the interpreter's decision, if any: the first among the
+        definitions, outputs and rules in the order it works them out, then the due dates and
+        frequencies of the obligations that apply."""
+        pack = self.pack
+        keys = [
+            *("def:" + n for n in pack.definitions),
+            *("out:" + n for n in pack.outputs),
+            *("rule:" + r.id for r in pack.rules),
+        ]
+        errors: list[Err] = [self.svs[k].e for k in keys if k in self.svs]
+        for r, due, freq in obligations:
+            applies = is_true(self.svs["rule:" + r.id].v)
+            errors += [
+                error_if(applies, x.e) for x in (due, freq) if x is not None and x.e is not None
+            ]
+        return first_error(*errors)
 
     def _nonnull_list(self, items: list[exp.Expression], elem: str) -> exp.Expression:
         if not items:
@@ -908,6 +1029,30 @@ def _collect_values(row: SV, vals: list[tuple[int, SV]], t: T.Type, default: SV 
     value = case([(is_null(row.v), typed_null(lt))], chosen)
     mask = case([(is_null(row.v), row.m)], elem_m)
     return SV(value, mask, lt, bits)
+
+
+def _expressions(pack: M.Pack) -> Iterator[M.Expression]:
+    """Every expression of a pack."""
+    for d in pack.definitions.values():
+        yield d.expr
+    for o in pack.outputs.values():
+        yield from (e for e in (o.expr, o.default) if e is not None)
+    for r in pack.rules:
+        yield from (e for e in [r.when, *(x for _, x in r.sets)] if e is not None)
+        if r.obligation:
+            yield from (e for e in (r.obligation.due, r.obligation.frequency) if e is not None)
+    for t in pack.tables.values():
+        yield from (e for _, e in t.inputs)
+        for row in t.rows:
+            yield from (e for _, e in row.then)
+
+
+def decided_only(error: Err, value: exp.Expression, other: str | None = None) -> exp.Expression:
+    """`value`, unless the decision stopped with an error (NULL then, or the text `other`)."""
+    if error is None:
+        return value
+    instead = exp.Literal.string(other) if other is not None else exp.Null()
+    return case([(not_null(error), instead)], value)
 
 
 def _typed(v: exp.Expression, t: T.Type) -> exp.Expression:
