@@ -6,9 +6,12 @@ PostgreSQL's default synchronous commit)."""
 
 from __future__ import annotations
 
+import fcntl
+import os
 import sqlite3
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager, nullcontext
 from datetime import UTC, datetime
 from typing import Any, Protocol
 from urllib.parse import urlparse
@@ -129,18 +132,22 @@ class SqlStore:
     def _sql(self, text: str) -> str:
         return text.replace("?", self.marker)
 
+    def write_lock(self) -> Any:
+        """Held around each write transaction (a no-op unless the dialect needs one)."""
+        return nullcontext()
+
     def _write(self, work: Callable[[Any], None]) -> None:
         """Run `work(cursor)` in one write transaction: all of it committed, or none."""
-        c = self._conn()
-        cur = c.cursor()
+        cur = self._conn().cursor()
         try:
-            cur.execute(self.begin_write)
-            try:
-                work(cur)
-                cur.execute("COMMIT")
-            except BaseException:
-                cur.execute("ROLLBACK")
-                raise
+            with self.write_lock():
+                cur.execute(self.begin_write)
+                try:
+                    work(cur)
+                    cur.execute("COMMIT")
+                except BaseException:
+                    cur.execute("ROLLBACK")
+                    raise
         finally:
             cur.close()
 
@@ -238,6 +245,22 @@ class SqliteStore(SqlStore):
     begin_write = "BEGIN IMMEDIATE"  # takes the write lock: migrations run once
     ignore_duplicate = "INSERT OR IGNORE INTO pack_sources VALUES ({values})"
     dialect_index = 2
+
+    def __init__(self, target: str):
+        super().__init__(target)
+        self._lock_file = target + ".write-lock"
+
+    @contextmanager
+    def write_lock(self) -> Iterator[None]:
+        """An exclusive lock on a file beside the database, across processes: the writers of
+        several workers queue on it and wake as soon as it is free, where SQLite's own busy
+        handler would poll with sleeps of up to 100 ms."""
+        fd = os.open(self._lock_file, os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX)
+            yield
+        finally:
+            os.close(fd)  # releases the lock
 
     def connect(self) -> sqlite3.Connection:
         conn = sqlite3.connect(self.target, isolation_level=None, check_same_thread=False)
