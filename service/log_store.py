@@ -70,6 +70,26 @@ MIGRATIONS: tuple[tuple[int, str, tuple[str, ...], tuple[str, ...]], ...] = (
             "CREATE INDEX decisions_by_batch ON decisions (batch_id, batch_line)",
         ),
     ),
+    (
+        3,
+        "the pack-constant parts of results stored once, by hash",
+        (
+            """CREATE TABLE result_parts (
+                part_hash TEXT PRIMARY KEY, body BLOB NOT NULL, first_logged TEXT NOT NULL)""",
+            """CREATE TRIGGER result_parts_no_update BEFORE UPDATE ON result_parts
+               BEGIN SELECT RAISE(ABORT, 'the decision log is append-only'); END""",
+            """CREATE TRIGGER result_parts_no_delete BEFORE DELETE ON result_parts
+               BEGIN SELECT RAISE(ABORT, 'the decision log is append-only'); END""",
+            "ALTER TABLE decisions ADD COLUMN result_parts TEXT",
+        ),
+        (
+            """CREATE TABLE result_parts (
+                part_hash TEXT PRIMARY KEY, body BYTEA NOT NULL, first_logged TEXT NOT NULL)""",
+            """CREATE TRIGGER result_parts_no_change BEFORE UPDATE OR DELETE OR TRUNCATE
+               ON result_parts FOR EACH STATEMENT EXECUTE FUNCTION decisions_append_only()""",
+            "ALTER TABLE decisions ADD COLUMN result_parts TEXT",
+        ),
+    ),
 )
 
 _COLUMNS = ", ".join(COLUMNS)
@@ -81,7 +101,10 @@ class LogStore(Protocol):
     backend: str
 
     def migrate(self) -> int: ...
-    def append(self, records: Sequence[LogRecord]) -> None: ...
+    def append(
+        self, records: Sequence[LogRecord], parts: Sequence[tuple[str, bytes]] = ()
+    ) -> None: ...
+    def parts(self, hashes: Sequence[str]) -> dict[str, bytes]: ...
     def get(self, decision_id: str) -> LogRecord | None: ...
     def batch(self, batch_id: str) -> list[LogRecord]: ...
     def count(self) -> int: ...
@@ -108,6 +131,7 @@ class SqlStore:
     begin_write = "BEGIN"
     migration_lock: str | None = None
     ignore_duplicate = "INSERT INTO pack_sources VALUES ({values}) ON CONFLICT DO NOTHING"
+    ignore_duplicate_part = "INSERT INTO result_parts VALUES (?, ?, ?) ON CONFLICT DO NOTHING"
     dialect_index = 2  # which statements of MIGRATIONS: 2 SQLite, 3 PostgreSQL
 
     def __init__(self, target: str):
@@ -115,6 +139,7 @@ class SqlStore:
         self._local = threading.local()
         self._all: list[Any] = []
         self._lock = threading.Lock()
+        self._parts_stored: set[str] = set()  # part hashes known to be committed
 
     def connect(self) -> Any:
         """A new autocommit connection (transactions are begun explicitly)."""
@@ -179,13 +204,35 @@ class SqlStore:
         self._write(apply)
         return max(v for v, *_ in MIGRATIONS)
 
-    def append(self, records: Sequence[LogRecord]) -> None:
-        """Insert the records in one transaction; returns once it has committed."""
+    def append(self, records: Sequence[LogRecord], parts: Sequence[tuple[str, bytes]] = ()) -> None:
+        """Insert the records, and the result parts they refer to that are not yet stored, in
+        one transaction; returns once it has committed."""
         sql = self._sql(
             f"INSERT INTO decisions ({_COLUMNS}) VALUES ({', '.join('?' * len(COLUMNS))})"
         )
         rows = [tuple(getattr(r, k) for k in COLUMNS) for r in records]
-        self._write(lambda cur: cur.executemany(sql, rows))
+        new = {h: body for h, body in parts if h not in self._parts_stored}
+        at = now()
+
+        def work(cur: Any) -> None:
+            if new:
+                cur.executemany(
+                    self._sql(self.ignore_duplicate_part),
+                    [(h, body, at) for h, body in new.items()],
+                )
+            cur.executemany(sql, rows)
+
+        self._write(work)
+        self._parts_stored.update(new)
+
+    def parts(self, hashes: Sequence[str]) -> dict[str, bytes]:
+        """Stored result parts by hash (those found)."""
+        found: dict[str, bytes] = {}
+        for h in hashes:
+            row = self._one("SELECT body FROM result_parts WHERE part_hash = ?", (h,))
+            if row:
+                found[h] = bytes(row[0])
+        return found
 
     def get(self, decision_id: str) -> LogRecord | None:
         row = self._one(f"SELECT {_COLUMNS} FROM decisions WHERE decision_id = ?", (decision_id,))
@@ -244,6 +291,7 @@ class SqliteStore(SqlStore):
     backend = "sqlite"
     begin_write = "BEGIN IMMEDIATE"  # takes the write lock: migrations run once
     ignore_duplicate = "INSERT OR IGNORE INTO pack_sources VALUES ({values})"
+    ignore_duplicate_part = "INSERT OR IGNORE INTO result_parts VALUES (?, ?, ?)"
     dialect_index = 2
 
     def __init__(self, target: str):

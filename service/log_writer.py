@@ -20,6 +20,7 @@ MAX_GROUP = 512
 log = logging.getLogger("regime.service")
 
 _STOP = object()
+Queued = tuple[LogRecord, tuple[tuple[str, bytes], ...], "asyncio.Future[None]"]
 
 
 class LogWriter:
@@ -34,11 +35,13 @@ class LogWriter:
         self._thread = threading.Thread(target=self._run, name="decision-log-writer", daemon=True)
         self._thread.start()
 
-    def submit(self, record: LogRecord) -> asyncio.Future[None]:
-        """Queue a record (from a running event loop); the future resolves when it is
-        committed, or fails with the error."""
+    def submit(
+        self, record: LogRecord, parts: tuple[tuple[str, bytes], ...] = ()
+    ) -> asyncio.Future[None]:
+        """Queue a record and the result parts it refers to (from a running event loop); the
+        future resolves when it is committed, or fails with the error."""
         fut: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        self._queue.put((record, fut))
+        self._queue.put((record, parts, fut))
         return fut
 
     def _run(self) -> None:
@@ -57,19 +60,20 @@ class LogWriter:
                     stop = True
                     break
                 group.append(item)
-            pairs: list[tuple[LogRecord, asyncio.Future[None]]] = group  # type: ignore[assignment]
+            items: list[Queued] = group  # type: ignore[assignment]
             started = time.perf_counter()
             error: BaseException | None = None
+            parts = {h: body for _, ps, _ in items for h, body in ps}
             try:
-                self.store.append([r for r, _ in pairs])
+                self.store.append([r for r, _, _ in items], list(parts.items()))
                 self.commits += 1
-                self.committed += len(pairs)
+                self.committed += len(items)
                 self.commit_seconds += time.perf_counter() - started
             except Exception as e:  # the callers answer 503; nothing was acknowledged
                 log.exception("decision log append failed")
                 error = e
             by_loop: dict[asyncio.AbstractEventLoop, list[asyncio.Future[None]]] = defaultdict(list)
-            for _, f in pairs:
+            for _, _, f in items:
                 by_loop[f.get_loop()].append(f)
             for loop, futures in by_loop.items():
                 try:

@@ -51,8 +51,8 @@ def record(n: int = 0, audience: str = "custodial") -> LogRecord:
 
 
 def test_migrations_are_recorded_and_idempotent(store: LogStore) -> None:
-    assert store.migrate() == 2
-    assert store.migrate() == 2
+    assert store.migrate() == 3
+    assert store.migrate() == 3
     assert store.count() == 0
 
 
