@@ -264,6 +264,13 @@ def new_decision_id() -> str:
     return _ids.pop()
 
 
+def serving_app(settings: Settings, loaded: engine.Packs | None = None) -> DecisionRoute:
+    """What uvicorn serves: the application behind the direct decision route, which answers
+    `POST /v1/packs/{pack}/decisions` before any of the framework's middleware runs."""
+    app = create_app(settings, loaded)
+    return DecisionRoute(app, app.state.answer_decision)
+
+
 def create_app(settings: Settings, loaded: engine.Packs | None = None) -> FastAPI:
     """The application for one worker process (`loaded`: packs already loaded from the
     directory, so a single-process server does not load them twice)."""
@@ -360,7 +367,7 @@ def create_app(settings: Settings, loaded: engine.Packs | None = None) -> FastAP
         await durable_or_503(decided.durable)
         return decided.body
 
-    app.add_middleware(DecisionRoute, answer=answer_decision)
+    app.state.answer_decision = answer_decision
 
     async def durable_or_503(wait: Awaitable[None]) -> None:
         try:

@@ -21,10 +21,10 @@ log = logging.getLogger("regime.service")
 
 
 def _config(settings: Settings, loaded: Any = None) -> uvicorn.Config:
-    from service.app import create_app
+    from service.app import serving_app
 
     return uvicorn.Config(
-        create_app(settings, loaded),
+        serving_app(settings, loaded),
         host=settings.host,
         port=settings.port,
         log_level="warning",
