@@ -134,3 +134,23 @@ def test_sqlite_is_in_wal_mode_with_full_sync(tmp_path: Path) -> None:
 def test_unknown_database_urls_are_refused(url: str) -> None:
     with pytest.raises(BadDatabaseUrl):
         open_store(url)
+
+
+def test_a_result_part_is_stored_once_and_refuses_change(store: LogStore) -> None:
+    from dataclasses import replace
+
+    part = ("sha256:" + "a" * 64, b'[{"id":"I-1"}]')
+    ref = '{"interpretations":"' + part[0] + '"}'
+    split = [replace(record(n), result_parts=ref).sealed() for n in range(3)]
+    store.append(split[:2], [part])
+    store.append(split[2:], [part])
+    store._parts_stored.clear()  # type: ignore[attr-defined]  # as another process would
+    store.append([replace(record(7), result_parts=ref).sealed()], [part])
+    assert store.parts([part[0], "sha256:none"]) == {part[0]: part[1]}
+    assert [r.part_hashes() for r in store.records()] == [[part[0]]] * 4
+    assert all(r.intact() for r in store.records())
+    marker = "?" if store.backend == "sqlite" else "%s"
+    conn = store._conn()  # type: ignore[attr-defined]
+    with pytest.raises(Exception):  # noqa: B017 - sqlite3 and psycopg raise their own types
+        conn.execute(f"DELETE FROM result_parts WHERE part_hash = {marker}", (part[0],))
+    assert store.parts([part[0]]) == {part[0]: part[1]}
