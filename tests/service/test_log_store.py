@@ -154,3 +154,16 @@ def test_a_result_part_is_stored_once_and_refuses_change(store: LogStore) -> Non
     with pytest.raises(Exception):  # noqa: B017 - sqlite3 and psycopg raise their own types
         conn.execute(f"DELETE FROM result_parts WHERE part_hash = {marker}", (part[0],))
     assert store.parts([part[0]]) == {part[0]: part[1]}
+
+
+def test_now_is_iso_utc_to_the_microsecond() -> None:
+    import datetime as dt
+    import re
+
+    from service.log_store import now
+
+    before = dt.datetime.now(dt.UTC)
+    text = now()
+    after = dt.datetime.now(dt.UTC)
+    assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z", text)
+    assert before <= dt.datetime.fromisoformat(text.replace("Z", "+00:00")) <= after
