@@ -241,9 +241,15 @@ class Decided:
 
 
 def splice(before: list[bytes], obj: bytes, after: list[bytes]) -> bytes:
-    """JSON object `obj` with members added before and after its own (`"key":value` bytes)."""
-    inner = obj[1:-1].strip()
-    return b"{" + b",".join([*before, *([inner] if inner else []), *after]) + b"}"
+    """JSON object `obj` (compact, as orjson writes it) with members added before and after its
+    own (`"key":value` bytes); its members are joined in place, not copied first."""
+    inner = memoryview(obj)[1:-1]
+    members: list[bytes | memoryview] = [*before, *([inner] if len(inner) else []), *after]
+    pieces: list[bytes | memoryview] = [b"{"]
+    for member in members:
+        pieces += (member, b",")
+    pieces[-1] = b"}"
+    return b"".join(pieces)
 
 
 _ids: list[str] = []
