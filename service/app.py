@@ -245,6 +245,8 @@ def splice(before: list[bytes], obj: bytes, after: list[bytes]) -> bytes:
     own (`"key":value` bytes); its members are joined in place, not copied first."""
     inner = memoryview(obj)[1:-1]
     members: list[bytes | memoryview] = [*before, *([inner] if len(inner) else []), *after]
+    if not members:
+        return b"{}"
     pieces: list[bytes | memoryview] = [b"{"]
     for member in members:
         pieces += (member, b",")

@@ -41,3 +41,4 @@ def test_splice_adds_members_around_an_object() -> None:
     }  # fmt: skip
     assert splice([], obj, [b'"y":1']) == b'{"a":1,"b":[1,{"c":null}],"y":1}'
     assert splice([b'"x":0'], b"{}", []) == b'{"x":0}'
+    assert splice([], b"{}", []) == b"{}"
