@@ -7,6 +7,8 @@ PostgreSQL's default synchronous commit)."""
 from __future__ import annotations
 
 import fcntl
+import functools
+import operator
 import os
 import sqlite3
 import threading
@@ -94,6 +96,15 @@ MIGRATIONS: tuple[tuple[int, str, tuple[str, ...], tuple[str, ...]], ...] = (
 )
 
 _COLUMNS = ", ".join(COLUMNS)
+_row = operator.attrgetter(*COLUMNS)  # a record's column values, in order
+ROWS_A_STATEMENT = 256  # 19 parameters a row: within SQLite's and PostgreSQL's limits
+
+
+@functools.cache
+def _insert(marker: str, n: int) -> str:
+    """INSERT of `n` decision rows in one statement."""
+    row = "(" + ", ".join([marker] * len(COLUMNS)) + ")"
+    return f"INSERT INTO decisions ({_COLUMNS}) VALUES {', '.join([row] * n)}"
 
 
 class LogStore(Protocol):
@@ -218,10 +229,7 @@ class SqlStore:
     def append(self, records: Sequence[LogRecord], parts: Sequence[tuple[str, bytes]] = ()) -> None:
         """Insert the records, and the result parts they refer to that are not yet stored, in
         one transaction; returns once it has committed."""
-        sql = self._sql(
-            f"INSERT INTO decisions ({_COLUMNS}) VALUES ({', '.join('?' * len(COLUMNS))})"
-        )
-        rows = [tuple(getattr(r, k) for k in COLUMNS) for r in records]
+        values = [v for r in records for v in _row(r)]
         new = {h: body for h, body in parts if h not in self._parts_stored}
         at = now()
 
@@ -231,7 +239,15 @@ class SqlStore:
                     self._sql(self.ignore_duplicate_part),
                     [(h, body, at) for h, body in new.items()],
                 )
-            cur.executemany(sql, rows)
+            # one statement a group, not one a row: one round trip into the database (for
+            # SQLite, one release of the GIL rather than one a row, each of which the writer
+            # may wait up to the interpreter's switch interval to get back)
+            for start in range(0, len(records), ROWS_A_STATEMENT):
+                n = min(ROWS_A_STATEMENT, len(records) - start)
+                cur.execute(
+                    _insert(self.marker, n),
+                    values[start * len(COLUMNS) : (start + n) * len(COLUMNS)],
+                )
 
         self._write(work)
         self._parts_stored.update(new)

@@ -167,3 +167,11 @@ def test_now_is_iso_utc_to_the_microsecond() -> None:
     after = dt.datetime.now(dt.UTC)
     assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z", text)
     assert before <= dt.datetime.fromisoformat(text.replace("Z", "+00:00")) <= after
+
+
+def test_a_group_larger_than_one_statement_is_appended_whole(store: LogStore) -> None:
+    from service.log_store import ROWS_A_STATEMENT
+
+    records = [record(n) for n in range(ROWS_A_STATEMENT + 3)]
+    store.append(records)
+    assert store.records() == records
