@@ -147,7 +147,7 @@ def bench(seconds: float, workers: int, client: str) -> None:
             asyncio.run(run_load(server.url, token, 2, 32, client_kind="raw"))  # warm-up
             store = open_store(url)
             before = store.count()
-            cpu = server.cpu_seconds()
+            threads = server.cpu_by_thread()
             mine = resource.getrusage(resource.RUSAGE_SELF)
             kids = resource.getrusage(resource.RUSAGE_CHILDREN)
             wall = time.monotonic()
@@ -158,7 +158,8 @@ def bench(seconds: float, workers: int, client: str) -> None:
                 acked, p50, p99 = len(r.acknowledged), r.percentile(50), r.percentile(99)
                 errors = sum(r.errors.values())
             wall = time.monotonic() - wall
-            cpu = server.cpu_seconds() - cpu
+            threads = {k: v - threads[k] for k, v in server.cpu_by_thread().items()}
+            cpu = sum(threads.values())
             after_self = resource.getrusage(resource.RUSAGE_SELF)
             after_kids = resource.getrusage(resource.RUSAGE_CHILDREN)
             load_cpu = (
@@ -185,11 +186,12 @@ def bench(seconds: float, workers: int, client: str) -> None:
     )
     per = 1000 * cpu / max(1, acked)
     total = cpu + load_cpu
+    split = ", ".join(f"{k} {1000 * v / max(1, acked):.2f} ms" for k, v in threads.items())
     print(
-        f"service CPU: server {cpu:.1f} s = {per:.2f} ms a decision (engine evaluate + to_dict "
-        f"{engine_cost:.2f} ms = {100 * engine_cost / per:.0f}%); load generator {load_cpu:.1f} s "
-        f"= {100 * load_cpu / total:.0f}% of the CPU both used; server alone on 2 cores: at most "
-        f"{2000 / per:.0f}/s"
+        f"service CPU: server {cpu:.1f} s = {per:.2f} ms a decision ({split}; engine evaluate + "
+        f"to_dict {engine_cost:.2f} ms = {100 * engine_cost / per:.0f}%); load generator "
+        f"{load_cpu:.1f} s = {100 * load_cpu / total:.0f}% of the CPU both used; server alone on "
+        f"2 cores: at most {2000 / per:.0f}/s"
     )
     print(f"service-keywork: {rate:.0f} p99 {p99:.1f}")
     if errors or not consistent:
