@@ -41,13 +41,23 @@ def part_hash(body: bytes) -> str:
     return "sha256:" + hashlib.sha256(body).hexdigest()
 
 
+_OPEN = b'"' + MEMBER.encode() + b'":'
+
+
+def _around(head: dict[str, Any], tail: dict[str, Any]) -> tuple[bytes, bytes]:
+    """What goes before and after MEMBER's value in `{**head, MEMBER: ..., **tail}` as orjson
+    writes it: serialised once, for both the answer and the log form."""
+    before, after = orjson.dumps(head), orjson.dumps(tail)
+    return (
+        (before[:-1] + b"," if len(before) > 2 else b"{") + _OPEN,
+        (b"," + after[1:] if len(after) > 2 else b"}"),
+    )
+
+
 def _joined(head: dict[str, Any], value: bytes, tail: dict[str, Any]) -> bytes:
     """The object `{**head, MEMBER: <value>, **tail}` as orjson writes it, with `value` as is."""
-    members = [orjson.dumps(head)[1:-1], b'"' + MEMBER.encode() + b'":' + value]
-    after = orjson.dumps(tail)[1:-1]
-    if after:
-        members.append(after)
-    return b"{" + b",".join(m for m in members if m) + b"}"
+    before, after = _around(head, tail)
+    return b"".join((before, value, after))
 
 
 def _halves(d: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
@@ -77,10 +87,10 @@ class ResultSplitter:
             return _whole(orjson.dumps(decision.to_dict()))
         body, digest = known
         d = dataclasses.replace(decision, interpretations=()).to_dict()
-        head, tail = _halves(d)
+        before, after = _around(*_halves(d))
         return SplitResult(
-            _joined(head, body, tail),
-            _joined(head, b"null", tail),
+            b"".join((before, body, after)),
+            b"".join((before, b"null", after)),
             _ref(digest),
             ((digest, body),),
         )

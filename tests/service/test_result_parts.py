@@ -154,3 +154,17 @@ def test_a_row_logged_whole_before_the_migration_reads_back_the_same(
     shown = after.to_api(new.parts(after.part_hashes()))
     assert shown["decision"] == orjson.loads(whole) and shown["intact"]
     new.close()
+
+
+@pytest.mark.parametrize(
+    ("head", "tail"),
+    [({}, {}), ({"a": 1}, {}), ({}, {"z": [None]}), ({"a": "x", "b": {}}, {"y": 2, "z": "é"})],
+)
+def test_a_member_is_joined_as_orjson_writes_the_whole_object(
+    head: dict[str, object], tail: dict[str, object]
+) -> None:
+    from service.result_parts import MEMBER, _joined
+
+    value = [{"id": "I-1", "why": "because"}]
+    whole = orjson.dumps({**head, MEMBER: value, **tail})
+    assert _joined(head, orjson.dumps(value), tail) == whole
