@@ -34,7 +34,7 @@ from service.log_writer import LogWriter
 from service.masking import mask
 from service.openapi import customise
 from service.registry import PackRegistry
-from service.result_parts import ResultSplitter, rebuild
+from service.result_parts import ResultSplitter
 from service.settings import Settings
 
 log = logging.getLogger("regime.service")
@@ -660,7 +660,7 @@ def create_app(settings: Settings, loaded: engine.Packs | None = None) -> FastAP
         except (engine.FactsError, engine.EvaluationError) as e:
             raise evaluation_error(e) from e
         bodies = await asyncio.to_thread(s.store.parts, record.part_hashes())
-        original = rebuild(record.result, record.result_parts, bodies)
+        original = record.to_api(bodies)["decision"]  # parts missing or altered stay null
         differences = sorted(
             k for k in original.keys() | again.keys() if original.get(k) != again.get(k)
         )
