@@ -175,3 +175,13 @@ def test_a_group_larger_than_one_statement_is_appended_whole(store: LogStore) ->
     records = [record(n) for n in range(ROWS_A_STATEMENT + 3)]
     store.append(records)
     assert store.records() == records
+
+
+@pytest.mark.parametrize("size", [0, 1, 2046, 2047, 2048, 4094, 4095, 10_000, 100_003])
+def test_hashing_in_pieces_gives_the_digest_of_the_whole(size: int) -> None:
+    import hashlib
+
+    from service.log_record import sha256
+
+    data = bytes(range(256)) * (size // 256) + bytes(size % 256)
+    assert sha256(data) == "sha256:" + hashlib.sha256(data).hexdigest()
