@@ -339,7 +339,9 @@ class SqliteStore(SqlStore):
 
     def connect(self) -> sqlite3.Connection:
         conn = sqlite3.connect(self.target, isolation_level=None, check_same_thread=False)
-        conn.execute("PRAGMA page_size=16384")  # a new file only: records are ~30 KB
+        # SQLite's default 4 KiB pages: a ~10 KB row (its interpretations stored apart) goes to
+        # overflow pages filled whole, where 16 KiB pages held one row each, 60% larger files
+        # and a third more writer CPU a record
         conn.execute("PRAGMA busy_timeout=30000")
         conn.execute("PRAGMA journal_mode=WAL")
         conn.execute("PRAGMA synchronous=FULL")

@@ -185,3 +185,11 @@ def test_hashing_in_pieces_gives_the_digest_of_the_whole(size: int) -> None:
 
     data = bytes(range(256)) * (size // 256) + bytes(size % 256)
     assert sha256(data) == "sha256:" + hashlib.sha256(data).hexdigest()
+
+
+def test_a_new_sqlite_log_uses_4_kib_pages(tmp_path: Path) -> None:
+    s = open_store(f"sqlite:///{tmp_path / 'pages.db'}")
+    s.migrate()
+    s.close()
+    with sqlite3.connect(tmp_path / "pages.db") as c:
+        assert c.execute("PRAGMA page_size").fetchone()[0] == 4096
