@@ -170,10 +170,11 @@ def _relied_upon(ev: Evaluation, custodial: bool, applied: set[str]) -> list[str
             by_applied.clear()
         plan = by_applied[frozenset(applied)] = _relied_upon_keys_plan(ev, custodial, applied)
     ids: list[str] = []
+    memo = ev.memo
     for part in plan:
-        if part.__class__ is str:  # a table: its matched rows' interpretations
-            rows = ev.memo.get(M.ItemKey("table", part))
-            if isinstance(rows, list):
+        if part.__class__ is M.ItemKey:  # a table: its matched rows' interpretations
+            rows = memo.get(part)
+            if rows.__class__ is list:
                 for row in rows:
                     ids.extend(row.interpretations)
         else:
@@ -226,8 +227,17 @@ def _relied_upon_plan(pack: M.Pack, custodial: bool, keys: list[M.ItemKey]) -> l
                 plan.append(d.interpretations)
         elif kind == "table" and name in pack.tables:
             if not (custodial and pack.tables[name].healthcare):
-                plan.append(name)
-    return [p for p in plan if p]
+                plan.append(M.ItemKey("table", name))
+    # runs of fixed ids joined into one tuple: fewer parts to walk per decision
+    joined: list[Any] = []
+    for p in plan:
+        if not p:
+            continue
+        if p.__class__ is not M.ItemKey and joined and joined[-1].__class__ is not M.ItemKey:
+            joined[-1] = (*joined[-1], *p)
+        else:
+            joined.append(p if p.__class__ is M.ItemKey else tuple(p))
+    return joined
 
 
 def owned(value: Any) -> Any:
@@ -281,9 +291,12 @@ class _Shape:
 
     shown: tuple[str, ...]  # outputs this audience sees, in order
     withheld: tuple[str, ...]  # outputs it does not
-    # rules with an obligation this audience may see: (rule, obligation, reasons withheld,
-    # the fields of its DecidedObligation that do not depend on the facts)
-    obliging: tuple[tuple[M.Rule, M.Obligation, bool, dict[str, Any]], ...]
+    # rules with an obligation this audience may see: (rule id, its due and frequency
+    # expressions' functions or None, reasons withheld, the fields of its DecidedObligation
+    # that do not depend on the facts, its records, whether each record holds plain values)
+    obliging: tuple[
+        tuple[str, Any, Any, bool, dict[str, Any], tuple[dict[str, Any], ...], bool], ...
+    ]
     healthcare_path: dict[str, bool]  # fact paths seen so far: healthcare-only or not
     interpretations: dict[tuple[str, ...], tuple[M.Interpretation, ...]]  # by relied-upon ids
 
@@ -299,7 +312,15 @@ def _shape(ev: Evaluation, custodial: bool, facts_schema: str) -> _Shape:
         return custodial and healthcare and not releasable
 
     obliging = tuple(
-        (rule, ob, custodial and rule.healthcare, _fixed(rule, ob, custodial))
+        (
+            rule.id,
+            ob.due.compiled.fn if ob.due else None,
+            ob.frequency.compiled.fn if ob.frequency else None,
+            custodial and rule.healthcare,
+            _fixed(rule, ob, custodial),
+            ob.records,
+            all(v.__class__ in _PLAIN for r in ob.records for v in r.values()),
+        )
         for rule in pack.rules
         if (ob := rule.obligation) is not None and not hidden(rule.healthcare, ob.releasable)
     )
@@ -338,19 +359,6 @@ def _made(cls: Any, **fields: Any) -> Any:
     return made
 
 
-def _obligation(fixed: dict[str, Any], due: Any, freq: Any, record: tuple[Any, ...]) -> Any:
-    """A DecidedObligation made from its fixed fields without the frozen dataclass's
-    field-by-field `__init__` (a guarded attribute write per field, many times a decision):
-    the same fields, so the same object."""
-    made = DecidedObligation.__new__(DecidedObligation)
-    fields = made.__dict__
-    fields.update(fixed)
-    fields["due"] = due
-    fields["frequency"] = freq
-    fields["record"] = record
-    return made
-
-
 def build_decision(ev: Evaluation, audience: str, facts_schema: str = "facts") -> Decision:
     """Gather an evaluation's results, keeping from a custodial audience what it may not see."""
     pack = ev.pack
@@ -367,6 +375,13 @@ def build_decision(ev: Evaluation, audience: str, facts_schema: str = "facts") -
         if cls in plain:
             outputs[name] = value
             continue
+        if cls is dict or cls is list:  # plain values inside: a shallow copy is a full one
+            for v in value.values() if cls is dict else value:
+                if v.__class__ not in plain:
+                    break
+            else:
+                outputs[name] = value.copy()
+                continue
         needs: set[str] = set()
         copied = owned_needing(value, needs)
         if needs:
@@ -377,16 +392,16 @@ def build_decision(ev: Evaluation, audience: str, facts_schema: str = "facts") -
     results = ev.rule_results
     local_plan_of = pack.local_plan
     F, N = ev.F, ev.value
-    for rule, ob, withheld_reasons, fixed in shape.obliging:
-        rid = rule.id
+    new = DecidedObligation.__new__
+    for rid, due_fn, freq_fn, withheld_reasons, fixed, records, records_plain in shape.obliging:
         when = results.get(rid, False)
         if when is not True:
             if when.__class__ is Unknown and when.paths:
                 undetermined.append(rid)
                 missing |= when.paths
             continue
-        due: Any = ob.due.compiled.fn(F, N) if ob.due else None
-        freq: Any = ob.frequency.compiled.fn(F, N) if ob.frequency else None
+        due: Any = None if due_fn is None else due_fn(F, N)
+        freq: Any = None if freq_fn is None else freq_fn(F, N)
         cls = due.__class__
         if cls is Unknown:
             missing |= due.paths
@@ -397,12 +412,22 @@ def build_decision(ev: Evaluation, audience: str, facts_schema: str = "facts") -
             missing |= freq.paths
         elif cls not in plain:
             freq = owned(freq)
-        made = _obligation(
-            fixed, due, freq, tuple([owned(r) for r in ob.records]) if ob.records else ()
-        )
+        # made without the frozen dataclass's field-by-field `__init__` (a guarded attribute
+        # write per field, many times a decision): the same fields, so the same object
+        made = new(DecidedObligation)
+        fields = made.__dict__
+        fields.update(fixed)
+        fields["due"] = due
+        fields["frequency"] = freq
+        if not records:
+            fields["record"] = ()
+        elif records_plain:
+            fields["record"] = tuple([r.copy() for r in records])
+        else:
+            fields["record"] = tuple([owned(r) for r in records])
         if local_plan_of is not None and not withheld_reasons:
             local = _local_entries(ev, rid)
-            made.__dict__["local"] = tuple(e.to_dict(local_plan_of.file) for e in local)
+            fields["local"] = tuple(e.to_dict(local_plan_of.file) for e in local)
         obligations.append(made)
     ids = tuple(ev.version.interpretations) + tuple(
         _relied_upon(ev, custodial, {o.rule for o in obligations})
