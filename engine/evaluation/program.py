@@ -21,12 +21,13 @@ from engine.evaluation.evaluate import (
     withheld,
     within_budget,
 )
-from engine.language.runtime import Unknown, merge
+from engine.language.runtime import NULL, Unknown, merge
 from engine.packs import model as M
 from engine.problems import EvaluationError
 
 Work = Callable[["Names"], Any]
 _PART = 100  # items worked out by one generated function
+_LIMITED = frozenset({int, list, tuple, str})  # the classes `within_budget` looks at
 
 
 class Names(dict[Any, Any]):
@@ -210,6 +211,8 @@ class Program:
             "_WH": WITHHELD,
             "_withheld": withheld,
             "_wd": with_default,
+            "_LIM": _LIMITED,
+            "_NULL": NULL,
         }
 
         def const(value: Any) -> str:
@@ -220,10 +223,16 @@ class Program:
         lines = ["def _all(m, rr, F, N):"]
 
         def emit(
-            key: str, table: str, value: str, guard: bool, hide: bool, pre: tuple[str, ...] = ()
+            key: str,
+            table: str,
+            value: str,
+            guard: bool,
+            hide: bool,
+            pre: tuple[str, ...] = (),
+            post: tuple[str, ...] = (),
         ) -> None:
             lines.append(f"    if {key} not in {table}:")
-            body = [*pre, f"_v = {value}"]
+            body = [*pre, f"_v = {value}", *post]
             if guard:
                 lines.append("        try:")
                 lines.extend("            " + line for line in body)
@@ -234,6 +243,18 @@ class Program:
                 lines.append("        _v = _withheld(_v)")
             lines.append(f"        {table}[{key}] = _v")
 
+        def budget(kind: str, key: str) -> tuple[str, ...]:
+            # `within_budget` in line: only these classes of value can be past a budget
+            return (f"if _v.__class__ in _LIM: _v = _wb({kind!r}, {key}, _v)",)
+
+        def defaulted(out: M.Output, key: str) -> tuple[str, ...]:
+            # `with_default` then `within_budget`, in line, on the raw result in `_v`
+            default = f"{const(out.default.compiled.fn)}(F, N)" if out.default else "_NULL"
+            lines = [f"if _v is None: _v = {default}"]
+            if out.mode != "value" and out.default:
+                lines.append(f"elif isinstance(_v, list) and not _v: _v = {default}")
+            return (*lines, *budget("output", key))
+
         custodial = self.custodial
         for name in (*pack.definitions, *pack.outputs):
             key = repr(name)
@@ -241,18 +262,18 @@ class Program:
             d = pack.definitions.get(name)
             out = pack.outputs.get(name)
             if d is not None and work is self._made.get(("def", name)):
-                fn = const(d.expr.compiled.fn)
-                value = f"_wb('definition', {key}, {fn}(F, N))"
-                emit(key, "m", value, custodial and d.expr.healthcare, False)
+                value = f"{const(d.expr.compiled.fn)}(F, N)"
+                post = budget("definition", key)
+                emit(key, "m", value, custodial and d.expr.healthcare, False, (), post)
             elif (
                 out is not None
                 and out.expr is not None
                 and out.mode == "value"
                 and (work is self._made.get(("out", name)))
             ):
-                fn, o = const(out.expr.compiled.fn), const(out)
-                value = f"_wb('output', {key}, _wd({o}, {fn}(F, N), F, N))"
-                emit(key, "m", value, custodial and out.healthcare, custodial and out.releasable)
+                value = f"{const(out.expr.compiled.fn)}(F, N)"
+                guard, hide = custodial and out.healthcare, custodial and out.releasable
+                emit(key, "m", value, guard, hide, (), defaulted(out, key))
             elif (
                 out is not None
                 and out.mode == "rules"
@@ -260,9 +281,8 @@ class Program:
                 and work is self._made.get(("out", name))
             ):
                 pre = _from_rules_lines(out, pack.rules_setting.get(name, ()), const)
-                value = f"_wb('output', {key}, _wd({const(out)}, _r, F, N))"
                 guard, hide = custodial and out.healthcare, custodial and out.releasable
-                emit(key, "m", value, guard, hide, pre)
+                emit(key, "m", "_r", guard, hide, pre, defaulted(out, key))
             elif out is not None and out.mode == "table" and work is self._made.get(("out", name)):
                 table = pack.tables[str(out.table)]
                 tkey = const(M.ItemKey("table", table.id))
@@ -271,9 +291,8 @@ class Program:
                     f"_r = _rows if _rows.__class__ is _U else _tv({key}, {table.hit!r}, "
                     "_rows, F, N)",
                 )
-                value = f"_wb('output', {key}, _wd({const(out)}, _r, F, N))"
                 guard, hide = custodial and out.healthcare, custodial and out.releasable
-                emit(key, "m", value, guard, hide, pre)
+                emit(key, "m", "_r", guard, hide, pre, defaulted(out, key))
             else:
                 lines += [f"    if {key} not in m:", f"        {const(work)}(m)"]
         for rule in pack.rules:
