@@ -6,6 +6,7 @@ steps replayed) from it in the same way, and every result and error is the same.
 from __future__ import annotations
 
 import datetime as dt
+import weakref
 from collections.abc import Callable
 from typing import Any
 
@@ -34,12 +35,18 @@ class Names(dict[Any, Any]):
     """One evaluation's values by name (tables by item key): a name not yet worked out is
     worked out when first read, as `Evaluation.value` does, and kept."""
 
-    __slots__ = ("F", "N", "rules", "work")
+    # no slot keeps `N` (a bound method of this mapping) or anything else that leads back
+    # here: an evaluation's state is freed as soon as it is dropped, not by the cycle collector
+    __slots__ = ("F", "rules", "work", "__weakref__")
 
     F: dict[str, Any]
-    N: Callable[[Any], Any]
     rules: Rules
     work: dict[Any, Work]
+
+    @property
+    def N(self) -> Callable[[Any], Any]:
+        """The value of a name, worked out when first read (what compiled expressions call)."""
+        return self.__getitem__
 
     def __missing__(self, name: Any) -> Any:
         work = self.work.get(name)
@@ -53,11 +60,13 @@ class Rules(dict[str, Any]):
 
     __slots__ = ("names", "work")
 
-    names: Names
+    names: Callable[[], Names | None]  # a weak reference: the names hold these rules
     work: dict[str, Work]
 
     def __missing__(self, rule_id: str) -> Any:
-        return self.work[rule_id](self.names)
+        names = self.names()
+        assert names is not None  # read only while its evaluation is alive
+        return self.work[rule_id](names)
 
     def of(self, rule: M.Rule) -> Any:
         return self[rule.id]
@@ -350,12 +359,11 @@ class Program:
         """Every name, output and rule worked out, as `Evaluation(...).run()` leaves them."""
         m = Names(self.parameters(as_of))
         F = m.F = {**facts, "as_of": as_of, "version": self.version.id}
-        m.N = m.__getitem__
         m.work = self.work
         rules = m.rules = Rules()
-        rules.names = m
+        rules.names = weakref.ref(m)
         rules.work = self.rule_work
-        self._all(m, rules, F, m.N)
+        self._all(m, rules, F, m.__getitem__)
         return Evaluation.finished(
             self.pack, F, as_of, self.custodial, self.version, version_id, m, rules
         )
