@@ -29,6 +29,7 @@ from engine.problems import EvaluationError
 Work = Callable[["Names"], Any]
 _PART = 100  # items worked out by one generated function
 _LIMITED = frozenset({int, list, tuple, str})  # the classes `within_budget` looks at
+_MISSING = object()  # not worked out yet
 
 
 class Names(dict[Any, Any]):
@@ -222,6 +223,8 @@ class Program:
             "_wd": with_default,
             "_LIM": _LIMITED,
             "_NULL": NULL,
+            "_MISS": _MISSING,
+            "_mr": match_rows,
         }
 
         def const(value: Any) -> str:
@@ -230,6 +233,41 @@ class Program:
             return name
 
         lines = ["def _all(m, rr, F, N):"]
+        custodial = self.custodial
+
+        def rule_lines(rule: M.Rule, into: str) -> list[str]:
+            """Lines setting `into` to a rule's result and keeping it (as its work does)."""
+            key = repr(rule.id)
+            if rule.versions and self.version.id not in rule.versions:
+                body = [f"{into} = False"]
+            elif rule.when is None:
+                body = [f"{into} = True"]
+            else:
+                call = f"{into} = {const(rule.when.compiled.fn)}(F, N)"
+                if custodial and rule.healthcare:
+                    body = ["try:", f"    {call}", "except _VE:", f"    {into} = _WH"]
+                    body.append(f"{into} = _withheld({into})")
+                else:
+                    body = [call]
+            return [*body, f"rr[{key}] = {into}"]
+
+        def table_lines(table: M.Table) -> list[str]:
+            """Lines setting `_rows` to a table's matched rows, worked out here when no one
+            has read the table yet (as its work does)."""
+            tkey = const(M.ItemKey("table", table.id))
+            body = [f"_rows = m.get({tkey}, _MISS)", "if _rows is _MISS:"]
+            names = []
+            for i, (name, e) in enumerate(table.inputs):
+                call = f"_i{i} = {const(e.compiled.fn)}(F, N)"
+                if custodial and e.healthcare:
+                    body += ["    try:", f"        {call}", "    except _VE:"]
+                    body.append(f"        _i{i} = _WH")
+                else:
+                    body.append(f"    {call}")
+                names.append(f"{name!r}: _i{i}")
+            inputs = "{" + ", ".join(names) + "}"
+            body.append(f"    _rows = m[{tkey}] = _mr({const(table)}, {inputs}, {custodial!r})")
+            return body
 
         def emit(
             key: str,
@@ -264,7 +302,6 @@ class Program:
                 lines.append(f"elif isinstance(_v, list) and not _v: _v = {default}")
             return (*lines, *budget("output", key))
 
-        custodial = self.custodial
         for name in (*pack.definitions, *pack.outputs):
             key = repr(name)
             work = self.work[name]
@@ -289,14 +326,13 @@ class Program:
                 and len(pack.rules_setting.get(name, ())) <= _PART  # (a long one: by its work)
                 and work is self._made.get(("out", name))
             ):
-                pre = _from_rules_lines(out, pack.rules_setting.get(name, ()), const)
+                pre = _from_rules_lines(out, pack.rules_setting.get(name, ()), const, rule_lines)
                 guard, hide = custodial and out.healthcare, custodial and out.releasable
                 emit(key, "m", "_r", guard, hide, pre, defaulted(out, key))
             elif out is not None and out.mode == "table" and work is self._made.get(("out", name)):
                 table = pack.tables[str(out.table)]
-                tkey = const(M.ItemKey("table", table.id))
                 pre = (
-                    f"_rows = m[{tkey}]",
+                    *table_lines(table),
                     f"_r = _rows if _rows.__class__ is _U else _tv({key}, {table.hit!r}, "
                     "_rows, F, N)",
                 )
@@ -373,9 +409,10 @@ def _from_rules_lines(
     out: M.Output,
     setting: tuple[tuple[M.Rule, M.Expression], ...],
     const: Callable[[Any], str],
+    rule_lines: Callable[[M.Rule, str], list[str]],
 ) -> tuple[str, ...]:
     """Lines setting `_r` to what `from_rules` returns for this output, written out rule by
-    rule (each rule's result read through `rr`, which works it out when not yet known)."""
+    rule (each rule's result read from `rr`, or worked out in line when not yet known)."""
     combine = out.combine
     lines = ["while True:"]
     if combine != "first":
@@ -384,7 +421,8 @@ def _from_rules_lines(
         lines.append("    _vals = []")
     for rule, expr in setting:
         fn = const(expr.compiled.fn)
-        lines.append(f"    _w = rr[{rule.id!r}]")
+        lines += [f"    _w = rr.get({rule.id!r}, _MISS)", "    if _w is _MISS:"]
+        lines += ["        " + line for line in rule_lines(rule, "_w")]
         if combine == "first":
             # a pending rule ends the search, so none is pending when one applies
             lines += ["    if _w is True:", f"        _r = {fn}(F, N)", "        break"]
