@@ -250,6 +250,17 @@ def owned(value: Any) -> Any:
     return value
 
 
+def _copied(value: Any) -> Any:
+    """`owned(value)`, by one shallow copy when a list or record holds only plain values."""
+    cls = value.__class__
+    if cls is dict or cls is list:
+        for v in value.values() if cls is dict else value:
+            if v.__class__ not in _PLAIN:
+                return owned(value)
+        return value.copy()
+    return owned(value)
+
+
 def owned_needing(value: Any, needs: set[str]) -> Any:
     """`owned(value)`, adding `unknown_paths(value)` to `needs`, in one walk."""
     cls = value.__class__
@@ -406,12 +417,12 @@ def build_decision(ev: Evaluation, audience: str, facts_schema: str = "facts") -
         if cls is Unknown:
             missing |= due.paths
         elif cls not in plain:
-            due = owned(due)
+            due = _copied(due)
         cls = freq.__class__
         if cls is Unknown:
             missing |= freq.paths
         elif cls not in plain:
-            freq = owned(freq)
+            freq = _copied(freq)
         # made without the frozen dataclass's field-by-field `__init__` (a guarded attribute
         # write per field, many times a decision): the same fields, so the same object
         made = new(DecidedObligation)
