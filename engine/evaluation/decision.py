@@ -305,8 +305,20 @@ class _Shape:
     # rules with an obligation this audience may see: (rule id, its due and frequency
     # expressions' functions or None, reasons withheld, the fields of its DecidedObligation
     # that do not depend on the facts, its records, whether each record holds plain values)
+    # and, for an obligation with no due date, frequency or records, the DecidedObligation
+    # itself: every field fixed and immutable, so one object serves every decision
     obliging: tuple[
-        tuple[str, Any, Any, bool, dict[str, Any], tuple[dict[str, Any], ...], bool], ...
+        tuple[
+            str,
+            Any,
+            Any,
+            bool,
+            dict[str, Any],
+            tuple[dict[str, Any], ...],
+            bool,
+            DecidedObligation | None,
+        ],
+        ...,
     ]
     healthcare_path: dict[str, bool]  # fact paths seen so far: healthcare-only or not
     interpretations: dict[tuple[str, ...], tuple[M.Interpretation, ...]]  # by relied-upon ids
@@ -331,6 +343,9 @@ def _shape(ev: Evaluation, custodial: bool, facts_schema: str) -> _Shape:
             _fixed(rule, ob, custodial),
             ob.records,
             all(v.__class__ in _PLAIN for r in ob.records for v in r.values()),
+            _ready(_fixed(rule, ob, custodial))
+            if ob.due is None and ob.frequency is None and not ob.records
+            else None,
         )
         for rule in pack.rules
         if (ob := rule.obligation) is not None and not hidden(rule.healthcare, ob.releasable)
@@ -343,6 +358,11 @@ def _shape(ev: Evaluation, custodial: bool, facts_schema: str) -> _Shape:
         interpretations={},
     )
     return found
+
+
+def _ready(fixed: dict[str, Any]) -> DecidedObligation:
+    """The DecidedObligation of a rule whose obligation has nothing that varies."""
+    return DecidedObligation(due=None, frequency=None, record=(), **fixed)
 
 
 def _fixed(rule: M.Rule, ob: M.Obligation, custodial: bool) -> dict[str, Any]:
@@ -404,12 +424,16 @@ def build_decision(ev: Evaluation, audience: str, facts_schema: str = "facts") -
     local_plan_of = pack.local_plan
     F, N = ev.F, ev.value
     new = DecidedObligation.__new__
-    for rid, due_fn, freq_fn, withheld_reasons, fixed, records, records_plain in shape.obliging:
+    with_local = local_plan_of is not None
+    for rid, due_fn, freq_fn, withheld, fixed, records, plain_records, ready in shape.obliging:
         when = results.get(rid, False)
         if when is not True:
             if when.__class__ is Unknown and when.paths:
                 undetermined.append(rid)
                 missing |= when.paths
+            continue
+        if ready is not None and not with_local:
+            obligations.append(ready)
             continue
         due: Any = None if due_fn is None else due_fn(F, N)
         freq: Any = None if freq_fn is None else freq_fn(F, N)
@@ -432,11 +456,11 @@ def build_decision(ev: Evaluation, audience: str, facts_schema: str = "facts") -
         fields["frequency"] = freq
         if not records:
             fields["record"] = ()
-        elif records_plain:
+        elif plain_records:
             fields["record"] = tuple([r.copy() for r in records])
         else:
             fields["record"] = tuple([owned(r) for r in records])
-        if local_plan_of is not None and not withheld_reasons:
+        if with_local and not withheld:
             local = _local_entries(ev, rid)
             fields["local"] = tuple(e.to_dict(local_plan_of.file) for e in local)
         obligations.append(made)
