@@ -224,7 +224,6 @@ class Program:
             "_LIM": _LIMITED,
             "_NULL": NULL,
             "_MISS": _MISSING,
-            "_mr": match_rows,
         }
 
         def const(value: Any) -> str:
@@ -256,17 +255,17 @@ class Program:
             has read the table yet (as its work does)."""
             tkey = const(M.ItemKey("table", table.id))
             body = [f"_rows = m.get({tkey}, _MISS)", "if _rows is _MISS:"]
-            names = []
-            for i, (name, e) in enumerate(table.inputs):
+            values = []
+            for i, (_name, e) in enumerate(table.inputs):
                 call = f"_i{i} = {const(e.compiled.fn)}(F, N)"
                 if custodial and e.healthcare:
                     body += ["    try:", f"        {call}", "    except _VE:"]
                     body.append(f"        _i{i} = _WH")
                 else:
                     body.append(f"    {call}")
-                names.append(f"{name!r}: _i{i}")
-            inputs = "{" + ", ".join(names) + "}"
-            body.append(f"    _rows = m[{tkey}] = _mr({const(table)}, {inputs}, {custodial!r})")
+                values.append(f"_i{i}, ")
+            match = f"{const(_TableMatch(table, custodial))}(({''.join(values)}))"
+            body.append(f"    _rows = m[{tkey}] = {match}")
             return body
 
         def emit(
@@ -403,6 +402,39 @@ class Program:
         return Evaluation.finished(
             self.pack, F, as_of, self.custodial, self.version, version_id, m, rules
         )
+
+
+class _TableMatch:
+    """`match_rows` for one table and audience, kept by input values: the rows that match
+    depend on the values only through equality (`in` a row's allowed values), so equal known
+    values always match the same rows. Unknown, unhashable or unequal-to-itself values are
+    matched afresh. The matched list is the program's own; each evaluation gets a copy."""
+
+    __slots__ = ("custodial", "found", "names", "table")
+
+    def __init__(self, table: M.Table, custodial: bool):
+        self.table = table
+        self.custodial = custodial
+        self.names = tuple(name for name, _ in table.inputs)
+        self.found: dict[tuple[Any, ...], Any] = {}
+
+    def __call__(self, values: tuple[Any, ...]) -> Any:
+        for v in values:
+            if v.__class__ is Unknown or v != v:
+                return self._match(values)
+        found = self.found
+        try:
+            rows = found.get(values)
+        except TypeError:  # a list or record among the inputs
+            return self._match(values)
+        if rows is None:
+            if len(found) > 4096:  # one entry per combination of values: keep memory bounded
+                found.clear()
+            rows = found[values] = self._match(values)
+        return rows.copy() if rows.__class__ is list else rows
+
+    def _match(self, values: tuple[Any, ...]) -> Any:
+        return match_rows(self.table, dict(zip(self.names, values, strict=True)), self.custodial)
 
 
 def _from_rules_lines(
