@@ -81,6 +81,7 @@ class Program:
         self.version = version
         self.custodial = custodial
         work: dict[Any, Work] = {}
+        self._matches: dict[str, _TableMatch] = {}
         self._made: dict[tuple[str, str], Work] = {}  # the work of each definition and output
         # later kinds win a name, as `Evaluation.value` tries parameters first
         for name, out in pack.outputs.items():
@@ -171,17 +172,22 @@ class Program:
 
     def _table(self, table: M.Table) -> Work:
         key = M.ItemKey("table", table.id)
-        inputs = [
-            (name, self._guard(e.healthcare, _expression(e.compiled.fn)))
-            for name, e in table.inputs
-        ]
-        custodial = self.custodial
+        inputs = [self._guard(e.healthcare, _expression(e.compiled.fn)) for _, e in table.inputs]
+        match = self._match(table)
 
         def work(m: Names) -> Any:
-            result = m[key] = match_rows(table, {n: f(m) for n, f in inputs}, custodial)
+            result = m[key] = match(tuple([f(m) for f in inputs]))
             return result
 
         return work
+
+    def _match(self, table: M.Table) -> _TableMatch:
+        """The one `_TableMatch` of a table in this program (its work and the straight code
+        share what it keeps)."""
+        found = self._matches.get(table.id)
+        if found is None:
+            found = self._matches[table.id] = _TableMatch(table, self.custodial)
+        return found
 
     def _rule(self, rule: M.Rule) -> Work:
         rid = rule.id
@@ -264,7 +270,7 @@ class Program:
                 else:
                     body.append(f"    {call}")
                 values.append(f"_i{i}, ")
-            match = f"{const(_TableMatch(table, custodial))}(({''.join(values)}))"
+            match = f"{const(self._match(table))}(({''.join(values)}))"
             body.append(f"    _rows = m[{tkey}] = {match}")
             return body
 
