@@ -418,8 +418,9 @@ def _gen_object(schema: Mapping[str, Any], v: str, src: _Source, ind: int, depth
             src.emit(ind + 2, "if _s & 2: _dec = 2")
     for key, sub in props.items():
         x = src.var()
-        src.emit(ind, f"{x} = {v}.get({key!r}, _MISSING)")
-        src.emit(ind, f"if {x} is not _MISSING:")
+        # a test and a subscript: both in line, where `.get` is a method call
+        src.emit(ind, f"if {key!r} in {v}:")
+        src.emit(ind + 1, f"{x} = {v}[{key!r}]")
         _gen(sub, x, src, ind + 1, depth + 1)
 
 
