@@ -116,13 +116,14 @@ def _start_ms(argv: list[str], runs: int = 5) -> tuple[float, float]:
 
 def startup_figures() -> None:
     """Start-up with a warm cache: wall time (the goal) and CPU time (steadier on a shared
-    machine, where wall time also counts waiting for a core)."""
+    machine, where wall time also counts waiting for a core), with the machine's one-minute
+    load average after the runs."""
     regime = str(Path(sys.executable).parent / "regime")
     wall, cpu = _start_ms([regime, "check", "policies/"])
-    print(f"startup-check: {wall:.0f} ms ({cpu:.0f} ms CPU)")
+    print(f"startup-check: {wall:.0f} ms ({cpu:.0f} ms CPU, load {os.getloadavg()[0]:.1f})")
     code = "import engine.api as a; a.load('policies')"
     wall, cpu = _start_ms([sys.executable, "-c", code])
-    print(f"startup-load: {wall:.0f} ms ({cpu:.0f} ms CPU)")
+    print(f"startup-load: {wall:.0f} ms ({cpu:.0f} ms CPU, load {os.getloadavg()[0]:.1f})")
 
 
 def main(sizes: tuple[int, ...] = (1_000, 10_000)) -> None:

@@ -3,19 +3,21 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import click
 
 import engine
 import engine.api
+from engine import disk_cache
 from engine.api import pack_files
 from engine.language.cost import COST_LIMIT, describe
+from engine.packs import model as M
 from engine.packs import pack_cost
 from engine.tools.source_coverage import check_sources
 from engine.tools.worked_examples import check_cases
 
 from .common import EXIT_OK, EXIT_PROBLEMS, dump_json, existing_targets, fail, show_problems
-from .formats import problems_junit, problems_sarif
 
 
 @click.command("check")
@@ -88,11 +90,7 @@ def command(
         for rule in pack.rules
         if rule.obligation and rule.obligation.releasable
     ]
-    estimates = (
-        {pid: pack_cost.summary(pack_cost.pack_costs(pack)) for pid, pack in sorted(packs.items())}
-        if costs
-        else {}
-    )
+    estimates = _cost_summaries(packs) if costs else {}
     if fmt == "json":
         report = {
             "packs": sorted(packs),
@@ -106,8 +104,12 @@ def command(
             report["costs"] = estimates
         click.echo(dump_json(report))
     elif fmt == "junit":
+        from .formats import problems_junit
+
         click.echo(problems_junit(problems, sorted(packs)))
     elif fmt == "sarif":
+        from .formats import problems_sarif
+
         click.echo(problems_sarif(problems))
     else:
         show_problems(problems)
@@ -135,3 +137,18 @@ def command(
             f"{len(problems) - len(errors)} warning(s)"
         )
     raise SystemExit(EXIT_PROBLEMS if errors else EXIT_OK)
+
+
+def _cost_summaries(packs: dict[str, M.Pack]) -> dict[str, dict[str, Any]]:
+    """Each pack's largest and total estimated cost, kept in the disk cache: they follow from
+    the pack's content and the packs beside it (those it imports among them) alone."""
+    beside = sorted(f"{p.file}\0{p.content_hash}" for p in packs.values())
+    found: dict[str, dict[str, Any]] = {}
+    for pid, pack in sorted(packs.items()):
+        entry = disk_cache.key("costs", pid, pack.file, pack.content_hash, *beside)
+        kept = disk_cache.load("costs", entry)
+        if not isinstance(kept, dict):
+            kept = pack_cost.summary(pack_cost.pack_costs(pack))
+            disk_cache.store("costs", entry, kept)
+        found[pid] = kept
+    return found

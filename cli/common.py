@@ -15,6 +15,7 @@ import click
 
 import engine
 import engine.api
+from engine.packs.facts_positions import positioned
 from engine.packs.facts_schema import read_facts_file
 from engine.problems import EvaluationError, FactsError, PackError, Problem, did_you_mean
 
@@ -90,13 +91,23 @@ def caret_lines(p: Problem) -> list[str]:
     width = 1
     if p.end_line == p.line and p.end_col is not None and p.end_col > p.col:
         width = min(p.end_col, len(text) + 1) - p.col
+    col = p.col
+    if len(text) > EXCERPT:  # a long line (a one-line JSON document): the part around the column
+        first = max(0, col - 1 - EXCERPT // 3)
+        shown = text[first : first + EXCERPT]
+        before, after = ("…" if first else ""), ("…" if first + EXCERPT < len(text) else "")
+        text, col = before + shown + after, col - first + len(before)
+        width = min(width, len(before) + len(shown) + 1 - col)
     gutter = str(p.line)
     # keep tabs, so the caret lines up however the terminal shows them
-    lead = "".join(c if c == "\t" else " " for c in text[: p.col - 1])
+    lead = "".join(c if c == "\t" else " " for c in text[: col - 1])
     return [
         f" {gutter} | {text}",
         f" {' ' * len(gutter)} | {lead}{'^' * max(width, 1)}",
     ]
+
+
+EXCERPT = 100  # the most characters of a source line shown under a problem
 
 
 @functools.lru_cache(maxsize=64)
@@ -179,7 +190,7 @@ def user_errors(fn: F) -> F:
         try:
             return fn(*args, **kwargs)
         except FactsError as e:
-            show_problems(e.problems)
+            show_problems(positioned(e.problems))
             fail(
                 "the facts do not match the facts schema; nothing was evaluated",
                 "fix the fields named above (see schemas/facts/)",

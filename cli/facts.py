@@ -22,6 +22,7 @@ from engine.problems import PackError
 from .common import EXIT_PROBLEMS, dump_json, fail, parse_date, path_option, show_problems
 from .hmpps_fetch import (
     Fetched,
+    add_rejects,
     check_facts,
     client_settings,
     fetch_errors,
@@ -70,6 +71,12 @@ def _write_facts(path: Path, facts: dict[str, Any]) -> None:
 @path_option(
     "--gaps", "gaps_path", help="With --prison: where the gaps go (default: OUT with .gaps.jsonl)."
 )
+@path_option(
+    "--rejects",
+    "rejects_path",
+    help="With --prison: the people whose records could not be fetched, with the reason "
+    "(default: OUT with .rejects.jsonl; written only when there are any).",
+)
 @click.option(
     "--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True
 )
@@ -82,6 +89,7 @@ def from_hmpps(
     local_path: Path | None,
     out: Path | None,
     gaps_path: Path | None,
+    rejects_path: Path | None,
     fmt: str,
 ) -> None:
     """Fetch HMPPS records and print the facts they supply, with every gap (a fact the
@@ -89,6 +97,8 @@ def from_hmpps(
 
     \b
     Gaps are information, not failures: the exit code is 0 when the records were read.
+    With --prison, a person whose records cannot be fetched is written to the rejects file
+    with the reason, everyone else is written, and the exit code is 1.
     Exit codes: 2 bad usage, bad configuration, or a service refused or failed.
     Examples:
       regime facts from-hmpps --prisoner A1234BC --as-of 2020-07-01 --out a1234bc.json
@@ -107,15 +117,26 @@ def from_hmpps(
         return
     assert prison is not None and out is not None
     gaps_path = gaps_path or out.with_suffix(".gaps.jsonl")
+    rejects_path = rejects_path or out.with_suffix(".rejects.jsonl")
+    rejects_path.unlink(missing_ok=True)  # a rejects file beside OUT is always this run's
+    unfit: list[tuple[str, list[str]]] = []
     if out.suffix == ".parquet":
-        got = _as_parquet(prison, day, settings, local, out, gaps_path)
+        got, unfit = _as_parquet(prison, day, settings, local, out, gaps_path)
     else:
-        got = fetch_establishment(prison, day, settings, local, out, gaps_path, keep_going=False)
+        got = fetch_establishment(prison, day, settings, local, out, gaps_path, keep_going=True)
     show_notes(got.warnings, got.overrides)
     click.echo(
-        f"wrote {got.documents} facts documents to {out} and their gaps to {gaps_path} "
-        f"({got.contradictions} with contradictions)"
+        f"wrote {got.documents - len(unfit)} facts documents to {out} and their gaps to "
+        f"{gaps_path} ({got.contradictions} with contradictions)"
     )
+    rows = [(s, [f"records could not be fetched: {e.message} [{e.code}]"]) for s, e in got.failures]
+    rows += [(s, [f"the facts do not match the facts schema: {r}" for r in rs]) for s, rs in unfit]
+    if rows:
+        add_rejects(rejects_path, day, rows)
+        click.echo(f"rejected: {len(rows)} (in {rejects_path})")
+        for subject, reasons in rows:
+            click.echo(f"  {subject}: {reasons[0]}")
+        raise SystemExit(EXIT_PROBLEMS)
 
 
 def _as_parquet(
@@ -125,21 +146,17 @@ def _as_parquet(
     local: LocalFacts | None,
     out: Path,
     gaps_path: Path,
-) -> Fetched:
+) -> tuple[Fetched, list[tuple[str, list[str]]]]:
     """The establishment as a typed Parquet population (what `regime batch --facts` reads
-    with a known none kept apart from an absent fact), written whole or not at all."""
+    with a known none kept apart from an absent fact), written whole or not at all; with the
+    people whose facts the facts schema refuses (left out) and their reasons."""
     with tempfile.TemporaryDirectory(prefix="regime-hmpps-") as tmp:
         lines = Path(tmp) / "population.jsonl"
-        got = fetch_establishment(prison, day, settings, local, lines, gaps_path, keep_going=False)
+        got = fetch_establishment(prison, day, settings, local, lines, gaps_path, keep_going=True)
         part = out.with_name(out.name + ".part")
         unfit = typed_population(lines, got.subjects, day, part)
-        if unfit:
-            part.unlink(missing_ok=True)
-            gaps_path.unlink(missing_ok=True)
-            subject, reasons = unfit[0]
-            fail(f"the facts of {subject} do not match the facts schema: {reasons[0]}")
         part.replace(out)
-    return got
+    return got, unfit
 
 
 def _one(

@@ -13,13 +13,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from engine import disk_cache
 from engine.evaluation.decision import AUDIENCES, Decision, build_decision
 from engine.evaluation.program import Program, program
 from engine.language.runtime import EXACT
-from engine.packs import build
+from engine.packs import build, pack_cache
 from engine.packs import model as M
 from engine.packs.facts_schema import facts_schema, prepare
-from engine.packs.read_yaml import Document, read_text_file, read_yaml
+from engine.packs.read_yaml import Document, read_text_file, read_yaml_kept
 from engine.packs.validate_schema import validate_document
 from engine.problems import (
     EvaluationError,
@@ -223,16 +224,28 @@ def _read_plan(path: Path, name: str) -> tuple[Document | None, bytes, list[Prob
     """A local plan read with positions and validated against the overlay schema."""
     try:
         content, text = read_text_file(path, name)
-        doc = read_yaml(text, name)
+        doc = read_yaml_kept(content, text, name)
     except PackError as e:
         return None, b"", list(e.problems)
     if not isinstance(doc.data, dict):
         message = "a local plan must be a mapping with `extends`, `establishment`..."
         return None, content, [file_problem("E-SCHEMA", name, message)]
-    problems = validate_document(doc.data, "overlay", name, doc)
+    problems = _plan_schema_problems(doc, content, name)
     if any(p.is_error for p in problems):
         return None, content, sorted(problems)
     return doc, content, problems
+
+
+def _plan_schema_problems(doc: Document, content: bytes, name: str) -> list[Problem]:
+    """The plan validated against the overlay schema; the verdict is kept in the disk cache by
+    the plan's content and name (as a pack's `schema` stage keeps its own)."""
+    entry = disk_cache.key("plan-schema", name, content)
+    kept = disk_cache.load("plan-schema", entry)
+    if isinstance(kept, list) and all(isinstance(p, Problem) for p in kept):
+        return kept
+    problems = validate_document(doc.data, "overlay", name, doc)
+    disk_cache.store("plan-schema", entry, problems)
+    return problems
 
 
 def _national_file(plan: Path, pack_id: str) -> Path | None:
@@ -251,8 +264,6 @@ def load_overlay(
     """A local plan through every stage: its national pack with the plan merged in (None on
     errors) and every problem found. The national pack is taken from `packs`, else from
     `<pack>.yaml` in the nearest directory above the plan."""
-    from engine.packs.overlay import OverlayBuilder
-
     name = display or str(path)
     doc, content, problems = _read_plan(path, name)
     if doc is None:
@@ -285,9 +296,16 @@ def load_overlay(
     key = (name, hashlib.sha256(content).hexdigest(), national.content_hash)
     with _LOADED_LOCK:
         cached = _OVERLAYS.get(key)
-    if cached is None:
-        builder = OverlayBuilder(doc, content, national, ndoc, ncontent)
-        cached = (builder.build(), tuple(builder.problems))
+    if cached is None:  # then from the disk cache, else merged afresh
+        kept = pack_cache.plan_entry(name, content, national, ncontent, ndoc.data, packs)
+        cached = pack_cache.load_plan(kept) if kept is not None else None
+        if cached is None:
+            from engine.packs.overlay import OverlayBuilder
+
+            builder = OverlayBuilder(doc, content, national, ndoc, ncontent)
+            cached = (builder.build(), tuple(builder.problems))
+            if kept is not None:
+                pack_cache.store_plan(kept, cached)
         with _LOADED_LOCK:
             _OVERLAYS[key] = cached
             while len(_OVERLAYS) > _LOADED_MAX:

@@ -10,12 +10,14 @@ cache directory must be writable by its user alone, like any per-user cache.
 from __future__ import annotations
 
 import hashlib
+import marshal
 import os
 import pickle
 import sys
-import tempfile
+from collections.abc import Callable
 from functools import cache
 from pathlib import Path
+from types import CodeType
 from typing import Any
 
 ENV = "REGIME_CACHE_DIR"
@@ -37,16 +39,17 @@ def engine_fingerprint() -> str:
     """The Python version and every engine source, grammar and schema file (by name, size and
     modification time): any change to the engine starts a fresh set of entries."""
     digest = hashlib.sha256(sys.version.encode())
-    roots = [_ENGINE, _ENGINE.parent / "schemas"]
-    for root in roots:
-        if not root.is_dir():
-            continue
-        for path in sorted(root.rglob("*")):
-            if path.suffix in (".py", ".lark", ".json") and "__pycache__" not in path.parts:
-                stat = path.stat()
-                digest.update(
-                    f"{path.relative_to(root)}:{stat.st_size}:{stat.st_mtime_ns}".encode()
-                )
+    for root in (_ENGINE, _ENGINE.parent / "schemas"):
+        found: list[str] = []
+        for folder, subfolders, files in os.walk(root):
+            subfolders[:] = [d for d in subfolders if d != "__pycache__"]  # bytecode: skipped
+            for name in files:
+                if name.endswith((".py", ".lark", ".json")):
+                    stat = os.stat(os.path.join(folder, name))
+                    shown = os.path.relpath(os.path.join(folder, name), root)
+                    found.append(f"{shown}:{stat.st_size}:{stat.st_mtime_ns}")
+        for line in sorted(found):
+            digest.update(line.encode())
     return digest.hexdigest()[:20]
 
 
@@ -86,14 +89,20 @@ def load(kind: str, entry: str) -> Any | None:
         return None
 
 
-def store(kind: str, entry: str, value: Any) -> None:
-    """Keep `value` under `entry`, atomically; a value that cannot be kept is skipped."""
+def store(kind: str, entry: str, value: Any, dumps: Callable[[Any], bytes] | None = None) -> None:
+    """Keep `value` under `entry`, atomically; a value that cannot be kept is skipped. `dumps`
+    pickles what plain pickling cannot (see engine.packs.pack_cache)."""
     path = _path(kind, entry)
     if path is None:
         return
     try:
-        payload = pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
+        if dumps is None:
+            payload = pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
+        else:
+            payload = dumps(value)
         path.parent.mkdir(parents=True, exist_ok=True)
+        import tempfile  # only when storing: a warm start never does
+
         fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
         try:
             with os.fdopen(fd, "wb") as out:
@@ -102,8 +111,28 @@ def store(kind: str, entry: str, value: Any) -> None:
         except BaseException:
             Path(tmp).unlink(missing_ok=True)
             raise
-    except (OSError, pickle.PicklingError, TypeError, AttributeError, RecursionError):
+    except (OSError, pickle.PicklingError, TypeError, ValueError, AttributeError, RecursionError):
         return
+
+
+def compiled(source: str, filename: str) -> CodeType:
+    """`compile(source, filename, "exec")`, its code kept under the source and file name: the
+    generated programs of an unchanged pack are not compiled again at every start."""
+    entry = key("compiled", filename, source)
+    raw = load("compiled", entry)
+    if isinstance(raw, bytes):
+        try:
+            code = marshal.loads(raw)  # noqa: S302 - our own entries, digest checked
+        except (EOFError, ValueError, TypeError):
+            code = None
+        if isinstance(code, CodeType) and code.co_filename == filename:
+            return code
+    code = compile(source, filename, "exec")
+    try:
+        store("compiled", entry, marshal.dumps(code))
+    except (ValueError, RecursionError):  # too deep to marshal: compiled each time instead
+        pass
+    return code
 
 
 def file_in(kind: str, name: str) -> Path | None:

@@ -10,6 +10,7 @@ import weakref
 from collections.abc import Callable
 from typing import Any
 
+from engine import disk_cache
 from engine.evaluation.evaluate import (
     VALUE_ERRORS,
     WITHHELD,
@@ -372,7 +373,7 @@ class Program:
         source.extend(f"    _part{i}(m, rr, F, N)" for i in range(len(parts)))
         source.append("    return None")
         namespace: dict[str, Any] = dict(consts)
-        code = compile("\n".join(source) + "\n", f"<program: {pack.id}>", "exec")
+        code = disk_cache.compiled("\n".join(source) + "\n", f"<program: {pack.id}>")
         exec(code, namespace)  # noqa: S102  (generated from the checked pack, not from input)
         made: Callable[[Names, Rules, dict[str, Any], Callable[[Any], Any]], None]
         made = namespace["_all"]

@@ -6,7 +6,6 @@ import datetime as dt
 import re
 from decimal import Decimal
 from functools import lru_cache
-from importlib import resources
 from typing import TYPE_CHECKING, Any
 
 from engine import disk_cache
@@ -53,6 +52,8 @@ class ExprError(Exception):
 
 @lru_cache(maxsize=1)
 def _parser() -> Lark:
+    from importlib import resources
+
     from lark import Lark
 
     text = resources.files("engine.language").joinpath("grammar.lark").read_text(encoding="utf-8")

@@ -39,7 +39,7 @@ from engine import disk_cache
 from engine.language import codegen
 from engine.language import static_types as T
 from engine.language.check import Symbol
-from engine.packs import declarations, item_order, pack_cost, references, task_graph
+from engine.packs import declarations, item_order, pack_cache, pack_cost, references, task_graph
 from engine.packs import model as M
 from engine.packs.build_context import PackBuild, PackScope, Path_, choice, opt_str
 from engine.packs.check_items import check_items
@@ -362,14 +362,38 @@ def run_stages(loading: Loading, until: str | None = None, start: str | None = N
         if name is not None and name not in STAGE_NAMES:
             raise ValueError(f"no stage `{name}`; stages: {', '.join(STAGE_NAMES)}")
     first = STAGE_NAMES.index(start) if start else 0
+    kept: str | None = None  # the disk cache's key for the whole pack, once known
+    before = 0  # how many problems the stages before `imports` found
     with _collector_paused():
         for stage in STAGES[first:]:
+            if stage.name == "imports" and until is None and loading.doc is not None:
+                kept = pack_cache.entry(
+                    loading.file, loading.content, loading.doc.data, loading.imported
+                )
+                if kept is not None and _built_before(loading, kept):
+                    kept = None
+                    break
+                before = len(loading.problems)
             stage.run(loading)
             loading.done.append(stage.name)
             if loading.failed or stage.name == until:
                 break
+    if kept is not None and loading.pack is not None and not loading.failed:
+        pack_cache.store(kept, loading.pack, loading.problems[before:])
     loading.problems.sort()
     return loading
+
+
+def _built_before(loading: Loading, kept: str) -> bool:
+    """Take the pack an earlier run built from the same content (and imports) from the disk
+    cache, with the problems its stages found, as if the stages had run."""
+    found = pack_cache.load(kept)
+    if found is None:
+        return False
+    loading.pack, problems = found
+    loading.problems.extend(problems)
+    loading.done.extend(STAGE_NAMES[STAGE_NAMES.index("imports") :])
+    return True
 
 
 @contextmanager

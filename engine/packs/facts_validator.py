@@ -15,6 +15,8 @@ from collections.abc import Callable, Mapping
 from decimal import Decimal
 from typing import Any
 
+from engine import disk_cache
+
 Check = Callable[[Any], bool]
 
 # keywords that only describe: they never make a value invalid (as do `x-...` extensions,
@@ -458,7 +460,7 @@ def generate_check(
     }
     code = "\n".join(src.lines) + "\n"
     try:
-        exec(compile(code, f"<facts check: {name}>", "exec"), namespace)  # noqa: S102
+        exec(disk_cache.compiled(code, f"<facts check: {name}>"), namespace)  # noqa: S102
     except (SyntaxError, RecursionError, MemoryError):  # nested beyond what Python compiles
         raise Unsupported("nesting") from None
     check: Check = namespace["_check"]

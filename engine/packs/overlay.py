@@ -674,6 +674,7 @@ class OverlayBuilder:
             return None
         merged, mapping = self.merge(keep)
         nd = self.national_doc
+        nd.span()  # its positions, read once (a cached document reads them when first asked)
         doc = MergedDocument(
             data=merged,
             file=nd.file,

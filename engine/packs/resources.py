@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 from functools import cache
-from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -19,6 +18,8 @@ def schema_dir() -> Path:
     """The schemas directory: `<repo>/schemas/` in a checkout, else the packaged copy."""
     if (_CHECKOUT / "pack.schema.json").is_file():
         return _CHECKOUT
+    from importlib import resources  # only an installed engine reads its copy
+
     try:
         packaged = resources.files("engine.schemas").joinpath("pack.schema.json")
     except ModuleNotFoundError:

@@ -8,9 +8,6 @@ from engine import disk_cache
 from engine.packs import model as M
 from engine.packs.facts_schema import facts_schema
 from engine.problems import Code, Problem, problem
-from engine.sql.expressions import MAX_PATHS, PathBits, TooManyPaths
-from engine.sql.query import PackCompiler, compile_pack
-from engine.sql.types import Unsupported
 
 CODE: Code = "W-SQL-UNSUPPORTED"
 
@@ -36,6 +33,9 @@ def sql_problems(packs: dict[str, M.Pack]) -> list[Problem]:
 
 
 def _pack_problems(pid: str, pack: M.Pack) -> list[Problem]:
+    from engine.sql.expressions import TooManyPaths
+    from engine.sql.types import Unsupported
+
     try:
         compile_pack(pack)
     except Unsupported as u:
@@ -54,6 +54,14 @@ def _pack_problems(pid: str, pack: M.Pack) -> list[Problem]:
     return []
 
 
+def compile_pack(pack: M.Pack) -> object:
+    """The pack's query (engine.sql.query.compile_pack), with the compiler and sqlglot under it
+    imported only here: a `regime check` whose verdicts are all cached never imports them."""
+    from engine.sql.query import compile_pack as compile_query
+
+    return compile_query(pack)
+
+
 def _schema(pack: M.Pack) -> tuple[str, str]:
     """The facts schema a pack reads, as text: a pack may bring its own, so the key covers it."""
     return pack.facts, json.dumps(facts_schema(pack.facts), sort_keys=True, default=str)
@@ -61,6 +69,10 @@ def _schema(pack: M.Pack) -> tuple[str, str]:
 
 def count_paths(pack: M.Pack) -> int | str:
     """How many fact paths the pack's SQL form would name (for the message past the limit)."""
+    from engine.sql.expressions import MAX_PATHS, PathBits
+    from engine.sql.query import PackCompiler
+    from engine.sql.types import Unsupported
+
     compiler = PackCompiler(pack)
     compiler.bits = PathBits(limit=None)
     try:

@@ -8,12 +8,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from engine import disk_cache
 from engine.api import evaluate, is_pack_file
 from engine.evaluation.decision import Decision
 from engine.language.convert import to_json
 from engine.packs import model as M
 from engine.packs.facts_schema import read_facts_file
-from engine.packs.read_yaml import read_yaml_file
+from engine.packs.read_yaml import read_text_file, read_yaml
 from engine.packs.validate_schema import validate_document
 from engine.problems import EvaluationError, FactsError, PackError, Problem, problem
 
@@ -60,20 +61,19 @@ def read_cases(
     problems: list[Problem] = []
     for f in files:
         try:
-            doc = read_yaml_file(f)
+            data, lines, found = _case_file(f)
         except PackError as e:
             problems.extend(e.problems)
             continue
-        found = validate_document(doc.data, "tests", str(f), doc)
         if found:
             problems.extend(found)
             continue
-        pack_id = str(doc.data.get("pack"))
-        for i, case in enumerate(doc.data.get("cases") or []):
+        pack_id = str(data.get("pack"))
+        for i, case in enumerate(data.get("cases") or []):
             cases.append(
                 Case(
                     str(f),
-                    doc.span(("cases", i)).line,
+                    lines[i],
                     pack_id,
                     str(case.get("name", f"case {i + 1}")),
                     case,
@@ -95,6 +95,27 @@ def read_cases(
     return cases, problems
 
 
+def _case_file(f: Path) -> tuple[Any, list[int], list[Problem]]:
+    """A test file's data, the line of each case and the problems validating it; kept in the
+    disk cache by content (a file with problems is read afresh, for its positions). The cases
+    themselves are run every time: only what reading the file works out is kept."""
+    content, text = read_text_file(f)
+    entry = disk_cache.key(_CASES, str(f), content)
+    kept = disk_cache.load(_CASES, entry)
+    if isinstance(kept, tuple) and len(kept) == 2 and isinstance(kept[1], list):
+        return kept[0], kept[1], []
+    doc = read_yaml(text, str(f))
+    found = validate_document(doc.data, "tests", str(f), doc)
+    if found:
+        return doc.data, [], found
+    lines = [doc.span(("cases", i)).line for i in range(len(doc.data.get("cases") or []))]
+    disk_cache.store(_CASES, entry, (doc.data, lines))
+    return doc.data, lines, []
+
+
+_CASES = "cases"
+
+
 def _merge(base: Any, over: Any) -> Any:
     if isinstance(base, Mapping) and isinstance(over, Mapping):
         out = dict(base)
@@ -107,8 +128,27 @@ def _merge(base: Any, over: Any) -> Any:
 def case_facts(case: Case) -> dict[str, Any]:
     facts: dict[str, Any] = {}
     if case.data.get("facts_file"):
-        facts = read_facts_file(case.base / str(case.data["facts_file"]))
+        facts = _facts_file(case.base / str(case.data["facts_file"]))
     return _merge(facts, case.data.get("facts") or {})
+
+
+def _facts_file(path: Path) -> dict[str, Any]:
+    """A case's facts file as `read_facts_file` reads it, kept in the disk cache by content
+    (each call has its own copy); a file that does not read is read afresh, for its error."""
+    try:
+        content, _ = read_text_file(path, str(path), "facts")
+    except PackError:
+        return read_facts_file(path)  # which words the problem
+    entry = disk_cache.key(_FACTS, str(path), content)
+    kept = disk_cache.load(_FACTS, entry)
+    if isinstance(kept, dict):
+        return kept
+    facts = read_facts_file(path)
+    disk_cache.store(_FACTS, entry, facts)
+    return facts
+
+
+_FACTS = "facts-file"
 
 
 _PLANS: dict[tuple[str, str], M.Pack] = {}
@@ -172,7 +212,7 @@ def run_case(case: Case, packs: Mapping[str, M.Pack]) -> CaseResult:
     result.decision = decision
     if "error" in expect:
         result.failures.append(f"expected error {expect['error']}, but it evaluated")
-    got = decision.to_dict()
+    got = _compared(decision)
     if "status" in expect and got["status"] != expect["status"]:
         result.failures.append(
             f"status: expected {expect['status']}, got {got['status']}"
@@ -208,6 +248,19 @@ def run_case(case: Case, packs: Mapping[str, M.Pack]) -> CaseResult:
         if name not in got["withheld"]:
             result.failures.append(f"`{name}` expected to be withheld, but it is shown")
     return result
+
+
+def _compared(decision: Decision) -> dict[str, Any]:
+    """The parts of `decision.to_dict()` a case's expectations are compared with, built alone:
+    the rest of it (citations of every obligation and interpretation) is not read."""
+    return {
+        "status": decision.status,
+        "outputs": {k: to_json(v) for k, v in decision.outputs.items()},
+        "obligations": [{"rule": o.rule} for o in decision.obligations],
+        "interpretations": [{"id": i.id} for i in decision.interpretations],
+        "missing_facts": list(decision.missing_facts),
+        "withheld": list(decision.withheld),
+    }
 
 
 def check_cases(paths: Iterable[Path | str], packs: Mapping[str, M.Pack]) -> list[Problem]:

@@ -167,14 +167,32 @@ def _yaml(path: Path) -> object:
     return yaml.safe_load(path.read_text())
 
 
-def test_bad_facts_are_rejected_with_their_path_and_exit_2(tmp_path: Path) -> None:
-    bad = tmp_path / "bad.json"
-    bad.write_text(json.dumps({"prisoner": {"acct": "opened", "release_date": "2020-13-01"}}))
-    result = regime("eval", "keywork_edm", "--facts", str(bad), "--as-of", AS_OF)
+BAD_FACTS = {"prisoner": {"acct": "opened", "rosh": "HIGH", "release_date": "2020-13-01"}}
+ONE_LINE = {"prisoner": {"alerts": ["x"] * 40, **BAD_FACTS["prisoner"]}}  # minified, 300 wide
+
+
+@pytest.mark.parametrize(
+    "name, text",
+    [
+        ("bad.json", json.dumps(BAD_FACTS, indent=2)),
+        ("one_line.json", json.dumps(ONE_LINE)),
+        ("bad.yaml", yaml.safe_dump(BAD_FACTS, sort_keys=False)),
+    ],
+    ids=["json", "one-line-json", "yaml"],
+)
+def test_bad_facts_are_shown_at_their_line_and_column_and_exit_2(
+    name: str, text: str, tmp_path: Path, snapshot: object
+) -> None:
+    (tmp_path / name).write_text(text, encoding="utf-8")
+    result = regime(
+        "eval", "keywork_edm", "--facts", name, "--as-of", AS_OF,
+        cwd=tmp_path, env={"REGIME_PACKS": str(ROOT / "policies")},
+    )  # fmt: skip
     no_traceback(result)
     assert result.returncode == 2
-    assert "$.prisoner.acct" in result.stdout + result.stderr
     assert "nothing was evaluated" in result.stderr
+    snapshot.snapshot_dir = SNAPSHOTS  # type: ignore[attr-defined]
+    snapshot.assert_match(result.stdout, f"bad_facts_{name.replace('.', '_')}.txt")  # type: ignore
 
 
 def test_a_date_no_version_covers_is_a_clear_error() -> None:

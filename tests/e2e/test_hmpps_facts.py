@@ -197,18 +197,45 @@ def test_a_stale_mapping_table_is_caught_and_updated(tmp_path: Path) -> None:
     assert code == 0 and page.read_text(encoding="utf-8") == text
 
 
-def test_a_failure_part_way_through_an_establishment_writes_nothing(
-    stub: Stub, tmp_path: Path
+def _documents(out: Path) -> int:
+    if out.suffix == ".parquet":
+        import pyarrow.parquet as pq
+
+        return int(pq.read_table(out).num_rows)
+    return len(out.read_text(encoding="utf-8").splitlines())
+
+
+@pytest.mark.parametrize("suffix", [".jsonl", ".parquet"])
+def test_a_person_who_cannot_be_fetched_is_rejected_and_the_rest_are_written(
+    stub: Stub, tmp_path: Path, suffix: str
 ) -> None:
     stub.fail("/prisoners/C3456DE/alerts", 500, 500, 500)  # the second page's first person
-    out = tmp_path / "population.jsonl"
+    out = tmp_path / f"population{suffix}"
     result = CliRunner().invoke(
         cli,
         ["facts", "from-hmpps", "--prison", "MDI", "--out", str(out),
          "--config", str(stub.config(tmp_path))],
     )  # fmt: skip
-    assert result.exit_code == 2 and "[E-HTTP-UNAVAILABLE]" in result.output
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["hmpps-client.yaml"]
+    assert result.exit_code == 1, result.output
+    assert "C3456DE: records could not be fetched" in result.output
+    assert "[E-HTTP-UNAVAILABLE]" in result.output and "Traceback" not in result.output
+    rejects = tmp_path / "population.rejects.jsonl"
+    rows = [json.loads(line) for line in rejects.read_text(encoding="utf-8").splitlines()]
+    assert [r["key"] for r in rows] == ["C3456DE"]
+    assert "E-HTTP-UNAVAILABLE" in rows[0]["reasons"][0]
+    written = _documents(out)
+    gaps = [json.loads(line) for line in out.with_suffix(".gaps.jsonl").read_text().splitlines()]
+    assert "C3456DE" not in [g["subject"] for g in gaps]
+    assert written == len(gaps) >= 2
+    # the same establishment fetched whole afterwards: no stale rejects file is left beside it
+    again = CliRunner().invoke(
+        cli,
+        ["facts", "from-hmpps", "--prison", "MDI", "--out", str(out),
+         "--config", str(stub.config(tmp_path))],
+    )  # fmt: skip
+    assert again.exit_code == 0, again.output
+    assert not rejects.exists()
+    assert _documents(out) == written + 1
 
 
 def test_a_bad_local_facts_file_is_refused_at_its_position_before_any_fetch(
