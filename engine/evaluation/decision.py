@@ -401,7 +401,7 @@ def build_decision(ev: Evaluation, audience: str, facts_schema: str = "facts") -
     memo = ev.memo
     plain = _PLAIN
     for name in shape.shown:
-        value = memo.get(name)
+        value: Any = memo.get(name)
         cls = value.__class__
         if cls in plain:
             outputs[name] = value
@@ -460,7 +460,7 @@ def build_decision(ev: Evaluation, audience: str, facts_schema: str = "facts") -
             fields["record"] = tuple([r.copy() for r in records])
         else:
             fields["record"] = tuple([owned(r) for r in records])
-        if with_local and not withheld:
+        if local_plan_of is not None and not withheld:
             local = _local_entries(ev, rid)
             fields["local"] = tuple(e.to_dict(local_plan_of.file) for e in local)
         obligations.append(made)
