@@ -230,13 +230,17 @@ def _relied_upon_plan(pack: M.Pack, custodial: bool, keys: list[M.ItemKey]) -> l
                 plan.append(M.ItemKey("table", name))
     # runs of fixed ids joined into one tuple: fewer parts to walk per decision
     joined: list[Any] = []
+    run: list[str] = []
     for p in plan:
-        if not p:
-            continue
-        if p.__class__ is not M.ItemKey and joined and joined[-1].__class__ is not M.ItemKey:
-            joined[-1] = (*joined[-1], *p)
+        if p.__class__ is M.ItemKey:
+            if run:
+                joined.append(tuple(run))
+                run = []
+            joined.append(p)
         else:
-            joined.append(p if p.__class__ is M.ItemKey else tuple(p))
+            run.extend(p)
+    if run:
+        joined.append(tuple(run))
     return joined
 
 
