@@ -153,6 +153,8 @@ def command(
     click.echo(f"{result.rows} decisions in {result.seconds:.2f} s ({engine}) -> {result.out}")
     click.echo(f"rejected: {result.rejected} -> {result.rejects}")
     click.echo(f"undetermined: {result.undetermined}")
+    if result.errors:
+        click.echo(f"stopped by a run-time error: {result.errors} (status `error`, see `error`)")
     for name, counts in result.summary.items():
         shown = ", ".join(f"{value} {n}" for value, n in counts)
         click.echo(f"  {name}: {shown}")

@@ -113,6 +113,43 @@ def store(kind: str, entry: str, value: Any, dumps: Callable[[Any], bytes] | Non
             raise
     except (OSError, pickle.PicklingError, TypeError, ValueError, AttributeError, RecursionError):
         return
+    prune(path.parent.parent)
+
+
+UNUSED_DAYS = 30  # an entry neither written nor read for this long is removed
+_PRUNE_EVERY = 24 * 3600  # seconds between two looks at the whole cache
+
+
+def prune(base: Path, now: float | None = None) -> int:
+    """Remove the entries of `base` not used for UNUSED_DAYS (an engine or pack that changed
+    leaves its old entries behind), looking at most once a day; the number removed. Used means
+    read or written: reads are seen through the file's access time, which most mounts update
+    at least daily; where they do not, an entry is removed 30 days after it was written and
+    simply made again when next needed."""
+    import time
+
+    now = time.time() if now is None else now
+    marker = base / ".pruned"
+    try:
+        if now - marker.stat().st_mtime < _PRUNE_EVERY:
+            return 0
+    except OSError:
+        pass
+    removed = 0
+    try:
+        marker.touch()
+        os.utime(marker, (now, now))
+        for folder in base.iterdir():
+            if not folder.is_dir():
+                continue
+            for entry in folder.iterdir():
+                info = entry.stat()
+                if now - max(info.st_atime, info.st_mtime) > UNUSED_DAYS * 86400:
+                    entry.unlink(missing_ok=True)
+                    removed += 1
+    except OSError:
+        pass
+    return removed
 
 
 def compiled(source: str, filename: str) -> CodeType:

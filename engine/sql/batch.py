@@ -43,6 +43,7 @@ class BatchResult:
     seconds: float
     summary: dict[str, list[tuple[str, int]]] = field(default_factory=dict)
     undetermined: int = 0
+    errors: int = 0  # decisions stopped by a run-time error (status `error`, the error beside)
 
 
 def file_format(path: Path) -> str:
@@ -338,7 +339,8 @@ def run_batch(
         fixed = "r.pack, r.version, r.policy_version, r.content_hash, r.status"
         select = (
             f"SELECT r.record, c.key, r.as_of, {fixed}{', ' + shown if shown else ''}, "
-            "r.obligations, r.missing_facts, r.undetermined FROM results r JOIN checked c "
+            "r.obligations, r.missing_facts, r.undetermined, r.error FROM results r "
+            "JOIN checked c "
             "USING (record) WHERE r.policy_version IS NOT NULL ORDER BY r.record, r.as_of"
         )
         rejects_sql = (
@@ -353,18 +355,26 @@ def run_batch(
         n_rows = _count(con, "SELECT count(*) FROM results WHERE policy_version IS NOT NULL")
         n_rej = _count(con, f"SELECT count(*) FROM ({rejects_sql})")
         undetermined = _count(con, "SELECT count(*) FROM results WHERE status = 'undetermined'")
+        errors = _count(con, "SELECT count(*) FROM results WHERE status = 'error'")
         summary: dict[str, list[tuple[str, int]]] = {}
         for name, t in compiled.outputs.items():
             rows = con.execute(
                 f'SELECT "{name}" AS v, count(*) AS n FROM results '
-                "WHERE policy_version IS NOT NULL GROUP BY 1 "
+                "WHERE policy_version IS NOT NULL AND status <> 'error' GROUP BY 1 "
                 "ORDER BY n DESC, CAST(v AS VARCHAR) LIMIT 8"
             ).fetchall()
             summary[name] = [(_show(v, t, engine), n) for v, n in rows]
     finally:
         con.close()
     return BatchResult(
-        out, rej, int(n_rows), int(n_rej), time.perf_counter() - began, summary, int(undetermined)
+        out,
+        rej,
+        int(n_rows),
+        int(n_rej),
+        time.perf_counter() - began,
+        summary,
+        int(undetermined),
+        int(errors),
     )
 
 
@@ -418,7 +428,13 @@ def _python_results(
             }
             try:
                 d = api.evaluate(pack, doc, rec["as_of"], audience)
-            except (EvaluationError, FactsError):
+            except EvaluationError as e:  # the decision stopped: its error is the row's
+                version = pack.version_at(rec["as_of"])
+                in_force = version.id if version is not None else None
+                failed = {"policy_version": in_force, "status": "error", "error": str(e)}
+                rows.append({**base, **failed})
+                continue
+            except FactsError:
                 rows.append({**base, "policy_version": None, "status": "error"})
                 continue
             row = {**base, "policy_version": d.policy_version, "status": d.status}
@@ -452,6 +468,7 @@ def _python_results(
             ("obligations", ob),
             ("missing_facts", pa.list_(pa.string())),
             ("undetermined", pa.list_(pa.string())),
+            ("error", pa.string()),
         ]
     )
     table = pa.Table.from_pylist(rows, schema=schema)

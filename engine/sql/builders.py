@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
-from typing import Any
+from typing import Any, TypeAlias
 
 from sqlglot import exp
 
@@ -146,3 +146,37 @@ def date_add_days(d: exp.Expression, days: exp.Expression) -> exp.Expression:
 def floor_div(a: exp.Expression, n: int) -> exp.Expression:
     """Integer division rounding down, as Python's `//` does for negative numbers too."""
     return cast(exp.Floor(this=exp.Div(this=cast(a, "DOUBLE"), expression=num(n))), "BIGINT")
+
+
+# -- run-time errors --------------------------------------------------------------------------
+# An expression that may stop a decision (a zero divisor, an inexact quotient, a budget) has
+# an error column beside its value: NULL while fine, else the interpreter's error text
+# (`message [CODE]`). None stands for "cannot err", so expressions that cannot err carry none.
+
+Err: TypeAlias = "exp.Expression | None"
+
+
+def first_error(*errors: Err) -> Err:
+    """The first error among operands evaluated in this order (None when none can err)."""
+    parts = [e for e in errors if e is not None]
+    if not parts:
+        return None
+    if len(parts) == 1:
+        return parts[0]
+    return exp.Coalesce(this=parts[0].copy(), expressions=[p.copy() for p in parts[1:]])
+
+
+def error_if(cond: exp.Expression, text: exp.Expression) -> exp.Expression:
+    """The error `text` on the rows where `cond` holds, NULL elsewhere."""
+    return exp.Case().when(cond.copy(), text.copy(), copy=False)
+
+
+def error_text(message: exp.Expression | str, code: str) -> exp.Expression:
+    """`message [CODE]`, as an EvaluationError reads (`message` may be built per row)."""
+    if isinstance(message, str):
+        return exp.Literal.string(f"{message} [{code}]")
+    return exp.DPipe(this=message, expression=exp.Literal.string(f" [{code}]"))
+
+
+def has_error(e: exp.Expression) -> exp.Expression:
+    return exp.Not(this=exp.Is(this=e.copy(), expression=exp.Null()))

@@ -10,23 +10,31 @@ runtime's `unknown_paths` and `merge` see them. Bits are numbered per pack (`Pat
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
-from dataclasses import dataclass, field
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field, replace
+from typing import Any
 
 from sqlglot import exp
 
+from engine.evaluation.evaluate import MAX_LIST, MAX_TEXT
 from engine.language import static_types as T
 from engine.language import syntax as A
 from engine.language.check import Checked
+from engine.language.functions import FUNCTIONS
 from engine.sql import functions as SF
 from engine.sql.builders import (
     ZERO,
+    Err,
     bor,
     case,
     const,
     date_add_days,
+    error_if,
+    error_text,
     field_of,
+    first_error,
     floor_div,
+    has_error,
     is_null,
     is_true,
     is_zero,
@@ -78,6 +86,7 @@ class SV:
     facts: bool = False  # read straight from the facts: a null field is an unknown fact path
     chain: bool = False  # a static path from a facts root (an absent parent is not its unknown)
     parts: dict[str, SV] | None = None  # a record built in this expression: each field's value
+    e: Err = None  # the error column (see `builders.first_error`); None when it cannot err
 
 
 class TooManyPaths(Unsupported):
@@ -127,6 +136,7 @@ class Scope:
     version: exp.Expression = field(default_factory=lambda: exp.column("policy_version"))
     # computes a row-level expression once, as a column of its own, and returns that column
     hoist: Callable[[exp.Expression], exp.Expression] | None = None
+    origin: str = "<expression>"  # where the expression stands, as a run-time error names it
 
 
 class ExprCompiler:
@@ -137,6 +147,8 @@ class ExprCompiler:
         self.scope = scope
         self.locals: dict[str, SV] = {}
         self.n_lambda = 0
+        self.in_region = False  # inside a tree of strict operations (see `_guarded_error`)
+        self.made: dict[int, SV] = {}  # each node's compiled value, by node
 
     def info_type(self, node: A.Node) -> T.Type:
         return self.checked.info[id(node)].type
@@ -152,13 +164,45 @@ class ExprCompiler:
 
     def gen(self, node: A.Node) -> SV:
         method = getattr(self, "_" + type(node).__name__)
+        strict = _strict_op(node)
+        top = not (strict and self.in_region)  # a guarded region starts here (or none)
+        saved, self.in_region = self.in_region, strict
         try:
             result: SV = method(node)
         except Unsupported as u:
             if not u.line:  # the innermost construct: where it stands in the expression
                 u.line, u.col = node.loc.line, node.loc.col
             raise
+        finally:
+            self.in_region = saved
+        if top and result.e is not None:
+            result = self._guarded_error(node, result)
+        self.made[id(node)] = result
         return result
+
+    def _guarded_error(self, node: A.Node, sv: SV) -> SV:
+        """The error of a guarded region, in the interpreter's order: a tree of strict
+        operations (or a guarded call) works out its nullable leaves first, then, only when
+        none is unknown, the rest (its other leaves and its own operations) in order."""
+        leaves = _region_leaves(node, self.checked)
+        if leaves is None:
+            return sv
+        first = [self.made[id(leaf)] for leaf in leaves if self.nullable(leaf)]
+        if not first:
+            return sv
+        known: exp.Expression | None = None
+        for leaf in first:
+            if is_zero(leaf.m):  # NULL here is a decided none, which the body still reads
+                continue
+            test = exp.Paren(
+                this=exp.Or(
+                    this=not_null(leaf.v),
+                    expression=exp.EQ(this=leaf.m.copy(), expression=ZERO.copy()),
+                )
+            )
+            known = test if known is None else exp.And(this=known, expression=test)
+        body = sv.e if known is None else error_if(exp.Paren(this=known), sv.e)
+        return replace(sv, e=first_error(*(leaf.e for leaf in first), body))
 
     # -- leaves ----------------------------------------------------------------------------
 
@@ -181,7 +225,8 @@ class ExprCompiler:
                 v = typed_null(elem)
             vals.append(v)
         bits = frozenset().union(*(i.bits for i in items))
-        return SV(exp.Array(expressions=vals), bor(*(i.m for i in items)), t, bits)
+        err = first_error(*(i.e for i in items))
+        return SV(exp.Array(expressions=vals), bor(*(i.m for i in items)), t, bits, e=err)
 
     def _RecordLit(self, node: A.RecordLit) -> SV:
         t = self.info_type(node)
@@ -194,8 +239,10 @@ class ExprCompiler:
                 v = typed_null(ft[k])
             vals.append((k, v))
         bits = frozenset().union(*(f.bits for _, f in fields)) if fields else frozenset()
-        parts = dict(fields)
-        return SV(struct(vals), bor(*(f.m for _, f in fields)), t, bits, parts=parts)
+        err = first_error(*(f.e for _, f in fields))
+        # a field read from it takes the error of the whole record (all fields are worked out)
+        parts = {k: f if err is None else replace(f, e=err) for k, f in fields}
+        return SV(struct(vals), bor(*(f.m for _, f in fields)), t, bits, parts=parts, e=err)
 
     def _Name(self, node: A.Name) -> SV:
         t = self.info_type(node)
@@ -210,9 +257,13 @@ class ExprCompiler:
         return self.scope.name(node.name)
 
     def _Attr(self, node: A.Attr) -> SV:
+        obj = self.gen(node.obj)
+        sv = self._field(node, obj)
+        return sv if obj.e is None or sv.e is not None else replace(sv, e=obj.e)
+
+    def _field(self, node: A.Attr, obj: SV) -> SV:
         t = self.info_type(node)
         info = self.checked.info[id(node)]
-        obj = self.gen(node.obj)
         if obj.parts is not None and node.name in obj.parts:
             return obj.parts[node.name]  # a field of a record built here: its own value and mask
         raw = field_of(obj.v, node.name)
@@ -247,21 +298,22 @@ class ExprCompiler:
 
     # -- operators -------------------------------------------------------------------------
 
-    def _strict(self, t: T.Type, v: exp.Expression, args: list[SV]) -> SV:
-        """A strict operation: unknown when any operand is unknown, with all their paths."""
+    def _strict(self, t: T.Type, v: exp.Expression, args: list[SV], own: Err = None) -> SV:
+        """A strict operation: unknown when any operand is unknown, with all their paths; an
+        error of an operand (the first, in order) or of the operation itself (`own`)."""
         bits = frozenset().union(*(a.bits for a in args)) if args else frozenset()
         m = bor(*(a.m for a in args))
         if not is_zero(m) and any(a.t.kind in ("list", "record") for a in args):
             if t.kind not in ("list", "record"):
                 m = case([(is_null(v), m)], ZERO.copy())
-        return SV(v, m, t, bits)
+        return SV(v, m, t, bits, e=first_error(*(a.e for a in args), own))
 
     def _Unary(self, node: A.Unary) -> SV:
         x = self.gen(node.operand)
         t = self.info_type(node)
         if node.op == "not":
-            return SV(exp.Not(this=exp.Paren(this=x.v)), x.m, t, x.bits)
-        return SV(exp.Neg(this=exp.Paren(this=x.v)), x.m, t, x.bits)
+            return SV(exp.Not(this=exp.Paren(this=x.v)), x.m, t, x.bits, e=x.e)
+        return SV(exp.Neg(this=exp.Paren(this=x.v)), x.m, t, x.bits, e=x.e)
 
     def _Binary(self, node: A.Binary) -> SV:
         t = self.info_type(node)
@@ -321,8 +373,8 @@ class ExprCompiler:
                 return self._strict(t, exp.Paren(this=product), [left, right])
             raise Unsupported("`*`", f"between {left.t.describe()} and {right.t.describe()}")
         if op == "/" and {lk, rk} <= {"int", "decimal"}:
-            quotient = SF.divide(self.dialect, lv, rv, self._where(node))
-            return self._strict(t, quotient, [left, right])
+            quotient, error = SF.divide(lv, rv, self._where(node))
+            return self._strict(t, quotient, [left, right], error)
         if op == "/":
             raise Unsupported(
                 "`/`",
@@ -336,8 +388,8 @@ class ExprCompiler:
         return self.scope.dialect
 
     def _where(self, node: A.Node) -> str:
-        """Where a node stands in its expression, for a run-time error message."""
-        return f"{node.loc.line}:{node.loc.col}"
+        """Where a node stands, for a run-time error message (the interpreter's words)."""
+        return f"{self.scope.origin} at {node.loc.line}:{node.loc.col}"
 
     def _concat(self, node: A.Binary, t: T.Type) -> SV:
         """`a + b + c` of lists as one concatenation, each operand written once in the value
@@ -372,7 +424,7 @@ class ExprCompiler:
             v: exp.Expression = exp.In(this=left.v.copy(), expressions=items)
             if negate:
                 v = exp.Not(this=v)
-            return SV(v, left.m, t, left.bits)
+            return SV(v, left.m, t, left.bits, e=left.e)
         right = self.gen(right_node)
         if right.t.kind != "list":
             raise Unsupported("`in`", "membership in something that is not a list")
@@ -391,7 +443,7 @@ class ExprCompiler:
         )
         m = case([(is_null(found), bor(left.m, right.m))], ZERO.copy())
         v = exp.Not(this=exp.Paren(this=found)) if negate else found
-        return SV(v, m, t, left.bits | right.bits)
+        return SV(v, m, t, left.bits | right.bits, e=first_error(left.e, right.e))
 
     def _Logic(self, node: A.Logic) -> SV:
         operands = [self.gen(o) for o in _flatten(node, node.op)]
@@ -405,7 +457,7 @@ class ExprCompiler:
         bits = frozenset().union(*(o.bits for o in operands))
         if not is_zero(m):
             m = case([(is_null(v), m)], ZERO.copy())
-        return SV(v, m, t, bits)
+        return SV(v, m, t, bits, e=_short_circuit_error(operands, node.op))
 
     def _If(self, node: A.If) -> SV:
         t = self.info_type(node)
@@ -419,7 +471,14 @@ class ExprCompiler:
             neg = exp.Not(this=exp.Paren(this=c.v.copy()))
             v = case([(c.v, av), (neg, bv)], typed_null(t))
             m = case([(c.v, a.m), (neg, b.m)], c.m)
-        return SV(v, m, t, c.bits | a.bits | b.bits)
+        # the condition's error, else the error of the branch taken (the other is not worked out)
+        taken = [
+            (w, x.e)
+            for w, x in ((c.v, a), (exp.Not(this=exp.Paren(this=c.v)), b))
+            if x.e is not None
+        ]
+        branch = case(taken, cast(exp.Null(), "VARCHAR")) if taken else None
+        return SV(v, m, t, c.bits | a.bits | b.bits, e=first_error(c.e, branch))
 
     def _var(self) -> str:
         self.n_lambda += 1
@@ -463,7 +522,8 @@ class ExprCompiler:
                 exp.false() if kind == "any" else exp.true(),
             )
             m = case([(is_null(L), items.m), (decided, ZERO.copy())], pending)
-            return SV(v, m, t, items.bits | body.bits)
+            err = self._element_error(L, each, items, body, stops_on=kind)
+            return SV(v, m, t, items.bits | body.bits, e=err)
         if kind in ("count", "filter"):
             if kind == "count":
                 value = list_size(list_filter(each, y, is_true(yv)))
@@ -473,23 +533,56 @@ class ExprCompiler:
             inner = ZERO.copy() if kind == "count" else items.m
             m = case([(is_null(L), items.m), (any_unknown, pending)], inner)
             kept_facts = items.facts and kind == "filter"  # the elements are still facts
-            return SV(v, m, t, items.bits | body.bits, facts=kept_facts)
+            err = self._element_error(L, each, items, body)
+            return SV(v, m, t, items.bits | body.bits, facts=kept_facts, e=err)
         if kind == "map":
-            v = each if is_zero(body.m) else list_map(each, y, yv)
+            plain = is_zero(body.m) and body.e is None
+            v = each if plain else list_map(each, y, yv)
             if self.scope.hoist is not None and not self.locals and not isinstance(v, exp.Column):
                 v = self.scope.hoist(v)  # the mapped list once, however often it is read
             if body.t.kind in ("list", "record"):  # a known element may hold unknowns too
                 pending = self._pending_mask(each, body, val, msk, every=True)
             m = case([(is_null(L), items.m)], pending)
-            return SV(v, m, t, items.bits | body.bits)
+            err = self._element_error(L, each, items, body)
+            return SV(v, m, t, items.bits | body.bits, e=err)
         if kind == "sum":
             if t.kind not in ("int", "duration", "months"):
                 raise Unsupported("sum", f"a sum of {t.describe()} values")
-            total = self._list_sum(each if is_zero(body.m) else list_map(each, y, yv))
+            plain = is_zero(body.m) and body.e is None
+            total = self._list_sum(each if plain else list_map(each, y, yv))
             v = case([(is_null(L), exp.Null()), (any_unknown, exp.Null())], total)
             m = case([(is_null(L), items.m), (any_unknown, pending)], ZERO.copy())
-            return SV(v, m, t, items.bits | body.bits)
+            err = self._element_error(L, each, items, body)
+            return SV(v, m, t, items.bits | body.bits, e=err)
         raise Unsupported(kind, "no SQL form")
+
+    def _element_error(
+        self,
+        L: exp.Expression,
+        each: exp.Expression,
+        items: SV,
+        body: SV,
+        stops_on: str | None = None,
+    ) -> Err:
+        """The error of a quantifier: the list's own, else that of the first element whose
+        body errs (the interpreter works the elements out in order; `any` stops at the first
+        true element, `all` at the first false one: `stops_on`)."""
+        if body.e is None:
+            return items.e
+        y = self._var()
+        ye = exp.column(y)
+        stop = has_error(field_of(ye, "e"))
+        if stops_on is not None:  # an element that decides (and does not err) ends the search
+            hit = field_of(ye.copy(), "v")
+            if stops_on == "all":
+                hit = exp.Not(this=exp.Paren(this=hit))
+            stop = exp.Or(this=stop, expression=is_true(hit))
+        # the first element that errs or decides, read once from the list: its error, if any
+        first = SF.dialect_fn(
+            self.dialect, "LIST_EXTRACT", "TRY_ELEMENT_AT", list_filter(each, y, stop), num(1)
+        )
+        own = case([(not_null(L), field_of(first, "e"))], exp.Null())
+        return first_error(items.e, own)
 
     def _per_element(
         self, L: exp.Expression, var: str, body: SV
@@ -504,7 +597,18 @@ class ExprCompiler:
         (DuckDB's lambdas that capture outer columns are slow) and the counts, unknowns and
         masks are taken from it by lambdas that read nothing but the element."""
         bv = body.v if not isinstance(body.v, exp.Null) else typed_null(body.t)
-        if is_zero(body.m):
+        if body.e is not None:  # each element's error beside its value (and mask)
+            fields = [("v", bv)] + ([] if is_zero(body.m) else [("m", body.m)])
+            each = list_map(L, var, struct([*fields, ("e", body.e)]))
+            zero_mask = is_zero(body.m)
+
+            def val(e: exp.Expression) -> exp.Expression:
+                return field_of(e, "v")
+
+            def msk(e: exp.Expression) -> exp.Expression:
+                return ZERO.copy() if zero_mask else field_of(e, "m")
+
+        elif is_zero(body.m):
             each = list_map(L, var, bv)
 
             def val(e: exp.Expression) -> exp.Expression:
@@ -578,9 +682,14 @@ class ExprCompiler:
     # -- functions -------------------------------------------------------------------------
 
     def _Call(self, node: A.Call) -> SV:
+        args = [self.gen(a) for a in node.args]
+        sv = self._call(node, args)
+        err = first_error(*(a.e for a in args))  # every argument is worked out first
+        return sv if sv.e is not None or err is None else replace(sv, e=err)
+
+    def _call(self, node: A.Call, args: list[SV]) -> SV:
         t = self.info_type(node)
         f = node.func
-        args = [self.gen(a) for a in node.args]
         bits = frozenset().union(*(a.bits for a in args)) if args else frozenset()
         if f == "known":
             return SV(not_null(args[0].v), ZERO.copy(), t)
@@ -718,6 +827,234 @@ class ExprCompiler:
         return SV(v, text.m, t, text.bits)
 
 
+def with_error(sv: SV, err: Err) -> SV:
+    """`sv` with the error of what was worked out before it (first) added to its own."""
+    if err is None:
+        return sv
+    return replace(sv, e=first_error(err, sv.e))
+
+
+def no_error() -> exp.Expression:
+    return cast(exp.Null(), "VARCHAR")
+
+
+def rules_error(setters: list[tuple[SV, SV]], combine: str, default: SV | None) -> Err:
+    """The error of an output set by rules (each a condition and a value), as the interpreter
+    reads them in order: a rule's condition, then the value of a rule that applies; `first`
+    stops at the first rule that applies or is pending, `any` at the first that applies; the
+    default is worked out when no rule gave a value."""
+    if all(w.e is None and s.e is None for w, s in setters) and (
+        default is None or default.e is None
+    ):
+        return None
+    whens: list[tuple[exp.Expression, exp.Expression]] = []
+    for w, s in setters:
+        if w.e is not None:
+            whens.append((has_error(w.e), w.e))
+        applies = is_true(w.v)
+        if combine == "collect":
+            if s.e is not None:
+                whens.append((exp.And(this=applies, expression=has_error(s.e)), s.e))
+            continue
+        whens.append((applies, s.e if s.e is not None else no_error()))
+        if combine == "first":
+            whens.append((is_null(w.v), no_error()))
+    other = no_error()
+    if default is not None and default.e is not None:
+        if combine == "first":
+            other = default.e
+        elif combine == "collect":  # when none applies and none is pending
+            none = exp.And(
+                this=exp.Not(this=_any_null([w.v for w, _ in setters])) if setters else exp.true(),
+                expression=exp.Not(
+                    this=exp.Paren(this=_any_of([is_true(w.v) for w, _ in setters]) or exp.false())
+                ),
+            )
+            other = case([(none, default.e)], no_error())
+    if not whens:
+        return other
+    return case(whens, other)
+
+
+def table_error(row: SV, vals: list[tuple[int, SV]], collect: bool, default: SV | None) -> Err:
+    """The error of an output read from a table: the table's (its inputs'), then that of the
+    value of each row matched (in order), then the default's when no row gave a value."""
+    whens: list[tuple[exp.Expression, exp.Expression]] = []
+    for i, sv in vals:
+        if sv.e is None:
+            continue
+        hit = (
+            exp.ArrayContains(this=row.v.copy(), expression=num(i))
+            if collect
+            else exp.EQ(this=row.v.copy(), expression=num(i))
+        )
+        whens.append((exp.And(this=is_true(hit), expression=has_error(sv.e)), sv.e))
+    if default is not None and default.e is not None:
+        valued = [num(i) for i, _ in vals]
+        if collect:
+            gave = (
+                _any_of([exp.ArrayContains(this=row.v.copy(), expression=n) for n in valued])
+                or exp.false()
+            )
+        else:
+            gave = exp.In(this=row.v.copy(), expressions=valued) if valued else exp.false()
+        none = exp.And(this=not_null(row.v), expression=exp.Not(this=exp.Paren(this=gave)))
+        whens.append((is_true(none), default.e))
+    own = case(whens, no_error()) if whens else None
+    return first_error(row.e, own)
+
+
+def may_err(node: A.Node) -> bool:
+    """Whether an expression can stop a decision at run time (it divides)."""
+    stack = [node]
+    while stack:
+        n = stack.pop()
+        if isinstance(n, A.Binary) and n.op == "/":
+            return True
+        stack.extend(A.children(n))
+    return False
+
+
+def covers(values: Sequence[Any], versions: Sequence[Any]) -> bool:
+    """Whether a parameter's dated values (`start`, `end`) cover every day of the pack's
+    versions (`effective_from`, `effective_to`): if not, reading it may stop a decision."""
+    spans = [(v.start or dt.date.min, v.end or dt.date.max) for v in values]
+    for version in versions:
+        day, last = version.effective_from, version.effective_to or dt.date.max
+        while True:  # from the version's first day, through each value in force in turn
+            end = next((e for s, e in spans if s <= day <= e), None)
+            if end is None:
+                return False
+            if end >= last:
+                break
+            day = end + dt.timedelta(days=1)
+    return True
+
+
+def param_missing(name: str, as_of: exp.Expression) -> exp.Expression:
+    """The interpreter's error for a parameter read on a day none of its values is in force."""
+    message = exp.DPipe(
+        this=exp.Literal.string(f"parameter `{name}` has no value in force on "),
+        expression=cast(as_of.copy(), "VARCHAR"),
+    )
+    return error_text(message, "E-EVAL-PARAM")
+
+
+def grows(checked: Checked) -> bool:
+    """Whether an expression can build a list or text longer than any it reads (`+` of lists
+    or texts, `flatten`): only such a value can pass the interpreter's budgets, as facts are
+    held within them."""
+    stack = [checked.node]
+    while stack:
+        n = stack.pop()
+        if isinstance(n, A.Binary) and n.op == "+":
+            if checked.info[id(n)].type.kind in ("list", "string"):
+                return True
+        if isinstance(n, A.Call) and n.func == "flatten":
+            return True
+        stack.extend(A.children(n))
+    return False
+
+
+def within_budget(kind: str, name: str, sv: SV) -> SV:
+    """A definition's or output's value checked against the interpreter's budgets, as the
+    interpreter checks it once worked out: E-EVAL-LIMIT-LIST for a list over `MAX_LIST` items,
+    E-EVAL-LIMIT-STRING for a text over `MAX_TEXT` characters, in the interpreter's words."""
+    if sv.t.kind == "list":
+        n, limit, code, unit = list_size(sv.v), MAX_LIST, "E-EVAL-LIMIT-LIST", "a list of"
+        what = " items"
+    elif sv.t.kind == "string":
+        n, limit, code, unit = exp.Length(this=sv.v.copy()), MAX_TEXT, "E-EVAL-LIMIT-STRING", ""
+        unit, what = "a text of", " characters"
+    else:
+        return sv
+    message = exp.DPipe(
+        this=exp.DPipe(
+            this=exp.Literal.string(f"{kind} `{name}` is {unit} "), expression=cast(n, "VARCHAR")
+        ),
+        expression=exp.Literal.string(f"{what}, over the budget of {limit}"),
+    )
+    over = error_if(exp.GT(this=n.copy(), expression=num(limit)), error_text(message, code))
+    return replace(sv, e=first_error(sv.e, over))
+
+
+def _any_of(conds: list[exp.Expression]) -> exp.Expression | None:
+    if not conds:
+        return None
+    out = conds[0]
+    for c in conds[1:]:
+        out = exp.Or(this=out, expression=c)
+    return exp.Paren(this=out)
+
+
+def _strict_op(node: A.Node) -> bool:
+    """A strict operation, as the interpreter's code generator groups them into one guarded
+    region: arithmetic, comparison, negation, constant membership and most functions."""
+    if isinstance(node, A.Binary):
+        return node.op not in ("in", "not in") or _constant_list(node.right)
+    if isinstance(node, A.Unary):
+        return True
+    if isinstance(node, A.Call):
+        fn = FUNCTIONS.get(node.func)
+        return fn is not None and not fn.null_aware and not fn.may_be_unknown
+    return False
+
+
+def _constant_list(node: A.Node) -> bool:
+    return (
+        isinstance(node, A.ListLit)
+        and len(node.items) > 0
+        and all(
+            isinstance(i, A.Lit) and i.kind in ("string", "int", "bool", "date") for i in node.items
+        )
+    )
+
+
+def _region_leaves(node: A.Node, checked: Checked) -> list[A.Node] | None:
+    """The values a guarded node tests before working out the rest: the frontier of a tree of
+    strict operations, or the arguments of a function that may be unknown, or both sides of a
+    membership; None for a node the interpreter does not guard so."""
+    if _strict_op(node):
+        out: list[A.Node] = []
+
+        def frontier(n: A.Node) -> None:
+            for child in A.children(n):
+                if _strict_op(child):
+                    frontier(child)
+                else:
+                    out.append(child)
+
+        frontier(node)
+        return out
+    if isinstance(node, A.Binary) and node.op in ("in", "not in"):
+        right = node.right
+        if isinstance(right, A.ListLit) and any(checked.info[id(i)].nullable for i in right.items):
+            return None  # every item is worked out, as the left side is
+        return [node.left, right]
+    if isinstance(node, A.Call):
+        fn = FUNCTIONS.get(node.func)
+        if fn is not None and not fn.null_aware:
+            return list(node.args)
+    return None
+
+
+def _short_circuit_error(operands: list[SV], op: str) -> Err:
+    """The error of `a or b or ...` (or `and`): the operands are worked out in order until one
+    decides (true for `or`, false for `and`), so a later operand's error may never happen."""
+    last = max((i for i, o in enumerate(operands) if o.e is not None), default=-1)
+    if last < 0:
+        return None
+    no_error = cast(exp.Null(), "VARCHAR")
+    whens: list[tuple[exp.Expression, exp.Expression]] = []
+    for o in operands[: last + 1]:
+        if o.e is not None:
+            whens.append((has_error(o.e), o.e))
+        if o is not operands[last]:
+            v = exp.Paren(this=o.v.copy())
+            whens.append((is_true(v if op == "or" else exp.Not(this=v)), no_error))
+    return case(whens, no_error)
+
+
 def _any_null(values: list[exp.Expression]) -> exp.Expression:
     out: exp.Expression = is_null(values[0])
     for v in values[1:]:
@@ -755,6 +1092,18 @@ def _flatten(node: A.Node, op: str) -> list[A.Node]:
 # the builders are part of this module's interface (the query and the facts checks use them)
 __all__ = [
     "MAX_PATHS",
+    "covers",
+    "param_missing",
+    "grows",
+    "within_budget",
+    "Err",
+    "no_error",
+    "may_err",
+    "rules_error",
+    "table_error",
+    "with_error",
+    "first_error",
+    "error_if",
     "NONE_DATE",
     "NONE_SENTINELS",
     "NONE_TEXT",

@@ -16,6 +16,7 @@ from engine.language import static_types as T
 from engine.sql.builders import (
     ZERO,
     case,
+    error_text,
     is_null,
     list_exists,
     list_map,
@@ -24,7 +25,7 @@ from engine.sql.builders import (
     num,
     typed_null,
 )
-from engine.sql.types import DECIMAL_SCALE, Unsupported, cast, sql_type
+from engine.sql.types import Unsupported, cast, sql_type
 
 
 def dialect_fn(dialect: str, duckdb: str, spark: str, *args: exp.Expression) -> exp.Expression:
@@ -156,36 +157,43 @@ def as_decimal(value: exp.Expression, t: T.Type) -> exp.Expression:
     return cast(value.copy(), exp.DataType.build("DECIMAL(38, 0)"))
 
 
-def raise_error(dialect: str, message: str) -> exp.Expression:
-    """Stop the query with the interpreter's error code, as the interpreter stops a decision."""
-    return dialect_fn(dialect, "ERROR", "RAISE_ERROR", exp.Literal.string(message))
-
-
-def divide(dialect: str, a: exp.Expression, b: exp.Expression, where: str) -> exp.Expression:
-    """`a / b`, exact: E-EVAL-DIV0 for a zero divisor, E-EVAL-RANGE when the quotient has no
-    exact decimal value (checked by multiplying back, so a rounded quotient never passes)."""
+def divide(
+    a: exp.Expression, b: exp.Expression, where: str
+) -> tuple[exp.Expression, exp.Expression]:
+    """`a / b`, exact, and its error column (as the interpreter's `divide`): E-EVAL-DIV0 for
+    a zero divisor, E-EVAL-RANGE when the quotient has no exact decimal value (checked by
+    multiplying back, so a rounded quotient never passes); the value is NULL on those rows."""
     fixed = sql_type(T.DECIMAL)  # a quotient at the fixed scale, checked by multiplying back
     da, db = cast(a.copy(), fixed), cast(b.copy(), fixed)
-    quotient = cast(exp.Div(this=da.copy(), expression=db.copy()), fixed)
+    # a zero divisor gives a NULL quotient (no engine is asked to divide by zero)
+    nonzero = exp.Nullif(this=db.copy(), expression=cast(ZERO.copy(), fixed))
+    quotient = cast(exp.Div(this=da.copy(), expression=nonzero), fixed)
     back = exp.Mul(this=quotient.copy(), expression=db.copy())
     zero = exp.EQ(this=b.copy(), expression=ZERO.copy())
     inexact = exp.NEQ(this=back, expression=da.copy())
-    return case(
-        [
-            (is_null(a), typed_null(T.DECIMAL)),
-            (is_null(b), typed_null(T.DECIMAL)),
-            (zero, raise_error(dialect, f"E-EVAL-DIV0: division by zero at {where}")),
-            (
-                inexact,
-                raise_error(
-                    dialect,
-                    f"E-EVAL-RANGE: the division at {where} has no exact decimal value in "
-                    f"{DECIMAL_SCALE} places; decimals are never rounded silently",
-                ),
+    known = exp.And(this=not_null(a), expression=not_null(b))
+    text = exp.DPipe(
+        this=exp.DPipe(
+            this=exp.DPipe(this=exp.Literal.string("`"), expression=cast(a.copy(), "VARCHAR")),
+            expression=exp.Literal.string(" / "),
+        ),
+        expression=exp.DPipe(
+            this=cast(b.copy(), "VARCHAR"),
+            expression=exp.Literal.string(
+                "` has no exact decimal value; decimals are never rounded silently"
             ),
-        ],
-        quotient,
+        ),
     )
+    error = case(
+        [
+            (exp.Not(this=exp.Paren(this=known)), exp.Null()),
+            (zero, error_text(f"division by zero in {where}", "E-EVAL-DIV0")),
+            (inexact, error_text(text, "E-EVAL-RANGE")),
+        ],
+        cast(exp.Null(), "VARCHAR"),
+    )
+    value = case([(inexact, typed_null(T.DECIMAL))], quotient)  # NULL too on a zero divisor
+    return value, error
 
 
 def round_to(value: exp.Expression, t: T.Type, places: int) -> exp.Expression:

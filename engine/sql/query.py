@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import itertools
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from sqlglot import exp
@@ -25,12 +26,17 @@ from engine.packs.facts_schema import is_healthcare_path
 from engine.sql.expressions import (
     SV,
     ZERO,
+    Err,
     ExprCompiler,
     PathBits,
     Scope,
     bor,
     case,
     const,
+    covers,
+    error_if,
+    first_error,
+    grows,
     is_null,
     is_true,
     is_zero,
@@ -38,10 +44,17 @@ from engine.sql.expressions import (
     list_filter,
     list_map,
     list_size,
+    may_err,
+    no_error,
     not_null,
     num,
+    param_missing,
+    rules_error,
     struct,
+    table_error,
     typed_null,
+    with_error,
+    within_budget,
 )
 from engine.sql.types import Unsupported, cast, sql_type
 
@@ -58,6 +71,7 @@ DECISION_COLUMNS = (
     "undetermined",
     "missing_facts",
     "obligations",
+    "error",
 )
 
 
@@ -145,10 +159,20 @@ class PackCompiler:
             for c in conds:
                 cond = c if cond == exp.true() else exp.And(this=cond, expression=c)
             whens.append((cond, const(pv.value, t)))
-        return SV(case(whens, typed_null(t)), ZERO.copy(), t)
+        gap = None  # a day a version covers and no value does: the interpreter's E-EVAL-PARAM
+        if not covers(values, self.pack.versions):
+            gap = case(
+                [(c, no_error()) for c, _ in whens],
+                param_missing(param.name, exp.column("as_of")),
+            )
+        return SV(case(whens, typed_null(t)), ZERO.copy(), t, e=gap)
+
+    def scope(self, e: M.Expression) -> Scope:
+        origin = f"{self.pack.file}: {e.where}"  # as a run-time error of the interpreter says
+        return Scope(self.name_sv, self.bits, self.dialect, hoist=self.hoist, origin=origin)
 
     def expr(self, e: M.Expression, where: str) -> SV:
-        scope = Scope(name=self.name_sv, bits=self.bits, dialect=self.dialect, hoist=self.hoist)
+        scope = self.scope(e)
         try:
             return ExprCompiler(e.checked, scope).compile()
         except Unsupported as u:
@@ -174,8 +198,7 @@ class PackCompiler:
     def probe(self, name: str, e: M.Expression, node: A.Node) -> T.Type:
         """A part of an expression (outside any quantifier) as an extra column of the result,
         e.g. a date a decision turns on; the items it reads are placed as usual."""
-        scope = Scope(name=self.name_sv, bits=self.bits, dialect=self.dialect, hoist=self.hoist)
-        sv = ExprCompiler(e.checked, scope).gen(node)
+        sv = ExprCompiler(e.checked, self.scope(e)).gen(node)
         self.probes.append((name, sv.v))
         return sv.t
 
@@ -184,9 +207,12 @@ class PackCompiler:
     def store(self, key: str, sv: SV) -> None:
         c = col_name(*key.split(":", 1))
         self.columns[key] = [(c, sv.v), (c + "__m", sv.m)]
+        if sv.e is not None:  # the item may stop the decision: its error beside it
+            self.columns[key].append((c + "__e", sv.e))
         self.types[key] = sv.t
         m = exp.column(c + "__m") if not is_zero(sv.m) else ZERO.copy()
-        self.svs[key] = SV(exp.column(c), m, sv.t, sv.bits, facts=sv.facts)
+        e = exp.column(c + "__e") if sv.e is not None else None
+        self.svs[key] = SV(exp.column(c), m, sv.t, sv.bits, facts=sv.facts, e=e)
 
     def _def(self, name: str) -> SV:
         d = self.pack.definitions[name]
@@ -209,12 +235,20 @@ class PackCompiler:
                 case([(in_force, when.m)], ZERO.copy()) if not is_zero(when.m) else ZERO.copy(),
                 T.BOOL,
                 when.bits,
+                e=None if when.e is None else error_if(in_force, when.e),
             )
         return when
 
     def _table(self, tid: str) -> SV:
         table = self.pack.tables[tid]
-        inputs = {n: self.expr(e, f"table {tid} input {n}") for n, e in table.inputs}
+        inputs = {
+            n: self._guard_error(e.healthcare, self.expr(e, f"table {tid} input {n}"))
+            for n, e in table.inputs
+        }
+        # every input is worked out before a row is matched: the first error is the table's
+        return with_error(self._rows(table, inputs), first_error(*(i.e for i in inputs.values())))
+
+    def _rows(self, table: M.Table, inputs: dict[str, SV]) -> SV:
         verdicts: list[tuple[exp.Expression, exp.Expression]] = []
         for row in table.rows:
             tests: list[exp.Expression] = []
@@ -287,7 +321,8 @@ class PackCompiler:
                 )
                 ms.append(case([(is_null(w.v), w.m)], ZERO.copy()))
             m = case([(is_null(v), bor(*ms))], ZERO.copy()) if ms else ZERO.copy()
-            return SV(exp.Paren(this=v), m, T.BOOL, bits)
+            err = rules_error(setters, "any", default)
+            return SV(exp.Paren(this=v), m, T.BOOL, bits, e=err)
         if out.combine == "first":
             whens: list[tuple[exp.Expression, exp.Expression]] = []
             mwhens: list[tuple[exp.Expression, exp.Expression]] = []
@@ -302,6 +337,7 @@ class PackCompiler:
                 case(mwhens, none_m),
                 tt,
                 bits | (default.bits if default else frozenset()),
+                e=rules_error(setters, "first", default),
             )
         # collect: the values of the rules that apply, in order, unless one is pending
         lt = T.list_of(t)
@@ -335,7 +371,7 @@ class PackCompiler:
             *(case([(is_true(w.v), s.m)], ZERO.copy()) for w, s in setters if not is_zero(s.m))
         )
         m = case([(exp.Paren(this=any_pending), pend_m)], elem_m)
-        return SV(v, m, lt, bits)
+        return SV(v, m, lt, bits, e=rules_error(setters, "collect", default))
 
     def _from_table(self, out: M.Output, default: SV | None) -> SV:
         tid = str(out.table)
@@ -352,8 +388,10 @@ class PackCompiler:
                     sv = self.expr(e, f"table {tid} row {r.id} {c}")
                     vals.append((i, sv))
                     types.append(sv.t)
+        err = table_error(row, vals, table.hit == "collect", default)
         if table.hit == "collect":
-            return _collect_values(row, vals, _join(types) if types else T.NULL, default)
+            t = _join(types) if types else T.NULL
+            return with_error(_collect_values(row, vals, t, default), err)
         t = _join(types + ([default.t] if default else [])) if types else T.NULL
         for i, sv in vals:
             v = sv.v if not isinstance(sv.v, exp.Null) else typed_null(t)
@@ -366,7 +404,7 @@ class PackCompiler:
         v = case([(is_null(row.v), typed_null(t))] + whens, none_v)
         m = case([(is_null(row.v), row.m)] + mwhens, none_m)
         bits = row.bits | frozenset().union(*(sv.bits for _, sv in vals)) if vals else row.bits
-        return SV(v, m, t, bits | (default.bits if default else frozenset()))
+        return SV(v, m, t, bits | (default.bits if default else frozenset()), e=err)
 
     # -- the query ---------------------------------------------------------------------------
 
@@ -398,6 +436,17 @@ class PackCompiler:
             if not (custodial and r.healthcare and not (r.obligation and r.obligation.releasable))
         ]
         if self.only is None:
+            for r in rules:
+                self._place("rule:" + r.id)
+        if any(may_err(e.checked.node) or grows(e.checked) for e in _expressions(pack)):
+            # the interpreter works out every definition, output and rule, and the first error
+            # among them stops the decision: each is placed, so that the query sees it too
+            for n, d in pack.definitions.items():
+                if not (custodial and d.expr.healthcare):
+                    self._place("def:" + n)
+            for n, o in pack.outputs.items():
+                if not (custodial and o.healthcare):
+                    self._place("out:" + n)
             for r in rules:
                 self._place("rule:" + r.id)
         obligations = []
@@ -452,6 +501,9 @@ class PackCompiler:
         self.level[key] = -1
         kind, _, name = key.partition(":")
         sv = getattr(self, "_" + kind)(name)
+        if kind in ("def", "out") and any(grows(e.checked) for e in self._exprs(kind, name)):
+            sv = within_budget("definition" if kind == "def" else "output", name, sv)
+        sv = self._guard_error(self._healthcare(kind, name), sv)
         reads = self._reads(_column_names(sv))
         self.level[key] = 1 + max((self.level[k] for k in reads), default=0)
         self.store(key, self._withheld(kind, name, sv))
@@ -462,6 +514,39 @@ class PackCompiler:
             self.by_column.setdefault(col_name(*k.split(":", 1)), []).append(k)
         self.indexed = len(self.svs)
         return [k for c in used for k in self.by_column.get(c, ())]
+
+    def _exprs(self, kind: str, name: str) -> list[M.Expression]:
+        """The expressions that give a definition's or an output's value."""
+        if kind == "def":
+            return [self.pack.definitions[name].expr]
+        out = self.pack.outputs[name]
+        found = [e for e in (out.expr, out.default) if e is not None]
+        found += [e for r in self.pack.rules for o, e in r.sets if o == name]
+        if out.table is not None:
+            table = self.pack.tables[str(out.table)]
+            found += [e for row in table.rows for c, e in row.then if c == name]
+        return found
+
+    def _healthcare(self, kind: str, name: str) -> bool:
+        if kind == "def":
+            return self.pack.definitions[name].expr.healthcare
+        if kind == "out":
+            return self.pack.outputs[name].healthcare
+        if kind == "rule":
+            return self.rule_by_id[name].healthcare
+        return False
+
+    def _guard_error(self, healthcare: bool, sv: SV) -> SV:
+        """As the interpreter guards healthcare-only work for a custodial audience: a value
+        that cannot be worked out is withheld (unknown, with the fixed marker), not an error
+        (which would tell whether it could be)."""
+        if sv.e is None or not healthcare or self.audience == "healthcare":
+            return sv
+        erred = not_null(sv.e)
+        bit = self.bits.bit(WITHHELD_MARKER)
+        v = case([(erred, typed_null(sv.t))], sv.v)
+        m = case([(erred, num(bit))], sv.m)
+        return SV(v, m, sv.t, sv.bits | {bit}, facts=sv.facts)
 
     def _withheld(self, kind: str, name: str, sv: SV) -> SV:
         """As the interpreter does for a custodial audience: a healthcare-only rule's unknown,
@@ -478,7 +563,7 @@ class PackCompiler:
             return sv
         bit = self.bits.bit(WITHHELD_MARKER)
         m = case([(exp.NEQ(this=sv.m.copy(), expression=ZERO.copy()), num(bit))], ZERO.copy())
-        return SV(sv.v, m, sv.t, frozenset({bit}), sv.facts)
+        return SV(sv.v, m, sv.t, frozenset({bit}), sv.facts, e=sv.e)
 
     def _released_mask(self, name: str, m: exp.Expression) -> exp.Expression:
         """As the interpreter shows a released output to a custodial audience: undetermined
@@ -613,27 +698,47 @@ class PackCompiler:
                 miss_masks.append(case([(is_true(w.v), bor(*extra))], ZERO.copy()))
         und_mask = once("__undetermined", bor(*und_masks, *rule_masks))
         all_mask = once("__missing", bor(und_mask, *miss_masks))
-        cols.append(
-            exp.alias_(
-                case(
-                    [
-                        (
-                            exp.NEQ(this=und_mask, expression=ZERO.copy()),
-                            exp.Literal.string("undetermined"),
-                        )
-                    ],
-                    exp.Literal.string("decided"),
-                ),
-                "status",
-            )
+        found = self._decision_error(obligations)
+        error = once("__error", found) if found is not None else None
+        status = case(
+            [(exp.NEQ(this=und_mask, expression=ZERO.copy()), exp.Literal.string("undetermined"))],
+            exp.Literal.string("decided"),
         )
-        cols.append(exp.alias_(self._nonnull_list(und_names, "VARCHAR"), "undetermined"))
-        cols.append(exp.alias_(self._missing(all_mask), "missing_facts"))
+        cols.append(exp.alias_(decided_only(error, status, "error"), "status"))
         ob_type = "ARRAY<STRUCT<rule VARCHAR, modality VARCHAR, due VARCHAR, frequency VARCHAR>>"
-        cols.append(exp.alias_(self._nonnull_list(ob_items, ob_type), "obligations"))
+        for name, value in (
+            ("undetermined", self._nonnull_list(und_names, "VARCHAR")),
+            ("missing_facts", self._missing(all_mask)),
+            ("obligations", self._nonnull_list(ob_items, ob_type)),
+        ):
+            cols.append(exp.alias_(decided_only(error, value), name))
+        cols.append(exp.alias_(error if error is not None else no_error(), "error"))
+        if error is not None:  # a decision that stopped has no outputs
+            for i, n in enumerate(shown, 6):
+                cols[i] = exp.alias_(
+                    decided_only(error, self.svs["out:" + n].v), n, quoted=True, copy=False
+                )
         cols += [exp.alias_(v.copy(), n, quoted=True) for n, v in self.probes]
         masked_select = exp.select("*", *mask_cols).from_(source, copy=False)
         return masked_select, exp.select(*cols).from_(masked, copy=False)
+
+    def _decision_error(self, obligations: list[tuple[M.Rule, SV | None, SV | None]]) -> Err:
+        """The error that stops the interpreter's decision, if any: the first among the
+        definitions, outputs and rules in the order it works them out, then the due dates and
+        frequencies of the obligations that apply."""
+        pack = self.pack
+        keys = [
+            *("def:" + n for n in pack.definitions),
+            *("out:" + n for n in pack.outputs),
+            *("rule:" + r.id for r in pack.rules),
+        ]
+        errors: list[Err] = [self.svs[k].e for k in keys if k in self.svs]
+        for r, due, freq in obligations:
+            applies = is_true(self.svs["rule:" + r.id].v)
+            errors += [
+                error_if(applies, x.e) for x in (due, freq) if x is not None and x.e is not None
+            ]
+        return first_error(*errors)
 
     def _nonnull_list(self, items: list[exp.Expression], elem: str) -> exp.Expression:
         if not items:
@@ -785,6 +890,30 @@ def _collect_values(row: SV, vals: list[tuple[int, SV]], t: T.Type, default: SV 
     value = case([(is_null(row.v), typed_null(lt))], chosen)
     mask = case([(is_null(row.v), row.m)], elem_m)
     return SV(value, mask, lt, bits)
+
+
+def _expressions(pack: M.Pack) -> Iterator[M.Expression]:
+    """Every expression of a pack."""
+    for d in pack.definitions.values():
+        yield d.expr
+    for o in pack.outputs.values():
+        yield from (e for e in (o.expr, o.default) if e is not None)
+    for r in pack.rules:
+        yield from (e for e in [r.when, *(x for _, x in r.sets)] if e is not None)
+        if r.obligation:
+            yield from (e for e in (r.obligation.due, r.obligation.frequency) if e is not None)
+    for t in pack.tables.values():
+        yield from (e for _, e in t.inputs)
+        for row in t.rows:
+            yield from (e for _, e in row.then)
+
+
+def decided_only(error: Err, value: exp.Expression, other: str | None = None) -> exp.Expression:
+    """`value`, unless the decision stopped with an error (NULL then, or the text `other`)."""
+    if error is None:
+        return value
+    instead = exp.Literal.string(other) if other is not None else exp.Null()
+    return case([(not_null(error), instead)], value)
 
 
 def _typed(v: exp.Expression, t: T.Type) -> exp.Expression:

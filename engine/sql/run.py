@@ -13,6 +13,7 @@ from engine.language import static_types as T
 from engine.language.convert import iso_duration
 from engine.language.convert import to_json as plain
 from engine.packs.facts_schema import root_types
+from engine.problems import EvaluationError
 from engine.sql.expressions import NONE_DATE, NONE_TEXT
 from engine.sql.query import CompiledPack
 
@@ -111,8 +112,20 @@ def sql_plain(value: Any, t: T.Type) -> Any:
     return value
 
 
+def error_view(policy_version: Any, content_hash: str, error: str) -> dict[str, Any]:
+    """A decision that stopped with a run-time error: which pack and version, and the error."""
+    return {
+        "policy_version": policy_version,
+        "content_hash": content_hash,
+        "status": "error",
+        "error": error,
+    }
+
+
 def row_view(row: Mapping[str, Any], compiled: CompiledPack) -> dict[str, Any]:
     """The decision fields of one result row, as plain data (for comparison and output)."""
+    if row.get("error") is not None:
+        return error_view(row["policy_version"], row["content_hash"], row["error"])
     obligations = [
         {
             "rule": o["rule"],
@@ -200,9 +213,12 @@ def python_view(
     if pack.version_at(as_of) is None:
         return None
     ev = Evaluation(pack, dict(doc), as_of, audience != "healthcare")
-    ev.run()
-    facts = pack.facts
-    return decision_view(build_decision(ev, audience, facts), outputs)
+    try:
+        ev.run()
+        decision = build_decision(ev, audience, pack.facts)
+    except EvaluationError as e:  # the decision stops: the query's row holds the same error
+        return error_view(ev.version.id, pack.content_hash, str(e))
+    return decision_view(decision, outputs)
 
 
 def converted(doc: Mapping[str, Any], schema: str = "facts") -> dict[str, Any]:

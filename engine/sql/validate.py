@@ -8,13 +8,14 @@ from typing import Any
 
 from sqlglot import exp
 
-from engine.packs.facts_schema import facts_schema
+from engine.packs.facts_schema import MAX_LIST, MAX_STRING, facts_schema
 from engine.sql.expressions import (
     NONE_SENTINELS,
     case,
     field_of,
     list_exists,
     list_filter,
+    list_size,
     not_null,
     num,
 )
@@ -56,6 +57,17 @@ def _checks(
                 this=present.copy(), expression=op(this=value.copy(), expression=num(bound))
             )
             out.append((cond, f"{path}: {word} {key} {bound}"))
+    for key, op, word in (
+        ("exclusiveMinimum", exp.LTE, "not above"),
+        ("exclusiveMaximum", exp.GTE, "not below"),
+    ):
+        bound = node.get(key)
+        if isinstance(bound, int) and "enum" not in node:
+            cond = exp.And(
+                this=present.copy(), expression=op(this=value.copy(), expression=num(bound))
+            )
+            out.append((cond, f"{path}: {word} {bound}"))
+    out += _lengths(node, kinds, value, present, path)
     if "pattern" in node:
         match = exp.RegexpLike(
             this=value.copy(), expression=exp.Literal.string(str(node["pattern"]))
@@ -78,6 +90,44 @@ def _checks(
             out.append(
                 (exp.And(this=present.copy(), expression=list_exists(value, var, cond)), reason)
             )
+    return out
+
+
+def _lengths(
+    node: Mapping[str, Any],
+    kinds: list[str],
+    value: exp.Expression,
+    present: exp.Expression,
+    path: str,
+) -> list[tuple[exp.Expression, str]]:
+    """The bounds on a list's items and a text's characters: the schema's own, and the limits
+    every facts document is held to (`MAX_LIST`, `MAX_STRING`), as the interpreter checks."""
+    out: list[tuple[exp.Expression, str]] = []
+    if "array" in kinds:
+        size: exp.Expression = list_size(value)
+        bounds = [
+            (node.get("minItems"), "fewer than", "items"),
+            (node.get("maxItems"), "more than", "items"),
+        ]
+        limit = MAX_LIST
+    elif "string" in kinds and node.get("format") != "date":
+        size = exp.Length(this=value.copy())
+        bounds = [
+            (node.get("minLength"), "fewer than", "characters"),
+            (node.get("maxLength"), "more than", "characters"),
+        ]
+        limit = MAX_STRING
+    else:
+        return out
+    high = bounds[1][0]
+    if not isinstance(high, int) or high > limit:
+        bounds[1] = (limit, "more than", bounds[1][2])
+    for (bound, word, unit), op in zip(bounds, (exp.LT, exp.GT), strict=True):
+        if isinstance(bound, int) and not (op is exp.LT and bound <= 0):
+            cond = exp.And(
+                this=present.copy(), expression=op(this=size.copy(), expression=num(bound))
+            )
+            out.append((cond, f"{path}: {word} {bound} {unit}"))
     return out
 
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 import engine
 from engine.language import static_types as T
 from engine.packs.facts_schema import root_types
@@ -71,3 +73,36 @@ def test_a_pack_within_the_mask_compiles(tmp_path: Path) -> None:
     path = write_pack(tmp_path / "narrow", fact_reads()[:40])
     compiled = compile_pack(engine.load(path.parent)["wide"])
     assert MAX_PATHS >= len(compiled.paths) >= 40
+
+
+def one_output_pack(folder: Path, value: str) -> Path:
+    folder.mkdir()
+    path = folder / "one.yaml"
+    path.write_text(
+        "id: one\ntitle: A pack with one output\nversion: 0.1.0\nstatus: draft\n"
+        "source: {title: Generated}\n"
+        'versions:\n  - {id: "1", effective_from: 2020-01-01, effective_to: null}\n'
+        f"outputs:\n  shown:\n    value: '{value}'\n",
+        encoding="utf-8",
+    )
+    return path
+
+
+@pytest.mark.parametrize(
+    ("value", "construct", "why"),
+    [
+        ("(as_of - prisoner.release_date) / 2", "`/`", "SQL keeps durations in whole minutes"),
+        ("text(len(prisoner.alerts) * 0.5)", "text()", "SQL decimals have a fixed scale"),
+        ("sum(a in prisoner.alerts: 0.5)", "sum", "a sum of decimal values"),
+        ("round(1.25, len(prisoner.alerts))", "round()", "written as a number"),
+    ],
+)
+def test_a_construct_without_sql_is_named_with_the_pack_and_why(
+    tmp_path: Path, value: str, construct: str, why: str
+) -> None:
+    path = one_output_pack(tmp_path / "one", value)
+    (found,) = sql_problems({"one": engine.load(path.parent)["one"]})
+    assert found.code == "W-SQL-UNSUPPORTED" and found.file == str(path)
+    assert found.message.startswith("pack `one` cannot be compiled to SQL: output `shown`: ")
+    assert construct in found.message and why in found.message
+    assert found.line == 10  # the line of the output's value

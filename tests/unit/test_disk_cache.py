@@ -459,3 +459,18 @@ def test_compiled_code_is_read_back_by_its_source(
     space = {}
     exec(other, space)  # noqa: S102
     assert space["f"](6) == 42
+
+
+def test_entries_unused_for_a_month_are_pruned_at_most_once_a_day(cache_dir: Path) -> None:
+    disk_cache.store("kind", "old", 1)
+    disk_cache.store("kind", "used", 2)
+    now = (cache_dir / "kind" / "old.pickle").stat().st_mtime + 40 * 86400
+    month_ago = now - 31 * 86400
+    os.utime(cache_dir / "kind" / "old.pickle", (month_ago, month_ago))
+    os.utime(cache_dir / "kind" / "used.pickle", (now - 86400, month_ago))  # read yesterday
+    os.utime(cache_dir / ".pruned", (month_ago, month_ago))
+    assert disk_cache.prune(cache_dir, now) == 1
+    assert disk_cache.load("kind", "old") is None and disk_cache.load("kind", "used") == 2
+    os.utime(cache_dir / "kind" / "used.pickle", (month_ago, month_ago))
+    assert disk_cache.prune(cache_dir, now + 3600) == 0  # looked an hour ago: not again today
+    assert disk_cache.prune(cache_dir, now + 2 * 86400) == 1
