@@ -3,6 +3,7 @@
 - decision-keywork-python: one full key work decision through `evaluate`, no explanation
   (p50 over batches of the example prisoners, each document a fresh copy; wall and CPU time)
 - evaluate-many-keywork: decisions a second through `Packs.evaluate_many`
+- decision-keywork-expressions: the pack's compiled expressions alone, per document (the floor)
 - decision-N-rules: one decision on a generated pack of N rules (grows linearly with N)
 - startup-check / startup-load: fresh processes, warm cache (`pipeline.py startup` alone)
 """
@@ -11,6 +12,7 @@ from __future__ import annotations
 
 import copy
 import datetime as dt
+import decimal
 import os
 import resource
 import statistics
@@ -28,7 +30,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from generated_pack import pack_text  # noqa: E402
 
 from engine.api import check_paths, evaluate, load  # noqa: E402
-from engine.packs.facts_schema import read_facts_file  # noqa: E402
+from engine.evaluation.program import program  # noqa: E402
+from engine.language.runtime import EXACT  # noqa: E402
+from engine.packs.facts_schema import prepare, read_facts_file  # noqa: E402
 
 BATCH = 20
 DOCS = 10_000
@@ -67,6 +71,40 @@ def decision_figures() -> None:
         f"{cpu / count * 1e6:.1f} µs of CPU each through evaluate_many)"
     )
     print(f"evaluate-many-keywork: {count / wall:,.0f} decisions/s ({count / cpu:,.0f} per CPU s)")
+    floor = _expressions_alone(pack, docs)
+    print(
+        f"decision-keywork-expressions: {floor:.1f} µs p50 of CPU (every compiled expression a "
+        "decision runs, once each, on names already worked out: the floor of a decision)"
+    )
+
+
+def _expressions_alone(pack: Any, docs: list[dict[str, Any]]) -> float:
+    """CPU µs per document to call, once each, every compiled expression a key work decision
+    runs (definitions, outputs, rule conditions and values, table inputs, obligations' due
+    dates and frequencies) with every name already worked out: what is left of a decision
+    when everything around the expressions costs nothing."""
+    fns = [d.expr.compiled.fn for d in pack.definitions.values()]
+    fns += [o.expr.compiled.fn for o in pack.outputs.values() if o.expr is not None]
+    fns += [r.when.compiled.fn for r in pack.rules if r.when is not None]
+    fns += [e.compiled.fn for setting in pack.rules_setting.values() for _, e in setting]
+    fns += [e.compiled.fn for t in pack.tables.values() for _, e in t.inputs]
+    for r in pack.rules:
+        if r.obligation is not None:
+            fns += [x.compiled.fn for x in (r.obligation.due, r.obligation.frequency) if x]
+    cases = []
+    with decimal.localcontext(EXACT):
+        for facts in docs[:6]:
+            done = program(pack, AS_OF, False, None).run(prepare(facts, "<facts>"), AS_OF)
+            cases.append((done.F, dict(done.memo).__getitem__))
+        per: list[float] = []
+        for start in range(0, len(docs), BATCH):
+            c0 = time.process_time()
+            for i in range(start, start + BATCH):
+                F, N = cases[i % len(cases)]
+                for fn in fns:
+                    fn(F, N)
+            per.append((time.process_time() - c0) / BATCH)
+    return statistics.median(per) * 1e6
 
 
 def rules_figures(sizes: tuple[int, ...]) -> None:

@@ -503,14 +503,21 @@ def evaluate_many(
     checked in `evaluate`'s order, so the first problem reported is the same."""
     custodial = audience != "healthcare"
     plan = pack.local_plan
+    facts_name = pack.facts
     programs: dict[dt.date, Program] = {}
+    given: dt.date | None = None  # `as_of` read once, after the first document's checks
+    checked = False
     for n, facts in enumerate(facts_iter, 1):
         _check_facts(facts)
-        _check_audience(audience)
+        if not checked:
+            _check_audience(audience)  # the same every time: checked (in turn) once
         if plan is not None:
             facts = _with_plan_facts(facts, plan)
-        prepared = prepare(facts, f"<facts #{n}>", pack.facts, custodial)
-        day = as_date(as_of) or _facts_day(prepared)
+        prepared = prepare(facts, f"<facts #{n}>", facts_name, custodial)
+        if not checked:
+            given = as_date(as_of)
+            checked = True
+        day = given or _facts_day(prepared)
         if plan is not None:
             _check_plan_covers(plan, day)
         found = programs.get(day)

@@ -34,6 +34,7 @@ from service.log_writer import LogWriter
 from service.masking import mask
 from service.openapi import customise
 from service.registry import PackRegistry
+from service.result_parts import ResultSplitter
 from service.settings import Settings
 
 log = logging.getLogger("regime.service")
@@ -158,6 +159,7 @@ class Service:
         self.store.migrate()
         self.writer = LogWriter(self.store)
         self.registry = PackRegistry(settings.packs_dir, self.store, loaded)
+        self.splitter = ResultSplitter()
         self.started_at = now()
 
     def close(self) -> None:
@@ -187,12 +189,13 @@ class Service:
     ) -> Decided:
         """Evaluate and queue the log record: the answer's JSON and the wait for durability.
         The result is serialised once: the log keeps those bytes and the answer splices its
-        `decisionId` (and batch line, explanation) around them."""
+        `decisionId` (and batch line, explanation) around them; its pack-constant part is
+        serialised once per pack version and audience (service/result_parts.py)."""
         try:
             decision = engine.evaluate(pack, req.facts, req.as_of, req.audience, "request")
         except (engine.FactsError, engine.EvaluationError) as e:
             raise evaluation_error(e) from e
-        result = orjson.dumps(decision.to_dict())
+        split = self.splitter.split(decision)
         facts = canonical(req.facts)
         logged, masked = mask(req.facts, req.audience, pack.facts)
         logged_json = canonical(logged) if masked else facts
@@ -211,11 +214,12 @@ class Service:
             input_hash=sha256(facts),
             input=logged_json.decode(),
             masked_paths=canonical(masked).decode(),
-            result=result.decode(),
+            result=split.stored.decode(),
             batch_id=batch[0] if batch else None,
             batch_line=batch[1] if batch else None,
-        ).sealed({"input": logged_json, "result": result})
-        durable = self.writer.submit(record)
+            result_parts=split.parts_ref,
+        ).sealed({"input": logged_json, "result": split.stored})
+        durable = self.writer.submit(record, split.parts)
         before: list[bytes] = []
         after = [b'"decisionId":"' + decision_id.encode() + b'"']
         if batch:
@@ -225,7 +229,7 @@ class Service:
             ]
         if explain:
             after.append(b'"explanation":' + orjson.dumps(decision.explain()))
-        return Decided(splice(before, result, after), durable)
+        return Decided(splice(before, split.full, after), durable)
 
 
 @dataclass
@@ -237,9 +241,17 @@ class Decided:
 
 
 def splice(before: list[bytes], obj: bytes, after: list[bytes]) -> bytes:
-    """JSON object `obj` with members added before and after its own (`"key":value` bytes)."""
-    inner = obj[1:-1].strip()
-    return b"{" + b",".join([*before, *([inner] if inner else []), *after]) + b"}"
+    """JSON object `obj` (compact, as orjson writes it) with members added before and after its
+    own (`"key":value` bytes); its members are joined in place, not copied first."""
+    inner = memoryview(obj)[1:-1]
+    members: list[bytes | memoryview] = [*before, *([inner] if len(inner) else []), *after]
+    if not members:
+        return b"{}"
+    pieces: list[bytes | memoryview] = [b"{"]
+    for member in members:
+        pieces += (member, b",")
+    pieces[-1] = b"}"
+    return b"".join(pieces)
 
 
 _ids: list[str] = []
@@ -258,6 +270,13 @@ def new_decision_id() -> str:
             str(uuid.UUID(bytes=pool[i : i + 16], version=4)) for i in range(0, len(pool), 16)
         )
     return _ids.pop()
+
+
+def serving_app(settings: Settings, loaded: engine.Packs | None = None) -> DecisionRoute:
+    """What uvicorn serves: the application behind the direct decision route, which answers
+    `POST /v1/packs/{pack}/decisions` before any of the framework's middleware runs."""
+    app = create_app(settings, loaded)
+    return DecisionRoute(app, app.state.answer_decision)
 
 
 def create_app(settings: Settings, loaded: engine.Packs | None = None) -> FastAPI:
@@ -356,7 +375,7 @@ def create_app(settings: Settings, loaded: engine.Packs | None = None) -> FastAP
         await durable_or_503(decided.durable)
         return decided.body
 
-    app.add_middleware(DecisionRoute, answer=answer_decision)
+    app.state.answer_decision = answer_decision
 
     async def durable_or_503(wait: Awaitable[None]) -> None:
         try:
@@ -545,7 +564,8 @@ def create_app(settings: Settings, loaded: engine.Packs | None = None) -> FastAP
     )
     def get_decision(decision_id: str, request: Request) -> dict[str, Any]:
         s = svc()
-        return logged(s, s.caller(request), decision_id).to_api()
+        record = logged(s, s.caller(request), decision_id)
+        return record.to_api(s.store.parts(record.part_hashes()))
 
     @app.get(
         "/v1/batches/{batch_id}",
@@ -639,7 +659,8 @@ def create_app(settings: Settings, loaded: engine.Packs | None = None) -> FastAP
             ).to_dict()
         except (engine.FactsError, engine.EvaluationError) as e:
             raise evaluation_error(e) from e
-        original = orjson.loads(record.result)
+        bodies = await asyncio.to_thread(s.store.parts, record.part_hashes())
+        original = record.to_api(bodies)["decision"]  # parts missing or altered stay null
         differences = sorted(
             k for k in original.keys() | again.keys() if original.get(k) != again.get(k)
         )

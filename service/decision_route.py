@@ -25,7 +25,7 @@ class Disconnected(Exception):
 
 
 class DecisionRoute:
-    """ASGI middleware: decision requests to `answer`, everything else to `app`."""
+    """ASGI wrapper: decision requests to `answer`, everything else to `app`."""
 
     def __init__(self, app: Any, answer: Answer):
         self.app = app

@@ -7,6 +7,7 @@ The futures of one group are resolved with one wake-up of their event loop, not 
 from __future__ import annotations
 
 import asyncio
+import ctypes
 import logging
 import queue
 import threading
@@ -17,9 +18,11 @@ from service.log_record import LogRecord
 from service.log_store import LogStore
 
 MAX_GROUP = 512
+OS_THREAD_NAME = b"regime-log"  # what /proc shows, so its CPU can be told from the event loop's
 log = logging.getLogger("regime.service")
 
 _STOP = object()
+Queued = tuple[LogRecord, tuple[tuple[str, bytes], ...], "asyncio.Future[None]"]
 
 
 class LogWriter:
@@ -34,14 +37,17 @@ class LogWriter:
         self._thread = threading.Thread(target=self._run, name="decision-log-writer", daemon=True)
         self._thread.start()
 
-    def submit(self, record: LogRecord) -> asyncio.Future[None]:
-        """Queue a record (from a running event loop); the future resolves when it is
-        committed, or fails with the error."""
+    def submit(
+        self, record: LogRecord, parts: tuple[tuple[str, bytes], ...] = ()
+    ) -> asyncio.Future[None]:
+        """Queue a record and the result parts it refers to (from a running event loop); the
+        future resolves when it is committed, or fails with the error."""
         fut: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        self._queue.put((record, fut))
+        self._queue.put((record, parts, fut))
         return fut
 
     def _run(self) -> None:
+        _name_os_thread(OS_THREAD_NAME)
         while True:
             first = self._queue.get()
             if first is _STOP:
@@ -57,19 +63,20 @@ class LogWriter:
                     stop = True
                     break
                 group.append(item)
-            pairs: list[tuple[LogRecord, asyncio.Future[None]]] = group  # type: ignore[assignment]
+            items: list[Queued] = group  # type: ignore[assignment]
             started = time.perf_counter()
             error: BaseException | None = None
+            parts = {h: body for _, ps, _ in items for h, body in ps}
             try:
-                self.store.append([r for r, _ in pairs])
+                self.store.append([r for r, _, _ in items], list(parts.items()))
                 self.commits += 1
-                self.committed += len(pairs)
+                self.committed += len(items)
                 self.commit_seconds += time.perf_counter() - started
             except Exception as e:  # the callers answer 503; nothing was acknowledged
                 log.exception("decision log append failed")
                 error = e
             by_loop: dict[asyncio.AbstractEventLoop, list[asyncio.Future[None]]] = defaultdict(list)
-            for _, f in pairs:
+            for _, _, f in items:
                 by_loop[f.get_loop()].append(f)
             for loop, futures in by_loop.items():
                 try:
@@ -94,6 +101,15 @@ class LogWriter:
         """Commit what is queued, then stop the thread."""
         self._queue.put(_STOP)
         self._thread.join(timeout=30)
+
+
+def _name_os_thread(name: bytes) -> None:
+    """Linux: name the calling thread for the kernel (PR_SET_NAME); elsewhere nothing."""
+    try:
+        libc = ctypes.CDLL("libc.so.6", use_errno=True)
+        libc.prctl(15, ctypes.c_char_p(name[:15]), 0, 0, 0)
+    except (OSError, AttributeError):
+        pass
 
 
 def _resolve(futures: list[asyncio.Future[None]], error: BaseException | None) -> None:

@@ -170,10 +170,11 @@ def _relied_upon(ev: Evaluation, custodial: bool, applied: set[str]) -> list[str
             by_applied.clear()
         plan = by_applied[frozenset(applied)] = _relied_upon_keys_plan(ev, custodial, applied)
     ids: list[str] = []
+    memo = ev.memo
     for part in plan:
-        if part.__class__ is str:  # a table: its matched rows' interpretations
-            rows = ev.memo.get(M.ItemKey("table", part))
-            if isinstance(rows, list):
+        if part.__class__ is M.ItemKey:  # a table: its matched rows' interpretations
+            rows = memo.get(part)
+            if rows.__class__ is list:
                 for row in rows:
                     ids.extend(row.interpretations)
         else:
@@ -226,8 +227,21 @@ def _relied_upon_plan(pack: M.Pack, custodial: bool, keys: list[M.ItemKey]) -> l
                 plan.append(d.interpretations)
         elif kind == "table" and name in pack.tables:
             if not (custodial and pack.tables[name].healthcare):
-                plan.append(name)
-    return [p for p in plan if p]
+                plan.append(M.ItemKey("table", name))
+    # runs of fixed ids joined into one tuple: fewer parts to walk per decision
+    joined: list[Any] = []
+    run: list[str] = []
+    for p in plan:
+        if p.__class__ is M.ItemKey:
+            if run:
+                joined.append(tuple(run))
+                run = []
+            joined.append(p)
+        else:
+            run.extend(p)
+    if run:
+        joined.append(tuple(run))
+    return joined
 
 
 def owned(value: Any) -> Any:
@@ -238,6 +252,17 @@ def owned(value: Any) -> Any:
     if value.__class__ is dict:
         return {k: owned(v) for k, v in value.items()}
     return value
+
+
+def _copied(value: Any) -> Any:
+    """`owned(value)`, by one shallow copy when a list or record holds only plain values."""
+    cls = value.__class__
+    if cls is dict or cls is list:
+        for v in value.values() if cls is dict else value:
+            if v.__class__ not in _PLAIN:
+                return owned(value)
+        return value.copy()
+    return owned(value)
 
 
 def owned_needing(value: Any, needs: set[str]) -> Any:
@@ -281,9 +306,24 @@ class _Shape:
 
     shown: tuple[str, ...]  # outputs this audience sees, in order
     withheld: tuple[str, ...]  # outputs it does not
-    # rules with an obligation this audience may see: (rule, obligation, reasons withheld,
-    # the fields of its DecidedObligation that do not depend on the facts)
-    obliging: tuple[tuple[M.Rule, M.Obligation, bool, dict[str, Any]], ...]
+    # rules with an obligation this audience may see: (rule id, its due and frequency
+    # expressions' functions or None, reasons withheld, the fields of its DecidedObligation
+    # that do not depend on the facts, its records, whether each record holds plain values)
+    # and, for an obligation with no due date, frequency or records, the DecidedObligation
+    # itself: every field fixed and immutable, so one object serves every decision
+    obliging: tuple[
+        tuple[
+            str,
+            Any,
+            Any,
+            bool,
+            dict[str, Any],
+            tuple[dict[str, Any], ...],
+            bool,
+            DecidedObligation | None,
+        ],
+        ...,
+    ]
     healthcare_path: dict[str, bool]  # fact paths seen so far: healthcare-only or not
     interpretations: dict[tuple[str, ...], tuple[M.Interpretation, ...]]  # by relied-upon ids
 
@@ -299,7 +339,18 @@ def _shape(ev: Evaluation, custodial: bool, facts_schema: str) -> _Shape:
         return custodial and healthcare and not releasable
 
     obliging = tuple(
-        (rule, ob, custodial and rule.healthcare, _fixed(rule, ob, custodial))
+        (
+            rule.id,
+            ob.due.compiled.fn if ob.due else None,
+            ob.frequency.compiled.fn if ob.frequency else None,
+            custodial and rule.healthcare,
+            _fixed(rule, ob, custodial),
+            ob.records,
+            all(v.__class__ in _PLAIN for r in ob.records for v in r.values()),
+            _ready(_fixed(rule, ob, custodial))
+            if ob.due is None and ob.frequency is None and not ob.records
+            else None,
+        )
         for rule in pack.rules
         if (ob := rule.obligation) is not None and not hidden(rule.healthcare, ob.releasable)
     )
@@ -311,6 +362,11 @@ def _shape(ev: Evaluation, custodial: bool, facts_schema: str) -> _Shape:
         interpretations={},
     )
     return found
+
+
+def _ready(fixed: dict[str, Any]) -> DecidedObligation:
+    """The DecidedObligation of a rule whose obligation has nothing that varies."""
+    return DecidedObligation(due=None, frequency=None, record=(), **fixed)
 
 
 def _fixed(rule: M.Rule, ob: M.Obligation, custodial: bool) -> dict[str, Any]:
@@ -338,19 +394,6 @@ def _made(cls: Any, **fields: Any) -> Any:
     return made
 
 
-def _obligation(fixed: dict[str, Any], due: Any, freq: Any, record: tuple[Any, ...]) -> Any:
-    """A DecidedObligation made from its fixed fields without the frozen dataclass's
-    field-by-field `__init__` (a guarded attribute write per field, many times a decision):
-    the same fields, so the same object."""
-    made = DecidedObligation.__new__(DecidedObligation)
-    fields = made.__dict__
-    fields.update(fixed)
-    fields["due"] = due
-    fields["frequency"] = freq
-    fields["record"] = record
-    return made
-
-
 def build_decision(ev: Evaluation, audience: str, facts_schema: str = "facts") -> Decision:
     """Gather an evaluation's results, keeping from a custodial audience what it may not see."""
     pack = ev.pack
@@ -362,11 +405,18 @@ def build_decision(ev: Evaluation, audience: str, facts_schema: str = "facts") -
     memo = ev.memo
     plain = _PLAIN
     for name in shape.shown:
-        value = memo.get(name)
+        value: Any = memo.get(name)
         cls = value.__class__
         if cls in plain:
             outputs[name] = value
             continue
+        if cls is dict or cls is list:  # plain values inside: a shallow copy is a full one
+            for v in value.values() if cls is dict else value:
+                if v.__class__ not in plain:
+                    break
+            else:
+                outputs[name] = value.copy()
+                continue
         needs: set[str] = set()
         copied = owned_needing(value, needs)
         if needs:
@@ -377,32 +427,46 @@ def build_decision(ev: Evaluation, audience: str, facts_schema: str = "facts") -
     results = ev.rule_results
     local_plan_of = pack.local_plan
     F, N = ev.F, ev.value
-    for rule, ob, withheld_reasons, fixed in shape.obliging:
-        rid = rule.id
+    new = DecidedObligation.__new__
+    with_local = local_plan_of is not None
+    for rid, due_fn, freq_fn, withheld, fixed, records, plain_records, ready in shape.obliging:
         when = results.get(rid, False)
         if when is not True:
             if when.__class__ is Unknown and when.paths:
                 undetermined.append(rid)
                 missing |= when.paths
             continue
-        due: Any = ob.due.compiled.fn(F, N) if ob.due else None
-        freq: Any = ob.frequency.compiled.fn(F, N) if ob.frequency else None
+        if ready is not None and not with_local:
+            obligations.append(ready)
+            continue
+        due: Any = None if due_fn is None else due_fn(F, N)
+        freq: Any = None if freq_fn is None else freq_fn(F, N)
         cls = due.__class__
         if cls is Unknown:
             missing |= due.paths
         elif cls not in plain:
-            due = owned(due)
+            due = _copied(due)
         cls = freq.__class__
         if cls is Unknown:
             missing |= freq.paths
         elif cls not in plain:
-            freq = owned(freq)
-        made = _obligation(
-            fixed, due, freq, tuple([owned(r) for r in ob.records]) if ob.records else ()
-        )
-        if local_plan_of is not None and not withheld_reasons:
+            freq = _copied(freq)
+        # made without the frozen dataclass's field-by-field `__init__` (a guarded attribute
+        # write per field, many times a decision): the same fields, so the same object
+        made = new(DecidedObligation)
+        fields = made.__dict__
+        fields.update(fixed)
+        fields["due"] = due
+        fields["frequency"] = freq
+        if not records:
+            fields["record"] = ()
+        elif plain_records:
+            fields["record"] = tuple([r.copy() for r in records])
+        else:
+            fields["record"] = tuple([owned(r) for r in records])
+        if local_plan_of is not None and not withheld:
             local = _local_entries(ev, rid)
-            made.__dict__["local"] = tuple(e.to_dict(local_plan_of.file) for e in local)
+            fields["local"] = tuple(e.to_dict(local_plan_of.file) for e in local)
         obligations.append(made)
     ids = tuple(ev.version.interpretations) + tuple(
         _relied_upon(ev, custodial, {o.rule for o in obligations})

@@ -6,6 +6,7 @@ steps replayed) from it in the same way, and every result and error is the same.
 from __future__ import annotations
 
 import datetime as dt
+import weakref
 from collections.abc import Callable
 from typing import Any
 
@@ -22,24 +23,32 @@ from engine.evaluation.evaluate import (
     withheld,
     within_budget,
 )
-from engine.language.runtime import Unknown, merge
+from engine.language.runtime import NULL, Unknown, merge
 from engine.packs import model as M
 from engine.problems import EvaluationError
 
 Work = Callable[["Names"], Any]
 _PART = 100  # items worked out by one generated function
+_LIMITED = frozenset({int, list, tuple, str})  # the classes `within_budget` looks at
+_MISSING = object()  # not worked out yet
 
 
 class Names(dict[Any, Any]):
     """One evaluation's values by name (tables by item key): a name not yet worked out is
     worked out when first read, as `Evaluation.value` does, and kept."""
 
-    __slots__ = ("F", "N", "rules", "work")
+    # no slot keeps `N` (a bound method of this mapping) or anything else that leads back
+    # here: an evaluation's state is freed as soon as it is dropped, not by the cycle collector
+    __slots__ = ("F", "rules", "work", "__weakref__")
 
     F: dict[str, Any]
-    N: Callable[[Any], Any]
     rules: Rules
     work: dict[Any, Work]
+
+    @property
+    def N(self) -> Callable[[Any], Any]:
+        """The value of a name, worked out when first read (what compiled expressions call)."""
+        return self.__getitem__
 
     def __missing__(self, name: Any) -> Any:
         work = self.work.get(name)
@@ -53,11 +62,13 @@ class Rules(dict[str, Any]):
 
     __slots__ = ("names", "work")
 
-    names: Names
+    names: Callable[[], Names | None]  # a weak reference: the names hold these rules
     work: dict[str, Work]
 
     def __missing__(self, rule_id: str) -> Any:
-        return self.work[rule_id](self.names)
+        names = self.names()
+        assert names is not None  # read only while its evaluation is alive
+        return self.work[rule_id](names)
 
     def of(self, rule: M.Rule) -> Any:
         return self[rule.id]
@@ -71,6 +82,7 @@ class Program:
         self.version = version
         self.custodial = custodial
         work: dict[Any, Work] = {}
+        self._matches: dict[str, _TableMatch] = {}
         self._made: dict[tuple[str, str], Work] = {}  # the work of each definition and output
         # later kinds win a name, as `Evaluation.value` tries parameters first
         for name, out in pack.outputs.items():
@@ -161,17 +173,22 @@ class Program:
 
     def _table(self, table: M.Table) -> Work:
         key = M.ItemKey("table", table.id)
-        inputs = [
-            (name, self._guard(e.healthcare, _expression(e.compiled.fn)))
-            for name, e in table.inputs
-        ]
-        custodial = self.custodial
+        inputs = [self._guard(e.healthcare, _expression(e.compiled.fn)) for _, e in table.inputs]
+        match = self._match(table)
 
         def work(m: Names) -> Any:
-            result = m[key] = match_rows(table, {n: f(m) for n, f in inputs}, custodial)
+            result = m[key] = match(tuple([f(m) for f in inputs]))
             return result
 
         return work
+
+    def _match(self, table: M.Table) -> _TableMatch:
+        """The one `_TableMatch` of a table in this program (its work and the straight code
+        share what it keeps)."""
+        found = self._matches.get(table.id)
+        if found is None:
+            found = self._matches[table.id] = _TableMatch(table, self.custodial)
+        return found
 
     def _rule(self, rule: M.Rule) -> Work:
         rid = rule.id
@@ -211,6 +228,9 @@ class Program:
             "_WH": WITHHELD,
             "_withheld": withheld,
             "_wd": with_default,
+            "_LIM": _LIMITED,
+            "_NULL": NULL,
+            "_MISS": _MISSING,
         }
 
         def const(value: Any) -> str:
@@ -219,12 +239,53 @@ class Program:
             return name
 
         lines = ["def _all(m, rr, F, N):"]
+        custodial = self.custodial
+
+        def rule_lines(rule: M.Rule, into: str) -> list[str]:
+            """Lines setting `into` to a rule's result and keeping it (as its work does)."""
+            key = repr(rule.id)
+            if rule.versions and self.version.id not in rule.versions:
+                body = [f"{into} = False"]
+            elif rule.when is None:
+                body = [f"{into} = True"]
+            else:
+                call = f"{into} = {const(rule.when.compiled.fn)}(F, N)"
+                if custodial and rule.healthcare:
+                    body = ["try:", f"    {call}", "except _VE:", f"    {into} = _WH"]
+                    body.append(f"{into} = _withheld({into})")
+                else:
+                    body = [call]
+            return [*body, f"rr[{key}] = {into}"]
+
+        def table_lines(table: M.Table) -> list[str]:
+            """Lines setting `_rows` to a table's matched rows, worked out here when no one
+            has read the table yet (as its work does)."""
+            tkey = const(M.ItemKey("table", table.id))
+            body = [f"_rows = m.get({tkey}, _MISS)", "if _rows is _MISS:"]
+            values = []
+            for i, (_name, e) in enumerate(table.inputs):
+                call = f"_i{i} = {const(e.compiled.fn)}(F, N)"
+                if custodial and e.healthcare:
+                    body += ["    try:", f"        {call}", "    except _VE:"]
+                    body.append(f"        _i{i} = _WH")
+                else:
+                    body.append(f"    {call}")
+                values.append(f"_i{i}, ")
+            match = f"{const(self._match(table))}(({''.join(values)}))"
+            body.append(f"    _rows = m[{tkey}] = {match}")
+            return body
 
         def emit(
-            key: str, table: str, value: str, guard: bool, hide: bool, pre: tuple[str, ...] = ()
+            key: str,
+            table: str,
+            value: str,
+            guard: bool,
+            hide: bool,
+            pre: tuple[str, ...] = (),
+            post: tuple[str, ...] = (),
         ) -> None:
             lines.append(f"    if {key} not in {table}:")
-            body = [*pre, f"_v = {value}"]
+            body = [*pre, f"_v = {value}", *post]
             if guard:
                 lines.append("        try:")
                 lines.extend("            " + line for line in body)
@@ -235,46 +296,54 @@ class Program:
                 lines.append("        _v = _withheld(_v)")
             lines.append(f"        {table}[{key}] = _v")
 
-        custodial = self.custodial
+        def budget(kind: str, key: str) -> tuple[str, ...]:
+            # `within_budget` in line: only these classes of value can be past a budget
+            return (f"if _v.__class__ in _LIM: _v = _wb({kind!r}, {key}, _v)",)
+
+        def defaulted(out: M.Output, key: str) -> tuple[str, ...]:
+            # `with_default` then `within_budget`, in line, on the raw result in `_v`
+            default = f"{const(out.default.compiled.fn)}(F, N)" if out.default else "_NULL"
+            lines = [f"if _v is None: _v = {default}"]
+            if out.mode != "value" and out.default:
+                lines.append(f"elif isinstance(_v, list) and not _v: _v = {default}")
+            return (*lines, *budget("output", key))
+
         for name in (*pack.definitions, *pack.outputs):
             key = repr(name)
             work = self.work[name]
             d = pack.definitions.get(name)
             out = pack.outputs.get(name)
             if d is not None and work is self._made.get(("def", name)):
-                fn = const(d.expr.compiled.fn)
-                value = f"_wb('definition', {key}, {fn}(F, N))"
-                emit(key, "m", value, custodial and d.expr.healthcare, False)
+                value = f"{const(d.expr.compiled.fn)}(F, N)"
+                post = budget("definition", key)
+                emit(key, "m", value, custodial and d.expr.healthcare, False, (), post)
             elif (
                 out is not None
                 and out.expr is not None
                 and out.mode == "value"
                 and (work is self._made.get(("out", name)))
             ):
-                fn, o = const(out.expr.compiled.fn), const(out)
-                value = f"_wb('output', {key}, _wd({o}, {fn}(F, N), F, N))"
-                emit(key, "m", value, custodial and out.healthcare, custodial and out.releasable)
+                value = f"{const(out.expr.compiled.fn)}(F, N)"
+                guard, hide = custodial and out.healthcare, custodial and out.releasable
+                emit(key, "m", value, guard, hide, (), defaulted(out, key))
             elif (
                 out is not None
                 and out.mode == "rules"
                 and len(pack.rules_setting.get(name, ())) <= _PART  # (a long one: by its work)
                 and work is self._made.get(("out", name))
             ):
-                pre = _from_rules_lines(out, pack.rules_setting.get(name, ()), const)
-                value = f"_wb('output', {key}, _wd({const(out)}, _r, F, N))"
+                pre = _from_rules_lines(out, pack.rules_setting.get(name, ()), const, rule_lines)
                 guard, hide = custodial and out.healthcare, custodial and out.releasable
-                emit(key, "m", value, guard, hide, pre)
+                emit(key, "m", "_r", guard, hide, pre, defaulted(out, key))
             elif out is not None and out.mode == "table" and work is self._made.get(("out", name)):
                 table = pack.tables[str(out.table)]
-                tkey = const(M.ItemKey("table", table.id))
                 pre = (
-                    f"_rows = m[{tkey}]",
+                    *table_lines(table),
                     f"_r = _rows if _rows.__class__ is _U else _tv({key}, {table.hit!r}, "
                     "_rows, F, N)",
                 )
-                value = f"_wb('output', {key}, _wd({const(out)}, _r, F, N))"
                 guard, hide = custodial and out.healthcare, custodial and out.releasable
-                emit(key, "m", value, guard, hide, pre)
+                emit(key, "m", "_r", guard, hide, pre, defaulted(out, key))
             else:
                 lines += [f"    if {key} not in m:", f"        {const(work)}(m)"]
         for rule in pack.rules:
@@ -332,24 +401,57 @@ class Program:
         """Every name, output and rule worked out, as `Evaluation(...).run()` leaves them."""
         m = Names(self.parameters(as_of))
         F = m.F = {**facts, "as_of": as_of, "version": self.version.id}
-        m.N = m.__getitem__
         m.work = self.work
         rules = m.rules = Rules()
-        rules.names = m
+        rules.names = weakref.ref(m)
         rules.work = self.rule_work
-        self._all(m, rules, F, m.N)
+        self._all(m, rules, F, m.__getitem__)
         return Evaluation.finished(
             self.pack, F, as_of, self.custodial, self.version, version_id, m, rules
         )
+
+
+class _TableMatch:
+    """`match_rows` for one table and audience, kept by input values: the rows that match
+    depend on the values only through equality (`in` a row's allowed values), so equal known
+    values always match the same rows. Unknown, unhashable or unequal-to-itself values are
+    matched afresh. The matched list is the program's own; each evaluation gets a copy."""
+
+    __slots__ = ("custodial", "found", "names", "table")
+
+    def __init__(self, table: M.Table, custodial: bool):
+        self.table = table
+        self.custodial = custodial
+        self.names = tuple(name for name, _ in table.inputs)
+        self.found: dict[tuple[Any, ...], Any] = {}
+
+    def __call__(self, values: tuple[Any, ...]) -> Any:
+        for v in values:
+            if v.__class__ is Unknown or v != v:
+                return self._match(values)
+        found = self.found
+        try:
+            rows = found.get(values)
+        except TypeError:  # a list or record among the inputs
+            return self._match(values)
+        if rows is None:
+            if len(found) > 4096:  # one entry per combination of values: keep memory bounded
+                found.clear()
+            rows = found[values] = self._match(values)
+        return rows.copy() if rows.__class__ is list else rows
+
+    def _match(self, values: tuple[Any, ...]) -> Any:
+        return match_rows(self.table, dict(zip(self.names, values, strict=True)), self.custodial)
 
 
 def _from_rules_lines(
     out: M.Output,
     setting: tuple[tuple[M.Rule, M.Expression], ...],
     const: Callable[[Any], str],
+    rule_lines: Callable[[M.Rule, str], list[str]],
 ) -> tuple[str, ...]:
     """Lines setting `_r` to what `from_rules` returns for this output, written out rule by
-    rule (each rule's result read through `rr`, which works it out when not yet known)."""
+    rule (each rule's result read from `rr`, or worked out in line when not yet known)."""
     combine = out.combine
     lines = ["while True:"]
     if combine != "first":
@@ -358,7 +460,8 @@ def _from_rules_lines(
         lines.append("    _vals = []")
     for rule, expr in setting:
         fn = const(expr.compiled.fn)
-        lines.append(f"    _w = rr[{rule.id!r}]")
+        lines += [f"    _w = rr.get({rule.id!r}, _MISS)", "    if _w is _MISS:"]
+        lines += ["        " + line for line in rule_lines(rule, "_w")]
         if combine == "first":
             # a pending rule ends the search, so none is pending when one applies
             lines += ["    if _w is True:", f"        _r = {fn}(F, N)", "        break"]

@@ -235,6 +235,55 @@ def _compiled(name: str) -> Check | None:
         return None
 
 
+@cache
+def _compiled_with_limits(name: str) -> Check | None:
+    """The compiled check that also does `_scan`'s work in the same walk: falsy when unsure
+    (schema or limits), 2 when the document holds a Decimal, else True."""
+    try:
+        limits = (MAX_DEPTH, MAX_STRING, MAX_LIST, MAX_DIGITS)
+        return generate_check(facts_schema(name), name, _scan, limits)
+    except Unsupported:
+        return None
+
+
+# keywords of a record or list schema on the way to a healthcare root under which taking the
+# root away cannot make a valid document invalid (with the root not `required`)
+_SPLIT_SAFE = frozenset(
+    {"type", "properties", "additionalProperties", "required", "items", "maxItems"}
+)
+
+
+@cache
+def _split_keeps_valid(name: str) -> bool:
+    """Whether a document the facts check passes surely still passes without its healthcare
+    roots: every schema on the way to each root only types, lists and requires properties
+    (no conditions, no combinations), and no root is required."""
+    schema = facts_schema(name)
+    for root in healthcare_roots(name):
+        node: Any = schema
+        for part in root.split("."):
+            key = part[:-2] if part.endswith("[]") else part
+            if not isinstance(node, Mapping) or not _only_safe(node):
+                return False
+            if key in (node.get("required") or ()) or key not in (node.get("properties") or {}):
+                return False
+            node = node["properties"][key]
+            if part.endswith("[]"):
+                if not isinstance(node, Mapping) or not _only_safe(node) or "items" not in node:
+                    return False
+                node = node["items"]
+    return True
+
+
+def _only_safe(node: Mapping[str, Any]) -> bool:
+    return all(k in _SPLIT_SAFE or k.startswith("x-") or k in _DESCRIBING for k in node)
+
+
+_DESCRIBING = frozenset(
+    {"$schema", "$id", "$comment", "title", "description", "examples", "default"}
+)
+
+
 _FIELDS: dict[int, tuple[T.Type, dict[str, T.Type]]] = {}
 """Each record type's fields by name (the type is kept, so its id stays its own)."""
 
@@ -341,13 +390,16 @@ def _converter(t: T.Type) -> Convert:
 def _prepare_fast(data: Any, name: str, custodial: bool = False) -> dict[str, Any] | None:
     """The prepared facts when the compiled check is sure the document is valid (and, for a
     custodial audience, so is what custodial staff may see), else None: the full path decides."""
-    check = _compiled(name)
-    if check is None or data.__class__ is not dict or not check(data):
+    check = _compiled_with_limits(name)
+    if check is None or data.__class__ is not dict:
         return None
-    scan = _scan(data)
-    if scan & _OVER:
+    passed = check(data)  # schema and limits in one walk
+    if not passed:
         return None
-    if custodial:
+    scan = _DECIMAL if passed == 2 else 0
+    if custodial and (scan or not _split_keeps_valid(name)):
+        check = _compiled(name)
+        assert check is not None  # the same schema, so compiled as the one above
         # a custodial audience's facts must be valid without the healthcare-only parts too;
         # that check sees the JSON form (as the full path does), which differs from the facts
         # as given only in a Decimal (JSON text there)

@@ -248,10 +248,13 @@ def _uncertain(v: Any) -> bool:
 class _Source:
     """The lines of a generated check and the constants it refers to."""
 
-    def __init__(self) -> None:
+    def __init__(self, limits: tuple[int, int, int] | None = None) -> None:
         self.lines: list[str] = []
         self.consts: dict[str, Any] = {}
         self.count = 0
+        # (depth, text length, list length) when the check also answers "not sure" for what
+        # the facts limits would refuse
+        self.limits = limits
 
     def const(self, value: Any) -> str:
         name = f"_c{len(self.consts)}"
@@ -277,7 +280,7 @@ _TYPE_TESTS = {
 }
 
 
-def _gen(schema: Mapping[str, Any], v: str, src: _Source, ind: int) -> None:
+def _gen(schema: Mapping[str, Any], v: str, src: _Source, ind: int, depth: int = 0) -> None:
     """Lines that `return False` unless the value in variable `v` surely meets `schema`."""
     unknown = {k for k in schema if not k.startswith("x-")} - _ANNOTATIONS - _KEYWORDS
     if unknown:
@@ -289,7 +292,10 @@ def _gen(schema: Mapping[str, Any], v: str, src: _Source, ind: int) -> None:
         test = " or ".join(_TYPE_TESTS[k].format(v=v) for k in kinds)
         src.emit(ind, f"if not ({test}): return False")
     else:
+        kinds = []
         src.emit(ind, f"if _uncertain({v}): return False")
+    if src.limits:
+        _gen_limits(schema, kinds, v, src, ind, depth)
     fmt = schema.get("format")
     if fmt == "date":
         src.emit(ind, f"if isinstance({v}, str) and not _is_date({v}): return False")
@@ -329,20 +335,68 @@ def _gen(schema: Mapping[str, Any], v: str, src: _Source, ind: int) -> None:
             ind, f"if isinstance({v}, (str, _date)) and {found}(_text({v})) is None: return False"
         )
     if {"properties", "additionalProperties", "required"} & set(schema):
-        _gen_object(schema, v, src, ind)
+        _gen_object(schema, v, src, ind, depth)
     if "items" in schema:
         item = src.var()
         src.emit(ind, f"if {v}.__class__ is list:")
         src.emit(ind + 1, f"for {item} in {v}:")
-        _gen(schema["items"], item, src, ind + 2)
+        _gen(schema["items"], item, src, ind + 2, depth + 1)
     for sub in schema.get("allOf") or ():
-        _gen(sub, v, src, ind)
+        _gen(sub, v, src, ind, depth)
     if "if" in schema:
         check = src.const(_conditional(schema))
         src.emit(ind, f"if not {check}({v}): return False")
 
 
-def _gen_object(schema: Mapping[str, Any], v: str, src: _Source, ind: int) -> None:
+# The classes a value of each JSON type may have on the fast path: anything else (a subclass,
+# a huge number kept as text) is left to the full path, as `_scan` leaves it.
+_TYPE_CLASSES: dict[str, tuple[type, ...]] = {
+    "null": (type(None),),
+    "boolean": (bool,),
+    "string": (str, dt.date),
+    "integer": (int,),
+    "number": (int, float, Decimal),
+    "object": (dict,),
+    "array": (list,),
+}
+
+
+def _gen_limits(
+    schema: Mapping[str, Any], kinds: list[str], v: str, src: _Source, ind: int, depth: int
+) -> None:
+    """Lines that `return False` where the facts limits (`_limits`) might find a problem, and
+    note a Decimal (`_dec = 2`): what `_scan` finds, worked out in the same walk."""
+    assert src.limits is not None
+    max_depth, max_string, max_list = src.limits
+    if depth > max_depth:
+        src.emit(ind, "return False")
+        return
+    if not kinds:  # no type: the general scan, from this depth
+        src.emit(ind, f"_s = _scan({v}, {depth})")
+        src.emit(ind, "if _s & 1: return False")
+        src.emit(ind, "if _s & 2: _dec = 2")
+        return
+    classes = frozenset(c for k in kinds for c in _TYPE_CLASSES[k])
+    src.emit(ind, f"if {v}.__class__ not in {src.const(classes)}: return False")
+    if "string" in kinds:
+        src.emit(ind, f"if {v}.__class__ is str and len({v}) > {max_string}: return False")
+    if "integer" in kinds or "number" in kinds:
+        src.emit(ind, f"if {v}.__class__ is int and not -_HUGE < {v} < _HUGE: return False")
+    if "number" in kinds:
+        src.emit(ind, f"if {v}.__class__ is float and not -_INF < {v} < _INF: return False")
+        src.emit(ind, f"if {v}.__class__ is _Decimal: _dec = 2")
+    if "array" in kinds:
+        src.emit(ind, f"if {v}.__class__ is list and len({v}) > {max_list}: return False")
+    # what the schema leaves unchecked inside a record or list is scanned as a whole
+    loose_object = "object" in kinds and not ({"properties", "additionalProperties"} & set(schema))
+    if loose_object or ("array" in kinds and "items" not in schema):
+        src.emit(ind, f"if {v}.__class__ is dict or {v}.__class__ is list:")
+        src.emit(ind + 1, f"_s = _scan({v}, {depth})")
+        src.emit(ind + 1, "if _s & 1: return False")
+        src.emit(ind + 1, "if _s & 2: _dec = 2")
+
+
+def _gen_object(schema: Mapping[str, Any], v: str, src: _Source, ind: int, depth: int = 0) -> None:
     props = schema.get("properties") or {}
     extra = schema.get("additionalProperties", True)
     src.emit(ind, f"if isinstance({v}, dict):")
@@ -358,20 +412,39 @@ def _gen_object(schema: Mapping[str, Any], v: str, src: _Source, ind: int) -> No
         src.emit(ind + 1, f"if {k}.__class__ is not str: return False")
         if extra is not True:
             src.emit(ind + 1, f"if {k} not in {known}:")
-            _gen(extra, x, src, ind + 2)
+            _gen(extra, x, src, ind + 2, depth + 1)
+        elif src.limits:  # a key the schema says nothing of: scanned as a whole
+            src.emit(ind + 1, f"if {k} not in {known}:")
+            src.emit(ind + 2, f"_s = _scan({x}, {depth + 1})")
+            src.emit(ind + 2, "if _s & 1: return False")
+            src.emit(ind + 2, "if _s & 2: _dec = 2")
     for key, sub in props.items():
         x = src.var()
-        src.emit(ind, f"{x} = {v}.get({key!r}, _MISSING)")
-        src.emit(ind, f"if {x} is not _MISSING:")
-        _gen(sub, x, src, ind + 1)
+        # a test and a subscript: both in line, where `.get` is a method call
+        src.emit(ind, f"if {key!r} in {v}:")
+        src.emit(ind + 1, f"{x} = {v}[{key!r}]")
+        _gen(sub, x, src, ind + 1, depth + 1)
 
 
-def generate_check(schema: Mapping[str, Any], name: str = "facts") -> Check:
-    """The check of `schema` as generated Python (raises Unsupported like `compile_schema`)."""
-    src = _Source()
+def generate_check(
+    schema: Mapping[str, Any],
+    name: str = "facts",
+    scan: Callable[[Any, int], int] | None = None,
+    limits: tuple[int, int, int, int] = (0, 0, 0, 0),
+) -> Check:
+    """The check of `schema` as generated Python (raises Unsupported like `compile_schema`).
+
+    Given `scan` (the facts limits' quick scan: bit 1 over a limit, bit 2 a Decimal) and the
+    limits (depth, text length, list length, digits), the same walk also answers "not sure"
+    wherever the limits might find a problem, and returns 2 rather than True when the value
+    holds a Decimal: one walk over the document, not two."""
+    src = _Source(limits[:3] if scan is not None else None)
+    digits = limits[3]
     src.emit(0, "def _check(v0):")
+    if src.limits:
+        src.emit(1, "_dec = True")
     _gen(schema, "v0", src, 1)
-    src.emit(1, "return True")
+    src.emit(1, "return _dec" if src.limits else "return True")
     namespace: dict[str, Any] = {
         "_date": dt.date,
         "_NUM": (int, float, Decimal),
@@ -379,6 +452,10 @@ def generate_check(schema: Mapping[str, Any], name: str = "facts") -> Check:
         "_uncertain": _uncertain,
         "_text": _text,
         "_is_date": _date,
+        "_scan": scan,
+        "_HUGE": 10**digits,
+        "_INF": float("inf"),
+        "_Decimal": Decimal,
         **src.consts,
     }
     code = "\n".join(src.lines) + "\n"

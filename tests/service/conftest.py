@@ -18,7 +18,7 @@ import uvicorn
 import yaml
 
 import engine
-from service.app import create_app
+from service.app import serving_app
 from service.auth import Roles, ensure_dev_keys, mint_token
 from service.settings import Settings
 from tests.service.postgres import Postgres, pg_bin
@@ -90,7 +90,7 @@ class ThreadServer:
         preloaded = loaded_packs() if settings.packs_dir == POLICIES else None
         self.server = uvicorn.Server(
             uvicorn.Config(
-                create_app(settings, preloaded),
+                serving_app(settings, preloaded),
                 host="127.0.0.1",
                 port=settings.port,
                 log_level="error",

@@ -28,3 +28,17 @@ def test_a_forked_process_does_not_repeat_the_parents_ids() -> None:
         child = set(f.read().decode().split(","))
     parent = {new_decision_id() for _ in range(100)}
     assert len(child) == 100 and not child & parent
+
+
+def test_splice_adds_members_around_an_object() -> None:
+    import orjson
+
+    from service.app import splice
+
+    obj = orjson.dumps({"a": 1, "b": [1, {"c": None}]})
+    assert orjson.loads(splice([b'"x":0'], obj, [b'"y":"z"'])) == {
+        "x": 0, "a": 1, "b": [1, {"c": None}], "y": "z"
+    }  # fmt: skip
+    assert splice([], obj, [b'"y":1']) == b'{"a":1,"b":[1,{"c":null}],"y":1}'
+    assert splice([b'"x":0'], b"{}", []) == b'{"x":0}'
+    assert splice([], b"{}", []) == b"{}"

@@ -128,3 +128,18 @@ def test_sigkill_mid_load_loses_no_acknowledged_decision(
     # rows may exceed acknowledgements only by commits in flight at the kill (never fewer)
     assert 0 <= outcome.rows_after - outcome.rows_before - len(result.acknowledged) <= 512
     store.close()
+
+
+def test_workers_refuse_a_port_another_program_holds(tmp_path: Path, keys: dict[str, Path]) -> None:
+    import socket
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = int(taken.getsockname()[1])
+        server = ServerProcess(
+            str(POLICIES), f"sqlite:///{tmp_path / 'x.db'}", str(keys["public"]), 2, port
+        )
+        with pytest.raises(RuntimeError, match="cannot listen on 127.0.0.1"):
+            server.start(timeout=60)
+    server.remove_log()

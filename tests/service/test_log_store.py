@@ -51,8 +51,8 @@ def record(n: int = 0, audience: str = "custodial") -> LogRecord:
 
 
 def test_migrations_are_recorded_and_idempotent(store: LogStore) -> None:
-    assert store.migrate() == 2
-    assert store.migrate() == 2
+    assert store.migrate() == 3
+    assert store.migrate() == 3
     assert store.count() == 0
 
 
@@ -134,3 +134,62 @@ def test_sqlite_is_in_wal_mode_with_full_sync(tmp_path: Path) -> None:
 def test_unknown_database_urls_are_refused(url: str) -> None:
     with pytest.raises(BadDatabaseUrl):
         open_store(url)
+
+
+def test_a_result_part_is_stored_once_and_refuses_change(store: LogStore) -> None:
+    from dataclasses import replace
+
+    part = ("sha256:" + "a" * 64, b'[{"id":"I-1"}]')
+    ref = '{"interpretations":"' + part[0] + '"}'
+    split = [replace(record(n), result_parts=ref).sealed() for n in range(3)]
+    store.append(split[:2], [part])
+    store.append(split[2:], [part])
+    store._parts_stored.clear()  # type: ignore[attr-defined]  # as another process would
+    store.append([replace(record(7), result_parts=ref).sealed()], [part])
+    assert store.parts([part[0], "sha256:none"]) == {part[0]: part[1]}
+    assert [r.part_hashes() for r in store.records()] == [[part[0]]] * 4
+    assert all(r.intact() for r in store.records())
+    marker = "?" if store.backend == "sqlite" else "%s"
+    conn = store._conn()  # type: ignore[attr-defined]
+    with pytest.raises(Exception):  # noqa: B017 - sqlite3 and psycopg raise their own types
+        conn.execute(f"DELETE FROM result_parts WHERE part_hash = {marker}", (part[0],))
+    assert store.parts([part[0]]) == {part[0]: part[1]}
+
+
+def test_now_is_iso_utc_to_the_microsecond() -> None:
+    import datetime as dt
+    import re
+
+    from service.log_store import now
+
+    before = dt.datetime.now(dt.UTC)
+    text = now()
+    after = dt.datetime.now(dt.UTC)
+    assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z", text)
+    assert before <= dt.datetime.fromisoformat(text.replace("Z", "+00:00")) <= after
+
+
+def test_a_group_larger_than_one_statement_is_appended_whole(store: LogStore) -> None:
+    from service.log_store import ROWS_A_STATEMENT
+
+    records = [record(n) for n in range(ROWS_A_STATEMENT + 3)]
+    store.append(records)
+    assert store.records() == records
+
+
+@pytest.mark.parametrize("size", [0, 1, 2046, 2047, 2048, 4094, 4095, 10_000, 100_003])
+def test_hashing_in_pieces_gives_the_digest_of_the_whole(size: int) -> None:
+    import hashlib
+
+    from service.log_record import sha256
+
+    data = bytes(range(256)) * (size // 256) + bytes(size % 256)
+    assert sha256(data) == "sha256:" + hashlib.sha256(data).hexdigest()
+
+
+def test_a_new_sqlite_log_uses_4_kib_pages(tmp_path: Path) -> None:
+    s = open_store(f"sqlite:///{tmp_path / 'pages.db'}")
+    s.migrate()
+    s.close()
+    with sqlite3.connect(tmp_path / "pages.db") as c:
+        assert c.execute("PRAGMA page_size").fetchone()[0] == 4096

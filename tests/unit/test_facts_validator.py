@@ -13,7 +13,12 @@ from hypothesis import strategies as st
 
 from engine.language.convert import to_json
 from engine.packs.facts_schema import (
+    MAX_DIGITS,
+    MAX_STRING,
+    _compiled,
+    _compiled_with_limits,
     _prepare_fast,
+    _scan,
     convert,
     read_facts_file,
     root_types,
@@ -110,3 +115,51 @@ def test_mutated_documents_agree_with_the_full_validator(
     fast = _prepare_fast(doc, "facts")
     if fast is not None:
         assert fast == _slow(doc)
+
+
+_OVER_LIMITS = st.one_of(
+    _VALUES,
+    st.just(10**MAX_DIGITS),
+    st.just(-(10**MAX_DIGITS)),
+    st.just("x" * (MAX_STRING + 1)),
+    st.sampled_from([float("nan"), float("inf"), float("-inf")]),
+    st.just(dt.datetime(2020, 1, 1, 12)),
+    st.just({"deep": [[[[[[[[1]]]]]]]]}),
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.integers(0, 10_000),
+    st.lists(st.tuples(st.integers(0, 10_000), _OVER_LIMITS), max_size=3),
+)
+def test_the_one_walk_check_passes_only_what_the_check_and_the_scan_pass(
+    pick: int, changes: list[tuple[int, Any]]
+) -> None:
+    """Schema and limits checked in one walk: never passes what the schema check or the
+    limits scan would not, and says so when the document holds a Decimal."""
+    doc = copy.deepcopy(DOCS[pick % len(DOCS)])
+    for where, value in changes:
+        paths = _paths(doc)
+        path = paths[where % len(paths)]
+        target = doc
+        for part in path[:-1]:
+            target = target[part]
+        if where % 7 == 0 and isinstance(target, dict):
+            target[f"extra_{where}"] = copy.deepcopy(value)
+        else:
+            target[path[-1]] = copy.deepcopy(value)
+    one, check = _compiled_with_limits("facts"), _compiled("facts")
+    assert one is not None and check is not None
+    passed = one(doc)
+    if passed:
+        assert check(doc)
+        assert not _scan(doc) & 1
+        assert (passed == 2) == bool(_scan(doc) & 2)
+
+
+def test_every_example_passes_the_one_walk_check() -> None:
+    one = _compiled_with_limits("facts")
+    assert one is not None
+    for doc in DOCS:
+        assert one(doc) is True

@@ -1,0 +1,132 @@
+"""A decision's JSON with its pack-constant members serialised once and spliced in.
+
+The interpretations a decision rests on are most of its bytes (about 18 of 25 KB for key work)
+and depend only on the pack version, the audience and which interpretations were relied upon.
+They are serialised once per such key: each answer is the rest of `decision.to_dict()` with
+those bytes spliced back in its place, and the log keeps the rest with a reference to the bytes,
+stored once under their hash (`result_parts`). The first decision of each key is checked
+against `decision.to_dict()` serialised whole; a key that does not match is never split."""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import logging
+from dataclasses import dataclass
+from typing import Any
+
+import orjson
+
+log = logging.getLogger("regime.service")
+
+MEMBER = "interpretations"
+MAX_KEYS = 4096
+
+
+@dataclass(frozen=True)
+class SplitResult:
+    """One decision's result: `full`, the bytes answered (exactly `decision.to_dict()`);
+    `stored`, what the log row keeps (the member replaced by null when split); `parts_ref`, the
+    canonical JSON `{member: hash}` of what was taken out (None when nothing was); `parts`,
+    (hash, bytes) of each part taken out."""
+
+    full: bytes
+    stored: bytes
+    parts_ref: str | None
+    parts: tuple[tuple[str, bytes], ...]
+
+
+def part_hash(body: bytes) -> str:
+    """The content address of a stored part."""
+    return "sha256:" + hashlib.sha256(body).hexdigest()
+
+
+_OPEN = b'"' + MEMBER.encode() + b'":'
+
+
+def _around(head: dict[str, Any], tail: dict[str, Any]) -> tuple[bytes, bytes]:
+    """What goes before and after MEMBER's value in `{**head, MEMBER: ..., **tail}` as orjson
+    writes it: serialised once, for both the answer and the log form."""
+    before, after = orjson.dumps(head), orjson.dumps(tail)
+    return (
+        (before[:-1] + b"," if len(before) > 2 else b"{") + _OPEN,
+        (b"," + after[1:] if len(after) > 2 else b"}"),
+    )
+
+
+def _joined(head: dict[str, Any], value: bytes, tail: dict[str, Any]) -> bytes:
+    """The object `{**head, MEMBER: <value>, **tail}` as orjson writes it, with `value` as is."""
+    before, after = _around(head, tail)
+    return b"".join((before, value, after))
+
+
+def _halves(d: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The members before and after MEMBER, in order."""
+    keys = list(d)
+    i = keys.index(MEMBER)
+    return {k: d[k] for k in keys[:i]}, {k: d[k] for k in keys[i + 1 :]}
+
+
+class ResultSplitter:
+    """Serialises decisions, keeping each distinct interpretations member as bytes made once."""
+
+    def __init__(self) -> None:
+        self._parts: dict[tuple[Any, ...], tuple[bytes, str] | None] = {}
+
+    def split(self, decision: Any) -> SplitResult:
+        """The decision's answer and log form (see SplitResult)."""
+        key = (
+            decision.content_hash,
+            decision.audience,
+            tuple(i.id for i in decision.interpretations),
+        )
+        if key not in self._parts:
+            return self._first(decision, key)
+        known = self._parts[key]
+        if known is None:  # this key did not splice back to to_dict(): never split
+            return _whole(orjson.dumps(decision.to_dict()))
+        body, digest = known
+        d = dataclasses.replace(decision, interpretations=()).to_dict()
+        before, after = _around(*_halves(d))
+        return SplitResult(
+            b"".join((before, body, after)),
+            b"".join((before, b"null", after)),
+            _ref(digest),
+            ((digest, body),),
+        )
+
+    def _first(self, decision: Any, key: tuple[Any, ...]) -> SplitResult:
+        """The first decision of a key: serialised whole, its member kept if it splices back."""
+        if len(self._parts) >= MAX_KEYS:
+            self._parts.clear()
+        d = decision.to_dict()
+        full = orjson.dumps(d)
+        if not isinstance(d.get(MEMBER), list):
+            self._parts[key] = None
+            return _whole(full)
+        body = orjson.dumps(d[MEMBER])
+        head, tail = _halves(d)
+        if _joined(head, body, tail) != full:
+            log.warning("decision JSON does not splice back for %s; logged whole", key[:2])
+            self._parts[key] = None
+            return _whole(full)
+        digest = part_hash(body)
+        self._parts[key] = (body, digest)
+        return SplitResult(full, _joined(head, b"null", tail), _ref(digest), ((digest, body),))
+
+
+def _whole(full: bytes) -> SplitResult:
+    return SplitResult(full, full, None, ())
+
+
+def _ref(digest: str) -> str:
+    return '{"' + MEMBER + '":"' + digest + '"}'
+
+
+def rebuild(stored: str, parts_ref: str | None, bodies: dict[str, bytes]) -> Any:
+    """The full result from a log row's stored form and its parts (`bodies` by hash)."""
+    doc = orjson.loads(stored)
+    if parts_ref:
+        for member, digest in orjson.loads(parts_ref).items():
+            doc[member] = orjson.loads(bodies[digest])
+    return doc
