@@ -9,6 +9,7 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any, overload
 
+from engine.evaluation.decision_json import decision_json_parts
 from engine.evaluation.evaluate import WITHHELD, Evaluation, Step
 from engine.evaluation.explain import _declaration_rank, render_text
 from engine.language.convert import to_json
@@ -145,6 +146,15 @@ class Decision:
         if self.local_plan is not None:
             out["local_plan"] = self.local_plan
         return out
+
+    def to_json_bytes(self) -> bytes:
+        """Exactly `orjson.dumps(self.to_dict())`, made without building the dict: the parts
+        fixed by the pack are serialised once and reused (see decision_json)."""
+        return b"".join(decision_json_parts(self))
+
+    def json_parts(self) -> tuple[bytes, bytes, bytes]:
+        """`to_json_bytes()` in three pieces: up to `"interpretations":`, its array, the rest."""
+        return decision_json_parts(self)
 
     def explain(self, target: str | None = None) -> str:
         """The reasons, step by step, each with its citation (see engine.evaluation.explain)."""
