@@ -21,6 +21,8 @@ _SCALAR = frozenset({str, int, bool, float, type(None)})
 # fixed obligation parts: key -> (the citations held, so their id is never reused; bytes
 # before `due`; bytes after `record`), or the whole obligation's bytes when nothing varies
 _obligations: dict[tuple[Any, ...], tuple[Any, bytes, bytes]] = {}
+# obligations with nothing that varies: id of the object -> (the object, held; its JSON)
+_whole: dict[int, tuple[Any, bytes]] = {}
 # interpretations relied upon: id of the tuple -> (the tuple, held; its JSON array)
 _interpretations: dict[int, tuple[Any, bytes]] = {}
 
@@ -85,7 +87,17 @@ def _obligation_parts(o: DecidedObligation) -> tuple[Any, bytes, bytes]:
 
 def obligation_json(o: DecidedObligation) -> bytes:
     """`orjson.dumps(o.to_dict())`."""
+    found = _whole.get(id(o))
+    if found is not None and found[0] is o:
+        return found[1]
     _, head, tail = _obligation_parts(o)
+    if o.due is None and o.frequency is None and not o.record and not o.local:
+        # nothing varies: kept whole for this object (one object serves every decision when
+        # its rule's obligation has no due date, frequency or records)
+        whole = head + b'null,"frequency":null,"record":[]' + tail + b"}"
+        _bounded(_whole)
+        _whole[id(o)] = (o, whole)
+        return whole
     parts = [
         head,
         orjson.dumps(_value(o.due)),
