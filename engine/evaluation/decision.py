@@ -9,7 +9,11 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any, overload
 
-from engine.evaluation.decision_json import decision_json_parts
+from engine.evaluation.decision_json import (
+    citation_dicts,
+    decision_json_parts,
+    interpretation_dicts,
+)
 from engine.evaluation.evaluate import WITHHELD, Evaluation, Step
 from engine.evaluation.explain import _declaration_rank, render_text
 from engine.language.convert import to_json
@@ -46,7 +50,7 @@ class DecidedObligation:
             "due": to_json(self.due),
             "frequency": to_json(self.frequency),
             "record": [dict(r) for r in self.record],
-            "citations": [c.to_dict() for c in self.cites],
+            "citations": citation_dicts(self.cites),
             "interpretations": list(self.interpretations),
             "reasons_withheld": self.reasons_withheld,
         }
@@ -128,17 +132,7 @@ class Decision:
             "status": self.status,
             "outputs": {k: to_json(v) for k, v in self.outputs.items()},
             "obligations": [o.to_dict() for o in self.obligations],
-            "interpretations": [
-                {
-                    "id": i.id,
-                    "kind": i.kind,
-                    "question": i.question,
-                    "choice": i.choice,
-                    "why": i.why,
-                    "citations": [c.to_dict() for c in i.cites],
-                }
-                for i in self.interpretations
-            ],
+            "interpretations": interpretation_dicts(self.interpretations),
             "missing_facts": list(self.missing_facts),
             "undetermined": list(self.undetermined),
             "withheld": list(self.withheld),

@@ -27,6 +27,43 @@ _whole: dict[int, tuple[Any, bytes]] = {}
 _interpretations: dict[int, tuple[Any, bytes]] = {}
 
 
+# citations as data: id of the tuple -> (the tuple, held; its citations' dicts)
+_citations: dict[int, tuple[Any, tuple[dict[str, Any], ...]]] = {}
+# interpretations as data: id of the tuple -> (the tuple, held; their dicts)
+_interpretation_dicts: dict[int, tuple[Any, tuple[dict[str, Any], ...]]] = {}
+
+
+def citation_dicts(cites: tuple[Any, ...]) -> list[dict[str, Any]]:
+    """`[c.to_dict() for c in cites]`, from dicts made once per tuple and copied (each a flat
+    record of text, so a shallow copy is the caller's own)."""
+    found = _citations.get(id(cites))
+    if found is None or found[0] is not cites:
+        _bounded(_citations)
+        found = _citations[id(cites)] = (cites, tuple(c.to_dict() for c in cites))
+    return [d.copy() for d in found[1]]
+
+
+def interpretation_dicts(interpretations: tuple[Any, ...]) -> list[dict[str, Any]]:
+    """The `interpretations` member of `Decision.to_dict()`, each record and citation list the
+    caller's own, from records made once per tuple of interpretations."""
+    found = _interpretation_dicts.get(id(interpretations))
+    if found is None or found[0] is not interpretations:
+        made = tuple(
+            {
+                "id": i.id,
+                "kind": i.kind,
+                "question": i.question,
+                "choice": i.choice,
+                "why": i.why,
+                "citations": tuple(c.to_dict() for c in i.cites),
+            }
+            for i in interpretations
+        )
+        _bounded(_interpretation_dicts)
+        found = _interpretation_dicts[id(interpretations)] = (interpretations, made)
+    return [{**i, "citations": [c.copy() for c in i["citations"]]} for i in found[1]]
+
+
 def _value(v: Any) -> Any:
     """`to_json(v)`, skipping the call for plain values and flat lists and records of them."""
     cls = v.__class__

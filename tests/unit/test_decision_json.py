@@ -93,3 +93,15 @@ def test_any_plain_outputs_and_missing_facts_are_written_as_to_dict(
     outputs: dict[str, Any], missing: tuple[str, ...]
 ) -> None:
     _same(_decision(outputs=outputs, missing_facts=missing, undetermined=missing))
+
+
+def test_a_callers_changes_to_to_dict_stay_in_its_own_dict() -> None:
+    d = _decision()
+    first = d.to_dict()
+    pristine = orjson.dumps(first)
+    first["interpretations"][0]["citations"].clear()
+    first["interpretations"][0]["id"] = "changed"
+    first["obligations"][0]["citations"][0]["document"] = "changed"
+    assert orjson.dumps(d.to_dict()) == pristine
+    assert orjson.dumps(_decision().to_dict()) == pristine
+    assert d.to_json_bytes() == pristine
