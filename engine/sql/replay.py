@@ -122,7 +122,10 @@ def plan(pack: M.Pack, output: str, audience: str = "custodial") -> Plan:
                 else:
                     assert site.other is not None
                     probes.append((e, site.other))
-    compiler = PackCompiler(pack, audience, facts_table="replay_facts", outputs=[output])
+    # the replay reads the output and its probes only: no status, lists or lookups
+    compiler = PackCompiler(
+        pack, audience, facts_table="replay_facts", outputs=[output], values_only=True
+    )
     names: list[str] = []
     if why is None:
         for i, (e, node) in enumerate(probes):
@@ -132,7 +135,9 @@ def plan(pack: M.Pack, output: str, audience: str = "custodial") -> Plan:
                 break
             names.append(name)
     if why is not None:  # every day: the query without probes
-        compiler = PackCompiler(pack, audience, facts_table="replay_facts", outputs=[output])
+        compiler = PackCompiler(
+            pack, audience, facts_table="replay_facts", outputs=[output], values_only=True
+        )
         names = []
     return Plan(compiler.compile(), output, names, _boundaries(pack), why)
 
