@@ -3,10 +3,16 @@
 Prints `name: figure` lines (wall-clock figures are best of several runs; on a shared
 machine the process's CPU time is printed beside them as `...-cpu`, the time the query
 actually ran, which the machine's load does not stretch):
-- population-keywork-duckdb: decisions a second, every output of the pack, one DuckDB
-  thread, facts read from Parquet;
-- population-vs-handwritten-sql: the generated query's `is_priority` alone against a
-  hand-written DuckDB query for the same rule, on the same table (ratio of best times;
+- population-keywork-duckdb: decisions a second, one DuckDB thread, facts read from Parquet,
+  into a table: every output of the pack, status, undetermined items, missing facts and
+  obligations, as `regime batch` writes them;
+  beside it, `population-keywork-duckdb-part-*`: seconds per part of one profiled run (read
+  Parquet, the pack's items with their masks, the flat decision, the lists decoded once per
+  distinct key and joined back, writing the result table);
+- population-vs-handwritten-sql: the generated query's `is_priority` alone (compiled with
+  `values_only`: its value, no mask, status or lists, which is all the hand-written query
+  computes) against a hand-written DuckDB query for the same rule, on the same table (ratio
+  of best times;
   answers checked identical first, unknowns and known nones included); the ratio for the
   whole is_priority decision (with status, undetermined and missing facts) beside it;
 - replay-year-keywork: seconds for every prisoner on every day of a year (32 million
@@ -20,7 +26,9 @@ actually ran, which the machine's load does not stretch):
 from __future__ import annotations
 
 import datetime as dt
+import json
 import os
+import re
 import resource
 import sys
 import tempfile
@@ -83,6 +91,63 @@ def best(con: duckdb.DuckDBPyConnection, sql: str, runs: int = 3) -> tuple[float
     return min(walls), min(cpus)
 
 
+def parts(con: duckdb.DuckDBPyConnection, sql: str) -> dict[str, float]:
+    """Where one run of the query spends its time, from DuckDB's profile: seconds per part."""
+    with tempfile.TemporaryDirectory(prefix="regime-profile-") as tmp:
+        out = Path(tmp) / "profile.json"
+        con.execute("PRAGMA enable_profiling = 'json'")
+        con.execute(f"PRAGMA profiling_output = '{out}'")
+        try:
+            con.execute(f"CREATE OR REPLACE TEMP TABLE bench_out AS {sql}")
+        finally:
+            con.execute("PRAGMA disable_profiling")
+        tree = json.loads(out.read_text())
+    got: dict[str, float] = {}
+
+    def add(part: str, node: dict[str, Any]) -> None:
+        got[part] = got.get(part, 0.0) + float(node.get("timing") or 0.0)
+
+    def walk(node: dict[str, Any], where: str) -> None:
+        kind = node.get("name", "")
+        children = node.get("children", [])
+        if kind == "READ_PARQUET":
+            add("read Parquet", node)
+        elif kind == "CREATE_TABLE_AS":
+            add("write the result table", node)
+        elif kind == "CTE":  # the flat decision, kept for the final select and the lookups
+            add("keep the flat decision (materialised CTE)", node)
+            walk(children[0], "flat")
+            for c in children[1:]:
+                walk(c, "final")
+            return
+        elif kind == "HASH_JOIN":
+            add("join the decoded lists back", node)
+            walk(children[0], where)
+            for c in children[1:]:
+                walk(c, "decode")
+            return
+        elif where == "flat":
+            add("flat decision: scalars and bit keys", node)
+            where = "items"
+        elif where == "final" and kind == "PROJECTION":
+            add("final select", node)
+            for c in children:
+                walk(c, "final" if c.get("name") == "HASH_JOIN" else "items")
+            return
+        elif where == "decode":
+            add("decode lists once per distinct key", node)
+        elif where == "items":
+            add("items: definitions, rules, outputs, masks", node)
+        else:
+            add("other", node)
+        for c in children:
+            walk(c, where)
+
+    for top in tree.get("children") or tree.get("operator") or []:
+        walk(top, "final")
+    return got
+
+
 SPANS = (
     "SELECT record, grp, min(first_day) AS first_day, max(last_day) AS last_day, "
     "sum(last_day - first_day + 1) AS days FROM (SELECT record, first_day, last_day, "
@@ -112,15 +177,21 @@ def main() -> None:
         print(f"population: {PRISONERS:,} generated prisoners, Parquet, one DuckDB thread")
         print(f"population-keywork-duckdb: {PRISONERS / wall:,.0f}")
         print(f"population-keywork-duckdb-cpu: {PRISONERS / used:,.0f}")
+        # where that time goes, part by part, from DuckDB's own profile of one more run
+        for part, seconds in sorted(parts(con, full).items(), key=lambda kv: -kv[1]):
+            slug = "-".join(w for w in re.split(r"[^a-z]+", part.lower()) if w)
+            print(f"population-keywork-duckdb-part-{slug}: {seconds:.3f} s")
 
         con.execute(
             f"CREATE TABLE facts_mem AS SELECT record, DATE '{AS_OF}' AS as_of, prisoner, "
             f"establishment FROM {src}"
         )
         con.execute("CREATE OR REPLACE VIEW facts AS SELECT * FROM facts_mem")
-        # the generated query's is_priority alone: the columns it needs and nothing else
+        # the generated query's is_priority alone: its value and nothing else of a decision
+        # (no mask, no status, no lists), as the hand-written query computes it
+        alone = compile_pack(pack, outputs=["is_priority"], values_only=True).sql(pretty=False)
         query = compile_pack(pack, outputs=["is_priority"]).sql(pretty=False)
-        generated = f"SELECT record, is_priority FROM ({query})"
+        generated = f"SELECT record, is_priority FROM ({alone})"
         differ = con.execute(
             f"SELECT count(*) FROM ({generated}) g FULL JOIN ({HANDWRITTEN}) h USING (record) "
             "WHERE g.is_priority IS DISTINCT FROM h.is_priority"
@@ -161,7 +232,9 @@ def main() -> None:
         print(f"replay-year-keywork-peak-memory: {peak:.2f} GiB")
         differ_days = 0
         if every_day:
-            query = compile_pack(pack, outputs=["priority_groups"]).sql(pretty=False)
+            query = compile_pack(pack, outputs=["priority_groups"], values_only=True).sql(
+                pretty=False
+            )
             con.execute(
                 "CREATE OR REPLACE VIEW facts AS SELECT f.record, d.as_of, f.prisoner, "
                 "f.establishment FROM prisoners f CROSS JOIN (SELECT CAST(range AS DATE) AS "

@@ -39,8 +39,9 @@ def _server(tmp: Path, workers: int, url: str | None = None) -> tuple[ServerProc
 
 
 def engine_ms(n: int = 400) -> float:
-    """The engine's own time per decision (evaluate + to_dict) on the same varied facts, in this
-    process: the share of a decision's server CPU the service cannot cut."""
+    """The engine's own time per decision (evaluate + to_json_bytes, the decision's JSON as the
+    service answers it) on the same varied facts, in this process: the share of a decision's
+    server CPU the service cannot cut."""
     import random
     import time
 
@@ -51,10 +52,10 @@ def engine_ms(n: int = 400) -> float:
     rng = random.Random(11)
     docs = [varied_facts(rng, i) for i in range(n)]
     for d in docs[:50]:
-        engine.evaluate(pack, d, None, "custodial", "request").to_dict()
+        engine.evaluate(pack, d, None, "custodial", "request").to_json_bytes()
     started = time.process_time()
     for d in docs:
-        engine.evaluate(pack, d, None, "custodial", "request").to_dict()
+        engine.evaluate(pack, d, None, "custodial", "request").to_json_bytes()
     return 1000 * (time.process_time() - started) / n
 
 
@@ -226,13 +227,14 @@ def bench(seconds: float, workers: int, client: str) -> None:
     split = ", ".join(f"{k} {1000 * v / max(1, acked):.2f} ms" for k, v in threads.items())
     print(
         f"service CPU: server {cpu:.1f} s = {per:.2f} ms a decision ({split}; engine evaluate + "
-        f"to_dict {engine_cost:.2f} ms = {100 * engine_cost / per:.0f}%); load generator "
+        f"to_json_bytes {engine_cost:.2f} ms = {100 * engine_cost / per:.0f}%); load generator "
         f"{load_cpu:.1f} s = {100 * load_cpu / total:.0f}% of the CPU both used; server alone on "
         f"2 cores: at most {2000 / per:.0f}/s"
     )
     print(
         f"service CPU in process (evaluate, serialise, seal, log; no HTTP): {in_process:.2f} ms "
-        f"a decision, the engine's evaluate + to_dict {100 * engine_cost / in_process:.0f}% of it"
+        f"a decision, the engine's evaluate + to_json_bytes "
+        f"{100 * engine_cost / in_process:.0f}% of it"
     )
     print(f"service-keywork: {rate:.0f} p99 {p99:.1f}")
     if errors or not consistent:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Any
 
 import orjson
@@ -85,8 +85,13 @@ class LogRecord:
         return "sha256:" + h.hexdigest()
 
     def sealed(self, encoded: Mapping[str, bytes] | None = None) -> LogRecord:
-        """This record with its `record_hash` set (`encoded` as for `computed_hash`)."""
-        return replace(self, record_hash=self.computed_hash(encoded))
+        """This record with its `record_hash` set (`encoded` as for `computed_hash`): a copy
+        of its fields, made without the frozen dataclass's field-by-field `__init__` (on the
+        hot path, once a decision), so the same record `dataclasses.replace` would give."""
+        made = object.__new__(LogRecord)
+        made.__dict__.update(self.__dict__)
+        made.__dict__["record_hash"] = self.computed_hash(encoded)
+        return made
 
     def intact(self) -> bool:
         """True when the stored hash matches the fields: nothing half-written or changed."""

@@ -2,14 +2,14 @@
 
 The interpretations a decision rests on are most of its bytes (about 18 of 25 KB for key work)
 and depend only on the pack version, the audience and which interpretations were relied upon.
-They are serialised once per such key: each answer is the rest of `decision.to_dict()` with
-those bytes spliced back in its place, and the log keeps the rest with a reference to the bytes,
-stored once under their hash (`result_parts`). The first decision of each key is checked
-against `decision.to_dict()` serialised whole; a key that does not match is never split."""
+The decision writes its own JSON in pieces around them (`Decision.json_parts`, the member made
+once per such key): each answer is those pieces joined, and the log keeps the rest with a
+reference to the member's bytes, stored once under their hash (`result_parts`). The first
+decision of each key is checked against `decision.to_dict()` serialised whole; a key that does
+not match is never split."""
 
 from __future__ import annotations
 
-import dataclasses
 import hashlib
 import logging
 from dataclasses import dataclass
@@ -60,34 +60,23 @@ def _joined(head: dict[str, Any], value: bytes, tail: dict[str, Any]) -> bytes:
     return b"".join((before, value, after))
 
 
-def _halves(d: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
-    """The members before and after MEMBER, in order."""
-    keys = list(d)
-    i = keys.index(MEMBER)
-    return {k: d[k] for k in keys[:i]}, {k: d[k] for k in keys[i + 1 :]}
-
-
 class ResultSplitter:
     """Serialises decisions, keeping each distinct interpretations member as bytes made once."""
 
     def __init__(self) -> None:
-        self._parts: dict[tuple[Any, ...], tuple[bytes, str] | None] = {}
+        # the interpretations' bytes (`Decision.json_parts`, one object per distinct member) by
+        # id -> (those bytes, held so the id is not reused; their hash, or None: never split)
+        self._parts: dict[int, tuple[bytes, str | None]] = {}
 
     def split(self, decision: Any) -> SplitResult:
         """The decision's answer and log form (see SplitResult)."""
-        key = (
-            decision.content_hash,
-            decision.audience,
-            tuple(i.id for i in decision.interpretations),
-        )
-        if key not in self._parts:
-            return self._first(decision, key)
-        known = self._parts[key]
-        if known is None:  # this key did not splice back to to_dict(): never split
+        before, body, after = decision.json_parts()
+        known = self._parts.get(id(body))
+        if known is None or known[0] is not body:
+            known = self._first(decision, before, body, after)
+        digest = known[1]
+        if digest is None:  # this member did not splice back to to_dict(): never split
             return _whole(orjson.dumps(decision.to_dict()))
-        body, digest = known
-        d = dataclasses.replace(decision, interpretations=()).to_dict()
-        before, after = _around(*_halves(d))
         return SplitResult(
             b"".join((before, body, after)),
             b"".join((before, b"null", after)),
@@ -95,24 +84,24 @@ class ResultSplitter:
             ((digest, body),),
         )
 
-    def _first(self, decision: Any, key: tuple[Any, ...]) -> SplitResult:
-        """The first decision of a key: serialised whole, its member kept if it splices back."""
+    def _first(
+        self, decision: Any, before: bytes, body: bytes, after: bytes
+    ) -> tuple[bytes, str | None]:
+        """The first decision with this member: its pieces checked against `to_dict()`
+        serialised whole, the member's hash kept if they join to the same bytes."""
         if len(self._parts) >= MAX_KEYS:
             self._parts.clear()
         d = decision.to_dict()
         full = orjson.dumps(d)
-        if not isinstance(d.get(MEMBER), list):
-            self._parts[key] = None
-            return _whole(full)
-        body = orjson.dumps(d[MEMBER])
-        head, tail = _halves(d)
-        if _joined(head, body, tail) != full:
-            log.warning("decision JSON does not splice back for %s; logged whole", key[:2])
-            self._parts[key] = None
-            return _whole(full)
-        digest = part_hash(body)
-        self._parts[key] = (body, digest)
-        return SplitResult(full, _joined(head, b"null", tail), _ref(digest), ((digest, body),))
+        digest: str | None = part_hash(body)
+        if not isinstance(d.get(MEMBER), list) or b"".join((before, body, after)) != full:
+            log.warning(
+                "decision JSON does not splice back for %s; logged whole",
+                (decision.content_hash, decision.audience),
+            )
+            digest = None
+        self._parts[id(body)] = (body, digest)
+        return body, digest
 
 
 def _whole(full: bytes) -> SplitResult:

@@ -9,6 +9,11 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any, overload
 
+from engine.evaluation.decision_json import (
+    citation_dicts,
+    decision_json_parts,
+    interpretation_dicts,
+)
 from engine.evaluation.evaluate import WITHHELD, Evaluation, Step
 from engine.evaluation.explain import _declaration_rank, render_text
 from engine.language.convert import to_json
@@ -45,7 +50,7 @@ class DecidedObligation:
             "due": to_json(self.due),
             "frequency": to_json(self.frequency),
             "record": [dict(r) for r in self.record],
-            "citations": [c.to_dict() for c in self.cites],
+            "citations": citation_dicts(self.cites),
             "interpretations": list(self.interpretations),
             "reasons_withheld": self.reasons_withheld,
         }
@@ -127,17 +132,7 @@ class Decision:
             "status": self.status,
             "outputs": {k: to_json(v) for k, v in self.outputs.items()},
             "obligations": [o.to_dict() for o in self.obligations],
-            "interpretations": [
-                {
-                    "id": i.id,
-                    "kind": i.kind,
-                    "question": i.question,
-                    "choice": i.choice,
-                    "why": i.why,
-                    "citations": [c.to_dict() for c in i.cites],
-                }
-                for i in self.interpretations
-            ],
+            "interpretations": interpretation_dicts(self.interpretations),
             "missing_facts": list(self.missing_facts),
             "undetermined": list(self.undetermined),
             "withheld": list(self.withheld),
@@ -145,6 +140,15 @@ class Decision:
         if self.local_plan is not None:
             out["local_plan"] = self.local_plan
         return out
+
+    def to_json_bytes(self) -> bytes:
+        """Exactly `orjson.dumps(self.to_dict())`, made without building the dict: the parts
+        fixed by the pack are serialised once and reused (see decision_json)."""
+        return b"".join(decision_json_parts(self))
+
+    def json_parts(self) -> tuple[bytes, bytes, bytes]:
+        """`to_json_bytes()` in three pieces: up to `"interpretations":`, its array, the rest."""
+        return decision_json_parts(self)
 
     def explain(self, target: str | None = None) -> str:
         """The reasons, step by step, each with its citation (see engine.evaluation.explain)."""

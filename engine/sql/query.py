@@ -106,6 +106,7 @@ class PackCompiler:
         facts_table: str = "facts",
         outputs: list[str] | None = None,
         facts_schema: str = "facts",
+        values_only: bool = False,
     ):
         if audience not in AUDIENCES:
             raise ValueError(f"unknown audience {audience}")
@@ -114,6 +115,7 @@ class PackCompiler:
         self.dialect = dialect
         self.facts_table = facts_table
         self.only = outputs
+        self.values_only = values_only  # the outputs' values, without the rest of a decision
         self.facts_schema = facts_schema
         self.bits = PathBits()
         self.svs: dict[str, SV] = {}  # item key -> value of its column
@@ -478,15 +480,46 @@ class PackCompiler:
             ctes.append(
                 (f"level_{lvl}", exp.select("*", *cols).from_(f"level_{lvl - 1}", copy=False))
             )
-        masks, final = self._final(shown, rules, obligations, f"level_{top}", f"level_{top + 1}")
-        ctes.append((f"level_{top + 1}", masks))
+        if self.values_only:
+            final = self._values(shown, obligations, f"level_{top}")
+        else:
+            tail, final = self._final(shown, rules, obligations, f"level_{top}", f"level_{top + 1}")
+            ctes += tail
         query = final
         for name, q in ctes:  # each part is new: no copies of the growing query
-            query = query.with_(name, as_=q, copy=False)
+            # the flat decision is read by the final select and by each lookup table: DuckDB
+            # computes it once when told to (Spark's SQL has no such keyword)
+            once = True if name == "decided" and self.dialect == "duckdb" else None
+            query = query.with_(name, as_=q, copy=False, materialized=once)
         out_types = {n: self.types["out:" + n] for n in shown}
         return CompiledPack(
             pack, self.audience, self.dialect, query, out_types, withheld, list(self.bits.paths)
         )
+
+    def _values(
+        self,
+        shown: list[str],
+        obligations: list[tuple[M.Rule, SV | None, SV | None]],
+        source: str,
+    ) -> exp.Select:
+        """The outputs' values alone (and the probes), for a reader that needs nothing else of
+        the decision: no mask is computed, no list built, no lookup joined. A decision that
+        stops with a run-time error has no outputs, as in the whole query."""
+        pack = self.pack
+        error = self._decision_error(obligations)
+        cols: list[exp.Expression] = [
+            exp.column("record"),
+            exp.column("as_of"),
+            exp.alias_(exp.Literal.string(pack.id), "pack"),
+            exp.alias_(exp.Literal.string(pack.version), "version"),
+            exp.column("policy_version"),
+            exp.alias_(exp.Literal.string(pack.content_hash), "content_hash"),
+        ]
+        for n in shown:
+            v = decided_only(error, self.svs["out:" + n].v.copy())
+            cols.append(exp.alias_(v, n, quoted=True))
+        cols += [exp.alias_(v.copy(), n, quoted=True) for n, v in self.probes]
+        return exp.select(*cols).from_(source, copy=False)
 
     def _side(self, e: M.Expression, where: str) -> SV:
         """An expression evaluated in the final select (obligation due dates, frequencies)."""
@@ -619,9 +652,17 @@ class PackCompiler:
         obligations: list[tuple[M.Rule, SV | None, SV | None]],
         source: str,
         masked: str,
-    ) -> tuple[exp.Select, exp.Select]:
-        """The decision: a last CTE (`masked`, over `source`) computes the rule and decision
-        masks once, and the final select reads them from there."""
+    ) -> tuple[list[tuple[str, exp.Expression]], exp.Select]:
+        """The decision, in flat columns first and lists last.
+
+        A CTE `masked` (over `source`) computes the rule and decision masks once; the next,
+        `decided`, keeps only what the result needs, the per-row decision as scalars: the
+        outputs, one bit per undetermined item (`__und_N`), the missing facts' mask
+        (`__missing`), one bit per obligation that holds (`__ob_N`) and the due dates and
+        frequencies that vary by row. The lists (undetermined, missing facts, obligations)
+        are decoded once per distinct combination of those scalars, in small lookup tables
+        joined back on them: a population has few distinct combinations, so no list is built
+        for every row."""
         pack = self.pack
         mask_cols: list[exp.Expression] = []
 
@@ -631,34 +672,30 @@ class PackCompiler:
             mask_cols.append(exp.alias_(e, name, quoted=True))
             return exp.column(name, quoted=True)
 
-        cols: list[exp.Expression] = [
+        # the run-time error that stops the decision, if the pack can meet one
+        found = self._decision_error(obligations)
+        error = once("__error", found) if found is not None else None
+        flat: list[exp.Expression] = [
             exp.column("record"),
             exp.column("as_of"),
-            exp.alias_(exp.Literal.string(pack.id), "pack"),
-            exp.alias_(exp.Literal.string(pack.version), "version"),
             exp.column("policy_version"),
-            exp.alias_(exp.Literal.string(pack.content_hash), "content_hash"),
         ]
-        und_names: list[exp.Expression] = []
+        if error is not None:
+            flat.append(exp.alias_(error, "__error", quoted=True))
+        for n in shown:  # a decision that stopped has no outputs
+            v = decided_only(error, self.svs["out:" + n].v.copy())
+            flat.append(exp.alias_(v, n, quoted=True, copy=False))
+        flat += [exp.alias_(v.copy(), n, quoted=True) for n, v in self.probes]
+        # the items that may be undetermined, in the decision's order, each with its mask
+        und: list[tuple[str, exp.Expression]] = []
         und_masks: list[exp.Expression] = []
         miss_masks: list[exp.Expression] = []
         for n in shown:
             sv = self.svs["out:" + n]
-            cols.append(exp.alias_(sv.v.copy(), n, quoted=True, copy=False))
             if not is_zero(sv.m):
-                und_names.append(
-                    case(
-                        [
-                            (
-                                exp.NEQ(this=sv.m.copy(), expression=ZERO.copy()),
-                                exp.Literal.string(n),
-                            )
-                        ],
-                        cast(exp.Null(), "VARCHAR"),
-                    )
-                )
-                und_masks.append(self._released_mask(n, sv.m))
-        rule_masks: list[exp.Expression] = []
+                m = self._released_mask(n, sv.m)
+                und.append((n, m))
+                und_masks.append(m)
         if self.only is None:
             for r in rules:
                 if r.obligation is None:
@@ -666,61 +703,135 @@ class PackCompiler:
                 w = self.svs["rule:" + r.id]
                 if is_zero(w.m):
                     continue
-                m = once(f"__pending_{len(rule_masks)}", case([(is_null(w.v), w.m)], ZERO.copy()))
-                und_names.append(
-                    case(
-                        [
-                            (
-                                exp.NEQ(this=m.copy(), expression=ZERO.copy()),
-                                exp.Literal.string(r.id),
-                            )
-                        ],
-                        cast(exp.Null(), "VARCHAR"),
-                    )
-                )
-                rule_masks.append(m)
-        ob_items: list[exp.Expression] = []
+                m = once(f"__pending_{len(und_masks)}", case([(is_null(w.v), w.m)], ZERO.copy()))
+                und.append((r.id, m))
+                und_masks.append(m)
+        und_keys = _bit_columns(
+            "__und", [exp.NEQ(this=m.copy(), expression=ZERO.copy()) for _, m in und]
+        )
+        flat += [exp.alias_(e, k, quoted=True) for k, e in und_keys]
+        # the obligations: one bit each for whether it holds; a due date or frequency that
+        # reads the row, as its value when the obligation holds (its text is decoded later)
+        holds: list[exp.Expression] = []
+        sides: list[tuple[str, SV] | None] = []  # per obligation side: its key column, if any
         for r, due, freq in obligations:
             w = self.svs["rule:" + r.id]
-            assert r.obligation is not None
-            fields = [
-                ("rule", exp.Literal.string(r.id)),
-                ("modality", exp.Literal.string(r.obligation.modality)),
-                ("due", self._text(due)),
-                ("frequency", self._text(freq)),
-            ]
-            ob_items.append(case([(is_true(w.v), struct(fields))], exp.Null()))
+            holds.append(is_true(w.v))
             extra = []
             for side in (due, freq):
                 if side is not None and not is_zero(side.m):
                     extra.append(case([(is_null(side.v), side.m)], ZERO.copy()))
+                if side is None or not _reads_columns(side.v):
+                    sides.append(None)
+                    continue
+                if {c.name for c in side.v.find_all(exp.Column)} == {"as_of"}:
+                    sides.append(("as_of", side))  # a parameter's value on the day
+                    continue
+                k = f"__side_{len(sides)}"
+                flat.append(exp.alias_(case([(is_true(w.v), side.v)], exp.Null()), k, quoted=True))
+                sides.append((k, side))
             if extra:
                 miss_masks.append(case([(is_true(w.v), bor(*extra))], ZERO.copy()))
-        und_mask = once("__undetermined", bor(*und_masks, *rule_masks))
-        all_mask = once("__missing", bor(und_mask, *miss_masks))
-        found = self._decision_error(obligations)
-        error = once("__error", found) if found is not None else None
-        status = case(
-            [(exp.NEQ(this=und_mask, expression=ZERO.copy()), exp.Literal.string("undetermined"))],
-            exp.Literal.string("decided"),
-        )
-        cols.append(exp.alias_(decided_only(error, status, "error"), "status"))
+        ob_keys = _bit_columns("__ob", holds)
+        flat += [exp.alias_(e, k, quoted=True) for k, e in ob_keys]
+        und_mask = once("__undetermined", bor(*und_masks))
+        all_mask = bor(und_mask, *miss_masks)
+        missing_key = exp.Coalesce(this=all_mask, expressions=[ZERO.copy()])
+        flat.append(exp.alias_(missing_key, "__missing", quoted=True))
+
+        # the lookup tables: each list decoded once per distinct key
+        ctes: list[tuple[str, exp.Expression]] = [
+            (masked, exp.select("*", *mask_cols).from_(source, copy=False)),
+            ("decided", exp.select(*flat).from_(masked, copy=False)),
+        ]
+        joins: list[tuple[str, list[str]]] = []
+
+        def lookup(name: str, keys: list[str], value: exp.Expression, column: str) -> None:
+            distinct = exp.select(*(exp.column(k, quoted=True) for k in keys)).from_("decided")
+            distinct = distinct.distinct()
+            q = exp.select(*(exp.column(k, quoted=True) for k in keys), exp.alias_(value, column))
+            ctes.append((name, q.from_(distinct.subquery("d"), copy=False)))
+            joins.append((name, keys))
+
+        und_names = [
+            case(
+                [(_bit_set(und_keys, i), exp.Literal.string(n))],
+                cast(exp.Null(), "VARCHAR"),
+            )
+            for i, (n, _) in enumerate(und)
+        ]
+        status = exp.Literal.string("decided")
+        if und_keys:
+            names = self._nonnull_list(und_names, "VARCHAR")
+            lookup("undetermined_names", [k for k, _ in und_keys], names, "undetermined")
+            any_und: exp.Expression = exp.false()
+            for k, _ in und_keys:
+                t = exp.NEQ(this=exp.column(k, table="d", quoted=True), expression=ZERO.copy())
+                any_und = t if any_und == exp.false() else exp.Or(this=any_und, expression=t)
+            status = case([(any_und, exp.Literal.string("undetermined"))], status)
+        missing = self._missing(exp.column("__missing", quoted=True))
+        lookup("missing_names", ["__missing"], missing, "missing_facts")
         ob_type = "ARRAY<STRUCT<rule VARCHAR, modality VARCHAR, due VARCHAR, frequency VARCHAR>>"
-        for name, value in (
-            ("undetermined", self._nonnull_list(und_names, "VARCHAR")),
-            ("missing_facts", self._missing(all_mask)),
-            ("obligations", self._nonnull_list(ob_items, ob_type)),
+        if obligations:
+            ob_items: list[exp.Expression] = []
+            for i, (r, due, freq) in enumerate(obligations):
+                assert r.obligation is not None
+                texts = []
+                for side, keyed in zip((due, freq), sides[2 * i : 2 * i + 2], strict=True):
+                    if keyed is None or keyed[0] == "as_of":
+                        texts.append(self._text(side))
+                    else:
+                        k, sv = keyed
+                        texts.append(self._text(SV(exp.column(k, quoted=True), ZERO.copy(), sv.t)))
+                fields = [
+                    ("rule", exp.Literal.string(r.id)),
+                    ("modality", exp.Literal.string(r.obligation.modality)),
+                    ("due", texts[0]),
+                    ("frequency", texts[1]),
+                ]
+                held = _bit_set(ob_keys, i)
+                ob_items.append(case([(held, struct(fields))], exp.Null()))
+            varying = [s[0] for s in sides if s is not None and s[0] != "as_of"]
+            on_day = ["as_of"] if any(s is not None and s[0] == "as_of" for s in sides) else []
+            keys = [k for k, _ in ob_keys] + on_day + varying
+            lookup("obligation_lists", keys, self._nonnull_list(ob_items, ob_type), "obligations")
+
+        pk = exp.Literal.string
+        stopped = exp.column("__error", table="d", quoted=True) if error is not None else None
+        cols: list[exp.Expression] = [
+            exp.column("record", table="d"),
+            exp.column("as_of", table="d"),
+            exp.alias_(pk(pack.id), "pack"),
+            exp.alias_(pk(pack.version), "version"),
+            exp.column("policy_version", table="d"),
+            exp.alias_(pk(pack.content_hash), "content_hash"),
+            *(exp.column(n, table="d", quoted=True) for n in shown),
+            exp.alias_(decided_only(stopped, status, "error"), "status"),
+        ]
+        for column, name, elem in (
+            ("undetermined", "undetermined_names", "VARCHAR"),
+            ("missing_facts", "missing_names", "VARCHAR"),
+            ("obligations", "obligation_lists", ob_type),
         ):
-            cols.append(exp.alias_(decided_only(error, value), name))
-        cols.append(exp.alias_(error if error is not None else no_error(), "error"))
-        if error is not None:  # a decision that stopped has no outputs
-            for i, n in enumerate(shown, 6):
-                cols[i] = exp.alias_(
-                    decided_only(error, self.svs["out:" + n].v), n, quoted=True, copy=False
+            if any(j == name for j, _ in joins):
+                value: exp.Expression = exp.column(column, table=name)
+            else:
+                value = self._nonnull_list([], elem)
+            cols.append(exp.alias_(decided_only(stopped, value), column))
+        cols.append(exp.alias_(stopped if stopped is not None else no_error(), "error"))
+        cols += [exp.column(n, table="d", quoted=True) for n, _ in self.probes]
+        final = exp.select(*cols).from_(exp.to_table("decided").as_("d"), copy=False)
+        for name, keys in joins:
+            on: exp.Expression | None = None
+            for k in keys:
+                # bit keys are never NULL; a value (or the day) may be
+                eq = (exp.EQ if k.startswith(("__und", "__ob", "__missing")) else exp.NullSafeEQ)(
+                    this=exp.column(k, table="d", quoted=True),
+                    expression=exp.column(k, table=name, quoted=True),
                 )
-        cols += [exp.alias_(v.copy(), n, quoted=True) for n, v in self.probes]
-        masked_select = exp.select("*", *mask_cols).from_(source, copy=False)
-        return masked_select, exp.select(*cols).from_(masked, copy=False)
+                on = eq if on is None else exp.And(this=on, expression=eq)
+            final = final.join(exp.to_table(name), on=on, copy=False)
+        return ctes, final
 
     def _decision_error(self, obligations: list[tuple[M.Rule, SV | None, SV | None]]) -> Err:
         """The error that stops the interpreter's decision, if any: the first among the
@@ -782,6 +893,34 @@ class PackCompiler:
         if sv is None:
             return cast(exp.Null(), "VARCHAR")
         return json_text(sv.v, sv.t)
+
+
+BITS_PER_KEY = 62  # bits used in each BIGINT key column (the sign bit stays clear)
+
+
+def _bit_columns(prefix: str, conds: list[exp.Expression]) -> list[tuple[str, exp.Expression]]:
+    """Conditions as bits of BIGINT columns `prefix_0`, `prefix_1`, ...: bit i of the
+    whole is set when condition i holds (NULL counts as not)."""
+    out = []
+    for start in range(0, len(conds), BITS_PER_KEY):
+        chunk = conds[start : start + BITS_PER_KEY]
+        word = bor(*(case([(c, num(1 << j))], ZERO.copy()) for j, c in enumerate(chunk)))
+        out.append((f"{prefix}_{start // BITS_PER_KEY}", word))
+    return out
+
+
+def _bit_set(keys: list[tuple[str, exp.Expression]], i: int) -> exp.Expression:
+    """Whether bit i of the key columns made by `_bit_columns` is set."""
+    k = exp.column(keys[i // BITS_PER_KEY][0], quoted=True)
+    b = num(1 << (i % BITS_PER_KEY))
+    return exp.NEQ(
+        this=exp.Paren(this=exp.BitwiseAnd(this=k, expression=b)), expression=ZERO.copy()
+    )
+
+
+def _reads_columns(e: exp.Expression) -> bool:
+    """Whether an expression reads a column (so varies by row), not only constants."""
+    return any(True for _ in e.find_all(exp.Column))
 
 
 def json_text(v: exp.Expression, t: T.Type) -> exp.Expression:
@@ -954,9 +1093,13 @@ def compile_pack(
     dialect: str = "duckdb",
     facts_table: str = "facts",
     outputs: list[str] | None = None,
+    values_only: bool = False,
 ) -> CompiledPack:
-    """The pack as one query over `facts_table` (columns record, as_of and the fact roots)."""
-    return PackCompiler(pack, audience, dialect, facts_table, outputs).compile()
+    """The pack as one query over `facts_table` (columns record, as_of and the fact roots);
+    with `values_only`, the outputs' values without status, undetermined items, missing facts
+    or obligations."""
+    compiler = PackCompiler(pack, audience, dialect, facts_table, outputs, values_only=values_only)
+    return compiler.compile()
 
 
 def unsupported(pack: M.Pack) -> list[Unsupported]:

@@ -24,6 +24,7 @@ from typing import Any
 from engine.language import date_dependence as D
 from engine.language import syntax as A
 from engine.packs import model as M
+from engine.packs.date_shapes import ItemShapes, boundaries
 from engine.sql.query import CompiledPack, PackCompiler
 
 ONE = dt.timedelta(days=1)
@@ -62,51 +63,19 @@ def _expressions(pack: M.Pack, key: str) -> Iterator[M.Expression]:
                 yield from (e for c, e in row.then if c == name)
 
 
-def _boundaries(pack: M.Pack) -> set[dt.date]:
-    """Days on which a version or a parameter value starts, or the day after one ends."""
-    days: set[dt.date] = set()
-    for v in pack.versions:
-        days.add(v.effective_from)
-        if v.effective_to is not None:
-            days.add(v.effective_to + ONE)
-    for p in pack.parameters.values():
-        for pv in p.values:
-            if pv.start is not None:
-                days.add(pv.start)
-            if pv.end is not None:
-                days.add(pv.end + ONE)
-    return days
-
-
 def plan(pack: M.Pack, output: str, audience: str = "custodial") -> Plan:
     """The replay plan for one output of a pack (DuckDB), over a facts table `replay_facts`."""
     first = PackCompiler(pack, audience, facts_table="replay_facts", outputs=[output])
     if output not in first.compile().outputs:
         raise ValueError(f"output `{output}` is withheld from the {audience} audience")
     keys = [k for k in first.columns if not k.startswith("aux:")]
-    shapes: dict[str, str] = {}
-
-    def item_shape(key: str) -> str:
-        if key not in shapes:
-            shapes[key] = D.OPAQUE  # guards a cycle (the checker rules them out)
-            found = [D.analyse(e.checked.node, name_shape).shape for e in _expressions(pack, key)]
-            shapes[key] = max(found, key=D._RANK.__getitem__, default=D.FIXED)
-        return shapes[key]
-
-    def name_shape(name: str) -> str:
-        if name == "version" or name in pack.parameters:
-            return D.STEP
-        if name in pack.definitions:
-            return item_shape(f"def:{name}")
-        if name in pack.outputs:
-            return item_shape(f"out:{name}")
-        return D.FIXED
+    shapes = ItemShapes(pack, lambda key: _expressions(pack, key))
 
     why: str | None = None
     probes: list[tuple[M.Expression, A.Node]] = []
     for key in keys:
         for e in _expressions(pack, key):
-            found = D.analyse(e.checked.node, name_shape)
+            found = shapes.analysis(e)
             if found.shape not in (D.FIXED, D.STEP):
                 why = f"{key} {found.shape}: {'; '.join(found.opaque) or 'moves with the date'}"
             for site in found.sites:
@@ -122,7 +91,10 @@ def plan(pack: M.Pack, output: str, audience: str = "custodial") -> Plan:
                 else:
                     assert site.other is not None
                     probes.append((e, site.other))
-    compiler = PackCompiler(pack, audience, facts_table="replay_facts", outputs=[output])
+    # the replay reads the output and its probes only: no status, lists or lookups
+    compiler = PackCompiler(
+        pack, audience, facts_table="replay_facts", outputs=[output], values_only=True
+    )
     names: list[str] = []
     if why is None:
         for i, (e, node) in enumerate(probes):
@@ -132,9 +104,11 @@ def plan(pack: M.Pack, output: str, audience: str = "custodial") -> Plan:
                 break
             names.append(name)
     if why is not None:  # every day: the query without probes
-        compiler = PackCompiler(pack, audience, facts_table="replay_facts", outputs=[output])
+        compiler = PackCompiler(
+            pack, audience, facts_table="replay_facts", outputs=[output], values_only=True
+        )
         names = []
-    return Plan(compiler.compile(), output, names, _boundaries(pack), why)
+    return Plan(compiler.compile(), output, names, boundaries(pack), why)
 
 
 def replay(

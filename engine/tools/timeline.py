@@ -26,6 +26,7 @@ from engine.language.convert import to_json
 from engine.language.functions import FUNCTIONS
 from engine.language.runtime import EXACT, Unknown
 from engine.packs import model as M
+from engine.packs.date_shapes import ItemShapes, boundaries
 from engine.packs.facts_schema import prepare
 from engine.problems import EvaluationError
 
@@ -54,19 +55,8 @@ class DateModel:
     root_items: set[str] = field(default_factory=set)  # items whose own expression has a site
 
     def static_candidates(self) -> set[dt.date]:
-        """Days on which a version or a parameter value starts, or the one before it ends."""
-        days: set[dt.date] = set()
-        for v in self.pack.versions:
-            days.add(v.effective_from)
-            if v.effective_to is not None:
-                days.add(v.effective_to + ONE)
-        for p in self.pack.parameters.values():
-            for pv in p.values:
-                if pv.start is not None:
-                    days.add(pv.start)
-                if pv.end is not None:
-                    days.add(pv.end + ONE)
-        return days
+        """Days on which a version or a parameter value starts, or the day after one ends."""
+        return boundaries(self.pack)
 
 
 def _expressions(pack: M.Pack) -> Iterator[tuple[str, str, M.Expression]]:
@@ -111,37 +101,24 @@ def date_model(pack: M.Pack) -> DateModel:
 
 def _build_model(pack: M.Pack) -> DateModel:
     model = DateModel(pack)
-    shapes: dict[str, str] = {}
-    analyses: dict[int, D.Analysis] = {}
     exprs = list(_expressions(pack))
+    by_key: dict[str, list[M.Expression]] = {}
+    for key, _, expr in exprs:
+        by_key.setdefault(key, []).append(expr)
 
-    def analysis(expr: M.Expression) -> D.Analysis:
-        if id(expr) not in analyses:
-            analyses[id(expr)] = D.analyse(expr.checked.node, name_shape)
-        return analyses[id(expr)]
-
-    def item_shape(key: str) -> str:
-        if key in shapes:
-            return shapes[key]
-        shapes[key] = D.OPAQUE  # the checker has ruled out cycles; this only guards
-        found = [analysis(e).shape for k, _, e in exprs if k == key]
+    def expressions_of(key: str) -> list[M.Expression]:
+        found = list(by_key.get(key, ()))
         kind, _, name = key.partition(":")
         if kind == "out" and pack.outputs[name].mode == "rules":
-            found += [item_shape(f"rule:{r.id}") for r in pack.rules if name in dict(r.sets)]
+            for rule in pack.rules:
+                if name in dict(rule.sets):
+                    found += by_key.get(f"rule:{rule.id}", ())
         if kind == "out" and pack.outputs[name].mode == "table":
-            found.append(item_shape(f"table:{pack.outputs[name].table}"))
-        shape = max(found, key=D._RANK.__getitem__, default=D.FIXED)
-        shapes[key] = shape
-        return shape
+            found += by_key.get(f"table:{pack.outputs[name].table}", ())
+        return found
 
-    def name_shape(name: str) -> str:
-        if name == "version" or name in pack.parameters:
-            return D.STEP
-        if name in pack.definitions:
-            return item_shape(f"def:{name}")
-        if name in pack.outputs:
-            return item_shape(f"out:{name}")
-        return D.FIXED
+    shapes = ItemShapes(pack, expressions_of)
+    analysis, item_shape = shapes.analysis, shapes.item
 
     for key, where, expr in exprs:
         result = analysis(expr)

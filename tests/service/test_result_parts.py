@@ -63,8 +63,14 @@ def test_a_key_whose_member_does_not_splice_back_is_kept_whole() -> None:
         def to_dict(self) -> dict[str, object]:
             return {"status": "decided", "interpretations": "not a list"}
 
-    split = ResultSplitter().split(Odd())
-    assert split.parts_ref is None and split.parts == () and split.stored == split.full
+        def json_parts(self) -> tuple[bytes, bytes, bytes]:
+            return b'{"status":"decided","interpretations":', b"[]", b"}"
+
+    splitter = ResultSplitter()
+    for _ in range(2):  # the first of its member, and one after: neither split
+        split = splitter.split(Odd())
+        assert split.parts_ref is None and split.parts == () and split.stored == split.full
+        assert split.full == orjson.dumps(Odd().to_dict())
 
 
 def test_the_log_keeps_a_part_once_and_the_lookup_rebuilds_the_answer(

@@ -8,6 +8,7 @@ through the interpreter. Every field of every decision but the explanation must 
 from __future__ import annotations
 
 from functools import cache
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -76,3 +77,84 @@ def test_sql_decisions_equal_python_decisions(pack_id: str) -> None:
             failures.append(f"record {i} (as_of {as_of}) field {diff}")
     assert not failures, f"{len(failures)} differences, first: " + "\n".join(failures[:10])
     assert compared > RECORDS // 4
+
+
+@pytest.mark.parametrize("pack_id", PACKS)
+def test_values_only_query_gives_the_same_outputs(pack_id: str) -> None:
+    """The outputs-only query (used by the replay and the benchmark) decides every output as
+    the whole decision's query does, and carries nothing of the decision beside them."""
+    pack = packs()[pack_id]
+    _, table = population()
+    whole = compile_pack(pack)
+    alone = compile_pack(pack, values_only=True)
+    assert alone.outputs == whole.outputs
+    full = {r["record"]: r for r in run_duckdb(whole, table)}
+    rows = run_duckdb(alone, table)
+    assert len(rows) == len(full)
+    assert not {"status", "undetermined", "missing_facts", "obligations"} & set(rows[0])
+    differ = [
+        f"record {r['record']} output {n}"
+        for r in rows
+        for n in whole.outputs
+        if r[n] != full[r["record"]][n]
+    ]
+    assert not differ, f"{len(differ)} differences, first: {differ[:5]}"
+
+
+CONDITIONS = (
+    'prisoner.acct == "open"',
+    'prisoner.rosh in ["HIGH", "VERY_HIGH"] and prisoner.release_date - as_of <= 4 weeks',
+    "establishment.regime_level >= 2 and not prisoner.tact",
+    "prisoner.cev or prisoner.governor_priority",
+)
+
+
+def many_obligations_pack(rules: int) -> str:
+    """A pack with more obligations (and undetermined rules) than one 62-bit key holds, due
+    dates from the day alone and from the facts."""
+    lines = [
+        "id: many_obligations",
+        "title: More obligations than one key column holds",
+        "version: 0.1.0",
+        "status: draft",
+        "source: {title: Generated}",
+        "versions:",
+        '  - {id: "1", effective_from: 2020-01-01, effective_to: null}',
+        "rules:",
+    ]
+    for i in range(rules):
+        due = f"as_of + {i % 9 + 1} days" if i % 2 else f"prisoner.release_date - {i} days"
+        lines += [
+            f"  - id: R-{i:03d}",
+            f"    title: Generated rule {i}",
+            f"    when: '{CONDITIONS[i % len(CONDITIONS)]}'",
+            "    cite: {section: Generated}",
+            "    obligation:",
+            f"      modality: {('must', 'should', 'may')[i % 3]}",
+            f"      text: Do generated thing {i}.",
+            f"      due: {due}",
+        ]
+    return "\n".join(lines) + "\n"
+
+
+def test_more_obligations_than_one_key_holds(tmp_path: Path) -> None:
+    """130 obligations: the bit keys of the undetermined rules and of the obligations that
+    hold span three columns each, and every decision still equals the interpreter's."""
+    (tmp_path / "many_obligations.yaml").write_text(many_obligations_pack(130), encoding="utf-8")
+    pack = engine.load(tmp_path)["many_obligations"]
+    compiled = compile_pack(pack)
+    assert "__ob_2" in compiled.sql() and "__und_2" in compiled.sql()
+    docs, table = population()
+    docs = docs[:3_000]
+    rows = {r["record"]: r for r in run_duckdb(compiled, table)}
+    failures: list[str] = []
+    obligations = 0
+    for i, as_of, doc in docs:
+        expected = python_view(pack, converted(doc), as_of, compiled.outputs)
+        if expected is None:
+            continue
+        obligations += len(expected["obligations"])
+        for diff in differences(expected, row_view(rows[i], compiled)):
+            failures.append(f"record {i} (as_of {as_of}) field {diff}")
+    assert not failures, f"{len(failures)} differences, first: " + "\n".join(failures[:10])
+    assert obligations > 10_000
