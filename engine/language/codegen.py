@@ -54,8 +54,17 @@ class CompiledExpr:
 
 
 class _Gen:
-    def __init__(self, checked: Checked, origin: str, special: dict[str, str]):
+    def __init__(
+        self,
+        checked: Checked,
+        origin: str,
+        special: dict[str, str],
+        prefix: str = "",
+        read_name: Callable[[str], str] | None = None,
+    ):
         self.checked = checked
+        self.prefix = prefix  # in the names of constants and temporaries, to keep them apart
+        self.read_name = read_name  # code reading a name outside any quantifier (else `N`)
         self.origin = origin
         self.special = special  # names read from the facts mapping itself (as_of, version)
         self.consts: list[Any] = []
@@ -71,13 +80,13 @@ class _Gen:
     def const(self, value: Any) -> str:
         for i, c in enumerate(self.consts):
             if c is value or (type(c) is type(value) and c == value):
-                return f"_k{i}"
+                return f"_k{self.prefix}{i}"
         self.consts.append(value)
-        return f"_k{len(self.consts) - 1}"
+        return f"_k{self.prefix}{len(self.consts) - 1}"
 
     def tmp(self) -> str:
         self.temp += 1
-        return f"_t{self.temp}"
+        return f"_t{self.prefix}{self.temp}"
 
     def gen(self, node: A.Node) -> str:
         sub = self.subst.get(id(node))
@@ -218,6 +227,8 @@ class _Gen:
             var = f"_r_{node.name}"
             self.hoist[var] = f"(F.get({node.name!r}) or _E)"
             return var
+        if self.read_name is not None and not self.locals:
+            return self.read_name(node.name)
         return f"N({node.name!r})"
 
     def _fact_chain(self, node: A.Node) -> str | None:
@@ -457,6 +468,37 @@ def compile_checked(
     exec(_code(source, f"<{origin}>"), dict(_GLOBALS), namespace)  # noqa: S102
     fn = namespace["_make"](tuple(gen.consts))
     return CompiledExpr(source=source, fn=fn, checked=checked)
+
+
+@dataclass(frozen=True)
+class InlineExpr:
+    """A checked expression as Python code to write into a larger generated function with
+    `F` and `N` in scope: `body` reads the constants `consts` (to be defined as globals) and the
+    local variables `hoist` (to be set, by their code, before it runs)."""
+
+    body: str
+    consts: dict[str, Any]
+    hoist: dict[str, str]
+
+
+# what the generated code of every expression may read, for a function that holds several
+GLOBALS: Mapping[str, Any] = {k: v for k, v in _GLOBALS.items() if k != "__builtins__"}
+
+
+def inline_checked(
+    checked: Checked,
+    prefix: str,
+    read_name: Callable[[str], str],
+    origin: str = "<expression>",
+    special: tuple[str, ...] = ("as_of", "version"),
+) -> InlineExpr:
+    """The code `compile_checked` compiles, as an expression to write in line elsewhere: its
+    constants and temporaries named with `prefix`, and each name read outside a quantifier
+    by the code `read_name` gives (inside one, by `N`, as always)."""
+    gen = _Gen(checked, origin, {s: s for s in special}, prefix, read_name)
+    body = gen.gen(checked.node)
+    consts = {f"_k{prefix}{i}": c for i, c in enumerate(gen.consts)}
+    return InlineExpr(body=body, consts=consts, hoist=dict(gen.hoist))
 
 
 def compile_part(

@@ -13,7 +13,7 @@ from typing import Any
 
 from engine.language import static_types as T
 from engine.language.convert import to_json
-from engine.packs.facts_validator import Check, Unsupported, generate_check
+from engine.packs.facts_validator import Check, Converting, Unsupported, generate_check
 from engine.packs.read_yaml import read_text_file, read_yaml
 from engine.packs.resources import load_schema
 from engine.packs.validate_schema import validate_document
@@ -246,6 +246,32 @@ def _compiled_with_limits(name: str) -> Check | None:
         return None
 
 
+@cache
+def _compiled_converting(name: str) -> Callable[[Any], Any] | None:
+    """`_compiled_with_limits` that converts the document in the same walk: `(True or 2, the
+    prepared facts)` for a document it is sure of, falsy otherwise (None: no such check)."""
+    schema = facts_schema(name)
+    as_of = (schema.get("properties") or {}).get("as_of")
+    if as_of is not None and (
+        not isinstance(as_of, Mapping) or as_of.get("type") not in ("string", ["string", "null"])
+    ):
+        return None  # `as_of` is read as a date only when text, as any typed date is
+    fields = [(key, t, True) for key, t in root_types(name).items()]
+    if as_of is not None:
+        fields.append(("as_of", T.Type("date"), True))
+    root = T.Type("record", fields=tuple(fields))
+    converting = Converting(root, _converter, _json_exact)
+    try:
+        limits = (MAX_DEPTH, MAX_STRING, MAX_LIST, MAX_DIGITS)
+        return generate_check(schema, name, _scan, limits, converting)
+    except Unsupported:
+        return None
+
+
+def _json_exact(value: Any) -> Any:
+    return to_json(value, exact_numbers=True)
+
+
 # keywords of a record or list schema on the way to a healthcare root under which taking the
 # root away cannot make a valid document invalid (with the root not `required`)
 _SPLIT_SAFE = frozenset(
@@ -390,6 +416,43 @@ def _converter(t: T.Type) -> Convert:
 def _prepare_fast(data: Any, name: str, custodial: bool = False) -> dict[str, Any] | None:
     """The prepared facts when the compiled check is sure the document is valid (and, for a
     custodial audience, so is what custodial staff may see), else None: the full path decides."""
+    walk = _compiled_converting(name)
+    if walk is None:
+        return _prepare_two_walks(data, name, custodial)
+    if data.__class__ is not dict:
+        return None
+    passed = walk(data)  # schema, limits and conversion in one walk
+    if not passed:
+        return None
+    scan = _DECIMAL if passed[0] == 2 else 0
+    if (
+        custodial
+        and (scan or not _split_keeps_valid(name))
+        and not _custodial_valid(data, name, scan)
+    ):
+        return None  # the full path words the problems custodial staff may see
+    prepared: dict[str, Any] = passed[1]
+    return prepared
+
+
+def _custodial_valid(data: dict[str, Any], name: str, scan: int) -> bool:
+    """Whether what custodial staff may see of a checked document is surely valid as well
+    (`scan`: what the check found, `_DECIMAL` for a Decimal somewhere)."""
+    check = _compiled(name)
+    assert check is not None  # the same schema, so compiled as the check that passed
+    # that check sees the JSON form (as the full path does), which differs from the facts as
+    # given only in a Decimal (JSON text there)
+    visible: Any = to_json(data) if scan & _DECIMAL else data
+    present = False
+    for root in healthcare_roots(name):
+        visible, found = _split(visible, root.split("."))
+        present = present or found
+    return not present or bool(check(visible))
+
+
+def _prepare_two_walks(data: Any, name: str, custodial: bool = False) -> dict[str, Any] | None:
+    """`_prepare_fast` for a schema the converting walk does not cover: the check, then the
+    conversion as a second walk."""
     check = _compiled_with_limits(name)
     if check is None or data.__class__ is not dict:
         return None
@@ -397,19 +460,12 @@ def _prepare_fast(data: Any, name: str, custodial: bool = False) -> dict[str, An
     if not passed:
         return None
     scan = _DECIMAL if passed == 2 else 0
-    if custodial and (scan or not _split_keeps_valid(name)):
-        check = _compiled(name)
-        assert check is not None  # the same schema, so compiled as the one above
-        # a custodial audience's facts must be valid without the healthcare-only parts too;
-        # that check sees the JSON form (as the full path does), which differs from the facts
-        # as given only in a Decimal (JSON text there)
-        visible: Any = to_json(data) if scan & _DECIMAL else data
-        present = False
-        for root in healthcare_roots(name):
-            visible, found = _split(visible, root.split("."))
-            present = present or found
-        if present and not check(visible):
-            return None  # the full path words the problems custodial staff may see
+    if (
+        custodial
+        and (scan or not _split_keeps_valid(name))
+        and not _custodial_valid(data, name, scan)
+    ):
+        return None  # the full path words the problems custodial staff may see
     types = root_types(name)
     out: dict[str, Any] = {}
     for key, value in data.items():

@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
@@ -30,6 +31,17 @@ _PLAIN = (str, bool, int, float, Decimal, type(None), dict, list, dt.date)
 
 class Unsupported(Exception):
     """The schema uses a keyword the compiled check does not implement."""
+
+
+@dataclass(frozen=True)
+class Converting:
+    """What the check needs to convert a document in its walk: the document's type (a record
+    whose fields are the schema's properties), each type's converter (for what is not built
+    in line) and the JSON form of a value (for plain fields holding anything else)."""
+
+    root: Any
+    converter: Callable[[Any], Callable[[Any], Any]]
+    to_json: Callable[[Any], Any]
 
 
 def compile_schema(schema: Mapping[str, Any]) -> Check:
@@ -248,8 +260,11 @@ def _uncertain(v: Any) -> bool:
 class _Source:
     """The lines of a generated check and the constants it refers to."""
 
-    def __init__(self, limits: tuple[int, int, int] | None = None) -> None:
+    def __init__(
+        self, limits: tuple[int, int, int] | None = None, convert: Converting | None = None
+    ) -> None:
         self.lines: list[str] = []
+        self.convert = convert  # when given, the walk also builds the converted document
         self.consts: dict[str, Any] = {}
         self.count = 0
         # (depth, text length, list length) when the check also answers "not sure" for what
@@ -280,8 +295,18 @@ _TYPE_TESTS = {
 }
 
 
-def _gen(schema: Mapping[str, Any], v: str, src: _Source, ind: int, depth: int = 0) -> None:
-    """Lines that `return False` unless the value in variable `v` surely meets `schema`."""
+def _gen(
+    schema: Mapping[str, Any],
+    v: str,
+    src: _Source,
+    ind: int,
+    depth: int = 0,
+    t: Any = None,
+) -> None:
+    """Lines that `return False` unless the value in variable `v` surely meets `schema`; given
+    the value's type `t` (with `src.convert`), they also leave its converted value in `c{v}`."""
+    fields = _fields(schema, t) if t is not None else None
+    elem = t.elem if t is not None and t.kind == "list" and "items" in schema else None
     unknown = {k for k in schema if not k.startswith("x-")} - _ANNOTATIONS - _KEYWORDS
     if unknown:
         raise Unsupported(", ".join(sorted(unknown)))
@@ -294,6 +319,8 @@ def _gen(schema: Mapping[str, Any], v: str, src: _Source, ind: int, depth: int =
     else:
         kinds = []
         src.emit(ind, f"if _uncertain({v}): return False")
+    if fields is not None or elem is not None:
+        src.emit(ind, f"c{v} = {v}")  # a null stays null; a record or list is built below
     if src.limits:
         _gen_limits(schema, kinds, v, src, ind, depth)
     fmt = schema.get("format")
@@ -335,17 +362,55 @@ def _gen(schema: Mapping[str, Any], v: str, src: _Source, ind: int, depth: int =
             ind, f"if isinstance({v}, (str, _date)) and {found}(_text({v})) is None: return False"
         )
     if {"properties", "additionalProperties", "required"} & set(schema):
-        _gen_object(schema, v, src, ind, depth)
+        _gen_object(schema, v, src, ind, depth, fields)
     if "items" in schema:
         item = src.var()
         src.emit(ind, f"if {v}.__class__ is list:")
+        if elem is not None:
+            src.emit(ind + 1, f"c{v} = []")
         src.emit(ind + 1, f"for {item} in {v}:")
-        _gen(schema["items"], item, src, ind + 2, depth + 1)
+        _gen(schema["items"], item, src, ind + 2, depth + 1, elem)
+        if elem is not None:
+            src.emit(ind + 2, f"c{v}.append(c{item})")
     for sub in schema.get("allOf") or ():
         _gen(sub, v, src, ind, depth)
     if "if" in schema:
         check = src.const(_conditional(schema))
         src.emit(ind, f"if not {check}({v}): return False")
+    if t is not None and fields is None and elem is None:
+        _gen_convert(t, v, src, ind)
+
+
+def _fields(schema: Mapping[str, Any], t: Any) -> dict[str, Any] | None:
+    """A record's field types by name when the walk of `schema` visits exactly its fields
+    (the type was read from the same `properties`), else None: converted by a call."""
+    if t.kind != "record" or "properties" not in schema:
+        return None
+    found: dict[str, Any] = {}
+    for name, ftype, _ in t.fields or ():
+        found.setdefault(name, ftype)  # the first, as `Type.field` finds it
+    return found if set(found) == set(schema["properties"]) else None
+
+
+def _gen_convert(t: Any, v: str, src: _Source, ind: int) -> None:
+    """A line leaving in `c{v}` the converted value of a checked value of type `t` that is not
+    built field by field: a date read in line, anything else by the type's converter."""
+    assert src.convert is not None
+    if t.kind == "date":
+        other = src.const(src.convert.converter(t))
+        src.emit(
+            ind,
+            f"c{v} = _fromiso({v}) if {v}.__class__ is str else "
+            f"({v} if {v} is None or {v}.__class__ is _date else {other}({v}))",
+        )
+    elif t.kind in _BUILT:
+        src.emit(ind, f"c{v} = {src.const(src.convert.converter(t))}({v})")
+    else:
+        src.emit(ind, f"c{v} = {v} if {v}.__class__ in _KEPT or {v} is None else _tj({v})")
+
+
+# the kinds of value a conversion changes (any other is kept when plain, else its JSON form)
+_BUILT = frozenset({"date", "decimal", "record", "list"})
 
 
 # The classes a value of each JSON type may have on the fast path: anything else (a subclass,
@@ -396,11 +461,21 @@ def _gen_limits(
         src.emit(ind + 1, "if _s & 2: _dec = 2")
 
 
-def _gen_object(schema: Mapping[str, Any], v: str, src: _Source, ind: int, depth: int = 0) -> None:
+def _gen_object(
+    schema: Mapping[str, Any],
+    v: str,
+    src: _Source,
+    ind: int,
+    depth: int = 0,
+    fields: dict[str, Any] | None = None,
+) -> None:
     props = schema.get("properties") or {}
     extra = schema.get("additionalProperties", True)
     src.emit(ind, f"if isinstance({v}, dict):")
     ind += 1
+    if fields is not None:
+        # a copy keeps the keys' order; a field whose value changes is set again in place
+        src.emit(ind, f"c{v} = {v}.copy()")
     for key in schema.get("required") or ():
         src.emit(ind, f"if {key!r} not in {v}: return False")
     if extra is False:
@@ -418,12 +493,22 @@ def _gen_object(schema: Mapping[str, Any], v: str, src: _Source, ind: int, depth
             src.emit(ind + 2, f"_s = _scan({x}, {depth + 1})")
             src.emit(ind + 2, "if _s & 1: return False")
             src.emit(ind + 2, "if _s & 2: _dec = 2")
+        if fields is not None:  # a key of no field: its JSON form
+            src.emit(ind + 1, f"if {k} not in {known}: c{v}[{k}] = _tj({x})")
     for key, sub in props.items():
         x = src.var()
         # a test and a subscript: both in line, where `.get` is a method call
         src.emit(ind, f"if {key!r} in {v}:")
         src.emit(ind + 1, f"{x} = {v}[{key!r}]")
-        _gen(sub, x, src, ind + 1, depth + 1)
+        ftype = fields[key] if fields is not None else None
+        if ftype is not None and ftype.kind not in _BUILT:  # kept as given when plain
+            _gen(sub, x, src, ind + 1, depth + 1)
+            src.emit(ind + 1, f"if {x}.__class__ not in _KEPT and {x} is not None:")
+            src.emit(ind + 2, f"c{v}[{key!r}] = _tj({x})")
+        else:
+            _gen(sub, x, src, ind + 1, depth + 1, ftype)
+            if ftype is not None:
+                src.emit(ind + 1, f"c{v}[{key!r}] = c{x}")
 
 
 def generate_check(
@@ -431,20 +516,31 @@ def generate_check(
     name: str = "facts",
     scan: Callable[[Any, int], int] | None = None,
     limits: tuple[int, int, int, int] = (0, 0, 0, 0),
+    convert: Converting | None = None,
 ) -> Check:
     """The check of `schema` as generated Python (raises Unsupported like `compile_schema`).
 
     Given `scan` (the facts limits' quick scan: bit 1 over a limit, bit 2 a Decimal) and the
     limits (depth, text length, list length, digits), the same walk also answers "not sure"
     wherever the limits might find a problem, and returns 2 rather than True when the value
-    holds a Decimal: one walk over the document, not two."""
-    src = _Source(limits[:3] if scan is not None else None)
+    holds a Decimal: one walk over the document, not two.
+
+    Given `convert` as well (with the limits), the same walk converts the document too: a
+    passing document gives `(True or 2, the converted document)`, as `convert.root` types it."""
+    src = _Source(limits[:3] if scan is not None else None, convert)
     digits = limits[3]
     src.emit(0, "def _check(v0):")
     if src.limits:
         src.emit(1, "_dec = True")
-    _gen(schema, "v0", src, 1)
-    src.emit(1, "return _dec" if src.limits else "return True")
+    if convert is None:
+        _gen(schema, "v0", src, 1)
+        src.emit(1, "return _dec" if src.limits else "return True")
+    else:
+        if not src.limits or _fields(schema, convert.root) is None:
+            raise Unsupported("conversion")
+        _gen(schema, "v0", src, 1, 0, convert.root)
+        src.emit(1, "if v0.__class__ is not dict: return False")
+        src.emit(1, "return _dec, cv0")
     namespace: dict[str, Any] = {
         "_date": dt.date,
         "_NUM": (int, float, Decimal),
@@ -456,6 +552,9 @@ def generate_check(
         "_HUGE": 10**digits,
         "_INF": float("inf"),
         "_Decimal": Decimal,
+        "_KEPT": frozenset({str, bool, int}),
+        "_fromiso": dt.date.fromisoformat,
+        "_tj": convert.to_json if convert is not None else None,
         **src.consts,
     }
     code = "\n".join(src.lines) + "\n"
