@@ -106,7 +106,12 @@ class Program:
         self.work = work
         self.rule_work: dict[str, Work] = {r.id: self._rule(r) for r in pack.rules}
         self._parameters: dict[dt.date, dict[Any, Any]] = {}
-        self._all = self._straight()
+        # two tiers: first the items call their compiled expressions (cheap to build), then,
+        # once the program has decided INLINE_AFTER times, the expressions written in line
+        # (faster to run, slower to build: a command deciding a few cases never pays for it)
+        self._runs = 0
+        self.inlined = INLINE_AFTER <= 0
+        self._all = self._straight(inline=self.inlined)
 
     # -- building the work -----------------------------------------------------------------
 
@@ -222,10 +227,13 @@ class Program:
 
         return work
 
-    def _straight(self) -> Callable[[Names, Rules, dict[str, Any], Callable[[Any], Any]], None]:
+    def _straight(
+        self, inline: bool
+    ) -> Callable[[Names, Rules, dict[str, Any], Callable[[Any], Any]], None]:
         """`Evaluation.run`'s loop as one generated function: definitions, outputs and rules
         in the pack's order, each worked out in line unless an earlier one has read it (a
-        name read before its turn is worked out then, by its work, as the evaluator does)."""
+        name read before its turn is worked out then, by its work, as the evaluator does);
+        with `inline`, each expression's own code written into it too."""
         pack = self.pack
         consts: dict[str, Any] = {
             "_U": Unknown,
@@ -264,6 +272,8 @@ class Program:
 
         def code(expr: M.Expression) -> str:
             fn = expr.compiled.fn
+            if not inline:
+                return f"{const(fn)}(F, N)"
             origin = fn.__code__.co_filename[1:-1]  # as compiled: `<origin>`
             made = inline_checked(
                 expr.compiled.checked, f"{len(consts)}_", read_name, origin=origin
@@ -449,6 +459,10 @@ class Program:
         rules = m.rules = Rules()
         rules.names = weakref.ref(m)
         rules.work = self.rule_work
+        self._runs += 1
+        if self._runs == INLINE_AFTER:
+            self._all = self._straight(inline=True)
+            self.inlined = True
         self._all(m, rules, F, m.__getitem__)
         return Evaluation.finished(
             self.pack, F, as_of, self.custodial, self.version, version_id, m, rules
@@ -554,6 +568,9 @@ def _parameter_missing(param: M.Parameter) -> Work:
         )
 
     return work
+
+
+INLINE_AFTER = 64  # decisions a program makes before its expressions are written in line
 
 
 def program(pack: M.Pack, as_of: dt.date, custodial: bool, version_id: str | None) -> Program:

@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 
 from engine.api import evaluate, load
+from engine.evaluation import program as program_module
 from engine.evaluation.decision import build_decision
 from engine.evaluation.evaluate import Evaluation
 from engine.evaluation.program import program
@@ -66,9 +67,25 @@ def outcome(make: Any, *args: Any) -> Any:
     return d
 
 
+@pytest.fixture(params=["calls", "inline"])
+def tier(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> Any:
+    """Programs of one tier: items calling their compiled expressions, or the expressions
+    written in line (a program moves to it after INLINE_AFTER decisions)."""
+    monkeypatch.setattr(program_module, "INLINE_AFTER", 1 if request.param == "inline" else 10**9)
+
+    def fresh() -> None:
+        for pack in (*PACKS.values(), *PROBES.values()):
+            for key in [k for k in pack.derived if isinstance(k, tuple) and k[0] == "program"]:
+                del pack.derived[key]
+
+    fresh()
+    yield request.param
+    fresh()
+
+
 @pytest.mark.parametrize("audience", ["custodial", "healthcare"])
 @pytest.mark.parametrize("pack_id", sorted(PACKS) + sorted(PROBES))
-def test_program_decides_as_the_evaluator(pack_id: str, audience: str) -> None:
+def test_program_decides_as_the_evaluator(pack_id: str, audience: str, tier: str) -> None:
     pack = PACKS[pack_id] if pack_id in PACKS else PROBES[pack_id]
     decided = 0
     population = Population(seed=13 + n_of(pack_id), schema=pack.facts)
@@ -87,6 +104,7 @@ def test_program_decides_as_the_evaluator(pack_id: str, audience: str) -> None:
         if n % 10 == 0:
             assert got.explain() == want.explain(), f"document {n}"
         assert states(pack, facts, day, audience), f"document {n}"
+        assert program(pack, day, audience != "healthcare", None).inlined == (tier == "inline")
     assert decided > DOCS // 3  # most generated documents are decided, not errors
 
 
