@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from engine.language import static_types as T
-from engine.language.convert import to_json
+from engine.language.convert import json_key, to_json
 from engine.packs.facts_validator import Check, Converting, Unsupported, generate_check
 from engine.packs.read_yaml import read_text_file, read_yaml
 from engine.packs.resources import load_schema
@@ -517,7 +517,7 @@ def prepare(
         if problems:
             raise FactsError(problems)
         return _convert_document(data, name)
-    visible: Any = to_json(data)
+    visible: Any = _json_within_depth(data)
     present = False
     for root in healthcare_roots(name):
         visible, found = _split(visible, root.split("."))
@@ -528,6 +528,19 @@ def prepare(
     if not present or not validate_facts(data, file, name):
         return _convert_document(data, name)
     return _convert_document(visible, name)  # as if there were no healthcare record at all
+
+
+def _json_within_depth(value: Any, depth: int = 0) -> Any:
+    """`to_json(value)`, with what lies deeper than the facts may nest cut off (as null): a
+    document given as data, not text, may nest without end, and the limits check then
+    reports the depth at the same place instead of the conversion recursing past the stack."""
+    if depth > MAX_DEPTH:
+        return None
+    if isinstance(value, Mapping):
+        return {json_key(k): _json_within_depth(v, depth + 1) for k, v in value.items()}
+    if isinstance(value, list | tuple | frozenset | set):
+        return [_json_within_depth(v, depth + 1) for v in value]
+    return to_json(value)
 
 
 def _convert_document(data: Mapping[str, Any], name: str) -> dict[str, Any]:
