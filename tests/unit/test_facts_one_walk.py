@@ -22,6 +22,8 @@ from engine.packs.facts_schema import (
 )
 from engine.tools.population import Population
 
+from .test_facts_validator import mutated
+
 ROOT = Path(__file__).resolve().parents[2]
 DOCS = [
     doc
@@ -93,29 +95,8 @@ _VALUES = st.one_of(
 )
 
 
-def _paths(value: Any, prefix: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
-    found = [prefix] if prefix else []
-    if isinstance(value, dict):
-        for k, v in value.items():
-            found += _paths(v, (*prefix, k))
-    elif isinstance(value, list):
-        for i, v in enumerate(value):
-            found += _paths(v, (*prefix, i))
-    return found
-
-
 @settings(max_examples=300, deadline=None)
 @given(st.integers(0, 10_000), st.lists(st.tuples(st.integers(0, 10_000), _VALUES), max_size=3))
 def test_mutated_documents_agree(pick: int, changes: list[tuple[int, Any]]) -> None:
-    doc = copy.deepcopy(DOCS[pick % len(DOCS)])
-    for where, value in changes:
-        paths = _paths(doc)
-        path = paths[where % len(paths)]
-        target = doc
-        for part in path[:-1]:
-            target = target[part]
-        if where % 5 == 0 and isinstance(target, dict):
-            target[f"extra_{where}"] = copy.deepcopy(value)  # a key the schema may not know
-        else:
-            target[path[-1]] = copy.deepcopy(value)
+    doc = mutated(DOCS[pick % len(DOCS)], changes, extra_every=5)
     _agree(doc)
