@@ -92,7 +92,7 @@ class _Gen:
         sub = self.subst.get(id(node))
         if sub is not None:
             return sub
-        if self._strict_op(node):
+        if strict_op(node):
             if self.native:
                 return self._native(node)
             return self._strict(node)
@@ -107,19 +107,9 @@ class _Gen:
     # out. A tree of them is guarded once at its top, on the nullable values at its frontier,
     # and computed with plain Python operators inside.
 
-    def _strict_op(self, node: A.Node) -> bool:
-        if isinstance(node, A.Binary):
-            return node.op not in ("in", "not in") or _constant_list(node.right)
-        if isinstance(node, A.Unary):
-            return True
-        if isinstance(node, A.Call):
-            fn = FUNCTIONS.get(node.func)
-            return fn is not None and not fn.null_aware and not fn.may_be_unknown
-        return False
-
     def _frontier(self, node: A.Node, out: list[A.Node]) -> None:
         for child in A.children(node):
-            if self._strict_op(child):
+            if strict_op(child):
                 self._frontier(child, out)
             else:
                 out.append(child)
@@ -374,6 +364,20 @@ def _flatten(node: A.Node, op: str) -> list[A.Node]:
     if isinstance(node, A.Logic) and node.op == op:
         return _flatten(node.left, op) + _flatten(node.right, op)
     return [node]
+
+
+def strict_op(node: A.Node) -> bool:
+    """A strict operation, grouped with its neighbours into one guarded region (and so by the
+    SQL compiler too, to raise run-time errors in the same order): arithmetic, comparison,
+    negation, membership of a constant list and most functions."""
+    if isinstance(node, A.Binary):
+        return node.op not in ("in", "not in") or _constant_list(node.right)
+    if isinstance(node, A.Unary):
+        return True
+    if isinstance(node, A.Call):
+        fn = FUNCTIONS.get(node.func)
+        return fn is not None and not fn.null_aware and not fn.may_be_unknown
+    return False
 
 
 def _constant_list(node: A.Node) -> bool:

@@ -20,6 +20,7 @@ from engine.evaluation.evaluate import MAX_LIST, MAX_TEXT
 from engine.language import static_types as T
 from engine.language import syntax as A
 from engine.language.check import Checked
+from engine.language.codegen import strict_op
 from engine.language.functions import FUNCTIONS
 from engine.sql import functions as SF
 from engine.sql.builders import (
@@ -164,7 +165,7 @@ class ExprCompiler:
 
     def gen(self, node: A.Node) -> SV:
         method = getattr(self, "_" + type(node).__name__)
-        strict = _strict_op(node)
+        strict = strict_op(node)
         top = not (strict and self.in_region)  # a guarded region starts here (or none)
         saved, self.in_region = self.in_region, strict
         try:
@@ -987,39 +988,16 @@ def _any_of(conds: list[exp.Expression]) -> exp.Expression | None:
     return exp.Paren(this=out)
 
 
-def _strict_op(node: A.Node) -> bool:
-    """A strict operation, as the interpreter's code generator groups them into one guarded
-    region: arithmetic, comparison, negation, constant membership and most functions."""
-    if isinstance(node, A.Binary):
-        return node.op not in ("in", "not in") or _constant_list(node.right)
-    if isinstance(node, A.Unary):
-        return True
-    if isinstance(node, A.Call):
-        fn = FUNCTIONS.get(node.func)
-        return fn is not None and not fn.null_aware and not fn.may_be_unknown
-    return False
-
-
-def _constant_list(node: A.Node) -> bool:
-    return (
-        isinstance(node, A.ListLit)
-        and len(node.items) > 0
-        and all(
-            isinstance(i, A.Lit) and i.kind in ("string", "int", "bool", "date") for i in node.items
-        )
-    )
-
-
 def _region_leaves(node: A.Node, checked: Checked) -> list[A.Node] | None:
     """The values a guarded node tests before working out the rest: the frontier of a tree of
     strict operations, or the arguments of a function that may be unknown, or both sides of a
     membership; None for a node the interpreter does not guard so."""
-    if _strict_op(node):
+    if strict_op(node):
         out: list[A.Node] = []
 
         def frontier(n: A.Node) -> None:
             for child in A.children(n):
-                if _strict_op(child):
+                if strict_op(child):
                     frontier(child)
                 else:
                     out.append(child)
