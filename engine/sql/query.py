@@ -349,22 +349,9 @@ class PackCompiler:
         for w, _ in setters[1:]:
             any_pending = exp.Or(this=any_pending, expression=is_null(w.v))
         # each rule's value with whether it applies; those that apply, in rule order
-        flagged = exp.Array(
-            expressions=[
-                struct([("applies", is_true(w.v)), ("value", _typed(s.v, t))]) for w, s in setters
-            ]
-        )
-        x = exp.column("x0")
-        kept = list_filter(flagged, "x0", exp.Dot(this=x, expression=exp.to_identifier("applies")))
-        chosen: exp.Expression = list_map(
-            kept, "x0", exp.Dot(this=x.copy(), expression=exp.to_identifier("value"))
-        )
+        chosen = _applying([(is_true(w.v), _typed(s.v, t)) for w, s in setters])
         if default is not None:
-            empty = exp.EQ(this=list_size(chosen), expression=ZERO.copy())
-            dv = default.v
-            if isinstance(dv, exp.Array) and not dv.expressions:
-                dv = cast(dv, sql_type(lt))
-            chosen = case([(empty, dv)], chosen)
+            chosen, _ = _default_when_empty(chosen, default.v, lt)
         v = case([(exp.Paren(this=any_pending), typed_null(lt))], chosen)
         pend_m = bor(
             *(case([(is_null(w.v), w.m)], ZERO.copy()) for w, _ in setters if not is_zero(w.m))
@@ -993,23 +980,12 @@ def _collect_values(row: SV, vals: list[tuple[int, SV]], t: T.Type, default: SV 
         chosen: exp.Expression = const([], lt) if t.kind not in ("null", "any") else exp.Array()
         elem_m: exp.Expression = ZERO.copy()
     else:
-        flagged = exp.Array(
-            expressions=[
-                struct(
-                    [
-                        (
-                            "applies",
-                            exp.ArrayContains(this=row.v.copy(), expression=num(i)),
-                        ),
-                        ("value", _typed(sv.v, t)),
-                    ]
-                )
+        chosen = _applying(
+            [
+                (exp.ArrayContains(this=row.v.copy(), expression=num(i)), _typed(sv.v, t))
                 for i, sv in vals
             ]
         )
-        x = exp.column("x0")
-        kept = list_filter(flagged, "x0", exp.Dot(this=x, expression=exp.to_identifier("applies")))
-        chosen = list_map(kept, "x0", exp.Dot(this=x.copy(), expression=exp.to_identifier("value")))
         elem_m = bor(
             *(
                 case([(exp.ArrayContains(this=row.v.copy(), expression=num(i)), sv.m)], ZERO.copy())
@@ -1019,11 +995,7 @@ def _collect_values(row: SV, vals: list[tuple[int, SV]], t: T.Type, default: SV 
         )
     bits = row.bits | frozenset().union(*(sv.bits for _, sv in vals))
     if default is not None:
-        empty = exp.EQ(this=list_size(chosen), expression=ZERO.copy())
-        dv = default.v
-        if isinstance(dv, exp.Array) and not dv.expressions:
-            dv = cast(dv, sql_type(lt))
-        chosen = case([(empty, dv)], chosen)
+        chosen, empty = _default_when_empty(chosen, default.v, lt)
         elem_m = case([(empty, default.m)], elem_m) if not is_zero(default.m) else elem_m
         bits |= default.bits
     value = case([(is_null(row.v), typed_null(lt))], chosen)
@@ -1113,3 +1085,25 @@ def unsupported(pack: M.Pack) -> list[Unsupported]:
 
 __all__ = ["CompiledPack", "compile_pack", "unsupported", "Unsupported", "SV", "const"]
 _ = (A, typed_null)
+
+
+def _applying(flagged: list[tuple[exp.Expression, exp.Expression]]) -> exp.Expression:
+    """The list of the values whose flag holds, in order: (flag, value) pairs kept as
+    structs, filtered on the flag, then mapped to the value."""
+    pairs = exp.Array(
+        expressions=[struct([("applies", flag), ("value", value)]) for flag, value in flagged]
+    )
+    x = exp.column("x0")
+    kept = list_filter(pairs, "x0", exp.Dot(this=x, expression=exp.to_identifier("applies")))
+    return list_map(kept, "x0", exp.Dot(this=x.copy(), expression=exp.to_identifier("value")))
+
+
+def _default_when_empty(
+    chosen: exp.Expression, default: exp.Expression, lt: T.Type
+) -> tuple[exp.Expression, exp.Expression]:
+    """`chosen`, or `default` when it is an empty list (an empty default typed as the list),
+    with the emptiness test for the caller's mask."""
+    empty = exp.EQ(this=list_size(chosen), expression=ZERO.copy())
+    if isinstance(default, exp.Array) and not default.expressions:
+        default = cast(default, sql_type(lt))
+    return case([(empty, default)], chosen), empty
