@@ -24,12 +24,15 @@ from engine.language.codegen import strict_op
 from engine.language.functions import FUNCTIONS
 from engine.sql import functions as SF
 from engine.sql.builders import (
+    US_PER_DAY,
+    US_PER_MINUTE,
     ZERO,
     Err,
     bor,
     case,
     const,
     date_add_days,
+    decimal_scale,
     error_if,
     error_text,
     field_of,
@@ -225,6 +228,15 @@ class ExprCompiler:
             if elem is not None and i.t.kind != elem.kind and i.t.kind in ("null", "any"):
                 v = typed_null(elem)
             vals.append(v)
+        if elem is not None and elem.kind == "decimal":
+            # one scale for every element, the largest (an engine would round to the first's)
+            found = [decimal_scale(SF.as_decimal(i.v, i.t)) for i in items if i.t.kind != "null"]
+            scale = max((x if x is not None else DECIMAL_SCALE) for x in found) if found else 0
+            to = exp.DataType.build(f"DECIMAL(38, {scale})")
+            vals = [
+                exp.Cast(this=SF.as_decimal(v, i.t), to=to.copy()) if i.t.kind != "null" else v
+                for v, i in zip(vals, items, strict=True)
+            ]
         bits = frozenset().union(*(i.bits for i in items))
         err = first_error(*(i.e for i in items))
         return SV(exp.Array(expressions=vals), bor(*(i.m for i in items)), t, bits, e=err)
@@ -340,10 +352,13 @@ class ExprCompiler:
             return self._strict(t, cls(this=lv, expression=rv), [left, right])
         if op in ("+", "-"):
             if lk == "date" and rk == "duration":
-                days = floor_div(rv, 1440) if op == "+" else floor_div(exp.Neg(this=rv), 1440)
+                # Python's date - duration subtracts the duration's whole days (rounded down)
+                days = floor_div(rv, US_PER_DAY)
+                if op == "-":
+                    days = exp.Neg(this=exp.Paren(this=days))
                 return self._strict(t, date_add_days(lv, days), [left, right])
             if lk == "duration" and rk == "date" and op == "+":
-                return self._strict(t, date_add_days(rv, floor_div(lv, 1440)), [left, right])
+                return self._strict(t, date_add_days(rv, floor_div(lv, US_PER_DAY)), [left, right])
             if lk == "date" and rk == "months":
                 n = rv if op == "+" else exp.Neg(this=exp.Paren(this=rv))
                 return self._strict(t, self._add_months(lv, n), [left, right])
@@ -351,7 +366,8 @@ class ExprCompiler:
                 return self._strict(t, self._add_months(rv, lv), [left, right])
             if lk == "date" and rk == "date" and op == "-":
                 days = exp.DateDiff(this=lv, expression=rv, unit=exp.var("DAY"))
-                return self._strict(t, exp.Mul(this=days, expression=num(1440)), [left, right])
+                span = exp.Mul(this=days, expression=num(US_PER_DAY))
+                return self._strict(t, span, [left, right])
             if lk == rk and lk in ("int", "duration", "months"):
                 cls2 = exp.Add if op == "+" else exp.Sub
                 return self._strict(t, exp.Paren(this=cls2(this=lv, expression=rv)), [left, right])
@@ -376,12 +392,9 @@ class ExprCompiler:
         if op == "/" and {lk, rk} <= {"int", "decimal"}:
             quotient, error = SF.divide(lv, rv, self._where(node))
             return self._strict(t, quotient, [left, right], error)
-        if op == "/":
-            raise Unsupported(
-                "`/`",
-                f"{left.t.describe()} by {right.t.describe()}: SQL keeps durations in whole "
-                "minutes, the interpreter keeps the fraction",
-            )
+        if op == "/" and lk == "duration" and rk == "int":
+            quotient, error = SF.divide_duration(lv, rv, self._where(node))
+            return self._strict(t, quotient, [left, right], error)
         raise Unsupported(f"`{op}`", "no SQL form")
 
     @property
@@ -547,10 +560,10 @@ class ExprCompiler:
             err = self._element_error(L, each, items, body)
             return SV(v, m, t, items.bits | body.bits, e=err)
         if kind == "sum":
-            if t.kind not in ("int", "duration", "months"):
+            if t.kind not in ("int", "duration", "months", "decimal"):
                 raise Unsupported("sum", f"a sum of {t.describe()} values")
             plain = is_zero(body.m) and body.e is None
-            total = self._list_sum(each if plain else list_map(each, y, yv))
+            total = self._list_sum(each if plain else list_map(each, y, yv), t)
             v = case([(is_null(L), exp.Null()), (any_unknown, exp.Null())], total)
             m = case([(is_null(L), items.m), (any_unknown, pending)], ZERO.copy())
             err = self._element_error(L, each, items, body)
@@ -665,7 +678,10 @@ class ExprCompiler:
         )
         return exp.Coalesce(this=agg, expressions=[ZERO.copy()])
 
-    def _list_sum(self, items: exp.Expression) -> exp.Expression:
+    def _list_sum(self, items: exp.Expression, t: T.Type) -> exp.Expression:
+        """The sum of a list's values (0 when it is empty, as the interpreter's empty sum)."""
+        if t.kind == "decimal":
+            return SF.decimal_sum(self.dialect, items, self._var(), self._var())
         if self.scope.dialect == "spark":
             a, b = self._var(), self._var()
             merge = exp.Lambda(
@@ -733,9 +749,9 @@ class ExprCompiler:
             else:
                 v = list_size(a0)
         elif f == "minutes":
-            v = a0
+            v = floor_div(a0, US_PER_MINUTE)
         elif f == "days":
-            v = floor_div(a0, 1440)
+            v = floor_div(a0, US_PER_DAY)
         elif f in ("age", "age_on"):
             born = a0
             on = as_of if f == "age" else args[1].v
@@ -771,9 +787,9 @@ class ExprCompiler:
             least = f in ("earliest", "min")
             v = SF.extreme(self.dialect, a0, self._var(), t, least)
         elif f == "sum":
-            if t.kind not in ("int", "duration", "months"):
+            if t.kind not in ("int", "duration", "months", "decimal"):
                 raise Unsupported("sum()", f"a sum of {t.describe()} values")
-            v = SF.whole_list(a0, self._var(), t, self._list_sum(a0))
+            v = SF.whole_list(a0, self._var(), t, self._list_sum(a0, t))
         elif f == "sort":
             v = SF.sort_list(self.dialect, a0, self._var(), t)
         elif f == "flatten":
@@ -789,7 +805,9 @@ class ExprCompiler:
         elif f == "round":
             places = node.args[1]
             if not (isinstance(places, A.Lit) and isinstance(places.value, int)):
-                raise Unsupported("round()", "the number of places must be written as a number")
+                # places worked out per record: rounded to 0 to 10 places, else the row errs
+                v, own = SF.round_computed(a0, args[0].t, args[1].v)
+                return self._strict(t, v, args, own)
             if not 0 <= places.value <= DECIMAL_SCALE:
                 raise Unsupported("round()", f"to other than 0 to {DECIMAL_SCALE} places")
             v = SF.round_to(a0, args[0].t, places.value)

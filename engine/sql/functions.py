@@ -17,6 +17,7 @@ from engine.sql.builders import (
     ZERO,
     case,
     error_text,
+    half_even_div,
     is_null,
     list_exists,
     list_map,
@@ -25,7 +26,12 @@ from engine.sql.builders import (
     num,
     typed_null,
 )
-from engine.sql.types import Unsupported, cast, sql_type
+from engine.sql.types import DECIMAL_SCALE, Unsupported, cast, sql_type
+
+# A record the interpreter decides but whose value a SQL column cannot hold (an integer past
+# 64 bits, a decimal past 38 digits, a computed number of places past 10): that row's error
+# says so, with E-EVAL-RANGE, and ends with these words.
+PYTHON_DECIDES = "(`--engine python` decides this record)"
 
 
 def dialect_fn(dialect: str, duckdb: str, spark: str, *args: exp.Expression) -> exp.Expression:
@@ -139,8 +145,10 @@ def text_of(value: exp.Expression, t: T.Type) -> exp.Expression:
     if t.kind == "decimal":
         raise Unsupported(
             "text()",
-            "the interpreter writes a decimal with the digits its calculation produced; "
-            "SQL decimals have a fixed scale",
+            "of a decimal: the interpreter writes the places, sign and notation each "
+            "record's calculation gives (`6.50` from facts, `-0.0` from `0 * -1.5`, `2E+1` "
+            "from `10 / 0.5`); a SQL decimal column has one scale for every row and no "
+            "negative zero, in DuckDB and Spark alike",
         )
     raise Unsupported("text()", f"of {T.article(t)}")
 
@@ -194,6 +202,75 @@ def divide(
     )
     value = case([(inexact, typed_null(T.DECIMAL))], quotient)  # NULL too on a zero divisor
     return value, error
+
+
+def divide_duration(
+    a: exp.Expression, b: exp.Expression, where: str
+) -> tuple[exp.Expression, exp.Expression]:
+    """`duration / n`: whole microseconds rounded half to even, as the interpreter's timedelta
+    divides, and its error column (E-EVAL-DIV0 for a zero divisor, the value then NULL)."""
+    zero = exp.And(
+        this=not_null(a), expression=exp.EQ(this=b.copy(), expression=ZERO.copy())
+    )  # an unknown duration is not divided
+    error = case(
+        [(zero, error_text(f"division by zero in {where}", "E-EVAL-DIV0"))],
+        cast(exp.Null(), "VARCHAR"),
+    )
+    return half_even_div(a, b), error
+
+
+def decimal_sum(dialect: str, items: exp.Expression, a: str, b: str) -> exp.Expression:
+    """The exact sum of a list of decimals at the list's own scale, 0 when it is empty (the
+    interpreter's empty sum). Spark folds from the first element times zero, which has the
+    element's type, so the fold keeps it (with `allowPrecisionLoss` off, see spark.py)."""
+    if dialect == "spark":
+        zero = exp.Mul(
+            this=dialect_fn(dialect, "LIST_EXTRACT", "TRY_ELEMENT_AT", items, num(1)),
+            expression=ZERO.copy(),
+        )
+        merge = exp.Lambda(
+            this=exp.Add(this=exp.column(a), expression=exp.column(b)),
+            expressions=[exp.to_identifier(a), exp.to_identifier(b)],
+        )
+        total: exp.Expression = exp.Anonymous(
+            this="AGGREGATE", expressions=[items.copy(), zero, merge]
+        )
+    else:
+        total = exp.Anonymous(this="LIST_SUM", expressions=[items.copy()])
+    return exp.Coalesce(this=total, expressions=[ZERO.copy()])
+
+
+def round_computed(
+    value: exp.Expression, t: T.Type, places: exp.Expression
+) -> tuple[exp.Expression, exp.Expression]:
+    """`round(x, n)` with `n` worked out per record: half away from zero (ROUND_HALF_UP) to n
+    places for n from 0 to 10, held at 10 places; another n is the row's error, as SQL holds
+    no more places and rounds only to places fixed in the query."""
+    arms = [
+        (
+            exp.EQ(this=places.copy(), expression=num(k)),
+            cast(exp.Round(this=as_decimal(value, t), decimals=num(k)), sql_type(T.DECIMAL)),
+        )
+        for k in range(DECIMAL_SCALE + 1)
+    ]
+    v = case(arms, typed_null(T.DECIMAL))
+    outside = exp.And(
+        this=exp.And(this=not_null(value), expression=not_null(places)),
+        expression=exp.Not(
+            this=exp.Between(this=places.copy(), low=ZERO.copy(), high=num(DECIMAL_SCALE))
+        ),
+    )
+    text = exp.DPipe(
+        this=exp.DPipe(
+            this=exp.Literal.string("`round` to "), expression=cast(places.copy(), "VARCHAR")
+        ),
+        expression=exp.Literal.string(
+            f" places: the SQL form rounds to a computed number of places from 0 to "
+            f"{DECIMAL_SCALE} only {PYTHON_DECIDES}"
+        ),
+    )
+    error = case([(outside, error_text(text, "E-EVAL-RANGE"))], cast(exp.Null(), "VARCHAR"))
+    return v, error
 
 
 def round_to(value: exp.Expression, t: T.Type, places: int) -> exp.Expression:

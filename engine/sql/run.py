@@ -96,7 +96,7 @@ def sql_plain(value: Any, t: T.Type) -> Any:
     if k == "date":
         return value.isoformat() if isinstance(value, dt.date) else str(value)
     if k == "duration":
-        return iso_duration(dt.timedelta(minutes=int(value)))
+        return iso_duration(dt.timedelta(microseconds=int(value)))
     if k == "months":
         n = int(value)
         return f"P{n}M" if n % 12 else f"P{n // 12}Y"
