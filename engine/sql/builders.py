@@ -184,10 +184,25 @@ def microseconds(d: dt.timedelta) -> int:
     return (d.days * 86_400 + d.seconds) * 1_000_000 + d.microseconds
 
 
+def literal_int(e: exp.Expression) -> int | None:
+    """The value of an integer literal (possibly negated or in brackets), else None."""
+    if isinstance(e, exp.Paren):
+        return literal_int(e.this)
+    if isinstance(e, exp.Neg):
+        inner = literal_int(e.this)
+        return None if inner is None else -inner
+    if isinstance(e, exp.Literal) and e.is_int:
+        return int(e.this)
+    return None
+
+
 def floor_div(a: exp.Expression, n: int) -> exp.Expression:
     """Integer division rounding down, as Python's `//` does for negative numbers too, exact
     in integers (both engines' integer division truncates towards zero)."""
     assert n > 0
+    known = literal_int(a)
+    if known is not None:  # a constant (a duration written in the pack): folded here
+        return num(known // n)
     x = exp.Paren(this=a.copy())
     down = exp.Neg(
         this=exp.Paren(

@@ -23,6 +23,7 @@ from engine.language.check import Checked
 from engine.language.codegen import strict_op
 from engine.language.functions import FUNCTIONS
 from engine.sql import functions as SF
+from engine.sql.bounds import KINDS, may_overflow
 from engine.sql.builders import (
     US_PER_DAY,
     US_PER_MINUTE,
@@ -141,6 +142,7 @@ class Scope:
     # computes a row-level expression once, as a column of its own, and returns that column
     hoist: Callable[[exp.Expression], exp.Expression] | None = None
     origin: str = "<expression>"  # where the expression stands, as a run-time error names it
+    pack: str = "<pack>"  # the pack's id, as an out-of-range error names it
 
 
 class ExprCompiler:
@@ -326,7 +328,71 @@ class ExprCompiler:
         t = self.info_type(node)
         if node.op == "not":
             return SV(exp.Not(this=exp.Paren(this=x.v)), x.m, t, x.bits, e=x.e)
+        if t.kind in KINDS and may_overflow(node, self.checked):
+            v, own = SF.checked_whole(
+                lambda a: exp.Neg(this=exp.Paren(this=a)), [x.v], self._too_big(node, t)
+            )
+            return SV(v, x.m, t, x.bits, e=first_error(x.e, own))
         return SV(exp.Neg(this=exp.Paren(this=x.v)), x.m, t, x.bits, e=x.e)
+
+    def _whole(self, node: A.Node, t: T.Type, cls: Any, args: list[SV]) -> SV:
+        """`+`, `-` or `*` of integers, durations or months: in BIGINT, checked per row only
+        where the result may pass it (see `bounds`)."""
+        a, b = args[0].v, args[1].v
+        if not may_overflow(node, self.checked):
+            return self._strict(t, exp.Paren(this=cls(this=a, expression=b)), args)
+        v, own = SF.checked_whole(
+            lambda x, y: exp.Paren(this=cls(this=x, expression=y)), [a, b], self._too_big(node, t)
+        )
+        return self._strict(t, v, args, own)
+
+    def _too_big(self, node: A.Node, t: T.Type) -> str:
+        """The row's error where a whole number passes what a BIGINT holds."""
+        what = {
+            "int": "an integer past the 64 bits",
+            "duration": "a duration past the 292,000 years",
+            "months": "a number of months past the 64 bits",
+        }[t.kind]
+        return f"{what} a SQL column holds, in {self._where(node)} {SF.PYTHON_DECIDES}"
+
+    def _days_later(self, t: T.Type, d: exp.Expression, days: exp.Expression, args: list[SV]) -> SV:
+        """A date moved by whole days; past the years 1 to 9999 the row's error, in the
+        interpreter's words (Python's date arithmetic overflows)."""
+        v, own = SF.dated(date_add_days(d, days), [a.v for a in args], self._range_error())
+        return self._strict(t, v, args, own)
+
+    def _months_later(self, t: T.Type, d: exp.Expression, n: exp.Expression, args: list[SV]) -> SV:
+        """A date moved by calendar months; a year past 1 to 9999 is the row's error, named as
+        the interpreter names it (`year 10000 is out of range`)."""
+        total = exp.Add(
+            this=exp.Add(
+                this=exp.Mul(this=cast(exp.Year(this=d.copy()), "BIGINT"), expression=num(12)),
+                expression=exp.Sub(
+                    this=cast(exp.Month(this=d.copy()), "BIGINT"), expression=num(1)
+                ),
+            ),
+            expression=exp.Paren(this=n.copy()),
+        )
+        year = floor_div(total, 12)
+        ok = exp.Between(this=year.copy(), low=num(1), high=num(9999))
+        v = case([(ok, self._add_months(d, n))], typed_null(t))
+        text = exp.DPipe(
+            this=exp.DPipe(
+                this=exp.Literal.string(f"{self._range_error()}year "),
+                expression=cast(year, "VARCHAR"),
+            ),
+            expression=exp.Literal.string(" is out of range"),
+        )
+        known = exp.And(this=not_null(d), expression=not_null(n))
+        own = case(
+            [(exp.And(this=known, expression=exp.Not(this=ok)), error_text(text, "E-EVAL-RANGE"))],
+            SF.no_error(),
+        )
+        return self._strict(t, v, args, own)
+
+    def _range_error(self) -> str:
+        """The start of the interpreter's words for a value out of range (engine.api)."""
+        return f"a value in pack `{self.scope.pack}` went out of range: "
 
     def _Binary(self, node: A.Binary) -> SV:
         t = self.info_type(node)
@@ -356,21 +422,21 @@ class ExprCompiler:
                 days = floor_div(rv, US_PER_DAY)
                 if op == "-":
                     days = exp.Neg(this=exp.Paren(this=days))
-                return self._strict(t, date_add_days(lv, days), [left, right])
+                return self._days_later(t, lv, days, [left, right])
             if lk == "duration" and rk == "date" and op == "+":
-                return self._strict(t, date_add_days(rv, floor_div(lv, US_PER_DAY)), [left, right])
+                return self._days_later(t, rv, floor_div(lv, US_PER_DAY), [left, right])
             if lk == "date" and rk == "months":
                 n = rv if op == "+" else exp.Neg(this=exp.Paren(this=rv))
-                return self._strict(t, self._add_months(lv, n), [left, right])
+                return self._months_later(t, lv, n, [left, right])
             if lk == "months" and rk == "date" and op == "+":
-                return self._strict(t, self._add_months(rv, lv), [left, right])
+                return self._months_later(t, rv, lv, [left, right])
             if lk == "date" and rk == "date" and op == "-":
                 days = exp.DateDiff(this=lv, expression=rv, unit=exp.var("DAY"))
                 span = exp.Mul(this=days, expression=num(US_PER_DAY))
                 return self._strict(t, span, [left, right])
             if lk == rk and lk in ("int", "duration", "months"):
                 cls2 = exp.Add if op == "+" else exp.Sub
-                return self._strict(t, exp.Paren(this=cls2(this=lv, expression=rv)), [left, right])
+                return self._whole(node, t, cls2, [left, right])
             if {lk, rk} <= {"int", "decimal"} and "decimal" in (lk, rk):
                 cls3 = exp.Add if op == "+" else exp.Sub
                 total = cls3(this=SF.as_decimal(lv, left.t), expression=SF.as_decimal(rv, right.t))
@@ -380,9 +446,7 @@ class ExprCompiler:
             raise Unsupported(f"`{op}`", f"between {left.t.describe()} and {right.t.describe()}")
         if op == "*":
             if {lk, rk} <= {"int", "duration", "months"} and "int" in (lk, rk):
-                return self._strict(
-                    t, exp.Paren(this=exp.Mul(this=lv, expression=rv)), [left, right]
-                )
+                return self._whole(node, t, exp.Mul, [left, right])
             if {lk, rk} <= {"int", "decimal"}:
                 product = exp.Mul(
                     this=SF.as_decimal(lv, left.t), expression=SF.as_decimal(rv, right.t)
@@ -563,10 +627,13 @@ class ExprCompiler:
             if t.kind not in ("int", "duration", "months", "decimal"):
                 raise Unsupported("sum", f"a sum of {t.describe()} values")
             plain = is_zero(body.m) and body.e is None
-            total = self._list_sum(each if plain else list_map(each, y, yv), t)
+            total, own = self._list_sum(each if plain else list_map(each, y, yv), t, node)
             v = case([(is_null(L), exp.Null()), (any_unknown, exp.Null())], total)
             m = case([(is_null(L), items.m), (any_unknown, pending)], ZERO.copy())
             err = self._element_error(L, each, items, body)
+            if own is not None:  # the sum's own error, once every element is worked out
+                own = case([(exp.Or(this=is_null(L), expression=any_unknown), SF.no_error())], own)
+                err = first_error(err, own)
             return SV(v, m, t, items.bits | body.bits, e=err)
         raise Unsupported(kind, "no SQL form")
 
@@ -678,10 +745,18 @@ class ExprCompiler:
         )
         return exp.Coalesce(this=agg, expressions=[ZERO.copy()])
 
-    def _list_sum(self, items: exp.Expression, t: T.Type) -> exp.Expression:
-        """The sum of a list's values (0 when it is empty, as the interpreter's empty sum)."""
+    def _list_sum(self, items: exp.Expression, t: T.Type, node: A.Node | None = None) -> Any:
+        """The sum of a list's values (0 when it is empty, as the interpreter's empty sum); with
+        `node`, a pair: the sum and its error, worked out exactly and checked where it may pass
+        a BIGINT (None when it cannot)."""
         if t.kind == "decimal":
-            return SF.decimal_sum(self.dialect, items, self._var(), self._var())
+            total = SF.decimal_sum(self.dialect, items, self._var(), self._var())
+            return total if node is None else (total, None)
+        if node is not None:
+            if not may_overflow(node, self.checked):
+                return self._list_sum(items, t), None
+            wide = SF.wide_sum(self.dialect, items, self._var(), self._var())
+            return SF.checked_whole(lambda x: x, [wide], self._too_big(node, t))
         if self.scope.dialect == "spark":
             a, b = self._var(), self._var()
             merge = exp.Lambda(
@@ -789,7 +864,10 @@ class ExprCompiler:
         elif f == "sum":
             if t.kind not in ("int", "duration", "months", "decimal"):
                 raise Unsupported("sum()", f"a sum of {t.describe()} values")
-            v = SF.whole_list(a0, self._var(), t, self._list_sum(a0, t))
+            total, own = self._list_sum(a0, t, node)
+            v = SF.whole_list(a0, self._var(), t, total)
+            sv = self._guarded(node, t, v, args, args[0].m)
+            return sv if own is None else replace(sv, e=own)
         elif f == "sort":
             v = SF.sort_list(self.dialect, a0, self._var(), t)
         elif f == "flatten":
@@ -801,6 +879,9 @@ class ExprCompiler:
         elif f == "text":
             v = SF.text_of(a0, args[0].t)
         elif f == "abs":
+            if t.kind in KINDS and may_overflow(node, self.checked):
+                v, own = SF.checked_whole(lambda a: exp.Abs(this=a), [a0], self._too_big(node, t))
+                return self._strict(t, v, args, own)
             v = exp.Abs(this=a0)
         elif f == "round":
             places = node.args[1]
@@ -923,12 +1004,23 @@ def table_error(row: SV, vals: list[tuple[int, SV]], collect: bool, default: SV 
     return first_error(row.e, own)
 
 
-def may_err(node: A.Node) -> bool:
-    """Whether an expression can stop a decision at run time (it divides)."""
-    stack = [node]
+def may_err(checked: Checked) -> bool:
+    """Whether an expression can stop a decision at run time: it divides, moves a date (past
+    year 9999), rounds to a computed number of places, or works out a whole number that may
+    pass a BIGINT."""
+    stack = [checked.node]
     while stack:
         n = stack.pop()
         if isinstance(n, A.Binary) and n.op == "/":
+            return True
+        if isinstance(n, A.Binary) and checked.info[id(n)].type.kind == "date":
+            if n.op in ("+", "-"):
+                return True
+        if isinstance(n, A.Call) and n.func == "round" and not isinstance(n.args[1], A.Lit):
+            return True
+        if isinstance(n, A.Binary | A.Unary | A.Call | A.Comprehension) and may_overflow(
+            n, checked
+        ):
             return True
         stack.extend(A.children(n))
     return False

@@ -10,6 +10,8 @@ unknown element as the interpreter does.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from sqlglot import exp
 
 from engine.language import static_types as T
@@ -32,6 +34,59 @@ from engine.sql.types import DECIMAL_SCALE, Unsupported, cast, sql_type
 # 64 bits, a decimal past 38 digits, a computed number of places past 10): that row's error
 # says so, with E-EVAL-RANGE, and ends with these words.
 PYTHON_DECIDES = "(`--engine python` decides this record)"
+
+
+BIGINT_MIN, BIGINT_MAX = -(2**63), 2**63 - 1
+WIDE = "DECIMAL(38, 0)"  # holds any sum or product of two BIGINTs exactly (below 2^126)
+
+
+def no_error() -> exp.Expression:
+    return cast(exp.Null(), "VARCHAR")
+
+
+def checked_whole(
+    op: Callable[..., exp.Expression], args: list[exp.Expression], message: str
+) -> tuple[exp.Expression, exp.Expression]:
+    """A whole-number operation worked out exactly in DECIMAL(38, 0), where it cannot
+    overflow, then kept as a BIGINT when it fits; where it does not, the value is NULL and the
+    row's error is `message` (E-EVAL-RANGE): the interpreter's integers have no such limit."""
+    exact = op(*(cast(a.copy(), WIDE) for a in args))
+    fits = exp.Between(this=exact.copy(), low=num(BIGINT_MIN), high=num(BIGINT_MAX))
+    value = case([(fits, cast(exact, "BIGINT"))], cast(exp.Null(), "BIGINT"))
+    known: exp.Expression = not_null(args[0])
+    for a in args[1:]:
+        known = exp.And(this=known, expression=not_null(a))
+    over = exp.And(this=known, expression=exp.Not(this=fits.copy()))
+    return value, case([(over, error_text(message, "E-EVAL-RANGE"))], no_error())
+
+
+def wide_sum(dialect: str, items: exp.Expression, a: str, b: str) -> exp.Expression:
+    """The exact sum of a list of BIGINTs in DECIMAL(38, 0) (a list holds at most 100,000 of
+    them, so it cannot overflow), 0 when it is empty."""
+    if dialect == "spark":
+        merge = exp.Lambda(
+            this=exp.Add(this=exp.column(a), expression=exp.column(b)),
+            expressions=[exp.to_identifier(a), exp.to_identifier(b)],
+        )
+        return exp.Anonymous(
+            this="AGGREGATE", expressions=[items.copy(), cast(ZERO.copy(), WIDE), merge]
+        )
+    total = cast(exp.Anonymous(this="LIST_SUM", expressions=[items.copy()]), WIDE)
+    return exp.Coalesce(this=total, expressions=[cast(ZERO.copy(), WIDE)])
+
+
+def dated(
+    value: exp.Expression, operands: list[exp.Expression], prefix: str
+) -> tuple[exp.Expression, exp.Expression]:
+    """A computed date, NULL past the years 1 to 9999 with the interpreter's error for Python's
+    date overflow (`date value out of range`) on that row; both engines hold such dates."""
+    ok = exp.Between(this=exp.Year(this=value.copy()), low=num(1), high=num(9999))
+    known: exp.Expression = not_null(operands[0])
+    for a in operands[1:]:
+        known = exp.And(this=known, expression=not_null(a))
+    over = exp.And(this=known, expression=exp.Not(this=ok.copy()))
+    text = error_text(f"{prefix}date value out of range", "E-EVAL-RANGE")
+    return case([(ok, value)], cast(exp.Null(), "DATE")), case([(over, text)], no_error())
 
 
 def dialect_fn(dialect: str, duckdb: str, spark: str, *args: exp.Expression) -> exp.Expression:

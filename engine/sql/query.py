@@ -171,7 +171,14 @@ class PackCompiler:
 
     def scope(self, e: M.Expression) -> Scope:
         origin = f"{self.pack.file}: {e.where}"  # as a run-time error of the interpreter says
-        return Scope(self.name_sv, self.bits, self.dialect, hoist=self.hoist, origin=origin)
+        return Scope(
+            self.name_sv,
+            self.bits,
+            self.dialect,
+            hoist=self.hoist,
+            origin=origin,
+            pack=self.pack.id,
+        )
 
     def expr(self, e: M.Expression, where: str) -> SV:
         scope = self.scope(e)
@@ -427,7 +434,7 @@ class PackCompiler:
         if self.only is None:
             for r in rules:
                 self._place("rule:" + r.id)
-        if any(may_err(e.checked.node) or grows(e.checked) for e in _expressions(pack)):
+        if any(may_err(e.checked) or grows(e.checked) for e in _expressions(pack)):
             # the interpreter works out every definition, output and rule, and the first error
             # among them stops the decision: each is placed, so that the query sees it too
             for n, d in pack.definitions.items():

@@ -3,6 +3,7 @@ the value and the missing fact paths the Python form gives, on every record."""
 
 from __future__ import annotations
 
+import decimal
 from decimal import Decimal
 from functools import cache
 from typing import Any
@@ -12,12 +13,13 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from engine.api import out_of_range
 from engine.language import static_types as T
 from engine.language.check import SimpleScope, Symbol, check
 from engine.language.codegen import compile_checked
 from engine.language.convert import to_json as plain
 from engine.language.parse import parse
-from engine.language.runtime import Unknown
+from engine.language.runtime import EXACT, Unknown
 from engine.packs.facts_schema import root_types
 from engine.problems import EvaluationError
 from engine.sql.expressions import ExprCompiler, PathBits, Scope
@@ -115,10 +117,27 @@ OTHERS = [  # text, lists and decimals, compared as values
 # Values the interpreter computes but a SQL column cannot hold: the row errs (E-EVAL-RANGE,
 # saying `--engine python` decides it) exactly where the second expression, evaluated by the
 # interpreter, holds; elsewhere the two agree.
+BIG = 4611686018427387904  # 2^62: twice it passes a BIGINT
 LIMITED = [
     (
         "round(2.345 * len(prisoner.alerts), len(prisoner.alerts) * 2 - 1)",
         "len(prisoner.alerts) * 2 - 1 > 10 or len(prisoner.alerts) * 2 - 1 < 0",
+    ),
+    (f"establishment.regime_level * {BIG} > 0", "establishment.regime_level >= 2"),
+    (f"1 - len(prisoner.alerts) * {BIG} - {BIG}", "len(prisoner.alerts) >= 2"),
+    # -2^63 at level 1, which only the negation (or abs) takes past a BIGINT
+    (f"-(0 - establishment.regime_level * {BIG} - {BIG}) > 1", "establishment.regime_level >= 1"),
+    (f"abs(0 - establishment.regime_level * {BIG} - {BIG}) > 1", "establishment.regime_level >= 1"),
+    ("days(3000000 days * (len(prisoner.alerts) * 20)) > 1", "len(prisoner.alerts) >= 2"),
+    (f"sum(s in prisoner.keywork.sessions: {BIG})", "len(prisoner.keywork.sessions) >= 2"),
+    (
+        f"sum(map(s in prisoner.keywork.sessions: {BIG})) > 0",
+        "len(prisoner.keywork.sessions) >= 2",
+    ),
+    (
+        f"sum(s in prisoner.keywork.sessions: s.minutes * {BIG // 32})",
+        "(any s in prisoner.keywork.sessions: s.minutes >= 64) or "
+        "sum(s in prisoner.keywork.sessions: s.minutes) >= 64",
     ),
 ]
 # A field of a record inside a computed list takes the mask of the whole list: the value and
@@ -136,6 +155,11 @@ ERRORS = [  # the interpreter stops a decision here; the query errs on that row,
         "E-EVAL-DIV0",
     ),
     ("count(s in prisoner.keywork.sessions: s.minutes / 7 > 5)", "E-EVAL-RANGE"),
+    # a date pushed past the years 1 to 9999: Python's date overflows, in its words
+    ("prisoner.release_date + len(prisoner.alerts) * 1000000 days", "E-EVAL-RANGE"),
+    ("as_of - len(prisoner.alerts) * 300000 days <= as_of", "E-EVAL-RANGE"),
+    ("prisoner.release_date + len(prisoner.alerts) * 30000 months", "E-EVAL-RANGE"),
+    ("year(as_of - len(prisoner.alerts) * 10000 months)", "E-EVAL-RANGE"),
 ]
 # Divisors that are zero on some records and give inexact quotients on others (each quotient is
 # exact in 10 places when it is exact at all, so both engines' decimals agree)
@@ -222,6 +246,17 @@ def dates(depth: int) -> st.SearchStrategy[str]:
     return st.one_of(
         atom,
         st.builds(lambda c, a, b: f"(if {c} then {a} else {b})", bools(depth - 1), atom, atom),
+        # moved far enough, on some records, to pass the years 1 to 9999 (the row's error)
+        st.builds(
+            lambda a, n: f"({a} + len(prisoner.alerts) * {n})",
+            atom,
+            st.sampled_from(["-400000 days", "1000000 days", "150000 weeks"]),
+        ),
+        st.builds(
+            lambda a, n: f"({a} - len(prisoner.alerts) * {n} months)",
+            atom,
+            st.sampled_from([-30000, 12000]),
+        ),
     )
 
 
@@ -264,6 +299,16 @@ def sql_of(text: str) -> tuple[Any, Any, PathBits]:
     return checked, sv, bits
 
 
+def interpret(fn: Any, facts: dict[str, Any]) -> Any:
+    """The interpreter's value, with its decimals and its words for a value out of range as
+    `engine.api` decides (the SQL form names the pack `<pack>` when it has none)."""
+    try:
+        with decimal.localcontext(EXACT):
+            return fn(facts, lambda name: None)
+    except (OverflowError, ValueError, ArithmeticError) as e:
+        raise out_of_range("<pack>", e) from None
+
+
 def agree(text: str, wider: bool = False, limit: str | None = None) -> None:
     checked, sv, bits = sql_of(text)
     fn = compile_checked(checked).fn
@@ -284,12 +329,15 @@ def agree(text: str, wider: bool = False, limit: str | None = None) -> None:
     con.close()
     for rid, as_of, doc in docs:
         if past is not None and past({**doc, "as_of": as_of}, no_names) is True:
-            fn({**doc, "as_of": as_of}, no_names)  # the interpreter decides it
+            try:  # the interpreter decides it (or stops at a limit of its own, far beyond)
+                interpret(fn, {**doc, "as_of": as_of})
+            except EvaluationError as e:
+                assert e.code in ("E-EVAL-RANGE", "E-EVAL-LIMIT-INT"), (rid, text, e)
             error = rows[rid][2] or ""
             assert error.endswith(f"{PYTHON_DECIDES} [E-EVAL-RANGE]"), (rid, text, rows[rid])
             continue
         try:
-            value = fn({**doc, "as_of": as_of}, no_names)
+            value = interpret(fn, {**doc, "as_of": as_of})
         except EvaluationError as e:  # the decision stops: the row holds the same error
             assert rows[rid][2] == str(e), f"record {rid} (as_of {as_of}): {text}: {rows[rid]}"
             continue
@@ -333,7 +381,7 @@ def test_a_run_time_error_is_the_rows_and_the_interpreters(text: str, code: str)
     codes = []
     for _, as_of, doc in docs:
         try:
-            fn({**doc, "as_of": as_of}, lambda name: None)
+            interpret(fn, {**doc, "as_of": as_of})
         except EvaluationError as e:
             codes.append(e.code)
     assert set(codes) == {code}
