@@ -204,22 +204,16 @@ def floor_div(a: exp.Expression, n: int) -> exp.Expression:
     if known is not None:  # a constant (a duration written in the pack): folded here
         return num(known // n)
     x = exp.Paren(this=a.copy())
-    down = exp.Neg(
-        this=exp.Paren(
-            this=exp.IntDiv(
-                this=exp.Paren(this=exp.Sub(this=num(n - 1), expression=x.copy())),
-                expression=num(n),
-            )
-        )
+    # x - (x mod n, from 0 to n - 1) is a multiple of n, so its division is exact
+    pmod = exp.Mod(
+        this=exp.Paren(this=exp.Add(this=exp.Mod(this=x, expression=num(n)), expression=num(n))),
+        expression=num(n),
     )
-    return (
-        exp.Case()
-        .when(
-            exp.GTE(this=x.copy(), expression=ZERO.copy()),
-            exp.IntDiv(this=x.copy(), expression=num(n)),
-            copy=False,
+    return exp.Paren(
+        this=exp.IntDiv(
+            this=exp.Paren(this=exp.Sub(this=x.copy(), expression=exp.Paren(this=pmod))),
+            expression=num(n),
         )
-        .else_(down, copy=False)
     )
 
 

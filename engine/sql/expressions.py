@@ -453,6 +453,9 @@ class ExprCompiler:
                 )
                 return self._strict(t, exp.Paren(this=product), [left, right])
             raise Unsupported("`*`", f"between {left.t.describe()} and {right.t.describe()}")
+        if op == "/" and lk == rk == "int":
+            quotient, error = SF.divide_whole(self.dialect, lv, rv, self._where(node))
+            return self._strict(t, quotient, [left, right], error)
         if op == "/" and {lk, rk} <= {"int", "decimal"}:
             quotient, error = SF.divide(lv, rv, self._where(node))
             return self._strict(t, quotient, [left, right], error)

@@ -328,6 +328,80 @@ def round_computed(
     return v, error
 
 
+def divide_whole(
+    dialect: str, a: exp.Expression, b: exp.Expression, where: str
+) -> tuple[exp.Expression, exp.Expression]:
+    """`a / b` of two integers, exactly, in integer arithmetic (never through a float): the
+    whole part and remainder, then ten places of the remainder, in a type that holds a BIGINT
+    times 10^18 (HUGEINT, Spark's DECIMAL(38, 0)). A quotient with more places is told apart
+    from one with no exact value at all by the remainder after 10^64 (a BIGINT divisor has at
+    most 63 factors 2 and 27 factors 5): the first is a value the interpreter gives and SQL
+    cannot hold at 10 places (that row's error says so), the second the interpreter's
+    E-EVAL-RANGE in its words; E-EVAL-DIV0 for a zero divisor."""
+    wide_type = "HUGEINT" if dialect != "spark" else WIDE
+
+    def wide(x: exp.Expression) -> exp.Expression:
+        return cast(x.copy(), wide_type)
+
+    def rem(x: exp.Expression, y: exp.Expression) -> exp.Expression:
+        return exp.Paren(this=exp.Mod(this=exp.Paren(this=x), expression=y.copy()))
+
+    d = exp.Nullif(this=b.copy(), expression=ZERO.copy())
+    whole = exp.IntDiv(this=wide(a), expression=d.copy())
+    r = rem(wide(a), d)
+    scaled = exp.Mul(this=r.copy(), expression=num(10**DECIMAL_SCALE))
+    places = exp.IntDiv(this=exp.Paren(this=scaled.copy()), expression=d.copy())
+    fixed = sql_type(T.DECIMAL)
+    step = cast(exp.Literal.string(f"1E-{DECIMAL_SCALE}"), fixed)
+    value = cast(
+        exp.Add(
+            this=cast(exp.Paren(this=whole), WIDE),
+            expression=exp.Mul(this=cast(exp.Paren(this=places), WIDE), expression=step),
+        ),
+        fixed,
+    )
+    left = rem(scaled, d)  # what the 10 places leave over
+    exact = exp.EQ(this=left.copy(), expression=ZERO.copy())
+    tail = left
+    for _ in range(3):  # 10^10 * 10^54: past any divisor's factors 2 and 5
+        tail = rem(exp.Mul(this=tail, expression=num(10**18)), d)
+    ends = exp.EQ(this=tail, expression=ZERO.copy())
+    shown = exp.DPipe(
+        this=exp.DPipe(
+            this=exp.DPipe(this=exp.Literal.string("`"), expression=cast(a.copy(), "VARCHAR")),
+            expression=exp.Literal.string(" / "),
+        ),
+        expression=cast(b.copy(), "VARCHAR"),
+    )
+    known = exp.And(this=not_null(a), expression=not_null(b))
+    longer = exp.DPipe(
+        this=shown.copy(),
+        expression=exp.Literal.string(
+            f"` has an exact value with more than {DECIMAL_SCALE} places, which a SQL "
+            f"decimal here does not hold {PYTHON_DECIDES}"
+        ),
+    )
+    none = exp.DPipe(
+        this=shown,
+        expression=exp.Literal.string(
+            "` has no exact decimal value; decimals are never rounded silently"
+        ),
+    )
+    error = case(
+        [
+            (exp.Not(this=exp.Paren(this=known)), exp.Null()),
+            (
+                exp.EQ(this=b.copy(), expression=ZERO.copy()),
+                error_text(f"division by zero in {where}", "E-EVAL-DIV0"),
+            ),
+            (exact, no_error()),
+            (ends, error_text(longer, "E-EVAL-RANGE")),
+        ],
+        error_text(none, "E-EVAL-RANGE"),
+    )
+    return case([(exact, value)], typed_null(T.DECIMAL)), error
+
+
 def round_to(value: exp.Expression, t: T.Type, places: int) -> exp.Expression:
     """Round half away from zero (the interpreter's ROUND_HALF_UP) to `places` places."""
     rounded = exp.Round(this=as_decimal(value, t), decimals=num(places))
