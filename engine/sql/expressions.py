@@ -23,7 +23,7 @@ from engine.language.check import Checked
 from engine.language.codegen import strict_op
 from engine.language.functions import FUNCTIONS
 from engine.sql import functions as SF
-from engine.sql.bounds import KINDS, may_overflow
+from engine.sql.bounds import DAYS_SPAN, KINDS, bound, may_overflow
 from engine.sql.builders import (
     US_PER_DAY,
     US_PER_MINUTE,
@@ -355,15 +355,31 @@ class ExprCompiler:
         }[t.kind]
         return f"{what} a SQL column holds, in {self._where(node)} {SF.PYTHON_DECIDES}"
 
-    def _days_later(self, t: T.Type, d: exp.Expression, days: exp.Expression, args: list[SV]) -> SV:
+    def _days_later(
+        self, node: A.Node, t: T.Type, d: exp.Expression, days: exp.Expression, args: list[SV]
+    ) -> SV:
         """A date moved by whole days; past the years 1 to 9999 the row's error, in the
-        interpreter's words (Python's date arithmetic overflows)."""
-        v, own = SF.dated(date_add_days(d, days), [a.v for a in args], self._range_error())
+        interpreter's words (Python's date arithmetic overflows). Where the duration is bounded
+        (`4 weeks`) only the dates within that reach of an edge are tested."""
+        reach = bound(node, self.checked)
+        near = None
+        if reach is not None and reach // US_PER_DAY + 1 < DAYS_SPAN:
+            n = dt.timedelta(days=reach // US_PER_DAY + 1)
+            near = SF.near_edge(d, dt.date.min + n, dt.date.max - n)
+        v, own = SF.dated(date_add_days(d, days), [a.v for a in args], self._range_error(), near)
         return self._strict(t, v, args, own)
 
-    def _months_later(self, t: T.Type, d: exp.Expression, n: exp.Expression, args: list[SV]) -> SV:
+    def _months_later(
+        self, node: A.Node, t: T.Type, d: exp.Expression, n: exp.Expression, args: list[SV]
+    ) -> SV:
         """A date moved by calendar months; a year past 1 to 9999 is the row's error, named as
-        the interpreter names it (`year 10000 is out of range`)."""
+        the interpreter names it (`year 10000 is out of range`). Where the months are bounded
+        only the dates within that many years of an edge are tested."""
+        reach = bound(node, self.checked)
+        near = None
+        if reach is not None and reach // 12 + 1 < 4999:
+            k = reach // 12 + 1
+            near = SF.near_edge(d, dt.date(1 + k, 1, 1), dt.date(9999 - k, 12, 31))
         total = exp.Add(
             this=exp.Add(
                 this=exp.Mul(this=cast(exp.Year(this=d.copy()), "BIGINT"), expression=num(12)),
@@ -375,7 +391,6 @@ class ExprCompiler:
         )
         year = floor_div(total, 12)
         ok = exp.Between(this=year.copy(), low=num(1), high=num(9999))
-        v = case([(ok, self._add_months(d, n))], typed_null(t))
         text = exp.DPipe(
             this=exp.DPipe(
                 this=exp.Literal.string(f"{self._range_error()}year "),
@@ -388,6 +403,7 @@ class ExprCompiler:
             [(exp.And(this=known, expression=exp.Not(this=ok)), error_text(text, "E-EVAL-RANGE"))],
             SF.no_error(),
         )
+        v, own = SF.edged(self._add_months(d, n), ok, own, near, "DATE")
         return self._strict(t, v, args, own)
 
     def _range_error(self) -> str:
@@ -422,14 +438,15 @@ class ExprCompiler:
                 days = floor_div(rv, US_PER_DAY)
                 if op == "-":
                     days = exp.Neg(this=exp.Paren(this=days))
-                return self._days_later(t, lv, days, [left, right])
+                return self._days_later(node.right, t, lv, days, [left, right])
             if lk == "duration" and rk == "date" and op == "+":
-                return self._days_later(t, rv, floor_div(lv, US_PER_DAY), [left, right])
+                days = floor_div(lv, US_PER_DAY)
+                return self._days_later(node.left, t, rv, days, [left, right])
             if lk == "date" and rk == "months":
                 n = rv if op == "+" else exp.Neg(this=exp.Paren(this=rv))
-                return self._months_later(t, lv, n, [left, right])
+                return self._months_later(node.right, t, lv, n, [left, right])
             if lk == "months" and rk == "date" and op == "+":
-                return self._months_later(t, rv, lv, [left, right])
+                return self._months_later(node.left, t, rv, lv, [left, right])
             if lk == "date" and rk == "date" and op == "-":
                 days = exp.DateDiff(this=lv, expression=rv, unit=exp.var("DAY"))
                 span = exp.Mul(this=days, expression=num(US_PER_DAY))

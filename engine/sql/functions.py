@@ -10,6 +10,7 @@ unknown element as the interpreter does.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable
 
 from sqlglot import exp
@@ -76,17 +77,52 @@ def wide_sum(dialect: str, items: exp.Expression, a: str, b: str) -> exp.Express
 
 
 def dated(
-    value: exp.Expression, operands: list[exp.Expression], prefix: str
+    value: exp.Expression,
+    operands: list[exp.Expression],
+    prefix: str,
+    near: exp.Expression | None = None,
 ) -> tuple[exp.Expression, exp.Expression]:
     """A computed date, NULL past the years 1 to 9999 with the interpreter's error for Python's
-    date overflow (`date value out of range`) on that row; both engines hold such dates."""
+    date overflow (`date value out of range`) on that row; both engines hold such dates. With
+    `near` (a cheap test of the date moved: within reach of an edge), only those rows test
+    the result."""
     ok = exp.Between(this=exp.Year(this=value.copy()), low=num(1), high=num(9999))
     known: exp.Expression = not_null(operands[0])
     for a in operands[1:]:
         known = exp.And(this=known, expression=not_null(a))
     over = exp.And(this=known, expression=exp.Not(this=ok.copy()))
     text = error_text(f"{prefix}date value out of range", "E-EVAL-RANGE")
-    return case([(ok, value)], cast(exp.Null(), "DATE")), case([(over, text)], no_error())
+    return edged(value, ok, case([(over, text)], no_error()), near, "DATE")
+
+
+def edged(
+    value: exp.Expression,
+    ok: exp.Expression,
+    error: exp.Expression,
+    near: exp.Expression | None,
+    sql: str,
+) -> tuple[exp.Expression, exp.Expression]:
+    """`value` where `ok` holds (NULL elsewhere) and `error`, both tested only on the rows
+    `near` picks (all when None): the rest keep the value as it is and no error."""
+    if near is None:
+        return case([(ok, value)], cast(exp.Null(), sql)), error
+    far = exp.Not(this=exp.Paren(this=near.copy()))
+    v = case([(far, value), (ok, value)], cast(exp.Null(), sql))
+    return v, case([(near, error)], no_error())
+
+
+def near_edge(
+    d: exp.Expression, low: dt.date | None, high: dt.date | None
+) -> exp.Expression | None:
+    """Whether date `d` is before `low` or after `high` (None when every date may be near)."""
+    if low is None or high is None or low > high:
+        return None
+    return exp.Or(
+        this=exp.LT(this=d.copy(), expression=cast(exp.Literal.string(low.isoformat()), "DATE")),
+        expression=exp.GT(
+            this=d.copy(), expression=cast(exp.Literal.string(high.isoformat()), "DATE")
+        ),
+    )
 
 
 def dialect_fn(dialect: str, duckdb: str, spark: str, *args: exp.Expression) -> exp.Expression:
