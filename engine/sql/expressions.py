@@ -10,6 +10,7 @@ runtime's `unknown_paths` and `merge` see them. Bits are numbered per pack (`Pat
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -56,6 +57,7 @@ from engine.sql.builders import (
 from engine.sql.types import DECIMAL_SCALE, Unsupported, cast
 
 MAX_PATHS = 62
+_LAMBDA_VAR = re.compile(r"x[0-9]+")  # the names `_var` gives a quantifier's element
 
 # functions unknown from an unknown element of their list argument (given by position)
 LIST_STRICT = {
@@ -367,7 +369,17 @@ class ExprCompiler:
             n = dt.timedelta(days=reach // US_PER_DAY + 1)
             near = SF.near_edge(d, dt.date.min + n, dt.date.max - n)
         v, own = SF.dated(date_add_days(d, days), [a.v for a in args], self._range_error(), near)
+        v, own = self._once(v), self._once(own)
         return self._strict(t, v, args, own)
+
+    def _once(self, e: exp.Expression) -> exp.Expression:
+        """Inside a quantifier, a row-level expression that reads no element (`as_of - 6 days`)
+        as a column of its own, so that the row works it out once, not once per element."""
+        if not self.locals or self.scope.hoist is None:
+            return e
+        if any(_LAMBDA_VAR.fullmatch(c.name) for c in e.find_all(exp.Column)):
+            return e
+        return self.scope.hoist(e)
 
     def _months_later(
         self, node: A.Node, t: T.Type, d: exp.Expression, n: exp.Expression, args: list[SV]
@@ -404,6 +416,7 @@ class ExprCompiler:
             SF.no_error(),
         )
         v, own = SF.edged(self._add_months(d, n), ok, own, near, "DATE")
+        v, own = self._once(v), self._once(own)
         return self._strict(t, v, args, own)
 
     def _range_error(self) -> str:
