@@ -348,6 +348,27 @@ class ExprCompiler:
         )
         return self._strict(t, v, args, own)
 
+    def _decimal(self, node: A.Node, t: T.Type, cls: Any, args: list[SV]) -> SV:
+        """`+`, `-` or `*` with a decimal operand, at the scale the interpreter's exponents give
+        (the larger for a sum, the total for a product). A result past the 38 digits of a SQL
+        decimal is the row's error (the interpreter holds 200): tested, before it is worked
+        out, on the operands' magnitudes as DOUBLEs, with a margin of one in a thousand, so a
+        result within that margin below the limit errs too."""
+        a, b = (SF.as_decimal(x.v, x.t) for x in args)
+        exact = exp.Paren(this=cls(this=a, expression=b))
+        sa, sb = decimal_scale(a), decimal_scale(b)
+        if sa is None or sb is None or not _decimal_may_overflow(node, self.checked):
+            return self._strict(t, exact, args)
+        scale = sa + sb if cls is exp.Mul else max(sa, sb)
+        if scale > 38:
+            raise Unsupported("decimal", "a result with more than 38 places")
+        message = (
+            f"a decimal past the 38 digits a SQL column holds, in {self._where(node)} "
+            f"{SF.PYTHON_DECIDES}"
+        )
+        v, own = SF.decimal_within(cls, a, b, 38 - scale, message)
+        return self._strict(t, v, args, own)
+
     def _too_big(self, node: A.Node, t: T.Type) -> str:
         """The row's error where a whole number passes what a BIGINT holds."""
         what = {
@@ -469,8 +490,7 @@ class ExprCompiler:
                 return self._whole(node, t, cls2, [left, right])
             if {lk, rk} <= {"int", "decimal"} and "decimal" in (lk, rk):
                 cls3 = exp.Add if op == "+" else exp.Sub
-                total = cls3(this=SF.as_decimal(lv, left.t), expression=SF.as_decimal(rv, right.t))
-                return self._strict(t, exp.Paren(this=total), [left, right])
+                return self._decimal(node, t, cls3, [left, right])
             if lk == rk == "string" and op == "+":
                 return self._strict(t, exp.DPipe(this=lv, expression=rv), [left, right])
             raise Unsupported(f"`{op}`", f"between {left.t.describe()} and {right.t.describe()}")
@@ -478,10 +498,7 @@ class ExprCompiler:
             if {lk, rk} <= {"int", "duration", "months"} and "int" in (lk, rk):
                 return self._whole(node, t, exp.Mul, [left, right])
             if {lk, rk} <= {"int", "decimal"}:
-                product = exp.Mul(
-                    this=SF.as_decimal(lv, left.t), expression=SF.as_decimal(rv, right.t)
-                )
-                return self._strict(t, exp.Paren(this=product), [left, right])
+                return self._decimal(node, t, exp.Mul, [left, right])
             raise Unsupported("`*`", f"between {left.t.describe()} and {right.t.describe()}")
         if op == "/" and lk == rk == "int":
             quotient, error = SF.divide_whole(self.dialect, lv, rv, self._where(node))
@@ -1055,6 +1072,8 @@ def may_err(checked: Checked) -> bool:
             n, checked
         ):
             return True
+        if _decimal_may_overflow(n, checked):
+            return True
         stack.extend(A.children(n))
     return False
 
@@ -1120,6 +1139,22 @@ def within_budget(kind: str, name: str, sv: SV) -> SV:
     )
     over = error_if(exp.GT(this=n.copy(), expression=num(limit)), error_text(message, code))
     return replace(sv, e=first_error(sv.e, over))
+
+
+def _decimal_may_overflow(node: A.Node, checked: Checked) -> bool:
+    """Whether `+`, `-` or `*` with a decimal result may pass 38 digits: any that reads more
+    than literals (whose result the pack's author wrote, and SQL holds as written)."""
+    if not (isinstance(node, A.Binary) and node.op in ("+", "-", "*")):
+        return False
+    if checked.info[id(node)].type.kind != "decimal":
+        return False
+    stack: list[A.Node] = [node]
+    while stack:
+        n = stack.pop()
+        if not isinstance(n, A.Lit | A.Binary | A.Unary):
+            return True
+        stack.extend(A.children(n))
+    return False
 
 
 def _any_of(conds: list[exp.Expression]) -> exp.Expression | None:

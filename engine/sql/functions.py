@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
+from typing import Any
 
 from sqlglot import exp
 
@@ -57,6 +58,27 @@ def checked_whole(
     known: exp.Expression = not_null(args[0])
     for a in args[1:]:
         known = exp.And(this=known, expression=not_null(a))
+    over = exp.And(this=known, expression=exp.Not(this=fits.copy()))
+    return value, case([(over, error_text(message, "E-EVAL-RANGE"))], no_error())
+
+
+def decimal_within(
+    cls: Any, a: exp.Expression, b: exp.Expression, digits: int, message: str
+) -> tuple[exp.Expression, exp.Expression]:
+    """`a + b`, `a - b` or `a * b` of decimals, worked out only where its magnitude, estimated
+    in DOUBLE, is below 0.999 * 10^digits (the whole digits its scale leaves of 38); elsewhere
+    NULL and the row's error `message`, so the engine never meets the overflow itself."""
+
+    def dbl(x: exp.Expression) -> exp.Expression:
+        return cast(x.copy(), "DOUBLE")
+
+    if cls is exp.Mul:
+        size: exp.Expression = exp.Mul(this=exp.Abs(this=dbl(a)), expression=exp.Abs(this=dbl(b)))
+    else:
+        size = exp.Add(this=exp.Abs(this=dbl(a)), expression=exp.Abs(this=dbl(b)))
+    fits = exp.LT(this=size, expression=exp.Literal.number(f"{0.999 * 10.0**digits:.6e}"))
+    value = case([(fits, exp.Paren(this=cls(this=a.copy(), expression=b.copy())))], exp.Null())
+    known = exp.And(this=not_null(a), expression=not_null(b))
     over = exp.And(this=known, expression=exp.Not(this=fits.copy()))
     return value, case([(over, error_text(message, "E-EVAL-RANGE"))], no_error())
 

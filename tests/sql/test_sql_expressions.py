@@ -127,6 +127,16 @@ LIMITED = [
     ("len(prisoner.alerts) / 2048", "len(prisoner.alerts) in [1, 3, 5, 7, 9, 11, 13, 15]"),
     ("(establishment.regime_level + 1) / 4096 * 2 > 0", "establishment.regime_level in [1, 2, 4]"),
     (f"establishment.regime_level * {BIG} > 0", "establishment.regime_level >= 2"),
+    # decimals past 38 digits (the interpreter holds 200)
+    (
+        "len(prisoner.alerts) * 1000000000000000000000000000.5 * 1000000000000.5 > 0",
+        "len(prisoner.alerts) >= 1",
+    ),
+    (
+        "5000000000000000000000000000000000000.0 "
+        "+ len(prisoner.alerts) * 2500000000000000000000000000000000000.0",
+        "len(prisoner.alerts) >= 2",
+    ),
     (f"1 - len(prisoner.alerts) * {BIG} - {BIG}", "len(prisoner.alerts) >= 2"),
     # -2^63 at level 1, which only the negation (or abs) takes past a BIGINT
     (f"-(0 - establishment.regime_level * {BIG} - {BIG}) > 1", "establishment.regime_level >= 1"),
@@ -432,6 +442,7 @@ ON_SPARK = [
     "prisoner.release_date + len(prisoner.alerts) * 30000 months",
     f"establishment.regime_level * {BIG} > 0",
     f"sum(s in prisoner.keywork.sessions: {BIG})",
+    "len(prisoner.alerts) * 1000000000000000000000000000.5 * 1000000000000.5 > 0",
 ]
 
 
