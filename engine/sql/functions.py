@@ -10,7 +10,6 @@ unknown element as the interpreter does.
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Callable
 from typing import Any
 
@@ -99,22 +98,17 @@ def wide_sum(dialect: str, items: exp.Expression, a: str, b: str) -> exp.Express
 
 
 def dated(
-    value: exp.Expression,
-    operands: list[exp.Expression],
-    prefix: str,
-    near: exp.Expression | None = None,
+    value: exp.Expression, operands: list[exp.Expression], prefix: str
 ) -> tuple[exp.Expression, exp.Expression]:
     """A computed date, NULL past the years 1 to 9999 with the interpreter's error for Python's
-    date overflow (`date value out of range`) on that row; both engines hold such dates. With
-    `near` (a cheap test of the date moved: within reach of an edge), only those rows test
-    the result."""
+    date overflow (`date value out of range`) on that row; both engines hold such dates."""
     ok = exp.Between(this=exp.Year(this=value.copy()), low=num(1), high=num(9999))
     known: exp.Expression = not_null(operands[0])
     for a in operands[1:]:
         known = exp.And(this=known, expression=not_null(a))
     over = exp.And(this=known, expression=exp.Not(this=ok.copy()))
     text = error_text(f"{prefix}date value out of range", "E-EVAL-RANGE")
-    return edged(value, ok, case([(over, text)], no_error()), near, "DATE")
+    return edged(value, ok, case([(over, text)], no_error()), None, "DATE")
 
 
 def edged(
@@ -131,20 +125,6 @@ def edged(
     far = exp.Not(this=exp.Paren(this=near.copy()))
     v = case([(far, value), (ok, value)], cast(exp.Null(), sql))
     return v, case([(near, error)], no_error())
-
-
-def near_edge(
-    d: exp.Expression, low: dt.date | None, high: dt.date | None
-) -> exp.Expression | None:
-    """Whether date `d` is before `low` or after `high` (None when every date may be near)."""
-    if low is None or high is None or low > high:
-        return None
-    return exp.Or(
-        this=exp.LT(this=d.copy(), expression=cast(exp.Literal.string(low.isoformat()), "DATE")),
-        expression=exp.GT(
-            this=d.copy(), expression=cast(exp.Literal.string(high.isoformat()), "DATE")
-        ),
-    )
 
 
 def dialect_fn(dialect: str, duckdb: str, spark: str, *args: exp.Expression) -> exp.Expression:
