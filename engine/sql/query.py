@@ -749,7 +749,7 @@ class PackCompiler:
         ]
         status = exp.Literal.string("decided")
         if und_keys:
-            names = self._nonnull_list(und_names, "VARCHAR")
+            names = self._coded(self._nonnull_list(und_names, "VARCHAR"), [n for n, _ in und])
             lookup("undetermined_names", [k for k, _ in und_keys], names, "undetermined")
             any_und: exp.Expression = exp.false()
             for k, _ in und_keys:
@@ -781,7 +781,15 @@ class PackCompiler:
             varying = [s[0] for s in sides if s is not None and s[0] != "as_of"]
             on_day = ["as_of"] if any(s is not None and s[0] == "as_of" for s in sides) else []
             keys = [k for k, _ in ob_keys] + on_day + varying
-            lookup("obligation_lists", keys, self._nonnull_list(ob_items, ob_type), "obligations")
+            ob_list = self._nonnull_list(ob_items, ob_type)
+            if self.dialect == "duckdb":  # rule and modality as codes (see `_coded`)
+                rule_ids = enum_type([r.id for r, _, _ in obligations])
+                modalities = enum_type(
+                    [r.obligation.modality for r, _, _ in obligations if r.obligation]
+                )
+                coded = f"STRUCT(rule {rule_ids}, modality {modalities}, due VARCHAR, frequency VARCHAR)[]"
+                ob_list = cast(ob_list, exp.DataType.build(coded, dialect="duckdb"))
+            lookup("obligation_lists", keys, ob_list, "obligations")
 
         pk = exp.Literal.string
         stopped = exp.column("__error", table="d", quoted=True) if error is not None else None
@@ -838,6 +846,14 @@ class PackCompiler:
             ]
         return first_error(*errors)
 
+    def _coded(self, names: exp.Expression, values: list[str]) -> exp.Expression:
+        """A list of names as a list of DuckDB ENUM codes: built once per distinct key, it is
+        copied into every row of the result, and a one-byte code copies and stores much more
+        cheaply than text; a reader of the written Parquet, CSV or JSON sees the same text."""
+        if self.dialect != "duckdb" or not values:
+            return names
+        return cast(names, exp.DataType.build(f"{enum_type(values)}[]", dialect="duckdb"))
+
     def _nonnull_list(self, items: list[exp.Expression], elem: str) -> exp.Expression:
         if not items:
             t = elem if elem.startswith("ARRAY") else f"ARRAY<{elem}>"
@@ -873,7 +889,7 @@ class PackCompiler:
             )
             for name, b in sorted(groups.items())
         ]
-        return self._nonnull_list(items, "VARCHAR")
+        return self._coded(self._nonnull_list(items, "VARCHAR"), sorted(groups))
 
     def _text(self, sv: SV | None) -> exp.Expression:
         """A due date or frequency as JSON text (a record's fields in order)."""
@@ -883,6 +899,13 @@ class PackCompiler:
 
 
 BITS_PER_KEY = 62  # bits used in each BIGINT key column (the sign bit stays clear)
+
+
+def enum_type(values: list[str]) -> str:
+    """DuckDB's ENUM type of a set of texts, e.g. `ENUM('may', 'must')`."""
+    return (
+        "ENUM(" + ", ".join(exp.Literal.string(v).sql("duckdb") for v in sorted(set(values))) + ")"
+    )
 
 
 def _bit_columns(prefix: str, conds: list[exp.Expression]) -> list[tuple[str, exp.Expression]]:
