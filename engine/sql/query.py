@@ -1203,5 +1203,6 @@ def _default_when_empty(
     with the emptiness test for the caller's mask."""
     empty = exp.EQ(this=list_size(chosen), expression=ZERO.copy())
     if isinstance(default, exp.Array) and not default.expressions:
-        default = cast(default, sql_type(lt))
+        # an empty default is what an empty `chosen` already is: the list is built once
+        return chosen, empty
     return case([(empty, default)], chosen), empty
