@@ -38,24 +38,34 @@ def _pair_list(e: exp.Expression) -> tuple[exp.Expression, str, exp.Expression, 
     return e.this, lam.expressions[0].name, fields["v"], fields["m"]
 
 
-def _fields_read(lam: exp.Lambda) -> set[str] | None:
-    """The fields (`v`, `m`) a one-variable lambda reads of its element; None when it reads
-    the element otherwise (whole, or beside another lambda of its own)."""
+def _element_reads(lam: exp.Lambda) -> list[tuple[exp.Expression, str]] | None:
+    """Each read of a field (`v`, `m`) of a one-variable lambda's element: the node to replace
+    and the field; None when the lambda reads its element any other way (whole, a field of
+    another name, or under a lambda of its own)."""
     if len(lam.expressions) != 1 or any(True for _ in lam.this.find_all(exp.Lambda)):
         return None
     var = lam.expressions[0].name
-    read: set[str] = set()
-    for c in lam.this.find_all(exp.Column):
-        if c.name != var or c.table:
+    out: list[tuple[exp.Expression, str]] = []
+    for ident in lam.this.find_all(exp.Identifier):
+        if ident.name != var:
             continue
-        parent = c.parent
-        if not isinstance(parent, exp.Dot) or parent.this is not c:
+        parent = ident.parent
+        node: exp.Expression
+        if isinstance(parent, exp.Column) and parent.args.get("table") is ident:
+            node, field = parent, parent.name  # `y.v` parsed as the column `v` of `y`
+        elif isinstance(parent, exp.Column) and parent.this is ident and not parent.table:
+            dot = parent.parent
+            if not isinstance(dot, exp.Dot) or dot.this is not parent:
+                return None
+            node, field = dot, dot.expression.name
+        elif isinstance(parent, exp.Dot) and parent.this is ident:
+            node, field = parent, parent.expression.name
+        else:
             return None
-        field = parent.expression.name
         if field not in ("v", "m"):
             return None
-        read.add(field)
-    return read
+        out.append((node, field))
+    return out
 
 
 def _guarded(node: exp.Expression) -> bool:
@@ -91,8 +101,11 @@ def _rewrite(columns: Columns, name: str, e: exp.Expression) -> exp.Expression |
                 if not isinstance(reader, LIST_READERS) or reader.this is not c:
                     return None
                 lam = reader.expression
-                read = _fields_read(lam) if isinstance(lam, exp.Lambda) else None
-                if read is None or ("m" in read and not _guarded(reader)):
+                reads = _element_reads(lam) if isinstance(lam, exp.Lambda) else None
+                if reads is None:
+                    return None
+                read = {f for _, f in reads}
+                if "m" in read and not _guarded(reader):
                     return None
                 plans.append((reader, read))
     for reader, read in plans:
@@ -100,20 +113,26 @@ def _rewrite(columns: Columns, name: str, e: exp.Expression) -> exp.Expression |
         y = lam.expressions[0].name
         if "m" in read:  # recompute the pairs from the source list, in this branch only
             pairs = {"v": value, "m": mask}
-            for c in list(lam.this.find_all(exp.Column)):
-                if c.name == y and not c.table and isinstance(c.parent, exp.Dot):
-                    c.parent.replace(exp.Paren(this=pairs[c.parent.expression.name].copy()))
+            for node, field in _element_reads(lam) or []:
+                _put(lam, node, exp.Paren(this=pairs[field].copy()))
             lam.set("expressions", [exp.to_identifier(var)])
             reader.set("this", source.copy())
         else:  # the element is the value
-            for c in list(lam.this.find_all(exp.Column)):
-                if c.name == y and not c.table and isinstance(c.parent, exp.Dot):
-                    c.parent.replace(exp.column(y))
+            for node, _ in _element_reads(lam) or []:
+                _put(lam, node, exp.column(y))
             if isinstance(reader, exp.Transform) and lam.this == exp.column(y):
                 _replace(columns, reader, exp.column(name))  # the values themselves
     return exp.Transform(
         this=source, expression=exp.Lambda(this=value, expressions=[exp.to_identifier(var)])
     )
+
+
+def _put(lam: exp.Lambda, node: exp.Expression, new: exp.Expression) -> None:
+    """Put `new` in the place of `node` inside the lambda (its whole body, it may be)."""
+    if node is lam.this:
+        lam.set("this", new)
+    else:
+        node.replace(new)
 
 
 def _replace(columns: Columns, node: exp.Expression, new: exp.Expression) -> None:
