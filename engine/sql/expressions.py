@@ -1073,9 +1073,7 @@ def may_err(checked: Checked, consts: Mapping[str, int] | None = None) -> bool:
                 return True
         if isinstance(n, A.Call) and n.func == "round" and not isinstance(n.args[1], A.Lit):
             return True
-        if isinstance(n, A.Binary | A.Unary | A.Call | A.Comprehension) and may_overflow(
-            n, checked, consts
-        ):
+        if _whole_arithmetic(n) and may_overflow(n, checked, consts):
             return True
         if _decimal_may_overflow(n, checked):
             return True
@@ -1144,6 +1142,17 @@ def within_budget(kind: str, name: str, sv: SV) -> SV:
     )
     over = error_if(exp.GT(this=n.copy(), expression=num(limit)), error_text(message, code))
     return replace(sv, e=first_error(sv.e, over))
+
+
+def _whole_arithmetic(n: A.Node) -> bool:
+    """Whether a node works out a new whole number (the operations checked against a BIGINT)."""
+    if isinstance(n, A.Binary):
+        return n.op in ("+", "-", "*")
+    if isinstance(n, A.Unary):
+        return n.op == "-"
+    if isinstance(n, A.Call):
+        return n.func in ("abs", "sum")
+    return isinstance(n, A.Comprehension) and n.kind == "sum"
 
 
 def _moves_far(node: A.Binary, checked: Checked, consts: Mapping[str, int] | None) -> bool:
