@@ -9,6 +9,7 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any, overload
 
+from engine import disk_cache
 from engine.evaluation.decision_json import (
     citation_dicts,
     decision_json_parts,
@@ -330,6 +331,8 @@ class _Shape:
     ]
     healthcare_path: dict[str, bool]  # fact paths seen so far: healthcare-only or not
     interpretations: dict[tuple[str, ...], tuple[M.Interpretation, ...]]  # by relied-upon ids
+    # `obliging` as one generated function (for a pack without a local plan): see `_oblige`
+    oblige: Callable[[dict[str, Any], dict[str, Any], Any, list[str], set[str]], list[Any]]
 
 
 def _shape(ev: Evaluation, custodial: bool, facts_schema: str) -> _Shape:
@@ -364,8 +367,66 @@ def _shape(ev: Evaluation, custodial: bool, facts_schema: str) -> _Shape:
         obliging=obliging,
         healthcare_path={},
         interpretations={},
+        oblige=_oblige(pack.id, obliging),
     )
     return found
+
+
+def _oblige(pack_id: str, obliging: tuple[Any, ...]) -> Any:
+    """`build_decision`'s loop over the obliging rules (without a local plan) as one generated
+    function, rule by rule: `oblige(results, F, N, undetermined, missing)` returns the
+    obligations of the rules that apply, adding to `undetermined` and `missing` as the loop
+    does. The same objects, made in the same order, without the loop's per-rule unpacking."""
+    consts: dict[str, Any] = {
+        "_U": Unknown,
+        "_PL": _PLAIN,
+        "_cp": _copied,
+        "_own": owned,
+        "_new": DecidedObligation.__new__,
+        "_DO": DecidedObligation,
+    }
+
+    def const(value: Any) -> str:
+        name = f"_c{len(consts)}"
+        consts[name] = value
+        return name
+
+    lines = ["def _oblige(results, F, N, undetermined, missing):", "    out = []"]
+    lines.append("    ap, get = out.append, results.get")
+    for rid, due_fn, freq_fn, _withheld, fixed, records, plain_records, ready in obliging:
+        lines.append(f"    w = get({rid!r}, False)")
+        lines.append("    if w is True:")
+        if ready is not None:
+            lines.append(f"        ap({const(ready)})")
+        else:
+            for var, fn in (("due", due_fn), ("freq", freq_fn)):
+                if fn is None:
+                    lines.append(f"        {var} = None")
+                    continue
+                lines.append(f"        {var} = {const(fn)}(F, N)")
+                lines.append(f"        if {var}.__class__ is _U: missing |= {var}.paths")
+                lines.append(f"        elif {var}.__class__ not in _PL: {var} = _cp({var})")
+            if not records:
+                record = "()"
+            elif plain_records:
+                record = f"tuple([r.copy() for r in {const(records)}])"
+            else:
+                record = f"tuple([_own(r) for r in {const(records)}])"
+            lines.append("        made = _new(_DO)")
+            lines.append("        fields = made.__dict__")
+            lines.append(f"        fields.update({const(fixed)})")
+            lines.append("        fields['due'] = due")
+            lines.append("        fields['frequency'] = freq")
+            lines.append(f"        fields['record'] = {record}")
+            lines.append("        ap(made)")
+        lines.append("    elif w.__class__ is _U and w.paths:")
+        lines.append(f"        undetermined.append({rid!r})")
+        lines.append("        missing |= w.paths")
+    lines.append("    return out")
+    source = "\n".join(lines) + "\n"
+    namespace = dict(consts)
+    exec(disk_cache.compiled(source, f"<obligations: {pack_id}>"), namespace)  # noqa: S102
+    return namespace["_oblige"]
 
 
 def _ready(fixed: dict[str, Any]) -> DecidedObligation:
@@ -433,7 +494,11 @@ def build_decision(ev: Evaluation, audience: str, facts_schema: str = "facts") -
     F, N = ev.F, ev.value
     new = DecidedObligation.__new__
     with_local = local_plan_of is not None
-    for rid, due_fn, freq_fn, withheld, fixed, records, plain_records, ready in shape.obliging:
+    if not with_local:
+        obligations = shape.oblige(results, F, N, undetermined, missing)
+    for rid, due_fn, freq_fn, withheld, fixed, records, plain_records, ready in (
+        shape.obliging if with_local else ()
+    ):
         when = results.get(rid, False)
         if when is not True:
             if when.__class__ is Unknown and when.paths:
