@@ -302,12 +302,13 @@ def _gen(
     ind: int,
     depth: int = 0,
     t: Any = None,
-) -> None:
+) -> bool:
     """Lines that `return False` unless the value in variable `v` surely meets `schema`; given
     the value's type `t` (with `src.convert`), they also leave its converted value in `c{v}`.
     A plain value (text, null, true or false) of a plain schema is decided by a few lines of
-    its own first; anything else by the general lines."""
-    if _gen_plain(schema, v, src, ind, depth, t):
+    its own first; anything else by the general lines, in an `else:` one level in (True)."""
+    plain = _gen_plain(schema, v, src, ind, depth, t)
+    if plain:
         src.emit(ind, "else:")
         ind += 1
     fields = _fields(schema, t) if t is not None else None
@@ -384,6 +385,7 @@ def _gen(
         src.emit(ind, f"if not {check}({v}): return False")
     if t is not None and fields is None and elem is None:
         _gen_convert(t, v, src, ind)
+    return plain
 
 
 # the keywords a plain value's own lines decide (bounds say nothing of text, null or booleans)
@@ -423,13 +425,13 @@ def _gen_plain(
         src.emit(ind, f"{keyword} {v}.__class__ is str:")
         keyword = "elif"
         body = ind + 1
-        if src.limits:
+        texts = frozenset(x for x in values or () if x.__class__ is str)
+        if src.limits and (values is None or any(len(x) > src.limits[1] for x in texts)):
             src.emit(body, f"if len({v}) > {src.limits[1]}: return False")
         date = schema.get("format") == "date"
         if date:
             src.emit(body, f"if {src.const(_DATE.fullmatch)}({v}) is None: return False")
-        if values is not None:
-            texts = frozenset(x for x in values if x.__class__ is str)
+        if values is not None:  # (a text of the list is within the limits)
             src.emit(body, f"if {v} not in {src.const(texts)}: return False")
         if "minLength" in schema:
             src.emit(body, f"if len({v}) < {int(schema['minLength'])}: return False")
@@ -589,9 +591,10 @@ def _gen_object(
         src.emit(ind + 1, f"{x} = {v}[{key!r}]")
         ftype = fields[key] if fields is not None else None
         if ftype is not None and ftype.kind not in _BUILT:  # kept as given when plain
-            _gen(sub, x, src, ind + 1, depth + 1)
-            src.emit(ind + 1, f"if {x}.__class__ not in _KEPT and {x} is not None:")
-            src.emit(ind + 2, f"c{v}[{key!r}] = _tj({x})")
+            # (a text, null or boolean decided on its own lines is kept as it is)
+            inner = ind + 2 if _gen(sub, x, src, ind + 1, depth + 1) else ind + 1
+            src.emit(inner, f"if {x}.__class__ not in _KEPT and {x} is not None:")
+            src.emit(inner + 1, f"c{v}[{key!r}] = _tj({x})")
         else:
             _gen(sub, x, src, ind + 1, depth + 1, ftype)
             if ftype is not None:
