@@ -394,10 +394,10 @@ class Program:
                 emit(key, "m", "_r", guard, hide, pre, defaulted(out, key), name)
             elif out is not None and out.mode == "table":
                 table = pack.tables[str(out.table)]
+                values = const(_TableValues(table, name))
                 pre = (
                     *table_lines(table),
-                    f"_r = _rows if _rows.__class__ is _U else _tv({key}, {table.hit!r}, "
-                    "_rows, F, N)",
+                    f"_r = _rows if _rows.__class__ is _U else {values}(_rows, F, N)",
                 )
                 guard, hide = custodial and out.healthcare, custodial and out.releasable
                 emit(key, "m", "_r", guard, hide, pre, defaulted(out, key), name)
@@ -536,6 +536,36 @@ class _TableMatch:
 
     def _match(self, values: tuple[Any, ...]) -> Any:
         return match_rows(self.table, dict(zip(self.names, values, strict=True)), self.custodial)
+
+
+class _TableValues:
+    """`table_values` for one output of one table: each row's expressions for the output
+    found once, not by searching the row's columns on every decision (a row of another
+    table, which the program never matches, would be looked up the general way)."""
+
+    __slots__ = ("fns", "hit", "name", "rows")
+
+    def __init__(self, table: M.Table, name: str):
+        self.name = name
+        self.hit = table.hit
+        self.rows = table.rows  # keeps each row, so its id stays its own
+        self.fns = {
+            id(row): tuple(e.compiled.fn for col, e in row.then if col == name)
+            for row in table.rows
+        }
+
+    def __call__(self, rows: Any, F: dict[str, Any], N: Callable[[Any], Any]) -> Any:
+        fns = self.fns
+        values = []
+        for row in rows:
+            found = fns.get(id(row))
+            if found is None:
+                return table_values(self.name, self.hit, rows, F, N)
+            for fn in found:
+                values.append(fn(F, N))
+        if self.hit == "collect":
+            return values
+        return values[0] if values else None
 
 
 def _from_rules_lines(
