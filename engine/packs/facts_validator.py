@@ -406,7 +406,7 @@ def _gen_plain(
     if (
         not words <= _PLAIN_WORDS
         or not isinstance(kinds, list)
-        or not set(kinds) & {"string", "null", "boolean"}
+        or not set(kinds) & {"string", "null", "boolean", "integer", "number"}
         or not set(kinds) <= set(_TYPE_TESTS)
         or schema.get("format") not in (None, "date")
         or (t is not None and t.kind in _BUILT and t.kind != "date")
@@ -454,6 +454,20 @@ def _gen_plain(
             src.emit(body, f"c{v} = {v}")
         else:
             src.emit(body, "pass")
+    if "integer" in kinds or "number" in kinds:
+        src.emit(ind, f"{keyword} {v}.__class__ is int:")
+        keyword = "elif"
+        body = ind + 1
+        if src.limits:
+            src.emit(body, f"if not -_HUGE < {v} < _HUGE: return False")
+        if values is not None:  # a number equals a number of the list, whatever its class
+            numbers = frozenset(x for x in values if x.__class__ in (int, float, Decimal))
+            src.emit(body, f"if {v} not in {src.const(numbers)}: return False")
+        if schema.get("minimum") is not None:
+            src.emit(body, f"if {v} < {src.const(schema['minimum'])}: return False")
+        if schema.get("maximum") is not None:
+            src.emit(body, f"if {v} > {src.const(schema['maximum'])}: return False")
+        src.emit(body, f"c{v} = {v}" if t is not None else "pass")
     if "null" in kinds and (values is None or any(x is None for x in values)):
         src.emit(ind, f"{keyword} {v} is None:")
         keyword = "elif"
