@@ -265,7 +265,7 @@ class Program:
         hoist: dict[str, str] = {}
         # a name worked out in line that is read before its turn is worked out by its own
         # generated function (`_g<i>`: its block of the straight run, then its value), not
-        # through `N` and the item's work
+        # through `N` and the item's work; read after its turn, it is the local variable
         in_line = {name for name in (*pack.definitions, *pack.outputs) if self._in_line(name)}
         fetched: set[str] = set()
         blocks_of: dict[str, int] = {}  # where each name's block of lines starts
@@ -278,7 +278,8 @@ class Program:
 
         def read_name(name: str) -> str:
             v = var(name)
-            if inline and name in in_line and name not in blocks_of:  # before its turn
+            # (after its turn too: the same text is a getter's, which may run before it)
+            if inline and name in in_line:
                 fetched.add(name)
                 return f"({v} if {v} is not _MISS else ({v} := _g{v[2:]}(m, rr, F, N)))"
             return f"({v} if {v} is not _MISS else ({v} := N({name!r})))"
@@ -419,7 +420,7 @@ class Program:
                 blocks.append([])
             blocks[-1].append(line)
         parts = [blocks[i : i + _PART] for i in range(0, len(blocks), _PART)]
-        # each name read before its turn: its own function, the same block then its value
+        # each name read in line: its own function, the same block then its value
         getters: list[tuple[str, list[str]]] = []
         for name in sorted(fetched, key=lambda n: int(local[n][2:])):
             start = blocks_of[name]
