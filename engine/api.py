@@ -561,11 +561,22 @@ def _decide(
 ) -> Decision:
     """The decision of a pack's program on prepared facts, its errors worded as the engine's."""
     pack = found.pack
+    # the exact decimal context, this thread's own copy, set and put back by hand:
+    # `decimal.localcontext` copies a context on every decision (its flags are never read)
+    exact = _EXACT.__dict__.get("context")
+    if exact is None:
+        exact = _EXACT.context = EXACT.copy()
+    given = decimal.getcontext()
+    decimal.setcontext(exact)
     try:
-        with decimal.localcontext(EXACT):
-            return build_decision(found.run(prepared, day, version), audience, pack.facts)
+        return build_decision(found.run(prepared, day, version), audience, pack.facts)
     except (OverflowError, ValueError, ArithmeticError) as e:
         raise out_of_range(pack.id, e) from None
+    finally:
+        decimal.setcontext(given)
+
+
+_EXACT = threading.local()  # each thread's copy of the exact decimal context
 
 
 def out_of_range(pack_id: str, e: Exception) -> EvaluationError:
