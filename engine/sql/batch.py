@@ -335,7 +335,10 @@ def run_batch(
                 )
         else:
             con.execute(f"CREATE TABLE results AS {compiled.sql(pretty=False)}")
-        shown = ", ".join(f'r."{n}"' for n in compiled.outputs)
+        shown = ", ".join(
+            _shown(f'r."{n}"', t, n) if engine != "python" else f'r."{n}"'
+            for n, t in compiled.outputs.items()
+        )
         fixed = "r.pack, r.version, r.policy_version, r.content_hash, r.status"
         select = (
             f"SELECT r.record, c.key, r.as_of, {fixed}{', ' + shown if shown else ''}, "
@@ -474,6 +477,35 @@ def _python_results(
     table = pa.Table.from_pylist(rows, schema=schema)
     con.register("python_results", table)
     con.execute("CREATE TABLE results AS SELECT * FROM python_results")
+
+
+def _floor_div(a: str, b: int) -> tuple[str, str]:
+    """Floor quotient and remainder of an integer column by `b`, exactly, as Python's divmod
+    (SQL's `%` takes the dividend's sign)."""
+    rem = f"((({a}) % {b}) + {b}) % {b}"
+    return f"((({a}) - {rem}) // {b})", rem
+
+
+def _shown(column: str, t: T.Type, name: str) -> str:
+    """An output column as the file shows it: a duration (whole microseconds in the query) or a
+    number of months (a whole number) as the ISO 8601 text a decision gives, not the raw
+    number; anything else as it is."""
+    if t.kind == "duration":
+        minutes, _ = _floor_div(column, 60_000_000)
+        days, rest = _floor_div(minutes, 1440)
+        text = (
+            f"CASE WHEN {rest} = 0 THEN 'P' || {days} || 'D' "
+            f"WHEN {days} <> 0 THEN 'P' || {days} || 'DT' || {rest} || 'M' "
+            f"ELSE 'PT' || {rest} || 'M' END"
+        )
+    elif t.kind == "months":
+        text = (
+            f"CASE WHEN ({column}) % 12 <> 0 THEN 'P' || ({column}) || 'M' "
+            f"ELSE 'P' || (({column}) // 12) || 'Y' END"
+        )
+    else:
+        return column
+    return f'CASE WHEN {column} IS NULL THEN NULL ELSE {text} END AS "{name}"'
 
 
 def _jsonable(value: Any) -> Any:
