@@ -343,10 +343,14 @@ def run_batch(
             "JOIN checked c "
             "USING (record) WHERE r.policy_version IS NOT NULL ORDER BY r.record, r.as_of"
         )
+        # a record the interpreter's own facts check refused: its reasons, once, as for the
+        # column-wise checks; any other row without a version: no version in force that day
+        refused = "r.refused" if engine == "python" else "NULL::VARCHAR[]"
         rejects_sql = (
             "SELECT record, key, NULL::DATE AS as_of, reasons FROM checked WHERE len(reasons) > 0 "
-            "UNION ALL SELECT r.record, c.key, r.as_of, ['no version of the pack is in force on ' "
-            "|| CAST(r.as_of AS VARCHAR)] FROM results r JOIN checked c USING (record) "
+            f"UNION ALL SELECT DISTINCT r.record, c.key, CASE WHEN {refused} IS NULL THEN r.as_of "
+            f"END, coalesce({refused}, ['no version of the pack is in force on ' "
+            "|| CAST(r.as_of AS VARCHAR)]) FROM results r JOIN checked c USING (record) "
             "WHERE r.policy_version IS NULL ORDER BY record, as_of"
         )
         rej = rejects_path(out)
@@ -355,7 +359,10 @@ def run_batch(
         n_rows = _count(con, "SELECT count(*) FROM results WHERE policy_version IS NOT NULL")
         n_rej = _count(con, f"SELECT count(*) FROM ({rejects_sql})")
         undetermined = _count(con, "SELECT count(*) FROM results WHERE status = 'undetermined'")
-        errors = _count(con, "SELECT count(*) FROM results WHERE status = 'error'")
+        errors = _count(
+            con,
+            "SELECT count(*) FROM results WHERE policy_version IS NOT NULL AND status = 'error'",
+        )
         summary: dict[str, list[tuple[str, int]]] = {}
         for name, t in compiled.outputs.items():
             rows = con.execute(
@@ -434,8 +441,9 @@ def _python_results(
                 failed = {"policy_version": in_force, "status": "error", "error": str(e)}
                 rows.append({**base, **failed})
                 continue
-            except FactsError:
-                rows.append({**base, "policy_version": None, "status": "error"})
+            except FactsError as e:  # refused by the interpreter's own facts check
+                refused = [p.message for p in e.problems]
+                rows.append({**base, "policy_version": None, "status": None, "refused": refused})
                 continue
             row = {**base, "policy_version": d.policy_version, "status": d.status}
             for n in compiled.outputs:
@@ -469,6 +477,7 @@ def _python_results(
             ("missing_facts", pa.list_(pa.string())),
             ("undetermined", pa.list_(pa.string())),
             ("error", pa.string()),
+            ("refused", pa.list_(pa.string())),
         ]
     )
     table = pa.Table.from_pylist(rows, schema=schema)
