@@ -452,8 +452,8 @@ def _python_results(
                 {
                     "rule": o.rule,
                     "modality": o.modality,
-                    "due": None if o.due is None else json.dumps(plain(o.due)),
-                    "frequency": None if o.frequency is None else json.dumps(plain(o.frequency)),
+                    "due": _json_text(plain(o.due)),
+                    "frequency": _json_text(plain(o.frequency)),
                 }
                 for o in d.obligations
             ]
@@ -483,6 +483,12 @@ def _python_results(
     table = pa.Table.from_pylist(rows, schema=schema)
     con.register("python_results", table)
     con.execute("CREATE TABLE results AS SELECT * FROM python_results")
+
+
+def _json_text(value: Any) -> str | None:
+    """A due date or frequency as its JSON text; none when there is none or it is unknown,
+    as the SQL engines write it."""
+    return None if value is None else json.dumps(value)
 
 
 def _jsonable(value: Any) -> Any:
