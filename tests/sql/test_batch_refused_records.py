@@ -73,6 +73,47 @@ def test_every_engine_rejects_an_action_plan_breaking_the_schemas_conditions(
     }
 
 
+ABSENT = object()
+
+
+def test_the_column_wise_checks_refuse_exactly_what_the_interpreter_refuses(
+    tmp_path: Path,
+) -> None:
+    """Every target status with every kind of target month (absent, a known none, a month,
+    not a month), one action or two: the records the SQL checks reject are those the
+    interpreter's validation refuses."""
+    from engine.packs.facts_schema import prepare
+    from engine.problems import FactsError
+
+    statuses = ("month", "completed", "ongoing", "none")
+    months: tuple[object, ...] = (ABSENT, None, "2019-05", "2019-13")
+    actions = [
+        {"owners": ["Governor"], "target_status": status}
+        | ({} if month is ABSENT else {"target_month": month})
+        for status in statuses
+        for month in months
+    ]
+    docs = [_plan(**a) for a in actions]
+    docs += [_plan(**a) for a in actions[1::3]]
+    for doc, other in zip(docs[-5:], actions[::4], strict=False):  # two actions, one of them bad
+        doc["action_plan"]["recommendations"][0]["actions"].append(other)  # type: ignore[index]
+    refused = set()
+    for i, doc in enumerate(docs, 1):
+        try:
+            prepare(doc)
+        except FactsError:
+            refused.add(i)
+    assert 0 < len(refused) < len(docs)
+    facts = tmp_path / "plans.jsonl"
+    facts.write_text("".join(json.dumps(doc) + "\n" for doc in docs), encoding="utf-8")
+    out = tmp_path / "out.jsonl"
+    args = ["batch", "action_plan", "--facts", str(facts), "--as-of", "2019-06-01"]
+    result = CliRunner().invoke(cli, [*args, "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    rejects = [json.loads(x) for x in (tmp_path / "out.rejects.jsonl").read_text().splitlines()]
+    assert {r["record"] for r in rejects} == refused
+
+
 def test_a_record_the_interpreter_refuses_is_rejected_with_its_reasons(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
