@@ -56,6 +56,8 @@ from engine.sql.expressions import (
     with_error,
     within_budget,
 )
+from engine.sql.inline import inline_single_use
+from engine.sql.lazy_masks import lazy_masks
 from engine.sql.types import Unsupported, cast, sql_type
 
 WITHHELD_MARKER = next(iter(WITHHELD.paths))  # what a custodial audience sees of a clinical gap
@@ -447,6 +449,8 @@ class PackCompiler:
                 due = self._side(ob.due, f"rule {r.id} due") if ob.due else None
                 freq = self._side(ob.frequency, f"rule {r.id} frequency") if ob.frequency else None
                 obligations.append((r, due, freq))
+        # the per-element lists whose masks only an undecided row reads: values alone
+        lazy_masks(self.columns, [k for k in self.columns if k.startswith("aux:")])
         # -- assemble the chain of CTEs --
         top = max(self.level.values(), default=0)
         base = exp.select(
@@ -455,7 +459,14 @@ class PackCompiler:
             *[exp.column(root) for root in self._roots()],
             exp.alias_(self._version_expr(), "policy_version"),
         ).from_(self.facts_table)
-        query = exp.select("*").from_("level_0")
+        if self.values_only:
+            tail: list[tuple[str, exp.Expression]] = []
+            final = self._values(shown, obligations, f"level_{top}")
+        else:
+            tail, final = self._final(shown, rules, obligations, f"level_{top}", f"level_{top + 1}")
+        # the columns read once folded into their reader (so the engine can short-circuit
+        # them), those read by nothing dropped
+        kept = inline_single_use(self.columns, [final, *(q for _, q in tail)])
         ctes: list[tuple[str, exp.Expression]] = [("level_0", base)]
         for lvl in range(1, top + 1):
             cols = [
@@ -463,15 +474,12 @@ class PackCompiler:
                 for key in self.columns
                 if self.level[key] == lvl
                 for c, v in self.columns[key]
+                if c in kept
             ]
-            ctes.append(
-                (f"level_{lvl}", exp.select("*", *cols).from_(f"level_{lvl - 1}", copy=False))
-            )
-        if self.values_only:
-            final = self._values(shown, obligations, f"level_{top}")
-        else:
-            tail, final = self._final(shown, rules, obligations, f"level_{top}", f"level_{top + 1}")
-            ctes += tail
+            if cols or lvl == top:  # a level left empty by the folding is skipped
+                below = ctes[-1][0]
+                ctes.append((f"level_{lvl}", exp.select("*", *cols).from_(below, copy=False)))
+        ctes += tail
         query = final
         for name, q in ctes:  # each part is new: no copies of the growing query
             # the flat decision is read by the final select and by each lookup table: DuckDB
@@ -669,9 +677,17 @@ class PackCompiler:
         ]
         if error is not None:
             flat.append(exp.alias_(error, "__error", quoted=True))
+        exprs = {c: e for cols in self.columns.values() for c, e in cols}
+        fixed: dict[str, exp.Expression] = {}  # outputs the same on every row: in the last select
         for n in shown:  # a decision that stopped has no outputs
-            v = decided_only(error, self.svs["out:" + n].v.copy())
-            flat.append(exp.alias_(v, n, quoted=True, copy=False))
+            v = self.svs["out:" + n].v
+            if error is None and self.dialect == "duckdb":
+                whole = _resolved(v, exprs)
+                if not _reads_columns(whole):
+                    fixed[n] = whole  # not kept row by row in the flat decision
+                    continue
+                v = self._string_codes(v, whole)
+            flat.append(exp.alias_(decided_only(error, v.copy()), n, quoted=True, copy=False))
         flat += [exp.alias_(v.copy(), n, quoted=True) for n, v in self.probes]
         # the items that may be undetermined, in the decision's order, each with its mask
         und: list[tuple[str, exp.Expression]] = []
@@ -749,7 +765,7 @@ class PackCompiler:
         ]
         status = exp.Literal.string("decided")
         if und_keys:
-            names = self._nonnull_list(und_names, "VARCHAR")
+            names = self._coded(self._nonnull_list(und_names, "VARCHAR"), [n for n, _ in und])
             lookup("undetermined_names", [k for k, _ in und_keys], names, "undetermined")
             any_und: exp.Expression = exp.false()
             for k, _ in und_keys:
@@ -781,10 +797,24 @@ class PackCompiler:
             varying = [s[0] for s in sides if s is not None and s[0] != "as_of"]
             on_day = ["as_of"] if any(s is not None and s[0] == "as_of" for s in sides) else []
             keys = [k for k, _ in ob_keys] + on_day + varying
-            lookup("obligation_lists", keys, self._nonnull_list(ob_items, ob_type), "obligations")
+            ob_list = self._nonnull_list(ob_items, ob_type)
+            if self.dialect == "duckdb":  # rule and modality as codes (see `_coded`)
+                rule_ids = enum_type([r.id for r, _, _ in obligations])
+                modalities = enum_type(
+                    [r.obligation.modality for r, _, _ in obligations if r.obligation]
+                )
+                coded = (
+                    f"STRUCT(rule {rule_ids}, modality {modalities}, due VARCHAR, "
+                    "frequency VARCHAR)[]"
+                )
+                ob_list = cast(ob_list, exp.DataType.build(coded, dialect="duckdb"))
+            lookup("obligation_lists", keys, ob_list, "obligations")
 
-        pk = exp.Literal.string
+        def pk(text: str) -> exp.Expression:  # the same on every row: a one-value ENUM
+            return self._string_codes(exp.Literal.string(text), exp.Literal.string(text))
+
         stopped = exp.column("__error", table="d", quoted=True) if error is not None else None
+        whole_status = decided_only(stopped, status, "error")
         cols: list[exp.Expression] = [
             exp.column("record", table="d"),
             exp.column("as_of", table="d"),
@@ -792,8 +822,13 @@ class PackCompiler:
             exp.alias_(pk(pack.version), "version"),
             exp.column("policy_version", table="d"),
             exp.alias_(pk(pack.content_hash), "content_hash"),
-            *(exp.column(n, table="d", quoted=True) for n in shown),
-            exp.alias_(decided_only(stopped, status, "error"), "status"),
+            *(
+                exp.alias_(fixed[n].copy(), n, quoted=True)
+                if n in fixed
+                else exp.column(n, table="d", quoted=True)
+                for n in shown
+            ),
+            exp.alias_(self._string_codes(whole_status, whole_status), "status"),
         ]
         for column, name, elem in (
             ("undetermined", "undetermined_names", "VARCHAR"),
@@ -838,6 +873,23 @@ class PackCompiler:
             ]
         return first_error(*errors)
 
+    def _string_codes(self, v: exp.Expression, whole: exp.Expression) -> exp.Expression:
+        """A text output chosen among constants (a table's row, a rule's value) as an ENUM of
+        those constants: the flat decision keeps and the result stores a one-byte code; a
+        reader of the written file sees the same text."""
+        choices = _string_choices(whole)
+        if not choices or self.dialect != "duckdb":
+            return v
+        return cast(v, exp.DataType.build(enum_type(sorted(choices)), dialect="duckdb"))
+
+    def _coded(self, names: exp.Expression, values: list[str]) -> exp.Expression:
+        """A list of names as a list of DuckDB ENUM codes: built once per distinct key, it is
+        copied into every row of the result, and a one-byte code copies and stores much more
+        cheaply than text; a reader of the written Parquet, CSV or JSON sees the same text."""
+        if self.dialect != "duckdb" or not values:
+            return names
+        return cast(names, exp.DataType.build(f"{enum_type(values)}[]", dialect="duckdb"))
+
     def _nonnull_list(self, items: list[exp.Expression], elem: str) -> exp.Expression:
         if not items:
             t = elem if elem.startswith("ARRAY") else f"ARRAY<{elem}>"
@@ -873,7 +925,7 @@ class PackCompiler:
             )
             for name, b in sorted(groups.items())
         ]
-        return self._nonnull_list(items, "VARCHAR")
+        return self._coded(self._nonnull_list(items, "VARCHAR"), sorted(groups))
 
     def _text(self, sv: SV | None) -> exp.Expression:
         """A due date or frequency as JSON text (a record's fields in order)."""
@@ -883,6 +935,52 @@ class PackCompiler:
 
 
 BITS_PER_KEY = 62  # bits used in each BIGINT key column (the sign bit stays clear)
+
+
+def enum_type(values: list[str]) -> str:
+    """DuckDB's ENUM type of a set of texts, e.g. `ENUM('may', 'must')`."""
+    return (
+        "ENUM(" + ", ".join(exp.Literal.string(v).sql("duckdb") for v in sorted(set(values))) + ")"
+    )
+
+
+def _resolved(e: exp.Expression, exprs: dict[str, exp.Expression]) -> exp.Expression:
+    """An expression with the item columns it reads replaced by their own expressions."""
+    e = e.copy()
+    for _ in range(64):  # items nest a few levels deep; a deeper chain is left as it is
+        reads = [c for c in e.find_all(exp.Column) if not c.table and c.name in exprs]
+        if not reads:
+            break
+        for c in reads:
+            new = exp.Paren(this=exprs[c.name].copy())
+            if c is e:
+                e = new
+            else:
+                c.replace(new)
+    return e
+
+
+def _string_choices(e: exp.Expression) -> set[str] | None:
+    """The texts a value may take when it is a constant text, a NULL or a CASE choosing among
+    such (tests aside); None when it may be anything else."""
+    if isinstance(e, exp.Paren):
+        return _string_choices(e.this)
+    if isinstance(e, exp.Literal):
+        return {e.this} if e.is_string else None
+    if isinstance(e, exp.Null):
+        return set()
+    if isinstance(e, exp.Cast) and isinstance(e.this, exp.Null):
+        return set() if e.to.is_type(*exp.DataType.TEXT_TYPES) else None
+    if isinstance(e, exp.Case) and e.this is None:
+        out: set[str] = set()
+        branches = [i.args.get("true") for i in e.args.get("ifs") or []]
+        for b in [*branches, e.args.get("default") or exp.Null()]:
+            got = _string_choices(b) if b is not None else None
+            if got is None:
+                return None
+            out |= got
+        return out
+    return None
 
 
 def _bit_columns(prefix: str, conds: list[exp.Expression]) -> list[tuple[str, exp.Expression]]:
@@ -1105,5 +1203,6 @@ def _default_when_empty(
     with the emptiness test for the caller's mask."""
     empty = exp.EQ(this=list_size(chosen), expression=ZERO.copy())
     if isinstance(default, exp.Array) and not default.expressions:
-        default = cast(default, sql_type(lt))
+        # an empty default is what an empty `chosen` already is: the list is built once
+        return chosen, empty
     return case([(empty, default)], chosen), empty
