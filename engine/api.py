@@ -561,9 +561,15 @@ def _decide(
 ) -> Decision:
     """The decision of a pack's program on prepared facts, its errors worded as the engine's."""
     pack = found.pack
+    # the exact decimal context, this thread's own copy, set and put back by hand:
+    # `decimal.localcontext` copies a context on every decision (its flags are never read)
+    exact = _EXACT.__dict__.get("context")
+    if exact is None:
+        exact = _EXACT.context = EXACT.copy()
+    given = decimal.getcontext()
+    decimal.setcontext(exact)
     try:
-        with decimal.localcontext(EXACT):
-            return build_decision(found.run(prepared, day, version), audience, pack.facts)
+        return build_decision(found.run(prepared, day, version), audience, pack.facts)
     except decimal.Inexact:
         raise EvaluationError(
             "E-EVAL-RANGE",
@@ -575,6 +581,11 @@ def _decide(
         raise EvaluationError(
             "E-EVAL-RANGE", f"a value in pack `{pack.id}` went out of range: {e}"
         ) from None
+    finally:
+        decimal.setcontext(given)
+
+
+_EXACT = threading.local()  # each thread's copy of the exact decimal context
 
 
 def evaluate(

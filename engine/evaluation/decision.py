@@ -5,10 +5,12 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import decimal
+import threading
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import Any, overload
+from typing import TYPE_CHECKING, Any, overload
 
+from engine import disk_cache
 from engine.evaluation.decision_json import (
     citation_dicts,
     decision_json_parts,
@@ -120,6 +122,26 @@ class Decision:
     model: M.Pack | None = field(default=None, repr=False, compare=False)
     local_plan: dict[str, Any] | None = None  # the local plan, its sign-offs and entries relied on
 
+    if not TYPE_CHECKING:  # (to a type checker, every field is there from the start)
+
+        def __getattr__(self, name: str) -> Any:
+            """A field left until first read (see `build_decision`), worked out then, with
+            the others left with it, and kept: the decision is the same whenever it is read."""
+            fields = self.__dict__
+            if name in _DEFERRED:
+                with _DEFERRING:
+                    pending = fields.pop("_pending", None)
+                    if pending is not None:
+                        fields.update(pending())
+                if name in fields:
+                    return fields[name]
+            raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
+
+    def __getstate__(self) -> dict[str, Any]:
+        """Every field, worked out (for copy and pickle): never the work left to do."""
+        self.status  # noqa: B018  (works out the deferred fields)
+        return {k: v for k, v in self.__dict__.items() if k != "_pending"}
+
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready; matches schemas/decision.schema.json."""
         out = {
@@ -161,6 +183,12 @@ class Decision:
                     f"pack `{pack.id}` has no output, definition, table or rule `{target}`",
                 )
         return render_text(self, target)
+
+
+# the fields of a decision worked out when first read, all at once, under one lock (two
+# threads reading a new decision at once both see the one set of values)
+_DEFERRED = frozenset({"status", "outputs", "interpretations", "missing_facts", "undetermined"})
+_DEFERRING = threading.Lock()
 
 
 def _relied_upon(ev: Evaluation, custodial: bool, applied: set[str]) -> list[str]:
@@ -330,6 +358,8 @@ class _Shape:
     ]
     healthcare_path: dict[str, bool]  # fact paths seen so far: healthcare-only or not
     interpretations: dict[tuple[str, ...], tuple[M.Interpretation, ...]]  # by relied-upon ids
+    # `obliging` as one generated function (for a pack without a local plan): see `_oblige`
+    oblige: Callable[[dict[str, Any], dict[str, Any], Any, list[str], set[str]], list[Any]]
 
 
 def _shape(ev: Evaluation, custodial: bool, facts_schema: str) -> _Shape:
@@ -364,8 +394,66 @@ def _shape(ev: Evaluation, custodial: bool, facts_schema: str) -> _Shape:
         obliging=obliging,
         healthcare_path={},
         interpretations={},
+        oblige=_oblige(pack.id, obliging),
     )
     return found
+
+
+def _oblige(pack_id: str, obliging: tuple[Any, ...]) -> Any:
+    """`build_decision`'s loop over the obliging rules (without a local plan) as one generated
+    function, rule by rule: `oblige(results, F, N, undetermined, missing)` returns the
+    obligations of the rules that apply, adding to `undetermined` and `missing` as the loop
+    does. The same objects, made in the same order, without the loop's per-rule unpacking."""
+    consts: dict[str, Any] = {
+        "_U": Unknown,
+        "_PL": _PLAIN,
+        "_cp": _copied,
+        "_own": owned,
+        "_new": DecidedObligation.__new__,
+        "_DO": DecidedObligation,
+    }
+
+    def const(value: Any) -> str:
+        name = f"_c{len(consts)}"
+        consts[name] = value
+        return name
+
+    lines = ["def _oblige(results, F, N, undetermined, missing):", "    out = []"]
+    lines.append("    ap, get = out.append, results.get")
+    for rid, due_fn, freq_fn, _withheld, fixed, records, plain_records, ready in obliging:
+        lines.append(f"    w = get({rid!r}, False)")
+        lines.append("    if w is True:")
+        if ready is not None:
+            lines.append(f"        ap({const(ready)})")
+        else:
+            for var, fn in (("due", due_fn), ("freq", freq_fn)):
+                if fn is None:
+                    lines.append(f"        {var} = None")
+                    continue
+                lines.append(f"        {var} = {const(fn)}(F, N)")
+                lines.append(f"        if {var}.__class__ is _U: missing |= {var}.paths")
+                lines.append(f"        elif {var}.__class__ not in _PL: {var} = _cp({var})")
+            if not records:
+                record = "()"
+            elif plain_records:
+                record = f"tuple([r.copy() for r in {const(records)}])"
+            else:
+                record = f"tuple([_own(r) for r in {const(records)}])"
+            lines.append("        made = _new(_DO)")
+            lines.append("        fields = made.__dict__")
+            lines.append(f"        fields.update({const(fixed)})")
+            lines.append("        fields['due'] = due")
+            lines.append("        fields['frequency'] = freq")
+            lines.append(f"        fields['record'] = {record}")
+            lines.append("        ap(made)")
+        lines.append("    elif w.__class__ is _U and w.paths:")
+        lines.append(f"        undetermined.append({rid!r})")
+        lines.append("        missing |= w.paths")
+    lines.append("    return out")
+    source = "\n".join(lines) + "\n"
+    namespace = dict(consts)
+    exec(disk_cache.compiled(source, f"<obligations: {pack_id}>"), namespace)  # noqa: S102
+    return namespace["_oblige"]
 
 
 def _ready(fixed: dict[str, Any]) -> DecidedObligation:
@@ -389,59 +477,32 @@ def _fixed(rule: M.Rule, ob: M.Obligation, custodial: bool) -> dict[str, Any]:
     }
 
 
-def _made(cls: Any, **fields: Any) -> Any:
-    """An instance of a frozen dataclass with every field given, made without its
-    field-by-field `__init__` (a guarded attribute write per field): the same object."""
-    assert fields.keys() == cls.__dataclass_fields__.keys()
-    made = object.__new__(cls)
-    made.__dict__.update(fields)
-    return made
-
-
 def build_decision(ev: Evaluation, audience: str, facts_schema: str = "facts") -> Decision:
-    """Gather an evaluation's results, keeping from a custodial audience what it may not see."""
+    """Gather an evaluation's results, keeping from a custodial audience what it may not see.
+    What can fail (the obligations' due dates and frequencies) is worked out here; the
+    outputs, interpretations, missing facts and status, which cannot, when first read."""
     pack = ev.pack
     custodial = audience != "healthcare"
     shape = _shape(ev, custodial, facts_schema)
-    outputs: dict[str, Any] = {}
-    undetermined: list[str] = []
+    undetermined: list[str] = []  # the rules that depend on unknown facts, in order
     missing: set[str] = set()
-    memo = ev.memo
-    plain = _PLAIN
-    for name in shape.shown:
-        value: Any = memo.get(name)
-        cls = value.__class__
-        if cls in plain:
-            outputs[name] = value
-            continue
-        if cls is dict or cls is list:  # plain values inside: a shallow copy is a full one
-            for v in value.values() if cls is dict else value:
-                if v.__class__ not in plain:
-                    break
-            else:
-                outputs[name] = value.copy()
-                continue
-        needs: set[str] = set()
-        copied = owned_needing(value, needs)
-        if needs:
-            undetermined.append(name)
-            missing |= needs
-        outputs[name] = None if cls is Unknown else copied
     obligations: list[DecidedObligation] = []
     results = ev.rule_results
     local_plan_of = pack.local_plan
     F, N = ev.F, ev.value
     new = DecidedObligation.__new__
+    plain = _PLAIN
     with_local = local_plan_of is not None
-    for rid, due_fn, freq_fn, withheld, fixed, records, plain_records, ready in shape.obliging:
+    if not with_local:
+        obligations = shape.oblige(results, F, N, undetermined, missing)
+    for rid, due_fn, freq_fn, withheld, fixed, records, plain_records, _ready in (
+        shape.obliging if with_local else ()
+    ):
         when = results.get(rid, False)
         if when is not True:
             if when.__class__ is Unknown and when.paths:
                 undetermined.append(rid)
                 missing |= when.paths
-            continue
-        if ready is not None and not with_local:
-            obligations.append(ready)
             continue
         due: Any = None if due_fn is None else due_fn(F, N)
         freq: Any = None if freq_fn is None else freq_fn(F, N)
@@ -468,10 +529,76 @@ def build_decision(ev: Evaluation, audience: str, facts_schema: str = "facts") -
             fields["record"] = tuple([r.copy() for r in records])
         else:
             fields["record"] = tuple([owned(r) for r in records])
-        if local_plan_of is not None and not withheld:
+        if not withheld:
+            assert local_plan_of is not None
             local = _local_entries(ev, rid)
             fields["local"] = tuple(e.to_dict(local_plan_of.file) for e in local)
         obligations.append(made)
+    local_plan = None
+    if local_plan_of is not None:
+        local_plan = local_plan_of.to_dict(
+            _relied_entries(ev, custodial, [o.rule for o in obligations])
+        )
+    made_decision = object.__new__(Decision)
+    made_decision.__dict__.update(
+        pack=pack.id,
+        version=pack.version,
+        policy_version=ev.version.id,
+        content_hash=pack.content_hash,
+        as_of=ev.as_of,
+        audience=audience,
+        obligations=tuple(obligations),
+        withheld=shape.withheld,
+        steps=_handed_steps(ev, obligations, custodial)
+        if ev.record
+        else LazySteps(lambda: _handed_steps(_replay(ev), obligations, custodial)),
+        model=pack,
+        local_plan=local_plan,
+        _pending=lambda: _rest(
+            ev, shape, custodial, facts_schema, obligations, undetermined, missing
+        ),
+    )
+    return made_decision
+
+
+def _rest(
+    ev: Evaluation,
+    shape: _Shape,
+    custodial: bool,
+    facts_schema: str,
+    obligations: list[DecidedObligation],
+    rules_undetermined: list[str],
+    rules_missing: set[str],
+) -> dict[str, Any]:
+    """The fields of a decision left until first read (see `_DEFERRED`): its outputs as plain
+    data of its own, the interpretations it rests on, what it still needs and its status."""
+    pack = ev.pack
+    outputs: dict[str, Any] = {}
+    undetermined: list[str] = []
+    missing: set[str] = set()
+    memo = ev.memo
+    plain = _PLAIN
+    for name in shape.shown:
+        value: Any = memo.get(name)
+        cls = value.__class__
+        if cls in plain:
+            outputs[name] = value
+            continue
+        if cls is dict or cls is list:  # plain values inside: a shallow copy is a full one
+            for v in value.values() if cls is dict else value:
+                if v.__class__ not in plain:
+                    break
+            else:
+                outputs[name] = value.copy()
+                continue
+        needs: set[str] = set()
+        copied = owned_needing(value, needs)
+        if needs:
+            undetermined.append(name)
+            missing |= needs
+        outputs[name] = None if cls is Unknown else copied
+    undetermined += rules_undetermined
+    missing |= rules_missing
     ids = tuple(ev.version.interpretations) + tuple(
         _relied_upon(ev, custodial, {o.rule for o in obligations})
     )
@@ -492,33 +619,13 @@ def build_decision(ev: Evaluation, audience: str, facts_schema: str = "facts") -
                     known.clear()
                 known[p] = is_healthcare_path(p, facts_schema)
         missing = {marker if known[p] else p for p in missing}
-    status = "undetermined" if undetermined else "decided"
-    local_plan = None
-    if local_plan_of is not None:
-        local_plan = local_plan_of.to_dict(
-            _relied_entries(ev, custodial, [o.rule for o in obligations])
-        )
-    return _made(
-        Decision,
-        pack=pack.id,
-        version=pack.version,
-        policy_version=ev.version.id,
-        content_hash=pack.content_hash,
-        as_of=ev.as_of,
-        audience=audience,
-        status=status,
-        outputs=outputs,
-        obligations=tuple(obligations),
-        interpretations=interpretations,
-        missing_facts=tuple(sorted(missing)),
-        undetermined=tuple(undetermined),
-        withheld=shape.withheld,
-        steps=_handed_steps(ev, obligations, custodial)
-        if ev.record
-        else LazySteps(lambda: _handed_steps(_replay(ev), obligations, custodial)),
-        model=pack,
-        local_plan=local_plan,
-    )
+    return {
+        "status": "undetermined" if undetermined else "decided",
+        "outputs": outputs,
+        "interpretations": interpretations,
+        "missing_facts": tuple(sorted(missing)),
+        "undetermined": tuple(undetermined),
+    }
 
 
 def _handed_steps(

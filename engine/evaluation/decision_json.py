@@ -194,14 +194,22 @@ def decision_json_parts(d: Decision) -> tuple[bytes, bytes, bytes]:
             "as_of": d.as_of.isoformat(),
             "audience": d.audience,
             "status": d.status,
-            "outputs": {k: _value(v) for k, v in d.outputs.items()},
+            "outputs": {
+                k: v if v.__class__ in _SCALAR else _value(v) for k, v in d.outputs.items()
+            },
         }
     )
+    # an obligation kept whole (one object serving every decision) is looked up in line
+    whole = _whole
+    obligations = []
+    for o in d.obligations:
+        found = whole.get(id(o))
+        obligations.append(found[1] if found is not None and found[0] is o else obligation_json(o))
     before = b"".join(
         (
             head[:-1],
             b',"obligations":[',
-            b",".join([obligation_json(o) for o in d.obligations]),
+            b",".join(obligations),
             b'],"interpretations":',
         )
     )

@@ -18,6 +18,9 @@ from typing import Any
 
 from engine import disk_cache
 from engine.evaluation.evaluate import (
+    MAX_INT_BITS,
+    MAX_LIST,
+    MAX_TEXT,
     VALUE_ERRORS,
     WITHHELD,
     Evaluation,
@@ -38,6 +41,7 @@ Work = Callable[["Names"], Any]
 _PART = 100  # items worked out by one generated function
 _LIMITED = frozenset({int, list, tuple, str})  # the classes `within_budget` looks at
 _MISSING = object()  # not worked out yet
+_SIZE = min(MAX_LIST, MAX_TEXT)  # a list or text no longer than this is within budget
 _WORDS = re.compile(r"\b_[nrs]_?\w*")  # the local variables a generated function may set
 
 
@@ -259,6 +263,12 @@ class Program:
         # first reading it through `N` (which works it out then, as the evaluator does)
         local: dict[str, str] = {}
         hoist: dict[str, str] = {}
+        # a name worked out in line that is read before its turn is worked out by its own
+        # generated function (`_g<i>`: its block of the straight run, then its value), not
+        # through `N` and the item's work; read after its turn, it is the local variable
+        in_line = {name for name in (*pack.definitions, *pack.outputs) if self._in_line(name)}
+        fetched: set[str] = set()
+        blocks_of: dict[str, int] = {}  # where each name's block of lines starts
 
         def var(name: str) -> str:
             found = local.get(name)
@@ -268,6 +278,10 @@ class Program:
 
         def read_name(name: str) -> str:
             v = var(name)
+            # (after its turn too: the same text is a getter's, which may run before it)
+            if inline and name in in_line:
+                fetched.add(name)
+                return f"({v} if {v} is not _MISS else ({v} := _g{v[2:]}(m, rr, F, N)))"
             return f"({v} if {v} is not _MISS else ({v} := N({name!r})))"
 
         def code(expr: M.Expression) -> str:
@@ -345,8 +359,10 @@ class Program:
                 lines.append(f"        {var(name)} = _v")
 
         def budget(kind: str, key: str) -> tuple[str, ...]:
-            # `within_budget` in line: only these classes of value can be past a budget
-            return (f"if _v.__class__ in _LIM: _v = _wb({kind!r}, {key}, _v)",)
+            # `within_budget` in line: only these classes of value can be past a budget, and
+            # only past these sizes (a value near one is left to `within_budget` to decide)
+            test = f"_v.bit_length() > {MAX_INT_BITS} if _v.__class__ is int else len(_v) > {_SIZE}"
+            return (f"if _v.__class__ in _LIM and ({test}): _v = _wb({kind!r}, {key}, _v)",)
 
         def defaulted(out: M.Output, key: str) -> tuple[str, ...]:
             # `with_default` then `within_budget`, in line, on the raw result in `_v`
@@ -359,41 +375,33 @@ class Program:
         for name in (*pack.definitions, *pack.outputs):
             key = repr(name)
             work = self.work[name]
+            blocks_of[name] = len(lines)
             d = pack.definitions.get(name)
             out = pack.outputs.get(name)
-            if d is not None and work is self._made.get(("def", name)):
+            if not self._in_line(name):
+                lines += [f"    if {key} not in m:", f"        {const(work)}(m)"]
+            elif d is not None:
                 value = code(d.expr)
                 post = budget("definition", key)
                 emit(key, "m", value, custodial and d.expr.healthcare, False, (), post, name)
-            elif (
-                out is not None
-                and out.expr is not None
-                and out.mode == "value"
-                and (work is self._made.get(("out", name)))
-            ):
+            elif out is not None and out.mode == "value":
+                assert out.expr is not None
                 value = code(out.expr)
                 guard, hide = custodial and out.healthcare, custodial and out.releasable
                 emit(key, "m", value, guard, hide, (), defaulted(out, key), name)
-            elif (
-                out is not None
-                and out.mode == "rules"
-                and len(pack.rules_setting.get(name, ())) <= _PART  # (a long one: by its work)
-                and work is self._made.get(("out", name))
-            ):
+            elif out is not None and out.mode == "rules":
                 pre = _from_rules_lines(out, pack.rules_setting.get(name, ()), code, rule_lines)
                 guard, hide = custodial and out.healthcare, custodial and out.releasable
                 emit(key, "m", "_r", guard, hide, pre, defaulted(out, key), name)
-            elif out is not None and out.mode == "table" and work is self._made.get(("out", name)):
+            elif out is not None and out.mode == "table":
                 table = pack.tables[str(out.table)]
+                values = const(_TableValues(table, name))
                 pre = (
                     *table_lines(table),
-                    f"_r = _rows if _rows.__class__ is _U else _tv({key}, {table.hit!r}, "
-                    "_rows, F, N)",
+                    f"_r = _rows if _rows.__class__ is _U else {values}(_rows, F, N)",
                 )
                 guard, hide = custodial and out.healthcare, custodial and out.releasable
                 emit(key, "m", "_r", guard, hide, pre, defaulted(out, key), name)
-            else:
-                lines += [f"    if {key} not in m:", f"        {const(work)}(m)"]
         for rule in pack.rules:
             key = repr(rule.id)
             if rule.versions and self.version.id not in rule.versions:
@@ -412,17 +420,30 @@ class Program:
                 blocks.append([])
             blocks[-1].append(line)
         parts = [blocks[i : i + _PART] for i in range(0, len(blocks), _PART)]
+        # each name read in line: its own function, the same block then its value
+        getters: list[tuple[str, list[str]]] = []
+        for name in sorted(fetched, key=lambda n: int(local[n][2:])):
+            start = blocks_of[name]
+            end = start + 1
+            while end < len(lines) and not lines[end].startswith("    if "):
+                end += 1
+            block = [*lines[start:end], f"    return m[{name!r}]"]
+            getters.append((f"def _g{local[name][2:]}(m, rr, F, N):", block))
+        functions = getters + [
+            (f"def _part{i}(m, rr, F, N):", [line for block in part for line in block])
+            for i, part in enumerate(parts)
+        ]
         source: list[str] = []
-        for i, part in enumerate(parts):
-            source.append(f"def _part{i}(m, rr, F, N):")
-            body = [line for block in part for line in block]
+        for head, body in functions:
+            source.append(head)
             used = set(_WORDS.findall("\n".join(body)))
             source.extend(f"    {v} = {c}" for v, c in sorted(hoist.items()) if v in used)
             names = [v for v in local.values() if v in used]
             if names:
                 source.append(f"    {' = '.join(names)} = _MISS")
             source.extend(body)
-            source.append("    return None")
+            if head.startswith("def _part"):
+                source.append("    return None")
         source.append("def _all(m, rr, F, N):")
         source.extend(f"    _part{i}(m, rr, F, N)" for i in range(len(parts)))
         source.append("    return None")
@@ -432,6 +453,22 @@ class Program:
         made: Callable[[Names, Rules, dict[str, Any], Callable[[Any], Any]], None]
         made = namespace["_all"]
         return made
+
+    def _in_line(self, name: str) -> bool:
+        """Whether the straight run works `name` out in line (else by its work): a definition
+        or output whose work is the one made for it, but not an output of very many rules."""
+        work = self.work.get(name)
+        d = self.pack.definitions.get(name)
+        if d is not None:
+            return work is self._made.get(("def", name))
+        out = self.pack.outputs.get(name)
+        if out is None or work is not self._made.get(("out", name)):
+            return False
+        if out.mode == "value":
+            return out.expr is not None
+        if out.mode == "rules":  # a long one: by its work
+            return len(self.pack.rules_setting.get(name, ())) <= _PART
+        return out.mode == "table"
 
     # -- running ---------------------------------------------------------------------------
 
@@ -500,6 +537,36 @@ class _TableMatch:
 
     def _match(self, values: tuple[Any, ...]) -> Any:
         return match_rows(self.table, dict(zip(self.names, values, strict=True)), self.custodial)
+
+
+class _TableValues:
+    """`table_values` for one output of one table: each row's expressions for the output
+    found once, not by searching the row's columns on every decision (a row of another
+    table, which the program never matches, would be looked up the general way)."""
+
+    __slots__ = ("fns", "hit", "name", "rows")
+
+    def __init__(self, table: M.Table, name: str):
+        self.name = name
+        self.hit = table.hit
+        self.rows = table.rows  # keeps each row, so its id stays its own
+        self.fns = {
+            id(row): tuple(e.compiled.fn for col, e in row.then if col == name)
+            for row in table.rows
+        }
+
+    def __call__(self, rows: Any, F: dict[str, Any], N: Callable[[Any], Any]) -> Any:
+        fns = self.fns
+        values = []
+        for row in rows:
+            found = fns.get(id(row))
+            if found is None:
+                return table_values(self.name, self.hit, rows, F, N)
+            for fn in found:
+                values.append(fn(F, N))
+        if self.hit == "collect":
+            return values
+        return values[0] if values else None
 
 
 def _from_rules_lines(

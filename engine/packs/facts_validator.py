@@ -302,9 +302,15 @@ def _gen(
     ind: int,
     depth: int = 0,
     t: Any = None,
-) -> None:
+) -> bool:
     """Lines that `return False` unless the value in variable `v` surely meets `schema`; given
-    the value's type `t` (with `src.convert`), they also leave its converted value in `c{v}`."""
+    the value's type `t` (with `src.convert`), they also leave its converted value in `c{v}`.
+    A plain value (text, null, true or false) of a plain schema is decided by a few lines of
+    its own first; anything else by the general lines, in an `else:` one level in (True)."""
+    plain = _gen_plain(schema, v, src, ind, depth, t)
+    if plain:
+        src.emit(ind, "else:")
+        ind += 1
     fields = _fields(schema, t) if t is not None else None
     elem = t.elem if t is not None and t.kind == "list" and "items" in schema else None
     unknown = {k for k in schema if not k.startswith("x-")} - _ANNOTATIONS - _KEYWORDS
@@ -379,6 +385,103 @@ def _gen(
         src.emit(ind, f"if not {check}({v}): return False")
     if t is not None and fields is None and elem is None:
         _gen_convert(t, v, src, ind)
+    return plain
+
+
+# the keywords a plain value's own lines decide (bounds say nothing of text, null or booleans)
+_PLAIN_WORDS = frozenset(
+    {"type", "format", "enum", "const", "minLength", "maxLength", "pattern", "minimum", "maximum"}
+)
+
+
+def _gen_plain(
+    schema: Mapping[str, Any], v: str, src: _Source, ind: int, depth: int, t: Any
+) -> bool:
+    """Lines deciding, as the general lines would, a value of exactly class str (or None,
+    True, False) that `schema` allows, each branch leaving `c{v}` as the conversion would;
+    False (and no lines) when the schema or the value's type is not that simple."""
+    words = {k for k in schema if not k.startswith("x-")} - _ANNOTATIONS
+    kinds = schema.get("type")
+    kinds = [kinds] if isinstance(kinds, str) else kinds
+    if (
+        not words <= _PLAIN_WORDS
+        or not isinstance(kinds, list)
+        or not set(kinds) & {"string", "null", "boolean", "integer", "number"}
+        or not set(kinds) <= set(_TYPE_TESTS)
+        or schema.get("format") not in (None, "date")
+        or (t is not None and t.kind in _BUILT and t.kind != "date")
+        or (src.limits is not None and depth > src.limits[0])
+    ):
+        return False
+    values: list[Any] | None = None
+    if "enum" in schema or "const" in schema:
+        values = list(schema["enum"]) if "enum" in schema else []
+        if "const" in schema:
+            values = [x for x in values or [schema["const"]] if _same(x, schema["const"])]
+            if "enum" in schema and not values:
+                return False  # nothing is allowed: left to the general lines
+    keyword = "if"
+    if "string" in kinds:
+        src.emit(ind, f"{keyword} {v}.__class__ is str:")
+        keyword = "elif"
+        body = ind + 1
+        texts = frozenset(x for x in values or () if x.__class__ is str)
+        if src.limits and (values is None or any(len(x) > src.limits[1] for x in texts)):
+            src.emit(body, f"if len({v}) > {src.limits[1]}: return False")
+        date = schema.get("format") == "date"
+        if date:
+            src.emit(body, f"if {src.const(_DATE.fullmatch)}({v}) is None: return False")
+        if values is not None:  # (a text of the list is within the limits)
+            src.emit(body, f"if {v} not in {src.const(texts)}: return False")
+        if "minLength" in schema:
+            src.emit(body, f"if len({v}) < {int(schema['minLength'])}: return False")
+        if "maxLength" in schema:
+            src.emit(body, f"if len({v}) > {int(schema['maxLength'])}: return False")
+        if "pattern" in schema:
+            found = src.const(re.compile(schema["pattern"]).search)
+            src.emit(body, f"if {found}({v}) is None: return False")
+        if t is not None and t.kind == "date":
+            if date:  # a well-formed text that is no day of the calendar is not valid
+                src.emit(body, f"try: c{v} = _fromiso({v})")
+                src.emit(body, "except ValueError: return False")
+            else:
+                src.emit(body, f"c{v} = _fromiso({v})")
+        elif date:
+            src.emit(body, f"if not _is_date({v}): return False")
+            if t is not None:
+                src.emit(body, f"c{v} = {v}")
+        elif t is not None:
+            src.emit(body, f"c{v} = {v}")
+        else:
+            src.emit(body, "pass")
+    if "integer" in kinds or "number" in kinds:
+        src.emit(ind, f"{keyword} {v}.__class__ is int:")
+        keyword = "elif"
+        body = ind + 1
+        if src.limits:
+            src.emit(body, f"if not -_HUGE < {v} < _HUGE: return False")
+        if values is not None:  # a number equals a number of the list, whatever its class
+            numbers = frozenset(x for x in values if x.__class__ in (int, float, Decimal))
+            src.emit(body, f"if {v} not in {src.const(numbers)}: return False")
+        if schema.get("minimum") is not None:
+            src.emit(body, f"if {v} < {src.const(schema['minimum'])}: return False")
+        if schema.get("maximum") is not None:
+            src.emit(body, f"if {v} > {src.const(schema['maximum'])}: return False")
+        src.emit(body, f"c{v} = {v}" if t is not None else "pass")
+    if "null" in kinds and (values is None or any(x is None for x in values)):
+        src.emit(ind, f"{keyword} {v} is None:")
+        keyword = "elif"
+        src.emit(ind + 1, f"c{v} = None" if t is not None else "pass")
+    if "boolean" in kinds and values is None:
+        src.emit(ind, f"{keyword} {v} is True or {v} is False:")
+        keyword = "elif"
+        src.emit(ind + 1, f"c{v} = {v}" if t is not None else "pass")
+    return keyword == "elif"
+
+
+def _same(a: Any, b: Any) -> bool:
+    """Whether two JSON values are the same value (true is not 1)."""
+    return a.__class__ is b.__class__ and a == b
 
 
 def _fields(schema: Mapping[str, Any], t: Any) -> dict[str, Any] | None:
@@ -502,9 +605,10 @@ def _gen_object(
         src.emit(ind + 1, f"{x} = {v}[{key!r}]")
         ftype = fields[key] if fields is not None else None
         if ftype is not None and ftype.kind not in _BUILT:  # kept as given when plain
-            _gen(sub, x, src, ind + 1, depth + 1)
-            src.emit(ind + 1, f"if {x}.__class__ not in _KEPT and {x} is not None:")
-            src.emit(ind + 2, f"c{v}[{key!r}] = _tj({x})")
+            # (a text, null or boolean decided on its own lines is kept as it is)
+            inner = ind + 2 if _gen(sub, x, src, ind + 1, depth + 1) else ind + 1
+            src.emit(inner, f"if {x}.__class__ not in _KEPT and {x} is not None:")
+            src.emit(inner + 1, f"c{v}[{key!r}] = _tj({x})")
         else:
             _gen(sub, x, src, ind + 1, depth + 1, ftype)
             if ftype is not None:
