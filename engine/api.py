@@ -570,22 +570,25 @@ def _decide(
     decimal.setcontext(exact)
     try:
         return build_decision(found.run(prepared, day, version), audience, pack.facts)
-    except decimal.Inexact:
-        raise EvaluationError(
-            "E-EVAL-RANGE",
-            f"a decimal in pack `{pack.id}` has no exact value (such as 1 / 3) or needs more "
-            "than 200 digits; decimals are never rounded silently: use round(x, places)",
-        ) from None
     except (OverflowError, ValueError, ArithmeticError) as e:
-        # a date pushed past year 9999, or a decimal past its range
-        raise EvaluationError(
-            "E-EVAL-RANGE", f"a value in pack `{pack.id}` went out of range: {e}"
-        ) from None
+        raise out_of_range(pack.id, e) from None
     finally:
         decimal.setcontext(given)
 
 
 _EXACT = threading.local()  # each thread's copy of the exact decimal context
+
+
+def out_of_range(pack_id: str, e: Exception) -> EvaluationError:
+    """The engine's words for a value an evaluation could not hold: a decimal with no exact
+    value or past 200 digits, a date pushed past year 9999 (the SQL form says the same)."""
+    if isinstance(e, decimal.Inexact):
+        return EvaluationError(
+            "E-EVAL-RANGE",
+            f"a decimal in pack `{pack_id}` has no exact value (such as 1 / 3) or needs more "
+            "than 200 digits; decimals are never rounded silently: use round(x, places)",
+        )
+    return EvaluationError("E-EVAL-RANGE", f"a value in pack `{pack_id}` went out of range: {e}")
 
 
 def evaluate(

@@ -220,7 +220,8 @@ CATALOGUE: Mapping[Code, CodeEntry] = MappingProxyType(
                 ("E-EVAL-DIV0", "a division by zero"),
                 (
                     "E-EVAL-RANGE",
-                    "a date past the years 1 to 9999, or a decimal past its precision",
+                    "a date past the years 1 to 9999, or a decimal past its precision (in SQL "
+                    "also a value a SQL column cannot hold, which the interpreter decides)",
                 ),
                 (
                     "E-EVAL-PLAN",

@@ -83,7 +83,7 @@ def const(value: Any, t: T.Type | None = None) -> exp.Expression:
     if isinstance(value, dt.date):
         return cast(exp.Literal.string(value.isoformat()), "DATE")
     if isinstance(value, dt.timedelta):
-        return num(int(value.total_seconds() // 60))
+        return num(microseconds(value))
     if isinstance(value, R.Months):
         return num(value.n)
     if isinstance(value, dict):
@@ -103,6 +103,36 @@ def decimal_type(value: Decimal) -> exp.DataType:
     exponent = value.as_tuple().exponent
     scale = min(max(0, -exponent), 38) if isinstance(exponent, int) else 0
     return exp.DataType.build(f"DECIMAL(38, {scale})")
+
+
+def decimal_scale(e: exp.Expression) -> int | None:
+    """The scale of a decimal SQL expression as the engines type it (a cast's, the larger of a
+    sum's, the total of a product's), None when it cannot be read from the expression."""
+    if isinstance(e, exp.Cast):
+        to = e.to
+        if to.this == exp.DataType.Type.DECIMAL:
+            params = to.expressions
+            return int(params[1].name) if len(params) > 1 else 0
+        return 0 if to.is_type(*exp.DataType.INTEGER_TYPES) else None
+    if isinstance(e, exp.Literal):
+        return 0 if e.is_int else None
+    if isinstance(e, exp.Paren | exp.Neg | exp.Abs):
+        return decimal_scale(e.this)
+    if isinstance(e, exp.Mul):
+        a, b = decimal_scale(e.this), decimal_scale(e.expression)
+        return None if a is None or b is None else min(a + b, 38)
+    parts: list[exp.Expression] = []
+    if isinstance(e, exp.Add | exp.Sub):
+        parts = [e.this, e.expression]
+    elif isinstance(e, exp.Case):
+        parts = [i.args["true"] for i in e.args.get("ifs") or []]
+        parts += [e.args["default"]] if e.args.get("default") is not None else []
+    elif isinstance(e, exp.Coalesce | exp.Greatest | exp.Least):
+        parts = [e.this, *e.expressions]
+    scales = [decimal_scale(p) for p in parts if not isinstance(p, exp.Null)]
+    if not scales or any(x is None for x in scales):
+        return None
+    return max(x for x in scales if x is not None)
 
 
 def struct(fields: list[tuple[str, exp.Expression]]) -> exp.Expression:
@@ -143,9 +173,82 @@ def date_add_days(d: exp.Expression, days: exp.Expression) -> exp.Expression:
     return cast(added, "DATE")  # DuckDB's date + interval is a timestamp
 
 
+# Exact durations are held as whole microseconds (a BIGINT reaches 292,000 years), the
+# resolution of the interpreter's timedelta, so that a duration divided keeps its fraction.
+US_PER_MINUTE = 60_000_000
+US_PER_DAY = 86_400_000_000
+
+
+def microseconds(d: dt.timedelta) -> int:
+    """A duration as whole microseconds, exactly."""
+    return (d.days * 86_400 + d.seconds) * 1_000_000 + d.microseconds
+
+
+def literal_int(e: exp.Expression) -> int | None:
+    """The value of an integer literal (possibly negated or in brackets), else None."""
+    if isinstance(e, exp.Paren):
+        return literal_int(e.this)
+    if isinstance(e, exp.Neg):
+        inner = literal_int(e.this)
+        return None if inner is None else -inner
+    if isinstance(e, exp.Literal) and e.is_int:
+        return int(e.this)
+    return None
+
+
 def floor_div(a: exp.Expression, n: int) -> exp.Expression:
-    """Integer division rounding down, as Python's `//` does for negative numbers too."""
-    return cast(exp.Floor(this=exp.Div(this=cast(a, "DOUBLE"), expression=num(n))), "BIGINT")
+    """Integer division rounding down, as Python's `//` does for negative numbers too, exact
+    in integers (both engines' integer division truncates towards zero)."""
+    assert n > 0
+    known = literal_int(a)
+    if known is not None:  # a constant (a duration written in the pack): folded here
+        return num(known // n)
+    x = exp.Paren(this=a.copy())
+    # x - (x mod n, from 0 to n - 1) is a multiple of n, so its division is exact
+    pmod = exp.Mod(
+        this=exp.Paren(this=exp.Add(this=exp.Mod(this=x, expression=num(n)), expression=num(n))),
+        expression=num(n),
+    )
+    return exp.Paren(
+        this=exp.IntDiv(
+            this=exp.Paren(this=exp.Sub(this=x.copy(), expression=exp.Paren(this=pmod))),
+            expression=num(n),
+        )
+    )
+
+
+def half_even_div(a: exp.Expression, b: exp.Expression) -> exp.Expression:
+    """`a / b` of integers rounded to the nearest, a tie to the even one (Python's timedelta
+    divided by an integer); exact in integers. NULL when `b` is zero."""
+    x = exp.Paren(this=a.copy())
+    y = exp.Paren(this=exp.Nullif(this=b.copy(), expression=ZERO.copy()))
+    trunc, rem = exp.IntDiv(this=x, expression=y), exp.Mod(this=x.copy(), expression=y.copy())
+    # floor division: one less (and the remainder one divisor more) when signs differ
+    off = exp.And(
+        this=exp.NEQ(this=rem.copy(), expression=ZERO.copy()),
+        expression=exp.NEQ(
+            this=exp.Paren(this=exp.LT(this=rem.copy(), expression=ZERO.copy())),
+            expression=exp.Paren(this=exp.LT(this=y.copy(), expression=ZERO.copy())),
+        ),
+    )
+    q = exp.Paren(
+        this=exp.Sub(this=trunc, expression=exp.Case().when(off, num(1)).else_(ZERO.copy()))
+    )
+    r = exp.Paren(
+        this=exp.Add(this=rem, expression=exp.Case().when(off.copy(), y.copy()).else_(ZERO.copy()))
+    )
+    rest = exp.Paren(this=exp.Sub(this=y.copy(), expression=r.copy()))  # b - r: no overflow
+    over = (
+        exp.Case()
+        .when(exp.GT(this=y.copy(), expression=ZERO.copy()), exp.GT(this=r.copy(), expression=rest))
+        .else_(exp.LT(this=r.copy(), expression=rest.copy()))
+    )
+    tie_odd = exp.And(
+        this=exp.EQ(this=r.copy(), expression=rest.copy()),
+        expression=exp.NEQ(this=exp.Mod(this=q.copy(), expression=num(2)), expression=ZERO.copy()),
+    )
+    up = exp.Or(this=exp.Paren(this=over), expression=exp.Paren(this=tie_odd))
+    return exp.Add(this=q, expression=exp.Case().when(up, num(1)).else_(ZERO.copy()))
 
 
 # -- run-time errors --------------------------------------------------------------------------

@@ -10,7 +10,8 @@ runtime's `unknown_paths` and `merge` see them. Bits are numbered per pack (`Pat
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Sequence
+import re
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -23,13 +24,17 @@ from engine.language.check import Checked
 from engine.language.codegen import strict_op
 from engine.language.functions import FUNCTIONS
 from engine.sql import functions as SF
+from engine.sql.bounds import DAYS_SPAN, KINDS, bound, may_overflow
 from engine.sql.builders import (
+    US_PER_DAY,
+    US_PER_MINUTE,
     ZERO,
     Err,
     bor,
     case,
     const,
     date_add_days,
+    decimal_scale,
     error_if,
     error_text,
     field_of,
@@ -52,6 +57,14 @@ from engine.sql.builders import (
 from engine.sql.types import DECIMAL_SCALE, Unsupported, cast
 
 MAX_PATHS = 62
+# A date moved by a duration or months whose size is bounded in the expression (`4 weeks`,
+# `len(x) * 2 days`: less than the 10,000 years of the calendar) is not tested for the years
+# 1 to 9999: only a date within that reach of an edge could pass them (the interpreter's
+# E-EVAL-RANGE), and testing every such move in every pack made the key work query a third
+# slower and Spark's planner run out of memory on it. A move of unbounded size (a fact, a
+# definition) is tested, and is the row's E-EVAL-RANGE in the interpreter's words.
+BOUNDED_DATES_UNCHECKED = True
+_LAMBDA_VAR = re.compile(r"x[0-9]+")  # the names `_var` gives a quantifier's element
 
 # functions unknown from an unknown element of their list argument (given by position)
 LIST_STRICT = {
@@ -138,6 +151,8 @@ class Scope:
     # computes a row-level expression once, as a column of its own, and returns that column
     hoist: Callable[[exp.Expression], exp.Expression] | None = None
     origin: str = "<expression>"  # where the expression stands, as a run-time error names it
+    pack: str = "<pack>"  # the pack's id, as an out-of-range error names it
+    consts: Mapping[str, int] = field(default_factory=dict)  # sizes of names (parameters)
 
 
 class ExprCompiler:
@@ -225,6 +240,15 @@ class ExprCompiler:
             if elem is not None and i.t.kind != elem.kind and i.t.kind in ("null", "any"):
                 v = typed_null(elem)
             vals.append(v)
+        if elem is not None and elem.kind == "decimal":
+            # one scale for every element, the largest (an engine would round to the first's)
+            found = [decimal_scale(SF.as_decimal(i.v, i.t)) for i in items if i.t.kind != "null"]
+            scale = max((x if x is not None else DECIMAL_SCALE) for x in found) if found else 0
+            to = exp.DataType.build(f"DECIMAL(38, {scale})")
+            vals = [
+                exp.Cast(this=SF.as_decimal(v, i.t), to=to.copy()) if i.t.kind != "null" else v
+                for v, i in zip(vals, items, strict=True)
+            ]
         bits = frozenset().union(*(i.bits for i in items))
         err = first_error(*(i.e for i in items))
         return SV(exp.Array(expressions=vals), bor(*(i.m for i in items)), t, bits, e=err)
@@ -314,7 +338,116 @@ class ExprCompiler:
         t = self.info_type(node)
         if node.op == "not":
             return SV(exp.Not(this=exp.Paren(this=x.v)), x.m, t, x.bits, e=x.e)
+        if t.kind in KINDS and may_overflow(node, self.checked, self.scope.consts):
+            v, own = SF.checked_whole(
+                lambda a: exp.Neg(this=exp.Paren(this=a)), [x.v], self._too_big(node, t)
+            )
+            return SV(v, x.m, t, x.bits, e=first_error(x.e, own))
         return SV(exp.Neg(this=exp.Paren(this=x.v)), x.m, t, x.bits, e=x.e)
+
+    def _whole(self, node: A.Node, t: T.Type, cls: Any, args: list[SV]) -> SV:
+        """`+`, `-` or `*` of integers, durations or months: in BIGINT, checked per row only
+        where the result may pass it (see `bounds`)."""
+        a, b = args[0].v, args[1].v
+        if not may_overflow(node, self.checked, self.scope.consts):
+            return self._strict(t, exp.Paren(this=cls(this=a, expression=b)), args)
+        v, own = SF.checked_whole(
+            lambda x, y: exp.Paren(this=cls(this=x, expression=y)), [a, b], self._too_big(node, t)
+        )
+        return self._strict(t, v, args, own)
+
+    def _decimal(self, node: A.Node, t: T.Type, cls: Any, args: list[SV]) -> SV:
+        """`+`, `-` or `*` with a decimal operand, at the scale the interpreter's exponents give
+        (the larger for a sum, the total for a product). A result past the 38 digits of a SQL
+        decimal is the row's error (the interpreter holds 200): tested, before it is worked
+        out, on the operands' magnitudes as DOUBLEs, with a margin of one in a thousand, so a
+        result within that margin below the limit errs too."""
+        a, b = (SF.as_decimal(x.v, x.t) for x in args)
+        exact = exp.Paren(this=cls(this=a, expression=b))
+        sa, sb = decimal_scale(a), decimal_scale(b)
+        if sa is None or sb is None or not _decimal_may_overflow(node, self.checked):
+            return self._strict(t, exact, args)
+        scale = sa + sb if cls is exp.Mul else max(sa, sb)
+        if scale > 38:
+            raise Unsupported("decimal", "a result with more than 38 places")
+        message = (
+            f"a decimal past the 38 digits a SQL column holds, in {self._where(node)} "
+            f"{SF.PYTHON_DECIDES}"
+        )
+        v, own = SF.decimal_within(cls, a, b, 38 - scale, message)
+        return self._strict(t, v, args, own)
+
+    def _too_big(self, node: A.Node, t: T.Type) -> str:
+        """The row's error where a whole number passes what a BIGINT holds."""
+        what = {
+            "int": "an integer past the 64 bits",
+            "duration": "a duration past the 292,000 years",
+            "months": "a number of months past the 64 bits",
+        }[t.kind]
+        return f"{what} a SQL column holds, in {self._where(node)} {SF.PYTHON_DECIDES}"
+
+    def _days_later(
+        self, node: A.Node, t: T.Type, d: exp.Expression, days: exp.Expression, args: list[SV]
+    ) -> SV:
+        """A date moved by whole days; past the years 1 to 9999 the row's error, in the
+        interpreter's words (Python's date arithmetic overflows). Where the duration is bounded
+        (`4 weeks`) only the dates within that reach of an edge are tested."""
+        reach = bound(node, self.checked, self.scope.consts)
+        if reach is not None and reach // US_PER_DAY + 1 < DAYS_SPAN:
+            # a bounded move (`4 weeks`) is not tested: see BOUNDED_DATES_UNCHECKED
+            return self._strict(t, date_add_days(d, days), args)
+        v, own = SF.dated(date_add_days(d, days), [a.v for a in args], self._range_error())
+        v, own = self._once(v), self._once(own)
+        return self._strict(t, v, args, own)
+
+    def _once(self, e: exp.Expression) -> exp.Expression:
+        """Inside a quantifier, a row-level expression that reads no element (`as_of - 6 days`)
+        as a column of its own, so that the row works it out once, not once per element."""
+        if not self.locals or self.scope.hoist is None:
+            return e
+        if any(_LAMBDA_VAR.fullmatch(c.name) for c in e.find_all(exp.Column)):
+            return e
+        return self.scope.hoist(e)
+
+    def _months_later(
+        self, node: A.Node, t: T.Type, d: exp.Expression, n: exp.Expression, args: list[SV]
+    ) -> SV:
+        """A date moved by calendar months; a year past 1 to 9999 is the row's error, named as
+        the interpreter names it (`year 10000 is out of range`). Where the months are bounded
+        only the dates within that many years of an edge are tested."""
+        reach = bound(node, self.checked, self.scope.consts)
+        if reach is not None and reach // 12 + 1 < 4999:  # see BOUNDED_DATES_UNCHECKED
+            return self._strict(t, self._add_months(d, n), args)
+        total = exp.Add(
+            this=exp.Add(
+                this=exp.Mul(this=cast(exp.Year(this=d.copy()), "BIGINT"), expression=num(12)),
+                expression=exp.Sub(
+                    this=cast(exp.Month(this=d.copy()), "BIGINT"), expression=num(1)
+                ),
+            ),
+            expression=exp.Paren(this=n.copy()),
+        )
+        year = floor_div(total, 12)
+        ok = exp.Between(this=year.copy(), low=num(1), high=num(9999))
+        text = exp.DPipe(
+            this=exp.DPipe(
+                this=exp.Literal.string(f"{self._range_error()}year "),
+                expression=cast(year, "VARCHAR"),
+            ),
+            expression=exp.Literal.string(" is out of range"),
+        )
+        known = exp.And(this=not_null(d), expression=not_null(n))
+        own = case(
+            [(exp.And(this=known, expression=exp.Not(this=ok)), error_text(text, "E-EVAL-RANGE"))],
+            SF.no_error(),
+        )
+        v, own = SF.edged(self._add_months(d, n), ok, own, None, "DATE")
+        v, own = self._once(v), self._once(own)
+        return self._strict(t, v, args, own)
+
+    def _range_error(self) -> str:
+        """The start of the interpreter's words for a value out of range (engine.api)."""
+        return f"a value in pack `{self.scope.pack}` went out of range: "
 
     def _Binary(self, node: A.Binary) -> SV:
         t = self.info_type(node)
@@ -340,48 +473,47 @@ class ExprCompiler:
             return self._strict(t, cls(this=lv, expression=rv), [left, right])
         if op in ("+", "-"):
             if lk == "date" and rk == "duration":
-                days = floor_div(rv, 1440) if op == "+" else floor_div(exp.Neg(this=rv), 1440)
-                return self._strict(t, date_add_days(lv, days), [left, right])
+                # Python's date - duration subtracts the duration's whole days (rounded down)
+                days = floor_div(rv, US_PER_DAY)
+                if op == "-":
+                    days = exp.Neg(this=exp.Paren(this=days))
+                return self._days_later(node.right, t, lv, days, [left, right])
             if lk == "duration" and rk == "date" and op == "+":
-                return self._strict(t, date_add_days(rv, floor_div(lv, 1440)), [left, right])
+                days = floor_div(lv, US_PER_DAY)
+                return self._days_later(node.left, t, rv, days, [left, right])
             if lk == "date" and rk == "months":
                 n = rv if op == "+" else exp.Neg(this=exp.Paren(this=rv))
-                return self._strict(t, self._add_months(lv, n), [left, right])
+                return self._months_later(node.right, t, lv, n, [left, right])
             if lk == "months" and rk == "date" and op == "+":
-                return self._strict(t, self._add_months(rv, lv), [left, right])
+                return self._months_later(node.left, t, rv, lv, [left, right])
             if lk == "date" and rk == "date" and op == "-":
                 days = exp.DateDiff(this=lv, expression=rv, unit=exp.var("DAY"))
-                return self._strict(t, exp.Mul(this=days, expression=num(1440)), [left, right])
+                span = exp.Mul(this=days, expression=num(US_PER_DAY))
+                return self._strict(t, span, [left, right])
             if lk == rk and lk in ("int", "duration", "months"):
                 cls2 = exp.Add if op == "+" else exp.Sub
-                return self._strict(t, exp.Paren(this=cls2(this=lv, expression=rv)), [left, right])
+                return self._whole(node, t, cls2, [left, right])
             if {lk, rk} <= {"int", "decimal"} and "decimal" in (lk, rk):
                 cls3 = exp.Add if op == "+" else exp.Sub
-                total = cls3(this=SF.as_decimal(lv, left.t), expression=SF.as_decimal(rv, right.t))
-                return self._strict(t, exp.Paren(this=total), [left, right])
+                return self._decimal(node, t, cls3, [left, right])
             if lk == rk == "string" and op == "+":
                 return self._strict(t, exp.DPipe(this=lv, expression=rv), [left, right])
             raise Unsupported(f"`{op}`", f"between {left.t.describe()} and {right.t.describe()}")
         if op == "*":
             if {lk, rk} <= {"int", "duration", "months"} and "int" in (lk, rk):
-                return self._strict(
-                    t, exp.Paren(this=exp.Mul(this=lv, expression=rv)), [left, right]
-                )
+                return self._whole(node, t, exp.Mul, [left, right])
             if {lk, rk} <= {"int", "decimal"}:
-                product = exp.Mul(
-                    this=SF.as_decimal(lv, left.t), expression=SF.as_decimal(rv, right.t)
-                )
-                return self._strict(t, exp.Paren(this=product), [left, right])
+                return self._decimal(node, t, exp.Mul, [left, right])
             raise Unsupported("`*`", f"between {left.t.describe()} and {right.t.describe()}")
+        if op == "/" and lk == rk == "int":
+            quotient, error = SF.divide_whole(self.dialect, lv, rv, self._where(node))
+            return self._strict(t, quotient, [left, right], error)
         if op == "/" and {lk, rk} <= {"int", "decimal"}:
             quotient, error = SF.divide(lv, rv, self._where(node))
             return self._strict(t, quotient, [left, right], error)
-        if op == "/":
-            raise Unsupported(
-                "`/`",
-                f"{left.t.describe()} by {right.t.describe()}: SQL keeps durations in whole "
-                "minutes, the interpreter keeps the fraction",
-            )
+        if op == "/" and lk == "duration" and rk == "int":
+            quotient, error = SF.divide_duration(lv, rv, self._where(node))
+            return self._strict(t, quotient, [left, right], error)
         raise Unsupported(f"`{op}`", "no SQL form")
 
     @property
@@ -547,13 +679,16 @@ class ExprCompiler:
             err = self._element_error(L, each, items, body)
             return SV(v, m, t, items.bits | body.bits, e=err)
         if kind == "sum":
-            if t.kind not in ("int", "duration", "months"):
+            if t.kind not in ("int", "duration", "months", "decimal"):
                 raise Unsupported("sum", f"a sum of {t.describe()} values")
             plain = is_zero(body.m) and body.e is None
-            total = self._list_sum(each if plain else list_map(each, y, yv))
+            total, own = self._list_sum(each if plain else list_map(each, y, yv), t, node)
             v = case([(is_null(L), exp.Null()), (any_unknown, exp.Null())], total)
             m = case([(is_null(L), items.m), (any_unknown, pending)], ZERO.copy())
             err = self._element_error(L, each, items, body)
+            if own is not None:  # the sum's own error, once every element is worked out
+                own = case([(exp.Or(this=is_null(L), expression=any_unknown), SF.no_error())], own)
+                err = first_error(err, own)
             return SV(v, m, t, items.bits | body.bits, e=err)
         raise Unsupported(kind, "no SQL form")
 
@@ -665,7 +800,18 @@ class ExprCompiler:
         )
         return exp.Coalesce(this=agg, expressions=[ZERO.copy()])
 
-    def _list_sum(self, items: exp.Expression) -> exp.Expression:
+    def _list_sum(self, items: exp.Expression, t: T.Type, node: A.Node | None = None) -> Any:
+        """The sum of a list's values (0 when it is empty, as the interpreter's empty sum); with
+        `node`, a pair: the sum and its error, worked out exactly and checked where it may pass
+        a BIGINT (None when it cannot)."""
+        if t.kind == "decimal":
+            total = SF.decimal_sum(self.dialect, items, self._var(), self._var())
+            return total if node is None else (total, None)
+        if node is not None:
+            if not may_overflow(node, self.checked, self.scope.consts):
+                return self._list_sum(items, t), None
+            wide = SF.wide_sum(self.dialect, items, self._var(), self._var())
+            return SF.checked_whole(lambda x: x, [wide], self._too_big(node, t))
         if self.scope.dialect == "spark":
             a, b = self._var(), self._var()
             merge = exp.Lambda(
@@ -733,9 +879,9 @@ class ExprCompiler:
             else:
                 v = list_size(a0)
         elif f == "minutes":
-            v = a0
+            v = floor_div(a0, US_PER_MINUTE)
         elif f == "days":
-            v = floor_div(a0, 1440)
+            v = floor_div(a0, US_PER_DAY)
         elif f in ("age", "age_on"):
             born = a0
             on = as_of if f == "age" else args[1].v
@@ -771,9 +917,12 @@ class ExprCompiler:
             least = f in ("earliest", "min")
             v = SF.extreme(self.dialect, a0, self._var(), t, least)
         elif f == "sum":
-            if t.kind not in ("int", "duration", "months"):
+            if t.kind not in ("int", "duration", "months", "decimal"):
                 raise Unsupported("sum()", f"a sum of {t.describe()} values")
-            v = SF.whole_list(a0, self._var(), t, self._list_sum(a0))
+            total, own = self._list_sum(a0, t, node)
+            v = SF.whole_list(a0, self._var(), t, total)
+            sv = self._guarded(node, t, v, args, args[0].m)
+            return sv if own is None else replace(sv, e=own)
         elif f == "sort":
             v = SF.sort_list(self.dialect, a0, self._var(), t)
         elif f == "flatten":
@@ -785,11 +934,16 @@ class ExprCompiler:
         elif f == "text":
             v = SF.text_of(a0, args[0].t)
         elif f == "abs":
+            if t.kind in KINDS and may_overflow(node, self.checked, self.scope.consts):
+                v, own = SF.checked_whole(lambda a: exp.Abs(this=a), [a0], self._too_big(node, t))
+                return self._strict(t, v, args, own)
             v = exp.Abs(this=a0)
         elif f == "round":
             places = node.args[1]
             if not (isinstance(places, A.Lit) and isinstance(places.value, int)):
-                raise Unsupported("round()", "the number of places must be written as a number")
+                # places worked out per record: rounded to 0 to 10 places, else the row errs
+                v, own = SF.round_computed(a0, args[0].t, args[1].v)
+                return self._strict(t, v, args, own)
             if not 0 <= places.value <= DECIMAL_SCALE:
                 raise Unsupported("round()", f"to other than 0 to {DECIMAL_SCALE} places")
             v = SF.round_to(a0, args[0].t, places.value)
@@ -905,12 +1059,23 @@ def table_error(row: SV, vals: list[tuple[int, SV]], collect: bool, default: SV 
     return first_error(row.e, own)
 
 
-def may_err(node: A.Node) -> bool:
-    """Whether an expression can stop a decision at run time (it divides)."""
-    stack = [node]
+def may_err(checked: Checked, consts: Mapping[str, int] | None = None) -> bool:
+    """Whether an expression can stop a decision at run time: it divides, moves a date (past
+    year 9999), rounds to a computed number of places, or works out a whole number that may
+    pass a BIGINT."""
+    stack = [checked.node]
     while stack:
         n = stack.pop()
         if isinstance(n, A.Binary) and n.op == "/":
+            return True
+        if isinstance(n, A.Binary) and checked.info[id(n)].type.kind == "date":
+            if n.op in ("+", "-") and _moves_far(n, checked, consts):
+                return True
+        if isinstance(n, A.Call) and n.func == "round" and not isinstance(n.args[1], A.Lit):
+            return True
+        if _whole_arithmetic(n) and may_overflow(n, checked, consts):
+            return True
+        if _decimal_may_overflow(n, checked):
             return True
         stack.extend(A.children(n))
     return False
@@ -977,6 +1142,45 @@ def within_budget(kind: str, name: str, sv: SV) -> SV:
     )
     over = error_if(exp.GT(this=n.copy(), expression=num(limit)), error_text(message, code))
     return replace(sv, e=first_error(sv.e, over))
+
+
+def _whole_arithmetic(n: A.Node) -> bool:
+    """Whether a node works out a new whole number (the operations checked against a BIGINT)."""
+    if isinstance(n, A.Binary):
+        return n.op in ("+", "-", "*")
+    if isinstance(n, A.Unary):
+        return n.op == "-"
+    if isinstance(n, A.Call):
+        return n.func in ("abs", "sum")
+    return isinstance(n, A.Comprehension) and n.kind == "sum"
+
+
+def _moves_far(node: A.Binary, checked: Checked, consts: Mapping[str, int] | None) -> bool:
+    """Whether a date moved by a duration or months may be moved past the calendar: its size
+    is unbounded (see BOUNDED_DATES_UNCHECKED)."""
+    by = node.right if checked.info[id(node.left)].type.kind == "date" else node.left
+    reach = bound(by, checked, consts)
+    if reach is None:
+        return True
+    if checked.info[id(by)].type.kind == "months":
+        return reach // 12 + 1 >= 4999
+    return reach // US_PER_DAY + 1 >= DAYS_SPAN
+
+
+def _decimal_may_overflow(node: A.Node, checked: Checked) -> bool:
+    """Whether `+`, `-` or `*` with a decimal result may pass 38 digits: any that reads more
+    than literals (whose result the pack's author wrote, and SQL holds as written)."""
+    if not (isinstance(node, A.Binary) and node.op in ("+", "-", "*")):
+        return False
+    if checked.info[id(node)].type.kind != "decimal":
+        return False
+    stack: list[A.Node] = [node]
+    while stack:
+        n = stack.pop()
+        if not isinstance(n, A.Lit | A.Binary | A.Unary):
+            return True
+        stack.extend(A.children(n))
+    return False
 
 
 def _any_of(conds: list[exp.Expression]) -> exp.Expression | None:

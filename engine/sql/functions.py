@@ -10,6 +10,9 @@ unknown element as the interpreter does.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 from sqlglot import exp
 
 from engine.language import static_types as T
@@ -17,6 +20,7 @@ from engine.sql.builders import (
     ZERO,
     case,
     error_text,
+    half_even_div,
     is_null,
     list_exists,
     list_map,
@@ -25,7 +29,102 @@ from engine.sql.builders import (
     num,
     typed_null,
 )
-from engine.sql.types import Unsupported, cast, sql_type
+from engine.sql.types import DECIMAL_SCALE, Unsupported, cast, sql_type
+
+# A record the interpreter decides but whose value a SQL column cannot hold (an integer past
+# 64 bits, a decimal past 38 digits, a computed number of places past 10): that row's error
+# says so, with E-EVAL-RANGE, and ends with these words.
+PYTHON_DECIDES = "(`--engine python` decides this record)"
+
+
+BIGINT_MIN, BIGINT_MAX = -(2**63), 2**63 - 1
+WIDE = "DECIMAL(38, 0)"  # holds any sum or product of two BIGINTs exactly (below 2^126)
+
+
+def no_error() -> exp.Expression:
+    return cast(exp.Null(), "VARCHAR")
+
+
+def checked_whole(
+    op: Callable[..., exp.Expression], args: list[exp.Expression], message: str
+) -> tuple[exp.Expression, exp.Expression]:
+    """A whole-number operation worked out exactly in DECIMAL(38, 0), where it cannot
+    overflow, then kept as a BIGINT when it fits; where it does not, the value is NULL and the
+    row's error is `message` (E-EVAL-RANGE): the interpreter's integers have no such limit."""
+    exact = op(*(cast(a.copy(), WIDE) for a in args))
+    fits = exp.Between(this=exact.copy(), low=num(BIGINT_MIN), high=num(BIGINT_MAX))
+    value = case([(fits, cast(exact, "BIGINT"))], cast(exp.Null(), "BIGINT"))
+    known: exp.Expression = not_null(args[0])
+    for a in args[1:]:
+        known = exp.And(this=known, expression=not_null(a))
+    over = exp.And(this=known, expression=exp.Not(this=fits.copy()))
+    return value, case([(over, error_text(message, "E-EVAL-RANGE"))], no_error())
+
+
+def decimal_within(
+    cls: Any, a: exp.Expression, b: exp.Expression, digits: int, message: str
+) -> tuple[exp.Expression, exp.Expression]:
+    """`a + b`, `a - b` or `a * b` of decimals, worked out only where its magnitude, estimated
+    in DOUBLE, is below 0.999 * 10^digits (the whole digits its scale leaves of 38); elsewhere
+    NULL and the row's error `message`, so the engine never meets the overflow itself."""
+
+    def dbl(x: exp.Expression) -> exp.Expression:
+        return cast(x.copy(), "DOUBLE")
+
+    if cls is exp.Mul:
+        size: exp.Expression = exp.Mul(this=exp.Abs(this=dbl(a)), expression=exp.Abs(this=dbl(b)))
+    else:
+        size = exp.Add(this=exp.Abs(this=dbl(a)), expression=exp.Abs(this=dbl(b)))
+    fits = exp.LT(this=size, expression=exp.Literal.number(f"{0.999 * 10.0**digits:.6e}"))
+    value = case([(fits, exp.Paren(this=cls(this=a.copy(), expression=b.copy())))], exp.Null())
+    known = exp.And(this=not_null(a), expression=not_null(b))
+    over = exp.And(this=known, expression=exp.Not(this=fits.copy()))
+    return value, case([(over, error_text(message, "E-EVAL-RANGE"))], no_error())
+
+
+def wide_sum(dialect: str, items: exp.Expression, a: str, b: str) -> exp.Expression:
+    """The exact sum of a list of BIGINTs in DECIMAL(38, 0) (a list holds at most 100,000 of
+    them, so it cannot overflow), 0 when it is empty."""
+    if dialect == "spark":
+        merge = exp.Lambda(
+            this=exp.Add(this=exp.column(a), expression=exp.column(b)),
+            expressions=[exp.to_identifier(a), exp.to_identifier(b)],
+        )
+        return exp.Anonymous(
+            this="AGGREGATE", expressions=[items.copy(), cast(ZERO.copy(), WIDE), merge]
+        )
+    total = cast(exp.Anonymous(this="LIST_SUM", expressions=[items.copy()]), WIDE)
+    return exp.Coalesce(this=total, expressions=[cast(ZERO.copy(), WIDE)])
+
+
+def dated(
+    value: exp.Expression, operands: list[exp.Expression], prefix: str
+) -> tuple[exp.Expression, exp.Expression]:
+    """A computed date, NULL past the years 1 to 9999 with the interpreter's error for Python's
+    date overflow (`date value out of range`) on that row; both engines hold such dates."""
+    ok = exp.Between(this=exp.Year(this=value.copy()), low=num(1), high=num(9999))
+    known: exp.Expression = not_null(operands[0])
+    for a in operands[1:]:
+        known = exp.And(this=known, expression=not_null(a))
+    over = exp.And(this=known, expression=exp.Not(this=ok.copy()))
+    text = error_text(f"{prefix}date value out of range", "E-EVAL-RANGE")
+    return edged(value, ok, case([(over, text)], no_error()), None, "DATE")
+
+
+def edged(
+    value: exp.Expression,
+    ok: exp.Expression,
+    error: exp.Expression,
+    near: exp.Expression | None,
+    sql: str,
+) -> tuple[exp.Expression, exp.Expression]:
+    """`value` where `ok` holds (NULL elsewhere) and `error`, both tested only on the rows
+    `near` picks (all when None): the rest keep the value as it is and no error."""
+    if near is None:
+        return case([(ok, value)], cast(exp.Null(), sql)), error
+    far = exp.Not(this=exp.Paren(this=near.copy()))
+    v = case([(far, value), (ok, value)], cast(exp.Null(), sql))
+    return v, case([(near, error)], no_error())
 
 
 def dialect_fn(dialect: str, duckdb: str, spark: str, *args: exp.Expression) -> exp.Expression:
@@ -139,8 +238,10 @@ def text_of(value: exp.Expression, t: T.Type) -> exp.Expression:
     if t.kind == "decimal":
         raise Unsupported(
             "text()",
-            "the interpreter writes a decimal with the digits its calculation produced; "
-            "SQL decimals have a fixed scale",
+            "of a decimal: the interpreter writes the places, sign and notation each "
+            "record's calculation gives (`6.50` from facts, `-0.0` from `0 * -1.5`, `2E+1` "
+            "from `10 / 0.5`); a SQL decimal column has one scale for every row and no "
+            "negative zero, in DuckDB and Spark alike",
         )
     raise Unsupported("text()", f"of {T.article(t)}")
 
@@ -194,6 +295,149 @@ def divide(
     )
     value = case([(inexact, typed_null(T.DECIMAL))], quotient)  # NULL too on a zero divisor
     return value, error
+
+
+def divide_duration(
+    a: exp.Expression, b: exp.Expression, where: str
+) -> tuple[exp.Expression, exp.Expression]:
+    """`duration / n`: whole microseconds rounded half to even, as the interpreter's timedelta
+    divides, and its error column (E-EVAL-DIV0 for a zero divisor, the value then NULL)."""
+    zero = exp.And(
+        this=not_null(a), expression=exp.EQ(this=b.copy(), expression=ZERO.copy())
+    )  # an unknown duration is not divided
+    error = case(
+        [(zero, error_text(f"division by zero in {where}", "E-EVAL-DIV0"))],
+        cast(exp.Null(), "VARCHAR"),
+    )
+    return half_even_div(a, b), error
+
+
+def decimal_sum(dialect: str, items: exp.Expression, a: str, b: str) -> exp.Expression:
+    """The exact sum of a list of decimals at the list's own scale, 0 when it is empty (the
+    interpreter's empty sum). Spark folds from the first element times zero, which has the
+    element's type, so the fold keeps it (with `allowPrecisionLoss` off, see spark.py)."""
+    if dialect == "spark":
+        zero = exp.Mul(
+            this=dialect_fn(dialect, "LIST_EXTRACT", "TRY_ELEMENT_AT", items, num(1)),
+            expression=ZERO.copy(),
+        )
+        merge = exp.Lambda(
+            this=exp.Add(this=exp.column(a), expression=exp.column(b)),
+            expressions=[exp.to_identifier(a), exp.to_identifier(b)],
+        )
+        total: exp.Expression = exp.Anonymous(
+            this="AGGREGATE", expressions=[items.copy(), zero, merge]
+        )
+    else:
+        total = exp.Anonymous(this="LIST_SUM", expressions=[items.copy()])
+    return exp.Coalesce(this=total, expressions=[ZERO.copy()])
+
+
+def round_computed(
+    value: exp.Expression, t: T.Type, places: exp.Expression
+) -> tuple[exp.Expression, exp.Expression]:
+    """`round(x, n)` with `n` worked out per record: half away from zero (ROUND_HALF_UP) to n
+    places for n from 0 to 10, held at 10 places; another n is the row's error, as SQL holds
+    no more places and rounds only to places fixed in the query."""
+    arms = [
+        (
+            exp.EQ(this=places.copy(), expression=num(k)),
+            cast(exp.Round(this=as_decimal(value, t), decimals=num(k)), sql_type(T.DECIMAL)),
+        )
+        for k in range(DECIMAL_SCALE + 1)
+    ]
+    v = case(arms, typed_null(T.DECIMAL))
+    outside = exp.And(
+        this=exp.And(this=not_null(value), expression=not_null(places)),
+        expression=exp.Not(
+            this=exp.Between(this=places.copy(), low=ZERO.copy(), high=num(DECIMAL_SCALE))
+        ),
+    )
+    text = exp.DPipe(
+        this=exp.DPipe(
+            this=exp.Literal.string("`round` to "), expression=cast(places.copy(), "VARCHAR")
+        ),
+        expression=exp.Literal.string(
+            f" places: the SQL form rounds to a computed number of places from 0 to "
+            f"{DECIMAL_SCALE} only {PYTHON_DECIDES}"
+        ),
+    )
+    error = case([(outside, error_text(text, "E-EVAL-RANGE"))], cast(exp.Null(), "VARCHAR"))
+    return v, error
+
+
+def divide_whole(
+    dialect: str, a: exp.Expression, b: exp.Expression, where: str
+) -> tuple[exp.Expression, exp.Expression]:
+    """`a / b` of two integers, exactly, in integer arithmetic (never through a float): the
+    whole part and remainder, then ten places of the remainder, in a type that holds a BIGINT
+    times 10^18 (HUGEINT, Spark's DECIMAL(38, 0)). A quotient with more places is told apart
+    from one with no exact value at all by the remainder after 10^64 (a BIGINT divisor has at
+    most 63 factors 2 and 27 factors 5): the first is a value the interpreter gives and SQL
+    cannot hold at 10 places (that row's error says so), the second the interpreter's
+    E-EVAL-RANGE in its words; E-EVAL-DIV0 for a zero divisor."""
+    wide_type = "HUGEINT" if dialect != "spark" else WIDE
+
+    def wide(x: exp.Expression) -> exp.Expression:
+        return cast(x.copy(), wide_type)
+
+    def rem(x: exp.Expression, y: exp.Expression) -> exp.Expression:
+        return exp.Paren(this=exp.Mod(this=exp.Paren(this=x), expression=y.copy()))
+
+    d = exp.Nullif(this=b.copy(), expression=ZERO.copy())
+    whole = exp.IntDiv(this=wide(a), expression=d.copy())
+    r = rem(wide(a), d)
+    scaled = exp.Mul(this=r.copy(), expression=num(10**DECIMAL_SCALE))
+    places = exp.IntDiv(this=exp.Paren(this=scaled.copy()), expression=d.copy())
+    fixed = sql_type(T.DECIMAL)
+    step = cast(exp.Literal.string(f"1E-{DECIMAL_SCALE}"), fixed)
+    value = cast(
+        exp.Add(
+            this=cast(exp.Paren(this=whole), WIDE),
+            expression=exp.Mul(this=cast(exp.Paren(this=places), WIDE), expression=step),
+        ),
+        fixed,
+    )
+    left = rem(scaled, d)  # what the 10 places leave over
+    exact = exp.EQ(this=left.copy(), expression=ZERO.copy())
+    tail = left
+    for _ in range(3):  # 10^10 * 10^54: past any divisor's factors 2 and 5
+        tail = rem(exp.Mul(this=tail, expression=num(10**18)), d)
+    ends = exp.EQ(this=tail, expression=ZERO.copy())
+    shown = exp.DPipe(
+        this=exp.DPipe(
+            this=exp.DPipe(this=exp.Literal.string("`"), expression=cast(a.copy(), "VARCHAR")),
+            expression=exp.Literal.string(" / "),
+        ),
+        expression=cast(b.copy(), "VARCHAR"),
+    )
+    known = exp.And(this=not_null(a), expression=not_null(b))
+    longer = exp.DPipe(
+        this=shown.copy(),
+        expression=exp.Literal.string(
+            f"` has an exact value with more than {DECIMAL_SCALE} places, which a SQL "
+            f"decimal here does not hold {PYTHON_DECIDES}"
+        ),
+    )
+    none = exp.DPipe(
+        this=shown,
+        expression=exp.Literal.string(
+            "` has no exact decimal value; decimals are never rounded silently"
+        ),
+    )
+    error = case(
+        [
+            (exp.Not(this=exp.Paren(this=known)), exp.Null()),
+            (
+                exp.EQ(this=b.copy(), expression=ZERO.copy()),
+                error_text(f"division by zero in {where}", "E-EVAL-DIV0"),
+            ),
+            (exact, no_error()),
+            (ends, error_text(longer, "E-EVAL-RANGE")),
+        ],
+        error_text(none, "E-EVAL-RANGE"),
+    )
+    return case([(exact, value)], typed_null(T.DECIMAL)), error
 
 
 def round_to(value: exp.Expression, t: T.Type, places: int) -> exp.Expression:

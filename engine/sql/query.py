@@ -23,6 +23,7 @@ from engine.language import syntax as A
 from engine.language.runtime import WITHHELD
 from engine.packs import model as M
 from engine.packs.facts_schema import is_healthcare_path
+from engine.sql.bounds import constant_bounds
 from engine.sql.expressions import (
     SV,
     ZERO,
@@ -173,7 +174,15 @@ class PackCompiler:
 
     def scope(self, e: M.Expression) -> Scope:
         origin = f"{self.pack.file}: {e.where}"  # as a run-time error of the interpreter says
-        return Scope(self.name_sv, self.bits, self.dialect, hoist=self.hoist, origin=origin)
+        return Scope(
+            self.name_sv,
+            self.bits,
+            self.dialect,
+            hoist=self.hoist,
+            origin=origin,
+            pack=self.pack.id,
+            consts=constant_bounds(self.pack.parameters),
+        )
 
     def expr(self, e: M.Expression, where: str) -> SV:
         scope = self.scope(e)
@@ -429,7 +438,8 @@ class PackCompiler:
         if self.only is None:
             for r in rules:
                 self._place("rule:" + r.id)
-        if any(may_err(e.checked.node) or grows(e.checked) for e in _expressions(pack)):
+        consts = constant_bounds(pack.parameters)
+        if any(may_err(e.checked, consts) or grows(e.checked) for e in _expressions(pack)):
             # the interpreter works out every definition, output and rule, and the first error
             # among them stops the decision: each is placed, so that the query sees it too
             for n, d in pack.definitions.items():

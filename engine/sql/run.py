@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import decimal
 import json
 from collections.abc import Iterable, Mapping
 from decimal import Decimal
@@ -12,6 +13,7 @@ from engine.evaluation.decision import Decision
 from engine.language import static_types as T
 from engine.language.convert import iso_duration
 from engine.language.convert import to_json as plain
+from engine.language.runtime import EXACT
 from engine.packs.facts_schema import root_types
 from engine.problems import EvaluationError
 from engine.sql.expressions import NONE_DATE, NONE_TEXT
@@ -96,7 +98,7 @@ def sql_plain(value: Any, t: T.Type) -> Any:
     if k == "date":
         return value.isoformat() if isinstance(value, dt.date) else str(value)
     if k == "duration":
-        return iso_duration(dt.timedelta(minutes=int(value)))
+        return iso_duration(dt.timedelta(microseconds=int(value)))
     if k == "months":
         n = int(value)
         return f"P{n}M" if n % 12 else f"P{n // 12}Y"
@@ -207,6 +209,7 @@ def python_view(
 ) -> dict[str, Any] | None:
     """The interpreter's decision on a prepared (converted) document; None when no version of
     the pack is in force on `as_of` (the query gives that row no policy version)."""
+    from engine.api import out_of_range
     from engine.evaluation.decision import build_decision
     from engine.evaluation.evaluate import Evaluation
 
@@ -214,8 +217,12 @@ def python_view(
         return None
     ev = Evaluation(pack, dict(doc), as_of, audience != "healthcare")
     try:
-        ev.run()
-        decision = build_decision(ev, audience, pack.facts)
+        try:
+            with decimal.localcontext(EXACT):  # as engine.api decides
+                ev.run()
+                decision = build_decision(ev, audience, pack.facts)
+        except (OverflowError, ValueError, ArithmeticError) as e:
+            raise out_of_range(pack.id, e) from None
     except EvaluationError as e:  # the decision stops: the query's row holds the same error
         return error_view(ev.version.id, pack.content_hash, str(e))
     return decision_view(decision, outputs)

@@ -24,6 +24,8 @@ def session(master: str | None = None) -> Any:
             .config("spark.sql.shuffle.partitions", "1")
             .config("spark.sql.legacy.sizeOfNull", "false")
             .config("spark.sql.session.timeZone", "UTC")
+            # decimals exact, as the interpreter's: never rounded to fit (see docs/sql.md)
+            .config("spark.sql.decimalOperations.allowPrecisionLoss", "false")
         )
         _SESSION = builder.getOrCreate()
         _SESSION.sparkContext.setLogLevel("ERROR")

@@ -43,7 +43,8 @@ DECIMAL_SCALE = 10
 
 
 def sql_type(t: T.Type) -> exp.DataType:
-    """The SQL type holding values of static type `t` (durations as minutes, months as months)."""
+    """The SQL type holding values of static type `t` (durations in microseconds, months as
+    months)."""
     kind = t.kind
     if kind == "bool":
         return data_type("BOOLEAN")

@@ -77,6 +77,9 @@ def test_sql_errors_and_decisions_equal_pythons(audience: str) -> None:
     ):
         assert seen[where], (where, seen)
     assert any("has no exact decimal value" in k and "[E-EVAL-RANGE]" in k for k in seen)
+    # a date moved past year 9999, by days (a definition) and by months (an output)
+    assert seen["date value out of range [E-EVAL-RANGE]"], seen
+    assert any(k.startswith("year ") and k.endswith("is out of range [E-EVAL-RANGE]") for k in seen)
 
 
 def bad_one(path: Path, n: int, bad: int) -> None:

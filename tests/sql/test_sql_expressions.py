@@ -3,6 +3,7 @@ the value and the missing fact paths the Python form gives, on every record."""
 
 from __future__ import annotations
 
+import decimal
 from decimal import Decimal
 from functools import cache
 from typing import Any
@@ -12,15 +13,17 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from engine.api import out_of_range
 from engine.language import static_types as T
 from engine.language.check import SimpleScope, Symbol, check
 from engine.language.codegen import compile_checked
 from engine.language.convert import to_json as plain
 from engine.language.parse import parse
-from engine.language.runtime import Unknown
+from engine.language.runtime import EXACT, Unknown
 from engine.packs.facts_schema import root_types
 from engine.problems import EvaluationError
 from engine.sql.expressions import ExprCompiler, PathBits, Scope
+from engine.sql.functions import PYTHON_DECIDES
 from engine.sql.run import converted, facts_table, sql_plain
 from engine.sql.types import Unsupported
 from engine.tools.population import Population
@@ -56,6 +59,9 @@ BOOLS = [
     "{d: prisoner.release_date, t: prisoner.tact}.d <= as_of",
     "(any d in map(s in prisoner.keywork.sessions: s.date): d <= as_of)",
     "count(d in filter(s in prisoner.keywork.sessions: s.minutes > 30): d.date >= as_of) > 0",
+    "(as_of - prisoner.release_date) / 2 >= 3 days",
+    "as_of - 1 day / 3 < as_of",
+    "prisoner.release_date + (as_of - prisoner.release_date) / 3 >= as_of",
 ]
 INTS = [
     "sum(s in prisoner.keywork.sessions: s.minutes)",
@@ -71,6 +77,10 @@ INTS = [
     "max(map(s in prisoner.keywork.sessions: s.minutes))",
     "sum(map(s in prisoner.keywork.sessions: s.minutes)) + sum([])",
     "min(compact([day(prisoner.release_date), len(prisoner.alerts)]))",
+    "minutes((as_of - prisoner.release_date) / 7)",
+    "days((prisoner.release_date - as_of) / 3)",
+    "minutes(45 minutes / (len(prisoner.alerts) - 2))",
+    "minutes(sum(s in prisoner.keywork.sessions: 1 day / s.minutes))",
 ]
 DATES = [
     "earliest(prisoner.release_date, as_of + 3 months)",
@@ -96,6 +106,52 @@ OTHERS = [  # text, lists and decimals, compared as values
     "max(1.5, len(prisoner.alerts) * 0.5)",
     "if prisoner.cev then 3.25 else null",
     "1.05 * 2.5 + len(prisoner.alerts)",
+    "(as_of - prisoner.release_date) / 7",
+    "1 week / (3 - len(prisoner.alerts))",
+    "sum(s in prisoner.keywork.sessions: s.minutes * 0.25)",
+    "sum(map(s in prisoner.keywork.sessions: s.minutes / 4))",
+    "sum([1.5, 2.25, len(prisoner.alerts) * 0.5])",
+    "sum(filter(x in [0.5, 1.25]: len(prisoner.alerts) > 1))",
+    "round(len(prisoner.alerts) / 8, establishment.regime_level)",
+]
+# Values the interpreter computes but a SQL column cannot hold: the row errs (E-EVAL-RANGE,
+# saying `--engine python` decides it) exactly where the second expression, evaluated by the
+# interpreter, holds; elsewhere the two agree.
+BIG = 4611686018427387904  # 2^62: twice it passes a BIGINT
+LIMITED = [
+    (
+        "round(2.345 * len(prisoner.alerts), len(prisoner.alerts) * 2 - 1)",
+        "len(prisoner.alerts) * 2 - 1 > 10 or len(prisoner.alerts) * 2 - 1 < 0",
+    ),
+    # exact, but at 11 places for an odd number: the interpreter's value, past SQL's 10
+    ("len(prisoner.alerts) / 2048", "len(prisoner.alerts) in [1, 3, 5, 7, 9, 11, 13, 15]"),
+    ("(establishment.regime_level + 1) / 4096 * 2 > 0", "establishment.regime_level in [1, 2, 4]"),
+    (f"establishment.regime_level * {BIG} > 0", "establishment.regime_level >= 2"),
+    # decimals past 38 digits (the interpreter holds 200)
+    (
+        "len(prisoner.alerts) * 1000000000000000000000000000.5 * 1000000000000.5 > 0",
+        "len(prisoner.alerts) >= 1",
+    ),
+    (
+        "5000000000000000000000000000000000000.0 "
+        "+ len(prisoner.alerts) * 2500000000000000000000000000000000000.0",
+        "len(prisoner.alerts) >= 2",
+    ),
+    (f"1 - len(prisoner.alerts) * {BIG} - {BIG}", "len(prisoner.alerts) >= 2"),
+    # -2^63 at level 1, which only the negation (or abs) takes past a BIGINT
+    (f"-(0 - establishment.regime_level * {BIG} - {BIG}) > 1", "establishment.regime_level >= 1"),
+    (f"abs(0 - establishment.regime_level * {BIG} - {BIG}) > 1", "establishment.regime_level >= 1"),
+    ("days(3000000 days * (len(prisoner.alerts) * 20)) > 1", "len(prisoner.alerts) >= 2"),
+    (f"sum(s in prisoner.keywork.sessions: {BIG})", "len(prisoner.keywork.sessions) >= 2"),
+    (
+        f"sum(map(s in prisoner.keywork.sessions: {BIG})) > 0",
+        "len(prisoner.keywork.sessions) >= 2",
+    ),
+    (
+        f"sum(s in prisoner.keywork.sessions: s.minutes * {BIG // 32})",
+        "(any s in prisoner.keywork.sessions: s.minutes >= 64) or "
+        "sum(s in prisoner.keywork.sessions: s.minutes) >= 64",
+    ),
 ]
 # A field of a record inside a computed list takes the mask of the whole list: the value and
 # whether it is unknown agree, and the facts named include the interpreter's (more only when
@@ -112,6 +168,11 @@ ERRORS = [  # the interpreter stops a decision here; the query errs on that row,
         "E-EVAL-DIV0",
     ),
     ("count(s in prisoner.keywork.sessions: s.minutes / 7 > 5)", "E-EVAL-RANGE"),
+    # a date pushed past the years 1 to 9999: Python's date overflows, in its words
+    ("prisoner.release_date + len(prisoner.alerts) * 1000000 days", "E-EVAL-RANGE"),
+    ("as_of - len(prisoner.alerts) * 300000 days <= as_of", "E-EVAL-RANGE"),
+    ("prisoner.release_date + len(prisoner.alerts) * 30000 months", "E-EVAL-RANGE"),
+    ("year(as_of - len(prisoner.alerts) * 10000 months)", "E-EVAL-RANGE"),
 ]
 # Divisors that are zero on some records and give inexact quotients on others (each quotient is
 # exact in 10 places when it is exact at all, so both engines' decimals agree)
@@ -165,6 +226,12 @@ def quotients(depth: int) -> st.SearchStrategy[str]:
         st.builds(lambda a, b: f"({a} + 1 / {b} >= 1)", numerator, divisor),
         st.builds(lambda a, b: f"(max({a}, 2 / {b}) >= 1)", numerator, divisor),
         st.builds(lambda a, b: f'(text({a}) + text(3 / {b} > 1) == "x")', numerator, divisor),
+        # a date moved far enough, on some records, to pass the years 1 to 9999
+        st.builds(
+            lambda d, n: f"({d} + len(prisoner.alerts) * {n} <= as_of)",
+            st.sampled_from(DATES),
+            st.sampled_from(["-400000 days", "1000000 days", "150000 weeks", "-12000 months"]),
+        ),
     )
     if depth == 0:
         return atom
@@ -240,9 +307,20 @@ def sql_of(text: str) -> tuple[Any, Any, PathBits]:
     return checked, sv, bits
 
 
-def agree(text: str, wider: bool = False) -> None:
+def interpret(fn: Any, facts: dict[str, Any]) -> Any:
+    """The interpreter's value, with its decimals and its words for a value out of range as
+    `engine.api` decides (the SQL form names the pack `<pack>` when it has none)."""
+    try:
+        with decimal.localcontext(EXACT):
+            return fn(facts, lambda name: None)
+    except (OverflowError, ValueError, ArithmeticError) as e:
+        raise out_of_range("<pack>", e) from None
+
+
+def agree(text: str, wider: bool = False, limit: str | None = None) -> None:
     checked, sv, bits = sql_of(text)
     fn = compile_checked(checked).fn
+    past = compile_checked(sql_of(limit)[0]).fn if limit is not None else None
 
     def no_names(name: str) -> Any:
         raise AssertionError(name)
@@ -258,8 +336,16 @@ def agree(text: str, wider: bool = False) -> None:
     rows = {r[0]: (r[1], r[2], r[3]) for r in con.execute(sql).fetchall()}
     con.close()
     for rid, as_of, doc in docs:
+        if past is not None and past({**doc, "as_of": as_of}, no_names) is True:
+            try:  # the interpreter decides it (or stops at a limit of its own, far beyond)
+                interpret(fn, {**doc, "as_of": as_of})
+            except EvaluationError as e:
+                assert e.code in ("E-EVAL-RANGE", "E-EVAL-LIMIT-INT"), (rid, text, e)
+            error = rows[rid][2] or ""
+            assert error.endswith(f"{PYTHON_DECIDES} [E-EVAL-RANGE]"), (rid, text, rows[rid])
+            continue
         try:
-            value = fn({**doc, "as_of": as_of}, no_names)
+            value = interpret(fn, {**doc, "as_of": as_of})
         except EvaluationError as e:  # the decision stops: the row holds the same error
             assert rows[rid][2] == str(e), f"record {rid} (as_of {as_of}): {text}: {rows[rid]}"
             continue
@@ -281,6 +367,11 @@ def test_every_atom_agrees() -> None:
         agree(text)
 
 
+@pytest.mark.parametrize(("text", "past"), LIMITED)
+def test_a_value_sql_cannot_hold_is_that_rows_error(text: str, past: str) -> None:
+    agree(text, limit=past)
+
+
 @pytest.mark.parametrize("text", WIDER)
 def test_a_field_of_a_computed_list_element_names_at_least_the_interpreters_facts(
     text: str,
@@ -298,7 +389,7 @@ def test_a_run_time_error_is_the_rows_and_the_interpreters(text: str, code: str)
     codes = []
     for _, as_of, doc in docs:
         try:
-            fn({**doc, "as_of": as_of}, lambda name: None)
+            interpret(fn, {**doc, "as_of": as_of})
         except EvaluationError as e:
             codes.append(e.code)
     assert set(codes) == {code}
@@ -338,3 +429,56 @@ def test_decimal_text(text: str, shown: str) -> None:
     (value,) = con.execute(f"SELECT {sv.v.sql('duckdb')}").fetchone()
     con.close()
     assert sql_plain(value, checked.type) == shown
+
+
+# The new forms and per-row errors, on Spark: each gives, row for row, what DuckDB gives (and
+# DuckDB what the interpreter gives, above).
+ON_SPARK = [
+    "len(prisoner.alerts) / 2048",
+    "sum(s in prisoner.keywork.sessions: s.minutes * 0.25)",
+    "round(len(prisoner.alerts) / 8, establishment.regime_level)",
+    "minutes(45 minutes / (len(prisoner.alerts) - 2))",
+    "prisoner.release_date + len(prisoner.alerts) * 1000000 days",
+    "prisoner.release_date + len(prisoner.alerts) * 30000 months",
+    f"establishment.regime_level * {BIG} > 0",
+    f"sum(s in prisoner.keywork.sessions: {BIG})",
+    "len(prisoner.alerts) * 1000000000000000000000000000.5 * 1000000000000.5 > 0",
+]
+
+
+def test_new_forms_on_spark_equal_duckdb(spark_session: Any, tmp_path: Any) -> None:
+    import pyarrow.parquet as pq
+
+    _, table = population()
+    path = tmp_path / "facts.parquet"
+    pq.write_table(table, path)
+    spark_session.read.parquet(str(path)).createOrReplaceTempView("facts")
+    con = duckdb.connect()
+    con.register("facts", table)
+    results = {}
+    for dialect in ("duckdb", "spark"):
+        columns = []
+        for i, text in enumerate(ON_SPARK):
+            checked = check(parse(text), scope())
+            sv = ExprCompiler(checked, Scope(name=None, bits=PathBits(), dialect=dialect)).compile()  # type: ignore[arg-type]
+            error = sv.e.sql(dialect) if sv.e is not None else "NULL"
+            columns += [f"{sv.v.sql(dialect)} AS v{i}", f"{sv.m.sql(dialect)} AS m{i}"]
+            columns.append(f"{error} AS e{i}")
+        sql = f"SELECT record, {', '.join(columns)} FROM facts"
+        if dialect == "spark":
+            rows = [tuple(r) for r in spark_session.sql(sql).collect()]
+        else:
+            rows = con.execute(sql).fetchall()
+        results[dialect] = {r[0]: r[1:] for r in rows}
+    con.close()
+    assert set(results["spark"]) == set(results["duckdb"])
+    failures = []
+    for rid, duck in results["duckdb"].items():
+        sprk = results["spark"][rid]
+        for i, text in enumerate(ON_SPARK):
+            t = check(parse(text), scope()).type
+            a = (same_value(sql_plain(duck[3 * i], t), t), duck[3 * i + 1], duck[3 * i + 2])
+            b = (same_value(sql_plain(sprk[3 * i], t), t), sprk[3 * i + 1], sprk[3 * i + 2])
+            if a != b:
+                failures.append(f"record {rid}: {text}: duckdb {a} != spark {b}")
+    assert not failures, "\n".join(failures[:10])
