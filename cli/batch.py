@@ -59,7 +59,12 @@ def parse_range(text: str) -> tuple[dt.date, dt.date]:
     default="duckdb",
     show_default=True,
 )
-@click.option("--outputs", default=None, help="Only these outputs, comma-separated.")
+@click.option(
+    "--outputs",
+    default=None,
+    help="Only these output columns, comma-separated; status, error, undetermined items, "
+    "missing facts and obligations stay the whole decision's, whatever the engine.",
+)
 @click.option(
     "--audience",
     type=click.Choice(["custodial", "healthcare"]),

@@ -20,7 +20,12 @@ DIALECTS = ("duckdb", "spark", "databricks", "postgres", "bigquery", "snowflake"
     default="custodial",
     show_default=True,
 )
-@click.option("--outputs", default=None, help="Only these outputs, comma-separated.")
+@click.option(
+    "--outputs",
+    default=None,
+    help="Only these output columns, comma-separated; status, error, undetermined items, "
+    "missing facts and obligations stay the whole decision's.",
+)
 @packs_option
 @user_errors
 def command(
@@ -38,6 +43,7 @@ def command(
       regime sql keywork_edm
       regime sql keywork_edm --dialect spark
     """
+    from engine.sql.output_columns import with_outputs
     from engine.sql.query import compile_pack
     from engine.sql.types import Unsupported
 
@@ -45,7 +51,9 @@ def command(
     wanted = [o.strip() for o in outputs.split(",")] if outputs else None
     render = "spark" if dialect in ("spark", "databricks") else "duckdb"
     try:
-        compiled = compile_pack(packs[pack], audience, render, "facts", wanted)
+        compiled = compile_pack(packs[pack], audience, render, "facts")
+        if wanted is not None:  # fewer columns of the same decision, as `regime batch` writes
+            compiled = with_outputs(compiled, wanted)
     except Unsupported as e:
         fail(f"pack `{pack}` has no SQL form: {e} [W-SQL-UNSUPPORTED]", code=EXIT_PROBLEMS)
     except ValueError as e:

@@ -297,7 +297,7 @@ def load_overlay(
     with _LOADED_LOCK:
         cached = _OVERLAYS.get(key)
     if cached is None:  # then from the disk cache, else merged afresh
-        kept = pack_cache.plan_entry(name, content, national, ncontent, ndoc.data, packs)
+        kept = pack_cache.plan_entry(name, content, national, ncontent)
         cached = pack_cache.load_plan(kept) if kept is not None else None
         if cached is None:
             from engine.packs.overlay import OverlayBuilder

@@ -63,6 +63,7 @@ class Loading:
     pack: M.Pack | None = None
     done: list[str] = field(default_factory=list)  # the names of the stages run
     trees_read: bool = False  # whether the disk cache was asked for the syntax trees
+    key: str | None = None  # the disk cache's key for the whole pack, once the imports are known
 
     @property
     def failed(self) -> bool:
@@ -331,6 +332,7 @@ def _model(s: Loading) -> None:
         tests=tuple((data.get("tests") or {}).get("cases") or ()),
         facts=b.facts_schema,
         citations=tuple(all_citations(b.doc)),
+        build_key=s.key,
     )
 
 
@@ -362,14 +364,15 @@ def run_stages(loading: Loading, until: str | None = None, start: str | None = N
         if name is not None and name not in STAGE_NAMES:
             raise ValueError(f"no stage `{name}`; stages: {', '.join(STAGE_NAMES)}")
     first = STAGE_NAMES.index(start) if start else 0
-    kept: str | None = None  # the disk cache's key for the whole pack, once known
+    kept: str | None = None  # the key to keep the whole pack under, once built afresh
     before = 0  # how many problems the stages before `imports` found
     with _collector_paused():
         for stage in STAGES[first:]:
-            if stage.name == "imports" and until is None and loading.doc is not None:
-                kept = pack_cache.entry(
+            if stage.name == "imports" and loading.doc is not None:
+                loading.key = pack_cache.entry(
                     loading.file, loading.content, loading.doc.data, loading.imported
                 )
+                kept = loading.key if until is None else None
                 if kept is not None and _built_before(loading, kept):
                     kept = None
                     break

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any, Literal, NamedTuple
 
@@ -324,6 +324,9 @@ class Pack:
     facts: str = "facts"  # the facts schema its facts documents follow
     citations: tuple[Citation, ...] = ()  # every citation naming a section, where it stands
     local_plan: LocalPlan | None = None  # set when the pack is a national pack under a local plan
+    # the disk cache's key for the pack: its own content, its facts schema, the packs it imports
+    # (by their own keys, so transitively) and the engine; None when it cannot be cached
+    build_key: str | None = field(default=None, compare=False)
 
     def version_at(self, day: dt.date) -> Version | None:
         for v in self.versions:

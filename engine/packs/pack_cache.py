@@ -154,17 +154,24 @@ def _facts_signature(data: Mapping[str, Any], file: str) -> str | None:
 
 
 def entry(file: str, content: bytes, data: Any, imported: Mapping[str, M.Pack]) -> str | None:
-    """The key of a pack built from `content` (shown as `file`), with the packs it may import;
-    None when it cannot be cached."""
+    """The key of a pack built from `content` (shown as `file`): its content, its facts schema,
+    the packs it names under `imports` (each by its own key, so transitively) and the engine,
+    and nothing else loaded beside it; None when it cannot be cached."""
     if not isinstance(data, Mapping):
         return None
     facts = _facts_signature(data, file)
     if facts is None:
         return None
-    beside = [f"{pid}\0{p.file}\0{p.content_hash}" for pid, p in sorted(imported.items())]
-    if any(p.local_plan is not None for p in imported.values()):
+    named = data.get("imports") or []
+    if not isinstance(named, list):
         return None
-    return disk_cache.key(KIND, file, content, facts, *beside)
+    parts = []
+    for pid in named:
+        pack = imported.get(str(pid))
+        if pack is None or pack.build_key is None or pack.local_plan is not None:
+            return None  # an import missing (an error, never kept) or not keyed by content
+        parts.append(f"{pid}\0{pack.build_key}")
+    return disk_cache.key(KIND, file, content, facts, *parts)
 
 
 def load(key: str) -> tuple[M.Pack, list[Problem]] | None:
@@ -189,24 +196,13 @@ def store(key: str, pack: M.Pack, problems: list[Problem]) -> None:
 PLAN_KIND = "plan"
 
 
-def plan_entry(
-    file: str,
-    content: bytes,
-    national: M.Pack,
-    national_content: bytes,
-    national_data: Any,
-    packs: Mapping[str, M.Pack],
-) -> str | None:
+def plan_entry(file: str, content: bytes, national: M.Pack, national_content: bytes) -> str | None:
     """The key of a local plan (`content`, shown as `file`) merged into its national pack: the
-    plan, the national pack's file and content, its facts schema and every pack beside it."""
-    if not isinstance(national_data, Mapping) or national.local_plan is not None:
+    plan and the national pack's own key (its content, facts schema and imports) and content,
+    not the other packs loaded beside it; None when it cannot be cached."""
+    if national.local_plan is not None or national.build_key is None:
         return None
-    facts = _facts_signature(national_data, national.file)
-    if facts is None:
-        return None
-    beside = [f"{pid}\0{p.file}\0{p.content_hash}" for pid, p in sorted(packs.items())]
-    national_parts = (national.file, national.content_hash, national_content, facts)
-    return disk_cache.key(PLAN_KIND, file, content, *national_parts, *beside)
+    return disk_cache.key(PLAN_KIND, file, content, national.build_key, national_content)
 
 
 def load_plan(key: str) -> tuple[M.Pack | None, tuple[Problem, ...]] | None:

@@ -346,10 +346,14 @@ def run_batch(
             "JOIN checked c "
             "USING (record) WHERE r.policy_version IS NOT NULL ORDER BY r.record, r.as_of"
         )
+        # a record the interpreter's own facts check refused: its reasons, once, as for the
+        # column-wise checks; any other row without a version: no version in force that day
+        refused = "r.refused" if engine == "python" else "NULL::VARCHAR[]"
         rejects_sql = (
             "SELECT record, key, NULL::DATE AS as_of, reasons FROM checked WHERE len(reasons) > 0 "
-            "UNION ALL SELECT r.record, c.key, r.as_of, ['no version of the pack is in force on ' "
-            "|| CAST(r.as_of AS VARCHAR)] FROM results r JOIN checked c USING (record) "
+            f"UNION ALL SELECT DISTINCT r.record, c.key, CASE WHEN {refused} IS NULL THEN r.as_of "
+            f"END, coalesce({refused}, ['no version of the pack is in force on ' "
+            "|| CAST(r.as_of AS VARCHAR)]) FROM results r JOIN checked c USING (record) "
             "WHERE r.policy_version IS NULL ORDER BY record, as_of"
         )
         rej = rejects_path(out)
@@ -358,7 +362,10 @@ def run_batch(
         n_rows = _count(con, "SELECT count(*) FROM results WHERE policy_version IS NOT NULL")
         n_rej = _count(con, f"SELECT count(*) FROM ({rejects_sql})")
         undetermined = _count(con, "SELECT count(*) FROM results WHERE status = 'undetermined'")
-        errors = _count(con, "SELECT count(*) FROM results WHERE status = 'error'")
+        errors = _count(
+            con,
+            "SELECT count(*) FROM results WHERE policy_version IS NOT NULL AND status = 'error'",
+        )
         summary: dict[str, list[tuple[str, int]]] = {}
         for name, t in compiled.outputs.items():
             rows = con.execute(
@@ -437,8 +444,9 @@ def _python_results(
                 failed = {"policy_version": in_force, "status": "error", "error": str(e)}
                 rows.append({**base, **failed})
                 continue
-            except FactsError:
-                rows.append({**base, "policy_version": None, "status": "error"})
+            except FactsError as e:  # refused by the interpreter's own facts check
+                refused = [p.message for p in e.problems]
+                rows.append({**base, "policy_version": None, "status": None, "refused": refused})
                 continue
             row = {**base, "policy_version": d.policy_version, "status": d.status}
             for n in compiled.outputs:
@@ -447,8 +455,8 @@ def _python_results(
                 {
                     "rule": o.rule,
                     "modality": o.modality,
-                    "due": None if o.due is None else json.dumps(plain(o.due)),
-                    "frequency": None if o.frequency is None else json.dumps(plain(o.frequency)),
+                    "due": _json_text(plain(o.due)),
+                    "frequency": _json_text(plain(o.frequency)),
                 }
                 for o in d.obligations
             ]
@@ -472,6 +480,7 @@ def _python_results(
             ("missing_facts", pa.list_(pa.string())),
             ("undetermined", pa.list_(pa.string())),
             ("error", pa.string()),
+            ("refused", pa.list_(pa.string())),
         ]
     )
     table = pa.Table.from_pylist(rows, schema=schema)
@@ -506,6 +515,12 @@ def _shown(column: str, t: T.Type, name: str) -> str:
     else:
         return column
     return f'CASE WHEN {column} IS NULL THEN NULL ELSE {text} END AS "{name}"'
+
+
+def _json_text(value: Any) -> str | None:
+    """A due date or frequency as its JSON text; none when there is none or it is unknown,
+    as the SQL engines write it."""
+    return None if value is None else json.dumps(value)
 
 
 def _jsonable(value: Any) -> Any:

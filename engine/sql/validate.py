@@ -34,7 +34,7 @@ def _checks(
     out: list[tuple[exp.Expression, str]] = []
     kinds = node.get("type", "any")
     kinds = list(kinds) if isinstance(kinds, list) else [kinds]
-    if node.get("x-null") == "none" and "string" in kinds:
+    if node.get("x-null") == "none" and ("string" in kinds or kinds == ["null"]):
         # a known none is its sentinel in the table: null for these checks, as in the JSON
         sentinel = NONE_SENTINELS["date" if node.get("format") == "date" else "string"]()
         value = exp.Nullif(this=value.copy(), expression=sentinel)
@@ -42,6 +42,13 @@ def _checks(
     if required and parent is not None and "null" not in kinds and kinds != ["any"]:
         missing = exp.And(this=not_null(parent), expression=exp.Not(this=present.copy()))
         out.append((missing, f"{path}: required"))
+    if kinds == ["null"]:  # in a branch of `if`/`then`/`else`: only null (or absent) will do
+        out.append((present.copy(), f"{path}: not null"))
+    const = node.get("const")
+    if isinstance(const, str) or (isinstance(const, int) and not isinstance(const, bool)):
+        lit = exp.Literal.string(const) if isinstance(const, str) else num(const)
+        cond = exp.And(this=present.copy(), expression=exp.NEQ(this=value.copy(), expression=lit))
+        out.append((cond, f"{path}: not {const}"))
     if "enum" in node:
         allowed = [v for v in node["enum"] if v is not None]
         lits = [exp.Literal.string(v) if isinstance(v, str) else num(int(v)) for v in allowed]
@@ -84,6 +91,8 @@ def _checks(
             out += _checks(
                 sub, field_of(value, key), f"{path}.{key}", depth + 1, value, key in needed
             )
+    if "object" in kinds:
+        out += _conditionals(node, value, path, depth, present)
     if "array" in kinds and isinstance(node.get("items"), Mapping):
         var = f"v{depth}"
         for cond, reason in _checks(node["items"], exp.column(var), f"{path}[]", depth + 1, None):
@@ -91,6 +100,64 @@ def _checks(
                 (exp.And(this=present.copy(), expression=list_exists(value, var, cond)), reason)
             )
     return out
+
+
+def _conditionals(
+    node: Mapping[str, Any],
+    value: exp.Expression,
+    path: str,
+    depth: int,
+    present: exp.Expression,
+) -> list[tuple[exp.Expression, str]]:
+    """The `if`/`then`/`else` members of an object's `allOf`, as the interpreter's validation
+    holds them: where the `if` schema holds, what breaks the `then` schema rejects the row;
+    where it does not, what breaks the `else` schema."""
+    out: list[tuple[exp.Expression, str]] = []
+    for member in node.get("allOf") or ():
+        if not isinstance(member, Mapping) or not isinstance(member.get("if"), Mapping):
+            continue
+        test = _checks(_within(node, member["if"]), value, path, depth)
+        breaks: exp.Expression = exp.false()
+        for cond, _ in test:
+            breaks = exp.Or(this=breaks, expression=cond)
+        holds = exp.Not(this=exp.Paren(this=breaks))
+        shown = _shown_condition(member["if"])
+        for branch, when, word in (
+            ("then", holds, "where"),
+            ("else", exp.Not(this=holds.copy()), "unless"),
+        ):
+            if not isinstance(member.get(branch), Mapping):
+                continue
+            for cond, reason in _checks(_within(node, member[branch]), value, path, depth):
+                where = exp.And(this=present.copy(), expression=when.copy())
+                out.append((exp.And(this=where, expression=cond), f"{reason} {word} {shown}"))
+    return out
+
+
+def _within(node: Mapping[str, Any], sub: Mapping[str, Any]) -> dict[str, Any]:
+    """A subschema of `node` (a branch of `if`/`then`/`else`) read against `node`: its type,
+    and for each property the type it leaves open and how its null is kept in the table."""
+    properties: dict[str, Any] = {}
+    base = node.get("properties") or {}
+    for key, prop in (sub.get("properties") or {}).items():
+        kept = base.get(key) or {}
+        merged = {k: kept[k] for k in ("type", "x-null", "format") if k in kept}
+        properties[key] = {**merged, **prop}
+    return {
+        "type": sub.get("type", node.get("type", "object")),
+        "properties": properties,
+        "required": list(sub.get("required") or ()),
+    }
+
+
+def _shown_condition(test: Mapping[str, Any]) -> str:
+    """The `if` of a conditional in words, for a reason (`kind is month`)."""
+    parts = [
+        f"{key} is {prop['const']}"
+        for key, prop in (test.get("properties") or {}).items()
+        if isinstance(prop, Mapping) and "const" in prop
+    ]
+    return " and ".join(parts) or "the schema's condition holds"
 
 
 def _lengths(
