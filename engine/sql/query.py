@@ -688,15 +688,15 @@ class PackCompiler:
         if error is not None:
             flat.append(exp.alias_(error, "__error", quoted=True))
         exprs = {c: e for cols in self.columns.values() for c, e in cols}
+        items = _Items(exprs)
         fixed: dict[str, exp.Expression] = {}  # outputs the same on every row: in the last select
         for n in shown:  # a decision that stopped has no outputs
             v = self.svs["out:" + n].v
             if error is None and self.dialect == "duckdb":
-                whole = _resolved(v, exprs)
-                if not _reads_columns(whole):
-                    fixed[n] = whole  # not kept row by row in the flat decision
+                if not items.reads_row(v):
+                    fixed[n] = _resolved(v, exprs)  # not kept row by row in the flat decision
                     continue
-                v = self._string_codes(v, whole)
+                v = self._string_codes(v, v, items)
             flat.append(exp.alias_(decided_only(error, v.copy()), n, quoted=True, copy=False))
         flat += [exp.alias_(v.copy(), n, quoted=True) for n, v in self.probes]
         # the items that may be undetermined, in the decision's order, each with its mask
@@ -883,11 +883,13 @@ class PackCompiler:
             ]
         return first_error(*errors)
 
-    def _string_codes(self, v: exp.Expression, whole: exp.Expression) -> exp.Expression:
+    def _string_codes(
+        self, v: exp.Expression, whole: exp.Expression, items: _Items | None = None
+    ) -> exp.Expression:
         """A text output chosen among constants (a table's row, a rule's value) as an ENUM of
         those constants: the flat decision keeps and the result stores a one-byte code; a
         reader of the written file sees the same text."""
-        choices = _string_choices(whole)
+        choices = (items or _Items({})).string_choices(whole)
         if not choices or self.dialect != "duckdb":
             return v
         return cast(v, exp.DataType.build(enum_type(sorted(choices)), dialect="duckdb"))
@@ -970,27 +972,57 @@ def _resolved(e: exp.Expression, exprs: dict[str, exp.Expression]) -> exp.Expres
     return e
 
 
-def _string_choices(e: exp.Expression) -> set[str] | None:
-    """The texts a value may take when it is a constant text, a NULL or a CASE choosing among
-    such (tests aside); None when it may be anything else."""
-    if isinstance(e, exp.Paren):
-        return _string_choices(e.this)
-    if isinstance(e, exp.Literal):
-        return {e.this} if e.is_string else None
-    if isinstance(e, exp.Null):
-        return set()
-    if isinstance(e, exp.Cast) and isinstance(e.this, exp.Null):
-        return set() if e.to.is_type(*exp.DataType.TEXT_TYPES) else None
-    if isinstance(e, exp.Case) and e.this is None:
-        out: set[str] = set()
-        branches = [i.args.get("true") for i in e.args.get("ifs") or []]
-        for b in [*branches, e.args.get("default") or exp.Null()]:
-            got = _string_choices(b) if b is not None else None
-            if got is None:
+class _Items:
+    """What an expression would be with the item columns it reads replaced by their own
+    expressions, worked out per item once: whether it reads the row, and the texts it may
+    take. Resolving the expressions themselves would copy each item into every reader, which
+    grows with the product of the levels."""
+
+    DEPTH = 64  # items nest a few levels deep; a deeper chain is taken to read the row
+
+    def __init__(self, exprs: dict[str, exp.Expression]) -> None:
+        self.exprs = exprs
+        self._reads: dict[str, bool] = {}
+        self._choices: dict[str, set[str] | None] = {}
+
+    def reads_row(self, e: exp.Expression, depth: int = 0) -> bool:
+        """Whether `e` resolved reads a column that is not an item (so varies by row)."""
+        for c in e.find_all(exp.Column):
+            if c.table or c.name not in self.exprs or depth >= self.DEPTH:
+                return True
+            if c.name not in self._reads:
+                self._reads[c.name] = self.reads_row(self.exprs[c.name], depth + 1)
+            if self._reads[c.name]:
+                return True
+        return False
+
+    def string_choices(self, e: exp.Expression, depth: int = 0) -> set[str] | None:
+        """The texts a value may take when it is a constant text, a NULL or a CASE choosing
+        among such (tests aside); None when it may be anything else."""
+        if isinstance(e, exp.Column) and not e.table and e.name in self.exprs:
+            if depth >= self.DEPTH:
                 return None
-            out |= got
-        return out
-    return None
+            if e.name not in self._choices:
+                self._choices[e.name] = self.string_choices(self.exprs[e.name], depth + 1)
+            return self._choices[e.name]
+        if isinstance(e, exp.Paren):
+            return self.string_choices(e.this, depth)
+        if isinstance(e, exp.Literal):
+            return {e.this} if e.is_string else None
+        if isinstance(e, exp.Null):
+            return set()
+        if isinstance(e, exp.Cast) and isinstance(e.this, exp.Null):
+            return set() if e.to.is_type(*exp.DataType.TEXT_TYPES) else None
+        if isinstance(e, exp.Case) and e.this is None:
+            out: set[str] = set()
+            branches = [i.args.get("true") for i in e.args.get("ifs") or []]
+            for b in [*branches, e.args.get("default") or exp.Null()]:
+                got = self.string_choices(b, depth) if b is not None else None
+                if got is None:
+                    return None
+                out |= got
+            return out
+        return None
 
 
 def _bit_columns(prefix: str, conds: list[exp.Expression]) -> list[tuple[str, exp.Expression]]:
