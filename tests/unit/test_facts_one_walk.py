@@ -22,7 +22,7 @@ from engine.packs.facts_schema import (
 )
 from engine.tools.population import Population
 
-from .test_facts_validator import mutated
+from .test_facts_validator import SOME_VALUES, mutated
 
 ROOT = Path(__file__).resolve().parents[2]
 DOCS = [
@@ -81,15 +81,7 @@ def test_examples_and_generated_documents_agree() -> None:
 
 
 _VALUES = st.one_of(
-    st.none(),
-    st.booleans(),
-    st.integers(-3, 400),
-    st.sampled_from(["", "open", "HIGH", "weekly", "2020-02-30", "2020-07-01", "x" * 5]),
-    st.dates(dt.date(2019, 1, 1), dt.date(2022, 1, 1)),
-    st.decimals(min_value=-2, max_value=500, places=1, allow_nan=False),
-    st.floats(-2, 5, allow_nan=False),
-    st.just([]),
-    st.just({}),
+    SOME_VALUES,
     st.just({"a": Decimal("2.5"), "b": dt.date(2020, 1, 1)}),
     st.just([{"date": "2020-01-01", "kind": "session", "minutes": 30}]),
 )
