@@ -79,7 +79,8 @@ class _Gen:
 
     def const(self, value: Any) -> str:
         for i, c in enumerate(self.consts):
-            if c is value or (type(c) is type(value) and c == value):
+            # equal decimals written with other places (0.0, 0.00) stay apart: `text` shows them
+            if c is value or (type(c) is type(value) and c == value and str(c) == str(value)):
                 return f"_k{self.prefix}{i}"
         self.consts.append(value)
         return f"_k{self.prefix}{len(self.consts) - 1}"

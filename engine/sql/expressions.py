@@ -54,6 +54,7 @@ from engine.sql.builders import (
     struct,
     typed_null,
 )
+from engine.sql.decimal_text import Shapes, text_of_decimal
 from engine.sql.types import DECIMAL_SCALE, Unsupported, cast
 
 MAX_PATHS = 62
@@ -509,7 +510,12 @@ class ExprCompiler:
             quotient, error = SF.divide_whole(self.dialect, lv, rv, self._where(node))
             return self._strict(t, quotient, [left, right], error)
         if op == "/" and {lk, rk} <= {"int", "decimal"}:
-            quotient, error = SF.divide(lv, rv, self._where(node))
+            lk_t, rk_t = left.t, right.t
+            scales = (
+                decimal_scale(SF.as_decimal(lv, lk_t)),
+                decimal_scale(SF.as_decimal(rv, rk_t)),
+            )
+            quotient, error = SF.divide(self.dialect, lv, rv, self._where(node), scales)
             return self._strict(t, quotient, [left, right], error)
         if op == "/" and lk == "duration" and rk == "int":
             quotient, error = SF.divide_duration(lv, rv, self._where(node))
@@ -931,6 +937,10 @@ class ExprCompiler:
             v = SF.contains_any(a0, args[1].v, self._var())
         elif f == "index_of":
             v = SF.index_of(self.dialect, a0, args[1].v, self._var())
+        elif f == "text" and args[0].t.kind == "decimal":
+            shapes = Shapes(self.checked, lambda n: self.made[id(n)].v, self.dialect, self._var)
+            v, own = text_of_decimal(shapes, node.args[0], a0, self._where(node))
+            return self._strict(t, v, args, own)
         elif f == "text":
             v = SF.text_of(a0, args[0].t)
         elif f == "abs":

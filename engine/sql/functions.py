@@ -20,6 +20,7 @@ from engine.sql.builders import (
     ZERO,
     case,
     error_text,
+    field_of,
     half_even_div,
     is_null,
     list_exists,
@@ -27,6 +28,7 @@ from engine.sql.builders import (
     list_size,
     not_null,
     num,
+    struct,
     typed_null,
 )
 from engine.sql.types import DECIMAL_SCALE, Unsupported, cast, sql_type
@@ -228,22 +230,146 @@ def index_of(
 
 
 def text_of(value: exp.Expression, t: T.Type) -> exp.Expression:
-    """`text(x)`: a number, date or boolean as text (the interpreter's `str`/`isoformat`)."""
+    """`text(x)`: a number, date or boolean as text (the interpreter's `str`/`isoformat`); a
+    decimal's text is `decimal_text`, from the places the expression gives it."""
     if t.kind == "string":
         return value
     if t.kind in ("int", "bool", "date"):
         return cast(value.copy(), "VARCHAR")
     if t.kind in ("null", "any"):
         return cast(exp.Null(), "VARCHAR")
-    if t.kind == "decimal":
-        raise Unsupported(
-            "text()",
-            "of a decimal: the interpreter writes the places, sign and notation each "
-            "record's calculation gives (`6.50` from facts, `-0.0` from `0 * -1.5`, `2E+1` "
-            "from `10 / 0.5`); a SQL decimal column has one scale for every row and no "
-            "negative zero, in DuckDB and Spark alike",
-        )
     raise Unsupported("text()", f"of {T.article(t)}")
+
+
+def _s(text: str) -> exp.Expression:
+    return exp.Literal.string(text)
+
+
+def _cat(*parts: exp.Expression) -> exp.Expression:
+    out = parts[0].copy()
+    for p in parts[1:]:
+        out = exp.DPipe(this=out, expression=p.copy())
+    return out
+
+
+def _digits(value: exp.Expression) -> tuple[exp.Expression, exp.Expression]:
+    """The digits of a decimal's magnitude as SQL writes them (`12.50` at scale 2: `1250`) and
+    that scale, read from its plain text (both engines write a DECIMAL so)."""
+    shown = cast(exp.Abs(this=value.copy()), "VARCHAR")
+    dot = exp.StrPosition(this=shown.copy(), substr=_s("."))
+    digits = exp.Replace(this=shown.copy(), expression=_s("."), replacement=_s(""))
+    scale = case(
+        [
+            (
+                exp.GT(this=dot.copy(), expression=ZERO.copy()),
+                exp.Sub(this=exp.Length(this=shown.copy()), expression=dot),
+            )
+        ],
+        ZERO.copy(),
+    )
+    return digits, scale
+
+
+def let(
+    dialect: str, value: exp.Expression, var: str, body: Callable[[exp.Expression], exp.Expression]
+) -> exp.Expression:
+    """`body` of `value` worked out once (a one-element list mapped, its element taken): the
+    SQL of `body` names `value` as often as it likes without copying it."""
+    mapped = list_map(exp.Array(expressions=[value.copy()]), var, body(exp.column(var)))
+    return dialect_fn(dialect, "LIST_EXTRACT", "ELEMENT_AT", mapped, num(1))
+
+
+def least_exponent(dialect: str, value: exp.Expression, var: str) -> exp.Expression:
+    """The largest exponent e with the value a whole multiple of 10^e (its trailing zeros
+    stripped: `20.00` gives 1); for a zero value, 0 (callers treat zero apart)."""
+
+    def body(v: exp.Expression) -> exp.Expression:
+        digits, scale = _digits(v)
+        stripped = exp.Trim(this=digits.copy(), expression=_s("0"), position="TRAILING")
+        zeros = exp.Sub(this=exp.Length(this=digits), expression=exp.Length(this=stripped))
+        return case(
+            [(exp.EQ(this=v.copy(), expression=ZERO.copy()), ZERO.copy())],
+            exp.Sub(this=zeros, expression=scale),
+        )
+
+    return let(dialect, value, var, body)
+
+
+def decimal_text(
+    dialect: str,
+    value: exp.Expression,
+    exponent: exp.Expression,
+    negative_zero: exp.Expression,
+    fresh: Callable[[], str],
+) -> exp.Expression:
+    """A decimal written as the interpreter writes it (Python's `str` of a Decimal): the
+    coefficient at the record's exponent (`6.50`, `2E+1`, `1E-7`, `0E-7`), in plain notation
+    while the exponent is at most 0 and the point at most 6 places left of the first digit,
+    in scientific notation otherwise; `-` for a negative value and a negative zero. The value,
+    exponent and coefficient are each worked out once (`let`)."""
+
+    def parts(x: exp.Expression) -> exp.Expression:
+        v, e = field_of(x, "v"), field_of(x, "e")
+        digits, scale = _digits(v)
+        drop = exp.Paren(this=exp.Add(this=scale, expression=e.copy()))
+        shorter = exp.Sub(this=exp.Length(this=digits.copy()), expression=drop.copy())
+        at_exponent = case(
+            [
+                (
+                    exp.GTE(this=drop.copy(), expression=ZERO.copy()),
+                    exp.Substring(this=digits.copy(), start=num(1), length=shorter),
+                )
+            ],
+            _cat(digits, exp.Repeat(this=_s("0"), times=exp.Neg(this=drop.copy()))),
+        )
+        trimmed = exp.Trim(this=at_exponent, expression=_s("0"), position="LEADING")
+        coef = exp.Coalesce(this=exp.Nullif(this=trimmed, expression=_s("")), expressions=[_s("0")])
+        minus = exp.Or(
+            this=exp.LT(this=v.copy(), expression=ZERO.copy()),
+            expression=exp.Paren(this=field_of(x, "n")),
+        )
+        return struct([("c", coef), ("e", e.copy()), ("neg", minus)])
+
+    given = struct([("v", value), ("e", exponent), ("n", negative_zero)])
+    written = let(dialect, let(dialect, given, fresh(), parts), fresh(), _format)
+    return case([(is_null(value), cast(exp.Null(), "VARCHAR"))], written)
+
+
+def _format(x: exp.Expression) -> exp.Expression:
+    """Python's `Decimal.__str__` from the coefficient's digits `c`, the exponent `e` and the
+    sign `neg` (fields of `x`)."""
+    coef, exponent = field_of(x, "c"), field_of(x, "e")
+    n = exp.Length(this=coef.copy())
+    left = exp.Paren(this=exp.Add(this=exponent.copy(), expression=n.copy()))  # digits left of .
+    plain = exp.And(
+        this=exp.LTE(this=exponent.copy(), expression=ZERO.copy()),
+        expression=exp.GT(this=left.copy(), expression=num(-6)),
+    )
+    before_point = exp.LTE(this=left.copy(), expression=ZERO.copy())
+    whole = exp.GTE(this=left.copy(), expression=n.copy())
+    zeros = exp.Repeat(this=_s("0"), times=exp.Neg(this=left.copy()))
+    plain_text = case(
+        [(before_point, _cat(_s("0."), zeros, coef)), (whole, coef.copy())],
+        _cat(
+            exp.Substring(this=coef.copy(), start=num(1), length=left.copy()),
+            _s("."),
+            exp.Substring(this=coef.copy(), start=exp.Add(this=left.copy(), expression=num(1))),
+        ),
+    )
+    power = exp.Paren(this=exp.Sub(this=left.copy(), expression=num(1)))
+    rest = _cat(_s("."), exp.Substring(this=coef.copy(), start=num(2)))
+    mantissa = _cat(
+        exp.Substring(this=coef.copy(), start=num(1), length=num(1)),
+        case([(exp.GT(this=n.copy(), expression=num(1)), rest)], _s("")),
+    )
+    sci = _cat(
+        mantissa,
+        _s("E"),
+        case([(exp.GTE(this=power.copy(), expression=ZERO.copy()), _s("+"))], _s("-")),
+        cast(exp.Abs(this=power.copy()), "VARCHAR"),
+    )
+    sign = case([(field_of(x, "neg"), _s("-"))], _s(""))
+    return _cat(sign, case([(plain, plain_text)], sci))
 
 
 # -- decimals ---------------------------------------------------------------------------------
@@ -259,41 +385,77 @@ def as_decimal(value: exp.Expression, t: T.Type) -> exp.Expression:
 
 
 def divide(
-    a: exp.Expression, b: exp.Expression, where: str
+    dialect: str,
+    a: exp.Expression,
+    b: exp.Expression,
+    where: str,
+    scales: tuple[int | None, int | None] = (None, None),
 ) -> tuple[exp.Expression, exp.Expression]:
-    """`a / b`, exact, and its error column (as the interpreter's `divide`): E-EVAL-DIV0 for
-    a zero divisor, E-EVAL-RANGE when the quotient has no exact decimal value (checked by
-    multiplying back, so a rounded quotient never passes); the value is NULL on those rows."""
-    fixed = sql_type(T.DECIMAL)  # a quotient at the fixed scale, checked by multiplying back
-    da, db = cast(a.copy(), fixed), cast(b.copy(), fixed)
-    # a zero divisor gives a NULL quotient (no engine is asked to divide by zero)
-    nonzero = exp.Nullif(this=db.copy(), expression=cast(ZERO.copy(), fixed))
-    quotient = cast(exp.Div(this=da.copy(), expression=nonzero), fixed)
-    back = exp.Mul(this=quotient.copy(), expression=db.copy())
-    zero = exp.EQ(this=b.copy(), expression=ZERO.copy())
-    inexact = exp.NEQ(this=back, expression=da.copy())
-    known = exp.And(this=not_null(a), expression=not_null(b))
-    text = exp.DPipe(
-        this=exp.DPipe(
-            this=exp.DPipe(this=exp.Literal.string("`"), expression=cast(a.copy(), "VARCHAR")),
-            expression=exp.Literal.string(" / "),
-        ),
-        expression=exp.DPipe(
-            this=cast(b.copy(), "VARCHAR"),
-            expression=exp.Literal.string(
-                "` has no exact decimal value; decimals are never rounded silently"
+    """`a / b` with a decimal operand, exactly (as the interpreter's `divide`), in integers
+    and never through a float: both operands as whole numbers of 10^-S (S the larger of their
+    scales, at least 10, at most 18), then the long division of `quotient_parts`, worked out
+    once per row (`let`). E-EVAL-DIV0 for a zero divisor, E-EVAL-RANGE in the interpreter's
+    words for a quotient with no exact value; a quotient or divisor past 18 whole digits (the
+    integers would pass 38 digits) is that row's error, saying the interpreter decides it."""
+    scale = min(max([DECIMAL_SCALE, *(x for x in scales if x is not None)]), 18)
+    wide_type = "HUGEINT" if dialect != "spark" else WIDE
+
+    def whole_of(x: exp.Expression) -> exp.Expression:
+        """x as a whole number of 10^-scale: its whole part shifted, plus its places."""
+        fixed = cast(x.copy(), f"DECIMAL(38, {scale})")
+        frac = exp.Paren(this=exp.Mod(this=fixed.copy(), expression=num(1)))
+        whole = cast(exp.Paren(this=exp.Sub(this=fixed, expression=frac.copy())), wide_type)
+        places = cast(exp.Paren(this=exp.Mul(this=frac, expression=num(10**scale))), "BIGINT")
+        return exp.Paren(
+            this=exp.Add(
+                this=exp.Mul(this=whole, expression=cast(num(10**scale), wide_type)),
+                expression=places,
+            )
+        )
+
+    def dbl(x: exp.Expression) -> exp.Expression:
+        return exp.Abs(this=cast(x.copy(), "DOUBLE"))
+
+    def body(x: exp.Expression) -> exp.Expression:
+        xa, xb = field_of(x, "a"), field_of(x, "b")
+        fits = exp.And(
+            this=exp.And(
+                this=exp.LT(this=dbl(xb), expression=exp.Literal.number(f"1e{28 - scale}")),
+                expression=exp.LT(
+                    this=dbl(xa), expression=exp.Literal.number(f"1e{38 - scale - 1}")
+                ),
             ),
-        ),
+            expression=exp.LT(
+                this=dbl(xa),
+                expression=exp.Mul(this=exp.Literal.number("1e18"), expression=dbl(xb)),
+            ),
+        )
+        # a divisor below 10^28 has at most 93 factors 2: 10 + 9 * 10 places tell them
+        value, exact, ends = quotient_parts(whole_of(xa), whole_of(xb), 10, 9)
+        outcome = case([(exact, num(0)), (ends, num(1))], num(2))
+        return case(
+            [(fits, struct([("q", value), ("k", outcome)]))],
+            struct([("q", typed_null(T.DECIMAL)), ("k", num(3))]),
+        )
+
+    nonzero = exp.Nullif(this=b.copy(), expression=ZERO.copy())
+    worked = let(dialect, struct([("a", a), ("b", nonzero)]), "q_", body)
+    big = (
+        f"a quotient or divisor past the 18 whole digits SQL divides decimals in, in {where} "
+        f"{PYTHON_DECIDES}"
     )
-    error = case(
+    k = field_of(worked, "k")
+    error = _quotient_error(
+        a,
+        b,
+        where,
         [
-            (exp.Not(this=exp.Paren(this=known)), exp.Null()),
-            (zero, error_text(f"division by zero in {where}", "E-EVAL-DIV0")),
-            (inexact, error_text(text, "E-EVAL-RANGE")),
+            (exp.EQ(this=k.copy(), expression=num(3)), error_text(big, "E-EVAL-RANGE")),
+            (exp.EQ(this=k.copy(), expression=num(0)), no_error()),
+            (exp.EQ(this=k.copy(), expression=num(1)), None),
         ],
-        cast(exp.Null(), "VARCHAR"),
     )
-    value = case([(inexact, typed_null(T.DECIMAL))], quotient)  # NULL too on a zero divisor
+    value = case([(exp.EQ(this=k, expression=num(0)), field_of(worked, "q"))], exp.Null())
     return value, error
 
 
@@ -369,24 +531,31 @@ def round_computed(
 def divide_whole(
     dialect: str, a: exp.Expression, b: exp.Expression, where: str
 ) -> tuple[exp.Expression, exp.Expression]:
-    """`a / b` of two integers, exactly, in integer arithmetic (never through a float): the
-    whole part and remainder, then ten places of the remainder, in a type that holds a BIGINT
-    times 10^18 (HUGEINT, Spark's DECIMAL(38, 0)). A quotient with more places is told apart
-    from one with no exact value at all by the remainder after 10^64 (a BIGINT divisor has at
-    most 63 factors 2 and 27 factors 5): the first is a value the interpreter gives and SQL
-    cannot hold at 10 places (that row's error says so), the second the interpreter's
-    E-EVAL-RANGE in its words; E-EVAL-DIV0 for a zero divisor."""
+    """`a / b` of two integers, exactly, in integer arithmetic (never through a float), in a
+    type that holds a BIGINT times 10^18 (HUGEINT, Spark's DECIMAL(38, 0)); see
+    `quotient_parts`. A BIGINT divisor has at most 63 factors 2 and 27 factors 5, so 10 + 3 *
+    18 places tell an exact quotient from one with no exact value."""
     wide_type = "HUGEINT" if dialect != "spark" else WIDE
+    value, exact, ends = quotient_parts(cast(a.copy(), wide_type), cast(b.copy(), wide_type), 18, 3)
+    error = _quotient_error(a, b, where, [(exact, no_error()), (ends, None)])
+    return case([(exact, value)], typed_null(T.DECIMAL)), error
 
-    def wide(x: exp.Expression) -> exp.Expression:
-        return cast(x.copy(), wide_type)
+
+def quotient_parts(
+    wa: exp.Expression, wb: exp.Expression, chunk: int, rounds: int
+) -> tuple[exp.Expression, exp.Expression, exp.Expression]:
+    """The quotient of two whole numbers `wa / wb` (exact integers below 10^38) at 10 places:
+    the whole part and remainder, then ten places of the remainder (`remainder * 10^10 <
+    10^38`); whether it is exact there; and whether it is exact after `rounds` more steps of
+    `chunk` places (a value the interpreter gives and SQL cannot hold at 10 places) or not
+    (no exact value at all). NULL for a zero divisor."""
 
     def rem(x: exp.Expression, y: exp.Expression) -> exp.Expression:
         return exp.Paren(this=exp.Mod(this=exp.Paren(this=x), expression=y.copy()))
 
-    d = exp.Nullif(this=b.copy(), expression=ZERO.copy())
-    whole = exp.IntDiv(this=wide(a), expression=d.copy())
-    r = rem(wide(a), d)
+    d = exp.Nullif(this=wb.copy(), expression=ZERO.copy())
+    whole = exp.IntDiv(this=wa.copy(), expression=d.copy())
+    r = rem(wa.copy(), d)
     scaled = exp.Mul(this=r.copy(), expression=num(10**DECIMAL_SCALE))
     places = exp.IntDiv(this=exp.Paren(this=scaled.copy()), expression=d.copy())
     fixed = sql_type(T.DECIMAL)
@@ -401,9 +570,20 @@ def divide_whole(
     left = rem(scaled, d)  # what the 10 places leave over
     exact = exp.EQ(this=left.copy(), expression=ZERO.copy())
     tail = left
-    for _ in range(3):  # 10^10 * 10^54: past any divisor's factors 2 and 5
-        tail = rem(exp.Mul(this=tail, expression=num(10**18)), d)
-    ends = exp.EQ(this=tail, expression=ZERO.copy())
+    for _ in range(rounds):
+        tail = rem(exp.Mul(this=tail, expression=num(10**chunk)), d)
+    return value, exact, exp.EQ(this=tail, expression=ZERO.copy())
+
+
+def _quotient_error(
+    a: exp.Expression,
+    b: exp.Expression,
+    where: str,
+    outcomes: list[tuple[exp.Expression, exp.Expression | None]],
+) -> exp.Expression:
+    """The error of `a / b`: none while an operand is unknown, E-EVAL-DIV0 for a zero divisor,
+    then the first of `outcomes` that holds (None there: an exact value past 10 places, which
+    the interpreter decides), else no exact value (E-EVAL-RANGE, the interpreter's words)."""
     shown = exp.DPipe(
         this=exp.DPipe(
             this=exp.DPipe(this=exp.Literal.string("`"), expression=cast(a.copy(), "VARCHAR")),
@@ -411,7 +591,6 @@ def divide_whole(
         ),
         expression=cast(b.copy(), "VARCHAR"),
     )
-    known = exp.And(this=not_null(a), expression=not_null(b))
     longer = exp.DPipe(
         this=shown.copy(),
         expression=exp.Literal.string(
@@ -425,19 +604,16 @@ def divide_whole(
             "` has no exact decimal value; decimals are never rounded silently"
         ),
     )
-    error = case(
-        [
-            (exp.Not(this=exp.Paren(this=known)), exp.Null()),
-            (
-                exp.EQ(this=b.copy(), expression=ZERO.copy()),
-                error_text(f"division by zero in {where}", "E-EVAL-DIV0"),
-            ),
-            (exact, no_error()),
-            (ends, error_text(longer, "E-EVAL-RANGE")),
-        ],
-        error_text(none, "E-EVAL-RANGE"),
-    )
-    return case([(exact, value)], typed_null(T.DECIMAL)), error
+    known = exp.And(this=not_null(a), expression=not_null(b))
+    whens = [
+        (exp.Not(this=exp.Paren(this=known)), exp.Null()),
+        (
+            exp.EQ(this=b.copy(), expression=ZERO.copy()),
+            error_text(f"division by zero in {where}", "E-EVAL-DIV0"),
+        ),
+    ]
+    whens += [(c, e if e is not None else error_text(longer, "E-EVAL-RANGE")) for c, e in outcomes]
+    return case(whens, error_text(none, "E-EVAL-RANGE"))
 
 
 def round_to(value: exp.Expression, t: T.Type, places: int) -> exp.Expression:
