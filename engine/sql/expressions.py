@@ -603,6 +603,8 @@ class ExprCompiler:
         c, a, b = self.gen(node.cond), self.gen(node.then), self.gen(node.other)
         av = a.v if not isinstance(a.v, exp.Null) else typed_null(t)
         bv = b.v if not isinstance(b.v, exp.Null) else typed_null(t)
+        if t.kind == "decimal":
+            av, bv = same_scale([(av, a.t), (bv, b.t)])
         if not self.nullable(node.cond):
             v = case([(c.v, av)], bv)
             m = case([(c.v, a.m)], b.m) if not (is_zero(a.m) and is_zero(b.m)) else ZERO.copy()
@@ -688,7 +690,9 @@ class ExprCompiler:
             if t.kind not in ("int", "duration", "months", "decimal"):
                 raise Unsupported("sum", f"a sum of {t.describe()} values")
             plain = is_zero(body.m) and body.e is None
-            total, own = self._list_sum(each if plain else list_map(each, y, yv), t, node)
+            scale = decimal_scale(SF.as_decimal(body.v, body.t)) if t.kind == "decimal" else None
+            summed = each if plain else list_map(each, y, yv)
+            total, own = self._list_sum(summed, t, node, scale)
             v = case([(is_null(L), exp.Null()), (any_unknown, exp.Null())], total)
             m = case([(is_null(L), items.m), (any_unknown, pending)], ZERO.copy())
             err = self._element_error(L, each, items, body)
@@ -806,13 +810,26 @@ class ExprCompiler:
         )
         return exp.Coalesce(this=agg, expressions=[ZERO.copy()])
 
-    def _list_sum(self, items: exp.Expression, t: T.Type, node: A.Node | None = None) -> Any:
+    def _list_sum(
+        self,
+        items: exp.Expression,
+        t: T.Type,
+        node: A.Node | None = None,
+        scale: int | None = None,
+    ) -> Any:
         """The sum of a list's values (0 when it is empty, as the interpreter's empty sum); with
         `node`, a pair: the sum and its error, worked out exactly and checked where it may pass
-        a BIGINT (None when it cannot)."""
+        a BIGINT, or for decimals (at `scale` places) 38 digits (None when it cannot)."""
         if t.kind == "decimal":
-            total = SF.decimal_sum(self.dialect, items, self._var(), self._var())
-            return total if node is None else (total, None)
+            where = node if node is not None else self.checked.node
+            message = (
+                f"a sum of decimals past the 38 digits a SQL column holds, in "
+                f"{self._where(where)} {SF.PYTHON_DECIDES}"
+            )
+            total, own = SF.decimal_sum(
+                self.dialect, items, self._var(), self._var(), scale, message
+            )
+            return total if node is None else (total, own)
         if node is not None:
             if not may_overflow(node, self.checked, self.scope.consts):
                 return self._list_sum(items, t), None
@@ -848,6 +865,8 @@ class ExprCompiler:
             return SV(not_null(args[0].v), ZERO.copy(), t)
         if f == "coalesce":
             vals = [a.v if not isinstance(a.v, exp.Null) else typed_null(t) for a in args]
+            if t.kind == "decimal":
+                vals = same_scale([(v, a.t) for v, a in zip(vals, args, strict=True)])
             first = exp.Coalesce(this=vals[0].copy(), expressions=[x.copy() for x in vals[1:]])
             m = bor(*(a.m for a in args))
             if not is_zero(m):
@@ -905,7 +924,10 @@ class ExprCompiler:
             v = (exp.Lower if f == "lower" else exp.Upper)(this=a0)
         elif f in ("earliest", "latest", "min", "max") and len(args) >= 2:
             cls = exp.Least if f in ("earliest", "min") else exp.Greatest
-            picked = cls(this=args[0].v.copy(), expressions=[a.v.copy() for a in args[1:]])
+            vals = [a.v for a in args]
+            if t.kind == "decimal":
+                vals = same_scale([(a.v, a.t) for a in args])
+            picked = cls(this=vals[0].copy(), expressions=[v.copy() for v in vals[1:]])
             any_null = _any_null([a.v for a in args])
             v = case([(any_null, typed_null(t))], picked)
         elif f == "starts_with":
@@ -925,10 +947,12 @@ class ExprCompiler:
         elif f == "sum":
             if t.kind not in ("int", "duration", "months", "decimal"):
                 raise Unsupported("sum()", f"a sum of {t.describe()} values")
-            total, own = self._list_sum(a0, t, node)
+            first = a0.expressions[0] if isinstance(a0, exp.Array) and a0.expressions else None
+            scale = decimal_scale(first) if first is not None else None
+            total, own = self._list_sum(a0, t, node, scale)
             v = SF.whole_list(a0, self._var(), t, total)
             sv = self._guarded(node, t, v, args, args[0].m)
-            return sv if own is None else replace(sv, e=own)
+            return sv if own is None else replace(sv, e=first_error(*(a.e for a in args), own))
         elif f == "sort":
             v = SF.sort_list(self.dialect, a0, self._var(), t)
         elif f == "flatten":
@@ -949,14 +973,13 @@ class ExprCompiler:
                 return self._strict(t, v, args, own)
             v = exp.Abs(this=a0)
         elif f == "round":
-            places = node.args[1]
-            if not (isinstance(places, A.Lit) and isinstance(places.value, int)):
+            written = written_places(node.args[1])
+            if written is None:
                 # places worked out per record: rounded to 0 to 10 places, else the row errs
                 v, own = SF.round_computed(a0, args[0].t, args[1].v)
                 return self._strict(t, v, args, own)
-            if not 0 <= places.value <= DECIMAL_SCALE:
-                raise Unsupported("round()", f"to other than 0 to {DECIMAL_SCALE} places")
-            v = SF.round_to(a0, args[0].t, places.value)
+            v, own = SF.round_to(a0, args[0].t, written, self._where(node))
+            return self._strict(t, v, args, own)
         else:
             raise Unsupported(f"{f}()", "this function has no SQL form yet")
         if f in LIST_STRICT:
@@ -1081,7 +1104,13 @@ def may_err(checked: Checked, consts: Mapping[str, int] | None = None) -> bool:
         if isinstance(n, A.Binary) and checked.info[id(n)].type.kind == "date":
             if n.op in ("+", "-") and _moves_far(n, checked, consts):
                 return True
-        if isinstance(n, A.Call) and n.func == "round" and not isinstance(n.args[1], A.Lit):
+        if isinstance(n, A.Call) and n.func == "round":
+            written = written_places(n.args[1])
+            if written is None or not 0 <= written <= DECIMAL_SCALE:
+                return True
+        if isinstance(n, A.Call) and n.func == "text" and _kind(n.args[0], checked) == "decimal":
+            return True  # a zero rounded from the facts: the sign of its text is not known
+        if isinstance(n, A.Call | A.Comprehension) and _is_decimal_sum(n, checked):
             return True
         if _whole_arithmetic(n) and may_overflow(n, checked, consts):
             return True
@@ -1152,6 +1181,45 @@ def within_budget(kind: str, name: str, sv: SV) -> SV:
     )
     over = error_if(exp.GT(this=n.copy(), expression=num(limit)), error_text(message, code))
     return replace(sv, e=first_error(sv.e, over))
+
+
+def same_scale(values: list[tuple[exp.Expression, T.Type]]) -> list[exp.Expression]:
+    """Decimals (and whole numbers) that one `CASE`, `COALESCE`, `LEAST` or `GREATEST` picks
+    among, cast to one scale, the largest (10 where not known): both engines would otherwise
+    give them the scale of one of them (DuckDB keeps 2 places of `0.50` and `0.0000001`)."""
+    found = [decimal_scale(SF.as_decimal(v, t)) for v, t in values if t.kind != "null"]
+    scale = max((x if x is not None else DECIMAL_SCALE) for x in found) if found else 0
+    to = exp.DataType.build(f"DECIMAL(38, {scale})")
+    return [
+        # exp.Cast itself: sqlglot's `cast` keeps a DECIMAL as it is, whatever its scale
+        v
+        if isinstance(v, exp.Null) or t.kind == "null"
+        else exp.Cast(this=SF.as_decimal(v, t), to=to.copy())
+        for v, t in values
+    ]
+
+
+def written_places(node: A.Node) -> int | None:
+    """The number of places of a `round` written in the pack (`2`, `-3`), None when worked out."""
+    if isinstance(node, A.Lit) and isinstance(node.value, int) and not isinstance(node.value, bool):
+        return node.value
+    if isinstance(node, A.Unary) and node.op == "-":
+        inner = written_places(node.operand)
+        return None if inner is None else -inner
+    return None
+
+
+def _kind(node: A.Node, checked: Checked) -> str:
+    return checked.info[id(node)].type.kind
+
+
+def _is_decimal_sum(node: A.Node, checked: Checked) -> bool:
+    """A sum of decimals (which may pass the 38 digits of a SQL decimal)."""
+    if isinstance(node, A.Call) and node.func != "sum":
+        return False
+    if isinstance(node, A.Comprehension) and node.kind != "sum":
+        return False
+    return _kind(node, checked) == "decimal"
 
 
 def _whole_arithmetic(n: A.Node) -> bool:

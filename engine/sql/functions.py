@@ -474,10 +474,15 @@ def divide_duration(
     return half_even_div(a, b), error
 
 
-def decimal_sum(dialect: str, items: exp.Expression, a: str, b: str) -> exp.Expression:
-    """The exact sum of a list of decimals at the list's own scale, 0 when it is empty (the
-    interpreter's empty sum). Spark folds from the first element times zero, which has the
-    element's type, so the fold keeps it (with `allowPrecisionLoss` off, see spark.py)."""
+def decimal_sum(
+    dialect: str, items: exp.Expression, a: str, b: str, scale: int | None, message: str
+) -> tuple[exp.Expression, exp.Expression]:
+    """The exact sum of a list of decimals at the list's own scale (`scale`, 10 when not
+    known), 0 when it is empty (the interpreter's empty sum), and its error column: a sum
+    that may pass the 38 digits of a SQL decimal (the magnitudes' sum, as DOUBLEs, within
+    one in a thousand of 10^(38 - scale)) is not worked out and is the row's error `message`
+    (the interpreter holds 200 digits). Spark folds from the first element times zero, which
+    has the element's type, so the fold keeps it (with `allowPrecisionLoss` off, spark.py)."""
     if dialect == "spark":
         zero = exp.Mul(
             this=dialect_fn(dialect, "LIST_EXTRACT", "TRY_ELEMENT_AT", items, num(1)),
@@ -492,7 +497,28 @@ def decimal_sum(dialect: str, items: exp.Expression, a: str, b: str) -> exp.Expr
         )
     else:
         total = exp.Anonymous(this="LIST_SUM", expressions=[items.copy()])
-    return exp.Coalesce(this=total, expressions=[ZERO.copy()])
+    sizes = list_map(items, a, exp.Abs(this=cast(exp.column(a), "DOUBLE")))
+    if dialect == "spark":
+        add = exp.Lambda(
+            this=exp.Add(this=exp.column(a), expression=exp.column(b)),
+            expressions=[exp.to_identifier(a), exp.to_identifier(b)],
+        )
+        size: exp.Expression = exp.Anonymous(
+            this="AGGREGATE", expressions=[sizes, cast(ZERO.copy(), "DOUBLE"), add]
+        )
+    else:
+        size = exp.Anonymous(this="LIST_SUM", expressions=[sizes])
+    room = 38 - (DECIMAL_SCALE if scale is None else scale)
+    fits = exp.LT(
+        this=exp.Coalesce(this=size, expressions=[ZERO.copy()]),
+        expression=exp.Literal.number(f"{0.999 * 10.0**room:.6e}"),
+    )
+    over = exp.And(
+        this=exp.Not(this=exp.Paren(this=fits.copy())),
+        expression=exp.Not(this=has_null(items, a)),
+    )
+    value = case([(fits, exp.Coalesce(this=total, expressions=[ZERO.copy()]))], exp.Null())
+    return value, case([(over, error_text(message, "E-EVAL-RANGE"))], no_error())
 
 
 def round_computed(
@@ -616,7 +642,36 @@ def _quotient_error(
     return case(whens, error_text(none, "E-EVAL-RANGE"))
 
 
-def round_to(value: exp.Expression, t: T.Type, places: int) -> exp.Expression:
-    """Round half away from zero (the interpreter's ROUND_HALF_UP) to `places` places."""
-    rounded = exp.Round(this=as_decimal(value, t), decimals=num(places))
-    return cast(rounded, exp.DataType.build(f"DECIMAL(38, {places})"))
+def round_to(
+    value: exp.Expression, t: T.Type, places: int, where: str
+) -> tuple[exp.Expression, exp.Expression | None]:
+    """Round half away from zero (the interpreter's ROUND_HALF_UP) to `places` places written
+    in the pack, and the error column. From 0 to 10 places any value holds; past 10 places
+    (up to 38) the whole digits left are fewer, and below 0 (to tens, hundreds...) a value
+    may round up past 38 digits: such a record is its error, saying the interpreter decides
+    it (tested on the magnitude as a DOUBLE, with a margin of one in a thousand). More than
+    38 places has no SQL form (a SQL decimal holds at most 38)."""
+    if places > 38:
+        raise Unsupported("round()", f"to {places} places: a SQL decimal holds at most 38 places")
+    scale = max(places, 0)
+    to = exp.DataType.build(f"DECIMAL(38, {scale})")
+    if 0 <= places <= DECIMAL_SCALE:
+        rounded = exp.Round(this=as_decimal(value, t), decimals=num(places))
+        return cast(rounded, to), None
+    if places < -37:  # every value a SQL decimal holds below half of 10^-places rounds to 0
+        rounded = cast(exp.Mul(this=as_decimal(value, t), expression=ZERO.copy()), to)
+        limit = 0.999 * 5e37
+    else:
+        rounded = cast(exp.Round(this=as_decimal(value, t), decimals=num(places)), to)
+        limit = 0.999 * 10.0 ** (38 - scale)
+    size = exp.Abs(this=cast(value.copy(), "DOUBLE"))
+    fits = exp.LT(this=size, expression=exp.Literal.number(f"{limit:.6e}"))
+    message = (
+        f"`round` to {places} places of a number past the {38 - scale} whole digits a SQL "
+        f"decimal holds at {scale} places, in {where} {PYTHON_DECIDES}"
+    )
+    over = exp.And(this=not_null(value), expression=exp.Not(this=fits.copy()))
+    return (
+        case([(fits, rounded)], exp.Null()),
+        case([(over, error_text(message, "E-EVAL-RANGE"))], no_error()),
+    )

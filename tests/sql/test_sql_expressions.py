@@ -113,6 +113,31 @@ OTHERS = [  # text, lists and decimals, compared as values
     "sum([1.5, 2.25, len(prisoner.alerts) * 0.5])",
     "sum(filter(x in [0.5, 1.25]: len(prisoner.alerts) > 1))",
     "round(len(prisoner.alerts) / 8, establishment.regime_level)",
+    # the text of a decimal, as the interpreter writes it: places, notation and a zero's sign
+    "text(len(prisoner.alerts) / 4)",
+    "text(0 * -1.5)",
+    "text(10 / (len(prisoner.alerts) * 0.5 + 0.5))",
+    "text(round(len(prisoner.alerts) * -0.001, 2))",
+    "text(len(prisoner.alerts) * 1.50 - 3)",
+    "text(len(prisoner.alerts) * 0.0000001)",
+    "text(-(len(prisoner.alerts) * 0.0))",
+    "text(len(prisoner.alerts) * 100 / 0.25)",
+    "text(max(1.50, len(prisoner.alerts) * 0.5, 1.5))",
+    "text(if prisoner.cev then 2.50 else len(prisoner.alerts) * -0.0)",
+    "text(coalesce(if prisoner.cev then 2.50 else null, 1.0))",
+    "text(abs(len(prisoner.alerts) * -0.10))",
+    "text(0 / (len(prisoner.alerts) - 2.5))",
+    "text(-0.0 + -0.00)",
+    "text(2.50 + len(prisoner.alerts) * 2.5)",
+    # rounding to places written outside 0 to 10
+    "round(len(prisoner.alerts) * 1.23456789012345, 12)",
+    "text(round(len(prisoner.alerts) * 1234.5, -2))",
+    "text(round(len(prisoner.alerts) * 1234.5, -40))",
+    "text(round(len(prisoner.alerts) * 1.5, 14))",
+    # a quotient with more significant digits than a float holds, exact in integers
+    "(len(prisoner.alerts) + 1) * 1234567890123456.25 / 5",
+    "text((len(prisoner.alerts) + 1) * 1234567890123456.25 / 5)",
+    "establishment.regime_level * 1.000000000000000001 / 0.000000001",
 ]
 # Values the interpreter computes but a SQL column cannot hold: the row errs (E-EVAL-RANGE,
 # saying `--engine python` decides it) exactly where the second expression, evaluated by the
@@ -138,6 +163,27 @@ LIMITED = [
         "len(prisoner.alerts) >= 2",
     ),
     (f"1 - len(prisoner.alerts) * {BIG} - {BIG}", "len(prisoner.alerts) >= 2"),
+    # a decimal quotient past 18 whole digits, or exact only past 10 places
+    (
+        "(len(prisoner.alerts) + 1) * 12345678901234567.5 / 0.0000002",
+        "known(prisoner.alerts)",
+    ),
+    ("len(prisoner.alerts) * 7.000000000000000007 / 7", "len(prisoner.alerts) >= 1"),
+    # a sum of decimals past 38 digits
+    (
+        "sum(s in prisoner.keywork.sessions: 5000000000000000000000000000000000000.0)",
+        "len(prisoner.keywork.sessions) >= 2",
+    ),
+    (
+        "sum([5000000000000000000000000000000000000.0, "
+        "len(prisoner.alerts) * 5000000000000000000000000000000000000.0])",
+        "len(prisoner.alerts) >= 1",
+    ),
+    # rounding past the whole digits a SQL decimal holds at that many places
+    (
+        "round(len(prisoner.alerts) * 10000000000000000000000.5, 16)",
+        "len(prisoner.alerts) >= 1",
+    ),
     # -2^63 at level 1, which only the negation (or abs) takes past a BIGINT
     (f"-(0 - establishment.regime_level * {BIG} - {BIG}) > 1", "establishment.regime_level >= 1"),
     (f"abs(0 - establishment.regime_level * {BIG} - {BIG}) > 1", "establishment.regime_level >= 1"),
@@ -255,6 +301,40 @@ def quotients(depth: int) -> st.SearchStrategy[str]:
             lambda d: f"(all s in prisoner.keywork.sessions: s.minutes / {d} < 20)",
             st.sampled_from(DIVISORS),
         ),
+    )
+
+
+DECIMALS = [
+    "len(prisoner.alerts) * 0.5",
+    "2.50",
+    "-0.0",
+    "0.0000001",
+    "len(prisoner.alerts) / 4",
+    "establishment.regime_level * -1.25",
+    "len(prisoner.alerts) - 2.5",
+    "10",
+    "0 * -1.5",
+]
+
+
+def decimals(depth: int) -> st.SearchStrategy[str]:
+    """Decimal expressions whose places, notation and sign of zero vary by record (for `text`):
+    sums, products, exact quotients, rounding to written places, signs and choices."""
+    atom = st.sampled_from(DECIMALS)
+    if depth == 0:
+        return atom
+    sub = decimals(depth - 1)
+    divisor = st.sampled_from(["4", "0.5", "(len(prisoner.alerts) - 2.5)", "-0.25", "8.0"])
+    return st.one_of(
+        atom,
+        st.builds(lambda a, b, op: f"({a} {op} {b})", sub, sub, st.sampled_from("+-*")),
+        st.builds(lambda a, d: f"({a} / {d})", atom, divisor),
+        st.builds(lambda a, n: f"round({a}, {n})", sub, st.sampled_from([-3, -1, 0, 1, 2, 12])),
+        st.builds(lambda a: f"-({a})", sub),
+        st.builds(lambda a: f"abs({a})", sub),
+        st.builds(lambda c, a, b: f"(if {c} then {a} else {b})", bools(0), sub, sub),
+        st.builds(lambda a, b: f"max({a}, {b})", sub, sub),
+        st.builds(lambda a, b: f"min({a}, {b}, 0.50)", sub, sub),
     )
 
 
@@ -409,6 +489,14 @@ def test_generated_expressions_agree(text: str) -> None:
     agree(text)
 
 
+@settings(max_examples=40, deadline=None)
+@given(decimals(3))
+def test_generated_decimal_texts_agree(text: str) -> None:
+    """The text of generated decimals equals the interpreter's on every record, character for
+    character (so the places, notation and sign of zero agree, not only the values)."""
+    agree(f"text({text})")
+
+
 @pytest.mark.parametrize(
     ("text", "shown"),
     [
@@ -443,6 +531,15 @@ ON_SPARK = [
     f"establishment.regime_level * {BIG} > 0",
     f"sum(s in prisoner.keywork.sessions: {BIG})",
     "len(prisoner.alerts) * 1000000000000000000000000000.5 * 1000000000000.5 > 0",
+    "text(10 / (len(prisoner.alerts) * 0.5 + 0.5))",
+    "text(round(len(prisoner.alerts) * -0.001, 2))",
+    "text(len(prisoner.alerts) * 0.0000001)",
+    "text(max(1.50, len(prisoner.alerts) * 0.5, 1.5))",
+    "text(round(len(prisoner.alerts) * 1234.5, -2))",
+    "round(len(prisoner.alerts) * 10000000000000000000000.5, 16)",
+    "(len(prisoner.alerts) + 1) * 1234567890123456.25 / 5",
+    "(len(prisoner.alerts) + 1) * 12345678901234567.5 / 0.0000002",
+    "sum(s in prisoner.keywork.sessions: 5000000000000000000000000000000000000.0)",
 ]
 
 
