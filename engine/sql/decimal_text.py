@@ -135,7 +135,9 @@ class Shapes:
         a, b = self.of(node.left), self.of(node.right)
         result = self.value(node)
         doubt = _either(a.doubt, b.doubt)
-        doubt = None if doubt is None else _and(doubt, _zero(result))
+        # a quotient is zero where its dividend is (its value is a larger expression)
+        zero_result = _zero(self.value(node.left) if node.op == "/" else result)
+        doubt = None if doubt is None else _and(doubt, zero_result)
         if a.exponent is None or b.exponent is None:
             return Shape(None, _false(), doubt)
         ea, eb = a.exponent, b.exponent
@@ -162,8 +164,8 @@ class Shapes:
         least = exp.Least(
             this=ideal.copy(), expressions=[SF.least_exponent(self.dialect, result, self.fresh())]
         )
-        exponent = case([(_zero(result), ideal)], least)
-        return Shape(exponent, _and(_zero(result), signs), doubt)
+        zero = _zero(self.value(node.left))  # a quotient is zero where its dividend is
+        return Shape(case([(zero, ideal)], least), _and(zero, signs), doubt)
 
     def _pick(self, arms: list[tuple[exp.Expression, A.Node]], other: A.Node) -> Shape:
         """The shape of the arm taken (`if`, `coalesce`, `min`/`max`): each arm's where its

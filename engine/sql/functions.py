@@ -323,7 +323,10 @@ def decimal_text(
             _cat(digits, exp.Repeat(this=_s("0"), times=exp.Neg(this=drop.copy()))),
         )
         trimmed = exp.Trim(this=at_exponent, expression=_s("0"), position="LEADING")
-        coef = exp.Coalesce(this=exp.Nullif(this=trimmed, expression=_s("")), expressions=[_s("0")])
+        written = exp.Coalesce(
+            this=exp.Nullif(this=trimmed, expression=_s("")), expressions=[_s("0")]
+        )
+        coef = case([(is_null(v), cast(exp.Null(), "VARCHAR"))], written)
         minus = exp.Or(
             this=exp.LT(this=v.copy(), expression=ZERO.copy()),
             expression=exp.Paren(this=field_of(x, "n")),
@@ -331,8 +334,8 @@ def decimal_text(
         return struct([("c", coef), ("e", e.copy()), ("neg", minus)])
 
     given = struct([("v", value), ("e", exponent), ("n", negative_zero)])
-    written = let(dialect, let(dialect, given, fresh(), parts), fresh(), _format)
-    return case([(is_null(value), cast(exp.Null(), "VARCHAR"))], written)
+    # NULL for an unknown value: every part of the text is then NULL
+    return let(dialect, let(dialect, given, fresh(), parts), fresh(), _format)
 
 
 def _format(x: exp.Expression) -> exp.Expression:
@@ -416,7 +419,13 @@ def divide(
     def dbl(x: exp.Expression) -> exp.Expression:
         return exp.Abs(this=cast(x.copy(), "DOUBLE"))
 
+    big = (
+        f"a quotient or divisor past the 18 whole digits SQL divides decimals in, in {where} "
+        f"{PYTHON_DECIDES}"
+    )
+
     def body(x: exp.Expression) -> exp.Expression:
+        """The quotient and its error from the operands `x.a` and `x.b`, each read by name."""
         xa, xb = field_of(x, "a"), field_of(x, "b")
         fits = exp.And(
             this=exp.And(
@@ -431,32 +440,39 @@ def divide(
             ),
         )
         # a divisor below 10^28 has at most 93 factors 2: 10 + 9 * 10 places tell them
-        value, exact, ends = quotient_parts(whole_of(xa), whole_of(xb), 10, 9)
-        outcome = case([(exact, num(0)), (ends, num(1))], num(2))
-        return case(
-            [(fits, struct([("q", value), ("k", outcome)]))],
-            struct([("q", typed_null(T.DECIMAL)), ("k", num(3))]),
+        # past the limits no integer is built (its cast would fail the query)
+        sa, sb = case([(fits, xa)], exp.Null()), case([(fits.copy(), xb)], exp.Null())
+        ints = struct([("a", whole_of(sa)), ("b", whole_of(sb))])
+        parts = let(
+            dialect,
+            ints,
+            "w_",
+            lambda w: struct(
+                list(
+                    zip(
+                        ("v", "x", "t"),
+                        quotient_parts(field_of(w, "a"), field_of(w, "b"), 10, 9),
+                        strict=True,
+                    )
+                )
+            ),
         )
+        value, exact, ends = (field_of(parts, k) for k in ("v", "x", "t"))
+        error = _quotient_error(
+            xa,
+            xb,
+            where,
+            [
+                (exp.Not(this=exp.Paren(this=fits.copy())), error_text(big, "E-EVAL-RANGE")),
+                (exact, no_error()),
+                (ends, None),
+            ],
+        )
+        ok = exp.And(this=fits, expression=exact.copy())
+        return struct([("q", case([(ok, value)], typed_null(T.DECIMAL))), ("e", error)])
 
-    nonzero = exp.Nullif(this=b.copy(), expression=ZERO.copy())
-    worked = let(dialect, struct([("a", a), ("b", nonzero)]), "q_", body)
-    big = (
-        f"a quotient or divisor past the 18 whole digits SQL divides decimals in, in {where} "
-        f"{PYTHON_DECIDES}"
-    )
-    k = field_of(worked, "k")
-    error = _quotient_error(
-        a,
-        b,
-        where,
-        [
-            (exp.EQ(this=k.copy(), expression=num(3)), error_text(big, "E-EVAL-RANGE")),
-            (exp.EQ(this=k.copy(), expression=num(0)), no_error()),
-            (exp.EQ(this=k.copy(), expression=num(1)), None),
-        ],
-    )
-    value = case([(exp.EQ(this=k, expression=num(0)), field_of(worked, "q"))], exp.Null())
-    return value, error
+    worked = let(dialect, struct([("a", a), ("b", b)]), "q_", body)
+    return field_of(worked, "q"), field_of(worked, "e")
 
 
 def divide_duration(
