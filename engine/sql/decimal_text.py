@@ -99,11 +99,20 @@ class Shapes:
         return found
 
     def negative(self, node: A.Node) -> exp.Expression:
-        """Whether the value has a minus sign (a negative number or a negative zero)."""
+        """Whether the value has a minus sign (a negative number or a negative zero); for a
+        quotient, its operands' signs differ (read from them: the quotient's SQL is larger)."""
+        if isinstance(node, A.Binary) and node.op == "/" and self.kind(node) == "decimal":
+            left, right = self.negative(node.left), self.negative(node.right)
+            return exp.Paren(this=exp.NEQ(this=left, expression=right))
         v = self.value(node)
-        return _or(
-            is_true(exp.LT(this=v.copy(), expression=ZERO.copy())), self.of(node).negative_zero
-        )
+        less = is_true(exp.LT(this=v.copy(), expression=ZERO.copy()))
+        return _or(less, self.of(node).negative_zero)
+
+    def zero(self, node: A.Node) -> exp.Expression:
+        """Whether the value is zero; a quotient is zero where its dividend is."""
+        if isinstance(node, A.Binary) and node.op == "/" and self.kind(node) == "decimal":
+            return self.zero(node.left)
+        return _zero(self.value(node))
 
     def of(self, node: A.Node) -> Shape:
         found = self.known.get(id(node))
@@ -136,7 +145,7 @@ class Shapes:
         result = self.value(node)
         doubt = _either(a.doubt, b.doubt)
         # a quotient is zero where its dividend is (its value is a larger expression)
-        zero_result = _zero(self.value(node.left) if node.op == "/" else result)
+        zero_result = self.zero(node)
         doubt = None if doubt is None else _and(doubt, zero_result)
         if a.exponent is None or b.exponent is None:
             return Shape(None, _false(), doubt)
@@ -147,7 +156,7 @@ class Shapes:
                 neg0 = _and(a.negative_zero, b.negative_zero)
             else:  # a - b is a + (-b) with b's sign turned: -0 only from -0 - (+0)
                 plus0 = _and(
-                    _zero(self.value(node.right)),
+                    self.zero(node.right),
                     exp.Not(this=exp.Paren(this=b.negative_zero.copy())),
                 )
                 neg0 = _and(a.negative_zero, plus0)
@@ -157,14 +166,14 @@ class Shapes:
         )
         if node.op == "*":
             total = exp.Paren(this=exp.Add(this=ea.copy(), expression=eb.copy()))
-            return Shape(total, _and(_zero(result), signs), doubt)
+            return Shape(total, _and(self.zero(node), signs), doubt)
         # an exact quotient: as near the ideal exponent (the dividend's less the divisor's) as
         # its value allows; a zero quotient has the ideal one
         ideal = exp.Paren(this=exp.Sub(this=ea.copy(), expression=eb.copy()))
         least = exp.Least(
             this=ideal.copy(), expressions=[SF.least_exponent(self.dialect, result, self.fresh())]
         )
-        zero = _zero(self.value(node.left))  # a quotient is zero where its dividend is
+        zero = self.zero(node.left)  # a quotient is zero where its dividend is
         return Shape(case([(zero, ideal)], least), _and(zero, signs), doubt)
 
     def _pick(self, arms: list[tuple[exp.Expression, A.Node]], other: A.Node) -> Shape:

@@ -1190,13 +1190,15 @@ def same_scale(values: list[tuple[exp.Expression, T.Type]]) -> list[exp.Expressi
     found = [decimal_scale(SF.as_decimal(v, t)) for v, t in values if t.kind != "null"]
     scale = max((x if x is not None else DECIMAL_SCALE) for x in found) if found else 0
     to = exp.DataType.build(f"DECIMAL(38, {scale})")
-    return [
-        # exp.Cast itself: sqlglot's `cast` keeps a DECIMAL as it is, whatever its scale
-        v
-        if isinstance(v, exp.Null) or t.kind == "null"
-        else exp.Cast(this=SF.as_decimal(v, t), to=to.copy())
-        for v, t in values
-    ]
+    out = []
+    for v, t in values:
+        if isinstance(v, exp.Null) or t.kind == "null":
+            out.append(v)
+        elif decimal_scale(SF.as_decimal(v, t)) == scale:
+            out.append(v)  # already at that scale
+        else:  # exp.Cast itself: sqlglot's `cast` keeps a DECIMAL as it is, whatever its scale
+            out.append(exp.Cast(this=SF.as_decimal(v, t), to=to.copy()))
+    return out
 
 
 def written_places(node: A.Node) -> int | None:

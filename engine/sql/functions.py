@@ -442,34 +442,27 @@ def divide(
         # a divisor below 10^28 has at most 93 factors 2: 10 + 9 * 10 places tell them
         # past the limits no integer is built (its cast would fail the query)
         sa, sb = case([(fits, xa)], exp.Null()), case([(fits.copy(), xb)], exp.Null())
-        ints = struct([("a", whole_of(sa)), ("b", whole_of(sb))])
-        parts = let(
-            dialect,
-            ints,
-            "w_",
-            lambda w: struct(
-                list(
-                    zip(
-                        ("v", "x", "t"),
-                        quotient_parts(field_of(w, "a"), field_of(w, "b"), 10, 9),
-                        strict=True,
-                    )
-                )
-            ),
+        ints = struct(
+            [("a", whole_of(sa)), ("b", whole_of(sb)), ("ok", fits), ("x", xa), ("y", xb)]
         )
-        value, exact, ends = (field_of(parts, k) for k in ("v", "x", "t"))
+        return let(dialect, ints, "w_", divided)
+
+    def divided(w: exp.Expression) -> exp.Expression:
+        """The quotient and its error from the whole numbers `w.a` and `w.b` (read by name)."""
+        value, exact, ends = quotient_parts(field_of(w, "a"), field_of(w, "b"), 10, 9)
+        ok = field_of(w, "ok")
         error = _quotient_error(
-            xa,
-            xb,
+            field_of(w, "x"),
+            field_of(w, "y"),
             where,
             [
-                (exp.Not(this=exp.Paren(this=fits.copy())), error_text(big, "E-EVAL-RANGE")),
+                (exp.Not(this=ok.copy()), error_text(big, "E-EVAL-RANGE")),
                 (exact, no_error()),
                 (ends, None),
             ],
         )
-        ok = exp.And(this=fits, expression=exact.copy())
-        return struct([("q", case([(ok, value)], typed_null(T.DECIMAL))), ("e", error)])
+        q = case([(exp.And(this=ok, expression=exact.copy()), value)], typed_null(T.DECIMAL))
+        return struct([("q", q), ("e", error)])
 
     worked = let(dialect, struct([("a", a), ("b", b)]), "q_", body)
     return field_of(worked, "q"), field_of(worked, "e")

@@ -91,8 +91,8 @@ def one_output_pack(folder: Path, value: str) -> Path:
 @pytest.mark.parametrize(
     ("value", "construct", "why"),
     [
-        ("text(len(prisoner.alerts) * 0.5)", "text()", "one scale for every row"),
-        ("round(1.25, 12)", "round()", "to other than 0 to 10 places"),
+        ("text(sum(a in prisoner.alerts: 0.5))", "text()", "one scale for every record"),
+        ("round(1.25, 40)", "round()", "a SQL decimal holds at most 38 places"),
     ],
 )
 def test_a_construct_without_sql_is_named_with_the_pack_and_why(
@@ -113,6 +113,10 @@ def test_a_construct_without_sql_is_named_with_the_pack_and_why(
         "sum(a in prisoner.alerts: 0.5)",
         "sum(map(a in prisoner.alerts: len(a) * 0.25))",
         "round(1.25, len(prisoner.alerts))",
+        "text(len(prisoner.alerts) * 0.5)",
+        "text(round(sum(a in prisoner.alerts: 0.5), 2))",
+        "round(1.25, 12)",
+        "round(len(prisoner.alerts) * 1.25, -2)",
     ],
 )
 def test_a_construct_with_a_sql_form_is_not_reported(tmp_path: Path, value: str) -> None:
