@@ -515,12 +515,25 @@ class ExprCompiler:
                 decimal_scale(SF.as_decimal(lv, lk_t)),
                 decimal_scale(SF.as_decimal(rv, rk_t)),
             )
-            quotient, error = SF.divide(self.dialect, lv, rv, self._where(node), scales)
+            written = (self._written(node.left), self._written(node.right))
+            quotient, error = SF.divide(self.dialect, lv, rv, self._where(node), scales, written)
             return self._strict(t, quotient, [left, right], error)
         if op == "/" and lk == "duration" and rk == "int":
             quotient, error = SF.divide_duration(lv, rv, self._where(node))
             return self._strict(t, quotient, [left, right], error)
         raise Unsupported(f"`{op}`", "no SQL form")
+
+    def _written(self, node: A.Node) -> exp.Expression | None:
+        """A decimal operand's text as the interpreter writes it (for an error's words), where
+        the expression tells its places; None otherwise (SQL's text stands in)."""
+        if self.info_type(node).kind != "decimal":
+            return None
+        shapes = Shapes(self.checked, lambda n: self.made[id(n)].v, self.dialect, self._var)
+        shape = shapes.of(node)
+        if shape.exponent is None or shape.doubt is not None:
+            return None
+        v = self.made[id(node)].v
+        return SF.decimal_text(self.dialect, v, shape.exponent, shape.negative_zero, self._var)
 
     @property
     def dialect(self) -> str:

@@ -393,6 +393,7 @@ def divide(
     b: exp.Expression,
     where: str,
     scales: tuple[int | None, int | None] = (None, None),
+    written: tuple[exp.Expression | None, exp.Expression | None] = (None, None),
 ) -> tuple[exp.Expression, exp.Expression]:
     """`a / b` with a decimal operand, exactly (as the interpreter's `divide`), in integers
     and never through a float: both operands as whole numbers of 10^-S (S the larger of their
@@ -444,6 +445,7 @@ def divide(
         sa, sb = case([(fits, xa)], exp.Null()), case([(fits.copy(), xb)], exp.Null())
         ints = struct(
             [("a", whole_of(sa)), ("b", whole_of(sb)), ("ok", fits), ("x", xa), ("y", xb)]
+            + [(f"t{i}", field_of(x, f"t{i}")) for i, w in enumerate(written) if w is not None]
         )
         return let(dialect, ints, "w_", divided)
 
@@ -451,6 +453,9 @@ def divide(
         """The quotient and its error from the whole numbers `w.a` and `w.b` (read by name)."""
         value, exact, ends = quotient_parts(field_of(w, "a"), field_of(w, "b"), 10, 9)
         ok = field_of(w, "ok")
+        texts = tuple(
+            field_of(w, f"t{i}") if t is not None else None for i, t in enumerate(written)
+        )
         error = _quotient_error(
             field_of(w, "x"),
             field_of(w, "y"),
@@ -460,11 +465,13 @@ def divide(
                 (exact, no_error()),
                 (ends, None),
             ],
+            (texts[0], texts[1]),
         )
         q = case([(exp.And(this=ok, expression=exact.copy()), value)], typed_null(T.DECIMAL))
         return struct([("q", q), ("e", error)])
 
-    worked = let(dialect, struct([("a", a), ("b", b)]), "q_", body)
+    given = [("a", a), ("b", b)] + [(f"t{i}", w) for i, w in enumerate(written) if w is not None]
+    worked = let(dialect, struct(given), "q_", body)
     return field_of(worked, "q"), field_of(worked, "e")
 
 
@@ -615,16 +622,20 @@ def _quotient_error(
     b: exp.Expression,
     where: str,
     outcomes: list[tuple[exp.Expression, exp.Expression | None]],
+    written: tuple[exp.Expression | None, exp.Expression | None] = (None, None),
 ) -> exp.Expression:
     """The error of `a / b`: none while an operand is unknown, E-EVAL-DIV0 for a zero divisor,
     then the first of `outcomes` that holds (None there: an exact value past 10 places, which
-    the interpreter decides), else no exact value (E-EVAL-RANGE, the interpreter's words)."""
+    the interpreter decides), else no exact value (E-EVAL-RANGE, the interpreter's words, with
+    each operand's text as `written` gives it where it can, else as SQL writes it)."""
+    ta = written[0] if written[0] is not None else cast(a.copy(), "VARCHAR")
+    tb = written[1] if written[1] is not None else cast(b.copy(), "VARCHAR")
     shown = exp.DPipe(
         this=exp.DPipe(
-            this=exp.DPipe(this=exp.Literal.string("`"), expression=cast(a.copy(), "VARCHAR")),
+            this=exp.DPipe(this=exp.Literal.string("`"), expression=ta.copy()),
             expression=exp.Literal.string(" / "),
         ),
-        expression=cast(b.copy(), "VARCHAR"),
+        expression=tb.copy(),
     )
     longer = exp.DPipe(
         this=shown.copy(),
