@@ -217,7 +217,7 @@ class Shapes:
         if f in ("min", "max") and len(args) > 1:
             # the first of the smallest (largest), as Python's min and max pick
             better = exp.LT if f == "min" else exp.GT
-            arms: list[tuple[exp.Expression, A.Node]] = []
+            picks: list[tuple[exp.Expression, A.Node]] = []
             for i, a in enumerate(args):
                 others = [
                     (better if j < i else _not_worse(better))(
@@ -229,8 +229,8 @@ class Shapes:
                 cond = others[0]
                 for c in others[1:]:
                     cond = exp.And(this=cond, expression=c)
-                arms.append((cond, a))
-            return self._pick(arms[:-1], args[-1])
+                picks.append((cond, a))
+            return self._pick(picks[:-1], args[-1])
         return Shape(None, _false(), _zero(self.value(node)))
 
 
