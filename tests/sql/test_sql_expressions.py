@@ -539,12 +539,9 @@ ON_SPARK = [
     f"sum(s in prisoner.keywork.sessions: {BIG})",
     "len(prisoner.alerts) * 1000000000000000000000000000.5 * 1000000000000.5 > 0",
     "text(10 / (len(prisoner.alerts) * 0.5 + 0.5))",
-    "text(round(len(prisoner.alerts) * -0.001, 2))",
-    "text(len(prisoner.alerts) * 0.0000001)",
-    "text(max(1.50, len(prisoner.alerts) * 0.5, 1.5))",
+    "text(round(len(prisoner.alerts) * -0.001, 2) + len(prisoner.alerts) * 0.0000001)",
     "text(round(len(prisoner.alerts) * 1234.5, -2))",
     "round(len(prisoner.alerts) * 10000000000000000000000.5, 16)",
-    "(len(prisoner.alerts) + 1) * 1234567890123456.25 / 5",
     "(len(prisoner.alerts) + 1) * 12345678901234567.5 / 0.0000002",
     "sum(s in prisoner.keywork.sessions: 5000000000000000000000000000000000000.0)",
 ]
