@@ -42,6 +42,9 @@ _PART = 100  # items worked out by one generated function
 _LIMITED = frozenset({int, list, tuple, str})  # the classes `within_budget` looks at
 _MISSING = object()  # not worked out yet
 _SIZE = min(MAX_LIST, MAX_TEXT)  # a list or text no longer than this is within budget
+# the static types whose values are never of a class `within_budget` looks at (a value of one
+# may still be unknown or withheld: neither is limited either)
+_UNLIMITED_KINDS = frozenset({"null", "bool", "date", "duration", "months", "record"})
 _WORDS = re.compile(r"\b_[nrs]_?\w*")  # the local variables a generated function may set
 
 
@@ -358,9 +361,12 @@ class Program:
             if name is not None:
                 lines.append(f"        {var(name)} = _v")
 
-        def budget(kind: str, key: str) -> tuple[str, ...]:
+        def budget(kind: str, key: str, *exprs: M.Expression | None) -> tuple[str, ...]:
             # `within_budget` in line: only these classes of value can be past a budget, and
-            # only past these sizes (a value near one is left to `within_budget` to decide)
+            # only past these sizes (a value near one is left to `within_budget` to decide);
+            # none at all when the static types of what gives the value rule those classes out
+            if exprs and all(e is None or e.checked.type.kind in _UNLIMITED_KINDS for e in exprs):
+                return ()
             test = f"_v.bit_length() > {MAX_INT_BITS} if _v.__class__ is int else len(_v) > {_SIZE}"
             return (f"if _v.__class__ in _LIM and ({test}): _v = _wb({kind!r}, {key}, _v)",)
 
@@ -370,7 +376,8 @@ class Program:
             lines = [f"if _v is None: _v = {default}"]
             if out.mode != "value" and out.default:
                 lines.append(f"elif isinstance(_v, list) and not _v: _v = {default}")
-            return (*lines, *budget("output", key))
+            given = (out.expr, out.default) if out.mode == "value" else ()
+            return (*lines, *budget("output", key, *given))
 
         for name in (*pack.definitions, *pack.outputs):
             key = repr(name)
@@ -382,7 +389,7 @@ class Program:
                 lines += [f"    if {key} not in m:", f"        {const(work)}(m)"]
             elif d is not None:
                 value = code(d.expr)
-                post = budget("definition", key)
+                post = budget("definition", key, d.expr)
                 emit(key, "m", value, custodial and d.expr.healthcare, False, (), post, name)
             elif out is not None and out.mode == "value":
                 assert out.expr is not None

@@ -181,8 +181,11 @@ def add_months(d: dt.date, n: int) -> dt.date:
     total = d.year * 12 + (d.month - 1) + n
     year, month = divmod(total, 12)
     month += 1
-    last = calendar.monthrange(year, month)[1]
-    return dt.date(year, month, min(d.day, last))
+    day = d.day
+    if day > 28:  # only then can the month be too short (`monthrange` works out a weekday too)
+        last = 29 if month == 2 and calendar.isleap(year) else calendar.mdays[month]
+        day = min(day, last)
+    return dt.date(year, month, day)
 
 
 def divide(a: Any, b: Any, raise_div0: Callable[[], Any]) -> Any:
@@ -257,6 +260,8 @@ def _decide(items: Any, pred: Callable[[Any], Any], decisive: bool) -> Any:
     """Kleene `or` (decisive True) or `and` (decisive False) of `pred` over the items."""
     if items.__class__ is Unknown:
         return items
+    if not items:  # no steps to count (an empty list changes no budget)
+        return not decisive
     pending = None
     s = _enter(len(items))
     try:
@@ -299,6 +304,8 @@ def _select(items: list[Any], pred: Callable[[Any], Any]) -> tuple[list[Any], Un
 def k_count(items: Any, pred: Callable[[Any], Any]) -> Any:
     if items.__class__ is Unknown:
         return items
+    if not items:
+        return 0
     selected, pending = _select(items, pred)
     return len(selected) if pending is None else pending
 
@@ -306,6 +313,8 @@ def k_count(items: Any, pred: Callable[[Any], Any]) -> Any:
 def k_filter(items: Any, pred: Callable[[Any], Any]) -> Any:
     if items.__class__ is Unknown:
         return items
+    if not items:
+        return []
     selected, pending = _select(items, pred)
     return selected if pending is None else pending
 
@@ -313,6 +322,8 @@ def k_filter(items: Any, pred: Callable[[Any], Any]) -> Any:
 def k_map(items: Any, fn: Callable[[Any], Any]) -> Any:
     if items.__class__ is Unknown:
         return items
+    if not items:
+        return []
     s = _enter(len(items))
     try:
         return [fn(item) for item in items]
