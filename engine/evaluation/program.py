@@ -279,7 +279,19 @@ class Program:
                 found = local[name] = f"_n{len(local)}"
             return found
 
+        def parameter(name: str) -> str:
+            # a parameter in force is in `m` from the start: read once per function into its
+            # own local (one not in force is read through `N`, which says so)
+            v = f"_np{len(hoist)}"
+            for have, code in hoist.items():
+                if code == f"m.get({name!r}, _MISS)":
+                    v = have
+            hoist[v] = f"m.get({name!r}, _MISS)"
+            return f"({v} if {v} is not _MISS else N({name!r}))"
+
         def read_name(name: str) -> str:
+            if name in pack.parameters:
+                return parameter(name)
             v = var(name)
             # (after its turn too: the same text is a getter's, which may run before it)
             if inline and name in in_line:
@@ -287,13 +299,25 @@ class Program:
                 return f"({v} if {v} is not _MISS else ({v} := _g{v[2:]}(m, rr, F, N)))"
             return f"({v} if {v} is not _MISS else ({v} := N({name!r})))"
 
+        def read_inner(name: str) -> str:
+            # inside a quantifier's function: the local variable as it stands (a closure's
+            # read), else through `N`, which works the name out and keeps it, as before
+            if name in pack.parameters:
+                return parameter(name)
+            v = var(name)
+            return f"({v} if {v} is not _MISS else N({name!r}))"
+
         def code(expr: M.Expression) -> str:
             fn = expr.compiled.fn
             if not inline:
                 return f"{const(fn)}(F, N)"
             origin = fn.__code__.co_filename[1:-1]  # as compiled: `<origin>`
             made = inline_checked(
-                expr.compiled.checked, f"{len(consts)}_", read_name, origin=origin
+                expr.compiled.checked,
+                f"{len(consts)}_",
+                read_name,
+                origin=origin,
+                read_inner=read_inner,
             )
             consts.update(made.consts)
             consts[f"_k{len(consts)}_"] = None  # keeps each prefix its own

@@ -61,10 +61,12 @@ class _Gen:
         special: dict[str, str],
         prefix: str = "",
         read_name: Callable[[str], str] | None = None,
+        read_inner: Callable[[str], str] | None = None,
     ):
         self.checked = checked
         self.prefix = prefix  # in the names of constants and temporaries, to keep them apart
         self.read_name = read_name  # code reading a name outside any quantifier (else `N`)
+        self.read_inner = read_inner  # code reading a name inside one (else `N`)
         self.origin = origin
         self.special = special  # names read from the facts mapping itself (as_of, version)
         self.consts: list[Any] = []
@@ -219,6 +221,8 @@ class _Gen:
             return var
         if self.read_name is not None and not self.locals:
             return self.read_name(node.name)
+        if self.read_inner is not None and self.locals:
+            return self.read_inner(node.name)
         return f"N({node.name!r})"
 
     def _fact_chain(self, node: A.Node) -> str | None:
@@ -495,11 +499,13 @@ def inline_checked(
     read_name: Callable[[str], str],
     origin: str = "<expression>",
     special: tuple[str, ...] = ("as_of", "version"),
+    read_inner: Callable[[str], str] | None = None,
 ) -> InlineExpr:
     """The code `compile_checked` compiles, as an expression to write in line elsewhere: its
     constants and temporaries named with `prefix`, and each name read outside a quantifier
-    by the code `read_name` gives (inside one, by `N`, as always)."""
-    gen = _Gen(checked, origin, {s: s for s in special}, prefix, read_name)
+    by the code `read_name` gives (inside one, by the code `read_inner` gives, else by `N`:
+    that code runs once per element, in a function of its own, so it may not assign)."""
+    gen = _Gen(checked, origin, {s: s for s in special}, prefix, read_name, read_inner)
     body = gen.gen(checked.node)
     consts = {f"_k{prefix}{i}": c for i, c in enumerate(gen.consts)}
     return InlineExpr(body=body, consts=consts, hoist=dict(gen.hoist))
