@@ -34,6 +34,7 @@ from engine.evaluation.evaluate import (
 )
 from engine.language.codegen import GLOBALS, inline_checked
 from engine.language.runtime import NULL, Unknown, merge
+from engine.language.syntax import Lit
 from engine.packs import model as M
 from engine.problems import EvaluationError
 
@@ -427,10 +428,23 @@ class Program:
             elif out is not None and out.mode == "table":
                 table = pack.tables[str(out.table)]
                 values = const(_TableValues(table, name))
-                pre = (
-                    *table_lines(table),
-                    f"_r = _rows if _rows.__class__ is _U else {values}(_rows, F, N)",
-                )
+                fixed = _fixed_values(table, name)
+                if fixed and table.hit != "collect":
+                    # one matched row whose value is written as a constant: that value, read
+                    # from the row's entry (any other case by `_TableValues`)
+                    pick = f"(_r := {const(fixed)}.get(id(_rows[0]), _MISS)) is _MISS"
+                    pre = (
+                        *table_lines(table),
+                        "if _rows.__class__ is _U:",
+                        "    _r = _rows",
+                        f"elif _rows.__class__ is not list or len(_rows) != 1 or {pick}:",
+                        f"    _r = {values}(_rows, F, N)",
+                    )
+                else:
+                    pre = (
+                        *table_lines(table),
+                        f"_r = _rows if _rows.__class__ is _U else {values}(_rows, F, N)",
+                    )
                 guard, hide = custodial and out.healthcare, custodial and out.releasable
                 emit(key, "m", "_r", guard, hide, pre, defaulted(out, key), name)
         for rule in pack.rules:
@@ -598,6 +612,21 @@ class _TableValues:
         if self.hit == "collect":
             return values
         return values[0] if values else None
+
+
+def _fixed_values(table: M.Table, name: str) -> dict[int, Any]:
+    """For each row whose (first) value for output `name` is a literal text, number or truth
+    value, that value by the row's identity (as `_TableValues` keys its rows): what calling
+    the literal's compiled function would give, without the call."""
+    fixed: dict[int, Any] = {}
+    for row in table.rows:
+        for col, e in row.then:
+            if col == name:
+                node = e.checked.node
+                if isinstance(node, Lit) and node.value.__class__ in (str, int, bool):
+                    fixed[id(row)] = node.value
+                break
+    return fixed
 
 
 def _from_rules_lines(
