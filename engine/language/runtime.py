@@ -256,6 +256,10 @@ def concat(a: Any, b: Any) -> Any:
     return a + b
 
 
+# The quantifiers below count their elements as `_enter` does, written out in each (with the
+# depth read once and put back as it was): they run for every list of every decision.
+
+
 def _decide(items: Any, pred: Callable[[Any], Any], decisive: bool) -> Any:
     """Kleene `or` (decisive True) or `and` (decisive False) of `pred` over the items."""
     if items.__class__ is Unknown:
@@ -263,7 +267,12 @@ def _decide(items: Any, pred: Callable[[Any], Any], decisive: bool) -> Any:
     if not items:  # no steps to count (an empty list changes no budget)
         return not decisive
     pending = None
-    s = _enter(len(items))
+    s = _STEPS
+    depth = s.depth
+    left = s.left = (s.left if depth else MAX_STEPS) - len(items)
+    if left < 0:
+        raise _over_budget(MAX_STEPS - left)
+    s.depth = depth + 1
     try:
         for item in items:
             r = pred(item)
@@ -272,7 +281,7 @@ def _decide(items: Any, pred: Callable[[Any], Any], decisive: bool) -> Any:
             if r.__class__ is Unknown:
                 pending = r if pending is None else merge(pending, r)
     finally:
-        s.depth -= 1
+        s.depth = depth
     return (not decisive) if pending is None else pending
 
 
@@ -288,7 +297,12 @@ def _select(items: list[Any], pred: Callable[[Any], Any]) -> tuple[list[Any], Un
     """The items `pred` holds for, and the unknown from those it may or may not hold for."""
     out = []
     pending = None
-    s = _enter(len(items))
+    s = _STEPS
+    depth = s.depth
+    left = s.left = (s.left if depth else MAX_STEPS) - len(items)
+    if left < 0:
+        raise _over_budget(MAX_STEPS - left)
+    s.depth = depth + 1
     try:
         for item in items:
             r = pred(item)
@@ -297,7 +311,7 @@ def _select(items: list[Any], pred: Callable[[Any], Any]) -> tuple[list[Any], Un
             elif r.__class__ is Unknown:
                 pending = r if pending is None else merge(pending, r)
     finally:
-        s.depth -= 1
+        s.depth = depth
     return out, pending
 
 
@@ -306,8 +320,24 @@ def k_count(items: Any, pred: Callable[[Any], Any]) -> Any:
         return items
     if not items:
         return 0
-    selected, pending = _select(items, pred)
-    return len(selected) if pending is None else pending
+    count = 0
+    pending = None
+    s = _STEPS
+    depth = s.depth
+    left = s.left = (s.left if depth else MAX_STEPS) - len(items)
+    if left < 0:
+        raise _over_budget(MAX_STEPS - left)
+    s.depth = depth + 1
+    try:
+        for item in items:
+            r = pred(item)
+            if r is True:
+                count += 1
+            elif r.__class__ is Unknown:
+                pending = r if pending is None else merge(pending, r)
+    finally:
+        s.depth = depth
+    return count if pending is None else pending
 
 
 def k_filter(items: Any, pred: Callable[[Any], Any]) -> Any:
@@ -324,11 +354,16 @@ def k_map(items: Any, fn: Callable[[Any], Any]) -> Any:
         return items
     if not items:
         return []
-    s = _enter(len(items))
+    s = _STEPS
+    depth = s.depth
+    left = s.left = (s.left if depth else MAX_STEPS) - len(items)
+    if left < 0:
+        raise _over_budget(MAX_STEPS - left)
+    s.depth = depth + 1
     try:
         return [fn(item) for item in items]
     finally:
-        s.depth -= 1
+        s.depth = depth
 
 
 def k_sum(items: Any, fn: Callable[[Any], Any], zero: Any = 0) -> Any:
