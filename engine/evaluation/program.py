@@ -32,9 +32,10 @@ from engine.evaluation.evaluate import (
     withheld,
     within_budget,
 )
-from engine.language.codegen import GLOBALS, inline_checked
+from engine.language import syntax as A
+from engine.language.check import Checked
+from engine.language.codegen import GLOBALS, PerDay, compile_part, inline_checked
 from engine.language.runtime import NULL, Unknown, merge
-from engine.language.syntax import Lit
 from engine.packs import model as M
 from engine.problems import EvaluationError
 
@@ -55,9 +56,10 @@ class Names(dict[Any, Any]):
 
     # no slot keeps `N` (a bound method of this mapping) or anything else that leads back
     # here: an evaluation's state is freed as soon as it is dropped, not by the cycle collector
-    __slots__ = ("F", "rules", "work", "__weakref__")
+    __slots__ = ("F", "day", "rules", "work", "__weakref__")
 
     F: dict[str, Any]
+    day: tuple[Any, ...]  # the values of the parts of expressions that depend only on the day
     rules: Rules
     work: dict[Any, Work]
 
@@ -119,7 +121,8 @@ class Program:
         # (faster to run, slower to build: a command deciding a few cases never pays for it)
         self._runs = 0
         self.inlined = INLINE_AFTER <= 0
-        self._all = self._straight(inline=self.inlined)
+        # the straight run and the parts of the day it reads, replaced together (as one)
+        self._run = self._straight(inline=self.inlined)
 
     # -- building the work -----------------------------------------------------------------
 
@@ -237,12 +240,14 @@ class Program:
 
     def _straight(
         self, inline: bool
-    ) -> Callable[[Names, Rules, dict[str, Any], Callable[[Any], Any]], None]:
+    ) -> tuple[Callable[[Names, Rules, dict[str, Any], Callable[[Any], Any]], None], _DayParts]:
         """`Evaluation.run`'s loop as one generated function: definitions, outputs and rules
         in the pack's order, each worked out in line unless an earlier one has read it (a
         name read before its turn is worked out then, by its work, as the evaluator does);
-        with `inline`, each expression's own code written into it too."""
+        with `inline`, each expression's own code written into it too, and each part of one
+        that depends only on the day read from the values `_DayParts` keeps for the day."""
         pack = self.pack
+        day_parts = _DayParts(self)
         consts: dict[str, Any] = {
             "_U": Unknown,
             "_tv": table_values,
@@ -319,6 +324,7 @@ class Program:
                 read_name,
                 origin=origin,
                 read_inner=read_inner,
+                per_day=day_parts,
             )
             consts.update(made.consts)
             consts[f"_k{len(consts)}_"] = None  # keeps each prefix its own
@@ -478,6 +484,7 @@ class Program:
             (f"def _part{i}(m, rr, F, N):", [line for block in part for line in block])
             for i, part in enumerate(parts)
         ]
+        hoist.update(day_parts.hoist())
         source: list[str] = []
         for head, body in functions:
             source.append(head)
@@ -494,10 +501,11 @@ class Program:
         source.append("    return None")
         namespace: dict[str, Any] = {**GLOBALS, **consts}
         compiled = disk_cache.compiled("\n".join(source) + "\n", f"<program: {pack.id}>")
+
         exec(compiled, namespace)  # noqa: S102  (generated from the checked pack, not from input)
         made: Callable[[Names, Rules, dict[str, Any], Callable[[Any], Any]], None]
         made = namespace["_all"]
-        return made
+        return made, day_parts
 
     def _in_line(self, name: str) -> bool:
         """Whether the straight run works `name` out in line (else by its work): a definition
@@ -543,12 +551,58 @@ class Program:
         rules.work = self.rule_work
         self._runs += 1
         if self._runs == INLINE_AFTER:
-            self._all = self._straight(inline=True)
+            self._run = self._straight(inline=True)
             self.inlined = True
-        self._all(m, rules, F, m.__getitem__)
+        run_all, day_parts = self._run
+        if day_parts.fns:
+            m.day = day_parts.values(as_of)
+        run_all(m, rules, F, m.__getitem__)
         return Evaluation.finished(
             self.pack, F, as_of, self.custodial, self.version, version_id, m, rules
         )
+
+
+class _DayParts(PerDay):
+    """The parts of a program's expressions that depend only on the day (`as_of`, parameters
+    and literals: `as_of - 6 days`, `minutes(session_length)`), each read in the program from
+    `m.day` (the local `_s_d<i>`), else worked out where it stands, as before."""
+
+    def __init__(self, program: Program):
+        self.program = program
+        self.fns: list[Callable[..., Any]] = []
+        self.days: dict[dt.date, tuple[Any, ...]] = {}
+
+    def is_parameter(self, name: str) -> bool:
+        return name in self.program.pack.parameters
+
+    def part(self, checked: Checked, node: A.Node, code: str) -> str:
+        v = f"_s_d{len(self.fns)}"
+        self.fns.append(compile_part(checked, node, origin="part of the day"))
+        return f"({v} if {v} is not _MISS else {code})"
+
+    def hoist(self) -> dict[str, str]:
+        """The local variables the parts are read into, with the code that reads each."""
+        return {f"_s_d{i}": f"m.day[{i}]" for i in range(len(self.fns))}
+
+    def values(self, day: dt.date) -> tuple[Any, ...]:
+        """Each part's value on `day`, worked out once a day: a part that fails (a parameter
+        not in force, a date out of range) is left to each decision, to fail where it stands."""
+        found = self.days.get(day)
+        if found is not None:
+            return found
+        program = self.program
+        F = {"as_of": day, "version": program.version.id}
+        N = program.parameters(day).__getitem__
+        out = []
+        for fn in self.fns:
+            try:
+                out.append(fn(F, N))
+            except Exception:  # noqa: BLE001  (worked out again in the decision, which fails)
+                out.append(_MISSING)
+        if len(self.days) > 4096:
+            self.days.clear()
+        found = self.days[day] = tuple(out)
+        return found
 
 
 class _TableMatch:
@@ -623,7 +677,7 @@ def _fixed_values(table: M.Table, name: str) -> dict[int, Any]:
         for col, e in row.then:
             if col == name:
                 node = e.checked.node
-                if isinstance(node, Lit) and node.value.__class__ in (str, int, bool):
+                if isinstance(node, A.Lit) and node.value.__class__ in (str, int, bool):
                     fixed[id(row)] = node.value
                 break
     return fixed

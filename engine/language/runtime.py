@@ -176,6 +176,9 @@ class Months:
         return Months(-self.n)
 
 
+_MONTH_DAYS = (0, 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)  # by month, February not leap
+
+
 def add_months(d: dt.date, n: int) -> dt.date:
     """Calendar arithmetic: 31 January + 1 month is the last day of February."""
     total = d.year * 12 + (d.month - 1) + n
@@ -183,7 +186,7 @@ def add_months(d: dt.date, n: int) -> dt.date:
     month += 1
     day = d.day
     if day > 28:  # only then can the month be too short (`monthrange` works out a weekday too)
-        last = 29 if month == 2 and calendar.isleap(year) else calendar.mdays[month]
+        last = 29 if month == 2 and calendar.isleap(year) else _MONTH_DAYS[month]
         day = min(day, last)
     return dt.date(year, month, day)
 

@@ -49,7 +49,8 @@ def test_a_bad_document_stops_the_run_with_evaluates_error(audience: str) -> Non
 
 
 def test_a_document_that_is_no_mapping_is_refused_where_it_stands() -> None:
-    run = PACKS.evaluate_many("keywork_edm", [examples()[0], ["not", "a", "mapping"]], AS_OF)
+    docs: list[Any] = [examples()[0], ["not", "a", "mapping"]]
+    run = PACKS.evaluate_many("keywork_edm", docs, AS_OF)
     next(run)
     kind, message = failure(lambda: next(run))
     assert kind == "EvaluationError" and "facts are a mapping of roots" in message
