@@ -278,6 +278,7 @@ class Program:
         in_line = {name for name in (*pack.definitions, *pack.outputs) if self._in_line(name)}
         fetched: set[str] = set()
         blocks_of: dict[str, int] = {}  # where each name's block of lines starts
+        starts: set[int] = set()  # where each item's block of lines starts
 
         def var(name: str) -> str:
             found = local.get(name)
@@ -377,20 +378,25 @@ class Program:
             pre: tuple[str, ...] = (),
             post: tuple[str, ...] = (),
             name: str | None = None,
+            early: bool = True,
         ) -> None:
-            lines.append(f"    if {key} not in {table}:")
+            # (`early`: the item may have been worked out before its turn, so is looked for)
+            starts.add(len(lines))
+            if early:
+                lines.append(f"    if {key} not in {table}:")
+            at = "        " if early else "    "
             body = [*pre, f"_v = {value}", *post]
             if guard:
-                lines.append("        try:")
-                lines.extend("            " + line for line in body)
-                lines.extend(["        except _VE:", "            _v = _WH"])
+                lines.append(at + "try:")
+                lines.extend(at + "    " + line for line in body)
+                lines.extend([at + "except _VE:", at + "    _v = _WH"])
             else:
-                lines.extend("        " + line for line in body)
+                lines.extend(at + line for line in body)
             if hide:
-                lines.append("        _v = _withheld(_v)")
-            lines.append(f"        {table}[{key}] = _v")
+                lines.append(at + "_v = _withheld(_v)")
+            lines.append(at + f"{table}[{key}] = _v")
             if name is not None:
-                lines.append(f"        {var(name)} = _v")
+                lines.append(at + f"{var(name)} = _v")
 
         def budget(kind: str, key: str, *exprs: M.Expression | None) -> tuple[str, ...]:
             # `within_budget` in line: only these classes of value can be past a budget, and
@@ -414,6 +420,7 @@ class Program:
             key = repr(name)
             work = self.work[name]
             blocks_of[name] = len(lines)
+            starts.add(len(lines))
             d = pack.definitions.get(name)
             out = pack.outputs.get(name)
             if not self._in_line(name):
@@ -453,21 +460,25 @@ class Program:
                     )
                 guard, hide = custodial and out.healthcare, custodial and out.releasable
                 emit(key, "m", "_r", guard, hide, pre, defaulted(out, key), name)
+        # a rule is worked out before its turn only by an output set by rules (no expression
+        # reads a rule): any other is worked out at its turn, without looking for it first
+        read_early = {r.id for setting in pack.rules_setting.values() for r, _ in setting}
         for rule in pack.rules:
             key = repr(rule.id)
+            early = rule.id in read_early
             if rule.versions and self.version.id not in rule.versions:
-                lines += [f"    if {key} not in rr:", f"        rr[{key}] = False"]
+                emit(key, "rr", "False", False, False, early=early)
             elif rule.when is None:
-                lines += [f"    if {key} not in rr:", f"        rr[{key}] = True"]
+                emit(key, "rr", "True", False, False, early=early)
             else:
                 value = code(rule.when)
                 hide = custodial and rule.healthcare
-                emit(key, "rr", value, hide, hide)
+                emit(key, "rr", value, hide, hide, early=early)
         # one function per hundred items, called in turn: compiling one function costs more
         # than linear time in its length, which would tell on a pack of thousands of rules
         blocks: list[list[str]] = []
-        for line in lines[1:]:
-            if line.startswith("    if "):
+        for i, line in enumerate(lines[1:], 1):
+            if i in starts:
                 blocks.append([])
             blocks[-1].append(line)
         parts = [blocks[i : i + _PART] for i in range(0, len(blocks), _PART)]
@@ -476,7 +487,7 @@ class Program:
         for name in sorted(fetched, key=lambda n: int(local[n][2:])):
             start = blocks_of[name]
             end = start + 1
-            while end < len(lines) and not lines[end].startswith("    if "):
+            while end < len(lines) and end not in starts:
                 end += 1
             block = [*lines[start:end], f"    return m[{name!r}]"]
             getters.append((f"def _g{local[name][2:]}(m, rr, F, N):", block))
