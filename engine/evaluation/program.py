@@ -575,7 +575,7 @@ class Program:
 
 class _DayParts(PerDay):
     """The parts of a program's expressions that depend only on the day (`as_of`, parameters
-    and literals: `as_of - 6 days`, `minutes(session_length)`), each read in the program from
+    and literals: `as_of - 6 days`, `minutes(a_parameter)`), each read in the program from
     `m.day` (the local `_s_d<i>`), else worked out where it stands, as before."""
 
     def __init__(self, program: Program):
