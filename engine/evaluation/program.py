@@ -416,7 +416,11 @@ class Program:
             given = (out.expr, out.default) if out.mode == "value" else ()
             return (*lines, *budget("output", key, *given))
 
+        # a name no item reads (no expression names it) is worked out at its turn, never
+        # before it, so is not looked for first
+        read = {k.name for deps in pack.dependencies.values() for k in deps if k.kind != "rule"}
         for name in (*pack.definitions, *pack.outputs):
+            early = name in read
             key = repr(name)
             work = self.work[name]
             blocks_of[name] = len(lines)
@@ -428,16 +432,16 @@ class Program:
             elif d is not None:
                 value = code(d.expr)
                 post = budget("definition", key, d.expr)
-                emit(key, "m", value, custodial and d.expr.healthcare, False, (), post, name)
+                emit(key, "m", value, custodial and d.expr.healthcare, False, (), post, name, early)
             elif out is not None and out.mode == "value":
                 assert out.expr is not None
                 value = code(out.expr)
                 guard, hide = custodial and out.healthcare, custodial and out.releasable
-                emit(key, "m", value, guard, hide, (), defaulted(out, key), name)
+                emit(key, "m", value, guard, hide, (), defaulted(out, key), name, early)
             elif out is not None and out.mode == "rules":
                 pre = _from_rules_lines(out, pack.rules_setting.get(name, ()), code, rule_lines)
                 guard, hide = custodial and out.healthcare, custodial and out.releasable
-                emit(key, "m", "_r", guard, hide, pre, defaulted(out, key), name)
+                emit(key, "m", "_r", guard, hide, pre, defaulted(out, key), name, early)
             elif out is not None and out.mode == "table":
                 table = pack.tables[str(out.table)]
                 values = const(_TableValues(table, name))
@@ -459,7 +463,7 @@ class Program:
                         f"_r = _rows if _rows.__class__ is _U else {values}(_rows, F, N)",
                     )
                 guard, hide = custodial and out.healthcare, custodial and out.releasable
-                emit(key, "m", "_r", guard, hide, pre, defaulted(out, key), name)
+                emit(key, "m", "_r", guard, hide, pre, defaulted(out, key), name, early)
         # a rule is worked out before its turn only by an output set by rules (no expression
         # reads a rule): any other is worked out at its turn, without looking for it first
         read_early = {r.id for setting in pack.rules_setting.values() for r, _ in setting}
