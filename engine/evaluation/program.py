@@ -314,6 +314,17 @@ class Program:
             v = var(name)
             return f"({v} if {v} is not _MISS else N({name!r}))"
 
+        facts_read: dict[tuple[str, str], str] = {}
+
+        def read_fact(record: str, field: str) -> str:
+            # a field of a fixed path into the facts: read once, where each function that
+            # reads it starts (the facts do not change while a decision is made)
+            found = facts_read.get((record, field))
+            if found is None:
+                found = facts_read[record, field] = f"_s_f{len(facts_read):04d}"
+                hoist[found] = f"{record}.get({field!r})"
+            return found
+
         def code(expr: M.Expression) -> str:
             fn = expr.compiled.fn
             if not inline:
@@ -326,6 +337,7 @@ class Program:
                 origin=origin,
                 read_inner=read_inner,
                 per_day=day_parts,
+                read_fact=read_fact,
             )
             consts.update(made.consts)
             consts[f"_k{len(consts)}_"] = None  # keeps each prefix its own
@@ -504,6 +516,10 @@ class Program:
         for head, body in functions:
             source.append(head)
             used = set(_WORDS.findall("\n".join(body)))
+            more = used
+            while more:  # and what the code of each hoisted local reads, in turn
+                more = {w for v in more if v in hoist for w in _WORDS.findall(hoist[v])} - used
+                used |= more
             source.extend(f"    {v} = {c}" for v, c in sorted(hoist.items()) if v in used)
             names = [v for v in local.values() if v in used]
             if names:

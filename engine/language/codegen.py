@@ -78,6 +78,7 @@ class _Gen:
         read_name: Callable[[str], str] | None = None,
         read_inner: Callable[[str], str] | None = None,
         per_day: PerDay | None = None,
+        read_fact: Callable[[str, str], str] | None = None,
     ):
         self.checked = checked
         self.prefix = prefix  # in the names of constants and temporaries, to keep them apart
@@ -85,6 +86,7 @@ class _Gen:
         self.read_inner = read_inner  # code reading a name inside one (else `N`)
         self.per_day = per_day  # where a part that depends only on the day is worked out
         self.in_day = False  # generating such a part's own code
+        self.read_fact = read_fact  # code for a field of a record of the facts, read once
         self.origin = origin
         self.special = special  # names read from the facts mapping itself (as_of, version)
         self.consts: list[Any] = []
@@ -281,6 +283,8 @@ class _Gen:
                 return None
             if not isinstance(node.obj, A.Name):
                 inner = f"({inner} or _E)"
+            if self.read_fact is not None:
+                return self.read_fact(inner, node.name)
             return f"{inner}.get({node.name!r})"
         return None
 
@@ -292,18 +296,27 @@ class _Gen:
             return None
         if not isinstance(node.obj, A.Name):
             inner = f"({inner} or _E)"
-        return self._read_field(node, inner)
+        return self._read_field(node, inner, static=True)
 
-    def _read_field(self, node: A.Attr, record: str) -> tuple[str, str]:
+    def _read_field(self, node: A.Attr, record: str, static: bool = False) -> tuple[str, str]:
         """Reading field `node.name` of the record `record` computes: an absent key is unknown
         with the fact's path; a null is the same, unless the facts schema marks the field's
         null as a known none, when it is the decided no-value (the record is named once, and
-        the key tested only when the value is None)."""
+        the key tested only when the value is None). A `static` record is a fixed path into
+        the facts, whose fields `read_fact` may read once for the whole function."""
         info = self.info(node)
         unknown = self.const(R.unknown(info.path or f"?.{node.name}"))
+        fact = static and self.read_fact is not None
         if not info.type.null_none:
+            if fact:
+                assert self.read_fact is not None
+                return self.read_fact(record, node.name), unknown
             return f"{record}.get({node.name!r})", unknown
         none = self.const(R.NULL)
+        if fact:  # (the record named again to tell an absent key: read only when None)
+            assert self.read_fact is not None
+            absent = f"({none} if {node.name!r} in {record} else {unknown})"
+            return self.read_fact(record, node.name), absent
         if record.isidentifier():
             p, read = record, record
         else:
@@ -545,13 +558,18 @@ def inline_checked(
     special: tuple[str, ...] = ("as_of", "version"),
     read_inner: Callable[[str], str] | None = None,
     per_day: PerDay | None = None,
+    read_fact: Callable[[str, str], str] | None = None,
 ) -> InlineExpr:
     """The code `compile_checked` compiles, as an expression to write in line elsewhere: its
     constants and temporaries named with `prefix`, and each name read outside a quantifier
     by the code `read_name` gives (inside one, by the code `read_inner` gives, else by `N`:
     that code runs once per element, in a function of its own, so it may not assign); with
-    `per_day`, each largest part that depends only on the day is read as it says."""
-    gen = _Gen(checked, origin, {s: s for s in special}, prefix, read_name, read_inner, per_day)
+    `per_day`, each largest part that depends only on the day is read as it says; with
+    `read_fact`, each field of a fixed path into the facts by the code it gives for
+    `(record, field)`."""
+    gen = _Gen(
+        checked, origin, {s: s for s in special}, prefix, read_name, read_inner, per_day, read_fact
+    )
     body = gen.gen(checked.node)
     consts = {f"_k{prefix}{i}": c for i, c in enumerate(gen.consts)}
     return InlineExpr(body=body, consts=consts, hoist=dict(gen.hoist))
