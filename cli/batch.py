@@ -144,7 +144,12 @@ def command(
             spark=spark,
         )
     except Unsupported as e:
-        fail(f"pack `{pack}` has no SQL form: {e} [W-SQL-UNSUPPORTED]", code=EXIT_PROBLEMS)
+        fail(
+            f"pack `{pack}` has no SQL form: {e} [W-SQL-UNSUPPORTED]",
+            hint="`--engine python` decides it, one record at a time "
+            "(`regime check` names what has no SQL form)",
+            code=EXIT_PROBLEMS,
+        )
     except (BatchError, ValueError) as e:
         fail(str(e))
     except Exception as e:  # an engine failing on the data: a message, not a traceback

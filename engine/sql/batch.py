@@ -11,6 +11,7 @@ import tempfile
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -21,13 +22,24 @@ from engine.packs import model as M
 from engine.packs.facts_schema import facts_schema, prepare, root_types
 from engine.problems import EvaluationError, FactsError
 from engine.sql.expressions import NONE_DATE, NONE_TEXT
+from engine.sql.output_columns import (
+    file_column,
+    is_json_text,
+    output_types,
+    shaped,
+    unfit_value,
+    with_outputs,
+)
 from engine.sql.query import CompiledPack, compile_pack
-from engine.sql.run import sql_plain
 from engine.sql.types import duckdb_type_text
 from engine.sql.validate import reasons_expr
 
 FORMATS = {".parquet": "parquet", ".csv": "csv", ".jsonl": "jsonl", ".ndjson": "jsonl"}
 ENGINES = ("duckdb", "spark", "python")
+# the decision's own columns, text whatever the engine holds them as (DuckDB ENUMs, Spark
+# strings), and the obligations' type
+FIXED = ("pack", "version", "policy_version", "content_hash", "status")
+OBLIGATIONS = 'STRUCT("rule" VARCHAR, modality VARCHAR, due VARCHAR, frequency VARCHAR)[]'
 
 
 class BatchError(Exception):
@@ -275,16 +287,8 @@ def run_batch(
     if engine not in ENGINES:
         raise BatchError(f"unknown engine `{engine}` (engines: {', '.join(ENGINES)})")
     file_format(out)
-    if engine == "python":  # the interpreter needs no SQL form: every pack can be decided
-        compiled = _interpreted(pack, audience, outputs)
-    else:
-        dialect = "spark" if engine == "spark" else "duckdb"
-        compiled = compile_pack(pack, audience, dialect, "facts")
-        if outputs is not None:  # fewer columns; status and missing facts stay the decision's
-            unknown = [n for n in outputs if n not in pack.outputs]
-            if unknown:
-                raise ValueError(f"pack `{pack.id}` has no output {', '.join(unknown)}")
-            compiled.outputs = {n: t for n, t in compiled.outputs.items() if n in outputs}
+    compiled, query_sql = _prepared(pack, audience, engine, outputs)
+    out_types = output_types(pack)
     types = root_types()
     roots = list(types)
     con = duckdb.connect()
@@ -319,7 +323,7 @@ def run_batch(
             + f" FROM checked c CROSS JOIN ({_days(start, end)}) d WHERE len(c.reasons) = 0"
         )
         if engine == "python":
-            _python_results(con, pack, compiled, roots, audience)
+            _python_results(con, pack, compiled, roots, audience, out_types)
         elif engine == "spark":
             assert spark is not None, "the spark engine needs a runner"
             with tempfile.TemporaryDirectory(prefix="regime-spark-") as tmp:
@@ -334,18 +338,23 @@ def run_batch(
                     f"read_parquet({_sql_str(str(out_dir / '*.parquet'))})"
                 )
         else:
-            con.execute(f"CREATE TABLE results AS {compiled.sql(pretty=False)}")
+            con.execute(f"CREATE TABLE results AS {query_sql}")
+        from_json = engine == "python"
         shown = ", ".join(
-            _shown(f'r."{n}"', t, n) if engine != "python" else f'r."{n}"'
-            for n, t in compiled.outputs.items()
+            file_column(f'r."{n}"', out_types[n], n, from_json) for n in compiled.outputs
         )
-        fixed = "r.pack, r.version, r.policy_version, r.content_hash, r.status"
-        select = (
-            f"SELECT r.record, c.key, r.as_of, {fixed}{', ' + shown if shown else ''}, "
-            "r.obligations, r.missing_facts, r.undetermined, r.error FROM results r "
-            "JOIN checked c "
-            "USING (record) WHERE r.policy_version IS NOT NULL ORDER BY r.record, r.as_of"
+        fixed = ", ".join(f"CAST(r.{c} AS VARCHAR) AS {c}" for c in FIXED)
+        con.execute(
+            "CREATE VIEW decisions AS SELECT CAST(r.record AS BIGINT) AS record, "
+            f"CAST(c.key AS VARCHAR) AS key, CAST(r.as_of AS DATE) AS as_of, {fixed}"
+            f"{', ' + shown if shown else ''}, "
+            f"CAST(r.obligations AS {OBLIGATIONS}) AS obligations, "
+            "CAST(r.missing_facts AS VARCHAR[]) AS missing_facts, "
+            "CAST(r.undetermined AS VARCHAR[]) AS undetermined, "
+            "CAST(r.error AS VARCHAR) AS error FROM results r JOIN checked c USING (record) "
+            "WHERE r.policy_version IS NOT NULL"
         )
+        select = "SELECT * FROM decisions ORDER BY record, as_of"
         # a record the interpreter's own facts check refused: its reasons, once, as for the
         # column-wise checks; any other row without a version: no version in force that day
         refused = "r.refused" if engine == "python" else "NULL::VARCHAR[]"
@@ -359,21 +368,11 @@ def run_batch(
         rej = rejects_path(out)
         _copy(con, rejects_sql, rej)
         _copy(con, select, out)
-        n_rows = _count(con, "SELECT count(*) FROM results WHERE policy_version IS NOT NULL")
+        n_rows = _count(con, "SELECT count(*) FROM decisions")
         n_rej = _count(con, f"SELECT count(*) FROM ({rejects_sql})")
-        undetermined = _count(con, "SELECT count(*) FROM results WHERE status = 'undetermined'")
-        errors = _count(
-            con,
-            "SELECT count(*) FROM results WHERE policy_version IS NOT NULL AND status = 'error'",
-        )
-        summary: dict[str, list[tuple[str, int]]] = {}
-        for name, t in compiled.outputs.items():
-            rows = con.execute(
-                f'SELECT "{name}" AS v, count(*) AS n FROM results '
-                "WHERE policy_version IS NOT NULL AND status <> 'error' GROUP BY 1 "
-                "ORDER BY n DESC, CAST(v AS VARCHAR) LIMIT 8"
-            ).fetchall()
-            summary[name] = [(_show(v, t, engine), n) for v, n in rows]
+        undetermined = _count(con, "SELECT count(*) FROM decisions WHERE status = 'undetermined'")
+        errors = _count(con, "SELECT count(*) FROM decisions WHERE status = 'error'")
+        summary = _summary(con, compiled, out_types)
     finally:
         con.close()
     return BatchResult(
@@ -388,33 +387,88 @@ def run_batch(
     )
 
 
-def _interpreted(pack: M.Pack, audience: str, outputs: list[str] | None) -> CompiledPack:
+_PREPARED: dict[tuple[str, str, str, str, tuple[str, ...] | None], tuple[CompiledPack, str]] = {}
+
+
+def _prepared(
+    pack: M.Pack, audience: str, engine: str, outputs: list[str] | None
+) -> tuple[CompiledPack, str]:
+    """The pack's query for the engine, narrowed to `outputs`, and its text; kept for the
+    process's next run of the same pack content (compiling and rendering a large pack's
+    query takes longer than deciding a few thousand records)."""
+    if engine == "python":  # the interpreter needs no SQL form: every pack can be decided
+        return with_outputs(_interpreted(pack, audience), outputs), ""
+    dialect = "spark" if engine == "spark" else "duckdb"
+    key = (pack.id, pack.content_hash, audience, dialect, tuple(outputs) if outputs else None)
+    if key not in _PREPARED:
+        compiled = compile_pack(pack, audience, dialect, "facts")
+        # fewer columns; status and missing facts stay the whole decision's
+        compiled = with_outputs(compiled, outputs)
+        if len(_PREPARED) >= 8:
+            _PREPARED.pop(next(iter(_PREPARED)))
+        _PREPARED[key] = (compiled, compiled.sql(pretty=False))
+    return _PREPARED[key]
+
+
+def _interpreted(pack: M.Pack, audience: str) -> CompiledPack:
     """The outputs a decision shows this audience, for the interpreter (no query)."""
     custodial = audience != "healthcare"
-    if outputs is not None:
-        unknown = [n for n in outputs if n not in pack.outputs]
-        if unknown:
-            raise ValueError(f"pack `{pack.id}` has no output {', '.join(unknown)}")
     shown = {
         n: T.ANY
         for n, o in pack.outputs.items()
         if not (custodial and o.healthcare and not o.releasable)
-        and (outputs is None or n in outputs)
     }
     withheld = tuple(n for n in pack.outputs if n not in shown)
     return CompiledPack(pack, audience, "python", exp.select("1"), shown, withheld)
 
 
-def _show(value: Any, t: T.Type, engine: str) -> str:
-    if engine == "python" and isinstance(value, str):
-        return value
-    plain = sql_plain(value, t)
-    text = "undetermined/none" if plain is None else json.dumps(plain, default=str)
+SUMMARY_VALUES = 8  # the most frequent values of each output the summary names
+
+
+def _summary(
+    con: Any, compiled: CompiledPack, types: Mapping[str, T.Type]
+) -> dict[str, list[tuple[str, int]]]:
+    """The most frequent values of each output among the decisions made, read from the
+    rows as written (so the same whatever the engine)."""
+    summary: dict[str, list[tuple[str, int]]] = {}
+    for name in compiled.outputs:
+        rows = con.execute(
+            f"SELECT \"{name}\" AS v, count(*) AS n FROM decisions WHERE status <> 'error' "
+            f"GROUP BY 1 ORDER BY n DESC, CAST(v AS VARCHAR) LIMIT {SUMMARY_VALUES}"
+        ).fetchall()
+        summary[name] = [(_show(v, is_json_text(types[name])), n) for v, n in rows]
+    return summary
+
+
+def _show(value: Any, json_text: bool) -> str:
+    """A value of the results as the summary names it: its JSON, decimals without the
+    trailing zeros of the column's scale."""
+    if value is None:
+        return "undetermined/none"
+    text = value if json_text else json.dumps(_summary_plain(value))
     return text if len(text) <= 60 else text[:57] + "..."
 
 
+def _summary_plain(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        text = format(value.normalize(), "f")
+        return text
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, dict):
+        return {k: _summary_plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_summary_plain(v) for v in value]
+    return value
+
+
 def _python_results(
-    con: Any, pack: M.Pack, compiled: CompiledPack, roots: list[str], audience: str
+    con: Any,
+    pack: M.Pack,
+    compiled: CompiledPack,
+    roots: list[str],
+    audience: str,
+    types: Mapping[str, T.Type],
 ) -> None:
     """The interpreter's decisions over the same facts, as a `results` table of plain values."""
     import pyarrow as pa
@@ -449,8 +503,15 @@ def _python_results(
                 rows.append({**base, "policy_version": None, "status": None, "refused": refused})
                 continue
             row = {**base, "policy_version": d.policy_version, "status": d.status}
+            unfit = next(
+                (e for n in compiled.outputs if (e := unfit_value(n, d.outputs.get(n), types[n]))),
+                None,
+            )
+            if unfit is not None:  # a value the results' column cannot hold: the row's error
+                rows.append({**row, "status": "error", "error": unfit})
+                continue
             for n in compiled.outputs:
-                row[n] = json.dumps(plain(d.outputs.get(n)))
+                row[n] = json.dumps(shaped(plain(d.outputs.get(n)), types[n]))
             row["obligations"] = [
                 {
                     "rule": o.rule,
@@ -486,35 +547,6 @@ def _python_results(
     table = pa.Table.from_pylist(rows, schema=schema)
     con.register("python_results", table)
     con.execute("CREATE TABLE results AS SELECT * FROM python_results")
-
-
-def _floor_div(a: str, b: int) -> tuple[str, str]:
-    """Floor quotient and remainder of an integer column by `b`, exactly, as Python's divmod
-    (SQL's `%` takes the dividend's sign)."""
-    rem = f"((({a}) % {b}) + {b}) % {b}"
-    return f"((({a}) - {rem}) // {b})", rem
-
-
-def _shown(column: str, t: T.Type, name: str) -> str:
-    """An output column as the file shows it: a duration (whole microseconds in the query) or a
-    number of months (a whole number) as the ISO 8601 text a decision gives, not the raw
-    number; anything else as it is."""
-    if t.kind == "duration":
-        minutes, _ = _floor_div(column, 60_000_000)
-        days, rest = _floor_div(minutes, 1440)
-        text = (
-            f"CASE WHEN {rest} = 0 THEN 'P' || {days} || 'D' "
-            f"WHEN {days} <> 0 THEN 'P' || {days} || 'DT' || {rest} || 'M' "
-            f"ELSE 'PT' || {rest} || 'M' END"
-        )
-    elif t.kind == "months":
-        text = (
-            f"CASE WHEN ({column}) % 12 <> 0 THEN 'P' || ({column}) || 'M' "
-            f"ELSE 'P' || (({column}) // 12) || 'Y' END"
-        )
-    else:
-        return column
-    return f'CASE WHEN {column} IS NULL THEN NULL ELSE {text} END AS "{name}"'
 
 
 def _json_text(value: Any) -> str | None:

@@ -171,30 +171,6 @@ def test_batch_bad_usage(population: Path, tmp_path: Path, args: list[str], mess
     assert code == 2 and message in text and "Traceback" not in text
 
 
-def test_batch_python_engine_agrees_with_duckdb(population: Path, tmp_path: Path) -> None:
-    rows = {}
-    for eng in ("duckdb", "python"):
-        out = tmp_path / f"{eng}.jsonl"
-        code, text = run(
-            "batch",
-            "pmp",
-            "--facts",
-            str(population),
-            "--as-of",
-            "2022-11-01",
-            "--out",
-            str(out),
-            "--engine",
-            eng,
-        )
-        assert code == 0, text
-        rows[eng] = [json.loads(x) for x in out.read_text().splitlines()]
-    for a, b in zip(rows["duckdb"], rows["python"], strict=True):
-        for k in ("record", "status", "missing_facts", "undetermined", "policy_version"):
-            assert a[k] == b[k], (a["record"], k)
-        assert a["eligible"] == json.loads(b["eligible"]), a["record"]
-
-
 def test_sql_prints_a_query_for_each_dialect() -> None:
     code, text = run("sql", "keywork_edm")
     assert code == 0 and text.startswith("WITH level_0 AS") and "LIST_FILTER" in text
