@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import sys
 from pathlib import Path
+from typing import TextIO
 
 import click
 
@@ -21,6 +22,37 @@ from .common import (
 from .hmpps_fetch import HmppsPopulation, hmpps_options
 
 KEY = "prisoner.prison_number"
+BAR = 30  # characters of the bar
+
+
+class TerminalProgress:
+    """A one-line progress bar on standard error, rewritten in place: the stage and, where
+    the engine counts them (the interpreter), the decisions made of the total."""
+
+    def __init__(self, stream: TextIO):
+        self.stream = stream
+        self.width = 0
+
+    def __call__(self, stage: str, done: int, total: int) -> None:
+        line = f"{stage}..."
+        if total:
+            filled = BAR * done // total
+            bar = "#" * filled + "-" * (BAR - filled)
+            line = f"{stage} [{bar}] {done}/{total} ({100 * done // total}%)"
+        self.stream.write("\r" + line.ljust(self.width))
+        self.stream.flush()
+        self.width = len(line)
+
+    def close(self) -> None:
+        if self.width:
+            self.stream.write("\r" + " " * self.width + "\r")
+            self.stream.flush()
+
+
+def terminal_progress(stream: TextIO) -> TerminalProgress | None:
+    """A progress bar on `stream` when it is a terminal; none (quiet) otherwise."""
+    isatty = getattr(stream, "isatty", None)
+    return TerminalProgress(stream) if isatty is not None and isatty() else None
 
 
 def parse_range(text: str) -> tuple[dt.date, dt.date]:
@@ -127,22 +159,27 @@ def command(
         facts = fetched.facts
     elif prison or config or local_path:
         fail("--prison, --config and --local-facts go with --from-hmpps")
+    bar = terminal_progress(sys.stderr)
     try:
-        result = run_batch(
-            packs[pack],
-            facts,
-            out,
-            start,
-            end,
-            engine,
-            establishment,
-            wanted,
-            KEY,
-            audience,
-            threads,
-            progress=sys.stderr.isatty(),
-            spark=spark,
-        )
+        try:
+            result = run_batch(
+                packs[pack],
+                facts,
+                out,
+                start,
+                end,
+                engine,
+                establishment,
+                wanted,
+                KEY,
+                audience,
+                threads,
+                progress=bar,
+                spark=spark,
+            )
+        finally:  # the bar's line cleared before any message
+            if bar is not None:
+                bar.close()
     except Unsupported as e:
         fail(
             f"pack `{pack}` has no SQL form: {e} [W-SQL-UNSUPPORTED]",

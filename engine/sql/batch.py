@@ -42,6 +42,11 @@ FIXED = ("pack", "version", "policy_version", "content_hash", "status")
 OBLIGATIONS = 'STRUCT("rule" VARCHAR, modality VARCHAR, due VARCHAR, frequency VARCHAR)[]'
 
 
+# told how far a run has got: the stage, then the decisions made so far and the total (both
+# 0 for a stage that cannot count its decisions as it goes, such as a SQL query)
+Progress = Callable[[str, int, int], None]
+
+
 class BatchError(Exception):
     """Bad input to a batch run: a file that cannot be read, a date range the wrong way round."""
 
@@ -277,7 +282,7 @@ def run_batch(
     key: str | None = None,
     audience: str = "custodial",
     threads: int | None = None,
-    progress: bool = False,
+    progress: Progress | None = None,
     spark: Callable[[CompiledPack, Path, Path], None] | None = None,
 ) -> BatchResult:
     """Decide every record of `facts` on every day from `start` to `end`; see module doc."""
@@ -295,7 +300,10 @@ def run_batch(
     try:
         if threads:
             con.execute(f"SET threads = {int(threads)}")
+        # DuckDB's own bar follows a query's progress; the stages are told by `progress`
         con.execute(f"SET enable_progress_bar = {'true' if progress else 'false'}")
+        tell = progress or (lambda stage, done, total: None)
+        tell("reading the facts", 0, 0)
         try:
             _reader(con, facts, roots, types)
         except duckdb.Error as e:
@@ -322,8 +330,9 @@ def run_batch(
             + ", ".join(f"c.{r}" for r in roots)
             + f" FROM checked c CROSS JOIN ({_days(start, end)}) d WHERE len(c.reasons) = 0"
         )
+        tell(f"deciding ({engine})", 0, 0)
         if engine == "python":
-            _python_results(con, pack, compiled, roots, audience, out_types)
+            _python_results(con, pack, compiled, roots, audience, out_types, tell)
         elif engine == "spark":
             assert spark is not None, "the spark engine needs a runner"
             with tempfile.TemporaryDirectory(prefix="regime-spark-") as tmp:
@@ -365,6 +374,7 @@ def run_batch(
             "|| CAST(r.as_of AS VARCHAR)]) FROM results r JOIN checked c USING (record) "
             "WHERE r.policy_version IS NULL ORDER BY record, as_of"
         )
+        tell("writing the results", 0, 0)
         rej = rejects_path(out)
         _copy(con, rejects_sql, rej)
         _copy(con, select, out)
@@ -432,11 +442,19 @@ def _summary(
     rows as written (so the same whatever the engine)."""
     summary: dict[str, list[tuple[str, int]]] = {}
     for name in compiled.outputs:
+        counted = (
+            f'SELECT "{name}" AS v, count(*) AS n FROM decisions '
+            "WHERE status <> 'error' GROUP BY 1"
+        )
         rows = con.execute(
-            f"SELECT \"{name}\" AS v, count(*) AS n FROM decisions WHERE status <> 'error' "
-            f"GROUP BY 1 ORDER BY n DESC, CAST(v AS VARCHAR) LIMIT {SUMMARY_VALUES}"
+            f"{counted} ORDER BY n DESC, CAST(v AS VARCHAR) LIMIT {SUMMARY_VALUES}"
         ).fetchall()
         summary[name] = [(_show(v, is_json_text(types[name])), n) for v, n in rows]
+        found = con.execute(f"SELECT count(*), coalesce(sum(n), 0) FROM ({counted})").fetchone()
+        values, decided = (int(found[0]), int(found[1])) if found else (0, 0)
+        if values > len(rows):  # the rest, counted together
+            rest = decided - sum(n for _, n in rows)
+            summary[name].append((f"{values - len(rows)} other values", rest))
     return summary
 
 
@@ -469,6 +487,7 @@ def _python_results(
     roots: list[str],
     audience: str,
     types: Mapping[str, T.Type],
+    tell: Progress,
 ) -> None:
     """The interpreter's decisions over the same facts, as a `results` table of plain values."""
     import pyarrow as pa
@@ -476,10 +495,12 @@ def _python_results(
     from engine import api
     from engine.language.convert import to_json as plain
 
+    total = _count(con, "SELECT count(*) FROM facts")
     cur = con.execute("SELECT * FROM facts ORDER BY record, as_of")
     names = [d[0] for d in cur.description]
     rows: list[dict[str, Any]] = []
-    while batch := cur.fetchmany(10_000):
+    while batch := cur.fetchmany(1_000):
+        tell("deciding (python)", len(rows), total)
         for values in batch:
             rec = dict(zip(names, values, strict=True))
             doc = {r: _jsonable(rec[r]) for r in roots if rec[r] is not None}
@@ -544,6 +565,7 @@ def _python_results(
             ("refused", pa.list_(pa.string())),
         ]
     )
+    tell("deciding (python)", len(rows), total)
     table = pa.Table.from_pylist(rows, schema=schema)
     con.register("python_results", table)
     con.execute("CREATE TABLE results AS SELECT * FROM python_results")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import io
 import json
 from pathlib import Path
 
@@ -201,3 +203,50 @@ def test_sql_corpus_pack_is_reported_where_its_construct_stands() -> None:
     (found,) = sql_problems({pid: packs[pid] for pid in packs})
     assert found.severity == "warning"
     assert_as_expected(found, path)
+
+
+class _Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+@pytest.mark.parametrize("engine_name", ["duckdb", "python"])
+def test_batch_tells_its_progress_on_a_terminal_only(
+    population: Path, tmp_path: Path, engine_name: str
+) -> None:
+    import engine
+    from cli.batch import terminal_progress
+    from engine.sql.batch import run_batch
+
+    pack = engine.load(Path("policies"))["omu_edm"]
+    day = dt.date(2020, 7, 20)
+    seen: list[tuple[str, int, int]] = []
+    out = tmp_path / "o.parquet"
+    run_batch(pack, population, out, day, day, engine_name, progress=lambda *a: seen.append(a))
+    stages = [s for s, _, _ in seen]
+    assert stages[0] == "reading the facts" and stages[-1] == "writing the results"
+    assert f"deciding ({engine_name})" in stages
+    if engine_name == "python":  # the interpreter counts its decisions as it goes
+        counted = [(d, t) for s, d, t in seen if t]
+        assert counted[-1] == (300, 300) and counted == sorted(counted)
+    assert terminal_progress(io.StringIO()) is None  # quiet when not a terminal
+    screen = _Terminal()
+    bar = terminal_progress(screen)
+    assert bar is not None
+    bar("deciding (python)", 150, 300)
+    assert screen.getvalue() == "\rdeciding (python) [" + "#" * 15 + "-" * 15 + "] 150/300 (50%)"
+    bar.close()
+    assert screen.getvalue().endswith("\r")
+    code, text = run(
+        "batch",
+        "omu_edm",
+        "--facts",
+        str(population),
+        "--as-of",
+        "2020-07-20",
+        "--out",
+        str(out),
+        "--engine",
+        engine_name,
+    )
+    assert code == 0 and "\r" not in text  # CliRunner's output is no terminal

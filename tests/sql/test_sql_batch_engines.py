@@ -44,9 +44,13 @@ def populations(tmp_path_factory: pytest.TempPathFactory) -> dict[tuple[str, ...
     return made
 
 
-def batch(pack: str, facts: Path, out: Path, engine_name: str, *more: str) -> tuple[int, list[str]]:
+def batch(
+    pack: str, facts: Path, out: Path, engine_name: str, *more: str, days: int = 1
+) -> tuple[int, list[str]]:
     """Exit code and the printed lines of one run, without the files and times they name."""
-    args = ["batch", pack, "--facts", str(facts), "--as-of", AS_OF.get(pack, "2020-07-20")]
+    first = dt.date.fromisoformat(AS_OF.get(pack, "2020-07-20"))
+    as_of = f"{first}..{first + dt.timedelta(days=days - 1)}"
+    args = ["batch", pack, "--facts", str(facts), "--as-of", as_of]
     result = CliRunner().invoke(cli, [*args, "--out", str(out), "--engine", engine_name, *more])
     lines = [
         re.sub(r" in [0-9.]+ s \(\w+\)", "", x.split(" -> ")[0]) for x in result.output.splitlines()
@@ -73,12 +77,13 @@ def assert_same_file(a: Path, b: Path) -> None:
 
 
 def run_engines(
-    pack: str, facts: Path, folder: Path, suffix: str, engines: tuple[str, ...]
+    pack: str, facts: Path, folder: Path, suffix: str, engines: tuple[str, ...], days: int = 1
 ) -> list[str]:
     """Run `pack` with each engine into `folder`; the files and the summaries must agree."""
     summaries = {}
     for name in engines:
-        code, summaries[name] = batch(pack, facts, folder / f"{name}{suffix}", name)
+        out = folder / f"{name}{suffix}"
+        code, summaries[name] = batch(pack, facts, out, name, days=days)
         assert code == 0, summaries[name]
     first, *others = engines
     rejects = ".csv" if suffix == ".csv" else ".jsonl"
@@ -121,7 +126,9 @@ def test_spark_writes_the_same_file(
 ) -> None:
     facts = tmp_path / "facts.parquet"
     write_population(facts, 40, seed=32, roots=ROOTS.get(pack, ("prisoner", "establishment")))
-    run_engines(pack, facts, tmp_path, SPARK_FORMATS[pack], ("duckdb", "spark", "python"))
+    engines = ("duckdb", "spark", "python")
+    summary = run_engines(pack, facts, tmp_path, SPARK_FORMATS[pack], engines, days=2)
+    assert int(summary[0].split()[0]) > 20, summary  # record-days decided
 
 
 def _readable(value: Any) -> Any:
