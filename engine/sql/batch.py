@@ -397,26 +397,29 @@ def run_batch(
     )
 
 
-_PREPARED: dict[tuple[str, str, str, str, tuple[str, ...] | None], tuple[CompiledPack, str]] = {}
+_PREPARED: dict[tuple[int, str, str, tuple[str, ...] | None], tuple[CompiledPack, str]] = {}
 
 
 def _prepared(
     pack: M.Pack, audience: str, engine: str, outputs: list[str] | None
 ) -> tuple[CompiledPack, str]:
     """The pack's query for the engine, narrowed to `outputs`, and its text; kept for the
-    process's next run of the same pack content (compiling and rendering a large pack's
-    query takes longer than deciding a few thousand records)."""
+    process's next run of the same pack object (compiling and rendering a large pack's query
+    takes longer than deciding a few thousand records). Keyed by the object, not the content
+    hash: a pack pinned to one version keeps its content hash."""
     if engine == "python":  # the interpreter needs no SQL form: every pack can be decided
         return with_outputs(_interpreted(pack, audience), outputs), ""
     dialect = "spark" if engine == "spark" else "duckdb"
-    key = (pack.id, pack.content_hash, audience, dialect, tuple(outputs) if outputs else None)
-    if key not in _PREPARED:
-        compiled = compile_pack(pack, audience, dialect, "facts")
-        # fewer columns; status and missing facts stay the whole decision's
-        compiled = with_outputs(compiled, outputs)
-        if len(_PREPARED) >= 8:
-            _PREPARED.pop(next(iter(_PREPARED)))
-        _PREPARED[key] = (compiled, compiled.sql(pretty=False))
+    key = (id(pack), audience, dialect, tuple(outputs) if outputs else None)
+    found = _PREPARED.get(key)
+    if found is not None and found[0].pack is pack:
+        return found
+    compiled = compile_pack(pack, audience, dialect, "facts")
+    # fewer columns; status and missing facts stay the whole decision's
+    compiled = with_outputs(compiled, outputs)
+    if len(_PREPARED) >= 8:
+        _PREPARED.pop(next(iter(_PREPARED)))
+    _PREPARED[key] = (compiled, compiled.sql(pretty=False))
     return _PREPARED[key]
 
 

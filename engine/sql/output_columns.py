@@ -17,6 +17,7 @@ fields differ from one rule to another) is its JSON text.
 from __future__ import annotations
 
 import dataclasses
+import json
 from collections.abc import Iterable, Mapping
 from decimal import Decimal
 from typing import Any
@@ -241,6 +242,14 @@ def unfit_value(name: str, value: Any, t: T.Type) -> str | None:
             if found:
                 return found
     return None
+
+
+def read_back(value: Any, t: T.Type) -> Any:
+    """A cell read from a results file as the value a reader works with: the JSON text of
+    an output no SQL type holds parsed again; anything else as it is."""
+    if isinstance(value, str) and is_json_text(t):
+        return json.loads(value)
+    return value
 
 
 def shaped(value: Any, t: T.Type) -> Any:

@@ -29,7 +29,7 @@ from engine.packs import model as M
 from engine.packs.facts_schema import prepare
 from engine.problems import EvaluationError
 from engine.sql.batch import run_batch
-from engine.sql.output_columns import output_types
+from engine.sql.output_columns import output_types, read_back
 from engine.sql.query import DECISION_COLUMNS
 
 State = dict[str, Any]
@@ -85,7 +85,8 @@ def _state(row: Mapping[str, Any], types: Mapping[str, T.Type], outputs: list[st
         "missing_facts": list(row["missing_facts"] or []),
     }
     for name in outputs:
-        seen[f"outputs.{name}"] = plain(row[name], types.get(name, T.ANY))
+        t = types.get(name, T.ANY)
+        seen[f"outputs.{name}"] = plain(read_back(row[name], t), t)
     for ob in row["obligations"] or []:
         seen[f"obligations.{ob['rule']}"] = {
             "modality": ob["modality"],

@@ -116,19 +116,15 @@ def test_python_and_duckdb_write_the_same_file(
         assert typed, kinds
 
 
-# one format each: Spark's start-up and planning cost more than the population
-SPARK_FORMATS = {p: FORMATS[i % len(FORMATS)] for i, p in enumerate(sorted(POLICIES))}
-
-
-@pytest.mark.parametrize("pack", sorted(POLICIES))
-def test_spark_writes_the_same_file(
-    spark_session: Any, tmp_path: Path, pack: str, populations: dict[tuple[str, ...], Path]
-) -> None:
+def test_spark_writes_the_same_file(spark_session: Any, tmp_path: Path) -> None:
+    """Spark, on a small population over two days (its planning of a pack's query takes most
+    of its time: the action plan pack's takes minutes on a loaded machine, so one pack here;
+    tests/sql/test_sql_spark.py compares Spark's rows for the other prisoner packs)."""
     facts = tmp_path / "facts.parquet"
-    write_population(facts, 40, seed=32, roots=ROOTS.get(pack, ("prisoner", "establishment")))
+    write_population(facts, 40, seed=32, roots=("prisoner", "establishment"))
     engines = ("duckdb", "spark", "python")
-    summary = run_engines(pack, facts, tmp_path, SPARK_FORMATS[pack], engines, days=2)
-    assert int(summary[0].split()[0]) > 20, summary  # record-days decided
+    summary = run_engines("keywork_edm", facts, tmp_path, ".parquet", engines, days=2)
+    assert summary[0] == "80 decisions", summary  # every record on both days
 
 
 def _readable(value: Any) -> Any:
