@@ -528,7 +528,7 @@ def _python_results(
                 continue
             row = {**base, "policy_version": d.policy_version, "status": d.status}
             unfit = next(
-                (e for n in compiled.outputs if (e := unfit_value(n, d.outputs.get(n), types[n]))),
+                (w for n in compiled.outputs if (w := unfit_value(n, d.outputs.get(n), types[n]))),
                 None,
             )
             if unfit is not None:  # a value the results' column cannot hold: the row's error

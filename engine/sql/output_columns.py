@@ -17,6 +17,7 @@ fields differ from one rule to another) is its JSON text.
 from __future__ import annotations
 
 import dataclasses
+import decimal
 import json
 from collections.abc import Iterable, Mapping
 from decimal import Decimal
@@ -203,7 +204,6 @@ def file_column(column: str, t: T.Type, name: str, from_json: bool = False) -> s
 
 
 _BIGINT = 2**63
-_PLACES = Decimal(1).scaleb(-DECIMAL_SCALE)
 _WHOLE_DIGITS = DECIMAL_PRECISION - DECIMAL_SCALE
 
 
@@ -222,8 +222,14 @@ def unfit_value(name: str, value: Any, t: T.Type) -> str | None:
             )
         return None
     if isinstance(value, Decimal) and t.kind == "decimal":
-        fits = value.is_finite() and value.adjusted() < _WHOLE_DIGITS
-        if not fits or value.quantize(_PLACES) != value:
+        with decimal.localcontext(decimal.Context(prec=400)):  # exact, as the interpreter's
+            exponent = value.normalize().as_tuple().exponent if value.is_finite() else "n"
+            fits = (
+                isinstance(exponent, int)
+                and (value == 0 or value.adjusted() < _WHOLE_DIGITS)
+                and (value == 0 or exponent >= -DECIMAL_SCALE)
+            )
+        if not fits:
             return (
                 f"output `{name}` is {value}, which the DECIMAL({DECIMAL_PRECISION}, "
                 f"{DECIMAL_SCALE}) column of the results does not hold exactly (`regime eval` "

@@ -194,3 +194,19 @@ def test_a_pack_without_sql_form_is_decided_by_python_with_typed_columns(
             assert got == want, f"record {cells['record']} output {name}: {got!r} != {want!r}"
             compared += value is not None
     assert compared > len(rows) * 3
+
+
+def test_an_interpreter_value_its_column_cannot_hold_is_named_never_rounded() -> None:
+    from engine.language import static_types as T
+    from engine.sql.output_columns import unfit_value
+
+    assert unfit_value("x", Decimal("0.5"), T.DECIMAL) is None
+    assert unfit_value("x", Decimal("-123456789012345678901234567.1234567891"), T.DECIMAL) is None
+    places = unfit_value("x", Decimal("0.00048828125"), T.DECIMAL)
+    assert places is not None and "0.00048828125" in places and places.endswith("[E-EVAL-RANGE]")
+    assert unfit_value("x", Decimal("1E+28"), T.DECIMAL) is not None  # 29 whole digits
+    assert unfit_value("n", 2**63 - 1, T.INT) is None
+    assert unfit_value("n", 2**63, T.INT) is not None
+    record = T.record_of([("rate", T.DECIMAL, True)])
+    nested = unfit_value("r", [{"rate": Decimal("1.00000000001")}], T.list_of(record))
+    assert nested is not None and "`r[].rate`" in nested
