@@ -180,6 +180,20 @@ def test_sql_prints_a_query_for_each_dialect() -> None:
     assert code == 0 and "FILTER(" in text and "`" in text
 
 
+def test_sql_and_batch_narrow_outputs_alike(population: Path, tmp_path: Path) -> None:
+    """`--outputs` goes through one function for both commands: the same columns kept, the
+    same error for an output the pack does not have."""
+    code, text = run("sql", "omu_edm", "--outputs", "oasys_priority,nope")
+    assert code == 2 and "pack `omu_edm` has no output nope" in text
+    code, text = run("sql", "omu_edm", "--outputs", "oasys_priority")
+    final = text[text.rindex("\nSELECT") :]
+    assert code == 0 and '"oasys_priority"' in final and "stage_name" not in final
+    out = tmp_path / "o.parquet"
+    args = ["--facts", str(population), "--as-of", "2020-07-20", "--out", str(out)]
+    code, text = run("batch", "omu_edm", *args, "--outputs", "oasys_priority,nope")
+    assert code == 2 and "pack `omu_edm` has no output nope" in text
+
+
 def test_every_policy_pack_has_a_sql_form() -> None:
     code, text = run("sql", "action_plan")
     assert code == 0 and text.startswith("WITH level_0 AS")
