@@ -24,6 +24,7 @@ from engine.problems import EvaluationError, FactsError
 from engine.sql.expressions import NONE_DATE, NONE_TEXT
 from engine.sql.output_columns import (
     file_column,
+    holds,
     is_json_text,
     output_types,
     shaped,
@@ -498,6 +499,9 @@ def _python_results(
     from engine import api
     from engine.language.convert import to_json as plain
 
+    # the outputs whose values may not fit their column, and those holding records
+    bounded = [n for n in compiled.outputs if holds(types[n], ("int", "decimal"))]
+    records = {n for n in compiled.outputs if holds(types[n], ("record",))}
     total = _count(con, "SELECT count(*) FROM facts")
     cur = con.execute("SELECT * FROM facts ORDER BY record, as_of")
     names = [d[0] for d in cur.description]
@@ -528,14 +532,14 @@ def _python_results(
                 continue
             row = {**base, "policy_version": d.policy_version, "status": d.status}
             unfit = next(
-                (w for n in compiled.outputs if (w := unfit_value(n, d.outputs.get(n), types[n]))),
-                None,
+                (w for n in bounded if (w := unfit_value(n, d.outputs.get(n), types[n]))), None
             )
             if unfit is not None:  # a value the results' column cannot hold: the row's error
                 rows.append({**row, "status": "error", "error": unfit})
                 continue
             for n in compiled.outputs:
-                row[n] = json.dumps(shaped(plain(d.outputs.get(n)), types[n]))
+                value = plain(d.outputs.get(n))
+                row[n] = json.dumps(shaped(value, types[n]) if n in records else value)
             row["obligations"] = [
                 {
                     "rule": o.rule,

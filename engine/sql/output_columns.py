@@ -135,14 +135,20 @@ def file_type(t: T.Type) -> str:
         return "VARCHAR"
 
 
-def _has_text_times(t: T.Type) -> bool:
-    if _as_text(t):
+def holds(t: T.Type, kinds: tuple[str, ...]) -> bool:
+    """Whether a value of type `t` is, or holds in a list or record, one of `kinds` (`any`
+    may hold anything)."""
+    if t.kind in kinds or t.kind == "any":
         return True
-    if t.kind == "list" and t.elem is not None:
-        return _has_text_times(t.elem)
+    if t.kind == "list":
+        return t.elem is None or holds(t.elem, kinds)
     if t.kind == "record":
-        return any(_has_text_times(ft) for _, ft, _ in t.fields or ())
+        return any(holds(ft, kinds) for _, ft, _ in t.fields or ())
     return False
+
+
+def _has_text_times(t: T.Type) -> bool:
+    return holds(t, ("duration", "months")) and not is_json_text(t)
 
 
 def _floor_div(a: str, b: int) -> tuple[str, str]:
