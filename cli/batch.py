@@ -127,7 +127,9 @@ def command(
     Writes one row per record (per day with a range): every output, the status, the
     obligations, the missing facts, the pack version and content hash. Records that break
     the facts schema go to a rejects file with the reasons; the run goes on. The output
-    appears whole or not at all.
+    appears whole or not at all, with the same column types and values whatever the engine
+    (types from the pack's checked types; see docs/sql.md). A progress bar shows on a
+    terminal; a summary of the values of each output ends the run.
 
     \b
     Exit codes: 0 done (rejects or not), 1 the pack has no SQL form, 2 bad usage or input.
