@@ -148,11 +148,11 @@ def command(
     wanted = [o.strip() for o in outputs.split(",")] if outputs else None
     if establishment is not None and not establishment.exists():
         fail(f"no establishment file `{establishment}`")
-    spark = None
+    spark = spark_probe = None
     if engine == "spark":
-        from engine.sql.spark import run_spark
+        from engine.sql.spark import progress, run_spark
 
-        spark = run_spark
+        spark, spark_probe = run_spark, progress
     fetched = None
     if from_hmpps or facts is None:
         fetched = HmppsPopulation.start(
@@ -178,6 +178,7 @@ def command(
                 threads,
                 progress=bar,
                 spark=spark,
+                spark_probe=spark_probe,
             )
         finally:  # the bar's line cleared before any message
             if bar is not None:

@@ -8,8 +8,10 @@ import datetime as dt
 import json
 import os
 import tempfile
+import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
@@ -285,6 +287,7 @@ def run_batch(
     threads: int | None = None,
     progress: Progress | None = None,
     spark: Callable[[CompiledPack, Path, Path], None] | None = None,
+    spark_probe: Callable[[], tuple[int, int] | None] | None = None,
 ) -> BatchResult:
     """Decide every record of `facts` on every day from `start` to `end`; see module doc."""
     import duckdb
@@ -301,8 +304,10 @@ def run_batch(
     try:
         if threads:
             con.execute(f"SET threads = {int(threads)}")
-        # DuckDB's own bar follows a query's progress; the stages are told by `progress`
+        # DuckDB tracks a query's progress for `progress` to tell (its own bar never prints:
+        # one bar, the caller's)
         con.execute(f"SET enable_progress_bar = {'true' if progress else 'false'}")
+        con.execute("SET enable_progress_bar_print = false")
         tell = progress or (lambda stage, done, total: None)
         tell("reading the facts", 0, 0)
         try:
@@ -342,13 +347,15 @@ def run_batch(
                     f"COPY (SELECT * FROM facts) TO {_sql_str(str(facts_pq))} (FORMAT parquet)"
                 )
                 out_dir = Path(tmp) / "results"
-                spark(compiled, facts_pq, out_dir)
+                with _polled(progress, "deciding (spark)", spark_probe):
+                    spark(compiled, facts_pq, out_dir)
                 con.execute(
                     "CREATE TABLE results AS SELECT * FROM "
                     f"read_parquet({_sql_str(str(out_dir / '*.parquet'))})"
                 )
         else:
-            con.execute(f"CREATE TABLE results AS {query_sql}")
+            with _polled(progress, "deciding (duckdb)", lambda: _duckdb_progress(con)):
+                con.execute(f"CREATE TABLE results AS {query_sql}")
         from_json = engine == "python"
         shown = ", ".join(
             file_column(f'r."{n}"', out_types[n], n, from_json) for n in compiled.outputs
@@ -378,7 +385,8 @@ def run_batch(
         tell("writing the results", 0, 0)
         rej = rejects_path(out)
         _copy(con, rejects_sql, rej)
-        _copy(con, select, out)
+        with _polled(progress, "writing the results", lambda: _duckdb_progress(con)):
+            _copy(con, select, out)
         n_rows = _count(con, "SELECT count(*) FROM decisions")
         n_rej = _count(con, f"SELECT count(*) FROM ({rejects_sql})")
         undetermined = _count(con, "SELECT count(*) FROM decisions WHERE status = 'undetermined'")
@@ -396,6 +404,41 @@ def run_batch(
         int(undetermined),
         int(errors),
     )
+
+
+@contextmanager
+def _polled(
+    progress: Progress | None, stage: str, probe: Callable[[], tuple[int, int] | None] | None
+) -> Iterator[None]:
+    """While the block runs (a query, which cannot count its decisions as it goes), tell
+    `stage`'s progress as `probe` reads it, five times a second, from a thread of its own."""
+    if progress is None or probe is None:
+        yield
+        return
+    stop = threading.Event()
+
+    def poll() -> None:
+        while not stop.wait(0.2):
+            try:
+                found = probe()
+            except Exception:  # the engine finished or went away: nothing more to tell
+                return
+            if found is not None:
+                progress(stage, *found)
+
+    watcher = threading.Thread(target=poll, name="batch-progress", daemon=True)
+    watcher.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        watcher.join()
+
+
+def _duckdb_progress(con: Any) -> tuple[int, int] | None:
+    """The running query's progress in per cent, as DuckDB estimates it; None before."""
+    done = con.query_progress()
+    return (int(done), 100) if done >= 0 else None
 
 
 _PREPARED: dict[tuple[int, str, str, tuple[str, ...] | None], tuple[CompiledPack, str]] = {}

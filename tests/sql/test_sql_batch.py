@@ -264,3 +264,31 @@ def test_batch_tells_its_progress_on_a_terminal_only(
         engine_name,
     )
     assert code == 0 and "\r" not in text  # CliRunner's output is no terminal
+
+
+def test_a_query_that_cannot_count_is_polled_for_its_progress_while_it_runs() -> None:
+    """DuckDB's and Spark's progress is read from another thread while the query runs; the
+    polling stops with the query."""
+    import threading
+    import time
+
+    from engine.sql.batch import _polled
+
+    told: list[tuple[str, int, int]] = []
+    readings = iter([None, (10, 100), (60, 100)])
+    finished = threading.Event()
+
+    def probe() -> tuple[int, int] | None:
+        found = next(readings, None)
+        if found == (60, 100):
+            finished.set()
+        return found
+
+    with _polled(lambda *a: told.append(a), "deciding (duckdb)", probe):
+        assert finished.wait(5)
+    after = len(told)
+    time.sleep(0.5)
+    assert told == [("deciding (duckdb)", 10, 100), ("deciding (duckdb)", 60, 100)]
+    assert len(told) == after  # nothing told once the block is done
+    with _polled(None, "quiet", probe):  # no bar: no thread, nothing polled
+        pass

@@ -125,6 +125,9 @@ def test_spark_writes_the_same_file(spark_session: Any, tmp_path: Path) -> None:
     engines = ("duckdb", "spark", "python")
     summary = run_engines("keywork_edm", facts, tmp_path, ".parquet", engines, days=2)
     assert summary[0] == "80 decisions", summary  # every record on both days
+    from engine.sql import spark
+
+    assert spark.progress() is None  # the tasks of running stages: none runs now
 
 
 def _readable(value: Any) -> Any:
