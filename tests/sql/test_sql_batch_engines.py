@@ -77,13 +77,19 @@ def assert_same_file(a: Path, b: Path) -> None:
 
 
 def run_engines(
-    pack: str, facts: Path, folder: Path, suffix: str, engines: tuple[str, ...], days: int = 1
+    pack: str,
+    facts: Path,
+    folder: Path,
+    suffix: str,
+    engines: tuple[str, ...],
+    *more: str,
+    days: int = 1,
 ) -> list[str]:
     """Run `pack` with each engine into `folder`; the files and the summaries must agree."""
     summaries = {}
     for name in engines:
         out = folder / f"{name}{suffix}"
-        code, summaries[name] = batch(pack, facts, out, name, days=days)
+        code, summaries[name] = batch(pack, facts, out, name, *more, days=days)
         assert code == 0, summaries[name]
     first, *others = engines
     rejects = ".csv" if suffix == ".csv" else ".jsonl"
@@ -114,6 +120,19 @@ def test_python_and_duckdb_write_the_same_file(
         assert kinds["record"] == "BIGINT" and kinds["as_of"] == "DATE"
         typed = [n for n in POLICIES[pack].outputs if kinds.get(n, "VARCHAR") != "VARCHAR"]
         assert typed, kinds
+
+
+@pytest.mark.parametrize(("folder", "pack"), [("sql_errors", "ratios"), ("sql_durations", "spans")])
+def test_errors_and_durations_are_written_alike(tmp_path: Path, folder: str, pack: str) -> None:
+    """A record whose decision stops with a run-time error (its status, error text and null
+    outputs) and duration and month outputs (ISO 8601 text) read the same from each engine."""
+    facts = tmp_path / "facts.parquet"
+    write_population(facts, RECORDS, seed=34, roots=("prisoner", "establishment"))
+    more = ("--packs", str(ROOT / "tests" / "fixtures" / folder))
+    summary = run_engines(pack, facts, tmp_path, ".parquet", ("duckdb", "python"), *more)
+    rows = duckdb.sql(f"SELECT status, error FROM read_parquet('{tmp_path}/python.parquet')")
+    statuses = {status for status, _ in rows.fetchall()}
+    assert ("error" in statuses) == (pack == "ratios"), (statuses, summary)
 
 
 def test_spark_writes_the_same_file(spark_session: Any, tmp_path: Path) -> None:
