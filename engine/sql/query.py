@@ -1326,7 +1326,12 @@ _ = (A, typed_null)
 
 def _applying(flagged: list[tuple[exp.Expression, exp.Expression]]) -> exp.Expression:
     """The list of the values whose flag holds, in order: (flag, value) pairs kept as
-    structs, filtered on the flag, then mapped to the value."""
+    structs, filtered on the flag, then mapped to the value. Values that are all constants
+    (never NULL) are one list of `CASE WHEN flag THEN value END` with the NULLs dropped,
+    which builds no struct per value."""
+    if all(isinstance(v, exp.Literal) for _, v in flagged):
+        each = exp.Array(expressions=[case([(flag, v)], exp.Null()) for flag, v in flagged])
+        return list_filter(each, "x0", not_null(exp.column("x0")))
     pairs = exp.Array(
         expressions=[struct([("applies", flag), ("value", value)]) for flag, value in flagged]
     )
