@@ -9,7 +9,7 @@ import json
 import os
 import tempfile
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -22,6 +22,7 @@ from engine.packs.facts_schema import facts_schema, prepare, root_types
 from engine.problems import EvaluationError, FactsError
 from engine.sql.expressions import NONE_DATE, NONE_TEXT
 from engine.sql.query import CompiledPack, compile_pack
+from engine.sql.read_checks import column_checks, json_checks, unknown_fields
 from engine.sql.run import sql_plain
 from engine.sql.types import duckdb_type_text
 from engine.sql.validate import reasons_expr
@@ -57,46 +58,6 @@ def _sql_str(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
 
-def _json_kind(node: Mapping[str, Any]) -> tuple[list[str], str]:
-    kinds = node.get("type", "any")
-    kinds = list(kinds) if isinstance(kinds, list) else [kinds]
-    kind = next((k for k in kinds if k != "null"), "any")
-    return kinds, kind
-
-
-_JSON_TYPES = {
-    "string": ("VARCHAR",),
-    "integer": ("BIGINT", "UBIGINT"),
-    "number": ("BIGINT", "UBIGINT", "DOUBLE"),
-    "boolean": ("BOOLEAN",),
-    "object": ("OBJECT",),
-    "array": ("ARRAY",),
-}
-
-
-def _json_type_checks(node: Mapping[str, Any], root: str, path: list[str]) -> list[str]:
-    """DuckDB conditions (with reasons) that a JSON value is not of the schema's type."""
-    out = []
-    _, kind = _json_kind(node)
-    pointer = "$" + "".join(f'."{p}"' for p in path)
-    if kind in _JSON_TYPES:
-        allowed = ", ".join(_sql_str(t) for t in _JSON_TYPES[kind])
-        name = ".".join([root, *path])
-        what = "a date" if node.get("format") == "date" else f"of type {kind}"
-        cond = (
-            f"coalesce(json_type(j_{root}, {_sql_str(pointer)}) NOT IN ('NULL', {allowed}), false)"
-        )
-        out.append(f"CASE WHEN {cond} THEN {_sql_str(name + ': not ' + what)} END")
-        if node.get("format") == "date":
-            text = f"json_extract_string(j_{root}, {_sql_str(pointer)})"
-            bad = f"({text} IS NOT NULL AND TRY_CAST({text} AS DATE) IS NULL)"
-            out.append(f"CASE WHEN {bad} THEN {_sql_str(name + ': not a date')} END")
-    if kind == "object":
-        for key, sub in node.get("properties", {}).items():
-            out += _json_type_checks(sub, root, [*path, key])
-    return out
-
-
 def _reader(con: Any, path: Path, roots: list[str], types: dict[str, T.Type]) -> str:
     """A view `typed` of the facts file: record, key columns and typed roots, plus reasons
     found while reading (JSON that is not JSON, values of the wrong type)."""
@@ -112,9 +73,19 @@ def _reader(con: Any, path: Path, roots: list[str], types: dict[str, T.Type]) ->
             else f"CAST(NULL AS {duckdb_type_text(types[r])}) AS {r}"
             for r in roots
         ]
+        schema = facts_schema()
+        rel = con.sql(f"SELECT * FROM read_parquet({src})")
+        checks = [
+            c
+            for r, t in zip(rel.columns, rel.types, strict=True)
+            if r in roots
+            for c in column_checks(schema["properties"][r], t, r, r)
+        ]
+        reasons = f"list_filter([{', '.join(checks)}], lambda x: x IS NOT NULL)"
         con.execute(
             f"CREATE VIEW typed AS SELECT row_number() OVER () AS record, {', '.join(parts)}, "
-            f"CAST([] AS VARCHAR[]) AS read_reasons FROM read_parquet({src})"
+            f"CAST({reasons if checks else '[]'} AS VARCHAR[]) AS read_reasons "
+            f"FROM read_parquet({src})"
         )
         return "typed"
     if fmt == "jsonl":
@@ -125,7 +96,11 @@ def _reader(con: Any, path: Path, roots: list[str], types: dict[str, T.Type]) ->
             "header=false, auto_detect=false) WHERE trim(line) <> ''"
         )
         json_of = {r: f"doc->'{r}'" for r in roots}
-        first = ["CASE WHEN doc IS NULL THEN 'not a JSON document' END"]
+        first = [
+            "CASE WHEN doc IS NULL THEN 'not a JSON document' END",
+            "CASE WHEN doc IS NOT NULL AND json_type(doc) <> 'OBJECT' THEN 'not a JSON object' END",
+            unknown_fields("doc", "'$'", list(facts_schema()["properties"]), "document", False),
+        ]
         base = "lines"
     else:
         header = {
@@ -148,7 +123,7 @@ def _reader(con: Any, path: Path, roots: list[str], types: dict[str, T.Type]) ->
     schema = facts_schema()
     checks = list(first)
     for r in roots:
-        checks += _json_type_checks(schema["properties"][r], r, [])
+        checks += json_checks(schema["properties"][r], f"j_{r}", r, [])
     j_cols = ", ".join(f"{json_of[r]} AS j_{r}" for r in roots)
     con.execute(f"CREATE VIEW jsoned AS SELECT *, {j_cols} FROM {base}")
     typed_cols = ", ".join(f"{typed_json(f'j_{r}', types[r])} AS {r}" for r in roots)
