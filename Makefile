@@ -38,6 +38,7 @@ fuzz: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python bench/run.py
 	$(BIN)/python bench/population.py
+	$(BIN)/python bench/sql_compile.py
 
 # The decision service for 60 s at 32 clients, then killed with SIGKILL mid-load and restarted,
 # with its log on SQLite and then on a throwaway PostgreSQL server.

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import sys
 from pathlib import Path
+from typing import TextIO
 
 import click
 
@@ -21,6 +22,37 @@ from .common import (
 from .hmpps_fetch import HmppsPopulation, hmpps_options
 
 KEY = "prisoner.prison_number"
+BAR = 30  # characters of the bar
+
+
+class TerminalProgress:
+    """A one-line progress bar on standard error, rewritten in place: the stage and, where
+    the engine counts them (the interpreter), the decisions made of the total."""
+
+    def __init__(self, stream: TextIO):
+        self.stream = stream
+        self.width = 0
+
+    def __call__(self, stage: str, done: int, total: int) -> None:
+        line = f"{stage}..."
+        if total:
+            filled = BAR * done // total
+            bar = "#" * filled + "-" * (BAR - filled)
+            line = f"{stage} [{bar}] {done}/{total} ({100 * done // total}%)"
+        self.stream.write("\r" + line.ljust(self.width))
+        self.stream.flush()
+        self.width = len(line)
+
+    def close(self) -> None:
+        if self.width:
+            self.stream.write("\r" + " " * self.width + "\r")
+            self.stream.flush()
+
+
+def terminal_progress(stream: TextIO) -> TerminalProgress | None:
+    """A progress bar on `stream` when it is a terminal; none (quiet) otherwise."""
+    isatty = getattr(stream, "isatty", None)
+    return TerminalProgress(stream) if isatty is not None and isatty() else None
 
 
 def parse_range(text: str) -> tuple[dt.date, dt.date]:
@@ -95,7 +127,9 @@ def command(
     Writes one row per record (per day with a range): every output, the status, the
     obligations, the missing facts, the pack version and content hash. Records that break
     the facts schema go to a rejects file with the reasons; the run goes on. The output
-    appears whole or not at all.
+    appears whole or not at all, with the same column types and values whatever the engine
+    (types from the pack's checked types; see docs/sql.md). A progress bar shows on a
+    terminal; a summary of the values of each output ends the run.
 
     \b
     Exit codes: 0 done (rejects or not), 1 the pack has no SQL form, 2 bad usage or input.
@@ -114,11 +148,11 @@ def command(
     wanted = [o.strip() for o in outputs.split(",")] if outputs else None
     if establishment is not None and not establishment.exists():
         fail(f"no establishment file `{establishment}`")
-    spark = None
+    spark = spark_probe = None
     if engine == "spark":
-        from engine.sql.spark import run_spark
+        from engine.sql.spark import progress, run_spark
 
-        spark = run_spark
+        spark, spark_probe = run_spark, progress
     fetched = None
     if from_hmpps or facts is None:
         fetched = HmppsPopulation.start(
@@ -127,24 +161,35 @@ def command(
         facts = fetched.facts
     elif prison or config or local_path:
         fail("--prison, --config and --local-facts go with --from-hmpps")
+    bar = terminal_progress(sys.stderr)
     try:
-        result = run_batch(
-            packs[pack],
-            facts,
-            out,
-            start,
-            end,
-            engine,
-            establishment,
-            wanted,
-            KEY,
-            audience,
-            threads,
-            progress=sys.stderr.isatty(),
-            spark=spark,
-        )
+        try:
+            result = run_batch(
+                packs[pack],
+                facts,
+                out,
+                start,
+                end,
+                engine,
+                establishment,
+                wanted,
+                KEY,
+                audience,
+                threads,
+                progress=bar,
+                spark=spark,
+                spark_probe=spark_probe,
+            )
+        finally:  # the bar's line cleared before any message
+            if bar is not None:
+                bar.close()
     except Unsupported as e:
-        fail(f"pack `{pack}` has no SQL form: {e} [W-SQL-UNSUPPORTED]", code=EXIT_PROBLEMS)
+        fail(
+            f"pack `{pack}` has no SQL form: {e} [W-SQL-UNSUPPORTED]",
+            hint="`--engine python` decides it, one record at a time "
+            "(`regime check` names what has no SQL form)",
+            code=EXIT_PROBLEMS,
+        )
     except (BatchError, ValueError) as e:
         fail(str(e))
     except Exception as e:  # an engine failing on the data: a message, not a traceback

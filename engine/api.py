@@ -499,33 +499,51 @@ def evaluate_many(
     audience: str = "custodial",
 ) -> Iterator[Decision]:
     """`evaluate` for each facts document in turn, with what does not change from one
-    document to the next (the pack's program for each day) found once. Each document is
-    checked in `evaluate`'s order, so the first problem reported is the same."""
+    document to the next found once, outside the loop: the pack's program for each day (the
+    last day's at hand), the functions the loop calls. Each document is checked in
+    `evaluate`'s order, so the first problem reported is the same."""
     custodial = audience != "healthcare"
     plan = pack.local_plan
     facts_name = pack.facts
+    pack_id = pack.id
     programs: dict[dt.date, Program] = {}
     given: dt.date | None = None  # `as_of` read once, after the first document's checks
     checked = False
+    last: dt.date | None = None  # the day of the program at hand
+    found: Program | None = None
+    getcontext, setcontext, exact_context = decimal.getcontext, decimal.setcontext, _exact
+    prep, build = prepare, build_decision
     for n, facts in enumerate(facts_iter, 1):
-        _check_facts(facts)
+        if facts.__class__ is not dict:
+            _check_facts(facts)
         if not checked:
             _check_audience(audience)  # the same every time: checked (in turn) once
         if plan is not None:
             facts = _with_plan_facts(facts, plan)
-        prepared = prepare(facts, f"<facts #{n}>", facts_name, custodial)
+        prepared = prep(facts, f"<facts #{n}>", facts_name, custodial)
         if not checked:
             given = as_date(as_of)
             checked = True
         day = given or _facts_day(prepared)
         if plan is not None:
             _check_plan_covers(plan, day)
-        found = programs.get(day)
-        if found is None:
-            if len(programs) > 1024:
-                programs.clear()
-            found = programs[day] = program(pack, day, custodial, None)
-        yield _decide(found, prepared, day, audience, None)
+        if found is None or day != last:
+            found = programs.get(day)
+            if found is None:
+                if len(programs) > 1024:
+                    programs.clear()
+                found = programs[day] = program(pack, day, custodial, None)
+            last = day
+        # as `_decide`: under this thread's exact decimal context, the caller's put back
+        caller = getcontext()
+        setcontext(exact_context())
+        try:
+            decision = build(found.run(prepared, day, None), audience, facts_name)
+        except (OverflowError, ValueError, ArithmeticError) as e:
+            raise out_of_range(pack_id, e) from None
+        finally:
+            setcontext(caller)
+        yield decision
 
 
 def _check_facts(facts: Any) -> None:
@@ -561,13 +579,8 @@ def _decide(
 ) -> Decision:
     """The decision of a pack's program on prepared facts, its errors worded as the engine's."""
     pack = found.pack
-    # the exact decimal context, this thread's own copy, set and put back by hand:
-    # `decimal.localcontext` copies a context on every decision (its flags are never read)
-    exact = _EXACT.__dict__.get("context")
-    if exact is None:
-        exact = _EXACT.context = EXACT.copy()
     given = decimal.getcontext()
-    decimal.setcontext(exact)
+    decimal.setcontext(_exact())
     try:
         return build_decision(found.run(prepared, day, version), audience, pack.facts)
     except (OverflowError, ValueError, ArithmeticError) as e:
@@ -577,6 +590,15 @@ def _decide(
 
 
 _EXACT = threading.local()  # each thread's copy of the exact decimal context
+
+
+def _exact() -> decimal.Context:
+    """The exact decimal context, this thread's own copy, to set and put back by hand:
+    `decimal.localcontext` copies a context on every decision (its flags are never read)."""
+    exact: decimal.Context | None = _EXACT.__dict__.get("context")
+    if exact is None:
+        exact = _EXACT.context = EXACT.copy()
+    return exact
 
 
 def out_of_range(pack_id: str, e: Exception) -> EvaluationError:

@@ -32,7 +32,9 @@ from engine.evaluation.evaluate import (
     withheld,
     within_budget,
 )
-from engine.language.codegen import GLOBALS, inline_checked
+from engine.language import syntax as A
+from engine.language.check import Checked
+from engine.language.codegen import GLOBALS, PerDay, compile_part, inline_checked
 from engine.language.runtime import NULL, Unknown, merge
 from engine.packs import model as M
 from engine.problems import EvaluationError
@@ -42,6 +44,9 @@ _PART = 100  # items worked out by one generated function
 _LIMITED = frozenset({int, list, tuple, str})  # the classes `within_budget` looks at
 _MISSING = object()  # not worked out yet
 _SIZE = min(MAX_LIST, MAX_TEXT)  # a list or text no longer than this is within budget
+# the static types whose values are never of a class `within_budget` looks at (a value of one
+# may still be unknown or withheld: neither is limited either)
+_UNLIMITED_KINDS = frozenset({"null", "bool", "date", "duration", "months", "record"})
 _WORDS = re.compile(r"\b_[nrs]_?\w*")  # the local variables a generated function may set
 
 
@@ -51,9 +56,10 @@ class Names(dict[Any, Any]):
 
     # no slot keeps `N` (a bound method of this mapping) or anything else that leads back
     # here: an evaluation's state is freed as soon as it is dropped, not by the cycle collector
-    __slots__ = ("F", "rules", "work", "__weakref__")
+    __slots__ = ("F", "day", "rules", "work", "__weakref__")
 
     F: dict[str, Any]
+    day: tuple[Any, ...]  # the values of the parts of expressions that depend only on the day
     rules: Rules
     work: dict[Any, Work]
 
@@ -115,7 +121,8 @@ class Program:
         # (faster to run, slower to build: a command deciding a few cases never pays for it)
         self._runs = 0
         self.inlined = INLINE_AFTER <= 0
-        self._all = self._straight(inline=self.inlined)
+        # the straight run and the parts of the day it reads, replaced together (as one)
+        self._run = self._straight(inline=self.inlined)
 
     # -- building the work -----------------------------------------------------------------
 
@@ -233,12 +240,14 @@ class Program:
 
     def _straight(
         self, inline: bool
-    ) -> Callable[[Names, Rules, dict[str, Any], Callable[[Any], Any]], None]:
+    ) -> tuple[Callable[[Names, Rules, dict[str, Any], Callable[[Any], Any]], None], _DayParts]:
         """`Evaluation.run`'s loop as one generated function: definitions, outputs and rules
         in the pack's order, each worked out in line unless an earlier one has read it (a
         name read before its turn is worked out then, by its work, as the evaluator does);
-        with `inline`, each expression's own code written into it too."""
+        with `inline`, each expression's own code written into it too, and each part of one
+        that depends only on the day read from the values `_DayParts` keeps for the day."""
         pack = self.pack
+        day_parts = _DayParts(self)
         consts: dict[str, Any] = {
             "_U": Unknown,
             "_tv": table_values,
@@ -269,6 +278,7 @@ class Program:
         in_line = {name for name in (*pack.definitions, *pack.outputs) if self._in_line(name)}
         fetched: set[str] = set()
         blocks_of: dict[str, int] = {}  # where each name's block of lines starts
+        starts: set[int] = set()  # where each item's block of lines starts
 
         def var(name: str) -> str:
             found = local.get(name)
@@ -276,7 +286,19 @@ class Program:
                 found = local[name] = f"_n{len(local)}"
             return found
 
+        def parameter(name: str) -> str:
+            # a parameter in force is in `m` from the start: read once per function into its
+            # own local (one not in force is read through `N`, which says so)
+            v = f"_np{len(hoist)}"
+            for have, code in hoist.items():
+                if code == f"m.get({name!r}, _MISS)":
+                    v = have
+            hoist[v] = f"m.get({name!r}, _MISS)"
+            return f"({v} if {v} is not _MISS else N({name!r}))"
+
         def read_name(name: str) -> str:
+            if name in pack.parameters:
+                return parameter(name)
             v = var(name)
             # (after its turn too: the same text is a getter's, which may run before it)
             if inline and name in in_line:
@@ -284,13 +306,38 @@ class Program:
                 return f"({v} if {v} is not _MISS else ({v} := _g{v[2:]}(m, rr, F, N)))"
             return f"({v} if {v} is not _MISS else ({v} := N({name!r})))"
 
+        def read_inner(name: str) -> str:
+            # inside a quantifier's function: the local variable as it stands (a closure's
+            # read), else through `N`, which works the name out and keeps it, as before
+            if name in pack.parameters:
+                return parameter(name)
+            v = var(name)
+            return f"({v} if {v} is not _MISS else N({name!r}))"
+
+        facts_read: dict[tuple[str, str], str] = {}
+
+        def read_fact(record: str, field: str) -> str:
+            # a field of a fixed path into the facts: read once, where each function that
+            # reads it starts (the facts do not change while a decision is made)
+            found = facts_read.get((record, field))
+            if found is None:
+                found = facts_read[record, field] = f"_s_f{len(facts_read):04d}"
+                hoist[found] = f"{record}.get({field!r})"
+            return found
+
         def code(expr: M.Expression) -> str:
             fn = expr.compiled.fn
             if not inline:
                 return f"{const(fn)}(F, N)"
             origin = fn.__code__.co_filename[1:-1]  # as compiled: `<origin>`
             made = inline_checked(
-                expr.compiled.checked, f"{len(consts)}_", read_name, origin=origin
+                expr.compiled.checked,
+                f"{len(consts)}_",
+                read_name,
+                origin=origin,
+                read_inner=read_inner,
+                per_day=day_parts,
+                read_fact=read_fact,
             )
             consts.update(made.consts)
             consts[f"_k{len(consts)}_"] = None  # keeps each prefix its own
@@ -343,24 +390,32 @@ class Program:
             pre: tuple[str, ...] = (),
             post: tuple[str, ...] = (),
             name: str | None = None,
+            early: bool = True,
         ) -> None:
-            lines.append(f"    if {key} not in {table}:")
+            # (`early`: the item may have been worked out before its turn, so is looked for)
+            starts.add(len(lines))
+            if early:
+                lines.append(f"    if {key} not in {table}:")
+            at = "        " if early else "    "
             body = [*pre, f"_v = {value}", *post]
             if guard:
-                lines.append("        try:")
-                lines.extend("            " + line for line in body)
-                lines.extend(["        except _VE:", "            _v = _WH"])
+                lines.append(at + "try:")
+                lines.extend(at + "    " + line for line in body)
+                lines.extend([at + "except _VE:", at + "    _v = _WH"])
             else:
-                lines.extend("        " + line for line in body)
+                lines.extend(at + line for line in body)
             if hide:
-                lines.append("        _v = _withheld(_v)")
-            lines.append(f"        {table}[{key}] = _v")
+                lines.append(at + "_v = _withheld(_v)")
+            lines.append(at + f"{table}[{key}] = _v")
             if name is not None:
-                lines.append(f"        {var(name)} = _v")
+                lines.append(at + f"{var(name)} = _v")
 
-        def budget(kind: str, key: str) -> tuple[str, ...]:
+        def budget(kind: str, key: str, *exprs: M.Expression | None) -> tuple[str, ...]:
             # `within_budget` in line: only these classes of value can be past a budget, and
-            # only past these sizes (a value near one is left to `within_budget` to decide)
+            # only past these sizes (a value near one is left to `within_budget` to decide);
+            # none at all when the static types of what gives the value rule those classes out
+            if exprs and all(e is None or e.checked.type.kind in _UNLIMITED_KINDS for e in exprs):
+                return ()
             test = f"_v.bit_length() > {MAX_INT_BITS} if _v.__class__ is int else len(_v) > {_SIZE}"
             return (f"if _v.__class__ in _LIM and ({test}): _v = _wb({kind!r}, {key}, _v)",)
 
@@ -370,53 +425,76 @@ class Program:
             lines = [f"if _v is None: _v = {default}"]
             if out.mode != "value" and out.default:
                 lines.append(f"elif isinstance(_v, list) and not _v: _v = {default}")
-            return (*lines, *budget("output", key))
+            given = (out.expr, out.default) if out.mode == "value" else ()
+            return (*lines, *budget("output", key, *given))
 
+        # a name no item reads (no expression names it) is worked out at its turn, never
+        # before it, so is not looked for first
+        read = {k.name for deps in pack.dependencies.values() for k in deps if k.kind != "rule"}
         for name in (*pack.definitions, *pack.outputs):
+            early = name in read
             key = repr(name)
             work = self.work[name]
             blocks_of[name] = len(lines)
+            starts.add(len(lines))
             d = pack.definitions.get(name)
             out = pack.outputs.get(name)
             if not self._in_line(name):
                 lines += [f"    if {key} not in m:", f"        {const(work)}(m)"]
             elif d is not None:
                 value = code(d.expr)
-                post = budget("definition", key)
-                emit(key, "m", value, custodial and d.expr.healthcare, False, (), post, name)
+                post = budget("definition", key, d.expr)
+                emit(key, "m", value, custodial and d.expr.healthcare, False, (), post, name, early)
             elif out is not None and out.mode == "value":
                 assert out.expr is not None
                 value = code(out.expr)
                 guard, hide = custodial and out.healthcare, custodial and out.releasable
-                emit(key, "m", value, guard, hide, (), defaulted(out, key), name)
+                emit(key, "m", value, guard, hide, (), defaulted(out, key), name, early)
             elif out is not None and out.mode == "rules":
                 pre = _from_rules_lines(out, pack.rules_setting.get(name, ()), code, rule_lines)
                 guard, hide = custodial and out.healthcare, custodial and out.releasable
-                emit(key, "m", "_r", guard, hide, pre, defaulted(out, key), name)
+                emit(key, "m", "_r", guard, hide, pre, defaulted(out, key), name, early)
             elif out is not None and out.mode == "table":
                 table = pack.tables[str(out.table)]
                 values = const(_TableValues(table, name))
-                pre = (
-                    *table_lines(table),
-                    f"_r = _rows if _rows.__class__ is _U else {values}(_rows, F, N)",
-                )
+                fixed = _fixed_values(table, name)
+                if fixed and table.hit != "collect":
+                    # one matched row whose value is written as a constant: that value, read
+                    # from the row's entry (any other case by `_TableValues`)
+                    pick = f"(_r := {const(fixed)}.get(id(_rows[0]), _MISS)) is _MISS"
+                    pre = (
+                        *table_lines(table),
+                        "if _rows.__class__ is _U:",
+                        "    _r = _rows",
+                        f"elif _rows.__class__ is not list or len(_rows) != 1 or {pick}:",
+                        f"    _r = {values}(_rows, F, N)",
+                    )
+                else:
+                    pre = (
+                        *table_lines(table),
+                        f"_r = _rows if _rows.__class__ is _U else {values}(_rows, F, N)",
+                    )
                 guard, hide = custodial and out.healthcare, custodial and out.releasable
-                emit(key, "m", "_r", guard, hide, pre, defaulted(out, key), name)
+                emit(key, "m", "_r", guard, hide, pre, defaulted(out, key), name, early)
+        # a rule is worked out before its turn only by an output set by rules (no expression
+        # reads a rule): any other is worked out at its turn, without looking for it first
+        read_early = {r.id for setting in pack.rules_setting.values() for r, _ in setting}
         for rule in pack.rules:
             key = repr(rule.id)
+            early = rule.id in read_early
             if rule.versions and self.version.id not in rule.versions:
-                lines += [f"    if {key} not in rr:", f"        rr[{key}] = False"]
+                emit(key, "rr", "False", False, False, early=early)
             elif rule.when is None:
-                lines += [f"    if {key} not in rr:", f"        rr[{key}] = True"]
+                emit(key, "rr", "True", False, False, early=early)
             else:
                 value = code(rule.when)
                 hide = custodial and rule.healthcare
-                emit(key, "rr", value, hide, hide)
+                emit(key, "rr", value, hide, hide, early=early)
         # one function per hundred items, called in turn: compiling one function costs more
         # than linear time in its length, which would tell on a pack of thousands of rules
         blocks: list[list[str]] = []
-        for line in lines[1:]:
-            if line.startswith("    if "):
+        for i, line in enumerate(lines[1:], 1):
+            if i in starts:
                 blocks.append([])
             blocks[-1].append(line)
         parts = [blocks[i : i + _PART] for i in range(0, len(blocks), _PART)]
@@ -425,7 +503,7 @@ class Program:
         for name in sorted(fetched, key=lambda n: int(local[n][2:])):
             start = blocks_of[name]
             end = start + 1
-            while end < len(lines) and not lines[end].startswith("    if "):
+            while end < len(lines) and end not in starts:
                 end += 1
             block = [*lines[start:end], f"    return m[{name!r}]"]
             getters.append((f"def _g{local[name][2:]}(m, rr, F, N):", block))
@@ -433,10 +511,15 @@ class Program:
             (f"def _part{i}(m, rr, F, N):", [line for block in part for line in block])
             for i, part in enumerate(parts)
         ]
+        hoist.update(day_parts.hoist())
         source: list[str] = []
         for head, body in functions:
             source.append(head)
             used = set(_WORDS.findall("\n".join(body)))
+            more = used
+            while more:  # and what the code of each hoisted local reads, in turn
+                more = {w for v in more if v in hoist for w in _WORDS.findall(hoist[v])} - used
+                used |= more
             source.extend(f"    {v} = {c}" for v, c in sorted(hoist.items()) if v in used)
             names = [v for v in local.values() if v in used]
             if names:
@@ -449,10 +532,11 @@ class Program:
         source.append("    return None")
         namespace: dict[str, Any] = {**GLOBALS, **consts}
         compiled = disk_cache.compiled("\n".join(source) + "\n", f"<program: {pack.id}>")
+
         exec(compiled, namespace)  # noqa: S102  (generated from the checked pack, not from input)
         made: Callable[[Names, Rules, dict[str, Any], Callable[[Any], Any]], None]
         made = namespace["_all"]
-        return made
+        return made, day_parts
 
     def _in_line(self, name: str) -> bool:
         """Whether the straight run works `name` out in line (else by its work): a definition
@@ -498,12 +582,58 @@ class Program:
         rules.work = self.rule_work
         self._runs += 1
         if self._runs == INLINE_AFTER:
-            self._all = self._straight(inline=True)
+            self._run = self._straight(inline=True)
             self.inlined = True
-        self._all(m, rules, F, m.__getitem__)
+        run_all, day_parts = self._run
+        if day_parts.fns:
+            m.day = day_parts.values(as_of)
+        run_all(m, rules, F, m.__getitem__)
         return Evaluation.finished(
             self.pack, F, as_of, self.custodial, self.version, version_id, m, rules
         )
+
+
+class _DayParts(PerDay):
+    """The parts of a program's expressions that depend only on the day (`as_of`, parameters
+    and literals: `as_of - 6 days`, `minutes(a_parameter)`), each read in the program from
+    `m.day` (the local `_s_d<i>`), else worked out where it stands, as before."""
+
+    def __init__(self, program: Program):
+        self.program = program
+        self.fns: list[Callable[..., Any]] = []
+        self.days: dict[dt.date, tuple[Any, ...]] = {}
+
+    def is_parameter(self, name: str) -> bool:
+        return name in self.program.pack.parameters
+
+    def part(self, checked: Checked, node: A.Node, code: str) -> str:
+        v = f"_s_d{len(self.fns)}"
+        self.fns.append(compile_part(checked, node, origin="part of the day"))
+        return f"({v} if {v} is not _MISS else {code})"
+
+    def hoist(self) -> dict[str, str]:
+        """The local variables the parts are read into, with the code that reads each."""
+        return {f"_s_d{i}": f"m.day[{i}]" for i in range(len(self.fns))}
+
+    def values(self, day: dt.date) -> tuple[Any, ...]:
+        """Each part's value on `day`, worked out once a day: a part that fails (a parameter
+        not in force, a date out of range) is left to each decision, to fail where it stands."""
+        found = self.days.get(day)
+        if found is not None:
+            return found
+        program = self.program
+        F = {"as_of": day, "version": program.version.id}
+        N = program.parameters(day).__getitem__
+        out = []
+        for fn in self.fns:
+            try:
+                out.append(fn(F, N))
+            except Exception:  # noqa: BLE001  (worked out again in the decision, which fails)
+                out.append(_MISSING)
+        if len(self.days) > 4096:
+            self.days.clear()
+        found = self.days[day] = tuple(out)
+        return found
 
 
 class _TableMatch:
@@ -567,6 +697,21 @@ class _TableValues:
         if self.hit == "collect":
             return values
         return values[0] if values else None
+
+
+def _fixed_values(table: M.Table, name: str) -> dict[int, Any]:
+    """For each row whose (first) value for output `name` is a literal text, number or truth
+    value, that value by the row's identity (as `_TableValues` keys its rows): what calling
+    the literal's compiled function would give, without the call."""
+    fixed: dict[int, Any] = {}
+    for row in table.rows:
+        for col, e in row.then:
+            if col == name:
+                node = e.checked.node
+                if isinstance(node, A.Lit) and node.value.__class__ in (str, int, bool):
+                    fixed[id(row)] = node.value
+                break
+    return fixed
 
 
 def _from_rules_lines(

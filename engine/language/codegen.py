@@ -44,6 +44,21 @@ _GLOBALS: dict[str, Any] = {
 }
 
 
+# the types of value a part worked out once a day may have (see `_Gen._of_the_day`)
+_DAY_KINDS = frozenset({"int", "bool", "date", "duration", "months"})
+
+
+class PerDay:
+    """Where a generated program keeps the parts of its expressions that depend only on the
+    day: `part` gives the code reading one (its own code, `code`, when it is not at hand)."""
+
+    def is_parameter(self, name: str) -> bool:
+        raise NotImplementedError
+
+    def part(self, checked: Checked, node: A.Node, code: str) -> str:
+        raise NotImplementedError
+
+
 @dataclass(frozen=True)
 class CompiledExpr:
     """An expression ready to run: `fn(facts, name_value)`; `source` is what was compiled."""
@@ -61,10 +76,17 @@ class _Gen:
         special: dict[str, str],
         prefix: str = "",
         read_name: Callable[[str], str] | None = None,
+        read_inner: Callable[[str], str] | None = None,
+        per_day: PerDay | None = None,
+        read_fact: Callable[[str, str], str] | None = None,
     ):
         self.checked = checked
         self.prefix = prefix  # in the names of constants and temporaries, to keep them apart
         self.read_name = read_name  # code reading a name outside any quantifier (else `N`)
+        self.read_inner = read_inner  # code reading a name inside one (else `N`)
+        self.per_day = per_day  # where a part that depends only on the day is worked out
+        self.in_day = False  # generating such a part's own code
+        self.read_fact = read_fact  # code for a field of a record of the facts, read once
         self.origin = origin
         self.special = special  # names read from the facts mapping itself (as_of, version)
         self.consts: list[Any] = []
@@ -93,6 +115,13 @@ class _Gen:
         sub = self.subst.get(id(node))
         if sub is not None:
             return sub
+        if self.per_day is not None and not self.in_day and self._of_the_day(node, True):
+            self.in_day = True
+            try:
+                code = self.gen(node)
+            finally:
+                self.in_day = False
+            return self.per_day.part(self.checked, node, code)
         if strict_op(node):
             if self.native:
                 return self._native(node)
@@ -102,6 +131,25 @@ class _Gen:
             return str(getattr(self, "_" + type(node).__name__)(node))
         finally:
             self.native = saved
+
+    def _of_the_day(self, node: A.Node, top: bool = False) -> bool:
+        """Whether `node` is worked out from the day alone (`as_of`, parameters, literals)
+        by plain operations on whole numbers, truth values, dates and durations: the same
+        value all day, which never touches the step budget or the decimal context. A lone
+        name or literal (`top`) is not worth keeping."""
+        info = self.checked.info.get(id(node))
+        if info is None or info.nullable or info.type.kind not in _DAY_KINDS:
+            return False
+        if isinstance(node, A.Lit):
+            return not top
+        if isinstance(node, A.Name):
+            if top or node.name in self.locals:
+                return False
+            assert self.per_day is not None
+            return node.name == "as_of" or self.per_day.is_parameter(node.name)
+        if not strict_op(node) or (isinstance(node, A.Binary) and node.op in ("/", "in", "not in")):
+            return False
+        return all(self._of_the_day(child) for child in A.children(node))
 
     # -- strict regions --------------------------------------------------------------------
     # Arithmetic, comparison, negation and most functions are strict: unknown in, unknown
@@ -220,6 +268,8 @@ class _Gen:
             return var
         if self.read_name is not None and not self.locals:
             return self.read_name(node.name)
+        if self.read_inner is not None and self.locals:
+            return self.read_inner(node.name)
         return f"N({node.name!r})"
 
     def _fact_chain(self, node: A.Node) -> str | None:
@@ -234,6 +284,8 @@ class _Gen:
                 return None
             if not isinstance(node.obj, A.Name):
                 inner = f"({inner} or _E)"
+            if self.read_fact is not None:
+                return self.read_fact(inner, node.name)
             return f"{inner}.get({node.name!r})"
         return None
 
@@ -245,18 +297,27 @@ class _Gen:
             return None
         if not isinstance(node.obj, A.Name):
             inner = f"({inner} or _E)"
-        return self._read_field(node, inner)
+        return self._read_field(node, inner, static=True)
 
-    def _read_field(self, node: A.Attr, record: str) -> tuple[str, str]:
+    def _read_field(self, node: A.Attr, record: str, static: bool = False) -> tuple[str, str]:
         """Reading field `node.name` of the record `record` computes: an absent key is unknown
         with the fact's path; a null is the same, unless the facts schema marks the field's
         null as a known none, when it is the decided no-value (the record is named once, and
-        the key tested only when the value is None)."""
+        the key tested only when the value is None). A `static` record is a fixed path into
+        the facts, whose fields `read_fact` may read once for the whole function."""
         info = self.info(node)
         unknown = self.const(R.unknown(info.path or f"?.{node.name}"))
+        fact = static and self.read_fact is not None
         if not info.type.null_none:
+            if fact:
+                assert self.read_fact is not None
+                return self.read_fact(record, node.name), unknown
             return f"{record}.get({node.name!r})", unknown
         none = self.const(R.NULL)
+        if fact:  # (the record named again to tell an absent key: read only when None)
+            assert self.read_fact is not None
+            absent = f"({none} if {node.name!r} in {record} else {unknown})"
+            return self.read_fact(record, node.name), absent
         if record.isidentifier():
             p, read = record, record
         else:
@@ -496,11 +557,20 @@ def inline_checked(
     read_name: Callable[[str], str],
     origin: str = "<expression>",
     special: tuple[str, ...] = ("as_of", "version"),
+    read_inner: Callable[[str], str] | None = None,
+    per_day: PerDay | None = None,
+    read_fact: Callable[[str, str], str] | None = None,
 ) -> InlineExpr:
     """The code `compile_checked` compiles, as an expression to write in line elsewhere: its
     constants and temporaries named with `prefix`, and each name read outside a quantifier
-    by the code `read_name` gives (inside one, by `N`, as always)."""
-    gen = _Gen(checked, origin, {s: s for s in special}, prefix, read_name)
+    by the code `read_name` gives (inside one, by the code `read_inner` gives, else by `N`:
+    that code runs once per element, in a function of its own, so it may not assign); with
+    `per_day`, each largest part that depends only on the day is read as it says; with
+    `read_fact`, each field of a fixed path into the facts by the code it gives for
+    `(record, field)`."""
+    gen = _Gen(
+        checked, origin, {s: s for s in special}, prefix, read_name, read_inner, per_day, read_fact
+    )
     body = gen.gen(checked.node)
     consts = {f"_k{prefix}{i}": c for i, c in enumerate(gen.consts)}
     return InlineExpr(body=body, consts=consts, hoist=dict(gen.hoist))

@@ -176,13 +176,19 @@ class Months:
         return Months(-self.n)
 
 
+_MONTH_DAYS = (0, 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)  # by month, February not leap
+
+
 def add_months(d: dt.date, n: int) -> dt.date:
     """Calendar arithmetic: 31 January + 1 month is the last day of February."""
     total = d.year * 12 + (d.month - 1) + n
     year, month = divmod(total, 12)
     month += 1
-    last = calendar.monthrange(year, month)[1]
-    return dt.date(year, month, min(d.day, last))
+    day = d.day
+    if day > 28:  # only then can the month be too short (`monthrange` works out a weekday too)
+        last = 29 if month == 2 and calendar.isleap(year) else _MONTH_DAYS[month]
+        day = min(day, last)
+    return dt.date(year, month, day)
 
 
 def divide(a: Any, b: Any, raise_div0: Callable[[], Any]) -> Any:
@@ -253,12 +259,23 @@ def concat(a: Any, b: Any) -> Any:
     return a + b
 
 
+# The quantifiers below count their elements as `_enter` does, written out in each (with the
+# depth read once and put back as it was): they run for every list of every decision.
+
+
 def _decide(items: Any, pred: Callable[[Any], Any], decisive: bool) -> Any:
     """Kleene `or` (decisive True) or `and` (decisive False) of `pred` over the items."""
     if items.__class__ is Unknown:
         return items
+    if not items:  # no steps to count (an empty list changes no budget)
+        return not decisive
     pending = None
-    s = _enter(len(items))
+    s = _STEPS
+    depth = s.depth
+    left = s.left = (s.left if depth else MAX_STEPS) - len(items)
+    if left < 0:
+        raise _over_budget(MAX_STEPS - left)
+    s.depth = depth + 1
     try:
         for item in items:
             r = pred(item)
@@ -267,7 +284,7 @@ def _decide(items: Any, pred: Callable[[Any], Any], decisive: bool) -> Any:
             if r.__class__ is Unknown:
                 pending = r if pending is None else merge(pending, r)
     finally:
-        s.depth -= 1
+        s.depth = depth
     return (not decisive) if pending is None else pending
 
 
@@ -283,7 +300,12 @@ def _select(items: list[Any], pred: Callable[[Any], Any]) -> tuple[list[Any], Un
     """The items `pred` holds for, and the unknown from those it may or may not hold for."""
     out = []
     pending = None
-    s = _enter(len(items))
+    s = _STEPS
+    depth = s.depth
+    left = s.left = (s.left if depth else MAX_STEPS) - len(items)
+    if left < 0:
+        raise _over_budget(MAX_STEPS - left)
+    s.depth = depth + 1
     try:
         for item in items:
             r = pred(item)
@@ -292,20 +314,40 @@ def _select(items: list[Any], pred: Callable[[Any], Any]) -> tuple[list[Any], Un
             elif r.__class__ is Unknown:
                 pending = r if pending is None else merge(pending, r)
     finally:
-        s.depth -= 1
+        s.depth = depth
     return out, pending
 
 
 def k_count(items: Any, pred: Callable[[Any], Any]) -> Any:
     if items.__class__ is Unknown:
         return items
-    selected, pending = _select(items, pred)
-    return len(selected) if pending is None else pending
+    if not items:
+        return 0
+    count = 0
+    pending = None
+    s = _STEPS
+    depth = s.depth
+    left = s.left = (s.left if depth else MAX_STEPS) - len(items)
+    if left < 0:
+        raise _over_budget(MAX_STEPS - left)
+    s.depth = depth + 1
+    try:
+        for item in items:
+            r = pred(item)
+            if r is True:
+                count += 1
+            elif r.__class__ is Unknown:
+                pending = r if pending is None else merge(pending, r)
+    finally:
+        s.depth = depth
+    return count if pending is None else pending
 
 
 def k_filter(items: Any, pred: Callable[[Any], Any]) -> Any:
     if items.__class__ is Unknown:
         return items
+    if not items:
+        return []
     selected, pending = _select(items, pred)
     return selected if pending is None else pending
 
@@ -313,11 +355,18 @@ def k_filter(items: Any, pred: Callable[[Any], Any]) -> Any:
 def k_map(items: Any, fn: Callable[[Any], Any]) -> Any:
     if items.__class__ is Unknown:
         return items
-    s = _enter(len(items))
+    if not items:
+        return []
+    s = _STEPS
+    depth = s.depth
+    left = s.left = (s.left if depth else MAX_STEPS) - len(items)
+    if left < 0:
+        raise _over_budget(MAX_STEPS - left)
+    s.depth = depth + 1
     try:
         return [fn(item) for item in items]
     finally:
-        s.depth -= 1
+        s.depth = depth
 
 
 def k_sum(items: Any, fn: Callable[[Any], Any], zero: Any = 0) -> Any:

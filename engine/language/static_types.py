@@ -138,8 +138,28 @@ def join(a: Type, b: Type) -> Type | None:
     if a.values is not None and b.values is not None:
         return Type(a.kind, values=a.values | b.values, name=a.name, healthcare=hc)
     if a.kind == "record" and a.fields != b.fields:
-        return Type("record", healthcare=hc) if a.fields and b.fields else a.marked(hc)
+        if not (a.fields and b.fields):
+            return a.marked(hc)
+        fields = _join_fields(a.fields, b.fields)
+        return Type("record", fields=fields, healthcare=hc)
     return Type(a.kind, a.elem, a.fields, healthcare=hc)
+
+
+def _join_fields(
+    a: tuple[tuple[str, Type, bool], ...], b: tuple[tuple[str, Type, bool], ...]
+) -> tuple[tuple[str, Type, bool], ...] | None:
+    """The fields of a record that is one or the other: the same names in the same order,
+    each field's types joined (a `null` in one and a text in the other is a text that may be
+    null); None, a record of unknown fields, when they differ."""
+    if [n for n, _, _ in a] != [n for n, _, _ in b]:
+        return None
+    fields = []
+    for (name, at, an), (_, bt, bn) in zip(a, b, strict=True):
+        t = join(at, bt)
+        if t is None:
+            return None
+        fields.append((name, t, an or bn or vague(at) or vague(bt)))
+    return tuple(fields)
 
 
 def type_of_value(value: Any) -> Type:

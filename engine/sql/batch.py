@@ -8,9 +8,12 @@ import datetime as dt
 import json
 import os
 import tempfile
+import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -21,13 +24,31 @@ from engine.packs import model as M
 from engine.packs.facts_schema import facts_schema, prepare, root_types
 from engine.problems import EvaluationError, FactsError
 from engine.sql.expressions import NONE_DATE, NONE_TEXT
+from engine.sql.output_columns import (
+    file_column,
+    holds,
+    is_json_text,
+    output_types,
+    shaped,
+    unfit_value,
+    with_outputs,
+)
 from engine.sql.query import CompiledPack, compile_pack
-from engine.sql.run import sql_plain
+from engine.sql.read_checks import column_checks, json_checks, unknown_fields
 from engine.sql.types import duckdb_type_text
 from engine.sql.validate import reasons_expr
 
 FORMATS = {".parquet": "parquet", ".csv": "csv", ".jsonl": "jsonl", ".ndjson": "jsonl"}
 ENGINES = ("duckdb", "spark", "python")
+# the decision's own columns, text whatever the engine holds them as (DuckDB ENUMs, Spark
+# strings), and the obligations' type
+FIXED = ("pack", "version", "policy_version", "content_hash", "status")
+OBLIGATIONS = 'STRUCT("rule" VARCHAR, modality VARCHAR, due VARCHAR, frequency VARCHAR)[]'
+
+
+# told how far a run has got: the stage, then the decisions made so far and the total (both
+# 0 for a stage that cannot count its decisions as it goes, such as a SQL query)
+Progress = Callable[[str, int, int], None]
 
 
 class BatchError(Exception):
@@ -57,46 +78,6 @@ def _sql_str(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
 
-def _json_kind(node: Mapping[str, Any]) -> tuple[list[str], str]:
-    kinds = node.get("type", "any")
-    kinds = list(kinds) if isinstance(kinds, list) else [kinds]
-    kind = next((k for k in kinds if k != "null"), "any")
-    return kinds, kind
-
-
-_JSON_TYPES = {
-    "string": ("VARCHAR",),
-    "integer": ("BIGINT", "UBIGINT"),
-    "number": ("BIGINT", "UBIGINT", "DOUBLE"),
-    "boolean": ("BOOLEAN",),
-    "object": ("OBJECT",),
-    "array": ("ARRAY",),
-}
-
-
-def _json_type_checks(node: Mapping[str, Any], root: str, path: list[str]) -> list[str]:
-    """DuckDB conditions (with reasons) that a JSON value is not of the schema's type."""
-    out = []
-    _, kind = _json_kind(node)
-    pointer = "$" + "".join(f'."{p}"' for p in path)
-    if kind in _JSON_TYPES:
-        allowed = ", ".join(_sql_str(t) for t in _JSON_TYPES[kind])
-        name = ".".join([root, *path])
-        what = "a date" if node.get("format") == "date" else f"of type {kind}"
-        cond = (
-            f"coalesce(json_type(j_{root}, {_sql_str(pointer)}) NOT IN ('NULL', {allowed}), false)"
-        )
-        out.append(f"CASE WHEN {cond} THEN {_sql_str(name + ': not ' + what)} END")
-        if node.get("format") == "date":
-            text = f"json_extract_string(j_{root}, {_sql_str(pointer)})"
-            bad = f"({text} IS NOT NULL AND TRY_CAST({text} AS DATE) IS NULL)"
-            out.append(f"CASE WHEN {bad} THEN {_sql_str(name + ': not a date')} END")
-    if kind == "object":
-        for key, sub in node.get("properties", {}).items():
-            out += _json_type_checks(sub, root, [*path, key])
-    return out
-
-
 def _reader(con: Any, path: Path, roots: list[str], types: dict[str, T.Type]) -> str:
     """A view `typed` of the facts file: record, key columns and typed roots, plus reasons
     found while reading (JSON that is not JSON, values of the wrong type)."""
@@ -112,9 +93,19 @@ def _reader(con: Any, path: Path, roots: list[str], types: dict[str, T.Type]) ->
             else f"CAST(NULL AS {duckdb_type_text(types[r])}) AS {r}"
             for r in roots
         ]
+        schema = facts_schema()
+        rel = con.sql(f"SELECT * FROM read_parquet({src})")
+        checks = [
+            c
+            for r, t in zip(rel.columns, rel.types, strict=True)
+            if r in roots
+            for c in column_checks(schema["properties"][r], t, r, r)
+        ]
+        reasons = f"list_filter([{', '.join(checks)}], lambda x: x IS NOT NULL)"
         con.execute(
             f"CREATE VIEW typed AS SELECT row_number() OVER () AS record, {', '.join(parts)}, "
-            f"CAST([] AS VARCHAR[]) AS read_reasons FROM read_parquet({src})"
+            f"CAST({reasons if checks else '[]'} AS VARCHAR[]) AS read_reasons "
+            f"FROM read_parquet({src})"
         )
         return "typed"
     if fmt == "jsonl":
@@ -125,7 +116,11 @@ def _reader(con: Any, path: Path, roots: list[str], types: dict[str, T.Type]) ->
             "header=false, auto_detect=false) WHERE trim(line) <> ''"
         )
         json_of = {r: f"doc->'{r}'" for r in roots}
-        first = ["CASE WHEN doc IS NULL THEN 'not a JSON document' END"]
+        first = [
+            "CASE WHEN doc IS NULL THEN 'not a JSON document' END",
+            "CASE WHEN doc IS NOT NULL AND json_type(doc) <> 'OBJECT' THEN 'not a JSON object' END",
+            unknown_fields("doc", "'$'", list(facts_schema()["properties"]), "document", False),
+        ]
         base = "lines"
     else:
         header = {
@@ -148,7 +143,7 @@ def _reader(con: Any, path: Path, roots: list[str], types: dict[str, T.Type]) ->
     schema = facts_schema()
     checks = list(first)
     for r in roots:
-        checks += _json_type_checks(schema["properties"][r], r, [])
+        checks += json_checks(schema["properties"][r], f"j_{r}", r, [])
     j_cols = ", ".join(f"{json_of[r]} AS j_{r}" for r in roots)
     con.execute(f"CREATE VIEW jsoned AS SELECT *, {j_cols} FROM {base}")
     typed_cols = ", ".join(f"{typed_json(f'j_{r}', types[r])} AS {r}" for r in roots)
@@ -265,8 +260,9 @@ def run_batch(
     key: str | None = None,
     audience: str = "custodial",
     threads: int | None = None,
-    progress: bool = False,
+    progress: Progress | None = None,
     spark: Callable[[CompiledPack, Path, Path], None] | None = None,
+    spark_probe: Callable[[], tuple[int, int] | None] | None = None,
 ) -> BatchResult:
     """Decide every record of `facts` on every day from `start` to `end`; see module doc."""
     import duckdb
@@ -275,23 +271,20 @@ def run_batch(
     if engine not in ENGINES:
         raise BatchError(f"unknown engine `{engine}` (engines: {', '.join(ENGINES)})")
     file_format(out)
-    if engine == "python":  # the interpreter needs no SQL form: every pack can be decided
-        compiled = _interpreted(pack, audience, outputs)
-    else:
-        dialect = "spark" if engine == "spark" else "duckdb"
-        compiled = compile_pack(pack, audience, dialect, "facts")
-        if outputs is not None:  # fewer columns; status and missing facts stay the decision's
-            unknown = [n for n in outputs if n not in pack.outputs]
-            if unknown:
-                raise ValueError(f"pack `{pack.id}` has no output {', '.join(unknown)}")
-            compiled.outputs = {n: t for n, t in compiled.outputs.items() if n in outputs}
+    compiled, query_sql = _prepared(pack, audience, engine, outputs)
+    out_types = output_types(pack)
     types = root_types()
     roots = list(types)
     con = duckdb.connect()
     try:
         if threads:
             con.execute(f"SET threads = {int(threads)}")
+        # DuckDB tracks a query's progress for `progress` to tell (its own bar never prints:
+        # one bar, the caller's)
         con.execute(f"SET enable_progress_bar = {'true' if progress else 'false'}")
+        con.execute("SET enable_progress_bar_print = false")
+        tell = progress or (lambda stage, done, total: None)
+        tell("reading the facts", 0, 0)
         try:
             _reader(con, facts, roots, types)
         except duckdb.Error as e:
@@ -318,8 +311,9 @@ def run_batch(
             + ", ".join(f"c.{r}" for r in roots)
             + f" FROM checked c CROSS JOIN ({_days(start, end)}) d WHERE len(c.reasons) = 0"
         )
+        tell(f"deciding ({engine})", 0, 0)
         if engine == "python":
-            _python_results(con, pack, compiled, roots, audience)
+            _python_results(con, pack, compiled, roots, audience, out_types, tell)
         elif engine == "spark":
             assert spark is not None, "the spark engine needs a runner"
             with tempfile.TemporaryDirectory(prefix="regime-spark-") as tmp:
@@ -328,24 +322,31 @@ def run_batch(
                     f"COPY (SELECT * FROM facts) TO {_sql_str(str(facts_pq))} (FORMAT parquet)"
                 )
                 out_dir = Path(tmp) / "results"
-                spark(compiled, facts_pq, out_dir)
+                with _polled(progress, "deciding (spark)", spark_probe):
+                    spark(compiled, facts_pq, out_dir)
                 con.execute(
                     "CREATE TABLE results AS SELECT * FROM "
                     f"read_parquet({_sql_str(str(out_dir / '*.parquet'))})"
                 )
         else:
-            con.execute(f"CREATE TABLE results AS {compiled.sql(pretty=False)}")
+            with _polled(progress, "deciding (duckdb)", lambda: _duckdb_progress(con)):
+                con.execute(f"CREATE TABLE results AS {query_sql}")
+        from_json = engine == "python"
         shown = ", ".join(
-            _shown(f'r."{n}"', t, n) if engine != "python" else f'r."{n}"'
-            for n, t in compiled.outputs.items()
+            file_column(f'r."{n}"', out_types[n], n, from_json) for n in compiled.outputs
         )
-        fixed = "r.pack, r.version, r.policy_version, r.content_hash, r.status"
-        select = (
-            f"SELECT r.record, c.key, r.as_of, {fixed}{', ' + shown if shown else ''}, "
-            "r.obligations, r.missing_facts, r.undetermined, r.error FROM results r "
-            "JOIN checked c "
-            "USING (record) WHERE r.policy_version IS NOT NULL ORDER BY r.record, r.as_of"
+        fixed = ", ".join(f"CAST(r.{c} AS VARCHAR) AS {c}" for c in FIXED)
+        con.execute(
+            "CREATE VIEW decisions AS SELECT CAST(r.record AS BIGINT) AS record, "
+            f"CAST(c.key AS VARCHAR) AS key, CAST(r.as_of AS DATE) AS as_of, {fixed}"
+            f"{', ' + shown if shown else ''}, "
+            f"CAST(r.obligations AS {OBLIGATIONS}) AS obligations, "
+            "CAST(r.missing_facts AS VARCHAR[]) AS missing_facts, "
+            "CAST(r.undetermined AS VARCHAR[]) AS undetermined, "
+            "CAST(r.error AS VARCHAR) AS error FROM results r JOIN checked c USING (record) "
+            "WHERE r.policy_version IS NOT NULL"
         )
+        select = "SELECT * FROM decisions ORDER BY record, as_of"
         # a record the interpreter's own facts check refused: its reasons, once, as for the
         # column-wise checks; any other row without a version: no version in force that day
         refused = "r.refused" if engine == "python" else "NULL::VARCHAR[]"
@@ -356,24 +357,16 @@ def run_batch(
             "|| CAST(r.as_of AS VARCHAR)]) FROM results r JOIN checked c USING (record) "
             "WHERE r.policy_version IS NULL ORDER BY record, as_of"
         )
+        tell("writing the results", 0, 0)
         rej = rejects_path(out)
         _copy(con, rejects_sql, rej)
-        _copy(con, select, out)
-        n_rows = _count(con, "SELECT count(*) FROM results WHERE policy_version IS NOT NULL")
+        with _polled(progress, "writing the results", lambda: _duckdb_progress(con)):
+            _copy(con, select, out)
+        n_rows = _count(con, "SELECT count(*) FROM decisions")
         n_rej = _count(con, f"SELECT count(*) FROM ({rejects_sql})")
-        undetermined = _count(con, "SELECT count(*) FROM results WHERE status = 'undetermined'")
-        errors = _count(
-            con,
-            "SELECT count(*) FROM results WHERE policy_version IS NOT NULL AND status = 'error'",
-        )
-        summary: dict[str, list[tuple[str, int]]] = {}
-        for name, t in compiled.outputs.items():
-            rows = con.execute(
-                f'SELECT "{name}" AS v, count(*) AS n FROM results '
-                "WHERE policy_version IS NOT NULL AND status <> 'error' GROUP BY 1 "
-                "ORDER BY n DESC, CAST(v AS VARCHAR) LIMIT 8"
-            ).fetchall()
-            summary[name] = [(_show(v, t, engine), n) for v, n in rows]
+        undetermined = _count(con, "SELECT count(*) FROM decisions WHERE status = 'undetermined'")
+        errors = _count(con, "SELECT count(*) FROM decisions WHERE status = 'error'")
+        summary = _summary(con, compiled, out_types)
     finally:
         con.close()
     return BatchResult(
@@ -388,33 +381,135 @@ def run_batch(
     )
 
 
-def _interpreted(pack: M.Pack, audience: str, outputs: list[str] | None) -> CompiledPack:
+@contextmanager
+def _polled(
+    progress: Progress | None, stage: str, probe: Callable[[], tuple[int, int] | None] | None
+) -> Iterator[None]:
+    """While the block runs (a query, which cannot count its decisions as it goes), tell
+    `stage`'s progress as `probe` reads it, five times a second, from a thread of its own."""
+    if progress is None or probe is None:
+        yield
+        return
+    stop = threading.Event()
+
+    def poll() -> None:
+        while not stop.wait(0.2):
+            try:
+                found = probe()
+            except Exception:  # the engine finished or went away: nothing more to tell
+                return
+            if found is not None:
+                progress(stage, *found)
+
+    watcher = threading.Thread(target=poll, name="batch-progress", daemon=True)
+    watcher.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        watcher.join()
+
+
+def _duckdb_progress(con: Any) -> tuple[int, int] | None:
+    """The running query's progress in per cent, as DuckDB estimates it; None before."""
+    done = con.query_progress()
+    return (int(done), 100) if done >= 0 else None
+
+
+_PREPARED: dict[tuple[int, str, str, tuple[str, ...] | None], tuple[CompiledPack, str]] = {}
+
+
+def _prepared(
+    pack: M.Pack, audience: str, engine: str, outputs: list[str] | None
+) -> tuple[CompiledPack, str]:
+    """The pack's query for the engine, narrowed to `outputs`, and its text; kept for the
+    process's next run of the same pack object (compiling and rendering a large pack's query
+    takes longer than deciding a few thousand records). Keyed by the object, not the content
+    hash: a pack pinned to one version keeps its content hash."""
+    if engine == "python":  # the interpreter needs no SQL form: every pack can be decided
+        return with_outputs(_interpreted(pack, audience), outputs), ""
+    dialect = "spark" if engine == "spark" else "duckdb"
+    key = (id(pack), audience, dialect, tuple(outputs) if outputs else None)
+    found = _PREPARED.get(key)
+    if found is not None and found[0].pack is pack:
+        return found
+    compiled = compile_pack(pack, audience, dialect, "facts")
+    # fewer columns; status and missing facts stay the whole decision's
+    compiled = with_outputs(compiled, outputs)
+    if len(_PREPARED) >= 8:
+        _PREPARED.pop(next(iter(_PREPARED)))
+    _PREPARED[key] = (compiled, compiled.sql(pretty=False))
+    return _PREPARED[key]
+
+
+def _interpreted(pack: M.Pack, audience: str) -> CompiledPack:
     """The outputs a decision shows this audience, for the interpreter (no query)."""
     custodial = audience != "healthcare"
-    if outputs is not None:
-        unknown = [n for n in outputs if n not in pack.outputs]
-        if unknown:
-            raise ValueError(f"pack `{pack.id}` has no output {', '.join(unknown)}")
     shown = {
         n: T.ANY
         for n, o in pack.outputs.items()
         if not (custodial and o.healthcare and not o.releasable)
-        and (outputs is None or n in outputs)
     }
     withheld = tuple(n for n in pack.outputs if n not in shown)
     return CompiledPack(pack, audience, "python", exp.select("1"), shown, withheld)
 
 
-def _show(value: Any, t: T.Type, engine: str) -> str:
-    if engine == "python" and isinstance(value, str):
-        return value
-    plain = sql_plain(value, t)
-    text = "undetermined/none" if plain is None else json.dumps(plain, default=str)
+SUMMARY_VALUES = 8  # the most frequent values of each output the summary names
+
+
+def _summary(
+    con: Any, compiled: CompiledPack, types: Mapping[str, T.Type]
+) -> dict[str, list[tuple[str, int]]]:
+    """The most frequent values of each output among the decisions made, read from the
+    rows as written (so the same whatever the engine)."""
+    summary: dict[str, list[tuple[str, int]]] = {}
+    for name in compiled.outputs:
+        counted = (
+            f'SELECT "{name}" AS v, count(*) AS n FROM decisions '
+            "WHERE status <> 'error' GROUP BY 1"
+        )
+        rows = con.execute(
+            f"{counted} ORDER BY n DESC, CAST(v AS VARCHAR) LIMIT {SUMMARY_VALUES}"
+        ).fetchall()
+        summary[name] = [(_show(v, is_json_text(types[name])), n) for v, n in rows]
+        found = con.execute(f"SELECT count(*), coalesce(sum(n), 0) FROM ({counted})").fetchone()
+        values, decided = (int(found[0]), int(found[1])) if found else (0, 0)
+        if values > len(rows):  # the rest, counted together
+            rest = decided - sum(n for _, n in rows)
+            summary[name].append((f"{values - len(rows)} other values", rest))
+    return summary
+
+
+def _show(value: Any, json_text: bool) -> str:
+    """A value of the results as the summary names it: its JSON, decimals without the
+    trailing zeros of the column's scale."""
+    if value is None:
+        return "undetermined/none"
+    text = value if json_text else json.dumps(_summary_plain(value))
     return text if len(text) <= 60 else text[:57] + "..."
 
 
+def _summary_plain(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        text = format(value.normalize(), "f")
+        return text
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, dict):
+        return {k: _summary_plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_summary_plain(v) for v in value]
+    return value
+
+
 def _python_results(
-    con: Any, pack: M.Pack, compiled: CompiledPack, roots: list[str], audience: str
+    con: Any,
+    pack: M.Pack,
+    compiled: CompiledPack,
+    roots: list[str],
+    audience: str,
+    types: Mapping[str, T.Type],
+    tell: Progress,
 ) -> None:
     """The interpreter's decisions over the same facts, as a `results` table of plain values."""
     import pyarrow as pa
@@ -422,10 +517,15 @@ def _python_results(
     from engine import api
     from engine.language.convert import to_json as plain
 
+    # the outputs whose values may not fit their column, and those holding records
+    bounded = [n for n in compiled.outputs if holds(types[n], ("int", "decimal"))]
+    records = {n for n in compiled.outputs if holds(types[n], ("record",))}
+    total = _count(con, "SELECT count(*) FROM facts")
     cur = con.execute("SELECT * FROM facts ORDER BY record, as_of")
     names = [d[0] for d in cur.description]
     rows: list[dict[str, Any]] = []
-    while batch := cur.fetchmany(10_000):
+    while batch := cur.fetchmany(1_000):
+        tell("deciding (python)", len(rows), total)
         for values in batch:
             rec = dict(zip(names, values, strict=True))
             doc = {r: _jsonable(rec[r]) for r in roots if rec[r] is not None}
@@ -449,8 +549,15 @@ def _python_results(
                 rows.append({**base, "policy_version": None, "status": None, "refused": refused})
                 continue
             row = {**base, "policy_version": d.policy_version, "status": d.status}
+            unfit = next(
+                (w for n in bounded if (w := unfit_value(n, d.outputs.get(n), types[n]))), None
+            )
+            if unfit is not None:  # a value the results' column cannot hold: the row's error
+                rows.append({**row, "status": "error", "error": unfit})
+                continue
             for n in compiled.outputs:
-                row[n] = json.dumps(plain(d.outputs.get(n)))
+                value = plain(d.outputs.get(n))
+                row[n] = json.dumps(shaped(value, types[n]) if n in records else value)
             row["obligations"] = [
                 {
                     "rule": o.rule,
@@ -483,38 +590,10 @@ def _python_results(
             ("refused", pa.list_(pa.string())),
         ]
     )
+    tell("deciding (python)", len(rows), total)
     table = pa.Table.from_pylist(rows, schema=schema)
     con.register("python_results", table)
     con.execute("CREATE TABLE results AS SELECT * FROM python_results")
-
-
-def _floor_div(a: str, b: int) -> tuple[str, str]:
-    """Floor quotient and remainder of an integer column by `b`, exactly, as Python's divmod
-    (SQL's `%` takes the dividend's sign)."""
-    rem = f"((({a}) % {b}) + {b}) % {b}"
-    return f"((({a}) - {rem}) // {b})", rem
-
-
-def _shown(column: str, t: T.Type, name: str) -> str:
-    """An output column as the file shows it: a duration (whole microseconds in the query) or a
-    number of months (a whole number) as the ISO 8601 text a decision gives, not the raw
-    number; anything else as it is."""
-    if t.kind == "duration":
-        minutes, _ = _floor_div(column, 60_000_000)
-        days, rest = _floor_div(minutes, 1440)
-        text = (
-            f"CASE WHEN {rest} = 0 THEN 'P' || {days} || 'D' "
-            f"WHEN {days} <> 0 THEN 'P' || {days} || 'DT' || {rest} || 'M' "
-            f"ELSE 'PT' || {rest} || 'M' END"
-        )
-    elif t.kind == "months":
-        text = (
-            f"CASE WHEN ({column}) % 12 <> 0 THEN 'P' || ({column}) || 'M' "
-            f"ELSE 'P' || (({column}) // 12) || 'Y' END"
-        )
-    else:
-        return column
-    return f'CASE WHEN {column} IS NULL THEN NULL ELSE {text} END AS "{name}"'
 
 
 def _json_text(value: Any) -> str | None:

@@ -196,6 +196,28 @@ def literal_int(e: exp.Expression) -> int | None:
     return None
 
 
+def constant_branches(
+    e: exp.Expression,
+) -> tuple[list[tuple[exp.Expression, int]], int | None] | None:
+    """A CASE whose every branch is a whole-number literal or NULL, as (condition, value)
+    pairs and the ELSE value (None for NULL); None for anything else."""
+    if not isinstance(e, exp.Case) or e.this is not None:
+        return None
+    whens: list[tuple[exp.Expression, int]] = []
+    for w in e.args.get("ifs") or []:
+        k = literal_int(w.args.get("true"))
+        if k is None:
+            return None
+        whens.append((w.this, k))
+    other = e.args.get("default")
+    if other is None or isinstance(other, exp.Null):
+        return whens, None
+    if isinstance(other, exp.Cast) and isinstance(other.this, exp.Null):
+        return whens, None
+    k = literal_int(other)
+    return None if k is None else (whens, k)
+
+
 def floor_div(a: exp.Expression, n: int) -> exp.Expression:
     """Integer division rounding down, as Python's `//` does for negative numbers too, exact
     in integers (both engines' integer division truncates towards zero)."""
@@ -203,6 +225,11 @@ def floor_div(a: exp.Expression, n: int) -> exp.Expression:
     known = literal_int(a)
     if known is not None:  # a constant (a duration written in the pack): folded here
         return num(known // n)
+    branches = constant_branches(a)
+    if branches is not None:  # a parameter dated by version: each constant folded
+        whens, other = branches
+        rest = cast(exp.Null(), "BIGINT") if other is None else num(other // n)
+        return case([(c, num(k // n)) for c, k in whens], rest)
     x = exp.Paren(this=a.copy())
     # x - (x mod n, from 0 to n - 1) is a multiple of n, so its division is exact
     pmod = exp.Mod(

@@ -33,6 +33,7 @@ from engine.sql.builders import (
     bor,
     case,
     const,
+    constant_branches,
     date_add_days,
     decimal_scale,
     error_if,
@@ -49,6 +50,7 @@ from engine.sql.builders import (
     list_filter,
     list_map,
     list_size,
+    literal_int,
     not_null,
     num,
     struct,
@@ -396,10 +398,22 @@ class ExprCompiler:
         reach = bound(node, self.checked, self.scope.consts)
         if reach is not None and reach // US_PER_DAY + 1 < DAYS_SPAN:
             # a bounded move (`4 weeks`) is not tested: see BOUNDED_DATES_UNCHECKED
-            return self._strict(t, date_add_days(d, days), args)
-        v, own = SF.dated(date_add_days(d, days), [a.v for a in args], self._range_error())
+            return self._strict(t, self._plus_days(d, days), args)
+        v, own = SF.dated(self._plus_days(d, days), [a.v for a in args], self._range_error())
         v, own = self._once(v), self._once(own)
         return self._strict(t, v, args, own)
+
+    def _plus_days(self, d: exp.Expression, days: exp.Expression) -> exp.Expression:
+        """A date moved by whole days: in DuckDB `d + n` (a DATE, where an interval would make a
+        timestamp to cast back), `d - n` for a negative literal."""
+        if self.scope.dialect == "spark":
+            return date_add_days(d, days)
+        k = literal_int(days)
+        if k is not None and k < 0:
+            return exp.Sub(this=d.copy(), expression=num(-k))
+        if k is not None:
+            return exp.Add(this=d.copy(), expression=num(k))
+        return exp.Add(this=d.copy(), expression=cast(days, "INT"))
 
     def _once(self, e: exp.Expression) -> exp.Expression:
         """Inside a quantifier, a row-level expression that reads no element (`as_of - 6 days`)
@@ -475,12 +489,10 @@ class ExprCompiler:
         if op in ("+", "-"):
             if lk == "date" and rk == "duration":
                 # Python's date - duration subtracts the duration's whole days (rounded down)
-                days = floor_div(rv, US_PER_DAY)
-                if op == "-":
-                    days = exp.Neg(this=exp.Paren(this=days))
+                days = _whole_days(rv, op == "-")
                 return self._days_later(node.right, t, lv, days, [left, right])
             if lk == "duration" and rk == "date" and op == "+":
-                days = floor_div(lv, US_PER_DAY)
+                days = _whole_days(lv, False)
                 return self._days_later(node.left, t, rv, days, [left, right])
             if lk == "date" and rk == "months":
                 n = rv if op == "+" else exp.Neg(this=exp.Paren(this=rv))
@@ -887,6 +899,9 @@ class ExprCompiler:
             return SV(first, m, t, bits)
         if f == "is_none":
             x = args[0]
+            sentinel = _sentinel_test(x)
+            if sentinel is not None:
+                return SV(sentinel, x.m, t, bits)
             none = exp.And(
                 this=is_null(x.v), expression=exp.EQ(this=x.m.copy(), expression=ZERO.copy())
             )
@@ -1335,6 +1350,39 @@ def _any_null(values: list[exp.Expression]) -> exp.Expression:
     for v in values[1:]:
         out = exp.Or(this=out, expression=is_null(v))
     return exp.Paren(this=out)
+
+
+def _sentinel_test(x: SV) -> exp.Expression | None:
+    """`is_none` of a fact read straight from the table with a known-none sentinel, as `raw =
+    sentinel`: true for the sentinel, NULL where the fact is absent (its mask names it), false
+    otherwise; the same three values as the general test, without a CASE per row."""
+    v = x.v
+    if not (x.facts and isinstance(v, exp.Nullif)):
+        return None
+    raw = v.this
+    m = x.m
+    if not (isinstance(m, exp.Case) and len(m.args.get("ifs") or []) == 1):
+        return None
+    when = m.args["ifs"][0]
+    b = literal_int(when.args.get("true"))
+    if when.this != is_null(raw) or not b or not is_zero(m.args.get("default")):
+        return None  # an absent fact must be unknown (a nonzero mask), never a decided none
+    return exp.EQ(this=raw.copy(), expression=v.expression.copy())
+
+
+def _whole_days(us: exp.Expression, negate: bool) -> exp.Expression:
+    """The whole days (rounded down) of a duration in microseconds, negated for `date -
+    duration`; a duration that is a CASE of constants (a parameter dated by version) stays
+    one, so that the row picks a constant number of days."""
+    days = floor_div(us, US_PER_DAY)
+    if not negate:
+        return days
+    branches = constant_branches(days)
+    if branches is None:
+        return exp.Neg(this=exp.Paren(this=days))
+    whens, other = branches
+    rest = cast(exp.Null(), "INT") if other is None else num(-other)
+    return case([(c, num(-k)) for c, k in whens], rest)
 
 
 def _years_between(born: exp.Expression, on: exp.Expression) -> exp.Expression:

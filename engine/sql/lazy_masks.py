@@ -84,7 +84,24 @@ def _guarded(node: exp.Expression) -> bool:
     return guarded
 
 
-def _rewrite(columns: Columns, name: str, e: exp.Expression) -> exp.Expression | None:
+def _column_reads(e: exp.Expression) -> dict[str, list[exp.Column]]:
+    """Every unqualified column reference in `e`, by name, in the order a walk meets them."""
+    found: dict[str, list[exp.Column]] = {}
+    for c in e.find_all(exp.Column):
+        if not c.table:
+            found.setdefault(c.name, []).append(c)
+    return found
+
+
+def _root(node: exp.Expression) -> exp.Expression:
+    while node.parent is not None:
+        node = node.parent
+    return node
+
+
+def _rewrite(
+    columns: Columns, readers: list[exp.Column], name: str, e: exp.Expression
+) -> exp.Expression | None:
     """The values-only list for column `name` (readers rewritten in place), or None (and
     nothing changed) when a reader is of a kind this pass does not know."""
     try:
@@ -92,22 +109,18 @@ def _rewrite(columns: Columns, name: str, e: exp.Expression) -> exp.Expression |
     except ValueError:
         return None
     plans: list[tuple[exp.Expression, set[str]]] = []
-    for cols in columns.values():
-        for _, expr in cols:
-            for c in expr.find_all(exp.Column):
-                if c.name != name or c.table:
-                    continue
-                reader = c.parent
-                if not isinstance(reader, LIST_READERS) or reader.this is not c:
-                    return None
-                lam = reader.expression
-                reads = _element_reads(lam) if isinstance(lam, exp.Lambda) else None
-                if reads is None:
-                    return None
-                read = {f for _, f in reads}
-                if "m" in read and not _guarded(reader):
-                    return None
-                plans.append((reader, read))
+    for c in readers:
+        reader = c.parent
+        if not isinstance(reader, LIST_READERS) or reader.this is not c:
+            return None
+        lam = reader.expression
+        reads = _element_reads(lam) if isinstance(lam, exp.Lambda) else None
+        if reads is None:
+            return None
+        read = {f for _, f in reads}
+        if "m" in read and not _guarded(reader):
+            return None
+        plans.append((reader, read))
     for reader, read in plans:
         lam = reader.expression
         y = lam.expressions[0].name
@@ -149,14 +162,26 @@ def _replace(columns: Columns, node: exp.Expression, new: exp.Expression) -> Non
 def lazy_masks(columns: Columns, hoisted: list[str]) -> int:
     """Rewrite the hoisted per-element lists in `columns` (keys `hoisted`) whose masks are
     read only in guarded branches; the number rewritten."""
+    # the column references of each column, walked once and again only where a rewrite
+    # changed that column (one walk per list column was most of compiling a large pack)
+    reads = {
+        (k, i): _column_reads(e) for k, cols in columns.items() for i, (_, e) in enumerate(cols)
+    }
+    place = {id(columns[k][i][1]): (k, i) for k, i in reads}
     done = 0
     for key in hoisted:
         cols = columns[key]
         if len(cols) != 1:
             continue
         name, e = cols[0]
-        new = _rewrite(columns, name, e)
+        readers = [c for found in reads.values() for c in found.get(name, ())]
+        touched = {place[id(_root(c))] for c in readers} | {(key, 0)}
+        new = _rewrite(columns, readers, name, e)
         if new is not None:
             columns[key] = [(name, new)]
             done += 1
+            for k, i in touched:  # the rewrite moved and copied readers in these columns
+                root = columns[k][i][1]
+                reads[k, i] = _column_reads(root)
+                place[id(root)] = (k, i)
     return done

@@ -129,6 +129,7 @@ class PackCompiler:
         self.columns: dict[str, list[tuple[str, exp.Expression]]] = {}  # key -> columns
         self.types: dict[str, T.Type] = {}
         self.probes: list[tuple[str, exp.Expression]] = []  # extra result columns
+        self.row_parts: dict[exp.Expression, exp.Expression] = {}  # see _row_parts
 
     # -- names -----------------------------------------------------------------------------
 
@@ -199,6 +200,10 @@ class PackCompiler:
     def hoist(self, e: exp.Expression) -> exp.Expression:
         """A row-level expression as a column of its own, one level above what it reads, so
         that every use reads it and the row computes it once."""
+        for part in _row_parts(e):  # inside its lambdas, what reads the row alone: once
+            if part not in self.row_parts:
+                self.row_parts[part.copy()] = self.hoist(part.copy())
+            part.replace(self.row_parts[part].copy())
         key = f"aux:{len(self.columns) + 1}"
         c = col_name(*key.split(":", 1))
         used = {col.name for col in e.find_all(exp.Column)}
@@ -1031,9 +1036,28 @@ def _bit_columns(prefix: str, conds: list[exp.Expression]) -> list[tuple[str, ex
     out = []
     for start in range(0, len(conds), BITS_PER_KEY):
         chunk = conds[start : start + BITS_PER_KEY]
-        word = bor(*(case([(c, num(1 << j))], ZERO.copy()) for j, c in enumerate(chunk)))
+        word = bor(*(_bit(c, j) for j, c in enumerate(chunk)))
         out.append((f"{prefix}_{start // BITS_PER_KEY}", word))
     return out
+
+
+def _bit(cond: exp.Expression, j: int) -> exp.Expression:
+    """Bit j when a condition holds (NULL counts as not), as `CAST(cond AS BIGINT) * 2^j`:
+    arithmetic on the whole column, which DuckDB works out faster than a CASE per bit; a
+    condition that is always true is the constant bit."""
+    inner = cond.unnest() if isinstance(cond, exp.Paren) else cond
+    if isinstance(inner, exp.Coalesce) and _always_true(inner.this):
+        return num(1 << j)
+    if not (isinstance(inner, exp.Coalesce) and isinstance(inner.expressions[-1], exp.Boolean)):
+        cond = exp.Coalesce(this=cond.copy(), expressions=[exp.false()])
+    flag = cast(cond, "BIGINT")
+    return flag if j == 0 else exp.Mul(this=flag, expression=num(1 << j))
+
+
+def _always_true(e: exp.Expression) -> bool:
+    """Whether an expression is the literal TRUE (in brackets or not)."""
+    e = e.unnest() if isinstance(e, exp.Paren) else e
+    return isinstance(e, exp.Boolean) and e.this is True
 
 
 def _bit_set(keys: list[tuple[str, exp.Expression]], i: int) -> exp.Expression:
@@ -1043,6 +1067,79 @@ def _bit_set(keys: list[tuple[str, exp.Expression]], i: int) -> exp.Expression:
     return exp.NEQ(
         this=exp.Paren(this=exp.BitwiseAnd(this=k, expression=b)), expression=ZERO.copy()
     )
+
+
+# What a lambda's row-only part may hold to be worked out once per row instead of once per
+# element: reads, comparisons, logic and CASE, none of which can fail where the lambda would
+# not have run (an empty list); arithmetic and functions stay where they are.
+_ROW_SAFE = (
+    exp.Column,
+    exp.Dot,
+    exp.Identifier,
+    exp.Literal,
+    exp.Null,
+    exp.Boolean,
+    exp.Paren,
+    exp.EQ,
+    exp.NEQ,
+    exp.GT,
+    exp.GTE,
+    exp.LT,
+    exp.LTE,
+    exp.Is,
+    exp.In,
+    exp.And,
+    exp.Or,
+    exp.Not,
+    exp.Case,
+    exp.If,
+    exp.Coalesce,
+    exp.DataType,
+)
+
+
+def _row_parts(e: exp.Expression) -> list[exp.Expression]:
+    """The largest parts of the lambdas' bodies in `e` that read the row (a field of a row's
+    struct, a CASE on `as_of`) but no element: DuckDB copies every column a lambda captures
+    for each element, so such a part read as a column of its own is worked out once per row.
+    A bare column stays (it is captured as it is); so do parts that could fail."""
+    lambdas = list(e.find_all(exp.Lambda))
+    if not lambdas:
+        return []
+    elements = {i.name for lam in lambdas for i in lam.expressions}
+
+    def movable(n: exp.Expression) -> bool:
+        if isinstance(n, exp.Column) and not n.table:
+            return False  # already one column
+        reads_row = False
+        for x in n.walk():
+            if isinstance(x, exp.Identifier) and x.name in elements:
+                return False
+            if isinstance(x, exp.Cast):
+                if not isinstance(x.this, exp.Literal | exp.Null):
+                    return False
+            elif not isinstance(x, _ROW_SAFE):
+                return False
+            reads_row = reads_row or isinstance(x, exp.Column)
+        return reads_row
+
+    found: list[exp.Expression] = []
+    stack: list[exp.Expression] = [lam.this for lam in lambdas]
+    seen: set[int] = set()
+    while stack:
+        n = stack.pop()
+        if id(n) in seen:
+            continue
+        seen.add(id(n))
+        if isinstance(n, exp.Lambda):
+            stack.append(n.this)
+        elif isinstance(n, exp.If | exp.Identifier | exp.DataType):
+            stack.extend(n.iter_expressions())  # parts of a node, not values of their own
+        elif movable(n):
+            found.append(n)
+        else:
+            stack.extend(n.iter_expressions())
+    return found
 
 
 def _reads_columns(e: exp.Expression) -> bool:
@@ -1229,7 +1326,12 @@ _ = (A, typed_null)
 
 def _applying(flagged: list[tuple[exp.Expression, exp.Expression]]) -> exp.Expression:
     """The list of the values whose flag holds, in order: (flag, value) pairs kept as
-    structs, filtered on the flag, then mapped to the value."""
+    structs, filtered on the flag, then mapped to the value. Values that are all constants
+    (never NULL) are one list of `CASE WHEN flag THEN value END` with the NULLs dropped,
+    which builds no struct per value."""
+    if all(isinstance(v, exp.Literal) for _, v in flagged):
+        each = exp.Array(expressions=[case([(flag, v)], exp.Null()) for flag, v in flagged])
+        return list_filter(each, "x0", not_null(exp.column("x0")))
     pairs = exp.Array(
         expressions=[struct([("applies", flag), ("value", value)]) for flag, value in flagged]
     )

@@ -21,6 +21,8 @@ def session(master: str | None = None) -> Any:
             SparkSession.builder.appName("regime")
             .master(master or os.environ.get("SPARK_MASTER", "local[1]"))
             .config("spark.ui.enabled", "false")
+            # no stage bars of Spark's own on the console: `regime batch` shows one bar
+            .config("spark.ui.showConsoleProgress", "false")
             .config("spark.sql.shuffle.partitions", "1")
             .config("spark.sql.legacy.sizeOfNull", "false")
             .config("spark.sql.session.timeZone", "UTC")
@@ -37,6 +39,17 @@ def stop() -> None:
     if _SESSION is not None:
         _SESSION.stop()
         _SESSION = None
+
+
+def progress() -> tuple[int, int] | None:
+    """Tasks done and tasks in all of the session's running stages; None when none runs."""
+    if _SESSION is None:
+        return None
+    tracker = _SESSION.sparkContext.statusTracker()
+    stages = [tracker.getStageInfo(i) for i in tracker.getActiveStageIds()]
+    total = sum(s.numTasks for s in stages if s is not None)
+    done = sum(s.numCompletedTasks for s in stages if s is not None)
+    return (done, total) if total else None
 
 
 def run_spark(compiled: CompiledPack, facts: Path, out_dir: Path) -> None:

@@ -29,8 +29,8 @@ from engine.packs import model as M
 from engine.packs.facts_schema import prepare
 from engine.problems import EvaluationError
 from engine.sql.batch import run_batch
+from engine.sql.output_columns import output_types, read_back
 from engine.sql.query import DECISION_COLUMNS
-from engine.sql.run import sql_plain
 
 State = dict[str, Any]
 SHOWN_REASONS = 5  # reject reasons quoted in a report
@@ -57,52 +57,15 @@ class SqlStates:
     seconds: float = 0.0
 
 
-def output_types(pack: M.Pack) -> dict[str, T.Type]:
-    """Each output's static type where the language knows it, so that durations and months
-    (whole numbers in SQL) read back as the interpreter shows them; `any` elsewhere."""
-    found: dict[str, T.Type] = {}
-    for name, out in pack.outputs.items():
-        types: list[T.Type] = []
-        if out.mode == "value" and out.expr is not None:
-            types.append(out.expr.checked.type)
-        elif out.mode == "rules":
-            if out.combine == "any":
-                found[name] = T.BOOL
-                continue
-            sets = [e.checked.type for r in pack.rules for o, e in r.sets if o == name]
-            joined = _join(sets)
-            types.append(T.list_of(joined) if out.combine == "collect" else joined)
-        elif out.table is not None:
-            table = pack.tables[out.table]
-            types.append(
-                _join([e.checked.type for r in table.rows for c, e in r.then if c == name])
-            )
-        if out.default is not None:
-            types.append(out.default.checked.type)
-        found[name] = _join(types)
-    return found
-
-
-def _join(types: list[T.Type]) -> T.Type:
-    if not types:
-        return T.ANY
-    t: T.Type | None = types[0]
-    for o in types[1:]:
-        t = T.join(t, o) if t is not None else None
-    return t if t is not None else T.ANY
-
-
 def plain(value: Any, t: T.Type) -> Any:
     """A value read back from the decisions file as the plain data a decision shows (as
     `engine.language.convert.to_json` gives it for the interpreter's values)."""
     if value is None:
         return None
-    if t.kind in ("duration", "months"):
-        return sql_plain(value, t)
     if isinstance(value, bool | int | str | float):
-        return value
-    if isinstance(value, Decimal):
-        return str(value)
+        return value  # durations and months too: the decisions file holds their ISO text
+    if isinstance(value, Decimal):  # the column's 10 places, without the trailing zeros
+        return format(value.normalize(), "f")
     if isinstance(value, dt.date):
         return value.isoformat()
     if isinstance(value, Mapping):
@@ -122,7 +85,8 @@ def _state(row: Mapping[str, Any], types: Mapping[str, T.Type], outputs: list[st
         "missing_facts": list(row["missing_facts"] or []),
     }
     for name in outputs:
-        seen[f"outputs.{name}"] = plain(row[name], types.get(name, T.ANY))
+        t = types.get(name, T.ANY)
+        seen[f"outputs.{name}"] = plain(read_back(row[name], t), t)
     for ob in row["obligations"] or []:
         seen[f"obligations.{ob['rule']}"] = {
             "modality": ob["modality"],

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import io
 import json
 from pathlib import Path
 
@@ -171,35 +173,25 @@ def test_batch_bad_usage(population: Path, tmp_path: Path, args: list[str], mess
     assert code == 2 and message in text and "Traceback" not in text
 
 
-def test_batch_python_engine_agrees_with_duckdb(population: Path, tmp_path: Path) -> None:
-    rows = {}
-    for eng in ("duckdb", "python"):
-        out = tmp_path / f"{eng}.jsonl"
-        code, text = run(
-            "batch",
-            "pmp",
-            "--facts",
-            str(population),
-            "--as-of",
-            "2022-11-01",
-            "--out",
-            str(out),
-            "--engine",
-            eng,
-        )
-        assert code == 0, text
-        rows[eng] = [json.loads(x) for x in out.read_text().splitlines()]
-    for a, b in zip(rows["duckdb"], rows["python"], strict=True):
-        for k in ("record", "status", "missing_facts", "undetermined", "policy_version"):
-            assert a[k] == b[k], (a["record"], k)
-        assert a["eligible"] == json.loads(b["eligible"]), a["record"]
-
-
 def test_sql_prints_a_query_for_each_dialect() -> None:
     code, text = run("sql", "keywork_edm")
     assert code == 0 and text.startswith("WITH level_0 AS") and "LIST_FILTER" in text
     code, text = run("sql", "keywork_edm", "--dialect", "spark")
     assert code == 0 and "FILTER(" in text and "`" in text
+
+
+def test_sql_and_batch_narrow_outputs_alike(population: Path, tmp_path: Path) -> None:
+    """`--outputs` goes through one function for both commands: the same columns kept, the
+    same error for an output the pack does not have."""
+    code, text = run("sql", "omu_edm", "--outputs", "oasys_priority,nope")
+    assert code == 2 and "pack `omu_edm` has no output nope" in text
+    code, text = run("sql", "omu_edm", "--outputs", "oasys_priority")
+    final = text[text.rindex("\nSELECT") :]
+    assert code == 0 and '"oasys_priority"' in final and "stage_name" not in final
+    out = tmp_path / "o.parquet"
+    args = ["--facts", str(population), "--as-of", "2020-07-20", "--out", str(out)]
+    code, text = run("batch", "omu_edm", *args, "--outputs", "oasys_priority,nope")
+    assert code == 2 and "pack `omu_edm` has no output nope" in text
 
 
 def test_every_policy_pack_has_a_sql_form() -> None:
@@ -225,3 +217,78 @@ def test_sql_corpus_pack_is_reported_where_its_construct_stands() -> None:
     (found,) = sql_problems({pid: packs[pid] for pid in packs})
     assert found.severity == "warning"
     assert_as_expected(found, path)
+
+
+class _Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+@pytest.mark.parametrize("engine_name", ["duckdb", "python"])
+def test_batch_tells_its_progress_on_a_terminal_only(
+    population: Path, tmp_path: Path, engine_name: str
+) -> None:
+    import engine
+    from cli.batch import terminal_progress
+    from engine.sql.batch import run_batch
+
+    pack = engine.load(Path("policies"))["omu_edm"]
+    day = dt.date(2020, 7, 20)
+    seen: list[tuple[str, int, int]] = []
+    out = tmp_path / "o.parquet"
+    run_batch(pack, population, out, day, day, engine_name, progress=lambda *a: seen.append(a))
+    stages = [s for s, _, _ in seen]
+    assert stages[0] == "reading the facts" and stages[-1] == "writing the results"
+    assert f"deciding ({engine_name})" in stages
+    if engine_name == "python":  # the interpreter counts its decisions as it goes
+        counted = [(d, t) for s, d, t in seen if t]
+        assert counted[-1] == (300, 300) and counted == sorted(counted)
+    assert terminal_progress(io.StringIO()) is None  # quiet when not a terminal
+    screen = _Terminal()
+    bar = terminal_progress(screen)
+    assert bar is not None
+    bar("deciding (python)", 150, 300)
+    assert screen.getvalue() == "\rdeciding (python) [" + "#" * 15 + "-" * 15 + "] 150/300 (50%)"
+    bar.close()
+    assert screen.getvalue().endswith("\r")
+    code, text = run(
+        "batch",
+        "omu_edm",
+        "--facts",
+        str(population),
+        "--as-of",
+        "2020-07-20",
+        "--out",
+        str(out),
+        "--engine",
+        engine_name,
+    )
+    assert code == 0 and "\r" not in text  # CliRunner's output is no terminal
+
+
+def test_a_query_that_cannot_count_is_polled_for_its_progress_while_it_runs() -> None:
+    """DuckDB's and Spark's progress is read from another thread while the query runs; the
+    polling stops with the query."""
+    import threading
+    import time
+
+    from engine.sql.batch import _polled
+
+    told: list[tuple[str, int, int]] = []
+    readings = iter([None, (10, 100), (60, 100)])
+    finished = threading.Event()
+
+    def probe() -> tuple[int, int] | None:
+        found = next(readings, None)
+        if found == (60, 100):
+            finished.set()
+        return found
+
+    with _polled(lambda *a: told.append(a), "deciding (duckdb)", probe):
+        assert finished.wait(5)
+    after = len(told)
+    time.sleep(0.5)
+    assert told == [("deciding (duckdb)", 10, 100), ("deciding (duckdb)", 60, 100)]
+    assert len(told) == after  # nothing told once the block is done
+    with _polled(None, "quiet", probe):  # no bar: no thread, nothing polled
+        pass

@@ -27,6 +27,7 @@ import engine
 from engine.packs.facts_schema import root_types
 from engine.sql import batch
 from engine.sql.batch import run_batch
+from engine.sql.output_columns import output_types, read_back
 from engine.sql.query import compile_pack
 from engine.sql.run import converted, differences, facts_table, python_view, row_view
 from engine.tools.population import Population
@@ -98,8 +99,10 @@ def test_batch_keeps_known_none_apart_from_absent(
     con.close()
     assert len(rows) == len(docs)
     compiled = compiled_once(pack, "custodial", "duckdb", "facts")
+    types = output_types(pack)
     failures = []
     for row, doc in zip(rows, docs, strict=True):
+        row.update({n: read_back(row[n], types[n]) for n in compiled.outputs})
         expected = python_view(pack, converted(doc), day, compiled.outputs)
         assert expected is not None
         for diff in differences(expected, row_view(row, compiled)):

@@ -11,6 +11,7 @@ from sqlglot import exp, parse_one
 
 from engine.sql.inline import inline_single_use
 from engine.sql.lazy_masks import lazy_masks
+from engine.sql.query import _row_parts
 
 # a per-element list of (value, mask) and two readers: the count of true elements (unknown
 # when an element is) and the mask of the undecided elements, read only when there is one
@@ -92,3 +93,55 @@ def test_a_column_read_once_is_folded_and_one_read_twice_kept(reads: int) -> Non
         f"(SELECT *, l IS NULL AS a FROM t) ORDER BY id"
     ).fetchall()
     assert got == [(0, True), (1, False)]
+
+
+# a lambda that reads the row: a struct's field and a CASE on as_of (moved out), a bare
+# column and a division (kept: one is already a column, the other could fail)
+ROW_READER = (
+    "LIST_TRANSFORM(s, lambda x: x.d >= e.since AND (x.m >= CASE WHEN as_of >= DATE "
+    "'2020-06-01' THEN 45 END OR x.m < n OR x.m = n // 0))"
+)
+
+
+def test_row_parts_of_a_lambda_are_its_reads_of_the_row_alone() -> None:
+    found = _row_parts(parse_one(ROW_READER, dialect="duckdb"))
+    assert sorted(p.sql("duckdb") for p in found) == [
+        "CASE WHEN as_of >= CAST('2020-06-01' AS DATE) THEN 45 END",
+        "e.since",
+    ]
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    st.lists(
+        st.tuples(
+            st.none() | st.lists(st.tuples(st.none() | st.integers(0, 50), st.integers(0, 50))),
+            st.none() | st.integers(0, 50),
+            st.dates(),
+            st.integers(-5, 5),
+        ),
+        max_size=8,
+    )
+)
+def test_row_parts_read_as_columns_give_the_same_rows(
+    rows: list[tuple[list[tuple[int | None, int]] | None, int | None, object, int]],
+) -> None:
+    con = duckdb.connect()
+    con.execute(
+        "CREATE TABLE t (id INTEGER, s STRUCT(d INTEGER, m INTEGER)[], "
+        "e STRUCT(since INTEGER), as_of DATE, n INTEGER)"
+    )
+    for i, (s, since, as_of, n) in enumerate(rows):
+        items = None if s is None else [{"d": d, "m": m} for d, m in s]
+        con.execute("INSERT INTO t VALUES (?, ?, ?, ?, ?)", [i, items, {"since": since}, as_of, n])
+    query = ROW_READER.replace("n // 0", "n + 1")
+    reader = parse_one(query, dialect="duckdb")
+    parts = []
+    for i, part in enumerate(_row_parts(reader)):
+        parts.append(f"{part.sql('duckdb')} AS p{i}")
+        part.replace(exp.column(f"p{i}"))
+    before = con.execute(f"SELECT id, {query} FROM t ORDER BY id").fetchall()
+    after = con.execute(
+        f"SELECT id, {reader.sql('duckdb')} FROM (SELECT *, {', '.join(parts)} FROM t) ORDER BY id"
+    ).fetchall()
+    assert after == before

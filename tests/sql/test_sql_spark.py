@@ -2,20 +2,17 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
 import pyarrow.parquet as pq
 import pytest
-from click.testing import CliRunner
 
 import engine
-from cli.main import cli
 from engine.sql import spark
 from engine.sql.query import compile_pack
 from engine.sql.run import converted, differences, facts_table, row_view, run_duckdb
-from engine.tools.population import Population, write_population
+from engine.tools.population import Population
 
 PACKS = ("keywork_edm", "omu_edm", "pmp")
 
@@ -46,31 +43,3 @@ def test_spark_rows_equal_duckdb_rows(
         for d in differences(expected[rid], got[rid])
     ]
     assert not failures, "\n".join(failures[:10])
-
-
-def test_batch_engine_spark_agrees_with_duckdb(spark_session: Any, tmp_path: Path) -> None:
-    facts = tmp_path / "population.jsonl"
-    write_population(facts, 150, seed=5, roots=("prisoner", "establishment"))
-    runner = CliRunner()
-    outs = {}
-    for eng in ("duckdb", "spark"):
-        out = tmp_path / f"{eng}.jsonl"
-        result = runner.invoke(
-            cli,
-            [
-                "batch",
-                "keywork_edm",
-                "--facts",
-                str(facts),
-                "--as-of",
-                "2020-07-20..2020-07-21",
-                "--out",
-                str(out),
-                "--engine",
-                eng,
-            ],
-        )
-        assert result.exit_code == 0, result.output
-        assert "300 decisions" in result.output
-        outs[eng] = [json.loads(line) for line in out.read_text().splitlines()]
-    assert outs["duckdb"] == outs["spark"]

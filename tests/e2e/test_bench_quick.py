@@ -1,0 +1,29 @@
+"""The short form of `make bench` in the test suite: each benchmark script that has a quick
+mode runs as `make bench` runs it and prints its named figures, so a script cannot rot between
+runs of the long target. The figures themselves are not judged here (timed tests are noise)."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import engine
+
+ROOT = Path(__file__).resolve().parents[2]
+FIGURE = re.compile(r"^([a-z0-9_-]+): (\d+(?:\.\d+)?) ms", re.M)
+
+
+def test_sql_compile_prints_a_figure_for_every_pack() -> None:
+    result = subprocess.run(
+        [sys.executable, "bench/sql_compile.py", "--quick"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert result.returncode == 0, result.stderr
+    names = {m.group(1) for m in FIGURE.finditer(result.stdout)}
+    others = {f"sql-compile-{p}" for p in engine.load(ROOT / "policies") if p != "keywork_edm"}
+    assert names == {"sql-compile-keywork", "sql-compile-keywork-spark", *others}, result.stdout
