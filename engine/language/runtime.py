@@ -323,24 +323,8 @@ def k_count(items: Any, pred: Callable[[Any], Any]) -> Any:
         return items
     if not items:
         return 0
-    count = 0
-    pending = None
-    s = _STEPS
-    depth = s.depth
-    left = s.left = (s.left if depth else MAX_STEPS) - len(items)
-    if left < 0:
-        raise _over_budget(MAX_STEPS - left)
-    s.depth = depth + 1
-    try:
-        for item in items:
-            r = pred(item)
-            if r is True:
-                count += 1
-            elif r.__class__ is Unknown:
-                pending = r if pending is None else merge(pending, r)
-    finally:
-        s.depth = depth
-    return count if pending is None else pending
+    selected, pending = _select(items, pred)
+    return len(selected) if pending is None else pending
 
 
 def k_filter(items: Any, pred: Callable[[Any], Any]) -> Any:

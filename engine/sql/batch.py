@@ -34,7 +34,7 @@ from engine.sql.output_columns import (
     with_outputs,
 )
 from engine.sql.query import CompiledPack, compile_pack
-from engine.sql.read_checks import column_checks, json_checks, unknown_fields
+from engine.sql.read_checks import column_checks, json_checks, sql_str, unknown_fields
 from engine.sql.types import duckdb_type_text
 from engine.sql.validate import reasons_expr
 
@@ -74,17 +74,13 @@ def file_format(path: Path) -> str:
     return fmt
 
 
-def _sql_str(text: str) -> str:
-    return "'" + text.replace("'", "''") + "'"
-
-
 def _reader(con: Any, path: Path, roots: list[str], types: dict[str, T.Type]) -> str:
     """A view `typed` of the facts file: record, key columns and typed roots, plus reasons
     found while reading (JSON that is not JSON, values of the wrong type)."""
     fmt = file_format(path)
     if not path.exists():
         raise BatchError(f"no facts file `{path}`")
-    src = _sql_str(str(path))
+    src = sql_str(str(path))
     if fmt == "parquet":
         cols = {r[0] for r in con.execute(f"DESCRIBE SELECT * FROM read_parquet({src})").fetchall()}
         parts = [
@@ -168,7 +164,7 @@ def _has_known_none(t: T.Type) -> bool:
 # the sentinels of engine.sql.expressions in DuckDB's spelling (a NUL is written with chr)
 KNOWN_NONE_SQL = {
     "date": f"DATE '{NONE_DATE.isoformat()}'",
-    "string": f"(chr({ord(NONE_TEXT[0])}) || {_sql_str(NONE_TEXT[1:])})",
+    "string": f"(chr({ord(NONE_TEXT[0])}) || {sql_str(NONE_TEXT[1:])})",
 }
 
 
@@ -182,7 +178,7 @@ def typed_json(j: str, t: T.Type, depth: int = 0) -> str:
     if t.kind == "record":
         parts = []
         for name, ft, _ in t.fields or ():
-            sub = f"json_extract({j}, {_sql_str('$.' + json.dumps(name))})"
+            sub = f"json_extract({j}, {sql_str('$.' + json.dumps(name))})"
             value = typed_json(sub, ft, depth + 1)
             if getattr(ft, "null_none", False) and ft.kind in KNOWN_NONE_SQL:
                 value = (
@@ -211,7 +207,7 @@ def _establishment_override(path: Path, t: T.Type) -> str:
         data = data["establishment"]
     prepare({"establishment": data}, str(path))  # raises FactsError with every problem
     text = json.dumps(data, default=str)
-    return f"TRY_CAST({_sql_str(text)}::JSON AS {duckdb_type_text(t)})"
+    return f"TRY_CAST({sql_str(text)}::JSON AS {duckdb_type_text(t)})"
 
 
 def _days(start: dt.date, end: dt.date) -> str:
@@ -231,7 +227,7 @@ def _copy(con: Any, select: str, out: Path) -> None:
     fd, tmp = tempfile.mkstemp(prefix=f".{out.name}.", suffix=out.suffix, dir=out.parent)
     os.close(fd)
     try:
-        con.execute(f"COPY ({select}) TO {_sql_str(tmp)} ({opts[fmt]})")
+        con.execute(f"COPY ({select}) TO {sql_str(tmp)} ({opts[fmt]})")
         os.replace(tmp, out)
     except BaseException:
         if os.path.exists(tmp):
@@ -319,14 +315,14 @@ def run_batch(
             with tempfile.TemporaryDirectory(prefix="regime-spark-") as tmp:
                 facts_pq = Path(tmp) / "facts.parquet"
                 con.execute(
-                    f"COPY (SELECT * FROM facts) TO {_sql_str(str(facts_pq))} (FORMAT parquet)"
+                    f"COPY (SELECT * FROM facts) TO {sql_str(str(facts_pq))} (FORMAT parquet)"
                 )
                 out_dir = Path(tmp) / "results"
                 with _polled(progress, "deciding (spark)", spark_probe):
                     spark(compiled, facts_pq, out_dir)
                 con.execute(
                     "CREATE TABLE results AS SELECT * FROM "
-                    f"read_parquet({_sql_str(str(out_dir / '*.parquet'))})"
+                    f"read_parquet({sql_str(str(out_dir / '*.parquet'))})"
                 )
         else:
             with _polled(progress, "deciding (duckdb)", lambda: _duckdb_progress(con)):
