@@ -156,6 +156,9 @@ class Scope:
     origin: str = "<expression>"  # where the expression stands, as a run-time error names it
     pack: str = "<pack>"  # the pack's id, as an out-of-range error names it
     consts: Mapping[str, int] = field(default_factory=dict)  # sizes of names (parameters)
+    # a definition's checked expression by name (for the text of a decimal it works out: its
+    # places follow from the expression, compiled again where the text is)
+    definition: Callable[[str], Checked | None] | None = None
 
 
 class ExprCompiler:
@@ -168,6 +171,9 @@ class ExprCompiler:
         self.n_lambda = 0
         self.in_region = False  # inside a tree of strict operations (see `_guarded_error`)
         self.made: dict[int, SV] = {}  # each node's compiled value, by node
+        self.binding: dict[str, A.Node] = {}  # a local name -> the list its quantifier reads
+        self.bound: dict[int, A.Node] = {}  # a local name's node -> that list's node
+        self.lambdas: dict[int, tuple[str, exp.Expression]] = {}  # quantifier -> var, list
 
     def info_type(self, node: A.Node) -> T.Type:
         return self.checked.info[id(node)].type
@@ -275,6 +281,8 @@ class ExprCompiler:
     def _Name(self, node: A.Name) -> SV:
         t = self.info_type(node)
         if node.name in self.locals:
+            if node.name in self.binding:
+                self.bound[id(node)] = self.binding[node.name]
             return self.locals[node.name]
         if node.name == "as_of":
             return SV(self.scope.as_of.copy(), ZERO.copy(), t)
@@ -535,12 +543,31 @@ class ExprCompiler:
             return self._strict(t, quotient, [left, right], error)
         raise Unsupported(f"`{op}`", "no SQL form")
 
+    def shapes(self) -> Shapes:
+        """The exponents and signs of zero of this expression's decimals (for `text`)."""
+        return Shapes(
+            self.checked, lambda n: self.made[id(n)].v, self.dialect, self._var, compiler=self
+        )
+
+    def definition_shapes(self, name: str) -> tuple[Shapes, A.Node] | None:
+        """A definition's expression compiled again here, for the shape of its decimal (its
+        value is the definition's column; the places follow from its expression): the
+        `Shapes` of that compilation and its root; None for a name that is no definition."""
+        checked = self.scope.definition(name) if self.scope.definition is not None else None
+        if checked is None:
+            return None
+        sub = ExprCompiler(checked, self.scope)
+        sub.n_lambda = self.n_lambda
+        sub.compile()
+        self.n_lambda = sub.n_lambda
+        return sub.shapes(), checked.node
+
     def _written(self, node: A.Node) -> exp.Expression | None:
         """A decimal operand's text as the interpreter writes it (for an error's words), where
         the expression tells its places; None otherwise (SQL's text stands in)."""
         if self.info_type(node).kind != "decimal":
             return None
-        shapes = Shapes(self.checked, lambda n: self.made[id(n)].v, self.dialect, self._var)
+        shapes = self.shapes()
         shape = shapes.of(node)
         if shape.exponent is None or shape.doubt is not None:
             return None
@@ -662,7 +689,10 @@ class ExprCompiler:
         else:  # a computed list: an unknown inside an element is among the list's unknowns
             elem = SV(x, items.m.copy(), items.t.elem, items.bits)
         saved = self.locals.get(node.var)
+        saved_binding = self.binding.get(node.var)
         self.locals[node.var] = elem
+        self.binding[node.var] = node.iterable
+        self.lambdas[id(node)] = (var, items.v)
         try:
             body = self.gen(node.body)
         finally:
@@ -670,6 +700,10 @@ class ExprCompiler:
                 del self.locals[node.var]
             else:
                 self.locals[node.var] = saved
+            if saved_binding is None:
+                del self.binding[node.var]
+            else:
+                self.binding[node.var] = saved_binding
         L = items.v
         # the body once per element (value, with its mask when it may have one); every
         # quantity below reads that list and no column of the row (see `_per_element`)
@@ -990,7 +1024,7 @@ class ExprCompiler:
         elif f == "index_of":
             v = SF.index_of(self.dialect, a0, args[1].v, self._var())
         elif f == "text" and args[0].t.kind == "decimal":
-            shapes = Shapes(self.checked, lambda n: self.made[id(n)].v, self.dialect, self._var)
+            shapes = self.shapes()
             v, own = text_of_decimal(shapes, node.args[0], a0, self._where(node))
             return self._strict(t, v, args, own)
         elif f == "text":

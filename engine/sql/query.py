@@ -20,6 +20,7 @@ from sqlglot import exp
 from engine.evaluation.decision import AUDIENCES
 from engine.language import static_types as T
 from engine.language import syntax as A
+from engine.language.check import Checked
 from engine.language.runtime import WITHHELD
 from engine.packs import model as M
 from engine.packs.facts_schema import is_healthcare_path
@@ -183,7 +184,13 @@ class PackCompiler:
             origin=origin,
             pack=self.pack.id,
             consts=constant_bounds(self.pack.parameters),
+            definition=self._definition,
         )
+
+    def _definition(self, name: str) -> Checked | None:
+        """A definition's checked expression (the text of a decimal it works out reads it)."""
+        d = self.pack.definitions.get(name)
+        return None if d is None else d.expr.checked
 
     def expr(self, e: M.Expression, where: str) -> SV:
         scope = self.scope(e)

@@ -129,6 +129,19 @@ OTHERS = [  # text, lists and decimals, compared as values
     "text(0 / (len(prisoner.alerts) - 2.5))",
     "text(-0.0 + -0.00)",
     "text(2.50 + len(prisoner.alerts) * 2.5)",
+    # sums, extremes and list elements: the places the interpreter's values have
+    "text(round(sum(a in prisoner.alerts: 0.5), 2))",
+    "text(round(sum(a in prisoner.alerts: 0.5) - len(prisoner.alerts) * 0.5, 1))",
+    "text(sum(a in prisoner.alerts: -0.0))",
+    "text(sum(s in prisoner.keywork.sessions: if s.minutes > 40 then 0.50 else 1.5))",
+    "text(sum([1.5, 2.25, len(prisoner.alerts) * 0.5]))",
+    "text(sum(map(s in prisoner.keywork.sessions: s.minutes / 4)))",
+    "text(sum(filter(x in [0.5, 1.5]: len(prisoner.alerts) > 1)))",
+    "text(max(map(s in prisoner.keywork.sessions: s.minutes * 0.5)))",
+    "text(min(map(s in prisoner.keywork.sessions: if s.minutes > 40 then 0.5 else -0.0)))",
+    "text(max([len(prisoner.alerts) * 0.5, 1.50, 1.5, -0.0]))",
+    "text(min([len(prisoner.alerts) * -0.0, 0.00, 1.5]))",
+    "map(x in [0.50, 1.25]: text(x * len(prisoner.alerts)))",
     # rounding to places written outside 0 to 10
     "round(len(prisoner.alerts) * 1.23456789012345, 12)",
     "text(round(len(prisoner.alerts) * 1234.5, -2))",
@@ -178,13 +191,6 @@ LIMITED = [
         "sum([5000000000000000000000000000000000000.0, "
         "len(prisoner.alerts) * 5000000000000000000000000000000000000.0])",
         "len(prisoner.alerts) >= 1",
-    ),
-    # the text of a zero rounded from a sum that is zero: its sign is not known here (a zero
-    # worked out from other values is +0 in both)
-    ("text(round(sum(a in prisoner.alerts: 0.5), 2))", "len(prisoner.alerts) == 0"),
-    (
-        "text(round(sum(a in prisoner.alerts: 0.5) - len(prisoner.alerts) * 0.5, 1))",
-        "len(prisoner.alerts) == 0",
     ),
     # rounding past the whole digits a SQL decimal holds at that many places
     (
@@ -313,6 +319,8 @@ def quotients(depth: int) -> st.SearchStrategy[str]:
 
 DECIMALS = [
     "len(prisoner.alerts) * 0.5",
+    "sum(s in prisoner.keywork.sessions: s.minutes * 0.25)",
+    "max(map(s in prisoner.keywork.sessions: s.minutes / 8))",
     "2.50",
     "-0.0",
     "0.0000001",
@@ -342,6 +350,12 @@ def decimals(depth: int) -> st.SearchStrategy[str]:
         st.builds(lambda c, a, b: f"(if {c} then {a} else {b})", bools(0), sub, sub),
         st.builds(lambda a, b: f"max({a}, {b})", sub, sub),
         st.builds(lambda a, b: f"min({a}, {b}, 0.50)", sub, sub),
+        # sums and extremes of lists of them, and an element of a list of one shape
+        st.builds(lambda a, b: f"sum([{a}, {b}])", sub, sub),
+        st.builds(lambda a, b: f"max([{a}, {b}, -0.0])", sub, sub),
+        st.builds(lambda a: f"sum(s in prisoner.keywork.sessions: {a})", sub),
+        st.builds(lambda a: f"min(map(a in prisoner.alerts: {a}))", sub),
+        st.builds(lambda a: f"sum(x in [{a}, {a}]: x)", atom),
     )
 
 
