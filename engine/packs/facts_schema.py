@@ -215,6 +215,8 @@ def convert(value: Any, t: T.Type) -> Any:
         return value
     if kind == "decimal" and isinstance(value, float | int) and not isinstance(value, bool):
         return Decimal(str(value))
+    if kind == "int" and isinstance(value, float | Decimal):
+        return _whole(value)
     if kind == "record" and isinstance(value, Mapping):
         out = {}
         for key, v in value.items():
@@ -328,6 +330,8 @@ def _convert_given(value: Any, t: T.Type) -> Any:
     elif kind == "decimal":
         if isinstance(value, float | int) and not isinstance(value, bool):
             return Decimal(str(value))
+    elif kind == "int" and isinstance(value, float | Decimal):
+        return _whole(value)
     elif kind == "record" and value.__class__ is dict:
         fields = _FIELDS.get(id(t))
         if fields is None:
@@ -348,6 +352,15 @@ def _convert_given(value: Any, t: T.Type) -> Any:
     return to_json(value, exact_numbers=True)
 
 
+def _whole(value: float | Decimal) -> Any:
+    """A whole number given as `1.0` (JSON Schema counts it an integer) as the integer the
+    schema types it; a number that is not whole is left as it is (the check refuses it)."""
+    if value.__class__ is not bool and value == value and abs(value) != float("inf"):
+        if value == int(value):
+            return int(value)
+    return to_json(value, exact_numbers=True)
+
+
 Convert = Callable[[Any], Any]
 _PLAIN_FIELD: Convert = lambda v: v  # noqa: E731  (a marker: a field of a plain kind)
 _CONVERTERS: dict[int, tuple[T.Type, Convert]] = {}
@@ -363,10 +376,12 @@ def _converter(t: T.Type) -> Convert:
     fn: Convert
     if kind == "record":
         by_name: dict[str, Convert] = {}
+        plain_types: dict[str, T.Type] = {}
         for fname, ftype, _ in t.fields or ():
             if fname not in by_name:  # the first, as `Type.field` finds it
                 plain = ftype.kind not in ("date", "decimal", "record", "list")
                 by_name[fname] = _PLAIN_FIELD if plain else _converter(ftype)
+                plain_types[fname] = ftype
 
         def fn(value: Any) -> Any:
             if value.__class__ is not dict:
@@ -378,8 +393,8 @@ def _converter(t: T.Type) -> Convert:
                     cls = v.__class__
                     if cls is str or cls is bool or cls is int or v is None:
                         out[key] = v
-                    else:
-                        out[key] = to_json(v, exact_numbers=True)
+                    else:  # a whole number written `1.0`, or a value of no plain class
+                        out[key] = _convert_given(v, plain_types[key])
                 elif c is None:
                     out[key] = to_json(v, exact_numbers=True)
                 else:

@@ -508,6 +508,9 @@ def _gen_convert(t: Any, v: str, src: _Source, ind: int) -> None:
         )
     elif t.kind in _BUILT:
         src.emit(ind, f"c{v} = {src.const(src.convert.converter(t))}({v})")
+    elif t.kind == "int":  # a whole number written `1.0` becomes the integer the schema types
+        other = src.const(src.convert.converter(t))
+        src.emit(ind, f"c{v} = {v} if {v}.__class__ is int or {v} is None else {other}({v})")
     else:
         src.emit(ind, f"c{v} = {v} if {v}.__class__ in _KEPT or {v} is None else _tj({v})")
 

@@ -5,6 +5,7 @@ the interpreter with the column types the static checker gives its outputs."""
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
 import json
 import re
@@ -133,6 +134,55 @@ def test_errors_and_durations_are_written_alike(tmp_path: Path, folder: str, pac
     rows = duckdb.sql(f"SELECT status, error FROM read_parquet('{tmp_path}/python.parquet')")
     statuses = {status for status, _ in rows.fetchall()}
     assert ("error" in statuses) == (pack == "ratios"), (statuses, summary)
+
+
+@pytest.mark.parametrize("suffix", [".jsonl", ".csv"])
+def test_a_whole_number_written_with_a_point_is_the_integer_to_every_engine(
+    tmp_path: Path, suffix: str
+) -> None:
+    """JSON Schema counts `3.0` an integer, so the facts check passes it where the schema says
+    integer; the interpreter then holds the integer 3 (as the SQL engines read it), never a
+    float: its text is `3`, as the SQL engines write it."""
+    docs = [
+        d for _, _, d in Population(seed=35).documents(120, roots=("prisoner", "establishment"))
+    ]
+    pointed = 0
+    for n, doc in enumerate(docs):
+        if n % 2:
+            continue
+        level = (doc.get("establishment") or {}).get("regime_level")
+        if isinstance(level, int):
+            doc["establishment"]["regime_level"] = float(level)
+            pointed += 1
+        for s in ((doc.get("prisoner") or {}).get("keywork") or {}).get("sessions") or []:
+            if isinstance(s.get("minutes"), int):
+                s["minutes"] = float(s["minutes"])
+                pointed += 1
+    assert pointed > 50
+    facts = tmp_path / f"facts{suffix}"
+    if suffix == ".jsonl":
+        facts.write_text("".join(json.dumps(d) + "\n" for d in docs), encoding="utf-8")
+        assert ".0," in facts.read_text() or ".0}" in facts.read_text()
+    else:
+        with facts.open("w", newline="", encoding="utf-8") as f:
+            out = csv.writer(f)
+            out.writerow(["prisoner", "establishment"])
+            for d in docs:
+                out.writerow(
+                    [json.dumps(d[r]) if r in d else "" for r in ("prisoner", "establishment")]
+                )
+    folder = ROOT / "tests" / "fixtures" / "sql_whole_numbers"
+    more = ("--packs", str(folder))
+    run_engines("whole_numbers", facts, tmp_path, ".jsonl", ("duckdb", "python"), *more)
+    rows = [json.loads(line) for line in (tmp_path / "duckdb.jsonl").open()]
+    pack = engine.load(folder)["whole_numbers"]
+    shown = ("level_text", "minutes_text", "minutes")
+    for row, doc in zip(rows, docs, strict=True):  # as `regime eval` decides the document
+        decided = engine.evaluate(pack, json.loads(json.dumps(doc)), dt.date(2020, 7, 20))
+        expected = {n: to_json(decided.outputs.get(n)) for n in shown}
+        assert {n: row[n] for n in shown} == expected, (row["record"], doc)
+    texts = [row["level_text"] for row in rows]
+    assert "4" in texts and not any(t and "." in t for t in texts), texts
 
 
 def test_spark_writes_the_same_file(spark_session: Any, tmp_path: Path) -> None:
