@@ -61,12 +61,12 @@ from engine.sql.types import DECIMAL_SCALE, Unsupported, cast
 
 MAX_PATHS = 62
 # A date moved by a duration or months whose size is bounded in the expression (`4 weeks`,
-# `len(x) * 2 days`: less than the 10,000 years of the calendar) is not tested for the years
-# 1 to 9999: only a date within that reach of an edge could pass them (the interpreter's
-# E-EVAL-RANGE), and testing every such move in every pack made the key work query a third
-# slower and Spark's planner run out of memory on it. A move of unbounded size (a fact, a
-# definition) is tested, and is the row's E-EVAL-RANGE in the interpreter's words.
-BOUNDED_DATES_UNCHECKED = True
+# `len(x) * 2 days`: less than the 10,000 years of the calendar) can pass the years 1 to 9999
+# only from a date within that reach of an edge. Inside a lambda such a move is tested where
+# it is made, only on those dates; elsewhere, in a pack's query, the moved date is kept in
+# `Scope.edges` and the query tests it once per row (`edge_error`): testing every move made
+# the key work query half as slow again. A move of unbounded size (a fact, a definition) is
+# tested where it is made, and is the row's E-EVAL-RANGE in the interpreter's words.
 _LAMBDA_VAR = re.compile(r"x[0-9]+")  # the names `_var` gives a quantifier's element
 
 # functions unknown from an unknown element of their list argument (given by position)
@@ -159,6 +159,10 @@ class Scope:
     # a definition's checked expression by name (for the text of a decimal it works out: its
     # places follow from the expression, compiled again where the text is)
     definition: Callable[[str], Checked | None] | None = None
+    # where given, a date moved by a bounded duration or months that reads no list element
+    # is not tested per move: the date and the reach are kept here (by the date's SQL, the
+    # largest reach), and the pack's query tests each such date once per row (see `edges`)
+    edges: dict[str, tuple[exp.Expression, dt.timedelta]] | None = None
 
 
 class ExprCompiler:
@@ -404,12 +408,28 @@ class ExprCompiler:
         interpreter's words (Python's date arithmetic overflows). Where the duration is bounded
         (`4 weeks`) only the dates within that reach of an edge are tested."""
         reach = bound(node, self.checked, self.scope.consts)
+        near = None
         if reach is not None and reach // US_PER_DAY + 1 < DAYS_SPAN:
-            # a bounded move (`4 weeks`) is not tested: see BOUNDED_DATES_UNCHECKED
-            return self._strict(t, self._plus_days(d, days), args)
-        v, own = SF.dated(self._plus_days(d, days), [a.v for a in args], self._range_error())
+            span = dt.timedelta(days=reach // US_PER_DAY + 1)
+            if self._edge(d, span):
+                return self._strict(t, self._plus_days(d, days), args)
+            near = _near_edge(d, span)
+        v, own = SF.dated(self._plus_days(d, days), [a.v for a in args], self._range_error(), near)
         v, own = self._once(v), self._once(own)
         return self._strict(t, v, args, own)
+
+    def _edge(self, d: exp.Expression, span: dt.timedelta) -> bool:
+        """Whether a date moved by at most `span` is left untested here, kept for the query's
+        one test per row (`Scope.edges`): it reads no list element (a date inside a lambda is
+        tested where it is moved, only where it lies within `span` of an edge)."""
+        edges = self.scope.edges
+        if edges is None or any(_LAMBDA_VAR.fullmatch(c.name) for c in d.find_all(exp.Column)):
+            return False
+        key = d.sql()
+        found = edges.get(key)
+        if found is None or found[1] < span:
+            edges[key] = (d.copy(), span)
+        return True
 
     def _plus_days(self, d: exp.Expression, days: exp.Expression) -> exp.Expression:
         """A date moved by whole days: in DuckDB `d + n` (a DATE, where an interval would make a
@@ -439,8 +459,12 @@ class ExprCompiler:
         the interpreter names it (`year 10000 is out of range`). Where the months are bounded
         only the dates within that many years of an edge are tested."""
         reach = bound(node, self.checked, self.scope.consts)
-        if reach is not None and reach // 12 + 1 < 4999:  # see BOUNDED_DATES_UNCHECKED
-            return self._strict(t, self._add_months(d, n), args)
+        near = None
+        if reach is not None and reach // 12 + 1 < 4999:
+            span = dt.timedelta(days=(reach // 12 + 2) * 366)
+            if self._edge(d, span):
+                return self._strict(t, self._add_months(d, n), args)
+            near = _near_edge(d, span)
         total = exp.Add(
             this=exp.Add(
                 this=exp.Mul(this=cast(exp.Year(this=d.copy()), "BIGINT"), expression=num(12)),
@@ -464,7 +488,7 @@ class ExprCompiler:
             [(exp.And(this=known, expression=exp.Not(this=ok)), error_text(text, "E-EVAL-RANGE"))],
             SF.no_error(),
         )
-        v, own = SF.edged(self._add_months(d, n), ok, own, None, "DATE")
+        v, own = SF.edged(self._add_months(d, n), ok, own, near, "DATE")
         v, own = self._once(v), self._once(own)
         return self._strict(t, v, args, own)
 
@@ -1179,7 +1203,32 @@ def may_err(checked: Checked, consts: Mapping[str, int] | None = None) -> bool:
         if _decimal_may_overflow(n, checked):
             return True
         stack.extend(A.children(n))
-    return False
+    return _moves_element(checked.node, checked, frozenset())
+
+
+def _moves_element(node: A.Node, checked: Checked, bound_names: frozenset[str]) -> bool:
+    """Whether a date that reads a quantifier's element is moved (by any duration or months):
+    such a move is tested where it is made (see `Scope.edges`), so it may err there."""
+    if isinstance(node, A.Comprehension):
+        if _moves_element(node.iterable, checked, bound_names):
+            return True
+        return _moves_element(node.body, checked, bound_names | {node.var})
+    if bound_names and isinstance(node, A.Binary) and node.op in ("+", "-"):
+        kinds = (_kind(node.left, checked), _kind(node.right, checked))
+        if _kind(node, checked) == "date" and "date" in kinds and kinds != ("date", "date"):
+            d = node.left if kinds[0] == "date" else node.right
+            if any(isinstance(n, A.Name) and n.name in bound_names for n in _nodes(d)):
+                return True
+    return any(_moves_element(c, checked, bound_names) for c in A.children(node))
+
+
+def _nodes(node: A.Node) -> list[A.Node]:
+    out, stack = [], [node]
+    while stack:
+        n = stack.pop()
+        out.append(n)
+        stack.extend(A.children(n))
+    return out
 
 
 def covers(values: Sequence[Any], versions: Sequence[Any]) -> bool:
@@ -1297,9 +1346,38 @@ def _whole_arithmetic(n: A.Node) -> bool:
     return isinstance(n, A.Comprehension) and n.kind == "sum"
 
 
+def _near_edge(d: exp.Expression, reach: dt.timedelta) -> exp.Expression:
+    """Whether a date lies within `reach` of the calendar's first or last day: only such a
+    date can be moved past them by a move of that size."""
+    low = const(dt.date.min + reach)
+    high = const(dt.date.max - reach)
+    return exp.Paren(
+        this=exp.Or(
+            this=exp.LT(this=d.copy(), expression=low),
+            expression=exp.GT(this=d.copy(), expression=high),
+        )
+    )
+
+
+def edge_error(edges: Mapping[str, tuple[exp.Expression, dt.timedelta]]) -> exp.Expression | None:
+    """The row's error where a date a bounded move reads lies within that move's reach of the
+    calendar's first or last day (see `Scope.edges`): the query does not test those moves one
+    by one, so it hands the record to the interpreter, which decides it exactly."""
+    if not edges:
+        return None
+    near = _any_of([_near_edge(d, span) for d, span in edges.values()])
+    assert near is not None
+    message = (
+        "a date within reach of the years 1 or 9999 moved by a bounded duration or months, "
+        f"which the query does not test move by move {SF.PYTHON_DECIDES}"
+    )
+    return error_if(near, error_text(message, "E-EVAL-RANGE"))
+
+
 def _moves_far(node: A.Binary, checked: Checked, consts: Mapping[str, int] | None) -> bool:
     """Whether a date moved by a duration or months may be moved past the calendar: its size
-    is unbounded (see BOUNDED_DATES_UNCHECKED)."""
+    is unbounded (a bounded move is tested once per row, see `Scope.edges`, or where it is
+    made, inside a lambda)."""
     by = node.right if checked.info[id(node.left)].type.kind == "date" else node.left
     reach = bound(by, checked, consts)
     if reach is None:

@@ -100,7 +100,10 @@ def wide_sum(dialect: str, items: exp.Expression, a: str, b: str) -> exp.Express
 
 
 def dated(
-    value: exp.Expression, operands: list[exp.Expression], prefix: str
+    value: exp.Expression,
+    operands: list[exp.Expression],
+    prefix: str,
+    near: exp.Expression | None = None,
 ) -> tuple[exp.Expression, exp.Expression]:
     """A computed date, NULL past the years 1 to 9999 with the interpreter's error for Python's
     date overflow (`date value out of range`) on that row; both engines hold such dates."""
@@ -110,7 +113,7 @@ def dated(
         known = exp.And(this=known, expression=not_null(a))
     over = exp.And(this=known, expression=exp.Not(this=ok.copy()))
     text = error_text(f"{prefix}date value out of range", "E-EVAL-RANGE")
-    return edged(value, ok, case([(over, text)], no_error()), None, "DATE")
+    return edged(value, ok, case([(over, text)], no_error()), near, "DATE")
 
 
 def edged(

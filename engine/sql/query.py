@@ -10,6 +10,7 @@ missing facts.
 
 from __future__ import annotations
 
+import datetime as dt
 import itertools
 import re
 from collections.abc import Iterator
@@ -36,6 +37,7 @@ from engine.sql.expressions import (
     case,
     const,
     covers,
+    edge_error,
     error_if,
     first_error,
     grows,
@@ -131,6 +133,8 @@ class PackCompiler:
         self.types: dict[str, T.Type] = {}
         self.probes: list[tuple[str, exp.Expression]] = []  # extra result columns
         self.row_parts: dict[exp.Expression, exp.Expression] = {}  # see _row_parts
+        # dates moved by bounded durations, tested once per row (see Scope.edges)
+        self.edges: dict[str, tuple[exp.Expression, dt.timedelta]] = {}
 
     # -- names -----------------------------------------------------------------------------
 
@@ -185,6 +189,7 @@ class PackCompiler:
             pack=self.pack.id,
             consts=constant_bounds(self.pack.parameters),
             definition=self._definition,
+            edges=self.edges,
         )
 
     def _definition(self, name: str) -> Checked | None:
@@ -691,6 +696,8 @@ class PackCompiler:
 
         # the run-time error that stops the decision, if the pack can meet one
         found = self._decision_error(obligations)
+        edge = edge_error(self.edges)  # before any other: the interpreter decides such a row
+        found = found if edge is None else first_error(edge, found)
         error = once("__error", found) if found is not None else None
         flat: list[exp.Expression] = [
             exp.column("record"),
@@ -704,7 +711,7 @@ class PackCompiler:
         fixed: dict[str, exp.Expression] = {}  # outputs the same on every row: in the last select
         for n in shown:  # a decision that stopped has no outputs
             v = self.svs["out:" + n].v
-            if error is None and self.dialect == "duckdb":
+            if self.dialect == "duckdb":  # with an error too: NULL where it stopped (below)
                 if not items.reads_row(v):
                     fixed[n] = _resolved(v, exprs)  # not kept row by row in the flat decision
                     continue
@@ -845,7 +852,7 @@ class PackCompiler:
             exp.column("policy_version", table="d"),
             exp.alias_(pk(pack.content_hash), "content_hash"),
             *(
-                exp.alias_(fixed[n].copy(), n, quoted=True)
+                exp.alias_(decided_only(stopped, fixed[n].copy()), n, quoted=True)
                 if n in fixed
                 else exp.column(n, table="d", quoted=True)
                 for n in shown

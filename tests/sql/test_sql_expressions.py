@@ -216,6 +216,9 @@ LIMITED = [
 # whether it is unknown agree, and the facts named include the interpreter's (more only when
 # two fields of those records are unknown for different facts).
 WIDER = ["any r in map(s in prisoner.keywork.sessions: {d: s.date, k: s.kind}): r.d <= as_of"]
+# dates near the calendar's edges, which vary with the record (the 10th to the 31st)
+NEAR_9999 = 'date("9999-12-" + text(10 + 3 * min(len(prisoner.alerts), 7)))'
+NEAR_0001 = 'date("0001-01-" + text(31 - 3 * min(len(prisoner.alerts), 7)))'
 ERRORS = [  # the interpreter stops a decision here; the query errs on that row, same words
     ("len(prisoner.alerts) / 3", "E-EVAL-RANGE"),
     ("1 / (len(prisoner.alerts) - len(prisoner.alerts))", "E-EVAL-DIV0"),
@@ -232,6 +235,14 @@ ERRORS = [  # the interpreter stops a decision here; the query errs on that row,
     ("as_of - len(prisoner.alerts) * 300000 days <= as_of", "E-EVAL-RANGE"),
     ("prisoner.release_date + len(prisoner.alerts) * 30000 months", "E-EVAL-RANGE"),
     ("year(as_of - len(prisoner.alerts) * 10000 months)", "E-EVAL-RANGE"),
+    # a bounded move (a week, a month) of a date near the years 1 or 9999, tested where made
+    (f"{NEAR_9999} + 1 week", "E-EVAL-RANGE"),
+    (f"{NEAR_9999} + 1 month <= as_of", "E-EVAL-RANGE"),
+    (f"{NEAR_0001} - 2 weeks", "E-EVAL-RANGE"),
+    (
+        f"count(s in prisoner.keywork.sessions: {NEAR_9999} + s.minutes * 1 day > as_of)",
+        "E-EVAL-RANGE",
+    ),
 ]
 # Divisors that are zero on some records and give inexact quotients on others (each quotient is
 # exact in 10 places when it is exact at all, so both engines' decimals agree)
@@ -290,6 +301,12 @@ def quotients(depth: int) -> st.SearchStrategy[str]:
             lambda d, n: f"({d} + len(prisoner.alerts) * {n} <= as_of)",
             st.sampled_from(DATES),
             st.sampled_from(["-400000 days", "1000000 days", "150000 weeks", "-12000 months"]),
+        ),
+        # a date near the calendar's edges moved by a bounded duration or months
+        st.builds(
+            lambda d, n: f"({d} {n} <= as_of)",
+            st.sampled_from([NEAR_9999, NEAR_0001]),
+            st.sampled_from(["+ 1 week", "- 2 weeks", "+ 1 month", "- 1 month", "+ 3 days"]),
         ),
     )
     if depth == 0:
