@@ -91,7 +91,7 @@ def one_output_pack(folder: Path, value: str) -> Path:
 @pytest.mark.parametrize(
     ("value", "construct", "why"),
     [
-        ("text(sum(a in prisoner.alerts: 0.5))", "text()", "one scale for every record"),
+        ("text(sum(h in [len(prisoner.alerts) / 2, 0.25]: h))", "text()", "different places"),
         ("round(1.25, 40)", "round()", "a SQL decimal holds at most 38 places"),
     ],
 )
@@ -115,6 +115,8 @@ def test_a_construct_without_sql_is_named_with_the_pack_and_why(
         "round(1.25, len(prisoner.alerts))",
         "text(len(prisoner.alerts) * 0.5)",
         "text(round(sum(a in prisoner.alerts: 0.5), 2))",
+        "text(sum(a in prisoner.alerts: 0.5))",
+        "text(max(map(a in prisoner.alerts: len(a) * 0.25)))",
         "round(1.25, 12)",
         "round(len(prisoner.alerts) * 1.25, -2)",
     ],
