@@ -208,7 +208,7 @@ class Shapes:
                 return None
             first = shapes[0]
             same = all(
-                s.exponent == first.exponent and s.negative_zero == first.negative_zero
+                _same(s.exponent, first.exponent) and _same(s.negative_zero, first.negative_zero)
                 for s in shapes[1:]
             )
             return first if same else None
@@ -455,6 +455,30 @@ class Shapes:
                     return FACTS_WHY
             stack.extend(A.children(n))
         return ELEMENT_WHY
+
+
+def _same(a: exp.Expression | None, b: exp.Expression | None) -> bool:
+    """Whether two SQL expressions are the same but for the names of the lambda variables they
+    bind themselves (each compilation of a quantifier names its variable afresh)."""
+    if a is None or b is None:
+        return a is b
+    return _canonical(a) == _canonical(b)
+
+
+def _canonical(e: exp.Expression) -> str:
+    bound: dict[str, str] = {}
+    for lam in e.find_all(exp.Lambda):
+        for ident in lam.expressions:
+            bound.setdefault(ident.name, f"_b{len(bound)}")
+    if not bound:
+        return e.sql()
+    renamed = e.copy()
+    for c in renamed.find_all(exp.Column):
+        if not c.table and c.name in bound:
+            c.set("this", exp.to_identifier(bound[c.name]))
+    for lam in renamed.find_all(exp.Lambda):
+        lam.set("expressions", [exp.to_identifier(bound[i.name]) for i in lam.expressions])
+    return renamed.sql()
 
 
 def _reads(e: exp.Expression, var: str) -> bool:
