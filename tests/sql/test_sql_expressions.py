@@ -574,7 +574,7 @@ ON_SPARK = [
     "round(len(prisoner.alerts) * 10000000000000000000000.5, 16)",
     "(len(prisoner.alerts) + 1) * 12345678901234567.5 / 0.0000002",
     "sum(s in prisoner.keywork.sessions: 5000000000000000000000000000000000000.0)",
-    "text(sum(map(s in prisoner.keywork.sessions: s.minutes / 4)))",
+    "text(sum(s in prisoner.keywork.sessions: s.minutes * 0.25))",
     "text(max([len(prisoner.alerts) * 0.5, 1.50, 1.5, -0.0]))",
 ]
 
