@@ -59,6 +59,7 @@ from engine.sql.expressions import (
 )
 from engine.sql.inline import inline_single_use
 from engine.sql.lazy_masks import lazy_masks
+from engine.sql.repeated_tests import simplify_columns
 from engine.sql.types import Unsupported, cast, sql_type
 
 WITHHELD_MARKER = next(iter(WITHHELD.paths))  # what a custodial audience sees of a clinical gap
@@ -466,6 +467,8 @@ class PackCompiler:
                 obligations.append((r, due, freq))
         # the per-element lists whose masks only an undecided row reads: values alone
         lazy_masks(self.columns, [k for k in self.columns if k.startswith("aux:")])
+        # a test repeated inside a branch that has already decided it: taken out
+        simplify_columns(self.columns)
         # -- assemble the chain of CTEs --
         top = max(self.level.values(), default=0)
         base = exp.select(
