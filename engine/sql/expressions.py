@@ -178,6 +178,8 @@ class ExprCompiler:
         self.binding: dict[str, A.Node] = {}  # a local name -> the list its quantifier reads
         self.bound: dict[int, A.Node] = {}  # a local name's node -> that list's node
         self.lambdas: dict[int, tuple[str, exp.Expression]] = {}  # quantifier -> var, list
+        # a date moved untested (by its SQL) -> the date it was moved from, and how far at most
+        self.moved_from: dict[str, tuple[exp.Expression, dt.timedelta]] = {}
 
     def info_type(self, node: A.Node) -> T.Type:
         return self.checked.info[id(node)].type
@@ -412,7 +414,7 @@ class ExprCompiler:
         if reach is not None and reach // US_PER_DAY + 1 < DAYS_SPAN:
             span = dt.timedelta(days=reach // US_PER_DAY + 1)
             if self._edge(d, span):
-                return self._strict(t, self._plus_days(d, days), args)
+                return self._strict(t, self._moved(self._plus_days(d, days), d, span), args)
             near = _near_edge(d, span)
         v, own = SF.dated(self._plus_days(d, days), [a.v for a in args], self._range_error(), near)
         v, own = self._once(v), self._once(own)
@@ -425,11 +427,22 @@ class ExprCompiler:
         edges = self.scope.edges
         if edges is None or any(_LAMBDA_VAR.fullmatch(c.name) for c in d.find_all(exp.Column)):
             return False
-        key = d.sql()
+        # a date that is itself moved (`as_of - 1 month + 1 day`): the date it was moved from,
+        # with both reaches, so that the row tests the plain date (no calendar sum per row)
+        base, inner = self.moved_from.get(d.sql(), (d, dt.timedelta(0)))
+        key = base.sql()
         found = edges.get(key)
-        if found is None or found[1] < span:
-            edges[key] = (d.copy(), span)
+        if found is None or found[1] < span + inner:
+            edges[key] = (base.copy(), span + inner)
         return True
+
+    def _moved(
+        self, value: exp.Expression, d: exp.Expression, span: dt.timedelta
+    ) -> exp.Expression:
+        """`value`, the date `d` moved by at most `span` untested: noted, for `_edge`."""
+        base, inner = self.moved_from.get(d.sql(), (d, dt.timedelta(0)))
+        self.moved_from[value.sql()] = (base, span + inner)
+        return value
 
     def _plus_days(self, d: exp.Expression, days: exp.Expression) -> exp.Expression:
         """A date moved by whole days: in DuckDB `d + n` (a DATE, where an interval would make a
@@ -463,7 +476,7 @@ class ExprCompiler:
         if reach is not None and reach // 12 + 1 < 4999:
             span = dt.timedelta(days=(reach // 12 + 2) * 366)
             if self._edge(d, span):
-                return self._strict(t, self._add_months(d, n), args)
+                return self._strict(t, self._moved(self._add_months(d, n), d, span), args)
             near = _near_edge(d, span)
         total = exp.Add(
             this=exp.Add(
