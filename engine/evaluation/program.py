@@ -43,6 +43,8 @@ Work = Callable[["Names"], Any]
 _PART = 100  # items worked out by one generated function
 _LIMITED = frozenset({int, list, tuple, str})  # the classes `within_budget` looks at
 _MISSING = object()  # not worked out yet
+# classes of table input values that are hashable and equal to themselves: looked up in line
+_KEY_CLASSES = frozenset({str, int, bool, dt.date})
 _SIZE = min(MAX_LIST, MAX_TEXT)  # a list or text no longer than this is within budget
 # the static types whose values are never of a class `within_budget` looks at (a value of one
 # may still be unknown or withheld: neither is limited either)
@@ -260,6 +262,7 @@ class Program:
             "_LIM": _LIMITED,
             "_NULL": NULL,
             "_MISS": _MISSING,
+            "_KEY": _KEY_CLASSES,
         }
 
         def const(value: Any) -> str:
@@ -377,8 +380,17 @@ class Program:
                 else:
                     body.append(f"    {call}")
                 values.append(f"_i{i}, ")
-            match = f"{const(self._match(table))}(({''.join(values)}))"
-            body.append(f"    _rows = m[{tkey}] = {match}")
+            found = self._match(table)
+            match = f"{const(found)}(_t)"
+            # `_TableMatch` in line for values of the classes it keeps (every one hashable
+            # and equal to itself): the rows kept for them, else the call
+            plain = " and ".join(f"_i{i}.__class__ in _KEY" for i in range(len(values)))
+            body.append(f"    _t = ({''.join(values)})")
+            body.append(f"    if {plain} and (_rows := {const(found.found)}.get(_t)) is not None:")
+            body.append("        _rows = _rows.copy() if _rows.__class__ is list else _rows")
+            body.append("    else:")
+            body.append(f"        _rows = {match}")
+            body.append(f"    m[{tkey}] = _rows")
             return body
 
         def emit(
@@ -499,22 +511,26 @@ class Program:
             blocks[-1].append(line)
         parts = [blocks[i : i + _PART] for i in range(0, len(blocks), _PART)]
         # each name read in line: its own function, the same block then its value
-        getters: list[tuple[str, list[str]]] = []
+        getters: list[tuple[str, list[str], list[str]]] = []
         for name in sorted(fetched, key=lambda n: int(local[n][2:])):
             start = blocks_of[name]
             end = start + 1
             while end < len(lines) and end not in starts:
                 end += 1
             block = [*lines[start:end], f"    return m[{name!r}]"]
-            getters.append((f"def _g{local[name][2:]}(m, rr, F, N):", block))
+            # a name already worked out (by the straight run or another getter) is returned
+            # before the getter reads anything into its locals
+            early = [f"    if {name!r} in m:", f"        return m[{name!r}]"]
+            getters.append((f"def _g{local[name][2:]}(m, rr, F, N):", early, block))
         functions = getters + [
-            (f"def _part{i}(m, rr, F, N):", [line for block in part for line in block])
+            (f"def _part{i}(m, rr, F, N):", [], [line for block in part for line in block])
             for i, part in enumerate(parts)
         ]
         hoist.update(day_parts.hoist())
         source: list[str] = []
-        for head, body in functions:
+        for head, early, body in functions:
             source.append(head)
+            source.extend(early)
             used = set(_WORDS.findall("\n".join(body)))
             more = used
             while more:  # and what the code of each hoisted local reads, in turn

@@ -429,7 +429,8 @@ def _gen_plain(
         if src.limits and (values is None or any(len(x) > src.limits[1] for x in texts)):
             src.emit(body, f"if len({v}) > {src.limits[1]}: return False")
         date = schema.get("format") == "date"
-        if date:
+        converted = t is not None and t.kind == "date"
+        if date and not converted:
             src.emit(body, f"if {src.const(_DATE.fullmatch)}({v}) is None: return False")
         if values is not None:  # (a text of the list is within the limits)
             src.emit(body, f"if {v} not in {src.const(texts)}: return False")
@@ -440,10 +441,14 @@ def _gen_plain(
         if "pattern" in schema:
             found = src.const(re.compile(schema["pattern"]).search)
             src.emit(body, f"if {found}({v}) is None: return False")
-        if t is not None and t.kind == "date":
-            if date:  # a well-formed text that is no day of the calendar is not valid
+        if converted:
+            if date:  # a text that is no YYYY-MM-DD day of the calendar is not valid
+                # `fromisoformat` reads ASCII digits only; of the texts of ten characters it
+                # reads, those with `-` at [7] are exactly YYYY-MM-DD (its other forms, as
+                # 2020-W01-1 or 20200101xy, have a digit there): the pattern, without its cost
                 src.emit(body, f"try: c{v} = _fromiso({v})")
                 src.emit(body, "except ValueError: return False")
+                src.emit(body, f"if len({v}) != 10 or {v}[7] != '-': return False")
             else:
                 src.emit(body, f"c{v} = _fromiso({v})")
         elif date:
@@ -454,6 +459,12 @@ def _gen_plain(
             src.emit(body, f"c{v} = {v}")
         else:
             src.emit(body, "pass")
+        if date and not ({"enum", "const", "minLength", "maxLength", "pattern"} & words) and (
+            converted or src.convert is None
+        ):
+            # a day given as a date (facts read from YAML) is valid as it is, and kept
+            src.emit(ind, f"elif {v}.__class__ is _date:")
+            src.emit(ind + 1, f"c{v} = {v}" if t is not None else "pass")
     if "integer" in kinds or "number" in kinds:
         src.emit(ind, f"{keyword} {v}.__class__ is int:")
         keyword = "elif"
