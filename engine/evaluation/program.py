@@ -50,6 +50,7 @@ _SIZE = min(MAX_LIST, MAX_TEXT)  # a list or text no longer than this is within 
 # may still be unknown or withheld: neither is limited either)
 _UNLIMITED_KINDS = frozenset({"null", "bool", "date", "duration", "months", "record"})
 _WORDS = re.compile(r"\b_[nrs]_?\w*")  # the local variables a generated function may set
+_MARK = re.compile("\0([0-9]+)\0")  # a name read in line, resolved as the functions are laid out
 
 
 class Names(dict[Any, Any]):
@@ -299,6 +300,12 @@ class Program:
             hoist[v] = f"m.get({name!r}, _MISS)"
             return f"({v} if {v} is not _MISS else N({name!r}))"
 
+        # a name read in line is written as a mark (`\0<i>\0`), resolved once the functions
+        # are laid out (`resolve`): after the block that sets its local in the same function,
+        # the local itself; anywhere else, the local if set, else the name worked out
+        reads: list[tuple[str, str]] = []  # each mark's name and its code where not yet set
+        sets: dict[str, int] = {}  # the names whose block always sets their local: its start
+
         def read_name(name: str) -> str:
             if name in pack.parameters:
                 return parameter(name)
@@ -306,8 +313,26 @@ class Program:
             # (after its turn too: the same text is a getter's, which may run before it)
             if inline and name in in_line:
                 fetched.add(name)
-                return f"({v} if {v} is not _MISS else ({v} := _g{v[2:]}(m, rr, F, N)))"
-            return f"({v} if {v} is not _MISS else ({v} := N({name!r})))"
+                code = f"({v} if {v} is not _MISS else ({v} := _g{v[2:]}(m, rr, F, N)))"
+            else:
+                code = f"({v} if {v} is not _MISS else ({v} := N({name!r})))"
+            reads.append((name, code))
+            return f"\0{len(reads) - 1}\0"
+
+        def resolve(blocks: list[tuple[int, list[str]]]) -> list[str]:
+            """The lines of a function of these blocks (each with the line it starts at), each
+            name read as its local where an earlier block of the function always sets it."""
+            done: set[int] = set()
+            out: list[str] = []
+
+            def read(found: re.Match[str]) -> str:
+                name, code = reads[int(found[1])]
+                return local[name] if sets.get(name, -1) in done else code
+
+            for start, block in blocks:
+                out.extend(_MARK.sub(read, line) for line in block)
+                done.add(start)
+            return out
 
         def read_inner(name: str) -> str:
             # inside a quantifier's function: the local variable as it stands (a closure's
@@ -421,6 +446,9 @@ class Program:
             lines.append(at + f"{table}[{key}] = _v")
             if name is not None:
                 lines.append(at + f"{var(name)} = _v")
+                if early:  # worked out before its turn: its value, read into the local
+                    lines.extend(["    else:", f"        {var(name)} = m[{key}]"])
+                sets[name] = blocks_of[name]
 
         def budget(kind: str, key: str, *exprs: M.Expression | None) -> tuple[str, ...]:
             # `within_budget` in line: only these classes of value can be past a budget, and
@@ -504,11 +532,11 @@ class Program:
                 emit(key, "rr", value, hide, hide, early=early)
         # one function per hundred items, called in turn: compiling one function costs more
         # than linear time in its length, which would tell on a pack of thousands of rules
-        blocks: list[list[str]] = []
+        blocks: list[tuple[int, list[str]]] = []
         for i, line in enumerate(lines[1:], 1):
             if i in starts:
-                blocks.append([])
-            blocks[-1].append(line)
+                blocks.append((i, []))
+            blocks[-1][1].append(line)
         parts = [blocks[i : i + _PART] for i in range(0, len(blocks), _PART)]
         # each name read in line: its own function, the same block then its value
         getters: list[tuple[str, list[str], list[str]]] = []
@@ -517,16 +545,18 @@ class Program:
             end = start + 1
             while end < len(lines) and end not in starts:
                 end += 1
-            block = [*lines[start:end], f"    return m[{name!r}]"]
+            block = [*resolve([(start, lines[start:end])]), f"    return m[{name!r}]"]
             # a name already worked out (by the straight run or another getter) is returned
             # before the getter reads anything into its locals
             early = [f"    if {name!r} in m:", f"        return m[{name!r}]"]
             getters.append((f"def _g{local[name][2:]}(m, rr, F, N):", early, block))
         functions = getters + [
-            (f"def _part{i}(m, rr, F, N):", [], [line for block in part for line in block])
+            (f"def _part{i}(m, rr, F, N):", [], resolve(part))
             for i, part in enumerate(parts)
         ]
         hoist.update(day_parts.hoist())
+        for v, c in hoist.items():  # (read when a function starts: no local is set yet)
+            hoist[v] = _MARK.sub(lambda found: reads[int(found[1])][1], c)
         source: list[str] = []
         for head, early, body in functions:
             source.append(head)

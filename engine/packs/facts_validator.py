@@ -321,7 +321,8 @@ def _gen(
         if any(k not in _TYPE_TESTS for k in kinds):
             raise Unsupported(f"type {kinds}")
         test = " or ".join(_TYPE_TESTS[k].format(v=v) for k in kinds)
-        src.emit(ind, f"if not ({test}): return False")
+        if not src.limits:  # (else the limits' test of the value's class decides it)
+            src.emit(ind, f"if not ({test}): return False")
     else:
         kinds = []
         src.emit(ind, f"if _uncertain({v}): return False")
@@ -368,7 +369,7 @@ def _gen(
             ind, f"if isinstance({v}, (str, _date)) and {found}(_text({v})) is None: return False"
         )
     if {"properties", "additionalProperties", "required"} & set(schema):
-        _gen_object(schema, v, src, ind, depth, fields)
+        _gen_object(schema, v, src, ind, depth, fields, exact=bool(src.limits and kinds))
     if "items" in schema:
         item = src.var()
         src.emit(ind, f"if {v}.__class__ is list:")
@@ -582,10 +583,13 @@ def _gen_object(
     ind: int,
     depth: int = 0,
     fields: dict[str, Any] | None = None,
+    exact: bool = False,
 ) -> None:
+    """Lines checking a record's keys and fields (`exact`: the value's class is already
+    known to be exactly dict, or not a record at all)."""
     props = schema.get("properties") or {}
     extra = schema.get("additionalProperties", True)
-    src.emit(ind, f"if isinstance({v}, dict):")
+    src.emit(ind, f"if {v}.__class__ is dict:" if exact else f"if isinstance({v}, dict):")
     ind += 1
     if fields is not None:
         # a copy keeps the keys' order; a field whose value changes is set again in place
