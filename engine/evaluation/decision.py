@@ -18,8 +18,8 @@ from engine.evaluation.decision_json import (
 )
 from engine.evaluation.evaluate import WITHHELD, Evaluation, Step
 from engine.evaluation.explain import _declaration_rank, render_text
-from engine.language.convert import to_json
 from engine.language import syntax as A
+from engine.language.convert import to_json
 from engine.language.runtime import EXACT, Unknown
 from engine.packs import model as M
 from engine.packs.facts_schema import is_healthcare_path
@@ -420,7 +420,9 @@ def _shape(ev: Evaluation, custodial: bool, facts_schema: str) -> _Shape:
 
 
 # the static kinds of a value with nothing inside to copy or to search for unknowns
-_SCALAR_KINDS = frozenset({"null", "bool", "int", "decimal", "string", "date", "duration", "months"})
+_SCALAR_KINDS = frozenset(
+    {"null", "bool", "int", "decimal", "string", "date", "duration", "months"}
+)
 
 
 @dataclass(frozen=True)
@@ -488,9 +490,10 @@ def _oblige(pack_id: str, obliging: tuple[Any, ...], reads: tuple[Any, ...]) -> 
     each = ["def _each(results, F, N, memo, undetermined, missing):", "    out = []"]
     each.append("    ap, get = out.append, results.get")
     made_by: list[Any] = []  # for each rule, its obligation, or the name of what makes it
-    for i, ((rid, due_fn, freq_fn, _withheld, fixed, records, plain_records, ready), read) in (
-        enumerate(zip(obliging, reads, strict=True))
-    ):
+    for i, (
+        (rid, due_fn, freq_fn, _withheld, fixed, records, plain_records, ready),
+        read,
+    ) in enumerate(zip(obliging, reads, strict=True)):
         each.append(f"    w = get({rid!r}, False)")
         each.append("    if w is True:")
         if ready is not None:

@@ -551,8 +551,7 @@ class Program:
             early = [f"    if {name!r} in m:", f"        return m[{name!r}]"]
             getters.append((f"def _g{local[name][2:]}(m, rr, F, N):", early, block))
         functions = getters + [
-            (f"def _part{i}(m, rr, F, N):", [], resolve(part))
-            for i, part in enumerate(parts)
+            (f"def _part{i}(m, rr, F, N):", [], resolve(part)) for i, part in enumerate(parts)
         ]
         hoist.update(day_parts.hoist())
         for v, c in hoist.items():  # (read when a function starts: no local is set yet)

@@ -460,8 +460,10 @@ def _gen_plain(
             src.emit(body, f"c{v} = {v}")
         else:
             src.emit(body, "pass")
-        if date and not ({"enum", "const", "minLength", "maxLength", "pattern"} & words) and (
-            converted or src.convert is None
+        if (
+            date
+            and not ({"enum", "const", "minLength", "maxLength", "pattern"} & words)
+            and (converted or src.convert is None)
         ):
             # a day given as a date (facts read from YAML) is valid as it is, and kept
             src.emit(ind, f"elif {v}.__class__ is _date:")
