@@ -450,11 +450,18 @@ class Program:
                     lines.extend(["    else:", f"        {var(name)} = m[{key}]"])
                 sets[name] = blocks_of[name]
 
-        def budget(kind: str, key: str, *exprs: M.Expression | None) -> tuple[str, ...]:
+        def budget(
+            kind: str, key: str, *exprs: M.Expression | None, bounded: bool = False
+        ) -> tuple[str, ...]:
             # `within_budget` in line: only these classes of value can be past a budget, and
             # only past these sizes (a value near one is left to `within_budget` to decide);
-            # none at all when the static types of what gives the value rule those classes out
-            if exprs and all(e is None or e.checked.type.kind in _UNLIMITED_KINDS for e in exprs):
+            # none at all when the static types of what gives the value rule those classes
+            # out, or what gives it is surely within the budgets (`bounded`, `_bounded`)
+            if (
+                bounded
+                or all(e is None or _bounded(pack, e.checked, e.checked.node) for e in exprs)
+                and exprs
+            ):
                 return ()
             test = f"_v.bit_length() > {MAX_INT_BITS} if _v.__class__ is int else len(_v) > {_SIZE}"
             return (f"if _v.__class__ in _LIM and ({test}): _v = _wb({kind!r}, {key}, _v)",)
@@ -466,7 +473,29 @@ class Program:
             if out.mode != "value" and out.default:
                 lines.append(f"elif isinstance(_v, list) and not _v: _v = {default}")
             given = (out.expr, out.default) if out.mode == "value" else ()
-            return (*lines, *budget("output", key, *given))
+            return (*lines, *budget("output", key, *given, bounded=bounded_output(out)))
+
+        def bounded_output(out: M.Output) -> bool:
+            # an output set by rules or read from a table: its value is one of the values
+            # its rules or rows give (or a list of them, no longer than they are many), or
+            # its default
+            if out.default and not _bounded(pack, out.default.checked, out.default.checked.node):
+                return False
+            if out.mode == "rules":
+                setting = pack.rules_setting.get(out.name, ())
+                if out.combine == "any":
+                    return True
+                if out.combine != "first":
+                    return len(setting) <= MAX_LIST
+                given = [e for _, e in setting]
+            elif out.mode == "table":
+                table = pack.tables[str(out.table)]
+                if table.hit == "collect":
+                    return len(table.rows) <= MAX_LIST
+                given = [e for row in table.rows for col, e in row.then if col == out.name]
+            else:
+                return False
+            return all(_bounded(pack, e.checked, e.checked.node) for e in given)
 
         # a name no item reads (no expression names it) is worked out at its turn, never
         # before it, so is not looked for first
@@ -742,6 +771,61 @@ class _TableValues:
         if self.hit == "collect":
             return values
         return values[0] if values else None
+
+
+def _within(value: Any) -> bool:
+    """Whether a value is within every runtime budget (`within_budget` lets it pass)."""
+    try:
+        within_budget("value", "", value)
+    except EvaluationError:
+        return False
+    return True
+
+
+# functions whose value is within the budgets whatever their arguments (a whole number no
+# longer than a list or text is, a truth value, a date or duration), or whenever every
+# argument's value is (`unique` keeps some items of a list; `coalesce` gives an argument)
+_BOUNDED_CALLS = frozenset({"len", "days", "minutes", "known", "is_none"})
+_BOUNDED_BY_ARGS = frozenset({"unique", "coalesce"})
+
+
+def _bounded(pack: M.Pack, checked: Checked, node: A.Node) -> bool:
+    """Whether every value `node` can give is surely within the runtime budgets, so that
+    the straight run need not look: a kind of value no budget limits, a fact (the facts'
+    own limits are tighter), a literal, parameter or vocabulary within them, a name already
+    checked when worked out, or what is built from these alone by choosing one of them
+    (`if`, `coalesce`), keeping some of a list's items (`filter`, `unique`) or counting."""
+    info = checked.info.get(id(node))
+    if info is not None and (info.type.kind in _UNLIMITED_KINDS or info.path is not None):
+        return True
+    if isinstance(node, A.Lit):
+        return _within(node.value)
+    if isinstance(node, A.ListLit):
+        return len(node.items) <= MAX_LIST
+    if isinstance(node, A.RecordLit):
+        return True
+    if isinstance(node, A.Name):
+        name = node.name
+        if name in checked.roots or name in ("as_of", "version"):
+            return True
+        if name in pack.definitions or name in pack.outputs:
+            return True  # (each is checked when it is worked out)
+        if name in pack.parameters:
+            return all(_within(v.value) for v in pack.parameters[name].values)
+        if name in pack.vocabulary:
+            return len(pack.vocabulary[name].values) <= MAX_LIST
+        return False
+    if isinstance(node, A.If):
+        return _bounded(pack, checked, node.then) and _bounded(pack, checked, node.other)
+    if isinstance(node, A.Comprehension):
+        if node.kind in ("any", "all", "count"):
+            return True
+        return node.kind in ("filter", "map") and _bounded(pack, checked, node.iterable)
+    if isinstance(node, A.Call):
+        if node.func in _BOUNDED_CALLS:
+            return True
+        return node.func in _BOUNDED_BY_ARGS and all(_bounded(pack, checked, a) for a in node.args)
+    return False
 
 
 def _fixed_values(table: M.Table, name: str) -> dict[int, Any]:
