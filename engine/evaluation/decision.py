@@ -369,7 +369,7 @@ class _Shape:
     # when no obligation's due date or frequency can fail (each is absent, or a name the
     # evaluation has worked out), the parameters among those names: once each is among an
     # evaluation's values, its obligations are made when first read; else None
-    infallible: tuple[str, ...] | None
+    infallible: frozenset[str] | None
 
 
 def _shape(ev: Evaluation, custodial: bool, facts_schema: str) -> _Shape:
@@ -411,7 +411,7 @@ def _shape(ev: Evaluation, custodial: bool, facts_schema: str) -> _Shape:
         interpretations={},
         oblige=_oblige(pack.id, obliging, reads),
         infallible=(
-            tuple(sorted({r.name for rs in reads for r in rs if r and r.name in pack.parameters}))
+            frozenset(r.name for rs in reads for r in rs if r and r.name in pack.parameters)
             if all(r is None or r.name is not None for rs in reads for r in rs)
             else None
         ),
@@ -607,20 +607,20 @@ def build_decision(ev: Evaluation, audience: str, facts_schema: str = "facts") -
     pack = ev.pack
     custodial = audience != "healthcare"
     shape = _shape(ev, custodial, facts_schema)
+    local_plan_of = pack.local_plan
+    with_local = local_plan_of is not None
+    infallible = shape.infallible
+    memo = ev.memo
+    if not with_local and infallible is not None and memo.keys() >= infallible:
+        # nothing left to do can fail: the obligations are made when first read
+        return _deferred_decision(ev, audience, facts_schema, shape, custodial)
     undetermined: list[str] = []  # the rules that depend on unknown facts, in order
     missing: set[str] = set()
     obligations: list[DecidedObligation] = []
     results = ev.rule_results
-    local_plan_of = pack.local_plan
     F, N = ev.F, ev.value
     new = DecidedObligation.__new__
     plain = _PLAIN
-    with_local = local_plan_of is not None
-    infallible = shape.infallible
-    memo = ev.memo
-    if not with_local and infallible is not None and all(n in memo for n in infallible):
-        # nothing left to do can fail: the obligations are made when first read
-        return _deferred_decision(ev, audience, facts_schema, shape, custodial)
     if not with_local:
         obligations = shape.oblige(results, F, N, memo, undetermined, missing)
     for rid, due_fn, freq_fn, withheld, fixed, records, plain_records, _ready in (

@@ -595,7 +595,9 @@ class Program:
                 more = {w for v in more if v in hoist for w in _WORDS.findall(hoist[v])} - used
                 used |= more
             source.extend(f"    {v} = {c}" for v, c in sorted(hoist.items()) if v in used)
-            names = [v for v in local.values() if v in used]
+            # (a local read only where an earlier block has set it needs no first value)
+            text = "\n".join(body)
+            names = [v for v in local.values() if v in used and f"{v} is not _MISS" in text]
             if names:
                 source.append(f"    {' = '.join(names)} = _MISS")
             source.extend(body)
