@@ -411,7 +411,9 @@ def _shape(ev: Evaluation, custodial: bool, facts_schema: str) -> _Shape:
         interpretations={},
         oblige=_oblige(pack.id, obliging, reads),
         infallible=(
-            frozenset(r.name for rs in reads for r in rs if r and r.name in pack.parameters)
+            frozenset(
+                r.name for rs in reads for r in rs if r and r.name and r.name in pack.parameters
+            )
             if all(r is None or r.name is not None for rs in reads for r in rs)
             else None
         ),
@@ -567,7 +569,8 @@ def _oblige(pack_id: str, obliging: tuple[Any, ...], reads: tuple[Any, ...]) -> 
         found = plans.get(key)
         if found is None:
             if not all(r is True or r is False for r in key):
-                return loop(results, F, N, memo, undetermined, missing)  # type: ignore[no-any-return]
+                made: list[Any] = loop(results, F, N, memo, undetermined, missing)
+                return made
             if len(plans) > 4096:  # one entry per set of results: keep memory bounded
                 plans.clear()
             found = plans[key] = plan(key)

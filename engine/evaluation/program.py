@@ -577,8 +577,8 @@ class Program:
             block = [*resolve([(start, lines[start:end])]), f"    return m[{name!r}]"]
             # a name already worked out (by the straight run or another getter) is returned
             # before the getter reads anything into its locals
-            early = [f"    if {name!r} in m:", f"        return m[{name!r}]"]
-            getters.append((f"def _g{local[name][2:]}(m, rr, F, N):", early, block))
+            first = [f"    if {name!r} in m:", f"        return m[{name!r}]"]
+            getters.append((f"def _g{local[name][2:]}(m, rr, F, N):", first, block))
         functions = getters + [
             (f"def _part{i}(m, rr, F, N):", [], resolve(part)) for i, part in enumerate(parts)
         ]
@@ -586,9 +586,9 @@ class Program:
         for v, c in hoist.items():  # (read when a function starts: no local is set yet)
             hoist[v] = _MARK.sub(lambda found: reads[int(found[1])][1], c)
         source: list[str] = []
-        for head, early, body in functions:
+        for head, first, body in functions:
             source.append(head)
-            source.extend(early)
+            source.extend(first)
             used = set(_WORDS.findall("\n".join(body)))
             more = used
             while more:  # and what the code of each hoisted local reads, in turn
