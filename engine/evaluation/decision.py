@@ -409,7 +409,19 @@ def _shape(ev: Evaluation, custodial: bool, facts_schema: str) -> _Shape:
         obliging=obliging,
         healthcare_path={},
         interpretations={},
-        oblige=_oblige(pack.id, obliging, reads),
+        oblige=_oblige(
+            pack.id,
+            obliging,
+            reads,
+            # every obliging rule's result surely true, false or unknown: its condition's
+            # static type is a truth value (so a result equal to true is true itself)
+            all(
+                rule.when is None or rule.when.checked.type.kind == "bool"
+                for rule in pack.rules
+                if (ob := rule.obligation) is not None
+                and not hidden(rule.healthcare, ob.releasable)
+            ),
+        ),
         infallible=(
             frozenset(
                 r.name for rs in reads for r in rs if r and r.name and r.name in pack.parameters
@@ -462,7 +474,9 @@ def _read_of(pack: M.Pack, expr: M.Expression | None) -> _Read | None:
     return _Read(name, flat)
 
 
-def _oblige(pack_id: str, obliging: tuple[Any, ...], reads: tuple[Any, ...]) -> Any:
+def _oblige(
+    pack_id: str, obliging: tuple[Any, ...], reads: tuple[Any, ...], truths: bool = True
+) -> Any:
     """`build_decision`'s loop over the obliging rules (without a local plan) as generated
     code: `oblige(results, F, N, memo, undetermined, missing)` returns the obligations of the
     rules that apply, adding to `undetermined` and `missing` as the loop does. The same
@@ -472,7 +486,9 @@ def _oblige(pack_id: str, obliging: tuple[Any, ...], reads: tuple[Any, ...]) -> 
     loop over every rule (`_each`) calls them in turn. When every rule's result is true or
     false, which rules apply depends on those results alone: the obligations that never vary
     and the functions to call for the others are kept by the results, and a decision with the
-    same results copies the one and calls the others, in the rules' order, without the loop."""
+    same results copies the one and calls the others, in the rules' order, without the loop
+    (`truths`: whether the rules' results are surely truth values or unknown, so that results
+    equal to these are these: else always the loop)."""
     consts: dict[str, Any] = {
         "_MISS": _MISSING,
         "_U": Unknown,
@@ -565,6 +581,9 @@ def _oblige(pack_id: str, obliging: tuple[Any, ...], reads: tuple[Any, ...]) -> 
         undetermined: list[str],
         missing: set[str],
     ) -> list[Any]:
+        if not truths:
+            each: list[Any] = loop(results, F, N, memo, undetermined, missing)
+            return each
         key = tuple(map(results.get, rids))  # (a rule with no result: None)
         found = plans.get(key)
         if found is None:
