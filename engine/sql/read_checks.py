@@ -28,7 +28,8 @@ def sql_str(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
 
-def _kinds(node: Mapping[str, Any]) -> list[str]:
+def schema_kinds(node: Mapping[str, Any]) -> list[str]:
+    """The JSON types a facts schema node allows, as a list (`any` when it names none)."""
     kinds = node.get("type", "any")
     return list(kinds) if isinstance(kinds, list) else [kinds]
 
@@ -60,7 +61,7 @@ def json_checks(node: Mapping[str, Any], column: str, root: str, path: list[str]
     """DuckDB expressions, one a check, each the reason the JSON in `column` breaks `node` at
     `path` (below the fact root `root`), or NULL."""
     out: list[str] = []
-    kinds = _kinds(node)
+    kinds = schema_kinds(node)
     many = EVERY in path
     pointer = sql_str(_pointer(path))
     name = _name(root, path)
@@ -138,7 +139,7 @@ def _typed(
     node: Mapping[str, Any], t: Any, value: str, name: str, depth: int
 ) -> list[tuple[str, str]]:
     out: list[tuple[str, str]] = []
-    kinds = _kinds(node)
+    kinds = schema_kinds(node)
     if "any" in kinds or any(k not in _HOLDS for k in kinds):
         return out
     kind = next((k for k in kinds if k != "null"), "null")
@@ -162,7 +163,9 @@ def _typed(
     if tid == "list" and "array" in kinds and isinstance(node.get("items"), Mapping):
         var = f"e{depth}"
         items = _typed(node["items"], t.child, var, f"{name}[]", depth + 1)
-        if "null" not in _kinds(node["items"]):
-            items.insert(0, (f"{var} IS NULL", f"{name}[]: not of type {_kinds(node['items'])[0]}"))
+        if "null" not in schema_kinds(node["items"]):
+            items.insert(
+                0, (f"{var} IS NULL", f"{name}[]: not of type {schema_kinds(node['items'])[0]}")
+            )
         out += [(_any(value, var, cond), reason) for cond, reason in items]
     return [(f"({value} IS NOT NULL AND {cond})", reason) for cond, reason in out]

@@ -19,6 +19,7 @@ from engine.sql.expressions import (
     not_null,
     num,
 )
+from engine.sql.read_checks import schema_kinds
 from engine.sql.types import cast
 
 
@@ -32,8 +33,7 @@ def _checks(
 ) -> list[tuple[exp.Expression, str]]:
     """(condition that is true when the value breaks the schema, reason) for a node and below."""
     out: list[tuple[exp.Expression, str]] = []
-    kinds = node.get("type", "any")
-    kinds = list(kinds) if isinstance(kinds, list) else [kinds]
+    kinds = schema_kinds(node)
     if node.get("x-null") == "none" and ("string" in kinds or kinds == ["null"]):
         # a known none is its sentinel in the table: null for these checks, as in the JSON
         sentinel = NONE_SENTINELS["date" if node.get("format") == "date" else "string"]()
