@@ -527,17 +527,25 @@ class Program:
                 table = pack.tables[str(out.table)]
                 values = const(_TableValues(table, name))
                 fixed = _fixed_values(table, name)
-                if fixed and table.hit != "collect":
+                named = _named_values(pack, table, name)
+                if (fixed or named) and table.hit != "collect":
                     # one matched row whose value is written as a constant: that value, read
-                    # from the row's entry (any other case by `_TableValues`)
-                    pick = f"(_r := {const(fixed)}.get(id(_rows[0]), _MISS)) is _MISS"
+                    # from the row's entry; as a name: that name's value (any other case by
+                    # `_TableValues`)
                     pre = (
                         *table_lines(table),
                         "if _rows.__class__ is _U:",
                         "    _r = _rows",
-                        f"elif _rows.__class__ is not list or len(_rows) != 1 or {pick}:",
+                        "elif _rows.__class__ is not list or len(_rows) != 1:",
                         f"    _r = {values}(_rows, F, N)",
                     )
+                    if fixed:
+                        pick = f"(_r := {const(fixed)}.get(id(_rows[0]), _MISS)) is not _MISS"
+                        pre += (f"elif {pick}:", "    pass")
+                    if named:
+                        pick = f"(_r := {const(named)}.get(id(_rows[0]), _MISS)) is not _MISS"
+                        pre += (f"elif {pick}:", "    _r = N(_r)")
+                    pre += ("else:", f"    _r = {values}(_rows, F, N)")
                 else:
                     pre = (
                         *table_lines(table),
@@ -843,6 +851,30 @@ def _fixed_values(table: M.Table, name: str) -> dict[int, Any]:
                     fixed[id(row)] = node.value
                 break
     return fixed
+
+
+def _named_values(pack: M.Pack, table: M.Table, name: str) -> dict[int, str]:
+    """For each row whose (first) value for output `name` is a pack name alone (a parameter,
+    definition or output), that name by the row's identity: what calling the expression's
+    compiled function gives is that name's value, read through `N`."""
+    named: dict[int, str] = {}
+    for row in table.rows:
+        for col, e in row.then:
+            if col == name:
+                node = e.checked.node
+                if (
+                    isinstance(node, A.Name)
+                    and node.name not in e.checked.roots
+                    and node.name not in ("as_of", "version")
+                    and (
+                        node.name in pack.parameters
+                        or node.name in pack.definitions
+                        or node.name in pack.outputs
+                    )
+                ):
+                    named[id(row)] = node.name
+                break
+    return named
 
 
 def _from_rules_lines(
