@@ -8,7 +8,12 @@ actually ran, which the machine's load does not stretch):
   obligations, as `regime batch` writes them;
   beside it, `population-keywork-duckdb-part-*`: seconds per part of one profiled run (read
   Parquet, the pack's items with their masks, the flat decision, the lists decoded once per
-  distinct key and joined back, writing the result table);
+  distinct key and joined back, writing the result table), and the CPU seconds of reading,
+  binding and planning the query (the same query over no facts: a cost that does not grow
+  with the population, and that the profile's parts leave out);
+- population-keywork-duckdb-values-only-cpu: decisions a second for the pack's outputs'
+  values alone (no status, masks, undetermined items, missing facts or obligations), the
+  floor under the whole decision on the same data;
 - population-vs-handwritten-sql: the generated query's `is_priority` alone (compiled with
   `values_only`: its value, no mask, status or lists, which is all the hand-written query
   computes) against a hand-written DuckDB query for the same rule, on the same table (ratio
@@ -22,6 +27,7 @@ actually ran, which the machine's load does not stretch):
   peak memory of the process beside it; a sample of prisoners checked against the
   interpreter day by day. With `--every-day` the same year is also evaluated on every day
   (replay-year-keywork-every-day) and the two results are checked identical.
+With `--population-only` the run stops after the population lines.
 """
 
 from __future__ import annotations
@@ -200,6 +206,19 @@ def main() -> None:
         for part, seconds in sorted(parts(con, full).items(), key=lambda kv: -kv[1]):
             slug = "-".join(w for w in re.split(r"[^a-z]+", part.lower()) if w)
             print(f"population-keywork-duckdb-part-{slug}: {seconds:.3f} s")
+        # what the profile leaves out: reading, binding and planning the query, the same
+        # whatever the number of rows (the query over no facts at all)
+        con.execute("CREATE TABLE no_facts AS SELECT * FROM facts LIMIT 0")
+        empty = compile_pack(pack, facts_table="no_facts").sql(pretty=False)
+        _, plan_cpu = best(con, empty, 5)
+        print(f"population-keywork-duckdb-part-plan-the-query-cpu: {plan_cpu:.3f} s")
+        # the floor of the pack's values alone (no status, masks, lists), for comparison
+        values = compile_pack(pack, values_only=True).sql(pretty=False)
+        _, values_cpu = best(con, values)
+        print(f"population-keywork-duckdb-values-only-cpu: {PRISONERS / values_cpu:,.0f}")
+        if "--population-only" in sys.argv[1:]:
+            con.close()
+            return
 
         con.execute(
             f"CREATE TABLE facts_mem AS SELECT record, DATE '{AS_OF}' AS as_of, prisoner, "
