@@ -19,7 +19,7 @@ from engine.evaluation.program import Program, program
 from engine.language.runtime import EXACT
 from engine.packs import build, pack_cache
 from engine.packs import model as M
-from engine.packs.facts_schema import facts_schema, prepare
+from engine.packs.facts_schema import facts_schema, prepare, prepare_fast
 from engine.packs.read_yaml import Document, read_text_file, read_yaml_kept
 from engine.packs.validate_schema import validate_document
 from engine.problems import (
@@ -511,8 +511,10 @@ def evaluate_many(
     checked = False
     last: dt.date | None = None  # the day of the program at hand
     found: Program | None = None
-    getcontext, setcontext, exact_context = decimal.getcontext, decimal.setcontext, _exact
-    prep, build = prepare, build_decision
+    getcontext, setcontext = decimal.getcontext, decimal.setcontext
+    # (this generator's body runs in one thread at a time, the context set only within it)
+    exact = _exact()
+    prep, fast, build = prepare, prepare_fast, build_decision
     for n, facts in enumerate(facts_iter, 1):
         if facts.__class__ is not dict:
             _check_facts(facts)
@@ -520,7 +522,11 @@ def evaluate_many(
             _check_audience(audience)  # the same every time: checked (in turn) once
         if plan is not None:
             facts = _with_plan_facts(facts, plan)
-        prepared = prep(facts, f"<facts #{n}>", facts_name, custodial)
+        # a document the compiled check passes, without naming it; any other as `prepare`
+        # takes it, named by its place (which its problems give)
+        prepared = fast(facts, facts_name, custodial)
+        if prepared is None:
+            prepared = prep(facts, f"<facts #{n}>", facts_name, custodial)
         if not checked:
             given = as_date(as_of)
             checked = True
@@ -536,7 +542,7 @@ def evaluate_many(
             last = day
         # as `_decide`: under this thread's exact decimal context, the caller's put back
         caller = getcontext()
-        setcontext(exact_context())
+        setcontext(exact)
         try:
             decision = build(found.run(prepared, day, None), audience, facts_name)
         except (OverflowError, ValueError, ArithmeticError) as e:

@@ -18,6 +18,7 @@ from engine.evaluation.decision_json import (
 )
 from engine.evaluation.evaluate import WITHHELD, Evaluation, Step
 from engine.evaluation.explain import _declaration_rank, render_text
+from engine.language import syntax as A
 from engine.language.convert import to_json
 from engine.language.runtime import EXACT, Unknown
 from engine.packs import model as M
@@ -187,7 +188,9 @@ class Decision:
 
 # the fields of a decision worked out when first read, all at once, under one lock (two
 # threads reading a new decision at once both see the one set of values)
-_DEFERRED = frozenset({"status", "outputs", "interpretations", "missing_facts", "undetermined"})
+_DEFERRED = frozenset(
+    {"status", "outputs", "interpretations", "missing_facts", "undetermined", "obligations"}
+)
 _DEFERRING = threading.Lock()
 
 
@@ -329,6 +332,7 @@ def unknown_paths(value: Any) -> frozenset[str]:
 # Values with nothing inside to copy or to search for unknowns (an exact class test: a
 # subclass of list or dict takes the general path).
 _PLAIN = frozenset({bool, int, str, float, type(None), dt.date, dt.timedelta, decimal.Decimal})
+_MISSING = object()  # a name not among an evaluation's values
 
 
 @dataclass(frozen=True)
@@ -359,7 +363,13 @@ class _Shape:
     healthcare_path: dict[str, bool]  # fact paths seen so far: healthcare-only or not
     interpretations: dict[tuple[str, ...], tuple[M.Interpretation, ...]]  # by relied-upon ids
     # `obliging` as one generated function (for a pack without a local plan): see `_oblige`
-    oblige: Callable[[dict[str, Any], dict[str, Any], Any, list[str], set[str]], list[Any]]
+    oblige: Callable[
+        [dict[str, Any], dict[str, Any], Any, dict[Any, Any], list[str], set[str]], list[Any]
+    ]
+    # when no obligation's due date or frequency can fail (each is absent, or a name the
+    # evaluation has worked out), the parameters among those names: once each is among an
+    # evaluation's values, its obligations are made when first read; else None
+    infallible: frozenset[str] | None
 
 
 def _shape(ev: Evaluation, custodial: bool, facts_schema: str) -> _Shape:
@@ -388,23 +398,99 @@ def _shape(ev: Evaluation, custodial: bool, facts_schema: str) -> _Shape:
         for rule in pack.rules
         if (ob := rule.obligation) is not None and not hidden(rule.healthcare, ob.releasable)
     )
+    reads = tuple(
+        (_read_of(pack, ob.due), _read_of(pack, ob.frequency))
+        for rule in pack.rules
+        if (ob := rule.obligation) is not None and not hidden(rule.healthcare, ob.releasable)
+    )
     found = pack.derived[key] = _Shape(
         shown=tuple(n for n, o in pack.outputs.items() if not hidden(o.healthcare, o.releasable)),
         withheld=tuple(n for n, o in pack.outputs.items() if hidden(o.healthcare, o.releasable)),
         obliging=obliging,
         healthcare_path={},
         interpretations={},
-        oblige=_oblige(pack.id, obliging),
+        oblige=_oblige(
+            pack.id,
+            obliging,
+            reads,
+            # every obliging rule's result surely true, false or unknown: its condition's
+            # static type is a truth value (so a result equal to true is true itself)
+            all(
+                rule.when is None or rule.when.checked.type.kind == "bool"
+                for rule in pack.rules
+                if (ob := rule.obligation) is not None
+                and not hidden(rule.healthcare, ob.releasable)
+            ),
+        ),
+        infallible=(
+            frozenset(
+                r.name for rs in reads for r in rs if r and r.name and r.name in pack.parameters
+            )
+            if all(r is None or r.name is not None for rs in reads for r in rs)
+            else None
+        ),
     )
     return found
 
 
-def _oblige(pack_id: str, obliging: tuple[Any, ...]) -> Any:
-    """`build_decision`'s loop over the obliging rules (without a local plan) as one generated
-    function, rule by rule: `oblige(results, F, N, undetermined, missing)` returns the
-    obligations of the rules that apply, adding to `undetermined` and `missing` as the loop
-    does. The same objects, made in the same order, without the loop's per-rule unpacking."""
+# the static kinds of a value with nothing inside to copy or to search for unknowns
+_SCALAR_KINDS = frozenset(
+    {"null", "bool", "int", "decimal", "string", "date", "duration", "months"}
+)
+
+
+@dataclass(frozen=True)
+class _Read:
+    """How the generated obligations read a due date or frequency: `name`, a pack name the
+    expression is alone (read from the evaluation's values, as `N` reads it, without the
+    call), and `flat`, a record whose fields' static kinds hold nothing to copy (so a shallow
+    copy of it is `_copied`'s)."""
+
+    name: str | None
+    flat: bool
+
+
+def _read_of(pack: M.Pack, expr: M.Expression | None) -> _Read | None:
+    if expr is None:
+        return None
+    node, t = expr.checked.node, expr.checked.type
+    name = None
+    if (
+        isinstance(node, A.Name)
+        and node.name not in expr.checked.roots
+        and node.name not in ("as_of", "version")
+        and (
+            node.name in pack.parameters
+            or node.name in pack.definitions
+            or node.name in pack.outputs
+        )
+    ):
+        name = node.name
+    flat = (
+        t.kind == "record"
+        and t.fields is not None
+        and all(ft.kind in _SCALAR_KINDS for _, ft, _ in t.fields)
+    )
+    return _Read(name, flat)
+
+
+def _oblige(
+    pack_id: str, obliging: tuple[Any, ...], reads: tuple[Any, ...], truths: bool = True
+) -> Any:
+    """`build_decision`'s loop over the obliging rules (without a local plan) as generated
+    code: `oblige(results, F, N, memo, undetermined, missing)` returns the obligations of the
+    rules that apply, adding to `undetermined` and `missing` as the loop does. The same
+    objects, made in the same order, without the loop's per-rule unpacking.
+
+    Each obligation that varies is made by a generated function of its own (`_b<i>`); the
+    loop over every rule (`_each`) calls them in turn. When every rule's result is true or
+    false, which rules apply depends on those results alone: the obligations that never vary
+    and the functions to call for the others are kept by the results, and a decision with the
+    same results copies the one and calls the others, in the rules' order, without the loop
+    (`truths`: whether the rules' results are surely truth values or unknown, so that results
+    equal to these are these: else always the loop)."""
     consts: dict[str, Any] = {
+        "_MISS": _MISSING,
         "_U": Unknown,
         "_PL": _PLAIN,
         "_cp": _copied,
@@ -418,42 +504,101 @@ def _oblige(pack_id: str, obliging: tuple[Any, ...]) -> Any:
         consts[name] = value
         return name
 
-    lines = ["def _oblige(results, F, N, undetermined, missing):", "    out = []"]
-    lines.append("    ap, get = out.append, results.get")
-    for rid, due_fn, freq_fn, _withheld, fixed, records, plain_records, ready in obliging:
-        lines.append(f"    w = get({rid!r}, False)")
-        lines.append("    if w is True:")
+    lines: list[str] = []
+    each = ["def _each(results, F, N, memo, undetermined, missing):", "    out = []"]
+    each.append("    ap, get = out.append, results.get")
+    made_by: list[Any] = []  # for each rule, its obligation, or the name of what makes it
+    for i, (
+        (rid, due_fn, freq_fn, _withheld, fixed, records, plain_records, ready),
+        read,
+    ) in enumerate(zip(obliging, reads, strict=True)):
+        each.append(f"    w = get({rid!r}, False)")
+        each.append("    if w is True:")
         if ready is not None:
-            lines.append(f"        ap({const(ready)})")
+            each.append(f"        ap({const(ready)})")
+            made_by.append(ready)
         else:
-            for var, fn in (("due", due_fn), ("freq", freq_fn)):
+            lines.append(f"def _b{i}(F, N, memo, missing):")
+            for var, fn, how in (("due", due_fn, read[0]), ("freq", freq_fn, read[1])):
                 if fn is None:
-                    lines.append(f"        {var} = None")
+                    lines.append(f"    {var} = None")
                     continue
-                lines.append(f"        {var} = {const(fn)}(F, N)")
-                lines.append(f"        if {var}.__class__ is _U: missing |= {var}.paths")
-                lines.append(f"        elif {var}.__class__ not in _PL: {var} = _cp({var})")
+                if how.name is not None:  # a name already worked out: its value
+                    lines.append(f"    {var} = memo.get({how.name!r}, _MISS)")
+                    lines.append(f"    if {var} is _MISS: {var} = {const(fn)}(F, N)")
+                else:
+                    lines.append(f"    {var} = {const(fn)}(F, N)")
+                lines.append(f"    if {var}.__class__ is _U: missing |= {var}.paths")
+                if how.flat:
+                    lines.append(f"    elif {var}.__class__ is dict: {var} = {var}.copy()")
+                lines.append(f"    elif {var}.__class__ not in _PL: {var} = _cp({var})")
             if not records:
                 record = "()"
             elif plain_records:
                 record = f"tuple([r.copy() for r in {const(records)}])"
             else:
                 record = f"tuple([_own(r) for r in {const(records)}])"
-            lines.append("        made = _new(_DO)")
-            lines.append("        fields = made.__dict__")
-            lines.append(f"        fields.update({const(fixed)})")
-            lines.append("        fields['due'] = due")
-            lines.append("        fields['frequency'] = freq")
-            lines.append(f"        fields['record'] = {record}")
-            lines.append("        ap(made)")
-        lines.append("    elif w.__class__ is _U and w.paths:")
-        lines.append(f"        undetermined.append({rid!r})")
-        lines.append("        missing |= w.paths")
-    lines.append("    return out")
-    source = "\n".join(lines) + "\n"
+            lines.append("    made = _new(_DO)")
+            lines.append("    fields = made.__dict__")
+            lines.append(f"    fields.update({const(fixed)})")
+            lines.append("    fields['due'] = due")
+            lines.append("    fields['frequency'] = freq")
+            lines.append(f"    fields['record'] = {record}")
+            lines.append("    return made")
+            each.append(f"        ap(_b{i}(F, N, memo, missing))")
+            made_by.append(f"_b{i}")
+        each.append("    elif w.__class__ is _U and w.paths:")
+        each.append(f"        undetermined.append({rid!r})")
+        each.append("        missing |= w.paths")
+    each.append("    return out")
+    source = "\n".join(lines + each) + "\n"
     namespace = dict(consts)
     exec(disk_cache.compiled(source, f"<obligations: {pack_id}>"), namespace)  # noqa: S102
-    return namespace["_oblige"]
+    loop = namespace["_each"]
+    rids = tuple(o[0] for o in obliging)
+    makers = [namespace[m] if m.__class__ is str else m for m in made_by]
+    plans: dict[tuple[Any, ...], tuple[list[Any], tuple[tuple[int, Any], ...]]] = {}
+
+    def plan(key: tuple[Any, ...]) -> tuple[list[Any], tuple[tuple[int, Any], ...]]:
+        """For these rule results (each true or false): the obligations as a list, with a
+        place for each one made per decision, and the function making each, by place."""
+        out: list[Any] = []
+        calls: list[tuple[int, Any]] = []
+        for result, maker in zip(key, makers, strict=True):
+            if result is True:
+                if maker.__class__ is DecidedObligation:
+                    out.append(maker)
+                else:
+                    calls.append((len(out), maker))
+                    out.append(None)
+        return out, tuple(calls)
+
+    def oblige(
+        results: dict[str, Any],
+        F: dict[str, Any],
+        N: Any,
+        memo: dict[Any, Any],
+        undetermined: list[str],
+        missing: set[str],
+    ) -> list[Any]:
+        if not truths:
+            each: list[Any] = loop(results, F, N, memo, undetermined, missing)
+            return each
+        key = tuple(map(results.get, rids))  # (a rule with no result: None)
+        found = plans.get(key)
+        if found is None:
+            if not all(r is True or r is False for r in key):
+                made: list[Any] = loop(results, F, N, memo, undetermined, missing)
+                return made
+            if len(plans) > 4096:  # one entry per set of results: keep memory bounded
+                plans.clear()
+            found = plans[key] = plan(key)
+        out = found[0].copy()
+        for at, make in found[1]:
+            out[at] = make(F, N, memo, missing)
+        return out
+
+    return oblige
 
 
 def _ready(fixed: dict[str, Any]) -> DecidedObligation:
@@ -484,17 +629,22 @@ def build_decision(ev: Evaluation, audience: str, facts_schema: str = "facts") -
     pack = ev.pack
     custodial = audience != "healthcare"
     shape = _shape(ev, custodial, facts_schema)
+    local_plan_of = pack.local_plan
+    with_local = local_plan_of is not None
+    infallible = shape.infallible
+    memo = ev.memo
+    if not with_local and infallible is not None and memo.keys() >= infallible:
+        # nothing left to do can fail: the obligations are made when first read
+        return _deferred_decision(ev, audience, facts_schema, shape, custodial)
     undetermined: list[str] = []  # the rules that depend on unknown facts, in order
     missing: set[str] = set()
     obligations: list[DecidedObligation] = []
     results = ev.rule_results
-    local_plan_of = pack.local_plan
     F, N = ev.F, ev.value
     new = DecidedObligation.__new__
     plain = _PLAIN
-    with_local = local_plan_of is not None
     if not with_local:
-        obligations = shape.oblige(results, F, N, undetermined, missing)
+        obligations = shape.oblige(results, F, N, memo, undetermined, missing)
     for rid, due_fn, freq_fn, withheld, fixed, records, plain_records, _ready in (
         shape.obliging if with_local else ()
     ):
@@ -559,6 +709,48 @@ def build_decision(ev: Evaluation, audience: str, facts_schema: str = "facts") -
         ),
     )
     return made_decision
+
+
+def _deferred_decision(
+    ev: Evaluation, audience: str, facts_schema: str, shape: _Shape, custodial: bool
+) -> Decision:
+    """`build_decision` for an evaluation whose obligations cannot fail: the same decision,
+    with its obligations (and what they add to its missing facts) made when first read."""
+    pack = ev.pack
+    made: list[tuple[list[DecidedObligation], list[str], set[str]]] = []
+
+    def obliged() -> tuple[list[DecidedObligation], list[str], set[str]]:
+        # (two threads may both make them: equal results, and the first one kept is read)
+        if not made:
+            undetermined: list[str] = []
+            missing: set[str] = set()
+            found = shape.oblige(ev.rule_results, ev.F, ev.value, ev.memo, undetermined, missing)
+            made.append((found, undetermined, missing))
+        return made[0]
+
+    def pending() -> dict[str, Any]:
+        obligations, undetermined, missing = obliged()
+        fields = _rest(ev, shape, custodial, facts_schema, obligations, undetermined, missing)
+        fields["obligations"] = tuple(obligations)
+        return fields
+
+    decision = object.__new__(Decision)
+    decision.__dict__.update(
+        pack=pack.id,
+        version=pack.version,
+        policy_version=ev.version.id,
+        content_hash=pack.content_hash,
+        as_of=ev.as_of,
+        audience=audience,
+        withheld=shape.withheld,
+        steps=_handed_steps(ev, obliged()[0], custodial)
+        if ev.record
+        else LazySteps(lambda: _handed_steps(_replay(ev), obliged()[0], custodial)),
+        model=pack,
+        local_plan=None,
+        _pending=pending,
+    )
+    return decision
 
 
 def _rest(

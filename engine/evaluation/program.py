@@ -43,11 +43,14 @@ Work = Callable[["Names"], Any]
 _PART = 100  # items worked out by one generated function
 _LIMITED = frozenset({int, list, tuple, str})  # the classes `within_budget` looks at
 _MISSING = object()  # not worked out yet
+# classes of table input values that are hashable and equal to themselves: looked up in line
+_KEY_CLASSES = frozenset({str, int, bool, dt.date})
 _SIZE = min(MAX_LIST, MAX_TEXT)  # a list or text no longer than this is within budget
 # the static types whose values are never of a class `within_budget` looks at (a value of one
 # may still be unknown or withheld: neither is limited either)
 _UNLIMITED_KINDS = frozenset({"null", "bool", "date", "duration", "months", "record"})
 _WORDS = re.compile(r"\b_[nrs]_?\w*")  # the local variables a generated function may set
+_MARK = re.compile("\0([0-9]+)\0")  # a name read in line, resolved as the functions are laid out
 
 
 class Names(dict[Any, Any]):
@@ -260,6 +263,7 @@ class Program:
             "_LIM": _LIMITED,
             "_NULL": NULL,
             "_MISS": _MISSING,
+            "_KEY": _KEY_CLASSES,
         }
 
         def const(value: Any) -> str:
@@ -296,6 +300,12 @@ class Program:
             hoist[v] = f"m.get({name!r}, _MISS)"
             return f"({v} if {v} is not _MISS else N({name!r}))"
 
+        # a name read in line is written as a mark (`\0<i>\0`), resolved once the functions
+        # are laid out (`resolve`): after the block that sets its local in the same function,
+        # the local itself; anywhere else, the local if set, else the name worked out
+        reads: list[tuple[str, str]] = []  # each mark's name and its code where not yet set
+        sets: dict[str, int] = {}  # the names whose block always sets their local: its start
+
         def read_name(name: str) -> str:
             if name in pack.parameters:
                 return parameter(name)
@@ -303,8 +313,26 @@ class Program:
             # (after its turn too: the same text is a getter's, which may run before it)
             if inline and name in in_line:
                 fetched.add(name)
-                return f"({v} if {v} is not _MISS else ({v} := _g{v[2:]}(m, rr, F, N)))"
-            return f"({v} if {v} is not _MISS else ({v} := N({name!r})))"
+                code = f"({v} if {v} is not _MISS else ({v} := _g{v[2:]}(m, rr, F, N)))"
+            else:
+                code = f"({v} if {v} is not _MISS else ({v} := N({name!r})))"
+            reads.append((name, code))
+            return f"\0{len(reads) - 1}\0"
+
+        def resolve(blocks: list[tuple[int, list[str]]]) -> list[str]:
+            """The lines of a function of these blocks (each with the line it starts at), each
+            name read as its local where an earlier block of the function always sets it."""
+            done: set[int] = set()
+            out: list[str] = []
+
+            def read(found: re.Match[str]) -> str:
+                name, code = reads[int(found[1])]
+                return local[name] if sets.get(name, -1) in done else code
+
+            for start, block in blocks:
+                out.extend(_MARK.sub(read, line) for line in block)
+                done.add(start)
+            return out
 
         def read_inner(name: str) -> str:
             # inside a quantifier's function: the local variable as it stands (a closure's
@@ -377,8 +405,17 @@ class Program:
                 else:
                     body.append(f"    {call}")
                 values.append(f"_i{i}, ")
-            match = f"{const(self._match(table))}(({''.join(values)}))"
-            body.append(f"    _rows = m[{tkey}] = {match}")
+            found = self._match(table)
+            match = f"{const(found)}(_t)"
+            # `_TableMatch` in line for values of the classes it keeps (every one hashable
+            # and equal to itself): the rows kept for them, else the call
+            plain = " and ".join(f"_i{i}.__class__ in _KEY" for i in range(len(values)))
+            body.append(f"    _t = ({''.join(values)})")
+            body.append(f"    if {plain} and (_rows := {const(found.found)}.get(_t)) is not None:")
+            body.append("        _rows = _rows.copy() if _rows.__class__ is list else _rows")
+            body.append("    else:")
+            body.append(f"        _rows = {match}")
+            body.append(f"    m[{tkey}] = _rows")
             return body
 
         def emit(
@@ -409,12 +446,22 @@ class Program:
             lines.append(at + f"{table}[{key}] = _v")
             if name is not None:
                 lines.append(at + f"{var(name)} = _v")
+                if early:  # worked out before its turn: its value, read into the local
+                    lines.extend(["    else:", f"        {var(name)} = m[{key}]"])
+                sets[name] = blocks_of[name]
 
-        def budget(kind: str, key: str, *exprs: M.Expression | None) -> tuple[str, ...]:
+        def budget(
+            kind: str, key: str, *exprs: M.Expression | None, bounded: bool = False
+        ) -> tuple[str, ...]:
             # `within_budget` in line: only these classes of value can be past a budget, and
             # only past these sizes (a value near one is left to `within_budget` to decide);
-            # none at all when the static types of what gives the value rule those classes out
-            if exprs and all(e is None or e.checked.type.kind in _UNLIMITED_KINDS for e in exprs):
+            # none at all when the static types of what gives the value rule those classes
+            # out, or what gives it is surely within the budgets (`bounded`, `_bounded`)
+            if (
+                bounded
+                or all(e is None or _bounded(pack, e.checked, e.checked.node) for e in exprs)
+                and exprs
+            ):
                 return ()
             test = f"_v.bit_length() > {MAX_INT_BITS} if _v.__class__ is int else len(_v) > {_SIZE}"
             return (f"if _v.__class__ in _LIM and ({test}): _v = _wb({kind!r}, {key}, _v)",)
@@ -426,7 +473,29 @@ class Program:
             if out.mode != "value" and out.default:
                 lines.append(f"elif isinstance(_v, list) and not _v: _v = {default}")
             given = (out.expr, out.default) if out.mode == "value" else ()
-            return (*lines, *budget("output", key, *given))
+            return (*lines, *budget("output", key, *given, bounded=bounded_output(out)))
+
+        def bounded_output(out: M.Output) -> bool:
+            # an output set by rules or read from a table: its value is one of the values
+            # its rules or rows give (or a list of them, no longer than they are many), or
+            # its default
+            if out.default and not _bounded(pack, out.default.checked, out.default.checked.node):
+                return False
+            if out.mode == "rules":
+                setting = pack.rules_setting.get(out.name, ())
+                if out.combine == "any":
+                    return True
+                if out.combine != "first":
+                    return len(setting) <= MAX_LIST
+                given = [e for _, e in setting]
+            elif out.mode == "table":
+                table = pack.tables[str(out.table)]
+                if table.hit == "collect":
+                    return len(table.rows) <= MAX_LIST
+                given = [e for row in table.rows for col, e in row.then if col == out.name]
+            else:
+                return False
+            return all(_bounded(pack, e.checked, e.checked.node) for e in given)
 
         # a name no item reads (no expression names it) is worked out at its turn, never
         # before it, so is not looked for first
@@ -458,17 +527,25 @@ class Program:
                 table = pack.tables[str(out.table)]
                 values = const(_TableValues(table, name))
                 fixed = _fixed_values(table, name)
-                if fixed and table.hit != "collect":
+                named = _named_values(pack, table, name)
+                if (fixed or named) and table.hit != "collect":
                     # one matched row whose value is written as a constant: that value, read
-                    # from the row's entry (any other case by `_TableValues`)
-                    pick = f"(_r := {const(fixed)}.get(id(_rows[0]), _MISS)) is _MISS"
+                    # from the row's entry; as a name: that name's value (any other case by
+                    # `_TableValues`)
                     pre = (
                         *table_lines(table),
                         "if _rows.__class__ is _U:",
                         "    _r = _rows",
-                        f"elif _rows.__class__ is not list or len(_rows) != 1 or {pick}:",
+                        "elif _rows.__class__ is not list or len(_rows) != 1:",
                         f"    _r = {values}(_rows, F, N)",
                     )
+                    if fixed:
+                        pick = f"(_r := {const(fixed)}.get(id(_rows[0]), _MISS)) is not _MISS"
+                        pre += (f"elif {pick}:", "    pass")
+                    if named:
+                        pick = f"(_r := {const(named)}.get(id(_rows[0]), _MISS)) is not _MISS"
+                        pre += (f"elif {pick}:", "    _r = N(_r)")
+                    pre += ("else:", f"    _r = {values}(_rows, F, N)")
                 else:
                     pre = (
                         *table_lines(table),
@@ -492,36 +569,43 @@ class Program:
                 emit(key, "rr", value, hide, hide, early=early)
         # one function per hundred items, called in turn: compiling one function costs more
         # than linear time in its length, which would tell on a pack of thousands of rules
-        blocks: list[list[str]] = []
+        blocks: list[tuple[int, list[str]]] = []
         for i, line in enumerate(lines[1:], 1):
             if i in starts:
-                blocks.append([])
-            blocks[-1].append(line)
+                blocks.append((i, []))
+            blocks[-1][1].append(line)
         parts = [blocks[i : i + _PART] for i in range(0, len(blocks), _PART)]
         # each name read in line: its own function, the same block then its value
-        getters: list[tuple[str, list[str]]] = []
+        getters: list[tuple[str, list[str], list[str]]] = []
         for name in sorted(fetched, key=lambda n: int(local[n][2:])):
             start = blocks_of[name]
             end = start + 1
             while end < len(lines) and end not in starts:
                 end += 1
-            block = [*lines[start:end], f"    return m[{name!r}]"]
-            getters.append((f"def _g{local[name][2:]}(m, rr, F, N):", block))
+            block = [*resolve([(start, lines[start:end])]), f"    return m[{name!r}]"]
+            # a name already worked out (by the straight run or another getter) is returned
+            # before the getter reads anything into its locals
+            first = [f"    if {name!r} in m:", f"        return m[{name!r}]"]
+            getters.append((f"def _g{local[name][2:]}(m, rr, F, N):", first, block))
         functions = getters + [
-            (f"def _part{i}(m, rr, F, N):", [line for block in part for line in block])
-            for i, part in enumerate(parts)
+            (f"def _part{i}(m, rr, F, N):", [], resolve(part)) for i, part in enumerate(parts)
         ]
         hoist.update(day_parts.hoist())
+        for v, c in hoist.items():  # (read when a function starts: no local is set yet)
+            hoist[v] = _MARK.sub(lambda found: reads[int(found[1])][1], c)
         source: list[str] = []
-        for head, body in functions:
+        for head, first, body in functions:
             source.append(head)
+            source.extend(first)
             used = set(_WORDS.findall("\n".join(body)))
             more = used
             while more:  # and what the code of each hoisted local reads, in turn
                 more = {w for v in more if v in hoist for w in _WORDS.findall(hoist[v])} - used
                 used |= more
             source.extend(f"    {v} = {c}" for v, c in sorted(hoist.items()) if v in used)
-            names = [v for v in local.values() if v in used]
+            # (a local read only where an earlier block has set it needs no first value)
+            text = "\n".join(body)
+            names = [v for v in local.values() if v in used and f"{v} is not _MISS" in text]
             if names:
                 source.append(f"    {' = '.join(names)} = _MISS")
             source.extend(body)
@@ -699,6 +783,61 @@ class _TableValues:
         return values[0] if values else None
 
 
+def _within(value: Any) -> bool:
+    """Whether a value is within every runtime budget (`within_budget` lets it pass)."""
+    try:
+        within_budget("value", "", value)
+    except EvaluationError:
+        return False
+    return True
+
+
+# functions whose value is within the budgets whatever their arguments (a whole number no
+# longer than a list or text is, a truth value, a date or duration), or whenever every
+# argument's value is (`unique` keeps some items of a list; `coalesce` gives an argument)
+_BOUNDED_CALLS = frozenset({"len", "days", "minutes", "known", "is_none"})
+_BOUNDED_BY_ARGS = frozenset({"unique", "coalesce"})
+
+
+def _bounded(pack: M.Pack, checked: Checked, node: A.Node) -> bool:
+    """Whether every value `node` can give is surely within the runtime budgets, so that
+    the straight run need not look: a kind of value no budget limits, a fact (the facts'
+    own limits are tighter), a literal, parameter or vocabulary within them, a name already
+    checked when worked out, or what is built from these alone by choosing one of them
+    (`if`, `coalesce`), keeping some of a list's items (`filter`, `unique`) or counting."""
+    info = checked.info.get(id(node))
+    if info is not None and (info.type.kind in _UNLIMITED_KINDS or info.path is not None):
+        return True
+    if isinstance(node, A.Lit):
+        return _within(node.value)
+    if isinstance(node, A.ListLit):
+        return len(node.items) <= MAX_LIST
+    if isinstance(node, A.RecordLit):
+        return True
+    if isinstance(node, A.Name):
+        name = node.name
+        if name in checked.roots or name in ("as_of", "version"):
+            return True
+        if name in pack.definitions or name in pack.outputs:
+            return True  # (each is checked when it is worked out)
+        if name in pack.parameters:
+            return all(_within(v.value) for v in pack.parameters[name].values)
+        if name in pack.vocabulary:
+            return len(pack.vocabulary[name].values) <= MAX_LIST
+        return False
+    if isinstance(node, A.If):
+        return _bounded(pack, checked, node.then) and _bounded(pack, checked, node.other)
+    if isinstance(node, A.Comprehension):
+        if node.kind in ("any", "all", "count"):
+            return True
+        return node.kind in ("filter", "map") and _bounded(pack, checked, node.iterable)
+    if isinstance(node, A.Call):
+        if node.func in _BOUNDED_CALLS:
+            return True
+        return node.func in _BOUNDED_BY_ARGS and all(_bounded(pack, checked, a) for a in node.args)
+    return False
+
+
 def _fixed_values(table: M.Table, name: str) -> dict[int, Any]:
     """For each row whose (first) value for output `name` is a literal text, number or truth
     value, that value by the row's identity (as `_TableValues` keys its rows): what calling
@@ -712,6 +851,30 @@ def _fixed_values(table: M.Table, name: str) -> dict[int, Any]:
                     fixed[id(row)] = node.value
                 break
     return fixed
+
+
+def _named_values(pack: M.Pack, table: M.Table, name: str) -> dict[int, str]:
+    """For each row whose (first) value for output `name` is a pack name alone (a parameter,
+    definition or output), that name by the row's identity: what calling the expression's
+    compiled function gives is that name's value, read through `N`."""
+    named: dict[int, str] = {}
+    for row in table.rows:
+        for col, e in row.then:
+            if col == name:
+                node = e.checked.node
+                if (
+                    isinstance(node, A.Name)
+                    and node.name not in e.checked.roots
+                    and node.name not in ("as_of", "version")
+                    and (
+                        node.name in pack.parameters
+                        or node.name in pack.definitions
+                        or node.name in pack.outputs
+                    )
+                ):
+                    named[id(row)] = node.name
+                break
+    return named
 
 
 def _from_rules_lines(

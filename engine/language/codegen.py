@@ -416,9 +416,32 @@ class _Gen:
         suffix = self._zero(node, fn.needs_zero)
         if fn.null_aware:
             args = [self.gen(a) for a in node.args]
+            written = self._in_line_call(node, args) if not prefix and not suffix else None
+            if written is not None:
+                return written
             return f"_f_{node.func}({', '.join(prefix + args + suffix)})"
         names, wrap = self._guard(list(node.args))
         return wrap(f"_f_{node.func}({', '.join(prefix + names + suffix)})")
+
+    def _in_line_call(self, node: A.Call, args: list[str]) -> str | None:
+        """A call of `known`, `is_none` or `coalesce` written as the function's own test, in
+        line (the same value, without the call), or None for the call."""
+        if node.func == "known" and len(args) == 1:
+            return f"(({args[0]}).__class__ is not _U)"
+        if node.func == "is_none" and len(args) == 1:
+            t = self.tmp()
+            known = f"(True if not {t}.paths else {t})"
+            return f"({known} if ({t} := {args[0]}).__class__ is _U else False)"
+        if (
+            node.func == "coalesce"
+            and len(args) == 2
+            and isinstance(node.args[1], A.Lit)
+            and node.args[1].kind != "null"
+        ):
+            # (the literal cannot fail, so it need not be worked out before the test)
+            t = self.tmp()
+            return f"({t} if ({t} := {args[0]}).__class__ is not _U else {args[1]})"
+        return None
 
 
 def _flatten(node: A.Node, op: str) -> list[A.Node]:

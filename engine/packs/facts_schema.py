@@ -465,6 +465,10 @@ def _custodial_valid(data: dict[str, Any], name: str, scan: int) -> bool:
     return not present or bool(check(visible))
 
 
+# the first step of `prepare`, for a caller that names a document only when it has problems
+prepare_fast = _prepare_fast
+
+
 def _prepare_two_walks(data: Any, name: str, custodial: bool = False) -> dict[str, Any] | None:
     """`_prepare_fast` for a schema the converting walk does not cover: the check, then the
     conversion as a second walk."""

@@ -321,7 +321,8 @@ def _gen(
         if any(k not in _TYPE_TESTS for k in kinds):
             raise Unsupported(f"type {kinds}")
         test = " or ".join(_TYPE_TESTS[k].format(v=v) for k in kinds)
-        src.emit(ind, f"if not ({test}): return False")
+        if not src.limits:  # (else the limits' test of the value's class decides it)
+            src.emit(ind, f"if not ({test}): return False")
     else:
         kinds = []
         src.emit(ind, f"if _uncertain({v}): return False")
@@ -368,7 +369,7 @@ def _gen(
             ind, f"if isinstance({v}, (str, _date)) and {found}(_text({v})) is None: return False"
         )
     if {"properties", "additionalProperties", "required"} & set(schema):
-        _gen_object(schema, v, src, ind, depth, fields)
+        _gen_object(schema, v, src, ind, depth, fields, exact=bool(src.limits and kinds))
     if "items" in schema:
         item = src.var()
         src.emit(ind, f"if {v}.__class__ is list:")
@@ -429,7 +430,8 @@ def _gen_plain(
         if src.limits and (values is None or any(len(x) > src.limits[1] for x in texts)):
             src.emit(body, f"if len({v}) > {src.limits[1]}: return False")
         date = schema.get("format") == "date"
-        if date:
+        converted = t is not None and t.kind == "date"
+        if date and not converted:
             src.emit(body, f"if {src.const(_DATE.fullmatch)}({v}) is None: return False")
         if values is not None:  # (a text of the list is within the limits)
             src.emit(body, f"if {v} not in {src.const(texts)}: return False")
@@ -440,10 +442,14 @@ def _gen_plain(
         if "pattern" in schema:
             found = src.const(re.compile(schema["pattern"]).search)
             src.emit(body, f"if {found}({v}) is None: return False")
-        if t is not None and t.kind == "date":
-            if date:  # a well-formed text that is no day of the calendar is not valid
+        if converted:
+            if date:  # a text that is no YYYY-MM-DD day of the calendar is not valid
+                # `fromisoformat` reads ASCII digits only; of the texts of ten characters it
+                # reads, those with `-` at [7] are exactly YYYY-MM-DD (its other forms, as
+                # 2020-W01-1 or 20200101xy, have a digit there): the pattern, without its cost
                 src.emit(body, f"try: c{v} = _fromiso({v})")
                 src.emit(body, "except ValueError: return False")
+                src.emit(body, f"if len({v}) != 10 or {v}[7] != '-': return False")
             else:
                 src.emit(body, f"c{v} = _fromiso({v})")
         elif date:
@@ -454,6 +460,14 @@ def _gen_plain(
             src.emit(body, f"c{v} = {v}")
         else:
             src.emit(body, "pass")
+        if (
+            date
+            and not ({"enum", "const", "minLength", "maxLength", "pattern"} & words)
+            and (converted or src.convert is None)
+        ):
+            # a day given as a date (facts read from YAML) is valid as it is, and kept
+            src.emit(ind, f"elif {v}.__class__ is _date:")
+            src.emit(ind + 1, f"c{v} = {v}" if t is not None else "pass")
     if "integer" in kinds or "number" in kinds:
         src.emit(ind, f"{keyword} {v}.__class__ is int:")
         keyword = "elif"
@@ -574,10 +588,13 @@ def _gen_object(
     ind: int,
     depth: int = 0,
     fields: dict[str, Any] | None = None,
+    exact: bool = False,
 ) -> None:
+    """Lines checking a record's keys and fields (`exact`: the value's class is already
+    known to be exactly dict, or not a record at all)."""
     props = schema.get("properties") or {}
     extra = schema.get("additionalProperties", True)
-    src.emit(ind, f"if isinstance({v}, dict):")
+    src.emit(ind, f"if {v}.__class__ is dict:" if exact else f"if isinstance({v}, dict):")
     ind += 1
     if fields is not None:
         # a copy keeps the keys' order; a field whose value changes is set again in place

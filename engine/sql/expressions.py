@@ -221,16 +221,11 @@ class ExprCompiler:
         first = [self.made[id(leaf)] for leaf in leaves if self.nullable(leaf)]
         if not first:
             return sv
+        # a NULL value is an unknown or a decided none: the interpreter's none is an unknown
+        # that names no fact, so the body is worked out only when every value is not NULL
         known: exp.Expression | None = None
         for leaf in first:
-            if is_zero(leaf.m):  # NULL here is a decided none, which the body still reads
-                continue
-            test = exp.Paren(
-                this=exp.Or(
-                    this=not_null(leaf.v),
-                    expression=exp.EQ(this=leaf.m.copy(), expression=ZERO.copy()),
-                )
-            )
+            test = exp.Paren(this=not_null(leaf.v))
             known = test if known is None else exp.And(this=known, expression=test)
         body = sv.e if known is None else error_if(exp.Paren(this=known), sv.e)
         return replace(sv, e=first_error(*(leaf.e for leaf in first), body))
