@@ -16,9 +16,8 @@ from engine.evaluation.decision_json import (
     decision_json_parts,
     interpretation_dicts,
 )
-from engine.evaluation.evaluate import WITHHELD, Evaluation, Step
+from engine.evaluation.evaluate import WITHHELD, Evaluation, Step, name_alone
 from engine.evaluation.explain import _declaration_rank, render_text
-from engine.language import syntax as A
 from engine.language.convert import to_json
 from engine.language.runtime import EXACT, Unknown
 from engine.packs import model as M
@@ -453,19 +452,8 @@ class _Read:
 def _read_of(pack: M.Pack, expr: M.Expression | None) -> _Read | None:
     if expr is None:
         return None
-    node, t = expr.checked.node, expr.checked.type
-    name = None
-    if (
-        isinstance(node, A.Name)
-        and node.name not in expr.checked.roots
-        and node.name not in ("as_of", "version")
-        and (
-            node.name in pack.parameters
-            or node.name in pack.definitions
-            or node.name in pack.outputs
-        )
-    ):
-        name = node.name
+    t = expr.checked.type
+    name = name_alone(pack, expr)
     flat = (
         t.kind == "record"
         and t.fields is not None
@@ -689,20 +677,12 @@ def build_decision(ev: Evaluation, audience: str, facts_schema: str = "facts") -
         local_plan = local_plan_of.to_dict(
             _relied_entries(ev, custodial, [o.rule for o in obligations])
         )
-    made_decision = object.__new__(Decision)
+    made_decision = _new_decision(ev, audience, shape)
     made_decision.__dict__.update(
-        pack=pack.id,
-        version=pack.version,
-        policy_version=ev.version.id,
-        content_hash=pack.content_hash,
-        as_of=ev.as_of,
-        audience=audience,
         obligations=tuple(obligations),
-        withheld=shape.withheld,
         steps=_handed_steps(ev, obligations, custodial)
         if ev.record
         else LazySteps(lambda: _handed_steps(_replay(ev), obligations, custodial)),
-        model=pack,
         local_plan=local_plan,
         _pending=lambda: _rest(
             ev, shape, custodial, facts_schema, obligations, undetermined, missing
@@ -711,12 +691,29 @@ def build_decision(ev: Evaluation, audience: str, facts_schema: str = "facts") -
     return made_decision
 
 
+def _new_decision(ev: Evaluation, audience: str, shape: _Shape) -> Decision:
+    """A decision with the fields every way of building one sets alike (the rest are the
+    builder's), made without `__init__`'s checks: its values come from the evaluation."""
+    pack = ev.pack
+    decision = object.__new__(Decision)
+    decision.__dict__.update(
+        pack=pack.id,
+        version=pack.version,
+        policy_version=ev.version.id,
+        content_hash=pack.content_hash,
+        as_of=ev.as_of,
+        audience=audience,
+        withheld=shape.withheld,
+        model=pack,
+    )
+    return decision
+
+
 def _deferred_decision(
     ev: Evaluation, audience: str, facts_schema: str, shape: _Shape, custodial: bool
 ) -> Decision:
     """`build_decision` for an evaluation whose obligations cannot fail: the same decision,
     with its obligations (and what they add to its missing facts) made when first read."""
-    pack = ev.pack
     made: list[tuple[list[DecidedObligation], list[str], set[str]]] = []
 
     def obliged() -> tuple[list[DecidedObligation], list[str], set[str]]:
@@ -734,19 +731,11 @@ def _deferred_decision(
         fields["obligations"] = tuple(obligations)
         return fields
 
-    decision = object.__new__(Decision)
+    decision = _new_decision(ev, audience, shape)
     decision.__dict__.update(
-        pack=pack.id,
-        version=pack.version,
-        policy_version=ev.version.id,
-        content_hash=pack.content_hash,
-        as_of=ev.as_of,
-        audience=audience,
-        withheld=shape.withheld,
         steps=_handed_steps(ev, obliged()[0], custodial)
         if ev.record
         else LazySteps(lambda: _handed_steps(_replay(ev), obliged()[0], custodial)),
-        model=pack,
         local_plan=None,
         _pending=pending,
     )

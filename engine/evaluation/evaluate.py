@@ -7,6 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from engine.language import syntax as A
 from engine.language.runtime import NULL, WITHHELD, Unknown, merge
 from engine.packs import model as M
 from engine.problems import Code, EvaluationError
@@ -396,6 +397,24 @@ def with_default(out: M.Output, result: Any, F: dict[str, Any], N: Callable[[str
     if result is None:
         return out.default.compiled.fn(F, N) if out.default else NULL
     return result
+
+
+def name_alone(pack: M.Pack, expr: M.Expression) -> str | None:
+    """The pack name (parameter, definition or output) an expression is alone, whose value is
+    then that name's value as `N` gives it; else None."""
+    node = expr.checked.node
+    if (
+        isinstance(node, A.Name)
+        and node.name not in expr.checked.roots
+        and node.name not in ("as_of", "version")
+        and (
+            node.name in pack.parameters
+            or node.name in pack.definitions
+            or node.name in pack.outputs
+        )
+    ):
+        return node.name
+    return None
 
 
 def select_version(pack: M.Pack, as_of: dt.date, version_id: str | None = None) -> M.Version:

@@ -26,6 +26,7 @@ from engine.evaluation.evaluate import (
     Evaluation,
     from_rules,
     match_rows,
+    name_alone,
     select_version,
     table_values,
     with_default,
@@ -861,18 +862,9 @@ def _named_values(pack: M.Pack, table: M.Table, name: str) -> dict[int, str]:
     for row in table.rows:
         for col, e in row.then:
             if col == name:
-                node = e.checked.node
-                if (
-                    isinstance(node, A.Name)
-                    and node.name not in e.checked.roots
-                    and node.name not in ("as_of", "version")
-                    and (
-                        node.name in pack.parameters
-                        or node.name in pack.definitions
-                        or node.name in pack.outputs
-                    )
-                ):
-                    named[id(row)] = node.name
+                alone = name_alone(pack, e)
+                if alone is not None:
+                    named[id(row)] = alone
                 break
     return named
 
