@@ -26,14 +26,21 @@ def is_zero(e: exp.Expression) -> bool:
 
 
 def bor(*masks: exp.Expression) -> exp.Expression:
-    """Bitwise OR of masks, dropping the zeros."""
+    """Bitwise OR of masks, dropping the zeros: a balanced tree rather than a chain (the same
+    value, but DuckDB plans a tree 6 deep measurably faster than a chain of 40)."""
     parts = [m for m in masks if not is_zero(m)]
     if not parts:
         return ZERO.copy()
-    out = parts[0].copy()
-    for m in parts[1:]:
-        out = exp.Paren(this=exp.BitwiseOr(this=out, expression=m.copy()))
-    return out
+    return _bor_tree(parts)
+
+
+def _bor_tree(parts: list[exp.Expression]) -> exp.Expression:
+    if len(parts) == 1:
+        return parts[0].copy()
+    half = len(parts) // 2
+    return exp.Paren(
+        this=exp.BitwiseOr(this=_bor_tree(parts[:half]), expression=_bor_tree(parts[half:]))
+    )
 
 
 def is_null(e: exp.Expression) -> exp.Expression:
