@@ -29,6 +29,8 @@ from .formats import cases_junit
 def command(paths: tuple[Path, ...], fmt: str, show_coverage: bool, select: str | None) -> None:
     """Run worked examples (policies/tests/*.yaml and packs' inline tests).
 
+    PATHS default to $REGIME_PACKS, else ./policies.
+
     \b
     Exit codes: 0 all passed, 1 a case failed or a pack has errors, 2 bad usage.
     Examples:

@@ -1,0 +1,92 @@
+"""End to end: command-line behaviours the product contract states, each run through the real
+`regime` application in-process (click's test runner)."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner, Result
+
+from cli.main import cli
+
+ROOT = Path(__file__).resolve().parents[2]
+SMALL = ROOT / "tests" / "data" / "docs" / "docs_small.yaml"
+KEYWORK_FACTS = ROOT / "examples" / "prisoners" / "a2041kw_open_acct.yaml"
+AS_OF = "2020-07-01"
+
+
+def regime(*args: str, cwd: Path = ROOT, env: dict[str, str] | None = None) -> Result:
+    """Run `regime ARGS` in `cwd`; an exception other than an exit fails the test."""
+    before = Path.cwd()
+    os.chdir(cwd)
+    try:
+        result = CliRunner().invoke(cli, list(args), prog_name="regime", env=env)
+    finally:
+        os.chdir(before)
+    if result.exception is not None and not isinstance(result.exception, SystemExit):
+        raise result.exception
+    return result
+
+
+@pytest.mark.parametrize("command", ["check", "test"])
+def test_paths_default_to_the_packs_directory_from_the_environment(
+    command: str, tmp_path: Path
+) -> None:
+    packs = tmp_path / "packs"
+    (packs / "tests").mkdir(parents=True)
+    shutil.copy(SMALL, packs / SMALL.name)
+    shutil.copy(SMALL.parent / "tests" / SMALL.name, packs / "tests" / SMALL.name)
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    result = regime(command, cwd=elsewhere, env={"REGIME_PACKS": str(packs)})
+    assert result.exit_code == 0, result.output
+    said = {"test": "2 passed, 0 failed", "check": "1 pack(s) and 0 local plan(s) checked"}
+    assert said[command] in result.stdout
+
+
+def test_without_paths_or_environment_a_missing_policies_folder_is_a_usage_error(
+    tmp_path: Path,
+) -> None:
+    result = regime("check", cwd=tmp_path, env={"REGIME_PACKS": ""})
+    assert result.exit_code == 2
+    assert "no such file or directory `policies`" in result.stderr
+    assert "REGIME_PACKS" in result.stderr
+
+
+def test_explain_takes_a_rule_id_and_says_whether_the_rule_applies() -> None:
+    result = regime(
+        "explain", "keywork_edm", "KW-PG-01", "--facts", str(KEYWORK_FACTS), "--as-of", AS_OF
+    )
+    assert result.exit_code == 0, result.output
+    lines = result.stdout.splitlines()
+    (rule,) = [i for i, line in enumerate(lines) if " rule KW-PG-01: applies" in line]
+    assert lines[rule + 1].strip().startswith("because ")
+    assert lines[rule + 2].strip().startswith("see ")
+    assert "decided" in lines[0]
+
+
+def test_explaining_a_rule_that_does_not_apply_says_so() -> None:
+    facts = ROOT / "examples" / "prisoners" / "e6485kw_ordinary.yaml"
+    result = regime("explain", "keywork_edm", "KW-PG-01", "--facts", str(facts), "--as-of", AS_OF)
+    assert result.exit_code == 0, result.output
+    assert "rule KW-PG-01: does not apply" in result.stdout
+
+
+def test_eval_markdown_shows_every_output_the_json_has() -> None:
+    common = ("eval", "keywork_edm", "--facts", str(KEYWORK_FACTS), "--as-of", AS_OF)
+    markdown = regime(*common, "--format", "markdown")
+    data = json.loads(regime(*common, "--format", "json").stdout)
+    assert markdown.exit_code == 0, markdown.output
+    text = markdown.stdout
+    assert text.startswith(f"## keywork_edm {data['version']}: {data['status']}\n")
+    assert f"as of {AS_OF}, for a custodial audience" in text
+    for name, value in data["outputs"].items():
+        assert f"`{name}`" in text, name
+        if isinstance(value, str) and "\n" not in value:
+            assert f"| `{name}` | {value} |" in text, name
+    for obligation in data["obligations"]:
+        assert obligation["rule"] in text, obligation["rule"]
