@@ -44,7 +44,7 @@ def test_paths_default_to_the_packs_directory_from_the_environment(
     elsewhere.mkdir()
     result = regime(command, cwd=elsewhere, env={"REGIME_PACKS": str(packs)})
     assert result.exit_code == 0, result.output
-    said = {"test": "2 passed, 0 failed", "check": "1 pack(s) and 0 local plan(s) checked"}
+    said = {"test": "2 passed, 0 failed", "check": "1 pack(s) checked: 0 error(s)"}
     assert said[command] in result.stdout
 
 
