@@ -286,7 +286,7 @@ def coverage(
         pid: {"rules": set(), "rows": set(), "outputs": set()} for pid in packs
     }
     for r in results:
-        if r.decision is None or r.case.pack not in seen:
+        if not r.passed or r.decision is None or r.case.pack not in seen:
             continue
         s = seen[r.case.pack]
         for step in r.decision.steps:

@@ -90,3 +90,42 @@ def test_eval_markdown_shows_every_output_the_json_has() -> None:
             assert f"| `{name}` | {value} |" in text, name
     for obligation in data["obligations"]:
         assert obligation["rule"] in text, obligation["rule"]
+
+
+COVERAGE_CASES = """\
+pack: docs_small
+cases:
+  - name: no ACCT at level 3 is not a priority
+    as_of: 2021-02-01
+    facts:
+      establishment: {regime_level: 3}
+      prisoner: {prison_number: A1234BC, acct: none}
+    expect:
+      outputs: {is_priority: false}
+  - name: an open ACCT at level 4 in version 1, expected wrongly
+    as_of: 2020-07-01
+    facts:
+      establishment: {regime_level: 4}
+      prisoner: {prison_number: A1234BC, acct: open}
+    expect:
+      outputs: {is_priority: false, groups: ["risk"]}
+"""
+
+
+def test_test_reports_the_rules_rows_and_outputs_its_passing_examples_cover(
+    tmp_path: Path,
+) -> None:
+    (tmp_path / "tests").mkdir()
+    shutil.copy(SMALL, tmp_path / SMALL.name)
+    (tmp_path / "tests" / "cases.yaml").write_text(COVERAGE_CASES, encoding="utf-8")
+    result = regime("test", str(tmp_path), "--coverage")
+    assert result.exit_code == 1, result.output
+    # The second case applies SM-01, SM-02 and SM-03 and matches row level-4, but it fails:
+    # what a failing example exercises is not covered.
+    assert result.stdout.splitlines()[-5:] == [
+        "coverage docs_small: rules 0/3, table rows 1/2, outputs 1/3",
+        "  rules not covered: SM-01, SM-02, SM-03",
+        "  rows not covered: delivery/level-4",
+        "  outputs not covered: groups, frequency",
+        "1 passed, 1 failed",
+    ]
