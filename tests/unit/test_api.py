@@ -145,3 +145,19 @@ def test_a_date_out_of_range_is_an_evaluation_error(tmp_path: Path) -> None:
     with pytest.raises(engine.EvaluationError) as info:
         packs.evaluate("far", {}, as_of=dt.date(2021, 1, 1))
     assert info.value.code == "E-EVAL-RANGE"
+
+
+def test_load_raises_one_pack_error_with_every_problem_of_every_pack(tmp_path: Path) -> None:
+    corpus = ROOT / "tests" / "corpus" / "packs"
+    stems = ["cycle", "type_error", "unknown_name", "overlapping_rows", "task_cycle"]
+    expected = set()
+    for i, stem in enumerate(stems):
+        text = (corpus / f"{stem}.yaml").read_text(encoding="utf-8")
+        code, where = text.splitlines()[0].removeprefix("# expect: ").split()
+        line, col = map(int, where.split(":"))
+        expected.add((f"{stem}.yaml", line, col, code))
+        (tmp_path / f"{stem}.yaml").write_text(text.replace("id: corpus", f"id: p{i}", 1))
+    with pytest.raises(engine.PackError) as info:
+        engine.load(tmp_path)
+    got = {(Path(p.file).name, p.line, p.col, p.code) for p in info.value.problems}
+    assert got == expected
