@@ -302,6 +302,7 @@ def _model(s: Loading) -> None:
     b = s.builder()
     data = b.data
     src = data.get("source") or {}
+    cases = (data.get("tests") or {}).get("cases") or ()
     s.pack = M.Pack(
         id=str(data["id"]),
         title=str(data.get("title", "")),
@@ -329,7 +330,8 @@ def _model(s: Loading) -> None:
         task_graph_maker=b.task_graph_maker,
         healthcare_names=frozenset(b.healthcare),
         dependencies=MappingProxyType({k: frozenset(v) for k, v in b.deps.items()}),
-        tests=tuple((data.get("tests") or {}).get("cases") or ()),
+        tests=tuple(cases),
+        test_lines=tuple(b.doc.span(("tests", "cases", i)).line for i in range(len(cases))),
         facts=b.facts_schema,
         citations=tuple(all_citations(b.doc)),
         build_key=s.key,

@@ -321,6 +321,7 @@ class Pack:
     healthcare_names: frozenset[str]  # names whose values derive from healthcare-only facts
     dependencies: Mapping[ItemKey, frozenset[ItemKey]]  # each item -> the items it reads
     tests: tuple[dict[str, Any], ...] = ()
+    test_lines: tuple[int, ...] = ()  # the line of each of `tests` in the pack file
     facts: str = "facts"  # the facts schema its facts documents follow
     citations: tuple[Citation, ...] = ()  # every citation naming a section, where it stands
     local_plan: LocalPlan | None = None  # set when the pack is a national pack under a local plan

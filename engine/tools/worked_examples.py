@@ -85,7 +85,7 @@ def read_cases(
             cases.append(
                 Case(
                     pack.file,
-                    0,
+                    pack.test_lines[i] if i < len(pack.test_lines) else 0,
                     pack.id,
                     str(case.get("name", f"case {i + 1}")),
                     case,

@@ -129,3 +129,38 @@ def test_test_reports_the_rules_rows_and_outputs_its_passing_examples_cover(
         "  outputs not covered: groups, frequency",
         "1 passed, 1 failed",
     ]
+
+
+INLINE_CASES = """
+tests:
+  cases:
+    - name: inline passes
+      as_of: 2021-02-01
+      facts:
+        establishment: {regime_level: 3}
+        prisoner: {prison_number: A1234BC, acct: none}
+      expect:
+        outputs: {is_priority: false}
+    - name: inline fails
+      as_of: 2021-02-01
+      facts:
+        establishment: {regime_level: 3}
+        prisoner: {prison_number: A1234BC, acct: none}
+      expect:
+        outputs: {is_priority: true}
+"""
+
+
+def test_a_failing_inline_worked_example_is_reported_at_its_line(tmp_path: Path) -> None:
+    pack = tmp_path / SMALL.name
+    pack.write_text(SMALL.read_text(encoding="utf-8") + INLINE_CASES, encoding="utf-8")
+    lines = pack.read_text(encoding="utf-8").splitlines()
+    line = lines.index("    - name: inline fails") + 1
+    result = regime("test", str(tmp_path))
+    assert result.exit_code == 1, result.output
+    assert f"FAIL {pack}:{line}: docs_small: inline fails" in result.stdout
+    junit = regime("test", str(tmp_path), "--format", "junit").stdout
+    assert f'name="inline fails" file="{pack}" line="{line}"' in junit
+    check = regime("check", str(tmp_path))
+    assert check.exit_code == 1
+    assert check.stdout.startswith(f"{pack}:{line}:1: error: worked example `inline fails` fails")
