@@ -28,7 +28,7 @@ import copy
 import functools
 import gc
 import hashlib
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -298,6 +298,17 @@ def _task_models(b: PackBuild) -> dict[str, M.Task]:
     return out
 
 
+def _content_hash(content: bytes, imports: Iterable[Any], imported: Mapping[str, M.Pack]) -> str:
+    """The SHA-256 of the pack file; for a pack that imports others, of the file and each
+    imported pack's own hash, so that a decision's hash changes with anything it was made from."""
+    digest = hashlib.sha256(content)
+    for pid in imports:
+        pack = imported.get(str(pid))
+        if pack is not None:
+            digest.update(f"\0{pid}={pack.content_hash}".encode())
+    return "sha256:" + digest.hexdigest()
+
+
 def _model(s: Loading) -> None:
     b = s.builder()
     data = b.data
@@ -317,7 +328,7 @@ def _model(s: Loading) -> None:
             url=opt_str(src.get("url")),
         ),
         file=b.file,
-        content_hash="sha256:" + hashlib.sha256(b.content).hexdigest(),
+        content_hash=_content_hash(b.content, data.get("imports") or (), s.imported),
         versions=tuple(b.versions),
         vocabulary=MappingProxyType(dict(b.vocabulary)),
         parameters=MappingProxyType(dict(b.parameters)),

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import json
+import shutil
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -161,3 +163,26 @@ def test_load_raises_one_pack_error_with_every_problem_of_every_pack(tmp_path: P
         engine.load(tmp_path)
     got = {(Path(p.file).name, p.line, p.col, p.code) for p in info.value.problems}
     assert got == expected
+
+
+def test_a_pack_without_imports_is_hashed_by_its_file(packs: engine.Packs) -> None:
+    content = (ROOT / "policies" / "pmp.yaml").read_bytes()
+    assert packs["pmp"].content_hash == "sha256:" + hashlib.sha256(content).hexdigest()
+
+
+def test_a_decision_hash_changes_with_the_vocabulary_a_pack_imports(tmp_path: Path) -> None:
+    shutil.copytree(ROOT / "tests" / "data" / "imports", tmp_path, dirs_exist_ok=True)
+    facts = {"establishment": {"regime_level": 4}}
+
+    def decide() -> tuple[str, object]:
+        d = engine.load(tmp_path).evaluate("user", facts, as_of=dt.date(2021, 1, 1))
+        return d.content_hash, d.outputs["levels"]
+
+    before = decide()
+    common = tmp_path / "common.yaml"
+    common.write_text(common.read_text().replace("      - {id: 1, name: Prepare}\n", ""))
+    after = decide()
+    assert before[1] != after[1]
+    assert before[0] != after[0]
+    user = (tmp_path / "user.yaml").read_bytes()
+    assert after[0] != "sha256:" + hashlib.sha256(user).hexdigest()
