@@ -9,8 +9,10 @@ import shutil
 from pathlib import Path
 
 import pytest
+import yaml
 from click.testing import CliRunner, Result
 
+import engine
 from cli.main import cli
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -164,3 +166,24 @@ def test_a_failing_inline_worked_example_is_reported_at_its_line(tmp_path: Path)
     check = regime("check", str(tmp_path))
     assert check.exit_code == 1
     assert check.stdout.startswith(f"{pack}:{line}:1: error: worked example `inline fails` fails")
+
+
+@pytest.mark.parametrize(
+    "pack_id, facts, audience",
+    [
+        ("keywork_edm", "examples/prisoners/c4263kw_tact_release.yaml", "custodial"),
+        ("pmp", "examples/pmp/c3303pm_child_pending_advice.yaml", "custodial"),
+        ("pmp", "examples/pmp/a1101pm_immunosuppressed_plan.yaml", "healthcare"),
+        ("omu_edm", "examples/prisoners/a2041kw_open_acct.yaml", "custodial"),
+        ("action_plan", "policies/action_plans/social_care_2018.yaml", "custodial"),
+    ],
+)
+def test_eval_json_is_the_library_decision_to_dict(pack_id: str, facts: str, audience: str) -> None:
+    result = regime("eval", pack_id, "--facts", facts, "--audience", audience, "--format", "json")
+    assert result.exit_code == 0, result.output
+    document = yaml.safe_load((ROOT / facts).read_text(encoding="utf-8"))
+    decision = engine.load(ROOT / "policies").evaluate(pack_id, document, audience=audience)
+    assert json.loads(result.stdout) == json.loads(json.dumps(decision.to_dict()))
+    for key in ("pack", "version", "content_hash", "as_of", "audience", "status", "outputs"):
+        assert key in decision.to_dict()
+    assert {"obligations", "interpretations", "missing_facts"} <= set(decision.to_dict())
