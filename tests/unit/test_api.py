@@ -186,3 +186,18 @@ def test_a_decision_hash_changes_with_the_vocabulary_a_pack_imports(tmp_path: Pa
     assert before[0] != after[0]
     user = (tmp_path / "user.yaml").read_bytes()
     assert after[0] != "sha256:" + hashlib.sha256(user).hexdigest()
+
+
+@pytest.mark.parametrize(
+    "pack_id, path",
+    [
+        ("keywork_edm", "examples/prisoners/a2041kw_open_acct.yaml"),
+        ("pmp", "examples/pmp/a1101pm_immunosuppressed_plan.yaml"),
+    ],
+)
+def test_each_definition_is_worked_out_once_per_evaluation(
+    packs: engine.Packs, pack_id: str, path: str
+) -> None:
+    decision = packs.evaluate(pack_id, read(ROOT / path), audience="healthcare")
+    definitions = [s.name for s in decision.steps if s.kind == "definition"]
+    assert sorted(definitions) == sorted(packs[pack_id].definitions)
