@@ -187,3 +187,18 @@ def test_eval_json_is_the_library_decision_to_dict(pack_id: str, facts: str, aud
     for key in ("pack", "version", "content_hash", "as_of", "audience", "status", "outputs"):
         assert key in decision.to_dict()
     assert {"obligations", "interpretations", "missing_facts"} <= set(decision.to_dict())
+
+
+def test_check_json_lists_every_releasable_declaration() -> None:
+    result = regime("check", "policies/", "--no-tests", "--format", "json")
+    assert result.exit_code == 0, result.output
+    releasable = json.loads(result.stdout)["releasable"]
+    declared = [
+        {"pack": pid, "output": name}
+        for pid, pack in sorted(engine.load(ROOT / "policies").items())
+        for name, output in pack.outputs.items()
+        if getattr(output, "releasable", None)
+    ]
+    assert declared, "the shipped packs declare at least one releasable output"
+    assert [{k: r[k] for k in ("pack", "output")} for r in releasable] == declared
+    assert all(r["shown_as"] for r in releasable)
