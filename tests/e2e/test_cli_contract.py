@@ -202,3 +202,20 @@ def test_check_json_lists_every_releasable_declaration() -> None:
     assert declared, "the shipped packs declare at least one releasable output"
     assert [{k: r[k] for k in ("pack", "output")} for r in releasable] == declared
     assert all(r["shown_as"] for r in releasable)
+
+
+def test_demo_evaluates_the_example_establishment_on_its_own(tmp_path: Path) -> None:
+    shutil.copy(ROOT / "examples" / "establishment.yaml", tmp_path / "establishment.yaml")
+    result = regime("demo", str(tmp_path), "--packs", str(ROOT / "policies"))
+    assert result.exit_code == 0, result.output
+    report = result.stdout
+    keywork = report.split("keywork_edm (policy version 1, as of 2020-07-01): ", 1)[1]
+    keywork = keywork.split("\n  omu_edm", 1)[0]
+    assert keywork.startswith("for the establishment\n")
+    for decided in ("level_descriptor", "allocation", "quality_assurance", "communication"):
+        assert f"    {decided} " in keywork, decided
+    assert "priority_groups" not in keywork and "needs:" not in keywork
+    assert "output(s) about a person" in keywork
+    assert "omu_edm (policy version 1, as of 2020-07-01): for the establishment" in report
+    assert "stage_name        Restrict" in report
+    assert "add a prisoner" not in report
