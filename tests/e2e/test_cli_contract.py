@@ -219,3 +219,20 @@ def test_demo_evaluates_the_example_establishment_on_its_own(tmp_path: Path) -> 
     assert "omu_edm (policy version 1, as of 2020-07-01): for the establishment" in report
     assert "stage_name        Restrict" in report
     assert "add a prisoner" not in report
+
+
+def test_test_reports_coverage_by_default_and_lists_gaps_on_request(tmp_path: Path) -> None:
+    (tmp_path / "tests").mkdir()
+    shutil.copy(SMALL, tmp_path / SMALL.name)
+    shutil.copy(SMALL.parent / "tests" / SMALL.name, tmp_path / "tests" / SMALL.name)
+    plain = regime("test", str(tmp_path))
+    assert plain.exit_code == 0, plain.output
+    assert plain.stdout.splitlines() == [
+        "coverage docs_small: rules 2/3, table rows 2/2, outputs 2/3",
+        "2 passed, 0 failed",
+    ]
+    listed = regime("test", str(tmp_path), "--coverage")
+    assert listed.stdout.splitlines()[1:3] == [
+        "  rules not covered: SM-03",
+        "  outputs not covered: groups",
+    ]
