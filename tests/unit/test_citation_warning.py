@@ -135,3 +135,24 @@ def test_a_warning_does_not_fail_check_and_the_shipped_packs_have_none() -> None
     result = runner.invoke(cli, ["check", str(ROOT / "policies")], prog_name="regime")
     assert result.exit_code == 0, result.output
     assert "local plan(s) checked: 0 error(s), 0 warning(s)" in result.output
+
+
+def test_a_local_rule_without_its_own_cite_cites_the_national_passage_allowing_it(
+    tmp_path: Path,
+) -> None:
+    from engine.api import load_overlay
+    from tests.unit.national_packs import national
+
+    plan = ROOT / "policies" / "local" / "lei" / "keywork_edm.yaml"
+    own = "    cite: {section: Exceptional Delivery Models (EDMs), paragraph: 1}\n"
+    text = plan.read_text(encoding="utf-8")
+    assert text.count(own) == 1
+    copy = tmp_path / "keywork_edm.yaml"
+    copy.write_text(text.replace(own, ""), encoding="utf-8")
+    merged, problems = load_overlay(copy, national().packs)
+    assert merged is not None and problems == [], [p.format() for p in problems]
+    (rule,) = [r for r in merged.rules if r.id == "LEI-KW-02"]
+    # the national pack's `local: add_rules: cite:`, as the plan's own entry for the rule shows
+    assert [(c.section, c.paragraph) for c in rule.cites] == [
+        ("Exceptional Delivery Models (EDMs)", "1")
+    ]
