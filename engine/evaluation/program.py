@@ -127,6 +127,10 @@ class Program:
         self.inlined = INLINE_AFTER <= 0
         # the straight run and the parts of the day it reads, replaced together (as one)
         self._run = self._straight(inline=self.inlined)
+        self._version_id = version.id
+        # the fields of every evaluation this program leaves that do not vary (see `run`)
+        self._finished = {"pack": pack, "custodial": custodial, "record": False}
+        self._finished["version"] = version
 
     # -- building the work -----------------------------------------------------------------
 
@@ -498,11 +502,12 @@ class Program:
                 return False
             return all(_bounded(pack, e.checked, e.checked.node) for e in given)
 
-        # a name no item reads (no expression names it) is worked out at its turn, never
-        # before it, so is not looked for first
-        read = {k.name for deps in pack.dependencies.values() for k in deps if k.kind != "rule"}
+        # a name is worked out before its turn only when an item before it reads it, itself
+        # or through what it reads (names, tables, rules): any other is worked out at its
+        # turn, so is not looked for first
+        early_names = _read_before_turn(pack)
         for name in (*pack.definitions, *pack.outputs):
-            early = name in read
+            early = name in early_names
             key = repr(name)
             work = self.work[name]
             blocks_of[name] = len(lines)
@@ -655,27 +660,51 @@ class Program:
             self._parameters[day] = found
         return found
 
+    def _day(self, day_parts: _DayParts, as_of: dt.date) -> tuple[dict[Any, Any], tuple[Any, ...]]:
+        """What a run on `as_of` starts from: the parameters in force and the values of the
+        parts of the day a straight run reads (kept with its `_DayParts`)."""
+        days = day_parts.starts
+        found = days.get(as_of)
+        if found is None:
+            if len(days) > 4096:
+                days.clear()
+            values = day_parts.values(as_of) if day_parts.fns else ()
+            found = days[as_of] = (self.parameters(as_of), values)
+        return found
+
     def run(
         self, facts: dict[str, Any], as_of: dt.date, version_id: str | None = None
     ) -> Evaluation:
         """Every name, output and rule worked out, as `Evaluation(...).run()` leaves them."""
-        m = Names(self.parameters(as_of))
-        F = m.F = {**facts, "as_of": as_of, "version": self.version.id}
+        if not self.inlined:
+            self._runs += 1
+            if self._runs >= INLINE_AFTER:
+                self._run = self._straight(inline=True)
+                self.inlined = True
+        run_all, day_parts = self._run
+        day = day_parts.starts.get(as_of) or self._day(day_parts, as_of)
+        m = Names(day[0])
+        m.day = day[1]
+        F = m.F = {**facts, "as_of": as_of, "version": self._version_id}
         m.work = self.work
         rules = m.rules = Rules()
         rules.names = weakref.ref(m)
         rules.work = self.rule_work
-        self._runs += 1
-        if self._runs == INLINE_AFTER:
-            self._run = self._straight(inline=True)
-            self.inlined = True
-        run_all, day_parts = self._run
-        if day_parts.fns:
-            m.day = day_parts.values(as_of)
         run_all(m, rules, F, m.__getitem__)
-        return Evaluation.finished(
-            self.pack, F, as_of, self.custodial, self.version, version_id, m, rules
-        )
+        # `Evaluation.finished`, without its call: the fields fixed by the program, then these
+        ev = _new_evaluation(Evaluation)
+        fields = ev.__dict__
+        fields.update(self._finished)
+        fields["version_id"] = version_id
+        fields["as_of"] = as_of
+        fields["F"] = F
+        fields["memo"] = m
+        fields["steps"] = []
+        fields["rule_results"] = rules
+        return ev
+
+
+_new_evaluation = object.__new__
 
 
 class _DayParts(PerDay):
@@ -687,6 +716,8 @@ class _DayParts(PerDay):
         self.program = program
         self.fns: list[Callable[..., Any]] = []
         self.days: dict[dt.date, tuple[Any, ...]] = {}
+        # the parameters in force and these values, by day (`Program._day`)
+        self.starts: dict[dt.date, tuple[dict[Any, Any], tuple[Any, ...]]] = {}
 
     def is_parameter(self, name: str) -> bool:
         return name in self.program.pack.parameters
@@ -782,6 +813,22 @@ class _TableValues:
         if self.hit == "collect":
             return values
         return values[0] if values else None
+
+
+def _read_before_turn(pack: M.Pack) -> set[str]:
+    """The definitions and outputs that an item coming before them in the straight run's
+    order (definitions, then outputs, each in the pack's order) reads, directly or through
+    the names, tables and rules it reads: only these can be worked out before their turn."""
+    early: set[str] = set()
+    reached: set[M.ItemKey] = set()  # every item read by an item already passed, and those
+    for kind, names in (("def", pack.definitions), ("out", pack.outputs)):
+        for name in names:
+            key = M.ItemKey(kind, name)
+            if key in reached:  # (then so is every item it reads)
+                early.add(name)
+            else:
+                reached |= pack.closure([key])
+    return early
 
 
 def _within(value: Any) -> bool:
@@ -943,9 +990,22 @@ INLINE_AFTER = 64  # decisions a program makes before its expressions are writte
 def program(pack: M.Pack, as_of: dt.date, custodial: bool, version_id: str | None) -> Program:
     """The pack's program for the version in force on `as_of` (or the one named) and the
     audience, compiled on first use and kept with the pack."""
+    # by day first: the version in force on a day is found once, not on every decision
+    on = pack.derived.get(_ON_DAY)
+    if on is None:
+        on = pack.derived[_ON_DAY] = {}
+    found: Program | None = on.get((as_of, custodial, version_id))
+    if found is not None:
+        return found
     version = select_version(pack, as_of, version_id)
     key = ("program", version.id, custodial)
     found = pack.derived.get(key)
     if found is None:
         found = pack.derived[key] = Program(pack, version, custodial)
+    if len(on) > 4096:  # one entry per day asked: keep memory bounded
+        on.clear()
+    on[as_of, custodial, version_id] = found
     return found
+
+
+_ON_DAY = "program_on_day"  # a pack's programs by (day, audience, version named)
