@@ -506,6 +506,22 @@ class Program:
         # or through what it reads (names, tables, rules): any other is worked out at its
         # turn, so is not looked for first
         early_names = _read_before_turn(pack)
+        # a rule only one output reads, in line, is surely not worked out before that
+        # output's block reaches it (`fresh`); when that block always reaches it (the output
+        # keeps every rule's value and no error is caught around it), it is surely worked
+        # out by its turn, so is left out there (`settled`)
+        readers: dict[str, list[str]] = {}
+        for out_name, setting in pack.rules_setting.items():
+            for r, _ in setting:
+                readers.setdefault(r.id, []).append(out_name)
+        fresh: set[str] = set()
+        settled: set[str] = set()
+        for rid, outs in readers.items():
+            if len(outs) == 1 and self._in_line(outs[0]):
+                fresh.add(rid)
+                reader = pack.outputs[outs[0]]
+                if reader.combine not in ("first", "any") and not (custodial and reader.healthcare):
+                    settled.add(rid)
         for name in (*pack.definitions, *pack.outputs):
             early = name in early_names
             key = repr(name)
@@ -526,7 +542,8 @@ class Program:
                 guard, hide = custodial and out.healthcare, custodial and out.releasable
                 emit(key, "m", value, guard, hide, (), defaulted(out, key), name, early)
             elif out is not None and out.mode == "rules":
-                pre = _from_rules_lines(out, pack.rules_setting.get(name, ()), code, rule_lines)
+                setting = pack.rules_setting.get(name, ())
+                pre = _from_rules_lines(out, setting, code, rule_lines, fresh)
                 guard, hide = custodial and out.healthcare, custodial and out.releasable
                 emit(key, "m", "_r", guard, hide, pre, defaulted(out, key), name, early)
             elif out is not None and out.mode == "table":
@@ -562,16 +579,34 @@ class Program:
         # a rule is worked out before its turn only by an output set by rules (no expression
         # reads a rule): any other is worked out at its turn, without looking for it first
         read_early = {r.id for setting in pack.rules_setting.values() for r, _ in setting}
+        # a rule whose condition is written as an earlier rule's (and is more than a name or
+        # a literal) takes that rule's result, which is in `rr` by its turn: the language has
+        # no side effects, so the same text gives the same value (or the same error, raised
+        # first by the earlier rule)
+        first_of: dict[tuple[str, bool], str] = {}
         for rule in pack.rules:
+            in_force = not rule.versions or self.version.id in rule.versions
+            plain = rule.when is None or isinstance(rule.when.checked.node, A.Lit | A.Name)
+            if rule.id in settled:  # (worked out before any rule's turn)
+                if in_force and not plain:
+                    assert rule.when is not None
+                    first_of.setdefault((rule.when.text, custodial and rule.healthcare), rule.id)
+                continue
             key = repr(rule.id)
             early = rule.id in read_early
-            if rule.versions and self.version.id not in rule.versions:
+            if not in_force:
                 emit(key, "rr", "False", False, False, early=early)
             elif rule.when is None:
                 emit(key, "rr", "True", False, False, early=early)
             else:
-                value = code(rule.when)
                 hide = custodial and rule.healthcare
+                same = (rule.when.text, hide)
+                if same in first_of:
+                    emit(key, "rr", f"rr[{first_of[same]!r}]", False, False, early=early)
+                    continue
+                if not plain:
+                    first_of[same] = rule.id
+                value = code(rule.when)
                 emit(key, "rr", value, hide, hide, early=early)
         # one function per hundred items, called in turn: compiling one function costs more
         # than linear time in its length, which would tell on a pack of thousands of rules
@@ -921,9 +956,11 @@ def _from_rules_lines(
     setting: tuple[tuple[M.Rule, M.Expression], ...],
     code: Callable[[M.Expression], str],
     rule_lines: Callable[[M.Rule, str], list[str]],
+    fresh: set[str] | frozenset[str] = frozenset(),
 ) -> tuple[str, ...]:
     """Lines setting `_r` to what `from_rules` returns for this output, written out rule by
-    rule (each rule's result read from `rr`, or worked out in line when not yet known)."""
+    rule (each rule's result read from `rr`, or worked out in line when not yet known; a
+    rule in `fresh`, surely not yet known, worked out in line at once)."""
     combine = out.combine
     lines = ["while True:"]
     if combine != "first":
@@ -932,8 +969,11 @@ def _from_rules_lines(
         lines.append("    _vals = []")
     for rule, expr in setting:
         fn = code(expr)
-        lines += [f"    _w = rr.get({rule.id!r}, _MISS)", "    if _w is _MISS:"]
-        lines += ["        " + line for line in rule_lines(rule, "_w")]
+        if rule.id in fresh:
+            lines += ["    " + line for line in rule_lines(rule, "_w")]
+        else:
+            lines += [f"    _w = rr.get({rule.id!r}, _MISS)", "    if _w is _MISS:"]
+            lines += ["        " + line for line in rule_lines(rule, "_w")]
         if combine == "first":
             # a pending rule ends the search, so none is pending when one applies
             lines += ["    if _w is True:", f"        _r = {fn}", "        break"]
@@ -1008,4 +1048,6 @@ def program(pack: M.Pack, as_of: dt.date, custodial: bool, version_id: str | Non
     return found
 
 
-_ON_DAY = "program_on_day"  # a pack's programs by (day, audience, version named)
+# a pack's programs by (day, audience, version named): one of the pack's ("program", ...)
+# entries, so that whoever drops those (a test changing tiers) drops this one with them
+_ON_DAY = ("program", "by day")

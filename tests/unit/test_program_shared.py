@@ -1,0 +1,83 @@
+"""The compiled program looks for a name or rule only where it may have been worked out before
+its turn, and works out once a rule condition written as an earlier one's: shown on the probe
+pack built for it (tests/data/program/shared.yaml), whose decisions test_program compares
+with the step-by-step evaluator's."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from engine import disk_cache
+from engine.api import load
+from engine.evaluation import program as program_module
+from engine.evaluation.evaluate import select_version
+from engine.evaluation.program import Program
+
+ROOT = Path(__file__).resolve().parents[2]
+PACK = load(ROOT / "tests" / "data" / "program")["program_shared"]
+
+
+def source(monkeypatch: pytest.MonkeyPatch, day: dt.date, custodial: bool) -> str:
+    """The straight run's source as the program writes it in line."""
+    seen: list[str] = []
+    made = disk_cache.compiled
+
+    def keep(text: str, filename: str) -> Any:
+        seen.append(text)
+        return made(text, filename)
+
+    monkeypatch.setattr(program_module.disk_cache, "compiled", keep)
+    monkeypatch.setattr(program_module, "INLINE_AFTER", 0)
+    Program(PACK, select_version(PACK, day, None), custodial)
+    (text,) = seen
+    return text
+
+
+@pytest.mark.parametrize("custodial", [True, False])
+def test_only_names_read_before_their_turn_are_looked_for(
+    monkeypatch: pytest.MonkeyPatch, custodial: bool
+) -> None:
+    text = source(monkeypatch, dt.date(2022, 6, 1), custodial)
+    # read (through `ahead_out`) by the definition before them
+    for name in ("ahead_out", "behind", "high_risk"):
+        assert f"if {name!r} not in m:" in text, name
+    # read only by items after them, or by nothing
+    for name in ("reads_ahead", "per_session", "read_by_none", "kept", "picked"):
+        assert f"if {name!r} not in m:" not in text, name
+
+
+@pytest.mark.parametrize("custodial", [True, False])
+def test_rules_one_output_reads_are_not_looked_for(
+    monkeypatch: pytest.MonkeyPatch, custodial: bool
+) -> None:
+    text = source(monkeypatch, dt.date(2022, 6, 1), custodial)
+    # read by one output keeping every value: worked out there, left out at their turn
+    for rid in ("R-RISK", "R-OPEN"):
+        assert f"rr.get({rid!r}" not in text and f"if {rid!r} not in rr:" not in text
+    # read by one output that may stop early: looked for at their turn only
+    for rid in ("R-PICK-1", "R-PICK-2", "R-ANY"):
+        assert f"rr.get({rid!r}" not in text and f"if {rid!r} not in rr:" in text
+    # read by two outputs: looked for in each
+    assert "rr.get('R-TWICE'" in text and "if 'R-TWICE' not in rr:" in text
+    # an output reading a healthcare-only rule catches a custodial audience's errors around
+    # it, so the rule is looked for again at its turn
+    assert ("if 'R-CLINICAL' not in rr:" in text) is custodial
+
+
+@pytest.mark.parametrize("day", [dt.date(2021, 6, 1), dt.date(2022, 6, 1)])
+@pytest.mark.parametrize("custodial", [True, False])
+def test_a_condition_written_again_takes_the_first_rules_result(
+    monkeypatch: pytest.MonkeyPatch, custodial: bool, day: dt.date
+) -> None:
+    text = source(monkeypatch, day, custodial)
+    assert "_v = rr['R-RISK']\n    rr['R-SAME-RISK'] = _v" in text  # (R-RISK: worked out early)
+    assert "_v = rr['R-ANY']" in text and "_v = rr['R-FAILS']" in text
+    assert "_v = rr['R-CLINICAL']" in text
+    # not in force in version 1: false, whatever the condition
+    assert ("_v = rr['R-RISK']\n    rr['R-SAME-RISK-2'] = _v" in text) is (day.year == 2022)
+    # a name alone is as quick to read again as a rule's result
+    assert "rr['R-NAME']\n    rr['R-NAME-AGAIN']" not in text
