@@ -193,7 +193,7 @@ class _Gen:
                 continue
             t = self.tmp()
             names.append(t)
-            read = self._fact_read(node) if isinstance(node, A.Attr) else None
+            read = self._raw_read(node) if isinstance(node, A.Attr) else None
             if read is not None:
                 chain, unknown = read
                 tests.append(f"({t} := {chain}) is not None")
@@ -299,6 +299,23 @@ class _Gen:
             inner = f"({inner} or _E)"
         return self._read_field(node, inner, static=True)
 
+    def _raw_read(self, node: A.Attr) -> tuple[str, str] | None:
+        """`_fact_read`, and likewise for a field of a quantifier's element drawn from the
+        facts (`s.date` for `s in prisoner.list`): such an element is plain data, never
+        unknown, so the field read is unknown exactly when it gives None. Else None."""
+        read = self._fact_read(node)
+        if read is not None:
+            return read
+        obj = node.obj
+        if (
+            isinstance(obj, A.Name)
+            and obj.name in self.locals
+            and self.info(obj).path is not None
+            and obj.name not in self.special
+        ):
+            return self._read_field(node, self.gen(obj))
+        return None
+
     def _read_field(self, node: A.Attr, record: str, static: bool = False) -> tuple[str, str]:
         """Reading field `node.name` of the record `record` computes: an absent key is unknown
         with the fact's path; a null is the same, unless the facts schema marks the field's
@@ -364,7 +381,7 @@ class _Gen:
         codes: list[str] = []
         merged: list[str] = []
         for t, o in zip(temps, operands, strict=True):
-            read = self._fact_read(o) if isinstance(o, A.Attr) else None
+            read = self._raw_read(o) if isinstance(o, A.Attr) else None
             if read is not None:  # a fact read raw: None is neither true nor false
                 chain, unknown = read
                 codes.append(chain)
