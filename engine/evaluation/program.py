@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-import weakref
 from collections.abc import Callable
 from typing import Any
 
@@ -41,6 +40,8 @@ from engine.packs import model as M
 from engine.problems import EvaluationError
 
 Work = Callable[["Names"], Any]
+# the straight run: `(m, rr, F, N)`, the names' values, the rule results, the facts and `N`
+Straight = Callable[["Names", dict[str, Any], dict[str, Any], Callable[[Any], Any]], None]
 _PART = 100  # items worked out by one generated function
 _LIMITED = frozenset({int, list, tuple, str})  # the classes `within_budget` looks at
 _MISSING = object()  # not worked out yet
@@ -60,11 +61,13 @@ class Names(dict[Any, Any]):
 
     # no slot keeps `N` (a bound method of this mapping) or anything else that leads back
     # here: an evaluation's state is freed as soon as it is dropped, not by the cycle collector
-    __slots__ = ("F", "day", "rules", "work", "__weakref__")
+    __slots__ = ("F", "day", "rules", "work")
 
     F: dict[str, Any]
     day: tuple[Any, ...]  # the values of the parts of expressions that depend only on the day
-    rules: Rules
+    # the rule results by rule id: a plain dict (the straight run works every rule out at its
+    # turn, and an item's work reads one not yet worked out through `_when_of`)
+    rules: dict[str, Any]
     work: dict[Any, Work]
 
     @property
@@ -77,23 +80,6 @@ class Names(dict[Any, Any]):
         if work is None:  # the checker rejects unknown names at load time: an engine bug
             raise KeyError(f"unknown name `{name}` passed the checker")
         return work(self)
-
-
-class Rules(dict[str, Any]):
-    """One evaluation's rule results by rule id, each worked out when first read."""
-
-    __slots__ = ("names", "work")
-
-    names: Callable[[], Names | None]  # a weak reference: the names hold these rules
-    work: dict[str, Work]
-
-    def __missing__(self, rule_id: str) -> Any:
-        names = self.names()
-        assert names is not None  # read only while its evaluation is alive
-        return self.work[rule_id](names)
-
-    def of(self, rule: M.Rule) -> Any:
-        return self[rule.id]
 
 
 class Program:
@@ -175,7 +161,14 @@ class Program:
             setting = self.pack.rules_setting.get(name, ())
 
             def raw(m: Names) -> Any:
-                return from_rules(out, setting, m.rules.of, m.F, m.N)
+                rules, rule_work = m.rules, self.rule_work
+
+                def when_of(rule: M.Rule) -> Any:
+                    # a rule's result, worked out (and kept by its work) when not yet known
+                    found = rules.get(rule.id, _MISSING)
+                    return rule_work[rule.id](m) if found is _MISSING else found
+
+                return from_rules(out, setting, when_of, m.F, m.N)
 
         else:
             table = self.pack.tables[str(out.table)]
@@ -246,9 +239,7 @@ class Program:
 
         return work
 
-    def _straight(
-        self, inline: bool
-    ) -> tuple[Callable[[Names, Rules, dict[str, Any], Callable[[Any], Any]], None], _DayParts]:
+    def _straight(self, inline: bool) -> tuple[Straight, _DayParts]:
         """`Evaluation.run`'s loop as one generated function: definitions, outputs and rules
         in the pack's order, each worked out in line unless an earlier one has read it (a
         name read before its turn is worked out then, by its work, as the evaluator does);
@@ -659,7 +650,7 @@ class Program:
         compiled = disk_cache.compiled("\n".join(source) + "\n", f"<program: {pack.id}>")
 
         exec(compiled, namespace)  # noqa: S102  (generated from the checked pack, not from input)
-        made: Callable[[Names, Rules, dict[str, Any], Callable[[Any], Any]], None]
+        made: Straight
         made = namespace["_all"]
         return made, day_parts
 
@@ -722,9 +713,8 @@ class Program:
         m.day = day[1]
         F = m.F = {**facts, "as_of": as_of, "version": self._version_id}
         m.work = self.work
-        rules = m.rules = Rules()
-        rules.names = weakref.ref(m)
-        rules.work = self.rule_work
+        rules: dict[str, Any] = {}
+        m.rules = rules
         run_all(m, rules, F, m.__getitem__)
         # `Evaluation.finished`, without its call: the fields fixed by the program, then these
         ev = _new_evaluation(Evaluation)
@@ -856,13 +846,14 @@ def _read_before_turn(pack: M.Pack) -> set[str]:
     the names, tables and rules it reads: only these can be worked out before their turn."""
     early: set[str] = set()
     reached: set[M.ItemKey] = set()  # every item read by an item already passed, and those
-    for kind, names in (("def", pack.definitions), ("out", pack.outputs)):
-        for name in names:
-            key = M.ItemKey(kind, name)
-            if key in reached:  # (then so is every item it reads)
-                early.add(name)
-            else:
-                reached |= pack.closure([key])
+    keys = [M.ItemKey("def", name) for name in pack.definitions]
+    keys += [M.ItemKey("out", name) for name in pack.outputs]
+    for key in keys:
+        name = key.name
+        if key in reached:  # (then so is every item it reads)
+            early.add(name)
+        else:
+            reached |= pack.closure([key])
     return early
 
 
