@@ -6,6 +6,7 @@ with the step-by-step evaluator's."""
 from __future__ import annotations
 
 import datetime as dt
+import decimal
 from pathlib import Path
 from typing import Any
 
@@ -14,11 +15,17 @@ import pytest
 from engine import disk_cache
 from engine.api import load
 from engine.evaluation import program as program_module
-from engine.evaluation.evaluate import select_version
+from engine.evaluation.decision import build_decision
+from engine.evaluation.evaluate import Evaluation, select_version
 from engine.evaluation.program import Program
+from engine.language.runtime import EXACT
+from engine.packs.facts_schema import prepare
+from engine.problems import EvaluationError, FactsError
+from engine.tools.population import Population
 
 ROOT = Path(__file__).resolve().parents[2]
 PACK = load(ROOT / "tests" / "data" / "program")["program_shared"]
+ROOTS = ("prisoner", "establishment")
 
 
 def source(monkeypatch: pytest.MonkeyPatch, day: dt.date, custodial: bool) -> str:
@@ -81,3 +88,61 @@ def test_a_condition_written_again_takes_the_first_rules_result(
     assert ("_v = rr['R-RISK']\n    rr['R-SAME-RISK-2'] = _v" in text) is (day.year == 2022)
     # a name alone is as quick to read again as a rule's result
     assert "rr['R-NAME']\n    rr['R-NAME-AGAIN']" not in text
+
+
+@pytest.mark.parametrize("pack_id", ["program_shared", "program_combine"])
+@pytest.mark.parametrize("audience", ["custodial", "healthcare"])
+def test_outputs_of_many_rules_work_their_rules_out_as_the_evaluator(
+    monkeypatch: pytest.MonkeyPatch, pack_id: str, audience: str
+) -> None:
+    """With parts of two items, an output set by more than two rules is worked out by its
+    work (reading each rule's result, or working it out, by its own lookup), between the
+    straight run's functions: the same decisions and errors as the evaluator's."""
+    pack = load(ROOT / "tests" / "data" / "program")[pack_id]
+    monkeypatch.setattr(program_module, "_PART", 2)
+    monkeypatch.setattr(program_module, "INLINE_AFTER", 0)
+    custodial = audience != "healthcare"
+    programs: dict[str, Program] = {}
+    decided = 0
+    for n, (_, day, facts) in enumerate(
+        Population(seed=29, schema=pack.facts).documents(80, ROOTS)
+    ):
+        want = outcome(interpreted, pack, facts, day, audience)
+        version = select_version(pack, day, None)
+        found = programs.get(version.id)
+        if found is None:
+            found = programs[version.id] = Program(pack, version, custodial)
+        got = outcome(decided_by, found, facts, day, audience)
+        if isinstance(want, tuple) or isinstance(got, tuple):
+            assert got == want, f"document {n}"
+            continue
+        decided += 1
+        assert got.to_dict() == want.to_dict(), f"document {n}"
+    assert decided > 20
+
+
+def outcome(make: Any, *args: Any) -> Any:
+    """A decision, or the error's kind and message."""
+    try:
+        return make(*args)
+    except (EvaluationError, FactsError) as e:
+        return ("error", type(e).__name__, str(e))
+    except (OverflowError, ValueError, ArithmeticError) as e:
+        return ("value error", type(e).__name__, str(e))
+
+
+def interpreted(pack: Any, facts: dict[str, Any], day: dt.date, audience: str) -> Any:
+    """The step-by-step evaluator's decision."""
+    custodial = audience != "healthcare"
+    prepared = prepare(facts, "<facts>", pack.facts, custodial)
+    ev = Evaluation(pack, prepared, day, custodial, record=False)
+    with decimal.localcontext(EXACT):
+        ev.run()
+        return build_decision(ev, audience, pack.facts)
+
+
+def decided_by(found: Program, facts: dict[str, Any], day: dt.date, audience: str) -> Any:
+    """The decision of this program (its expressions written in line from the start)."""
+    prepared = prepare(facts, "<facts>", found.pack.facts, found.custodial)
+    with decimal.localcontext(EXACT):
+        return build_decision(found.run(prepared, day), audience, found.pack.facts)
