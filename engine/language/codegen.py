@@ -301,7 +301,7 @@ class _Gen:
 
     def _raw_read(self, node: A.Attr) -> tuple[str, str] | None:
         """`_fact_read`, and likewise for a field of a quantifier's element drawn from the
-        facts (`s.date` for `s in prisoner.list`): such an element is plain data, never
+        facts (`s.date` for `s in person.visits`): such an element is plain data, never
         unknown, so the field read is unknown exactly when it gives None. Else None."""
         read = self._fact_read(node)
         if read is not None:
