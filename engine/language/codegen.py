@@ -432,6 +432,9 @@ class _Gen:
             prefix.append(var)
         suffix = self._zero(node, fn.needs_zero)
         if fn.null_aware:
+            raw = self._raw_test(node) if not prefix and not suffix else None
+            if raw is not None:
+                return raw
             args = [self.gen(a) for a in node.args]
             written = self._in_line_call(node, args) if not prefix and not suffix else None
             if written is not None:
@@ -439,6 +442,23 @@ class _Gen:
             return f"_f_{node.func}({', '.join(prefix + args + suffix)})"
         names, wrap = self._guard(list(node.args))
         return wrap(f"_f_{node.func}({', '.join(prefix + names + suffix)})")
+
+    def _raw_test(self, node: A.Call) -> str | None:
+        """`known` or `is_none` of a field read raw (`_raw_read`: unknown exactly when the
+        read gives None) as a test of that read, in line, or None. `known` is whether it is
+        not None; `is_none` is false when it is not, else true for the decided no-value (a
+        null the schema marks none) and the field's unknown otherwise."""
+        if node.func not in ("known", "is_none") or len(node.args) != 1:
+            return None
+        arg = node.args[0]
+        read = self._raw_read(arg) if isinstance(arg, A.Attr) else None
+        if read is None:
+            return None
+        chain, absent = read
+        if node.func == "known":
+            return f"({chain} is not None)"
+        t = self.tmp()
+        return f"(False if {chain} is not None else (True if not ({t} := {absent}).paths else {t}))"
 
     def _in_line_call(self, node: A.Call, args: list[str]) -> str | None:
         """A call of `known`, `is_none` or `coalesce` written as the function's own test, in

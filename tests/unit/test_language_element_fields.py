@@ -104,3 +104,32 @@ def _any(values: list[Any]) -> Any:
     if pending:
         return Unknown(frozenset().union(*(v.paths for v in pending)))
     return False
+
+
+@pytest.mark.parametrize(
+    ("text", "given", "want"),
+    [
+        ("known(p.z)", {}, False),
+        ("known(p.z)", {"z": None}, False),
+        ("known(p.z)", {"z": "2022-01-01"}, True),
+        ("is_none(p.z)", {}, ("unknown", ["p.z"])),
+        ("is_none(p.z)", {"z": None}, True),  # a null the schema marks none: decided
+        ("is_none(p.z)", {"z": "2022-01-01"}, False),
+        ("is_none(p.n)", {"n": None}, ("unknown", ["p.n"])),
+        ("is_none(p.r.k)", {"r": {}}, ("unknown", ["p.r.k"])),
+        ("known(p.r.k)", {"r": {"k": 0}}, True),
+        ("count(s in p.sessions: is_none(s.date))", {"sessions": [{"date": "2022-06-01"}]}, 0),
+        (
+            "count(s in p.sessions: is_none(s.date))",
+            {"sessions": [{"date": "2022-06-01"}, {}]},
+            ("unknown", ["p.sessions[].date"]),
+        ),
+        ("count(s in p.sessions: known(s.date))", {"sessions": [{"date": None}, {}]}, 0),
+    ],
+)
+def test_known_and_is_none_of_a_field_read_raw(text: str, given: dict[str, Any], want: Any) -> None:
+    """`known` and `is_none` of a field are written as a test of the field's read: the values
+    the functions give (an absent or null field unknown, a null the schema marks none decided)."""
+    checked = check(parse(text), scope())
+    got = compiled_fn(checked)({"as_of": AS_OF, "p": given}, {}.__getitem__)
+    assert shown(got) == want
