@@ -1032,8 +1032,8 @@ def _element_fields_parenthesised(query: exp.Expression) -> None:
     """A field of a lambda's parameter written `(x1)."date"`, not `x1."date"`: DuckDB reads
     the second as a table's column first, and on not finding the table works out the names
     most like it among every column in scope for its error message before it tries the
-    parameter, a cost that grows with the columns of the level (about a tenth of planning the
-    key work query); the parentheses make it the parameter's field at once. In place."""
+    parameter, a cost that grows with the columns of the level (about a tenth of planning a
+    large pack's query); the parentheses make it the parameter's field at once. In place."""
     for fn in query.find_all(exp.Lambda):
         params = {p.name for p in fn.expressions}
         for dot in list(fn.this.find_all(exp.Dot)):

@@ -7,7 +7,7 @@ from typing import Any
 
 # DuckDB's statistics propagation works out the range of every value through each level of
 # the query's chain of CTEs; the generated query has no filter for it to prune and no join
-# whose plan it changes, so it is planning work (about 7% of planning the key work query) and
+# whose plan it changes, so it is planning work (about 7% of planning a large pack's query) and
 # a little per-row work with nothing saved. Results are the same with it off.
 DISABLED_OPTIMIZERS = ("statistics_propagation",)
 
