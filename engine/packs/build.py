@@ -350,7 +350,7 @@ def _model(s: Loading) -> None:
         task_graph_maker=b.task_graph_maker,
         healthcare_names=frozenset(b.healthcare),
         dependencies=MappingProxyType({k: frozenset(v) for k, v in b.deps.items()}),
-        tests=tuple(cases),
+        tests=tuple(M.frozen(c) for c in cases),
         test_lines=tuple(b.doc.span(("tests", "cases", i)).line for i in range(len(cases))),
         facts=b.facts_schema,
         citations=tuple(all_citations(b.doc)),

@@ -158,7 +158,7 @@ class PackCompiler:
             raise Unsupported(f"parameter `{param.name}`", "no values")
         t = T.type_of_value(values[0].value)
         if len(values) == 1 and values[0].start is None and values[0].end is None:
-            return SV(const(values[0].value, t), ZERO.copy(), t)
+            return SV(const(M.thawed(values[0].value), t), ZERO.copy(), t)
         whens = []
         as_of = exp.column("as_of")
         for pv in values:
@@ -170,7 +170,7 @@ class PackCompiler:
             cond: exp.Expression = exp.true()
             for c in conds:
                 cond = c if cond == exp.true() else exp.And(this=cond, expression=c)
-            whens.append((cond, const(pv.value, t)))
+            whens.append((cond, const(M.thawed(pv.value), t)))
         gap = None  # a day a version covers and no value does: the interpreter's E-EVAL-PARAM
         if not covers(values, self.pack.versions):
             gap = case(
