@@ -172,3 +172,26 @@ def test_a_renamed_option_is_caught() -> None:
     ]
     assert check_line("regime evaluate keywork_edm") == ["no subcommand `evaluate`"]
     assert check_line("regime batch PACK --engine duckdb|spark|python [--threads N]") == []
+
+
+REPO_PATH = re.compile(
+    r"(?<![\w./-])((?:engine|cli|service|tests|schemas|policies|examples|bench|scripts|adapters|docs)"
+    r"/[\w./-]*[\w/])(?![\w<>*{}])"
+)
+# not paths from the root: the input of an error example, and a path relative to a pack
+NOT_FROM_THE_ROOT = {"schemas/nope.schema.json", "schemas/visits.schema.json"}
+
+
+def test_paths_the_pages_name_exist() -> None:
+    """Every repository path a page names (`engine/...`, `tests/...`, `examples/...`) is there,
+    from the repository root or from the page's own folder."""
+    missing = []
+    for page in PAGES:
+        for n, line in enumerate(page.read_text(encoding="utf-8").splitlines(), 1):
+            for match in REPO_PATH.finditer(line):
+                path = match.group(1).split("::")[0]
+                if path in NOT_FROM_THE_ROOT:
+                    continue
+                if not (ROOT / path).exists() and not (page.parent / path).exists():
+                    missing.append(f"{page.relative_to(ROOT)}:{n}: {path}")
+    assert not missing, "\n".join(missing)
