@@ -1,7 +1,8 @@
-"""The `regime` command lines that README.md and docs/*.md show name subcommands, options and
-option values the click application has, and README's command-line section lists every
-option of every subcommand: a renamed or removed flag, or a new undocumented one, fails here.
-Nothing is run; each line is read against the commands' declared parameters."""
+"""The `regime` command lines that README.md, docs/*.md and the commands' help show name
+subcommands, options and option values the click application has, and README's command-line
+section lists every option of every subcommand: a renamed or removed flag, or a new
+undocumented one, fails here. Nothing is run; each line is read against the commands'
+declared parameters."""
 
 from __future__ import annotations
 
@@ -80,8 +81,35 @@ def command_lines() -> Iterator[tuple[str, str]]:
             yield f"{rel}:{text.count(chr(10), 0, span.start()) + 1}", span.group(1)
 
 
+def help_lines() -> Iterator[tuple[str, str]]:
+    """(where, line) for every `regime ...` example in the commands' own help texts."""
+    ctx = click.Context(cli)
+    found: list[tuple[str, click.Command]] = [("regime", cli)]
+    for name in sorted(SUBCOMMANDS):
+        cmd = cli.get_command(ctx, name)
+        assert cmd is not None
+        found.append((f"regime {name}", cmd))
+        if isinstance(cmd, click.Group):
+            found += [
+                (f"regime {name} {s}", cmd.get_command(ctx, s)) for s in cmd.list_commands(ctx)
+            ]
+    for where, cmd in found:
+        joined: list[str] = []
+        for line in (cmd.help or "").splitlines():
+            line = line.strip()
+            if joined and joined[-1].endswith("\\"):
+                joined[-1] = joined[-1][:-1] + " " + line
+            else:
+                joined.append(line)
+        for line in joined:
+            if line.startswith("regime "):
+                yield f"{where} --help", re.sub(r"\s+#.*$", "", line)
+
+
 def check_line(line: str) -> list[str]:
-    """What in one command line the click application does not have."""
+    """What in one command line the click application does not have (up to a shell pipe,
+    told from a synopsis's `|` between options by the lower-case command after it)."""
+    line = re.split(r" \| (?=[a-z])", line)[0]
     words = line.split()[1:]
     try:
         name, cmd = command(words)
@@ -107,7 +135,11 @@ def check_line(line: str) -> list[str]:
     return problems
 
 
-@pytest.mark.parametrize("where,line", list(command_lines()), ids=lambda v: v if ":" in v else "")
+@pytest.mark.parametrize(
+    "where,line",
+    [*command_lines(), *help_lines()],
+    ids=lambda v: v if ":" in v or v.endswith("--help") else "",
+)
 def test_documented_command_line_names_what_the_command_has(where: str, line: str) -> None:
     problems = check_line(line)
     assert not problems, f"{where}: {line}\n" + "\n".join(problems)
@@ -172,6 +204,7 @@ def test_a_renamed_option_is_caught() -> None:
     ]
     assert check_line("regime evaluate keywork_edm") == ["no subcommand `evaluate`"]
     assert check_line("regime batch PACK --engine duckdb|spark|python [--threads N]") == []
+    assert check_line("regime plan omu_edm --format dot | dot -Tsvg > plan.svg") == []
 
 
 REPO_PATH = re.compile(
