@@ -228,3 +228,22 @@ def test_paths_the_pages_name_exist() -> None:
                 if not (ROOT / path).exists() and not (page.parent / path).exists():
                     missing.append(f"{page.relative_to(ROOT)}:{n}: {path}")
     assert not missing, "\n".join(missing)
+
+
+ITEM_ID = re.compile(r"(?<![\w-])((?:I-)?[A-Z]{2,4}(?:-[A-Z0-9]+)*-\d{2})(?![\w-])")
+
+
+def test_rule_and_interpretation_ids_the_pages_name_exist() -> None:
+    """Rules and interpretations keep stable ids; one the pages name (`KW-PG-02`, `I-KW-03`)
+    is declared in a pack under policies/."""
+    declared: set[str] = set()
+    for path in (ROOT / "policies").rglob("*.yaml"):
+        declared |= set(re.findall(r"\bid:\s*['\"]?([A-Z][\w-]*)", path.read_text("utf-8")))
+    missing = [
+        f"{page.relative_to(ROOT)}:{n}: {item}"
+        for page in PAGES
+        for n, line in enumerate(page.read_text(encoding="utf-8").splitlines(), 1)
+        for item in ITEM_ID.findall(line)
+        if item not in declared
+    ]
+    assert not missing, "\n".join(missing)
