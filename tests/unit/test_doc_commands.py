@@ -6,6 +6,7 @@ declared parameters."""
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Iterator
 from pathlib import Path
@@ -247,3 +248,10 @@ def test_rule_and_interpretation_ids_the_pages_name_exist() -> None:
         if item not in declared
     ]
     assert not missing, "\n".join(missing)
+
+
+def test_pack_format_shows_every_top_level_key_of_the_pack_schema() -> None:
+    doc = (ROOT / "docs" / "pack-format.md").read_text(encoding="utf-8")
+    block = doc.split("## Top level", 1)[1].split("```yaml", 1)[1].split("```", 1)[0]
+    schema = json.loads((ROOT / "schemas" / "pack.schema.json").read_text(encoding="utf-8"))
+    assert set(re.findall(r"^(\w+):", block, re.M)) == set(schema["properties"])
