@@ -46,6 +46,8 @@ def command(
 ) -> None:
     """Check packs: YAML, schema, expressions, tables, task graphs, worked examples.
 
+    PATHS default to $REGIME_PACKS, else ./policies.
+
     \b
     Exit codes: 0 no errors (warnings allowed), 1 errors found, 2 bad usage.
     Examples:

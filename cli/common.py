@@ -43,12 +43,14 @@ def path_option(*decls: str, directory: bool = False, **kwargs: Any) -> Callable
 
 
 def existing_targets(paths: tuple[Path, ...]) -> list[Path]:
-    """The files and folders a command was given (default: ./policies), each of which must
-    exist: the check every command that reads packs starts with."""
-    targets = list(paths) or [Path("policies")]
+    """The files and folders a command was given (default: $REGIME_PACKS, else ./policies, as
+    for commands that take a pack id), each of which must exist: the check every command that
+    reads packs starts with."""
+    targets = list(paths) or [resolve_packs_dir(None)]
     for t in targets:
         if not t.exists():
-            fail(f"no such file or directory `{t}`")
+            hint = None if paths else "pass PATHS, or set REGIME_PACKS to the packs directory"
+            fail(f"no such file or directory `{t}`", hint)
     return targets
 
 

@@ -21,14 +21,15 @@ def _short(value: object, width: int = 90) -> str:
     return text if len(text) <= width else text[: width - 1] + "…"
 
 
-def summary(decision: Decision) -> str:
-    """A short report for one person: what is decided, what must happen, what is missing."""
+def summary(decision: Decision, person: bool = True) -> str:
+    """A short report for one person: what is decided, what must happen, what is missing; or,
+    without a person, what the pack decides about the establishment alone."""
     d = decision.to_dict()
-    lines = [
-        f"  {d['pack']} (policy version {d['policy_version']}, as of {d['as_of']}): {d['status']}"
-    ]
-    width = max((len(k) for k in d["outputs"]), default=0)
-    for name, value in d["outputs"].items():
+    about = d["status"] if person else "for the establishment"
+    lines = [f"  {d['pack']} (policy version {d['policy_version']}, as of {d['as_of']}): {about}"]
+    outputs = {k: v for k, v in d["outputs"].items() if person or k not in set(d["undetermined"])}
+    width = max((len(k) for k in outputs), default=0)
+    for name, value in outputs.items():
         shown = (
             "undetermined"
             if name in d["undetermined"]
@@ -46,8 +47,10 @@ def summary(decision: Decision) -> str:
         lines.append(
             f"    and {others} more should/may obligation(s): regime eval {d['pack']} --facts FILE"
         )
-    if d["missing_facts"]:
+    if d["missing_facts"] and person:
         lines.append(f"    needs: {', '.join(d['missing_facts'])}")
+    elif len(outputs) < len(d["outputs"]):
+        lines.append(f"    and {len(d['outputs']) - len(outputs)} output(s) about a person")
     if d["withheld"]:
         lines.append(f"    withheld from custodial staff: {', '.join(d['withheld'])}")
     return "\n".join(lines)
@@ -93,8 +96,8 @@ def command(examples: Path, as_of: str | None, packs_dir: Path | None) -> None:
         for pid, pack in sorted(packs.items()):
             if not (_roots_read(pack) & roots):
                 continue
-            if "prisoner" in _roots_read(pack) and "prisoner" not in roots:
-                continue  # a pack about people needs a person
+            # a pack about people, given an establishment alone: what it decides for that
+            person = "prisoner" in roots or "prisoner" not in _roots_read(pack)
             try:
                 decision = packs.evaluate(pid, facts, as_of=day, facts_name=str(path))
             except EvaluationError as e:
@@ -103,7 +106,9 @@ def command(examples: Path, as_of: str | None, packs_dir: Path | None) -> None:
             except FactsError as e:
                 click.echo(f"  {pid}: bad facts: {e}")
                 continue
-            click.echo(summary(decision))
+            if not person and len(decision.undetermined) == len(decision.outputs):
+                continue  # nothing of it is decided for the establishment alone
+            click.echo(summary(decision, person))
             shown += 1
         if not shown:
             click.echo("  (every pack here decides about a person: add a prisoner to evaluate)")

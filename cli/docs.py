@@ -32,7 +32,7 @@ def command(paths: tuple[Path, ...], out: Path) -> None:
     vocabulary, parameters with their dated values, every rule in plain English with its
     expression, citation and the worked examples that apply it, the interpretations and what
     relies on them, and the task graph drawn as SVG. The HTML needs no JavaScript and prints
-    cleanly.
+    cleanly. PATHS default to $REGIME_PACKS, else ./policies.
 
     \b
     Exit codes: 0 written, 1 a pack has errors (the others are still written), 2 bad usage.

@@ -23,11 +23,14 @@ from .formats import cases_junit
     "--coverage",
     "show_coverage",
     is_flag=True,
-    help="Report which rules, table rows and outputs the examples exercise.",
+    help="Also list the rules, table rows and outputs that no passing example exercises.",
 )
 @click.option("-k", "select", default=None, help="Only cases whose name contains this text.")
 def command(paths: tuple[Path, ...], fmt: str, show_coverage: bool, select: str | None) -> None:
-    """Run worked examples (policies/tests/*.yaml and packs' inline tests).
+    """Run worked examples (policies/tests/*.yaml and packs' inline tests) and report, per pack,
+    how many of its rules, table rows and outputs the passing examples exercise.
+
+    PATHS default to $REGIME_PACKS, else ./policies.
 
     \b
     Exit codes: 0 all passed, 1 a case failed or a pack has errors, 2 bad usage.
@@ -55,19 +58,18 @@ def command(paths: tuple[Path, ...], fmt: str, show_coverage: bool, select: str 
             click.echo(f"FAIL {r.case.file}:{r.case.line}: {r.case.pack}: {r.case.name}")
             for f in r.failures:
                 click.echo(f"     {f}")
-        if show_coverage:
-            run = {r.case.pack for r in results}
-            for pid, cov in sorted(coverage(results, packs).items()):
-                if pid not in run:
-                    continue
-                click.echo(
-                    f"coverage {pid}: rules {cov['rules'][0]}/{cov['rules'][1]}, "
-                    f"table rows {cov['rows'][0]}/{cov['rows'][1]}, "
-                    f"outputs {cov['outputs'][0]}/{cov['outputs'][1]}"
-                )
-                for key in ("rules_not_covered", "rows_not_covered", "outputs_not_covered"):
-                    if cov[key]:
-                        click.echo(f"  {key.replace('_', ' ')}: {', '.join(cov[key])}")
+        run = {r.case.pack for r in results}
+        for pid, cov in sorted(coverage(results, packs).items()):
+            if pid not in run:
+                continue
+            click.echo(
+                f"coverage {pid}: rules {cov['rules'][0]}/{cov['rules'][1]}, "
+                f"table rows {cov['rows'][0]}/{cov['rows'][1]}, "
+                f"outputs {cov['outputs'][0]}/{cov['outputs'][1]}"
+            )
+            for key in ("rules_not_covered", "rows_not_covered", "outputs_not_covered"):
+                if show_coverage and cov[key]:
+                    click.echo(f"  {key.replace('_', ' ')}: {', '.join(cov[key])}")
         click.echo(f"{len(results) - len(failed)} passed, {len(failed)} failed")
     bad = failed or errors or case_problems
     raise SystemExit(EXIT_PROBLEMS if bad else EXIT_OK)

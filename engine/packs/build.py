@@ -28,7 +28,7 @@ import copy
 import functools
 import gc
 import hashlib
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -298,10 +298,22 @@ def _task_models(b: PackBuild) -> dict[str, M.Task]:
     return out
 
 
+def _content_hash(content: bytes, imports: Iterable[Any], imported: Mapping[str, M.Pack]) -> str:
+    """The SHA-256 of the pack file; for a pack that imports others, of the file and each
+    imported pack's own hash, so that a decision's hash changes with anything it was made from."""
+    digest = hashlib.sha256(content)
+    for pid in imports:
+        pack = imported.get(str(pid))
+        if pack is not None:
+            digest.update(f"\0{pid}={pack.content_hash}".encode())
+    return "sha256:" + digest.hexdigest()
+
+
 def _model(s: Loading) -> None:
     b = s.builder()
     data = b.data
     src = data.get("source") or {}
+    cases = (data.get("tests") or {}).get("cases") or ()
     s.pack = M.Pack(
         id=str(data["id"]),
         title=str(data.get("title", "")),
@@ -316,7 +328,7 @@ def _model(s: Loading) -> None:
             url=opt_str(src.get("url")),
         ),
         file=b.file,
-        content_hash="sha256:" + hashlib.sha256(b.content).hexdigest(),
+        content_hash=_content_hash(b.content, data.get("imports") or (), s.imported),
         versions=tuple(b.versions),
         vocabulary=MappingProxyType(dict(b.vocabulary)),
         parameters=MappingProxyType(dict(b.parameters)),
@@ -329,7 +341,8 @@ def _model(s: Loading) -> None:
         task_graph_maker=b.task_graph_maker,
         healthcare_names=frozenset(b.healthcare),
         dependencies=MappingProxyType({k: frozenset(v) for k, v in b.deps.items()}),
-        tests=tuple((data.get("tests") or {}).get("cases") or ()),
+        tests=tuple(cases),
+        test_lines=tuple(b.doc.span(("tests", "cases", i)).line for i in range(len(cases))),
         facts=b.facts_schema,
         citations=tuple(all_citations(b.doc)),
         build_key=s.key,

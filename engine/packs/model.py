@@ -321,6 +321,7 @@ class Pack:
     healthcare_names: frozenset[str]  # names whose values derive from healthcare-only facts
     dependencies: Mapping[ItemKey, frozenset[ItemKey]]  # each item -> the items it reads
     tests: tuple[dict[str, Any], ...] = ()
+    test_lines: tuple[int, ...] = ()  # the line of each of `tests` in the pack file
     facts: str = "facts"  # the facts schema its facts documents follow
     citations: tuple[Citation, ...] = ()  # every citation naming a section, where it stands
     local_plan: LocalPlan | None = None  # set when the pack is a national pack under a local plan
@@ -387,12 +388,22 @@ class Pack:
         return {}
 
     def plan(self, stage: int | None = None) -> list[dict[str, Any]]:
-        """The tasks of a stage in dependency order (see engine.packs.task_graph)."""
+        """The tasks of a stage in dependency order (see engine.packs.task_graph); a stage that
+        no task has is an error, as `regime plan` says, not an empty plan."""
         from engine.problems import EvaluationError
 
         if stage is not None and (not isinstance(stage, int) or isinstance(stage, bool)):
             raise EvaluationError(
                 "E-ARG", f"the stage is a whole number, not {type(stage).__name__} `{stage!r}`"
+            )
+        stages = sorted({s for t in self.tasks.values() for s in t.stages})
+        if stage is not None and not self.tasks:
+            raise EvaluationError("E-ARG", f"pack `{self.id}` has no tasks")
+        if stage is not None and stages and stage not in stages:
+            raise EvaluationError(
+                "E-ARG",
+                f"pack `{self.id}` has no tasks at stage {stage}; "
+                f"stages: {', '.join(map(str, stages))}",
             )
         if self.task_graph is None:
             return []

@@ -85,7 +85,7 @@ def read_cases(
             cases.append(
                 Case(
                     pack.file,
-                    0,
+                    pack.test_lines[i] if i < len(pack.test_lines) else 0,
                     pack.id,
                     str(case.get("name", f"case {i + 1}")),
                     case,
@@ -286,7 +286,7 @@ def coverage(
         pid: {"rules": set(), "rows": set(), "outputs": set()} for pid in packs
     }
     for r in results:
-        if r.decision is None or r.case.pack not in seen:
+        if not r.passed or r.decision is None or r.case.pack not in seen:
             continue
         s = seen[r.case.pack]
         for step in r.decision.steps:

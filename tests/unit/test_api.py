@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import json
+import shutil
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -145,3 +147,57 @@ def test_a_date_out_of_range_is_an_evaluation_error(tmp_path: Path) -> None:
     with pytest.raises(engine.EvaluationError) as info:
         packs.evaluate("far", {}, as_of=dt.date(2021, 1, 1))
     assert info.value.code == "E-EVAL-RANGE"
+
+
+def test_load_raises_one_pack_error_with_every_problem_of_every_pack(tmp_path: Path) -> None:
+    corpus = ROOT / "tests" / "corpus" / "packs"
+    stems = ["cycle", "type_error", "unknown_name", "overlapping_rows", "task_cycle"]
+    expected = set()
+    for i, stem in enumerate(stems):
+        text = (corpus / f"{stem}.yaml").read_text(encoding="utf-8")
+        code, where = text.splitlines()[0].removeprefix("# expect: ").split()
+        line, col = map(int, where.split(":"))
+        expected.add((f"{stem}.yaml", line, col, code))
+        (tmp_path / f"{stem}.yaml").write_text(text.replace("id: corpus", f"id: p{i}", 1))
+    with pytest.raises(engine.PackError) as info:
+        engine.load(tmp_path)
+    got = {(Path(p.file).name, p.line, p.col, p.code) for p in info.value.problems}
+    assert got == expected
+
+
+def test_a_pack_without_imports_is_hashed_by_its_file(packs: engine.Packs) -> None:
+    content = (ROOT / "policies" / "pmp.yaml").read_bytes()
+    assert packs["pmp"].content_hash == "sha256:" + hashlib.sha256(content).hexdigest()
+
+
+def test_a_decision_hash_changes_with_the_vocabulary_a_pack_imports(tmp_path: Path) -> None:
+    shutil.copytree(ROOT / "tests" / "data" / "imports", tmp_path, dirs_exist_ok=True)
+    facts = {"establishment": {"regime_level": 4}}
+
+    def decide() -> tuple[str, object]:
+        d = engine.load(tmp_path).evaluate("user", facts, as_of=dt.date(2021, 1, 1))
+        return d.content_hash, d.outputs["levels"]
+
+    before = decide()
+    common = tmp_path / "common.yaml"
+    common.write_text(common.read_text().replace("      - {id: 1, name: Prepare}\n", ""))
+    after = decide()
+    assert before[1] != after[1]
+    assert before[0] != after[0]
+    user = (tmp_path / "user.yaml").read_bytes()
+    assert after[0] != "sha256:" + hashlib.sha256(user).hexdigest()
+
+
+@pytest.mark.parametrize(
+    "pack_id, path",
+    [
+        ("keywork_edm", "examples/prisoners/a2041kw_open_acct.yaml"),
+        ("pmp", "examples/pmp/a1101pm_immunosuppressed_plan.yaml"),
+    ],
+)
+def test_each_definition_is_worked_out_once_per_evaluation(
+    packs: engine.Packs, pack_id: str, path: str
+) -> None:
+    decision = packs.evaluate(pack_id, read(ROOT / path), audience="healthcare")
+    definitions = [s.name for s in decision.steps if s.kind == "definition"]
+    assert sorted(definitions) == sorted(packs[pack_id].definitions)

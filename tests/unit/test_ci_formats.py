@@ -17,6 +17,7 @@ import yaml
 from click.testing import CliRunner
 
 from cli.main import cli
+from engine.api import overlay_files as engine_overlay_files
 from engine.api import pack_files
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -152,6 +153,19 @@ def modeline(path: Path) -> Path:
 )
 def test_pack_modeline_resolves_to_the_pack_schema(path: Path) -> None:
     assert modeline(path) == (ROOT / "schemas" / "pack.schema.json").resolve()
+
+
+@pytest.mark.parametrize(
+    "path",
+    engine_overlay_files([ROOT / "policies"]),
+    ids=lambda p: str(p.relative_to(ROOT)),
+)
+def test_local_plan_modeline_resolves_to_the_overlay_schema(path: Path) -> None:
+    assert modeline(path) == (ROOT / "schemas" / "overlay.schema.json").resolve()
+
+
+def test_there_are_local_plans_to_check() -> None:
+    assert len(engine_overlay_files([ROOT / "policies"])) >= 2
 
 
 def test_modelines_of_test_data_resolve() -> None:

@@ -78,6 +78,18 @@ def test_every_pack_has_a_page_in_both_forms(site: tuple[Path, dict[str, Any]]) 
     assert {f"{pid}.html" for pid in packs} <= set(index.hrefs)
 
 
+def test_every_interpretation_is_listed_in_both_forms(site: tuple[Path, dict[str, Any]]) -> None:
+    out, packs = site
+    for pid, pack in packs.items():
+        html = (out / f"{pid}.html").read_text(encoding="utf-8")
+        md = (out / f"{pid}.md").read_text(encoding="utf-8")
+        assert pack.interpretations, pid  # every pack here records at least one
+        for iid in pack.interpretations:
+            anchor = f"interp-{iid.lower()}"
+            assert f'id="{anchor}"' in html, (pid, iid)
+            assert f'<a id="{anchor}"></a>' in md and f"### `{iid}`" in md, (pid, iid)
+
+
 def test_internal_links_resolve(site: tuple[Path, dict[str, Any]]) -> None:
     out, _ = site
     pages = {p.name: parse(p) for p in out.glob("*.html")}
