@@ -7,6 +7,9 @@
 - decision-keywork-stages: the facts check, the program and building the decision, each alone
 - decision-N-rules: one decision on a generated pack of N rules (grows linearly with N)
 - startup-check / startup-load: fresh processes, warm cache (`pipeline.py startup` alone)
+- decision-keywork-instructions: instructions per decision and per stage, counted by
+  callgrind (`pipeline.py instructions` alone, with valgrind installed): repeatable where CPU
+  time on a shared machine is not
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ import datetime as dt
 import decimal
 import os
 import resource
+import shutil
 import statistics
 import subprocess
 import sys
@@ -92,8 +96,9 @@ def decision_figures() -> None:
     check, run, build = _stages(pack, docs)
     print(
         f"decision-keywork-stages: facts check {check:.1f} µs, program {run:.1f} µs, "
-        f"decision {build:.1f} µs p50 of CPU (each stage alone, on the same documents; the rest "
-        "of a decision is freeing the last one and the checks of the call)"
+        f"decision {build:.1f} µs p50 of CPU (each stage alone, on the same documents: a whole "
+        "decision runs few instructions more than the three, see decision-keywork-instructions; "
+        "the rest of its time is the caches and branch predictions each stage leaves the next)"
     )
 
 
@@ -148,6 +153,70 @@ def _stages(pack: Any, docs: list[dict[str, Any]]) -> tuple[float, float, float]
                 per.append((time.process_time() - c0) / BATCH)
             figures.append(statistics.median(per) * 1e6)
     return figures[0], figures[1], figures[2]
+
+
+# what `instruction_figures` counts, each over the same documents after the same warm-up
+_COUNTED = ("evaluate", "prepare", "run", "decide")
+
+
+def instruction_figures(n: int = 300) -> None:
+    """Instructions per key work decision through `evaluate`, and per stage alone (the facts
+    check and conversion, the program's run, the run with the decision built), counted by
+    callgrind in a child process that counts only the decisions themselves."""
+    if shutil.which("valgrind") is None:
+        print("decision-keywork-instructions: skipped (valgrind is not installed)")
+        return
+    counts = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        for what in _COUNTED:
+            out = Path(tmp) / f"{what}.out"
+            argv = ["valgrind", "--tool=callgrind", "--collect-atstart=no"]
+            argv += ["--toggle-collect=sys_call_tracing", f"--callgrind-out-file={out}"]
+            argv += [sys.executable, __file__, "count", what, str(n)]
+            subprocess.run(argv, cwd=ROOT, capture_output=True, check=True)
+            totals = [ln for ln in out.read_text().splitlines() if ln.startswith("summary:")]
+            counts[what] = int(totals[0].split()[1]) / n
+    beyond = counts["evaluate"] - counts["prepare"] - counts["decide"]
+    print(
+        f"decision-keywork-instructions: {counts['evaluate']:,.0f} per decision (facts check "
+        f"{counts['prepare']:,.0f}, program {counts['run']:,.0f}, program and decision "
+        f"{counts['decide']:,.0f}, the call around them {beyond:,.0f}; {n} decisions)"
+    )
+
+
+def _count(what: str, n: int) -> None:
+    """The work `instruction_figures` counts, run through `sys.call_tracing` (which nothing
+    else calls: callgrind counts inside it alone)."""
+    packs = load(ROOT / "policies")
+    pack = packs["keywork_edm"]
+    examples = _examples()
+    docs = [copy.deepcopy(examples[i % len(examples)]) for i in range(n + 200)]
+    for facts in docs[:200]:  # the program writes its expressions in line after 64
+        evaluate(pack, facts, AS_OF)
+    docs = docs[200:]
+    found = program(pack, AS_OF, True, None)
+    prepared = [prepare(facts, "<facts>", pack.facts, True) for facts in docs]
+
+    def evaluating() -> None:
+        for facts in docs:
+            evaluate(pack, facts, AS_OF)
+
+    def preparing() -> None:
+        for facts in docs:
+            prepare(facts, "<facts>", pack.facts, True)
+
+    def running() -> None:
+        with decimal.localcontext(EXACT):
+            for p in prepared:
+                found.run(p, AS_OF)
+
+    def deciding() -> None:
+        with decimal.localcontext(EXACT):
+            for p in prepared:
+                build_decision(found.run(p, AS_OF), "custodial", pack.facts)
+
+    work = {"evaluate": evaluating, "prepare": preparing, "run": running, "decide": deciding}
+    sys.call_tracing(work[what], ())
 
 
 def rules_figures(sizes: tuple[int, ...]) -> None:
@@ -216,5 +285,9 @@ def main(sizes: tuple[int, ...] = (1_000, 10_000)) -> None:
 if __name__ == "__main__":
     if sys.argv[1:] == ["startup"]:  # only the start-up figures
         startup_figures()
+    elif sys.argv[1:] == ["instructions"]:  # only the instruction counts (valgrind)
+        instruction_figures()
+    elif sys.argv[1:2] == ["count"]:  # (the child process of `instruction_figures`)
+        _count(sys.argv[2], int(sys.argv[3]))
     else:
         main(tuple(int(a) for a in sys.argv[1:]) or (1_000, 10_000))

@@ -630,13 +630,14 @@ def evaluate(
     """Evaluate a pack against one facts document at `as_of` for an audience; `version` takes
     one of the pack's policy versions as in force whatever the date (to compare versions)."""
     _check_facts(facts)
-    _check_audience(audience)
+    if audience.__class__ is not str or audience not in AUDIENCES:  # (the common case in line)
+        _check_audience(audience)
     plan = pack.local_plan
     if plan is not None:
         facts = _with_plan_facts(facts, plan)
     custodial = audience != "healthcare"
     prepared = prepare(facts, facts_name, pack.facts, custodial)
-    day = as_date(as_of) or _facts_day(prepared)
+    day = as_of if as_of.__class__ is dt.date else as_date(as_of) or _facts_day(prepared)
     if plan is not None:
         _check_plan_covers(plan, day)
     # steps are replayed (same audience, same preparation) when first read

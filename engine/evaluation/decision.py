@@ -369,6 +369,8 @@ class _Shape:
     # evaluation has worked out), the parameters among those names: once each is among an
     # evaluation's values, its obligations are made when first read; else None
     infallible: frozenset[str] | None
+    # the fields of every decision of this shape that come from the pack and its version
+    fields: dict[str, Any]
 
 
 def _shape(ev: Evaluation, custodial: bool, facts_schema: str) -> _Shape:
@@ -402,9 +404,10 @@ def _shape(ev: Evaluation, custodial: bool, facts_schema: str) -> _Shape:
         for rule in pack.rules
         if (ob := rule.obligation) is not None and not hidden(rule.healthcare, ob.releasable)
     )
+    withheld = tuple(n for n, o in pack.outputs.items() if hidden(o.healthcare, o.releasable))
     found = pack.derived[key] = _Shape(
         shown=tuple(n for n, o in pack.outputs.items() if not hidden(o.healthcare, o.releasable)),
-        withheld=tuple(n for n, o in pack.outputs.items() if hidden(o.healthcare, o.releasable)),
+        withheld=withheld,
         obliging=obliging,
         healthcare_path={},
         interpretations={},
@@ -428,6 +431,14 @@ def _shape(ev: Evaluation, custodial: bool, facts_schema: str) -> _Shape:
             if all(r is None or r.name is not None for rs in reads for r in rs)
             else None
         ),
+        fields={
+            "pack": pack.id,
+            "version": pack.version,
+            "policy_version": ev.version.id,
+            "content_hash": pack.content_hash,
+            "withheld": withheld,
+            "model": pack,
+        },
     )
     return found
 
@@ -694,19 +705,15 @@ def build_decision(ev: Evaluation, audience: str, facts_schema: str = "facts") -
 def _new_decision(ev: Evaluation, audience: str, shape: _Shape) -> Decision:
     """A decision with the fields every way of building one sets alike (the rest are the
     builder's), made without `__init__`'s checks: its values come from the evaluation."""
-    pack = ev.pack
-    decision = object.__new__(Decision)
-    decision.__dict__.update(
-        pack=pack.id,
-        version=pack.version,
-        policy_version=ev.version.id,
-        content_hash=pack.content_hash,
-        as_of=ev.as_of,
-        audience=audience,
-        withheld=shape.withheld,
-        model=pack,
-    )
+    decision = _new(Decision)
+    fields = decision.__dict__
+    fields.update(shape.fields)  # (those fixed by the pack and version, worked out once)
+    fields["as_of"] = ev.as_of
+    fields["audience"] = audience
     return decision
+
+
+_new = object.__new__
 
 
 def _deferred_decision(
@@ -714,32 +721,64 @@ def _deferred_decision(
 ) -> Decision:
     """`build_decision` for an evaluation whose obligations cannot fail: the same decision,
     with its obligations (and what they add to its missing facts) made when first read."""
-    made: list[tuple[list[DecidedObligation], list[str], set[str]]] = []
+    later = _new(_Later)  # (its fields set here: no call of an `__init__`)
+    later.ev, later.shape, later.custodial, later.facts_schema = ev, shape, custodial, facts_schema
+    later.made = None
+    decision = _new_decision(ev, audience, shape)
+    fields = decision.__dict__
+    fields["steps"] = (
+        _handed_steps(ev, later.obliged()[0], custodial) if ev.record else LazySteps(later.steps)
+    )
+    fields["local_plan"] = None
+    fields["_pending"] = later.pending
+    return decision
 
-    def obliged() -> tuple[list[DecidedObligation], list[str], set[str]]:
+
+class _Later:
+    """What a decision made by `_deferred_decision` works out when first read: its
+    obligations, the fields that rest on them, and its steps (one object per decision,
+    not a closure for each)."""
+
+    __slots__ = ("custodial", "ev", "facts_schema", "made", "shape")
+
+    ev: Evaluation
+    shape: _Shape
+    custodial: bool
+    facts_schema: str
+    made: tuple[list[DecidedObligation], list[str], set[str]] | None
+
+    def obliged(self) -> tuple[list[DecidedObligation], list[str], set[str]]:
         # (two threads may both make them: equal results, and the first one kept is read)
-        if not made:
+        made = self.made
+        if made is None:
+            ev = self.ev
             undetermined: list[str] = []
             missing: set[str] = set()
-            found = shape.oblige(ev.rule_results, ev.F, ev.value, ev.memo, undetermined, missing)
-            made.append((found, undetermined, missing))
-        return made[0]
+            found = self.shape.oblige(
+                ev.rule_results, ev.F, ev.value, ev.memo, undetermined, missing
+            )
+            made = (found, undetermined, missing)
+            if self.made is None:
+                self.made = made
+            made = self.made
+        return made
 
-    def pending() -> dict[str, Any]:
-        obligations, undetermined, missing = obliged()
-        fields = _rest(ev, shape, custodial, facts_schema, obligations, undetermined, missing)
+    def pending(self) -> dict[str, Any]:
+        obligations, undetermined, missing = self.obliged()
+        fields = _rest(
+            self.ev,
+            self.shape,
+            self.custodial,
+            self.facts_schema,
+            obligations,
+            undetermined,
+            missing,
+        )
         fields["obligations"] = tuple(obligations)
         return fields
 
-    decision = _new_decision(ev, audience, shape)
-    decision.__dict__.update(
-        steps=_handed_steps(ev, obliged()[0], custodial)
-        if ev.record
-        else LazySteps(lambda: _handed_steps(_replay(ev), obliged()[0], custodial)),
-        local_plan=None,
-        _pending=pending,
-    )
-    return decision
+    def steps(self) -> tuple[Step, ...]:
+        return _handed_steps(_replay(self.ev), self.obliged()[0], self.custodial)
 
 
 def _rest(

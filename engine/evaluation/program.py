@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-import weakref
 from collections.abc import Callable
 from typing import Any
 
@@ -41,6 +40,8 @@ from engine.packs import model as M
 from engine.problems import EvaluationError
 
 Work = Callable[["Names"], Any]
+# the straight run: `(m, rr, F, N)`, the names' values, the rule results, the facts and `N`
+Straight = Callable[["Names", dict[str, Any], dict[str, Any], Callable[[Any], Any]], None]
 _PART = 100  # items worked out by one generated function
 _LIMITED = frozenset({int, list, tuple, str})  # the classes `within_budget` looks at
 _MISSING = object()  # not worked out yet
@@ -60,11 +61,13 @@ class Names(dict[Any, Any]):
 
     # no slot keeps `N` (a bound method of this mapping) or anything else that leads back
     # here: an evaluation's state is freed as soon as it is dropped, not by the cycle collector
-    __slots__ = ("F", "day", "rules", "work", "__weakref__")
+    __slots__ = ("F", "day", "rules", "work")
 
     F: dict[str, Any]
     day: tuple[Any, ...]  # the values of the parts of expressions that depend only on the day
-    rules: Rules
+    # the rule results by rule id: a plain dict (the straight run works every rule out at its
+    # turn, and an item's work reads one not yet worked out through `_when_of`)
+    rules: dict[str, Any]
     work: dict[Any, Work]
 
     @property
@@ -77,23 +80,6 @@ class Names(dict[Any, Any]):
         if work is None:  # the checker rejects unknown names at load time: an engine bug
             raise KeyError(f"unknown name `{name}` passed the checker")
         return work(self)
-
-
-class Rules(dict[str, Any]):
-    """One evaluation's rule results by rule id, each worked out when first read."""
-
-    __slots__ = ("names", "work")
-
-    names: Callable[[], Names | None]  # a weak reference: the names hold these rules
-    work: dict[str, Work]
-
-    def __missing__(self, rule_id: str) -> Any:
-        names = self.names()
-        assert names is not None  # read only while its evaluation is alive
-        return self.work[rule_id](names)
-
-    def of(self, rule: M.Rule) -> Any:
-        return self[rule.id]
 
 
 class Program:
@@ -127,6 +113,10 @@ class Program:
         self.inlined = INLINE_AFTER <= 0
         # the straight run and the parts of the day it reads, replaced together (as one)
         self._run = self._straight(inline=self.inlined)
+        self._version_id = version.id
+        # the fields of every evaluation this program leaves that do not vary (see `run`)
+        self._finished = {"pack": pack, "custodial": custodial, "record": False}
+        self._finished["version"] = version
 
     # -- building the work -----------------------------------------------------------------
 
@@ -171,7 +161,14 @@ class Program:
             setting = self.pack.rules_setting.get(name, ())
 
             def raw(m: Names) -> Any:
-                return from_rules(out, setting, m.rules.of, m.F, m.N)
+                rules, rule_work = m.rules, self.rule_work
+
+                def when_of(rule: M.Rule) -> Any:
+                    # a rule's result, worked out (and kept by its work) when not yet known
+                    found = rules.get(rule.id, _MISSING)
+                    return rule_work[rule.id](m) if found is _MISSING else found
+
+                return from_rules(out, setting, when_of, m.F, m.N)
 
         else:
             table = self.pack.tables[str(out.table)]
@@ -242,9 +239,7 @@ class Program:
 
         return work
 
-    def _straight(
-        self, inline: bool
-    ) -> tuple[Callable[[Names, Rules, dict[str, Any], Callable[[Any], Any]], None], _DayParts]:
+    def _straight(self, inline: bool) -> tuple[Straight, _DayParts]:
         """`Evaluation.run`'s loop as one generated function: definitions, outputs and rules
         in the pack's order, each worked out in line unless an earlier one has read it (a
         name read before its turn is worked out then, by its work, as the evaluator does);
@@ -498,11 +493,28 @@ class Program:
                 return False
             return all(_bounded(pack, e.checked, e.checked.node) for e in given)
 
-        # a name no item reads (no expression names it) is worked out at its turn, never
-        # before it, so is not looked for first
-        read = {k.name for deps in pack.dependencies.values() for k in deps if k.kind != "rule"}
+        # a name is worked out before its turn only when an item before it reads it, itself
+        # or through what it reads (names, tables, rules): any other is worked out at its
+        # turn, so is not looked for first
+        early_names = _read_before_turn(pack)
+        # a rule only one output reads, in line, is surely not worked out before that
+        # output's block reaches it (`fresh`); when that block always reaches it (the output
+        # keeps every rule's value and no error is caught around it), it is surely worked
+        # out by its turn, so is left out there (`settled`)
+        readers: dict[str, list[str]] = {}
+        for out_name, setting in pack.rules_setting.items():
+            for r, _ in setting:
+                readers.setdefault(r.id, []).append(out_name)
+        fresh: set[str] = set()
+        settled: set[str] = set()
+        for rid, outs in readers.items():
+            if len(outs) == 1 and self._in_line(outs[0]):
+                fresh.add(rid)
+                reader = pack.outputs[outs[0]]
+                if reader.combine not in ("first", "any") and not (custodial and reader.healthcare):
+                    settled.add(rid)
         for name in (*pack.definitions, *pack.outputs):
-            early = name in read
+            early = name in early_names
             key = repr(name)
             work = self.work[name]
             blocks_of[name] = len(lines)
@@ -521,7 +533,8 @@ class Program:
                 guard, hide = custodial and out.healthcare, custodial and out.releasable
                 emit(key, "m", value, guard, hide, (), defaulted(out, key), name, early)
             elif out is not None and out.mode == "rules":
-                pre = _from_rules_lines(out, pack.rules_setting.get(name, ()), code, rule_lines)
+                setting = pack.rules_setting.get(name, ())
+                pre = _from_rules_lines(out, setting, code, rule_lines, fresh)
                 guard, hide = custodial and out.healthcare, custodial and out.releasable
                 emit(key, "m", "_r", guard, hide, pre, defaulted(out, key), name, early)
             elif out is not None and out.mode == "table":
@@ -557,16 +570,34 @@ class Program:
         # a rule is worked out before its turn only by an output set by rules (no expression
         # reads a rule): any other is worked out at its turn, without looking for it first
         read_early = {r.id for setting in pack.rules_setting.values() for r, _ in setting}
+        # a rule whose condition is written as an earlier rule's (and is more than a name or
+        # a literal) takes that rule's result, which is in `rr` by its turn: the language has
+        # no side effects, so the same text gives the same value (or the same error, raised
+        # first by the earlier rule)
+        first_of: dict[tuple[str, bool], str] = {}
         for rule in pack.rules:
+            in_force = not rule.versions or self.version.id in rule.versions
+            plain = rule.when is None or isinstance(rule.when.checked.node, A.Lit | A.Name)
+            if rule.id in settled:  # (worked out before any rule's turn)
+                if in_force and not plain:
+                    assert rule.when is not None
+                    first_of.setdefault((rule.when.text, custodial and rule.healthcare), rule.id)
+                continue
             key = repr(rule.id)
             early = rule.id in read_early
-            if rule.versions and self.version.id not in rule.versions:
+            if not in_force:
                 emit(key, "rr", "False", False, False, early=early)
             elif rule.when is None:
                 emit(key, "rr", "True", False, False, early=early)
             else:
-                value = code(rule.when)
                 hide = custodial and rule.healthcare
+                same = (rule.when.text, hide)
+                if same in first_of:
+                    emit(key, "rr", f"rr[{first_of[same]!r}]", False, False, early=early)
+                    continue
+                if not plain:
+                    first_of[same] = rule.id
+                value = code(rule.when)
                 emit(key, "rr", value, hide, hide, early=early)
         # one function per hundred items, called in turn: compiling one function costs more
         # than linear time in its length, which would tell on a pack of thousands of rules
@@ -619,7 +650,7 @@ class Program:
         compiled = disk_cache.compiled("\n".join(source) + "\n", f"<program: {pack.id}>")
 
         exec(compiled, namespace)  # noqa: S102  (generated from the checked pack, not from input)
-        made: Callable[[Names, Rules, dict[str, Any], Callable[[Any], Any]], None]
+        made: Straight
         made = namespace["_all"]
         return made, day_parts
 
@@ -655,27 +686,50 @@ class Program:
             self._parameters[day] = found
         return found
 
+    def _day(self, day_parts: _DayParts, as_of: dt.date) -> tuple[dict[Any, Any], tuple[Any, ...]]:
+        """What a run on `as_of` starts from: the parameters in force and the values of the
+        parts of the day a straight run reads (kept with its `_DayParts`)."""
+        days = day_parts.starts
+        found = days.get(as_of)
+        if found is None:
+            if len(days) > 4096:
+                days.clear()
+            values = day_parts.values(as_of) if day_parts.fns else ()
+            found = days[as_of] = (self.parameters(as_of), values)
+        return found
+
     def run(
         self, facts: dict[str, Any], as_of: dt.date, version_id: str | None = None
     ) -> Evaluation:
         """Every name, output and rule worked out, as `Evaluation(...).run()` leaves them."""
-        m = Names(self.parameters(as_of))
-        F = m.F = {**facts, "as_of": as_of, "version": self.version.id}
-        m.work = self.work
-        rules = m.rules = Rules()
-        rules.names = weakref.ref(m)
-        rules.work = self.rule_work
-        self._runs += 1
-        if self._runs == INLINE_AFTER:
-            self._run = self._straight(inline=True)
-            self.inlined = True
+        if not self.inlined:
+            self._runs += 1
+            if self._runs >= INLINE_AFTER:
+                self._run = self._straight(inline=True)
+                self.inlined = True
         run_all, day_parts = self._run
-        if day_parts.fns:
-            m.day = day_parts.values(as_of)
+        day = day_parts.starts.get(as_of) or self._day(day_parts, as_of)
+        m = Names(day[0])
+        m.day = day[1]
+        F = m.F = {**facts, "as_of": as_of, "version": self._version_id}
+        m.work = self.work
+        rules: dict[str, Any] = {}
+        m.rules = rules
         run_all(m, rules, F, m.__getitem__)
-        return Evaluation.finished(
-            self.pack, F, as_of, self.custodial, self.version, version_id, m, rules
-        )
+        # `Evaluation.finished`, without its call: the fields fixed by the program, then these
+        ev = _new_evaluation(Evaluation)
+        fields = ev.__dict__
+        fields.update(self._finished)
+        fields["version_id"] = version_id
+        fields["as_of"] = as_of
+        fields["F"] = F
+        fields["memo"] = m
+        fields["steps"] = []
+        fields["rule_results"] = rules
+        return ev
+
+
+_new_evaluation = object.__new__
 
 
 class _DayParts(PerDay):
@@ -687,6 +741,8 @@ class _DayParts(PerDay):
         self.program = program
         self.fns: list[Callable[..., Any]] = []
         self.days: dict[dt.date, tuple[Any, ...]] = {}
+        # the parameters in force and these values, by day (`Program._day`)
+        self.starts: dict[dt.date, tuple[dict[Any, Any], tuple[Any, ...]]] = {}
 
     def is_parameter(self, name: str) -> bool:
         return name in self.program.pack.parameters
@@ -784,6 +840,23 @@ class _TableValues:
         return values[0] if values else None
 
 
+def _read_before_turn(pack: M.Pack) -> set[str]:
+    """The definitions and outputs that an item coming before them in the straight run's
+    order (definitions, then outputs, each in the pack's order) reads, directly or through
+    the names, tables and rules it reads: only these can be worked out before their turn."""
+    early: set[str] = set()
+    reached: set[M.ItemKey] = set()  # every item read by an item already passed, and those
+    keys = [M.ItemKey("def", name) for name in pack.definitions]
+    keys += [M.ItemKey("out", name) for name in pack.outputs]
+    for key in keys:
+        name = key.name
+        if key in reached:  # (then so is every item it reads)
+            early.add(name)
+        else:
+            reached |= pack.closure([key])
+    return early
+
+
 def _within(value: Any) -> bool:
     """Whether a value is within every runtime budget (`within_budget` lets it pass)."""
     try:
@@ -874,9 +947,11 @@ def _from_rules_lines(
     setting: tuple[tuple[M.Rule, M.Expression], ...],
     code: Callable[[M.Expression], str],
     rule_lines: Callable[[M.Rule, str], list[str]],
+    fresh: set[str] | frozenset[str] = frozenset(),
 ) -> tuple[str, ...]:
     """Lines setting `_r` to what `from_rules` returns for this output, written out rule by
-    rule (each rule's result read from `rr`, or worked out in line when not yet known)."""
+    rule (each rule's result read from `rr`, or worked out in line when not yet known; a
+    rule in `fresh`, surely not yet known, worked out in line at once)."""
     combine = out.combine
     lines = ["while True:"]
     if combine != "first":
@@ -885,8 +960,11 @@ def _from_rules_lines(
         lines.append("    _vals = []")
     for rule, expr in setting:
         fn = code(expr)
-        lines += [f"    _w = rr.get({rule.id!r}, _MISS)", "    if _w is _MISS:"]
-        lines += ["        " + line for line in rule_lines(rule, "_w")]
+        if rule.id in fresh:
+            lines += ["    " + line for line in rule_lines(rule, "_w")]
+        else:
+            lines += [f"    _w = rr.get({rule.id!r}, _MISS)", "    if _w is _MISS:"]
+            lines += ["        " + line for line in rule_lines(rule, "_w")]
         if combine == "first":
             # a pending rule ends the search, so none is pending when one applies
             lines += ["    if _w is True:", f"        _r = {fn}", "        break"]
@@ -943,9 +1021,24 @@ INLINE_AFTER = 64  # decisions a program makes before its expressions are writte
 def program(pack: M.Pack, as_of: dt.date, custodial: bool, version_id: str | None) -> Program:
     """The pack's program for the version in force on `as_of` (or the one named) and the
     audience, compiled on first use and kept with the pack."""
+    # by day first: the version in force on a day is found once, not on every decision
+    on = pack.derived.get(_ON_DAY)
+    if on is None:
+        on = pack.derived[_ON_DAY] = {}
+    found: Program | None = on.get((as_of, custodial, version_id))
+    if found is not None:
+        return found
     version = select_version(pack, as_of, version_id)
     key = ("program", version.id, custodial)
     found = pack.derived.get(key)
     if found is None:
         found = pack.derived[key] = Program(pack, version, custodial)
+    if len(on) > 4096:  # one entry per day asked: keep memory bounded
+        on.clear()
+    on[as_of, custodial, version_id] = found
     return found
+
+
+# a pack's programs by (day, audience, version named): one of the pack's ("program", ...)
+# entries, so that whoever drops those (a test changing tiers) drops this one with them
+_ON_DAY = ("program", "by day")

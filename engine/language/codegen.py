@@ -193,7 +193,7 @@ class _Gen:
                 continue
             t = self.tmp()
             names.append(t)
-            read = self._fact_read(node) if isinstance(node, A.Attr) else None
+            read = self._raw_read(node) if isinstance(node, A.Attr) else None
             if read is not None:
                 chain, unknown = read
                 tests.append(f"({t} := {chain}) is not None")
@@ -299,6 +299,23 @@ class _Gen:
             inner = f"({inner} or _E)"
         return self._read_field(node, inner, static=True)
 
+    def _raw_read(self, node: A.Attr) -> tuple[str, str] | None:
+        """`_fact_read`, and likewise for a field of a quantifier's element drawn from the
+        facts (`s.date` for `s in person.visits`): such an element is plain data, never
+        unknown, so the field read is unknown exactly when it gives None. Else None."""
+        read = self._fact_read(node)
+        if read is not None:
+            return read
+        obj = node.obj
+        if (
+            isinstance(obj, A.Name)
+            and obj.name in self.locals
+            and self.info(obj).path is not None
+            and obj.name not in self.special
+        ):
+            return self._read_field(node, self.gen(obj))
+        return None
+
     def _read_field(self, node: A.Attr, record: str, static: bool = False) -> tuple[str, str]:
         """Reading field `node.name` of the record `record` computes: an absent key is unknown
         with the fact's path; a null is the same, unless the facts schema marks the field's
@@ -364,7 +381,7 @@ class _Gen:
         codes: list[str] = []
         merged: list[str] = []
         for t, o in zip(temps, operands, strict=True):
-            read = self._fact_read(o) if isinstance(o, A.Attr) else None
+            read = self._raw_read(o) if isinstance(o, A.Attr) else None
             if read is not None:  # a fact read raw: None is neither true nor false
                 chain, unknown = read
                 codes.append(chain)
@@ -415,6 +432,9 @@ class _Gen:
             prefix.append(var)
         suffix = self._zero(node, fn.needs_zero)
         if fn.null_aware:
+            raw = self._raw_test(node) if not prefix and not suffix else None
+            if raw is not None:
+                return raw
             args = [self.gen(a) for a in node.args]
             written = self._in_line_call(node, args) if not prefix and not suffix else None
             if written is not None:
@@ -422,6 +442,23 @@ class _Gen:
             return f"_f_{node.func}({', '.join(prefix + args + suffix)})"
         names, wrap = self._guard(list(node.args))
         return wrap(f"_f_{node.func}({', '.join(prefix + names + suffix)})")
+
+    def _raw_test(self, node: A.Call) -> str | None:
+        """`known` or `is_none` of a field read raw (`_raw_read`: unknown exactly when the
+        read gives None) as a test of that read, in line, or None. `known` is whether it is
+        not None; `is_none` is false when it is not, else true for the decided no-value (a
+        null the schema marks none) and the field's unknown otherwise."""
+        if node.func not in ("known", "is_none") or len(node.args) != 1:
+            return None
+        arg = node.args[0]
+        read = self._raw_read(arg) if isinstance(arg, A.Attr) else None
+        if read is None:
+            return None
+        chain, absent = read
+        if node.func == "known":
+            return f"({chain} is not None)"
+        t = self.tmp()
+        return f"(False if {chain} is not None else (True if not ({t} := {absent}).paths else {t}))"
 
     def _in_line_call(self, node: A.Call, args: list[str]) -> str | None:
         """A call of `known`, `is_none` or `coalesce` written as the function's own test, in

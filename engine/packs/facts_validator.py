@@ -473,7 +473,7 @@ def _gen_plain(
         keyword = "elif"
         body = ind + 1
         if src.limits:
-            src.emit(body, f"if not -_HUGE < {v} < _HUGE: return False")
+            src.emit(body, f"if not _NHUGE < {v} < _HUGE: return False")
         if values is not None:  # a number equals a number of the list, whatever its class
             numbers = frozenset(x for x in values if x.__class__ in (int, float, Decimal))
             src.emit(body, f"if {v} not in {src.const(numbers)}: return False")
@@ -482,14 +482,16 @@ def _gen_plain(
         if schema.get("maximum") is not None:
             src.emit(body, f"if {v} > {src.const(schema['maximum'])}: return False")
         src.emit(body, f"c{v} = {v}" if t is not None else "pass")
+    # (a truth value before null: most facts that may be either are given, and the two
+    # tests are apart, so their order decides nothing but what the common case costs)
+    if "boolean" in kinds and values is None:
+        src.emit(ind, f"{keyword} {v} is False or {v} is True:")
+        keyword = "elif"
+        src.emit(ind + 1, f"c{v} = {v}" if t is not None else "pass")
     if "null" in kinds and (values is None or any(x is None for x in values)):
         src.emit(ind, f"{keyword} {v} is None:")
         keyword = "elif"
         src.emit(ind + 1, f"c{v} = None" if t is not None else "pass")
-    if "boolean" in kinds and values is None:
-        src.emit(ind, f"{keyword} {v} is True or {v} is False:")
-        keyword = "elif"
-        src.emit(ind + 1, f"c{v} = {v}" if t is not None else "pass")
     return keyword == "elif"
 
 
@@ -566,7 +568,7 @@ def _gen_limits(
     if "string" in kinds:
         src.emit(ind, f"if {v}.__class__ is str and len({v}) > {max_string}: return False")
     if "integer" in kinds or "number" in kinds:
-        src.emit(ind, f"if {v}.__class__ is int and not -_HUGE < {v} < _HUGE: return False")
+        src.emit(ind, f"if {v}.__class__ is int and not _NHUGE < {v} < _HUGE: return False")
     if "number" in kinds:
         src.emit(ind, f"if {v}.__class__ is float and not -_INF < {v} < _INF: return False")
         src.emit(ind, f"if {v}.__class__ is _Decimal: _dec = 2")
@@ -631,7 +633,10 @@ def _gen_object(
             src.emit(inner + 1, f"c{v}[{key!r}] = _tj({x})")
         else:
             _gen(sub, x, src, ind + 1, depth + 1, ftype)
-            if ftype is not None:
+            if ftype is not None and ftype.kind == "date":
+                # (the copy holds the value already when it stays as it was: a date, null)
+                src.emit(ind + 1, f"if c{x} is not {x}: c{v}[{key!r}] = c{x}")
+            elif ftype is not None:
                 src.emit(ind + 1, f"c{v}[{key!r}] = c{x}")
 
 
@@ -674,6 +679,7 @@ def generate_check(
         "_is_date": _date,
         "_scan": scan,
         "_HUGE": 10**digits,
+        "_NHUGE": -(10**digits),  # (negated once here, not on every whole number checked)
         "_INF": float("inf"),
         "_Decimal": Decimal,
         "_KEPT": frozenset({str, bool, int}),

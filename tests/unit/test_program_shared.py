@@ -1,0 +1,148 @@
+"""The compiled program looks for a name or rule only where it may have been worked out before
+its turn, and works out once a rule condition written as an earlier one's: shown on the probe
+pack built for it (tests/data/program/shared.yaml), whose decisions test_program compares
+with the step-by-step evaluator's."""
+
+from __future__ import annotations
+
+import datetime as dt
+import decimal
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from engine import disk_cache
+from engine.api import load
+from engine.evaluation import program as program_module
+from engine.evaluation.decision import build_decision
+from engine.evaluation.evaluate import Evaluation, select_version
+from engine.evaluation.program import Program
+from engine.language.runtime import EXACT
+from engine.packs.facts_schema import prepare
+from engine.problems import EvaluationError, FactsError
+from engine.tools.population import Population
+
+ROOT = Path(__file__).resolve().parents[2]
+PACK = load(ROOT / "tests" / "data" / "program")["program_shared"]
+ROOTS = ("prisoner", "establishment")
+
+
+def source(monkeypatch: pytest.MonkeyPatch, day: dt.date, custodial: bool) -> str:
+    """The straight run's source as the program writes it in line."""
+    seen: list[str] = []
+    made = disk_cache.compiled
+
+    def keep(text: str, filename: str) -> Any:
+        seen.append(text)
+        return made(text, filename)
+
+    monkeypatch.setattr(program_module.disk_cache, "compiled", keep)
+    monkeypatch.setattr(program_module, "INLINE_AFTER", 0)
+    Program(PACK, select_version(PACK, day, None), custodial)
+    (text,) = seen
+    return text
+
+
+@pytest.mark.parametrize("custodial", [True, False])
+def test_only_names_read_before_their_turn_are_looked_for(
+    monkeypatch: pytest.MonkeyPatch, custodial: bool
+) -> None:
+    text = source(monkeypatch, dt.date(2022, 6, 1), custodial)
+    # read (through `ahead_out`) by the definition before them
+    for name in ("ahead_out", "behind", "high_risk"):
+        assert f"if {name!r} not in m:" in text, name
+    # read only by items after them, or by nothing
+    for name in ("reads_ahead", "per_session", "read_by_none", "kept", "picked"):
+        assert f"if {name!r} not in m:" not in text, name
+
+
+@pytest.mark.parametrize("custodial", [True, False])
+def test_rules_one_output_reads_are_not_looked_for(
+    monkeypatch: pytest.MonkeyPatch, custodial: bool
+) -> None:
+    text = source(monkeypatch, dt.date(2022, 6, 1), custodial)
+    # read by one output keeping every value: worked out there, left out at their turn
+    for rid in ("R-RISK", "R-OPEN"):
+        assert f"rr.get({rid!r}" not in text and f"if {rid!r} not in rr:" not in text
+    # read by one output that may stop early: looked for at their turn only
+    for rid in ("R-PICK-1", "R-PICK-2", "R-ANY"):
+        assert f"rr.get({rid!r}" not in text and f"if {rid!r} not in rr:" in text
+    # read by two outputs: looked for in each
+    assert "rr.get('R-TWICE'" in text and "if 'R-TWICE' not in rr:" in text
+    # an output reading a healthcare-only rule catches a custodial audience's errors around
+    # it, so the rule is looked for again at its turn
+    assert ("if 'R-CLINICAL' not in rr:" in text) is custodial
+
+
+@pytest.mark.parametrize("day", [dt.date(2021, 6, 1), dt.date(2022, 6, 1)])
+@pytest.mark.parametrize("custodial", [True, False])
+def test_a_condition_written_again_takes_the_first_rules_result(
+    monkeypatch: pytest.MonkeyPatch, custodial: bool, day: dt.date
+) -> None:
+    text = source(monkeypatch, day, custodial)
+    assert "_v = rr['R-RISK']\n    rr['R-SAME-RISK'] = _v" in text  # (R-RISK: worked out early)
+    assert "_v = rr['R-ANY']" in text and "_v = rr['R-FAILS']" in text
+    assert "_v = rr['R-CLINICAL']" in text
+    # not in force in version 1: false, whatever the condition
+    assert ("_v = rr['R-RISK']\n    rr['R-SAME-RISK-2'] = _v" in text) is (day.year == 2022)
+    # a name alone is as quick to read again as a rule's result
+    assert "rr['R-NAME']\n    rr['R-NAME-AGAIN']" not in text
+
+
+@pytest.mark.parametrize("pack_id", ["program_shared", "program_combine"])
+@pytest.mark.parametrize("audience", ["custodial", "healthcare"])
+def test_outputs_of_many_rules_work_their_rules_out_as_the_evaluator(
+    monkeypatch: pytest.MonkeyPatch, pack_id: str, audience: str
+) -> None:
+    """With parts of two items, an output set by more than two rules is worked out by its
+    work (reading each rule's result, or working it out, by its own lookup), between the
+    straight run's functions: the same decisions and errors as the evaluator's."""
+    pack = load(ROOT / "tests" / "data" / "program")[pack_id]
+    monkeypatch.setattr(program_module, "_PART", 2)
+    monkeypatch.setattr(program_module, "INLINE_AFTER", 0)
+    custodial = audience != "healthcare"
+    programs: dict[str, Program] = {}
+    decided = 0
+    for n, (_, day, facts) in enumerate(
+        Population(seed=29, schema=pack.facts).documents(80, ROOTS)
+    ):
+        want = outcome(interpreted, pack, facts, day, audience)
+        version = select_version(pack, day, None)
+        found = programs.get(version.id)
+        if found is None:
+            found = programs[version.id] = Program(pack, version, custodial)
+        got = outcome(decided_by, found, facts, day, audience)
+        if isinstance(want, tuple) or isinstance(got, tuple):
+            assert got == want, f"document {n}"
+            continue
+        decided += 1
+        assert got.to_dict() == want.to_dict(), f"document {n}"
+    assert decided > 20
+
+
+def outcome(make: Any, *args: Any) -> Any:
+    """A decision, or the error's kind and message."""
+    try:
+        return make(*args)
+    except (EvaluationError, FactsError) as e:
+        return ("error", type(e).__name__, str(e))
+    except (OverflowError, ValueError, ArithmeticError) as e:
+        return ("value error", type(e).__name__, str(e))
+
+
+def interpreted(pack: Any, facts: dict[str, Any], day: dt.date, audience: str) -> Any:
+    """The step-by-step evaluator's decision."""
+    custodial = audience != "healthcare"
+    prepared = prepare(facts, "<facts>", pack.facts, custodial)
+    ev = Evaluation(pack, prepared, day, custodial, record=False)
+    with decimal.localcontext(EXACT):
+        ev.run()
+        return build_decision(ev, audience, pack.facts)
+
+
+def decided_by(found: Program, facts: dict[str, Any], day: dt.date, audience: str) -> Any:
+    """The decision of this program (its expressions written in line from the start)."""
+    prepared = prepare(facts, "<facts>", found.pack.facts, found.custodial)
+    with decimal.localcontext(EXACT):
+        return build_decision(found.run(prepared, day), audience, found.pack.facts)
