@@ -53,6 +53,7 @@ from engine.sql.query import compile_pack  # noqa: E402
 from engine.sql.replay import plan as replay_plan  # noqa: E402
 from engine.sql.replay import replay  # noqa: E402
 from engine.sql.run import converted, python_view  # noqa: E402
+from engine.sql.session import set_up  # noqa: E402
 from engine.tools.population import write_population  # noqa: E402
 
 PRISONERS = 88_000
@@ -190,6 +191,7 @@ def main() -> None:
         write_population(pq, PRISONERS, seed=88, roots=("prisoner", "establishment"))
         src = f"read_parquet('{pq}')"
         con = duckdb.connect()
+        set_up(con)  # as `regime batch` sets its connection up
         con.execute("SET threads = 1")
         con.execute(
             f"CREATE VIEW facts AS SELECT record, DATE '{AS_OF}' AS as_of, prisoner, "
@@ -245,6 +247,7 @@ def main() -> None:
         print(f"population-vs-handwritten-sql-whole-decision-cpu: {d_cpu / h_cpu:.2f}x")
 
         con.execute("RESET threads")
+        con.execute("RESET disabled_optimizers")  # the replay's own queries, as before
         con.execute("SET memory_limit = '3GB'")
         con.execute(
             "CREATE TABLE prisoners AS SELECT record, prisoner, establishment FROM facts_mem"

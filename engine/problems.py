@@ -49,6 +49,7 @@ Code = Literal[
     "E-TASK-REF",
     "E-TASK-CYCLE",
     "W-UNUSED",
+    "W-CITE-MISSING",
     "W-NO-RULES",
     "W-RELEASABLE",
     "E-RELEASE-DETAIL",
@@ -177,6 +178,10 @@ CATALOGUE: Mapping[Code, CodeEntry] = MappingProxyType(
                 ("E-TASK-REF", "a task comes `after:` a task that does not exist"),
                 ("E-TASK-CYCLE", "tasks that come after each other in a cycle"),
                 ("W-UNUSED", "a definition or interpretation that nothing uses"),
+                (
+                    "W-CITE-MISSING",
+                    "a rule, table row, task or parameter value that cites no source passage",
+                ),
                 ("W-NO-RULES", "an output computed `from_rules` that no rule sets"),
                 (
                     "W-RELEASABLE",

@@ -390,7 +390,7 @@ def _shape(ev: Evaluation, custodial: bool, facts_schema: str) -> _Shape:
             ob.frequency.compiled.fn if ob.frequency else None,
             custodial and rule.healthcare,
             _fixed(rule, ob, custodial),
-            ob.records,
+            tuple(M.thawed(r) for r in ob.records),  # plain copies, copied for each decision
             all(v.__class__ in _PLAIN for r in ob.records for v in r.values()),
             _ready(_fixed(rule, ob, custodial))
             if ob.due is None and ob.frequency is None and not ob.records

@@ -171,9 +171,10 @@ class Evaluation:
                 "E-EVAL-PARAM",
                 f"parameter `{param.name}` has no value in force on {self.as_of.isoformat()}",
             )
+        value = M.thawed(pv.value)  # the pack's own is read-only and shared
         if self.record:
-            self.steps.append(Step("parameter", param.name, pv.value, pv.text, pv.cites, (), False))
-        return pv.value
+            self.steps.append(Step("parameter", param.name, value, pv.text, pv.cites, (), False))
+        return value
 
     # -- rules, tables, outputs --------------------------------------------------------------
 

@@ -682,7 +682,7 @@ class Program:
             for name, param in self.pack.parameters.items():
                 pv = param.at(day)
                 if pv is not None:
-                    found[name] = pv.value
+                    found[name] = M.thawed(pv.value)
             self._parameters[day] = found
         return found
 
@@ -895,7 +895,7 @@ def _bounded(pack: M.Pack, checked: Checked, node: A.Node) -> bool:
         if name in pack.definitions or name in pack.outputs:
             return True  # (each is checked when it is worked out)
         if name in pack.parameters:
-            return all(_within(v.value) for v in pack.parameters[name].values)
+            return all(_within(M.thawed(v.value)) for v in pack.parameters[name].values)
         if name in pack.vocabulary:
             return len(pack.vocabulary[name].values) <= MAX_LIST
         return False

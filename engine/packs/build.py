@@ -39,7 +39,15 @@ from engine import disk_cache
 from engine.language import codegen
 from engine.language import static_types as T
 from engine.language.check import Symbol
-from engine.packs import declarations, item_order, pack_cache, pack_cost, references, task_graph
+from engine.packs import (
+    declarations,
+    item_order,
+    pack_cache,
+    pack_cost,
+    provenance,
+    references,
+    task_graph,
+)
 from engine.packs import model as M
 from engine.packs.build_context import PackBuild, PackScope, Path_, choice, opt_str
 from engine.packs.check_items import check_items
@@ -214,6 +222,7 @@ def _references(s: Loading) -> None:
     )
     references.check_tables(b, b.tables)
     references.lint_unused(b, b.definitions, b.deps)
+    provenance.lint_uncited(b)
 
 
 def _cost(s: Loading) -> None:
@@ -341,7 +350,7 @@ def _model(s: Loading) -> None:
         task_graph_maker=b.task_graph_maker,
         healthcare_names=frozenset(b.healthcare),
         dependencies=MappingProxyType({k: frozenset(v) for k, v in b.deps.items()}),
-        tests=tuple(cases),
+        tests=tuple(M.frozen(c) for c in cases),
         test_lines=tuple(b.doc.span(("tests", "cases", i)).line for i in range(len(cases))),
         facts=b.facts_schema,
         citations=tuple(all_citations(b.doc)),
@@ -362,7 +371,11 @@ STAGES: tuple[Stage, ...] = (
     Stage("parse", "parse expressions (engine/language/grammar.lark)", _parse),
     Stage("order", "order items after what they read; find cycles", _order),
     Stage("check", "check names, fact paths and types; compile each item", _check),
-    Stage("references", "check references, decision tables and unused names", _references),
+    Stage(
+        "references",
+        "check references, decision tables, unused names and uncited items",
+        _references,
+    ),
     Stage("cost", "estimate each expression's evaluation cost; reject those too costly", _cost),
     Stage("tasks", "build the task graph; find unknown tasks and cycles", _tasks),
     Stage("model", "assemble the immutable pack", _model),

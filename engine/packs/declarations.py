@@ -159,7 +159,8 @@ def parameters(b: PackBuild) -> dict[str, M.Parameter]:
                     end=end,
                     value=value,
                     text=literal_text(raw),
-                    cites=b.cites(("parameters", name, "values", j, "cite")),
+                    cites=b.cites(("parameters", name, "values", j, "cite"))
+                    or b.cites(("parameters", name, "cite")),  # the parameter's covers its values
                 )
             )
         out[str(name)] = M.Parameter(str(name), opt_str(item.get("description")), tuple(values))

@@ -6,7 +6,7 @@ import datetime as dt
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Any, Literal, NamedTuple
+from typing import Any, Literal, NamedTuple, NoReturn
 
 from engine.language.check import Checked
 from engine.language.codegen import CompiledExpr
@@ -23,6 +23,67 @@ class ItemKey(NamedTuple):
 
     def __str__(self) -> str:
         return f"{self.kind}:{self.name}"
+
+
+_READ_ONLY = "a loaded pack is read-only: change a copy (copy.deepcopy gives a plain one)"
+
+
+def _refuse(*_args: Any, **_kwargs: Any) -> NoReturn:
+    raise TypeError(_READ_ONLY)
+
+
+class FrozenDict(dict[Any, Any]):
+    """A record of a loaded pack (a parameter value, an obligation's record): read like a dict,
+    never changed, since every decision made with the pack shares it."""
+
+    __slots__ = ()
+    __setitem__ = __delitem__ = __ior__ = _refuse
+    clear = pop = popitem = setdefault = update = _refuse
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return FrozenDict, (dict(self),)
+
+    def __copy__(self) -> dict[Any, Any]:
+        return dict(self)
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> Any:
+        return thawed(self)
+
+
+class FrozenList(list[Any]):
+    """A list of a loaded pack: read like a list, never changed (see FrozenDict)."""
+
+    __slots__ = ()
+    __setitem__ = __delitem__ = __iadd__ = __imul__ = _refuse
+    append = extend = insert = pop = remove = clear = sort = reverse = _refuse
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return FrozenList, (list(self),)
+
+    def __copy__(self) -> list[Any]:
+        return list(self)
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> Any:
+        return thawed(self)
+
+
+def frozen(value: Any) -> Any:
+    """`value` with every dict and list in it read-only (FrozenDict, FrozenList)."""
+    if isinstance(value, dict):
+        return FrozenDict({k: frozen(v) for k, v in value.items()})
+    if isinstance(value, list):
+        return FrozenList([frozen(v) for v in value])
+    return value
+
+
+def thawed(value: Any) -> Any:
+    """A plain copy of `value`: every dict and list in it a new, ordinary one (what
+    evaluation and decisions work with, so that nothing they hand out is the pack's own)."""
+    if isinstance(value, dict):
+        return {k: thawed(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [thawed(v) for v in value]
+    return value
 
 
 # The enumerated fields, so that mypy catches a misspelt value (the pack schema lists them too).
@@ -146,6 +207,9 @@ class VocabValue:
     extra: dict[str, Any]
     cites: tuple[Citation, ...]
 
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "extra", frozen(self.extra))
+
 
 @dataclass(frozen=True)
 class Vocabulary:
@@ -158,9 +222,12 @@ class Vocabulary:
 class ParameterValue:
     start: dt.date | None
     end: dt.date | None
-    value: Any
+    value: Any  # read-only (`frozen`); evaluation works with a `thawed` copy
     text: str
     cites: tuple[Citation, ...]
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "value", frozen(self.value))
 
 
 @dataclass(frozen=True)
@@ -208,8 +275,11 @@ class Obligation:
     who: str | None
     due: Expression | None
     frequency: Expression | None
-    records: tuple[dict[str, Any], ...]
+    records: tuple[dict[str, Any], ...]  # read-only (`frozen`)
     releasable: bool
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "records", tuple(frozen(r) for r in self.records))
 
 
 @dataclass(frozen=True)

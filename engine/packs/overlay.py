@@ -641,8 +641,16 @@ class OverlayBuilder:
             rule = {
                 k: v for k, v in raw.items() if k in ("id", "title", "when", "obligation", "cite")
             }
+            gid = raw.get("group")
+            declared = (
+                (self.local.get("groups") or {}).get(gid)
+                if gid is not None
+                else self.local.get("add_rules")
+            ) or {}
+            if not rule.get("cite") and declared.get("cite"):
+                rule["cite"] = declared["cite"]  # as its plan entry: the passage allowing it
             k = len(rules)
-            if raw.get("group") is not None:
+            if gid is not None:
                 name = f"local_rule_{n + 1}"
                 definitions[name] = raw.get("when", True)
                 mapping.append((("definitions", name), ("rules", i, "when")))

@@ -35,6 +35,7 @@ from engine.sql.output_columns import (
 )
 from engine.sql.query import CompiledPack, compile_pack
 from engine.sql.read_checks import column_checks, json_checks, sql_str, unknown_fields
+from engine.sql.session import set_up
 from engine.sql.types import duckdb_type_text
 from engine.sql.validate import reasons_expr
 
@@ -273,6 +274,7 @@ def run_batch(
     roots = list(types)
     con = duckdb.connect()
     try:
+        set_up(con)
         if threads:
             con.execute(f"SET threads = {int(threads)}")
         # DuckDB tracks a query's progress for `progress` to tell (its own bar never prints:

@@ -158,7 +158,7 @@ class PackCompiler:
             raise Unsupported(f"parameter `{param.name}`", "no values")
         t = T.type_of_value(values[0].value)
         if len(values) == 1 and values[0].start is None and values[0].end is None:
-            return SV(const(values[0].value, t), ZERO.copy(), t)
+            return SV(const(M.thawed(values[0].value), t), ZERO.copy(), t)
         whens = []
         as_of = exp.column("as_of")
         for pv in values:
@@ -170,7 +170,7 @@ class PackCompiler:
             cond: exp.Expression = exp.true()
             for c in conds:
                 cond = c if cond == exp.true() else exp.And(this=cond, expression=c)
-            whens.append((cond, const(pv.value, t)))
+            whens.append((cond, const(M.thawed(pv.value), t)))
         gap = None  # a day a version covers and no value does: the interpreter's E-EVAL-PARAM
         if not covers(values, self.pack.versions):
             gap = case(
@@ -516,6 +516,8 @@ class PackCompiler:
             # computes it once when told to (Spark's SQL has no such keyword)
             once = True if name == "decided" and self.dialect == "duckdb" else None
             query = query.with_(name, as_=q, copy=False, materialized=once)
+        if self.dialect == "duckdb":
+            _element_fields_parenthesised(query)
         out_types = {n: self.types["out:" + n] for n in shown}
         return CompiledPack(
             pack, self.audience, self.dialect, query, out_types, withheld, list(self.bits.paths)
@@ -716,7 +718,8 @@ class PackCompiler:
             v = self.svs["out:" + n].v
             if self.dialect == "duckdb":  # with an error too: NULL where it stopped (below)
                 if not items.reads_row(v):
-                    fixed[n] = _resolved(v, exprs)  # not kept row by row in the flat decision
+                    # not kept row by row in the flat decision; its texts as codes
+                    fixed[n] = _coded_fields(_resolved(v, exprs))
                     continue
                 v = self._string_codes(v, v, items)
             flat.append(exp.alias_(decided_only(error, v.copy()), n, quoted=True, copy=False))
@@ -835,9 +838,13 @@ class PackCompiler:
                 modalities = enum_type(
                     [r.obligation.modality for r, _, _ in obligations if r.obligation]
                 )
+                # due dates and frequencies as codes too where every text they may take is
+                # a constant's (a parameter's, a table row's)
+                due_t = _texts_type([due for _, due, _ in obligations], exprs)
+                freq_t = _texts_type([freq for _, _, freq in obligations], exprs)
                 coded = (
-                    f"STRUCT(rule {rule_ids}, modality {modalities}, due VARCHAR, "
-                    "frequency VARCHAR)[]"
+                    f"STRUCT(rule {rule_ids}, modality {modalities}, due {due_t}, "
+                    f"frequency {freq_t})[]"
                 )
                 ob_list = cast(ob_list, exp.DataType.build(coded, dialect="duckdb"))
             lookup("obligation_lists", keys, ob_list, "obligations")
@@ -976,6 +983,84 @@ def enum_type(values: list[str]) -> str:
     return (
         "ENUM(" + ", ".join(exp.Literal.string(v).sql("duckdb") for v in sorted(set(values))) + ")"
     )
+
+
+def _texts_type(sides: list[SV | None], exprs: dict[str, exp.Expression]) -> str:
+    """DuckDB's type for the JSON texts of obligation sides (due dates, frequencies): an ENUM
+    of every text they may take when each value they may take is a constant (a parameter by
+    date, a table's row), a one-byte code in each element of every row's obligations instead
+    of a text; VARCHAR otherwise."""
+    texts: set[str] = set()
+    for side in sides:
+        if side is None:
+            continue
+        values = _constant_values(side.v, exprs)
+        if values is None:
+            return "VARCHAR"
+        try:
+            texts |= {t for t in (_constant_json(v, side.t) for v in values) if t is not None}
+        except _NotConstant:
+            return "VARCHAR"
+    return enum_type(sorted(texts)) if texts else "VARCHAR"
+
+
+def _constant_values(
+    e: exp.Expression, exprs: dict[str, exp.Expression], depth: int = 0
+) -> list[exp.Expression] | None:
+    """Every value `e` may give when each is a constant (a CASE's branches, an item column
+    whose own expression is such, read through `exprs`); None when one may not be."""
+    while isinstance(e, exp.Paren):
+        e = e.this
+    if isinstance(e, exp.Case):
+        branches = [i.args["true"] for i in e.args.get("ifs") or []]
+        branches.append(e.args.get("default") or exp.Null())
+        out: list[exp.Expression] = []
+        for b in branches:
+            got = _constant_values(b, exprs, depth + 1)
+            if got is None:
+                return None
+            out += got
+        return out
+    if isinstance(e, exp.Column) and not e.table and e.name in exprs and depth < 64:
+        return _constant_values(exprs[e.name], exprs, depth + 1)
+    if any(True for _ in e.find_all(exp.Column)):
+        return None
+    return [e]
+
+
+def _element_fields_parenthesised(query: exp.Expression) -> None:
+    """A field of a lambda's parameter written `(x1)."date"`, not `x1."date"`: DuckDB reads
+    the second as a table's column first, and on not finding the table works out the names
+    most like it among every column in scope for its error message before it tries the
+    parameter, a cost that grows with the columns of the level (about a tenth of planning a
+    large pack's query); the parentheses make it the parameter's field at once. In place."""
+    for fn in query.find_all(exp.Lambda):
+        params = {p.name for p in fn.expressions}
+        for dot in list(fn.this.find_all(exp.Dot)):
+            base = dot.this
+            if isinstance(base, exp.Column) and not base.table and base.name in params:
+                dot.set("this", exp.Paren(this=base))
+
+
+def _coded_fields(e: exp.Expression) -> exp.Expression:
+    """A record of constants (an output the same on every row) with each text field a
+    one-value DuckDB ENUM: written into every row of the result, a one-byte code copies far
+    more cheaply than a text past twelve characters; a reader of the written file sees the
+    same text."""
+    inner = e
+    while isinstance(inner, exp.Paren):
+        inner = inner.this
+    if not isinstance(inner, exp.Struct):
+        return e
+    fields = []
+    for f in inner.expressions:
+        if not isinstance(f, exp.PropertyEQ):
+            return e
+        v = f.expression
+        if isinstance(v, exp.Literal) and v.is_string:
+            v = cast(v, exp.DataType.build(enum_type([v.this]), dialect="duckdb"))
+        fields.append((f.this.name, v))
+    return struct(fields)
 
 
 def _resolved(e: exp.Expression, exprs: dict[str, exp.Expression]) -> exp.Expression:
@@ -1192,6 +1277,12 @@ def _reads_columns(e: exp.Expression) -> bool:
 
 def json_text(v: exp.Expression, t: T.Type) -> exp.Expression:
     """The plain JSON text of a value of type `t`, built from SQL string functions."""
+    try:  # a constant (a parameter's record): its text, written here, not built by the engine
+        text = _constant_json(v, t)
+    except _NotConstant:
+        pass
+    else:
+        return cast(exp.Null(), "VARCHAR") if text is None else exp.Literal.string(text)
     if isinstance(v, exp.Case) and _constant_branches(v):
         # a value chosen among constants (a parameter by date): the text of each constant,
         # which the engine folds once, rather than the text built for every row
@@ -1221,6 +1312,42 @@ def json_text(v: exp.Expression, t: T.Type) -> exp.Expression:
             out = exp.DPipe(this=out, expression=p)
         return case([(is_null(v), cast(exp.Null(), "VARCHAR"))], out)
     raise Unsupported("obligation value", f"{t.describe()} as text")
+
+
+class _NotConstant(Exception):
+    """A value `_constant_json` cannot write: one that reads a column, or of another form."""
+
+
+def _constant_json(v: exp.Expression, t: T.Type) -> str | None:
+    """The text `json_text` gives a constant (NULL, a literal, a record of them): the same
+    characters its string functions would put together, none for NULL; `_NotConstant` for
+    any other expression."""
+    while isinstance(v, exp.Paren):
+        v = v.this
+    if isinstance(v, exp.Null) or (isinstance(v, exp.Cast) and isinstance(v.this, exp.Null)):
+        return None
+    k = t.kind
+    if k == "bool" and isinstance(v, exp.Boolean):
+        return "true" if v.this else "false"
+    if k == "int" and isinstance(v, exp.Literal) and not v.is_string and v.this.isdigit():
+        return str(int(v.this))
+    if k == "string" and isinstance(v, exp.Literal) and v.is_string:
+        return f'"{v.this}"'
+    if k == "record" and t.fields and isinstance(v, exp.Struct):
+        given: dict[str, exp.Expression] = {}
+        for e in v.expressions:
+            if not isinstance(e, exp.PropertyEQ):
+                raise _NotConstant
+            given[e.this.name] = e.expression
+        parts = []
+        for i, (name, ft, _) in enumerate(t.fields):
+            if name not in given:
+                raise _NotConstant
+            text = _constant_json(given[name], ft)
+            shown = "null" if text is None else text
+            parts.append(("" if i == 0 else ", ") + f'"{name}": ' + shown)
+        return "{" + "".join(parts) + "}"
+    raise _NotConstant
 
 
 def _constant_branches(v: exp.Case) -> bool:

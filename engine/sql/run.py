@@ -18,6 +18,7 @@ from engine.packs.facts_schema import root_types
 from engine.problems import EvaluationError
 from engine.sql.expressions import NONE_DATE, NONE_TEXT
 from engine.sql.query import CompiledPack
+from engine.sql.session import set_up
 
 # -- facts as Arrow -----------------------------------------------------------------------
 
@@ -190,6 +191,7 @@ def run_duckdb(compiled: CompiledPack, table: Any, threads: int | None = None) -
 
     con = duckdb.connect()
     try:
+        set_up(con)
         if threads:
             con.execute(f"SET threads = {int(threads)}")
         con.register("facts", table)

@@ -41,7 +41,8 @@ def pack_text() -> str:
             "versions": [{"id": "1", "effective_from": dt.date(2020, 1, 1), "effective_to": None}],
             "parameters": {
                 "review_interval": {
-                    "values": [{"from": dt.date(2020, 1, 1), "to": None, "value": "3 months"}]
+                    "values": [{"from": dt.date(2020, 1, 1), "to": None, "value": "3 months"}],
+                    "cite": {"section": "Test", "paragraph": 1},
                 }
             },
             "definitions": {"treatment_eligible_conditions": '["cancer", "downs_syndrome"]'},

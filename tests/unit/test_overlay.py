@@ -134,7 +134,7 @@ def test_a_partial_task_without_options_is_a_warning(tmp_path: Path) -> None:
     pack.write_text(
         "id: corpus\ntitle: T\nversion: 0.1.0\nstatus: draft\nsource: {title: T}\n"
         "versions: [{id: '1', effective_from: 2020-01-01}]\n"
-        "tasks:\n  '1': {area: A, title: T, weighting: 2, autonomy: partial}\n"
+        "tasks:\n  '1': {area: A, title: T, weighting: 2, autonomy: partial, cite: {section: A}}\n"
         "outputs: {x: {value: '1'}}\nlocal: {description: none open}\n",
         encoding="utf-8",
     )
