@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import errno
 import importlib
+from typing import Any
 
 import click
 
@@ -49,6 +51,17 @@ class _LazyGroup(click.Group):
             raise click.exceptions.NoSuchCommand(name, possibilities=list(SUBCOMMANDS), ctx=ctx)
         return super().resolve_command(ctx, args)
 
+    def invoke(self, ctx: click.Context) -> Any:
+        # click turns a write to a reader that went away into exit code 1, as if problems were
+        # found; the reader stopping (`| head`) is not a problem: exit 0, as `main` does
+        try:
+            return super().invoke(ctx)
+        except OSError as e:
+            if e.errno != errno.EPIPE:
+                raise
+            _discard_stdout()
+            raise click.exceptions.Exit(0) from None
+
 
 @click.group(
     cls=_LazyGroup,
@@ -71,7 +84,6 @@ def cli() -> None:
 
 def main() -> None:
     """The `regime` command: output that cannot be written is a clear error, not a traceback."""
-    import errno
     import sys
 
     try:
@@ -94,10 +106,28 @@ def main() -> None:
         sys.exit(2)
     except OSError as e:
         if e.errno == errno.EPIPE:
+            _discard_stdout()
             sys.exit(0)  # the reader went away (e.g. `| head`): nothing to report
         where = "the output" if e.errno == errno.ENOSPC else getattr(e, "filename", None) or "it"
         _say(f"error: cannot write {where}: {e.strerror or e}")
         sys.exit(2)
+
+
+def _discard_stdout() -> None:
+    """Point the process's standard output at the null device once its reader has gone, so
+    what is still buffered is dropped at exit instead of failing again there."""
+    import os
+    import sys
+
+    out = sys.stdout
+    if out is not sys.__stdout__ or out is None:  # a stream put in its place (a test's)
+        return
+    try:
+        null = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(null, out.fileno())
+        os.close(null)
+    except (OSError, ValueError):
+        pass
 
 
 def _say(text: str) -> None:

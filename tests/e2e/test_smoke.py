@@ -60,3 +60,20 @@ def test_packs_directory_from_the_environment(tmp_path: Path) -> None:
     )
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout)
+
+
+def test_a_reader_that_stops_early_is_not_a_failure() -> None:
+    """`regime demo | head -1`: the reader goes away while the report is still being written
+    (it is longer than a pipe holds), which is neither a problem found nor a traceback."""
+    process = subprocess.Popen(
+        [str(REGIME), "demo"],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    assert process.stdout is not None and process.stderr is not None
+    assert process.stdout.readline()
+    process.stdout.close()
+    stderr = process.stderr.read().decode()
+    assert process.wait(timeout=120) == 0, stderr
+    assert stderr == ""
