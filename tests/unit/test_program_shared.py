@@ -16,12 +16,13 @@ from engine import disk_cache
 from engine.api import load
 from engine.evaluation import program as program_module
 from engine.evaluation.decision import build_decision
-from engine.evaluation.evaluate import Evaluation, select_version
+from engine.evaluation.evaluate import select_version
 from engine.evaluation.program import Program
 from engine.language.runtime import EXACT
 from engine.packs.facts_schema import prepare
 from engine.problems import EvaluationError, FactsError
 from engine.tools.population import Population
+from tests.unit.test_program import interpreted
 
 ROOT = Path(__file__).resolve().parents[2]
 PACK = load(ROOT / "tests" / "data" / "program")["program_shared"]
@@ -129,16 +130,6 @@ def outcome(make: Any, *args: Any) -> Any:
         return ("error", type(e).__name__, str(e))
     except (OverflowError, ValueError, ArithmeticError) as e:
         return ("value error", type(e).__name__, str(e))
-
-
-def interpreted(pack: Any, facts: dict[str, Any], day: dt.date, audience: str) -> Any:
-    """The step-by-step evaluator's decision."""
-    custodial = audience != "healthcare"
-    prepared = prepare(facts, "<facts>", pack.facts, custodial)
-    ev = Evaluation(pack, prepared, day, custodial, record=False)
-    with decimal.localcontext(EXACT):
-        ev.run()
-        return build_decision(ev, audience, pack.facts)
 
 
 def decided_by(found: Program, facts: dict[str, Any], day: dt.date, audience: str) -> Any:
