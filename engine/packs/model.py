@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -423,10 +424,17 @@ class Pack:
         return seen
 
     @cached_property
-    def task_graph(self) -> Any:
-        """The task graph (a networkx.DiGraph), or None when the pack has no tasks: built on
-        first use, as networkx is slow to import and most commands never need it."""
+    def _graph(self) -> Any:
+        """The pack's own task graph, or None when it has no tasks: built on first use, as
+        networkx is slow to import and most commands never need it; never handed out."""
         return None if self.task_graph_maker is None else self.task_graph_maker()
+
+    @property
+    def task_graph(self) -> Any:
+        """The task graph (a networkx.DiGraph), or None when the pack has no tasks: a copy of
+        the caller's own, so that nothing done to it changes the pack's plans."""
+        graph = self._graph
+        return None if graph is None else copy.deepcopy(graph)
 
     @cached_property
     def _rules_by_id(self) -> dict[str, Rule]:
@@ -475,14 +483,15 @@ class Pack:
                 f"pack `{self.id}` has no tasks at stage {stage}; "
                 f"stages: {', '.join(map(str, stages))}",
             )
-        if self.task_graph is None:
+        graph = self._graph
+        if graph is None:
             return []
-        order = task_graph.plan(self.task_graph, stage)
+        order = task_graph.plan(graph, stage)
         return [
             {
                 "id": t,
-                **{k: v for k, v in self.task_graph.nodes[t].items() if k != "after"},
-                "waits_for": task_graph.waits_for(self.task_graph, t),
+                **{k: copy.deepcopy(v) for k, v in graph.nodes[t].items() if k != "after"},
+                "waits_for": task_graph.waits_for(graph, t),
             }
             for t in order
         ]

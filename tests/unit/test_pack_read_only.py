@@ -109,3 +109,18 @@ def test_a_decision_never_hands_out_the_packs_own_values(packs: engine.Packs) ->
     assert any(type(s.value) is dict for s in parameters)
     for step in parameters:
         assert not isinstance(step.value, M.FrozenDict | M.FrozenList)
+
+
+def test_the_task_graph_and_plans_handed_out_are_the_callers_own(packs: engine.Packs) -> None:
+    pack = packs["omu_edm"]
+    before = pack.plan(stage=3)
+    graph = pack.task_graph
+    first = before[0]["id"]
+    graph.remove_node(first)
+    before[1]["stages"].append(99)
+    before[1]["weighting"] = 0
+    assert pack.plan(stage=3) == pack.plan(stage=3)
+    again = pack.plan(stage=3)
+    assert again[0]["id"] == first and 99 not in again[1]["stages"]
+    assert again[1]["weighting"] != 0
+    assert first in pack.task_graph
