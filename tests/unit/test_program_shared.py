@@ -20,9 +20,8 @@ from engine.evaluation.evaluate import select_version
 from engine.evaluation.program import Program
 from engine.language.runtime import EXACT
 from engine.packs.facts_schema import prepare
-from engine.problems import EvaluationError, FactsError
 from engine.tools.population import Population
-from tests.unit.test_program import interpreted
+from tests.unit.test_program import interpreted, outcome
 
 ROOT = Path(__file__).resolve().parents[2]
 PACK = load(ROOT / "tests" / "data" / "program")["program_shared"]
@@ -120,16 +119,6 @@ def test_outputs_of_many_rules_work_their_rules_out_as_the_evaluator(
         decided += 1
         assert got.to_dict() == want.to_dict(), f"document {n}"
     assert decided > 20
-
-
-def outcome(make: Any, *args: Any) -> Any:
-    """A decision, or the error's kind and message."""
-    try:
-        return make(*args)
-    except (EvaluationError, FactsError) as e:
-        return ("error", type(e).__name__, str(e))
-    except (OverflowError, ValueError, ArithmeticError) as e:
-        return ("value error", type(e).__name__, str(e))
 
 
 def decided_by(found: Program, facts: dict[str, Any], day: dt.date, audience: str) -> Any:
