@@ -302,6 +302,12 @@ class Program:
         early_names = _read_before_turn(pack)
         custodial = self.custodial
 
+        def ready(name: str) -> bool:
+            # worked out before any item after it reads it (so reading it runs no work)
+            if name in pack.parameters or name in pack.vocabulary:
+                return True
+            return name in in_line and name not in early_names
+
         def sure(name: str) -> bool:
             # a definition worked out in line at its turn, by two-valued code whose value as a
             # whole is known (an operation's), and no error caught around it: its value is
@@ -403,6 +409,7 @@ class Program:
                     read_name,
                     sure,
                     tail,
+                    ready,
                     origin=origin,
                     read_inner=read_inner,
                     per_day=day_parts,

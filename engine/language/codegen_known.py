@@ -25,6 +25,21 @@ from engine.language import syntax as A
 from engine.language.check import Checked
 from engine.language.codegen import InlineExpr, PerDay, _flatten, _Gen, strict_op
 from engine.language.functions import FUNCTIONS
+from engine.language.runtime import MAX_STEPS
+
+# the functions that count their list's elements against the step budget (`runtime.charge`)
+_CHARGING = frozenset(
+    {"min", "max", "earliest", "latest", "compact", "sum", "unique", "sort", "flatten"}
+    | {"index_of", "contains_any"}
+)
+# a quantifier written as Python's own (`any`, a list comprehension) instead of a call
+_OWN = {
+    "any": "any({body} for {var} in {items})",
+    "all": "all({body} for {var} in {items})",
+    "count": "len([None for {var} in {items} if {body}])",
+    "filter": "[{var} for {var} in {items} if {body}]",
+    "map": "[{body} for {var} in {items}]",
+}
 
 # the nodes that, in a place whose value flows out untouched, are written three-valued
 _AS_THEY_ARE = (A.Name, A.Attr, A.Lit, A.Call, A.Binary)
@@ -33,9 +48,14 @@ _AS_THEY_ARE = (A.Name, A.Attr, A.Lit, A.Call, A.Binary)
 class _Known(_Gen):
     """`_Gen` writing the two-valued form, and the three-valued one where `three` is set."""
 
-    def __init__(self, *args: Any, sure: Callable[[str], bool]):
+    def __init__(
+        self, *args: Any, sure: Callable[[str], bool], ready: Callable[[str], bool] | None = None
+    ):
         super().__init__(*args)
         self.sure = sure  # whether a pack name's value is surely known when this code reads it
+        # whether a pack name is surely worked out before this code reads it (read, it runs
+        # no work of its own)
+        self.ready = ready or (lambda name: False)
         self.three = False  # writing a part in the three-valued form (a null-aware argument)
         self.tail: set[int] = set()  # the nodes whose value flows out of the expression as is
 
@@ -129,6 +149,53 @@ class _Known(_Gen):
             return super()._If(node)
         return f"({self.gen(node.then)} if {self.gen(node.cond)} else {self.gen(node.other)})"
 
+    def _Comprehension(self, node: A.Comprehension) -> str:
+        if self.three or self.locals or node.kind not in _OWN:
+            return super()._Comprehension(node)
+        self.locals.append(node.var)
+        try:
+            counted = self._counted(node.body)
+        finally:
+            self.locals.pop()
+        if not counted:
+            return super()._Comprehension(node)
+        # outside any other quantifier, over a list no longer than the step budget, with a
+        # condition that takes no steps of its own: Python's own loop counts the same steps
+        # (none beyond the budget), without a call per element
+        items = self.tmp()
+        it = self.gen(node.iterable)
+        var = f"_v_{node.var}"
+        self.locals.append(node.var)
+        try:
+            body = self.gen(node.body)
+        finally:
+            self.locals.pop()
+        loop = _OWN[node.kind].format(body=body, var=var, items=items)
+        return f"(_gu() if len({items} := {it}) > {MAX_STEPS} else {loop})"
+
+    def _counted(self, node: A.Node) -> bool:
+        """Whether working `node` out takes no steps of the budget (no quantifier, no list
+        function, no joining of lists or texts, no name whose reading may work it out)."""
+        if isinstance(node, A.Comprehension):
+            return False
+        if isinstance(node, A.Call) and node.func in _CHARGING:
+            return False
+        if isinstance(node, A.Binary):
+            if node.op == "+" and self.info(node).type.kind in ("list", "string"):
+                return False
+            if node.op in ("in", "not in") and not strict_op(node):
+                return False
+        if isinstance(node, A.Name):
+            name = node.name
+            if not (
+                name in self.locals
+                or name in self.special
+                or name in self.checked.roots
+                or self.ready(name)
+            ):
+                return False
+        return all(self._counted(child) for child in A.children(node))
+
     def _Call(self, node: A.Call) -> str:
         if self.three:
             return super()._Call(node)
@@ -167,6 +234,7 @@ def inline_known(
     read_name: Callable[[str], str],
     sure: Callable[[str], bool],
     tail: bool = True,
+    ready: Callable[[str], bool] | None = None,
     origin: str = "<expression>",
     special: tuple[str, ...] = ("as_of", "version"),
     read_inner: Callable[[str], str] | None = None,
@@ -176,7 +244,8 @@ def inline_known(
     """`inline_checked`'s code in the two-valued form: the same value wherever it does not
     give up; `sure(name)` says which pack names need no test when read (their value is
     never unknown where this code runs); `tail`: whether its value may be unknown (else it
-    gives up rather than give an unknown)."""
+    gives up rather than give an unknown); `ready(name)`: whether a pack name is surely
+    worked out before this code reads it."""
     gen = _Known(
         checked,
         origin,
@@ -187,6 +256,7 @@ def inline_known(
         per_day,
         read_fact,
         sure=sure,
+        ready=ready,
     )
     if tail:
         gen.tail.add(id(checked.node))
