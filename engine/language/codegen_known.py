@@ -21,6 +21,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from engine.language import runtime as R
 from engine.language import syntax as A
 from engine.language.check import Checked
 from engine.language.codegen import InlineExpr, PerDay, _flatten, _Gen, strict_op
@@ -149,6 +150,26 @@ class _Known(_Gen):
             return super()._If(node)
         return f"({self.gen(node.then)} if {self.gen(node.cond)} else {self.gen(node.other)})"
 
+    def _is_none_read(self, node: A.Call) -> str | None:
+        """`is_none` of a field read raw, or None: false when the read gives a value, true
+        for a null the facts schema marks none (the key is there), else it gives up."""
+        arg = node.args[0] if len(node.args) == 1 else None
+        if node.func != "is_none" or not isinstance(arg, A.Attr):
+            return None
+        read = self._raw_read(arg)
+        if read is None:
+            return None
+        chain, absent = read
+        info = self.info(arg)
+        undecided = f" else {self.const(R.unknown(info.path or f'?.{arg.name}'))})"
+        if not info.type.null_none:
+            return f"(False if {chain} is not None else _gu())"
+        none = f"({self.const(R.NULL)} if "
+        if not (absent.startswith(none) and absent.endswith(undecided)):
+            return None
+        present = "(True if " + absent[len(none) : -len(undecided)] + " else _gu())"
+        return f"(False if {chain} is not None else {present})"
+
     def _Comprehension(self, node: A.Comprehension) -> str:
         if self.three or self.locals or node.kind not in _OWN:
             return super()._Comprehension(node)
@@ -200,6 +221,9 @@ class _Known(_Gen):
         if self.three:
             return super()._Call(node)
         fn = FUNCTIONS[node.func]
+        tested = self._is_none_read(node)
+        if tested is not None:
+            return tested
         if fn.null_aware:  # its arguments in the three-valued form, then its value tested
             self.three = True
             try:

@@ -179,3 +179,53 @@ def test_two_valued_form_decides_as_the_three_valued(
         (w.finished, w.gave_up, w.failed) for w in watched
     ]
     assert sum(len(w.gave_up) for w in watched) > 0
+
+
+BUDGET_PACK = """
+id: budget_{name}
+title: Steps counted alike in both forms
+version: 0.1.0
+status: draft
+source: {{title: Test}}
+versions:
+  - {{id: "1", effective_from: 2020-01-01, effective_to: null}}
+definitions:
+  eight: '[1, 2, 3, 4, 5, 6, 7, 8]'
+  square: 'flatten(map(a in eight: eight))'
+  fourth: 'flatten(map(a in square: square))'
+  above: 'count(a in fourth: a > 3)'
+  seen: '(any a in fourth: a == 8) and (all a in square: a >= 1)'
+  kept: 'len(map(a in filter(a in fourth: a != 2): a + 1))'
+outputs:
+  last: {{value: '{last}'}}
+"""
+
+
+@pytest.mark.parametrize(
+    ("last", "error"),
+    [
+        ("if seen then [above, kept] else []", False),
+        # 4,096 elements, each entering a quantifier over 4,096: past the budget of ten
+        # million steps (each inner one stops at its first element, so the test is quick)
+        ("count(a in fourth: (any b in fourth: b > 0))", True),
+        ("sum(a in fourth: if (any b in fourth: b > 0) then 1 else 0)", True),
+    ],
+)
+def test_quantifiers_written_as_loops_count_steps_as_the_calls(
+    tmp_path: Any, monkeypatch: pytest.MonkeyPatch, last: str, error: bool
+) -> None:
+    """A quantifier the two-valued form writes as Python's own loop leaves the step budget
+    as the runtime's call does: the same values, and the same error past the budget."""
+    from engine.api import load
+
+    text = BUDGET_PACK.format(name="pack", last=last)
+    (tmp_path / "budget.yaml").write_text(text, encoding="utf-8")
+    pack = load(tmp_path)["budget_pack"]
+    day = dt.date(2020, 3, 5)
+    both, alone, watched = programs(pack, day, True, monkeypatch)
+    want = outcome(decided, alone, {}, day, "custodial")
+    got = outcome(decided, both, {}, day, "custodial")
+    assert got == want
+    assert (got[0] == "error" and "E-EVAL-LIMIT-STEPS" in got[2]) is error
+    # the two-valued form decided, or failed and the three-valued one decided
+    assert (watched.finished, watched.failed) == ((0, 1) if error else (1, 0))
