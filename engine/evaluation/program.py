@@ -86,10 +86,12 @@ class Names(dict[Any, Any]):
 class Program:
     """The work for every item of one pack, for one policy version and audience."""
 
-    def __init__(self, pack: M.Pack, version: M.Version, custodial: bool):
+    def __init__(self, pack: M.Pack, version: M.Version, custodial: bool, two_valued: bool = True):
         self.pack = pack
         self.version = version
         self.custodial = custodial
+        # written in line, the run first tries its two-valued form (`codegen_known`)
+        self.two_valued = two_valued
         work: dict[Any, Work] = {}
         self._matches: dict[str, _TableMatch] = {}
         self._made: dict[tuple[str, str], Work] = {}  # the work of each definition and output
@@ -255,7 +257,7 @@ class Program:
         """The straight run in the two-valued form beside the three-valued one `day_parts`
         belongs to, made once (None for a run not written in line): the parts of the day it
         reads join the others, so the values kept by day are worked out again."""
-        if day_parts.known is None and day_parts.inline and KNOWN_FIRST:
+        if day_parts.known is None and day_parts.inline and self.two_valued:
             made = self._straight_form(True, day_parts, known=True)
             day_parts.days.clear()
             day_parts.starts.clear()
@@ -1099,8 +1101,6 @@ def _parameter_missing(param: M.Parameter) -> Work:
 
 
 INLINE_AFTER = 64  # decisions a program makes before its expressions are written in line
-# whether a program written in line first tries its two-valued form (`codegen_known`)
-KNOWN_FIRST = True
 
 
 def program(pack: M.Pack, as_of: dt.date, custodial: bool, version_id: str | None) -> Program:

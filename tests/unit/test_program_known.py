@@ -62,8 +62,7 @@ def programs(
     run_all, day_parts = both._run
     watched = Watched(both._known(day_parts))
     day_parts.known = watched
-    alone = Program(pack, version, custodial)
-    alone._run[1].inline = False  # (never makes its two-valued form)
+    alone = Program(pack, version, custodial, two_valued=False)
     return both, alone, watched
 
 
