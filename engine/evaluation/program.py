@@ -784,12 +784,18 @@ class Program:
         m.work = self.work
         rules: dict[str, Any] = {}
         m.rules = rules
-        if known is None:
+        if known is None or day_parts.resting:
+            if known is not None:
+                day_parts.resting -= 1
             run_all(m, rules, F, m.__getitem__)
         else:
+            tried = day_parts.tried = day_parts.tried + 1
+            if tried >= _REVIEW:
+                day_parts.review()
             try:
                 known(m, rules, F, m.__getitem__)
             except Exception:  # noqa: BLE001  (gave up, or failed: the three-valued run decides)
+                day_parts.gave_up += 1
                 m = Names(day[0])
                 m.day = day[1]
                 m.F = F
@@ -826,8 +832,18 @@ class _DayParts(PerDay):
         # made on first use when the three-valued one is written in line
         self.known: Straight | None = None
         self.inline = False
+        # runs of the two-valued form since the last review, and how many gave up; runs
+        # left before it is tried again, after too many gave up (`review`)
+        self.tried = self.gave_up = self.resting = 0
         # the parameters in force and these values, by day (`Program._day`)
         self.starts: dict[dt.date, tuple[dict[Any, Any], tuple[Any, ...]]] = {}
+
+    def review(self) -> None:
+        """When more than half of the two-valued form's last runs gave up, rest it for a
+        while: documents with facts missing come together, and each would pay for both."""
+        if self.gave_up * 2 > self.tried:
+            self.resting = _REST
+        self.tried = self.gave_up = 0
 
     def is_parameter(self, name: str) -> bool:
         return name in self.program.pack.parameters
@@ -1101,6 +1117,8 @@ def _parameter_missing(param: M.Parameter) -> Work:
 
 
 INLINE_AFTER = 64  # decisions a program makes before its expressions are written in line
+_REVIEW = 64  # runs of a program's two-valued form between reviews of how many gave up
+_REST = 1024  # runs without it after a review finds that most gave up
 
 
 def program(pack: M.Pack, as_of: dt.date, custodial: bool, version_id: str | None) -> Program:

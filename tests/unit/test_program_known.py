@@ -38,8 +38,10 @@ class Watched:
         self.finished = 0
         self.gave_up: set[int] = set()  # the generated lines it gave up at
         self.failed = 0
+        self.runs = 0
 
     def __call__(self, *args: Any) -> None:
+        self.runs += 1
         try:
             self.known(*args)
         except GaveUp as e:
@@ -228,3 +230,21 @@ def test_quantifiers_written_as_loops_count_steps_as_the_calls(
     assert (got[0] == "error" and "E-EVAL-LIMIT-STEPS" in got[2]) is error
     # the two-valued form decided, or failed and the three-valued one decided
     assert (watched.finished, watched.failed) == ((0, 1) if error else (1, 0))
+
+
+def test_a_two_valued_form_that_mostly_gives_up_rests(monkeypatch: pytest.MonkeyPatch) -> None:
+    """After a review finds most of its runs gave up, the program runs the three-valued form
+    alone for a while, then tries the two-valued form again: the same decisions throughout."""
+    monkeypatch.setattr(program_module, "_REST", 5)
+    pack = PACKS["keywork_edm"]
+    day = dt.date(2020, 7, 20)
+    both, alone, watched = programs(pack, day, True, monkeypatch)
+    empty: dict[str, Any] = {"prisoner": {}, "establishment": {}}  # (every fact unknown)
+    for _ in range(program_module._REVIEW):
+        assert decided(both, empty, day, "custodial") == decided(alone, empty, day, "custodial")
+    assert watched.runs == program_module._REVIEW and watched.finished == 0
+    for _ in range(5):  # resting
+        assert decided(both, empty, day, "custodial") == decided(alone, empty, day, "custodial")
+    assert watched.runs == program_module._REVIEW
+    decided(both, empty, day, "custodial")
+    assert watched.runs == program_module._REVIEW + 1  # tried again
