@@ -6,7 +6,12 @@ steps replayed) from it in the same way, and every result and error is the same.
 The straight run writes every expression in line, the names it reads as local variables (a
 name not yet worked out is read through the evaluator's lookup, which works it out then): no
 call per expression or per name read on the common path. Writing the expressions costs about
-a twentieth of a millisecond each, once per program."""
+a twentieth of a millisecond each, once per program.
+
+Written in line, a run first tries the straight run's two-valued form (`codegen_known`: every
+value assumed known, no unknown bookkeeping), which gives up where it meets a value that is
+not plainly known, or fails; the three-valued form then runs from a clean state and decides,
+so every result and error stays its own."""
 
 from __future__ import annotations
 
