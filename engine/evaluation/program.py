@@ -263,7 +263,11 @@ class Program:
         belongs to, made once (None for a run not written in line): the parts of the day it
         reads join the others, so the values kept by day are worked out again."""
         if day_parts.known is None and day_parts.inline and self.two_valued:
-            made = self._straight_form(True, day_parts, known=True)
+            day_parts.inline = False  # (made once, whatever happens)
+            try:
+                made = self._straight_form(True, day_parts, known=True)
+            except Exception:  # noqa: BLE001  (an engine bug: the three-valued form decides)
+                return None
             day_parts.days.clear()
             day_parts.starts.clear()
             day_parts.known = made
