@@ -715,7 +715,13 @@ class Program:
         m.work = self.work
         rules: dict[str, Any] = {}
         m.rules = rules
-        run_all(m, rules, F, m.__getitem__)
+        try:
+            run_all(m, rules, F, m.__getitem__)
+        except VALUE_ERRORS:
+            # the rare path: an error somewhere, which stops the decision only where what it
+            # decides reads it (definitions are lazy as far as errors go): the interpreter
+            # works that out, raising the decision's error or leaving the state of a decision
+            return self._interpreted(facts, as_of, version_id)
         # `Evaluation.finished`, without its call: the fields fixed by the program, then these
         ev = _new_evaluation(Evaluation)
         fields = ev.__dict__
@@ -726,6 +732,15 @@ class Program:
         fields["memo"] = m
         fields["steps"] = []
         fields["rule_results"] = rules
+        return ev
+
+
+    def _interpreted(
+        self, facts: dict[str, Any], as_of: dt.date, version_id: str | None
+    ) -> Evaluation:
+        """`Evaluation.run`'s state for these facts (no steps kept), or the error it stops on."""
+        ev = Evaluation(self.pack, facts, as_of, self.custodial, version_id, record=False)
+        ev.run()
         return ev
 
 
