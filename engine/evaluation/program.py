@@ -734,7 +734,6 @@ class Program:
         fields["rule_results"] = rules
         return ev
 
-
     def _interpreted(
         self, facts: dict[str, Any], as_of: dt.date, version_id: str | None
     ) -> Evaluation:
