@@ -116,6 +116,8 @@ class Program:
         self._version_id = version.id
         # the fields of every evaluation this program leaves that do not vary (see `run`)
         self._finished = {"pack": pack, "custodial": custodial, "record": False}
+        # (no definition failed: a run that meets an error is the interpreter's, see `run`)
+        self._finished["failed"] = {}
         self._finished["version"] = version
 
     # -- building the work -----------------------------------------------------------------

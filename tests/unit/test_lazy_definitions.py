@@ -25,6 +25,7 @@ PACKS = ROOT / "tests" / "fixtures" / "sql_errors"
 SNAPSHOTS = Path(__file__).parent / "snapshots" / "lazy_definitions"
 DAY = dt.date(2024, 1, 1)
 DIV0_D = "definition `d` at 1:1 [E-EVAL-DIV0]"
+DIV0_LATE = "definition `late` at 1:4 [E-EVAL-DIV0]"
 
 
 def facts(level: int) -> dict[str, Any]:
@@ -65,6 +66,9 @@ def test_the_program_decides_as_the_interpreter(
             with pytest.raises(EvaluationError) as info:
                 engine.evaluate(pack, facts(1), DAY, audience)
             assert str(info.value).endswith(DIV0_D)
+            with pytest.raises(EvaluationError) as info:  # an obligation's due date needs it
+                engine.evaluate(pack, facts(2), DAY, audience)
+            assert str(info.value).endswith(DIV0_LATE)
     assert program_module.program(pack, DAY, True, None).inlined == (tier == "inline")
 
 
@@ -78,7 +82,7 @@ def test_evaluate_many_decides_past_an_unneeded_failure(pack: Any) -> None:
 def test_batch_decides_level_three_and_stops_level_one(tmp_path: Path, engine_name: str) -> None:
     """The query gives `b`'s error to no row: the decision's error is the first among the
     roots, a definition's only where a root reaches it."""
-    rows_in = [facts(n) for n in (3, 1, 4, 3)]
+    rows_in = [facts(n) for n in (3, 1, 4, 3, 2)]
     for i, doc in enumerate(rows_in):
         doc["prisoner"] = {"prison_number": f"A{1000 + i}BC"}
     source = tmp_path / "facts.jsonl"
@@ -88,9 +92,9 @@ def test_batch_decides_level_three_and_stops_level_one(tmp_path: Path, engine_na
     result = CliRunner().invoke(cli, [*args, "--as-of", DAY.isoformat(), "--engine", engine_name])
     assert result.exit_code == 0, result.output
     rows = [json.loads(line) for line in out.read_text().splitlines()]
-    assert [r["status"] for r in rows] == ["decided", "error", "decided", "decided"]
-    assert [r["o"] for r in rows] == [True, None, True, True]
-    assert rows[1]["error"].endswith(DIV0_D)
+    assert [r["status"] for r in rows] == ["decided", "error", "decided", "decided", "error"]
+    assert [r["o"] for r in rows] == [True, None, True, True, None]
+    assert rows[1]["error"].endswith(DIV0_D) and rows[4]["error"].endswith(DIV0_LATE)
 
 
 def test_the_explanation_keeps_the_failed_step(pack: Any, snapshot: Any) -> None:
