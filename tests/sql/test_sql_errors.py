@@ -21,6 +21,8 @@ from typing import Any
 
 import pytest
 from click.testing import CliRunner
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 import engine
 from cli.main import cli
@@ -350,3 +352,86 @@ def test_dates_near_the_edges_on_spark_equal_duckdb(spark_session: Any, tmp_path
         for d in differences(expected[rid], got[rid])
     ]
     assert not failures, "\n".join(failures[:10])
+
+
+# -- generated packs: definitions that fail on some records, read (or not) behind branches --
+
+CONDITIONS = ["prisoner.cev", "establishment.regime_level >= 3", "known(prisoner.release_date)"]
+DIVIDING = [
+    "12 / (establishment.regime_level - 3) > 1",
+    "len(prisoner.alerts) / (len(prisoner.alerts) - 2) >= 1",
+    "count(s in prisoner.keywork.sessions: s.minutes / (s.minutes - 45) > 1) > 0",
+    "(if prisoner.cev then 1 / 0 else 2) > 1",
+    "10 / 3 > 1",
+]
+
+
+def readers(names: list[str], depth: int) -> st.SearchStrategy[str]:
+    """Truth values that read these names, some only behind a branch (`and`, `or`, `if`)."""
+    atom = st.sampled_from(names + CONDITIONS)
+    if depth == 0:
+        return atom
+    sub = readers(names, depth - 1)
+    return st.one_of(
+        atom,
+        st.builds(lambda a, b: f"({a} and {b})", sub, sub),
+        st.builds(lambda a, b: f"({a} or {b})", sub, sub),
+        st.builds(lambda c, a, b: f"(if {c} then {a} else {b})", sub, sub, sub),
+        st.builds(lambda a: f"(not {a})", sub),
+    )
+
+
+@st.composite
+def lazy_packs(draw: st.DrawFn) -> str:
+    """A pack whose definitions divide (by zero or inexactly on some records), one reading the
+    others, and whose outputs and rule read them behind branches, or not at all."""
+    d0, d1 = draw(st.sampled_from(DIVIDING)), draw(st.sampled_from(DIVIDING))
+    d2 = draw(readers(["d0", "d1"], 1))
+    outs = [draw(readers(["d0", "d1", "d2"], 2)) for _ in range(2)]
+    when = draw(readers(["d1", "d2"], 1))
+    lines = [
+        "id: generated",
+        "title: Generated",
+        "version: 0.1.0",
+        "status: draft",
+        "source: {title: Generated}",
+        "versions:",
+        '  - {id: "1", effective_from: 2020-01-01, effective_to: null}',
+        "definitions:",
+        *(f"  d{i}: {json.dumps(d)}" for i, d in enumerate((d0, d1, d2))),
+        "outputs:",
+        *(f"  o{i}: {{value: {json.dumps(o)}}}" for i, o in enumerate(outs)),
+        "rules:",
+        "  - id: R-1",
+        "    title: Generated",
+        f"    when: {json.dumps(when)}",
+        "    obligation: {modality: should, text: Look., who: establishment}",
+    ]
+    return "\n".join(lines) + "\n"
+
+
+@settings(
+    max_examples=6, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(text=lazy_packs())
+def test_generated_lazy_definitions_err_on_the_same_records(tmp_path: Path, text: str) -> None:
+    """The query's error is the interpreter's on every record: a failing definition stops a
+    decision only where a root reads it on the branch taken, whichever engine decides."""
+    folder = tmp_path / "generated"
+    folder.mkdir(exist_ok=True)
+    (folder / "generated.yaml").write_text(text)
+    the_pack = engine.load(folder)["generated"]
+    docs, table = population()
+    docs, table = docs[:300], facts_table(docs[:300])
+    for audience in ("custodial", "healthcare"):
+        compiled = compile_pack(the_pack, audience)
+        rows = {r["record"]: r for r in run_duckdb(compiled, table)}
+        failures = [
+            f"record {i} field {d}"
+            for i, as_of, doc in docs
+            for d in differences(
+                python_view(the_pack, doc, as_of, compiled.outputs, audience),
+                row_view(rows[i], compiled),
+            )
+        ]
+        assert not failures, text + "\n".join(failures[:10])
