@@ -140,7 +140,7 @@ class Evaluation:
         elif name in pack.definitions:
             failed = self.failed.get(name)
             if failed is not None:  # worked out once already: read again, it fails again
-                raise failed
+                raise failed.with_traceback(None)
             d = pack.definitions[name]
             try:
                 result = self._guarded(
@@ -346,6 +346,8 @@ class Evaluation:
             self.value(name)
         for rule in self.pack.rules:
             self.rule_when(rule)
+        for e in self.failed.values():  # (their frames lead back here: freed when dropped)
+            e.__traceback__ = None
 
 
 # -- the parts both evaluators share (this one, and the compiled program in program.py) ------
