@@ -102,6 +102,12 @@ def col_name(kind: str, name: str) -> str:
     return f"{kind}__{re.sub(r'[^A-Za-z0-9_]', '_', name)}"
 
 
+def no_such_outputs(pack: M.Pack, unknown: list[str]) -> str:
+    """The error for `--outputs` naming outputs the pack does not have, with those it has."""
+    names = ", ".join(f"`{n}`" for n in unknown)
+    return f"pack `{pack.id}` has no output {names}; its outputs: " + ", ".join(pack.outputs)
+
+
 class PackCompiler:
     """Builds the query for one pack; raises `Unsupported` naming the item and construct."""
 
@@ -439,7 +445,7 @@ class PackCompiler:
         if self.only is not None:
             unknown = [n for n in self.only if n not in pack.outputs]
             if unknown:
-                raise ValueError(f"pack `{pack.id}` has no output {', '.join(unknown)}")
+                raise ValueError(no_such_outputs(pack, unknown))
             shown = [n for n in visible if n in self.only]
         else:
             shown = visible
