@@ -124,6 +124,8 @@ class Program:
         self._version_id = version.id
         # the fields of every evaluation this program leaves that do not vary (see `run`)
         self._finished = {"pack": pack, "custodial": custodial, "record": False}
+        # (no definition failed: a run that meets an error is the interpreter's, see `run`)
+        self._finished["failed"] = {}
         self._finished["version"] = version
 
     # -- building the work -----------------------------------------------------------------
@@ -793,11 +795,8 @@ class Program:
         m.work = self.work
         rules: dict[str, Any] = {}
         m.rules = rules
-        if known is None or day_parts.resting:
-            if known is not None:
-                day_parts.resting -= 1
-            run_all(m, rules, F, m.__getitem__)
-        else:
+        decided = False
+        if known is not None and not day_parts.resting:
             tried = day_parts.tried = day_parts.tried + 1
             if tried >= _REVIEW:
                 day_parts.review()
@@ -811,7 +810,19 @@ class Program:
                 m.work = self.work
                 rules = {}
                 m.rules = rules
+            else:
+                decided = True
+        elif known is not None:
+            day_parts.resting -= 1
+        if not decided:
+            try:
                 run_all(m, rules, F, m.__getitem__)
+            except VALUE_ERRORS:
+                # the rare path: an error somewhere, which stops the decision only where what
+                # it decides reads it (definitions are lazy as far as errors go): the
+                # interpreter works that out, raising the decision's error or leaving the
+                # state of a decision
+                return self._interpreted(facts, as_of, version_id)
         # `Evaluation.finished`, without its call: the fields fixed by the program, then these
         ev = _new_evaluation(Evaluation)
         fields = ev.__dict__
@@ -822,6 +833,14 @@ class Program:
         fields["memo"] = m
         fields["steps"] = []
         fields["rule_results"] = rules
+        return ev
+
+    def _interpreted(
+        self, facts: dict[str, Any], as_of: dt.date, version_id: str | None
+    ) -> Evaluation:
+        """`Evaluation.run`'s state for these facts (no steps kept), or the error it stops on."""
+        ev = Evaluation(self.pack, facts, as_of, self.custodial, version_id, record=False)
+        ev.run()
         return ev
 
 
