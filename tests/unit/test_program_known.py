@@ -26,7 +26,7 @@ from engine.tools.population import Population
 from tests.unit.test_program import PACKS, PROBES, ROOTS, n_of, outcome
 
 ALL = {**PACKS, **PROBES}
-DOCS = 24  # generated documents per pack and audience, besides those with facts taken away
+DOCS = 16  # generated documents per pack and audience, besides those with facts taken away
 BASES = 1  # full documents whose facts are taken away (or made null) one at a time
 
 
