@@ -9,7 +9,15 @@ import click
 
 from engine.tools.upcoming import Upcoming, upcoming_python, upcoming_sql
 
-from .common import dump_json, format_option, load_packs, parse_date, resolve_packs_dir, user_errors
+from .common import (
+    dump_json,
+    fail,
+    format_option,
+    load_packs,
+    parse_date,
+    resolve_packs_dir,
+    user_errors,
+)
 from .population import decide_with, load_population, population_options, subject_of
 from .timeline import show
 
@@ -66,6 +74,12 @@ def command(
           --as-of 2020-07-01 --days 30 --engine python --format json
     """
     start = parse_date(as_of) or dt.date.today()
+    if (dt.date.max - start).days < days:
+        fail(
+            f"--as-of {start} and --days {days} run past the calendar's last day, "
+            f"{dt.date.max}",
+            hint=f"at most --days {(dt.date.max - start).days} from {start}",
+        )
     end = start + dt.timedelta(days=days)
     population = load_population(population_path)  # a bad line stops everything, either engine
     model = load_packs(resolve_packs_dir(packs_dir), pack)[pack]

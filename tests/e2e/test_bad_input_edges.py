@@ -1,0 +1,32 @@
+"""Careless input at the command line's edges: dates at the end of the calendar and outputs
+aimed at the inputs are clear errors (exit 2), never a traceback or a lost input file."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from click.testing import CliRunner
+
+from cli.main import cli
+
+ROOT = Path(__file__).resolve().parents[2]
+PACKS = str(ROOT / "policies")
+POPULATION = ROOT / "examples" / "population" / "keywork_2020.jsonl"
+
+
+def _run(*args: str) -> tuple[int, str]:
+    result = CliRunner().invoke(cli, list(args))
+    assert result.exception is None or isinstance(result.exception, SystemExit), repr(
+        result.exception
+    )
+    return result.exit_code, result.output
+
+
+def test_upcoming_days_past_the_calendar_is_a_clear_error() -> None:
+    code, out = _run(
+        "upcoming", "keywork_edm", "--packs", PACKS, "--facts", str(POPULATION),
+        "--as-of", "9999-12-25", "--days", "14", "--engine", "python",
+    )  # fmt: skip
+    assert code == 2, out
+    assert "9999-12-31" in out and "Traceback" not in out
+
