@@ -12,6 +12,7 @@ custodial decision would withhold.
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import json
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterator
@@ -19,7 +20,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from engine.packs import model as M
-from engine.tools.timeline import ONE, Days, observable, show_field, timeline
+from engine.tools.timeline import Days, observable, show_field, timeline
 
 EXAMPLES = 3
 
@@ -122,14 +123,16 @@ def _segments(
 ) -> Iterator[tuple[dt.date, int, dict[str, Any], dict[str, Any]]]:
     """Stretches of days on which neither side changes: start, length, the two states."""
     starts = sorted({d for d, _ in old} | {d for d, _ in new})
-    bounds = [*starts[1:], end + ONE]
+    # lengths, not the day after `end`: that day is past the calendar when `end` is its last
+    lengths = [(b - a).days for a, b in itertools.pairwise(starts)]
+    lengths.append((end - starts[-1]).days + 1)
     i = j = 0
-    for day, nxt in zip(starts, bounds, strict=True):
+    for day, length in zip(starts, lengths, strict=True):
         while i + 1 < len(old) and old[i + 1][0] <= day:
             i += 1
         while j + 1 < len(new) and new[j + 1][0] <= day:
             j += 1
-        yield day, (nxt - day).days, old[i][1], new[j][1]
+        yield day, length, old[i][1], new[j][1]
 
 
 def _shown_fields(a: dict[str, Any], b: dict[str, Any]) -> list[str]:

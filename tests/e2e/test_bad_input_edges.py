@@ -30,3 +30,11 @@ def test_upcoming_days_past_the_calendar_is_a_clear_error() -> None:
     assert code == 2, out
     assert "9999-12-31" in out and "Traceback" not in out
 
+
+def test_impact_on_the_calendars_last_day_is_decided() -> None:
+    code, out = _run(
+        "impact", "keywork_edm", "--packs", PACKS, "--population", str(POPULATION),
+        "--as-of", "9999-12-31", "--from-version", "1", "--to-version", "1",
+    )  # fmt: skip
+    assert code == 0, out
+
