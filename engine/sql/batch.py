@@ -245,6 +245,25 @@ def rejects_path(out: Path) -> Path:
     return out.with_name(out.stem + ".rejects" + (".jsonl" if out.suffix != ".csv" else ".csv"))
 
 
+def _same_file(a: Path, b: Path) -> bool:
+    """Whether two paths name one file (through links too), so one would overwrite the other."""
+    try:
+        return os.path.samefile(a, b)
+    except OSError:  # one of them does not exist yet
+        return a.resolve() == b.resolve()
+
+
+def refuse_overwriting_inputs(out: Path, inputs: list[Path | None]) -> None:
+    """Results or rejects written onto an input would lose it: refuse before reading anything."""
+    for written in (out, rejects_path(out)):
+        for read in inputs:
+            if read is not None and _same_file(written, read):
+                raise BatchError(
+                    f"`{written}` is the same file as the input `{read}`: writing the "
+                    "results there would overwrite it; choose another --out"
+                )
+
+
 def run_batch(
     pack: M.Pack,
     facts: Path,
@@ -268,6 +287,7 @@ def run_batch(
     if engine not in ENGINES:
         raise BatchError(f"unknown engine `{engine}` (engines: {', '.join(ENGINES)})")
     file_format(out)
+    refuse_overwriting_inputs(out, [facts, establishment])
     compiled, query_sql = _prepared(pack, audience, engine, outputs)
     out_types = output_types(pack)
     types = root_types()

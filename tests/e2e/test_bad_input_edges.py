@@ -38,3 +38,20 @@ def test_impact_on_the_calendars_last_day_is_decided() -> None:
     )  # fmt: skip
     assert code == 0, out
 
+
+def test_batch_out_onto_its_own_facts_is_refused_and_the_facts_kept(tmp_path: Path) -> None:
+    facts = tmp_path / "people.jsonl"
+    facts.write_bytes(POPULATION.read_bytes())
+    for out in (facts, tmp_path / "people.rejects.jsonl"):
+        if out != facts:  # the rejects beside `people` would land on the facts
+            out.write_bytes(POPULATION.read_bytes())
+            facts_arg, out_arg = out, facts
+        else:
+            facts_arg, out_arg = facts, out
+        code, text = _run(
+            "batch", "keywork_edm", "--packs", PACKS, "--facts", str(facts_arg),
+            "--as-of", "2020-07-01", "--out", str(out_arg), "--engine", "python",
+        )  # fmt: skip
+        assert code == 2, text
+        assert "same file" in text
+        assert facts_arg.read_bytes() == POPULATION.read_bytes()
