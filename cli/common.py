@@ -61,6 +61,29 @@ def resolve_packs_dir(given: Path | None) -> Path:
     return Path(env) if env else Path("policies")
 
 
+def write_whole(out: Path, text: str, inputs: list[Path]) -> None:
+    """Write `text` to `out` whole or not at all (a temporary file beside it, then a rename),
+    refusing an `out` that is one of the `inputs`: the run would overwrite what it read."""
+    for read in inputs:
+        same = out.resolve() == read.resolve()
+        if out.exists() and read.exists():
+            same = os.path.samefile(out, read)
+        if same:
+            fail(
+                f"`{out}` is the same file as the input `{read}`: writing there would overwrite it",
+                hint="choose another --out",
+            )
+    tmp = out.with_name(f".{out.name}.{os.getpid()}.tmp")
+    try:
+        tmp.write_text(text, encoding="utf-8")
+        os.replace(tmp, out)
+    except OSError as e:
+        fail(f"cannot write {out}: {e.strerror or e}")
+    finally:
+        if tmp.exists():
+            tmp.unlink()
+
+
 def fail(message: str, hint: str | None = None, code: int = EXIT_USAGE) -> NoReturn:
     click.echo(f"error: {message}", err=True)
     if hint:

@@ -14,7 +14,15 @@ from engine.tools.impact import Side, impact
 from engine.tools.impact_report import render_html, render_text
 from engine.tools.impact_sql import impact_sql
 
-from .common import dump_json, fail, format_option, load_packs, resolve_packs_dir, user_errors
+from .common import (
+    dump_json,
+    fail,
+    format_option,
+    load_packs,
+    resolve_packs_dir,
+    user_errors,
+    write_whole,
+)
 from .diff import load_one
 from .population import (
     decide_with,
@@ -74,6 +82,15 @@ def resolve_side(arg: str) -> Side:
     if any(v.id == rev for v in pack.versions):
         return Side(pack, rev, arg)
     return Side(_from_git(path, rev), None, arg)
+
+
+def _plain_files(*sides: str | None) -> list[Path]:
+    """The pack files that OLD and NEW read (without an `@VERSION` or `@REVISION`)."""
+    return [
+        Path(a) if Path(a).exists() or "@" not in a else Path(a.rpartition("@")[0])
+        for a in sides
+        if a
+    ]
 
 
 @click.command("impact")
@@ -180,7 +197,7 @@ def command(
     else:
         text = render_text(report)
     if out is not None:
-        out.write_text(text, encoding="utf-8")
+        write_whole(out, text, [population_path, *_plain_files(old, new)])
         click.echo(f"wrote {out}")
     else:
         click.echo(text, nl=False)

@@ -76,8 +76,7 @@ def command(
     start = parse_date(as_of) or dt.date.today()
     if (dt.date.max - start).days < days:
         fail(
-            f"--as-of {start} and --days {days} run past the calendar's last day, "
-            f"{dt.date.max}",
+            f"--as-of {start} and --days {days} run past the calendar's last day, {dt.date.max}",
             hint=f"at most --days {(dt.date.max - start).days} from {start}",
         )
     end = start + dt.timedelta(days=days)

@@ -55,3 +55,21 @@ def test_batch_out_onto_its_own_facts_is_refused_and_the_facts_kept(tmp_path: Pa
         assert code == 2, text
         assert "same file" in text
         assert facts_arg.read_bytes() == POPULATION.read_bytes()
+
+
+def test_impact_out_onto_its_population_is_refused_and_the_population_kept(
+    tmp_path: Path,
+) -> None:
+    population = tmp_path / "people.jsonl"
+    population.write_bytes(POPULATION.read_bytes())
+    args = [
+        "impact", "keywork_edm", "--packs", PACKS, "--population", str(population),
+        "--as-of", "2020-07-01", "--from-version", "1", "--to-version", "1",
+    ]  # fmt: skip
+    code, text = _run(*args, "--out", str(population))
+    assert code == 2, text
+    assert "same file" in text
+    assert population.read_bytes() == POPULATION.read_bytes()
+    code, text = _run(*args, "--out", str(tmp_path / "impact.json"), "--format", "json")
+    assert code == 0, text
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["impact.json", "people.jsonl"]
