@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import math
 from collections.abc import Callable, Mapping
 from decimal import Decimal
 from functools import cache
@@ -122,6 +123,17 @@ class HugeNumber(str):
     """An integer in a JSON document with more digits than any fact may have (kept as text)."""
 
 
+def _digits(value: int | str) -> str:
+    """How many digits a huge integer has, without writing it out (Python refuses to write
+    integers of more than 4,300 digits as text)."""
+    if isinstance(value, str):
+        return str(len(value.lstrip("-")))
+    bits = abs(value).bit_length()
+    if bits <= 10_000:
+        return str(len(str(abs(value))))
+    return f"about {int(bits * math.log10(2)) + 1:,}"
+
+
 def _limits(value: Any, path: str, file: str, depth: int, out: list[Problem]) -> None:
     """Problems with values no schema check should see: too deep, too long, not a number."""
     if len(out) >= 20:
@@ -137,7 +149,7 @@ def _limits(value: Any, path: str, file: str, depth: int, out: list[Problem]) ->
     ):
         problem(
             "E-FACTS-NUMBER",
-            f"a number of {len(str(value).lstrip('-'))} digits; at most {MAX_DIGITS - 1}",
+            f"a number of {_digits(value)} digits; at most {MAX_DIGITS - 1}",
             "no fact is that large: check the value",
         )
     elif isinstance(value, float) and (value != value or value in (float("inf"), float("-inf"))):
