@@ -27,6 +27,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 import engine
 from service.auth import Authenticator, Caller
 from service.decision_route import DecisionRoute
+from service.duplicate_keys import repeated_key
 from service.errors import ApiError, error_body
 from service.log_record import LogRecord, canonical, sha256
 from service.log_store import LogStore, now, open_store
@@ -125,6 +126,13 @@ def parse_request(data: Any) -> Parsed:
 
 def _bad(message: str) -> ApiError:
     return ApiError(400, "E-HTTP-BAD-REQUEST", message)
+
+
+def _refuse_repeated_keys(raw: bytes, where: str) -> None:
+    """A key twice in one object is a bad request: which one is meant cannot be guessed."""
+    key = repeated_key(raw)
+    if key is not None:
+        raise _bad(f"{where} gives the key `{key}` twice in one object; keep one of them")
 
 
 def evaluation_error(e: Exception) -> ApiError:
@@ -353,10 +361,13 @@ def create_app(settings: Settings, loaded: engine.Packs | None = None) -> FastAP
             if size > limit:
                 raise ApiError(413, "E-HTTP-TOO-LARGE", f"The body is over {limit} bytes")
             parts.append(chunk)
+        body = b"".join(parts)
         try:
-            return orjson.loads(b"".join(parts))
+            data = orjson.loads(body)
         except orjson.JSONDecodeError as e:
             raise _bad(f"the body is not JSON: {e}") from e
+        _refuse_repeated_keys(body, "the body")
+        return data
 
     async def answer_decision(
         pack: str,
@@ -462,6 +473,7 @@ def create_app(settings: Settings, loaded: engine.Packs | None = None) -> FastAP
                     data = orjson.loads(raw)
                 except orjson.JSONDecodeError as e:
                     raise _bad(f"line {n} is not JSON: {e}") from e
+                _refuse_repeated_keys(raw, f"line {n}")
                 req = parse_request(data)
                 s.auth.require_audience(caller, req.audience)
                 return n, s.decide(caller, model, req, False, (batch_id, n))
@@ -630,6 +642,7 @@ def create_app(settings: Settings, loaded: engine.Packs | None = None) -> FastAP
                 data = orjson.loads(raw)
             except orjson.JSONDecodeError as e:
                 raise _bad(f"the body is not JSON: {e}") from e
+            _refuse_repeated_keys(raw, "the body")
             if not isinstance(data, dict) or set(data) - {"facts"}:
                 raise _bad("the body may only have `facts`")
             supplied = data.get("facts")

@@ -280,3 +280,26 @@ def test_health_info_and_openapi(client: httpx.Client, packs: engine.Packs) -> N
     assert "/v1/packs/{pack}/decisions" in doc["paths"]
     assert "DecisionResponse" in doc["components"]["schemas"]
     assert "swagger-ui" in client.get("/swagger-ui.html").text
+
+
+def test_a_key_given_twice_is_a_bad_request_not_a_guess(
+    client: httpx.Client, token: Callable[..., str]
+) -> None:
+    # which of the two was meant cannot be guessed (facts files refuse it too: E-JSON-DUPKEY)
+    facts = json.dumps(example_facts(KEYWORK))
+    headers = {**auth(token(CUSTODIAL)), "content-type": "application/json"}
+    for body in (
+        '{"facts": {}, "facts": ' + facts + "}",
+        '{"facts": {"prisoner": {"prison_number": "A1234BC", "prison_number": "B1234BC"}}}',
+    ):
+        r = client.post("/v1/packs/keywork_edm/decisions", content=body.encode(), headers=headers)
+        assert r.status_code == 400, r.text
+        assert r.json()["errorCode"] == "E-HTTP-BAD-REQUEST"
+        assert "twice" in r.json()["userMessage"]
+    r = client.post(
+        "/v1/packs/keywork_edm/decisions/batch",
+        content=('{"facts": {}, "as_of": "2020-07-01", "as_of": "2020-08-01"}\n').encode(),
+        headers={**headers, "content-type": "application/x-ndjson"},
+    )
+    (line,) = [json.loads(x) for x in r.text.splitlines()]
+    assert line["error"]["status"] == 400 and "twice" in line["error"]["userMessage"]
