@@ -298,7 +298,7 @@ def test_a_key_given_twice_is_a_bad_request_not_a_guess(
         assert "twice" in r.json()["userMessage"]
     r = client.post(
         "/v1/packs/keywork_edm/decisions/batch",
-        content=('{"facts": {}, "as_of": "2020-07-01", "as_of": "2020-08-01"}\n').encode(),
+        content=(b'{"facts": {}, "as_of": "2020-07-01", "as_of": "2020-08-01"}\n'),
         headers={**headers, "content-type": "application/x-ndjson"},
     )
     (line,) = [json.loads(x) for x in r.text.splitlines()]
