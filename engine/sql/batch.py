@@ -21,7 +21,7 @@ from sqlglot import exp
 
 from engine.language import static_types as T
 from engine.packs import model as M
-from engine.packs.facts_schema import facts_schema, prepare, root_types
+from engine.packs.facts_schema import facts_schema, healthcare_roots, prepare, root_types
 from engine.problems import EvaluationError, FactsError
 from engine.sql.expressions import NONE_DATE, NONE_TEXT
 from engine.sql.output_columns import (
@@ -149,6 +149,48 @@ def _reader(con: Any, path: Path, roots: list[str], types: dict[str, T.Type]) ->
         f"CREATE VIEW typed AS SELECT record, {typed_cols}, {reasons} AS read_reasons FROM jsoned"
     )
     return "typed"
+
+
+def _field_type(t: T.Type, name: str) -> T.Type | None:
+    return next((ft for fname, ft, _ in t.fields or () if fname == name), None)
+
+
+def _nulled(column: str, t: T.Type, parts: list[str]) -> str | None:
+    """SQL for `column` (of record type `t`) with the field at `parts` set to a typed null;
+    None when the path goes through a list or leaves the type."""
+    inner = _field_type(t, parts[0]) if t.kind == "record" else None
+    if inner is None:
+        return None
+    if len(parts) == 1:
+        value = f"CAST(NULL AS {duckdb_type_text(inner)})"
+    else:
+        nested = _nulled(f'{column}."{parts[0]}"', inner, parts[1:])
+        if nested is None:
+            return None
+        value = nested
+    return f'struct_update({column}, "{parts[0]}" := {value})'
+
+
+def _leave_out_broken_healthcare_parts(con: Any, types: dict[str, T.Type]) -> None:
+    """For a custodial audience, a record whose healthcare-only part breaks the facts schema
+    is decided without that part (as the library decides it), and its reasons are not shown:
+    which clinical field is wrong, or that one is, is not custodial staff's to know."""
+    for path in healthcare_roots():
+        root, *parts = path.split(".")
+        if root not in types or not parts or any("[" in p for p in parts):
+            continue  # a part inside a list cannot be left out alone: its reasons stay
+        nulled = _nulled(root, types[root], parts)
+        if nulled is None:
+            continue
+        hidden = (
+            f"lambda x: starts_with(x, {sql_str(path + ':')}) "
+            f"OR starts_with(x, {sql_str(path + '.')}) OR starts_with(x, {sql_str(path + '[')})"
+        )
+        con.execute(
+            f"UPDATE checked SET {root} = {nulled}, "
+            f"reasons = list_filter(reasons, lambda x: NOT ({hidden.removeprefix('lambda x: ')})) "
+            f"WHERE len(list_filter(reasons, {hidden})) > 0"
+        )
 
 
 def _has_known_none(t: T.Type) -> bool:
@@ -319,11 +361,13 @@ def run_batch(
                 key_sql = root + "".join(f'."{p}"' for p in rest)
         others = [r for r in roots if r != "establishment"]
         cols = ", ".join([*others, est] if "establishment" in roots else others)
+        reasons_sql = f"list_concat(read_reasons, {reasons_expr().sql('duckdb')})"
         con.execute(
             f"CREATE TABLE checked AS SELECT record, CAST({key_sql} AS VARCHAR) AS key, {cols}, "
-            f"list_concat(read_reasons, {reasons_expr().sql('duckdb')}) AS reasons "
-            "FROM typed"
+            f"{reasons_sql} AS reasons FROM typed"
         )
+        if audience != "healthcare":
+            _leave_out_broken_healthcare_parts(con, types)
         con.execute(
             "CREATE VIEW facts AS SELECT c.record, d.as_of, "
             + ", ".join(f"c.{r}" for r in roots)

@@ -109,7 +109,10 @@ def test_batch_rejects_what_the_interpreter_refuses(tmp_path: Path, suffix: str)
     (_write_jsonl if suffix == ".jsonl" else _write_csv)(facts, docs)
     pack = engine.load(ROOT / "policies")["keywork_edm"]
     out = tmp_path / "out.jsonl"
-    result = run_batch(pack, facts, out, dt.date(2020, 7, 20), dt.date(2020, 7, 20))
+    # the healthcare audience sees every refusal (a custodial one is not told of problems in
+    # healthcare-only parts: tests/sql/test_batch_healthcare_rejects.py)
+    day = dt.date(2020, 7, 20)
+    result = run_batch(pack, facts, out, day, day, audience="healthcare")
     rejects = {
         r["record"]: r["reasons"] for r in map(json.loads, result.rejects.read_text().splitlines())
     }
