@@ -262,19 +262,34 @@ def _days(start: dt.date, end: dt.date) -> str:
     )
 
 
-def _copy(con: Any, select: str, out: Path) -> None:
-    """Write a query's rows to `out` atomically: a temporary file beside it, then a rename."""
+def _copy(con: Any, select: str, out: Path, temps: list[str]) -> str:
+    """Write a query's rows to a temporary file beside `out` (added to `temps`, renamed to
+    `out` by the caller once every file of the run is written)."""
     fmt = file_format(out)
     opts = {"parquet": "FORMAT parquet", "csv": "FORMAT csv, HEADER true", "jsonl": "FORMAT json"}
     out.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{out.name}.", suffix=out.suffix, dir=out.parent)
     os.close(fd)
+    temps.append(tmp)
     try:
         con.execute(f"COPY ({select}) TO {sql_str(tmp)} ({opts[fmt]})")
-        os.replace(tmp, out)
+    except RuntimeError as e:  # DuckDB's answer to Ctrl-C during a COPY: an interrupt
+        if "interrupted" in str(e).lower():
+            raise KeyboardInterrupt from None
+        raise
+    return tmp
+
+
+@contextmanager
+def _written_together(temps: list[str]) -> Iterator[None]:
+    """The temporary files of a run are removed when it fails or is interrupted, so the
+    results and rejects appear whole and together, or not at all."""
+    try:
+        yield
     except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
+        for tmp in temps:
+            if os.path.exists(tmp):
+                os.unlink(tmp)
         raise
 
 
@@ -421,9 +436,13 @@ def run_batch(
         )
         tell("writing the results", 0, 0)
         rej = rejects_path(out)
-        _copy(con, rejects_sql, rej)
-        with _polled(progress, "writing the results", lambda: _duckdb_progress(con)):
-            _copy(con, select, out)
+        temps: list[str] = []
+        with _written_together(temps):
+            rej_tmp = _copy(con, rejects_sql, rej, temps)
+            with _polled(progress, "writing the results", lambda: _duckdb_progress(con)):
+                out_tmp = _copy(con, select, out, temps)
+            os.replace(rej_tmp, rej)
+            os.replace(out_tmp, out)
         n_rows = _count(con, "SELECT count(*) FROM decisions")
         n_rej = _count(con, f"SELECT count(*) FROM ({rejects_sql})")
         undetermined = _count(con, "SELECT count(*) FROM decisions WHERE status = 'undetermined'")
