@@ -502,6 +502,12 @@ def evaluate_many(
     document to the next found once, outside the loop: the pack's program for each day (the
     last day's at hand), the functions the loop calls. Each document is checked in
     `evaluate`'s order, so the first problem reported is the same."""
+    if isinstance(facts_iter, Mapping) or not isinstance(facts_iter, Iterable):
+        raise EvaluationError(
+            "E-ARG",
+            "evaluate_many takes an iterable of facts documents (e.g. a list of dicts), not "
+            f"{type(facts_iter).__name__}; `evaluate` takes one document",
+        )
     custodial = audience != "healthcare"
     plan = pack.local_plan
     facts_name = pack.facts

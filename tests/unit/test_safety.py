@@ -165,6 +165,11 @@ def test_the_library_rejects_bad_arguments() -> None:
         policies()["omu_edm"].plan(stage="3")  # type: ignore[arg-type]
     assert info.value.code == "E-ARG"
     assert policies().evaluate("keywork_edm", facts, "2020-07-01").as_of == DAY
+    # evaluate_many takes documents: one document (a dict) or nothing is not mistaken for them
+    for wrong in (facts, None, 42):
+        with pytest.raises(EvaluationError) as info:
+            list(policies().evaluate_many("keywork_edm", wrong, DAY))  # type: ignore[arg-type]
+        assert info.value.code == "E-ARG" and "evaluate_many" in str(info.value)
 
 
 def _run(*args: str, env: dict[str, str] | None = None) -> tuple[int, str]:
