@@ -196,7 +196,10 @@ def is_overlay_file(path: Path) -> bool:
     """A local plan declares the overlay schema on its first line, or has a top-level
     `extends`."""
     try:
-        head = path.read_text(encoding="utf-8", errors="replace")[:4000]
+        if not path.is_file():  # a pipe or device might never end: reading it is refused later
+            return False
+        with path.open("rb") as f:
+            head = f.read(4000).decode("utf-8", errors="replace")
     except OSError:
         return False
     lines = head.splitlines()

@@ -8,6 +8,7 @@ import datetime as dt
 import json
 import os
 import shutil
+import threading
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -371,3 +372,18 @@ def test_library_corpus(path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     error = caught.value
     code = error.code if isinstance(error, EvaluationError) else error.problems[0].code
     assert code == expect
+
+
+def test_check_refuses_a_named_pipe_without_waiting_for_it(tmp_path: Path) -> None:
+    pipe = tmp_path / "pack.yaml"
+    os.mkfifo(pipe)
+    done: list[tuple[int, str]] = []
+    worker = threading.Thread(target=lambda: done.append(_run("check", str(pipe))), daemon=True)
+    worker.start()
+    worker.join(timeout=20)
+    if worker.is_alive():  # a reader waits on the pipe: give it an end so the thread finishes
+        os.close(os.open(pipe, os.O_WRONLY | os.O_NONBLOCK))
+        worker.join(timeout=5)
+    assert done, "`regime check` waited on a named pipe"
+    code, out = done[0]
+    assert code == 1 and "is not a regular file [E-IO]" in out
