@@ -163,6 +163,13 @@ def load_packs(directory: Path, wanted: str | None = None) -> engine.Packs:
     packs, problems = engine.check_paths([directory], overlays=False)
     if wanted not in packs:
         mine = [p for p in problems if p.is_error and _mentions(p, wanted)]
+        if not mine and not directory.is_dir():  # one file given: its problems are the answer
+            show_problems([p for p in problems if p.is_error])
+            fail(
+                f"`{directory}` does not load as a pack, so has no pack `{wanted}`; "
+                f"run `regime check {directory}`",
+                "--packs (or REGIME_PACKS) names a folder of packs, or one pack file",
+            )
         if mine:
             show_problems(mine)
             fail(f"pack `{wanted}` has errors; run `regime check {directory}`", code=EXIT_PROBLEMS)
@@ -182,8 +189,12 @@ def load_packs(directory: Path, wanted: str | None = None) -> engine.Packs:
 
 
 def _mentions(problem: Problem, pack_id: str) -> bool:
+    path = Path(problem.file)
     try:
-        head = Path(problem.file).read_text(encoding="utf-8")[:3000]
+        if not path.is_file():  # a pipe or device might never end
+            return False
+        with path.open("rb") as f:
+            head = f.read(3000).decode("utf-8", errors="replace")
     except OSError:
         return False
     return f"id: {pack_id}" in head

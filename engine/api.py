@@ -92,6 +92,8 @@ _LOADED_LOCK = threading.Lock()
 
 def _file_bytes(path: Path) -> bytes | None:
     try:
+        if not path.is_file():  # a pipe or device might never end: reading it is refused later
+            return None
         return path.read_bytes()
     except OSError:
         return None

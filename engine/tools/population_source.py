@@ -60,6 +60,8 @@ def read_population(path: Path) -> list[dict[str, Any]]:
     name = str(path)
     if not path.exists():
         raise PopulationError([_problem(name, 1, f"no population file `{path}`")])
+    if not path.is_file():  # a pipe or device might never end
+        raise PopulationError([_problem(name, 1, f"`{path}` is not a regular file")])
     suffix = path.suffix.lower()
     if suffix in (".jsonl", ".ndjson"):
         return _read_jsonl(path)
