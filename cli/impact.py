@@ -10,6 +10,7 @@ from pathlib import Path
 import click
 
 from engine.packs.model import Pack
+from engine.problems import did_you_mean
 from engine.tools.impact import Side, impact
 from engine.tools.impact_report import render_html, render_text
 from engine.tools.impact_sql import impact_sql
@@ -82,6 +83,22 @@ def resolve_side(arg: str) -> Side:
     if any(v.id == rev for v in pack.versions):
         return Side(pack, rev, arg)
     return Side(_from_git(path, rev), None, arg)
+
+
+def _check_track(track: str, pack: Pack, audience: str) -> None:
+    """--track names an output of the pack that `audience` may see (else every day would
+    count as undetermined, silently)."""
+    output = pack.outputs.get(track)
+    if output is None:
+        fail(
+            f"pack `{pack.id}` has no output `{track}`",
+            did_you_mean(track, pack.outputs) or f"outputs: {', '.join(pack.outputs)}",
+        )
+    if audience != "healthcare" and output.healthcare and not output.releasable:
+        fail(
+            f"output `{track}` is withheld from a custodial audience",
+            "track an output this audience may see, or use --audience healthcare",
+        )
 
 
 def _plain_files(*sides: str | None) -> list[Path]:
@@ -169,6 +186,8 @@ def command(
         after = Side(model, to_version, f"version {to_version}")
     else:
         fail("say what to compare: --from-version A --to-version B, or OLD NEW")
+    if track is not None:
+        _check_track(track, before.pack, audience)
     report, _, fallback = decide_with(
         engine,
         lambda: impact_sql(before, after, population, start, end, audience, id_field, track),

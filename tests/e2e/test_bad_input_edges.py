@@ -73,3 +73,17 @@ def test_impact_out_onto_its_population_is_refused_and_the_population_kept(
     code, text = _run(*args, "--out", str(tmp_path / "impact.json"), "--format", "json")
     assert code == 0, text
     assert sorted(p.name for p in tmp_path.iterdir()) == ["impact.json", "people.jsonl"]
+
+
+def test_impact_tracks_only_an_output_the_audience_may_see(tmp_path: Path) -> None:
+    args = [
+        "impact", "pmp", "--packs", PACKS, "--population",
+        str(ROOT / "examples" / "population" / "pmp_2022.jsonl"),
+        "--as-of", "2022-11-01..2022-11-02", "--from-version", "1", "--to-version", "2",
+    ]  # fmt: skip
+    code, out = _run(*args, "--track", "eligble")
+    assert code == 2 and "no output `eligble`" in out and "eligible" in out, out
+    code, out = _run(*args, "--track", "eligibility_basis")
+    assert code == 2 and "withheld" in out, out
+    code, out = _run(*args, "--track", "eligibility_basis", "--audience", "healthcare")
+    assert code == 0, out
