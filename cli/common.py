@@ -138,6 +138,8 @@ EXCERPT = 100  # the most characters of a source line shown under a problem
 @functools.lru_cache(maxsize=64)
 def _source_lines(file: str) -> tuple[str, ...]:
     try:
+        if not Path(file).is_file():  # a pipe or device might never end: no excerpt
+            return ()
         return tuple(Path(file).read_text(encoding="utf-8").splitlines())
     except (OSError, UnicodeDecodeError):
         return ()
