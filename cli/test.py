@@ -10,7 +10,7 @@ import engine
 from engine.api import is_pack_file
 from engine.tools.worked_examples import coverage, read_cases, run_case, test_files
 
-from .common import EXIT_OK, EXIT_PROBLEMS, existing_targets, show_problems
+from .common import EXIT_OK, EXIT_PROBLEMS, existing_targets, fail, show_problems
 from .formats import cases_junit
 
 
@@ -33,7 +33,8 @@ def command(paths: tuple[Path, ...], fmt: str, show_coverage: bool, select: str 
     PATHS default to $REGIME_PACKS, else ./policies.
 
     \b
-    Exit codes: 0 all passed, 1 a case failed or a pack has errors, 2 bad usage.
+    Exit codes: 0 all passed, 1 a case failed or a pack has errors, 2 bad usage (no
+    example ran: none found, or none matching -k).
     Examples:
       regime test policies/
       regime test policies/ --coverage
@@ -72,6 +73,14 @@ def command(paths: tuple[Path, ...], fmt: str, show_coverage: bool, select: str 
                     click.echo(f"  {key.replace('_', ' ')}: {', '.join(cov[key])}")
         click.echo(f"{len(results) - len(failed)} passed, {len(failed)} failed")
     bad = failed or errors or case_problems
+    if not results and not bad:  # a typo in -k, or no examples where they were looked for
+        where = ", ".join(str(t) for t in targets)
+        fail(
+            f"no worked examples ran ({len(cases)} selected under {where})",
+            f"no case name contains `{select}`"
+            if select
+            else "worked examples live in tests/*.yaml beside the packs, or in a pack's `tests:`",
+        )
     raise SystemExit(EXIT_PROBLEMS if bad else EXIT_OK)
 
 

@@ -87,3 +87,11 @@ def test_impact_tracks_only_an_output_the_audience_may_see(tmp_path: Path) -> No
     assert code == 2 and "withheld" in out, out
     code, out = _run(*args, "--track", "eligibility_basis", "--audience", "healthcare")
     assert code == 0, out
+
+
+def test_a_test_run_that_runs_no_example_says_so(tmp_path: Path) -> None:
+    # a typo in -k, or a folder without worked examples, must not pass as "0 failed"
+    code, out = _run("test", PACKS, "-k", "no such example name")
+    assert code == 2 and "no worked examples ran" in out, out
+    code, out = _run("test", str(tmp_path))
+    assert code != 0, out
