@@ -17,6 +17,7 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager, nullcontext
 from datetime import UTC, datetime
 from typing import Any, Protocol
+from pathlib import Path
 from urllib.parse import urlparse
 
 from service.log_record import COLUMNS, LogRecord
@@ -373,6 +374,12 @@ def open_store(url: str) -> LogStore:
         path = url[len("sqlite:///") :] if url.startswith("sqlite:///") else ""
         if not path:
             raise BadDatabaseUrl(f"`{url}` names no file; write sqlite:///decisions.db")
+        if Path(path).is_dir():
+            raise BadDatabaseUrl(f"`{path}` is a folder; the decision log is a file in one")
+        if not Path(path).resolve().parent.is_dir():
+            raise BadDatabaseUrl(
+                f"no folder `{Path(path).parent}` for the decision log `{path}`; create it first"
+            )
         return SqliteStore(path)
     if parsed.scheme in ("postgresql", "postgres"):
         return PostgresStore(url)

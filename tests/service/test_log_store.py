@@ -193,3 +193,11 @@ def test_a_new_sqlite_log_uses_4_kib_pages(tmp_path: Path) -> None:
     s.close()
     with sqlite3.connect(tmp_path / "pages.db") as c:
         assert c.execute("PRAGMA page_size").fetchone()[0] == 4096
+
+
+def test_a_sqlite_log_in_a_missing_folder_or_on_a_folder_is_refused(tmp_path: Path) -> None:
+    # found when `regime serve` starts, with the usage error, not as a traceback from startup
+    for target in (tmp_path / "no" / "such" / "decisions.db", tmp_path):
+        with pytest.raises(BadDatabaseUrl) as info:
+            open_store(f"sqlite:///{target}")
+        assert str(target) in str(info.value)
