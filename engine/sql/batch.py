@@ -253,9 +253,23 @@ def _establishment_override(path: Path, t: T.Type) -> str:
     return f"TRY_CAST({sql_str(text)}::JSON AS {duckdb_type_text(t)})"
 
 
-def _days(start: dt.date, end: dt.date) -> str:
+MAX_DAYS = 3660  # ten years of days: the bound `regime upcoming --days` has too
+
+
+def check_range(start: dt.date, end: dt.date) -> None:
+    """A range that ends before it starts, or is longer than MAX_DAYS (a mistyped year would
+    decide every record on hundreds of thousands of days), is refused before anything is read."""
     if end < start:
         raise BatchError(f"the range {start}..{end} ends before it starts")
+    if (end - start).days + 1 > MAX_DAYS:
+        raise BatchError(
+            f"the range {start}..{end} is {(end - start).days + 1:,} days; at most {MAX_DAYS} "
+            "days (ten years) in one run: check the years, or split the range"
+        )
+
+
+def _days(start: dt.date, end: dt.date) -> str:
+    check_range(start, end)
     return (
         f"SELECT CAST(range AS DATE) AS as_of FROM range(DATE '{start}', "
         f"DATE '{end}' + INTERVAL 1 DAY, INTERVAL 1 DAY)"
@@ -344,6 +358,7 @@ def run_batch(
     if engine not in ENGINES:
         raise BatchError(f"unknown engine `{engine}` (engines: {', '.join(ENGINES)})")
     file_format(out)
+    check_range(start, end)
     refuse_overwriting_inputs(out, [facts, establishment])
     compiled, query_sql = _prepared(pack, audience, engine, outputs)
     out_types = output_types(pack)

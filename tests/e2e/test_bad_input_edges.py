@@ -95,3 +95,13 @@ def test_a_test_run_that_runs_no_example_says_so(tmp_path: Path) -> None:
     assert code == 2 and "no worked examples ran" in out, out
     code, out = _run("test", str(tmp_path))
     assert code != 0, out
+
+
+def test_batch_refuses_a_range_of_centuries_before_reading(tmp_path: Path) -> None:
+    # a typo in a year (2920 for 2020) would decide every record on 330,000 days
+    code, out = _run(
+        "batch", "keywork_edm", "--packs", PACKS, "--facts", str(POPULATION),
+        "--as-of", "2020-07-01..2920-07-01", "--out", str(tmp_path / "out.parquet"),
+    )  # fmt: skip
+    assert code == 2 and "3660 days" in out, out
+    assert list(tmp_path.iterdir()) == []
