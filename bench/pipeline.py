@@ -5,6 +5,7 @@
 - evaluate-many-keywork: decisions a second through `Packs.evaluate_many`
 - decision-keywork-expressions: the pack's compiled expressions alone, per document (the floor)
 - decision-keywork-stages: the facts check, the program and building the decision, each alone
+  (and the program's three-valued form alone, without its two-valued form tried first)
 - decision-N-rules: one decision on a generated pack of N rules (grows linearly with N)
 - startup-check / startup-load: fresh processes, warm cache (`pipeline.py startup` alone)
 - decision-keywork-instructions: instructions per decision and per stage, counted by
@@ -36,7 +37,7 @@ from generated_pack import pack_text  # noqa: E402
 
 from engine.api import check_paths, evaluate, load  # noqa: E402
 from engine.evaluation.decision import build_decision  # noqa: E402
-from engine.evaluation.program import program  # noqa: E402
+from engine.evaluation.program import INLINE_AFTER, Program, program  # noqa: E402
 from engine.language.runtime import EXACT  # noqa: E402
 from engine.packs.facts_schema import prepare, read_facts_file  # noqa: E402
 
@@ -93,9 +94,10 @@ def decision_figures() -> None:
         f"decision-keywork-expressions: {floor:.1f} µs p50 of CPU (every compiled expression a "
         "decision runs, once each, on names already worked out: the floor of a decision)"
     )
-    check, run, build = _stages(pack, docs)
+    check, run, build, three = _stages(pack, docs)
     print(
-        f"decision-keywork-stages: facts check {check:.1f} µs, program {run:.1f} µs, "
+        f"decision-keywork-stages: facts check {check:.1f} µs, program {run:.1f} µs "
+        f"(three-valued form alone {three:.1f} µs), "
         f"decision {build:.1f} µs p50 of CPU (each stage alone, on the same documents: a whole "
         "decision runs few instructions more than the three, see decision-keywork-instructions; "
         "the rest of its time is the caches and branch predictions each stage leaves the next)"
@@ -131,17 +133,22 @@ def _expressions_alone(pack: Any, docs: list[dict[str, Any]]) -> float:
     return statistics.median(per) * 1e6
 
 
-def _stages(pack: Any, docs: list[dict[str, Any]]) -> tuple[float, float, float]:
+def _stages(pack: Any, docs: list[dict[str, Any]]) -> tuple[float, float, float, float]:
     """CPU µs p50 per document of each stage of a decision on its own: the facts check and
-    conversion, the pack's program, and building the decision from what the program leaves."""
+    conversion, the pack's program, and building the decision from what the program leaves;
+    then the program's three-valued form alone (without its two-valued form tried first)."""
     found = program(pack, AS_OF, True, None)
+    alone = Program(pack, found.version, True, two_valued=False)
     prepared = [prepare(facts, "<facts>", pack.facts, True) for facts in docs]
     with decimal.localcontext(EXACT):
+        for p in prepared[:INLINE_AFTER]:
+            alone.run(p, AS_OF)  # (written in line from here)
         done = [found.run(p, AS_OF) for p in prepared[: len(docs) // 4]]
         stages = (
             (lambda facts: prepare(facts, "<facts>", pack.facts, True), docs),
             (lambda p: found.run(p, AS_OF), prepared),
             (lambda ev: build_decision(ev, "custodial", pack.facts), done),
+            (lambda p: alone.run(p, AS_OF), prepared),
         )
         figures = []
         for step, inputs in stages:
@@ -152,11 +159,11 @@ def _stages(pack: Any, docs: list[dict[str, Any]]) -> tuple[float, float, float]
                     step(x)
                 per.append((time.process_time() - c0) / BATCH)
             figures.append(statistics.median(per) * 1e6)
-    return figures[0], figures[1], figures[2]
+    return figures[0], figures[1], figures[2], figures[3]
 
 
 # what `instruction_figures` counts, each over the same documents after the same warm-up
-_COUNTED = ("evaluate", "prepare", "run", "decide")
+_COUNTED = ("evaluate", "prepare", "run", "decide", "three")
 
 
 def instruction_figures(n: int = 300) -> None:
@@ -179,7 +186,8 @@ def instruction_figures(n: int = 300) -> None:
     beyond = counts["evaluate"] - counts["prepare"] - counts["decide"]
     print(
         f"decision-keywork-instructions: {counts['evaluate']:,.0f} per decision (facts check "
-        f"{counts['prepare']:,.0f}, program {counts['run']:,.0f}, program and decision "
+        f"{counts['prepare']:,.0f}, program {counts['run']:,.0f} (three-valued form alone "
+        f"{counts['three']:,.0f}), program and decision "
         f"{counts['decide']:,.0f}, the call around them {beyond:,.0f}; {n} decisions)"
     )
 
@@ -196,6 +204,10 @@ def _count(what: str, n: int) -> None:
     docs = docs[200:]
     found = program(pack, AS_OF, True, None)
     prepared = [prepare(facts, "<facts>", pack.facts, True) for facts in docs]
+    alone = Program(pack, found.version, True, two_valued=False)
+    with decimal.localcontext(EXACT):
+        for p in prepared[:INLINE_AFTER]:
+            alone.run(p, AS_OF)  # (written in line from here)
 
     def evaluating() -> None:
         for facts in docs:
@@ -215,7 +227,13 @@ def _count(what: str, n: int) -> None:
             for p in prepared:
                 build_decision(found.run(p, AS_OF), "custodial", pack.facts)
 
+    def three_valued() -> None:
+        with decimal.localcontext(EXACT):
+            for p in prepared:
+                alone.run(p, AS_OF)
+
     work = {"evaluate": evaluating, "prepare": preparing, "run": running, "decide": deciding}
+    work["three"] = three_valued
     sys.call_tracing(work[what], ())
 
 

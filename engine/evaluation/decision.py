@@ -632,7 +632,8 @@ def build_decision(ev: Evaluation, audience: str, facts_schema: str = "facts") -
     with_local = local_plan_of is not None
     infallible = shape.infallible
     memo = ev.memo
-    if not with_local and infallible is not None and memo.keys() >= infallible:
+    if not with_local and infallible is not None and not ev.failed and memo.keys() >= infallible:
+        # (a definition that failed, read by nothing so far, may be an obligation's due date)
         # nothing left to do can fail: the obligations are made when first read
         return _deferred_decision(ev, audience, facts_schema, shape, custodial)
     undetermined: list[str] = []  # the rules that depend on unknown facts, in order

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import decimal
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -70,6 +71,9 @@ class Step:
     releasable: bool = False
     withheld_reason: str | None = None
     detail: str | None = None
+    # for a definition that could not be worked out (and that nothing the decision needs
+    # reads: else the decision stopped), the error it met, `message [CODE]`
+    error: str | None = None
 
 
 class Evaluation:
@@ -93,6 +97,9 @@ class Evaluation:
         self.as_of = as_of
         self.F: dict[str, Any] = {**facts, "as_of": as_of, "version": version.id}
         self.memo: dict[str | M.ItemKey, Any] = {}  # by name; tables by their item key
+        # the definitions that could not be worked out, by name, with the error each met:
+        # raised again wherever one is read (lazily: only what the decision needs stops it)
+        self.failed: dict[str, Exception] = {}
         self.steps: list[Step] = []
         self.rule_results: dict[str, Any] = {}
 
@@ -114,6 +121,7 @@ class Evaluation:
         ev.pack, ev.custodial, ev.record = pack, custodial, False
         ev.version, ev.version_id, ev.as_of = version, version_id, as_of
         ev.F, ev.memo, ev.steps, ev.rule_results = F, memo, [], rule_results
+        ev.failed = {}
         return ev
 
     # -- names -----------------------------------------------------------------------------
@@ -130,11 +138,18 @@ class Evaluation:
         elif name in pack.vocabulary:
             result = [v.id for v in pack.vocabulary[name].values]
         elif name in pack.definitions:
+            failed = self.failed.get(name)
+            if failed is not None:  # worked out once already: read again, it fails again
+                raise failed.with_traceback(None)
             d = pack.definitions[name]
-            result = self._guarded(
-                d.expr.healthcare,
-                lambda F, N: within_budget("definition", name, d.expr.compiled.fn(F, N)),
-            )
+            try:
+                result = self._guarded(
+                    d.expr.healthcare,
+                    lambda F, N: within_budget("definition", name, d.expr.compiled.fn(F, N)),
+                )
+            except VALUE_ERRORS as e:
+                self._failed(name, d, e)
+                raise
             if self.record:
                 self.steps.append(
                     Step(
@@ -153,6 +168,25 @@ class Evaluation:
             raise KeyError(f"unknown name `{name}` passed the checker")
         self.memo[name] = result
         return result
+
+    def _failed(self, name: str, d: M.Definition, e: Exception) -> None:
+        """Keep a definition's error, to raise again wherever it is read, and its step: kept
+        whatever the facts, so which steps exist never depends on them. Should the decision
+        need the definition, it stops and the step is never shown."""
+        self.failed[name] = e
+        if self.record:
+            self.steps.append(
+                Step(
+                    "definition",
+                    name,
+                    None,
+                    d.expr.text,
+                    d.cites,
+                    d.interpretations,
+                    d.expr.healthcare,
+                    error=error_text(e),
+                )
+            )
 
     def _guarded(self, healthcare: bool, fn: Any) -> Any:
         """`fn(F, N)`; for a custodial audience, a healthcare-only value that cannot be worked
@@ -294,16 +328,26 @@ class Evaluation:
 
     def run(self) -> None:
         """Work out every name, output and rule, so that which steps exist never depends on
-        the facts (a custodial explanation must not vary with healthcare-only data)."""
+        the facts (a custodial explanation must not vary with healthcare-only data).
+
+        Definitions are evaluated lazily as far as errors go: one that cannot be worked out
+        stops the decision only where an output, a rule or an obligation reads it (directly
+        or through other names, on the branch taken), so its error is raised where it is
+        read, and the first error the roots meet, in this order, is the decision's."""
         for name in self.pack.parameters:
             if self.pack.parameters[name].at(self.as_of) is not None:
                 self.value(name)
         for name in self.pack.definitions:
-            self.value(name)
+            try:
+                self.value(name)
+            except VALUE_ERRORS:  # kept in `failed`: raised again where a root reads it
+                pass
         for name in self.pack.outputs:
             self.value(name)
         for rule in self.pack.rules:
             self.rule_when(rule)
+        for e in self.failed.values():  # (their frames lead back here: freed when dropped)
+            e.__traceback__ = None
 
 
 # -- the parts both evaluators share (this one, and the compiled program in program.py) ------
@@ -416,6 +460,16 @@ def name_alone(pack: M.Pack, expr: M.Expression) -> str | None:
     ):
         return node.name
     return None
+
+
+def error_text(e: Exception) -> str:
+    """An error met in working out a value, as the decision that stopped on it would say it:
+    `message [CODE]` (a value out of range as the engine words it, see `engine.api`)."""
+    if isinstance(e, EvaluationError):
+        return str(e)
+    if isinstance(e, decimal.Inexact):
+        return "a decimal has no exact value or needs more than 200 digits [E-EVAL-RANGE]"
+    return f"a value went out of range: {e} [E-EVAL-RANGE]"
 
 
 def select_version(pack: M.Pack, as_of: dt.date, version_id: str | None = None) -> M.Version:

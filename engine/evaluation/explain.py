@@ -104,6 +104,11 @@ def step_lines(decision: Decision, step: Step) -> list[str]:
             f"{step.kind} `{step.name}` = {to_text(step.value)} "
             f"({step.withheld_reason or 'reasons withheld'})"
         )
+    elif step.error is not None:  # (else the decision would have stopped on it)
+        head = (
+            f"{step.kind} `{step.name}` could not be worked out: {step.error}; "
+            "nothing the decision needs depends on it"
+        )
     else:
         head = f"{step.kind} `{step.name}` = {to_text(step.value)}"
         if step.kind == "table" and step.detail:

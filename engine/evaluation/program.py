@@ -6,7 +6,12 @@ steps replayed) from it in the same way, and every result and error is the same.
 The straight run writes every expression in line, the names it reads as local variables (a
 name not yet worked out is read through the evaluator's lookup, which works it out then): no
 call per expression or per name read on the common path. Writing the expressions costs about
-a twentieth of a millisecond each, once per program."""
+a twentieth of a millisecond each, once per program.
+
+Written in line, a run first tries the straight run's two-valued form (`codegen_known`: every
+value assumed known, no unknown bookkeeping), which gives up where it meets a value that is
+not plainly known, or fails; the three-valued form then runs from a clean state and decides,
+so every result and error stays its own."""
 
 from __future__ import annotations
 
@@ -35,7 +40,8 @@ from engine.evaluation.evaluate import (
 from engine.language import syntax as A
 from engine.language.check import Checked
 from engine.language.codegen import GLOBALS, PerDay, compile_part, inline_checked
-from engine.language.runtime import NULL, Unknown, merge
+from engine.language.codegen_known import inline_known, may_give_unknown
+from engine.language.runtime import NULL, Unknown, give_up, merge
 from engine.packs import model as M
 from engine.problems import EvaluationError
 
@@ -85,10 +91,12 @@ class Names(dict[Any, Any]):
 class Program:
     """The work for every item of one pack, for one policy version and audience."""
 
-    def __init__(self, pack: M.Pack, version: M.Version, custodial: bool):
+    def __init__(self, pack: M.Pack, version: M.Version, custodial: bool, two_valued: bool = True):
         self.pack = pack
         self.version = version
         self.custodial = custodial
+        # written in line, the run first tries its two-valued form (`codegen_known`)
+        self.two_valued = two_valued
         work: dict[Any, Work] = {}
         self._matches: dict[str, _TableMatch] = {}
         self._made: dict[tuple[str, str], Work] = {}  # the work of each definition and output
@@ -116,6 +124,8 @@ class Program:
         self._version_id = version.id
         # the fields of every evaluation this program leaves that do not vary (see `run`)
         self._finished = {"pack": pack, "custodial": custodial, "record": False}
+        # (no definition failed: a run that meets an error is the interpreter's, see `run`)
+        self._finished["failed"] = {}
         self._finished["version"] = version
 
     # -- building the work -----------------------------------------------------------------
@@ -244,9 +254,33 @@ class Program:
         in the pack's order, each worked out in line unless an earlier one has read it (a
         name read before its turn is worked out then, by its work, as the evaluator does);
         with `inline`, each expression's own code written into it too, and each part of one
-        that depends only on the day read from the values `_DayParts` keeps for the day."""
-        pack = self.pack
+        that depends only on the day read from the values `_DayParts` keeps for the day.
+        With `inline`, the same run in the two-valued form is made on first use (`_known`)."""
         day_parts = _DayParts(self)
+        day_parts.inline = inline
+        return self._straight_form(inline, day_parts), day_parts
+
+    def _known(self, day_parts: _DayParts) -> Straight | None:
+        """The straight run in the two-valued form beside the three-valued one `day_parts`
+        belongs to, made once (None for a run not written in line): the parts of the day it
+        reads join the others, so the values kept by day are worked out again."""
+        if day_parts.known is None and day_parts.inline and self.two_valued:
+            day_parts.inline = False  # (made once, whatever happens)
+            try:
+                made = self._straight_form(True, day_parts, known=True)
+            except Exception:  # noqa: BLE001  (an engine bug: the three-valued form decides)
+                return None
+            day_parts.days.clear()
+            day_parts.starts.clear()
+            day_parts.known = made
+        return day_parts.known
+
+    def _straight_form(self, inline: bool, day_parts: _DayParts, known: bool = False) -> Straight:
+        """The straight run of `_straight`; `known`: its expressions in the two-valued form
+        (`codegen_known`), which gives up where it meets a value not plainly known, and
+        without catching the errors of healthcare-only work (both are left to a run of the
+        three-valued form, which decides)."""
+        pack = self.pack
         consts: dict[str, Any] = {
             "_U": Unknown,
             "_tv": table_values,
@@ -260,6 +294,7 @@ class Program:
             "_NULL": NULL,
             "_MISS": _MISSING,
             "_KEY": _KEY_CLASSES,
+            "_gu": give_up,
         }
 
         def const(value: Any) -> str:
@@ -276,6 +311,31 @@ class Program:
         # generated function (`_g<i>`: its block of the straight run, then its value), not
         # through `N` and the item's work; read after its turn, it is the local variable
         in_line = {name for name in (*pack.definitions, *pack.outputs) if self._in_line(name)}
+        # a name read before its turn is worked out then, by its work, as the evaluator does
+        early_names = _read_before_turn(pack)
+        custodial = self.custodial
+
+        def ready(name: str) -> bool:
+            # worked out before any item after it reads it (so reading it runs no work)
+            if name in pack.parameters or name in pack.vocabulary:
+                return True
+            return name in in_line and name not in early_names
+
+        def sure(name: str) -> bool:
+            # a definition worked out in line at its turn, by two-valued code whose value as a
+            # whole is known (an operation's), and no error caught around it: its value is
+            # never unknown where the two-valued form reads it
+            if name in pack.parameters or name in pack.vocabulary:
+                return True  # (plain data, or an error when not in force)
+            d = pack.definitions.get(name)
+            return (
+                d is not None
+                and name in in_line
+                and name not in early_names
+                and not (custodial and d.expr.healthcare)
+                and not may_give_unknown(d.expr.compiled.checked)
+            )
+
         fetched: set[str] = set()
         blocks_of: dict[str, int] = {}  # where each name's block of lines starts
         starts: set[int] = set()  # where each item's block of lines starts
@@ -349,27 +409,44 @@ class Program:
                 hoist[found] = f"{record}.get({field!r})"
             return found
 
-        def code(expr: M.Expression) -> str:
+        def code(expr: M.Expression, tail: bool = True) -> str:
+            # (`tail`: the value may be unknown; else, in the two-valued form, it gives up)
             fn = expr.compiled.fn
             if not inline:
                 return f"{const(fn)}(F, N)"
             origin = fn.__code__.co_filename[1:-1]  # as compiled: `<origin>`
-            made = inline_checked(
-                expr.compiled.checked,
-                f"{len(consts)}_",
-                read_name,
-                origin=origin,
-                read_inner=read_inner,
-                per_day=day_parts,
-                read_fact=read_fact,
-            )
+            if known:
+                made = inline_known(
+                    expr.compiled.checked,
+                    f"{len(consts)}_",
+                    read_name,
+                    sure,
+                    tail,
+                    ready,
+                    origin=origin,
+                    read_inner=read_inner,
+                    per_day=day_parts,
+                    read_fact=read_fact,
+                )
+            else:
+                made = inline_checked(
+                    expr.compiled.checked,
+                    f"{len(consts)}_",
+                    read_name,
+                    origin=origin,
+                    read_inner=read_inner,
+                    per_day=day_parts,
+                    read_fact=read_fact,
+                )
             consts.update(made.consts)
             consts[f"_k{len(consts)}_"] = None  # keeps each prefix its own
             hoist.update(made.hoist)
             return f"({made.body})"
 
         lines = ["def _all(m, rr, F, N):"]
-        custodial = self.custodial
+        # the two-valued form catches no error: healthcare-only work that fails is left to
+        # the three-valued run, which withholds its value
+        guarded = custodial and not known
 
         def rule_lines(rule: M.Rule, into: str) -> list[str]:
             """Lines setting `into` to a rule's result and keeping it (as its work does)."""
@@ -381,7 +458,9 @@ class Program:
             else:
                 call = f"{into} = {code(rule.when)}"
                 if custodial and rule.healthcare:
-                    body = ["try:", f"    {call}", "except _VE:", f"    {into} = _WH"]
+                    body = [call]
+                    if guarded:
+                        body = ["try:", f"    {call}", "except _VE:", f"    {into} = _WH"]
                     body.append(f"{into} = _withheld({into})")
                 else:
                     body = [call]
@@ -395,7 +474,7 @@ class Program:
             values = []
             for i, (_name, e) in enumerate(table.inputs):
                 call = f"_i{i} = {code(e)}"
-                if custodial and e.healthcare:
+                if guarded and e.healthcare:
                     body += ["    try:", f"        {call}", "    except _VE:"]
                     body.append(f"        _i{i} = _WH")
                 else:
@@ -431,7 +510,7 @@ class Program:
                 lines.append(f"    if {key} not in {table}:")
             at = "        " if early else "    "
             body = [*pre, f"_v = {value}", *post]
-            if guard:
+            if guard and not known:
                 lines.append(at + "try:")
                 lines.extend(at + "    " + line for line in body)
                 lines.extend([at + "except _VE:", at + "    _v = _WH"])
@@ -495,8 +574,7 @@ class Program:
 
         # a name is worked out before its turn only when an item before it reads it, itself
         # or through what it reads (names, tables, rules): any other is worked out at its
-        # turn, so is not looked for first
-        early_names = _read_before_turn(pack)
+        # turn, so is not looked for first (`early_names`)
         # a rule only one output reads, in line, is surely not worked out before that
         # output's block reaches it (`fresh`); when that block always reaches it (the output
         # keeps every rule's value and no error is caught around it), it is surely worked
@@ -524,7 +602,7 @@ class Program:
             if not self._in_line(name):
                 lines += [f"    if {key} not in m:", f"        {const(work)}(m)"]
             elif d is not None:
-                value = code(d.expr)
+                value = code(d.expr, tail=not sure(name))
                 post = budget("definition", key, d.expr)
                 emit(key, "m", value, custodial and d.expr.healthcare, False, (), post, name, early)
             elif out is not None and out.mode == "value":
@@ -647,12 +725,13 @@ class Program:
         source.extend(f"    _part{i}(m, rr, F, N)" for i in range(len(parts)))
         source.append("    return None")
         namespace: dict[str, Any] = {**GLOBALS, **consts}
-        compiled = disk_cache.compiled("\n".join(source) + "\n", f"<program: {pack.id}>")
+        title = f"<program: {pack.id}, two-valued>" if known else f"<program: {pack.id}>"
+        compiled = disk_cache.compiled("\n".join(source) + "\n", title)
 
         exec(compiled, namespace)  # noqa: S102  (generated from the checked pack, not from input)
         made: Straight
         made = namespace["_all"]
-        return made, day_parts
+        return made
 
     def _in_line(self, name: str) -> bool:
         """Whether the straight run works `name` out in line (else by its work): a definition
@@ -708,6 +787,7 @@ class Program:
                 self._run = self._straight(inline=True)
                 self.inlined = True
         run_all, day_parts = self._run
+        known = day_parts.known or self._known(day_parts)
         day = day_parts.starts.get(as_of) or self._day(day_parts, as_of)
         m = Names(day[0])
         m.day = day[1]
@@ -715,7 +795,34 @@ class Program:
         m.work = self.work
         rules: dict[str, Any] = {}
         m.rules = rules
-        run_all(m, rules, F, m.__getitem__)
+        decided = False
+        if known is not None and not day_parts.resting:
+            tried = day_parts.tried = day_parts.tried + 1
+            if tried >= _REVIEW:
+                day_parts.review()
+            try:
+                known(m, rules, F, m.__getitem__)
+            except Exception:  # noqa: BLE001  (gave up, or failed: the three-valued run decides)
+                day_parts.gave_up += 1
+                m = Names(day[0])
+                m.day = day[1]
+                m.F = F
+                m.work = self.work
+                rules = {}
+                m.rules = rules
+            else:
+                decided = True
+        elif known is not None:
+            day_parts.resting -= 1
+        if not decided:
+            try:
+                run_all(m, rules, F, m.__getitem__)
+            except VALUE_ERRORS:
+                # the rare path: an error somewhere, which stops the decision only where what
+                # it decides reads it (definitions are lazy as far as errors go): the
+                # interpreter works that out, raising the decision's error or leaving the
+                # state of a decision
+                return self._interpreted(facts, as_of, version_id)
         # `Evaluation.finished`, without its call: the fields fixed by the program, then these
         ev = _new_evaluation(Evaluation)
         fields = ev.__dict__
@@ -726,6 +833,14 @@ class Program:
         fields["memo"] = m
         fields["steps"] = []
         fields["rule_results"] = rules
+        return ev
+
+    def _interpreted(
+        self, facts: dict[str, Any], as_of: dt.date, version_id: str | None
+    ) -> Evaluation:
+        """`Evaluation.run`'s state for these facts (no steps kept), or the error it stops on."""
+        ev = Evaluation(self.pack, facts, as_of, self.custodial, version_id, record=False)
+        ev.run()
         return ev
 
 
@@ -741,8 +856,22 @@ class _DayParts(PerDay):
         self.program = program
         self.fns: list[Callable[..., Any]] = []
         self.days: dict[dt.date, tuple[Any, ...]] = {}
+        # the straight run in the two-valued form, tried first (it reads these parts too),
+        # made on first use when the three-valued one is written in line
+        self.known: Straight | None = None
+        self.inline = False
+        # runs of the two-valued form since the last review, and how many gave up; runs
+        # left before it is tried again, after too many gave up (`review`)
+        self.tried = self.gave_up = self.resting = 0
         # the parameters in force and these values, by day (`Program._day`)
         self.starts: dict[dt.date, tuple[dict[Any, Any], tuple[Any, ...]]] = {}
+
+    def review(self) -> None:
+        """When more than half of the two-valued form's last runs gave up, rest it for a
+        while: documents with facts missing come together, and each would pay for both."""
+        if self.gave_up * 2 > self.tried:
+            self.resting = _REST
+        self.tried = self.gave_up = 0
 
     def is_parameter(self, name: str) -> bool:
         return name in self.program.pack.parameters
@@ -1016,6 +1145,8 @@ def _parameter_missing(param: M.Parameter) -> Work:
 
 
 INLINE_AFTER = 64  # decisions a program makes before its expressions are written in line
+_REVIEW = 64  # runs of a program's two-valued form between reviews of how many gave up
+_REST = 1024  # runs without it after a review finds that most gave up
 
 
 def program(pack: M.Pack, as_of: dt.date, custodial: bool, version_id: str | None) -> Program:

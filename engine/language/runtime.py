@@ -82,6 +82,16 @@ EXACT = Context(
 WITHHELD = Unknown(frozenset(("(healthcare-only facts withheld)",)))
 
 
+class GaveUp(Exception):
+    """The two-valued form of a program met a value that is not plainly known (an unknown,
+    the decided no-value, a withheld value): the three-valued form decides instead."""
+
+
+def give_up() -> Any:
+    """Stop the two-valued form where it stands (what its generated code calls)."""
+    raise GaveUp
+
+
 def unknown(path: str) -> Unknown:
     return Unknown(frozenset((path,)))
 

@@ -27,7 +27,7 @@ from sqlglot import exp
 
 from engine.language import static_types as T
 from engine.packs import model as M
-from engine.sql.query import CompiledPack
+from engine.sql.query import CompiledPack, no_such_outputs
 from engine.sql.types import (
     DECIMAL_PRECISION,
     DECIMAL_SCALE,
@@ -46,7 +46,7 @@ def narrowed(pack: M.Pack, visible: Iterable[str], wanted: list[str] | None) -> 
         return visible
     unknown = [n for n in wanted if n not in pack.outputs]
     if unknown:
-        raise ValueError(f"pack `{pack.id}` has no output {', '.join(unknown)}")
+        raise ValueError(no_such_outputs(pack, unknown))
     return [n for n in visible if n in wanted]
 
 

@@ -102,6 +102,12 @@ def col_name(kind: str, name: str) -> str:
     return f"{kind}__{re.sub(r'[^A-Za-z0-9_]', '_', name)}"
 
 
+def no_such_outputs(pack: M.Pack, unknown: list[str]) -> str:
+    """The error for `--outputs` naming outputs the pack does not have, with those it has."""
+    names = ", ".join(f"`{n}`" for n in unknown)
+    return f"pack `{pack.id}` has no output {names}; its outputs: " + ", ".join(pack.outputs)
+
+
 class PackCompiler:
     """Builds the query for one pack; raises `Unsupported` naming the item and construct."""
 
@@ -439,7 +445,7 @@ class PackCompiler:
         if self.only is not None:
             unknown = [n for n in self.only if n not in pack.outputs]
             if unknown:
-                raise ValueError(f"pack `{pack.id}` has no output {', '.join(unknown)}")
+                raise ValueError(no_such_outputs(pack, unknown))
             shown = [n for n in visible if n in self.only]
         else:
             shown = visible
@@ -458,11 +464,10 @@ class PackCompiler:
                 self._place("rule:" + r.id)
         consts = constant_bounds(pack.parameters)
         if any(may_err(e.checked, consts) or grows(e.checked) for e in _expressions(pack)):
-            # the interpreter works out every definition, output and rule, and the first error
-            # among them stops the decision: each is placed, so that the query sees it too
-            for n, d in pack.definitions.items():
-                if not (custodial and d.expr.healthcare):
-                    self._place("def:" + n)
+            # the first error the interpreter's roots meet (every output, then every rule, each
+            # with what it reads on the branch it takes) stops the decision: each root is
+            # placed, so that the query sees it too (a definition's error counts only where a
+            # root reads it: its error column is part of the reader's where it is reached)
             for n, o in pack.outputs.items():
                 if not (custodial and o.healthcare):
                     self._place("out:" + n)
@@ -895,12 +900,12 @@ class PackCompiler:
         return ctes, final
 
     def _decision_error(self, obligations: list[tuple[M.Rule, SV | None, SV | None]]) -> Err:
-        """The error that stops the interpreter's decision, if any: the first among the
-        definitions, outputs and rules in the order it works them out, then the due dates and
-        frequencies of the obligations that apply."""
+        """The error that stops the interpreter's decision, if any: the first among the roots
+        (outputs and rules, in the order it works them out, each erring where what it reads
+        on the branch it takes errs), then the due dates and frequencies of the obligations
+        that apply. A definition no root reaches stops nothing."""
         pack = self.pack
         keys = [
-            *("def:" + n for n in pack.definitions),
             *("out:" + n for n in pack.outputs),
             *("rule:" + r.id for r in pack.rules),
         ]

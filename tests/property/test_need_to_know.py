@@ -297,3 +297,27 @@ def test_the_probe_pack_withholds_its_basis() -> None:
     for secret in ("blood_cancer", "Secret", "in_alpha", "group_alpha", "1999-", "I-NTK-01"):
         assert secret not in everything.replace('"blood_cancer", "organ', "")
     assert "clinical reasons withheld" in custodial.explain()
+
+
+def test_a_failed_clinical_definition_nothing_needs_stops_nothing_and_shows_nothing() -> None:
+    """`unread_per_condition` divides by zero for two conditions and nothing reads it: both
+    audiences are decided; the healthcare explanation says it could not be worked out, and
+    the custodial explanation is the same whether it failed or not (but for a released value)."""
+    pack = packs()["ntk_launder"]
+    day = dt.date(2022, 1, 1)
+    two = _person(conditions=["cancer", "blood_cancer"])
+    three = _person(conditions=["cancer", "blood_cancer", "organ_transplant"])
+    for facts in (two, three):
+        facts["prisoner"]["date_of_birth"] = "1980-01-01"
+    healthcare = engine.evaluate(pack, two, day, "healthcare")
+    assert "definition `unread_per_condition` could not be worked out: division by zero" in (
+        healthcare.explain()
+    )
+    assert "nothing the decision needs depends on it" in healthcare.explain()
+    shown = [engine.evaluate(pack, f, day) for f in (two, three)]
+    # the same steps, and the same explanation but for the released count of conditions
+    assert [(s.kind, s.name) for s in shown[0].steps] == [(s.kind, s.name) for s in shown[1].steps]
+    lines = [[x for x in d.explain().splitlines() if "released_count" not in x] for d in shown]
+    assert lines[0] == lines[1]
+    assert "could not be worked out" not in shown[0].explain()
+    assert "unread_per_condition" not in repr(shown[0].steps) + shown[0].explain()

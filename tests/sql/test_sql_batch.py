@@ -157,7 +157,7 @@ def test_batch_failure_leaves_existing_output_alone(tmp_path: Path) -> None:
     [
         (["--as-of", "2020-07-20..2020-07-01"], "ends before it starts"),
         (["--as-of", "July"], "is not a date"),
-        (["--as-of", "2020-07-20", "--outputs", "nope"], "has no output nope"),
+        (["--as-of", "2020-07-20", "--outputs", "nope"], "has no output `nope`; its outputs: "),
     ],
 )
 def test_batch_bad_usage(population: Path, tmp_path: Path, args: list[str], message: str) -> None:
@@ -184,14 +184,15 @@ def test_sql_and_batch_narrow_outputs_alike(population: Path, tmp_path: Path) ->
     """`--outputs` goes through one function for both commands: the same columns kept, the
     same error for an output the pack does not have."""
     code, text = run("sql", "omu_edm", "--outputs", "oasys_priority,nope")
-    assert code == 2 and "pack `omu_edm` has no output nope" in text
+    assert code == 2 and "pack `omu_edm` has no output `nope`; its outputs: " in text
+    assert "oasys_priority" in text.split("its outputs: ")[1]  # the hint names what it has
     code, text = run("sql", "omu_edm", "--outputs", "oasys_priority")
     final = text[text.rindex("\nSELECT") :]
     assert code == 0 and '"oasys_priority"' in final and "stage_name" not in final
     out = tmp_path / "o.parquet"
     args = ["--facts", str(population), "--as-of", "2020-07-20", "--out", str(out)]
     code, text = run("batch", "omu_edm", *args, "--outputs", "oasys_priority,nope")
-    assert code == 2 and "pack `omu_edm` has no output nope" in text
+    assert code == 2 and "pack `omu_edm` has no output `nope`; its outputs: " in text
 
 
 def test_every_policy_pack_has_a_sql_form() -> None:
