@@ -95,7 +95,8 @@ class Postgres:
             )
             if started.returncode == 0:
                 break
-            log = (self.dir / "log").read_text(encoding="utf-8", errors="replace")
+            log_file = self.dir / "log"
+            log = log_file.read_text(errors="replace") if log_file.exists() else ""
             if "could not bind" not in log or attempt == 2:
                 started.check_returncode()
             self.port = free_port()
