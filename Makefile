@@ -25,8 +25,12 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
+# pytest on every core (pytest-xdist: one worker per core); the Spark tests share one worker and
+# its one Spark session (see tests/sql/conftest.py). `make test PYTEST_ARGS=-n0` runs it serially.
+PYTEST_ARGS ?= -n auto --dist loadgroup
+
 test: $(STAMP) lint typecheck
-	@bash scripts/ensure-browser; bash scripts/ensure-java; bash scripts/ensure-postgres; $(BIN)/python -m pytest; rc=$$?; \
+	@bash scripts/ensure-browser; bash scripts/ensure-java; bash scripts/ensure-postgres; $(BIN)/python -m pytest $(PYTEST_ARGS); rc=$$?; \
 	if [ $$rc -eq 5 ]; then echo "pytest collected no tests: failing"; exit 1; fi; exit $$rc
 
 # the long fuzz run (FUZZ_SECONDS, default 30 minutes), at the lowest priority, then each

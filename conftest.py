@@ -20,6 +20,29 @@ ROOT = Path(__file__).parent
 POLICIES = ROOT / "policies"
 
 
+@pytest.hookimpl(trylast=True)
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Under `--dist loadgroup` (pytest-xdist, `make test`), a test marked
+    `xdist_group(name)` runs on the worker of every other test of that group: xdist learns the
+    group from the suffix `@name` of the test's id. pytest-xdist 3.8 writes that suffix where
+    pytest 9.2 no longer reads it (pytest-xdist issue 1386), so it is written here, once, after
+    every other hook has marked its tests."""
+    if not getattr(config.option, "loadgroup", False):  # set in the workers of a loadgroup run
+        return
+    try:
+        from _pytest.nodeid import NodeId  # pytest 9.2: a test's id is structured
+    except ImportError:  # earlier pytest: xdist's own suffix takes effect
+        return
+    for item in items:
+        names = {
+            str(mark.args[0] if mark.args else mark.kwargs.get("name", "default"))
+            for mark in item.iter_markers("xdist_group")
+        }
+        nodeid = item.nodeid
+        if names and nodeid.rfind("@") <= nodeid.rfind("]"):
+            item._id = NodeId.parse(f"{nodeid}@{'_'.join(sorted(names))}")
+
+
 @cache
 def _packs() -> Any:
     import engine

@@ -170,16 +170,3 @@ def compiled(source: str, filename: str) -> CodeType:
     except (ValueError, RecursionError):  # too deep to marshal: compiled each time instead
         pass
     return code
-
-
-def file_in(kind: str, name: str) -> Path | None:
-    """A path in the cache for a file another library writes itself (None when off)."""
-    base = directory()
-    if base is None:
-        return None
-    folder = base / kind
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-    except OSError:
-        return None
-    return folder / name

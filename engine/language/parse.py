@@ -52,21 +52,28 @@ class ExprError(Exception):
 
 @lru_cache(maxsize=1)
 def _parser() -> Lark:
+    import io
     from importlib import resources
 
+    import lark
     from lark import Lark
 
     text = resources.files("engine.language").joinpath("grammar.lark").read_text(encoding="utf-8")
-    # the built parser tables are kept on disk (lark checks the grammar's hash on loading):
-    # building them is most of the first parse
-    stored = disk_cache.file_in("lark", f"grammar-{disk_cache.engine_fingerprint()}.pickle")
-    return Lark(
-        text,
-        parser="lalr",
-        propagate_positions=True,
-        maybe_placeholders=True,
-        cache=str(stored) if stored is not None else False,
-    )
+    # the built parser tables are kept in the disk cache, keyed by the grammar and lark's version
+    # (building them is most of the first parse); an entry is written whole or not at all, so
+    # processes starting together never read one half-written
+    entry = disk_cache.key("lark", text, lark.__version__)
+    saved = disk_cache.load("lark", entry)
+    if isinstance(saved, bytes):
+        try:
+            return Lark.load(io.BytesIO(saved))
+        except Exception:  # noqa: BLE001 - tables this lark cannot read: built afresh below
+            pass
+    parser = Lark(text, parser="lalr", propagate_positions=True, maybe_placeholders=True)
+    tables = io.BytesIO()
+    parser.save(tables)
+    disk_cache.store("lark", entry, tables.getvalue())
+    return parser
 
 
 _FRIENDLY = {

@@ -9,6 +9,7 @@ import socket
 import threading
 import time
 from collections.abc import Callable, Iterator
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -83,22 +84,28 @@ def token(keys: dict[str, Path]) -> Callable[..., str]:
 
 
 class ThreadServer:
-    """A real uvicorn server on a free loopback port, serving in a background thread."""
+    """A real uvicorn server on a free loopback port, serving in a background thread. The port
+    is the one a socket bound here holds from the start: no other process (another test worker)
+    can take it between choosing it and listening on it."""
 
     def __init__(self, settings: Settings):
-        self.settings = settings
+        self.socket = socket.socket()
+        self.socket.bind(("127.0.0.1", 0))
+        self.settings = replace(settings, port=int(self.socket.getsockname()[1]))
         preloaded = loaded_packs() if settings.packs_dir == POLICIES else None
         self.server = uvicorn.Server(
             uvicorn.Config(
-                serving_app(settings, preloaded),
+                serving_app(self.settings, preloaded),
                 host="127.0.0.1",
-                port=settings.port,
+                port=self.settings.port,
                 log_level="error",
                 access_log=False,
             )
         )
-        self.thread = threading.Thread(target=self.server.run, daemon=True)
-        self.url = f"http://127.0.0.1:{settings.port}"
+        self.thread = threading.Thread(
+            target=self.server.run, kwargs={"sockets": [self.socket]}, daemon=True
+        )
+        self.url = f"http://127.0.0.1:{self.settings.port}"
 
     def __enter__(self) -> ThreadServer:
         self.thread.start()
@@ -112,6 +119,7 @@ class ThreadServer:
     def __exit__(self, *_: Any) -> None:
         self.server.should_exit = True
         self.thread.join(timeout=30)
+        self.socket.close()
 
     def app_state(self) -> Any:
         return self.server.config.app

@@ -36,8 +36,11 @@ class Postgres:
         self.bin = pg_bin()
         self.dir = Path(tempfile.mkdtemp(prefix="regime-pg-"))
         self.port = free_port()
-        self.url = f"postgresql://regime@127.0.0.1:{self.port}/postgres"
         self.user: str | None = None
+
+    @property
+    def url(self) -> str:
+        return f"postgresql://regime@127.0.0.1:{self.port}/postgres"
 
     def _as_user(self, *cmd: str) -> list[str]:
         if os.geteuid() != 0:
@@ -70,24 +73,33 @@ class Postgres:
             capture_output=True,
             timeout=timeout,
         )
-        subprocess.run(
-            self._as_user(
-                str(self.bin / "pg_ctl"),
-                "-D",
-                str(data),
-                "-l",
-                str(self.dir / "log"),
-                "-w",
-                "-t",
-                str(int(timeout)),
-                "-o",
-                f"-p {self.port} -h 127.0.0.1 -k {self.dir} -c fsync=on",
-                "start",
-            ),
-            check=True,
-            capture_output=True,
-            timeout=timeout + 5,
-        )
+        # the port was free when chosen, but another process (another test worker) may take it
+        # before the server listens: then the server cannot bind, and starts on another port
+        for attempt in range(3):
+            started = subprocess.run(
+                self._as_user(
+                    str(self.bin / "pg_ctl"),
+                    "-D",
+                    str(data),
+                    "-l",
+                    str(self.dir / "log"),
+                    "-w",
+                    "-t",
+                    str(int(timeout)),
+                    "-o",
+                    f"-p {self.port} -h 127.0.0.1 -k {self.dir} -c fsync=on",
+                    "start",
+                ),
+                capture_output=True,
+                timeout=timeout + 5,
+            )
+            if started.returncode == 0:
+                break
+            log_file = self.dir / "log"
+            log = log_file.read_text(errors="replace") if log_file.exists() else ""
+            if "could not bind" not in log or attempt == 2:
+                started.check_returncode()
+            self.port = free_port()
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             with socket.socket() as s:

@@ -1,4 +1,6 @@
-"""One Spark session for every test that needs it, stopped when the test session ends."""
+"""One Spark session for every test that needs it, stopped when the test session ends; run on
+several workers (pytest-xdist, `--dist loadgroup`), every test that needs it goes to one worker,
+so one JVM starts, not one per worker."""
 
 from __future__ import annotations
 
@@ -7,6 +9,15 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+
+SPARK_GROUP = "spark"
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Every test that uses the Spark session shares one xdist group (and so one worker)."""
+    for item in items:
+        if "spark_session" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.xdist_group(SPARK_GROUP))
 
 
 @pytest.fixture(scope="session")

@@ -22,6 +22,8 @@ from engine.tools.population import Population
 PACKS = ("keywork_edm", "omu_edm", "pmp")
 RECORDS = 34_000  # each record through each of the three packs: 102,000 decisions compared
 ROOTS = ("prisoner", "establishment")
+# on several workers (pytest-xdist), this module's tests share one: the population is made once
+pytestmark = pytest.mark.xdist_group("sql-differential")
 
 
 @cache
