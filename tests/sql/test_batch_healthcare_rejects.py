@@ -56,6 +56,8 @@ def test_a_broken_clinical_part_is_left_out_for_custodial_staff(
         expected = packs.evaluate("pmp", left_out, dt.date.fromisoformat(DAY)).to_dict()
         assert row["eligible"] == expected["outputs"]["eligible"]
         assert row["status"] == expected["status"]
+    if engine_name != "duckdb":
+        return  # the healthcare audience's rejects are the reader's, whatever the engine
     healthcare = CliRunner().invoke(
         cli,
         [*args, "--as-of", DAY, "--out", str(tmp_path / "h.jsonl"), "--audience", "healthcare"],
