@@ -10,6 +10,7 @@ makes the pages printable.
 from __future__ import annotations
 
 import datetime as dt
+import os
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -1217,20 +1218,27 @@ def write_site(
             Bullets(tuple(link(p.title, f"{p.name}.html") for p in extra)),
         )
         pages += list(extra)
-    written: list[Path] = []
+    # every page is rendered before any file is written, and each file is written whole (a
+    # temporary file beside it, then a rename): a failed or interrupted run leaves no page
+    # half-written and, when rendering fails, no page changed
+    files: list[tuple[Path, str]] = []
     for page in pages:
-        for name, body in (
-            (f"{page.name}.html", to_html(page, nav)),
-            (f"{page.name}.md", to_markdown(page)),
-        ):
-            path = out / name
-            path.write_text(body, encoding="utf-8")
-            written.append(path)
+        files.append((out / f"{page.name}.html", to_html(page, nav)))
+        files.append((out / f"{page.name}.md", to_markdown(page)))
         for b in page.blocks:
             if isinstance(b, Graph):
-                path = out / b.image
-                path.write_text(
-                    '<?xml version="1.0" encoding="UTF-8"?>\n' + b.svg + "\n", encoding="utf-8"
-                )
-                written.append(path)
-    return written
+                svg = '<?xml version="1.0" encoding="UTF-8"?>\n' + b.svg + "\n"
+                files.append((out / b.image, svg))
+    for path, body in files:
+        _write_whole(path, body)
+    return [path for path, _ in files]
+
+
+def _write_whole(path: Path, body: str) -> None:
+    """Write `path` whole or not at all: a temporary file in its folder, then a rename."""
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")  # (created with the usual mode)
+    try:
+        tmp.write_text(body, encoding="utf-8")
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)

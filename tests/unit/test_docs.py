@@ -199,3 +199,27 @@ def test_docs_command_bad_input(tmp_path: Path) -> None:
     result = CliRunner().invoke(cli, ["docs", str(broken), "--out", str(tmp_path / "s")])
     assert result.exit_code == 1
     assert "[E-CYCLE]" in result.output
+
+
+def test_a_page_that_fails_to_render_changes_no_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Every page is rendered before any is written, and each is written whole: a run that
+    fails part way leaves the site it found, with no temporary file beside it."""
+    out = tmp_path / "site"
+    assert CliRunner().invoke(cli, ["docs", str(SMALL_DIR), "--out", str(out)]).exit_code == 0
+    before = {p.name: p.read_bytes() for p in out.iterdir()}
+    import engine.tools.docs_site as docs_site
+
+    real = docs_site.to_markdown
+
+    def failing(page: Any) -> str:
+        if page.name != "index":
+            raise RuntimeError("rendering failed")
+        return real(page) + "changed"
+
+    monkeypatch.setattr(docs_site, "to_markdown", failing)
+    packs = engine.load(SMALL_DIR)
+    with pytest.raises(RuntimeError, match="rendering failed"):
+        write_site(packs, [], out)
+    assert {p.name: p.read_bytes() for p in out.iterdir()} == before
