@@ -789,12 +789,9 @@ class Program:
         run_all, day_parts = self._run
         known = day_parts.known or self._known(day_parts)
         day = day_parts.starts.get(as_of) or self._day(day_parts, as_of)
-        m = Names(day[0])
-        m.day = day[1]
-        F = m.F = {**facts, "as_of": as_of, "version": self._version_id}
-        m.work = self.work
-        rules: dict[str, Any] = {}
-        m.rules = rules
+        F = {**facts, "as_of": as_of, "version": self._version_id}
+        m = self._names(day, F)
+        rules = m.rules
         decided = False
         if known is not None and not day_parts.resting:
             tried = day_parts.tried = day_parts.tried + 1
@@ -804,12 +801,8 @@ class Program:
                 known(m, rules, F, m.__getitem__)
             except Exception:  # noqa: BLE001  (gave up, or failed: the three-valued run decides)
                 day_parts.gave_up += 1
-                m = Names(day[0])
-                m.day = day[1]
-                m.F = F
-                m.work = self.work
-                rules = {}
-                m.rules = rules
+                m = self._names(day, F)  # (a clean state: nothing the attempt left)
+                rules = m.rules
             else:
                 decided = True
         elif known is not None:
@@ -834,6 +827,15 @@ class Program:
         fields["steps"] = []
         fields["rule_results"] = rules
         return ev
+
+    def _names(self, day: tuple[Any, ...], F: dict[str, Any]) -> Names:
+        """A run's empty state: the day's parameters and parts, the facts, no rule results."""
+        m = Names(day[0])
+        m.day = day[1]
+        m.F = F
+        m.work = self.work
+        m.rules = {}
+        return m
 
     def _interpreted(
         self, facts: dict[str, Any], as_of: dt.date, version_id: str | None
