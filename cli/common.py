@@ -18,6 +18,7 @@ import engine.api
 from engine.packs.facts_positions import positioned
 from engine.packs.facts_schema import read_facts_file
 from engine.problems import EvaluationError, FactsError, PackError, Problem, did_you_mean
+from engine.tools import whole_files
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -73,15 +74,10 @@ def write_whole(out: Path, text: str, inputs: list[Path]) -> None:
                 f"`{out}` is the same file as the input `{read}`: writing there would overwrite it",
                 hint="choose another --out",
             )
-    tmp = out.with_name(f".{out.name}.{os.getpid()}.tmp")
     try:
-        tmp.write_text(text, encoding="utf-8")
-        os.replace(tmp, out)
+        whole_files.write_whole(out, text)
     except OSError as e:
         fail(f"cannot write {out}: {e.strerror or e}")
-    finally:
-        if tmp.exists():
-            tmp.unlink()
 
 
 def fail(message: str, hint: str | None = None, code: int = EXIT_USAGE) -> NoReturn:

@@ -10,7 +10,6 @@ makes the pages printable.
 from __future__ import annotations
 
 import datetime as dt
-import os
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -23,6 +22,7 @@ from engine.packs import model as M
 from engine.packs.task_graph import WEIGHTING, natural_key
 from engine.tools.render_plan import render_mermaid
 from engine.tools.render_svg import render_svg
+from engine.tools.whole_files import write_whole
 
 SITE_TITLE = "Policy packs"
 EXAMPLES_SHOWN = 8  # worked examples listed under a rule; the rest are in the examples table
@@ -1230,15 +1230,5 @@ def write_site(
                 svg = '<?xml version="1.0" encoding="UTF-8"?>\n' + b.svg + "\n"
                 files.append((out / b.image, svg))
     for path, body in files:
-        _write_whole(path, body)
+        write_whole(path, body)
     return [path for path, _ in files]
-
-
-def _write_whole(path: Path, body: str) -> None:
-    """Write `path` whole or not at all: a temporary file in its folder, then a rename."""
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")  # (created with the usual mode)
-    try:
-        tmp.write_text(body, encoding="utf-8")
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
