@@ -631,8 +631,14 @@ def inline_checked(
     gen = _Gen(
         checked, origin, {s: s for s in special}, prefix, read_name, read_inner, per_day, read_fact
     )
-    body = gen.gen(checked.node)
-    consts = {f"_k{prefix}{i}": c for i, c in enumerate(gen.consts)}
+    return written_in_line(gen, checked.node)
+
+
+def written_in_line(gen: _Gen, node: A.Node) -> InlineExpr:
+    """`node` written by `gen` as an expression to place in line, with its constants named by
+    the generator's prefix and the reads it hoists."""
+    body = gen.gen(node)
+    consts = {f"_k{gen.prefix}{i}": c for i, c in enumerate(gen.consts)}
     return InlineExpr(body=body, consts=consts, hoist=dict(gen.hoist))
 
 

@@ -18,13 +18,21 @@ read out) may be unknown: it is written in the three-valued form, untested."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from engine.language import runtime as R
 from engine.language import syntax as A
 from engine.language.check import Checked
-from engine.language.codegen import InlineExpr, PerDay, _flatten, _Gen, strict_op
+from engine.language.codegen import (
+    InlineExpr,
+    PerDay,
+    _flatten,
+    _Gen,
+    strict_op,
+    written_in_line,
+)
 from engine.language.functions import FUNCTIONS
 from engine.language.runtime import MAX_STEPS
 
@@ -73,14 +81,20 @@ class _Known(_Gen):
             self.tail.add(id(node.body))
         if id(node) in self.tail:
             if isinstance(node, _AS_THEY_ARE) and not strict_op(node):
-                self.three = True
-                try:
+                with self._three_valued():
                     return super().gen(node)
-                finally:
-                    self.three = False
             if isinstance(node, A.If):
                 self.tail |= {id(node.then), id(node.other)}
         return super().gen(node)
+
+    @contextmanager
+    def _three_valued(self) -> Iterator[None]:
+        """Write what is generated inside in the three-valued form."""
+        self.three = True
+        try:
+            yield
+        finally:
+            self.three = False
 
     def _known(self, code: str) -> str:
         """`code`, giving up when its value is unknown."""
@@ -225,11 +239,8 @@ class _Known(_Gen):
         if tested is not None:
             return tested
         if fn.null_aware:  # its arguments in the three-valued form, then its value tested
-            self.three = True
-            try:
+            with self._three_valued():
                 code = super()._Call(node)
-            finally:
-                self.three = False
             return code if node.func == "known" else self._known(code)
         # a function that may give unknown from known arguments (strict ones are `_strict`)
         args = [self.gen(a) for a in node.args]
@@ -284,6 +295,4 @@ def inline_known(
     )
     if tail:
         gen.tail.add(id(checked.node))
-    body = gen.gen(checked.node)
-    consts = {f"_k{prefix}{i}": c for i, c in enumerate(gen.consts)}
-    return InlineExpr(body=body, consts=consts, hoist=dict(gen.hoist))
+    return written_in_line(gen, checked.node)
