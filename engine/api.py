@@ -15,6 +15,7 @@ from typing import Any
 
 from engine import disk_cache
 from engine.evaluation.decision import AUDIENCES, Decision, build_decision
+from engine.evaluation.evaluate import out_of_range
 from engine.evaluation.program import Program, program
 from engine.language.runtime import EXACT
 from engine.packs import build, pack_cache
@@ -616,18 +617,6 @@ def _exact() -> decimal.Context:
     if exact is None:
         exact = _EXACT.context = EXACT.copy()
     return exact
-
-
-def out_of_range(pack_id: str, e: Exception) -> EvaluationError:
-    """The engine's words for a value an evaluation could not hold: a decimal with no exact
-    value or past 200 digits, a date pushed past year 9999 (the SQL form says the same)."""
-    if isinstance(e, decimal.Inexact):
-        return EvaluationError(
-            "E-EVAL-RANGE",
-            f"a decimal in pack `{pack_id}` has no exact value (such as 1 / 3) or needs more "
-            "than 200 digits; decimals are never rounded silently: use round(x, places)",
-        )
-    return EvaluationError("E-EVAL-RANGE", f"a value in pack `{pack_id}` went out of range: {e}")
 
 
 def evaluate(

@@ -184,7 +184,7 @@ class Evaluation:
                     d.cites,
                     d.interpretations,
                     d.expr.healthcare,
-                    error=error_text(e),
+                    error=error_text(self.pack.id, e),
                 )
             )
 
@@ -462,14 +462,22 @@ def name_alone(pack: M.Pack, expr: M.Expression) -> str | None:
     return None
 
 
-def error_text(e: Exception) -> str:
+def error_text(pack_id: str, e: Exception) -> str:
     """An error met in working out a value, as the decision that stopped on it would say it:
-    `message [CODE]` (a value out of range as the engine words it, see `engine.api`)."""
-    if isinstance(e, EvaluationError):
-        return str(e)
+    `message [CODE]`."""
+    return str(e if isinstance(e, EvaluationError) else out_of_range(pack_id, e))
+
+
+def out_of_range(pack_id: str, e: Exception) -> EvaluationError:
+    """The engine's words for a value an evaluation could not hold: a decimal with no exact
+    value or past 200 digits, a date pushed past year 9999 (the SQL form says the same)."""
     if isinstance(e, decimal.Inexact):
-        return "a decimal has no exact value or needs more than 200 digits [E-EVAL-RANGE]"
-    return f"a value went out of range: {e} [E-EVAL-RANGE]"
+        return EvaluationError(
+            "E-EVAL-RANGE",
+            f"a decimal in pack `{pack_id}` has no exact value (such as 1 / 3) or needs more "
+            "than 200 digits; decimals are never rounded silently: use round(x, places)",
+        )
+    return EvaluationError("E-EVAL-RANGE", f"a value in pack `{pack_id}` went out of range: {e}")
 
 
 def select_version(pack: M.Pack, as_of: dt.date, version_id: str | None = None) -> M.Version:

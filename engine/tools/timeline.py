@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from engine.evaluation.decision import Decision, build_decision
-from engine.evaluation.evaluate import Evaluation
+from engine.evaluation.evaluate import Evaluation, out_of_range
 from engine.language import date_dependence as D
 from engine.language.codegen import compile_part
 from engine.language.convert import to_json
@@ -193,17 +193,8 @@ class Days:
                 with decimal.localcontext(EXACT):
                     ev.run()
                     found = build_decision(ev, self.audience, self.pack.facts)
-            except decimal.Inexact:
-                raise EvaluationError(
-                    "E-EVAL-RANGE",
-                    f"a decimal in pack `{self.pack.id}` has no exact value (such as 1 / 3) or "
-                    "needs more than 200 digits; decimals are never rounded silently: use "
-                    "round(x, places)",
-                ) from None
-            except (OverflowError, ValueError, ArithmeticError) as e:
-                raise EvaluationError(
-                    "E-EVAL-RANGE", f"a value in pack `{self.pack.id}` went out of range: {e}"
-                ) from None
+            except (OverflowError, ValueError, ArithmeticError) as e:  # (Inexact included)
+                raise out_of_range(self.pack.id, e) from None
             self._full[key] = found
             self._conditions[day] = ev
         return found
