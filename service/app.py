@@ -25,9 +25,9 @@ from fastapi.responses import HTMLResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 import engine
+from engine.packs.facts_schema import first_repeated_key
 from service.auth import Authenticator, Caller
 from service.decision_route import DecisionRoute
-from service.duplicate_keys import repeated_key
 from service.errors import ApiError, error_body
 from service.log_record import LogRecord, canonical, sha256
 from service.log_store import LogStore, now, open_store
@@ -130,7 +130,7 @@ def _bad(message: str) -> ApiError:
 
 def _refuse_repeated_keys(raw: bytes, where: str) -> None:
     """A key twice in one object is a bad request: which one is meant cannot be guessed."""
-    key = repeated_key(raw)
+    key = first_repeated_key(raw)
     if key is not None:
         raise _bad(f"{where} gives the key `{key}` twice in one object; keep one of them")
 

@@ -673,6 +673,37 @@ class _DuplicateKey(ValueError):
         self.key = key
 
 
+def _unique(pairs: list[tuple[str, Any]]) -> None:
+    seen: set[str] = set()
+    for key, _ in pairs:
+        if key in seen:
+            raise _DuplicateKey(key)
+        seen.add(key)
+
+
+def _nothing(_: str) -> None:
+    return None
+
+
+def first_repeated_key(raw: bytes | str) -> str | None:
+    """The first key given twice within one object of JSON text, or None (also for text that
+    is not JSON: that is for its parser to say). Builds no values: for a fast parser that keeps
+    the last of two keys silently, where facts files refuse them (E-JSON-DUPKEY)."""
+    try:
+        json.loads(
+            raw,
+            object_pairs_hook=_unique,
+            parse_int=_nothing,
+            parse_float=_nothing,
+            parse_constant=_nothing,
+        )
+    except _DuplicateKey as e:
+        return e.key
+    except (ValueError, RecursionError):
+        return None
+    return None
+
+
 def _int(text: str) -> Any:
     return int(text) if len(text.lstrip("-")) < MAX_DIGITS else HugeNumber(text)
 
