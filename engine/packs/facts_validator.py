@@ -423,14 +423,23 @@ def _gen_plain(
                 return False  # nothing is allowed: left to the general lines
     keyword = "if"
     if "string" in kinds:
+        date = schema.get("format") == "date"
+        converted = t is not None and t.kind == "date"
+        if (
+            date
+            and not ({"enum", "const", "minLength", "maxLength", "pattern"} & words)
+            and (converted or src.convert is None)
+        ):
+            # a day given as a date (facts read from YAML) is valid as it is, and kept
+            src.emit(ind, f"if {v}.__class__ is _date:")
+            src.emit(ind + 1, f"c{v} = {v}" if t is not None else "pass")
+            keyword = "elif"
         src.emit(ind, f"{keyword} {v}.__class__ is str:")
         keyword = "elif"
         body = ind + 1
         texts = frozenset(x for x in values or () if x.__class__ is str)
         if src.limits and (values is None or any(len(x) > src.limits[1] for x in texts)):
             src.emit(body, f"if len({v}) > {src.limits[1]}: return False")
-        date = schema.get("format") == "date"
-        converted = t is not None and t.kind == "date"
         if date and not converted:
             src.emit(body, f"if {src.const(_DATE.fullmatch)}({v}) is None: return False")
         if values is not None:  # (a text of the list is within the limits)
@@ -460,14 +469,6 @@ def _gen_plain(
             src.emit(body, f"c{v} = {v}")
         else:
             src.emit(body, "pass")
-        if (
-            date
-            and not ({"enum", "const", "minLength", "maxLength", "pattern"} & words)
-            and (converted or src.convert is None)
-        ):
-            # a day given as a date (facts read from YAML) is valid as it is, and kept
-            src.emit(ind, f"elif {v}.__class__ is _date:")
-            src.emit(ind + 1, f"c{v} = {v}" if t is not None else "pass")
     if "integer" in kinds or "number" in kinds:
         src.emit(ind, f"{keyword} {v}.__class__ is int:")
         keyword = "elif"
@@ -564,7 +565,12 @@ def _gen_limits(
         src.emit(ind, "if _s & 2: _dec = 2")
         return
     classes = frozenset(c for k in kinds for c in _TYPE_CLASSES[k])
-    src.emit(ind, f"if {v}.__class__ not in {src.const(classes)}: return False")
+    if classes <= {dict, list, type(None)}:  # a record or list: a test or two, not a lookup
+        tests = [f"{v}.__class__ is not {c.__name__}" for c in (dict, list) if c in classes]
+        tests += [f"{v} is not None"] if type(None) in classes else []
+        src.emit(ind, f"if {' and '.join(tests)}: return False")
+    else:
+        src.emit(ind, f"if {v}.__class__ not in {src.const(classes)}: return False")
     if "string" in kinds:
         src.emit(ind, f"if {v}.__class__ is str and len({v}) > {max_string}: return False")
     if "integer" in kinds or "number" in kinds:
@@ -603,8 +609,12 @@ def _gen_object(
         src.emit(ind, f"c{v} = {v}.copy()")
     for key in schema.get("required") or ():
         src.emit(ind, f"if {key!r} not in {v}: return False")
+    count = ""
     if extra is False:
-        src.emit(ind, f"if not {src.const(frozenset(props))}.issuperset({v}): return False")
+        # every key is a property: as many keys are found below as the record has (counted,
+        # where `frozenset.issuperset` would build a set of the record's keys first)
+        count = f"n{v}"
+        src.emit(ind, f"{count} = 0")
     else:
         known = src.const(frozenset(props))
         k, x = src.var(), src.var()
@@ -625,6 +635,8 @@ def _gen_object(
         # a test and a subscript: both in line, where `.get` is a method call
         src.emit(ind, f"if {key!r} in {v}:")
         src.emit(ind + 1, f"{x} = {v}[{key!r}]")
+        if count:
+            src.emit(ind + 1, f"{count} += 1")
         ftype = fields[key] if fields is not None else None
         if ftype is not None and ftype.kind not in _BUILT:  # kept as given when plain
             # (a text, null or boolean decided on its own lines is kept as it is)
@@ -638,6 +650,8 @@ def _gen_object(
                 src.emit(ind + 1, f"if c{x} is not {x}: c{v}[{key!r}] = c{x}")
             elif ftype is not None:
                 src.emit(ind + 1, f"c{v}[{key!r}] = c{x}")
+    if count:
+        src.emit(ind, f"if {count} != len({v}): return False")
 
 
 def generate_check(
