@@ -270,6 +270,7 @@ class _Source:
         # (depth, text length, list length) when the check also answers "not sure" for what
         # the facts limits would refuse
         self.limits = limits
+        self.huge = 0  # (with the limits) the least whole number too large: 10 ** digits
 
     def const(self, value: Any) -> str:
         name = f"_c{len(self.consts)}"
@@ -473,15 +474,21 @@ def _gen_plain(
         src.emit(ind, f"{keyword} {v}.__class__ is int:")
         keyword = "elif"
         body = ind + 1
-        if src.limits:
+        lo, hi = schema.get("minimum"), schema.get("maximum")
+        if lo.__class__ is int and hi.__class__ is int:  # both bounds in one test, in line
+            if src.limits and not src.huge > max(-lo, hi):
+                src.emit(body, f"if not _NHUGE < {v} < _HUGE: return False")
+            src.emit(body, f"if not {lo} <= {v} <= {hi}: return False")
+            lo = hi = None
+        elif src.limits:
             src.emit(body, f"if not _NHUGE < {v} < _HUGE: return False")
         if values is not None:  # a number equals a number of the list, whatever its class
             numbers = frozenset(x for x in values if x.__class__ in (int, float, Decimal))
             src.emit(body, f"if {v} not in {src.const(numbers)}: return False")
-        if schema.get("minimum") is not None:
-            src.emit(body, f"if {v} < {src.const(schema['minimum'])}: return False")
-        if schema.get("maximum") is not None:
-            src.emit(body, f"if {v} > {src.const(schema['maximum'])}: return False")
+        if lo is not None:
+            src.emit(body, f"if {v} < {src.const(lo)}: return False")
+        if hi is not None:
+            src.emit(body, f"if {v} > {src.const(hi)}: return False")
         src.emit(body, f"c{v} = {v}" if t is not None else "pass")
     # (a truth value before null: most facts that may be either are given, and the two
     # tests are apart, so their order decides nothing but what the common case costs)
@@ -672,6 +679,7 @@ def generate_check(
     passing document gives `(True or 2, the converted document)`, as `convert.root` types it."""
     src = _Source(limits[:3] if scan is not None else None, convert)
     digits = limits[3]
+    src.huge = 10**digits
     src.emit(0, "def _check(v0):")
     if src.limits:
         src.emit(1, "_dec = True")
