@@ -440,10 +440,17 @@ def _converter(t: T.Type) -> Convert:
     return fn
 
 
+_WALKS: dict[str, tuple[Callable[[Any], Any] | None, bool]] = {}
+"""Each facts schema's converting walk and `_split_keeps_valid`, by name: one lookup a document."""
+
+
 def _prepare_fast(data: Any, name: str, custodial: bool = False) -> dict[str, Any] | None:
     """The prepared facts when the compiled check is sure the document is valid (and, for a
     custodial audience, so is what custodial staff may see), else None: the full path decides."""
-    walk = _compiled_converting(name)
+    found = _WALKS.get(name)
+    if found is None:
+        found = _WALKS[name] = (_compiled_converting(name), _split_keeps_valid(name))
+    walk, keeps_valid = found
     if walk is None:
         return _prepare_two_walks(data, name, custodial)
     if data.__class__ is not dict:
@@ -451,13 +458,11 @@ def _prepare_fast(data: Any, name: str, custodial: bool = False) -> dict[str, An
     passed = walk(data)  # schema, limits and conversion in one walk
     if not passed:
         return None
-    scan = _DECIMAL if passed[0] == 2 else 0
-    if (
-        custodial
-        and (scan or not _split_keeps_valid(name))
-        and not _custodial_valid(data, name, scan)
-    ):
-        return None  # the full path words the problems custodial staff may see
+    if passed[0] is True:
+        if custodial and not keeps_valid and not _custodial_valid(data, name, 0):
+            return None  # the full path words the problems custodial staff may see
+    elif custodial and not _custodial_valid(data, name, _DECIMAL):
+        return None
     prepared: dict[str, Any] = passed[1]
     return prepared
 
