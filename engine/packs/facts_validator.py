@@ -303,12 +303,14 @@ def _gen(
     ind: int,
     depth: int = 0,
     t: Any = None,
+    store: str | None = None,
 ) -> bool:
     """Lines that `return False` unless the value in variable `v` surely meets `schema`; given
-    the value's type `t` (with `src.convert`), they also leave its converted value in `c{v}`.
+    the value's type `t` (with `src.convert`), they also leave its converted value in `c{v}`,
+    or, given `store` (a date's place in its record's copy), put it there when it differs.
     A plain value (text, null, true or false) of a plain schema is decided by a few lines of
     its own first; anything else by the general lines, in an `else:` one level in (True)."""
-    plain = _gen_plain(schema, v, src, ind, depth, t)
+    plain = _gen_plain(schema, v, src, ind, depth, t, store)
     if plain:
         src.emit(ind, "else:")
         ind += 1
@@ -387,6 +389,8 @@ def _gen(
         src.emit(ind, f"if not {check}({v}): return False")
     if t is not None and fields is None and elem is None:
         _gen_convert(t, v, src, ind)
+        if store is not None:
+            src.emit(ind, f"if c{v} is not {v}: {store} = c{v}")
     return plain
 
 
@@ -397,7 +401,13 @@ _PLAIN_WORDS = frozenset(
 
 
 def _gen_plain(
-    schema: Mapping[str, Any], v: str, src: _Source, ind: int, depth: int, t: Any
+    schema: Mapping[str, Any],
+    v: str,
+    src: _Source,
+    ind: int,
+    depth: int,
+    t: Any,
+    store: str | None = None,
 ) -> bool:
     """Lines deciding, as the general lines would, a value of exactly class str (or None,
     True, False) that `schema` allows, each branch leaving `c{v}` as the conversion would;
@@ -433,7 +443,7 @@ def _gen_plain(
         ):
             # a day given as a date (facts read from YAML) is valid as it is, and kept
             src.emit(ind, f"if {v}.__class__ is _date:")
-            src.emit(ind + 1, f"c{v} = {v}" if t is not None else "pass")
+            src.emit(ind + 1, f"c{v} = {v}" if t is not None and store is None else "pass")
             keyword = "elif"
         src.emit(ind, f"{keyword} {v}.__class__ is str:")
         keyword = "elif"
@@ -462,6 +472,8 @@ def _gen_plain(
                 src.emit(body, f"if len({v}) != 10 or {v}[7] != '-': return False")
             else:
                 src.emit(body, f"c{v} = _fromiso({v})")
+            if store is not None:
+                src.emit(body, f"{store} = c{v}")
         elif date:
             src.emit(body, f"if not _is_date({v}): return False")
             if t is not None:
@@ -499,7 +511,7 @@ def _gen_plain(
     if "null" in kinds and (values is None or any(x is None for x in values)):
         src.emit(ind, f"{keyword} {v} is None:")
         keyword = "elif"
-        src.emit(ind + 1, f"c{v} = None" if t is not None else "pass")
+        src.emit(ind + 1, f"c{v} = None" if t is not None and store is None else "pass")
     return keyword == "elif"
 
 
@@ -650,12 +662,12 @@ def _gen_object(
             inner = ind + 2 if _gen(sub, x, src, ind + 1, depth + 1) else ind + 1
             src.emit(inner, f"if {x}.__class__ not in _KEPT and {x} is not None:")
             src.emit(inner + 1, f"c{v}[{key!r}] = _tj({x})")
+        elif ftype is not None and ftype.kind == "date":
+            # (the copy holds the value already when it stays as it was: a date, null)
+            _gen(sub, x, src, ind + 1, depth + 1, ftype, f"c{v}[{key!r}]")
         else:
             _gen(sub, x, src, ind + 1, depth + 1, ftype)
-            if ftype is not None and ftype.kind == "date":
-                # (the copy holds the value already when it stays as it was: a date, null)
-                src.emit(ind + 1, f"if c{x} is not {x}: c{v}[{key!r}] = c{x}")
-            elif ftype is not None:
+            if ftype is not None:
                 src.emit(ind + 1, f"c{v}[{key!r}] = c{x}")
     if count:
         src.emit(ind, f"if {count} != len({v}): return False")
