@@ -332,7 +332,7 @@ def _gen(
     if fields is not None or elem is not None:
         src.emit(ind, f"c{v} = {v}")  # a null stays null; a record or list is built below
     if src.limits:
-        _gen_limits(schema, kinds, v, src, ind, depth)
+        _gen_limits(schema, kinds, v, src, ind, depth, record_only=_record_only(schema, kinds))
     fmt = schema.get("format")
     if fmt == "date":
         src.emit(ind, f"if isinstance({v}, str) and not _is_date({v}): return False")
@@ -373,6 +373,11 @@ def _gen(
         )
     if {"properties", "additionalProperties", "required"} & set(schema):
         _gen_object(schema, v, src, ind, depth, fields, exact=bool(src.limits and kinds))
+        if src.limits and _record_only(schema, kinds):  # (the class test the limits left)
+            src.emit(
+                ind,
+                f"elif {v} is not None: return False" if "null" in kinds else "else: return False",
+            )
     if "items" in schema:
         item = src.var()
         src.emit(ind, f"if {v}.__class__ is list:")
@@ -568,8 +573,26 @@ _TYPE_CLASSES: dict[str, tuple[type, ...]] = {
 }
 
 
+def _record_only(schema: Mapping[str, Any], kinds: list[str]) -> bool:
+    """Whether `schema` is a record (or null) of properties and nothing else: the class test
+    then goes with the record's own lines, as an `else` of them."""
+    words = {k for k in schema if not k.startswith("x-")} - _ANNOTATIONS
+    return (
+        "object" in kinds
+        and set(kinds) <= {"object", "null"}
+        and words <= {"type", "properties", "additionalProperties", "required"}
+        and bool(words & {"properties", "additionalProperties", "required"})
+    )
+
+
 def _gen_limits(
-    schema: Mapping[str, Any], kinds: list[str], v: str, src: _Source, ind: int, depth: int
+    schema: Mapping[str, Any],
+    kinds: list[str],
+    v: str,
+    src: _Source,
+    ind: int,
+    depth: int,
+    record_only: bool = False,
 ) -> None:
     """Lines that `return False` where the facts limits (`_limits`) might find a problem, and
     note a Decimal (`_dec = 2`): what `_scan` finds, worked out in the same walk."""
@@ -584,7 +607,9 @@ def _gen_limits(
         src.emit(ind, "if _s & 2: _dec = 2")
         return
     classes = frozenset(c for k in kinds for c in _TYPE_CLASSES[k])
-    if classes <= {dict, list, type(None)}:  # a record or list: a test or two, not a lookup
+    if record_only:
+        pass  # tested by the record's lines (`_gen_object`)
+    elif classes <= {dict, list, type(None)}:  # a record or list: a test or two, not a lookup
         tests = [f"{v}.__class__ is not {c.__name__}" for c in (dict, list) if c in classes]
         tests += [f"{v} is not None"] if type(None) in classes else []
         src.emit(ind, f"if {' and '.join(tests)}: return False")
