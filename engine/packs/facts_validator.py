@@ -655,10 +655,11 @@ def _gen_object(
         src.emit(ind, f"if {key!r} not in {v}: return False")
     count = ""
     if extra is False:
-        # every key is a property: as many keys are found below as the record has (counted,
-        # where `frozenset.issuperset` would build a set of the record's keys first)
+        # every key is a property: as many keys are found below as the record has (counted
+        # down from all of them for each one missing, where `frozenset.issuperset` would
+        # build a set of the record's keys first)
         count = f"n{v}"
-        src.emit(ind, f"{count} = 0")
+        src.emit(ind, f"{count} = {len(props)}")
     else:
         known = src.const(frozenset(props))
         k, x = src.var(), src.var()
@@ -679,8 +680,6 @@ def _gen_object(
         # a test and a subscript: both in line, where `.get` is a method call
         src.emit(ind, f"if {key!r} in {v}:")
         src.emit(ind + 1, f"{x} = {v}[{key!r}]")
-        if count:
-            src.emit(ind + 1, f"{count} += 1")
         ftype = fields[key] if fields is not None else None
         if ftype is not None and ftype.kind not in _BUILT:  # kept as given when plain
             # (a text, null or boolean decided on its own lines is kept as it is)
@@ -694,6 +693,9 @@ def _gen_object(
             _gen(sub, x, src, ind + 1, depth + 1, ftype)
             if ftype is not None:
                 src.emit(ind + 1, f"c{v}[{key!r}] = c{x}")
+        if count:
+            src.emit(ind, "else:")
+            src.emit(ind + 1, f"{count} -= 1")
     if count:
         src.emit(ind, f"if {count} != len({v}): return False")
 
