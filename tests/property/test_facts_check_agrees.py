@@ -172,7 +172,7 @@ def _same(a: Any, b: Any, path: str = "$") -> None:
 
 
 @settings(
-    max_examples=400,
+    max_examples=300,
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
 )
