@@ -112,3 +112,23 @@ def test_batch_refuses_a_range_of_centuries_before_reading(tmp_path: Path) -> No
     )  # fmt: skip
     assert code == 2 and "3660 days" in out, out
     assert list(tmp_path.iterdir()) == []
+
+
+def test_docs_refuses_to_write_the_site_among_the_packs(tmp_path: Path) -> None:
+    # the site's pages beside the packs would mix generated files into the reviewed sources
+    packs = tmp_path / "packs"
+    (packs / "local").mkdir(parents=True)
+    (packs / "pmp.yaml").write_bytes((ROOT / "policies" / "pmp.yaml").read_bytes())
+    (packs / "local" / "plan.yaml").write_text("extends: pmp\n")
+    before = sorted(p.relative_to(tmp_path) for p in tmp_path.rglob("*"))
+    for target, out in (
+        (packs, packs),
+        (packs / "pmp.yaml", packs),
+        (packs, packs / "." / "local"),
+        (packs, packs / "site"),
+        (packs, packs / "pmp.yaml"),
+    ):
+        code, text = _run("docs", str(target), "--out", str(out))
+        assert code == 2, (target, out, text)
+        assert "Traceback" not in text
+        assert sorted(p.relative_to(tmp_path) for p in tmp_path.rglob("*")) == before
