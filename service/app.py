@@ -29,7 +29,7 @@ from engine.packs.facts_schema import first_repeated_key
 from service.auth import Authenticator, Caller
 from service.decision_route import DecisionRoute
 from service.errors import ApiError, error_body
-from service.log_record import LogRecord, canonical, sha256
+from service.log_record import LogRecord, canonical, parse_json, sha256
 from service.log_store import LogStore, now, open_store
 from service.log_writer import LogWriter
 from service.masking import mask
@@ -363,7 +363,7 @@ def create_app(settings: Settings, loaded: engine.Packs | None = None) -> FastAP
             parts.append(chunk)
         body = b"".join(parts)
         try:
-            data = orjson.loads(body)
+            data = parse_json(body)
         except orjson.JSONDecodeError as e:
             raise _bad(f"the body is not JSON: {e}") from e
         _refuse_repeated_keys(body, "the body")
@@ -470,7 +470,7 @@ def create_app(settings: Settings, loaded: engine.Packs | None = None) -> FastAP
         def one(n: int, raw: bytes) -> tuple[int, Decided | bytes]:
             try:
                 try:
-                    data = orjson.loads(raw)
+                    data = parse_json(raw)
                 except orjson.JSONDecodeError as e:
                     raise _bad(f"line {n} is not JSON: {e}") from e
                 _refuse_repeated_keys(raw, f"line {n}")
@@ -639,7 +639,7 @@ def create_app(settings: Settings, loaded: engine.Packs | None = None) -> FastAP
         supplied = None
         if raw.strip():
             try:
-                data = orjson.loads(raw)
+                data = parse_json(raw)
             except orjson.JSONDecodeError as e:
                 raise _bad(f"the body is not JSON: {e}") from e
             _refuse_repeated_keys(raw, "the body")
@@ -664,7 +664,7 @@ def create_app(settings: Settings, loaded: engine.Packs | None = None) -> FastAP
                 f"Pack version {record.content_hash} can no longer be loaded",
                 "it is neither loaded nor stored in the log's pack sources",
             )
-        facts = supplied if supplied is not None else orjson.loads(record.input)
+        facts = supplied if supplied is not None else parse_json(record.input)
         masked = orjson.loads(record.masked_paths) if supplied is None else []
         try:
             again = engine.evaluate(

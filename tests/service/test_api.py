@@ -303,3 +303,32 @@ def test_a_key_given_twice_is_a_bad_request_not_a_guess(
     )
     (line,) = [json.loads(x) for x in r.text.splitlines()]
     assert line["error"]["status"] == 400 and "twice" in line["error"]["userMessage"]
+
+
+def test_numbers_are_read_as_the_facts_reader_reads_them(
+    client: httpx.Client, token: Callable[..., str], packs: engine.Packs
+) -> None:
+    # the same facts from a file: an integer of 30 digits or more, or past a float's range, is
+    # an E-FACTS-NUMBER at its path; one of 20 to 29 digits is kept whole, not made a float
+    from engine.packs.facts_schema import parse_json, validate_facts
+
+    headers = {**auth(token(CUSTODIAL)), "content-type": "application/json"}
+    path = "$.prisoner.keywork.sessions[0].minutes"
+    for number in ("9" * 5000, "9" * 50, "1e999"):
+        facts = '{"prisoner": {"keywork": {"sessions": [{"minutes": ' + number + "}]}}}"
+        (expected,) = validate_facts(parse_json(facts, "<facts>"))
+        body = ('{"facts": ' + facts + ', "as_of": "2020-07-01"}').encode()
+        r = client.post("/v1/packs/keywork_edm/decisions", content=body, headers=headers)
+        assert r.status_code == 422, r.text
+        assert r.json()["errorCode"] == "E-FACTS-NUMBER"
+        (problem,) = r.json()["problems"]
+        assert problem["message"] == expected.message and path in problem["message"]
+    facts = example_facts(KEYWORK)
+    facts["prisoner"]["keywork"]["sessions"][0]["minutes"] = 12345678901234567890123
+    body = json.dumps({"facts": facts, "as_of": "2020-07-01"}).encode()
+    r = client.post("/v1/packs/keywork_edm/decisions", content=body, headers=headers)
+    assert r.status_code == 200, r.text
+    want = packs.evaluate("keywork_edm", facts, as_of=dt.date(2020, 7, 1)).to_dict()
+    assert {k: v for k, v in r.json().items() if k != "decisionId"} == want
+    replayed = client.post(f"/v1/decisions/{r.json()['decisionId']}/replay", headers=headers)
+    assert replayed.status_code == 200 and replayed.json()["identical"] is True, replayed.text
