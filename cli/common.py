@@ -62,18 +62,36 @@ def resolve_packs_dir(given: Path | None) -> Path:
     return Path(env) if env else Path("policies")
 
 
+def _same_file(a: Path, b: Path) -> bool:
+    if a.exists() and b.exists():
+        return os.path.samefile(a, b)
+    return a.resolve() == b.resolve()
+
+
+def refuse_onto_inputs(outputs: list[Path], inputs: list[Path]) -> None:
+    """Refuse, before anything is written, an output that is one of the `inputs` (the run
+    would overwrite what it read) or two outputs that are one file (one would replace the
+    other)."""
+    for n, out in enumerate(outputs):
+        for read in inputs:
+            if _same_file(out, read):
+                fail(
+                    f"`{out}` is the same file as the input `{read}`: writing there would "
+                    "overwrite it",
+                    hint="choose another output file",
+                )
+        for other in outputs[n + 1 :]:
+            if _same_file(out, other):
+                fail(
+                    f"`{out}` and `{other}` are the same file: one output would replace the other",
+                    hint="choose a file of its own for each",
+                )
+
+
 def write_whole(out: Path, text: str, inputs: list[Path]) -> None:
     """Write `text` to `out` whole or not at all (a temporary file beside it, then a rename),
     refusing an `out` that is one of the `inputs`: the run would overwrite what it read."""
-    for read in inputs:
-        same = out.resolve() == read.resolve()
-        if out.exists() and read.exists():
-            same = os.path.samefile(out, read)
-        if same:
-            fail(
-                f"`{out}` is the same file as the input `{read}`: writing there would overwrite it",
-                hint="choose another --out",
-            )
+    refuse_onto_inputs([out], inputs)
     try:
         whole_files.write_whole(out, text)
     except OSError as e:
