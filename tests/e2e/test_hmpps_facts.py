@@ -296,3 +296,14 @@ def test_outputs_onto_an_input_or_each_other_are_refused_and_the_inputs_kept(
         assert "same file" in result.output, result.output
         assert {p: p.read_bytes() for p in kept} == kept, args
         assert sorted(p.name for p in tmp_path.iterdir()) == sorted(p.name for p in kept)
+
+
+def test_a_configuration_of_the_wrong_shape_is_a_clear_error(tmp_path: Path) -> None:
+    config = tmp_path / "client.yaml"
+    for text in ("base_urls: [1, 2]\n", "base_urls: x\n", "- 1\n", "base_urls: {a: [1]}\n"):
+        config.write_text(text)
+        result = CliRunner().invoke(
+            cli, ["facts", "from-hmpps", "--prisoner", "A1234BC", "--config", str(config)]
+        )
+        assert result.exit_code == 2, (text, result.output)
+        assert "[E-HTTP-CONFIG]" in result.output, (text, result.output)
