@@ -28,6 +28,7 @@ from engine.problems import (
     FactsError,
     PackError,
     Problem,
+    UnknownPackError,
     did_you_mean,
     file_problem,
     problem,
@@ -396,7 +397,7 @@ class Packs(Mapping[str, M.Pack]):
 
     def __getitem__(self, pack_id: str) -> M.Pack:
         if not isinstance(pack_id, str):
-            raise KeyError(f"a pack id is text, not {type(pack_id).__name__}")
+            raise UnknownPackError("E-ARG", f"a pack id is text, not {type(pack_id).__name__}")
         try:
             return self.packs[pack_id]
         except KeyError:
@@ -404,7 +405,7 @@ class Packs(Mapping[str, M.Pack]):
             if mine:
                 raise PackError(mine) from None
             hint = did_you_mean(pack_id, self.packs) or f"packs: {', '.join(sorted(self.packs))}"
-            raise KeyError(f"no pack `{pack_id}`; {hint}") from None
+            raise UnknownPackError("E-ARG", f"no pack `{pack_id}`; {hint}") from None
 
     def __iter__(self) -> Iterator[str]:
         return iter(self.packs)
@@ -564,6 +565,15 @@ def evaluate_many(
         yield decision
 
 
+def _check_pack(pack: Any) -> None:
+    if not isinstance(pack, M.Pack):
+        raise EvaluationError(
+            "E-ARG",
+            f"engine.evaluate takes a loaded pack (`engine.load(...)[id]`), not "
+            f"{type(pack).__name__}; `Packs.evaluate` takes a pack id",
+        )
+
+
 def _check_facts(facts: Any) -> None:
     if facts.__class__ is not dict and not isinstance(facts, Mapping):
         raise EvaluationError(
@@ -629,6 +639,8 @@ def evaluate(
 ) -> Decision:
     """Evaluate a pack against one facts document at `as_of` for an audience; `version` takes
     one of the pack's policy versions as in force whatever the date (to compare versions)."""
+    if pack.__class__ is not M.Pack:
+        _check_pack(pack)
     _check_facts(facts)
     if audience.__class__ is not str or audience not in AUDIENCES:  # (the common case in line)
         _check_audience(audience)

@@ -173,6 +173,30 @@ def test_the_library_rejects_bad_arguments() -> None:
         assert info.value.code == "E-ARG" and "evaluate_many" in str(info.value)
 
 
+def test_a_pack_that_is_not_there_is_the_librarys_own_error() -> None:
+    # an unknown id (a typo) or a pack id where a loaded pack belongs: E-ARG naming it, not a
+    # KeyError or an AttributeError from inside; the packs still answer `in` and `get` as a
+    # mapping does
+    facts = facts_of("a2041kw_open_acct.yaml")
+    packs = policies()
+    for call in (
+        lambda: packs.evaluate("keywork_edn", facts, DAY),
+        lambda: list(packs.evaluate_many("keywork_edn", [facts], DAY)),
+        lambda: packs.with_plan("keywork_edn", "lei"),
+        lambda: packs["keywork_edn"],
+    ):
+        with pytest.raises(EvaluationError) as info:
+            call()
+        assert info.value.code == "E-ARG" and "did you mean `keywork_edm`?" in str(info.value)
+    for wrong in ("keywork_edm", None, packs):
+        with pytest.raises(EvaluationError) as info:
+            engine.evaluate(wrong, facts, DAY)  # type: ignore[arg-type]
+        assert info.value.code == "E-ARG" and "loaded pack" in str(info.value)
+    assert packs.get("nope") is None and "nope" not in packs and 42 not in packs
+    with pytest.raises(KeyError):
+        packs["nope"]
+
+
 def _run(*args: str, env: dict[str, str] | None = None) -> tuple[int, str]:
     result = CliRunner().invoke(cli, list(args), env=env)
     assert not isinstance(result.exception, Exception) or isinstance(
