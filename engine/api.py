@@ -433,6 +433,11 @@ class Packs(Mapping[str, M.Pack]):
         code resolved to `<packs_dir>/local/<code>/<pack>.yaml`. Raises PackError with every
         problem when the plan does not load or stays outside the national bounds."""
         self[pack_id]
+        if not isinstance(plan, str | Path):
+            kind = type(plan).__name__
+            raise EvaluationError(
+                "E-ARG", f"a local plan is a file or an establishment code, not {kind}"
+            )
         path = resolve_plan(plan, pack_id, packs_dir)
         merged, problems = load_overlay(path, self.packs)
         if merged is None:

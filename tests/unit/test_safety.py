@@ -192,6 +192,10 @@ def test_a_pack_that_is_not_there_is_the_librarys_own_error() -> None:
         with pytest.raises(EvaluationError) as info:
             engine.evaluate(wrong, facts, DAY)  # type: ignore[arg-type]
         assert info.value.code == "E-ARG" and "loaded pack" in str(info.value)
+    for plan in (None, 42):
+        with pytest.raises(EvaluationError) as info:
+            packs.with_plan("keywork_edm", plan)  # type: ignore[arg-type]
+        assert info.value.code == "E-ARG" and "establishment code" in str(info.value)
     assert packs.get("nope") is None and "nope" not in packs and 42 not in packs
     with pytest.raises(KeyError):
         packs["nope"]
