@@ -362,6 +362,28 @@ class PostgresStore(SqlStore):
 
         return psycopg.connect(self.target, autocommit=True)
 
+    def reach(self) -> None:
+        """Connect once and close, within 10 seconds: raises BadDatabaseUrl naming the log
+        (without its password) when the server cannot be reached or refuses the login."""
+        import psycopg
+
+        try:
+            psycopg.connect(self.target, autocommit=True, connect_timeout=10).close()
+        except psycopg.Error as e:
+            reason = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+            raise BadDatabaseUrl(
+                f"cannot reach the decision log `{shown_url(self.target)}`: {reason}"
+            ) from None
+
+
+def shown_url(url: str) -> str:
+    """A database URL as it may be shown: its password, if it has one, replaced by `***`."""
+    parsed = urlparse(url)
+    if parsed.password is None:
+        return url
+    host = parsed.netloc.rpartition("@")[2]
+    return parsed._replace(netloc=f"{parsed.username}:***@{host}").geturl()
+
 
 class BadDatabaseUrl(ValueError):
     """The --database-url is neither sqlite:///PATH nor postgresql://..."""

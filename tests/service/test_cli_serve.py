@@ -8,7 +8,7 @@ import jwt
 from click.testing import CliRunner
 
 from cli.main import cli
-from tests.service.conftest import POLICIES
+from tests.service.conftest import POLICIES, free_port
 
 
 def test_dev_token_makes_keys_once_and_prints_an_hmpps_shaped_token(tmp_path: Path) -> None:
@@ -53,3 +53,17 @@ def test_serve_refuses_an_unreadable_key(tmp_path: Path) -> None:
     key.write_text("not a key", encoding="utf-8")
     r = CliRunner().invoke(cli, ["serve", "--packs", str(POLICIES), "--jwt-public-key", str(key)])
     assert r.exit_code == 2 and "cannot read the token verification key" in r.output
+
+
+def test_serve_refuses_a_postgresql_log_it_cannot_reach_without_showing_its_password() -> None:
+    # a server that is down (nothing listens on port 1) or a mistyped host: a clear error
+    # before starting, not psycopg's traceback from the server's start-up (exit 3)
+    url = "postgresql://regime:s3cret@127.0.0.1:1/decisions"
+    r = CliRunner().invoke(
+        cli,
+        ["serve", "--packs", str(POLICIES), "--insecure-no-auth", "--database-url", url,
+         "--port", str(free_port())],
+    )  # fmt: skip
+    assert r.exit_code == 2, r.output
+    assert "cannot reach the decision log" in r.output and "Traceback" not in r.output
+    assert "s3cret" not in r.output
