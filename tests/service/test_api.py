@@ -323,12 +323,12 @@ def test_numbers_are_read_as_the_facts_reader_reads_them(
         assert r.json()["errorCode"] == "E-FACTS-NUMBER"
         (problem,) = r.json()["problems"]
         assert problem["message"] == expected.message and path in problem["message"]
-    facts = example_facts(KEYWORK)
-    facts["prisoner"]["keywork"]["sessions"][0]["minutes"] = 12345678901234567890123
-    body = json.dumps({"facts": facts, "as_of": "2020-07-01"}).encode()
+    whole = example_facts(KEYWORK)
+    whole["prisoner"]["keywork"]["sessions"][0]["minutes"] = 12345678901234567890123
+    body = json.dumps({"facts": whole, "as_of": "2020-07-01"}).encode()
     r = client.post("/v1/packs/keywork_edm/decisions", content=body, headers=headers)
     assert r.status_code == 200, r.text
-    want = packs.evaluate("keywork_edm", facts, as_of=dt.date(2020, 7, 1)).to_dict()
+    want = packs.evaluate("keywork_edm", whole, as_of=dt.date(2020, 7, 1)).to_dict()
     assert {k: v for k, v in r.json().items() if k != "decisionId"} == want
     replayed = client.post(f"/v1/decisions/{r.json()['decisionId']}/replay", headers=headers)
     assert replayed.status_code == 200 and replayed.json()["identical"] is True, replayed.text
