@@ -135,6 +135,17 @@ def _refuse_repeated_keys(raw: bytes, where: str) -> None:
         raise _bad(f"{where} gives the key `{key}` twice in one object; keep one of them")
 
 
+def _same_input(supplied: dict[str, Any], record: LogRecord, facts_schema: str) -> bool:
+    """Whether facts given to a replay are those a decision was logged with, as far as its
+    log holds them (masked as it was): the hash of the input as logged. A record logged
+    before that hash was taken over the input as sent, masked facts included."""
+    shown, _ = mask(supplied, record.audience, facts_schema)
+    if sha256(canonical(shown)) == record.input_hash:
+        return True
+    hashed_as_sent = sha256(record.input.encode()) != record.input_hash
+    return hashed_as_sent and sha256(canonical(supplied)) == record.input_hash
+
+
 def evaluation_error(e: Exception) -> ApiError:
     """The engine's facts and evaluation errors as 422s with its codes and positions."""
     if isinstance(e, engine.FactsError):
@@ -204,9 +215,11 @@ class Service:
         except (engine.FactsError, engine.EvaluationError) as e:
             raise evaluation_error(e) from e
         split = self.splitter.split(decision)
-        facts = canonical(req.facts)
+        # the input is logged, and hashed, with healthcare-only facts masked for a custodial
+        # decision: a hash of them beside the masked input would let whoever reads the record
+        # test guesses of them
         logged, masked = mask(req.facts, req.audience, pack.facts)
-        logged_json = canonical(logged) if masked else facts
+        logged_json = canonical(logged)
         decision_id = new_decision_id()
         record = LogRecord(
             decision_id=decision_id,
@@ -219,7 +232,7 @@ class Service:
             content_hash=decision.content_hash,
             as_of=decision.as_of.isoformat(),
             audience=decision.audience,
-            input_hash=sha256(facts),
+            input_hash=sha256(logged_json),
             input=logged_json.decode(),
             masked_paths=canonical(masked).decode(),
             result=split.stored.decode(),
@@ -646,16 +659,8 @@ def create_app(settings: Settings, loaded: engine.Packs | None = None) -> FastAP
             if not isinstance(data, dict) or set(data) - {"facts"}:
                 raise _bad("the body may only have `facts`")
             supplied = data.get("facts")
-            if supplied is not None:
-                if not isinstance(supplied, dict):
-                    raise _bad("`facts` must be a JSON object")
-                if sha256(canonical(supplied)) != record.input_hash:
-                    raise ApiError(
-                        409,
-                        "E-HTTP-INPUT-MISMATCH",
-                        "These facts are not the ones the decision was made on",
-                        f"their hash differs from the logged input hash {record.input_hash}",
-                    )
+            if supplied is not None and not isinstance(supplied, dict):
+                raise _bad("`facts` must be a JSON object")
         pack = await asyncio.to_thread(s.registry.by_hash, record.content_hash)
         if pack is None:
             raise ApiError(
@@ -663,6 +668,13 @@ def create_app(settings: Settings, loaded: engine.Packs | None = None) -> FastAP
                 "E-HTTP-PACK-GONE",
                 f"Pack version {record.content_hash} can no longer be loaded",
                 "it is neither loaded nor stored in the log's pack sources",
+            )
+        if supplied is not None and not _same_input(supplied, record, pack.facts):
+            raise ApiError(
+                409,
+                "E-HTTP-INPUT-MISMATCH",
+                "These facts are not the ones the decision was made on",
+                f"their hash differs from the logged input hash {record.input_hash}",
             )
         facts = supplied if supplied is not None else parse_json(record.input)
         masked = orjson.loads(record.masked_paths) if supplied is None else []

@@ -152,7 +152,14 @@ def test_replay_uses_the_logged_version_and_says_whether_identical(
         f"/v1/decisions/{pmp['decisionId']}/replay", headers=auth(tok), json={"facts": facts}
     ).json()
     assert whole["identical"] is True
+    # other clinical facts are checked only as far as the log holds them (a 409 would tell a
+    # custodial caller a guess of them was wrong): replayed, they decide otherwise
     facts["prisoner"]["clinical"]["conditions"] = []
+    other = client.post(
+        f"/v1/decisions/{pmp['decisionId']}/replay", headers=auth(tok), json={"facts": facts}
+    )
+    assert other.status_code == 200 and other.json()["identical"] is False
+    facts["prisoner"]["cell_location"] = "SDI-B-2-001"
     wrong = client.post(
         f"/v1/decisions/{pmp['decisionId']}/replay", headers=auth(tok), json={"facts": facts}
     )
@@ -332,3 +339,55 @@ def test_numbers_are_read_as_the_facts_reader_reads_them(
     assert {k: v for k, v in r.json().items() if k != "decisionId"} == want
     replayed = client.post(f"/v1/decisions/{r.json()['decisionId']}/replay", headers=headers)
     assert replayed.status_code == 200 and replayed.json()["identical"] is True, replayed.text
+
+
+def test_a_custodial_record_holds_no_hash_of_healthcare_only_facts(
+    client: httpx.Client, token: Callable[..., str]
+) -> None:
+    # the input hash was taken over the facts as sent, beside the input with its clinical part
+    # masked: whoever may read the record could test guesses of the clinical facts against
+    # it, offline or by replaying with them (a 409 or not)
+    import copy
+
+    tok = token(CUSTODIAL)
+    facts = example_facts(PMP)
+    other = copy.deepcopy(facts)
+    other["prisoner"]["clinical"]["vaccine_doses"][0]["date"] = "2021-04-03"
+    records = []
+    for f in (facts, other):
+        r = decide(client, tok, "pmp", {"facts": f, "as_of": "2022-11-01"})
+        assert r.status_code == 200, r.text
+        got = client.get(f"/v1/decisions/{r.json()['decisionId']}", headers=auth(tok))
+        records.append(got.json())
+    assert records[0]["maskedPaths"] and records[0]["input"] == records[1]["input"]
+    assert records[0]["inputHash"] == records[1]["inputHash"]
+    replay = f"/v1/decisions/{records[0]['decisionId']}/replay"
+    for f in (facts, other):
+        again = client.post(replay, json={"facts": f}, headers=auth(tok))
+        assert again.status_code == 200, again.text
+    again = client.post(replay, json={"facts": facts}, headers=auth(tok))
+    assert again.json()["identical"] is True
+    changed = copy.deepcopy(facts)
+    changed["prisoner"]["cell_location"] = "SDI-B-2-001"
+    again = client.post(replay, json={"facts": changed}, headers=auth(tok))
+    assert again.status_code == 409 and again.json()["errorCode"] == "E-HTTP-INPUT-MISMATCH"
+
+
+def test_a_record_hashed_before_masking_still_checks_replayed_facts_whole() -> None:
+    from types import SimpleNamespace
+
+    from service.app import _same_input
+    from service.log_record import canonical, sha256
+
+    facts = example_facts(PMP)
+    logged = {**facts, "prisoner": {**facts["prisoner"], "clinical": None}}
+    old = SimpleNamespace(
+        audience="custodial", input=canonical(logged).decode(), input_hash=sha256(canonical(facts))
+    )
+    assert _same_input(facts, old, "facts")  # type: ignore[arg-type]
+    other = {**facts, "prisoner": {**facts["prisoner"], "clinical": {"conditions": []}}}
+    assert not _same_input(other, old, "facts")  # type: ignore[arg-type]
+    new = SimpleNamespace(
+        audience="custodial", input=old.input, input_hash=sha256(canonical(logged))
+    )
+    assert _same_input(other, new, "facts")  # type: ignore[arg-type]
