@@ -132,3 +132,24 @@ def test_docs_refuses_to_write_the_site_among_the_packs(tmp_path: Path) -> None:
         assert code == 2, (target, out, text)
         assert "Traceback" not in text
         assert sorted(p.relative_to(tmp_path) for p in tmp_path.rglob("*")) == before
+
+
+def test_explaining_what_is_withheld_from_the_audience_says_so(tmp_path: Path) -> None:
+    # explaining a healthcare-only output, definition or rule for custodial staff printed the
+    # steps around it (or none) and exited 0, as if it had been explained
+    facts = tmp_path / "person.json"
+    facts.write_text(
+        '{"prisoner": {"prison_number": "A1234BC", "date_of_birth": "1980-01-01",'
+        ' "pmp": {"single_cell_advised": true}, "clinical": {"conditions": ["blood_cancer"]}}}'
+    )
+    args = ["--packs", str(ROOT / "tests" / "data" / "ntk"), "--facts", str(facts),
+            "--as-of", "2022-06-01"]  # fmt: skip
+    for target in ("basis", "in_alpha", "R-ALPHA", "R-HIDDEN"):
+        code, out = _run("explain", "ntk_probe", target, *args)
+        assert code == 2 and f"`{target}` is withheld from a custodial audience" in out, out
+        assert "blood_cancer" not in out
+        code, out = _run("explain", "ntk_probe", target, *args, "--audience", "healthcare")
+        assert code == 0, out
+    for target in ("eligible", "R-SEEN", "custodial_note"):  # released, or not healthcare's
+        code, out = _run("explain", "ntk_probe", target, *args)
+        assert code == 0 and "withheld from a custodial" not in out, out
