@@ -16,7 +16,7 @@ import click
 import engine
 import engine.api
 from engine.packs.facts_positions import positioned
-from engine.packs.facts_schema import read_facts_file
+from engine.packs.facts_schema import healthcare_roots, read_facts_file
 from engine.problems import EvaluationError, FactsError, PackError, Problem, did_you_mean
 from engine.tools import whole_files
 
@@ -279,6 +279,21 @@ def id_field_option(fn: F) -> F:
         show_default=True,
         help="Dotted path of the facts that names each document's subject.",
     )(fn)
+
+
+def check_id_field(id_field: str, facts_schema: str, audience: str) -> None:
+    """Refuse, for a custodial audience, an --id-field that reads healthcare-only facts (the
+    field, or a record holding one): each row's label would show them."""
+    if audience == "healthcare":
+        return
+    for root in healthcare_roots(facts_schema):
+        path = root.replace("[]", "")
+        if id_field == path or id_field.startswith(path + ".") or path.startswith(id_field + "."):
+            fail(
+                f"--id-field `{id_field}` reads healthcare-only facts (`{path}`), which a "
+                "custodial audience may not see",
+                "name a field custodial staff may see, e.g. prisoner.prison_number",
+            )
 
 
 def audience_option(fn: F) -> F:

@@ -16,6 +16,7 @@ from engine.tools.impact_report import render_html, render_text
 from engine.tools.impact_sql import impact_sql
 
 from .common import (
+    check_id_field,
     dump_json,
     fail,
     format_option,
@@ -186,6 +187,7 @@ def command(
         after = Side(model, to_version, f"version {to_version}")
     else:
         fail("say what to compare: --from-version A --to-version B, or OLD NEW")
+    check_id_field(id_field, before.pack.facts, audience)
     if track is not None:
         _check_track(track, before.pack, audience)
     report, _, fallback = decide_with(

@@ -153,3 +153,27 @@ def test_explaining_what_is_withheld_from_the_audience_says_so(tmp_path: Path) -
     for target in ("eligible", "R-SEEN", "custodial_note"):  # released, or not healthcare's
         code, out = _run("explain", "ntk_probe", target, *args)
         assert code == 0 and "withheld from a custodial" not in out, out
+
+
+def test_an_id_field_reading_healthcare_only_facts_is_refused_for_custodial_staff(
+    tmp_path: Path,
+) -> None:
+    # `--id-field prisoner.clinical.conditions` labelled each custodial row with the person's
+    # clinical conditions (and `prisoner` with the whole record, clinical part included)
+    people = _few(tmp_path, ROOT / "examples" / "population" / "pmp_2022.jsonl", 3)
+    one = ROOT / "examples" / "pmp" / "a1101pm_immunosuppressed_plan.yaml"
+    for field in ("prisoner.clinical.conditions", "prisoner.clinical", "prisoner"):
+        for args in (
+            ["timeline", "pmp", "--facts", str(one), "--from", "2022-10-01", "--to", "2022-11-30"],
+            ["upcoming", "pmp", "--facts", str(people), "--as-of", "2022-10-20", "--days", "30"],
+            ["impact", "pmp", "--population", str(people), "--as-of", "2022-11-01",
+             "--from-version", "1", "--to-version", "2"],
+        ):  # fmt: skip
+            code, out = _run(*args, "--packs", PACKS, "--id-field", field)
+            assert code == 2 and "healthcare-only" in out, (args, field, out)
+            assert "immunosuppress" not in out and "condition" not in out.replace(field, "")
+    code, out = _run(
+        "timeline", "pmp", "--facts", str(one), "--from", "2022-10-01", "--to", "2022-11-30",
+        "--packs", PACKS, "--id-field", "prisoner.clinical.conditions", "--audience", "healthcare",
+    )  # fmt: skip
+    assert code == 0 and "immunosuppressive_treatment" in out, out
