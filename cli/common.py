@@ -16,7 +16,7 @@ import click
 import engine
 import engine.api
 from engine.packs.facts_positions import positioned
-from engine.packs.facts_schema import healthcare_roots, read_facts_file
+from engine.packs.facts_schema import healthcare_roots, read_facts_file, root_types
 from engine.problems import EvaluationError, FactsError, PackError, Problem, did_you_mean
 from engine.tools import whole_files
 
@@ -281,12 +281,15 @@ def id_field_option(fn: F) -> F:
     )(fn)
 
 
+_NOT_AN_ID = {"list": "list", "record": "record", "bool": "yes/no"}
+
+
 def check_id_field(id_field: str, facts_schema: str, audience: str) -> None:
     """Refuse, for a custodial audience, an --id-field that reads healthcare-only facts (the
-    field, or a record holding one): each row's label would show them."""
-    if audience == "healthcare":
-        return
-    for root in healthcare_roots(facts_schema):
+    field, or a record holding one): each row's label would show them. Refuse one that names
+    a list, record or yes/no of the facts schema: not an identifier, and written differently
+    by each engine. A path the schema does not have labels every row `?`, as before."""
+    for root in healthcare_roots(facts_schema) if audience != "healthcare" else ():
         path = root.replace("[]", "")
         if id_field == path or id_field.startswith(path + ".") or path.startswith(id_field + "."):
             fail(
@@ -294,6 +297,16 @@ def check_id_field(id_field: str, facts_schema: str, audience: str) -> None:
                 "custodial audience may not see",
                 "name a field custodial staff may see, e.g. prisoner.prison_number",
             )
+    parts = id_field.split(".")
+    found = root_types(facts_schema).get(parts[0])
+    for part in parts[1:]:
+        field = found.field(part) if found is not None and found.kind == "record" else None
+        found = field[0] if field else None
+    if found is not None and found.kind in _NOT_AN_ID:
+        fail(
+            f"--id-field `{id_field}` is a {_NOT_AN_ID[found.kind]}, not an identifier",
+            "name a text, number or date field, e.g. prisoner.prison_number",
+        )
 
 
 def audience_option(fn: F) -> F:
