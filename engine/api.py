@@ -49,7 +49,19 @@ def pack_files(paths: Iterable[Path | str]) -> list[Path]:
                     found.append(f)
         elif not is_overlay_file(p):
             found.append(p)
-    return found
+    return _once(found)
+
+
+def _once(files: list[Path]) -> list[Path]:
+    """`files` without a second mention of one file (a folder and a file in it both given)."""
+    seen: set[Path] = set()
+    kept = []
+    for f in files:
+        key = f.resolve()
+        if key not in seen:
+            seen.add(key)
+            kept.append(f)
+    return kept
 
 
 def is_pack_file(path: Path) -> bool:
@@ -224,7 +236,7 @@ def overlay_files(paths: Iterable[Path | str]) -> list[Path]:
                     found.append(f)
         elif is_overlay_file(p):
             found.append(p)
-    return found
+    return _once(found)
 
 
 def _read_plan(path: Path, name: str) -> tuple[Document | None, bytes, list[Problem]]:

@@ -201,6 +201,19 @@ def test_a_pack_that_is_not_there_is_the_librarys_own_error() -> None:
         packs["nope"]
 
 
+def test_a_pack_or_plan_named_twice_is_read_once() -> None:
+    # `regime check policies policies/pmp.yaml` reported pack `pmp` as "also defined in"
+    # itself, and the local plans under a folder named twice were counted twice
+    pmp = ROOT / "policies" / "pmp.yaml"
+    assert list(engine.load(pmp, str(pmp))) == ["pmp"]
+    code, out = _run("check", str(ROOT / "policies"), str(pmp), "--no-tests")
+    assert code == 0 and "E-DUP-PACK" not in out, out
+    code, out = _run(
+        "check", str(ROOT / "policies"), str(ROOT / "policies" / "local"), "--no-tests"
+    )
+    assert code == 0 and "4 pack(s) and 4 local plan(s)" in out, out
+
+
 def _run(*args: str, env: dict[str, str] | None = None) -> tuple[int, str]:
     result = CliRunner().invoke(cli, list(args), env=env)
     assert not isinstance(result.exception, Exception) or isinstance(
