@@ -36,7 +36,10 @@ from .population import (
 
 
 def _from_git(path: Path, rev: str) -> Pack:
-    """The pack file as it stood at a git revision."""
+    """The pack file as it stood at a git revision (never one starting `-`, which git would
+    take as an option: `--output=FILE` made it write a file)."""
+    if rev.startswith("-"):
+        fail(f"`{rev}` is not a git revision", "e.g. policies/pmp.yaml@HEAD~1")
     try:
         shown = subprocess.run(
             ["git", "show", f"{rev}:./{path.name}"],

@@ -191,3 +191,16 @@ def test_an_id_field_that_is_not_an_identifier_is_a_clear_error(tmp_path: Path) 
         assert code == 2 and f"`{field}` is a {kind}, not an identifier" in out, out
     code, out = _run(*args, "--id-field", "prisoner.date_of_birth")
     assert code == 0, out
+
+
+def test_a_revision_that_looks_like_an_option_is_not_passed_to_git(tmp_path: Path) -> None:
+    # `FILE@--output=X` reached `git show` as an option: git wrote its output to a file
+    folder = tmp_path / "out:."
+    folder.mkdir()
+    code, out = _run(
+        "impact", "pmp", f"{PACKS}/pmp.yaml@--output={tmp_path}/out", f"{PACKS}/pmp.yaml",
+        "--population", str(_few(tmp_path, ROOT / "examples" / "population" / "pmp_2022.jsonl")),
+        "--as-of", "2022-11-01",
+    )  # fmt: skip
+    assert code == 2 and "not a git revision" in out, out
+    assert list(folder.iterdir()) == []
