@@ -103,7 +103,12 @@ def parse_range(text: str) -> tuple[dt.date, dt.date]:
     default="custodial",
     show_default=True,
 )
-@click.option("--threads", type=int, default=None, help="DuckDB threads (default: all cores).")
+@click.option(
+    "--threads",
+    type=click.IntRange(1, 256),
+    default=None,
+    help="DuckDB threads, 1 to 256 (default: all cores).",
+)
 @packs_option
 @user_errors
 def command(

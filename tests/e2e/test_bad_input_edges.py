@@ -204,3 +204,15 @@ def test_a_revision_that_looks_like_an_option_is_not_passed_to_git(tmp_path: Pat
     )  # fmt: skip
     assert code == 2 and "not a git revision" in out, out
     assert list(folder.iterdir()) == []
+
+
+def test_batch_threads_out_of_range_are_refused_before_reading(tmp_path: Path) -> None:
+    # -1 came back from DuckDB as "the duckdb engine failed" (exit 1); 100000 (a typo) had
+    # DuckDB start a hundred thousand threads and ran on for minutes
+    for threads in ("-1", "0", "100000"):
+        code, out = _run(
+            "batch", "keywork_edm", "--packs", PACKS, "--facts", str(POPULATION),
+            "--as-of", "2020-07-01", "--out", str(tmp_path / "out.jsonl"), "--threads", threads,
+        )  # fmt: skip
+        assert code == 2 and "--threads" in out, out
+        assert list(tmp_path.iterdir()) == []
