@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 
 from cli.main import cli
@@ -216,3 +217,39 @@ def test_batch_threads_out_of_range_are_refused_before_reading(tmp_path: Path) -
         )  # fmt: skip
         assert code == 2 and "--threads" in out, out
         assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize(
+    "name, content, expected",
+    [
+        ("latin.jsonl", b'{"prisoner": {"cell_location": "\xe9"}}\n', "not UTF-8"),
+        ("deep.jsonl", b'{"prisoner": ' + b"[" * 5000 + b"]" * 5000 + b"}\n", "E-FACTS-DEPTH"),
+        ("latin.csv", b"prisoner.cell_location\n\xe9\n", "not UTF-8"),
+        ("ragged.csv", b"prisoner.prison_number\nA1234BC,extra\n", "more values than"),
+        ("inside.csv", b"prisoner,prisoner.cev\nx,true\n", "`prisoner.cev`"),
+        ("over.csv", b"prisoner.cev,prisoner\ntrue,x\n", "`prisoner`"),
+        ("long.csv", b"prisoner.cell_location\n" + b"x" * 200_000 + b"\n", "not CSV"),
+    ],
+)
+def test_a_population_that_cannot_be_read_is_a_clear_error(
+    tmp_path: Path, name: str, content: bytes, expected: str
+) -> None:
+    # each of these stopped upcoming and impact with a traceback from the reader
+    path = tmp_path / name
+    path.write_bytes(content)
+    code, out = _run(
+        "upcoming", "keywork_edm", "--packs", PACKS, "--facts", str(path),
+        "--as-of", "2020-07-01", "--engine", "python",
+    )  # fmt: skip
+    assert code == 2 and expected in out and f"{path}:" in out, out
+    assert "nothing was evaluated" in out
+
+
+def test_a_huge_integer_in_a_population_is_the_facts_readers_error(tmp_path: Path) -> None:
+    path = tmp_path / "huge.jsonl"
+    path.write_text('{"prisoner": {"keywork": {"sessions": [{"minutes": ' + "9" * 5000 + "}]}}}\n")
+    code, out = _run(
+        "upcoming", "keywork_edm", "--packs", PACKS, "--facts", str(path),
+        "--as-of", "2020-07-01", "--engine", "python",
+    )  # fmt: skip
+    assert code == 2 and "a number of 5000 digits" in out, out
