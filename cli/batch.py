@@ -202,7 +202,10 @@ def command(
 
         if not isinstance(e, duckdb.Error) and type(e).__module__.split(".")[0] != "pyspark":
             raise
-        fail(f"the {engine} engine failed: {str(e).splitlines()[0]}", code=EXIT_PROBLEMS)
+        first = str(e).splitlines()[0]
+        if "Invalid unicode" in str(e):  # DuckDB reading the facts file as text
+            fail(f"cannot read `{facts}`: not UTF-8 text ({first})", "save the file as UTF-8")
+        fail(f"the {engine} engine failed: {first}", code=EXIT_PROBLEMS)
     if fetched is not None:
         fetched.finish(result)
     click.echo(f"{result.rows} decisions in {result.seconds:.2f} s ({engine}) -> {result.out}")

@@ -253,3 +253,16 @@ def test_a_huge_integer_in_a_population_is_the_facts_readers_error(tmp_path: Pat
         "--as-of", "2020-07-01", "--engine", "python",
     )  # fmt: skip
     assert code == 2 and "a number of 5000 digits" in out, out
+
+
+def test_batch_facts_that_are_not_utf8_are_unreadable_input(tmp_path: Path) -> None:
+    # DuckDB's "CSV Error on Line: 1" came back as "the duckdb engine failed" (exit 1)
+    facts = tmp_path / "latin.jsonl"
+    facts.write_bytes(b'{"prisoner": {"cell_location": "\xe9"}}\n')
+    for engine in ("duckdb", "python"):
+        code, out = _run(
+            "batch", "keywork_edm", "--packs", PACKS, "--facts", str(facts), "--as-of",
+            "2020-07-01", "--out", str(tmp_path / "out.jsonl"), "--engine", engine,
+        )  # fmt: skip
+        assert code == 2 and "not UTF-8 text" in out, out
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["latin.jsonl"]
