@@ -190,8 +190,6 @@ def test_an_id_field_that_is_not_an_identifier_is_a_clear_error(tmp_path: Path) 
                         ("prisoner.cev", "yes/no")):  # fmt: skip
         code, out = _run(*args, "--id-field", field)
         assert code == 2 and f"`{field}` is a {kind}, not an identifier" in out, out
-    code, out = _run(*args, "--id-field", "prisoner.date_of_birth")
-    assert code == 0, out
 
 
 def test_a_revision_that_looks_like_an_option_is_not_passed_to_git(tmp_path: Path) -> None:
@@ -259,10 +257,9 @@ def test_batch_facts_that_are_not_utf8_are_unreadable_input(tmp_path: Path) -> N
     # DuckDB's "CSV Error on Line: 1" came back as "the duckdb engine failed" (exit 1)
     facts = tmp_path / "latin.jsonl"
     facts.write_bytes(b'{"prisoner": {"cell_location": "\xe9"}}\n')
-    for engine in ("duckdb", "python"):
-        code, out = _run(
-            "batch", "keywork_edm", "--packs", PACKS, "--facts", str(facts), "--as-of",
-            "2020-07-01", "--out", str(tmp_path / "out.jsonl"), "--engine", engine,
-        )  # fmt: skip
-        assert code == 2 and "not UTF-8 text" in out, out
+    code, out = _run(  # (the python engine's batch reads the file through DuckDB too)
+        "batch", "keywork_edm", "--packs", PACKS, "--facts", str(facts), "--as-of",
+        "2020-07-01", "--out", str(tmp_path / "out.jsonl"),
+    )  # fmt: skip
+    assert code == 2 and "not UTF-8 text" in out, out
     assert sorted(p.name for p in tmp_path.iterdir()) == ["latin.jsonl"]

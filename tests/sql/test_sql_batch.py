@@ -307,7 +307,5 @@ def test_outputs_withheld_from_the_audience_are_refused_not_dropped(tmp_path: Pa
     )  # fmt: skip
     assert code == 2 and "withheld" in text, text
     assert list(tmp_path.iterdir()) == []
-    code, text = run("sql", "pmp", "--outputs", "eligible")
-    assert code == 0 and '"eligible"' in text[text.rindex("\nSELECT") :]
     code, text = run("sql", "pmp", "--outputs", "eligibility_basis", "--audience", "healthcare")
     assert code == 0 and '"eligibility_basis"' in text[text.rindex("\nSELECT") :]
