@@ -157,6 +157,11 @@ def fetch_establishment(
                 got.documents += 1
                 got.subjects.append(subject)
                 got.contradictions += any(g.kind == "contradiction" for g in gaps)
+        if not got.documents and not got.failures:  # a mistyped code finds no one
+            fail(
+                f"no one in `{prison}` on {day}: the prisoner search found nobody there",
+                "check the establishment code (e.g. MDI)",
+            )
     except BaseException:
         for part in parts:
             part.unlink(missing_ok=True)

@@ -307,3 +307,18 @@ def test_a_configuration_of_the_wrong_shape_is_a_clear_error(tmp_path: Path) -> 
         )
         assert result.exit_code == 2, (text, result.output)
         assert "[E-HTTP-CONFIG]" in result.output, (text, result.output)
+
+
+def test_an_establishment_with_no_one_in_it_is_a_clear_error(stub: Stub, tmp_path: Path) -> None:
+    # a mistyped code (MDX for MDI) wrote an empty population and exited 0
+    out = tmp_path / "people.jsonl"
+    config = stub.config(tmp_path)
+    for args in (
+        ["facts", "from-hmpps", "--prison", "MDX", "--out", str(out)],
+        ["batch", "keywork_edm", "--from-hmpps", "--prison", "MDX", "--out", str(out),
+         "--packs", str(ROOT / "policies")],
+    ):  # fmt: skip
+        result = CliRunner().invoke(cli, [*args, "--as-of", "2020-07-01", "--config", str(config)])
+        assert result.exit_code == 2, result.output
+        assert "no one in `MDX`" in result.output
+        assert sorted(p.name for p in tmp_path.iterdir()) == [config.name]
