@@ -13,6 +13,7 @@ from .common import (
     EXIT_PROBLEMS,
     fail,
     load_packs,
+    outputs_wanted,
     packs_option,
     parse_date,
     path_option,
@@ -150,7 +151,7 @@ def command(
 
     start, end = parse_range(as_of)
     packs = load_packs(resolve_packs_dir(packs_dir), pack)
-    wanted = [o.strip() for o in outputs.split(",")] if outputs else None
+    wanted = outputs_wanted(outputs)
     if establishment is not None and not establishment.exists():
         fail(f"no establishment file `{establishment}`")
     spark = spark_probe = None

@@ -284,6 +284,17 @@ def id_field_option(fn: F) -> F:
 _NOT_AN_ID = {"list": "list", "record": "record", "bool": "yes/no"}
 
 
+def outputs_wanted(outputs: str | None) -> list[str] | None:
+    """The names `--outputs a,b` gives (None when not given); one that names nothing (`,,`)
+    is a usage error, not a search for an output called ``."""
+    if outputs is None:
+        return None
+    wanted = [o.strip() for o in outputs.split(",") if o.strip()]
+    if not wanted:
+        fail(f"--outputs names no output (`{outputs}`)", "e.g. --outputs eligible,review_due_on")
+    return wanted
+
+
 def check_id_field(id_field: str, facts_schema: str, audience: str) -> None:
     """Refuse, for a custodial audience, an --id-field that reads healthcare-only facts (the
     field, or a record holding one): each row's label would show them. Refuse one that names

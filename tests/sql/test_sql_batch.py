@@ -309,3 +309,13 @@ def test_outputs_withheld_from_the_audience_are_refused_not_dropped(tmp_path: Pa
     assert list(tmp_path.iterdir()) == []
     code, text = run("sql", "pmp", "--outputs", "eligibility_basis", "--audience", "healthcare")
     assert code == 0 and '"eligibility_basis"' in text[text.rindex("\nSELECT") :]
+
+
+def test_outputs_naming_nothing_is_refused() -> None:
+    # `--outputs ,,` said the pack had no output ``, ``, ``; `--outputs " "` no output ``
+    for given in (",,", " ", "eligible,,"):
+        code, text = run("sql", "pmp", "--outputs", given)
+        if given == "eligible,,":
+            assert code == 0, text  # a stray comma is no name
+            continue
+        assert code == 2 and "--outputs names no output" in text and "``" not in text, text
