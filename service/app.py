@@ -111,7 +111,7 @@ def parse_request(data: Any) -> Parsed:
         raise _bad("`facts` must be a JSON object (one facts document)")
     audience = data.get("audience", "custodial")
     if audience not in AUDIENCES:
-        raise _bad(f"`audience` must be custodial or healthcare, not `{audience}`")
+        raise _bad(f"`audience` must be custodial or healthcare, not `{_as_sent(audience)}`")
     as_of = data.get("as_of")
     day = None
     if as_of is not None:
@@ -120,8 +120,13 @@ def parse_request(data: Any) -> Parsed:
         except ValueError:
             day = None
         if day is None or not isinstance(as_of, str) or len(as_of) != 10:
-            raise _bad(f"`as_of` must be a date YYYY-MM-DD, not `{as_of}`")
+            raise _bad(f"`as_of` must be a date YYYY-MM-DD, not `{_as_sent(as_of)}`")
     return Parsed(facts, day, audience)
+
+
+def _as_sent(value: Any) -> str:
+    """A value of a request as its JSON (`null`, `true`, `[...]`), text as itself."""
+    return value if isinstance(value, str) else orjson.dumps(value).decode()
 
 
 def _bad(message: str) -> ApiError:

@@ -391,3 +391,17 @@ def test_a_record_hashed_before_masking_still_checks_replayed_facts_whole() -> N
         audience="custodial", input=old.input, input_hash=sha256(canonical(logged))
     )
     assert _same_input(other, new, "facts")  # type: ignore[arg-type]
+
+
+def test_a_wrong_audience_or_date_is_shown_as_the_json_sent(
+    client: httpx.Client, token: Callable[..., str]
+) -> None:
+    # the message showed Python's writing of the value (`None`, `['healthcare']`, `True`)
+    for field, value, shown in (
+        ("audience", None, "null"),
+        ("audience", ["healthcare"], '["healthcare"]'),
+        ("as_of", True, "true"),
+    ):
+        body = {"facts": {}, field: value}
+        r = decide(client, token(CUSTODIAL), "keywork_edm", body)
+        assert r.status_code == 400 and f"not `{shown}`" in r.json()["userMessage"], r.text
