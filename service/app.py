@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import json
 import logging
 import os
 import signal
@@ -126,7 +127,7 @@ def parse_request(data: Any) -> Parsed:
 
 def _as_sent(value: Any) -> str:
     """A value of a request as its JSON (`null`, `true`, `[...]`), text as itself."""
-    return value if isinstance(value, str) else orjson.dumps(value).decode()
+    return value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
 
 
 def _bad(message: str) -> ApiError:

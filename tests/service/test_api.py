@@ -401,6 +401,7 @@ def test_a_wrong_audience_or_date_is_shown_as_the_json_sent(
         ("audience", None, "null"),
         ("audience", ["healthcare"], '["healthcare"]'),
         ("as_of", True, "true"),
+        ("as_of", 12345678901234567890123, "12345678901234567890123"),  # past orjson's 64 bits
     ):
         body = {"facts": {}, field: value}
         r = decide(client, token(CUSTODIAL), "keywork_edm", body)
