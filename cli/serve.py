@@ -83,6 +83,12 @@ def command(
     directory = resolve_packs_dir(packs_dir)
     if not directory.is_dir():
         fail(f"no packs directory `{directory}`", "pass --packs DIR")
+    if insecure_no_auth and (jwt_public_key is not None or jwks is not None):
+        fail(
+            "--insecure-no-auth turns authentication off, and a key to check tokens with was "
+            "given too",
+            "drop --insecure-no-auth to check tokens, or the key to run without them",
+        )
     roles = Roles(custodial_role, healthcare_role, admin_role)
     try:
         Authenticator(not insecure_no_auth, roles, jwt_public_key, jwks, jwt_issuer, jwt_audience)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import jwt
+import pytest
 from click.testing import CliRunner
 
 from cli.main import cli
@@ -67,3 +68,22 @@ def test_serve_refuses_a_postgresql_log_it_cannot_reach_without_showing_its_pass
     assert r.exit_code == 2, r.output
     assert "cannot reach the decision log" in r.output and "Traceback" not in r.output
     assert "s3cret" not in r.output
+
+
+def test_serve_refuses_no_auth_together_with_a_key(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # both given, authentication was silently off: whoever added the key believed it was on
+    import service.server
+
+    def started(*_: object) -> None:
+        raise AssertionError("the server was started")
+
+    monkeypatch.setattr(service.server, "serve", started)
+    key = tmp_path / "public.pem"
+    for args in (["--jwt-public-key", str(key)], ["--jwks", str(key)]):
+        r = CliRunner().invoke(
+            cli, ["serve", "--packs", str(POLICIES), "--insecure-no-auth", *args]
+        )
+        assert r.exit_code == 2 and "--insecure-no-auth" in r.output, r.output
+        assert "Traceback" not in r.output
