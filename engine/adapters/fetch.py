@@ -59,7 +59,7 @@ def settings_from(
         raise RemoteError(
             "E-HTTP-CONFIG",
             f"`base_urls` in `{config_file}` must map each service to its URL",
-            "e.g. base_urls: {prisoner_search: https://prisoner-search.example}",
+            "e.g. base_urls: {SERVICE: https://service.example}, one for each service",
         )
     base_urls = {str(k): v for k, v in given_urls.items()}
     for name, service in mapping.services.items():

@@ -27,7 +27,7 @@ from engine.problems import FactsError, PopulationError, Problem
 
 
 class _Clash(ValueError):
-    """Two columns of a CSV row that give one place two values (`prisoner` and `prisoner.cev`)."""
+    """Two columns of a CSV row that give one place two values (`person` and `person.age`)."""
 
 
 def _set_path(doc: dict[str, Any], path: str, value: Any) -> None:
