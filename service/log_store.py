@@ -263,11 +263,15 @@ class SqlStore:
         return found
 
     def get(self, decision_id: str) -> LogRecord | None:
+        if "\x00" in decision_id:  # no id holds one (PostgreSQL's text cannot even be asked)
+            return None
         row = self._one(f"SELECT {_COLUMNS} FROM decisions WHERE decision_id = ?", (decision_id,))
         return LogRecord(*row) if row else None
 
     def batch(self, batch_id: str) -> list[LogRecord]:
         """The logged lines of one batch, in line order."""
+        if "\x00" in batch_id:
+            return []
         rows = self._conn().execute(
             self._sql(f"SELECT {_COLUMNS} FROM decisions WHERE batch_id = ? ORDER BY batch_line"),
             (batch_id,),
