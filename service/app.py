@@ -30,7 +30,8 @@ from engine.packs.facts_schema import first_repeated_key
 from service.auth import Authenticator, Caller
 from service.decision_route import DecisionRoute
 from service.errors import ApiError, error_body
-from service.log_record import LogRecord, canonical, parse_json, sha256
+from service.exact_json import canonical, parse_json
+from service.log_record import LogRecord, sha256
 from service.log_store import LogStore, now, open_store
 from service.log_writer import LogWriter
 from service.masking import mask

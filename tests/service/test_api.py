@@ -377,7 +377,8 @@ def test_a_record_hashed_before_masking_still_checks_replayed_facts_whole() -> N
     from types import SimpleNamespace
 
     from service.app import _same_input
-    from service.log_record import canonical, sha256
+    from service.exact_json import canonical
+    from service.log_record import sha256
 
     facts = example_facts(PMP)
     logged = {**facts, "prisoner": {**facts["prisoner"], "clinical": None}}
@@ -406,3 +407,25 @@ def test_a_wrong_audience_or_date_is_shown_as_the_json_sent(
         body = {"facts": {}, field: value}
         r = decide(client, token(CUSTODIAL), "keywork_edm", body)
         assert r.status_code == 400 and f"not `{shown}`" in r.json()["userMessage"], r.text
+
+
+def test_an_integer_past_64_bits_in_an_output_is_answered_logged_and_replayed_whole(
+    client: httpx.Client, token: Callable[..., str], packs: engine.Packs
+) -> None:
+    # a stated summary may count up to 29 digits (the facts reader's bound) and the action
+    # plan's summary output repeats it: orjson cannot write it, so the library's
+    # to_json_bytes raised a TypeError and the service answered 500
+    facts = example_facts("policies/action_plans/hmp_send_2019.yaml")
+    big = 12345678901234567890123
+    facts["action_plan"]["stated_summary"]["total"] = big
+    want = packs.evaluate("action_plan", facts).to_dict()
+    assert json.loads(packs.evaluate("action_plan", facts).to_json_bytes()) == want
+    tok = token(CUSTODIAL)
+    r = decide(client, tok, "action_plan", {"facts": facts})
+    assert r.status_code == 200, r.text
+    assert {k: v for k, v in r.json().items() if k != "decisionId"} == want
+    assert str(big) in r.text
+    got = client.get(f"/v1/decisions/{r.json()['decisionId']}", headers=auth(tok)).json()
+    assert got["decision"] == want
+    again = client.post(f"/v1/decisions/{r.json()['decisionId']}/replay", headers=auth(tok))
+    assert again.status_code == 200 and again.json()["identical"] is True, again.text
