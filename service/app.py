@@ -116,12 +116,12 @@ def parse_request(data: Any) -> Parsed:
         raise _bad(f"`audience` must be custodial or healthcare, not `{_as_sent(audience)}`")
     as_of = data.get("as_of")
     day = None
-    if as_of is not None:
+    if as_of is not None:  # read as the library and the command line read it: YYYY-MM-DD only
         try:
-            day = dt.date.fromisoformat(as_of) if isinstance(as_of, str) else None
-        except ValueError:
+            day = engine.as_date(as_of) if isinstance(as_of, str) else None
+        except engine.EvaluationError:
             day = None
-        if day is None or not isinstance(as_of, str) or len(as_of) != 10:
+        if day is None:
             raise _bad(f"`as_of` must be a date YYYY-MM-DD, not `{_as_sent(as_of)}`")
     return Parsed(facts, day, audience)
 

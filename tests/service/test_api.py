@@ -403,6 +403,7 @@ def test_a_wrong_audience_or_date_is_shown_as_the_json_sent(
         ("audience", ["healthcare"], '["healthcare"]'),
         ("as_of", True, "true"),
         ("as_of", 12345678901234567890123, "12345678901234567890123"),  # past orjson's 64 bits
+        ("as_of", "2020-W01-1", "2020-W01-1"),  # an ISO week date, which the library refuses
     ):
         body = {"facts": {}, field: value}
         r = decide(client, token(CUSTODIAL), "keywork_edm", body)
