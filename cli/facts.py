@@ -221,14 +221,19 @@ def mapping_table(name: str, check: Path | None, update: Path | None) -> None:
     if page_path is None:
         click.echo(table, nl=False)
         return
+    if not page_path.is_file():  # a pipe or a device might never end
+        what = "does not exist" if not page_path.exists() else "is not a regular file"
+        fail(f"`{page_path}` {what}", "give the Markdown page holding the table")
     try:
         page = page_path.read_text(encoding="utf-8")
         wanted = between_markers(page, table)
-    except (OSError, ValueError) as e:
+    except OSError as e:
+        fail(f"cannot use `{page_path}`: {e.strerror or e}")
+    except ValueError as e:
         fail(f"cannot use `{page_path}`: {e}")
     if update is not None:
         if wanted != page:
-            page_path.write_text(wanted, encoding="utf-8")
+            write_whole(page_path, wanted, [])
         click.echo(f"{page_path}: mapping table up to date")
     elif wanted != page:
         click.echo(f"{page_path}: the mapping table differs from the mapping; run with --update")

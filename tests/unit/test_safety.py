@@ -423,8 +423,10 @@ def test_library_corpus(path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
         ["diff", "{pipe}", "{pipe}"],
         ["eval", "keywork_edm", "--packs", "{pipe}", "--facts", "{pipe}"],
         ["upcoming", "keywork_edm", "--facts", "{jsonl}"],
+        ["facts", "mapping-table", "--check", "{pipe}"],
+        ["facts", "from-hmpps", "--prisoner", "A1234BC", "--config", "{pipe}"],
     ],
-    ids=lambda a: a[0],
+    ids=lambda a: a[0] if a[0] != "facts" else a[1],
 )
 def test_a_named_pipe_is_refused_without_waiting_for_it(tmp_path: Path, args: list[str]) -> None:
     pipe, jsonl = tmp_path / "pack.yaml", tmp_path / "people.jsonl"
