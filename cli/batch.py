@@ -154,6 +154,12 @@ def command(
     wanted = outputs_wanted(outputs)
     if establishment is not None and not establishment.exists():
         fail(f"no establishment file `{establishment}`")
+    for given in (facts, establishment):  # a pipe or a device might never end
+        if given is not None and given.exists() and not given.is_file():
+            fail(
+                f"`{given}` is not a regular file [E-IO]",
+                "give a file: devices, pipes and directories are not read",
+            )
     spark = spark_probe = None
     if engine == "spark":
         from engine.sql.spark import progress, run_spark

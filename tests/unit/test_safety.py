@@ -424,6 +424,7 @@ def test_library_corpus(path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
         ["eval", "keywork_edm", "--packs", "{pipe}", "--facts", "{pipe}"],
         ["upcoming", "keywork_edm", "--facts", "{jsonl}"],
         ["facts", "mapping-table", "--check", "{pipe}"],
+        ["batch", "keywork_edm", "--facts", "{jsonl}", "--as-of", "2020-07-01", "--out", "{out}"],
         ["facts", "from-hmpps", "--prisoner", "A1234BC", "--config", "{pipe}"],
     ],
     ids=lambda a: a[0] if a[0] != "facts" else a[1],
@@ -432,7 +433,7 @@ def test_a_named_pipe_is_refused_without_waiting_for_it(tmp_path: Path, args: li
     pipe, jsonl = tmp_path / "pack.yaml", tmp_path / "people.jsonl"
     os.mkfifo(pipe)
     os.mkfifo(jsonl)
-    argv = [a.format(pipe=pipe, jsonl=jsonl) for a in args]
+    argv = [a.format(pipe=pipe, jsonl=jsonl, out=tmp_path / "out.jsonl") for a in args]
     pipe = jsonl if "{jsonl}" in args else pipe
     done: list[tuple[int, str]] = []
     worker = threading.Thread(target=lambda: done.append(_run(*argv)), daemon=True)
