@@ -425,6 +425,7 @@ def test_library_corpus(path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
         ["upcoming", "keywork_edm", "--facts", "{jsonl}"],
         ["facts", "mapping-table", "--check", "{pipe}"],
         ["batch", "keywork_edm", "--facts", "{jsonl}", "--as-of", "2020-07-01", "--out", "{out}"],
+        ["serve", "--packs", str(ROOT / "policies"), "--jwt-public-key", "{pipe}"],
         ["facts", "from-hmpps", "--prisoner", "A1234BC", "--config", "{pipe}"],
     ],
     ids=lambda a: a[0] if a[0] != "facts" else a[1],
