@@ -454,7 +454,12 @@ def _gen_plain(
         keyword = "elif"
         body = ind + 1
         texts = frozenset(x for x in values or () if x.__class__ is str)
-        if src.limits and (values is None or any(len(x) > src.limits[1] for x in texts)):
+        bounded = "maxLength" in schema and int(schema["maxLength"]) <= (src.limits or (0, 0))[1]
+        if (
+            src.limits
+            and not bounded  # (the schema's own bound, tested below, is the tighter)
+            and (values is None or any(len(x) > src.limits[1] for x in texts))
+        ):
             src.emit(body, f"if len({v}) > {src.limits[1]}: return False")
         if date and not converted:
             src.emit(body, f"if {src.const(_DATE.fullmatch)}({v}) is None: return False")
