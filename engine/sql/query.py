@@ -752,10 +752,9 @@ class PackCompiler:
                 m = once(f"__pending_{len(und_masks)}", case([(is_null(w.v), w.m)], ZERO.copy()))
                 und.append((r.id, m))
                 und_masks.append(m)
-        # items whose tests are the same expression share one bit (rules of one condition)
-        same = _SameColumns({**exprs, **{a.alias: a.this for a in mask_cols}})
-        und_bit = same.bits([exp.NEQ(this=m.copy(), expression=ZERO.copy()) for _, m in und])
-        und_keys = _bit_columns("__und", und_bit.tests)
+        und_keys = _bit_columns(
+            "__und", [exp.NEQ(this=m.copy(), expression=ZERO.copy()) for _, m in und]
+        )
         flat += [exp.alias_(e, k, quoted=True) for k, e in und_keys]
         # the obligations: one bit each for whether it holds; a due date or frequency that
         # reads the row, as its value when the obligation holds (its text is decoded later)
@@ -779,8 +778,7 @@ class PackCompiler:
                 sides.append((k, side))
             if extra:
                 miss_masks.append(case([(is_true(w.v), bor(*extra))], ZERO.copy()))
-        ob_bit = same.bits(holds)
-        ob_keys = _bit_columns("__ob", ob_bit.tests)
+        ob_keys = _bit_columns("__ob", holds)
         flat += [exp.alias_(e, k, quoted=True) for k, e in ob_keys]
         und_mask = once("__undetermined", bor(*und_masks))
         all_mask = bor(und_mask, *miss_masks)
@@ -803,7 +801,7 @@ class PackCompiler:
 
         und_names = [
             case(
-                [(_bit_set(und_keys, und_bit.of[i]), exp.Literal.string(n))],
+                [(_bit_set(und_keys, i), exp.Literal.string(n))],
                 cast(exp.Null(), "VARCHAR"),
             )
             for i, (n, _) in enumerate(und)
@@ -837,7 +835,7 @@ class PackCompiler:
                     ("due", texts[0]),
                     ("frequency", texts[1]),
                 ]
-                held = _bit_set(ob_keys, ob_bit.of[i])
+                held = _bit_set(ob_keys, i)
                 ob_items.append(case([(held, struct(fields))], exp.Null()))
             varying = [s[0] for s in sides if s is not None and s[0] != "as_of"]
             on_day = ["as_of"] if any(s is not None and s[0] == "as_of" for s in sides) else []
@@ -945,6 +943,15 @@ class PackCompiler:
         if not items:
             t = elem if elem.startswith("ARRAY") else f"ARRAY<{elem}>"
             return cast(exp.Array(expressions=[]), exp.DataType.build(t, dialect="spark"))
+        picked = _bit_picks(items) if self.dialect == "duckdb" else None
+        if picked is not None:
+            # `LIST_WHERE([v0, v1, ...], [bit0 set, bit1 set, ...])`: no lambda to bind and
+            # about a third shorter to read than a CASE per item filtered
+            values, tests = picked
+            return exp.Anonymous(
+                this="LIST_WHERE",
+                expressions=[exp.Array(expressions=values), exp.Array(expressions=tests)],
+            )
         # the array is new: no need to copy it, as `list_filter` would
         return exp.ArrayFilter(
             this=exp.Array(expressions=items), expression=lam("x0", not_null(exp.column("x0")))
@@ -1050,6 +1057,34 @@ def _element_fields_parenthesised(query: exp.Expression) -> None:
             base = dot.this
             if isinstance(base, exp.Column) and not base.table and base.name in params:
                 dot.set("this", exp.Paren(this=base))
+
+
+def _bit_picks(
+    items: list[exp.Expression],
+) -> tuple[list[exp.Expression], list[exp.Expression]] | None:
+    """For items that are each `CASE WHEN (key & bit) <> 0 THEN value END` (a list decoded
+    from a bit key, which is never NULL): the values and their tests; None otherwise."""
+    values: list[exp.Expression] = []
+    tests: list[exp.Expression] = []
+    for item in items:
+        if not isinstance(item, exp.Case) or item.this is not None:
+            return None
+        ifs = item.args.get("ifs") or []
+        if len(ifs) != 1 or not _is_null_constant(item.args.get("default") or exp.Null()):
+            return None
+        test, value = ifs[0].this, ifs[0].args.get("true")
+        inner = test.this.unnest() if isinstance(test, exp.NEQ) else None
+        if not (
+            isinstance(inner, exp.BitwiseAnd)
+            and isinstance(inner.this, exp.Column)
+            and isinstance(inner.expression, exp.Literal)
+            and is_zero(test.expression)
+            and value is not None
+        ):
+            return None
+        values.append(value.copy())
+        tests.append(test.copy())
+    return values, tests
 
 
 def _coded_rows_indexed(query: exp.Expression) -> None:
@@ -1226,57 +1261,6 @@ def _constant_text(e: exp.Expression | None) -> bool:
     if isinstance(e, exp.Cast):
         e = e.this
     return isinstance(e, exp.Null) or (isinstance(e, exp.Literal) and e.is_string)
-
-
-@dataclass
-class _Bits:
-    """Tests as bits: the distinct tests, and for each test given the number of its bit."""
-
-    tests: list[exp.Expression]
-    of: list[int]
-
-
-class _SameColumns:
-    """Which item columns are the same expression of the same inputs, so hold the same value
-    on every row (rules of one condition, such as three that each test `level = 4`, and
-    their masks): each column's text with the columns it reads written as the first column
-    of the same text, worked out once per column."""
-
-    def __init__(self, exprs: dict[str, exp.Expression]) -> None:
-        self.exprs = exprs
-        self.names: dict[str, str] = {}  # column -> the first column of the same text
-        self.first: dict[str, str] = {}  # text -> the first column with it
-
-    def text(self, e: exp.Expression) -> str:
-        """`e` as SQL text, each item column it reads named by the first of its text."""
-
-        def named(n: exp.Expression) -> exp.Expression:
-            if isinstance(n, exp.Column) and not n.table and n.name in self.exprs:
-                return exp.column(self.name(n.name), quoted=True)
-            return n
-
-        return e.transform(named).sql()
-
-    def name(self, column: str) -> str:
-        if column not in self.names:
-            self.names[column] = column  # a column never reads itself; this guards it anyway
-            self.names[column] = self.first.setdefault(self.text(self.exprs[column]), column)
-        return self.names[column]
-
-    def bits(self, tests: list[exp.Expression]) -> _Bits:
-        """One bit per distinct test (in the order each first comes), and each test's bit:
-        the flat decision's keys are shorter and the rows work out fewer bits, and a list
-        decoded from a key reads the bit its item shares."""
-        seen: dict[str, int] = {}
-        distinct: list[exp.Expression] = []
-        of: list[int] = []
-        for t in tests:
-            k = self.text(t)
-            if k not in seen:
-                seen[k] = len(distinct)
-                distinct.append(t)
-            of.append(seen[k])
-        return _Bits(distinct, of)
 
 
 def _bit_columns(prefix: str, conds: list[exp.Expression]) -> list[tuple[str, exp.Expression]]:

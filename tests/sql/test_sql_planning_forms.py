@@ -5,7 +5,6 @@ texts of constants as ENUM codes. Each gives what the general form gives."""
 from __future__ import annotations
 
 import itertools
-import re
 from pathlib import Path
 
 import duckdb
@@ -21,7 +20,6 @@ from engine.sql.query import (
     _applying,
     _coded_rows_indexed,
     _constant_json,
-    _SameColumns,
     compile_pack,
     json_text,
 )
@@ -159,19 +157,14 @@ def test_a_text_chosen_by_a_table_row_is_read_from_a_list_of_codes() -> None:
     assert other.sql("duckdb") == kept
 
 
-def test_items_of_one_test_share_a_bit() -> None:
-    exprs = {
-        "level": exp.column("regime_level"),
-        "a": exp.EQ(this=exp.column("level"), expression=exp.Literal.number(4)),
-        "b": exp.EQ(this=exp.column("level"), expression=exp.Literal.number(4)),
-        "c": exp.EQ(this=exp.column("level"), expression=exp.Literal.number(3)),
-        "d": exp.EQ(this=exp.column("other"), expression=exp.Literal.number(4)),
-    }
-    bits = _SameColumns(exprs).bits([exp.column(n) for n in ("a", "b", "c", "d", "b")])
-    assert bits.of == [0, 0, 1, 2, 0]
-    assert [t.sql() for t in bits.tests] == ["a", "c", "d"]
-    # the key work pack: its rules of one condition share their bits, every name decoded
+def test_key_work_query_takes_the_indexed_forms() -> None:
     pack = engine.load(POLICIES)["keywork_edm"]
     text = compile_pack(pack).sql(pretty=False)
-    und = re.findall(r'\("__und_0" & (\d+)\) <> 0 THEN', text)
-    assert len(set(und)) < len(und)
+    # the three lists decoded from bit keys, without a lambda each
+    assert text.count("LIST_WHERE(") == 3
+    # the priority groups and the fact conflicts: constant lists indexed by their flags
+    assert "[[], ['suicide_self_harm'], ['high_rosh_pre_release']," in text
+    # the level's guidance texts: one list of codes indexed by the table's row
+    assert ")[table__level_guidance]" in text
+    spark = compile_pack(pack, dialect="spark").sql(pretty=False)
+    assert "LIST_WHERE" not in spark and "[table__level_guidance]" not in spark
