@@ -1006,7 +1006,10 @@ def _texts_type(sides: list[SV | None], exprs: dict[str, exp.Expression]) -> str
     """DuckDB's type for the JSON texts of obligation sides (due dates, frequencies): an ENUM
     of every text they may take when each value they may take is a constant (a parameter by
     date, a table's row), a one-byte code in each element of every row's obligations instead
-    of a text; VARCHAR otherwise."""
+    of a text; VARCHAR otherwise. Sides that are never given at all (no obligation has a due
+    date) hold only NULLs: a one-value ENUM of the empty text (never a JSON text) keeps their
+    NULL in a one-byte slot instead of a text's sixteen (writing the key work obligations
+    0.035 s instead of 0.044 s)."""
     texts: set[str] = set()
     for side in sides:
         if side is None:
@@ -1018,6 +1021,8 @@ def _texts_type(sides: list[SV | None], exprs: dict[str, exp.Expression]) -> str
             texts |= {t for t in (_constant_json(v, side.t) for v in values) if t is not None}
         except _NotConstant:
             return "VARCHAR"
+    if not texts and all(side is None for side in sides):
+        return enum_type([""])
     return enum_type(sorted(texts)) if texts else "VARCHAR"
 
 
