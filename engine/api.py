@@ -597,14 +597,17 @@ def _decide(
 ) -> Decision:
     """The decision of a pack's program on prepared facts, its errors worded as the engine's."""
     pack = found.pack
-    given = decimal.getcontext()
-    decimal.setcontext(_exact())
+    given = _getcontext()
+    _setcontext(_EXACT.__dict__.get("context") or _exact())
     try:
         return build_decision(found.run(prepared, day, version), audience, pack.facts)
     except (OverflowError, ValueError, ArithmeticError) as e:
         raise out_of_range(pack.id, e) from None
     finally:
-        decimal.setcontext(given)
+        _setcontext(given)
+
+
+_getcontext, _setcontext = decimal.getcontext, decimal.setcontext
 
 
 _EXACT = threading.local()  # each thread's copy of the exact decimal context
@@ -629,7 +632,8 @@ def evaluate(
 ) -> Decision:
     """Evaluate a pack against one facts document at `as_of` for an audience; `version` takes
     one of the pack's policy versions as in force whatever the date (to compare versions)."""
-    _check_facts(facts)
+    if facts.__class__ is not dict:  # (the common case in line)
+        _check_facts(facts)
     if audience.__class__ is not str or audience not in AUDIENCES:  # (the common case in line)
         _check_audience(audience)
     plan = pack.local_plan

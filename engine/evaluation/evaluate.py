@@ -6,7 +6,7 @@ import datetime as dt
 import decimal
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from engine.language import syntax as A
 from engine.language.runtime import NULL, WITHHELD, Unknown, merge
@@ -123,6 +123,17 @@ class Evaluation:
         ev.F, ev.memo, ev.steps, ev.rule_results = F, memo, [], rule_results
         ev.failed = {}
         return ev
+
+    if not TYPE_CHECKING:  # (to a type checker, `rule_results` is there from the start)
+
+        def __getattr__(self, name: str) -> Any:
+            """`rule_results` of a run that handed its rule results over as one tuple (see
+            `Program.run`), made a dict when first read, and kept."""
+            fields = self.__dict__
+            if name == "rule_results" and "rule_values" in fields:
+                ids, values = fields["rule_values"]
+                return fields.setdefault("rule_results", dict(zip(ids, values, strict=True)))
+            raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
 
     # -- names -----------------------------------------------------------------------------
 

@@ -67,7 +67,7 @@ class Names(dict[Any, Any]):
 
     # no slot keeps `N` (a bound method of this mapping) or anything else that leads back
     # here: an evaluation's state is freed as soon as it is dropped, not by the cycle collector
-    __slots__ = ("F", "day", "rules", "work")
+    __slots__ = ("F", "day", "rule_values", "rules", "work")
 
     F: dict[str, Any]
     day: tuple[Any, ...]  # the values of the parts of expressions that depend only on the day
@@ -75,6 +75,9 @@ class Names(dict[Any, Any]):
     # turn, and an item's work reads one not yet worked out through `_when_of`)
     rules: dict[str, Any]
     work: dict[Any, Work]
+    # the rule results a two-valued run hands over in one tuple, in the order of
+    # `_DayParts.rule_ids`, instead of keeping each in `rules` (see `_rules_in_order`)
+    rule_values: tuple[Any, ...]
 
     @property
     def N(self) -> Callable[[Any], Any]:
@@ -444,13 +447,26 @@ class Program:
             return f"({made.body})"
 
         lines = ["def _all(m, rr, F, N):"]
+        # the rule results as locals (`_q<i>`), handed over at the end as one tuple in the
+        # order they were worked out (`m.rule_values`, see `_rules_in_order`), when that order
+        # never depends on the facts; else each kept in `rr` as it is worked out
+        order: dict[str, str] | None = {} if self._rules_in_order(known) else None
+
+        def rule_slot(rid: str) -> str:
+            """Where a rule's result is kept: its local in `order`, else its entry in `rr`."""
+            if order is None:
+                return f"rr[{rid!r}]"
+            found = order.get(rid)
+            if found is None:
+                found = order[rid] = f"_q{len(order)}"
+            return found
+
         # the two-valued form catches no error: healthcare-only work that fails is left to
         # the three-valued run, which withholds its value
         guarded = custodial and not known
 
         def rule_lines(rule: M.Rule, into: str) -> list[str]:
             """Lines setting `into` to a rule's result and keeping it (as its work does)."""
-            key = repr(rule.id)
             if rule.versions and self.version.id not in rule.versions:
                 body = [f"{into} = False"]
             elif rule.when is None:
@@ -464,7 +480,7 @@ class Program:
                     body.append(f"{into} = _withheld({into})")
                 else:
                     body = [call]
-            return [*body, f"rr[{key}] = {into}"]
+            return [*body, f"{rule_slot(rule.id)} = {into}"]
 
         def table_lines(table: M.Table) -> list[str]:
             """Lines setting `_rows` to a table's matched rows, worked out here when no one
@@ -503,8 +519,10 @@ class Program:
             post: tuple[str, ...] = (),
             name: str | None = None,
             early: bool = True,
+            slot: str | None = None,
         ) -> None:
-            # (`early`: the item may have been worked out before its turn, so is looked for)
+            # (`early`: the item may have been worked out before its turn, so is looked for;
+            # `slot`: where the value is kept, when not `table[key]`)
             starts.add(len(lines))
             if early:
                 lines.append(f"    if {key} not in {table}:")
@@ -518,7 +536,7 @@ class Program:
                 lines.extend(at + line for line in body)
             if hide:
                 lines.append(at + "_v = _withheld(_v)")
-            lines.append(at + f"{table}[{key}] = _v")
+            lines.append(at + f"{slot or f'{table}[{key}]'} = _v")
             if name is not None:
                 lines.append(at + f"{var(name)} = _v")
                 if early:  # worked out before its turn: its value, read into the local
@@ -663,20 +681,29 @@ class Program:
                 continue
             key = repr(rule.id)
             early = rule.id in read_early
+            assert not (early and order is not None)  # (then no rule is looked for first)
             if not in_force:
-                emit(key, "rr", "False", False, False, early=early)
+                emit(key, "rr", "False", False, False, early=early, slot=rule_slot(rule.id))
             elif rule.when is None:
-                emit(key, "rr", "True", False, False, early=early)
+                emit(key, "rr", "True", False, False, early=early, slot=rule_slot(rule.id))
             else:
                 hide = custodial and rule.healthcare
                 same = (rule.when.text, hide)
                 if same in first_of:
-                    emit(key, "rr", f"rr[{first_of[same]!r}]", False, False, early=early)
+                    emit(
+                        key,
+                        "rr",
+                        rule_slot(first_of[same]),
+                        False,
+                        False,
+                        early=early,
+                        slot=rule_slot(rule.id),
+                    )
                     continue
                 if not plain:
                     first_of[same] = rule.id
                 value = code(rule.when)
-                emit(key, "rr", value, hide, hide, early=early)
+                emit(key, "rr", value, hide, hide, early=early, slot=rule_slot(rule.id))
         # one function per hundred items, called in turn: compiling one function costs more
         # than linear time in its length, which would tell on a pack of thousands of rules
         blocks: list[tuple[int, list[str]]] = []
@@ -720,11 +747,18 @@ class Program:
                 source.append(f"    {' = '.join(names)} = _MISS")
             source.extend(body)
             if head.startswith("def _part"):
+                if order is not None:  # (one part: see `_rules_in_order`)
+                    source.append(
+                        f"    m.rule_values = ({''.join(v + ', ' for v in order.values())})"
+                    )
                 source.append("    return None")
         source.append("def _all(m, rr, F, N):")
         source.extend(f"    _part{i}(m, rr, F, N)" for i in range(len(parts)))
         source.append("    return None")
         namespace: dict[str, Any] = {**GLOBALS, **consts}
+        if known:
+            assert order is None or len(order) == len(pack.rules)  # (every rule, once)
+            day_parts.rule_ids = None if order is None else tuple(order)
         title = f"<program: {pack.id}, two-valued>" if known else f"<program: {pack.id}>"
         compiled = disk_cache.compiled("\n".join(source) + "\n", title)
 
@@ -732,6 +766,34 @@ class Program:
         made: Straight
         made = namespace["_all"]
         return made
+
+    def _rules_in_order(self, known: bool) -> bool:
+        """Whether the two-valued straight run (`known`) keeps its rule results as locals,
+        handed over as one tuple: when every rule is worked out at one place of one function
+        that it always reaches, so that the order they are worked out in is the same for
+        every document (that of the tuple). A rule one output reads is then worked out in
+        that output's block, which keeps every rule's value (`settled`), and that output is
+        worked out at its turn, never before."""
+        if not known:
+            return False
+        pack = self.pack
+        readers: dict[str, list[str]] = {}
+        for out_name, setting in pack.rules_setting.items():
+            for r, _ in setting:
+                readers.setdefault(r.id, []).append(out_name)
+        early = _read_before_turn(pack)
+        for outs in readers.values():
+            reader = pack.outputs[outs[0]]
+            if (
+                len(outs) != 1
+                or not self._in_line(outs[0])
+                or outs[0] in early
+                or reader.combine in ("first", "any")
+                or (self.custodial and reader.healthcare)
+            ):
+                return False
+        blocks = len(pack.definitions) + len(pack.outputs) + len(pack.rules) - len(readers)
+        return blocks <= _PART
 
     def _in_line(self, name: str) -> bool:
         """Whether the straight run works `name` out in line (else by its work): a definition
@@ -825,7 +887,11 @@ class Program:
         fields["F"] = F
         fields["memo"] = m
         fields["steps"] = []
-        fields["rule_results"] = rules
+        if decided and day_parts.rule_ids is not None:
+            # the rule results as one tuple: made a dict when first read (`Evaluation`)
+            fields["rule_values"] = (day_parts.rule_ids, m.rule_values)
+        else:
+            fields["rule_results"] = rules
         return ev
 
     def _names(self, day: tuple[Any, ...], F: dict[str, Any]) -> Names:
@@ -861,6 +927,9 @@ class _DayParts(PerDay):
         # the straight run in the two-valued form, tried first (it reads these parts too),
         # made on first use when the three-valued one is written in line
         self.known: Straight | None = None
+        # the rules in the order of the tuple of their results it hands over, if it does
+        # (`Program._rules_in_order`), else None
+        self.rule_ids: tuple[str, ...] | None = None
         self.inline = False
         # runs of the two-valued form since the last review, and how many gave up; runs
         # left before it is tried again, after too many gave up (`review`)
