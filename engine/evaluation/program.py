@@ -402,6 +402,7 @@ class Program:
             return f"({v} if {v} is not _MISS else N({name!r}))"
 
         facts_read: dict[tuple[str, str], str] = {}
+        helpers: list[str] = []  # the functions the expressions call (`InlineExpr.defs`)
 
         def read_fact(record: str, field: str) -> str:
             # a field of a fixed path into the facts: read once, where each function that
@@ -430,6 +431,7 @@ class Program:
                     read_inner=read_inner,
                     per_day=day_parts,
                     read_fact=read_fact,
+                    loops=True,
                 )
             else:
                 made = inline_checked(
@@ -443,6 +445,7 @@ class Program:
                 )
             consts.update(made.consts)
             consts[f"_k{len(consts)}_"] = None  # keeps each prefix its own
+            helpers.extend(made.defs)
             hoist.update(made.hoist)
             return f"({made.body})"
 
@@ -730,7 +733,7 @@ class Program:
         hoist.update(day_parts.hoist())
         for v, c in hoist.items():  # (read when a function starts: no local is set yet)
             hoist[v] = _MARK.sub(lambda found: reads[int(found[1])][1], c)
-        source: list[str] = []
+        source: list[str] = [*helpers]
         for head, first, body in functions:
             source.append(head)
             source.extend(first)
