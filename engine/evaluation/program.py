@@ -527,7 +527,11 @@ class Program:
             # (`early`: the item may have been worked out before its turn, so is looked for;
             # `slot`: where the value is kept, when not `table[key]`)
             starts.add(len(lines))
-            if early:
+            # (in the two-valued form, `m.get`, not `in m` and `m[...]`: on a subclass of
+            # dict, these two call a method of the class each time)
+            if early and table == "m" and known:
+                lines.append(f"    if (_v := m.get({key}, _MISS)) is _MISS:")
+            elif early:
                 lines.append(f"    if {key} not in {table}:")
             at = "        " if early else "    "
             body = [*pre, f"_v = {value}", *post]
@@ -543,7 +547,8 @@ class Program:
             if name is not None:
                 lines.append(at + f"{var(name)} = _v")
                 if early:  # worked out before its turn: its value, read into the local
-                    lines.extend(["    else:", f"        {var(name)} = m[{key}]"])
+                    read = "_v" if known else f"m[{key}]"
+                    lines.extend(["    else:", f"        {var(name)} = {read}"])
                 sets[name] = blocks_of[name]
 
         def budget(
@@ -621,7 +626,8 @@ class Program:
             d = pack.definitions.get(name)
             out = pack.outputs.get(name)
             if not self._in_line(name):
-                lines += [f"    if {key} not in m:", f"        {const(work)}(m)"]
+                test = f"m.get({key}, _MISS) is _MISS" if known else f"{key} not in m"
+                lines += [f"    if {test}:", f"        {const(work)}(m)"]
             elif d is not None:
                 value = code(d.expr, tail=not sure(name))
                 post = budget("definition", key, d.expr)
@@ -722,10 +728,18 @@ class Program:
             end = start + 1
             while end < len(lines) and end not in starts:
                 end += 1
-            block = [*resolve([(start, lines[start:end])]), f"    return m[{name!r}]"]
             # a name already worked out (by the straight run or another getter) is returned
-            # before the getter reads anything into its locals
-            first = [f"    if {name!r} in m:", f"        return m[{name!r}]"]
+            # before the getter reads anything into its locals; in the two-valued form, the
+            # block leaves the name's value in `_v`, whether it worked it out or not
+            if known:
+                block = [*resolve([(start, lines[start:end])]), "    return _v"]
+                first = [
+                    f"    if (_v := m.get({name!r}, _MISS)) is not _MISS:",
+                    "        return _v",
+                ]
+            else:
+                block = [*resolve([(start, lines[start:end])]), f"    return m[{name!r}]"]
+                first = [f"    if {name!r} in m:", f"        return m[{name!r}]"]
             getters.append((f"def _g{local[name][2:]}(m, rr, F, N):", first, block))
         functions = getters + [
             (f"def _part{i}(m, rr, F, N):", [], resolve(part)) for i, part in enumerate(parts)
