@@ -6,7 +6,8 @@ import datetime as dt
 import decimal
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Literal
+from functools import cached_property
+from typing import Any, Literal
 
 from engine.language import syntax as A
 from engine.language.runtime import NULL, WITHHELD, Unknown, merge
@@ -124,16 +125,14 @@ class Evaluation:
         ev.failed = {}
         return ev
 
-    if not TYPE_CHECKING:  # (to a type checker, `rule_results` is there from the start)
-
-        def __getattr__(self, name: str) -> Any:
-            """`rule_results` of a run that handed its rule results over as one tuple (see
-            `Program.run`), made a dict when first read, and kept."""
-            fields = self.__dict__
-            if name == "rule_results" and "rule_values" in fields:
-                ids, values = fields["rule_values"]
-                return fields.setdefault("rule_results", dict(zip(ids, values, strict=True)))
-            raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
+    @cached_property
+    def rule_results(self) -> dict[str, Any]:
+        """The rule results by rule id, of a run that handed them over as one tuple (see
+        `Program.run`): made a dict when first read, and kept (any other evaluation sets
+        its own dict, which is read instead; no `__getattr__`, which would slow every read
+        of every other attribute)."""
+        ids, values = self.__dict__["rule_values"]
+        return dict(zip(ids, values, strict=True))
 
     # -- names -----------------------------------------------------------------------------
 
