@@ -125,6 +125,9 @@ class Evaluation:
         ev.failed = {}
         return ev
 
+    # the rule results of a run that handed them over as one tuple: the rule ids, their values
+    rule_values: tuple[tuple[str, ...], tuple[Any, ...]]
+
     @cached_property
     def rule_results(self) -> dict[str, Any]:
         """The rule results by rule id, of a run that handed them over as one tuple (see

@@ -125,11 +125,9 @@ class Program:
         # the straight run and the parts of the day it reads, replaced together (as one)
         self._run = self._straight(inline=self.inlined)
         self._version_id = version.id
-        # the fields of every evaluation this program leaves that do not vary (see `run`)
-        self._finished = {"pack": pack, "custodial": custodial, "record": False}
-        # (no definition failed: a run that meets an error is the interpreter's, see `run`)
-        self._finished["failed"] = {}
-        self._finished["version"] = version
+        # the definitions that failed in every evaluation this program leaves: none (a run
+        # that meets an error is the interpreter's, see `run`)
+        self._failed: dict[str, Exception] = {}
 
     # -- building the work -----------------------------------------------------------------
 
@@ -895,20 +893,24 @@ class Program:
                 # interpreter works that out, raising the decision's error or leaving the
                 # state of a decision
                 return self._interpreted(facts, as_of, version_id)
-        # `Evaluation.finished`, without its call: the fields fixed by the program, then these
+        # `Evaluation.finished`, without its call: each field set in the order `__init__`
+        # sets them, so the object keeps the compact layout (and fast reads) of the others
         ev = _new_evaluation(Evaluation)
-        fields = ev.__dict__
-        fields.update(self._finished)
-        fields["version_id"] = version_id
-        fields["as_of"] = as_of
-        fields["F"] = F
-        fields["memo"] = m
-        fields["steps"] = []
+        ev.pack = self.pack
+        ev.custodial = self.custodial
+        ev.record = False
+        ev.version = self.version
+        ev.version_id = version_id
+        ev.as_of = as_of
+        ev.F = F
+        ev.memo = m
+        ev.failed = self._failed  # (none: a run that meets an error is the interpreter's)
+        ev.steps = []
         if decided and day_parts.rule_ids is not None:
             # the rule results as one tuple: made a dict when first read (`Evaluation`)
-            fields["rule_values"] = (day_parts.rule_ids, m.rule_values)
+            ev.rule_values = (day_parts.rule_ids, m.rule_values)
         else:
-            fields["rule_results"] = rules
+            ev.rule_results = rules
         return ev
 
     def _names(self, day: tuple[Any, ...], F: dict[str, Any]) -> Names:
