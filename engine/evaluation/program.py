@@ -483,10 +483,15 @@ class Program:
                     body = [call]
             return [*body, f"{rule_slot(rule.id)} = {into}"]
 
+        table_keys: dict[str, str] = {}
+
         def table_lines(table: M.Table) -> list[str]:
             """Lines setting `_rows` to a table's matched rows, worked out here when no one
             has read the table yet (as its work does)."""
-            tkey = const(M.ItemKey("table", table.id))
+            # (one constant per table: a later block finds the rows under the very same key)
+            tkey = table_keys.get(table.id)
+            if tkey is None:
+                tkey = table_keys[table.id] = const(M.ItemKey("table", table.id))
             body = [f"_rows = m.get({tkey}, _MISS)", "if _rows is _MISS:"]
             values = []
             for i, (_name, e) in enumerate(table.inputs):
@@ -663,6 +668,21 @@ class Program:
                         pick = f"(_r := {const(named)}.get(id(_rows[0]), _MISS)) is not _MISS"
                         pre += (f"elif {pick}:", "    _r = N(_r)")
                     pre += ("else:", f"    _r = {values}(_rows, F, N)")
+                elif known and table.hit != "collect":
+                    # one matched row whose one value for the output is its expression: that
+                    # expression's function called, without `_TableValues` (the two-valued
+                    # form: any other case by `_TableValues`)
+                    pre = (
+                        *table_lines(table),
+                        "if _rows.__class__ is _U:",
+                        "    _r = _rows",
+                        "elif _rows.__class__ is list and len(_rows) == 1 and (",
+                        f"    _r := {const(_row_functions(table, name))}.get(id(_rows[0]))",
+                        ") is not None:",
+                        "    _r = _r(F, N)",
+                        "else:",
+                        f"    _r = {values}(_rows, F, N)",
+                    )
                 else:
                     pre = (
                         *table_lines(table),
@@ -1144,6 +1164,18 @@ def _fixed_values(table: M.Table, name: str) -> dict[int, Any]:
                     fixed[id(row)] = node.value
                 break
     return fixed
+
+
+def _row_functions(table: M.Table, name: str) -> dict[int, Any]:
+    """For each row with exactly one value for output `name`, its expression's compiled
+    function by the row's identity (as `_TableValues` keys its rows): called alone, it gives
+    what `_TableValues` gives for that row matched alone."""
+    found: dict[int, Any] = {}
+    for row in table.rows:
+        fns = [e.compiled.fn for col, e in row.then if col == name]
+        if len(fns) == 1:
+            found[id(row)] = fns[0]
+    return found
 
 
 def _named_values(pack: M.Pack, table: M.Table, name: str) -> dict[int, str]:

@@ -240,15 +240,6 @@ class _Gen:
             return f"_div({left}, {right}, {raiser})"
         if node.op == "+" and self.info(node).type.kind in ("list", "string"):
             return f"_cat({left}, {right})"  # counted against the step budget (R.concat)
-        if (
-            node.op in ("+", "-")
-            and self.info(node.left).type.kind == "date"
-            and self.info(node.right).type.kind == "months"
-        ):
-            # what `Months.__radd__` and `__rsub__` give, without Python's dispatch to them
-            # (the date's own operator first, refusing)
-            sign = "" if node.op == "+" else "-"
-            return f"_addm({left}, {sign}{right}.n)"
         return f"({left} {node.op} {right})"
 
     # -- leaves ----------------------------------------------------------------------------

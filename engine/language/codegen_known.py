@@ -119,6 +119,20 @@ class _Known(_Gen):
         finally:
             self.native = saved
 
+    def _native(self, node: A.Node) -> str:
+        if (
+            not self.three
+            and isinstance(node, A.Binary)
+            and node.op in ("+", "-")
+            and self.info(node.left).type.kind == "date"
+            and self.info(node.right).type.kind == "months"
+        ):
+            # what `Months.__radd__` and `__rsub__` give, without Python's dispatch to them
+            # (the date's own operator first, refusing)
+            left, right = self.gen(node.left), self.gen(node.right)
+            return f"_addm({left}, {'' if node.op == '+' else '-'}{right}.n)"
+        return super()._native(node)
+
     def _Lit(self, node: A.Lit) -> str:
         if node.value is None and not self.three:
             return "_gu()"  # the decided no-value is not a plain value

@@ -17,7 +17,7 @@ from engine.evaluation import program as program_module
 from engine.evaluation.evaluate import Evaluation, select_version
 from engine.evaluation.program import Program
 from engine.language.runtime import EXACT
-from engine.packs.facts_schema import prepare
+from engine.packs.facts_schema import prepare, read_facts_file
 from engine.tools.population import Population
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -42,9 +42,9 @@ def test_key_work_rule_results_come_as_one_tuple(
     found = two_valued(pack, DAY, custodial, monkeypatch)
     assert found._run[1].rule_ids is not None
     handed = 0
-    for _, _day, facts in Population(seed=3, schema=pack.facts).documents(
-        30, ("prisoner", "establishment")
-    ):
+    examples = [read_facts_file(p) for p in sorted((ROOT / "examples" / "prisoners").glob("*"))]
+    generated = Population(seed=3, schema=pack.facts).documents(30, ("prisoner", "establishment"))
+    for facts in [*examples, *(facts for _, _, facts in generated)]:
         prepared = prepare(facts, "<facts>", pack.facts, custodial)
         with decimal.localcontext(EXACT):
             try:
