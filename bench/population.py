@@ -10,7 +10,8 @@ actually ran, which the machine's load does not stretch):
   Parquet, the pack's items with their masks, the flat decision, the lists decoded once per
   distinct key and joined back, writing the result table), and the CPU seconds of reading,
   binding and planning the query (the same query over no facts: a cost that does not grow
-  with the population, and that the profile's parts leave out);
+  with the population, and that the profile's parts leave out), and of running it again
+  prepared (EXECUTE of a prepared statement: DuckDB plans it again, so nothing is saved);
 - population-keywork-duckdb-values-only-cpu: decisions a second for the pack's outputs'
   values alone (no status, masks, undetermined items, missing facts or obligations), the
   floor under the whole decision on the same data;
@@ -117,6 +118,20 @@ def alternated(
     return first, second
 
 
+def prepared(con: duckdb.DuckDBPyConnection, sql: str, runs: int = 5) -> float:
+    """The median CPU seconds of EXECUTE of `sql` prepared once (over no facts: the cost of
+    running a planned query again, whatever the rows)."""
+    con.execute(f"CREATE OR REPLACE TEMP TABLE bench_prepared AS {sql} LIMIT 0")
+    con.execute(f"PREPARE bench_query AS INSERT INTO bench_prepared {sql}")
+    cpus = []
+    for _ in range(runs):
+        c = cpu()
+        con.execute("EXECUTE bench_query")
+        cpus.append(cpu() - c)
+    con.execute("DEALLOCATE bench_query")
+    return statistics.median(cpus)
+
+
 def parts(con: duckdb.DuckDBPyConnection, sql: str) -> dict[str, float]:
     """Where one run of the query spends its time, from DuckDB's profile: seconds per part."""
     with tempfile.TemporaryDirectory(prefix="regime-profile-") as tmp:
@@ -214,6 +229,9 @@ def main() -> None:
         empty = compile_pack(pack, facts_table="no_facts").sql(pretty=False)
         _, plan_cpu = best(con, empty, 5)
         print(f"population-keywork-duckdb-part-plan-the-query-cpu: {plan_cpu:.3f} s")
+        # planned once and run again: DuckDB binds and optimises a prepared statement again
+        # on every EXECUTE, so it saves nothing here (a date range is one query, planned once)
+        print(f"population-keywork-duckdb-part-plan-prepared-cpu: {prepared(con, empty):.3f} s")
         # the floor of the pack's values alone (no status, masks, lists), for comparison
         values = compile_pack(pack, values_only=True).sql(pretty=False)
         _, values_cpu = best(con, values)

@@ -13,6 +13,7 @@ from .common import (
     EXIT_PROBLEMS,
     fail,
     load_packs,
+    outputs_wanted,
     packs_option,
     parse_date,
     path_option,
@@ -103,7 +104,12 @@ def parse_range(text: str) -> tuple[dt.date, dt.date]:
     default="custodial",
     show_default=True,
 )
-@click.option("--threads", type=int, default=None, help="DuckDB threads (default: all cores).")
+@click.option(
+    "--threads",
+    type=click.IntRange(1, 256),
+    default=None,
+    help="DuckDB threads, 1 to 256 (default: all cores).",
+)
 @packs_option
 @user_errors
 def command(
@@ -145,9 +151,15 @@ def command(
 
     start, end = parse_range(as_of)
     packs = load_packs(resolve_packs_dir(packs_dir), pack)
-    wanted = [o.strip() for o in outputs.split(",")] if outputs else None
+    wanted = outputs_wanted(outputs)
     if establishment is not None and not establishment.exists():
         fail(f"no establishment file `{establishment}`")
+    for given in (facts, establishment):  # a pipe or a device might never end
+        if given is not None and given.exists() and not given.is_file():
+            fail(
+                f"`{given}` is not a regular file [E-IO]",
+                "give a file: devices, pipes and directories are not read",
+            )
     spark = spark_probe = None
     if engine == "spark":
         from engine.sql.spark import progress, run_spark
@@ -197,7 +209,10 @@ def command(
 
         if not isinstance(e, duckdb.Error) and type(e).__module__.split(".")[0] != "pyspark":
             raise
-        fail(f"the {engine} engine failed: {str(e).splitlines()[0]}", code=EXIT_PROBLEMS)
+        first = str(e).splitlines()[0]
+        if "Invalid unicode" in str(e):  # DuckDB reading the facts file as text
+            fail(f"cannot read `{facts}`: not UTF-8 text ({first})", "save the file as UTF-8")
+        fail(f"the {engine} engine failed: {first}", code=EXIT_PROBLEMS)
     if fetched is not None:
         fetched.finish(result)
     click.echo(f"{result.rows} decisions in {result.seconds:.2f} s ({engine}) -> {result.out}")

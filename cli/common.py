@@ -16,7 +16,7 @@ import click
 import engine
 import engine.api
 from engine.packs.facts_positions import positioned
-from engine.packs.facts_schema import read_facts_file
+from engine.packs.facts_schema import healthcare_roots, read_facts_file, root_types
 from engine.problems import EvaluationError, FactsError, PackError, Problem, did_you_mean
 from engine.tools import whole_files
 
@@ -62,18 +62,36 @@ def resolve_packs_dir(given: Path | None) -> Path:
     return Path(env) if env else Path("policies")
 
 
+def _same_file(a: Path, b: Path) -> bool:
+    if a.exists() and b.exists():
+        return os.path.samefile(a, b)
+    return a.resolve() == b.resolve()
+
+
+def refuse_onto_inputs(outputs: list[Path], inputs: list[Path]) -> None:
+    """Refuse, before anything is written, an output that is one of the `inputs` (the run
+    would overwrite what it read) or two outputs that are one file (one would replace the
+    other)."""
+    for n, out in enumerate(outputs):
+        for read in inputs:
+            if _same_file(out, read):
+                fail(
+                    f"`{out}` is the same file as the input `{read}`: writing there would "
+                    "overwrite it",
+                    hint="choose another output file",
+                )
+        for other in outputs[n + 1 :]:
+            if _same_file(out, other):
+                fail(
+                    f"`{out}` and `{other}` are the same file: one output would replace the other",
+                    hint="choose a file of its own for each",
+                )
+
+
 def write_whole(out: Path, text: str, inputs: list[Path]) -> None:
     """Write `text` to `out` whole or not at all (a temporary file beside it, then a rename),
     refusing an `out` that is one of the `inputs`: the run would overwrite what it read."""
-    for read in inputs:
-        same = out.resolve() == read.resolve()
-        if out.exists() and read.exists():
-            same = os.path.samefile(out, read)
-        if same:
-            fail(
-                f"`{out}` is the same file as the input `{read}`: writing there would overwrite it",
-                hint="choose another --out",
-            )
+    refuse_onto_inputs([out], inputs)
     try:
         whole_files.write_whole(out, text)
     except OSError as e:
@@ -261,6 +279,45 @@ def id_field_option(fn: F) -> F:
         show_default=True,
         help="Dotted path of the facts that names each document's subject.",
     )(fn)
+
+
+_NOT_AN_ID = {"list": "list", "record": "record", "bool": "yes/no"}
+
+
+def outputs_wanted(outputs: str | None) -> list[str] | None:
+    """The names `--outputs a,b` gives (None when not given); one that names nothing (`,,`)
+    is a usage error, not a search for an output called ``."""
+    if outputs is None:
+        return None
+    wanted = [o.strip() for o in outputs.split(",") if o.strip()]
+    if not wanted:
+        fail(f"--outputs names no output (`{outputs}`)", "e.g. --outputs eligible,review_due_on")
+    return wanted
+
+
+def check_id_field(id_field: str, facts_schema: str, audience: str) -> None:
+    """Refuse, for a custodial audience, an --id-field that reads healthcare-only facts (the
+    field, or a record holding one): each row's label would show them. Refuse one that names
+    a list, record or yes/no of the facts schema: not an identifier, and written differently
+    by each engine. A path the schema does not have labels every row `?`, as before."""
+    for root in healthcare_roots(facts_schema) if audience != "healthcare" else ():
+        path = root.replace("[]", "")
+        if id_field == path or id_field.startswith(path + ".") or path.startswith(id_field + "."):
+            fail(
+                f"--id-field `{id_field}` reads healthcare-only facts (`{path}`), which a "
+                "custodial audience may not see",
+                "name a field custodial staff may see, e.g. prisoner.prison_number",
+            )
+    parts = id_field.split(".")
+    found = root_types(facts_schema).get(parts[0])
+    for part in parts[1:]:
+        field = found.field(part) if found is not None and found.kind == "record" else None
+        found = field[0] if field else None
+    if found is not None and found.kind in _NOT_AN_ID:
+        fail(
+            f"--id-field `{id_field}` is a {_NOT_AN_ID[found.kind]}, not an identifier",
+            "name a text, number or date field, e.g. prisoner.prison_number",
+        )
 
 
 def audience_option(fn: F) -> F:

@@ -15,6 +15,19 @@ from engine.tools.worked_examples import read_cases, run_case, test_files
 from .common import EXIT_OK, EXIT_PROBLEMS, existing_targets, fail, show_problems
 
 
+def _refuse_out_among_packs(out: Path, targets: list[Path]) -> None:
+    """Refuse an `out` that is a packs folder read, or a folder inside one, or the folder of a
+    pack file read: the pages would be mixed into the packs' own sources."""
+    where = out.resolve()
+    for t in targets:
+        read = t.resolve()
+        if where == read.parent if t.is_file() else where.is_relative_to(read):
+            fail(
+                f"`{out}` is among the packs read (`{t}`): the site would be written into them",
+                "write the site to a folder of its own, e.g. --out site/",
+            )
+
+
 @click.command("docs")
 @click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
 @click.option(
@@ -43,6 +56,7 @@ def command(paths: tuple[Path, ...], out: Path) -> None:
     targets = existing_targets(paths)
     if out.exists() and not out.is_dir():
         fail(f"`{out}` is not a directory")
+    _refuse_out_among_packs(out, targets)
     packs, problems = engine.check_paths(targets, overlays=False)
     errors = [p for p in problems if p.is_error]
     show_problems(errors)

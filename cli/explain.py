@@ -6,6 +6,7 @@ from pathlib import Path
 
 import click
 
+from engine.packs.model import Pack
 from engine.problems import did_you_mean
 
 from .common import decide, evaluation_options, fail, load_packs, resolve_packs_dir, user_errors
@@ -46,5 +47,26 @@ def command(
             f"pack `{pack}` has no output, definition, table or rule `{target}`",
             did_you_mean(target, known) or "see `regime docs` for the pack's names",
         )
+    if audience != "healthcare" and _withheld(model, target):
+        fail(
+            f"`{target}` is withheld from a custodial audience: it is worked out from "
+            "healthcare-only facts",
+            "explain an output this audience may see, or use --audience healthcare",
+        )
     decision = decide(packs, pack, facts_path, as_of, audience, establishment_plan, packs_dir)
     click.echo(decision.explain(target))
+
+
+def _withheld(model: Pack, target: str) -> bool:
+    """Whether a custodial explanation leaves `target` out whatever the facts: a name worked
+    out from healthcare-only facts, unless it is a releasable output, or a rule read from them
+    whose obligation is not releasable and which sets no releasable output."""
+    output = model.outputs.get(target)
+    if output is not None:
+        return output.healthcare and not output.releasable
+    for rule in model.rules:
+        if rule.id == target:
+            released = rule.obligation is not None and rule.obligation.releasable
+            sets_released = any(model.outputs[o].releasable for o, _ in rule.sets)
+            return rule.healthcare and not released and not sets_released
+    return target in model.healthcare_names

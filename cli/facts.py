@@ -19,12 +19,22 @@ from engine.adapters.mapping import load_mapping
 from engine.adapters.render_table import between_markers, markdown
 from engine.problems import PackError
 
-from .common import EXIT_PROBLEMS, dump_json, fail, parse_date, path_option, show_problems
+from .common import (
+    EXIT_PROBLEMS,
+    dump_json,
+    fail,
+    parse_date,
+    path_option,
+    refuse_onto_inputs,
+    show_problems,
+    write_whole,
+)
 from .hmpps_fetch import (
     Fetched,
     add_rejects,
     check_facts,
     client_settings,
+    config_file,
     fetch_errors,
     fetch_establishment,
     hmpps_options,
@@ -50,11 +60,12 @@ def command() -> None:
 
 
 def _write_facts(path: Path, facts: dict[str, Any]) -> None:
+    """The facts as JSON (or YAML by suffix), written whole or not at all."""
     if path.suffix in (".yaml", ".yml"):
         text = yaml.safe_dump(facts, sort_keys=False, allow_unicode=True)
     else:
         text = json.dumps(facts, indent=2, ensure_ascii=False) + "\n"
-    path.write_text(text, encoding="utf-8")
+    write_whole(path, text, [])
 
 
 @command.command("from-hmpps")
@@ -110,14 +121,20 @@ def from_hmpps(
     if prison is not None and out is None:
         fail("--prison needs --out FILE", "e.g. --out population.jsonl")
     day = parse_date(as_of) or dt.date.today()
+    inputs = [p for p in (config_file(config), local_path) if p is not None]
+    if prison is not None and out is not None:
+        gaps_path = gaps_path or out.with_suffix(".gaps.jsonl")
+        rejects_path = rejects_path or out.with_suffix(".rejects.jsonl")
+        refuse_onto_inputs([out, gaps_path, rejects_path], inputs)
+    elif out is not None:
+        refuse_onto_inputs([out], inputs)
     local = read_local(local_path)
     settings = client_settings(config)
     if subject is not None:
         _one(subject, day, settings, local, out, fmt)
         return
     assert prison is not None and out is not None
-    gaps_path = gaps_path or out.with_suffix(".gaps.jsonl")
-    rejects_path = rejects_path or out.with_suffix(".rejects.jsonl")
+    assert gaps_path is not None and rejects_path is not None
     rejects_path.unlink(missing_ok=True)  # a rejects file beside OUT is always this run's
     unfit: list[tuple[str, list[str]]] = []
     if out.suffix == ".parquet":
@@ -204,14 +221,19 @@ def mapping_table(name: str, check: Path | None, update: Path | None) -> None:
     if page_path is None:
         click.echo(table, nl=False)
         return
+    if not page_path.is_file():  # a pipe or a device might never end
+        what = "does not exist" if not page_path.exists() else "is not a regular file"
+        fail(f"`{page_path}` {what}", "give the Markdown page holding the table")
     try:
         page = page_path.read_text(encoding="utf-8")
         wanted = between_markers(page, table)
-    except (OSError, ValueError) as e:
+    except OSError as e:
+        fail(f"cannot use `{page_path}`: {e.strerror or e}")
+    except ValueError as e:
         fail(f"cannot use `{page_path}`: {e}")
     if update is not None:
         if wanted != page:
-            page_path.write_text(wanted, encoding="utf-8")
+            write_whole(page_path, wanted, [])
         click.echo(f"{page_path}: mapping table up to date")
     elif wanted != page:
         click.echo(f"{page_path}: the mapping table differs from the mapping; run with --update")

@@ -50,10 +50,15 @@ def hmpps_options(fn: F) -> F:
     )(fn)
 
 
+def config_file(given: Path | None) -> Path | None:
+    """The client configuration file: --config, else $REGIME_HMPPS_CONFIG, else none."""
+    env = os.environ.get("REGIME_HMPPS_CONFIG")
+    return given if given is not None else (Path(env) if env else None)
+
+
 def client_settings(given: Path | None) -> ClientSettings:
     """Settings from --config, else $REGIME_HMPPS_CONFIG, else the environment."""
-    env = os.environ.get("REGIME_HMPPS_CONFIG")
-    return hmpps.settings(given if given is not None else (Path(env) if env else None))
+    return hmpps.settings(config_file(given))
 
 
 def read_local(path: Path | None) -> LocalFacts | None:
@@ -152,6 +157,11 @@ def fetch_establishment(
                 got.documents += 1
                 got.subjects.append(subject)
                 got.contradictions += any(g.kind == "contradiction" for g in gaps)
+        if not got.documents and not got.failures:  # a mistyped code finds no one
+            fail(
+                f"no one in `{prison}` on {day}: the prisoner search found nobody there",
+                "check the establishment code (e.g. MDI)",
+            )
     except BaseException:
         for part in parts:
             part.unlink(missing_ok=True)

@@ -16,6 +16,7 @@ from engine.tools.impact_report import render_html, render_text
 from engine.tools.impact_sql import impact_sql
 
 from .common import (
+    check_id_field,
     dump_json,
     fail,
     format_option,
@@ -35,7 +36,10 @@ from .population import (
 
 
 def _from_git(path: Path, rev: str) -> Pack:
-    """The pack file as it stood at a git revision."""
+    """The pack file as it stood at a git revision (never one starting `-`, which git would
+    take as an option: `--output=FILE` made it write a file)."""
+    if rev.startswith("-"):
+        fail(f"`{rev}` is not a git revision", "e.g. policies/pmp.yaml@HEAD~1")
     try:
         shown = subprocess.run(
             ["git", "show", f"{rev}:./{path.name}"],
@@ -186,6 +190,7 @@ def command(
         after = Side(model, to_version, f"version {to_version}")
     else:
         fail("say what to compare: --from-version A --to-version B, or OLD NEW")
+    check_id_field(id_field, before.pack.facts, audience)
     if track is not None:
         _check_track(track, before.pack, audience)
     report, _, fallback = decide_with(

@@ -76,19 +76,30 @@ def command(
     """
     import engine
     from service.auth import Authenticator, KeyConfigError, Roles
-    from service.log_store import BadDatabaseUrl, open_store
+    from service.log_store import BadDatabaseUrl, PostgresStore, open_store, shown_url
     from service.server import serve
     from service.settings import Settings
 
     directory = resolve_packs_dir(packs_dir)
     if not directory.is_dir():
         fail(f"no packs directory `{directory}`", "pass --packs DIR")
+    if insecure_no_auth and (jwt_public_key is not None or jwks is not None):
+        fail(
+            "--insecure-no-auth turns authentication off, and a key to check tokens with was "
+            "given too",
+            "drop --insecure-no-auth to check tokens, or the key to run without them",
+        )
     roles = Roles(custodial_role, healthcare_role, admin_role)
     try:
         Authenticator(not insecure_no_auth, roles, jwt_public_key, jwks, jwt_issuer, jwt_audience)
-        open_store(database_url)
+        store = open_store(database_url)
     except (KeyConfigError, BadDatabaseUrl) as e:
         fail(str(e))
+    if isinstance(store, PostgresStore):
+        try:
+            store.reach()
+        except BadDatabaseUrl as e:
+            fail(str(e), "start the database server, or check the URL's host, port and login")
     try:
         packs = engine.load(directory)
     except engine.PackError as e:
@@ -107,7 +118,7 @@ def command(
             err=True,
         )
     click.echo(
-        f"regime serve: decision log {database_url}; listening on http://{host}:{port} "
+        f"regime serve: decision log {shown_url(database_url)}; listening on http://{host}:{port} "
         f"({workers} worker(s)); OpenAPI at /v3/api-docs",
         err=True,
     )

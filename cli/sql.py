@@ -6,7 +6,15 @@ from pathlib import Path
 
 import click
 
-from .common import EXIT_PROBLEMS, fail, load_packs, packs_option, resolve_packs_dir, user_errors
+from .common import (
+    EXIT_PROBLEMS,
+    fail,
+    load_packs,
+    outputs_wanted,
+    packs_option,
+    resolve_packs_dir,
+    user_errors,
+)
 
 DIALECTS = ("duckdb", "spark", "databricks", "postgres", "bigquery", "snowflake", "trino")
 
@@ -48,7 +56,7 @@ def command(
     from engine.sql.types import Unsupported
 
     packs = load_packs(resolve_packs_dir(packs_dir), pack)
-    wanted = [o.strip() for o in outputs.split(",")] if outputs else None
+    wanted = outputs_wanted(outputs)
     render = "spark" if dialect in ("spark", "databricks") else "duckdb"
     try:
         compiled = compile_pack(packs[pack], audience, render, "facts")

@@ -11,6 +11,7 @@ from engine.tools.timeline import Timeline, show_field, timeline
 
 from .common import (
     audience_option,
+    check_id_field,
     dump_json,
     facts_option,
     fail,
@@ -120,6 +121,7 @@ def command(
     packs = load_packs(resolve_packs_dir(packs_dir), pack)
     if not facts_path.exists():
         fail(f"no facts file `{facts_path}`")
+    check_id_field(id_field, packs[pack].facts, audience)
     facts = read_facts(facts_path)
     result = timeline(packs[pack], facts, first, last, audience)
     subject = subject_of(facts, id_field)

@@ -10,6 +10,7 @@ import click
 from engine.tools.upcoming import Upcoming, upcoming_python, upcoming_sql
 
 from .common import (
+    check_id_field,
     dump_json,
     fail,
     format_option,
@@ -82,6 +83,7 @@ def command(
     end = start + dt.timedelta(days=days)
     population = load_population(population_path)  # a bad line stops everything, either engine
     model = load_packs(resolve_packs_dir(packs_dir), pack)[pack]
+    check_id_field(id_field, model.facts, audience)
     report, _, fallback = decide_with(
         engine,
         lambda: upcoming_sql(model, population, start, end, audience, id_field),

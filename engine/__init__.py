@@ -5,7 +5,7 @@ packs = engine.load("policies/")
 decision = packs.evaluate("some_pack", facts, as_of=date(2020, 7, 1), audience="custodial")
 """
 
-from engine.api import STAGES, Packs, check_paths, evaluate, load
+from engine.api import STAGES, Packs, as_date, check_paths, evaluate, load
 from engine.evaluation.decision import Decision
 from engine.problems import EvaluationError, FactsError, PackError, Problem
 
@@ -16,6 +16,7 @@ __all__ = [
     "PackError",
     "STAGES",
     "Packs",
+    "as_date",
     "Problem",
     "check_paths",
     "evaluate",

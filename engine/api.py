@@ -28,6 +28,7 @@ from engine.problems import (
     FactsError,
     PackError,
     Problem,
+    UnknownPackError,
     did_you_mean,
     file_problem,
     problem,
@@ -48,7 +49,19 @@ def pack_files(paths: Iterable[Path | str]) -> list[Path]:
                     found.append(f)
         elif not is_overlay_file(p):
             found.append(p)
-    return found
+    return _once(found)
+
+
+def _once(files: list[Path]) -> list[Path]:
+    """`files` without a second mention of one file (a folder and a file in it both given)."""
+    seen: set[Path] = set()
+    kept = []
+    for f in files:
+        key = f.resolve()
+        if key not in seen:
+            seen.add(key)
+            kept.append(f)
+    return kept
 
 
 def is_pack_file(path: Path) -> bool:
@@ -223,7 +236,7 @@ def overlay_files(paths: Iterable[Path | str]) -> list[Path]:
                     found.append(f)
         elif is_overlay_file(p):
             found.append(p)
-    return found
+    return _once(found)
 
 
 def _read_plan(path: Path, name: str) -> tuple[Document | None, bytes, list[Problem]]:
@@ -396,7 +409,7 @@ class Packs(Mapping[str, M.Pack]):
 
     def __getitem__(self, pack_id: str) -> M.Pack:
         if not isinstance(pack_id, str):
-            raise KeyError(f"a pack id is text, not {type(pack_id).__name__}")
+            raise UnknownPackError("E-ARG", f"a pack id is text, not {type(pack_id).__name__}")
         try:
             return self.packs[pack_id]
         except KeyError:
@@ -404,7 +417,7 @@ class Packs(Mapping[str, M.Pack]):
             if mine:
                 raise PackError(mine) from None
             hint = did_you_mean(pack_id, self.packs) or f"packs: {', '.join(sorted(self.packs))}"
-            raise KeyError(f"no pack `{pack_id}`; {hint}") from None
+            raise UnknownPackError("E-ARG", f"no pack `{pack_id}`; {hint}") from None
 
     def __iter__(self) -> Iterator[str]:
         return iter(self.packs)
@@ -432,6 +445,11 @@ class Packs(Mapping[str, M.Pack]):
         code resolved to `<packs_dir>/local/<code>/<pack>.yaml`. Raises PackError with every
         problem when the plan does not load or stays outside the national bounds."""
         self[pack_id]
+        if not isinstance(plan, str | Path):
+            kind = type(plan).__name__
+            raise EvaluationError(
+                "E-ARG", f"a local plan is a file or an establishment code, not {kind}"
+            )
         path = resolve_plan(plan, pack_id, packs_dir)
         merged, problems = load_overlay(path, self.packs)
         if merged is None:
@@ -564,6 +582,15 @@ def evaluate_many(
         yield decision
 
 
+def _check_pack(pack: Any) -> None:
+    if not isinstance(pack, M.Pack):
+        raise EvaluationError(
+            "E-ARG",
+            f"engine.evaluate takes a loaded pack (`engine.load(...)[id]`), not "
+            f"{type(pack).__name__}; `Packs.evaluate` takes a pack id",
+        )
+
+
 def _check_facts(facts: Any) -> None:
     if facts.__class__ is not dict and not isinstance(facts, Mapping):
         raise EvaluationError(
@@ -632,6 +659,8 @@ def evaluate(
 ) -> Decision:
     """Evaluate a pack against one facts document at `as_of` for an audience; `version` takes
     one of the pack's policy versions as in force whatever the date (to compare versions)."""
+    if pack.__class__ is not M.Pack:
+        _check_pack(pack)
     if facts.__class__ is not dict:  # (the common case in line)
         _check_facts(facts)
     if audience.__class__ is not str or audience not in AUDIENCES:  # (the common case in line)

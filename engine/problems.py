@@ -467,6 +467,14 @@ class EvaluationError(Exception):
         super().__init__(f"{message} [{code}]")
 
 
+class UnknownPackError(EvaluationError, KeyError):
+    """A pack id the loaded packs do not have (E-ARG); a KeyError too, so that loaded packs
+    answer `in` and `get` as any mapping does."""
+
+    def __str__(self) -> str:
+        return Exception.__str__(self)  # the message, not KeyError's quoted repr of it
+
+
 class PopulationError(Exception):
     """Raised when a population file cannot be read (`E-POPULATION`); nothing is evaluated."""
 

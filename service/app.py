@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import json
 import logging
 import os
 import signal
@@ -29,7 +30,8 @@ from engine.packs.facts_schema import first_repeated_key
 from service.auth import Authenticator, Caller
 from service.decision_route import DecisionRoute
 from service.errors import ApiError, error_body
-from service.log_record import LogRecord, canonical, sha256
+from service.exact_json import canonical, parse_json
+from service.log_record import LogRecord, sha256
 from service.log_store import LogStore, now, open_store
 from service.log_writer import LogWriter
 from service.masking import mask
@@ -111,17 +113,22 @@ def parse_request(data: Any) -> Parsed:
         raise _bad("`facts` must be a JSON object (one facts document)")
     audience = data.get("audience", "custodial")
     if audience not in AUDIENCES:
-        raise _bad(f"`audience` must be custodial or healthcare, not `{audience}`")
+        raise _bad(f"`audience` must be custodial or healthcare, not `{_as_sent(audience)}`")
     as_of = data.get("as_of")
     day = None
-    if as_of is not None:
+    if as_of is not None:  # read as the library and the command line read it: YYYY-MM-DD only
         try:
-            day = dt.date.fromisoformat(as_of) if isinstance(as_of, str) else None
-        except ValueError:
+            day = engine.as_date(as_of) if isinstance(as_of, str) else None
+        except engine.EvaluationError:
             day = None
-        if day is None or not isinstance(as_of, str) or len(as_of) != 10:
-            raise _bad(f"`as_of` must be a date YYYY-MM-DD, not `{as_of}`")
+        if day is None:
+            raise _bad(f"`as_of` must be a date YYYY-MM-DD, not `{_as_sent(as_of)}`")
     return Parsed(facts, day, audience)
+
+
+def _as_sent(value: Any) -> str:
+    """A value of a request as its JSON (`null`, `true`, `[...]`), text as itself."""
+    return value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
 
 
 def _bad(message: str) -> ApiError:
@@ -133,6 +140,17 @@ def _refuse_repeated_keys(raw: bytes, where: str) -> None:
     key = first_repeated_key(raw)
     if key is not None:
         raise _bad(f"{where} gives the key `{key}` twice in one object; keep one of them")
+
+
+def _same_input(supplied: dict[str, Any], record: LogRecord, facts_schema: str) -> bool:
+    """Whether facts given to a replay are those a decision was logged with, as far as its
+    log holds them (masked as it was): the hash of the input as logged. A record logged
+    before that hash was taken over the input as sent, masked facts included."""
+    shown, _ = mask(supplied, record.audience, facts_schema)
+    if sha256(canonical(shown)) == record.input_hash:
+        return True
+    hashed_as_sent = sha256(record.input.encode()) != record.input_hash
+    return hashed_as_sent and sha256(canonical(supplied)) == record.input_hash
 
 
 def evaluation_error(e: Exception) -> ApiError:
@@ -204,9 +222,11 @@ class Service:
         except (engine.FactsError, engine.EvaluationError) as e:
             raise evaluation_error(e) from e
         split = self.splitter.split(decision)
-        facts = canonical(req.facts)
+        # the input is logged, and hashed, with healthcare-only facts masked for a custodial
+        # decision: a hash of them beside the masked input would let whoever reads the record
+        # test guesses of them
         logged, masked = mask(req.facts, req.audience, pack.facts)
-        logged_json = canonical(logged) if masked else facts
+        logged_json = canonical(logged)
         decision_id = new_decision_id()
         record = LogRecord(
             decision_id=decision_id,
@@ -219,7 +239,7 @@ class Service:
             content_hash=decision.content_hash,
             as_of=decision.as_of.isoformat(),
             audience=decision.audience,
-            input_hash=sha256(facts),
+            input_hash=sha256(logged_json),
             input=logged_json.decode(),
             masked_paths=canonical(masked).decode(),
             result=split.stored.decode(),
@@ -363,7 +383,7 @@ def create_app(settings: Settings, loaded: engine.Packs | None = None) -> FastAP
             parts.append(chunk)
         body = b"".join(parts)
         try:
-            data = orjson.loads(body)
+            data = parse_json(body)
         except orjson.JSONDecodeError as e:
             raise _bad(f"the body is not JSON: {e}") from e
         _refuse_repeated_keys(body, "the body")
@@ -470,7 +490,7 @@ def create_app(settings: Settings, loaded: engine.Packs | None = None) -> FastAP
         def one(n: int, raw: bytes) -> tuple[int, Decided | bytes]:
             try:
                 try:
-                    data = orjson.loads(raw)
+                    data = parse_json(raw)
                 except orjson.JSONDecodeError as e:
                     raise _bad(f"line {n} is not JSON: {e}") from e
                 _refuse_repeated_keys(raw, f"line {n}")
@@ -639,23 +659,15 @@ def create_app(settings: Settings, loaded: engine.Packs | None = None) -> FastAP
         supplied = None
         if raw.strip():
             try:
-                data = orjson.loads(raw)
+                data = parse_json(raw)
             except orjson.JSONDecodeError as e:
                 raise _bad(f"the body is not JSON: {e}") from e
             _refuse_repeated_keys(raw, "the body")
             if not isinstance(data, dict) or set(data) - {"facts"}:
                 raise _bad("the body may only have `facts`")
             supplied = data.get("facts")
-            if supplied is not None:
-                if not isinstance(supplied, dict):
-                    raise _bad("`facts` must be a JSON object")
-                if sha256(canonical(supplied)) != record.input_hash:
-                    raise ApiError(
-                        409,
-                        "E-HTTP-INPUT-MISMATCH",
-                        "These facts are not the ones the decision was made on",
-                        f"their hash differs from the logged input hash {record.input_hash}",
-                    )
+            if supplied is not None and not isinstance(supplied, dict):
+                raise _bad("`facts` must be a JSON object")
         pack = await asyncio.to_thread(s.registry.by_hash, record.content_hash)
         if pack is None:
             raise ApiError(
@@ -664,7 +676,14 @@ def create_app(settings: Settings, loaded: engine.Packs | None = None) -> FastAP
                 f"Pack version {record.content_hash} can no longer be loaded",
                 "it is neither loaded nor stored in the log's pack sources",
             )
-        facts = supplied if supplied is not None else orjson.loads(record.input)
+        if supplied is not None and not _same_input(supplied, record, pack.facts):
+            raise ApiError(
+                409,
+                "E-HTTP-INPUT-MISMATCH",
+                "These facts are not the ones the decision was made on",
+                f"their hash differs from the logged input hash {record.input_hash}",
+            )
+        facts = supplied if supplied is not None else parse_json(record.input)
         masked = orjson.loads(record.masked_paths) if supplied is None else []
         try:
             again = engine.evaluate(

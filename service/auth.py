@@ -70,6 +70,11 @@ class Authenticator:
                 "no key to verify tokens: pass --jwt-public-key FILE or --jwks FILE "
                 "(or --insecure-no-auth to run without authentication)"
             )
+        for given in (public_key_file, jwks_file):  # a pipe or a device might never end
+            if given is not None and given.exists() and not given.is_file():
+                raise KeyConfigError(
+                    f"cannot read the token verification key: `{given}` is not a regular file"
+                )
         try:
             if public_key_file is not None:
                 from cryptography.hazmat.primitives.serialization import load_pem_public_key

@@ -10,12 +10,8 @@ from typing import Any
 
 import orjson
 
+from service.exact_json import parse_json
 from service.result_parts import part_hash, rebuild
-
-
-def canonical(value: Any) -> bytes:
-    """Canonical JSON bytes (sorted keys, no spaces): what hashes are taken over."""
-    return orjson.dumps(value, option=orjson.OPT_SORT_KEYS)
 
 
 def sha256(data: bytes) -> str:
@@ -117,11 +113,11 @@ class LogRecord:
             "asOf": self.as_of,
             "audience": self.audience,
             "inputHash": self.input_hash,
-            "input": orjson.loads(self.input),
-            "maskedPaths": orjson.loads(self.masked_paths),
+            "input": parse_json(self.input),
+            "maskedPaths": parse_json(self.masked_paths),
             "decision": rebuild(self.result, self.result_parts, bodies)
             if parts_intact
-            else orjson.loads(self.result),
+            else parse_json(self.result),
             "batch": None
             if self.batch_id is None
             else {"batchId": self.batch_id, "line": self.batch_line},

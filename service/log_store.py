@@ -263,11 +263,15 @@ class SqlStore:
         return found
 
     def get(self, decision_id: str) -> LogRecord | None:
+        if "\x00" in decision_id:  # no id holds one (PostgreSQL's text cannot even be asked)
+            return None
         row = self._one(f"SELECT {_COLUMNS} FROM decisions WHERE decision_id = ?", (decision_id,))
         return LogRecord(*row) if row else None
 
     def batch(self, batch_id: str) -> list[LogRecord]:
         """The logged lines of one batch, in line order."""
+        if "\x00" in batch_id:
+            return []
         rows = self._conn().execute(
             self._sql(f"SELECT {_COLUMNS} FROM decisions WHERE batch_id = ? ORDER BY batch_line"),
             (batch_id,),
@@ -361,6 +365,28 @@ class PostgresStore(SqlStore):
         import psycopg
 
         return psycopg.connect(self.target, autocommit=True)
+
+    def reach(self) -> None:
+        """Connect once and close, within 10 seconds: raises BadDatabaseUrl naming the log
+        (without its password) when the server cannot be reached or refuses the login."""
+        import psycopg
+
+        try:
+            psycopg.connect(self.target, autocommit=True, connect_timeout=10).close()
+        except psycopg.Error as e:
+            reason = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+            raise BadDatabaseUrl(
+                f"cannot reach the decision log `{shown_url(self.target)}`: {reason}"
+            ) from None
+
+
+def shown_url(url: str) -> str:
+    """A database URL as it may be shown: its password, if it has one, replaced by `***`."""
+    parsed = urlparse(url)
+    if parsed.password is None:
+        return url
+    host = parsed.netloc.rpartition("@")[2]
+    return parsed._replace(netloc=f"{parsed.username}:***@{host}").geturl()
 
 
 class BadDatabaseUrl(ValueError):

@@ -17,6 +17,8 @@ from typing import Any
 
 import orjson
 
+from service.exact_json import dumps, parse_json
+
 log = logging.getLogger("regime.service")
 
 MEMBER = "interpretations"
@@ -76,7 +78,7 @@ class ResultSplitter:
             known = self._first(decision, before, body, after)
         digest = known[1]
         if digest is None:  # this member did not splice back to to_dict(): never split
-            return _whole(orjson.dumps(decision.to_dict()))
+            return _whole(dumps(decision.to_dict()))
         return SplitResult(
             b"".join((before, body, after)),
             b"".join((before, b"null", after)),
@@ -92,7 +94,7 @@ class ResultSplitter:
         if len(self._parts) >= MAX_KEYS:
             self._parts.clear()
         d = decision.to_dict()
-        full = orjson.dumps(d)
+        full = dumps(d)
         digest: str | None = part_hash(body)
         if not isinstance(d.get(MEMBER), list) or b"".join((before, body, after)) != full:
             log.warning(
@@ -114,8 +116,8 @@ def _ref(digest: str) -> str:
 
 def rebuild(stored: str, parts_ref: str | None, bodies: dict[str, bytes]) -> Any:
     """The full result from a log row's stored form and its parts (`bodies` by hash)."""
-    doc = orjson.loads(stored)
+    doc = parse_json(stored)
     if parts_ref:
         for member, digest in orjson.loads(parts_ref).items():
-            doc[member] = orjson.loads(bodies[digest])
+            doc[member] = parse_json(bodies[digest])
     return doc

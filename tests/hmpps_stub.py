@@ -157,8 +157,10 @@ def _handler(stub: Stub) -> type[BaseHTTPRequestHandler]:
                 else:
                     self._send(status, {"status": status, "userMessage": "stub fault"}, headers)
                 return
-            if url.path == "/text":  # for the client's not-JSON error
+            if url.path in ("/text", "/deep"):  # for the client's not-JSON errors
                 data = b"<html>sign in</html>"
+                if url.path == "/deep":
+                    data = b"[" * 100_000 + b"]" * 100_000
                 self.send_response(200)
                 self.send_header("Content-Type", "text/html")
                 self.send_header("Content-Length", str(len(data)))

@@ -52,7 +52,16 @@ def settings_from(
                 f"use the keys {', '.join(sorted(_SETTINGS_KEYS))}",
             )
         config = dict(data)
-    base_urls = {str(k): str(v) for k, v in dict(config.get("base_urls") or {}).items()}
+    given_urls = config.get("base_urls") or {}
+    if not isinstance(given_urls, Mapping) or not all(
+        isinstance(v, str) for v in given_urls.values()
+    ):
+        raise RemoteError(
+            "E-HTTP-CONFIG",
+            f"`base_urls` in `{config_file}` must map each service to its URL",
+            "e.g. base_urls: {SERVICE: https://service.example}, one for each service",
+        )
+    base_urls = {str(k): v for k, v in given_urls.items()}
     for name, service in mapping.services.items():
         if name not in base_urls and env.get(service["base_url_env"]):
             base_urls[name] = env[service["base_url_env"]]

@@ -157,13 +157,19 @@ class JsonClient:
                 f"{method} {url} did not answer JSON",
                 "check that the base URL points at the service's API",
             ) from None
+        except RecursionError:
+            raise RemoteError(
+                "E-HTTP-JSON",
+                f"{method} {url} answered JSON nested too deeply to read",
+                "check that the base URL points at the service's API, not a proxy or a stub",
+            ) from None
 
 
 def _detail(response: Any) -> str:
     """The service's own message (HMPPS ErrorResponse userMessage or message), if any."""
     try:
         body = response.json()
-    except ValueError:
+    except (ValueError, RecursionError):
         return ""
     if isinstance(body, Mapping):
         for key in ("userMessage", "message", "developerMessage", "error"):

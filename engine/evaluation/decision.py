@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import decimal
+import json
 import threading
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -174,11 +175,16 @@ class Decision:
     def to_json_bytes(self) -> bytes:
         """Exactly `orjson.dumps(self.to_dict())`, made without building the dict: the parts
         fixed by the pack are serialised once and reused (see decision_json)."""
-        return b"".join(decision_json_parts(self))
+        return b"".join(self.json_parts())
 
     def json_parts(self) -> tuple[bytes, bytes, bytes]:
-        """`to_json_bytes()` in three pieces: up to `"interpretations":`, its array, the rest."""
-        return decision_json_parts(self)
+        """`to_json_bytes()` in three pieces: up to `"interpretations":`, its array, the rest.
+        An output holding an integer past 64 bits (a fact may have 29 digits), which orjson
+        cannot write, is written by the standard JSON writer, in the same compact form."""
+        try:
+            return decision_json_parts(self)
+        except TypeError:
+            return _standard_json_parts(self.to_dict())
 
     def explain(self, target: str | None = None) -> str:
         """The reasons, step by step, each with its citation (see engine.evaluation.explain)."""
@@ -966,3 +972,16 @@ def custodial_steps(ev: Evaluation, obligations: list[DecidedObligation]) -> lis
         kept.append(s)
     kept.sort(key=lambda s: rank.get((s.kind, s.name), len(rank)))
     return kept
+
+
+def _standard_json_parts(d: dict[str, Any]) -> tuple[bytes, bytes, bytes]:
+    """`json_parts` of the dict `d` through the standard JSON writer (compact, as orjson's)."""
+
+    def written(value: Any) -> bytes:
+        return json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode()
+
+    keys = list(d)
+    at = keys.index("interpretations")
+    head = b"".join(written(k) + b":" + written(d[k]) + b"," for k in keys[:at])
+    tail = b"".join(b"," + written(k) + b":" + written(d[k]) for k in keys[at + 1 :])
+    return b"{" + head + b'"interpretations":', written(d["interpretations"]), tail + b"}"

@@ -43,6 +43,9 @@ _EXPRESSION_HINTS = {
 }
 
 
+_WRITTEN = ("pack", "tests", "overlay", "adapter")  # schemas of files beside packs, not facts
+
+
 def validate_pack(doc: Document) -> list[Problem]:
     """Check a pack document against `schemas/pack.schema.json`."""
     return validate_document(doc.data, "pack", doc.file, doc)
@@ -54,9 +57,11 @@ def validate_document(
     """Check `data` against a named schema (`pack`, `tests`, `facts`, `facts/establishment`...).
 
     Positions come from `doc` when given; otherwise every problem is at 1:1 and its message
-    starts with the JSON path. Problems against facts schemas have code `E-FACTS`.
+    starts with the JSON path. Problems against facts schemas (and an establishment's local
+    facts) have code `E-FACTS`; against the schemas of files people write beside packs (a
+    pack, worked examples, a local plan, a record mapping) `E-SCHEMA`.
     """
-    facts = schema_name not in ("pack", "tests") and not schema_name.startswith(("pack.", "tests."))
+    facts = schema_name not in _WRITTEN and not schema_name.startswith(("pack.", "tests."))
     instance = to_json(data, exact_numbers=True)
     if surely_valid(instance, schema_name):  # the common case, without the generic walk
         return []

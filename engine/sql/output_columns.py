@@ -39,14 +39,21 @@ from engine.sql.types import (
 
 def narrowed(pack: M.Pack, visible: Iterable[str], wanted: list[str] | None) -> list[str]:
     """The `visible` outputs among `wanted` (all with none wanted), in pack order; an output
-    the pack does not have is a ValueError naming it, an output withheld from the audience
-    simply stays out."""
+    the pack does not have, or one withheld from the audience (asked for, it would silently
+    be missing), is a ValueError naming it."""
     visible = list(visible)
     if wanted is None:
         return visible
     unknown = [n for n in wanted if n not in pack.outputs]
     if unknown:
         raise ValueError(no_such_outputs(pack, unknown))
+    withheld = [n for n in wanted if n not in visible]
+    if withheld:
+        names = ", ".join(f"`{n}`" for n in withheld)
+        raise ValueError(
+            f"pack `{pack.id}` output {names} {'is' if len(withheld) == 1 else 'are'} withheld "
+            "from a custodial audience; ask for outputs it may see, or use --audience healthcare"
+        )
     return [n for n in visible if n in wanted]
 
 

@@ -384,7 +384,9 @@ class PackCompiler:
         for w, _ in setters[1:]:
             any_pending = exp.Or(this=any_pending, expression=is_null(w.v))
         # each rule's value with whether it applies; those that apply, in rule order
-        chosen = _applying([(is_true(w.v), _typed(s.v, t)) for w, s in setters])
+        chosen = _applying(
+            [(is_true(w.v), _typed(s.v, t)) for w, s in setters], self.dialect == "duckdb"
+        )
         if default is not None:
             chosen, _ = _default_when_empty(chosen, default.v, lt)
         v = case([(exp.Paren(this=any_pending), typed_null(lt))], chosen)
@@ -415,7 +417,7 @@ class PackCompiler:
         err = table_error(row, vals, table.hit == "collect", default)
         if table.hit == "collect":
             t = _join(types) if types else T.NULL
-            return with_error(_collect_values(row, vals, t, default), err)
+            return with_error(_collect_values(row, vals, t, default, self.dialect == "duckdb"), err)
         t = _join(types + ([default.t] if default else [])) if types else T.NULL
         for i, sv in vals:
             v = sv.v if not isinstance(sv.v, exp.Null) else typed_null(t)
@@ -523,6 +525,7 @@ class PackCompiler:
             query = query.with_(name, as_=q, copy=False, materialized=once)
         if self.dialect == "duckdb":
             _element_fields_parenthesised(query)
+            _coded_rows_indexed(query)
         out_types = {n: self.types["out:" + n] for n in shown}
         return CompiledPack(
             pack, self.audience, self.dialect, query, out_types, withheld, list(self.bits.paths)
@@ -940,6 +943,15 @@ class PackCompiler:
         if not items:
             t = elem if elem.startswith("ARRAY") else f"ARRAY<{elem}>"
             return cast(exp.Array(expressions=[]), exp.DataType.build(t, dialect="spark"))
+        picked = _bit_picks(items) if self.dialect == "duckdb" else None
+        if picked is not None:
+            # `LIST_WHERE([v0, v1, ...], [bit0 set, bit1 set, ...])`: no lambda to bind and
+            # about a third shorter to read than a CASE per item filtered
+            values, tests = picked
+            return exp.Anonymous(
+                this="LIST_WHERE",
+                expressions=[exp.Array(expressions=values), exp.Array(expressions=tests)],
+            )
         # the array is new: no need to copy it, as `list_filter` would
         return exp.ArrayFilter(
             this=exp.Array(expressions=items), expression=lam("x0", not_null(exp.column("x0")))
@@ -994,7 +1006,10 @@ def _texts_type(sides: list[SV | None], exprs: dict[str, exp.Expression]) -> str
     """DuckDB's type for the JSON texts of obligation sides (due dates, frequencies): an ENUM
     of every text they may take when each value they may take is a constant (a parameter by
     date, a table's row), a one-byte code in each element of every row's obligations instead
-    of a text; VARCHAR otherwise."""
+    of a text; VARCHAR otherwise. Sides that are never given at all (no obligation has a due
+    date) hold only NULLs: a one-value ENUM of the empty text (never a JSON text) keeps their
+    NULL in a one-byte slot instead of a text's sixteen (writing the key work obligations
+    0.035 s instead of 0.044 s)."""
     texts: set[str] = set()
     for side in sides:
         if side is None:
@@ -1006,6 +1021,8 @@ def _texts_type(sides: list[SV | None], exprs: dict[str, exp.Expression]) -> str
             texts |= {t for t in (_constant_json(v, side.t) for v in values) if t is not None}
         except _NotConstant:
             return "VARCHAR"
+    if not texts and all(side is None for side in sides):
+        return enum_type([""])
     return enum_type(sorted(texts)) if texts else "VARCHAR"
 
 
@@ -1045,6 +1062,99 @@ def _element_fields_parenthesised(query: exp.Expression) -> None:
             base = dot.this
             if isinstance(base, exp.Column) and not base.table and base.name in params:
                 dot.set("this", exp.Paren(this=base))
+
+
+def _bit_picks(
+    items: list[exp.Expression],
+) -> tuple[list[exp.Expression], list[exp.Expression]] | None:
+    """For items that are each `CASE WHEN (key & bit) <> 0 THEN value END` (a list decoded
+    from a bit key, which is never NULL): the values and their tests; None otherwise."""
+    values: list[exp.Expression] = []
+    tests: list[exp.Expression] = []
+    for item in items:
+        if not isinstance(item, exp.Case) or item.this is not None:
+            return None
+        ifs = item.args.get("ifs") or []
+        if len(ifs) != 1 or not _is_null_constant(item.args.get("default") or exp.Null()):
+            return None
+        test, value = ifs[0].this, ifs[0].args.get("true")
+        inner = test.this.unnest() if isinstance(test, exp.NEQ) else None
+        if not (
+            isinstance(inner, exp.BitwiseAnd)
+            and isinstance(inner.this, exp.Column)
+            and isinstance(inner.expression, exp.Literal)
+            and is_zero(test.expression)
+            and value is not None
+        ):
+            return None
+        values.append(value.copy())
+        tests.append(test.copy())
+    return values, tests
+
+
+def _coded_rows_indexed(query: exp.Expression) -> None:
+    """A text chosen by a table's row among constants and coded as an ENUM (`CAST(CASE WHEN
+    t IS NULL THEN NULL WHEN t = 1 THEN 'a' WHEN t = 2 THEN 'b' ... END AS ENUM(...))`) read
+    as `CAST(['a', 'b', ...] AS ENUM(...)[])[t]`: the list's cast is folded once, and a row
+    picks a code by its row number instead of testing each row in turn and looking its text
+    up among the codes (about a third of the CASE's CPU). A row number is NULL, 0 (no row
+    matches) or a row's: DuckDB's lists count from 1 and give NULL for 0 and NULL. In place."""
+    for c in list(query.find_all(exp.Cast)):
+        to = c.args.get("to")
+        if not isinstance(to, exp.DataType) or to.this != exp.DataType.Type.ENUM:
+            continue
+        texts = _row_texts(c.this)
+        if texts is None:
+            continue
+        row, values = texts
+        listed = exp.DataType(this=exp.DataType.Type.ARRAY, expressions=[to.copy()], nested=True)
+        codes = cast(exp.Array(expressions=values), listed)
+        c.replace(exp.Bracket(this=codes, expressions=[row], offset=1))
+
+
+def _row_texts(e: exp.Expression) -> tuple[exp.Column, list[exp.Expression]] | None:
+    """For `CASE [WHEN t IS NULL THEN NULL] WHEN t = 1 THEN c1 ... WHEN t = n THEN cn [ELSE
+    NULL] END` over a table's row number `t` with constant texts (or NULLs) c1..cn: t and
+    the texts; None for any other expression."""
+    while isinstance(e, exp.Paren):
+        e = e.this
+    if not isinstance(e, exp.Case) or e.this is not None:
+        return None
+    ifs = list(e.args.get("ifs") or [])
+    default = e.args.get("default")
+    if default is not None and not _is_null_constant(default):
+        return None
+    row: exp.Column | None = None
+    first = ifs[0].this if ifs else None
+    if isinstance(first, exp.Is) and isinstance(first.expression, exp.Null):
+        if not (isinstance(first.this, exp.Column) and _is_null_constant(ifs[0].args["true"])):
+            return None
+        row = first.this
+        ifs = ifs[1:]
+    values: list[exp.Expression] = []
+    for i, branch in enumerate(ifs, 1):
+        test, value = branch.this, branch.args.get("true")
+        if not (
+            isinstance(test, exp.EQ)
+            and isinstance(test.this, exp.Column)
+            and test.expression == num(i)
+            and value is not None
+            and _constant_text(value)
+        ):
+            return None
+        if row is None:
+            row = test.this
+        if test.this != row:
+            return None
+        values.append(value.copy())
+    if row is None or not values or not row.name.startswith("table__") or row.table:
+        return None
+    return row.copy(), values
+
+
+def _is_null_constant(e: exp.Expression) -> bool:
+    """Whether `e` is NULL, typed or not."""
+    return isinstance(e.this if isinstance(e, exp.Cast) else e, exp.Null)
 
 
 def _coded_fields(e: exp.Expression) -> exp.Expression:
@@ -1384,7 +1494,9 @@ def _collect_rows(
     return SV(value, mask, rows_t, bits)
 
 
-def _collect_values(row: SV, vals: list[tuple[int, SV]], t: T.Type, default: SV | None) -> SV:
+def _collect_values(
+    row: SV, vals: list[tuple[int, SV]], t: T.Type, default: SV | None, indexed: bool = False
+) -> SV:
     """A `from_table` output of a `collect` table: the values of the rows that match, in row
     order (the default when none does), unknown while the table is."""
     lt = T.list_of(t)
@@ -1396,7 +1508,8 @@ def _collect_values(row: SV, vals: list[tuple[int, SV]], t: T.Type, default: SV 
             [
                 (exp.ArrayContains(this=row.v.copy(), expression=num(i)), _typed(sv.v, t))
                 for i, sv in vals
-            ]
+            ],
+            indexed,
         )
         elem_m = bor(
             *(
@@ -1499,12 +1612,21 @@ __all__ = ["CompiledPack", "compile_pack", "unsupported", "Unsupported", "SV", "
 _ = (A, typed_null)
 
 
-def _applying(flagged: list[tuple[exp.Expression, exp.Expression]]) -> exp.Expression:
+INDEXED_FLAGS = 5  # constant values chosen by at most this many flags: a list indexed
+
+
+def _applying(
+    flagged: list[tuple[exp.Expression, exp.Expression]], indexed: bool = False
+) -> exp.Expression:
     """The list of the values whose flag holds, in order: (flag, value) pairs kept as
     structs, filtered on the flag, then mapped to the value. Values that are all constants
     (never NULL) are one list of `CASE WHEN flag THEN value END` with the NULLs dropped,
-    which builds no struct per value."""
+    which builds no struct per value; with `indexed` (DuckDB) and at most INDEXED_FLAGS of
+    them, the flags are the bits of a number that picks the list from the constant list of
+    every combination, so a row builds no list at all (about a third of the filter's CPU)."""
     if all(isinstance(v, exp.Literal) for _, v in flagged):
+        if indexed and len(flagged) <= INDEXED_FLAGS:
+            return _indexed_constants(flagged)
         each = exp.Array(expressions=[case([(flag, v)], exp.Null()) for flag, v in flagged])
         return list_filter(each, "x0", not_null(exp.column("x0")))
     pairs = exp.Array(
@@ -1513,6 +1635,19 @@ def _applying(flagged: list[tuple[exp.Expression, exp.Expression]]) -> exp.Expre
     x = exp.column("x0")
     kept = list_filter(pairs, "x0", exp.Dot(this=x, expression=exp.to_identifier("applies")))
     return list_map(kept, "x0", exp.Dot(this=x.copy(), expression=exp.to_identifier("value")))
+
+
+def _indexed_constants(flagged: list[tuple[exp.Expression, exp.Expression]]) -> exp.Expression:
+    """`[l_0, l_1, ...][1 + k]` (DuckDB's lists count from 1): bit j of k is set when flag j
+    holds (NULL counts as not), and l_k is the constant list of the values whose bits k
+    sets, in order."""
+    lists = [
+        exp.Array(expressions=[v.copy() for j, (_, v) in enumerate(flagged) if k >> j & 1])
+        for k in range(1 << len(flagged))
+    ]
+    key = bor(*(_bit(flag, j) for j, (flag, _) in enumerate(flagged)))
+    at = exp.Add(this=exp.Paren(this=key), expression=num(1))
+    return exp.Bracket(this=exp.Array(expressions=lists), expressions=[at], offset=1)
 
 
 def _default_when_empty(

@@ -14,6 +14,7 @@ import datetime as dt
 import decimal
 import json
 from collections.abc import Iterator, Mapping
+from dataclasses import replace
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -21,15 +22,24 @@ from engine.evaluation.decision import Decision, build_decision
 from engine.evaluation.evaluate import Evaluation
 from engine.language.runtime import EXACT
 from engine.packs import model as M
-from engine.packs.facts_schema import prepare
-from engine.problems import PopulationError, Problem
+from engine.packs.facts_schema import parse_json, prepare
+from engine.problems import FactsError, PopulationError, Problem
+
+
+class _Clash(ValueError):
+    """Two columns of a CSV row that give one place two values (`person` and `person.age`)."""
 
 
 def _set_path(doc: dict[str, Any], path: str, value: Any) -> None:
     parts = path.split(".")
     target = doc
-    for part in parts[:-1]:
+    for n, part in enumerate(parts[:-1]):
         target = target.setdefault(part, {})
+        if not isinstance(target, dict):
+            above = ".".join(parts[: n + 1])
+            raise _Clash(f"column `{path}` goes inside `{above}`, which a column gives a value")
+    if isinstance(target.get(parts[-1]), dict):
+        raise _Clash(f"column `{path}` gives a value to what other columns go inside")
     target[parts[-1]] = value
 
 
@@ -66,8 +76,7 @@ def read_population(path: Path) -> list[dict[str, Any]]:
     if suffix in (".jsonl", ".ndjson"):
         return _read_jsonl(path)
     if suffix == ".csv":
-        with path.open(newline="", encoding="utf-8") as f:
-            return [_from_columns(row) for row in csv.DictReader(f)]
+        return _read_csv(path)
     if suffix == ".parquet":
         try:
             import duckdb  # type: ignore[import-not-found, unused-ignore]
@@ -108,10 +117,44 @@ def _from_parquet(value: Any) -> Any:
     return value
 
 
+def _read_csv(path: Path) -> list[dict[str, Any]]:
+    """A CSV population (a header of dotted fact paths, a document a row); a row with more
+    values than the header, clashing columns, text that is not UTF-8 or not CSV (a field of
+    more than 131,072 characters included) are problems at their line."""
+    docs, problems, name = [], [], str(path)
+    try:
+        with path.open(newline="", encoding="utf-8-sig") as f:
+            reader = csv.DictReader(f)
+            for row in reader:
+                if None in row:
+                    columns = len(reader.fieldnames or ())
+                    message = f"more values than the header's {columns} column(s)"
+                    problems.append(_problem(name, reader.line_num, message))
+                    continue
+                try:
+                    docs.append(_from_columns(row))
+                except _Clash as e:
+                    problems.append(_problem(name, reader.line_num, str(e)))
+    except UnicodeDecodeError as e:
+        line = path.read_bytes()[: e.start].count(b"\n") + 1
+        problems.append(_problem(name, line, f"not UTF-8 text (byte 0x{e.object[e.start]:02x})"))
+    except csv.Error as e:
+        problems.append(_problem(name, reader.line_num or 1, f"not CSV: {e}"))
+    if problems:
+        raise PopulationError(problems)
+    return docs
+
+
 def _read_jsonl(path: Path) -> list[dict[str, Any]]:
     docs = []
     problems = []
-    for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+    for n, raw in enumerate(path.read_bytes().splitlines(), 1):
+        try:
+            line = raw.decode("utf-8")
+        except UnicodeDecodeError as e:
+            message = f"not UTF-8 text (byte 0x{raw[e.start]:02x})"
+            problems.append(_problem(str(path), n, message, e.start + 1))
+            continue
         if not line.strip():
             continue
         try:
@@ -119,6 +162,12 @@ def _read_jsonl(path: Path) -> list[dict[str, Any]]:
         except json.JSONDecodeError as e:
             problems.append(_problem(str(path), n, f"not JSON: {e.msg}", e.colno))
             continue
+        except (ValueError, RecursionError):  # too deep, or an integer Python will not read
+            try:
+                doc = parse_json(line, str(path))  # the facts reader's words, and its numbers
+            except FactsError as e:
+                problems += [replace(p, line=n) for p in e.problems]
+                continue
         if not isinstance(doc, dict):
             problems.append(_problem(str(path), n, "each line must be one facts document"))
             continue

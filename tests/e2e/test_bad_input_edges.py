@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 
 from cli.main import cli
@@ -112,3 +113,153 @@ def test_batch_refuses_a_range_of_centuries_before_reading(tmp_path: Path) -> No
     )  # fmt: skip
     assert code == 2 and "3660 days" in out, out
     assert list(tmp_path.iterdir()) == []
+
+
+def test_docs_refuses_to_write_the_site_among_the_packs(tmp_path: Path) -> None:
+    # the site's pages beside the packs would mix generated files into the reviewed sources
+    packs = tmp_path / "packs"
+    (packs / "local").mkdir(parents=True)
+    (packs / "pmp.yaml").write_bytes((ROOT / "policies" / "pmp.yaml").read_bytes())
+    (packs / "local" / "plan.yaml").write_text("extends: pmp\n")
+    before = sorted(p.relative_to(tmp_path) for p in tmp_path.rglob("*"))
+    for target, out in (
+        (packs, packs),
+        (packs / "pmp.yaml", packs),
+        (packs, packs / "." / "local"),
+        (packs, packs / "site"),
+        (packs, packs / "pmp.yaml"),
+    ):
+        code, text = _run("docs", str(target), "--out", str(out))
+        assert code == 2, (target, out, text)
+        assert "Traceback" not in text
+        assert sorted(p.relative_to(tmp_path) for p in tmp_path.rglob("*")) == before
+
+
+def test_explaining_what_is_withheld_from_the_audience_says_so(tmp_path: Path) -> None:
+    # explaining a healthcare-only output, definition or rule for custodial staff printed the
+    # steps around it (or none) and exited 0, as if it had been explained
+    facts = tmp_path / "person.json"
+    facts.write_text(
+        '{"prisoner": {"prison_number": "A1234BC", "date_of_birth": "1980-01-01",'
+        ' "pmp": {"single_cell_advised": true}, "clinical": {"conditions": ["blood_cancer"]}}}'
+    )
+    args = ["--packs", str(ROOT / "tests" / "data" / "ntk"), "--facts", str(facts),
+            "--as-of", "2022-06-01"]  # fmt: skip
+    for target in ("basis", "in_alpha", "R-ALPHA", "R-HIDDEN"):
+        code, out = _run("explain", "ntk_probe", target, *args)
+        assert code == 2 and f"`{target}` is withheld from a custodial audience" in out, out
+        assert "blood_cancer" not in out
+        code, out = _run("explain", "ntk_probe", target, *args, "--audience", "healthcare")
+        assert code == 0, out
+    for target in ("eligible", "R-SEEN", "custodial_note"):  # released, or not healthcare's
+        code, out = _run("explain", "ntk_probe", target, *args)
+        assert code == 0 and "withheld from a custodial" not in out, out
+
+
+def test_an_id_field_reading_healthcare_only_facts_is_refused_for_custodial_staff(
+    tmp_path: Path,
+) -> None:
+    # `--id-field prisoner.clinical.conditions` labelled each custodial row with the person's
+    # clinical conditions (and `prisoner` with the whole record, clinical part included)
+    people = _few(tmp_path, ROOT / "examples" / "population" / "pmp_2022.jsonl", 3)
+    one = ROOT / "examples" / "pmp" / "a1101pm_immunosuppressed_plan.yaml"
+    for field in ("prisoner.clinical.conditions", "prisoner.clinical", "prisoner"):
+        for args in (
+            ["timeline", "pmp", "--facts", str(one), "--from", "2022-10-01", "--to", "2022-11-30"],
+            ["upcoming", "pmp", "--facts", str(people), "--as-of", "2022-10-20", "--days", "30"],
+            ["impact", "pmp", "--population", str(people), "--as-of", "2022-11-01",
+             "--from-version", "1", "--to-version", "2"],
+        ):  # fmt: skip
+            code, out = _run(*args, "--packs", PACKS, "--id-field", field)
+            assert code == 2 and "healthcare-only" in out, (args, field, out)
+            assert "immunosuppress" not in out and "condition" not in out.replace(field, "")
+    code, out = _run(
+        "timeline", "pmp", "--facts", str(one), "--from", "2022-10-01", "--to", "2022-11-30",
+        "--packs", PACKS, "--id-field", "prisoner.clinical.conditions", "--audience", "healthcare",
+    )  # fmt: skip
+    assert "healthcare-only" not in out, out  # (refused only as a list, not an identifier)
+
+
+def test_an_id_field_that_is_not_an_identifier_is_a_clear_error(tmp_path: Path) -> None:
+    # a list, a record or a yes/no as each row's label: impact stopped with a traceback
+    # (RecordMismatch), its two engines writing the value differently
+    people = _few(tmp_path, ROOT / "examples" / "population" / "pmp_2022.jsonl", 3)
+    args = ["impact", "pmp", "--packs", PACKS, "--population", str(people),
+            "--as-of", "2022-11-01", "--from-version", "1", "--to-version", "2"]  # fmt: skip
+    for field, kind in (("prisoner.alerts", "list"), ("prisoner.pmp", "record"),
+                        ("prisoner.cev", "yes/no")):  # fmt: skip
+        code, out = _run(*args, "--id-field", field)
+        assert code == 2 and f"`{field}` is a {kind}, not an identifier" in out, out
+
+
+def test_a_revision_that_looks_like_an_option_is_not_passed_to_git(tmp_path: Path) -> None:
+    # `FILE@--output=X` reached `git show` as an option: git wrote its output to a file
+    folder = tmp_path / "out:."
+    folder.mkdir()
+    code, out = _run(
+        "impact", "pmp", f"{PACKS}/pmp.yaml@--output={tmp_path}/out", f"{PACKS}/pmp.yaml",
+        "--population", str(_few(tmp_path, ROOT / "examples" / "population" / "pmp_2022.jsonl")),
+        "--as-of", "2022-11-01",
+    )  # fmt: skip
+    assert code == 2 and "not a git revision" in out, out
+    assert list(folder.iterdir()) == []
+
+
+def test_batch_threads_out_of_range_are_refused_before_reading(tmp_path: Path) -> None:
+    # -1 came back from DuckDB as "the duckdb engine failed" (exit 1); 100000 (a typo) had
+    # DuckDB start a hundred thousand threads and ran on for minutes
+    for threads in ("-1", "0", "100000"):
+        code, out = _run(
+            "batch", "keywork_edm", "--packs", PACKS, "--facts", str(POPULATION),
+            "--as-of", "2020-07-01", "--out", str(tmp_path / "out.jsonl"), "--threads", threads,
+        )  # fmt: skip
+        assert code == 2 and "--threads" in out, out
+        assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize(
+    "name, content, expected",
+    [
+        ("latin.jsonl", b'{"prisoner": {"cell_location": "\xe9"}}\n', "not UTF-8"),
+        ("deep.jsonl", b'{"prisoner": ' + b"[" * 5000 + b"]" * 5000 + b"}\n", "E-FACTS-DEPTH"),
+        ("latin.csv", b"prisoner.cell_location\n\xe9\n", "not UTF-8"),
+        ("ragged.csv", b"prisoner.prison_number\nA1234BC,extra\n", "more values than"),
+        ("inside.csv", b"prisoner,prisoner.cev\nx,true\n", "`prisoner.cev`"),
+        ("over.csv", b"prisoner.cev,prisoner\ntrue,x\n", "`prisoner`"),
+        ("long.csv", b"prisoner.cell_location\n" + b"x" * 200_000 + b"\n", "not CSV"),
+    ],
+)
+def test_a_population_that_cannot_be_read_is_a_clear_error(
+    tmp_path: Path, name: str, content: bytes, expected: str
+) -> None:
+    # each of these stopped upcoming and impact with a traceback from the reader
+    path = tmp_path / name
+    path.write_bytes(content)
+    code, out = _run(
+        "upcoming", "keywork_edm", "--packs", PACKS, "--facts", str(path),
+        "--as-of", "2020-07-01", "--engine", "python",
+    )  # fmt: skip
+    assert code == 2 and expected in out and f"{path}:" in out, out
+    assert "nothing was evaluated" in out
+
+
+def test_a_huge_integer_in_a_population_is_the_facts_readers_error(tmp_path: Path) -> None:
+    path = tmp_path / "huge.jsonl"
+    path.write_text('{"prisoner": {"keywork": {"sessions": [{"minutes": ' + "9" * 5000 + "}]}}}\n")
+    code, out = _run(
+        "upcoming", "keywork_edm", "--packs", PACKS, "--facts", str(path),
+        "--as-of", "2020-07-01", "--engine", "python",
+    )  # fmt: skip
+    assert code == 2 and "a number of 5000 digits" in out, out
+
+
+def test_batch_facts_that_are_not_utf8_are_unreadable_input(tmp_path: Path) -> None:
+    # DuckDB's "CSV Error on Line: 1" came back as "the duckdb engine failed" (exit 1)
+    facts = tmp_path / "latin.jsonl"
+    facts.write_bytes(b'{"prisoner": {"cell_location": "\xe9"}}\n')
+    code, out = _run(  # (the python engine's batch reads the file through DuckDB too)
+        "batch", "keywork_edm", "--packs", PACKS, "--facts", str(facts), "--as-of",
+        "2020-07-01", "--out", str(tmp_path / "out.jsonl"),
+    )  # fmt: skip
+    assert code == 2 and "not UTF-8 text" in out, out
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["latin.jsonl"]

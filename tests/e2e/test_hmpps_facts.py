@@ -269,3 +269,56 @@ def test_people_the_establishment_does_not_hold_are_named(stub: Stub, tmp_path: 
     assert "names Z9999ZZ, who is not in MDI" in text and "names A1234BC" not in text
     first = json.loads((tmp_path / "p.jsonl").read_text().splitlines()[0])
     assert first["prisoner"]["cev"] is True
+
+
+def test_outputs_onto_an_input_or_each_other_are_refused_and_the_inputs_kept(
+    stub: Stub, tmp_path: Path
+) -> None:
+    # an --out, --gaps or --rejects naming the local facts or the configuration replaced (or,
+    # for --rejects, deleted) the file before anything was fetched
+    local = tmp_path / "local.yaml"
+    local.write_bytes((LOCAL / "mdi_establishment.yaml").read_bytes())
+    config = stub.config(tmp_path)
+    kept = {p: p.read_bytes() for p in (local, config)}
+    common = ["facts", "from-hmpps", "--as-of", "2020-07-01", "--config", str(config),
+              "--local-facts", str(local)]  # fmt: skip
+    people = tmp_path / "people.jsonl"
+    for args in (
+        ["--prisoner", "A1234BC", "--out", str(local)],
+        ["--prisoner", "A1234BC", "--out", str(config)],
+        ["--prison", "MDI", "--out", str(people), "--rejects", str(local)],
+        ["--prison", "MDI", "--out", str(people), "--gaps", str(config)],
+        ["--prison", "MDI", "--out", str(local)],
+        ["--prison", "MDI", "--out", str(people), "--gaps", str(people)],
+    ):
+        result = CliRunner().invoke(cli, [*common, *args])
+        assert result.exit_code == 2, (args, result.output)
+        assert "same file" in result.output, result.output
+        assert {p: p.read_bytes() for p in kept} == kept, args
+        assert sorted(p.name for p in tmp_path.iterdir()) == sorted(p.name for p in kept)
+
+
+def test_a_configuration_of_the_wrong_shape_is_a_clear_error(tmp_path: Path) -> None:
+    config = tmp_path / "client.yaml"
+    for text in ("base_urls: [1, 2]\n", "base_urls: x\n", "- 1\n", "base_urls: {a: [1]}\n"):
+        config.write_text(text)
+        result = CliRunner().invoke(
+            cli, ["facts", "from-hmpps", "--prisoner", "A1234BC", "--config", str(config)]
+        )
+        assert result.exit_code == 2, (text, result.output)
+        assert "[E-HTTP-CONFIG]" in result.output, (text, result.output)
+
+
+def test_an_establishment_with_no_one_in_it_is_a_clear_error(stub: Stub, tmp_path: Path) -> None:
+    # a mistyped code (MDX for MDI) wrote an empty population and exited 0
+    out = tmp_path / "people.jsonl"
+    config = stub.config(tmp_path)
+    for args in (
+        ["facts", "from-hmpps", "--prison", "MDX", "--out", str(out)],
+        ["batch", "keywork_edm", "--from-hmpps", "--prison", "MDX", "--out", str(out),
+         "--packs", str(ROOT / "policies")],
+    ):  # fmt: skip
+        result = CliRunner().invoke(cli, [*args, "--as-of", "2020-07-01", "--config", str(config)])
+        assert result.exit_code == 2, result.output
+        assert "no one in `MDX`" in result.output
+        assert sorted(p.name for p in tmp_path.iterdir()) == [config.name]

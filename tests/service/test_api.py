@@ -152,7 +152,14 @@ def test_replay_uses_the_logged_version_and_says_whether_identical(
         f"/v1/decisions/{pmp['decisionId']}/replay", headers=auth(tok), json={"facts": facts}
     ).json()
     assert whole["identical"] is True
+    # other clinical facts are checked only as far as the log holds them (a 409 would tell a
+    # custodial caller a guess of them was wrong): replayed, they decide otherwise
     facts["prisoner"]["clinical"]["conditions"] = []
+    other = client.post(
+        f"/v1/decisions/{pmp['decisionId']}/replay", headers=auth(tok), json={"facts": facts}
+    )
+    assert other.status_code == 200 and other.json()["identical"] is False
+    facts["prisoner"]["cell_location"] = "SDI-B-2-001"
     wrong = client.post(
         f"/v1/decisions/{pmp['decisionId']}/replay", headers=auth(tok), json={"facts": facts}
     )
@@ -303,3 +310,123 @@ def test_a_key_given_twice_is_a_bad_request_not_a_guess(
     )
     (line,) = [json.loads(x) for x in r.text.splitlines()]
     assert line["error"]["status"] == 400 and "twice" in line["error"]["userMessage"]
+
+
+def test_numbers_are_read_as_the_facts_reader_reads_them(
+    client: httpx.Client, token: Callable[..., str], packs: engine.Packs
+) -> None:
+    # the same facts from a file: an integer of 30 digits or more, or past a float's range, is
+    # an E-FACTS-NUMBER at its path; one of 20 to 29 digits is kept whole, not made a float
+    from engine.packs.facts_schema import parse_json, validate_facts
+
+    headers = {**auth(token(CUSTODIAL)), "content-type": "application/json"}
+    path = "$.prisoner.keywork.sessions[0].minutes"
+    for number in ("9" * 5000, "9" * 50, "1e999"):
+        facts = '{"prisoner": {"keywork": {"sessions": [{"minutes": ' + number + "}]}}}"
+        (expected,) = validate_facts(parse_json(facts, "<facts>"))
+        body = ('{"facts": ' + facts + ', "as_of": "2020-07-01"}').encode()
+        r = client.post("/v1/packs/keywork_edm/decisions", content=body, headers=headers)
+        assert r.status_code == 422, r.text
+        assert r.json()["errorCode"] == "E-FACTS-NUMBER"
+        (problem,) = r.json()["problems"]
+        assert problem["message"] == expected.message and path in problem["message"]
+    whole = example_facts(KEYWORK)
+    whole["prisoner"]["keywork"]["sessions"][0]["minutes"] = 12345678901234567890123
+    body = json.dumps({"facts": whole, "as_of": "2020-07-01"}).encode()
+    r = client.post("/v1/packs/keywork_edm/decisions", content=body, headers=headers)
+    assert r.status_code == 200, r.text
+    want = packs.evaluate("keywork_edm", whole, as_of=dt.date(2020, 7, 1)).to_dict()
+    assert {k: v for k, v in r.json().items() if k != "decisionId"} == want
+    replayed = client.post(f"/v1/decisions/{r.json()['decisionId']}/replay", headers=headers)
+    assert replayed.status_code == 200 and replayed.json()["identical"] is True, replayed.text
+
+
+def test_a_custodial_record_holds_no_hash_of_healthcare_only_facts(
+    client: httpx.Client, token: Callable[..., str]
+) -> None:
+    # the input hash was taken over the facts as sent, beside the input with its clinical part
+    # masked: whoever may read the record could test guesses of the clinical facts against
+    # it, offline or by replaying with them (a 409 or not)
+    import copy
+
+    tok = token(CUSTODIAL)
+    facts = example_facts(PMP)
+    other = copy.deepcopy(facts)
+    other["prisoner"]["clinical"]["vaccine_doses"][0]["date"] = "2021-04-03"
+    records = []
+    for f in (facts, other):
+        r = decide(client, tok, "pmp", {"facts": f, "as_of": "2022-11-01"})
+        assert r.status_code == 200, r.text
+        got = client.get(f"/v1/decisions/{r.json()['decisionId']}", headers=auth(tok))
+        records.append(got.json())
+    assert records[0]["maskedPaths"] and records[0]["input"] == records[1]["input"]
+    assert records[0]["inputHash"] == records[1]["inputHash"]
+    replay = f"/v1/decisions/{records[0]['decisionId']}/replay"
+    for f in (facts, other):
+        again = client.post(replay, json={"facts": f}, headers=auth(tok))
+        assert again.status_code == 200, again.text
+    again = client.post(replay, json={"facts": facts}, headers=auth(tok))
+    assert again.json()["identical"] is True
+    changed = copy.deepcopy(facts)
+    changed["prisoner"]["cell_location"] = "SDI-B-2-001"
+    again = client.post(replay, json={"facts": changed}, headers=auth(tok))
+    assert again.status_code == 409 and again.json()["errorCode"] == "E-HTTP-INPUT-MISMATCH"
+
+
+def test_a_record_hashed_before_masking_still_checks_replayed_facts_whole() -> None:
+    from types import SimpleNamespace
+
+    from service.app import _same_input
+    from service.exact_json import canonical
+    from service.log_record import sha256
+
+    facts = example_facts(PMP)
+    logged = {**facts, "prisoner": {**facts["prisoner"], "clinical": None}}
+    old = SimpleNamespace(
+        audience="custodial", input=canonical(logged).decode(), input_hash=sha256(canonical(facts))
+    )
+    assert _same_input(facts, old, "facts")  # type: ignore[arg-type]
+    other = {**facts, "prisoner": {**facts["prisoner"], "clinical": {"conditions": []}}}
+    assert not _same_input(other, old, "facts")  # type: ignore[arg-type]
+    new = SimpleNamespace(
+        audience="custodial", input=old.input, input_hash=sha256(canonical(logged))
+    )
+    assert _same_input(other, new, "facts")  # type: ignore[arg-type]
+
+
+def test_a_wrong_audience_or_date_is_shown_as_the_json_sent(
+    client: httpx.Client, token: Callable[..., str]
+) -> None:
+    # the message showed Python's writing of the value (`None`, `['healthcare']`, `True`)
+    for field, value, shown in (
+        ("audience", None, "null"),
+        ("audience", ["healthcare"], '["healthcare"]'),
+        ("as_of", True, "true"),
+        ("as_of", 12345678901234567890123, "12345678901234567890123"),  # past orjson's 64 bits
+        ("as_of", "2020-W01-1", "2020-W01-1"),  # an ISO week date, which the library refuses
+    ):
+        body = {"facts": {}, field: value}
+        r = decide(client, token(CUSTODIAL), "keywork_edm", body)
+        assert r.status_code == 400 and f"not `{shown}`" in r.json()["userMessage"], r.text
+
+
+def test_an_integer_past_64_bits_in_an_output_is_answered_logged_and_replayed_whole(
+    client: httpx.Client, token: Callable[..., str], packs: engine.Packs
+) -> None:
+    # a stated summary may count up to 29 digits (the facts reader's bound) and the action
+    # plan's summary output repeats it: orjson cannot write it, so the library's
+    # to_json_bytes raised a TypeError and the service answered 500
+    facts = example_facts("policies/action_plans/hmp_send_2019.yaml")
+    big = 12345678901234567890123
+    facts["action_plan"]["stated_summary"]["total"] = big
+    want = packs.evaluate("action_plan", facts).to_dict()
+    assert json.loads(packs.evaluate("action_plan", facts).to_json_bytes()) == want
+    tok = token(CUSTODIAL)
+    r = decide(client, tok, "action_plan", {"facts": facts})
+    assert r.status_code == 200, r.text
+    assert {k: v for k, v in r.json().items() if k != "decisionId"} == want
+    assert str(big) in r.text
+    got = client.get(f"/v1/decisions/{r.json()['decisionId']}", headers=auth(tok)).json()
+    assert got["decision"] == want
+    again = client.post(f"/v1/decisions/{r.json()['decisionId']}/replay", headers=auth(tok))
+    assert again.status_code == 200 and again.json()["identical"] is True, again.text

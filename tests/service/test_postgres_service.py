@@ -36,6 +36,13 @@ def test_decisions_are_logged_in_postgresql_and_replay(
             timeout=30,
         ).json()
         assert replay["identical"] is True
+        # an id PostgreSQL cannot hold (a NUL) is no record: it was a 500 for a decision, and
+        # for a batch an exception that reset the connection without an answer
+        for path in ("/v1/decisions/a%00b", "/v1/batches/a%00b"):
+            missing = httpx.get(f"{srv.url}{path}", headers=headers)
+            assert missing.status_code == 404, (path, missing.text)
+        missing = httpx.post(f"{srv.url}/v1/decisions/a%00b/replay", headers=headers)
+        assert missing.status_code == 404, missing.text
     store = open_store(url)
     (row,) = store.records()
     assert row.decision_id == made["decisionId"] and row.intact()

@@ -293,3 +293,29 @@ def test_a_query_that_cannot_count_is_polled_for_its_progress_while_it_runs() ->
     assert len(told) == after  # nothing told once the block is done
     with _polled(None, "quiet", probe):  # no bar: no thread, nothing polled
         pass
+
+
+def test_outputs_withheld_from_the_audience_are_refused_not_dropped(tmp_path: Path) -> None:
+    # `--outputs eligibility_basis` for custodial staff printed a query (and wrote a batch)
+    # without that column and exited 0, as if it had been asked for nothing
+    code, text = run("sql", "pmp", "--outputs", "eligible,eligibility_basis")
+    assert code == 2 and "`eligibility_basis` is withheld from a custodial audience" in text
+    assert "--audience healthcare" in text
+    code, text = run(
+        "batch", "pmp", "--facts", str(tmp_path / "none.jsonl"), "--as-of", "2022-11-01",
+        "--out", str(tmp_path / "o.jsonl"), "--engine", "python", "--outputs", "eligibility_basis",
+    )  # fmt: skip
+    assert code == 2 and "withheld" in text, text
+    assert list(tmp_path.iterdir()) == []
+    code, text = run("sql", "pmp", "--outputs", "eligibility_basis", "--audience", "healthcare")
+    assert code == 0 and '"eligibility_basis"' in text[text.rindex("\nSELECT") :]
+
+
+def test_outputs_naming_nothing_is_refused() -> None:
+    # `--outputs ,,` said the pack had no output ``, ``, ``; `--outputs " "` no output ``
+    for given in (",,", " ", "eligible,,"):
+        code, text = run("sql", "pmp", "--outputs", given)
+        if given == "eligible,,":
+            assert code == 0, text  # a stray comma is no name
+            continue
+        assert code == 2 and "--outputs names no output" in text and "``" not in text, text

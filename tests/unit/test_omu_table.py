@@ -136,3 +136,11 @@ def test_handover_and_parole_wait_for_neither_opd_screening_nor_recategorisation
     direct = waits_for(graph, task_id, include_weighting=True)
     everything_before = nx.ancestors(graph, task_id)
     assert not {"2.7", "2.6", "1.1"} & everything_before, (direct, everything_before)
+
+
+def test_directed_psychological_assessments_run_in_lockdown_with_the_parole_reports(
+    tasks: dict[str, dict[str, Any]],
+) -> None:
+    """Stage 4 keeps parole related reports; stage 3 only increases access for psychology."""
+    assert 4 in tasks["3.6"]["stages"]
+    assert 4 in tasks["2.8"]["stages"]

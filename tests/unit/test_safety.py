@@ -173,6 +173,47 @@ def test_the_library_rejects_bad_arguments() -> None:
         assert info.value.code == "E-ARG" and "evaluate_many" in str(info.value)
 
 
+def test_a_pack_that_is_not_there_is_the_librarys_own_error() -> None:
+    # an unknown id (a typo) or a pack id where a loaded pack belongs: E-ARG naming it, not a
+    # KeyError or an AttributeError from inside; the packs still answer `in` and `get` as a
+    # mapping does
+    facts = facts_of("a2041kw_open_acct.yaml")
+    packs = policies()
+    for call in (
+        lambda: packs.evaluate("keywork_edn", facts, DAY),
+        lambda: list(packs.evaluate_many("keywork_edn", [facts], DAY)),
+        lambda: packs.with_plan("keywork_edn", "lei"),
+        lambda: packs["keywork_edn"],
+    ):
+        with pytest.raises(EvaluationError) as info:
+            call()
+        assert info.value.code == "E-ARG" and "did you mean `keywork_edm`?" in str(info.value)
+    for wrong in ("keywork_edm", None, packs):
+        with pytest.raises(EvaluationError) as info:
+            engine.evaluate(wrong, facts, DAY)  # type: ignore[arg-type]
+        assert info.value.code == "E-ARG" and "loaded pack" in str(info.value)
+    for plan in (None, 42):
+        with pytest.raises(EvaluationError) as info:
+            packs.with_plan("keywork_edm", plan)  # type: ignore[arg-type]
+        assert info.value.code == "E-ARG" and "establishment code" in str(info.value)
+    assert packs.get("nope") is None and "nope" not in packs and 42 not in packs
+    with pytest.raises(KeyError):
+        packs["nope"]
+
+
+def test_a_pack_or_plan_named_twice_is_read_once() -> None:
+    # `regime check policies policies/pmp.yaml` reported pack `pmp` as "also defined in"
+    # itself, and the local plans under a folder named twice were counted twice
+    pmp = ROOT / "policies" / "pmp.yaml"
+    assert list(engine.load(pmp, str(pmp))) == ["pmp"]
+    code, out = _run("check", str(ROOT / "policies"), str(pmp), "--no-tests")
+    assert code == 0 and "E-DUP-PACK" not in out, out
+    code, out = _run(
+        "check", str(ROOT / "policies"), str(ROOT / "policies" / "local"), "--no-tests"
+    )
+    assert code == 0 and "4 pack(s) and 4 local plan(s)" in out, out
+
+
 def _run(*args: str, env: dict[str, str] | None = None) -> tuple[int, str]:
     result = CliRunner().invoke(cli, list(args), env=env)
     assert not isinstance(result.exception, Exception) or isinstance(
@@ -382,14 +423,18 @@ def test_library_corpus(path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
         ["diff", "{pipe}", "{pipe}"],
         ["eval", "keywork_edm", "--packs", "{pipe}", "--facts", "{pipe}"],
         ["upcoming", "keywork_edm", "--facts", "{jsonl}"],
+        ["facts", "mapping-table", "--check", "{pipe}"],
+        ["batch", "keywork_edm", "--facts", "{jsonl}", "--as-of", "2020-07-01", "--out", "{out}"],
+        ["serve", "--packs", str(ROOT / "policies"), "--jwt-public-key", "{pipe}"],
+        ["facts", "from-hmpps", "--prisoner", "A1234BC", "--config", "{pipe}"],
     ],
-    ids=lambda a: a[0],
+    ids=lambda a: a[0] if a[0] != "facts" else a[1],
 )
 def test_a_named_pipe_is_refused_without_waiting_for_it(tmp_path: Path, args: list[str]) -> None:
     pipe, jsonl = tmp_path / "pack.yaml", tmp_path / "people.jsonl"
     os.mkfifo(pipe)
     os.mkfifo(jsonl)
-    argv = [a.format(pipe=pipe, jsonl=jsonl) for a in args]
+    argv = [a.format(pipe=pipe, jsonl=jsonl, out=tmp_path / "out.jsonl") for a in args]
     pipe = jsonl if "{jsonl}" in args else pipe
     done: list[tuple[int, str]] = []
     worker = threading.Thread(target=lambda: done.append(_run(*argv)), daemon=True)
