@@ -624,14 +624,17 @@ def _decide(
 ) -> Decision:
     """The decision of a pack's program on prepared facts, its errors worded as the engine's."""
     pack = found.pack
-    given = decimal.getcontext()
-    decimal.setcontext(_exact())
+    given = _getcontext()
+    _setcontext(_EXACT.__dict__.get("context") or _exact())
     try:
         return build_decision(found.run(prepared, day, version), audience, pack.facts)
     except (OverflowError, ValueError, ArithmeticError) as e:
         raise out_of_range(pack.id, e) from None
     finally:
-        decimal.setcontext(given)
+        _setcontext(given)
+
+
+_getcontext, _setcontext = decimal.getcontext, decimal.setcontext
 
 
 _EXACT = threading.local()  # each thread's copy of the exact decimal context
@@ -658,7 +661,8 @@ def evaluate(
     one of the pack's policy versions as in force whatever the date (to compare versions)."""
     if pack.__class__ is not M.Pack:
         _check_pack(pack)
-    _check_facts(facts)
+    if facts.__class__ is not dict:  # (the common case in line)
+        _check_facts(facts)
     if audience.__class__ is not str or audience not in AUDIENCES:  # (the common case in line)
         _check_audience(audience)
     plan = pack.local_plan

@@ -136,12 +136,20 @@ class Decision:
                         fields.update(pending())
                 if name in fields:
                     return fields[name]
+            elif name == "steps":  # (replayed when read, see LazySteps: made on first use)
+                with _DEFERRING:
+                    replay = fields.pop("_steps", None)
+                    if replay is not None:
+                        fields["steps"] = LazySteps(replay)
+                if name in fields:
+                    return fields[name]
             raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
 
     def __getstate__(self) -> dict[str, Any]:
         """Every field, worked out (for copy and pickle): never the work left to do."""
         self.status  # noqa: B018  (works out the deferred fields)
-        return {k: v for k, v in self.__dict__.items() if k != "_pending"}
+        self.steps  # noqa: B018  (and the object that replays the steps when read)
+        return {k: v for k, v in self.__dict__.items() if k not in ("_pending", "_steps")}
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready; matches schemas/decision.schema.json."""
@@ -377,6 +385,8 @@ class _Shape:
     infallible: frozenset[str] | None
     # the fields of every decision of this shape that come from the pack and its version
     fields: dict[str, Any]
+    # and with them, no local plan (those of a decision whose other fields wait to be read)
+    lazy_fields: dict[str, Any]
 
 
 def _shape(ev: Evaluation, custodial: bool, facts_schema: str) -> _Shape:
@@ -445,7 +455,9 @@ def _shape(ev: Evaluation, custodial: bool, facts_schema: str) -> _Shape:
             "withheld": withheld,
             "model": pack,
         },
+        lazy_fields={},
     )
+    found.lazy_fields.update(found.fields, local_plan=None)
     return found
 
 
@@ -634,13 +646,42 @@ def build_decision(ev: Evaluation, audience: str, facts_schema: str = "facts") -
     pack = ev.pack
     custodial = audience != "healthcare"
     shape = _shape(ev, custodial, facts_schema)
+    infallible = shape.infallible
+    if (
+        infallible is not None
+        and not ev.record
+        and pack.local_plan is None
+        and not ev.failed
+        and ev.memo.keys() >= infallible
+    ):
+        # (a definition that failed, read by nothing so far, may be an obligation's due date)
+        # nothing left to do can fail: the obligations are made when first read, and the
+        # steps replayed when first read (`Decision.__getattr__`), as the other fields are
+        later = _new(_Later)  # (its fields set here: no call of an `__init__`)
+        later.ev, later.shape, later.custodial = ev, shape, custodial
+        later.facts_schema, later.made = facts_schema, None
+        decision = _new(Decision)
+        fields = decision.__dict__
+        fields.update(shape.lazy_fields)  # (those fixed by the pack and version, and no plan)
+        fields["as_of"] = ev.as_of
+        fields["audience"] = audience
+        fields["_pending"] = later.pending
+        fields["_steps"] = later.steps
+        return decision
+    return _made_at_once(ev, audience, facts_schema, shape, custodial)
+
+
+def _made_at_once(
+    ev: Evaluation, audience: str, facts_schema: str, shape: _Shape, custodial: bool
+) -> Decision:
+    """`build_decision` making the obligations (which may fail) at once: the steps kept by
+    the evaluation, or obligations that may fail, or a local plan."""
+    pack = ev.pack
     local_plan_of = pack.local_plan
     with_local = local_plan_of is not None
     infallible = shape.infallible
     memo = ev.memo
     if not with_local and infallible is not None and not ev.failed and memo.keys() >= infallible:
-        # (a definition that failed, read by nothing so far, may be an obligation's due date)
-        # nothing left to do can fail: the obligations are made when first read
         return _deferred_decision(ev, audience, facts_schema, shape, custodial)
     undetermined: list[str] = []  # the rules that depend on unknown facts, in order
     missing: set[str] = set()

@@ -6,6 +6,7 @@ import datetime as dt
 import decimal
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any, Literal
 
 from engine.language import syntax as A
@@ -123,6 +124,18 @@ class Evaluation:
         ev.F, ev.memo, ev.steps, ev.rule_results = F, memo, [], rule_results
         ev.failed = {}
         return ev
+
+    # the rule results of a run that handed them over as one tuple: the rule ids, their values
+    rule_values: tuple[tuple[str, ...], tuple[Any, ...]]
+
+    @cached_property
+    def rule_results(self) -> dict[str, Any]:
+        """The rule results by rule id, of a run that handed them over as one tuple (see
+        `Program.run`): made a dict when first read, and kept (any other evaluation sets
+        its own dict, which is read instead; no `__getattr__`, which would slow every read
+        of every other attribute)."""
+        ids, values = self.__dict__["rule_values"]
+        return dict(zip(ids, values, strict=True))
 
     # -- names -----------------------------------------------------------------------------
 

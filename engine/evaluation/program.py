@@ -67,7 +67,7 @@ class Names(dict[Any, Any]):
 
     # no slot keeps `N` (a bound method of this mapping) or anything else that leads back
     # here: an evaluation's state is freed as soon as it is dropped, not by the cycle collector
-    __slots__ = ("F", "day", "rules", "work")
+    __slots__ = ("F", "day", "rule_values", "rules", "work")
 
     F: dict[str, Any]
     day: tuple[Any, ...]  # the values of the parts of expressions that depend only on the day
@@ -75,6 +75,9 @@ class Names(dict[Any, Any]):
     # turn, and an item's work reads one not yet worked out through `_when_of`)
     rules: dict[str, Any]
     work: dict[Any, Work]
+    # the rule results a two-valued run hands over in one tuple, in the order of
+    # `_DayParts.rule_ids`, instead of keeping each in `rules` (see `_rules_in_order`)
+    rule_values: tuple[Any, ...]
 
     @property
     def N(self) -> Callable[[Any], Any]:
@@ -122,11 +125,9 @@ class Program:
         # the straight run and the parts of the day it reads, replaced together (as one)
         self._run = self._straight(inline=self.inlined)
         self._version_id = version.id
-        # the fields of every evaluation this program leaves that do not vary (see `run`)
-        self._finished = {"pack": pack, "custodial": custodial, "record": False}
-        # (no definition failed: a run that meets an error is the interpreter's, see `run`)
-        self._finished["failed"] = {}
-        self._finished["version"] = version
+        # the definitions that failed in every evaluation this program leaves: none (a run
+        # that meets an error is the interpreter's, see `run`)
+        self._failed: dict[str, Exception] = {}
 
     # -- building the work -----------------------------------------------------------------
 
@@ -399,6 +400,7 @@ class Program:
             return f"({v} if {v} is not _MISS else N({name!r}))"
 
         facts_read: dict[tuple[str, str], str] = {}
+        helpers: list[str] = []  # the functions the expressions call (`InlineExpr.defs`)
 
         def read_fact(record: str, field: str) -> str:
             # a field of a fixed path into the facts: read once, where each function that
@@ -427,6 +429,7 @@ class Program:
                     read_inner=read_inner,
                     per_day=day_parts,
                     read_fact=read_fact,
+                    loops=True,
                 )
             else:
                 made = inline_checked(
@@ -440,17 +443,31 @@ class Program:
                 )
             consts.update(made.consts)
             consts[f"_k{len(consts)}_"] = None  # keeps each prefix its own
+            helpers.extend(made.defs)
             hoist.update(made.hoist)
             return f"({made.body})"
 
         lines = ["def _all(m, rr, F, N):"]
+        # the rule results as locals (`_q<i>`), handed over at the end as one tuple in the
+        # order they were worked out (`m.rule_values`, see `_rules_in_order`), when that order
+        # never depends on the facts; else each kept in `rr` as it is worked out
+        order: dict[str, str] | None = {} if self._rules_in_order(known) else None
+
+        def rule_slot(rid: str) -> str:
+            """Where a rule's result is kept: its local in `order`, else its entry in `rr`."""
+            if order is None:
+                return f"rr[{rid!r}]"
+            found = order.get(rid)
+            if found is None:
+                found = order[rid] = f"_q{len(order)}"
+            return found
+
         # the two-valued form catches no error: healthcare-only work that fails is left to
         # the three-valued run, which withholds its value
         guarded = custodial and not known
 
         def rule_lines(rule: M.Rule, into: str) -> list[str]:
             """Lines setting `into` to a rule's result and keeping it (as its work does)."""
-            key = repr(rule.id)
             if rule.versions and self.version.id not in rule.versions:
                 body = [f"{into} = False"]
             elif rule.when is None:
@@ -464,12 +481,17 @@ class Program:
                     body.append(f"{into} = _withheld({into})")
                 else:
                     body = [call]
-            return [*body, f"rr[{key}] = {into}"]
+            return [*body, f"{rule_slot(rule.id)} = {into}"]
+
+        table_keys: dict[str, str] = {}
 
         def table_lines(table: M.Table) -> list[str]:
             """Lines setting `_rows` to a table's matched rows, worked out here when no one
             has read the table yet (as its work does)."""
-            tkey = const(M.ItemKey("table", table.id))
+            # (one constant per table: a later block finds the rows under the very same key)
+            tkey = table_keys.get(table.id)
+            if tkey is None:
+                tkey = table_keys[table.id] = const(M.ItemKey("table", table.id))
             body = [f"_rows = m.get({tkey}, _MISS)", "if _rows is _MISS:"]
             values = []
             for i, (_name, e) in enumerate(table.inputs):
@@ -503,10 +525,16 @@ class Program:
             post: tuple[str, ...] = (),
             name: str | None = None,
             early: bool = True,
+            slot: str | None = None,
         ) -> None:
-            # (`early`: the item may have been worked out before its turn, so is looked for)
+            # (`early`: the item may have been worked out before its turn, so is looked for;
+            # `slot`: where the value is kept, when not `table[key]`)
             starts.add(len(lines))
-            if early:
+            # (in the two-valued form, `m.get`, not `in m` and `m[...]`: on a subclass of
+            # dict, these two call a method of the class each time)
+            if early and table == "m" and known:
+                lines.append(f"    if (_v := m.get({key}, _MISS)) is _MISS:")
+            elif early:
                 lines.append(f"    if {key} not in {table}:")
             at = "        " if early else "    "
             body = [*pre, f"_v = {value}", *post]
@@ -518,11 +546,12 @@ class Program:
                 lines.extend(at + line for line in body)
             if hide:
                 lines.append(at + "_v = _withheld(_v)")
-            lines.append(at + f"{table}[{key}] = _v")
+            lines.append(at + f"{slot or f'{table}[{key}]'} = _v")
             if name is not None:
                 lines.append(at + f"{var(name)} = _v")
                 if early:  # worked out before its turn: its value, read into the local
-                    lines.extend(["    else:", f"        {var(name)} = m[{key}]"])
+                    read = "_v" if known else f"m[{key}]"
+                    lines.extend(["    else:", f"        {var(name)} = {read}"])
                 sets[name] = blocks_of[name]
 
         def budget(
@@ -600,7 +629,8 @@ class Program:
             d = pack.definitions.get(name)
             out = pack.outputs.get(name)
             if not self._in_line(name):
-                lines += [f"    if {key} not in m:", f"        {const(work)}(m)"]
+                test = f"m.get({key}, _MISS) is _MISS" if known else f"{key} not in m"
+                lines += [f"    if {test}:", f"        {const(work)}(m)"]
             elif d is not None:
                 value = code(d.expr, tail=not sure(name))
                 post = budget("definition", key, d.expr)
@@ -638,6 +668,21 @@ class Program:
                         pick = f"(_r := {const(named)}.get(id(_rows[0]), _MISS)) is not _MISS"
                         pre += (f"elif {pick}:", "    _r = N(_r)")
                     pre += ("else:", f"    _r = {values}(_rows, F, N)")
+                elif known and table.hit != "collect":
+                    # one matched row whose one value for the output is its expression: that
+                    # expression's function called, without `_TableValues` (the two-valued
+                    # form: any other case by `_TableValues`)
+                    pre = (
+                        *table_lines(table),
+                        "if _rows.__class__ is _U:",
+                        "    _r = _rows",
+                        "elif _rows.__class__ is list and len(_rows) == 1 and (",
+                        f"    _r := {const(_row_functions(table, name))}.get(id(_rows[0]))",
+                        ") is not None:",
+                        "    _r = _r(F, N)",
+                        "else:",
+                        f"    _r = {values}(_rows, F, N)",
+                    )
                 else:
                     pre = (
                         *table_lines(table),
@@ -663,20 +708,29 @@ class Program:
                 continue
             key = repr(rule.id)
             early = rule.id in read_early
+            assert not (early and order is not None)  # (then no rule is looked for first)
             if not in_force:
-                emit(key, "rr", "False", False, False, early=early)
+                emit(key, "rr", "False", False, False, early=early, slot=rule_slot(rule.id))
             elif rule.when is None:
-                emit(key, "rr", "True", False, False, early=early)
+                emit(key, "rr", "True", False, False, early=early, slot=rule_slot(rule.id))
             else:
                 hide = custodial and rule.healthcare
                 same = (rule.when.text, hide)
                 if same in first_of:
-                    emit(key, "rr", f"rr[{first_of[same]!r}]", False, False, early=early)
+                    emit(
+                        key,
+                        "rr",
+                        rule_slot(first_of[same]),
+                        False,
+                        False,
+                        early=early,
+                        slot=rule_slot(rule.id),
+                    )
                     continue
                 if not plain:
                     first_of[same] = rule.id
                 value = code(rule.when)
-                emit(key, "rr", value, hide, hide, early=early)
+                emit(key, "rr", value, hide, hide, early=early, slot=rule_slot(rule.id))
         # one function per hundred items, called in turn: compiling one function costs more
         # than linear time in its length, which would tell on a pack of thousands of rules
         blocks: list[tuple[int, list[str]]] = []
@@ -692,10 +746,18 @@ class Program:
             end = start + 1
             while end < len(lines) and end not in starts:
                 end += 1
-            block = [*resolve([(start, lines[start:end])]), f"    return m[{name!r}]"]
             # a name already worked out (by the straight run or another getter) is returned
-            # before the getter reads anything into its locals
-            first = [f"    if {name!r} in m:", f"        return m[{name!r}]"]
+            # before the getter reads anything into its locals; in the two-valued form, the
+            # block leaves the name's value in `_v`, whether it worked it out or not
+            if known:
+                block = [*resolve([(start, lines[start:end])]), "    return _v"]
+                first = [
+                    f"    if (_v := m.get({name!r}, _MISS)) is not _MISS:",
+                    "        return _v",
+                ]
+            else:
+                block = [*resolve([(start, lines[start:end])]), f"    return m[{name!r}]"]
+                first = [f"    if {name!r} in m:", f"        return m[{name!r}]"]
             getters.append((f"def _g{local[name][2:]}(m, rr, F, N):", first, block))
         functions = getters + [
             (f"def _part{i}(m, rr, F, N):", [], resolve(part)) for i, part in enumerate(parts)
@@ -703,7 +765,7 @@ class Program:
         hoist.update(day_parts.hoist())
         for v, c in hoist.items():  # (read when a function starts: no local is set yet)
             hoist[v] = _MARK.sub(lambda found: reads[int(found[1])][1], c)
-        source: list[str] = []
+        source: list[str] = [*helpers]
         for head, first, body in functions:
             source.append(head)
             source.extend(first)
@@ -720,11 +782,18 @@ class Program:
                 source.append(f"    {' = '.join(names)} = _MISS")
             source.extend(body)
             if head.startswith("def _part"):
+                if order is not None:  # (one part: see `_rules_in_order`)
+                    source.append(
+                        f"    m.rule_values = ({''.join(v + ', ' for v in order.values())})"
+                    )
                 source.append("    return None")
         source.append("def _all(m, rr, F, N):")
         source.extend(f"    _part{i}(m, rr, F, N)" for i in range(len(parts)))
         source.append("    return None")
         namespace: dict[str, Any] = {**GLOBALS, **consts}
+        if known:
+            assert order is None or len(order) == len(pack.rules)  # (every rule, once)
+            day_parts.rule_ids = None if order is None else tuple(order)
         title = f"<program: {pack.id}, two-valued>" if known else f"<program: {pack.id}>"
         compiled = disk_cache.compiled("\n".join(source) + "\n", title)
 
@@ -732,6 +801,34 @@ class Program:
         made: Straight
         made = namespace["_all"]
         return made
+
+    def _rules_in_order(self, known: bool) -> bool:
+        """Whether the two-valued straight run (`known`) keeps its rule results as locals,
+        handed over as one tuple: when every rule is worked out at one place of one function
+        that it always reaches, so that the order they are worked out in is the same for
+        every document (that of the tuple). A rule one output reads is then worked out in
+        that output's block, which keeps every rule's value (`settled`), and that output is
+        worked out at its turn, never before."""
+        if not known:
+            return False
+        pack = self.pack
+        readers: dict[str, list[str]] = {}
+        for out_name, setting in pack.rules_setting.items():
+            for r, _ in setting:
+                readers.setdefault(r.id, []).append(out_name)
+        early = _read_before_turn(pack)
+        for outs in readers.values():
+            reader = pack.outputs[outs[0]]
+            if (
+                len(outs) != 1
+                or not self._in_line(outs[0])
+                or outs[0] in early
+                or reader.combine in ("first", "any")
+                or (self.custodial and reader.healthcare)
+            ):
+                return False
+        blocks = len(pack.definitions) + len(pack.outputs) + len(pack.rules) - len(readers)
+        return blocks <= _PART
 
     def _in_line(self, name: str) -> bool:
         """Whether the straight run works `name` out in line (else by its work): a definition
@@ -816,16 +913,24 @@ class Program:
                 # interpreter works that out, raising the decision's error or leaving the
                 # state of a decision
                 return self._interpreted(facts, as_of, version_id)
-        # `Evaluation.finished`, without its call: the fields fixed by the program, then these
+        # `Evaluation.finished`, without its call: each field set in the order `__init__`
+        # sets them, so the object keeps the compact layout (and fast reads) of the others
         ev = _new_evaluation(Evaluation)
-        fields = ev.__dict__
-        fields.update(self._finished)
-        fields["version_id"] = version_id
-        fields["as_of"] = as_of
-        fields["F"] = F
-        fields["memo"] = m
-        fields["steps"] = []
-        fields["rule_results"] = rules
+        ev.pack = self.pack
+        ev.custodial = self.custodial
+        ev.record = False
+        ev.version = self.version
+        ev.version_id = version_id
+        ev.as_of = as_of
+        ev.F = F
+        ev.memo = m
+        ev.failed = self._failed  # (none: a run that meets an error is the interpreter's)
+        ev.steps = []
+        if decided and day_parts.rule_ids is not None:
+            # the rule results as one tuple: made a dict when first read (`Evaluation`)
+            ev.rule_values = (day_parts.rule_ids, m.rule_values)
+        else:
+            ev.rule_results = rules
         return ev
 
     def _names(self, day: tuple[Any, ...], F: dict[str, Any]) -> Names:
@@ -861,6 +966,9 @@ class _DayParts(PerDay):
         # the straight run in the two-valued form, tried first (it reads these parts too),
         # made on first use when the three-valued one is written in line
         self.known: Straight | None = None
+        # the rules in the order of the tuple of their results it hands over, if it does
+        # (`Program._rules_in_order`), else None
+        self.rule_ids: tuple[str, ...] | None = None
         self.inline = False
         # runs of the two-valued form since the last review, and how many gave up; runs
         # left before it is tried again, after too many gave up (`review`)
@@ -1056,6 +1164,18 @@ def _fixed_values(table: M.Table, name: str) -> dict[int, Any]:
                     fixed[id(row)] = node.value
                 break
     return fixed
+
+
+def _row_functions(table: M.Table, name: str) -> dict[int, Any]:
+    """For each row with exactly one value for output `name`, its expression's compiled
+    function by the row's identity (as `_TableValues` keys its rows): called alone, it gives
+    what `_TableValues` gives for that row matched alone."""
+    found: dict[int, Any] = {}
+    for row in table.rows:
+        fns = [e.compiled.fn for col, e in row.then if col == name]
+        if len(fns) == 1:
+            found[id(row)] = fns[0]
+    return found
 
 
 def _named_values(pack: M.Pack, table: M.Table, name: str) -> dict[int, str]:

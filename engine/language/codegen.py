@@ -34,6 +34,7 @@ _GLOBALS: dict[str, Any] = {
     "_in_list": R.in_list,
     "_div": R.divide,
     "_cat": R.concat,
+    "_addm": R.add_months,
     "_k_any": R.k_any,
     "_k_all": R.k_all,
     "_k_count": R.k_count,
@@ -91,6 +92,8 @@ class _Gen:
         self.special = special  # names read from the facts mapping itself (as_of, version)
         self.consts: list[Any] = []
         self.hoist: dict[str, str] = {}
+        # functions the code calls, to define beside it (`InlineExpr.defs`)
+        self.defs: list[str] = []
         self.temp = 0
         self.locals: list[str] = []
         self.subst: dict[int, str] = {}
@@ -605,6 +608,8 @@ class InlineExpr:
     body: str
     consts: dict[str, Any]
     hoist: dict[str, str]
+    # the source of functions `body` calls, to define as globals beside it
+    defs: tuple[str, ...] = ()
 
 
 # what the generated code of every expression may read, for a function that holds several
@@ -639,7 +644,7 @@ def written_in_line(gen: _Gen, node: A.Node) -> InlineExpr:
     the generator's prefix and the reads it hoists."""
     body = gen.gen(node)
     consts = {f"_k{gen.prefix}{i}": c for i, c in enumerate(gen.consts)}
-    return InlineExpr(body=body, consts=consts, hoist=dict(gen.hoist))
+    return InlineExpr(body=body, consts=consts, hoist=dict(gen.hoist), defs=tuple(gen.defs))
 
 
 def compile_part(

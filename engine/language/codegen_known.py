@@ -18,6 +18,7 @@ read out) may be unknown: it is written in the three-valued form, untested."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -50,6 +51,12 @@ _OWN = {
     "map": "[{body} for {var} in {items}]",
 }
 
+# in a quantifier's body written as a loop (`_loop_function`): its text without the texts in
+# it, the temporaries it sets, and the local variables of the function around it it may read
+_STRING = re.compile(r"'(?:[^'\\]|\\.)*'|\"(?:[^\"\\]|\\.)*\"")
+_SETS = re.compile(r"\b(_t\w+) :=")
+_OUTER = re.compile(r"\b(?:_n\d+|_np\d+|_s_\w+|_r_\w+|_t\w+|N|F|m|rr)\b")
+
 # the nodes that, in a place whose value flows out untouched, are written three-valued
 _AS_THEY_ARE = (A.Name, A.Attr, A.Lit, A.Call, A.Binary)
 
@@ -66,6 +73,7 @@ class _Known(_Gen):
         # no work of its own)
         self.ready = ready or (lambda name: False)
         self.three = False  # writing a part in the three-valued form (a null-aware argument)
+        self.loops = False  # a quantifier's loop as a function of its own (`_loop_function`)
         self.tail: set[int] = set()  # the nodes whose value flows out of the expression as is
 
     def gen(self, node: A.Node) -> str:
@@ -110,6 +118,20 @@ class _Known(_Gen):
             return self._native(node)
         finally:
             self.native = saved
+
+    def _native(self, node: A.Node) -> str:
+        if (
+            not self.three
+            and isinstance(node, A.Binary)
+            and node.op in ("+", "-")
+            and self.info(node.left).type.kind == "date"
+            and self.info(node.right).type.kind == "months"
+        ):
+            # what `Months.__radd__` and `__rsub__` give, without Python's dispatch to them
+            # (the date's own operator first, refusing)
+            left, right = self.gen(node.left), self.gen(node.right)
+            return f"_addm({left}, {'' if node.op == '+' else '-'}{right}.n)"
+        return super()._native(node)
 
     def _Lit(self, node: A.Lit) -> str:
         if node.value is None and not self.three:
@@ -205,8 +227,45 @@ class _Known(_Gen):
             body = self.gen(node.body)
         finally:
             self.locals.pop()
-        loop = _OWN[node.kind].format(body=body, var=var, items=items)
+        loop = self._loop_function(node.kind, body, var, items) if self.loops else None
+        if loop is None:
+            loop = _OWN[node.kind].format(body=body, var=var, items=items)
         return f"(_gu() if len({items} := {it}) > {MAX_STEPS} else {loop})"
+
+    def _loop_function(self, kind: str, body: str, var: str, items: str) -> str | None:
+        """A call of a function of its own (in `defs`) looping over `items` as `_OWN[kind]`
+        does, given the local variables `body` reads as arguments: what `body` sets (its
+        temporaries) stays that function's own, where in a comprehension it would be kept in
+        a cell of the function around it (as Python keeps what `:=` sets there), one made
+        on every run. None when `body` reads a name not yet resolved (a mark)."""
+        if "\0" in body:
+            return None
+        plain = _STRING.sub("''", body)
+        own = set(_SETS.findall(plain))
+        outer = sorted({w for w in _OUTER.findall(plain) if w not in own})
+        name = f"_l{self.tmp()[2:]}"
+        test = {"any": body, "all": f"not ({body})", "count": body, "filter": body}
+        lines = [f"def {name}(_it{''.join(', ' + w for w in outer)}):"]
+        if kind in ("count", "filter", "map"):
+            lines.append("    _out = 0" if kind == "count" else "    _out = []")
+        lines.append(f"    for {var} in _it:")
+        if kind == "map":
+            lines.append(f"        _out.append({body})")
+        else:
+            lines.append(f"        if {test[kind]}:")
+            lines.append(
+                {
+                    "any": "            return True",
+                    "all": "            return False",
+                    "count": "            _out += 1",
+                    "filter": f"            _out.append({var})",
+                }[kind]
+            )
+        lines.append(
+            {"any": "    return False", "all": "    return True"}.get(kind, "    return _out")
+        )
+        self.defs.append("\n".join(lines))
+        return f"{name}({items}{''.join(', ' + w for w in outer)})"
 
     def _counted(self, node: A.Node) -> bool:
         """Whether working `node` out takes no steps of the budget (no quantifier, no list
@@ -275,12 +334,15 @@ def inline_known(
     read_inner: Callable[[str], str] | None = None,
     per_day: PerDay | None = None,
     read_fact: Callable[[str, str], str] | None = None,
+    loops: bool = False,
 ) -> InlineExpr:
     """`inline_checked`'s code in the two-valued form: the same value wherever it does not
     give up; `sure(name)` says which pack names need no test when read (their value is
     never unknown where this code runs); `tail`: whether its value may be unknown (else it
     gives up rather than give an unknown); `ready(name)`: whether a pack name is surely
-    worked out before this code reads it."""
+    worked out before this code reads it; `loops`: a quantifier written as Python's own
+    loop is a function of its own, whose source is in the result's `defs` (to define
+    beside the code), not a comprehension."""
     gen = _Known(
         checked,
         origin,
@@ -293,6 +355,7 @@ def inline_known(
         sure=sure,
         ready=ready,
     )
+    gen.loops = loops
     if tail:
         gen.tail.add(id(checked.node))
     return written_in_line(gen, checked.node)

@@ -117,3 +117,65 @@ def test_plain_facts_are_decided_without_giving_up() -> None:
     ended = {text: agree(text, f, dt.date(2022, 6, 15), True) for text in EXPRESSIONS}
     # (10 / 3 has no exact decimal value: an error, left to the three-valued form)
     assert [text for text, how in ended.items() if how != "decided"] == ["sum(x in p.xs: 10 / x)"]
+
+
+@cache
+def looping(text: str, tail: bool) -> Any:
+    """The two-valued form with each quantifier written as Python's own loop in a function
+    of its own (as a program writes it), as a function."""
+    checked = check(parse(text), SCOPE)
+    made = inline_known(
+        checked, "0_", lambda name: f"N({name!r})", lambda name: False, tail, loops=True
+    )
+    lines = [*made.defs, "def _expr(F, N):"]
+    lines += [f"    {v} = {code}" for v, code in sorted(made.hoist.items())]
+    lines.append(f"    return {made.body}")
+    namespace = {**GLOBALS, **made.consts, "_gu": give_up}
+    exec("\n".join(lines), namespace)  # noqa: S102  (the code under test)
+    return namespace["_expr"]
+
+
+def ended(two: Any, F: dict[str, Any]) -> Any:
+    """A two-valued form's value, or how it ended otherwise."""
+    with decimal.localcontext(EXACT):
+        try:
+            return ("value", two(F, lambda name: None))
+        except GaveUp:
+            return ("gave up",)
+        except Exception as e:  # noqa: BLE001
+            return ("failed", type(e))
+
+
+@pytest.mark.parametrize("tail", [True, False])
+@SETTINGS
+@given(facts, dates)
+def test_quantifiers_as_functions_agree(tail: bool, f: dict[str, Any], as_of: dt.date) -> None:
+    """A quantifier's loop written as a function of its own ends as the comprehension does:
+    the same value (of the same class), or giving up, or failing."""
+    F = {"as_of": as_of, "p": f}
+    for text in [*EXPRESSIONS, *MORE]:
+        a, b = ended(forms(text, tail)[1], F), ended(looping(text, tail), F)
+        assert a == b and type(a[-1]) is type(b[-1]), text
+
+
+def test_quantifiers_as_functions_are_written() -> None:
+    """Each kind of quantifier the two-valued form writes as Python's own loop is a function
+    of its own, and its temporaries that function's own."""
+    kinds = {"any": "any s in p.sessions: s.minutes > 3", "all": "all x in p.xs: x > 1"}
+    kinds |= {"count": "count(x in p.xs: x > p.n)", "filter": "filter(x in p.xs: x > 1)"}
+    kinds |= {"map": "map(s in p.sessions: s.minutes)"}
+    for text in kinds.values():
+        made = inline_known(
+            check(parse(text), SCOPE),
+            "0_",
+            lambda n: f"N({n!r})",
+            lambda n: False,
+            True,
+            loops=True,
+        )
+        assert len(made.defs) == 1 and made.defs[0].startswith("def _l0_"), text
+        code = compile(
+            "\n".join([*made.defs, f"def _e(F, N):\n    return {made.body}"]), "", "exec"
+        )
+        outer = [c for c in code.co_consts if hasattr(c, "co_cellvars") and c.co_name == "_e"]
+        assert outer and outer[0].co_cellvars == (), text
