@@ -4,6 +4,7 @@ the decisions are made by DuckDB, by Spark, or by the Python interpreter."""
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
 import json
 import os
@@ -120,15 +121,19 @@ def _reader(con: Any, path: Path, roots: list[str], types: dict[str, T.Type]) ->
         ]
         base = "lines"
     else:
-        header = {
-            r[0]
-            for r in con.execute(
-                f"DESCRIBE SELECT * FROM read_csv({src}, all_varchar=true, header=true)"
-            ).fetchall()
-        }
+        names = _csv_header(path)
+        header = set(names)
+        columns = ", ".join(f"{sql_str(n)}: 'VARCHAR'" for n in names)
+        # the CSV dialect stated, not guessed: one ragged row made DuckDB's sniffer read the
+        # whole file another way (every row lost, the run "successful" with no decisions)
+        dialect = (
+            f"header=true, auto_detect=false, delim=',', quote='\"', escape='\"', "
+            f"columns={{{columns}}}"
+        )
+        _refuse_ragged_rows(con, path, src, dialect, len(names))
         con.execute(
             "CREATE VIEW lines AS SELECT row_number() OVER () AS record, * FROM "
-            f"read_csv({src}, all_varchar=true, header=true)"
+            f"read_csv({src}, {dialect})"
         )
         json_of = {r: f"TRY_CAST({r} AS JSON)" if r in header else "NULL::JSON" for r in roots}
         first = [
@@ -149,6 +154,50 @@ def _reader(con: Any, path: Path, roots: list[str], types: dict[str, T.Type]) ->
         f"CREATE VIEW typed AS SELECT record, {typed_cols}, {reasons} AS read_reasons FROM jsoned"
     )
     return "typed"
+
+
+def _csv_header(path: Path) -> list[str]:
+    """The column names of a CSV facts file's header row; BatchError when it has none or
+    names a column twice (which column a value belongs to could not be told)."""
+    try:
+        with path.open(encoding="utf-8", newline="") as f:
+            names = next(csv.reader(f), None)
+    except (UnicodeDecodeError, csv.Error) as e:
+        raise BatchError(f"`{path}`:1: cannot read the header row: {e}") from None
+    if not names:
+        raise BatchError(
+            f"`{path}`:1: no header row: the first line names the columns (a column for each "
+            "root of the facts, such as the pack's, holding its JSON)"
+        )
+    twice = sorted({n for n in names if names.count(n) > 1})
+    if twice:
+        raise BatchError(f"`{path}`:1: the header names column `{twice[0]}` twice: keep one")
+    return names
+
+
+def _refuse_ragged_rows(con: Any, path: Path, src: str, dialect: str, width: int) -> None:
+    """BatchError naming the first rows of a CSV facts file whose number of values is not the
+    header's: which value belongs to which column cannot be known, so none is decided."""
+    con.execute(
+        f"SELECT count(*) FROM read_csv({src}, {dialect}, store_rejects=true, "
+        "rejects_table='regime_csv_errors', rejects_scan='regime_csv_scans')"
+    ).fetchall()  # (read to the end: the rows it rejects are stored as it reads)
+    bad = con.execute(
+        "SELECT line, error_type FROM regime_csv_errors ORDER BY line LIMIT 3"
+    ).fetchall()
+    con.execute("DROP TABLE IF EXISTS regime_csv_errors")
+    con.execute("DROP TABLE IF EXISTS regime_csv_scans")
+    if bad:
+        how = {"TOO MANY COLUMNS": "more than", "MISSING COLUMNS": "fewer than"}
+        where = ", ".join(
+            f"line {line} ({how[kind]} {width} values)" if kind in how else f"line {line} ({kind})"
+            for line, kind in bad
+        )
+        raise BatchError(
+            f"`{path}`:{bad[0][0]}: rows whose number of values is not the header's {width}: "
+            f"{where}; quote a value holding a comma (JSON in a CSV cell is written between "
+            "double quotes, its own quotes doubled)"
+        )
 
 
 def _field_type(t: T.Type, name: str) -> T.Type | None:

@@ -3,6 +3,8 @@ aimed at the inputs are clear errors (exit 2), never a traceback or a lost input
 
 from __future__ import annotations
 
+import csv
+import json
 from pathlib import Path
 
 import pytest
@@ -263,3 +265,37 @@ def test_batch_facts_that_are_not_utf8_are_unreadable_input(tmp_path: Path) -> N
     )  # fmt: skip
     assert code == 2 and "not UTF-8 text" in out, out
     assert sorted(p.name for p in tmp_path.iterdir()) == ["latin.jsonl"]
+
+
+@pytest.mark.parametrize("engine", ["duckdb", "python"])
+def test_batch_csv_with_ragged_rows_is_refused_naming_the_lines(
+    tmp_path: Path, engine: str
+) -> None:
+    # one row with a value too many made DuckDB's sniffer read the whole file another way:
+    # the run ended "successfully" with no decisions and no rejects
+    docs = [json.loads(line) for line in POPULATION.read_text().splitlines()[:3]]
+    rows = [[json.dumps(d["prisoner"]), json.dumps(d["establishment"])] for d in docs]
+    rows[1].append("extra")
+    rows[2] = rows[2][:1]
+    facts = tmp_path / "ragged.csv"
+    with facts.open("w", newline="") as f:
+        csv.writer(f).writerows([["prisoner", "establishment"], *rows])
+    code, out = _run(
+        "batch", "keywork_edm", "--packs", PACKS, "--facts", str(facts), "--as-of",
+        "2020-07-01", "--out", str(tmp_path / "out.jsonl"), "--engine", engine,
+    )  # fmt: skip
+    assert code == 2, out
+    assert f"{facts}`:3:" in out and "line 3 (more than 2 values)" in out, out
+    assert "line 4 (fewer than 2 values)" in out, out
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["ragged.csv"]
+
+
+def test_batch_csv_header_naming_a_column_twice_is_refused(tmp_path: Path) -> None:
+    facts = tmp_path / "twice.csv"
+    facts.write_text('prisoner,prisoner\n"{}","{}"\n')
+    code, out = _run(
+        "batch", "keywork_edm", "--packs", PACKS, "--facts", str(facts), "--as-of",
+        "2020-07-01", "--out", str(tmp_path / "out.jsonl"),
+    )  # fmt: skip
+    assert code == 2 and "`prisoner` twice" in out, out
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["twice.csv"]
