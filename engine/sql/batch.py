@@ -160,7 +160,7 @@ def _csv_header(path: Path) -> list[str]:
     """The column names of a CSV facts file's header row; BatchError when it has none or
     names a column twice (which column a value belongs to could not be told)."""
     try:
-        with path.open(encoding="utf-8", newline="") as f:
+        with path.open(encoding="utf-8-sig", newline="") as f:  # (a BOM is not a name)
             names = next(csv.reader(f), None)
     except (UnicodeDecodeError, csv.Error) as e:
         raise BatchError(f"`{path}`:1: cannot read the header row: {e}") from None
