@@ -57,6 +57,12 @@ def _integral(text: str) -> str:
     return f"coalesce(isfinite({number}) AND {number} % 1 = 0, false)"
 
 
+def _past_64_bits(json_type: str, text: str) -> str:
+    """Whether a JSON number (of DuckDB's `json_type`, written `text`) is a whole number too
+    large for a 64-bit integer."""
+    return f"{json_type} IN ('UBIGINT', 'DOUBLE') AND TRY_CAST({text} AS BIGINT) IS NULL"
+
+
 def json_checks(node: Mapping[str, Any], column: str, root: str, path: list[str]) -> list[str]:
     """DuckDB expressions, one a check, each the reason the JSON in `column` breaks `node` at
     `path` (below the fact root `root`), or NULL."""
@@ -82,6 +88,16 @@ def json_checks(node: Mapping[str, Any], column: str, root: str, path: list[str]
             else:
                 whole = f"{types} = 'DOUBLE' AND {_integral(values)}"
                 cond = f"{types} NOT IN ({listed}) AND NOT ({whole})"
+            # a whole number past 64 bits: the typed table cannot hold it, and reading it as
+            # unknown would decide otherwise than the interpreter, so the row is rejected
+            if many:
+                pairs = f"list_zip(coalesce({types}, []), coalesce({values}, []))"
+                past = _any(pairs, "p", _past_64_bits("p[1]", "p[2]"))
+            else:
+                past = _past_64_bits(types, values)
+            reason = f"{name}: a whole number past 64 bits, more than the SQL engines hold"
+            reason += " (`--engine python` reads it exactly)"
+            out.append(_when(f"coalesce({past}, false)", sql_str(reason)))
         out.append(_when(f"coalesce({cond}, false)", sql_str(f"{name}: not {what}")))
     if node.get("format") == "date":
         text = f"json_extract_string({column}, {pointer})"

@@ -158,3 +158,32 @@ def test_batch_rejects_from_parquet_what_the_interpreter_refuses(
     }
     expected = {i + 1 for i, d in enumerate(docs) if refused(d)}
     assert set(rejects) == expected, (rejects, [_refusal(d) for d in docs])
+
+
+@pytest.mark.parametrize("suffix", [".jsonl", ".csv"])
+def test_batch_rejects_a_whole_number_past_64_bits(tmp_path: Path, suffix: str) -> None:
+    # the typed read made it NULL: the decision went on with the fact unknown, where the
+    # interpreter reads the number exactly
+    session = {"date": "2020-07-01", "kind": "session", "minutes": 2**64}
+    docs = [
+        {"prisoner": {"prison_number": "A1234BC", "keywork": {"sessions": [session]}}},
+        {"prisoner": {"prison_number": "A1234BD"}, "establishment": {"regime_level": 2**63}},
+        {"prisoner": {"prison_number": "A1234BE"}, "establishment": {"regime_level": 2.0}},
+        {
+            "prisoner": {
+                "prison_number": "A1234BF",
+                "keywork": {"sessions": [{**session, "minutes": 2**63 - 1}]},
+            }
+        },
+    ]
+    facts = tmp_path / f"facts{suffix}"
+    (_write_jsonl if suffix == ".jsonl" else _write_csv)(facts, docs)
+    pack = engine.load(ROOT / "policies")["keywork_edm"]
+    day = dt.date(2020, 7, 20)
+    result = run_batch(pack, facts, tmp_path / "out.jsonl", day, day, audience="healthcare")
+    rejects = {
+        r["record"]: r["reasons"] for r in map(json.loads, result.rejects.read_text().splitlines())
+    }
+    assert sorted(rejects) == [1, 2], rejects
+    assert any("sessions[].minutes: a whole number past 64 bits" in r for r in rejects[1])
+    assert any("regime_level: a whole number past 64 bits" in r for r in rejects[2])
