@@ -27,6 +27,8 @@ from engine.packs.facts_schema import (
     facts_schema,
     validate_facts,
 )
+from tests.unit.test_facts_one_walk import _same
+from tests.unit.test_facts_validator import _paths
 
 from .ntk_strategies import from_schema
 
@@ -96,17 +98,6 @@ WRONG = st.one_of(
 ).map(copy.deepcopy)  # (a fresh copy: a later change inside it must not change the list)
 
 
-def _paths(value: Any, prefix: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
-    found = [prefix] if prefix else []
-    if isinstance(value, dict):
-        for k, v in value.items():
-            found += _paths(v, (*prefix, k))
-    elif isinstance(value, list):
-        for i, v in enumerate(value):
-            found += _paths(v, (*prefix, i))
-    return found
-
-
 def _as_dates(value: Any) -> Any:
     """The document as YAML gives it: every ISO day text a date."""
     if isinstance(value, dict):
@@ -155,20 +146,6 @@ def documents(draw: st.DrawFn) -> tuple[str, dict[str, Any], bool]:
     if draw(st.booleans()):
         doc = _as_dates(doc)
     return name, doc, not broken
-
-
-def _same(a: Any, b: Any, path: str = "$") -> None:
-    assert type(a) is type(b), path
-    if isinstance(a, dict):
-        assert list(a) == list(b), path
-        for key in a:
-            _same(a[key], b[key], f"{path}.{key}")
-    elif isinstance(a, list):
-        assert len(a) == len(b), path
-        for i, (x, y) in enumerate(zip(a, b, strict=True)):
-            _same(x, y, f"{path}[{i}]")
-    else:
-        assert a == b, path
 
 
 @settings(
