@@ -9,7 +9,7 @@ from typing import Any
 
 import orjson
 
-from engine.packs.facts_schema import MAX_DIGITS, HugeNumber
+from engine.packs.facts_schema import read_integer
 
 
 def dumps(value: Any) -> bytes:
@@ -34,10 +34,6 @@ def canonical(value: Any) -> bytes:
 _LONG_DIGITS = re.compile(rb"[0-9]{19}")  # an integer this long may not fit orjson's 64 bits
 
 
-def _whole(text: str) -> Any:
-    return int(text) if len(text.lstrip("-")) < MAX_DIGITS else HugeNumber(text)
-
-
 def parse_json(raw: bytes | str) -> Any:
     """JSON bytes as data, with numbers read as a facts file's are: orjson makes an integer
     past 64 bits a float and refuses one past a float's range, so a body holding one is read
@@ -53,7 +49,7 @@ def parse_json(raw: bytes | str) -> Any:
             if "infinity" not in e.msg:
                 raise
     try:
-        data = json.loads(raw, parse_int=_whole)
+        data = json.loads(raw, parse_int=read_integer)
         json.dumps(data, ensure_ascii=False).encode()  # no lone surrogate (orjson refuses one)
     except (ValueError, RecursionError):
         return orjson.loads(raw)  # raises with orjson's words

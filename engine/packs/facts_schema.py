@@ -709,7 +709,9 @@ def first_repeated_key(raw: bytes | str) -> str | None:
     return None
 
 
-def _int(text: str) -> Any:
+def read_integer(text: str) -> Any:
+    """A JSON integer's text as the facts read it: an int, or, past the digits the facts
+    allow, the HugeNumber the facts check words (the service reads its bodies the same way)."""
     return int(text) if len(text.lstrip("-")) < MAX_DIGITS else HugeNumber(text)
 
 
@@ -726,7 +728,7 @@ def parse_json(text: str, file: str) -> Any:
             "flatten the facts",
         )
     try:
-        return json.loads(text, object_pairs_hook=_no_duplicates, parse_int=_int)
+        return json.loads(text, object_pairs_hook=_no_duplicates, parse_int=read_integer)
     except _DuplicateKey as e:
         raise _error_at(
             file,
