@@ -63,7 +63,7 @@ def _withheld(model: Pack, target: str) -> bool:
     whose obligation is not releasable and which sets no releasable output."""
     output = model.outputs.get(target)
     if output is not None:
-        return output.healthcare and not output.releasable
+        return output.custodial_withheld
     for rule in model.rules:
         if rule.id == target:
             released = rule.obligation is not None and rule.obligation.releasable

@@ -98,7 +98,7 @@ def _check_track(track: str, pack: Pack, audience: str) -> None:
             f"pack `{pack.id}` has no output `{track}`",
             did_you_mean(track, pack.outputs) or f"outputs: {', '.join(pack.outputs)}",
         )
-    if audience != "healthcare" and output.healthcare and not output.releasable:
+    if audience != "healthcare" and output.custodial_withheld:
         fail(
             f"output `{track}` is withheld from a custodial audience",
             "track an output this audience may see, or use --audience healthcare",

@@ -861,7 +861,7 @@ def pack_detail(p: Any) -> dict[str, Any]:
                 "name": o.name,
                 "description": o.description,
                 "releasable": o.releasable,
-                "healthcareOnly": o.healthcare and not o.releasable,
+                "healthcareOnly": o.custodial_withheld,
             }
             for o in p.outputs.values()
         ],

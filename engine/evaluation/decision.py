@@ -239,7 +239,7 @@ def _relied_upon_keys_plan(ev: Evaluation, custodial: bool, applied: set[str]) -
         shown = [
             M.ItemKey("out", str(name))
             for name, out in pack.outputs.items()
-            if not (custodial and out.healthcare and not out.releasable)
+            if not (custodial and out.custodial_withheld)
         ]
         rules = [
             (rule.id, M.ItemKey("rule", str(rule.id)), bool(rule.sets and ev.in_force(rule)))

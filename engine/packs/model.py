@@ -268,6 +268,12 @@ class Output:
     interpretations: tuple[str, ...]
     healthcare: bool = False
 
+    @property
+    def custodial_withheld(self) -> bool:
+        """Whether a custodial audience never sees this output: worked out from healthcare-only
+        facts and not released."""
+        return self.healthcare and not self.releasable
+
 
 @dataclass(frozen=True)
 class Obligation:

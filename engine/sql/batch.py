@@ -590,11 +590,7 @@ def _prepared(
 def _interpreted(pack: M.Pack, audience: str) -> CompiledPack:
     """The outputs a decision shows this audience, for the interpreter (no query)."""
     custodial = audience != "healthcare"
-    shown = {
-        n: T.ANY
-        for n, o in pack.outputs.items()
-        if not (custodial and o.healthcare and not o.releasable)
-    }
+    shown = {n: T.ANY for n, o in pack.outputs.items() if not (custodial and o.custodial_withheld)}
     withheld = tuple(n for n in pack.outputs if n not in shown)
     return CompiledPack(pack, audience, "python", exp.select("1"), shown, withheld)
 

@@ -438,11 +438,7 @@ class PackCompiler:
         pack = self.pack
         self.rule_by_id = {r.id: r for r in pack.rules}
         custodial = self.audience != "healthcare"
-        visible = [
-            n
-            for n, o in pack.outputs.items()
-            if not (custodial and o.healthcare and not o.releasable)
-        ]
+        visible = [n for n, o in pack.outputs.items() if not (custodial and o.custodial_withheld)]
         withheld = tuple(n for n in pack.outputs if n not in visible)
         if self.only is not None:
             unknown = [n for n in self.only if n not in pack.outputs]
