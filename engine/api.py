@@ -11,7 +11,7 @@ from collections import OrderedDict
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 from engine import disk_cache
 from engine.evaluation.decision import AUDIENCES, Decision, build_decision
@@ -424,6 +424,19 @@ class Packs(Mapping[str, M.Pack]):
 
     def __len__(self) -> int:
         return len(self.packs)
+
+    def __copy__(self) -> Packs:
+        """Loaded packs are deeply immutable: a copy is the object itself."""
+        return self
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> Packs:
+        return self
+
+    def __reduce_ex__(self, protocol: Any) -> NoReturn:
+        """Refused, as for each pack (see `Pack.__reduce_ex__`)."""
+        raise TypeError(
+            "loaded packs cannot be pickled: load them in the other process with engine.load"
+        )
 
     def evaluate(
         self,

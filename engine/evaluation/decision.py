@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 import datetime as dt
 import decimal
 import json
 import threading
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, overload
 
@@ -18,7 +19,7 @@ from engine.evaluation.decision_json import (
     interpretation_dicts,
 )
 from engine.evaluation.evaluate import WITHHELD, Evaluation, Step, name_alone
-from engine.evaluation.explain import _declaration_rank, render_text
+from engine.evaluation.explain import ExplainIndex, _declaration_rank, explain_index, render_text
 from engine.language.convert import to_json
 from engine.language.runtime import EXACT, Unknown
 from engine.packs import model as M
@@ -90,6 +91,10 @@ class LazySteps(Sequence[Step]):
     def __iter__(self) -> Iterator[Step]:
         return iter(self._all())
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        """Copied and pickled as the tuple of the steps, worked out (never the work to do)."""
+        return tuple, (self._all(),)
+
     def __eq__(self, other: object) -> bool:
         if isinstance(other, LazySteps | tuple):
             return self._all() == tuple(other)
@@ -122,6 +127,8 @@ class Decision:
     steps: Sequence[Step] = field(repr=False)  # a tuple, or LazySteps
     model: M.Pack | None = field(default=None, repr=False, compare=False)
     local_plan: dict[str, Any] | None = None  # the local plan, its sign-offs and entries relied on
+    # what explaining needs of the pack, where a decision was pickled without it (see __reduce__)
+    explain_index: ExplainIndex | None = field(default=None, repr=False, compare=False)
 
     if not TYPE_CHECKING:  # (to a type checker, every field is there from the start)
 
@@ -146,10 +153,31 @@ class Decision:
             raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
 
     def __getstate__(self) -> dict[str, Any]:
-        """Every field, worked out (for copy and pickle): never the work left to do."""
+        """Every field, worked out: never the work left to do."""
         self.status  # noqa: B018  (works out the deferred fields)
         self.steps  # noqa: B018  (and the object that replays the steps when read)
         return {k: v for k, v in self.__dict__.items() if k not in ("_pending", "_steps")}
+
+    def __copy__(self) -> Decision:
+        return _made(self.__getstate__())
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> Decision:
+        """A copy sharing only the pack (deeply immutable): its values are the copy's own."""
+        state = self.__getstate__()
+        model = state.get("model")
+        if model is not None:
+            memo[id(model)] = model
+        return _made(copy.deepcopy(state, memo))
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        """Pickled without the pack (which another process loads itself, see
+        `Pack.__reduce_ex__`): with what explaining needs of it instead, so that the decision
+        read back is equal and explains itself the same."""
+        state = self.__getstate__()
+        model = state.pop("model", None)
+        if model is not None:
+            state["explain_index"] = explain_index(model)
+        return _made, (state,)
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready; matches schemas/decision.schema.json."""
@@ -188,15 +216,26 @@ class Decision:
 
     def explain(self, target: str | None = None) -> str:
         """The reasons, step by step, each with its citation (see engine.evaluation.explain)."""
+        known: Collection[str] = ()
         if target is not None and self.model is not None:
             pack = self.model
             known = {*pack.outputs, *pack.definitions, *pack.tables, *(r.id for r in pack.rules)}
-            if not isinstance(target, str) or target not in known:
-                raise EvaluationError(
-                    "E-EXPLAIN-TARGET",
-                    f"pack `{pack.id}` has no output, definition, table or rule `{target}`",
-                )
+        elif target is not None and self.explain_index is not None:
+            known = self.explain_index.targets()  # (a decision read back from a pickle)
+        if known and (not isinstance(target, str) or target not in known):
+            raise EvaluationError(
+                "E-EXPLAIN-TARGET",
+                f"pack `{self.model.id if self.model is not None else self.pack}` has no "
+                f"output, definition, table or rule `{target}`",
+            )
         return render_text(self, target)
+
+
+def _made(state: dict[str, Any]) -> Decision:
+    """A decision from its fields, worked out (a copy, or one read back from a pickle)."""
+    decision = object.__new__(Decision)
+    decision.__dict__.update(state)
+    return decision
 
 
 # the fields of a decision worked out when first read, all at once, under one lock (two

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from engine.evaluation.evaluate import Step
@@ -11,15 +12,41 @@ if TYPE_CHECKING:
     from engine.evaluation.decision import Decision
 
 
+@dataclass(frozen=True)
+class ExplainIndex:
+    """What explaining a decision needs of its pack, kept by a decision copied into another
+    process without it: the pack's own order of its items, and the names each output,
+    definition, table and rule rests on."""
+
+    order: tuple[tuple[str, str], ...]
+    supports: tuple[tuple[str, frozenset[str]], ...]
+
+    def targets(self) -> frozenset[str]:
+        """The names a decision can be explained for."""
+        return frozenset(name for name, _ in self.supports)
+
+
+def explain_index(pack: Any) -> ExplainIndex:
+    """The pack's `ExplainIndex`, worked out once."""
+    found = pack.derived.get("explain_index")
+    if found is None:
+        names = [*pack.outputs, *pack.definitions, *pack.tables, *(r.id for r in pack.rules)]
+        found = pack.derived["explain_index"] = ExplainIndex(
+            tuple(_declaration_rank(pack)),
+            tuple((n, frozenset(support(pack, n))) for n in dict.fromkeys(names)),
+        )
+    return found
+
+
 def visible_steps(decision: Decision, target: str | None = None) -> list[Step]:
     """The steps this decision's audience may see, limited to those `target` rests on."""
     custodial = decision.audience != "healthcare"
     steps = list(decision.steps)
     if target is not None:
         steps = [s for s in steps if s.name in _support(decision, target)]
-    if custodial and decision.model is not None:
+    rank = _rank(decision)
+    if custodial and rank is not None:
         # evaluation order can follow healthcare-only data: show the pack's own order instead
-        rank = _declaration_rank(decision.model)
         steps.sort(key=lambda s: rank.get((s.kind, s.name), len(rank)))
     out = []
     obliged = {o.rule for o in decision.obligations}
@@ -41,12 +68,23 @@ def _declaration_rank(pack: Any) -> dict[tuple[str, str], int]:
     return {key: i for i, key in enumerate(order)}
 
 
+def _rank(decision: Decision) -> dict[tuple[str, str], int] | None:
+    """The place of each item in the decision's pack, as the pack declares them."""
+    if decision.model is not None:
+        return _declaration_rank(decision.model)
+    if decision.explain_index is not None:
+        return {key: i for i, key in enumerate(decision.explain_index.order)}
+    return None
+
+
 def _support(decision: Decision, target: str) -> set[str]:
     """Names of the steps `target` depends on, itself included."""
     pack = decision.model
-    if pack is None:
-        return {target}
-    return support(pack, target)
+    if pack is not None:
+        return support(pack, target)
+    if decision.explain_index is not None:
+        return set(dict(decision.explain_index.supports).get(target, {target}))
+    return {target}
 
 
 def support(pack: Any, target: str) -> set[str]:

@@ -64,6 +64,15 @@ class Unknown:
     def __bool__(self) -> bool:
         raise TypeError("an unknown value has no truth value; compiled code must test for it")
 
+    def __reduce__(self) -> str | tuple[Any, ...]:
+        """Copied and pickled as its fact paths; the decided no-value and the withheld marker,
+        compared by identity, as themselves (by name)."""
+        if self is NULL:
+            return "NULL"
+        if self is WITHHELD:
+            return "WITHHELD"
+        return Unknown, (self.paths,)
+
 
 NULL = Unknown(frozenset())  # the decided no-value: `null`, and a null the schema marks none
 

@@ -406,6 +406,20 @@ class Pack:
     # (by their own keys, so transitively) and the engine; None when it cannot be cached
     build_key: str | None = field(default=None, compare=False)
 
+    def __copy__(self) -> Pack:
+        """A pack is deeply immutable: a copy is the pack itself."""
+        return self
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> Pack:
+        return self
+
+    def __reduce_ex__(self, protocol: Any) -> NoReturn:
+        """Refused: a pack holds generated functions, which another process would have to
+        trust; a worker loads its packs itself (`engine.load`, read from the disk cache)."""
+        raise TypeError(
+            f"pack `{self.id}` cannot be pickled: load it in the other process with engine.load"
+        )
+
     def version_at(self, day: dt.date) -> Version | None:
         for v in self.versions:
             if v.covers(day):

@@ -77,12 +77,12 @@ def _view(mapping: dict[Any, Any]) -> MappingProxyType[Any, Any]:
     return MappingProxyType(mapping)
 
 
-def _runtime(name: str) -> Any:
-    """A runtime value compared by identity (`null`, withheld), as the one the runtime has."""
-    return getattr(R, name)
-
-
-_SINGLETONS = {id(R.NULL): "NULL", id(R.WITHHELD): "WITHHELD"}  # compared by identity
+def _pack(fields: dict[str, Any]) -> M.Pack:
+    """A built pack made again from its fields (plain pickling of a pack is refused: see
+    `Pack.__reduce_ex__`)."""
+    pack = object.__new__(M.Pack)
+    pack.__dict__.update(fields)
+    return pack
 
 
 _FIELDS: dict[type, tuple[str, ...] | None] = {}
@@ -109,9 +109,8 @@ class _Pickler(pickle.Pickler):
         names = _slotted_fields(type(obj))
         if names is not None:
             return type(obj), tuple(getattr(obj, name) for name in names)
-        singleton = _SINGLETONS.get(id(obj))
-        if singleton is not None:
-            return _runtime, (singleton,)
+        if obj.__class__ is M.Pack:
+            return _pack, (dict(vars(obj)),)
         if isinstance(obj, MappingProxyType):
             return _view, (dict(obj),)
         if isinstance(obj, CodeType):
