@@ -196,7 +196,10 @@ class PackCompiler:
             pack=self.pack.id,
             consts=constant_bounds(self.pack.parameters),
             definition=self._definition,
-            edges=self.edges,
+            # healthcare-only work is withheld, not an error, for a custodial audience where
+            # it fails: its moves are tested where they are made, so that the failure is the
+            # item's (see _guard_error), never the row's hand-over to the interpreter
+            edges=None if self.audience != "healthcare" and e.healthcare else self.edges,
         )
 
     def _definition(self, name: str) -> Checked | None:
@@ -614,28 +617,27 @@ class PackCompiler:
 
     def _withheld(self, kind: str, name: str, sv: SV) -> SV:
         """As the interpreter does for a custodial audience: a healthcare-only rule's unknown,
-        and a released output's, needs only the fixed marker, never the facts behind it."""
-        if self.audience == "healthcare" or is_zero(sv.m):
+        and a released output's, needs only the fixed marker, never the facts behind it. A
+        released output without a value is undetermined whatever made it so (an unknown fact
+        or the decided no-value, such as the latest of no dates): which it was would tell how
+        the value was reached."""
+        if self.audience == "healthcare":
+            return sv
+        released = kind == "out" and self.pack.outputs[name].releasable
+        if is_zero(sv.m) and not released:
             return sv
         if kind == "rule":
             hidden = self.rule_by_id[name].healthcare
-        elif kind == "out":
-            hidden = self.pack.outputs[name].releasable
         else:
-            hidden = False
+            hidden = released
         if not hidden:
             return sv
         bit = self.bits.bit(WITHHELD_MARKER)
-        m = case([(exp.NEQ(this=sv.m.copy(), expression=ZERO.copy()), num(bit))], ZERO.copy())
+        pending: exp.Expression = exp.NEQ(this=sv.m.copy(), expression=ZERO.copy())
+        if released:
+            pending = exp.Or(this=pending, expression=is_null(sv.v))
+        m = case([(pending, num(bit))], ZERO.copy())
         return SV(sv.v, m, sv.t, frozenset({bit}), sv.facts, e=sv.e)
-
-    def _released_mask(self, name: str, m: exp.Expression) -> exp.Expression:
-        """As the interpreter shows a released output to a custodial audience: undetermined
-        needs only the fixed marker, never the facts behind it."""
-        if self.audience == "healthcare" or not self.pack.outputs[name].releasable:
-            return m
-        bit = self.bits.bit(WITHHELD_MARKER)
-        return case([(exp.NEQ(this=m.copy(), expression=ZERO.copy()), num(bit))], ZERO.copy())
 
     def _roots(self) -> list[str]:
         from engine.packs.facts_schema import root_types
@@ -735,9 +737,8 @@ class PackCompiler:
         for n in shown:
             sv = self.svs["out:" + n]
             if not is_zero(sv.m):
-                m = self._released_mask(n, sv.m)
-                und.append((n, m))
-                und_masks.append(m)
+                und.append((n, sv.m))
+                und_masks.append(sv.m)
         if self.only is None:
             for r in rules:
                 if r.obligation is None:

@@ -2,7 +2,8 @@
 
 Every field is sometimes absent, sometimes null and otherwise a value; dates fall on the
 boundary days of windows around `as_of` (0, 1, 6, 7, 27-31 days, 1-2 calendar months either
-side), on month ends and leap days; enumerations and integer ranges take every value; lists
+side), on month ends and leap days (and, where asked, near the calendar's first and last
+days); enumerations and integer ranges take every value; lists
 are empty, short or long. The same seed gives the same population.
 """
 
@@ -40,15 +41,33 @@ AS_OF_DAYS = (
 DAY_OFFSETS = (0, 1, -1, 6, -6, 7, -7, 13, 14, 27, -27, 28, -28, 29, -29, 30, 31, -31, 60, -60)
 MONTH_OFFSETS = (1, -1, 2, -2, 3, -3, 6, 12)
 LIST_LENGTHS = (0, 0, 1, 1, 2, 3, 5, 12)
+# the calendar's first and last days and days within a few months of them: a date moved from
+# one of these may pass the years 1 to 9999
+CALENDAR_EDGES = (
+    dt.date(9999, 12, 31),
+    dt.date(9999, 12, 28),
+    dt.date(9999, 12, 20),
+    dt.date(9999, 10, 15),
+    dt.date(9999, 9, 30),
+    dt.date(9999, 6, 30),
+    dt.date(1, 1, 1),
+    dt.date(1, 1, 10),
+    dt.date(1, 3, 31),
+)
 
 
 class Population:
     """Facts documents for one schema, drawn from a seeded random source."""
 
-    def __init__(self, seed: int = 0, schema: str = "facts", absent: float = 0.06):
+    def __init__(
+        self, seed: int = 0, schema: str = "facts", absent: float = 0.06, edges: float = 0.0
+    ):
         self.rng = random.Random(seed)
         self.schema = facts_schema(schema)
         self.absent = absent
+        # the share of dates drawn near the calendar's ends (none by default: the stream of
+        # a seed without them is unchanged)
+        self.edges = edges
         self._made: dict[int, Callable[[dt.date], Any]] = {}
 
     def as_of(self) -> dt.date:
@@ -57,6 +76,8 @@ class Population:
         return self.rng.choice(AS_OF_DAYS)
 
     def date_near(self, as_of: dt.date) -> dt.date:
+        if self.edges and self.rng.random() < self.edges:
+            return self.rng.choice(CALENDAR_EDGES)
         r = self.rng.random()
         if r < 0.45:
             return as_of + dt.timedelta(days=self.rng.choice(DAY_OFFSETS))

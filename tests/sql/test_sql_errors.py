@@ -354,6 +354,51 @@ def test_dates_near_the_edges_on_spark_equal_duckdb(spark_session: Any, tmp_path
     assert not failures, "\n".join(failures[:10])
 
 
+@cache
+def healthcare_edge_population() -> list[tuple[int, Any, dict[str, Any]]]:
+    """Generated records, a fifth of their dates (vaccine doses, release dates) near the
+    calendar's first or last day."""
+    docs = Population(seed=1311, edges=0.2).documents(1_500, roots=("prisoner", "establishment"))
+    return [(i, as_of, converted(doc)) for i, as_of, doc in docs]
+
+
+@pytest.mark.parametrize("audience", ["custodial", "healthcare"])
+def test_healthcare_dates_moved_past_the_calendar_as_the_interpreter_decides(
+    audience: str,
+) -> None:
+    """A healthcare-only date moved past the year 9999 (or before the year 1) into an output a
+    custodial audience may see: for that audience the value is withheld, the decision
+    undetermined, never an error (which would tell the date's neighbourhood), on every field
+    as the interpreter decides; for healthcare the error, or the record handed over."""
+    the_pack = engine.load(PACKS)["healthcare_edges"]
+    docs = healthcare_edge_population()
+    compiled = compile_pack(the_pack, audience)
+    rows = {r["record"]: r for r in run_duckdb(compiled, facts_table(docs))}
+    failures: list[str] = []
+    seen: Counter[str] = Counter()
+    for i, as_of, doc in docs:
+        expected = python_view(the_pack, doc, as_of, compiled.outputs, audience)
+        got = row_view(rows[i], compiled)
+        if audience == "healthcare" and "does not test move by move" in (got.get("error") or ""):
+            seen["handed over"] += 1
+            continue
+        assert expected is not None
+        seen[expected["status"]] += 1
+        doses = (doc.get("prisoner") or {}).get("clinical", {}) or {}
+        near = any(
+            isinstance(d, dict) and getattr(d.get("date"), "year", 2000) in (1, 9999)
+            for d in doses.get("vaccine_doses") or []
+        )
+        seen[f"near {near} {expected['status']}"] += 1
+        failures += [f"record {i} ({as_of}) {d}" for d in differences(expected, got)]
+    assert not failures, f"{len(failures)} differences, first: " + "\n".join(failures[:10])
+    if audience == "custodial":
+        assert not seen["error"], seen
+        assert seen["near True undetermined"] and seen["near True decided"], seen
+    else:
+        assert seen["handed over"] or seen["error"], seen
+
+
 # -- generated packs: definitions that fail on some records, read (or not) behind branches --
 
 CONDITIONS = ["prisoner.cev", "establishment.regime_level >= 3", "known(prisoner.release_date)"]
