@@ -81,17 +81,9 @@ def command(
     if not no_tests:
         problems = sorted(problems + check_cases(targets, packs))
     errors = [p for p in problems if p.is_error]
-    releasable = [
-        {"pack": pid, "output": name, "shown_as": out.withheld_reason}
-        for pid, pack in sorted(packs.items())
-        for name, out in pack.outputs.items()
-        if out.releasable
-    ] + [
-        {"pack": pid, "rule": rule.id, "shown_as": "obligation without its reasons"}
-        for pid, pack in sorted(packs.items())
-        for rule in pack.rules
-        if rule.obligation and rule.obligation.releasable
-    ]
+    plans = _merged_plans(targets, packs)
+    releasable = [r for pid, pack in sorted(packs.items()) for r in _releasable(pack)]
+    releasable += [r for plan in plans for r in _releasable(plan)]
     estimates = _cost_summaries(packs) if costs else {}
     if fmt == "json":
         report = {
@@ -115,10 +107,13 @@ def command(
         click.echo(problems_sarif(problems))
     else:
         show_problems(problems)
+        codes = {p.local_plan.file: p.local_plan.establishment_code for p in plans if p.local_plan}
         for rel in releasable:
             what = f"output `{rel['output']}`" if "output" in rel else f"rule `{rel['rule']}`"
+            where = f" local plan {codes[rel['plan']]}" if "plan" in rel else ""
             click.echo(
-                f"releasable to custodial staff: {rel['pack']} {what} (shown as: {rel['shown_as']})"
+                f"releasable to custodial staff: {rel['pack']}{where} {what} "
+                f"(shown as: {rel['shown_as']})"
             )
         for pid, est in estimates.items():
             click.echo(
@@ -139,6 +134,42 @@ def command(
             f"{len(problems) - len(errors)} warning(s)"
         )
     raise SystemExit(EXIT_PROBLEMS if errors else EXIT_OK)
+
+
+def _merged_plans(targets: list[Path], packs: dict[str, M.Pack]) -> list[M.Pack]:
+    """The local plans under `targets` that merge without errors, each its national pack with
+    the plan in (the merge is kept from the check: not built again)."""
+    found = []
+    for plan_file in engine.api.overlay_files(targets):
+        merged, _ = engine.api.load_overlay(plan_file, packs)
+        if merged is not None and merged.local_plan is not None:
+            found.append(merged)
+    return found
+
+
+def _releasable(pack: M.Pack) -> list[dict[str, Any]]:
+    """What `pack` declares releasable to custodial staff: its outputs and obligations; of a
+    national pack under a local plan, what the plan itself adds (its own rules), with the
+    plan's file."""
+    plan = pack.local_plan
+    if plan is None:
+        found: list[dict[str, Any]] = [
+            {"pack": pack.id, "output": name, "shown_as": out.withheld_reason}
+            for name, out in pack.outputs.items()
+            if out.releasable
+        ]
+        own = None
+    else:
+        found = []
+        own = {e.target for e in plan.entries if e.kind == "rule"}
+    found += [
+        {"pack": pack.id, "rule": rule.id, "shown_as": "obligation without its reasons"}
+        for rule in pack.rules
+        if rule.obligation and rule.obligation.releasable and (own is None or rule.id in own)
+    ]
+    if plan is not None:
+        found = [{"pack": r["pack"], "plan": plan.file, **r} for r in found]
+    return found
 
 
 def _cost_summaries(packs: dict[str, M.Pack]) -> dict[str, dict[str, Any]]:

@@ -105,6 +105,7 @@ Code = Literal[
     "E-LOCAL-REMOVE",
     "E-LOCAL-AGREEMENT",
     "W-LOCAL-SIGNOFF",
+    "W-LOCAL-HEALTHCARE",
     "W-SQL-UNSUPPORTED",
 ]
 
@@ -346,6 +347,11 @@ CATALOGUE: Mapping[Code, CodeEntry] = MappingProxyType(
                 (
                     "W-LOCAL-SIGNOFF",
                     "a part of an active local plan in force without its required sign-off",
+                ),
+                (
+                    "W-LOCAL-HEALTHCARE",
+                    "a local rule reads healthcare-only facts, making national outputs "
+                    "healthcare-only (withheld from custodial staff)",
                 ),
             ),
             *_entries(

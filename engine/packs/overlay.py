@@ -140,6 +140,7 @@ class OverlayBuilder:
         self.local: Mapping[str, Any] = self.ndata.get("local") or {}
         self.problems: list[Problem] = []
         self.entries: list[M.LocalEntry] = []
+        self.kept_rules: list[int] = []  # the indices of the local rules merged (check_rules)
 
     # -- reporting -------------------------------------------------------------------------
 
@@ -676,7 +677,7 @@ class OverlayBuilder:
         self.check_parameters()
         self.check_removals()
         self.check_narrowing()
-        keep = self.check_rules()
+        keep = self.kept_rules = self.check_rules()
         signoffs = self.check_signoff()
         if any(p.is_error for p in self.problems):
             return None
@@ -710,6 +711,7 @@ class OverlayBuilder:
         self.check_bounds(pack)
         if any(p.is_error for p in self.problems):
             return None
+        self.check_need_to_know(pack)
         est = self.data.get("establishment") or {}
         ext = self.data.get("extends") or {}
         plan = M.LocalPlan(
@@ -728,6 +730,35 @@ class OverlayBuilder:
             entries=tuple(self.entries),
         )
         return dataclasses.replace(pack, local_plan=plan)
+
+    def check_need_to_know(self, pack: M.Pack) -> None:
+        """A local rule adding to a national group from healthcare-only facts makes the group
+        healthcare-only, and every national output reading it: custodial staff, who saw those
+        outputs under the national pack, no longer do. Said at each such rule."""
+        hidden = [
+            name
+            for name, out in pack.outputs.items()
+            if out.custodial_withheld
+            and name in self.national.outputs
+            and not self.national.outputs[name].custodial_withheld
+        ]
+        if not hidden:
+            return
+        shown = ", ".join(f"`{n}`" for n in hidden)
+        for n, i in enumerate(self.kept_rules):
+            raw = self.data["rules"][i]
+            found = pack.definitions.get(f"local_rule_{n + 1}")
+            if raw.get("group") is None or found is None or not found.expr.healthcare:
+                continue
+            self.problem(
+                ("rules", i, "when"),
+                "W-LOCAL-HEALTHCARE",
+                f"local rule `{raw.get('id')}` reads healthcare-only facts, so group "
+                f"`{raw['group']}` and the national outputs reading it ({shown}) become "
+                "healthcare-only: custodial staff no longer see them",
+                "decide local group members from facts custodial staff may see (a releasable "
+                "output of the national pack among them)",
+            )
 
     def check_bounds(self, pack: M.Pack) -> None:
         """Local parameter values against their national bounds (`at_least`)."""
