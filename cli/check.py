@@ -126,10 +126,10 @@ def command(
                 f"source coverage {pid}: {cov['cited']}/{cov['sections']} sections cited"
                 + (f"; not cited: {', '.join(cov['uncited'])}" if cov["uncited"] else "")
             )
-        plans = engine.api.overlay_files(targets)
+        plan_files = engine.api.overlay_files(targets)
         click.echo(
             f"{len(packs)} pack(s)"
-            + (f" and {len(plans)} local plan(s)" if plans else "")
+            + (f" and {len(plan_files)} local plan(s)" if plan_files else "")
             + f" checked: {len(errors)} error(s), "
             f"{len(problems) - len(errors)} warning(s)"
         )
