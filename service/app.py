@@ -135,11 +135,24 @@ def _bad(message: str) -> ApiError:
     return ApiError(400, "E-HTTP-BAD-REQUEST", message)
 
 
-def _refuse_repeated_keys(raw: bytes, where: str) -> None:
-    """A key twice in one object is a bad request: which one is meant cannot be guessed."""
+_BOM = b"\xef\xbb\xbf"  # the UTF-8 byte order mark some tools write first
+
+
+def _read_body(raw: bytes, where: str, first: bool = True) -> Any:
+    """JSON from a request body (or a line of one), read as a facts file is: a byte order
+    mark at the start (`first`: of the body, not a later line) dropped, numbers exact (see
+    exact_json), a key given twice in one object a bad request (which one is meant cannot be
+    guessed); 400 for anything that is not JSON."""
+    if first and raw.startswith(_BOM):
+        raw = raw[len(_BOM) :]
+    try:
+        data = parse_json(raw)
+    except orjson.JSONDecodeError as e:
+        raise _bad(f"{where} is not JSON: {e}") from e
     key = first_repeated_key(raw)
     if key is not None:
         raise _bad(f"{where} gives the key `{key}` twice in one object; keep one of them")
+    return data
 
 
 def _same_input(supplied: dict[str, Any], record: LogRecord, facts_schema: str) -> bool:
@@ -381,13 +394,7 @@ def create_app(settings: Settings, loaded: engine.Packs | None = None) -> FastAP
             if size > limit:
                 raise ApiError(413, "E-HTTP-TOO-LARGE", f"The body is over {limit} bytes")
             parts.append(chunk)
-        body = b"".join(parts)
-        try:
-            data = parse_json(body)
-        except orjson.JSONDecodeError as e:
-            raise _bad(f"the body is not JSON: {e}") from e
-        _refuse_repeated_keys(body, "the body")
-        return data
+        return _read_body(b"".join(parts), "the body")
 
     async def answer_decision(
         pack: str,
@@ -489,12 +496,7 @@ def create_app(settings: Settings, loaded: engine.Packs | None = None) -> FastAP
 
         def one(n: int, raw: bytes) -> tuple[int, Decided | bytes]:
             try:
-                try:
-                    data = parse_json(raw)
-                except orjson.JSONDecodeError as e:
-                    raise _bad(f"line {n} is not JSON: {e}") from e
-                _refuse_repeated_keys(raw, f"line {n}")
-                req = parse_request(data)
+                req = parse_request(_read_body(raw, f"line {n}", first=n == 1))
                 s.auth.require_audience(caller, req.audience)
                 return n, s.decide(caller, model, req, False, (batch_id, n))
             except ApiError as e:
@@ -658,11 +660,7 @@ def create_app(settings: Settings, loaded: engine.Packs | None = None) -> FastAP
         raw = await request.body()
         supplied = None
         if raw.strip():
-            try:
-                data = parse_json(raw)
-            except orjson.JSONDecodeError as e:
-                raise _bad(f"the body is not JSON: {e}") from e
-            _refuse_repeated_keys(raw, "the body")
+            data = _read_body(raw, "the body")
             if not isinstance(data, dict) or set(data) - {"facts"}:
                 raise _bad("the body may only have `facts`")
             supplied = data.get("facts")

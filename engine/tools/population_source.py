@@ -150,7 +150,7 @@ def _read_jsonl(path: Path) -> list[dict[str, Any]]:
     problems = []
     for n, raw in enumerate(path.read_bytes().splitlines(), 1):
         try:
-            line = raw.decode("utf-8")
+            line = raw.decode("utf-8-sig" if n == 1 else "utf-8")  # (a file's byte order mark)
         except UnicodeDecodeError as e:
             message = f"not UTF-8 text (byte 0x{raw[e.start]:02x})"
             problems.append(_problem(str(path), n, message, e.start + 1))

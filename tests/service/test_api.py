@@ -430,3 +430,40 @@ def test_an_integer_past_64_bits_in_an_output_is_answered_logged_and_replayed_wh
     assert got["decision"] == want
     again = client.post(f"/v1/decisions/{r.json()['decisionId']}/replay", headers=auth(tok))
     assert again.status_code == 200 and again.json()["identical"] is True, again.text
+
+
+def test_a_body_with_a_byte_order_mark_is_read_as_the_same_file_would_be(
+    client: httpx.Client, token: Callable[..., str], packs: engine.Packs, tmp_path: Any
+) -> None:
+    # a UTF-8 byte order mark (as some Windows tools write) is dropped, as the facts reader
+    # drops it from a file: the same document, the same decision
+    from engine.packs.facts_schema import read_facts_file
+
+    facts = example_facts(KEYWORK)
+    bom = b"\xef\xbb\xbf"
+    file = tmp_path / "facts.json"
+    file.write_bytes(bom + json.dumps(facts).encode())
+    assert read_facts_file(file) == facts
+    want = packs.evaluate("keywork_edm", facts, as_of=dt.date(2020, 7, 1)).to_dict()
+    headers = {**auth(token(CUSTODIAL)), "content-type": "application/json"}
+    body = bom + json.dumps({"facts": facts, "as_of": "2020-07-01"}).encode()
+    for params in ({}, {"explain": "false"}):  # the direct route and the framework's
+        r = client.post(
+            "/v1/packs/keywork_edm/decisions", content=body, headers=headers, params=params
+        )
+        assert r.status_code == 200, r.text
+        got = r.json()
+        assert {k: v for k, v in got.items() if k != "decisionId"} == want
+    replay = bom + json.dumps({"facts": facts}).encode()
+    r = client.post(f"/v1/decisions/{got['decisionId']}/replay", content=replay, headers=headers)
+    assert r.status_code == 200 and r.json()["identical"] is True, r.text
+    lines = bom + json.dumps({"facts": facts, "as_of": "2020-07-01"}).encode() + b"\n"
+    r = client.post(
+        "/v1/packs/keywork_edm/decisions/batch",
+        content=lines,
+        headers={**headers, "content-type": "application/x-ndjson"},
+    )
+    (line,) = [json.loads(x) for x in r.text.splitlines()]
+    assert "error" not in line, line
+    skip = ("line", "batchId", "decisionId")
+    assert {k: v for k, v in line.items() if k not in skip} == want

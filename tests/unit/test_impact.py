@@ -181,6 +181,20 @@ def test_unreadable_population_names_the_line(
     assert f"{pop}:2:2: error:" in out and "[E-POPULATION]" in out
 
 
+def test_a_jsonl_population_starting_with_a_byte_order_mark_reads_as_batch_reads_it(
+    tmp_path: Path,
+) -> None:
+    # a mark at the start of the file is dropped (as `regime batch` and the facts reader
+    # drop it); one at the start of a later line is not JSON there
+    path = tmp_path / "p.jsonl"
+    path.write_bytes(b'\xef\xbb\xbf{"prisoner": {"cev": true}}\n{"prisoner": {"cev": false}}\n')
+    assert read_population(path) == [{"prisoner": {"cev": True}}, {"prisoner": {"cev": False}}]
+    path.write_bytes(b'{"prisoner": {}}\n\xef\xbb\xbf{"prisoner": {}}\n')
+    with pytest.raises(PopulationError) as info:
+        read_population(path)
+    assert [p.line for p in info.value.problems] == [2]
+
+
 def test_csv_population_reads_like_jsonl(tmp_path: Path) -> None:
     path = tmp_path / "p.csv"
     path.write_text(
