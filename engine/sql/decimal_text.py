@@ -43,9 +43,9 @@ from engine.sql.types import Unsupported, cast
 
 # Why `text` of a decimal has no SQL form, by where the decimal comes from.
 FACTS_WHY = (
-    "of a decimal read from the facts: the interpreter writes the number its reader gave "
-    "(from JSON `6.50` is read as 6.5 and written `6.5`, `5` is written `5` and `5.0` "
-    "`5.0`), which a SQL DECIMAL column, one scale for every record, does not keep; "
+    "of a decimal read from the facts: the interpreter writes the number as the facts give "
+    "it (`6.50` is written `6.50`, `5` is written `5` and `5.0` `5.0`), which a SQL "
+    "DECIMAL column, one scale for every record, does not keep; "
     "`text(round(x, n))` has a SQL form"
 )
 ELEMENT_WHY = (

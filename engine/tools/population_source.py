@@ -22,7 +22,7 @@ from engine.evaluation.decision import Decision, build_decision
 from engine.evaluation.evaluate import Evaluation
 from engine.language.runtime import EXACT
 from engine.packs import model as M
-from engine.packs.facts_schema import parse_json, prepare
+from engine.packs.facts_schema import parse_json, prepare, read_decimal
 from engine.problems import FactsError, PopulationError, Problem
 
 
@@ -50,7 +50,7 @@ def _cell(text: str) -> Any:
         return None
     if text[0] in "[{" or text in ("true", "false", "null"):
         try:
-            return json.loads(text)
+            return json.loads(text, parse_float=read_decimal)
         except json.JSONDecodeError:
             return text
     return text
@@ -158,7 +158,7 @@ def _read_jsonl(path: Path) -> list[dict[str, Any]]:
         if not line.strip():
             continue
         try:
-            doc = json.loads(line)
+            doc = json.loads(line, parse_float=read_decimal)
         except json.JSONDecodeError as e:
             problems.append(_problem(str(path), n, f"not JSON: {e.msg}", e.colno))
             continue
