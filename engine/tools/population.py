@@ -41,6 +41,7 @@ AS_OF_DAYS = (
 DAY_OFFSETS = (0, 1, -1, 6, -6, 7, -7, 13, 14, 27, -27, 28, -28, 29, -29, 30, 31, -31, 60, -60)
 MONTH_OFFSETS = (1, -1, 2, -2, 3, -3, 6, 12)
 LIST_LENGTHS = (0, 0, 1, 1, 2, 3, 5, 12)
+TEXTS = ("A", "B", "wing 1", "")  # texts of no set shape (those a length allows)
 # the calendar's first and last days and days within a few months of them: a date moved from
 # one of these may pass the years 1 to 9999
 CALENDAR_EDGES = (
@@ -69,6 +70,7 @@ class Population:
         # a seed without them is unchanged)
         self.edges = edges
         self._made: dict[int, Callable[[dt.date], Any]] = {}
+        self._kept: list[Mapping[str, Any]] = []  # schema nodes made here, kept alive
 
     def as_of(self) -> dt.date:
         if self.rng.random() < 0.25:
@@ -120,9 +122,17 @@ class Population:
         elif kind == "object":
             props = [(k, self._maker(sub)) for k, sub in node.get("properties", {}).items()]
             absent = self.absent
+            required = frozenset(node.get("required", ()))
+            branches = self._branches(node)
 
             def inner(as_of: dt.date) -> Any:
-                return {k: make(as_of) for k, make in props if rand() >= absent}
+                # (a required field is drawn too: `rand()` first keeps every seed's stream)
+                out = {k: make(as_of) for k, make in props if rand() >= absent or k in required}
+                for test, then, other in branches:
+                    for k, make, needed in then if test(out) else other:
+                        if k in out or needed:
+                            out[k] = make(as_of)
+                return out
 
         elif kind == "array":
             item = self._maker(node.get("items", {}))
@@ -161,13 +171,19 @@ class Population:
             pattern = str(node["pattern"])
 
             def inner(as_of: dt.date) -> Any:
-                return _from_pattern(pattern, rng)
+                return from_pattern(pattern, rng)
 
         else:
+            least, most = node.get("minLength", 0), node.get("maxLength")
+            texts = tuple(
+                t for t in TEXTS if len(t) >= least and (most is None or len(t) <= most)
+            ) or ("A" * least,)
 
             def inner(as_of: dt.date) -> Any:
-                return rng.choice(("A", "B", "wing 1", ""))
+                return rng.choice(texts)
 
+        if kinds == ["null"]:
+            return lambda as_of: None
         if "null" not in kinds:
             return inner
 
@@ -175,6 +191,31 @@ class Population:
             return None if rand() < 0.12 else inner(as_of)
 
         return nullable
+
+    def _branches(self, node: Mapping[str, Any]) -> list[tuple[Any, list[Any], list[Any]]]:
+        """An object's `allOf` conditions (`if`/`then`/`else`), each as a test of a drawn
+        object and, for either outcome, the fields to draw again: (name, maker, required)."""
+        from jsonschema import Draft202012Validator
+
+        props = node.get("properties", {})
+        found = []
+        for sub in node.get("allOf", ()):
+            if "if" not in sub:
+                continue
+
+            def fields(branch: Mapping[str, Any]) -> list[tuple[str, Any, bool]]:
+                needed = set(branch.get("required", ()))
+                names = dict.fromkeys([*branch.get("properties", {}), *needed])
+                out = []
+                for name in names:
+                    merged = {**props.get(name, {}), **branch.get("properties", {}).get(name, {})}
+                    self._kept.append(merged)  # (a maker is kept by its node's identity)
+                    out.append((name, self._maker(merged), name in needed))
+                return out
+
+            test = Draft202012Validator(sub["if"]).is_valid
+            found.append((test, fields(sub.get("then", {})), fields(sub.get("else", {}))))
+        return found
 
     def document(self, roots: tuple[str, ...] | None = None) -> tuple[dt.date, dict[str, Any]]:
         """One facts document (without `as_of`) and the day it is evaluated on."""
@@ -199,15 +240,64 @@ class Population:
             yield i, as_of, doc
 
 
-def _from_pattern(pattern: str, rng: random.Random) -> str:
-    """A string matching a simple pattern of character classes with counts."""
-    out = []
-    for cls, count in re.findall(r"\[([^\]]+)\](?:\{(\d+)\})?", pattern):
-        chars = []
-        for a, b in re.findall(r"(.)-(.)", cls):
-            chars += [chr(c) for c in range(ord(a), ord(b) + 1)]
-        out += [rng.choice(chars) for _ in range(int(count or 1))]
-    return "".join(out)
+def from_pattern(pattern: str, rng: random.Random) -> str:
+    """A text matching a regular expression: literals, classes, groups, alternatives and
+    repeats (at most three more than the least); anchors are where the text starts and ends."""
+    return "".join(_drawn(re._parser.parse(pattern), rng))  # type: ignore[attr-defined]
+
+
+_PRINTABLE = [chr(c) for c in range(0x20, 0x7F)]
+_CATEGORIES = {
+    "CATEGORY_DIGIT": [chr(c) for c in range(ord("0"), ord("9") + 1)],
+    "CATEGORY_WORD": [c for c in _PRINTABLE if c.isalnum()] + ["_"],
+    "CATEGORY_SPACE": [" "],
+}
+
+
+def _drawn(tokens: Any, rng: random.Random) -> list[str]:
+    """The characters of one draw of a parsed pattern (see `from_pattern`)."""
+    out: list[str] = []
+    for op, arg in tokens:
+        name = str(op)
+        if name == "LITERAL":
+            out.append(chr(arg))
+        elif name == "NOT_LITERAL":
+            out.append(rng.choice([c for c in _PRINTABLE if c != chr(arg)]))
+        elif name == "ANY":
+            out.append(rng.choice(_PRINTABLE))
+        elif name == "IN":
+            out.append(rng.choice(_members(arg)))
+        elif name in ("MAX_REPEAT", "MIN_REPEAT", "POSSESSIVE_REPEAT"):
+            least, most, sub = arg
+            most = min(most, least + 3)
+            for _ in range(least if least == most else rng.randint(least, most)):
+                out += _drawn(sub, rng)
+        elif name == "SUBPATTERN":
+            out += _drawn(arg[-1], rng)
+        elif name == "BRANCH":
+            out += _drawn(rng.choice(arg[1]), rng)
+        elif name == "AT":
+            continue
+        else:
+            raise ValueError(f"a pattern the generator cannot draw from: {name}")
+    return out
+
+
+def _members(items: Any) -> list[str]:
+    """The characters of a class (`[A-Z]`, `[^0-9]`, `\\d`), in order."""
+    chars: list[str] = []
+    negate = False
+    for op, arg in items:
+        name = str(op)
+        if name == "NEGATE":
+            negate = True
+        elif name == "LITERAL":
+            chars.append(chr(arg))
+        elif name == "RANGE":
+            chars += [chr(c) for c in range(arg[0], arg[1] + 1)]
+        elif name == "CATEGORY":
+            chars += _CATEGORIES.get(str(arg), [])
+    return [c for c in _PRINTABLE if c not in chars] if negate else chars
 
 
 def write_population(

@@ -15,27 +15,10 @@ import re
 from typing import Any
 
 from engine.packs.facts_schema import facts_schema, validate_facts
+from engine.tools.population import from_pattern
 
-_CLASS = re.compile(r"\[([^\]]+)\](?:\{(\d+)\})?")
 _PATH = re.compile(r"`\$((?:\.[A-Za-z_]+|\[\d+\])+)`")
 _STEP = re.compile(r"\.([A-Za-z_]+)|\[(\d+)\]")
-
-
-def _from_pattern(pattern: str, rng: random.Random) -> str:
-    """A string matching a simple pattern of character classes (`^[A-Z][0-9]{4}[A-Z]{2}$`)."""
-    out: list[str] = []
-    for chars, count in _CLASS.findall(pattern):
-        pool: list[str] = []
-        i = 0
-        while i < len(chars):
-            if i + 2 < len(chars) and chars[i + 1] == "-":
-                pool.extend(chr(c) for c in range(ord(chars[i]), ord(chars[i + 2]) + 1))
-                i += 3
-            else:
-                pool.append(chars[i])
-                i += 1
-        out.extend(rng.choice(pool) for _ in range(int(count or 1)))
-    return "".join(out)
 
 
 class _Generator:
@@ -81,7 +64,7 @@ class _Generator:
             if "pattern" in schema and "[" in schema["pattern"]:
                 if "-" in schema["pattern"] and "{4}-" in schema["pattern"]:
                     return self.date()[:7]
-                return _from_pattern(schema["pattern"], self.rng)
+                return from_pattern(schema["pattern"], self.rng)
             return f"{name}-{self.rng.randint(1, 999)}"
         return None
 
