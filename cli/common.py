@@ -17,6 +17,7 @@ import engine
 import engine.api
 from engine.packs.facts_positions import positioned
 from engine.packs.facts_schema import healthcare_roots, read_facts_file, root_types
+from engine.paths import same_file
 from engine.problems import EvaluationError, FactsError, PackError, Problem, did_you_mean
 from engine.tools import whole_files
 
@@ -62,26 +63,20 @@ def resolve_packs_dir(given: Path | None) -> Path:
     return Path(env) if env else Path("policies")
 
 
-def _same_file(a: Path, b: Path) -> bool:
-    if a.exists() and b.exists():
-        return os.path.samefile(a, b)
-    return a.resolve() == b.resolve()
-
-
 def refuse_onto_inputs(outputs: list[Path], inputs: list[Path]) -> None:
     """Refuse, before anything is written, an output that is one of the `inputs` (the run
     would overwrite what it read) or two outputs that are one file (one would replace the
     other)."""
     for n, out in enumerate(outputs):
         for read in inputs:
-            if _same_file(out, read):
+            if same_file(out, read):
                 fail(
                     f"`{out}` is the same file as the input `{read}`: writing there would "
                     "overwrite it",
                     hint="choose another output file",
                 )
         for other in outputs[n + 1 :]:
-            if _same_file(out, other):
+            if same_file(out, other):
                 fail(
                     f"`{out}` and `{other}` are the same file: one output would replace the other",
                     hint="choose a file of its own for each",

@@ -23,6 +23,7 @@ from sqlglot import exp
 from engine.language import static_types as T
 from engine.packs import model as M
 from engine.packs.facts_schema import facts_schema, healthcare_roots, prepare, root_types
+from engine.paths import same_file
 from engine.problems import EvaluationError, FactsError
 from engine.sql.expressions import NONE_DATE, NONE_TEXT
 from engine.sql.output_columns import (
@@ -365,19 +366,11 @@ def rejects_path(out: Path) -> Path:
     return out.with_name(out.stem + ".rejects" + (".jsonl" if out.suffix != ".csv" else ".csv"))
 
 
-def _same_file(a: Path, b: Path) -> bool:
-    """Whether two paths name one file (through links too), so one would overwrite the other."""
-    try:
-        return os.path.samefile(a, b)
-    except OSError:  # one of them does not exist yet
-        return a.resolve() == b.resolve()
-
-
 def refuse_overwriting_inputs(out: Path, inputs: list[Path | None]) -> None:
     """Results or rejects written onto an input would lose it: refuse before reading anything."""
     for written in (out, rejects_path(out)):
         for read in inputs:
-            if read is not None and _same_file(written, read):
+            if read is not None and same_file(written, read):
                 raise BatchError(
                     f"`{written}` is the same file as the input `{read}`: writing the "
                     "results there would overwrite it; choose another --out"
