@@ -5,6 +5,8 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
+from generated_pack import pack_header
+
 CONDITIONS = [
     'prisoner.acct == "open"',
     'prisoner.rosh in ["HIGH", "VERY_HIGH"] and prisoner.release_date - as_of <= 4 weeks',
@@ -17,14 +19,7 @@ CONDITIONS = [
 def pack_text(rules: int) -> str:
     """A valid pack with `rules` rules, outputs set by some of them and a few definitions."""
     lines = [
-        "# yaml-language-server: $schema=../schemas/pack.schema.json",
-        "id: large",
-        "title: A generated pack for measuring the checker",
-        "version: 0.1.0",
-        "status: draft",
-        "source: {title: Generated}",
-        "versions:",
-        '  - {id: "1", effective_from: 2020-01-01, effective_to: null}',
+        *pack_header("large", "A generated pack for measuring the checker", schema=True),
         "definitions:",
         '  flagged: prisoner.acct == "open" or prisoner.cev',
         "outputs:",

@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 
 import engine
+from bench.generated_pack import pack_header
 from engine.packs.facts_schema import prepare
 from engine.sql.query import compile_pack
 from engine.sql.run import converted, differences, facts_table, python_view, row_view, run_duckdb
@@ -115,13 +116,7 @@ def many_obligations_pack(rules: int) -> str:
     """A pack with more obligations (and undetermined rules) than one 62-bit key holds, due
     dates from the day alone and from the facts."""
     lines = [
-        "id: many_obligations",
-        "title: More obligations than one key column holds",
-        "version: 0.1.0",
-        "status: draft",
-        "source: {title: Generated}",
-        "versions:",
-        '  - {id: "1", effective_from: 2020-01-01, effective_to: null}',
+        *pack_header("many_obligations", "More obligations than one key column holds"),
         "rules:",
     ]
     for i in range(rules):

@@ -25,6 +25,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import engine
+from bench.generated_pack import pack_header
 from cli.main import cli
 from engine.sql.query import compile_pack
 from engine.sql.run import converted, differences, facts_table, python_view, row_view, run_duckdb
@@ -435,13 +436,7 @@ def lazy_packs(draw: st.DrawFn) -> str:
     outs = [draw(readers(["d0", "d1", "d2"], 2)) for _ in range(2)]
     when = draw(readers(["d1", "d2"], 1))
     lines = [
-        "id: generated",
-        "title: Generated",
-        "version: 0.1.0",
-        "status: draft",
-        "source: {title: Generated}",
-        "versions:",
-        '  - {id: "1", effective_from: 2020-01-01, effective_to: null}',
+        *pack_header("generated", "Generated"),
         "definitions:",
         *(f"  d{i}: {json.dumps(d)}" for i, d in enumerate((d0, d1, d2))),
         "outputs:",
