@@ -243,7 +243,7 @@ class Population:
 def from_pattern(pattern: str, rng: random.Random) -> str:
     """A text matching a regular expression: literals, classes, groups, alternatives and
     repeats (at most three more than the least); anchors are where the text starts and ends."""
-    return "".join(_drawn(re._parser.parse(pattern), rng))  # type: ignore[attr-defined]
+    return "".join(_drawn(re._parser.parse(pattern), rng))
 
 
 _PRINTABLE = [chr(c) for c in range(0x20, 0x7F)]
