@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import xml.etree.ElementTree as ET
 from collections.abc import Iterable
 from typing import Any
@@ -20,16 +21,18 @@ def problems_junit(problems: list[Problem], packs: Iterable[str]) -> str:
     suite = ET.Element("testsuite", name="regime check")
     failures = 0
     for file in sorted(by_file):
-        case = ET.SubElement(suite, "testcase", classname="regime.check", name=file)
+        case = ET.SubElement(suite, "testcase", classname="regime.check", name=_xml(file))
         errors = [p for p in by_file[file] if p.is_error]
         if errors:
             failures += 1
-            node = ET.SubElement(case, "failure", message=errors[0].message, type=errors[0].code)
-            node.text = "\n".join(p.format() for p in errors)
+            node = ET.SubElement(
+                case, "failure", message=_xml(errors[0].message), type=errors[0].code
+            )
+            node.text = _xml("\n".join(p.format() for p in errors))
         warnings = [p for p in by_file[file] if not p.is_error]
         if warnings:
             out = ET.SubElement(case, "system-out")
-            out.text = "\n".join(p.format() for p in warnings)
+            out.text = _xml("\n".join(p.format() for p in warnings))
     for pack in packs:
         ET.SubElement(suite, "testcase", classname="regime.check.pack", name=pack)
     suite.set("tests", str(len(suite.findall("testcase"))))
@@ -38,27 +41,54 @@ def problems_junit(problems: list[Problem], packs: Iterable[str]) -> str:
     return ET.tostring(suite, encoding="unicode", xml_declaration=True)
 
 
-def cases_junit(results: list[Any]) -> str:
-    """Worked examples as JUnit: one test case each, grouped by file."""
+def cases_junit(results: list[Any], problems: Iterable[Problem] = ()) -> str:
+    """Worked examples as JUnit: one test case each, grouped by file; a case that could not
+    run is an error, one whose results differ a failure; each file of examples or pack that
+    did not load is a test case in error of its own, so that a report never looks green
+    while the run failed."""
     suite = ET.Element("testsuite", name="regime test")
-    failures = 0
+    failures = errors = 0
+    by_file: dict[str, list[Problem]] = {}
+    for p in problems:
+        if p.is_error:
+            by_file.setdefault(p.file, []).append(p)
+    for file, found in sorted(by_file.items()):
+        errors += 1
+        case = ET.SubElement(suite, "testcase", classname="regime.test", name=_xml(file))
+        node = ET.SubElement(case, "error", message=_xml(found[0].message), type=found[0].code)
+        node.text = _xml("\n".join(p.format() for p in found))
     for r in results:
         case = ET.SubElement(
             suite,
             "testcase",
-            classname=f"{r.case.pack}.{r.case.file}",
-            name=r.case.name,
-            file=r.case.file,
+            classname=_xml(f"{r.case.pack}.{r.case.file}"),
+            name=_xml(r.case.name),
+            file=_xml(r.case.file),
             line=str(r.case.line),
         )
         if not r.passed:
-            failures += 1
-            node = ET.SubElement(case, "failure", message=r.failures[0])
-            node.text = "\n".join(r.failures)
-    suite.set("tests", str(len(results)))
+            kind = "error" if r.errored else "failure"
+            if r.errored:
+                errors += 1
+            else:
+                failures += 1
+            node = ET.SubElement(case, kind, message=_xml(r.failures[0]))
+            node.text = _xml("\n".join(r.failures))
+    suite.set("tests", str(len(suite.findall("testcase"))))
     suite.set("failures", str(failures))
-    suite.set("errors", "0")
+    suite.set("errors", str(errors))
     return ET.tostring(suite, encoding="unicode", xml_declaration=True)
+
+
+# characters XML 1.0 cannot hold, even escaped (control characters but tab and newlines,
+# lone surrogates, U+FFFE and U+FFFF): written as `\xNN`/`\uNNNN` so the report parses
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+
+
+def _xml(text: str) -> str:
+    """`text` with the characters XML cannot hold written as escapes (ElementTree escapes
+    `<`, `&` and `>` itself)."""
+    return _NOT_XML.sub(lambda m: ascii(m.group())[1:-1], text)
 
 
 def problems_sarif(problems: list[Problem]) -> str:

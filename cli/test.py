@@ -52,7 +52,7 @@ def command(paths: tuple[Path, ...], fmt: str, show_coverage: bool, select: str 
     results = [run_case(c, packs) for c in cases]
     failed = [r for r in results if not r.passed]
     if fmt == "junit":
-        click.echo(cases_junit(results))
+        click.echo(cases_junit(results, errors + case_problems))
     else:
         show_problems(errors + case_problems)
         for r in failed:

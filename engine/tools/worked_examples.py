@@ -34,6 +34,9 @@ class CaseResult:
     case: Case
     failures: list[str] = field(default_factory=list)
     decision: Decision | None = None
+    # the case could not be run as written (its pack or plan did not load, or the evaluation
+    # stopped where no error was expected): an error, where a failure is a result not expected
+    errored: bool = False
 
     @property
     def passed(self) -> bool:
@@ -190,6 +193,7 @@ def run_case(case: Case, packs: Mapping[str, M.Pack]) -> CaseResult:
     pack, failures = case_pack(case, packs)
     if pack is None:
         result.failures.extend(failures)
+        result.errored = True
         return result
     expect = case.data.get("expect") or {}
     as_of = case.data.get("as_of")
@@ -208,6 +212,7 @@ def run_case(case: Case, packs: Mapping[str, M.Pack]) -> CaseResult:
         if expect.get("error") == code:
             return result
         result.failures.append(f"evaluation failed: {e}")
+        result.errored = "error" not in expect  # (an error other than the one expected fails)
         return result
     result.decision = decision
     if "error" in expect:

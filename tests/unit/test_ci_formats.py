@@ -173,3 +173,43 @@ def test_modelines_of_test_data_resolve() -> None:
     assert modeline(SMALL_DIR / "tests" / "docs_small.yaml") == (
         ROOT / "schemas" / "tests.schema.json"
     )
+
+
+def test_junit_of_test_is_valid_xml_with_failures_errors_and_odd_names(tmp_path: Path) -> None:
+    (tmp_path / "docs_small.yaml").write_text(
+        (SMALL_DIR / "docs_small.yaml").read_text(encoding="utf-8"), encoding="utf-8"
+    )
+    (tmp_path / "tests").mkdir()
+    case = (
+        "  - name: {name}\n    as_of: 2021-02-01\n    facts:\n"
+        "      establishment: {{regime_level: 4}}\n"
+        "      prisoner: {{prison_number: A1234BC, acct: {acct}}}\n"
+        "    expect:\n      outputs: {{is_priority: {want}}}\n"
+    )
+    odd = '"wrong <on> purpose & ]]> with a bell \\a"'
+    (tmp_path / "tests" / "odd.yaml").write_text(
+        "pack: docs_small\ncases:\n"
+        + case.format(name=odd, acct="none", want="true")
+        + case.format(name="facts refused", acct="sometimes", want="true")
+        + case.format(name="passes", acct="none", want="false"),
+        encoding="utf-8",
+    )
+    (tmp_path / "tests" / "broken.yaml").write_text("pack: docs_small\ncases: 3\n")
+    code, out = run("test", str(tmp_path), "--format", "junit")
+    assert code == 1
+    suite = ET.fromstring(out)  # well-formed XML: parsed, or this raises
+    cases = suite.findall("testcase")
+    assert (suite.get("tests"), suite.get("failures"), suite.get("errors")) == ("4", "1", "2")
+    assert len(cases) == 4
+    by_name = {c.get("name"): c for c in cases}
+    failed = by_name["wrong <on> purpose & ]]> with a bell \\x07"]
+    (failure,) = failed.findall("failure")
+    assert "is_priority" in (failure.get("message") or "")
+    text_mode = run("test", str(tmp_path))[1]
+    for line in (failure.text or "").splitlines():
+        assert f"     {line}" in text_mode  # the same words as the text report, nothing more
+    refused = by_name["facts refused"].find("error")
+    assert refused is not None and "sometimes" in (refused.get("message") or "")
+    assert by_name["passes"].find("failure") is None and by_name["passes"].find("error") is None
+    (broken,) = [c for c in cases if "broken.yaml" in (c.get("name") or "")]
+    assert broken.find("error") is not None
