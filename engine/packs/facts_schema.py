@@ -173,7 +173,7 @@ def _limits(value: Any, path: str, file: str, depth: int, out: list[Problem]) ->
 
 
 _OVER = 1  # a value past the limits (`_limits` words it)
-_DECIMAL = 2  # a Decimal somewhere (its JSON form for a custodial check is text, see below)
+_DECIMAL = 2  # a Decimal somewhere (which the compiled check leaves to the full validator)
 _HUGE = 10**MAX_DIGITS
 
 
@@ -474,8 +474,8 @@ def _custodial_valid(data: dict[str, Any], name: str, scan: int) -> bool:
     check = _compiled(name)
     assert check is not None  # the same schema, so compiled as the check that passed
     # that check sees the JSON form (as the full path does), which differs from the facts as
-    # given only in a Decimal (JSON text there)
-    visible: Any = to_json(data) if scan & _DECIMAL else data
+    # given only in a Decimal (a number there, as exact as read)
+    visible: Any = to_json(data, exact_numbers=True) if scan & _DECIMAL else data
     present = False
     for root in healthcare_roots(name):
         visible, found = _split(visible, root.split("."))
@@ -577,7 +577,7 @@ def _json_within_depth(value: Any, depth: int = 0) -> Any:
         return {json_key(k): _json_within_depth(v, depth + 1) for k, v in value.items()}
     if isinstance(value, list | tuple | frozenset | set):
         return [_json_within_depth(v, depth + 1) for v in value]
-    return to_json(value)
+    return to_json(value, exact_numbers=True)  # (a decimal stays a number: `45.0` is whole)
 
 
 def _convert_document(data: Mapping[str, Any], name: str) -> dict[str, Any]:

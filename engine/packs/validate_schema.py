@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from decimal import Decimal
 from functools import cache
 from typing import TYPE_CHECKING, Any
 
@@ -67,10 +68,24 @@ def validate_document(
         return []
     mapper = _Mapper(file, doc, "E-FACTS" if facts else "E-SCHEMA", facts)
     problems: dict[tuple[int, int, str], Problem] = {}
-    for error in _validator(schema_name).iter_errors(instance):
+    for error in _validator(schema_name).iter_errors(_whole_numbers(instance)):
         for found in mapper.map(error):
             problems.setdefault((found.line, found.col, found.message), found)
     return sorted(problems.values())
+
+
+def _whole_numbers(value: Any) -> Any:
+    """`value` with each decimal that has no fraction (`45.0`, read exactly from JSON or
+    YAML) as the integer it is: JSON Schema's `integer` takes the float 45.0 but not the
+    Decimal. (Past the digits an integer fact may have it stays a decimal, refused.)"""
+    if isinstance(value, Decimal):
+        whole = value.is_finite() and value.adjusted() < 30 and value == value.to_integral_value()
+        return int(value) if whole else value
+    if isinstance(value, dict):
+        return {k: _whole_numbers(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_whole_numbers(v) for v in value]
+    return value
 
 
 @cache

@@ -85,3 +85,18 @@ def test_the_service_writes_a_decimal_back_as_the_number_it_read() -> None:
         for write in (dumps, canonical):
             again = body_json(write(data))
             assert str(again["person"]["hourly_rate"]) == str(Decimal(rate))
+
+
+def test_a_whole_number_written_with_a_fraction_is_still_an_integer_fact() -> None:
+    # `45.0` for an integer field was read as the float 45.0, an integer to JSON Schema: read
+    # exactly it is still one, from JSON and from YAML alike
+    pack = engine.load(ROOT / "policies")["keywork_edm"]
+    text = (
+        '{"prisoner": {"keywork": {"sessions": '
+        '[{"minutes": 45.0, "date": "2020-06-30", "kind": "session"}]}}}'
+    )
+    decision = engine.evaluate(pack, parse_json(text, "<facts>"), DAY)
+    again = engine.evaluate(pack, parse_json(text.replace("45.0", "45"), "<facts>"), DAY)
+    assert decision == again
+    with pytest.raises(FactsError):
+        engine.evaluate(pack, parse_json(text.replace("45.0", "45.5"), "<facts>"), DAY)
