@@ -131,11 +131,7 @@ def _reader(con: Any, path: Path, roots: list[str], types: dict[str, T.Type]) ->
             f"header=true, auto_detect=false, delim=',', quote='\"', escape='\"', "
             f"columns={{{columns}}}"
         )
-        _refuse_ragged_rows(con, path, src, dialect, len(names))
-        con.execute(
-            "CREATE VIEW lines AS SELECT row_number() OVER () AS record, * FROM "
-            f"read_csv({src}, {dialect})"
-        )
+        _read_csv_once(con, path, src, dialect, len(names))
         json_of = {r: f"TRY_CAST({r} AS JSON)" if r in header else "NULL::JSON" for r in roots}
         first = [
             f"CASE WHEN {r} IS NOT NULL AND TRY_CAST({r} AS JSON) IS NULL THEN '{r}: not JSON' END"
@@ -176,13 +172,16 @@ def _csv_header(path: Path) -> list[str]:
     return names
 
 
-def _refuse_ragged_rows(con: Any, path: Path, src: str, dialect: str, width: int) -> None:
-    """BatchError naming the first rows of a CSV facts file whose number of values is not the
-    header's: which value belongs to which column cannot be known, so none is decided."""
+def _read_csv_once(con: Any, path: Path, src: str, dialect: str, width: int) -> None:
+    """A CSV facts file read once, into a table `lines` (record, then its columns), or a
+    BatchError naming the first rows whose number of values is not the header's: which value
+    belongs to which column cannot be known, so none is decided. One read: the rows checked
+    are the rows decided, even if the file changes while the run goes on."""
     con.execute(
-        f"SELECT count(*) FROM read_csv({src}, {dialect}, store_rejects=true, "
+        "CREATE TEMP TABLE lines AS SELECT row_number() OVER () AS record, * FROM "
+        f"read_csv({src}, {dialect}, store_rejects=true, "
         "rejects_table='regime_csv_errors', rejects_scan='regime_csv_scans')"
-    ).fetchall()  # (read to the end: the rows it rejects are stored as it reads)
+    )  # (the rows it rejects are stored as it reads)
     bad = con.execute(
         "SELECT line, error_type FROM regime_csv_errors ORDER BY line LIMIT 3"
     ).fetchall()
