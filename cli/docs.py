@@ -73,6 +73,13 @@ def command(paths: tuple[Path, ...], out: Path) -> None:
         national = packs.get(merged.id)
         if national is not None:
             extra.append(local_plan_page(national, merged))
+    if errors and not packs:  # a site of no packs would be all it could write
+        click.echo(
+            f"{len(errors)} error(s) and no pack without errors: nothing written to {out}; "
+            "run `regime check`",
+            err=True,
+        )
+        raise SystemExit(EXIT_PROBLEMS)
     try:
         written = write_site(packs, results, out, extra)
     except OSError as e:
