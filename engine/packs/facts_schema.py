@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import math
+import re
 import sys
 from collections.abc import Callable, Mapping
 from decimal import Decimal
@@ -769,6 +770,36 @@ def _error_at(file: str, text: str, offset: int, code: Code, message: str, hint:
     return FactsError([Problem(file, line, col, "error", code, message, hint)])
 
 
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F][0-9a-fA-F]{2}")
+_LOW_ESCAPE = re.compile(r"\\u[dD][c-fC-F][0-9a-fA-F]{2}")
+
+
+def _half_pair(text: str) -> int | None:
+    """Where `text` first escapes half of a UTF-16 pair alone (`\\ud800` not followed by
+    the low half, or a low half alone): no character, which no facts may hold."""
+    skip = -1
+    for m in _SURROGATE_ESCAPE.finditer(text):
+        if m.start() == skip:
+            continue
+        if m.group()[3].lower() in "89ab" and _LOW_ESCAPE.match(text, m.end()):
+            skip = m.end()  # a whole pair: one character
+            continue
+        return m.start()
+    return None
+
+
+def _holds_surrogate(value: Any) -> bool:
+    """Whether a text in `value` holds half of a UTF-16 pair (an escape in a comment or a
+    single-quoted YAML text is no character of the facts)."""
+    if isinstance(value, str):
+        return any("\ud800" <= c <= "\udfff" for c in value)
+    if isinstance(value, dict):
+        return any(_holds_surrogate(k) or _holds_surrogate(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(_holds_surrogate(v) for v in value)
+    return False
+
+
 def read_facts_file(path: Path) -> dict[str, Any]:
     """A facts document from a JSON or YAML file (not yet validated); raises FactsError."""
     try:
@@ -782,6 +813,17 @@ def read_facts_file(path: Path) -> dict[str, Any]:
             data = read_yaml(text, str(path)).data
         except PackError as e:
             raise FactsError(e.problems) from None
+    lone = _SURROGATE_ESCAPE.search(text) and _holds_surrogate(data)
+    half = _half_pair(text) if lone else None
+    if half is not None:
+        raise _error_at(
+            str(path),
+            text,
+            half,
+            "E-ENCODING",
+            f"`{text[half : half + 6]}` is half of a UTF-16 pair, not a character",
+            "write the character itself (the file is UTF-8), or both halves of its pair",
+        )
     if not isinstance(data, dict):
         raise FactsError(
             [
