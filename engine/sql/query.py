@@ -815,6 +815,14 @@ class PackCompiler:
         lookup("missing_names", ["__missing"], missing, "missing_facts")
         ob_type = "ARRAY<STRUCT<rule VARCHAR, modality VARCHAR, due VARCHAR, frequency VARCHAR>>"
         if obligations:
+            # DuckDB only: a side no obligation of the pack gives (no due date anywhere) is
+            # left out of the structs, one field fewer to copy into every row and write (the
+            # written type has it, NULL: `regime batch` casts to that type by field name, the
+            # row readers take a missing field as NULL)
+            given = {
+                side: self.dialect != "duckdb" or any(ob[n] is not None for ob in obligations)
+                for n, side in ((1, "due"), (2, "frequency"))
+            }
             ob_items: list[exp.Expression] = []
             for i, (r, due, freq) in enumerate(obligations):
                 assert r.obligation is not None
@@ -828,8 +836,7 @@ class PackCompiler:
                 fields = [
                     ("rule", exp.Literal.string(r.id)),
                     ("modality", exp.Literal.string(r.obligation.modality)),
-                    ("due", texts[0]),
-                    ("frequency", texts[1]),
+                    *((n, t) for n, t in zip(("due", "frequency"), texts, strict=True) if given[n]),
                 ]
                 held = _bit_set(ob_keys, i)
                 ob_items.append(case([(held, struct(fields))], exp.Null()))
@@ -844,12 +851,13 @@ class PackCompiler:
                 )
                 # due dates and frequencies as codes too where every text they may take is
                 # a constant's (a parameter's, a table row's)
-                due_t = _texts_type([due for _, due, _ in obligations], exprs)
-                freq_t = _texts_type([freq for _, _, freq in obligations], exprs)
-                coded = (
-                    f"STRUCT(rule {rule_ids}, modality {modalities}, due {due_t}, "
-                    f"frequency {freq_t})[]"
-                )
+                sides_t = {
+                    "due": _texts_type([due for _, due, _ in obligations], exprs),
+                    "frequency": _texts_type([freq for _, _, freq in obligations], exprs),
+                }
+                shown_sides = "".join(f", {n} {t}" for n, t in sides_t.items() if given[n])
+                coded = f"STRUCT(rule {rule_ids}, modality {modalities}{shown_sides})[]"
+
                 ob_list = cast(ob_list, exp.DataType.build(coded, dialect="duckdb"))
             lookup("obligation_lists", keys, ob_list, "obligations")
 
