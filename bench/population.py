@@ -13,8 +13,12 @@ actually ran, which the machine's load does not stretch):
   with the population, and that the profile's parts leave out), and of running it again
   prepared (EXECUTE of a prepared statement: DuckDB plans it again, so nothing is saved);
 - population-keywork-duckdb-values-only-cpu: decisions a second for the pack's outputs'
-  values alone (no status, masks, undetermined items, missing facts or obligations), the
-  floor under the whole decision on the same data;
+  values alone (no status, masks, undetermined items, missing facts or obligations), written
+  as plain text (the whole decision writes its texts as codes);
+- population-keywork-duckdb-floor-*: what reading, writing and planning cost whatever the
+  query computes (a result of the same shape written from a typical row's values, the
+  finished result copied, the facts read, planning per node of the query's tree, the values
+  computed without writing them), and the ceiling they leave (see `floors`);
 - population-vs-handwritten-sql: the generated query's `is_priority` alone (compiled with
   `values_only`: its value, no mask, status or lists, which is all the hand-written query
   computes) against a hand-written DuckDB query for the same rule, on the same table (ratio
@@ -189,6 +193,65 @@ def parts(con: duckdb.DuckDBPyConnection, sql: str) -> dict[str, float]:
     return got
 
 
+def floors(con: duckdb.DuckDBPyConnection, pack: Any, plan_cpu: float, values_cpu: float) -> None:
+    """What this machine and this DuckDB spend on the 88,000 whatever the query computes: the
+    floors under `population-keywork-duckdb`, printed as `population-keywork-duckdb-floor-*`.
+
+    - write-same-shape: a table of the result's column names and types, one row per prisoner
+      (the record ids read from the Parquet), each row a typical decision's values (its lists
+      as long as the population's average lists): reading and writing alone;
+    - copy-result: the finished result copied into a new table (writing alone, every cell as
+      the query gives it);
+    - read-facts: every fact field the query reads, read from the Parquet and counted;
+    - plan: CPU seconds of planning a query per node of its sqlglot tree (fitted over the
+      queries of each output of the pack, over no facts), the whole query's nodes, and the
+      planning that many nodes cost;
+    - values-computed: the outputs' values alone less writing them (copying their result);
+    - ceiling: decisions a second were computing free: planning the whole query and writing
+      a result of its shape, nothing else.
+    """
+    result = [r[:2] for r in con.execute("DESCRIBE keywork_result").fetchall()]
+    lists = [n for n, t in result if t.endswith("[]")]
+    averages = con.execute(
+        "SELECT "
+        + ", ".join(f'avg(coalesce(len("{n}"), 0))' for n in lists)
+        + " FROM keywork_result"
+    ).fetchone()
+    distance = " + ".join(
+        f'abs(coalesce(len("{n}"), 0) - {a})' for n, a in zip(lists, averages, strict=True)
+    )
+    con.execute(
+        "CREATE TEMP TABLE typical AS SELECT * EXCLUDE (record, as_of) FROM keywork_result "
+        f"ORDER BY {distance}, record LIMIT 1"
+    )
+    same_shape = "SELECT f.record, f.as_of, t.* FROM facts f CROSS JOIN typical t"
+    con.execute(f"CREATE OR REPLACE TEMP TABLE bench_out AS {same_shape}")
+    assert [r[:2] for r in con.execute("DESCRIBE bench_out").fetchall()] == result
+    _, write_cpu = best(con, same_shape, 5)
+    print(f"population-keywork-duckdb-floor-write-same-shape-cpu: {write_cpu:.3f} s")
+    _, copy_cpu = best(con, "SELECT * FROM keywork_result", 5)
+    print(f"population-keywork-duckdb-floor-copy-result-cpu: {copy_cpu:.3f} s")
+    compiled = compile_pack(pack)
+    fields = [p for p in compiled.paths if "[]" not in p]
+    read = "SELECT " + ", ".join(f"count({p})" for p in fields) + " FROM facts"
+    _, read_cpu = best(con, f"SELECT * FROM ({read})", 5)
+    print(f"population-keywork-duckdb-floor-read-facts-cpu: {read_cpu:.3f} s")
+    nodes, plans = [], []
+    for output in pack.outputs:
+        one = compile_pack(pack, outputs=[output], facts_table="no_facts")
+        nodes.append(sum(1 for _ in one.query.walk()))
+        plans.append(best(con, one.sql(pretty=False), 3)[1])
+    per_node, _ = statistics.linear_regression(nodes, plans)
+    whole = sum(1 for _ in compiled.query.walk())
+    print(f"population-keywork-duckdb-floor-plan-us-per-node: {per_node * 1e6:.1f}")
+    print(f"population-keywork-duckdb-floor-plan-nodes: {whole}")
+    print(f"population-keywork-duckdb-floor-plan-cpu: {per_node * whole:.3f} s")
+    _, values_copy = best(con, "SELECT * FROM values_result", 5)
+    print(f"population-keywork-duckdb-floor-values-computed-cpu: {values_cpu - values_copy:.3f} s")
+    ceiling = PRISONERS / (plan_cpu + write_cpu)
+    print(f"population-keywork-duckdb-floor-ceiling-cpu: {ceiling:,.0f}")
+
+
 SPANS = (
     "SELECT record, grp, min(first_day) AS first_day, max(last_day) AS last_day, "
     "sum(last_day - first_day + 1) AS days FROM (SELECT record, first_day, last_day, "
@@ -216,6 +279,7 @@ def main() -> None:
         wall, used = best(con, full)
         rows = con.execute("SELECT count(*) FROM bench_out").fetchone()[0]
         assert rows == PRISONERS
+        con.execute("CREATE TEMP TABLE keywork_result AS SELECT * FROM bench_out")
         print(f"population: {PRISONERS:,} generated prisoners, Parquet, one DuckDB thread")
         print(f"population-keywork-duckdb: {PRISONERS / wall:,.0f}")
         print(f"population-keywork-duckdb-cpu: {PRISONERS / used:,.0f}")
@@ -236,6 +300,8 @@ def main() -> None:
         values = compile_pack(pack, values_only=True).sql(pretty=False)
         _, values_cpu = best(con, values)
         print(f"population-keywork-duckdb-values-only-cpu: {PRISONERS / values_cpu:,.0f}")
+        con.execute("CREATE TEMP TABLE values_result AS SELECT * FROM bench_out")
+        floors(con, pack, plan_cpu, values_cpu)
         if "--population-only" in sys.argv[1:]:
             con.close()
             return

@@ -816,6 +816,14 @@ class PackCompiler:
         lookup("missing_names", ["__missing"], missing, "missing_facts")
         ob_type = "ARRAY<STRUCT<rule VARCHAR, modality VARCHAR, due VARCHAR, frequency VARCHAR>>"
         if obligations:
+            # DuckDB only: a side no obligation of the pack gives (no due date anywhere) is
+            # left out of the structs, one field fewer to copy into every row and write (the
+            # written type has it, NULL: `regime batch` casts to that type by field name, the
+            # row readers take a missing field as NULL)
+            given = {
+                side: self.dialect != "duckdb" or any(ob[n] is not None for ob in obligations)
+                for n, side in ((1, "due"), (2, "frequency"))
+            }
             ob_items: list[exp.Expression] = []
             for i, (r, due, freq) in enumerate(obligations):
                 assert r.obligation is not None
@@ -829,8 +837,7 @@ class PackCompiler:
                 fields = [
                     ("rule", exp.Literal.string(r.id)),
                     ("modality", exp.Literal.string(r.obligation.modality)),
-                    ("due", texts[0]),
-                    ("frequency", texts[1]),
+                    *((n, t) for n, t in zip(("due", "frequency"), texts, strict=True) if given[n]),
                 ]
                 held = _bit_set(ob_keys, i)
                 ob_items.append(case([(held, struct(fields))], exp.Null()))
@@ -845,12 +852,13 @@ class PackCompiler:
                 )
                 # due dates and frequencies as codes too where every text they may take is
                 # a constant's (a parameter's, a table row's)
-                due_t = _texts_type([due for _, due, _ in obligations], exprs)
-                freq_t = _texts_type([freq for _, _, freq in obligations], exprs)
-                coded = (
-                    f"STRUCT(rule {rule_ids}, modality {modalities}, due {due_t}, "
-                    f"frequency {freq_t})[]"
-                )
+                sides_t = {
+                    "due": _texts_type([due for _, due, _ in obligations], exprs),
+                    "frequency": _texts_type([freq for _, _, freq in obligations], exprs),
+                }
+                shown_sides = "".join(f", {n} {t}" for n, t in sides_t.items() if given[n])
+                coded = f"STRUCT(rule {rule_ids}, modality {modalities}{shown_sides})[]"
+
                 ob_list = cast(ob_list, exp.DataType.build(coded, dialect="duckdb"))
             lookup("obligation_lists", keys, ob_list, "obligations")
 
@@ -946,8 +954,7 @@ class PackCompiler:
             # about a third shorter to read than a CASE per item filtered
             values, tests = picked
             return exp.Anonymous(
-                this="LIST_WHERE",
-                expressions=[exp.Array(expressions=values), exp.Array(expressions=tests)],
+                this="LIST_WHERE", expressions=[exp.Array(expressions=values), _bit_tests(tests)]
             )
         # the array is new: no need to copy it, as `list_filter` would
         return exp.ArrayFilter(
@@ -1087,6 +1094,37 @@ def _bit_picks(
         values.append(value.copy())
         tests.append(test.copy())
     return values, tests
+
+
+def _bit_tests(tests: list[exp.Expression]) -> exp.Expression:
+    """The list of `(key & bit) <> 0` tests (from `_bit_picks`) as one lambda per key column
+    over its bits, `LIST_TRANSFORM([1, 2, 4, ...], LAMBDA b: (key & b) <> 0)`, the runs of
+    columns concatenated: the same booleans with a fifth of the nodes for DuckDB to bind and
+    optimise (about 530 fewer in the key work query, 6% of its planning). A lookup table
+    decodes each distinct key once, so the lambda's work per row does not count."""
+    runs: list[tuple[exp.Expression, list[exp.Expression]]] = []
+    for t in tests:
+        inner = t.this.unnest()
+        key, bit = inner.this, inner.expression
+        if runs and runs[-1][0] == key:
+            runs[-1][1].append(bit.copy())
+        else:
+            runs.append((key, [bit.copy()]))
+    lists = [
+        list_map(
+            exp.Array(expressions=bits),
+            "b",
+            exp.NEQ(
+                this=exp.Paren(this=exp.BitwiseAnd(this=key.copy(), expression=exp.column("b"))),
+                expression=ZERO.copy(),
+            ),
+        )
+        for key, bits in runs
+    ]
+    joined = lists[0]
+    for more in lists[1:]:
+        joined = exp.ArrayConcat(this=joined, expressions=[more])
+    return joined
 
 
 def _coded_rows_indexed(query: exp.Expression) -> None:

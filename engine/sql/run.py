@@ -133,8 +133,8 @@ def row_view(row: Mapping[str, Any], compiled: CompiledPack) -> dict[str, Any]:
         {
             "rule": o["rule"],
             "modality": o["modality"],
-            "due": None if o["due"] is None else json.loads(o["due"]),
-            "frequency": None if o["frequency"] is None else json.loads(o["frequency"]),
+            "due": None if o.get("due") is None else json.loads(o.get("due")),
+            "frequency": None if o.get("frequency") is None else json.loads(o.get("frequency")),
         }
         for o in row["obligations"] or []
     ]

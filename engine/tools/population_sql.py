@@ -90,8 +90,8 @@ def _state(row: Mapping[str, Any], types: Mapping[str, T.Type], outputs: list[st
     for ob in row["obligations"] or []:
         seen[f"obligations.{ob['rule']}"] = {
             "modality": ob["modality"],
-            "due": None if ob["due"] is None else json.loads(ob["due"]),
-            "frequency": None if ob["frequency"] is None else json.loads(ob["frequency"]),
+            "due": None if ob.get("due") is None else json.loads(ob.get("due")),
+            "frequency": None if ob.get("frequency") is None else json.loads(ob.get("frequency")),
         }
     return seen
 
