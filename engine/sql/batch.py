@@ -77,7 +77,7 @@ def file_format(path: Path) -> str:
     return fmt
 
 
-def _reader(con: Any, path: Path, roots: list[str], types: dict[str, T.Type]) -> str:
+def _reader(con: Any, path: Path, roots: list[str], types: dict[str, T.Type], facts: str) -> str:
     """A view `typed` of the facts file: record, key columns and typed roots, plus reasons
     found while reading (JSON that is not JSON, values of the wrong type)."""
     fmt = file_format(path)
@@ -92,7 +92,7 @@ def _reader(con: Any, path: Path, roots: list[str], types: dict[str, T.Type]) ->
             else f"CAST(NULL AS {duckdb_type_text(types[r])}) AS {r}"
             for r in roots
         ]
-        schema = facts_schema()
+        schema = facts_schema(facts)
         rel = con.sql(f"SELECT * FROM read_parquet({src})")
         checks = [
             c
@@ -115,10 +115,11 @@ def _reader(con: Any, path: Path, roots: list[str], types: dict[str, T.Type]) ->
             "header=false, auto_detect=false) WHERE trim(line) <> ''"
         )
         json_of = {r: f"doc->'{r}'" for r in roots}
+        known = list(facts_schema(facts)["properties"])
         first = [
             "CASE WHEN doc IS NULL THEN 'not a JSON document' END",
             "CASE WHEN doc IS NOT NULL AND json_type(doc) <> 'OBJECT' THEN 'not a JSON object' END",
-            unknown_fields("doc", "'$'", list(facts_schema()["properties"]), "document", False),
+            unknown_fields("doc", "'$'", known, "document", False),
         ]
         base = "lines"
     else:
@@ -139,7 +140,7 @@ def _reader(con: Any, path: Path, roots: list[str], types: dict[str, T.Type]) ->
             if r in header
         ]
         base = "lines"
-    schema = facts_schema()
+    schema = facts_schema(facts)
     checks = list(first)
     for r in roots:
         checks += json_checks(schema["properties"][r], f"j_{r}", r, [])
@@ -220,11 +221,11 @@ def _nulled(column: str, t: T.Type, parts: list[str]) -> str | None:
     return f'struct_update({column}, "{parts[0]}" := {value})'
 
 
-def _leave_out_broken_healthcare_parts(con: Any, types: dict[str, T.Type]) -> None:
+def _leave_out_broken_healthcare_parts(con: Any, types: dict[str, T.Type], facts: str) -> None:
     """For a custodial audience, a record whose healthcare-only part breaks the facts schema
     is decided without that part (as the library decides it), and its reasons are not shown:
     which clinical field is wrong, or that one is, is not custodial staff's to know."""
-    for path in healthcare_roots():
+    for path in healthcare_roots(facts):
         root, *parts = path.split(".")
         if root not in types or not parts or any("[" in p for p in parts):
             continue  # a part inside a list cannot be left out alone: its reasons stay
@@ -290,14 +291,14 @@ def typed_json(j: str, t: T.Type, depth: int = 0) -> str:
     return f"TRY_CAST(json_extract_string({j}, '$') AS {type_text})"
 
 
-def _establishment_override(path: Path, t: T.Type) -> str:
+def _establishment_override(path: Path, t: T.Type, facts: str) -> str:
     """An establishment facts file (YAML or JSON, with or without the root key) as SQL."""
     from engine.packs.facts_schema import read_facts_file
 
     data = read_facts_file(path)
     if "establishment" in data:
         data = data["establishment"]
-    prepare({"establishment": data}, str(path))  # raises FactsError with every problem
+    prepare({"establishment": data}, str(path), facts)  # raises FactsError with every problem
     text = json.dumps(data, default=str)
     return f"TRY_CAST({sql_str(text)}::JSON AS {duckdb_type_text(t)})"
 
@@ -403,7 +404,7 @@ def run_batch(
     refuse_overwriting_inputs(out, [facts, establishment])
     compiled, query_sql = _prepared(pack, audience, engine, outputs)
     out_types = output_types(pack)
-    types = root_types()
+    types = root_types(pack.facts)  # the roots of the pack's own facts schema
     roots = list(types)
     con = duckdb.connect()
     try:
@@ -417,14 +418,13 @@ def run_batch(
         tell = progress or (lambda stage, done, total: None)
         tell("reading the facts", 0, 0)
         try:
-            _reader(con, facts, roots, types)
+            _reader(con, facts, roots, types, pack.facts)
         except duckdb.Error as e:
             raise BatchError(f"cannot read `{facts}`: {str(e).splitlines()[0]}") from None
         est = "establishment"
         if establishment is not None and "establishment" in types:
-            est = (
-                f"{_establishment_override(establishment, types['establishment'])} AS establishment"
-            )
+            given = _establishment_override(establishment, types["establishment"], pack.facts)
+            est = f"{given} AS establishment"
         key_sql = "NULL"
         if key:
             root, *rest = key.split(".")
@@ -432,13 +432,13 @@ def run_batch(
                 key_sql = root + "".join(f'."{p}"' for p in rest)
         others = [r for r in roots if r != "establishment"]
         cols = ", ".join([*others, est] if "establishment" in roots else others)
-        reasons_sql = f"list_concat(read_reasons, {reasons_expr().sql('duckdb')})"
+        reasons_sql = f"list_concat(read_reasons, {reasons_expr(pack.facts).sql('duckdb')})"
         con.execute(
             f"CREATE TABLE checked AS SELECT record, CAST({key_sql} AS VARCHAR) AS key, {cols}, "
             f"{reasons_sql} AS reasons FROM typed"
         )
         if audience != "healthcare":
-            _leave_out_broken_healthcare_parts(con, types)
+            _leave_out_broken_healthcare_parts(con, types, pack.facts)
         con.execute(
             "CREATE VIEW facts AS SELECT c.record, d.as_of, "
             + ", ".join(f"c.{r}" for r in roots)

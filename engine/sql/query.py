@@ -118,7 +118,7 @@ class PackCompiler:
         dialect: str = "duckdb",
         facts_table: str = "facts",
         outputs: list[str] | None = None,
-        facts_schema: str = "facts",
+        facts_schema: str | None = None,
         values_only: bool = False,
     ):
         if audience not in AUDIENCES:
@@ -129,7 +129,7 @@ class PackCompiler:
         self.facts_table = facts_table
         self.only = outputs
         self.values_only = values_only  # the outputs' values, without the rest of a decision
-        self.facts_schema = facts_schema
+        self.facts_schema = facts_schema or pack.facts  # by default the pack's own schema
         self.bits = PathBits()
         self.svs: dict[str, SV] = {}  # item key -> value of its column
         self.by_column: dict[str, list[str]] = {}  # column name -> the keys in svs named so
