@@ -38,6 +38,7 @@ STATUSES = ("month", "month", "completed", "ongoing", "none")
 NUMBERS = tuple(f"6.{i}" for i in range(1, 13)) + tuple(str(i) for i in range(1, 6))
 OWNERS = ("Governor", "Head of Healthcare", "Prison Group Director", "NHS England")
 TEXTS = ("Policy reasons.", "A national contract.", "Not funded.", "")
+REASONS = TEXTS[:-1]  # a reason or implemented part is a text or null, never empty
 
 
 def month_end(d: dt.date) -> dt.date:
@@ -102,7 +103,9 @@ class PlanPopulation:
             "response": rng.choice(RESPONSES),
             "actions": [self.action(as_of, submitted) for _ in range(rng.choice(ACTION_COUNTS))],
         }
-        for key in ("implemented_part", "reason", "layout_caveat", "addressee", "section"):
+        for key in ("implemented_part", "reason"):
+            self._maybe(r, key, lambda: rng.choice(REASONS))
+        for key in ("layout_caveat", "addressee", "section"):
             self._maybe(r, key, lambda: rng.choice(TEXTS))
         self._maybe(r, "reason_category", lambda: rng.choice(("commissioning", "policy")))
         self._maybe(r, "main", lambda: rng.random() < 0.5)
