@@ -348,13 +348,10 @@ class Program:
             return found
 
         def parameter(name: str) -> str:
-            # a parameter in force is in `m` from the start: read once per function into its
-            # own local (one not in force is read through `N`, which says so)
-            v = f"_np{len(hoist)}"
-            for have, code in hoist.items():
-                if code == f"m.get({name!r}, _MISS)":
-                    v = have
-            hoist[v] = f"m.get({name!r}, _MISS)"
+            # a parameter's value on the day is one of the day's parts (`m.day`, a tuple: a
+            # lookup in `m`, a dict subclass, costs more), read once per function into its
+            # own local; one not in force is read through `N`, which says so
+            v = day_parts.parameter(name)
             return f"({v} if {v} is not _MISS else N({name!r}))"
 
         # a name read in line is written as a mark (`\0<i>\0`), resolved once the functions
@@ -999,6 +996,8 @@ class _DayParts(PerDay):
         # (`Program._rules_in_order`), else None
         self.rule_ids: tuple[str, ...] | None = None
         self.inline = False
+        # the parts that are a parameter's value, by parameter name (`parameter`)
+        self.parameters: dict[str, str] = {}
         # runs of the two-valued form since the last review, and how many gave up; runs
         # left before it is tried again, after too many gave up (`review`)
         self.tried = self.gave_up = self.resting = 0
@@ -1019,6 +1018,15 @@ class _DayParts(PerDay):
         v = f"_s_d{len(self.fns)}"
         self.fns.append(compile_part(checked, node, origin="part of the day"))
         return f"({v} if {v} is not _MISS else {code})"
+
+    def parameter(self, name: str) -> str:
+        """The local variable a parameter's value on the day is read into (from `m.day`: the
+        value, or `_MISSING` on a day it is not in force)."""
+        found = self.parameters.get(name)
+        if found is None:
+            found = self.parameters[name] = f"_s_d{len(self.fns)}"
+            self.fns.append(_parameter_part(name))
+        return found
 
     def hoist(self) -> dict[str, str]:
         """The local variables the parts are read into, with the code that reads each."""
@@ -1043,6 +1051,16 @@ class _DayParts(PerDay):
             self.days.clear()
         found = self.days[day] = tuple(out)
         return found
+
+
+def _parameter_part(name: str) -> Callable[..., Any]:
+    """A part of the day that is a parameter's value (read through the day's `N`, which
+    fails for a parameter not in force: the part is then left to each decision)."""
+
+    def part(F: dict[str, Any], N: Callable[[Any], Any]) -> Any:
+        return N(name)
+
+    return part
 
 
 class _TableMatch:
