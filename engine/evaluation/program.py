@@ -914,7 +914,8 @@ class Program:
         m.day = day[1]
         m.F = F
         m.work = self.work
-        m.rules = rules = {}
+        rules: dict[str, Any] = {}
+        m.rules = rules
         decided = False
         if known is not None and not day_parts.resting:
             tried = day_parts.tried = day_parts.tried + 1
