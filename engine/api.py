@@ -583,7 +583,7 @@ def evaluate_many(
                     programs.clear()
                 found = programs[day] = program(pack, day, custodial, None)
             last = day
-        # as `_decide`: under this thread's exact decimal context, the caller's put back
+        # as `evaluate`: under this thread's exact decimal context, the caller's put back
         caller = getcontext()
         setcontext(exact)
         try:
@@ -632,21 +632,6 @@ def _check_plan_covers(plan: M.LocalPlan, day: dt.date) -> None:
         )
 
 
-def _decide(
-    found: Program, prepared: dict[str, Any], day: dt.date, audience: str, version: str | None
-) -> Decision:
-    """The decision of a pack's program on prepared facts, its errors worded as the engine's."""
-    pack = found.pack
-    given = _getcontext()
-    _setcontext(_EXACT.__dict__.get("context") or _exact())
-    try:
-        return build_decision(found.run(prepared, day, version), audience, pack.facts)
-    except (OverflowError, ValueError, ArithmeticError) as e:
-        raise out_of_range(pack.id, e) from None
-    finally:
-        _setcontext(given)
-
-
 _getcontext, _setcontext = decimal.getcontext, decimal.setcontext
 
 
@@ -682,12 +667,24 @@ def evaluate(
     if plan is not None:
         facts = _with_plan_facts(facts, plan)
     custodial = audience != "healthcare"
-    prepared = prepare(facts, facts_name, pack.facts, custodial)
+    # (the compiled check first, as `prepare` takes it, without the call around it)
+    prepared = prepare_fast(facts, pack.facts, custodial)
+    if prepared is None:
+        prepared = prepare(facts, facts_name, pack.facts, custodial)
     day = as_of if as_of.__class__ is dt.date else as_date(as_of) or _facts_day(prepared)
     if plan is not None:
         _check_plan_covers(plan, day)
-    # steps are replayed (same audience, same preparation) when first read
-    return _decide(program(pack, day, custodial, version), prepared, day, audience, version)
+    # under this thread's exact decimal context, the caller's put back; steps are replayed
+    # (same audience, same preparation) when first read
+    found = program(pack, day, custodial, version)
+    given = _getcontext()
+    _setcontext(_EXACT.__dict__.get("context") or _exact())
+    try:
+        return build_decision(found.run(prepared, day, version), audience, pack.facts)
+    except (OverflowError, ValueError, ArithmeticError) as e:
+        raise out_of_range(pack.id, e) from None
+    finally:
+        _setcontext(given)
 
 
 def _with_plan_facts(facts: Mapping[str, Any], plan: M.LocalPlan) -> dict[str, Any]:

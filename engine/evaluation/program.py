@@ -348,13 +348,10 @@ class Program:
             return found
 
         def parameter(name: str) -> str:
-            # a parameter in force is in `m` from the start: read once per function into its
-            # own local (one not in force is read through `N`, which says so)
-            v = f"_np{len(hoist)}"
-            for have, code in hoist.items():
-                if code == f"m.get({name!r}, _MISS)":
-                    v = have
-            hoist[v] = f"m.get({name!r}, _MISS)"
+            # a parameter's value on the day is one of the day's parts (`m.day`, a tuple: a
+            # lookup in `m`, a dict subclass, costs more), read once per function into its
+            # own local; one not in force is read through `N`, which says so
+            v = day_parts.parameter(name)
             return f"({v} if {v} is not _MISS else N({name!r}))"
 
         # a name read in line is written as a mark (`\0<i>\0`), resolved once the functions
@@ -485,14 +482,18 @@ class Program:
 
         table_keys: dict[str, str] = {}
 
-        def table_lines(table: M.Table) -> list[str]:
+        def table_lines(table: M.Table, keep: bool) -> list[str]:
             """Lines setting `_rows` to a table's matched rows, worked out here when no one
-            has read the table yet (as its work does)."""
+            has read the table yet (as its work does); `keep`: the block always runs these
+            lines, so the rows are kept in a local as well, read by the later blocks of the
+            same function instead of being looked up again."""
             # (one constant per table: a later block finds the rows under the very same key)
             tkey = table_keys.get(table.id)
             if tkey is None:
                 tkey = table_keys[table.id] = const(M.ItemKey("table", table.id))
-            body = [f"_rows = m.get({tkey}, _MISS)", "if _rows is _MISS:"]
+            rows = f"<rows of {table.id}>"  # (no pack name is written so)
+            reads.append((rows, f"m.get({tkey}, _MISS)"))
+            body = [f"_rows = \0{len(reads) - 1}\0", "if _rows is _MISS:"]
             values = []
             for i, (_name, e) in enumerate(table.inputs):
                 call = f"_i{i} = {code(e)}"
@@ -513,6 +514,9 @@ class Program:
             body.append("    else:")
             body.append(f"        _rows = {match}")
             body.append(f"    m[{tkey}] = _rows")
+            if keep:
+                body.append(f"{var(rows)} = _rows")
+                sets.setdefault(rows, len(lines))  # (the block about to be emitted)
             return body
 
         def emit(
@@ -537,6 +541,10 @@ class Program:
             elif early:
                 lines.append(f"    if {key} not in {table}:")
             at = "        " if early else "    "
+            if slot is not None and not (early or guard or hide or pre or post or name):
+                # a value kept in a local of its own (a rule's result), set in one line
+                lines.append(at + f"{slot} = {value}")
+                return
             body = [*pre, f"_v = {value}", *post]
             if guard and not known:
                 lines.append(at + "try:")
@@ -647,6 +655,9 @@ class Program:
                 emit(key, "m", "_r", guard, hide, pre, defaulted(out, key), name, early)
             elif out is not None and out.mode == "table":
                 table = pack.tables[str(out.table)]
+                guard, hide = custodial and out.healthcare, custodial and out.releasable
+                # (a block looked for first, or whose errors are caught, may not set them)
+                keep = not early and not (guard and not known)
                 values = const(_TableValues(table, name))
                 fixed = _fixed_values(table, name)
                 named = _named_values(pack, table, name)
@@ -655,7 +666,7 @@ class Program:
                     # from the row's entry; as a name: that name's value (any other case by
                     # `_TableValues`)
                     pre = (
-                        *table_lines(table),
+                        *table_lines(table, keep),
                         "if _rows.__class__ is _U:",
                         "    _r = _rows",
                         "elif _rows.__class__ is not list or len(_rows) != 1:",
@@ -673,7 +684,7 @@ class Program:
                     # expression's function called, without `_TableValues` (the two-valued
                     # form: any other case by `_TableValues`)
                     pre = (
-                        *table_lines(table),
+                        *table_lines(table, keep),
                         "if _rows.__class__ is _U:",
                         "    _r = _rows",
                         "elif _rows.__class__ is list and len(_rows) == 1 and (",
@@ -685,10 +696,9 @@ class Program:
                     )
                 else:
                     pre = (
-                        *table_lines(table),
+                        *table_lines(table, keep),
                         f"_r = _rows if _rows.__class__ is _U else {values}(_rows, F, N)",
                     )
-                guard, hide = custodial and out.healthcare, custodial and out.releasable
                 emit(key, "m", "_r", guard, hide, pre, defaulted(out, key), name, early)
         # a rule is worked out before its turn only by an output set by rules (no expression
         # reads a rule): any other is worked out at its turn, without looking for it first
@@ -758,6 +768,13 @@ class Program:
             else:
                 block = [*resolve([(start, lines[start:end])]), f"    return m[{name!r}]"]
                 first = [f"    if {name!r} in m:", f"        return m[{name!r}]"]
+            if lines[start] in (
+                f"    if (_v := m.get({name!r}, _MISS)) is _MISS:",
+                f"    if {name!r} not in m:",
+            ):
+                # the block looks for the name first itself: one look is enough (what the
+                # function reads into its locals before it is plain reads of the run's state)
+                first = []
             getters.append((f"def _g{local[name][2:]}(m, rr, F, N):", first, block))
         functions = getters + [
             (f"def _part{i}(m, rr, F, N):", [], resolve(part)) for i, part in enumerate(parts)
@@ -787,9 +804,12 @@ class Program:
                         f"    m.rule_values = ({''.join(v + ', ' for v in order.values())})"
                     )
                 source.append("    return None")
-        source.append("def _all(m, rr, F, N):")
-        source.extend(f"    _part{i}(m, rr, F, N)" for i in range(len(parts)))
-        source.append("    return None")
+        if len(parts) == 1:  # (the one part is the run: no call around it)
+            source.append("_all = _part0")
+        else:
+            source.append("def _all(m, rr, F, N):")
+            source.extend(f"    _part{i}(m, rr, F, N)" for i in range(len(parts)))
+            source.append("    return None")
         namespace: dict[str, Any] = {**GLOBALS, **consts}
         if known:
             assert order is None or len(order) == len(pack.rules)  # (every rule, once)
@@ -886,9 +906,16 @@ class Program:
         run_all, day_parts = self._run
         known = day_parts.known or self._known(day_parts)
         day = day_parts.starts.get(as_of) or self._day(day_parts, as_of)
-        F = {**facts, "as_of": as_of, "version": self._version_id}
-        m = self._names(day, F)
-        rules = m.rules
+        # (a copy and two stores: the same dict as `{**facts, ...}`, in fewer instructions)
+        F = facts.copy()
+        F["as_of"] = as_of
+        F["version"] = self._version_id
+        m = Names(day[0])  # (`_names`, in line: the run's empty state)
+        m.day = day[1]
+        m.F = F
+        m.work = self.work
+        rules: dict[str, Any] = {}
+        m.rules = rules
         decided = False
         if known is not None and not day_parts.resting:
             tried = day_parts.tried = day_parts.tried + 1
@@ -970,6 +997,8 @@ class _DayParts(PerDay):
         # (`Program._rules_in_order`), else None
         self.rule_ids: tuple[str, ...] | None = None
         self.inline = False
+        # the parts that are a parameter's value, by parameter name (`parameter`)
+        self.parameters: dict[str, str] = {}
         # runs of the two-valued form since the last review, and how many gave up; runs
         # left before it is tried again, after too many gave up (`review`)
         self.tried = self.gave_up = self.resting = 0
@@ -990,6 +1019,15 @@ class _DayParts(PerDay):
         v = f"_s_d{len(self.fns)}"
         self.fns.append(compile_part(checked, node, origin="part of the day"))
         return f"({v} if {v} is not _MISS else {code})"
+
+    def parameter(self, name: str) -> str:
+        """The local variable a parameter's value on the day is read into (from `m.day`: the
+        value, or `_MISSING` on a day it is not in force)."""
+        found = self.parameters.get(name)
+        if found is None:
+            found = self.parameters[name] = f"_s_d{len(self.fns)}"
+            self.fns.append(_parameter_part(name))
+        return found
 
     def hoist(self) -> dict[str, str]:
         """The local variables the parts are read into, with the code that reads each."""
@@ -1014,6 +1052,16 @@ class _DayParts(PerDay):
             self.days.clear()
         found = self.days[day] = tuple(out)
         return found
+
+
+def _parameter_part(name: str) -> Callable[..., Any]:
+    """A part of the day that is a parameter's value (read through the day's `N`, which
+    fails for a parameter not in force: the part is then left to each decision)."""
+
+    def part(F: dict[str, Any], N: Callable[[Any], Any]) -> Any:
+        return N(name)
+
+    return part
 
 
 class _TableMatch:

@@ -11,15 +11,18 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from engine import disk_cache
 from engine.api import load
 from engine.evaluation import program as program_module
 from engine.evaluation.decision import build_decision
-from engine.evaluation.evaluate import select_version
+from engine.evaluation.evaluate import VALUE_ERRORS, Evaluation, select_version
 from engine.evaluation.program import Program
 from engine.language.runtime import EXACT
 from engine.packs.facts_schema import prepare
+from engine.problems import FactsError
 from engine.tools.population import Population
 from tests.unit.test_program import interpreted, outcome
 
@@ -81,11 +84,11 @@ def test_a_condition_written_again_takes_the_first_rules_result(
     monkeypatch: pytest.MonkeyPatch, custodial: bool, day: dt.date
 ) -> None:
     text = source(monkeypatch, day, custodial)
-    assert "_v = rr['R-RISK']\n    rr['R-SAME-RISK'] = _v" in text  # (R-RISK: worked out early)
-    assert "_v = rr['R-ANY']" in text and "_v = rr['R-FAILS']" in text
-    assert "_v = rr['R-CLINICAL']" in text
+    assert "rr['R-SAME-RISK'] = rr['R-RISK']" in text  # (R-RISK: worked out early)
+    assert "= rr['R-ANY']\n" in text and "= rr['R-FAILS']\n" in text
+    assert "= rr['R-CLINICAL']\n" in text
     # not in force in version 1: false, whatever the condition
-    assert ("_v = rr['R-RISK']\n    rr['R-SAME-RISK-2'] = _v" in text) is (day.year == 2022)
+    assert ("rr['R-SAME-RISK-2'] = rr['R-RISK']" in text) is (day.year == 2022)
     # a name alone is as quick to read again as a rule's result
     assert "rr['R-NAME']\n    rr['R-NAME-AGAIN']" not in text
 
@@ -126,3 +129,73 @@ def decided_by(found: Program, facts: dict[str, Any], day: dt.date, audience: st
     prepared = prepare(facts, "<facts>", found.pack.facts, found.custodial)
     with decimal.localcontext(EXACT):
         return build_decision(found.run(prepared, day), audience, found.pack.facts)
+
+
+KEYWORK = load(ROOT / "policies")["keywork_edm"]  # one table read by four outputs, one by two
+DAY = dt.date(2020, 7, 1)
+
+
+def in_line(custodial: bool, two_valued: bool) -> Program:
+    """A key work program written in line from its first run (two-valued form tried first,
+    or the three-valued form alone)."""
+    found = Program(KEYWORK, select_version(KEYWORK, DAY, None), custodial, two_valued)
+    found._run = found._straight(inline=True)
+    found.inlined = True
+    return found
+
+
+@pytest.mark.parametrize("custodial", [True, False])
+def test_a_tables_rows_are_read_again_from_a_local(custodial: bool) -> None:
+    seen: list[str] = []
+    made = disk_cache.compiled
+
+    def keep(text: str, filename: str) -> Any:
+        seen.append(text)
+        return made(text, filename)
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(program_module.disk_cache, "compiled", keep)
+        found = in_line(custodial, True)
+        found._known(found._run[1])
+    assert len(seen) == 3  # calling the expressions, then in line: three-valued, two-valued
+    for text in seen[1:]:
+        lines = text[text.index("def _part0(") :].splitlines()
+        # `level_guidance`'s rows (read by four outputs, at their turns): looked up by the
+        # first block, read from its local by the three after it; `delivery`'s looked up by
+        # both its blocks (the first, looked for first, may not run)
+        assert sum(ln.strip().startswith("_rows = m.get(") for ln in lines) == 3
+        reads = [i for i, ln in enumerate(lines) if ln.strip().startswith("_rows = _n")]
+        assert len(reads) == 3
+        for i in reads:
+            local = lines[i].strip().removeprefix("_rows = ")
+            assert f"    {local} = _rows" in lines[:i]  # set before, at the function's level
+
+
+PROGRAMS = {(c, two): in_line(c, two) for c in (True, False) for two in (True, False)}
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    seed=st.integers(0, 2**32 - 1),
+    day=st.dates(DAY, dt.date(2024, 12, 31)),  # (one version in force from before DAY)
+    custodial=st.booleans(),
+    two_valued=st.booleans(),
+)
+def test_a_key_work_program_leaves_the_evaluators_state(
+    seed: int, day: dt.date, custodial: bool, two_valued: bool
+) -> None:
+    (_, _, facts) = next(Population(seed=seed, schema=KEYWORK.facts).documents(1, ROOTS))
+    try:
+        prepared = prepare(facts, "<facts>", KEYWORK.facts, custodial)
+    except FactsError:
+        return
+    ev = Evaluation(KEYWORK, prepared, day, custodial, record=False)
+    with decimal.localcontext(EXACT):
+        try:
+            ev.run()
+        except VALUE_ERRORS:
+            return
+        fast = PROGRAMS[custodial, two_valued].run(prepared, day)
+    assert dict(fast.memo) == ev.memo
+    assert dict(fast.rule_results) == ev.rule_results
+    assert list(fast.memo) == list(ev.memo)
