@@ -30,7 +30,7 @@ def test_the_rows_checked_are_the_rows_decided(tmp_path: Path) -> None:
     set_up(con)
     roots = ["prisoner", "establishment"]
     types = {r: t for r, t in root_types().items() if r in roots}
-    view = _reader(con, facts, roots, types)
+    view = _reader(con, facts, roots, types, "facts")
     # the file replaced after the check: a ragged row and other levels
     facts.write_text("prisoner,establishment\n1,2,3\n", encoding="utf-8")
     got = con.execute(f"SELECT record, establishment.regime_level FROM {view} ORDER BY 1")
