@@ -10,11 +10,17 @@ is a heuristic. It is deterministic and works line by line:
    may be left out of a citation.
 2. When a document carries its own table of contents (lines marked `[bookmark: _Toc...]`),
    those lines are its headings.
-3. Otherwise a line is a heading when it is short (3 to 89 characters), is not a table cell
-   (the extraction starts those with a tab), not a bullet, not a sentence (does not end with
-   a full stop), not a lead-in list (a line ending with `:` has at most eight words), and is
-   followed by body text: the next non-blank line is long (90 characters or more) or a bullet,
-   or is itself a heading by this rule.
+3. Otherwise a line is a heading when it is short (3 to 89 characters), is not part of a
+   table (the extraction separates cells with tabs, so a line holding a tab is a table row or
+   cell, and a lone tab is an empty cell), not a bullet, not a sentence (does not end with a
+   full stop, unless the full stop closes a list of numbers: `stages 4, 3, 2 and 1.`), not a
+   lead-in list (a line ending with `:` has at most eight words), does not state a date
+   (`Report Published: 16 October 2018`, `03/05/22`: a document's details, not its
+   sections), and is followed by body text: the next non-blank line is long (90 characters
+   or more), a bullet or a table row with text, or is itself a heading by this rule. The
+   extraction writes the later paragraphs of a table cell as plain lines, so a short line
+   that follows a table row with at most one blank line between, or that is followed by an
+   empty cell, is inside a table and not a heading.
 4. Every line a pack cites is a heading too, whatever its shape.
 
 A citation is correct when its section equals a whole line of the document it names (its
@@ -43,6 +49,12 @@ _MARKER = re.compile(r"\[bookmark:[^\]]*\]")
 _TOC = re.compile(r"\[bookmark:\s*_Toc")
 _DASHES = re.compile(r"\s*[-\u2010\u2011\u2012\u2013\u2014\u2015\u2212]\s*")
 _NUMBER = re.compile(r"^(?:\d+(?:\.\d+)*[.)]?|[a-z][.)])\s+")
+_NUMBER_LIST_END = re.compile(r"\d+(?:,\s*\d+)*,?\s+(?:and|or|to)\s+\d+\.$")
+_MONTHS = "january|february|march|april|may|june|july|august|september|october|november|december"
+_DATE = re.compile(
+    rf"\b\d{{1,2}}(?:st|nd|rd|th)?\s+(?:{_MONTHS})\s+\d{{4}}\b|\b\d{{1,2}}/\d{{1,2}}/\d{{2,4}}\b",
+    re.IGNORECASE,
+)
 _QUOTES = str.maketrans(
     {
         "\u2018": "'",
@@ -128,11 +140,14 @@ def read_source(path: Path) -> SourceText:
 def _heading_lines(raw: list[str]) -> list[int]:
     """Indexes of the lines that look like headings (rule 3 of the module docstring)."""
     shapes = [_shape(line) for line in raw]
-    following = [_next_nonblank(raw, i) for i in range(len(raw))]
+    for i in range(len(raw)):
+        if shapes[i] == "short" and _after_a_row(shapes, i):
+            shapes[i] = "other"  # a later paragraph of a table cell
+    following = [_next_nonblank(shapes, i) for i in range(len(raw))]
 
     def direct(i: int) -> bool:
         nxt = following[i]
-        return shapes[i] == "short" and nxt is not None and shapes[nxt] in ("body", "bullet")
+        return shapes[i] == "short" and nxt is not None and shapes[nxt] in ("body", "bullet", "row")
 
     out = []
     for i in range(len(raw)):
@@ -142,30 +157,39 @@ def _heading_lines(raw: list[str]) -> list[int]:
     return out
 
 
-def _next_nonblank(raw: list[str], i: int) -> int | None:
-    for j in range(i + 1, len(raw)):
-        if _clean(raw[j]):
+def _after_a_row(shapes: list[str], i: int) -> bool:
+    """Whether line `i` follows a table row or empty cell with at most one blank line between."""
+    table = ("row", "empty-cell")
+    if i >= 1 and shapes[i - 1] in table:
+        return True
+    return i >= 2 and shapes[i - 1] == "blank" and shapes[i - 2] in table
+
+
+def _next_nonblank(shapes: list[str], i: int) -> int | None:
+    for j in range(i + 1, len(shapes)):
+        if shapes[j] != "blank":
             return j
     return None
 
 
 def _shape(line: str) -> str:
-    """`blank`, `cell`, `bullet`, `body`, `short` (a possible heading) or `other`."""
+    """The kind of a line: `blank`, `row`, `empty-cell`, `bullet`, `body`, `short` or `other`."""
     clean = _clean(line)
+    if "\t" in line:
+        return "row" if clean else "empty-cell"
     if not clean:
         return "blank"
-    if line.startswith("\t"):
-        return "cell"
     if _is_bullet(clean):
         return "bullet"
     if len(clean) >= HEADING_MAX:
         return "body"
     if (
         len(clean) < 3
-        or clean.endswith(".")
+        or (clean.endswith(".") and not _NUMBER_LIST_END.search(clean))
         or not any(c.isalpha() for c in clean)
         or "://" in clean
         or (clean.endswith(":") and len(clean.split()) > LEAD_IN_WORDS)
+        or _DATE.search(clean)
     ):
         return "other"
     return "short"
