@@ -44,16 +44,27 @@ class CaseResult:
 
 
 def test_files(paths: Iterable[Path | str]) -> list[Path]:
-    """Worked-example files: `tests/*.yaml` under each directory, or the files named."""
+    """Worked-example files: `tests/*.yaml` under each directory, and the files named."""
     found: list[Path] = []
     for p in map(Path, paths):
         if p.is_dir():
             for f in sorted(p.rglob("*.yaml")):
                 if "tests" in f.relative_to(p).parts[:-1] and not is_pack_file(f):
                     found.append(f)
-        elif p.suffix in (".yaml", ".yml") and p.parent.name == "tests" and not is_pack_file(p):
-            found.append(p)
+        elif p.suffix in (".yaml", ".yml") and not is_pack_file(p):
+            found.append(p)  # a file named, wherever it is
     return found
+
+
+def named_pack(path: Path) -> str | None:
+    """The pack id a worked-example file names (`pack:`), or None when it cannot be read as
+    one (reading it again reports why)."""
+    try:
+        data, _, found = _case_file(path)
+    except PackError:
+        return None
+    pack = data.get("pack") if isinstance(data, Mapping) and not found else None
+    return pack if isinstance(pack, str) else None
 
 
 def read_cases(

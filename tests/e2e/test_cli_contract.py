@@ -50,6 +50,79 @@ def test_paths_default_to_the_packs_directory_from_the_environment(
     assert said[command] in result.stdout
 
 
+def small_project(tmp_path: Path) -> tuple[Path, Path]:
+    """A folder with the small pack under `policies/` and its worked examples copied to
+    `my/examples.yaml`, outside any `tests` folder; returns (the folder, the examples)."""
+    (tmp_path / "policies").mkdir()
+    shutil.copy(SMALL, tmp_path / "policies" / SMALL.name)
+    (tmp_path / "my").mkdir()
+    examples = tmp_path / "my" / "examples.yaml"
+    shutil.copy(SMALL.parent / "tests" / SMALL.name, examples)
+    return tmp_path, examples
+
+
+def test_an_examples_file_outside_a_tests_folder_runs_against_the_current_packs(
+    tmp_path: Path,
+) -> None:
+    # not the packs two folders up (here the project folder itself, where there are none)
+    project, _ = small_project(tmp_path)
+    result = regime("test", "my/examples.yaml", cwd=project, env={"REGIME_PACKS": ""})
+    assert result.exit_code == 0, result.output
+    assert "2 passed, 0 failed" in result.stdout
+    assert "`my/examples.yaml`" in result.stderr and "`policies`" in result.stderr
+
+
+def test_an_examples_file_outside_a_tests_folder_uses_regime_packs_or_packs(
+    tmp_path: Path,
+) -> None:
+    project, examples = small_project(tmp_path)
+    (project / "policies").rename(project / "packs")
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    packs = str(project / "packs")
+    by_env = regime("test", str(examples), cwd=elsewhere, env={"REGIME_PACKS": packs})
+    assert by_env.exit_code == 0, by_env.output
+    assert "2 passed" in by_env.stdout and packs in by_env.stderr
+    by_option = regime("test", str(examples), "--packs", packs, cwd=elsewhere)
+    assert by_option.exit_code == 0, by_option.output
+    assert "2 passed" in by_option.stdout and by_option.stderr == ""  # chosen, so no note
+
+
+def test_an_examples_file_in_a_packs_tests_folder_runs_against_that_pack(tmp_path: Path) -> None:
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    examples = SMALL.parent / "tests" / SMALL.name
+    result = regime("test", str(examples), cwd=elsewhere, env={"REGIME_PACKS": ""})
+    assert result.exit_code == 0, result.output
+    assert "2 passed" in result.stdout and result.stderr == ""
+
+
+def test_a_local_plans_examples_file_finds_the_national_packs() -> None:
+    # policies/local/tests: the folder above holds only local plans, not the packs they extend
+    result = regime("test", "policies/local/tests/keywork_edm_local.yaml", env={"REGIME_PACKS": ""})
+    assert result.exit_code == 0, result.output
+    assert " 0 failed" in result.stdout
+
+
+def test_an_examples_file_whose_pack_is_not_there_is_a_usage_error(tmp_path: Path) -> None:
+    project, _ = small_project(tmp_path)
+    (project / "policies" / SMALL.name).unlink()
+    shutil.copy(ROOT / "policies" / "pmp.yaml", project / "policies" / "pmp.yaml")
+    result = regime("test", "my/examples.yaml", cwd=project, env={"REGIME_PACKS": ""})
+    assert result.exit_code == 2, result.output
+    assert "no pack `docs_small` in `policies`" in result.stderr
+    assert "`my/examples.yaml`" in result.stderr and "--packs" in result.stderr
+    assert "passed" not in result.stdout
+
+
+def test_an_examples_file_with_no_packs_to_run_against_is_a_usage_error(tmp_path: Path) -> None:
+    project, _ = small_project(tmp_path)
+    shutil.rmtree(project / "policies")
+    result = regime("test", "my/examples.yaml", cwd=project, env={"REGIME_PACKS": ""})
+    assert result.exit_code == 2, result.output
+    assert "no packs directory `policies`" in result.stderr and "--packs" in result.stderr
+
+
 def test_without_paths_or_environment_a_missing_policies_folder_is_a_usage_error(
     tmp_path: Path,
 ) -> None:
