@@ -207,12 +207,33 @@ def command(
     except Exception as e:  # an engine failing on the data: a message, not a traceback
         import duckdb
 
-        if not isinstance(e, duckdb.Error) and type(e).__module__.split(".")[0] != "pyspark":
+        from engine.sql.spark import is_spark_error
+
+        if not isinstance(e, duckdb.Error) and not is_spark_error(e):
             raise
         first = str(e).splitlines()[0]
         if "Invalid unicode" in str(e):  # DuckDB reading the facts file as text
             fail(f"cannot read `{facts}`: not UTF-8 text ({first})", "save the file as UTF-8")
+        if engine == "spark":  # Spark's own log and traces went to its log file, named here
+            from engine.sql.spark import log_file, message, started
+
+            if not started():
+                fail(
+                    f"Spark did not start to decide `{facts}`: {message(e)}",
+                    f"Spark's log says why: {log_file()} (check SPARK_MASTER, "
+                    "`local[1]` when unset, and the Java runtime)",
+                )
+            fail(
+                f"the spark engine failed deciding `{facts}`: {message(e)}",
+                "`--engine python` decides one record at a time and marks a record it cannot "
+                f"decide, exactly; Spark's log: {log_file()}",
+                code=EXIT_PROBLEMS,
+            )
         fail(f"the {engine} engine failed: {first}", code=EXIT_PROBLEMS)
+    if engine == "spark":
+        from engine.sql.spark import discard_log
+
+        discard_log()
     if fetched is not None:
         fetched.finish(result)
     click.echo(f"{result.rows} decisions in {result.seconds:.2f} s ({engine}) -> {result.out}")

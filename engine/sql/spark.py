@@ -1,44 +1,134 @@
-"""Running a compiled pack on Spark: one session per process, local by default."""
+"""Running a compiled pack on Spark: one session per process, local by default.
+
+Spark's JVM writes its log (warnings at start, a Java trace for every failed task) on its
+console, and pyspark logs a failed query's trace again as JSON on stderr: neither is for the
+user of a command, who gets one error. Both go to a log file instead (`log_file()`), which
+that error names."""
 
 from __future__ import annotations
 
+import logging
 import os
+import re
+import tempfile
 from pathlib import Path
 from typing import Any
 
 from engine.sql.query import CompiledPack
 
 _SESSION: Any = None
+_LOG: Path | None = None
+
+_CONFIG = (
+    ("spark.ui.enabled", "false"),
+    # no stage bars of Spark's own on the console: `regime batch` shows one bar
+    ("spark.ui.showConsoleProgress", "false"),
+    ("spark.sql.shuffle.partitions", "1"),
+    ("spark.sql.legacy.sizeOfNull", "false"),
+    ("spark.sql.session.timeZone", "UTC"),
+    # decimals exact, as the interpreter's: never rounded to fit (see docs/sql.md)
+    ("spark.sql.decimalOperations.allowPrecisionLoss", "false"),
+)
+# pyspark's loggers that write a failed query's Java trace on stderr
+_PYSPARK_LOGGERS = ("SQLQueryContextLogger", "DataFrameQueryContextLogger")
 
 
 def session(master: str | None = None) -> Any:
-    """The process's SparkSession (local[1] unless SPARK_MASTER or `master` says otherwise)."""
-    global _SESSION
+    """The process's SparkSession (local[1] unless SPARK_MASTER or `master` says otherwise),
+    its JVM's console and pyspark's loggers writing to `log_file()`."""
+    global _SESSION, _LOG
     if _SESSION is None:
+        from pyspark import SparkConf, SparkContext
+        from pyspark.java_gateway import launch_gateway
         from pyspark.sql import SparkSession
 
-        builder = (
-            SparkSession.builder.appName("regime")
-            .master(master or os.environ.get("SPARK_MASTER", "local[1]"))
-            .config("spark.ui.enabled", "false")
-            # no stage bars of Spark's own on the console: `regime batch` shows one bar
-            .config("spark.ui.showConsoleProgress", "false")
-            .config("spark.sql.shuffle.partitions", "1")
-            .config("spark.sql.legacy.sizeOfNull", "false")
-            .config("spark.sql.session.timeZone", "UTC")
-            # decimals exact, as the interpreter's: never rounded to fit (see docs/sql.md)
-            .config("spark.sql.decimalOperations.allowPrecisionLoss", "false")
-        )
-        _SESSION = builder.getOrCreate()
+        conf = SparkConf().setAppName("regime")
+        conf.setMaster(master or os.environ.get("SPARK_MASTER", "local[1]"))
+        for key, value in _CONFIG:
+            conf.set(key, value)
+        if _LOG is None:
+            fd, name = tempfile.mkstemp(prefix="regime-spark-", suffix=".log")
+            os.close(fd)
+            _LOG = Path(name)
+        _log_pyspark_to(_LOG)
+        gateway = None
+        if SparkContext._gateway is None:  # the JVM is started once per process
+            with _LOG.open("ab") as log:
+                gateway = launch_gateway(conf, popen_kwargs={"stdout": log, "stderr": log})
+        if SparkContext._active_spark_context is None:
+            SparkContext(conf=conf, gateway=gateway)
+        _SESSION = SparkSession.builder.config(conf=conf).getOrCreate()
         _SESSION.sparkContext.setLogLevel("ERROR")
     return _SESSION
 
 
+def _log_pyspark_to(path: Path) -> None:
+    """Send pyspark's own error loggers to `path` instead of stderr (pyspark 4 has them)."""
+    try:
+        from pyspark.logger import PySparkLogger
+    except ImportError:
+        return
+    for name in _PYSPARK_LOGGERS:
+        logger = PySparkLogger.getLogger(name)
+        for handler in list(logger.handlers):
+            logger.removeHandler(handler)
+            handler.close()
+        logger.addHandler(logging.FileHandler(path, encoding="utf-8"))
+        logger.propagate = False
+
+
+def started() -> bool:
+    """Whether the process's SparkSession is running."""
+    return _SESSION is not None
+
+
+def log_file() -> Path | None:
+    """Where Spark's own log goes (None before a session started)."""
+    return _LOG
+
+
+def discard_log() -> None:
+    """Remove the log file: the run it was kept for went well."""
+    if _LOG is not None:
+        _LOG.unlink(missing_ok=True)
+
+
+_ADVICE = re.compile(
+    r"\s*(?:If necessary set [^.]*(?:\.[^.]*)*?\.|Use `try_\w+`[^.]*\.)(?=\s|$)|\s*SQLSTATE: \w+"
+)
+
+
+_JAVA_CLASS = re.compile(r"^(?:[a-z]\w*\.)+[A-Z][\w$]*(?:Exception|Error): ")
+
+
+def is_spark_error(error: BaseException) -> bool:
+    """Whether `error` comes from Spark: pyspark's own, or the JVM's through py4j."""
+    return type(error).__module__.split(".")[0] in ("pyspark", "py4j")
+
+
+def message(error: BaseException) -> str:
+    """A Spark error's first line without Spark's advice to change its settings (to get NULL
+    where the interpreter stops, or to turn off a check) and without its SQLSTATE; for an
+    error of the JVM that pyspark did not translate, the Java exception's own message."""
+    text = str(error).strip()
+    java = getattr(error, "java_exception", None)
+    if java is not None:
+        try:
+            text = _JAVA_CLASS.sub("", str(java.toString()).strip())
+        except Exception:  # the JVM is gone: py4j's text is what there is
+            pass
+    first = text.splitlines()[0] if text else type(error).__name__
+    return " ".join(_ADVICE.sub("", first).split())
+
+
 def stop() -> None:
-    global _SESSION
+    """Stop the session and remove its log (the JVM itself lives as long as the process)."""
+    global _SESSION, _LOG
     if _SESSION is not None:
         _SESSION.stop()
         _SESSION = None
+    discard_log()
+    _LOG = None
 
 
 def progress() -> tuple[int, int] | None:
