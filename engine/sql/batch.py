@@ -36,7 +36,7 @@ from engine.sql.output_columns import (
     with_outputs,
 )
 from engine.sql.query import CompiledPack, compile_pack
-from engine.sql.read_checks import column_checks, json_checks, sql_str, unknown_fields
+from engine.sql.read_checks import NOT_HELD, column_checks, json_checks, sql_str, unknown_fields
 from engine.sql.session import set_up
 from engine.sql.types import duckdb_type_text
 from engine.sql.validate import reasons_expr
@@ -199,6 +199,84 @@ def _read_csv_once(con: Any, path: Path, src: str, dialect: str, width: int) -> 
             f"{where}; quote a value holding a comma (JSON in a CSV cell is written between "
             "double quotes, its own quotes doubled)"
         )
+
+
+# A JSON number DuckDB may not hold as written (it parses a number with a fraction or an
+# exponent as a double, and holds a decimal at 10 places): one with an exponent, more than 10
+# places, or 15 digits or more. Only the records whose text has one are read again, exactly.
+_MAY_NOT_BE_HELD = r"[0-9][eE][-+]?[0-9]|[.][0-9]{11}|[0-9.]{16}"
+
+
+def _reject_numbers_not_held(con: Any, fmt: str, roots: list[str]) -> None:
+    """Add a reason to each record of `checked` holding a JSON number that its typed value is
+    not (the interpreter reads the number as its text says): rejected, rather than decided on
+    another number. Parquet columns are checked as they are read (`read_checks`)."""
+    if fmt == "parquet":
+        return
+    if fmt == "jsonl":
+        text_cols, where = ["line"], "regexp_matches(l.line, ?)"
+    else:
+        header = {r[0] for r in con.execute("DESCRIBE lines").fetchall()}
+        text_cols = [r for r in roots if r in header]
+        if not text_cols:
+            return
+        where = " OR ".join(f"regexp_matches(coalesce(l.{c}, ''), ?)" for c in text_cols)
+    picked = ", ".join(f"l.{c}" for c in text_cols)
+    rows = con.execute(
+        f"SELECT l.record, {picked}, {', '.join(f'c.{r}' for r in roots)} FROM lines l "
+        f"JOIN checked c USING (record) WHERE len(c.reasons) = 0 AND ({where})",
+        [_MAY_NOT_BE_HELD] * (1 if fmt == "jsonl" else len(text_cols)),
+    ).fetchall()
+    found: list[tuple[int, list[str]]] = []
+    for record, *values in rows:
+        texts, typed = (
+            values[: len(text_cols)],
+            dict(zip(roots, values[len(text_cols) :], strict=True)),
+        )
+        if fmt == "jsonl":
+            doc = _exact_json(texts[0])
+            exact = {r: doc.get(r) for r in roots} if isinstance(doc, dict) else {}
+        else:
+            exact = {c: _exact_json(x) for c, x in zip(text_cols, texts, strict=True)}
+        reasons = [reason for r in roots for reason in _not_held(exact.get(r), typed.get(r), r)]
+        if reasons:
+            found.append((record, reasons))
+    if found:
+        con.execute("CREATE TEMP TABLE not_held (record BIGINT, reasons VARCHAR[])")
+        con.executemany("INSERT INTO not_held VALUES (?, ?)", found)
+        con.execute(
+            "UPDATE checked SET reasons = list_concat(checked.reasons, n.reasons) "
+            "FROM not_held n WHERE checked.record = n.record"
+        )
+
+
+def _exact_json(text: str | None) -> Any:
+    """JSON text as the interpreter reads it (numbers exact), or None when it cannot."""
+    from engine.packs.facts_schema import parse_json
+
+    if text is None:
+        return None
+    try:
+        return parse_json(text, "<facts>")
+    except FactsError:
+        return None
+
+
+def _not_held(exact: Any, typed: Any, name: str) -> Iterator[str]:
+    """A reason for each number of `exact` (as written) that `typed` (as DuckDB holds the same
+    value) holds as another number or as none."""
+    if isinstance(exact, bool) or exact is None:
+        return
+    if isinstance(exact, (int, Decimal)):
+        held = typed if isinstance(typed, (int, Decimal)) and not isinstance(typed, bool) else None
+        if held is None or Decimal(held) != Decimal(exact):
+            yield f"{name}: {exact} is {NOT_HELD}"
+    elif isinstance(exact, dict) and isinstance(typed, dict):
+        for key, value in exact.items():
+            yield from _not_held(value, typed.get(key), f"{name}.{key}")
+    elif isinstance(exact, list) and isinstance(typed, list):
+        for value, held in zip(exact, typed, strict=False):
+            yield from _not_held(value, held, f"{name}[]")
 
 
 def _field_type(t: T.Type, name: str) -> T.Type | None:
@@ -437,6 +515,7 @@ def run_batch(
             f"CREATE TABLE checked AS SELECT record, CAST({key_sql} AS VARCHAR) AS key, {cols}, "
             f"{reasons_sql} AS reasons FROM typed"
         )
+        _reject_numbers_not_held(con, file_format(facts), roots)
         if audience != "healthcare":
             _leave_out_broken_healthcare_parts(con, types, pack.facts)
         con.execute(

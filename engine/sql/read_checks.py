@@ -10,7 +10,16 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from engine.sql.types import DECIMAL_PRECISION, DECIMAL_SCALE
+
 EVERY = "[*]"  # a path step into every element of a list
+DECIMAL = f"DECIMAL({DECIMAL_PRECISION}, {DECIMAL_SCALE})"  # a decimal fact, as the engines hold it
+# why a number is rejected when the SQL engines would hold another
+NOT_HELD = (
+    "more exact than the SQL engines hold a number (from JSON through a double's 15 to 17 "
+    "digits; at most 28 whole digits and 10 places), so they would decide on another number; "
+    "`regime eval` decides this record exactly"
+)
 
 # the JSON types DuckDB's `json_type` gives for a value of each JSON Schema type
 _JSON_TYPES = {
@@ -96,7 +105,7 @@ def json_checks(node: Mapping[str, Any], column: str, root: str, path: list[str]
             else:
                 past = _past_64_bits(types, values)
             reason = f"{name}: a whole number past 64 bits, more than the SQL engines hold"
-            reason += " (`--engine python` reads it exactly)"
+            reason += " (`regime eval` decides this record exactly)"
             out.append(_when(f"coalesce({past}, false)", sql_str(reason)))
         out.append(_when(f"coalesce({cond}, false)", sql_str(f"{name}: not {what}")))
     if node.get("format") == "date":
@@ -144,6 +153,18 @@ _HOLDS = {
 }
 
 
+def _held_as_decimal(t: Any) -> bool:
+    """Whether every value of the DuckDB type `t` is held exactly by the facts' DECIMAL."""
+    if t.id in _WHOLE - {"hugeint", "uhugeint", "ubigint"}:
+        return True
+    if t.id != "decimal":
+        return t.id not in ("float", "double", "hugeint", "uhugeint", "ubigint")
+    size = dict(t.children)
+    return size["scale"] <= DECIMAL_SCALE and size["precision"] - size["scale"] <= (
+        DECIMAL_PRECISION - DECIMAL_SCALE
+    )
+
+
 def column_checks(node: Mapping[str, Any], t: Any, value: str, name: str) -> list[str]:
     """DuckDB expressions, each the reason the typed column `value` (of DuckDB type `t`, as a
     Parquet file gives it) breaks `node`, or NULL. Worked out from the column's type once, so
@@ -165,6 +186,11 @@ def _typed(
             out.append((f"TRY_CAST({value} AS DATE) IS NULL", f"{name}: not a date"))
     elif "integer" in kinds and tid in ("float", "double", "decimal"):
         out.append((f"NOT {_integral(value)}", f"{name}: not of type integer"))
+    elif "number" in kinds and not _held_as_decimal(t):
+        # read as DECIMAL(38, 10): a value that does not come back the same from it would be
+        # decided as another number
+        same = f"TRY_CAST(TRY_CAST({value} AS {DECIMAL}) AS {t}) IS NOT DISTINCT FROM {value}"
+        out.append((f"NOT coalesce({same}, false)", f"{name}: a value {NOT_HELD}"))
     elif tid != "null" and not any(tid in _HOLDS[k] for k in kinds):
         what = "a date" if node.get("format") == "date" else f"of type {kind}"
         return [(f"{value} IS NOT NULL", f"{name}: not {what}")]
