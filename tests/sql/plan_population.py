@@ -5,7 +5,8 @@ that: target months whose last day falls just before, on or just after `as_of` a
 submission date, completion dates on the boundary days, recommendation numbers that repeat,
 summary tables that agree, disagree, are missing or are known not to be printed, and lists
 empty, short and long. Every optional field is sometimes absent (not known), sometimes null
-(a known none where the schema says so) and otherwise a value. The same seed gives the same documents.
+(a known none where the schema says so) and otherwise a value. The same seed gives the same
+documents.
 """
 
 from __future__ import annotations
