@@ -40,6 +40,8 @@ NAMED: dict[str, tuple[str, str]] = {
     "PMP-EST-12": ("establishment", "Establishments must develop a process"),
     "PMP-EST-13": ("establishment", "Establishments should ensure that local systems"),
     "PMP-EST-14": ("establishment", "Establishments must ensure that accurate records"),
+    "PMP-EST-16": ("establishment", "Sites should consider that there may be further updates"),
+    "PMP-DEV-08": ("establishment", "Establishments should use the below specification"),
 }
 
 
