@@ -1,4 +1,4 @@
-"""A PMP decision relies on the reading of version 2's start date exactly where that date matters."""
+"""A PMP decision relies on the reading of version 2's start date exactly where that date counts."""
 
 from __future__ import annotations
 
@@ -74,7 +74,9 @@ def _relies(as_of: date, facts: dict[str, Any], audience: str = "custodial") -> 
         (date(2024, 1, 1), False),
     ],
 )
-def test_a_decision_relies_on_the_start_date_only_in_the_uncertain_window(as_of: date, relies: bool) -> None:
+def test_a_decision_relies_on_the_start_date_only_in_the_uncertain_window(
+    as_of: date, relies: bool
+) -> None:
     facts = _facts(None, "2022-10-01" if as_of < date(2023, 3, 1) else "2023-02-01")
     assert _relies(as_of, facts) is relies
     assert _relies(as_of, facts, "healthcare") is relies
