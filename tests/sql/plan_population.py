@@ -3,9 +3,10 @@
 `Population` draws any facts schema field by field; an action plan needs more shape than
 that: target months whose last day falls just before, on or just after `as_of` and the
 submission date, completion dates on the boundary days, recommendation numbers that repeat,
-summary tables that agree, disagree or are missing, and lists empty, short and long. Every
-optional field is sometimes absent (not known), sometimes null (a known none where the
-schema says so) and otherwise a value. The same seed gives the same documents.
+summary tables that agree, disagree, are missing or are known not to be printed, and lists
+empty, short and long. Every optional field is sometimes absent (not known), sometimes null
+(a known none where the schema says so) and otherwise a value. The same seed gives the same
+documents.
 """
 
 from __future__ import annotations
@@ -142,7 +143,16 @@ class PlanPopulation:
                 self._maybe(table, key, lambda n=n: max(0, n + rng.choice((0, 0, 0, 1, -1))))
             return table
 
-        self._maybe(plan, "stated_summary", summary)
+        # whether the plan prints a table: printed, known to print none (then no table is
+        # given, or a null one), or not said
+        printed = rng.choice(("printed", "printed", "none", None))
+        if printed is not None:
+            plan["summary_table"] = printed
+        if printed == "none":
+            if rng.random() < 0.5:
+                plan["stated_summary"] = None
+        else:
+            self._maybe(plan, "stated_summary", summary)
         return as_of, {"action_plan": plan}
 
     def documents(self, n: int) -> Iterator[tuple[int, dt.date, dict[str, Any]]]:

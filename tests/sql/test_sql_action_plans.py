@@ -89,6 +89,10 @@ def test_generated_plans_visit_the_edges() -> None:
     assert due_on_the_day > 10  # a target month ending on the evaluation day itself
     summaries = [p.get("stated_summary", 0) for p in plans if p]
     assert 0 in summaries and None in summaries
+    printed = [(p.get("summary_table"), p.get("stated_summary", 0)) for p in plans if p]
+    # a plan known to print no table, with the table absent or null, and one not said either way
+    assert ("none", 0) in printed and ("none", None) in printed
+    assert any(t is None and s == 0 for t, s in printed)
 
 
 def test_sql_decides_generated_plans_as_the_interpreter() -> None:

@@ -144,3 +144,15 @@ def test_directed_psychological_assessments_run_in_lockdown_with_the_parole_repo
     """Stage 4 keeps parole related reports; stage 3 only increases access for psychology."""
     assert 4 in tasks["3.6"]["stages"]
     assert 4 in tasks["2.8"]["stages"]
+
+
+def test_recall_discussions_run_in_lockdown_early_allocation_does_not(
+    tasks: dict[str, dict[str, Any]],
+) -> None:
+    """Stage 4 keeps COM contact under public protection, handover being listed on its own."""
+    assert 4 in tasks["3.7"]["stages"]
+    assert 4 not in tasks["3.1"]["stages"]
+    order = plan(build_task_graph(tasks, weighting_precedence=True), 4)
+    assert "3.7" in order
+    assert "3.1" not in order
+    assert order.index("3.2") < order.index("3.7")
