@@ -24,6 +24,8 @@ NAMED: dict[str, tuple[str, str]] = {
     "PMP-REC-01": ("establishment", "Establishments must ensure that details ... case note"),
     "PMP-REC-02": ("establishment", "[Establishments must] work with healthcare so that"),
     "PMP-AWARE-01": ("staff", "Staff must be aware of the plans in place"),
+    "PMP-AWARE-03": ("staff", "[Staff] should familiarise themselves ... if cross-deployed"),
+    "PMP-AGREE-02": ("appropriate manager", "an appropriate manager who should be aware"),
     "PMP-DEC-01": ("establishment", "Establishments must ensure that all prisoners ... understand"),
     "PMP-DEC-02": ("establishment", "the establishment must ensure that this conversation"),
     "PMP-DEC-06": ("establishment", "which establishments can utilise to record decisions"),
@@ -40,6 +42,8 @@ NAMED: dict[str, tuple[str, str]] = {
     "PMP-EST-12": ("establishment", "Establishments must develop a process"),
     "PMP-EST-13": ("establishment", "Establishments should ensure that local systems"),
     "PMP-EST-14": ("establishment", "Establishments must ensure that accurate records"),
+    "PMP-EST-16": ("establishment", "Sites should consider that there may be further updates"),
+    "PMP-DEV-08": ("establishment", "Establishments should use the below specification"),
 }
 
 
