@@ -22,6 +22,9 @@ is a heuristic. It is deterministic and works line by line:
    that follows a table row with at most one blank line between, or that is followed by an
    empty cell, is inside a table and not a heading.
 4. Every line a pack cites is a heading too, whatever its shape.
+5. A heading with no text of its own (the next non-blank line is another heading: a
+   document's title, a parent section) has nothing to cite but its subsections, which are
+   counted themselves; coverage leaves it out unless a pack cites it.
 
 A citation is correct when its section equals a whole line of the document it names (its
 `document`, else the pack's `source.file`) after cleaning. Coverage counts the headings of
@@ -93,6 +96,7 @@ class SourceText:
     name: str
     lines: dict[str, str] = field(default_factory=dict)  # compared form -> the line as written
     headings: list[str] = field(default_factory=list)  # compared forms, in document order
+    bare: set[str] = field(default_factory=set)  # headings with no text of their own (rule 5)
 
     def find(self, section: str) -> str | None:
         """The compared form of the line a cited section names, or None."""
@@ -130,7 +134,13 @@ def read_source(path: Path) -> SourceText:
     if toc:
         found = [_NUMBER.sub("", normalise(line)) for line in toc]
     else:
-        found = [normalise(raw[i]) for i in _heading_lines(raw)]
+        at = _heading_lines(raw)
+        found = [normalise(raw[i]) for i in at]
+        heads = set(at)
+        for i in at:
+            nxt = next((j for j in range(i + 1, len(raw)) if _clean(raw[j])), None)
+            if nxt in heads:
+                source.bare.add(normalise(raw[i]))
     for key in found:
         if key and key not in source.headings:
             source.headings.append(key)
@@ -253,7 +263,7 @@ def check_sources(
             elif name == own:
                 cited.add(key)
         source = read(own)
-        headings = list(source.headings)
+        headings = [h for h in source.headings if h in cited or h not in source.bare]
         for key in source.lines:
             if key in cited and key not in headings:
                 headings.append(key)

@@ -12,7 +12,7 @@ PACK = Path(__file__).resolve().parents[2] / "policies" / "pmp.yaml"
 
 # Typed by hand from the PMP guidance (source 000_11b96443687f8c08.txt): for each rule whose
 # sentence names the one who acts, that actor, with the words that name them. Rules whose
-# sentence is passive and names no one are left out: the pack chooses their role.
+# sentence is passive and names no one are left out: the pack chooses their role (I-PMP-41).
 NAMED: dict[str, tuple[str, str]] = {
     "PMP-REQ-01": ("establishment", "Establishments must ensure that PMPs are in place"),
     "PMP-DEV-01": ("clinical professional", "Plans must be commenced by a clinical professional"),
@@ -59,3 +59,17 @@ def test_the_rule_names_who_the_guidance_names(
 ) -> None:
     who, words = NAMED[rule_id]
     assert rules[rule_id]["obligation"]["who"] == who, words
+
+
+def test_every_rule_whose_sentence_names_no_one_records_the_reading(
+    rules: dict[str, dict[str, Any]],
+) -> None:
+    """A rule whose sentence is passive has its role chosen by the pack: I-PMP-41 says how."""
+    silent = [
+        rid
+        for rid, rule in rules.items()
+        if rid not in NAMED
+        and "obligation" in rule
+        and "I-PMP-41" not in (rule.get("interpretations") or [])
+    ]
+    assert silent == []

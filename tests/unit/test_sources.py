@@ -177,11 +177,23 @@ def test_small_pack_cites_only_real_headings() -> None:
     assert coverage == {
         "docs_small": {
             "source": "small_guidance.txt",
-            "sections": 6,
+            "sections": 5,
             "cited": 4,
-            "uncited": ["Small guidance for tests", "Annex – Contacts and further reading"],
+            "uncited": ["Annex – Contacts and further reading"],
         }
     }
+
+
+def test_a_heading_with_no_text_of_its_own_counts_only_when_cited(tmp_path: Path) -> None:
+    """The title, followed straight by a heading, has nothing to cite but its subsections."""
+    assert read_source(SOURCES / "small_guidance.txt").bare == {"small guidance for tests"}
+    path = write_pack(
+        tmp_path,
+        "cite: {section: Levels, row: Level 4}",
+        "cite: [{section: Levels, row: Level 4}, {section: Small guidance for tests}]",
+    )
+    _, coverage = check_sources(load(path), SOURCES)
+    assert (coverage["docs_small"]["sections"], coverage["docs_small"]["cited"]) == (6, 5)
 
 
 def write_pack(tmp_path: Path, old: str, new: str) -> Path:
@@ -254,8 +266,8 @@ def test_check_command_reports_coverage() -> None:
     result = CliRunner().invoke(cli, ["check", str(SMALL.parent), "--sources", str(SOURCES)])
     assert result.exit_code == 0, result.output
     assert (
-        "source coverage docs_small: 4/6 sections cited; not cited: Small guidance for "
-        "tests, Annex – Contacts and further reading"
+        "source coverage docs_small: 4/5 sections cited; not cited: "
+        "Annex – Contacts and further reading"
     ) in result.output
 
 
