@@ -13,6 +13,7 @@ import datetime as dt
 import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
+from decimal import Context, Decimal, localcontext
 from typing import Any
 
 from sqlglot import exp
@@ -376,9 +377,10 @@ class ExprCompiler:
         result within that margin below the limit errs too."""
         a, b = (SF.as_decimal(x.v, x.t) for x in args)
         exact = exp.Paren(this=cls(this=a, expression=b))
-        sa, sb = decimal_scale(a), decimal_scale(b)
-        if sa is None or sb is None or not _decimal_may_overflow(node, self.checked):
+        if not _decimal_may_overflow(node, self.checked):
             return self._strict(t, exact, args)
+        assert isinstance(node, A.Binary)
+        sa, sb = self.places(node.left), self.places(node.right)
         scale = sa + sb if cls is exp.Mul else max(sa, sb)
         if scale > 38:
             raise Unsupported("decimal", "a result with more than 38 places")
@@ -388,6 +390,73 @@ class ExprCompiler:
         )
         v, own = SF.decimal_within(cls, a, b, 38 - scale, message)
         return self._strict(t, v, args, own)
+
+    def places(self, node: A.Node) -> int:
+        """The places of a compiled number as the engines type it: read from its SQL where the
+        SQL tells them, else from the expression (a decimal fact is held at 10, a sum of two
+        at the larger, a product at the total, a definition at its expression's, an element
+        at its list's). What neither tells is taken to be at 10, as a quotient is."""
+        if self.info_type(node).kind != "decimal":
+            return 0
+        made = self.made.get(id(node))
+        if made is not None:
+            found = decimal_scale(SF.as_decimal(made.v, made.t))
+            if found is not None:
+                return found
+        if isinstance(node, A.Binary) and node.op in ("+", "-", "*"):
+            left, right = self.places(node.left), self.places(node.right)
+            return min(left + right, 38) if node.op == "*" else max(left, right)
+        if isinstance(node, A.Unary):
+            return self.places(node.operand)
+        if isinstance(node, A.If):
+            return max(self.places(node.then), self.places(node.other))
+        if isinstance(node, A.Name):
+            return self._name_places(node, element=True)
+        if isinstance(node, A.Comprehension) and node.kind == "sum":
+            return self.places(node.body)
+        if isinstance(node, A.Call):
+            written = written_places(node.args[1]) if node.func == "round" else None
+            if written is not None:
+                return max(written, 0)
+            if node.func in ("min", "max", "sum") and len(node.args) == 1:
+                return self.list_places(node.args[0])
+            if node.func in ("abs", "min", "max", "coalesce"):
+                return max(self.places(a) for a in node.args)
+        return DECIMAL_SCALE
+
+    def list_places(self, node: A.Node) -> int:
+        """The places of the elements of a compiled list of numbers (see `places`)."""
+        elem = self.info_type(node).elem
+        if elem is None or elem.kind != "decimal":
+            return 0
+        made = self.made.get(id(node))
+        if isinstance(node, A.ListLit) and made is not None:
+            found = [decimal_scale(i) for i in made.v.expressions if not isinstance(i, exp.Null)]
+            if found and all(x is not None for x in found):
+                return max(x for x in found if x is not None)
+        if isinstance(node, A.Comprehension) and node.kind == "map":
+            return self.places(node.body)
+        if isinstance(node, A.Comprehension) and node.kind == "filter":
+            return self.list_places(node.iterable)
+        if isinstance(node, A.Call) and node.func == "sort" and node.args:
+            return self.list_places(node.args[0])
+        if isinstance(node, A.Name):
+            return self._name_places(node, element=False)
+        return DECIMAL_SCALE
+
+    def _name_places(self, node: A.Name, element: bool) -> int:
+        """The places of a name: a quantifier's element (those of its list's elements) or a
+        definition (its expression's, compiled again here); 10 for what neither tells."""
+        if element and id(node) in self.bound:
+            return self.list_places(self.bound[id(node)])
+        checked = self.scope.definition(node.name) if self.scope.definition is not None else None
+        if checked is None:
+            return DECIMAL_SCALE
+        sub = ExprCompiler(checked, self.scope)
+        sub.n_lambda = self.n_lambda
+        sub.compile()
+        self.n_lambda = sub.n_lambda
+        return sub.places(checked.node) if element else sub.list_places(checked.node)
 
     def _too_big(self, node: A.Node, t: T.Type) -> str:
         """The row's error where a whole number passes what a BIGINT holds."""
@@ -781,7 +850,7 @@ class ExprCompiler:
             if t.kind not in ("int", "duration", "months", "decimal"):
                 raise Unsupported("sum", f"a sum of {t.describe()} values")
             plain = is_zero(body.m) and body.e is None
-            scale = decimal_scale(SF.as_decimal(body.v, body.t)) if t.kind == "decimal" else None
+            scale = self.places(node.body) if t.kind == "decimal" else None
             summed = each if plain else list_map(each, y, yv)
             total, own = self._list_sum(summed, t, node, scale)
             v = case([(is_null(L), exp.Null()), (any_unknown, exp.Null())], total)
@@ -1041,8 +1110,7 @@ class ExprCompiler:
         elif f == "sum":
             if t.kind not in ("int", "duration", "months", "decimal"):
                 raise Unsupported("sum()", f"a sum of {t.describe()} values")
-            first = a0.expressions[0] if isinstance(a0, exp.Array) and a0.expressions else None
-            scale = decimal_scale(first) if first is not None else None
+            scale = self.list_places(node.args[0]) if t.kind == "decimal" else None
             total, own = self._list_sum(a0, t, node, scale)
             v = SF.whole_list(a0, self._var(), t, total)
             sv = self._guarded(node, t, v, args, args[0].m)
@@ -1397,7 +1465,8 @@ def _moves_far(node: A.Binary, checked: Checked, consts: Mapping[str, int] | Non
 
 def _decimal_may_overflow(node: A.Node, checked: Checked) -> bool:
     """Whether `+`, `-` or `*` with a decimal result may pass 38 digits: any that reads more
-    than literals (whose result the pack's author wrote, and SQL holds as written)."""
+    than literals, and one of literals whose result (worked out here) comes within the
+    guard's margin of what a SQL decimal holds at its places."""
     if not (isinstance(node, A.Binary) and node.op in ("+", "-", "*")):
         return False
     if checked.info[id(node)].type.kind != "decimal":
@@ -1408,7 +1477,33 @@ def _decimal_may_overflow(node: A.Node, checked: Checked) -> bool:
         if not isinstance(n, A.Lit | A.Binary | A.Unary):
             return True
         stack.extend(A.children(n))
-    return False
+    worked = _literal_decimal(node)
+    if worked is None:
+        return True
+    value, places = worked
+    return abs(value) >= Decimal("0.999") * Decimal(10) ** (38 - places)
+
+
+def _literal_decimal(node: A.Node) -> tuple[Decimal, int] | None:
+    """The exact value and SQL places of arithmetic on literals (None for anything else)."""
+    if isinstance(node, A.Lit) and node.kind in ("int", "decimal"):
+        value = Decimal(node.value)
+        exponent = value.as_tuple().exponent
+        places = -exponent if isinstance(exponent, int) and node.kind == "decimal" else 0
+        return value, max(places, 0)
+    if isinstance(node, A.Unary) and node.op == "-":
+        inner = _literal_decimal(node.operand)
+        return None if inner is None else (-inner[0], inner[1])
+    if isinstance(node, A.Binary) and node.op in ("+", "-", "*"):
+        left, right = _literal_decimal(node.left), _literal_decimal(node.right)
+        if left is None or right is None:
+            return None
+        with localcontext(Context(prec=400)):
+            if node.op == "*":
+                return left[0] * right[0], min(left[1] + right[1], 38)
+            total = left[0] + right[0] if node.op == "+" else left[0] - right[0]
+            return total, max(left[1], right[1])
+    return None
 
 
 def _any_of(conds: list[exp.Expression]) -> exp.Expression | None:

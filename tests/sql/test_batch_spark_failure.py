@@ -21,19 +21,32 @@ PACKS = ROOT / "tests" / "fixtures" / "decimal_facts"
 pytestmark = pytest.mark.xdist_group("spark")
 
 
-def batch_on_spark(tmp_path: Path, records: str, master: str) -> tuple[int, str, str, Path]:
+def batch_on_spark(
+    tmp_path: Path,
+    records: str,
+    master: str,
+    as_of: str = "2020-07-01",
+    settings: str | None = None,
+) -> tuple[int, str, str, Path]:
     """Exit code, the error and the hint on stderr (failing the test if there is more) and the
-    output file of `regime batch --engine spark` run as a process."""
+    output file of `regime batch --engine spark` run as a process (with `settings` as the
+    lines of Spark's own settings file, spark-defaults.conf, where given)."""
     facts = tmp_path / "pay.jsonl"
     facts.write_text(records)
     out = tmp_path / "pay.parquet"
+    env = {**os.environ, "SPARK_MASTER": master}
+    if settings is not None:
+        conf = tmp_path / "spark-conf"
+        conf.mkdir()
+        (conf / "spark-defaults.conf").write_text(settings)
+        env["SPARK_CONF_DIR"] = str(conf)
     args = ["batch", "weekly_pay", "--packs", str(PACKS), "--facts", str(facts)]
     result = subprocess.run(
-        [str(REGIME), *args, "--as-of", "2020-07-01", "--out", str(out), "--engine", "spark"],
+        [str(REGIME), *args, "--as-of", as_of, "--out", str(out), "--engine", "spark"],
         cwd=tmp_path,
         capture_output=True,
         text=True,
-        env={**os.environ, "SPARK_MASTER": master},
+        env=env,
         timeout=900,
     )
     lines = result.stderr.splitlines()
@@ -55,17 +68,18 @@ def spark_log(hint: str) -> str:
 
 
 def test_a_failing_spark_query_shows_only_our_error(tmp_path: Path) -> None:
-    # 1e27 an hour for 100 hours: a week's pay past the 28 whole digits of DECIMAL(38, 10)
+    # a cluster set to refuse dates before the Gregorian calendar (as Spark 3 did by default),
+    # and a day of the year 1500 mistyped for 2020: Spark starts, then fails reading the rows
     code, error, hint, out = batch_on_spark(
         tmp_path,
-        '{"person": {"id": "a", "hourly_rate": 999999999999999999999999999.5, "hours": 100}}\n'
-        '{"person": {"id": "b", "hourly_rate": 6.5, "hours": 3}}\n',
+        '{"person": {"id": "a", "hourly_rate": 6.5, "hours": 3}}\n',
         "local[1]",
+        as_of="1500-07-01",
+        settings="spark.sql.parquet.datetimeRebaseModeInRead  EXCEPTION\n",
     )
     assert code == 1
     assert error.startswith("error: the spark engine failed deciding"), error
-    assert "cannot be represented as Decimal(38, 10)" in error
-    assert "spark.sql.ansi.enabled" not in error  # Spark's advice to get NULL instead
+    assert "READ_ANCIENT_DATETIME" in error and "reading dates before 1582-10-15" in error
     assert "--engine python" in hint
     assert "\tat org.apache.spark" in spark_log(hint)  # the Java trace, kept for whoever asks
     assert not out.exists()

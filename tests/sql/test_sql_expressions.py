@@ -176,6 +176,31 @@ LIMITED = [
         "len(prisoner.alerts) >= 2",
     ),
     (f"1 - len(prisoner.alerts) * {BIG} - {BIG}", "len(prisoner.alerts) >= 2"),
+    # operands whose SQL does not show their places (an extreme of a list, a quantifier's
+    # element): the places follow from the expression
+    (
+        "max(map(a in prisoner.alerts: 3000000000000000000000000000000000000.5))"
+        " * len(prisoner.alerts)",
+        "len(prisoner.alerts) >= 4",
+    ),
+    (
+        "sum(x in [len(prisoner.alerts) * 30000000000000000.25]: x * x)",
+        "len(prisoner.alerts) >= 4",
+    ),
+    (
+        "max(map(a in prisoner.alerts: 4000000000000000000000000000000000000.5))"
+        " + max(map(a in prisoner.alerts: 6000000000000000000000000000000000000.5))",
+        "len(prisoner.alerts) >= 1",
+    ),
+    (
+        "max(map(a in prisoner.alerts: 4000000000000000000000000000000000000.5))"
+        " - min(map(a in prisoner.alerts: -6000000000000000000000000000000000000.5))",
+        "len(prisoner.alerts) >= 1",
+    ),
+    (
+        "len(prisoner.alerts) + 2000000000000000000000000000000000000.5 * 0.5",
+        "known(prisoner.alerts)",
+    ),
     # a decimal quotient past 18 whole digits, or exact only past 10 places
     (
         "(len(prisoner.alerts) + 1) * 12345678901234567.5 / 0.0000002",
@@ -382,6 +407,29 @@ def decimals(depth: int) -> st.SearchStrategy[str]:
     )
 
 
+# decimals whose SQL does not show their places (an extreme, a sum, a quantifier's element),
+# some small and some large enough that two of them pass what a SQL decimal holds: each with
+# the places the interpreter's value has (the same in SQL)
+UNSHOWN = [
+    ("max(map(a in prisoner.alerts: 3000000000000000000.5))", 1),
+    ("sum(a in prisoner.alerts: 2000000000000000000000000000000000.25)", 2),
+    ("min(map(s in prisoner.keywork.sessions: s.minutes * 10000000000000000.125))", 3),
+    ("sum(x in [len(prisoner.alerts) * 0.5]: x)", 1),
+    ("max(map(a in prisoner.alerts: len(prisoner.alerts) * -2.75))", 2),
+    ("sum(map(s in prisoner.keywork.sessions: s.minutes * 4000000000000000000000000000000.5))", 1),
+    ("max([establishment.regime_level * 7000000000000000000000000000000000.5, 0.25])", 2),
+]
+
+
+def past_sql(op: str, a: tuple[str, int], b: tuple[str, int]) -> tuple[str, str]:
+    """`a op b`, and where it passes what a SQL decimal holds at its places, as the query
+    tests it (the product of the magnitudes, or their sum, within one in a thousand of it)."""
+    places = a[1] + b[1] if op == "*" else max(a[1], b[1])
+    limit = f"{Decimal('0.999').scaleb(38 - places):f}.0"
+    size = f"abs({a[0]}) {'*' if op == '*' else '+'} abs({b[0]})"
+    return f"({a[0]}) {op} ({b[0]})", f"{size} >= {limit}"
+
+
 def dates(depth: int) -> st.SearchStrategy[str]:
     atom = st.sampled_from(DATES)
     if depth == 0:
@@ -531,6 +579,18 @@ def test_generated_divisions_err_on_the_same_records(text: str) -> None:
 @given(st.one_of(bools(3), ints(2), dates(2), st.sampled_from(OTHERS)))
 def test_generated_expressions_agree(text: str) -> None:
     agree(text)
+
+
+@settings(max_examples=30, deadline=None)
+@given(st.sampled_from("+-*"), st.sampled_from(UNSHOWN), st.sampled_from(UNSHOWN))
+def test_generated_decimals_past_sql_are_the_rows_error(
+    op: str, a: tuple[str, int], b: tuple[str, int]
+) -> None:
+    """Decimal arithmetic on values whose SQL does not show their places: the query runs to
+    the end, a row whose value SQL cannot hold errs (saying the interpreter decides it), and
+    every other row has the interpreter's value."""
+    text, limit = past_sql(op, a, b)
+    agree(text, limit=limit)
 
 
 @settings(max_examples=12, deadline=None)
