@@ -449,14 +449,11 @@ class ExprCompiler:
         definition (its expression's, compiled again here); 10 for what neither tells."""
         if element and id(node) in self.bound:
             return self.list_places(self.bound[id(node)])
-        checked = self.scope.definition(node.name) if self.scope.definition is not None else None
-        if checked is None:
+        found = self._definition_compiled(node.name)
+        if found is None:
             return DECIMAL_SCALE
-        sub = ExprCompiler(checked, self.scope)
-        sub.n_lambda = self.n_lambda
-        sub.compile()
-        self.n_lambda = sub.n_lambda
-        return sub.places(checked.node) if element else sub.list_places(checked.node)
+        sub, root = found
+        return sub.places(root) if element else sub.list_places(root)
 
     def _too_big(self, node: A.Node, t: T.Type) -> str:
         """The row's error where a whole number passes what a BIGINT holds."""
@@ -654,6 +651,15 @@ class ExprCompiler:
         """A definition's expression compiled again here, for the shape of its decimal (its
         value is the definition's column; the places follow from its expression): the
         `Shapes` of that compilation and its root; None for a name that is no definition."""
+        found = self._definition_compiled(name)
+        if found is None:
+            return None
+        sub, root = found
+        return sub.shapes(), root
+
+    def _definition_compiled(self, name: str) -> tuple[ExprCompiler, A.Node] | None:
+        """A definition's expression compiled again here (its lambdas numbered on from this
+        compilation's), with its root; None for a name that is no definition."""
         checked = self.scope.definition(name) if self.scope.definition is not None else None
         if checked is None:
             return None
@@ -661,7 +667,7 @@ class ExprCompiler:
         sub.n_lambda = self.n_lambda
         sub.compile()
         self.n_lambda = sub.n_lambda
-        return sub.shapes(), checked.node
+        return sub, checked.node
 
     def _written(self, node: A.Node) -> exp.Expression | None:
         """A decimal operand's text as the interpreter writes it (for an error's words), where

@@ -4,6 +4,7 @@ so one JVM starts, not one per worker."""
 
 from __future__ import annotations
 
+import os
 import shutil
 from collections.abc import Iterator
 from typing import Any
@@ -26,5 +27,9 @@ def spark_session() -> Iterator[Any]:
         pytest.fail("no Java runtime for Spark: run `bash scripts/ensure-java` as root")
     from engine.sql import spark
 
+    # every Spark test of the run shares this one driver: Spark's default heap (1 GiB) ran out
+    # on the whole key work query's rows after the other tests' queries (SPARK_DRIVER_MEMORY is
+    # read when the JVM starts; a value already set wins)
+    os.environ.setdefault("SPARK_DRIVER_MEMORY", "2g")
     yield spark.session("local[1]")
     spark.stop()
