@@ -313,7 +313,12 @@ class Program:
         # through `N` and the item's work; read after its turn, it is the local variable
         in_line = {name for name in (*pack.definitions, *pack.outputs) if self._in_line(name)}
         # a name read before its turn is worked out then, by its work, as the evaluator does
-        early_names = _read_before_turn(pack)
+        # the two-valued form works the names out in an order where each comes after every
+        # name it reads (its value is the same in any order, and on any error the
+        # three-valued form decides): none is read before its turn, so each is read as its
+        # local variable, with no test of whether it is set yet
+        turns = _dependency_order(pack) if known else (*pack.definitions, *pack.outputs)
+        early_names = _read_before_turn(pack, turns)
         custodial = self.custodial
 
         def ready(name: str) -> bool:
@@ -394,6 +399,10 @@ class Program:
             if name in pack.parameters:
                 return parameter(name)
             v = var(name)
+            if order is not None and ready(name):
+                # (the two-valued run in one function, each name after every name it reads:
+                # the local variable is set before any quantifier reading it is called)
+                return v
             return f"({v} if {v} is not _MISS else N({name!r}))"
 
         facts_read: dict[tuple[str, str], str] = {}
@@ -628,7 +637,7 @@ class Program:
                 reader = pack.outputs[outs[0]]
                 if reader.combine not in ("first", "any") and not (custodial and reader.healthcare):
                     settled.add(rid)
-        for name in (*pack.definitions, *pack.outputs):
+        for name in turns:
             early = name in early_names
             key = repr(name)
             work = self.work[name]
@@ -836,7 +845,7 @@ class Program:
         for out_name, setting in pack.rules_setting.items():
             for r, _ in setting:
                 readers.setdefault(r.id, []).append(out_name)
-        early = _read_before_turn(pack)
+        early = _read_before_turn(pack, _dependency_order(pack))
         for outs in readers.values():
             reader = pack.outputs[outs[0]]
             if (
@@ -1127,21 +1136,56 @@ class _TableValues:
         return values[0] if values else None
 
 
-def _read_before_turn(pack: M.Pack) -> set[str]:
+def _read_before_turn(pack: M.Pack, turns: tuple[str, ...]) -> set[str]:
     """The definitions and outputs that an item coming before them in the straight run's
-    order (definitions, then outputs, each in the pack's order) reads, directly or through
-    the names, tables and rules it reads: only these can be worked out before their turn."""
+    order (`turns`: its definitions and outputs in turn) reads, directly or through the
+    names, tables and rules it reads: only these can be worked out before their turn."""
     early: set[str] = set()
     reached: set[M.ItemKey] = set()  # every item read by an item already passed, and those
-    keys = [M.ItemKey("def", name) for name in pack.definitions]
-    keys += [M.ItemKey("out", name) for name in pack.outputs]
-    for key in keys:
-        name = key.name
+    for name in turns:
+        key = M.ItemKey("def" if name in pack.definitions else "out", name)
         if key in reached:  # (then so is every item it reads)
             early.add(name)
         else:
             reached |= pack.closure([key])
     return early
+
+
+def _dependency_order(pack: M.Pack) -> tuple[str, ...]:
+    """The pack's definitions and outputs, each after every one it reads (directly or through
+    tables and rules), else in the pack's order: the order of the two-valued straight run.
+    The pack's own order should the names read each other in a cycle (which the checker
+    rejects)."""
+    order: list[str] = []
+    done: set[M.ItemKey] = set()
+    on_path: set[M.ItemKey] = set()
+
+    def visit(key: M.ItemKey) -> bool:
+        if key in done:
+            return True
+        if key in on_path:
+            return False
+        on_path.add(key)
+        # (the items it reads in the pack's order: the same order whatever the hash seed)
+        for dep in sorted(pack.dependencies.get(key, ()), key=lambda k: rank.get(k, (9, k))):
+            if not visit(dep):
+                return False
+        on_path.discard(key)
+        done.add(key)
+        if key.kind in ("def", "out") and (
+            key.name in pack.definitions if key.kind == "def" else key.name in pack.outputs
+        ):
+            order.append(key.name)
+        return True
+
+    keys = [M.ItemKey("def", name) for name in pack.definitions]
+    keys += [M.ItemKey("out", name) for name in pack.outputs]
+    every = [*keys, *(M.ItemKey("table", t) for t in pack.tables)]
+    every += [M.ItemKey("rule", r.id) for r in pack.rules]
+    rank = {key: (i, key) for i, key in enumerate(every)}
+    if not all(visit(key) for key in keys) or len(order) != len(keys):
+        return (*pack.definitions, *pack.outputs)
+    return tuple(order)
 
 
 def _within(value: Any) -> bool:

@@ -52,7 +52,8 @@ def states(pack: Any, facts: dict[str, Any], day: dt.date, audience: str) -> boo
     assert dict(fast.memo) == ev.memo
     assert dict(fast.rule_results) == ev.rule_results
     assert list(fast.rule_results) == list(ev.rule_results)  # worked out in the same order
-    assert list(fast.memo) == list(ev.memo)
+    # (the names in any order: the two-valued run works each out after every name it reads,
+    # and nothing reads the order they are kept in)
     return True
 
 
