@@ -399,7 +399,7 @@ class Program:
             if name in pack.parameters:
                 return parameter(name)
             v = var(name)
-            if order is not None and ready(name):
+            if order is not None and name in in_line and name not in early_names:
                 # (the two-valued run in one function, each name after every name it reads:
                 # the local variable is set before any quantifier reading it is called)
                 return v

@@ -126,3 +126,28 @@ def test_evaluate_many_decides_as_evaluate(audience: str) -> None:
     many = PACKS.evaluate_many("keywork_edm", dated, audience=audience)
     for facts, got in zip(dated, many, strict=True):
         assert got.to_dict() == interpreted(pack, facts, facts["as_of"], audience).to_dict()
+
+
+def test_two_valued_run_decides_plain_facts_itself(monkeypatch: pytest.MonkeyPatch) -> None:
+    """On facts all given, the two-valued run decides without giving up or failing: names
+    (a vocabulary among them) read inside a quantifier as the run's locals where it sets
+    them, through the lookup where it does not (a vocabulary is never set in line)."""
+    monkeypatch.setattr(program_module, "INLINE_AFTER", 1)
+    pack = PROBES["program_inline"]
+    for key in [k for k in pack.derived if isinstance(k, tuple) and k[0] == "program"]:
+        del pack.derived[key]
+    day = dt.date(2021, 3, 1)
+    sessions = [{"date": dt.date(2021, 2, 1), "kind": "session", "minutes": 45, "regime_level": 2}]
+    clinical = {"conditions": ["downs_syndrome"]}
+    facts = {"prisoner": {"keywork": {"sessions": sessions * 3}, "clinical": clinical}}
+    made = program(pack, day, False, None)
+    prepared = prepare(facts, "<facts>", pack.facts, False)
+    with decimal.localcontext(EXACT):
+        for _ in range(3):
+            made.run(prepared, day)
+    day_parts = made._run[1]
+    assert day_parts.known is not None and day_parts.tried >= 2
+    assert day_parts.gave_up == 0
+    assert outcome(evaluate, pack, facts, day, "healthcare").to_dict() == (
+        interpreted(pack, facts, day, "healthcare").to_dict()
+    )
