@@ -70,7 +70,9 @@ def programs(
 
 
 def decided(found: Program, facts: dict[str, Any], day: dt.date, audience: str) -> Any:
-    """The program's decision, with what it leaves (names, rule results, in order)."""
+    """The program's decision, with what it leaves (names, and rule results in order: the
+    two-valued form works each name out after every name it reads, so keeps them in an
+    order of its own, which nothing reads)."""
     prepared = prepare(facts, "<facts>", found.pack.facts, found.custodial)
     with decimal.localcontext(EXACT):
         ev = found.run(prepared, day)
@@ -79,7 +81,7 @@ def decided(found: Program, facts: dict[str, Any], day: dt.date, audience: str) 
             decision.to_json_bytes(),
             decision.to_dict(),
             tuple(decision.steps),
-            list(dict(ev.memo).items()),
+            dict(ev.memo),
             list(ev.rule_results.items()),
         )
 
