@@ -326,3 +326,76 @@ def coverage(
             "outputs_not_covered": [o for o in all_outputs if o not in s["outputs"]],
         }
     return report
+
+
+def looks_like_examples(path: Path) -> bool:
+    """A file of worked examples: it names the tests schema on its first line, or has top-level
+    `pack` and `cases` (and no `id`, which a pack has). A pack or local plan given to
+    `regime check` is read as one; this tells a worked-example file given in their place."""
+    try:
+        if not path.is_file():
+            return False
+        with path.open("rb") as f:
+            head = f.read(4000).decode("utf-8", errors="replace")
+    except OSError:
+        return False
+    lines = head.splitlines()
+    if lines and "tests.schema.json" in lines[0]:
+        return True
+    tops = {
+        line.split(":", 1)[0].strip()
+        for line in lines
+        if line and not line[0].isspace() and not line.startswith("#") and ":" in line
+    }
+    return {"pack", "cases"} <= tops and "id" not in tops
+
+
+def check_examples_file(
+    file: Path, packs: Mapping[str, M.Pack], run: bool = True
+) -> tuple[list[Problem], int]:
+    """`regime check` of one worked-example file against `packs` (which hold the pack it
+    names): problems of its schema; each case's facts against the pack's facts schema (every
+    part, the healthcare records included), an `E-FACTS` at the case's line; and, when `run`,
+    an `E-TEST` for each case whose facts are valid and that fails. With the number of cases."""
+    cases, problems = read_cases([file], {})
+    for case in cases:
+        pack, failures = case_pack(case, packs)
+        if pack is None:
+            message = f"worked example `{case.name}` cannot run: " + "; ".join(failures)
+            problems.append(problem("E-TEST", case.file, case.line or 1, 1, message))
+            continue
+        found = _facts_problems(case, pack)
+        problems.extend(found)
+        if found or not run:
+            continue
+        result = run_case(case, packs)
+        if not result.passed:
+            message = f"worked example `{case.name}` fails: " + "; ".join(result.failures)
+            problems.append(problem("E-TEST", case.file, case.line or 1, 1, message))
+    return sorted(problems), len(cases)
+
+
+def _facts_problems(case: Case, pack: M.Pack) -> list[Problem]:
+    """A case's facts (its facts file, then its own facts over them) against its pack's facts
+    schema; nothing for a case that expects an error, whose facts may be wrong on purpose."""
+    if "error" in (case.data.get("expect") or {}):
+        return []
+    try:
+        facts = case_facts(case)
+    except (FactsError, PackError) as e:
+        return list(e.problems)  # the facts file's own problems, at their places
+    from engine.packs.facts_schema import validate_facts
+
+    found = validate_facts(facts, case.file, pack.facts)
+    return [
+        problem(
+            p.code,
+            case.file,
+            case.line or 1,
+            1,
+            f"worked example `{case.name}`: its facts do not match the facts schema of "
+            f"`{pack.id}`: {p.message}",
+            p.hint,
+        )
+        for p in found
+    ]
