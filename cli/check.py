@@ -196,7 +196,8 @@ def _examples_problems(
         own, cases = check_examples_file(file, packs, run=not no_tests)
         problems += own
         summaries.append({"file": str(file), "pack": pack_id, "packs": str(where), "cases": cases})
-    return sorted(set(problems)), summaries
+    unique = {(p.file, p.line, p.col, p.code, p.message): p for p in problems}
+    return sorted(unique.values()), summaries
 
 
 def _check_examples(files: list[Path], packs_dir: Path | None, fmt: str, no_tests: bool) -> None:
