@@ -15,6 +15,7 @@ from engine.language.convert import to_json
 from engine.packs import model as M
 from engine.packs.facts_schema import read_facts_file
 from engine.packs.read_yaml import read_text_file, read_yaml
+from engine.packs.task_graph import natural_key
 from engine.packs.validate_schema import validate_document
 from engine.problems import EvaluationError, FactsError, PackError, Problem, problem
 
@@ -207,6 +208,16 @@ def run_case(case: Case, packs: Mapping[str, M.Pack]) -> CaseResult:
         result.errored = True
         return result
     expect = case.data.get("expect") or {}
+    if "tasks" in expect:
+        failures, bad = _task_failures(pack, expect["tasks"])
+        result.failures.extend(failures)
+        result.errored = bad
+        if (
+            set(expect) == {"tasks"}
+            and not case.data.get("facts")
+            and "facts_file" not in case.data
+        ):
+            return result  # the tasks alone: there is no decision to compare
     as_of = case.data.get("as_of")
     if isinstance(as_of, str):
         as_of = dt.date.fromisoformat(as_of)
@@ -264,6 +275,58 @@ def run_case(case: Case, packs: Mapping[str, M.Pack]) -> CaseResult:
         if name not in got["withheld"]:
             result.failures.append(f"`{name}` expected to be withheld, but it is shown")
     return result
+
+
+def _task_failures(pack: M.Pack, want: Mapping[str, Any]) -> tuple[list[str], bool]:
+    """How the pack's plan at the stage `want` names differs from what it expects, and whether
+    the expectation names a stage or task the pack does not have (an error in the case, not a
+    result other than expected)."""
+    stage = want.get("stage")
+    known = sorted(pack.tasks, key=natural_key)
+    named = [
+        *(want.get("include") or []),
+        *(want.get("exclude") or []),
+        *(want.get("order") or []),
+        *(want.get("waits_for") or {}),
+        *(t for ts in (want.get("waits_for") or {}).values() for t in ts),
+    ]
+    unknown = [t for t in dict.fromkeys(named) if t not in pack.tasks]
+    if unknown:
+        shown = ", ".join(f"`{t}`" for t in unknown)
+        return [
+            f"tasks: no task {shown} in pack `{pack.id}`; tasks: {', '.join(known) or 'none'}"
+        ], True
+    try:
+        plan = pack.plan(stage)
+    except EvaluationError as e:
+        return [f"tasks: {e}"], True
+    at = f"the plan at stage {stage}" if stage is not None else "the plan"
+    order = [t["id"] for t in plan]
+    failures = [
+        f"tasks: task `{t}` is not in {at}" for t in want.get("include") or [] if t not in order
+    ]
+    failures += [f"tasks: task `{t}` is in {at}" for t in want.get("exclude") or [] if t in order]
+    listed = [t for t in want.get("order") or [] if t in order]
+    failures += [
+        f"tasks: task `{t}` is not in {at}" for t in want.get("order") or [] if t not in order
+    ]
+    for first, then in zip(listed, listed[1:], strict=False):
+        if order.index(first) > order.index(then):
+            failures.append(
+                f"tasks: task `{first}` comes after `{then}` in {at}: {', '.join(order)}"
+            )
+    waits = {t["id"]: list(t["waits_for"]) for t in plan}
+    for task, before in (want.get("waits_for") or {}).items():
+        if task not in waits:
+            failures.append(f"tasks: task `{task}` is not in {at}")
+            continue
+        for t in before:
+            if t not in waits[task]:
+                got = ", ".join(f"`{w}`" for w in waits[task]) or "nothing"
+                failures.append(
+                    f"tasks: task `{task}` does not wait for `{t}` (it waits for {got})"
+                )
+    return failures, False
 
 
 def _compared(decision: Decision) -> dict[str, Any]:
