@@ -147,6 +147,7 @@ def command(
           --local-facts mdi_local_facts.yaml --out mdi.jsonl
     """
     from engine.sql.batch import BatchError, run_batch
+    from engine.sql.spark import SparkSetupError
     from engine.sql.types import Unsupported
 
     start, end = parse_range(as_of)
@@ -204,6 +205,11 @@ def command(
         )
     except (BatchError, ValueError) as e:
         fail(str(e))
+    except SparkSetupError as e:  # the environment, as a usage error is: exit 2
+        from engine.sql.spark import discard_log
+
+        discard_log()  # it holds nothing: Spark never ran
+        fail(f"Spark did not start to decide `{facts}`: {e}", e.hint)
     except Exception as e:  # an engine failing on the data: a message, not a traceback
         import duckdb
 
