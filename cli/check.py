@@ -23,7 +23,15 @@ from engine.tools.worked_examples import (
     named_pack,
 )
 
-from .common import EXIT_OK, EXIT_PROBLEMS, dump_json, existing_targets, fail, show_problems
+from .common import (
+    EXIT_OK,
+    EXIT_PROBLEMS,
+    dump_json,
+    existing_targets,
+    fail,
+    refuse_facts_documents,
+    show_problems,
+)
 from .examples import Loaded, examples_packs, load_packs, refuse_missing_pack
 
 
@@ -82,6 +90,7 @@ def command(
       regime check policies/tests/pmp_pay.yaml
     """
     given = existing_targets(paths)
+    refuse_facts_documents(given)
     examples = [t for t in given if looks_like_examples(t)]
     targets = [t for t in given if t not in examples]
     for t in list(targets):  # a folder of worked examples alone (a pack's `tests` folder)
@@ -113,7 +122,10 @@ def command(
     else:
         coverage = {}
     if not no_tests:
-        problems = sorted(problems + check_cases(targets, packs))
+        # the worked examples under the folders given (a file given is a pack, a local plan
+        # or, above, a worked-example file: read once, as what it is)
+        folders = [t for t in targets if t.is_dir()]
+        problems = sorted(problems + check_cases(folders, packs))
     if examples:
         problems = sorted(problems + _examples_problems(examples, packs_dir, no_tests)[0])
     errors = [p for p in problems if p.is_error]

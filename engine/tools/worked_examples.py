@@ -393,7 +393,7 @@ def coverage(
 
 def looks_like_examples(path: Path) -> bool:
     """A file of worked examples: it names the tests schema on its first line, or has top-level
-    `pack` and `cases` (and no `id`, which a pack has). A pack or local plan given to
+    `pack` or `cases` (and no `id` or `versions`, which a pack has, nor a plan's `extends`). A pack or local plan given to
     `regime check` is read as one; this tells a worked-example file given in their place."""
     try:
         if not path.is_file():
@@ -410,7 +410,7 @@ def looks_like_examples(path: Path) -> bool:
         for line in lines
         if line and not line[0].isspace() and not line.startswith("#") and ":" in line
     }
-    return {"pack", "cases"} <= tops and "id" not in tops
+    return bool({"pack", "cases"} & tops) and not {"id", "versions", "extends"} & tops
 
 
 def check_examples_file(

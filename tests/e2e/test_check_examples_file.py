@@ -105,3 +105,33 @@ def test_check_on_a_folder_of_worked_examples_checks_each_file(tmp_path: Path) -
     result = regime("check", str(examples.parent))
     assert result.exit_code == 0, result.output
     assert "1 worked-example file(s) checked: 0 error(s)" in result.stdout
+
+
+def test_a_broken_file_given_to_check_is_reported_once(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("a: [\n", encoding="utf-8")
+    result = regime("check", str(bad))
+    assert result.exit_code == 1, result.output
+    assert result.stdout.count("[E-YAML]") == 1, result.stdout
+
+
+def test_a_worked_example_file_without_cases_is_told_so(tmp_path: Path) -> None:
+    examples = copied(tmp_path)
+    examples.write_text("pack: docs_small\n", encoding="utf-8")
+    result = regime("check", str(examples))
+    assert result.exit_code == 1, result.output
+    assert "missing required field `cases`" in result.stdout
+    assert "`id`" not in result.stdout
+
+
+@pytest.mark.parametrize("command", [["check"], ["docs", "--out", "site"]])
+def test_a_facts_document_given_as_a_pack_is_named_as_one(
+    command: list[str], tmp_path: Path
+) -> None:
+    facts = ROOT / "examples" / "prisoners" / "a2041kw_open_acct.yaml"
+    result = regime(command[0], str(facts), *command[1:], cwd=tmp_path)
+    assert result.exit_code == 2, result.output
+    assert "is a facts document, not a pack" in result.stderr
+    assert "regime eval PACK --facts" in result.stderr
+    assert "E-SCHEMA" not in result.output
+    assert not (tmp_path / "site").exists()
