@@ -237,9 +237,10 @@ def _check_examples(files: list[Path], packs_dir: Path | None, fmt: str, no_test
         for s in summaries:
             cases = f"{s['cases']} case(s)" if "cases" in s else "no cases (the pack did not load)"
             ran = "" if no_tests or "cases" not in s else ", run"
+            named = f"for pack `{s['pack']}`" if s["pack"] else "naming no pack"
             click.echo(
-                f"worked examples `{s['file']}` for pack `{s['pack']}` (packs in "
-                f"`{s['packs']}`): {cases} checked{ran}"
+                f"worked examples `{s['file']}` {named} (packs in `{s['packs']}`): "
+                f"{cases} checked{ran}"
             )
         click.echo(
             f"{len(files)} worked-example file(s) checked: {len(errors)} error(s), "

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -58,13 +59,19 @@ def test_files(paths: Iterable[Path | str]) -> list[Path]:
 
 
 def named_pack(path: Path) -> str | None:
-    """The pack id a worked-example file names (`pack:`), or None when it cannot be read as
-    one (reading it again reports why)."""
+    """The pack id a worked-example file names (`pack:`), also when the rest of the file does
+    not have the shape of one (reading it again reports why); None when it names none or is
+    not YAML."""
     try:
-        data, _, found = _case_file(path)
-    except PackError:
-        return None
-    pack = data.get("pack") if isinstance(data, Mapping) and not found else None
+        data, _, _ = _case_file(path)
+    except PackError:  # not YAML as a whole: its own `pack:` line, where it has one
+        try:
+            text = path.read_text(encoding="utf-8", errors="replace")
+        except OSError:
+            return None
+        found = re.search(r"^pack:[ \t]*([a-z][a-z0-9_]*)[ \t]*(?:#.*)?$", text, re.MULTILINE)
+        return found.group(1) if found else None
+    pack = data.get("pack") if isinstance(data, Mapping) else None
     return pack if isinstance(pack, str) else None
 
 
@@ -393,8 +400,9 @@ def coverage(
 
 def looks_like_examples(path: Path) -> bool:
     """A file of worked examples: it names the tests schema on its first line, or has top-level
-    `pack` or `cases` (and no `id` or `versions`, which a pack has, nor a plan's `extends`). A pack or local plan given to
-    `regime check` is read as one; this tells a worked-example file given in their place."""
+    `pack` or `cases` (and no `id` or `versions`, which a pack has, nor a plan's `extends`).
+    A pack or local plan given to `regime check` is read as one; this tells a worked-example
+    file given in their place."""
     try:
         if not path.is_file():
             return False

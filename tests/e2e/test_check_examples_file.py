@@ -135,3 +135,16 @@ def test_a_facts_document_given_as_a_pack_is_named_as_one(
     assert "regime eval PACK --facts" in result.stderr
     assert "E-SCHEMA" not in result.output
     assert not (tmp_path / "site").exists()
+
+
+@pytest.mark.parametrize("command", ["test", "check"])
+def test_a_worked_example_file_with_a_schema_error_still_runs_against_its_pack(
+    command: str, tmp_path: Path
+) -> None:
+    examples = copied(tmp_path)
+    text = examples.read_text(encoding="utf-8").replace("as_of: 2021-02-01", "as_of: 2021-02-30")
+    examples.write_text(text, encoding="utf-8")
+    result = regime(command, str(examples), env={"REGIME_PACKS": ""})
+    assert result.exit_code == 1, result.output
+    assert "note:" not in result.stderr  # the pack folder is the one above, as it names
+    assert "is not a valid date" in result.stdout and "`None`" not in result.stdout
