@@ -57,7 +57,14 @@ def terminal_progress(stream: TextIO) -> TerminalProgress | None:
 
 
 def parse_range(text: str) -> tuple[dt.date, dt.date]:
+    """`DATE` (one day) or `START..END`, both ends given."""
     start, sep, end = text.partition("..")
+    if sep and not (start.strip() and end.strip()):
+        missing = "start" if not start.strip() else "end"
+        fail(
+            f"the range `{text}` has no {missing} date",
+            "write START..END, e.g. 2020-06-01..2020-12-31, or one date",
+        )
     first = parse_date(start.strip())
     last = parse_date(end.strip()) if sep else first
     assert first is not None and last is not None
