@@ -159,7 +159,18 @@ MORE_PLACES = {
 def test_a_value_with_more_places_than_the_column_is_the_records_error_in_each_engine(
     tmp_path: Path,
 ) -> None:
-    duck, python = _batch(tmp_path, "duckdb", MORE_PLACES), _batch(tmp_path, "python", MORE_PLACES)
+    _more_places_as_python(tmp_path, "duckdb")
+
+
+def test_spark_makes_a_value_with_more_places_the_records_error_too(
+    spark_session: Any, tmp_path: Path
+) -> None:
+    _more_places_as_python(tmp_path, "spark")
+
+
+def _more_places_as_python(tmp_path: Path, engine_name: str) -> None:
+    duck = _batch(tmp_path, engine_name, MORE_PLACES)
+    python = _batch(tmp_path, "python", MORE_PLACES)
     pack = engine.load(PACKS)["earnings"]
     for (name, fields), d, p in zip(MORE_PLACES.items(), duck, python, strict=True):
         decided = engine.evaluate(pack, parse_json(_doc(fields, p["record"]), "<facts>"), DAY)
