@@ -156,3 +156,45 @@ def test_recall_discussions_run_in_lockdown_early_allocation_does_not(
     assert "3.7" in order
     assert "3.1" not in order
     assert order.index("3.2") < order.index("3.7")
+
+
+# Each item the EDM keeps in lockdown (stage 4), with the table rows that carry it
+# (I-OMU-03, I-OMU-04). Rows named by no item are the ones stage 3 brings in.
+LOCKDOWN: dict[str, set[str]] = {
+    "administration functions (sentence calculation, drawing up the licence)": {
+        "1.3",
+        "3.5",
+        "4.1",
+    },
+    "Allocation of Prison Offender Managers": {"1.2"},
+    "Categorisation": {"1.1"},
+    "Public Protection Requests": {"2.1"},
+    "Victim Liaison Officer and Community Offender Manager contact": {"2.3", "3.5", "3.7"},
+    "Interdepartmental Risk Management Team meetings": {"2.2"},
+    "Parole related reports and remote hearings": {"3.6", "2.8"},
+    "Release on Temporary Licence and Home Detention Curfew": {"3.4", "5.1", "5.2"},
+    "Multi-Agency Public Protection Arrangements": {"3.3"},
+    "OASys pre-release assessments first": {"2.4"},
+    "Recategorisation": {"2.6"},
+    "Handover to the community": {"3.2"},
+    "priority supervision from stage 4 (the cohort paragraph)": {"2.5"},
+}
+
+
+def test_stage_4_plan_holds_the_lockdown_work_and_nothing_else(
+    tasks: dict[str, dict[str, Any]],
+) -> None:
+    expected = set().union(*LOCKDOWN.values())
+    assert set(plan(build_task_graph(tasks, weighting_precedence=True), 4)) == expected
+    assert set(TABLE) - expected == {"2.7", "2.9", "3.1"}
+
+
+@pytest.mark.parametrize("stage", [3, 2, 1])
+def test_stages_3_to_1_plan_every_precursor_first_then_by_id(
+    tasks: dict[str, dict[str, Any]], stage: int
+) -> None:
+    order = plan(build_task_graph(tasks, weighting_precedence=True), stage)
+    by_weighting_then_id = sorted(
+        TABLE, key=lambda t: (-TABLE[t][0], tuple(int(p) for p in t.split(".")))
+    )
+    assert order == by_weighting_then_id
