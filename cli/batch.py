@@ -57,7 +57,14 @@ def terminal_progress(stream: TextIO) -> TerminalProgress | None:
 
 
 def parse_range(text: str) -> tuple[dt.date, dt.date]:
+    """`DATE` (one day) or `START..END`, both ends given."""
     start, sep, end = text.partition("..")
+    if sep and not (start.strip() and end.strip()):
+        missing = "start" if not start.strip() else "end"
+        fail(
+            f"the range `{text}` has no {missing} date",
+            "write START..END, e.g. 2020-06-01..2020-12-31, or one date",
+        )
     first = parse_date(start.strip())
     last = parse_date(end.strip()) if sep else first
     assert first is not None and last is not None
@@ -147,6 +154,7 @@ def command(
           --local-facts mdi_local_facts.yaml --out mdi.jsonl
     """
     from engine.sql.batch import BatchError, run_batch
+    from engine.sql.spark import SparkSetupError
     from engine.sql.types import Unsupported
 
     start, end = parse_range(as_of)
@@ -204,6 +212,11 @@ def command(
         )
     except (BatchError, ValueError) as e:
         fail(str(e))
+    except SparkSetupError as e:  # the environment, as a usage error is: exit 2
+        from engine.sql.spark import discard_log
+
+        discard_log()  # it holds nothing: Spark never ran
+        fail(f"Spark did not start to decide `{facts}`: {e}", e.hint)
     except Exception as e:  # an engine failing on the data: a message, not a traceback
         import duckdb
 

@@ -14,10 +14,25 @@ from engine.api import pack_files
 from engine.language.cost import COST_LIMIT, describe
 from engine.packs import model as M
 from engine.packs import pack_cost
+from engine.problems import Problem
 from engine.tools.source_coverage import check_sources
-from engine.tools.worked_examples import check_cases
+from engine.tools.worked_examples import (
+    check_cases,
+    check_examples_file,
+    looks_like_examples,
+    named_pack,
+)
 
-from .common import EXIT_OK, EXIT_PROBLEMS, dump_json, existing_targets, fail, show_problems
+from .common import (
+    EXIT_OK,
+    EXIT_PROBLEMS,
+    dump_json,
+    existing_targets,
+    fail,
+    refuse_facts_documents,
+    show_problems,
+)
+from .examples import Loaded, examples_packs, load_packs, refuse_missing_pack
 
 
 @click.command("check")
@@ -37,16 +52,32 @@ from .common import EXIT_OK, EXIT_PROBLEMS, dump_json, existing_targets, fail, s
 )
 @click.option("--no-tests", is_flag=True, help="Do not run the packs' worked examples.")
 @click.option(
+    "--packs",
+    "packs_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Packs that worked-example files given in PATHS are checked against (default: the "
+    "folder above their `tests` folder when it holds the pack they name, else $REGIME_PACKS, "
+    "else ./policies).",
+)
+@click.option(
     "--costs",
     is_flag=True,
     help="Show each pack's largest and total estimated evaluation cost (steps).",
 )
 def command(
-    paths: tuple[Path, ...], sources: Path | None, fmt: str, no_tests: bool, costs: bool
+    paths: tuple[Path, ...],
+    sources: Path | None,
+    fmt: str,
+    no_tests: bool,
+    packs_dir: Path | None,
+    costs: bool,
 ) -> None:
     """Check packs: YAML, schema, expressions, tables, task graphs, worked examples.
 
-    PATHS default to $REGIME_PACKS, else ./policies.
+    PATHS default to $REGIME_PACKS, else ./policies. A worked-example file (tests/*.yaml) is
+    checked as one: its schema, the pack it names, each case's facts against that pack's
+    facts schema, and its cases (unless --no-tests); `regime test FILE` runs it with coverage.
 
     \b
     Exit codes: 0 no errors (warnings allowed), 1 errors found, 2 bad usage.
@@ -56,8 +87,20 @@ def command(
       regime check policies/ --sources ../shared/sources
       regime check policies/local/
       regime check policies/ --costs
+      regime check policies/tests/pmp_pay.yaml
     """
-    targets = existing_targets(paths)
+    given = existing_targets(paths)
+    refuse_facts_documents(given)
+    examples = [t for t in given if looks_like_examples(t)]
+    targets = [t for t in given if t not in examples]
+    for t in list(targets):  # a folder of worked examples alone (a pack's `tests` folder)
+        if t.is_dir() and not pack_files([t]) and not engine.api.overlay_files([t]):
+            inside = [f for f in sorted(t.rglob("*.y*ml")) if looks_like_examples(f)]
+            if inside:
+                targets.remove(t)
+                examples += inside
+    if examples and not targets:
+        _check_examples(examples, packs_dir, fmt, no_tests)
     if not pack_files(targets) and not engine.api.overlay_files(targets):
         fail(
             f"no packs or local plans in {', '.join(f'`{t}`' for t in targets)}",
@@ -79,7 +122,12 @@ def command(
     else:
         coverage = {}
     if not no_tests:
-        problems = sorted(problems + check_cases(targets, packs))
+        # the worked examples under the folders given (a file given is a pack, a local plan
+        # or, above, a worked-example file: read once, as what it is)
+        folders = [t for t in targets if t.is_dir()]
+        problems = sorted(problems + check_cases(folders, packs))
+    if examples:
+        problems = sorted(problems + _examples_problems(examples, packs_dir, no_tests)[0])
     errors = [p for p in problems if p.is_error]
     plans = _merged_plans(targets, packs)
     releasable = [r for pid, pack in sorted(packs.items()) for r in _releasable(pack)]
@@ -131,6 +179,71 @@ def command(
             f"{len(packs)} pack(s)"
             + (f" and {len(plan_files)} local plan(s)" if plan_files else "")
             + f" checked: {len(errors)} error(s), "
+            f"{len(problems) - len(errors)} warning(s)"
+        )
+    raise SystemExit(EXIT_PROBLEMS if errors else EXIT_OK)
+
+
+def _examples_problems(
+    files: list[Path], packs_dir: Path | None, no_tests: bool
+) -> tuple[list[Problem], list[dict[str, Any]]]:
+    """Each worked-example file checked against the packs it runs against (as `regime test`
+    chooses them): the problems of the pack it names (all errors of that folder when the pack
+    did not load) and of the file itself; with a summary of each file."""
+    loaded: dict[Path, Loaded] = {}
+    problems: list[Problem] = []
+    summaries: list[dict[str, Any]] = []
+    for file in files:
+        where = examples_packs(file, packs_dir, loaded)
+        packs, found = load_packs([where], loaded)
+        loaded[where] = (packs, found)
+        pack_id = named_pack(file)
+        pack = packs.get(pack_id) if pack_id is not None else None
+        if pack is None and any(p.is_error for p in found):
+            problems += [p for p in found if p.is_error]
+            summaries.append({"file": str(file), "pack": pack_id, "packs": str(where)})
+            continue
+        refuse_missing_pack(file, packs, [where])
+        problems += [p for p in found if pack is not None and p.file == pack.file]
+        own, cases = check_examples_file(file, packs, run=not no_tests)
+        problems += own
+        summaries.append({"file": str(file), "pack": pack_id, "packs": str(where), "cases": cases})
+    unique = {(p.file, p.line, p.col, p.code, p.message): p for p in problems}
+    return sorted(unique.values()), summaries
+
+
+def _check_examples(files: list[Path], packs_dir: Path | None, fmt: str, no_tests: bool) -> None:
+    """`regime check` given only worked-example files: each checked as one, then exit."""
+    problems, summaries = _examples_problems(files, packs_dir, no_tests)
+    errors = [p for p in problems if p.is_error]
+    if fmt == "json":
+        report = {
+            "worked_examples": summaries,
+            "problems": [p.to_dict() for p in problems],
+            "errors": len(errors),
+            "warnings": len(problems) - len(errors),
+        }
+        click.echo(dump_json(report))
+    elif fmt == "junit":
+        from .formats import problems_junit
+
+        click.echo(problems_junit(problems, []))
+    elif fmt == "sarif":
+        from .formats import problems_sarif
+
+        click.echo(problems_sarif(problems))
+    else:
+        show_problems(problems)
+        for s in summaries:
+            cases = f"{s['cases']} case(s)" if "cases" in s else "no cases (the pack did not load)"
+            ran = "" if no_tests or "cases" not in s else ", run"
+            named = f"for pack `{s['pack']}`" if s["pack"] else "naming no pack"
+            click.echo(
+                f"worked examples `{s['file']}` {named} (packs in `{s['packs']}`): "
+                f"{cases} checked{ran}"
+            )
+        click.echo(
+            f"{len(files)} worked-example file(s) checked: {len(errors)} error(s), "
             f"{len(problems) - len(errors)} warning(s)"
         )
     raise SystemExit(EXIT_PROBLEMS if errors else EXIT_OK)

@@ -56,6 +56,20 @@ def existing_targets(paths: tuple[Path, ...]) -> list[Path]:
     return targets
 
 
+def refuse_facts_documents(targets: list[Path]) -> None:
+    """A usage error for a facts document given where packs are read: it is named as what it
+    is, with the command that checks it, rather than reported as a pack missing every field."""
+    from engine.api import is_facts_document
+
+    for t in targets:
+        if is_facts_document(t):
+            fail(
+                f"`{t}` is a facts document, not a pack",
+                f"evaluate it against a pack, which checks it against the pack's facts schema: "
+                f"regime eval PACK --facts {t}",
+            )
+
+
 def resolve_packs_dir(given: Path | None) -> Path:
     if given is not None:
         return given

@@ -12,7 +12,14 @@ from engine.tools.docs_site import write_site
 from engine.tools.local_plan_views import local_plan_page
 from engine.tools.worked_examples import read_cases, run_case, test_files
 
-from .common import EXIT_OK, EXIT_PROBLEMS, existing_targets, fail, show_problems
+from .common import (
+    EXIT_OK,
+    EXIT_PROBLEMS,
+    existing_targets,
+    fail,
+    refuse_facts_documents,
+    show_problems,
+)
 
 
 def _refuse_out_among_packs(out: Path, targets: list[Path]) -> None:
@@ -54,6 +61,7 @@ def command(paths: tuple[Path, ...], out: Path) -> None:
       regime docs policies/omu_edm.yaml --out site/
     """
     targets = existing_targets(paths)
+    refuse_facts_documents(targets)
     if out.exists() and not out.is_dir():
         fail(f"`{out}` is not a directory")
     _refuse_out_among_packs(out, targets)

@@ -106,6 +106,12 @@ def load_population(path: Path) -> list[dict[str, Any]]:
 def parse_range(text: str) -> tuple[dt.date, dt.date]:
     """`DATE` (one day) or `START..END`."""
     first, sep, last = text.partition("..")
+    if sep and not (first.strip() and last.strip()):
+        missing = "start" if not first.strip() else "end"
+        fail(
+            f"the range `{text}` has no {missing} date",
+            "write START..END, e.g. 2020-06-01..2020-12-31, or one date",
+        )
     start = parse_date(first)
     end = parse_date(last) if sep else start
     assert start is not None and end is not None

@@ -2,23 +2,21 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from pathlib import Path
 
 import click
 
-import engine
 from engine.api import is_pack_file
-from engine.tools.worked_examples import coverage, named_pack, read_cases, run_case, test_files
+from engine.tools.worked_examples import coverage, read_cases, run_case, test_files
 
 from .common import (
     EXIT_OK,
     EXIT_PROBLEMS,
     existing_targets,
     fail,
-    resolve_packs_dir,
     show_problems,
 )
+from .examples import Loaded, examples_packs, load_packs, refuse_missing_pack
 from .formats import cases_junit
 
 
@@ -66,11 +64,14 @@ def command(
       regime test policies/ --format junit > examples.xml
     """
     targets = existing_targets(paths)
-    pack_targets, example_targets, only = _targets(targets, packs_dir)
-    packs, problems = engine.check_paths(pack_targets)
+    loaded: dict[Path, Loaded] = {}
+    pack_targets, example_targets, only = _targets(targets, packs_dir, loaded)
+    packs, problems = load_packs(pack_targets, loaded)
     errors = [p for p in problems if p.is_error]
     if not errors:
-        _refuse_missing_packs(targets, packs, pack_targets)
+        for t in targets:
+            if _is_examples_file(t):
+                refuse_missing_pack(t, packs, pack_targets)
     cases, case_problems = read_cases(test_files(example_targets), packs)
     if only:
         cases = [c for c in cases if c.pack in packs]
@@ -113,12 +114,14 @@ def command(
     raise SystemExit(EXIT_PROBLEMS if bad else EXIT_OK)
 
 
-def _targets(targets: list[Path], packs_dir: Path | None) -> tuple[list[Path], list[Path], bool]:
+def _targets(
+    targets: list[Path], packs_dir: Path | None, loaded: dict[Path, Loaded]
+) -> tuple[list[Path], list[Path], bool]:
     """Where to load packs from and where to find worked examples, for the paths given.
 
     A directory gives both; a pack file runs the worked examples beside it (in the `tests`
     folder next to it) that name it; a worked-example file runs against the packs
-    `_examples_packs` chooses. The flag is true when only pack files were given, so that the
+    `examples_packs` chooses. The flag is true when only pack files were given, so that the
     examples of other packs in that folder are left out."""
     packs: list[Path] = []
     examples: list[Path] = []
@@ -128,7 +131,7 @@ def _targets(targets: list[Path], packs_dir: Path | None) -> tuple[list[Path], l
             packs.append(t)
             examples.append(t)
         elif _is_examples_file(t):
-            packs.append(_examples_packs(t, packs_dir))
+            packs.append(examples_packs(t, packs_dir, loaded))
             examples.append(t)
         else:
             packs.append(t)
@@ -139,48 +142,3 @@ def _targets(targets: list[Path], packs_dir: Path | None) -> tuple[list[Path], l
 
 def _is_examples_file(path: Path) -> bool:
     return not path.is_dir() and not is_pack_file(path)
-
-
-def _examples_packs(file: Path, packs_dir: Path | None) -> Path:
-    """The packs a worked-example file runs against: `--packs`; else, when the file is in a
-    pack's `tests` folder (the folder above it holds the pack the file names), that folder;
-    else $REGIME_PACKS or ./policies, as for commands that take a pack id, said on stderr
-    since the file's place does not say it."""
-    if packs_dir is not None:
-        return packs_dir
-    pack_id = named_pack(file)
-    if file.parent.name == "tests" and pack_id is not None:
-        beside = file.parent.parent
-        if pack_id in engine.check_paths([beside], overlays=False)[0]:
-            return beside
-    chosen = resolve_packs_dir(None)
-    if not chosen.exists():
-        fail(
-            f"no packs directory `{chosen}` for the worked examples in `{file}`, which are not "
-            "in the `tests` folder of the pack they name",
-            "pass --packs DIR, or set REGIME_PACKS to the packs directory",
-        )
-    click.echo(
-        f"note: the worked examples in `{file}` run against the packs in `{chosen}` "
-        "(they are not in the `tests` folder of the pack they name; --packs DIR chooses others)",
-        err=True,
-    )
-    return chosen
-
-
-def _refuse_missing_packs(
-    targets: list[Path], packs: Mapping[str, object], pack_targets: list[Path]
-) -> None:
-    """A usage error, before any case runs, for a worked-example file naming a pack that is not
-    among the packs loaded: every case would fail the same way, for a reason not in the file."""
-    for t in targets:
-        if not _is_examples_file(t):
-            continue
-        pack_id = named_pack(t)
-        if pack_id is not None and pack_id not in packs:
-            where = ", ".join(f"`{p}`" for p in pack_targets)
-            fail(
-                f"no pack `{pack_id}` in {where} for the worked examples in `{t}`",
-                "pass --packs DIR (or set REGIME_PACKS) to the folder that holds it; packs "
-                f"there: {', '.join(sorted(packs)) or 'none'}",
-            )

@@ -88,6 +88,25 @@ def is_pack_file(path: Path) -> bool:
     return "id" in tops or "versions" in tops
 
 
+def is_facts_document(path: Path) -> bool:
+    """A file whose top-level keys are roots of the facts schema (and no pack's `id`): a facts
+    document, which a command that reads packs names as one rather than as a broken pack."""
+    try:
+        if not path.is_file():
+            return False
+        with path.open("rb") as f:
+            head = f.read(4000).decode("utf-8", errors="replace")
+    except OSError:
+        return False
+    tops = {
+        line.split(":", 1)[0]
+        for line in head.splitlines()
+        if line and not line[0].isspace() and not line.startswith("#") and ":" in line
+    }
+    roots = set(facts_schema().get("properties", {}))
+    return bool(tops & roots) and not tops & {"id", "versions", "extends", "pack", "cases"}
+
+
 def load_file(
     path: Path, display: str | None = None, imported: Mapping[str, M.Pack] | None = None
 ) -> tuple[M.Pack | None, list[Problem]]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from dataclasses import replace
 from decimal import Decimal
 from functools import cache
 from typing import TYPE_CHECKING, Any
@@ -66,7 +67,7 @@ def validate_document(
     instance = to_json(data, exact_numbers=True)
     if surely_valid(instance, schema_name):  # the common case, without the generic walk
         return []
-    mapper = _Mapper(file, doc, "E-FACTS" if facts else "E-SCHEMA", facts)
+    mapper = _Mapper(file, doc, "E-FACTS" if facts else "E-SCHEMA", facts, schema_name)
     problems: dict[tuple[int, int, str], Problem] = {}
     for error in _validator(schema_name).iter_errors(_whole_numbers(instance)):
         for found in mapper.map(error):
@@ -156,8 +157,11 @@ def _article(noun: str) -> str:
 class _Mapper:
     """Turns jsonschema errors into problems a policy author can act on."""
 
-    def __init__(self, file: str, doc: Document | None, code: Code, facts: bool):
+    def __init__(
+        self, file: str, doc: Document | None, code: Code, facts: bool, schema_name: str = ""
+    ):
         self.file, self.doc, self.code, self.facts = file, doc, code, facts
+        self.schema_name = schema_name
 
     # positions and wording ------------------------------------------------------------
 
@@ -202,6 +206,28 @@ class _Mapper:
     # dispatch ---------------------------------------------------------------------------
 
     def map(self, error: ValidationError) -> list[Problem]:
+        """The problems of one error; of an error inside an `if`'s `then` or `else`, each says
+        the condition that asks for what was refused, and the hint offers both fixes."""
+        found = self._map(error)
+        branch = _branch(self.schema_name, list(error.absolute_schema_path))
+        if branch is None:
+            return found
+        when, holds, node = branch
+        condition = _condition_text(when, holds)
+        if condition is None:
+            return found
+        names = " or ".join(f"`{n}`" for n in _condition_names(when))
+        own = node.get("x-hint") if isinstance(node, dict) else None
+        path = tuple(error.absolute_path)
+        field = next((str(k) for k in reversed(path) if isinstance(k, str)), "the value")
+        out = []
+        for p in found:
+            hint = str(own) if own else f"{p.hint or 'change it'} (`{field}`); or change {names}"
+            message = f"{p.message}, since {condition}"
+            out.append(replace(p, message=message, hint=hint))
+        return out
+
+    def _map(self, error: ValidationError) -> list[Problem]:
         path = tuple(error.absolute_path)
         schema = error.schema
         validator = error.validator
@@ -282,7 +308,7 @@ class _Mapper:
 
         viable = [subs for subs in groups.values() if not any(wrong_type(s) for s in subs)]
         if len(viable) == 1:
-            return [p for sub in viable[0] for p in self.map(sub)]
+            return [p for sub in viable[0] for p in self._map(sub)]
         if not viable:
             types: list[str] = []
             for subs in groups.values():
@@ -293,7 +319,7 @@ class _Mapper:
         from jsonschema.exceptions import best_match  # see `_validator`
 
         best = best_match(error.context or [])
-        return self.map(best) if best is not None else [self.value_problem(error, path)]
+        return self._map(best) if best is not None else [self.value_problem(error, path)]
 
     def exactly_one(
         self, error: ValidationError, path: tuple[Any, ...], names: list[str]
@@ -329,7 +355,9 @@ class _Mapper:
         hint = None
         if "string" in types and "number" in types:
             hint = _EXPRESSION_HINTS.get("object" if isinstance(instance, dict) else "array", None)
-        elif types == ["string"] and not isinstance(instance, (dict, list)):
+        elif (
+            types == ["string"] and not isinstance(instance, (dict, list)) and instance is not None
+        ):
             hint = f'quote it to make it text: `"{_show(instance).strip("`")}"`'
         elif "object" in types and not isinstance(instance, dict):
             hint = "write a mapping here: `key: value` lines, indented below"
@@ -425,3 +453,70 @@ class _Mapper:
     def say(self, subject: str, predicate: str, got: str | None) -> str:
         tail = f" (got {got})" if got else ""
         return f"{predicate}{tail}" if self.facts else f"{subject} {predicate}{tail}"
+
+
+def _branch(schema_name: str, path: list[Any]) -> tuple[dict[str, Any], bool, Any] | None:
+    """The innermost `if` an error's schema path passes through, as (its condition, whether
+    the error is in `then` (the condition holds) or `else`, the branch): walked from the
+    named schema, following `$ref`s between the shipped schemas."""
+    if not schema_name:
+        return None
+    try:
+        node: Any = load_schema(schema_name)
+    except (OSError, ValueError):
+        return None
+    base = str(node.get("$id", "")) if isinstance(node, dict) else ""
+    found = None
+    for step in path:
+        # jsonschema leaves a `$ref` out of the path: the steps go on inside what it names
+        while isinstance(node, dict) and step not in node and isinstance(node.get("$ref"), str):
+            node, base = _resolve(node["$ref"], base)
+        if isinstance(node, dict) and step in ("then", "else") and isinstance(node.get("if"), dict):
+            found = (node["if"], step == "then", node.get(step))
+        try:
+            node = node[step]
+        except (KeyError, IndexError, TypeError):
+            return None
+    return found
+
+
+def _resolve(ref: str, base: str) -> tuple[Any, str]:
+    """The schema a `$ref` names (a shipped schema, and a `#/...` pointer in it), with its base."""
+    from urllib.parse import urljoin
+
+    uri, _, pointer = urljoin(base, ref).partition("#")
+    node: Any = registry().contents(uri) if uri else load_schema("facts")
+    for part in [p for p in pointer.split("/") if p]:
+        node = node[part]
+    return node, uri or base
+
+
+def _condition_names(when: dict[str, Any]) -> list[str]:
+    return list(dict.fromkeys([*(when.get("properties") or {}), *(when.get("required") or [])]))
+
+
+def _condition_text(when: dict[str, Any], holds: bool) -> str | None:
+    """An `if` schema in words (its fields' `const` and `enum`, and the fields it requires), or
+    its negation for an `else`; None when it says something else, not put in words here."""
+    parts: list[tuple[str, str]] = []
+    props = when.get("properties") or {}
+    for name, sub in props.items():
+        if not isinstance(sub, dict):
+            return None
+        if "const" in sub:
+            parts.append(
+                (f"`{name}` is {_show(sub['const'])}", f"`{name}` is not {_show(sub['const'])}")
+            )
+        elif "enum" in sub:
+            listing = _listing(sub["enum"])
+            parts.append((f"`{name}` is one of {listing}", f"`{name}` is not one of {listing}"))
+        else:
+            return None
+    for name in when.get("required") or []:
+        if name not in props:
+            parts.append((f"`{name}` is given", f"`{name}` is not given"))
+    if not parts or set(when) - {"properties", "required", "description"}:
+        return None
+    if holds:
+        return " and ".join(p for p, _ in parts)
+    return " or ".join(n for _, n in parts)

@@ -8,10 +8,11 @@ import csv
 import datetime as dt
 import json
 import os
+import re
 import tempfile
 import threading
 import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -38,7 +39,7 @@ from engine.sql.output_columns import (
 from engine.sql.query import CompiledPack, compile_pack
 from engine.sql.read_checks import NOT_HELD, column_checks, json_checks, sql_str, unknown_fields
 from engine.sql.session import set_up
-from engine.sql.types import duckdb_type_text
+from engine.sql.types import DECIMAL_PRECISION, DECIMAL_SCALE, duckdb_type_text
 from engine.sql.validate import reasons_expr
 
 FORMATS = {".parquet": "parquet", ".csv": "csv", ".jsonl": "jsonl", ".ndjson": "jsonl"}
@@ -422,6 +423,41 @@ def _copy(con: Any, select: str, out: Path, temps: list[str]) -> str:
     return tmp
 
 
+def _unfit_decimals(con: Any, outputs: Iterable[str], types: Mapping[str, T.Type]) -> None:
+    """Make each row of `results` whose decimal output has more places than the results'
+    DECIMAL(38, 10) column keeps an error, as the python engine makes it (see `unfit_value`):
+    the query holds a product at the places of its operands together, which casting to the
+    column would round, and decimals are never rounded."""
+    column = f"DECIMAL({DECIMAL_PRECISION}, {DECIMAL_SCALE})"
+    described = {str(r[0]): str(r[1]) for r in con.execute("DESCRIBE results").fetchall()}
+    present = set(described)
+    whens: list[str] = []
+    for n in outputs:
+        t, col = types[n], f'"{n}"'
+        if n not in present:
+            continue
+        scale = re.fullmatch(r"DECIMAL\(\d+,\s*(\d+)\)", described[n])
+        if t.kind != "decimal" or (scale is not None and int(scale.group(1)) <= DECIMAL_SCALE):
+            continue  # (a column of at most the file's places holds every value exactly)
+        bad = f"{col} <> CAST({col} AS {column})"
+        shown = f"CAST({col} AS VARCHAR)"
+        text = (
+            f"'output `{n}` is ' || {shown} || ', which the {column} column "
+            "of the results does not hold exactly (`regime eval` shows it) [E-EVAL-RANGE]'"
+        )
+        whens.append(f"WHEN r.error IS NULL AND {col} IS NOT NULL AND {bad} THEN {text}")
+    if not whens:
+        return
+    unfit = f"(CASE {' '.join(whens)} END)"
+    con.execute(f"CREATE TEMP TABLE unfit AS SELECT rowid AS id, {unfit} AS why FROM results r")
+    kept = ("record", "as_of", "policy_version", *FIXED, "error")
+    nulls = ", ".join(f'"{c}" = NULL' for c in sorted(present) if c not in kept)
+    con.execute(
+        f"UPDATE results SET status = 'error', error = u.why{', ' + nulls if nulls else ''} "
+        "FROM unfit u WHERE results.rowid = u.id AND u.why IS NOT NULL"
+    )
+
+
 @contextmanager
 def _written_together(temps: list[str]) -> Iterator[None]:
     """The temporary files of a run are removed when it fails or is interrupted, so the
@@ -544,6 +580,8 @@ def run_batch(
             with _polled(progress, "deciding (duckdb)", lambda: _duckdb_progress(con)):
                 con.execute(f"CREATE TABLE results AS {query_sql}")
         from_json = engine == "python"
+        if not from_json:  # a decimal the file's column would round: the row's error instead
+            _unfit_decimals(con, compiled.outputs, out_types)
         shown = ", ".join(
             file_column(f'r."{n}"', out_types[n], n, from_json) for n in compiled.outputs
         )

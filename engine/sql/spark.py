@@ -33,14 +33,31 @@ _CONFIG = (
 _PYSPARK_LOGGERS = ("SQLQueryContextLogger", "DataFrameQueryContextLogger")
 
 
+class SparkSetupError(Exception):
+    """Spark cannot be set up in this environment (pyspark missing, no Spark where SPARK_HOME
+    says): the user's environment to fix, with `hint` saying how."""
+
+    def __init__(self, message: str, hint: str):
+        super().__init__(message)
+        self.hint = hint
+
+
 def session(master: str | None = None) -> Any:
     """The process's SparkSession (local[1] unless SPARK_MASTER or `master` says otherwise),
-    its JVM's console and pyspark's loggers writing to `log_file()`."""
+    its JVM's console and pyspark's loggers writing to `log_file()`; raises SparkSetupError
+    when pyspark is not installed or Spark's launcher cannot be run."""
     global _SESSION, _LOG
     if _SESSION is None:
-        from pyspark import SparkConf, SparkContext
-        from pyspark.java_gateway import launch_gateway
-        from pyspark.sql import SparkSession
+        try:
+            from pyspark import SparkConf, SparkContext
+            from pyspark.java_gateway import launch_gateway
+            from pyspark.sql import SparkSession
+        except ImportError as e:
+            raise SparkSetupError(
+                f"pyspark is not installed ({e})",
+                "install the spark extra: pip install 'regime-policy[spark]' (or use "
+                "--engine duckdb, the default)",
+            ) from e
 
         conf = SparkConf().setAppName("regime")
         conf.setMaster(master or os.environ.get("SPARK_MASTER", "local[1]"))
@@ -54,7 +71,14 @@ def session(master: str | None = None) -> Any:
         gateway = None
         if SparkContext._gateway is None:  # the JVM is started once per process
             with _LOG.open("ab") as log:
-                gateway = launch_gateway(conf, popen_kwargs={"stdout": log, "stderr": log})
+                try:
+                    gateway = launch_gateway(conf, popen_kwargs={"stdout": log, "stderr": log})
+                except OSError as e:  # the launcher is not there, or cannot be run
+                    raise SparkSetupError(
+                        f"cannot run Spark's launcher `{e.filename}`: {e.strerror or e}",
+                        "SPARK_HOME names the folder of a Spark installation (unset it to use "
+                        "the Spark that pyspark brings)",
+                    ) from e
         if SparkContext._active_spark_context is None:
             SparkContext(conf=conf, gateway=gateway)
         _SESSION = SparkSession.builder.config(conf=conf).getOrCreate()
@@ -107,9 +131,11 @@ def is_spark_error(error: BaseException) -> bool:
 
 
 def message(error: BaseException) -> str:
-    """A Spark error's first line without Spark's advice to change its settings (to get NULL
-    where the interpreter stops, or to turn off a check) and without its SQLSTATE; for an
-    error of the JVM that pyspark did not translate, the Java exception's own message."""
+    """A Spark error's message, on one line, in full: up to its SQLSTATE, without what follows
+    (the query plan, the SQL with a caret, the JVM's stack trace), without its SQLSTATE and
+    without Spark's advice to change its settings (to get NULL where the interpreter stops, or
+    to turn off a check); for an error of the JVM that pyspark did not translate, the Java
+    exception's own message."""
     text = str(error).strip()
     java = getattr(error, "java_exception", None)
     if java is not None:
@@ -117,8 +143,27 @@ def message(error: BaseException) -> str:
             text = _JAVA_CLASS.sub("", str(java.toString()).strip())
         except Exception:  # the JVM is gone: py4j's text is what there is
             pass
-    first = text.splitlines()[0] if text else type(error).__name__
-    return " ".join(_ADVICE.sub("", first).split())
+    kept: list[str] = []
+    for line in text.splitlines():
+        if not line.strip() or line.startswith(_AFTER_MESSAGE):
+            break
+        kept.append(line.strip())
+        if "SQLSTATE:" in line:
+            break
+    said = re.sub(r"\s*SQLSTATE:.*$", "", " ".join(kept))
+    sentences = [
+        s
+        for s in re.split(r"(?<=[.!?])\s+(?=[A-Z])", _ADVICE.sub("", said))
+        if not _SETTING.search(s)
+    ]
+    said = " ".join(" ".join(sentences).split()) or type(error).__name__
+    return said if len(said) <= 2000 else said[:1997] + "..."
+
+
+# where Spark's message ends: the JVM's trace, the SQL with a caret, the plan of a query
+_AFTER_MESSAGE = ("\tat ", "== ", "JVM stacktrace:", "Caused by:", "'", "+-", ":- ")
+# a sentence advising to change one of Spark's settings
+_SETTING = re.compile(r"[\"'`]spark\.[\w.]+[\"'`]")
 
 
 def stop() -> None:

@@ -219,8 +219,8 @@ def impact(
     for facts in population:
         da = Days(old.pack, facts, old.version, audience)
         db = Days(new.pack, facts, new.version, audience)
-        ta = timeline(old.pack, facts, start, end, audience, old.version, da)
-        tb = timeline(new.pack, facts, start, end, audience, new.version, db)
+        ta = timeline(old.pack, facts, start, end, audience, old.version, da, True)
+        tb = timeline(new.pack, facts, start, end, audience, new.version, db, True)
 
         def responsible(day: dt.date, da: Days = da, db: Days = db) -> set[str]:
             return _responsible(old, new, da, db, day, audience)
@@ -298,6 +298,6 @@ def check_against_two_runs(
     compared = changed = 0
     for a, b in zip(olds, news, strict=True):
         compared += 1
-        sa, sb = observable(a), observable(b)
+        sa, sb = observable(a, decimals_by_value=True), observable(b, decimals_by_value=True)
         changed += bool(_shown_fields(sa, sb))
     return compared, changed

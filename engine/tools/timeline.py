@@ -22,7 +22,7 @@ from engine.evaluation.decision import Decision, build_decision
 from engine.evaluation.evaluate import Evaluation, out_of_range
 from engine.language import date_dependence as D
 from engine.language.codegen import compile_part
-from engine.language.convert import to_json
+from engine.language.convert import json_key, to_json
 from engine.language.functions import FUNCTIONS
 from engine.language.runtime import EXACT, Unknown
 from engine.packs import model as M
@@ -386,16 +386,19 @@ def candidate_days(
 # -- what the audience sees, and how it changes -------------------------------------------------
 
 
-def observable(decision: Decision) -> dict[str, Any]:
+def observable(decision: Decision, decimals_by_value: bool = False) -> dict[str, Any]:
     """What a change point compares: status, version, outputs, obligations and missing facts,
-    flattened to one value per field (explanations and citations left out)."""
+    flattened to one value per field (explanations and citations left out). With
+    `decimals_by_value`, a decimal is shown by its value alone (2.50 as 2.5), as the SQL
+    engines' results hold it, so that reports from both engines read the same."""
+    shown = seen_value if decimals_by_value else to_json
     seen: dict[str, Any] = {
         "status": decision.status,
         "policy_version": decision.policy_version,
         "missing_facts": list(decision.missing_facts),
     }
     for name, value in decision.outputs.items():
-        seen[f"outputs.{name}"] = to_json(value)
+        seen[f"outputs.{name}"] = shown(value)
     for ob in decision.obligations:
         seen[f"obligations.{ob.rule}"] = {
             "modality": ob.modality,
@@ -403,6 +406,18 @@ def observable(decision: Decision) -> dict[str, Any]:
             "frequency": to_json(ob.frequency),
         }
     return seen
+
+
+def seen_value(value: Any) -> Any:
+    """A value JSON-ready with each decimal by its value alone (2.50 and 2.5 are one value),
+    as SQL results hold decimals at one scale."""
+    if isinstance(value, decimal.Decimal):
+        return format(value.normalize(), "f") if value.is_finite() else str(value)
+    if isinstance(value, Mapping):
+        return {json_key(k): seen_value(v) for k, v in value.items()}
+    if isinstance(value, list | tuple | frozenset | set):
+        return [seen_value(v) for v in value]
+    return to_json(value)
 
 
 def show_field(value: Any, field: str = "", width: int = 0) -> str:
@@ -554,25 +569,29 @@ def timeline(
     audience: str = "custodial",
     version: str | None = None,
     days: Days | None = None,
+    decimals_by_value: bool = False,
 ) -> Timeline:
     """Every day from `start` to `end` on which the decision for `facts` changes (`days`: the
-    evaluations made so far of these facts, to share them with the caller)."""
+    evaluations made so far of these facts, to share them with the caller; for
+    `decimals_by_value` see `observable`)."""
     if end < start:
         raise EvaluationError("E-EVAL-RANGE", f"the range ends ({end}) before it starts ({start})")
     days = days or Days(pack, facts, version, audience)
     cands, method = candidate_days(pack, days, start, end)
     model = date_model(pack)
-    seen = {d: observable(days.decision(d, audience)) for d in cands}
+    seen = {d: observable(days.decision(d, audience), decimals_by_value) for d in cands}
     if model.moving_outputs and method == "sites":
         # a value that moves with the date (a due date of "today") between candidates: probe
         # the first days of each stretch, and follow it day by day where it moves
         bounds = [*cands[1:], end + ONE]
         for lo, nxt in zip(cands, bounds, strict=True):
             probe = [lo + ONE * i for i in range(1, _PROBE_DAYS + 1) if lo + ONE * i < nxt]
-            if any(observable(days.decision(d, audience)) != seen[lo] for d in probe):
+            if any(
+                observable(days.decision(d, audience), decimals_by_value) != seen[lo] for d in probe
+            ):
                 for i in range(1, (nxt - lo).days):
                     d = lo + ONE * i
-                    seen[d] = observable(days.decision(d, audience))
+                    seen[d] = observable(days.decision(d, audience), decimals_by_value)
     points: list[ChangePoint] = []
     ordered = sorted(seen)
     for prev, day in itertools.pairwise(ordered):

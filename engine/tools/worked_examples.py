@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -15,6 +16,7 @@ from engine.language.convert import to_json
 from engine.packs import model as M
 from engine.packs.facts_schema import read_facts_file
 from engine.packs.read_yaml import read_text_file, read_yaml
+from engine.packs.task_graph import natural_key
 from engine.packs.validate_schema import validate_document
 from engine.problems import EvaluationError, FactsError, PackError, Problem, problem
 
@@ -57,13 +59,19 @@ def test_files(paths: Iterable[Path | str]) -> list[Path]:
 
 
 def named_pack(path: Path) -> str | None:
-    """The pack id a worked-example file names (`pack:`), or None when it cannot be read as
-    one (reading it again reports why)."""
+    """The pack id a worked-example file names (`pack:`), also when the rest of the file does
+    not have the shape of one (reading it again reports why); None when it names none or is
+    not YAML."""
     try:
-        data, _, found = _case_file(path)
-    except PackError:
-        return None
-    pack = data.get("pack") if isinstance(data, Mapping) and not found else None
+        data, _, _ = _case_file(path)
+    except PackError:  # not YAML as a whole: its own `pack:` line, where it has one
+        try:
+            text = path.read_text(encoding="utf-8", errors="replace")
+        except OSError:
+            return None
+        found = re.search(r"^pack:[ \t]*([a-z][a-z0-9_]*)[ \t]*(?:#.*)?$", text, re.MULTILINE)
+        return found.group(1) if found else None
+    pack = data.get("pack") if isinstance(data, Mapping) else None
     return pack if isinstance(pack, str) else None
 
 
@@ -207,6 +215,16 @@ def run_case(case: Case, packs: Mapping[str, M.Pack]) -> CaseResult:
         result.errored = True
         return result
     expect = case.data.get("expect") or {}
+    if "tasks" in expect:
+        failures, bad = _task_failures(pack, expect["tasks"])
+        result.failures.extend(failures)
+        result.errored = bad
+        if (
+            set(expect) == {"tasks"}
+            and not case.data.get("facts")
+            and "facts_file" not in case.data
+        ):
+            return result  # the tasks alone: there is no decision to compare
     as_of = case.data.get("as_of")
     if isinstance(as_of, str):
         as_of = dt.date.fromisoformat(as_of)
@@ -264,6 +282,58 @@ def run_case(case: Case, packs: Mapping[str, M.Pack]) -> CaseResult:
         if name not in got["withheld"]:
             result.failures.append(f"`{name}` expected to be withheld, but it is shown")
     return result
+
+
+def _task_failures(pack: M.Pack, want: Mapping[str, Any]) -> tuple[list[str], bool]:
+    """How the pack's plan at the stage `want` names differs from what it expects, and whether
+    the expectation names a stage or task the pack does not have (an error in the case, not a
+    result other than expected)."""
+    stage = want.get("stage")
+    known = sorted(pack.tasks, key=natural_key)
+    named = [
+        *(want.get("include") or []),
+        *(want.get("exclude") or []),
+        *(want.get("order") or []),
+        *(want.get("waits_for") or {}),
+        *(t for ts in (want.get("waits_for") or {}).values() for t in ts),
+    ]
+    unknown = [t for t in dict.fromkeys(named) if t not in pack.tasks]
+    if unknown:
+        shown = ", ".join(f"`{t}`" for t in unknown)
+        return [
+            f"tasks: no task {shown} in pack `{pack.id}`; tasks: {', '.join(known) or 'none'}"
+        ], True
+    try:
+        plan = pack.plan(stage)
+    except EvaluationError as e:
+        return [f"tasks: {e}"], True
+    at = f"the plan at stage {stage}" if stage is not None else "the plan"
+    order = [t["id"] for t in plan]
+    failures = [
+        f"tasks: task `{t}` is not in {at}" for t in want.get("include") or [] if t not in order
+    ]
+    failures += [f"tasks: task `{t}` is in {at}" for t in want.get("exclude") or [] if t in order]
+    listed = [t for t in want.get("order") or [] if t in order]
+    failures += [
+        f"tasks: task `{t}` is not in {at}" for t in want.get("order") or [] if t not in order
+    ]
+    for first, then in zip(listed, listed[1:], strict=False):
+        if order.index(first) > order.index(then):
+            failures.append(
+                f"tasks: task `{first}` comes after `{then}` in {at}: {', '.join(order)}"
+            )
+    waits = {t["id"]: list(t["waits_for"]) for t in plan}
+    for task, before in (want.get("waits_for") or {}).items():
+        if task not in waits:
+            failures.append(f"tasks: task `{task}` is not in {at}")
+            continue
+        for t in before:
+            if t not in waits[task]:
+                got = ", ".join(f"`{w}`" for w in waits[task]) or "nothing"
+                failures.append(
+                    f"tasks: task `{task}` does not wait for `{t}` (it waits for {got})"
+                )
+    return failures, False
 
 
 def _compared(decision: Decision) -> dict[str, Any]:
@@ -326,3 +396,77 @@ def coverage(
             "outputs_not_covered": [o for o in all_outputs if o not in s["outputs"]],
         }
     return report
+
+
+def looks_like_examples(path: Path) -> bool:
+    """A file of worked examples: it names the tests schema on its first line, or has top-level
+    `pack` or `cases` (and no `id` or `versions`, which a pack has, nor a plan's `extends`).
+    A pack or local plan given to `regime check` is read as one; this tells a worked-example
+    file given in their place."""
+    try:
+        if not path.is_file():
+            return False
+        with path.open("rb") as f:
+            head = f.read(4000).decode("utf-8", errors="replace")
+    except OSError:
+        return False
+    lines = head.splitlines()
+    if lines and "tests.schema.json" in lines[0]:
+        return True
+    tops = {
+        line.split(":", 1)[0].strip()
+        for line in lines
+        if line and not line[0].isspace() and not line.startswith("#") and ":" in line
+    }
+    return bool({"pack", "cases"} & tops) and not {"id", "versions", "extends"} & tops
+
+
+def check_examples_file(
+    file: Path, packs: Mapping[str, M.Pack], run: bool = True
+) -> tuple[list[Problem], int]:
+    """`regime check` of one worked-example file against `packs` (which hold the pack it
+    names): problems of its schema; each case's facts against the pack's facts schema (every
+    part, the healthcare records included), an `E-FACTS` at the case's line; and, when `run`,
+    an `E-TEST` for each case whose facts are valid and that fails. With the number of cases."""
+    cases, problems = read_cases([file], {})
+    for case in cases:
+        pack, failures = case_pack(case, packs)
+        if pack is None:
+            message = f"worked example `{case.name}` cannot run: " + "; ".join(failures)
+            problems.append(problem("E-TEST", case.file, case.line or 1, 1, message))
+            continue
+        found = _facts_problems(case, pack)
+        problems.extend(found)
+        if found or not run:
+            continue
+        result = run_case(case, packs)
+        if not result.passed:
+            message = f"worked example `{case.name}` fails: " + "; ".join(result.failures)
+            problems.append(problem("E-TEST", case.file, case.line or 1, 1, message))
+    return sorted(problems), len(cases)
+
+
+def _facts_problems(case: Case, pack: M.Pack) -> list[Problem]:
+    """A case's facts (its facts file, then its own facts over them) against its pack's facts
+    schema; nothing for a case that expects an error, whose facts may be wrong on purpose."""
+    if "error" in (case.data.get("expect") or {}):
+        return []
+    try:
+        facts = case_facts(case)
+    except (FactsError, PackError) as e:
+        return list(e.problems)  # the facts file's own problems, at their places
+    from engine.packs.facts_schema import validate_facts
+
+    found = validate_facts(facts, case.file, pack.facts)
+    return [
+        problem(
+            p.code,
+            case.file,
+            case.line or 1,
+            1,
+            f"worked example `{case.name}`: its facts do not match the facts schema of "
+            f"`{pack.id}`: {p.message}",
+            p.hint,
+        )
+        for p in found
+    ]

@@ -153,6 +153,9 @@ class PlanPopulation:
                 plan["stated_summary"] = None
         else:
             self._maybe(plan, "stated_summary", summary)
+        # whether the facts say the table given is the whole printed table (then a row
+        # missing from it is one the table does not print), say it is not, or are silent
+        self._maybe(plan, "stated_summary_whole", lambda: rng.random() < 0.7, nullable=False)
         return as_of, {"action_plan": plan}
 
     def documents(self, n: int) -> Iterator[tuple[int, dt.date, dict[str, Any]]]:

@@ -143,3 +143,46 @@ def test_a_value_past_the_sql_decimal_alone_names_the_python_engine(tmp_path: Pa
         assert {o: _number(p[o]) for o in OUTPUTS} == {
             o: _number(to_json(decided.outputs[o])) for o in OUTPUTS
         }
+
+
+# values with more places than the results' column keeps (a product of two facts of 9 places
+# each has 18): never rounded to fit it, but each engine's error for the record, as the
+# interpreter's value is; and the same within a list
+MORE_PLACES = {
+    "product": '"hourly_rate": 1, "hours": 1, "bonus": 0.123456789, "extra": 0.987654321, '
+    '"payments": [1]',
+    "halves": '"hourly_rate": 1, "hours": 3, "bonus": 1, "extra": 1, "payments": [0.1234567891]',
+    "fine": FINE,
+}
+
+
+def test_a_value_with_more_places_than_the_column_is_the_records_error_in_each_engine(
+    tmp_path: Path,
+) -> None:
+    _more_places_as_python(tmp_path, "duckdb")
+
+
+def test_spark_makes_a_value_with_more_places_the_records_error_too(
+    spark_session: Any, tmp_path: Path
+) -> None:
+    _more_places_as_python(tmp_path, "spark")
+
+
+def _more_places_as_python(tmp_path: Path, engine_name: str) -> None:
+    duck = _batch(tmp_path, engine_name, MORE_PLACES)
+    python = _batch(tmp_path, "python", MORE_PLACES)
+    pack = engine.load(PACKS)["earnings"]
+    for (name, fields), d, p in zip(MORE_PLACES.items(), duck, python, strict=True):
+        decided = engine.evaluate(pack, parse_json(_doc(fields, p["record"]), "<facts>"), DAY)
+        assert (d["status"], _code(d["error"])) == (p["status"], _code(p["error"])), (d, p)
+        assert {o: _number(d[o]) for o in OUTPUTS} == {o: _number(p[o]) for o in OUTPUTS}
+        if name == "fine":
+            assert d["status"] == "decided", d
+            continue
+        assert d["status"] == "error" and _code(d["error"]) == "E-EVAL-RANGE", d
+        assert "does not hold exactly" in d["error"], d
+        # the value the interpreter decides, which the column would have rounded
+        assert any(
+            isinstance(v, str) and Decimal(v) != round(Decimal(v), 10)
+            for v in (to_json(decided.outputs[o]) for o in OUTPUTS)
+        )

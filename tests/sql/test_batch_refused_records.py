@@ -146,7 +146,7 @@ def test_a_record_the_interpreter_refuses_is_rejected_with_its_reasons(
             "as_of": None,  # once for the record, as the column-wise checks reject
             "reasons": [
                 "`$.action_plan.recommendations[0].actions[0]`: "
-                "missing required field `target_month`"
+                "missing required field `target_month`, since `target_status` is `month`"
             ],
         },
     ]
