@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import re
 from collections.abc import Iterable, Mapping
@@ -14,8 +15,9 @@ from engine.api import evaluate, is_pack_file
 from engine.evaluation.decision import Decision
 from engine.language.convert import to_json
 from engine.packs import model as M
+from engine.packs.facts_positions import json_path_steps
 from engine.packs.facts_schema import read_facts_file
-from engine.packs.read_yaml import read_text_file, read_yaml
+from engine.packs.read_yaml import Document, read_text_file, read_yaml
 from engine.packs.task_graph import natural_key
 from engine.packs.validate_schema import validate_document
 from engine.problems import EvaluationError, FactsError, PackError, Problem, problem
@@ -240,7 +242,11 @@ def run_case(case: Case, packs: Mapping[str, M.Pack]) -> CaseResult:
         code = getattr(e, "code", None) or "E-FACTS"
         if expect.get("error") == code:
             return result
-        result.failures.append(f"evaluation failed: {e}")
+        if isinstance(e, FactsError) and "facts" in case.data and "facts_file" not in case.data:
+            shown = "; ".join(p.format() for p in placed_in_case(case, e.problems)[:3])
+            result.failures.append(f"the facts do not match the facts schema: {shown}")
+        else:
+            result.failures.append(f"evaluation failed: {e}")
         result.errored = "error" not in expect  # (an error other than the one expected fails)
         return result
     result.decision = decision
@@ -459,14 +465,52 @@ def _facts_problems(case: Case, pack: M.Pack) -> list[Problem]:
 
     found = validate_facts(facts, case.file, pack.facts)
     return [
-        problem(
-            p.code,
-            case.file,
-            case.line or 1,
-            1,
-            f"worked example `{case.name}`: its facts do not match the facts schema of "
+        dataclasses.replace(
+            p,
+            message=f"worked example `{case.name}`: its facts do not match the facts schema of "
             f"`{pack.id}`: {p.message}",
-            p.hint,
         )
-        for p in found
+        for p in placed_in_case(case, found)
     ]
+
+
+def placed_in_case(case: Case, problems: Iterable[Problem]) -> list[Problem]:
+    """Facts problems moved to where the case writes the value they name (its own `facts`,
+    else the case's line), so a user is sent to the line to fix, not to the case's file."""
+    doc, index = _case_document(case)
+    out = []
+    for p in problems:
+        steps = json_path_steps(p.message)
+        if doc is not None and index is not None and steps is not None:
+            path = ("cases", index, "facts", *steps)
+            span = doc.span(path) if doc.has(path) else doc.span(path[:3])
+            out.append(
+                dataclasses.replace(
+                    p,
+                    file=case.file,
+                    line=span.line,
+                    col=span.col,
+                    end_line=span.end_line,
+                    end_col=span.end_col,
+                    whole_file=False,
+                )
+            )
+        else:
+            out.append(dataclasses.replace(p, file=case.file, line=case.line or 1, col=1))
+    return out
+
+
+def _case_document(case: Case) -> tuple[Document | None, int | None]:
+    """The case's file read again with its positions, and the case's index in its `cases`
+    (None, None for a pack's inline tests or a file that no longer reads)."""
+    try:
+        doc = read_yaml(read_text_file(Path(case.file), case.file, "worked-example")[1], case.file)
+    except PackError:
+        return None, None
+    cases = doc.data.get("cases") if isinstance(doc.data, Mapping) else None
+    if not isinstance(cases, list):
+        return None, None
+    for i in range(len(cases)):
+        if doc.span(("cases", i)).line == case.line:
+            return doc, i
+    return None, None

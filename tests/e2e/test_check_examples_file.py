@@ -55,8 +55,19 @@ def test_check_reports_facts_the_packs_schema_refuses_even_without_running_cases
     examples.write_text(text, encoding="utf-8")
     result = regime("check", str(examples), "--no-tests")
     assert result.exit_code == 1, result.output
-    assert f"{examples}:4:" in result.stdout and "[E-FACTS]" in result.stdout
+    # at the value the schema refuses (line 7 of the file), not at the case's first line
+    assert f"{examples}:7:37:" in result.stdout and "[E-FACTS]" in result.stdout
     assert "regime_level" in result.stdout
+
+
+def test_test_reports_refused_facts_where_the_case_writes_them(tmp_path: Path) -> None:
+    examples = copied(tmp_path)
+    text = examples.read_text(encoding="utf-8").replace("regime_level: 4", "regime_level: high")
+    examples.write_text(text, encoding="utf-8")
+    result = regime("test", str(examples))
+    assert result.exit_code == 1, result.output
+    assert f"{examples}:7:37: error:" in result.output and "[E-FACTS]" in result.output
+    assert "(open ACCT at level 4 is a priority):1:1" not in result.output
 
 
 def test_check_reports_the_schema_of_a_worked_example_file(tmp_path: Path) -> None:
