@@ -181,6 +181,9 @@ class ExprCompiler:
         self.lambdas: dict[int, tuple[str, exp.Expression]] = {}  # quantifier -> var, list
         # a date moved untested (by its SQL) -> the date it was moved from, and how far at most
         self.moved_from: dict[str, tuple[exp.Expression, dt.timedelta]] = {}
+        # per quantifier being compiled (innermost last): the values its body reads more than
+        # once, each bound once per element (name, expression), see `_shared`
+        self.frames: list[list[tuple[str, exp.Expression]]] = []
 
     def info_type(self, node: A.Node) -> T.Type:
         return self.checked.info[id(node)].type
@@ -477,7 +480,13 @@ class ExprCompiler:
             if self._edge(d, span):
                 return self._strict(t, self._moved(self._plus_days(d, days), d, span), args)
             near = _near_edge(d, span)
-        v, own = SF.dated(self._plus_days(d, days), [a.v for a in args], self._range_error(), near)
+
+        def made(z: exp.Expression) -> tuple[exp.Expression, exp.Expression]:
+            zn = _near_edge(z, span) if near is not None else None
+            operands = [z if a.v is d else a.v for a in args]  # each operand known
+            return SF.dated(self._plus_days(z, days), operands, self._range_error(), zn)
+
+        v, own = self._bound(d, made)
         v, own = self._once(v), self._once(own)
         return self._strict(t, v, args, own)
 
@@ -534,11 +543,22 @@ class ExprCompiler:
         only the dates within that many years of an edge are tested."""
         reach = bound(node, self.checked, self.scope.consts)
         near = None
+        span: dt.timedelta | None = None
         if reach is not None and reach // 12 + 1 < 4999:
             span = dt.timedelta(days=(reach // 12 + 2) * 366)
             if self._edge(d, span):
                 return self._strict(t, self._moved(self._add_months(d, n), d, span), args)
             near = _near_edge(d, span)
+        v, own = self._bound(d, lambda z: self._months_moved(z, n, near is not None, span))
+        v, own = self._once(v), self._once(own)
+        return self._strict(t, v, args, own)
+
+    def _months_moved(
+        self, d: exp.Expression, n: exp.Expression, edged: bool, span: dt.timedelta | None
+    ) -> tuple[exp.Expression, exp.Expression]:
+        """The value and own error of `d` moved by `n` months (tested near the calendar's
+        edges only where `edged`, within `span`)."""
+        near = _near_edge(d, span) if edged and span is not None else None
         total = exp.Add(
             this=exp.Add(
                 this=exp.Mul(this=cast(exp.Year(this=d.copy()), "BIGINT"), expression=num(12)),
@@ -562,9 +582,31 @@ class ExprCompiler:
             [(exp.And(this=known, expression=exp.Not(this=ok)), error_text(text, "E-EVAL-RANGE"))],
             SF.no_error(),
         )
-        v, own = SF.edged(self._add_months(d, n), ok, own, near, "DATE")
-        v, own = self._once(v), self._once(own)
-        return self._strict(t, v, args, own)
+        return SF.edged(self._add_months(d, n), ok, own, near, "DATE")
+
+    def _bound(
+        self,
+        d: exp.Expression,
+        build: Callable[[exp.Expression], tuple[exp.Expression, exp.Expression]],
+    ) -> tuple[exp.Expression, exp.Expression]:
+        """`build` of the operand `d`, which it reads several times: where `d` reads a list
+        element (so no column of the row can hold it), bound once per element by a lambda over
+        a one-element list, so that a date moved again and again (in nested quantifiers)
+        grows the SQL by a constant, not by a factor, per move."""
+        if isinstance(d, (exp.Column, exp.Literal)) or not any(
+            _LAMBDA_VAR.fullmatch(c.name) for c in d.find_all(exp.Column)
+        ):
+            return build(d)
+        z = self._var()
+        v, own = build(exp.column(z))
+        one = exp.Array(expressions=[d.copy()])
+
+        def let(body: exp.Expression) -> exp.Expression:
+            return SF.dialect_fn(
+                self.dialect, "LIST_EXTRACT", "TRY_ELEMENT_AT", list_map(one, z, body), num(1)
+            )
+
+        return let(v), let(own)
 
     def _range_error(self) -> str:
         """The start of the interpreter's words for a value out of range (engine.api)."""
@@ -800,9 +842,11 @@ class ExprCompiler:
         self.locals[node.var] = elem
         self.binding[node.var] = node.iterable
         self.lambdas[id(node)] = (var, items.v)
+        self.frames.append([])
         try:
             body = self.gen(node.body)
         finally:
+            shared = self.frames.pop()
             if saved is None:
                 del self.locals[node.var]
             else:
@@ -814,7 +858,7 @@ class ExprCompiler:
         L = items.v
         # the body once per element (value, with its mask when it may have one); every
         # quantity below reads that list and no column of the row (see `_per_element`)
-        each, val, msk = self._per_element(L, var, body)
+        each, val, msk = self._per_element(L, var, body, shared)
         y = self._var()
         yv = val(exp.column(y))
         any_unknown = list_exists(each, y, is_null(yv))
@@ -835,7 +879,7 @@ class ExprCompiler:
             if kind == "count":
                 value = list_size(list_filter(each, y, is_true(yv)))
             else:
-                value = list_filter(L, var, is_true(body.v))
+                value = list_filter(L, var, _let_all(self.dialect, shared, is_true(body.v)))
             v = case([(is_null(L), exp.Null()), (any_unknown, exp.Null())], value)
             inner = ZERO.copy() if kind == "count" else items.m
             m = case([(is_null(L), items.m), (any_unknown, pending)], inner)
@@ -896,8 +940,22 @@ class ExprCompiler:
         own = case([(not_null(L), field_of(first, "e"))], exp.Null())
         return first_error(items.e, own)
 
+    def _shared(self, e: exp.Expression) -> exp.Expression:
+        """Inside a quantifier's body, a value read more than once (a nested quantifier's
+        per-element list) bound once per element of the innermost quantifier, as a name its
+        lambda defines: so that nesting grows the SQL by a constant, not by a factor."""
+        if not self.frames or isinstance(e, (exp.Column, exp.Literal)):
+            return e
+        name = self._var()
+        self.frames[-1].append((name, e))
+        return exp.column(name)
+
     def _per_element(
-        self, L: exp.Expression, var: str, body: SV
+        self,
+        L: exp.Expression,
+        var: str,
+        body: SV,
+        shared: list[tuple[str, exp.Expression]] = [],  # noqa: B006 - read only
     ) -> tuple[
         exp.Expression,
         Callable[[exp.Expression], exp.Expression],
@@ -938,8 +996,13 @@ class ExprCompiler:
             def msk(e: exp.Expression) -> exp.Expression:
                 return field_of(e, "m")
 
+        if shared:  # the values the body shares, bound once per element (see `_shared`)
+            lam = each.expression
+            lam.set("this", _let_all(self.dialect, shared, lam.this))
         if self.scope.hoist is not None and not self.locals:
             each = self.scope.hoist(each)
+        elif self.locals:
+            each = self._shared(each)
         return each, val, msk
 
     def _pending_mask(
@@ -1426,6 +1489,19 @@ def _whole_arithmetic(n: A.Node) -> bool:
     if isinstance(n, A.Call):
         return n.func in ("abs", "sum")
     return isinstance(n, A.Comprehension) and n.kind == "sum"
+
+
+def _let_all(
+    dialect: str, shared: list[tuple[str, exp.Expression]], body: exp.Expression
+) -> exp.Expression:
+    """`body` with each shared name bound to its value (in order: a later value may read an
+    earlier name), by a lambda over a one-element list (SQL has no `let` inside a lambda)."""
+    for name, value in reversed(shared):
+        one = exp.Array(expressions=[value.copy()])
+        body = SF.dialect_fn(
+            dialect, "LIST_EXTRACT", "TRY_ELEMENT_AT", list_map(one, name, body), num(1)
+        )
+    return body
 
 
 def _near_edge(d: exp.Expression, reach: dt.timedelta) -> exp.Expression:
