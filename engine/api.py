@@ -64,24 +64,36 @@ def _once(files: list[Path]) -> list[Path]:
     return kept
 
 
-def is_pack_file(path: Path) -> bool:
-    """A pack declares the pack schema on its first line, or has a top-level `id`; a facts
-    document (e.g. an action plan beside its pack) has fact roots instead."""
+def file_head(path: Path) -> tuple[list[str], set[str]] | None:
+    """The first lines of a regular file (its first 4,000 bytes) and the top-level keys among
+    them, or None for what is not a readable regular file: enough to tell a pack, a facts
+    document, a local plan and a worked-example file apart without reading a large file (a
+    pipe or device might never end: reading it is refused later, with a clear problem)."""
     try:
         if not path.is_file():
-            return True  # reading it is refused later, with a clear problem
+            return None
         with path.open("rb") as f:
             head = f.read(4000).decode("utf-8", errors="replace")
     except OSError:
-        return True
-    first = head.splitlines()[0] if head else ""
-    if "pack.schema.json" in first:
-        return True
+        return None
+    lines = head.splitlines()
     tops = {
-        line.split(":", 1)[0]
-        for line in head.splitlines()
+        line.split(":", 1)[0].strip()
+        for line in lines
         if line and not line[0].isspace() and not line.startswith("#") and ":" in line
     }
+    return lines, tops
+
+
+def is_pack_file(path: Path) -> bool:
+    """A pack declares the pack schema on its first line, or has a top-level `id`; a facts
+    document (e.g. an action plan beside its pack) has fact roots instead."""
+    head = file_head(path)
+    if head is None:
+        return True  # reading it is refused later, with a clear problem
+    lines, tops = head
+    if lines and "pack.schema.json" in lines[0]:
+        return True
     roots = set(facts_schema().get("properties", {}))
     if tops & roots and "id" not in tops:
         return False
@@ -91,18 +103,10 @@ def is_pack_file(path: Path) -> bool:
 def is_facts_document(path: Path) -> bool:
     """A file whose top-level keys are roots of the facts schema (and no pack's `id`): a facts
     document, which a command that reads packs names as one rather than as a broken pack."""
-    try:
-        if not path.is_file():
-            return False
-        with path.open("rb") as f:
-            head = f.read(4000).decode("utf-8", errors="replace")
-    except OSError:
+    head = file_head(path)
+    if head is None:
         return False
-    tops = {
-        line.split(":", 1)[0]
-        for line in head.splitlines()
-        if line and not line[0].isspace() and not line.startswith("#") and ":" in line
-    }
+    tops = head[1]
     roots = set(facts_schema().get("properties", {}))
     return bool(tops & roots) and not tops & {"id", "versions", "extends", "pack", "cases"}
 
@@ -230,17 +234,11 @@ def _import_order(
 def is_overlay_file(path: Path) -> bool:
     """A local plan declares the overlay schema on its first line, or has a top-level
     `extends`."""
-    try:
-        if not path.is_file():  # a pipe or device might never end: reading it is refused later
-            return False
-        with path.open("rb") as f:
-            head = f.read(4000).decode("utf-8", errors="replace")
-    except OSError:
+    head = file_head(path)
+    if head is None:
         return False
-    lines = head.splitlines()
-    if lines and "overlay.schema.json" in lines[0]:
-        return True
-    return any(line.startswith("extends:") for line in lines)
+    lines, tops = head
+    return bool(lines and "overlay.schema.json" in lines[0]) or "extends" in tops
 
 
 def overlay_files(paths: Iterable[Path | str]) -> list[Path]:

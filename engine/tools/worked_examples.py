@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from engine import disk_cache
-from engine.api import evaluate, is_pack_file
+from engine.api import evaluate, file_head, is_pack_file
 from engine.evaluation.decision import Decision
 from engine.language.convert import to_json
 from engine.packs import model as M
@@ -409,21 +409,12 @@ def looks_like_examples(path: Path) -> bool:
     `pack` or `cases` (and no `id` or `versions`, which a pack has, nor a plan's `extends`).
     A pack or local plan given to `regime check` is read as one; this tells a worked-example
     file given in their place."""
-    try:
-        if not path.is_file():
-            return False
-        with path.open("rb") as f:
-            head = f.read(4000).decode("utf-8", errors="replace")
-    except OSError:
+    head = file_head(path)
+    if head is None:
         return False
-    lines = head.splitlines()
+    lines, tops = head
     if lines and "tests.schema.json" in lines[0]:
         return True
-    tops = {
-        line.split(":", 1)[0].strip()
-        for line in lines
-        if line and not line[0].isspace() and not line.startswith("#") and ":" in line
-    }
     return bool({"pack", "cases"} & tops) and not {"id", "versions", "extends"} & tops
 
 
