@@ -219,8 +219,12 @@ def impact(
     for facts in population:
         da = Days(old.pack, facts, old.version, audience)
         db = Days(new.pack, facts, new.version, audience)
-        ta = timeline(old.pack, facts, start, end, audience, old.version, da, True)
-        tb = timeline(new.pack, facts, start, end, audience, new.version, db, True)
+        ta = timeline(
+            old.pack, facts, start, end, audience, old.version, da, decimals_by_value=True
+        )
+        tb = timeline(
+            new.pack, facts, start, end, audience, new.version, db, decimals_by_value=True
+        )
 
         def responsible(day: dt.date, da: Days = da, db: Days = db) -> set[str]:
             return _responsible(old, new, da, db, day, audience)

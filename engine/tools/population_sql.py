@@ -31,6 +31,7 @@ from engine.problems import EvaluationError
 from engine.sql.batch import run_batch
 from engine.sql.output_columns import output_types, read_back
 from engine.sql.query import DECISION_COLUMNS
+from engine.tools.timeline import seen_value
 
 State = dict[str, Any]
 SHOWN_REASONS = 5  # reject reasons quoted in a report
@@ -64,8 +65,8 @@ def plain(value: Any, t: T.Type) -> Any:
         return None
     if isinstance(value, bool | int | str | float):
         return value  # durations and months too: the decisions file holds their ISO text
-    if isinstance(value, Decimal):  # the column's 10 places, without the trailing zeros
-        return format(value.normalize(), "f")
+    if isinstance(value, Decimal):  # the column's 10 places, shown by value as the other side
+        return seen_value(value)
     if isinstance(value, dt.date):
         return value.isoformat()
     if isinstance(value, Mapping):
