@@ -423,8 +423,9 @@ def check_examples_file(
 ) -> tuple[list[Problem], int]:
     """`regime check` of one worked-example file against `packs` (which hold the pack it
     names): problems of its schema; each case's facts against the pack's facts schema (every
-    part, the healthcare records included), an `E-FACTS` at the case's line; and, when `run`,
-    an `E-TEST` for each case whose facts are valid and that fails. With the number of cases."""
+    part, the healthcare records included), an `E-FACTS` at the value it refuses; and, when
+    `run`, an `E-TEST` for each case whose facts are valid and that fails. With the number of
+    cases."""
     cases, problems = read_cases([file], {})
     for case in cases:
         pack, failures = case_pack(case, packs)
