@@ -1,0 +1,48 @@
+"""A JSONL line that is not JSON (cut short, a comma too many, a stray character) is rejected
+by `regime batch` at its place, `file:line:col` where reading it stopped, as `regime impact`
+and `regime eval` place it; the same words whatever engine decides the other records (the
+facts file is read once, by DuckDB, before any engine decides)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from cli.main import cli
+
+POLICIES = Path(__file__).resolve().parents[2] / "policies"
+SNAPSHOTS = Path(__file__).parent / "snapshots"
+
+GOOD = {"prisoner": {"acct": "open", "prison_number": "A1234BC"}, "establishment": {}}
+LINES = [
+    json.dumps(GOOD),
+    "",  # a blank line: not a record, but a line of the file
+    json.dumps(GOOD)[:40],  # cut short
+    '{"prisoner": {"acct": "open", "prison_number": "A1234BD",}}',  # a comma too many
+    '{"prisoner": {"acct": "open"}} x',  # something after the document
+    "[1, 2]",  # JSON, but not a document
+    '{"prisoner": {"alerts": ["HA",]}}',  # a comma too many inside a list
+    '{"prisoner": {"cell_location": "A-1,}"}}',  # text that only looks like one
+]
+
+
+@pytest.mark.parametrize("engine_name", ["duckdb", "python"])
+def test_an_unreadable_line_is_rejected_at_its_line_and_column(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, engine_name: str, snapshot: object
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    Path("people.jsonl").write_text("\n".join(LINES) + "\n", encoding="utf-8")
+    args = ["batch", "keywork_edm", "--packs", str(POLICIES), "--facts", "people.jsonl"]
+    result = CliRunner().invoke(
+        cli, [*args, "--as-of", "2020-07-20", "--out", "out.jsonl", "--engine", engine_name]
+    )
+    assert result.exit_code == 0, result.output
+    assert "2 decisions" in result.output and "rejected: 5" in result.output
+    rejects = Path("out.rejects.jsonl").read_text(encoding="utf-8")
+    snapshot.snapshot_dir = SNAPSHOTS  # type: ignore[attr-defined]
+    snapshot.assert_match(rejects, "batch_unreadable_lines.rejects.jsonl")  # type: ignore
+    decided = [json.loads(x)["record"] for x in Path("out.jsonl").read_text().splitlines()]
+    assert decided == [1, 7]  # the records are the file's documents, blank lines not counted
