@@ -477,29 +477,71 @@ def _copy(con: Any, select: str, out: Path, temps: list[str]) -> str:
     return tmp
 
 
-def _unfit_decimals(con: Any, outputs: Iterable[str], types: Mapping[str, T.Type]) -> None:
-    """Make each row of `results` whose decimal output has more places than the results'
-    DECIMAL(38, 10) column keeps an error, as the python engine makes it (see `unfit_value`):
-    the query holds a product at the places of its operands together, which casting to the
-    column would round, and decimals are never rounded."""
+_DECIMAL_SCALES = re.compile(r"DECIMAL\(\d+,\s*(\d+)\)")
+
+
+def _unfit_text(value: str, name: str) -> str:
+    """The row's error for the decimal `value` (SQL) of output `name` (an output, or the field
+    or element of one: `total.share`, `paid[]`), the python engine's words (`unfit_value`):
+    the value as a number is written, without trailing zeros."""
     column = f"DECIMAL({DECIMAL_PRECISION}, {DECIMAL_SCALE})"
+    shown = f"CAST({value} AS VARCHAR)"
+    shown = (
+        f"CASE WHEN contains({shown}, '.') THEN rtrim(rtrim({shown}, '0'), '.') ELSE {shown} END"
+    )
+    return (
+        f"'output `{name}` is ' || {shown} || ', which the {column} column "
+        "of the results does not hold exactly (`regime eval` shows it) [E-EVAL-RANGE]'"
+    )
+
+
+def _first_unfit(value: str, t: T.Type, name: str, depth: int = 0) -> str | None:
+    """SQL for the error of the first decimal in `value` (of type `t`, output `name`) that
+    has more places than the results' column, in the order the python engine looks (a
+    record's fields in order, a list's elements in order, each whole before the next); NULL
+    when every one fits. None when `t` holds no decimal."""
+    column = f"DECIMAL({DECIMAL_PRECISION}, {DECIMAL_SCALE})"
+    if t.kind == "decimal":
+        bad = f"{value} IS NOT NULL AND {value} <> CAST({value} AS {column})"
+        return f"CASE WHEN {bad} THEN {_unfit_text(value, name)} END"
+    if t.kind == "record":
+        parts = [
+            found
+            for fname, ft, _ in t.fields or ()
+            if (found := _first_unfit(f'{value}."{fname}"', ft, f"{name}.{fname}", depth))
+            is not None
+        ]
+        if not parts:
+            return None
+        return parts[0] if len(parts) == 1 else f"coalesce({', '.join(parts)})"
+    if t.kind == "list" and t.elem is not None:
+        e = f"u{depth}"
+        each = _first_unfit(e, t.elem, f"{name}[]", depth + 1)
+        if each is None:
+            return None
+        found = f"list_filter(list_transform({value}, lambda {e}: {each}), lambda m: m IS NOT NULL)"
+        return f"{found}[1]"
+    return None
+
+
+def _unfit_decimals(con: Any, outputs: Iterable[str], types: Mapping[str, T.Type]) -> None:
+    """Make each row of `results` whose decimal output (or a decimal inside a list or record
+    output) has more places than the results' DECIMAL(38, 10) column keeps an error, as the
+    python engine makes it (see `unfit_value`): the query holds a product at the places of its
+    operands together, which casting to the column would round, and decimals are never
+    rounded."""
     described = {str(r[0]): str(r[1]) for r in con.execute("DESCRIBE results").fetchall()}
     present = set(described)
     whens: list[str] = []
     for n in outputs:
-        t, col = types[n], f'"{n}"'
         if n not in present:
             continue
-        scale = re.fullmatch(r"DECIMAL\(\d+,\s*(\d+)\)", described[n])
-        if t.kind != "decimal" or (scale is not None and int(scale.group(1)) <= DECIMAL_SCALE):
+        scales = [int(x) for x in _DECIMAL_SCALES.findall(described[n])]
+        if not any(scale > DECIMAL_SCALE for scale in scales):
             continue  # (a column of at most the file's places holds every value exactly)
-        bad = f"{col} <> CAST({col} AS {column})"
-        shown = f"CAST({col} AS VARCHAR)"
-        text = (
-            f"'output `{n}` is ' || {shown} || ', which the {column} column "
-            "of the results does not hold exactly (`regime eval` shows it) [E-EVAL-RANGE]'"
-        )
-        whens.append(f"WHEN r.error IS NULL AND {col} IS NOT NULL AND {bad} THEN {text}")
+        found = _first_unfit(f'r."{n}"', types[n], n)
+        if found is not None:
+            whens.append(f"WHEN r.error IS NULL AND ({found}) IS NOT NULL THEN {found}")
     if not whens:
         return
     unfit = f"(CASE {' '.join(whens)} END)"
