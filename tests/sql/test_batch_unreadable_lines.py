@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 from click.testing import CliRunner
@@ -31,6 +32,19 @@ LINES = [
 
 @pytest.mark.parametrize("engine_name", ["duckdb", "python"])
 def test_an_unreadable_line_is_rejected_at_its_line_and_column(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, engine_name: str, snapshot: object
+) -> None:
+    _rejected_at_their_places(tmp_path, monkeypatch, engine_name, snapshot)
+
+
+def test_spark_rejects_an_unreadable_line_in_the_same_words(
+    spark_session: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, snapshot: object
+) -> None:
+    # (Spark decides from the facts table DuckDB wrote: it does not read the JSONL itself)
+    _rejected_at_their_places(tmp_path, monkeypatch, "spark", snapshot)
+
+
+def _rejected_at_their_places(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, engine_name: str, snapshot: object
 ) -> None:
     monkeypatch.chdir(tmp_path)
