@@ -258,18 +258,24 @@ def _check_examples(
                 f"{cases} checked{ran}"
             )
             if "citations" in s:
-                click.echo(
-                    f"worked examples `{s['file']}`: {s['citations']} citation(s) checked "
-                    f"against `{sources}`"
-                    if s["citations"]
-                    else f"worked examples `{s['file']}`: no case cites the source, so nothing "
-                    f"was checked against `{sources}`"
-                )
+                click.echo(f"worked examples `{s['file']}`: " + _citations_checked(s, sources))
         click.echo(
             f"{len(files)} worked-example file(s) checked: {len(errors)} error(s), "
             f"{len(problems) - len(errors)} warning(s)"
         )
     raise SystemExit(EXIT_PROBLEMS if errors else EXIT_OK)
+
+
+def _citations_checked(summary: dict[str, Any], sources: Path | None) -> str:
+    """What `--sources` checked of a worked-example file, in words."""
+    if summary["citations"] is None:
+        return (
+            f"the source of pack `{summary['pack']}` is not in `{sources}`, so nothing was "
+            "checked (as for the pack)"
+        )
+    if not summary["citations"]:
+        return f"no case cites the source, so nothing was checked against `{sources}`"
+    return f"{summary['citations']} citation(s) checked against `{sources}`"
 
 
 def _merged_plans(targets: list[Path], packs: dict[str, M.Pack]) -> list[M.Pack]:

@@ -253,11 +253,18 @@ def _checked(
     return key
 
 
-def check_example_sources(file: Path, pack: M.Pack, sources_dir: Path) -> tuple[list[Problem], int]:
+def check_example_sources(
+    file: Path, pack: M.Pack, sources_dir: Path
+) -> tuple[list[Problem], int | None]:
     """Check the citations of a worked-example file's cases (`cite`, its document by default
     `pack`'s source) as `check_sources` checks a pack's: each cited heading is in its
-    document. With how many citations naming a section there were to check."""
+    document. With how many citations naming a section there were to check; None when the
+    pack's source is not in `sources_dir` (skipped, as `check_sources` skips the pack)."""
     from engine.packs.read_yaml import read_text_file, read_yaml
+
+    own = pack.source.file
+    if not own or not (sources_dir / own).is_file():
+        return [], None
 
     try:
         doc = read_yaml(read_text_file(file, str(file), "worked-example")[1], str(file))
@@ -273,7 +280,6 @@ def check_example_sources(file: Path, pack: M.Pack, sources_dir: Path) -> tuple[
                 at = ("cases", i, "cite", j) if isinstance(raw, list) else ("cases", i, "cite")
                 span = doc.span(at)
                 cites.append(M.Citation.from_raw(item, span.line, span.col))
-    own = pack.source.file or ""
     read = cache(lambda name: read_source(sources_dir / name))
     problems: list[Problem] = []
     for cite in cites:

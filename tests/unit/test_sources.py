@@ -328,6 +328,14 @@ def test_check_sources_says_a_worked_example_file_cites_nothing(
         f"worked examples `{examples}`: no case cites the source, so nothing was checked "
         f"against `{SOURCES}`"
     ) in result.output
+    (tmp_path / "other").mkdir()
+    (tmp_path / "other" / "other.txt").write_text("Other\n", encoding="utf-8")
+    elsewhere = CliRunner().invoke(cli, ["check", str(examples), "--sources", "other"])
+    assert elsewhere.exit_code == 0, elsewhere.output
+    assert (
+        f"worked examples `{examples}`: the source of pack `docs_small` is not in `other`, so "
+        "nothing was checked (as for the pack)"
+    ) in elsewhere.output
     missing = CliRunner().invoke(cli, ["check", str(examples), "--sources", "nowhere"])
     assert missing.exit_code == 2 and "no sources directory `nowhere`" in missing.output
 
