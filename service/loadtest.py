@@ -149,12 +149,14 @@ async def run_load(
     seed: int = 7,
     stop_on_connection_error: bool = False,
     client_kind: str = "httpx",
+    result: LoadResult | None = None,
 ) -> LoadResult:
-    """`clients` concurrent clients posting decisions for `seconds` (or `max_requests`)."""
+    """`clients` concurrent clients posting decisions for `seconds` (or `max_requests`), into
+    `result` when given (so that a caller can watch the load as it goes)."""
     headers = {"content-type": "application/json"}
     if token:
         headers["authorization"] = f"Bearer {token}"
-    result = LoadResult(seconds=0.0)
+    result = result if result is not None else LoadResult(seconds=0.0)
     deadline = time.monotonic() + seconds
     counter = iter(range(max_requests))
     limits = httpx.Limits(max_connections=clients, max_keepalive_connections=clients)
@@ -365,19 +367,29 @@ async def kill_during_load(
     kill_after: float,
     clients: int = 32,
     client_kind: str = "httpx",
+    acknowledged: int = 1,
 ) -> LoadResult:
-    """Load the server and SIGKILL it `kill_after` seconds in; the load up to the kill."""
+    """Load the server and SIGKILL it `kill_after` seconds in, or later once it has
+    acknowledged `acknowledged` decisions (a loaded machine may take longer to answer the
+    first); the load up to the kill."""
+    result = LoadResult(seconds=0.0)
     load = asyncio.create_task(
         run_load(
             server.url,
             token,
-            kill_after + 30,
+            kill_after + 90,
             clients,
             stop_on_connection_error=True,
             client_kind=client_kind,
+            result=result,
         )
     )
     await asyncio.sleep(kill_after)
+    deadline = time.monotonic() + 60
+    while len(result.acknowledged) < acknowledged and time.monotonic() < deadline:
+        if load.done():
+            break
+        await asyncio.sleep(0.05)
     server.kill()
     return await load
 

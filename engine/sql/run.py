@@ -208,16 +208,18 @@ def python_view(
     as_of: dt.date,
     outputs: Iterable[str],
     audience: str = "custodial",
+    record: bool = False,
 ) -> dict[str, Any] | None:
     """The interpreter's decision on a prepared (converted) document; None when no version of
-    the pack is in force on `as_of` (the query gives that row no policy version)."""
+    the pack is in force on `as_of` (the query gives that row no policy version). Its steps
+    are kept only with `record` (the view holds none of them; the fields are the same)."""
     from engine.api import out_of_range
     from engine.evaluation.decision import build_decision
     from engine.evaluation.evaluate import Evaluation
 
     if pack.version_at(as_of) is None:
         return None
-    ev = Evaluation(pack, dict(doc), as_of, audience != "healthcare")
+    ev = Evaluation(pack, dict(doc), as_of, audience != "healthcare", record=record)
     try:
         try:
             with decimal.localcontext(EXACT):  # as engine.api decides

@@ -6,6 +6,7 @@ from __future__ import annotations
 import _thread
 import datetime as dt
 import signal
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -16,6 +17,18 @@ from engine.sql.batch import run_batch
 ROOT = Path(__file__).resolve().parents[2]
 
 
+@pytest.fixture
+def ctrl_c_raises() -> Iterator[None]:
+    """Ctrl-C raises KeyboardInterrupt, as in the `regime` command: a library loaded earlier
+    in the same process (Spark's client installs its own) may have changed the handler."""
+    before = signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, before)
+
+
+@pytest.mark.usefixtures("ctrl_c_raises")
 def test_an_interrupt_while_writing_leaves_no_file(tmp_path: Path) -> None:
     pack = engine.load(ROOT / "policies")["keywork_edm"]
     fired: list[str] = []
