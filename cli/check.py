@@ -15,12 +15,13 @@ from engine.language.cost import COST_LIMIT, describe
 from engine.packs import model as M
 from engine.packs import pack_cost
 from engine.problems import Problem
-from engine.tools.source_coverage import check_sources
+from engine.tools.source_coverage import check_example_sources, check_sources
 from engine.tools.worked_examples import (
     check_cases,
     check_examples_file,
     looks_like_examples,
     named_pack,
+    test_files,
 )
 
 from .common import (
@@ -41,7 +42,8 @@ from .examples import Loaded, examples_packs, load_packs, refuse_missing_pack
     "--sources",
     type=click.Path(file_okay=False, path_type=Path),
     default=None,
-    help="Directory of source documents: check cited headings and report coverage.",
+    help="Directory of source documents: check cited headings (packs' and worked examples') "
+    "and report coverage.",
 )
 @click.option(
     "--format",
@@ -99,8 +101,12 @@ def command(
             if inside:
                 targets.remove(t)
                 examples += inside
+    if sources is not None and not sources.is_dir():
+        fail(f"no sources directory `{sources}`", "pass the folder of source documents")
+    if sources is not None and not any(f.is_file() for f in sources.iterdir()):
+        fail(f"the sources directory `{sources}` is empty", "pass the folder of source documents")
     if examples and not targets:
-        _check_examples(examples, packs_dir, fmt, no_tests)
+        _check_examples(examples, packs_dir, fmt, no_tests, sources)
     if not pack_files(targets) and not engine.api.overlay_files(targets):
         fail(
             f"no packs or local plans in {', '.join(f'`{t}`' for t in targets)}",
@@ -108,16 +114,16 @@ def command(
             "plan's names schemas/overlay.schema.json",
             code=EXIT_PROBLEMS,
         )
-    if sources is not None and not sources.is_dir():
-        fail(f"no sources directory `{sources}`", "pass the folder of source documents")
-    if sources is not None and not any(f.is_file() for f in sources.iterdir()):
-        fail(f"the sources directory `{sources}` is empty", "pass the folder of source documents")
     packs, problems = engine.check_paths(targets)
     from engine.sql.check import sql_problems
 
     problems = sorted(problems + sql_problems(packs))
     if sources is not None:
         found, coverage = check_sources(packs, sources)
+        for file in test_files(t for t in targets if t.is_dir()):  # their worked examples'
+            pack_id = named_pack(file)
+            if pack_id in packs:
+                found += check_example_sources(file, packs[pack_id], sources)[0]
         problems = sorted(problems + found)
     else:
         coverage = {}
@@ -127,7 +133,8 @@ def command(
         folders = [t for t in targets if t.is_dir()]
         problems = sorted(problems + check_cases(folders, packs))
     if examples:
-        problems = sorted(problems + _examples_problems(examples, packs_dir, no_tests)[0])
+        found = _examples_problems(examples, packs_dir, no_tests, sources)[0]
+        problems = sorted(problems + found)
     errors = [p for p in problems if p.is_error]
     plans = _merged_plans(targets, packs)
     releasable = [r for pid, pack in sorted(packs.items()) for r in _releasable(pack)]
@@ -185,11 +192,12 @@ def command(
 
 
 def _examples_problems(
-    files: list[Path], packs_dir: Path | None, no_tests: bool
+    files: list[Path], packs_dir: Path | None, no_tests: bool, sources: Path | None = None
 ) -> tuple[list[Problem], list[dict[str, Any]]]:
     """Each worked-example file checked against the packs it runs against (as `regime test`
     chooses them): the problems of the pack it names (all errors of that folder when the pack
-    did not load) and of the file itself; with a summary of each file."""
+    did not load) and of the file itself, and with `sources` its cases' citations (the
+    summary counts them); with a summary of each file."""
     loaded: dict[Path, Loaded] = {}
     problems: list[Problem] = []
     summaries: list[dict[str, Any]] = []
@@ -207,14 +215,21 @@ def _examples_problems(
         problems += [p for p in found if pack is not None and p.file == pack.file]
         own, cases = check_examples_file(file, packs, run=not no_tests)
         problems += own
-        summaries.append({"file": str(file), "pack": pack_id, "packs": str(where), "cases": cases})
+        summary = {"file": str(file), "pack": pack_id, "packs": str(where), "cases": cases}
+        if sources is not None and pack is not None:
+            cited, summary["citations"] = check_example_sources(file, pack, sources)
+            problems += cited
+        summaries.append(summary)
     unique = {(p.file, p.line, p.col, p.code, p.message): p for p in problems}
     return sorted(unique.values()), summaries
 
 
-def _check_examples(files: list[Path], packs_dir: Path | None, fmt: str, no_tests: bool) -> None:
-    """`regime check` given only worked-example files: each checked as one, then exit."""
-    problems, summaries = _examples_problems(files, packs_dir, no_tests)
+def _check_examples(
+    files: list[Path], packs_dir: Path | None, fmt: str, no_tests: bool, sources: Path | None
+) -> None:
+    """`regime check` given only worked-example files: each checked as one (with `sources`,
+    its cases' citations too), then exit."""
+    problems, summaries = _examples_problems(files, packs_dir, no_tests, sources)
     errors = [p for p in problems if p.is_error]
     if fmt == "json":
         report = {
@@ -242,11 +257,25 @@ def _check_examples(files: list[Path], packs_dir: Path | None, fmt: str, no_test
                 f"worked examples `{s['file']}` {named} (packs in `{s['packs']}`): "
                 f"{cases} checked{ran}"
             )
+            if "citations" in s:
+                click.echo(f"worked examples `{s['file']}`: " + _citations_checked(s, sources))
         click.echo(
             f"{len(files)} worked-example file(s) checked: {len(errors)} error(s), "
             f"{len(problems) - len(errors)} warning(s)"
         )
     raise SystemExit(EXIT_PROBLEMS if errors else EXIT_OK)
+
+
+def _citations_checked(summary: dict[str, Any], sources: Path | None) -> str:
+    """What `--sources` checked of a worked-example file, in words."""
+    if summary["citations"] is None:
+        return (
+            f"the source of pack `{summary['pack']}` is not in `{sources}`, so nothing was "
+            "checked (as for the pack)"
+        )
+    if not summary["citations"]:
+        return f"no case cites the source, so nothing was checked against `{sources}`"
+    return f"{summary['citations']} citation(s) checked against `{sources}`"
 
 
 def _merged_plans(targets: list[Path], packs: dict[str, M.Pack]) -> list[M.Pack]:

@@ -111,15 +111,13 @@ def _reader(con: Any, path: Path, roots: list[str], types: dict[str, T.Type], fa
     if fmt == "jsonl":
         con.execute(
             "CREATE VIEW lines AS SELECT row_number() OVER () AS record, line, "
-            "TRY_CAST(line AS JSON) AS doc FROM read_csv("
-            f"{src}, columns={{'line': 'VARCHAR'}}, delim=chr(1), quote='', escape='', "
-            "header=false, auto_detect=false) WHERE trim(line) <> ''"
+            f"TRY_CAST(line AS JSON) AS doc FROM {_jsonl_lines(src)} WHERE trim(line) <> ''"
         )
         json_of = {r: f"doc->'{r}'" for r in roots}
         known = list(facts_schema(facts)["properties"])
-        first = [
-            "CASE WHEN doc IS NULL THEN 'not a JSON document' END",
-            "CASE WHEN doc IS NOT NULL AND json_type(doc) <> 'OBJECT' THEN 'not a JSON object' END",
+        first = [  # (placed at their line and column afterwards: `_place_unreadable_lines`)
+            f"CASE WHEN doc IS NULL THEN '{_NOT_JSON}' END",
+            f"CASE WHEN doc IS NOT NULL AND json_type(doc) <> 'OBJECT' THEN '{_NOT_OBJECT}' END",
             unknown_fields("doc", "'$'", known, "document", False),
         ]
         base = "lines"
@@ -153,6 +151,62 @@ def _reader(con: Any, path: Path, roots: list[str], types: dict[str, T.Type], fa
         f"CREATE VIEW typed AS SELECT record, {typed_cols}, {reasons} AS read_reasons FROM jsoned"
     )
     return "typed"
+
+
+def _jsonl_lines(src: str) -> str:
+    """DuckDB's read of a JSONL file as one text column `line`, a row for every line of the
+    file in order (an empty line a NULL)."""
+    return (
+        f"read_csv({src}, columns={{'line': 'VARCHAR'}}, delim=chr(1), quote='', escape='', "
+        "header=false, auto_detect=false)"
+    )
+
+
+_NOT_JSON, _NOT_OBJECT = "not a JSON document", "not a JSON object"
+# A comma before a closing bracket, which DuckDB's JSON reader passes over and the facts
+# reader refuses (`{"a": 1,}`): only the lines holding one are read again, by Python's.
+_MAY_HAVE_A_COMMA_TOO_MANY = r",[ \t\r\n]*[]}]"
+
+
+def _place_unreadable_lines(con: Any, path: Path) -> None:
+    """Give each record of `checked` whose line is not JSON, or not one document, the reason
+    at its place in the file (`file:line:col: not JSON: ...`, the column where reading it
+    stopped), in the words `regime impact` and `regime eval` use for the same line; a line
+    DuckDB reads but the facts reader would not (a comma too many) is rejected the same way.
+    Only such lines are read again: none in a well-formed file."""
+    marked = [_NOT_JSON, _NOT_OBJECT]
+    rows = con.execute(
+        "SELECT n.record, n.line_no, n.line, c.reasons FROM (SELECT row_number() OVER () AS "
+        "record, line_no, line FROM (SELECT row_number() OVER () AS line_no, line FROM "
+        f"{_jsonl_lines(sql_str(str(path)))}) WHERE trim(line) <> '') n JOIN checked c USING "
+        "(record) WHERE list_has_any(c.reasons, ?) OR (len(c.reasons) = 0 AND "
+        "regexp_matches(n.line, ?))",
+        [marked, _MAY_HAVE_A_COMMA_TOO_MANY],
+    ).fetchall()
+    placed: list[tuple[int, list[str]]] = []
+    for record, line_no, line, reasons in rows:
+        where = f"{path}:{line_no}"
+        try:
+            doc = json.loads(line)
+        except json.JSONDecodeError as e:
+            reason = f"{where}:{e.colno}: not JSON: {e.msg}"
+        except (ValueError, RecursionError):  # too deep, or an integer Python will not read
+            reason = f"{where}:1: {_NOT_JSON}"
+        else:
+            if _NOT_OBJECT in reasons or not isinstance(doc, dict):
+                reason = f"{where}:1: {_NOT_OBJECT} (each line is one facts document)"
+            elif _NOT_JSON in reasons:  # JSON to Python, not to DuckDB (half a UTF-16 pair)
+                reason = f"{where}:1: {_NOT_JSON}"
+            else:
+                continue  # the comma was inside a text
+        placed.append((record, [reason, *(r for r in reasons if r not in marked)]))
+    if placed:
+        con.execute("CREATE TEMP TABLE unreadable (record BIGINT, reasons VARCHAR[])")
+        con.executemany("INSERT INTO unreadable VALUES (?, ?)", placed)
+        con.execute(
+            "UPDATE checked SET reasons = u.reasons FROM unreadable u "
+            "WHERE checked.record = u.record"
+        )
 
 
 def _csv_header(path: Path) -> list[str]:
@@ -423,29 +477,71 @@ def _copy(con: Any, select: str, out: Path, temps: list[str]) -> str:
     return tmp
 
 
-def _unfit_decimals(con: Any, outputs: Iterable[str], types: Mapping[str, T.Type]) -> None:
-    """Make each row of `results` whose decimal output has more places than the results'
-    DECIMAL(38, 10) column keeps an error, as the python engine makes it (see `unfit_value`):
-    the query holds a product at the places of its operands together, which casting to the
-    column would round, and decimals are never rounded."""
+_DECIMAL_SCALES = re.compile(r"DECIMAL\(\d+,\s*(\d+)\)")
+
+
+def _unfit_text(value: str, name: str) -> str:
+    """The row's error for the decimal `value` (SQL) of output `name` (an output, or the field
+    or element of one: `total.share`, `paid[]`), the python engine's words (`unfit_value`):
+    the value as a number is written, without trailing zeros."""
     column = f"DECIMAL({DECIMAL_PRECISION}, {DECIMAL_SCALE})"
+    shown = f"CAST({value} AS VARCHAR)"
+    shown = (
+        f"CASE WHEN contains({shown}, '.') THEN rtrim(rtrim({shown}, '0'), '.') ELSE {shown} END"
+    )
+    return (
+        f"'output `{name}` is ' || {shown} || ', which the {column} column "
+        "of the results does not hold exactly (`regime eval` shows it) [E-EVAL-RANGE]'"
+    )
+
+
+def _first_unfit(value: str, t: T.Type, name: str, depth: int = 0) -> str | None:
+    """SQL for the error of the first decimal in `value` (of type `t`, output `name`) that
+    has more places than the results' column, in the order the python engine looks (a
+    record's fields in order, a list's elements in order, each whole before the next); NULL
+    when every one fits. None when `t` holds no decimal."""
+    column = f"DECIMAL({DECIMAL_PRECISION}, {DECIMAL_SCALE})"
+    if t.kind == "decimal":
+        bad = f"{value} IS NOT NULL AND {value} <> CAST({value} AS {column})"
+        return f"CASE WHEN {bad} THEN {_unfit_text(value, name)} END"
+    if t.kind == "record":
+        parts = [
+            found
+            for fname, ft, _ in t.fields or ()
+            if (found := _first_unfit(f'{value}."{fname}"', ft, f"{name}.{fname}", depth))
+            is not None
+        ]
+        if not parts:
+            return None
+        return parts[0] if len(parts) == 1 else f"coalesce({', '.join(parts)})"
+    if t.kind == "list" and t.elem is not None:
+        e = f"u{depth}"
+        each = _first_unfit(e, t.elem, f"{name}[]", depth + 1)
+        if each is None:
+            return None
+        found = f"list_filter(list_transform({value}, lambda {e}: {each}), lambda m: m IS NOT NULL)"
+        return f"{found}[1]"
+    return None
+
+
+def _unfit_decimals(con: Any, outputs: Iterable[str], types: Mapping[str, T.Type]) -> None:
+    """Make each row of `results` whose decimal output (or a decimal inside a list or record
+    output) has more places than the results' DECIMAL(38, 10) column keeps an error, as the
+    python engine makes it (see `unfit_value`): the query holds a product at the places of its
+    operands together, which casting to the column would round, and decimals are never
+    rounded."""
     described = {str(r[0]): str(r[1]) for r in con.execute("DESCRIBE results").fetchall()}
     present = set(described)
     whens: list[str] = []
     for n in outputs:
-        t, col = types[n], f'"{n}"'
         if n not in present:
             continue
-        scale = re.fullmatch(r"DECIMAL\(\d+,\s*(\d+)\)", described[n])
-        if t.kind != "decimal" or (scale is not None and int(scale.group(1)) <= DECIMAL_SCALE):
+        scales = [int(x) for x in _DECIMAL_SCALES.findall(described[n])]
+        if not any(scale > DECIMAL_SCALE for scale in scales):
             continue  # (a column of at most the file's places holds every value exactly)
-        bad = f"{col} <> CAST({col} AS {column})"
-        shown = f"CAST({col} AS VARCHAR)"
-        text = (
-            f"'output `{n}` is ' || {shown} || ', which the {column} column "
-            "of the results does not hold exactly (`regime eval` shows it) [E-EVAL-RANGE]'"
-        )
-        whens.append(f"WHEN r.error IS NULL AND {col} IS NOT NULL AND {bad} THEN {text}")
+        found = _first_unfit(f'r."{n}"', types[n], n)
+        if found is not None:
+            whens.append(f"WHEN r.error IS NULL AND ({found}) IS NOT NULL THEN {found}")
     if not whens:
         return
     unfit = f"(CASE {' '.join(whens)} END)"
@@ -551,6 +647,8 @@ def run_batch(
             f"CREATE TABLE checked AS SELECT record, CAST({key_sql} AS VARCHAR) AS key, {cols}, "
             f"{reasons_sql} AS reasons FROM typed"
         )
+        if file_format(facts) == "jsonl":
+            _place_unreadable_lines(con, facts)
         _reject_numbers_not_held(con, file_format(facts), roots)
         if audience != "healthcare":
             _leave_out_broken_healthcare_parts(con, types, pack.facts)

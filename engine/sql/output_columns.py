@@ -242,9 +242,11 @@ def unfit_value(name: str, value: Any, t: T.Type) -> str | None:
                 and (value == 0 or value.adjusted() < _WHOLE_DIGITS)
                 and (value == 0 or exponent >= -DECIMAL_SCALE)
             )
+            # written as a number without trailing zeros, as the SQL engines write it
+            shown = format(value.normalize(), "f") if value.is_finite() else str(value)
         if not fits:
             return (
-                f"output `{name}` is {value}, which the DECIMAL({DECIMAL_PRECISION}, "
+                f"output `{name}` is {shown}, which the DECIMAL({DECIMAL_PRECISION}, "
                 f"{DECIMAL_SCALE}) column of the results does not hold exactly (`regime eval` "
                 "shows it) [E-EVAL-RANGE]"
             )

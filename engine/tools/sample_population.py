@@ -10,8 +10,10 @@ a dedicated generator) can take its place wherever a list of facts documents is 
 from __future__ import annotations
 
 import datetime as dt
+import json
 import random
 import re
+from pathlib import Path
 from typing import Any
 
 from engine.packs.facts_schema import facts_schema, validate_facts
@@ -124,10 +126,56 @@ def _birth_dates(record: Any, rng: random.Random, years: tuple[int, int]) -> Non
             record[key] = day.isoformat()
 
 
+def _at(doc: Any, steps: list[str]) -> Any:
+    for step in steps:
+        doc = doc.get(step) if isinstance(doc, dict) else None
+    return doc
+
+
+def add_field(
+    path: Path,
+    field: str,
+    when: tuple[str, str] | None,
+    seed: int,
+    centre: dt.date,
+    spread_days: int,
+    schema: str = "facts",
+) -> int:
+    """Give each document of the JSON Lines population at `path` that lacks the dotted
+    `field` (its parent present) and meets `when` (a dotted path and the text of its value) a
+    value drawn as `generate` draws that field, seeded; every other line is kept as written.
+    For a file kept while its facts schema gains a field: the rest of the file stays what it
+    was, where generating it again would draw every value anew. Returns how many were given."""
+    *parents, name = field.split(".")
+    node: Any = facts_schema(schema)
+    for step in [*parents, name]:
+        node = (node.get("properties") or {}).get(step) if isinstance(node, dict) else None
+    if not isinstance(node, dict):
+        raise ValueError(f"the facts schema has no field `{field}`")
+    gen = _Generator(random.Random(seed), centre, spread_days, 0.0)
+    lines = path.read_text(encoding="utf-8").splitlines(keepends=True)
+    added = 0
+    for n, line in enumerate(lines):
+        if not line.strip():
+            continue
+        doc = json.loads(line)
+        parent = _at(doc, parents)
+        if not isinstance(parent, dict) or name in parent:
+            continue
+        if when is not None and str(_at(doc, when[0].split("."))) != when[1]:
+            continue
+        parent[name] = gen.value(node, name)
+        lines[n] = json.dumps(doc, default=str, sort_keys=True) + "\n"  # as write_jsonl writes
+        added += 1
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text("".join(lines), encoding="utf-8")
+    tmp.replace(path)
+    return added
+
+
 def main(argv: list[str] | None = None) -> int:
     """`python -m engine.tools.sample_population`: write a population as JSON Lines."""
     import argparse
-    from pathlib import Path
 
     from engine.tools.population_source import write_jsonl
 
@@ -138,8 +186,32 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--spread-days", type=int, default=400)
     parser.add_argument("--roots", default="", help="comma-separated fact roots")
     parser.add_argument("--null-rate", type=float, default=0.1)
-    parser.add_argument("--out", type=Path, required=True)
+    parser.add_argument(
+        "--out", type=Path, required=True, help="the file written (with --add-field: changed)"
+    )
+    parser.add_argument(
+        "--add-field",
+        metavar="PATH",
+        help="add the dotted field PATH to the population in --out, where it is absent",
+    )
+    parser.add_argument(
+        "--when", metavar="PATH=VALUE", help="with --add-field: only where PATH holds VALUE"
+    )
     args = parser.parse_args(argv)
+    if args.add_field:
+        when = tuple(args.when.split("=", 1)) if args.when else None
+        if when is not None and len(when) != 2:
+            parser.error("--when takes PATH=VALUE")
+        added = add_field(
+            args.out,
+            args.add_field,
+            when,
+            args.seed,
+            args.centre,
+            args.spread_days,
+        )
+        print(f"added {args.add_field} to {added} documents of {args.out}")
+        return 0
     roots = tuple(r for r in args.roots.split(",") if r)
     docs = generate(args.count, args.seed, args.centre, args.spread_days, roots, args.null_rate)
     write_jsonl(docs, args.out)

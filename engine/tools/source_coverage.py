@@ -35,14 +35,14 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 from typing import Any
 
 from engine.packs import model as M
-from engine.problems import Problem, closest, problem
+from engine.problems import PackError, Problem, closest, problem
 
 HEADING_MAX = 90
 LEAD_IN_WORDS = 8
@@ -205,6 +205,88 @@ def _shape(line: str) -> str:
     return "short"
 
 
+def _checked(
+    cite: M.Citation,
+    file: str,
+    own: str,
+    sources_dir: Path,
+    read: Callable[[str], SourceText],
+    problems: list[Problem],
+) -> str | None:
+    """The compared form of the heading `cite` (standing in `file`, its document by default
+    `own`) names; None, with a problem added, when its document or heading is not there."""
+    if cite.section is None:
+        return None
+    name = cite.document or own
+    if not (sources_dir / name).is_file():
+        problems.append(
+            problem(
+                "W-CITE-DOCUMENT",
+                file,
+                cite.line,
+                cite.col,
+                f"cited document `{name}` is not in the sources directory; "
+                f"section `{cite.section}` was not checked",
+                "name a file of the sources directory in `document`",
+            )
+        )
+        return None
+    source = read(name)
+    key = source.find(cite.section)
+    if key is None:
+        near = source.suggestion(cite.section)
+        hint = (
+            f"did you mean `{near}`?"
+            if near
+            else f"cite a heading exactly as it appears in `{name}`"
+        )
+        problems.append(
+            problem(
+                "E-CITE-SECTION",
+                file,
+                cite.line,
+                cite.col,
+                f"section `{cite.section}` is not a heading of `{name}`",
+                hint,
+            )
+        )
+    return key
+
+
+def check_example_sources(
+    file: Path, pack: M.Pack, sources_dir: Path
+) -> tuple[list[Problem], int | None]:
+    """Check the citations of a worked-example file's cases (`cite`, its document by default
+    `pack`'s source) as `check_sources` checks a pack's: each cited heading is in its
+    document. With how many citations naming a section there were to check; None when the
+    pack's source is not in `sources_dir` (skipped, as `check_sources` skips the pack)."""
+    from engine.packs.read_yaml import read_text_file, read_yaml
+
+    own = pack.source.file
+    if not own or not (sources_dir / own).is_file():
+        return [], None
+
+    try:
+        doc = read_yaml(read_text_file(file, str(file), "worked-example")[1], str(file))
+    except PackError:
+        return [], 0  # not YAML: checking the file says so
+    cases = doc.data.get("cases") if isinstance(doc.data, Mapping) else None
+    cites: list[M.Citation] = []
+    for i, case in enumerate(cases if isinstance(cases, list) else []):
+        raw = case.get("cite") if isinstance(case, Mapping) else None
+        items = raw if isinstance(raw, list) else [raw]
+        for j, item in enumerate(items):
+            if isinstance(item, Mapping):
+                at = ("cases", i, "cite", j) if isinstance(raw, list) else ("cases", i, "cite")
+                span = doc.span(at)
+                cites.append(M.Citation.from_raw(item, span.line, span.col))
+    read = cache(lambda name: read_source(sources_dir / name))
+    problems: list[Problem] = []
+    for cite in cites:
+        _checked(cite, str(file), own, sources_dir, read, problems)
+    return sorted(problems), sum(1 for c in cites if c.section is not None)
+
+
 def check_sources(
     packs: Mapping[str, M.Pack], sources_dir: Path
 ) -> tuple[list[Problem], dict[str, dict[str, Any]]]:
@@ -225,42 +307,8 @@ def check_sources(
             continue
         cited: set[str] = set()
         for cite in pack.citations:
-            if cite.section is None:
-                continue
-            name = cite.document or own
-            if not (sources_dir / name).is_file():
-                problems.append(
-                    problem(
-                        "W-CITE-DOCUMENT",
-                        pack.file,
-                        cite.line,
-                        cite.col,
-                        f"cited document `{name}` is not in the sources directory; "
-                        f"section `{cite.section}` was not checked",
-                        "name a file of the sources directory in `document`",
-                    )
-                )
-                continue
-            source = read(name)
-            key = source.find(cite.section)
-            if key is None:
-                near = source.suggestion(cite.section)
-                hint = (
-                    f"did you mean `{near}`?"
-                    if near
-                    else f"cite a heading exactly as it appears in `{name}`"
-                )
-                problems.append(
-                    problem(
-                        "E-CITE-SECTION",
-                        pack.file,
-                        cite.line,
-                        cite.col,
-                        f"section `{cite.section}` is not a heading of `{name}`",
-                        hint,
-                    )
-                )
-            elif name == own:
+            key = _checked(cite, pack.file, own, sources_dir, read, problems)
+            if key is not None and (cite.document or own) == own:
                 cited.add(key)
         source = read(own)
         headings = [h for h in source.headings if h in cited or h not in source.bare]

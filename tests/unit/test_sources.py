@@ -285,3 +285,69 @@ def test_every_policy_citation_names_a_real_heading() -> None:
         real = POLICY_SOURCE_HEADINGS.get(cov["source"])
         if real is not None:
             assert set(cov["uncited"]) <= set(real), pid
+
+
+def _examples_beside_pack(tmp_path: Path, cites: list[str]) -> Path:
+    """The small pack in `tmp_path` and its worked examples in `tests/`, the first cases
+    citing `cites` (one a case); the worked-example file's path, relative to `tmp_path`."""
+    (tmp_path / SMALL.name).write_text(SMALL.read_text(encoding="utf-8"), encoding="utf-8")
+    text = (SMALL.parent / "tests" / "docs_small.yaml").read_text(encoding="utf-8")
+    cases = text.split("  - name: ")
+    for i, cite in enumerate(cites, 1):
+        cases[i] = cases[i].replace("\n    as_of:", f"\n    cite: {cite}\n    as_of:", 1)
+    (tmp_path / "tests").mkdir()
+    out = tmp_path / "tests" / "docs_small.yaml"
+    out.write_text("  - name: ".join(cases), encoding="utf-8")
+    return Path("tests") / "docs_small.yaml"
+
+
+def test_check_sources_checks_a_worked_example_files_citations(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, snapshot: object
+) -> None:
+    examples = _examples_beside_pack(
+        tmp_path, ["{section: Sessions, paragraph: 1}", "[{section: Levels}, {section: Sesions}]"]
+    )
+    (tmp_path / "sources").mkdir()
+    for text in SOURCES.iterdir():
+        (tmp_path / "sources" / text.name).write_bytes(text.read_bytes())
+    monkeypatch.chdir(tmp_path)
+    result = CliRunner().invoke(cli, ["check", str(examples), "--sources", "sources"])
+    assert result.exit_code == 1, result.output
+    snapshot.snapshot_dir = ROOT / "tests" / "unit" / "snapshots"  # type: ignore[attr-defined]
+    snapshot.assert_match(result.output, "check_examples_sources.txt")  # type: ignore
+
+
+def test_check_sources_says_a_worked_example_file_cites_nothing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    examples = _examples_beside_pack(tmp_path, [])
+    monkeypatch.chdir(tmp_path)
+    result = CliRunner().invoke(cli, ["check", str(examples), "--sources", str(SOURCES)])
+    assert result.exit_code == 0, result.output
+    assert (
+        f"worked examples `{examples}`: no case cites the source, so nothing was checked "
+        f"against `{SOURCES}`"
+    ) in result.output
+    (tmp_path / "other").mkdir()
+    (tmp_path / "other" / "other.txt").write_text("Other\n", encoding="utf-8")
+    elsewhere = CliRunner().invoke(cli, ["check", str(examples), "--sources", "other"])
+    assert elsewhere.exit_code == 0, elsewhere.output
+    assert (
+        f"worked examples `{examples}`: the source of pack `docs_small` is not in `other`, so "
+        "nothing was checked (as for the pack)"
+    ) in elsewhere.output
+    missing = CliRunner().invoke(cli, ["check", str(examples), "--sources", "nowhere"])
+    assert missing.exit_code == 2 and "no sources directory `nowhere`" in missing.output
+
+
+def test_check_sources_of_a_folder_checks_its_worked_examples_citations_too(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _examples_beside_pack(tmp_path, ["{section: Sesions}"])
+    monkeypatch.chdir(tmp_path)
+    result = CliRunner().invoke(cli, ["check", ".", "--sources", str(SOURCES)])
+    assert result.exit_code == 1, result.output
+    assert (
+        "tests/docs_small.yaml:5:11: error: section `Sesions` is not a heading of "
+        "`small_guidance.txt` [E-CITE-SECTION]"
+    ) in result.output
