@@ -257,7 +257,9 @@ class _Checker:
             )
             joined = T.ANY
         return NodeInfo(
-            joined.marked(cond.type.healthcare), cond.nullable or then.nullable or other.nullable
+            joined.marked(cond.type.healthcare),
+            cond.nullable or then.nullable or other.nullable,
+            _one_path([node.then, node.other], [then, other]),
         )
 
     def _Binary(self, node: A.Binary) -> NodeInfo:
@@ -479,7 +481,26 @@ class _Checker:
                 nullable = infos[0].nullable
         else:
             nullable = fn.may_be_unknown or any(i.nullable for i in infos)
-        return NodeInfo(result, nullable)
+        # a value chosen from its arguments, or some of a list's items, keeps their path
+        path = _one_path(node.args, infos) if node.func in _KEEP_PATH else None
+        return NodeInfo(result, nullable, path)
+
+
+# functions whose value is one of their arguments, or some items of their one list
+_KEEP_PATH = frozenset({"coalesce", "unique", "sort", "compact"})
+
+
+def _one_path(nodes: list[A.Node], infos: list[NodeInfo]) -> str | None:
+    """The fact path every one of these values reads, where each is a fact or has no
+    elements (`[]`, `null`), so that an element of the value chosen is named by its list's
+    path (`list[].field`); None where they read different facts, or some reads none."""
+    paths = {
+        info.path
+        for n, info in zip(nodes, infos, strict=True)
+        if not (isinstance(n, A.ListLit) and not n.items)
+        and not (isinstance(n, A.Lit) and n.kind == "null")
+    }
+    return paths.pop() if len(paths) == 1 else None
 
 
 def _list_items_nullable(node: A.Node, checker: _Checker) -> bool:
