@@ -833,7 +833,10 @@ class ExprCompiler:
             raise Unsupported(node.kind, "a quantifier over something that is not a typed list")
         var = self._var()
         x = exp.column(var)
-        if items.facts:  # a fact list: an element's fields name their own paths
+        # a fact list, or one chosen or kept from a fact list (the checker gives it the list's
+        # path): its elements are the facts' own, each field naming its own path
+        facts = items.facts or self.checked.info[id(node.iterable)].path is not None
+        if facts:
             elem = SV(x, ZERO.copy(), items.t.elem, frozenset(), facts=True)
         else:  # a computed list: an unknown inside an element is among the list's unknowns
             elem = SV(x, items.m.copy(), items.t.elem, items.bits)
@@ -883,7 +886,7 @@ class ExprCompiler:
             v = case([(is_null(L), exp.Null()), (any_unknown, exp.Null())], value)
             inner = ZERO.copy() if kind == "count" else items.m
             m = case([(is_null(L), items.m), (any_unknown, pending)], inner)
-            kept_facts = items.facts and kind == "filter"  # the elements are still facts
+            kept_facts = facts and kind == "filter"  # the elements are still facts
             err = self._element_error(L, each, items, body)
             return SV(v, m, t, items.bits | body.bits, facts=kept_facts, e=err)
         if kind == "map":
