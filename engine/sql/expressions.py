@@ -820,7 +820,10 @@ class ExprCompiler:
             if x.e is not None
         ]
         branch = case(taken, cast(exp.Null(), "VARCHAR")) if taken else None
-        return SV(v, m, t, c.bits | a.bits | b.bits, e=first_error(c.e, branch))
+        # a choice between two facts is a fact: a field missing from it is unknown (named by
+        # the path both read, else `?.field`, as the interpreter names it)
+        facts = a.facts and b.facts
+        return SV(v, m, t, c.bits | a.bits | b.bits, facts=facts, e=first_error(c.e, branch))
 
     def _var(self) -> str:
         self.n_lambda += 1
