@@ -25,7 +25,7 @@ comprehension variables in force), so a misspelt local is matched against locals
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -490,7 +490,7 @@ class _Checker:
 _KEEP_PATH = frozenset({"coalesce", "unique", "sort", "compact"})
 
 
-def _one_path(nodes: list[A.Node], infos: list[NodeInfo]) -> str | None:
+def _one_path(nodes: Sequence[A.Node], infos: Sequence[NodeInfo]) -> str | None:
     """The fact path every one of these values reads, where each is a fact or has no
     elements (`[]`, `null`), so that an element of the value chosen is named by its list's
     path (`list[].field`); None where they read different facts, or some reads none."""
