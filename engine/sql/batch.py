@@ -120,7 +120,7 @@ def _reader(con: Any, path: Path, roots: list[str], types: dict[str, T.Type], fa
     if fmt == "jsonl":
         con.execute(
             "CREATE VIEW lines AS SELECT row_number() OVER () AS record, line, "
-            f"TRY_CAST(line AS JSON) AS doc FROM {_jsonl_lines(src)} WHERE trim(line) <> ''"
+            f"TRY_CAST(line AS JSON) AS doc FROM {_jsonl_lines(src)} WHERE {_NOT_BLANK}"
         )
         json_of = {r: f"doc->'{r}'" for r in roots}
         known = list(facts_schema(facts)["properties"])
@@ -172,6 +172,9 @@ def _jsonl_lines(src: str) -> str:
     )
 
 
+# a line holding a document: not empty, nor only JSON's whitespace (spaces, tabs), which holds
+# none, as the population reader of `regime impact` reads it
+_NOT_BLANK = "trim(line, ' ' || chr(9) || chr(13)) <> ''"
 _NOT_JSON, _NOT_OBJECT = "not a JSON document", "not a JSON object"
 # A comma before a closing bracket, which DuckDB's JSON reader passes over and the facts
 # reader refuses (`{"a": 1,}`): only the lines holding one are read again, by Python's.
@@ -190,7 +193,7 @@ def _place_unreadable_lines(con: Any, path: Path, every_key_checked: bool) -> No
     rows = con.execute(
         "SELECT n.record, n.line_no, n.line, c.reasons FROM (SELECT row_number() OVER () AS "
         "record, line_no, line FROM (SELECT row_number() OVER () AS line_no, line FROM "
-        f"{_jsonl_lines(sql_str(str(path)))}) WHERE trim(line) <> '') n JOIN checked c USING "
+        f"{_jsonl_lines(sql_str(str(path)))}) WHERE {_NOT_BLANK}) n JOIN checked c USING "
         "(record) WHERE list_has_any(c.reasons, ?) OR (len(c.reasons) = 0 AND "
         "regexp_matches(n.line, ?)) OR len(list_filter(c.reasons, lambda r: contains(r, ?))) > 0"
         f"{'' if every_key_checked else ' OR true'}",

@@ -155,7 +155,7 @@ def _read_jsonl(path: Path) -> list[dict[str, Any]]:
             message = f"not UTF-8 text (byte 0x{raw[e.start]:02x})"
             problems.append(_problem(str(path), n, message, e.start + 1))
             continue
-        if not line.strip():
+        if not line.strip(" \t\r"):  # JSON's whitespace alone holds no document (a blank line)
             continue
         try:
             doc = json.loads(line, parse_float=read_decimal)

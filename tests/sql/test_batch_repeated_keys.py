@@ -1,7 +1,8 @@
 """A JSONL line whose object gives a key twice (at the top, in a nested object, in an object
 inside a list) is refused by the facts reader (E-JSON-DUPKEY), and so by `regime batch` with
 every engine: rejected at the repeated key's place, in the facts reader's words, the other
-records decided."""
+records decided. A line holding only JSON whitespace is a blank line, no record, as for the
+population reader of `regime impact`."""
 
 from __future__ import annotations
 
@@ -116,6 +117,26 @@ def test_the_regime_command_rejects_a_key_given_twice(tmp_path: Path) -> None:
     rejects = _rejects(tmp_path / "out.rejects.jsonl")
     assert rejects[2] == [f"{facts}:2:31: key `acct` appears twice in one object" + KEEP]
     assert _decided(out) == [1, 5, 7]
+
+
+@pytest.mark.parametrize("engine_name", ["duckdb", "python"])
+def test_a_line_of_only_json_whitespace_is_a_blank_line(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, engine_name: str
+) -> None:
+    # tabs and spaces around a document are JSON whitespace: a line of nothing else holds no
+    # document, as an empty line holds none; a form feed is not JSON whitespace
+    monkeypatch.chdir(tmp_path)
+    lines = [GOOD, "\t", "  \t ", " ", GOOD, "\f"]
+    Path("people.jsonl").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    args = ["batch", "keywork_edm", "--packs", str(POLICIES), "--facts", "people.jsonl"]
+    result = CliRunner().invoke(
+        cli, [*args, "--as-of", "2020-07-20", "--out", "out.jsonl", "--engine", engine_name]
+    )
+    assert result.exit_code == 0, result.output
+    assert _decided(Path("out.jsonl")) == [1, 2]
+    assert _rejects(Path("out.rejects.jsonl")) == {
+        3: ["people.jsonl:6:1: not JSON: Expecting value"]
+    }
 
 
 def test_a_key_given_twice_where_the_schema_names_no_keys_is_rejected(
