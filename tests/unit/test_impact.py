@@ -211,6 +211,23 @@ def test_a_population_line_of_only_json_whitespace_is_blank_as_batch_reads_it(
     ]
 
 
+def test_a_population_line_giving_a_key_twice_is_refused_as_the_facts_reader_refuses_it(
+    tmp_path: Path,
+) -> None:
+    # one of the two values kept silently would decide what `regime eval` and `regime batch`
+    # refuse (E-JSON-DUPKEY, at the repeated key)
+    path = tmp_path / "p.jsonl"
+    path.write_text(
+        '{"prisoner": {}}\n{"prisoner": {"alerts": [{"a": 1, "a": 2}], "acct": "open"}}\n',
+        encoding="utf-8",
+    )
+    with pytest.raises(PopulationError) as info:
+        read_population(path)
+    assert [(p.line, p.col, p.code, p.message) for p in info.value.problems] == [
+        (2, 35, "E-JSON-DUPKEY", "key `a` appears twice in one object")
+    ]
+
+
 def test_csv_population_reads_like_jsonl(tmp_path: Path) -> None:
     path = tmp_path / "p.csv"
     path.write_text(
