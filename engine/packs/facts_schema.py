@@ -665,7 +665,8 @@ def _repeated_key(text: str, key: str) -> int:
     return 0
 
 
-def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+def no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    """A JSON object's pairs as a dict, raising on a key given twice (`object_pairs_hook`)."""
     out: dict[str, Any] = {}
     for key, value in pairs:
         if key in out:
@@ -745,7 +746,7 @@ def parse_json(text: str, file: str) -> Any:
     try:
         return json.loads(
             text,
-            object_pairs_hook=_no_duplicates,
+            object_pairs_hook=no_duplicates,
             parse_int=read_integer,
             parse_float=read_decimal,
         )

@@ -37,7 +37,16 @@ from engine.sql.output_columns import (
     with_outputs,
 )
 from engine.sql.query import CompiledPack, compile_pack
-from engine.sql.read_checks import NOT_HELD, column_checks, json_checks, sql_str, unknown_fields
+from engine.sql.read_checks import (
+    NOT_HELD,
+    TWICE,
+    column_checks,
+    every_object_checked,
+    json_checks,
+    repeated_key,
+    sql_str,
+    unknown_fields,
+)
 from engine.sql.session import set_up
 from engine.sql.types import DECIMAL_PRECISION, DECIMAL_SCALE, duckdb_type_text
 from engine.sql.validate import reasons_expr
@@ -111,7 +120,7 @@ def _reader(con: Any, path: Path, roots: list[str], types: dict[str, T.Type], fa
     if fmt == "jsonl":
         con.execute(
             "CREATE VIEW lines AS SELECT row_number() OVER () AS record, line, "
-            f"TRY_CAST(line AS JSON) AS doc FROM {_jsonl_lines(src)} WHERE trim(line) <> ''"
+            f"TRY_CAST(line AS JSON) AS doc FROM {_jsonl_lines(src)} WHERE {_NOT_BLANK}"
         )
         json_of = {r: f"doc->'{r}'" for r in roots}
         known = list(facts_schema(facts)["properties"])
@@ -119,6 +128,7 @@ def _reader(con: Any, path: Path, roots: list[str], types: dict[str, T.Type], fa
             f"CASE WHEN doc IS NULL THEN '{_NOT_JSON}' END",
             f"CASE WHEN doc IS NOT NULL AND json_type(doc) <> 'OBJECT' THEN '{_NOT_OBJECT}' END",
             unknown_fields("doc", "'$'", known, "document", False),
+            repeated_key("doc", "'$'", "document", False),
         ]
         base = "lines"
     else:
@@ -162,30 +172,41 @@ def _jsonl_lines(src: str) -> str:
     )
 
 
+# a line holding a document: not empty, nor only JSON's whitespace (spaces, tabs), which holds
+# none, as the population reader of `regime impact` reads it
+_NOT_BLANK = "trim(line, ' ' || chr(9) || chr(13)) <> ''"
 _NOT_JSON, _NOT_OBJECT = "not a JSON document", "not a JSON object"
 # A comma before a closing bracket, which DuckDB's JSON reader passes over and the facts
 # reader refuses (`{"a": 1,}`): only the lines holding one are read again, by Python's.
 _MAY_HAVE_A_COMMA_TOO_MANY = r",[ \t\r\n]*[]}]"
 
 
-def _place_unreadable_lines(con: Any, path: Path) -> None:
+def _place_unreadable_lines(con: Any, path: Path, every_key_checked: bool) -> None:
     """Give each record of `checked` whose line is not JSON, or not one document, the reason
     at its place in the file (`file:line:col: not JSON: ...`, the column where reading it
     stopped), in the words `regime impact` and `regime eval` use for the same line; a line
-    DuckDB reads but the facts reader would not (a comma too many) is rejected the same way.
-    Only such lines are read again: none in a well-formed file."""
+    DuckDB reads but the facts reader would not (a comma too many, a key given twice in one
+    object) is rejected the same way. Only such lines are read again: none in a well-formed
+    file, unless the facts schema allows objects whose keys the column-wise checks do not see
+    (`every_key_checked` false), when every line is read for a key given twice."""
     marked = [_NOT_JSON, _NOT_OBJECT]
     rows = con.execute(
         "SELECT n.record, n.line_no, n.line, c.reasons FROM (SELECT row_number() OVER () AS "
         "record, line_no, line FROM (SELECT row_number() OVER () AS line_no, line FROM "
-        f"{_jsonl_lines(sql_str(str(path)))}) WHERE trim(line) <> '') n JOIN checked c USING "
+        f"{_jsonl_lines(sql_str(str(path)))}) WHERE {_NOT_BLANK}) n JOIN checked c USING "
         "(record) WHERE list_has_any(c.reasons, ?) OR (len(c.reasons) = 0 AND "
-        "regexp_matches(n.line, ?))",
-        [marked, _MAY_HAVE_A_COMMA_TOO_MANY],
+        "regexp_matches(n.line, ?)) OR len(list_filter(c.reasons, lambda r: contains(r, ?))) > 0"
+        f"{'' if every_key_checked else ' OR true'}",
+        [marked, _MAY_HAVE_A_COMMA_TOO_MANY, TWICE],
     ).fetchall()
     placed: list[tuple[int, list[str]]] = []
     for record, line_no, line, reasons in rows:
         where = f"{path}:{line_no}"
+        twice = _twice(line, where)
+        if twice is not None:  # the facts reader refuses the line for this before all else
+            others = [r for r in reasons if r not in marked and TWICE not in r]
+            placed.append((record, [twice, *others]))
+            continue
         try:
             doc = json.loads(line)
         except json.JSONDecodeError as e:
@@ -207,6 +228,22 @@ def _place_unreadable_lines(con: Any, path: Path) -> None:
             "UPDATE checked SET reasons = u.reasons FROM unreadable u "
             "WHERE checked.record = u.record"
         )
+
+
+def _twice(line: str, where: str) -> str | None:
+    """The facts reader's reason for a key given twice in one object of the JSONL `line`,
+    placed at the key's column (`where` is `file:line`), or None."""
+    from engine.packs.facts_schema import first_repeated_key, parse_json
+
+    if first_repeated_key(line) is None:
+        return None
+    try:
+        parse_json(line, where)
+    except FactsError as e:
+        p = e.problems[0]
+        if p.code == "E-JSON-DUPKEY":
+            return f"{where}:{p.col}: {p.message} ({p.hint})"
+    return None
 
 
 def _csv_header(path: Path) -> list[str]:
@@ -648,7 +685,7 @@ def run_batch(
             f"{reasons_sql} AS reasons FROM typed"
         )
         if file_format(facts) == "jsonl":
-            _place_unreadable_lines(con, facts)
+            _place_unreadable_lines(con, facts, every_object_checked(facts_schema(pack.facts)))
         _reject_numbers_not_held(con, file_format(facts), roots)
         if audience != "healthcare":
             _leave_out_broken_healthcare_parts(con, types, pack.facts)

@@ -121,6 +121,7 @@ def json_checks(node: Mapping[str, Any], column: str, root: str, path: list[str]
         properties = node.get("properties") or {}
         if node.get("additionalProperties") is False:
             out.append(unknown_fields(column, pointer, list(properties), name, many))
+        out.append(repeated_key(column, pointer, name, many))
         for key, sub in properties.items():
             out += json_checks(sub, column, root, [*path, key])
     if "array" in kinds and isinstance(node.get("items"), Mapping):
@@ -137,6 +138,40 @@ def unknown_fields(column: str, pointer: str, known: list[str], name: str, many:
     extra = f"list_filter(coalesce({keys}, []), lambda k: k NOT IN ({listed}))"
     names = f"array_to_string(list_sort(list_distinct({extra})), ', ')"
     return _when(f"len({extra}) > 0", f"{sql_str(name + ': unknown field ')} || {names}")
+
+
+# the end of the reason a key given twice in one object is rejected for, in the facts reader's
+# words (E-JSON-DUPKEY)
+TWICE = " appears twice in one object (keep one of them: which one is meant cannot be guessed)"
+
+
+def repeated_key(column: str, pointer: str, name: str, many: bool) -> str:
+    """The reason naming a key that the object(s) at `pointer` give twice (DuckDB's JSON keeps
+    both, and its reads take one of them, where the facts reader refuses the document)."""
+    keys = f"json_keys({column}, {pointer})"
+    lists = f"coalesce({keys}, [])" if many else f"[coalesce({keys}, [])]"
+    again = f"flatten(list_transform({lists}, lambda ks: list_filter(ks, lambda k, i: "
+    again += "list_position(ks, k) < i)))"
+    return _when(
+        f"len({again}) > 0", f"{sql_str(name + ': key `')} || {again}[1] || {sql_str('`' + TWICE)}"
+    )
+
+
+def every_object_checked(node: Mapping[str, Any]) -> bool:
+    """Whether `json_checks` looks at the keys of every object a document valid to `node` can
+    hold: every object is one whose properties are all named, and nothing is of any type."""
+    if not isinstance(node, Mapping):
+        return False
+    kinds = schema_kinds(node)
+    if "any" in kinds or any(k not in _JSON_TYPES for k in kinds):
+        return False
+    if "object" in kinds:
+        if node.get("additionalProperties") is not False:
+            return False
+        if not all(every_object_checked(sub) for sub in (node.get("properties") or {}).values()):
+            return False
+    # (conditions beside a node's type narrow the values it holds, and add no key)
+    return "array" not in kinds or every_object_checked(node.get("items", {}))
 
 
 _WHOLE = {"tinyint", "smallint", "integer", "bigint", "hugeint"}

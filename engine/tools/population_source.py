@@ -22,7 +22,7 @@ from engine.evaluation.decision import Decision, build_decision
 from engine.evaluation.evaluate import Evaluation
 from engine.language.runtime import EXACT
 from engine.packs import model as M
-from engine.packs.facts_schema import parse_json, prepare, read_decimal
+from engine.packs.facts_schema import no_duplicates, parse_json, prepare, read_decimal
 from engine.problems import FactsError, PopulationError, Problem
 
 
@@ -155,14 +155,15 @@ def _read_jsonl(path: Path) -> list[dict[str, Any]]:
             message = f"not UTF-8 text (byte 0x{raw[e.start]:02x})"
             problems.append(_problem(str(path), n, message, e.start + 1))
             continue
-        if not line.strip():
+        if not line.strip(" \t\r"):  # JSON's whitespace alone holds no document (a blank line)
             continue
         try:
-            doc = json.loads(line, parse_float=read_decimal)
+            doc = json.loads(line, parse_float=read_decimal, object_pairs_hook=no_duplicates)
         except json.JSONDecodeError as e:
             problems.append(_problem(str(path), n, f"not JSON: {e.msg}", e.colno))
             continue
-        except (ValueError, RecursionError):  # too deep, or an integer Python will not read
+        except (ValueError, RecursionError):  # too deep, an integer Python will not read, a key
+            # given twice in one object
             try:
                 doc = parse_json(line, str(path))  # the facts reader's words, and its numbers
             except FactsError as e:

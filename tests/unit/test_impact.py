@@ -195,6 +195,39 @@ def test_a_jsonl_population_starting_with_a_byte_order_mark_reads_as_batch_reads
     assert [p.line for p in info.value.problems] == [2]
 
 
+def test_a_population_line_of_only_json_whitespace_is_blank_as_batch_reads_it(
+    tmp_path: Path,
+) -> None:
+    # tabs and spaces alone hold no document (skipped, as `regime batch` skips them); a form
+    # feed is not JSON whitespace, so its line is not JSON, at the same place batch says
+    path = tmp_path / "p.jsonl"
+    path.write_text('{"prisoner": {}}\n\t\n  \t \n{"prisoner": {}}\n', encoding="utf-8")
+    assert read_population(path) == [{"prisoner": {}}, {"prisoner": {}}]
+    path.write_text('{"prisoner": {}}\n\f\n', encoding="utf-8")
+    with pytest.raises(PopulationError) as info:
+        read_population(path)
+    assert [(p.line, p.col, p.message) for p in info.value.problems] == [
+        (2, 1, "not JSON: Expecting value")
+    ]
+
+
+def test_a_population_line_giving_a_key_twice_is_refused_as_the_facts_reader_refuses_it(
+    tmp_path: Path,
+) -> None:
+    # one of the two values kept silently would decide what `regime eval` and `regime batch`
+    # refuse (E-JSON-DUPKEY, at the repeated key)
+    path = tmp_path / "p.jsonl"
+    path.write_text(
+        '{"prisoner": {}}\n{"prisoner": {"alerts": [{"a": 1, "a": 2}], "acct": "open"}}\n',
+        encoding="utf-8",
+    )
+    with pytest.raises(PopulationError) as info:
+        read_population(path)
+    assert [(p.line, p.col, p.code, p.message) for p in info.value.problems] == [
+        (2, 35, "E-JSON-DUPKEY", "key `a` appears twice in one object")
+    ]
+
+
 def test_csv_population_reads_like_jsonl(tmp_path: Path) -> None:
     path = tmp_path / "p.csv"
     path.write_text(
