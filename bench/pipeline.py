@@ -56,8 +56,8 @@ def decision_figures() -> None:
     pack = packs["keywork_edm"]
     examples = _examples()
     docs = [copy.deepcopy(examples[i % len(examples)]) for i in range(DOCS)]
-    for facts in docs[: len(examples)]:
-        evaluate(pack, facts, AS_OF)  # warm
+    for facts in docs[: INLINE_AFTER + len(examples)]:
+        evaluate(pack, facts, AS_OF)  # warm: past the decisions made before writing in line
     per: list[float] = []
     per_cpu: list[float] = []  # the same batches in CPU time: steadier on a shared machine
     clock, cpu_clock = time.perf_counter, time.process_time
@@ -198,10 +198,11 @@ def _count(what: str, n: int) -> None:
     packs = load(ROOT / "policies")
     pack = packs["keywork_edm"]
     examples = _examples()
-    docs = [copy.deepcopy(examples[i % len(examples)]) for i in range(n + 200)]
-    for facts in docs[:200]:  # the program writes its expressions in line after 64
+    warm = INLINE_AFTER + 64  # the program writes its expressions in line after INLINE_AFTER
+    docs = [copy.deepcopy(examples[i % len(examples)]) for i in range(n + warm)]
+    for facts in docs[:warm]:
         evaluate(pack, facts, AS_OF)
-    docs = docs[200:]
+    docs = docs[warm:]
     found = program(pack, AS_OF, True, None)
     prepared = [prepare(facts, "<facts>", pack.facts, True) for facts in docs]
     alone = Program(pack, found.version, True, two_valued=False)

@@ -324,20 +324,25 @@ def load_overlay(
             )
         )
         return None, sorted(problems)
-    ndoc, ncontent = _national_document(national_path, national.file)
-    if ndoc is None:
-        return None, sorted(problems)
     # `regime check` merges each plan for its own problems and again for the worked examples
     # that run under it: the merged pack is immutable, so the second asks the first
     key = (name, hashlib.sha256(content).hexdigest(), national.content_hash)
     with _LOADED_LOCK:
         cached = _OVERLAYS.get(key)
     if cached is None:  # then from the disk cache, else merged afresh
+        try:
+            ncontent = national_path.read_bytes()
+        except OSError:
+            return None, sorted(problems)
         kept = pack_cache.plan_entry(name, content, national, ncontent)
         cached = pack_cache.load_plan(kept) if kept is not None else None
         if cached is None:
             from engine.packs.overlay import OverlayBuilder
 
+            # the national document with positions, read only to merge afresh
+            ndoc, ncontent = _national_document(national_path, national.file)
+            if ndoc is None:
+                return None, sorted(problems)
             builder = OverlayBuilder(doc, content, national, ndoc, ncontent)
             cached = (builder.build(), tuple(builder.problems))
             if kept is not None:

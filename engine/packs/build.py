@@ -25,7 +25,6 @@ ones succeeded (a cycle would make `check` report knock-on errors, a bad schema 
 from __future__ import annotations
 
 import copy
-import functools
 import gc
 import hashlib
 from collections.abc import Callable, Iterable, Iterator, Mapping
@@ -242,9 +241,7 @@ def _tasks(s: Loading) -> None:
         b.problem(path, p.code, p.message)
     if not found:
         weighting = (b.data.get("graph") or {}).get("weighting_precedence", True)
-        b.task_graph_maker = functools.partial(
-            task_graph.build_task_graph, copy.deepcopy(raw), weighting_precedence=weighting
-        )
+        b.task_graph_maker = task_graph.GraphMaker(copy.deepcopy(raw), weighting)
 
 
 def all_citations(doc: Document) -> Iterator[M.Citation]:

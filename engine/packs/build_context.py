@@ -9,7 +9,7 @@ their own results on it for the next."""
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from decimal import Decimal
 from typing import Any, get_args
 
@@ -21,6 +21,7 @@ from engine.language.parse import ExprError, parse
 from engine.packs import model as M
 from engine.packs.facts_schema import resolve_facts_schema, root_types
 from engine.packs.read_yaml import Document
+from engine.packs.task_graph import GraphMaker
 from engine.problems import Code, Problem, problem
 
 Path_ = tuple[Any, ...]
@@ -119,7 +120,7 @@ class PackBuild:
         self.outputs: dict[str, M.Output] = {}
         self.tables: dict[str, M.Table] = {}
         self.rules: list[M.Rule] = []
-        self.task_graph_maker: Callable[[], Any] | None = None  # see M.Pack.task_graph
+        self.task_graph_maker: GraphMaker | None = None  # see M.Pack.task_graph
 
     def problem(
         self, path: Path_, code: Code, message: str, hint: str | None = None, key: bool = False

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import copy
 import datetime as dt
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any, Literal, NamedTuple, NoReturn
 
+from engine import disk_cache
 from engine.language.check import Checked
 from engine.language.codegen import CompiledExpr
 from engine.packs import task_graph
@@ -394,7 +395,7 @@ class Pack:
     tables: Mapping[str, Table]
     interpretations: Mapping[str, Interpretation]
     tasks: Mapping[str, Task]
-    task_graph_maker: Callable[[], Any] | None  # builds `task_graph`; None when no tasks
+    task_graph_maker: task_graph.GraphMaker | None  # builds `task_graph`; None when no tasks
     healthcare_names: frozenset[str]  # names whose values derive from healthcare-only facts
     dependencies: Mapping[ItemKey, frozenset[ItemKey]]  # each item -> the items it reads
     tests: tuple[dict[str, Any], ...] = ()
@@ -503,18 +504,25 @@ class Pack:
                 f"pack `{self.id}` has no tasks at stage {stage}; "
                 f"stages: {', '.join(map(str, stages))}",
             )
-        graph = self._graph
-        if graph is None:
+        maker = self.task_graph_maker
+        if maker is None:
             return []
-        order = task_graph.plan(graph, stage)
-        return [
+        # kept on disk by what the graph is made from: a warm start plans without networkx
+        entry = disk_cache.key("task-plan", maker.digest, repr(stage))
+        found: list[dict[str, Any]] | None = disk_cache.load("task-plan", entry)
+        if found is not None:
+            return found  # (a fresh copy: read from its pickle)
+        graph = self._graph
+        found = [
             {
                 "id": t,
                 **{k: copy.deepcopy(v) for k, v in graph.nodes[t].items() if k != "after"},
                 "waits_for": task_graph.waits_for(graph, t),
             }
-            for t in order
+            for t in task_graph.plan(graph, stage)
         ]
+        disk_cache.store("task-plan", entry, found)
+        return found
 
 
 def _with_given(out: dict[str, Any], **optional: str | None) -> dict[str, Any]:

@@ -474,3 +474,57 @@ def test_entries_unused_for_a_month_are_pruned_at_most_once_a_day(cache_dir: Pat
     os.utime(cache_dir / "kind" / "used.pickle", (month_ago, month_ago))
     assert disk_cache.prune(cache_dir, now + 3600) == 0  # looked an hour ago: not again today
     assert disk_cache.prune(cache_dir, now + 2 * 86400) == 1
+
+
+TASKS_PACK = """\
+# yaml-language-server: $schema=../schemas/pack.schema.json
+id: tasked
+title: Two tasks
+version: 0.1.0
+status: draft
+source: {title: Test}
+versions:
+  - {id: "1", effective_from: 2020-01-01, effective_to: null}
+tasks:
+  "1.1":
+    {area: A, title: t, baseline: b, weighting: 2, autonomy: limited, mandatory: true,
+     stages: [3], cite: {section: S}}
+  "1.2":
+    {area: A, title: t, baseline: b, weighting: 2, autonomy: limited, mandatory: true,
+     stages: [3], after: [{task: "1.1", cite: {section: S}}], cite: {section: S}}
+"""
+PLAN = (
+    "import sys, engine.api as a; p = a.load(sys.argv[1])['tasked']; "
+    "print([t['id'] for t in p.plan(3)], 'networkx' in sys.modules)"
+)
+
+
+def _plan_in_a_new_process(folder: Path, cache_dir: Path) -> str:
+    import subprocess
+    import sys
+
+    env = {**os.environ, disk_cache.ENV: str(cache_dir)}
+    done = subprocess.run(
+        [sys.executable, "-c", PLAN, str(folder)], env=env, capture_output=True, text=True
+    )
+    assert done.returncode == 0, done.stderr
+    return done.stdout.strip()
+
+
+def test_task_plans_are_read_back_without_the_graph_and_never_stale(
+    tmp_path: Path, cache_dir: Path
+) -> None:
+    """A plan is kept by what the task graph is made of: a warm start plans without building
+    the graph (or importing networkx), and a task whose `after:` changed is planned afresh."""
+    pack = tmp_path / "p.yaml"
+    pack.write_text(TASKS_PACK, encoding="utf-8")
+    assert _plan_in_a_new_process(tmp_path, cache_dir) == "['1.1', '1.2'] True"
+    assert _plan_in_a_new_process(tmp_path, cache_dir) == "['1.1', '1.2'] False"
+    stat = pack.stat()
+    # the other way round, same size and modification time: only the content tells them apart
+    swapped = TASKS_PACK.replace('"1.1":', '"1.X":').replace('"1.2":', '"1.1":')
+    swapped = swapped.replace('"1.X":', '"1.2":').replace('task: "1.1"', 'task: "1.2"')
+    pack.write_text(swapped, encoding="utf-8")
+    os.utime(pack, ns=(stat.st_atime_ns, stat.st_mtime_ns))
+    assert _plan_in_a_new_process(tmp_path, cache_dir) == "['1.2', '1.1'] True"
+    assert _plan_in_a_new_process(tmp_path, cache_dir) == "['1.2', '1.1'] False"
