@@ -57,7 +57,7 @@ def _size(v: Any) -> int | None:
 def bound(node: A.Node, checked: Checked, consts: Mapping[str, int] | None = None) -> int | None:
     """The largest absolute value an integer-like expression can take, None when unbounded
     (a fact, a definition, a local name: anything a BIGINT holds); `consts` bounds names (the
-    pack's parameters)."""
+    pack's parameters, and the locals of quantifiers over lists written out, see `with_local`)."""
     if isinstance(node, A.Lit):
         return _size(node.value)
     if isinstance(node, A.Name):
@@ -89,6 +89,25 @@ def bound(node: A.Node, checked: Checked, consts: Mapping[str, int] | None = Non
         if node.func in ("abs", "coalesce") or (node.func in ("min", "max") and len(node.args) > 1):
             return _widest(list(node.args), checked, consts)
     return None
+
+
+def element_bound(
+    iterable: A.Node, checked: Checked, consts: Mapping[str, int] | None = None
+) -> int | None:
+    """The largest size of an element of a list written out (`[0, 1, 2]`), None for any other
+    list: what bounds a quantifier's name over it (`as_of - k * 1 day` moves at most 2 days)."""
+    if not isinstance(iterable, A.ListLit) or not iterable.items:
+        return None
+    return _widest(list(iterable.items), checked, consts)
+
+
+def with_local(consts: Mapping[str, int] | None, name: str, size: int | None) -> dict[str, int]:
+    """`consts` inside a quantifier over `name`: the local's size where its list bounds it, and
+    no size where it does not (a local shadows a parameter of the same spelling)."""
+    out = {k: v for k, v in (consts or {}).items() if k != name}
+    if size is not None:
+        out[name] = size
+    return out
 
 
 def may_overflow(node: A.Node, checked: Checked, consts: Mapping[str, int] | None = None) -> bool:

@@ -25,7 +25,7 @@ from engine.language.check import Checked
 from engine.language.codegen import strict_op
 from engine.language.functions import FUNCTIONS
 from engine.sql import functions as SF
-from engine.sql.bounds import DAYS_SPAN, KINDS, bound, may_overflow
+from engine.sql.bounds import DAYS_SPAN, KINDS, bound, element_bound, may_overflow, with_local
 from engine.sql.builders import (
     US_PER_DAY,
     US_PER_MINUTE,
@@ -173,6 +173,8 @@ class ExprCompiler:
         self.checked = checked
         self.scope = scope
         self.locals: dict[str, SV] = {}
+        # the sizes of names: the parameters', and the locals' bounded by their lists
+        self.consts: Mapping[str, int] = scope.consts
         self.n_lambda = 0
         self.in_region = False  # inside a tree of strict operations (see `_guarded_error`)
         self.made: dict[int, SV] = {}  # each node's compiled value, by node
@@ -354,7 +356,7 @@ class ExprCompiler:
         t = self.info_type(node)
         if node.op == "not":
             return SV(exp.Not(this=exp.Paren(this=x.v)), x.m, t, x.bits, e=x.e)
-        if t.kind in KINDS and may_overflow(node, self.checked, self.scope.consts):
+        if t.kind in KINDS and may_overflow(node, self.checked, self.consts):
             v, own = SF.checked_whole(
                 lambda a: exp.Neg(this=exp.Paren(this=a)), [x.v], self._too_big(node, t)
             )
@@ -365,7 +367,7 @@ class ExprCompiler:
         """`+`, `-` or `*` of integers, durations or months: in BIGINT, checked per row only
         where the result may pass it (see `bounds`)."""
         a, b = args[0].v, args[1].v
-        if not may_overflow(node, self.checked, self.scope.consts):
+        if not may_overflow(node, self.checked, self.consts):
             return self._strict(t, exp.Paren(this=cls(this=a, expression=b)), args)
         v, own = SF.checked_whole(
             lambda x, y: exp.Paren(this=cls(this=x, expression=y)), [a, b], self._too_big(node, t)
@@ -473,7 +475,7 @@ class ExprCompiler:
         """A date moved by whole days; past the years 1 to 9999 the row's error, in the
         interpreter's words (Python's date arithmetic overflows). Where the duration is bounded
         (`4 weeks`) only the dates within that reach of an edge are tested."""
-        reach = bound(node, self.checked, self.scope.consts)
+        reach = bound(node, self.checked, self.consts)
         near = None
         if reach is not None and reach // US_PER_DAY + 1 < DAYS_SPAN:
             span = dt.timedelta(days=reach // US_PER_DAY + 1)
@@ -492,14 +494,19 @@ class ExprCompiler:
 
     def _edge(self, d: exp.Expression, span: dt.timedelta) -> bool:
         """Whether a date moved by at most `span` is left untested here, kept for the query's
-        one test per row (`Scope.edges`): it reads no list element (a date inside a lambda is
-        tested where it is moved, only where it lies within `span` of an edge)."""
+        one test per row (`Scope.edges`): it reads no list element, or only through a bounded
+        move of a date that reads none (a date inside a lambda is tested where it is moved,
+        only where it lies within `span` of an edge)."""
         edges = self.scope.edges
-        if edges is None or any(_LAMBDA_VAR.fullmatch(c.name) for c in d.find_all(exp.Column)):
+        if edges is None:
             return False
         # a date that is itself moved (`as_of - 1 month + 1 day`): the date it was moved from,
-        # with both reaches, so that the row tests the plain date (no calendar sum per row)
+        # with both reaches, so that the row tests the plain date (no calendar sum per row);
+        # a date moved from the row's by an element's bounded size (`as_of - k * 1 day`, `k`
+        # from a list written out) is tested on the row's date too
         base, inner = self.moved_from.get(d.sql(), (d, dt.timedelta(0)))
+        if any(_LAMBDA_VAR.fullmatch(c.name) for c in base.find_all(exp.Column)):
+            return False
         key = base.sql()
         found = edges.get(key)
         if found is None or found[1] < span + inner:
@@ -541,7 +548,7 @@ class ExprCompiler:
         """A date moved by calendar months; a year past 1 to 9999 is the row's error, named as
         the interpreter names it (`year 10000 is out of range`). Where the months are bounded
         only the dates within that many years of an edge are tested."""
-        reach = bound(node, self.checked, self.scope.consts)
+        reach = bound(node, self.checked, self.consts)
         near = None
         span: dt.timedelta | None = None
         if reach is not None and reach // 12 + 1 < 4999:
@@ -845,13 +852,18 @@ class ExprCompiler:
             elem = SV(x, items.m.copy(), items.t.elem, items.bits)
         saved = self.locals.get(node.var)
         saved_binding = self.binding.get(node.var)
+        saved_consts = self.consts
         self.locals[node.var] = elem
         self.binding[node.var] = node.iterable
+        self.consts = with_local(
+            saved_consts, node.var, element_bound(node.iterable, self.checked, saved_consts)
+        )
         self.lambdas[id(node)] = (var, items.v)
         self.frames.append([])
         try:
             body = self.gen(node.body)
         finally:
+            self.consts = saved_consts
             shared = self.frames.pop()
             if saved is None:
                 del self.locals[node.var]
@@ -1066,7 +1078,7 @@ class ExprCompiler:
             )
             return total if node is None else (total, own)
         if node is not None:
-            if not may_overflow(node, self.checked, self.scope.consts):
+            if not may_overflow(node, self.checked, self.consts):
                 return self._list_sum(items, t), None
             wide = SF.wide_sum(self.dialect, items, self._var(), self._var())
             return SF.checked_whole(lambda x: x, [wide], self._too_big(node, t))
@@ -1205,7 +1217,7 @@ class ExprCompiler:
         elif f == "text":
             v = SF.text_of(a0, args[0].t)
         elif f == "abs":
-            if t.kind in KINDS and may_overflow(node, self.checked, self.scope.consts):
+            if t.kind in KINDS and may_overflow(node, self.checked, self.consts):
                 v, own = SF.checked_whole(lambda a: exp.Abs(this=a), [a0], self._too_big(node, t))
                 return self._strict(t, v, args, own)
             v = exp.Abs(this=a0)
@@ -1333,13 +1345,13 @@ def may_err(checked: Checked, consts: Mapping[str, int] | None = None) -> bool:
     """Whether an expression can stop a decision at run time: it divides, moves a date (past
     year 9999), rounds to a computed number of places, or works out a whole number that may
     pass a BIGINT."""
-    stack = [checked.node]
+    stack: list[tuple[A.Node, Mapping[str, int] | None]] = [(checked.node, consts)]
     while stack:
-        n = stack.pop()
+        n, sizes = stack.pop()
         if isinstance(n, A.Binary) and n.op == "/":
             return True
         if isinstance(n, A.Binary) and checked.info[id(n)].type.kind == "date":
-            if n.op in ("+", "-") and _moves_far(n, checked, consts):
+            if n.op in ("+", "-") and _moves_far(n, checked, sizes):
                 return True
         if isinstance(n, A.Call) and n.func == "round":
             written = written_places(n.args[1])
@@ -1349,28 +1361,55 @@ def may_err(checked: Checked, consts: Mapping[str, int] | None = None) -> bool:
             return True  # a zero rounded from the facts: the sign of its text is not known
         if isinstance(n, A.Call | A.Comprehension) and _is_decimal_sum(n, checked):
             return True
-        if _whole_arithmetic(n) and may_overflow(n, checked, consts):
+        if _whole_arithmetic(n) and may_overflow(n, checked, sizes):
             return True
         if _decimal_may_overflow(n, checked):
             return True
-        stack.extend(A.children(n))
-    return _moves_element(checked.node, checked, frozenset())
+        if isinstance(n, A.Comprehension):  # its name bounded by a list written out
+            size = element_bound(n.iterable, checked, sizes)
+            stack.append((n.iterable, sizes))
+            stack.append((n.body, with_local(sizes, n.var, size)))
+        else:
+            stack.extend((c, sizes) for c in A.children(n))
+    return _moves_element(checked.node, checked, frozenset(), consts)
 
 
-def _moves_element(node: A.Node, checked: Checked, bound_names: frozenset[str]) -> bool:
+def _moves_element(
+    node: A.Node,
+    checked: Checked,
+    bound_names: frozenset[str],
+    consts: Mapping[str, int] | None = None,
+) -> bool:
     """Whether a date that reads a quantifier's element is moved (by any duration or months):
-    such a move is tested where it is made (see `Scope.edges`), so it may err there."""
+    such a move is tested where it is made (see `Scope.edges`), so it may err there. A date
+    moved by a bounded size from one that reads no element (`as_of - k * 1 day`, `k` from a
+    list written out) is the row's date within a reach: tested once per row, as a row's is."""
     if isinstance(node, A.Comprehension):
-        if _moves_element(node.iterable, checked, bound_names):
+        if _moves_element(node.iterable, checked, bound_names, consts):
             return True
-        return _moves_element(node.body, checked, bound_names | {node.var})
+        size = element_bound(node.iterable, checked, consts)
+        inner = with_local(consts, node.var, size)
+        return _moves_element(node.body, checked, bound_names | {node.var}, inner)
     if bound_names and isinstance(node, A.Binary) and node.op in ("+", "-"):
         kinds = (_kind(node.left, checked), _kind(node.right, checked))
         if _kind(node, checked) == "date" and "date" in kinds and kinds != ("date", "date"):
             d = node.left if kinds[0] == "date" else node.right
-            if any(isinstance(n, A.Name) and n.name in bound_names for n in _nodes(d)):
+            if _reads_element(d, checked, bound_names, consts):
                 return True
-    return any(_moves_element(c, checked, bound_names) for c in A.children(node))
+    return any(_moves_element(c, checked, bound_names, consts) for c in A.children(node))
+
+
+def _reads_element(
+    d: A.Node, checked: Checked, bound_names: frozenset[str], consts: Mapping[str, int] | None
+) -> bool:
+    """Whether a date reads a quantifier's element other than through a bounded move of a date
+    that reads none (the compiler keeps such a date's base and reach, see `_edge`)."""
+    if isinstance(d, A.Binary) and d.op in ("+", "-") and _kind(d, checked) == "date":
+        kinds = (_kind(d.left, checked), _kind(d.right, checked))
+        if "date" in kinds and not _moves_far(d, checked, consts):
+            base = d.left if kinds[0] == "date" else d.right
+            return _reads_element(base, checked, bound_names, consts)
+    return any(isinstance(n, A.Name) and n.name in bound_names for n in _nodes(d))
 
 
 def _nodes(node: A.Node) -> list[A.Node]:
