@@ -492,6 +492,13 @@ class ExprCompiler:
         v, own = self._once(v), self._once(own)
         return self._strict(t, v, args, own)
 
+    def _int_times(self, node: A.Node) -> bool:
+        """Whether a duration is a whole number times a duration (`k * 1 day`)."""
+        if not (isinstance(node, A.Binary) and node.op == "*"):
+            return False
+        kinds = {self.info_type(node.left).kind, self.info_type(node.right).kind}
+        return kinds == {"int", "duration"}
+
     def _edge(self, d: exp.Expression, span: dt.timedelta) -> bool:
         """Whether a date moved by at most `span` is left untested here, kept for the query's
         one test per row (`Scope.edges`): it reads no list element, or only through a bounded
@@ -644,10 +651,10 @@ class ExprCompiler:
         if op in ("+", "-"):
             if lk == "date" and rk == "duration":
                 # Python's date - duration subtracts the duration's whole days (rounded down)
-                days = _whole_days(rv, op == "-")
+                days = _whole_days(rv, op == "-", self._int_times(node.right))
                 return self._days_later(node.right, t, lv, days, [left, right])
             if lk == "duration" and rk == "date" and op == "+":
-                days = _whole_days(lv, False)
+                days = _whole_days(lv, False, self._int_times(node.left))
                 return self._days_later(node.left, t, rv, days, [left, right])
             if lk == "date" and rk == "months":
                 n = rv if op == "+" else exp.Neg(this=exp.Paren(this=rv))
@@ -1111,11 +1118,23 @@ class ExprCompiler:
         if f == "known":
             return SV(not_null(args[0].v), ZERO.copy(), t)
         if f == "coalesce":
+            # the arguments after the first literal other than null are never read: nothing is
+            # unknown from them, and nothing before it is unknown once it is taken
+            stop = next(
+                (
+                    i
+                    for i, a in enumerate(node.args)
+                    if isinstance(a, A.Lit) and a.kind != "null" and is_zero(args[i].m)
+                ),
+                None,
+            )
+            if stop is not None:
+                args = args[: stop + 1]
             vals = [a.v if not isinstance(a.v, exp.Null) else typed_null(t) for a in args]
             if t.kind == "decimal":
                 vals = same_scale([(v, a.t) for v, a in zip(vals, args, strict=True)])
             first = exp.Coalesce(this=vals[0].copy(), expressions=[x.copy() for x in vals[1:]])
-            m = bor(*(a.m for a in args))
+            m = ZERO.copy() if stop is not None else bor(*(a.m for a in args))
             if not is_zero(m):
                 m = case([(is_null(first), m)], ZERO.copy())
             return SV(first, m, t, bits)
@@ -1712,11 +1731,14 @@ def _sentinel_test(x: SV) -> exp.Expression | None:
     return exp.EQ(this=raw.copy(), expression=v.expression.copy())
 
 
-def _whole_days(us: exp.Expression, negate: bool) -> exp.Expression:
+def _whole_days(us: exp.Expression, negate: bool, int_times: bool = False) -> exp.Expression:
     """The whole days (rounded down) of a duration in microseconds, negated for `date -
     duration`; a duration that is a CASE of constants (a parameter dated by version) stays
-    one, so that the row picks a constant number of days."""
-    days = floor_div(us, US_PER_DAY)
+    one, so that the row picks a constant number of days; one that is a whole number times
+    whole days (`int_times`: `k * 1 day`) is that number times the days."""
+    days = _day_multiple(us) if int_times else None
+    if days is None:
+        days = floor_div(us, US_PER_DAY)
     if not negate:
         return days
     branches = constant_branches(days)
@@ -1725,6 +1747,21 @@ def _whole_days(us: exp.Expression, negate: bool) -> exp.Expression:
     whens, other = branches
     rest = cast(exp.Null(), "INT") if other is None else num(-other)
     return case([(c, num(-k)) for c, k in whens], rest)
+
+
+def _day_multiple(us: exp.Expression) -> exp.Expression | None:
+    """The days of a duration that is a whole number times whole days (`k * 1 day`), as that
+    number times the days: exact, without the floor division of its microseconds."""
+    while isinstance(us, exp.Paren):
+        us = us.this
+    if not isinstance(us, exp.Mul):
+        return None
+    for lit, other in ((us.expression, us.this), (us.this, us.expression)):
+        k = literal_int(lit)
+        if k is not None and k % US_PER_DAY == 0:
+            n = k // US_PER_DAY
+            return other.copy() if n == 1 else exp.Mul(this=other.copy(), expression=num(n))
+    return None
 
 
 def _years_between(born: exp.Expression, on: exp.Expression) -> exp.Expression:
