@@ -30,6 +30,7 @@ NAMED: dict[str, tuple[str, str]] = {
     "PMP-DEC-02": ("establishment", "the establishment must ensure that this conversation"),
     "PMP-DEC-06": ("establishment", "which establishments can utilise to record decisions"),
     "PMP-REV-07": ("establishment", "Establishments must ensure that PMPs are reviewed"),
+    "PMP-REV-06": ("establishment", "establishments may wish to conduct reviews more regularly"),
     "PMP-APPA-01": ("unit manager and the person", "the unit manager and prisoner can agree"),
     "PMP-APPA-02": ("unit manager and the person", "[the unit manager and prisoner can] carry out"),
     "PMP-EST-01": ("establishment", "Establishments must work with their local health providers"),
@@ -73,3 +74,15 @@ def test_every_rule_whose_sentence_names_no_one_records_the_reading(
         and "I-PMP-41" not in (rule.get("interpretations") or [])
     ]
     assert silent == []
+
+
+def test_the_reminder_and_the_new_offer_after_declining_are_the_establishments(
+    rules: dict[str, dict[str, Any]],
+) -> None:
+    """Both are steps of the establishment's process for those who decline (row 5's outcome).
+
+    The outbreak rule asks the establishment to offer plans again too: one offer, one actor.
+    """
+    assert rules["PMP-DEC-05"]["obligation"]["who"] == "establishment"
+    assert rules["PMP-DEC-07"]["obligation"]["who"] == "establishment"
+    assert rules["PMP-EST-10"]["obligation"]["who"] == rules["PMP-DEC-07"]["obligation"]["who"]
