@@ -17,6 +17,10 @@ NAMED: dict[str, tuple[str, str]] = {
     "PMP-REQ-01": ("establishment", "Establishments must ensure that PMPs are in place"),
     "PMP-DEV-01": ("clinical professional", "Plans must be commenced by a clinical professional"),
     "PMP-DEV-05": ("establishment and healthcare", "prison and healthcare services"),
+    "PMP-ADJ-04": (
+        "wing managers, key workers, landing staff and, where required, healthcare staff",
+        "must then be facilitated by wing managers, keyworkers, landing staff and, if required, ...",
+    ),
     "PMP-ADJ-02": ("establishment", "Establishments must be sure that the adjustments"),
     "PMP-AGREE-01": ("governor", "Governors must ensure that all Personal Management Plans"),
     "PMP-WELL-01": ("establishment", "Establishments must be aware of the potential impacts"),
