@@ -17,6 +17,10 @@ NAMED: dict[str, tuple[str, str]] = {
     "PMP-REQ-01": ("establishment", "Establishments must ensure that PMPs are in place"),
     "PMP-DEV-01": ("clinical professional", "Plans must be commenced by a clinical professional"),
     "PMP-DEV-05": ("establishment and healthcare", "prison and healthcare services"),
+    "PMP-DEV-06": (
+        "the person, their unit manager and key worker or offender manager, and other stakeholders",
+        "collaboratively between the individual, their unit manager, key worker / offender manager",
+    ),
     "PMP-ADJ-04": (
         "wing managers, key workers, landing staff and, where required, healthcare staff",
         "must then be facilitated by wing managers, keyworkers, landing staff and, if required, ...",
