@@ -23,7 +23,7 @@ NAMED: dict[str, tuple[str, str]] = {
     ),
     "PMP-ADJ-04": (
         "wing managers, key workers, landing staff and, where required, healthcare staff",
-        "must then be facilitated by wing managers, keyworkers, landing staff and, if required, ...",
+        "must then be facilitated by wing managers, keyworkers, landing staff and, if required",
     ),
     "PMP-ADJ-02": ("establishment", "Establishments must be sure that the adjustments"),
     "PMP-AGREE-01": ("governor", "Governors must ensure that all Personal Management Plans"),
