@@ -28,6 +28,12 @@ _CONFIG = (
     ("spark.sql.session.timeZone", "UTC"),
     # decimals exact, as the interpreter's: never rounded to fit (see docs/sql.md)
     ("spark.sql.decimalOperations.allowPrecisionLoss", "false"),
+    # rules for joins the query does not have (runtime filters, dynamic partition pruning):
+    # they change no result, yet on a pack's query (one scan and a chain of projections)
+    # they took most of the optimiser's time (about 57 s of 64 s for the largest pack)
+    ("spark.sql.optimizer.runtime.bloomFilter.enabled", "false"),
+    ("spark.sql.optimizer.runtimeFilter.semiJoinReduction.enabled", "false"),
+    ("spark.sql.optimizer.dynamicPartitionPruning.enabled", "false"),
 )
 # pyspark's loggers that write a failed query's Java trace on stderr
 _PYSPARK_LOGGERS = ("SQLQueryContextLogger", "DataFrameQueryContextLogger")

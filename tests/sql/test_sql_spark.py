@@ -120,3 +120,14 @@ def test_spark_decides_nested_moves_as_duckdb_and_the_interpreter(
         decided.add(tuple(v is None for v in (got[rid].get("outputs") or {}).values()))
     assert not failures, "\n".join(failures[:10])
     assert len(decided) > 1  # some decided, some unknown
+
+
+def test_the_session_leaves_out_the_optimiser_rules_for_joins(spark_session: Any) -> None:
+    """Runtime filters and dynamic partition pruning serve joins, which a pack's query does not
+    have; left on, they were most of the time Spark took to optimise the key work query."""
+    for key in (
+        "spark.sql.optimizer.runtime.bloomFilter.enabled",
+        "spark.sql.optimizer.runtimeFilter.semiJoinReduction.enabled",
+        "spark.sql.optimizer.dynamicPartitionPruning.enabled",
+    ):
+        assert spark_session.conf.get(key) == "false", key
