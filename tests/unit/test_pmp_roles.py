@@ -17,6 +17,14 @@ NAMED: dict[str, tuple[str, str]] = {
     "PMP-REQ-01": ("establishment", "Establishments must ensure that PMPs are in place"),
     "PMP-DEV-01": ("clinical professional", "Plans must be commenced by a clinical professional"),
     "PMP-DEV-05": ("establishment and healthcare", "prison and healthcare services"),
+    "PMP-DEV-06": (
+        "the person, their unit manager and key worker or offender manager, and other stakeholders",
+        "collaboratively between the individual, their unit manager, key worker / offender manager",
+    ),
+    "PMP-ADJ-04": (
+        "wing managers, key workers, landing staff and, where required, healthcare staff",
+        "must then be facilitated by wing managers, keyworkers, landing staff and, if required",
+    ),
     "PMP-ADJ-02": ("establishment", "Establishments must be sure that the adjustments"),
     "PMP-AGREE-01": ("governor", "Governors must ensure that all Personal Management Plans"),
     "PMP-WELL-01": ("establishment", "Establishments must be aware of the potential impacts"),
@@ -30,6 +38,7 @@ NAMED: dict[str, tuple[str, str]] = {
     "PMP-DEC-02": ("establishment", "the establishment must ensure that this conversation"),
     "PMP-DEC-06": ("establishment", "which establishments can utilise to record decisions"),
     "PMP-REV-07": ("establishment", "Establishments must ensure that PMPs are reviewed"),
+    "PMP-REV-06": ("establishment", "establishments may wish to conduct reviews more regularly"),
     "PMP-APPA-01": ("unit manager and the person", "the unit manager and prisoner can agree"),
     "PMP-APPA-02": ("unit manager and the person", "[the unit manager and prisoner can] carry out"),
     "PMP-EST-01": ("establishment", "Establishments must work with their local health providers"),
@@ -73,3 +82,15 @@ def test_every_rule_whose_sentence_names_no_one_records_the_reading(
         and "I-PMP-41" not in (rule.get("interpretations") or [])
     ]
     assert silent == []
+
+
+def test_the_reminder_and_the_new_offer_after_declining_are_the_establishments(
+    rules: dict[str, dict[str, Any]],
+) -> None:
+    """Both are steps of the establishment's process for those who decline (row 5's outcome).
+
+    The outbreak rule asks the establishment to offer plans again too: one offer, one actor.
+    """
+    assert rules["PMP-DEC-05"]["obligation"]["who"] == "establishment"
+    assert rules["PMP-DEC-07"]["obligation"]["who"] == "establishment"
+    assert rules["PMP-EST-10"]["obligation"]["who"] == rules["PMP-DEC-07"]["obligation"]["who"]
