@@ -186,6 +186,28 @@ class ExprCompiler:
         # per quantifier being compiled (innermost last): the values its body reads more than
         # once, each bound once per element (name, expression), see `_shared`
         self.frames: list[list[tuple[str, exp.Expression]]] = []
+        # the conditions under which the branch of an `if` being compiled is taken (outermost
+        # first): a list hoisted into a column of its own there is worked out only on the rows
+        # that take the branch, as it is where it stands (see `_hoisted`)
+        self.guards: list[exp.Expression] = []
+
+    def _hoisted(self, e: exp.Expression) -> exp.Expression:
+        """`e` as a column of its own (`Scope.hoist`), NULL on the rows where an `if` around it
+        takes the other branch: nothing reads it there, and the row need not work it out."""
+        assert self.scope.hoist is not None
+        # (a condition that reads a quantifier's element is not the row's: left out, so the
+        # column is worked out on more rows than need it, never on fewer)
+        row_level = [
+            g
+            for g in self.guards
+            if not any(_LAMBDA_VAR.fullmatch(c.name) for c in g.find_all(exp.Column))
+        ]
+        if row_level:
+            taken = row_level[0].copy()
+            for g in row_level[1:]:
+                taken = exp.And(this=taken, expression=g.copy())
+            e = case([(taken, e)], exp.Null())
+        return self.scope.hoist(e)
 
     def info_type(self, node: A.Node) -> T.Type:
         return self.checked.info[id(node)].type
@@ -547,7 +569,7 @@ class ExprCompiler:
             return e
         if any(_LAMBDA_VAR.fullmatch(c.name) for c in e.find_all(exp.Column)):
             return e
-        return self.scope.hoist(e)
+        return self._hoisted(e)
 
     def _months_later(
         self, node: A.Node, t: T.Type, d: exp.Expression, n: exp.Expression, args: list[SV]
@@ -815,7 +837,19 @@ class ExprCompiler:
 
     def _If(self, node: A.If) -> SV:
         t = self.info_type(node)
-        c, a, b = self.gen(node.cond), self.gen(node.then), self.gen(node.other)
+        c = self.gen(node.cond)
+        # each branch is read only on the rows that take it: what it hoists is worked out there
+        # alone (the other branch is taken wherever the condition is not true)
+        self.guards.append(is_true(c.v))
+        try:
+            a = self.gen(node.then)
+        finally:
+            self.guards.pop()
+        self.guards.append(exp.Not(this=exp.Paren(this=is_true(c.v))))
+        try:
+            b = self.gen(node.other)
+        finally:
+            self.guards.pop()
         av = a.v if not isinstance(a.v, exp.Null) else typed_null(t)
         bv = b.v if not isinstance(b.v, exp.Null) else typed_null(t)
         if t.kind == "decimal":
@@ -915,7 +949,7 @@ class ExprCompiler:
             plain = is_zero(body.m) and body.e is None
             v = each if plain else list_map(each, y, yv)
             if self.scope.hoist is not None and not self.locals and not isinstance(v, exp.Column):
-                v = self.scope.hoist(v)  # the mapped list once, however often it is read
+                v = self._hoisted(v)  # the mapped list once, however often it is read
             if body.t.kind in ("list", "record"):  # a known element may hold unknowns too
                 pending = self._pending_mask(each, body, val, msk, every=True)
             m = case([(is_null(L), items.m)], pending)
@@ -1025,7 +1059,7 @@ class ExprCompiler:
             lam = each.expression
             lam.set("this", _let_all(self.dialect, shared, lam.this))
         if self.scope.hoist is not None and not self.locals:
-            each = self.scope.hoist(each)
+            each = self._hoisted(each)
         elif self.locals:
             each = self._shared(each)
         return each, val, msk
