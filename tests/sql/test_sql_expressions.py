@@ -569,19 +569,20 @@ def test_a_run_time_error_is_the_rows_and_the_interpreters(text: str, code: str)
     agree(text)
 
 
-@settings(max_examples=40, deadline=None)
+@settings(max_examples=30, deadline=None)
 @given(quotients(2))
 def test_generated_divisions_err_on_the_same_records(text: str) -> None:
     agree(text)
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=45, deadline=None)
 @given(st.one_of(bools(3), ints(2), dates(2), st.sampled_from(OTHERS)))
 def test_generated_expressions_agree(text: str) -> None:
     agree(text)
 
 
-@settings(max_examples=30, deadline=None)
+# (18 of the 147 pairs a run: a fixed draw under CI, where hypothesis is derandomised)
+@settings(max_examples=18, deadline=None)
 @given(st.sampled_from("+-*"), st.sampled_from(UNSHOWN), st.sampled_from(UNSHOWN))
 def test_generated_decimals_past_sql_are_the_rows_error(
     op: str, a: tuple[str, int], b: tuple[str, int]
