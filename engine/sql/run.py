@@ -232,6 +232,25 @@ def python_view(
     return decision_view(decision, outputs)
 
 
+def disagreements(
+    pack: Any, compiled: CompiledPack, ready: list[tuple[int, dt.date, dict[str, Any]]]
+) -> tuple[list[str], int]:
+    """Each field where DuckDB's row differs from the interpreter's decision, over records
+    of (id, evaluation date, converted document), and how many records were compared (those
+    with a version of the pack in force)."""
+    rows = {r["record"]: r for r in run_duckdb(compiled, facts_table(ready))}
+    failures: list[str] = []
+    compared = 0
+    for i, as_of, doc in ready:
+        expected = python_view(pack, doc, as_of, compiled.outputs)
+        if expected is None:
+            continue
+        compared += 1
+        found = differences(expected, row_view(rows[i], compiled))
+        failures += [f"record {i} ({as_of}): {d}" for d in found]
+    return failures, compared
+
+
 def converted(doc: Mapping[str, Any], schema: str = "facts") -> dict[str, Any]:
     """A facts document converted for evaluation (dates as dates) without validating it."""
     from engine.packs.facts_schema import convert

@@ -12,14 +12,7 @@ from typing import Any
 
 import engine
 from engine.sql.query import compile_pack
-from engine.sql.run import (
-    converted,
-    differences,
-    facts_table,
-    python_view,
-    row_view,
-    run_duckdb,
-)
+from engine.sql.run import converted, disagreements
 from engine.tools.population import Population
 
 PACKS = Path(__file__).parent.parent / "fixtures" / "sql_guarded"
@@ -66,19 +59,8 @@ def test_a_list_built_in_a_branch_is_worked_out_where_the_branch_is_taken() -> N
 
 
 def test_sql_decides_as_the_interpreter() -> None:
-    p = pack()
-    docs = list(Population(seed=12).documents(1500, roots=ROOTS))
+    docs = Population(seed=12).documents(1500, roots=ROOTS)
     ready = [(i, as_of, converted(doc)) for i, as_of, doc in docs]
-    compiled = compile_pack(p)
-    rows = {r["record"]: r for r in run_duckdb(compiled, facts_table(ready))}
-    failures, compared = [], 0
-    for i, as_of, doc in ready:
-        expected = python_view(p, doc, as_of, compiled.outputs)
-        if expected is None:
-            continue
-        compared += 1
-        failures += [
-            f"record {i} ({as_of}): {d}" for d in differences(expected, row_view(rows[i], compiled))
-        ]
+    failures, compared = disagreements(pack(), compile_pack(pack()), ready)
     assert not failures, f"{len(failures)} differences, first: " + "\n".join(failures[:5])
     assert compared > 1000

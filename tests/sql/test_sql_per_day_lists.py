@@ -23,14 +23,7 @@ from engine.sql.bounds import constant_bounds
 from engine.sql.expressions import may_err
 from engine.sql.query import PackCompiler, compile_pack
 from engine.sql.replay import plan, replay
-from engine.sql.run import (
-    converted,
-    differences,
-    facts_table,
-    python_view,
-    row_view,
-    run_duckdb,
-)
+from engine.sql.run import converted, disagreements, facts_table
 from engine.tools.population import Population
 
 PACKS = Path(__file__).parent.parent / "fixtures" / "sql_per_day"
@@ -99,20 +92,9 @@ def test_a_day_moved_by_whole_days_and_a_coalesce_with_a_literal_stay_simple() -
 
 
 def test_sql_decides_as_the_interpreter() -> None:
-    p = pack()
-    docs = list(Population(seed=7).documents(3000, roots=tuple(ROOTS)))
+    docs = Population(seed=7).documents(3000, roots=tuple(ROOTS))
     ready = [(i, as_of, converted(doc)) for i, as_of, doc in docs]
-    compiled = compile_pack(p)
-    rows = {r["record"]: r for r in run_duckdb(compiled, facts_table(ready))}
-    failures, compared = [], 0
-    for i, as_of, doc in ready:
-        expected = python_view(p, doc, as_of, compiled.outputs)
-        if expected is None:
-            continue
-        compared += 1
-        failures += [
-            f"record {i} ({as_of}): {d}" for d in differences(expected, row_view(rows[i], compiled))
-        ]
+    failures, compared = disagreements(pack(), compile_pack(pack()), ready)
     assert not failures, f"{len(failures)} differences, first: " + "\n".join(failures[:5])
     assert compared > 1000
 
