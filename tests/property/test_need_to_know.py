@@ -39,7 +39,7 @@ from .ntk_strategies import healthcare_only, healthcare_parts, whole_contract, w
 ROOT = Path(__file__).resolve().parents[2]
 NTK = ROOT / "tests" / "data" / "ntk"
 # `make fuzz` raises these (NTK_EXAMPLES=2000) for the long run
-EXAMPLES = int(os.environ.get("NTK_EXAMPLES", "40"))
+EXAMPLES = int(os.environ.get("NTK_EXAMPLES", "30"))
 CLI_EXAMPLES = int(os.environ.get("NTK_CLI_EXAMPLES", "6"))
 # shrinking these documents takes minutes: a failure is reported as drawn
 PHASES = [Phase.explicit, Phase.reuse, Phase.generate]
