@@ -209,26 +209,35 @@ def python_view(
     outputs: Iterable[str],
     audience: str = "custodial",
     record: bool = False,
+    stepwise: bool = False,
 ) -> dict[str, Any] | None:
     """The interpreter's decision on a prepared (converted) document; None when no version of
-    the pack is in force on `as_of` (the query gives that row no policy version). Its steps
-    are kept only with `record` (the view holds none of them; the fields are the same)."""
+    the pack is in force on `as_of` (the query gives that row no policy version). It is the
+    compiled program's (as `evaluate` decides) unless `stepwise` or `record` asks for the
+    step-by-step evaluator's; steps are kept only with `record` (the view holds none of them;
+    the fields are the same whichever decides)."""
     from engine.api import out_of_range
     from engine.evaluation.decision import build_decision
     from engine.evaluation.evaluate import Evaluation
+    from engine.evaluation.program import program
 
-    if pack.version_at(as_of) is None:
+    version = pack.version_at(as_of)
+    if version is None:
         return None
-    ev = Evaluation(pack, dict(doc), as_of, audience != "healthcare", record=record)
+    custodial = audience != "healthcare"
     try:
         try:
             with decimal.localcontext(EXACT):  # as engine.api decides
-                ev.run()
+                if stepwise or record:
+                    ev = Evaluation(pack, dict(doc), as_of, custodial, record=record)
+                    ev.run()
+                else:
+                    ev = program(pack, as_of, custodial, None).run(dict(doc), as_of)
                 decision = build_decision(ev, audience, pack.facts)
         except (OverflowError, ValueError, ArithmeticError) as e:
             raise out_of_range(pack.id, e) from None
     except EvaluationError as e:  # the decision stops: the query's row holds the same error
-        return error_view(ev.version.id, pack.content_hash, str(e))
+        return error_view(version.id, pack.content_hash, str(e))
     return decision_view(decision, outputs)
 
 
