@@ -3,6 +3,7 @@ tables, and valid against schemas/facts/action_plan.schema.json."""
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from collections import Counter
 from pathlib import Path
@@ -10,6 +11,8 @@ from pathlib import Path
 import pytest
 import yaml
 from jsonschema import Draft202012Validator, FormatChecker
+
+import engine
 
 ROOT = Path(__file__).resolve().parents[2]
 PLANS = ROOT / "policies" / "action_plans"
@@ -112,3 +115,24 @@ def test_schema_describes_every_property() -> None:
 
     walk(schema, "$")
     assert not missing, missing
+
+
+def test_a_target_month_in_the_wrong_form_is_refused_with_an_example_of_the_right_one() -> None:
+    facts = {
+        "action_plan": {
+            "recommendations": [
+                {
+                    "number": "1",
+                    "response": "agreed",
+                    "actions": [
+                        {"owners": ["Governor"], "target_status": "month", "target_month": "2019-3"}
+                    ],
+                }
+            ]
+        }
+    }
+    packs = engine.load(ROOT / "policies" / "action_plans")
+    with pytest.raises(engine.FactsError) as info:
+        packs.evaluate("action_plan", facts, as_of=dt.date(2019, 2, 1))
+    message = info.value.problems[0].message
+    assert "target_month" in message and "for example `2019-03`" in message, message
