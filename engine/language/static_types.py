@@ -22,6 +22,9 @@ class Type:
     name: str | None = field(default=None, compare=False)
     healthcare: bool = field(default=False, compare=False)
     null_none: bool = field(default=False, compare=False)  # a fact whose null is a known none
+    # (with null_none) the sibling field and its values for which that null is a known none;
+    # under any other value of it, or none, the null is not known (`x-null-none-when`)
+    none_when: tuple[str, tuple[Any, ...]] | None = field(default=None, compare=False)
 
     def describe(self) -> str:
         if self.kind == "list":
@@ -45,13 +48,24 @@ class Type:
         fields = (
             tuple((n, t.unmarked(), nl) for n, t, nl in self.fields) if self.fields else self.fields
         )
-        return Type(self.kind, elem, fields, self.values, self.name, False, self.null_none)
+        return Type(
+            self.kind, elem, fields, self.values, self.name, False, self.null_none, self.none_when
+        )
 
     def marked(self, healthcare: bool) -> Type:
         """This type, marked healthcare-only when `healthcare` is set."""
         if not healthcare or self.healthcare:
             return self
-        return Type(self.kind, self.elem, self.fields, self.values, self.name, True, self.null_none)
+        return Type(
+            self.kind,
+            self.elem,
+            self.fields,
+            self.values,
+            self.name,
+            True,
+            self.null_none,
+            self.none_when,
+        )
 
 
 _NAMES = {
@@ -197,11 +211,15 @@ def from_json_schema(
 
     `resolve(ref)` returns the schema a `$ref` points at. `x-audience: healthcare`
     marks the node and everything under it as healthcare-only. `x-null: none` marks a
-    nullable field whose explicit null is a known none (absent stays unknown).
+    nullable field whose explicit null is a known none (absent stays unknown);
+    `x-null-none-when: {field: F, in: [...]}` beside it makes that null a known none only where
+    the sibling field F holds one of those values (elsewhere the null is not known).
     """
     t = _from_json_schema(node, resolve, name, healthcare)
     if node.get("x-null") == "none":
-        return Type(t.kind, t.elem, t.fields, t.values, t.name, t.healthcare, True)
+        when = node.get("x-null-none-when")
+        none_when = (str(when["field"]), tuple(when["in"])) if isinstance(when, Mapping) else None
+        return Type(t.kind, t.elem, t.fields, t.values, t.name, t.healthcare, True, none_when)
     return t
 
 

@@ -242,6 +242,74 @@ def convert(value: Any, t: T.Type) -> Any:
     return value
 
 
+NullRule = tuple[tuple[str, ...], str, str, tuple[Any, ...]]
+
+
+@cache
+def null_rules(name: str = "facts") -> tuple[NullRule, ...]:
+    """Each field of schema `name` whose null is a known none only under a value of a sibling
+    field (`x-null-none-when`): the keys to its record from the document's root (`[]` for
+    each element of a list), the field, the sibling and its values."""
+    found: list[NullRule] = []
+
+    def walk(t: T.Type, at: tuple[str, ...]) -> None:
+        if t.kind == "record":
+            for n, ft, _ in t.fields or ():
+                if ft.none_when is not None:
+                    found.append((at, n, ft.none_when[0], ft.none_when[1]))
+                walk(ft, (*at, n))
+        elif t.kind == "list" and t.elem is not None:
+            walk(t.elem, (*at, "[]"))
+
+    for root, t in root_types(name).items():
+        walk(t, (root,))
+    return tuple(found)
+
+
+def settle_nulls(doc: dict[str, Any], name: str = "facts") -> dict[str, Any]:
+    """A converted document with each null that its sibling makes not known left out (as if
+    absent, so unknown); the document itself, unchanged, when there is none (copy on write)."""
+    rules = _NULL_RULES.get(name)
+    if rules is None:
+        rules = _NULL_RULES[name] = null_rules(name)
+    for at, field, sibling, values in rules:
+        doc = _settled(doc, at, 0, field, sibling, values)
+    return doc
+
+
+_NULL_RULES: dict[str, tuple[NullRule, ...]] = {}
+
+
+def _settled(
+    node: Any, at: tuple[str, ...], i: int, field: str, sibling: str, values: tuple[Any, ...]
+) -> Any:
+    if i == len(at):
+        if (
+            node.__class__ is dict
+            and field in node
+            and node[field] is None
+            and not any(
+                v == node.get(sibling) and v.__class__ is node.get(sibling).__class__
+                for v in values
+            )
+        ):
+            node = {k: v for k, v in node.items() if k != field}
+        return node
+    step = at[i]
+    if step == "[]":
+        if node.__class__ is not list:
+            return node
+        items = [_settled(x, at, i + 1, field, sibling, values) for x in node]
+        return items if any(a is not b for a, b in zip(items, node, strict=True)) else node
+    if node.__class__ is not dict or step not in node:
+        return node
+    child = node[step]
+    new = _settled(child, at, i + 1, field, sibling, values)
+    if new is child:
+        return node
+    return {**node, step: new}
+
+
 @cache
 def _compiled(name: str) -> Check | None:
     """The facts schema compiled once into a check (None: it uses a keyword the check lacks)."""
@@ -466,7 +534,7 @@ def _prepare_fast(data: Any, name: str, custodial: bool = False) -> dict[str, An
     elif custodial and not _custodial_valid(data, name, _DECIMAL):
         return None
     prepared: dict[str, Any] = passed[1]
-    return prepared
+    return settle_nulls(prepared, name)
 
 
 def _custodial_valid(data: dict[str, Any], name: str, scan: int) -> bool:
@@ -513,7 +581,7 @@ def _prepare_two_walks(data: Any, name: str, custodial: bool = False) -> dict[st
             out[key] = _converter(types[key])(value)
         else:
             out[key] = to_json(value, exact_numbers=True)
-    return out
+    return settle_nulls(out, name)
 
 
 def _split(data: Any, parts: list[str]) -> tuple[Any, bool]:
@@ -591,7 +659,7 @@ def _convert_document(data: Mapping[str, Any], name: str) -> dict[str, Any]:
             out[key] = convert(value, types[key])
         else:
             out[key] = value
-    return out
+    return settle_nulls(out, name)
 
 
 def _too_deep(text: str) -> int | None:

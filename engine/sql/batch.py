@@ -444,10 +444,16 @@ def typed_json(j: str, t: T.Type, depth: int = 0) -> str:
             sub = f"json_extract({j}, {sql_str('$.' + json.dumps(name))})"
             value = typed_json(sub, ft, depth + 1)
             if getattr(ft, "null_none", False) and ft.kind in KNOWN_NONE_SQL:
-                value = (
-                    f"CASE WHEN json_type({sub}) = 'NULL' THEN {KNOWN_NONE_SQL[ft.kind]} "
-                    f"ELSE {value} END"
-                )
+                null = f"json_type({sub}) = 'NULL'"
+                if ft.none_when is not None:  # a known none only under those values of a sibling
+                    sibling, values = ft.none_when
+                    text = f"json_extract({j}, {sql_str('$.' + json.dumps(sibling))})"
+                    listed = ", ".join(sql_str(str(v)) for v in values)
+                    null += (
+                        f" AND json_type({text}) = 'VARCHAR'"
+                        f" AND json_extract_string({text}, '$') IN ({listed})"
+                    )
+                value = f"CASE WHEN {null} THEN {KNOWN_NONE_SQL[ft.kind]} ELSE {value} END"
             parts.append(f'"{name}" := {value}')
         packed = f"CAST(struct_pack({', '.join(parts)}) AS {type_text})"
         return f"CASE WHEN coalesce(json_type({j}), 'NULL') = 'OBJECT' THEN {packed} END"

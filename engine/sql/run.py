@@ -262,7 +262,8 @@ def disagreements(
 
 def converted(doc: Mapping[str, Any], schema: str = "facts") -> dict[str, Any]:
     """A facts document converted for evaluation (dates as dates) without validating it."""
-    from engine.packs.facts_schema import convert
+    from engine.packs.facts_schema import convert, settle_nulls
 
     types = root_types(schema)
-    return {k: convert(v, types[k]) if k in types else v for k, v in doc.items()}
+    done = {k: convert(v, types[k]) if k in types else v for k, v in doc.items()}
+    return settle_nulls(done, schema)
