@@ -22,6 +22,7 @@ from engine.packs.facts_schema import (
     convert,
     read_facts_file,
     root_types,
+    settle_nulls,
     validate_facts,
 )
 
@@ -39,7 +40,7 @@ def _slow(data: dict[str, Any]) -> dict[str, Any] | None:
             out[key] = dt.date.fromisoformat(value) if isinstance(value, str) else value
         else:
             out[key] = convert(value, types[key]) if key in types else value
-    return out
+    return settle_nulls(out)  # a null its sibling makes not known is left out, as if absent
 
 
 def _documents() -> list[dict[str, Any]]:

@@ -15,7 +15,7 @@ import engine
 from cli.main import cli
 from engine.evaluation.evaluate import Evaluation
 from engine.language import static_types as T
-from engine.packs.facts_schema import root_types
+from engine.packs.facts_schema import root_types, settle_nulls
 from engine.problems import PopulationError
 from engine.tools.pinned_version import pin_version
 from engine.tools.population_source import read_population, write_jsonl
@@ -52,7 +52,7 @@ def without_engine(text: str) -> dict:
 
 def known(doc: dict) -> dict:
     """A document without its as_of and without the nulls that mean the same as absence (a
-    field whose null is a known none keeps it)."""
+    field whose null is a known none keeps it, where its sibling makes it one)."""
     types = root_types()
 
     def strip(value: object, t: T.Type) -> object:
@@ -67,7 +67,9 @@ def known(doc: dict) -> dict:
             return [strip(v, t.elem) for v in value]
         return value
 
-    return {r: strip(v, types[r]) for r, v in doc.items() if r != "as_of" and v is not None}
+    # (a null that a sibling makes not known, such as a release date's, reads as absent too)
+    settled = settle_nulls(doc)
+    return {r: strip(v, types[r]) for r, v in settled.items() if r != "as_of" and v is not None}
 
 
 def nulls(docs: list[dict]) -> int:
