@@ -576,9 +576,12 @@ class PackCompiler:
         self.store(key, self._withheld(kind, name, sv))
 
     def _reads(self, used: set[str]) -> list[str]:
-        """The items (and hoisted columns) whose columns are among `used`."""
+        """The items (and hoisted columns) whose columns are among `used`: an item's value, mask
+        or error column (a part hoisted out of a lambda may read the error alone)."""
         for k in itertools.islice(self.svs, self.indexed, None):  # the items new since last time
-            self.by_column.setdefault(col_name(*k.split(":", 1)), []).append(k)
+            c = col_name(*k.split(":", 1))
+            for name in (c, c + "__m", c + "__e"):
+                self.by_column.setdefault(name, []).append(k)
         self.indexed = len(self.svs)
         return [k for c in used for k in self.by_column.get(c, ())]
 

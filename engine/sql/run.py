@@ -246,8 +246,9 @@ def disagreements(
 ) -> tuple[list[str], int]:
     """Each field where DuckDB's row differs from the interpreter's decision, over records
     of (id, evaluation date, converted document), and how many records were compared (those
-    with a version of the pack in force)."""
-    rows = {r["record"]: r for r in run_duckdb(compiled, facts_table(ready))}
+    with a version of the pack in force). The facts table has the roots of the pack's own
+    facts schema, as the documents do (`converted(doc, pack.facts)`)."""
+    rows = {r["record"]: r for r in run_duckdb(compiled, facts_table(ready, pack.facts))}
     failures: list[str] = []
     compared = 0
     for i, as_of, doc in ready:
