@@ -162,6 +162,15 @@ class Population:
             def inner(as_of: dt.date) -> Any:
                 return rng.choice((0, 1, 2.5, 10))
 
+        elif node.get("format") == "date" and node.get("x-null") == "none":
+            # the calendar's first day is the SQL facts table's mark of a recorded none in such a
+            # field (docs/sql.md): it is drawn as the day after, the same edge for every move
+            first = dt.date(1, 1, 1)
+
+            def inner(as_of: dt.date) -> Any:
+                d = self.date_near(as_of)
+                return (first + dt.timedelta(days=1) if d == first else d).isoformat()
+
         elif node.get("format") == "date":
 
             def inner(as_of: dt.date) -> Any:
