@@ -14,6 +14,7 @@ import contextlib
 import datetime as dt
 import json
 import os
+import resource
 import sys
 from collections.abc import Callable
 from functools import cache
@@ -194,10 +195,23 @@ def _warm_up(name: str) -> None:
                 evaluate(pack, _examples()[0], dt.date(2020, 7, 1), "custodial")
 
 
+RSS_HEADROOM_MB = 2048  # libFuzzer's own default limit, counted from where the process starts
+
+
+def _rss_limit(args: list[str]) -> list[str]:
+    """`args` with libFuzzer's memory limit counted from this process's peak at start, where
+    none is given: a process inherits the peak of the one that started it (a test worker may
+    hold gigabytes), and libFuzzer reads that peak as its own, failing the first input."""
+    if any(a.startswith("-rss_limit_mb=") for a in args):
+        return args
+    start = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024  # (KiB on Linux)
+    return [*args, f"-rss_limit_mb={start + RSS_HEADROOM_MB}"]
+
+
 def main() -> None:
     target = TARGETS[sys.argv[1]]
     _warm_up(sys.argv[1])
-    atheris.Setup([sys.argv[0], *sys.argv[2:]], target)
+    atheris.Setup([sys.argv[0], *_rss_limit(sys.argv[2:])], target)
     atheris.Fuzz()
 
 

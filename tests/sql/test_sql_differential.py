@@ -7,7 +7,7 @@ through the interpreter. Every field of every decision but the explanation must 
 
 from __future__ import annotations
 
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -60,10 +60,9 @@ def prepared() -> Records:
     return made()[1]
 
 
-@cache
+@lru_cache(maxsize=1)  # one pack's rows at a time: the three together hold gigabytes
 def queried(pack_id: str) -> tuple[Any, dict[int, dict[str, Any]]]:
-    """The pack's whole decision query and its rows by record over the population: run once
-    (the values-only query is compared with the same rows)."""
+    """The pack's whole decision query and its rows by record over the population."""
     compiled = compile_pack(packs()[pack_id])
     _, table = population()
     return compiled, {r["record"]: r for r in run_duckdb(compiled, table)}
