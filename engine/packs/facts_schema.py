@@ -273,6 +273,10 @@ def settle_nulls(doc: dict[str, Any], name: str = "facts") -> dict[str, Any]:
     if rules is None:
         rules = _NULL_RULES[name] = null_rules(name)
     for at, field, sibling, values in rules:
+        if len(at) == 1:  # (a field of a root record, in line: the walk only for its null)
+            record = doc.get(at[0])
+            if record.__class__ is not dict or record.get(field, 0) is not None:
+                continue
         doc = _settled(doc, at, 0, field, sibling, values)
     return doc
 
