@@ -5,21 +5,19 @@ every combination alike, and the key work pack decides each as the facts contrac
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
-import json
 from pathlib import Path
 from typing import Any
 
-import duckdb
 import pytest
 
 import engine
-from engine.packs.facts_schema import null_rules, prepare, root_types
+from engine.packs.facts_schema import null_rules, prepare
 from engine.sql.batch import run_batch
 from engine.sql.output_columns import output_types, read_back
 from engine.sql.query import compile_pack
 from engine.sql.run import converted, differences, python_view, row_view
+from tests.sql.facts_files import write, written_rows
 
 ROOT = Path(__file__).resolve().parents[2]
 DAY = dt.date(2020, 7, 1)
@@ -86,32 +84,16 @@ def test_the_key_work_pack_reads_each_case_as_the_contract_says() -> None:
             assert not decided and needs, (sentence, release, d.status)
 
 
-def _write(path: Path, docs: list[dict[str, Any]]) -> None:
-    if path.suffix == ".jsonl":
-        path.write_text("".join(json.dumps(d) + "\n" for d in docs), encoding="utf-8")
-        return
-    roots = list(root_types())
-    with path.open("w", newline="", encoding="utf-8") as f:
-        out = csv.writer(f)
-        out.writerow(roots)
-        for d in docs:
-            out.writerow([json.dumps(d[r]) if r in d else "" for r in roots])
-
-
 @pytest.mark.parametrize("suffix", [".jsonl", ".csv"])
 def test_batch_reads_each_case_as_the_interpreter(tmp_path: Path, suffix: str) -> None:
     pack = engine.load(ROOT / "policies")["keywork_edm"]
     docs = [doc(s, r) for s, r in CASES]
     facts = tmp_path / f"facts{suffix}"
-    _write(facts, docs)
+    write(docs, facts, DAY)
     out = tmp_path / "out.parquet"
     result = run_batch(pack, facts, out, DAY, DAY, threads=1)
     assert result.rejected == 0
-    con = duckdb.connect()
-    cur = con.execute(f"SELECT * FROM read_parquet('{out}') ORDER BY record")
-    names = [c[0] for c in cur.description]
-    rows = [dict(zip(names, r, strict=True)) for r in cur.fetchall()]
-    con.close()
+    rows = written_rows(out)
     compiled = compile_pack(pack)
     types = output_types(pack)
     failures = []

@@ -11,26 +11,22 @@ documents, field by field.
 
 from __future__ import annotations
 
-import csv
 import dataclasses
 import datetime as dt
-import json
 from functools import cache
 from pathlib import Path
 from typing import Any
 
-import duckdb
-import pyarrow.parquet as pq
 import pytest
 
 import engine
-from engine.packs.facts_schema import root_types
 from engine.sql import batch
 from engine.sql.batch import run_batch
 from engine.sql.output_columns import output_types, read_back
 from engine.sql.query import compile_pack
-from engine.sql.run import converted, differences, facts_table, python_view, row_view
+from engine.sql.run import converted, differences, python_view, row_view
 from engine.tools.population import Population
+from tests.sql.facts_files import write, written_rows
 from tests.sql.plan_population import PlanPopulation
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -52,20 +48,6 @@ FORMATS = [  # plans nest known nones in lists of records: every format; prisone
 @cache
 def packs() -> Any:
     return engine.load(ROOT / "policies")
-
-
-def write(docs: list[dict[str, Any]], path: Path, day: dt.date) -> None:
-    if path.suffix == ".jsonl":
-        path.write_text("".join(json.dumps(d) + "\n" for d in docs), encoding="utf-8")
-    elif path.suffix == ".csv":
-        roots = list(root_types())
-        with path.open("w", newline="", encoding="utf-8") as f:
-            out = csv.writer(f)
-            out.writerow(roots)
-            for d in docs:
-                out.writerow([json.dumps(d[r]) if r in d else "" for r in roots])
-    else:
-        pq.write_table(facts_table((i, day, converted(d)) for i, d in enumerate(docs, 1)), path)
 
 
 QUERIES: dict[tuple[str, str], Any] = {}
@@ -92,11 +74,7 @@ def test_batch_keeps_known_none_apart_from_absent(
     out = tmp_path / "out.parquet"
     result = run_batch(pack, facts, out, day, day, threads=1)
     assert result.rejected == 0
-    con = duckdb.connect()
-    cur = con.execute(f"SELECT * FROM read_parquet('{out}') ORDER BY record")
-    names = [c[0] for c in cur.description]
-    rows = [dict(zip(names, r, strict=True)) for r in cur.fetchall()]
-    con.close()
+    rows = written_rows(out)
     assert len(rows) == len(docs)
     compiled = compiled_once(pack, "custodial", "duckdb", "facts")
     types = output_types(pack)
