@@ -18,8 +18,9 @@ from engine.language import static_types as T
 from engine.language.convert import json_key, to_json
 from engine.packs.facts_validator import Check, Converting, Unsupported, generate_check
 from engine.packs.read_yaml import read_text_file, read_yaml
+from engine.packs.reserved import holds_reserved, reserved_problem, reserved_value
 from engine.packs.resources import load_schema
-from engine.packs.validate_schema import validate_document
+from engine.packs.validate_schema import json_path, validate_document
 from engine.problems import Code, FactsError, PackError, Problem, file_problem
 
 
@@ -215,7 +216,35 @@ def validate_facts(data: Any, file: str = "<facts>", name: str = "facts") -> lis
     _limits(data, "$", file, 0, found)
     if found:
         return found
-    return validate_document(to_json(data, exact_numbers=True), name, file)
+    instance = to_json(data, exact_numbers=True)
+    found = validate_document(instance, name, file)
+    _reserved(instance, facts_schema(name), (), file, found)
+    return found
+
+
+def _reserved(
+    value: Any, node: Any, path: tuple[str | int, ...], file: str, out: list[Problem]
+) -> None:
+    """A problem for each value the SQL facts tables keep as a recorded none held in a field
+    whose null is one (`engine.packs.reserved`), along the schema's properties and items."""
+    if not isinstance(node, Mapping):
+        return
+    reserved = reserved_value(node)
+    if reserved is not None and holds_reserved(value, reserved):
+        message, hint = reserved_problem(reserved)
+        out.append(file_problem("E-FACTS", file, f"`{json_path(path)}`: {message}", hint))
+        return
+    if value.__class__ is dict:
+        properties = node.get("properties")
+        if isinstance(properties, Mapping):
+            for key, v in value.items():
+                if key in properties:
+                    _reserved(v, properties[key], (*path, key), file, out)
+    elif value.__class__ is list and isinstance(node.get("items"), Mapping):
+        for i, v in enumerate(value):
+            _reserved(v, node["items"], (*path, i), file, out)
+    for member in node.get("allOf") or ():
+        _reserved(value, member, path, file, out)
 
 
 def convert(value: Any, t: T.Type) -> Any:

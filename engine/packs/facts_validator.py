@@ -17,11 +17,13 @@ from decimal import Decimal
 from typing import Any
 
 from engine import disk_cache
+from engine.packs.reserved import RESERVED_DATE, holds_reserved, reserved_value
 
 Check = Callable[[Any], bool]
 
 # keywords that only describe: they never make a value invalid (as do `x-...` extensions,
-# which a JSON Schema validator ignores)
+# which a JSON Schema validator ignores; but `x-null: none` reserves a value of a text field:
+# engine.packs.reserved)
 _ANNOTATIONS = frozenset(
     {"$schema", "$id", "$comment", "title", "description", "examples", "default", "x-audience"}
 )
@@ -338,6 +340,9 @@ def _gen(
         src.emit(ind, f"if isinstance({v}, str) and not _is_date({v}): return False")
     elif fmt is not None:
         raise Unsupported(f"format {fmt}")
+    reserved = reserved_value(schema)
+    if reserved is not None:  # (the full path words it: see engine.packs.reserved)
+        src.emit(ind, f"if {src.const(holds_reserved)}({v}, {reserved!r}): return False")
     for word in ("enum", "const"):
         if word in schema:
             values = list(schema[word]) if word == "enum" else [schema[word]]
@@ -440,6 +445,7 @@ def _gen_plain(
     keyword = "if"
     if "string" in kinds:
         date = schema.get("format") == "date"
+        reserved = reserved_value(schema)  # (the full path words it: see engine.packs.reserved)
         converted = t is not None and t.kind == "date"
         if (
             date
@@ -448,11 +454,15 @@ def _gen_plain(
         ):
             # a day given as a date (facts read from YAML) is valid as it is, and kept
             src.emit(ind, f"if {v}.__class__ is _date:")
+            if reserved is not None:
+                src.emit(ind + 1, f"if {v} == _RESERVED_DATE: return False")
             src.emit(ind + 1, f"c{v} = {v}" if t is not None and store is None else "pass")
             keyword = "elif"
         src.emit(ind, f"{keyword} {v}.__class__ is str:")
         keyword = "elif"
         body = ind + 1
+        if reserved is not None and (values is None or reserved in values):
+            src.emit(body, f"if {v} == {reserved!r}: return False")
         texts = frozenset(x for x in values or () if x.__class__ is str)
         bounded = "maxLength" in schema and int(schema["maxLength"]) <= (src.limits or (0, 0))[1]
         if (
@@ -750,6 +760,7 @@ def generate_check(
         "_Decimal": Decimal,
         "_KEPT": frozenset({str, bool, int}),
         "_fromiso": dt.date.fromisoformat,
+        "_RESERVED_DATE": RESERVED_DATE,
         "_tj": convert.to_json if convert is not None else None,
         **src.consts,
     }

@@ -100,7 +100,8 @@ def _validator(schema_name: str) -> Draft202012Validator:
     )
 
 
-def _json_path(path: Iterable[Any]) -> str:
+def json_path(path: Iterable[Any]) -> str:
+    """A value's place in a document as facts problems name it (`$.prisoner.alerts[0]`)."""
     text = "$"
     for item in path:
         if isinstance(item, int):
@@ -175,7 +176,7 @@ class _Mapper:
     ) -> Problem:
         """A problem about the value at `path`, placed at `at` (default `path`) in the file."""
         if self.facts:
-            message = f"`{_json_path(path)}`: {message}"
+            message = f"`{json_path(path)}`: {message}"
         if self.doc is None:
             return file_problem(self.code, self.file, message, hint)
         where = path if at is None else at

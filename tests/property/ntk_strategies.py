@@ -11,6 +11,7 @@ from typing import Any
 from hypothesis import strategies as st
 
 from engine.packs.facts_schema import facts_schema, healthcare_roots
+from engine.packs.reserved import reserved_value
 
 # Dates near the policies' dates, and the edges of the calendar (9999-12-31 overflows any sum)
 DATES = st.one_of(
@@ -47,7 +48,10 @@ def from_schema(schema: Mapping[str, Any], healthcare: bool = False) -> st.Searc
             options.append(st.decimals("0", "500", places=2).map(float))
         elif t == "string":
             if schema.get("format") == "date":
-                options.append(DATES.map(dt.date.isoformat))
+                # (the day a field whose null is a known none may not hold: engine.packs.reserved)
+                reserved = reserved_value(schema)
+                days = DATES.map(dt.date.isoformat)
+                options.append(days.filter(reserved.__ne__) if reserved else days)
             elif "pattern" in schema:
                 options.append(st.from_regex(schema["pattern"], fullmatch=True).filter(str.isascii))
             else:

@@ -1,10 +1,11 @@
 """The generated facts check agrees with the full JSON Schema validator on every facts schema
 shipped in schemas/facts/: on generated valid documents and on the same documents broken the
 ways a writer breaks them (wrong types, missing required keys, unknown keys, impossible dates,
-values outside an enum, text or lists too long, nesting too deep, Decimal, float or a truth
-value where a whole number goes, null where none is allowed), it never passes a document the
-validator rejects, and what it prepares is exactly what the full path's conversion gives (the
-same values, of the same classes, keys in the same order)."""
+values outside an enum, text or lists too long, the value a field whose null is a known none
+may not hold, nesting too deep, Decimal, float or a truth value where a whole number goes,
+null where none is allowed), it never passes a document the validator rejects, and what it
+prepares is exactly what the full path's conversion gives (the same values, of the same
+classes, keys in the same order)."""
 
 from __future__ import annotations
 
@@ -27,6 +28,7 @@ from engine.packs.facts_schema import (
     facts_schema,
     validate_facts,
 )
+from engine.packs.reserved import reserved_value
 from tests.unit.test_facts_one_walk import _same
 from tests.unit.test_facts_validator import _paths
 
@@ -71,6 +73,8 @@ WRONG = st.one_of(
             "2020-01-01T00:00",
             "2020-01-01\n",
             "0000-01-01",
+            "0001-01-01",  # reserved where a null is a known none (engine.packs.reserved)
+            "\u0000none",
             "A1234BC",
             "A1234BC\n",
             "2020-07",
@@ -84,6 +88,7 @@ WRONG = st.one_of(
     st.sampled_from(
         [
             dt.date(2020, 2, 29),
+            dt.date(1, 1, 1),
             dt.datetime(2020, 1, 1, 12),
             10**MAX_DIGITS,
             float("nan"),
@@ -135,13 +140,48 @@ def _broken(draw: st.DrawFn, doc: dict[str, Any]) -> dict[str, Any]:
     return doc
 
 
+def _node_at(schema: Any, path: tuple[Any, ...]) -> Any:
+    """The schema node a document's value at `path` is checked against (None: none known)."""
+    node = schema
+    for part in path:
+        if not isinstance(node, dict):
+            return None
+        node = (node.get("items") if isinstance(part, int) else None) or (
+            (node.get("properties") or {}).get(part) if isinstance(part, str) else None
+        )
+    return node
+
+
+@st.composite
+def _with_reserved(draw: st.DrawFn, name: str, doc: dict[str, Any]) -> dict[str, Any] | None:
+    """`doc` holding a reserved value in a field whose null is a known none (None: no field)."""
+    schema = facts_schema(name)
+    places = [p for p in _paths(doc) if reserved_value(_node_at(schema, p)) is not None]
+    if not places:
+        return None
+    path = draw(st.sampled_from(places))
+    doc = copy.deepcopy(doc)
+    parent: Any = doc
+    for part in path[:-1]:
+        parent = parent[part]
+    reserved = reserved_value(_node_at(schema, path))
+    dates = [dt.date(1, 1, 1)] if reserved == "0001-01-01" else []
+    parent[path[-1]] = draw(st.sampled_from([reserved, *dates]))
+    return doc
+
+
 @st.composite
 def documents(draw: st.DrawFn) -> tuple[str, dict[str, Any], bool]:
     """A schema's name, a document for it, and whether the document was drawn valid."""
     name = draw(st.sampled_from(SCHEMAS))
     doc = draw(from_schema(facts_schema(name)).filter(lambda d: isinstance(d, dict)))
-    broken = draw(st.booleans())
-    if broken:
+    how = draw(st.sampled_from(["valid", "valid", "reserved", "broken"]))
+    broken = how == "broken"
+    if how == "reserved":  # (a document with no such field stays as drawn, valid)
+        changed = draw(_with_reserved(name, doc))
+        broken = changed is not None
+        doc = doc if changed is None else changed
+    elif broken:
         doc = draw(_broken(doc))
     if draw(st.booleans()):
         doc = _as_dates(doc)

@@ -9,7 +9,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from engine.packs.facts_positions import json_path_steps, positioned
-from engine.packs.validate_schema import _json_path
+from engine.packs.validate_schema import json_path
 from engine.problems import Problem, file_problem
 
 KEYS = st.one_of(st.text(min_size=1, max_size=8), st.integers(min_value=0, max_value=999))
@@ -17,7 +17,7 @@ KEYS = st.one_of(st.text(min_size=1, max_size=8), st.integers(min_value=0, max_v
 
 @given(st.lists(KEYS, max_size=6))
 def test_every_path_a_problem_names_reads_back_as_its_steps(steps: list[object]) -> None:
-    assert json_path_steps(f"`{_json_path(steps)}`: something is wrong") == tuple(steps)
+    assert json_path_steps(f"`{json_path(steps)}`: something is wrong") == tuple(steps)
 
 
 def _problem(file: Path, path: str) -> Problem:
@@ -74,7 +74,7 @@ def test_every_value_of_any_json_document_is_found_at_its_own_text(
     lines = text.split("\n")
 
     def walk(value: object, steps: tuple[object, ...]) -> None:
-        (p,) = positioned([file_problem("E-FACTS", "doc.json", f"`{_json_path(steps)}`: x")], text)
+        (p,) = positioned([file_problem("E-FACTS", "doc.json", f"`{json_path(steps)}`: x")], text)
         start = sum(len(line) + 1 for line in lines[: p.line - 1]) + p.col - 1
         assert json.JSONDecoder().raw_decode(text, start)[0] == value
         items = (
