@@ -24,6 +24,7 @@ from engine.language import syntax as A
 from engine.language.check import Checked
 from engine.language.codegen import strict_op
 from engine.language.functions import FUNCTIONS
+from engine.packs.reserved import RESERVED_DATE, RESERVED_TEXT
 from engine.sql import functions as SF
 from engine.sql.bounds import DAYS_SPAN, KINDS, bound, element_bound, may_overflow, with_local
 from engine.sql.builders import (
@@ -84,9 +85,10 @@ LIST_STRICT = {
 }
 
 # A fact whose null the schema reads as a known none (`x-null: none`) differs from an absent
-# one; the facts table keeps a known none as a sentinel value and an absent fact as NULL.
-NONE_DATE = dt.date(1, 1, 1)
-NONE_TEXT = "\u0000none"
+# one; the facts table keeps a known none as a sentinel value and an absent fact as NULL. The
+# facts check refuses a real value equal to the sentinel in such a field (engine.packs.reserved).
+NONE_DATE = RESERVED_DATE
+NONE_TEXT = RESERVED_TEXT
 NONE_SENTINELS: dict[str, Callable[[], exp.Expression]] = {
     "date": lambda: cast(exp.Literal.string(NONE_DATE.isoformat()), "DATE"),
     "string": lambda: exp.Literal.string(NONE_TEXT),

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from engine.packs.reserved import reserved_problem, reserved_value
 from engine.sql.types import DECIMAL_PRECISION, DECIMAL_SCALE
 
 EVERY = "[*]"  # a path step into every element of a list
@@ -35,6 +36,13 @@ _JSON_TYPES = {
 
 def sql_str(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
+
+
+def reserved_sql(text: str) -> str:
+    """A text as a DuckDB literal, a leading NUL written with `chr` (a reserved value)."""
+    if text.startswith("\u0000"):
+        return f"(chr(0) || {sql_str(text[1:])})"
+    return sql_str(text)
 
 
 def schema_kinds(node: Mapping[str, Any]) -> list[str]:
@@ -117,6 +125,12 @@ def json_checks(node: Mapping[str, Any], column: str, root: str, path: list[str]
             else f"({text} IS NOT NULL AND TRY_CAST({text} AS DATE) IS NULL)"
         )
         out.append(_when(cond, sql_str(f"{name}: not a date")))
+    reserved = reserved_value(node)
+    if reserved is not None:  # the value the facts table keeps a recorded none of it as
+        text = f"json_extract_string({column}, {pointer})"
+        held = reserved_sql(reserved)
+        cond = _any(text, "s", f"s = {held}") if many else f"coalesce({text} = {held}, false)"
+        out.append(_when(cond, sql_str(f"{name}: {reserved_problem(reserved)[0]}")))
     if "object" in kinds:
         properties = node.get("properties") or {}
         if node.get("additionalProperties") is False:
