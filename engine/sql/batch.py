@@ -911,6 +911,7 @@ def _python_results(
     # the outputs whose values may not fit their column, and those holding records
     bounded = [n for n in compiled.outputs if holds(types[n], ("int", "decimal"))]
     records = {n for n in compiled.outputs if holds(types[n], ("record",))}
+    types_of = root_types(pack.facts)  # (the facts' types: which nulls are known nones)
     total = _count(con, "SELECT count(*) FROM facts")
     cur = con.execute("SELECT * FROM facts ORDER BY record, as_of")
     names = [d[0] for d in cur.description]
@@ -919,7 +920,7 @@ def _python_results(
         tell("deciding (python)", len(rows), total)
         for values in batch:
             rec = dict(zip(names, values, strict=True))
-            doc = {r: _jsonable(rec[r]) for r in roots if rec[r] is not None}
+            doc = {r: _jsonable(rec[r], types_of[r]) for r in roots if rec[r] is not None}
             base = {
                 "record": rec["record"],
                 "as_of": rec["as_of"],
@@ -993,14 +994,21 @@ def _json_text(value: Any) -> str | None:
     return None if value is None else json.dumps(value)
 
 
-def _jsonable(value: Any) -> Any:
-    """Facts read back from the table: a known-none sentinel is a null again, NULL absent."""
-    if value == NONE_DATE or value == NONE_TEXT:
+def _jsonable(value: Any, t: T.Type | None) -> Any:
+    """Facts of type `t` read back from the table: a known-none sentinel is a null again in a
+    field whose null is a known none (elsewhere the same day or text is a value as any other),
+    NULL absent."""
+    if t is not None and t.null_none and (value == NONE_DATE or value == NONE_TEXT):
         return None
     if isinstance(value, dt.date):
         return value.isoformat()
     if isinstance(value, dict):
-        return {k: _jsonable(v) for k, v in value.items() if v is not None}
+        return {k: _jsonable(v, _field_type(t, k)) for k, v in value.items() if v is not None}
     if isinstance(value, list):
-        return [_jsonable(v) for v in value]
+        return [_jsonable(v, t.elem if t is not None else None) for v in value]
     return value
+
+
+def _field_type(t: T.Type | None, name: str) -> T.Type | None:
+    found = t.field(name) if t is not None and t.kind == "record" else None
+    return found[0] if found else None

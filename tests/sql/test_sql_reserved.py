@@ -55,6 +55,7 @@ def changed(doc: dict[str, Any], path: tuple[str, ...], value: Any) -> dict[str,
     return doc
 
 
+SESSION = {"date": "0001-01-01", "kind": "session"}
 # (document, the field a reject names, or None for a record decided)
 RECORDS: list[tuple[dict[str, Any], str | None]] = [
     (base(), None),
@@ -69,8 +70,17 @@ RECORDS: list[tuple[dict[str, Any], str | None]] = [
         changed(base(), ("establishment", "outbreak_declared_on"), "0001-01-01"),
         "outbreak_declared_on",
     ),
-    # a field whose null is not known holds the day as any other value
+    # a field whose null is not known holds the day, or the text, as any other value
     (changed(base(), ("prisoner", "date_of_birth"), "0001-01-01"), None),
+    (changed(base(), ("prisoner", "cell_location"), "\u0000none"), None),
+    (
+        changed(
+            base(),
+            ("prisoner", "keywork", "sessions"),
+            [SESSION, {**SESSION, "date": "2020-07-10"}],
+        ),
+        None,
+    ),
 ]
 
 
