@@ -20,6 +20,7 @@ from typing import Any
 
 from engine.language.runtime import add_months
 from engine.packs.facts_schema import facts_schema
+from engine.packs.reserved import reserved_value
 
 AS_OF_DAYS = (
     dt.date(2020, 7, 20),
@@ -77,9 +78,10 @@ class Population:
             return AS_OF_DAYS[0]
         return self.rng.choice(AS_OF_DAYS)
 
-    def date_near(self, as_of: dt.date) -> dt.date:
+    def date_near(self, as_of: dt.date, edges: tuple[dt.date, ...] = CALENDAR_EDGES) -> dt.date:
+        """A date near `as_of`, or (for a share `self.edges` of them) one of `edges`."""
         if self.edges and self.rng.random() < self.edges:
-            return self.rng.choice(CALENDAR_EDGES)
+            return self.rng.choice(edges)
         r = self.rng.random()
         if r < 0.45:
             return as_of + dt.timedelta(days=self.rng.choice(DAY_OFFSETS))
@@ -162,19 +164,12 @@ class Population:
             def inner(as_of: dt.date) -> Any:
                 return rng.choice((0, 1, 2.5, 10))
 
-        elif node.get("format") == "date" and node.get("x-null") == "none":
-            # the calendar's first day is the SQL facts table's mark of a recorded none in such a
-            # field (docs/sql.md): it is drawn as the day after, the same edge for every move
-            first = dt.date(1, 1, 1)
-
-            def inner(as_of: dt.date) -> Any:
-                d = self.date_near(as_of)
-                return (first + dt.timedelta(days=1) if d == first else d).isoformat()
-
         elif node.get("format") == "date":
+            # a value the facts refuse in this field (engine.packs.reserved) is not drawn
+            edges = tuple(e for e in CALENDAR_EDGES if e.isoformat() != reserved_value(node))
 
             def inner(as_of: dt.date) -> Any:
-                return self.date_near(as_of).isoformat()
+                return self.date_near(as_of, edges).isoformat()
 
         elif "pattern" in node:
             pattern = str(node["pattern"])

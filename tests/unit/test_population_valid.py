@@ -5,6 +5,7 @@ target is a month). Absent and null fields, where the schema allows them, are st
 
 from __future__ import annotations
 
+import json
 import re
 from collections import Counter
 from pathlib import Path
@@ -28,6 +29,20 @@ def test_every_generated_document_is_valid(schema: str) -> None:
         problems = validate_facts(dated, f"<record {i}>", schema)
         failures += [p.format() for p in problems]
     assert not failures, f"{len(failures)} problems, first: " + "\n".join(failures[:5])
+
+
+@pytest.mark.parametrize("schema", SCHEMAS)
+def test_dates_at_the_calendars_ends_are_valid_and_the_first_day_drawn_where_allowed(
+    schema: str,
+) -> None:
+    """Drawn near the calendar's ends, a field whose null is a recorded none never holds the
+    day the facts refuse there (engine.packs.reserved); any other date field may."""
+    failures, first_days = [], 0
+    for i, _, doc in Population(seed=8, schema=schema, edges=0.5).documents(200):
+        failures += [p.format() for p in validate_facts(doc, f"<record {i}>", schema)]
+        first_days += json.dumps(doc).count('"0001-01-01"')
+    assert not failures, f"{len(failures)} problems, first: " + "\n".join(failures[:5])
+    assert first_days > 0
 
 
 def test_the_action_plan_population_visits_months_and_absences() -> None:
