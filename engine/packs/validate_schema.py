@@ -101,7 +101,7 @@ def _validator(schema_name: str) -> Draft202012Validator:
 
 
 def json_path(path: Iterable[Any]) -> str:
-    """A value's place in a document as facts problems name it (`$.prisoner.alerts[0]`)."""
+    """A value's place in a document as facts problems name it (`$.record.items[0]`)."""
     text = "$"
     for item in path:
         if isinstance(item, int):
