@@ -1003,12 +1003,12 @@ def _jsonable(value: Any, t: T.Type | None) -> Any:
     if isinstance(value, dt.date):
         return value.isoformat()
     if isinstance(value, dict):
-        return {k: _jsonable(v, _field_type(t, k)) for k, v in value.items() if v is not None}
+        fields = t if t is not None and t.kind == "record" else None
+        return {
+            k: _jsonable(v, _field_type(fields, k) if fields is not None else None)
+            for k, v in value.items()
+            if v is not None
+        }
     if isinstance(value, list):
         return [_jsonable(v, t.elem if t is not None else None) for v in value]
     return value
-
-
-def _field_type(t: T.Type | None, name: str) -> T.Type | None:
-    found = t.field(name) if t is not None and t.kind == "record" else None
-    return found[0] if found else None
