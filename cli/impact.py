@@ -175,13 +175,13 @@ def command(
         if not (old and new):
             fail("OLD and NEW go together", "e.g. policies/pmp.yaml@HEAD~1 policies/pmp.yaml")
         before, after = resolve_side(old), resolve_side(new)
-        population = load_population(population_path)
         if before.pack.id != pack or after.pack.id != pack:
             fail(f"OLD and NEW must both be pack `{pack}`")
+        population = load_population(population_path, after.pack.facts)
     elif from_version and to_version:
-        population = load_population(population_path)
         packs = load_packs(resolve_packs_dir(packs_dir), pack)
         model = packs[pack]
+        population = load_population(population_path, model.facts)
         for v in (from_version, to_version):
             if not any(pv.id == v for pv in model.versions):
                 known = ", ".join(pv.id for pv in model.versions)

@@ -95,9 +95,10 @@ def decide_with(
         fail(f"the duckdb engine failed: {str(e).splitlines()[0]}", code=EXIT_PROBLEMS)
 
 
-def load_population(path: Path) -> list[dict[str, Any]]:
+def load_population(path: Path, facts: str = "facts") -> list[dict[str, Any]]:
+    """The documents of a population file of the facts schema `facts`, or a usage error."""
     try:
-        return read_population(path)
+        return read_population(path, facts)
     except PopulationError as e:
         show_problems(e.problems)
         fail(f"cannot read the population `{path}`; nothing was evaluated")

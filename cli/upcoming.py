@@ -81,8 +81,9 @@ def command(
             hint=f"at most --days {(dt.date.max - start).days} from {start}",
         )
     end = start + dt.timedelta(days=days)
-    population = load_population(population_path)  # a bad line stops everything, either engine
     model = load_packs(resolve_packs_dir(packs_dir), pack)[pack]
+    # a bad line stops everything, either engine
+    population = load_population(population_path, model.facts)
     check_id_field(id_field, model.facts, audience)
     report, _, fallback = decide_with(
         engine,

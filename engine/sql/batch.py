@@ -916,7 +916,7 @@ def _python_results(
         tell("deciding (python)", len(rows), total)
         for values in batch:
             rec = dict(zip(names, values, strict=True))
-            doc = {r: _jsonable(rec[r], types_of[r]) for r in roots if rec[r] is not None}
+            doc = {r: from_table(rec[r], types_of[r]) for r in roots if rec[r] is not None}
             base = {
                 "record": rec["record"],
                 "as_of": rec["as_of"],
@@ -990,10 +990,10 @@ def _json_text(value: Any) -> str | None:
     return None if value is None else json.dumps(value)
 
 
-def _jsonable(value: Any, t: T.Type | None) -> Any:
-    """Facts of type `t` read back from the table: a known-none sentinel is a null again in a
-    field whose null is a known none (elsewhere the same day or text is a value as any other),
-    NULL absent."""
+def from_table(value: Any, t: T.Type | None) -> Any:
+    """Facts of type `t` read back from a facts table (or a Parquet file of one) as JSON data:
+    a known-none sentinel is a null again in a field whose null is a known none (elsewhere the
+    same day or text is a value as any other), NULL absent."""
     if t is not None and t.null_none and (value == NONE_DATE or value == NONE_TEXT):
         return None
     if isinstance(value, dt.date):
@@ -1001,10 +1001,10 @@ def _jsonable(value: Any, t: T.Type | None) -> Any:
     if isinstance(value, dict):
         fields = t if t is not None and t.kind == "record" else None
         return {
-            k: _jsonable(v, _field_type(fields, k) if fields is not None else None)
+            k: from_table(v, _field_type(fields, k) if fields is not None else None)
             for k, v in value.items()
             if v is not None
         }
     if isinstance(value, list):
-        return [_jsonable(v, t.elem if t is not None else None) for v in value]
+        return [from_table(v, t.elem if t is not None else None) for v in value]
     return value

@@ -65,8 +65,9 @@ def _from_columns(row: Mapping[str, Any]) -> dict[str, Any]:
     return doc
 
 
-def read_population(path: Path) -> list[dict[str, Any]]:
-    """Every facts document in a population file; raises PopulationError naming the line."""
+def read_population(path: Path, facts: str = "facts") -> list[dict[str, Any]]:
+    """Every facts document in a population file, whose documents follow the facts schema
+    `facts`; raises PopulationError naming the line."""
     name = str(path)
     if not path.exists():
         raise PopulationError([_problem(name, 1, f"no population file `{path}`")])
@@ -90,31 +91,23 @@ def read_population(path: Path) -> list[dict[str, Any]]:
         except duckdb.Error as e:
             message = str(e).splitlines()[0]
             raise PopulationError([_problem(name, 1, f"not Parquet: {message}")]) from None
+        from engine.packs.facts_schema import root_types
+        from engine.sql.batch import from_table
+
+        types = root_types(facts)
         return [  # a facts table's `record` column is its row id, not a fact
             _from_columns(
-                {c: _from_parquet(v) for c, v in zip(columns, row, strict=True) if c != "record"}
+                {
+                    c: from_table(v, types.get(c))
+                    for c, v in zip(columns, row, strict=True)
+                    if c != "record"
+                }
             )
             for row in rows
         ]
     raise PopulationError(
         [_problem(name, 1, f"`{path.name}`: a population is a .jsonl, .csv or .parquet file")]
     )
-
-
-def _from_parquet(value: Any) -> Any:
-    """A Parquet cell as facts data: dates as ISO text, a struct's NULL field left out (not
-    known), and the facts table's known-none sentinels (see engine.sql) as null again."""
-    from engine.sql.expressions import NONE_DATE, NONE_TEXT
-
-    if isinstance(value, dt.date):
-        return None if value == NONE_DATE else value.isoformat()
-    if isinstance(value, str) and value == NONE_TEXT:
-        return None
-    if isinstance(value, Mapping):
-        return {k: _from_parquet(v) for k, v in value.items() if v is not None}
-    if isinstance(value, list):
-        return [_from_parquet(v) for v in value]
-    return value
 
 
 def _read_csv(path: Path) -> list[dict[str, Any]]:

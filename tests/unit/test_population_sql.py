@@ -232,3 +232,27 @@ def test_a_day_without_a_version_is_the_same_error_on_either_engine(
     )  # fmt: skip
     assert code == 2
     assert "pack `pmp` has no version in force on 2022-04-30" in out and "[E-EVAL-VERSION]" in out
+
+
+def test_a_parquet_population_reads_the_first_day_as_a_none_only_where_null_is_one(
+    tmp_path: Path,
+) -> None:
+    """The facts table keeps a recorded none of a date as 0001-01-01: read back from Parquet it
+    is a null in a field whose null is a recorded none, and a day as any other elsewhere."""
+    import duckdb
+
+    path = tmp_path / "people.parquet"
+    duckdb.sql(
+        "COPY (SELECT 1 AS record, {'date_of_birth': DATE '0001-01-01', "
+        "'irmm_keywork_from': DATE '0001-01-01', 'release_date': DATE '2020-09-01'} AS prisoner) "
+        f"TO '{path}' (FORMAT parquet)"
+    )
+    assert read_population(path) == [
+        {
+            "prisoner": {
+                "date_of_birth": "0001-01-01",
+                "irmm_keywork_from": None,
+                "release_date": "2020-09-01",
+            }
+        }
+    ]
