@@ -19,8 +19,6 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from sqlglot import exp
-
 from engine.language import static_types as T
 from engine.packs import model as M
 from engine.packs.facts_schema import facts_schema, healthcare_roots, prepare, root_types
@@ -31,12 +29,12 @@ from engine.sql.output_columns import (
     file_column,
     holds,
     is_json_text,
+    narrowed,
     output_types,
     shaped,
     unfit_value,
-    with_outputs,
 )
-from engine.sql.query import CompiledPack, compile_pack
+from engine.sql.query_cache import RenderedQuery, rendered
 from engine.sql.read_checks import (
     NOT_HELD,
     TWICE,
@@ -643,7 +641,7 @@ def run_batch(
     audience: str = "custodial",
     threads: int | None = None,
     progress: Progress | None = None,
-    spark: Callable[[CompiledPack, Path, Path], None] | None = None,
+    spark: Callable[[str, Path, Path], None] | None = None,
     spark_probe: Callable[[], tuple[int, int] | None] | None = None,
 ) -> BatchResult:
     """Decide every record of `facts` on every day from `start` to `end`; see module doc."""
@@ -655,7 +653,7 @@ def run_batch(
     file_format(out)
     check_range(start, end)
     refuse_overwriting_inputs(out, [facts, establishment])
-    compiled, query_sql = _prepared(pack, audience, engine, outputs)
+    compiled = _prepared(pack, audience, engine, outputs)
     out_types = output_types(pack)
     types = root_types(pack.facts)  # the roots of the pack's own facts schema
     roots = list(types)
@@ -712,14 +710,14 @@ def run_batch(
                 )
                 out_dir = Path(tmp) / "results"
                 with _polled(progress, "deciding (spark)", spark_probe):
-                    spark(compiled, facts_pq, out_dir)
+                    spark(compiled.text, facts_pq, out_dir)
                 con.execute(
                     "CREATE TABLE results AS SELECT * FROM "
                     f"read_parquet({sql_str(str(out_dir / '*.parquet'))})"
                 )
         else:
             with _polled(progress, "deciding (duckdb)", lambda: _duckdb_progress(con)):
-                con.execute(f"CREATE TABLE results AS {query_sql}")
+                con.execute(f"CREATE TABLE results AS {compiled.text}")
         from_json = engine == "python"
         if not from_json:  # a decimal the file's column would round: the row's error instead
             _unfit_decimals(con, compiled.outputs, out_types)
@@ -811,45 +809,43 @@ def _duckdb_progress(con: Any) -> tuple[int, int] | None:
     return (int(done), 100) if done >= 0 else None
 
 
-_PREPARED: dict[tuple[int, str, str, tuple[str, ...] | None], tuple[CompiledPack, str]] = {}
+_PREPARED: dict[tuple[int, str, str, tuple[str, ...] | None], RenderedQuery] = {}
 
 
-def _prepared(
-    pack: M.Pack, audience: str, engine: str, outputs: list[str] | None
-) -> tuple[CompiledPack, str]:
-    """The pack's query for the engine, narrowed to `outputs`, and its text; kept for the
-    process's next run of the same pack object (compiling and rendering a large pack's query
-    takes longer than deciding a few thousand records). Keyed by the object, not the content
-    hash: a pack pinned to one version keeps its content hash."""
+def _prepared(pack: M.Pack, audience: str, engine: str, outputs: list[str] | None) -> RenderedQuery:
+    """The pack's query for the engine, narrowed to `outputs`, as text: from the disk cache
+    for a pack compiled so before (see engine.sql.query_cache), and kept for the process's
+    next run of the same pack object. Keyed here by the object, not the content hash: a pack
+    pinned to one version keeps its content hash."""
     if engine == "python":  # the interpreter needs no SQL form: every pack can be decided
-        return with_outputs(_interpreted(pack, audience), outputs), ""
+        return _interpreted(pack, audience, outputs)
     dialect = "spark" if engine == "spark" else "duckdb"
     key = (id(pack), audience, dialect, tuple(outputs) if outputs else None)
     found = _PREPARED.get(key)
-    if found is not None and found[0].pack is pack:
+    if found is not None and found.pack is pack:
         return found
-    compiled = compile_pack(pack, audience, dialect, "facts")
-    # fewer columns; status and missing facts stay the whole decision's
-    compiled = with_outputs(compiled, outputs)
+    made = rendered(pack, audience, dialect, outputs)  # status and missing facts stay whole
     if len(_PREPARED) >= 8:
         _PREPARED.pop(next(iter(_PREPARED)))
-    _PREPARED[key] = (compiled, compiled.sql(pretty=False))
-    return _PREPARED[key]
+    _PREPARED[key] = made
+    return made
 
 
-def _interpreted(pack: M.Pack, audience: str) -> CompiledPack:
+def _interpreted(pack: M.Pack, audience: str, outputs: list[str] | None) -> RenderedQuery:
     """The outputs a decision shows this audience, for the interpreter (no query)."""
     custodial = audience != "healthcare"
     shown = {n: T.ANY for n, o in pack.outputs.items() if not (custodial and o.custodial_withheld)}
     withheld = tuple(n for n in pack.outputs if n not in shown)
-    return CompiledPack(pack, audience, "python", exp.select("1"), shown, withheld)
+    keep = narrowed(pack, shown, outputs)
+    kept = {n: t for n, t in shown.items() if n in keep}
+    return RenderedQuery(pack, audience, "python", "", kept, withheld)
 
 
 SUMMARY_VALUES = 8  # the most frequent values of each output the summary names
 
 
 def _summary(
-    con: Any, compiled: CompiledPack, types: Mapping[str, T.Type]
+    con: Any, compiled: RenderedQuery, types: Mapping[str, T.Type]
 ) -> dict[str, list[tuple[str, int]]]:
     """The most frequent values of each output among the decisions made, read from the
     rows as written (so the same whatever the engine)."""
@@ -896,7 +892,7 @@ def _summary_plain(value: Any) -> Any:
 def _python_results(
     con: Any,
     pack: M.Pack,
-    compiled: CompiledPack,
+    compiled: RenderedQuery,
     roots: list[str],
     audience: str,
     types: Mapping[str, T.Type],

@@ -193,11 +193,11 @@ def progress() -> tuple[int, int] | None:
     return (done, total) if total else None
 
 
-def run_spark(compiled: CompiledPack, facts: Path, out_dir: Path) -> None:
-    """Run the Spark rendering of the query over a Parquet facts file into a Parquet folder."""
+def run_spark(query: str, facts: Path, out_dir: Path) -> None:
+    """Run a query rendered for Spark over a Parquet facts file into a Parquet folder."""
     spark = session()
     spark.read.parquet(str(facts)).createOrReplaceTempView("facts")
-    spark.sql(compiled.sql(pretty=False)).write.mode("overwrite").parquet(str(out_dir))
+    spark.sql(query).write.mode("overwrite").parquet(str(out_dir))
 
 
 def rows(compiled: CompiledPack, facts: Path) -> list[dict[str, Any]]:

@@ -270,9 +270,8 @@ def run_case(case: Case, packs: Mapping[str, M.Pack]) -> CaseResult:
                 f"output `{name}`: expected {to_json(want)!r}, got {got['outputs'][name]!r}"
             )
     applied = [o["rule"] for o in got["obligations"]]
-    for rule in expect.get("obligations") or []:
-        if rule not in applied:
-            result.failures.append(f"obligation `{rule}` expected, not among {applied}")
+    for want in expect.get("obligations") or []:
+        result.failures += _obligation_failures(want, got["obligations"], applied)
     for rule in expect.get("not_obligations") or []:
         if rule in applied:
             result.failures.append(f"obligation `{rule}` not expected, but it applies")
@@ -288,6 +287,29 @@ def run_case(case: Case, packs: Mapping[str, M.Pack]) -> CaseResult:
         if name not in got["withheld"]:
             result.failures.append(f"`{name}` expected to be withheld, but it is shown")
     return result
+
+
+OBLIGATION_FIELDS = ("modality", "who", "due", "frequency")
+
+
+def _obligation_failures(
+    want: Any, obligations: list[dict[str, Any]], applied: list[str]
+) -> list[str]:
+    """How the decision's obligations fail an expected one: a rule id that must apply, or an
+    object naming the rule and what its obligation must say (each field given, as JSON)."""
+    rule = want if isinstance(want, str) else want["rule"]
+    if rule not in applied:
+        return [f"obligation `{rule}` expected, not among {applied}"]
+    if isinstance(want, str):
+        return []
+    fields = [f for f in OBLIGATION_FIELDS if f in want]
+    expected = {f: to_json(want[f]) for f in fields}
+    o = next(o for o in obligations if o["rule"] == rule)  # (a rule gives one obligation)
+    return [
+        f"obligation `{rule}`: {f}: expected {expected[f]!r}, got {o[f]!r}"
+        for f in fields
+        if o[f] != expected[f]
+    ]
 
 
 def _task_failures(pack: M.Pack, want: Mapping[str, Any]) -> tuple[list[str], bool]:
@@ -348,7 +370,16 @@ def _compared(decision: Decision) -> dict[str, Any]:
     return {
         "status": decision.status,
         "outputs": {k: to_json(v) for k, v in decision.outputs.items()},
-        "obligations": [{"rule": o.rule} for o in decision.obligations],
+        "obligations": [
+            {
+                "rule": o.rule,
+                "modality": o.modality,
+                "who": o.who,
+                "due": to_json(o.due),
+                "frequency": to_json(o.frequency),
+            }
+            for o in decision.obligations
+        ],
         "interpretations": [{"id": i.id} for i in decision.interpretations],
         "missing_facts": list(decision.missing_facts),
         "withheld": list(decision.withheld),

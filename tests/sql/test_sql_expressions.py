@@ -447,6 +447,15 @@ def population() -> tuple[list[tuple[int, Any, dict[str, Any]]], Any]:
     return prepared, facts_table(prepared)
 
 
+@cache
+def facts_connection() -> Any:
+    """One DuckDB database per test process with the population as table `facts`: opening a
+    database costs more than running one of these queries over the 300 rows."""
+    con = duckdb.connect()
+    con.register("facts", population()[1])
+    return con
+
+
 def scope() -> SimpleScope:
     return SimpleScope(
         {
@@ -497,16 +506,13 @@ def agree(text: str, wider: bool = False, limit: str | None = None) -> None:
     def no_names(name: str) -> Any:
         raise AssertionError(name)
 
-    docs, table = population()
-    con = duckdb.connect()
-    con.register("facts", table)
+    docs, _ = population()
     error = sv.e.sql("duckdb") if sv.e is not None else "NULL"
     sql = (
         f"SELECT record, {sv.v.sql('duckdb')} AS v, {sv.m.sql('duckdb')} AS m, {error} AS e "
         "FROM facts"
     )
-    rows = {r[0]: (r[1], r[2], r[3]) for r in con.execute(sql).fetchall()}
-    con.close()
+    rows = {r[0]: (r[1], r[2], r[3]) for r in facts_connection().execute(sql).fetchall()}
     for rid, as_of, doc in docs:
         if past is not None and past({**doc, "as_of": as_of}, no_names) is True:
             try:  # the interpreter decides it (or stops at a limit of its own, far beyond)

@@ -28,7 +28,9 @@ def test_the_compared_part_of_every_case_decision_is_to_dicts() -> None:
         assert part == {
             "status": full["status"],
             "outputs": full["outputs"],
-            "obligations": [{"rule": o["rule"]} for o in full["obligations"]],
+            "obligations": [
+                {f: o[f] for f in ("rule", *W.OBLIGATION_FIELDS)} for o in full["obligations"]
+            ],
             "interpretations": [{"id": i["id"]} for i in full["interpretations"]],
             "missing_facts": full["missing_facts"],
             "withheld": full["withheld"],
@@ -49,3 +51,61 @@ def test_a_case_file_read_back_gives_the_same_cases(
     assert W.read_cases(files, {}) == fresh
     assert len(list((tmp_path / "cases").glob("*.pickle"))) == len(files)
     assert W.read_cases(files, {}) == fresh
+
+
+CASE = """\
+pack: keywork_edm
+cases:
+  - name: a priority prisoner at level 3
+    as_of: 2020-07-20
+    facts:
+      establishment: {regime_level: 3, keywork_model: weekly}
+      prisoner: {prison_number: A1234BC, acct: open}
+    expect:
+      obligations:
+        - KW-WB-01
+        - {rule: KW-WB-01, modality: must, who: staff, due: null, frequency: {count: 1, per: day}}
+        - {rule: KW-L32-02, frequency: {count: 1, per: week}}
+"""
+
+
+def _failures(tmp_path: Path, text: str) -> list[str]:
+    (tmp_path / "case.yaml").write_text(text, encoding="utf-8")
+    packs = engine.load(POLICIES)
+    cases, problems = W.read_cases([tmp_path / "case.yaml"], packs)
+    assert not problems, problems
+    (result,) = [W.run_case(c, packs) for c in cases]
+    return result.failures
+
+
+def test_an_obligation_expected_with_its_fields_passes_when_each_field_agrees(
+    tmp_path: Path,
+) -> None:
+    assert _failures(tmp_path, CASE) == []
+
+
+@pytest.mark.parametrize(
+    ("field", "wrong", "said"),
+    [
+        ("modality: must", "modality: should", "modality: expected 'should', got 'must'"),
+        ("who: staff", "who: key worker", "who: expected 'key worker', got 'staff'"),
+        ("due: null", "due: 2020-07-21", "due: expected '2020-07-21', got None"),
+        (
+            "frequency: {count: 1, per: day}",
+            "frequency: {count: 2, per: day}",
+            "frequency: expected {'count': 2, 'per': 'day'}, got {'count': 1, 'per': 'day'}",
+        ),
+    ],
+)
+def test_an_obligation_field_that_disagrees_fails_the_case_naming_it(
+    tmp_path: Path, field: str, wrong: str, said: str
+) -> None:
+    failures = _failures(tmp_path, CASE.replace(field, wrong, 1))
+    assert failures == [f"obligation `KW-WB-01`: {said}"]
+
+
+def test_a_misspelt_obligation_field_is_a_problem_in_the_case_file(tmp_path: Path) -> None:
+    (tmp_path / "case.yaml").write_text(CASE.replace("modality: must", "modal: must"), "utf-8")
+    _, problems = W.read_cases([tmp_path / "case.yaml"], engine.load(POLICIES))
+    assert problems and all(p.file.endswith("case.yaml") for p in problems)
+    assert any(p.line == 11 for p in problems), [p.format() for p in problems]
