@@ -42,6 +42,7 @@ from engine.sql.read_checks import (
     every_object_checked,
     json_checks,
     repeated_key,
+    reserved_sql,
     sql_str,
     unknown_fields,
 )
@@ -425,7 +426,7 @@ def _has_known_none(t: T.Type) -> bool:
 # the sentinels of engine.sql.expressions in DuckDB's spelling (a NUL is written with chr)
 KNOWN_NONE_SQL = {
     "date": f"DATE '{NONE_DATE.isoformat()}'",
-    "string": f"(chr({ord(NONE_TEXT[0])}) || {sql_str(NONE_TEXT[1:])})",
+    "string": reserved_sql(NONE_TEXT),
 }
 
 
