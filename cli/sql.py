@@ -51,19 +51,18 @@ def command(
       regime sql keywork_edm
       regime sql keywork_edm --dialect spark
     """
-    from engine.sql.output_columns import with_outputs
-    from engine.sql.query import compile_pack
+    from engine.sql.query_cache import rendered
     from engine.sql.types import Unsupported
 
     packs = load_packs(resolve_packs_dir(packs_dir), pack)
     wanted = outputs_wanted(outputs)
     render = "spark" if dialect in ("spark", "databricks") else "duckdb"
     try:
-        compiled = compile_pack(packs[pack], audience, render, "facts")
-        if wanted is not None:  # fewer columns of the same decision, as `regime batch` writes
-            compiled = with_outputs(compiled, wanted)
+        # fewer columns (`--outputs`) of the same decision, as `regime batch` writes; an
+        # unchanged pack's text comes from the disk cache
+        query = rendered(packs[pack], audience, render, wanted, text_dialect=dialect, pretty=True)
     except Unsupported as e:
         fail(f"pack `{pack}` has no SQL form: {e} [W-SQL-UNSUPPORTED]", code=EXIT_PROBLEMS)
     except ValueError as e:
         fail(str(e))
-    click.echo(compiled.query.sql(dialect=dialect, pretty=True) + ";")
+    click.echo(query.text + ";")

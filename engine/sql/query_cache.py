@@ -28,11 +28,19 @@ class RenderedQuery:
 
 
 def rendered(
-    pack: M.Pack, audience: str, dialect: str, outputs: list[str] | None = None
+    pack: M.Pack,
+    audience: str,
+    dialect: str,
+    outputs: list[str] | None = None,
+    *,
+    text_dialect: str | None = None,
+    pretty: bool = False,
 ) -> RenderedQuery:
-    """The pack's query for `audience` in `dialect`, narrowed to `outputs`: from the disk
-    cache when an unchanged pack was compiled so before, else compiled (and kept)."""
-    entry = cache_key(pack, audience, dialect, outputs)
+    """The pack's query for `audience`, built for `dialect`, narrowed to `outputs` and written
+    in `text_dialect` (the same when not given), laid out for reading when `pretty`: from the
+    disk cache when an unchanged pack was compiled so before, else compiled (and kept)."""
+    written_in = text_dialect or dialect
+    entry = cache_key(pack, audience, dialect, outputs, written_in, pretty)
     if entry is not None:
         found = _entry(disk_cache.load(KIND, entry))
         if found is not None:
@@ -42,15 +50,23 @@ def rendered(
     from engine.sql.query import compile_pack
 
     compiled = with_outputs(compile_pack(pack, audience, dialect, "facts"), outputs)
-    made = RenderedQuery(
-        pack, audience, dialect, compiled.sql(pretty=False), compiled.outputs, compiled.withheld
-    )
+    # the tree is thrown away once written, so the renderer may rewrite it in place rather
+    # than copy it first (a tenth of compiling a large pack)
+    text = compiled.query.sql(dialect=written_in, pretty=pretty, copy=False)
+    made = RenderedQuery(pack, audience, dialect, text, compiled.outputs, compiled.withheld)
     if entry is not None:
         disk_cache.store(KIND, entry, (made.text, made.outputs, made.withheld))
     return made
 
 
-def cache_key(pack: M.Pack, audience: str, dialect: str, outputs: list[str] | None) -> str | None:
+def cache_key(
+    pack: M.Pack,
+    audience: str,
+    dialect: str,
+    outputs: list[str] | None,
+    text_dialect: str | None = None,
+    pretty: bool = False,
+) -> str | None:
     """The entry's key: the pack's build key (its content, its facts schema, the packs it
     imports and the engine), the versions it applies (a pack pinned to one version keeps its
     build key), the SQL renderer's version and what is asked for. None for a pack the disk
@@ -61,8 +77,9 @@ def cache_key(pack: M.Pack, audience: str, dialect: str, outputs: list[str] | No
 
     versions = hashlib.sha256(repr(pack.versions).encode()).hexdigest()
     wanted = "\0".join(outputs) if outputs is not None else "\1all"
+    layout = f"{text_dialect or dialect}\0{'pretty' if pretty else 'compact'}"
     return disk_cache.key(
-        KIND, pack.build_key, versions, sqlglot.__version__, audience, dialect, wanted
+        KIND, pack.build_key, versions, sqlglot.__version__, audience, dialect, wanted, layout
     )
 
 

@@ -17,6 +17,7 @@ from engine.sql.batch import run_batch
 from engine.sql.output_columns import output_types, read_back
 from engine.sql.query import compile_pack
 from engine.sql.run import converted, differences, python_view, row_view
+from tests.keywork_documents import keywork_document, keywork_prisoner
 from tests.sql.facts_files import write, written_rows
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -27,24 +28,13 @@ DATES = [None, ABSENT, "2020-07-20"]
 
 
 def doc(sentence: Any, release: Any) -> dict[str, Any]:
-    prisoner: dict[str, Any] = {
-        "prison_number": "A1000AA",
-        "acct": "none",
-        "rosh": "HIGH",
-        "tact": False,
-        "pathfinder_recommended": False,
-        "irmm_keywork_from": None,
-        "pathfinder_keywork_from": None,
-        "cev": False,
-        "governor_priority": False,
-        "keywork": {"key_worker": "Officer A", "sessions": []},
-    }
+    prisoner = keywork_prisoner()
+    del prisoner["sentence_type"], prisoner["release_date"]
     if sentence is not ABSENT:
         prisoner["sentence_type"] = sentence
     if release is not ABSENT:
         prisoner["release_date"] = release
-    establishment = {"code": "WWI", "regime_level": 4, "keywork_model": "weekly"}
-    return {"prisoner": prisoner, "establishment": establishment}
+    return keywork_document(prisoner)
 
 
 CASES = [(s, r) for s in SENTENCES for r in DATES]

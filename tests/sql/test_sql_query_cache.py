@@ -96,8 +96,10 @@ def test_each_rendering_asked_for_has_its_own_entry(tmp_path: Path, cache_dir: P
         cache_key(pack, "custodial", "duckdb", ["alerts_counted", "flagged"]),
         cache_key(pin_version(pack, "1"), "custodial", "duckdb", None),
         cache_key(pin_version(pack, "2"), "custodial", "duckdb", None),
+        cache_key(pack, "custodial", "duckdb", None, pretty=True),
+        cache_key(pack, "custodial", "duckdb", None, "postgres"),
     }
-    assert None not in keys and len(keys) == 7
+    assert None not in keys and len(keys) == 9
     narrowed = rendered(pack, "custodial", "duckdb", ["flagged"])
     assert list(narrowed.outputs) == ["flagged"]
     whole = compile_pack(pack, "custodial", "duckdb", "facts")
@@ -108,6 +110,8 @@ def test_each_rendering_asked_for_has_its_own_entry(tmp_path: Path, cache_dir: P
     )
     spark = rendered(pack, "custodial", "spark")
     assert spark.text == compile_pack(pack, "custodial", "spark", "facts").sql(pretty=False)
+    postgres = rendered(pack, "custodial", "duckdb", text_dialect="postgres", pretty=True)
+    assert postgres.text == whole.query.sql(dialect="postgres", pretty=True)
 
 
 def test_a_pinned_version_is_never_served_the_unpinned_query(
@@ -166,3 +170,34 @@ def test_regime_batch_on_a_changed_pack_is_never_served_its_old_query(tmp_path: 
     changed = _batch(packs, facts, tmp_path / "out3.jsonl", cache)
     assert changed[0]["alerts_counted"] == 2
     assert len(list((cache / KIND).glob("*.pickle"))) == 2
+
+
+def _sql(folder: Path, cache: Path, *extra: str) -> str:
+    env = {**os.environ, disk_cache.ENV: str(cache)}
+    args = ["sql", "counted", "--packs", str(folder), *extra]
+    done = subprocess.run(
+        [sys.executable, "-m", "cli", *args], env=env, capture_output=True, text=True, timeout=120
+    )
+    assert done.returncode == 0, done.stderr
+    return done.stdout
+
+
+def test_regime_sql_prints_an_unchanged_packs_query_from_the_cache(tmp_path: Path) -> None:
+    """The real command: the second run reads the entry the first wrote and prints the same
+    text; another dialect is its own entry; an edited pack prints its new query."""
+    packs, cache = tmp_path / "packs", tmp_path / "cache"
+    packs.mkdir()
+    pack_file = packs / "counted.yaml"
+    pack_file.write_text(PACK, encoding="utf-8")
+    first = _sql(packs, cache)
+    assert "alerts_counted" in first and first.rstrip().endswith(";")
+    entries = list((cache / KIND).glob("*.pickle"))
+    assert len(entries) == 1
+    written = entries[0].stat().st_mtime_ns
+    assert _sql(packs, cache) == first
+    assert entries[0].stat().st_mtime_ns == written  # read, not written again
+    spark = _sql(packs, cache, "--dialect", "spark")
+    assert spark != first and len(list((cache / KIND).glob("*.pickle"))) == 2
+    pack_file.write_text(PACK.replace("+ extra", "* extra"), encoding="utf-8")
+    edited = _sql(packs, cache)
+    assert edited != first and "*" in edited

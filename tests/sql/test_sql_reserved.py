@@ -20,6 +20,7 @@ from cli.main import cli
 from engine.sql.output_columns import output_types, read_back
 from engine.sql.query import compile_pack
 from engine.sql.run import converted, differences, python_view, row_view
+from tests.keywork_documents import keywork_document, keywork_prisoner
 from tests.sql.facts_files import write, written_rows
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -28,22 +29,7 @@ RESERVED = "is reserved: the SQL engines keep a recorded none of this field as t
 
 
 def base(sentence: str = "determinate") -> dict[str, Any]:
-    prisoner = {
-        "prison_number": "A1000AA",
-        "acct": "none",
-        "rosh": "HIGH",
-        "tact": False,
-        "pathfinder_recommended": False,
-        "irmm_keywork_from": None,
-        "pathfinder_keywork_from": None,
-        "cev": False,
-        "governor_priority": False,
-        "sentence_type": sentence,
-        "release_date": "2020-10-01",
-        "keywork": {"key_worker": "Officer A", "sessions": []},
-    }
-    establishment = {"code": "WWI", "regime_level": 4, "keywork_model": "weekly"}
-    return {"prisoner": prisoner, "establishment": establishment}
+    return keywork_document(keywork_prisoner(sentence_type=sentence))
 
 
 def changed(doc: dict[str, Any], path: tuple[str, ...], value: Any) -> dict[str, Any]:

@@ -19,6 +19,7 @@ from typing import Any
 
 import engine
 from engine.language.runtime import add_months
+from tests.keywork_documents import keywork_document, keywork_prisoner
 
 ROOT = Path(__file__).resolve().parents[2]
 PACK = engine.load(ROOT / "policies")["keywork_edm"]
@@ -47,28 +48,15 @@ def reading(entries: list[tuple[str, dt.date]], as_of: dt.date, per: str) -> tup
 
 
 def facts(entries: list[dict[str, Any]], level: int, model: str) -> dict[str, Any]:
-    return {
-        "establishment": {
-            "code": "WWI",
-            "regime_level": level,
-            "regime_level_since": "2019-01-01",
-            "keywork_model": model,
-        },
-        "prisoner": {
-            "prison_number": "A0000KW",
-            "acct": "open",
-            "rosh": "LOW",
-            "tact": False,
-            "pathfinder_recommended": False,
-            "irmm_keywork_from": None,
-            "pathfinder_keywork_from": None,
-            "cev": False,
-            "governor_priority": False,
-            "sentence_type": "determinate",
-            "release_date": "2030-01-01",
-            "keywork": {"key_worker": "Officer A", "sessions": entries},
-        },
-    }
+    """A prisoner in a priority group for an open ACCT, with these key work entries."""
+    prisoner = keywork_prisoner(
+        prison_number="A0000KW",
+        acct="open",
+        rosh="LOW",
+        release_date="2030-01-01",
+        keywork={"key_worker": "Officer A", "sessions": entries},
+    )
+    return keywork_document(prisoner, level, keywork_model=model, regime_level_since="2019-01-01")
 
 
 def decide(entries: list[dict[str, Any]], as_of: dt.date, level: int, model: str) -> Any:
