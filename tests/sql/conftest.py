@@ -1,17 +1,21 @@
 """One Spark session for every test that needs it, stopped when the test session ends; run on
 several workers (pytest-xdist, `--dist loadgroup`), every test that needs it goes to one worker,
-so one JVM starts, not one per worker."""
+so one JVM starts, not one per worker. Spark reads the suite's settings file
+(`spark_conf/spark-defaults.conf`), in this process and in the `regime` commands it starts."""
 
 from __future__ import annotations
 
 import os
 import shutil
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
 
 SPARK_GROUP = "spark"
+SPARK_SETTINGS = Path(__file__).parent / "spark_conf"
+os.environ.setdefault("SPARK_CONF_DIR", str(SPARK_SETTINGS))
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:

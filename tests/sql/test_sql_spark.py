@@ -131,3 +131,41 @@ def test_the_session_leaves_out_the_optimiser_rules_for_joins(spark_session: Any
         "spark.sql.optimizer.dynamicPartitionPruning.enabled",
     ):
         assert spark_session.conf.get(key) == "false", key
+
+
+CODE_GENERATION = {
+    "spark.sql.codegen.wholeStage": "true",
+    "spark.sql.codegen.factoryMode": "FALLBACK",
+}
+
+
+def test_spark_with_code_generation_decides_as_duckdb(
+    spark_session: Any, small: tuple[Path, Any]
+) -> None:
+    """The suite's Spark evaluates expressions without generating code (its settings file,
+    for speed on small populations); a cluster runs Spark's default, whole-stage code
+    generation, so one whole pack is decided that way too and compared with DuckDB."""
+    before = {key: spark_session.conf.get(key) for key in CODE_GENERATION}
+    assert before == {
+        "spark.sql.codegen.wholeStage": "false",
+        "spark.sql.codegen.factoryMode": "NO_CODEGEN",
+    }, "the suite's Spark settings file was not read"
+    path, table = small
+    pack = engine.load("policies/")["pmp"]
+    duck = compile_pack(pack)
+    sprk = compile_pack(pack, dialect="spark")
+    expected = {r["record"]: row_view(r, duck) for r in run_duckdb(duck, table)}
+    try:
+        for key, value in CODE_GENERATION.items():
+            spark_session.conf.set(key, value)
+        got = {r["record"]: row_view(r, sprk) for r in spark.rows(sprk, path)}
+    finally:
+        for key, value in before.items():
+            spark_session.conf.set(key, value)
+    assert set(got) == set(expected)
+    failures = [
+        f"record {rid} field {d}"
+        for rid in sorted(got)
+        for d in differences(expected[rid], got[rid])
+    ]
+    assert not failures, "\n".join(failures[:10])

@@ -335,7 +335,7 @@ def test_impact_of_an_edit_against_its_git_revision(
     assert {**json.loads(again), "engine": "duckdb"} == data
     due = data["outputs"]["review_due_on"]
     assert data["decisions_changed"] > 0 and due
-    # a review falls due two months sooner (or on a trigger's day, which is sooner still)
+    # every regular review falls due two months sooner
     for row in due:
         if row["before"] != "none":
             assert dt.date.fromisoformat(row["after"]) < dt.date.fromisoformat(row["before"])

@@ -82,10 +82,15 @@ def test_a_decision_relies_on_the_start_date_only_in_the_uncertain_window(
     assert _relies(as_of, facts, "healthcare") is relies
 
 
-def test_a_review_triggered_before_version_2_and_counted_from_its_start_relies_on_it() -> None:
-    # outbreak on 15 October 2022, plan last reviewed 1 October: the review is due from 1 November
-    # (the reading) plus the triggered-review period, even when evaluated after the window
-    assert _relies(date(2023, 3, 5), _facts("2022-10-15", "2022-10-01"))
+def test_a_review_triggered_before_version_2_does_not_rely_on_its_start_after_the_window() -> None:
+    # outbreak on 15 October 2022, plan last reviewed 1 October: the review it requires is
+    # outstanding under version 2 with no due date, so its start date decides nothing
+    facts = _facts("2022-10-15", "2022-10-01")
+    assert not _relies(date(2023, 3, 5), facts)
+    assert not _relies(date(2023, 3, 5), facts, "healthcare")
+    outputs = _packs().evaluate("pmp", facts, as_of=date(2023, 3, 5)).to_dict()["outputs"]
+    assert outputs["triggered_review_outstanding"] is True
+    assert outputs["review_due_on"] == "2023-01-01"
 
 
 def test_a_review_triggered_after_version_2_began_does_not_rely_on_its_start() -> None:
