@@ -3,7 +3,8 @@
 Each of the seven days ending on the evaluation date needs a check when the priority prisoner's
 period of their minimum frequency ending on that day (the seven days ending on it where the
 minimum is weekly, the month ending on it where it is monthly) holds no key work session
-(I-KW-22). The reading below works that out for every day on its own; the pack must give the
+(I-KW-22), at levels 4 to 2; at level 1 no day needs one (I-KW-10). The reading below works
+that out for every day on its own; the pack must give the
 same status and counts for seeded histories. Where an entry's kind or date is not recorded,
 every way of filling them in is tried: the status is decided exactly when all of them agree,
 and a count the pack gives must hold in every one.
@@ -32,8 +33,12 @@ def period_start(day: dt.date, per: str) -> dt.date:
     return day - 6 * ONE if per == "week" else add_months(day, -1) + ONE
 
 
-def reading(entries: list[tuple[str, dt.date]], as_of: dt.date, per: str) -> tuple[str, int, int]:
+def reading(
+    entries: list[tuple[str, dt.date]], as_of: dt.date, per: str, level: int
+) -> tuple[str, int, int]:
     """Status, days checked and days required for complete entries, each day judged alone."""
+    if level == 1:
+        return "not_required", 0, 0
     required = checked = 0
     for k in range(7):
         day = as_of - k * ONE
@@ -108,20 +113,25 @@ def test_complete_histories_follow_the_day_by_day_reading() -> None:
         entries = history(rng, as_of, 0)
         per, status, checked, required = decide(entries, as_of, level, model)
         complete = [(e["kind"], e["date"]) for e in entries]
-        expected = reading(complete, as_of, per)
+        expected = reading(complete, as_of, per, level)
         assert (status, checked, required) == expected, (n, as_of, level, entries)
 
 
-def test_month_ends_follow_the_day_by_day_reading() -> None:
+def test_level_1_needs_no_check_whatever_the_history() -> None:
+    """Level 1's monthly minimum, at month ends: a month without key work is a shortfall of
+    key work, never a day that needs a wellbeing check (I-KW-10)."""
     rng = random.Random(31)
     ends = (dt.date(2021, 2, 28), dt.date(2021, 3, 1), dt.date(2021, 3, 31), dt.date(2024, 2, 29))
+    shortfalls = 0
     for as_of in ends:
         for _ in range(60):
             entries = history(rng, as_of, 0)
             per, status, checked, required = decide(entries, as_of, 1, "weekly")
             assert per == "month"
+            assert (status, checked, required) == ("not_required", 0, 0), (as_of, entries)
             complete = [(e["kind"], e["date"]) for e in entries]
-            assert (status, checked, required) == reading(complete, as_of, per), (as_of, entries)
+            shortfalls += reading(complete, as_of, per, 2)[2] > 0
+    assert shortfalls > 20  # histories that would need checks at the levels below
 
 
 def test_incomplete_entries_decide_exactly_when_every_filling_in_agrees() -> None:
@@ -132,7 +142,7 @@ def test_incomplete_entries_decide_exactly_when_every_filling_in_agrees() -> Non
         level = rng.choice([1, 3, 4])
         entries = history(rng, as_of, rng.randint(1, 2))
         per, status, checked, required = decide(entries, as_of, level, "weekly")
-        outcomes = {reading(c, as_of, per) for c in completions(entries, as_of)}
+        outcomes = {reading(c, as_of, per, level) for c in completions(entries, as_of)}
         statuses = {o[0] for o in outcomes}
         expected = statuses.pop() if len(statuses) == 1 else "undetermined"
         assert status == expected, (n, as_of, level, entries, outcomes)

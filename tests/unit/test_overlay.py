@@ -90,9 +90,10 @@ def test_decisions_cite_the_plan_entry_beside_the_national_paragraph() -> None:
         ("rrmp", "pgd"),
         ("rrmp", "prison_gold"),
     }
-    check = next(o for o in got["obligations"] if o["rule"] == "KW-WB-01")
-    assert check["citations"][0]["section"] == "Wellbeing check for priority prisoners"
-    assert [e["entry"] for e in check["local"]] == ["rule:LEI-KW-01"]
+    # level 1's frequency for this prisoner, a priority only by the plan's own group
+    check = next(o for o in got["obligations"] if o["rule"] == "KW-L1-01")
+    assert check["citations"][0]["section"] == "Key Work Exceptional Delivery Model"
+    assert [e["entry"] for e in check["local"]] == ["choice:keywork_model", "rule:LEI-KW-01"]
     assert check["local"][0]["file"].endswith("policies/local/lei/keywork_edm.yaml")
     assert "rule:LEI-KW-01" in [e["entry"] for e in plan["entries"]]
 
