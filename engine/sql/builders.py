@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
-from typing import Any, TypeAlias
+from typing import Any, TypeAlias, TypeVar
 
 from sqlglot import exp
 
@@ -19,6 +19,40 @@ def num(n: int) -> exp.Expression:
 
 
 ZERO = exp.Literal.number(0)
+
+E = TypeVar("E", bound=exp.Expression)
+
+
+def own(e: E) -> E:
+    """`e` itself while it stands in no expression yet, else a copy of it: an expression
+    placed in a tree once is placed again as a copy, and a fresh one is not copied at all
+    (copying every operand at every level made building a tree quadratic in its depth)."""
+    return e if e.parent is None else e.copy()
+
+
+def unshare(root: exp.Expression) -> None:
+    """Give each place in the tree under `root` a node of its own: a node placed once by
+    `own` and later put in a second place unchanged is copied into the first, so that a
+    rewrite in place never reaches two places at once."""
+    seen: set[int] = set()
+    stack = [root]
+    while stack:
+        node = stack.pop()
+        seen.add(id(node))
+        for key, value in node.args.items():
+            if isinstance(value, exp.Expression):
+                if value.parent is not node or id(value) in seen:
+                    value = value.copy()
+                    node.set(key, value)
+                stack.append(value)
+            elif type(value) is list:
+                for i, v in enumerate(value):
+                    if isinstance(v, exp.Expression):
+                        if v.parent is not node or id(v) in seen:
+                            v = v.copy()
+                            value[i] = v
+                            v.parent, v.arg_key, v.index = node, key, i
+                        stack.append(v)
 
 
 def is_zero(e: exp.Expression) -> bool:
@@ -40,7 +74,7 @@ def bor(*masks: exp.Expression) -> exp.Expression:
 
 def _bor_tree(parts: list[exp.Expression]) -> exp.Expression:
     if len(parts) == 1:
-        return parts[0].copy()
+        return own(parts[0])
     half = len(parts) // 2
     return exp.Paren(
         this=exp.BitwiseOr(this=_bor_tree(parts[:half]), expression=_bor_tree(parts[half:]))
@@ -48,7 +82,7 @@ def _bor_tree(parts: list[exp.Expression]) -> exp.Expression:
 
 
 def is_null(e: exp.Expression) -> exp.Expression:
-    return exp.Is(this=e.copy(), expression=exp.Null())
+    return exp.Is(this=own(e), expression=exp.Null())
 
 
 def not_null(e: exp.Expression) -> exp.Expression:
@@ -57,7 +91,7 @@ def not_null(e: exp.Expression) -> exp.Expression:
 
 def is_true(e: exp.Expression) -> exp.Expression:
     """True only when `e` is true (not when it is false or NULL)."""
-    return exp.Coalesce(this=e.copy(), expressions=[exp.false()])
+    return exp.Coalesce(this=own(e), expressions=[exp.false()])
 
 
 def case(
@@ -65,8 +99,8 @@ def case(
 ) -> exp.Expression:
     c = exp.Case()
     for cond, val in whens:
-        c = c.when(cond.copy(), val.copy(), copy=False)
-    return c.else_(other.copy(), copy=False)
+        c = c.when(own(cond), own(val), copy=False)
+    return c.else_(own(other), copy=False)
 
 
 def typed_null(t: T.Type) -> exp.Expression:
@@ -155,7 +189,7 @@ def struct(fields: list[tuple[str, exp.Expression]]) -> exp.Expression:
 
 
 def field_of(obj: exp.Expression, name: str) -> exp.Expression:
-    return exp.Dot(this=obj.copy(), expression=exp.to_identifier(name, quoted=True))
+    return exp.Dot(this=own(obj), expression=exp.to_identifier(name, quoted=True))
 
 
 def lam(var: str, body: exp.Expression) -> exp.Lambda:
@@ -163,11 +197,11 @@ def lam(var: str, body: exp.Expression) -> exp.Lambda:
 
 
 def list_filter(items: exp.Expression, var: str, pred: exp.Expression) -> exp.Expression:
-    return exp.ArrayFilter(this=items.copy(), expression=lam(var, pred))
+    return exp.ArrayFilter(this=own(items), expression=lam(var, pred))
 
 
 def list_size(items: exp.Expression) -> exp.Expression:
-    return exp.ArraySize(this=items.copy())
+    return exp.ArraySize(this=own(items))
 
 
 def list_exists(items: exp.Expression, var: str, pred: exp.Expression) -> exp.Expression:
@@ -176,7 +210,7 @@ def list_exists(items: exp.Expression, var: str, pred: exp.Expression) -> exp.Ex
 
 
 def list_map(items: exp.Expression, var: str, body: exp.Expression) -> exp.Expression:
-    return exp.Transform(this=items.copy(), expression=lam(var, body))
+    return exp.Transform(this=own(items), expression=lam(var, body))
 
 
 def date_add_days(d: exp.Expression, days: exp.Expression) -> exp.Expression:
@@ -304,12 +338,12 @@ def first_error(*errors: Err) -> Err:
         return None
     if len(parts) == 1:
         return parts[0]
-    return exp.Coalesce(this=parts[0].copy(), expressions=[p.copy() for p in parts[1:]])
+    return exp.Coalesce(this=own(parts[0]), expressions=[own(p) for p in parts[1:]])
 
 
 def error_if(cond: exp.Expression, text: exp.Expression) -> exp.Expression:
     """The error `text` on the rows where `cond` holds, NULL elsewhere."""
-    return exp.Case().when(cond.copy(), text.copy(), copy=False)
+    return exp.Case().when(own(cond), own(text), copy=False)
 
 
 def error_text(message: exp.Expression | str, code: str) -> exp.Expression:
@@ -320,4 +354,4 @@ def error_text(message: exp.Expression | str, code: str) -> exp.Expression:
 
 
 def has_error(e: exp.Expression) -> exp.Expression:
-    return exp.Not(this=exp.Is(this=e.copy(), expression=exp.Null()))
+    return exp.Not(this=exp.Is(this=own(e), expression=exp.Null()))

@@ -57,6 +57,7 @@ from engine.sql.builders import (
     num,
     struct,
     typed_null,
+    unshare,
 )
 from engine.sql.decimal_text import Shapes, text_of_decimal
 from engine.sql.types import DECIMAL_SCALE, Unsupported, cast
@@ -221,7 +222,11 @@ class ExprCompiler:
         return self.scope.bits.bit(path)
 
     def compile(self) -> SV:
-        return self.gen(self.checked.node)
+        sv = self.gen(self.checked.node)
+        for part in (sv.v, sv.m, sv.e):
+            if part is not None:
+                unshare(part)
+        return sv
 
     def gen(self, node: A.Node) -> SV:
         method = getattr(self, "_" + type(node).__name__)

@@ -26,6 +26,7 @@ from engine.language.runtime import WITHHELD
 from engine.packs import model as M
 from engine.packs.facts_schema import is_healthcare_path
 from engine.sql.bounds import constant_bounds
+from engine.sql.builders import unshare
 from engine.sql.expressions import (
     SV,
     ZERO,
@@ -222,6 +223,7 @@ class PackCompiler:
     def hoist(self, e: exp.Expression) -> exp.Expression:
         """A row-level expression as a column of its own, one level above what it reads, so
         that every use reads it and the row computes it once."""
+        e = e.copy()  # rewritten in place below, and its parts may stand elsewhere too
         for part in _row_parts(e):  # inside its lambdas, what reads the row alone: once
             if part not in self.row_parts:
                 self.row_parts[part.copy()] = self.hoist(part.copy())
@@ -483,6 +485,10 @@ class PackCompiler:
                 due = self._side(ob.due, f"rule {r.id} due") if ob.due else None
                 freq = self._side(ob.frequency, f"rule {r.id} frequency") if ob.frequency else None
                 obligations.append((r, due, freq))
+        # the passes below rewrite trees in place: every place its own node first
+        for cols in self.columns.values():
+            for _, e in cols:
+                unshare(e)
         # the per-element lists whose masks only an undecided row reads: values alone
         lazy_masks(self.columns, [k for k in self.columns if k.startswith("aux:")])
         # a test repeated inside a branch that has already decided it: taken out
@@ -500,6 +506,8 @@ class PackCompiler:
             final = self._values(shown, obligations, f"level_{top}")
         else:
             tail, final = self._final(shown, rules, obligations, f"level_{top}", f"level_{top + 1}")
+        for q in [final, *(q for _, q in tail)]:
+            unshare(q)
         # the columns read once folded into their reader (so the engine can short-circuit
         # them), those read by nothing dropped
         kept = inline_single_use(self.columns, [final, *(q for _, q in tail)])
@@ -522,6 +530,7 @@ class PackCompiler:
             # computes it once when told to (Spark's SQL has no such keyword)
             once = True if name == "decided" and self.dialect == "duckdb" else None
             query = query.with_(name, as_=q, copy=False, materialized=once)
+        unshare(query)  # (the folding above may place a column's value in two readers)
         if self.dialect == "duckdb":
             _element_fields_parenthesised(query)
             _coded_rows_indexed(query)
