@@ -487,7 +487,10 @@ class PackCompiler:
                 obligations.append((r, due, freq))
         # the passes below rewrite trees in place: every place its own node first
         for cols in self.columns.values():
-            for _, e in cols:
+            for i, (c, e) in enumerate(cols):
+                if e.parent is not None:  # a column's value is a root of its own
+                    e = e.copy()
+                    cols[i] = (c, e)
                 unshare(e)
         # the per-element lists whose masks only an undecided row reads: values alone
         lazy_masks(self.columns, [k for k in self.columns if k.startswith("aux:")])
