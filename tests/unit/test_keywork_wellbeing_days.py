@@ -4,9 +4,9 @@ Each of the seven days ending on the evaluation date needs a check when the prio
 period of their minimum frequency ending on that day holds no key work session (I-KW-22), at
 levels 4 to 2, where that minimum is weekly; at level 1 no day needs one (I-KW-10). The reading
 below works that out for every day on its own, from the period the decision reports; the pack
-must give the same status and counts for seeded histories. Where an entry's kind or date is not recorded,
-every way of filling them in is tried: the status is decided exactly when all of them agree,
-and a count the pack gives must hold in every one.
+must give the same status and counts for seeded histories. Where an entry's kind or date is not
+recorded, every way of filling them in is tried: the status is decided exactly when all of them
+agree, and a count the pack gives must hold in every one.
 """
 
 from __future__ import annotations
