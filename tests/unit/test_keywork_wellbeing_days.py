@@ -1,13 +1,12 @@
 """The key work pack's daily wellbeing check floor against a plain reading of it, day by day.
 
 Each of the seven days ending on the evaluation date needs a check when the priority prisoner's
-period of their minimum frequency ending on that day (the seven days ending on it where the
-minimum is weekly, the month ending on it where it is monthly) holds no key work session
-(I-KW-22), at levels 4 to 2; at level 1 no day needs one (I-KW-10). The reading below works
-that out for every day on its own; the pack must give the
-same status and counts for seeded histories. Where an entry's kind or date is not recorded,
-every way of filling them in is tried: the status is decided exactly when all of them agree,
-and a count the pack gives must hold in every one.
+period of their minimum frequency ending on that day holds no key work session (I-KW-22), at
+levels 4 to 2, where that minimum is weekly; at level 1 no day needs one (I-KW-10). The reading
+below works that out for every day on its own, from the period the decision reports; the pack
+must give the same status and counts for seeded histories. Where an entry's kind or date is not
+recorded, every way of filling them in is tried: the status is decided exactly when all of them
+agree, and a count the pack gives must hold in every one.
 """
 
 from __future__ import annotations
@@ -130,7 +129,7 @@ def test_level_1_needs_no_check_whatever_the_history() -> None:
             assert per == "month"
             assert (status, checked, required) == ("not_required", 0, 0), (as_of, entries)
             complete = [(e["kind"], e["date"]) for e in entries]
-            shortfalls += reading(complete, as_of, per, 2)[2] > 0
+            shortfalls += reading(complete, as_of, "week", 2)[2] > 0
     assert shortfalls > 20  # histories that would need checks at the levels below
 
 
