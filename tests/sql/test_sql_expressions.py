@@ -507,11 +507,10 @@ def agree(text: str, wider: bool = False, limit: str | None = None) -> None:
         raise AssertionError(name)
 
     docs, _ = population()
-    error = sv.e.sql("duckdb") if sv.e is not None else "NULL"
-    sql = (
-        f"SELECT record, {sv.v.sql('duckdb')} AS v, {sv.m.sql('duckdb')} AS m, {error} AS e "
-        "FROM facts"
-    )
+    # each tree is rendered once and thrown away: no copy first (sqlglot copies by default)
+    error = sv.e.sql("duckdb", copy=False) if sv.e is not None else "NULL"
+    value, mask = sv.v.sql("duckdb", copy=False), sv.m.sql("duckdb", copy=False)
+    sql = f"SELECT record, {value} AS v, {mask} AS m, {error} AS e FROM facts"
     rows = {r[0]: (r[1], r[2], r[3]) for r in facts_connection().execute(sql).fetchall()}
     for rid, as_of, doc in docs:
         if past is not None and past({**doc, "as_of": as_of}, no_names) is True:
