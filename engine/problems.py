@@ -178,7 +178,7 @@ CATALOGUE: Mapping[Code, CodeEntry] = MappingProxyType(
                 ("E-PARAM-OVERLAP", "two values of a parameter in force on the same date"),
                 ("E-TASK-REF", "a task comes `after:` a task that does not exist"),
                 ("E-TASK-CYCLE", "tasks that come after each other in a cycle"),
-                ("W-UNUSED", "a definition or interpretation that nothing uses"),
+                ("W-UNUSED", "a definition, parameter or interpretation that nothing uses"),
                 (
                     "W-CITE-MISSING",
                     "a rule, table row, task or parameter value that cites no source passage",

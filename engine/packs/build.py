@@ -220,7 +220,7 @@ def _references(s: Loading) -> None:
         b, b.interpretations, b.versions, b.definitions, b.outputs, b.tables, b.rules
     )
     references.check_tables(b, b.tables)
-    references.lint_unused(b, b.definitions, b.deps)
+    references.lint_unused(b, b.definitions, b.deps, b.parameters)
     provenance.lint_uncited(b)
 
 

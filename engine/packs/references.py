@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from engine.language import syntax as A
 from engine.packs import model as M
 from engine.packs.build_context import (
     PackBuild,
@@ -129,6 +130,7 @@ def lint_unused(
     b: PackBuild,
     definitions: dict[str, M.Definition],
     deps: dict[M.ItemKey, set[M.ItemKey]],
+    parameters: Iterable[str] = (),
 ) -> None:
     read: set[M.ItemKey] = set()
     for reads in deps.values():
@@ -140,6 +142,20 @@ def lint_unused(
                 "W-UNUSED",
                 f"definition `{name}` is used by nothing",
                 "use it in a rule or output, or remove it",
+                key=True,
+            )
+    # a parameter no expression reads: a number of the source that decides nothing
+    named = {
+        n for found in b.parsed.values() for p in found if p.node for n in A.free_names(p.node)
+    }
+    for name in parameters:
+        if name not in named:
+            b.problem(
+                ("parameters", name),
+                "W-UNUSED",
+                f"parameter `{name}` is read by no expression",
+                "read it in a rule, definition or output, or remove it (a number the source "
+                "states only in words belongs in the rule's text and citation)",
                 key=True,
             )
 
