@@ -388,8 +388,14 @@ def _compared(decision: Decision) -> dict[str, Any]:
 
 def check_cases(paths: Iterable[Path | str], packs: Mapping[str, M.Pack]) -> list[Problem]:
     """`regime check`'s view of worked examples: problems reading them, and an `E-TEST` for each
-    case of a loaded pack that fails."""
-    cases, problems = read_cases(test_files(paths), packs)
+    case of a loaded pack that fails. Kept in the disk cache under everything the answer reads
+    (`_results_key`), so that checking unchanged packs and examples again runs none of them."""
+    files = test_files(paths)
+    cases, problems = read_cases(files, packs)
+    entry = _results_key(files, cases, packs)
+    kept = disk_cache.load(_RESULTS, entry)
+    if isinstance(kept, list):
+        return kept
     for case in cases:
         if case.pack not in packs:
             continue
@@ -397,7 +403,36 @@ def check_cases(paths: Iterable[Path | str], packs: Mapping[str, M.Pack]) -> lis
         if not result.passed:
             message = f"worked example `{case.name}` fails: " + "; ".join(result.failures)
             problems.append(problem("E-TEST", case.file, case.line or 1, 1, message))
-    return sorted(problems)
+    problems = sorted(problems)
+    disk_cache.store(_RESULTS, entry, problems)
+    return problems
+
+
+_RESULTS = "examples-checked"
+
+
+def _results_key(files: list[Path], cases: list[Case], packs: Mapping[str, M.Pack]) -> str:
+    """The key of `check_cases`' answer: the engine (in every key), today's date (a case
+    without `as_of` is decided as of today), every pack loaded, every worked-example file, and
+    what any case reads beside them (a facts file, every file of a local plan's folder)."""
+    parts: list[bytes | str] = [dt.date.today().isoformat()]
+    for pid in sorted(packs):
+        parts += [pid, packs[pid].content_hash]
+    read: set[Path] = set(files)
+    for case in cases:
+        for field_name in ("facts_file", "plan"):
+            if case.data.get(field_name):
+                target = (case.base / str(case.data[field_name])).resolve()
+                read.add(target)
+                if field_name == "plan":
+                    read.update(f for f in target.parent.rglob("*") if f.is_file())
+    for path in sorted(read):
+        parts.append(str(path))
+        try:
+            parts.append(path.read_bytes())
+        except OSError:
+            parts.append("<unreadable>")
+    return disk_cache.key(_RESULTS, *parts)
 
 
 def coverage(
