@@ -413,11 +413,12 @@ _RESULTS = "examples-checked"
 
 def _results_key(files: list[Path], cases: list[Case], packs: Mapping[str, M.Pack]) -> str:
     """The key of `check_cases`' answer: the engine (in every key), today's date (a case
-    without `as_of` is decided as of today), every pack loaded, every worked-example file, and
-    what any case reads beside them (a facts file, every file of a local plan's folder)."""
+    without `as_of` is decided as of today), every pack loaded and its file (which problems
+    name), every worked-example file, and what any case reads beside them (a facts file, every
+    file of a local plan's folder)."""
     parts: list[bytes | str] = [dt.date.today().isoformat()]
     for pid in sorted(packs):
-        parts += [pid, packs[pid].content_hash]
+        parts += [pid, packs[pid].content_hash, str(packs[pid].file)]
     read: set[Path] = set(files)
     for case in cases:
         for field_name in ("facts_file", "plan"):

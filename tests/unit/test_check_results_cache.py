@@ -92,3 +92,23 @@ def test_a_changed_facts_file_is_run_again(folder: Path, monkeypatch: pytest.Mon
     )
     problems, ran = _check(folder, monkeypatch)
     assert ran == 1 and len(problems) == 1, problems
+
+
+def test_the_same_examples_elsewhere_are_reported_where_they_are(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv(disk_cache.ENV, str(tmp_path / "cache"))
+    inline = PACK + (
+        "tests:\n  cases:\n    - name: inline fails\n      as_of: 2020-07-01\n"
+        "      facts: {establishment: {regime_level: 2}}\n"
+        "      expect: {outputs: {level: 9}}\n"
+    )
+    files = []
+    for name in ("one", "two"):
+        (tmp_path / name).mkdir()
+        (tmp_path / name / "p.yaml").write_text(inline, encoding="utf-8")
+        packs, _ = api.check_paths([tmp_path / name / "p.yaml"])
+        found = worked_examples.check_cases([tmp_path / name], packs)
+        assert len(found) == 1, found
+        files.append(found[0].file)
+    assert files == [str(tmp_path / "one" / "p.yaml"), str(tmp_path / "two" / "p.yaml")]
