@@ -11,18 +11,8 @@ import pytest
 
 from engine import api, disk_cache
 from engine.tools import worked_examples
+from tests.unit.test_disk_cache import PACK  # (a pack whose output `level` is the level + 1)
 
-PACK = """\
-id: cached
-title: Cached pack
-version: 0.1.0
-status: draft
-source: {title: Test}
-versions:
-  - {id: "1", effective_from: 2020-01-01, effective_to: null}
-outputs:
-  level: {value: establishment.regime_level + 1}
-"""
 CASES = """\
 pack: cached
 cases:
