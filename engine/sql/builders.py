@@ -34,25 +34,24 @@ def unshare(root: exp.Expression) -> None:
     """Give each place in the tree under `root` a node of its own: a node placed once by
     `own` and later put in a second place unchanged is copied into the first, so that a
     rewrite in place never reaches two places at once."""
-    seen: set[int] = set()
+    seen = {id(root)}  # every node met so far, marked when met (twice under one parent too)
     stack = [root]
     while stack:
         node = stack.pop()
-        seen.add(id(node))
         for key, value in node.args.items():
-            if isinstance(value, exp.Expression):
-                if value.parent is not node or id(value) in seen:
-                    value = value.copy()
-                    node.set(key, value)
-                stack.append(value)
-            elif type(value) is list:
-                for i, v in enumerate(value):
-                    if isinstance(v, exp.Expression):
-                        if v.parent is not node or id(v) in seen:
-                            v = v.copy()
-                            value[i] = v
-                            v.parent, v.arg_key, v.index = node, key, i
-                        stack.append(v)
+            children = value if type(value) is list else [value]
+            for i, child in enumerate(children):
+                if not isinstance(child, exp.Expression):
+                    continue
+                if child.parent is not node or id(child) in seen:
+                    child = child.copy()
+                    if children is value:
+                        value[i] = child
+                        child.parent, child.arg_key, child.index = node, key, i
+                    else:
+                        node.set(key, child)
+                seen.add(id(child))
+                stack.append(child)
 
 
 def is_zero(e: exp.Expression) -> bool:

@@ -56,6 +56,15 @@ def test_a_node_put_in_a_second_place_is_copied_into_the_first() -> None:
     assert root.sql() == text.replace("+ x", "+ y") and "x IS NULL" in root.sql()
 
 
+def test_a_node_twice_under_one_parent_is_copied_into_one_place() -> None:
+    x = exp.column("x")
+    root = exp.Add(this=x, expression=x)  # both places' parent is `root`
+    assert shared_places(root)
+    unshare(root)
+    assert shared_places(root) == [] and root.this is not root.expression
+    assert root.sql() == "x + x"
+
+
 @pytest.mark.parametrize("pack_id", ["keywork_edm", "pmp", "omu_edm", "action_plan"])
 @pytest.mark.parametrize("audience", ["custodial", "healthcare"])
 def test_every_node_of_a_packs_query_stands_in_one_place(pack_id: str, audience: str) -> None:
