@@ -272,9 +272,26 @@ def run_case(case: Case, packs: Mapping[str, M.Pack]) -> CaseResult:
     applied = [o["rule"] for o in got["obligations"]]
     for want in expect.get("obligations") or []:
         result.failures += _obligation_failures(want, got["obligations"], applied)
+    unknown = _unknown_names(pack, expect, bool(case.data.get("plan")))
+    if unknown:
+        result.failures.append(unknown)
+        result.errored = True
     for rule in expect.get("not_obligations") or []:
         if rule in applied:
             result.failures.append(f"obligation `{rule}` not expected, but it applies")
+    open_items = got["undetermined"]
+    for name in expect.get("undetermined") or []:
+        if name not in open_items:
+            result.failures.append(
+                f"`{name}` expected undetermined, but it is decided"
+                + (f" (undetermined: {', '.join(open_items)})" if open_items else "")
+            )
+    for name in expect.get("decided") or []:
+        if name in open_items:
+            result.failures.append(
+                f"`{name}` expected decided, but it is undetermined"
+                + (f" (needs {', '.join(got['missing_facts'])})" if got["missing_facts"] else "")
+            )
     if "missing_facts" in expect and sorted(expect["missing_facts"]) != got["missing_facts"]:
         result.failures.append(
             f"missing facts: expected {sorted(expect['missing_facts'])}, got {got['missing_facts']}"
@@ -290,6 +307,27 @@ def run_case(case: Case, packs: Mapping[str, M.Pack]) -> CaseResult:
 
 
 OBLIGATION_FIELDS = ("modality", "who", "due", "frequency")
+
+
+def _unknown_names(pack: M.Pack, expect: Mapping[str, Any], planned: bool) -> str | None:
+    """The rules (under `not_obligations`) and the outputs or rules (under `undetermined` and
+    `decided`) an expectation names that the pack does not have, worded as one failure: a
+    misspelt name would otherwise pass for ever (an error in the case, not a result). Under a
+    local plan (`planned`), `not_obligations` may name another plan's rule: that it does not
+    reach this plan is the point."""
+    rules = {r.id for r in pack.rules}
+    outputs = set(pack.outputs)
+    bad = [] if planned else [r for r in expect.get("not_obligations") or [] if r not in rules]
+    bad += [
+        n
+        for key in ("undetermined", "decided")
+        for n in expect.get(key) or []
+        if n not in rules and n not in outputs
+    ]
+    if not bad:
+        return None
+    shown = ", ".join(f"`{n}`" for n in dict.fromkeys(bad))
+    return f"no rule or output {shown} in pack `{pack.id}`"
 
 
 def _obligation_failures(
@@ -383,6 +421,7 @@ def _compared(decision: Decision) -> dict[str, Any]:
         "interpretations": [{"id": i.id} for i in decision.interpretations],
         "missing_facts": list(decision.missing_facts),
         "withheld": list(decision.withheld),
+        "undetermined": list(decision.undetermined),
     }
 
 

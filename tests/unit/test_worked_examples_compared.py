@@ -34,6 +34,7 @@ def test_the_compared_part_of_every_case_decision_is_to_dicts() -> None:
             "interpretations": [{"id": i["id"]} for i in full["interpretations"]],
             "missing_facts": full["missing_facts"],
             "withheld": full["withheld"],
+            "undetermined": full["undetermined"],
         }, case.name
     assert decided > 200
 
@@ -109,3 +110,75 @@ def test_a_misspelt_obligation_field_is_a_problem_in_the_case_file(tmp_path: Pat
     _, problems = W.read_cases([tmp_path / "case.yaml"], engine.load(POLICIES))
     assert problems and all(p.file.endswith("case.yaml") for p in problems)
     assert any(p.line == 11 for p in problems), [p.format() for p in problems]
+
+
+# A key work decision with no release date, ACCT or risk facts: whether the prisoner is a
+# priority is open, so is the level 4 session rule that follows from it; the rules that hold
+# whatever the priority (planning, recording) are decided.
+OPEN = """\
+pack: keywork_edm
+cases:
+  - name: nothing known of the priority groups at level 4
+    as_of: 2020-07-01
+    facts:
+      establishment: {regime_level: 4, keywork_model: weekly}
+      prisoner: {prison_number: A1234BC}
+    expect:
+      status: undetermined
+      undetermined: [is_priority, KW-L4-01]
+      decided: [KW-REC-01]
+      not_obligations: [KW-L4-01]
+"""
+
+
+def test_undetermined_and_decided_names_pass_when_the_decision_says_so(tmp_path: Path) -> None:
+    assert _failures(tmp_path, OPEN) == []
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "said"),
+    [
+        (
+            "decided: [KW-REC-01]",
+            "decided: [KW-L4-01]",
+            "`KW-L4-01` expected decided, but it is undetermined (needs ",
+        ),
+        (
+            "undetermined: [is_priority, KW-L4-01]",
+            "undetermined: [is_priority, KW-REC-01]",
+            "`KW-REC-01` expected undetermined, but it is decided (undetermined: ",
+        ),
+    ],
+)
+def test_a_name_on_the_wrong_side_fails_the_case_naming_it(
+    tmp_path: Path, old: str, new: str, said: str
+) -> None:
+    (failure,) = _failures(tmp_path, OPEN.replace(old, new))
+    assert failure.startswith(said), failure
+
+
+@pytest.mark.parametrize(
+    ("old", "new"),
+    [
+        ("decided: [KW-REC-01]", "decided: [KW-REC-O1]"),
+        ("undetermined: [is_priority, KW-L4-01]", "undetermined: [is_priorty, KW-L4-01]"),
+    ],
+)
+def test_a_name_the_pack_lacks_is_an_error_in_the_case(tmp_path: Path, old: str, new: str) -> None:
+    (tmp_path / "case.yaml").write_text(OPEN.replace(old, new), encoding="utf-8")
+    packs = engine.load(POLICIES)
+    cases, _ = W.read_cases([tmp_path / "case.yaml"], packs)
+    (result,) = [W.run_case(c, packs) for c in cases]
+    assert result.errored
+    wrong = new.split("[")[1].split(",")[0].rstrip("]")
+    assert f"no rule or output `{wrong}` in pack `keywork_edm`" in result.failures
+
+
+def test_a_rule_the_pack_lacks_under_not_obligations_is_an_error_in_the_case(
+    tmp_path: Path,
+) -> None:
+    """Else a misspelt rule id would pass for ever: no rule by that name ever applies."""
+    failures = _failures(
+        tmp_path, OPEN.replace("not_obligations: [KW-L4-01]", "not_obligations: [KW-L4-1]")
+    )
+    assert failures == ["no rule or output `KW-L4-1` in pack `keywork_edm`"]
