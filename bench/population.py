@@ -12,6 +12,8 @@ actually ran, which the machine's load does not stretch):
   binding and planning the query (the same query over no facts: a cost that does not grow
   with the population, and that the profile's parts leave out), and of running it again
   prepared (EXECUTE of a prepared statement: DuckDB plans it again, so nothing is saved);
+- population-keywork-duckdb-output-<name>-cpu: CPU seconds for one output's value alone (with
+  the definitions it reads), over the whole population: where the values' time goes;
 - population-keywork-duckdb-values-only-cpu: decisions a second for the pack's outputs'
   values alone (no status, masks, undetermined items, missing facts or obligations), written
   as plain text (the whole decision writes its texts as codes);
@@ -283,6 +285,11 @@ def population_parts(con: duckdb.DuckDBPyConnection, pack: Any, full: str) -> No
     print(f"population-keywork-duckdb-values-only-cpu: {PRISONERS / values_cpu:,.0f}")
     con.execute("CREATE TEMP TABLE values_result AS SELECT * FROM bench_out")
     floors(con, pack, plan_cpu, values_cpu)
+    # each output's value alone (with the definitions it reads): which of them the time goes to
+    for name in pack.outputs:
+        alone = compile_pack(pack, outputs=[name], values_only=True).sql(pretty=False)
+        _, cpu_s = best(con, alone)
+        print(f"population-keywork-duckdb-output-{name.replace('_', '-')}-cpu: {cpu_s:.3f} s")
 
 
 def main() -> None:
