@@ -20,7 +20,7 @@ from engine.packs.facts_schema import read_facts_file
 from engine.packs.read_yaml import Document, read_text_file, read_yaml
 from engine.packs.task_graph import natural_key
 from engine.packs.validate_schema import validate_document
-from engine.problems import EvaluationError, FactsError, PackError, Problem, problem
+from engine.problems import EvaluationError, FactsError, PackError, Problem, did_you_mean, problem
 
 
 @dataclass(frozen=True)
@@ -327,7 +327,8 @@ def _unknown_names(pack: M.Pack, expect: Mapping[str, Any], planned: bool) -> st
     if not bad:
         return None
     shown = ", ".join(f"`{n}`" for n in dict.fromkeys(bad))
-    return f"no rule or output {shown} in pack `{pack.id}`"
+    hints = [h for n in dict.fromkeys(bad) if (h := did_you_mean(n, rules | outputs))]
+    return f"no rule or output {shown} in pack `{pack.id}`" + "".join(f"; {h}" for h in hints)
 
 
 def _obligation_failures(

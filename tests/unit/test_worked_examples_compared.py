@@ -171,7 +171,9 @@ def test_a_name_the_pack_lacks_is_an_error_in_the_case(tmp_path: Path, old: str,
     (result,) = [W.run_case(c, packs) for c in cases]
     assert result.errored
     wrong = new.split("[")[1].split(",")[0].rstrip("]")
-    assert f"no rule or output `{wrong}` in pack `keywork_edm`" in result.failures
+    meant = old.split("[")[1].split(",")[0].rstrip("]")
+    said = f"no rule or output `{wrong}` in pack `keywork_edm`; did you mean `{meant}`?"
+    assert said in result.failures
 
 
 def test_a_rule_the_pack_lacks_under_not_obligations_is_an_error_in_the_case(
@@ -181,4 +183,6 @@ def test_a_rule_the_pack_lacks_under_not_obligations_is_an_error_in_the_case(
     failures = _failures(
         tmp_path, OPEN.replace("not_obligations: [KW-L4-01]", "not_obligations: [KW-L4-1]")
     )
-    assert failures == ["no rule or output `KW-L4-1` in pack `keywork_edm`"]
+    assert failures == [
+        "no rule or output `KW-L4-1` in pack `keywork_edm`; did you mean `KW-L4-01`?"
+    ]
