@@ -95,7 +95,10 @@ def test_rosh_not_known_outside_the_groups_leaves_neither_should_open(stage: int
             "prisoner.omu.early_allocation",
         ),
         (
-            {"prisoner__omu__youth_to_adult_transition": True, "prisoner__omu__moving_to_open": ABSENT},
+            {
+                "prisoner__omu__youth_to_adult_transition": True,
+                "prisoner__omu__moving_to_open": ABSENT,
+            },
             "prisoner.omu.moving_to_open",
         ),
     ],
@@ -112,7 +115,9 @@ def test_a_known_group_gets_the_should_while_an_earlier_group_is_not_known(
 
 
 def test_the_stage_not_known_leaves_only_the_rule_whose_group_holds_open() -> None:
-    decision = _decide(establishment__regime_level=ABSENT, prisoner__omu__pre_release_assessment_due=True)
+    decision = _decide(
+        establishment__regime_level=ABSENT, prisoner__omu__pre_release_assessment_due=True
+    )
     assert LOCKDOWN in decision.undetermined
     assert GROUPS not in decision.undetermined and not _applies(decision, GROUPS)
     assert "establishment.regime_level" in decision.missing_facts
@@ -125,6 +130,8 @@ def test_a_group_not_known_at_stage_3_leaves_the_should_open() -> None:
 
 
 def test_pre_release_not_known_in_lockdown_leaves_the_lockdown_should_open() -> None:
-    decision = _decide(establishment__regime_level=4, prisoner__omu__pre_release_assessment_due=None)
+    decision = _decide(
+        establishment__regime_level=4, prisoner__omu__pre_release_assessment_due=None
+    )
     assert LOCKDOWN in decision.undetermined
     assert GROUPS not in decision.undetermined and not _applies(decision, GROUPS)

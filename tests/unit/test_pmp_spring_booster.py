@@ -63,7 +63,9 @@ def _facts(second_dose_on: Any) -> dict[str, Any]:
         (dt.date(2024, 3, 1), True),
     ],
 )
-def test_the_spring_booster_is_open_from_three_months_with_no_due_date(as_of: dt.date, applies: bool) -> None:
+def test_the_spring_booster_is_open_from_three_months_with_no_due_date(
+    as_of: dt.date, applies: bool
+) -> None:
     decision = engine.evaluate(pmp(), _facts(dt.date(2023, 8, 31)), as_of, "healthcare")
     assert decision.status == "decided"
     assert RULE not in decision.undetermined
