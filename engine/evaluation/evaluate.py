@@ -521,7 +521,7 @@ def _version(pack: M.Pack, version_id: str) -> M.Version:
 
 def _show(value: Any) -> str:
     if value.__class__ is Unknown:
-        return "unknown"
+        return "unknown" if value.paths else "none"  # (no fact needed: the decided no-value)
     if isinstance(value, dt.date):
         return value.isoformat()
     return repr(value) if isinstance(value, str) else str(value)

@@ -129,7 +129,7 @@ def step_lines(decision: Decision, step: Step) -> list[str]:
             "applies"
             if step.value is True
             else "does not apply"
-            if step.value is False
+            if step.value is False or to_text(step.value) == "none"  # (as the decision reads it)
             else to_text(step.value)
         )
         if withheld:

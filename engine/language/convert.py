@@ -58,11 +58,12 @@ def to_json(value: Any, exact_numbers: bool = False) -> Any:
 
 
 def to_text(value: Any) -> str:
-    """A value as an explanation shows it: its JSON text, or `unknown (needs ...)`, or
+    """A value as an explanation shows it: its JSON text, `none` for the decided no-value (an
+    unknown that needs no fact, as the decision reads it), `unknown (needs ...)`, or
     `undetermined` for a value withheld from a custodial audience (see runtime.WITHHELD)."""
     if value is WITHHELD:
         return "undetermined"
     if value.__class__ is Unknown:
         needs = ", ".join(sorted(value.paths))
-        return f"unknown (needs {needs})" if needs else "unknown"
+        return f"unknown (needs {needs})" if needs else "none"
     return json.dumps(to_json(value), ensure_ascii=False)

@@ -112,6 +112,20 @@ def test_explanations_cite_their_sources(packs: engine.Packs) -> None:
     assert "rule KW-PG-01" in text and "see " in text
 
 
+def test_an_explanation_shows_a_decided_none_as_none_and_an_unknown_as_unknown(
+    packs: engine.Packs,
+) -> None:
+    """The explanation says what the decision says: an output decided as none is not unknown."""
+    ordinary = read(ROOT / "examples" / "prisoners" / "e6485kw_ordinary.yaml")
+    decision = packs.evaluate("keywork_edm", ordinary, as_of=AS_OF)
+    assert decision.outputs["fallback"] is None and "fallback" not in decision.undetermined
+    assert "output `fallback` = none" in decision.explain("fallback")
+    del ordinary["prisoner"]["acct"]
+    decision = packs.evaluate("keywork_edm", ordinary, as_of=AS_OF)
+    assert "fallback" in decision.undetermined
+    assert "output `fallback` = unknown (needs prisoner.acct)" in decision.explain("fallback")
+
+
 def test_plan_orders_tasks(packs: engine.Packs) -> None:
     plan = packs["omu_edm"].plan(stage=3)
     ids = [t["id"] for t in plan]
