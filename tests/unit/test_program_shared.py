@@ -1,7 +1,7 @@
 """The compiled program looks for a name or rule only where it may have been worked out before
 its turn, and works out once a rule condition written as an earlier one's: shown on the probe
-pack built for it (tests/data/program/shared.yaml), whose decisions test_program compares
-with the step-by-step evaluator's."""
+packs built for it (tests/data/program/shared.yaml, and tables.yaml for a table's rows), whose
+decisions test_program compares with the step-by-step evaluator's."""
 
 from __future__ import annotations
 
@@ -131,14 +131,16 @@ def decided_by(found: Program, facts: dict[str, Any], day: dt.date, audience: st
         return build_decision(found.run(prepared, day), audience, found.pack.facts)
 
 
-KEYWORK = load(ROOT / "policies")["keywork_edm"]  # one table read by four outputs, one by two
+KEYWORK = load(ROOT / "policies")["keywork_edm"]
+# one table read by four outputs, one by two of which a definition reads the first before its turn
+TABLES = load(ROOT / "tests" / "data" / "program")["program_tables"]
 DAY = dt.date(2020, 7, 1)
 
 
-def in_line(custodial: bool, two_valued: bool) -> Program:
-    """A key work program written in line from its first run (two-valued form tried first,
-    or the three-valued form alone)."""
-    found = Program(KEYWORK, select_version(KEYWORK, DAY, None), custodial, two_valued)
+def in_line(custodial: bool, two_valued: bool, pack: Any = KEYWORK) -> Program:
+    """`pack`'s program (key work's unless another is given) written in line from its first run
+    (two-valued form tried first, or the three-valued form alone)."""
+    found = Program(pack, select_version(pack, DAY, None), custodial, two_valued)
     found._run = found._straight(inline=True)
     found.inlined = True
     return found
@@ -155,12 +157,12 @@ def test_a_tables_rows_are_read_again_from_a_local(custodial: bool) -> None:
 
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(program_module.disk_cache, "compiled", keep)
-        found = in_line(custodial, True)
+        found = in_line(custodial, True, TABLES)
         found._known(found._run[1])
     assert len(seen) == 3  # calling the expressions, then in line: three-valued, two-valued
     for text, lookups in zip(seen[1:], (3, 2), strict=True):
         lines = text[text.index("def _part0(") :].splitlines()
-        # `level_guidance`'s rows (read by four outputs, at their turns): looked up by the
+        # `guidance`'s rows (read by four outputs, at their turns): looked up by the
         # first block, read from its local by the three after it; `delivery`'s looked up by
         # both its blocks in the three-valued form (the first, looked for first, may not
         # run), by its first alone in the two-valued form (each name worked out after every
