@@ -221,3 +221,20 @@ def test_sources_are_the_sources_column_of_the_row_and_nothing_else(
     assert len(encoded) == len(SOURCES[task_id]), (task_id, encoded)
     for got, cell in zip(encoded, SOURCES[task_id], strict=True):
         assert got.startswith(cell), (task_id, got, cell)
+
+
+def test_each_risk_of_serious_harm_reason_cites_both_orders_that_use_it() -> None:
+    """The rank by risk of serious harm is row 2.4's at stages 3 to 1 and the stage 4 OASys
+    line's in lockdown, so each such reason cites both; the five groups cite row 2.4 only and
+    the pre-release reason the stage 4 line only (I-OMU-13, I-OMU-21)."""
+    pack = yaml.safe_load(PACK.read_text(encoding="utf-8"))
+    for value in pack["vocabulary"]["oasys_reason"]["values"]:
+        cites = value["cite"] if isinstance(value["cite"], list) else [value["cite"]]
+        rows = {c.get("row") for c in cites if c.get("table") == "Mandatory actions"}
+        stage_4 = any(c["section"] == "OASys" for c in cites)
+        if value["id"].startswith("rosh_"):
+            assert rows == {"2.4"} and stage_4, value["id"]
+        elif value["id"] == "pre_release":
+            assert not rows and stage_4, value["id"]
+        else:
+            assert rows == {"2.4"} and not stage_4, value["id"]
