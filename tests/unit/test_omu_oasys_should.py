@@ -135,3 +135,27 @@ def test_pre_release_not_known_in_lockdown_leaves_the_lockdown_should_open() -> 
     )
     assert LOCKDOWN in decision.undetermined
     assert GROUPS not in decision.undetermined and not _applies(decision, GROUPS)
+
+
+def _output_step(text: str, output: str) -> str:
+    """The explanation's step for the output: its line and the indented lines under it."""
+    first, *rest = text[text.index(f"output `{output}`") :].split("\n")
+    step = [first]
+    for line in rest:
+        if not line.startswith(" " * 9):
+            break
+        step.append(line)
+    return "\n".join(step)
+
+
+@pytest.mark.parametrize("output", ["oasys_priority", "oasys_priority_reason"])
+def test_the_lockdown_rank_and_its_reason_cite_the_stage_4_oasys_line(output: str) -> None:
+    """In lockdown the pre-release rank comes from the OASys line of the stage 4 list, not from
+    row 2.4: the explanation's step for the output, and its reason, cite that line."""
+    decision = _decide(
+        establishment__regime_level=4, prisoner__omu__pre_release_assessment_due=True
+    )
+    assert decision.outputs["oasys_priority_reason"] == "pre_release"
+    step = _output_step(decision.explain(output), output)
+    assert "“OASys”" in step, step
+    assert "I-OMU-21" in step, step

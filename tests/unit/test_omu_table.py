@@ -168,3 +168,73 @@ def test_stages_3_to_1_plan_every_precursor_first_then_by_id(
         TABLE, key=lambda t: (-TABLE[t][0], tuple(int(p) for p in t.split(".")))
     )
     assert order == by_weighting_then_id
+
+
+# The last column, "Comments/Sources of information", typed by hand from the same table, cell
+# by cell; what the baseline cells name (OASys, quantum systems, the MAPPA F, the PD1, video
+# conferencing, the HMPPS Psychology EDM) is not in it (I-OMU-40). A long sentence in the cell
+# (2.4, 4.1) is checked by the guidance it opens with.
+SOURCES: dict[str, list[str]] = {
+    "1.1": ["Categorisation and Recategorisation"],
+    "1.2": ["OMIC POM Allocation Guidance v2", "OMIC Case Management Support Model", "Allocation"],
+    "1.3": ["Bail"],
+    "2.1": [
+        "OMIC Adult safeguarding Guidance (England and Wales)",
+        "OMIC Child Safeguarding Guidance and Referral Checklist",
+        "Public Protection",
+    ],
+    "2.2": ["Public Protection"],
+    "2.3": [
+        "OMIC Managing cases registered with the Victim Contact Scheme",
+        "Handling Sensitive Information",
+        "OMIC Victim Contact Scheme Briefing",
+        "Victims",
+    ],
+    "2.4": ["Case Management Toolkit on OMiC EQuiP", "OASys"],
+    "2.5": ["OMiC Supervision Guidance and Supervision Checklist", "Supervision"],
+    "2.6": ["Categorisation and Recategorisation", "Transfers"],
+    "2.7": ["Case Management Tool on OMiC EQuIP", "OPD"],
+    "2.8": [],
+    "2.9": ["Youth to Adult Transition"],
+    "3.1": [
+        "OMiC Early Allocation Guidance for POM's",
+        "Early Allocation Referral",
+        "Early Allocation",
+    ],
+    "3.2": ["OMIC Handover Guidance V2", "NPS and CRC Handover"],
+    "3.3": ["MAPPA"],
+    "3.4": ["HDC", "ROTL"],
+    "3.5": ["Discharge and Licence Conditions"],
+    "3.6": ["Parole"],
+    "3.7": ["Recall"],
+    "4.1": ["OMiC EQuiP"],
+    "5.1": ["Exceptional Delivery Model for ECTR/ROTL and SPL ROTL"],
+    "5.2": ["Exceptional Delivery Model for ECTR/ROTL and SPL ROTL", "COVID19 ECTR"],
+}
+
+
+@pytest.mark.parametrize("task_id", sorted(TABLE))
+def test_sources_are_the_sources_column_of_the_row_and_nothing_else(
+    tasks: dict[str, dict[str, Any]], task_id: str
+) -> None:
+    encoded = [str(s) for s in tasks[task_id]["sources"]]
+    assert len(encoded) == len(SOURCES[task_id]), (task_id, encoded)
+    for got, cell in zip(encoded, SOURCES[task_id], strict=True):
+        assert got.startswith(cell), (task_id, got, cell)
+
+
+def test_each_risk_of_serious_harm_reason_cites_both_orders_that_use_it() -> None:
+    """The rank by risk of serious harm is row 2.4's at stages 3 to 1 and the stage 4 OASys
+    line's in lockdown, so each such reason cites both; the five groups cite row 2.4 only and
+    the pre-release reason the stage 4 line only (I-OMU-13, I-OMU-21)."""
+    pack = yaml.safe_load(PACK.read_text(encoding="utf-8"))
+    for value in pack["vocabulary"]["oasys_reason"]["values"]:
+        cites = value["cite"] if isinstance(value["cite"], list) else [value["cite"]]
+        rows = {c.get("row") for c in cites if c.get("table") == "Mandatory actions"}
+        stage_4 = any(c["section"] == "OASys" for c in cites)
+        if value["id"].startswith("rosh_"):
+            assert rows == {"2.4"} and stage_4, value["id"]
+        elif value["id"] == "pre_release":
+            assert not rows and stage_4, value["id"]
+        else:
+            assert rows == {"2.4"} and not stage_4, value["id"]
