@@ -11,43 +11,27 @@ version does not take from it.
 from __future__ import annotations
 
 import datetime as dt
-from pathlib import Path
 from typing import Any
 
 import pytest
 
 from engine import api
-
-ROOT = Path(__file__).resolve().parents[2]
+from tests.pmp_documents import pmp_document, pmp_pack
 
 
 def _facts(cev: bool) -> dict[str, Any]:
-    return {
-        "establishment": {
-            "code": "SDI",
-            "outbreak_declared_on": None,
-            "community_prevalence_high": False,
-            "guidance_changed_on": None,
-        },
-        "prisoner": {
-            "prison_number": "K1101PM",
-            "date_of_birth": "1975-06-01",
-            "acct": "none",
-            "cev": cev,
-            "pmp": {"status": "none"},
-            "clinical": {
-                "conditions": ["blood_cancer", "organ_transplant"],
-                "clinician_recommends_pmp": True,
-                "severely_immunosuppressed_at_primary_doses": False,
-                "vaccine_doses": [],
-            },
-        },
+    clinical = {
+        "conditions": ["blood_cancer", "organ_transplant"],
+        "clinician_recommends_pmp": True,
+        "severely_immunosuppressed_at_primary_doses": False,
+        "vaccine_doses": [],
     }
+    return pmp_document("K1101PM", clinical, date_of_birth="1975-06-01", cev=cev)
 
 
 @pytest.fixture(scope="module")
 def pack() -> Any:
-    return api.load(ROOT / "policies")["pmp"]
+    return pmp_pack()
 
 
 @pytest.mark.parametrize("cev", [True, False])

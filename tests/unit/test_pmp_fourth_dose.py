@@ -5,24 +5,17 @@ third dose's date whether it applies yet is undetermined, naming that date (I-PM
 from __future__ import annotations
 
 import datetime as dt
-from functools import cache
-from pathlib import Path
 from typing import Any
 
 import pytest
 
 import engine
+from tests.pmp_documents import pmp_document, pmp_pack
 
-ROOT = Path(__file__).resolve().parents[2]
 RULE = "PMP-VAC-02"
 DATE_PATH = "prisoner.clinical.vaccine_doses[].date"
 ABSENT = object()
-
-
-@cache
-def pmp() -> Any:
-    """The PMP pack, loaded once."""
-    return engine.load(ROOT / "policies")["pmp"]
+pmp = pmp_pack
 
 
 def _facts(third_dose_on: Any) -> dict[str, Any]:
@@ -30,31 +23,17 @@ def _facts(third_dose_on: Any) -> dict[str, Any]:
     third: dict[str, Any] = {"dose": 3}
     if third_dose_on is not ABSENT:
         third["date"] = third_dose_on
-    return {
-        "establishment": {
-            "code": "SDI",
-            "outbreak_declared_on": None,
-            "community_prevalence_high": False,
-            "guidance_changed_on": None,
-        },
-        "prisoner": {
-            "prison_number": "F6020PM",
-            "date_of_birth": dt.date(1966, 4, 30),
-            "acct": "none",
-            "cev": False,
-            "pmp": {"status": "none"},
-            "clinical": {
-                "conditions": ["immunosuppressive_treatment"],
-                "clinician_recommends_pmp": False,
-                "severely_immunosuppressed_at_primary_doses": True,
-                "vaccine_doses": [
-                    {"date": dt.date(2022, 6, 1), "dose": 1},
-                    {"date": dt.date(2022, 7, 1), "dose": 2},
-                    third,
-                ],
-            },
-        },
+    clinical = {
+        "conditions": ["immunosuppressive_treatment"],
+        "clinician_recommends_pmp": False,
+        "severely_immunosuppressed_at_primary_doses": True,
+        "vaccine_doses": [
+            {"date": dt.date(2022, 6, 1), "dose": 1},
+            {"date": dt.date(2022, 7, 1), "dose": 2},
+            third,
+        ],
     }
+    return pmp_document("F6020PM", clinical)
 
 
 @pytest.mark.parametrize(

@@ -6,24 +6,17 @@ applies yet is undetermined, naming that date (I-PMP-21)."""
 from __future__ import annotations
 
 import datetime as dt
-from functools import cache
-from pathlib import Path
 from typing import Any
 
 import pytest
 
 import engine
+from tests.pmp_documents import pmp_document, pmp_pack
 
-ROOT = Path(__file__).resolve().parents[2]
 RULE = "PMP-VAC-01"
 DATE_PATH = "prisoner.clinical.vaccine_doses[].date"
 ABSENT = object()
-
-
-@cache
-def pmp() -> Any:
-    """The PMP pack, loaded once."""
-    return engine.load(ROOT / "policies")["pmp"]
+pmp = pmp_pack
 
 
 def _facts(second_dose_on: Any) -> dict[str, Any]:
@@ -31,27 +24,13 @@ def _facts(second_dose_on: Any) -> dict[str, Any]:
     second: dict[str, Any] = {"dose": 2}
     if second_dose_on is not ABSENT:
         second["date"] = second_dose_on
-    return {
-        "establishment": {
-            "code": "SDI",
-            "outbreak_declared_on": None,
-            "community_prevalence_high": False,
-            "guidance_changed_on": None,
-        },
-        "prisoner": {
-            "prison_number": "F6021PM",
-            "date_of_birth": dt.date(1966, 4, 30),
-            "acct": "none",
-            "cev": False,
-            "pmp": {"status": "none"},
-            "clinical": {
-                "conditions": ["blood_cancer"],
-                "clinician_recommends_pmp": False,
-                "severely_immunosuppressed_at_primary_doses": False,
-                "vaccine_doses": [{"date": dt.date(2023, 6, 1), "dose": 1}, second],
-            },
-        },
+    clinical = {
+        "conditions": ["blood_cancer"],
+        "clinician_recommends_pmp": False,
+        "severely_immunosuppressed_at_primary_doses": False,
+        "vaccine_doses": [{"date": dt.date(2023, 6, 1), "dose": 1}, second],
     }
+    return pmp_document("F6021PM", clinical)
 
 
 @pytest.mark.parametrize(
