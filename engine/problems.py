@@ -300,7 +300,8 @@ CATALOGUE: Mapping[Code, CodeEntry] = MappingProxyType(
                 (
                     "E-LOCAL-DECLARE",
                     "a pack's `local:` block gives delivery options to an item without "
-                    "partial autonomy, or a partial choice no options",
+                    "partial autonomy, a partial choice no options, or a declared rule "
+                    "condition a `rules:` list",
                 ),
                 (
                     "W-LOCAL-OPTIONS",
@@ -334,7 +335,8 @@ CATALOGUE: Mapping[Code, CodeEntry] = MappingProxyType(
                 ),
                 (
                     "E-LOCAL-WIDEN",
-                    "a narrowed condition is not the national condition `and` something more",
+                    "a narrowed condition (a rule's, or a declared definition's value) is not "
+                    "the national one `and` something more",
                 ),
                 (
                     "E-LOCAL-REMOVE",

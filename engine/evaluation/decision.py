@@ -976,9 +976,9 @@ def _local_entries(ev: Evaluation, rule_id: str) -> list[M.LocalEntry]:
 
 
 def _relied_entries(ev: Evaluation, custodial: bool, applied: list[str]) -> list[M.LocalEntry]:
-    """Entries a decision relied on: those its obligations rest on, the facts and parameter
-    values the plan supplies, and local rules that fired (unless this audience may not see
-    them)."""
+    """Entries a decision relied on: those its obligations rest on, the facts, parameter
+    values and narrowed definitions the plan supplies (values any output may read, as a
+    parameter's), and local rules that fired (unless this audience may not see them)."""
     plan = ev.pack.local_plan
     assert plan is not None
     out: list[M.LocalEntry] = []
@@ -991,6 +991,8 @@ def _relied_entries(ev: Evaluation, custodial: bool, applied: list[str]) -> list
         ]
         if e.fact is not None or e.kind == "parameter" or any(r in applied for r in e.rules):
             out.append(e)
+        elif e.kind == "narrow" and ev.pack.rule(e.target) is None:
+            out.append(e)  # a narrowed definition
         elif e.kind == "rule" and fired:
             out.append(e)
     return out

@@ -220,6 +220,7 @@ def _references(s: Loading) -> None:
         b, b.interpretations, b.versions, b.definitions, b.outputs, b.tables, b.rules
     )
     references.check_tables(b, b.tables)
+    references.check_local_conditions(b, b.definitions)
     references.lint_unused(b, b.definitions, b.deps, b.parameters)
     provenance.lint_uncited(b)
 

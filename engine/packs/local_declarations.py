@@ -122,6 +122,43 @@ def check_declarations(data: Mapping[str, Any]) -> list[Finding]:
         ref(("local", "groups", name), str(name), definitions, "definition")
         if item.get("agreement") is not None:
             ref(("local", "groups", name, "agreement"), str(item["agreement"]), bodies, "body")
-    for rid in local.get("conditions") or {}:
-        ref(("local", "conditions", rid), str(rid), rule_ids, "rule")
+    for name, item in (local.get("conditions") or {}).items():
+        name = str(name)
+        if name in rule_ids:
+            if item.get("rules"):
+                found.append(
+                    Finding(
+                        ("local", "conditions", name, "rules"),
+                        "E-LOCAL-DECLARE",
+                        f"`{name}` is a rule: a plan that narrows it is cited by that rule "
+                        "itself, so it lists no `rules:`",
+                        "list `rules:` only under a declared definition",
+                        key=True,
+                    )
+                )
+        elif name not in definitions:
+            found.append(
+                Finding(
+                    ("local", "conditions", name),
+                    "E-REF",
+                    f"no rule or definition `{name}`: a declared condition names a rule whose "
+                    "`when` a plan may narrow, or a boolean definition",
+                    did_you_mean(name, [*rule_ids, *definitions]),
+                    key=True,
+                )
+            )
     return found
+
+
+def condition_definitions(data: Mapping[str, Any]) -> list[str]:
+    """The definitions (not rules) among the conditions the `local:` block declares."""
+    local = data.get("local")
+    if not isinstance(local, dict):
+        return []
+    rule_ids = {str(r.get("id")) for r in data.get("rules") or []}
+    definitions = data.get("definitions") or {}
+    return [
+        str(n)
+        for n in local.get("conditions") or {}
+        if str(n) not in rule_ids and str(n) in definitions
+    ]

@@ -536,7 +536,7 @@ class LocalEntry:
     """One variation a local plan makes, where it stands in the plan and what allows it."""
 
     kind: str  # task | choice | parameter | rule | narrow
-    target: str  # the national item varied (task id, choice, parameter, rule id)
+    target: str  # the national item varied (task id, choice, parameter, rule id, definition)
     autonomy: str  # total | partial | limited | local rule | narrowed
     summary: str  # what the plan says, in plain words
     line: int

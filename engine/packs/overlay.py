@@ -3,10 +3,10 @@
 A local plan extends a national pack at a policy version. It may vary only what the national
 pack's `local:` block declares (see engine.packs.local_declarations): options of partial
 tasks and choices, products of total ones, declared local parameters, national parameters
-open to local values, members of declared groups, narrower conditions of declared rules, and
-rules of its own. Checking happens in two steps: the bounds, on the plan as written; then the
-merged pack is built like any other, with problems in the plan's parts reported at the plan's
-own lines and columns.
+open to local values, members of declared groups, narrower conditions of declared rules and
+of declared boolean definitions, and rules of its own. Checking happens in two steps: the
+bounds, on the plan as written; then the merged pack is built like any other, with problems
+in the plan's parts reported at the plan's own lines and columns.
 """
 
 from __future__ import annotations
@@ -200,14 +200,14 @@ class OverlayBuilder:
             return False
         return True
 
-    def _limited(self, path: Path_, what: str, cite: Any, key: bool = True) -> None:
+    def _limited(self, path: Path_, what: str, cite: Any, key: bool = True, also: str = "") -> None:
         self.problem(
             path,
             "E-LOCAL-LIMITED",
             f"{what} has limited autonomy: {AUTONOMY_MEANING['limited']} "
             f"(set by {_cite_text(cite)})",
             "leave it out of the local plan; only what the national `local:` block declares "
-            "may vary",
+            "may vary" + also,
             key=key,
         )
 
@@ -421,16 +421,47 @@ class OverlayBuilder:
             return "it decides " + ", ".join(f"`{k}`" for k in rule["sets"])
         return "a national rule"
 
+    def _declared_definitions_read(self, rid: str) -> list[str]:
+        """The definitions open to narrowing that rule `rid` reads, directly or through
+        others, in the order the national pack declares them."""
+        declared = self.local.get("conditions") or {}
+        reads = self.national.closure([M.ItemKey("rule", rid)])
+        return [
+            str(n)
+            for n in declared
+            if str(n) in self.national.definitions and M.ItemKey("def", str(n)) in reads
+        ]
+
     def check_narrowing(self) -> None:
         declared = self.local.get("conditions") or {}
+        definitions = self.ndata.get("definitions") or {}
         for rid, item in (self.data.get("narrow") or {}).items():
             base: Path_ = ("narrow", rid)
             rule = self._national_rule(str(rid))
+            if rule is None and rid in definitions:
+                self._narrow_definition(str(rid), item)
+                continue
             if rule is None:
-                self.problem(base, "E-REF", f"no national rule `{rid}`", key=True)
+                self.problem(
+                    base,
+                    "E-REF",
+                    f"no national rule or definition `{rid}`",
+                    did_you_mean(str(rid), [*self._national_rule_ids(), *definitions]),
+                    key=True,
+                )
                 continue
             modality = (rule.get("obligation") or {}).get("modality")
             if rid not in declared:
+                instead = self._declared_definitions_read(str(rid))
+                also = (
+                    "; its condition reads "
+                    + ", ".join(f"`{n}`" for n in instead)
+                    + ", which the national pack opens to narrowing: narrow "
+                    + ("that" if len(instead) == 1 else "one of those")
+                    + " instead"
+                    if instead
+                    else ""
+                )
                 if modality in OBLIGING:
                     self.problem(
                         base,
@@ -438,11 +469,13 @@ class OverlayBuilder:
                         f"narrowing rule `{rid}` would remove its `{modality}` obligation "
                         f"where the national condition holds (set by "
                         f"{_cite_text(rule.get('cite'))})",
-                        "national obligations apply wherever their condition holds",
+                        "national obligations apply wherever their condition holds" + also,
                         key=True,
                     )
                 else:
-                    self._limited(base, f"the condition of rule `{rid}`", rule.get("cite"))
+                    self._limited(
+                        base, f"the condition of rule `{rid}`", rule.get("cite"), also=also
+                    )
                 continue
             national_when = rule.get("when")
             result = narrows(
@@ -469,6 +502,44 @@ class OverlayBuilder:
                 cites=_citations(declared[rid].get("cite") or rule.get("cite")),
                 note=_s(item.get("note")),
             )
+
+    def _narrow_definition(self, name: str, item: Mapping[str, Any]) -> None:
+        """A plan's narrower value of a national boolean definition the `local:` block
+        declares: the national expression `and` more. The entry is cited by the rules the
+        declaration lists."""
+        base: Path_ = ("narrow", name)
+        raw = (self.ndata.get("definitions") or {})[name]
+        text = _literal(raw.get("expr") if isinstance(raw, dict) else raw)
+        cite = raw.get("cite") if isinstance(raw, dict) else None
+        decl = (self.local.get("conditions") or {}).get(name)
+        if decl is None:
+            self._limited(base, f"definition `{name}`", cite)
+            return
+        result = narrows(text, str(item.get("when")))
+        if result is False:
+            self.problem(
+                (*base, "when"),
+                "E-LOCAL-WIDEN",
+                f"the local value of definition `{name}` is not the national one "
+                f"(`{text}`) `and` something more, so it may widen it "
+                f"(set by {_cite_text(decl.get('cite') or cite)})",
+                f"write `{text} and ...`",
+            )
+            return
+        self.entry(
+            base,
+            kind="narrow",
+            target=name,
+            autonomy="narrowed",
+            summary=f"holds only when {item.get('when')}",
+            rules=tuple(str(r) for r in decl.get("rules") or ()),
+            parts=tuple(decl.get("parts") or ()),
+            cites=_citations(decl.get("cite") or cite),
+            note=_s(item.get("note")),
+        )
+
+    def _national_rule_ids(self) -> list[str]:
+        return [str(r.get("id")) for r in self.ndata.get("rules") or ()]
 
     def check_rules(self) -> list[int]:
         """The local rules, checked; returns the indices of those to merge."""
@@ -626,7 +697,17 @@ class OverlayBuilder:
         mapping: list[tuple[Path_, Path_]] = []
         rules: list[dict[str, Any]] = merged.setdefault("rules", [])
         index = {str(r.get("id")): k for k, r in enumerate(rules)}
+        definitions = merged.setdefault("definitions", {})
         for rid, item in (self.data.get("narrow") or {}).items():
+            if str(rid) not in index:  # a declared definition (check_narrowing)
+                current = definitions[rid]
+                if isinstance(current, dict):
+                    current["expr"] = item["when"]
+                    mapping.append((("definitions", rid, "expr"), ("narrow", rid, "when")))
+                else:
+                    definitions[rid] = item["when"]
+                    mapping.append((("definitions", rid), ("narrow", rid, "when")))
+                continue
             k = index[str(rid)]
             rules[k]["when"] = item["when"]
             mapping.append((("rules", k, "when"), ("narrow", rid, "when")))
@@ -635,7 +716,6 @@ class OverlayBuilder:
             cite = (param.get("values") or [{}])[0].get("cite")
             param["values"] = [{"from": None, "to": None, "value": item["value"], "cite": cite}]
             mapping.append((("parameters", name, "values", 0), ("parameters", name)))
-        definitions = merged.setdefault("definitions", {})
         extra: dict[str, list[str]] = {}
         for n, i in enumerate(keep):
             raw = self.data["rules"][i]

@@ -1,7 +1,7 @@
 """Building, stage `references`: the checks across items, once every item is built: that named
 interpretations, versions, outputs and tables exist (E-REF), that no two rows of a `unique`
-decision table can both match (E-TABLE-OVERLAP), and which definitions and interpretations
-nothing uses (W-UNUSED).
+decision table can both match (E-TABLE-OVERLAP), that a definition open to narrowing by local
+plans is boolean (E-TYPE), and which definitions and interpretations nothing uses (W-UNUSED).
 
 Table overlap is decided on the rows' literal cells: two rows overlap unless some input has
 disjoint values in both, so the check is exact and evaluation never meets two matching rows."""
@@ -10,13 +10,14 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from engine.language import static_types as T
 from engine.language import syntax as A
 from engine.packs import model as M
 from engine.packs.build_context import (
     PackBuild,
     Path_,
 )
-from engine.packs.local_declarations import declared_interpretations
+from engine.packs.local_declarations import condition_definitions, declared_interpretations
 from engine.problems import did_you_mean
 
 
@@ -107,6 +108,25 @@ def check_references(
                 "W-UNUSED",
                 f"interpretation `{item.get('id')}` is relied on by nothing",
                 "name it in `interpretations:` of the rules that rely on it",
+            )
+
+
+def check_local_conditions(b: PackBuild, definitions: dict[str, M.Definition]) -> None:
+    """A definition the `local:` block opens to narrowing is boolean: a plan narrows it with
+    the national expression `and` more, which only a condition can be."""
+    for name in condition_definitions(b.data):
+        found = definitions.get(name)
+        if found is None:  # not built: its own problem is reported where it stands
+            continue
+        t = found.expr.checked.type
+        if t.kind not in ("bool", "any"):
+            b.problem(
+                ("local", "conditions", name),
+                "E-TYPE",
+                f"definition `{name}` is {T.article(t)}, so a plan cannot narrow it: only a "
+                "boolean definition is a condition",
+                "declare a boolean definition, or the rule that reads it",
+                key=True,
             )
 
 

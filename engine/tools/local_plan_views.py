@@ -77,6 +77,8 @@ def variations(national: M.Pack, merged: M.Pack) -> list[dict[str, Any]]:
             before = first.text if first else None
         elif e.kind == "narrow" and (rule := national.rule(e.target)) is not None:
             before = rule.when.text if rule.when else "true"
+        elif e.kind == "narrow" and e.target in national.definitions:
+            before = national.definitions[e.target].expr.text
         elif e.kind == "task":
             before = "as stipulated nationally"
         out.append(
