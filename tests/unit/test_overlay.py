@@ -186,6 +186,6 @@ def test_plan_rows_and_variations_as_data() -> None:
     assert local["1.1"] == "as stipulated nationally"
     assert "duty POM" in local["2.5"]
     found = variations(packs()["keywork_edm"], under("LEI"))
-    narrowed = next(v for v in found if v["entry"] == "narrow:KW-L32-03")
+    narrowed = next(v for v in found if v["entry"] == "narrow:shorter_sessions_permitted")
     assert narrowed["national"] == "level in [3, 2]"
     assert [v["line"] for v in found] == sorted(v["line"] for v in found)
