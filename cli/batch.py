@@ -19,6 +19,7 @@ from .common import (
     path_option,
     resolve_packs_dir,
     user_errors,
+    with_plan,
 )
 from .hmpps_fetch import HmppsPopulation, hmpps_options
 
@@ -78,6 +79,14 @@ def parse_range(text: str) -> tuple[dt.date, dt.date]:
 )
 @path_option("--establishment", help="Establishment facts (YAML or JSON) used for every row.")
 @click.option(
+    "--establishment-plan",
+    "establishment_plan",
+    default=None,
+    help="Decide under an establishment's local plan: a plan file, or an establishment code "
+    "(e.g. LEI) found as <packs>/local/<code>/<pack>.yaml. The plan fills the facts it "
+    "supplies; records that contradict it go to the rejects.",
+)
+@click.option(
     "--from-hmpps",
     "from_hmpps",
     is_flag=True,
@@ -123,6 +132,7 @@ def command(
     pack: str,
     facts: Path | None,
     establishment: Path | None,
+    establishment_plan: str | None,
     from_hmpps: bool,
     prison: str | None,
     config: Path | None,
@@ -152,6 +162,8 @@ def command(
           --out july.parquet
       regime batch keywork_edm --from-hmpps --prison MDI --as-of 2020-07-01 \\
           --local-facts mdi_local_facts.yaml --out mdi.jsonl
+      regime batch keywork_edm --facts leeds.parquet --establishment-plan LEI \\
+          --as-of 2020-08-03 --out leeds.parquet
     """
     from engine.sql.batch import BatchError, run_batch
     from engine.sql.spark import SparkSetupError
@@ -159,6 +171,7 @@ def command(
 
     start, end = parse_range(as_of)
     packs = load_packs(resolve_packs_dir(packs_dir), pack)
+    packs = with_plan(packs, pack, establishment_plan, packs_dir)
     wanted = outputs_wanted(outputs)
     if establishment is not None and not establishment.exists():
         fail(f"no establishment file `{establishment}`")
@@ -249,6 +262,12 @@ def command(
         discard_log()
     if fetched is not None:
         fetched.finish(result)
+    plan = packs[pack].local_plan
+    if plan is not None:
+        click.echo(
+            f"local plan: {plan.establishment_code} {plan.title}, version {plan.version} "
+            f"({plan.file})"
+        )
     click.echo(f"{result.rows} decisions in {result.seconds:.2f} s ({engine}) -> {result.out}")
     click.echo(f"rejected: {result.rejected} -> {result.rejects}")
     click.echo(f"undetermined: {result.undetermined}")

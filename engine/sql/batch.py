@@ -34,6 +34,7 @@ from engine.sql.output_columns import (
     shaped,
     unfit_value,
 )
+from engine.sql.plan_facts import plan_update
 from engine.sql.query_cache import RenderedQuery, rendered
 from engine.sql.read_checks import (
     NOT_HELD,
@@ -478,6 +479,17 @@ def _establishment_override(path: Path, t: T.Type, facts: str) -> str:
     return f"TRY_CAST({sql_str(text)}::JSON AS {duckdb_type_text(t)})"
 
 
+def check_plan_in_force(plan: M.LocalPlan, start: dt.date, end: dt.date) -> None:
+    """Every day of the run lies within the local plan's dates (a plan is in force over one
+    span of days, so the two ends tell)."""
+    for day in (start, end):
+        if not plan.covers(day):
+            raise BatchError(
+                f"the local plan `{plan.file}` is not in force on {day.isoformat()} "
+                f"({plan.effective_from}..{plan.effective_to or 'open'}): give dates within it"
+            )
+
+
 MAX_DAYS = 3660  # ten years of days: the bound `regime upcoming --days` has too
 
 
@@ -654,6 +666,9 @@ def run_batch(
     file_format(out)
     check_range(start, end)
     refuse_overwriting_inputs(out, [facts, establishment])
+    plan = pack.local_plan
+    if plan is not None:
+        check_plan_in_force(plan, start, end)
     compiled = _prepared(pack, audience, engine, outputs)
     out_types = output_types(pack)
     types = root_types(pack.facts)  # the roots of the pack's own facts schema
@@ -694,6 +709,8 @@ def run_batch(
         _reject_numbers_not_held(con, file_format(facts), roots)
         if audience != "healthcare":
             _leave_out_broken_healthcare_parts(con, types, pack.facts)
+        if plan is not None and (update := plan_update(plan, types)) is not None:
+            con.execute(update)  # what the plan supplies; a record contradicting it, rejected
         con.execute(
             "CREATE VIEW facts AS SELECT c.record, d.as_of, "
             + ", ".join(f"c.{r}" for r in roots)
