@@ -360,15 +360,34 @@ def evaluation_options(fn: F) -> F:
         default=None,
         help="Evaluation date YYYY-MM-DD (default: the facts' as_of, else today).",
     )(fn)
-    fn = click.option(
+    fn = plan_option(fn)
+    fn = facts_option(fn)
+    return packs_option(fn)
+
+
+def plan_option(fn: F) -> F:
+    """--establishment-plan: decide under an establishment's local plan."""
+    return click.option(
         "--establishment-plan",
         "establishment_plan",
         default=None,
         help="Evaluate under an establishment's local plan: a plan file, or an establishment "
         "code (e.g. LEI) found as <packs>/local/<code>/<pack>.yaml.",
     )(fn)
-    fn = facts_option(fn)
-    return packs_option(fn)
+
+
+def check_plan_dates(packs: engine.Packs, pack: str, first: dt.date, last: dt.date) -> None:
+    """Under a local plan, every day from `first` to `last` lies within the plan's dates."""
+    plan = packs[pack].local_plan
+    if plan is None:
+        return
+    for day in (first, last):  # (a plan is in force over one span of days)
+        if not plan.covers(day):
+            fail(
+                f"the local plan `{plan.file}` is not in force on {day.isoformat()} "
+                f"({plan.effective_from}..{plan.effective_to or 'open'})",
+                "give dates within it",
+            )
 
 
 def with_plan(

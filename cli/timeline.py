@@ -12,6 +12,7 @@ from engine.tools.timeline import Timeline, show_field, timeline
 from .common import (
     audience_option,
     check_id_field,
+    check_plan_dates,
     dump_json,
     facts_option,
     fail,
@@ -20,9 +21,11 @@ from .common import (
     load_packs,
     packs_option,
     parse_date,
+    plan_option,
     read_facts,
     resolve_packs_dir,
     user_errors,
+    with_plan,
 )
 from .population import subject_of
 
@@ -87,6 +90,7 @@ def render_markdown(tl: Timeline, subject: str) -> str:
 @audience_option
 @id_field_option
 @format_option("text", "json", "markdown")
+@plan_option
 @packs_option
 @user_errors
 def command(
@@ -97,6 +101,7 @@ def command(
     audience: str,
     id_field: str,
     fmt: str,
+    establishment_plan: str | None,
     packs_dir: Path | None,
 ) -> None:
     """The days from --from to --to on which the decision for FACTS changes if nothing else
@@ -113,12 +118,16 @@ def command(
           --from 2020-06-01 --to 2020-12-31
       regime timeline pmp --facts examples/pmp/a1101pm_immunosuppressed_plan.yaml \\
           --from 2022-10-01 --to 2023-03-31 --format json
+      regime timeline keywork_edm --facts examples/local/g8607kw_post_closure.yaml \\
+          --from 2020-07-06 --to 2020-12-31 --establishment-plan LEI
     """
     first, last = parse_date(start), parse_date(end)
     assert first is not None and last is not None
     if last < first:
         fail(f"--to {end} is before --from {start}")
     packs = load_packs(resolve_packs_dir(packs_dir), pack)
+    packs = with_plan(packs, pack, establishment_plan, packs_dir)
+    check_plan_dates(packs, pack, first, last)
     if not facts_path.exists():
         fail(f"no facts file `{facts_path}`")
     check_id_field(id_field, packs[pack].facts, audience)

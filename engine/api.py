@@ -586,7 +586,7 @@ def evaluate_many(
         if not checked:
             _check_audience(audience)  # the same every time: checked (in turn) once
         if plan is not None:
-            facts = _with_plan_facts(facts, plan)
+            facts = with_plan_facts(facts, plan)
         # a document the compiled check passes, without naming it; any other as `prepare`
         # takes it, named by its place (which its problems give)
         prepared = fast(facts, facts_name, custodial)
@@ -687,7 +687,7 @@ def evaluate(
         _check_audience(audience)
     plan = pack.local_plan
     if plan is not None:
-        facts = _with_plan_facts(facts, plan)
+        facts = with_plan_facts(facts, plan)
     custodial = audience != "healthcare"
     # (the compiled check first, as `prepare` takes it, without the call around it)
     prepared = prepare_fast(facts, pack.facts, custodial)
@@ -709,7 +709,7 @@ def evaluate(
         _setcontext(given)
 
 
-def _with_plan_facts(facts: Mapping[str, Any], plan: M.LocalPlan) -> dict[str, Any]:
+def with_plan_facts(facts: Mapping[str, Any], plan: M.LocalPlan) -> dict[str, Any]:
     """The facts with what the plan's choices supply filled in; a fact that says otherwise,
     or facts for another establishment, are an error."""
     out: dict[str, Any] = copy.deepcopy(dict(facts))
@@ -719,7 +719,8 @@ def _with_plan_facts(facts: Mapping[str, Any], plan: M.LocalPlan) -> dict[str, A
     code = est.get("code")
     if code is None:
         est["code"] = plan.establishment_code
-        est.setdefault("name", plan.establishment_name)
+        if est.get("name") is None:  # (as a population run fills it: unset, absent or null)
+            est["name"] = plan.establishment_name
     elif str(code) != plan.establishment_code:
         raise EvaluationError(
             "E-EVAL-PLAN",

@@ -18,6 +18,7 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from engine.api import with_plan_facts
 from engine.evaluation.decision import Decision, build_decision
 from engine.evaluation.evaluate import Evaluation, out_of_range
 from engine.language import date_dependence as D
@@ -167,6 +168,8 @@ class Days:
         self.pack = pack
         self.audience = audience
         self.custodial = audience != "healthcare"
+        if pack.local_plan is not None:  # what the plan supplies, as `evaluate` fills it
+            facts = with_plan_facts(facts, pack.local_plan)
         self.facts = prepare(facts, "<facts>", pack.facts, self.custodial)
         self.version = version
         self._partial: dict[dt.date, Evaluation] = {}

@@ -107,3 +107,30 @@ def test_docs_render_a_page_per_local_plan(tmp_path: Path) -> None:
     assert "| `task:2.5` | partial |" in page
     assert "Probation Gold command" in page
     assert "local-lei-omu_edm.html" in (tmp_path / "index.html").read_text(encoding="utf-8")
+
+
+def test_timeline_through_a_plan_fills_its_facts_and_keeps_to_its_dates(tmp_path: Path) -> None:
+    """`regime timeline --establishment-plan`: the plan's own priority group and its weekly
+    model (so the frequency is known), dates before the plan's refused, and facts that
+    contradict the plan an error, as `regime eval` gives them."""
+    args = ["timeline", "keywork_edm", "--facts", PRISONER, "--to", "2020-12-31"]
+    result = run(*args, "--from", "2020-07-06", "--establishment-plan", "LEI", "--format", "json")
+    assert result.exit_code == 0, result.output
+    first = json.loads(result.output)["initial"]
+    assert first["outputs.priority_groups"] == ["governor_added"]
+    assert first["status"] == "decided" and first["outputs.session_frequency"] is not None
+    national = json.loads(run(*args, "--from", "2020-07-06", "--format", "json").output)
+    assert national["initial"]["outputs.priority_groups"] == []
+    assert national["initial"]["missing_facts"] == ["establishment.keywork_model"]
+    early = run(*args, "--from", "2020-07-01", "--establishment-plan", "LEI")
+    assert early.exit_code == 2
+    assert "is not in force on 2020-07-01 (2020-07-06..open)" in early.output
+    other = tmp_path / "fortnightly.yaml"
+    text = (ROOT / PRISONER).read_text(encoding="utf-8")
+    other.write_text(
+        text.replace("regime_level: 1", "regime_level: 1\n  keywork_model: fortnightly")
+    )
+    wrong = run(
+        *args[:3], str(other), *args[4:], "--from", "2020-07-06", "--establishment-plan", "LEI"
+    )
+    assert wrong.exit_code == 2 and wrong.output.endswith("chose `weekly` [E-EVAL-PLAN]\n")
