@@ -11,13 +11,16 @@ from engine.tools.upcoming import Upcoming, upcoming_python, upcoming_sql
 
 from .common import (
     check_id_field,
+    check_plan_dates,
     dump_json,
     fail,
     format_option,
     load_packs,
     parse_date,
+    plan_option,
     resolve_packs_dir,
     user_errors,
+    with_plan,
 )
 from .population import decide_with, load_population, population_options, subject_of
 from .timeline import show
@@ -46,6 +49,7 @@ def render_text(report: Upcoming) -> str:
 @click.option("--days", type=click.IntRange(1, 3660), default=14, show_default=True)
 @click.option("--as-of", "as_of", default=None, help="First day YYYY-MM-DD (default: today).")
 @format_option("text", "json")
+@plan_option
 @user_errors
 def command(
     pack: str,
@@ -57,6 +61,7 @@ def command(
     days: int,
     as_of: str | None,
     fmt: str,
+    establishment_plan: str | None,
 ) -> None:
     """The documents of a population whose outputs change in the next --days days (after
     --as-of, up to and including the last day), with the date and the change.
@@ -73,6 +78,7 @@ def command(
           --as-of 2020-07-01 --days 14
       regime upcoming keywork_edm --facts examples/population/keywork_2020.jsonl \\
           --as-of 2020-07-01 --days 30 --engine python --format json
+      regime upcoming keywork_edm --facts leeds.jsonl --as-of 2020-08-03 --establishment-plan LEI
     """
     start = parse_date(as_of) or dt.date.today()
     if (dt.date.max - start).days < days:
@@ -81,7 +87,11 @@ def command(
             hint=f"at most --days {(dt.date.max - start).days} from {start}",
         )
     end = start + dt.timedelta(days=days)
-    model = load_packs(resolve_packs_dir(packs_dir), pack)[pack]
+    packs = with_plan(
+        load_packs(resolve_packs_dir(packs_dir), pack), pack, establishment_plan, packs_dir
+    )
+    check_plan_dates(packs, pack, start, end)
+    model = packs[pack]
     # a bad line stops everything, either engine
     population = load_population(population_path, model.facts)
     check_id_field(id_field, model.facts, audience)

@@ -712,7 +712,20 @@ def evaluate(
 def with_plan_facts(facts: Mapping[str, Any], plan: M.LocalPlan) -> dict[str, Any]:
     """The facts with what the plan's choices supply filled in; a fact that says otherwise,
     or facts for another establishment, are an error."""
+    out, problems = plan_facts(facts, plan)
+    if problems:
+        raise EvaluationError("E-EVAL-PLAN", problems[0][1])
+    return out
+
+
+def plan_facts(
+    facts: Mapping[str, Any], plan: M.LocalPlan
+) -> tuple[dict[str, Any], list[tuple[str, str]]]:
+    """The facts with what the plan supplies filled in where they leave it unset, and each
+    fact that says otherwise: (its path, the words), in the order a population run lists
+    them among a record's reasons."""
     out: dict[str, Any] = copy.deepcopy(dict(facts))
+    problems: list[tuple[str, str]] = []
     est = out.get("establishment")
     if not isinstance(est, dict):
         est = out["establishment"] = {}
@@ -722,10 +735,12 @@ def with_plan_facts(facts: Mapping[str, Any], plan: M.LocalPlan) -> dict[str, An
         if est.get("name") is None:  # (as a population run fills it: unset, absent or null)
             est["name"] = plan.establishment_name
     elif str(code) != plan.establishment_code:
-        raise EvaluationError(
-            "E-EVAL-PLAN",
-            f"the facts are for establishment `{code}` but the local plan `{plan.file}` is "
-            f"for `{plan.establishment_code}`",
+        problems.append(
+            (
+                "establishment.code",
+                f"the facts are for establishment `{code}` but the local plan `{plan.file}` "
+                f"is for `{plan.establishment_code}`",
+            )
         )
     for path, value in plan.facts():
         *parents, leaf = path.split(".")
@@ -739,12 +754,14 @@ def with_plan_facts(facts: Mapping[str, Any], plan: M.LocalPlan) -> dict[str, An
         if node.get(leaf) is None:
             node[leaf] = value
         elif node[leaf] != value:
-            raise EvaluationError(
-                "E-EVAL-PLAN",
-                f"the facts give `{path}` as `{node[leaf]}` but the local plan "
-                f"`{plan.file}` chose `{value}`",
+            problems.append(
+                (
+                    path,
+                    f"the facts give `{path}` as `{node[leaf]}` but the local plan "
+                    f"`{plan.file}` chose `{value}`",
+                )
             )
-    return out
+    return out, problems
 
 
 __all__ = [

@@ -172,3 +172,23 @@ def test_sql_under_a_plan_says_what_the_facts_table_must_hold() -> None:
     ]
     national = run("sql", "keywork_edm", "--packs", "policies").output
     assert "LEI-KW-02" in result.output and "LEI-KW-02" not in national
+
+
+def test_upcoming_under_a_plan_gives_the_same_report_on_both_engines(tmp_path: Path) -> None:
+    """`regime upcoming --establishment-plan`: DuckDB decides through the population run above
+    and the interpreter through each document's change points; both fill the plan's facts and
+    reject the same documents with the same reasons, and list the same changes."""
+    facts = tmp_path / "population.jsonl"
+    write_population(facts, 300, seed=5, roots=("prisoner", "establishment"))
+    args = ["upcoming", "keywork_edm", "--facts", str(facts), "--as-of", AS_OF, "--days", "14"]
+    texts = {}
+    for name in ("duckdb", "python"):
+        result = run(*args, "--establishment-plan", "LEI", "--engine", name)
+        assert result.exit_code == 0, result.output
+        texts[name] = result.output.replace(f"engine {name})", "engine)")
+    assert texts["duckdb"] == texts["python"]
+    head = texts["duckdb"].splitlines()
+    assert head[1].startswith("rejected (not decided): ")
+    assert head[2].startswith("  establishment.code: the facts are for establishment `")
+    early = run(*args[:5], "2020-07-01", *args[6:], "--establishment-plan", "LEI")
+    assert early.exit_code == 2 and "is not in force on 2020-07-01" in early.output
