@@ -96,6 +96,7 @@ Code = Literal[
     "E-FACTS-LOCAL-ESTABLISHMENT",
     "E-LOCAL-DECLARE",
     "W-LOCAL-OPTIONS",
+    "W-LOCAL-RULES",
     "E-LOCAL-EXTENDS",
     "E-LOCAL-VERSION",
     "E-LOCAL-LIMITED",
@@ -306,6 +307,11 @@ CATALOGUE: Mapping[Code, CodeEntry] = MappingProxyType(
                 (
                     "W-LOCAL-OPTIONS",
                     "a partial-autonomy task whose delivery options `local:` does not declare",
+                ),
+                (
+                    "W-LOCAL-RULES",
+                    "a declared definition's `rules:` leaves out a rule that reads it, or lists "
+                    "one that does not",
                 ),
             ),
             *_entries(

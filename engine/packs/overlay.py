@@ -532,11 +532,21 @@ class OverlayBuilder:
             target=name,
             autonomy="narrowed",
             summary=f"holds only when {item.get('when')}",
-            rules=tuple(str(r) for r in decl.get("rules") or ()),
+            rules=tuple(str(r) for r in decl.get("rules") or self._rules_reading(name)),
             parts=tuple(decl.get("parts") or ()),
             cites=_citations(decl.get("cite") or cite),
             note=_s(item.get("note")),
         )
+
+    def _rules_reading(self, name: str) -> list[str]:
+        """The national rules that read definition `name` (those a declaration without a
+        `rules:` list leaves its narrowing to cite)."""
+        target = M.ItemKey("def", name)
+        return [
+            r.id
+            for r in self.national.rules
+            if target in self.national.closure([M.ItemKey("rule", r.id)])
+        ]
 
     def _national_rule_ids(self) -> list[str]:
         return [str(r.get("id")) for r in self.ndata.get("rules") or ()]

@@ -113,7 +113,8 @@ def check_references(
 
 def check_local_conditions(b: PackBuild, definitions: dict[str, M.Definition]) -> None:
     """A definition the `local:` block opens to narrowing is boolean: a plan narrows it with
-    the national expression `and` more, which only a condition can be."""
+    the national expression `and` more, which only a condition can be. The rules its
+    `rules:` lists (the decisions that cite a plan narrowing it) are the rules that read it."""
     for name in condition_definitions(b.data):
         found = definitions.get(name)
         if found is None:  # not built: its own problem is reported where it stands
@@ -128,6 +129,62 @@ def check_local_conditions(b: PackBuild, definitions: dict[str, M.Definition]) -
                 "declare a boolean definition, or the rule that reads it",
                 key=True,
             )
+        listed = (b.data["local"]["conditions"][name] or {}).get("rules")
+        if isinstance(listed, list):
+            _check_listed_rules(b, name, [str(r) for r in listed])
+
+
+def rules_reading(deps: dict[M.ItemKey, set[M.ItemKey]], name: str) -> list[str]:
+    """The rules that read definition `name`, directly or through other items, in the order
+    the pack holds them."""
+    target = M.ItemKey("def", name)
+    out = []
+    for key in deps:
+        if key.kind != "rule":
+            continue
+        seen: set[M.ItemKey] = set()
+        stack = [key]
+        while stack:
+            k = stack.pop()
+            if k in seen:
+                continue
+            seen.add(k)
+            stack.extend(deps.get(k, ()))
+        if target in seen:
+            out.append(key.name)
+    return out
+
+
+def _check_listed_rules(b: PackBuild, name: str, listed: list[str]) -> None:
+    reading = rules_reading(b.deps, name)
+    ids = [str(r.id) for r in b.rules]
+    base = ("local", "conditions", name, "rules")
+    for j, rid in enumerate(listed):
+        if rid not in ids:
+            b.problem((*base, j), "E-REF", f"no rule `{rid}`", did_you_mean(rid, ids))
+        elif rid not in reading:
+            b.problem(
+                (*base, j),
+                "W-LOCAL-RULES",
+                f"rule `{rid}` does not read `{name}`, so a plan narrowing it does not change "
+                "that rule, yet its decisions would cite the plan",
+                f"list the rules that read `{name}`: {', '.join(reading) or 'none does'}",
+            )
+    missing = [r for r in reading if r not in listed]
+    if missing:
+        b.problem(
+            base,
+            "W-LOCAL-RULES",
+            f"{_rules_text(missing)} {'reads' if len(missing) == 1 else 'read'} `{name}` but "
+            f"the list leaves {'it' if len(missing) == 1 else 'them'} out, so decisions of "
+            f"{'it' if len(missing) == 1 else 'them'} would not cite a plan that narrows it",
+            "add them, or leave `rules:` out: the rules that read it are then found for you",
+            key=True,
+        )
+
+
+def _rules_text(ids: list[str]) -> str:
+    return ("rule " if len(ids) == 1 else "rules ") + ", ".join(f"`{r}`" for r in ids)
 
 
 def check_tables(b: PackBuild, tables: dict[str, M.Table]) -> None:

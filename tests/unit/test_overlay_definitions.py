@@ -156,3 +156,41 @@ def test_a_declared_rule_lists_no_rules(tmp_path: Path) -> None:
     text = NATIONAL.replace("    may_shorten: {rules: [R-01],", "    R-02: {rules: [R-01],")
     _, errors = national(tmp_path, text)
     assert len(errors) == 1 and errors[0].startswith("E-LOCAL-DECLARE 44:12 ")
+
+
+def warnings(tmp_path: Path, text: str) -> list[str]:
+    path = tmp_path / "tiny.yaml"
+    path.write_text(text, encoding="utf-8")
+    _, problems = engine.check_paths([path])
+    return [f"{p.code} {p.line}:{p.col} {p.message}" for p in problems]
+
+
+def test_the_rules_a_declared_definition_lists_are_those_that_read_it(tmp_path: Path) -> None:
+    """A rule listed that does not read the definition, and one reading it left out, are
+    warned about (decisions would cite a plan wrongly, or fail to); an unknown id is an error."""
+    wrong = NATIONAL.replace("may_shorten: {rules: [R-01],", "may_shorten: {rules: [R-02],")
+    found = warnings(tmp_path, wrong)
+    assert found == [
+        "W-LOCAL-RULES 44:19 rule `R-01` reads `may_shorten` but the list leaves it out, so "
+        "decisions of it would not cite a plan that narrows it",
+        "W-LOCAL-RULES 44:27 rule `R-02` does not read `may_shorten`, so a plan narrowing it "
+        "does not change that rule, yet its decisions would cite the plan",
+    ]
+    unknown = NATIONAL.replace("may_shorten: {rules: [R-01],", "may_shorten: {rules: [R-01, R-10],")
+    assert warnings(tmp_path, unknown) == ["E-REF 44:33 no rule `R-10`"]
+    assert warnings(tmp_path, NATIONAL) == []
+
+
+def test_without_a_list_a_narrowed_definition_is_cited_by_the_rules_that_read_it(
+    tmp_path: Path,
+) -> None:
+    text = NATIONAL.replace("may_shorten: {rules: [R-01], cite:", "may_shorten: {cite:")
+    packs, errors = national(tmp_path, text)
+    assert not errors, errors
+    path = tmp_path / "plan.yaml"
+    when = "level in [3, 2] and level == 3"
+    path.write_text(PLAN.replace("NAME", "may_shorten").replace("WHEN", when), encoding="utf-8")
+    merged, problems = load_overlay(path, packs)
+    assert merged is not None and not [p for p in problems if p.is_error], problems
+    (r01,) = [o for o in decide(merged, 3)["obligations"] if o["rule"] == "R-01"]
+    assert [e["entry"] for e in r01["local"]] == ["narrow:may_shorten"]
