@@ -93,7 +93,7 @@ def test_plan_shows_local_choices_beside_the_tasks() -> None:
 def test_diff_lists_every_variation_with_its_autonomy() -> None:
     result = run("diff", "policies/omu_edm.yaml", "policies/local/lei/omu_edm.yaml")
     assert result.exit_code == 0
-    assert "7 local variation(s) of omu_edm:" in result.output
+    assert "9 local variation(s) of omu_edm:" in result.output
     for entry in ("task:2.4 [partial]", "task:2.6 [limited]", "choice:resourcing_plan [total]"):
         assert entry in result.output
 
