@@ -27,6 +27,7 @@ from engine.packs.build import Loading, run_stages
 from engine.packs.build_context import PackBuild
 from engine.packs.local_declarations import AUTONOMY_MEANING
 from engine.packs.read_yaml import Document, Span
+from engine.packs.references import rules_reading
 from engine.problems import Code, Problem, did_you_mean, problem
 
 Path_ = tuple[Any, ...]
@@ -532,21 +533,17 @@ class OverlayBuilder:
             target=name,
             autonomy="narrowed",
             summary=f"holds only when {item.get('when')}",
-            rules=tuple(str(r) for r in decl.get("rules") or self._rules_reading(name)),
+            rules=tuple(
+                str(r)
+                for r in decl.get("rules")
+                or rules_reading(
+                    self.national.dependencies, name, [r.id for r in self.national.rules]
+                )
+            ),
             parts=tuple(decl.get("parts") or ()),
             cites=_citations(decl.get("cite") or cite),
             note=_s(item.get("note")),
         )
-
-    def _rules_reading(self, name: str) -> list[str]:
-        """The national rules that read definition `name` (those a declaration without a
-        `rules:` list leaves its narrowing to cite)."""
-        target = M.ItemKey("def", name)
-        return [
-            r.id
-            for r in self.national.rules
-            if target in self.national.closure([M.ItemKey("rule", r.id)])
-        ]
 
     def _national_rule_ids(self) -> list[str]:
         return [str(r.get("id")) for r in self.ndata.get("rules") or ()]

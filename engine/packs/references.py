@@ -8,7 +8,7 @@ disjoint values in both, so the check is exact and evaluation never meets two ma
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 
 from engine.language import static_types as T
 from engine.language import syntax as A
@@ -134,30 +134,29 @@ def check_local_conditions(b: PackBuild, definitions: dict[str, M.Definition]) -
             _check_listed_rules(b, name, [str(r) for r in listed])
 
 
-def rules_reading(deps: dict[M.ItemKey, set[M.ItemKey]], name: str) -> list[str]:
-    """The rules that read definition `name`, directly or through other items, in the order
-    the pack holds them."""
+def rules_reading(
+    deps: Mapping[M.ItemKey, Iterable[M.ItemKey]], name: str, rule_ids: Iterable[str]
+) -> list[str]:
+    """The rules of `rule_ids` (in that order) that read definition `name`, directly or
+    through other items."""
     target = M.ItemKey("def", name)
     out = []
-    for key in deps:
-        if key.kind != "rule":
-            continue
+    for rid in rule_ids:
         seen: set[M.ItemKey] = set()
-        stack = [key]
+        stack = [M.ItemKey("rule", rid)]
         while stack:
             k = stack.pop()
-            if k in seen:
-                continue
-            seen.add(k)
-            stack.extend(deps.get(k, ()))
+            if k not in seen:
+                seen.add(k)
+                stack.extend(deps.get(k, ()))
         if target in seen:
-            out.append(key.name)
+            out.append(rid)
     return out
 
 
 def _check_listed_rules(b: PackBuild, name: str, listed: list[str]) -> None:
-    reading = rules_reading(b.deps, name)
     ids = [str(r.id) for r in b.rules]
+    reading = rules_reading(b.deps, name, ids)
     base = ("local", "conditions", name, "rules")
     for j, rid in enumerate(listed):
         if rid not in ids:
