@@ -379,15 +379,8 @@ def plan_option(fn: F) -> F:
 def check_plan_dates(packs: engine.Packs, pack: str, first: dt.date, last: dt.date) -> None:
     """Under a local plan, every day from `first` to `last` lies within the plan's dates."""
     plan = packs[pack].local_plan
-    if plan is None:
-        return
-    for day in (first, last):  # (a plan is in force over one span of days)
-        if not plan.covers(day):
-            fail(
-                f"the local plan `{plan.file}` is not in force on {day.isoformat()} "
-                f"({plan.effective_from}..{plan.effective_to or 'open'})",
-                "give dates within it",
-            )
+    if plan is not None and (why := plan.not_in_force(first, last)) is not None:
+        fail(why, "give dates within it")
 
 
 def with_plan(

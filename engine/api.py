@@ -646,12 +646,8 @@ def _facts_day(prepared: Mapping[str, Any]) -> dt.date:
 
 
 def _check_plan_covers(plan: M.LocalPlan, day: dt.date) -> None:
-    if not plan.covers(day):
-        raise EvaluationError(
-            "E-EVAL-PLAN",
-            f"the local plan `{plan.file}` is not in force on {day.isoformat()} "
-            f"({plan.effective_from}..{plan.effective_to or 'open'})",
-        )
+    if (why := plan.not_in_force(day)) is not None:
+        raise EvaluationError("E-EVAL-PLAN", why)
 
 
 _getcontext, _setcontext = decimal.getcontext, decimal.setcontext

@@ -601,6 +601,18 @@ class LocalPlan:
         ends = self.effective_to
         return self.effective_from <= day and (ends is None or day <= ends)
 
+    def not_in_force(self, start: dt.date, end: dt.date | None = None) -> str | None:
+        """Why the plan does not hold from `start` to `end` (one day without `end`), or None
+        when it is in force on every day of them (it is in force over one span of days, so
+        the two ends tell)."""
+        for day in (start, end or start):
+            if not self.covers(day):
+                return (
+                    f"the local plan `{self.file}` is not in force on {day.isoformat()} "
+                    f"({self.effective_from}..{self.effective_to or 'open'})"
+                )
+        return None
+
     def facts(self) -> list[tuple[str, Any]]:
         """The facts the plan's choices supply: (dotted path, value)."""
         return [e.fact for e in self.entries if e.fact is not None]

@@ -479,17 +479,6 @@ def _establishment_override(path: Path, t: T.Type, facts: str) -> str:
     return f"TRY_CAST({sql_str(text)}::JSON AS {duckdb_type_text(t)})"
 
 
-def check_plan_in_force(plan: M.LocalPlan, start: dt.date, end: dt.date) -> None:
-    """Every day of the run lies within the local plan's dates (a plan is in force over one
-    span of days, so the two ends tell)."""
-    for day in (start, end):
-        if not plan.covers(day):
-            raise BatchError(
-                f"the local plan `{plan.file}` is not in force on {day.isoformat()} "
-                f"({plan.effective_from}..{plan.effective_to or 'open'}): give dates within it"
-            )
-
-
 MAX_DAYS = 3660  # ten years of days: the bound `regime upcoming --days` has too
 
 
@@ -667,8 +656,8 @@ def run_batch(
     check_range(start, end)
     refuse_overwriting_inputs(out, [facts, establishment])
     plan = pack.local_plan
-    if plan is not None:
-        check_plan_in_force(plan, start, end)
+    if plan is not None and (why := plan.not_in_force(start, end)) is not None:
+        raise BatchError(f"{why}: give dates within it")
     compiled = _prepared(pack, audience, engine, outputs)
     out_types = output_types(pack)
     types = root_types(pack.facts)  # the roots of the pack's own facts schema
