@@ -17,12 +17,15 @@ from engine.tools.impact_sql import impact_sql
 
 from .common import (
     check_id_field,
+    check_plan_dates,
     dump_json,
     fail,
     format_option,
     load_packs,
+    plan_option,
     resolve_packs_dir,
     user_errors,
+    with_plan,
     write_whole,
 )
 from .diff import load_one
@@ -30,6 +33,7 @@ from .population import (
     decide_with,
     load_population,
     parse_range,
+    planned_population,
     population_options,
     subject_of,
 )
@@ -123,6 +127,7 @@ def _plain_files(*sides: str | None) -> list[Path]:
 @click.option("--from-version", default=None, help="The pack's own policy version before.")
 @click.option("--to-version", default=None, help="The pack's own policy version after.")
 @click.option("--track", default=None, help="Output to count day by day (default: chosen).")
+@plan_option
 @format_option("text", "json", "html")
 @click.option(
     "--out", type=click.Path(dir_okay=False, path_type=Path), default=None, help="Write here."
@@ -143,9 +148,11 @@ def command(
     track: str | None,
     fmt: str,
     out: Path | None,
+    establishment_plan: str | None,
 ) -> None:
-    """Compare two versions of PACK (--from-version A --to-version B), or two pack files OLD
-    and NEW (each `FILE`, `FILE@VERSION` or `FILE@GIT-REVISION`), on the same population:
+    """Compare two versions of PACK (--from-version A --to-version B), two pack files OLD
+    and NEW (each `FILE`, `FILE@VERSION` or `FILE@GIT-REVISION`), or the national pack and
+    an establishment's local plan (--establishment-plan CODE|FILE), on the same population:
     how many decisions change, the before/after cross-table of each output, the rules
     responsible, and example subjects (identifier only) for each kind of change.
 
@@ -166,12 +173,32 @@ def command(
       regime impact keywork_edm --population examples/population/keywork_2020.jsonl \\
           --from-version 1 --to-version 1 --as-of 2020-06-01..2020-12-31 \\
           --format html --out impact.html
+      regime impact keywork_edm --population leeds.jsonl --as-of 2020-08-03 \\
+          --establishment-plan LEI
     """
     start, end = parse_range(as_of)
     _LOADED.clear()
     if (old or new) and (from_version or to_version):
         fail("give either --from-version/--to-version or OLD NEW, not both")
-    if old or new:
+    if establishment_plan is not None and (old or new or from_version or to_version):
+        fail(
+            "--establishment-plan compares the national pack with the plan: give it alone",
+            "leave out OLD NEW and --from-version/--to-version",
+        )
+    planned: tuple[int, list[str]] | None = None
+    if establishment_plan is not None:
+        packs = load_packs(resolve_packs_dir(packs_dir), pack)
+        local = with_plan(packs, pack, establishment_plan, packs_dir)
+        check_plan_dates(local, pack, start, end)
+        plan = local[pack].local_plan
+        assert plan is not None
+        population, rejected, reasons = planned_population(
+            load_population(population_path, packs[pack].facts), plan
+        )
+        planned = (rejected, reasons)
+        before = Side(packs[pack], None, "national")
+        after = Side(local[pack], None, f"local plan {plan.establishment_code} {plan.version}")
+    elif old or new:
         if not (old and new):
             fail("OLD and NEW go together", "e.g. policies/pmp.yaml@HEAD~1 policies/pmp.yaml")
         before, after = resolve_side(old), resolve_side(new)
@@ -208,6 +235,9 @@ def command(
         ),
     )
     report.engine_note = fallback
+    if planned is not None:  # the documents that contradict the plan, decided on neither side
+        report.rejected += planned[0]
+        report.reasons = planned[1] + [r for r in report.reasons if r not in planned[1]]
     if (
         track is not None
         and report.tracked is not None

@@ -10,6 +10,8 @@ from typing import Any, TypeVar
 
 import click
 
+from engine.api import plan_facts
+from engine.packs import model as M
 from engine.problems import PopulationError
 from engine.tools.population_source import read_population, subject_of
 
@@ -119,3 +121,21 @@ def parse_range(text: str) -> tuple[dt.date, dt.date]:
     if end < start:
         fail(f"`{text}` ends before it starts", "write START..END, e.g. 2020-06-01..2020-12-31")
     return start, end
+
+
+def planned_population(
+    population: list[dict[str, Any]], plan: M.LocalPlan, shown: int = 5
+) -> tuple[list[dict[str, Any]], int, list[str]]:
+    """The documents with what a local plan supplies filled in, how many contradict the plan
+    (left out), and the first of their reasons, as a population run words them."""
+    kept: list[dict[str, Any]] = []
+    reasons: set[str] = set()
+    rejected = 0
+    for facts in population:
+        filled, problems = plan_facts(facts, plan)
+        if problems:
+            rejected += 1
+            reasons.add("; ".join(f"{path}: {words}" for path, words in problems))
+        else:
+            kept.append(filled)
+    return kept, rejected, sorted(reasons)[:shown]

@@ -192,3 +192,27 @@ def test_upcoming_under_a_plan_gives_the_same_report_on_both_engines(tmp_path: P
     assert head[2].startswith("  establishment.code: the facts are for establishment `")
     early = run(*args[:5], "2020-07-01", *args[6:], "--establishment-plan", "LEI")
     assert early.exit_code == 2 and "is not in force on 2020-07-01" in early.output
+
+
+def test_impact_of_a_plan_on_a_population_is_the_same_on_both_engines(tmp_path: Path) -> None:
+    """`regime impact --establishment-plan`: the national pack against the plan, over the
+    population with the plan's facts filled on both sides; the documents that contradict the
+    plan are decided on neither side and counted as rejected, with their reasons."""
+    facts = tmp_path / "population.jsonl"
+    write_population(facts, 300, seed=5, roots=("prisoner", "establishment"))
+    args = ["impact", "keywork_edm", "--population", str(facts), "--as-of", AS_OF]
+    texts = {}
+    for name in ("duckdb", "python"):
+        result = run(*args, "--establishment-plan", "LEI", "--engine", name)
+        assert result.exit_code == 0, result.output
+        texts[name] = result.output.replace(f"engine: {name}\n", "")
+    assert texts["duckdb"] == texts["python"]
+    lines = texts["duckdb"].splitlines()
+    assert lines[0] == f"keywork_edm: national -> local plan LEI 1.0.0, {AS_OF} (custodial)"
+    (rejected,) = [x for x in lines if x.startswith("rejected (not decided): ")]
+    assert int(rejected.split(": ")[1]) > 50
+    # the plan's own priority group is the change it makes to the priority groups
+    groups = lines[lines.index("output priority_groups (decisions):") + 1]
+    assert groups.split("->")[1].strip().startswith('["governor_added"]')
+    both = run(*args, "--establishment-plan", "LEI", "--from-version", "1", "--to-version", "1")
+    assert both.exit_code == 2 and "give it alone" in both.output
