@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import copy
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -41,6 +42,26 @@ def batch(facts: Path, out: Path, *more: str) -> Result:
         "batch", "keywork_edm", "--facts", str(facts), "--out", str(out), "--packs",
         "policies", *more,
     )  # fmt: skip
+
+
+def generated(folder: Path) -> Path:
+    """300 generated documents: establishment codes and key work models absent, null, the
+    plan's and others'."""
+    facts = folder / "population.jsonl"
+    write_population(facts, 300, seed=5, roots=("prisoner", "establishment"))
+    return facts
+
+
+def on_both_engines(*args: str) -> str:
+    """A command's output on DuckDB, after checking the interpreter prints the same (but for
+    the engine's name)."""
+    texts = {}
+    for name in ("duckdb", "python"):
+        result = run(*args, "--engine", name)
+        assert result.exit_code == 0, result.output
+        texts[name] = re.sub(rf"\b{name}\b", "ENGINE", result.output)
+    assert texts["duckdb"] == texts["python"]
+    return texts["duckdb"]
 
 
 def rows(path: Path) -> list[dict[str, Any]]:
@@ -108,8 +129,7 @@ def test_each_decision_is_the_one_eval_gives_through_the_plan(tmp_path: Path) ->
     """DuckDB and the interpreter write the same files over a generated population (codes and
     key work models absent, null, the plan's and others'), and each accepted record's row is
     `Packs.evaluate` through the plan of the record's facts with the plan's facts filled."""
-    facts = tmp_path / "population.jsonl"
-    write_population(facts, 300, seed=5, roots=("prisoner", "establishment"))
+    facts = generated(tmp_path)
     outs = {}
     for name in ("duckdb", "python"):
         out = tmp_path / f"{name}.jsonl"
@@ -178,16 +198,9 @@ def test_upcoming_under_a_plan_gives_the_same_report_on_both_engines(tmp_path: P
     """`regime upcoming --establishment-plan`: DuckDB decides through the population run above
     and the interpreter through each document's change points; both fill the plan's facts and
     reject the same documents with the same reasons, and list the same changes."""
-    facts = tmp_path / "population.jsonl"
-    write_population(facts, 300, seed=5, roots=("prisoner", "establishment"))
+    facts = generated(tmp_path)
     args = ["upcoming", "keywork_edm", "--facts", str(facts), "--as-of", AS_OF, "--days", "14"]
-    texts = {}
-    for name in ("duckdb", "python"):
-        result = run(*args, "--establishment-plan", "LEI", "--engine", name)
-        assert result.exit_code == 0, result.output
-        texts[name] = result.output.replace(f"engine {name})", "engine)")
-    assert texts["duckdb"] == texts["python"]
-    head = texts["duckdb"].splitlines()
+    head = on_both_engines(*args, "--establishment-plan", "LEI").splitlines()
     assert head[1].startswith("rejected (not decided): ")
     assert head[2].startswith("  establishment.code: the facts are for establishment `")
     early = run(*args[:5], "2020-07-01", *args[6:], "--establishment-plan", "LEI")
@@ -198,16 +211,9 @@ def test_impact_of_a_plan_on_a_population_is_the_same_on_both_engines(tmp_path: 
     """`regime impact --establishment-plan`: the national pack against the plan, over the
     population with the plan's facts filled on both sides; the documents that contradict the
     plan are decided on neither side and counted as rejected, with their reasons."""
-    facts = tmp_path / "population.jsonl"
-    write_population(facts, 300, seed=5, roots=("prisoner", "establishment"))
+    facts = generated(tmp_path)
     args = ["impact", "keywork_edm", "--population", str(facts), "--as-of", AS_OF]
-    texts = {}
-    for name in ("duckdb", "python"):
-        result = run(*args, "--establishment-plan", "LEI", "--engine", name)
-        assert result.exit_code == 0, result.output
-        texts[name] = result.output.replace(f"engine: {name}\n", "")
-    assert texts["duckdb"] == texts["python"]
-    lines = texts["duckdb"].splitlines()
+    lines = on_both_engines(*args, "--establishment-plan", "LEI").splitlines()
     assert lines[0] == f"keywork_edm: national -> local plan LEI 1.0.0, {AS_OF} (custodial)"
     (rejected,) = [x for x in lines if x.startswith("rejected (not decided): ")]
     assert int(rejected.split(": ")[1]) > 50
