@@ -22,7 +22,13 @@ from .common import (
     user_errors,
     with_plan,
 )
-from .population import decide_with, load_population, population_options, subject_of
+from .population import (
+    decide_with,
+    load_population,
+    planned_population,
+    population_options,
+    subject_of,
+)
 from .timeline import show
 
 
@@ -94,6 +100,10 @@ def command(
     model = packs[pack]
     # a bad line stops everything, either engine
     population = load_population(population_path, model.facts)
+    planned: tuple[int, list[str]] | None = None
+    if model.local_plan is not None:  # what the plan supplies filled in, for either engine
+        population, rejected, reasons = planned_population(population, model.local_plan)
+        planned = (rejected, reasons)
     check_id_field(id_field, model.facts, audience)
     report, _, fallback = decide_with(
         engine,
@@ -103,6 +113,9 @@ def command(
         ),
     )
     report.engine_note = fallback
+    if planned is not None:  # the documents that contradict the plan, decided by neither engine
+        report.rejected += planned[0]
+        report.reasons = planned[1] + [r for r in report.reasons if r not in planned[1]]
     if fmt == "json":
         click.echo(dump_json(report.to_dict()))
     else:

@@ -14,9 +14,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from engine.api import plan_facts
 from engine.packs import model as M
-from engine.tools.population_sql import SHOWN_REASONS, population_states
+from engine.tools.population_sql import population_states
 from engine.tools.timeline import timeline
 
 State = dict[str, Any]
@@ -83,22 +82,11 @@ def upcoming_python(
     audience: str,
     subject: Callable[[dict[str, Any]], str],
 ) -> Upcoming:
-    """The interpreter's answer: change points per document. Under a local plan a document
-    whose facts contradict the plan is rejected with its reasons, as the SQL path rejects it."""
+    """The interpreter's answer: change points per document."""
     report = Upcoming(pack.id, start, end, audience, "python", len(population))
-    plan = pack.local_plan
-    reasons: set[str] = set()
     for facts in population:
-        if plan is not None:
-            problems = plan_facts(facts, plan)[1]
-            if problems:
-                report.rejected += 1
-                reasons.add("; ".join(f"{path}: {words}" for path, words in problems))
-                continue
         states = timeline(pack, facts, start, end, audience).states()
         report.changes += output_changes(subject(facts), states)
-    report.reasons = sorted(reasons)[:SHOWN_REASONS]
-    report.documents -= report.rejected  # (the documents decided, as the SQL path counts them)
     return _sorted(report)
 
 
