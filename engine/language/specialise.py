@@ -18,7 +18,9 @@ then becomes constant, exactly as the compiled expression would compute it:
 - `if c then a else b` with `c` true (`a`), false (`b`) or `null` (`null`, as an unknown
   condition gives).
 
-Nothing else changes; a tree with nothing to substitute comes back as the same object.
+Only what the fixed names decide is folded: a part that does not read one stays as written
+(`x and true` is not simplified unless the `true` came from a fixed name), and a tree that
+reads none of them comes back as the same object.
 Arithmetic is never folded (it can overflow, divide by zero or need more than the decimal
 context's digits), nor are quantifiers or calls.
 """
@@ -68,6 +70,8 @@ def specialise(
     `plain` names the names whose reading can never raise an error (fact roots, `as_of`):
     only expressions built from those may be dropped from `x and false` or `x or true`."""
     kinds = {name: literal_kind(value) for name, value in fixed.items()}
+    if not any(name in fixed for name in A.free_names(node)):
+        return node  # nothing to substitute: folds already possible are left as written
     return _Specialiser(fixed, kinds, plain).walk(node, frozenset())
 
 
@@ -126,28 +130,30 @@ class _Specialiser:
             return A.Call(node.loc, node.func, args)
         if isinstance(node, A.Unary):
             operand = self.walk(node.operand, bound)
+            if operand is node.operand:  # only what a fixed name decides is folded
+                return node
             truth = _truth(operand)
             if node.op == "not" and truth is not None:
                 return _lit(node.loc, not truth)
-            return node if operand is node.operand else A.Unary(node.loc, node.op, operand)
+            return A.Unary(node.loc, node.op, operand)
         if isinstance(node, A.Binary):
             left, right = self.walk(node.left, bound), self.walk(node.right, bound)
+            if left is node.left and right is node.right:
+                return node
             folded = _fold_binary(node.op, left, right)
             if folded is not None:
                 return _lit(node.loc, folded)
-            if left is node.left and right is node.right:
-                return node
             return A.Binary(node.loc, node.op, left, right)
         if isinstance(node, A.Logic):
             return self._logic(node, bound)
         if isinstance(node, A.If):
             cond = self.walk(node.cond, bound)
-            truth = _truth(cond)
+            truth = _truth(cond) if cond is not node.cond else None
             if truth is True:
                 return self.walk(node.then, bound)
             if truth is False:
                 return self.walk(node.other, bound)
-            if _is_null(cond):  # an unknown condition is the if's value
+            if cond is not node.cond and _is_null(cond):  # an unknown condition: the value
                 return cond
             then, other = self.walk(node.then, bound), self.walk(node.other, bound)
             if cond is node.cond and then is node.then and other is node.other:
@@ -158,13 +164,13 @@ class _Specialiser:
     def _logic(self, node: A.Logic, bound: frozenset[str]) -> A.Node:
         decisive = node.op == "or"  # the value that decides: true for `or`, false for `and`
         left = self.walk(node.left, bound)
-        truth = _truth(left)
+        truth = _truth(left) if left is not node.left else None
         if truth is decisive:  # the right side is never evaluated
             return _lit(node.loc, decisive)
         right = self.walk(node.right, bound)
         if truth is not None:  # the left side is the neutral value: the right side decides
             return right
-        other = _truth(right)
+        other = _truth(right) if right is not node.right else None
         if other is not None and other is not decisive:  # the neutral value on the right
             return left
         if other is decisive and self.cannot_fail(left, bound):
