@@ -11,11 +11,13 @@ In a snapshot of one version every expression that reads `version` is shown spec
 that version (engine.language.specialise): `version` read as the version's id and what then
 becomes constant folded, so `version == "2" and x` shows as `false` in version 1 and as `x`
 in version 2, and the diff shows the change in meaning although the text is the same. An
-expression that does not read `version` keeps its text. A rule whose condition folds to
-`false` can never apply in that version, so it is left out of the version's rules, as a rule
-whose `versions:` exclude the version is: the diff then shows it added or removed between
-versions whichever way the pack says so (`versions:` or its condition), rather than as a
-condition changed to or from `false`.
+expression that does not read `version` keeps its text, and a name is never replaced by its
+definition (what a name gives may depend on the audience, which withholds healthcare-only
+values). A rule whose condition is `false` in that version (folded, or so written) can
+never apply in it, so it is left out of the version's rules, as a rule whose `versions:`
+exclude the version is: the diff then shows it added or removed between versions whichever
+way the pack says so (`versions:` or its condition), rather than as a condition changed to
+or from `false`.
 """
 
 from __future__ import annotations
