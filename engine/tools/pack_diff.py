@@ -6,6 +6,18 @@ interpretations, versions). A snapshot of one version keeps the rules in force i
 version and, for each parameter, the value in force on the version's first day; its
 `version` section holds that version's metadata. Two snapshots are then compared section by
 section: items added, removed, and changed (with each changed field before and after).
+
+In a snapshot of one version every expression that reads `version` is shown specialised to
+that version (engine.language.specialise): `version` read as the version's id and what then
+becomes constant folded, so `version == "2" and x` shows as `false` in version 1 and as `x`
+in version 2, and the diff shows the change in meaning although the text is the same. An
+expression that does not read `version` keeps its text, and a name is never replaced by its
+definition (what a name gives may depend on the audience, which withholds healthcare-only
+values). A rule whose condition is `false` in that version (folded, or so written) can
+never apply in it, so it is left out of the version's rules, as a rule whose `versions:`
+exclude the version is: the diff then shows it added or removed between versions whichever
+way the pack says so (`versions:` or its condition), rather than as a condition changed to
+or from `false`.
 """
 
 from __future__ import annotations
@@ -15,6 +27,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from engine.language.convert import to_json
+from engine.language.specialise import specialise
+from engine.language.unparse import unparse
 from engine.packs import model as M
 from engine.packs.task_graph import natural_key
 
@@ -86,6 +100,17 @@ def _expr(e: M.Expression | None) -> str | None:
     return None if e is None else " ".join(e.text.split())
 
 
+def _expr_in(e: M.Expression | None, version: str | None) -> str | None:
+    """The text of `e`, specialised to `version` when one is given and `e` reads it."""
+    if e is None or version is None:
+        return _expr(e)
+    node = e.checked.node
+    # reading a fact, the day or the version cannot fail: only such reads may be dropped
+    plain = {"as_of", "version", *e.checked.roots}
+    special = specialise(node, {"version": version}, plain)
+    return _expr(e) if special is node else unparse(special)
+
+
 def _cites(cites: tuple[M.Citation, ...]) -> list[str]:
     return [c.text() for c in cites]
 
@@ -127,6 +152,11 @@ def snapshot(pack: M.Pack, version: str | None = None) -> dict[str, dict[str, An
             }
         )
 
+    vid = chosen.id if chosen is not None else None
+
+    def text(e: M.Expression | None) -> str | None:
+        return _expr_in(e, vid)
+
     if chosen is not None:
         snap["version"]["version"] = {"id": chosen.id, **version_data(chosen)}
     else:
@@ -153,11 +183,11 @@ def snapshot(pack: M.Pack, version: str | None = None) -> dict[str, dict[str, An
         }
     for name, d in pack.definitions.items():
         snap["definitions"][name] = _drop_empty(
-            {"expr": _expr(d.expr), "interpretations": list(d.interpretations)}
+            {"expr": text(d.expr), "interpretations": list(d.interpretations)}
         )
     for name, out in pack.outputs.items():
         how = (
-            _expr(out.expr)
+            text(out.expr)
             if out.mode == "value"
             else f"from table {out.table}"
             if out.mode == "table"
@@ -166,7 +196,7 @@ def snapshot(pack: M.Pack, version: str | None = None) -> dict[str, dict[str, An
         snap["outputs"][name] = _drop_empty(
             {
                 "value": how,
-                "default": _expr(out.default),
+                "default": text(out.default),
                 "releasable": out.releasable or None,
                 "interpretations": list(out.interpretations),
             }
@@ -174,18 +204,21 @@ def snapshot(pack: M.Pack, version: str | None = None) -> dict[str, dict[str, An
     for rule in pack.rules:
         if chosen is not None and rule.versions and chosen.id not in rule.versions:
             continue
+        when = text(rule.when) or "true"
+        if when == "false" and chosen is not None:  # never applies in this version
+            continue
         ob = rule.obligation
         snap["rules"][rule.id] = _drop_empty(
             {
                 "title": rule.title,
-                "when": _expr(rule.when) or "true",
+                "when": when,
                 "versions": list(rule.versions) if chosen is None else None,
-                "sets": {n: _expr(e) for n, e in rule.sets},
+                "sets": {n: text(e) for n, e in rule.sets},
                 "modality": ob.modality if ob else None,
                 "text": " ".join(ob.text.split()) if ob else None,
                 "who": ob.who if ob else None,
-                "due": _expr(ob.due) if ob else None,
-                "frequency": _expr(ob.frequency) if ob else None,
+                "due": text(ob.due) if ob else None,
+                "frequency": text(ob.frequency) if ob else None,
                 "record": [dict(r) for r in ob.records] if ob else None,
                 "cite": _cites(rule.cites),
                 "interpretations": list(rule.interpretations),
@@ -195,11 +228,11 @@ def snapshot(pack: M.Pack, version: str | None = None) -> dict[str, dict[str, An
         snap["tables"][tid] = _drop_empty(
             {
                 "hit": table.hit,
-                "inputs": {n: _expr(e) for n, e in table.inputs},
+                "inputs": {n: text(e) for n, e in table.inputs},
                 "rows": {
                     r.id: {
                         "when": {n: None if v is None else sorted(map(str, v)) for n, v in r.cells},
-                        "then": {n: _expr(e) for n, e in r.then},
+                        "then": {n: text(e) for n, e in r.then},
                     }
                     for r in table.rows
                 },

@@ -165,3 +165,87 @@ def test_cli_bad_input_exits_2(args: list[str], message: str) -> None:
     code, out = run(*args)
     assert code == 2
     assert message in out
+
+
+VERSIONED = """
+id: versioned
+title: A pack whose expressions test the version
+version: 1.0.0
+status: draft
+source: {title: Versioned guidance for tests, publisher: regime tests, file: v.txt}
+versions:
+  - {id: "1", title: First, effective_from: 2020-01-01, effective_to: 2020-12-31,
+     changes: [First issue.], cite: {section: A}}
+  - {id: "2", title: Second, effective_from: 2021-01-01, effective_to: null,
+     changes: [Extra care for people at risk.], cite: {section: A}}
+definitions:
+  at_risk:
+    expr: prisoner.acct == "open"
+  extra_care:
+    expr: version == "2" and at_risk
+  gap:
+    expr: if version == "1" then 14 days else 7 days
+outputs:
+  cared_for:
+    value: at_risk and version in ["1", "2"]
+rules:
+  - id: V-01
+    title: Only the first version checks the level
+    when: version == "1" and establishment.regime_level == 4
+    obligation: {modality: must, text: Check the level.}
+    cite: {section: A}
+  - id: V-02
+    title: Extra care is given
+    when: extra_care
+    obligation: {modality: must, text: Give extra care., due: as_of + gap}
+    cite: {section: A}
+  - id: V-03
+    title: Sessions for people at risk
+    when: at_risk
+    obligation:
+      modality: must
+      text: Hold a session.
+      due: 'as_of + (if version == "1" then 14 days else 7 days)'
+    cite: {section: A}
+"""
+
+
+@pytest.fixture(scope="module")
+def versioned(tmp_path_factory: pytest.TempPathFactory) -> engine.model.Pack:
+    path = tmp_path_factory.mktemp("versioned") / "versioned.yaml"
+    path.write_text(VERSIONED, encoding="utf-8")
+    return load(path)
+
+
+def test_a_version_diff_shows_what_changes_inside_expressions(versioned: engine.model.Pack) -> None:
+    d = diff_packs(versioned, versioned, "1", "2", "v@1", "v@2")
+    # the same text, `version == "2" and at_risk`, means `false` in 1 and `at_risk` in 2
+    assert find(d, "definitions", "extra_care").fields["expr"] == ("false", "at_risk")
+    assert find(d, "definitions", "gap").fields["expr"] == ("14 days", "7 days")
+    due = find(d, "rules", "V-03").fields["due"]
+    assert due == ("as_of + 14 days", "as_of + 7 days")
+    # a condition false in a version: the rule is not in force there, like `versions:`
+    assert find(d, "rules", "V-01").kind == "removed"
+    assert find(d, "rules", "V-01").before["when"] == "establishment.regime_level == 4"
+    # V-02 reads no version itself: the change shows on the definitions it names, which are
+    # not put in its place; what reads the version but means the same in both is unchanged
+    assert all(c.id not in ("V-02", "cared_for", "at_risk") for c in d.changes)
+    text = render_text(d)
+    assert "      expr: false -> at_risk" in text
+    assert "      due: as_of + 14 days -> as_of + 7 days" in text
+
+
+def test_a_version_snapshot_specialises_and_a_whole_pack_one_does_not(
+    versioned: engine.model.Pack,
+) -> None:
+    one, two, whole = snapshot(versioned, "1"), snapshot(versioned, "2"), snapshot(versioned)
+    assert one["definitions"]["extra_care"]["expr"] == "false"
+    assert "V-01" in one["rules"] and "V-01" not in two["rules"]
+    assert one["outputs"]["cared_for"]["value"] == two["outputs"]["cared_for"]["value"]
+    assert two["outputs"]["cared_for"]["value"] == "at_risk"
+    # expressions that do not read the version keep their text as written
+    assert one["definitions"]["at_risk"]["expr"] == 'prisoner.acct == "open"'
+    # without a version, every expression is shown as written
+    assert whole["definitions"]["extra_care"]["expr"] == 'version == "2" and at_risk'
+    assert whole["rules"]["V-01"]["when"] == ('version == "1" and establishment.regime_level == 4')
+    assert whole["rules"]["V-03"]["due"] == ('as_of + (if version == "1" then 14 days else 7 days)')
