@@ -364,7 +364,7 @@ def _shared_items(b: PackBuild) -> tuple[M.SharedItem, ...]:
     out: list[M.SharedItem] = []
     for path, declared in shared_declarations(b.data):
         kind = SHARED_KINDS[path[1]]
-        span = b.doc.span(path)
+        span, at_pack = b.doc.span((*path, kind)), b.doc.span((*path, "pack"))
         out.append(
             M.SharedItem(
                 kind=kind,
@@ -373,6 +373,8 @@ def _shared_items(b: PackBuild) -> tuple[M.SharedItem, ...]:
                 other=str(declared.get(kind)),
                 line=span.line,
                 col=span.col,
+                pack_line=at_pack.line,
+                pack_col=at_pack.col,
                 cites=b.cites((*path, "cite")),
                 interpretations=tuple(str(i) for i in declared.get("interpretations") or ()),
             )

@@ -544,8 +544,10 @@ class SharedItem:
     name: str  # the item in this pack
     pack: str  # the other pack
     other: str  # the item there
-    line: int  # where `shared:` stands in this pack's file
+    line: int  # where the other item's name stands in this pack's file
     col: int
+    pack_line: int  # where the other pack's id stands
+    pack_col: int
     cites: tuple[Citation, ...] = ()
     interpretations: tuple[str, ...] = ()
 

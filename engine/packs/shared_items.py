@@ -56,7 +56,8 @@ def declaration_problems(packs: Mapping[str, M.Pack], find: FindPack) -> list[Pr
             found = _declaration_problem(item, other, list(packs))
             if found is not None:
                 message, hint = found
-                out.append(problem("E-LOCAL-SHARED", pack.file, item.line, item.col, message, hint))
+                at = (item.pack_line, item.pack_col) if other is None else (item.line, item.col)
+                out.append(problem("E-LOCAL-SHARED", pack.file, *at, message, hint))
             elif other is not None and item.kind == "parameter":
                 out.extend(_national_values(pack, item, other))
     return out
