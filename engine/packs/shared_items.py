@@ -6,30 +6,29 @@ same as one another pack opens to its own plans: `shared: {pack: P, parameter: N
 declared parameter, `shared: {pack: P, group: NAME}` under a declared group. One side
 declaring it is enough; both may. `regime check` (engine.api.check_paths) then checks:
 
-- the declaration (`declaration_problems`, E-LOCAL-SHARED at the `shared:` line): the other
-  pack is there (among the packs checked, else `P.yaml` beside or above the declaring pack,
-  where a plan looks for its national pack), it opens an item of that kind and name under its
-  own `local:` block, and, for a parameter, the two national values are equal on every day
-  both are in force (else every two plans leaving them unset would disagree);
-- the plans (`disagreements`, E-LOCAL-DISAGREE): every two active plans of one establishment
-  extending the two packs, on the days both are in force (a draft is not in force yet, a
-  retired plan no longer). A parameter is compared by its effective value, the plan's own or
-  else the national one, on each day either value may change within those days. A group is
-  compared by the conditions the plans add to it (their rules with `group:`): each condition
-  one plan adds must be added by the other. Conditions are compared as parsed, so spacing,
-  brackets and quoting do not matter, but logically equal conditions written differently
-  (`a and b`, `b and a`) do: the check is sound (conditions it finds equal are equal, when the
-  names they read mean the same in both packs, as fact paths do under one facts schema) and
-  asks the plans to write a shared condition alike.
+- the declaration (`declaration_problems`, E-LOCAL-SHARED at the pack id or item name): the
+  other pack is there (among the packs checked, else `P.yaml` beside or above the declaring
+  pack, where a plan looks for its national pack), it opens an item of that kind and name
+  under its own `local:` block, and, for a parameter, the two national values are equal on
+  every day both are in force (else every two plans leaving them unset would disagree);
+- the plans (`disagreements`, E-LOCAL-DISAGREE): every two active plans checked together, of
+  one establishment and extending the two packs, on the days both are in force (a draft is
+  not in force yet, a retired plan no longer). A parameter is compared by its effective
+  value, the plan's own or else the national one, on each day either value may change
+  within those days. A group is compared by the conditions the plans add to it (their rules
+  with `group:`): each condition one plan adds must be added by the other. Conditions are
+  compared as parsed, so spacing, brackets and quoting do not matter, but logically equal
+  conditions written differently (`a and b`, `b and a`) do: the check is sound (conditions
+  it finds equal are equal, when the names they read mean the same in both packs, as fact
+  paths do under one facts schema) and asks the plans to write a shared condition alike.
 
 A disagreement is an error, not a warning. It is one establishment saying two different
 things, in two documents it has signed off, about what the national packs say is one thing:
-under one plan a prisoner is a key work priority prisoner, under the other not, and the
-decisions of the two packs about that prisoner contradict each other. `regime check` runs
-over every pack and plan on every change; a warning there is easily let through, and nothing
-after it reconciles the two plans. The remedy is always in the plans (set the same value, add
-the same condition, or end one plan before the other begins), so the error stops nothing that
-should go ahead.
+under one plan a person is in a group, under the other not, and the decisions of the two
+packs about that person contradict each other. `regime check` runs over every pack and plan
+on every change; a warning there is easily let through, and nothing after it reconciles the
+two plans. The remedy is always in the plans (set the same value, add the same condition, or
+end one plan before the other begins), so the error stops nothing that should go ahead.
 """
 
 from __future__ import annotations
