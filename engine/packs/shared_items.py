@@ -37,8 +37,8 @@ import datetime as dt
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any
 
+from engine.language.syntax import shape
 from engine.packs import model as M
-from engine.packs.overlay import expression_shape
 from engine.problems import Problem, did_you_mean, problem
 
 # the pack a pack's `shared:` names, when it is not among those checked (None: not there)
@@ -277,8 +277,8 @@ def _group(
     first condition the first plan lacks (else the first plan's first the second lacks)."""
     side_1 = (first, name_1, _additions(first, name_1))
     side_2 = (second, name_2, _additions(second, name_2))
-    shapes_1 = [expression_shape(e.checked.node) for _, e in side_1[2]]
-    shapes_2 = [expression_shape(e.checked.node) for _, e in side_2[2]]
+    shapes_1 = [shape(e.checked.node) for _, e in side_1[2]]
+    shapes_2 = [shape(e.checked.node) for _, e in side_2[2]]
     only_2 = [e for (_, e), s in zip(side_2[2], shapes_2, strict=True) if s not in shapes_1]
     only_1 = [e for (_, e), s in zip(side_1[2], shapes_1, strict=True) if s not in shapes_2]
     if not only_1 and not only_2:
