@@ -157,9 +157,17 @@ def check_paths(
             packs, problems = _LOADED[key]
             return dict(packs), list(problems)
     packs, problems = _check_files(files)
+    merged: list[M.Pack] = []
     for f in plans:
-        _, found = load_overlay(f, packs)
+        pack, found = load_overlay(f, packs)
         problems.extend(found)
+        if pack is not None:
+            merged.append(pack)
+    if overlays:  # what one pack's `local:` shares with another's, and the plans agreeing on it
+        from engine.packs import shared_items
+
+        problems.extend(shared_items.declaration_problems(packs, _pack_beside))
+        problems.extend(shared_items.disagreements(merged))
     problems.sort()
     with _LOADED_LOCK:
         _LOADED[key] = (dict(packs), list(problems))
@@ -292,6 +300,13 @@ def _national_file(plan: Path, pack_id: str) -> Path | None:
             if candidate.is_file() and candidate.resolve() != plan.resolve():
                 return candidate
     return None
+
+
+def _pack_beside(pack: M.Pack, pack_id: str) -> M.Pack | None:
+    """The pack `pack_id` found as a plan finds its national pack, from `pack`'s file (None
+    when there is none, or it does not load)."""
+    path = _national_file(Path(pack.file), pack_id)
+    return None if path is None else load_file(path)[0]
 
 
 def load_overlay(

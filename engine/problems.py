@@ -97,6 +97,7 @@ Code = Literal[
     "E-LOCAL-DECLARE",
     "W-LOCAL-OPTIONS",
     "W-LOCAL-RULES",
+    "E-LOCAL-SHARED",
     "E-LOCAL-EXTENDS",
     "E-LOCAL-VERSION",
     "E-LOCAL-LIMITED",
@@ -105,6 +106,7 @@ Code = Literal[
     "E-LOCAL-WIDEN",
     "E-LOCAL-REMOVE",
     "E-LOCAL-AGREEMENT",
+    "E-LOCAL-DISAGREE",
     "W-LOCAL-SIGNOFF",
     "W-LOCAL-HEALTHCARE",
     "W-SQL-UNSUPPORTED",
@@ -313,6 +315,11 @@ CATALOGUE: Mapping[Code, CodeEntry] = MappingProxyType(
                     "a declared definition's `rules:` leaves out a rule that reads it, or lists "
                     "one that does not",
                 ),
+                (
+                    "E-LOCAL-SHARED",
+                    "a `shared:` declaration names a pack that is not there, or an item that "
+                    "pack's `local:` block does not open, or national values that differ",
+                ),
             ),
             *_entries(
                 "checking local plans",
@@ -351,6 +358,11 @@ CATALOGUE: Mapping[Code, CodeEntry] = MappingProxyType(
                 (
                     "E-LOCAL-AGREEMENT",
                     "a local rule adds to a national group without the agreement it requires",
+                ),
+                (
+                    "E-LOCAL-DISAGREE",
+                    "two active plans of one establishment, in force together, set an item "
+                    "their packs declare shared to different values or add different members",
                 ),
                 (
                     "W-LOCAL-SIGNOFF",

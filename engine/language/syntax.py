@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from typing import Any
 
@@ -139,3 +140,16 @@ def free_names(node: Node) -> list[str]:
 
     walk(node, frozenset())
     return found
+
+
+def shape(node: Any) -> Any:
+    """A syntax tree with positions left out, for structural comparison: two expressions
+    written with other spacing, brackets or quotes have the same shape."""
+    if isinstance(node, Node):
+        return (
+            type(node).__name__,
+            *(shape(getattr(node, f.name)) for f in dataclasses.fields(node) if f.name != "loc"),
+        )
+    if isinstance(node, tuple | list):
+        return tuple(shape(x) for x in node)
+    return node

@@ -50,6 +50,7 @@ from engine.packs import (
 from engine.packs import model as M
 from engine.packs.build_context import PackBuild, PackScope, Path_, choice, opt_str
 from engine.packs.check_items import check_items
+from engine.packs.local_declarations import SHARED_KINDS, local_items, shared_declarations
 from engine.packs.read_yaml import CACHE_LIMIT, Document, read_text_file, read_yaml
 from engine.packs.validate_schema import validate_pack
 from engine.problems import PackError, Problem, did_you_mean, file_problem, problem
@@ -352,8 +353,33 @@ def _model(s: Loading) -> None:
         test_lines=tuple(b.doc.span(("tests", "cases", i)).line for i in range(len(cases))),
         facts=b.facts_schema,
         citations=tuple(all_citations(b.doc)),
+        shared=_shared_items(b),
+        local_items=local_items(data),
         build_key=s.key,
     )
+
+
+def _shared_items(b: PackBuild) -> tuple[M.SharedItem, ...]:
+    """The `local:` block's `shared:` declarations, each where it stands in the file."""
+    out: list[M.SharedItem] = []
+    for path, declared in shared_declarations(b.data):
+        kind = SHARED_KINDS[path[1]]
+        span, at_pack = b.doc.span((*path, kind)), b.doc.span((*path, "pack"))
+        out.append(
+            M.SharedItem(
+                kind=kind,
+                name=str(path[2]),
+                pack=str(declared.get("pack")),
+                other=str(declared.get(kind)),
+                line=span.line,
+                col=span.col,
+                pack_line=at_pack.line,
+                pack_col=at_pack.col,
+                cites=b.cites((*path, "cite")),
+                interpretations=tuple(str(i) for i in declared.get("interpretations") or ()),
+            )
+        )
+    return tuple(out)
 
 
 STAGES: tuple[Stage, ...] = (

@@ -39,6 +39,35 @@ def declared_interpretations(data: Mapping[str, Any]) -> Iterator[tuple[Path_, l
                     ("local", section, name, "interpretations"),
                     list(item.get("interpretations") or ()),
                 )
+    for path, declared in shared_declarations(data):
+        yield (*path, "interpretations"), list(declared.get("interpretations") or ())
+
+
+SHARED_KINDS = {"parameters": "parameter", "groups": "group"}
+
+
+def shared_declarations(data: Mapping[str, Any]) -> Iterator[tuple[Path_, Mapping[str, Any]]]:
+    """Every `shared:` under the `local:` block's parameters and groups, with its path: the
+    item another pack opens to its plans that this one is the same as."""
+    local = data.get("local")
+    if not isinstance(local, dict):
+        return
+    for section in SHARED_KINDS:
+        for name, item in (local.get(section) or {}).items():
+            if isinstance(item, dict) and isinstance(item.get("shared"), dict):
+                yield ("local", section, name, "shared"), item["shared"]
+
+
+def local_items(data: Mapping[str, Any]) -> frozenset[tuple[str, str]]:
+    """The parameters and groups the `local:` block opens to plans, as (kind, name)."""
+    local = data.get("local")
+    if not isinstance(local, dict):
+        return frozenset()
+    return frozenset(
+        (kind, str(name))
+        for section, kind in SHARED_KINDS.items()
+        for name in local.get(section) or {}
+    )
 
 
 def check_declarations(data: Mapping[str, Any]) -> list[Finding]:

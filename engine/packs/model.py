@@ -403,6 +403,10 @@ class Pack:
     facts: str = "facts"  # the facts schema its facts documents follow
     citations: tuple[Citation, ...] = ()  # every citation naming a section, where it stands
     local_plan: LocalPlan | None = None  # set when the pack is a national pack under a local plan
+    # what `local:` opens to plans that another pack's plans must agree on, and the parameters
+    # and groups it opens at all, as (kind, name): what another pack's `shared:` may name
+    shared: tuple[SharedItem, ...] = ()
+    local_items: frozenset[tuple[str, str]] = frozenset()
     # the disk cache's key for the pack: its own content, its facts schema, the packs it imports
     # (by their own keys, so transitively) and the engine; None when it cannot be cached
     build_key: str | None = field(default=None, compare=False)
@@ -532,6 +536,23 @@ def _with_given(out: dict[str, Any], **optional: str | None) -> dict[str, Any]:
 
 
 @dataclass(frozen=True)
+class SharedItem:
+    """A parameter or group a pack's `local:` block opens to plans, declared the same as one
+    another pack opens (`shared:`): an establishment's plans of the two packs must agree on it."""
+
+    kind: str  # parameter | group
+    name: str  # the item in this pack
+    pack: str  # the other pack
+    other: str  # the item there
+    line: int  # where the other item's name stands in this pack's file
+    col: int
+    pack_line: int  # where the other pack's id stands
+    pack_col: int
+    cites: tuple[Citation, ...] = ()
+    interpretations: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
 class LocalEntry:
     """One variation a local plan makes, where it stands in the plan and what allows it."""
 
@@ -547,6 +568,7 @@ class LocalEntry:
     fact: tuple[str, Any] | None = None  # a fact the choice supplies: (path, value)
     note: str | None = None
     defines: tuple[ItemKey, ...] = ()  # items the entry adds to the merged pack
+    group: str | None = None  # for a rule adding to a declared group: that group
 
     def to_dict(self, file: str) -> dict[str, Any]:
         out: dict[str, Any] = {

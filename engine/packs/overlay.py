@@ -83,18 +83,6 @@ def _s(value: Any) -> str | None:
     return None if value is None else str(value)
 
 
-def _shape(node: Any) -> Any:
-    """A syntax tree with positions left out, for structural comparison."""
-    if isinstance(node, A.Node):
-        return (
-            type(node).__name__,
-            *(_shape(getattr(node, f.name)) for f in dataclasses.fields(node) if f.name != "loc"),
-        )
-    if isinstance(node, tuple | list):
-        return tuple(_shape(x) for x in node)
-    return node
-
-
 def _conjuncts(node: A.Node) -> list[A.Node]:
     if isinstance(node, A.Logic) and node.op == "and":
         return _conjuncts(node.left) + _conjuncts(node.right)
@@ -111,9 +99,9 @@ def narrows(national: str | None, local: str) -> bool | None:
         loc = _conjuncts(parse(local))
     except ExprError:
         return None
-    remaining = [_shape(n) for n in loc]
+    remaining = [A.shape(n) for n in loc]
     for n in nat:
-        shape = _shape(n)
+        shape = A.shape(n)
         if shape not in remaining:
             return False
         remaining.remove(shape)
@@ -622,6 +610,7 @@ class OverlayBuilder:
                 cites=_citations(rule.get("cite") or (decl or {}).get("cite")),
                 note=_s(rule.get("note")),
                 defines=defines,
+                group=None if group is None else str(group),
             )
             keep.append(i)
         return keep
