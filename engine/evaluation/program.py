@@ -1008,6 +1008,8 @@ class _DayParts(PerDay):
         self.inline = False
         # the parts that are a parameter's value, by parameter name (`parameter`)
         self.parameters: dict[str, str] = {}
+        # the other parts, by (checked expression, node) (`part`)
+        self.of_node: dict[tuple[int, int], str] = {}
         # runs of the two-valued form since the last review, and how many gave up; runs
         # left before it is tried again, after too many gave up (`review`)
         self.tried = self.gave_up = self.resting = 0
@@ -1025,8 +1027,12 @@ class _DayParts(PerDay):
         return name in self.program.pack.parameters
 
     def part(self, checked: Checked, node: A.Node, code: str) -> str:
-        v = f"_s_d{len(self.fns)}"
-        self.fns.append(compile_part(checked, node, origin="part of the day"))
+        # one local variable for a part written more than once (a quantifier's body written
+        # twice, `codegen_known._eager`; the same expression in both forms of the run)
+        v = self.of_node.get((id(checked), id(node)))
+        if v is None:
+            v = self.of_node[id(checked), id(node)] = f"_s_d{len(self.fns)}"
+            self.fns.append(compile_part(checked, node, origin="part of the day"))
         return f"({v} if {v} is not _MISS else {code})"
 
     def parameter(self, name: str) -> str:
