@@ -359,6 +359,39 @@ def _may_give_unknown(node: A.Node) -> bool:
     return isinstance(node, _AS_THEY_ARE) and not strict_op(node)
 
 
+def tested_reads(checked: Checked, tail: bool = True) -> set[str]:
+    """The names the expression's two-valued form surely reads with a test that gives up
+    when the value is unknown, whatever the values: those read where its code always goes
+    (not past the first operand of `and` / `or`, nor into a branch of an `if`, a quantifier's
+    body, a list or record, or a null-aware function's arguments). The caller leaves out the
+    names it reads without a test (those it vouches for, the facts' roots, `as_of`)."""
+    found: set[str] = set()
+    stack: list[tuple[A.Node, bool]] = [(checked.node, tail)]
+    while stack:
+        node, in_tail = stack.pop()
+        if in_tail and isinstance(node, _AS_THEY_ARE) and not strict_op(node):
+            continue  # (written three-valued: no test)
+        if isinstance(node, A.Name):
+            found.add(node.name)
+        elif isinstance(node, A.Attr):
+            stack.append((node.obj, False))
+        elif isinstance(node, A.Unary):
+            stack.append((node.operand, False))
+        elif isinstance(node, A.Binary):
+            stack += [(node.left, False), (node.right, False)]
+        elif isinstance(node, A.Logic):
+            stack.append((node.left, False))
+        elif isinstance(node, A.If):
+            stack.append((node.cond, False))
+        elif isinstance(node, A.Comprehension):
+            stack.append((node.iterable, False))
+        elif isinstance(node, A.Call):
+            fn = FUNCTIONS.get(node.func)
+            if fn is not None and not fn.null_aware:
+                stack += [(a, False) for a in node.args]
+    return found
+
+
 def inline_known(
     checked: Checked,
     prefix: str,
