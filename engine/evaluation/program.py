@@ -40,7 +40,7 @@ from engine.evaluation.evaluate import (
 from engine.language import syntax as A
 from engine.language.check import Checked
 from engine.language.codegen import GLOBALS, PerDay, compile_part, inline_checked
-from engine.language.codegen_known import inline_known, may_give_unknown
+from engine.language.codegen_known import inline_known, may_give_unknown, tested_reads
 from engine.language.runtime import NULL, Unknown, give_up, merge
 from engine.packs import model as M
 from engine.problems import EvaluationError
@@ -428,7 +428,7 @@ class Program:
                     expr.compiled.checked,
                     f"{len(consts)}_",
                     read_name,
-                    sure,
+                    lambda name: name in proven or sure(name),
                     tail,
                     ready,
                     origin=origin,
@@ -637,6 +637,7 @@ class Program:
                 reader = pack.outputs[outs[0]]
                 if reader.combine not in ("first", "any") and not (custodial and reader.healthcare):
                     settled.add(rid)
+        proven = self._proven(turns, early_names, in_line, sure, settled) if known else set()
         for name in turns:
             early = name in early_names
             key = repr(name)
@@ -709,6 +710,8 @@ class Program:
                         f"_r = _rows if _rows.__class__ is _U else {values}(_rows, F, N)",
                     )
                 emit(key, "m", "_r", guard, hide, pre, defaulted(out, key), name, early)
+            if name in proven:  # (tested once here, read without a test: see `_proven`)
+                lines.append(f"    if {var(name)}.__class__ is _U: _gu()")
         # a rule is worked out before its turn only by an output set by rules (no expression
         # reads a rule): any other is worked out at its turn, without looking for it first
         read_early = {r.id for setting in pack.rules_setting.values() for r, _ in setting}
@@ -830,6 +833,50 @@ class Program:
         made: Straight
         made = namespace["_all"]
         return made
+
+    def _proven(
+        self,
+        turns: tuple[str, ...],
+        early: set[str],
+        in_line: set[str],
+        sure: Callable[[str], bool],
+        settled: set[str],
+    ) -> set[str]:
+        """The names the two-valued straight run may test once, where it works them out, and
+        then read without a test: each worked out in line at its turn (a value that may be
+        unknown), that a block the run always goes through reads with a test that gives up
+        on an unknown value (`tested_reads`), whatever the facts. When the value is unknown
+        the run gives up either way (the three-valued form decides), only sooner."""
+        pack, custodial = self.pack, self.custodial
+        read: set[str] = set()
+        for name in turns:  # the blocks of definitions and outputs worked out at their turn
+            if name in early or name not in in_line:
+                continue
+            d, out = pack.definitions.get(name), pack.outputs.get(name)
+            if d is not None and not (custodial and d.expr.healthcare):
+                read |= tested_reads(d.expr.compiled.checked, not sure(name))
+            elif out is not None and out.mode == "value" and out.expr is not None:
+                if not (custodial and (out.healthcare or out.releasable)):
+                    read |= tested_reads(out.expr.compiled.checked)
+        looked_for = {r.id for setting in pack.rules_setting.values() for r, _ in setting}
+        for rule in pack.rules:  # the rules worked out at their turn, each at once
+            if rule.when is None or rule.id in settled or rule.id in looked_for:
+                continue
+            if rule.versions and self.version.id not in rule.versions:
+                continue
+            if not (custodial and rule.healthcare):
+                read |= tested_reads(rule.when.compiled.checked)
+        proven = set()
+        for name in read:
+            if name in early or name not in in_line or sure(name):
+                continue
+            d, out = pack.definitions.get(name), pack.outputs.get(name)
+            if d is not None:
+                if not (custodial and d.expr.healthcare):
+                    proven.add(name)
+            elif out is not None and not (custodial and (out.healthcare or out.releasable)):
+                proven.add(name)
+        return proven
 
     def _rules_in_order(self, known: bool) -> bool:
         """Whether the two-valued straight run (`known`) keeps its rule results as locals,
@@ -1008,6 +1055,8 @@ class _DayParts(PerDay):
         self.inline = False
         # the parts that are a parameter's value, by parameter name (`parameter`)
         self.parameters: dict[str, str] = {}
+        # the other parts, by (checked expression, node) (`part`)
+        self.of_node: dict[tuple[int, int], str] = {}
         # runs of the two-valued form since the last review, and how many gave up; runs
         # left before it is tried again, after too many gave up (`review`)
         self.tried = self.gave_up = self.resting = 0
@@ -1025,8 +1074,12 @@ class _DayParts(PerDay):
         return name in self.program.pack.parameters
 
     def part(self, checked: Checked, node: A.Node, code: str) -> str:
-        v = f"_s_d{len(self.fns)}"
-        self.fns.append(compile_part(checked, node, origin="part of the day"))
+        # one local variable for a part written more than once (a quantifier's body written
+        # twice, `codegen_known._eager`; the same expression in both forms of the run)
+        v = self.of_node.get((id(checked), id(node)))
+        if v is None:
+            v = self.of_node[id(checked), id(node)] = f"_s_d{len(self.fns)}"
+            self.fns.append(compile_part(checked, node, origin="part of the day"))
         return f"({v} if {v} is not _MISS else {code})"
 
     def parameter(self, name: str) -> str:

@@ -41,6 +41,7 @@ _GLOBALS: dict[str, Any] = {
     "_k_filter": R.k_filter,
     "_k_map": R.k_map,
     "_k_sum": R.k_sum,
+    "_GaveUp": R.GaveUp,
     **{f"_f_{name}": fn.impl for name, fn in FUNCTIONS.items()},
 }
 

@@ -75,6 +75,11 @@ class _Known(_Gen):
         self.three = False  # writing a part in the three-valued form (a null-aware argument)
         self.loops = False  # a quantifier's loop as a function of its own (`_loop_function`)
         self.tail: set[int] = set()  # the nodes whose value flows out of the expression as is
+        # writing a quantifier's body to try first (`_loop_function`), where giving up runs
+        # the body as otherwise written: `coalesce` of a truth value is that value's own
+        # two-valued form (`_Call`), `eager_used` telling whether any was so written
+        self.eager = False
+        self.eager_used = False
 
     def gen(self, node: A.Node) -> str:
         if self.three:
@@ -225,22 +230,39 @@ class _Known(_Gen):
         self.locals.append(node.var)
         try:
             body = self.gen(node.body)
+            first = self._eager(node.body) if self.loops and node.kind != "map" else None
         finally:
             self.locals.pop()
-        loop = self._loop_function(node.kind, body, var, items) if self.loops else None
+        loop = self._loop_function(node.kind, body, var, items, first) if self.loops else None
         if loop is None:
             loop = _OWN[node.kind].format(body=body, var=var, items=items)
         return f"(_gu() if len({items} := {it}) > {MAX_STEPS} else {loop})"
 
-    def _loop_function(self, kind: str, body: str, var: str, items: str) -> str | None:
+    def _eager(self, node: A.Node) -> str | None:
+        """The quantifier's body `node` written to be tried first for each element, with each
+        `coalesce` whose first argument is a truth value written as that argument's two-valued
+        form (tested to be a truth value): where that form does not give up, the argument is
+        known, so `coalesce` gives it. None when the body has no such `coalesce`."""
+        self.eager, self.eager_used = True, False
+        try:
+            code = self.gen(node)
+        finally:
+            self.eager = False
+        return code if self.eager_used else None
+
+    def _loop_function(
+        self, kind: str, body: str, var: str, items: str, first: str | None = None
+    ) -> str | None:
         """A call of a function of its own (in `defs`) looping over `items` as `_OWN[kind]`
         does, given the local variables `body` reads as arguments: what `body` sets (its
         temporaries) stays that function's own, where in a comprehension it would be kept in
         a cell of the function around it (as Python keeps what `:=` sets there), one made
-        on every run. None when `body` reads a name not yet resolved (a mark)."""
-        if "\0" in body:
+        on every run. None when `body` reads a name not yet resolved (a mark). With `first`
+        (`_eager`), each element's value is `first`'s, or `body`'s where `first` gives up:
+        the same value, `first` without the three-valued bookkeeping where all is known."""
+        if "\0" in body or (first is not None and "\0" in first):
             return None
-        plain = _STRING.sub("''", body)
+        plain = _STRING.sub("''", body if first is None else f"{body}\n{first}")
         own = set(_SETS.findall(plain))
         outer = sorted({w for w in _OUTER.findall(plain) if w not in own})
         name = f"_l{self.tmp()[2:]}"
@@ -249,6 +271,14 @@ class _Known(_Gen):
         if kind in ("count", "filter", "map"):
             lines.append("    _out = 0" if kind == "count" else "    _out = []")
         lines.append(f"    for {var} in _it:")
+        if first is not None:  # (not for `map`: its body flows out three-valued)
+            lines.append("        try:")
+            lines.append(f"            _b = {first}")
+            lines.append("        except _GaveUp:")
+            lines.append(f"            _b = {body}")
+            body = "_b"
+            test["any"] = test["count"] = test["filter"] = body
+            test["all"] = f"not {body}"
         if kind == "map":
             lines.append(f"        _out.append({body})")
         else:
@@ -297,6 +327,13 @@ class _Known(_Gen):
         tested = self._is_none_read(node)
         if tested is not None:
             return tested
+        if self.eager and node.func == "coalesce" and self.info(node.args[0]).type.kind == "bool":
+            # tried first (`_eager`): a truth value its own two-valued form gives is known,
+            # and `coalesce` gives it; anything else gives up, and the body as otherwise
+            # written decides
+            self.eager_used = True
+            t = self.tmp()
+            return f"({t} if ({t} := {self.gen(node.args[0])}).__class__ is bool else _gu())"
         if fn.null_aware:  # its arguments in the three-valued form, then its value tested
             with self._three_valued():
                 code = super()._Call(node)
@@ -320,6 +357,39 @@ def _may_give_unknown(node: A.Node) -> bool:
     if isinstance(node, A.If):
         return _may_give_unknown(node.then) or _may_give_unknown(node.other)
     return isinstance(node, _AS_THEY_ARE) and not strict_op(node)
+
+
+def tested_reads(checked: Checked, tail: bool = True) -> set[str]:
+    """The names the expression's two-valued form surely reads with a test that gives up
+    when the value is unknown, whatever the values: those read where its code always goes
+    (not past the first operand of `and` / `or`, nor into a branch of an `if`, a quantifier's
+    body, a list or record, or a null-aware function's arguments). The caller leaves out the
+    names it reads without a test (those it vouches for, the facts' roots, `as_of`)."""
+    found: set[str] = set()
+    stack: list[tuple[A.Node, bool]] = [(checked.node, tail)]
+    while stack:
+        node, in_tail = stack.pop()
+        if in_tail and isinstance(node, _AS_THEY_ARE) and not strict_op(node):
+            continue  # (written three-valued: no test)
+        if isinstance(node, A.Name):
+            found.add(node.name)
+        elif isinstance(node, A.Attr):
+            stack.append((node.obj, False))
+        elif isinstance(node, A.Unary):
+            stack.append((node.operand, False))
+        elif isinstance(node, A.Binary):
+            stack += [(node.left, False), (node.right, False)]
+        elif isinstance(node, A.Logic):
+            stack.append((node.left, False))
+        elif isinstance(node, A.If):
+            stack.append((node.cond, False))
+        elif isinstance(node, A.Comprehension):
+            stack.append((node.iterable, False))
+        elif isinstance(node, A.Call):
+            fn = FUNCTIONS.get(node.func)
+            if fn is not None and not fn.null_aware:
+                stack += [(a, False) for a in node.args]
+    return found
 
 
 def inline_known(

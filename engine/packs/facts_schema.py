@@ -938,4 +938,20 @@ def read_facts_file(path: Path) -> dict[str, Any]:
                 )
             ]
         )
-    return data
+    return _interned_keys(data)
+
+
+def _interned_keys(value: Any) -> Any:
+    """`value` with each text key of its mappings the interned string (as the service's JSON
+    reader, orjson, gives them): the check and the program look fields up by the names in
+    their code, interned, and a key that is the very same string object is found without
+    comparing characters. The same data otherwise: same keys, order and values."""
+    cls = value.__class__
+    if cls is dict:
+        intern = sys.intern
+        return {
+            (intern(k) if k.__class__ is str else k): _interned_keys(v) for k, v in value.items()
+        }
+    if cls is list:
+        return [_interned_keys(v) for v in value]
+    return value
