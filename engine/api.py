@@ -621,10 +621,11 @@ def evaluate_many(
                 found = programs[day] = program(pack, day, custodial, None)
             last = day
         # as `evaluate`: under this thread's exact decimal context, the caller's put back
+        # (the prepared facts the run's own, as there)
         caller = getcontext()
         setcontext(exact)
         try:
-            decision = build(found.run(prepared, day, None), audience, facts_name)
+            decision = build(found.run(prepared, day, None, True), audience, facts_name)
         except (OverflowError, ValueError, ArithmeticError) as e:
             raise out_of_range(pack_id, e) from None
         finally:
@@ -708,12 +709,13 @@ def evaluate(
     if plan is not None:
         _check_plan_covers(plan, day)
     # under this thread's exact decimal context, the caller's put back; steps are replayed
-    # (same audience, same preparation) when first read
+    # (same audience, same preparation) when first read; the prepared facts are a dict made
+    # for this decision alone, which the run keeps as its own
     found = program(pack, day, custodial, version)
     given = _getcontext()
     _setcontext(_EXACT.__dict__.get("context") or _exact())
     try:
-        return build_decision(found.run(prepared, day, version), audience, pack.facts)
+        return build_decision(found.run(prepared, day, version, True), audience, pack.facts)
     except (OverflowError, ValueError, ArithmeticError) as e:
         raise out_of_range(pack.id, e) from None
     finally:

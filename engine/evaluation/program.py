@@ -951,9 +951,16 @@ class Program:
         return found
 
     def run(
-        self, facts: dict[str, Any], as_of: dt.date, version_id: str | None = None
+        self,
+        facts: dict[str, Any],
+        as_of: dt.date,
+        version_id: str | None = None,
+        owned: bool = False,
     ) -> Evaluation:
-        """Every name, output and rule worked out, as `Evaluation(...).run()` leaves them."""
+        """Every name, output and rule worked out, as `Evaluation(...).run()` leaves them.
+        `owned`: `facts` is the caller's own dict, which nobody else holds or reads after
+        (prepared for this decision alone): the run adds `as_of` and `version` to it and
+        keeps it as the evaluation's facts, instead of a copy of it."""
         if not self.inlined:
             self._runs += 1
             if self._runs >= INLINE_AFTER:
@@ -962,8 +969,9 @@ class Program:
         run_all, day_parts = self._run
         known = day_parts.known or self._known(day_parts)
         day = day_parts.starts.get(as_of) or self._day(day_parts, as_of)
-        # (a copy and two stores: the same dict as `{**facts, ...}`, in fewer instructions)
-        F = facts.copy()
+        # (a copy and two stores: the same dict as `{**facts, ...}`, in fewer instructions;
+        # the dict itself when it is the caller's own: the same keys in the same order)
+        F = facts if owned else facts.copy()
         F["as_of"] = as_of
         F["version"] = self._version_id
         m = Names(day[0])  # (`_names`, in line: the run's empty state)
