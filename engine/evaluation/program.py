@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import sys
 from collections.abc import Callable
 from typing import Any
 
@@ -826,6 +827,8 @@ class Program:
         if known:
             assert order is None or len(order) == len(pack.rules)  # (every rule, once)
             day_parts.rule_ids = None if order is None else tuple(order)
+            tables = {table_id: consts[c] for table_id, c in table_keys.items()}
+            day_parts.stored = self._stored(turns, early_names, len(parts), tables)
         title = f"<program: {pack.id}, two-valued>" if known else f"<program: {pack.id}>"
         compiled = disk_cache.compiled("\n".join(source) + "\n", title)
 
@@ -877,6 +880,37 @@ class Program:
             elif out is not None and not (custodial and (out.healthcare or out.releasable)):
                 proven.add(name)
         return proven
+
+    def _stored(
+        self, turns: tuple[str, ...], early: set[str], parts: int, tables: dict[str, Any]
+    ) -> tuple[Any, ...] | None:
+        """The keys the two-valued straight run (of `turns`, in one function) stores into its
+        state, in the order it stores them, when it stores each, once, wherever it goes: no
+        name is worked out before its turn (`early`: none) and every one is worked out in
+        line at its turn, a table's rows by the first output read from it; else None.
+
+        Such a run reads a name only once it has stored it (each comes after every name it
+        reads, directly or through tables and rules), and reads the rows of a table with
+        `m.get(key, _MISS)` before storing them: so it may start from a state holding every
+        key it stores as `_MISSING` (`_DayParts.template`), which it finds as if absent. That
+        state is made by copying a dict of the size it grows to, not grown as the run stores
+        (a run that gives up is run again from a clean state). Each key is the very object
+        the run stores under (`tables`: the key of each table's rows, by table id; a name,
+        interned as the run's text has it), so that finding it compares no text."""
+        pack = self.pack
+        if early or parts != 1 or not all(self._in_line(name) for name in turns):
+            return None
+        stored: list[Any] = []
+        for name in turns:
+            out = pack.outputs.get(name)
+            if out is not None and out.mode == "table":
+                key = tables[pack.tables[str(out.table)].id]
+                if key not in stored:
+                    stored.append(key)
+            stored.append(sys.intern(name))
+        if set(stored) & set(pack.parameters) or len(set(stored)) != len(stored):
+            return None  # (the checker rejects a name given twice: an engine bug)
+        return tuple(stored)
 
     def _rules_in_order(self, known: bool) -> bool:
         """Whether the two-valued straight run (`known`) keeps its rule results as locals,
@@ -938,16 +972,20 @@ class Program:
             self._parameters[day] = found
         return found
 
-    def _day(self, day_parts: _DayParts, as_of: dt.date) -> tuple[dict[Any, Any], tuple[Any, ...]]:
-        """What a run on `as_of` starts from: the parameters in force and the values of the
-        parts of the day a straight run reads (kept with its `_DayParts`)."""
+    def _day(
+        self, day_parts: _DayParts, as_of: dt.date
+    ) -> tuple[dict[Any, Any], tuple[Any, ...], dict[Any, Any]]:
+        """What a run on `as_of` starts from: the parameters in force, the values of the
+        parts of the day a straight run reads (kept with its `_DayParts`), and the state its
+        two-valued form starts from (`Program._stored`; else the parameters alone)."""
         days = day_parts.starts
         found = days.get(as_of)
         if found is None:
             if len(days) > 4096:
                 days.clear()
             values = day_parts.values(as_of) if day_parts.fns else ()
-            found = days[as_of] = (self.parameters(as_of), values)
+            parameters = self.parameters(as_of)
+            found = days[as_of] = (parameters, values, day_parts.template(parameters))
         return found
 
     def run(
@@ -974,19 +1012,22 @@ class Program:
         F = facts if owned else facts.copy()
         F["as_of"] = as_of
         F["version"] = self._version_id
-        m = Names(day[0])  # (`_names`, in line: the run's empty state)
+        trying = None if day_parts.resting else known  # (the two-valued form, when tried)
+        # (`_names`, in line: the run's empty state; for the two-valued form, the same with
+        # every key it stores held as not yet worked out, see `Program._stored`)
+        m = Names(day[0] if trying is None else day[2])
         m.day = day[1]
         m.F = F
         m.work = self.work
         rules: dict[str, Any] = {}
         m.rules = rules
         decided = False
-        if known is not None and not day_parts.resting:
+        if trying is not None:
             tried = day_parts.tried = day_parts.tried + 1
             if tried >= _REVIEW:
                 day_parts.review()
             try:
-                known(m, rules, F, m.__getitem__)
+                trying(m, rules, F, m.__getitem__)
             except Exception:  # noqa: BLE001  (gave up, or failed: the three-valued run decides)
                 day_parts.gave_up += 1
                 m = self._names(day, F)  # (a clean state: nothing the attempt left)
@@ -1060,6 +1101,9 @@ class _DayParts(PerDay):
         # the rules in the order of the tuple of their results it hands over, if it does
         # (`Program._rules_in_order`), else None
         self.rule_ids: tuple[str, ...] | None = None
+        # the keys it stores into its state, in order, when it may start from a state holding
+        # them all (`Program._stored`), else None
+        self.stored: tuple[Any, ...] | None = None
         self.inline = False
         # the parts that are a parameter's value, by parameter name (`parameter`)
         self.parameters: dict[str, str] = {}
@@ -1069,7 +1113,15 @@ class _DayParts(PerDay):
         # left before it is tried again, after too many gave up (`review`)
         self.tried = self.gave_up = self.resting = 0
         # the parameters in force and these values, by day (`Program._day`)
-        self.starts: dict[dt.date, tuple[dict[Any, Any], tuple[Any, ...]]] = {}
+        self.starts: dict[dt.date, tuple[dict[Any, Any], tuple[Any, ...], dict[Any, Any]]] = {}
+
+    def template(self, parameters: dict[Any, Any]) -> dict[Any, Any]:
+        """The state the two-valued straight run starts from on a day with these parameters
+        in force: the parameters, then every key it stores, as not yet worked out (a dict of
+        the size the state grows to, which `Names` copies whole); else the parameters."""
+        if self.stored is None:
+            return parameters
+        return {**parameters, **dict.fromkeys(self.stored, _MISSING)}
 
     def review(self) -> None:
         """When more than half of the two-valued form's last runs gave up, rest it for a
