@@ -58,6 +58,7 @@ _SIZE = min(MAX_LIST, MAX_TEXT)  # a list or text no longer than this is within 
 # the static types whose values are never of a class `within_budget` looks at (a value of one
 # may still be unknown or withheld: neither is limited either)
 _UNLIMITED_KINDS = frozenset({"null", "bool", "date", "duration", "months", "record"})
+_UNPACKED = 4  # parts of the day a function reads from which it unpacks them all at once
 _WORDS = re.compile(r"\b_[nrs]_?\w*")  # the local variables a generated function may set
 _MARK = re.compile("\0([0-9]+)\0")  # a name read in line, resolved as the functions are laid out
 
@@ -792,7 +793,8 @@ class Program:
         functions = getters + [
             (f"def _part{i}(m, rr, F, N):", [], resolve(part)) for i, part in enumerate(parts)
         ]
-        hoist.update(day_parts.hoist())
+        day_hoist = day_parts.hoist()
+        hoist.update(day_hoist)
         for v, c in hoist.items():  # (read when a function starts: no local is set yet)
             hoist[v] = _MARK.sub(lambda found: reads[int(found[1])][1], c)
         source: list[str] = [*helpers]
@@ -804,6 +806,12 @@ class Program:
             while more:  # and what the code of each hoisted local reads, in turn
                 more = {w for v in more if v in hoist for w in _WORDS.findall(hoist[v])} - used
                 used |= more
+            parts_read = [v for v in day_hoist if v in used]
+            if known and len(parts_read) >= _UNPACKED:
+                # every part of the day in one unpacking of `m.day`, not a read of each (the
+                # two-valued form is made last: no part joins the tuple after it)
+                source.append(f"    ({''.join(v + ', ' for v in day_hoist)}) = m.day")
+                used -= set(day_hoist)
             source.extend(f"    {v} = {c}" for v, c in sorted(hoist.items()) if v in used)
             # (a local read only where an earlier block has set it needs no first value)
             text = "\n".join(body)
