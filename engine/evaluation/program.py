@@ -556,6 +556,13 @@ class Program:
                 # a value kept in a local of its own (a rule's result), set in one line
                 lines.append(at + f"{slot} = {value}")
                 return
+            if known and name is not None and not (early or hide or post or slot):
+                # a name's value into its local and the state at once (no error is caught
+                # in the two-valued form: `guard` is not written there)
+                lines.extend(at + line for line in pre)
+                lines.append(at + f"{var(name)} = {table}[{key}] = {value}")
+                sets[name] = blocks_of[name]
+                return
             body = [*pre, f"_v = {value}", *post]
             if guard and not known:
                 lines.append(at + "try:")
@@ -772,9 +779,9 @@ class Program:
                 end += 1
             # a name already worked out (by the straight run or another getter) is returned
             # before the getter reads anything into its locals; in the two-valued form, the
-            # block leaves the name's value in `_v`, whether it worked it out or not
+            # block leaves the name's value in its local, whether it worked it out or not
             if known:
-                block = [*resolve([(start, lines[start:end])]), "    return _v"]
+                block = [*resolve([(start, lines[start:end])]), f"    return {local[name]}"]
                 first = [
                     f"    if (_v := m.get({name!r}, _MISS)) is not _MISS:",
                     "        return _v",
