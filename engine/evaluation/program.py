@@ -461,6 +461,8 @@ class Program:
         # never depends on the facts; else each kept in `rr` as it is worked out
         order: dict[str, str] | None = {} if self._rules_in_order(known) else None
 
+        as_is: dict[str, str] = {}  # the rule locals written as their value in the tuple
+
         def rule_slot(rid: str) -> str:
             """Where a rule's result is kept: its local in `order`, else its entry in `rr`."""
             if order is None:
@@ -553,7 +555,12 @@ class Program:
                 lines.append(f"    if {key} not in {table}:")
             at = "        " if early else "    "
             if slot is not None and not (early or guard or hide or pre or post or name):
-                # a value kept in a local of its own (a rule's result), set in one line
+                # a value kept in a local of its own (a rule's result), set in one line; a
+                # truth value written as it is, or another rule's local, is written straight
+                # into the tuple of the results instead (`as_is`)
+                if order is not None and (value in ("True", "False") or value in order.values()):
+                    as_is[slot] = value
+                    return
                 lines.append(at + f"{slot} = {value}")
                 return
             if known and name is not None and not (early or hide or post or slot):
@@ -828,9 +835,8 @@ class Program:
             source.extend(body)
             if head.startswith("def _part"):
                 if order is not None:  # (one part: see `_rules_in_order`)
-                    source.append(
-                        f"    m.rule_values = ({''.join(v + ', ' for v in order.values())})"
-                    )
+                    values = "".join(as_is.get(v, v) + ", " for v in order.values())
+                    source.append(f"    m.rule_values = ({values})")
                 source.append("    return None")
         if len(parts) == 1:  # (the one part is the run: no call around it)
             source.append("_all = _part0")
