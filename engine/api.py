@@ -16,7 +16,7 @@ from typing import Any, NoReturn
 from engine import disk_cache
 from engine.evaluation.decision import AUDIENCES, Decision, build_decision
 from engine.evaluation.evaluate import out_of_range
-from engine.evaluation.program import Program, program
+from engine.evaluation.program import ON_DAY, Program, program
 from engine.language.runtime import EXACT
 from engine.packs import build, pack_cache
 from engine.packs import model as M
@@ -711,7 +711,11 @@ def evaluate(
     # under this thread's exact decimal context, the caller's put back; steps are replayed
     # (same audience, same preparation) when first read; the prepared facts are a dict made
     # for this decision alone, which the run keeps as its own
-    found = program(pack, day, custodial, version)
+    # (`program`'s lookup by day in line: the program for this day, found before)
+    on_day = pack.derived.get(ON_DAY)
+    found = None if on_day is None else on_day.get((day, custodial, version))
+    if found is None:
+        found = program(pack, day, custodial, version)
     given = _getcontext()
     _setcontext(_EXACT.__dict__.get("context") or _exact())
     try:

@@ -1504,9 +1504,9 @@ def program(pack: M.Pack, as_of: dt.date, custodial: bool, version_id: str | Non
     """The pack's program for the version in force on `as_of` (or the one named) and the
     audience, compiled on first use and kept with the pack."""
     # by day first: the version in force on a day is found once, not on every decision
-    on = pack.derived.get(_ON_DAY)
+    on = pack.derived.get(ON_DAY)
     if on is None:
-        on = pack.derived[_ON_DAY] = {}
+        on = pack.derived[ON_DAY] = {}
     found: Program | None = on.get((as_of, custodial, version_id))
     if found is not None:
         return found
@@ -1523,4 +1523,4 @@ def program(pack: M.Pack, as_of: dt.date, custodial: bool, version_id: str | Non
 
 # a pack's programs by (day, audience, version named): one of the pack's ("program", ...)
 # entries, so that whoever drops those (a test changing tiers) drops this one with them
-_ON_DAY = ("program", "by day")
+ON_DAY = ("program", "by day")
