@@ -44,11 +44,13 @@ from engine.language.codegen import GLOBALS, PerDay, compile_part, inline_checke
 from engine.language.codegen_known import inline_known, may_give_unknown, tested_reads
 from engine.language.runtime import NULL, Unknown, give_up, merge
 from engine.packs import model as M
+from engine.packs.pack_cost import _expressions
 from engine.problems import EvaluationError
 
 Work = Callable[["Names"], Any]
 # the straight run: `(m, rr, F, N)`, the names' values, the rule results, the facts and `N`
-Straight = Callable[["Names", dict[str, Any], dict[str, Any], Callable[[Any], Any]], None]
+# (one on a plain dict, `(m, day, F, N)`, returns the rule results: see `_DayParts.plain`)
+Straight = Callable[[Any, Any, dict[str, Any], Callable[[Any], Any]], Any]
 _PART = 100  # items worked out by one generated function
 _LIMITED = frozenset({int, list, tuple, str})  # the classes `within_budget` looks at
 _MISSING = object()  # not worked out yet
@@ -58,6 +60,9 @@ _SIZE = min(MAX_LIST, MAX_TEXT)  # a list or text no longer than this is within 
 # the static types whose values are never of a class `within_budget` looks at (a value of one
 # may still be unknown or withheld: neither is limited either)
 _UNLIMITED_KINDS = frozenset({"null", "bool", "date", "duration", "months", "record"})
+# what a two-valued run on a plain dict may not read (`_DayParts.plain`): the rule results'
+# dict, or any attribute of its state (`m.get` is the dict's own)
+_PLAIN_STATE = re.compile(r"\brr\b|\bm\.(?!get\()")
 _UNPACKED = 4  # parts of the day a function reads from which it unpacks them all at once
 _WORDS = re.compile(r"\b_[nrs]_?\w*")  # the local variables a generated function may set
 _MARK = re.compile("\0([0-9]+)\0")  # a name read in line, resolved as the functions are laid out
@@ -812,7 +817,22 @@ class Program:
         for v, c in hoist.items():  # (read when a function starts: no local is set yet)
             hoist[v] = _MARK.sub(lambda found: reads[int(found[1])][1], c)
         source: list[str] = [*helpers]
+        stored: tuple[Any, ...] | None = None
+        if known:
+            tables = {table_id: consts[c] for table_id, c in table_keys.items()}
+            stored = self._stored(turns, early_names, len(parts), tables)
+        # the two-valued run in one function that stores each key once, and hands its rule
+        # results over as one tuple: run on a plain dict (`_DayParts.plain`)
+        plain = stored is not None and order is not None and not self._reads_vocabulary()
         for head, first, body in functions:
+            if plain and head.startswith("def _part"):
+                text = "\n".join(body) + "\n".join(
+                    c for v, c in hoist.items() if v not in day_hoist
+                )
+                if _PLAIN_STATE.search(text) is None:
+                    head = "def _part0(m, day, F, N):"
+                else:  # (an engine bug: the run reads more of its state than its values)
+                    plain = False
             source.append(head)
             source.extend(first)
             used = set(_WORDS.findall("\n".join(body)))
@@ -821,7 +841,11 @@ class Program:
                 more = {w for v in more if v in hoist for w in _WORDS.findall(hoist[v])} - used
                 used |= more
             parts_read = [v for v in day_hoist if v in used]
-            if known and len(parts_read) >= _UNPACKED:
+            if plain and head.startswith("def _part") and parts_read:
+                # (the parts of the day handed over as they are, see `_DayParts.plain`)
+                source.append(f"    ({''.join(v + ', ' for v in day_hoist)}) = day")
+                used -= set(day_hoist)
+            elif known and len(parts_read) >= _UNPACKED:
                 # every part of the day in one unpacking of `m.day`, not a read of each (the
                 # two-valued form is made last: no part joins the tuple after it)
                 source.append(f"    ({''.join(v + ', ' for v in day_hoist)}) = m.day")
@@ -836,6 +860,9 @@ class Program:
             if head.startswith("def _part"):
                 if order is not None:  # (one part: see `_rules_in_order`)
                     values = "".join(as_is.get(v, v) + ", " for v in order.values())
+                    if plain:  # (returned, see `_DayParts.plain`)
+                        source.append(f"    return ({values})")
+                        continue
                     source.append(f"    m.rule_values = ({values})")
                 source.append("    return None")
         if len(parts) == 1:  # (the one part is the run: no call around it)
@@ -848,8 +875,8 @@ class Program:
         if known:
             assert order is None or len(order) == len(pack.rules)  # (every rule, once)
             day_parts.rule_ids = None if order is None else tuple(order)
-            tables = {table_id: consts[c] for table_id, c in table_keys.items()}
-            day_parts.stored = self._stored(turns, early_names, len(parts), tables)
+            day_parts.stored = stored
+            day_parts.plain = plain
         title = f"<program: {pack.id}, two-valued>" if known else f"<program: {pack.id}>"
         compiled = disk_cache.compiled("\n".join(source) + "\n", title)
 
@@ -932,6 +959,14 @@ class Program:
         if set(stored) & set(pack.parameters) or len(set(stored)) != len(stored):
             return None  # (the checker rejects a name given twice: an engine bug)
         return tuple(stored)
+
+    def _reads_vocabulary(self) -> bool:
+        """Whether an expression of the pack reads a vocabulary by name: a two-valued run on
+        a plain dict would give up there (a vocabulary is worked out when first read, by the
+        lookup of `Names`, and is no key the run stores)."""
+        pack = self.pack
+        every = _expressions(pack.definitions, pack.outputs, pack.tables, pack.rules)
+        return any(name in pack.vocabulary for e in every for name in A.free_names(e.checked.node))
 
     def _rules_in_order(self, known: bool) -> bool:
         """Whether the two-valued straight run (`known`) keeps its rule results as locals,
@@ -1034,32 +1069,51 @@ class Program:
         F["as_of"] = as_of
         F["version"] = self._version_id
         trying = None if day_parts.resting else known  # (the two-valued form, when tried)
-        # (`_names`, in line: the run's empty state; for the two-valued form, the same with
-        # every key it stores held as not yet worked out, see `Program._stored`)
-        m = Names(day[0] if trying is None else day[2])
-        m.day = day[1]
-        m.F = F
-        m.work = self.work
-        rules: dict[str, Any] = {}
-        m.rules = rules
         decided = False
-        if trying is not None:
+        m: dict[Any, Any]
+        values: tuple[Any, ...]  # (the rule results a two-valued run hands over)
+        if trying is not None and day_parts.plain:
+            # (on a plain dict, see `_DayParts.plain`)
             tried = day_parts.tried = day_parts.tried + 1
             if tried >= _REVIEW:
                 day_parts.review()
+            m = day[2].copy()
             try:
-                trying(m, rules, F, m.__getitem__)
+                values = trying(m, day[1], F, m.__getitem__)
             except Exception:  # noqa: BLE001  (gave up, or failed: the three-valued run decides)
                 day_parts.gave_up += 1
-                m = self._names(day, F)  # (a clean state: nothing the attempt left)
-                rules = m.rules
+                m = names = self._names(day, F)  # (a clean state: nothing the attempt left)
+                rules = names.rules
             else:
                 decided = True
-        elif known is not None:
-            day_parts.resting -= 1
+        else:
+            # (`_names`, in line: the run's empty state; for the two-valued form, the same
+            # with every key it stores held as not yet worked out, see `Program._stored`)
+            m = names = Names(day[0] if trying is None else day[2])
+            names.day = day[1]
+            names.F = F
+            names.work = self.work
+            rules = {}
+            names.rules = rules
+            if trying is not None:
+                tried = day_parts.tried = day_parts.tried + 1
+                if tried >= _REVIEW:
+                    day_parts.review()
+                try:
+                    trying(names, rules, F, names.__getitem__)
+                except Exception:  # noqa: BLE001  (gave up, or failed: as above)
+                    day_parts.gave_up += 1
+                    m = names = self._names(day, F)  # (a clean state: as above)
+                    rules = names.rules
+                else:
+                    decided = True
+                    if day_parts.rule_ids is not None:  # (kept in the state: see `Names`)
+                        values = names.rule_values
+            elif known is not None:
+                day_parts.resting -= 1
         if not decided:
             try:
-                run_all(m, rules, F, m.__getitem__)
+                run_all(names, rules, F, names.__getitem__)
             except VALUE_ERRORS:
                 # the rare path: an error somewhere, which stops the decision only where what
                 # it decides reads it (definitions are lazy as far as errors go): the
@@ -1081,7 +1135,7 @@ class Program:
         ev.steps = []
         if decided and day_parts.rule_ids is not None:
             # the rule results as one tuple: made a dict when first read (`Evaluation`)
-            ev.rule_values = (day_parts.rule_ids, m.rule_values)
+            ev.rule_values = (day_parts.rule_ids, values)
         else:
             ev.rule_results = rules
         return ev
@@ -1125,6 +1179,16 @@ class _DayParts(PerDay):
         # the keys it stores into its state, in order, when it may start from a state holding
         # them all (`Program._stored`), else None
         self.stored: tuple[Any, ...] | None = None
+        # whether it runs on a plain dict (a copy of `template`) instead of `Names`: with
+        # every key it stores there from the start (`stored`) and its rule results handed
+        # over as one tuple, the run reads nothing of its state but values (by `m.get`, and
+        # by `N`, which is the dict's own lookup); it is called as `(m, day, F, N)`, the
+        # parts of the day handed over as they are, and returns the tuple of rule results.
+        # Stores into a plain dict take the interpreter's specialised path, which stores
+        # into a subclass of dict do not. A name it reads that is not there (a vocabulary
+        # or a parameter not in force, as the run meets them) raises KeyError: the run
+        # gives up, and the three-valued form decides, as on any other exception.
+        self.plain = False
         self.inline = False
         # the parts that are a parameter's value, by parameter name (`parameter`)
         self.parameters: dict[str, str] = {}

@@ -41,10 +41,10 @@ class Watched:
         self.failed = 0
         self.runs = 0
 
-    def __call__(self, *args: Any) -> None:
+    def __call__(self, *args: Any) -> Any:
         self.runs += 1
         try:
-            self.known(*args)
+            result = self.known(*args)  # (a run on a plain dict returns its rule results)
         except GaveUp as e:
             frames = traceback.extract_tb(e.__traceback__)
             self.gave_up.add(next(f.lineno or 0 for f in reversed(frames) if "<" in f.filename))
@@ -53,6 +53,7 @@ class Watched:
             self.failed += 1
             raise
         self.finished += 1
+        return result
 
 
 def programs(
@@ -271,7 +272,7 @@ def test_a_two_valued_run_starts_from_every_key_it_stores(monkeypatch: pytest.Mo
     day = dt.date(2020, 7, 20)
     both, alone, watched = programs(pack, day, True, monkeypatch)
     day_parts = both._run[1]
-    assert day_parts.stored is not None
+    assert day_parts.stored is not None and day_parts.plain  # (run on a plain dict)
     facts = Plain(pack, 7, absent=0.0).documents(40)
     plain = [f for _, _, f in facts if valid(pack, day, f, True)]
     empty: dict[str, Any] = {"prisoner": {}, "establishment": {}}  # (every fact unknown)
