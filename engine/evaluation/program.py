@@ -63,6 +63,9 @@ _UNLIMITED_KINDS = frozenset({"null", "bool", "date", "duration", "months", "rec
 # what a two-valued run on a plain dict may not read (`_DayParts.plain`): the rule results'
 # dict, or any attribute of its state (`m.get` is the dict's own)
 _PLAIN_STATE = re.compile(r"\brr\b|\bm\.(?!get\()")
+# a rule's result written as a truth value as it is (no condition, not in force, or a
+# literal condition as its code is written)
+_TRUTHS = frozenset({"True", "False", "(True)", "(False)"})
 _UNPACKED = 4  # parts of the day a function reads from which it unpacks them all at once
 _WORDS = re.compile(r"\b_[nrs]_?\w*")  # the local variables a generated function may set
 _MARK = re.compile("\0([0-9]+)\0")  # a name read in line, resolved as the functions are laid out
@@ -563,7 +566,7 @@ class Program:
                 # a value kept in a local of its own (a rule's result), set in one line; a
                 # truth value written as it is, or another rule's local, is written straight
                 # into the tuple of the results instead (`as_is`)
-                if order is not None and (value in ("True", "False") or value in order.values()):
+                if order is not None and (value in _TRUTHS or value in order.values()):
                     as_is[slot] = value
                     return
                 lines.append(at + f"{slot} = {value}")
