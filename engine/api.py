@@ -16,7 +16,7 @@ from typing import Any, NoReturn
 from engine import disk_cache
 from engine.evaluation.decision import AUDIENCES, Decision, build_decision
 from engine.evaluation.evaluate import out_of_range
-from engine.evaluation.program import Program, program
+from engine.evaluation.program import ON_DAY, Program, program
 from engine.language.runtime import EXACT
 from engine.packs import build, pack_cache
 from engine.packs import model as M
@@ -621,10 +621,11 @@ def evaluate_many(
                 found = programs[day] = program(pack, day, custodial, None)
             last = day
         # as `evaluate`: under this thread's exact decimal context, the caller's put back
+        # (the prepared facts the run's own, as there)
         caller = getcontext()
         setcontext(exact)
         try:
-            decision = build(found.run(prepared, day, None), audience, facts_name)
+            decision = build(found.run(prepared, day, None, True), audience, facts_name)
         except (OverflowError, ValueError, ArithmeticError) as e:
             raise out_of_range(pack_id, e) from None
         finally:
@@ -708,12 +709,17 @@ def evaluate(
     if plan is not None:
         _check_plan_covers(plan, day)
     # under this thread's exact decimal context, the caller's put back; steps are replayed
-    # (same audience, same preparation) when first read
-    found = program(pack, day, custodial, version)
+    # (same audience, same preparation) when first read; the prepared facts are a dict made
+    # for this decision alone, which the run keeps as its own
+    # (`program`'s lookup by day in line: the program for this day, found before)
+    on_day = pack.derived.get(ON_DAY)
+    found = None if on_day is None else on_day.get((day, custodial, version))
+    if found is None:
+        found = program(pack, day, custodial, version)
     given = _getcontext()
     _setcontext(_EXACT.__dict__.get("context") or _exact())
     try:
-        return build_decision(found.run(prepared, day, version), audience, pack.facts)
+        return build_decision(found.run(prepared, day, version, True), audience, pack.facts)
     except (OverflowError, ValueError, ArithmeticError) as e:
         raise out_of_range(pack.id, e) from None
     finally:

@@ -424,7 +424,8 @@ class _Shape:
     infallible: frozenset[str] | None
     # the fields of every decision of this shape that come from the pack and its version
     fields: dict[str, Any]
-    # and with them, no local plan (those of a decision whose other fields wait to be read)
+    # and with them, no local plan (those of a decision whose other fields wait to be read),
+    # then a place for each field of its own (see `build_decision`)
     lazy_fields: dict[str, Any]
 
 
@@ -496,7 +497,11 @@ def _shape(ev: Evaluation, custodial: bool, facts_schema: str) -> _Shape:
         },
         lazy_fields={},
     )
-    found.lazy_fields.update(found.fields, local_plan=None)
+    # (with a place for each field `build_decision` sets after them, in the order it sets
+    # them: a decision's fields are a copy of this dict, which then grows no more)
+    found.lazy_fields.update(
+        found.fields, local_plan=None, as_of=None, audience=None, _pending=None, _steps=None
+    )
     return found
 
 
@@ -701,7 +706,8 @@ def build_decision(ev: Evaluation, audience: str, facts_schema: str = "facts") -
         later.facts_schema, later.made = facts_schema, None
         decision = _new(Decision)
         fields = decision.__dict__
-        fields.update(shape.lazy_fields)  # (those fixed by the pack and version, and no plan)
+        # (those fixed by the pack and version, and no plan; then the decision's own)
+        fields.update(shape.lazy_fields)
         fields["as_of"] = ev.as_of
         fields["audience"] = audience
         fields["_pending"] = later.pending

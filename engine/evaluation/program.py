@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import sys
 from collections.abc import Callable
 from typing import Any
 
@@ -43,11 +44,13 @@ from engine.language.codegen import GLOBALS, PerDay, compile_part, inline_checke
 from engine.language.codegen_known import inline_known, may_give_unknown, tested_reads
 from engine.language.runtime import NULL, Unknown, give_up, merge
 from engine.packs import model as M
+from engine.packs.pack_cost import _expressions
 from engine.problems import EvaluationError
 
 Work = Callable[["Names"], Any]
 # the straight run: `(m, rr, F, N)`, the names' values, the rule results, the facts and `N`
-Straight = Callable[["Names", dict[str, Any], dict[str, Any], Callable[[Any], Any]], None]
+# (one on a plain dict, `(m, day, F, N)`, returns the rule results: see `_DayParts.plain`)
+Straight = Callable[[Any, Any, dict[str, Any], Callable[[Any], Any]], Any]
 _PART = 100  # items worked out by one generated function
 _LIMITED = frozenset({int, list, tuple, str})  # the classes `within_budget` looks at
 _MISSING = object()  # not worked out yet
@@ -57,6 +60,13 @@ _SIZE = min(MAX_LIST, MAX_TEXT)  # a list or text no longer than this is within 
 # the static types whose values are never of a class `within_budget` looks at (a value of one
 # may still be unknown or withheld: neither is limited either)
 _UNLIMITED_KINDS = frozenset({"null", "bool", "date", "duration", "months", "record"})
+# what a two-valued run on a plain dict may not read (`_DayParts.plain`): the rule results'
+# dict, or any attribute of its state (`m.get` is the dict's own)
+_PLAIN_STATE = re.compile(r"\brr\b|\bm\.(?!get\()")
+# a rule's result written as a truth value as it is (no condition, not in force, or a
+# literal condition as its code is written)
+_TRUTHS = frozenset({"True", "False", "(True)", "(False)"})
+_UNPACKED = 4  # parts of the day a function reads from which it unpacks them all at once
 _WORDS = re.compile(r"\b_[nrs]_?\w*")  # the local variables a generated function may set
 _MARK = re.compile("\0([0-9]+)\0")  # a name read in line, resolved as the functions are laid out
 
@@ -459,6 +469,8 @@ class Program:
         # never depends on the facts; else each kept in `rr` as it is worked out
         order: dict[str, str] | None = {} if self._rules_in_order(known) else None
 
+        as_is: dict[str, str] = {}  # the rule locals written as their value in the tuple
+
         def rule_slot(rid: str) -> str:
             """Where a rule's result is kept: its local in `order`, else its entry in `rr`."""
             if order is None:
@@ -551,8 +563,20 @@ class Program:
                 lines.append(f"    if {key} not in {table}:")
             at = "        " if early else "    "
             if slot is not None and not (early or guard or hide or pre or post or name):
-                # a value kept in a local of its own (a rule's result), set in one line
+                # a value kept in a local of its own (a rule's result), set in one line; a
+                # truth value written as it is, or another rule's local, is written straight
+                # into the tuple of the results instead (`as_is`)
+                if order is not None and (value in _TRUTHS or value in order.values()):
+                    as_is[slot] = value
+                    return
                 lines.append(at + f"{slot} = {value}")
+                return
+            if known and name is not None and not (early or hide or post or slot):
+                # a name's value into its local and the state at once (no error is caught
+                # in the two-valued form: `guard` is not written there)
+                lines.extend(at + line for line in pre)
+                lines.append(at + f"{var(name)} = {table}[{key}] = {value}")
+                sets[name] = blocks_of[name]
                 return
             body = [*pre, f"_v = {value}", *post]
             if guard and not known:
@@ -770,9 +794,9 @@ class Program:
                 end += 1
             # a name already worked out (by the straight run or another getter) is returned
             # before the getter reads anything into its locals; in the two-valued form, the
-            # block leaves the name's value in `_v`, whether it worked it out or not
+            # block leaves the name's value in its local, whether it worked it out or not
             if known:
-                block = [*resolve([(start, lines[start:end])]), "    return _v"]
+                block = [*resolve([(start, lines[start:end])]), f"    return {local[name]}"]
                 first = [
                     f"    if (_v := m.get({name!r}, _MISS)) is not _MISS:",
                     "        return _v",
@@ -791,11 +815,27 @@ class Program:
         functions = getters + [
             (f"def _part{i}(m, rr, F, N):", [], resolve(part)) for i, part in enumerate(parts)
         ]
-        hoist.update(day_parts.hoist())
+        day_hoist = day_parts.hoist()
+        hoist.update(day_hoist)
         for v, c in hoist.items():  # (read when a function starts: no local is set yet)
             hoist[v] = _MARK.sub(lambda found: reads[int(found[1])][1], c)
         source: list[str] = [*helpers]
+        stored: tuple[Any, ...] | None = None
+        if known:
+            tables = {table_id: consts[c] for table_id, c in table_keys.items()}
+            stored = self._stored(turns, early_names, len(parts), tables)
+        # the two-valued run in one function that stores each key once, and hands its rule
+        # results over as one tuple: run on a plain dict (`_DayParts.plain`)
+        plain = stored is not None and order is not None and not self._reads_vocabulary()
         for head, first, body in functions:
+            if plain and head.startswith("def _part"):
+                text = "\n".join(body) + "\n".join(
+                    c for v, c in hoist.items() if v not in day_hoist
+                )
+                if _PLAIN_STATE.search(text) is None:
+                    head = "def _part0(m, day, F, N):"
+                else:  # (an engine bug: the run reads more of its state than its values)
+                    plain = False
             source.append(head)
             source.extend(first)
             used = set(_WORDS.findall("\n".join(body)))
@@ -803,6 +843,16 @@ class Program:
             while more:  # and what the code of each hoisted local reads, in turn
                 more = {w for v in more if v in hoist for w in _WORDS.findall(hoist[v])} - used
                 used |= more
+            parts_read = [v for v in day_hoist if v in used]
+            if plain and head.startswith("def _part") and parts_read:
+                # (the parts of the day handed over as they are, see `_DayParts.plain`)
+                source.append(f"    ({''.join(v + ', ' for v in day_hoist)}) = day")
+                used -= set(day_hoist)
+            elif known and len(parts_read) >= _UNPACKED:
+                # every part of the day in one unpacking of `m.day`, not a read of each (the
+                # two-valued form is made last: no part joins the tuple after it)
+                source.append(f"    ({''.join(v + ', ' for v in day_hoist)}) = m.day")
+                used -= set(day_hoist)
             source.extend(f"    {v} = {c}" for v, c in sorted(hoist.items()) if v in used)
             # (a local read only where an earlier block has set it needs no first value)
             text = "\n".join(body)
@@ -812,9 +862,11 @@ class Program:
             source.extend(body)
             if head.startswith("def _part"):
                 if order is not None:  # (one part: see `_rules_in_order`)
-                    source.append(
-                        f"    m.rule_values = ({''.join(v + ', ' for v in order.values())})"
-                    )
+                    values = "".join(as_is.get(v, v) + ", " for v in order.values())
+                    if plain:  # (returned, see `_DayParts.plain`)
+                        source.append(f"    return ({values})")
+                        continue
+                    source.append(f"    m.rule_values = ({values})")
                 source.append("    return None")
         if len(parts) == 1:  # (the one part is the run: no call around it)
             source.append("_all = _part0")
@@ -826,6 +878,8 @@ class Program:
         if known:
             assert order is None or len(order) == len(pack.rules)  # (every rule, once)
             day_parts.rule_ids = None if order is None else tuple(order)
+            day_parts.stored = stored
+            day_parts.plain = plain
         title = f"<program: {pack.id}, two-valued>" if known else f"<program: {pack.id}>"
         compiled = disk_cache.compiled("\n".join(source) + "\n", title)
 
@@ -877,6 +931,45 @@ class Program:
             elif out is not None and not (custodial and (out.healthcare or out.releasable)):
                 proven.add(name)
         return proven
+
+    def _stored(
+        self, turns: tuple[str, ...], early: set[str], parts: int, tables: dict[str, Any]
+    ) -> tuple[Any, ...] | None:
+        """The keys the two-valued straight run (of `turns`, in one function) stores into its
+        state, in the order it stores them, when it stores each, once, wherever it goes: no
+        name is worked out before its turn (`early`: none) and every one is worked out in
+        line at its turn, a table's rows by the first output read from it; else None.
+
+        Such a run reads a name only once it has stored it (each comes after every name it
+        reads, directly or through tables and rules), and reads the rows of a table with
+        `m.get(key, _MISS)` before storing them: so it may start from a state holding every
+        key it stores as `_MISSING` (`_DayParts.template`), which it finds as if absent. That
+        state is made by copying a dict of the size it grows to, not grown as the run stores
+        (a run that gives up is run again from a clean state). Each key is the very object
+        the run stores under (`tables`: the key of each table's rows, by table id; a name,
+        interned as the run's text has it), so that finding it compares no text."""
+        pack = self.pack
+        if early or parts != 1 or not all(self._in_line(name) for name in turns):
+            return None
+        stored: list[Any] = []
+        for name in turns:
+            out = pack.outputs.get(name)
+            if out is not None and out.mode == "table":
+                key = tables[pack.tables[str(out.table)].id]
+                if key not in stored:
+                    stored.append(key)
+            stored.append(sys.intern(name))
+        if set(stored) & set(pack.parameters) or len(set(stored)) != len(stored):
+            return None  # (the checker rejects a name given twice: an engine bug)
+        return tuple(stored)
+
+    def _reads_vocabulary(self) -> bool:
+        """Whether an expression of the pack reads a vocabulary by name: a two-valued run on
+        a plain dict would give up there (a vocabulary is worked out when first read, by the
+        lookup of `Names`, and is no key the run stores)."""
+        pack = self.pack
+        every = _expressions(pack.definitions, pack.outputs, pack.tables, pack.rules)
+        return any(name in pack.vocabulary for e in every for name in A.free_names(e.checked.node))
 
     def _rules_in_order(self, known: bool) -> bool:
         """Whether the two-valued straight run (`known`) keeps its rule results as locals,
@@ -938,22 +1031,33 @@ class Program:
             self._parameters[day] = found
         return found
 
-    def _day(self, day_parts: _DayParts, as_of: dt.date) -> tuple[dict[Any, Any], tuple[Any, ...]]:
-        """What a run on `as_of` starts from: the parameters in force and the values of the
-        parts of the day a straight run reads (kept with its `_DayParts`)."""
+    def _day(
+        self, day_parts: _DayParts, as_of: dt.date
+    ) -> tuple[dict[Any, Any], tuple[Any, ...], dict[Any, Any]]:
+        """What a run on `as_of` starts from: the parameters in force, the values of the
+        parts of the day a straight run reads (kept with its `_DayParts`), and the state its
+        two-valued form starts from (`Program._stored`; else the parameters alone)."""
         days = day_parts.starts
         found = days.get(as_of)
         if found is None:
             if len(days) > 4096:
                 days.clear()
             values = day_parts.values(as_of) if day_parts.fns else ()
-            found = days[as_of] = (self.parameters(as_of), values)
+            parameters = self.parameters(as_of)
+            found = days[as_of] = (parameters, values, day_parts.template(parameters))
         return found
 
     def run(
-        self, facts: dict[str, Any], as_of: dt.date, version_id: str | None = None
+        self,
+        facts: dict[str, Any],
+        as_of: dt.date,
+        version_id: str | None = None,
+        owned: bool = False,
     ) -> Evaluation:
-        """Every name, output and rule worked out, as `Evaluation(...).run()` leaves them."""
+        """Every name, output and rule worked out, as `Evaluation(...).run()` leaves them.
+        `owned`: `facts` is the caller's own dict, which nobody else holds or reads after
+        (prepared for this decision alone): the run adds `as_of` and `version` to it and
+        keeps it as the evaluation's facts, instead of a copy of it."""
         if not self.inlined:
             self._runs += 1
             if self._runs >= INLINE_AFTER:
@@ -962,34 +1066,57 @@ class Program:
         run_all, day_parts = self._run
         known = day_parts.known or self._known(day_parts)
         day = day_parts.starts.get(as_of) or self._day(day_parts, as_of)
-        # (a copy and two stores: the same dict as `{**facts, ...}`, in fewer instructions)
-        F = facts.copy()
+        # (a copy and two stores: the same dict as `{**facts, ...}`, in fewer instructions;
+        # the dict itself when it is the caller's own: the same keys in the same order)
+        F = facts if owned else facts.copy()
         F["as_of"] = as_of
         F["version"] = self._version_id
-        m = Names(day[0])  # (`_names`, in line: the run's empty state)
-        m.day = day[1]
-        m.F = F
-        m.work = self.work
-        rules: dict[str, Any] = {}
-        m.rules = rules
+        trying = None if day_parts.resting else known  # (the two-valued form, when tried)
         decided = False
-        if known is not None and not day_parts.resting:
+        m: dict[Any, Any]
+        values: tuple[Any, ...]  # (the rule results a two-valued run hands over)
+        if trying is not None and day_parts.plain:
+            # (on a plain dict, see `_DayParts.plain`)
             tried = day_parts.tried = day_parts.tried + 1
             if tried >= _REVIEW:
                 day_parts.review()
+            m = day[2].copy()
             try:
-                known(m, rules, F, m.__getitem__)
+                values = trying(m, day[1], F, m.__getitem__)
             except Exception:  # noqa: BLE001  (gave up, or failed: the three-valued run decides)
                 day_parts.gave_up += 1
-                m = self._names(day, F)  # (a clean state: nothing the attempt left)
-                rules = m.rules
+                m = names = self._names(day, F)  # (a clean state: nothing the attempt left)
+                rules = names.rules
             else:
                 decided = True
-        elif known is not None:
-            day_parts.resting -= 1
+        else:
+            # (`_names`, in line: the run's empty state; for the two-valued form, the same
+            # with every key it stores held as not yet worked out, see `Program._stored`)
+            m = names = Names(day[0] if trying is None else day[2])
+            names.day = day[1]
+            names.F = F
+            names.work = self.work
+            rules = {}
+            names.rules = rules
+            if trying is not None:
+                tried = day_parts.tried = day_parts.tried + 1
+                if tried >= _REVIEW:
+                    day_parts.review()
+                try:
+                    trying(names, rules, F, names.__getitem__)
+                except Exception:  # noqa: BLE001  (gave up, or failed: as above)
+                    day_parts.gave_up += 1
+                    m = names = self._names(day, F)  # (a clean state: as above)
+                    rules = names.rules
+                else:
+                    decided = True
+                    if day_parts.rule_ids is not None:  # (kept in the state: see `Names`)
+                        values = names.rule_values
+            elif known is not None:
+                day_parts.resting -= 1
         if not decided:
             try:
-                run_all(m, rules, F, m.__getitem__)
+                run_all(names, rules, F, names.__getitem__)
             except VALUE_ERRORS:
                 # the rare path: an error somewhere, which stops the decision only where what
                 # it decides reads it (definitions are lazy as far as errors go): the
@@ -1011,7 +1138,7 @@ class Program:
         ev.steps = []
         if decided and day_parts.rule_ids is not None:
             # the rule results as one tuple: made a dict when first read (`Evaluation`)
-            ev.rule_values = (day_parts.rule_ids, m.rule_values)
+            ev.rule_values = (day_parts.rule_ids, values)
         else:
             ev.rule_results = rules
         return ev
@@ -1052,6 +1179,19 @@ class _DayParts(PerDay):
         # the rules in the order of the tuple of their results it hands over, if it does
         # (`Program._rules_in_order`), else None
         self.rule_ids: tuple[str, ...] | None = None
+        # the keys it stores into its state, in order, when it may start from a state holding
+        # them all (`Program._stored`), else None
+        self.stored: tuple[Any, ...] | None = None
+        # whether it runs on a plain dict (a copy of `template`) instead of `Names`: with
+        # every key it stores there from the start (`stored`) and its rule results handed
+        # over as one tuple, the run reads nothing of its state but values (by `m.get`, and
+        # by `N`, which is the dict's own lookup); it is called as `(m, day, F, N)`, the
+        # parts of the day handed over as they are, and returns the tuple of rule results.
+        # Stores into a plain dict take the interpreter's specialised path, which stores
+        # into a subclass of dict do not. A name it reads that is not there (a vocabulary
+        # or a parameter not in force, as the run meets them) raises KeyError: the run
+        # gives up, and the three-valued form decides, as on any other exception.
+        self.plain = False
         self.inline = False
         # the parts that are a parameter's value, by parameter name (`parameter`)
         self.parameters: dict[str, str] = {}
@@ -1061,7 +1201,15 @@ class _DayParts(PerDay):
         # left before it is tried again, after too many gave up (`review`)
         self.tried = self.gave_up = self.resting = 0
         # the parameters in force and these values, by day (`Program._day`)
-        self.starts: dict[dt.date, tuple[dict[Any, Any], tuple[Any, ...]]] = {}
+        self.starts: dict[dt.date, tuple[dict[Any, Any], tuple[Any, ...], dict[Any, Any]]] = {}
+
+    def template(self, parameters: dict[Any, Any]) -> dict[Any, Any]:
+        """The state the two-valued straight run starts from on a day with these parameters
+        in force: the parameters, then every key it stores, as not yet worked out (a dict of
+        the size the state grows to, which `Names` copies whole); else the parameters."""
+        if self.stored is None:
+            return parameters
+        return {**parameters, **dict.fromkeys(self.stored, _MISSING)}
 
     def review(self) -> None:
         """When more than half of the two-valued form's last runs gave up, rest it for a
@@ -1423,9 +1571,9 @@ def program(pack: M.Pack, as_of: dt.date, custodial: bool, version_id: str | Non
     """The pack's program for the version in force on `as_of` (or the one named) and the
     audience, compiled on first use and kept with the pack."""
     # by day first: the version in force on a day is found once, not on every decision
-    on = pack.derived.get(_ON_DAY)
+    on = pack.derived.get(ON_DAY)
     if on is None:
-        on = pack.derived[_ON_DAY] = {}
+        on = pack.derived[ON_DAY] = {}
     found: Program | None = on.get((as_of, custodial, version_id))
     if found is not None:
         return found
@@ -1442,4 +1590,4 @@ def program(pack: M.Pack, as_of: dt.date, custodial: bool, version_id: str | Non
 
 # a pack's programs by (day, audience, version named): one of the pack's ("program", ...)
 # entries, so that whoever drops those (a test changing tiers) drops this one with them
-_ON_DAY = ("program", "by day")
+ON_DAY = ("program", "by day")

@@ -56,6 +56,8 @@ _OWN = {
 _STRING = re.compile(r"'(?:[^'\\]|\\.)*'|\"(?:[^\"\\]|\\.)*\"")
 _SETS = re.compile(r"\b(_t\w+) :=")
 _OUTER = re.compile(r"\b(?:_n\d+|_np\d+|_s_\w+|_r_\w+|_t\w+|N|F|m|rr)\b")
+# code that is a variable alone (read twice as it is rather than through a temporary)
+_VARIABLE = re.compile(r"[A-Za-z_]\w*")
 
 # the nodes that, in a place whose value flows out untouched, are written three-valued
 _AS_THEY_ARE = (A.Name, A.Attr, A.Lit, A.Call, A.Binary)
@@ -110,7 +112,10 @@ class _Known(_Gen):
             self.three = False
 
     def _known(self, code: str) -> str:
-        """`code`, giving up when its value is unknown."""
+        """`code`, giving up when its value is unknown (a variable read as it is, twice,
+        rather than through a temporary: no code runs between the two reads)."""
+        if _VARIABLE.fullmatch(code):
+            return f"({code} if {code}.__class__ is not _U else _gu())"
         t = self.tmp()
         return f"({t} if ({t} := {code}).__class__ is not _U else _gu())"
 
@@ -159,6 +164,8 @@ class _Known(_Gen):
         if self.three:
             return super()._Attr(node)
         read = self._raw_read(node)
+        if read is not None and _VARIABLE.fullmatch(read[0]):  # (read into a local: as it is)
+            return f"({read[0]} if {read[0]} is not None else _gu())"
         t = self.tmp()
         if read is not None:  # a field of the facts: unknown exactly when it reads None
             return f"({t} if ({t} := {read[0]}) is not None else _gu())"

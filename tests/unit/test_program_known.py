@@ -41,10 +41,10 @@ class Watched:
         self.failed = 0
         self.runs = 0
 
-    def __call__(self, *args: Any) -> None:
+    def __call__(self, *args: Any) -> Any:
         self.runs += 1
         try:
-            self.known(*args)
+            result = self.known(*args)  # (a run on a plain dict returns its rule results)
         except GaveUp as e:
             frames = traceback.extract_tb(e.__traceback__)
             self.gave_up.add(next(f.lineno or 0 for f in reversed(frames) if "<" in f.filename))
@@ -53,6 +53,7 @@ class Watched:
             self.failed += 1
             raise
         self.finished += 1
+        return result
 
 
 def programs(
@@ -260,3 +261,26 @@ def test_a_two_valued_form_that_mostly_gives_up_rests(monkeypatch: pytest.Monkey
     assert watched.runs == program_module._REVIEW
     decided(both, empty, day, "custodial")
     assert watched.runs == program_module._REVIEW + 1  # tried again
+
+
+def test_a_two_valued_run_starts_from_every_key_it_stores(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The key work two-valued form stores each name (and table's rows) once, wherever it goes,
+    so it starts from a state holding every key it stores as not yet worked out: a run it
+    decides leaves each with its value, in the order the three-valued form stores them; a run
+    it gives up on leaves the three-valued form a clean state."""
+    pack = PACKS["keywork_edm"]
+    day = dt.date(2020, 7, 20)
+    both, alone, watched = programs(pack, day, True, monkeypatch)
+    day_parts = both._run[1]
+    assert day_parts.stored is not None and day_parts.plain  # (run on a plain dict)
+    facts = Plain(pack, 7, absent=0.0).documents(40)
+    plain = [f for _, _, f in facts if valid(pack, day, f, True)]
+    empty: dict[str, Any] = {"prisoner": {}, "establishment": {}}  # (every fact unknown)
+    for doc in [*plain[:8], empty]:
+        prepared = prepare(doc, "<facts>", pack.facts, True)
+        with decimal.localcontext(EXACT):
+            got, want = both.run(prepared, day), alone.run(prepared, day)
+        assert all(v is not program_module._MISSING for v in got.memo.values())
+        assert list(got.memo.items()) == list(want.memo.items())
+        assert set(day_parts.stored) <= got.memo.keys()
+    assert watched.finished > 0 and watched.gave_up
