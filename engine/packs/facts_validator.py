@@ -273,6 +273,9 @@ class _Source:
         # the facts limits would refuse
         self.limits = limits
         self.huge = 0  # (with the limits) the least whole number too large: 10 ** digits
+        # (with `convert`) the fields whose null a sibling may make unknown that set `_nul`
+        # when null, so that only a document with such a null has its nulls settled
+        self.nulls = 0
 
     def const(self, value: Any) -> str:
         name = f"_c{len(self.consts)}"
@@ -708,11 +711,25 @@ def _gen_object(
             _gen(sub, x, src, ind + 1, depth + 1, ftype)
             if ftype is not None:
                 src.emit(ind + 1, f"c{v}[{key!r}] = c{x}")
+        if ftype is not None and ftype.none_when is not None:
+            src.emit(ind + 1, f"if {x} is None: _nul = 1")
+            src.nulls += 1
         if count:
             src.emit(ind, "else:")
             src.emit(ind + 1, f"{count} -= 1")
     if count:
         src.emit(ind, f"if {count} != len({v}): return False")
+
+
+def _none_when_fields(t: Any) -> int:
+    """How many fields within type `t` a sibling's value may make unknown when null."""
+    if t.kind == "record":
+        return sum(
+            (ft.none_when is not None) + _none_when_fields(ft) for _, ft, _ in t.fields or ()
+        )
+    if t.kind == "list" and t.elem is not None:
+        return _none_when_fields(t.elem)
+    return 0
 
 
 def generate_check(
@@ -730,7 +747,8 @@ def generate_check(
     holds a Decimal: one walk over the document, not two.
 
     Given `convert` as well (with the limits), the same walk converts the document too: a
-    passing document gives `(True or 2, the converted document)`, as `convert.root` types it."""
+    passing document gives `(True or 2, the converted document, 1 when a field a sibling may
+    make unknown is null somewhere, else 0)`, as `convert.root` types it."""
     src = _Source(limits[:3] if scan is not None else None, convert)
     digits = limits[3]
     src.huge = 10**digits
@@ -743,9 +761,13 @@ def generate_check(
     else:
         if not src.limits or _fields(schema, convert.root) is None:
             raise Unsupported("conversion")
+        src.emit(1, "_nul = 0")
+        first = len(src.lines) - 1
         _gen(schema, "v0", src, 1, 0, convert.root)
         src.emit(1, "if v0.__class__ is not dict: return False")
-        src.emit(1, "return _dec, cv0")
+        src.emit(1, "return _dec, cv0, _nul")
+        if src.nulls != _none_when_fields(convert.root):  # (some not walked field by field)
+            src.lines[first] = "    _nul = 1"  # every document's nulls are settled
     namespace: dict[str, Any] = {
         "_date": dt.date,
         "_NUM": (int, float, Decimal),
