@@ -446,6 +446,15 @@ def _gen_plain(
             if "enum" in schema and not values:
                 return False  # nothing is allowed: left to the general lines
     keyword = "if"
+    # (null first, but after a truth value: its test is the cheapest, so a null date, text or
+    # number skips the class tests, while most facts that may be true, false or null are
+    # given; the tests are apart, so their order decides nothing but what each case costs)
+    null = "null" in kinds and (values is None or any(x is None for x in values))
+    if null and not ("boolean" in kinds and values is None):
+        src.emit(ind, f"{keyword} {v} is None:")
+        keyword = "elif"
+        src.emit(ind + 1, f"c{v} = None" if t is not None and store is None else "pass")
+        null = False
     if "string" in kinds:
         date = schema.get("format") == "date"
         reserved = reserved_value(schema)  # (the full path words it: see engine.packs.reserved)
@@ -456,7 +465,7 @@ def _gen_plain(
             and (converted or src.convert is None)
         ):
             # a day given as a date (facts read from YAML) is valid as it is, and kept
-            src.emit(ind, f"if {v}.__class__ is _date:")
+            src.emit(ind, f"{keyword} {v}.__class__ is _date:")
             if reserved is not None:
                 src.emit(ind + 1, f"if {v} == _RESERVED_DATE: return False")
             src.emit(ind + 1, f"c{v} = {v}" if t is not None and store is None else "pass")
@@ -525,13 +534,11 @@ def _gen_plain(
         if hi is not None:
             src.emit(body, f"if {v} > {src.const(hi)}: return False")
         src.emit(body, f"c{v} = {v}" if t is not None else "pass")
-    # (a truth value before null: most facts that may be either are given, and the two
-    # tests are apart, so their order decides nothing but what the common case costs)
     if "boolean" in kinds and values is None:
         src.emit(ind, f"{keyword} {v} is False or {v} is True:")
         keyword = "elif"
         src.emit(ind + 1, f"c{v} = {v}" if t is not None else "pass")
-    if "null" in kinds and (values is None or any(x is None for x in values)):
+    if null:
         src.emit(ind, f"{keyword} {v} is None:")
         keyword = "elif"
         src.emit(ind + 1, f"c{v} = None" if t is not None and store is None else "pass")
