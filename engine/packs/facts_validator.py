@@ -647,7 +647,8 @@ def _gen_limits(
     if "number" in kinds:
         src.emit(ind, f"if {v}.__class__ is float and not -_INF < {v} < _INF: return False")
         src.emit(ind, f"if {v}.__class__ is _Decimal: _dec = 2")
-    if "array" in kinds:
+    if "array" in kinds and not int(schema.get("maxItems", max_list + 1)) <= max_list:
+        # (a list's own bound, tested with the schema's keywords, is the tighter)
         src.emit(ind, f"if {v}.__class__ is list and len({v}) > {max_list}: return False")
     # what the schema leaves unchecked inside a record or list is scanned as a whole
     loose_object = "object" in kinds and not ({"properties", "additionalProperties"} & set(schema))
