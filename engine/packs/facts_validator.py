@@ -336,8 +336,11 @@ def _gen(
         src.emit(ind, f"if _uncertain({v}): return False")
     if fields is not None or elem is not None:
         src.emit(ind, f"c{v} = {v}")  # a null stays null; a record or list is built below
+    # a list (or null) of items and nothing else: the class test goes with the items' lines
+    list_only = bool(src.limits) and _list_only(schema, kinds) and (t is None or elem is not None)
     if src.limits:
-        _gen_limits(schema, kinds, v, src, ind, depth, record_only=_record_only(schema, kinds))
+        own = _record_only(schema, kinds) or list_only
+        _gen_limits(schema, kinds, v, src, ind, depth, record_only=own)
     fmt = schema.get("format")
     if fmt == "date":
         src.emit(ind, f"if isinstance({v}, str) and not _is_date({v}): return False")
@@ -370,7 +373,7 @@ def _gen(
         src.emit(
             ind, f"if isinstance({v}, (str, _date)) and len(_text({v})) > {most}: return False"
         )
-    if "maxItems" in schema:
+    if "maxItems" in schema and "items" not in schema:  # (else tested with the items)
         src.emit(
             ind, f"if {v}.__class__ is list and len({v}) > {int(schema['maxItems'])}: return False"
         )
@@ -389,12 +392,23 @@ def _gen(
     if "items" in schema:
         item = src.var()
         src.emit(ind, f"if {v}.__class__ is list:")
+        bound = int(schema["maxItems"]) if "maxItems" in schema else None
+        if list_only and src.limits and not (bound is not None and bound <= src.limits[2]):
+            # (the limit `_gen_limits` left to these lines, where the list's own is not tighter)
+            src.emit(ind + 1, f"if len({v}) > {src.limits[2]}: return False")
+        if bound is not None:
+            src.emit(ind + 1, f"if len({v}) > {bound}: return False")
         if elem is not None:
             src.emit(ind + 1, f"c{v} = []")
         src.emit(ind + 1, f"for {item} in {v}:")
         _gen(schema["items"], item, src, ind + 2, depth + 1, elem)
         if elem is not None:
             src.emit(ind + 2, f"c{v}.append(c{item})")
+        if list_only:  # (the class test the limits left)
+            src.emit(
+                ind,
+                f"elif {v} is not None: return False" if "null" in kinds else "else: return False",
+            )
     for sub in schema.get("allOf") or ():
         _gen(sub, v, src, ind, depth)
     if "if" in schema:
@@ -610,6 +624,18 @@ def _record_only(schema: Mapping[str, Any], kinds: list[str]) -> bool:
     )
 
 
+def _list_only(schema: Mapping[str, Any], kinds: list[str]) -> bool:
+    """Whether `schema` is a list (or null) of items, bounded or not, and nothing else: the
+    class test then goes with the items' own lines, as an `else` of them."""
+    words = {k for k in schema if not k.startswith("x-")} - _ANNOTATIONS
+    return (
+        "array" in kinds
+        and set(kinds) <= {"array", "null"}
+        and "items" in words
+        and words <= {"type", "items", "maxItems"}
+    )
+
+
 def _gen_limits(
     schema: Mapping[str, Any],
     kinds: list[str],
@@ -647,8 +673,11 @@ def _gen_limits(
     if "number" in kinds:
         src.emit(ind, f"if {v}.__class__ is float and not -_INF < {v} < _INF: return False")
         src.emit(ind, f"if {v}.__class__ is _Decimal: _dec = 2")
-    if "array" in kinds and not int(schema.get("maxItems", max_list + 1)) <= max_list:
-        # (a list's own bound, tested with the schema's keywords, is the tighter)
+    if (
+        "array" in kinds
+        and not record_only  # (a list's own lines test the limit: see `_gen`)
+        and not int(schema.get("maxItems", max_list + 1)) <= max_list
+    ):  # (a list's own bound, tested with the schema's keywords, is the tighter)
         src.emit(ind, f"if {v}.__class__ is list and len({v}) > {max_list}: return False")
     # what the schema leaves unchecked inside a record or list is scanned as a whole
     loose_object = "object" in kinds and not ({"properties", "additionalProperties"} & set(schema))
