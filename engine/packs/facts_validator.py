@@ -801,7 +801,10 @@ def generate_check(
         src.emit(1, "_nul = 0")
         first = len(src.lines) - 1
         _gen(schema, "v0", src, 1, 0, convert.root)
-        src.emit(1, "if v0.__class__ is not dict: return False")
+        kinds = schema.get("type")
+        kinds = [kinds] if isinstance(kinds, str) else list(kinds or ())
+        if not (_record_only(schema, kinds) and kinds == ["object"]):  # (else refused above)
+            src.emit(1, "if v0.__class__ is not dict: return False")
         src.emit(1, "return _dec, cv0, _nul")
         if src.nulls != _none_when_fields(convert.root):  # (some not walked field by field)
             src.lines[first] = "    _nul = 1"  # every document's nulls are settled
