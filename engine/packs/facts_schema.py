@@ -366,7 +366,8 @@ def _compiled_with_limits(name: str) -> Check | None:
 @cache
 def _compiled_converting(name: str) -> Callable[[Any], Any] | None:
     """`_compiled_with_limits` that converts the document in the same walk: `(True or 2, the
-    prepared facts)` for a document it is sure of, falsy otherwise (None: no such check)."""
+    prepared facts, 1 when a null there may need settling)` for a document it is sure of,
+    falsy otherwise (None: no such check)."""
     schema = facts_schema(name)
     as_of = (schema.get("properties") or {}).get("as_of")
     if as_of is not None and (
@@ -567,7 +568,8 @@ def _prepare_fast(data: Any, name: str, custodial: bool = False) -> dict[str, An
     elif custodial and not _custodial_valid(data, name, _DECIMAL):
         return None
     prepared: dict[str, Any] = passed[1]
-    return settle_nulls(prepared, name)
+    # (the walk notes a null a sibling may make unknown: without one, nothing is settled)
+    return settle_nulls(prepared, name) if passed[2] else prepared
 
 
 def _custodial_valid(data: dict[str, Any], name: str, scan: int) -> bool:

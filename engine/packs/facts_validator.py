@@ -273,6 +273,9 @@ class _Source:
         # the facts limits would refuse
         self.limits = limits
         self.huge = 0  # (with the limits) the least whole number too large: 10 ** digits
+        # (with `convert`) the fields whose null a sibling may make unknown that set `_nul`
+        # when null, so that only a document with such a null has its nulls settled
+        self.nulls = 0
 
     def const(self, value: Any) -> str:
         name = f"_c{len(self.consts)}"
@@ -333,8 +336,11 @@ def _gen(
         src.emit(ind, f"if _uncertain({v}): return False")
     if fields is not None or elem is not None:
         src.emit(ind, f"c{v} = {v}")  # a null stays null; a record or list is built below
+    # a list (or null) of items and nothing else: the class test goes with the items' lines
+    list_only = bool(src.limits) and _list_only(schema, kinds) and (t is None or elem is not None)
     if src.limits:
-        _gen_limits(schema, kinds, v, src, ind, depth, record_only=_record_only(schema, kinds))
+        own = _record_only(schema, kinds) or list_only
+        _gen_limits(schema, kinds, v, src, ind, depth, record_only=own)
     fmt = schema.get("format")
     if fmt == "date":
         src.emit(ind, f"if isinstance({v}, str) and not _is_date({v}): return False")
@@ -367,7 +373,7 @@ def _gen(
         src.emit(
             ind, f"if isinstance({v}, (str, _date)) and len(_text({v})) > {most}: return False"
         )
-    if "maxItems" in schema:
+    if "maxItems" in schema and "items" not in schema:  # (else tested with the items)
         src.emit(
             ind, f"if {v}.__class__ is list and len({v}) > {int(schema['maxItems'])}: return False"
         )
@@ -386,12 +392,23 @@ def _gen(
     if "items" in schema:
         item = src.var()
         src.emit(ind, f"if {v}.__class__ is list:")
+        bound = int(schema["maxItems"]) if "maxItems" in schema else None
+        if list_only and src.limits and not (bound is not None and bound <= src.limits[2]):
+            # (the limit `_gen_limits` left to these lines, where the list's own is not tighter)
+            src.emit(ind + 1, f"if len({v}) > {src.limits[2]}: return False")
+        if bound is not None:
+            src.emit(ind + 1, f"if len({v}) > {bound}: return False")
         if elem is not None:
             src.emit(ind + 1, f"c{v} = []")
         src.emit(ind + 1, f"for {item} in {v}:")
         _gen(schema["items"], item, src, ind + 2, depth + 1, elem)
         if elem is not None:
             src.emit(ind + 2, f"c{v}.append(c{item})")
+        if list_only:  # (the class test the limits left)
+            src.emit(
+                ind,
+                f"elif {v} is not None: return False" if "null" in kinds else "else: return False",
+            )
     for sub in schema.get("allOf") or ():
         _gen(sub, v, src, ind, depth)
     if "if" in schema:
@@ -443,6 +460,15 @@ def _gen_plain(
             if "enum" in schema and not values:
                 return False  # nothing is allowed: left to the general lines
     keyword = "if"
+    # (null first, but after a truth value: its test is the cheapest, so a null date, text or
+    # number skips the class tests, while most facts that may be true, false or null are
+    # given; the tests are apart, so their order decides nothing but what each case costs)
+    null = "null" in kinds and (values is None or any(x is None for x in values))
+    if null and not ("boolean" in kinds and values is None):
+        src.emit(ind, f"{keyword} {v} is None:")
+        keyword = "elif"
+        src.emit(ind + 1, f"c{v} = None" if t is not None and store is None else "pass")
+        null = False
     if "string" in kinds:
         date = schema.get("format") == "date"
         reserved = reserved_value(schema)  # (the full path words it: see engine.packs.reserved)
@@ -453,7 +479,7 @@ def _gen_plain(
             and (converted or src.convert is None)
         ):
             # a day given as a date (facts read from YAML) is valid as it is, and kept
-            src.emit(ind, f"if {v}.__class__ is _date:")
+            src.emit(ind, f"{keyword} {v}.__class__ is _date:")
             if reserved is not None:
                 src.emit(ind + 1, f"if {v} == _RESERVED_DATE: return False")
             src.emit(ind + 1, f"c{v} = {v}" if t is not None and store is None else "pass")
@@ -522,13 +548,11 @@ def _gen_plain(
         if hi is not None:
             src.emit(body, f"if {v} > {src.const(hi)}: return False")
         src.emit(body, f"c{v} = {v}" if t is not None else "pass")
-    # (a truth value before null: most facts that may be either are given, and the two
-    # tests are apart, so their order decides nothing but what the common case costs)
     if "boolean" in kinds and values is None:
         src.emit(ind, f"{keyword} {v} is False or {v} is True:")
         keyword = "elif"
         src.emit(ind + 1, f"c{v} = {v}" if t is not None else "pass")
-    if "null" in kinds and (values is None or any(x is None for x in values)):
+    if null:
         src.emit(ind, f"{keyword} {v} is None:")
         keyword = "elif"
         src.emit(ind + 1, f"c{v} = None" if t is not None and store is None else "pass")
@@ -600,6 +624,18 @@ def _record_only(schema: Mapping[str, Any], kinds: list[str]) -> bool:
     )
 
 
+def _list_only(schema: Mapping[str, Any], kinds: list[str]) -> bool:
+    """Whether `schema` is a list (or null) of items, bounded or not, and nothing else: the
+    class test then goes with the items' own lines, as an `else` of them."""
+    words = {k for k in schema if not k.startswith("x-")} - _ANNOTATIONS
+    return (
+        "array" in kinds
+        and set(kinds) <= {"array", "null"}
+        and "items" in words
+        and words <= {"type", "items", "maxItems"}
+    )
+
+
 def _gen_limits(
     schema: Mapping[str, Any],
     kinds: list[str],
@@ -637,7 +673,11 @@ def _gen_limits(
     if "number" in kinds:
         src.emit(ind, f"if {v}.__class__ is float and not -_INF < {v} < _INF: return False")
         src.emit(ind, f"if {v}.__class__ is _Decimal: _dec = 2")
-    if "array" in kinds:
+    if (
+        "array" in kinds
+        and not record_only  # (a list's own lines test the limit: see `_gen`)
+        and not int(schema.get("maxItems", max_list + 1)) <= max_list
+    ):  # (a list's own bound, tested with the schema's keywords, is the tighter)
         src.emit(ind, f"if {v}.__class__ is list and len({v}) > {max_list}: return False")
     # what the schema leaves unchecked inside a record or list is scanned as a whole
     loose_object = "object" in kinds and not ({"properties", "additionalProperties"} & set(schema))
@@ -708,11 +748,25 @@ def _gen_object(
             _gen(sub, x, src, ind + 1, depth + 1, ftype)
             if ftype is not None:
                 src.emit(ind + 1, f"c{v}[{key!r}] = c{x}")
+        if ftype is not None and ftype.none_when is not None:
+            src.emit(ind + 1, f"if {x} is None: _nul = 1")
+            src.nulls += 1
         if count:
             src.emit(ind, "else:")
             src.emit(ind + 1, f"{count} -= 1")
     if count:
         src.emit(ind, f"if {count} != len({v}): return False")
+
+
+def _none_when_fields(t: Any) -> int:
+    """How many fields within type `t` a sibling's value may make unknown when null."""
+    if t.kind == "record":
+        return sum(
+            (ft.none_when is not None) + _none_when_fields(ft) for _, ft, _ in t.fields or ()
+        )
+    if t.kind == "list" and t.elem is not None:
+        return _none_when_fields(t.elem)
+    return 0
 
 
 def generate_check(
@@ -730,7 +784,8 @@ def generate_check(
     holds a Decimal: one walk over the document, not two.
 
     Given `convert` as well (with the limits), the same walk converts the document too: a
-    passing document gives `(True or 2, the converted document)`, as `convert.root` types it."""
+    passing document gives `(True or 2, the converted document, 1 when a field a sibling may
+    make unknown is null somewhere, else 0)`, as `convert.root` types it."""
     src = _Source(limits[:3] if scan is not None else None, convert)
     digits = limits[3]
     src.huge = 10**digits
@@ -743,9 +798,16 @@ def generate_check(
     else:
         if not src.limits or _fields(schema, convert.root) is None:
             raise Unsupported("conversion")
+        src.emit(1, "_nul = 0")
+        first = len(src.lines) - 1
         _gen(schema, "v0", src, 1, 0, convert.root)
-        src.emit(1, "if v0.__class__ is not dict: return False")
-        src.emit(1, "return _dec, cv0")
+        kinds = schema.get("type")
+        kinds = [kinds] if isinstance(kinds, str) else list(kinds or ())
+        if not (_record_only(schema, kinds) and kinds == ["object"]):  # (else refused above)
+            src.emit(1, "if v0.__class__ is not dict: return False")
+        src.emit(1, "return _dec, cv0, _nul")
+        if src.nulls != _none_when_fields(convert.root):  # (some not walked field by field)
+            src.lines[first] = "    _nul = 1"  # every document's nulls are settled
     namespace: dict[str, Any] = {
         "_date": dt.date,
         "_NUM": (int, float, Decimal),
