@@ -202,6 +202,14 @@ local:
 """
 
 
+def _sharing(value: str, pack: str) -> str:
+    """Pack `second`, its parameter `period` at `value`, declared shared with `pack`'s."""
+    return (
+        PACK.format(id="second", value=value)
+        + f"      shared: {{pack: {pack}, parameter: period}}\n"
+    )
+
+
 def _packs(tmp_path: Path, first: str, second: str) -> list[Problem]:
     (tmp_path / "first.yaml").write_text(first, encoding="utf-8")
     (tmp_path / "second.yaml").write_text(second, encoding="utf-8")
@@ -209,10 +217,7 @@ def _packs(tmp_path: Path, first: str, second: str) -> list[Problem]:
 
 
 def test_a_declaration_naming_no_pack_is_an_error_at_the_pack_id(tmp_path: Path) -> None:
-    second = (
-        PACK.format(id="second", value="4 weeks")
-        + "      shared: {pack: frist, parameter: period}\n"
-    )
+    second = _sharing("4 weeks", "frist")
     (found,) = _packs(tmp_path, PACK.format(id="first", value="4 weeks"), second)
     assert (found.code, found.line, found.col) == ("E-LOCAL-SHARED", 21, 22)
     assert "pack `frist`, which is neither among the packs checked" in found.message
@@ -220,10 +225,7 @@ def test_a_declaration_naming_no_pack_is_an_error_at_the_pack_id(tmp_path: Path)
 
 
 def test_a_pack_checked_alone_finds_the_pack_it_shares_with_beside_it(tmp_path: Path) -> None:
-    second = (
-        PACK.format(id="second", value="4 weeks")
-        + "      shared: {pack: first, parameter: period}\n"
-    )
+    second = _sharing("4 weeks", "first")
     assert _packs(tmp_path, PACK.format(id="first", value="4 weeks"), second) == []
     _, problems = engine.check_paths([tmp_path / "second.yaml"])
     assert problems == []
@@ -234,10 +236,7 @@ def test_a_pack_checked_alone_finds_the_pack_it_shares_with_beside_it(tmp_path: 
 
 
 def test_shared_national_values_that_differ_are_an_error(tmp_path: Path) -> None:
-    second = (
-        PACK.format(id="second", value="5 weeks")
-        + "      shared: {pack: first, parameter: period}\n"
-    )
+    second = _sharing("5 weeks", "first")
     (found,) = _packs(tmp_path, PACK.format(id="first", value="4 weeks"), second)
     assert (found.code, found.line, found.col) == ("E-LOCAL-SHARED", 21, 40)
     assert found.message == (
@@ -251,10 +250,7 @@ def test_both_packs_declaring_it_give_one_disagreement(tmp_path: Path) -> None:
         PACK.format(id="first", value="4 weeks")
         + "      shared: {pack: second, parameter: period}\n"
     )
-    second = (
-        PACK.format(id="second", value="4 weeks")
-        + "      shared: {pack: first, parameter: period}\n"
-    )
+    second = _sharing("4 weeks", "first")
     plan = """\
 # yaml-language-server: $schema=../../schemas/overlay.schema.json
 extends: {{pack: {pack}, version: "1"}}
