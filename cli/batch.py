@@ -14,6 +14,7 @@ from .common import (
     fail,
     load_packs,
     outputs_wanted,
+    pack_target,
     packs_option,
     parse_date,
     path_option,
@@ -170,6 +171,7 @@ def command(
     from engine.sql.types import Unsupported
 
     start, end = parse_range(as_of)
+    pack, packs_dir = pack_target(pack, packs_dir)
     packs = load_packs(resolve_packs_dir(packs_dir), pack)
     packs = with_plan(packs, pack, establishment_plan, packs_dir)
     wanted = outputs_wanted(outputs)

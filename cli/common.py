@@ -30,10 +30,39 @@ def packs_option(fn: F) -> F:
     return click.option(
         "--packs",
         "packs_dir",
-        type=click.Path(file_okay=False, path_type=Path),
+        type=click.Path(path_type=Path),
         default=None,
-        help="Directory of packs (default: $REGIME_PACKS, else ./policies).",
+        help="Directory of packs, or one pack file (default: $REGIME_PACKS, else ./policies).",
     )(fn)
+
+
+def pack_target(pack: str, packs_dir: Path | None) -> tuple[str, Path | None]:
+    """PACK as a pack id, or as the path of a pack file: the id, and where to load it from
+    (the file itself), so that `regime eval policies/pmp.yaml` is `regime eval pmp`."""
+    if not pack.endswith((".yaml", ".yml")) and "/" not in pack and os.sep not in pack:
+        return pack, packs_dir
+    path = Path(pack)
+    if packs_dir is not None:
+        fail(
+            f"`{pack}` names a file, but with --packs PACK is a pack id",
+            f"give the pack file alone, or its id with --packs: e.g. `{path.stem}`",
+        )
+    if not path.is_file():
+        fail(
+            f"no pack file `{pack}`",
+            "PACK is a pack id (e.g. keywork_edm), found under --packs DIR, or the path of a "
+            "pack file",
+        )
+    if engine.api.is_overlay_file(path):
+        fail(
+            f"`{pack}` is a local plan, not a pack",
+            f"give the national pack as PACK and the plan as --establishment-plan {pack}",
+        )
+    packs, problems = engine.check_paths([path], overlays=False)
+    if len(packs) != 1:
+        show_problems([p for p in problems if p.is_error])
+        fail(f"`{pack}` does not load as a pack; run `regime check {pack}`", code=EXIT_PROBLEMS)
+    return next(iter(packs)), path
 
 
 def path_option(*decls: str, directory: bool = False, **kwargs: Any) -> Callable[[F], F]:
@@ -390,6 +419,8 @@ def with_plan(
     if plan is None:
         return packs
     directory = resolve_packs_dir(packs_dir)
+    if directory.is_file():  # one pack file: establishment plans are looked for beside it
+        directory = directory.parent
     path = engine.api.resolve_plan(plan, pack, directory)
     if not path.exists():
         fail(

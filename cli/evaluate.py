@@ -12,6 +12,7 @@ from .common import (
     evaluation_options,
     format_option,
     load_packs,
+    pack_target,
     resolve_packs_dir,
     user_errors,
 )
@@ -43,6 +44,7 @@ def command(
       regime eval keywork_edm --facts examples/local/g8607kw_post_closure.yaml \
           --establishment-plan LEI
     """
+    pack, packs_dir = pack_target(pack, packs_dir)
     packs = load_packs(resolve_packs_dir(packs_dir), pack)
     decision = decide(packs, pack, facts_path, as_of, audience, establishment_plan, packs_dir)
     if fmt == "json":

@@ -9,7 +9,15 @@ import click
 from engine.packs.model import Pack
 from engine.problems import did_you_mean
 
-from .common import decide, evaluation_options, fail, load_packs, resolve_packs_dir, user_errors
+from .common import (
+    decide,
+    evaluation_options,
+    fail,
+    load_packs,
+    pack_target,
+    resolve_packs_dir,
+    user_errors,
+)
 
 
 @click.command("explain")
@@ -34,6 +42,7 @@ def command(
           --facts examples/prisoners/b3152kw_high_rosh_release.yaml
       regime explain pmp eligible --facts examples/pmp/a1101pm_immunosuppressed_plan.yaml
     """
+    pack, packs_dir = pack_target(pack, packs_dir)
     packs = load_packs(resolve_packs_dir(packs_dir), pack)
     model = packs[pack]
     known = (

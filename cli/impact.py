@@ -22,6 +22,7 @@ from .common import (
     fail,
     format_option,
     load_packs,
+    pack_target,
     plan_option,
     resolve_packs_dir,
     user_errors,
@@ -178,6 +179,7 @@ def command(
     """
     start, end = parse_range(as_of)
     _LOADED.clear()
+    pack, packs_dir = pack_target(pack, packs_dir)
     if (old or new) and (from_version or to_version):
         fail("give either --from-version/--to-version or OLD NEW, not both")
     if establishment_plan is not None and (old or new or from_version or to_version):

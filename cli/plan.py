@@ -9,7 +9,15 @@ import click
 from engine.tools.local_plan_views import render_local_plan
 from engine.tools.render_plan import render
 
-from .common import fail, load_packs, packs_option, resolve_packs_dir, user_errors, with_plan
+from .common import (
+    fail,
+    load_packs,
+    pack_target,
+    packs_option,
+    resolve_packs_dir,
+    user_errors,
+    with_plan,
+)
 
 
 @click.command("plan")
@@ -43,6 +51,7 @@ def command(
       regime plan omu_edm --format dot | dot -Tsvg > plan.svg
       regime plan omu_edm --stage 3 --establishment-plan LEI
     """
+    pack, packs_dir = pack_target(pack, packs_dir)
     packs = with_plan(
         load_packs(resolve_packs_dir(packs_dir), pack), pack, establishment_plan, packs_dir
     )

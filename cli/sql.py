@@ -14,6 +14,7 @@ from .common import (
     fail,
     load_packs,
     outputs_wanted,
+    pack_target,
     packs_option,
     resolve_packs_dir,
     user_errors,
@@ -86,6 +87,7 @@ def command(
     from engine.sql.query_cache import rendered
     from engine.sql.types import Unsupported
 
+    pack, packs_dir = pack_target(pack, packs_dir)
     packs = with_plan(
         load_packs(resolve_packs_dir(packs_dir), pack), pack, establishment_plan, packs_dir
     )

@@ -19,6 +19,7 @@ from .common import (
     format_option,
     id_field_option,
     load_packs,
+    pack_target,
     packs_option,
     parse_date,
     plan_option,
@@ -125,6 +126,7 @@ def command(
     assert first is not None and last is not None
     if last < first:
         fail(f"--to {end} is before --from {start}")
+    pack, packs_dir = pack_target(pack, packs_dir)
     packs = load_packs(resolve_packs_dir(packs_dir), pack)
     packs = with_plan(packs, pack, establishment_plan, packs_dir)
     check_plan_dates(packs, pack, first, last)

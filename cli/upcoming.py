@@ -16,6 +16,7 @@ from .common import (
     fail,
     format_option,
     load_packs,
+    pack_target,
     parse_date,
     plan_option,
     resolve_packs_dir,
@@ -93,6 +94,7 @@ def command(
             hint=f"at most --days {(dt.date.max - start).days} from {start}",
         )
     end = start + dt.timedelta(days=days)
+    pack, packs_dir = pack_target(pack, packs_dir)
     packs = with_plan(
         load_packs(resolve_packs_dir(packs_dir), pack), pack, establishment_plan, packs_dir
     )
