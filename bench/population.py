@@ -12,6 +12,10 @@ actually ran, which the machine's load does not stretch):
   binding and planning the query (the same query over no facts: a cost that does not grow
   with the population, and that the profile's parts leave out), and of running it again
   prepared (EXECUTE of a prepared statement: DuckDB plans it again, so nothing is saved);
+- population-keywork-duckdb-recorded: the same query over a population of the same size whose
+  every fact is recorded (none absent, none null), beside the share of undetermined decisions
+  in each: the generated population visits unknowns on purpose, and an unknown costs the query
+  the work of finding which facts are missing;
 - population-keywork-duckdb-output-<name>-cpu: CPU seconds for one output's value alone (with
   the definitions it reads), over the whole population: where the values' time goes;
 - population-keywork-duckdb-values-only-cpu: decisions a second for the pack's outputs'
@@ -292,6 +296,35 @@ def population_parts(con: duckdb.DuckDBPyConnection, pack: Any, full: str) -> No
         print(f"population-keywork-duckdb-output-{name.replace('_', '-')}-cpu: {cpu_s:.3f} s")
 
 
+def recorded_population(
+    con: duckdb.DuckDBPyConnection, full: str, tmp: Path, src: str, prisoners: int
+) -> None:
+    """The same query over a population whose every fact is recorded (none absent, none
+    null): the generated population visits the unknowns on purpose (most of its decisions are
+    undetermined), and working out which facts are missing is much of the query's work."""
+    shares = con.execute(
+        "SELECT count(*) FILTER (WHERE status = 'undetermined') / count(*) FROM keywork_result"
+    ).fetchone()[0]
+    path = tmp / "recorded.parquet"
+    write_population(path, prisoners, seed=88, roots=("prisoner", "establishment"), recorded=True)
+    con.execute(
+        f"CREATE OR REPLACE VIEW facts AS SELECT record, DATE '{AS_OF}' AS as_of, prisoner, "
+        f"establishment FROM read_parquet('{path}')"
+    )
+    wall, used = best(con, full)
+    undetermined = con.execute(
+        "SELECT count(*) FILTER (WHERE status = 'undetermined') / count(*) FROM bench_out"
+    ).fetchone()[0]
+    con.execute(
+        f"CREATE OR REPLACE VIEW facts AS SELECT record, DATE '{AS_OF}' AS as_of, prisoner, "
+        f"establishment FROM {src}"
+    )
+    print(f"population-keywork-duckdb-undetermined-share: {shares:.2f}")
+    print(f"population-keywork-duckdb-recorded: {prisoners / wall:,.0f}")
+    print(f"population-keywork-duckdb-recorded-cpu: {prisoners / used:,.0f}")
+    print(f"population-keywork-duckdb-recorded-undetermined-share: {undetermined:.2f}")
+
+
 def main() -> None:
     every_day = "--every-day" in sys.argv[1:]
     quick = "--quick" in sys.argv[1:]
@@ -320,6 +353,7 @@ def main() -> None:
         print(f"population-keywork-duckdb: {prisoners / wall:,.0f}")
         print(f"population-keywork-duckdb-cpu: {prisoners / used:,.0f}")
         if not quick:
+            recorded_population(con, full, Path(tmp), src, prisoners)
             population_parts(con, pack, full)
         if "--population-only" in sys.argv[1:]:
             con.close()

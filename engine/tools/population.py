@@ -62,11 +62,17 @@ class Population:
     """Facts documents for one schema, drawn from a seeded random source."""
 
     def __init__(
-        self, seed: int = 0, schema: str = "facts", absent: float = 0.06, edges: float = 0.0
+        self,
+        seed: int = 0,
+        schema: str = "facts",
+        absent: float = 0.06,
+        edges: float = 0.0,
+        nulls: float = 0.12,
     ):
         self.rng = random.Random(seed)
         self.schema = facts_schema(schema)
         self.absent = absent
+        self.nulls = nulls  # the share of values left null where the schema allows it
         # the share of dates drawn near the calendar's ends (none by default: the stream of
         # a seed without them is unchanged)
         self.edges = edges
@@ -191,8 +197,10 @@ class Population:
         if "null" not in kinds:
             return inner
 
+        nulls = self.nulls
+
         def nullable(as_of: dt.date) -> Any:
-            return None if rand() < 0.12 else inner(as_of)
+            return None if rand() < nulls else inner(as_of)
 
         return nullable
 
@@ -230,7 +238,7 @@ class Population:
                 continue
             if self.rng.random() < self.absent / 2:
                 continue
-            if self.rng.random() < 0.02:
+            if self.rng.random() < 0.02 * (self.nulls > 0):
                 doc[key] = None
                 continue
             doc[key] = self.value(sub, as_of)
@@ -305,10 +313,16 @@ def _members(items: Any) -> list[str]:
 
 
 def write_population(
-    path: Path, n: int, seed: int = 0, roots: tuple[str, ...] | None = None
+    path: Path,
+    n: int,
+    seed: int = 0,
+    roots: tuple[str, ...] | None = None,
+    recorded: bool = False,
 ) -> int:
-    """Write `n` generated facts documents to a .parquet (typed columns) or .jsonl file."""
-    docs = Population(seed).documents(n, roots)
+    """Write `n` generated facts documents to a .parquet (typed columns) or .jsonl file; with
+    `recorded`, every fact is recorded (none absent, none null), as in well-kept records."""
+    source = Population(seed, absent=0.0, nulls=0.0) if recorded else Population(seed)
+    docs = source.documents(n, roots)
     if path.suffix == ".parquet":
         import pyarrow.parquet as pq
 

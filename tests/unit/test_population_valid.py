@@ -79,3 +79,50 @@ def test_a_pattern_gives_matching_text(pattern: str) -> None:
     for _ in range(200):
         text = from_pattern(pattern, rng)
         assert re.search(pattern, text), (pattern, text)
+
+
+
+def _null_fields(value: object, name: str = "") -> set[str]:
+    """The names of the fields (and list items, by their list's name) that hold null."""
+    if value is None:
+        return {name}
+    if isinstance(value, dict):
+        return set().union(*(_null_fields(v, k) for k, v in value.items()))
+    if isinstance(value, list):
+        return set().union(*(_null_fields(v, name) for v in value))
+    return set()
+
+
+def _branch_fields(node: object) -> set[str]:
+    """The fields an `if`/`then`/`else` of the schema constrains: the only ones that may be
+    null whatever is recorded (a branch may require a field to be null)."""
+    found: set[str] = set()
+    if isinstance(node, dict):
+        for key in ("then", "else"):
+            if isinstance(node.get(key), dict):
+                found |= set(node[key].get("properties", {}))
+        for v in node.values():
+            found |= _branch_fields(v)
+    elif isinstance(node, list):
+        for v in node:
+            found |= _branch_fields(v)
+    return found
+
+
+@pytest.mark.parametrize("schema", SCHEMAS)
+def test_a_recorded_population_is_valid_with_every_root_and_no_null_but_where_forced(
+    schema: str,
+) -> None:
+    """Every fact recorded (the bench's well-kept population): valid, every root of the
+    schema present, and null only in a field a schema branch constrains."""
+    population = Population(seed=7, schema=schema, absent=0.0, nulls=0.0)
+    roots = set(population.schema.get("properties", {})) - {"as_of"}
+    forced = _branch_fields(population.schema)
+    failures, nulls = [], set()
+    for i, as_of, doc in population.documents(300):
+        dated = {**doc, "as_of": as_of.isoformat()} if schema == "facts" else doc
+        failures += [p.format() for p in validate_facts(dated, f"<record {i}>", schema)]
+        nulls |= _null_fields(doc)
+        assert set(doc) == roots
+    assert not failures, f"{len(failures)} problems, first: " + "\n".join(failures[:5])
+    assert nulls <= forced, nulls - forced
