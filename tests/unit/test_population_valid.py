@@ -81,7 +81,6 @@ def test_a_pattern_gives_matching_text(pattern: str) -> None:
         assert re.search(pattern, text), (pattern, text)
 
 
-
 def _null_fields(value: object, name: str = "") -> set[str]:
     """The names of the fields (and list items, by their list's name) that hold null."""
     if value is None:
