@@ -146,10 +146,13 @@ def check_paths(
     paths = list(paths)
     files = pack_files(paths)
     plans = overlay_files(paths) if overlays else []
+    beside = _plans_beside(plans)
     key = (
         tuple((str(f), _file_bytes(f)) for f in files)
         + (("--plans--", None),)
         + tuple((str(f), _file_bytes(f)) for f in plans)
+        + (("--beside--", None),)
+        + tuple((str(f), _file_bytes(f)) for f in beside)
     )
     with _LOADED_LOCK:
         if key in _LOADED:
@@ -167,7 +170,10 @@ def check_paths(
         from engine.packs import shared_items
 
         problems.extend(shared_items.declaration_problems(packs, _pack_beside))
-        problems.extend(shared_items.disagreements(merged))
+        # a plan checked alone is still held to the plans beside it (its establishment's
+        # folder), whose own problems are theirs to report when they are checked
+        others = [m for m in (load_overlay(f, packs)[0] for f in beside) if m is not None]
+        problems.extend(shared_items.disagreements(merged + others, among=len(merged)))
     problems.sort()
     with _LOADED_LOCK:
         _LOADED[key] = (dict(packs), list(problems))
@@ -290,6 +296,19 @@ def _plan_schema_problems(doc: Document, content: bytes, name: str) -> list[Prob
     problems = validate_document(doc.data, "overlay", name, doc)
     disk_cache.store("plan-schema", entry, problems)
     return problems
+
+
+def _plans_beside(plans: list[Path]) -> list[Path]:
+    """The local plans in the folders of `plans` that are not among them."""
+    checked = {f.resolve() for f in plans}
+    folders = dict.fromkeys(f.resolve().parent for f in plans)
+    found = [
+        f
+        for folder in folders
+        for f in sorted(folder.glob("*.yaml"))
+        if f.resolve() not in checked and not f.name.startswith(".") and is_overlay_file(f)
+    ]
+    return _once(found)
 
 
 def _national_file(plan: Path, pack_id: str) -> Path | None:

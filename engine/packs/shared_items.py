@@ -11,16 +11,17 @@ declaring it is enough; both may. `regime check` (engine.api.check_paths) then c
   pack, where a plan looks for its national pack), it opens an item of that kind and name
   under its own `local:` block, and, for a parameter, the two national values are equal on
   every day both are in force (else every two plans leaving them unset would disagree);
-- the plans (`disagreements`, E-LOCAL-DISAGREE): every two active plans checked together, of
-  one establishment and extending the two packs, on the days both are in force (a draft is
-  not in force yet, a retired plan no longer). A parameter is compared by its effective
-  value, the plan's own or else the national one, on each day either value may change
-  within those days. A group is compared by the conditions the plans add to it (their rules
-  with `group:`): each condition one plan adds must be added by the other. Conditions are
-  compared as parsed, so spacing, brackets and quoting do not matter, but logically equal
-  conditions written differently (`a and b`, `b and a`) do: the check is sound (conditions
-  it finds equal are equal, when the names they read mean the same in both packs, as fact
-  paths do under one facts schema) and asks the plans to write a shared condition alike.
+- the plans (`disagreements`, E-LOCAL-DISAGREE): every two active plans of one establishment
+  extending the two packs, on the days both are in force (a draft is not in force yet, a retired
+  plan no longer): those checked together, and each plan checked with every plan in its own folder
+  (an establishment's folder), so that a plan checked alone is still held to the plans beside it.
+  A parameter is compared by its effective value, the plan's own or else the national one, on each
+  day either value may change within those days. A group is compared by the conditions the plans
+  add to it (their rules with `group:`): each condition one plan adds must be added by the other.
+  Conditions are compared as parsed, so spacing, brackets and quoting do not matter, but logically
+  equal conditions written differently (`a and b`, `b and a`) do: the check is sound (conditions
+  it finds equal are equal, when the names they read mean the same in both packs, as fact paths do
+  under one facts schema) and asks the plans to write a shared condition alike.
 
 A disagreement is an error, not a warning. It is one establishment saying two different
 things, in two documents it has signed off, about what the national packs say is one thing:
@@ -34,7 +35,7 @@ end one plan before the other begins), so the error stops nothing that should go
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any
 
 from engine.language.syntax import shape
@@ -108,17 +109,23 @@ def _national_values(pack: M.Pack, item: M.SharedItem, other: M.Pack) -> list[Pr
     ]
 
 
-def disagreements(plans: Iterable[M.Pack]) -> list[Problem]:
+def disagreements(plans: Sequence[M.Pack], among: int | None = None) -> list[Problem]:
     """Every two active plans of one establishment, in force together, agree on each item
     their packs declare shared (`plans` are merged plan packs, as engine.api.load_overlay
-    gives them)."""
+    gives them). With `among`, only pairs holding one of the first `among` plans (those
+    checked; the rest are there to be compared with) are looked at."""
+    checked = {id(p) for p in plans[: len(plans) if among is None else among]}
     active = sorted(
         (p for p in plans if p.local_plan is not None and p.local_plan.status == "active"),
         key=lambda p: _plan(p).file,
     )
     out: list[Problem] = []
-    for i, first in enumerate(active):
-        for second in active[i + 1 :]:
+    for i, earlier in enumerate(active):
+        for later in active[i + 1 :]:
+            if id(earlier) not in checked and id(later) not in checked:
+                continue
+            # said at the second plan where it can be: the one checked, when only one is
+            first, second = (later, earlier) if id(later) not in checked else (earlier, later)
             one, two = _plan(first), _plan(second)
             if one.establishment_code != two.establishment_code:
                 continue

@@ -178,6 +178,59 @@ def test_a_draft_plan_is_not_compared(tmp_path: Path) -> None:
     assert _leeds(tmp_path, omu=omu) == []
 
 
+def _alone(tmp_path: Path, checked: str, beside: dict[str, str]) -> list[Problem]:
+    """Leeds's plans written to `tmp_path/local/lei/`, one of them (`checked`) checked alone
+    with the national packs; only the problems of shared items."""
+    folder = tmp_path / "local" / "lei"
+    folder.mkdir(parents=True)
+    for name, text in beside.items():
+        (folder / name).write_text(text, encoding="utf-8")
+    _, problems = engine.check_paths([*NATIONAL, folder / checked])
+    return [p for p in problems if p.code in CODES]
+
+
+def test_a_plan_checked_alone_is_held_to_the_plans_beside_it(tmp_path: Path) -> None:
+    """A policy lead checking only the plan they edit still hears that it now disagrees with
+    their establishment's other plan, said at the plan they checked."""
+    plans = {
+        "keywork_edm.yaml": _plan("lei/keywork_edm.yaml", ("value: 6 weeks", "value: 7 weeks")),
+        "omu_edm.yaml": _plan("lei/omu_edm.yaml"),
+    }
+    (found,) = _alone(tmp_path, "keywork_edm.yaml", plans)
+    folder = tmp_path / "local" / "lei"
+    assert found.is_error and found.code == "E-LOCAL-DISAGREE"
+    assert (found.file, found.line, found.col) == (str(folder / "keywork_edm.yaml"), 43, 3)
+    assert "`7 weeks` here" in found.message and f"{folder / 'omu_edm.yaml'}:33:3" in found.message
+    # checked the other way round, it is said at the other plan, the one checked then
+    (found,) = _alone(tmp_path / "again", "omu_edm.yaml", plans)
+    assert found.file.endswith("omu_edm.yaml") and found.line == 33
+
+
+def test_plans_beside_the_one_checked_are_not_compared_with_each_other(tmp_path: Path) -> None:
+    """The plans beside are there to compare the checked one with: their own disagreements,
+    and their other problems, are for when they are checked."""
+    plans = {
+        "keywork_edm.yaml": _plan("lei/keywork_edm.yaml", ("value: 6 weeks", "value: 7 weeks")),
+        "omu_edm.yaml": _plan("lei/omu_edm.yaml"),
+        "broken.yaml": _plan("lei/omu_edm.yaml", ("code: LEI", "code: 12")),
+    }
+    folder = tmp_path / "local" / "lei"
+    folder.mkdir(parents=True)
+    for name, text in plans.items():
+        (folder / name).write_text(text, encoding="utf-8")
+    # a second key work plan, agreeing with the OMU plan, checked alone: the key work plan at
+    # 7 weeks disagrees with the OMU plan beside it, and `broken.yaml` has an error, but
+    # neither is the checked plan's problem
+    checked = folder / "checked.yaml"
+    checked.write_text(_plan("lei/keywork_edm.yaml"), encoding="utf-8")
+    _, problems = engine.check_paths([*NATIONAL, checked])
+    assert [p for p in problems if p.is_error] == []
+    # checked with them, both are found
+    _, problems = engine.check_paths([*NATIONAL, folder])
+    codes = sorted({p.code for p in problems if p.is_error})
+    assert "E-LOCAL-DISAGREE" in codes and len(codes) >= 2, codes
+
+
 PACK = """\
 # yaml-language-server: $schema=../../schemas/pack.schema.json
 id: {id}
