@@ -81,6 +81,8 @@ def command(
     from service.settings import Settings
 
     directory = resolve_packs_dir(packs_dir)
+    if directory.is_file():
+        fail(f"`{directory}` is a file: the service serves a folder of packs", "pass --packs DIR")
     if not directory.is_dir():
         fail(f"no packs directory `{directory}`", "pass --packs DIR")
     if insecure_no_auth and (jwt_public_key is not None or jwks is not None):
