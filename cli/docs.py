@@ -10,7 +10,7 @@ import engine
 import engine.api
 from engine.tools.docs_site import write_site
 from engine.tools.local_plan_views import local_plan_page
-from engine.tools.worked_examples import read_cases, run_case, test_files
+from engine.tools.worked_examples import examples_folder, read_cases, run_case, test_files
 
 from .common import (
     EXIT_OK,
@@ -68,7 +68,7 @@ def command(paths: tuple[Path, ...], out: Path) -> None:
     packs, problems = engine.check_paths(targets, overlays=False)
     errors = [p for p in problems if p.is_error]
     show_problems(errors)
-    example_dirs = sorted({t if t.is_dir() else t.parent for t in targets})
+    example_dirs = sorted({t if t.is_dir() else examples_folder(t) for t in targets})
     cases, _ = read_cases(test_files(example_dirs), packs)
     results = [run_case(c, packs) for c in cases if c.pack in packs]
     extra = []

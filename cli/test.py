@@ -7,7 +7,13 @@ from pathlib import Path
 import click
 
 from engine.api import is_pack_file
-from engine.tools.worked_examples import coverage, read_cases, run_case, test_files
+from engine.tools.worked_examples import (
+    coverage,
+    examples_folder,
+    read_cases,
+    run_case,
+    test_files,
+)
 
 from .common import (
     EXIT_OK,
@@ -119,10 +125,11 @@ def _targets(
 ) -> tuple[list[Path], list[Path], bool]:
     """Where to load packs from and where to find worked examples, for the paths given.
 
-    A directory gives both; a pack file runs the worked examples beside it (in the `tests`
-    folder next to it) that name it; a worked-example file runs against the packs
-    `examples_packs` chooses. The flag is true when only pack files were given, so that the
-    examples of other packs in that folder are left out."""
+    A directory gives both; a pack file runs the worked examples that name it in the `tests`
+    folder next to it, or in the nearest folder above that has one (`examples_folder`); a
+    worked-example file runs against the packs `examples_packs` chooses. The flag is true when
+    only pack files were given, so that the examples of other packs in that folder are left
+    out."""
     packs: list[Path] = []
     examples: list[Path] = []
     pack_files = 0
@@ -135,7 +142,7 @@ def _targets(
             examples.append(t)
         else:
             packs.append(t)
-            examples.append(t.parent)
+            examples.append(examples_folder(t))
             pack_files += 1
     return list(dict.fromkeys(packs)), list(dict.fromkeys(examples)), pack_files == len(targets)
 

@@ -60,6 +60,17 @@ def test_files(paths: Iterable[Path | str]) -> list[Path]:
     return found
 
 
+def examples_folder(pack_file: Path) -> Path:
+    """Where the worked examples of a pack file are looked for: the nearest folder, from the
+    pack's own upwards, whose `tests/` holds worked-example files (a pack in a subfolder of
+    the packs folder has its examples in that folder's `tests/`); else the pack's own."""
+    for folder in (pack_file.parent, *pack_file.parent.parents):
+        tests = folder / "tests"
+        if tests.is_dir() and any(named_pack(f) for f in sorted(tests.glob("*.yaml"))):
+            return folder
+    return pack_file.parent
+
+
 def named_pack(path: Path) -> str | None:
     """The pack id a worked-example file names (`pack:`), also when the rest of the file does
     not have the shape of one (reading it again reports why); None when it names none or is

@@ -65,3 +65,22 @@ def test_a_path_that_is_not_a_pack_is_refused(
     assert result.returncode in (1, 2)
     assert message in result.stderr
     assert "hint:" in result.stderr or "error" in result.stdout
+
+
+def test_a_pack_in_a_subfolder_finds_its_worked_examples_in_the_folder_above(
+    tmp_path: Path,
+) -> None:
+    """`policies/action_plans/framework.yaml` keeps its worked examples in `policies/tests/`:
+    testing or rendering the file alone runs them, as testing the whole folder does."""
+    pack = ROOT / "policies" / "action_plans" / "framework.yaml"
+    alone = regime("test", str(pack), cwd=tmp_path)
+    whole = regime("test", str(ROOT / "policies"), cwd=tmp_path)
+    assert alone.returncode == 0, alone.stdout + alone.stderr
+    line = next(x for x in alone.stdout.splitlines() if x.startswith("coverage action_plan:"))
+    assert line in whole.stdout
+    ran = int(alone.stdout.splitlines()[-1].split()[0])
+    assert ran > 100  # the action plan's examples, and no other pack's
+    assert "coverage keywork_edm" not in alone.stdout
+    site = tmp_path / "site"
+    assert regime("docs", str(pack), "--out", str(site), cwd=tmp_path).returncode == 0
+    assert "none applies this rule" not in (site / "action_plan.md").read_text(encoding="utf-8")
