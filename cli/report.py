@@ -164,6 +164,10 @@ def render_markdown(decision: Decision) -> str:
                 f"- **{o['modality'].replace('_', ' ')}**: {o['text']}{_due(o)} "
                 f"(`{o['rule']}`; {_cite(o)}){reason}"
             )
+            if o["who"]:
+                lines.append(f"  - *who:* {o['who']}")
+            if o["record"]:
+                lines.append(f"  - *record:* {_record(o)}")
         lines.append("")
     if "local_plan" in d:
         lines += (

@@ -285,6 +285,25 @@ def test_action_plan_json_is_golden(plan: str, snapshot: object) -> None:
     snapshot.assert_match(result.stdout, f"eval_action_plan_{plan}.json")  # type: ignore
 
 
+
+@pytest.mark.parametrize(
+    "pack, facts, as_of",
+    [
+        ("keywork_edm", "examples/prisoners/b3152kw_high_rosh_release.yaml", AS_OF),
+        ("action_plan", "policies/action_plans/social_care_2018.yaml", "2019-06-01"),
+    ],
+    ids=["keywork_edm", "action_plan"],
+)
+def test_eval_markdown_is_golden(pack: str, facts: str, as_of: str, snapshot: object) -> None:
+    """The page a decision renders to: every output, each duty with who acts and what to
+    record, the interpretations and the facts still needed."""
+    result = regime("eval", pack, "--facts", facts, "--as-of", as_of, "--format", "markdown")
+    no_traceback(result)
+    assert result.returncode == 0, result.stderr
+    assert "  - *who:* " in result.stdout
+    snapshot.snapshot_dir = SNAPSHOTS  # type: ignore[attr-defined]
+    snapshot.assert_match(result.stdout, f"eval_markdown_{pack}.md")  # type: ignore
+
 def _help_examples() -> list[str]:
     found: list[str] = []
     for command in ("", "check", "test", "eval", "explain", "plan", "diff"):
