@@ -6,6 +6,8 @@ import json
 from typing import Any
 
 from engine.evaluation.decision import Decision
+from engine.language.convert import json_key, to_json
+from engine.language.runtime import Unknown
 
 
 def _v(value: Any, undetermined: bool = False) -> str:
@@ -16,6 +18,51 @@ def _v(value: Any, undetermined: bool = False) -> str:
     if isinstance(value, str):
         return value
     return json.dumps(value, ensure_ascii=False)
+
+
+def _shown(value: Any) -> str:
+    """An output's value as JSON text, where a part the facts leave unknown reads `not known`
+    (an unknown that needs no fact is the decided none, `null`), never a bare `null` that a
+    reader would take for a recorded none."""
+    if value.__class__ is Unknown:
+        return "not known" if value.paths else "null"
+    if isinstance(value, dict):
+        inner = ", ".join(f"{json.dumps(json_key(k))}: {_shown(v)}" for k, v in value.items())
+        return "{" + inner + "}"
+    if isinstance(value, list | tuple):
+        return "[" + ", ".join(_shown(v) for v in value) + "]"
+    return json.dumps(to_json(value), ensure_ascii=False)
+
+
+def _output(value: Any, undetermined: bool) -> str:
+    """An output as a decision shows it (see `_v`), unknown parts marked (see `_shown`)."""
+    if isinstance(value, dict | list) and value:
+        return _shown(value)
+    return _v(to_json(value) if value.__class__ is not Unknown else None, undetermined)
+
+
+def _pending(decision: Decision) -> list[tuple[str, Any]]:
+    """The rules whose duty hangs on facts not known, each with its obligation (None where the
+    decision was read back without its pack): what may yet apply once the facts are in."""
+    pack = decision.model
+    outputs = set(decision.outputs)
+    out = []
+    for name in decision.undetermined:
+        if name in outputs:
+            continue
+        rule = pack.rule(name) if pack is not None else None
+        if pack is not None and (rule is None or rule.obligation is None):
+            continue
+        out.append((name, None if rule is None else rule.obligation))
+    return out
+
+
+def _interpretation_lines(d: dict[str, Any]) -> list[str]:
+    lines = ["", "Interpretations relied upon:"]
+    for i in d["interpretations"]:
+        lines.append(f"  - {i['id']}: {i['question']}")
+        lines.append(f"      chosen: {i['choice']}")
+    return lines
 
 
 def _due(o: dict[str, Any]) -> str:
@@ -53,8 +100,9 @@ def render_text(decision: Decision) -> str:
     if d["outputs"]:
         lines.append("")
         width = max(len(k) for k in d["outputs"])
-        for k, v in d["outputs"].items():
-            lines.append(f"  {k.ljust(width)}  {_v(v, k in d['undetermined'])}")
+        for k in d["outputs"]:
+            shown = _output(decision.outputs[k], k in d["undetermined"])
+            lines.append(f"  {k.ljust(width)}  {shown}")
     if d["obligations"]:
         lines.append("")
         lines.append("What must happen:")
@@ -69,13 +117,20 @@ def render_text(decision: Decision) -> str:
             for e in o.get("local", ()):
                 where = f"{e['file']}:{e['line']} ({e['entry']}, {e['autonomy']})"
                 lines.append(f"      local plan {where}: {e['summary']}")
+    pending = _pending(decision)
+    if pending:
+        lines += ["", "May also apply, once the facts it needs are known:"]
+        for rid, ob in pending:
+            if ob is None:
+                lines.append(f"  - [{rid}]")
+                continue
+            lines.append(f"  - {ob.modality.upper().replace('_', ' ')}: {ob.text}")
+            who = f"who: {ob.who}; " if ob.who else ""
+            lines.append(f"      {who}[{rid}]")
     if "local_plan" in d:
         lines += [""] + _local_plan_lines(d["local_plan"])
     if d["interpretations"]:
-        lines.append("")
-        lines.append("Interpretations relied upon:")
-        for i in d["interpretations"]:
-            lines.append(f"  - {i['id']}: {i['choice']}")
+        lines += _interpretation_lines(d)
     if d["missing_facts"]:
         lines.append("")
         lines.append("Needs: " + ", ".join(d["missing_facts"]))
@@ -117,13 +172,22 @@ def _records(value: Any) -> bool:
 
 
 def _cell(value: Any, undetermined: bool = False) -> str:
+    """A table cell: records as `field: value` pairs, a part not known as `not known`."""
     if isinstance(value, list) and all(isinstance(v, dict) for v in value) and value:
-        text = "; ".join(", ".join(f"{k}: {_v(x)}" for k, x in v.items()) for v in value)
+        text = "; ".join(", ".join(f"{k}: {_part(x)}" for k, x in v.items()) for v in value)
     elif isinstance(value, dict):
-        text = ", ".join(f"{k}: {_v(x)}" for k, x in value.items())
+        text = ", ".join(f"{k}: {_part(x)}" for k, x in value.items())
     else:
-        text = _v(value, undetermined)
+        text = _part(value, undetermined)
     return text.replace("|", "\\|").replace("\n", " ")
+
+
+def _part(value: Any, undetermined: bool = False) -> str:
+    if value.__class__ is Unknown:
+        return "not known" if value.paths else "none"
+    if isinstance(value, dict | list) and value:
+        return _shown(value)
+    return _v(to_json(value), undetermined)
 
 
 def render_markdown(decision: Decision) -> str:
@@ -138,14 +202,15 @@ def render_markdown(decision: Decision) -> str:
     tabular = {k: v for k, v in d["outputs"].items() if _records(v)}
     if len(tabular) < len(d["outputs"]):
         lines += ["| output | value |", "| --- | --- |"]
-        for k, v in d["outputs"].items():
+        for k in d["outputs"]:
             if k in tabular:
                 continue
-            cell = _cell(v, k in d["undetermined"])
+            cell = _cell(decision.outputs[k], k in d["undetermined"])
             lines.append(f"| `{k}` | {cell} |")
         lines.append("")
-    for k, v in tabular.items():
-        rows = v if isinstance(v, list) else [v]
+    for k in tabular:
+        value = decision.outputs[k]
+        rows = value if isinstance(value, list) else [value]
         columns = list(dict.fromkeys(c for r in rows for c in r))
         lines += [
             f"### `{k}`",
@@ -168,6 +233,17 @@ def render_markdown(decision: Decision) -> str:
                 lines.append(f"  - *who:* {o['who']}")
             if o["record"]:
                 lines.append(f"  - *record:* {_record(o)}")
+        lines.append("")
+    pending = _pending(decision)
+    if pending:
+        lines += ["### May also apply, once the facts it needs are known", ""]
+        for rid, ob in pending:
+            if ob is None:
+                lines.append(f"- `{rid}`")
+                continue
+            lines.append(f"- **{ob.modality.replace('_', ' ')}**: {ob.text} (`{rid}`)")
+            if ob.who:
+                lines.append(f"  - *who:* {ob.who}")
         lines.append("")
     if "local_plan" in d:
         lines += (

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from engine.evaluation.evaluate import Step
 from engine.language.convert import to_text
+from engine.language.runtime import WITHHELD, Months, Unknown
+from engine.packs.facts_schema import is_healthcare_path
 
 if TYPE_CHECKING:
     from engine.evaluation.decision import Decision
@@ -120,6 +123,23 @@ def _expressions(pack: Any, kind: str, name: str) -> list[Any]:
     return []
 
 
+def value_text(value: Any) -> str:
+    """A step's value as an explanation shows it: a duration in words, as a pack writes one
+    (`28 days`, `2 months`, `45 minutes`), anything else as `to_text` gives it."""
+    if isinstance(value, Months):
+        n, unit = (value.n // 12, "year") if value.n and value.n % 12 == 0 else (value.n, "month")
+        return f"{n} {unit}{'' if n == 1 else 's'}"
+    if isinstance(value, dt.timedelta):
+        minutes = int(value.total_seconds() // 60)
+        days, minutes = divmod(minutes, 1440)
+        parts = [(days, "day"), (minutes, "minute")]
+        if minutes and days == 0:
+            parts = [(minutes, "minute")]
+        shown = [f"{n} {unit}{'' if n == 1 else 's'}" for n, unit in parts if n]
+        return " ".join(shown) or "0 days"
+    return to_text(value)
+
+
 def step_lines(decision: Decision, step: Step) -> list[str]:
     """A step as lines of text: the conclusion, the expression, the citation."""
     custodial = decision.audience != "healthcare"
@@ -139,7 +159,7 @@ def step_lines(decision: Decision, step: Step) -> list[str]:
             head += f" — {step.detail}"
     elif withheld:
         head = (
-            f"{step.kind} `{step.name}` = {to_text(step.value)} "
+            f"{step.kind} `{step.name}` = {value_text(step.value)} "
             f"({step.withheld_reason or 'reasons withheld'})"
         )
     elif step.error is not None:  # (else the decision would have stopped on it)
@@ -148,10 +168,13 @@ def step_lines(decision: Decision, step: Step) -> list[str]:
             "nothing the decision needs depends on it"
         )
     else:
-        head = f"{step.kind} `{step.name}` = {to_text(step.value)}"
+        head = f"{step.kind} `{step.name}` = {value_text(step.value)}"
         if step.kind == "table" and step.detail:
             head += f" (rows matched for {step.detail})"
     lines = [head]
+    title = _rule_title(decision, step.name) if step.kind == "rule" and not withheld else None
+    if title and title != step.detail:  # (a rule that applies already says it in its head)
+        lines.append(f"    {title}")
     if step.text and not withheld and step.kind != "parameter":
         lines.append(f"    because {' '.join(step.text.split())}")
     if step.cites and not withheld:
@@ -162,18 +185,98 @@ def step_lines(decision: Decision, step: Step) -> list[str]:
 
 
 def render_text(decision: Decision, target: str | None = None) -> str:
-    """The whole explanation as numbered text."""
-    out = [
+    """The whole explanation as numbered text. With a target, the header and the facts named
+    at the end are the target's own (the whole decision's status beside them): a decided
+    output of an undetermined decision reads as decided, and needs nothing."""
+    steps = visible_steps(decision, target)
+    head = (
         f"{decision.pack} {decision.version} (policy version {decision.policy_version}) "
         f"as of {decision.as_of.isoformat()}, for a {decision.audience} audience: "
-        f"{decision.status}"
-    ]
-    for n, step in enumerate(visible_steps(decision, target), 1):
+    )
+    needs = list(decision.missing_facts)
+    own = _target_step(steps, target) if target is not None else None
+    if own is None:
+        out = [head + decision.status]
+    else:
+        needs = _needs(decision, own.value)
+        status = "undetermined" if needs or _withheld_value(own.value) else "decided"
+        whole = "" if status == decision.status else f" (the whole decision: {decision.status})"
+        out = [head + f"`{target}` {status}{whole}"]
+        about = _description(decision, own)
+        if about:
+            out.append(f"     {own.kind} `{target}`: {about}")
+    for n, step in enumerate(steps, 1):
         lines = step_lines(decision, step)
         out.append(f"{n:>3}. {lines[0]}")
         out.extend("     " + line for line in lines[1:])
-    if decision.missing_facts:
-        out.append("needs: " + ", ".join(decision.missing_facts))
+    if needs:
+        out.append("needs: " + ", ".join(needs))
     if decision.withheld:
         out.append("withheld from this audience: " + ", ".join(decision.withheld))
     return "\n".join(out)
+
+
+def _target_step(steps: list[Step], target: str) -> Step | None:
+    """The step that worked the target out (the last of that name: a rule's own step comes
+    after the steps it reads)."""
+    found = [s for s in steps if s.name == target and s.kind != "parameter"]
+    return found[-1] if found else None
+
+
+def _withheld_value(value: Any) -> bool:
+    return value is WITHHELD
+
+
+def _unknown_paths(value: Any, acc: set[str]) -> None:
+    """The facts an unknown value, or the unknown parts of a list or record, need."""
+    if value.__class__ is Unknown:
+        acc.update(value.paths)
+    elif isinstance(value, dict):
+        for v in value.values():
+            _unknown_paths(v, acc)
+    elif isinstance(value, list | tuple):
+        for v in value:
+            _unknown_paths(v, acc)
+
+
+def _needs(decision: Decision, value: Any) -> list[str]:
+    """The facts a target's value needs, named as the decision names them: for a custodial
+    audience a healthcare-only fact only as the withheld marker."""
+    paths: set[str] = set()
+    _unknown_paths(value, paths)
+    if decision.audience == "healthcare" or not paths:
+        return sorted(paths)
+    marker = next(iter(WITHHELD.paths))
+    pack = decision.model
+    shown = set()
+    for p in paths:
+        hidden = p == marker or (
+            is_healthcare_path(p, pack.facts)
+            if pack is not None
+            else p not in decision.missing_facts  # (read back without its pack)
+        )
+        shown.add(marker if hidden else p)
+    return sorted(shown)
+
+
+def _description(decision: Decision, step: Step) -> str | None:
+    """The pack's own words for what a target is (its description, a rule's title), where
+    this audience may see them."""
+    pack = decision.model
+    if pack is None or (decision.audience != "healthcare" and step.healthcare):
+        return None
+    if step.kind == "rule":
+        rule = pack.rule(step.name)
+        return None if rule is None else rule.title
+    item = {
+        "definition": pack.definitions.get(step.name),
+        "output": pack.outputs.get(step.name),
+    }.get(step.kind)
+    text = getattr(item, "description", None)
+    return " ".join(text.split()) if text else None
+
+
+def _rule_title(decision: Decision, rule_id: str) -> str | None:
+    pack = decision.model
+    rule = pack.rule(rule_id) if pack is not None else None
+    return None if rule is None else rule.title

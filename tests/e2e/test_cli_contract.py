@@ -141,7 +141,7 @@ def test_explain_takes_a_rule_id_and_says_whether_the_rule_applies() -> None:
     (rule,) = [i for i, line in enumerate(lines) if " rule KW-PG-01: applies" in line]
     assert lines[rule + 1].strip().startswith("because ")
     assert lines[rule + 2].strip().startswith("see ")
-    assert "decided" in lines[0]
+    assert "`KW-PG-01` decided" in lines[0]
 
 
 def test_explaining_a_rule_that_does_not_apply_says_so() -> None:
