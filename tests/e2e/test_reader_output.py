@@ -1,0 +1,123 @@
+"""What a reader of a decision is shown: duties that may yet apply, unknown parts of an output
+named as not known, an explanation's own status and needs, durations in words."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tests.e2e.test_cli import ROOT, no_traceback, regime
+
+DATA = ROOT / "tests" / "data" / "reader"
+AS_OF = "2023-04-10"  # (version 2 of the PMP guidance)
+ADVICE_PENDING = DATA / "pmp_advice_pending_interim_absent.yaml"
+CONDITIONS_ABSENT = DATA / "pmp_conditions_absent.yaml"
+
+
+def _eval(facts: Path, *extra: str) -> str:
+    result = regime("eval", "pmp", "--facts", str(facts), "--as-of", AS_OF, *extra)
+    no_traceback(result)
+    assert result.returncode == 0, result.stderr
+    return result.stdout
+
+
+@pytest.mark.parametrize("fmt", ["text", "markdown"])
+@pytest.mark.parametrize("audience", ["custodial", "healthcare"])
+def test_duties_hanging_on_unknown_facts_are_listed(fmt: str, audience: str) -> None:
+    """Conditions not recorded: whether a plan is needed is not known, so the plan's duties
+    are listed as what may apply, each with its strength and rule, and the fact is named."""
+    out = _eval(CONDITIONS_ABSENT, "--format", fmt, "--audience", audience)
+    heading = "May also apply, once the facts it needs are known"
+    assert heading in out
+    pending = out[out.index(heading) :]
+    assert "PMP-REQ-01" in pending
+    assert ("MUST: " if fmt == "text" else "**must**: ") in pending
+    if audience == "custodial":
+        assert "prisoner.clinical" not in out  # the fact is healthcare-only
+        assert "(healthcare-only facts withheld)" in out
+    else:
+        assert "prisoner.clinical.conditions" in out
+
+
+def test_a_decided_decision_lists_no_pending_duty() -> None:
+    out = _eval(ADVICE_PENDING, "--audience", "healthcare")
+    assert "PMP-APPA-01" in out  # the one rule left undetermined here
+    decided = regime(
+        "eval",
+        "keywork_edm",
+        "--facts",
+        str(ROOT / "examples" / "prisoners" / "b3152kw_high_rosh_release.yaml"),
+        "--as-of",
+        "2020-07-01",
+    )
+    assert "DECIDED" in decided.stdout and "May also apply" not in decided.stdout
+
+
+@pytest.mark.parametrize("fmt", ["text", "markdown"])
+def test_an_unknown_part_of_an_output_reads_not_known(fmt: str) -> None:
+    """The interim arrangements are not recorded: the checks show that part as not known,
+    never as a null (a recorded none), while the parts that are known show as they are."""
+    out = _eval(ADVICE_PENDING, "--format", fmt)
+    if fmt == "text":
+        line = next(x for x in out.splitlines() if "appendix_a_checks" in x)
+        assert '"interim_arrangements": not known' in line
+        assert '"advice_pending": true' in line
+    else:  # a table of its own: the row under the header that names the field
+        lines = out.splitlines()
+        at = next(i for i, x in enumerate(lines) if "| interim_arrangements |" in x)
+        header = [c.strip() for c in lines[at].strip("|").split("|")]
+        row = [c.strip() for c in lines[at + 2].strip("|").split("|")]
+        cells = dict(zip(header, row, strict=True))
+        assert cells["interim_arrangements"] == "not known"
+        assert cells["advice_pending"] == "yes"
+
+
+def test_explaining_a_decided_output_of_an_undetermined_decision() -> None:
+    """`eligible` is decided though the decision is not: the explanation says so and names no
+    fact, where it used to repeat the decision's status and needs."""
+    result = regime("explain", "pmp", "eligible", "--facts", str(ADVICE_PENDING), "--as-of", AS_OF)
+    assert result.returncode == 0, result.stderr
+    first = result.stdout.splitlines()[0]
+    assert first.endswith("`eligible` decided (the whole decision: undetermined)"), first
+    assert "needs:" not in result.stdout
+
+
+@pytest.mark.parametrize(
+    "audience, needs",
+    [
+        ("healthcare", "needs: prisoner.clinical.conditions"),
+        ("custodial", "needs: (healthcare-only facts withheld)"),
+    ],
+)
+def test_explaining_an_undetermined_output_names_its_own_needs(audience: str, needs: str) -> None:
+    result = regime(
+        "explain",
+        "pmp",
+        "eligible",
+        "--facts",
+        str(CONDITIONS_ABSENT),
+        "--as-of",
+        AS_OF,
+        "--audience",
+        audience,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "`eligible` undetermined" in result.stdout.splitlines()[0]
+    assert result.stdout.splitlines()[-2 if audience == "custodial" else -1] == needs
+
+
+def test_explained_durations_read_as_a_pack_writes_them() -> None:
+    result = regime(
+        "explain",
+        "keywork_edm",
+        "compliance",
+        "--facts",
+        str(ROOT / "examples" / "prisoners" / "b3152kw_high_rosh_release.yaml"),
+        "--as-of",
+        "2020-07-01",
+    )
+    assert "`high_rosh_pre_release_period` = 28 days" in result.stdout
+    assert "`extremist_pre_release_period` = 2 months" in result.stdout
+    assert "`session_length` = 45 minutes" in result.stdout
+    assert '"P28D"' not in result.stdout
