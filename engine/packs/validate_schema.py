@@ -29,6 +29,8 @@ _TYPE_NAMES = {
     "null": "null",
 }
 
+COMMA_HINT = "inside `{...}` a comma starts a new field: quote a value that has a comma"
+
 _PATTERNS = {
     "^[a-z][a-z0-9_]*$": "snake_case: lowercase letters, digits and `_`, starting with a letter",
     "^[A-Za-z][A-Za-z0-9_.-]*$": "letters, digits, `_`, `.` and `-`, starting with a letter",
@@ -253,7 +255,10 @@ class _Mapper:
         rule = _PATTERNS.get(str(error.validator_value), f"the pattern `{error.validator_value}`")
         parent = self.subject(path) if path else "the document"
         message = f"`{name}` is not a valid name in {parent}"
-        return self.problem(path + (name,), message, f"use {rule}", on_key=True)
+        hint = f"use {rule}"
+        if isinstance(name, str) and (" " in name.strip() or name.endswith(".")):
+            hint = COMMA_HINT  # words cut off a text: most often an unquoted comma
+        return self.problem(path + (name,), message, hint, on_key=True)
 
     def excluded(
         self, error: ValidationError, path: tuple[Any, ...], schema_path: list[Any]
@@ -272,7 +277,7 @@ class _Mapper:
                 continue
             close = did_you_mean(key, allowed)
             if instance[key] is None and (" " in key or not close):
-                hint = "inside `{...}` a comma starts a new field: quote a value that has a comma"
+                hint = COMMA_HINT
             elif close:
                 hint = close
             elif allowed:
