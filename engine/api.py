@@ -152,7 +152,7 @@ def check_paths(
         + (("--plans--", None),)
         + tuple((str(f), _file_bytes(f)) for f in plans)
         + (("--beside--", None),)
-        + tuple((str(f), _file_bytes(f)) for f in beside)
+        + tuple((str(f), _file_bytes(f)) for near in beside.values() for f in near)
     )
     with _LOADED_LOCK:
         if key in _LOADED:
@@ -161,19 +161,24 @@ def check_paths(
             return dict(packs), list(problems)
     packs, problems = _check_files(files)
     merged: list[M.Pack] = []
+    loaded: list[M.Pack | None] = []  # each plan's merged pack, None where it did not load
     for f in plans:
         pack, found = load_overlay(f, packs)
         problems.extend(found)
+        loaded.append(pack)
         if pack is not None:
             merged.append(pack)
     if overlays:  # what one pack's `local:` shares with another's, and the plans agreeing on it
         from engine.packs import shared_items
 
         problems.extend(shared_items.declaration_problems(packs, _pack_beside))
+        problems.extend(shared_items.disagreements(merged))
         # a plan checked alone is still held to the plans beside it (its establishment's
         # folder), whose own problems are theirs to report when they are checked
-        others = [m for m in (load_overlay(f, packs)[0] for f in beside) if m is not None]
-        problems.extend(shared_items.disagreements(merged + others, among=len(merged)))
+        for folder, near in beside.items():
+            checked = [m for f, m in zip(plans, loaded, strict=True) if m and _folder(f) == folder]
+            others = [m for m in (load_overlay(f, packs)[0] for f in near) if m is not None]
+            problems.extend(shared_items.disagreements_with(checked, others))
     problems.sort()
     with _LOADED_LOCK:
         _LOADED[key] = (dict(packs), list(problems))
@@ -298,17 +303,21 @@ def _plan_schema_problems(doc: Document, content: bytes, name: str) -> list[Prob
     return problems
 
 
-def _plans_beside(plans: list[Path]) -> list[Path]:
-    """The local plans in the folders of `plans` that are not among them."""
+def _plans_beside(plans: list[Path]) -> dict[Path, list[Path]]:
+    """For each folder holding one of `plans`, the local plans in it that are not among them."""
     checked = {f.resolve() for f in plans}
-    folders = dict.fromkeys(f.resolve().parent for f in plans)
-    found = [
-        f
-        for folder in folders
-        for f in sorted(folder.glob("*.yaml"))
-        if f.resolve() not in checked and not f.name.startswith(".") and is_overlay_file(f)
-    ]
-    return _once(found)
+    out: dict[Path, list[Path]] = {}
+    for folder in dict.fromkeys(_folder(f) for f in plans):
+        out[folder] = [
+            f
+            for f in sorted(folder.glob("*.yaml"))
+            if f.resolve() not in checked and not f.name.startswith(".") and is_overlay_file(f)
+        ]
+    return out
+
+
+def _folder(path: Path) -> Path:
+    return path.resolve().parent
 
 
 def _national_file(plan: Path, pack_id: str) -> Path | None:

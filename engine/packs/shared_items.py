@@ -35,7 +35,7 @@ end one plan before the other begins), so the error stops nothing that should go
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any
 
 from engine.language.syntax import shape
@@ -109,39 +109,50 @@ def _national_values(pack: M.Pack, item: M.SharedItem, other: M.Pack) -> list[Pr
     ]
 
 
-def disagreements(plans: Sequence[M.Pack], among: int | None = None) -> list[Problem]:
+def disagreements(plans: Iterable[M.Pack]) -> list[Problem]:
     """Every two active plans of one establishment, in force together, agree on each item
     their packs declare shared (`plans` are merged plan packs, as engine.api.load_overlay
-    gives them). With `among`, only pairs holding one of the first `among` plans (those
-    checked; the rest are there to be compared with) are looked at."""
-    checked = {id(p) for p in plans[: len(plans) if among is None else among]}
-    active = sorted(
+    gives them)."""
+    active = _active(plans)
+    out: list[Problem] = []
+    for i, first in enumerate(active):
+        for second in active[i + 1 :]:
+            out.extend(_pair(first, second))
+    return out
+
+
+def disagreements_with(checked: Iterable[M.Pack], beside: Iterable[M.Pack]) -> list[Problem]:
+    """Each checked plan against each plan beside it (in its own folder, not checked with
+    it): said at the checked plan where it can be. The plans beside are not compared with
+    each other; that is for when they are checked."""
+    others = _active(beside)
+    return [found for plan in _active(checked) for other in others for found in _pair(other, plan)]
+
+
+def _active(plans: Iterable[M.Pack]) -> list[M.Pack]:
+    return sorted(
         (p for p in plans if p.local_plan is not None and p.local_plan.status == "active"),
         key=lambda p: _plan(p).file,
     )
+
+
+def _pair(first: M.Pack, second: M.Pack) -> list[Problem]:
+    """What two plans disagree on, said at the second plan where it can be."""
+    one, two = _plan(first), _plan(second)
+    if one.establishment_code != two.establishment_code or one.extends_pack == two.extends_pack:
+        return []
+    window = _overlap(one, two)
+    if window is None:
+        return []
     out: list[Problem] = []
-    for i, earlier in enumerate(active):
-        for later in active[i + 1 :]:
-            if id(earlier) not in checked and id(later) not in checked:
-                continue
-            # said at the second plan where it can be: the one checked, when only one is
-            first, second = (later, earlier) if id(later) not in checked else (earlier, later)
-            one, two = _plan(first), _plan(second)
-            if one.establishment_code != two.establishment_code:
-                continue
-            if one.extends_pack == two.extends_pack:
-                continue
-            window = _overlap(one, two)
-            if window is None:
-                continue
-            for item, owner, name_1, name_2 in _correspondences(first, second):
-                said = _declared(item, owner)
-                if item.kind == "parameter":
-                    found = _parameter(first, name_1, second, name_2, said, window)
-                else:
-                    found = _group(first, name_1, second, name_2, said, window[0])
-                if found is not None:
-                    out.append(found)
+    for item, owner, name_1, name_2 in _correspondences(first, second):
+        said = _declared(item, owner)
+        if item.kind == "parameter":
+            found = _parameter(first, name_1, second, name_2, said, window)
+        else:
+            found = _group(first, name_1, second, name_2, said, window[0])
+        if found is not None:
+            out.append(found)
     return out
 
 

@@ -120,10 +120,10 @@ def test_a_group_condition_one_plan_lacks_is_an_error_at_that_condition(tmp_path
     )
     (found,) = _leeds(tmp_path, omu=omu)
     assert found.code == "E-LOCAL-DISAGREE" and found.file.endswith("omu_edm.yaml")
-    assert (found.line, found.col) == (66, 11)
+    assert (found.line, found.col) == (67, 11)
     assert found.message.startswith(
         'group `keywork_priority_prisoner` gains `prisoner.acct == "open"` (rule `LEI-OMU-02`, '
-        '66:11) here but `added_by_governor` gains `prisoner.acct == "post_closure"` (rule '
+        '67:11) here but `added_by_governor` gains `prisoner.acct == "post_closure"` (rule '
         "`LEI-KW-01`, 51:11) in "
     )
     assert "both plans of LEI are in force (from 2020-07-06)" in found.message
