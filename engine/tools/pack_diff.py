@@ -5,7 +5,10 @@ parameters, definitions, outputs, tables, vocabulary, tasks, task dependencies,
 interpretations, versions). A snapshot of one version keeps the rules in force in that
 version and, for each parameter, the value in force on the version's first day; its
 `version` section holds that version's metadata. Two snapshots are then compared section by
-section: items added, removed, and changed (with each changed field before and after).
+section: items added, removed, and changed (with each changed field before and after). An
+item's description is part of its snapshot, so a changed description shows as a change; a
+changed item also carries the description of its new side (else its old), so that a reader
+sees what the item is for beside what changed in it.
 
 In a snapshot of one version every expression that reads `version` is shown specialised to
 that version (engine.language.specialise): `version` read as the version's id and what then
@@ -24,6 +27,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from engine.language.convert import to_json
@@ -59,11 +63,14 @@ class Change:
     before: Any = None
     after: Any = None
     fields: dict[str, tuple[Any, Any]] = field(default_factory=dict)
+    description: str | None = None  # what the item is for: its new side's, else its old
 
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {"section": self.section, "change": self.kind, "id": self.id}
         if self.title:
             out["title"] = self.title
+        if self.description:
+            out["description"] = self.description
         if self.kind == "added":
             out["after"] = to_json(self.after)
         elif self.kind == "removed":
@@ -80,6 +87,8 @@ class PackDiff:
     old: str  # labels, e.g. `pack.yaml@1`
     new: str
     changes: tuple[Change, ...]
+    old_file: str | None = None  # the pack file each side was read from, when known
+    new_file: str | None = None
 
     def summary(self) -> dict[str, int]:
         counts = {"added": 0, "removed": 0, "changed": 0}
@@ -88,9 +97,11 @@ class PackDiff:
         return counts
 
     def to_dict(self) -> dict[str, Any]:
+        files = {"old_file": self.old_file, "new_file": self.new_file}
         return {
             "old": self.old,
             "new": self.new,
+            **{k: v for k, v in files.items() if v is not None},
             "summary": self.summary(),
             "changes": [c.to_dict() for c in self.changes],
         }
@@ -180,10 +191,15 @@ def snapshot(pack: M.Pack, version: str | None = None) -> dict[str, dict[str, An
             dated = (found,) if found else ()
         snap["parameters"][name] = {
             "values": [{"from": p.start, "to": p.end, "value": p.text} for p in dated],
+            **_drop_empty({"description": param.description}),
         }
     for name, d in pack.definitions.items():
         snap["definitions"][name] = _drop_empty(
-            {"expr": text(d.expr), "interpretations": list(d.interpretations)}
+            {
+                "expr": text(d.expr),
+                "description": d.description,
+                "interpretations": list(d.interpretations),
+            }
         )
     for name, out in pack.outputs.items():
         how = (
@@ -198,6 +214,7 @@ def snapshot(pack: M.Pack, version: str | None = None) -> dict[str, dict[str, An
                 "value": how,
                 "default": text(out.default),
                 "releasable": out.releasable or None,
+                "description": out.description,
                 "interpretations": list(out.interpretations),
             }
         )
@@ -291,18 +308,27 @@ def diff_snapshots(
         ids = set(a) | set(b)
         for item in _order(section, ids, a, b):
             before, after = a.get(item), b.get(item)
-            title = (after or before or {}).get("title") if section == "rules" else None
+            either = after or before or {}
+            title = either.get("title") if section == "rules" else None
+            said = either.get("description")
+            means = said if isinstance(said, str) else None
             if before is None:
-                changes.append(Change(section, "added", item, title, after=after))
+                changes.append(
+                    Change(section, "added", item, title, after=after, description=means)
+                )
             elif after is None:
-                changes.append(Change(section, "removed", item, title, before=before))
+                changes.append(
+                    Change(section, "removed", item, title, before=before, description=means)
+                )
             elif before != after:
                 fields = {
                     k: (before.get(k), after.get(k))
                     for k in list(before) + [k for k in after if k not in before]
                     if before.get(k) != after.get(k)
                 }
-                changes.append(Change(section, "changed", item, title, fields=fields))
+                changes.append(
+                    Change(section, "changed", item, title, fields=fields, description=means)
+                )
     return PackDiff(old_label, new_label, tuple(changes))
 
 
@@ -333,9 +359,62 @@ def _show(value: Any) -> str:
     return str(value)
 
 
+def _label(label: str, file: str | None) -> str:
+    """A side's label, with the file it was read from when the label does not name it (a
+    pack id)."""
+    if file is None or Path(label) == Path(file):
+        return label
+    named = label.rpartition("@")[0]  # `FILE@VERSION`
+    return label if named and Path(named) == Path(file) else f"{label}  ({file})"
+
+
+def _vocab_name(data: dict[str, Any]) -> str:
+    """A vocabulary value's name (or title), after two spaces, as a rule's title is shown."""
+    name = data.get("name") or data.get("title")
+    return f"  {name}" if name else ""
+
+
+def _vocab_value(vid: str, data: Any, mark: str) -> list[str]:
+    """One vocabulary value on its line, marked (+ or -): its id and name, its other fields
+    in brackets, and its description under it."""
+    data = data if isinstance(data, dict) else {}
+    named = "name" if data.get("name") else "title"
+    extra = {k: v for k, v in data.items() if k not in (named, "description")}
+    line = f"        {mark} {vid}{_vocab_name(data)}" + (f" ({_show(extra)})" if extra else "")
+    said = data.get("description")
+    return [line, f"            means: {' '.join(str(said).split())}"] if said else [line]
+
+
+def _vocab_values(values: Any, mark: str) -> list[str]:
+    """The values of a vocabulary added or removed whole, one per line."""
+    return [line for vid, data in (values or {}).items() for line in _vocab_value(vid, data, mark)]
+
+
+def _vocab_changes(before: Any, after: Any) -> list[str]:
+    """The values of a vocabulary added, removed and changed, one per line."""
+    before, after = before or {}, after or {}
+    lines: list[str] = []
+    for vid in list(before) + [k for k in after if k not in before]:
+        if vid not in after:
+            lines.extend(_vocab_value(vid, before[vid], "-"))
+        elif vid not in before:
+            lines.extend(_vocab_value(vid, after[vid], "+"))
+        elif before[vid] != after[vid]:
+            old, new = before[vid], after[vid]
+            lines.append(f"        ~ {vid}{_vocab_name(new) or _vocab_name(old)}")
+            for key in list(old) + [k for k in new if k not in old]:
+                if old.get(key) != new.get(key):
+                    lines.append(
+                        f"            {key}: {_show(old.get(key))} -> {_show(new.get(key))}"
+                    )
+    return lines
+
+
 def render_text(d: PackDiff) -> str:
-    """The diff for people: one block per section, `+` added, `-` removed, `~` changed."""
-    lines = [f"--- {d.old}", f"+++ {d.new}"]
+    """The diff for people: one block per section, `+` added, `-` removed, `~` changed. A
+    vocabulary's values are listed one per line, with their names; an item with a
+    description shows it (`means:`) under its name, unless the change is to it."""
+    lines = [f"--- {_label(d.old, d.old_file)}", f"+++ {_label(d.new, d.new_file)}"]
     section = None
     for c in d.changes:
         if c.section != section:
@@ -344,10 +423,15 @@ def render_text(d: PackDiff) -> str:
         mark = {"added": "+", "removed": "-", "changed": "~"}[c.kind]
         head = f"  {mark} {c.id}" + (f"  {c.title}" if c.title else "")
         lines.append(head)
+        if c.description and "description" not in c.fields:
+            lines.append(f"      means: {' '.join(c.description.split())}")
         if c.kind == "changed":
             for name, (before, after) in c.fields.items():
                 b, a = _show(before), _show(after)
-                if isinstance(before, list) and isinstance(after, list):
+                if c.section == "vocabulary" and name == "values":
+                    lines.append(f"      {name}:")
+                    lines.extend(_vocab_changes(before, after))
+                elif isinstance(before, list) and isinstance(after, list):
                     lines.append(f"      {name}:")
                     lines.extend(f"        - {_show(x)}" for x in before if x not in after)
                     lines.extend(f"        + {_show(x)}" for x in after if x not in before)
@@ -371,7 +455,12 @@ def render_text(d: PackDiff) -> str:
         else:
             data = c.after if c.kind == "added" else c.before
             for name in ("when", "value", "values", "expr", "kind", "text"):
-                if isinstance(data, dict) and name in data:
+                if not isinstance(data, dict) or name not in data:
+                    continue
+                if c.section == "vocabulary" and name == "values":
+                    lines.append(f"      {name}:")
+                    lines.extend(_vocab_values(data[name], mark))
+                else:
                     lines.append(f"      {name}: {_show(data[name])}")
     s = d.summary()
     if not d.changes:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import json
 from pathlib import Path
@@ -11,7 +12,14 @@ from click.testing import CliRunner
 
 import engine
 from cli.main import cli
-from engine.tools.pack_diff import Change, PackDiff, diff_packs, render_text, snapshot
+from engine.tools.pack_diff import (
+    Change,
+    PackDiff,
+    diff_packs,
+    diff_snapshots,
+    render_text,
+    snapshot,
+)
 
 ROOT = Path(__file__).resolve().parents[2]
 DATA = ROOT / "tests" / "data"
@@ -249,3 +257,94 @@ def test_a_version_snapshot_specialises_and_a_whole_pack_one_does_not(
     assert whole["definitions"]["extra_care"]["expr"] == 'version == "2" and at_risk'
     assert whole["rules"]["V-01"]["when"] == ('version == "1" and establishment.regime_level == 4')
     assert whole["rules"]["V-03"]["due"] == ('as_of + (if version == "1" then 14 days else 7 days)')
+
+
+GROUPS = {
+    "description": "Who the guidance groups together.",
+    "values": {
+        "a": {"name": "Group A", "description": "The first group."},
+        "b": {"name": "Group B", "minimum_age": 12},
+        "c": {"name": "Group C"},
+    },
+}
+
+
+def test_vocabulary_values_are_listed_one_per_line_with_their_names() -> None:
+    after = {
+        "description": GROUPS["description"],
+        "values": {
+            "a": {"name": "Group A", "description": "The first group."},
+            "b": {"name": "Group B (older)", "minimum_age": 16},
+            "d": {"name": "Group D"},
+        },
+    }
+    d = diff_snapshots(
+        {"vocabulary": {"groups": GROUPS, "gone": GROUPS}},
+        {"vocabulary": {"groups": after, "new": {"values": {"x": {"name": "X"}}}}},
+    )
+    text = render_text(d)
+    assert (
+        "  ~ groups\n"
+        "      means: Who the guidance groups together.\n"
+        "      values:\n"
+        "        ~ b  Group B (older)\n"
+        "            name: Group B -> Group B (older)\n"
+        "            minimum_age: 12 -> 16\n"
+        "        - c  Group C\n"
+        "        + d  Group D\n"
+    ) in text
+    # a whole vocabulary removed or added: each value on its line, its description under it
+    assert (
+        "  - gone\n"
+        "      means: Who the guidance groups together.\n"
+        "      values:\n"
+        "        - a  Group A\n"
+        "            means: The first group.\n"
+        "        - b  Group B (minimum_age: 12)\n"
+        "        - c  Group C\n"
+    ) in text
+    assert "  + new\n      values:\n        + x  X\n" in text
+    # the data keeps every field, and the vocabulary's description beside the change
+    groups = next(c for c in d.to_dict()["changes"] if c["id"] == "groups")
+    assert groups["description"] == "Who the guidance groups together."
+    assert groups["fields"]["values"]["after"]["b"] == {
+        "name": "Group B (older)",
+        "minimum_age": 16,
+    }
+
+
+def test_a_changed_item_says_what_it_is_for_unless_that_is_what_changed() -> None:
+    old = {
+        "definitions": {
+            "due": {"expr": "14 days", "description": "How long a review may wait."},
+            "gap": {"expr": "7 days", "description": "The gap."},
+        }
+    }
+    new = {
+        "definitions": {
+            "due": {"expr": "7 days", "description": "How long a review may wait."},
+            "gap": {"expr": "7 days", "description": "The longest gap between sessions."},
+        }
+    }
+    d = diff_snapshots(old, new)
+    text = render_text(d)
+    assert (
+        "  ~ due\n      means: How long a review may wait.\n      expr: 14 days -> 7 days\n" in text
+    )
+    assert "  ~ gap\n      description: The gap. -> The longest gap between sessions.\n" in text
+    assert "means: The longest gap" not in text  # shown once, as the change
+    due = find(d, "definitions", "due")
+    assert due.description == "How long a review may wait." and set(due.fields) == {"expr"}
+    assert due.to_dict()["description"] == "How long a review may wait."
+
+
+def test_descriptions_are_in_the_snapshot_and_a_header_names_a_file_an_id_came_from() -> None:
+    snap = snapshot(load(OLD))
+    assert snap["parameters"]["session_gap"]["description"] == (
+        "The longest gap allowed between two sessions."
+    )
+    d = diff_packs(load(OLD), load(OLD), old_label="diff_small", new_label="x.yaml@1")
+    d = dataclasses.replace(d, old_file="tests/data/diff/old.yaml", new_file="x.yaml")
+    assert render_text(d).startswith("--- diff_small  (tests/data/diff/old.yaml)\n+++ x.yaml@1\n")
+    assert d.to_dict()["old_file"] == "tests/data/diff/old.yaml"
+    assert "old_file" not in diff_packs(load(OLD), load(OLD)).to_dict()
