@@ -23,10 +23,16 @@ class ExplainIndex:
 
     order: tuple[tuple[str, str], ...]
     supports: tuple[tuple[str, frozenset[str]], ...]
+    # the pack's own words for its items, by (step kind, name): a description, a rule's title
+    about: tuple[tuple[tuple[str, str], str], ...] = ()
+    facts: str = "facts"  # the facts schema, whose healthcare-only paths are named as withheld
 
     def targets(self) -> frozenset[str]:
         """The names a decision can be explained for."""
         return frozenset(name for name, _ in self.supports)
+
+    def words(self, kind: str, name: str) -> str | None:
+        return dict(self.about).get((kind, name))
 
 
 def explain_index(pack: Any) -> ExplainIndex:
@@ -34,9 +40,18 @@ def explain_index(pack: Any) -> ExplainIndex:
     found = pack.derived.get("explain_index")
     if found is None:
         names = [*pack.outputs, *pack.definitions, *pack.tables, *(r.id for r in pack.rules)]
+        about = [(("rule", r.id), r.title) for r in pack.rules if r.title]
+        for kind, items in (("definition", pack.definitions), ("output", pack.outputs)):
+            about += [
+                ((kind, n), " ".join(i.description.split()))
+                for n, i in items.items()
+                if i.description
+            ]
         found = pack.derived["explain_index"] = ExplainIndex(
             tuple(_declaration_rank(pack)),
             tuple((n, frozenset(support(pack, n))) for n in dict.fromkeys(names)),
+            tuple(about),
+            pack.facts,
         )
     return found
 
@@ -246,37 +261,34 @@ def _needs(decision: Decision, value: Any) -> list[str]:
     _unknown_paths(value, paths)
     if decision.audience == "healthcare" or not paths:
         return sorted(paths)
+    index = _index(decision)
     marker = next(iter(WITHHELD.paths))
-    pack = decision.model
-    shown = set()
-    for p in paths:
-        hidden = p == marker or (
-            is_healthcare_path(p, pack.facts)
-            if pack is not None
-            else p not in decision.missing_facts  # (read back without its pack)
-        )
-        shown.add(marker if hidden else p)
-    return sorted(shown)
+
+    def hidden(p: str) -> bool:
+        if index is None:  # nothing to tell by: only what the decision itself names is shown
+            return p not in decision.missing_facts
+        return p == marker or is_healthcare_path(p, index.facts)
+
+    return sorted({marker if hidden(p) else p for p in paths})
+
+
+def _index(decision: Decision) -> ExplainIndex | None:
+    """What explaining needs of the decision's pack, from the pack itself or, for a decision
+    read back without it, as the decision kept it: either way the same explanation."""
+    if decision.model is not None:
+        return explain_index(decision.model)
+    return decision.explain_index
 
 
 def _description(decision: Decision, step: Step) -> str | None:
     """The pack's own words for what a target is (its description, a rule's title), where
     this audience may see them."""
-    pack = decision.model
-    if pack is None or (decision.audience != "healthcare" and step.healthcare):
+    index = _index(decision)
+    if index is None or (decision.audience != "healthcare" and step.healthcare):
         return None
-    if step.kind == "rule":
-        rule = pack.rule(step.name)
-        return None if rule is None else rule.title
-    item = {
-        "definition": pack.definitions.get(step.name),
-        "output": pack.outputs.get(step.name),
-    }.get(step.kind)
-    text = getattr(item, "description", None)
-    return " ".join(text.split()) if text else None
+    return index.words(step.kind, step.name)
 
 
 def _rule_title(decision: Decision, rule_id: str) -> str | None:
-    pack = decision.model
-    rule = pack.rule(rule_id) if pack is not None else None
-    return None if rule is None else rule.title
+    index = _index(decision)
+    return None if index is None else index.words("rule", rule_id)
