@@ -50,8 +50,9 @@ def command(paths: tuple[Path, ...], out: Path) -> None:
     Local plans found under PATHS get a page each, listing every variation with its
     autonomy level and sign-off. Each pack page shows the source document and versions, the
     vocabulary, parameters with their dated values, every rule in plain English with its
-    expression, citation and the worked examples that apply it, the interpretations and what
-    relies on them, and the task graph drawn as SVG. The HTML needs no JavaScript and prints
+    expression, citation and the worked examples that apply it, what a local plan may vary
+    (for a pack with a `local:` block), the interpretations and what relies on them, and the
+    task graph drawn as SVG. The HTML needs no JavaScript and prints
     cleanly. PATHS default to $REGIME_PACKS, else ./policies.
 
     \b

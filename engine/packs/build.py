@@ -355,6 +355,7 @@ def _model(s: Loading) -> None:
         citations=tuple(all_citations(b.doc)),
         shared=_shared_items(b),
         local_items=local_items(data),
+        local=M.frozen(data["local"]) if isinstance(data.get("local"), dict) else None,
         build_key=s.key,
     )
 

@@ -407,6 +407,9 @@ class Pack:
     # and groups it opens at all, as (kind, name): what another pack's `shared:` may name
     shared: tuple[SharedItem, ...] = ()
     local_items: frozenset[tuple[str, str]] = frozenset()
+    # the `local:` block as the pack file writes it (read-only), for what shows a reader what
+    # plans may vary (the docs page); None when the pack opens nothing to local plans
+    local: Mapping[str, Any] | None = None
     # the disk cache's key for the pack: its own content, its facts schema, the packs it imports
     # (by their own keys, so transitively) and the engine; None when it cannot be cached
     build_key: str | None = field(default=None, compare=False)

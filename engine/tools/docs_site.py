@@ -211,8 +211,10 @@ class PackPage:
         pack: M.Pack,
         examples: Mapping[str, Sequence[Example]],
         cases: Sequence[tuple[Example, Sequence[str]]],
+        site: Mapping[str, M.Pack] | None = None,
     ):
         self.pack = pack
+        self.site = site or {}  # the packs the site shows, this one among them
         self.examples = examples  # rule id -> examples in which it applies
         self.cases = cases  # every example of the pack, with the rules that apply
         self.page = Page(pack.id, pack.title)
@@ -256,6 +258,11 @@ class PackPage:
             self.tables()
         if p.tasks:
             self.tasks()
+        if p.local:
+            # after every item it links to, beside the interpretations its entries rest on
+            from engine.tools.local_block_view import local_section
+
+            self.page.add(*local_section(p, self.site))
         if p.interpretations:
             self.interpretations()
         self.worked_examples()
@@ -792,6 +799,10 @@ class PackPage:
                             (),
                         ),
                     )
+        from engine.tools.local_block_view import local_reliers
+
+        for ids, label in local_reliers(p):
+            add(ids, label)
         return found
 
     def interpretations(self) -> None:
@@ -914,9 +925,12 @@ def index_page(packs: Mapping[str, M.Pack], examples: Mapping[str, int]) -> Page
     return page
 
 
-def pack_page(pack: M.Pack, results: Iterable[Any] = ()) -> Page:
+def pack_page(
+    pack: M.Pack, results: Iterable[Any] = (), site: Mapping[str, M.Pack] | None = None
+) -> Page:
     """The page of one pack; `results` are worked-example results (engine.pack_tests) whose
-    decisions show which rules each example applies."""
+    decisions show which rules each example applies; `site` the packs the site shows, whose
+    items declared the same as this pack's the page links to."""
     examples: dict[str, list[Example]] = {}
     cases: list[tuple[Example, list[str]]] = []
     order = {rule.id: n for n, rule in enumerate(pack.rules)}
@@ -939,7 +953,7 @@ def pack_page(pack: M.Pack, results: Iterable[Any] = ()) -> Page:
         cases.append((ex, applied))
         for rule_id in applied:
             examples.setdefault(rule_id, []).append(ex)
-    return PackPage(pack, examples, cases).build()
+    return PackPage(pack, examples, cases, site).build()
 
 
 # -- writers -----------------------------------------------------------------------------------
@@ -1211,7 +1225,9 @@ def write_site(
     for r in results:
         counts[r.case.pack] = counts.get(r.case.pack, 0) + 1
     nav = [(pid, packs[pid].title) for pid in sorted(packs)]
-    pages = [index_page(packs, counts)] + [pack_page(packs[pid], results) for pid in sorted(packs)]
+    pages = [index_page(packs, counts)] + [
+        pack_page(packs[pid], results, packs) for pid in sorted(packs)
+    ]
     if extra:
         pages[0].add(
             Heading(2, text("Local plans"), "local-plans"),

@@ -12,7 +12,17 @@ from click.testing import CliRunner
 
 import engine
 from cli.main import cli
-from engine.tools.docs_site import pack_page, to_html, to_markdown, write_site
+from engine.tools.docs_site import (
+    Bullets,
+    DocTable,
+    Facts,
+    Heading,
+    Para,
+    pack_page,
+    to_html,
+    to_markdown,
+    write_site,
+)
 from engine.tools.render_svg import layers
 from engine.tools.worked_examples import read_cases, run_case
 from engine.tools.worked_examples import test_files as example_files
@@ -223,3 +233,101 @@ def test_a_page_that_fails_to_render_changes_no_file(
     with pytest.raises(RuntimeError, match="rendering failed"):
         write_site(packs, [], out)
     assert {p.name: p.read_bytes() for p in out.iterdir()} == before
+
+
+# -- what a local plan may vary ----------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def policy_packs() -> dict[str, Any]:
+    packs, _ = engine.check_paths([POLICIES])
+    assert {"keywork_edm", "omu_edm"} <= set(packs)
+    return packs
+
+
+def _runs(block: Any) -> list[Any]:
+    """Every run of inline text in a block of a page."""
+    if isinstance(block, Heading):
+        return list(block.title)
+    if isinstance(block, Para):
+        return list(block.body)
+    if isinstance(block, Facts):
+        return [r for _, value in block.items for r in value]
+    if isinstance(block, Bullets):
+        return [r for item in block.items for r in item]
+    if isinstance(block, DocTable):
+        return [r for row in block.rows for cell in row for r in cell]
+    return []
+
+
+def _anchors(page: Any) -> set[str]:
+    found = set()
+    for b in page.blocks:
+        if isinstance(b, Heading):
+            found.add(b.anchor)
+        elif isinstance(b, DocTable):
+            found.update(i for i in b.row_ids if i)
+    return found
+
+
+def _local_blocks(page: Any) -> list[Any]:
+    """The blocks of the section on what a local plan may vary (empty when there is none)."""
+    out: list[Any] = []
+    for b in page.blocks:
+        if isinstance(b, Heading) and b.level <= 2:
+            if out:
+                break
+            if b.anchor == "local":
+                out.append(b)
+        elif out:
+            out.append(b)
+    return out
+
+
+def test_local_section_golden(policy_packs: dict[str, Any], snapshot: Any) -> None:
+    """The key work pack's section, in the contents and on the page, as a reader sees it."""
+    md = to_markdown(pack_page(policy_packs["keywork_edm"], (), policy_packs))
+    contents = md[md.index("- [What a local plan may vary](#local)") :]
+    contents = contents[: contents.index("- [Interpretations]")]
+    section = md[md.index('<a id="local"></a>') : md.index('<a id="interpretations"></a>')]
+    snapshot.snapshot_dir = SNAPSHOTS
+    snapshot.assert_match(contents + "\n" + section, "docs_keywork_edm_local.md")
+
+
+def test_a_pack_without_a_local_block_has_no_local_section() -> None:
+    packs, _ = engine.check_paths([SMALL_DIR])
+    assert packs["docs_small"].local is None
+    page = pack_page(packs["docs_small"])
+    assert _local_blocks(page) == []
+    assert not any(a == "local" or a.startswith("local-") for a in _anchors(page))
+    assert "What a local plan may vary" not in to_markdown(page)
+    assert "What a local plan may vary" not in to_html(page)
+
+
+@pytest.mark.parametrize("pid", ["keywork_edm", "omu_edm"])
+def test_local_section_links_resolve(policy_packs: dict[str, Any], pid: str) -> None:
+    """Every link of the section names an anchor of its page, or of the page of the pack whose
+    item is declared the same; shown without the other pack, the section links to no page."""
+    pages = {p: pack_page(policy_packs[p], (), policy_packs) for p in ("keywork_edm", "omu_edm")}
+    section = _local_blocks(pages[pid])
+    assert section, f"{pid} has a `local:` block but its page no section"
+    hrefs = [r.href for b in section for r in _runs(b) if r.href]
+    assert any(h.startswith("#rule-") for h in hrefs)
+    assert any(h.startswith("#local-part-") for h in hrefs)
+    other = "omu_edm" if pid == "keywork_edm" else "keywork_edm"
+    assert any(h.startswith(f"{other}.html#local-") for h in hrefs)
+    for href in hrefs:
+        page, _, frag = href.partition("#")
+        target = pages[page.removesuffix(".html")] if page else pages[pid]
+        assert not frag or frag in _anchors(target), f"{pid}: {href} names no anchor"
+    alone = _local_blocks(pack_page(policy_packs[pid]))
+    assert all((r.href or "#").startswith("#") for b in alone for r in _runs(b))
+
+
+def test_interpretations_name_the_local_entries_relying_on_them(
+    policy_packs: dict[str, Any],
+) -> None:
+    md = to_markdown(pack_page(policy_packs["keywork_edm"], (), policy_packs))
+    i42 = md[md.index('<a id="interp-i-kw-42">') :]
+    i42 = i42[: i42.index("**Relied on by**") + 400]
+    assert "(#local-cond-shorter-sessions-permitted)" in i42
