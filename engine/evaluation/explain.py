@@ -219,7 +219,7 @@ def render_text(decision: Decision, target: str | None = None) -> str:
         out = [head + f"`{target}` {status}{whole}"]
         about = _description(decision, own)
         if about:
-            out.append(f"     {own.kind} `{target}`: {about}")
+            out.append(f"     about `{target}`: {about}")
     for n, step in enumerate(steps, 1):
         lines = step_lines(decision, step)
         out.append(f"{n:>3}. {lines[0]}")

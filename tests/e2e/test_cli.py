@@ -285,7 +285,6 @@ def test_action_plan_json_is_golden(plan: str, snapshot: object) -> None:
     snapshot.assert_match(result.stdout, f"eval_action_plan_{plan}.json")  # type: ignore
 
 
-
 @pytest.mark.parametrize(
     "pack, facts, as_of",
     [
@@ -303,6 +302,7 @@ def test_eval_markdown_is_golden(pack: str, facts: str, as_of: str, snapshot: ob
     assert "  - *who:* " in result.stdout
     snapshot.snapshot_dir = SNAPSHOTS  # type: ignore[attr-defined]
     snapshot.assert_match(result.stdout, f"eval_markdown_{pack}.md")  # type: ignore
+
 
 def _help_examples() -> list[str]:
     found: list[str] = []
