@@ -148,7 +148,8 @@ def _local_plan_lines(plan: dict[str, Any]) -> list[str]:
         f"under {ext['pack']} version {ext['version']} ({plan['file']})"
     ]
     for s in plan["signoffs"]:
-        lines.append(f"  signed off: {s['part']} by the {s['body_name']} on {s['on']}")
+        part = s.get("part_title") or s["part"]
+        lines.append(f"  signed off: {part} by the {s['body_name']} on {s['on']}")
     for e in plan["entries"]:
         cites = "; ".join(
             ", ".join(

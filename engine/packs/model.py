@@ -593,6 +593,7 @@ class SignOff:
     on: dt.date
     by: str | None = None
     reference: str | None = None
+    part_title: str | None = None  # the part's title, as the national pack declares it
 
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {
@@ -601,7 +602,7 @@ class SignOff:
             "body_name": self.body_name,
             "on": self.on.isoformat(),
         }
-        return _with_given(out, by=self.by, reference=self.reference)
+        return _with_given(out, by=self.by, reference=self.reference, part_title=self.part_title)
 
 
 @dataclass(frozen=True)

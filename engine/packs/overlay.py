@@ -520,7 +520,11 @@ class OverlayBuilder:
             kind="narrow",
             target=name,
             autonomy="narrowed",
-            summary=f"holds only when {item.get('when')}",
+            summary=(
+                f"{note} (holds only when {item.get('when')})"
+                if (note := _s(item.get("note")))
+                else f"holds only when {item.get('when')}"
+            ),
             rules=tuple(
                 str(r)
                 for r in decl.get("rules")
@@ -598,7 +602,11 @@ class OverlayBuilder:
             )
             summary = str(rule.get("title"))
             if agreement := rule.get("agreement"):
-                summary += f" (agreed by {agreement.get('body')} on {agreement.get('date')})"
+                body = str(agreement.get("body"))
+                named = (self.local.get("bodies") or {}).get(body) or {}
+                summary += (
+                    f" (agreed by the {named.get('name') or body} on {agreement.get('date')})"
+                )
             self.entry(
                 base,
                 kind="rule",
@@ -645,6 +653,7 @@ class OverlayBuilder:
                     s.get("date"),
                     _s(s.get("by")),
                     _s(s.get("reference")),
+                    _s((parts.get(part) or {}).get("title")),
                 )
             )
         if self.data.get("status") != "active":

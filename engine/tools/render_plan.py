@@ -77,6 +77,17 @@ def render_text(graph: nx.DiGraph, stage: int | None = None) -> str:
             outside = set(outside_stage(graph, task_id, stage))
             named = [f"{t} (not in this stage)" if t in outside else t for t in waits]
             lines.append(f"{' ' * (width + 2)}waits for: {', '.join(named)}")
+        # the precursors the weighting rule adds, which order the plan and its critical path
+        weighted = [
+            t
+            for t in waits_for(graph, task_id, include_weighting=True)
+            if t not in waits and t in order
+        ]
+        if weighted:
+            lines.append(
+                f"{' ' * (width + 2)}after, as weighting 3 comes first in its area: "
+                f"{', '.join(weighted)}"
+            )
     path = critical_path(graph, stage)
     lines.append(f"Critical path: {' -> '.join(path) if path else '(none)'}")
     return "\n".join(lines) + "\n"
