@@ -76,12 +76,23 @@ def _due(o: dict[str, Any]) -> str:
 
 
 def _cite(o: dict[str, Any]) -> str:
-    parts = []
-    for c in o.get("citations", []):
-        parts.append(
-            ", ".join(str(v) for k, v in c.items() if k in ("section", "paragraph", "table", "row"))
-        )
-    return "; ".join(parts)
+    """An obligation's citations, each as a reader finds the place: the section (without the
+    heading's closing punctuation), the table where it is not the section's own name, the row,
+    then the paragraph (`para 2`) or the bullet or column the pack names."""
+    return "; ".join(_place(c) for c in o.get("citations", []))
+
+
+def _place(c: dict[str, Any]) -> str:
+    section = str(c.get("section") or "").rstrip(";:, ")
+    bits = [section] if section else []
+    if c.get("table") and str(c["table"]).rstrip(";:, ") != section:
+        bits.append(f"table {c['table']}")
+    if c.get("row"):
+        bits.append(f"row {c['row']}")
+    if c.get("paragraph"):
+        para = str(c["paragraph"])
+        bits.append(f"para {para}" if para[:1].isdigit() else para)
+    return ", ".join(bits)
 
 
 def _record(o: dict[str, Any]) -> str:
