@@ -71,7 +71,10 @@ def test_eval_text_through_a_plan_file_shows_the_plan_and_its_entries() -> None:
     result = run("eval", "keywork_edm", "--facts", PRISONER, "--establishment-plan", plan)
     assert result.exit_code == 0
     assert f"local plan {plan}:26 (choice:keywork_model, partial)" in result.output
-    assert "signed off: rrmp by the Prison Gold command on 2020-07-09" in result.output
+    assert (
+        "signed off: The establishment's regime recovery management plan by the Prison Gold "
+        "command on 2020-07-09"
+    ) in result.output
 
 
 def test_eval_with_an_unknown_establishment_is_bad_usage() -> None:
