@@ -41,6 +41,18 @@ def _output(value: Any, undetermined: bool) -> str:
     return _v(to_json(value) if value.__class__ is not Unknown else None, undetermined)
 
 
+def _reason(decision: Decision, name: str, shown: str) -> str:
+    """For a custodial audience, an undetermined output released from healthcare-only facts
+    says why nothing more is shown (its `withheld_reason`), as its explanation does."""
+    pack = decision.model
+    if decision.audience == "healthcare" or shown != "undetermined" or pack is None:
+        return ""
+    out = pack.outputs.get(name)
+    if out is None or not (out.healthcare and out.releasable):
+        return ""
+    return f" ({out.withheld_reason or 'reasons withheld'})"
+
+
 def _pending(decision: Decision) -> list[tuple[str, Any]]:
     """The rules whose duty hangs on facts not known, each with its obligation (None where the
     decision was read back without its pack): what may yet apply once the facts are in."""
@@ -113,7 +125,7 @@ def render_text(decision: Decision) -> str:
         width = max(len(k) for k in d["outputs"])
         for k in d["outputs"]:
             shown = _output(decision.outputs[k], k in d["undetermined"])
-            lines.append(f"  {k.ljust(width)}  {shown}")
+            lines.append(f"  {k.ljust(width)}  {shown}{_reason(decision, k, shown)}")
     if d["obligations"]:
         lines.append("")
         lines.append("What must happen:")
@@ -218,7 +230,7 @@ def render_markdown(decision: Decision) -> str:
             if k in tabular:
                 continue
             cell = _cell(decision.outputs[k], k in d["undetermined"])
-            lines.append(f"| `{k}` | {cell} |")
+            lines.append(f"| `{k}` | {cell}{_reason(decision, k, cell)} |")
         lines.append("")
     for k in tabular:
         value = decision.outputs[k]

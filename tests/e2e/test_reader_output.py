@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+import engine
 from tests.e2e.test_cli import ROOT, no_traceback, regime
 
 DATA = ROOT / "tests" / "data" / "reader"
@@ -121,3 +122,16 @@ def test_explained_durations_read_as_a_pack_writes_them() -> None:
     assert "`extremist_pre_release_period` = 2 months" in result.stdout
     assert "`session_length` = 45 minutes" in result.stdout
     assert '"P28D"' not in result.stdout
+
+
+@pytest.mark.parametrize("fmt", ["text", "markdown"])
+def test_an_undetermined_released_output_says_why_no_more_is_shown(fmt: str) -> None:
+    """A custodial reader sees `eligible` undetermined with the pack's withheld reason, as its
+    explanation gives it; a healthcare reader sees it plainly undetermined."""
+    reason = engine.load(ROOT / "policies")["pmp"].outputs["eligible"].withheld_reason
+    assert reason
+    custodial = _eval(CONDITIONS_ABSENT, "--format", fmt)
+    healthcare = _eval(CONDITIONS_ABSENT, "--format", fmt, "--audience", "healthcare")
+    line = next(x for x in custodial.splitlines() if "eligible " in x or "`eligible`" in x)
+    assert f"undetermined ({reason})" in line, line
+    assert f"({reason})" not in healthcare
