@@ -248,7 +248,8 @@ _DEFERRING = threading.Lock()
 
 def _relied_upon(ev: Evaluation, custodial: bool, applied: set[str]) -> list[str]:
     """Interpretations the decision rests on: those of its outputs, of the rules that decide
-    an output or apply, of the table rows that matched, and of the definitions these read."""
+    an output, apply or may apply (`applied`: the rules that apply and those undetermined), of
+    the table rows that matched, and of the definitions these read."""
     pack = ev.pack
     by_applied = pack.derived.setdefault(("relied_upon_plans", custodial, ev.version.id), {})
     plan = by_applied.get(frozenset(applied))
@@ -912,8 +913,10 @@ def _rest(
         outputs[name] = None if cls is Unknown else copied
     undetermined += rules_undetermined
     missing |= rules_missing
+    # the rules that apply, and those that may once the facts they need are known (the
+    # decision names them, and the facts, by the same readings)
     ids = tuple(ev.version.interpretations) + tuple(
-        _relied_upon(ev, custodial, {o.rule for o in obligations})
+        _relied_upon(ev, custodial, {o.rule for o in obligations}.union(rules_undetermined))
     )
     interpretations = shape.interpretations.get(ids)
     if interpretations is None:

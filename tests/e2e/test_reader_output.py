@@ -3,9 +3,11 @@ named as not known, an explanation's own status and needs, durations in words.""
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 
 import pytest
+import yaml
 
 import engine
 from tests.e2e.test_cli import ROOT, no_traceback, regime
@@ -135,3 +137,17 @@ def test_an_undetermined_released_output_says_why_no_more_is_shown(fmt: str) -> 
     line = next(x for x in custodial.splitlines() if "eligible " in x or "`eligible`" in x)
     assert f"undetermined ({reason})" in line, line
     assert f"({reason})" not in healthcare
+
+
+@pytest.mark.parametrize("audience", ["custodial", "healthcare"])
+def test_the_readings_of_duties_that_may_apply_are_relied_upon(audience: str) -> None:
+    """A duty left undetermined is listed with the facts it needs by the pack's reading of it:
+    that reading is among the interpretations the decision relies upon."""
+    packs = engine.load(ROOT / "policies")
+    facts = yaml.safe_load(CONDITIONS_ABSENT.read_text(encoding="utf-8"))
+    decision = packs.evaluate("pmp", facts, as_of=dt.date(2023, 4, 10), audience=audience)
+    relied = {i.id for i in decision.interpretations}
+    pending = [packs["pmp"].rule(r) for r in decision.undetermined]
+    readings = {i for rule in pending if rule is not None for i in rule.interpretations}
+    assert "I-PMP-09" in readings  # (PMP-REQ-01's: who needs a plan)
+    assert readings <= relied, readings - relied
