@@ -148,6 +148,33 @@ class LocalSection:
     def heading(self, title: str, anchor: str) -> None:
         self.blocks.append(D.Heading(3, D.text(title), anchor))
 
+    def closing(self, item: Mapping[str, Any], cites: Any = None) -> tuple[D.Inline, ...]:
+        """The cells every kind of entry ends its row with: sign-off, interpretations, source
+        (`cites` where the entry's own citations may be missing and something else stands)."""
+        return (
+            self.signoff(item),
+            D.interp_links(_item_interpretations(item)),
+            D.cites(cites if cites is not None else _cites(item.get("cite"))),
+        )
+
+    def table(
+        self,
+        title: str,
+        anchor: str,
+        head: tuple[str, ...],
+        rows: list[tuple[D.Inline, ...]],
+        ids: list[str],
+        main: int | None = None,
+        intro: str | None = None,
+    ) -> None:
+        """A subsection: its heading, a line of its own where given, and its table, whose last
+        columns are those `closing` fills."""
+        self.heading(title, anchor)
+        if intro is not None:
+            self.blocks.append(D.Para(D.text(intro)))
+        head = (*head, "Signed off by", "Interpretations", "Source")
+        self.blocks.append(D.DocTable(head, tuple(rows), tuple(ids), main=main))
+
     # -- the section -----------------------------------------------------------------------
 
     def build(self) -> list[D.Block]:
@@ -200,28 +227,22 @@ class LocalSection:
                     what,
                     self.options(item),
                     self.rules(_ids(item.get("rules"))),
-                    self.signoff(item),
-                    D.interp_links(_item_interpretations(item)),
-                    D.cites(_cites(item.get("cite"))),
+                    *self.closing(item),
                 )
             )
             ids.append(item_anchor("choices", cid))
-        self.heading("Choices", "local-choices")
-        self.blocks.append(
-            D.DocTable(
-                (
-                    "Choice",
-                    "A plan may",
-                    "Options",
-                    "Decisions that cite the plan",
-                    "Signed off by",
-                    "Interpretations",
-                    "Source",
-                ),
-                tuple(rows),
-                tuple(ids),
-                main=2,
-            )
+        self.table(
+            "Choices",
+            "local-choices",
+            (
+                "Choice",
+                "A plan may",
+                "Options",
+                "Decisions that cite the plan",
+            ),
+            rows,
+            ids,
+            main=2,
         )
 
     def open_tasks(self) -> list[str]:
@@ -266,36 +287,26 @@ class LocalSection:
                     D.join(what, D.BR),
                     self.options(item),
                     self.rules(_ids(item.get("rules"))),
-                    self.signoff(item),
-                    D.interp_links(_item_interpretations(item)),
-                    D.cites(_cites(item.get("cite")) or (task.cites if task else ())),
+                    *self.closing(item, _cites(item.get("cite")) or (task.cites if task else ())),
                 )
             )
             ids.append(item_anchor("tasks", tid))
-        self.heading("Tasks", "local-tasks")
-        self.blocks.append(
-            D.Para(
-                D.text(
-                    "A task's autonomy is its own (see the task list); a task not listed here "
-                    "is delivered as stipulated."
-                )
-            )
-        )
-        self.blocks.append(
-            D.DocTable(
-                (
-                    "Task",
-                    "A plan may",
-                    "Options",
-                    "Decisions that cite the plan",
-                    "Signed off by",
-                    "Interpretations",
-                    "Source",
-                ),
-                tuple(rows),
-                tuple(ids),
-                main=2,
-            )
+        self.table(
+            "Tasks",
+            "local-tasks",
+            (
+                "Task",
+                "A plan may",
+                "Options",
+                "Decisions that cite the plan",
+            ),
+            rows,
+            ids,
+            main=2,
+            intro=(
+                "A task's autonomy is its own (see the task list); a task not listed here "
+                "is delivered as stipulated."
+            ),
         )
 
     def shared(self, section: str, name: str, item: Mapping[str, Any]) -> D.Inline:
@@ -387,27 +398,21 @@ class LocalSection:
                     D.text(self.bound(name, item)),
                     self.national(name),
                     self.shared("parameters", name, item),
-                    self.signoff(item),
-                    D.interp_links(_item_interpretations(item)),
-                    D.cites(_cites(item.get("cite"))),
+                    *self.closing(item),
                 )
             )
             ids.append(item_anchor("parameters", name))
-        self.heading("Parameters", "local-parameters")
-        self.blocks.append(
-            D.DocTable(
-                (
-                    "Parameter",
-                    "A plan may",
-                    "National value",
-                    "Shared with",
-                    "Signed off by",
-                    "Interpretations",
-                    "Source",
-                ),
-                tuple(rows),
-                tuple(ids),
-            )
+        self.table(
+            "Parameters",
+            "local-parameters",
+            (
+                "Parameter",
+                "A plan may",
+                "National value",
+                "Shared with",
+            ),
+            rows,
+            ids,
         )
 
     def groups(self) -> None:
@@ -432,26 +437,20 @@ class LocalSection:
                     D.join((D.strong(_words(item.get("title", name))), D.BR, label), ()),
                     D.join(what, D.BR),
                     self.shared("groups", name, item),
-                    self.signoff(item),
-                    D.interp_links(_item_interpretations(item)),
-                    D.cites(_cites(item.get("cite"))),
+                    *self.closing(item),
                 )
             )
             ids.append(item_anchor("groups", name))
-        self.heading("Groups", "local-groups")
-        self.blocks.append(
-            D.DocTable(
-                (
-                    "Group",
-                    "A plan may",
-                    "Shared with",
-                    "Signed off by",
-                    "Interpretations",
-                    "Source",
-                ),
-                tuple(rows),
-                tuple(ids),
-            )
+        self.table(
+            "Groups",
+            "local-groups",
+            (
+                "Group",
+                "A plan may",
+                "Shared with",
+            ),
+            rows,
+            ids,
         )
 
     def readers(self, name: str) -> list[str]:
@@ -484,26 +483,20 @@ class LocalSection:
                     label,
                     D.text(what),
                     self.rules(bears),
-                    self.signoff(item),
-                    D.interp_links(_item_interpretations(item)),
-                    D.cites(_cites(item.get("cite"))),
+                    *self.closing(item),
                 )
             )
             ids.append(item_anchor("conditions", name))
-        self.heading("Conditions a plan may narrow", "local-conditions")
-        self.blocks.append(
-            D.DocTable(
-                (
-                    "Rule or definition",
-                    "A plan may",
-                    "Decisions that cite the plan",
-                    "Signed off by",
-                    "Interpretations",
-                    "Source",
-                ),
-                tuple(rows),
-                tuple(ids),
-            )
+        self.table(
+            "Conditions a plan may narrow",
+            "local-conditions",
+            (
+                "Rule or definition",
+                "A plan may",
+                "Decisions that cite the plan",
+            ),
+            rows,
+            ids,
         )
 
     def add_rules(self) -> None:
