@@ -275,7 +275,11 @@ class OverlayBuilder:
             bits = [titles.get(str(o), str(o)) for o in item.get("options") or ()]
             if item.get("product"):
                 bits.append(str(item["product"]))
-            bits += [f"{k}: {v}" for k, v in (item.get("parameters") or {}).items()]
+            # each detail under the words the national pack describes it by, where it does
+            bits += [
+                f"{(params.get(k) or {}).get('description') or k}: {v}"
+                for k, v in (item.get("parameters") or {}).items()
+            ]
             self.entry(
                 base,
                 kind="task",

@@ -80,7 +80,7 @@ def variations(national: M.Pack, merged: M.Pack) -> list[dict[str, Any]]:
         elif e.kind == "narrow" and e.target in national.definitions:
             before = national.definitions[e.target].expr.text
         elif e.kind == "task":
-            before = "as stipulated nationally"
+            before = _national_task(national, e.target, e.autonomy)
         out.append(
             {
                 "entry": f"{e.kind}:{e.target}",
@@ -93,6 +93,24 @@ def variations(national: M.Pack, merged: M.Pack) -> list[dict[str, Any]]:
             }
         )
     return out
+
+
+def _national_task(national: M.Pack, task_id: str, autonomy: str) -> str:
+    """What the national pack leaves a task to a plan: the options it declares to choose
+    from (partial autonomy), the task to design (total), or nothing (limited)."""
+    declared = ((national.local or {}).get("tasks") or {}).get(task_id) or {}
+    options = [str(o.get("title") or o.get("id")) for o in declared.get("options") or () if o]
+    if autonomy == "partial" and options:
+        return "the establishment chooses among: " + "; ".join(options)
+    if autonomy == "total":
+        return "designed by the establishment"
+    details = [
+        str((d or {}).get("description") or name)
+        for name, d in (declared.get("parameters") or {}).items()
+    ]
+    if details:  # delivered as stipulated, with details the plan records
+        return "as stipulated nationally; the plan records: " + "; ".join(details)
+    return "as stipulated nationally"
 
 
 def render_variations(national: M.Pack, merged: M.Pack, fmt: str = "text") -> str:

@@ -137,3 +137,24 @@ def test_timeline_through_a_plan_fills_its_facts_and_keeps_to_its_dates(tmp_path
         *args[:3], str(other), *args[4:], "--from", "2020-07-06", "--establishment-plan", "LEI"
     )
     assert wrong.exit_code == 2 and wrong.output.endswith("chose `weekly` [E-EVAL-PLAN]\n")
+
+
+def test_a_plan_diff_says_what_the_national_pack_leaves_each_task() -> None:
+    """Against the national pack, a task of partial autonomy shows the options the plan chose
+    among (not 'as stipulated'), and a detail a plan records reads by its description."""
+    result = run("diff", "policies/omu_edm.yaml", "policies/local/lei/omu_edm.yaml")
+    assert result.exit_code == 0
+    lines = result.output.splitlines()
+    at = next(i for i, x in enumerate(lines) if "~ task:2.4 [partial]" in x)
+    assert lines[at + 1].strip() == (
+        "national: the establishment chooses among: Within a rank, the nearest to release "
+        "first; Within a rank, the earliest in their sentence first"
+    )
+    at = next(i for i, x in enumerate(lines) if "~ task:2.6 [limited]" in x)
+    assert "the plan records: How recategorisation decisions are fed back" in lines[at + 1]
+    assert (
+        lines[at + 2]
+        .strip()
+        .startswith("local:    How recategorisation decisions are fed back to the prisoner: ")
+    )
+    assert "prisoner_communication_method" not in result.output
