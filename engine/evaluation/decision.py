@@ -414,7 +414,8 @@ class _Shape:
         ...,
     ]
     healthcare_path: dict[str, bool]  # fact paths seen so far: healthcare-only or not
-    interpretations: dict[tuple[str, ...], tuple[M.Interpretation, ...]]  # by relied-upon ids
+    # by version and relied-upon ids
+    interpretations: dict[tuple[str, tuple[str, ...]], tuple[M.Interpretation, ...]]
     # `obliging` as one generated function (for a pack without a local plan): see `_oblige`
     oblige: Callable[
         [dict[str, Any], dict[str, Any], Any, dict[Any, Any], list[str], set[str]], list[Any]
@@ -918,12 +919,18 @@ def _rest(
     ids = tuple(ev.version.interpretations) + tuple(
         _relied_upon(ev, custodial, {o.rule for o in obligations}.union(rules_undetermined))
     )
-    interpretations = shape.interpretations.get(ids)
+    key = (ev.version.id, ids)
+    interpretations = shape.interpretations.get(key)
     if interpretations is None:
         if len(shape.interpretations) > 4096:  # one entry per combination: keep memory bounded
             shape.interpretations.clear()
-        seen = dict.fromkeys(i for i in ids if i in pack.interpretations)
-        interpretations = shape.interpretations[ids] = tuple(pack.interpretations[i] for i in seen)
+        readings = pack.interpretations
+        seen = dict.fromkeys(
+            i
+            for i in ids
+            if i in readings and (not readings[i].versions or ev.version.id in readings[i].versions)
+        )
+        interpretations = shape.interpretations[key] = tuple(readings[i] for i in seen)
     if custodial and missing:
         # released values already carry only the fixed marker; any other healthcare-only path
         # (there should be none) is shown as that marker too, never by its name

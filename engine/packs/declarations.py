@@ -47,6 +47,7 @@ def interpretations(b: PackBuild) -> dict[str, M.Interpretation]:
             choice=str(item.get("choice", "")),
             why=str(item.get("why", "")),
             cites=b.cites(("interpretations", i, "cite")),
+            versions=tuple(str(v) for v in item.get("versions") or ()),
         )
     return out
 

@@ -184,6 +184,8 @@ class Interpretation:
     choice: str
     why: str
     cites: tuple[Citation, ...]
+    # the versions whose decisions this reading bears on (empty: all of them)
+    versions: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -63,6 +63,15 @@ def check_references(
     for path, ids in declared_interpretations(d):
         refs(path, ids)
     version_ids = [v.id for v in versions]
+    for i, item in enumerate(d.get("interpretations") or []):
+        for j, vid in enumerate(item.get("versions") or ()):
+            if str(vid) not in version_ids:
+                b.problem(
+                    ("interpretations", i, "versions", j),
+                    "E-REF",
+                    f"no version `{vid}`",
+                    did_you_mean(str(vid), version_ids),
+                )
     seen_rules: dict[str, int] = {}
     for i, rule in enumerate(d.get("rules") or []):
         rid = str(rule.get("id"))

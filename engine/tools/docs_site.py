@@ -817,6 +817,9 @@ class PackPage:
             ),
         )
         for iid, i in self.pack.interpretations.items():
+            scope: tuple[tuple[str, Inline], ...] = ()
+            if i.versions:  # (a decision of another version does not list it)
+                scope = (("Versions", text(", ".join(i.versions))),)
             self.page.add(
                 Heading(3, join((code(iid), text(f" ({i.kind})")), ()), anchor("interp", iid)),
                 Facts(
@@ -824,6 +827,7 @@ class PackPage:
                         ("Question", text(" ".join(i.question.split()))),
                         ("Choice", text(" ".join(i.choice.split()))),
                         ("Why", text(" ".join(i.why.split()))),
+                        *scope,
                         ("Source", cites(i.cites)),
                         (
                             "Relied on by",

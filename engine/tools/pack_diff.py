@@ -284,6 +284,7 @@ def snapshot(pack: M.Pack, version: str | None = None) -> dict[str, dict[str, An
             "question": " ".join(i.question.split()),
             "choice": " ".join(i.choice.split()),
             "why": " ".join(i.why.split()),
+            **({"versions": ", ".join(i.versions)} if i.versions else {}),
         }
     return snap
 
