@@ -9,6 +9,7 @@ disjoint values in both, so the check is exact and evaluation never meets two ma
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from typing import Any
 
 from engine.language import static_types as T
 from engine.language import syntax as A
@@ -63,15 +64,17 @@ def check_references(
     for path, ids in declared_interpretations(d):
         refs(path, ids)
     version_ids = [v.id for v in versions]
-    for i, item in enumerate(d.get("interpretations") or []):
-        for j, vid in enumerate(item.get("versions") or ()):
+
+    def known_versions(path: tuple[Any, ...], ids: Any) -> None:
+        """Each version id a rule or interpretation names under `versions:` is the pack's."""
+        for j, vid in enumerate(ids or ()):
             if str(vid) not in version_ids:
                 b.problem(
-                    ("interpretations", i, "versions", j),
-                    "E-REF",
-                    f"no version `{vid}`",
-                    did_you_mean(str(vid), version_ids),
+                    (*path, j), "E-REF", f"no version `{vid}`", did_you_mean(str(vid), version_ids)
                 )
+
+    for i, item in enumerate(d.get("interpretations") or []):
+        known_versions(("interpretations", i, "versions"), item.get("versions"))
     seen_rules: dict[str, int] = {}
     for i, rule in enumerate(d.get("rules") or []):
         rid = str(rule.get("id"))
@@ -84,14 +87,7 @@ def check_references(
             )
         seen_rules[rid] = i
         refs(("rules", i, "interpretations"), rule.get("interpretations") or ())
-        for j, vid in enumerate(rule.get("versions") or ()):
-            if str(vid) not in version_ids:
-                b.problem(
-                    ("rules", i, "versions", j),
-                    "E-REF",
-                    f"no version `{vid}`",
-                    did_you_mean(str(vid), version_ids),
-                )
+        known_versions(("rules", i, "versions"), rule.get("versions"))
         for out in rule.get("sets") or {}:
             target = (d.get("outputs") or {}).get(out)
             if target is None:
