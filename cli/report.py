@@ -41,6 +41,24 @@ def _output(value: Any, undetermined: bool) -> str:
     return _v(to_json(value) if value.__class__ is not Unknown else None, undetermined)
 
 
+def _named(decision: Decision, name: str, value: Any) -> Any:
+    """An output whose values are a vocabulary's ids (`vocabulary:`), each id as the value's
+    name, so a reader sees "Open ACCT" where the JSON has `open_acct`; anything else as it is."""
+    pack = decision.model
+    out = pack.outputs.get(name) if pack is not None else None
+    if pack is None or out is None or out.vocabulary is None:
+        return value
+    vocab = pack.vocabulary.get(out.vocabulary)
+    if vocab is None:
+        return value
+    names = {v.id: v.name for v in vocab.values if v.name}
+    if isinstance(value, str):
+        return names.get(value, value)
+    if isinstance(value, list):
+        return [names.get(v, v) if isinstance(v, str) else v for v in value]
+    return value
+
+
 def _reason(decision: Decision, name: str, shown: str) -> str:
     """For a custodial audience, an undetermined output released from healthcare-only facts
     says why nothing more is shown (its `withheld_reason`), as its explanation does."""
@@ -124,7 +142,7 @@ def render_text(decision: Decision) -> str:
         lines.append("")
         width = max(len(k) for k in d["outputs"])
         for k in d["outputs"]:
-            shown = _output(decision.outputs[k], k in d["undetermined"])
+            shown = _output(_named(decision, k, decision.outputs[k]), k in d["undetermined"])
             lines.append(f"  {k.ljust(width)}  {shown}{_reason(decision, k, shown)}")
     if d["obligations"]:
         lines.append("")
@@ -229,7 +247,7 @@ def render_markdown(decision: Decision) -> str:
         for k in d["outputs"]:
             if k in tabular:
                 continue
-            cell = _cell(decision.outputs[k], k in d["undetermined"])
+            cell = _cell(_named(decision, k, decision.outputs[k]), k in d["undetermined"])
             lines.append(f"| `{k}` | {cell}{_reason(decision, k, cell)} |")
         lines.append("")
     for k in tabular:

@@ -372,4 +372,5 @@ def build_output(
         cites=b.cites(("outputs", name, "cite")),
         interpretations=tuple(raw.get("interpretations") or ()),
         healthcare=hc,
+        vocabulary=opt_str(raw.get("vocabulary")),
     )

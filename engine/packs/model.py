@@ -270,6 +270,7 @@ class Output:
     cites: tuple[Citation, ...]
     interpretations: tuple[str, ...]
     healthcare: bool = False
+    vocabulary: str | None = None  # whose value ids its values are, for naming them to readers
 
     @property
     def custodial_withheld(self) -> bool:

@@ -151,3 +151,44 @@ def test_the_readings_of_duties_that_may_apply_are_relied_upon(audience: str) ->
     readings = {i for rule in pending if rule is not None for i in rule.interpretations}
     assert "I-PMP-09" in readings  # (PMP-REQ-01's: who needs a plan)
     assert readings <= relied, readings - relied
+
+
+@pytest.mark.parametrize("fmt", ["text", "markdown", "json"])
+def test_an_output_of_vocabulary_ids_reads_as_their_names(fmt: str) -> None:
+    """`priority_groups` declares its values a vocabulary's ids: a reader sees the group's name,
+    the JSON keeps the id other systems read."""
+    pack = engine.load(ROOT / "policies")["keywork_edm"]
+    assert pack.outputs["priority_groups"].vocabulary == "priority_group"
+    name = next(
+        v.name for v in pack.vocabulary["priority_group"].values if v.id == "high_rosh_pre_release"
+    )
+    assert name
+    result = regime(
+        "eval",
+        "keywork_edm",
+        "--facts",
+        str(ROOT / "examples" / "prisoners" / "b3152kw_high_rosh_release.yaml"),
+        "--as-of",
+        "2020-07-01",
+        "--format",
+        fmt,
+    )
+    assert result.returncode == 0, result.stderr
+    if fmt == "json":
+        assert '"high_rosh_pre_release"' in result.stdout and name not in result.stdout
+    else:
+        line = next(x for x in result.stdout.splitlines() if "priority_groups" in x)
+        assert name in line and "high_rosh_pre_release" not in line
+
+
+def test_an_output_vocabulary_the_pack_lacks_is_refused(tmp_path: Path) -> None:
+    pack = (ROOT / "tests" / "corpus" / "packs" / "output_vocabulary_value.yaml").read_text()
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(
+        pack.replace("vocabulary: group}", "vocabulary: groups}").replace("open_act", "open_acct"),
+        encoding="utf-8",
+    )
+    result = regime("check", str(bad), "--no-tests")
+    assert result.returncode == 1
+    assert "no vocabulary `groups` [E-REF]" in result.stdout
+    assert "did you mean `group`?" in result.stdout
