@@ -89,6 +89,10 @@ def local_reliers(pack: M.Pack) -> Iterator[tuple[list[str], D.Inline]]:
                 yield _item_interpretations(item), label
 
 
+# the columns after its name of a table of entries that choose among options (choices, tasks)
+OPTION_COLUMNS = ("A plan may", "Options", "Decisions that cite the plan")
+
+
 class LocalSection:
     """Builds the blocks of the section for one pack with a `local:` block; `site` holds the
     other packs the site shows, for links to the items declared the same as this pack's."""
@@ -234,12 +238,7 @@ class LocalSection:
         self.table(
             "Choices",
             "local-choices",
-            (
-                "Choice",
-                "A plan may",
-                "Options",
-                "Decisions that cite the plan",
-            ),
+            ("Choice", *OPTION_COLUMNS),
             rows,
             ids,
             main=2,
@@ -294,12 +293,7 @@ class LocalSection:
         self.table(
             "Tasks",
             "local-tasks",
-            (
-                "Task",
-                "A plan may",
-                "Options",
-                "Decisions that cite the plan",
-            ),
+            ("Task", *OPTION_COLUMNS),
             rows,
             ids,
             main=2,

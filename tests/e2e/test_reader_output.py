@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
@@ -16,6 +17,12 @@ DATA = ROOT / "tests" / "data" / "reader"
 AS_OF = "2023-04-10"  # (version 2 of the PMP guidance)
 ADVICE_PENDING = DATA / "pmp_advice_pending_interim_absent.yaml"
 CONDITIONS_ABSENT = DATA / "pmp_conditions_absent.yaml"
+
+
+def _keywork(*extra: str) -> Any:
+    """`regime eval keywork_edm` of a decided example (a high-risk prisoner near release)."""
+    facts = ROOT / "examples" / "prisoners" / "b3152kw_high_rosh_release.yaml"
+    return regime("eval", "keywork_edm", "--facts", str(facts), "--as-of", "2020-07-01", *extra)
 
 
 def _eval(facts: Path, *extra: str) -> str:
@@ -46,14 +53,7 @@ def test_duties_hanging_on_unknown_facts_are_listed(fmt: str, audience: str) -> 
 def test_a_decided_decision_lists_no_pending_duty() -> None:
     out = _eval(ADVICE_PENDING, "--audience", "healthcare")
     assert "PMP-APPA-01" in out  # the one rule left undetermined here
-    decided = regime(
-        "eval",
-        "keywork_edm",
-        "--facts",
-        str(ROOT / "examples" / "prisoners" / "b3152kw_high_rosh_release.yaml"),
-        "--as-of",
-        "2020-07-01",
-    )
+    decided = _keywork()
     assert "DECIDED" in decided.stdout and "May also apply" not in decided.stdout
 
 
@@ -163,16 +163,7 @@ def test_an_output_of_vocabulary_ids_reads_as_their_names(fmt: str) -> None:
         v.name for v in pack.vocabulary["priority_group"].values if v.id == "high_rosh_pre_release"
     )
     assert name
-    result = regime(
-        "eval",
-        "keywork_edm",
-        "--facts",
-        str(ROOT / "examples" / "prisoners" / "b3152kw_high_rosh_release.yaml"),
-        "--as-of",
-        "2020-07-01",
-        "--format",
-        fmt,
-    )
+    result = _keywork("--format", fmt)
     assert result.returncode == 0, result.stderr
     if fmt == "json":
         assert '"high_rosh_pre_release"' in result.stdout and name not in result.stdout
