@@ -17,11 +17,11 @@ declaring it is enough; both may. `regime check` (engine.api.check_paths) then c
   (an establishment's folder), so that a plan checked alone is still held to the plans beside it.
   A parameter is compared by its effective value, the plan's own or else the national one, on each
   day either value may change within those days. A group is compared by the conditions the plans
-  add to it (their rules with `group:`): each condition one plan adds must be added by the other.
-  Conditions are compared as parsed, so spacing, brackets and quoting do not matter, but logically
-  equal conditions written differently (`a and b`, `b and a`) do: the check is sound (conditions
-  it finds equal are equal, when the names they read mean the same in both packs, as fact paths do
-  under one facts schema) and asks the plans to write a shared condition alike.
+  add to it (their rules with `group:`): what one plan's conditions admit together, the other's
+  must admit, compared by their logic over the comparisons as written
+  (engine.language.logic_equal). The check is sound (conditions it finds equal are equal, when
+  the names they read mean the same in both packs, as fact paths do under one facts schema);
+  where the conditions have too many parts to tell, each must be written alike in both plans.
 
 A disagreement is an error, not a warning. It is one establishment saying two different
 things, in two documents it has signed off, about what the national packs say is one thing:
@@ -38,6 +38,7 @@ import datetime as dt
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any
 
+from engine.language.logic_equal import Difference, TooManyAtoms, difference
 from engine.language.syntax import shape
 from engine.packs import model as M
 from engine.problems import Problem, did_you_mean, problem
@@ -262,6 +263,24 @@ def _parameter(
     )
 
 
+def _by_shape(
+    one: list[tuple[M.LocalEntry, M.Expression]], two: list[tuple[M.LocalEntry, M.Expression]]
+) -> Difference | None:
+    """A difference with no example, where the two lists of conditions are not the same
+    conditions as parsed; None where they are."""
+    shapes_1 = {shape(e.checked.node) for _, e in one}
+    shapes_2 = {shape(e.checked.node) for _, e in two}
+    return None if shapes_1 == shapes_2 else Difference((), None, None)
+
+
+def _truth(value: bool | None) -> str:
+    return "not known" if value is None else "true" if value else "false"
+
+
+def _member(value: bool | None) -> str:
+    return "not known to be in it" if value is None else "in the group" if value else "not in it"
+
+
 def _additions(pack: M.Pack, group: str) -> list[tuple[M.LocalEntry, M.Expression]]:
     """The rules of the plan adding to `group`, each with its condition."""
     out: list[tuple[M.LocalEntry, M.Expression]] = []
@@ -295,14 +314,30 @@ def _group(
     first condition the first plan lacks (else the first plan's first the second lacks)."""
     side_1 = (first, name_1, _additions(first, name_1))
     side_2 = (second, name_2, _additions(second, name_2))
+    try:
+        differs = difference(
+            [e.checked.node for _, e in side_1[2]], [e.checked.node for _, e in side_2[2]]
+        )
+    except TooManyAtoms:  # too many parts to work out: each condition must be written alike
+        differs = _by_shape(side_1[2], side_2[2])
+    if differs is None:
+        return None
     shapes_1 = [shape(e.checked.node) for _, e in side_1[2]]
     shapes_2 = [shape(e.checked.node) for _, e in side_2[2]]
     only_2 = [e for (_, e), s in zip(side_2[2], shapes_2, strict=True) if s not in shapes_1]
     only_1 = [e for (_, e), s in zip(side_1[2], shapes_1, strict=True) if s not in shapes_2]
-    if not only_1 and not only_2:
-        return None
     here, there, at = (side_2, side_1, only_2[0]) if only_2 else (side_1, side_2, only_1[0])
     plan, other = _plan(here[0]), _plan(there[0])
+    example = ""
+    if differs.atoms:
+        mine, theirs = (
+            (differs.second, differs.first) if only_2 else (differs.first, differs.second)
+        )
+        where = ", ".join(f"`{text}` is {_truth(v)}" for text, v in differs.atoms)
+        example = (
+            f"; where {where}, the person is {_member(mine)} under this plan but "
+            f"{_member(theirs)} under the other"
+        )
     return problem(
         "E-LOCAL-DISAGREE",
         plan.file,
@@ -310,7 +345,9 @@ def _group(
         at.col,
         f"group `{here[1]}` gains {_shown(here[2])} here but `{there[1]}` gains "
         f"{_shown(there[2])} in {other.file}, while both plans of {plan.establishment_code} "
-        f"are in force (from {start}): {said}",
-        "add the same conditions in both plans, written alike (they are compared as parsed), "
+        f"are in force (from {start}): {said}{example}",
+        "add conditions to both plans that say the same (they are compared by their logic, "
+        "each comparison as written: `a and b` is `b and a`, but `x > 3` is not "
+        "`not (x <= 3)`), "
         "with the agreement each group needs; or end one plan before the other begins",
     )

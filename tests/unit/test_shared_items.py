@@ -137,6 +137,42 @@ def test_a_group_condition_written_differently_but_parsed_alike_agrees(tmp_path:
     assert _leeds(tmp_path, omu=omu) == []
 
 
+def test_a_group_condition_written_in_other_logic_but_equal_agrees(tmp_path: Path) -> None:
+    keywork = _plan(
+        "lei/keywork_edm.yaml",
+        (
+            'when: prisoner.acct == "post_closure"',
+            'when: prisoner.acct == "post_closure"'
+            ' and (prisoner.acct == "post_closure" or prisoner.acct == "open")',
+        ),
+    )
+    omu = _plan(
+        "lei/omu_edm.yaml",
+        (
+            'when: prisoner.acct == "post_closure"',
+            'when: not not (prisoner.acct == "post_closure")',
+        ),
+    )
+    assert _leeds(tmp_path, keywork=keywork, omu=omu) == []
+
+
+def test_a_group_condition_that_decides_otherwise_says_where(tmp_path: Path) -> None:
+    omu = _plan(
+        "lei/omu_edm.yaml",
+        (
+            'when: prisoner.acct == "post_closure"',
+            'when: prisoner.acct == "post_closure" or prisoner.acct == "open"',
+        ),
+    )
+    (found,) = _leeds(tmp_path, omu=omu)
+    assert found.file.endswith("omu_edm.yaml") and (found.line, found.col) == (67, 11)
+    assert found.message.endswith(
+        '; where `prisoner.acct == "post_closure"` is false, `prisoner.acct == "open"` is '
+        "true, the person is in the group under this plan but not in it under the other"
+    )
+    assert "compared by their logic" in found.hint
+
+
 def test_plans_of_different_establishments_are_not_compared(tmp_path: Path) -> None:
     # an OMU plan at 8 weeks for another establishment: Leeds's key work plan (6 weeks) and
     # Send's (the national 4) say nothing about it
