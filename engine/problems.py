@@ -348,8 +348,8 @@ CATALOGUE: Mapping[Code, CodeEntry] = MappingProxyType(
                 ),
                 (
                     "E-LOCAL-WIDEN",
-                    "a narrowed condition (a rule's, or a declared definition's value) is not "
-                    "the national one `and` something more",
+                    "a narrowed condition (a rule's, or a declared definition's value) may hold, "
+                    "or be not known, where the national one does not hold",
                 ),
                 (
                     "E-LOCAL-REMOVE",

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import dataclasses
 import itertools
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from engine.language import syntax as A
@@ -92,6 +92,26 @@ def difference(first: Sequence[A.Node], second: Sequence[A.Node]) -> Difference 
     """Where `first[0] or first[1] or ...` and the same of `second` decide differently (an
     empty disjunction is false), or None where they decide alike on every row of the truth
     table. Raises TooManyAtoms beyond MAX_ATOMS atoms."""
+    return _first_row(first, second, lambda one, two: one is not two)
+
+
+# false below not known below true: a narrower condition is nowhere above the wider one
+_RANK = {F: 0, N: 1, T: 2}
+
+
+def wider(narrow: A.Node, wide: A.Node) -> Difference | None:
+    """Where `narrow` decides above `wide` (true where it is not known or false, or not known
+    where it is false), or None where it never does: `narrow` admits nothing `wide` does not,
+    and leaves nothing not known that `wide` decides against. Raises TooManyAtoms."""
+    return _first_row([narrow], [wide], lambda one, two: _RANK[one] > _RANK[two])
+
+
+def _first_row(
+    first: Sequence[A.Node],
+    second: Sequence[A.Node],
+    differs: Callable[[bool | None, bool | None], bool],
+) -> Difference | None:
+    """The first row of the truth table where the two disjunctions' values `differ`."""
     found: dict[Any, A.Node] = {}
     for node in (*first, *second):
         _atoms(node, found)
@@ -102,10 +122,15 @@ def difference(first: Sequence[A.Node], second: Sequence[A.Node]) -> Difference 
     forms_2 = [_form(n, atoms) for n in second]
     for row in itertools.product((T, F, N), repeat=len(atoms)):
         one, two = _any(forms_1, row), _any(forms_2, row)
-        if one is not two:
+        if differs(one, two):
             shown = tuple((unparse(node), row[i]) for i, node in enumerate(found.values()))
             return Difference(shown, one, two)
     return None
+
+
+def truth_text(value: bool | None) -> str:
+    """A value of the truth table as a reader says it."""
+    return "not known" if value is None else "true" if value else "false"
 
 
 class TooManyAtoms(Exception):

@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from engine.language import syntax as A
+from engine.language.logic_equal import TooManyAtoms, truth_text, wider
 from engine.language.parse import ExprError, parse
 from engine.packs import model as M
 from engine.packs.build import Loading, run_stages
@@ -91,21 +92,60 @@ def _conjuncts(node: A.Node) -> list[A.Node]:
     return [node]
 
 
-def narrows(national: str | None, local: str) -> bool | None:
-    """Whether `local` is `national and something` (conjuncts in any order); None when either
-    does not parse (the build reports the syntax error)."""
+@dataclasses.dataclass(frozen=True)
+class Narrowing:
+    """Whether a local condition is no wider than the national one (None: one does not parse,
+    which the build reports), and where not, an example of what it admits beyond it."""
+
+    narrows: bool | None
+    example: str = ""
+
+
+def narrowing(national: str | None, local: str) -> Narrowing:
+    """Whether `local` admits nothing `national` does not, under three-valued logic over the
+    comparisons as written (engine.language.logic_equal); past its limit on parts, whether
+    `local` is `national and something` (conjuncts in any order)."""
     try:
-        nat = _conjuncts(parse(national)) if national and national.strip() != "true" else []
-        loc = _conjuncts(parse(local))
+        nat = parse(national) if national and national.strip() != "true" else None
+        loc = parse(local)
     except ExprError:
-        return None
-    remaining = [A.shape(n) for n in loc]
-    for n in nat:
+        return Narrowing(None)
+    if nat is None:
+        return Narrowing(True)
+    try:
+        found = wider(loc, nat)
+    except TooManyAtoms:
+        if _adds_conjuncts(nat, loc):
+            return Narrowing(True)
+        return Narrowing(
+            False,
+            "it is not the national condition `and` something more, and has too many parts "
+            "for their logic to be compared",
+        )
+    if found is None:
+        return Narrowing(True)
+    where = ", ".join(f"`{text}` is {truth_text(v)}" for text, v in found.atoms)
+    return Narrowing(
+        False,
+        f"where {where}, the local condition is {truth_text(found.first)} and the national "
+        f"one {truth_text(found.second)}",
+    )
+
+
+def narrows(national: str | None, local: str) -> bool | None:
+    """Whether `local` admits nothing `national` does not (see `narrowing`)."""
+    return narrowing(national, local).narrows
+
+
+def _adds_conjuncts(national: A.Node, local: A.Node) -> bool:
+    """Whether `local` is `national and something` (conjuncts in any order), as written."""
+    remaining = [A.shape(n) for n in _conjuncts(local)]
+    for n in _conjuncts(national):
         shape = A.shape(n)
         if shape not in remaining:
             return False
         remaining.remove(shape)
-    return bool(remaining)
+    return True
 
 
 class OverlayBuilder:
@@ -471,15 +511,15 @@ class OverlayBuilder:
                     )
                 continue
             national_when = rule.get("when")
-            result = narrows(
+            result = narrowing(
                 None if national_when is None else str(national_when), str(item.get("when"))
             )
-            if result is False:
+            if result.narrows is False:
                 self.problem(
                     (*base, "when"),
                     "E-LOCAL-WIDEN",
-                    f"the local condition of rule `{rid}` is not the national one "
-                    f"(`{national_when}`) `and` something more, so it may widen it "
+                    f"the local condition of rule `{rid}` may hold where the national one "
+                    f"(`{national_when}`) does not: {result.example} "
                     f"(set by {_cite_text(declared[rid].get('cite') or rule.get('cite'))})",
                     f"write `{national_when} and ...`",
                 )
@@ -508,13 +548,13 @@ class OverlayBuilder:
         if decl is None:
             self._limited(base, f"definition `{name}`", cite)
             return
-        result = narrows(text, str(item.get("when")))
-        if result is False:
+        result = narrowing(text, str(item.get("when")))
+        if result.narrows is False:
             self.problem(
                 (*base, "when"),
                 "E-LOCAL-WIDEN",
-                f"the local value of definition `{name}` is not the national one "
-                f"(`{text}`) `and` something more, so it may widen it "
+                f"the local value of definition `{name}` may hold where the national one "
+                f"(`{text}`) does not: {result.example} "
                 f"(set by {_cite_text(decl.get('cite') or cite)})",
                 f"write `{text} and ...`",
             )

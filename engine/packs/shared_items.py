@@ -38,7 +38,7 @@ import datetime as dt
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any
 
-from engine.language.logic_equal import Difference, TooManyAtoms, difference
+from engine.language.logic_equal import Difference, TooManyAtoms, difference, truth_text
 from engine.language.syntax import shape
 from engine.packs import model as M
 from engine.problems import Problem, did_you_mean, problem
@@ -273,10 +273,6 @@ def _by_shape(
     return None if shapes_1 == shapes_2 else Difference((), None, None)
 
 
-def _truth(value: bool | None) -> str:
-    return "not known" if value is None else "true" if value else "false"
-
-
 def _member(value: bool | None) -> str:
     return "not known to be in it" if value is None else "in the group" if value else "not in it"
 
@@ -333,7 +329,7 @@ def _group(
         mine, theirs = (
             (differs.second, differs.first) if only_2 else (differs.first, differs.second)
         )
-        where = ", ".join(f"`{text}` is {_truth(v)}" for text, v in differs.atoms)
+        where = ", ".join(f"`{text}` is {truth_text(v)}" for text, v in differs.atoms)
         example = (
             f"; where {where}, the person is {_member(mine)} under this plan but "
             f"{_member(theirs)} under the other"

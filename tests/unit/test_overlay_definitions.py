@@ -112,7 +112,21 @@ def test_widening_a_definition_is_refused_at_the_plans_line(tmp_path: Path) -> N
     assert merged is None
     assert [(p.code, p.line, p.col) for p in problems] == [("E-LOCAL-WIDEN", 9, 11)]
     assert "definition `may_shorten`" in problems[0].message
+    assert (
+        "where `level in [3, 2]` is false, `level == 4` is true, the local condition is true "
+        "and the national one false"
+    ) in problems[0].message
     assert problems[0].hint == "write `level in [3, 2] and ...`"
+
+
+def test_a_narrowing_written_otherwise_than_national_and_more_is_accepted(
+    tmp_path: Path,
+) -> None:
+    # `not (not national or more)` is `national and not more`: narrower, though not written so
+    merged, problems = plan(tmp_path, "may_shorten", "not (not (level in [3, 2]) or level == 2)")
+    assert merged is not None and not [p for p in problems if p.is_error], problems
+    assert decide(merged, 2)["outputs"]["minutes"] == 45
+    assert decide(merged, 3)["outputs"]["minutes"] is None
 
 
 def test_an_undeclared_rule_reading_a_declared_definition_is_pointed_at_it(
