@@ -87,6 +87,22 @@ def root_types(name: str = "facts") -> dict[str, T.Type]:
     }
 
 
+# a number as JSON writes it: how a CSV cell of a number fact is told from text (both readers)
+JSON_NUMBER = r"-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?"
+
+
+def cell_kind(types: Mapping[str, T.Type], column: str) -> str:
+    """The kind of the fact a CSV column's dotted path names (`types`: the roots' types, as
+    `root_types` gives them), which says how its cells read; `any` where the facts have no
+    such path (the facts check then names the field as unknown)."""
+    root, *rest = column.split(".")
+    t: T.Type | None = types.get(root)
+    for part in rest:
+        found = t.field(part) if t is not None and t.kind == "record" else None
+        t = found[0] if found is not None else None
+    return "any" if t is None else t.kind
+
+
 @cache
 def healthcare_roots(name: str = "facts") -> tuple[str, ...]:
     """The fact paths at which healthcare-only data begins (e.g. one record of clinical facts)."""

@@ -24,6 +24,7 @@ from engine.packs import model as M
 from engine.packs.facts_schema import facts_schema, healthcare_roots, prepare, root_types
 from engine.paths import same_file
 from engine.problems import EvaluationError, FactsError
+from engine.sql.csv_columns import ColumnError, root_json
 from engine.sql.expressions import NONE_DATE, NONE_TEXT
 from engine.sql.output_columns import (
     file_column,
@@ -141,8 +142,25 @@ def _reader(con: Any, path: Path, roots: list[str], types: dict[str, T.Type], fa
             f"header=true, auto_detect=false, delim=',', quote='\"', escape='\"', "
             f"columns={{{columns}}}"
         )
+        try:
+            assembled = root_json(names, roots, types)
+        except ColumnError as e:
+            raise BatchError(f"`{path}`:1: {e}") from None
+        if roots and not header & set(roots) and not assembled:
+            raise BatchError(
+                f"`{path}`:1: no column gives a fact: name a column for a root of the facts "
+                f"({', '.join(roots)}) holding its JSON, or a dotted path such as "
+                f"`{roots[0]}.{_first_field(types[roots[0]])}`"
+            )
         _read_csv_once(con, path, src, dialect, len(names))
-        json_of = {r: f"TRY_CAST({r} AS JSON)" if r in header else "NULL::JSON" for r in roots}
+        json_of = {
+            r: f"TRY_CAST({r} AS JSON)"
+            if r in header
+            else f"TRY_CAST(({assembled[r]}) AS JSON)"
+            if r in assembled
+            else "NULL::JSON"
+            for r in roots
+        }
         first = [
             f"CASE WHEN {r} IS NOT NULL AND TRY_CAST({r} AS JSON) IS NULL THEN '{r}: not JSON' END"
             for r in roots
@@ -161,6 +179,10 @@ def _reader(con: Any, path: Path, roots: list[str], types: dict[str, T.Type], fa
         f"CREATE VIEW typed AS SELECT record, {typed_cols}, {reasons} AS read_reasons FROM jsoned"
     )
     return "typed"
+
+
+def _first_field(t: T.Type) -> str:
+    return next(iter(t.field_names()), "field")
 
 
 def _jsonl_lines(src: str) -> str:

@@ -1,7 +1,7 @@
 """Populations: reading a file of facts documents, and evaluating a pack over all of them.
 
 A population file holds one facts document per record: JSON Lines (one document a line),
-CSV (one column per dotted fact path, JSON text for lists, records, booleans and nulls) or
+CSV (one column per dotted fact path, each cell read by its fact's type: see `_cell`) or
 Parquet (the same columns; read with DuckDB when it is installed). `decisions` is the one
 place a population is evaluated, so that another engine (SQL) can stand in for the
 per-document path behind the same signature.
@@ -13,6 +13,7 @@ import csv
 import datetime as dt
 import decimal
 import json
+import re
 from collections.abc import Iterator, Mapping
 from dataclasses import replace
 from pathlib import Path
@@ -20,9 +21,18 @@ from typing import Any, Protocol
 
 from engine.evaluation.decision import Decision, build_decision
 from engine.evaluation.evaluate import Evaluation
+from engine.language import static_types as T
 from engine.language.runtime import EXACT
 from engine.packs import model as M
-from engine.packs.facts_schema import no_duplicates, parse_json, prepare, read_decimal
+from engine.packs.facts_schema import (
+    JSON_NUMBER,
+    cell_kind,
+    no_duplicates,
+    parse_json,
+    prepare,
+    read_decimal,
+    root_types,
+)
 from engine.problems import FactsError, PopulationError, Problem
 
 
@@ -43,12 +53,20 @@ def _set_path(doc: dict[str, Any], path: str, value: Any) -> None:
     target[parts[-1]] = value
 
 
-def _cell(text: str) -> Any:
-    """A CSV cell: JSON when it reads as JSON (lists, records, numbers, true/false/null),
-    else the text itself; an empty cell is absent."""
+def _cell(text: str, kind: str = "any") -> Any:
+    """A CSV cell, read by the kind of the fact its column names (`cell_kind`): empty is absent
+    and `null` a recorded none; a number for a number, true or false for a yes/no, JSON for a
+    list or a record (or a fact of several kinds); anything else, and every cell of a text or
+    date fact, the text as written, which the facts check refuses where the fact is not text."""
     if text == "":
         return None
-    if text[0] in "[{" or text in ("true", "false", "null"):
+    if text == "null":
+        return None
+    if kind in ("int", "decimal") and re.fullmatch(JSON_NUMBER, text):
+        return json.loads(text, parse_float=read_decimal)
+    if kind in ("bool", "any") and text in ("true", "false"):
+        return text == "true"
+    if kind in ("list", "record", "any") and text[0] in "[{":
         try:
             return json.loads(text, parse_float=read_decimal)
         except json.JSONDecodeError:
@@ -56,12 +74,16 @@ def _cell(text: str) -> Any:
     return text
 
 
-def _from_columns(row: Mapping[str, Any]) -> dict[str, Any]:
+def _from_columns(row: Mapping[str, Any], kinds: Mapping[str, str] | None = None) -> dict[str, Any]:
+    """A facts document from one row of columns named by dotted paths; text cells read by the
+    kinds of their columns (`cell_kind`)."""
     doc: dict[str, Any] = {}
     for key, value in row.items():
         if value is None or value == "":
             continue
-        _set_path(doc, key, _cell(value) if isinstance(value, str) else value)
+        if isinstance(value, str):
+            value = _cell(value, kinds.get(key, "any") if kinds is not None else "any")
+        _set_path(doc, key, value)
     return doc
 
 
@@ -77,7 +99,7 @@ def read_population(path: Path, facts: str = "facts") -> list[dict[str, Any]]:
     if suffix in (".jsonl", ".ndjson"):
         return _read_jsonl(path)
     if suffix == ".csv":
-        return _read_csv(path)
+        return _read_csv(path, root_types(facts))
     if suffix == ".parquet":
         try:
             import duckdb  # type: ignore[import-not-found, unused-ignore]
@@ -91,7 +113,6 @@ def read_population(path: Path, facts: str = "facts") -> list[dict[str, Any]]:
         except duckdb.Error as e:
             message = str(e).splitlines()[0]
             raise PopulationError([_problem(name, 1, f"not Parquet: {message}")]) from None
-        from engine.packs.facts_schema import root_types
         from engine.sql.batch import from_table
 
         types = root_types(facts)
@@ -110,14 +131,16 @@ def read_population(path: Path, facts: str = "facts") -> list[dict[str, Any]]:
     )
 
 
-def _read_csv(path: Path) -> list[dict[str, Any]]:
-    """A CSV population (a header of dotted fact paths, a document a row); a row with more
-    values than the header, clashing columns, text that is not UTF-8 or not CSV (a field of
-    more than 131,072 characters included) are problems at their line."""
+def _read_csv(path: Path, types: Mapping[str, T.Type]) -> list[dict[str, Any]]:
+    """A CSV population (a header of dotted fact paths, a document a row, each cell read by
+    the type of its fact in `types`); a row with more values than the header, clashing
+    columns, text that is not UTF-8 or not CSV (a field of more than 131,072 characters
+    included) are problems at their line."""
     docs, problems, name = [], [], str(path)
     try:
         with path.open(newline="", encoding="utf-8-sig") as f:
             reader = csv.DictReader(f)
+            kinds = {c: cell_kind(types, c) for c in reader.fieldnames or ()}
             for row in reader:
                 if None in row:
                     columns = len(reader.fieldnames or ())
@@ -125,7 +148,7 @@ def _read_csv(path: Path) -> list[dict[str, Any]]:
                     problems.append(_problem(name, reader.line_num, message))
                     continue
                 try:
-                    docs.append(_from_columns(row))
+                    docs.append(_from_columns(row, kinds))
                 except _Clash as e:
                     problems.append(_problem(name, reader.line_num, str(e)))
     except UnicodeDecodeError as e:
