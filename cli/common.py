@@ -286,7 +286,7 @@ def user_errors(fn: F) -> F:
                 "fix the fields named above (see schemas/facts/)",
             )
         except EvaluationError as e:
-            fail(str(e))
+            fail(str(e), e.hint)
         except KeyError as e:
             fail(str(e.args[0]) if e.args else "not found")
 

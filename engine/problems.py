@@ -487,9 +487,12 @@ class FactsError(Exception):
 class EvaluationError(Exception):
     """Raised when an evaluation cannot proceed (no version in force, division by zero...)."""
 
-    def __init__(self, code: Code, message: str, problem: Problem | None = None):
+    def __init__(
+        self, code: Code, message: str, problem: Problem | None = None, hint: str | None = None
+    ):
         self.code = code
         self.problem = problem
+        self.hint = hint  # how to put it right, where the caller can say
         super().__init__(f"{message} [{code}]")
 
 

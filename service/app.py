@@ -178,7 +178,7 @@ def evaluation_error(e: Exception) -> ApiError:
             [p.to_dict() for p in e.problems],
         )
     assert isinstance(e, engine.EvaluationError)
-    return ApiError(422, e.code, str(e))
+    return ApiError(422, e.code, str(e), f"{e}; {e.hint}" if e.hint else None)
 
 
 class Service:

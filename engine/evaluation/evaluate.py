@@ -500,11 +500,20 @@ def select_version(pack: M.Pack, as_of: dt.date, version_id: str | None = None) 
         spans = ", ".join(
             f"`{v.id}` {v.effective_from}..{v.effective_to or 'open'}" for v in pack.versions
         )
+        nearest = _nearest_in_force(pack, as_of)
         raise EvaluationError(
             "E-EVAL-VERSION",
             f"pack `{pack.id}` has no version in force on {as_of.isoformat()} (versions: {spans})",
+            hint=None if nearest is None else f"give a day a version is in force, e.g. {nearest}",
         )
     return version
+
+
+def _nearest_in_force(pack: M.Pack, day: dt.date) -> dt.date | None:
+    """The day nearest `day` on which some version of the pack is in force."""
+    ends = [(v.effective_from, v.effective_to or dt.date.max) for v in pack.versions]
+    near = [max(start, min(day, end)) for start, end in ends]
+    return min(near, key=lambda d: abs((d - day).days), default=None)
 
 
 def _version(pack: M.Pack, version_id: str) -> M.Version:

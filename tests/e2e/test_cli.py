@@ -14,6 +14,7 @@ import pytest
 import yaml
 from click.testing import CliRunner
 
+import engine
 from cli.main import cli
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -209,6 +210,9 @@ def test_a_date_no_version_covers_is_a_clear_error() -> None:
     assert (
         "E-EVAL-VERSION" in result.stderr and "no version in force on 1999-01-01" in result.stderr
     )
+    # the hint names the nearest day a version is in force: key work's first version starts
+    first = engine.load(ROOT / "policies")["keywork_edm"].versions[0].effective_from
+    assert f"hint: give a day a version is in force, e.g. {first}" in result.stderr
 
 
 def test_unknown_pack_and_bad_date_are_usage_errors() -> None:

@@ -83,6 +83,9 @@ def test_a_date_outside_every_version_is_an_error(packs: engine.Packs) -> None:
     with pytest.raises(engine.EvaluationError) as info:
         packs.evaluate("pmp", {}, as_of=dt.date(2021, 1, 1))
     assert info.value.code == "E-EVAL-VERSION"
+    first = packs["pmp"].versions[0].effective_from
+    assert first > dt.date(2021, 1, 1)
+    assert info.value.hint == f"give a day a version is in force, e.g. {first}"
 
 
 def test_unknown_facts_make_a_decision_undetermined(packs: engine.Packs) -> None:
