@@ -7,6 +7,7 @@ from typing import Any
 
 import click
 
+from engine.problems import did_you_mean
 from engine.tools.timeline import Timeline, show_field, timeline
 
 from .common import (
@@ -19,6 +20,7 @@ from .common import (
     format_option,
     id_field_option,
     load_packs,
+    outputs_wanted,
     pack_target,
     packs_option,
     parse_date,
@@ -90,6 +92,13 @@ def render_markdown(tl: Timeline, subject: str) -> str:
 @click.option("--to", "end", required=True, help="Last day YYYY-MM-DD.")
 @audience_option
 @id_field_option
+@click.option(
+    "--outputs",
+    default=None,
+    help="Follow only these outputs, comma-separated (one that changes every day, such as a "
+    "count of days left, hides the rest); status, version, missing facts and obligations are "
+    "followed still.",
+)
 @format_option("text", "json", "markdown")
 @plan_option
 @packs_option
@@ -101,6 +110,7 @@ def command(
     end: str,
     audience: str,
     id_field: str,
+    outputs: str | None,
     fmt: str,
     establishment_plan: str | None,
     packs_dir: Path | None,
@@ -121,6 +131,9 @@ def command(
           --from 2022-10-01 --to 2023-03-31 --format json
       regime timeline keywork_edm --facts examples/local/g8607kw_post_closure.yaml \\
           --from 2020-07-06 --to 2020-12-31 --establishment-plan LEI
+      regime timeline action_plan --facts policies/action_plans/social_care_2018.yaml \\
+          --from 2019-01-01 --to 2019-12-31 --outputs findings,finding_count \\
+          --id-field action_plan.title
     """
     first, last = parse_date(start), parse_date(end)
     assert first is not None and last is not None
@@ -134,7 +147,15 @@ def command(
         fail(f"no facts file `{facts_path}`")
     check_id_field(id_field, packs[pack].facts, audience)
     facts = read_facts(facts_path)
-    result = timeline(packs[pack], facts, first, last, audience)
+    wanted = outputs_wanted(outputs)
+    for name in wanted or ():
+        if name not in packs[pack].outputs:
+            fail(
+                f"pack `{pack}` has no output `{name}`",
+                did_you_mean(name, list(packs[pack].outputs))
+                or "outputs: " + ", ".join(packs[pack].outputs),
+            )
+    result = timeline(packs[pack], facts, first, last, audience, outputs=wanted)
     subject = subject_of(facts, id_field)
     if fmt == "json":
         click.echo(dump_json({"subject": subject, **result.to_dict()}))

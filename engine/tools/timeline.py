@@ -14,7 +14,7 @@ from __future__ import annotations
 import datetime as dt
 import decimal
 import itertools
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Collection, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -573,28 +573,39 @@ def timeline(
     version: str | None = None,
     days: Days | None = None,
     decimals_by_value: bool = False,
+    outputs: Collection[str] | None = None,
 ) -> Timeline:
     """Every day from `start` to `end` on which the decision for `facts` changes (`days`: the
     evaluations made so far of these facts, to share them with the caller; for
-    `decimals_by_value` see `observable`)."""
+    `decimals_by_value` see `observable`; `outputs`: only these outputs are followed, the
+    status, version, missing facts and obligations still)."""
     if end < start:
         raise EvaluationError("E-EVAL-RANGE", f"the range ends ({end}) before it starts ({start})")
     days = days or Days(pack, facts, version, audience)
     cands, method = candidate_days(pack, days, start, end)
     model = date_model(pack)
-    seen = {d: observable(days.decision(d, audience), decimals_by_value) for d in cands}
+
+    def observe(day: dt.date) -> dict[str, Any]:
+        seen = observable(days.decision(day, audience), decimals_by_value)
+        if outputs is None:
+            return seen
+        return {
+            k: v
+            for k, v in seen.items()
+            if not k.startswith("outputs.") or k.removeprefix("outputs.") in outputs
+        }
+
+    seen = {d: observe(d) for d in cands}
     if model.moving_outputs and method == "sites":
         # a value that moves with the date (a due date of "today") between candidates: probe
         # the first days of each stretch, and follow it day by day where it moves
         bounds = [*cands[1:], end + ONE]
         for lo, nxt in zip(cands, bounds, strict=True):
             probe = [lo + ONE * i for i in range(1, _PROBE_DAYS + 1) if lo + ONE * i < nxt]
-            if any(
-                observable(days.decision(d, audience), decimals_by_value) != seen[lo] for d in probe
-            ):
+            if any(observe(d) != seen[lo] for d in probe):
                 for i in range(1, (nxt - lo).days):
                     d = lo + ONE * i
-                    seen[d] = observable(days.decision(d, audience), decimals_by_value)
+                    seen[d] = observe(d)
     points: list[ChangePoint] = []
     ordered = sorted(seen)
     for prev, day in itertools.pairwise(ordered):

@@ -174,6 +174,10 @@ def test_custodial_timeline_never_names_healthcare_conditions() -> None:
         (["--from", "2020-07-01", "--to", "2020-06-01"], "is before"),
         (["--from", "2020-13-01", "--to", "2020-12-31"], "is not a date"),
         (["--from", "2019-01-01", "--to", "2020-12-31"], "no version in force"),
+        (
+            ["--from", "2020-06-01", "--to", "2020-12-31", "--outputs", "is_priorty"],
+            "has no output `is_priorty`\n  hint: did you mean `is_priority`?",
+        ),
     ],
 )
 def test_timeline_bad_input_is_a_clear_error(
@@ -184,6 +188,30 @@ def test_timeline_bad_input_is_a_clear_error(
     assert result.exit_code == 2
     assert message in result.output
     assert "Traceback" not in result.output
+
+
+SOCIAL_CARE = "policies/action_plans/social_care_2018.yaml"
+
+
+def test_outputs_follows_only_those_outputs(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The action plan's days left move every day; following its findings alone leaves the
+    days on which something else the reader sees changes, each still in the whole timeline."""
+    monkeypatch.chdir(ROOT)
+    span = ["--from", "2019-01-01", "--to", "2019-12-31", "--format", "json"]
+    whole = json.loads(run("timeline", "action_plan", "--facts", SOCIAL_CARE, *span))
+    only = json.loads(
+        run("timeline", "action_plan", "--facts", SOCIAL_CARE, *span, "--outputs", "findings")
+    )
+    assert len(whole["change_points"]) > 100
+    assert 0 < len(only["change_points"]) < 5
+    assert [k for k in only["initial"] if k.startswith("outputs.")] == ["outputs.findings"]
+    whole_days = {p["on"]: p for p in whole["change_points"]}
+    for point in only["change_points"]:
+        fields = {c["field"] for c in whole_days[point["on"]]["changes"]}
+        assert {c["field"] for c in point["changes"]} <= fields
+        assert all(not c["field"].startswith("outputs.") for c in point["changes"]) or any(
+            c["field"] == "outputs.findings" for c in point["changes"]
+        )
 
 
 DECIMAL_OUTPUTS = """
