@@ -6,6 +6,7 @@ import json
 from typing import Any
 
 from engine.evaluation.decision import Decision
+from engine.evaluation.explain import described_needs, need_text
 from engine.language.convert import json_key, to_json
 from engine.language.runtime import Unknown
 
@@ -173,8 +174,10 @@ def render_text(decision: Decision) -> str:
     if d["interpretations"]:
         lines += _interpretation_lines(d)
     if d["missing_facts"]:
-        lines.append("")
-        lines.append("Needs: " + ", ".join(d["missing_facts"]))
+        lines += ["", "Needs:"]
+        lines += [
+            f"  - {need_text(p, a)}" for p, a in described_needs(decision, d["missing_facts"])
+        ]
     if d["withheld"]:
         lines.append("Withheld from this audience: " + ", ".join(d["withheld"]))
     return "\n".join(lines)
@@ -297,7 +300,10 @@ def render_markdown(decision: Decision) -> str:
             lines.append(f"- **{i['id']}**: {i['question']} *Choice:* {i['choice']}")
         lines.append("")
     if d["missing_facts"]:
-        lines.append("**Needs:** " + ", ".join(f"`{m}`" for m in d["missing_facts"]))
+        lines += ["**Needs:**", ""]
+        for path, about in described_needs(decision, d["missing_facts"]):
+            lines.append(f"- `{path}`: {about}" if about else f"- `{path}`")
+        lines.append("")  # (a line after a list would be read as part of its last item)
     if d["withheld"]:
         lines.append("**Withheld from this audience:** " + ", ".join(d["withheld"]))
     return "\n".join(lines).rstrip() + "\n"
