@@ -44,18 +44,39 @@ def _output(value: Any, undetermined: bool) -> str:
 
 def _named(decision: Decision, name: str, value: Any) -> Any:
     """An output whose values are a vocabulary's ids (`vocabulary:`), each id as the value's
-    name, so a reader sees "Open ACCT" where the JSON has `open_acct`; anything else as it is."""
+    name, so a reader sees "Open ACCT" where the JSON has `open_acct`; for an output of records
+    that names a vocabulary for some fields, those fields of each record likewise; anything
+    else as it is."""
     pack = decision.model
     out = pack.outputs.get(name) if pack is not None else None
-    if pack is None or out is None or out.vocabulary is None:
+    if pack is None or out is None:
         return value
-    vocab = pack.vocabulary.get(out.vocabulary)
+    if out.vocabulary is not None:
+        return _ids_named(pack, out.vocabulary, value)
+    if not out.field_vocabularies:
+        return value
+
+    def record(r: Any) -> Any:
+        if not isinstance(r, dict):
+            return r
+        named = dict(r)
+        for field, vocab in out.field_vocabularies:
+            if field in named:
+                named[field] = _ids_named(pack, vocab, named[field])
+        return named
+
+    return [record(r) for r in value] if isinstance(value, list | tuple) else record(value)
+
+
+def _ids_named(pack: Any, vocabulary: str, value: Any) -> Any:
+    """An id of `vocabulary`, or a list of them, as the values' names (an id it lacks as is)."""
+    vocab = pack.vocabulary.get(vocabulary)
     if vocab is None:
         return value
     names = {v.id: v.name for v in vocab.values if v.name}
     if isinstance(value, str):
         return names.get(value, value)
-    if isinstance(value, list):
+    if isinstance(value, list | tuple):
         return [names.get(v, v) if isinstance(v, str) else v for v in value]
     return value
 
@@ -254,7 +275,7 @@ def render_markdown(decision: Decision) -> str:
             lines.append(f"| `{k}` | {cell}{_reason(decision, k, cell)} |")
         lines.append("")
     for k in tabular:
-        value = decision.outputs[k]
+        value = _named(decision, k, decision.outputs[k])
         rows = value if isinstance(value, list) else [value]
         columns = list(dict.fromkeys(c for r in rows for c in r))
         lines += [
