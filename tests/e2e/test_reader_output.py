@@ -242,3 +242,36 @@ def test_a_custodial_reader_is_not_told_what_a_healthcare_fact_is(fmt: str) -> N
     for shown in (custodial, explained.stdout):
         assert "(healthcare-only facts withheld)" in shown
         assert about not in shown and CONDITIONS not in shown
+
+
+@pytest.mark.parametrize("fmt", ["text", "markdown", "json"])
+def test_vocabulary_ids_inside_records_read_as_their_names(fmt: str) -> None:
+    """The action plan's findings declare their `code` a finding code, and the overdue actions
+    their `response` a response category: a reader sees the names, the JSON keeps the ids."""
+    result = regime(
+        "eval",
+        "action_plan",
+        "--facts",
+        str(ROOT / "policies" / "action_plans" / "hmp_send_2019.yaml"),
+        "--as-of",
+        "2019-06-01",
+        "--format",
+        fmt,
+    )
+    no_traceback(result)
+    assert result.returncode == 0, result.stderr
+    if fmt == "json":
+        outputs = yaml.safe_load(result.stdout)["outputs"]
+        assert "AP-PA-PART" in {f["code"] for f in outputs["findings"]}
+        assert {o["response"] for o in outputs["overdue"]} == {"agreed"}
+        return
+    out = result.stdout
+    if fmt == "text":
+        findings = next(x for x in out.splitlines() if x.strip().startswith("findings "))
+        overdue = next(x for x in out.splitlines() if x.strip().startswith("overdue "))
+        assert '"response": "Agreed"' in overdue and '"response": "agreed"' not in overdue
+    else:
+        findings = out[out.index("### `findings`") : out.index("### `summary`")]
+        overdue = out[out.index("### `overdue`") : out.index("### `due_soon`")]
+        assert "| Agreed |" in overdue and "| agreed |" not in overdue
+    assert "Implemented part not stated" in findings and "AP-PA-PART" not in findings
