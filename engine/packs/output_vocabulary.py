@@ -87,7 +87,7 @@ def _check_values(
     _typed(b, where, shape, vname, ids, f"output `{name}`")
     for source in sources:
         for found in walker.ids(source):
-            _refuse(b, found, vname, ids, f"output `{name}`")
+            _refuse(b, walker.reported, found, vname, ids, f"output `{name}`")
 
 
 def _check_fields(
@@ -131,7 +131,7 @@ def _check_fields(
             assert isinstance(record.node, A.RecordLit)
             value = dict(record.node.fields).get(fname)
             for found in walker.ids(record.at(value)) if value is not None else ():
-                _refuse(b, found, vname, ids, what)
+                _refuse(b, walker.reported, found, vname, ids, what)
 
 
 def _known(b: PackBuild, where: Path_, vname: str) -> list[str] | None:
@@ -184,11 +184,21 @@ def _typed(
         )
 
 
-def _refuse(b: PackBuild, found: _Part, vname: str, ids: list[str], what: str) -> None:
+def _refuse(
+    b: PackBuild,
+    reported: set[tuple[int, str]],
+    found: _Part,
+    vname: str,
+    ids: list[str],
+    what: str,
+) -> None:
     """An E-ENUM at a literal text that is not one of `ids`, where it stands."""
     node = found.node
     if not isinstance(node, A.Lit) or not isinstance(node.value, str) or node.value in ids:
         return
+    if (id(node), vname) in reported:  # (a literal reached along two ways: said once)
+        return
+    reported.add((id(node), vname))
     message = f"`{node.value}` is not a value of vocabulary `{vname}`, which {what} takes its "
     message += "values from"
     hint = did_you_mean(node.value, ids) or f"values: {', '.join(ids)}"
@@ -234,6 +244,7 @@ class _Walker:
     def __init__(self, b: PackBuild, definitions: Mapping[str, M.Definition]) -> None:
         self.b = b
         self.definitions = definitions
+        self.reported: set[tuple[int, str]] = set()  # the literals refused, by node and vocabulary
 
     def _definition(self, name: str) -> _Part | None:
         found = self.definitions.get(name)

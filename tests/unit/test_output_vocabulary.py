@@ -115,6 +115,25 @@ tables:
     ], problems
 
 
+def test_a_literal_reached_two_ways_is_refused_once(tmp_path: Path) -> None:
+    """One definition read by two outputs (and twice by one) is one mistake, told once."""
+    body = """\
+definitions:
+  rows:
+    description: Rows.
+    expr: '["agreed", "total"]'
+outputs:
+  answers:
+    vocabulary: {response: response}
+    value: 'map(c in rows: {response: c}) + map(d in rows: {response: d})'
+  more:
+    vocabulary: {response: response}
+    value: 'map(c in rows: {response: c})'
+"""
+    problems = _problems(tmp_path, body)
+    assert [c for c, _, _ in problems] == ["E-ENUM"], problems
+
+
 def test_a_string_concatenated_is_no_id(tmp_path: Path) -> None:
     """`"not" + "_agreed"` is text made of two literals, neither of which is the value."""
     body = """\
