@@ -6,6 +6,7 @@ import json
 from typing import Any
 
 from engine.evaluation.decision import Decision
+from engine.evaluation.explain import described_needs, need_text
 from engine.language.convert import json_key, to_json
 from engine.language.runtime import Unknown
 
@@ -43,18 +44,39 @@ def _output(value: Any, undetermined: bool) -> str:
 
 def _named(decision: Decision, name: str, value: Any) -> Any:
     """An output whose values are a vocabulary's ids (`vocabulary:`), each id as the value's
-    name, so a reader sees "Open ACCT" where the JSON has `open_acct`; anything else as it is."""
+    name, so a reader sees "Open ACCT" where the JSON has `open_acct`; for an output of records
+    that names a vocabulary for some fields, those fields of each record likewise; anything
+    else as it is."""
     pack = decision.model
     out = pack.outputs.get(name) if pack is not None else None
-    if pack is None or out is None or out.vocabulary is None:
+    if pack is None or out is None:
         return value
-    vocab = pack.vocabulary.get(out.vocabulary)
+    if out.vocabulary is not None:
+        return _ids_named(pack, out.vocabulary, value)
+    if not out.field_vocabularies:
+        return value
+
+    def record(r: Any) -> Any:
+        if not isinstance(r, dict):
+            return r
+        named = dict(r)
+        for field, vocab in out.field_vocabularies:
+            if field in named:
+                named[field] = _ids_named(pack, vocab, named[field])
+        return named
+
+    return [record(r) for r in value] if isinstance(value, list | tuple) else record(value)
+
+
+def _ids_named(pack: Any, vocabulary: str, value: Any) -> Any:
+    """An id of `vocabulary`, or a list of them, as the values' names (an id it lacks as is)."""
+    vocab = pack.vocabulary.get(vocabulary)
     if vocab is None:
         return value
     names = {v.id: v.name for v in vocab.values if v.name}
     if isinstance(value, str):
         return names.get(value, value)
-    if isinstance(value, list):
+    if isinstance(value, list | tuple):
         return [names.get(v, v) if isinstance(v, str) else v for v in value]
     return value
 
@@ -173,8 +195,10 @@ def render_text(decision: Decision) -> str:
     if d["interpretations"]:
         lines += _interpretation_lines(d)
     if d["missing_facts"]:
-        lines.append("")
-        lines.append("Needs: " + ", ".join(d["missing_facts"]))
+        lines += ["", "Needs:"]
+        lines += [
+            f"  - {need_text(p, a)}" for p, a in described_needs(decision, d["missing_facts"])
+        ]
     if d["withheld"]:
         lines.append("Withheld from this audience: " + ", ".join(d["withheld"]))
     return "\n".join(lines)
@@ -251,7 +275,7 @@ def render_markdown(decision: Decision) -> str:
             lines.append(f"| `{k}` | {cell}{_reason(decision, k, cell)} |")
         lines.append("")
     for k in tabular:
-        value = decision.outputs[k]
+        value = _named(decision, k, decision.outputs[k])
         rows = value if isinstance(value, list) else [value]
         columns = list(dict.fromkeys(c for r in rows for c in r))
         lines += [
@@ -297,7 +321,10 @@ def render_markdown(decision: Decision) -> str:
             lines.append(f"- **{i['id']}**: {i['question']} *Choice:* {i['choice']}")
         lines.append("")
     if d["missing_facts"]:
-        lines.append("**Needs:** " + ", ".join(f"`{m}`" for m in d["missing_facts"]))
+        lines += ["**Needs:**", ""]
+        for path, about in described_needs(decision, d["missing_facts"]):
+            lines.append(f"- `{path}`: {about}" if about else f"- `{path}`")
+        lines.append("")  # (a line after a list would be read as part of its last item)
     if d["withheld"]:
         lines.append("**Withheld from this audience:** " + ", ".join(d["withheld"]))
     return "\n".join(lines).rstrip() + "\n"

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from engine.evaluation.evaluate import Step
 from engine.language.convert import to_text
 from engine.language.runtime import WITHHELD, Months, Unknown
-from engine.packs.facts_schema import is_healthcare_path
+from engine.packs.facts_schema import fact_description, is_healthcare_path
 
 if TYPE_CHECKING:
     from engine.evaluation.decision import Decision
@@ -225,7 +226,10 @@ def render_text(decision: Decision, target: str | None = None) -> str:
         out.append(f"{n:>3}. {lines[0]}")
         out.extend("     " + line for line in lines[1:])
     if needs:
-        out.append("needs: " + ", ".join(needs))
+        out.append("needs:")
+        out.extend(
+            f"  - {need_text(path, about)}" for path, about in described_needs(decision, needs)
+        )
     if decision.withheld:
         out.append("withheld from this audience: " + ", ".join(decision.withheld))
     return "\n".join(out)
@@ -270,6 +274,26 @@ def _needs(decision: Decision, value: Any) -> list[str]:
         return p == marker or is_healthcare_path(p, index.facts)
 
     return sorted({marker if hidden(p) else p for p in paths})
+
+
+def described_needs(decision: Decision, paths: Iterable[str]) -> list[tuple[str, str | None]]:
+    """Each fact path a decision needs with what the facts schema says that fact is, so a
+    reader knows what to find out: no words for a healthcare-only fact unless the audience is
+    healthcare (a custodial decision names such a fact only as the withheld marker anyway)."""
+    index = _index(decision)
+    custodial = decision.audience != "healthcare"
+    out: list[tuple[str, str | None]] = []
+    for path in paths:
+        about = None
+        if index is not None and not (custodial and is_healthcare_path(path, index.facts)):
+            about = fact_description(path, index.facts)
+        out.append((path, about))
+    return out
+
+
+def need_text(path: str, about: str | None) -> str:
+    """A needed fact as one line of text: its path, then what it is where that is known."""
+    return f"{path}: {about}" if about else path
 
 
 def _index(decision: Decision) -> ExplainIndex | None:

@@ -359,6 +359,7 @@ def build_output(
         nullable or mode != "value",
         hc and not releasable,
     )
+    vocab = raw.get("vocabulary")  # one vocabulary's id, or record field -> vocabulary id
     return M.Output(
         name=name,
         description=opt_str(raw.get("description")),
@@ -372,5 +373,8 @@ def build_output(
         cites=b.cites(("outputs", name, "cite")),
         interpretations=tuple(raw.get("interpretations") or ()),
         healthcare=hc,
-        vocabulary=opt_str(raw.get("vocabulary")),
+        vocabulary=None if isinstance(vocab, dict) else opt_str(vocab),
+        field_vocabularies=tuple((str(k), str(v)) for k, v in vocab.items())
+        if isinstance(vocab, dict)
+        else (),
     )

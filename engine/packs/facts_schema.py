@@ -130,6 +130,36 @@ def is_healthcare_path(path: str, name: str = "facts") -> bool:
     )
 
 
+_PATH_PART = re.compile(r"\[[^\]]*\]|[^.\[\]]+")
+
+
+def _schema_child(node: Mapping[str, Any], part: str) -> Mapping[str, Any] | None:
+    """The schema of `part` under `node`: a list's element for `[]` (or `[n]`), else the
+    property of that name, looked for also in the `allOf`/`anyOf`/`oneOf` branches."""
+    key = "items" if part.startswith("[") else None
+    for branch in (node, *(b for k in ("allOf", "anyOf", "oneOf") for b in node.get(k) or ())):
+        if not isinstance(branch, Mapping):
+            continue
+        found = branch.get("items") if key else (branch.get("properties") or {}).get(part)
+        if isinstance(found, Mapping):
+            return found
+    return None
+
+
+@cache
+def fact_description(path: str, name: str = "facts") -> str | None:
+    """What the facts schema `name` says the fact at `path` is (its `description`, spaces
+    folded), so a reader asked for a fact learns what it is; a list element's field, as in
+    `a.b[].c`, is described by the list's `items`. None where the schema says nothing of it."""
+    node: Mapping[str, Any] | None = facts_schema(name)
+    for part in _PATH_PART.findall(path):
+        node = _schema_child(node, part) if node is not None else None
+    text = node.get("description") if node is not None else None
+    if not isinstance(text, str):
+        return None
+    return " ".join(text.split()) or None
+
+
 # Limits on a facts document, checked before the schema (which would otherwise recurse or
 # compare values that are not numbers): nesting, text and list lengths, number sizes.
 MAX_DEPTH = 64

@@ -271,6 +271,8 @@ class Output:
     interpretations: tuple[str, ...]
     healthcare: bool = False
     vocabulary: str | None = None  # whose value ids its values are, for naming them to readers
+    # for an output of records: (field, vocabulary) for each field holding a vocabulary's ids
+    field_vocabularies: tuple[tuple[str, str], ...] = ()
 
     @property
     def custodial_withheld(self) -> bool:

@@ -8,7 +8,6 @@ disjoint values in both, so the check is exact and evaluation never meets two ma
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Mapping
 from typing import Any
 
@@ -20,6 +19,7 @@ from engine.packs.build_context import (
     Path_,
 )
 from engine.packs.local_declarations import condition_definitions, declared_interpretations
+from engine.packs.output_vocabulary import check_output_vocabularies
 from engine.problems import did_you_mean
 
 
@@ -107,7 +107,7 @@ def check_references(
                     f"give output `{out}` `from_rules: collect` (or first, any)",
                     key=True,
                 )
-    _check_output_vocabularies(b)
+    check_output_vocabularies(b, definitions, outputs, tables, rules)
     for i, item in enumerate(d.get("interpretations") or []):
         if str(item.get("id")) not in used:
             b.problem(
@@ -116,50 +116,6 @@ def check_references(
                 f"interpretation `{item.get('id')}` is relied on by nothing",
                 "name it in `interpretations:` of the rules that rely on it",
             )
-
-
-def _check_output_vocabularies(b: PackBuild) -> None:
-    """An output's `vocabulary:` is one of the pack's, and every text a rule sets the output to
-    or a table row gives it, written as a literal, is one of that vocabulary's ids."""
-    d = b.data
-    vocab = d.get("vocabulary") or {}
-    outputs = d.get("outputs") or {}
-    for name, out in outputs.items():
-        if not isinstance(out, dict) or out.get("vocabulary") is None:
-            continue
-        vname = str(out["vocabulary"])
-        if vname not in vocab:
-            b.problem(
-                ("outputs", name, "vocabulary"),
-                "E-REF",
-                f"no vocabulary `{vname}`",
-                did_you_mean(vname, vocab) or f"vocabularies: {', '.join(vocab) or 'none'}",
-            )
-            continue
-        ids = [str(v.get("id")) for v in (vocab[vname] or {}).get("values") or ()]
-        given: list[tuple[Path_, Any]] = [
-            (("rules", i, "sets", name), (rule.get("sets") or {}).get(name))
-            for i, rule in enumerate(d.get("rules") or [])
-        ]
-        table = (d.get("tables") or {}).get(out.get("from_table")) or {}
-        given += [
-            (
-                ("tables", out.get("from_table"), "rows", j, "then", name),
-                (row.get("then") or {}).get(name),
-            )
-            for j, row in enumerate(table.get("rows") or [])
-            if isinstance(row, dict)
-        ]
-        for path, text in given:
-            found = re.fullmatch(r'\s*"([^"\\]*)"\s*', text) if isinstance(text, str) else None
-            if found and found.group(1) not in ids:
-                b.problem(
-                    path,
-                    "E-ENUM",
-                    f"`{found.group(1)}` is not a value of vocabulary `{vname}`, which output "
-                    f"`{name}` takes its values from",
-                    did_you_mean(found.group(1), ids) or f"values: {', '.join(ids)}",
-                )
 
 
 def check_local_conditions(b: PackBuild, definitions: dict[str, M.Definition]) -> None:

@@ -11,12 +11,14 @@ import pytest
 import yaml
 
 import engine
+from engine.packs.facts_schema import fact_description
 from tests.e2e.test_cli import ROOT, no_traceback, regime
 
 DATA = ROOT / "tests" / "data" / "reader"
 AS_OF = "2023-04-10"  # (version 2 of the PMP guidance)
 ADVICE_PENDING = DATA / "pmp_advice_pending_interim_absent.yaml"
 CONDITIONS_ABSENT = DATA / "pmp_conditions_absent.yaml"
+CONDITIONS = "prisoner.clinical.conditions"
 
 
 def _keywork(*extra: str) -> Any:
@@ -89,11 +91,13 @@ def test_explaining_a_decided_output_of_an_undetermined_decision() -> None:
 @pytest.mark.parametrize(
     "audience, needs",
     [
-        ("healthcare", "needs: prisoner.clinical.conditions"),
-        ("custodial", "needs: (healthcare-only facts withheld)"),
+        ("healthcare", f"  - prisoner.clinical.conditions: {fact_description(CONDITIONS)}"),
+        ("custodial", "  - (healthcare-only facts withheld)"),
     ],
 )
 def test_explaining_an_undetermined_output_names_its_own_needs(audience: str, needs: str) -> None:
+    """The target's needs, each on its own line under `needs:`, with what the fact is where
+    this audience may know it."""
     result = regime(
         "explain",
         "pmp",
@@ -107,7 +111,9 @@ def test_explaining_an_undetermined_output_names_its_own_needs(audience: str, ne
     )
     assert result.returncode == 0, result.stderr
     assert "`eligible` undetermined" in result.stdout.splitlines()[0]
-    assert result.stdout.splitlines()[-2 if audience == "custodial" else -1] == needs
+    lines = result.stdout.splitlines()
+    at = lines.index("needs:")
+    assert lines[at + 1] == needs
 
 
 def test_explained_durations_read_as_a_pack_writes_them() -> None:
@@ -183,3 +189,89 @@ def test_an_output_vocabulary_the_pack_lacks_is_refused(tmp_path: Path) -> None:
     assert result.returncode == 1
     assert "no vocabulary `groups` [E-REF]" in result.stdout
     assert "did you mean `group`?" in result.stdout
+
+
+def _unknown_release(tmp_path: Path) -> Path:
+    """A key work example whose sentence type and release date are not recorded."""
+    facts = yaml.safe_load(
+        (ROOT / "examples" / "prisoners" / "f7596kw_no_release_date.yaml").read_text()
+    )
+    del facts["prisoner"]["release_date"], facts["prisoner"]["sentence_type"]
+    path = tmp_path / "unknown_release.yaml"
+    path.write_text(yaml.safe_dump(facts), encoding="utf-8")
+    return path
+
+
+@pytest.mark.parametrize("fmt", ["text", "markdown", "json"])
+def test_each_needed_fact_is_named_with_what_it_is(tmp_path: Path, fmt: str) -> None:
+    """A reader sees each fact the decision needs on a line of its own, its path followed by
+    the facts schema's description of it; the JSON keeps the bare paths."""
+    facts = _unknown_release(tmp_path)
+    result = regime(
+        "eval", "keywork_edm", "--facts", str(facts), "--as-of", "2020-07-01", "--format", fmt
+    )
+    no_traceback(result)
+    assert result.returncode == 0, result.stderr
+    paths = ["prisoner.release_date", "prisoner.sentence_type"]
+    if fmt == "json":
+        assert yaml.safe_load(result.stdout)["missing_facts"] == paths
+        return
+    lines = result.stdout.splitlines()
+    at = lines.index("Needs:" if fmt == "text" else "**Needs:**")
+    for path in paths:
+        about = fact_description(path)
+        assert about
+        line = f"  - {path}: {about}" if fmt == "text" else f"- `{path}`: {about}"
+        assert line in lines[at:], line
+
+
+@pytest.mark.parametrize("fmt", ["text", "markdown"])
+def test_a_custodial_reader_is_not_told_what_a_healthcare_fact_is(fmt: str) -> None:
+    """The clinical conditions are not recorded: a healthcare reader is told what they are; a
+    custodial reader sees only the withheld marker, neither the fact's path nor its words, in
+    the decision or an explanation."""
+    about = fact_description(CONDITIONS)
+    assert about
+    healthcare = _eval(CONDITIONS_ABSENT, "--format", fmt, "--audience", "healthcare")
+    assert about in healthcare
+    custodial = _eval(CONDITIONS_ABSENT, "--format", fmt)
+    explained = regime(
+        "explain", "pmp", "eligible", "--facts", str(CONDITIONS_ABSENT), "--as-of", AS_OF
+    )
+    assert explained.returncode == 0, explained.stderr
+    for shown in (custodial, explained.stdout):
+        assert "(healthcare-only facts withheld)" in shown
+        assert about not in shown and CONDITIONS not in shown
+
+
+@pytest.mark.parametrize("fmt", ["text", "markdown", "json"])
+def test_vocabulary_ids_inside_records_read_as_their_names(fmt: str) -> None:
+    """The action plan's findings declare their `code` a finding code, and the overdue actions
+    their `response` a response category: a reader sees the names, the JSON keeps the ids."""
+    result = regime(
+        "eval",
+        "action_plan",
+        "--facts",
+        str(ROOT / "policies" / "action_plans" / "hmp_send_2019.yaml"),
+        "--as-of",
+        "2019-06-01",
+        "--format",
+        fmt,
+    )
+    no_traceback(result)
+    assert result.returncode == 0, result.stderr
+    if fmt == "json":
+        outputs = yaml.safe_load(result.stdout)["outputs"]
+        assert "AP-PA-PART" in {f["code"] for f in outputs["findings"]}
+        assert {o["response"] for o in outputs["overdue"]} == {"agreed"}
+        return
+    out = result.stdout
+    if fmt == "text":
+        findings = next(x for x in out.splitlines() if x.strip().startswith("findings "))
+        overdue = next(x for x in out.splitlines() if x.strip().startswith("overdue "))
+        assert '"response": "Agreed"' in overdue and '"response": "agreed"' not in overdue
+    else:
+        findings = out[out.index("### `findings`") : out.index("### `summary`")]
+        overdue = out[out.index("### `overdue`") : out.index("### `due_soon`")]
+        assert "| Agreed |" in overdue and "| agreed |" not in overdue
+    assert "Implemented part not stated" in findings and "AP-PA-PART" not in findings
