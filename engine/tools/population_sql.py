@@ -31,7 +31,8 @@ from engine.problems import EvaluationError
 from engine.sql.batch import run_batch
 from engine.sql.output_columns import output_types, read_back
 from engine.sql.query import DECISION_COLUMNS
-from engine.tools.timeline import seen_value
+from engine.sql.read_checks import sql_str
+from engine.tools.timeline import duty_ids, seen_value, undetermined_duties
 
 State = dict[str, Any]
 SHOWN_REASONS = 5  # reject reasons quoted in a report
@@ -78,7 +79,9 @@ def plain(value: Any, t: T.Type) -> Any:
     return value
 
 
-def _state(row: Mapping[str, Any], types: Mapping[str, T.Type], outputs: list[str]) -> State:
+def _state(
+    pack: M.Pack, row: Mapping[str, Any], types: Mapping[str, T.Type], outputs: list[str]
+) -> State:
     """A decisions row as what a change point compares (`timeline.observable`)."""
     seen: State = {
         "status": row["status"],
@@ -94,6 +97,7 @@ def _state(row: Mapping[str, Any], types: Mapping[str, T.Type], outputs: list[st
             "due": None if ob.get("due") is None else json.loads(ob.get("due")),
             "frequency": None if ob.get("frequency") is None else json.loads(ob.get("frequency")),
         }
+    seen.update(undetermined_duties(pack, row["undetermined"] or []))
     return seen
 
 
@@ -170,8 +174,10 @@ def sql_states(
             src = "read_parquet('" + str(out).replace("'", "''") + "')"
             columns = [r[0] for r in con.execute(f"DESCRIBE SELECT * FROM {src}").fetchall()]
             outputs = [c for c in columns if c not in DECISION_COLUMNS and c != "key"]
+            duties = "[" + ", ".join(sql_str(r) for r in duty_ids(pack)) + "]::VARCHAR[]"
             seen = ", ".join(
                 ["status", "policy_version", "missing_facts", "obligations"]
+                + [f"list_filter(undetermined, lambda x: list_contains({duties}, x))"]
                 + [f'"{c}"' for c in outputs]
             )
             cur = con.execute(
@@ -203,6 +209,6 @@ def sql_states(
             subject = row["key"] if row["key"] is not None else "?"
             current = RecordStates(int(row["record"]), str(subject), [])
             result.records.append(current)
-        current.states.append((row["as_of"], _state(row, types, outputs)))
+        current.states.append((row["as_of"], _state(pack, row, types, outputs)))
     result.seconds = time.perf_counter() - began
     return result

@@ -14,7 +14,7 @@ from __future__ import annotations
 import datetime as dt
 import decimal
 import itertools
-from collections.abc import Callable, Collection, Iterator, Mapping
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -408,7 +408,29 @@ def observable(decision: Decision, decimals_by_value: bool = False) -> dict[str,
             "due": to_json(ob.due),
             "frequency": to_json(ob.frequency),
         }
+    if decision.model is not None:
+        seen.update(undetermined_duties(decision.model, decision.undetermined))
     return seen
+
+
+def undetermined_duties(pack: M.Pack, names: Iterable[str]) -> dict[str, Any]:
+    """The duties among a decision's undetermined items (rules with an obligation whose
+    condition the facts leave unknown), as what a change point compares: a duty that may yet
+    apply is not one that does not apply."""
+    found: dict[str, Any] = {}
+    for name in names:
+        rule = pack.rule(name)
+        if rule is not None and rule.obligation is not None:
+            found[f"obligations.{name}"] = {
+                "modality": rule.obligation.modality,
+                "undetermined": True,
+            }
+    return found
+
+
+def duty_ids(pack: M.Pack) -> list[str]:
+    """The rules with an obligation: the undetermined items `undetermined_duties` keeps."""
+    return [r.id for r in pack.rules if r.obligation is not None]
 
 
 def seen_value(value: Any) -> Any:
@@ -431,6 +453,8 @@ def show_field(value: Any, field: str = "", width: int = 0) -> str:
     if field.startswith("obligations."):
         if value is None:
             return "(does not apply)"
+        if value.get("undetermined"):
+            return f"undetermined ({value['modality']}, if the facts it needs show it applies)"
         text = str(value["modality"])
         if value.get("due") is not None:
             text += f", due {value['due']}"

@@ -190,6 +190,59 @@ def test_timeline_bad_input_is_a_clear_error(
     assert "Traceback" not in result.output
 
 
+YOUNG_ADULT = {
+    "establishment": {"code": "LEI", "regime_level": 3, "regime_level_since": "2020-07-06"},
+    "prisoner": {
+        "prison_number": "O2000OM",
+        "date_of_birth": "1999-08-20",
+        "acct": "none",
+        "rosh": "HIGH",
+        "tact": False,
+        "pathfinder_recommended": False,
+        "irmm_keywork_from": None,
+        "pathfinder_keywork_from": None,
+        "cev": False,
+        "governor_priority": False,
+        "sentence_type": "determinate",
+        "release_date": "2020-09-14",
+        "omu": {
+            "newly_sentenced_indeterminate": False,
+            "in_handover_period": False,
+            "approaching_parole": False,
+            "early_allocation": False,
+            "care_experienced": False,
+            "moving_to_open": False,
+            "covid_spl_release": False,
+            "youth_to_adult_transition": False,
+            "pre_release_assessment_due": False,
+            "opd_screened": True,
+        },
+    },
+}
+
+
+def test_a_duty_left_undetermined_is_not_one_that_does_not_apply(tmp_path: Path) -> None:
+    """On the 21st birthday the young adult's supervision cohort hangs on facts not given:
+    the duties it brings may yet apply, as `regime eval` says of that day, and the timeline
+    says so where it said they did not apply."""
+    facts = tmp_path / "o2.json"
+    facts.write_text(json.dumps(YOUNG_ADULT), encoding="utf-8")
+    span = ["--from", "2020-08-15", "--to", "2020-08-25"]
+    out = json.loads(run("timeline", "omu_edm", "--facts", str(facts), *span, "--format", "json"))
+    (point,) = [p for p in out["change_points"] if p["on"] == "2020-08-20"]
+    sup = {c["field"]: c["after"] for c in point["changes"]}["obligations.OMU-SUP-01"]
+    assert sup == {"modality": "should", "undetermined": True}
+    text = run("timeline", "omu_edm", "--facts", str(facts), *span)
+    assert (
+        "obligations.OMU-SUP-01: should -> undetermined (should, if the facts it needs show it "
+        "applies)"
+    ) in text
+    decision = engine.load(ROOT / "policies").evaluate(
+        "omu_edm", YOUNG_ADULT, as_of=dt.date(2020, 8, 20)
+    )
+    assert "OMU-SUP-01" in decision.undetermined
+
+
 SOCIAL_CARE = "policies/action_plans/social_care_2018.yaml"
 
 
