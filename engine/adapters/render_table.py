@@ -132,7 +132,10 @@ def markdown(mapping: RecordMapping) -> str:
     for entry in mapping.facts:
         for i, reading in enumerate(entry["from"]):
             fact = f"`{entry['fact']}`" if i == 0 else "(else)"
-            lines.append(f"| {fact} | {describe(reading)} | {_cite(reading['cite'])} |")
+            read = describe(reading)
+            if i == len(entry["from"]) - 1 and entry.get("note"):  # why it is read so
+                read += f". *Why:* {_cell(entry['note'])}"
+            lines.append(f"| {fact} | {read} | {_cite(reading['cite'])} |")
     lines += ["", "**Facts no source here supplies** (always reported as gaps)", ""]
     lines += ["| fact path | why |", "| --- | --- |"]
     for group in mapping.not_supplied:

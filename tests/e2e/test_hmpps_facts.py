@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 
 import pytest
+import yaml
 from click.testing import CliRunner
 
 from cli.main import cli
@@ -185,6 +186,20 @@ def test_the_command_runs_as_a_user_runs_it(stub: Stub, tmp_path: Path) -> None:
 def test_the_docs_mapping_table_matches_the_mapping() -> None:
     code, text = run("facts", "mapping-table", "--check", str(ROOT / "docs" / "hmpps.md"))
     assert code == 0, text
+
+
+def test_the_mapping_table_says_why_a_fact_is_read_so() -> None:
+    """A fact's `note` (a reading of the records the mapping takes) reaches the docs table,
+    where a policy lead reads the mapping, beside the reading it explains."""
+    mapping = yaml.safe_load((ROOT / "adapters" / "hmpps.yaml").read_text(encoding="utf-8"))
+    noted = [f for f in mapping["facts"] if f.get("note")]
+    assert noted
+    code, table = run("facts", "mapping-table")
+    assert code == 0
+    for entry in noted:
+        rows = [line for line in table.splitlines() if line.startswith("| ")]
+        note = " ".join(entry["note"].split())
+        assert any(f"*Why:* {note}" in row for row in rows), entry["fact"]
 
 
 def test_a_stale_mapping_table_is_caught_and_updated(tmp_path: Path) -> None:
