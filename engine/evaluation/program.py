@@ -44,7 +44,6 @@ from engine.language.codegen import GLOBALS, PerDay, compile_part, inline_checke
 from engine.language.codegen_known import inline_known, may_give_unknown, tested_reads
 from engine.language.runtime import NULL, Unknown, give_up, merge
 from engine.packs import model as M
-from engine.packs.pack_cost import _expressions
 from engine.problems import EvaluationError
 
 Work = Callable[["Names"], Any]
@@ -968,8 +967,11 @@ class Program:
         a plain dict would give up there (a vocabulary is worked out when first read, by the
         lookup of `Names`, and is no key the run stores)."""
         pack = self.pack
-        every = _expressions(pack.definitions, pack.outputs, pack.tables, pack.rules)
-        return any(name in pack.vocabulary for e in every for name in A.free_names(e.checked.node))
+        return any(
+            name in pack.vocabulary
+            for _, e in pack.expressions()
+            for name in A.free_names(e.checked.node)
+        )
 
     def _rules_in_order(self, known: bool) -> bool:
         """Whether the two-valued straight run (`known`) keeps its rule results as locals,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import copy
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any, Literal, NamedTuple, NoReturn
@@ -473,6 +473,10 @@ class Pack:
     def _rules_by_id(self) -> dict[str, Rule]:
         return {r.id: r for r in self.rules}
 
+    def expressions(self) -> Iterator[tuple[str, Expression]]:
+        """Every expression of the pack with its item's key (see `item_expressions`)."""
+        return item_expressions(self.definitions, self.outputs, self.tables, self.rules)
+
     def rule(self, rule_id: str) -> Rule | None:
         """The rule with this id, found through an index (a scan made decisions quadratic)."""
         return self._rules_by_id.get(rule_id)
@@ -535,6 +539,33 @@ class Pack:
         ]
         disk_cache.store("task-plan", entry, found)
         return found
+
+
+def item_expressions(
+    definitions: Mapping[str, Definition],
+    outputs: Mapping[str, Output],
+    tables: Mapping[str, Table],
+    rules: Iterable[Rule],
+) -> Iterator[tuple[str, Expression]]:
+    """Every expression of a pack's items, with the key of the item it belongs to (`def:x`,
+    `table:x`, `rule:x`, `out:x`), in that order: definitions; tables (inputs, then cells);
+    rules (`when`, what they set, an obligation's due date and frequency); outputs (value and
+    default). Given as parts, so that a pack still being built can be walked too."""
+    for name, d in definitions.items():
+        yield f"def:{name}", d.expr
+    for name, table in tables.items():
+        yield from ((f"table:{name}", e) for _, e in table.inputs)
+        yield from ((f"table:{name}", e) for row in table.rows for _, e in row.then)
+    for rule in rules:
+        key = f"rule:{rule.id}"
+        if rule.when is not None:
+            yield key, rule.when
+        yield from ((key, e) for _, e in rule.sets)
+        ob = rule.obligation
+        if ob is not None:
+            yield from ((key, e) for e in (ob.due, ob.frequency) if e is not None)
+    for name, out in outputs.items():
+        yield from ((f"out:{name}", e) for e in (out.expr, out.default) if e is not None)
 
 
 def _with_given(out: dict[str, Any], **optional: str | None) -> dict[str, Any]:

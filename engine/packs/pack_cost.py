@@ -6,7 +6,7 @@ warning (W-COST-HIGH); both show the estimate, so a pack author sees how far ove
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -133,30 +133,6 @@ def _joined(sizes: list[C.Size]) -> C.Size:
     return out
 
 
-def _expressions(
-    definitions: Mapping[str, M.Definition],
-    outputs: Mapping[str, M.Output],
-    tables: Mapping[str, M.Table],
-    rules: tuple[M.Rule, ...] | list[M.Rule],
-) -> Iterator[M.Expression]:
-    """Every expression of a pack: definitions, tables (inputs and cells), rules (`when`, what
-    they set, an obligation's due date and frequency), outputs (value and default)."""
-    for d in definitions.values():
-        yield d.expr
-    for table in tables.values():
-        yield from (e for _, e in table.inputs)
-        yield from (e for row in table.rows for _, e in row.then)
-    for rule in rules:
-        if rule.when is not None:
-            yield rule.when
-        yield from (e for _, e in rule.sets)
-        ob = rule.obligation
-        if ob is not None:
-            yield from (e for e in (ob.due, ob.frequency) if e is not None)
-    for out in outputs.values():
-        yield from (e for e in (out.expr, out.default) if e is not None)
-
-
 def expression_costs(
     definitions: Mapping[str, M.Definition],
     outputs: Mapping[str, M.Output],
@@ -170,7 +146,7 @@ def expression_costs(
     sizes = _Sizes(definitions, outputs, tables, rules, parameters, vocabulary, facts)
     return [
         ExprCost(e.where, e.line, e.col, sizes.estimate(e).cost, id(e), sizes.causes(e))
-        for e in _expressions(definitions, outputs, tables, rules)
+        for _, e in M.item_expressions(definitions, outputs, tables, rules)
     ]
 
 

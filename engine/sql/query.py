@@ -13,7 +13,6 @@ from __future__ import annotations
 import datetime as dt
 import itertools
 import re
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from sqlglot import exp
@@ -466,7 +465,7 @@ class PackCompiler:
             for r in rules:
                 self._place("rule:" + r.id)
         consts = constant_bounds(pack.parameters)
-        if any(may_err(e.checked, consts) or grows(e.checked) for e in _expressions(pack)):
+        if any(may_err(e.checked, consts) or grows(e.checked) for _, e in pack.expressions()):
             # the first error the interpreter's roots meet (every output, then every rule, each
             # with what it reads on the branch it takes) stops the decision: each root is
             # placed, so that the query sees it too (a definition's error counts only where a
@@ -1576,22 +1575,6 @@ def _collect_values(
     value = case([(is_null(row.v), typed_null(lt))], chosen)
     mask = case([(is_null(row.v), row.m)], elem_m)
     return SV(value, mask, lt, bits)
-
-
-def _expressions(pack: M.Pack) -> Iterator[M.Expression]:
-    """Every expression of a pack."""
-    for d in pack.definitions.values():
-        yield d.expr
-    for o in pack.outputs.values():
-        yield from (e for e in (o.expr, o.default) if e is not None)
-    for r in pack.rules:
-        yield from (e for e in [r.when, *(x for _, x in r.sets)] if e is not None)
-        if r.obligation:
-            yield from (e for e in (r.obligation.due, r.obligation.frequency) if e is not None)
-    for t in pack.tables.values():
-        yield from (e for _, e in t.inputs)
-        for row in t.rows:
-            yield from (e for _, e in row.then)
 
 
 def decided_only(error: Err, value: exp.Expression, other: str | None = None) -> exp.Expression:

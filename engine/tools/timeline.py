@@ -60,33 +60,6 @@ class DateModel:
         return boundaries(self.pack)
 
 
-def _expressions(pack: M.Pack) -> Iterator[tuple[str, str, M.Expression]]:
-    """Every expression of a pack with the item it belongs to (`def:x`, `out:x`, `rule:x`)."""
-    for name, d in pack.definitions.items():
-        yield f"def:{name}", f"definition {name}", d.expr
-    for name, out in pack.outputs.items():
-        if out.expr is not None:
-            yield f"out:{name}", f"output {name}", out.expr
-        if out.default is not None:
-            yield f"out:{name}", f"output {name} default", out.default
-    for rule in pack.rules:
-        if rule.when is not None:
-            yield f"rule:{rule.id}", f"rule {rule.id} when", rule.when
-        for out_name, expr in rule.sets:
-            yield f"rule:{rule.id}", f"rule {rule.id} sets {out_name}", expr
-        ob = rule.obligation
-        if ob is not None:
-            for label, e in (("due", ob.due), ("frequency", ob.frequency)):
-                if e is not None:
-                    yield f"rule:{rule.id}", f"rule {rule.id} {label}", e
-    for table in pack.tables.values():
-        for name, expr in table.inputs:
-            yield f"table:{table.id}", f"table {table.id} input {name}", expr
-        for row in table.rows:
-            for col, expr in row.then:
-                yield f"table:{table.id}", f"table {table.id} row {row.id} {col}", expr
-
-
 _MODELS: dict[int, DateModel] = {}
 
 
@@ -102,9 +75,9 @@ def date_model(pack: M.Pack) -> DateModel:
 
 def _build_model(pack: M.Pack) -> DateModel:
     model = DateModel(pack)
-    exprs = list(_expressions(pack))
+    exprs = list(pack.expressions())
     by_key: dict[str, list[M.Expression]] = {}
-    for key, _, expr in exprs:
+    for key, expr in exprs:
         by_key.setdefault(key, []).append(expr)
 
     def expressions_of(key: str) -> list[M.Expression]:
@@ -121,7 +94,8 @@ def _build_model(pack: M.Pack) -> DateModel:
     shapes = ItemShapes(pack, expressions_of)
     analysis, item_shape = shapes.analysis, shapes.item
 
-    for key, where, expr in exprs:
+    for key, expr in exprs:
+        where = expr.where
         result = analysis(expr)
         model.opaque.extend(f"{where} {o}" for o in result.opaque)
         if result.sites:
