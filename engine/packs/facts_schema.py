@@ -146,6 +146,22 @@ def _schema_child(node: Mapping[str, Any], part: str) -> Mapping[str, Any] | Non
     return None
 
 
+def fact_type(path: str, name: str = "facts") -> T.Type | None:
+    """The static type of the fact at `path` (`a.b[].c`: a field of a list's elements), or
+    None where the facts schema `name` has no such fact."""
+    root, *parts = _PATH_PART.findall(path)
+    t: T.Type | None = root_types(name).get(root)
+    for part in parts:
+        if t is None:
+            return None
+        if part.startswith("["):
+            t = t.elem if t.kind == "list" else None
+        else:
+            found = t.field(part) if t.kind == "record" else None
+            t = found[0] if found is not None else None
+    return t
+
+
 @cache
 def fact_description(path: str, name: str = "facts") -> str | None:
     """What the facts schema `name` says the fact at `path` is (its `description`, spaces

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from engine.packs import model as M
+from engine.packs.facts_schema import fact_description, fact_type, is_healthcare_path
 from engine.packs.task_graph import WEIGHTING, natural_key
 from engine.tools.render_plan import render_mermaid
 from engine.tools.render_svg import render_svg
@@ -248,6 +249,7 @@ class PackPage:
             self.vocabulary()
         if p.parameters:
             self.parameters()
+        self.facts()
         if p.definitions:
             self.definitions()
         if p.outputs:
@@ -387,6 +389,76 @@ class PackPage:
                 ("Parameter", "Description", "In force", "Value", "Source"), tuple(rows), tuple(ids)
             ),
         )
+
+    def facts(self) -> None:
+        """The facts the pack reads, as a service must supply them: each with its type, what
+        the facts schema says it is, who may see it, and the items that read it."""
+        p = self.pack
+        readers: dict[str, list[str]] = {}
+        for key, e in p.expressions():
+            for path in e.checked.fact_paths:
+                found = readers.setdefault(path, [])
+                if key not in found:
+                    found.append(key)
+        shown = [
+            path
+            for path in sorted(readers)
+            # a record read only on the way to its fields is shown by its fields
+            if not (
+                (t := fact_type(path, p.facts)) is not None
+                and t.kind == "record"
+                and any(other.startswith(path + ".") for other in readers)
+            )
+        ]
+        if not shown:
+            return
+        rows, ids = [], []
+        for path in shown:
+            t = fact_type(path, p.facts)
+            about = fact_description(path, p.facts)
+            rows.append(
+                (
+                    code(path),
+                    text(_fact_kind(t)),
+                    text(about) if about else DASH,
+                    text("healthcare only" if is_healthcare_path(path, p.facts) else "all"),
+                    join(self._item_link(key) for key in readers[path]),
+                )
+            )
+            ids.append(anchor("fact", path))
+        self.page.add(
+            Heading(2, text("Facts"), "facts"),
+            Para(
+                join(
+                    (
+                        text("The facts the pack's expressions read, from the facts schema "),
+                        code(p.facts),
+                        text(
+                            " (schemas/facts/): what a service deciding with this pack "
+                            "supplies. A list's element fields are written "
+                        ),
+                        code("list[].field"),
+                        text(
+                            ". Each fact's description says what an absent fact and a null "
+                            "mean; a fact marked healthcare only never reaches a custodial "
+                            "reader."
+                        ),
+                    ),
+                    (),
+                )
+            ),
+            DocTable(
+                ("Fact", "Type", "What it is", "Audience", "Read by"),
+                tuple(rows),
+                tuple(ids),
+                main=2,
+            ),
+        )
+
+    def _item_link(self, key: str) -> Inline:
+        """A link to the item an item key (`def:x`, `rule:x`, ...) names on this page."""
+        kind, _, name = key.partition(":")
+        return link(name, "#" + anchor(kind, name), as_code=kind != "rule")
 
     def definitions(self) -> None:
         rows, ids = [], []
@@ -876,6 +948,29 @@ def _closure(deps: Mapping[M.ItemKey, Iterable[M.ItemKey]], start: M.ItemKey) ->
             seen.add(key)
             todo.extend(deps.get(key, ()))
     return seen
+
+
+def _fact_kind(t: Any) -> str:
+    """A fact's type in words: an enumeration by its values."""
+    if t is None:
+        return "not in the facts schema"
+    if t.values is not None:
+        return "one of " + ", ".join(sorted(map(str, t.values)))
+    if t.kind == "list" and t.elem is not None:
+        if t.elem.values is not None:
+            return "list, each " + _fact_kind(t.elem)
+        return "list of records" if t.elem.kind == "record" else f"list of {_fact_kind(t.elem)}"
+    return _KIND_WORDS.get(t.kind, str(t.describe()))
+
+
+_KIND_WORDS = {
+    "string": "text",
+    "bool": "yes or no",
+    "int": "whole number",
+    "decimal": "number",
+    "date": "date",
+    "record": "record",
+}
 
 
 def index_page(packs: Mapping[str, M.Pack], examples: Mapping[str, int]) -> Page:

@@ -331,3 +331,23 @@ def test_interpretations_name_the_local_entries_relying_on_them(
     i42 = md[md.index('<a id="interp-i-kw-42">') :]
     i42 = i42[: i42.index("**Relied on by**") + 400]
     assert "(#local-cond-shorter-sessions-permitted)" in i42
+
+
+def test_the_facts_section_lists_every_fact_the_pack_reads(policy_packs: dict[str, Any]) -> None:
+    """Each fact a pack's expressions read (records read only on the way to their fields
+    aside) has a row: its type, the facts schema's description, its audience and links to
+    the items that read it; a healthcare-only fact is marked so."""
+    for pid, pack in policy_packs.items():
+        md = to_markdown(pack_page(pack, (), policy_packs))
+        section = md[md.index('<a id="facts"></a>') : md.index('<a id="definitions"></a>')]
+        read = {p for _, e in pack.expressions() for p in e.checked.fact_paths}
+        leaves = {p for p in read if not any(o.startswith(p + ".") for o in read)}
+        for path in leaves:
+            rows = [line for line in section.splitlines() if line.startswith("|")]
+            (row,) = [line for line in rows if f"`{path}`" in line.split("|")[1]]
+            assert "](#" in row.split("|")[5], (pid, path)
+    pmp = to_markdown(pack_page(policy_packs["pmp"], (), policy_packs))
+    (row,) = [line for line in pmp.splitlines() if "`prisoner.clinical.conditions`" in line[:120]]
+    cells = [c.strip() for c in row.split("|")]
+    assert cells[2].startswith("list, each one of ") and cells[4] == "healthcare only"
+    assert "Clinical condition codes" in cells[3]
