@@ -214,6 +214,7 @@ def snapshot(pack: M.Pack, version: str | None = None) -> dict[str, dict[str, An
                 "value": how,
                 "default": text(out.default),
                 "releasable": out.releasable or None,
+                "vocabulary": out.vocabulary or dict(out.field_vocabularies) or None,
                 "description": out.description,
                 "interpretations": list(out.interpretations),
             }

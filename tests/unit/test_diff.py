@@ -348,3 +348,19 @@ def test_descriptions_are_in_the_snapshot_and_a_header_names_a_file_an_id_came_f
     assert render_text(d).startswith("--- diff_small  (tests/data/diff/old.yaml)\n+++ x.yaml@1\n")
     assert d.to_dict()["old_file"] == "tests/data/diff/old.yaml"
     assert "old_file" not in diff_packs(load(OLD), load(OLD)).to_dict()
+
+
+def test_an_outputs_vocabulary_is_compared(tmp_path: Path) -> None:
+    """Naming, or no longer naming, the vocabulary an output's values are ids of changes what
+    readers are shown and what `regime check` refuses: the diff says so."""
+    framework = ROOT / "policies" / "action_plans" / "framework.yaml"
+    text = framework.read_text(encoding="utf-8")
+    assert "vocabulary: {response: response_category}" in text
+    (tmp_path / "schemas").symlink_to(ROOT / "schemas")
+    edited = tmp_path / "framework.yaml"
+    edited.write_text(
+        text.replace("vocabulary: {response: response_category}", "", 1), encoding="utf-8"
+    )
+    d = diff_packs(load(framework), load(edited))
+    (change,) = [c for c in d.changes if c.section == "outputs"]
+    assert change.fields["vocabulary"] == ({"response": "response_category"}, None)
