@@ -532,34 +532,58 @@ def _diff(before: dict[str, Any], after: dict[str, Any]) -> tuple[FieldChange, .
     )
 
 
-def _because(pack: M.Pack, days: Days, day: dt.date, audience: str) -> tuple[str, ...]:
+def _because(
+    pack: M.Pack, days: Days, day: dt.date, audience: str, changes: tuple[FieldChange, ...]
+) -> tuple[str, ...]:
     """The rules and definitions whose condition differs between the day before and `day`,
-    those that read the date themselves first; healthcare-derived ones only for healthcare."""
+    those that read the date themselves first; healthcare-derived ones only for healthcare;
+    only those that lead to a field that changed (all of them when the status or the missing
+    facts changed, which any item may move)."""
     model = date_model(pack)
     old, new = days.conditions(day - ONE), days.conditions(day)
     custodial = audience != "healthcare"
-    found: list[tuple[bool, str]] = []
+    found: list[tuple[bool, str, M.ItemKey]] = []
     for name, d in pack.definitions.items():
         if custodial and d.expr.healthcare:
             continue
         a, b = old.memo.get(name), new.memo.get(name)
         root = f"def:{name}" in model.root_items
         if (root or isinstance(a, bool) or isinstance(b, bool)) and _key(a) != _key(b):
-            found.append((root, f"definition {name}"))
+            found.append((root, f"definition {name}", M.ItemKey("def", name)))
     for name, out in pack.outputs.items():
         if f"out:{name}" not in model.root_items or (custodial and out.healthcare):
             continue
         if _key(old.memo.get(name)) != _key(new.memo.get(name)):
-            found.append((True, f"output {name}"))
+            found.append((True, f"output {name}", M.ItemKey("out", name)))
     for rule in pack.rules:
         if custodial and rule.healthcare:
             continue
         a, b = old.rule_results.get(rule.id), new.rule_results.get(rule.id)
         if _key(a) != _key(b):
-            found.append((f"rule:{rule.id}" in model.root_items, f"rule {rule.id}"))
+            root = f"rule:{rule.id}" in model.root_items
+            found.append((root, f"rule {rule.id}", M.ItemKey("rule", rule.id)))
+    leading = _leading_to(pack, changes)
+    if leading is not None and any(key in leading for _, _, key in found):
+        found = [f for f in found if f[2] in leading]
+    texts = [text for _, text, _ in sorted(found, key=lambda t: not t[0])]
     if old.version.id != new.version.id:
-        found.insert(0, (True, f"version {new.version.id} in force"))
-    return tuple(text for root, text in sorted(found, key=lambda t: not t[0]))
+        texts.insert(0, f"version {new.version.id} in force")
+    return tuple(texts)
+
+
+def _leading_to(pack: M.Pack, changes: tuple[FieldChange, ...]) -> set[M.ItemKey] | None:
+    """The items that changed fields read, themselves included; None when a field changed
+    that any item may move (the status, the missing facts, the version)."""
+    keys: list[M.ItemKey] = []
+    for change in changes:
+        kind, _, name = change.field.partition(".")
+        if kind == "outputs":
+            keys.append(M.ItemKey("out", name))
+        elif kind == "obligations":
+            keys.append(M.ItemKey("rule", name))
+        else:
+            return None
+    return pack.closure(keys)
 
 
 def timeline(
@@ -609,7 +633,8 @@ def timeline(
     for prev, day in itertools.pairwise(ordered):
         changes = _diff(seen[prev], seen[day])
         if changes:
-            points.append(ChangePoint(day, changes, _because(pack, days, day, audience)))
+            because = _because(pack, days, day, audience, changes)
+            points.append(ChangePoint(day, changes, because))
     return Timeline(
         pack=pack.id,
         start=start,

@@ -243,6 +243,23 @@ def test_a_duty_left_undetermined_is_not_one_that_does_not_apply(tmp_path: Path)
     assert "OMU-SUP-01" in decision.undetermined
 
 
+def test_because_names_only_what_leads_to_a_changed_field(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """On 16 June the session of that day meets the monthly minimum: the session counts that
+    flipped are the reason; the wellbeing counts, which flipped too but change nothing shown
+    (the person is in no priority group yet), are not named."""
+    monkeypatch.chdir(ROOT)
+    out = json.loads(
+        run("timeline", "keywork_edm", "--facts", B3152, "--from", "2020-06-01", "--to",
+            "2020-06-30", "--format", "json")
+    )  # fmt: skip
+    (point,) = [p for p in out["change_points"] if p["on"] == "2020-06-16"]
+    assert [c["field"] for c in point["changes"]] == ["outputs.compliance"]
+    assert "definition sessions_held_in_period" in point["because"]
+    assert not [b for b in point["because"] if "wellbeing" in b]
+
+
 SOCIAL_CARE = "policies/action_plans/social_care_2018.yaml"
 
 
