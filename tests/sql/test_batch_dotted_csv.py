@@ -18,12 +18,10 @@ import pytest
 
 from engine.packs.facts_schema import cell_kind, root_types
 from engine.sql.batch import BatchError, run_batch
-from engine.sql.output_columns import output_types, read_back
-from engine.sql.run import converted, differences, python_view, row_view
+from engine.sql.run import converted
 from engine.tools.population import Population
 from engine.tools.population_source import read_population
-from tests.sql.facts_files import written_rows
-from tests.sql.test_sql_readers import compiled_once, packs
+from tests.sql.test_sql_readers import assert_batch_decides_as_the_interpreter, packs
 
 DAY = dt.date(2020, 7, 20)
 
@@ -84,22 +82,8 @@ def test_dotted_columns_decide_as_the_documents_do(tmp_path: Path) -> None:
     _write_dotted(docs, facts)
     # the interpreter's reader gives the documents back
     assert [converted(d) for d in read_population(facts)] == [converted(d) for d in docs]
-    pack = packs()["keywork_edm"]
     out = tmp_path / "out.parquet"
-    result = run_batch(pack, facts, out, DAY, DAY, threads=1)
-    assert result.rejected == 0
-    rows = written_rows(out)
-    assert len(rows) == len(docs)
-    compiled = compiled_once(pack, "custodial", "duckdb", "facts")
-    types = output_types(pack)
-    failures = []
-    for row, doc in zip(rows, docs, strict=True):
-        row.update({n: read_back(row[n], types[n]) for n in compiled.outputs})
-        expected = python_view(pack, converted(doc), DAY, compiled.outputs)
-        assert expected is not None
-        found = differences(expected, row_view(row, compiled))
-        failures += [f"record {row['record']} field {d}" for d in found]
-    assert not failures, f"{len(failures)} differences, first: " + "\n".join(failures[:5])
+    assert_batch_decides_as_the_interpreter(packs()["keywork_edm"], facts, docs, DAY, out)
 
 
 def test_a_cell_reads_by_its_facts_type(tmp_path: Path) -> None:

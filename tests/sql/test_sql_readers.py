@@ -69,7 +69,14 @@ def test_batch_keeps_known_none_apart_from_absent(
     docs = [doc for _, _, doc in make()]
     facts = tmp_path / f"facts{suffix}"
     write(docs, facts, day)
-    out = tmp_path / "out.parquet"
+    assert_batch_decides_as_the_interpreter(pack, facts, docs, day, tmp_path / "out.parquet")
+
+
+def assert_batch_decides_as_the_interpreter(
+    pack: Any, facts: Path, docs: list[dict[str, Any]], day: dt.date, out: Path
+) -> None:
+    """`regime batch` (DuckDB) over `facts` rejects nothing and decides each of `docs`, in
+    order, as the interpreter does, field by field (a difference names the record and field)."""
     result = run_batch(pack, facts, out, day, day, threads=1)
     assert result.rejected == 0
     rows = written_rows(out)

@@ -15,6 +15,7 @@ from cli.timeline import render_markdown, render_text
 from engine.language import date_dependence as D
 from engine.language.parse import parse
 from engine.tools.timeline import daily_changes, date_model, timeline
+from tests.keywork_documents import keywork_prisoner
 from tests.timeline_check import RANGES, check_pack
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -190,34 +191,31 @@ def test_timeline_bad_input_is_a_clear_error(
     assert "Traceback" not in result.output
 
 
+# a young adult of high risk of serious harm, released 2020-09-14, 21 on 2020-08-20
 YOUNG_ADULT = {
     "establishment": {"code": "LEI", "regime_level": 3, "regime_level_since": "2020-07-06"},
-    "prisoner": {
-        "prison_number": "O2000OM",
-        "date_of_birth": "1999-08-20",
-        "acct": "none",
-        "rosh": "HIGH",
-        "tact": False,
-        "pathfinder_recommended": False,
-        "irmm_keywork_from": None,
-        "pathfinder_keywork_from": None,
-        "cev": False,
-        "governor_priority": False,
-        "sentence_type": "determinate",
-        "release_date": "2020-09-14",
-        "omu": {
-            "newly_sentenced_indeterminate": False,
-            "in_handover_period": False,
-            "approaching_parole": False,
-            "early_allocation": False,
-            "care_experienced": False,
-            "moving_to_open": False,
-            "covid_spl_release": False,
-            "youth_to_adult_transition": False,
-            "pre_release_assessment_due": False,
+    "prisoner": keywork_prisoner(
+        prison_number="O2000OM",
+        date_of_birth="1999-08-20",
+        release_date="2020-09-14",
+        omu={
+            **dict.fromkeys(
+                (
+                    "newly_sentenced_indeterminate",
+                    "in_handover_period",
+                    "approaching_parole",
+                    "early_allocation",
+                    "care_experienced",
+                    "moving_to_open",
+                    "covid_spl_release",
+                    "youth_to_adult_transition",
+                    "pre_release_assessment_due",
+                ),
+                False,
+            ),
             "opd_screened": True,
         },
-    },
+    ),
 }
 
 
