@@ -13,7 +13,7 @@ import click
 from engine.api import plan_facts
 from engine.packs import model as M
 from engine.problems import PopulationError
-from engine.tools.population_source import read_population, subject_of
+from engine.tools.population_source import Documents, read_population, subject_of
 
 from .common import (
     EXIT_PROBLEMS,
@@ -127,15 +127,20 @@ def planned_population(
     population: list[dict[str, Any]], plan: M.LocalPlan, shown: int = 5
 ) -> tuple[list[dict[str, Any]], int, list[str]]:
     """The documents with what a local plan supplies filled in, how many contradict the plan
-    (left out), and the first of their reasons, as a population run words them."""
+    (left out), and the first of their reasons, as a population run words them; the kept
+    documents keep the lines they stand on in their file."""
     kept: list[dict[str, Any]] = []
+    places: list[int] = []
     reasons: set[str] = set()
     rejected = 0
-    for facts in population:
+    for i, facts in enumerate(population):
         filled, problems = plan_facts(facts, plan)
         if problems:
             rejected += 1
             reasons.add("; ".join(f"{path}: {words}" for path, words in problems))
         else:
             kept.append(filled)
+            places.append(i)
+    if isinstance(population, Documents):
+        kept = Documents(kept, population.file, (population.lines[i] for i in places))
     return kept, rejected, sorted(reasons)[:shown]

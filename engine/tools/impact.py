@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from engine.packs import model as M
+from engine.tools.population_source import placing
 from engine.tools.timeline import Days, observable, show_field, timeline
 
 EXAMPLES = 3
@@ -216,9 +217,10 @@ def impact(
     """Compare what the audience sees under `old` and `new` for every document, every day
     (the interpreter: each document's change points under each side)."""
     compared = []
-    for facts in population:
-        da = Days(old.pack, facts, old.version, audience)
-        db = Days(new.pack, facts, new.version, audience)
+    for n, facts in enumerate(population, 1):
+        with placing(population, n):
+            da = Days(old.pack, facts, old.version, audience)
+            db = Days(new.pack, facts, new.version, audience)
         ta = timeline(
             old.pack, facts, start, end, audience, old.version, da, decimals_by_value=True
         )

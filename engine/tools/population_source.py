@@ -14,7 +14,8 @@ import datetime as dt
 import decimal
 import json
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
 from typing import Any, Protocol
@@ -87,6 +88,37 @@ def _from_columns(row: Mapping[str, Any], kinds: Mapping[str, str] | None = None
     return doc
 
 
+class Documents(list[dict[str, Any]]):
+    """A population's documents in file order, each with the line it ends on (`lines`; the
+    row number for Parquet), so that a problem with one names the file and line."""
+
+    def __init__(self, docs: Iterable[dict[str, Any]], file: str, lines: Iterable[int]):
+        super().__init__(docs)
+        self.file = file
+        self.lines = list(lines)
+
+
+@contextmanager
+def placing(population: list[dict[str, Any]], n: int) -> Iterator[None]:
+    """A FactsError raised inside about document `n` (1-based) of `population` names the file
+    and line the document stands on, where the population knows them (`Documents`)."""
+    try:
+        yield
+    except FactsError as e:
+        if not isinstance(population, Documents):
+            raise
+        file, line = population.file, population.lines[n - 1]
+        raise FactsError([replace(p, file=file, line=line) for p in e.problems]) from None
+
+
+def prepared(
+    population: list[dict[str, Any]], n: int, schema: str, custodial: bool
+) -> dict[str, Any]:
+    """Document `n` (1-based) of a population checked and prepared for evaluation."""
+    with placing(population, n):
+        return prepare(population[n - 1], f"<population #{n}>", schema, custodial)
+
+
 def read_population(path: Path, facts: str = "facts") -> list[dict[str, Any]]:
     """Every facts document in a population file, whose documents follow the facts schema
     `facts`; raises PopulationError naming the line."""
@@ -116,7 +148,7 @@ def read_population(path: Path, facts: str = "facts") -> list[dict[str, Any]]:
         from engine.sql.batch import from_table
 
         types = root_types(facts)
-        return [  # a facts table's `record` column is its row id, not a fact
+        docs = [  # a facts table's `record` column is its row id, not a fact
             _from_columns(
                 {
                     c: from_table(v, types.get(c))
@@ -126,17 +158,18 @@ def read_population(path: Path, facts: str = "facts") -> list[dict[str, Any]]:
             )
             for row in rows
         ]
+        return Documents(docs, f"{name} row", range(1, len(docs) + 1))
     raise PopulationError(
         [_problem(name, 1, f"`{path.name}`: a population is a .jsonl, .csv or .parquet file")]
     )
 
 
-def _read_csv(path: Path, types: Mapping[str, T.Type]) -> list[dict[str, Any]]:
+def _read_csv(path: Path, types: Mapping[str, T.Type]) -> Documents:
     """A CSV population (a header of dotted fact paths, a document a row, each cell read by
     the type of its fact in `types`); a row with more values than the header, clashing
     columns, text that is not UTF-8 or not CSV (a field of more than 131,072 characters
     included) are problems at their line."""
-    docs, problems, name = [], [], str(path)
+    docs, lines, problems, name = [], [], [], str(path)
     try:
         with path.open(newline="", encoding="utf-8-sig") as f:
             reader = csv.DictReader(f)
@@ -149,6 +182,7 @@ def _read_csv(path: Path, types: Mapping[str, T.Type]) -> list[dict[str, Any]]:
                     continue
                 try:
                     docs.append(_from_columns(row, kinds))
+                    lines.append(reader.line_num)
                 except _Clash as e:
                     problems.append(_problem(name, reader.line_num, str(e)))
     except UnicodeDecodeError as e:
@@ -158,11 +192,11 @@ def _read_csv(path: Path, types: Mapping[str, T.Type]) -> list[dict[str, Any]]:
         problems.append(_problem(name, reader.line_num or 1, f"not CSV: {e}"))
     if problems:
         raise PopulationError(problems)
-    return docs
+    return Documents(docs, name, lines)
 
 
-def _read_jsonl(path: Path) -> list[dict[str, Any]]:
-    docs = []
+def _read_jsonl(path: Path) -> Documents:
+    docs, lines = [], []
     problems = []
     for n, raw in enumerate(path.read_bytes().splitlines(), 1):
         try:
@@ -189,9 +223,10 @@ def _read_jsonl(path: Path) -> list[dict[str, Any]]:
             problems.append(_problem(str(path), n, "each line must be one facts document"))
             continue
         docs.append(doc)
+        lines.append(n)
     if problems:
         raise PopulationError(problems)
-    return docs
+    return Documents(docs, str(path), lines)
 
 
 def _problem(file: str, line: int, message: str, col: int = 1) -> Problem:
@@ -243,10 +278,9 @@ def python_decisions(
 ) -> Iterator[Decision]:
     """The per-document path: each document evaluated on its own."""
     schema = pack.facts
-    for n, facts in enumerate(population, 1):
-        custodial = audience != "healthcare"
-        prepared = prepare(facts, f"<population #{n}>", schema, custodial)
-        ev = Evaluation(pack, prepared, day, custodial, version)
+    custodial = audience != "healthcare"
+    for n in range(1, len(population) + 1):
+        ev = Evaluation(pack, prepared(population, n, schema, custodial), day, custodial, version)
         with decimal.localcontext(EXACT):  # as engine.api.evaluate: decimals exact
             ev.run()
             decision = build_decision(ev, audience, schema)

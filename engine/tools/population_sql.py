@@ -26,12 +26,12 @@ from typing import Any
 from engine.evaluation.evaluate import Evaluation
 from engine.language import static_types as T
 from engine.packs import model as M
-from engine.packs.facts_schema import prepare
 from engine.problems import EvaluationError
 from engine.sql.batch import run_batch
 from engine.sql.output_columns import output_types, read_back
 from engine.sql.query import DECISION_COLUMNS
 from engine.sql.read_checks import sql_str
+from engine.tools.population_source import prepared
 from engine.tools.timeline import duty_ids, seen_value, undetermined_duties
 
 State = dict[str, Any]
@@ -115,11 +115,10 @@ def write_facts(
 
     from engine.sql.run import facts_table
 
-    prepared = (
-        (n, day, prepare(d, f"<population #{n}>", schema, custodial))
-        for n, d in enumerate(documents, 1)
+    ready = (
+        (n, day, prepared(documents, n, schema, custodial)) for n in range(1, len(documents) + 1)
     )
-    pq.write_table(facts_table(prepared, schema), path)
+    pq.write_table(facts_table(ready, schema), path)
     return path
 
 

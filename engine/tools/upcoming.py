@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from engine.packs import model as M
+from engine.tools.population_source import placing
 from engine.tools.population_sql import population_states
 from engine.tools.timeline import timeline
 
@@ -84,8 +85,9 @@ def upcoming_python(
 ) -> Upcoming:
     """The interpreter's answer: change points per document."""
     report = Upcoming(pack.id, start, end, audience, "python", len(population))
-    for facts in population:
-        states = timeline(pack, facts, start, end, audience).states()
+    for n, facts in enumerate(population, 1):
+        with placing(population, n):
+            states = timeline(pack, facts, start, end, audience).states()
         report.changes += output_changes(subject(facts), states)
     return _sorted(report)
 

@@ -217,6 +217,27 @@ def test_a_document_against_the_schema_is_the_same_error_on_either_engine(
     assert code == 2
     assert "`$.prisoner.release_date`: `not a date` is not a date [E-FACTS]" in out
     assert "nothing was evaluated" in out
+    # named at the file and line of the document, whichever engine
+    assert f"{pop}:2:1: error: `$.prisoner.release_date`" in out
+
+
+@pytest.mark.parametrize("command", ["upcoming", "impact"])
+def test_a_bad_document_in_a_csv_is_named_at_its_line(
+    command: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(ROOT)
+    pop = tmp_path / "people.csv"
+    pop.write_text(
+        "prisoner.prison_number,establishment.regime_level\nA1111AA,3\n\nB2222BB,nine\n",
+        encoding="utf-8",
+    )
+    args = ["--facts", str(pop), "--as-of", "2020-07-01", "--engine", "python"]
+    if command == "impact":
+        args = ["policies/keywork_edm.yaml", "policies/keywork_edm.yaml", "--population", str(pop),
+                "--as-of", "2020-07-01", "--engine", "python"]  # fmt: skip
+    code, out = invoke(command, "keywork_edm", *args)
+    assert code == 2, out
+    assert f"{pop}:4:1: error: `$.establishment.regime_level`: `nine` is not an integer" in out
 
 
 @pytest.mark.parametrize("engine_name", ["duckdb", "python"])
