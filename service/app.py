@@ -26,7 +26,11 @@ from fastapi.responses import HTMLResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 import engine
-from engine.packs.facts_schema import first_repeated_key
+from engine.packs.facts_schema import (
+    RepeatedKeyError,
+    first_repeated_key,
+    healthcare_repeats_apart,
+)
 from service.auth import Authenticator, Caller
 from service.decision_route import DecisionRoute
 from service.errors import ApiError, error_body
@@ -151,7 +155,14 @@ def _read_body(raw: bytes, where: str, first: bool = True) -> Any:
         raise _bad(f"{where} is not JSON: {e}") from e
     key = first_repeated_key(raw)
     if key is not None:
-        raise _bad(f"{where} gives the key `{key}` twice in one object; keep one of them")
+        try:  # one inside a healthcare-only part of the facts: that part is left unread
+            data = healthcare_repeats_apart(
+                data, raw.decode("utf-8", "replace"), "<request>", under=("facts",)
+            )
+        except RepeatedKeyError as e:
+            raise _bad(
+                f"{where} gives the key `{e.key}` twice in one object; keep one of them"
+            ) from None
     return data
 
 

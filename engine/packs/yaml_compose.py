@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import bisect
 import re
-from collections.abc import Hashable, Iterator
+from collections.abc import Callable, Hashable, Iterator
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -167,9 +167,13 @@ def _show_tag(tag: str) -> str:
 class _Builder:
     """Builds plain data from a node tree, indexing every node by its path."""
 
-    def __init__(self, file: str):
+    def __init__(self, file: str, apart: Callable[[YamlPath], int | None] | None = None):
         self.file = file
         self.problems: list[Problem] = []
+        # `apart(path)`: for a mapping at `path` inside a part whose problems are kept apart,
+        # how many steps lead to that part (None elsewhere); its problems, by the part's path
+        self.apart = apart
+        self.kept_apart: dict[YamlPath, Problem] = {}
         self.nodes: dict[YamlPath, tuple[Node | None, Node]] = {}
         self.json_nodes: dict[YamlPath, tuple[Node | None, Node]] = {}
         self.active: set[int] = set()
@@ -286,6 +290,9 @@ class _Builder:
                         f"`{json_key(key)}` is first defined on line "
                         f"{first[key].start_mark.line + 1}; remove or rename one of them",
                     )
+                    steps = self.apart(jpath) if self.apart is not None else None
+                    if steps is not None:
+                        self.kept_apart.setdefault(jpath[:steps], self.problems.pop())
                 continue
             first[key] = key_node
             result[key] = self.build(value_node, path + (key,), jpath + (json_key(key),), key_node)
@@ -409,13 +416,22 @@ def _syntax_problem(error: yaml.MarkedYAMLError, file: str) -> Problem:
 
 def read_yaml(text: str, file: str) -> Document:
     """Read one YAML document safely; raise `PackError` for bad YAML."""
+    return read_yaml_apart(text, file, None)[0]
+
+
+def read_yaml_apart(
+    text: str, file: str, apart: Callable[[YamlPath], int | None] | None
+) -> tuple[Document, dict[YamlPath, Problem]]:
+    """`read_yaml`, with a key given twice in a mapping inside a part `apart` names (see
+    `_Builder`) kept apart from the problems that refuse the document: returned by the path of
+    that part, for the caller to say what it means there."""
     text = text.replace("\r\n", "\n").replace("\r", "\n")
     if text.startswith("\ufeff"):
         text = text[1:]
     starts = _line_starts(text)
     root = _compose_fast(text)
     if root is not None:
-        return _document(root, text, file, starts)
+        return _document(root, text, file, starts, apart)
     try:
         root = _compose(text)
     except _Stop as stop:
@@ -437,19 +453,27 @@ def read_yaml(text: str, file: str) -> Document:
         ) from None
     except RecursionError:
         raise PackError([_too_deep(file)]) from None
-    return _document(root, text, file, starts)
+    return _document(root, text, file, starts, apart)
 
 
-def _document(root: Node | None, text: str, file: str, starts: list[int]) -> Document:
-    """Plain data and positions from a composed node tree; raise `PackError` for bad values."""
-    builder = _Builder(file)
+def _document(
+    root: Node | None,
+    text: str,
+    file: str,
+    starts: list[int],
+    apart: Callable[[YamlPath], int | None] | None = None,
+) -> tuple[Document, dict[YamlPath, Problem]]:
+    """Plain data and positions from a composed node tree, with the problems kept apart;
+    raise `PackError` for bad values."""
+    builder = _Builder(file, apart)
     try:
         data = builder.build(root, (), (), None) if root is not None else None
     except RecursionError:
         raise PackError([_too_deep(file)]) from None
     if builder.problems:
         raise PackError(builder.problems)
-    return Document(data, file, text, builder.nodes, builder.json_nodes, starts)
+    doc = Document(data, file, text, builder.nodes, builder.json_nodes, starts)
+    return doc, builder.kept_apart
 
 
 _FAST_NESTING = 5_000

@@ -312,6 +312,36 @@ def test_a_key_given_twice_is_a_bad_request_not_a_guess(
     assert line["error"]["status"] == 400 and "twice" in line["error"]["userMessage"]
 
 
+def test_a_key_given_twice_in_the_clinical_record_is_not_the_custodial_callers(
+    client: httpx.Client, token: Callable[..., str]
+) -> None:
+    # which clinical key is repeated, and where, is not custodial staff's to know: the clinical
+    # record is left out, as any other problem in it is; healthcare gets the problem
+    facts = example_facts(PMP)
+    del facts["prisoner"]["clinical"]
+    custodial = {**auth(token(CUSTODIAL)), "content-type": "application/json"}
+    bodies = [json.dumps({"facts": facts})]
+    for first, second in (("true", "false"), ("false", "true")):
+        clinical = (
+            f'"clinical": {{"conditions": [], "clinician_recommends_pmp": {first}, '
+            f'"clinician_recommends_pmp": {second}}}'
+        )
+        bodies.append(bodies[0].replace('"prison_number"', clinical + ', "prison_number"', 1))
+    seen = set()
+    for body in bodies:
+        r = client.post("/v1/packs/pmp/decisions", content=body.encode(), headers=custodial)
+        assert r.status_code == 200, r.text
+        got = r.json()
+        assert "clinician_recommends_pmp" not in json.dumps(got["outputs"])
+        seen.add(json.dumps({k: v for k, v in got.items() if k not in ("decisionId", "id")}))
+    assert len(seen) == 1
+    healthcare = {**auth(token(HEALTHCARE)), "content-type": "application/json"}
+    body = bodies[1].replace('{"facts"', '{"audience": "healthcare", "facts"', 1)
+    r = client.post("/v1/packs/pmp/decisions", content=body.encode(), headers=healthcare)
+    assert r.status_code == 422, r.text
+    assert r.json()["errorCode"] == "E-JSON-DUPKEY"
+
+
 def test_numbers_are_read_as_the_facts_reader_reads_them(
     client: httpx.Client, token: Callable[..., str], packs: engine.Packs
 ) -> None:

@@ -1,0 +1,167 @@
+"""Need-to-know, attacked: facts documents that differ only in healthcare-only facts (and whose
+released outputs agree) must give a custodial reader byte-identical answers, error messages and
+rejects included. Each family here once gave different answers: a key given twice inside the
+clinical record named the clinical key, quoted its neighbourhood (the value) and placed it at
+a column that moves with the length of the clinical text before it."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from click.testing import CliRunner
+
+from cli.main import cli
+from tests.pmp_documents import pmp_document
+
+ROOT = Path(__file__).resolve().parents[2]
+POLICIES = ROOT / "policies"
+AS_OF = "2023-01-16"
+
+
+def _text(doc: dict[str, Any]) -> str:
+    return json.dumps(doc, default=str)
+
+
+def _clinical_twice(first: bool, second: bool) -> str:
+    """One line of JSON whose clinical record gives clinician_recommends_pmp twice."""
+    doc = pmp_document("A1234BC", {"conditions": [], "clinician_recommends_pmp": first})
+    text = _text(doc)
+    once = f'"clinician_recommends_pmp": {json.dumps(first)}'
+    assert once in text
+    return text.replace(once, f'{once}, "clinician_recommends_pmp": {json.dumps(second)}')
+
+
+def _no_clinical() -> str:
+    doc = pmp_document("A1234BC", {})
+    del doc["prisoner"]["clinical"]
+    return _text(doc)
+
+
+FAMILY = {
+    "twice, true then false": _clinical_twice(True, False),
+    "twice, false then true": _clinical_twice(False, True),
+    "no clinical record": _no_clinical(),
+}
+
+
+def _run(*args: str) -> tuple[int, str]:
+    result = CliRunner().invoke(cli, list(args), catch_exceptions=False)
+    return result.exit_code, result.output
+
+
+def _masked(text: str, *paths: Path) -> str:
+    for p in paths:
+        text = text.replace(str(p), "<path>")
+    return re.sub(r"in [0-9.]+ s", "in <t> s", text)
+
+
+@pytest.mark.parametrize("fmt", ["text", "json"])
+def test_eval_a_key_twice_in_the_clinical_record_is_not_the_custodial_readers(
+    tmp_path: Path, fmt: str
+) -> None:
+    outputs = set()
+    for name, text in FAMILY.items():
+        facts = tmp_path / "facts.json"
+        facts.write_text(text, encoding="utf-8")
+        code, out = _run(
+            "eval", "pmp", "--packs", str(POLICIES), "--facts", str(facts),
+            "--as-of", AS_OF, "--format", fmt,
+        )  # fmt: skip
+        assert code == 0, (name, out)
+        assert "appears twice" not in out, name
+        outputs.add(_masked(out, facts))
+    assert len(outputs) == 1
+
+
+def test_eval_a_key_twice_in_the_clinical_record_is_refused_for_healthcare(
+    tmp_path: Path,
+) -> None:
+    facts = tmp_path / "facts.json"
+    facts.write_text(FAMILY["twice, true then false"], encoding="utf-8")
+    code, out = _run(
+        "eval", "pmp", "--packs", str(POLICIES), "--facts", str(facts),
+        "--as-of", AS_OF, "--audience", "healthcare",
+    )  # fmt: skip
+    assert code == 2
+    assert "key `clinician_recommends_pmp` appears twice in one object" in out
+    assert "[E-JSON-DUPKEY]" in out
+
+
+def test_eval_a_key_twice_outside_the_clinical_record_is_refused_as_before(
+    tmp_path: Path,
+) -> None:
+    text = FAMILY["no clinical record"].replace('"acct": "none"', '"acct": "none", "acct": "open"')
+    facts = tmp_path / "facts.json"
+    facts.write_text(text, encoding="utf-8")
+    code, out = _run("eval", "pmp", "--packs", str(POLICIES), "--facts", str(facts))
+    assert code == 2
+    assert "key `acct` appears twice in one object [E-JSON-DUPKEY]" in out
+
+
+def _yaml_clinical_twice(first: str, second: str) -> str:
+    doc = pmp_document("A1234BC", {"conditions": []})
+    text = yaml.safe_dump(json.loads(_text(doc)), sort_keys=False)
+    return text.replace(
+        "    conditions: []\n",
+        f"    conditions: []\n    clinician_recommends_pmp: {first}\n"
+        f"    clinician_recommends_pmp: {second}\n",
+    )
+
+
+def test_eval_yaml_a_key_twice_in_the_clinical_record_is_not_the_custodial_readers(
+    tmp_path: Path,
+) -> None:
+    absent = json.loads(FAMILY["no clinical record"])
+    family = [
+        _yaml_clinical_twice("true", "false"),
+        _yaml_clinical_twice("false", "true"),
+        yaml.safe_dump(absent, sort_keys=False),
+    ]
+    assert "clinician_recommends_pmp: false\n" in family[0]
+    outputs = set()
+    for text in family:
+        facts = tmp_path / "facts.yaml"
+        facts.write_text(text, encoding="utf-8")
+        code, out = _run(
+            "eval", "pmp", "--packs", str(POLICIES), "--facts", str(facts), "--as-of", AS_OF
+        )
+        assert code == 0, out
+        assert "duplicate key" not in out
+        outputs.add(_masked(out, facts))
+    assert len(outputs) == 1
+    facts = tmp_path / "facts.yaml"
+    facts.write_text(family[0], encoding="utf-8")
+    code, out = _run(
+        "eval", "pmp", "--packs", str(POLICIES), "--facts", str(facts),
+        "--as-of", AS_OF, "--audience", "healthcare",
+    )  # fmt: skip
+    assert code == 2
+    assert "duplicate key `clinician_recommends_pmp` [E-YAML-DUPKEY]" in out
+
+
+@pytest.mark.parametrize("engine", ["duckdb", "python"])
+def test_batch_a_key_twice_in_the_clinical_record_is_not_the_custodial_readers(
+    tmp_path: Path, engine: str
+) -> None:
+    seen = set()
+    for i, text in enumerate(FAMILY.values()):
+        folder = tmp_path / str(i)
+        folder.mkdir()
+        facts = folder / "people.jsonl"
+        facts.write_text(text + "\n", encoding="utf-8")
+        out = folder / "out.jsonl"
+        code, printed = _run(
+            "batch", "pmp", "--packs", str(POLICIES), "--facts", str(facts),
+            "--as-of", AS_OF, "--engine", engine, "--threads", "1", "--out", str(out),
+        )  # fmt: skip
+        assert code == 0, printed
+        rejects = folder / "out.rejects.jsonl"
+        both = out.read_text() + (rejects.read_text() if rejects.exists() else "")
+        assert "clinician_recommends_pmp" not in both
+        seen.add(_masked(printed + both, folder))
+    assert len(seen) == 1
