@@ -280,10 +280,17 @@ def user_errors(fn: F) -> F:
         try:
             return fn(*args, **kwargs)
         except FactsError as e:
-            show_problems(positioned(e.problems))
+            show_problems(positioned(e.problems) if e.placeable else e.problems)
             fail(
                 "the facts do not match the facts schema; nothing was evaluated",
-                "fix the fields named above (see schemas/facts/)",
+                "fix the fields named above (see schemas/facts/)"
+                + (
+                    ""
+                    if e.placeable
+                    else "; for a custodial audience they are named by path, not by line: "
+                    "a line could depend on healthcare-only facts (--audience healthcare "
+                    "gives lines)"
+                ),
             )
         except EvaluationError as e:
             fail(str(e), e.hint)

@@ -744,8 +744,8 @@ def prepare(
         visible, found = _split(visible, root.split("."))
         present = present or found
     problems = validate_facts(visible, file, name)
-    if problems:
-        raise FactsError(problems)
+    if problems:  # by path only: a line and column would move with the healthcare-only text
+        raise FactsError(problems, placeable=False)
     if not present or not validate_facts(data, file, name):
         return _convert_document(data, name)
     return _convert_document(visible, name)  # as if there were no healthcare record at all

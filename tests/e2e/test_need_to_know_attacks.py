@@ -165,3 +165,39 @@ def test_batch_a_key_twice_in_the_clinical_record_is_not_the_custodial_readers(
         assert "clinician_recommends_pmp" not in both
         seen.add(_masked(printed + both, folder))
     assert len(seen) == 1
+
+
+def _omu_broken_after(clinical: dict[str, Any]) -> str:
+    """One line of JSON: a clinical record, then a custodial field no schema allows (`omu` 5)."""
+    doc = pmp_document("A1234BC", clinical)
+    doc["prisoner"]["omu"] = 5  # after the clinical record in the text
+    return _text(doc)
+
+
+@pytest.mark.parametrize("command", ["eval", "timeline"])
+def test_a_custodial_facts_error_is_placed_nowhere_the_clinical_text_moves(
+    tmp_path: Path, command: str
+) -> None:
+    # the line and column of a custodial field's problem moved with the length of the clinical
+    # text before it, and the excerpt under it quoted that text (a value)
+    family = [
+        _omu_broken_after({"conditions": ["cancer"], "clinician_recommends_pmp": True}),
+        _omu_broken_after({"conditions": [], "clinician_recommends_pmp": False}),
+        _omu_broken_after({}),
+    ]
+    extra = ["--from", "2022-12-01", "--to", "2023-02-01"] if command == "timeline" else []
+    seen = set()
+    for text in family:
+        facts = tmp_path / "facts.json"
+        facts.write_text(text, encoding="utf-8")
+        code, out = _run(command, "pmp", "--packs", str(POLICIES), "--facts", str(facts), *extra)
+        assert code == 2, out
+        assert "`$.prisoner.omu`" in out
+        assert "clinician" not in out and "conditions" not in out
+        seen.add(_masked(out, facts))
+    assert len(seen) == 1
+    # the healthcare audience, who may see the clinical text, gets the place and the excerpt
+    code, out = _run(
+        "eval", "pmp", "--packs", str(POLICIES), "--facts", str(facts), "--audience", "healthcare"
+    )
+    assert code == 2 and re.search(r"facts\.json:1:[0-9]{3,}: error: `\$\.prisoner\.omu`", out)
