@@ -174,6 +174,7 @@ class _Builder:
         # how many steps lead to that part (None elsewhere); its problems, by the part's path
         self.apart = apart
         self.kept_apart: dict[YamlPath, Problem] = {}
+        self.at: YamlPath = ()  # the JSON path of the node being built
         self.nodes: dict[YamlPath, tuple[Node | None, Node]] = {}
         self.json_nodes: dict[YamlPath, tuple[Node | None, Node]] = {}
         self.active: set[int] = set()
@@ -181,19 +182,29 @@ class _Builder:
 
     def problem(self, code: Code, node: Node, message: str, hint: str) -> None:
         start, end = node.start_mark, node.end_mark or node.start_mark
-        self.problems.append(
-            problem(
-                code,
-                self.file,
-                start.line + 1,
-                start.column + 1,
-                message,
-                hint,
-                (end.line + 1, end.column + 1),
-            )
+        found = problem(
+            code,
+            self.file,
+            start.line + 1,
+            start.column + 1,
+            message,
+            hint,
+            (end.line + 1, end.column + 1),
         )
+        steps = self.apart(self.at) if self.apart is not None else None
+        if steps is not None:  # inside a part kept apart: the first problem there, for it
+            self.kept_apart.setdefault(self.at[:steps], found)
+        else:
+            self.problems.append(found)
 
     def build(self, node: Node, path: YamlPath, jpath: YamlPath, key: Node | None) -> Any:
+        outer, self.at = self.at, jpath
+        try:
+            return self._build(node, path, jpath, key)
+        finally:
+            self.at = outer
+
+    def _build(self, node: Node, path: YamlPath, jpath: YamlPath, key: Node | None) -> Any:
         self.nodes.setdefault(path, (key, node))
         self.json_nodes.setdefault(jpath, (key, node))
         if isinstance(node, ScalarNode):
@@ -290,9 +301,6 @@ class _Builder:
                         f"`{json_key(key)}` is first defined on line "
                         f"{first[key].start_mark.line + 1}; remove or rename one of them",
                     )
-                    steps = self.apart(jpath) if self.apart is not None else None
-                    if steps is not None:
-                        self.kept_apart.setdefault(jpath[:steps], self.problems.pop())
                 continue
             first[key] = key_node
             result[key] = self.build(value_node, path + (key,), jpath + (json_key(key),), key_node)

@@ -201,3 +201,34 @@ def test_a_custodial_facts_error_is_placed_nowhere_the_clinical_text_moves(
         "eval", "pmp", "--packs", str(POLICIES), "--facts", str(facts), "--audience", "healthcare"
     )
     assert code == 2 and re.search(r"facts\.json:1:[0-9]{3,}: error: `\$\.prisoner\.omu`", out)
+
+
+def test_eval_yaml_a_value_yaml_cannot_read_in_the_clinical_record_is_left_out(
+    tmp_path: Path,
+) -> None:
+    # a date that does not exist, unquoted, in the clinical record refused the whole document
+    # for custodial staff, quoting the vaccination date
+    absent = yaml.safe_dump(json.loads(FAMILY["no clinical record"]), sort_keys=False)
+    doc = pmp_document("A1234BC", {"conditions": [], "vaccine_doses": [{"dose": 1}]})
+    with_dose = yaml.safe_dump(json.loads(_text(doc)), sort_keys=False)
+    assert "- dose: 1\n" in with_dose
+    family = [
+        absent,
+        with_dose.replace("- dose: 1\n", "- dose: 1\n      date: 2021-02-30\n"),
+        with_dose.replace("- dose: 1\n", "- dose: 1\n      date: 2022-02-31\n"),
+    ]
+    seen = set()
+    for text in family:
+        facts = tmp_path / "facts.yaml"
+        facts.write_text(text, encoding="utf-8")
+        code, out = _run(
+            "eval", "pmp", "--packs", str(POLICIES), "--facts", str(facts), "--as-of", AS_OF
+        )
+        assert code == 0, out
+        seen.add(_masked(out, facts))
+    assert len(seen) == 1
+    code, out = _run(
+        "eval", "pmp", "--packs", str(POLICIES), "--facts", str(facts),
+        "--as-of", AS_OF, "--audience", "healthcare",
+    )  # fmt: skip
+    assert code == 2 and "`2022-02-31` is not a valid date [E-YAML]" in out
