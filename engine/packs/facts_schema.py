@@ -3,6 +3,7 @@ conversion of its JSON values (ISO dates, numbers) into evaluation values."""
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import json
 import math
@@ -1056,8 +1057,26 @@ def _holds_surrogate(value: Any) -> bool:
     return False
 
 
-def read_facts_file(path: Path) -> dict[str, Any]:
-    """A facts document from a JSON or YAML file (not yet validated); raises FactsError."""
+def read_facts_file(path: Path, custodial: bool = False) -> dict[str, Any]:
+    """A facts document from a JSON or YAML file (not yet validated); raises FactsError.
+
+    For a custodial audience the problems that refuse the file are not placed in it (no line,
+    column or text): where they are moves with the healthcare-only text above them, which the
+    text around them could also quote (FactsError.placeable)."""
+    try:
+        return _read_facts_file(path)
+    except FactsError as e:
+        if not custodial:
+            raise
+        raise FactsError([_unplaced(p) for p in e.problems], placeable=False) from None
+
+
+def _unplaced(p: Problem) -> Problem:
+    """`p` about its file, at no line or column of it."""
+    return dataclasses.replace(p, line=1, col=1, end_line=None, end_col=None, whole_file=True)
+
+
+def _read_facts_file(path: Path) -> dict[str, Any]:
     try:
         content, text = read_text_file(path, str(path), "facts")
     except PackError as e:

@@ -232,3 +232,32 @@ def test_eval_yaml_a_value_yaml_cannot_read_in_the_clinical_record_is_left_out(
         "--as-of", AS_OF, "--audience", "healthcare",
     )  # fmt: skip
     assert code == 2 and "`2022-02-31` is not a valid date [E-YAML]" in out
+
+
+def test_a_custodial_reader_is_not_told_where_in_the_file_a_problem_below_the_clinical_record_is(
+    tmp_path: Path,
+) -> None:
+    # a YAML value no reader takes, below the clinical record, was placed at a line that moved
+    # with the number of clinical conditions listed above it (one a line)
+    def with_conditions(conditions: list[str]) -> str:
+        doc = pmp_document("A1234BC", {"conditions": conditions})
+        doc["prisoner"]["release_date"] = "RELEASE"
+        text = yaml.safe_dump(json.loads(_text(doc)), sort_keys=False, default_flow_style=False)
+        return text.replace("RELEASE", "2024-02-30")  # unquoted: no such day
+
+    family = [with_conditions(["cancer"]), with_conditions(["cancer", "blood_cancer"])]
+    assert family[0].index("clinical") < family[0].index("2024-02-30")
+    seen = set()
+    for text in family:
+        facts = tmp_path / "facts.yaml"
+        facts.write_text(text, encoding="utf-8")
+        code, out = _run("eval", "pmp", "--packs", str(POLICIES), "--facts", str(facts))
+        assert code == 2, out
+        assert "`2024-02-30` is not a valid date" in out
+        seen.add(_masked(out, facts))
+    assert len(seen) == 1
+    code, out = _run(
+        "eval", "pmp", "--packs", str(POLICIES), "--facts", str(facts), "--audience", "healthcare"
+    )
+    assert code == 2 and re.search(r"facts\.yaml:[0-9]+:[0-9]+: error: `2024-02-30`", out)
+    assert " | " in out  # the line, with a caret under the value
