@@ -261,3 +261,36 @@ def test_a_custodial_reader_is_not_told_where_in_the_file_a_problem_below_the_cl
     )
     assert code == 2 and re.search(r"facts\.yaml:[0-9]+:[0-9]+: error: `2024-02-30`", out)
     assert " | " in out  # the line, with a caret under the value
+
+
+@pytest.mark.parametrize("engine", ["duckdb", "python"])
+@pytest.mark.parametrize("broken", ["twice", "not JSON"])
+def test_batch_rejects_a_line_for_a_custodial_reader_at_no_column(
+    tmp_path: Path, engine: str, broken: str
+) -> None:
+    # a line refused for a key given twice (outside the clinical record) or for not being JSON
+    # was placed at a column that moved with the length of the clinical text before it
+    def line(conditions: list[str]) -> str:
+        text = _text(pmp_document("A1234BC", {"conditions": conditions}, omu={}))
+        end = '"omu": {}'
+        assert end in text
+        if broken == "twice":
+            return text.replace(end, '"omu": {}, "omu": {}')
+        return text.replace(end, '"omu": {,}')
+
+    seen = set()
+    for i, conditions in enumerate((["cancer"], ["cancer", "blood_cancer"])):
+        folder = tmp_path / str(i)
+        folder.mkdir()
+        facts = folder / "people.jsonl"
+        facts.write_text(line(conditions) + "\n", encoding="utf-8")
+        out = folder / "out.jsonl"
+        code, printed = _run(
+            "batch", "pmp", "--packs", str(POLICIES), "--facts", str(facts),
+            "--as-of", AS_OF, "--engine", engine, "--threads", "1", "--out", str(out),
+        )  # fmt: skip
+        assert code == 0, printed
+        rejects = (folder / "out.rejects.jsonl").read_text()
+        assert "people.jsonl:1:" in rejects
+        seen.add(_masked(printed + rejects, folder))
+    assert len(seen) == 1
