@@ -403,6 +403,24 @@ def test_a_custodial_record_holds_no_hash_of_healthcare_only_facts(
     assert again.status_code == 409 and again.json()["errorCode"] == "E-HTTP-INPUT-MISMATCH"
 
 
+def test_a_custodial_record_does_not_say_whether_a_clinical_record_was_sent(
+    client: httpx.Client, token: Callable[..., str]
+) -> None:
+    # under version 1 eligibility rests on being shielding alone: a clinical record sent or not
+    # decides nothing, and the record a custodial caller may read must not tell them apart
+    tok = token(CUSTODIAL)
+    facts = example_facts(PMP)
+    absent = {**facts, "prisoner": {k: v for k, v in facts["prisoner"].items() if k != "clinical"}}
+    empty = {**facts, "prisoner": {**facts["prisoner"], "clinical": None}}
+    records = []
+    for f in (facts, absent, empty):
+        r = decide(client, tok, "pmp", {"facts": f, "as_of": "2022-06-01"})
+        assert r.status_code == 200, r.text
+        got = client.get(f"/v1/decisions/{r.json()['decisionId']}", headers=auth(tok)).json()
+        records.append({k: got[k] for k in ("input", "inputHash", "maskedPaths")})
+    assert records[0] == records[1] == records[2]
+
+
 def test_a_record_hashed_before_masking_still_checks_replayed_facts_whole() -> None:
     from types import SimpleNamespace
 
