@@ -421,6 +421,46 @@ def test_a_custodial_record_does_not_say_whether_a_clinical_record_was_sent(
     assert records[0] == records[1] == records[2]
 
 
+def test_custodial_decisions_and_explanations_agree_across_clinical_records_releasing_alike(
+    client: httpx.Client, token: Callable[..., str]
+) -> None:
+    # eligible by different grounds (or undetermined by different gaps, or invalid clinical
+    # records): the custodial answer, explanation and batch line are the same, byte for byte
+    tok = token(CUSTODIAL)
+    facts = example_facts(PMP)
+    families = [
+        [
+            {"conditions": ["immunosuppressive_treatment"], "clinician_recommends_pmp": False},
+            {"conditions": [], "clinician_recommends_pmp": True, "vaccine_doses": []},
+            {"conditions": ["cancer"], "vaccine_doses": [{"date": "2022-12-30", "dose": 4}]},
+        ],
+        [
+            {"conditions": None, "clinician_recommends_pmp": False},
+            {"conditions": [], "clinician_recommends_pmp": None},
+            {"conditions": "cancer", "clinician_recommends_pmp": True},
+            {"conditions": ["not_a_condition"]},
+        ],
+    ]
+    for family in families:
+        seen, lines = set(), set()
+        for clinical in family:
+            f = {**facts, "prisoner": {**facts["prisoner"], "clinical": clinical}}
+            r = decide(client, tok, "pmp", {"facts": f}, explain=True)
+            assert r.status_code == 200, r.text
+            seen.add(json.dumps({k: v for k, v in r.json().items() if k != "decisionId"}))
+            b = client.post(
+                "/v1/packs/pmp/decisions/batch",
+                content=json.dumps({"facts": f}).encode() + b"\n",
+                headers={**auth(tok), "content-type": "application/x-ndjson"},
+            )
+            assert b.status_code == 200, b.text
+            (line,) = [json.loads(x) for x in b.text.splitlines()]
+            lines.add(
+                json.dumps({k: v for k, v in line.items() if k not in ("decisionId", "batchId")})
+            )
+        assert len(seen) == 1 and len(lines) == 1
+
+
 def test_a_record_hashed_before_masking_still_checks_replayed_facts_whole() -> None:
     from types import SimpleNamespace
 
