@@ -294,3 +294,29 @@ def test_batch_rejects_a_line_for_a_custodial_reader_at_no_column(
         assert "people.jsonl:1:" in rejects
         seen.add(_masked(printed + rejects, folder))
     assert len(seen) == 1
+
+
+@pytest.mark.parametrize("command", ["upcoming", "impact"])
+def test_a_population_line_that_is_not_json_is_refused_at_no_column(
+    tmp_path: Path, command: str
+) -> None:
+    # a population line that is not JSON after the clinical record was refused at a column that
+    # moved with the length of the clinical text before it, with that text quoted under it
+    def line(conditions: list[str]) -> str:
+        text = _text(pmp_document("A1234BC", {"conditions": conditions}, omu={}))
+        return text.replace('"omu": {}', '"omu": {,}')
+
+    seen = set()
+    for conditions in (["cancer"], ["cancer", "blood_cancer"]):
+        people = tmp_path / "people.jsonl"
+        people.write_text(line(conditions) + "\n", encoding="utf-8")
+        if command == "upcoming":
+            args = ["upcoming", "pmp", "--facts", str(people), "--as-of", AS_OF]
+        else:
+            args = ["impact", "pmp", "--population", str(people), "--as-of", AS_OF]
+            args += ["--from-version", "1", "--to-version", "2"]
+        code, out = _run(*args, "--packs", str(POLICIES))
+        assert code == 2, out
+        assert "not JSON" in out and "cancer" not in out
+        seen.add(_masked(out, people))
+    assert len(seen) == 1
