@@ -254,12 +254,18 @@ def _mentions(problem: Problem, pack_id: str) -> bool:
     return f"id: {pack_id}" in head
 
 
-def read_facts(path: Path) -> dict[str, Any]:
+def read_facts(path: Path, audience: str = "custodial") -> dict[str, Any]:
     try:
-        return read_facts_file(path)
+        return read_facts_file(path, custodial=audience != "healthcare")
     except FactsError as e:
         show_problems(e.problems)
-        fail(f"cannot read facts from `{path}`")
+        fail(f"cannot read facts from `{path}`", None if e.placeable else _UNPLACED)
+
+
+_UNPLACED = (
+    "for a custodial audience problems are not placed at a line: a line could depend on "
+    "healthcare-only facts (--audience healthcare gives lines)"
+)
 
 
 def parse_date(value: str | None) -> dt.date | None:
@@ -280,10 +286,11 @@ def user_errors(fn: F) -> F:
         try:
             return fn(*args, **kwargs)
         except FactsError as e:
-            show_problems(positioned(e.problems))
+            show_problems(positioned(e.problems) if e.placeable else e.problems)
             fail(
                 "the facts do not match the facts schema; nothing was evaluated",
-                "fix the fields named above (see schemas/facts/)",
+                "fix the fields named above (see schemas/facts/)"
+                + ("" if e.placeable else "; " + _UNPLACED),
             )
         except EvaluationError as e:
             fail(str(e), e.hint)
@@ -451,7 +458,7 @@ def decide(
     packs = with_plan(packs, pack, plan, packs_dir)
     return packs.evaluate(
         pack,
-        read_facts(facts_path),
+        read_facts(facts_path, audience),
         as_of=parse_date(as_of),
         audience=audience,
         facts_name=str(facts_path),

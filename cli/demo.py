@@ -78,7 +78,7 @@ def command(examples: Path, as_of: str | None, packs_dir: Path | None) -> None:
         if path.name.endswith(".schema.json") or (path.suffix == ".yaml" and is_pack_file(path)):
             continue  # a pack brought with its own facts schema, not facts
         try:
-            facts = read_facts_file(path)
+            facts = read_facts_file(path, custodial=True)  # the decisions are custodial
         except FactsError as e:
             click.echo(f"{path}: skipped ({e})")
             continue

@@ -195,7 +195,7 @@ def command(
         plan = local[pack].local_plan
         assert plan is not None
         population, rejected, reasons = planned_population(
-            load_population(population_path, packs[pack].facts), plan
+            load_population(population_path, packs[pack].facts, audience), plan
         )
         planned = (rejected, reasons)
         before = Side(packs[pack], None, "national")
@@ -206,11 +206,11 @@ def command(
         before, after = resolve_side(old), resolve_side(new)
         if before.pack.id != pack or after.pack.id != pack:
             fail(f"OLD and NEW must both be pack `{pack}`")
-        population = load_population(population_path, after.pack.facts)
+        population = load_population(population_path, after.pack.facts, audience)
     elif from_version and to_version:
         packs = load_packs(resolve_packs_dir(packs_dir), pack)
         model = packs[pack]
-        population = load_population(population_path, model.facts)
+        population = load_population(population_path, model.facts, audience)
         for v in (from_version, to_version):
             if not any(pv.id == v for pv in model.versions):
                 known = ", ".join(pv.id for pv in model.versions)

@@ -3,6 +3,7 @@ options they all take, and choosing the engine that decides."""
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from collections.abc import Callable
 from pathlib import Path
@@ -12,6 +13,7 @@ import click
 
 from engine.api import plan_facts
 from engine.packs import model as M
+from engine.packs.facts_schema import healthcare_roots
 from engine.problems import PopulationError
 from engine.tools.population_source import Documents, read_population, subject_of
 
@@ -97,12 +99,25 @@ def decide_with(
         fail(f"the duckdb engine failed: {str(e).splitlines()[0]}", code=EXIT_PROBLEMS)
 
 
-def load_population(path: Path, facts: str = "facts") -> list[dict[str, Any]]:
-    """The documents of a population file of the facts schema `facts`, or a usage error."""
+def load_population(
+    path: Path, facts: str = "facts", audience: str = "custodial"
+) -> list[dict[str, Any]]:
+    """The documents of a population file of the facts schema `facts`, or a usage error. For a
+    custodial audience (where the schema has healthcare-only parts) a problem is given at its
+    line, not its column or with the text around it: both move with, and the text can quote,
+    the healthcare-only text before it on the line."""
     try:
         return read_population(path, facts)
     except PopulationError as e:
-        show_problems(e.problems)
+        unplaced = audience != "healthcare" and bool(healthcare_roots(facts))
+        show_problems(
+            [
+                dataclasses.replace(p, col=1, end_line=None, end_col=None, whole_file=True)
+                for p in e.problems
+            ]
+            if unplaced
+            else e.problems
+        )
         fail(f"cannot read the population `{path}`; nothing was evaluated")
 
 

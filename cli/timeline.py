@@ -146,7 +146,7 @@ def command(
     if not facts_path.exists():
         fail(f"no facts file `{facts_path}`")
     check_id_field(id_field, packs[pack].facts, audience)
-    facts = read_facts(facts_path)
+    facts = read_facts(facts_path, audience)
     wanted = outputs_wanted(outputs)
     for name in wanted or ():
         if name not in packs[pack].outputs:

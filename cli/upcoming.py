@@ -101,7 +101,7 @@ def command(
     check_plan_dates(packs, pack, start, end)
     model = packs[pack]
     # a bad line stops everything, either engine
-    population = load_population(population_path, model.facts)
+    population = load_population(population_path, model.facts, audience)
     planned: tuple[int, list[str]] | None = None
     if model.local_plan is not None:  # what the plan supplies filled in, for either engine
         population, rejected, reasons = planned_population(population, model.local_plan)

@@ -477,10 +477,16 @@ class PackError(Exception):
 
 
 class FactsError(Exception):
-    """Raised when a facts document does not match its schema; nothing is evaluated."""
+    """Raised when a facts document does not match its schema; nothing is evaluated.
 
-    def __init__(self, problems: list[Problem]):
+    `placeable` false: the problems name their place by path alone, and are not to be placed
+    at a line and column of the file (nor shown with its text): for a reader who may not see
+    some parts of the document, the place would move with those parts, and the text around
+    it could quote them."""
+
+    def __init__(self, problems: list[Problem], placeable: bool = True):
         self.problems = sorted(problems)
+        self.placeable = placeable
         super().__init__("; ".join(p.format() for p in self.problems[:3]))
 
 

@@ -26,7 +26,11 @@ from fastapi.responses import HTMLResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 import engine
-from engine.packs.facts_schema import first_repeated_key
+from engine.packs.facts_schema import (
+    RepeatedKeyError,
+    first_repeated_key,
+    healthcare_repeats_apart,
+)
 from service.auth import Authenticator, Caller
 from service.decision_route import DecisionRoute
 from service.errors import ApiError, error_body
@@ -151,7 +155,14 @@ def _read_body(raw: bytes, where: str, first: bool = True) -> Any:
         raise _bad(f"{where} is not JSON: {e}") from e
     key = first_repeated_key(raw)
     if key is not None:
-        raise _bad(f"{where} gives the key `{key}` twice in one object; keep one of them")
+        try:  # one inside a healthcare-only part of the facts: that part is left unread
+            data = healthcare_repeats_apart(
+                data, raw.decode("utf-8", "replace"), "<request>", under=("facts",)
+            )
+        except RepeatedKeyError as e:
+            raise _bad(
+                f"{where} gives the key `{e.key}` twice in one object; keep one of them"
+            ) from None
     return data
 
 
@@ -162,8 +173,22 @@ def _same_input(supplied: dict[str, Any], record: LogRecord, facts_schema: str) 
     shown, _ = mask(supplied, record.audience, facts_schema)
     if sha256(canonical(shown)) == record.input_hash:
         return True
+    earlier, _ = mask(supplied, record.audience, facts_schema, legacy=True)
+    if sha256(canonical(earlier)) == record.input_hash:
+        return True  # a record masked before an unsent healthcare part was logged as null
     hashed_as_sent = sha256(record.input.encode()) != record.input_hash
     return hashed_as_sent and sha256(canonical(supplied)) == record.input_hash
+
+
+def _read_by(pack: Any, paths: list[str]) -> list[str]:
+    """Those of `paths` (masked in a logged input) that hold facts the pack reads: a masked
+    part it does not read leaves the logged input complete for it."""
+    read = {path for _, e in pack.expressions() for path in e.checked.fact_paths}
+    return [
+        m
+        for m in paths
+        if any(r == m or r.startswith(m + ".") or r.startswith(m + "[") for r in read)
+    ]
 
 
 def evaluation_error(e: Exception) -> ApiError:
@@ -699,7 +724,7 @@ def create_app(settings: Settings, loaded: engine.Packs | None = None) -> FastAP
             "identical": not differences,
             "differences": differences,
             "contentHash": record.content_hash,
-            "inputComplete": not masked,
+            "inputComplete": not _read_by(pack, masked),
             "maskedPaths": masked,
             "replayedAt": now(),
             "decision": again,

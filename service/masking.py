@@ -50,15 +50,23 @@ def healthcare_paths(schema_name: str = "facts") -> tuple[str, ...]:
     return tuple(found)
 
 
-def mask(facts: Any, audience: str, schema_name: str = "facts") -> tuple[Any, list[str]]:
-    """The facts as they may be logged for `audience`, and the paths masked (set to null)."""
+def mask(
+    facts: Any, audience: str, schema_name: str = "facts", legacy: bool = False
+) -> tuple[Any, list[str]]:
+    """The facts as they may be logged for `audience`, and the paths masked (set to null).
+
+    A healthcare-only part is logged as null, and listed, whether it was sent with a value,
+    as null or not at all: a custodial reader of the log may not learn which (under a version
+    whose released outputs do not read it, the decision is the same either way). `legacy`: as
+    records were masked before, a part sent as null or not sent left as it was, unlisted (to
+    check a replay against such a record)."""
     if audience == HEALTHCARE or not isinstance(facts, Mapping):
         return facts, []
     masked: list[str] = []
 
     def strip(value: Any, parts: list[str], shown: str) -> Any:
         if not parts:
-            if value is None:
+            if value is None and legacy:
                 return None
             masked.append(shown)
             return None
@@ -72,6 +80,8 @@ def mask(facts: Any, audience: str, schema_name: str = "facts") -> tuple[Any, li
                 for i, item in enumerate(value[key])
             ]
             return {**value, key: items}
+        if isinstance(value, Mapping) and head not in value and not rest and not legacy:
+            return {**value, head: strip(None, rest, f"{shown}.{head}" if shown else head)}
         if not isinstance(value, Mapping) or head not in value:
             return value
         return {**value, head: strip(value[head], rest, f"{shown}.{head}" if shown else head)}

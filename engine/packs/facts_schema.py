@@ -3,6 +3,7 @@ conversion of its JSON values (ISO dates, numbers) into evaluation values."""
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import json
 import math
@@ -17,10 +18,11 @@ from typing import Any
 from engine.language import static_types as T
 from engine.language.convert import json_key, to_json
 from engine.packs.facts_validator import Check, Converting, Unsupported, generate_check
-from engine.packs.read_yaml import read_text_file, read_yaml
+from engine.packs.read_yaml import read_text_file
 from engine.packs.reserved import holds_reserved, reserved_problem, reserved_value
 from engine.packs.resources import load_schema
 from engine.packs.validate_schema import json_path, validate_document
+from engine.packs.yaml_compose import read_yaml_apart
 from engine.problems import Code, FactsError, PackError, Problem, file_problem
 
 
@@ -188,6 +190,21 @@ class HugeNumber(str):
     """An integer in a JSON document with more digits than any fact may have (kept as text)."""
 
 
+class UnreadablePart(str):
+    """What stands, in a document read, for a healthcare-only part whose text cannot be read as
+    data (a key given twice in one of its objects): the reader's problem is kept with it. The
+    facts check reports that problem, so the healthcare audience gets it as the reader words it,
+    while a custodial audience is decided without the part, as for any other problem inside it;
+    refusing the whole document instead would tell custodial staff which clinical key, where."""
+
+    problem: Problem
+
+    def __new__(cls, problem: Problem) -> UnreadablePart:
+        made = super().__new__(cls, "")
+        made.problem = problem
+        return made
+
+
 def _digits(value: int | str) -> str:
     """How many digits a huge integer has, without writing it out (Python refuses to write
     integers of more than 4,300 digits as text)."""
@@ -207,7 +224,9 @@ def _limits(value: Any, path: str, file: str, depth: int, out: list[Problem]) ->
     def problem(code: Code, message: str, hint: str) -> None:
         out.append(file_problem(code, file, f"`{path}`: {message}", hint))
 
-    if depth > MAX_DEPTH:
+    if isinstance(value, UnreadablePart):
+        out.append(value.problem)
+    elif depth > MAX_DEPTH:
         problem("E-FACTS-DEPTH", f"nested more than {MAX_DEPTH} levels deep", "flatten the facts")
     elif isinstance(value, HugeNumber) or (
         isinstance(value, int) and not isinstance(value, bool) and abs(value) >= 10**MAX_DIGITS
@@ -726,8 +745,8 @@ def prepare(
         visible, found = _split(visible, root.split("."))
         present = present or found
     problems = validate_facts(visible, file, name)
-    if problems:
-        raise FactsError(problems)
+    if problems:  # by path only: a line and column would move with the healthcare-only text
+        raise FactsError(problems, placeable=False)
     if not present or not validate_facts(data, file, name):
         return _convert_document(data, name)
     return _convert_document(visible, name)  # as if there were no healthcare record at all
@@ -790,44 +809,6 @@ def _line_col(text: str, offset: int) -> tuple[int, int]:
 
 
 _DECODER = json.JSONDecoder()
-
-
-def _repeated_key(text: str, key: str) -> int:
-    """The offset of the first key of an object that repeats one before it in the same object
-    (the one `key` names), in JSON text already known to be well-formed but for that; 0 if
-    it cannot be found. Only the failing document is scanned, so valid ones pay nothing."""
-    objects: list[set[str] | None] = []  # the keys seen in each open object; None: an array
-    want_key = False
-    i, n = 0, len(text)
-    while i < n:
-        ch = text[i]
-        if ch == '"':
-            try:
-                value, end = _DECODER.raw_decode(text, i)
-            except ValueError:
-                return 0
-            keys = objects[-1] if objects else None
-            if want_key and keys is not None:
-                if value in keys and value == key:
-                    return i
-                keys.add(value)
-                want_key = False
-            i = end
-            continue
-        if ch == "{":
-            objects.append(set())
-            want_key = True
-        elif ch == "[":
-            objects.append(None)
-        elif ch in "]}":
-            if objects:
-                objects.pop()
-        elif ch == ",":
-            want_key = bool(objects) and objects[-1] is not None
-        elif ch == ":":
-            want_key = False
-        i += 1
-    return 0
 
 
 def no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
@@ -915,19 +896,129 @@ def parse_json(text: str, file: str) -> Any:
             parse_int=read_integer,
             parse_float=read_decimal,
         )
-    except _DuplicateKey as e:
-        raise _error_at(
-            file,
-            text,
-            _repeated_key(text, e.key),
-            "E-JSON-DUPKEY",
-            f"key `{e.key}` appears twice in one object",
-            "keep one of them: which one is meant cannot be guessed",
-        ) from None
+    except _DuplicateKey:
+        pass
     except json.JSONDecodeError as e:
         raise FactsError(
             [Problem(file, e.lineno, e.colno, "error", "E-JSON", f"not JSON: {e.msg}")]
         ) from None
+    try:  # a key given twice: the last one read here, and the document kept only if the
+        # objects that repeat one all lie in healthcare-only parts (see UnreadablePart)
+        data = json.loads(text, parse_int=read_integer, parse_float=read_decimal)
+    except json.JSONDecodeError as e:
+        raise FactsError(
+            [Problem(file, e.lineno, e.colno, "error", "E-JSON", f"not JSON: {e.msg}")]
+        ) from None
+    return healthcare_repeats_apart(data, text, file)
+
+
+class RepeatedKeyError(FactsError):
+    """A key given twice in one object outside every healthcare-only part (E-JSON-DUPKEY)."""
+
+    def __init__(self, error: FactsError, key: str):
+        super().__init__(error.problems)
+        self.key = key
+
+
+def healthcare_repeats_apart(
+    data: Any, text: str, file: str, name: str = "facts", under: tuple[str, ...] = ()
+) -> Any:
+    """`data`, read from JSON `text` that gives a key twice in one object, with each
+    healthcare-only part that does so replaced by an UnreadablePart; a RepeatedKeyError at the
+    first key given twice anywhere else. The facts document is `data` itself, or what lies at
+    `under` in it (a request that holds one)."""
+    apart: dict[tuple[str | int, ...], Problem] = {}
+    for offset, key, steps in _repeats(text):
+        inside = steps[: len(under)] == under
+        root = _healthcare_steps(steps[len(under) :], name) if inside else None
+        error = _error_at(
+            file,
+            text,
+            offset,
+            "E-JSON-DUPKEY",
+            f"key `{key}` appears twice in one object",
+            "keep one of them: which one is meant cannot be guessed",
+        )
+        if root is None:
+            raise RepeatedKeyError(error, key)
+        apart.setdefault(steps[: len(under) + root], error.problems[0])
+    for steps, problem in apart.items():
+        data = _replaced(data, steps, UnreadablePart(problem))
+    return data
+
+
+def _healthcare_steps(steps: tuple[Any, ...], name: str = "facts") -> int | None:
+    """How many of `steps` lead to the healthcare-only part they lie in (None: in none)."""
+    path = _dotted(steps)
+    for r in healthcare_roots(name):
+        if path == r or path.startswith(r + ".") or path.startswith(r + "["):
+            return sum(1 + part.count("[]") for part in r.split("."))
+    return None
+
+
+def _dotted(steps: tuple[Any, ...]) -> str:
+    """Steps into a document as a fact path (`a.b[].c`: a list's element is `[]`)."""
+    out = ""
+    for step in steps:
+        out += "[]" if isinstance(step, int) else (f".{step}" if out else step)
+    return out
+
+
+def _replaced(data: Any, steps: tuple[str | int, ...], value: Any) -> Any:
+    """`data` with what lies at `steps` replaced by `value` (unchanged where nothing does)."""
+    if not steps:
+        return value
+    head, rest = steps[0], steps[1:]
+    if isinstance(head, int):
+        if isinstance(data, list) and head < len(data):
+            return [*data[:head], _replaced(data[head], rest, value), *data[head + 1 :]]
+        return data
+    if isinstance(data, dict) and head in data:
+        return {**data, head: _replaced(data[head], rest, value)}
+    return data
+
+
+def _repeats(text: str) -> list[tuple[int, str, tuple[str | int, ...]]]:
+    """Each key that an object of JSON `text` (well-formed but for that) gives again, in the
+    order of the text: its offset, the key, and the steps from the top to that object."""
+    found: list[tuple[int, str, tuple[str | int, ...]]] = []
+    # each open object or array: the keys seen (None: an array), its steps, its current child
+    stack: list[list[Any]] = []
+    want_key = False
+    i, n = 0, len(text)
+    while i < n:
+        ch = text[i]
+        if ch == '"':
+            try:
+                value, end = _DECODER.raw_decode(text, i)
+            except ValueError:
+                return found
+            top = stack[-1] if stack else None
+            if want_key and top is not None and top[0] is not None:
+                if value in top[0]:
+                    found.append((i, value, top[1]))
+                top[0].add(value)
+                top[2] = value
+                want_key = False
+            i = end
+            continue
+        if ch in "{[":
+            steps = (*stack[-1][1], stack[-1][2]) if stack else ()
+            stack.append([set(), steps, None] if ch == "{" else [None, steps, 0])
+            want_key = ch == "{"
+        elif ch in "]}":
+            if stack:
+                stack.pop()
+        elif ch == ",":
+            if stack:
+                top = stack[-1]
+                if top[0] is None:
+                    top[2] += 1
+                want_key = top[0] is not None
+        elif ch == ":":
+            want_key = False
+        i += 1
+    return found
 
 
 def _error_at(file: str, text: str, offset: int, code: Code, message: str, hint: str) -> FactsError:
@@ -966,8 +1057,26 @@ def _holds_surrogate(value: Any) -> bool:
     return False
 
 
-def read_facts_file(path: Path) -> dict[str, Any]:
-    """A facts document from a JSON or YAML file (not yet validated); raises FactsError."""
+def read_facts_file(path: Path, custodial: bool = False) -> dict[str, Any]:
+    """A facts document from a JSON or YAML file (not yet validated); raises FactsError.
+
+    For a custodial audience the problems that refuse the file are not placed in it (no line,
+    column or text): where they are moves with the healthcare-only text above them, which the
+    text around them could also quote (FactsError.placeable)."""
+    try:
+        return _read_facts_file(path)
+    except FactsError as e:
+        if not custodial:
+            raise
+        raise FactsError([_unplaced(p) for p in e.problems], placeable=False) from None
+
+
+def _unplaced(p: Problem) -> Problem:
+    """`p` about its file, at no line or column of it."""
+    return dataclasses.replace(p, line=1, col=1, end_line=None, end_col=None, whole_file=True)
+
+
+def _read_facts_file(path: Path) -> dict[str, Any]:
     try:
         content, text = read_text_file(path, str(path), "facts")
     except PackError as e:
@@ -976,9 +1085,12 @@ def read_facts_file(path: Path) -> dict[str, Any]:
         data = parse_json(text, str(path))
     else:
         try:
-            data = read_yaml(text, str(path)).data
+            doc, apart = read_yaml_apart(text, str(path), _healthcare_steps)
         except PackError as e:
             raise FactsError(e.problems) from None
+        data = doc.data
+        for steps, problem in apart.items():
+            data = _replaced(data, steps, UnreadablePart(problem))
     lone = _SURROGATE_ESCAPE.search(text) and _holds_surrogate(data)
     half = _half_pair(text) if lone else None
     if half is not None:

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import bisect
 import re
-from collections.abc import Hashable, Iterator
+from collections.abc import Callable, Hashable, Iterator
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -167,9 +167,14 @@ def _show_tag(tag: str) -> str:
 class _Builder:
     """Builds plain data from a node tree, indexing every node by its path."""
 
-    def __init__(self, file: str):
+    def __init__(self, file: str, apart: Callable[[YamlPath], int | None] | None = None):
         self.file = file
         self.problems: list[Problem] = []
+        # `apart(path)`: for a mapping at `path` inside a part whose problems are kept apart,
+        # how many steps lead to that part (None elsewhere); its problems, by the part's path
+        self.apart = apart
+        self.kept_apart: dict[YamlPath, Problem] = {}
+        self.at: YamlPath = ()  # the JSON path of the node being built
         self.nodes: dict[YamlPath, tuple[Node | None, Node]] = {}
         self.json_nodes: dict[YamlPath, tuple[Node | None, Node]] = {}
         self.active: set[int] = set()
@@ -177,19 +182,29 @@ class _Builder:
 
     def problem(self, code: Code, node: Node, message: str, hint: str) -> None:
         start, end = node.start_mark, node.end_mark or node.start_mark
-        self.problems.append(
-            problem(
-                code,
-                self.file,
-                start.line + 1,
-                start.column + 1,
-                message,
-                hint,
-                (end.line + 1, end.column + 1),
-            )
+        found = problem(
+            code,
+            self.file,
+            start.line + 1,
+            start.column + 1,
+            message,
+            hint,
+            (end.line + 1, end.column + 1),
         )
+        steps = self.apart(self.at) if self.apart is not None else None
+        if steps is not None:  # inside a part kept apart: the first problem there, for it
+            self.kept_apart.setdefault(self.at[:steps], found)
+        else:
+            self.problems.append(found)
 
     def build(self, node: Node, path: YamlPath, jpath: YamlPath, key: Node | None) -> Any:
+        outer, self.at = self.at, jpath
+        try:
+            return self._build(node, path, jpath, key)
+        finally:
+            self.at = outer
+
+    def _build(self, node: Node, path: YamlPath, jpath: YamlPath, key: Node | None) -> Any:
         self.nodes.setdefault(path, (key, node))
         self.json_nodes.setdefault(jpath, (key, node))
         if isinstance(node, ScalarNode):
@@ -409,13 +424,22 @@ def _syntax_problem(error: yaml.MarkedYAMLError, file: str) -> Problem:
 
 def read_yaml(text: str, file: str) -> Document:
     """Read one YAML document safely; raise `PackError` for bad YAML."""
+    return read_yaml_apart(text, file, None)[0]
+
+
+def read_yaml_apart(
+    text: str, file: str, apart: Callable[[YamlPath], int | None] | None
+) -> tuple[Document, dict[YamlPath, Problem]]:
+    """`read_yaml`, with a key given twice in a mapping inside a part `apart` names (see
+    `_Builder`) kept apart from the problems that refuse the document: returned by the path of
+    that part, for the caller to say what it means there."""
     text = text.replace("\r\n", "\n").replace("\r", "\n")
     if text.startswith("\ufeff"):
         text = text[1:]
     starts = _line_starts(text)
     root = _compose_fast(text)
     if root is not None:
-        return _document(root, text, file, starts)
+        return _document(root, text, file, starts, apart)
     try:
         root = _compose(text)
     except _Stop as stop:
@@ -437,19 +461,27 @@ def read_yaml(text: str, file: str) -> Document:
         ) from None
     except RecursionError:
         raise PackError([_too_deep(file)]) from None
-    return _document(root, text, file, starts)
+    return _document(root, text, file, starts, apart)
 
 
-def _document(root: Node | None, text: str, file: str, starts: list[int]) -> Document:
-    """Plain data and positions from a composed node tree; raise `PackError` for bad values."""
-    builder = _Builder(file)
+def _document(
+    root: Node | None,
+    text: str,
+    file: str,
+    starts: list[int],
+    apart: Callable[[YamlPath], int | None] | None = None,
+) -> tuple[Document, dict[YamlPath, Problem]]:
+    """Plain data and positions from a composed node tree, with the problems kept apart;
+    raise `PackError` for bad values."""
+    builder = _Builder(file, apart)
     try:
         data = builder.build(root, (), (), None) if root is not None else None
     except RecursionError:
         raise PackError([_too_deep(file)]) from None
     if builder.problems:
         raise PackError(builder.problems)
-    return Document(data, file, text, builder.nodes, builder.json_nodes, starts)
+    doc = Document(data, file, text, builder.nodes, builder.json_nodes, starts)
+    return doc, builder.kept_apart
 
 
 _FAST_NESTING = 5_000

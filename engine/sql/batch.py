@@ -203,14 +203,18 @@ _NOT_JSON, _NOT_OBJECT = "not a JSON document", "not a JSON object"
 _MAY_HAVE_A_COMMA_TOO_MANY = r",[ \t\r\n]*[]}]"
 
 
-def _place_unreadable_lines(con: Any, path: Path, every_key_checked: bool) -> None:
+def _place_unreadable_lines(
+    con: Any, path: Path, every_key_checked: bool, custodial: bool = False
+) -> None:
     """Give each record of `checked` whose line is not JSON, or not one document, the reason
     at its place in the file (`file:line:col: not JSON: ...`, the column where reading it
     stopped), in the words `regime impact` and `regime eval` use for the same line; a line
     DuckDB reads but the facts reader would not (a comma too many, a key given twice in one
     object) is rejected the same way. Only such lines are read again: none in a well-formed
     file, unless the facts schema allows objects whose keys the column-wise checks do not see
-    (`every_key_checked` false), when every line is read for a key given twice."""
+    (`every_key_checked` false), when every line is read for a key given twice. For a
+    `custodial` reader the line alone is given, not the column: that moves with the length of
+    the healthcare-only text before it on the line."""
     marked = [_NOT_JSON, _NOT_OBJECT]
     rows = con.execute(
         "SELECT n.record, n.line_no, n.line, c.reasons FROM (SELECT row_number() OVER () AS "
@@ -224,7 +228,7 @@ def _place_unreadable_lines(con: Any, path: Path, every_key_checked: bool) -> No
     placed: list[tuple[int, list[str]]] = []
     for record, line_no, line, reasons in rows:
         where = f"{path}:{line_no}"
-        twice = _twice(line, where)
+        twice = _twice(line, where, custodial)
         if twice is not None:  # the facts reader refuses the line for this before all else
             others = [r for r in reasons if r not in marked and TWICE not in r]
             placed.append((record, [twice, *others]))
@@ -232,7 +236,7 @@ def _place_unreadable_lines(con: Any, path: Path, every_key_checked: bool) -> No
         try:
             doc = json.loads(line)
         except json.JSONDecodeError as e:
-            reason = f"{where}:{e.colno}: not JSON: {e.msg}"
+            reason = f"{where}{'' if custodial else f':{e.colno}'}: not JSON: {e.msg}"
         except (ValueError, RecursionError):  # too deep, or an integer Python will not read
             reason = f"{where}:1: {_NOT_JSON}"
         else:
@@ -252,9 +256,10 @@ def _place_unreadable_lines(con: Any, path: Path, every_key_checked: bool) -> No
         )
 
 
-def _twice(line: str, where: str) -> str | None:
+def _twice(line: str, where: str, custodial: bool = False) -> str | None:
     """The facts reader's reason for a key given twice in one object of the JSONL `line`,
-    placed at the key's column (`where` is `file:line`), or None."""
+    placed at the key's column (`where` is `file:line`; the column not for a `custodial`
+    reader), or None."""
     from engine.packs.facts_schema import first_repeated_key, parse_json
 
     if first_repeated_key(line) is None:
@@ -264,7 +269,7 @@ def _twice(line: str, where: str) -> str | None:
     except FactsError as e:
         p = e.problems[0]
         if p.code == "E-JSON-DUPKEY":
-            return f"{where}:{p.col}: {p.message} ({p.hint})"
+            return f"{where}{'' if custodial else f':{p.col}'}: {p.message} ({p.hint})"
     return None
 
 
@@ -716,7 +721,12 @@ def run_batch(
             f"{reasons_sql} AS reasons FROM typed"
         )
         if file_format(facts) == "jsonl":
-            _place_unreadable_lines(con, facts, every_object_checked(facts_schema(pack.facts)))
+            _place_unreadable_lines(
+                con,
+                facts,
+                every_object_checked(facts_schema(pack.facts)),
+                audience != "healthcare" and bool(healthcare_roots(pack.facts)),
+            )
         _reject_numbers_not_held(con, file_format(facts), roots)
         if audience != "healthcare":
             _leave_out_broken_healthcare_parts(con, types, pack.facts)

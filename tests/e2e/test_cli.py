@@ -184,9 +184,10 @@ ONE_LINE = {"prisoner": {"alerts": ["x"] * 40, **BAD_FACTS["prisoner"]}}  # mini
 def test_bad_facts_are_shown_at_their_line_and_column_and_exit_2(
     name: str, text: str, tmp_path: Path, snapshot: object
 ) -> None:
+    # for the healthcare audience; a custodial one gets the same problems by path alone
     (tmp_path / name).write_text(text, encoding="utf-8")
     result = regime(
-        "eval", "keywork_edm", "--facts", name, "--as-of", AS_OF,
+        "eval", "keywork_edm", "--facts", name, "--as-of", AS_OF, "--audience", "healthcare",
         cwd=tmp_path, env={"REGIME_PACKS": str(ROOT / "policies")},
     )  # fmt: skip
     no_traceback(result)
@@ -194,6 +195,16 @@ def test_bad_facts_are_shown_at_their_line_and_column_and_exit_2(
     assert "nothing was evaluated" in result.stderr
     snapshot.snapshot_dir = SNAPSHOTS  # type: ignore[attr-defined]
     snapshot.assert_match(result.stdout, f"bad_facts_{name.replace('.', '_')}.txt")  # type: ignore
+    custodial = regime(
+        "eval", "keywork_edm", "--facts", name, "--as-of", AS_OF,
+        cwd=tmp_path, env={"REGIME_PACKS": str(ROOT / "policies")},
+    )  # fmt: skip
+    assert custodial.returncode == 2
+    # a line or column could move with healthcare-only text before it: none is given
+    heads = [ln.split(": ", 1)[1] for ln in result.stdout.splitlines() if ln.startswith(name)]
+    assert custodial.stdout.splitlines()[::2] == [f"{name}:1:1: {h}" for h in heads]
+    assert " | " not in custodial.stdout
+    assert "--audience healthcare gives lines" in custodial.stderr
 
 
 def test_a_date_no_version_covers_is_a_clear_error() -> None:

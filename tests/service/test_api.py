@@ -312,6 +312,36 @@ def test_a_key_given_twice_is_a_bad_request_not_a_guess(
     assert line["error"]["status"] == 400 and "twice" in line["error"]["userMessage"]
 
 
+def test_a_key_given_twice_in_the_clinical_record_is_not_the_custodial_callers(
+    client: httpx.Client, token: Callable[..., str]
+) -> None:
+    # which clinical key is repeated, and where, is not custodial staff's to know: the clinical
+    # record is left out, as any other problem in it is; healthcare gets the problem
+    facts = example_facts(PMP)
+    del facts["prisoner"]["clinical"]
+    custodial = {**auth(token(CUSTODIAL)), "content-type": "application/json"}
+    bodies = [json.dumps({"facts": facts})]
+    for first, second in (("true", "false"), ("false", "true")):
+        clinical = (
+            f'"clinical": {{"conditions": [], "clinician_recommends_pmp": {first}, '
+            f'"clinician_recommends_pmp": {second}}}'
+        )
+        bodies.append(bodies[0].replace('"prison_number"', clinical + ', "prison_number"', 1))
+    seen = set()
+    for body in bodies:
+        r = client.post("/v1/packs/pmp/decisions", content=body.encode(), headers=custodial)
+        assert r.status_code == 200, r.text
+        got = r.json()
+        assert "clinician_recommends_pmp" not in json.dumps(got["outputs"])
+        seen.add(json.dumps({k: v for k, v in got.items() if k not in ("decisionId", "id")}))
+    assert len(seen) == 1
+    healthcare = {**auth(token(HEALTHCARE)), "content-type": "application/json"}
+    body = bodies[1].replace('{"facts"', '{"audience": "healthcare", "facts"', 1)
+    r = client.post("/v1/packs/pmp/decisions", content=body.encode(), headers=healthcare)
+    assert r.status_code == 422, r.text
+    assert r.json()["errorCode"] == "E-JSON-DUPKEY"
+
+
 def test_numbers_are_read_as_the_facts_reader_reads_them(
     client: httpx.Client, token: Callable[..., str], packs: engine.Packs
 ) -> None:
@@ -371,6 +401,64 @@ def test_a_custodial_record_holds_no_hash_of_healthcare_only_facts(
     changed["prisoner"]["cell_location"] = "SDI-B-2-001"
     again = client.post(replay, json={"facts": changed}, headers=auth(tok))
     assert again.status_code == 409 and again.json()["errorCode"] == "E-HTTP-INPUT-MISMATCH"
+
+
+def test_a_custodial_record_does_not_say_whether_a_clinical_record_was_sent(
+    client: httpx.Client, token: Callable[..., str]
+) -> None:
+    # under version 1 eligibility rests on being shielding alone: a clinical record sent or not
+    # decides nothing, and the record a custodial caller may read must not tell them apart
+    tok = token(CUSTODIAL)
+    facts = example_facts(PMP)
+    absent = {**facts, "prisoner": {k: v for k, v in facts["prisoner"].items() if k != "clinical"}}
+    empty = {**facts, "prisoner": {**facts["prisoner"], "clinical": None}}
+    records = []
+    for f in (facts, absent, empty):
+        r = decide(client, tok, "pmp", {"facts": f, "as_of": "2022-06-01"})
+        assert r.status_code == 200, r.text
+        got = client.get(f"/v1/decisions/{r.json()['decisionId']}", headers=auth(tok)).json()
+        records.append({k: got[k] for k in ("input", "inputHash", "maskedPaths")})
+    assert records[0] == records[1] == records[2]
+
+
+def test_custodial_decisions_and_explanations_agree_across_clinical_records_releasing_alike(
+    client: httpx.Client, token: Callable[..., str]
+) -> None:
+    # eligible by different grounds (or undetermined by different gaps, or invalid clinical
+    # records): the custodial answer, explanation and batch line are the same, byte for byte
+    tok = token(CUSTODIAL)
+    facts = example_facts(PMP)
+    families = [
+        [
+            {"conditions": ["immunosuppressive_treatment"], "clinician_recommends_pmp": False},
+            {"conditions": [], "clinician_recommends_pmp": True, "vaccine_doses": []},
+            {"conditions": ["cancer"], "vaccine_doses": [{"date": "2022-12-30", "dose": 4}]},
+        ],
+        [
+            {"conditions": None, "clinician_recommends_pmp": False},
+            {"conditions": [], "clinician_recommends_pmp": None},
+            {"conditions": "cancer", "clinician_recommends_pmp": True},
+            {"conditions": ["not_a_condition"]},
+        ],
+    ]
+    for family in families:
+        seen, lines = set(), set()
+        for clinical in family:
+            f = {**facts, "prisoner": {**facts["prisoner"], "clinical": clinical}}
+            r = decide(client, tok, "pmp", {"facts": f}, explain=True)
+            assert r.status_code == 200, r.text
+            seen.add(json.dumps({k: v for k, v in r.json().items() if k != "decisionId"}))
+            b = client.post(
+                "/v1/packs/pmp/decisions/batch",
+                content=json.dumps({"facts": f}).encode() + b"\n",
+                headers={**auth(tok), "content-type": "application/x-ndjson"},
+            )
+            assert b.status_code == 200, b.text
+            (line,) = [json.loads(x) for x in b.text.splitlines()]
+            lines.add(
+                json.dumps({k: v for k, v in line.items() if k not in ("decisionId", "batchId")})
+            )
+        assert len(seen) == 1 and len(lines) == 1
 
 
 def test_a_record_hashed_before_masking_still_checks_replayed_facts_whole() -> None:

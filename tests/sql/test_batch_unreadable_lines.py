@@ -66,6 +66,7 @@ def _rejected_at_their_places(
     monkeypatch.chdir(tmp_path)
     Path("people.jsonl").write_text("\n".join(LINES) + "\n", encoding="utf-8")
     args = ["batch", "keywork_edm", "--packs", str(POLICIES), "--facts", "people.jsonl"]
+    args += ["--audience", "healthcare"]  # a custodial reader is given no column (see need-to-know)
     result = CliRunner().invoke(
         cli, [*args, "--as-of", "2020-07-20", "--out", "out.jsonl", "--engine", engine_name]
     )

@@ -176,9 +176,14 @@ def test_unreadable_population_names_the_line(
     monkeypatch.chdir(ROOT)
     pop = tmp_path / "bad.jsonl"
     pop.write_text('{"prisoner": {}}\n{not json\n', encoding="utf-8")
-    code, out = invoke("upcoming", "keywork_edm", "--facts", str(pop), "--as-of", "2020-07-01")
+    args = ["upcoming", "keywork_edm", "--facts", str(pop), "--as-of", "2020-07-01"]
+    code, out = invoke(*args, "--audience", "healthcare")
     assert code == 2
     assert f"{pop}:2:2: error:" in out and "[E-POPULATION]" in out
+    # a custodial reader gets the line alone: the column moves with clinical text before it
+    code, out = invoke(*args)
+    assert code == 2
+    assert f"{pop}:2:1: error:" in out and "[E-POPULATION]" in out
 
 
 def test_a_jsonl_population_starting_with_a_byte_order_mark_reads_as_batch_reads_it(
