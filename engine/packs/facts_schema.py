@@ -18,7 +18,7 @@ from typing import Any
 from engine.language import static_types as T
 from engine.language.convert import json_key, to_json
 from engine.packs.facts_validator import Check, Converting, Unsupported, generate_check
-from engine.packs.read_yaml import read_text_file
+from engine.packs.read_yaml import max_input_bytes, read_text_file
 from engine.packs.reserved import holds_reserved, reserved_problem, reserved_value
 from engine.packs.resources import load_schema
 from engine.packs.validate_schema import json_path, validate_document
@@ -745,8 +745,8 @@ def prepare(
         visible, found = _split(visible, root.split("."))
         present = present or found
     problems = validate_facts(visible, file, name)
-    if problems:  # by path only: a line and column would move with the healthcare-only text
-        raise FactsError(problems, placeable=False)
+    if problems:  # by path only where a line and column would move with healthcare-only text
+        raise FactsError(problems, placeable=not present)
     if not present or not validate_facts(data, file, name):
         return _convert_document(data, name)
     return _convert_document(visible, name)  # as if there were no healthcare record at all
@@ -1066,9 +1066,25 @@ def read_facts_file(path: Path, custodial: bool = False) -> dict[str, Any]:
     try:
         return _read_facts_file(path)
     except FactsError as e:
-        if not custodial:
+        if not custodial or not _may_hold_healthcare(path):
             raise
         raise FactsError([_unplaced(p) for p in e.problems], placeable=False) from None
+
+
+def _may_hold_healthcare(path: Path, name: str = "facts") -> bool:
+    """Whether the file's text might hold a healthcare-only part: it names one of their keys,
+    or has an escape that could spell one (a file that cannot be read is judged by its text,
+    so that a key work file with a typo is still placed at its line). True if unreadable."""
+    try:
+        if not path.is_file() or path.stat().st_size > max_input_bytes("facts"):
+            return True
+        text = path.read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return True
+    if "\\" in text:
+        return True
+    keys = {root.split(".")[-1].removesuffix("[]") for root in healthcare_roots(name)}
+    return any(re.search(rf"\b{re.escape(key)}\b", text) for key in keys)
 
 
 def _unplaced(p: Problem) -> Problem:

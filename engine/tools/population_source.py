@@ -108,7 +108,8 @@ def placing(population: list[dict[str, Any]], n: int) -> Iterator[None]:
         if not isinstance(population, Documents):
             raise
         file, line = population.file, population.lines[n - 1]
-        raise FactsError([replace(p, file=file, line=line) for p in e.problems]) from None
+        placed = [replace(p, file=file, line=line) for p in e.problems]
+        raise FactsError(placed, e.placeable) from None
 
 
 def prepared(

@@ -184,27 +184,32 @@ ONE_LINE = {"prisoner": {"alerts": ["x"] * 40, **BAD_FACTS["prisoner"]}}  # mini
 def test_bad_facts_are_shown_at_their_line_and_column_and_exit_2(
     name: str, text: str, tmp_path: Path, snapshot: object
 ) -> None:
-    # for the healthcare audience; a custodial one gets the same problems by path alone
+    # facts with no healthcare-only part: placed alike for either audience (one with such a
+    # part is placed for a custodial reader by path alone: tests/e2e/test_need_to_know_attacks)
     (tmp_path / name).write_text(text, encoding="utf-8")
-    result = regime(
-        "eval", "keywork_edm", "--facts", name, "--as-of", AS_OF, "--audience", "healthcare",
-        cwd=tmp_path, env={"REGIME_PACKS": str(ROOT / "policies")},
-    )  # fmt: skip
+    runs = {
+        audience: regime(
+            "eval",
+            "keywork_edm",
+            "--facts",
+            name,
+            "--as-of",
+            AS_OF,
+            "--audience",
+            audience,
+            cwd=tmp_path,
+            env={"REGIME_PACKS": str(ROOT / "policies")},
+        )  # fmt: skip
+        for audience in ("healthcare", "custodial")
+    }
+    result = runs["healthcare"]
     no_traceback(result)
     assert result.returncode == 2
     assert "nothing was evaluated" in result.stderr
     snapshot.snapshot_dir = SNAPSHOTS  # type: ignore[attr-defined]
     snapshot.assert_match(result.stdout, f"bad_facts_{name.replace('.', '_')}.txt")  # type: ignore
-    custodial = regime(
-        "eval", "keywork_edm", "--facts", name, "--as-of", AS_OF,
-        cwd=tmp_path, env={"REGIME_PACKS": str(ROOT / "policies")},
-    )  # fmt: skip
-    assert custodial.returncode == 2
-    # a line or column could move with healthcare-only text before it: none is given
-    heads = [ln.split(": ", 1)[1] for ln in result.stdout.splitlines() if ln.startswith(name)]
-    assert custodial.stdout.splitlines()[::2] == [f"{name}:1:1: {h}" for h in heads]
-    assert " | " not in custodial.stdout
-    assert "--audience healthcare gives lines" in custodial.stderr
+    assert runs["custodial"].returncode == 2
+    assert runs["custodial"].stdout == result.stdout
 
 
 def test_a_date_no_version_covers_is_a_clear_error() -> None:
@@ -370,3 +375,27 @@ def test_check_sources_needs_a_folder_with_documents(folder: str, tmp_path: Path
     no_traceback(result)
     assert result.returncode == 2
     assert "sources directory" in result.stderr
+
+
+def test_a_facts_file_without_healthcare_text_is_placed_for_a_custodial_reader(
+    tmp_path: Path,
+) -> None:
+    """Positions are withheld from a custodial reader only where healthcare-only text could
+    move them: a key work file that YAML cannot read is still named at its line."""
+    (tmp_path / "broken.yaml").write_text("prisoner:\n  acct: [open\n", encoding="utf-8")
+    result = regime(
+        "eval", "keywork_edm", "--facts", "broken.yaml", "--as-of", AS_OF,
+        cwd=tmp_path, env={"REGIME_PACKS": str(ROOT / "policies")},
+    )  # fmt: skip
+    no_traceback(result)
+    assert result.returncode == 2
+    assert "broken.yaml:3:1: error:" in result.stderr + result.stdout
+    (tmp_path / "clinical.yaml").write_text(
+        "prisoner:\n  clinical: {conditions: []}\n  acct: [open\n", encoding="utf-8"
+    )
+    result = regime(
+        "eval", "keywork_edm", "--facts", "clinical.yaml", "--as-of", AS_OF,
+        cwd=tmp_path, env={"REGIME_PACKS": str(ROOT / "policies")},
+    )  # fmt: skip
+    assert result.returncode == 2
+    assert "clinical.yaml:1:1: error:" in result.stderr + result.stdout
