@@ -450,16 +450,15 @@ def decide(
     audience: str,
     plan: str | None = None,
     packs_dir: Path | None = None,
-) -> engine.Decision:
+) -> tuple[engine.Decision, dict[str, Any]]:
     """Read a facts file and evaluate it (under a local plan when one is given): the shared
-    core of `eval` and `explain`."""
+    core of `eval` and `explain`. The facts read come back with the decision, for a reader
+    told which entries of a list lack a fact it needs."""
     if not facts_path.exists():
         fail(f"no facts file `{facts_path}`")
     packs = with_plan(packs, pack, plan, packs_dir)
-    return packs.evaluate(
-        pack,
-        read_facts(facts_path, audience),
-        as_of=parse_date(as_of),
-        audience=audience,
-        facts_name=str(facts_path),
+    facts = read_facts(facts_path, audience)
+    decision = packs.evaluate(
+        pack, facts, as_of=parse_date(as_of), audience=audience, facts_name=str(facts_path)
     )
+    return decision, facts

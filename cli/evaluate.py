@@ -46,10 +46,12 @@ def command(
     """
     pack, packs_dir = pack_target(pack, packs_dir)
     packs = load_packs(resolve_packs_dir(packs_dir), pack)
-    decision = decide(packs, pack, facts_path, as_of, audience, establishment_plan, packs_dir)
+    decision, facts = decide(
+        packs, pack, facts_path, as_of, audience, establishment_plan, packs_dir
+    )
     if fmt == "json":
         click.echo(dump_json(decision.to_dict()))
     elif fmt == "markdown":
-        click.echo(render_markdown(decision), nl=False)
+        click.echo(render_markdown(decision, facts), nl=False)
     else:
-        click.echo(render_text(decision))
+        click.echo(render_text(decision, facts))

@@ -62,8 +62,10 @@ def command(
             "healthcare-only facts",
             "explain an output this audience may see, or use --audience healthcare",
         )
-    decision = decide(packs, pack, facts_path, as_of, audience, establishment_plan, packs_dir)
-    click.echo(decision.explain(target))
+    decision, facts = decide(
+        packs, pack, facts_path, as_of, audience, establishment_plan, packs_dir
+    )
+    click.echo(decision.explain(target, facts))
 
 
 def _withheld(model: Pack, target: str) -> bool:

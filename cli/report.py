@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from typing import Any
 
 from engine.evaluation.decision import Decision
-from engine.evaluation.explain import described_needs, need_text
+from engine.evaluation.explain import described_needs, entries_text, need_text
 from engine.language.convert import json_key, to_json
 from engine.language.runtime import Unknown
 
@@ -154,7 +155,7 @@ def _record(o: dict[str, Any]) -> str:
     return "; ".join(out)
 
 
-def render_text(decision: Decision) -> str:
+def render_text(decision: Decision, facts: Mapping[str, Any] | None = None) -> str:
     d = decision.to_dict()
     lines = [
         f"{d['pack']} {d['version']} · policy version {d['policy_version']} · "
@@ -196,9 +197,8 @@ def render_text(decision: Decision) -> str:
         lines += _interpretation_lines(d)
     if d["missing_facts"]:
         lines += ["", "Needs:"]
-        lines += [
-            f"  - {need_text(p, a)}" for p, a in described_needs(decision, d["missing_facts"])
-        ]
+        needs = described_needs(decision, d["missing_facts"], facts)
+        lines += [f"  - {need_text(n)}" for n in needs]
     if d["withheld"]:
         lines.append("Withheld from this audience: " + ", ".join(d["withheld"]))
     return "\n".join(lines)
@@ -256,7 +256,7 @@ def _part(value: Any, undetermined: bool = False) -> str:
     return _v(to_json(value), undetermined)
 
 
-def render_markdown(decision: Decision) -> str:
+def render_markdown(decision: Decision, facts: Mapping[str, Any] | None = None) -> str:
     d = decision.to_dict()
     lines = [
         f"## {d['pack']} {d['version']}: {d['status']}",
@@ -322,8 +322,9 @@ def render_markdown(decision: Decision) -> str:
         lines.append("")
     if d["missing_facts"]:
         lines += ["**Needs:**", ""]
-        for path, about in described_needs(decision, d["missing_facts"]):
-            lines.append(f"- `{path}`: {about}" if about else f"- `{path}`")
+        for n in described_needs(decision, d["missing_facts"], facts):
+            named = f"- `{n.path}`{entries_text(n.entries)}"
+            lines.append(f"{named}: {n.about}" if n.about else named)
         lines.append("")  # (a line after a list would be read as part of its last item)
     if d["withheld"]:
         lines.append("**Withheld from this audience:** " + ", ".join(d["withheld"]))

@@ -294,7 +294,7 @@ class Service:
                 b'"batchId":"' + batch[0].encode() + b'"',
             ]
         if explain:
-            after.append(b'"explanation":' + orjson.dumps(decision.explain()))
+            after.append(b'"explanation":' + orjson.dumps(decision.explain(facts=req.facts)))
         return Decided(splice(before, split.full, after), durable)
 
 

@@ -8,7 +8,7 @@ import datetime as dt
 import decimal
 import json
 import threading
-from collections.abc import Callable, Collection, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, overload
 
@@ -214,8 +214,9 @@ class Decision:
         except TypeError:
             return _standard_json_parts(self.to_dict())
 
-    def explain(self, target: str | None = None) -> str:
-        """The reasons, step by step, each with its citation (see engine.evaluation.explain)."""
+    def explain(self, target: str | None = None, facts: Mapping[str, Any] | None = None) -> str:
+        """The reasons, step by step, each with its citation (see engine.evaluation.explain);
+        given the facts read, a needed field of a list's elements names the entries lacking it."""
         known: Collection[str] = ()
         if target is not None and self.model is not None:
             pack = self.model
@@ -228,7 +229,7 @@ class Decision:
                 f"pack `{self.model.id if self.model is not None else self.pack}` has no "
                 f"output, definition, table or rule `{target}`",
             )
-        return render_text(self, target)
+        return render_text(self, target, facts)
 
 
 def _made(state: dict[str, Any]) -> Decision:

@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from engine.evaluation.evaluate import Step
 from engine.language.convert import to_text
 from engine.language.runtime import WITHHELD, Months, Unknown
-from engine.packs.facts_schema import fact_description, is_healthcare_path
+from engine.packs.facts_schema import fact_description, fact_type, is_healthcare_path
 
 if TYPE_CHECKING:
     from engine.evaluation.decision import Decision
@@ -200,10 +200,13 @@ def step_lines(decision: Decision, step: Step) -> list[str]:
     return lines
 
 
-def render_text(decision: Decision, target: str | None = None) -> str:
+def render_text(
+    decision: Decision, target: str | None = None, facts: Mapping[str, Any] | None = None
+) -> str:
     """The whole explanation as numbered text. With a target, the header and the facts named
     at the end are the target's own (the whole decision's status beside them): a decided
-    output of an undetermined decision reads as decided, and needs nothing."""
+    output of an undetermined decision reads as decided, and needs nothing. Given the facts
+    read, a needed field of a list's elements names the entries that lack it."""
     steps = visible_steps(decision, target)
     head = (
         f"{decision.pack} {decision.version} (policy version {decision.policy_version}) "
@@ -227,9 +230,7 @@ def render_text(decision: Decision, target: str | None = None) -> str:
         out.extend("     " + line for line in lines[1:])
     if needs:
         out.append("needs:")
-        out.extend(
-            f"  - {need_text(path, about)}" for path, about in described_needs(decision, needs)
-        )
+        out.extend(f"  - {need_text(n)}" for n in described_needs(decision, needs, facts))
     if decision.withheld:
         out.append("withheld from this audience: " + ", ".join(decision.withheld))
     return "\n".join(out)
@@ -276,24 +277,90 @@ def _needs(decision: Decision, value: Any) -> list[str]:
     return sorted({marker if hidden(p) else p for p in paths})
 
 
-def described_needs(decision: Decision, paths: Iterable[str]) -> list[tuple[str, str | None]]:
+@dataclass(frozen=True)
+class Need:
+    """A fact a decision needs: its path, what the facts schema says it is (where this
+    audience may read that), and, for a field of a list's elements, the entries of the facts
+    read that do not record it (numbered from 1; `2.1` for the first entry of the second)."""
+
+    path: str
+    about: str | None = None
+    entries: tuple[str, ...] = ()
+
+
+def described_needs(
+    decision: Decision, paths: Iterable[str], facts: Mapping[str, Any] | None = None
+) -> list[Need]:
     """Each fact path a decision needs with what the facts schema says that fact is, so a
     reader knows what to find out: no words for a healthcare-only fact unless the audience is
-    healthcare (a custodial decision names such a fact only as the withheld marker anyway)."""
+    healthcare (a custodial decision names such a fact only as the withheld marker anyway).
+    Given the facts read, a list element's field also says which entries lack it: in a record
+    of forty sessions, the one without a date."""
     index = _index(decision)
     custodial = decision.audience != "healthcare"
-    out: list[tuple[str, str | None]] = []
+    out: list[Need] = []
     for path in paths:
-        about = None
-        if index is not None and not (custodial and is_healthcare_path(path, index.facts)):
-            about = fact_description(path, index.facts)
-        out.append((path, about))
+        if index is None or (custodial and is_healthcare_path(path, index.facts)):
+            out.append(Need(path))
+            continue
+        entries = unrecorded_entries(path, facts, index.facts) if facts is not None else ()
+        out.append(Need(path, fact_description(path, index.facts), entries))
     return out
 
 
-def need_text(path: str, about: str | None) -> str:
-    """A needed fact as one line of text: its path, then what it is where that is known."""
-    return f"{path}: {about}" if about else path
+_MOST_ENTRIES = 10  # entries named before the rest are counted
+
+
+def need_text(need: Need) -> str:
+    """A needed fact as one line of text: its path, the entries that lack it, then what it
+    is where that is known."""
+    text = need.path + entries_text(need.entries)
+    return f"{text}: {need.about}" if need.about else text
+
+
+def entries_text(entries: tuple[str, ...]) -> str:
+    """` (not recorded in entries 2 and 5)`, or nothing where no entry is named."""
+    if not entries:
+        return ""
+    shown = list(entries[:_MOST_ENTRIES])
+    more = len(entries) - len(shown)
+    if more:
+        shown.append(f"{more} more")
+    words = shown[0] if len(shown) == 1 else ", ".join(shown[:-1]) + " and " + shown[-1]
+    return f" (not recorded in {'entry' if len(entries) == 1 else 'entries'} {words})"
+
+
+def unrecorded_entries(path: str, facts: Mapping[str, Any], schema: str) -> tuple[str, ...]:
+    """For a field of a list's elements (`a.b[].c`), the entries of `facts` where it is not
+    recorded: absent, or null where the schema does not make a null a known none (an entry
+    whose record on the way is missing counts too). Nothing for any other path."""
+    if "[]" not in path:
+        return ()
+    parts = path.replace("[]", ".[]").split(".")
+    t = fact_type(path, schema)
+    null_counts = t is None or not t.null_none
+    found: list[str] = []
+
+    def walk(value: Any, i: int, at: tuple[int, ...]) -> None:
+        if i == len(parts):
+            return
+        part = parts[i]
+        if part == "[]":
+            if isinstance(value, list):
+                for n, item in enumerate(value, 1):
+                    walk(item, i + 1, (*at, n))
+            return
+        if not isinstance(value, Mapping):
+            return
+        last = i == len(parts) - 1
+        if part not in value or (value[part] is None and (null_counts or not last)):
+            if at:  # (a gap before the first list is the list's own: no entry to name)
+                found.append(".".join(map(str, at)))
+            return
+        walk(value[part], i + 1, at)
+
+    walk(facts, 0, ())
+    return tuple(found)
 
 
 def _index(decision: Decision) -> ExplainIndex | None:

@@ -17,8 +17,13 @@ import yaml
 import engine
 from cli.report import render_markdown, render_text
 from engine.evaluation.decision import Decision
-from engine.evaluation.explain import described_needs
-from engine.packs.facts_schema import fact_description, facts_schema, healthcare_roots
+from engine.evaluation.explain import Need, described_needs, entries_text, unrecorded_entries
+from engine.packs.facts_schema import (
+    fact_description,
+    fact_type,
+    facts_schema,
+    healthcare_roots,
+)
 
 ROOT = Path(__file__).resolve().parents[2]
 CONDITIONS_ABSENT = ROOT / "tests" / "data" / "reader" / "pmp_conditions_absent.yaml"
@@ -116,7 +121,7 @@ def test_a_healthcare_reader_is_told_what_a_healthcare_fact_is(read_back: bool) 
     assert CONDITIONS in decision.missing_facts
     about = fact_description(CONDITIONS)
     assert about
-    assert (CONDITIONS, about) in described_needs(decision, decision.missing_facts)
+    assert Need(CONDITIONS, about) in described_needs(decision, decision.missing_facts)
     assert f"  - {CONDITIONS}: {about}" in render_text(decision).splitlines()
     assert f"- `{CONDITIONS}`: {about}" in render_markdown(decision).splitlines()
     assert f"  - {CONDITIONS}: {about}" in decision.explain("eligible").splitlines()
@@ -127,7 +132,7 @@ def test_a_custodial_reader_never_sees_a_healthcare_facts_words(read_back: bool)
     """Asked even by its own path, a healthcare-only fact is not described to this audience;
     and nothing the custodial text, Markdown or explanations show holds any of those words."""
     decision = _decision("custodial", read_back)
-    assert described_needs(decision, [CONDITIONS]) == [(CONDITIONS, None)]
+    assert described_needs(decision, [CONDITIONS]) == [Need(CONDITIONS)]
     shown = [render_text(decision), render_markdown(decision), decision.explain()]
     shown += [decision.explain("eligible"), decision.explain("pmp_required")]
     assert all("Needs:" in s or "needs:" in s for s in shown[:3])
@@ -137,4 +142,70 @@ def test_a_custodial_reader_never_sees_a_healthcare_facts_words(read_back: bool)
 
 def test_a_fact_outside_the_schema_is_named_by_its_path_alone() -> None:
     decision = _decision("healthcare", False)
-    assert described_needs(decision, ["prisoner.no_such_fact"]) == [("prisoner.no_such_fact", None)]
+    assert described_needs(decision, ["prisoner.no_such_fact"]) == [Need("prisoner.no_such_fact")]
+
+
+SESSIONS = "prisoner.keywork.sessions[]"
+
+
+def _keywork(sessions: list[dict[str, Any]]) -> tuple[Decision, dict[str, Any]]:
+    facts = {
+        "establishment": {"regime_level": 3, "regime_level_since": "2020-06-01"},
+        "prisoner": {"acct": "open", "keywork": {"sessions": sessions}},
+    }
+    packs = engine.load(ROOT / "policies")
+    return packs.evaluate("keywork_edm", facts, as_of=dt.date(2020, 7, 20)), facts
+
+
+def test_the_entries_that_lack_a_needed_field_are_named() -> None:
+    """In a record of sessions, the one without a date is named, in text, Markdown and an
+    explanation; without the facts, the fact is named alone, as before."""
+    sessions = [
+        {"date": "2020-07-18", "kind": "session", "minutes": 50},
+        {"kind": "session", "minutes": 50},
+        {"date": "2020-07-19", "kind": "session", "minutes": 50},
+        {"date": None, "kind": "session", "minutes": 50},
+    ]
+    decision, facts = _keywork(sessions)
+    path = f"{SESSIONS}.date"
+    assert path in decision.missing_facts
+    (need,) = [n for n in described_needs(decision, [path], facts)]
+    assert need.entries == ("2", "4")
+    line = f"{path} (not recorded in entries 2 and 4): {fact_description(path)}"
+    assert f"  - {line}" in render_text(decision, facts).splitlines()
+    assert f"  - {line}" in decision.explain("compliance", facts).splitlines()
+    assert any(
+        x.startswith(f"- `{path}` (not recorded in entries 2 and 4): ")
+        for x in render_markdown(decision, facts).splitlines()
+    )
+    assert f"  - {path}: {fact_description(path)}" in render_text(decision).splitlines()
+
+
+def test_which_entries_lack_a_field() -> None:
+    doc = {"a": {"b": [{"c": 1}, {}, {"c": None}, {"d": [{"e": 1}, {"x": 2}]}, {"d": None}]}}
+    assert unrecorded_entries("a.b[].c", doc, "facts") == ("2", "3", "4", "5")
+    assert unrecorded_entries("a.b[].d[].e", doc, "facts") == ("1", "2", "3", "4.2", "5")
+    # no list on the way: no entry to name; a list not there: nothing to name either
+    assert unrecorded_entries("a.b", doc, "facts") == ()
+    assert unrecorded_entries("z.b[].c", doc, "facts") == ()
+
+
+def test_a_null_that_is_a_known_none_is_not_a_gap() -> None:
+    """A recommendation's reason: a null records that the response gives none (the facts
+    schema's `x-null: none`), so only an absent one is named; where a null is not known it is
+    named too."""
+    assert fact_type("recommendations[].reason", "action_plan").null_none
+    doc = {"recommendations": [{"reason": None}, {}, {"reason": "staffing"}]}
+    assert unrecorded_entries("recommendations[].reason", doc, "action_plan") == ("2",)
+    assert not fact_type("recommendations[].response", "action_plan").null_none
+    doc = {"recommendations": [{"response": None}, {}, {"response": "agreed"}]}
+    assert unrecorded_entries("recommendations[].response", doc, "action_plan") == ("1", "2")
+
+
+def test_many_entries_are_counted_past_ten() -> None:
+    assert entries_text(()) == ""
+    assert entries_text(("3",)) == " (not recorded in entry 3)"
+    named = tuple(str(n) for n in range(1, 14))
+    assert entries_text(named) == (
+        " (not recorded in entries 1, 2, 3, 4, 5, 6, 7, 8, 9, 10 and 3 more)"
+    )
