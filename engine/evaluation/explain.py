@@ -20,17 +20,19 @@ if TYPE_CHECKING:
 class ExplainIndex:
     """What explaining a decision needs of its pack, kept by a decision copied into another
     process without it: the pack's own order of its items, and the names each output,
-    definition, table and rule rests on."""
+    definition, table and rule reads (a table's rows apart: see `support`)."""
 
     order: tuple[tuple[str, str], ...]
-    supports: tuple[tuple[str, frozenset[str]], ...]
+    reads: tuple[tuple[str, frozenset[str]], ...]
     # the pack's own words for its items, by (step kind, name): a description, a rule's title
     about: tuple[tuple[tuple[str, str], str], ...] = ()
     facts: str = "facts"  # the facts schema, whose healthcare-only paths are named as withheld
+    # per table, its inputs' reads and each row's (by row id): the names a matched row reads
+    rows: tuple[tuple[str, frozenset[str], tuple[tuple[str, frozenset[str]], ...]], ...] = ()
 
     def targets(self) -> frozenset[str]:
         """The names a decision can be explained for."""
-        return frozenset(name for name, _ in self.supports)
+        return frozenset(name for name, _ in self.reads)
 
     def words(self, kind: str, name: str) -> str | None:
         return dict(self.about).get((kind, name))
@@ -48,21 +50,50 @@ def explain_index(pack: Any) -> ExplainIndex:
                 for n, i in items.items()
                 if i.description
             ]
+        reads: dict[str, set[str]] = {n: set() for n in names}
+        for key, deps in pack.dependencies.items():
+            if key.name in reads:
+                reads[key.name] |= {d.name for d in deps}
+                for expr in _expressions(pack, key.kind, key.name):
+                    reads[key.name] |= _parameters(pack, expr)
+        rows = []
+        for t in pack.tables.values():
+            base = frozenset(n for _, e in t.inputs for n in _read(pack, e))
+            each = tuple(
+                (r.id, frozenset(n for _, e in r.then for n in _read(pack, e))) for r in t.rows
+            )
+            rows.append((t.id, base, each))
         found = pack.derived["explain_index"] = ExplainIndex(
             tuple(_declaration_rank(pack)),
-            tuple((n, frozenset(support(pack, n))) for n in dict.fromkeys(names)),
+            tuple((n, frozenset(r)) for n, r in reads.items()),
             tuple(about),
             pack.facts,
+            tuple(rows),
         )
     return found
 
 
+def _parameters(pack: Any, expr: Any) -> set[str]:
+    return {n for n in expr.checked.names if n in pack.parameters}
+
+
+def _read(pack: Any, expr: Any) -> set[str]:
+    """The pack's names (items and parameters) an expression reads."""
+    items = (pack.parameters, pack.definitions, pack.tables, pack.outputs)
+    return {n for n in expr.checked.names if any(n in i for i in items)}
+
+
 def visible_steps(decision: Decision, target: str | None = None) -> list[Step]:
-    """The steps this decision's audience may see, limited to those `target` rests on."""
+    """The steps this decision's audience may see, limited to those `target` rests on. For a
+    custodial audience a parameter read only by reasoning it is not shown is left out too: it
+    would point at a test the reader cannot see applied."""
     custodial = decision.audience != "healthcare"
     steps = list(decision.steps)
+    index = _index(decision)
+    matched = _matched_rows(decision)
     if target is not None:
-        steps = [s for s in steps if s.name in _support(decision, target)]
+        keep = _support(decision, target)
+        steps = [s for s in steps if s.name in keep]
     rank = _rank(decision)
     if custodial and rank is not None:
         # evaluation order can follow healthcare-only data: show the pack's own order instead
@@ -75,6 +106,13 @@ def visible_steps(decision: Decision, target: str | None = None) -> list[Step]:
                 out.append(s)  # a releasable obligation: shown, reasons withheld
             continue
         out.append(s)
+    if custodial and index is not None:
+        reads = _Reads(index, matched)
+        read: set[str] = set()
+        for s in out:
+            if s.kind != "parameter" and not s.healthcare:
+                read |= reads(s.name)
+        out = [s for s in out if s.kind != "parameter" or s.name in read]
     return out
 
 
@@ -97,24 +135,55 @@ def _rank(decision: Decision) -> dict[tuple[str, str], int] | None:
 
 
 def _support(decision: Decision, target: str) -> set[str]:
-    """Names of the steps `target` depends on, itself included."""
-    pack = decision.model
-    if pack is not None:
-        return support(pack, target)
-    if decision.explain_index is not None:
-        return set(dict(decision.explain_index.supports).get(target, {target}))
-    return {target}
+    """Names of the steps `target` depends on, itself included: through a table, only what
+    the rows it matched read (where this audience may see which rows those were)."""
+    index = _index(decision)
+    if index is None:
+        return {target}
+    return support(index, target, _matched_rows(decision))
 
 
-def support(pack: Any, target: str) -> set[str]:
-    """An output, definition, table or rule of a pack and everything it reads, by name."""
-    seen = pack.closure([k for k in pack.dependencies if k.name == target])
-    names = {k.name for k in seen}
-    for key in seen:
-        kind, name = key
-        for expr in _expressions(pack, kind, name):
-            names |= {n for n in expr.checked.names if n in pack.parameters}
-    return names
+def _matched_rows(decision: Decision) -> dict[str, frozenset[str]]:
+    """The rows each table matched, by id, where known and this audience may see them."""
+    custodial = decision.audience != "healthcare"
+    return {
+        s.name: frozenset(s.value)
+        for s in decision.steps
+        if s.kind == "table" and isinstance(s.value, list) and not (custodial and s.healthcare)
+    }
+
+
+class _Reads:
+    """The names each item of an index reads directly, as the decision's tables matched: for
+    a table whose matched rows are known, its inputs' and those rows' alone."""
+
+    def __init__(self, index: ExplainIndex, matched: Mapping[str, frozenset[str]]) -> None:
+        self.reads = dict(index.reads)
+        self.rows = {t: (base, dict(rows)) for t, base, rows in index.rows if t in matched}
+        self.matched = matched
+
+    def __call__(self, name: str) -> frozenset[str]:
+        if name in self.rows:
+            base, rows = self.rows[name]
+            return base.union(*(rows.get(r, frozenset()) for r in self.matched[name]))
+        return self.reads.get(name, frozenset())
+
+
+def support(
+    index: ExplainIndex, target: str, matched: Mapping[str, frozenset[str]] | None = None
+) -> set[str]:
+    """An output, definition, table or rule of a pack and everything it reads, by name; a
+    table of `matched` (its matched row ids) reads its inputs and those rows alone, so that
+    an explanation names only the parameters and definitions of the rows that applied."""
+    reads = _Reads(index, matched or {})
+    seen: set[str] = set()
+    stack = [target]
+    while stack:
+        name = stack.pop()
+        if name not in seen:
+            seen.add(name)
+            stack.extend(reads(name))
+    return seen
 
 
 def _expressions(pack: Any, kind: str, name: str) -> list[Any]:
