@@ -70,11 +70,12 @@ def _named(decision: Decision, name: str, value: Any) -> Any:
 
 
 def _ids_named(pack: Any, vocabulary: str, value: Any) -> Any:
-    """An id of `vocabulary`, or a list of them, as the values' names (an id it lacks as is)."""
+    """An id of `vocabulary`, or a list of them, as the values' names (an id it lacks as is);
+    a vocabulary of codes (`codes: true`) keeps each id in front of its name."""
     vocab = pack.vocabulary.get(vocabulary)
     if vocab is None:
         return value
-    names = {v.id: v.name for v in vocab.values if v.name}
+    names = {v.id: f"{v.id} ({v.name})" if vocab.codes else v.name for v in vocab.values if v.name}
     if isinstance(value, str):
         return names.get(value, value)
     if isinstance(value, list | tuple):

@@ -117,7 +117,12 @@ def vocabulary(b: PackBuild) -> dict[str, M.Vocabulary]:
                 f"vocabulary `{name}` is also imported",
                 key=True,
             )
-        out[str(name)] = M.Vocabulary(str(name), opt_str(item.get("description")), tuple(values))
+        out[str(name)] = M.Vocabulary(
+            str(name),
+            opt_str(item.get("description")),
+            tuple(values),
+            item.get("codes") is True,
+        )
     return out
 
 

@@ -220,6 +220,7 @@ class Vocabulary:
     name: str
     description: str | None
     values: tuple[VocabValue, ...]
+    codes: bool = False  # the ids are codes readers quote: shown beside the names
 
 
 @dataclass(frozen=True)

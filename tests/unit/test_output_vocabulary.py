@@ -182,9 +182,12 @@ def test_record_fields_read_as_names_and_the_json_keeps_the_ids() -> None:
     text, markdown = render_text(decision), render_markdown(decision)
     line = next(x for x in text.splitlines() if x.strip().startswith("findings "))
     table = markdown[markdown.index("### `findings`") : markdown.index("### `summary`")]
+    # finding codes are codes readers quote (`codes: true`): each stays in front of its name
+    assert pack.vocabulary["finding_code"].codes
     for code in codes:
-        assert names[code] in line and names[code] in table
-        assert code not in line and code not in table
+        assert f"{code} ({names[code]})" in line and f"{code} ({names[code]})" in table
+    # response categories are not: the name alone
+    assert not pack.vocabulary["response_category"].codes
     assert '"response": "Agreed"' in text
     overdue = markdown[markdown.index("### `overdue`") :]
     assert "| Agreed |" in overdue and "| agreed |" not in overdue
