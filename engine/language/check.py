@@ -111,6 +111,20 @@ class _Checker:
             ExprError(code, message, loc.line, loc.col, hint, loc.end_line, loc.end_col)
         )
 
+    def quote_hint(self, node: A.Node) -> None:
+        """Where an unknown bare word stands for text (the whole expression, or compared with
+        text), its E-NAME hint also says how to write it as text: a missing pair of quotes is
+        the likelier mistake there than a misspelt name."""
+        if not isinstance(node, A.Name):
+            return
+        for err in self.errors:
+            if err.code == "E-NAME" and (err.line, err.col) == (node.loc.line, node.loc.col):
+                quoted = f'for the text, put it in quotes: `"{node.name}"`'
+                if err.hint is None:
+                    err.hint = quoted
+                elif err.hint.startswith("did you mean") and "quotes" not in err.hint:
+                    err.hint = f"{err.hint} Or, {quoted}"
+
     def visit(self, node: A.Node) -> NodeInfo:
         method = getattr(self, "_" + type(node).__name__)
         info: NodeInfo = method(node)
@@ -268,6 +282,11 @@ class _Checker:
         nullable = left.nullable or right.nullable
         hc = left.type.healthcare or right.type.healthcare
         op = node.op
+        if op in ("==", "!="):
+            if right.type.kind == "string":
+                self.quote_hint(node.left)
+            if left.type.kind == "string":
+                self.quote_hint(node.right)
         if op in ("==", "!=", "<", "<=", ">", ">="):
             self._compare(node, left.type, right.type)
             return NodeInfo(T.BOOL.marked(hc), nullable)
@@ -337,6 +356,8 @@ class _Checker:
         if isinstance(node.right, A.ListLit):
             for item in node.right.items:
                 self._enum_literal(item, a)
+                if a.kind == "string":
+                    self.quote_hint(item)
         if isinstance(node.left, A.Lit):
             self._enum_literal(node.left, elem)
 
@@ -513,6 +534,8 @@ def check(node: A.Node, scope: Scope, expect: str | None = None) -> Checked:
     """Check one expression in a scope. `expect="bool"` requires a condition."""
     checker = _Checker(scope)
     info = checker.visit(node)
+    if expect != "bool":  # a bare word as a whole value: most often text without its quotes
+        checker.quote_hint(node)
     if expect == "bool" and not T.is_bool(info.type) and info.type.kind != "null":
         checker.error(
             node,
