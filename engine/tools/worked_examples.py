@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from engine import disk_cache
-from engine.api import evaluate, file_head, is_pack_file
+from engine.api import evaluate, file_head, is_pack_file, pack_files
 from engine.evaluation.decision import Decision
 from engine.language.convert import to_json
 from engine.packs import model as M
@@ -201,7 +201,8 @@ def case_pack(case: Case, packs: Mapping[str, M.Pack]) -> tuple[M.Pack | None, l
     """The pack a case runs against: the national pack, or it under the case's local plan."""
     pack = packs.get(case.pack)
     if pack is None:
-        return None, [f"no pack `{case.pack}`"]
+        near = did_you_mean(case.pack, packs)
+        return None, [f"no pack `{case.pack}`" + (f"; {near}" if near else "")]
     if not case.data.get("plan"):
         return pack, []
     from engine.api import load_overlay
@@ -447,6 +448,7 @@ def check_cases(paths: Iterable[Path | str], packs: Mapping[str, M.Pack]) -> lis
     kept = disk_cache.load(_RESULTS, entry)
     if isinstance(kept, list):
         return kept
+    problems += _packs_not_there(files, cases, packs, paths)
     for case in cases:
         if case.pack not in packs:
             continue
@@ -460,6 +462,45 @@ def check_cases(paths: Iterable[Path | str], packs: Mapping[str, M.Pack]) -> lis
 
 
 _RESULTS = "examples-checked"
+
+
+def _packs_not_there(
+    files: list[Path], cases: list[Case], packs: Mapping[str, M.Pack], paths: Iterable[Path | str]
+) -> list[Problem]:
+    """An `E-TEST` at the `pack:` line of each worked-example file naming a pack that no pack
+    file checked defines: its cases would otherwise be passed over in silence, as those of a
+    pack that did not load are (whose own problems are reported). Said only where every pack
+    file's `id` can be read, so a broken pack is never taken for a missing one."""
+    ids = set(packs)
+    for f in pack_files(paths):
+        found = _ID_LINE.search(read_text_file(f)[1]) if f.is_file() else None
+        if found is None:
+            return []
+        ids.add(found.group(1))
+    named = {c.file: c.pack for c in cases if c.pack not in ids}
+    out = []
+    for file, pack_id in sorted(named.items()):
+        if file not in {str(f) for f in files}:
+            continue
+        text = Path(file).read_text(encoding="utf-8", errors="replace").splitlines()
+        line = next((i for i, s in enumerate(text, 1) if s.startswith("pack:")), 1)
+        col = text[line - 1].find(pack_id) + 1 if line <= len(text) else 1
+        out.append(
+            problem(
+                "E-TEST",
+                file,
+                line,
+                max(col, 1),
+                f"the worked examples name pack `{pack_id}`, which no pack checked defines, "
+                "so none of them ran",
+                did_you_mean(pack_id, sorted(ids)) or "name the `id` of the pack they test",
+                (line, max(col, 1) + len(pack_id)),
+            )
+        )
+    return out
+
+
+_ID_LINE = re.compile(r"^id:[ \t]*[\"']?([A-Za-z0-9_.-]+)", re.MULTILINE)
 
 
 def _results_key(files: list[Path], cases: list[Case], packs: Mapping[str, M.Pack]) -> str:

@@ -1,0 +1,55 @@
+"""Mistakes a policy team makes writing its first pack from the docs, each as the author meets
+it: what `regime check`, `test` and `eval` print must say where, what is wrong in the author's
+terms, and how to fix it, with no traceback. The pack is the docs' own example of a pack with
+its own facts schema (examples/custom_pack), copied and broken one way per test."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+from tests.e2e.test_cli import ROOT, no_traceback, regime
+
+CASE = """pack: {pack}
+cases:
+  - name: one visit in March leaves one owed
+    as_of: 2024-03-15
+    facts_file: ../facts.json
+    expect:
+      outputs: {{visits_this_month: 1}}
+      obligations: [V-01]
+"""
+
+
+def _pack(tmp_path: Path, pack_id: str = "visits") -> Path:
+    """The example pack in a folder of its own, with one worked example naming `pack_id`."""
+    folder = tmp_path / "visits"
+    shutil.copytree(ROOT / "examples" / "custom_pack", folder)
+    (folder / "tests").mkdir()
+    (folder / "tests" / "visits.yaml").write_text(CASE.format(pack=pack_id), encoding="utf-8")
+    return folder
+
+
+def test_the_example_pack_and_its_worked_example_pass(tmp_path: Path) -> None:
+    folder = _pack(tmp_path)
+    result = regime("check", str(folder))
+    assert result.returncode == 0, result.stdout
+    assert regime("test", str(folder)).stdout.strip().endswith("1 passed, 0 failed")
+
+
+def test_worked_examples_naming_a_misspelt_pack_are_an_error_at_their_pack_line(
+    tmp_path: Path,
+) -> None:
+    folder = _pack(tmp_path, "visit")
+    result = regime("check", str(folder))
+    no_traceback(result)
+    assert result.returncode == 1, result.stdout
+    first = result.stdout.splitlines()[0]
+    assert first.endswith(
+        "tests/visits.yaml:1:7: error: the worked examples name pack `visit`, which no pack "
+        "checked defines, so none of them ran [E-TEST]"
+    ), first
+    assert "  hint: did you mean `visits`?" in result.stdout
+    tested = regime("test", str(folder))
+    assert tested.returncode == 1
+    assert "no pack `visit`; did you mean `visits`?" in tested.stdout
