@@ -53,3 +53,16 @@ def test_worked_examples_naming_a_misspelt_pack_are_an_error_at_their_pack_line(
     tested = regime("test", str(folder))
     assert tested.returncode == 1
     assert "no pack `visit`; did you mean `visits`?" in tested.stdout
+
+
+def test_an_empty_pack_file_is_reported_not_passed_over(tmp_path: Path) -> None:
+    folder = _pack(tmp_path)
+    (folder / "visits.yaml").write_text("# yaml-language-server: $schema=x\n\n", encoding="utf-8")
+    result = regime("check", str(folder))
+    no_traceback(result)
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert result.stdout.splitlines()[0].endswith(
+        "visits.yaml:1:1: error: the file holds no pack (it is empty or only comments); a pack "
+        "must be a mapping with `id`, `title`, `versions`... [E-SCHEMA]"
+    ), result.stdout
+    assert "run against the packs in `policies`" not in result.stderr
