@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import json
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -273,13 +274,16 @@ def run_case(case: Case, packs: Mapping[str, M.Pack]) -> CaseResult:
     for name, want in (expect.get("outputs") or {}).items():
         if name not in got["outputs"]:
             where = "withheld from this audience" if name in got["withheld"] else "no such output"
+            near = did_you_mean(name, pack.outputs) if name not in got["withheld"] else None
+            where += f"; {near}" if near else ""
             if want is None and name in got["withheld"]:
                 continue
             result.failures.append(f"output `{name}`: {where}")
             continue
         if to_json(want) != got["outputs"][name]:
             result.failures.append(
-                f"output `{name}`: expected {to_json(want)!r}, got {got['outputs'][name]!r}"
+                f"output `{name}`: expected {_shown_json(to_json(want))}, "
+                f"got {_shown_json(got['outputs'][name])}"
             )
     applied = [o["rule"] for o in got["obligations"]]
     for want in expect.get("obligations") or []:
@@ -306,12 +310,15 @@ def run_case(case: Case, packs: Mapping[str, M.Pack]) -> CaseResult:
             )
     if "missing_facts" in expect and sorted(expect["missing_facts"]) != got["missing_facts"]:
         result.failures.append(
-            f"missing facts: expected {sorted(expect['missing_facts'])}, got {got['missing_facts']}"
+            f"missing facts: expected {_shown_json(sorted(expect['missing_facts']))}, "
+            f"got {_shown_json(got['missing_facts'])}"
         )
     relied = [i["id"] for i in got["interpretations"]]
     for iid in expect.get("interpretations") or []:
         if iid not in relied:
-            result.failures.append(f"interpretation `{iid}` expected, not among {relied}")
+            result.failures.append(
+                f"interpretation `{iid}` expected, not among {_shown_json(relied)}"
+            )
     for name in expect.get("withheld") or []:
         if name not in got["withheld"]:
             result.failures.append(f"`{name}` expected to be withheld, but it is shown")
@@ -319,6 +326,12 @@ def run_case(case: Case, packs: Mapping[str, M.Pack]) -> CaseResult:
 
 
 OBLIGATION_FIELDS = ("modality", "who", "due", "frequency")
+
+
+def _shown_json(value: Any) -> str:
+    """A value in a failure as the case file and `--format json` write it (`["legal"]`,
+    `{"count": 1, "per": "day"}`, `null`), not as Python prints it (`['legal']`, `None`)."""
+    return json.dumps(value, ensure_ascii=False, separators=(", ", ": "))
 
 
 def _unknown_names(pack: M.Pack, expect: Mapping[str, Any], planned: bool) -> str | None:
@@ -350,14 +363,14 @@ def _obligation_failures(
     object naming the rule and what its obligation must say (each field given, as JSON)."""
     rule = want if isinstance(want, str) else want["rule"]
     if rule not in applied:
-        return [f"obligation `{rule}` expected, not among {applied}"]
+        return [f"obligation `{rule}` expected, not among {_shown_json(applied)}"]
     if isinstance(want, str):
         return []
     fields = [f for f in OBLIGATION_FIELDS if f in want]
     expected = {f: to_json(want[f]) for f in fields}
     o = next(o for o in obligations if o["rule"] == rule)  # (a rule gives one obligation)
     return [
-        f"obligation `{rule}`: {f}: expected {expected[f]!r}, got {o[f]!r}"
+        f"obligation `{rule}`: {f}: expected {_shown_json(expected[f])}, got {_shown_json(o[f])}"
         for f in fields
         if o[f] != expected[f]
     ]

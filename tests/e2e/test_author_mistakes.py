@@ -66,3 +66,19 @@ def test_an_empty_pack_file_is_reported_not_passed_over(tmp_path: Path) -> None:
         "must be a mapping with `id`, `title`, `versions`... [E-SCHEMA]"
     ), result.stdout
     assert "run against the packs in `policies`" not in result.stderr
+
+
+def test_a_failed_expectation_is_shown_as_the_case_writes_it(tmp_path: Path) -> None:
+    folder = _pack(tmp_path)
+    case = folder / "tests" / "visits.yaml"
+    text = case.read_text(encoding="utf-8")
+    text = text.replace("{visits_this_month: 1}", "{visits_this_mnth: 1, entitlement_met: null}")
+    case.write_text(text + "      missing_facts: [person.visits]\n", encoding="utf-8")
+    result = regime("test", str(folder))
+    no_traceback(result)
+    assert result.returncode == 1
+    assert "output `visits_this_mnth`: no such output; did you mean `visits_this_month`?" in (
+        result.stdout
+    ), result.stdout
+    assert "output `entitlement_met`: expected null, got false" in result.stdout
+    assert 'missing facts: expected ["person.visits"], got []' in result.stdout
