@@ -289,8 +289,8 @@ def user_errors(fn: F) -> F:
             show_problems(positioned(e.problems) if e.placeable else e.problems)
             fail(
                 "the facts do not match the facts schema; nothing was evaluated",
-                "fix the fields named above (see schemas/facts/)"
-                + ("" if e.placeable else "; " + _UNPLACED),
+                "fix the fields named above (the facts schema the pack's `facts:` names says "
+                "what each takes)" + ("" if e.placeable else "; " + _UNPLACED),
             )
         except EvaluationError as e:
             fail(str(e), e.hint)

@@ -82,3 +82,21 @@ def test_a_failed_expectation_is_shown_as_the_case_writes_it(tmp_path: Path) -> 
     ), result.stdout
     assert "output `entitlement_met`: expected null, got false" in result.stdout
     assert 'missing facts: expected ["person.visits"], got []' in result.stdout
+
+
+def test_a_number_written_as_text_in_facts_is_one_problem_saying_to_unquote_it(
+    tmp_path: Path,
+) -> None:
+    folder = _pack(tmp_path)
+    facts = tmp_path / "facts.yaml"
+    facts.write_text('person: {entitlement_per_month: "2"}\n', encoding="utf-8")
+    result = regime("eval", "visits", "--packs", str(folder), "--facts", str(facts))
+    no_traceback(result)
+    assert result.returncode == 2
+    assert result.stdout.splitlines()[0].endswith(
+        "facts.yaml:1:33: error: `$.person.entitlement_per_month`: expected an integer or null "
+        '(got the text `"2"`) [E-FACTS]'
+    ), result.stdout
+    assert "  hint: write it without quotes: `2`" in result.stdout
+    assert result.stdout.count("[E-FACTS]") == 1
+    assert "schemas/facts/" not in result.stderr
