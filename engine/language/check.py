@@ -312,6 +312,12 @@ class _Checker:
             hint = None
             if "date" in (a.kind, b.kind) and "string" in (a.kind, b.kind):
                 hint = "write dates without quotes, e.g. `2022-11-01`"
+            elif "date" in (a.kind, b.kind) and {a.kind, b.kind} & {"int", "decimal"}:
+                hint = "compare with a date (`2022-11-01`, `as_of - 7 days`), or count days: "
+                hint += "`days(as_of - d) >= 7`"
+            elif "duration" in (a.kind, b.kind) and {a.kind, b.kind} & {"int", "decimal"}:
+                hint = "give the number its unit (`2 days`), or compare a count of days: "
+                hint += "`days(as_of - d) >= 2`"
             self.error(node, "E-TYPE", f"cannot compare {T.article(a)} with {T.article(b)}", hint)
             return
         if node.op not in ("==", "!="):
@@ -530,6 +536,14 @@ def _list_items_nullable(node: A.Node, checker: _Checker) -> bool:
     return True
 
 
+# what to write where a date is expected, by what was given instead
+_DATE_HINTS = {
+    "string": "write dates without quotes, e.g. `2022-11-01`",
+    "duration": "add the length of time to a date, e.g. `as_of + 7 days`",
+    "months": "add the length of time to a date, e.g. `as_of + 1 month`",
+}
+
+
 def check(node: A.Node, scope: Scope, expect: str | None = None) -> Checked:
     """Check one expression in a scope. `expect="bool"` requires a condition."""
     checker = _Checker(scope)
@@ -544,7 +558,8 @@ def check(node: A.Node, scope: Scope, expect: str | None = None) -> Checked:
             'compare it with something, e.g. `x == "value"`',
         )
     elif expect == "date" and info.type.kind not in ("date", "any", "null"):
-        checker.error(node, "E-TYPE", f"expected a date, got {T.article(info.type)}")
+        hint = _DATE_HINTS.get(info.type.kind, "give a date, e.g. `as_of + 7 days`")
+        checker.error(node, "E-TYPE", f"expected a date, got {T.article(info.type)}", hint)
     return Checked(
         node=node,
         type=info.type,
