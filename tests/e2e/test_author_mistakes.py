@@ -100,3 +100,19 @@ def test_a_number_written_as_text_in_facts_is_one_problem_saying_to_unquote_it(
     assert "  hint: write it without quotes: `2`" in result.stdout
     assert result.stdout.count("[E-FACTS]") == 1
     assert "schemas/facts/" not in result.stderr
+
+
+def test_a_key_indented_less_than_the_next_says_which_lines_disagree(tmp_path: Path) -> None:
+    folder = _pack(tmp_path)
+    pack = folder / "visits.yaml"
+    text = pack.read_text(encoding="utf-8")
+    pack.write_text(text.replace("definitions:\n", "definitions:\n owed: 1\n"), "utf-8")
+    result = regime("check", str(folder))
+    no_traceback(result)
+    assert result.returncode == 1
+    lines = result.stdout.splitlines()
+    assert lines[0].endswith(":17:13: error: mapping values are not allowed here [E-YAML]"), lines
+    assert lines[3] == (
+        "  hint: line 17 is indented 2 spaces, line 16 1: keys of one mapping start in the same "
+        "column"
+    ), lines
