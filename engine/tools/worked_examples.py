@@ -483,14 +483,18 @@ def _packs_not_there(
     """An `E-TEST` at the `pack:` line of each worked-example file naming a pack that no pack
     file checked defines: its cases would otherwise be passed over in silence, as those of a
     pack that did not load are (whose own problems are reported). Said only where every pack
-    file's `id` can be read, so a broken pack is never taken for a missing one."""
+    file's `id` can be read, so a broken pack is never taken for a missing one, and only for
+    cases run on a national pack among the files checked (not through a local plan)."""
     ids = set(packs)
-    for f in pack_files(paths):
+    files_of_packs = pack_files(paths)
+    if not files_of_packs:
+        return []  # local plans alone: their cases' packs are national ones found elsewhere
+    for f in files_of_packs:
         found = _ID_LINE.search(read_text_file(f)[1]) if f.is_file() else None
         if found is None:
             return []
         ids.add(found.group(1))
-    named = {c.file: c.pack for c in cases if c.pack not in ids}
+    named = {c.file: c.pack for c in cases if c.pack not in ids and not c.data.get("plan")}
     out = []
     for file, pack_id in sorted(named.items()):
         if file not in {str(f) for f in files}:
