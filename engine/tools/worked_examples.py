@@ -455,6 +455,7 @@ def check_cases(paths: Iterable[Path | str], packs: Mapping[str, M.Pack]) -> lis
     """`regime check`'s view of worked examples: problems reading them, and an `E-TEST` for each
     case of a loaded pack that fails. Kept in the disk cache under everything the answer reads
     (`_results_key`), so that checking unchanged packs and examples again runs none of them."""
+    paths = list(paths)  # read twice: for the examples, and for the packs' ids
     files = test_files(paths)
     cases, problems = read_cases(files, packs)
     entry = _results_key(files, cases, packs)
