@@ -459,10 +459,12 @@ def check_cases(paths: Iterable[Path | str], packs: Mapping[str, M.Pack]) -> lis
     files = test_files(paths)
     cases, problems = read_cases(files, packs)
     entry = _results_key(files, cases, packs)
+    # worked out afresh each time: it reads the ids of pack files that did not load, which
+    # the cache key does not cover
+    missing = _packs_not_there(files, cases, packs, paths)
     kept = disk_cache.load(_RESULTS, entry)
     if isinstance(kept, list):
-        return kept
-    problems += _packs_not_there(files, cases, packs, paths)
+        return sorted(kept + missing)
     for case in cases:
         if case.pack not in packs:
             continue
@@ -472,7 +474,7 @@ def check_cases(paths: Iterable[Path | str], packs: Mapping[str, M.Pack]) -> lis
             problems.append(problem("E-TEST", case.file, case.line or 1, 1, message))
     problems = sorted(problems)
     disk_cache.store(_RESULTS, entry, problems)
-    return problems
+    return sorted(problems + missing)
 
 
 _RESULTS = "examples-checked"
