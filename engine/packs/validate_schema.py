@@ -380,6 +380,8 @@ class _Mapper:
             types == ["string"] and not isinstance(instance, (dict, list)) and instance is not None
         ):
             hint = f'quote it to make it text: `"{_show(instance).strip("`")}"`'
+        elif "object" in types and not self.facts and path and path[-1] == "cite":
+            hint = "write `cite: {section: <the source's heading>, paragraph: <its number>}`"
         elif "object" in types and not isinstance(instance, dict):
             hint = "write a mapping here: `key: value` lines, indented below"
         elif "array" in types and not isinstance(instance, list):
