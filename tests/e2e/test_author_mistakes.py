@@ -116,3 +116,16 @@ def test_a_key_indented_less_than_the_next_says_which_lines_disagree(tmp_path: P
         "  hint: line 17 is indented 2 spaces, line 16 1: keys of one mapping start in the same "
         "column"
     ), lines
+
+
+def test_a_pack_or_worked_examples_given_as_facts_is_named_as_what_it_is(tmp_path: Path) -> None:
+    folder = _pack(tmp_path)
+    for given, said in (
+        (folder / "visits.yaml", "is a pack, not a facts document"),
+        (folder / "tests" / "visits.yaml", "is a file of worked examples, not a facts document"),
+    ):
+        result = regime("eval", "visits", "--packs", str(folder), "--facts", str(given))
+        no_traceback(result)
+        assert result.returncode == 2
+        assert result.stdout == "", result.stdout  # not one `unknown field` per key
+        assert result.stderr.startswith(f"error: `{given}` {said}"), result.stderr
