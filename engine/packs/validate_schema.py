@@ -382,6 +382,8 @@ class _Mapper:
             hint = f'quote it to make it text: `"{_show(instance).strip("`")}"`'
         elif "object" in types and not self.facts and path and path[-1] == "cite":
             hint = "write `cite: {section: <the source's heading>, paragraph: <its number>}`"
+        elif not self.facts and path == ("tests",) and isinstance(instance, list):
+            hint = "put the cases under `cases:`: `tests:`, then `cases:` indented below it"
         elif "object" in types and not isinstance(instance, dict):
             hint = "write a mapping here: `key: value` lines, indented below"
         elif "array" in types and not isinstance(instance, list):
