@@ -256,7 +256,7 @@ def run_case(case: Case, packs: Mapping[str, M.Pack]) -> CaseResult:
         if expect.get("error") == code:
             return result
         if isinstance(e, FactsError) and "facts" in case.data and "facts_file" not in case.data:
-            shown = "; ".join(p.format() for p in placed_in_case(case, e.problems)[:3])
+            shown = "; ".join(_one_line(p) for p in placed_in_case(case, e.problems)[:3])
             result.failures.append(f"the facts do not match the facts schema: {shown}")
         else:
             result.failures.append(f"evaluation failed: {e}")
@@ -326,6 +326,14 @@ def run_case(case: Case, packs: Mapping[str, M.Pack]) -> CaseResult:
 
 
 OBLIGATION_FIELDS = ("modality", "who", "due", "frequency")
+
+
+def _one_line(p: Problem) -> str:
+    """A problem with a case's facts inside a failure, on the failure's one line: its place,
+    message and code, then its hint in brackets (a hint on a line of its own broke the case's
+    report, and the one-line message `regime check` gives every failure)."""
+    hint = f" (hint: {p.hint})" if p.hint else ""
+    return f"{p.file}:{p.line}:{p.col}: {p.message} [{p.code}]{hint}"
 
 
 def _shown_json(value: Any) -> str:

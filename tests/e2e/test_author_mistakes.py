@@ -129,3 +129,19 @@ def test_a_pack_or_worked_examples_given_as_facts_is_named_as_what_it_is(tmp_pat
         assert result.returncode == 2
         assert result.stdout == "", result.stdout  # not one `unknown field` per key
         assert result.stderr.startswith(f"error: `{given}` {said}"), result.stderr
+
+
+def test_facts_a_case_gets_wrong_are_one_line_of_its_failure(tmp_path: Path) -> None:
+    folder = _pack(tmp_path)
+    case = folder / "tests" / "visits.yaml"
+    text = case.read_text(encoding="utf-8")
+    case.write_text(text.replace("facts_file: ../facts.json", "facts: {persn: {}}"), "utf-8")
+    result = regime("test", str(folder))
+    no_traceback(result)
+    lines = result.stdout.splitlines()
+    assert lines[0].startswith("FAIL "), lines
+    assert lines[1].endswith(
+        "tests/visits.yaml:5:12: `$`: unknown field `persn` [E-FACTS] (hint: did you mean "
+        "`person`?)"
+    ), lines
+    assert lines[2].startswith("coverage "), lines
