@@ -16,7 +16,7 @@ from engine.api import evaluate, file_head, is_pack_file, pack_files
 from engine.evaluation.decision import Decision
 from engine.language.convert import to_json
 from engine.packs import model as M
-from engine.packs.facts_positions import json_path_steps
+from engine.packs.facts_positions import json_path_steps, unknown_key
 from engine.packs.facts_schema import read_facts_file
 from engine.packs.read_yaml import Document, read_text_file, read_yaml
 from engine.packs.task_graph import natural_key
@@ -333,7 +333,7 @@ def _one_line(p: Problem) -> str:
     message and code, then its hint in brackets (a hint on a line of its own broke the case's
     report, and the one-line message `regime check` gives every failure)."""
     hint = f" (hint: {p.hint})" if p.hint else ""
-    return f"{p.file}:{p.line}:{p.col}: {p.message} [{p.code}]{hint}"
+    return f"{p.file}:{p.line}:{p.col}: {p.severity}: {p.message} [{p.code}]{hint}"
 
 
 def _shown_json(value: Any) -> str:
@@ -662,7 +662,11 @@ def placed_in_case(case: Case, problems: Iterable[Problem]) -> list[Problem]:
         steps = json_path_steps(p.message)
         if doc is not None and index is not None and steps is not None:
             path = ("cases", index, "facts", *steps)
-            span = doc.span(path) if doc.has(path) else doc.span(path[:3])
+            key = unknown_key(p.message)
+            if key is not None and doc.has((*path, key)):
+                span = doc.key_span((*path, key))  # the key that is not a field, not its object
+            else:
+                span = doc.span(path) if doc.has(path) else doc.span(path[:3])
             out.append(
                 dataclasses.replace(
                     p,

@@ -141,7 +141,26 @@ def test_facts_a_case_gets_wrong_are_one_line_of_its_failure(tmp_path: Path) -> 
     lines = result.stdout.splitlines()
     assert lines[0].startswith("FAIL "), lines
     assert lines[1].endswith(
-        "tests/visits.yaml:5:12: `$`: unknown field `persn` [E-FACTS] (hint: did you mean "
+        "tests/visits.yaml:5:13: error: `$`: unknown field `persn` [E-FACTS] (hint: did you mean "
         "`person`?)"
     ), lines
     assert lines[2].startswith("coverage "), lines
+
+
+def test_an_unknown_fact_stands_at_its_key_in_yaml_and_json(tmp_path: Path) -> None:
+    folder = _pack(tmp_path)
+    for name, text, place in (
+        ("facts.yaml", "person: {entitlement_per_month: 2, vists: []}\n", "1:36"),
+        ("facts.json", '{"person": {"entitlement_per_month": 2, "vists": []}}', "1:41"),
+    ):
+        facts = tmp_path / name
+        facts.write_text(text, encoding="utf-8")
+        result = regime("eval", "visits", "--packs", str(folder), "--facts", str(facts))
+        no_traceback(result)
+        assert result.returncode == 2
+        lines = result.stdout.splitlines()
+        assert lines[0].endswith(
+            f"{name}:{place}: error: `$.person`: unknown field `vists` [E-FACTS]"
+        ), lines
+        caret = lines[2].split("|")[1].strip()  # under the key alone, not the whole object
+        assert caret == ("^" * 5 if name.endswith(".yaml") else "^" * 7), lines
