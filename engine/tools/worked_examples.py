@@ -501,7 +501,11 @@ def _packs_not_there(
     if not files_of_packs:
         return []  # local plans alone: their cases' packs are national ones found elsewhere
     for f in files_of_packs:
-        found = _ID_LINE.search(read_text_file(f)[1]) if f.is_file() else None
+        try:  # any file that will not read (not UTF-8, gone) is reported as a pack already
+            text = f.read_bytes().decode("utf-8", errors="replace") if f.is_file() else ""
+        except OSError:
+            return []
+        found = _ID_LINE.search(text)
         if found is None:
             return []
         ids.add(found.group(1))

@@ -164,3 +164,16 @@ def test_an_unknown_fact_stands_at_its_key_in_yaml_and_json(tmp_path: Path) -> N
         ), lines
         caret = lines[2].split("|")[1].strip()  # under the key alone, not the whole object
         assert caret == ("^" * 5 if name.endswith(".yaml") else "^" * 7), lines
+
+
+def test_a_pack_that_is_not_utf8_beside_its_worked_examples_is_one_problem(
+    tmp_path: Path,
+) -> None:
+    folder = _pack(tmp_path)
+    pack = folder / "visits.yaml"
+    pack.write_bytes(pack.read_bytes().replace(b"title: Social", b"title: Soci\xe9"))
+    result = regime("check", str(folder))
+    no_traceback(result)
+    assert result.returncode == 1
+    assert "is not UTF-8 text (byte `0xe9`) [E-ENCODING]" in result.stdout.splitlines()[0]
+    assert "1 error(s)" in result.stdout
