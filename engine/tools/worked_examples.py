@@ -514,9 +514,9 @@ def _packs_not_there(
     for file, pack_id in sorted(named.items()):
         if file not in {str(f) for f in files}:
             continue
-        text = Path(file).read_text(encoding="utf-8", errors="replace").splitlines()
-        line = next((i for i, s in enumerate(text, 1) if s.startswith("pack:")), 1)
-        col = text[line - 1].find(pack_id) + 1 if line <= len(text) else 1
+        lines = Path(file).read_text(encoding="utf-8", errors="replace").splitlines()
+        line = next((i for i, s in enumerate(lines, 1) if s.startswith("pack:")), 1)
+        col = lines[line - 1].find(pack_id) + 1 if line <= len(lines) else 1
         out.append(
             problem(
                 "E-TEST",
