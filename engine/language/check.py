@@ -536,6 +536,25 @@ def _list_items_nullable(node: A.Node, checker: _Checker) -> bool:
     return True
 
 
+def _a_frequency(t: T.Type) -> bool:
+    """Whether a value of type `t` can be an obligation's frequency, `{count, per}`: a record
+    with a whole-number `count` and a text `per` (fields not known to the checker pass). A
+    length of time (`1 week`) passes too: packs written before this check give one."""
+    if t.kind in ("any", "null", "duration", "months"):
+        return True
+    if t.kind != "record":
+        return False
+    if t.fields is None:
+        return True
+    count, per = t.field("count"), t.field("per")
+    return (
+        count is not None
+        and per is not None
+        and count[0].kind in ("int", "any")
+        and per[0].kind in ("string", "any")
+    )
+
+
 # what to write where a date is expected, by what was given instead
 _DATE_HINTS = {
     "string": "write dates without quotes, e.g. `2022-11-01`",
@@ -545,10 +564,11 @@ _DATE_HINTS = {
 
 
 def check(node: A.Node, scope: Scope, expect: str | None = None) -> Checked:
-    """Check one expression in a scope. `expect="bool"` requires a condition."""
+    """Check one expression in a scope. `expect="bool"` requires a condition, `"date"` a date,
+    `"frequency"` a record of `count` and `per`."""
     checker = _Checker(scope)
     info = checker.visit(node)
-    if expect != "bool":  # a bare word as a whole value: most often text without its quotes
+    if expect is None:  # a bare word as a whole value: most often text without its quotes
         checker.quote_hint(node)
     if expect == "bool" and not T.is_bool(info.type) and info.type.kind != "null":
         checker.error(
@@ -556,6 +576,13 @@ def check(node: A.Node, scope: Scope, expect: str | None = None) -> Checked:
             "E-TYPE-COND",
             f"a condition must be true or false, got {T.article(info.type)}",
             'compare it with something, e.g. `x == "value"`',
+        )
+    elif expect == "frequency" and not _a_frequency(info.type):
+        checker.error(
+            node,
+            "E-TYPE",
+            f"a frequency is a record of `count` and `per`, got {T.article(info.type)}",
+            'write it as `{count: 1, per: "week"}` (in YAML, quote the whole of it)',
         )
     elif expect == "date" and info.type.kind not in ("date", "any", "null"):
         hint = _DATE_HINTS.get(info.type.kind, "give a date, e.g. `as_of + 7 days`")

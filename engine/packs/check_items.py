@@ -198,7 +198,7 @@ def build_rule(b: PackBuild, i: int, ps: dict[Path_, Parsed], scope: PackScope) 
             due = b.expression(ps[("rules", i, "obligation", "due")], scope, "date")
             ok = ok and due is not None
         if ("rules", i, "obligation", "frequency") in ps:
-            freq = b.expression(ps[("rules", i, "obligation", "frequency")], scope)
+            freq = b.expression(ps[("rules", i, "obligation", "frequency")], scope, "frequency")
             ok = ok and freq is not None
         hc = hc or bool(due and due.healthcare) or bool(freq and freq.healthcare)
         obligation = M.Obligation(
