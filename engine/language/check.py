@@ -427,7 +427,14 @@ class _Checker:
                 "apply them to a date one after the other",
             )
         else:
-            self.error(node, "E-TYPE", f"cannot apply `{op}` to {T.article(a)} and {T.article(b)}")
+            hint = None
+            if op == "+" and "string" in (ka, kb) and {ka, kb} & {"int", "decimal", "date"}:
+                hint = 'a number in quotes is text (write `1`, not `"1"`); to join text, '
+                hint += "turn the other into text with `text(...)`"
+            elif "date" in (ka, kb) and {ka, kb} & {"int", "decimal"}:
+                hint = "give the number its unit: `date + 3 days`"
+            message = f"cannot apply `{op}` to {T.article(a)} and {T.article(b)}"
+            self.error(node, "E-TYPE", message, hint)
         return T.ANY
 
     # -- binding forms and calls -----------------------------------------------------------

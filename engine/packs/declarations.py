@@ -69,6 +69,8 @@ def versions(b: PackBuild) -> list[M.Version]:
                 ("versions", i, "effective_to"),
                 "E-VERSION-DATES",
                 f"version `{v.id}` ends before it begins",
+                "`effective_to` is the version's last day in force, on or after `effective_from`;"
+                " null when it has no end",
             )
         for other in out:
             if other.id == v.id:
@@ -98,6 +100,7 @@ def vocabulary(b: PackBuild) -> dict[str, M.Vocabulary]:
                     ("vocabulary", name, "values", j, "id"),
                     "E-DUP-ID",
                     f"`{vid}` appears twice in vocabulary `{name}`",
+                    "give each value its own id, or remove the second",
                 )
             seen.add(vid)
             extra = {k: x for k, x in v.items() if k not in ("id", "name", "description", "cite")}

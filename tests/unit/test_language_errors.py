@@ -228,3 +228,19 @@ def test_a_bare_word_in_a_condition_or_sum_is_not_taken_for_text() -> None:
 def test_an_enumerated_value_is_described_by_its_kind_first() -> None:
     (error,) = problems("p.level + 1")
     assert "a string (a `" in error.message, error.message
+
+
+@pytest.mark.parametrize(
+    ("text", "said"),
+    [
+        ('p.n + "1"', 'write `1`, not `"1"`'),
+        ("p.d - 1", "`date + 3 days`"),
+        ("p.d == 3", "count days"),
+        ("p.d - as_of > 3", "give the number its unit"),
+        ('p.d == "2022-01-01"', "without quotes"),
+    ],
+)
+def test_type_errors_say_what_to_write(text: str, said: str) -> None:
+    (error,) = problems(text)
+    assert error.code == "E-TYPE"
+    assert error.hint is not None and said in error.hint, error.hint
