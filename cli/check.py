@@ -110,8 +110,9 @@ def command(
     if not pack_files(targets) and not engine.api.overlay_files(targets):
         fail(
             f"no packs or local plans in {', '.join(f'`{t}`' for t in targets)}",
-            "a pack is a YAML file whose first line names schemas/pack.schema.json; a local "
-            "plan's names schemas/overlay.schema.json",
+            "a pack is a YAML file with a top-level `id:` (or whose first line names "
+            "schemas/pack.schema.json); a local plan's has `extends:` (or names "
+            "schemas/overlay.schema.json)",
             code=EXIT_PROBLEMS,
         )
     packs, problems = engine.check_paths(targets)

@@ -99,6 +99,27 @@ def refuse_facts_documents(targets: list[Path]) -> None:
             )
 
 
+def _refuse_pack_as_facts(path: Path) -> None:
+    """A usage error for a pack or a worked-example file given as facts: named as what it is,
+    rather than as a facts document with every one of its keys unknown."""
+    from engine.api import file_head
+
+    head = file_head(path)
+    if head is None:
+        return
+    lines, tops = head
+    if (lines and "pack.schema.json" in lines[0]) or {"id", "versions"} <= tops:
+        fail(
+            f"`{path}` is a pack, not a facts document",
+            "give the pack as PACK (its id, or this file) and a facts document with --facts",
+        )
+    if {"pack", "cases"} <= tops:
+        fail(
+            f"`{path}` is a file of worked examples, not a facts document",
+            f"run its cases with: regime test {path}",
+        )
+
+
 def resolve_packs_dir(given: Path | None) -> Path:
     if given is not None:
         return given
@@ -255,6 +276,7 @@ def _mentions(problem: Problem, pack_id: str) -> bool:
 
 
 def read_facts(path: Path, audience: str = "custodial") -> dict[str, Any]:
+    _refuse_pack_as_facts(path)
     try:
         return read_facts_file(path, custodial=audience != "healthcare")
     except FactsError as e:
@@ -289,8 +311,8 @@ def user_errors(fn: F) -> F:
             show_problems(positioned(e.problems) if e.placeable else e.problems)
             fail(
                 "the facts do not match the facts schema; nothing was evaluated",
-                "fix the fields named above (see schemas/facts/)"
-                + ("" if e.placeable else "; " + _UNPLACED),
+                "fix the fields named above (the facts schema the pack's `facts:` names says "
+                "what each takes)" + ("" if e.placeable else "; " + _UNPLACED),
             )
         except EvaluationError as e:
             fail(str(e), e.hint)

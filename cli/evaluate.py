@@ -41,7 +41,7 @@ def command(
       regime eval keywork_edm --facts examples/prisoners/a2041kw_open_acct.yaml
       regime eval pmp --facts examples/pmp/a1101pm_immunosuppressed_plan.yaml \\
           --audience healthcare --format json
-      regime eval keywork_edm --facts examples/local/g8607kw_post_closure.yaml \
+      regime eval keywork_edm --facts examples/local/g8607kw_post_closure.yaml \\
           --establishment-plan LEI
     """
     pack, packs_dir = pack_target(pack, packs_dir)

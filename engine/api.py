@@ -45,7 +45,7 @@ def pack_files(paths: Iterable[Path | str]) -> list[Path]:
             for f in sorted(p.rglob("*.yaml")) + sorted(p.rglob("*.yml")):
                 if "tests" in f.relative_to(p).parts[:-1] or f.name.startswith("."):
                     continue
-                if is_pack_file(f):
+                if is_pack_file(f) or is_blank_file(f):
                     found.append(f)
         elif not is_overlay_file(p):
             found.append(p)
@@ -98,6 +98,15 @@ def is_pack_file(path: Path) -> bool:
     if tops & roots and "id" not in tops:
         return False
     return "id" in tops or "versions" in tops
+
+
+def is_blank_file(path: Path) -> bool:
+    """A small file of blanks and comments only: in a folder of packs, a pack begun or emptied
+    by mistake, which is reported (it holds no pack) rather than passed over in silence."""
+    head = file_head(path)
+    if head is None or path.stat().st_size >= 4000:
+        return False
+    return all(not s.strip() or s.lstrip().startswith("#") for s in head[0])
 
 
 def is_facts_document(path: Path) -> bool:
@@ -450,7 +459,8 @@ def load(*paths: Path | str, partial: bool = False) -> Packs:
                     "error",
                     "E-NO-PACKS",
                     f"no packs in {shown}",
-                    "a pack is a YAML file whose first line names schemas/pack.schema.json",
+                    "a pack is a YAML file with a top-level `id:` (or whose first line names "
+                    "schemas/pack.schema.json)",
                 )
             ]
         )

@@ -51,6 +51,7 @@ Code = Literal[
     "W-UNUSED",
     "W-CITE-MISSING",
     "W-NO-RULES",
+    "W-TABLE-COLUMN",
     "W-RELEASABLE",
     "E-RELEASE-DETAIL",
     "E-FACTS-SCHEMA",
@@ -187,6 +188,10 @@ CATALOGUE: Mapping[Code, CodeEntry] = MappingProxyType(
                     "a rule, table row, task or parameter value that cites no source passage",
                 ),
                 ("W-NO-RULES", "an output computed `from_rules` that no rule sets"),
+                (
+                    "W-TABLE-COLUMN",
+                    "a row of a `unique` or `first` table that leaves out a column others give",
+                ),
                 (
                     "W-RELEASABLE",
                     "a `releasable` output or rule that reads no healthcare-only fact",

@@ -111,6 +111,20 @@ class _Checker:
             ExprError(code, message, loc.line, loc.col, hint, loc.end_line, loc.end_col)
         )
 
+    def quote_hint(self, node: A.Node) -> None:
+        """Where an unknown bare word stands for text (the whole expression, or compared with
+        text), its E-NAME hint also says how to write it as text: a missing pair of quotes is
+        the likelier mistake there than a misspelt name."""
+        if not isinstance(node, A.Name):
+            return
+        for err in self.errors:
+            if err.code == "E-NAME" and (err.line, err.col) == (node.loc.line, node.loc.col):
+                quoted = f'for the text, put it in quotes: `"{node.name}"`'
+                if err.hint is None:
+                    err.hint = quoted
+                elif err.hint.startswith("did you mean") and "quotes" not in err.hint:
+                    err.hint = f"{err.hint} Or, {quoted}"
+
     def visit(self, node: A.Node) -> NodeInfo:
         method = getattr(self, "_" + type(node).__name__)
         info: NodeInfo = method(node)
@@ -268,6 +282,11 @@ class _Checker:
         nullable = left.nullable or right.nullable
         hc = left.type.healthcare or right.type.healthcare
         op = node.op
+        if op in ("==", "!="):
+            if right.type.kind == "string":
+                self.quote_hint(node.left)
+            if left.type.kind == "string":
+                self.quote_hint(node.right)
         if op in ("==", "!=", "<", "<=", ">", ">="):
             self._compare(node, left.type, right.type)
             return NodeInfo(T.BOOL.marked(hc), nullable)
@@ -293,6 +312,12 @@ class _Checker:
             hint = None
             if "date" in (a.kind, b.kind) and "string" in (a.kind, b.kind):
                 hint = "write dates without quotes, e.g. `2022-11-01`"
+            elif "date" in (a.kind, b.kind) and {a.kind, b.kind} & {"int", "decimal"}:
+                hint = "compare with a date (`2022-11-01`, `as_of - 7 days`), or count days: "
+                hint += "`days(as_of - d) >= 7`"
+            elif "duration" in (a.kind, b.kind) and {a.kind, b.kind} & {"int", "decimal"}:
+                hint = "give the number its unit (`2 days`), or compare a count of days: "
+                hint += "`days(as_of - d) >= 2`"
             self.error(node, "E-TYPE", f"cannot compare {T.article(a)} with {T.article(b)}", hint)
             return
         if node.op not in ("==", "!="):
@@ -337,6 +362,8 @@ class _Checker:
         if isinstance(node.right, A.ListLit):
             for item in node.right.items:
                 self._enum_literal(item, a)
+                if a.kind == "string":
+                    self.quote_hint(item)
         if isinstance(node.left, A.Lit):
             self._enum_literal(node.left, elem)
 
@@ -400,7 +427,14 @@ class _Checker:
                 "apply them to a date one after the other",
             )
         else:
-            self.error(node, "E-TYPE", f"cannot apply `{op}` to {T.article(a)} and {T.article(b)}")
+            hint = None
+            if op == "+" and "string" in (ka, kb) and {ka, kb} & {"int", "decimal", "date"}:
+                hint = 'a number in quotes is text (write `1`, not `"1"`); to join text, '
+                hint += "turn the other into text with `text(...)`"
+            elif "date" in (ka, kb) and {ka, kb} & {"int", "decimal"}:
+                hint = "give the number its unit: `date + 3 days`"
+            message = f"cannot apply `{op}` to {T.article(a)} and {T.article(b)}"
+            self.error(node, "E-TYPE", message, hint)
         return T.ANY
 
     # -- binding forms and calls -----------------------------------------------------------
@@ -509,10 +543,40 @@ def _list_items_nullable(node: A.Node, checker: _Checker) -> bool:
     return True
 
 
+def _a_frequency(t: T.Type) -> bool:
+    """Whether a value of type `t` can be an obligation's frequency, `{count, per}`: a record
+    with a whole-number `count` and a text `per` (fields not known to the checker pass). A
+    length of time (`1 week`) passes too: packs written before this check give one."""
+    if t.kind in ("any", "null", "duration", "months"):
+        return True
+    if t.kind != "record":
+        return False
+    if t.fields is None:
+        return True
+    count, per = t.field("count"), t.field("per")
+    return (
+        count is not None
+        and per is not None
+        and count[0].kind in ("int", "any")
+        and per[0].kind in ("string", "any")
+    )
+
+
+# what to write where a date is expected, by what was given instead
+_DATE_HINTS = {
+    "string": "write dates without quotes, e.g. `2022-11-01`",
+    "duration": "add the length of time to a date, e.g. `as_of + 7 days`",
+    "months": "add the length of time to a date, e.g. `as_of + 1 month`",
+}
+
+
 def check(node: A.Node, scope: Scope, expect: str | None = None) -> Checked:
-    """Check one expression in a scope. `expect="bool"` requires a condition."""
+    """Check one expression in a scope. `expect="bool"` requires a condition, `"date"` a date,
+    `"frequency"` a record of `count` and `per`."""
     checker = _Checker(scope)
     info = checker.visit(node)
+    if expect is None:  # a bare word as a whole value: most often text without its quotes
+        checker.quote_hint(node)
     if expect == "bool" and not T.is_bool(info.type) and info.type.kind != "null":
         checker.error(
             node,
@@ -520,8 +584,16 @@ def check(node: A.Node, scope: Scope, expect: str | None = None) -> Checked:
             f"a condition must be true or false, got {T.article(info.type)}",
             'compare it with something, e.g. `x == "value"`',
         )
+    elif expect == "frequency" and not _a_frequency(info.type):
+        checker.error(
+            node,
+            "E-TYPE",
+            f"a frequency is a record of `count` and `per`, got {T.article(info.type)}",
+            'write it as `{count: 1, per: "week"}` (in YAML, quote the whole of it)',
+        )
     elif expect == "date" and info.type.kind not in ("date", "any", "null"):
-        checker.error(node, "E-TYPE", f"expected a date, got {T.article(info.type)}")
+        hint = _DATE_HINTS.get(info.type.kind, "give a date, e.g. `as_of + 7 days`")
+        checker.error(node, "E-TYPE", f"expected a date, got {T.article(info.type)}", hint)
     return Checked(
         node=node,
         type=info.type,

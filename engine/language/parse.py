@@ -150,8 +150,12 @@ def parse(text: str) -> A.Node:
         pos = e.pos_in_stream or 0
         ch = text[pos] if pos < len(text) else ""
         hint = None
-        if ch in "=!" or ch == "&" or ch == "|":
-            hint = "use `==`, `!=`, `and`, `or`"
+        if ch == "&":
+            hint = "write `and` for both, as in `a and b`"
+        elif ch == "|":
+            hint = "write `or` for either, as in `a or b`"
+        elif ch in "=!":
+            hint = "use `==`, `!=`, `not`, `and`, `or`"
         elif ch == '"' or ch == "'":
             hint = "close the string with the same quote on the same line"
         raise ExprError(

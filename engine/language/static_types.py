@@ -30,7 +30,8 @@ class Type:
         if self.kind == "list":
             return f"list of {self.elem.describe() if self.elem else 'anything'}"
         if self.values is not None and self.name:
-            return f"`{self.name}` value"
+            # the kind first: "a `kind` value" alone left authors guessing text or number
+            return f"{_NAMES.get(self.kind, self.kind)} (a `{self.name}` value)"
         return _NAMES.get(self.kind, self.kind)
 
     def field(self, name: str) -> tuple[Type, bool] | None:

@@ -129,7 +129,13 @@ def _schema(s: Loading) -> None:
     assert s.doc is not None
     if not isinstance(s.doc.data, dict):
         message = "a pack must be a mapping with `id`, `title`, `versions`..."
-        s.problems.append(file_problem("E-SCHEMA", s.file, message))
+        hint = None
+        if s.doc.data is None:  # nothing but blanks and comments: a file begun, or emptied
+            message = "the file holds no pack (it is empty or only comments); " + message
+            hint = (
+                "write the pack's `id:`, `title:`, `version:`, `status:`, `source:` and `versions:`"
+            )
+        s.problems.append(file_problem("E-SCHEMA", s.file, message, hint))
         return
     entry = disk_cache.key("schema", s.file, s.content)
     cached = disk_cache.load("schema", entry)

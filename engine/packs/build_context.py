@@ -145,7 +145,9 @@ class PackBuild:
         message = f"{err.message} (in {parsed.where})"
         to = (end[0], end[1] + 1) if end else None
         file = self.doc.span(parsed.path).file
-        self.problems.append(problem(err.code, file, line, col, message, err.hint, to))
+        self.problems.append(
+            problem(err.code, file, line, col, message, _yaml_quotes(err, parsed), to)
+        )
 
     def cites(self, path: Path_) -> tuple[M.Citation, ...]:
         raw = value_at(self.data, path)
@@ -238,3 +240,13 @@ def value_at(data: Any, path: Path_) -> Any:
         else:
             return None
     return data
+
+
+def _yaml_quotes(err: ExprError, parsed: Parsed) -> str | None:
+    """The hint of `err`, where the whole YAML value is one bare word the hint says to quote
+    as text: YAML reads `"x"` as the text x, which names x again, so the quotes go inside
+    others (`'"x"'`)."""
+    word = parsed.text.strip()
+    if err.code != "E-NAME" or not err.hint or not word.isidentifier():
+        return err.hint
+    return err.hint.replace(f'`"{word}"`', f"`'\"{word}\"'` in YAML")

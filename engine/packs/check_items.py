@@ -9,6 +9,7 @@ a mistake is reported once, where it is made."""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from engine.language import static_types as T
@@ -130,7 +131,9 @@ def build_table(
                     b.problem(
                         path,
                         "E-TYPE",
-                        f"`{v}` is {T.article(vt)} but input `{iname}` is {T.article(want)}",
+                        f"`{_quoted(v)}` is {T.article(vt)} but input `{iname}` is "
+                        f"{T.article(want)}",
+                        _cell_hint(v, iname),
                     )
                     ok = False
                 elif want is not None and want.values is not None and v not in want.values:
@@ -198,7 +201,7 @@ def build_rule(b: PackBuild, i: int, ps: dict[Path_, Parsed], scope: PackScope) 
             due = b.expression(ps[("rules", i, "obligation", "due")], scope, "date")
             ok = ok and due is not None
         if ("rules", i, "obligation", "frequency") in ps:
-            freq = b.expression(ps[("rules", i, "obligation", "frequency")], scope)
+            freq = b.expression(ps[("rules", i, "obligation", "frequency")], scope, "frequency")
             ok = ok and freq is not None
         hc = hc or bool(due and due.healthcare) or bool(freq and freq.healthcare)
         obligation = M.Obligation(
@@ -378,3 +381,25 @@ def build_output(
         if isinstance(vocab, dict)
         else (),
     )
+
+
+def _quoted(value: Any) -> str:
+    """A cell's value as written: text with its quotes (`"4"`, not `4`, beside an integer)."""
+    return f'"{value}"' if isinstance(value, str) else str(value)
+
+
+_COMPARISON = re.compile(r"^\s*(<=|>=|<|>|==|!=|not\b|in\b)")
+
+
+def _cell_hint(value: Any, input_name: str) -> str | None:
+    """What to write in a table cell that has the wrong type: a number in quotes without them;
+    a comparison (`">= 4"`), which a cell cannot hold, as a condition made an input."""
+    if isinstance(value, str) and _COMPARISON.match(value):
+        return (
+            "a cell holds a value or a list of values, not a comparison: list the values "
+            f"(`[3, 4]`), or make the comparison an input (`{input_name}_high: ... >= 4`) "
+            "and give its cell `true`"
+        )
+    if isinstance(value, str) and re.fullmatch(r"-?\d+(\.\d+)?", value.strip()):
+        return f"write it without quotes: `{value.strip()}`"
+    return None

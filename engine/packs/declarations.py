@@ -69,6 +69,8 @@ def versions(b: PackBuild) -> list[M.Version]:
                 ("versions", i, "effective_to"),
                 "E-VERSION-DATES",
                 f"version `{v.id}` ends before it begins",
+                "`effective_to` is the version's last day in force, on or after `effective_from`;"
+                " null when it has no end",
             )
         for other in out:
             if other.id == v.id:
@@ -98,6 +100,7 @@ def vocabulary(b: PackBuild) -> dict[str, M.Vocabulary]:
                     ("vocabulary", name, "values", j, "id"),
                     "E-DUP-ID",
                     f"`{vid}` appears twice in vocabulary `{name}`",
+                    "give each value its own id, or remove the second",
                 )
             seen.add(vid)
             extra = {k: x for k, x in v.items() if k not in ("id", "name", "description", "cite")}
@@ -142,7 +145,7 @@ def parameters(b: PackBuild) -> dict[str, M.Parameter]:
                     checked = check(node, empty)
                     if checked.errors:
                         for err in checked.errors:
-                            b.expr_problem(parsed, err)
+                            b.expr_problem(parsed, _literals_only(err, b.data))
                         continue
                     value = compile_checked(checked, f"parameter {name}").fn(
                         {"as_of": None, "version": None}, no_names
@@ -171,6 +174,29 @@ def parameters(b: PackBuild) -> dict[str, M.Parameter]:
             )
         out[str(name)] = M.Parameter(str(name), opt_str(item.get("description")), tuple(values))
     return out
+
+
+def _literals_only(err: ExprError, data: Any) -> ExprError:
+    """A name in a parameter's value said as what it is: the value is made of literals only,
+    so a name the pack does define (another parameter, a definition) is not unknown, it is
+    not allowed there; "unknown name" with a "did you mean" sent authors looking for a typo."""
+    if err.code != "E-NAME" or not isinstance(data, dict):
+        return err
+    name = err.message.split("`")[1] if err.message.count("`") >= 2 else ""
+    defined = any(
+        isinstance(data.get(part), dict) and name in data[part]
+        for part in ("parameters", "definitions", "outputs", "vocabulary", "tables")
+    )
+    message = (
+        f"a parameter's value is made of literals only, so it cannot read `{name}`"
+        if defined
+        else err.message
+    )
+    hint = (
+        "write the value itself (`3 days`, `4`, `'\"week\"'`); "
+        "work out a value from other names in a definition"
+    )
+    return ExprError(err.code, message, err.line, err.col, hint, err.end_line, err.end_col)
 
 
 def local_declarations(b: PackBuild) -> None:

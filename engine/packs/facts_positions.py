@@ -22,6 +22,16 @@ _PATH = re.compile(rf"^`(\$(?:\.[A-Za-z_][A-Za-z0-9_]*|\[\d+\]|\[(?:{_QUOTED})\]
 _STEP = re.compile(rf"\.([A-Za-z_][A-Za-z0-9_]*)|\[(\d+)\]|\[({_QUOTED})\]")
 
 
+_UNKNOWN_FIELD = re.compile(r": unknown field `([^`]+)`$")
+
+
+def unknown_key(text: str) -> str | None:
+    """The key a problem says is not a field of the object its path names (`$.a: unknown field
+    `b``), which is placed at that key rather than under the whole object."""
+    found = _UNKNOWN_FIELD.search(text)
+    return found.group(1) if found else None
+
+
 def json_path_steps(text: str) -> tuple[Any, ...] | None:
     """The keys and indexes of a JSON path a problem message starts with, or None."""
     found = _PATH.match(text)
@@ -34,7 +44,7 @@ def json_path_steps(text: str) -> tuple[Any, ...] | None:
 
 
 Place = tuple[int, int, int, int]  # line, column, end line, end column
-Locate = Callable[[tuple[Any, ...]], Place]
+Locate = Callable[[tuple[Any, ...], bool], Place]  # (steps, at the last step's key)
 
 
 def positioned(problems: Iterable[Problem], text: str | None = None) -> list[Problem]:
@@ -51,7 +61,11 @@ def positioned(problems: Iterable[Problem], text: str | None = None) -> list[Pro
         if locate is None or steps is None:
             out.append(p)
             continue
-        line, col, end_line, end_col = locate(steps)
+        key = unknown_key(p.message)
+        if key is not None:
+            line, col, end_line, end_col = locate((*steps, key), True)
+        else:
+            line, col, end_line, end_col = locate(steps, False)
         out.append(
             dataclasses.replace(
                 p, line=line, col=col, end_line=end_line, end_col=end_col, whole_file=False
@@ -73,8 +87,10 @@ def _locator(file: str, text: str | None) -> Locate | None:
     except PackError:
         return None
 
-    def locate(steps: tuple[Any, ...]) -> Place:
-        span = doc.span(steps)
+    def locate(steps: tuple[Any, ...], key: bool) -> Place:
+        if key and not doc.has(steps):
+            steps, key = steps[:-1], False
+        span = doc.key_span(steps) if key else doc.span(steps)
         return span.line, span.col, span.end_line, span.end_col
 
     return locate
@@ -89,6 +105,7 @@ def _json_locator(text: str) -> Locate | None:
     """Where each value of a JSON text starts and ends, by path: the text has already been read
     as JSON (with NaN and numbers of any length), so this only walks it."""
     spans: dict[tuple[Any, ...], tuple[int, int]] = {}
+    keys: dict[tuple[Any, ...], tuple[int, int]] = {}  # where each object key is written
 
     def value(i: int, path: tuple[Any, ...]) -> int:
         i = _SPACE.match(text, i).end()  # type: ignore[union-attr]
@@ -98,7 +115,9 @@ def _json_locator(text: str) -> Locate | None:
             i = _SPACE.match(text, i + 1).end()  # type: ignore[union-attr]
             while text[i] != close:
                 if c == "{":
+                    key_start = i
                     key, i = _STRING.raw_decode(text, i)
+                    keys[(*path, key)] = (key_start, i)
                     i = text.index(":", i) + 1
                     i = value(i, (*path, key))
                 else:
@@ -128,7 +147,10 @@ def _json_locator(text: str) -> Locate | None:
         line = bisect.bisect_right(starts, offset)
         return line, offset - starts[line - 1] + 1
 
-    def locate(steps: tuple[Any, ...]) -> Place:
+    def locate(steps: tuple[Any, ...], key: bool) -> Place:
+        if key and steps in keys:
+            start, end = keys[steps]
+            return (*place(start), *place(end))
         while steps not in spans:
             steps = steps[:-1]
         start, end = spans[steps]

@@ -81,9 +81,11 @@ def check_declarations(data: Mapping[str, Any]) -> list[Finding]:
     parts = local.get("parts") or {}
     bodies = local.get("bodies") or {}
 
-    def ref(path: Path_, name: str, known: Any, what: str) -> None:
+    def ref(path: Path_, name: str, known: Any, what: str, key: bool = False) -> None:
+        """`key`: the name is the key at `path` (stand at it, not at what it holds)."""
         if name not in known:
-            found.append(Finding(path, "E-REF", f"no {what} `{name}`", did_you_mean(name, known)))
+            hint = did_you_mean(name, known)
+            found.append(Finding(path, "E-REF", f"no {what} `{name}`", hint, key=key))
 
     for pid, part in parts.items():
         for j, body in enumerate(part.get("signoff") or ()):
@@ -145,10 +147,11 @@ def check_declarations(data: Mapping[str, Any]) -> list[Finding]:
                 )
             )
     for name in local.get("parameters") or {}:
-        ref(("local", "parameters", name), str(name), data.get("parameters") or {}, "parameter")
+        known = data.get("parameters") or {}
+        ref(("local", "parameters", name), str(name), known, "parameter", key=True)
     definitions = data.get("definitions") or {}
     for name, item in (local.get("groups") or {}).items():
-        ref(("local", "groups", name), str(name), definitions, "definition")
+        ref(("local", "groups", name), str(name), definitions, "definition", key=True)
         if item.get("agreement") is not None:
             ref(("local", "groups", name, "agreement"), str(item["agreement"]), bodies, "body")
     for name, item in (local.get("conditions") or {}).items():

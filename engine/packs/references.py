@@ -195,6 +195,8 @@ def _rules_text(ids: list[str]) -> str:
 
 def check_tables(b: PackBuild, tables: dict[str, M.Table]) -> None:
     for tid, table in tables.items():
+        if table.hit in ("unique", "first"):
+            _rows_without_columns(b, tid, table)
         if table.hit != "unique":
             continue
         for j, row in enumerate(table.rows):
@@ -207,6 +209,28 @@ def check_tables(b: PackBuild, tables: dict[str, M.Table]) -> None:
                         f"rows `{other.id}` and `{row.id}` of unique table `{tid}` can both match",
                         "narrow one row's cells, or use `hit: first`",
                     )
+
+
+def _rows_without_columns(b: PackBuild, tid: str, table: M.Table) -> None:
+    """W-TABLE-COLUMN: a row of a table that gives one value per column, leaving out a column
+    other rows give. Where it matches, the output of that column takes its default, as when no
+    row matches: most often a line lost in editing, so said; a row meant to leave the value
+    to the default says so by giving it."""
+    columns = list(dict.fromkeys(c for row in table.rows for c, _ in row.then))
+    for j, row in enumerate(table.rows):
+        given = {c for c, _ in row.then}
+        missing = [c for c in columns if c not in given]
+        if missing:
+            shown = ", ".join(f"`{c}`" for c in missing)
+            b.problem(
+                ("tables", tid, "rows", j, "then") if row.then else ("tables", tid, "rows", j),
+                "W-TABLE-COLUMN",
+                f"row `{row.id}` of table `{tid}` gives no {shown}, which other rows give, so "
+                "where it matches the output takes its default",
+                f"give {shown} in this row (the default's value, where that is what the "
+                "source says)",
+                key=True,
+            )
 
 
 def lint_unused(

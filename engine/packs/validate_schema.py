@@ -133,6 +133,19 @@ def _show(value: Any) -> str:
     return f"`{text}`"
 
 
+def _reads_as(text: str, types: list[str]) -> bool:
+    """Whether quoted text would be a value of one of `types` without its quotes (`"4"` for
+    an integer, `"true"` for a boolean): the fix is then to take the quotes away."""
+    word = text.strip()
+    if "integer" in types or "number" in types:
+        try:
+            Decimal(word) if "number" in types else int(word)
+            return word != ""
+        except (ArithmeticError, ValueError):
+            pass
+    return "boolean" in types and word in ("true", "false")
+
+
 def _listing(values: Iterable[Any]) -> str:
     return ", ".join(_show(v) for v in values if v is not None)
 
@@ -248,6 +261,8 @@ class _Mapper:
             return [self.missing(schema, name, path) for name in missing]
         if validator in ("oneOf", "anyOf"):
             return self.choice(error, path)
+        if validator == "enum" and isinstance(instance, str) and "string" not in _types(schema):
+            return []  # the type problem beside it says it: text where a number goes
         return [self.value_problem(error, path)]
 
     def property_name(self, error: ValidationError, path: tuple[Any, ...]) -> Problem:
@@ -365,15 +380,24 @@ class _Mapper:
             types == ["string"] and not isinstance(instance, (dict, list)) and instance is not None
         ):
             hint = f'quote it to make it text: `"{_show(instance).strip("`")}"`'
+        elif "object" in types and not self.facts and path and path[-1] == "cite":
+            hint = "write `cite: {section: <the source's heading>, paragraph: <its number>}`"
+        elif not self.facts and path == ("tests",) and isinstance(instance, list):
+            hint = "put the cases under `cases:`: `tests:`, then `cases:` indented below it"
         elif "object" in types and not isinstance(instance, dict):
             hint = "write a mapping here: `key: value` lines, indented below"
         elif "array" in types and not isinstance(instance, list):
             hint = f"write a list: `[{_show(instance).strip('`')}]`"
         if hint is None:
             hint = f"write {expected} here"
+        got = _show(instance)
+        if isinstance(instance, str) and "string" not in types:
+            got = f'the text `"{_show(instance)[1:-1]}"`'  # `4` alone hid its quotes
+            if _reads_as(instance, types):
+                hint = f"write it without quotes: `{instance.strip()}`"
         if self.facts:
-            return self.problem(path, f"expected {expected} (got {_show(instance)})", hint)
-        message = f"{self.subject(path)} must be {expected} (got {_show(instance)})"
+            return self.problem(path, f"expected {expected} (got {got})", hint)
+        message = f"{self.subject(path)} must be {expected} (got {got})"
         return self.problem(path, message, hint)
 
     def range_problem(

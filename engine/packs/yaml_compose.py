@@ -393,6 +393,42 @@ _HINTS = [
 ]
 
 
+def _misindented(mark: yaml.Mark) -> str | None:
+    """Where `key: value` is refused as a mapping value on a line that holds only that (no
+    second `: ` to quote), the line above it is indented differently, and the hint says so
+    with both indents: the mistake is on the line above, which the position does not show."""
+    buffer = getattr(mark, "buffer", None)
+    if not isinstance(buffer, str):
+        return None
+    lines = buffer.split("\n")
+    if mark.line >= len(lines) or mark.line == 0:
+        return None
+    here = lines[mark.line]
+    key, sep, value = here.strip().partition(": ")
+    unquoted_colon = ": " in value and not value.startswith(("'", '"'))
+    if not sep or unquoted_colon or not key.replace("_", "").replace("-", "").isalnum():
+        return None
+    above = next(
+        (
+            (n, s)
+            for n, s in reversed(list(enumerate(lines[: mark.line])))
+            if s.strip() and not s.lstrip().startswith("#")
+        ),
+        None,
+    )
+    if above is None:
+        return None
+    indent = len(here) - len(here.lstrip(" "))
+    above_indent = len(above[1]) - len(above[1].lstrip(" "))
+    if indent <= above_indent:
+        return None
+    spaces = "space" if indent == 1 else "spaces"
+    return (
+        f"line {mark.line + 1} is indented {indent} {spaces}, line {above[0] + 1} "
+        f"{above_indent}: keys of one mapping start in the same column"
+    )
+
+
 def _syntax_problem(error: yaml.MarkedYAMLError, file: str) -> Problem:
     what = error.problem or error.context or "invalid YAML"
     mark = error.problem_mark or error.context_mark
@@ -415,6 +451,8 @@ def _syntax_problem(error: yaml.MarkedYAMLError, file: str) -> Problem:
         if needle in f"{error.context} {what}":
             hint = text
             break
+    if "mapping values are not allowed" in what and mark is not None:
+        hint = _misindented(mark) or hint
     if error.context_mark is not None and error.problem_mark is not None:
         if error.context_mark.line != error.problem_mark.line:
             hint += f" (it started on line {error.context_mark.line + 1})"

@@ -432,9 +432,9 @@ class PackPage:
                 join(
                     (
                         text("The facts the pack's expressions read, from the facts schema "),
-                        code(p.facts),
+                        code(_schema_shown(p)),
                         text(
-                            " (schemas/facts/): what a service deciding with this pack "
+                            f" ({_schema_place(p)}): what a service deciding with this pack "
                             "supplies. A list's element fields are written "
                         ),
                         code("list[].field"),
@@ -1347,3 +1347,19 @@ def write_site(
     for path, body in files:
         write_whole(path, body)
     return [path for path, _ in files]
+
+
+def _schema_shown(p: M.Pack) -> str:
+    """A pack's facts schema as its page names it: a schema of the pack's own by its path from
+    the pack's folder (not the absolute path of the machine that wrote the page)."""
+    if not Path(p.facts).is_absolute():
+        return p.facts
+    try:
+        return Path(p.facts).relative_to(Path(p.file).resolve().parent).as_posix()
+    except ValueError:
+        return Path(p.facts).name
+
+
+def _schema_place(p: M.Pack) -> str:
+    """Where the schema `_schema_shown` names is kept."""
+    return "beside the pack" if Path(p.facts).is_absolute() else "schemas/facts/"

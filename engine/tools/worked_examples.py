@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import json
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -11,11 +12,11 @@ from pathlib import Path
 from typing import Any
 
 from engine import disk_cache
-from engine.api import evaluate, file_head, is_pack_file
+from engine.api import evaluate, file_head, is_pack_file, pack_files
 from engine.evaluation.decision import Decision
 from engine.language.convert import to_json
 from engine.packs import model as M
-from engine.packs.facts_positions import json_path_steps
+from engine.packs.facts_positions import json_path_steps, unknown_key
 from engine.packs.facts_schema import read_facts_file
 from engine.packs.read_yaml import Document, read_text_file, read_yaml
 from engine.packs.task_graph import natural_key
@@ -201,7 +202,8 @@ def case_pack(case: Case, packs: Mapping[str, M.Pack]) -> tuple[M.Pack | None, l
     """The pack a case runs against: the national pack, or it under the case's local plan."""
     pack = packs.get(case.pack)
     if pack is None:
-        return None, [f"no pack `{case.pack}`"]
+        near = did_you_mean(case.pack, packs)
+        return None, [f"no pack `{case.pack}`" + (f"; {near}" if near else "")]
     if not case.data.get("plan"):
         return pack, []
     from engine.api import load_overlay
@@ -254,7 +256,7 @@ def run_case(case: Case, packs: Mapping[str, M.Pack]) -> CaseResult:
         if expect.get("error") == code:
             return result
         if isinstance(e, FactsError) and "facts" in case.data and "facts_file" not in case.data:
-            shown = "; ".join(p.format() for p in placed_in_case(case, e.problems)[:3])
+            shown = "; ".join(_one_line(p) for p in placed_in_case(case, e.problems)[:3])
             result.failures.append(f"the facts do not match the facts schema: {shown}")
         else:
             result.failures.append(f"evaluation failed: {e}")
@@ -272,13 +274,16 @@ def run_case(case: Case, packs: Mapping[str, M.Pack]) -> CaseResult:
     for name, want in (expect.get("outputs") or {}).items():
         if name not in got["outputs"]:
             where = "withheld from this audience" if name in got["withheld"] else "no such output"
+            near = did_you_mean(name, pack.outputs) if name not in got["withheld"] else None
+            where += f"; {near}" if near else ""
             if want is None and name in got["withheld"]:
                 continue
             result.failures.append(f"output `{name}`: {where}")
             continue
         if to_json(want) != got["outputs"][name]:
             result.failures.append(
-                f"output `{name}`: expected {to_json(want)!r}, got {got['outputs'][name]!r}"
+                f"output `{name}`: expected {_shown_json(to_json(want))}, "
+                f"got {_shown_json(got['outputs'][name])}"
             )
     applied = [o["rule"] for o in got["obligations"]]
     for want in expect.get("obligations") or []:
@@ -305,12 +310,15 @@ def run_case(case: Case, packs: Mapping[str, M.Pack]) -> CaseResult:
             )
     if "missing_facts" in expect and sorted(expect["missing_facts"]) != got["missing_facts"]:
         result.failures.append(
-            f"missing facts: expected {sorted(expect['missing_facts'])}, got {got['missing_facts']}"
+            f"missing facts: expected {_shown_json(sorted(expect['missing_facts']))}, "
+            f"got {_shown_json(got['missing_facts'])}"
         )
     relied = [i["id"] for i in got["interpretations"]]
     for iid in expect.get("interpretations") or []:
         if iid not in relied:
-            result.failures.append(f"interpretation `{iid}` expected, not among {relied}")
+            result.failures.append(
+                f"interpretation `{iid}` expected, not among {_shown_json(relied)}"
+            )
     for name in expect.get("withheld") or []:
         if name not in got["withheld"]:
             result.failures.append(f"`{name}` expected to be withheld, but it is shown")
@@ -318,6 +326,20 @@ def run_case(case: Case, packs: Mapping[str, M.Pack]) -> CaseResult:
 
 
 OBLIGATION_FIELDS = ("modality", "who", "due", "frequency")
+
+
+def _one_line(p: Problem) -> str:
+    """A problem with a case's facts inside a failure, on the failure's one line: its place,
+    message and code, then its hint in brackets (a hint on a line of its own broke the case's
+    report, and the one-line message `regime check` gives every failure)."""
+    hint = f" (hint: {p.hint})" if p.hint else ""
+    return f"{p.file}:{p.line}:{p.col}: {p.severity}: {p.message} [{p.code}]{hint}"
+
+
+def _shown_json(value: Any) -> str:
+    """A value in a failure as the case file and `--format json` write it (`["legal"]`,
+    `{"count": 1, "per": "day"}`, `null`), not as Python prints it (`['legal']`, `None`)."""
+    return json.dumps(value, ensure_ascii=False, separators=(", ", ": "))
 
 
 def _unknown_names(pack: M.Pack, expect: Mapping[str, Any], planned: bool) -> str | None:
@@ -349,14 +371,14 @@ def _obligation_failures(
     object naming the rule and what its obligation must say (each field given, as JSON)."""
     rule = want if isinstance(want, str) else want["rule"]
     if rule not in applied:
-        return [f"obligation `{rule}` expected, not among {applied}"]
+        return [f"obligation `{rule}` expected, not among {_shown_json(applied)}"]
     if isinstance(want, str):
         return []
     fields = [f for f in OBLIGATION_FIELDS if f in want]
     expected = {f: to_json(want[f]) for f in fields}
     o = next(o for o in obligations if o["rule"] == rule)  # (a rule gives one obligation)
     return [
-        f"obligation `{rule}`: {f}: expected {expected[f]!r}, got {o[f]!r}"
+        f"obligation `{rule}`: {f}: expected {_shown_json(expected[f])}, got {_shown_json(o[f])}"
         for f in fields
         if o[f] != expected[f]
     ]
@@ -441,12 +463,16 @@ def check_cases(paths: Iterable[Path | str], packs: Mapping[str, M.Pack]) -> lis
     """`regime check`'s view of worked examples: problems reading them, and an `E-TEST` for each
     case of a loaded pack that fails. Kept in the disk cache under everything the answer reads
     (`_results_key`), so that checking unchanged packs and examples again runs none of them."""
+    paths = list(paths)  # read twice: for the examples, and for the packs' ids
     files = test_files(paths)
     cases, problems = read_cases(files, packs)
     entry = _results_key(files, cases, packs)
+    # worked out afresh each time: it reads the ids of pack files that did not load, which
+    # the cache key does not cover
+    missing = _packs_not_there(files, cases, packs, paths)
     kept = disk_cache.load(_RESULTS, entry)
     if isinstance(kept, list):
-        return kept
+        return sorted(kept + missing)
     for case in cases:
         if case.pack not in packs:
             continue
@@ -456,10 +482,57 @@ def check_cases(paths: Iterable[Path | str], packs: Mapping[str, M.Pack]) -> lis
             problems.append(problem("E-TEST", case.file, case.line or 1, 1, message))
     problems = sorted(problems)
     disk_cache.store(_RESULTS, entry, problems)
-    return problems
+    return sorted(problems + missing)
 
 
 _RESULTS = "examples-checked"
+
+
+def _packs_not_there(
+    files: list[Path], cases: list[Case], packs: Mapping[str, M.Pack], paths: Iterable[Path | str]
+) -> list[Problem]:
+    """An `E-TEST` at the `pack:` line of each worked-example file naming a pack that no pack
+    file checked defines: its cases would otherwise be passed over in silence, as those of a
+    pack that did not load are (whose own problems are reported). Said only where every pack
+    file's `id` can be read, so a broken pack is never taken for a missing one, and only for
+    cases run on a national pack among the files checked (not through a local plan)."""
+    ids = set(packs)
+    files_of_packs = pack_files(paths)
+    if not files_of_packs:
+        return []  # local plans alone: their cases' packs are national ones found elsewhere
+    for f in files_of_packs:
+        try:  # any file that will not read (not UTF-8, gone) is reported as a pack already
+            text = f.read_bytes().decode("utf-8", errors="replace") if f.is_file() else ""
+        except OSError:
+            return []
+        found = _ID_LINE.search(text)
+        if found is None:
+            return []
+        ids.add(found.group(1))
+    named = {c.file: c.pack for c in cases if c.pack not in ids and not c.data.get("plan")}
+    out = []
+    for file, pack_id in sorted(named.items()):
+        if file not in {str(f) for f in files}:
+            continue
+        lines = Path(file).read_text(encoding="utf-8", errors="replace").splitlines()
+        line = next((i for i, s in enumerate(lines, 1) if s.startswith("pack:")), 1)
+        col = lines[line - 1].find(pack_id) + 1 if line <= len(lines) else 1
+        out.append(
+            problem(
+                "E-TEST",
+                file,
+                line,
+                max(col, 1),
+                f"the worked examples name pack `{pack_id}`, which no pack checked defines, "
+                "so none of them ran",
+                did_you_mean(pack_id, sorted(ids)) or "name the `id` of the pack they test",
+                (line, max(col, 1) + len(pack_id)),
+            )
+        )
+    return out
+
+
+_ID_LINE = re.compile(r"^id:[ \t]*[\"']?([A-Za-z0-9_.-]+)", re.MULTILINE)
 
 
 def _results_key(files: list[Path], cases: list[Case], packs: Mapping[str, M.Pack]) -> str:
@@ -593,7 +666,11 @@ def placed_in_case(case: Case, problems: Iterable[Problem]) -> list[Problem]:
         steps = json_path_steps(p.message)
         if doc is not None and index is not None and steps is not None:
             path = ("cases", index, "facts", *steps)
-            span = doc.span(path) if doc.has(path) else doc.span(path[:3])
+            key = unknown_key(p.message)
+            if key is not None and doc.has((*path, key)):
+                span = doc.key_span((*path, key))  # the key that is not a field, not its object
+            else:
+                span = doc.span(path) if doc.has(path) else doc.span(path[:3])
             out.append(
                 dataclasses.replace(
                     p,

@@ -201,6 +201,14 @@ def test_docs_command(tmp_path: Path) -> None:
     ]
 
 
+def test_a_pack_with_its_own_facts_schema_names_it_from_the_pack(tmp_path: Path) -> None:
+    custom = Path(__file__).resolve().parents[2] / "examples" / "custom_pack"
+    build([custom], tmp_path)
+    page = (tmp_path / "visits.md").read_text(encoding="utf-8")
+    assert "from the facts schema `schemas/visits.schema.json` (beside the pack)" in page
+    assert str(custom) not in page  # no path of the machine that wrote the page
+
+
 def test_docs_command_bad_input(tmp_path: Path) -> None:
     result = CliRunner().invoke(cli, ["docs", str(tmp_path / "nope"), "--out", str(tmp_path)])
     assert result.exit_code == 2

@@ -210,3 +210,37 @@ def test_well_typed_expressions_have_no_problems() -> None:
         "sum(s in p.sessions: s.minutes * 1 minute) >= 1 day",
     ]:
         assert problems(text) == [], text
+
+
+@pytest.mark.parametrize("text", ["p.s == opne", "p.s in [opne]", "opne != p.s", "opne"])
+def test_a_bare_word_where_text_fits_is_offered_its_quotes(text: str) -> None:
+    (error,) = problems(text)
+    assert error.code == "E-NAME"
+    assert error.hint is not None and 'put it in quotes: `"opne"`' in error.hint
+
+
+def test_a_bare_word_in_a_condition_or_sum_is_not_taken_for_text() -> None:
+    for text in ("zzzzzz > 1", "p.n + zzzzzz"):
+        (error,) = problems(text)
+        assert error.hint is None or "quotes" not in error.hint, error.hint
+
+
+def test_an_enumerated_value_is_described_by_its_kind_first() -> None:
+    (error,) = problems("p.level + 1")
+    assert "a string (a `" in error.message, error.message
+
+
+@pytest.mark.parametrize(
+    ("text", "said"),
+    [
+        ('p.n + "1"', 'write `1`, not `"1"`'),
+        ("p.d - 1", "`date + 3 days`"),
+        ("p.d == 3", "count days"),
+        ("p.d - as_of > 3", "give the number its unit"),
+        ('p.d == "2022-01-01"', "without quotes"),
+    ],
+)
+def test_type_errors_say_what_to_write(text: str, said: str) -> None:
+    (error,) = problems(text)
+    assert error.code == "E-TYPE"
+    assert error.hint is not None and said in error.hint, error.hint

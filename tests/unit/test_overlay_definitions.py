@@ -160,7 +160,8 @@ def test_a_declared_definition_must_be_boolean(tmp_path: Path) -> None:
     text = NATIONAL.replace("    may_shorten: {rules:", "    level: {rules:")
     _, errors = national(tmp_path, text)
     assert errors == [
-        "E-TYPE 44:5 definition `level` is a `regime_level` value, so a plan cannot narrow it: "
+        "E-TYPE 44:5 definition `level` is an integer (a `regime_level` value), so a plan cannot "
+        "narrow it: "
         "only a "
         "boolean definition is a condition"
     ]

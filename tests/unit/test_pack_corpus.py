@@ -1,5 +1,6 @@
 """The bad-pack corpus: one small pack per kind of mistake, each with exactly one error at the
-line and column its first line expects (`# expect: CODE LINE:COL`)."""
+line and column its first line expects (`# expect: CODE LINE:COL`), and where the next lines
+say so, its exact message (`# message: ...`) and a part of its hint (`# hint: ...`)."""
 
 from __future__ import annotations
 
@@ -42,6 +43,12 @@ def test_one_problem_in_the_right_place(path: Path) -> None:
     ]
     problem = found[0]
     assert problem.file == str(expected_file)
+    for header in expected_file.read_text(encoding="utf-8").splitlines()[1:3]:
+        # optional headers: the exact message, and a part of the hint, the author's next step
+        if header.startswith("# message: "):
+            assert problem.message == header[len("# message: ") :]
+        if header.startswith("# hint: "):
+            assert problem.hint is not None and header[len("# hint: ") :] in problem.hint
     assert problem.message[0].islower() or problem.message[0] in "`"
     assert "\n" not in problem.message
 

@@ -88,13 +88,13 @@ def test_an_obligation_expected_with_its_fields_passes_when_each_field_agrees(
 @pytest.mark.parametrize(
     ("field", "wrong", "said"),
     [
-        ("modality: must", "modality: should", "modality: expected 'should', got 'must'"),
-        ("who: staff", "who: key worker", "who: expected 'key worker', got 'staff'"),
-        ("due: null", "due: 2020-07-21", "due: expected '2020-07-21', got None"),
+        ("modality: must", "modality: should", 'modality: expected "should", got "must"'),
+        ("who: staff", "who: key worker", 'who: expected "key worker", got "staff"'),
+        ("due: null", "due: 2020-07-21", 'due: expected "2020-07-21", got null'),
         (
             "frequency: {count: 1, per: day}",
             "frequency: {count: 2, per: day}",
-            "frequency: expected {'count': 2, 'per': 'day'}, got {'count': 1, 'per': 'day'}",
+            'frequency: expected {"count": 2, "per": "day"}, got {"count": 1, "per": "day"}',
         ),
     ],
 )
