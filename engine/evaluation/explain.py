@@ -20,7 +20,7 @@ if TYPE_CHECKING:
 class ExplainIndex:
     """What explaining a decision needs of its pack, kept by a decision copied into another
     process without it: the pack's own order of its items, and the names each output,
-    definition, table and rule reads (a table's rows apart: see `support`)."""
+    definition, table and rule reads (a table's rows apart: see `_Reads`)."""
 
     order: tuple[tuple[str, str], ...]
     reads: tuple[tuple[str, frozenset[str]], ...]
@@ -55,7 +55,7 @@ def explain_index(pack: Any) -> ExplainIndex:
             if key.name in reads:
                 reads[key.name] |= {d.name for d in deps}
                 for expr in _expressions(pack, key.kind, key.name):
-                    reads[key.name] |= _parameters(pack, expr)
+                    reads[key.name] |= _read(pack, expr)
         rows = []
         for t in pack.tables.values():
             base = frozenset(n for _, e in t.inputs for n in _read(pack, e))
@@ -73,10 +73,6 @@ def explain_index(pack: Any) -> ExplainIndex:
     return found
 
 
-def _parameters(pack: Any, expr: Any) -> set[str]:
-    return {n for n in expr.checked.names if n in pack.parameters}
-
-
 def _read(pack: Any, expr: Any) -> set[str]:
     """The pack's names (items and parameters) an expression reads."""
     items = (pack.parameters, pack.definitions, pack.tables, pack.outputs)
@@ -90,9 +86,9 @@ def visible_steps(decision: Decision, target: str | None = None) -> list[Step]:
     custodial = decision.audience != "healthcare"
     steps = list(decision.steps)
     index = _index(decision)
-    matched = _matched_rows(decision)
+    reads = None if index is None else _Reads(index, _matched_rows(decision))
     if target is not None:
-        keep = _support(decision, target)
+        keep = {target} if reads is None else _closure(reads, target)
         steps = [s for s in steps if s.name in keep]
     rank = _rank(decision)
     if custodial and rank is not None:
@@ -106,8 +102,7 @@ def visible_steps(decision: Decision, target: str | None = None) -> list[Step]:
                 out.append(s)  # a releasable obligation: shown, reasons withheld
             continue
         out.append(s)
-    if custodial and index is not None:
-        reads = _Reads(index, matched)
+    if custodial and reads is not None:
         read: set[str] = set()
         for s in out:
             if s.kind != "parameter" and not s.healthcare:
@@ -132,15 +127,6 @@ def _rank(decision: Decision) -> dict[tuple[str, str], int] | None:
     if decision.explain_index is not None:
         return {key: i for i, key in enumerate(decision.explain_index.order)}
     return None
-
-
-def _support(decision: Decision, target: str) -> set[str]:
-    """Names of the steps `target` depends on, itself included: through a table, only what
-    the rows it matched read (where this audience may see which rows those were)."""
-    index = _index(decision)
-    if index is None:
-        return {target}
-    return support(index, target, _matched_rows(decision))
 
 
 def _matched_rows(decision: Decision) -> dict[str, frozenset[str]]:
@@ -169,13 +155,10 @@ class _Reads:
         return self.reads.get(name, frozenset())
 
 
-def support(
-    index: ExplainIndex, target: str, matched: Mapping[str, frozenset[str]] | None = None
-) -> set[str]:
-    """An output, definition, table or rule of a pack and everything it reads, by name; a
-    table of `matched` (its matched row ids) reads its inputs and those rows alone, so that
-    an explanation names only the parameters and definitions of the rows that applied."""
-    reads = _Reads(index, matched or {})
+def _closure(reads: _Reads, target: str) -> set[str]:
+    """An output, definition, table or rule and everything it reads, directly or not, by
+    name; through a table whose matched rows are known, only what those rows read, so that an
+    explanation names only the parameters and definitions of the rows that applied."""
     seen: set[str] = set()
     stack = [target]
     while stack:
