@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, overload
 
 from engine import disk_cache
+from engine.evaluation.branches import Taken
 from engine.evaluation.decision_json import (
     citation_dicts,
     decision_json_parts,
@@ -250,16 +251,26 @@ _DEFERRING = threading.Lock()
 def _relied_upon(ev: Evaluation, custodial: bool, applied: set[str]) -> list[str]:
     """Interpretations the decision rests on: those of its outputs, of the rules that decide
     an output, apply or may apply (`applied`: the rules that apply and those undetermined), of
-    the table rows that matched, and of the definitions these read."""
+    the table rows that matched, and of the definitions these read (through a table, what its
+    inputs and the rows that matched read). An explanation also leaves out a definition on a
+    branch its conditions did not take (engine.evaluation.branches): worked out for every
+    decision that is read, that walk would cost more than the rest of its fields together."""
     pack = ev.pack
-    by_applied = pack.derived.setdefault(("relied_upon_plans", custodial, ev.version.id), {})
-    plan = by_applied.get(frozenset(applied))
-    if plan is None:
-        if len(by_applied) > 4096:  # each set of applying rules is a key: keep memory bounded
-            by_applied.clear()
-        plan = by_applied[frozenset(applied)] = _relied_upon_keys_plan(ev, custodial, applied)
-    ids: list[str] = []
     memo = ev.memo
+    tables = _tables_read(pack, custodial)
+    matched = tuple(
+        tuple(r.id for r in rows) if (rows := memo.get(key)).__class__ is list else None
+        for key in tables
+    )
+    plans = pack.derived.setdefault(("relied_upon_plans", custodial, ev.version.id), {})
+    key = (frozenset(applied), matched)
+    plan = plans.get(key)
+    if plan is None:
+        if len(plans) > 4096:  # each set of applying rules and rows is a key: bounded memory
+            plans.clear()
+        rows = dict(zip(tables, matched, strict=True))
+        plan = plans[key] = _relied_upon_plan(ev, custodial, applied, rows)
+    ids: list[str] = []
     for part in plan:
         if part.__class__ is M.ItemKey:  # a table: its matched rows' interpretations
             rows = memo.get(part)
@@ -271,8 +282,83 @@ def _relied_upon(ev: Evaluation, custodial: bool, applied: set[str]) -> list[str
     return ids
 
 
-def _relied_upon_keys_plan(ev: Evaluation, custodial: bool, applied: set[str]) -> list[Any]:
-    """The plan `_relied_upon` follows for one set of applying rules (see below)."""
+def _tables_read(pack: M.Pack, custodial: bool) -> tuple[M.ItemKey, ...]:
+    """The tables whose matched rows decide what a decision relies on: for a custodial
+    audience not those that read healthcare-only data (every row of those counts)."""
+    found = pack.derived.get(("relied_upon_tables", custodial))
+    if found is None:
+        found = pack.derived[("relied_upon_tables", custodial)] = tuple(
+            M.ItemKey("table", t.id)
+            for t in pack.tables.values()
+            if not (custodial and t.healthcare)
+        )
+    return found
+
+
+def _relied_upon_plan(
+    ev: Evaluation,
+    custodial: bool,
+    applied: set[str],
+    matched: Mapping[M.ItemKey, tuple[str, ...] | None],
+) -> list[Any]:
+    """What `_relied_upon` gathers for decisions alike in their applying rules and matched
+    rows: runs of fixed interpretation ids, and the tables whose matched rows' ids join them."""
+    pack = ev.pack
+    roots = _relied_upon_roots(ev, custodial, applied)
+    kinds = _item_kinds(pack)
+    rows_read = {t: (base, dict(each)) for t, base, each in explain_index(pack).rows}
+    reached: set[M.ItemKey] = set(roots)
+    stack = list(roots)
+    while stack:
+        key = stack.pop()
+        rows = matched.get(key) if key.kind == "table" else None
+        if rows is not None:  # through a table, what its inputs and the matched rows read
+            base, each = rows_read[key.name]
+            names = base.union(*(each.get(r, ()) for r in rows))
+            deps = [M.ItemKey(k, n) for n in names if (k := kinds.get(n)) is not None]
+        else:
+            deps = [d for d in pack.dependencies.get(key, ()) if d.kind in ("def", "table")]
+        for dep in deps:
+            if dep not in reached:
+                reached.add(dep)
+                stack.append(dep)
+    plan: list[Any] = []
+    run: list[str] = []  # (runs of fixed ids joined into one tuple: fewer parts to walk)
+    for key in roots + sorted(reached - set(roots)):
+        kind, name = key
+        if kind == "out":
+            run.extend(pack.outputs[name].interpretations)
+        elif kind == "rule" and (found := pack.rule(name)) is not None:
+            run.extend(found.interpretations)
+        elif kind == "def" and name in pack.definitions:
+            d = pack.definitions[name]
+            if not (custodial and d.expr.healthcare):
+                run.extend(d.interpretations)
+        elif kind == "table" and name in pack.tables:
+            if not (custodial and pack.tables[name].healthcare):
+                if run:
+                    plan.append(tuple(run))
+                    run = []
+                plan.append(key)
+    if run:
+        plan.append(tuple(run))
+    return plan
+
+
+def _item_kinds(pack: M.Pack) -> dict[str, M.ItemKind]:
+    """The kind of item each name a decision's reliance follows is: definitions and tables
+    (an output is a root when shown, a rule when it applies, may apply or sets an output)."""
+    found = pack.derived.get("relied_upon_kinds")
+    if found is None:
+        found = {str(n): "def" for n in pack.definitions}
+        found.update((str(t), "table") for t in pack.tables)
+        pack.derived["relied_upon_kinds"] = found
+    return found
+
+
+def _relied_upon_roots(ev: Evaluation, custodial: bool, applied: set[str]) -> list[M.ItemKey]:
+    """Where a decision's reliance starts: the outputs shown, and the rules that set an
+    output, apply or may apply."""
     pack = ev.pack
     static = pack.derived.get(("relied_upon_keys", custodial, ev.version.id))
     if static is None:
@@ -290,47 +376,7 @@ def _relied_upon_keys_plan(ev: Evaluation, custodial: bool, applied: set[str]) -
         static = pack.derived[("relied_upon_keys", custodial, ev.version.id)] = (shown, rules)
     keys: list[M.ItemKey] = list(static[0])
     keys += [key for rid, key, sets in static[1] if sets or rid in applied]
-    cache = pack.derived.setdefault("relied_upon", {})
-    plan = cache.get((custodial, *keys))
-    if plan is None:
-        if len(cache) > 4096:  # each set of applying rules is a key: keep the memory bounded
-            cache.clear()
-        plan = cache[(custodial, *keys)] = _relied_upon_plan(pack, custodial, keys)
-    return plan
-
-
-def _relied_upon_plan(pack: M.Pack, custodial: bool, keys: list[M.ItemKey]) -> list[Any]:
-    """What `_relied_upon` gathers for these keys, worked out once: the interpretation ids
-    that do not depend on the facts, and the names of tables whose matched rows do."""
-    seen = pack.closure(keys, ("def", "table"))
-    plan: list[Any] = []
-    for key in keys + sorted(seen - set(keys)):
-        kind, name = key
-        if kind == "out":
-            plan.append(pack.outputs[name].interpretations)
-        elif kind == "rule" and (found := pack.rule(name)) is not None:
-            plan.append(found.interpretations)
-        elif kind == "def" and name in pack.definitions:
-            d = pack.definitions[name]
-            if not (custodial and d.expr.healthcare):
-                plan.append(d.interpretations)
-        elif kind == "table" and name in pack.tables:
-            if not (custodial and pack.tables[name].healthcare):
-                plan.append(M.ItemKey("table", name))
-    # runs of fixed ids joined into one tuple: fewer parts to walk per decision
-    joined: list[Any] = []
-    run: list[str] = []
-    for p in plan:
-        if p.__class__ is M.ItemKey:
-            if run:
-                joined.append(tuple(run))
-                run = []
-            joined.append(p)
-        else:
-            run.extend(p)
-    if run:
-        joined.append(tuple(run))
-    return joined
+    return keys
 
 
 def owned(value: Any) -> Any:
@@ -956,9 +1002,17 @@ def _handed_steps(
     ev: Evaluation, obligations: list[DecidedObligation], custodial: bool
 ) -> tuple[Step, ...]:
     """The steps a decision hands out: for a custodial audience only those it may hold, in the
-    pack's order; every list and record in them a copy of its own."""
+    pack's order; every list and record in them a copy of its own, and each with the names it
+    read on the branches taken (which an explanation follows)."""
+    taken = Taken(ev, custodial)
     return tuple(
-        dataclasses.replace(s, value=owned(s.value)) if isinstance(s.value, list | dict) else s
+        dataclasses.replace(
+            s,
+            value=owned(s.value) if isinstance(s.value, list | dict) else s.value,
+            # (a step whose reasons are withheld says nothing of what it read: an explanation
+            # goes through it by what its item can read, whatever the facts)
+            reads=None if s.kind == "parameter" or (custodial and s.healthcare) else taken(s.name),
+        )
         for s in (custodial_steps(ev, obligations) if custodial else ev.steps)
     )
 

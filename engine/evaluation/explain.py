@@ -86,7 +86,8 @@ def visible_steps(decision: Decision, target: str | None = None) -> list[Step]:
     custodial = decision.audience != "healthcare"
     steps = list(decision.steps)
     index = _index(decision)
-    reads = None if index is None else _Reads(index, _matched_rows(decision))
+    taken = {s.name: s.reads for s in steps if s.reads is not None}
+    reads = None if index is None else _Reads(index, _matched_rows(decision), taken)
     if target is not None:
         keep = {target} if reads is None else _closure(reads, target)
         steps = [s for s in steps if s.name in keep]
@@ -143,12 +144,21 @@ class _Reads:
     """The names each item of an index reads directly, as the decision's tables matched: for
     a table whose matched rows are known, its inputs' and those rows' alone."""
 
-    def __init__(self, index: ExplainIndex, matched: Mapping[str, frozenset[str]]) -> None:
+    def __init__(
+        self,
+        index: ExplainIndex,
+        matched: Mapping[str, frozenset[str]],
+        taken: Mapping[str, frozenset[str]],
+    ) -> None:
         self.reads = dict(index.reads)
         self.rows = {t: (base, dict(rows)) for t, base, rows in index.rows if t in matched}
         self.matched = matched
+        self.taken = taken
 
     def __call__(self, name: str) -> frozenset[str]:
+        found = self.taken.get(name)
+        if found is not None:
+            return found
         if name in self.rows:
             base, rows = self.rows[name]
             return base.union(*(rows.get(r, frozenset()) for r in self.matched[name]))
