@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import sys
 from pathlib import Path
 from typing import TextIO
@@ -16,7 +15,7 @@ from .common import (
     outputs_wanted,
     pack_target,
     packs_option,
-    parse_date,
+    parse_days,
     path_option,
     resolve_packs_dir,
     user_errors,
@@ -56,21 +55,6 @@ def terminal_progress(stream: TextIO) -> TerminalProgress | None:
     """A progress bar on `stream` when it is a terminal; none (quiet) otherwise."""
     isatty = getattr(stream, "isatty", None)
     return TerminalProgress(stream) if isatty is not None and isatty() else None
-
-
-def parse_range(text: str) -> tuple[dt.date, dt.date]:
-    """`DATE` (one day) or `START..END`, both ends given."""
-    start, sep, end = text.partition("..")
-    if sep and not (start.strip() and end.strip()):
-        missing = "start" if not start.strip() else "end"
-        fail(
-            f"the range `{text}` has no {missing} date",
-            "write START..END, e.g. 2020-06-01..2020-12-31, or one date",
-        )
-    first = parse_date(start.strip())
-    last = parse_date(end.strip()) if sep else first
-    assert first is not None and last is not None
-    return first, last
 
 
 @click.command("batch")
@@ -170,7 +154,7 @@ def command(
     from engine.sql.spark import SparkSetupError
     from engine.sql.types import Unsupported
 
-    start, end = parse_range(as_of)
+    start, end = parse_days(as_of)  # a range out of order is refused by run_batch
     pack, packs_dir = pack_target(pack, packs_dir)
     packs = load_packs(resolve_packs_dir(packs_dir), pack)
     packs = with_plan(packs, pack, establishment_plan, packs_dir)

@@ -33,7 +33,13 @@ from .common import (
     refuse_facts_documents,
     show_problems,
 )
-from .examples import Loaded, examples_packs, load_packs, refuse_missing_pack
+from .examples import (
+    Loaded,
+    examples_packs,
+    examples_packs_option,
+    load_packs,
+    refuse_missing_pack,
+)
 
 
 @click.command("check")
@@ -53,15 +59,7 @@ from .examples import Loaded, examples_packs, load_packs, refuse_missing_pack
     show_default=True,
 )
 @click.option("--no-tests", is_flag=True, help="Do not run the packs' worked examples.")
-@click.option(
-    "--packs",
-    "packs_dir",
-    type=click.Path(file_okay=False, path_type=Path),
-    default=None,
-    help="Packs that worked-example files given in PATHS are checked against (default: the "
-    "folder above their `tests` folder when it holds the pack they name, else $REGIME_PACKS, "
-    "else ./policies).",
-)
+@examples_packs_option("are checked against")
 @click.option(
     "--costs",
     is_flag=True,

@@ -300,6 +300,22 @@ def parse_date(value: str | None) -> dt.date | None:
         fail(f"`{value}` is not a date", "write dates as YYYY-MM-DD, e.g. 2020-07-01")
 
 
+def parse_days(text: str) -> tuple[dt.date, dt.date]:
+    """`DATE` (one day) or `START..END`, both ends given (blanks around each end are not part
+    of it): the first and last day, in the order given (the caller checks the order)."""
+    first, sep, last = text.partition("..")
+    if sep and not (first.strip() and last.strip()):
+        missing = "start" if not first.strip() else "end"
+        fail(
+            f"the range `{text}` has no {missing} date",
+            "write START..END, e.g. 2020-06-01..2020-12-31, or one date",
+        )
+    start = parse_date(first.strip())
+    end = parse_date(last.strip()) if sep else start
+    assert start is not None and end is not None
+    return start, end
+
+
 def user_errors(fn: F) -> F:
     """Turn the engine's errors about user input into messages and exit codes, never tracebacks."""
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 
 import click
@@ -12,9 +12,22 @@ from engine.packs import model as M
 from engine.problems import Problem
 from engine.tools.worked_examples import named_pack
 
-from .common import fail, resolve_packs_dir
+from .common import F, fail, path_option, resolve_packs_dir
 
 Loaded = tuple[dict[str, M.Pack], list[Problem]]
+
+
+def examples_packs_option(doing: str) -> Callable[[F], F]:
+    """--packs: the folder of packs that worked-example files given in PATHS are `doing` (e.g.
+    "run against"), chosen by `examples_packs` when not given."""
+    return path_option(
+        "--packs",
+        "packs_dir",
+        directory=True,
+        help=f"Packs that worked-example files given in PATHS {doing} (default: the folder "
+        "above their `tests` folder when it holds the pack they name, else $REGIME_PACKS, else "
+        "./policies).",
+    )
 
 
 def examples_packs(file: Path, packs_dir: Path | None, loaded: dict[Path, Loaded]) -> Path:

@@ -23,7 +23,7 @@ from .common import (
     fail,
     id_field_option,
     packs_option,
-    parse_date,
+    parse_days,
     show_problems,
 )
 
@@ -122,17 +122,8 @@ def load_population(
 
 
 def parse_range(text: str) -> tuple[dt.date, dt.date]:
-    """`DATE` (one day) or `START..END`."""
-    first, sep, last = text.partition("..")
-    if sep and not (first.strip() and last.strip()):
-        missing = "start" if not first.strip() else "end"
-        fail(
-            f"the range `{text}` has no {missing} date",
-            "write START..END, e.g. 2020-06-01..2020-12-31, or one date",
-        )
-    start = parse_date(first)
-    end = parse_date(last) if sep else start
-    assert start is not None and end is not None
+    """`DATE` (one day) or `START..END`, in order."""
+    start, end = parse_days(text)
     if end < start:
         fail(f"`{text}` ends before it starts", "write START..END, e.g. 2020-06-01..2020-12-31")
     return start, end

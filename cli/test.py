@@ -22,7 +22,13 @@ from .common import (
     fail,
     show_problems,
 )
-from .examples import Loaded, examples_packs, load_packs, refuse_missing_pack
+from .examples import (
+    Loaded,
+    examples_packs,
+    examples_packs_option,
+    load_packs,
+    refuse_missing_pack,
+)
 from .formats import cases_junit
 
 
@@ -38,15 +44,7 @@ from .formats import cases_junit
     help="Also list the rules, table rows and outputs that no passing example exercises.",
 )
 @click.option("-k", "select", default=None, help="Only cases whose name contains this text.")
-@click.option(
-    "--packs",
-    "packs_dir",
-    type=click.Path(file_okay=False, path_type=Path),
-    default=None,
-    help="Packs that worked-example files given in PATHS run against (default: the folder "
-    "above their `tests` folder when it holds the pack they name, else $REGIME_PACKS, else "
-    "./policies).",
-)
+@examples_packs_option("run against")
 def command(
     paths: tuple[Path, ...],
     fmt: str,

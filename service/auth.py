@@ -148,17 +148,13 @@ class Authenticator:
         """403 unless the caller may receive decisions for `audience`."""
         if audience == "healthcare":
             if self.roles.healthcare not in caller.roles:
-                raise ApiError(
-                    403,
-                    "E-HTTP-FORBIDDEN",
+                raise _forbidden(
                     "This token may not receive healthcare decisions",
                     f"the healthcare audience needs the role {self.roles.healthcare}",
                 )
             return
         if not caller.roles & {self.roles.custodial, self.roles.healthcare}:
-            raise ApiError(
-                403,
-                "E-HTTP-FORBIDDEN",
+            raise _forbidden(
                 "This token may not request decisions",
                 f"decisions need the role {self.roles.custodial} (or {self.roles.healthcare})",
             )
@@ -166,21 +162,22 @@ class Authenticator:
     def require_reader(self, caller: Caller) -> None:
         """403 unless the caller has any of the service's roles (to list packs)."""
         if not caller.roles & set(vars(self.roles).values()):
-            raise ApiError(
-                403,
-                "E-HTTP-FORBIDDEN",
+            raise _forbidden(
                 "This token has none of the service's roles",
                 f"one of {', '.join(sorted(vars(self.roles).values()))} is needed",
             )
 
     def require_admin(self, caller: Caller) -> None:
         if self.roles.admin not in caller.roles:
-            raise ApiError(
-                403,
-                "E-HTTP-FORBIDDEN",
+            raise _forbidden(
                 "This token may not administer the service",
                 f"reloading packs needs the role {self.roles.admin}",
             )
+
+
+def _forbidden(user_message: str, developer_message: str) -> ApiError:
+    """A 403 answer: the token's roles do not allow the request."""
+    return ApiError(403, "E-HTTP-FORBIDDEN", user_message, developer_message)
 
 
 def _str(value: Any) -> str | None:

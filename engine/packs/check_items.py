@@ -10,6 +10,7 @@ a mistake is reported once, where it is made."""
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from typing import Any
 
 from engine.language import static_types as T
@@ -89,22 +90,32 @@ def check_items(
     return ordered_defs, ordered_outputs, tables, ordered_rules
 
 
-def build_table(
-    b: PackBuild, tid: str, ps: dict[Path_, Parsed], scope: PackScope
-) -> M.Table | None:
-    raw = b.data["tables"][tid]
-    inputs: list[tuple[str, M.Expression]] = []
+def _named_expressions(
+    b: PackBuild, names: Iterable[str], at: Path_, ps: dict[Path_, Parsed], scope: PackScope
+) -> tuple[list[tuple[str, M.Expression]], bool, bool]:
+    """Each named expression at `at` compiled, in order: those that compiled, whether all did,
+    and whether any reads healthcare-only facts."""
+    out: list[tuple[str, M.Expression]] = []
     ok = True
     hc = False
-    input_types: dict[str, T.Type] = {}
-    for iname in raw.get("inputs") or {}:
-        expr = b.expression(ps[("tables", tid, "inputs", iname)], scope)
+    for name in names:
+        expr = b.expression(ps[(*at, name)], scope)
         if expr is None:
             ok = False
             continue
         hc = hc or expr.healthcare
-        inputs.append((iname, expr))
-        input_types[iname] = expr.checked.type
+        out.append((name, expr))
+    return out, ok, hc
+
+
+def build_table(
+    b: PackBuild, tid: str, ps: dict[Path_, Parsed], scope: PackScope
+) -> M.Table | None:
+    raw = b.data["tables"][tid]
+    inputs, ok, hc = _named_expressions(
+        b, raw.get("inputs") or {}, ("tables", tid, "inputs"), ps, scope
+    )
+    input_types: dict[str, T.Type] = {iname: expr.checked.type for iname, expr in inputs}
     rows: list[M.TableRow] = []
     for j, row in enumerate(raw.get("rows") or []):
         cells: list[tuple[str, frozenset[Any] | None]] = []
@@ -145,14 +156,11 @@ def build_table(
                     )
                     ok = False
             cells.append((iname, frozenset(values)))
-        then: list[tuple[str, M.Expression]] = []
-        for col in row.get("then") or {}:
-            expr = b.expression(ps[("tables", tid, "rows", j, "then", col)], scope)
-            if expr is None:
-                ok = False
-                continue
-            hc = hc or expr.healthcare
-            then.append((col, expr))
+        then, then_ok, then_hc = _named_expressions(
+            b, row.get("then") or {}, ("tables", tid, "rows", j, "then"), ps, scope
+        )
+        ok = ok and then_ok
+        hc = hc or then_hc
         rows.append(
             M.TableRow(
                 id=str(row.get("id", j + 1)),
@@ -184,15 +192,11 @@ def build_rule(b: PackBuild, i: int, ps: dict[Path_, Parsed], scope: PackScope) 
     if ("rules", i, "when") in ps:
         when = b.expression(ps[("rules", i, "when")], scope, "bool")
         ok = when is not None
-    hc = bool(when and when.healthcare)
-    sets: list[tuple[str, M.Expression]] = []
-    for out in raw.get("sets") or {}:
-        expr = b.expression(ps[("rules", i, "sets", out)], scope)
-        if expr is None:
-            ok = False
-            continue
-        hc = hc or expr.healthcare
-        sets.append((out, expr))
+    sets, sets_ok, sets_hc = _named_expressions(
+        b, raw.get("sets") or {}, ("rules", i, "sets"), ps, scope
+    )
+    ok = ok and sets_ok
+    hc = bool(when and when.healthcare) or sets_hc
     obligation = None
     ob = raw.get("obligation")
     if ob:

@@ -186,6 +186,16 @@ class OverlayBuilder:
         end = (span.end_line, span.end_col) if span.end_line and span.end_col else None
         self.problems.append(problem(code, self.doc.file, span.line, span.col, message, hint, end))
 
+    def known(
+        self, path: Path_, what: str, name: str, names: Mapping[str, Any], key: bool = False
+    ) -> bool:
+        """Whether `name` is one of `names`; if not, an E-REF problem at `path` (a likely name
+        as the hint)."""
+        if name in names:
+            return True
+        self.problem(path, "E-REF", f"no {what} `{name}`", did_you_mean(name, names), key=key)
+        return False
+
     def entry(self, path: Path_, **kw: Any) -> None:
         span = self.doc.key_span(path)
         parts = tuple(self.local.get("parts_always") or ()) + tuple(kw.pop("parts", ()) or ())
@@ -402,10 +412,7 @@ class OverlayBuilder:
         national = self.ndata.get("parameters") or {}
         for name, item in (self.data.get("parameters") or {}).items():
             base: Path_ = ("parameters", name)
-            if name not in national:
-                self.problem(
-                    base, "E-REF", f"no parameter `{name}`", did_you_mean(name, national), key=True
-                )
+            if not self.known(base, "parameter", name, national, key=True):
                 continue
             if name not in declared:
                 first = (national[name].get("values") or [{}])[0]
@@ -673,21 +680,9 @@ class OverlayBuilder:
         out: list[M.SignOff] = []
         for j, s in enumerate(self.data.get("signoff") or ()):
             part, body = str(s.get("part")), str(s.get("body"))
-            if part not in parts:
-                self.problem(
-                    ("signoff", j, "part"),
-                    "E-REF",
-                    f"no plan part `{part}`",
-                    did_you_mean(part, parts),
-                )
+            if not self.known(("signoff", j, "part"), "plan part", part, parts):
                 continue
-            if body not in bodies:
-                self.problem(
-                    ("signoff", j, "body"),
-                    "E-REF",
-                    f"no signing body `{body}`",
-                    did_you_mean(body, bodies),
-                )
+            if not self.known(("signoff", j, "body"), "signing body", body, bodies):
                 continue
             out.append(
                 M.SignOff(
