@@ -80,14 +80,50 @@ class Reads:
 _NONE = Reads(frozenset())
 
 
-@dataclass(frozen=True)
 class Test:
-    """A condition some fork reads: a pack name alone (read as it was worked out), or a
-    compiled sub-expression `fn(F, N)`; `healthcare` where it reads healthcare-only data."""
+    """A condition some fork reads, compiled when first looked at; `healthcare` where it reads
+    healthcare-only data. `quick`, for a test that is a pack name's value or whether that is
+    known (negated or not): `(kind, name, negated)`, read from the decision's values alone."""
 
-    name: str | None
-    fn: Callable[..., Any] | None
-    healthcare: bool
+    __slots__ = ("_checked", "_fn", "_node", "healthcare", "quick")
+    _fn: Callable[..., Any] | None
+
+    def __init__(self, checked: Any, node: A.Node, healthcare: bool, names: frozenset[str]):
+        self._checked, self._node, self._fn = checked, node, None
+        self.healthcare = healthcare
+        self.quick = _quick(node, names)
+
+    def fn(self) -> Callable[..., Any]:
+        """The test as `fn(F, N)`."""
+        fn = self._fn
+        if fn is None:
+            fn = self._fn = compile_part(self._checked, self._node, origin="<branch>")
+        return fn
+
+    def quick_value(self, value: Any) -> Any:
+        """The test's value, given the value of the name a quick test reads."""
+        kind, _, negated = self.quick  # type: ignore[misc]
+        if kind == "known":
+            value = value.__class__ is not Unknown
+        if negated and (value is True or value is False):
+            value = not value
+        return value
+
+
+def _quick(node: A.Node, names: frozenset[str]) -> tuple[str, str, bool] | None:
+    negated = isinstance(node, A.Unary) and node.op == "not"
+    inner = node.operand if isinstance(node, A.Unary) and negated else node
+    if isinstance(inner, A.Name) and inner.name in names:
+        return ("value", inner.name, negated)
+    if (
+        isinstance(inner, A.Call)
+        and inner.func == "known"
+        and len(inner.args) == 1
+        and isinstance(inner.args[0], A.Name)
+        and inner.args[0].name in names
+    ):
+        return ("known", inner.args[0].name, negated)
+    return None
 
 
 class _Builder:
@@ -108,10 +144,7 @@ class _Builder:
             if found is None:
                 info = checked.info.get(id(node))
                 healthcare = info is None or info.type.healthcare
-                if isinstance(node, A.Name) and node.name in self.names:
-                    made = Test(node.name, None, healthcare)
-                else:
-                    made = Test(None, compile_part(checked, node, origin="<branch>"), healthcare)
+                made = Test(checked, node, healthcare, self.names)
                 found = self.by_shape[shape] = len(self.tests)
                 self.tests.append(made)
             return found
@@ -169,6 +202,17 @@ class PackReads:
     forks: tuple[Fork, ...]
     tests: tuple[Test, ...]
 
+    def quick_names(self, custodial: bool) -> tuple[str, ...]:
+        """The names quick tests read (for a custodial audience, not healthcare-only ones):
+        their values decide which branches the quick tests take."""
+        return tuple(
+            dict.fromkeys(
+                t.quick[1]
+                for t in self.tests
+                if t.quick is not None and not (custodial and t.healthcare)
+            )
+        )
+
 
 def pack_reads(pack: M.Pack) -> PackReads:
     """The pack's `PackReads`, made once."""
@@ -213,9 +257,10 @@ class Taken:
     A fork's test is looked at only when a walk reaches it: a test on a branch not taken may
     read what the decision never needed."""
 
-    def __init__(self, ev: Any, custodial: bool) -> None:
+    def __init__(self, ev: Any, custodial: bool, quick_only: bool = False) -> None:
         self.ev = ev
         self.custodial = custodial
+        self.quick_only = quick_only  # only quick tests looked at: the others, both branches
         self.pack = pack_reads(ev.pack)
         self.found: dict[str, frozenset[str]] = {}
         self.values: dict[int, Any] = {}  # by test
@@ -239,13 +284,16 @@ class Taken:
         value = self.values.get(index, _MISSING)
         if value is _MISSING:
             test, ev = self.pack.tests[index], self.ev
+            quick = test.quick
             if self.custodial and test.healthcare:
                 value = _UNSEEN  # (whatever it holds)
-            elif test.name is not None and test.name in ev.memo:
-                value = ev.memo[test.name]
+            elif quick is not None and quick[1] in ev.memo:
+                value = test.quick_value(ev.memo[quick[1]])
+            elif self.quick_only:
+                value = _UNSEEN
             else:
                 try:
-                    value = ev.value(test.name) if test.fn is None else test.fn(ev.F, ev.value)
+                    value = test.fn()(ev.F, ev.value)
                 except Exception:  # noqa: BLE001  (a test that fails takes both branches)
                     value = _UNSEEN
             self.values[index] = value
@@ -272,7 +320,9 @@ class Taken:
         out = set(item.fixed)
         for r in item.exprs:
             out |= r.taken(outcome)
-        if item.applied and self.ev.rule_results.get(name) is not False:
+        # (what a rule's outputs and obligation read counts where it applies or may; looking
+        # at quick tests alone, whatever its result)
+        if item.applied and (self.quick_only or self.ev.rule_results.get(name) is not False):
             for r in item.applied:
                 out |= r.taken(outcome)
         if item.rows is not None:

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, overload
 
 from engine import disk_cache
-from engine.evaluation.branches import Taken
+from engine.evaluation.branches import Taken, pack_reads
 from engine.evaluation.decision_json import (
     citation_dicts,
     decision_json_parts,
@@ -251,25 +251,26 @@ _DEFERRING = threading.Lock()
 def _relied_upon(ev: Evaluation, custodial: bool, applied: set[str]) -> list[str]:
     """Interpretations the decision rests on: those of its outputs, of the rules that decide
     an output, apply or may apply (`applied`: the rules that apply and those undetermined), of
-    the table rows that matched, and of the definitions these read (through a table, what its
-    inputs and the rows that matched read). An explanation also leaves out a definition on a
-    branch its conditions did not take (engine.evaluation.branches): worked out for every
-    decision that is read, that walk would cost more than the rest of its fields together."""
+    the table rows that matched, and of the definitions these read: through a table, what its
+    inputs and the rows that matched read; through an `if` whose condition is a name's value
+    or whether it is known (`if not known(x) then ...`), what the branch taken reads. (An
+    explanation follows every condition, engine.evaluation.branches; worked out for every
+    decision read, that would cost more than the rest of its fields together.)"""
     pack = ev.pack
     memo = ev.memo
-    tables = _tables_read(pack, custodial)
+    tables, names = _relied_upon_reads(pack, custodial)
     matched = tuple(
         tuple(r.id for r in rows) if (rows := memo.get(key)).__class__ is list else None
         for key in tables
     )
+    values = tuple(_truth(memo.get(n, _MISSING)) for n in names)
     plans = pack.derived.setdefault(("relied_upon_plans", custodial, ev.version.id), {})
-    key = (frozenset(applied), matched)
+    key = (frozenset(applied), matched, values)
     plan = plans.get(key)
     if plan is None:
-        if len(plans) > 4096:  # each set of applying rules and rows is a key: bounded memory
+        if len(plans) > 4096:  # each set of applying rules, rows and values is a key: bounded
             plans.clear()
-        rows = dict(zip(tables, matched, strict=True))
-        plan = plans[key] = _relied_upon_plan(ev, custodial, applied, rows)
+        plan = plans[key] = _relied_upon_plan(ev, custodial, applied)
     ids: list[str] = []
     for part in plan:
         if part.__class__ is M.ItemKey:  # a table: its matched rows' interpretations
@@ -282,46 +283,55 @@ def _relied_upon(ev: Evaluation, custodial: bool, applied: set[str]) -> list[str
     return ids
 
 
-def _tables_read(pack: M.Pack, custodial: bool) -> tuple[M.ItemKey, ...]:
-    """The tables whose matched rows decide what a decision relies on: for a custodial
-    audience not those that read healthcare-only data (every row of those counts)."""
-    found = pack.derived.get(("relied_upon_tables", custodial))
+_MISSING = object()
+
+
+def _truth(value: Any) -> int:
+    """What a quick test can tell of a name's value: true, false, unknown, another value, or
+    not worked out."""
+    if value is True:
+        return 1
+    if value is False:
+        return 0
+    if value is _MISSING:
+        return 4
+    return 2 if value.__class__ is Unknown else 3
+
+
+def _relied_upon_reads(
+    pack: M.Pack, custodial: bool
+) -> tuple[tuple[M.ItemKey, ...], tuple[str, ...]]:
+    """What decides which items a decision's reliance reaches besides its applying rules:
+    the tables whose matched rows count (for a custodial audience not those that read
+    healthcare-only data: every row of those counts), and the names quick tests read."""
+    found = pack.derived.get(("relied_upon_reads", custodial))
     if found is None:
-        found = pack.derived[("relied_upon_tables", custodial)] = tuple(
+        tables = tuple(
             M.ItemKey("table", t.id)
             for t in pack.tables.values()
             if not (custodial and t.healthcare)
         )
+        found = (tables, pack_reads(pack).quick_names(custodial))
+        pack.derived[("relied_upon_reads", custodial)] = found
     return found
 
 
-def _relied_upon_plan(
-    ev: Evaluation,
-    custodial: bool,
-    applied: set[str],
-    matched: Mapping[M.ItemKey, tuple[str, ...] | None],
-) -> list[Any]:
-    """What `_relied_upon` gathers for decisions alike in their applying rules and matched
-    rows: runs of fixed interpretation ids, and the tables whose matched rows' ids join them."""
+def _relied_upon_plan(ev: Evaluation, custodial: bool, applied: set[str]) -> list[Any]:
+    """What `_relied_upon` gathers for decisions alike in their applying rules, matched rows
+    and quick tests: runs of fixed interpretation ids, and the tables whose matched rows' ids
+    join them."""
     pack = ev.pack
     roots = _relied_upon_roots(ev, custodial, applied)
     kinds = _item_kinds(pack)
-    rows_read = {t: (base, dict(each)) for t, base, each in explain_index(pack).rows}
+    taken = Taken(ev, custodial, quick_only=True)
     reached: set[M.ItemKey] = set(roots)
-    stack = list(roots)
+    stack = [key.name for key in roots]
     while stack:
-        key = stack.pop()
-        rows = matched.get(key) if key.kind == "table" else None
-        if rows is not None:  # through a table, what its inputs and the matched rows read
-            base, each = rows_read[key.name]
-            names = base.union(*(each.get(r, ()) for r in rows))
-            deps = [M.ItemKey(k, n) for n in names if (k := kinds.get(n)) is not None]
-        else:
-            deps = [d for d in pack.dependencies.get(key, ()) if d.kind in ("def", "table")]
-        for dep in deps:
-            if dep not in reached:
-                reached.add(dep)
-                stack.append(dep)
+        for name in taken(stack.pop()):
+            kind = kinds.get(name)
+            if kind is not None and (key := M.ItemKey(kind, name)) not in reached:
+                reached.add(key)
+                stack.append(name)
     plan: list[Any] = []
     run: list[str] = []  # (runs of fixed ids joined into one tuple: fewer parts to walk)
     for key in roots + sorted(reached - set(roots)):

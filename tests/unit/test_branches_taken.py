@@ -1,7 +1,7 @@
 """A decision rests on what its items read on the branches their conditions took.
 
-The key work compliance status reads a level 1 definition only where the minimum is not known;
-at level 3 with the minimum known, neither that definition nor the level 1 minimums are part
+The key work compliance status reads the counts for an unknown minimum only where the minimum
+is not known; at level 3 with the minimum known, neither they nor the level 1 minimums are part
 of the reason, and its explanation does not list them. A branch chosen by healthcare-only data
 is never pruned for a custodial audience: which readings a custodial decision names must not
 follow clinical facts.
@@ -23,7 +23,7 @@ from engine.evaluation.branches import pack_reads
 from engine.evaluation.decision import Decision
 
 ROOT = Path(__file__).resolve().parents[2]
-LEVEL_1 = "level_1_compliance_without_model"
+LEVEL_1 = "compliance_counts_without_minimum"
 
 
 def _named(text: str) -> set[str]:
@@ -128,3 +128,19 @@ def test_a_decision_relies_on_what_the_rows_its_tables_matched_read(
     facts["establishment"]["regime_level"] = level
     decision = packs.evaluate("keywork_edm", facts, as_of=dt.date(2020, 7, 1))
     assert ("I-KW-38" in {i.id for i in decision.interpretations}) is relied
+
+
+@pytest.mark.parametrize(
+    ("level", "model", "relied"), [(3, "weekly", False), (1, "weekly", False), (1, None, True)]
+)
+def test_a_decision_relies_on_what_the_branch_its_quick_tests_took_reads(
+    packs: Any, level: int, model: str | None, relied: bool
+) -> None:
+    """Compliance reads the counts for an unknown minimum only where the minimum is not known
+    (`if not known(session_frequency)`): only there does the decision rest on the readings of
+    an unknown minimum (I-KW-45, I-KW-46)."""
+    decision = _keywork(packs, level, model)
+    ids = {i.id for i in decision.interpretations}
+    assert ("I-KW-45" in ids) is relied
+    assert ("I-KW-46" in ids) is relied
+    assert ("compliance_counts_without_minimum" in _named(decision.explain("compliance"))) is relied
