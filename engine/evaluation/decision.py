@@ -1021,7 +1021,9 @@ def _handed_steps(
             value=owned(s.value) if isinstance(s.value, list | dict) else s.value,
             # (a step whose reasons are withheld says nothing of what it read: an explanation
             # goes through it by what its item can read, whatever the facts)
-            reads=None if s.kind == "parameter" or (custodial and s.healthcare) else taken(s.name),
+            reads=None
+            if s.kind == "parameter" or (custodial and s.healthcare)
+            else tuple(sorted(taken(s.name))),
         )
         for s in (custodial_steps(ev, obligations) if custodial else ev.steps)
     )

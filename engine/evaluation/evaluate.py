@@ -75,9 +75,9 @@ class Step:
     # for a definition that could not be worked out (and that nothing the decision needs
     # reads: else the decision stopped), the error it met, `message [CODE]`
     error: str | None = None
-    # the pack's names it read on the branches its conditions took (see
+    # the pack's names it read on the branches its conditions took, in order (see
     # engine.evaluation.branches), where the decision that hands it out worked them out
-    reads: frozenset[str] | None = None
+    reads: tuple[str, ...] | None = None
 
 
 class Evaluation:

@@ -86,7 +86,7 @@ def visible_steps(decision: Decision, target: str | None = None) -> list[Step]:
     custodial = decision.audience != "healthcare"
     steps = list(decision.steps)
     index = _index(decision)
-    taken = {s.name: s.reads for s in steps if s.reads is not None}
+    taken = {s.name: frozenset(s.reads) for s in steps if s.reads is not None}
     reads = None if index is None else _Reads(index, _matched_rows(decision), taken)
     if target is not None:
         keep = {target} if reads is None else _closure(reads, target)
