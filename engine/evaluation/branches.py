@@ -11,9 +11,10 @@ rule's outputs, due date and frequency are read only where it applies or may; a 
 values only for the rows that matched.
 
 An explanation follows what was read this way: a definition on a branch not taken (a level's
-rule at another level) is not part of the reason, and is not shown. (A decision's list of the
-interpretations it rests on follows the rows its tables matched, not its branches: see
-`decision._relied_upon`.)"""
+rule at another level) is not part of the reason, and is not shown. A decision's list of the
+interpretations it rests on follows the rows its tables matched and only the conditions that
+are a name's value or whether it is known, read from its own values (`quick_only`; see
+`decision._relied_upon`)."""
 
 from __future__ import annotations
 
@@ -251,6 +252,12 @@ def _pack_reads(pack: M.Pack) -> PackReads:
     return PackReads(out, tuple(b.forks), tuple(b.tests))
 
 
+def row_ids(rows: Any) -> tuple[str, ...] | None:
+    """The ids of a table's matched rows as an evaluation keeps them, or None where which
+    rows match is not known."""
+    return tuple(r.id for r in rows) if rows.__class__ is list else None
+
+
 class Taken:
     """One decision's reads on the branches taken, by item name, worked out when first asked
     for: from the evaluation's facts and values, its rules' results and its tables' rows.
@@ -303,8 +310,7 @@ class Taken:
         """The ids of the rows a table matched, or None where every row counts."""
         if self.custodial and self.pack.items[table].healthcare:
             return None
-        rows = memo.get(M.ItemKey("table", table))
-        return tuple(r.id for r in rows) if isinstance(rows, list) else None
+        return row_ids(memo.get(M.ItemKey("table", table)))
 
     def __call__(self, name: str) -> frozenset[str]:
         found = self.found.get(name)

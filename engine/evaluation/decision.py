@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, overload
 
 from engine import disk_cache
-from engine.evaluation.branches import Taken, pack_reads
+from engine.evaluation.branches import Taken, pack_reads, row_ids
 from engine.evaluation.decision_json import (
     citation_dicts,
     decision_json_parts,
@@ -259,10 +259,7 @@ def _relied_upon(ev: Evaluation, custodial: bool, applied: set[str]) -> list[str
     pack = ev.pack
     memo = ev.memo
     tables, names = _relied_upon_reads(pack, custodial)
-    matched = tuple(
-        tuple(r.id for r in rows) if (rows := memo.get(key)).__class__ is list else None
-        for key in tables
-    )
+    matched = tuple(row_ids(memo.get(key)) for key in tables)
     values = tuple(_truth(memo.get(n, _MISSING)) for n in names)
     plans = pack.derived.setdefault(("relied_upon_plans", custodial, ev.version.id), {})
     key = (frozenset(applied), matched, values)

@@ -141,8 +141,9 @@ def _matched_rows(decision: Decision) -> dict[str, frozenset[str]]:
 
 
 class _Reads:
-    """The names each item of an index reads directly, as the decision's tables matched: for
-    a table whose matched rows are known, its inputs' and those rows' alone."""
+    """The names each item of an index reads directly: as its step recorded them on the
+    branches the decision took (`taken`), else as the decision's tables matched (for a table
+    whose matched rows are known, its inputs' and those rows' alone), else all of them."""
 
     def __init__(
         self,
